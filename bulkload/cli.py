@@ -514,7 +514,7 @@ def _main(argv: Sequence[str] | None) -> int:
     ns = parse(build_parser(sys.argv[1:] if argv is None else argv), argv)
     ns.words = ["bulkload", *(sys.argv[1:] if argv is None else argv)]  # the command, as a refusal gives it back
     try:
-        _check_log_file(ns)
+        _check_outputs(ns)
     except ConfigError as exc:
         print(f"bulkload: error: {redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
@@ -533,22 +533,23 @@ def _main(argv: Sequence[str] | None) -> int:
             return _failed(ns, _cause(exc))
 
 
-def _check_log_file(ns: argparse.Namespace) -> None:
-    """--log-file is appended to from the command's first line: ConfigError, before that line, where it names a file
-    the command reads, keeps or writes (runner.check_paths: an input, the ledger, --config, --rejects, --report, and
-    a dry run's own rejects file and report; each job's of a manifest: fleet.check_log_file)."""
-    if not ns.log_file:
-        return
-    if ns.command == "load":
+def _check_outputs(ns: argparse.Namespace) -> None:
+    """The files a command writes that only the command line names, checked before its first line (the runs check
+    the rest themselves): ConfigError where --log-file (appended to from that line), or an output of a load given
+    with --config, or the --report of a command on a ledger, names a file the command reads, keeps or writes
+    (runner.check_paths: an input, the ledger, --config, --rejects, --report, and a dry run's own rejects file and
+    report; for a run of a manifest's job its manifest and combined report; each job's of a manifest:
+    fleet.check_log_file)."""
+    if ns.command == "load" and (ns.log_file or ns.config):
         try:
             job = _job(ns)
         except BulkloadError:
             return  # refused by the command itself, with its log
         read = [("--config", ns.config)] if ns.config else []
         runner.check_paths(job, outputs=runner.RUN_OUTPUTS, log_file=ns.log_file, read=read, dry_run=ns.dry_run)
-    elif ns.command in ("resume", "reconcile", "rollback"):
-        runner.check_log_file(ns.ledger, ns.report, ns.log_file)
-    elif ns.command == "run":
+    elif ns.command in ("resume", "reconcile", "rollback") and (ns.log_file or ns.report):
+        runner.check_on_ledger(ns.ledger, ns.report, ns.log_file)
+    elif ns.command == "run" and ns.log_file:
         from .fleet import check_log_file
 
         check_log_file(ns.manifest, ns.log_file)

@@ -218,11 +218,12 @@ def check_paths(
     check_outputs(written, kept)
 
 
-def check_log_file(ledger: str, report: str | None, log_file: str) -> None:
-    """check_paths of `log_file` for a command on the run of `ledger` (resume, reconcile, rollback) before its first
-    line: on none of the run's inputs, its ledger or its outputs (as its settings name them), nor `report`, nor for
-    the run of a manifest's job (Job.manifest_job) the manifest and its combined report (manifest.kept_by). A ledger
-    whose run cannot be read is left for the command to refuse."""
+def check_on_ledger(ledger: str, report: str | None, log_file: str | None) -> None:
+    """check_paths of a command on the run of `ledger` (resume, reconcile, rollback) before its first line: its
+    --report `report` and --log-file `log_file` on none of the run's inputs, its ledger or its outputs (as its
+    settings name them), nor each other, nor for the run of a manifest's job (Job.manifest_job) the manifest and its
+    combined report (manifest.kept_by), which the command's own check of its report does not know. ConfigError. A
+    ledger whose run cannot be read is left for the command to refuse."""
     try:
         held = run_of(ledger)
         if held is None:

@@ -331,3 +331,47 @@ def test_a_log_file_of_a_command_on_a_manifest_jobs_ledger_is_refused_on_the_man
         err = capsys.readouterr().err
         assert f"--log-file {logged} would append to {names} {logged}" in err, err
         assert logged.read_bytes() == before
+
+
+@pytest.mark.parametrize("flag", ["--rejects", "--report"])
+def test_an_output_on_the_job_file_is_refused_without_a_log_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    """A tester's: `bulkload load … --rejects job.toml --config job.toml`, no --log-file given, was not refused: only
+    a --log-file was checked against --config, and a load that reached the API would have written its rejects (or
+    report) over the job file. Refused (exit 2) before the first call, naming both flags, a dry run too (a path
+    that names an input is wrong either way), the job file as it was."""
+    path = tmp_path / "entries.csv"
+    write_entries(path, 1)
+    config = tmp_path / "job.toml"
+    config.write_text("[job]\nconcurrency = 2\n")
+    before = config.read_bytes()
+    for run in (["--dry-run"], ["--base-url", "http://127.0.0.1:9"]):
+        args = ["load", "economic", str(path), "--config", str(config), flag, str(config), *run]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert f"{flag} {config} would overwrite --config {config}" in err, err
+        assert "cannot reach" not in err, err  # refused before the first call
+        assert config.read_bytes() == before
+    assert not list(tmp_path.glob("*.dry-run*")) and not list(tmp_path.glob("*.sqlite"))
+
+
+@pytest.mark.parametrize("names", ["the manifest", "the combined report", "the input"])
+def test_a_report_of_a_command_on_a_manifest_jobs_ledger_is_refused_on_the_files_it_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, names: str
+) -> None:
+    """A tester's: `bulkload reconcile --ledger runs/a/ledger.sqlite --report m.toml` (or runs/fleet.json), run by
+    hand on a manifest job's ledger with no --log-file, wrote its report over the manifest: only a --log-file was
+    checked against the manifest's files. --report of resume, reconcile and rollback lands on none of them (nor on
+    the run's input), refused (exit 2) naming both, the file as it was."""
+    path, manifest = unreachable_manifest(tmp_path, monkeypatch)
+    assert main(["run", str(manifest)]) != 0
+    ledger, fleet = tmp_path / "runs" / "a" / "ledger.sqlite", tmp_path / "runs" / "fleet.json"
+    capsys.readouterr()
+    written = {"the manifest": manifest, "the combined report": fleet, "the input": path}[names]
+    before = written.read_bytes()
+    for command in ("resume", "reconcile", "rollback"):
+        assert main([command, "--ledger", str(ledger), "--report", str(written)]) == 2
+        err = capsys.readouterr().err
+        assert f"--report {written} would overwrite {names} {written}" in err, (command, err)
+        assert written.read_bytes() == before
