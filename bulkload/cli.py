@@ -38,7 +38,7 @@ from .report import (
     unfinished_line,
     written_at,
 )
-from .results import Report
+from .results import Report, counted, held_back_said
 from .sources import without_end
 from .targets import TARGETS
 
@@ -461,7 +461,7 @@ def quiet_summary(report: Report) -> str:
     # the reconcile command's, of a run with rows not yet sent: what it compared is what the run sent so far
     not_done = " so far: the run did not finish" if report.run_finished is False else ""
     # rows held back unsent that the ledger has as sent (report.held_back): in doubt, said so
-    held = f" ({report.held_back:,} held back unsent)" if isinstance(report.held_back, int) else ""
+    held = held_back_said(counted(report, "held_back"))
     line = (
         f"bulkload {report.target}: {report.status}{not_done}: {loaded}, {report.rejected:,} rejected, "
         f"{report.in_doubt:,} in doubt{held}, {report.skipped:,} skipped"

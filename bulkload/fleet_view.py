@@ -20,7 +20,7 @@ from rich.text import Text
 from .fleet import FleetReport, JobOutcome
 from .progress import TICK_S
 from .redact import redact
-from .results import counted
+from .results import counted, held_back_said
 from .run import Run
 
 #: running jobs shown one a line on a terminal; the rest are counted
@@ -77,7 +77,7 @@ class Board:
             not_clean += f": {redact(', '.join(not_ok[:NAMED_NOT_CLEAN]))}" + (f" and {more} more" if more > 0 else "")
         return (
             f"jobs: {len(self.done)}/{self.jobs} ended ({not_clean}), {len(self.running)} running | "
-            f"{loaded:,} loaded | {rejected:,} rejected | {_in_doubt(in_doubt, held)} | {calls:,} calls"
+            f"{loaded:,} loaded | {rejected:,} rejected | {in_doubt:,} in doubt{held_back_said(held)} | {calls:,} calls"
         )
 
 
@@ -148,9 +148,10 @@ def print_fleet(report: FleetReport, stream: TextIO | None = None) -> None:
     t = report.totals
     left = t.get("rows_not_sent", 0)  # stopped jobs' rows in no bucket (a report of an older bulkload: not counted)
     unsent = f", {left:,} not yet sent" if left else ""
+    held = t["held_back"]
     console.print(
         f"{len(report.jobs)} job{'' if len(report.jobs) == 1 else 's'}, {t['rows_read']:,} rows read: "
-        f"{t['loaded']:,} loaded, {t['rejected']:,} rejected, {_in_doubt(t['in_doubt'], t['held_back'])}, "
+        f"{t['loaded']:,} loaded, {t['rejected']:,} rejected, {t['in_doubt']:,} in doubt{held_back_said(held)}, "
         f"{t['skipped']:,} skipped{unsent}; {t['requests']:,} calls{_when(report)}; "
         f"exit {report.exit_code}"
     )
@@ -189,12 +190,6 @@ def _had(stored: list[JobOutcome]) -> str:
     )
 
 
-def _in_doubt(rows: int, held: int) -> str:
-    """Rows in doubt as the totals say them, with those of calls held back unsent when a ledger write failed (of
-    them) where there are any, as a run's `-q` line says them."""
-    return f"{rows:,} in doubt" + (f" ({held:,} held back unsent)" if held else "")
-
-
 def _rows_to_see(outcome: JobOutcome) -> list[str]:
     """Where the job's rejected rows and rows in doubt are, and what settles the latter (its report's way on)."""
     r = outcome.report
@@ -207,5 +202,5 @@ def _rows_to_see(outcome: JobOutcome) -> list[str]:
     if r.in_doubt:
         where = f": {r.in_doubt_file}" if r.in_doubt_file else ""
         way_on = f"; {r.in_doubt_way_on}" if r.in_doubt_way_on else ""
-        lines.append(f"{r.in_doubt:,} rows in doubt{where}{way_on}")
+        lines.append(f"{r.in_doubt:,} rows in doubt{held_back_said(counted(r, 'held_back'))}{where}{way_on}")
     return lines

@@ -140,6 +140,13 @@ class Report(msgspec.Struct, kw_only=True):
         return msgspec.structs.replace(self, status="stopped", stop_reason=reason, stop_code=code or None)
 
 
+def held_back_said(held: int) -> str:
+    """What a one-line summary adds to its rows in doubt for the `held` of them held back unsent when a ledger write
+    failed (Report.held_back): ` (N held back unsent)`, "" when there are none. A run's `-q` line, `bulkload run`'s
+    totals and each job's line under its table, `bulkload status -q`."""
+    return f" ({held:,} held back unsent)" if held else ""
+
+
 def counted(figures: object, key: str) -> int:
     """The count `key` (a row or call count: rows_read, in_doubt, held_back, requests, …) of a report or of a running
     run's progress.Snapshot, as totals sum it: 0 where a report has it only where some (`held_back`: UNSET, as in a

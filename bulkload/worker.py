@@ -21,6 +21,7 @@ import msgspec
 
 from .errors import EXIT_OK, EXIT_STOPPED, BulkloadError, ConfigError, pasted
 from .logs import ROOT
+from .results import held_back_said
 
 if TYPE_CHECKING:
     from procrastinate import App
@@ -249,8 +250,11 @@ def quiet_states(states: list[Any]) -> str:
 
 
 def _not_clean(s: Any) -> str:
-    """A job not clean as `status -q` names it: `b (complete, exit 1: 1 rejected, 0 in doubt)`, `c (failed)`."""
+    """A job not clean as `status -q` names it: `b (complete, exit 1: 1 rejected, 0 in doubt)`, `c (failed)`; rows
+    in doubt held back unsent said as a run's `-q` line says them (results.held_back_said)."""
     if s.state == "failed":
         return f"{s.name} (failed)"
-    rows = f": {s.counts.get('rejected', 0):,} rejected, {s.counts.get('in_doubt', 0):,} in doubt" if s.counts else ""
+    c = s.counts
+    held = held_back_said(c.get("held_back") or 0)
+    rows = f": {c.get('rejected', 0):,} rejected, {c.get('in_doubt', 0):,} in doubt{held}" if c else ""
     return f"{s.name} ({s.status}, exit {s.exit_code}{rows})"

@@ -147,3 +147,22 @@ def test_rows_held_back_are_in_the_totals_the_summary_and_the_progress_line() ->
     for job in jobs:
         board.ended(job)
     assert "23 in doubt (14 held back unsent)" in board.totals_line(), board.totals_line()
+
+
+def test_a_jobs_rows_in_doubt_line_says_those_held_back() -> None:
+    """A tester's: the totals said `10 in doubt (4 held back unsent)`, the job's own line under the table only `10
+    rows in doubt: …`, though its report holds `held_back`, as `bulkload status` shows it: now said there too."""
+    held = outcome(
+        NAMES[0],
+        code=1,
+        loaded=290,
+        in_doubt=10,
+        held_back=4,
+        in_doubt_file="/srv/runs/x/in_doubt.csv",
+        in_doubt_way_on="what settles them: `bulkload run /srv/m.toml --resume`",
+    )
+    out = io.StringIO()
+    print_fleet(fleet(held, outcome(NAMES[1], in_doubt=2, in_doubt_file="/srv/runs/y/in_doubt.csv")), out)
+    text = " ".join(out.getvalue().split())
+    assert f"{NAMES[0]}: 10 rows in doubt (4 held back unsent): /srv/runs/x/in_doubt.csv; what settles" in text, text
+    assert f"{NAMES[1]}: 2 rows in doubt: /srv/runs/y/in_doubt.csv" in text, text  # none held back: not said

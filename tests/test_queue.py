@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import msgspec
 import psycopg
 import pytest
 from conftest import CREDS, spawn_sandbox, write_entries
@@ -281,6 +282,21 @@ def test_status_quiet_is_one_line_of_states_naming_the_jobs_not_clean() -> None:
     assert "\n" not in line and "x" * 20 not in line, line
     assert line.startswith("bulkload status: 4 jobs: 1 running, 2 finished, 1 failed;"), line
     assert "b (complete, exit 1: 1 rejected, 0 in doubt)" in line and "c (failed" in line and "a (" not in line, line
+
+
+def test_status_quiet_names_a_jobs_rows_held_back() -> None:
+    """A tester's: `bulkload status -q` named a job not clean by its rows rejected and in doubt, not those of them
+    held back unsent (its counts' `held_back`, a column of the table): said as a run's `-q` line says them."""
+    from bulkload.queue import JobState
+    from bulkload.worker import quiet_states
+
+    rows = {"rows_read": 40, "loaded": 30, "rejected": 0, "in_doubt": 10, "held_back": 4, "requests": 3}
+    b = JobState(id=2, name="b", agreement="b", state="finished", attempts=1, status="stopped", exit_code=4)
+    b = msgspec.structs.replace(b, counts=rows)
+    line = quiet_states([b])
+    assert "b (stopped, exit 4: 0 rejected, 10 in doubt (4 held back unsent))" in line, line
+    line = quiet_states([msgspec.structs.replace(b, counts={**rows, "held_back": 0})])
+    assert "b (stopped, exit 4: 0 rejected, 10 in doubt)" in line, line
 
 
 def test_a_jobs_counts_hold_its_rows_held_back() -> None:
