@@ -6,7 +6,6 @@ the order asked: FIFO). Each job writes its own ledger, rejects and report under
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import time
 from collections.abc import Callable, Mapping
@@ -43,7 +42,7 @@ from .finished import check_credentials, check_finished
 from .job import Job
 from .ledger import Ledger
 from .loads import account_of, run_of
-from .manifest import Manifest, ManifestJob, manifests_way_on, read_manifest
+from .manifest import Manifest, ManifestJob, manifests_way_on, read_manifest, with_credentials
 from .outputs import check_cache, check_outputs, private_dir
 from .report import write_report
 from .results import Report, counted
@@ -204,19 +203,6 @@ def earlier_way(mjob: ManifestJob, ledger: str) -> str | None:
             if ledger_pg.name_of(ledger_pg.ledger_url(mjob.queue, str(mjob.manifest), other.name)) == named:
                 return f"`{mjob.run_again()}` once the queue has stopped retrying it (job {other.name!r}'s ledger)"
     return f"that queued job's manifest queued again (`bulkload run MANIFEST --queue {pasted(mjob.queue)}`)"
-
-
-#: a command of bulkload's own on a ledger, as errors.command_on says it, then its flags, between backticks
-_ON_LEDGER = "`bulkload (?:resume|reconcile|rollback) --ledger {ledger}(?: [^`]*)?`"
-
-
-def with_credentials(text: str, mjob: ManifestJob) -> str:
-    """`text` with each command on the job's own ledger (`bulkload rollback`, `bulkload resume … --resend-in-doubt`,
-    `bulkload reconcile`: the target's own variables are what they read, which neither the manifest's nor its
-    credentials file set) said with the job's credentials (ManifestJob.with_credentials: variable references, never
-    a value)."""
-    ledger = re.escape(pasted(mjob.ledger_name))
-    return re.sub(_ON_LEDGER.format(ledger=ledger), lambda m: mjob.with_credentials(m.group(0)[1:-1]), text)
 
 
 def _rolled_back(mjob: ManifestJob, status: str) -> str:

@@ -23,6 +23,7 @@ A credential's value is never in the manifest: a manifest that holds one is refu
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -219,6 +220,43 @@ def manifests_way_on(text: str, ledger: str, origin: Mapping[str, str], *, refus
         return f"`{again}`{fixed}"
 
     return re.sub(_RESUME.format(ledger=re.escape(pasted(ledger))), said, text)
+
+
+#: a command of bulkload's own on a ledger, as errors.command_on says it, then its flags, between backticks
+_ON_LEDGER = "`bulkload (?:resume|reconcile|rollback) --ledger {ledger}(?: [^`]*)?`"
+
+
+def with_credentials(text: str, mjob: ManifestJob, ledger: str | None = None) -> str:
+    """`text` with each command on the job's own ledger (`ledger` as messages name it, default its ledger_name:
+    `bulkload rollback`, `bulkload resume … --resend-in-doubt`, `bulkload reconcile`: the target's own variables are
+    what they read, which neither the manifest's nor its credentials file set) said with the job's credentials
+    (ManifestJob.with_credentials: variable references, never a value)."""
+    on = re.escape(pasted(mjob.ledger_name if ledger is None else ledger))
+    return re.sub(_ON_LEDGER.format(ledger=on), lambda m: mjob.with_credentials(m.group(0)[1:-1]), text)
+
+
+def with_its_credentials(text: str, ledger: str, origin: Mapping[str, str]) -> str:
+    """`text` (said by a run of a manifest's job, `origin`: Job.manifest_job, be it `bulkload run` or a `bulkload
+    resume` or `reconcile` by hand on its ledger, named `ledger`) with each command on that ledger said with the
+    job's credentials as its manifest names them now (with_credentials); as it is for a load of its own, or where
+    the manifest cannot be read or no longer has the job."""
+    on = _ON_LEDGER.format(ledger=re.escape(pasted(ledger)))
+    if not origin.get("manifest") or re.search(on, text) is None:
+        return text
+    try:
+        stat_now = os.stat(origin["manifest"])
+        jobs = _manifest_as(origin["manifest"], stat_now.st_size, stat_now.st_mtime_ns).jobs
+    except (OSError, ConfigError):
+        return text
+    mjob = next((mjob for mjob in jobs if mjob.name == origin.get("job")), None)
+    return text if mjob is None else with_credentials(text, mjob, ledger)
+
+
+@functools.lru_cache(maxsize=4)
+def _manifest_as(path: str, size: int, mtime_ns: int) -> Manifest:
+    """read_manifest of `path` as it is at that size and mtime: the jobs of a manifest of thousands, each saying its
+    commands with its credentials (with_its_credentials), read it once."""
+    return read_manifest(path)
 
 
 @dataclass

@@ -46,7 +46,7 @@ from .job import Job
 from .ledger import Figures, Ledger
 from .ledger_home import record_status
 from .limits import Limits
-from .manifest import manifests_way_on
+from .manifest import manifests_way_on, with_its_credentials
 from .model import Known, Reconciled
 from .pipeline import Loader, Tally, resumable, run_chunks
 from .planning import Planning, PlanningInProcess, PlanSpec, planning_for
@@ -559,15 +559,19 @@ class Run:
             own=in_doubt > earlier,
             earlier=earlier > 0,
         )
-        return self.in_its_words(said, self.tally.stop_code) if self.tally.stopped else said
+        if self.tally.stopped:
+            return self.in_its_words(said, self.tally.stop_code)
+        return with_its_credentials(said, ledger_pg.name_of(str(self.ledger.path)), self.job.manifest_job)
 
     def in_its_words(self, text: str, code: int = EXIT_STOPPED) -> str:
         """`text` (why the run stopped, with exit `code`, or what settles its rows in doubt) with its way on in the
         words of the manifest whose job it is, where it is one's (Job.manifest_job, manifest.manifests_way_on), be
         it `bulkload run` or `bulkload resume` by hand that runs it: `bulkload run MANIFEST --resume` (a queue's
-        `--queue URL`), never `bulkload resume --ledger`."""
+        `--queue URL`), never `bulkload resume --ledger`; the other commands on its ledger with the job's
+        credentials as the manifest names them (manifest.with_its_credentials)."""
         ledger = ledger_pg.name_of(str(self.ledger.path))
-        return manifests_way_on(text, ledger, self.job.manifest_job, refused=code == EXIT_USAGE)
+        said = manifests_way_on(text, ledger, self.job.manifest_job, refused=code == EXIT_USAGE)
+        return with_its_credentials(said, ledger, self.job.manifest_job)
 
     def _groups(self) -> Groups:
         """What the report says of groups: how many loaded, were rejected (whole) and skipped (loaded earlier), and

@@ -59,7 +59,7 @@ from .loads import (
     unusable_ledgers,
 )
 from .manifest import continued_by as continued_by_manifest
-from .manifest import kept_by, manifests_way_on
+from .manifest import kept_by, manifests_way_on, with_its_credentials
 from .model import RowOutcome
 from .origins import Found
 from .outputs import check_cache, check_outputs
@@ -731,8 +731,10 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
             earlier = sum(1 for _ in ledger.rows_in_doubt())
             name = ledger_pg.name_of(str(ledger.path))
             said = way_on(target, range(len(job.files)), name, own=out.in_doubt > earlier, earlier=earlier > 0)
-            # a run not finished: its manifest's way on, where it is a manifest's job's (as its load's report says)
-            out.in_doubt_way_on = manifests_way_on(said, name, job.manifest_job) if out.run_finished is False else said
+            # a run not finished: its manifest's way on, where it is a manifest's job's (as its load's report says);
+            # the other commands on its ledger with the job's credentials as the manifest names them
+            said = manifests_way_on(said, name, job.manifest_job) if out.run_finished is False else said
+            out.in_doubt_way_on = with_its_credentials(said, name, job.manifest_job)
         if report:  # only where asked: the stored --report path holds the load's own report
             write_report(report, out)
         return out

@@ -446,6 +446,40 @@ async def test_a_jobs_in_doubt_way_on_pasted_in_a_shell_runs_with_the_manifests_
     assert "GRANT0" in said and grant(0) not in said  # the variable named, never its value
 
 
+async def test_a_hand_run_reconcile_or_resume_of_a_jobs_ledger_gives_its_commands_with_the_manifests_variables(
+    tmp_path: Path,
+) -> None:
+    """A tester's: `bulkload reconcile --ledger` (or `resume`) run by hand on a manifest job's ledger, as its way on
+    says, gave its own way on for the rows in doubt as `bulkload resume --ledger … --resend-in-doubt` and `bulkload
+    reconcile --ledger …`, naming none of the variables the manifest names for the job: pasted, a missing
+    credential. Its ledger knows which manifest's job it is (Job.manifest_job): said with the job's credentials as
+    that manifest names them, variable names only."""
+    from bulkload import runner
+    from bulkload.cli import quiet_summary
+
+    write_entries(tmp_path / "a.csv", 10)
+    path = tmp_path / "fleet.toml"
+    creds = {"ECONOMIC_APP_SECRET_TOKEN": ENV["APP"], "ECONOMIC_AGREEMENT_GRANT_TOKEN": ENV["GRANT0"]}
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(drop_rate=1.0), agreements=True) as url:
+            path.write_text(
+                f'[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{url}"\nfiles = ["a.csv"]\nattempts = 1\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT0"}}\n'
+            )
+            (job,) = (await run_manifest(read_manifest(str(path)), env=ENV)).jobs
+            assert job.report is not None and job.report.in_doubt > 0, job
+            ledger = str(tmp_path / "fleet.runs" / "a" / "ledger.sqlite")
+            reconciled = await runner.reconcile(ledger, env=creds)
+            resumed = await runner.resume(ledger, env=creds, raise_on_stop=False)
+    given = 'ECONOMIC_APP_SECRET_TOKEN="$APP" ECONOMIC_AGREEMENT_GRANT_TOKEN="$GRANT0" bulkload '
+    for report in (reconciled, resumed):
+        said = f"{report.in_doubt_way_on} {report.stop_reason} {quiet_summary(report)}"
+        commands = [c for c in re.findall(r"`([^`]*)`", said) if "--ledger" in c]
+        assert any("--resend-in-doubt" in c for c in commands) and any("reconcile" in c for c in commands), said
+        assert all(c.startswith(given) for c in commands), commands
+        assert grant(0) not in said and ENV["APP"] not in said, said  # the variables named, never their values
+
+
 async def test_a_manifests_refusals_give_its_own_path_quoted_and_pasted_they_run(tmp_path: Path) -> None:
     # found by a tester: a job's unfinished run refused without --resume, and --resume refused with another
     # agreement's grant, each said `bulkload run MANIFEST --resume`: pasted, no such file
