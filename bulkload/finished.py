@@ -22,7 +22,7 @@ from .manifest import ManifestJob
 def check_finished(mjob: ManifestJob, run: Mapping[str, Any]) -> None:
     """ConfigError, naming what differs and what to do, where the files the manifest gives `mjob` now are not the
     files its finished run read (`run`: the run its ledger holds, loads.run_of), as they were. Nothing was sent.
-    The rollback it may name is the command line's (fleet.with_credentials says it with the job's credentials)."""
+    The rollback it may name is the command line's (manifest.with_credentials says it with the job's credentials)."""
     stored = [f for f in run.get("files") or [] if isinstance(f, dict)]
     diff = since_run(stored, [str(p) for p in mjob.settings["files"]])
     if not any(diff.values()):

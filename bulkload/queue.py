@@ -79,6 +79,8 @@ CREATE TABLE IF NOT EXISTS bulkload_queue (
 ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS withdrawn_at timestamptz;
 -- a job refused for its settings without a report of that (exit 2: its manifest read or checked as it started)
 ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS exit_code integer;
+-- the run whose end `error` says: procrastinate's attempts as it ran (0 for the first)
+ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS error_attempt integer;
 """
 
 #: the counts `bulkload status` shows, from a running job's progress or a finished job's report (`held_back`: of
@@ -95,7 +97,9 @@ class JobState(msgspec.Struct, kw_only=True):
     (procrastinate's todo, doing, succeeded, failed, cancelled or aborted); `worker` host:pid of the worker running
     it now or last; `attempts`: its runs that ended (a job finished at once: 1); `counts`: COUNTS, live while it
     runs; `status` and `exit_code` of its report once it has one (`exit_code` 2 for a job refused for its settings,
-    with a report or without); `error`: why its last run ended without a report (then retried, or failed)."""
+    with a report or without); `error`: why its last run ended without a report (then retried, or failed), or
+    that it ended without a word to the queue (which it could not reach as it began), and why the run before it
+    ended."""
 
     id: int
     name: str
@@ -410,11 +414,31 @@ async def _record_error(
     failed, or is retried)."""
     reason = redact(str(exc) or type(exc).__name__)
     with contextlib.suppress(psycopg.Error, RunStopped):
-        await _record(conn, job_id, "error = %s, exit_code = %s", reason, exit_code)
+        await _record(conn, job_id, _ERROR, reason, exit_code)
         return
     with contextlib.suppress(psycopg.Error, RunStopped, ConfigError):
         async with await connect(url) as again:
-            await _record(again, job_id, "error = %s, exit_code = %s", reason, exit_code)
+            await _record(again, job_id, _ERROR, reason, exit_code)
+
+
+#: why a run ended, its exit code, and which run it was (the job's procrastinate attempts while it runs)
+_ERROR = (
+    "error = %s, exit_code = %s, "
+    "error_attempt = (SELECT j.attempts FROM procrastinate_jobs j WHERE j.id = bulkload_queue.job_id)"
+)
+
+
+def _latest(error: str | None, of_run: int | None, attempts: int, state: str) -> str | None:
+    """Why the job's latest run ended, for `bulkload status`: `error` where it is that run's (`of_run`: the
+    procrastinate attempts it was recorded at, None from a bulkload before it kept them), else that a later run
+    (`attempts`: the runs that ended) ended without a word to the queue, which it could not reach as it began (or
+    its worker was lost before then), then `error` as the run's it is of. A running job's is its last run's."""
+    if error is None or of_run is None or state == "running" or attempts <= of_run + 1:
+        return error
+    return (
+        f"run {attempts} ended without a word to the queue: its PostgreSQL out of reach as the run began, or its "
+        f"worker lost before then (the worker's log says which); run {of_run + 1}: {error}"
+    )
 
 
 _STATES = {"todo": "queued", "doing": "running", "succeeded": "finished", "aborting": "running"}
@@ -431,27 +455,45 @@ async def job_states(url: str) -> list[JobState]:
             return []
         cur = await conn.execute(
             "SELECT * FROM (SELECT DISTINCT ON (q.manifest, q.name) j.id, q.name, q.agreement, j.status::text, "
-            "j.attempts, q.worker, q.counts, q.report, q.error, q.exit_code, q.manifest, q.withdrawn_at IS NOT NULL "
+            "j.attempts, q.worker, q.counts, q.report, q.error, q.exit_code, q.manifest, q.withdrawn_at IS NOT NULL, "
+            "q.error_attempt "
             "FROM bulkload_queue q JOIN procrastinate_jobs j ON j.id = q.job_id "
             "ORDER BY q.manifest, q.name, j.id DESC) latest ORDER BY id"
         )
         rows = await cur.fetchall()
     states = []
-    for job_id, name, agreement, status, attempts, worker, counts, report, error, refused, manifest, withdrawn in rows:
+    for row in rows:
+        # of_run: the run its error is of (error_attempt)
+        (
+            job_id,
+            name,
+            agreement,
+            status,
+            attempts,
+            worker,
+            counts,
+            report,
+            error,
+            refused,
+            manifest,
+            withdrawn,
+            of_run,
+        ) = row
         done = None if report is None else msgspec.json.decode(report, type=Report)
+        state = "withdrawn" if withdrawn else _STATES.get(status, str(status))
         states.append(
             JobState(
                 id=job_id,
                 name=name,
                 agreement=agreement,
-                state="withdrawn" if withdrawn else _STATES.get(status, str(status)),
+                state=state,
                 manifest=manifest,
                 attempts=attempts,
                 worker=worker,
                 counts=msgspec.json.decode(counts) if counts else {},
                 status=None if done is None else done.status,
                 exit_code=refused if refused is not None or done is None else done.exit_code,
-                error=error,
+                error=_latest(error, of_run, attempts, state),
             )
         )
     return states

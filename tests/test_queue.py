@@ -968,3 +968,58 @@ async def test_a_queued_job_that_cannot_reach_the_queue_at_its_start_is_retried(
     assert isinstance(stopped.value, tuple(queue.RETRY.retry_exceptions or ())), repr(stopped.value)
     said = str(stopped.value)
     assert "job 'a' stopped: cannot reach the queue's PostgreSQL" in said and "hunter2" not in said, said
+
+
+async def test_status_says_a_run_that_could_not_reach_the_queue_at_its_start_ended_after_the_one_its_reason_is_of(
+    tmp_path: Path, postgres_url: str, postgres_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's: a job stopped by its quota (retried), whose next run could not reach the queue's PostgreSQL as it
+    began (no connection to be had: a restart), was shown by `bulkload status` with the quota's stop as why it
+    waits, two runs on: that run could record nothing, and the reason of the run before stayed. The reason says
+    which run it is of, and status says that a later one ended without a word to the queue."""
+    from psycopg import sql
+
+    from bulkload import queue
+    from bulkload.errors import RunStopped
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    write_entries(tmp_path / "e.csv", 300)
+    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+    monkeypatch.setenv("GRANT", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+    database = sql.Identifier(postgres_url.rsplit("/", 1)[1].split("?")[0])
+
+    async def retried(job_id: int, attempts: int) -> None:  # as the worker's procrastinate marks a run retried
+        async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as conn:
+            await conn.execute(
+                "UPDATE procrastinate_jobs SET status = 'todo', attempts = %s WHERE id = %s", (attempts, job_id)
+            )
+
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            manifest = tmp_path / "m.toml"
+            manifest.write_text(
+                f'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{url}"\n'
+                'files = ["e.csv"]\nbatch_size = 20\nconcurrency = 1\nattempts = 1\ndaily_quota = 3\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+            )
+            path = str(read_manifest(str(manifest)).path)
+            (queued,) = await queue.enqueue(postgres_url, path)
+            assert queued.id is not None
+            with pytest.raises(RunStopped, match="quota"):
+                await queue.run_queued(postgres_url, queued.id, path, "a")
+            await retried(queued.id, 1)
+            (job,) = await queue.job_states(postgres_url)
+            assert job.state == "queued" and "quota" in str(job.error), job  # why it waits: its one run's stop
+            async with await psycopg.AsyncConnection.connect(postgres_server, autocommit=True) as admin:
+                await admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(database))
+                try:
+                    with pytest.raises(RunStopped, match="cannot reach the queue's PostgreSQL"):
+                        await queue.run_queued(postgres_url, queued.id, path, "a")
+                finally:
+                    await admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(database))
+            await retried(queued.id, 2)
+    (job,) = await queue.job_states(postgres_url)
+    said = str(job.error)
+    assert job.state == "queued" and said.startswith("run 2 ended without a word to the queue"), job
+    assert "its PostgreSQL out of reach as the run began" in said and "run 1: " in said and "quota" in said, said
