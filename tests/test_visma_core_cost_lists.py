@@ -19,9 +19,12 @@ COSTS = {"kind": "costs"}
 DEFAULT_TOP = 100
 
 
-def listed(change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]], *, paged: bool = True) -> Rule:
+def listed(
+    change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]], *, paged: bool = True, cap: int = DEFAULT_TOP
+) -> Rule:
     """Case 1501's Buyer costs answered as `change(the sandbox's costs)`, a page at a time as `$top` (default 100) and
-    `$skip` ask (`paged` False: `$skip` ignored, every page from the first)."""
+    `$skip` ask (`paged` False: `$skip` ignored, every page from the first), and at most `cap` a page whatever `$top`
+    asks (server-driven paging, telling nothing of it in the answer)."""
 
     async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
         answer = await handler(request)
@@ -31,7 +34,7 @@ def listed(change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]], *, pa
         costs = change(json.loads(answer.body))
         top = int(request.query.get("$top", DEFAULT_TOP))
         skip = int(request.query.get("$skip", 0)) if paged else 0
-        return web.json_response(costs[skip : skip + top])
+        return web.json_response(costs[skip : skip + min(top, cap)])
 
     return rule
 
@@ -143,6 +146,37 @@ async def test_a_case_whose_costs_pages_repeat_the_first_is_refused_not_guessed(
     for reject in read_csv(tmp_path / "rejects.csv"):
         assert "the Buyer costs of case 1501 cannot be read whole" in reject["reason"], reject
         assert "$skip=99 listed the costs $skip=0 did" in reject["reason"], reject
+
+
+@pytest.mark.parametrize("costs", ["more", "fewer"])
+async def test_a_case_whose_server_pages_fewer_costs_than_asked_is_never_read_short(tmp_path: Path, costs: str) -> None:
+    """Before: a server answering at most 50 costs a page, whatever `$top` asks, made the first page look like the
+    last: cost 150101, the 118th (`more`), was "not found", and entry definition 21 matched cost 9005 alone, which was
+    PATCHed, though 150103, past the first 50, has it too. A page shorter than asked is the end only once a read at
+    the `$skip` after it adds nothing: here it adds costs, so the case's rows are rejected, its costs not read whole
+    (each read twice, READS times, no more). A list the server pages whole (`fewer`: the sandbox's three) is read
+    whole, with one more GET."""
+    rows = [[1501, "Buyer", 150101, "", "700.25", "past the cap"], [1501, "Buyer", "", 21, "800.50", "two have it"]]
+    data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
+    shaped = listed({"more": padded, "fewer": lambda c: c}[costs], cap=50)
+    asked: list[str] = []
+
+    async def counted(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == costs_path(1501, "Buyer") or request.method == "PATCH":
+            asked.append(f"{request.method} {request.query.get('$skip', '')}")
+        return await shaped(request, handler)
+
+    report, _ = await loaded(tmp_path, data, core_app(counted), target_options=COSTS)
+    reasons = [r["reason"] for r in read_csv(tmp_path / "rejects.csv")]
+    if costs == "fewer":
+        assert (report.loaded, report.rejected) == (2, 0), (report, reasons)
+        assert asked == ["GET 0", "GET 3", "PATCH ", "GET 0", "GET 3", "PATCH "], asked
+        return
+    assert (report.loaded, report.rejected) == (0, 2), report
+    assert asked == ["GET 0", "GET 50"] * 3, asked
+    for reason in reasons:
+        assert "the Buyer costs of case 1501 cannot be read whole: $skip=50 listed 50 costs more" in reason, reason
+        assert "fewer than $top asks" in reason and "at each of 3 reads" in reason, reason
 
 
 def moving(moves: int) -> Rule:
