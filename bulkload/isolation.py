@@ -4,6 +4,11 @@ refused for one reason (the same missing account) that is the cost of proving th
 against an independent server, 666 refusals of one account cost 4,679 calls, which at that ratio would spend 23
 days of e-conomic's fair use on a 1M-row migration.
 
+Most of that cost is an API's numbering untold: its error answer names the refused entries by an index that may
+count them from 0 or from 1 (reasons.errors_counted), and an answer shows which only now and then (an index 0, one
+equal to the entries sent, a value of the entry quoted). What one answer shows, `Numbering` remembers for the rest of
+the run: the answers after it are read by it, their entries named, no call split.
+
 So isolating stops, with the reason named, (a) once `same_reason` groups were refused for one reason the API did not
 tie to an entry, or (b) once the calls spent isolating pass `floor + factor × the calls that carried planned
 chunks`. Stopping (exit 4) rather than rejecting the rest: a cause like a missing account is the user's to fix
@@ -17,6 +22,7 @@ from collections import Counter
 from typing import Any
 
 from .errors import IsolationSpent
+from .targets.reasons import Counted, Said, Untold
 
 #: groups refused whole for one reason before isolating that reason stops
 SAME_REASON = 10
@@ -99,3 +105,24 @@ class IsolationBudget:
             "refused_groups_by_reason": dict(self.reasons.most_common(LISTED)),
             "stopped": self.stopped,
         }
+
+
+class Numbering:
+    """How the API numbers the entries its error answers name, as the run learned it: `base` 0 (from 0), 1 (from 1),
+    None until an answer shows it (reasons.Counted), or again once two answers showed either (the API keeps to none:
+    each answer is read as it shows itself). In-process: a resume learns it again."""
+
+    def __init__(self) -> None:
+        self.base: int | None = None
+        self._shown: set[int] = set()
+
+    def read(self, bad: Said | Untold | None) -> Said | Untold | None:
+        """An answer's bad entries (RecordKind.bad_items) as the run reads them: one that shows its numbering
+        teaches it; one that does not (reasons.Untold) is read by the numbering learned, where it fits its indexes,
+        else left untold."""
+        if isinstance(bad, Counted):
+            self._shown.add(bad.base)
+            self.base = bad.base if len(self._shown) == 1 else None
+        elif isinstance(bad, Untold) and self.base is not None and self.base in bad.said:
+            return bad.said[self.base]
+        return bad

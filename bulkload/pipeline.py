@@ -45,7 +45,7 @@ from .errors import (
     command_on,
 )
 from .http import Response
-from .isolation import ALONE_HALVES, ISOLATING_HALVES, NAMED, SIZE_HALVES, UNTOLD, IsolationBudget
+from .isolation import ALONE_HALVES, ISOLATING_HALVES, NAMED, SIZE_HALVES, UNTOLD, IsolationBudget, Numbering
 from .ledger import Child, ChunkRow, Created, Ledger
 from .masking import scrub, secret_texts
 from .model import Call, Chunk, ChunkState, RowOutcome, Totals
@@ -285,6 +285,8 @@ class Loader:
         self._baseline_events: dict[str, anyio.Event] = {}
         #: what isolating refused entries may cost
         self.isolation = IsolationBudget()
+        #: how the API numbers the entries its error answers name, once one showed it
+        self.numbering = Numbering()
         #: per chunk (seq, part): what a look for its lost call found instead of its values (errors.FoundOther),
         #: until it is marked in doubt for it
         self._found_other: dict[tuple[int, str], FoundOther] = {}
@@ -791,8 +793,9 @@ class Loader:
         if isinstance(exc, APIError) and self.target.api.refused_or_too_large(exc):
             # even after a lost first answer a refusal is final: a keyed retry replays the same call's
             # outcome, and an unrepeatable call is never retried once it may have arrived. A call too large names
-            # no item: it is split
+            # no item: it is split. An answer whose indexes do not show how it counts is read as an earlier one showed
             bad = None if self.target.api.too_large(exc) else kind.bad_items(exc, chunk.entries(kind))
+            bad = self.numbering.read(bad)
             # a call that does no harm sent again (updates to fixed values: no key of its parts deduplicates them at
             # an API that keeps keys) needs no telling what a refusal stored of it
             await self.isolate(chunk, bad, exc, again=call.repeatable and not self.target.api.idempotent)
@@ -1028,13 +1031,15 @@ class Loader:
         *,
         again: bool = False,
     ) -> None:
-        """One bad group must not block the others, and a group never travels in two calls: reject every group
-        that holds a row named bad (all its lines, naming the line that failed) and send the rest again at once;
-        when the answer names none, split at the group boundary nearest the middle until a refused group is
-        alone, and reject it whole. A call too large for the API (413) is split so until it fits. Where the API
-        does not say that a refused call stored nothing (Api.refusal_stores_nothing), the rest is in doubt, never
-        sent again: the groups not named bad, every line of a group only some of whose lines are named (its other
-        lines may have been stored), or every row of a call refused without one named, or naming rows that cannot
+        """One bad group must not block the others, and a group never travels in two calls: reject every group that
+        holds a row named bad (all its lines, naming the line that failed) and send the rest again at once; when the
+        answer names none, split at the group boundary nearest the middle until a refused group is alone, and reject it
+        whole; where it names rows by indexes whose numbering cannot be told (`bad` reasons.Untold, the run having
+        learned none: Numbering), reject whole the groups it names either way (`named_each_way`) and send the rest
+        again, splitting only a call it names no group of so. A call too large for the API (413) is split so until it
+        fits. Where the API does not say that a refused call stored nothing (Api.refusal_stores_nothing), the rest is in
+        doubt, never sent again: the groups not named bad, every line of a group only some of whose lines are named (its
+        other lines may have been stored), or every row of a call refused without one named, or naming rows that cannot
         be told (`bad` reasons.Untold, RecordKind.bad_items: `unplaced`); unless the call does no harm sent `again`
         (Call.repeatable at an API that keeps no keys: updates to fixed values), whatever the refusal stored of it."""
         spans = chunk.spans()
@@ -1054,7 +1059,9 @@ class Loader:
             assert isinstance(cause, APIError)  # doubtful: the API's refusal
             self.unplaced(chunk, cause, untold)
             return
-        if bad is None and len(spans) > 1:
+        # the groups it names whichever way it counts are refused either way: rejected whole, the others sent again
+        either = [] if bad is not None or untold is None else self.named_each_way(chunk, spans, untold)
+        if bad is None and len(spans) > 1 and not either:
             try:
                 if not too_large:  # a call too large holds no bad entry: its halves are no isolating
                     self.isolation.check(self.hidden(chunk, self.why(cause)))
@@ -1070,7 +1077,9 @@ class Loader:
             ]
             rejected: list[RowOutcome] = []
         else:
-            if bad is None:  # one group, refused as a whole
+            if either:
+                bad, whole = {}, dict(either)
+            elif bad is None:  # one group, refused as a whole
                 why = self.hidden(chunk, self.why(cause))
                 # the answer lists no errors, but its message may still name the entry: then its line is known
                 named = (
@@ -1114,6 +1123,26 @@ class Loader:
                 self.tally.in_doubt += len(child)
             else:
                 await self.deliver(child)
+
+    def named_each_way(self, chunk: Chunk, spans: list[range], untold: Untold) -> list[tuple[int, str]]:
+        """The groups (indexes into `spans`) a refusal whose numbering cannot be told (`untold`) names a line of
+        whichever way it counts, each with why it is refused: what the answer says of that line, and the lines each
+        numbering names ("line 5 or line 6")."""
+        out = []
+        for g, span in enumerate(spans):
+            named = [next((i for i in span if i in said), -1) for said in untold.said.values()]
+            if not named or -1 in named:
+                continue
+            field_, reason = next(iter(untold.said.values()))[named[0]]
+            lines = " or ".join(f"line {line}" for line in sorted({chunk.lines[i] for i in named}))
+            out.append(
+                (
+                    g,
+                    f"{self.hidden(chunk, reason)} ({field_ + ' of ' if field_ else ''}{lines}: the API's index may "
+                    "count from 0 or from 1, and nothing told which)",
+                )
+            )
+        return out
 
     def unplaced(self, chunk: Chunk, cause: APIError, untold: Untold | None) -> None:
         """A call of several groups the API refused (`cause`) naming no row (`untold` None), or naming rows by indexes

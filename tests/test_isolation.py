@@ -7,17 +7,20 @@ from __future__ import annotations
 import csv
 import random
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import anyio
 import pytest
 from conftest import CREDS, HEADER, economic_job, serving
+from test_load_economic import read_csv
 
 from bulkload import load, resume
-from bulkload.errors import IsolationSpent
-from bulkload.isolation import IsolationBudget
+from bulkload.errors import APIError, IsolationSpent
+from bulkload.isolation import IsolationBudget, Numbering
 from bulkload.sandbox import SandboxOptions
 from bulkload.sandbox.economic import ECONOMIC_KEY, create_app
+from bulkload.targets.reasons import Counted, Untold, errors_counted
 
 
 def entries_with_a_missing_account(path: Path, vouchers: int, every: int) -> int:
@@ -105,3 +108,77 @@ def test_the_budget_counts_calls_per_planned_chunk() -> None:
     with pytest.raises(IsolationSpent, match="2 groups were refused for one reason.*E1: one"):
         same.check("E1: one")
     same.check("E2: another")  # another reason is still isolated
+
+
+def entries_with_long_texts(path: Path, vouchers: int, bad: set[int], first: set[int]) -> None:
+    """Balanced two-line vouchers; one line of each voucher of `bad` (the first where it is in `first`, else the
+    second) has a text of 300 characters, past the 250 the sandbox takes. Its refusal says "The text has 300
+    characters; at most 250.", quoting no value of the line: only an index 0, or one equal to the entries sent, shows
+    whether the API counts its entries from 0 or from 1."""
+    rnd = random.Random(7)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for v in range(1, vouchers + 1):
+            amount = f"{rnd.randint(1, 5000)}.00"
+            long = "x" * 300
+            w.writerow([5, 1, v, "2026-11-02", amount, "DKK", 1010, "", long if v in first else f"Sale {v}", ""])
+            text = long if v in bad - first else f"Sale {v} VAT"
+            w.writerow([5, 1, v, "2026-11-02", "-" + amount, "DKK", 5820, "", text, ""])
+
+
+@pytest.mark.parametrize(
+    ("from_one", "lines"), [(False, "either"), (True, "either"), (False, "second"), (True, "first")]
+)
+async def test_thirty_bad_vouchers_are_read_by_the_numbering_the_first_refusals_showed(
+    tmp_path: Path, from_one: bool, lines: str
+) -> None:
+    # found by a tester: a refusal whose indexes did not show how the API counts (no index 0, none equal to the
+    # entries sent, no value quoted) was split until each bad voucher was alone, the numbering worked out anew for
+    # each: a file with more than 10 bad vouchers for one reason stopped the run. What one refusal shows is kept
+    # for the run: those after it are read by it; a voucher a refusal names whichever way it counts is rejected
+    # without a split (the second line of each bad voucher, counted from 0, is its first counted from 1)
+    data = tmp_path / "entries.csv"
+    bad = set(random.Random(3).sample(range(2, 1001), 30))
+    first = {"either": set(sorted(bad)[::2]), "second": set(), "first": bad}[lines]
+    entries_with_long_texts(data, 1000, bad, first)
+    with anyio.fail_after(60):
+        async with serving(create_app(SandboxOptions(errors_from_one=from_one))) as origin:
+            job = economic_job(
+                data, origin, tmp_path / "run.sqlite", rejects=str(tmp_path / "rejects.csv"), concurrency=1
+            )
+            report = await load(job, env=CREDS, raise_on_stop=False)
+            spent = await served(origin)
+    assert report.status == "complete", report.stop_reason
+    assert (report.rejected, report.loaded, report.in_doubt) == (60, 2000 - 60, 0), report
+    rejects = read_csv(tmp_path / "rejects.csv")
+    assert {int(r["voucherNumber"]) for r in rejects} == bad
+    for r in rejects:
+        v = int(r["voucherNumber"])
+        line = 2 * v + (0 if v in first else 1)  # the line of the long text (the header is line 1)
+        assert f"line {line}" in r["reason"] or r["line"] == str(line) and r["field"] == "text", r
+        assert "JournalEntryTextTooLong" in r["reason"], r
+    # 2 chunks of 1,000 lines: 30 vouchers isolated one by one cost some 500 calls, stopped by the budget at 110
+    assert spent <= 40, spent
+    assert report.isolation is not None and not report.isolation["refused_groups_by_reason"], report.isolation
+
+
+def test_the_numbering_one_answer_shows_reads_the_answers_that_do_not() -> None:
+    rows = [{"text": "a"}, {"text": "b"}, {"text": "c"}]
+
+    def refusal(*indexes: int) -> APIError:
+        return APIError(400, "x", errors=[{"index": i, "field": "text", "message": "too long"} for i in indexes])
+
+    def counted(error: APIError) -> Any:
+        return errors_counted(error, rows, field_key="field", unsaid="unsaid")
+
+    numbering = Numbering()
+    untold = counted(refusal(2))
+    assert isinstance(untold, Untold) and numbering.read(untold) is untold  # nothing learned yet
+    shown = counted(refusal(3))  # equal to the rows sent: from 1
+    assert (
+        isinstance(shown, Counted) and shown.base == 1 and numbering.read(shown) == {2: ("text", "HTTP 400: too long")}
+    )
+    assert numbering.read(counted(refusal(2))) == {1: ("text", "HTTP 400: too long")}
+    numbering.read(counted(refusal(0)))  # another answer shows from 0: the API keeps to neither
+    assert numbering.base is None and isinstance(numbering.read(counted(refusal(2))), Untold)

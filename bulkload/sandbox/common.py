@@ -106,6 +106,9 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: next one up (seed 002 calls entryNumber "the unique number of the entry" and promises no order): a client
     #: must not take a number at or below a journal's newest for one there before the run
     scattered_numbers: bool = False
+    #: e-conomic: a 400's `errors` name each entry by its index counted from 1, not from 0 (seed 002 gives `errors`
+    #: as `[ ]`, its items unsaid: a server written from it may count either way)
+    errors_from_one: bool = False
     #: PayorCRM: an upload of more than one record stores its first half only and answers for those, in the shape
     #: ``answer`` names (a server that stops part way): a client must not take the upload's other rows as stored
     half_stored: bool = False
@@ -632,6 +635,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="economic: number new draft entries at random below 10,000,000 (unique; no order), not upwards",
     )
     parser.add_argument(
+        "--errors-from-one",
+        action="store_true",
+        help="economic: a 400's errors name each entry by its index counted from 1, not from 0",
+    )
+    parser.add_argument(
         "--half-stored",
         action="store_true",
         help="payorcrm: an upload of more than one record stores its first half only, and answers for those",
@@ -714,6 +722,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         reversed_answers=ns.reversed_answers,
         repeated_ids=ns.repeated_ids,
         scattered_numbers=ns.scattered_numbers,
+        errors_from_one=ns.errors_from_one,
         half_stored=ns.half_stored,
     )
 

@@ -76,7 +76,10 @@ class Economic:
     # -- shared pieces -------------------------------------------------------------------------
 
     def invalid(self, request: web.Request, errors: list[dict[str, Any]]) -> web.Response:
-        """The atomic 400 of a create/update: every bad entry named, unless the sandbox is opaque."""
+        """The atomic 400 of a create/update: every bad entry named (by its index counted from 0, or from 1 with
+        `errors_from_one`), unless the sandbox is opaque."""
+        if self.options.errors_from_one:
+            errors = [{**e, "index": e["index"] + 1} for e in errors]
         first = errors[0]
         if self.options.opaque_errors:
             detail = f"The request contains invalid entries: {first['message']}"

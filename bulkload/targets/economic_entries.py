@@ -593,8 +593,9 @@ class DraftEntries(RecordKind):
 
     def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | Untold | None:
         """The entries a 400's `errors` name by `index`, where the answer tells how it counts them (seed 002 gives
-        `errors` as `[ ]`: reasons.errors_counted); Untold where it does not (the call is split until the refused
-        voucher is alone: a refusal stores nothing)."""
+        `errors` as `[ ]`: reasons.errors_counted); Untold where it does not (read as an earlier answer of the run
+        showed, else the vouchers it names either way are rejected, or the call is split until the refused voucher is
+        alone: a refusal stores nothing)."""
         return errors_counted(error, rows, field_key="property", code_key="errorCode", unsaid=_ERRORS_UNSAID)
 
     def summarize(self, records: Sequence[DraftEntry]) -> dict[str, Totals]:

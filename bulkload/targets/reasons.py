@@ -214,20 +214,40 @@ def _said(error: APIError, item: Mapping[str, Any], field_key: str, code_key: st
     return str(item.get(field_key) or ""), f"{code}: {item.get('message') or error.message}"
 
 
+#: what an error answer says of each row it names: {index in the call's rows: (field, "code: message")}
+Said = dict[int, tuple[str, str]]
+
+
+class Counted(Said):
+    """The rows an error answer names (`Said`), read by the numbering it shows: `base`, 0 where its indexes count
+    the call's rows from 0, 1 where from 1 (what the run remembers for the answers that do not show it:
+    isolation.Numbering)."""
+
+    def __init__(self, said: Said, base: int) -> None:
+        super().__init__(said)
+        self.base = base
+
+
 class Untold(NamedTuple):
     """A refusal naming rows by indexes that may count them from 0 or from 1, where nothing tells which
-    (`errors_counted`): `why` (in the user's words), `readings`: per numbering that fits every index, the rows it
-    names (a group holding a row of each is refused whichever way it counts; none where no numbering fits them
-    all), and `rows`: every row either numbering may name (the others are named by neither)."""
+    (`errors_counted`): `why` (in the user's words), `said`: per numbering that fits every index (0: from 0, 1: from
+    1), the rows it names with what it says of each (none where no numbering fits them all), and `rows`: every row
+    either numbering may name (the others are named by neither)."""
 
     why: str
-    readings: tuple[frozenset[int], ...]
+    said: Mapping[int, Said]
     rows: frozenset[int]
+
+    @property
+    def readings(self) -> tuple[frozenset[int], ...]:
+        """Per numbering that fits every index, the rows it names: a group holding a row of each is refused whichever
+        way the answer counts."""
+        return tuple(frozenset(rows) for _, rows in sorted(self.said.items()))
 
 
 def errors_counted(
     error: APIError, rows: Sequence[Any], *, field_key: str, code_key: str | None = None, unsaid: str
-) -> dict[int, tuple[str, str]] | Untold | None:
+) -> Counted | Untold | None:
     """An answer's `errors` list naming the refused items by `index`, as {index in `rows`: (field, "code: message")},
     for an API whose documents do not say how its error answer counts the items (`unsaid`, as a reason says it:
     PayorCRM's seed 004 and HaloPSA's seeds 001 and 000 document no error answer, e-conomic's seed 002 gives `errors`
@@ -235,7 +255,8 @@ def errors_counted(
     equal to the number of rows (from 1); an error quoting the value its field has in the row one numbering names
     and not in the one the other does (`_quotes`: "Account 9999 could not be found."). Where nothing tells it, or
     what does disagrees, Untold: why which rows it names cannot be told (none is to be rejected: it may be good),
-    and the rows each numbering names. None when it names no row, or one outside both numberings."""
+    and the rows each numbering names; what one answer shows, the run remembers for the others (isolation.Numbering).
+    None when it names no row, or one outside both numberings."""
     n, named = len(rows), []
     for item in error.errors:
         index = item.get("index") if isinstance(item, dict) else None
@@ -249,17 +270,17 @@ def errors_counted(
         quoted = {b for b in (0, 1) if 0 <= i - b < n and _quotes(item, rows[i - b], field_key)}
         if len(quoted) == 1:
             bases &= quoted
+    said = {b: {i - b: _said(error, item, field_key, code_key) for i, item in named} for b in sorted(bases)}
     if len(bases) == 1:
         (base,) = bases
-        return {i - base: _said(error, item, field_key, code_key) for i, item in named}
+        return Counted(said[base], base)
     shown = ", ".join(str(i) for i in sorted({i for i, _ in named}))
     why = (
         f"naming rows by index ({shown}), which it may count from 0 or from 1 ({unsaid}), "
         f"and {'no numbering fits them all' if not bases else 'nothing tells which'} (no index 0, none equal to the "
         f"{n} rows sent, no value of one of the rows quoted): which rows it refused cannot be told"
     )
-    readings = tuple(frozenset(i - b for i, _ in named) for b in sorted(bases))
-    return Untold(why, readings, frozenset(i - b for i, _ in named for b in (0, 1) if 0 <= i - b < n))
+    return Untold(why, said, frozenset(i - b for i, _ in named for b in (0, 1) if 0 <= i - b < n))
 
 
 def _quotes(item: Mapping[str, Any], row: Any, field_key: str) -> bool:
