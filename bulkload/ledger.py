@@ -134,7 +134,8 @@ class Created(NamedTuple):
 class Child(NamedTuple):
     """A chunk planned in place of a split one (Ledger.split): its part, key, line numbers and body hash, and the
     state the split saves it in: `pending` (to be sent), `in_doubt` (never sent without the user's word, for
-    `error`) or `done` (the split call stored its rows: `created`)."""
+    `error`; `looks`: what a look for another call could take of its rows' records, as `sending`'s) or `done` (the
+    split call stored its rows: `created`)."""
 
     part: str
     key: str
@@ -143,6 +144,7 @@ class Child(NamedTuple):
     state: ChunkState = "pending"
     error: str | None = None
     created: Created | None = None
+    looks: bytes | None = None
 
 
 class Figures(NamedTuple):
@@ -1011,24 +1013,27 @@ class Ledger:
         rejected: Sequence[RowOutcome],
         children: Sequence[Child],
         calls: dict[int, int],
+        *,
+        wrote: bool = True,
     ) -> None:
         """The API refused a chunk (or stored only some of its rows): its bad rows are rejected and the rest planned
         as child chunks, each in its state (Child), all in one transaction so a crash cannot lose a row in between,
         nor leave a child in doubt `pending` for a resume to send without the user's word, nor one the call stored
-        unrecorded (in doubt, for a resend on the user's word to store again)."""
+        unrecorded (in doubt, for a resend on the user's word to store again). `wrote`: False where a look split it,
+        no write sent by this process (the time of the chunk's last write stays its call's, as Ledger.settle's)."""
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
-                "UPDATE chunks SET state=?, error=?, updated=? WHERE seq=? AND part=?",
-                ("split" if children else "rejected", redact(error), time.time(), seq, part),
+                "UPDATE chunks SET state=?, error=?, updated=COALESCE(?, updated) WHERE seq=? AND part=?",
+                ("split" if children else "rejected", redact(error), time.time() if wrote else None, seq, part),
             )
             self._db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", _redacted(rejected))
             self._db.executemany(
                 "INSERT OR IGNORE INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash,"
-                " error, updated) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+                " error, updated, looks) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
                 [
                     (seq, c.part, file_idx, c.key, c.state, len(c.lines), array("i", c.lines).tobytes(), c.body_hash)
-                    + (c.error and redact(c.error), time.time())
+                    + (c.error and redact(c.error), time.time(), c.looks)
                     for c in children
                 ],
             )

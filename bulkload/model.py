@@ -224,6 +224,15 @@ class Call(NamedTuple):
     held: bytes | None = None
 
 
+class Partly(NamedTuple):
+    """What a look for a call whose outcome is unknown found where it found some of its records and proved the others
+    absent (RecordKind.resolve, in a listing that holds every record): per row of the call, the id of the record
+    found for it (created by the call), or None for a row whose record is certainly not there (sending it again is
+    safe once a second look agrees)."""
+
+    ids: tuple[int | None, ...]
+
+
 class RowOutcome(NamedTuple):
     """A row that did not load: `bucket` is "rejected" or "skipped" (an earlier load created its group)."""
 

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterab
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import msgspec
@@ -48,7 +48,7 @@ from .http import Response
 from .isolation import ALONE_HALVES, ISOLATING_HALVES, NAMED, SIZE_HALVES, UNTOLD, IsolationBudget, Numbering
 from .ledger import Child, ChunkRow, Created, Ledger
 from .masking import scrub, secret_texts
-from .model import Call, Chunk, ChunkState, RowOutcome, Totals
+from .model import Call, Chunk, ChunkState, Partly, RowOutcome, Totals
 from .planning import Planned, Planning, PlanSpec, Rows, Stopped
 from .side_by_side import side_by_side
 from .targets.base import RecordKind, Target
@@ -92,21 +92,27 @@ def unsent_but_sending(why: str) -> str:
     return f"{why}, so the API does not hold it; but the ledger, which could not be told, has its call as sent"
 
 
+#: what a look answers (RecordKind.resolve): the ids, model.Partly, or None
+_Looked = TypeVar("_Looked", bound="list[int] | Partly | None")
+
+
 async def settled_look(
-    look: Callable[[], Awaitable[list[int] | None]],
+    look: Callable[[], Awaitable[_Looked]],
     until: float | None,
     idle: AbstractAsyncContextManager[Any] | None = None,
     found_other: Callable[[], bool] | None = None,
-) -> list[int] | None:
+) -> _Looked:
     """Whether a call whose answer was lost took effect, by evidence: the rule of the load and of the rollback.
     The ids when `look` finds its records (at once, or on the second look: it landed late); [] when it finds them
     neither at once nor again at `until` (on the loop's clock: the settle delay after the answer was lost, when the
-    API can no longer be committing it; sending it again is then safe); None when a look cannot tell. `until` None:
+    API can no longer be committing it; sending it again is then safe); model.Partly when it finds some and not the
+    others, at once and again at `until`; None when a look cannot tell. `until` None:
     the API commits before it answers, one look is enough. `idle` is held while waiting. `found_other`: whether the
     look that could not tell found other values than the call's (errors.FoundOther): the call may land yet, so it
     is looked for again at `until` too before that is taken for another writer's change."""
     looked = await look()
-    if until is None or (looked != [] and not (looked is None and found_other is not None and found_other())):
+    other = looked is None and found_other is not None and found_other()
+    if until is None or (looked != [] and not isinstance(looked, Partly) and not other):
         return looked
     # a call still being committed is not listed yet: its absence proves nothing until the API has had time
     async with idle or nullcontext():
@@ -544,6 +550,9 @@ class Loader:
         # an earlier attempt may have arrived: look where the API lets us, resend only when told to (what the look
         # compares with is the ledger's, of that attempt: `look`)
         looked = await self.settled_look(chunk)
+        if isinstance(looked, Partly):
+            await self.found_in_part(chunk, looked)
+            return True
         # settled by a look (a GET), no write sent: the earlier process's write stays the call's last
         if looked:
             self.record_done(chunk, looked, summary, summary, wrote=False)
@@ -738,6 +747,46 @@ class Loader:
             self.took(part, stored_ids, summary)
         self.tally.in_doubt += len(failing)
 
+    async def found_in_part(self, chunk: Chunk, partly: Partly) -> None:
+        """A look for the chunk's call, whose outcome was unknown, found some of its records and proved the others
+        absent (`partly`): the groups all of whose records it found are loaded with them, in the split's transaction (no
+        write sent: Ledger.split's `wrote`); those none of whose records are there are looked for again as a part of
+        their own, in doubt until then (`in_flight`: found absent again, sent as a call found absent is; its part's
+        letter kept where it says how it is sent again, NAMED, UNTOLD, ALONE_HALVES); a group of both stays in doubt
+        whole (it loads whole or not at all)."""
+        kind, spans, ids = self.target.kind_of(chunk.file_idx), chunk.spans(), partly.ids
+        found = [g for g, span in enumerate(spans) if all(ids[i] is not None for i in span)]
+        absent = [g for g, span in enumerate(spans) if all(ids[i] is None for i in span)]
+        both = [g for g in range(len(spans)) if g not in found and g not in absent]
+        why = self.ledger.error_of(chunk.seq, chunk.part) or "outcome unknown"
+        plan, stored, again = [], None, None
+        if found:
+            stored = chunk.take(found, chunk.part + "f", kind)
+            stored_ids = [n for g in found for n in ids[spans[g].start : spans[g].stop] if n is not None]
+            summary = stored.totals(kind)
+            created = Created(stored_ids, summary, stored.checks)
+            plan.append(self.child(stored, None)._replace(state="done", created=created))
+        if absent:
+            letter = chunk.part[-1:] if chunk.part[-1:] in (NAMED, UNTOLD, *ALONE_HALVES) else "n"
+            again = chunk.take(absent, chunk.part + letter, kind)
+            plan.append(self.child(again, why))
+        if both:
+            half = chunk.take(both, chunk.part + "m", kind)
+            plan.append(self.child(half, f"{why}; a look found some records of this {kind.group_name} and not others"))
+        try:
+            self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, why, [], plan, self.calls, wrote=False)
+        except BulkloadError as exc:
+            self.give_up(chunk, exc, sent=True)
+            return
+        if stored is not None:
+            self.took(stored, stored_ids, summary)
+        self.tally.in_doubt += sum(len(spans[g]) for g in both)
+        if again is not None:
+            # in doubt in the ledger: `deliver` looks for it before it is sent (its key the ledger's)
+            key = self.key_of(again)
+            self.known[(again.seq, again.part)] = ChunkRow("in_doubt", key, 0, body_hash(again.body), None)
+            await self.deliver(again)
+
     def hold(self, chunk: Chunk, why: str, said: str = "") -> None:
         """The chunk's call is not at the API (`why`, the reason `pending` gives it: held back when a ledger write
         failed, cut short before it left, or the API did not act on it), but the ledger, whose write failed, has it
@@ -804,7 +853,9 @@ class Loader:
             # the API's cache replays an earlier attempt's failure: its key cannot tell whether that attempt was
             # carried out, sent again or on resume; what the API holds may
             looked = await self.settled_look(chunk)
-            if looked:
+            if isinstance(looked, Partly):
+                await self.found_in_part(chunk, looked)
+            elif looked:
                 self.record_done(chunk, looked, summary, summary)
             else:
                 self.mark_in_doubt(
@@ -818,6 +869,11 @@ class Loader:
         # an answer it cannot read is the server's own, no passing fault: every call would get one, so the run
         # stops here (docs/guarantees.md), this call settled as a lost answer's is
         unreadable = isinstance(exc, BadAnswer)
+        if isinstance(looked, Partly):
+            if not unreadable:
+                await self.found_in_part(chunk, looked)
+                return False
+            looked = None  # in doubt whole, as the run stops
         if looked == [] and unreadable:
             # a look found it not carried out: a resume sends it again (never now, for another such answer)
             self.give_up(chunk, BadAnswer(str(exc)), sent=True)
@@ -876,7 +932,7 @@ class Loader:
         if self.on_created is not None:
             self.on_created(ids, summary)
 
-    async def settled_look(self, chunk: Chunk) -> list[int] | None:
+    async def settled_look(self, chunk: Chunk) -> list[int] | Partly | None:
         """Whether a call whose answer was lost took effect, by evidence (see `settled_look`), `settle_s` after
         the loss; another chunk is sent while this one waits."""
         until = self._lost.get(chunk.seq, anyio.current_time()) + self.settle_s if self.settle_s > 0 else None
@@ -884,8 +940,9 @@ class Loader:
         key = (chunk.seq, chunk.part)
         return await settled_look(lambda: self.look(chunk), until, idle, lambda: key in self._found_other)
 
-    async def look(self, chunk: Chunk) -> list[int] | None:
-        """Ask the target whether the call took effect: ids, [] for certainly not, None for no telling. A keyed
+    async def look(self, chunk: Chunk) -> list[int] | Partly | None:
+        """Ask the target whether the call took effect: ids, [] for certainly not, model.Partly for in part (some
+        records found, the others certainly not there), None for no telling. A keyed
         call is looked for when its key cannot settle it (forgotten by the API, or replaying a failure): among
         what its scopes received since the run's baselines (`RecordKind.find_sent`, e-conomic: line for line).
         Another, by `RecordKind.resolve`, given what its records held as the ledger kept it with the call (whichever
@@ -905,10 +962,11 @@ class Loader:
             return None
         except BulkloadError:
             return None
-        if found and (why := self.not_proven(kind, chunk, found, taken)):
+        there = [i for i in found.ids if i is not None] if isinstance(found, Partly) else found
+        if there and (why := self.not_proven(kind, chunk, there, taken)):
             log.info("%s: the records a look found prove nothing: %s", named(chunk), why)
             return None
-        if found and kind.found_write_landed:
+        if found and not isinstance(found, Partly) and kind.found_write_landed:
             # the look found the values the lost call wrote: it landed and lands no more, so later writes to its
             # records wait no settle delay for it (`work`); where a look finds a record whatever it holds, its lost
             # write may land yet, and they wait
@@ -1185,9 +1243,14 @@ class Loader:
             await self.deliver(child)
 
     def child(self, chunk: Chunk, doubt: str | None) -> Child:
-        """`chunk` as a split plans it in the ledger: `pending`, or in doubt for `doubt` (scrubbed) when not None."""
+        """`chunk` as a split plans it in the ledger: `pending`, or in doubt for `doubt` (scrubbed) when not None, with
+        what a look for another call could take of its records (RecordKind.lookalikes: Ledger.rival), as its call
+        left with them."""
         planned = Child(chunk.part, self.key_of(chunk), chunk.lines, body_hash(chunk.body))
-        return planned if doubt is None else planned._replace(state="in_doubt", error=self.hidden(chunk, doubt))
+        if doubt is None:
+            return planned
+        looks = self.target.kind_of(chunk.file_idx).lookalikes(chunk)
+        return planned._replace(state="in_doubt", error=self.hidden(chunk, doubt), looks=looks)
 
     @staticmethod
     def why(cause: APIError | str) -> str:

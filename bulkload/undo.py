@@ -63,7 +63,7 @@ from .errors import (
 from .job import Job
 from .ledger import Ledger, OpenCall
 from .ledger_home import check_home, record_status
-from .model import Chunk, Held, Totals
+from .model import Chunk, Held, Partly, Totals
 from .outputs import check_cache
 from .pipeline import KEY_TTL_MARGIN_S, body_hash, resumable, settled_look, taken_ids
 from .planning import Planned, planning_for
@@ -373,7 +373,9 @@ async def _settle_calls(
                     async def look(chunk: Chunk = chunk, kind: RecordKind = kind) -> list[int] | None:
                         nonlocal looks
                         looks += 1
-                        return await kind.find_sent(dispatcher, chunk, baselines, taken_ids(target, ledger, kind))
+                        found = await kind.find_sent(dispatcher, chunk, baselines, taken_ids(target, ledger, kind))
+                        # found in part: the records found (a create's are never deleted on a look, below)
+                        return [i for i in found.ids if i is not None] if isinstance(found, Partly) else found
 
                     # the load's rule: absent at once and again once the settle delay since the answer was lost
                     # has passed (a kill long ago: passed already)

@@ -1180,3 +1180,33 @@ async def test_a_refused_array_never_sends_its_other_records_again_unsettled(tmp
     assert names == ["A", "B"], names
     assert (report.loaded, posts["n"]) == (0, 1), (report, posts)
     assert report.in_doubt == 4, report
+
+
+@pytest.mark.parametrize("count_lag", [0, 1])
+async def test_a_resume_loads_the_records_of_a_refused_array_it_finds_and_sends_those_it_proves_absent(
+    tmp_path: Path, count_lag: int
+) -> None:
+    # A, B saved before the refusal of BAD (index 2, from 0 or from 1 untold: B and BAD may be named, A and D not),
+    # all four in doubt. Before, `bulkload resume` looked each part up by its match fields and, finding A and not D
+    # (B and not BAD), left each part wholly in doubt. Where the listing holds every record, what it shows is the
+    # run's, created; what it does not was not, and is sent again (BAD alone, refused: rejected). A listing not
+    # proven whole (its record_count lagging below the records it lists) proves no absence: all stay in doubt
+    posts = {"n": 0}
+    rows = [{"name": n, "tenant_id": f"t{i}"} for i, n in enumerate(["A", "B", "BAD", "D"], 1)]
+    data = write(tmp_path / "XeroDetails.csv", rows)
+    with anyio.fail_after(60):
+        async with serving(halo_app(tmp_path, [], saving_up_to_the_bad_one(posts), count_lag=count_lag)) as url:
+            first = await load(job(tmp_path, data, url, batch_size=4, concurrency=1, settle_s=0.2), env=ENV)
+            assert (first.loaded, first.in_doubt) == (0, 4), first
+            report = await resume(str(tmp_path / "run.sqlite"), env=ENV, raise_on_stop=False)
+            names = sorted(r["name"] for r in await held(url))
+    if count_lag:
+        assert names == ["A", "B"], names
+        assert (report.loaded, report.in_doubt, posts["n"]) == (0, 4, 1), (report, posts)
+        return
+    assert names == ["A", "B", "D"], names
+    assert (report.loaded, report.rejected, report.in_doubt, report.exit_code) == (3, 1, 0, 1), report
+    assert posts["n"] == 3, posts  # the refused array, then D and BAD sent again
+    (rejected,) = csv.DictReader((tmp_path / "rejects.csv").read_text().splitlines())
+    assert (rejected["name"], rejected["reason"]) == ("BAD", "HTTP 400: name is not allowed"), rejected
+    assert report.reconcile is not None and report.reconcile.ok, report.reconcile

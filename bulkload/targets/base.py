@@ -14,7 +14,7 @@ import msgspec.inspect
 from .. import redact
 from ..errors import APIError, ConfigError, Conflict, RefusedInAnswer
 from ..http import ANSWER_BYTES, check_address, has_control
-from ..model import Call, CheckMaker, Chunk, Held, Known, Listed, Reconciled, Totals
+from ..model import Call, CheckMaker, Chunk, Held, Known, Listed, Partly, Reconciled, Totals
 from ..money import Places
 from ..numbers import whole_number
 from .flags import Flags
@@ -358,18 +358,19 @@ class RecordKind:
 
     async def resolve(
         self, client: Sender, chunk: Chunk, taken: Collection[int], held: bytes | None = None
-    ) -> list[int] | None:
-        """For a call whose answer was lost, look where the API allows it: the ids if it took effect (a look can
-        prove presence); [] if its effect is certainly not there now, in a listing known to be whole (sending it
-        again is safe once a second look `settle_s` later agrees); None when there is no telling. `taken`: the ids
-        the run's ledger already holds for other rows of the kind's files (pipeline.taken_ids): a record one of
-        them made or named is no evidence that this call created it. `held`: the call's model.Call.held as the
-        ledger kept it with its latest attempt, by whichever process sent it; None where it kept none."""
+    ) -> list[int] | Partly | None:
+        """For a call whose answer was lost, look where the API allows it: the ids if it took effect (a look can prove
+        presence); [] if its effect is certainly not there now, in a listing known to be whole (sending it again is safe
+        once a second look `settle_s` later agrees); model.Partly where some of its records are there and the others
+        certainly not (a call the API carried out in part); None when there is no telling. `taken`: the ids the run's
+        ledger already holds for other rows of the kind's files (pipeline.taken_ids): a record one of them made or named
+        is no evidence that this call created it. `held`: the call's model.Call.held as the ledger kept it with its
+        latest attempt, by whichever process sent it; None where it kept none."""
         return None
 
     async def find_sent(
         self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]], taken: Collection[int]
-    ) -> list[int] | None:
+    ) -> list[int] | Partly | None:
         """For a keyed call its key cannot settle (rollback, and the load and resume: the API forgot the key, or
         replays a failure for it), a call in flight: look for what it created among what the run's scopes received
         since their `baselines`, leaving out the records of `taken` (as `resolve`). The ids if it took effect, []

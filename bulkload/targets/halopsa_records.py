@@ -13,7 +13,7 @@ import msgspec
 
 from ..errors import APIError, RowInDoubt, RowInvalid, RowsRefused
 from ..http import api_path, decoded, unreadable
-from ..model import Call, Chunk, Totals, lookalikes
+from ..model import Call, Chunk, Partly, Totals, lookalikes
 from ..pairing import pair
 from .base import RecordKind
 from .halopsa_listing import listing_whole, with_id
@@ -423,19 +423,20 @@ class Resource(RecordKind):
 
     async def resolve(
         self, client: Sender, chunk: Chunk, taken: Collection[int], held: bytes | None = None
-    ) -> list[int] | None:
-        """A POST whose answer was lost, or its records a refusal did not name (in doubt: it may have
-        stored some, Api.refusal_stores_nothing). Its creates decide:
-        all found by the match fields, each its own record → done; none, in a listing that holds every record (its
-        `record_count` not below what it lists, every record of `taken` listed: `listing_whole`) → not there now
-        (the engine looks again after the settle delay before it sends again; the updates beside them set fixed
-        values); some, a create without match values, two creates found as one record, or a
-        partial listing → no telling. A call without creates pulls a trigger (the others are sent again, not
-        looked up): no telling. A record that proves no create of this call, however well it matches, is left out
-        of the look: one listed before the run's first call, whether that listing was whole or not (`seen_before`),
-        and one the ledger holds for another row of the run (`taken`: its own create, or the record it updated).
-        Where the listing before the run was not whole, or was taken late, a record found cannot be shown to be the
-        run's (`found_proves`): no telling."""
+    ) -> list[int] | Partly | None:
+        """A POST whose answer was lost, or its records a refusal did not name (in doubt: it may have stored some,
+        Api.refusal_stores_nothing). Its creates decide: all found by the match fields, each its own record → done;
+        none, in a listing that holds every record (its `record_count` not below what it lists, every record of `taken`
+        listed: `listing_whole`) → not there now (the engine looks again after the settle delay before it sends again;
+        the updates beside them set fixed values); some, in such a listing, and the call all creates → Partly: those
+        found the call's, created, the others not there now (the engine loads the first and looks for the others again
+        as for none); some beside updates (whose outcome a look cannot tell apart), a create without match values, two
+        creates found as one record, or a partial listing → no telling. A call without creates pulls a trigger (the
+        others are sent again, not looked up): no telling. A record that proves no create of this call, however well it
+        matches, is left out of the look: one listed before the run's first call, whether that listing was whole or not
+        (`seen_before`), and one the ledger holds for another row of the run (`taken`: its own create, or the record it
+        updated). Where the listing before the run was not whole, or was taken late, a record found cannot be shown to
+        be the run's (`found_proves`): no telling."""
         records = [as_sent(r) for r in chunk.entries(self)]
         keys = [self.key(r) for r in records if r.get("id") is None]
         if not keys or any(k is None for k in keys):
@@ -449,14 +450,17 @@ class Resource(RecordKind):
             return [] if live.whole else None
         if not self.found_proves():
             return None
-        if any(i is None or i == SEVERAL for i in found) or len(set(found)) < len(found):
+        there = [i for i in found if i is not None]
+        if SEVERAL in there or len(set(there)) < len(there):
             return None
+        if len(there) < len(found):
+            return Partly(tuple(found)) if live.whole and len(found) == len(records) else None
         new_ids = iter(found)
         return [int(r["id"]) if r.get("id") is not None else int(next(new_ids) or 0) for r in records]
 
     async def find_sent(
         self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]], taken: Collection[int]
-    ) -> list[int] | None:
+    ) -> list[int] | Partly | None:
         """For rollback: a call of updates only created nothing, whatever it did: its ids are the records it named,
         which were there before the load (validate), and which rollback spares (Books.created_by_run). A call with
         creates is looked up as `resolve` does."""
