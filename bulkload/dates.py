@@ -300,24 +300,115 @@ def _example(text: str, order: str = "", year_first: bool = True) -> str:
     if m is None and len(digits := text.strip()) == 8 and digits.isdigit() and digits.startswith(("19", "20")):
         return "--date-format %Y%m%d reads it"  # a date written without separators, year first
     if m is None:
-        return "e.g. --date-format %d/%m/%y, or '%b %d, %Y' for Feb 1, 2026"
-    first, sep, second, clock = int(m[1]), m[2], int(m[3]), _clock_directives(m)
-    formats = {spec: _strptime(spec, sep, "%y") + clock for spec in _ORDERS}
+        formats = _read_off(text)  # only those that read it: where it shows its order, that one alone
+        if not formats:
+            return _NO_FORMAT
+        own = next(iter(formats)) if len(formats) == 1 else ""
+    else:
+        first, second = int(m[1]), int(m[3])
+        formats = {spec: _strptime(spec, m[2], "%y") + _clock_directives(m) for spec in _ORDERS}
+        own = "dmy" if first > 12 >= second else "mdy" if second > 12 >= first else ""
     # the orders named, and what is said of each: the text's own, the one the file's dates show, or both
-    if first > 12 >= second:
-        named = {"dmy": ""}
-    elif second > 12 >= first:
-        named = {"mdy": ""}
+    if own:
+        named = {own: ""}
     elif order in _ORDERS:
         named = {order: f"{_ORDERS[order]}, as the file's dates show"}
     else:
         named = {"dmy": _ORDERS["dmy"], "mdy": _ORDERS["mdy"]}
-    if year_first and (as_year_first := _as_year_first(m)) is not None:
+    if m is not None and year_first and (as_year_first := _as_year_first(m)) is not None:
         return _each_reading(m, formats, named, as_year_first)
     if len(named) == 2:
         return f"--date-format {shlex.quote(formats['dmy'])} (day first) or {shlex.quote(formats['mdy'])} (month first)"
     ((spec, said),) = named.items()
     return f"--date-format {shlex.quote(formats[spec])} reads it" + (f" ({said})" if said else "")
+
+
+_NO_FORMAT = "no format is read off its shape: give the strptime format the file's dates are written in"
+#: a cell's pieces, as a format is read off it: a run of ASCII digits, one of letters, or one other character
+_PIECES = re.compile(r"[0-9]+|[A-Za-z]+|.", re.DOTALL).findall
+#: the characters a format read off a cell writes as they are, between its directives
+_BETWEEN = frozenset(" ,-./")
+#: a time of day in a cell: hour, minute, second, the mark before a fraction (groups 1 to 4) and the fraction
+_TIME_OF_DAY = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:([.,])([0-9]{1,6}))?)?")
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+#: the names strptime reads in a cell (its C locale's, in any case), as their directives
+_NAMES = {
+    name.lower(): directive
+    for directive, names in (
+        ("%b", [month[:3] for month in _MONTHS[1:]]),
+        ("%B", _MONTHS[1:]),
+        ("%a", [day[:3] for day in _WEEKDAYS]),
+        ("%A", _WEEKDAYS),
+        ("%p", ("AM", "PM")),
+    )
+    for name in names
+}
+
+
+def _read_off(text: str) -> dict[str, str]:
+    """The strptime formats that read the date `text` as it is written, by the order of their day, month and
+    year ("ymd": 2026/11/30's %Y/%m/%d; "named" where the month is a name: 30-Nov-2026's %d-%b-%Y): its
+    separators, names of months and weekdays, time of day and AM/PM kept; both "dmy" and "mdy" where each reads it
+    (1 2 2026). Only those that read it (_by_format) and that --date-format takes (_check_spec); none for a cell of
+    another shape ("30th Nov 2026")."""
+    text = text.strip()
+    clock = _TIME_OF_DAY.search(text)
+    pieces = _PIECES(text if clock is None else text[: clock.start()])
+    after = [] if clock is None else _PIECES(text[clock.end() :])
+    time_of_day = ""
+    if clock is not None:
+        before = pieces.pop() if pieces and pieces[-1] in ("T", " ") else ""
+        seconds = "" if clock[3] is None else ":%S" + ("" if clock[4] is None else f"{clock[4]}%f")
+        time_of_day = f"{before}{'%I' if any(_NAMES.get(p.lower()) == '%p' for p in after) else '%H'}:%M{seconds}"
+    kept = []  # each piece, a name as its directive
+    for piece in pieces + after:
+        written = _NAMES.get(piece.lower()) if piece.isalpha() else piece
+        if written is None or not (written[0] == "%" or written.isdigit() or written in _BETWEEN):
+            return {}  # a word or mark no format reads ("30th", "+", "W44")
+        kept.append(written)
+    if any(piece.isdigit() for piece in after):
+        return {}
+    numbers = [piece for piece in pieces if piece.isdigit()]
+    named = sum(piece in ("%b", "%B") for piece in kept)
+    formats: dict[str, str] = {}
+    for order, directives in _directives(numbers, named).items():
+        given = iter(directives)
+        written = [next(given) if piece.isdigit() else piece for piece in kept]
+        spec = "".join(written[: len(pieces)]) + time_of_day + "".join(written[len(pieces) :])
+        if order == "ydm" and "ymd" in formats:  # year-day-month only where year-month-day does not read it
+            continue
+        if _by_format(spec, text) is not None and _takes(spec):
+            formats[order] = spec
+    return formats
+
+
+def _directives(numbers: list[str], named: int) -> dict[str, tuple[str, ...]]:
+    """The strptime directives of a date's `numbers` (its runs of digits, in the order written), by the order they
+    may be read in, where `named` months are written by name: beside one, a day and a year ("30", "2026": %d, %Y;
+    "30", "26": %d, %y); beside none, a day, a month and a year, the year first in four digits (year-month-day, then
+    year-day-month) or last in two or four."""
+    sizes = [len(number) for number in numbers]
+    if named == 1 and len(sizes) == 2 and max(sizes) <= 2:
+        return {"named": ("%d", "%y")}
+    if named == 1 and sorted(sizes) in ([1, 4], [2, 4]):
+        return {"named": ("%d", "%Y") if sizes[1] == 4 else ("%Y", "%d")}
+    if named or len(sizes) != 3:
+        return {}
+    if sizes[0] == 4 and max(sizes[1:]) <= 2:
+        return {"ymd": ("%Y", "%m", "%d"), "ydm": ("%Y", "%d", "%m")}
+    year = {2: "%y", 4: "%Y"}.get(sizes[2])
+    if year is None or max(sizes[:2]) > 2:
+        return {}
+    return {"dmy": ("%d", "%m", year), "mdy": ("%m", "%d", year)}
+
+
+def _takes(spec: str) -> bool:
+    """Whether --date-format takes the strptime format `spec` (_check_spec)."""
+    try:
+        _check_spec(spec)
+    except ConfigError:
+        return False
+    return True
 
 
 def _each_reading(m: re.Match[str], formats: dict[str, str], named: dict[str, str], as_year_first: str) -> str:

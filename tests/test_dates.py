@@ -129,7 +129,13 @@ def test_parse_refuses_what_is_not_a_date(fmt: DateFormat, text: str) -> None:
         example = {
             "3-4-26": "--date-format %d-%m-%y (day first) or %m-%d-%y (month first)",
             "20261130": "--date-format %Y%m%d reads it",
-        }.get(text, "e.g. --date-format %d/%m/%y, or '%b %d, %Y' for Feb 1, 2026")
+            # a format read off the date's own shape, that reads it
+            "30-11-2026": "--date-format %d-%m-%Y reads it",
+            "3-4/2026": "--date-format %d-%m/%Y (day first) or %m-%d/%Y (month first)",
+            "3 4 2026": "--date-format '%d %m %Y' (day first) or '%m %d %Y' (month first)",
+            "2026/11/30": "--date-format %Y/%m/%d reads it",
+            "2026-1-30": "--date-format %Y-%m-%d reads it",
+        }.get(text, "no format is read off its shape: give the strptime format the file's dates are written in")
         why = (
             f"expected {order} or YYYY-MM-DD, as the file's dates were read ({way}); for dates of another format "
             f"give --date-format: {example}"
@@ -151,7 +157,7 @@ def test_a_file_of_dates_read_only_with_a_format_is_told_to_give_it() -> None:
         "2/13/26": "--date-format %m/%d/%y reads it",  # the 13th: month first, and said so (not %d/%m/%y)
         "13.2.26": "--date-format %d.%m.%y reads it",
         "20261101": "--date-format %Y%m%d reads it",
-        "Feb 1, 2026": "e.g. --date-format %d/%m/%y, or '%b %d, %Y' for Feb 1, 2026",
+        "Feb 1, 2026": "--date-format '%b %d, %Y' reads it",
     }
     found = decide(list(values))
     assert found == DateFormat("none", "no date in the file", year_first=False)  # 1/2/26: no year of one digit
@@ -947,3 +953,50 @@ def test_a_date_time_with_an_offset_is_told_from_a_date_and_a_time_of_day_withou
     for text in ("2026-11-01", "2026-11-30T10:00", "2026-11-30T10:00:00.8363753", "2026-10-31T23:00:00"):
         assert not dates.at_offset(text), text
     assert DMY.parse("2026-11-30 10:00:00,5Z") == "2026-11-30T10:00:00.5Z" and dates.at_offset("2026-11-30T10:00:00.5Z")
+
+
+#: a format the advice names: quoted, or a token from its first %
+_NAMED_FORMAT = re.compile(r"'(%[^']+)'|(?<![\w'])(%[^\s),']+)")
+
+
+@pytest.mark.parametrize(
+    ("text", "spec"),
+    [
+        ("30-Nov-2026", "%d-%b-%Y"),  # found by a tester: told %d/%m/%y or '%b %d, %Y', neither of which reads it
+        ("30-Nov-26", "%d-%b-%y"),
+        ("30 November 2026", "%d %B %Y"),
+        ("Nov 30, 2026", "%b %d, %Y"),
+        ("November 30, 2026", "%B %d, %Y"),
+        ("30.nov.2026", "%d.%b.%Y"),
+        ("Mon, 30 Nov 2026", "%a, %d %b %Y"),
+        ("30-Nov-2026 14:15", "%d-%b-%Y %H:%M"),
+        ("Nov 30, 2026 4:15:30 PM", "%b %d, %Y %I:%M:%S %p"),
+        ("30-Nov-2026T14:15:22.5", "%d-%b-%YT%H:%M:%S.%f"),
+        ("2026/11/30", "%Y/%m/%d"),
+        ("2026.11.30", "%Y.%m.%d"),
+        ("2026/30/11", "%Y/%d/%m"),
+        ("30 11 2026", "%d %m %Y"),
+        ("11 30 2026", "%m %d %Y"),
+        ("1 2 2026", "%d %m %Y"),  # and %m %d %Y: both are named
+        ("30/11 2026", "%d/%m %Y"),
+        ("20261130", "%Y%m%d"),
+        ("1/2/26", "%d/%m/%y"),
+    ],
+)
+def test_the_format_advised_for_a_date_is_read_off_its_own_shape_and_reads_it(text: str, spec: str) -> None:
+    with pytest.raises(ValueError) as info:
+        DateFormat("none").parse(text)
+    advised = [quoted or bare for quoted, bare in _NAMED_FORMAT.findall(str(info.value))]
+    assert spec in advised, info.value
+    for each in advised:  # every format named reads the date, as --date-format is read
+        assert decide([text], each).parse(text).startswith("20"), (each, info.value)
+
+
+@pytest.mark.parametrize("text", ["yesterday", "30th Nov 2026", "2026-W44-1", "003-4-2026", "+2026/11/30", "Nov"])
+def test_a_date_of_a_shape_no_format_is_read_off_is_told_to_give_the_files_own(text: str) -> None:
+    with pytest.raises(ValueError) as info:
+        DateFormat("none").parse(text)
+    assert not _NAMED_FORMAT.findall(str(info.value)), info.value  # no format that does not read it
+    assert str(info.value).endswith(
+        "no format is read off its shape: give the strptime format the file's dates are written in)"
+    ), info.value
