@@ -91,8 +91,9 @@ async def show_board(
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
 ) -> None:
     """Show `board` until cancelled: on a terminal (`stream`, default stderr) as a live display redrawn every
-    TICK_S; otherwise a line `<ISO time> <totals>` every `every_s` seconds (`clock`, `sleep`: seconds;
-    `wall_clock`: seconds since the epoch)."""
+    TICK_S, gone when cancelled; otherwise a line `<ISO time> <totals>` every `every_s` seconds and one when
+    cancelled, so that the last says where every job ended, not where they were up to `every_s` before (`clock`,
+    `sleep`: seconds; `wall_clock`: seconds since the epoch)."""
     out = stream or sys.stderr
     if out.isatty():
         with Live(console=Console(file=out), auto_refresh=False, transient=True) as live:
@@ -101,13 +102,21 @@ async def show_board(
                 live.update(Group(*lines, Text(board.totals_line(), style="bold")), refresh=True)
                 await sleep(TICK_S)
     last: float | None = None
-    while True:
-        now = clock()
-        if last is None or now - last >= every_s:
-            stamp = datetime.fromtimestamp(wall_clock(), UTC).isoformat(timespec="seconds")
-            print(f"{stamp} {board.totals_line()}", file=out, flush=True)
-            last = now
-        await sleep(TICK_S)
+    try:
+        while True:
+            now = clock()
+            if last is None or now - last >= every_s:
+                _totals(board, out, wall_clock)
+                last = now
+            await sleep(TICK_S)
+    finally:  # the jobs have ended (or stopped): their last line before the summary says so
+        _totals(board, out, wall_clock)
+
+
+def _totals(board: Board, out: TextIO, wall_clock: Callable[[], float]) -> None:
+    """The board's totals line on `out`, after the ISO time of `wall_clock` (seconds since the epoch)."""
+    stamp = datetime.fromtimestamp(wall_clock(), UTC).isoformat(timespec="seconds")
+    print(f"{stamp} {board.totals_line()}", file=out, flush=True)
 
 
 @asynccontextmanager

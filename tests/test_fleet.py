@@ -225,6 +225,32 @@ def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
 
 
 @pytest.mark.slow
+def test_the_progress_off_a_terminal_ends_with_every_job_ended_before_the_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by a tester: `bulkload run MANIFEST --json` of jobs all finished before (their stored reports) showed,
+    # as its progress's last word, "jobs: 0/6 ended", where every job had ended
+    rows = inputs(tmp_path, vouchers=5)
+    sandbox = spawn_sandbox("--agreements")
+    try:
+        for k, v in ENV.items():
+            monkeypatch.setenv(k, v)
+        (tmp_path / "fleet.toml").write_text(manifest_text(sandbox.url, cap=4))
+        for _ in range(2):  # run, then every job from its stored report
+            assert main(["run", str(tmp_path / "fleet.toml"), "--json"]) == 0
+            out, err = capsys.readouterr()
+            printed = json.loads(out)
+            assert printed["totals"]["loaded"] == sum(rows.values()), printed["totals"]
+            last = err.splitlines()[-1].split(" ", 1)[1]
+            jobs = AGREEMENTS * JOBS
+            assert last.startswith(f"jobs: {jobs}/{jobs} ended (0 not clean), 0 running | {sum(rows.values())} loaded")
+        assert all(job["stored"] for job in printed["jobs"])
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("sig", "times"),
     [(signal.SIGINT, 1), (signal.SIGTERM, 1), (signal.SIGINT, 2), (signal.SIGINT, 3)],
