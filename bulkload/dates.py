@@ -61,6 +61,9 @@ _NOT_YEAR_FIRST = "not yy-mm-dd"
 #: what it records of a D-M-YYYY date-time with AM or PM, and of one without whose hour a 12-hour clock writes too
 #: ("4:15"): beside a "4:15 PM", that may be AM or PM, and a file with both is refused (decide)
 _MARKED, _UNMARKED = "am/pm", "no am/pm"
+#: what it records of the first date of a shape no order reads (one read with a --date-format only, "30-11-26",
+#: "30-Nov-2026", or none; not "31/02/2026"): where no date of the file reads, no row would load (decide refuses it)
+_UNREAD = "unread"
 #: the decision for a file whose dates are all ISO, and for one without dates: no order is needed, and a date of
 #: another shape is rejected (with an order decided it could have been read, and would have decided it)
 ISO, NO_DATES = "iso", "none"
@@ -443,11 +446,8 @@ def _clock_directives(m: re.Match[str]) -> str:
 def _expected(spec: str, text: str, order: str = "", year_first: bool = True) -> str:
     """What a date `text` that did not read with `spec` should have been, and the option that reads other dates;
     none for a date of the right shape that no calendar has (30 February). `order`, `year_first`: DateFormat's."""
-    day = text.strip()[:10]
-    if (_ISO_DATE(day) and _iso(day) is None) or (_parts(text) is not None and _order(text) is None):
-        return "no such day in the calendar"
-    if (clock := _clock_fault(spec, text.strip())) is not None:
-        return clock
+    if (fault := _fault(spec, text)) is not None:
+        return fault
     if spec == NO_DATES:  # no date of the file read without a format: the row's is no odd one out
         return (
             "no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format with its format; "
@@ -460,6 +460,15 @@ def _expected(spec: str, text: str, order: str = "", year_first: bool = True) ->
     else:
         return f"expected format {spec} (--date-format) or YYYY-MM-DD"
     return f"expected {read}; for dates of another format give --date-format: {_example(text, order, year_first)}"
+
+
+def _fault(spec: str, text: str) -> str | None:
+    """Why `text`, a date of a shape that reads, is none ("no such day in the calendar", its time of day: as
+    _clock_fault with `spec`); None where its shape is what does not read."""
+    day = text.strip()[:10]
+    if (_ISO_DATE(day) and _iso(day) is None) or (_parts(text) is not None and _order(text) is None):
+        return "no such day in the calendar"
+    return _clock_fault(spec, text.strip())
 
 
 #: a D-M-YYYY date followed by a T or space and anything: its numbers (groups 1, 3, 4)
@@ -751,13 +760,16 @@ class DateEvidence(Evidence):
                 self._first[_NOT_YEAR_FIRST] = Example(line, field, text)
             if _convert("dmy", text) is not None:  # a date that needs no order: ISO, or 05-05-2026
                 kind = _SAME if _parts(text) else _ISO
-            elif (shown := _shown(text)) is not None:
-                kind = _SHOWN[shown]
             else:
-                if (ydm := _year_day_month(text)) is not None and ydm not in self._first:
-                    self._first[ydm] = Example(line, field, text)
-                self._against_format(text, line, field)
-                return
+                # of a shape read in no order (with a format only, or never), not a day of a shape that reads
+                if _UNREAD not in self._first and text.strip() and _fault(NO_DATES, text) is None:
+                    self._first[_UNREAD] = Example(line, field, text)
+                if (shown := _shown(text)) is None:
+                    if (ydm := _year_day_month(text)) is not None and ydm not in self._first:
+                        self._first[ydm] = Example(line, field, text)
+                    self._against_format(text, line, field)
+                    return
+                kind = _SHOWN[shown]
         first = self._first
         if kind not in first:
             first[kind] = Example(line, field, text)
@@ -853,7 +865,9 @@ class DateEvidence(Evidence):
         add), or another order of its day, month and year reads a date it does not (_other_order); when a date
         shaped year first is a day only year-day-month ("2026-13-02") and `given` does not read it (_year_first);
         when the file proves both orders, or when some date reads two ways and no date written the same way (with
-        dashes, points or slashes: _each_way) shows which. Otherwise day first.
+        dashes, points or slashes: _each_way) shows which; without `given`, when no date of the file reads and one
+        is of a shape read with a format only, or none ("30-11-26", "30-Nov-2026": no row would load). Otherwise day
+        first.
         """
         year_first = _NOT_YEAR_FIRST not in self._first
         if given is not None:
@@ -905,6 +919,12 @@ class DateEvidence(Evidence):
             return DateFormat("dmy", shows, order, year_first)
         if iso := self._first.get(_ISO):
             return DateFormat(ISO, f"every date is ISO YYYY-MM-DD ({iso})", order, year_first)
+        if unread := self._first.get(_UNREAD):  # where some dates read, the others are their rows' fault
+            raise ConfigError(
+                f"{path}: line {unread.line}: {unread.field} {unread.text!r} does not read as YYYY-MM-DD or D-M-YYYY, "
+                f"nor does any date of the file, so no row would load: {_example(unread.text, order, year_first)}. "
+                "Nothing was sent"
+            )
         return DateFormat(NO_DATES, "no date in the file", order, year_first)
 
     def _one_clock(self, path: str) -> None:

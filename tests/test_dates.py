@@ -26,6 +26,20 @@ def decide(values: list[str], given: str | None = None) -> DateFormat:
     return evidence.decide(given, "entries.csv")
 
 
+def refused(values: list[str], given: str | None = None) -> str:
+    """The refusal of a file whose date cells are `values`, none of which reads: the date named, and the advice."""
+    with pytest.raises(ConfigError) as info:
+        decide(values, given)
+    said = str(info.value)
+    first = next(line for line, text in enumerate(values, start=2) if text.strip())
+    assert said.startswith(
+        f"entries.csv: line {first}: date {values[first - 2]!r} does not read as YYYY-MM-DD or D-M-YYYY, nor does any "
+        "date of the file, so no row would load: "
+    ), said
+    assert said.endswith(". Nothing was sent"), said
+    return said.partition("so no row would load: ")[2].removesuffix(". Nothing was sent")
+
+
 # --- DateFormat.parse ----------------------------------------------------------------------------------
 
 
@@ -159,15 +173,8 @@ def test_a_file_of_dates_read_only_with_a_format_is_told_to_give_it() -> None:
         "20261101": "--date-format %Y%m%d reads it",
         "Feb 1, 2026": "--date-format '%b %d, %Y' reads it",
     }
-    found = decide(list(values))
-    assert found == DateFormat("none", "no date in the file", year_first=False)  # 1/2/26: no year of one digit
-    for text, example in values.items():
-        with pytest.raises(ValueError) as info:
-            found.parse(text)
-        assert str(info.value) == (
-            f"not a valid date: {text!r} (no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format "
-            f"with its format; {example})"
-        )
+    for text, example in values.items():  # no date of the file reads: the file is refused, naming its first
+        assert refused([text, *(other for other in values if other != text)]) == example
     with pytest.raises(ValueError) as info:  # the odd one out of a file of ISO dates
         decide(["2026-02-01", "1/2/26"]).parse("1/2/26")
     assert str(info.value) == (
@@ -182,8 +189,8 @@ def test_a_file_of_dates_read_only_with_a_format_is_told_to_give_it() -> None:
 def test_the_advice_names_only_the_order_the_files_dates_show() -> None:
     # found by a tester: 1/2/26 was told both orders where 2/13/26 of the same file shows month first
     month_first = "--date-format %m/%d/%y reads it (month first, as the file's dates show)"
+    assert refused(["1/2/26", "3/4/26", "2/13/26"]) == month_first  # no date of the file reads: refused whole
     for values, spec in (
-        (["1/2/26", "3/4/26", "2/13/26"], "none"),
         (["2026-01-02", "1/2/26", "2/13/26 10:00 PM"], "iso"),
         (["1/2/26", "10/31/2026"], "mdy"),  # a D-M-YYYY date shows it too
     ):
@@ -194,50 +201,35 @@ def test_the_advice_names_only_the_order_the_files_dates_show() -> None:
         assert str(info.value).endswith(f"{month_first})"), info.value
         assert DateFormat(spec, found.reason).parse("2/13/2026" if spec == "mdy" else "2026-02-13")
     # both orders shown: the date's own, or both
-    found = decide(["1/2/26", "13/2/26", "2/13/26"])
-    assert (found.spec, found.order) == ("none", "")
-    with pytest.raises(ValueError, match=r"%d/%m/%y \(day first\) or %m/%d/%y \(month first\)\)$"):
-        found.parse("1/2/26")
+    assert refused(["1/2/26", "13/2/26", "2/13/26"]) == "--date-format %d/%m/%y (day first) or %m/%d/%y (month first)"
 
 
 def test_a_two_digit_year_date_that_reads_year_first_too_is_told_both_formats() -> None:
     # found by a tester: PayorCRM's postDate 26-11-05 was told only "--date-format %d-%m-%y reads it", and followed,
     # booked 26 November 2005, where 26-11-05 is 5 November 2026 read year first. Which is meant the file does not
     # show: each reading is named with the day it makes, and the file is never read one way by a guess
-    found = decide(["26-11-05", "26-11-13"])
-    assert (found.spec, found.year_first) == ("none", True)
-    with pytest.raises(ValueError) as info:
-        found.parse("26-11-05")
-    assert str(info.value) == (
-        "not a valid date: '26-11-05' (no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format with "
-        "its format; --date-format %d-%m-%y reads it as 2005-11-26 (day first), %y-%m-%d as 2026-11-05 (year "
-        "first): the file's dates do not show which they are; give the one they are written in, or write them as "
-        "ISO YYYY-MM-DD)"
+    assert refused(["26-11-05", "26-11-13"]) == (
+        "--date-format %d-%m-%y reads it as 2005-11-26 (day first), %y-%m-%d as 2026-11-05 (year first): the file's "
+        "dates do not show which they are; give the one they are written in, or write them as ISO YYYY-MM-DD"
     )
     # day first rather than month first, as 13-11-26 shows, but each of the file's dates reads year first as well
-    found = decide(["05-11-26", "13-11-26"])
-    assert (found.order, found.year_first) == ("dmy", True)
-    with pytest.raises(ValueError) as info:
-        found.parse("05-11-26 10:30")
-    assert str(info.value).endswith(
+    assert refused(["05-11-26 10:30", "05-11-26", "13-11-26"]) == (
         "--date-format '%d-%m-%y %H:%M' reads it as 2026-11-05T10:30:00 (day first, as the file's dates show), "
         "'%y-%m-%d %H:%M' as 2005-11-26T10:30:00 (year first): the file's dates do not show which they are; give "
-        "the one they are written in, or write them as ISO YYYY-MM-DD)"
+        "the one they are written in, or write them as ISO YYYY-MM-DD"
     )
     # three readings where nothing shows an order
-    with pytest.raises(ValueError, match=re.escape("%d/%m/%y reads it as 2003-02-01 (day first), %m/%d/%y as ")):
-        decide(["01/02/03"]).parse("01/02/03")
+    assert refused(["01/02/03"]).startswith("--date-format %d/%m/%y reads it as 2003-02-01 (day first), %m/%d/%y as ")
 
 
 @pytest.mark.parametrize("other", ["05-11-31", "5-11-26", "25-12-99"])
 def test_a_date_of_the_file_that_is_no_day_year_first_leaves_the_advice_its_order(other: str) -> None:
     # 05-11-31 is no day read year first (30 days in November), nor 25-12-99, and no year is written in one digit
     # (5-11-26): the file's dates are not written year first, and the advice names the order they show alone
-    found = decide(["05-11-26", "13-11-26", other])
-    assert (found.order, found.year_first) == ("dmy", False)
-    with pytest.raises(ValueError) as info:
-        found.parse("05-11-26")
-    assert str(info.value).endswith("--date-format %d-%m-%y reads it (day first, as the file's dates show))")
+    assert (
+        refused(["05-11-26", "13-11-26", other])
+        == "--date-format %d-%m-%y reads it (day first, as the file's dates show)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -376,8 +368,9 @@ def test_a_file_of_iso_dates_is_reported_as_iso_and_one_without_dates_as_needing
     assert decide(["2026-11-30", "2026-11-30T10:00"]) == DateFormat(
         "iso", "every date is ISO YYYY-MM-DD (line 2 date '2026-11-30')"
     )
-    for values in ([], ["31/02/2026", "13/13/2026", "x"]):
+    for values in ([], ["31/02/2026", "13/13/2026"]):  # no day of the calendar: its row's fault
         assert decide(values) == DateFormat("none", "no date in the file")
+    assert refused(["x", "31/02/2026"]).startswith("no format is read off its shape")
     # no order needed: ISO dates read, and a date of another shape is rejected as such
     assert DateFormat("iso").parse("2026-11-30") == "2026-11-30"
     with pytest.raises(ValueError, match="expected YYYY-MM-DD"):
@@ -449,22 +442,17 @@ def test_a_file_that_writes_times_of_day_with_and_without_am_or_pm_is_refused(gi
 
 def test_a_date_time_with_a_two_digit_year_is_told_a_format_that_reads_it() -> None:
     # found by a tester: told "e.g. --date-format %d/%m/%y", which reads no date with a time of day
-    found = decide(["12/31/26 11:59 PM", "1/2/26 9:05:30 AM", "1/2/26 09:05"])
-    assert (found.spec, found.order) == ("none", "mdy")
+    values = ["12/31/26 11:59 PM", "1/2/26 9:05:30 AM", "1/2/26 09:05"]
     for text, option in (
         ("12/31/26 11:59 PM", "'%m/%d/%y %I:%M %p' reads it"),
         ("1/2/26 9:05:30 AM", "'%m/%d/%y %I:%M:%S %p' reads it (month first, as the file's dates show)"),
         ("1/2/26 09:05", "'%m/%d/%y %H:%M' reads it (month first, as the file's dates show)"),
     ):
-        with pytest.raises(ValueError) as info:
-            found.parse(text)
-        assert str(info.value).endswith(f"give --date-format with its format; --date-format {option})"), info.value
+        assert refused([text, *(other for other in values if other != text)]) == f"--date-format {option}"
         spec = shlex.split(option.partition(" reads it")[0])[0]
         assert decide([text], spec).parse(text).startswith("20")
-    with pytest.raises(ValueError) as info:
-        decide(["1.2.26 9:05 PM"]).parse("1.2.26 9:05 PM")
-    either = "--date-format '%d.%m.%y %I:%M %p' (day first) or '%m.%d.%y %I:%M %p' (month first))"
-    assert str(info.value).endswith(either)
+    either = "--date-format '%d.%m.%y %I:%M %p' (day first) or '%m.%d.%y %I:%M %p' (month first)"
+    assert refused(["1.2.26 9:05 PM"]) == either
 
 
 def test_both_orders_are_refused_naming_both_lines() -> None:
@@ -1000,3 +988,29 @@ def test_a_date_of_a_shape_no_format_is_read_off_is_told_to_give_the_files_own(t
     assert str(info.value).endswith(
         "no format is read off its shape: give the strptime format the file's dates are written in)"
     ), info.value
+
+
+@pytest.mark.parametrize(
+    ("values", "advice"),
+    [
+        (["30-11-26", "", "1-12-26"], "--date-format %d-%m-%y reads it"),
+        (["30-Nov-2026", "1-Dec-2026"], "--date-format %d-%b-%Y reads it"),
+        (["26-11-05", "26-11-13"], "--date-format %d-%m-%y reads it as 2005-11-26 (day first), %y-%m-%d as 2026-11-05"),
+        (["", "1/2/26", "2/13/26"], "--date-format %m/%d/%y reads it (month first, as the file's dates show)"),
+        (["yesterday", "30-11-26"], "no format is read off its shape"),
+    ],
+)
+def test_a_file_no_date_of_which_reads_is_refused_whole_naming_a_date_and_the_format(
+    values: list[str], advice: str
+) -> None:
+    # found by a tester: a file of 30-11-26 dates rejected every row (exit 1, a ledger made), where one of 1/2/2026
+    # dates is refused before anything is made: which years a file writes is the file's, as its order is
+    assert advice in refused(values)
+
+
+def test_a_file_some_of_whose_dates_read_rejects_the_others_with_their_rows() -> None:
+    for values in (["30-11-26", "2026-11-30"], ["30-11-26", "30-11-2026"], ["30-11-26", "05-05-2026"]):
+        with pytest.raises(ValueError, match="not a valid date: '30-11-26'"):
+            decide(values).parse("30-11-26")
+    assert decide(["", " "]) == DateFormat("none", "no date in the file")  # empty cells are no dates
+    assert decide(["30-11-26"], "%d-%m-%y").parse("30-11-26") == "2026-11-30"

@@ -677,6 +677,40 @@ async def test_dates_are_read_in_the_order_the_whole_file_shows(tmp_path: Path) 
             assert {e.date[:10] for e in await journal(url) if e.voucherNumber == 3} == {"2026-04-03"}
 
 
+async def test_a_file_whose_dates_all_have_two_digit_years_is_refused_before_anything_is_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by a tester: a file of 30-11-26 dates rejected every row (exit 1, a ledger made), where one of 1/2/2026
+    # dates is refused before anything is made (exit 2): which years a file writes is the file's, as its order is
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    short = write(
+        tmp_path / "short.csv",
+        "\n".join([HEADER, "5;1;7;30-11-26;10.00;DKK;1010;c", "5;1;7;1-12-26;-10.00;DKK;5600;c", ""]),
+    )
+    some = write(
+        tmp_path / "some.csv",
+        "\n".join([HEADER, "5;1;1;30-11-2026;10.00;DKK;1010;a", "5;1;1;30-11-2026;-10.00;DKK;5600;a",
+                   "5;1;2;1-12-26;10.00;DKK;1010;b", "5;1;2;1-12-26;-10.00;DKK;5600;b", ""]),
+    )  # fmt: skip
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            args = ["load", "economic", "--base-url", url, "--no-progress"]
+            assert await anyio.to_thread.run_sync(main, [*args, str(short)]) == 2
+            err = " ".join(capsys.readouterr().err.split())
+            assert f"{short}: line 2: date '30-11-26' does not read" in err, err
+            assert "--date-format %d-%m-%y reads it" in err and "Nothing was sent" in err, err
+            assert await requests_seen(url) == 0 and await journal(url) == []
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["short.csv", "some.csv"]  # no ledger, no rejects
+            # a file some of whose dates read: the others are their rows' fault
+            assert await anyio.to_thread.run_sync(main, [*args, str(some)]) == 1
+            rejects = read_csv(tmp_path / "some.csv.rejects.csv")
+            assert [r["line"] for r in rejects] == ["4", "5"] and "--date-format %d-%m-%y" in rejects[0]["reason"]
+            assert await anyio.to_thread.run_sync(main, [*args, str(short), "--date-format", "%d-%m-%y"]) == 0
+            held = sorted((e.voucherNumber, e.date[:10]) for e in await journal(url))
+            assert held == [(1, "2026-11-30"), (1, "2026-11-30"), (7, "2026-11-30"), (7, "2026-12-01")], held
+
+
 async def test_dates_that_read_both_ways_are_not_booked_in_the_order_of_a_date_written_another_way(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -792,11 +826,12 @@ async def test_a_date_format_the_files_dates_contradict_is_refused_before_anythi
             err = capsys.readouterr().err
             assert "line 6 date '2/13/26' is month first" in err and "give --date-format %m/%d/%y" in err, err
             assert await requests_seen(url) == 0 and await journal(url) == []
-            # told nothing, no date reads: each is rejected, told the one order the file's dates show
-            report = await load(job(data, url), env=CREDS)
-            assert report.exit_code == 1 and report.rejected == 6 and report.inputs[0]["date_order"] == "mdy"
-            reasons = [row["reason"] for row in read_csv(Path(f"{data}.rejects.csv"))]
-            assert all("--date-format %m/%d/%y reads it" in r and "%d/%m/%y" not in r for r in reasons), reasons
+            # told nothing, no date reads: the file is refused, told the one order the file's dates show
+            with pytest.raises(ConfigError) as info:
+                await load(job(data, url), env=CREDS)
+            assert "--date-format %m/%d/%y reads it (month first" in str(info.value), info.value
+            assert "%d/%m/%y" not in str(info.value), info.value
+            assert await journal(url) == []
             assert await anyio.to_thread.run_sync(main, [*args, "%m/%d/%y"]) == 0
             assert {e.voucherNumber: e.date[:10] for e in await journal(url)} == {
                 1: "2026-01-02",
