@@ -116,9 +116,9 @@ def _refusal(answer: dict[str, Any], rows: int | None) -> RefusedInAnswer | None
             return None
     for name, value in answer.items():
         key = name.lower()
-        if key in _DONE and not _unsuccessful(value) or key in _OUTCOME and _failed_status(value) is not True:
+        if _done_key(key) and _unsuccessful(value) is not True or key in _OUTCOME and _failed_status(value) is not True:
             return None
-        if value and key not in _DONE | _OUTCOME and name not in _REFUSING:
+        if value and not _done_key(key) and key not in _OUTCOME and name not in _REFUSING:
             return None
     texts = [answer.get(name) for name in ("message", "detail", "title", "error")]
     message = next((t for t in texts if isinstance(t, str) and t), "its errors name the rows it refuses by index")
@@ -408,16 +408,27 @@ def pairing(records: list[Any], sent: Sequence[Any], key_field: str) -> Paired |
 #: (`failed`, `rejected`, `duplicates`, `errorCount`, `errorMessage`, `skipped`, …: anything but nothing under it,
 #: `_nothing`, says so); in a `status`, `state` or `result`, of itself (`Failed`, `duplicate`, `skipped`, `error`)
 _FAILING = ("error", "fail", "reject", "invalid", "duplicate", "skip", "refuse", "conflict")
-#: the keys whose false says the upload or record was not done (`"success": false`, `"ok": "false"`, `"saved": 0`)
-_DONE = frozenset({"success", "ok", "saved", "stored"})
+#: the keys whose true says the upload or record was done and false that it was not (`"success": false`, `"ok":
+#: "false"`, `"saved": 0`, `"succeeded": false`, `"isSuccess": false`, `"created": false`): in lower case, without
+#: `_` or `-`, after an `is` or `was` (`_done_key`)
+_DONE = frozenset({"success", "successful", "succeeded", "ok", "created", "saved", "stored"})
 #: the keys whose word or HTTP status says how the upload or record went (`"status": "failed"`, `"state":
 #: "NOT_SAVED"`, `"status": 409`, `"statusCode": "422"`, `"httpStatus": 400`, `"status_code": 422`), in lower case
 _OUTCOME = frozenset({"status", "state", "result", "statuscode", "httpstatus", "status_code", "http_status"})
-#: an HTTP status written as text, alone or before its reason phrase (`"409"`, `" 500 "`, `"409.0"`, `"422
-#: Unprocessable Entity"`): the number as JSON writes it (`_NUMBER`), and the phrase
-_HTTP_STATUS = re.compile(rf"\s*({_NUMBER.pattern})(?:\s(.*))?", re.DOTALL)
+#: an HTTP status written as text, alone or before its reason phrase, after `HTTP` or not (`"409"`, `" 500 "`,
+#: `"409.0"`, `"HTTP 409"`, `"422 Unprocessable Entity"`): the number as JSON writes it (`_NUMBER`), and the phrase
+_HTTP_STATUS = re.compile(rf"\s*(?:(?i:http)(?:/[0-9.]+)?\s*)?({_NUMBER.pattern})(?:\s(.*))?", re.DOTALL)
 #: a `success` (`_DONE`) that says it failed, as text (any case): JSON false and 0 say so too
 _UNSUCCESSFUL = frozenset({"false", "0", "no"})
+#: a `success` (`_DONE`) that says it was done, as text (any case): JSON true and 1 say so too
+_SUCCESSFUL = frozenset({"true", "1", "yes"})
+#: the words a text outcome says it was stored in (`Created`, `OK`, `saved`, `Created successfully`): one of other
+#: words (`BadRequest`, `Already exists`, `KO`, `Pending`) says neither (`_worded`)
+_SUCCEEDING = frozenset(
+    {"ok", "okay", "success", "successful", "successfully", "succeeded", "created", "saved", "stored", "imported"}
+    | {"processed", "accepted", "uploaded", "loaded", "inserted", "added", "written", "persisted", "updated"}
+    | {"done", "complete", "completed", "true", "yes"}
+)
 #: the words of a text that say "nothing" (beside zeros: `0`, `000`), under a key whose name says failure (`_nothing`)
 _NIL = frozenset({"false", "no", "none", "null", "nil", "nothing", "zero"})
 #: a whole text that denies a failure (`no errors`, `0 errors`, `without errors`, `not a duplicate`), words apart by
@@ -444,10 +455,25 @@ def _denied(text: str) -> bool:
     return _DENIED.fullmatch(text.strip().lower()) is not None
 
 
-def _unsuccessful(value: Any) -> bool:
+def _done_key(key: str) -> bool:
+    """Whether a key (in lower case) is one whose true or false says the upload or record was done (`_DONE`:
+    `success`, `is_success`, `isSuccess`, `wasCreated`, `ok`)."""
+    name = key.replace("_", "").replace("-", "")
+    return any(name.startswith(prefix) and name[len(prefix) :] in _DONE for prefix in ("", "is", "was"))
+
+
+def _unsuccessful(value: Any) -> bool | None:
+    """Whether a `_DONE` field says it was not done: True for false (`false`, `0`, `"false"`, `"0"`, `"no"`, in any
+    case), False for true (`true`, `1`, `"true"`, `"1"`, `"yes"`) and for a list or object (the records or counts it
+    holds are read as such); None, not clear, for anything else (`"N"`, `"KO"`, 2, null)."""
     if isinstance(value, str):
-        return value.strip().lower() in _UNSUCCESSFUL
-    return value is False or type(value) is int and value == 0
+        text = value.strip().lower()
+        return True if text in _UNSUCCESSFUL else False if text in _SUCCESSFUL else None
+    if type(value) is bool:
+        return not value
+    if type(value) is int and value in (0, 1):
+        return value == 0
+    return False if isinstance(value, dict | list) else None
 
 
 def _nothing(value: Any) -> bool:
@@ -462,9 +488,10 @@ def _nothing(value: Any) -> bool:
 
 def _http_status(value: Any) -> tuple[int, str] | None:
     """An outcome written as an HTTP status, 100 to 599, and the reason phrase written after it ("" where none): a
-    JSON integer or a whole JSON double (`409`, `409.0`), or text starting with such a number, alone or followed by
-    a space, read as that number is (`"409"`, `" 409 "`, `"409.0"`, `"409.00"`, `"422 Unprocessable Entity"`); None
-    for anything else (`"4090"`, `"409x"`, `"0409"`, `409.5`, `"409.5"`: no whole number)."""
+    JSON integer or a whole JSON double (`409`, `409.0`), or text starting with such a number (after `HTTP` or
+    `HTTP/1.1`, where given), alone or followed by a space, read as that number is (`"409"`, `" 409 "`, `"409.0"`,
+    `"409.00"`, `"HTTP 409"`, `"422 Unprocessable Entity"`); None for anything else (`"4090"`, `"409x"`, `"0409"`,
+    `409.5`, `"409.5"`: no whole number)."""
     phrase = ""
     if type(value) is str and (match := _HTTP_STATUS.fullmatch(value)):
         value, phrase = Decimal(match[1]), match[2] or ""
@@ -474,31 +501,41 @@ def _http_status(value: Any) -> tuple[int, str] | None:
 
 
 def _failed_status(value: Any) -> bool | None:
-    """Whether an outcome (`_OUTCOME`) says it failed: True for an HTTP status of failure (`_http_status`: 400 to
-    599, `409`, `409.0`, `"422"`, `"422 Unprocessable Entity"`), or words of failure in it (`_worded`; after an HTTP
-    status, in its reason phrase: `"200 OK, not saved"`); None, not clear, for an HTTP status but of success or
-    failure (`302`), and text `_worded` cannot tell; False for an HTTP status of success (200 to 299), and the
-    others (`created`, `ok`, `saved`, `success`, a number that is no HTTP status)."""
+    """Whether an outcome (`_OUTCOME`, or a record listed as a value alone) says it failed: True for an HTTP status
+    of failure (`_http_status`: 400 to 599, `409`, `409.0`, `"422"`, `"HTTP 409"`, `"422 Unprocessable Entity"`),
+    words of failure in it (`_worded`; after an HTTP status, in its reason phrase: `"200 OK, not saved"`), or false;
+    False, stored, only for what reads as success: an HTTP status of success (200 to 299) with no phrase or one of
+    success (`"201 Created"`), text of success alone (`_worded`: `created`, `OK`, `saved`, `Processed without
+    errors`), true, and a list or object (what it holds is read as records or counts); None, not clear, for anything
+    else: an HTTP status but of success or failure (`302`), text `_worded` cannot tell (`BadRequest`, `Already
+    exists`, `KO`, `409;`), a number that is no HTTP status, null."""
     if (http := _http_status(value)) is not None:
         status, phrase = http
-        if status >= 400 or _worded(phrase):
+        worded = _worded(phrase) if phrase.strip() else False
+        if status >= 400 or worded:
             return True
-        return False if status < 300 else None
-    return _worded(value) if isinstance(value, str) else False
+        return worded if 200 <= status < 300 else None
+    if type(value) is bool:
+        return not value
+    if isinstance(value, dict | list):
+        return False
+    return _worded(value) if isinstance(value, str) else None
 
 
 def _worded(value: str) -> bool | None:
     """Whether a text outcome says it failed by its words: True for a word of failure in it (`_FAILING`: `FAILED`,
     `duplicate`, `skipped`, `Completed with 2 errors`) other than one it denies (`_DENIED`: `Processed without
     errors`, `No errors`, `Completed with 0 errors`, `not a duplicate` say none), or a "not" before what a stored
-    record is (`_NOT_DONE`: `NOT_SAVED`, `not stored`); None, not clear, for any other "not" (`Not due`, `Not paid`:
-    an invoice's own AR status, or a record's failure); False for the others."""
+    record is (`_NOT_DONE`: `NOT_SAVED`, `not stored`); False where its words are all of success (`_SUCCEEDING`:
+    `Created`, `OK`, `Saved successfully`); None, not clear, for the others (`Not due`, `Not paid`: an invoice's own
+    AR status, or a record's failure; `BadRequest`, `Already exists`, `KO`: words bulkload does not know)."""
     if _denied(value):
         return False
     text = " ".join(_words(value))
     if any(word in text for word in _FAILING) or _NOT_DONE.search(text):
         return True
-    return None if "not" in text.split() else False
+    words = text.split()
+    return False if words and all(word in _SUCCEEDING for word in words) else None
 
 
 def _echoed(row: Any, fields: Fields | None, name: str, value: Any) -> bool:
@@ -515,20 +552,24 @@ def _failure(record: Any, row: Any, fields: Fields | None, has_id: bool = False)
     other than one it echoes as `row` was sent (`_echoed`: an invoice's own `status`, which the file gives); with its
     `message`.
     None when it says none. A field says the record failed (`_says_failed`) when it is a false `success`, `ok`,
-    `saved` or `stored` (`_unsuccessful`), a `status`, `state` or `result` that says it failed (`_failed_status`),
-    or anything but nothing (`_nothing`) under a key whose name says failure (`_FAILING`: `error`, `errors`,
-    `errorMessage`, `skipped`, …); so does no id of its own (null, "" or none) where the other records have theirs
-    (`has_id`). A value that says "nothing failed" (`"errorCount": "0"`, `"status": "Processed without errors"`)
-    says nothing. One not clear either way (a `status` of `Not paid`: `_failed_status` None) says the record failed
-    unless the record gives its id: a record stored has one, and a row taken for stored that was not is lost
-    silently, where one in doubt is checked."""
+    `saved`, `stored`, `succeeded`, `created`, `isSuccess`, … (`_unsuccessful`), a `status`, `state` or `result` that
+    says it failed (`_failed_status`), or anything but nothing (`_nothing`) under a key whose name says failure
+    (`_FAILING`: `error`, `errors`, `errorMessage`, `skipped`, …); so does no id of its own (null, "" or none) where
+    the other records have theirs (`has_id`). A value that says "nothing failed" (`"errorCount": "0"`, `"status":
+    "Processed without errors"`) says nothing. One that reads neither as success nor as failure (`"statusCode":
+    "BadRequest"`, `"success": "N"`: `_failed_status`, `_unsuccessful` None) says the record failed: a row taken for
+    stored that was not is lost silently, where one in doubt is checked; but in a field of the row's own (an
+    invoice's `status`, `Not paid`: its AR status, which a server may give though the file does not) only where the
+    record gives no id: a record stored has one. A record listed as a value alone (`true`, `409`, `"Created"`: no
+    object) says it failed unless it reads as success (`_failed_status` False)."""
     if not isinstance(record, dict):
-        return None
+        return None if _failed_status(record) is False else f"listed as {_shown(record)}"
     stored = _id(record.get("id")) is not None
+    own = () if row is None else type(row).__struct_fields__
     said = [
         f"{name}: {_shown(value)}"
         for name, value in record.items()
-        if ((failed := _says_failed(name.lower(), value)) or failed is None and not stored)
+        if ((failed := _says_failed(name.lower(), value)) or failed is None and not (stored and name in own))
         and not _echoed(row, fields, name, value)
     ]
     if has_id and record.get("id") in (None, ""):
@@ -543,7 +584,7 @@ def _failure(record: Any, row: Any, fields: Fields | None, has_id: bool = False)
 def _says_failed(key: str, value: Any) -> bool | None:
     """Whether a field (its `key` in lower case) says the upload or record failed (`_failure`): None where that is
     not clear (`_failed_status`)."""
-    if key in _DONE:
+    if _done_key(key):
         return _unsuccessful(value)
     if key in _OUTCOME:
         return _failed_status(value)

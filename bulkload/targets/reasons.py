@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple, TypeVar
 
 import msgspec
@@ -253,10 +254,14 @@ def errors_counted(
     PayorCRM's seed 004 and HaloPSA's seeds 001 and 000 document no error answer, e-conomic's seed 002 gives `errors`
     as `[ ]`): its `index` may count the call's `rows` from 0 or from 1. What tells which: an index 0 (from 0); an index
     equal to the number of rows (from 1); an error quoting the value its field has in the row one numbering names
-    and not in the one the other does (`_quotes`: "Account 9999 could not be found."). Where nothing tells it, or
-    what does disagrees, Untold: why which rows it names cannot be told (none is to be rejected: it may be good),
-    and the rows each numbering names; what one answer shows, the run remembers for the others (isolation.Numbering).
-    None when it names no row, or one outside both numberings."""
+    and not in the one the other does (`_quotes`: "Account 9999 could not be found."). A numbering under which an
+    error is of another row than its index names, by the value it quotes or the field of the row it names
+    (`_contradicts`: `"value": "not-an-email"` for a row whose email is a@x.io, `"customerno": "C4"` for C1: a server
+    counting in an order of its own), is not how it counts. Where nothing tells it, or what does disagrees, Untold:
+    why which rows it names cannot be told (none is to be rejected: it may be good), and the rows each numbering
+    names; where every numbering is contradicted so, any row of the call may be the one refused. What one answer
+    shows, the run remembers for the others (isolation.Numbering). None when it names no row, or one outside both
+    numberings."""
     n, named = len(rows), []
     for item in error.errors:
         index = item.get("index") if isinstance(item, dict) else None
@@ -266,19 +271,32 @@ def errors_counted(
     if not named:
         return None
     bases = {b for b in (0, 1) if all(0 <= i - b < n for i, _ in named)}
+    contradicted: dict[int, str] = {}
     for i, item in named:
-        quoted = {b for b in (0, 1) if 0 <= i - b < n and _quotes(item, rows[i - b], field_key)}
+        fits = [b for b in (0, 1) if 0 <= i - b < n]
+        quoted = {b for b in fits if _quotes(item, rows[i - b], field_key)}
         if len(quoted) == 1:
             bases &= quoted
+        for b in fits:
+            if (field := _contradicts(item, rows[i - b], (field_key, code_key))) is not None:
+                bases.discard(b)
+                contradicted.setdefault(i, field)
     said = {b: {i - b: _said(error, item, field_key, code_key) for i, item in named} for b in sorted(bases)}
     if len(bases) == 1:
         (base,) = bases
         return Counted(said[base], base)
     shown = ", ".join(str(i) for i in sorted({i for i, _ in named}))
+    naming = f"naming rows by index ({shown}), which it may count from 0 or from 1 ({unsaid}), "
+    if not bases and contradicted:
+        i, field = next(iter(contradicted.items()))
+        why = (
+            f"{naming}and its error at index {i} quotes another {field} than the row its index names has, either way "
+            "it counts (the server may count the rows in an order of its own): which rows it refused cannot be told"
+        )
+        return Untold(why, {}, frozenset(range(n)))
     why = (
-        f"naming rows by index ({shown}), which it may count from 0 or from 1 ({unsaid}), "
-        f"and {'no numbering fits them all' if not bases else 'nothing tells which'} (no index 0, none equal to the "
-        f"{n} rows sent, no value of one of the rows quoted): which rows it refused cannot be told"
+        f"{naming}and {'no numbering fits them all' if not bases else 'nothing tells which'} (no index 0, none equal to "
+        f"the {n} rows sent, no value of one of the rows quoted): which rows it refused cannot be told"
     )
     return Untold(why, said, frozenset(i - b for i, _ in named for b in (0, 1) if 0 <= i - b < n))
 
@@ -296,6 +314,54 @@ def _quotes(item: Mapping[str, Any], row: Any, field_key: str) -> bool:
     if not isinstance(value, str) or not value.strip() or value.strip().isdigit():
         return False
     return item.get("value") == value or re.search(rf"(?<!\w){re.escape(value)}(?!\w)", said) is not None
+
+
+#: what an error item says of itself, not of its row (in lower case): beside the keys `errors_counted` is told of
+_ABOUT_ITSELF = frozenset(
+    {"index", "value", "message", "code", "errorcode", "error", "detail", "title", "type", "status", "statuscode"}
+)
+
+
+def _contradicts(item: Mapping[str, Any], row: Any, told: tuple[str | None, ...]) -> str | None:
+    """The field of `row` an error `item` gives another value of than the row holds, where it gives one: its `value`
+    for the field it names (under the first of `told`, the keys naming its field and code), or a member named as a
+    field of the row, in any case (`"customerno": "C4"`), beside what it says of itself (`_ABOUT_ITSELF`). Only
+    values a row holds as text or a number are compared, text exactly but for spaces around it, numbers by value
+    (`_same`); None where it gives none of them, or each as the row holds it."""
+    fields = {name.lower(): name for name in getattr(type(row), "__struct_fields__", ())}
+    given: list[tuple[Any, Any]] = []
+    if isinstance(field := item.get(told[0] or ""), str) and "value" in item:
+        given.append((field, item["value"]))
+    given += [(name, value) for name, value in item.items() if name.lower() not in _ABOUT_ITSELF and name not in told]
+    for name, value in given:
+        own = fields.get(name.lower()) if isinstance(name, str) else None
+        held = getattr(row, own, None) if own is not None else None
+        if held is not None and value is not None and _comparable(held) and not _same(held, value):
+            return own
+    return None
+
+
+def _comparable(value: Any) -> bool:
+    return type(value) is not bool and isinstance(value, str | int | Decimal)
+
+
+def _same(held: Any, given: Any) -> bool:
+    """Whether `given`, a value an error item quotes, is `held`, a row's text or number: the same text but for
+    spaces around it, or the same number, as JSON or its text writes it (`"1000"`, 1000.0 for 1000)."""
+    if isinstance(held, str) and isinstance(given, str) and held.strip() == given.strip():
+        return True
+    number, was = _number(given), _number(held)
+    return number is not None and number == was
+
+
+def _number(value: Any) -> Decimal | None:
+    if type(value) is bool or not isinstance(value, str | int | float | Decimal):
+        return None
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 def item_named(error: APIError, n: int) -> int | None:
