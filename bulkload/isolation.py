@@ -7,7 +7,10 @@ days of e-conomic's fair use on a 1M-row migration.
 Most of that cost is an API's numbering untold: its error answer names the refused entries by an index that may
 count them from 0 or from 1 (reasons.errors_counted), and an answer shows which only now and then (an index 0, one
 equal to the entries sent, a value of the entry quoted). What one answer shows, `Numbering` remembers for the rest of
-the run: the answers after it are read by it, their entries named, no call split.
+the run: the answers after it are read by it, no call split. But an API may keep to no one numbering (one per call,
+one per kind of error), and an entry read by a numbering its own error does not show may be the good one beside the
+bad: its group is sent alone first (CONFIRM), rejected only on its own refusal; loaded, it proves the numbering wrong,
+and no answer is read by one its errors do not show from then on (each costs one call, where a split costs a dozen).
 
 So isolating stops, with the reason named, (a) once `same_reason` groups were refused for one reason the API did not
 tie to an entry, or (b) once the calls spent isolating pass `floor + factor × the calls that carried planned
@@ -18,11 +21,14 @@ refused from then on would put good rows in the rejects file, to be loaded again
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from typing import Any
 
 from .errors import IsolationSpent
 from .targets.reasons import Counted, Said, Untold
+
+log = logging.getLogger(__name__)
 
 #: groups refused whole for one reason before isolating that reason stops
 SAME_REASON = 10
@@ -42,6 +48,15 @@ NAMED = "d"
 #: doubt; `resume --resend-in-doubt` sends each of its groups in a call of its own (split in ALONE_HALVES, none of
 #: them sent, until each holds one group), whose refusal can only be of that group
 UNTOLD, ALONE_HALVES = "u", ("x", "y")
+#: the last letter of a part holding the groups a refusal was read to name only by a numbering their own errors do
+#: not show (Numbering): each sent alone first (split in ALONE_HALVES, none of them sent, until each holds one group),
+#: rejected on its own refusal; loaded, it was good, and the numbering wrong (Numbering.disprove)
+CONFIRM = "c"
+
+
+def confirming(part: str) -> bool:
+    """Whether the part is a group of a CONFIRM part, sent alone."""
+    return part.rstrip("".join(ALONE_HALVES)).endswith(CONFIRM)
 
 
 class IsolationBudget:
@@ -110,19 +125,33 @@ class IsolationBudget:
 class Numbering:
     """How the API numbers the entries its error answers name, as the run learned it: `base` 0 (from 0), 1 (from 1),
     None until an answer shows it (reasons.Counted), or again once two answers showed either (the API keeps to none:
-    each answer is read as it shows itself). In-process: a resume learns it again."""
+    each answer is read as it shows itself), and for good once an entry read by it was loaded alone (`disproved`).
+    In-process: a resume learns it again."""
 
     def __init__(self) -> None:
         self.base: int | None = None
+        self.disproved = False
         self._shown: set[int] = set()
 
     def read(self, bad: Said | Untold | None) -> Said | Untold | None:
         """An answer's bad entries (RecordKind.bad_items) as the run reads them: one that shows its numbering
-        teaches it; one that does not (reasons.Untold) is read by the numbering learned, where it fits its indexes,
-        else left untold."""
-        if isinstance(bad, Counted):
+        teaches it; one that does not (reasons.Untold) is read by the numbering learned, where it fits its indexes (a
+        reasons.Counted none of whose rows its own error shows), else left untold."""
+        if isinstance(bad, Counted) and not self.disproved:
             self._shown.add(bad.base)
             self.base = bad.base if len(self._shown) == 1 else None
         elif isinstance(bad, Untold) and self.base is not None and self.base in bad.said:
-            return bad.said[self.base]
+            return Counted(bad.said[self.base], self.base)
         return bad
+
+    def disprove(self, where: str) -> None:
+        """A group an answer was read to name by a numbering its error did not show was loaded alone (`where`: the
+        chunk, as a log names it): the API keeps to no one numbering. Logged once."""
+        if not self.disproved:
+            log.info(
+                "%s, read as refused by a numbering its own error did not show (as another error or answer "
+                "counted), loaded alone: the API keeps to no one numbering of the entries its errors name (from 0 or "
+                "from 1); from now on an entry is taken as named only where its own error shows which",
+                where,
+            )
+        self.base, self.disproved = None, True

@@ -45,14 +45,24 @@ from .errors import (
     command_on,
 )
 from .http import Response
-from .isolation import ALONE_HALVES, ISOLATING_HALVES, NAMED, SIZE_HALVES, UNTOLD, IsolationBudget, Numbering
+from .isolation import (
+    ALONE_HALVES,
+    CONFIRM,
+    ISOLATING_HALVES,
+    NAMED,
+    SIZE_HALVES,
+    UNTOLD,
+    IsolationBudget,
+    Numbering,
+    confirming,
+)
 from .ledger import Child, ChunkRow, Created, Ledger
 from .masking import scrub, secret_texts
 from .model import Call, Chunk, ChunkState, Partly, RowOutcome, Totals
 from .planning import Planned, Planning, PlanSpec, Rows, Stopped
 from .side_by_side import side_by_side
 from .targets.base import RecordKind, Target
-from .targets.reasons import Untold, item_named
+from .targets.reasons import Counted, Said, Untold, item_named
 
 log = logging.getLogger(__name__)
 
@@ -473,9 +483,10 @@ class Loader:
         if prev is not None and await self.settled_before(chunk, prev, digest):
             return
         # a half of an UNTOLD part sends its groups each in a call of its own, on the user's word only: one left in
-        # doubt by a crash (kill -9) during the resend that split it stays so for a plain resume (in_flight)
+        # doubt by a crash (kill -9) during the resend that split it stays so for a plain resume (in_flight); a
+        # CONFIRM part's are sent so at once
         resending = prev is None or prev.state != "in_doubt" or self.resend_in_doubt
-        if len(chunk.groups) > 1 and chunk.part[-1:] in ALONE_HALVES and resending:
+        if len(chunk.groups) > 1 and (chunk.part[-1:] in ALONE_HALVES and resending or chunk.part.endswith(CONFIRM)):
             await self.alone(chunk)
             return
         summary = chunk.totals(kind)
@@ -842,9 +853,8 @@ class Loader:
         if isinstance(exc, APIError) and self.target.api.refused_or_too_large(exc):
             # even after a lost first answer a refusal is final: a keyed retry replays the same call's
             # outcome, and an unrepeatable call is never retried once it may have arrived. A call too large names
-            # no item: it is split. An answer whose indexes do not show how it counts is read as an earlier one showed
+            # no item: it is split
             bad = None if self.target.api.too_large(exc) else kind.bad_items(exc, chunk.entries(kind))
-            bad = self.numbering.read(bad)
             # a call that does no harm sent again (updates to fixed values: no key of its parts deduplicates them at
             # an API that keeps keys) needs no telling what a refusal stored of it
             await self.isolate(chunk, bad, exc, again=call.repeatable and not self.target.api.idempotent)
@@ -924,6 +934,8 @@ class Loader:
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=True, why=DONE_UNRECORDED)
             return
+        if confirming(chunk.part):  # read as refused by a numbering its error did not show, it was good
+            self.numbering.disprove(named(chunk))
         self.took(chunk, ids, summary)
 
     def took(self, chunk: Chunk, ids: list[int], summary: dict[str, Totals]) -> None:
@@ -1092,8 +1104,9 @@ class Loader:
         """One bad group must not block the others, and a group never travels in two calls: reject every group that
         holds a row named bad (all its lines, naming the line that failed) and send the rest again at once; when the
         answer names none, split at the group boundary nearest the middle until a refused group is alone, and reject it
-        whole; where it names rows by indexes whose numbering cannot be told (`bad` reasons.Untold, the run having
-        learned none: Numbering), reject whole the groups it names either way (`named_each_way`) and send the rest
+        whole; where it names rows by indexes whose numbering its errors do not show (`bad` reasons.Untold, or rows of a
+        reasons.Counted not Counted.shown), reject whole the groups an error names either way, send alone first
+        (CONFIRM) those read to be named by a numbering another answer or error showed (`read_named`), and send the rest
         again, splitting only a call it names no group of so. A call too large for the API (413) is split so until it
         fits. Where the API does not say that a refused call stored nothing (Api.refusal_stores_nothing), the rest is in
         doubt, never sent again: the groups not named bad, every line of a group only some of whose lines are named (its
@@ -1109,6 +1122,13 @@ class Loader:
             isinstance(cause, APIError) and not too_large and not again and not self.target.api.refusal_stores_nothing
         )
         untold = bad if isinstance(bad, Untold) else None
+        bad = self.numbering.read(bad)
+        # the groups an error names whichever way it counts are refused either way: rejected whole; those read to be
+        # named by a numbering no error of theirs shows are sent alone first; the others sent again
+        either: dict[int, str] = {}
+        confirm: list[int] = []
+        if not doubtful:  # (where the rest is in doubt, not sent again, a numbering learned is read as shown)
+            bad, either, confirm = self.read_named(chunk, spans, bad)
         if isinstance(bad, dict) and bad:
             bad = {i: (field_, self.hidden(chunk, reason)) for i, (field_, reason) in bad.items()}
         else:
@@ -1117,9 +1137,7 @@ class Loader:
             assert isinstance(cause, APIError)  # doubtful: the API's refusal
             self.unplaced(chunk, cause, untold)
             return
-        # the groups it names whichever way it counts are refused either way: rejected whole, the others sent again
-        either = [] if bad is not None or untold is None else self.named_each_way(chunk, spans, untold)
-        if bad is None and len(spans) > 1 and not either:
+        if bad is None and len(spans) > 1 and not either and not confirm:
             try:
                 if not too_large:  # a call too large holds no bad entry: its halves are no isolating
                     self.isolation.check(self.hidden(chunk, self.why(cause)))
@@ -1135,8 +1153,8 @@ class Loader:
             ]
             rejected: list[RowOutcome] = []
         else:
-            if either:
-                bad, whole = {}, dict(either)
+            if either or confirm:
+                bad, whole = bad or {}, either
             elif bad is None:  # one group, refused as a whole
                 why = self.hidden(chunk, self.why(cause))
                 # the answer lists no errors, but its message may still name the entry: then its line is known
@@ -1161,10 +1179,12 @@ class Loader:
             sure = {i: said for i, said in bad.items() if not any(i in spans[g] for g in partly)}
             rejected = self.rejected_groups(chunk, spans, sure, whole)
             refused = {g for g, span in enumerate(spans) if g in whole or any(i in bad for i in span)}
-            good = [g for g in range(len(spans)) if g not in refused]
+            good = [g for g in range(len(spans)) if g not in refused and g not in confirm]
             if partly:
                 children.append(chunk.take(partly, chunk.part + NAMED, kind))
                 unsure[chunk.part + NAMED] = self.named_in_part(chunk, spans, partly, bad)
+            if confirm:  # before the rest: a group loaded so proves the numbering wrong for the rest's refusal
+                children.append(chunk.take(confirm, chunk.part + CONFIRM, kind))
             if good:
                 children.append(chunk.take(good, chunk.part + "r", kind))
         # children in doubt are so in the split's own transaction: a crash after it never leaves them pending
@@ -1182,23 +1202,41 @@ class Loader:
             else:
                 await self.deliver(child)
 
-    def named_each_way(self, chunk: Chunk, spans: list[range], untold: Untold) -> list[tuple[int, str]]:
-        """The groups (indexes into `spans`) a refusal whose numbering cannot be told (`untold`) names a line of
-        whichever way it counts, each with why it is refused: what the answer says of that line, and the lines each
-        numbering names ("line 5 or line 6")."""
-        out = []
+    def read_named(
+        self, chunk: Chunk, spans: list[range], bad: Said | Untold | None
+    ) -> tuple[Said | None, dict[int, str], list[int]]:
+        """What a refusal (`bad` as the run reads it: Numbering.read) names, for a call whose rest is sent again:
+        the rows it names plainly, or by an error that shows its own numbering (Counted.shown); the groups (indexes
+        into `spans`) an error names a row of whichever way it counts, each with why it is refused (`named_each_way`);
+        and the others read to hold a row named only by a numbering another error or answer showed, to be sent
+        alone first (none in a call of one group, whose refusal is of it, nor once one such proved good:
+        Numbering.disproved)."""
+        if isinstance(bad, Untold):  # an index of both numberings names row i counted from 0, i - 1 from 1
+            return None, self.named_each_way(chunk, spans, bad.said.get(0, {}) if len(bad.said) == 2 else {}), []
+        if not isinstance(bad, Counted):
+            return bad, {}, []
+        shown = {i: said for i, said in bad.items() if i in bad.shown}
+        either = self.named_each_way(chunk, spans, {i + bad.base: s for i, s in bad.items() if i not in bad.shown})
+        held = {g for g, span in enumerate(spans) if g in either or any(i in shown for i in span)}
+        guessed = {g for g, span in enumerate(spans) for i in span if i in bad and i not in bad.shown} - held
+        confirm = [] if self.numbering.disproved or len(spans) == 1 else sorted(guessed)
+        return shown, either, confirm
+
+    def named_each_way(self, chunk: Chunk, spans: list[range], errors: Said) -> dict[int, str]:
+        """The groups (indexes into `spans`) an error of `errors` (by its index, which may count the call's rows from
+        0 or from 1, and does not show which) names a line of whichever way it counts: row i counted from 0 and row
+        i - 1 from 1 both in the group. Each with why it is refused: what the error says, and the two lines ("line 5
+        or line 6")."""
+        out = {}
         for g, span in enumerate(spans):
-            named = [next((i for i in span if i in said), -1) for said in untold.said.values()]
-            if not named or -1 in named:
+            i = index_each_way(span, errors)
+            if i is None:
                 continue
-            field_, reason = next(iter(untold.said.values()))[named[0]]
-            lines = " or ".join(f"line {line}" for line in sorted({chunk.lines[i] for i in named}))
-            out.append(
-                (
-                    g,
-                    f"{self.hidden(chunk, reason)} ({field_ + ' of ' if field_ else ''}{lines}: the API's index may "
-                    "count from 0 or from 1, and nothing told which)",
-                )
+            field_, reason = errors[i]
+            lines = f"line {chunk.lines[i - 1]} or line {chunk.lines[i]}"
+            out[g] = (
+                f"{self.hidden(chunk, reason)} ({field_ + ' of ' if field_ else ''}{lines}: the API's index may count "
+                "from 0 or from 1, and its error did not show which)"
             )
         return out
 
@@ -1226,8 +1264,8 @@ class Loader:
         self.tally.in_doubt += len(chunk)
 
     async def alone(self, chunk: Chunk) -> None:
-        """Send each group of the chunk in a call of its own (an UNTOLD part sent again on the user's word): split
-        in halves (ALONE_HALVES), none of them sent, until each holds one group."""
+        """Send each group of the chunk in a call of its own (an UNTOLD part sent again on the user's word, or a
+        CONFIRM part): split in halves (ALONE_HALVES), none of them sent, until each holds one group."""
         kind, cut = self.target.kind_of(chunk.file_idx), len(chunk.groups) // 2
         first, second = ALONE_HALVES
         children = [
@@ -1235,9 +1273,9 @@ class Loader:
             chunk.take(range(cut, len(chunk.groups)), chunk.part + second, kind),
         ]
         # each half stays in doubt, as the chunk was, until its call leaves: the user's word was this process's, and
-        # a crash before then leaves it to the next resume's
+        # a crash before then leaves it to the next resume's (a CONFIRM part's halves are pending, as it was)
         why = self.ledger.error_of(chunk.seq, chunk.part)
-        plan = [self.child(c, why) for c in children]
+        plan = [self.child(c, None if confirming(chunk.part) else why) for c in children]
         self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, why, [], plan, self.calls)
         for child in children:
             await self.deliver(child)
@@ -1372,8 +1410,17 @@ def kind_files(target: Target, ledger: Ledger, kind: RecordKind) -> list[int]:
 
 def named_either_way(span: range, untold: Untold, spans: Sequence[range]) -> bool:
     """Whether a refusal whose numbering cannot be told (`untold`) names a row of the group `span` whichever way it
-    counts: a row of it in each numbering's, or the call holds no other group (its refusal is of that group)."""
-    return len(spans) == 1 or bool(untold.readings) and all(not r.isdisjoint(span) for r in untold.readings)
+    counts: an error of it names one (its index i row i counted from 0, row i - 1 from 1, both of the group; not a
+    row of it in each numbering's, named by two errors: where the API keeps to no one numbering, neither may be of
+    it), or the call holds no other group (its refusal is of that group)."""
+    from0 = untold.said.get(0, {}) if len(untold.said) == 2 else {}
+    return len(spans) == 1 or index_each_way(span, from0) is not None
+
+
+def index_each_way(span: range, errors: Said) -> int | None:
+    """The first index of `errors` (by index, counted from 0 or from 1) that names a row of the group `span`
+    whichever way it counts (its rows i and i - 1 both of it), or None."""
+    return next((i for i in span if i in errors and i - 1 in span), None)
 
 
 def unsaid(why: str, naming: str) -> str:

@@ -850,7 +850,7 @@ def test_an_error_answer_whose_numbering_nothing_tells_names_no_row_for_sure(
     assert isinstance(bad, Untold) and "cannot be told" in bad.why, bad
     # what a resend needs to settle them (pipeline.Loader.unplaced): the rows each numbering names, and every row
     # either may name
-    assert bad.readings == readings and bad.rows == {0, 1}, bad
+    assert tuple(set(said) for _, said in sorted(bad.said.items())) == readings and bad.rows == {0, 1}, bad
 
 
 @pytest.mark.parametrize(

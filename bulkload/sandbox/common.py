@@ -30,6 +30,8 @@ from aiohttp.typedefs import Handler, Middleware
 
 #: the shapes a PayorCRM sandbox may answer an upload in (SandboxOptions.answer)
 ANSWERS = ("results", "records", "records-no-id", "ids", "count", "empty")
+#: how an e-conomic 400's errors may vary their numbering (SandboxOptions.errors_numbering)
+ERRORS_NUMBERINGS = ("by-kind", "by-call")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 STATS_PATH = "/_sandbox/stats"
 DAY_S = 86_400.0
@@ -109,6 +111,10 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: e-conomic: a 400's `errors` name each entry by its index counted from 1, not from 0 (seed 002 gives `errors`
     #: as `[ ]`, its items unsaid: a server written from it may count either way)
     errors_from_one: bool = False
+    #: e-conomic: a 400's `errors` keep to no one numbering: "by-kind" counts an account's errors (…AccountNotFound)
+    #: the other way from the rest, "by-call" counts the first refusal as `errors_from_one` says and every later one
+    #: the other way ("": one numbering). A client must not read one answer by what another showed
+    errors_numbering: str = ""
     #: PayorCRM: an upload of more than one record stores its first half only and answers for those, in the shape
     #: ``answer`` names (a server that stops part way): a client must not take the upload's other rows as stored
     half_stored: bool = False
@@ -640,6 +646,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="economic: a 400's errors name each entry by its index counted from 1, not from 0",
     )
     parser.add_argument(
+        "--errors-numbering",
+        choices=ERRORS_NUMBERINGS,
+        default=defaults.errors_numbering,
+        help="economic: count an account's errors the other way from the rest (by-kind), or every refusal after the "
+        "first the other way (by-call); which way: --errors-from-one",
+    )
+    parser.add_argument(
         "--half-stored",
         action="store_true",
         help="payorcrm: an upload of more than one record stores its first half only, and answers for those",
@@ -723,6 +736,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         repeated_ids=ns.repeated_ids,
         scattered_numbers=ns.scattered_numbers,
         errors_from_one=ns.errors_from_one,
+        errors_numbering=ns.errors_numbering,
         half_stored=ns.half_stored,
     )
 

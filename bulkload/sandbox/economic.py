@@ -72,14 +72,21 @@ class Economic:
         self.store = store
         self.journals = journals
         self.cache = cache
+        #: the 400s of creates and updates answered (errors_numbering "by-call" counts the first one apart)
+        self.refusals = 0
 
     # -- shared pieces -------------------------------------------------------------------------
 
     def invalid(self, request: web.Request, errors: list[dict[str, Any]]) -> web.Response:
         """The atomic 400 of a create/update: every bad entry named (by its index counted from 0, or from 1 with
-        `errors_from_one`), unless the sandbox is opaque."""
-        if self.options.errors_from_one:
-            errors = [{**e, "index": e["index"] + 1} for e in errors]
+        `errors_from_one`; an account's errors, or the refusals after the first, the other way with
+        `errors_numbering`), unless the sandbox is opaque."""
+        self.refusals += 1
+        base, varies = int(self.options.errors_from_one), self.options.errors_numbering
+        if varies == "by-call" and self.refusals > 1:
+            base = 1 - base
+        other = 1 - base if varies == "by-kind" else base
+        errors = [{**e, "index": e["index"] + (other if "AccountNotFound" in e["errorCode"] else base)} for e in errors]
         first = errors[0]
         if self.options.opaque_errors:
             detail = f"The request contains invalid entries: {first['message']}"

@@ -222,11 +222,13 @@ Said = dict[int, tuple[str, str]]
 class Counted(Said):
     """The rows an error answer names (`Said`), read by the numbering it shows: `base`, 0 where its indexes count
     the call's rows from 0, 1 where from 1 (what the run remembers for the answers that do not show it:
-    isolation.Numbering)."""
+    isolation.Numbering). `shown`: the rows whose own error shows it (its index names no other row, or it quotes the
+    row's value); the others are read by what another error of the answer showed, or an earlier answer (none
+    shown), which an API that keeps to no one numbering belies."""
 
-    def __init__(self, said: Said, base: int) -> None:
+    def __init__(self, said: Said, base: int, shown: frozenset[int] = frozenset()) -> None:
         super().__init__(said)
-        self.base = base
+        self.base, self.shown = base, shown
 
 
 class Untold(NamedTuple):
@@ -238,12 +240,6 @@ class Untold(NamedTuple):
     why: str
     said: Mapping[int, Said]
     rows: frozenset[int]
-
-    @property
-    def readings(self) -> tuple[frozenset[int], ...]:
-        """Per numbering that fits every index, the rows it names: a group holding a row of each is refused whichever
-        way the answer counts."""
-        return tuple(frozenset(rows) for _, rows in sorted(self.said.items()))
 
 
 def errors_counted(
@@ -260,8 +256,8 @@ def errors_counted(
     counting in an order of its own), is not how it counts. Where nothing tells it, or what does disagrees, Untold:
     why which rows it names cannot be told (none is to be rejected: it may be good), and the rows each numbering
     names; where every numbering is contradicted so, any row of the call may be the one refused. What one answer
-    shows, the run remembers for the others (isolation.Numbering). None when it names no row, or one outside both
-    numberings."""
+    shows, the run remembers for the others (isolation.Numbering). A Counted says which of its rows their own error
+    shows (Counted.shown). None when it names no row, or one outside both numberings."""
     n, named = len(rows), []
     for item in error.errors:
         index = item.get("index") if isinstance(item, dict) else None
@@ -270,21 +266,24 @@ def errors_counted(
         named.append((index, item))
     if not named:
         return None
-    bases = {b for b in (0, 1) if all(0 <= i - b < n for i, _ in named)}
+    owns = []  # per error, the numberings it allows itself: those naming a row, or the one whose row it quotes,
+    # less those under which it is of another row
     contradicted: dict[int, str] = {}
     for i, item in named:
-        fits = [b for b in (0, 1) if 0 <= i - b < n]
-        quoted = {b for b in fits if _quotes(item, rows[i - b], field_key)}
+        own = {b for b in (0, 1) if 0 <= i - b < n}
+        quoted = {b for b in own if _quotes(item, rows[i - b], field_key)}
         if len(quoted) == 1:
-            bases &= quoted
-        for b in fits:
-            if (field := _contradicts(item, rows[i - b], (field_key, code_key))) is not None:
-                bases.discard(b)
+            own = quoted
+        for b in (0, 1):
+            if 0 <= i - b < n and (field := _contradicts(item, rows[i - b], (field_key, code_key))) is not None:
+                own.discard(b)
                 contradicted.setdefault(i, field)
+        owns.append(own)
+    bases = set.intersection(*owns)
     said = {b: {i - b: _said(error, item, field_key, code_key) for i, item in named} for b in sorted(bases)}
     if len(bases) == 1:
         (base,) = bases
-        return Counted(said[base], base)
+        return Counted(said[base], base, frozenset(i - base for (i, _), own in zip(named, owns) if own == bases))
     shown = ", ".join(str(i) for i in sorted({i for i, _ in named}))
     naming = f"naming rows by index ({shown}), which it may count from 0 or from 1 ({unsaid}), "
     if not bases and contradicted:
@@ -295,8 +294,8 @@ def errors_counted(
         )
         return Untold(why, {}, frozenset(range(n)))
     why = (
-        f"{naming}and {'no numbering fits them all' if not bases else 'nothing tells which'} (no index 0, none equal to "
-        f"the {n} rows sent, no value of one of the rows quoted): which rows it refused cannot be told"
+        f"{naming}and {'no numbering fits them all' if not bases else 'nothing tells which'} (no index 0, none equal "
+        f"to the {n} rows sent, no value of one of the rows quoted): which rows it refused cannot be told"
     )
     return Untold(why, said, frozenset(i - b for i, _ in named for b in (0, 1) if 0 <= i - b < n))
 
