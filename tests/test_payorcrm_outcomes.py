@@ -202,5 +202,5 @@ def test_an_error_contradicting_the_row_its_index_names_either_way_names_none(er
     kind, chunk = two_customers()
     bad = kind.bad_items(BadRequest(400, "Some rows failed validation", errors=errors), chunk.entries(kind))
     # any row may be the one refused: a resend sends each alone (pipeline.Loader.unplaced)
-    assert isinstance(bad, Untold) and bad.readings == () and bad.rows == {0, 1}, bad
+    assert isinstance(bad, Untold) and not bad.said and bad.rows == {0, 1}, bad
     assert "than the row its index names has, either way it counts" in bad.why, bad
