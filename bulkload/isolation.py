@@ -133,14 +133,15 @@ class Numbering:
         self.disproved = False
         self._shown: set[int] = set()
 
-    def read(self, bad: Said | Untold | None) -> Said | Untold | None:
+    def read(self, bad: Said | Untold | None, *, learned: bool = True) -> Said | Untold | None:
         """An answer's bad entries (RecordKind.bad_items) as the run reads them: one that shows its numbering
         teaches it; one that does not (reasons.Untold) is read by the numbering learned, where it fits its indexes (a
-        reasons.Counted none of whose rows its own error shows), else left untold."""
+        reasons.Counted none of whose rows its own error shows) and `learned` (False where no entry read so can be
+        sent alone to confirm it: the refused call's rest is in doubt), else left untold."""
         if isinstance(bad, Counted) and not self.disproved:
             self._shown.add(bad.base)
             self.base = bad.base if len(self._shown) == 1 else None
-        elif isinstance(bad, Untold) and self.base is not None and self.base in bad.said:
+        elif learned and isinstance(bad, Untold) and self.base is not None and self.base in bad.said:
             return Counted(bad.said[self.base], self.base)
         return bad
 

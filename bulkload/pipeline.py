@@ -1122,12 +1122,14 @@ class Loader:
             isinstance(cause, APIError) and not too_large and not again and not self.target.api.refusal_stores_nothing
         )
         untold = bad if isinstance(bad, Untold) else None
-        bad = self.numbering.read(bad)
+        # where the rest is in doubt, not sent again, no group can be sent alone to confirm a numbering learned from
+        # another answer: an answer is read only as it shows itself (an API may count one answer from 1, another from 0)
+        bad = self.numbering.read(bad, learned=not doubtful)
         # the groups an error names whichever way it counts are refused either way: rejected whole; those read to be
         # named by a numbering no error of theirs shows are sent alone first; the others sent again
         either: dict[int, str] = {}
         confirm: list[int] = []
-        if not doubtful:  # (where the rest is in doubt, not sent again, a numbering learned is read as shown)
+        if not doubtful:
             bad, either, confirm = self.read_named(chunk, spans, bad)
         if isinstance(bad, dict) and bad:
             bad = {i: (field_, self.hidden(chunk, reason)) for i, (field_, reason) in bad.items()}
