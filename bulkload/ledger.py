@@ -30,7 +30,16 @@ import msgspec
 
 from . import ledger_pg, origins
 from .errors import LedgerError, LedgerUnavailable, LedgerWriteError, SharedUnfinished, command_on
-from .ledger_schema import ORIGIN_CHAIN, ORIGIN_INPUTS, ROWS, SKIP_GROUPS, STATEMENTS, UNSENT_LINES, also_blob
+from .ledger_schema import (
+    ORIGIN_CHAIN,
+    ORIGIN_INPUTS,
+    REFUSED_WALKED,
+    ROWS,
+    SKIP_GROUPS,
+    STATEMENTS,
+    UNSENT_LINES,
+    also_blob,
+)
 from .model import (
     CHECKS_VERSION,
     NO_ID,
@@ -1444,6 +1453,37 @@ class Ledger:
             ).fetchone()
             found.update(scope for scope in scopes if low is not None and low <= int(baselines[scope]["max_id"]))
         return found
+
+    @_writes
+    def refusals_walked(self) -> None:
+        """Once the walks listed what the API holds (`remote`), give each refused call (chunk `rejected` or `split`) a
+        group this run rejected was last sent in, of those given none yet, the newest id they listed
+        (`refused_walked`): what such a call stored of its groups it stored before it was answered, so numbered up to
+        that id; a record of the group numbered above was written after (reconcile.fill_rejected_found)."""
+        (newest,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM remote").fetchone()
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(REFUSED_WALKED)  # a ledger made before it has none
+            self._db.execute(
+                "INSERT OR IGNORE INTO refused_walked SELECT DISTINCT g.seq, g.part, ? FROM rows w "
+                "JOIN groups g ON g.key = w.grp JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
+                "WHERE w.bucket = 'rejected' AND c.state IN ('rejected', 'split')",
+                (int(newest),),
+            )
+
+    def rejected_lines(self, keys: Iterable[str]) -> dict[str, tuple[int, list[int]]]:
+        """Of the group `keys`, those this run rejected: key -> (file index, its lines rejected, in order)."""
+        wanted = sorted(set(keys))
+        out: dict[str, tuple[int, list[int]]] = {}
+        if not wanted:
+            return out
+        for key, file_idx, line in self._db.execute(
+            f"SELECT grp, file_idx, line_no FROM rows WHERE bucket = 'rejected' AND grp IN "
+            f"({', '.join('?' * len(wanted))}) ORDER BY file_idx, line_no",
+            wanted,
+        ):
+            out.setdefault(key, (file_idx, []))[1].append(line)
+        return out
 
     def newest_created(self) -> int:
         """The newest id this run created (0 for none)."""

@@ -78,6 +78,15 @@ CREATE TABLE IF NOT EXISTS unsent_lines (
     file_idx INTEGER NOT NULL, line INTEGER NOT NULL, said TEXT NOT NULL,
     PRIMARY KEY (file_idx, line, said)) WITHOUT ROWID"""
 
+#: the newest id a reconciliation's walks listed once each refused call (a chunk `rejected` or `split`) that a group
+#: this run rejected was last sent in had been answered (Ledger.refusals_walked): a refusal that stored part of what
+#: it carried (seed 002 never says it stores nothing) stored it by then, numbered up to it; a record of the group
+#: numbered above was written after (a later run of the fixed rejects file). A ledger made before it (2026-12) gets it
+#: at its next reconciliation
+REFUSED_WALKED = """
+CREATE TABLE IF NOT EXISTS refused_walked (
+    seq INTEGER NOT NULL, part TEXT NOT NULL, upto INTEGER NOT NULL, PRIMARY KEY (seq, part))"""
+
 #: skip_groups' columns, as model.Known's fields, but the last: `also_checks` (Known.also, kept by `also_blob`), which a
 #: ledger made before it (2026-12) gets when opened (Ledger._add_columns), and which a group not loaded has none of
 SKIP_GROUPS = "key, bucket, reason, lines, total, debit, differs, digest"
@@ -134,6 +143,7 @@ STATEMENTS = [
         ORIGIN_INPUTS,
         ORIGIN_CHAIN,
         UNSENT_LINES,
+        REFUSED_WALKED,
     ]
     if statement.strip()
 ]

@@ -378,9 +378,11 @@ class Held(NamedTuple):
 
 def scope_holds(figures: Mapping[str, int]) -> int:
     """What a scope should hold (`figures`: a `Reconciled.scopes` entry): what was there before and is still there,
-    what loaded and no rollback took, and what others and calls in doubt added. Reconciliation's count rule, for
-    every target: a scope whose `remote` is not this is a mismatch; others' records are counted, never one."""
+    what loaded and no rollback took, what others and calls in doubt added, and what refused calls stored of groups
+    the run rejected (`rejected_found`: a mismatch of its own). Reconciliation's count rule, for every target: a
+    scope whose `remote` is not this is a mismatch; others' records are counted, never one."""
     held = figures["expected"] + figures.get("others", 0) + figures.get("in_doubt", 0)
+    held += figures.get("rejected_found", 0)
     return held - figures.get("before_gone", 0) - figures.get("rolled_back", 0)
 
 
@@ -423,6 +425,12 @@ class Reconciled(msgspec.Struct, kw_only=True):
     #: mismatch (`ok` holds: what the run's calls sent; their rows are in doubt, DESIGN.md's exit 1, or 4 unfinished)
     in_doubt_found: list[dict[str, Any]] = msgspec.field(default_factory=list)
     in_doubt_found_count: int = 0
+    #: walked records of groups this run rejected after the API refused a call that carried them: the refusal stored
+    #: part of them (seed 002 never says a refused call stores nothing), so a group the run rejected is in part in
+    #: the books. Each `id`, `scope`, `group` and the `file` and `lines` the run rejected of it; per scope
+    #: `rejected_found` in `scopes` where any. A mismatch (`ok` false). Walked APIs
+    rejected_found: list[dict[str, Any]] | UnsetType = UNSET
+    rejected_found_count: int | UnsetType = UNSET
     #: records there before the run (ids up to its baseline) that are gone since (booked, deleted): not the run's,
     #: left out of the comparison; per scope in `scopes` (`before_gone`). Walked APIs with a count only
     before_gone_count: int | UnsetType = UNSET

@@ -3,8 +3,9 @@
 Per scope (e-conomic: journal) it compares the count endpoint with the baseline + what loaded (less what was there
 before and is gone since: booked, deleted, not the run's), walks the cursor over what was created since the
 baseline, and diffs the ids in SQL against the ids the API gave at create: ids missing remotely, entries of this
-run's groups it did not create (doubles: `duplicates`), and entries of groups it never sent (another writer's:
-`others`, held by the API's figures and left out of the comparison).
+run's groups it did not create (doubles: `duplicates`), entries of groups it rejected that a refused call stored
+(`rejected_found`: a mismatch), and entries of groups it never sent (another writer's: `others`, held by the API's
+figures and left out of the comparison).
 Control totals are rows and the sum of amounts per currency in exact minor units, plus a hash total of the
 ids; and per group (e-conomic: voucher), every group this run loaded must be there with all of its lines and
 the same totals.
@@ -372,6 +373,9 @@ async def by_walk(
         expected = left.expected
         for scope, c in counts.items():
             c["rolled_back"] = c["loaded"] - sum(figures[0] for figures in expected.get(scope, {}).values())
+    ledger.refusals_walked()
+    # of this run's rejected groups first: `others` are of groups it never sent
+    stray = set_aside(ledger, "rejected_found", partial(fill_rejected_found, unordered=unordered))
     remote, foreign, in_doubt = (
         walked.remote,
         set_aside(ledger, "others", fill_others),
@@ -382,11 +386,14 @@ async def by_walk(
     missing = [{"id": i, "file": files[f], "line": line} for i, f, line in missing_at]
     others_n, others_at, others_id_sum, others_per_scope = found_aside(ledger, "others", LIST_LIMIT)
     landed_n, landed_at, landed_id_sum, landed_per_scope = found_aside(ledger, "landed", LIST_LIMIT)
+    stray_n, stray_at, stray_id_sum, stray_per_scope = found_aside(ledger, "rejected_found", LIST_LIMIT)
     label = target.kind_of(0).group_label
     others = [{"id": i, "scope": s, "group": label(g)} for i, s, g in others_at]
     for scope, figures in counts.items():
         figures["others"] = others_per_scope.get(scope, 0)
         figures["in_doubt"] = landed_per_scope.get(scope, 0)
+        if stray_per_scope.get(scope):
+            figures["rejected_found"] = stray_per_scope[scope]
     others_n -= out_of_order(counts, unordered, before_run)
     others = [item for item in others if item["scope"] not in unordered]
     extra_n, extra_at = doubles(ledger, LIST_LIMIT)
@@ -405,17 +412,18 @@ async def by_walk(
     remote_count = sum(c["remote"] for c in counts.values())
     exp_view = _totals_view(expected, target)
     rem_view = _totals_view({scope: per for scope, per in remote.items() if per}, target)
-    ours = _without(_without(remote, foreign), in_doubt)
+    ours = _without(_without(_without(remote, foreign), in_doubt), stray)
     ours_view = _totals_view({scope: per for scope, per in ours.items() if per}, target)
     before_gone = sum(c["before_gone"] for c in counts.values())
     rolled = sum(c.get("rolled_back", 0) for c in counts.values())
     ok = (
-        expected_count + others_n + landed_n == remote_count + before_gone + rolled
+        expected_count + others_n + landed_n + stray_n == remote_count + before_gone + rolled
         and exp_view == ours_view
         and missing_n == 0
         and extra_n == 0
+        and stray_n == 0
         and walked.walked_twice == 0
-        and id_sum + others_id_sum + landed_id_sum == walked.id_sum
+        and id_sum + others_id_sum + landed_id_sum + stray_id_sum == walked.id_sum
         and differing_n == 0
         and changed_n == 0
         and reused_n == 0
@@ -447,6 +455,8 @@ async def by_walk(
         },
         in_doubt_found=[{"id": i, "scope": s, "group": label(g)} for i, s, g in landed_at],
         in_doubt_found_count=landed_n,
+        rejected_found=rejected_found(ledger, stray_at, label, files),
+        rejected_found_count=stray_n,
         before_gone_count=before_gone,
         rolled_back=left.figures() if left else UNSET,
         walk_repeated_ids=walked.walked_twice,
@@ -535,8 +545,9 @@ def gone_before(counts: dict[str, dict[str, int]], scope_name: str) -> str:
     )
 
 
-#: the records the walks listed of other writers: not created by this run, of a group this run neither sent (a group
-#: the API refused, in a call split apart, or one not sent yet was not) nor left to an earlier run's call in doubt
+#: the records the walks listed of other writers: not created by this run, of a group this run neither sent (one not
+#: sent yet was not; one the API refused, which the run rejected, is `rejected_found`'s where the refusal may have
+#: stored it) nor left to an earlier run's call in doubt
 #: (a group key of ours found again is a double, `duplicates`), or of a group a rollback took out whole numbered above
 #: the newest record the run created (made after all of the run's: rolled_back.py); a record of no group cannot be
 #: told apart. One statement after the walks and what_is_left, when the ledger's index of created ids is built
@@ -544,11 +555,52 @@ def gone_before(counts: dict[str, dict[str, int]], scope_name: str) -> str:
 _OTHERS = (
     "INSERT INTO others SELECT r.id FROM remote r WHERE r.grp != '' "
     "AND NOT EXISTS (SELECT 1 FROM created c WHERE c.id = r.id) "
+    "AND NOT EXISTS (SELECT 1 FROM rejected_found s WHERE s.id = r.id) "
     "AND ((NOT EXISTS (SELECT 1 FROM groups g JOIN chunks k ON k.seq = g.seq AND k.part = g.part "
     "WHERE g.key = r.grp AND k.state IN ('done', 'sending', 'in_doubt')) "
     "AND NOT EXISTS (SELECT 1 FROM skip_groups s WHERE s.key = r.grp AND s.bucket = 'in_doubt')) "
     "OR (r.id > (SELECT MAX(id) FROM created) AND EXISTS (SELECT 1 FROM rolled_groups w WHERE w.key = r.grp)))"
 )
+
+
+#: the records the walks listed of the groups this run rejected after the API refused a call that carried them (its
+#: rows rejected; the group's last call `rejected`, or `split` apart), not created by it, numbered up to the newest id
+#: the walks listed once that call was answered (refused_walked: what it stored was stored by then; one numbered
+#: above was written after, a later run of the fixed rejects file's, another writer's), or anywhere in a scope whose
+#: ids do not grow ({unordered}: a number tells nothing there). Seed 002 never says a refused call stores nothing: a
+#: server that stores the entries before the first bad one leaves part of a group the run rejected in the books
+_REJECTED_FOUND = (
+    "INSERT INTO rejected_found SELECT r.id FROM remote r JOIN groups g ON g.key = r.grp "
+    "JOIN chunks c ON c.seq = g.seq AND c.part = g.part JOIN refused_walked w ON w.seq = g.seq AND w.part = g.part "
+    "WHERE c.state IN ('rejected', 'split') AND NOT EXISTS (SELECT 1 FROM created x WHERE x.id = r.id) "
+    "AND r.grp IN (SELECT grp FROM rows WHERE bucket = 'rejected') AND (r.id <= w.upto{unordered})"
+)
+
+
+def fill_rejected_found(db: sqlite3.Connection, unordered: set[str]) -> None:
+    """List the walked records of groups this run rejected, which a refused call stored part of, into
+    `rejected_found` (_REJECTED_FOUND; `unordered`: the scopes whose ids do not grow, where every one is)."""
+    if not db.execute("SELECT EXISTS (SELECT 1 FROM refused_walked)").fetchone()[0]:
+        return  # no group the run sent was rejected: no walked record to look at
+    scopes = sorted(unordered)
+    anywhere = f" OR r.scope IN ({', '.join('?' * len(scopes))})" if scopes else ""
+    db.execute(_REJECTED_FOUND.format(unordered=anywhere), scopes)
+
+
+def rejected_found(
+    ledger: Ledger, listed: list[tuple[int, str, str]], label: Callable[[str], str], files: list[str]
+) -> list[dict[str, Any]]:
+    """The report's `rejected_found` of the records `listed` (id, scope, group key) of `rejected_found`: each with
+    its group's label and the input `file` and `lines` the run rejected of it (those the rejects file holds)."""
+    lines = ledger.rejected_lines(key for _, _, key in listed)
+    out: list[dict[str, Any]] = []
+    for record_id, scope, key in listed:
+        item: dict[str, Any] = {"id": record_id, "scope": scope, "group": label(key)}
+        if key in lines:
+            file_idx, rejected = lines[key]
+            item |= {"file": files[file_idx], "lines": rejected}
+        out.append(item)
+    return out
 
 
 #: the records the walks listed of this run's groups whose calls are in doubt (sent, their answers never recorded:
@@ -624,12 +676,13 @@ def found_aside(ledger: Ledger, table: str, limit: int) -> tuple[int, list[tuple
 
 
 def doubles(ledger: Ledger, limit: int) -> tuple[int, list[tuple[int, str]]]:
-    """Walked records this run did not create that are not other writers' nor of its calls in doubt (doubles of
-    its own groups): how many, and the first `limit` as (id, scope) in id order."""
+    """Walked records this run did not create that are not other writers' nor of its calls in doubt nor of groups
+    it rejected (doubles of its own groups): how many, and the first `limit` as (id, scope) in id order."""
     sql = (
         "FROM remote r WHERE NOT EXISTS (SELECT 1 FROM created c WHERE c.id = r.id) "
         "AND NOT EXISTS (SELECT 1 FROM others o WHERE o.id = r.id) "
-        "AND NOT EXISTS (SELECT 1 FROM landed l WHERE l.id = r.id)"
+        "AND NOT EXISTS (SELECT 1 FROM landed l WHERE l.id = r.id) "
+        "AND NOT EXISTS (SELECT 1 FROM rejected_found s WHERE s.id = r.id)"
     )
     db = ledger.db()
     (n,) = db.execute(f"SELECT COUNT(*) {sql}").fetchone()

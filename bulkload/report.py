@@ -337,7 +337,7 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         # the expected count the line below explains: there before + loaded (+ what others added, counted not judged,
         # + what calls in doubt created, - what was there before and is gone since, - what a rollback took)
         taken = (rec.before_gone_count or 0) + sum(c.get("rolled_back", 0) for c in rec.scopes.values())
-        expected = rec.expected_count + rec.others_count + rec.in_doubt_found_count - taken
+        expected = rec.expected_count + rec.others_count + rec.in_doubt_found_count + _stray(rec) - taken
         remote = "not known" if rec.remote_count is None else f"{rec.remote_count:,}"  # an answer gave no count
         table.add_row("expected / remote count", f"{expected:,} / {remote}")
     console.print(table)
@@ -522,13 +522,15 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
         parts += f" + {rec.others_count:,} added by others"
     if rec.in_doubt_found_count:
         parts += f" + {rec.in_doubt_found_count:,} of calls in doubt"
+    if _stray(rec):
+        parts += f" + {_stray(rec):,} of groups this run rejected"
     gone = rec.before_gone_count or 0
     if gone:
         parts += f" - {gone:,} there before gone since"
     rolled = sum(c.get("rolled_back", 0) for c in rec.scopes.values())
     if rolled:
         parts += f" - {rolled:,} rolled back"
-    expected = before + loaded + rec.others_count + rec.in_doubt_found_count - gone - rolled
+    expected = before + loaded + rec.others_count + rec.in_doubt_found_count + _stray(rec) - gone - rolled
     # a count the walks read, or None where a listing was not whole (HaloPSA: the note says why)
     head = "remote count not known" if rec.remote_count is None else f"remote count {rec.remote_count:,}"
     lines = [f"{head} = {parts}" if rec.remote_count == expected else f"{head}, expected {expected:,} = {parts}"]
@@ -559,6 +561,39 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
     if rec.note:  # what the comparison could not see (HaloPSA: a listing that could not be had whole)
         lines.append(rec.note)
     return lines
+
+
+def _stray(rec: Reconciled) -> int:
+    """How many walked records are of groups the run rejected (`rejected_found_count`; 0 where not walked)."""
+    return rec.rejected_found_count or 0
+
+
+def _rejected_found(rec: Reconciled) -> str:
+    """The line of the records of groups the run rejected that a refused call stored (`rejected_found`), each named
+    with its group, id and the lines the rejects file holds of it; "" for none."""
+    n = _stray(rec)
+    if not n:
+        return ""
+    named = []
+    for item in (rec.rejected_found or [])[:10]:
+        lines = item.get("lines") or []
+        at = f"; {item['file']} {_lines_said(lines)}" if lines else ""
+        named.append(f"{item['group']} (id {item['id']}{at})")
+    more = f", and {n - len(named):,} more (see the report)" if n > len(named) else ""
+    them = "it" if n == 1 else "them"
+    return (
+        f"{n:,} {'entry' if n == 1 else 'entries'} of groups this run had rejected {'is' if n == 1 else 'are'} in "
+        f"the {rec.scope_name}: {', '.join(named)}{more}; a refused call stored {them} (the API does not say that a "
+        f"refused call stores nothing), part of a group the rejects file holds: remove {them}, then load the rejects "
+        "file (fixed) to load each group whole"
+    )
+
+
+def _lines_said(lines: list[int]) -> str:
+    """Lines of a file as a sentence names them: "line 8", "lines 8-9", "lines 8, 20"."""
+    if len(lines) > 1 and lines == list(range(lines[0], lines[-1] + 1)):
+        return f"lines {lines[0]}-{lines[-1]}"
+    return f"line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))}"
 
 
 def _held_back(report: Report) -> str:
@@ -616,6 +651,7 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
         if scope_holds(c) != c.get("remote"):
             by_others = f" + {others:,} added by others" if others else ""
             by_doubt = f" + {landed:,} of calls in doubt" if landed else ""
+            by_doubt += f" + {c['rejected_found']:,} of groups rejected" if c.get("rejected_found") else ""
             by_gone = f" - {gone:,} there before gone since" if gone else ""
             by_rollback = f" - {c['rolled_back']:,} rolled back" if c.get("rolled_back") else ""
             # a scope not listed whole (HaloPSA): how many it holds is not known, only how many were listed
@@ -644,6 +680,8 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
             console.print(f"(the API's totals hold the {rec.others_count:,} entries added by others)")
         if rec.in_doubt_found_count:
             console.print(f"(the API's totals hold the {rec.in_doubt_found_count:,} entries of calls in doubt)")
+        if _stray(rec):
+            console.print(f"(the API's totals hold the {_stray(rec):,} entries of groups this run rejected)")
     for item in rec.missing[:10]:
         console.print(f"missing: id {item['id']} from {item['file']} line {item['line']}")
     if rec.missing_count > 10:
@@ -686,6 +724,8 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
             )
     for item in (rec.ids_shared or [])[:10]:
         console.print(f"{item['kind']} {item['id']} was given to rows of more than one call that each create a record")
+    if _stray(rec):
+        console.print(_rejected_found(rec))
     for item in rec.duplicates[:10]:
         # HaloPSA's name the run's record they double, and its row
         of = f" (of id {item['of']}, {item['file']} line {item['line']})" if "of" in item else ""

@@ -324,8 +324,10 @@ def test_a_load_refused_before_the_first_call_leaves_no_lock_file(
 
 
 def test_what_reconciliation_and_rollback_ask_answers_alike_on_both_backends(where: str) -> None:
+    from functools import partial
+
     from bulkload.model import NO_ID, GroupInfo
-    from bulkload.reconcile import doubles, fill_landed, fill_others, found_aside, set_aside
+    from bulkload.reconcile import doubles, fill_landed, fill_others, fill_rejected_found, found_aside, set_aside
 
     ledger = new(where)
     assert ledger.created_nothing()
@@ -337,12 +339,16 @@ def test_what_reconciliation_and_rollback_ask_answers_alike_on_both_backends(whe
     ledger.done(1, "", 0, [2, 3], [70, 71], summary, {}, checks=[5, 6])
     ledger.done(2, "", 0, [4], [NO_ID], {"1": {"DKK": [1, 300, 300]}}, {})
     ledger.settle(3, "", "in_doubt", "timed out", {})
+    # a refused call: v4 rejected whole (its line 8 the API may have stored all the same)
+    ledger.sending(4, "", 0, "abc-4", [8, 9], "h4", {}, [GroupInfo("v4", 2, 0, 40, 0, 14)])
+    refused = [RowOutcome(0, line, "rejected", "", "refused", "v4") for line in (8, 9)]
+    ledger.split(4, "", 0, "refused", refused, [], {})
     assert not ledger.created_nothing()
     assert ledger.rows_by_kind() == (
         {"1": {"rows": 3, "records": 2, "rows_without_id": 1, "rows_unrecorded": 0}},
         [],
     )
-    assert ledger.group_counts() == {"loaded": 2, "rejected": 0, "skipped": 0}
+    assert ledger.group_counts() == {"loaded": 2, "rejected": 1, "skipped": 0}
     assert list(ledger.created_rows(0, "in.csv")) == [("in.csv", 2, 70), ("in.csv", 3, 71), ("in.csv", 4, "")]
     assert ledger.created_in(0) == {2: 70, 3: 71, 4: NO_ID}
     assert ledger.line_of(71) == (0, 3)
@@ -356,17 +362,27 @@ def test_what_reconciliation_and_rollback_ask_answers_alike_on_both_backends(whe
                 (72, "1", "x9", 7, None, "DKK", None),
                 (73, "1", "v3", 5, 0, "DKK", None),
                 (74, "1", "v3", 5, 0, "DKK", None),
+                (75, "1", "v4", 40, 0, "DKK", None),
             ]
         )
         == 0
     )
     assert ledger.add_remote([(70, "1", "v1", 100, 5, "DKK", None)]) == 1  # listed twice
+    ledger.refusals_walked()  # v4's call was answered before this walk: what it stored is numbered up to 75
+    assert ledger.add_remote([(76, "1", "v4", 40, 0, "DKK", None)]) == 0  # written after: a later run's
+    ledger.refusals_walked()  # the first word stays
+    assert ledger.rejected_lines(["v4", "v1"]) == {"v4": (0, [8, 9])}
     assert ledger.missing_remotely(5) == (2, [(NO_ID, 0, 4), (71, 0, 3)])
     assert ledger.lines_changed(5) == (0, [])
     assert ledger.group_differences(5)[0] == 2
     assert ledger.created_id_sum() == 70 + 71 + NO_ID
-    assert set_aside(ledger, "others", fill_others) == {"1": {"DKK": [1, 7, 7]}}
-    assert found_aside(ledger, "others", 5) == (1, [(72, "1", "x9")], 72, {"1": 1})
+    fill = partial(fill_rejected_found, unordered=set())
+    assert set_aside(ledger, "rejected_found", fill) == {"1": {"DKK": [1, 40, 40]}}
+    assert found_aside(ledger, "rejected_found", 5) == (1, [(75, "1", "v4")], 75, {"1": 1})
+    assert set_aside(ledger, "rejected_found", partial(fill_rejected_found, unordered={"1"}))["1"]["DKK"][0] == 2
+    set_aside(ledger, "rejected_found", fill)
+    assert set_aside(ledger, "others", fill_others) == {"1": {"DKK": [2, 47, 47]}}
+    assert found_aside(ledger, "others", 5) == (2, [(72, "1", "x9"), (76, "1", "v4")], 72 + 76, {"1": 2})
     # the call in doubt landed: its entry (v3 has one line) is in the API, not a double; a second one of v3 is
     assert set_aside(ledger, "landed", fill_landed) == {"1": {"DKK": [1, 5, 5]}}
     assert found_aside(ledger, "landed", 5) == (1, [(73, "1", "v3")], 73, {"1": 1})

@@ -115,6 +115,10 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: the other way from the rest, "by-call" counts the first refusal as `errors_from_one` says and every later one
     #: the other way ("": one numbering). A client must not read one answer by what another showed
     errors_numbering: str = ""
+    #: e-conomic: a refused create stores the entries before its first bad one, and answers its 400 all the same (a
+    #: server that writes as it checks; seed 002 never says a refusal stores nothing): a voucher whose line 1 came
+    #: before the bad line 2 is half in the journal, and a client must not take its entries for another writer's
+    refusal_stores_before_bad: bool = False
     #: PayorCRM: an upload of more than one record stores its first half only and answers for those, in the shape
     #: ``answer`` names (a server that stops part way): a client must not take the upload's other rows as stored
     half_stored: bool = False
@@ -653,6 +657,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "first the other way (by-call); which way: --errors-from-one",
     )
     parser.add_argument(
+        "--refusal-stores-before-bad",
+        action="store_true",
+        help="economic: a refused create stores the entries before its first bad one, and answers the 400",
+    )
+    parser.add_argument(
         "--half-stored",
         action="store_true",
         help="payorcrm: an upload of more than one record stores its first half only, and answers for those",
@@ -737,6 +746,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         scattered_numbers=ns.scattered_numbers,
         errors_from_one=ns.errors_from_one,
         errors_numbering=ns.errors_numbering,
+        refusal_stores_before_bad=ns.refusal_stores_before_bad,
         half_stored=ns.half_stored,
     )
 

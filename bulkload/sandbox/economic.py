@@ -163,7 +163,8 @@ class Economic:
     def create(
         self, request: web.Request, entries: list[IncomingEntry | None], problems: list[Problem | None]
     ) -> list[int] | web.Response:
-        """Check every entry and store all of them, or none (the call is atomic)."""
+        """Check every entry and store all of them, or none (the call is atomic); with
+        `refusal_stores_before_bad`, a refusal stores the entries before the first bad one all the same."""
         errors: list[dict[str, Any]] = []
         check = self.rules.check
         for i, entry in enumerate(entries):
@@ -173,6 +174,8 @@ class Economic:
             for bad in check(entry):
                 errors.append(error_item(i, bad))
         if errors:
+            if self.options.refusal_stores_before_bad:  # each checked, none bad: the first error is the first bad
+                self.store.add(entries[: errors[0]["index"]])  # type: ignore[arg-type]
             return self.invalid(request, errors)
         return self.store.add(entries)  # type: ignore[arg-type]
 
