@@ -22,7 +22,7 @@ from msgspec import UnsetType
 
 from . import interrupts, ledger_pg, logs, runner, undo, worker
 from .argparsing import OUTPUT_DEFAULTS, Parser, output_options, parse
-from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError, ConfigError, command_on
+from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError, ConfigError, cause_of, command_on
 from .job import Job, JobTable, read_config
 from .ledger import wal_advice
 from .load_help import attempts_help, base_url_help, batch_help, job_default, target_epilog, window_s_help
@@ -530,7 +530,7 @@ def _main(argv: Sequence[str] | None) -> int:
             with interrupts.installed() if ns.command in _RUNS else nullcontext():
                 return _command(ns)
         except (Exception, KeyboardInterrupt, asyncio.CancelledError, BaseExceptionGroup) as exc:
-            return _failed(ns, _cause(exc))
+            return _failed(ns, cause_of(exc))
 
 
 def _check_outputs(ns: argparse.Namespace) -> None:
@@ -643,18 +643,6 @@ def _command(ns: argparse.Namespace) -> int:
 def _progress(ns: argparse.Namespace) -> bool:
     """Whether a run shows its progress: not with --no-progress, nor when quiet."""
     return not (ns.no_progress or ns.quiet)
-
-
-def _cause(exc: BaseException) -> BaseException:
-    """The error an exception group carries (a task group's): the first of ours, else the first of any kind."""
-    while isinstance(exc, BaseExceptionGroup):
-        ours = [
-            e
-            for e in exc.exceptions
-            if isinstance(e, BulkloadError | KeyboardInterrupt | asyncio.CancelledError | BaseExceptionGroup)
-        ]
-        exc = (ours or list(exc.exceptions))[0]
-    return exc
 
 
 def _failed(ns: argparse.Namespace, exc: BaseException) -> int:

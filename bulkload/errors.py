@@ -60,6 +60,7 @@ doubt only later, a copy says so (`BulkloadError.in_doubt`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shlex
@@ -70,6 +71,20 @@ from .redact import without_password
 
 #: exit codes, as docs/report.md#exit-codes gives them
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
+
+
+def cause_of(exc: BaseException) -> BaseException:
+    """The error an exception group carries (a task group's, nested ones' too): the first of ours (or an interrupt),
+    else the first of any kind; `exc` itself when it is no group. What a command reports, and what rollback raises
+    for its workers' errors."""
+    while isinstance(exc, BaseExceptionGroup):
+        ours = [
+            e
+            for e in exc.exceptions
+            if isinstance(e, BulkloadError | KeyboardInterrupt | asyncio.CancelledError | BaseExceptionGroup)
+        ]
+        exc = (ours or list(exc.exceptions))[0]
+    return exc
 
 
 def pasted(where: str | os.PathLike[str]) -> str:

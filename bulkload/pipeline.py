@@ -102,6 +102,20 @@ def unsent_but_sending(why: str) -> str:
     return f"{why}, so the API does not hold it; but the ledger, which could not be told, has its call as sent"
 
 
+_Item = TypeVar("_Item")
+
+
+async def handed(send: MemoryObjectSendStream[_Item], item: _Item) -> bool:
+    """Hand `item` to the workers on `send`; False when none is left to take it: every worker ended on an error,
+    which their task group raises (the last one's stream, closed as it ended, woke the send before the group's
+    cancellation came). The caller then accounts for `item`, not handed out, and hands out nothing more."""
+    try:
+        await send.send(item)
+    except anyio.BrokenResourceError:
+        return False
+    return True
+
+
 #: what a look answers (RecordKind.resolve): the ids, model.Partly, or None
 _Looked = TypeVar("_Looked", bound="list[int] | Partly | None")
 
@@ -344,9 +358,7 @@ class Loader:
                 if self.target.api.ordered:
                     self.order(chunk)
                 # also lets the workers run while the child plans ahead
-                try:
-                    await send.send(chunk)
-                except anyio.BrokenResourceError:  # every worker ended on an error, which run_chunks raises
+                if not await handed(send, chunk):  # every worker ended on an error, which run_chunks raises
                     self.unsent(chunk)
                     return
             elif isinstance(message, Stopped):

@@ -59,13 +59,14 @@ from .errors import (
     BulkloadError,
     RunStopped,
     TokenRefused,
+    cause_of,
 )
 from .job import Job
 from .ledger import Ledger, OpenCall
 from .ledger_home import check_home, record_status
 from .model import Chunk, Held, Partly, Totals
 from .outputs import check_cache
-from .pipeline import KEY_TTL_MARGIN_S, body_hash, resumable, settled_look, taken_ids
+from .pipeline import KEY_TTL_MARGIN_S, body_hash, handed, resumable, settled_look, taken_ids
 from .planning import Planned, planning_for
 from .progress import shown
 from .report import write_report
@@ -105,7 +106,9 @@ async def rollback(
     records removed (progress.py) on stderr. `daily_quota` (calls per 24 h, after the agreement's quota was raised;
     0 turns it off) replaces the stored one, for this rollback and the commands after it, as resume's does;
     ConfigError for a value a load's --daily-quota would refuse; OtherAccount, before any call, for credentials of
-    another account than the one the run wrote into (account.py: its numbers there are another's records)."""
+    another account than the one the run wrote into (account.py: its numbers there are another's records). An error
+    that ends its workers (LedgerWriteError: a ledger write failed) is raised as itself, never in an ExceptionGroup;
+    what the rollback had not come to (calls not settled, records not removed) is left for the next one."""
     started = time.monotonic()
     check_cache("rollback")  # check_home reads the run's count of sends from it; its DELETEs count there too
     ledger = Ledger.open(ledger_path)
@@ -132,8 +135,12 @@ async def rollback(
                 async with opened as run, shown(run.snapshot, [], progress):
                     # from now on a load of the same groups is refused until this finishes (ledger.known_to)
                     ledger.set_status("rolling_back")
-                    await _settle(job, target, ledger, run.dispatcher, out, clock, run.stages)
-                    await _remove_all(job, target, ledger, run.dispatcher, out, run.stages)
+                    try:
+                        await _settle(job, target, ledger, run.dispatcher, out, clock, run.stages)
+                        await _remove_all(job, target, ledger, run.dispatcher, out, run.stages)
+                    except BaseExceptionGroup as group:  # the workers' errors: the first of ours, alone, as the
+                        first = cause_of(group)  # command line shows it (what it left is the next rollback's)
+                        raise first from first.__cause__
             out.requests = run.dispatcher.counters.requests
             _conclude(ledger, out, target.api.gone_means)
         out.elapsed_s = round(time.monotonic() - started, 3)
@@ -313,9 +320,9 @@ async def _plan_again(
                     state = "sending" if target.api.idempotent else "in_doubt"
                     looks = target.kind_of(file_idx).lookalikes(planned)
                     ledger.unseen(seq, "", file_idx, key, lines, digest, state, planned.groups, looks)
-                    await send.send(
-                        (planned, OpenCall(file_idx, key, state, ledger.run.created, list(lines), digest, time.time()))
-                    )
+                    call = OpenCall(file_idx, key, state, ledger.run.created, list(lines), digest, time.time())
+                    if not await _hand(send, planned, call, todo, out):
+                        return
                     continue
                 for part in [p for s, p in todo if s == seq]:
                     call = todo.pop((seq, part))
@@ -331,10 +338,28 @@ async def _plan_again(
                             "sent (settings changed?): it cannot be rebuilt to settle it",
                         )
                         continue
-                    await send.send((chunk, call))
+                    if not await _hand(send, chunk, call, todo, out):
+                        return
                 seqs.discard(seq)
                 if not seqs and not adopted:
                     break
+
+
+async def _hand(
+    send: MemoryObjectSendStream[tuple[Chunk, OpenCall]],
+    chunk: Chunk,
+    call: OpenCall,
+    todo: dict[tuple[int, str], OpenCall],
+    out: Rollback,
+) -> bool:
+    """Hand `call` (its `chunk`) to the settling workers; False where none is left (each ended on an error, which
+    `_settle`'s task group raises): it and the calls of `todo` not handed out yet stay open (taken out of `todo`),
+    counted as left: the next rollback settles them."""
+    if await handed(send, (chunk, call)):
+        return True
+    out.calls_left += 1 + len(todo)
+    todo.clear()
+    return False
 
 
 async def _settle_calls(
@@ -571,8 +596,12 @@ async def _remove_all(
                 tg.start_soon(worker, recv.clone())
             recv.close()
             async with send:
-                for item in todo:
-                    await send.send(item)
+                for n, item in enumerate(todo):
+                    # none left to take it (each ended on an error, which the task group raises): it and the rest
+                    # are the next rollback's
+                    if not await handed(send, item):
+                        out.left += len(todo) - n
+                        break
     finally:
         ledger.mark_removed(done)
 
