@@ -626,7 +626,10 @@ def _shown(value: Any) -> str:
 
 
 def _count(n: int, name: str) -> str:
-    return f"{n:,} {name}" + ("" if n == 1 else "s")
+    """`n` of `name`, plural where n is not 1 (an "entry" is "entries")."""
+    if n == 1:
+        return f"{n:,} {name}"
+    return f"{n:,} {name[:-1]}ies" if name.endswith("y") and name[-2:-1] not in "aeiou" else f"{n:,} {name}s"
 
 
 def _reading(profile: Mapping[str, Any]) -> str:
@@ -677,11 +680,11 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
         if len(differing) > 10:
             console.print(f"... {len(differing) - 10:,} more control totals differ (see the report)")
         if rec.others_count:
-            console.print(f"(the API's totals hold the {rec.others_count:,} entries added by others)")
+            console.print(f"(the API's totals hold the {_count(rec.others_count, 'entry')} added by others)")
         if rec.in_doubt_found_count:
-            console.print(f"(the API's totals hold the {rec.in_doubt_found_count:,} entries of calls in doubt)")
+            console.print(f"(the API's totals hold the {_count(rec.in_doubt_found_count, 'entry')} of calls in doubt)")
         if _stray(rec):
-            console.print(f"(the API's totals hold the {_stray(rec):,} entries of groups this run rejected)")
+            console.print(f"(the API's totals hold the {_count(_stray(rec), 'entry')} of groups this run rejected)")
     for item in rec.missing[:10]:
         console.print(f"missing: id {item['id']} from {item['file']} line {item['line']}")
     if rec.missing_count > 10:
