@@ -8,8 +8,7 @@ again from its first page (READS times at most), never taken as whole.
 
 A server may also answer fewer items a page than `$top` asks (server-driven paging, OData's page size), and the answer
 seed 003 documents (an array, or the one item) has no next link or count to say so: a first page shorter than asked
-looks like the whole list. So it is taken as the end only once a read at the `$skip` after its items adds nothing,
-or where it is shorter than a page the endpoint answered before (PageSize: its page size is at least that)."""
+looks like the whole list. So it is taken as the end only once a read at the `$skip` after its items adds nothing."""
 
 from __future__ import annotations
 
@@ -38,15 +37,6 @@ class Listed(NamedTuple):
     short: str = ""
 
 
-class PageSize:
-    """The most items a page of an endpoint has answered (0 before its first): the page size it answers, fewer
-    than `$top` asks or not, is at least that, so a list whose first page is shorter has no more (a server's page
-    size taken to be one for all its lists of the endpoint). One for the reads of an endpoint in a run."""
-
-    def __init__(self) -> None:
-        self.most = 0
-
-
 class _Read(NamedTuple):
     """One read of a list's pages: what they held, and whether it moved while they were read (read it again)."""
 
@@ -55,23 +45,14 @@ class _Read(NamedTuple):
 
 
 async def read_whole(
-    client: Sender,
-    path: str,
-    into: Any,
-    key: Callable[[Any], Hashable],
-    noun: str,
-    *,
-    max_bytes: int,
-    page_size: PageSize,
+    client: Sender, path: str, into: Any, key: Callable[[Any], Hashable], noun: str, *, max_bytes: int
 ) -> Listed:
     """Every item of the OData list at `path`: pages of `$top` TOP from `$skip` 0, each after the first from STEP
     on (it begins with the last item of the one before it), until one holds fewer than TOP (the last). A first page
-    of fewer than TOP (and more than none) is the last where `page_size` (the endpoint's, updated here) has seen a
-    longer page, or once a read at the `$skip` after it lists nothing, or lists that page again (an endpoint that
-    takes no `$skip`: it answers its whole list at each); one that lists more is a server that answers fewer than
-    `$top` asks (or a list that moved): read again, as below. Calls: one a page, and one more for a list shorter
-    than a page but no shorter than any page of the endpoint's before, READS times at most: 2 * READS for a server
-    paging fewer.
+    of fewer than TOP (and more than none) is the last only once a read at the `$skip` after it lists nothing, or
+    lists that page again (an endpoint that takes no `$skip`: it answers its whole list at each); one that lists
+    more is a server that answers fewer than `$top` asks (or a list that moved): read again, as below. Calls: one a
+    page, and one more for a list shorter than a page, READS times at most: 2 * READS for a server paging fewer.
     `into`: what a page is read as, a list of items or one item (an object, the whole list); `key`: what tells an
     item from another (its id); `noun`: what the items are, for `Listed.short` ("costs"); `max_bytes`: the longest
     answer of a page. A first page of more than TOP items is an endpoint that takes no `$top`: the whole list. A list
@@ -82,7 +63,7 @@ async def read_whole(
     MAX_PAGES pages. Not told: an endpoint that takes no `$skip` and answers fewer than asked (no read tells it).
     Raises what client.get raises (errors.APIError, BadAnswer)."""
     for _ in range(READS):
-        read = await _read_once(client, path, into, key, noun, max_bytes, page_size)
+        read = await _read_once(client, path, into, key, noun, max_bytes)
         if not read.moved:
             return read.listed
     items, why = read.listed
@@ -90,14 +71,13 @@ async def read_whole(
 
 
 async def _read_once(
-    client: Sender, path: str, into: Any, key: Callable[[Any], Hashable], noun: str, max_bytes: int, size: PageSize
+    client: Sender, path: str, into: Any, key: Callable[[Any], Hashable], noun: str, max_bytes: int
 ) -> _Read:
     """One read of the list's pages, as read_whole reads them."""
     items: list[Any] = []
     seen: dict[Hashable, int] = {}  # an item's key -> the $skip of the page that listed it
     for skip in range(0, STEP * MAX_PAGES, STEP):
         page = await _page(client, path, into, skip, max_bytes)
-        longest, size.most = size.most, max(size.most, len(page))
         if len(page) > TOP and skip:
             why = f"$skip={skip} answered {len(page)} {noun}, where $top={TOP} asked for at most {TOP}"
             return _Read(Listed(items, why))
@@ -114,7 +94,7 @@ async def _read_once(
             why = f"$skip={skip} listed {noun} $skip={again} did, past the one they share: the list moved while its"
             return _Read(Listed(items, f"{why} pages were read, or lists one twice"), moved=True)
         items += page
-        if not skip and 0 < len(page) < TOP and len(page) >= longest:
+        if not skip and 0 < len(page) < TOP:
             return await _ends(client, path, into, key, noun, max_bytes, items)
         if len(page) != (TOP - 1 if skip else TOP):
             return _Read(Listed(items))

@@ -276,35 +276,3 @@ async def test_a_patch_answered_unreadably_is_loaded_only_as_the_cost_read_back_
     figures = (report.loaded, report.in_doubt, report.rows_not_sent)
     assert figures == {"patched": (1, 0, 0), "not_patched": (0, 0, 1), "unreadable_after": (0, 1, 0)}[server], report
     assert asked[asked.index("PATCH") + 1 :].count("GET") >= 1, asked  # the cost read back, whatever it showed
-
-
-async def test_a_first_page_shorter_than_one_the_server_answered_before_is_the_end_with_no_read_more(
-    tmp_path: Path,
-) -> None:
-    """A server's page size (its cap, where it pages fewer than `$top` asks) is at least the most a page of its
-    answered: a first page shorter than that is the list's end, with no read at the `$skip` after it. Case 1501's
-    Buyer costs are five (two of other definitions before the sandbox's three) until the first row's PATCH, then
-    the sandbox's three: the second row's read is one GET."""
-    extra: list[dict[str, Any]] = []
-    patches: list[str] = []
-
-    def change(costs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        extra[:] = extra or [{**costs[0], "Id": 9000 + i, "EntryDefinitionId": 1000 + i} for i in range(2)]
-        return costs if patches else [*extra, *costs]
-
-    rows = [[1501, "Buyer", 150101, "", "700.25", "five listed"], [1501, "Buyer", "", 21, "800.50", "three listed"]]
-    data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
-    shaped = listed(change)
-    asked: list[str] = []
-
-    async def counted(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path == costs_path(1501, "Buyer") or request.method == "PATCH":
-            asked.append(f"{request.method} {request.query.get('$skip', '')}")
-        answer = await shaped(request, handler)
-        if request.method == "PATCH":
-            patches.append(request.path)
-        return answer
-
-    report, _ = await loaded(tmp_path, data, core_app(counted), target_options=COSTS)
-    assert (report.loaded, report.rejected) == (2, 0), report
-    assert asked == ["GET 0", "GET 5", "PATCH ", "GET 0", "PATCH "], asked

@@ -16,7 +16,7 @@ from ..errors import APIError, FoundOther, RowInvalid, RowsRefused
 from ..http import DOT_SEGMENTS, api_path, decoded
 from ..model import ECHOED, Call, Chunk, Totals, echoed
 from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, Places, minor_units, same_amount
-from ..odata import Listed, PageSize, read_whole
+from ..odata import Listed, read_whole
 from .base import RecordKind, Unreadable, int_fields, key_number, key_text, required_fields
 from .protocols import Sender
 from .reasons import converted
@@ -535,8 +535,6 @@ class Costs(OnCase):
 
     def __init__(self) -> None:
         self._costs: OrderedDict[tuple[int, str], Listed] = OrderedDict()
-        #: what the costs endpoint's pages showed of its page size
-        self._page_size = PageSize()
         self._cost_locks: dict[tuple[int, str], anyio.Lock] = {}
 
     def required(self) -> list[tuple[str, ...]]:
@@ -584,13 +582,7 @@ class Costs(OnCase):
             if fresh or key not in self._costs:
                 path = api_path("/flow/api/Conditions/Cases", case_id, "Costs", kind)
                 self._costs[key] = await read_whole(
-                    client,
-                    path,
-                    list[_Cost] | _Cost,
-                    _cost_id,
-                    "costs",
-                    max_bytes=LOOKUP_BYTES,
-                    page_size=self._page_size,
+                    client, path, list[_Cost] | _Cost, _cost_id, "costs", max_bytes=LOOKUP_BYTES
                 )
                 while len(self._costs) > COST_CACHE:
                     old, _ = self._costs.popitem(last=False)
