@@ -13,6 +13,7 @@ A count below the records the run created is read against those still there: eac
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -63,12 +64,14 @@ class Listing(NamedTuple):
     why: str = ""
     #: ids of records the run created, left out of the listing, that a look by id answered 404: not there
     gone: frozenset[int] = frozenset()
+    #: whether an answer gave `held` as its record_count (False: a bare array, or no whole number there)
+    counted: bool = True
 
     def read(self) -> str:
-        """How many records were listed, and the `held` the API's record_count gave: what it counts, never said to be
-        what it holds (a count may lag: _short_by_evidence)."""
+        """How many records were listed, and the `held` the API's record_count gave (where one did): what it counts,
+        never said to be what it holds (a count may lag: _short_by_evidence)."""
         n = len(self.records)
-        return f"{n} records were listed, its record_count giving {self.held}"
+        return f"{n} records were listed" + (f", its record_count giving {self.held}" if self.counted else "")
 
 
 def with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool = False) -> dict[str, Any]:
@@ -111,6 +114,8 @@ class _Page(NamedTuple):
     record_count: int | None
     paged: bool
     size: int
+    #: what a paged answer gives of its record_count where that is None (`_uncounted`)
+    uncounted: str = ""
 
 
 async def _page(client: Sender, kind: Listable, params: dict[str, str]) -> _Page:
@@ -128,7 +133,19 @@ async def _page(client: Sender, kind: Listable, params: dict[str, str]) -> _Page
         raise unreadable(call, body, f"an object without the list of records under {plural!r}")
     count = answer.get("record_count")
     known = count if type(count) is int and count >= 0 else None
-    return _Page([with_id(r, i, call, body) for i, r in enumerate(listed)], known, True, len(body))
+    records = [with_id(r, i, call, body) for i, r in enumerate(listed)]
+    return _Page(records, known, True, len(body), "" if known is not None else _uncounted(count))
+
+
+def _uncounted(count: Any) -> str:
+    """What an answer gives of its `record_count` (a JSON value) that is no count of records, quoted (20 characters at
+    most): none, text, or another value."""
+    if count is None:
+        return "gives no record_count"
+    shown = json.dumps(count)[:20]
+    if isinstance(count, str):
+        return f"gives its record_count as text ({shown}), not a number"
+    return f"gives a record_count ({shown}) that is no count of records"
 
 
 async def listing_whole(
@@ -147,9 +164,9 @@ async def listing_whole(
     if not first.paged:
         n = len(first.records)
         why = f"its first page was answered as a bare array of {n} records, without the record_count that ends it"
-        return Listing(first.records, False, n, why)
+        return Listing(first.records, False, n, why, counted=False)
     if first.record_count is None:
-        return Listing(first.records, False, len(first.records), "the answer gives no record_count")
+        return Listing(first.records, False, len(first.records), f"the answer {first.uncounted}", counted=False)
     elif first.record_count <= len(first.records):
         listing = Listing(first.records, True, first.record_count)
     else:
@@ -286,7 +303,7 @@ async def _walk(
             )
         read += page.size
         if page.record_count is None:
-            return short(f"page {page_no} gives no record_count")
+            return short(f"page {page_no} {page.uncounted}")
         count = page.record_count
         pages.append(frozenset(r["id"] for r in page.records))
         new = [r for r in page.records if r["id"] not in by_id]
