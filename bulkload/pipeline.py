@@ -281,6 +281,8 @@ class Loader:
         self._sending = anyio.Semaphore(concurrency)
         #: per chunk (seq, its parts included): when an answer of its calls was last lost, on the loop's clock
         self._lost: dict[int, float] = {}
+        #: when this process began sending, on the loop's clock: an earlier process's calls were lost by then
+        self.began = anyio.current_time()
         #: per chunk waiting out a settle delay (seq): until when, on the loop's clock
         self.settling: dict[int, float] = {}
         #: rows the plan has accounted for so far (in a chunk handed out, or rejected)
@@ -567,7 +569,10 @@ class Loader:
             # a key the API has forgotten deduplicates nothing: an old in-flight call is in doubt like any other
             age = time.time() - (prev.sent_at or 0.0)
             repeatable = prev.state == "sending" and age < self.target.api.key_ttl_s - KEY_TTL_MARGIN_S
-        self.lost(chunk)
+        # lost when the earlier process ended, before this one began: one time for all its calls, whose looks then
+        # share what one look takes (`look`); a part a look split off a call of this process (found_in_part) keeps
+        # that call's
+        self._lost.setdefault(chunk.seq, self.began)
         if repeatable:
             return False
         # an earlier attempt may have arrived: look where the API lets us, resend only when told to (what the look
@@ -774,9 +779,10 @@ class Loader:
         """A look for the chunk's call, whose outcome was unknown, found some of its records and proved the others
         absent (`partly`): the groups all of whose records it found are loaded with them, in the split's transaction (no
         write sent: Ledger.split's `wrote`); those none of whose records are there are looked for again as a part of
-        their own, in doubt until then (`in_flight`: found absent again, sent as a call found absent is; its part's
-        letter kept where it says how it is sent again, NAMED, UNTOLD, ALONE_HALVES); a group of both stays in doubt
-        whole (it loads whole or not at all)."""
+        their own, in doubt until then (`in_flight`: found absent again, in the listing that proved them so where no
+        later one was taken: `look`; sent as a call found absent is; its part's letter kept where it says how it is
+        sent again, NAMED, UNTOLD, ALONE_HALVES); a group of both stays in doubt whole (it loads whole or not at
+        all)."""
         kind, spans, ids = self.target.kind_of(chunk.file_idx), chunk.spans(), partly.ids
         found = [g for g, span in enumerate(spans) if all(ids[i] is not None for i in span)]
         absent = [g for g, span in enumerate(spans) if all(ids[i] is None for i in span)]
@@ -974,13 +980,16 @@ class Loader:
         kind = self.target.kind_of(chunk.file_idx)
         taken = taken_ids(self.target, self.ledger, kind)
         self._found_other.pop((chunk.seq, chunk.part), None)  # an earlier look's, which this one replaces
+        # what was taken since the call was lost answers the first look; since the settle delay after, the second
+        lost = self._lost.get(chunk.seq)
+        settled = None if lost is None else lost + self.settle_s
+        since = settled if settled is not None and anyio.current_time() >= settled else lost
         try:
             if self.target.api.idempotent:
                 found = await kind.find_sent(self.dispatcher, chunk, self._baselines, taken)
             else:
-                found = await kind.resolve(
-                    self.dispatcher, chunk, taken, self.ledger.held_before(chunk.seq, chunk.part)
-                )
+                held = self.ledger.held_before(chunk.seq, chunk.part)
+                found = await kind.resolve(self.dispatcher, chunk, taken, held, since)
         except FoundOther as exc:  # neither done nor certainly not: in doubt, for what it found
             self._found_other[(chunk.seq, chunk.part)] = exc
             return None

@@ -357,7 +357,12 @@ class RecordKind:
     found_write_landed: bool = False
 
     async def resolve(
-        self, client: Sender, chunk: Chunk, taken: Collection[int], held: bytes | None = None
+        self,
+        client: Sender,
+        chunk: Chunk,
+        taken: Collection[int],
+        held: bytes | None = None,
+        since: float | None = None,
     ) -> list[int] | Partly | None:
         """For a call whose answer was lost, look where the API allows it: the ids if it took effect (a look can prove
         presence); [] if its effect is certainly not there now, in a listing known to be whole (sending it again is safe
@@ -365,7 +370,9 @@ class RecordKind:
         certainly not (a call the API carried out in part); None when there is no telling. `taken`: the ids the run's
         ledger already holds for other rows of the kind's files (pipeline.taken_ids): a record one of them made or named
         is no evidence that this call created it. `held`: the call's model.Call.held as the ledger kept it with its
-        latest attempt, by whichever process sent it; None where it kept none."""
+        latest attempt, by whichever process sent it; None where it kept none. `since` (on the loop's clock): what a
+        look takes at or after then answers it (the call was lost then, or the settle delay since has passed), as it
+        answers the run's other looks begun since (HaloPSA's listing: latest.Latest); None: a look of its own."""
         return None
 
     async def find_sent(

@@ -7,16 +7,18 @@ import json
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import msgspec
 
 from ..errors import APIError, RowInDoubt, RowInvalid, RowsRefused
 from ..http import api_path, decoded, unreadable
+from ..latest import Latest
 from ..model import Call, Chunk, Partly, Totals, lookalikes
 from ..pairing import pair
 from .base import RecordKind
-from .halopsa_listing import listing_whole, with_id
+from .halopsa_listing import Listing, listing_whole, with_id
 from .halopsa_matching import Decision
 from .halopsa_schema import RESOURCES, SECRET_FIELDS, Field
 from .protocols import Sender
@@ -127,6 +129,8 @@ class Resource(RecordKind):
         self.listed_late = listed_late
         self._before: frozenset[int] | None = None  # this resource's, as a set, made at its first update
         self._seen_before: frozenset[int] | None = None  # as `seen_before` gives it, made at its first call
+        #: the latest listing a look (`resolve`) took, for the looks it answers too
+        self._listed: Latest[Listing] = Latest()
 
     def destination(self) -> dict[str, str]:
         return {"resource": self.name}
@@ -422,7 +426,12 @@ class Resource(RecordKind):
         return {self.name: {"create": [len(records) - updates, 0, 0], "update": [updates, 0, 0]}}
 
     async def resolve(
-        self, client: Sender, chunk: Chunk, taken: Collection[int], held: bytes | None = None
+        self,
+        client: Sender,
+        chunk: Chunk,
+        taken: Collection[int],
+        held: bytes | None = None,
+        since: float | None = None,
     ) -> list[int] | Partly | None:
         """A POST whose answer was lost, or its records a refusal did not name (in doubt: it may have stored some,
         Api.refusal_stores_nothing). Its creates decide: all found by the match fields, each its own record → done;
@@ -441,8 +450,10 @@ class Resource(RecordKind):
         keys = [self.key(r) for r in records if r.get("id") is None]
         if not keys or any(k is None for k in keys):
             return None
-        # the records the run was answered for are there: a listing without them is short (a page, a lagging count)
-        live = await listing_whole(client, self, taken)
+        # the records the run was answered for are there: a listing without them is short (a page, a lagging count);
+        # one another look took since `since` answers this one too (`taken` then its, which this one's only adds to:
+        # records recorded since, left out of the match below)
+        live = await self._listed.get(since, partial(listing_whole, client, self, taken))
         older = self.seen_before()
         by_key = by_match_key(self, [r for r in live.records if r["id"] not in older and r["id"] not in taken])
         found = [by_key.get(k) for k in keys if k is not None]

@@ -625,7 +625,12 @@ class Costs(OnCase):
         return cost
 
     async def resolve(
-        self, client: Sender, chunk: Chunk, taken: Collection[int], held: bytes | None = None
+        self,
+        client: Sender,
+        chunk: Chunk,
+        taken: Collection[int],
+        held: bytes | None = None,
+        since: float | None = None,
     ) -> list[int] | None:
         """A PATCH whose answer was lost: read the cost again. It holds the values sent: done (a patch creates
         nothing: another row's cost, `taken`, is this one's when it names it). It holds what it held when read for
