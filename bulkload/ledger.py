@@ -310,6 +310,14 @@ def _writes(method: Callable[P, R]) -> Callable[P, R]:
     return write
 
 
+#: the groups (g) this run rejected (their rows w) that a refused call (c: chunk `rejected`, or `split` apart) was the
+#: last to carry (Ledger.refusals_walked, refused_rejected)
+_REFUSED_REJECTED = (
+    "FROM rows w JOIN groups g ON g.key = w.grp JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
+    "WHERE w.bucket = 'rejected' AND c.state IN ('rejected', 'split')"
+)
+
+
 class Ledger:
     """Synchronous: each write is one short transaction per chunk, done on the event loop. A SQLite file, or a
     schema in PostgreSQL when named by a ``postgresql://`` URL (ledger_pg: the same SQL through its adapter)."""
@@ -1465,11 +1473,15 @@ class Ledger:
             self._db.execute("BEGIN")
             self._db.execute(REFUSED_WALKED)  # a ledger made before it has none
             self._db.execute(
-                "INSERT OR IGNORE INTO refused_walked SELECT DISTINCT g.seq, g.part, ? FROM rows w "
-                "JOIN groups g ON g.key = w.grp JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
-                "WHERE w.bucket = 'rejected' AND c.state IN ('rejected', 'split')",
+                f"INSERT OR IGNORE INTO refused_walked SELECT DISTINCT g.seq, g.part, ? {_REFUSED_REJECTED}",
                 (int(newest),),
             )
+
+    def refused_rejected(self) -> bool:
+        """Whether a refused call (chunk `rejected` or `split`) carried a group this run rejected: one whose refusal
+        may have stored part of it (refusals_walked)."""
+        (found,) = self._db.execute(f"SELECT EXISTS (SELECT 1 {_REFUSED_REJECTED})").fetchone()
+        return bool(found)
 
     def rejected_lines(self, keys: Iterable[str]) -> dict[str, tuple[int, list[int]]]:
         """Of the group `keys`, those this run rejected: key -> (file index, its lines rejected, in order)."""

@@ -581,11 +581,18 @@ def _rejected_found(rec: Reconciled) -> str:
         named.append(f"{item['group']} (id {item['id']}{at})")
     more = f", and {n - len(named):,} more (see the report)" if n > len(named) else ""
     them = "it" if n == 1 else "them"
+    # a run rolled back (or being rolled back) has none of its groups in the books: its rejects file is not the way on
+    rolled = rec.rolled_back["status"] if rec.rolled_back else ""
+    way_on = {
+        "rolled_back": f"the run was rolled back: remove {them} by hand (the rollback names {them}, never deletes "
+        f"{them}: a walk cannot tell {them} from another writer's made alike)",
+        "rolling_back": f"the run is being rolled back: remove {them} by hand once the rollback is done (it names "
+        f"{them}, never deletes {them})",
+    }.get(rolled, f"remove {them}, then load the rejects file (fixed) to load each group whole")
     return (
         f"{n:,} {'entry' if n == 1 else 'entries'} of groups this run had rejected {'is' if n == 1 else 'are'} in "
         f"the {rec.scope_name}: {', '.join(named)}{more}; a refused call stored {them} (the API does not say that a "
-        f"refused call stores nothing), part of a group the rejects file holds: remove {them}, then load the rejects "
-        "file (fixed) to load each group whole"
+        f"refused call stores nothing), part of a group the rejects file holds: {way_on}"
     )
 
 
@@ -803,6 +810,7 @@ def rollback_line(rollback: Rollback, report_path: str | None = None) -> str:
         (rollback.already_removed_before, "removed by an earlier rollback"),
         (rollback.unexplained_count, "gone some other way"),
         (rollback.spared_count, "kept: not the run's"),
+        (rollback.refused_stored_count, "left: stored by a refused call"),
         (rollback.unsettled_count, "calls not settled"),
         (len(rollback.failed), "deletes failed"),
         (rollback.left if rollback.stop_reason else 0, "left for the next rollback"),
@@ -839,6 +847,7 @@ def print_rollback(rollback: Rollback, report_path: str | None = None, stream: T
         ("removed by an earlier rollback", rollback.already_removed_before),
         ("gone some other way", rollback.unexplained_count),
         *([("kept: not the run's", rollback.spared_count)] if rollback.spared_count else []),
+        *([("left: stored by a refused call", rollback.refused_stored_count)] if rollback.refused_stored_count else []),
         ("calls settled first", settled.replayed + settled.looked_up),
         ("calls not settled", rollback.unsettled_count),
         ("deletes failed", len(rollback.failed)),
@@ -859,14 +868,18 @@ def print_rollback(rollback: Rollback, report_path: str | None = None, stream: T
         )
     for item in rollback.spared[:10]:
         console.print(f"kept: id {item['id']} from {item['file']} line {item['line']}: {item['reason']}")
+    for item in rollback.refused_stored[:10]:
+        at = f" ({item['file']} {_lines_said(item['lines'])})" if item.get("lines") else ""
+        console.print(f"left: id {item['id']}, {item['group']}{at}")
     for item in rollback.unsettled[:10]:
         console.print(f"call {item['call']} ({item['file']} lines {item['lines']}) not settled: {item['reason']}")
     for item in rollback.failed[:10]:
-        what = f"id {item['id']}" if "id" in item else f"call {item.get('call', '?')}"
+        what = f"id {item['id']}" if "id" in item else f"call {item['call']}" if "call" in item else "walk"
         console.print(f"failed: {what}: {item['reason']}")
-    lists = (rollback.unexplained, rollback.spared, rollback.unsettled, rollback.failed)
+    lists = (rollback.unexplained, rollback.spared, rollback.refused_stored, rollback.unsettled, rollback.failed)
     shown = sum(min(len(items), 10) for items in lists)
-    listed = rollback.unexplained_count + rollback.spared_count + rollback.unsettled_count + len(rollback.failed)
+    listed = rollback.unexplained_count + rollback.spared_count + rollback.refused_stored_count
+    listed += rollback.unsettled_count + len(rollback.failed)
     if listed > shown:
         console.print(f"... {listed - shown:,} more (see the report{'' if report_path else ': --report PATH'})")
     if report_path:

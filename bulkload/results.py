@@ -185,6 +185,11 @@ class Rollback(msgspec.Struct, kw_only=True):
     #: records the ledger gives to the run's rows that were there before the run (Books.there_before): kept
     spared: list[dict[str, Any]] = msgspec.field(default_factory=list)
     spared_count: int = 0
+    #: entries of groups the run rejected that a refused call of it stored (reconciliation's `rejected_found`: the
+    #: API gave no id for them, a walk found them), each `id`, `scope`, `group` and the `file` and `lines` the run
+    #: rejected of it: left, never deleted (a walk cannot tell them from another writer's made alike), exit 3
+    refused_stored: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    refused_stored_count: int = 0
     failed: list[dict[str, Any]] = msgspec.field(default_factory=list)
     unsettled: list[dict[str, Any]] = msgspec.field(default_factory=list)
     unsettled_count: int = 0

@@ -8,20 +8,28 @@ its highest, cut into ranges of about a page walked side by side, as reconciliat
 records in that range, the run's and others' between them, and a round trip more a range), its answers paired again
 by what was found (Ledger.pair_by_walk, as reconciliation does), and each id judged by its line check and its group
 (Ledger.walked_apart). Targets reconciled by themselves read what they hold their own way (Books.held: HaloPSA lists
-each resource, as its reconciliation does)."""
+each resource, as its reconciliation does).
+
+What a refused call of the run stored of a group it rejected (a server that stores the entries before the first bad
+one) the API gave no id for: `refused_stored` walks for it by the rule reconciliation names it by
+(reconcile.fill_rejected_found), which cannot tell it from another writer's entry made alike: named, never deleted."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 from .dispatch import Dispatcher
 from .ledger import Ledger
 from .model import NO_ID, Held
-from .reconcile import rows_as_read
+from .reconcile import fill_rejected_found, found_aside, rejected_found, rows_as_read, set_aside
 from .side_by_side import side_by_side
 from .targets.base import Target
 from .walks import Walked, id_ranges
+
+#: the entries of groups the run rejected a rollback names one by one (undo.REPORT_LIST)
+LISTED = 100
 
 
 async def read_back(
@@ -63,3 +71,25 @@ async def read_back(
         frozenset(item for item in items if item[1] in absent),
         {},
     )
+
+
+async def refused_stored(
+    target: Target, ledger: Ledger, dispatcher: Dispatcher, files: list[str]
+) -> tuple[int, list[dict[str, Any]]]:
+    """The entries of groups this run rejected that a refused call of it stored (reconciliation's `rejected_found`):
+    how many, and the first LISTED as the report's `rejected_found` names them (id, scope, group, file, lines). Each
+    scope the run wrote into is walked from its baseline (whole where its ids do not grow) where a refused call carried
+    such a group; (0, []) where none did, or for a target reconciled by itself. Raises what a walk raises."""
+    if target.api.reconcile_by == "target" or not ledger.refused_rejected():
+        return 0, []
+    baselines = ledger.baselines()
+    unordered = ledger.numbered_below(baselines)
+    ledger.begin_remote()
+    walked = Walked(ledger, target, dispatcher)
+    scopes = sorted(set(ledger.expected()) | set(baselines), key=lambda s: (len(s), s))
+    after = {scope: 0 if scope in unordered else int(baselines.get(scope, {"max_id": 0})["max_id"]) for scope in scopes}
+    await side_by_side(partial(walked.walk, scope, after[scope], None) for scope in scopes)
+    ledger.refusals_walked()  # where no reconciliation kept it yet: what the calls stored is listed by now
+    set_aside(ledger, "rejected_found", partial(fill_rejected_found, unordered=unordered))
+    n, listed, _, _ = found_aside(ledger, "rejected_found", LISTED)
+    return n, rejected_found(ledger, listed, target.kind_of(0).group_label, files)

@@ -27,10 +27,12 @@ and none is deleted on its word.
 
 Exit codes: 0 all removed; 1 calls that could not be settled (their records may remain; listed); 3 everything of the
 run's the API still held removed, but records gone that no rollback of ours removed (listed: e-conomic, possibly
-booked), or records that are not the run's kept (listed); 2 the credentials refused (run rollback again with the
-right ones); 4 deletes, reads or settling failed for now, or the rollback stopped (run rollback again; after a spent
-quota, once its calls free up). With 0 and 3 the run is rolled back; with 1, 2 and 4 it stays rolling back until a
-rollback ends so.
+booked), records that are not the run's kept (listed), or entries a refused call of the run stored of groups it
+rejected, which the API gave no id for (found by reconciliation's rule, still_ours.refused_stored: named, never
+deleted, as a walk cannot tell them from another writer's made alike; listed); 2 the credentials refused (run
+rollback again with the right ones); 4 deletes, reads or settling failed for now, or the rollback stopped (run
+rollback again; after a spent quota, once its calls free up). With 0 and 3 the run is rolled back; with 1, 2 and 4
+it stays rolling back until a rollback ends so.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ from .run import Run, phase_context, plan_spec
 from .runner import check_paths, job_of, open_sources
 from .sources import Source, sha256_of
 from .stages import ROLLING_BACK, SETTLING, Stages
-from .still_ours import read_back
+from .still_ours import read_back, refused_stored
 from .targets.base import RecordKind, Target
 
 #: what stops a rollback at once (`_stopped`): a stop of the limits', and credentials refused (by the API, or its
@@ -138,6 +140,8 @@ async def rollback(
                     try:
                         await _settle(job, target, ledger, run.dispatcher, out, clock, run.stages)
                         await _remove_all(job, target, ledger, run.dispatcher, out, run.stages)
+                        if not out.stop_reason:  # else the next rollback looks
+                            await _refused_stored(target, ledger, run.dispatcher, out)
                     except BaseExceptionGroup as group:  # the workers' errors: the first of ours, alone, as the
                         first = cause_of(group)  # command line shows it (what it left is the next rollback's)
                         raise first from first.__cause__
@@ -165,8 +169,9 @@ def _conclude(ledger: Ledger, out: Rollback, gone_means: str) -> None:
     if out.unsettled_count:
         out.status, out.exit_code = "unsettled", EXIT_ROWS
         return
-    if out.unexplained_count or out.spared_count:
-        out.status, out.exit_code = "unexplained" if out.unexplained_count else "spared", EXIT_MISMATCH
+    if out.unexplained_count or out.spared_count or out.refused_stored_count:
+        status = "unexplained" if out.unexplained_count else "spared" if out.spared_count else "left"
+        out.status, out.exit_code = status, EXIT_MISMATCH
         said = ["rolled back: everything the run created that the API still held is removed"]
         if out.unexplained_count:
             said.append(
@@ -180,11 +185,35 @@ def _conclude(ledger: Ledger, out: Rollback, gone_means: str) -> None:
                 "there before the run, or its id now holding another record than the run sent): kept; what those "
                 "rows created, if anything, is not known: check the API"
             )
+        if out.refused_stored_count:
+            n = out.refused_stored_count
+            said.append(
+                f"{n:,} {'entry' if n == 1 else 'entries'} of a group the run rejected, which a refused call of the "
+                f"run stored, {'is' if n == 1 else 'are'} left (listed): the API gave no id for "
+                f"{'it' if n == 1 else 'them'}, and the walk that found {'it' if n == 1 else 'them'} cannot tell "
+                f"{'it' if n == 1 else 'them'} from another writer's made alike; not deleted: check the API and "
+                f"remove {'it' if n == 1 else 'them'} by hand"
+            )
         out.reason = "; ".join(said)
     else:
         out.status, out.exit_code = "complete", EXIT_OK
     ledger.set_status("rolled_back")  # what it created is gone: a new load of its files creates it again
     record_status(ledger, "rolled_back")
+
+
+async def _refused_stored(target: Target, ledger: Ledger, dispatcher: Dispatcher, out: Rollback) -> None:
+    """Name what refused calls of the run stored of groups it rejected (still_ours.refused_stored): left, never
+    deleted. A walk that stops or fails leaves the rollback unfinished (the next one walks again)."""
+    try:
+        n, found = await refused_stored(target, ledger, dispatcher, [f["path"] for f in ledger.run.files])
+    except _STOPS as exc:
+        _stopped(ledger, out, exc)
+        return
+    except BulkloadError as exc:
+        why = f"the entries a refused call may have stored of groups the run rejected could not be walked: {exc}"
+        out.failed.append({"reason": f"{why}; run rollback again"})
+        return
+    out.refused_stored_count, out.refused_stored = n, found
 
 
 # --- settling the calls in flight ------------------------------------------------------------------------------

@@ -17,9 +17,9 @@ import anyio
 import msgspec
 from conftest import CREDS, HEADER, economic_job, serving
 
-from bulkload import load, reconcile
+from bulkload import load, reconcile, rollback
 from bulkload.errors import EXIT_MISMATCH, EXIT_ROWS
-from bulkload.report import print_summary
+from bulkload.report import print_rollback, print_summary
 from bulkload.sandbox import SandboxOptions
 from bulkload.sandbox.economic import ECONOMIC_KEY, create_app
 from bulkload.sandbox.economic_web import PREFIX
@@ -146,3 +146,41 @@ async def test_a_refused_voucher_loaded_whole_since_leaves_its_stored_part_a_mis
     assert rec is not None and not rec.ok, rec
     assert rec.rejected_found_count == 1 and [item["id"] for item in rec.rejected_found] == stray[4], rec
     assert (rec.others_count, rec.duplicates_count) == (4, 0), rec  # voucher 4 posted whole, voucher 7 loaded
+
+
+async def test_a_rollback_names_the_entries_a_refused_call_of_the_run_stored_and_never_says_complete(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: after such a load, rollback said "complete: 4 removed", exit 0, while line 1 of the voucher
+    # the run's refused call stored stayed in the journal, and the reconciliation after it advised to load the
+    # rejects file. The API gave no number for it: a walk finds it by the rule reconciliation names it by, which
+    # cannot tell it from another writer's entry made alike, so it is not deleted but named for removal by hand
+    data = tmp_path / "e.csv"
+    entries(data, vouchers=3, bad=(1,))
+    app = create_app(SandboxOptions(refusal_stores_before_bad=True))
+    with anyio.fail_after(60):
+        async with serving(app) as origin:
+            job = economic_job(
+                data, origin, tmp_path / "run.sqlite", rejects=str(tmp_path / "rejects.csv"), batch_size=2
+            )
+            assert (await load(job, env=CREDS)).exit_code == EXIT_MISMATCH
+            (stored,) = held(app)[1]
+            undone = await rollback(job.ledger_path, env=CREDS)
+            left = held(app)
+            after = await reconcile(job.ledger_path, env=CREDS)
+    assert left == {1: [stored]}, left  # the run's own entries removed; the stored one kept, not deleted on a look
+    assert (undone.removed, undone.status, undone.exit_code) == (4, "left", EXIT_MISMATCH), undone
+    assert undone.refused_stored_count == 1
+    assert undone.refused_stored == [
+        {"id": stored, "scope": "1", "group": "voucher 1 (journal 1)", "file": str(data), "lines": [2, 3]}
+    ]
+    out = io.StringIO()
+    print_rollback(undone, stream=out)
+    said = out.getvalue()
+    assert "1 entry of a group the run rejected, which a refused call of the run stored, is left" in said, said
+    assert f"left: id {stored}, voucher 1 (journal 1) ({data} lines 2-3)" in said, said
+    rec = after.reconcile
+    assert rec is not None and not rec.ok and after.exit_code == EXIT_MISMATCH, rec
+    assert rec.rejected_found_count == 1 and rec.rejected_found[0]["id"] == stored, rec  # type: ignore[index]
+    said = summary(after)
+    assert "load the rejects file" not in said and "the run was rolled back: remove it by hand" in said, said
