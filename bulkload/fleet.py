@@ -284,6 +284,56 @@ def check_log_file(manifest_path: str, log_file: str) -> None:
         runner.check_paths(job, outputs=runner.RUN_OUTPUTS, log_file=log_file)
 
 
+#: a job's outputs as a manifest's refusal names them: the manifest places them (no --rejects or --report given)
+_PLACED = {"--rejects": "rejects file", "--report": "report"}
+
+
+def check_paths(manifest: Manifest) -> None:
+    """Before the first job starts: no job's output (its ledger, rejects, success and in-doubt files and report,
+    runner.outputs_of) nor the combined report lands on a file a job reads (any job's input or ledger, the job's
+    own too) or the manifest: a job that ran first would write over it before or while the other reads it. ConfigError
+    naming the manifest, both jobs and the path: the manifest is refused whole. A job whose settings a load refuses
+    is left to fail alone; each job's run checks its own paths again (runner.check_paths)."""
+    jobs: list[tuple[ManifestJob, Job, list[tuple[str, str]]]] = []
+    for mjob in manifest.jobs:
+        try:  # no credentials: only its paths are checked
+            job = Job(target=mjob.target, **mjob.settings)
+            outputs = runner.outputs_of(job, runner.RUN_OUTPUTS)
+        except BulkloadError:
+            continue
+        written = [(_PLACED.get(what, what.removeprefix("the ")), path) for what, path in outputs]
+        jobs.append((mjob, job, written))
+    ledgers = {mjob.name: mjob.ledger_path for mjob, _, _ in jobs if not ledger_pg.is_url(mjob.ledger_path)}
+    read = [("", "the manifest", str(manifest.path))]
+    read += [(f"job {m.name!r}'s ", "input", path) for m, job, _ in jobs for path in job.files]
+    read += [(f"job {name!r}'s ", "ledger", path) for name, path in ledgers.items()]
+    writes = [("the manifest's ", "combined report", str(manifest.report_path))]
+    writes += [(f"job {m.name!r}'s ", what, path) for m, _, written in jobs for what, path in written]
+    writes += [(f"job {name!r}'s ", "ledger", path) for name, path in ledgers.items()]
+    found: dict[object, list[tuple[str, str, str]]] = {}
+    for reader, other, used in read:
+        found.setdefault(_identity(used), []).append((reader, other, used))
+    for writer, what, path in writes:
+        for reader, other, used in found.get(_identity(path), []):
+            if (reader, other) != (writer, what):
+                raise ConfigError(
+                    f"the manifest {manifest.path}: {writer}{what} {path} is {reader}{other}"
+                    f"{'' if used == path else f' {used}'}: a run of the manifest would write over it before or "
+                    "while it is read. Give the file read another path (a copy outside output_dir, where the jobs "
+                    "write); nothing was sent"
+                )
+
+
+def _identity(path: str) -> object:
+    """What tells one file from another, as outputs.same_file does, for many paths at once: its device and inode
+    where it exists, else the path it resolves to."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return os.path.realpath(path)
+    return (st.st_dev, st.st_ino)
+
+
 def check_accounts(manifest: Manifest, env: Mapping[str, str] | None = None) -> None:
     """ConfigError when jobs of two agreement names load into one API account (the same target and address, and
     where the target names the agreement by a credential, the same one: e-conomic's grant token): they would run at
@@ -347,6 +397,7 @@ async def run_manifest(
     report, hands the FleetReport of that moment to `interrupted` (the jobs it stopped `stopped`, those it kept from
     starting `waiting`), then goes on."""
     await anyio.to_thread.run_sync(check_accounts, manifest, env)
+    check_paths(manifest)
     check_cache("run")  # once for every job: each load or resume would refuse on its own
     started = time.monotonic()
     limiter = anyio.CapacityLimiter(manifest.max_connections)

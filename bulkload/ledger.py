@@ -2103,6 +2103,21 @@ def not_a_ledger(path: Path | str) -> str | None:
     return None if not isinstance(tables, set) or tables >= _LEDGER_TABLES else _NOT_MADE
 
 
+def is_ledger(path: Path | str) -> bool:
+    """Whether the file at `path` is a bulkload ledger, or may be one as `not_a_ledger` tells (a SQLite database
+    with a ledger's tables, or one with a -wal beside it); False for no file there, one that cannot be read, and any
+    other file (a pipe or a device is not opened). Nothing is written, nor made beside it."""
+    if not os.path.isfile(path):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
+                return False
+    except OSError:
+        return False
+    return not_a_ledger(path) is None
+
+
 #: the tables every ledger has from its making on, and what is said of a SQLite file without them
 _LEDGER_TABLES = frozenset({"meta", "chunks"})
 _NOT_MADE = "a SQLite database bulkload did not make"

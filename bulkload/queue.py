@@ -290,11 +290,13 @@ async def _run(
 
 async def checked(manifest_path: str) -> Manifest:
     """The manifest at `manifest_path` as `bulkload run` checks it before its first call (read_manifest, then
-    fleet.check_accounts: no two agreements' jobs into one API account), with the credentials of this process's
+    fleet.check_accounts: no two agreements' jobs into one API account; fleet.check_paths: no job's output on a file
+    a job reads), with the credentials of this process's
     environment: when it is queued, and again by the worker that runs one of its jobs, since it may have been
     edited in between. ConfigError as `bulkload run` gives it."""
     manifest = read_manifest(manifest_path)
     await anyio.to_thread.run_sync(fleet.check_accounts, manifest, None)
+    fleet.check_paths(manifest)
     return manifest
 
 

@@ -38,7 +38,16 @@ from .errors import (
     command_on,
 )
 from .job import Job, address, mapping_typos
-from .ledger import Ledger, RunInfo, created_nothing_at, known_to, origins_known, path_taken, rows_known_to
+from .ledger import (
+    Ledger,
+    RunInfo,
+    created_nothing_at,
+    is_ledger,
+    known_to,
+    origins_known,
+    path_taken,
+    rows_known_to,
+)
 from .ledger_home import check_home, tie
 from .ledger_schema import STATEMENTS
 from .loads import (
@@ -172,23 +181,11 @@ LEDGER_FILES = ("", "-wal", "-shm", "-journal", ".lock")
 RUN_OUTPUTS = ("rejects", "success", "in_doubt", "report")
 
 
-def check_paths(
-    job: Job,
-    *,
-    outputs: Iterable[str],
-    new_ledger: bool = False,
-    ledger: bool = True,
-    log_file: str | None = None,
-    read: Iterable[tuple[str, str]] = (),
-    dry_run: bool = False,
-) -> None:
-    """Before anything is sent: no file the run writes (`outputs`: "rejects", "success", "in_doubt", "report")
-    may land on an input, the ledger, a file of `read` (what and path of each other file the command reads: the
-    job file --config, the manifest of `bulkload run`) or another output, and each must be writable; a new
-    PostgreSQL ledger (`new_ledger`) is not named as a ledger's draft (Location.check_new), before a load starts
-    over one so named. `dry_run`: the rejects files and report of a dry run too (dry_run_path of each, those of
-    `outputs`). `log_file` (--log-file, appended to) may land on none of them either. ConfigError."""
-    inputs = [("the input", path) for path in job.files]
+def outputs_of(job: Job, outputs: Iterable[str], *, dry_run: bool = False) -> list[tuple[str, str]]:
+    """What and path of each file a run of `job` writes (`outputs`: "rejects", "success", "in_doubt", "report"):
+    --rejects and the rejects file of each kind of input after the first (Job.rejects_paths), the success and
+    in-doubt files, --report; `dry_run`: the rejects files and report of a dry run too (dry_run_path of each, those
+    of `outputs`). ConfigError for settings the job's target refuses."""
     outputs = list(outputs)
     # the rejects file of each kind of input after the first (Job.rejects_paths)
     kinds = job.rejects_paths(job.make_target())[1:] if "rejects" in outputs else []
@@ -205,6 +202,30 @@ def check_paths(
         written += [(f"the dry-run rejects file{of}", dry_run_path(path)) for of, path in named]
     if dry_run and "report" in outputs and job.report:
         written.append(("the dry-run report", dry_run_path(job.report)))
+    return written
+
+
+def check_paths(
+    job: Job,
+    *,
+    outputs: Iterable[str],
+    new_ledger: bool = False,
+    ledger: bool = True,
+    log_file: str | None = None,
+    read: Iterable[tuple[str, str]] = (),
+    dry_run: bool = False,
+    earlier: bool = False,
+) -> None:
+    """Before anything is sent: no file the run writes (`outputs_of` the job's `outputs`: "rejects", "success",
+    "in_doubt", "report"; with `dry_run` a dry run's own too) may land on an input, the ledger, a file of `read`
+    (what and path of each other file the command reads: the job file --config, the manifest of `bulkload run`), the
+    ledger of an earlier load into the job's API (`earlier`: a load or resume, which reads them through the record
+    of loads, loads.earlier_ledgers), any bulkload ledger at all (ledger.is_ledger: a ledger is never an output) or
+    another output, and each must be writable; a new PostgreSQL ledger (`new_ledger`) is not named as a ledger's
+    draft (Location.check_new), before a load starts over one so named. `log_file` (--log-file, appended to) may
+    land on none of them either. ConfigError."""
+    inputs = [("the input", path) for path in job.files]
+    written = outputs_of(job, outputs, dry_run=dry_run)
     in_file = ledger and not ledger_pg.is_url(job.ledger_path)  # a PostgreSQL ledger is no file to collide with
     if new_ledger and in_file:
         check_outputs([("--ledger", job.ledger_path)], inputs)
@@ -212,10 +233,21 @@ def check_paths(
         ledger_pg.Location.parse(job.ledger_path).check_new()
     kept = inputs + list(read)
     kept += [("the ledger", job.ledger_path + suffix) for suffix in LEDGER_FILES] if in_file else []
+    if earlier:
+        files = [str(path) for path in earlier_ledgers(job) if not ledger_pg.is_url(path)]
+        what = "the ledger of an earlier load into the same API"
+        kept += [(what, path + suffix) for path in files for suffix in LEDGER_FILES]
     if log_file:
         check_outputs([("--log-file", log_file)], kept, whole=False)
         kept.append(("--log-file", log_file))
     check_outputs(written, kept)
+    for what, path in [*written, *([("--log-file", log_file)] if log_file else [])]:
+        if is_ledger(path):
+            raise ConfigError(
+                f"{what} {path} would overwrite a bulkload ledger {path}: a ledger is never an output (its run could "
+                "no longer be reconciled, resumed or rolled back, and a later load would be refused for it); give "
+                "it another path; nothing was sent"
+            )
 
 
 def check_on_ledger(ledger: str, report: str | None, log_file: str | None) -> None:
@@ -315,7 +347,7 @@ async def load(
     job = beside_earlier(replace(job, agreement=agreement_of(job, target, credentials)))
     log.info("planning: reading and checking %s", ", ".join(job.files), extra={"target": target.name})
     sources = open_sources(job, target)
-    check_paths(job, outputs=RUN_OUTPUTS, new_ledger=True)
+    check_paths(job, outputs=RUN_OUTPUTS, new_ledger=True, earlier=True)
     pins, digests = await anyio.to_thread.run_sync(_hashed, job.files, digests_of)
     refuse_same_content(job, digests, target)
     for source, pinned in zip(sources, pins):
@@ -530,7 +562,7 @@ async def resume(
         sources = open_sources(job, target)
         for source, pinned in zip(sources, pins):
             source.pinned = pinned
-        check_paths(job, outputs=RUN_OUTPUTS)
+        check_paths(job, outputs=RUN_OUTPUTS, earlier=True)
         checked = not (job.allow_duplicate_load or target.books.rerunnable)
         own = str(ledger.path.absolute())
         refuse_alongside(job, target, own, ledger.run.key_prefix, threading.Event(), resuming=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import CREDS, write_entries
+from conftest import CREDS, SandboxProcess, write_entries
 
 from bulkload import Job, load, logs, redact
 from bulkload.cli import main
@@ -375,3 +375,96 @@ def test_a_report_of_a_command_on_a_manifest_jobs_ledger_is_refused_on_the_files
         err = capsys.readouterr().err
         assert f"--report {written} would overwrite {names} {written}" in err, (command, err)
         assert written.read_bytes() == before
+
+
+def two_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> tuple[Path, Path]:
+    """(the earlier load's ledger, the later load's input): a.csv loaded into the sandbox at `url` under
+    a.ledger.sqlite, and b.csv (other vouchers) written for a later load into the same API."""
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    write_entries(tmp_path / "a.csv", 1)
+    write_entries(tmp_path / "b.csv", 1, first_voucher=100)
+    earlier = tmp_path / "a.ledger.sqlite"
+    assert main(["-q", "load", "economic", "a.csv", "--base-url", url, "--ledger", str(earlier)]) == 0
+    return earlier, tmp_path / "b.csv"
+
+
+@pytest.mark.parametrize("flag", ["--rejects", "--report"])
+def test_an_output_on_the_ledger_of_an_earlier_load_is_refused(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    sandbox_process: SandboxProcess,
+    flag: str,
+) -> None:
+    """A tester's: `bulkload load economic b.csv --ledger b.ledger.sqlite --rejects a.ledger.sqlite`, a.ledger.sqlite
+    the ledger of an earlier load into the same API, which this load reads (the record of loads: loaded twice?
+    what did it create?), exited 0 with that ledger overwritten by CSV: its run could never be reconciled or rolled
+    back, and every later load into the API was refused. Refused (exit 2) before the first call, naming the flag and
+    the earlier load's ledger, which is left byte for byte."""
+    earlier, later = two_loads(tmp_path, monkeypatch, sandbox_process.url)
+    before = earlier.read_bytes()
+    capsys.readouterr()
+    args = ["load", "economic", str(later), "--base-url", sandbox_process.url, "--ledger", "b.ledger.sqlite"]
+    assert main([*args, flag, str(earlier)]) == 2
+    err = capsys.readouterr().err
+    assert f"{flag} {earlier} would overwrite the ledger of an earlier load into" in err, err
+    assert earlier.read_bytes() == before and not (tmp_path / "b.ledger.sqlite").exists()
+    assert main(["reconcile", "--ledger", str(earlier)]) == 0
+
+
+@pytest.mark.parametrize("command", ["load", "reconcile"])
+def test_an_output_on_any_bulkload_ledger_is_refused(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    sandbox_process: SandboxProcess,
+    command: str,
+) -> None:
+    """A ledger is never an output, whatever its role: a copy of one (no load on record there), given as the
+    --rejects of a load or the --report of a reconcile, is refused (exit 2) before the first call, left as it was."""
+    earlier, later = two_loads(tmp_path, monkeypatch, sandbox_process.url)
+    copy = tmp_path / "kept" / "copy.sqlite"
+    copy.parent.mkdir()
+    copy.write_bytes(earlier.read_bytes())
+    before = copy.read_bytes()
+    capsys.readouterr()
+    if command == "load":
+        args = ["load", "economic", str(later), "--base-url", sandbox_process.url, "--rejects", str(copy)]
+        flag = "--rejects"
+    else:
+        args, flag = ["reconcile", "--ledger", str(earlier), "--report", str(copy)], "--report"
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"{flag} {copy} would overwrite a bulkload ledger {copy}" in err, err
+    assert copy.read_bytes() == before and not (tmp_path / "b.csv.ledger.sqlite").exists()
+
+
+def test_a_manifest_jobs_output_on_another_jobs_input_is_refused_before_the_first_job(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    sandbox_process: SandboxProcess,
+) -> None:
+    """A tester's: in a manifest, job a's rejects file (runs/a/rejects.csv) was job b's input: not refused, and job
+    a wrote its rejects over b's input mid-run. Refused, the manifest whole (exit 2), before the first job starts,
+    naming both jobs and the path; b's input as it was, no job's ledger made."""
+    a, b = tmp_path / "a.csv", tmp_path / "runs" / "a" / "rejects.csv"
+    b.parent.mkdir(parents=True)
+    write_entries(a, 2, bad_every=1)
+    write_entries(b, 2, first_voucher=100)
+    before = b.read_bytes()
+    manifest = tmp_path / "m.toml"
+    env = '{ECONOMIC_APP_SECRET_TOKEN = "S", ECONOMIC_AGREEMENT_GRANT_TOKEN = "G"}'
+    manifest.write_text(
+        f'output_dir = "runs"\n[defaults]\nagreement = "one"\ntarget = "economic"\nbase_url = "{sandbox_process.url}"\n'
+        f'credentials = {{env = {env}}}\n[[job]]\nname = "a"\nfiles = ["{a}"]\n'
+        f'[[job]]\nname = "b"\nfiles = ["{b}"]\n'
+    )
+    monkeypatch.setenv("S", "s")
+    monkeypatch.setenv("G", "g")
+    assert main(["run", str(manifest)]) == 2
+    err = capsys.readouterr().err
+    assert f"job 'a''s rejects file {b} is job 'b''s input" in err, err
+    assert b.read_bytes() == before and not list(tmp_path.glob("runs/*/ledger.sqlite"))
