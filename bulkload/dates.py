@@ -61,9 +61,12 @@ _NOT_YEAR_FIRST = "not yy-mm-dd"
 #: what it records of a D-M-YYYY date-time with AM or PM, and of one without whose hour a 12-hour clock writes too
 #: ("4:15"): beside a "4:15 PM", that may be AM or PM, and a file with both is refused (decide)
 _MARKED, _UNMARKED = "am/pm", "no am/pm"
-#: what it records of the first date of a shape no order reads (one read with a --date-format only, "30-11-26",
-#: "30-Nov-2026", or none; not "31/02/2026"): where no date of the file reads, no row would load (decide refuses it)
-_UNREAD = "unread"
+#: what it records per date column (its name after the kind): that a cell of it reads (without a --date-format in
+#: some order, or ISO; else with the one given), the first cell that does not ("30-11-26", "30-Nov-2026", "x"; not a
+#: day no calendar has of a shape that reads, "31/02/2026": its row's fault), and the first of those the advice
+#: names a format for ("30-Nov-2026", not "13/13/26"): where no cell of a column reads, no row would load (decide
+#: refuses the file)
+_READ, _UNREAD, _ADVISED = "read ", "unread ", "advised "
 #: the decision for a file whose dates are all ISO, and for one without dates: no order is needed, and a date of
 #: another shape is rejected (with an order decided it could have been read, and would have decided it)
 ISO, NO_DATES = "iso", "none"
@@ -302,15 +305,26 @@ def _example(text: str, order: str = "", year_first: bool = True) -> str:
         return "it looks like a spreadsheet's day number: format the column as a date before the export"
     if m is None and len(digits := text.strip()) == 8 and digits.isdigit() and digits.startswith(("19", "20")):
         return "--date-format %Y%m%d reads it"  # a date written without separators, year first
+    as_year_first = None
     if m is None:
         formats = _read_off(text)  # only those that read it: where it shows its order, that one alone
         if not formats:
             return _NO_FORMAT
-        own = next(iter(formats)) if len(formats) == 1 else ""
-    else:
-        first, second = int(m[1]), int(m[3])
-        formats = {spec: _strptime(spec, m[2], "%y") + _clock_directives(m) for spec in _ORDERS}
-        own = "dmy" if first > 12 >= second else "mdy" if second > 12 >= first else ""
+        if formats.keys() != _ORDERS.keys():  # a month by name, or year first: each reading with its day
+            return _which([(spec, "", _by_format(spec, text.strip()) or "") for spec in formats.values()])
+    else:  # only the orders that read it (13/13/26 and 2/30/26 none, 31/12/26 24:00 none: no such hour)
+        clock = _clock_directives(m)
+        formats = {
+            spec: written
+            for spec in _ORDERS
+            if _by_format(written := _strptime(spec, m[2], "%y") + clock, m.string) is not None
+        }
+        if not formats:  # 31-02-05: 2031-02-05 read year first alone
+            year_first_only = _as_year_first(m) and f"%y{m[2]}%m{m[2]}%d{clock}"
+            return f"--date-format {shlex.quote(year_first_only)} reads it (year first)" if year_first_only else _NO_DAY
+        if year_first:
+            as_year_first = _as_year_first(m)
+    own = next(iter(formats)) if len(formats) == 1 else ""
     # the orders named, and what is said of each: the text's own, the one the file's dates show, or both
     if own:
         named = {own: ""}
@@ -318,7 +332,7 @@ def _example(text: str, order: str = "", year_first: bool = True) -> str:
         named = {order: f"{_ORDERS[order]}, as the file's dates show"}
     else:
         named = {"dmy": _ORDERS["dmy"], "mdy": _ORDERS["mdy"]}
-    if m is not None and year_first and (as_year_first := _as_year_first(m)) is not None:
+    if m is not None and as_year_first is not None:
         return _each_reading(m, formats, named, as_year_first)
     if len(named) == 2:
         return f"--date-format {shlex.quote(formats['dmy'])} (day first) or {shlex.quote(formats['mdy'])} (month first)"
@@ -327,6 +341,8 @@ def _example(text: str, order: str = "", year_first: bool = True) -> str:
 
 
 _NO_FORMAT = "no format is read off its shape: give the strptime format the file's dates are written in"
+#: the advice to a date of a shape formats are read off, no reading of which is a day ("13/13/26", "2/30/26")
+_NO_DAY = "no reading of it is a day of the calendar (nor a time of day): it is no date"
 #: a cell's pieces, as a format is read off it: a run of ASCII digits, one of letters, or one other character
 _PIECES = re.compile(r"[0-9]+|[A-Za-z]+|.", re.DOTALL).findall
 #: the characters a format read off a cell writes as they are, between its directives
@@ -391,8 +407,8 @@ def _directives(numbers: list[str], named: int) -> dict[str, tuple[str, ...]]:
     "30", "26": %d, %y); beside none, a day, a month and a year, the year first in four digits (year-month-day, then
     year-day-month) or last in two or four."""
     sizes = [len(number) for number in numbers]
-    if named == 1 and len(sizes) == 2 and max(sizes) <= 2:
-        return {"named": ("%d", "%y")}
+    if named == 1 and len(sizes) == 2 and max(sizes) <= 2:  # 26-Nov-05: 26 November 2005, or 5 November 2026
+        return {"named": ("%d", "%y"), "named, year first": ("%y", "%d")}
     if named == 1 and sorted(sizes) in ([1, 4], [2, 4]):
         return {"named": ("%d", "%Y") if sizes[1] == 4 else ("%Y", "%d")}
     if named or len(sizes) != 3:
@@ -424,10 +440,19 @@ def _each_reading(m: re.Match[str], formats: dict[str, str], named: dict[str, st
         if (day := _by_format(formats[spec], m.string)) is not None
     ]
     readings.append((f"%y{m[2]}%m{m[2]}%d{_clock_directives(m)}", "year first", as_year_first))
-    (spec, said, day), *others = readings
-    told = "".join(f", {shlex.quote(spec)} as {day} ({said})" for spec, said, day in others)
+    return _which(readings)
+
+
+def _which(readings: list[tuple[str, str, str]]) -> str:
+    """The advice to a date the formats of `readings` (format, what is said of it or "", the day it reads) read:
+    the one format where all read one day, else each with its day, and the way on, as the file does not show which
+    is meant ("26-Nov-05": 2005-11-26 read %d-%b-%y, 2026-11-05 read %y-%b-%d)."""
+    if len({day for _, _, day in readings}) == 1:
+        return f"--date-format {shlex.quote(readings[0][0])} reads it"
+    (spec, said, day), *others = ((spec, f" ({said})" if said else "", day) for spec, said, day in readings)
+    told = "".join(f", {shlex.quote(spec)} as {day}{said}" for spec, said, day in others)
     return (
-        f"--date-format {shlex.quote(spec)} reads it as {day} ({said}){told}: the file's dates do not show which "
+        f"--date-format {shlex.quote(spec)} reads it as {day}{said}{told}: the file's dates do not show which "
         "they are; give the one they are written in, or write them as ISO YYYY-MM-DD"
     )
 
@@ -448,18 +473,17 @@ def _expected(spec: str, text: str, order: str = "", year_first: bool = True) ->
     none for a date of the right shape that no calendar has (30 February). `order`, `year_first`: DateFormat's."""
     if (fault := _fault(spec, text)) is not None:
         return fault
+    if spec not in _ORDERS and spec not in _NO_ORDER:
+        return f"expected format {spec} (--date-format) or YYYY-MM-DD"
+    if (advice := _example(text, order, year_first)) == _NO_DAY:  # 13/13/26: no format to give
+        return advice
     if spec == NO_DATES:  # no date of the file read without a format: the row's is no odd one out
-        return (
-            "no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format with its format; "
-            f"{_example(text, order, year_first)}"
-        )
+        return f"no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format with its format; {advice}"
     if spec == ISO:
         read = "YYYY-MM-DD, as the file's other dates are"
-    elif spec in _ORDERS:
-        read = f"{_SHAPES[spec]} or YYYY-MM-DD, as the file's dates were read ({_ORDERS[spec]})"
     else:
-        return f"expected format {spec} (--date-format) or YYYY-MM-DD"
-    return f"expected {read}; for dates of another format give --date-format: {_example(text, order, year_first)}"
+        read = f"{_SHAPES[spec]} or YYYY-MM-DD, as the file's dates were read ({_ORDERS[spec]})"
+    return f"expected {read}; for dates of another format give --date-format: {advice}"
 
 
 def _fault(spec: str, text: str) -> str | None:
@@ -725,17 +749,19 @@ class DateEvidence(Evidence):
     the whole file before any row is sent; with a bounded set of the values already looked at. Made with the
     --date-format given, it also finds the first date that contradicts it (see add)."""
 
-    __slots__ = ("_seen", "_against", "_reordered")
+    __slots__ = ("_seen", "_spec", "_against", "_reordered")
 
     def __init__(self, given: str | None = None) -> None:
         """`given`: --date-format, or None. ConfigError when it is no date format (given_format)."""
         super().__init__()
-        self._seen: set[str] = set()
+        self._seen: set[tuple[str, str]] = set()  # (field, text): a text read in one column proves nothing of another
+        #: the --date-format given, as its DateFormat's spec, or None
+        self._spec = None if given is None else given_format(given).spec
         #: (the given strptime format, it with %d and %m swapped, the order the swapped one reads)
         self._against: tuple[str, str, str] | None = None
         #: (the given strptime format, it in each other order of its day, month and year: _reordered)
         self._reordered: tuple[str, tuple[str, ...]] | None = None
-        if given is not None and (spec := given_format(given).spec) not in _ORDERS:
+        if (spec := self._spec) is not None and spec not in _ORDERS:
             if swap := _swapped(spec):
                 self._against = (spec, swap[1], _OTHER[swap[0]])
             if others := _reordered(spec):
@@ -747,11 +773,12 @@ class DateEvidence(Evidence):
         A date that proves the order other than a given strptime format's is read with it and with it swapped
         (only such a date: a file in the format's order has none, and pays no strptime for this): the first that
         only the swapped one reads contradicts the format."""
-        if text in self._seen:
+        if (field, text) in self._seen:
             return
         if len(self._seen) >= _CACHE_MAX:
             self._seen.clear()
-        self._seen.add(text)
+        self._seen.add((field, text))
+        self._in_column(text, line, field)
         if self._reordered is not None:
             self._in_other_orders(text, line, field)
         kind = _order(text)
@@ -761,9 +788,6 @@ class DateEvidence(Evidence):
             if _convert("dmy", text) is not None:  # a date that needs no order: ISO, or 05-05-2026
                 kind = _SAME if _parts(text) else _ISO
             else:
-                # of a shape read in no order (with a format only, or never), not a day of a shape that reads
-                if _UNREAD not in self._first and text.strip() and _fault(NO_DATES, text) is None:
-                    self._first[_UNREAD] = Example(line, field, text)
                 if (shown := _shown(text)) is None:
                     if (ydm := _year_day_month(text)) is not None and ydm not in self._first:
                         self._first[ydm] = Example(line, field, text)
@@ -786,6 +810,19 @@ class DateEvidence(Evidence):
             and _convert(against[1], text) is not None
         ):
             first[_AGAINST] = Example(line, field, text)
+
+    def _in_column(self, text: str, line: int, field: str) -> None:
+        """Record whether a cell of the column `field` reads (_READ), until one does: its first that does not, and
+        the first of those the advice names a format for (_UNREAD, _ADVISED). Empty cells are no dates."""
+        first, spec = self._first, self._spec
+        if _READ + field in first or not text.strip():
+            return
+        if _convert(spec or "dmy", text) is not None or (spec is None and _convert("mdy", text) is not None):
+            first[_READ + field] = Example(line, field, text)
+        elif _fault(NO_DATES, text) is None:  # not a day no calendar has of a shape that reads: its row's fault
+            first.setdefault(_UNREAD + field, Example(line, field, text))
+            if _ADVISED + field not in first and _example(text) not in (_NO_FORMAT, _NO_DAY):
+                first[_ADVISED + field] = Example(line, field, text)
 
     def _against_format(self, text: str, line: int, field: str) -> None:
         """Look at a date of a shape no order is read from (year first, numbers apart by spaces or not apart at all:
@@ -860,14 +897,42 @@ class DateEvidence(Evidence):
     def decide(self, given: str | None, path: str) -> DateFormat:
         """The file's DateFormat: `given` (--date-format) when set, else what the values prove.
 
+        ConfigError as _decided says, and where a date column has dates none of which reads, with `given` or,
+        without it, in the order decided or as ISO (no row would load: _unread).
+        """
+        fmt = self._decided(given, path)
+        self._unread(fmt, given, path)
+        return fmt
+
+    def _unread(self, fmt: DateFormat, given: str | None, path: str) -> None:
+        """ConfigError for the first date column (by the line of its first date that does not read) no date of
+        which reads: named with the first of its dates a format reads where one does, and that format."""
+        first = self._first
+        columns = [
+            first.get(_ADVISED + example.field, example)
+            for kind, example in first.items()
+            if kind.startswith(_UNREAD) and _READ + example.field not in first
+        ]
+        if not columns:
+            return
+        line, field, text = min(columns, key=lambda example: first[_UNREAD + example.field])
+        advice = _example(text, fmt.order, fmt.year_first)
+        named = f"line {line}: {field} {text!r}"
+        if given is None:
+            said = f"{path}: {named} does not read as YYYY-MM-DD or D-M-YYYY, nor does any {field} of the file"
+        else:
+            said = f"{path}: --date-format {shlex.quote(given)} reads no {field} of the file ({named})"
+        raise ConfigError(f"{said}, so no row would load: {advice}. Nothing was sent")
+
+    def _decided(self, given: str | None, path: str) -> DateFormat:
+        """The file's DateFormat, its columns' dates that do not read aside (_unread).
+
         ConfigError when `given` is not "dmy", "mdy" or a strptime format with day, month and year, or a date of
         the file proves the order other than `given`'s (a strptime format's: found by evidence made with it, see
         add), or another order of its day, month and year reads a date it does not (_other_order); when a date
         shaped year first is a day only year-day-month ("2026-13-02") and `given` does not read it (_year_first);
         when the file proves both orders, or when some date reads two ways and no date written the same way (with
-        dashes, points or slashes: _each_way) shows which; without `given`, when no date of the file reads and one
-        is of a shape read with a format only, or none ("30-11-26", "30-Nov-2026": no row would load). Otherwise day
-        first.
+        dashes, points or slashes: _each_way) shows which. Otherwise day first.
         """
         year_first = _NOT_YEAR_FIRST not in self._first
         if given is not None:
@@ -919,12 +984,6 @@ class DateEvidence(Evidence):
             return DateFormat("dmy", shows, order, year_first)
         if iso := self._first.get(_ISO):
             return DateFormat(ISO, f"every date is ISO YYYY-MM-DD ({iso})", order, year_first)
-        if unread := self._first.get(_UNREAD):  # where some dates read, the others are their rows' fault
-            raise ConfigError(
-                f"{path}: line {unread.line}: {unread.field} {unread.text!r} does not read as YYYY-MM-DD or D-M-YYYY, "
-                f"nor does any date of the file, so no row would load: {_example(unread.text, order, year_first)}. "
-                "Nothing was sent"
-            )
         return DateFormat(NO_DATES, "no date in the file", order, year_first)
 
     def _one_clock(self, path: str) -> None:

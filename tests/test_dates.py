@@ -26,16 +26,20 @@ def decide(values: list[str], given: str | None = None) -> DateFormat:
     return evidence.decide(given, "entries.csv")
 
 
-def refused(values: list[str], given: str | None = None) -> str:
-    """The refusal of a file whose date cells are `values`, none of which reads: the date named, and the advice."""
+def refused(values: list[str], given: str | None = None, first: int = 0) -> str:
+    """The refusal of a file whose date cells are `values`, none of which reads: the date named (on line `first`,
+    by default the first of a non-empty cell), and the advice."""
     with pytest.raises(ConfigError) as info:
         decide(values, given)
     said = str(info.value)
-    first = next(line for line, text in enumerate(values, start=2) if text.strip())
-    assert said.startswith(
-        f"entries.csv: line {first}: date {values[first - 2]!r} does not read as YYYY-MM-DD or D-M-YYYY, nor does any "
-        "date of the file, so no row would load: "
-    ), said
+    first = first or next(line for line, text in enumerate(values, start=2) if text.strip())
+    if given is None:
+        assert said.startswith(
+            f"entries.csv: line {first}: date {values[first - 2]!r} does not read as YYYY-MM-DD or D-M-YYYY, nor "
+            "does any date of the file, so no row would load: "
+        ), said
+    else:
+        assert said.startswith(f"entries.csv: --date-format {shlex.quote(given)} reads no date of the file ("), said
     assert said.endswith(". Nothing was sent"), said
     return said.partition("so no row would load: ")[2].removesuffix(". Nothing was sent")
 
@@ -795,7 +799,7 @@ def test_evidence_keeps_only_the_first_example_and_a_bounded_set() -> None:
         evidence.add(f"{line % 28 + 1}/12/{1900 + line % 200}", line, "date")
     assert len(evidence._seen) <= dates._CACHE_MAX
     assert evidence.decide(None, "e.csv").reason == "day first (line 12 date '13/12/1912')"
-    assert set(evidence._first) == {"dmy", "?", "same", "dmy/", "?/"}  # 12/12: the same either way; by way
+    assert set(evidence._first) == {"dmy", "?", "same", "dmy/", "?/", "read date"}  # 12/12: the same either way
 
 
 # --- properties ----------------------------------------------------------------------------------------
@@ -997,7 +1001,7 @@ def test_a_date_of_a_shape_no_format_is_read_off_is_told_to_give_the_files_own(t
         (["30-Nov-2026", "1-Dec-2026"], "--date-format %d-%b-%Y reads it"),
         (["26-11-05", "26-11-13"], "--date-format %d-%m-%y reads it as 2005-11-26 (day first), %y-%m-%d as 2026-11-05"),
         (["", "1/2/26", "2/13/26"], "--date-format %m/%d/%y reads it (month first, as the file's dates show)"),
-        (["yesterday", "30-11-26"], "no format is read off its shape"),
+        (["yesterday", "x"], "no format is read off its shape"),
     ],
 )
 def test_a_file_no_date_of_which_reads_is_refused_whole_naming_a_date_and_the_format(
@@ -1014,3 +1018,70 @@ def test_a_file_some_of_whose_dates_read_rejects_the_others_with_their_rows() ->
             decide(values).parse("30-11-26")
     assert decide(["", " "]) == DateFormat("none", "no date in the file")  # empty cells are no dates
     assert decide(["30-11-26"], "%d-%m-%y").parse("30-11-26") == "2026-11-30"
+
+
+@pytest.mark.parametrize(
+    "text", ["13/13/26", "31/12/26 24:00", "12/31/26 0:00 AM", "2/13/26 25:00", "2/29/27", "2/30/26"]
+)
+def test_a_date_no_reading_of_which_is_a_day_is_told_no_format(text: str) -> None:
+    # found by a tester: 13/13/26 was told "--date-format %d/%m/%y reads it", which does not read it: a format is
+    # named only where it reads the cell, and a cell no reading of which is a day of the calendar is told so
+    with pytest.raises(ValueError) as info:
+        DateFormat("none").parse(text)
+    assert not _NAMED_FORMAT.findall(str(info.value)), info.value
+    assert str(info.value).endswith(f"{dates._NO_DAY})"), info.value
+    # the file's refusal names no format either, and a date some format reads before one that is no day
+    assert dates._NO_DAY in refused([text, "x"])
+    assert "--date-format %d-%m-%y reads it" in refused([text, "30-11-26"], None, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "readings"),
+    [
+        ("26-Nov-05", "--date-format %d-%b-%y reads it as 2005-11-26, %y-%b-%d as 2026-11-05"),
+        ("26 November 05", "--date-format '%d %B %y' reads it as 2005-11-26, '%y %B %d' as 2026-11-05"),
+    ],
+)
+def test_a_date_with_a_month_name_that_reads_two_days_is_told_both(text: str, readings: str) -> None:
+    # found by a tester: 26-Nov-05 was told only %d-%b-%y, where %y-%b-%d reads it too, as 26-11-05 is told both
+    with pytest.raises(ValueError) as info:
+        DateFormat("none").parse(text)
+    assert f"{readings}: the file's dates do not show which they are" in str(info.value), info.value
+    with pytest.raises(ValueError) as info:  # read the same day both ways: one named
+        DateFormat("none").parse("05-Nov-05")
+    assert str(info.value).endswith("--date-format %d-%b-%y reads it)"), info.value
+
+
+def test_a_date_column_no_cell_of_which_reads_is_refused_beside_one_that_reads() -> None:
+    # found by a tester: date all 30-Nov-2026 beside an ISO dueDate rejected every row, where the file without the
+    # dueDate is refused: the refusal is per date column
+    evidence = DateEvidence()
+    for line in (2, 3):
+        evidence.add("30-Nov-2026", line, "date")
+        evidence.add("2026-12-15", line, "dueDate")
+    with pytest.raises(ConfigError) as info:
+        evidence.decide(None, "entries.csv")
+    assert str(info.value) == (
+        "entries.csv: line 2: date '30-Nov-2026' does not read as YYYY-MM-DD or D-M-YYYY, nor does any date of the "
+        "file, so no row would load: --date-format %d-%b-%Y reads it. Nothing was sent"
+    )
+    # a column some of whose cells read: the others are their rows' fault; so is an empty column
+    evidence = DateEvidence()
+    for line, (day, due) in enumerate([("2026-11-30", ""), ("30-Nov-2026", "2026-12-15")], start=2):
+        evidence.add(day, line, "date")
+        evidence.add(due, line, "dueDate")
+    assert evidence.decide(None, "entries.csv").spec == "iso"
+    # a text read in one column is no proof for another
+    evidence = DateEvidence()
+    evidence.add("2026-12-15", 2, "date")
+    evidence.add("30-Nov-2026", 2, "dueDate")
+    evidence.add("2026-12-15", 3, "dueDate")
+    assert evidence.decide(None, "entries.csv").spec == "iso"
+
+
+def test_a_date_format_that_reads_no_date_of_the_file_is_refused() -> None:
+    # found by a tester: --date-format %d/%m/%Y over dates all 30-Nov-2026 rejected every row
+    assert refused(["30-Nov-2026", "1-Dec-2026"], "%d/%m/%Y") == "--date-format %d-%b-%Y reads it"
+    assert refused(["30-11-26", "5-11-26"], "dmy") == "--date-format %d-%m-%y reads it"  # 5-11-26: no yy-mm-dd
+    assert dates._NO_DAY in refused(["13/13/26"], "%d/%m/%Y")
+    assert decide(["30-Nov-2026", "2026-11-30"], "%d/%m/%Y").spec == "%d/%m/%Y"  # ISO reads: the row's fault

@@ -711,6 +711,34 @@ async def test_a_file_whose_dates_all_have_two_digit_years_is_refused_before_any
             assert held == [(1, "2026-11-30"), (1, "2026-11-30"), (7, "2026-11-30"), (7, "2026-12-01")], held
 
 
+async def test_a_date_column_no_cell_of_which_reads_is_refused_beside_another_and_with_a_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by a tester: dates all 30-Nov-2026 beside an ISO dueDate, or with a --date-format that reads none of
+    # them, rejected every row (exit 1, a ledger made), where the file without either is refused (exit 2)
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    rows = [f"{HEADER};dueDate", *(f"5;1;{v};30-Nov-2026;{s}10.00;DKK;{a};x;{{due}}" for v in (1, 2)
+                                   for s, a in (("", 1010), ("-", 5600)))]  # fmt: skip
+    due = write(tmp_path / "due.csv", "\n".join([*(r.format(due="2026-12-15") for r in rows), ""]))
+    given = write(tmp_path / "given.csv", "\n".join([*(r.format(due="") for r in rows), ""]))
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            args = ["load", "economic", "--base-url", url, "--no-progress"]
+            assert await anyio.to_thread.run_sync(main, [*args, str(due)]) == 2
+            err = " ".join(capsys.readouterr().err.split())
+            assert f"{due}: line 2: date '30-Nov-2026' does not read" in err, err
+            assert "--date-format %d-%b-%Y reads it" in err and "Nothing was sent" in err, err
+            assert await anyio.to_thread.run_sync(main, [*args, str(given), "--date-format", "%d/%m/%Y"]) == 2
+            err = " ".join(capsys.readouterr().err.split())
+            assert f"{given}: --date-format %d/%m/%Y reads no date of the file (line 2: date '30-Nov-2026')" in err
+            assert "--date-format %d-%b-%Y reads it" in err, err
+            assert await requests_seen(url) == 0 and await journal(url) == []
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["due.csv", "given.csv"]  # no ledger, no rejects
+            assert await anyio.to_thread.run_sync(main, [*args, str(due), "--date-format", "%d-%b-%Y"]) == 0
+            assert {e.date[:10] for e in await journal(url)} == {"2026-11-30"}
+
+
 async def test_dates_that_read_both_ways_are_not_booked_in_the_order_of_a_date_written_another_way(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
