@@ -240,6 +240,8 @@ class Sending:
         #: the items the answer says failed (RecordKind.failed_items)
         self.failed: dict[int, tuple[str, str]] = {}
         self.settled = False
+        #: scope → the newest id the run knew when the call left (Loader.known_before): what it stores lies above
+        self.since: dict[str, int] = {}
 
     def read(self, response: Response) -> None:
         self.ids = answered_ids(self.kind, response.body, self.chunk, f"{self.call.method} {self.call.path}")
@@ -248,7 +250,7 @@ class Sending:
     async def recheck(self, exc: BulkloadError) -> bool:
         if isinstance(exc, APIError) and self.loader.target.api.refused_or_too_large(exc):
             return False  # final: isolated once it is raised, outside the dispatcher
-        again = await self.loader.failed(self.kind, self.chunk, self.call, exc, self.summary)
+        again = await self.loader.failed(self.kind, self.chunk, self.call, exc, self.summary, self.since)
         self.settled = not again
         if again:
             self.loader.isolation.sent(self.chunk.part)
@@ -325,6 +327,9 @@ class Loader:
         #: the records runs put on record after this one created or changed, by id, with the latest one's ledger
         #: (alongside.written_since): a call that writes one is not sent (`undoes_later`)
         self.written_later: dict[int, str] = {}
+        #: per scope: the newest id this process recorded for a chunk of that scope alone (`took`), for the look for
+        #: what a refused call stored (`known_before`)
+        self._newest: dict[str, int] = {}
 
     @property
     def baselines(self) -> dict[str, dict[str, int]]:
@@ -703,6 +708,7 @@ class Loader:
                 self.ledger.leaving(chunk.seq, chunk.part)
 
         sending = Sending(self, kind, chunk, call, summary)
+        sending.since = self.known_before(summary, fresh=fresh)
         self.isolation.sent(chunk.part)
         try:
             with logs.bound(chunk=f"{chunk.seq}.{chunk.part}" if chunk.part else str(chunk.seq)):
@@ -728,7 +734,7 @@ class Loader:
                 self.untold_why(chunk, LOST_THEN_HELD)
             return
         except BulkloadError as exc:
-            if not sending.settled and await self.failed(kind, chunk, call, exc, summary):
+            if not sending.settled and await self.failed(kind, chunk, call, exc, summary, sending.since):
                 self.give_up(chunk, RunStopped(NOT_FOUND_YET, uncertain=True), sent=True)
             return
         except ValueError as exc:  # an answer we cannot read: the call did arrive
@@ -862,10 +868,18 @@ class Loader:
             self.hold(chunk, CUT_UNSENT)
 
     async def failed(
-        self, kind: RecordKind, chunk: Chunk, call: Call, exc: BulkloadError, summary: dict[str, Totals]
+        self,
+        kind: RecordKind,
+        chunk: Chunk,
+        call: Call,
+        exc: BulkloadError,
+        summary: dict[str, Totals],
+        since: Mapping[str, int] | None = None,
     ) -> bool:
         """An attempt of the chunk's call failed. True when it is safe to send it again now (a look showed it was
-        not carried out); otherwise the chunk is settled here: refused (isolated), given up, done or in doubt."""
+        not carried out); otherwise the chunk is settled here: refused (isolated), given up, done or in doubt.
+        `since`: scope → the newest id the run knew when the call left (`known_before`), where a refusal's rest is
+        looked for (`isolate`)."""
         if maybe_acted_on(exc):
             self.lost(chunk)
         if isinstance(exc, APIError) and self.target.api.refused_or_too_large(exc):
@@ -875,7 +889,7 @@ class Loader:
             bad = None if self.target.api.too_large(exc) else kind.bad_items(exc, chunk.entries(kind))
             # a call that does no harm sent again (updates to fixed values: no key of its parts deduplicates them at
             # an API that keeps keys) needs no telling what a refusal stored of it
-            await self.isolate(chunk, bad, exc, again=call.repeatable and not self.target.api.idempotent)
+            await self.isolate(chunk, bad, exc, again=call.repeatable and not self.target.api.idempotent, since=since)
             return False
         if isinstance(exc, APIError) and exc.replayed and maybe_acted_on(exc):
             # the API's cache replays an earlier attempt's failure: its key cannot tell whether that attempt was
@@ -959,8 +973,33 @@ class Loader:
     def took(self, chunk: Chunk, ids: list[int], summary: dict[str, Totals]) -> None:
         """The chunk's rows are loaded as `ids`, the ledger says: counted, and told to `on_created`."""
         self.tally.loaded += len(chunk)
+        if len(summary) == 1 and ids:  # the ids of a chunk of one scope are that scope's
+            scope = next(iter(summary))
+            self._newest[scope] = max(self._newest.get(scope, 0), *ids)
         if self.on_created is not None:
             self.on_created(ids, summary)
+
+    def known_before(self, summary: Mapping[str, Any], *, fresh: bool) -> dict[str, int]:
+        """Per scope of a call about to leave (`summary`'s): the newest id the run knows there, its baseline's or
+        one this process recorded since (ids only grow: what the call stores lies above it). Only the baseline's where
+        the call is not `fresh` (an earlier process sent it, whose attempt may have stored below what this one
+        recorded since). A scope without a baseline is left out (a look cannot tell what the call stored there)."""
+        return {
+            scope: max(int(base["max_id"]), self._newest.get(scope, 0) if fresh else 0)
+            for scope in summary
+            if (base := self._baselines.get(scope)) is not None
+        }
+
+    async def stored_by_refusal(self, chunk: Chunk, since: Mapping[str, int]) -> Partly | None:
+        """What a call the API refused stored all the same, as the kind finds it (RecordKind.find_stored) among what
+        its scopes received since it left (`since`): per row the id found, or None; None where the look cannot tell
+        (a look that fails, too)."""
+        kind = self.target.kind_of(chunk.file_idx)
+        try:
+            return await kind.find_stored(self.dispatcher, chunk, since, taken_ids(self.target, self.ledger, kind))
+        except BulkloadError as exc:
+            log.info("%s: the look for what its refusal stored failed: %s", named(chunk), self.hidden(chunk, str(exc)))
+            return None
 
     async def settled_look(self, chunk: Chunk) -> list[int] | Partly | None:
         """Whether a call whose answer was lost took effect, by evidence (see `settled_look`), `settle_s` after
@@ -1121,6 +1160,7 @@ class Loader:
         cause: APIError | str,
         *,
         again: bool = False,
+        since: Mapping[str, int] | None = None,
     ) -> None:
         """One bad group must not block the others, and a group never travels in two calls: reject every group that
         holds a row named bad (all its lines, naming the line that failed) and send the rest again at once; when the
@@ -1133,15 +1173,24 @@ class Loader:
         doubt, never sent again: the groups not named bad, every line of a group only some of whose lines are named (its
         other lines may have been stored), or every row of a call refused without one named, or naming rows that cannot
         be told (`bad` reasons.Untold, RecordKind.bad_items: `unplaced`); unless the call does no harm sent `again`
-        (Call.repeatable at an API that keeps no keys: updates to fixed values), whatever the refusal stored of it."""
+        (Call.repeatable at an API that keeps no keys: updates to fixed values), whatever the refusal stored of it.
+        Where the kind can look for what a refusal stored (RecordKind.finds_stored; `since`: scope → the newest id
+        the run knew when the call left), the groups to be sent again are looked for first, once for the call
+        (`stored_by_refusal`): those found whole are loaded as found, no write sent; those found in part, or all of
+        them where the look cannot tell, are in doubt; those not found are sent again as above."""
         spans = chunk.spans()
-        children: list[Chunk] = []
+        kind = self.target.kind_of(chunk.file_idx)
+        #: the parts to send again: (the letter their part ends in, the groups they hold, by index into `spans`)
+        parts: list[tuple[str, list[int]]] = []
         #: why each child is in doubt, where the refusal does not say that the call stored nothing (by part)
         unsure: dict[str, str] = {}
         too_large = isinstance(cause, APIError) and self.target.api.too_large(cause)
-        doubtful = (
+        may_store = (
             isinstance(cause, APIError) and not too_large and not again and not self.target.api.refusal_stores_nothing
         )
+        # where what a refusal stored can be looked for, the rest is looked for before it is sent again
+        looking = may_store and since is not None and kind.finds_stored
+        doubtful = may_store and not looking
         untold = bad if isinstance(bad, Untold) else None
         # where the rest is in doubt, not sent again, no group can be sent alone to confirm a numbering learned from
         # another answer: an answer is read only as it shows itself (an API may count one answer from 1, another from 0)
@@ -1168,12 +1217,8 @@ class Loader:
                 self.give_up(chunk, exc, sent=True)  # refused: nothing was done, resume sends it again
                 return
             cut = min(range(1, len(spans)), key=lambda g: abs(spans[g].start - len(chunk) / 2))
-            kind = self.target.kind_of(chunk.file_idx)
             first, second = SIZE_HALVES if too_large else ISOLATING_HALVES
-            children = [
-                chunk.take(range(cut), chunk.part + first, kind),
-                chunk.take(range(cut, len(spans)), chunk.part + second, kind),
-            ]
+            parts = [(first, list(range(cut))), (second, list(range(cut, len(spans))))]
             rejected: list[RowOutcome] = []
         else:
             if either or confirm:
@@ -1195,7 +1240,6 @@ class Loader:
                     self.isolation.refused(why)
             else:
                 whole = {}
-            kind = self.target.kind_of(chunk.file_idx)
             # where the rows a refusal does not name may have been stored, so may the lines of a group beside the
             # one named: such a group is in doubt whole, never rejected (and loaded again, doubled in part)
             partly = [g for g, span in enumerate(spans) if doubtful and 0 < sum(i in bad for i in span) < len(span)]
@@ -1204,26 +1248,74 @@ class Loader:
             refused = {g for g, span in enumerate(spans) if g in whole or any(i in bad for i in span)}
             good = [g for g in range(len(spans)) if g not in refused and g not in confirm]
             if partly:
-                children.append(chunk.take(partly, chunk.part + NAMED, kind))
+                parts.append((NAMED, partly))
                 unsure[chunk.part + NAMED] = self.named_in_part(chunk, spans, partly, bad)
             if confirm:  # before the rest: a group loaded so proves the numbering wrong for the rest's refusal
-                children.append(chunk.take(confirm, chunk.part + CONFIRM, kind))
+                parts.append((CONFIRM, confirm))
             if good:
-                children.append(chunk.take(good, chunk.part + "r", kind))
+                parts.append(("r", good))
+        settled: list[tuple[Chunk, Child]] = []  # the parts a look settled, as the split records them
+        if looking and parts:
+            assert since is not None and isinstance(cause, APIError)  # looking: the API's refusal, `since` given
+            parts, settled = await self.stored_parts(chunk, parts, since, cause)
+        children = [chunk.take(groups, chunk.part + letter, kind) for letter, groups in parts]
         # children in doubt are so in the split's own transaction: a crash after it never leaves them pending
         plan = [
             self.child(c, unsure.get(c.part) or unsaid(self.why(cause), "naming other rows") if doubtful else None)
             for c in children
         ]
         self.ledger.split(
-            chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), rejected, plan, self.calls
+            chunk.seq,
+            chunk.part,
+            chunk.file_idx,
+            self.hidden(chunk, str(cause)),
+            rejected,
+            plan + [planned for _, planned in settled],
+            self.calls,
         )
         self.tally.rejected += len(rejected)
+        for part, planned in settled:
+            if planned.created is not None:
+                self.took(part, list(planned.created.ids), planned.created.summary)
+            else:
+                self.tally.in_doubt += len(part)
         for child in children:
             if doubtful:
                 self.tally.in_doubt += len(child)
             else:
                 await self.deliver(child)
+
+    async def stored_parts(
+        self, chunk: Chunk, parts: list[tuple[str, list[int]]], since: Mapping[str, int], cause: APIError
+    ) -> tuple[list[tuple[str, list[int]]], list[tuple[Chunk, Child]]]:
+        """The groups of a refused call to be sent again (`parts`, as `isolate` plans them), looked for among what the
+        call's scopes received since it left (`since`) before they are: one look for the call, whatever its groups
+        (`stored_by_refusal`). The parts with the groups not found (none left out: a group none of whose rows is
+        there is sent again); and the parts settled so, each as the split records it: the groups found whole (part
+        "f", done with the ids found, no write sent), and those found in part, or every one where the look cannot
+        tell (part "m", in doubt: a group loads whole or not at all, and never travels again beside what it
+        stored)."""
+        kind, spans = self.target.kind_of(chunk.file_idx), chunk.spans()
+        looked = await self.stored_by_refusal(chunk, since)
+        ids: tuple[int | None, ...] = (None,) * len(chunk) if looked is None else looked.ids
+        held = {g: [n for n in ids[spans[g].start : spans[g].stop] if n is not None] for _, gs in parts for g in gs}
+        found = sorted(g for g, there in held.items() if len(there) == len(spans[g]))
+        unsure = sorted(g for g, there in held.items() if looked is None or 0 < len(there) < len(spans[g]))
+        left = [
+            (letter, kept)
+            for letter, groups in parts
+            if (kept := [g for g in groups if looked is not None and not held[g]])
+        ]
+        settled = []
+        if found:
+            part = chunk.take(found, chunk.part + "f", kind)
+            created = Created([n for g in found for n in held[g]], part.totals(kind), part.checks)
+            settled.append((part, self.child(part, None)._replace(state="done", created=created)))
+        if unsure:
+            why = refused_stored(self.why(cause), kind.group_name, looked is not None)
+            part = chunk.take(unsure, chunk.part + "m", kind)
+            settled.append((part, self.child(part, why)))
+        return left, settled
 
     def read_named(
         self, chunk: Chunk, spans: list[range], bad: Said | Untold | None
@@ -1444,6 +1536,20 @@ def index_each_way(span: range, errors: Said) -> int | None:
     """The first index of `errors` (by index, counted from 0 or from 1) that names a row of the group `span`
     whichever way it counts (its rows i and i - 1 both of it), or None."""
     return next((i for i in span if i in errors and i - 1 in span), None)
+
+
+def refused_stored(why: str, group: str, told: bool) -> str:
+    """Why a group of a call the API refused (`why`), looked for before it was sent again, is in doubt: the look
+    found some of its rows and not the others (`told`), or could not tell."""
+    found = (
+        f"a look found some of this {group}'s lines stored and not the others"
+        if told
+        else "a look for what it stored could not tell"
+    )
+    return (
+        f"sent in a call the API refused, naming other rows ({why}): the API does not say that a refused call stores "
+        f"nothing, and {found}; a {group} loads whole or not at all, so it is not sent again: check the API for it"
+    )
 
 
 def unsaid(why: str, naming: str) -> str:

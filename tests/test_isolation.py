@@ -163,8 +163,10 @@ async def test_thirty_bad_vouchers_are_read_by_the_numbering_the_first_refusals_
         assert "JournalEntryTextTooLong" in r["reason"], r
     # 2 chunks of 1,000 lines: 30 vouchers isolated one by one cost some 500 calls, stopped by the budget at 110.
     # Those the run reads by the numbering learned (a long first line, counted from 0; a second, from 1) are each
-    # sent alone first, one call each: where the API keeps to no numbering, that numbering may name a good voucher
-    assert spent <= 50, spent
+    # sent alone first, one call each: where the API keeps to no numbering, that numbering may name a good voucher.
+    # Each refusal whose other vouchers are sent again costs one look more for what it stored (seed 002 never says a
+    # refusal stores nothing: Loader.stored_parts): 45 calls measured before, 58 since (13 refusals)
+    assert spent <= 60, spent
     assert report.isolation is not None and not report.isolation["refused_groups_by_reason"], report.isolation
 
 
@@ -231,7 +233,8 @@ def vouchers_of(path: Path, vouchers: int, bad: dict[int, str]) -> None:
         # an account's errors count from 1 (its number quoted shows it), a text's from 0
         ("by-kind", 60, 20, {4: "a", 9: "t", 15: "a", 22: "T", 31: "a", 40: "a", 47: "t", 55: "a"}, 40),
         # one call of 500 entries: the account of the last line (index 500: from 1) and a text far before it
-        ("by-kind", 250, 500, {200: "t", 250: "a"}, 30),
+        # (24 calls before each refusal's rest was looked for before it was sent again; 33 since)
+        ("by-kind", 250, 500, {200: "t", 250: "a"}, 35),
     ],
 )
 async def test_a_numbering_the_refusal_does_not_show_rejects_no_good_voucher(

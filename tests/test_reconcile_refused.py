@@ -15,7 +15,9 @@ from pathlib import Path
 import aiohttp
 import anyio
 import msgspec
+import pytest
 from conftest import CREDS, HEADER, economic_job, serving
+from test_load_economic import read_csv
 
 from bulkload import load, reconcile, rollback
 from bulkload.errors import EXIT_MISMATCH, EXIT_ROWS
@@ -184,3 +186,33 @@ async def test_a_rollback_names_the_entries_a_refused_call_of_the_run_stored_and
     assert rec.rejected_found_count == 1 and rec.rejected_found[0]["id"] == stored, rec  # type: ignore[index]
     said = summary(after)
     assert "load the rejects file" not in said and "the run was rolled back: remove it by hand" in said, said
+
+
+@pytest.mark.parametrize(("vouchers", "bad"), [(3, (3,)), (250, (40, 41, 170, 249))])
+async def test_good_vouchers_a_refusal_stored_are_found_loaded_not_sent_again(
+    tmp_path: Path, vouchers: int, bad: tuple[int, ...]
+) -> None:
+    # found by a tester: good vouchers 1001 and 1002 and bad 1003 in one call, refused by a server that writes as it
+    # checks: it stored 1001 and 1002 (and 1003's line 1) all the same, and the run, reading a refusal as storing
+    # nothing, sent 1001 and 1002 again at once: each in the journal twice (250 vouchers, 4 bad: 360 entries doubled).
+    # Before the rest of a refused call is sent again, its vouchers are looked for among the entries created since it
+    # left: those found whole are loaded as found, those not found sent again
+    data = tmp_path / "e.csv"
+    entries(data, vouchers, bad)
+    app = create_app(SandboxOptions(refusal_stores_before_bad=True))
+    with anyio.fail_after(60):
+        async with serving(app) as origin:
+            job = economic_job(data, origin, tmp_path / "run.sqlite", rejects=str(tmp_path / "rejects.csv"))
+            report = await load(job, env=CREDS)
+            stored = held(app)
+    good = 2 * (vouchers - len(bad))
+    assert {v: len(ids) for v, ids in stored.items() if v not in bad} == {
+        v: 2 for v in range(1, vouchers + 1) if v not in bad
+    }
+    assert {v: len(stored.get(v, [])) for v in bad} == {v: int(v == bad[0]) for v in bad}  # the first bad's line 1
+    assert (report.loaded, report.rejected, report.in_doubt) == (good, 2 * len(bad), 0), report
+    assert {int(r["voucherNumber"]) for r in read_csv(tmp_path / "rejects.csv")} == set(bad)
+    rec = report.reconcile
+    assert rec is not None and report.exit_code == EXIT_MISMATCH, rec
+    assert (rec.others_count, rec.duplicates_count, rec.rejected_found_count) == (0, 0, 1), rec
+    assert [item["id"] for item in rec.rejected_found] == stored[bad[0]], rec

@@ -384,6 +384,22 @@ class RecordKind:
         if it certainly did not, None when there is no telling. By default as `resolve`."""
         return await self.resolve(client, chunk, taken)
 
+    async def find_stored(
+        self, client: Sender, chunk: Chunk, since: Mapping[str, int], taken: Collection[int]
+    ) -> Partly | None:
+        """For a call the API refused, at one that does not say a refusal stores nothing (Api.refusal_stores_nothing
+        False): what it stored all the same, among the records its scopes received since it left (`since`: scope →
+        the newest id the run knew then; ids only grow), leaving out those of `taken` (as `resolve`). Per row the id
+        of the record found for it, or None (certainly not stored); None where a look cannot tell. A kind without
+        one (by default) cannot look: the rows the refusal did not name are in doubt (`finds_stored`)."""
+        return None
+
+    @property
+    def finds_stored(self) -> bool:
+        """Whether the kind can look for what a refused call stored (`find_stored`): the rest of such a call is then
+        looked for before it is sent again, never left in doubt unlooked for."""
+        return type(self).find_stored is not RecordKind.find_stored
+
     def creates(self, chunk: Chunk) -> bool:
         """Whether `chunk`'s call creates records (what a rollback deletes), rather than only changing records that
         are there: a look that finds what such a call did is never taken for the run's records to delete, since a
@@ -489,7 +505,9 @@ class Api:
     #: error codes of a 409 answer that the same call sent again may get past
     retry_codes: frozenset[str] = frozenset()
     #: a call the API refuses (`refusing`) stored none of its items, so the items it did not name bad are sent again;
-    #: False where the API does not say so (PayorCRM): they are in doubt, as a call whose answer was lost
+    #: False where the API does not say so (PayorCRM, e-conomic): they are in doubt, as a call whose answer was lost,
+    #: unless the kind can look for what it stored (RecordKind.finds_stored, e-conomic): those found whole are loaded
+    #: as found, those not found sent again, those found in part in doubt
     refusal_stores_nothing: bool = True
     #: what makes the line checks of the lines the target's kinds load (model.CheckMaker): "line" where they have a
     #: RecordKind.line_check of their own; what tells whether an earlier bulkload's checks are this version's

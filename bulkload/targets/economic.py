@@ -328,6 +328,9 @@ class Economic(Target):
         gone_means="possibly booked (booking takes drafts out of the journal): reverse it in the books",
         # a retry that overtakes its own first attempt: the key is still being processed
         retry_codes=frozenset({"IdempotencyKeyInUse"}),
+        # seed 002 never says a refused bulk call stores nothing (a server that writes as it checks keeps the entries
+        # before the first bad one): the rest of a refused call is looked for before it is sent again (find_stored)
+        refusal_stores_nothing=False,
         checks_by="line",  # DraftEntries.line_check
     )
     credentials = Credentials(

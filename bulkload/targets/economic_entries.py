@@ -17,7 +17,7 @@ from ..cursors import CursorTrail
 from ..dates import at_offset, listed_day
 from ..errors import APIError, RowInvalid
 from ..http import decoded, keepable_ids
-from ..model import Chunk, Totals
+from ..model import Chunk, Partly, Totals
 from ..money import (
     DECIMALS,
     FACTORS,
@@ -616,40 +616,78 @@ class DraftEntries(RecordKind):
     ) -> list[int] | None:
         """A call whose key the API no longer keeps (seed 002's changelog: an answer is cached for one hour), or for
         which it replays a failure: look for its vouchers among the entries created in their journals since the
-        run's baseline, line for line (`_line_check`). Every line found once: the ids. Anything else — nothing found
-        (not carried out, or booked or deleted since), a line missing, a line more (someone else's) — cannot be
-        told: None. An entry the ledger holds for another line of the run (`taken`) is not this call's."""
-        want: dict[tuple[str, int], list[int]] = {}  # (voucher key, line check) -> indexes in the call
-        for i, record in enumerate(chunk.entries(self)):
-            key = f"{record.journalNumber}:{record.voucherNumber}"
-            want.setdefault((key, self.line_check(record, self.units(record))), []).append(i)
-        journals: dict[int, set[int]] = {}
-        for record in chunk.entries(self):
-            journals.setdefault(record.journalNumber, set()).add(record.voucherNumber)
-        ids: list[int | None] = [None] * len(chunk)
-        for journal, vouchers in journals.items():
+        run's baseline, line for line (`_line_check`), by `voucherNumber$in:` lists of at most 200 (IN_LIST). Every
+        line found once: the ids. Anything else — nothing found (not carried out, or booked or deleted since), a line
+        missing, a line more (someone else's) — cannot be told: None. An entry the ledger holds for another line of
+        the run (`taken`) is not this call's."""
+        filters: dict[int, list[str]] = {}
+        for journal, vouchers in _vouchers(chunk.entries(self)).items():
             base = baselines.get(str(journal))
             if base is None:
                 return None  # no baseline: what the run created cannot be told from what was there
             ordered = sorted(vouchers)
-            for start in range(0, len(ordered), IN_LIST):
-                flt = (
-                    f"journalNumber$eq:{journal}$and:entryNumber$gt:{int(base['max_id'])}"
-                    f"$and:voucherNumber$in:[{','.join(map(str, ordered[start : start + IN_LIST]))}]"
-                )
+            filters[journal] = [
+                f"journalNumber$eq:{journal}$and:entryNumber$gt:{int(base['max_id'])}"
+                f"$and:voucherNumber$in:[{','.join(map(str, ordered[start : start + IN_LIST]))}]"
+                for start in range(0, len(ordered), IN_LIST)
+            ]
+        ids = await self._matched(client, chunk, filters, taken)
+        if ids is None or None in ids:
+            return None
+        return [n for n in ids if n is not None]
+
+    async def find_stored(
+        self, client: Sender, chunk: Chunk, since: Mapping[str, int], taken: Collection[int]
+    ) -> Partly | None:
+        """A call the API refused (seed 002 never says a refused bulk call stores nothing: a server that writes as
+        it checks keeps the entries before the first bad one): its lines among the entries created in its journals
+        since it left, line for line (`_line_check`). `since`: journal → the newest entry number the run knew when
+        the call left (entry numbers only grow). Cost: one `GET /draft-entries` a journal, of the entries numbered
+        above that whose voucher numbers lie between the call's lowest and highest (a page of up to 1,000 entries;
+        more pages only where more were created meanwhile); entries of vouchers the call did not carry are passed
+        over. Per line the entry found, or None (certainly not stored); None where a look cannot tell (a journal
+        without `since`, a line more than the call sent, an amount no line has). `taken` as `find_sent`'s."""
+        filters: dict[int, list[str]] = {}
+        for journal, vouchers in _vouchers(chunk.entries(self)).items():
+            after = since.get(str(journal))
+            if after is None:
+                return None
+            filters[journal] = [
+                f"journalNumber$eq:{journal}$and:entryNumber$gt:{int(after)}"
+                f"$and:voucherNumber$gte:{min(vouchers)}$and:voucherNumber$lte:{max(vouchers)}"
+            ]
+        ids = await self._matched(client, chunk, filters, taken)
+        return None if ids is None else Partly(tuple(ids))
+
+    async def _matched(
+        self, client: Sender, chunk: Chunk, filters: Mapping[int, list[str]], taken: Collection[int]
+    ) -> list[int | None] | None:
+        """Per line of the call, the entry the listings of `filters` (journal → filters of `GET /draft-entries`)
+        hold for it, matched by voucher and `_line_check` (with the rate it lists, else without one), or None; None
+        for all where a listed entry of one of the call's vouchers is no line the call sent (or one more than it
+        sent), or has an amount no line sent has. Entries of `taken`, and of vouchers the call did not carry, are
+        passed over."""
+        want: dict[tuple[str, int], list[int]] = {}  # (voucher key, line check) -> indexes in the call
+        for i, record in enumerate(chunk.entries(self)):
+            key = f"{record.journalNumber}:{record.voucherNumber}"
+            want.setdefault((key, self.line_check(record, self.units(record))), []).append(i)
+        carried = {key for key, _ in want}
+        ids: list[int | None] = [None] * len(chunk)
+        for journal, listings in filters.items():
+            for flt in listings:
                 params = {"filter": flt}
                 trail = CursorTrail(f"the look for a call's entries in journal {journal}")
                 while True:
                     page = await _page(client, params)
                     repeated = trail.page([i.entryNumber for i in page.items], page.cursor or "")
                     for item in page.items[repeated:]:
-                        if item.entryNumber in taken:
+                        key = f"{journal}:{item.voucherNumber}"
+                        if item.entryNumber in taken or key not in carried:
                             continue
                         units = listed_units(item)
                         if units is None:
                             return None  # an amount no line sent has
                         bare, rated = listed_checks(units, item)
-                        key = f"{journal}:{item.voucherNumber}"
                         # sent with the rate it lists, else without one (the API's own)
                         slots = (rated is not None and want.get((key, rated))) or want.get((key, bare))
                         if not slots:
@@ -658,5 +696,12 @@ class DraftEntries(RecordKind):
                     if not page.cursor:
                         break
                     params = {"filter": flt, "cursor": page.cursor}
-        found = [i for i in ids if i is not None]
-        return found if len(found) == len(ids) else None
+        return ids
+
+
+def _vouchers(records: Iterable[DraftEntry]) -> dict[int, set[int]]:
+    """The voucher numbers of `records`, by journal."""
+    journals: dict[int, set[int]] = {}
+    for record in records:
+        journals.setdefault(record.journalNumber, set()).add(record.voucherNumber)
+    return journals
