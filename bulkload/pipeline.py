@@ -1547,7 +1547,7 @@ def refused_stored(why: str, group: str, told: bool) -> str:
         else "a look for what it stored could not tell"
     )
     return (
-        f"sent in a call the API refused, naming other rows ({why}): the API does not say that a refused call stores "
+        f"sent in a call the API refused ({why}): the API does not say that a refused call stores "
         f"nothing, and {found}; a {group} loads whole or not at all, so it is not sent again: check the API for it"
     )
 
