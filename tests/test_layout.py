@@ -27,6 +27,7 @@ TARGET_MAY_IMPORT = {
     "cursors",
     "side_by_side",
     "odata",
+    "latest",
     "pairing",
     "redact",
     "masking",
