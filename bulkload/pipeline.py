@@ -794,28 +794,23 @@ class Loader:
         absent = [g for g, span in enumerate(spans) if all(ids[i] is None for i in span)]
         both = [g for g in range(len(spans)) if g not in found and g not in absent]
         why = self.ledger.error_of(chunk.seq, chunk.part) or "outcome unknown"
-        plan, stored, again = [], None, None
-        if found:
-            stored = chunk.take(found, chunk.part + "f", kind)
-            stored_ids = [n for g in found for n in ids[spans[g].start : spans[g].stop] if n is not None]
-            summary = stored.totals(kind)
-            created = Created(stored_ids, summary, stored.checks)
-            plan.append(self.child(stored, None)._replace(state="done", created=created))
+        settled = [self.found_part(chunk, found, ids)] if found else []
+        again = None
         if absent:
             letter = chunk.part[-1:] if chunk.part[-1:] in (NAMED, UNTOLD, *ALONE_HALVES) else "n"
             again = chunk.take(absent, chunk.part + letter, kind)
-            plan.append(self.child(again, why))
         if both:
             half = chunk.take(both, chunk.part + "m", kind)
-            plan.append(self.child(half, f"{why}; a look found some records of this {kind.group_name} and not others"))
+            settled.append(
+                (half, self.child(half, f"{why}; a look found some records of this {kind.group_name} and not others"))
+            )
+        plan = [planned for _, planned in settled] + ([self.child(again, why)] if again is not None else [])
         try:
             self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, why, [], plan, self.calls, wrote=False)
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=True)
             return
-        if stored is not None:
-            self.took(stored, stored_ids, summary)
-        self.tally.in_doubt += sum(len(spans[g]) for g in both)
+        self.count_settled(settled)
         if again is not None:
             # in doubt in the ledger: `deliver` looks for it before it is sent (its key the ledger's)
             key = self.key_of(again)
@@ -1274,11 +1269,7 @@ class Loader:
             self.calls,
         )
         self.tally.rejected += len(rejected)
-        for part, planned in settled:
-            if planned.created is not None:
-                self.took(part, list(planned.created.ids), planned.created.summary)
-            else:
-                self.tally.in_doubt += len(part)
+        self.count_settled(settled)
         for child in children:
             if doubtful:
                 self.tally.in_doubt += len(child)
@@ -1306,16 +1297,30 @@ class Loader:
             for letter, groups in parts
             if (kept := [g for g in groups if looked is not None and not held[g]])
         ]
-        settled = []
-        if found:
-            part = chunk.take(found, chunk.part + "f", kind)
-            created = Created([n for g in found for n in held[g]], part.totals(kind), part.checks)
-            settled.append((part, self.child(part, None)._replace(state="done", created=created)))
+        settled = [self.found_part(chunk, found, ids)] if found else []
         if unsure:
             why = refused_stored(self.why(cause), kind.group_name, looked is not None)
             part = chunk.take(unsure, chunk.part + "m", kind)
             settled.append((part, self.child(part, why)))
         return left, settled
+
+    def count_settled(self, settled: list[tuple[Chunk, Child]]) -> None:
+        """Count the parts a split settled by a look (each with its Child as the split recorded it): one done as
+        loaded (`took`), the others in doubt."""
+        for part, planned in settled:
+            if planned.created is not None:
+                self.took(part, list(planned.created.ids), planned.created.summary)
+            else:
+                self.tally.in_doubt += len(part)
+
+    def found_part(self, chunk: Chunk, groups: list[int], ids: Sequence[int | None]) -> tuple[Chunk, Child]:
+        """The `groups` (indexes into the chunk's spans) a look found whole, `ids` the id it found for each row of
+        the chunk (None: none): their part "f", as a split records it, done with those ids (no write sent)."""
+        kind, spans = self.target.kind_of(chunk.file_idx), chunk.spans()
+        part = chunk.take(groups, chunk.part + "f", kind)
+        found = [n for g in groups for n in ids[spans[g].start : spans[g].stop] if n is not None]
+        created = Created(found, part.totals(kind), part.checks)
+        return part, self.child(part, None)._replace(state="done", created=created)
 
     def read_named(
         self, chunk: Chunk, spans: list[range], bad: Said | Untold | None
