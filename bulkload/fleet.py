@@ -43,7 +43,7 @@ from .job import Job
 from .ledger import Ledger
 from .loads import account_of, run_of
 from .manifest import Manifest, ManifestJob, manifests_way_on, read_manifest, with_credentials
-from .outputs import check_cache, check_outputs, private_dir
+from .outputs import check_cache, check_outputs, file_identity, private_dir
 from .report import write_report
 from .results import Report, counted
 from .run import Run, Shared, credentials_setting
@@ -312,9 +312,9 @@ def check_paths(manifest: Manifest) -> None:
     writes += [(f"job {name!r}'s ", "ledger", path) for name, path in ledgers.items()]
     found: dict[object, list[tuple[str, str, str]]] = {}
     for reader, other, used in read:
-        found.setdefault(_identity(used), []).append((reader, other, used))
+        found.setdefault(file_identity(used), []).append((reader, other, used))
     for writer, what, path in writes:
-        for reader, other, used in found.get(_identity(path), []):
+        for reader, other, used in found.get(file_identity(path), []):
             if (reader, other) != (writer, what):
                 raise ConfigError(
                     f"the manifest {manifest.path}: {writer}{what} {path} is {reader}{other}"
@@ -322,16 +322,6 @@ def check_paths(manifest: Manifest) -> None:
                     "while it is read. Give the file read another path (a copy outside output_dir, where the jobs "
                     "write); nothing was sent"
                 )
-
-
-def _identity(path: str) -> object:
-    """What tells one file from another, as outputs.same_file does, for many paths at once: its device and inode
-    where it exists, else the path it resolves to."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return os.path.realpath(path)
-    return (st.st_dev, st.st_ino)
 
 
 def check_accounts(manifest: Manifest, env: Mapping[str, str] | None = None) -> None:

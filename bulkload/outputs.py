@@ -146,10 +146,17 @@ def append_private(path: Path) -> TextIO:
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     """Whether two paths name one file: by its inode when both exist (a hard link, a symlink), else by the path
     each resolves to (a file that is yet to be written)."""
+    return file_identity(a) == file_identity(b)
+
+
+def file_identity(path: str | os.PathLike[str]) -> object:
+    """What tells one file from another (same_file), to compare many paths at once: its device and inode where it
+    exists, else the path it resolves to."""
     try:
-        return os.path.samefile(a, b)
+        st = os.stat(path)
     except OSError:
-        return os.path.realpath(a) == os.path.realpath(b)
+        return os.path.realpath(path)
+    return (st.st_dev, st.st_ino)
 
 
 def check_outputs(outputs: Iterable[tuple[str, str]], kept: Iterable[tuple[str, str]], *, whole: bool = True) -> None:
