@@ -244,12 +244,18 @@ def with_its_credentials(text: str, ledger: str, origin: Mapping[str, str]) -> s
     if not origin.get("manifest") or re.search(on, text) is None:
         return text
     try:
-        stat_now = os.stat(origin["manifest"])
-        jobs = _manifest_as(origin["manifest"], stat_now.st_size, stat_now.st_mtime_ns).jobs
+        jobs = _manifest_now(origin["manifest"]).jobs
     except (OSError, ConfigError):
         return text
     mjob = next((mjob for mjob in jobs if mjob.name == origin.get("job")), None)
     return text if mjob is None else with_credentials(text, mjob, ledger)
+
+
+def _manifest_now(path: str) -> Manifest:
+    """read_manifest of `path` as it is now, read once for each size and mtime it has had (`_manifest_as`). OSError
+    where it cannot be looked at, ConfigError as read_manifest's."""
+    now = os.stat(path)
+    return _manifest_as(path, now.st_size, now.st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=4)
@@ -293,8 +299,8 @@ def kept_by(origin: Mapping[str, str]) -> list[tuple[str, str]]:
     if not origin.get("manifest"):
         return []
     try:
-        return read_manifest(origin["manifest"]).kept
-    except ConfigError:
+        return _manifest_now(origin["manifest"]).kept
+    except (OSError, ConfigError):
         return [("the manifest", origin["manifest"])]
 
 
