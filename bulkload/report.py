@@ -590,7 +590,7 @@ def _rejected_found(rec: Reconciled) -> str:
         f"{them}, never deletes {them})",
     }.get(rolled, f"remove {them}, then load the rejects file (fixed) to load each group whole")
     return (
-        f"{n:,} {'entry' if n == 1 else 'entries'} of groups this run had rejected {'is' if n == 1 else 'are'} in "
+        f"{_count(n, 'entry')} of groups this run had rejected {'is' if n == 1 else 'are'} in "
         f"the {rec.scope_name}: {', '.join(named)}{more}; a refused call stored {them} (the API does not say that a "
         f"refused call stores nothing), part of a group the rejects file holds: {way_on}"
     )

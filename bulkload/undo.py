@@ -187,12 +187,11 @@ def _conclude(ledger: Ledger, out: Rollback, gone_means: str) -> None:
             )
         if out.refused_stored_count:
             n = out.refused_stored_count
+            entries, are, them = ("entry", "is", "it") if n == 1 else ("entries", "are", "them")
             said.append(
-                f"{n:,} {'entry' if n == 1 else 'entries'} of a group the run rejected, which a refused call of the "
-                f"run stored, {'is' if n == 1 else 'are'} left (listed): the API gave no id for "
-                f"{'it' if n == 1 else 'them'}, and the walk that found {'it' if n == 1 else 'them'} cannot tell "
-                f"{'it' if n == 1 else 'them'} from another writer's made alike; not deleted: check the API and "
-                f"remove {'it' if n == 1 else 'them'} by hand"
+                f"{n:,} {entries} of a group the run rejected, which a refused call of the run stored, {are} left "
+                f"(listed): the API gave no id for {them}, and the walk that found {them} cannot tell {them} from "
+                f"another writer's made alike; not deleted: check the API and remove {them} by hand"
             )
         out.reason = "; ".join(said)
     else:
