@@ -39,9 +39,9 @@ class Slowdown(NamedTuple):
     why: Literal["clocks", "early", "share", "pace"]
 
 
-#: True in a task whose calls give way to the others' (the walk behind the load, walks.Behind): they take a slot only
-#: when no other call waits for one, so the uploads keep the pace where the limits bind and the walk takes what they
-#: leave (the whole run makes the same calls either way)
+#: True in a task whose calls give way to the others' (the walk behind the load, walks.Behind): they take a rate slot
+#: only when it is due and no other call waits for one, so the uploads keep the pace where the limits bind and the
+#: walk takes what they leave (the whole run makes the same calls either way)
 giving_way: ContextVar[bool] = ContextVar("giving_way", default=False)
 
 
@@ -72,6 +72,7 @@ class Limits:
         self.held = 0
         self._first = 0  # calls waiting in `acquire` that do not give way
         self._none_first: anyio.Event | None = None  # set when `_first` falls to 0
+        self._giving_way = anyio.Lock()  # held by the one call giving way that waits for a slot (`_left`)
 
     @classmethod
     def for_job(
@@ -101,15 +102,29 @@ class Limits:
 
     async def acquire(self) -> Slot:
         """Wait until every limit lets one more call go, and return its slot (for `answered`); RunStopped when the
-        daily quota is spent. A call `giving_way` waits first until no other call waits."""
-        first = not giving_way.get()
-        if first:
-            self._first += 1
-        else:
+        daily quota is spent. Calls `giving_way` go one at a time, each in a rate slot the others leave (`_left`)."""
+        if giving_way.get():
+            async with self._giving_way:
+                await self._left()
+                return await self._take(first=False)
+        self._first += 1
+        return await self._take(first=True)
+
+    async def _left(self) -> None:
+        """Wait until no call that does not give way waits and the rate lets a call go now (RateMeter.due_in). A slot
+        due later is not taken: a call that came meanwhile would find it taken (the walk's 8 calls behind a load at
+        concurrency 8, let in together whenever no upload waited, took the next 8 slots ahead of the uploads)."""
+        while True:
             while self._first:
                 if self._none_first is None:
                     self._none_first = anyio.Event()
                 await self._none_first.wait()
+            if self.rate.due_in() <= 0:
+                return
+            await self.rate.until_due()
+
+    async def _take(self, first: bool) -> Slot:
+        """Pass the quota, the rate and the windows; `first`: the call does not give way (counted in `_first`)."""
         self.held += 1
         asked = [window.now() for window in self.windows]  # a share's hold counts from here (WindowMeter.take)
         try:

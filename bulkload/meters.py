@@ -90,6 +90,16 @@ class RateMeter:
                 break
         self._starts.append(self._clock())
 
+    def due_in(self) -> float:
+        """Seconds until a call could start without waiting: its spacing's and a pause's (0.0: one can now)."""
+        now = self._clock()
+        return max(0.0, self._paused_until - now, self._next - now if self.rate is not None else 0.0)
+
+    async def until_due(self) -> None:
+        """Sleep until a call could start without waiting (`due_in`)."""
+        if (wait_s := self.due_in()) > 0:
+            await self._sleep(wait_s)
+
     def observed_rate(self) -> float | None:
         """Calls/s over the last starts since the last pause; None for fewer than `OBSERVED_MIN` of them."""
         if len(self._starts) < self.OBSERVED_MIN:

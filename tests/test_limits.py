@@ -202,6 +202,34 @@ async def test_a_call_giving_way_takes_a_slot_only_when_no_other_call_waits() ->
     assert limits.held == 0
 
 
+async def test_calls_giving_way_take_only_a_slot_due_now_that_no_other_call_waits_for() -> None:
+    """At 10/s: an upload leaves at 100.0, and 4 walk calls ask at 100.01, when no upload waits: let in together,
+    they took the next 4 slots ahead (100.1-100.4), and the upload that came back at 100.05 left at 100.5 (the walk's 8
+    calls behind a load at concurrency 8 held its uploads to 91 % of 100/s). Now the upload takes the slot due at
+    100.1, and the walk the ones after it, one at a time."""
+    clock = VirtualTime()
+    limits = Limits(quota=DailyQuota(1000, clock=clock), rate=RateMeter(10.0, clock=clock, sleep=clock.sleep))
+    starts: dict[str, float] = {}
+
+    async def call(name: str, gives_way: bool) -> None:
+        if gives_way:
+            giving_way.set(True)
+        limits.answered(await limits.acquire())
+        starts[name] = clock()
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        tg.start_soon(call, "upload 0", False)
+        await clock.sleep(0.01)
+        for i in range(4):
+            tg.start_soon(call, f"walk {i}", True)
+        await clock.sleep(0.04)
+        tg.start_soon(call, "upload 1", False)
+    assert starts["upload 0"] == pytest.approx(100.0)
+    assert starts["upload 1"] == pytest.approx(100.1)
+    assert sorted(v for k, v in starts.items() if k.startswith("walk")) == pytest.approx([100.2, 100.3, 100.4, 100.5])
+    assert limits.held == 0
+
+
 def test_window_meter_says_how_long_further_calls_must_wait() -> None:
     now = [0.0]
     meter = WindowMeter(300, 300.0, margin_s=0.0, clock=lambda: now[0])
