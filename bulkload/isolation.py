@@ -50,7 +50,8 @@ NAMED = "d"
 UNTOLD, ALONE_HALVES = "u", ("x", "y")
 #: the last letter of a part holding the groups a refusal was read to name only by a numbering their own errors do
 #: not show (Numbering): each sent alone first (split in ALONE_HALVES, none of them sent, until each holds one group),
-#: rejected on its own refusal; loaded, it was good, and the numbering wrong (Numbering.disprove)
+#: rejected on its own refusal; loaded, or found stored whole before it is sent by the look for what the refusal stored
+#: (Loader.stored_parts), it was good, and the numbering wrong (Numbering.disprove)
 CONFIRM = "c"
 
 
@@ -125,7 +126,8 @@ class IsolationBudget:
 class Numbering:
     """How the API numbers the entries its error answers name, as the run learned it: `base` 0 (from 0), 1 (from 1),
     None until an answer shows it (reasons.Counted), or again once two answers showed either (the API keeps to none:
-    each answer is read as it shows itself), and for good once an entry read by it was loaded alone (`disproved`).
+    each answer is read as it shows itself), and for good once an entry read by it was loaded alone, or found stored
+    whole by the look for what the refusal stored (`disproved`).
     In-process: a resume learns it again."""
 
     def __init__(self) -> None:
@@ -145,14 +147,16 @@ class Numbering:
             return Counted(bad.said[self.base], self.base)
         return bad
 
-    def disprove(self, where: str) -> None:
-        """A group an answer was read to name by a numbering its error did not show was loaded alone (`where`: the
-        chunk, as a log names it): the API keeps to no one numbering. Logged once."""
+    def disprove(self, where: str, how: str = "loaded alone") -> None:
+        """A group an answer was read to name by a numbering its error did not show was loaded (`where`: the group,
+        or its chunk, as a log names it; `how`: "loaded alone", or found stored whole by the look for what the
+        refusal stored, which stores no group it refused): the API keeps to no one numbering. Logged once."""
         if not self.disproved:
             log.info(
                 "%s, read as refused by a numbering its own error did not show (as another error or answer "
-                "counted), loaded alone: the API keeps to no one numbering of the entries its errors name (from 0 or "
+                "counted), %s: the API keeps to no one numbering of the entries its errors name (from 0 or "
                 "from 1); from now on an entry is taken as named only where its own error shows which",
                 where,
+                how,
             )
         self.base, self.disproved = None, True

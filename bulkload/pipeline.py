@@ -1283,9 +1283,9 @@ class Loader:
         call's scopes received since it left (`since`) before they are: one look for the call, whatever its groups
         (`stored_by_refusal`). The parts with the groups not found (none left out: a group none of whose rows is
         there is sent again); and the parts settled so, each as the split records it: the groups found whole (part
-        "f", done with the ids found, no write sent), and those found in part, or every one where the look cannot
-        tell (part "m", in doubt: a group loads whole or not at all, and never travels again beside what it
-        stored)."""
+        "f", done with the ids found, no write sent; one of a CONFIRM part so disproves the numbering it was read
+        by: Numbering.disprove), and those found in part, or every one where the look cannot tell (part "m", in
+        doubt: a group loads whole or not at all, and never travels again beside what it stored)."""
         kind, spans = self.target.kind_of(chunk.file_idx), chunk.spans()
         looked = await self.stored_by_refusal(chunk, since)
         ids: tuple[int | None, ...] = (None,) * len(chunk) if looked is None else looked.ids
@@ -1298,6 +1298,12 @@ class Loader:
             if (kept := [g for g in groups if looked is not None and not held[g]])
         ]
         settled = [self.found_part(chunk, found, ids)] if found else []
+        # a group to be sent alone to confirm a numbering (CONFIRM), stored whole by the call refused, was good
+        confirmed = [spans[g] for letter, groups in parts if letter == CONFIRM for g in groups if g in found]
+        if confirmed:
+            lines = chunk.lines[confirmed[0].start], chunk.lines[confirmed[0].stop - 1]
+            where = f"the {kind.group_name} of lines {lines[0]}-{lines[1]} in {named(chunk)}"
+            self.numbering.disprove(where, "found stored whole by the look for what the call's refusal stored")
         if unsure:
             why = refused_stored(self.why(cause), kind.group_name, looked is not None)
             part = chunk.take(unsure, chunk.part + "m", kind)

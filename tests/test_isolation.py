@@ -269,3 +269,29 @@ async def test_a_numbering_the_refusal_does_not_show_rejects_no_good_voucher(
     assert spent <= most, spent
     # a good voucher read as refused was loaded alone: the numbering is read into no answer after it, said once
     assert [r.message.count("loaded alone") for r in caplog.records] == [1], caplog.records
+
+
+async def test_a_voucher_sent_alone_to_confirm_a_numbering_found_stored_whole_disproves_it(
+    tmp_path: Path, caplog: Any
+) -> None:
+    # one call of 10 vouchers at a server that stores the entries before the first bad one: voucher 4's text (line 1,
+    # counted from 0, its error quoting nothing) and voucher 8's account (line 2, counted from 1, the number quoted:
+    # from 1 shown). Read from 1, the text's index names voucher 3's line 2: voucher 3 is to be sent alone to confirm
+    # it, but the look for what the refusal stored finds it whole (stored before voucher 4's bad line). Stored, it
+    # was not the one refused: the numbering is wrong, as a voucher loaded alone proves it
+    data = tmp_path / "entries.csv"
+    vouchers_of(data, 10, {4: "t", 8: "a"})
+    app = create_app(SandboxOptions(errors_numbering="by-kind", refusal_stores_before_bad=True))
+    caplog.set_level(logging.INFO, logger="bulkload.isolation")
+    with anyio.fail_after(60):
+        async with serving(app) as origin:
+            job = economic_job(
+                data, origin, tmp_path / "run.sqlite", rejects=str(tmp_path / "rejects.csv"), batch_size=20
+            )
+            report = await load(job, env=CREDS, raise_on_stop=False)
+    assert report.status == "complete", report.stop_reason
+    assert {int(r["voucherNumber"]) for r in read_csv(tmp_path / "rejects.csv")} == {4, 8}
+    held = Counter(msgspec.json.decode(e)["voucherNumber"] for e in app[ECONOMIC_KEY].store.entries.values())
+    assert held == {v: 2 for v in range(1, 11) if v not in (4, 8)}
+    disproved = [r.message for r in caplog.records if "keeps to no one numbering" in r.message]
+    assert len(disproved) == 1 and "found stored whole" in disproved[0], caplog.records
