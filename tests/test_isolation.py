@@ -295,3 +295,19 @@ async def test_a_voucher_sent_alone_to_confirm_a_numbering_found_stored_whole_di
     assert held == {v: 2 for v in range(1, 11) if v not in (4, 8)}
     disproved = [r.message for r in caplog.records if "keeps to no one numbering" in r.message]
     assert len(disproved) == 1 and "found stored whole" in disproved[0], caplog.records
+
+
+async def test_the_isolation_benchmarks_run_without_a_budget_has_none(tmp_path: Path) -> None:
+    # its "no budget" row printed the budget row's figures: it set the module's limits, which the budget's default
+    # arguments had taken when defined, so both runs stopped on the same budget
+    from benchmarks import bench_isolation
+
+    data = tmp_path / "entries.csv"
+    bench_isolation.write(data, 100, 5)  # 20 vouchers on a missing account: past the 10 one reason may cost
+    with anyio.fail_after(60):
+        budget = await bench_isolation.run(tmp_path, data, "budget")
+        none = await bench_isolation.run(tmp_path, data, "no budget", budget=False)
+    assert budget["report"].exit_code == 4 and budget["report"].isolation["stopped"]
+    assert none["report"].exit_code == 1 and none["report"].isolation["stopped"] is None  # 20 vouchers rejected
+    assert none["report"].rejected == 40 and none["served"] > budget["served"]
+    assert none["served"] <= 500, none["served"]
