@@ -1209,7 +1209,11 @@ class Loader:
                 if not too_large:  # a call too large holds no bad entry: its halves are no isolating
                     self.isolation.check(self.hidden(chunk, self.why(cause)))
             except IsolationSpent as exc:
-                self.give_up(chunk, exc, sent=True)  # refused: nothing was done, resume sends it again
+                if looking:  # what the refusal stored is looked for now: a resume sends the rest blind
+                    assert since is not None and isinstance(cause, APIError)  # looking: the API's refusal
+                    await self.spent(chunk, exc, since, cause)
+                else:
+                    self.give_up(chunk, exc, sent=True)  # refused: nothing was done, resume sends it again
                 return
             cut = min(range(1, len(spans)), key=lambda g: abs(spans[g].start - len(chunk) / 2))
             first, second = SIZE_HALVES if too_large else ISOLATING_HALVES
@@ -1275,6 +1279,22 @@ class Loader:
                 self.tally.in_doubt += len(child)
             else:
                 await self.deliver(child)
+
+    async def spent(self, chunk: Chunk, exc: IsolationSpent, since: Mapping[str, int], cause: APIError) -> None:
+        """Isolating stopped (`exc`) on a call the API refused (`cause`) that may have stored some of it, whose groups
+        can be looked for (`since` as `isolate`'s): the run stops, and the call goes back to pending for a resume to
+        send again, once the look (`stored_parts`) has taken out what the refusal stored. A resume sends it blind (an
+        hour later its key is forgotten, and nothing refused it again): the groups stored would be stored twice."""
+        kind = self.target.kind_of(chunk.file_idx)
+        left, settled = await self.stored_parts(chunk, [("r", list(range(len(chunk.groups))))], since, cause)
+        if not settled:  # nothing stored: pending as it is
+            self.give_up(chunk, exc, sent=True)
+            return
+        self.halt(chunk, exc)
+        children = [chunk.take(groups, chunk.part + letter, kind) for letter, groups in left]
+        plan = [self.child(c, None) for c in children] + [planned for _, planned in settled]
+        self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), [], plan, self.calls)
+        self.count_settled(settled)
 
     async def stored_parts(
         self, chunk: Chunk, parts: list[tuple[str, list[int]]], since: Mapping[str, int], cause: APIError

@@ -311,3 +311,28 @@ async def test_the_isolation_benchmarks_run_without_a_budget_has_none(tmp_path: 
     assert none["report"].exit_code == 1 and none["report"].isolation["stopped"] is None  # 20 vouchers rejected
     assert none["report"].rejected == 40 and none["served"] > budget["served"]
     assert none["served"] <= 500, none["served"]
+
+
+async def test_a_call_refused_as_the_budget_stops_the_run_is_looked_for_before_a_resume_sends_it_again(
+    tmp_path: Path,
+) -> None:
+    # at a server that stores the entries before the first bad one, the call refused when isolating stopped went back
+    # to pending without the look for what its refusal stored: a resume once its key was forgotten (an hour later, the
+    # account created) sent it whole again, and vouchers 51-54, stored by the refusal, were in the journal twice
+    data = tmp_path / "entries.csv"
+    entries_with_a_missing_account(data, 400, every=5)
+    app = create_app(SandboxOptions(opaque_errors=True, refusal_stores_before_bad=True), idempotency_ttl_s=0)
+    with anyio.fail_after(60):
+        async with serving(app) as origin:
+            job = economic_job(data, origin, tmp_path / "run.sqlite", batch_size=40, concurrency=1)
+            report = await load(job, env=CREDS, raise_on_stop=False)
+            assert report.exit_code == 4 and "groups were refused for one reason" in report.stop_reason
+            assert report.in_doubt == 0
+            assert report.rows_read == report.loaded + report.rejected + report.in_doubt + report.skipped
+            rules = app[ECONOMIC_KEY].rules
+            rules.accounts = rules.accounts | {9999}
+            finished = await resume(str(tmp_path / "run.sqlite"), env=CREDS, raise_on_stop=False)
+    # exit 1: the 10 vouchers isolated before the stop stay rejected; no entry twice (was exit 3, 8 entries doubled)
+    assert finished.status == "complete" and finished.exit_code == 1 and finished.reconcile.ok, finished.stop_reason
+    held = Counter(msgspec.json.decode(e)["voucherNumber"] for e in app[ECONOMIC_KEY].store.entries.values())
+    assert max(held.values()) == 2 and (finished.loaded, finished.rejected) == (780, 20)
