@@ -1277,6 +1277,8 @@ class Loader:
         for child in children:
             if doubtful:
                 self.tally.in_doubt += len(child)
+            elif self.tally.stopped:  # pending in the split: a resume sends it (another part's refusal stopped the run)
+                self.unsent(child)
             else:
                 await self.deliver(child)
 

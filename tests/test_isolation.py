@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import logging
 import random
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -336,3 +337,29 @@ async def test_a_call_refused_as_the_budget_stops_the_run_is_looked_for_before_a
     assert finished.status == "complete" and finished.exit_code == 1 and finished.reconcile.ok, finished.stop_reason
     held = Counter(msgspec.json.decode(e)["voucherNumber"] for e in app[ECONOMIC_KEY].store.entries.values())
     assert max(held.values()) == 2 and (finished.loaded, finished.rejected) == (780, 20)
+
+
+async def test_no_part_of_a_refused_call_is_sent_once_isolating_stopped_the_run(tmp_path: Path) -> None:
+    # eight chunks isolated side by side: once one's refusal stopped the run, the others went on sending the halves
+    # their splits had planned, each refused, 40 calls (and 40 looks) past the stop (the isolation benchmark's 275
+    # calls); the halves stay pending for the resume, and only the calls already under way are answered after it
+    data = tmp_path / "entries.csv"
+    entries_with_a_missing_account(data, 2000, every=5)
+    app = create_app(SandboxOptions(opaque_errors=True))
+    with anyio.fail_after(60):
+        async with serving(app) as origin:
+            job = economic_job(data, origin, tmp_path / "run.sqlite", batch_size=500, concurrency=8)
+            report = await load(job, env=CREDS, raise_on_stop=False)
+            spent = await served(origin)
+            assert report.exit_code == 4 and report.isolation["stopped"]
+            said = re.search(r"isolating cost (\d+) calls", report.isolation["stopped"])
+            assert said is not None
+            at_stop = int(said[1])  # the isolating calls when the run stopped
+            assert report.isolation["isolating_calls"] <= at_stop + 8, (at_stop, report.isolation)
+            assert spent <= 250, spent  # 275 before
+            assert report.rows_read == report.loaded + report.rejected + report.in_doubt + report.skipped
+            rules = app[ECONOMIC_KEY].rules
+            rules.accounts = rules.accounts | {9999}
+            finished = await resume(str(tmp_path / "run.sqlite"), env=CREDS, raise_on_stop=False)
+    assert finished.status == "complete" and finished.reconcile.ok, finished.stop_reason
+    assert finished.loaded + finished.rejected == 4000 and finished.in_doubt == 0
