@@ -3,14 +3,15 @@ are records of their own get ids of their own (RecordKind.record_of: a Visma Cor
 PayorCRM invoice's lines one invoice, and may share its id). An answer that gives two of them one id (a record
 listed twice, the API's seed documents one id per created record: seed 002's entryNumber, seed 003's Id) cannot say
 which record is which row, nor that every row was stored: the call arrived, its outcome is unknown (in doubt), as
-for an answer that lists another number of records."""
+for an answer that lists another number of records. A call that writes a record known before it is sent (a cost a
+PATCH sets) is answered with that record: one naming another is an echo that differs (`as_written`)."""
 
 from __future__ import annotations
 
 from collections.abc import Hashable
 
 from .http import keepable_ids
-from .model import NO_ID, Chunk
+from .model import ECHOED, NO_ID, Call, Chunk, Totals, echoed
 from .targets.base import RecordKind
 
 
@@ -40,3 +41,20 @@ def answered_ids(kind: RecordKind, body: bytes, chunk: Chunk, call: str) -> list
             f"{lines}): which record is which row, and whether every row was stored, cannot be told"
         )
     return ids
+
+
+def as_written(
+    call: Call, ids: list[int], returned: dict[str, Totals] | None
+) -> tuple[list[int], dict[str, Totals] | None]:
+    """The ids of `call`'s rows and its answer's returned totals (RecordKind.returned_totals), where the call writes
+    one record known before it is sent (Call.writes: the cost a PATCH sets): the answer is of that record, and
+    answered ids (`ids`) naming another are an echo that differs, its `Id` in the ECHOED figures of `returned` (the
+    call named in calls_differing, exit 3), never the rows' ids: they are given the record written, never one they
+    did not set (before, the success file named the other record). Else `ids` and `returned` as they are; `returned`
+    None (the answer said nothing) stays None."""
+    if len(call.writes) != 1:
+        return ids, returned
+    (record,) = call.writes
+    if returned is not None:
+        returned = {**returned, ECHOED: {**returned.get(ECHOED, {}), **echoed(("Id", record, i) for i in ids)}}
+    return [record] * len(ids), returned

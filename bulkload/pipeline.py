@@ -23,7 +23,7 @@ import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import ledger_pg, logs
-from .answered import answered_ids
+from .answered import answered_ids, as_written
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import (
     EXIT_STOPPED,
@@ -745,7 +745,8 @@ class Loader:
         if sending.failed:
             self.failed_in_answer(kind, chunk, sending.ids, sending.failed)
             return
-        self.record_done(chunk, sending.ids, summary, kind.returned_totals(response.body, summary, chunk))
+        ids, returned = as_written(call, sending.ids, kind.returned_totals(response.body, summary, chunk))
+        self.record_done(chunk, ids, summary, returned)
 
     def failed_in_answer(
         self, kind: RecordKind, chunk: Chunk, ids: list[int], failed: dict[int, tuple[str, str]]

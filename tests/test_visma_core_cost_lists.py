@@ -276,3 +276,172 @@ async def test_a_patch_answered_unreadably_is_loaded_only_as_the_cost_read_back_
     figures = (report.loaded, report.in_doubt, report.rows_not_sent)
     assert figures == {"patched": (1, 0, 0), "not_patched": (0, 0, 1), "unreadable_after": (0, 1, 0)}[server], report
     assert asked[asked.index("PATCH") + 1 :].count("GET") >= 1, asked  # the cost read back, whatever it showed
+
+
+async def test_a_case_whose_server_caps_a_later_page_by_bytes_is_never_read_short(tmp_path: Path) -> None:
+    """A server paging by bytes (server-driven paging, nothing in the answer says so): the first page's 100 short
+    costs fit, the second page at `$skip=99` holds only as many long costs as fit (about 40). That short later page
+    was taken as the list's end: cost 150101 past it "not found", and entry definition 21, which cost 9005 (page one)
+    and 150103 (past the short page) share, matched 9005 alone, which was PATCHed, exit 0 (tester t21c)."""
+
+    def long_tail(costs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        short = [
+            {**costs[0], "Id": 9000 + i, "Comment": "c", "EntryDefinitionId": 21 if i == 5 else 1000 + i}
+            for i in range(100)
+        ]
+        long = [{**costs[0], "Id": 9100 + i, "Comment": "L" * 1000, "EntryDefinitionId": 2000 + i} for i in range(80)]
+        return [*short, *long, *costs]
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        answer = await handler(request)
+        if request.path != costs_path(1501, "Buyer") or not isinstance(answer, web.Response):
+            if request.method == "PATCH":
+                patched.append(request.path)
+            return answer
+        assert isinstance(answer.body, bytes)
+        costs = long_tail(json.loads(answer.body))
+        cap = len(json.dumps(costs[:100])) + 10  # the first page's 100 short costs fit, no more
+        top = int(request.query.get("$top", DEFAULT_TOP))
+        skip = int(request.query.get("$skip", 0))
+        page = costs[skip : skip + top]
+        while len(json.dumps(page)) > cap:
+            page = page[:-1]
+        return web.json_response(page)
+
+    patched: list[str] = []
+    rows = [[1501, "Buyer", 150101, "", "700.25", "past the short page"], [1501, "Buyer", "", 21, "800.50", "two"]]
+    data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
+    report, _ = await loaded(tmp_path, data, core_app(rule), target_options=COSTS)
+    assert "/flow/api/Conditions/Properties/1501/Costs/9005/Buyer" not in patched, (patched, report)
+    reasons = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    assert "not found" not in reasons.get(2, ""), reasons
+    assert report.loaded + report.rejected == 2 and 3 in reasons, (report, reasons)
+
+
+async def test_a_costs_row_of_a_case_that_does_not_exist_is_rejected_not_the_run_stopped(tmp_path: Path) -> None:
+    """A case that does not exist answers its costs GET 404 (the sandbox: "Case 999 does not exist"), as a create on
+    it does, which rejects its rows (docs/visma-core.md). A costs row naming it stopped the whole run, exit 2, the
+    rows after it not sent, "(is --base-url right?)", and every `bulkload resume` stopped on it again: the run can
+    never finish (tester t21c). Its row is rejected naming the case; the other rows load."""
+    rows = [[1501, "Buyer", 150101, "", "700.25", "before"], [999, "Buyer", 99901, "", "1.00", "no such case"]]
+    rows.append([1502, "Buyer", 150201, "", "900.75", "after"])
+    data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
+    report, _ = await loaded(tmp_path, data, core_app(), target_options=COSTS)
+    assert (report.exit_code, report.loaded, report.rejected) == (1, 2, 1), report
+    (reject,) = read_csv(tmp_path / "rejects.csv")
+    assert reject["line"] == "3" and "999" in reject["reason"], reject
+
+
+async def test_a_patch_answered_with_another_cost_is_no_clean_success(tmp_path: Path) -> None:
+    """The PATCH of cost 150101 answered with cost 150102 (another `Id`, the values sent): the run said complete,
+    reconciled, exit 0, and its success file named 150102 as the row's id, a cost the row never set (tester t21c).
+    The answer's `Id` is what the PATCH's path sent: one that differs is an echo that differs (calls_differing,
+    exit 3), never the row's id."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        answer = await handler(request)
+        if request.method != "PATCH" or not isinstance(answer, web.Response):
+            return answer
+        assert isinstance(answer.body, bytes)
+        cost = json.loads(answer.body)
+        return web.json_response({**cost, "Id": cost["Id"] + 1})
+
+    data = write(tmp_path / "c.csv", [[1501, "Buyer", 150101, "", "700.25", ""]], header=COST_HEADER)
+    report, _ = await loaded(tmp_path, data, core_app(rule), target_options=COSTS)
+    ids = [r["id"] for r in read_csv(tmp_path / "success.csv")] if (tmp_path / "success.csv").exists() else []
+    assert report.exit_code != 0 or ids == ["150101"], (report, ids)
+
+
+async def test_a_first_page_longer_than_asked_is_not_taken_whole_where_skip_lists_more(tmp_path: Path) -> None:
+    """A server that pages 200 costs whatever `$top` asks, and takes `$skip`: its first page of 200 was read as the
+    whole list ("an endpoint that takes no $top"), never proven by one more read as a short first page is: entry
+    definition 21, which cost 9005 (first page) and 150103 (the 220th, past 200) share, matched 9005 alone, which
+    was PATCHed, exit 0 (tester t21c)."""
+
+    def many(costs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        extra = [{**costs[0], "Id": 9000 + i, "EntryDefinitionId": 21 if i == 5 else 1000 + i} for i in range(217)]
+        return [*extra, *costs]
+
+    patched: list[str] = []
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        answer = await handler(request)
+        if request.method == "PATCH":
+            patched.append(request.path)
+        if request.path != costs_path(1501, "Buyer") or not isinstance(answer, web.Response):
+            return answer
+        assert isinstance(answer.body, bytes)
+        skip = int(request.query.get("$skip", 0))
+        return web.json_response(many(json.loads(answer.body))[skip : skip + 200])
+
+    data = write(tmp_path / "c.csv", [[1501, "Buyer", "", 21, "800.50", "two have it"]], header=COST_HEADER)
+    report, _ = await loaded(tmp_path, data, core_app(rule), target_options=COSTS)
+    assert "/flow/api/Conditions/Properties/1501/Costs/9005/Buyer" not in patched, (patched, report)
+    assert report.rejected == 1, report
+
+
+@pytest.mark.parametrize("first", ["missing", "only"])
+async def test_a_costs_row_of_a_case_that_does_not_exist_first_is_told_by_another_case_that_answers(
+    tmp_path: Path, first: str
+) -> None:
+    """A case that does not exist met before any case's costs answered (the file's first row, as a resume whose rows
+    left begin with it meets it): a case of the file that answers proves the address, so the row is rejected naming
+    the case, and the rest load (`missing`); a file of that case alone has none to tell it by, and its row is
+    rejected as entries of one cost type without a definition are (`only`)."""
+    rows = [[999, "Buyer", 99901, "", "1.00", "no such case"]]
+    if first == "missing":
+        rows += [[1501, "Buyer", 150101, "", "700.25", "after"], [1502, "Buyer", 150201, "", "900.75", "after"]]
+    data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
+    report, _ = await loaded(tmp_path, data, core_app(), target_options=COSTS)
+    assert (report.exit_code, report.loaded, report.rejected) == (1, len(rows) - 1, 1), report
+    (reject,) = read_csv(tmp_path / "rejects.csv")
+    assert reject["line"] == "2" and reject["field"] == "caseId", reject
+    said = "case 999 does not exist: GET /flow/api/Conditions/Cases/999/Costs/Buyer answered HTTP 404"
+    assert said in reject["reason"], reject
+
+
+async def test_costs_of_every_case_answering_404_is_a_wrong_address_that_stops_the_run(tmp_path: Path) -> None:
+    """A wrong --base-url answers 404 to every case's costs: not rows to reject, one by one, as cases that do not
+    exist, but a stop (exit 2), once the file's next cases (ADDRESS_PROBES at most, one GET each) answered 404 too
+    and no case's costs answered; nothing is PATCHed."""
+    asked: list[str] = []
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        asked.append(f"{request.method} {request.path}")
+        if request.path.startswith("/flow/api/Conditions/"):
+            return web.Response(status=404, text="Not Found")
+        return await handler(request)
+
+    rows = [[case, "Buyer", case * 100 + 1, "", "1.00", ""] for case in (1501, 1502, 1503, 1501, 1504)]
+    data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
+    report, _ = await loaded(tmp_path, data, core_app(rule), target_options=COSTS)
+    assert (report.exit_code, report.loaded, report.rejected) == (2, 0, 0), report
+    said = report.stop_reason or ""
+    assert "the costs of case 1501 (Buyer) answered HTTP 404" in said and "is --base-url right?" in said, said
+    assert "1502 (Buyer), 1503 (Buyer), 1504 (Buyer)" in said, said
+    # each row's case read once at most (side by side), and the file's other cases once
+    assert not [a for a in asked if a.startswith("PATCH")] and len(asked) <= len(rows) + 3, asked
+
+
+@pytest.mark.parametrize("by", ["costId", "entryDefinitionId"])
+async def test_a_patch_answered_with_another_cost_names_the_call_and_gives_the_row_the_cost_it_set(
+    tmp_path: Path, by: str
+) -> None:
+    """The answer of a PATCH is of the cost whose Id its path sends (Call.writes): answered with another `Id`, the
+    call is named in calls_differing, `fields_differing` ["Id"] (exit 3), and the success file gives the row the
+    cost it set, 150101, found by its id or by its entry definition alike, never the one answered."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        answer = await handler(request)
+        if request.method != "PATCH" or not isinstance(answer, web.Response):
+            return answer
+        assert isinstance(answer.body, bytes)
+        return web.json_response({**json.loads(answer.body), "Id": 150102})
+
+    row = [1501, "Buyer", 150101, "", "700.25", ""] if by == "costId" else [1501, "Buyer", "", 19, "700.25", ""]
+    data = write(tmp_path / "c.csv", [row], header=COST_HEADER)
+    report, _ = await loaded(tmp_path, data, core_app(rule), target_options=COSTS)
+    assert (report.exit_code, report.loaded) == (3, 1), report
+    (call,) = report.reconcile.calls_differing
+    assert call["fields_differing"] == ["Id"], call
+    assert [r["id"] for r in read_csv(tmp_path / "success.csv")] == ["150101"]

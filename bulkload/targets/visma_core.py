@@ -176,8 +176,11 @@ class VismaCore(Target):
         return self.costs if self.kind == "costs" else self.entries
 
     async def setup(self, client: Sender, sources: Sequence[Source], *, late: bool = False) -> None:
-        if self.kind != "entries" or self.entries.definitions is not None:
-            return  # costs need none; a resumed run keeps the definitions it planned with
+        if self.kind == "costs":  # no call: the file's cases tell a case that does not exist from a wrong address
+            self.costs.sources = sources
+            return
+        if self.entries.definitions is not None:
+            return  # a resumed run keeps the definitions it planned with
 
         def cost_types() -> set[str]:
             found: set[str] = set()

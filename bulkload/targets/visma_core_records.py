@@ -12,11 +12,12 @@ import anyio
 import msgspec
 
 from ..dates import one_date, same_day
-from ..errors import APIError, FoundOther, RowInvalid, RowsRefused
+from ..errors import APIError, FoundOther, RowInvalid, RowsRefused, WrongEndpoint
 from ..http import DOT_SEGMENTS, api_path, decoded
 from ..model import ECHOED, Call, Chunk, Totals, echoed
 from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, Places, minor_units, same_amount
 from ..odata import Listed, read_whole
+from ..sources import BadRow, Source
 from .base import RecordKind, Unreadable, int_fields, key_number, key_text, required_fields
 from .protocols import Sender
 from .reasons import converted
@@ -28,6 +29,11 @@ _encode = msgspec.json.Encoder(decimal_format="number").encode
 COST_CACHE = 10_000
 #: the longest answer of a lookup (an entry definition, a page of a case's costs)
 LOOKUP_BYTES = 1024 * 1024
+#: the most other cases of the file whose costs are asked for where a case's costs answered 404 before any case's
+#: answered: one of them answering proves the address (the case does not exist), all 404 a wrong --base-url
+ADDRESS_PROBES = 5
+#: where a case's costs are read (seed 003), and patched
+_CASES = "/flow/api/Conditions/Cases"
 
 
 #: the most cents an amount sent may hold in size: the API's amounts are JSON numbers with 2 decimals (seed 003
@@ -536,6 +542,13 @@ class Costs(OnCase):
     def __init__(self) -> None:
         self._costs: OrderedDict[tuple[int, str], Listed] = OrderedDict()
         self._cost_locks: dict[tuple[int, str], anyio.Lock] = {}
+        #: the run's inputs (VismaCore.setup): their other cases tell a case that does not exist from a wrong address
+        self.sources: Sequence[Source] = ()
+        #: a case's costs answered in this process: the address is right, and a case answering 404 does not exist
+        self._answered = False
+        #: the file's cases answered 404 too, and none answered: a wrong address, said once, met by every case after
+        self._wrong: WrongEndpoint | None = None
+        self._probing = anyio.Lock()
 
     def required(self) -> list[tuple[str, ...]]:
         """The case and side, the cost (by id or entry definition) and something to change (as CostRow checks)."""
@@ -580,10 +593,11 @@ class Costs(OnCase):
         lock = self._cost_locks.setdefault(key, anyio.Lock())
         async with lock:
             if fresh or key not in self._costs:
-                path = api_path("/flow/api/Conditions/Cases", case_id, "Costs", kind)
+                path = api_path(_CASES, case_id, "Costs", kind)
                 self._costs[key] = await read_whole(
                     client, path, list[_Cost] | _Cost, _cost_id, "costs", max_bytes=LOOKUP_BYTES
                 )
+                self._answered = True
                 while len(self._costs) > COST_CACHE:
                     old, _ = self._costs.popitem(last=False)
                     self._cost_locks.pop(old, None)
@@ -595,7 +609,15 @@ class Costs(OnCase):
         match, the costs cannot be read whole, the cost is listed `Deleted` (deleted costs are no match: a row's
         costId listed Deleted and live, a deleted cost and its replacement, is the live one)."""
         field = "costId" if row.costId is not None else "entryDefinitionId"
-        listed = await self._case_costs(client, row.caseId, row.type, fresh=fresh)
+        try:
+            listed = await self._case_costs(client, row.caseId, row.type, fresh=fresh)
+        except APIError as exc:
+            if exc.status != 404:
+                raise
+            await self._address_answers(client, (row.caseId, row.type), exc)
+            path = api_path(_CASES, row.caseId, "Costs", row.type)
+            why = f"case {row.caseId} does not exist: GET {path} answered {exc}"
+            raise RowsRefused({0: ("caseId", why)}) from None
         if listed.short:
             why = f"the {row.type} costs of case {row.caseId} cannot be read whole: {listed.short}"
             raise RowsRefused({0: (field, f"{why}; which cost the row sets cannot be told")})
@@ -623,6 +645,52 @@ class Costs(OnCase):
         if row.entryDefinitionId is not None and cost.EntryDefinitionId != row.entryDefinitionId:  # costId given too
             raise RowsRefused({0: ("entryDefinitionId", _disagree(row, cost, costs))})
         return cost
+
+    async def _address_answers(self, client: Sender, missing: tuple[int, str], exc: APIError) -> None:
+        """Returns where a case's costs answering 404 (`missing`: its case and type; `exc`) is a case that does not
+        exist, whose rows are refused, as a create on one is (VismaCore.api.refusing); raises WrongEndpoint where it
+        is a wrong address (--base-url), which answers 404 to every case: no case's costs answered in this process,
+        and those of the file's first ADDRESS_PROBES other cases (one GET each, `$top` 1) answer 404 too. A file of
+        one case has none to tell it by: its rows are refused, as entries of one cost type without a definition are.
+        Raises what client.get raises but 404."""
+        async with self._probing:
+            if self._wrong is not None:
+                raise self._wrong
+            tried: list[str] = []
+            cases = [] if self._answered else await anyio.to_thread.run_sync(self._other_cases, missing)
+            for case_id, kind in cases:
+                try:
+                    await client.get(api_path(_CASES, case_id, "Costs", kind), {"$top": "1"}, max_bytes=LOOKUP_BYTES)
+                except APIError as other:
+                    if other.status != 404:
+                        raise
+                    tried.append(f"{case_id} ({kind})")
+                    continue
+                self._answered = True
+                return
+            if tried:
+                self._wrong = WrongEndpoint(
+                    f"the costs of case {missing[0]} ({missing[1]}) answered {exc}, and so did those of the file's "
+                    f"cases {', '.join(tried)}, and no case's answered at {client.base_url}: is --base-url right?"
+                )
+                raise self._wrong
+
+    def _other_cases(self, missing: tuple[int, str]) -> list[tuple[int, str]]:
+        """The first ADDRESS_PROBES cases (and types) the inputs' rows name, in file order, other than `missing`:
+        rows whose case is no case number, or whose type is neither Buyer nor Seller, name none."""
+        found: dict[tuple[int, str], None] = {}
+        for source in self.sources:
+            for item in source.rows(("caseId", "type")):
+                if isinstance(item, BadRow):
+                    continue
+                number, kind = key_number(item[1].get("caseId")), str(item[1].get("type", "")).strip()
+                if number is None or int(number) < 1 or kind not in ("Buyer", "Seller"):
+                    continue
+                found.setdefault((int(number), kind))
+                found.pop(missing, None)
+                if len(found) == ADDRESS_PROBES:
+                    return list(found)
+        return list(found)
 
     async def resolve(
         self,
@@ -664,7 +732,8 @@ class Costs(OnCase):
         )
 
     def created_ids(self, body: bytes, chunk: Chunk) -> list[int]:
-        """The id of the cost the PATCH answer gives (a PATCH creates nothing: BadAnswer names it as the PATCH)."""
+        """The id of the cost the PATCH answer gives (a PATCH creates nothing: BadAnswer names it as the PATCH); one
+        other than the cost the PATCH sent (Call.writes) is no row's id: answered.as_written."""
         cost: _Cost = decoded(body, _Cost, _patch_named(chunk.entries(self)[0]), acted_on=True)
         return [cost.Id] * len(chunk)
 
