@@ -445,3 +445,26 @@ async def test_a_patch_answered_with_another_cost_names_the_call_and_gives_the_r
     (call,) = report.reconcile.calls_differing
     assert call["fields_differing"] == ["Id"], call
     assert [r["id"] for r in read_csv(tmp_path / "success.csv")] == ["150101"]
+
+
+async def test_the_look_after_a_lost_patch_proves_a_short_later_page_as_the_read_before_it_does(tmp_path: Path) -> None:
+    """The look after a PATCH answered 204 (its answer unreadable) reads the case's costs as the read for the PATCH
+    does: 120 costs, pages at `$skip` 0 and 99, and the read at 120 that proves the short page the end, each time;
+    cost 150101, the 118th, found holding the values sent: loaded."""
+    asked: list[str] = []
+    shaped = listed(padded)
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "PATCH":
+            asked.append("PATCH")
+            await handler(request)
+            return web.Response(status=204)
+        if request.path == costs_path(1501, "Buyer"):
+            asked.append(f"GET {request.query.get('$skip', '')}")
+        return await shaped(request, handler)
+
+    data = write(tmp_path / "c.csv", [[1501, "Buyer", 150101, "", "700.25", ""]], header=COST_HEADER)
+    report, _ = await loaded(tmp_path, data, core_app(rule), target_options=COSTS, settle_s=0.2)
+    assert (report.loaded, report.in_doubt) == (1, 0), report
+    assert asked[:4] == ["GET 0", "GET 99", "GET 120", "PATCH"], asked
+    assert asked[4:7] == ["GET 0", "GET 99", "GET 120"], asked
