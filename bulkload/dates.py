@@ -17,7 +17,9 @@ format with a date that the format with its day, month and year in another order
 (`26-11-05`). An ISO date's time of day is read only as the APIs' documents write one (`T10.30` is no time). A
 time of day after a D-M-YYYY date is read on a 24-hour clock, or on a 12-hour one with AM/PM (US Excel's
 `12/31/2026 11:59 PM`); a file that writes both, one without AM/PM a 12-hour clock writes too (`4:15`), is refused
-whole.
+whole. A date column none of whose dates reads is refused whole where a format reads one of them (`30-Nov-2026`:
+the file's format, to be given); a date no format reads (`tomorrow`, `13/13/26`) is not ambiguous, only no date: it
+is rejected with its row.
 """
 
 from __future__ import annotations
@@ -62,11 +64,11 @@ _NOT_YEAR_FIRST = "not yy-mm-dd"
 #: ("4:15"): beside a "4:15 PM", that may be AM or PM, and a file with both is refused (decide)
 _MARKED, _UNMARKED = "am/pm", "no am/pm"
 #: what it records per date column (its name after the kind): that a cell of it reads (without a --date-format in
-#: some order, or ISO; else with the one given), the first cell that does not ("30-11-26", "30-Nov-2026", "x"; not a
-#: day no calendar has of a shape that reads, "31/02/2026": its row's fault), and the first of those the advice
-#: names a format for ("30-Nov-2026", not "13/13/26"): where no cell of a column reads, no row would load (decide
-#: refuses the file)
-_READ, _UNREAD, _ADVISED = "read ", "unread ", "advised "
+#: some order, or ISO; else with the one given), and the first that does not and that the advice names a way on for
+#: the file ("30-Nov-2026": a format reads it; "30-11-26"), not one no format reads ("tomorrow", "13/13/26", a day no
+#: calendar has, "31/02/2026": its row's fault, and no --date-format helps): where none of a column's cells reads
+#: and one is advised, no row that gives one would load (decide refuses the file)
+_READ, _ADVISED = "read ", "advised "
 #: the decision for a file whose dates are all ISO, and for one without dates: no order is needed, and a date of
 #: another shape is rejected (with an order decided it could have been read, and would have decided it)
 ISO, NO_DATES = "iso", "none"
@@ -477,9 +479,9 @@ def _expected(spec: str, text: str, order: str = "", year_first: bool = True) ->
         return f"expected format {spec} (--date-format) or YYYY-MM-DD"
     if (advice := _example(text, order, year_first)) == _NO_DAY:  # 13/13/26: no format to give
         return advice
-    if spec == NO_DATES:  # no date of the file read without a format: the row's is no odd one out
-        return f"no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format with its format; {advice}"
-    if spec == ISO:
+    if spec == NO_DATES:  # no date of the file reads, nor does a format read this one (else decide refuses it)
+        read = "YYYY-MM-DD or D-M-YYYY"
+    elif spec == ISO:
         read = "YYYY-MM-DD, as the file's other dates are"
     else:
         read = f"{_SHAPES[spec]} or YYYY-MM-DD, as the file's dates were read ({_ORDERS[spec]})"
@@ -812,17 +814,20 @@ class DateEvidence(Evidence):
             first[_AGAINST] = Example(line, field, text)
 
     def _in_column(self, text: str, line: int, field: str) -> None:
-        """Record whether a cell of the column `field` reads (_READ), until one does: its first that does not, and
-        the first of those the advice names a format for (_UNREAD, _ADVISED). Empty cells are no dates."""
+        """Record whether a cell of the column `field` reads (_READ), until one does, and its first that does not
+        that the advice names a way on for (_ADVISED): not a day no calendar has of a shape that reads, nor one no
+        format reads (its row's fault). Empty cells are no dates."""
         first, spec = self._first, self._spec
         if _READ + field in first or not text.strip():
             return
         if _convert(spec or "dmy", text) is not None or (spec is None and _convert("mdy", text) is not None):
             first[_READ + field] = Example(line, field, text)
-        elif _fault(NO_DATES, text) is None:  # not a day no calendar has of a shape that reads: its row's fault
-            first.setdefault(_UNREAD + field, Example(line, field, text))
-            if _ADVISED + field not in first and _example(text) not in (_NO_FORMAT, _NO_DAY):
-                first[_ADVISED + field] = Example(line, field, text)
+        elif (
+            _ADVISED + field not in first
+            and _fault(NO_DATES, text) is None
+            and _example(text) not in (_NO_FORMAT, _NO_DAY)
+        ):
+            first[_ADVISED + field] = Example(line, field, text)
 
     def _against_format(self, text: str, line: int, field: str) -> None:
         """Look at a date of a shape no order is read from (year first, numbers apart by spaces or not apart at all:
@@ -898,24 +903,27 @@ class DateEvidence(Evidence):
         """The file's DateFormat: `given` (--date-format) when set, else what the values prove.
 
         ConfigError as _decided says, and where a date column has dates none of which reads, with `given` or,
-        without it, in the order decided or as ISO (no row would load: _unread).
+        without it, in the order decided or as ISO, and a format reads one of them (no row would load: _unread); a
+        date no format reads ("tomorrow", "13/13/26", "31/02/2026") is its row's fault, whatever the column's others.
         """
         fmt = self._decided(given, path)
         self._unread(fmt, given, path)
         return fmt
 
     def _unread(self, fmt: DateFormat, given: str | None, path: str) -> None:
-        """ConfigError for the first date column (by the line of its first date that does not read) no date of
-        which reads: named with the first of its dates a format reads where one does, and that format."""
+        """ConfigError for the first date column (by the line of the date named) no date of which reads and one of
+        whose dates the advice names a way on for (a format that reads it: _in_column), named with that date and
+        the way on. A column whose dates no format reads ("tomorrow", "13/13/26") is no property of the file to
+        decide: each such date is rejected with its row, and the rows without one load."""
         first = self._first
         columns = [
-            first.get(_ADVISED + example.field, example)
+            example
             for kind, example in first.items()
-            if kind.startswith(_UNREAD) and _READ + example.field not in first
+            if kind.startswith(_ADVISED) and _READ + example.field not in first
         ]
         if not columns:
             return
-        line, field, text = min(columns, key=lambda example: first[_UNREAD + example.field])
+        line, field, text = min(columns)
         advice = _example(text, fmt.order, fmt.year_first)
         named = f"line {line}: {field} {text!r}"
         if given is None:

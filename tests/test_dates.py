@@ -374,7 +374,7 @@ def test_a_file_of_iso_dates_is_reported_as_iso_and_one_without_dates_as_needing
     )
     for values in ([], ["31/02/2026", "13/13/2026"]):  # no day of the calendar: its row's fault
         assert decide(values) == DateFormat("none", "no date in the file")
-    assert refused(["x", "31/02/2026"]).startswith("no format is read off its shape")
+    assert decide(["x", "31/02/2026"]).spec == "none"  # no format reads either: each is its row's fault
     # no order needed: ISO dates read, and a date of another shape is rejected as such
     assert DateFormat("iso").parse("2026-11-30") == "2026-11-30"
     with pytest.raises(ValueError, match="expected YYYY-MM-DD"):
@@ -1001,7 +1001,6 @@ def test_a_date_of_a_shape_no_format_is_read_off_is_told_to_give_the_files_own(t
         (["30-Nov-2026", "1-Dec-2026"], "--date-format %d-%b-%Y reads it"),
         (["26-11-05", "26-11-13"], "--date-format %d-%m-%y reads it as 2005-11-26 (day first), %y-%m-%d as 2026-11-05"),
         (["", "1/2/26", "2/13/26"], "--date-format %m/%d/%y reads it (month first, as the file's dates show)"),
-        (["yesterday", "x"], "no format is read off its shape"),
     ],
 )
 def test_a_file_no_date_of_which_reads_is_refused_whole_naming_a_date_and_the_format(
@@ -1030,8 +1029,8 @@ def test_a_date_no_reading_of_which_is_a_day_is_told_no_format(text: str) -> Non
         DateFormat("none").parse(text)
     assert not _NAMED_FORMAT.findall(str(info.value)), info.value
     assert str(info.value).endswith(f"{dates._NO_DAY})"), info.value
-    # the file's refusal names no format either, and a date some format reads before one that is no day
-    assert dates._NO_DAY in refused([text, "x"])
+    # nor does the file: no format reads it, its row is rejected; a date some format reads is the file's to decide
+    assert decide([text, "x"]).spec == "none"
     assert "--date-format %d-%m-%y reads it" in refused([text, "30-11-26"], None, 3)
 
 
@@ -1083,5 +1082,25 @@ def test_a_date_format_that_reads_no_date_of_the_file_is_refused() -> None:
     # found by a tester: --date-format %d/%m/%Y over dates all 30-Nov-2026 rejected every row
     assert refused(["30-Nov-2026", "1-Dec-2026"], "%d/%m/%Y") == "--date-format %d-%b-%Y reads it"
     assert refused(["30-11-26", "5-11-26"], "dmy") == "--date-format %d-%m-%y reads it"  # 5-11-26: no yy-mm-dd
-    assert dates._NO_DAY in refused(["13/13/26"], "%d/%m/%Y")
+    assert decide(["13/13/26"], "%d/%m/%Y").spec == "%d/%m/%Y"  # no format reads it: its row's fault
     assert decide(["30-Nov-2026", "2026-11-30"], "%d/%m/%Y").spec == "%d/%m/%Y"  # ISO reads: the row's fault
+
+
+@pytest.mark.parametrize("given", [None, "%d/%m/%Y", "dmy"])
+@pytest.mark.parametrize("text", ["tomorrow", "x", "32/13/2026", "13/13/26", "31-Feb-2026", "2/30/26", "30th Nov 2026"])
+def test_a_column_whose_dates_no_format_reads_rejects_their_rows_not_the_file(text: str, given: str | None) -> None:
+    # found by a helper: one dueDate 'tomorrow' (or 32/13/2026), every other cell empty, refused the whole file ("no
+    # row would load"), where the rows without one load: no --date-format reads it, nothing is left to decide, and
+    # unreadable is not ambiguous: its row is rejected, the reason naming the value
+    fmt = decide(["", text, ""], given)
+    with pytest.raises(ValueError, match=re.escape(f"not a valid date: {text!r} (")) as info:
+        fmt.parse(text)
+    if text == "tomorrow" and given is None:
+        assert str(info.value) == (
+            "not a valid date: 'tomorrow' (expected YYYY-MM-DD or D-M-YYYY; for dates of another format give "
+            "--date-format: no format is read off its shape: give the strptime format the file's dates are written in)"
+        )
+    # so beside another such date, or one no calendar has
+    assert decide([text, "yesterday", "31/02/2026"], given).spec == (given or "none")
+    # a column of dates a format does read is the file's to decide, as before: refused, naming the format
+    assert "--date-format %d-%b-%Y reads it" in refused(["", text, "30-Nov-2026"], given, 4)

@@ -739,6 +739,46 @@ async def test_a_date_column_no_cell_of_which_reads_is_refused_beside_another_an
             assert {e.date[:10] for e in await journal(url)} == {"2026-11-30"}
 
 
+async def test_a_date_no_format_reads_rejects_its_row_and_the_others_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by a helper: one dueDate 'tomorrow' (or 32/13/2026), every other one empty, refused the whole file ("so
+    # no row would load", exit 2), where the vouchers without one load: nothing is ambiguous in a value no format
+    # reads, it is the row's fault
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    reasons = {
+        "tomorrow": "no format is read off its shape",
+        "32/13/2026": "no such day in the calendar",
+    }
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            args = ["load", "economic", "--base-url", url, "--no-progress"]
+            for voucher, (text, reason) in enumerate(reasons.items(), start=1):
+                rows = [f"5;1;{voucher}{v};2026-11-30;{s}10.00;DKK;{a};x;{{due}}" for v in (1, 2)
+                        for s, a in (("", 1010), ("-", 5600))]  # fmt: skip
+                data = write(
+                    tmp_path / f"due{voucher}.csv",
+                    "\n".join([f"{HEADER};dueDate", *rows[:2], rows[2].format(due=text), rows[3], ""]).format(due=""),
+                )
+                assert await anyio.to_thread.run_sync(main, [*args, str(data)]) == 1, capsys.readouterr().err
+                rejects = read_csv(Path(f"{data}.rejects.csv"))
+                assert [(r["line"], r["field"]) for r in rejects] == [("4", "dueDate"), ("5", "")], rejects
+                assert rejects[0]["reason"].startswith(f"not a valid date: {text!r} ("), rejects
+                assert reason in rejects[0]["reason"], rejects
+                assert f"line 4 dueDate: not a valid date: {text!r}" in rejects[1]["reason"], rejects
+            loaded = sorted({e.voucherNumber for e in await journal(url)})
+            assert loaded == [11, 21], loaded
+            # where the column is required, each row is rejected: the date's with its reason, the others' as missing
+            rows = [f"5;1;9;{d};{s}10.00;DKK;{a};x" for d, s, a in (("tomorrow", "", 1010), ("", "-", 5600))]
+            data = write(tmp_path / "date.csv", "\n".join([HEADER, *rows, ""]))
+            assert await anyio.to_thread.run_sync(main, [*args, str(data)]) == 1, capsys.readouterr().err
+            rejects = read_csv(Path(f"{data}.rejects.csv"))
+            assert [(r["line"], r["field"]) for r in rejects][:1] == [("2", "date")], rejects
+            assert rejects[0]["reason"].startswith("not a valid date: 'tomorrow' ("), rejects
+            assert len(rejects) == 2 and not [e for e in await journal(url) if e.voucherNumber == 9]
+
+
 async def test_dates_that_read_both_ways_are_not_booked_in_the_order_of_a_date_written_another_way(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
