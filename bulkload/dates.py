@@ -19,14 +19,17 @@ time of day after a D-M-YYYY date is read on a 24-hour clock, or on a 12-hour on
 `12/31/2026 11:59 PM`); a file that writes both, one without AM/PM a 12-hour clock writes too (`4:15`), is refused
 whole. A date column none of whose dates reads is refused whole where a format reads one of them (`30-Nov-2026`:
 the file's format, to be given); a date no format reads (`tomorrow`, `13/13/26`) is not ambiguous, only no date: it
-is rejected with its row.
+is rejected with its row, as is a day its month has not, told so whatever format reads its shape (`31-Feb-2026`:
+February 2026 has 28 days).
 """
 
 from __future__ import annotations
 
+import calendar
 import itertools
 import re
 import shlex
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
@@ -66,7 +69,7 @@ _MARKED, _UNMARKED = "am/pm", "no am/pm"
 #: what it records per date column (its name after the kind): that a cell of it reads (without a --date-format in
 #: some order, or ISO; else with the one given), and the first that does not and that the advice names a way on for
 #: the file ("30-Nov-2026": a format reads it; "30-11-26"), not one no format reads ("tomorrow", "13/13/26", a day no
-#: calendar has, "31/02/2026": its row's fault, and no --date-format helps): where none of a column's cells reads
+#: calendar has, "31-Feb-2026": its row's fault, and no --date-format helps): where none of a column's cells reads
 #: and one is advised, no row that gives one would load (decide refuses the file)
 _READ, _ADVISED = "read ", "advised "
 #: the decision for a file whose dates are all ISO, and for one without dates: no order is needed, and a date of
@@ -368,10 +371,23 @@ _NAMES = {
 
 def _read_off(text: str) -> dict[str, str]:
     """The strptime formats that read the date `text` as it is written, by the order of their day, month and
-    year ("ymd": 2026/11/30's %Y/%m/%d; "named" where the month is a name: 30-Nov-2026's %d-%b-%Y): its
-    separators, names of months and weekdays, time of day and AM/PM kept; both "dmy" and "mdy" where each reads it
-    (1 2 2026). Only those that read it (_by_format) and that --date-format takes (_check_spec); none for a cell of
-    another shape ("30th Nov 2026")."""
+    year ("ymd": 2026/11/30's %Y/%m/%d; "named" where the month is a name: 30-Nov-2026's %d-%b-%Y): those of its
+    shape (_shaped) that read it (_by_format); both "dmy" and "mdy" where each reads it (1 2 2026), year-day-month
+    only where year-month-day does not."""
+    formats: dict[str, str] = {}
+    for order, spec in _shaped(text).items():
+        if order == "ydm" and "ymd" in formats:
+            continue
+        if _by_format(spec, text.strip()) is not None:
+            formats[order] = spec
+    return formats
+
+
+def _shaped(text: str) -> dict[str, str]:
+    """The strptime formats of the date `text`'s shape, whether they read it or not (31-Feb-2026's %d-%b-%Y), by
+    the order of their day, month and year (as _read_off): its separators, names of months and weekdays, time of
+    day and AM/PM kept. Only those --date-format takes (_check_spec); none for a cell of another shape ("30th Nov
+    2026")."""
     text = text.strip()
     clock = _TIME_OF_DAY.search(text)
     pieces = _PIECES(text if clock is None else text[: clock.start()])
@@ -396,9 +412,7 @@ def _read_off(text: str) -> dict[str, str]:
         given = iter(directives)
         written = [next(given) if piece.isdigit() else piece for piece in kept]
         spec = "".join(written[: len(pieces)]) + time_of_day + "".join(written[len(pieces) :])
-        if order == "ydm" and "ymd" in formats:  # year-day-month only where year-month-day does not read it
-            continue
-        if _by_format(spec, text) is not None and _takes(spec):
+        if _takes(spec):
             formats[order] = spec
     return formats
 
@@ -489,12 +503,75 @@ def _expected(spec: str, text: str, order: str = "", year_first: bool = True) ->
 
 
 def _fault(spec: str, text: str) -> str | None:
-    """Why `text`, a date of a shape that reads, is none ("no such day in the calendar", its time of day: as
-    _clock_fault with `spec`); None where its shape is what does not read."""
+    """Why `text`, a date of a shape that reads, is none ("no such day in the calendar", and the days of its month
+    where a reading names one: _no_such_day; its time of day: as _clock_fault with `spec`); None where its shape is
+    what does not read."""
     day = text.strip()[:10]
     if (_ISO_DATE(day) and _iso(day) is None) or (_parts(text) is not None and _order(text) is None):
-        return "no such day in the calendar"
-    return _clock_fault(spec, text.strip())
+        return _no_such_day(spec, text)
+    return _clock_fault(spec, text.strip()) or _past_month(spec, text)
+
+
+_NO_SUCH_DAY = "no such day in the calendar"
+
+
+def _no_such_day(spec: str, text: str) -> str:
+    """What is said of `text`, a date of a shape that reads and no day of the calendar: "no such day in the
+    calendar", and where a reading of it names a month and a day past its last, that month's days (_past_month)."""
+    return _past_month(spec, text) or _NO_SUCH_DAY
+
+
+def _past_month(spec: str, text: str) -> str | None:
+    """The reason "no such day in the calendar: February 2026 has 28 days" where `text` is shaped as a date a
+    format reads, but for its day, past the last of its month: read as YYYY-MM-DD ("2026-02-30"), D-M-YYYY or
+    D-M-YY either way ("29/02/2025", "2/30/26", a time of day after it or not), with the strptime format `spec`,
+    or with one of its shape (_shaped: "31-Feb-2026", "Feb 29, 2025"). The same for every format that reads the
+    shape: no format reads the day, the row is to be fixed. None where no reading is so ("32/13/2026", "x")."""
+    text = text.strip()
+    for year, month, day in _days_read(spec, text):
+        if year >= 1 and 1 <= month <= 12 and day > (last := calendar.monthrange(year, month)[1]):  # no year 0
+            return f"{_NO_SUCH_DAY}: {_MONTHS[month]} {year} has {last} days"
+    return None
+
+
+def _days_read(spec: str, text: str) -> Iterator[tuple[int, int, int]]:
+    """The (year, month, day) each reading of the date `text` (stripped) names, as _past_month reads it: its
+    numbers where it is shaped YYYY-MM-DD (read as ISO whatever the format); the strptime format `spec`'s where it
+    is one and reads the shape; else, where no format reads it (30-Feb-05 is 2030-02-05 read %y-%b-%d, 31-02-05
+    2031-02-05 read %y-%m-%d: that reading may be meant), those of D-M-YYYY or D-M-YY either way (two readings),
+    a time of day after it or nothing, or of each format of its shape (_shaped). A format's reads its day as a
+    number of 0 to 59 (a minute's or second's directive for its %d)."""
+    if (m := _YEAR_FIRST(text[:10])) is not None and m[2] == "-":
+        yield int(m[1]), int(m[3]), int(m[4])
+        return
+    if spec not in _ORDERS and spec not in _NO_ORDER and (read := _day_as_number(spec, text)) is not None:
+        yield read
+        return
+    if _read_off(text) or ((short := _SHORT_YEAR(text)) is not None and _as_year_first(short) is not None):
+        return
+    if (m := _LEADING(text)) is not None and text[m.end() : m.end() + 1] in ("", "T", " "):
+        year = _full_year(m[4])
+        yield year, int(m[3]), int(m[1])
+        yield year, int(m[1]), int(m[3])
+        return
+    for each in _shaped(text).values():
+        if (read := _day_as_number(each, text)) is not None:
+            yield read
+
+
+def _day_as_number(spec: str, text: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of `text` read with the strptime format `spec`, its %d read as a number of 0 to 59 (a
+    minute's or second's directive, whichever `spec` has not): a day its month has not reads ("31-Feb-2026" with
+    %d-%b-%Y). None where it does not read so, or `spec` has no one %d."""
+    directives = re.findall(r"%(.)", spec)
+    day = next((d for d in "MS" if d not in directives), None)
+    if directives.count("d") != 1 or day is None:
+        return None
+    read = _by_format("".join(f"%{day}" if p == "%d" else p for p in re.split("(%.)", spec)), text)
+    if read is None:
+        return None
+    when = datetime.fromisoformat(read)
+    return when.year, when.month, when.minute if day == "M" else when.second
 
 
 #: a D-M-YYYY date followed by a T or space and anything: its numbers (groups 1, 3, 4)
@@ -521,11 +598,11 @@ def _clock_fault(spec: str, text: str) -> str | None:
         return None
     first, second, year = int(m[1]), int(m[3]), int(m[4])
     if _DAY_MONTH(text) is not None:  # 24:00, 10:60, 13:05 PM, 0:05 AM: no format reads it either
-        return "no such time of day" if _proof(first, second, year) is not None else "no such day in the calendar"
+        return "no such time of day" if _proof(first, second, year) is not None else _no_such_day(spec, text)
     if spec not in _ORDERS and spec not in _NO_ORDER:
         return None
     if _proof(first, second, year) is None:
-        return "no such day in the calendar"
+        return _no_such_day(spec, text)
     if spec in _ORDERS and _convert(spec, text[: m.end(4)]) is None:
         return None
     return "its time of day does not read: write it H:MM or H:MM:SS, on a 24-hour clock or with AM/PM"
@@ -649,11 +726,14 @@ def _shown(text: str) -> str | None:
     m = _LEADING(text)
     if m is None:
         return None
-    year = int(m[4])
-    if len(m[4]) == 2:
-        year += 2000 if year < 69 else 1900  # as strptime's %y
-    order = _proof(int(m[1]), int(m[3]), year)
+    order = _proof(int(m[1]), int(m[3]), _full_year(m[4]))
     return None if order == _AMBIGUOUS else order
+
+
+def _full_year(digits: str) -> int:
+    """The year written `digits`, in four digits or in two of strptime's century ("26": 2026, "99": 1999)."""
+    year = int(digits)
+    return year if len(digits) == 4 else year + (2000 if year < 69 else 1900)
 
 
 def _check_spec(spec: str) -> None:
@@ -904,7 +984,7 @@ class DateEvidence(Evidence):
 
         ConfigError as _decided says, and where a date column has dates none of which reads, with `given` or,
         without it, in the order decided or as ISO, and a format reads one of them (no row would load: _unread); a
-        date no format reads ("tomorrow", "13/13/26", "31/02/2026") is its row's fault, whatever the column's others.
+        date no format reads ("tomorrow", "13/13/26", "31-Feb-2026") is its row's fault, whatever the column's others.
         """
         fmt = self._decided(given, path)
         self._unread(fmt, given, path)

@@ -742,14 +742,15 @@ async def test_a_date_column_no_cell_of_which_reads_is_refused_beside_another_an
 async def test_a_date_no_format_reads_rejects_its_row_and_the_others_load(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # found by a helper: one dueDate 'tomorrow' (or 32/13/2026), every other one empty, refused the whole file ("so
-    # no row would load", exit 2), where the vouchers without one load: nothing is ambiguous in a value no format
-    # reads, it is the row's fault
+    # found by a helper: one dueDate 'tomorrow' (or 32/13/2026, 31-Feb-2026), every other one empty, refused the
+    # whole file ("so no row would load", exit 2), where the vouchers without one load: nothing is ambiguous in a
+    # value no format reads, it is the row's fault; 31-Feb-2026 was told "no format is read off its shape"
     for k, v in CREDS.items():
         monkeypatch.setenv(k, v)
     reasons = {
         "tomorrow": "no format is read off its shape",
         "32/13/2026": "no such day in the calendar",
+        "31-Feb-2026": "no such day in the calendar: February 2026 has 28 days",
     }
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
@@ -768,7 +769,7 @@ async def test_a_date_no_format_reads_rejects_its_row_and_the_others_load(
                 assert reason in rejects[0]["reason"], rejects
                 assert f"line 4 dueDate: not a valid date: {text!r}" in rejects[1]["reason"], rejects
             loaded = sorted({e.voucherNumber for e in await journal(url)})
-            assert loaded == [11, 21], loaded
+            assert loaded == [11, 21, 31], loaded
             # where the column is required, each row is rejected: the date's with its reason, the others' as missing
             rows = [f"5;1;9;{d};{s}10.00;DKK;{a};x" for d, s, a in (("tomorrow", "", 1010), ("", "-", 5600))]
             data = write(tmp_path / "date.csv", "\n".join([HEADER, *rows, ""]))
