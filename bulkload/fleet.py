@@ -291,8 +291,10 @@ _PLACED = {"--rejects": "rejects file", "--report": "report"}
 def check_paths(manifest: Manifest) -> None:
     """Before the first job starts: no job's output (its ledger, rejects, success and in-doubt files and report,
     runner.outputs_of) nor the combined report lands on a file a job reads (any job's input or ledger, the job's
-    own too) or the manifest: a job that ran first would write over it before or while the other reads it. ConfigError
-    naming the manifest, both jobs and the path: the manifest is refused whole. A job whose settings a load refuses
+    own too) or the manifest: a job that ran first would write over it before or while the other reads it; nor on
+    another output, another job's or its own (outputs.file_identity: by any spelling, through a link or a mount): one
+    would replace the other's record of rejected or in-doubt rows. ConfigError naming the manifest, both jobs and the
+    path: the manifest is refused whole. A job whose settings a load refuses
     is left to fail alone; each job's run checks its own paths again (runner.check_paths)."""
     jobs: list[tuple[ManifestJob, Job, list[tuple[str, str]]]] = []
     for mjob in manifest.jobs:
@@ -322,6 +324,16 @@ def check_paths(manifest: Manifest) -> None:
                     "while it is read. Give the file read another path (a copy outside output_dir, where the jobs "
                     "write); nothing was sent"
                 )
+    first: dict[object, tuple[str, str, str]] = {}
+    for writer, what, path in writes:
+        earlier, of, used = first.setdefault(file_identity(path), (writer, what, path))
+        if (earlier, of, used) != (writer, what, path):
+            raise ConfigError(
+                f"the manifest {manifest.path}: {writer}{what} {path} is {earlier}{of}"
+                f"{'' if used == path else f' {used}'}: one would replace the other, and with it the record of "
+                "what became of that job's rows (those rejected, those in doubt). Give each job a folder of its own "
+                "(no link or mount that makes two of output_dir's folders one); nothing was sent"
+            )
 
 
 def check_accounts(manifest: Manifest, env: Mapping[str, str] | None = None) -> None:

@@ -328,13 +328,19 @@ def read_manifest(path: str) -> Manifest:
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables) or not tables:
         raise ConfigError(f"the manifest {path} has no [[job]] table: list each load as one")
     jobs: list[ManifestJob] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for n, table in enumerate(tables, 1):
         own = current_keys(f"the manifest {path}: job #{n}", "", table)
         mjob = _job(path, where.parent, output_dir, n, {**defaults, **own})
-        if mjob.name in seen:
+        if mjob.name in seen.values():
             raise ConfigError(f"the manifest {path}: job {mjob.name!r} is named twice: each job's name is its own")
-        seen.add(mjob.name)
+        if (alike := seen.setdefault(mjob.name.casefold(), mjob.name)) != mjob.name:
+            raise ConfigError(
+                f"the manifest {path}: jobs {alike!r} and {mjob.name!r} are named alike but for case: a file system "
+                f"blind to case (macOS, Windows, a shared drive) makes their folders of outputs one folder, "
+                f"{output_dir / alike}, where one's rejects, in-doubt file and report would replace the other's. Give "
+                "each job a name of its own; nothing was sent"
+            )
         jobs.append(mjob)
     keep(*(name for mjob in jobs for name in (mjob.name, mjob.agreement)))  # names the user wrote, shown whole
     return Manifest(where, jobs, cap, output_dir)

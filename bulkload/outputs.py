@@ -151,11 +151,20 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
 
 def file_identity(path: str | os.PathLike[str]) -> object:
     """What tells one file from another (same_file), to compare many paths at once: its device and inode where it
-    exists, else the path it resolves to."""
+    exists; else, the path it resolves to taken from its nearest folder that exists, that folder by its device and
+    inode (a file yet to be written in a folder a bind mount, or a file system blind to case, names twice is one
+    file by either name); else the path it resolves to."""
     try:
         st = os.stat(path)
     except OSError:
-        return os.path.realpath(path)
+        resolved = Path(os.path.realpath(path))
+        for folder in resolved.parents:
+            try:
+                st = os.stat(folder)
+            except OSError:
+                continue
+            return (st.st_dev, st.st_ino, str(resolved.relative_to(folder)))
+        return str(resolved)
     return (st.st_dev, st.st_ino)
 
 

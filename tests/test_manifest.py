@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from bulkload.errors import ConfigError
-from bulkload.manifest import MAX_CONNECTIONS, read_manifest
+from bulkload.fleet import check_paths
+from bulkload.manifest import MAX_CONNECTIONS, Manifest, read_manifest
 
 ENV = 'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT_A"}}\n'
 SECRET = "s3cr3t-grant-value"
@@ -188,3 +190,59 @@ def test_a_credentials_file_with_an_unknown_name(tmp_path: Path) -> None:
         manifest.jobs[0].job({})
     assert "ECONOMIC_GRANT is not a credential of economic" in str(caught.value)
     assert SECRET not in str(caught.value)
+
+
+def test_two_jobs_named_alike_but_for_case_are_refused_as_one_folder(tmp_path: Path) -> None:
+    # a file system that does not tell case (macOS, Windows, a shared drive) makes out/Acme and out/acme one folder:
+    # one job's rejects, in-doubt file and report would replace the other's
+    two = JOB + ENV + JOB.replace('"a"', '"A"', 1) + ENV
+    with pytest.raises(ConfigError) as caught:
+        read_manifest(write(tmp_path, two))
+    said = str(caught.value)
+    assert "jobs 'a' and 'A'" in said and "one folder" in said and "nothing was sent" in said, said
+
+
+def _two_jobs(tmp_path: Path) -> Manifest:
+    return read_manifest(
+        write(
+            tmp_path, 'output_dir = "out"\n' + JOB + ENV + JOB.replace('"a"', '"b"', 1).replace("a.csv", "b.csv") + ENV
+        )
+    )
+
+
+@pytest.mark.parametrize("spelled", ["{out}/a/rejects.csv", "{out}/b/../a/./rejects.csv", "{out}//a/rejects.csv"])
+def test_two_jobs_writing_one_rejects_file_are_refused_naming_both_and_the_path(tmp_path: Path, spelled: str) -> None:
+    # one job's rejects would replace the other's: the rows it rejected would be lost from the record
+    manifest = _two_jobs(tmp_path)
+    a, b = manifest.jobs
+    (tmp_path / "out" / "b").mkdir(parents=True)
+    b.settings["rejects"] = spelled.format(out=tmp_path / "out")
+    with pytest.raises(ConfigError) as caught:
+        check_paths(manifest)
+    said = str(caught.value)
+    assert "job 'b''s rejects file" in said and "job 'a''s rejects file" in said, said
+    assert a.rejects_path in said and "nothing was sent" in said, said
+    # its in-doubt and success files, beside it, are the other's too: refused alike where the rejects differ
+    b.settings["rejects"] = str(tmp_path / "out" / "a" / "x.rejects.csv")
+    b.settings["report"] = str(tmp_path / "out" / "a" / "in_doubt.csv")
+    with pytest.raises(ConfigError) as caught:
+        check_paths(manifest)
+    assert "job 'b''s report" in str(caught.value) and "job 'a''s in-doubt file" in str(caught.value)
+
+
+def test_two_jobs_folders_made_one_by_a_mount_are_refused_before_their_files_exist(tmp_path: Path) -> None:
+    # a bind mount (or a folder a case-blind file system names twice) makes two paths one folder: a file yet to be
+    # written there is told apart by its folder, not by the path it resolves to
+    manifest = _two_jobs(tmp_path)
+    (tmp_path / "out" / "a").mkdir(parents=True)
+    (tmp_path / "out" / "b").mkdir()
+    mounted = subprocess.run(["mount", "--bind", str(tmp_path / "out" / "a"), str(tmp_path / "out" / "b")], check=False)
+    if mounted.returncode:
+        pytest.skip("no bind mount here (not root)")
+    try:
+        with pytest.raises(ConfigError) as caught:
+            check_paths(manifest)
+    finally:
+        subprocess.run(["umount", str(tmp_path / "out" / "b")], check=True)
+    said = str(caught.value)
+    assert "job 'a''s" in said and "job 'b''s" in said and "nothing was sent" in said, said
