@@ -668,6 +668,11 @@ class Ledger:
         the session terminated): it can be neither read nor written now. Never for a SQLite ledger."""
         return bool(getattr(self._db, "lost", False))
 
+    @property
+    def can_be_lost(self) -> bool:
+        """Whether the ledger's connection can go (`lost`) while a run goes on: a PostgreSQL ledger's."""
+        return isinstance(self.path, ledger_pg.Location)
+
     # --- the run --------------------------------------------------------------------------------------
     @property
     def run(self) -> RunInfo:
@@ -1085,6 +1090,13 @@ class Ledger:
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", _redacted(rows))
+
+    def in_doubt_lines(self) -> Iterator[tuple[int, int, str, str]]:
+        """(file_idx, line_no, key, error) of every row in doubt: those of calls sent (or held back) and never
+        settled, then those in doubt without a call of this run (`rows_in_doubt`). The in-doubt file's rows."""
+        yield from self.chunk_lines("sending")
+        yield from self.chunk_lines("in_doubt")
+        yield from self.rows_in_doubt()
 
     def rows_in_doubt(self) -> Iterator[tuple[int, int, str, str]]:
         """(file_idx, line_no, "", reason) of rows in doubt without a call of this run: an earlier run's group, or a

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
@@ -302,6 +302,12 @@ class Loader:
         #: per call key: why its rows are in doubt, where the ledger could not be told (a write failed): the in-doubt
         #: file gives it instead of the ledger's (doubt.with_reasons)
         self.untold: dict[str, str] = {}
+        #: the chunks this process counted in doubt (Tally.in_doubt), by (seq, part), each with why where it knows:
+        #: the in-doubt file is written from them where the ledger can no longer be read (`doubted_rows`)
+        self._doubted: dict[tuple[int, str], tuple[Chunk, str]] = {}
+        #: where the ledger can be lost (PostgreSQL's), the rows in doubt as this process began (Ledger.in_doubt_lines):
+        #: with `_doubted`, what the in-doubt file lists where the ledger can no longer be read
+        self._doubted_before = list(ledger.in_doubt_lines()) if ledger.can_be_lost else []
         #: for targets whose writes to one record must keep file order: the last chunk writing each record,
         #: and per chunk the turns of the earlier chunks it waits for and its own
         self._latest: dict[Any, Turn] = {}
@@ -489,6 +495,28 @@ class Loader:
     def untold_why(self, chunk: Chunk, why: str) -> None:
         """`why` the chunk's rows are in doubt, where the ledger cannot be told: the in-doubt file says it."""
         self.untold[self.key_held(chunk)] = why
+
+    def doubt(self, chunk: Chunk, why: str = "") -> None:
+        """Count the chunk's rows in doubt (Tally.in_doubt), `why` where the ledger has it (else `untold` or the
+        ledger alone says it), and keep them for `doubted_rows`."""
+        self.tally.in_doubt += len(chunk)
+        self._doubted[(chunk.seq, chunk.part)] = (chunk, why)
+
+    def doubted_rows(self) -> Iterator[tuple[int, int, str, str]]:
+        """(file index, line, call key, reason) of the rows in doubt as this process knows them, for the in-doubt
+        file where the ledger can no longer be read (its PostgreSQL connection lost): those it counted in doubt, in
+        the ledger's order, then those in doubt as it began that it did not count (with the ledger's reason: one it
+        settled since is listed still, so none in doubt is left out). The reason is "" where only the ledger has it
+        (doubt.with_reasons gives `untold`'s, else its own)."""
+        listed: set[tuple[int, int]] = set()
+        for _, (chunk, why) in sorted(self._doubted.items(), key=lambda item: item[0]):
+            key = self.key_held(chunk)
+            for line in chunk.lines:
+                listed.add((chunk.file_idx, line))
+                yield chunk.file_idx, line, key, why
+        for file_idx, line, key, why in self._doubted_before:
+            if (file_idx, line) not in listed:
+                yield file_idx, line, key, why
 
     async def deliver(self, chunk: Chunk) -> None:
         """Settle one chunk: by what the ledger holds of it where that settles it, else by sending its call."""
@@ -729,7 +757,7 @@ class Loader:
             if fresh and not exc.uncertain:  # never sent, but `sending` in the ledger
                 self.hold(chunk, HELD_BACK)
                 return
-            self.tally.in_doubt += len(chunk)
+            self.doubt(chunk)
             if fresh:  # else an earlier process's attempt: the ledger's reason of it stands
                 self.untold_why(chunk, LOST_THEN_HELD)
             return
@@ -780,7 +808,7 @@ class Loader:
             return
         if stored:
             self.took(part, stored_ids, summary)
-        self.tally.in_doubt += len(failing)
+        self.doubt(failing, why)
 
     async def found_in_part(self, chunk: Chunk, partly: Partly) -> None:
         """A look for the chunk's call, whose outcome was unknown, found some of its records and proved the others
@@ -824,7 +852,7 @@ class Loader:
         as `sending`, as resume will find it: in doubt, counted as held back (`Tally.held_back`), its rows said so in
         the in-doubt file (`said`, else `why`), until `record_held_back` puts it back to `pending`."""
         self._held.append((chunk, why))
-        self.tally.in_doubt += len(chunk)
+        self.doubt(chunk)
         self.tally.held_back += len(chunk)
         self.untold_why(chunk, unsent_but_sending(said or why))
 
@@ -843,6 +871,7 @@ class Loader:
                 return
             self.tally.in_doubt -= len(chunk)
             self.tally.held_back -= len(chunk)
+            self._doubted.pop((chunk.seq, chunk.part), None)
             self.untold.pop(self.key_held(chunk), None)
             self.unsent(chunk)
 
@@ -856,7 +885,7 @@ class Loader:
                 self.ledger.settle(chunk.seq, chunk.part, "sending", CUT_SHORT, self.calls, wrote=False)
             except BulkloadError:  # unwritten, it stays `sending` without its reason: the in-doubt file gives it
                 self.untold_why(chunk, CUT_SHORT)
-            self.tally.in_doubt += len(chunk)
+            self.doubt(chunk, CUT_SHORT)
             return
         try:
             self.ledger.settle(chunk.seq, chunk.part, "pending", CUT_UNSENT, self.calls)
@@ -1082,7 +1111,7 @@ class Loader:
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=True, why=f"{why}; {UNRECORDED}")
             return
-        self.tally.in_doubt += len(chunk)
+        self.doubt(chunk, why)
 
     def give_up(self, chunk: Chunk, exc: Exception, *, sent: bool, why: str = UNRECORDED) -> None:
         """The chunk cannot be settled now: stop the run with the error's exit code and say why. `why`: what the
@@ -1117,7 +1146,7 @@ class Loader:
             if acted_on:
                 self.untold_why(chunk, reason)
         if acted_on or resent:
-            self.tally.in_doubt += len(chunk)
+            self.doubt(chunk, reason)
 
     def halt(self, chunk: Chunk, exc: Exception) -> tuple[str, bool]:
         """Stop the run on `exc`, met by the chunk's call, with the error's exit code and why (the chunk is settled
@@ -1275,9 +1304,9 @@ class Loader:
         )
         self.tally.rejected += len(rejected)
         self.count_settled(settled)
-        for child in children:
+        for child, planned in zip(children, plan, strict=True):
             if doubtful:
-                self.tally.in_doubt += len(child)
+                self.doubt(child, planned.error or "")
             elif self.tally.stopped:  # pending in the split: a resume sends it (another part's refusal stopped the run)
                 self.unsent(child)
             else:
@@ -1340,7 +1369,7 @@ class Loader:
             if planned.created is not None:
                 self.took(part, list(planned.created.ids), planned.created.summary)
             else:
-                self.tally.in_doubt += len(part)
+                self.doubt(part, planned.error or "")
 
     def found_part(self, chunk: Chunk, groups: list[int], ids: Sequence[int | None]) -> tuple[Chunk, Child]:
         """The `groups` (indexes into the chunk's spans) a look found whole, `ids` the id it found for each row of
@@ -1410,7 +1439,8 @@ class Loader:
         children = [(chunk.take(groups, chunk.part + letter, kind), said) for letter, groups, said in parts if groups]
         plan = [self.child(c, said) for c, said in children]  # in doubt with the split, in its transaction
         self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), [], plan, self.calls)
-        self.tally.in_doubt += len(chunk)
+        for (child, _), planned in zip(children, plan, strict=True):
+            self.doubt(child, planned.error or "")
 
     async def alone(self, chunk: Chunk) -> None:
         """Send each group of the chunk in a call of its own (an UNTOLD part sent again on the user's word, or a

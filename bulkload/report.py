@@ -301,8 +301,9 @@ FIGURES_DRY_RUN_STOPPED = (
 #: what the figures of a run stopped by the loss of its ledger's connection count (Report.ledger_lost)
 FIGURES_WITHOUT_LEDGER = (
     "rows: this invocation's only: the ledger's connection was lost, so what earlier invocations settled could not "
-    "be read, nor the rows behind the rejects, success and in-doubt files (not written); `bulkload resume` counts "
-    "and writes them all once the ledger answers again"
+    "be read, nor the rows behind the rejects and success files (not written); the in-doubt file lists the rows in "
+    "doubt as this process knows them (those it left in doubt, and those in doubt as it began); `bulkload resume` "
+    "counts and writes them all once the ledger answers again"
 )
 
 

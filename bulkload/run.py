@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
-from itertools import chain
 from typing import Any, NoReturn, TypeVar
 
 import anyio
@@ -459,11 +458,7 @@ class Run:
             success
             or (lambda: write_success(job.success_path, ledger.created_rows, self.names, self.target.api.id_name)),
         )
-        in_doubt_rows = with_reasons(
-            chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"), ledger.rows_in_doubt()),
-            self.loader.untold if self.loader is not None else {},
-        )
-        n_in_doubt = attempt("the in-doubt file", lambda: write_in_doubt(job.in_doubt_path, in_doubt_rows, self.names))
+        n_in_doubt = attempt("the in-doubt file", self._write_in_doubt)
         if unwritten and not tally.stopped:
             tally.stop(
                 f"could not write {unwritten[0]}; `{command_on('resume', ledger.path)}` writes it again",
@@ -485,6 +480,20 @@ class Run:
         """Each input's decided decimal mark, as the ledger keeps its profile (None: it cannot be read)."""
         profiles = None if self.ledger.lost else self.ledger.profiles()
         return None if profiles is None else [profile["decimal"] for profile in profiles]
+
+    def _write_in_doubt(self) -> int:
+        """Write the in-doubt file from the ledger; where its connection is lost, from what this process knows of
+        the rows in doubt (Loader.doubted_rows): the rows of a call whose outcome is unknown are never left out of
+        it. Its row count; OSError, or ConnectionLost where the ledger was lost before the run could send."""
+        loader = self.loader
+        if loader is None or not self.ledger.lost:
+            try:
+                rows = with_reasons(self.ledger.in_doubt_lines(), loader.untold if loader is not None else {})
+                return write_in_doubt(self.job.in_doubt_path, rows, self.names)
+            except ledger_pg.ConnectionLost:
+                if loader is None:  # lost before it sent anything: no row of it is in doubt but the ledger's
+                    raise
+        return write_in_doubt(self.job.in_doubt_path, with_reasons(loader.doubted_rows(), loader.untold), self.names)
 
     def _report(
         self,

@@ -4,6 +4,8 @@ end to end (the ledger's own tests run against both backends in test_ledger.py).
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import urllib.parse
 from pathlib import Path
 
@@ -509,7 +511,8 @@ def test_a_lost_ledger_connection_sends_no_call_that_had_not_left_and_q_says_wha
     """Found by a tester (PostgreSQL restarted mid-load, --rate 2): the calls marked `sending` that waited for their
     place in the rate limits were sent for seconds after the ledger's connection was gone, their rows all in doubt
     ("0 loaded, 692 in doubt"); and -q named the in-doubt file, which was not written. The run stops at once: no call
-    leaves after the loss, the one whose answer could not be recorded is in doubt, the others are skipped."""
+    leaves after the loss, the one whose answer could not be recorded is in doubt, the others are held back; the
+    in-doubt file, written from what the process knows, lists them all."""
     from test_stopping import posts
 
     from bulkload.cli import main
@@ -538,4 +541,53 @@ def test_a_lost_ledger_connection_sends_no_call_that_had_not_left_and_q_says_wha
     assert posts(sandbox_process) == sent_then[0] == 3, out  # none sent after the connection was lost
     # the calls that waited were not sent, but the lost ledger has them `sending`: in doubt, said held back
     assert ": stopped: 200 loaded, 0 rejected, 400 in doubt (300 held back unsent)," in out, out
-    assert f"in doubt: NOT WRITTEN to {data}.in_doubt.csv (the ledger keeps them)" in out, out
+    # the in-doubt file is written from what the process knows: every one of those rows, the held back said so
+    assert f"in doubt: {data}.in_doubt.csv;" in out, out
+    with open(f"{data}.in_doubt.csv", newline="") as fh:
+        reasons = [row["last_error"] for row in csv.DictReader(fh)]
+    assert len(reasons) == 400 and sum("so the API does not hold it" in why for why in reasons) == 300, reasons[:3]
+
+
+@pytest.mark.slow
+async def test_a_load_whose_postgresql_server_stops_still_writes_the_rows_it_left_in_doubt(tmp_path: Path) -> None:
+    """Found by a tester: the ledger's PostgreSQL server stopped mid-load (4 calls in flight against a sandbox with
+    latency) and the run ended with "in doubt 200" and no in-doubt file, nor which rows those were: the rows of the
+    calls whose outcome the run could not learn were in no record the user could read. The file now lists the rows
+    this invocation left in doubt, from what the process knows, and says it is this invocation's only; once the
+    server is back, resume loads every row once and writes the file from the ledger."""
+    from bulkload.sandbox import postgres
+
+    binaries = postgres.find_binaries()
+    if binaries is None:
+        pytest.skip("no PostgreSQL server binaries")
+    data, report = tmp_path / "entries.csv", tmp_path / "report.json"
+    totals = write_entries(data, 1_000)
+    with postgres.running(binaries) as server, anyio.fail_after(240):  # a server of its own: this test stops it
+        ledger = f"{create_database(server.url, 'stopped')}?ledger=stopped"
+        async with running("economic", SandboxOptions(latency_ms=300)) as url:
+            proc = await asyncio.create_subprocess_exec(
+                *bulkload_cmd("load", "economic", str(data), "--base-url", url, "--ledger", ledger),
+                *("--batch-size", "50", "--concurrency", "4", "--no-progress", "--report", str(report)),
+                env=child_env(CREDS),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            await landed(url.split("/journalsapi")[0] + "/_sandbox/stats", 300)
+            with postgres.halted(server):
+                out, err = (text.decode() for text in await proc.communicate())
+                assert proc.returncode == 4, out + err
+                said = msgspec.json.decode(report.read_bytes())
+                assert said["in_doubt"] > 0, said
+                assert not any(u.startswith("the in-doubt file") for u in said["unwritten"]), said["unwritten"]
+                # a reason may hold line breaks (PostgreSQL's error)
+                written = list(
+                    csv.DictReader(io.StringIO((tmp_path / "entries.csv.in_doubt.csv").read_text(), newline=""))
+                )
+                assert len(written) == said["in_doubt"] == said["in_doubt_written"], written
+                assert all(row["chunk_key"] and row["last_error"] for row in written), written
+                shown = out.split("\nrows in doubt")[1].splitlines()[0]
+                assert "the in-doubt file lists the rows in doubt as this process knows them" in out, out
+                assert "NOT WRITTEN" not in shown and str(tmp_path / "entries.csv.in_doubt.csv") in shown, out
+            code, err = await _bulkload("resume", "--ledger", ledger, "--no-progress")
+            assert code == 0, err
+            assert_exactly_once(await remote_entries(url), totals)

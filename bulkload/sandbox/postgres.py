@@ -59,11 +59,41 @@ def find_binaries() -> Path | None:
 @dataclass(frozen=True)
 class Server:
     """A running server: `url` is ``postgresql://postgres@127.0.0.1:PORT/postgres``; `home` the temporary
-    directory (the cluster in ``home/data``, its log ``home/server.log``, the unix socket)."""
+    directory (the cluster in ``home/data``, its log ``home/server.log``, the unix socket); `binaries` the folder
+    of its programs."""
 
     url: str
     home: Path
     port: int
+    binaries: Path
+
+
+@contextlib.contextmanager
+def halted(server: Server) -> Iterator[None]:
+    """The server stopped at once while the block runs (``pg_ctl stop -m immediate``: every session cut, as when
+    it crashes), then started again on its port with its data. ConfigError where pg_ctl fails."""
+    data, log = server.home / "data", server.home / "server.log"
+    _run(log, server.binaries / "pg_ctl", "-D", data, "-m", "immediate", "-w", "-t", str(WAIT_S), "stop")
+    try:
+        yield
+    finally:
+        _run(log, server.binaries / "pg_ctl", "-D", data, "-l", log, "-w", "-t", str(WAIT_S), "start")
+
+
+def _run(log: Path, program: Path, *args: str | Path) -> None:
+    """Run a server program with `args` as the cluster's owner (_as_owner); ConfigError with its output and the
+    server log's (`log`) last lines where it fails."""
+    done = subprocess.run(
+        [str(program), *map(str, args)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        **_as_owner(),
+    )
+    if done.returncode != 0:
+        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+        raise ConfigError(f"{program.name} failed: {(done.stderr or done.stdout)[-2000:]}{tail}")
 
 
 def _free_port() -> int:
@@ -99,16 +129,21 @@ def running(binaries: Path | None = None) -> Iterator[Server]:
     if owner:
         os.chown(home, owner["user"], owner["group"])
 
-    def run(*args: str | Path) -> None:
-        done = subprocess.run(
-            [str(a) for a in args], capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False, **owner
-        )
-        if done.returncode != 0:
-            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise ConfigError(f"{Path(str(args[0])).name} failed: {(done.stderr or done.stdout)[-2000:]}{tail}")
-
     try:
-        run(binaries / "initdb", "-D", data, "-U", USER, "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions")
+        _run(
+            log,
+            binaries / "initdb",
+            "-D",
+            data,
+            "-U",
+            USER,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        )
         for _ in range(3):  # a free port may be taken between finding it and the server binding it
             port = _free_port()
             with open(data / "postgresql.conf", "a", encoding="utf-8") as conf:
@@ -117,7 +152,7 @@ def running(binaries: Path | None = None) -> Iterator[Server]:
                     "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n"
                 )
             try:
-                run(binaries / "pg_ctl", "-D", data, "-l", log, "-w", "-t", str(WAIT_S), "start")
+                _run(log, binaries / "pg_ctl", "-D", data, "-l", log, "-w", "-t", str(WAIT_S), "start")
                 break
             except ConfigError:
                 if "already in use" not in (log.read_text(errors="replace") if log.exists() else ""):
@@ -125,9 +160,9 @@ def running(binaries: Path | None = None) -> Iterator[Server]:
         else:
             raise ConfigError("no free port for PostgreSQL after 3 tries")
         try:
-            yield Server(url=f"postgresql://{USER}@127.0.0.1:{port}/postgres", home=home, port=port)
+            yield Server(url=f"postgresql://{USER}@127.0.0.1:{port}/postgres", home=home, port=port, binaries=binaries)
         finally:
-            run(binaries / "pg_ctl", "-D", data, "-m", "immediate", "-w", "-t", str(WAIT_S), "stop")
+            _run(log, binaries / "pg_ctl", "-D", data, "-m", "immediate", "-w", "-t", str(WAIT_S), "stop")
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
