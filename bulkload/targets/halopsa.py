@@ -26,7 +26,7 @@ from ..sources import BadRow, Source
 from .base import ASP_NET_SETTLE_S, Api, Credentials, Phases, Target
 from .flags import Flag, Flags
 from .halopsa_books import Resources
-from .halopsa_listing import listings
+from .halopsa_listing import in_full, listings
 from .halopsa_matching import Decision, decide
 from .halopsa_records import Resource, by_match_key
 from .halopsa_schema import RESOURCES, canonical_resource
@@ -338,9 +338,17 @@ class HaloPSA(Target):
             else:  # the records read are there before the run all the same
                 self.listed_in_part[kind.name] = ids
             if self.match_on:
-                self.existing[kind.name] = by_match_key(kind, listing.records)
+                # a record listed without its match fields is read with its details: one not known would be made again
+                records, unknown = await in_full(client, kind, listing.records, self.match_on)
+                if unknown:
+                    raise ConfigError(
+                        f"--match-on {','.join(self.match_on)}: {kind.name} {unknown}, and a row whose record does not "
+                        f"show them would create it again{'' if late else '; nothing was sent'}. Load without "
+                        "--match-on (rows with an id update their record), or match on fields the API lists"
+                    )
+                self.existing[kind.name] = by_match_key(kind, records)
                 # each row matched as the rows before it leave the records (a rename moves its record's key)
-                self.matched[kind.name] = decide(kind, listing.records, self._rows_of(kind, sources))
+                self.matched[kind.name] = decide(kind, records, self._rows_of(kind, sources))
         self.books.before, self.books.listed_at = before, listed_at
 
     def _rows_of(self, kind: Resource, sources: Sequence[Source]) -> Iterator[tuple[str, str, dict[str, Any], bool]]:

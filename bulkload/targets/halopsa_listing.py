@@ -24,7 +24,7 @@ from .halopsa_schema import LIST_FILTERS, PLURAL
 from .protocols import Sender
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterable, Mapping
+    from collections.abc import Collection, Iterable, Mapping, Sequence
 
 #: a resource's listing (every record, in one answer or in all its pages together): some tens of thousands of records
 LISTING_BYTES = 64 * 1024 * 1024
@@ -40,6 +40,9 @@ SMALL_PAGE = 100
 MAX_PAGES = 1000
 #: walks of a listing's pages at most: it is whole once two walks one after the other read the same pages
 MAX_WALKS = 3
+#: what a look at one record by id asks: seed 001's GET /{id} takes `includedetails`, "Include additional details in
+#: the response" (its listing "Returns multiple … records", which may leave their details out)
+DETAILS = {"includedetails": "true"}
 #: records the run created that a reconciliation looks up by id at most, where the listing leaves them out and its
 #: `record_count` is below what the run created (a third of the 300 calls a hosted instance allows in 5 minutes)
 MAX_LOOKUPS = 100
@@ -94,6 +97,49 @@ def with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool =
     checked: dict[str, Any] = record
     checked["id"] = value
     return checked
+
+
+async def in_full(
+    client: Sender, kind: Listable, records: Sequence[dict[str, Any]], fields: Sequence[str]
+) -> tuple[list[dict[str, Any]], str]:
+    """`records` (listed, each with its int id) each with every one of `fields` the API shows of it: one that leaves a
+    field out (not null: null is a value, none) is read by id with its details (DETAILS), side by side through the
+    run's limits, and taken in the listed one's place (one answered 404 is gone: kept as listed). And why a field is
+    not known of every record, or "": more than MAX_LOOKUPS records leave one out (none is read then), or no record,
+    listed or read so, gives it (the API shows it of none). A record read so that still leaves it out, where others
+    give it, holds none. Raises what a call raises but 404, and BadAnswer for an answer that is no record."""
+    lacking = [r["id"] for r in records if any(name not in r for name in fields)]
+    named = ", ".join(fields)
+    if len(lacking) > MAX_LOOKUPS:
+        return list(records), (
+            f"{len(lacking)} of its {len(records)} records were listed without {named}, more than the {MAX_LOOKUPS} "
+            "bulkload reads one by one"
+        )
+    read = await results_side_by_side({i: partial(_details, client, kind, i) for i in lacking})
+    full = [read.get(r["id"]) or r for r in records]
+    unshown = [name for name in fields if full and all(name not in r for r in full)]
+    if unshown:
+        return full, (
+            f"no record gives {', '.join(unshown)}: not as listed, nor read by id with its details "
+            f"({len(lacking)} of {len(full)} records)"
+        )
+    return full, ""
+
+
+async def _details(client: Sender, kind: Listable, record_id: int) -> dict[str, Any] | None:
+    """The record `record_id` read by id with its details (`GET /api/<Resource>/{id}?includedetails=true`, seed
+    001), None where it is gone (404). BadAnswer for an answer that is no record, or another record's."""
+    call = f"GET {kind.path}/{record_id}"
+    try:
+        body = (await client.send("GET", api_path(kind.path, record_id), params=DETAILS)).body
+    except APIError as exc:
+        if exc.status != 404:
+            raise
+        return None
+    record = with_id(decoded(body, Any, call), 0, call, body)
+    if record["id"] != record_id:
+        raise unreadable(call, body, f"the record with id {record['id']}, not {record_id}")
+    return record
 
 
 async def listings(

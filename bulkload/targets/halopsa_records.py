@@ -18,7 +18,7 @@ from ..latest import Latest
 from ..model import Call, Chunk, Partly, Totals, lookalikes
 from ..pairing import pair
 from .base import RecordKind
-from .halopsa_listing import Listing, listing_whole, with_id
+from .halopsa_listing import DETAILS, Listing, in_full, listing_whole, with_id
 from .halopsa_matching import Decision
 from .halopsa_schema import RESOURCES, SECRET_FIELDS, Field
 from .protocols import Sender
@@ -296,7 +296,7 @@ class Resource(RecordKind):
         to move into the key (`holds`) or out of it does not hold it so now; None where each does."""
         for record_id, holds, _, where in moved:
             try:
-                found = await client.get(api_path(self.path, record_id))
+                found = await client.get(api_path(self.path, record_id), DETAILS)
             except APIError as exc:
                 if exc.status != 404:
                     raise
@@ -445,7 +445,8 @@ class Resource(RecordKind):
         matches, is left out of the look: one listed before the run's first call, whether that listing was whole or not
         (`seen_before`), and one the ledger holds for another row of the run (`taken`: its own create, or the record it
         updated). Where the listing before the run was not whole, or was taken late, a record found cannot be shown to
-        be the run's (`found_proves`): no telling."""
+        be the run's (`found_proves`): no telling. A record listed without the match fields is read with its details
+        (halopsa_listing.in_full); where they cannot be known so, none is proven absent: no telling."""
         records = [as_sent(r) for r in chunk.entries(self)]
         keys = [self.key(r) for r in records if r.get("id") is None]
         if not keys or any(k is None for k in keys):
@@ -455,7 +456,12 @@ class Resource(RecordKind):
         # records recorded since, left out of the match below)
         live = await self._listed.get(since, partial(listing_whole, client, self, taken))
         older = self.seen_before()
-        by_key = by_match_key(self, [r for r in live.records if r["id"] not in older and r["id"] not in taken])
+        # one listed without its match fields may be this call's: read with its details, or no telling
+        maybe = [r for r in live.records if r["id"] not in older and r["id"] not in taken]
+        maybe, unknown = await in_full(client, self, maybe, self.match_on or ["name"])
+        if unknown:
+            return None
+        by_key = by_match_key(self, maybe)
         found = [by_key.get(k) for k in keys if k is not None]
         if all(i is None for i in found):
             return [] if live.whole else None
