@@ -200,11 +200,54 @@ def secret_texts(record: Mapping[str, Any], names: Collection[str]) -> list[str]
     return out
 
 
+#: how many times over a text may have JSON-escaped a value it quotes: an error quoting a body quoting a record
+ESCAPES = 3
+
+
+def quoted_forms(value: str) -> set[str]:
+    """The ways a text may quote `value`: as written, as repr() writes it, and JSON-escaped once, twice or three
+    times (`ESCAPES`: a refusal's message quoting the record as JSON, inside the answer's body, inside a message),
+    with or without its non-ASCII characters escaped."""
+    forms = {value, repr(value)[1:-1]}
+    for ascii_only in (True, False):
+        form = value
+        for _ in range(ESCAPES):
+            form = json.dumps(form, ensure_ascii=ascii_only)[1:-1]
+            forms.add(form)
+    return forms
+
+
 def scrub(text: str, values: Iterable[str]) -> str:
-    """`text` with each of `values` (as written, and as repr() or JSON quote it) shown as ``***``: for a message
-    that may quote a secret (a reason, an API's answer)."""
+    """`text` with each of `values` (in any of its `quoted_forms`) shown as ``***``: for a message that may quote a
+    secret (a reason, an API's answer)."""
     for value in values:
         if len(value) >= MIN_SCRUB:
-            for form in {value, repr(value)[1:-1], json.dumps(value)[1:-1]}:
+            for form in sorted(quoted_forms(value), key=len, reverse=True):  # a form that holds another first
                 text = text.replace(form, MASK)
     return text
+
+
+#: a key in quotes that may be escaped, at any depth (`"key"`, `\"key\"`, `\\\"key\\\"`, `'key'`), `:`, and
+#: a string value in the same quotes: it ends at the first such quote not escaped once more (a value ending in a
+#: backslash runs on to the next one: more is masked, never less)
+_QUOTED_KEY_VALUE = re.compile(
+    r"""(?P<q>\\*["'])(?P<key>[\w-]+)(?P=q)(?P<sep>\s*:\s*)(?P=q)(?P<value>.*?)(?<!\\)(?P=q)"""
+)
+
+
+def masked_secret_keys(text: str) -> str:
+    """`text` (an error, an API's answer, a report: any text written) with the string value of every key a
+    `secret_name` names, in quotes, as ``***``: in JSON, a Python repr, or JSON quoted as a string (escaped once or
+    more) inside another, whatever else the text holds. Other values (a number, an object) are left as they are."""
+    if "'" not in text and '"' not in text:
+        return text
+
+    def mask(match: re.Match[str]) -> str:
+        q, value = match["q"], match["value"]
+        if not secret_name(match["key"]):  # its value may quote JSON in turn: the keys inside it are looked at
+            shown = _QUOTED_KEY_VALUE.sub(mask, value)
+        else:
+            shown = value if value in ("", MASK) else MASK
+        return f"{q}{match['key']}{q}{match['sep']}{q}{shown}{q}"
+
+    return _QUOTED_KEY_VALUE.sub(mask, text)

@@ -793,14 +793,14 @@ class Loader:
             "whole or not at all; check the API for it (fix the line named before the group is sent again)",
         )
         failing = chunk.take(named, chunk.part + NAMED, kind)
-        plan = [self.child(failing, why)]
+        plan = [self.child(chunk, failing, why)]
         if stored:
             # the stored part is done with the split, in its transaction: a crash right after it leaves no row the
             # answer said stored in doubt, for a resend on the user's word to store again
             part = chunk.take(stored, chunk.part + "r", kind)
             stored_ids, summary = [ids[i] for g in stored for i in spans[g]], part.totals(kind)
             created = Created(stored_ids, summary, part.checks)
-            plan.append(self.child(part, None)._replace(state="done", created=created))
+            plan.append(self.child(chunk, part, None)._replace(state="done", created=created))
         try:
             self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, why, [], plan, self.calls)
         except BulkloadError as exc:
@@ -831,9 +831,14 @@ class Loader:
         if both:
             half = chunk.take(both, chunk.part + "m", kind)
             settled.append(
-                (half, self.child(half, f"{why}; a look found some records of this {kind.group_name} and not others"))
+                (
+                    half,
+                    self.child(
+                        chunk, half, f"{why}; a look found some records of this {kind.group_name} and not others"
+                    ),
+                )
             )
-        plan = [planned for _, planned in settled] + ([self.child(again, why)] if again is not None else [])
+        plan = [planned for _, planned in settled] + ([self.child(chunk, again, why)] if again is not None else [])
         try:
             self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, why, [], plan, self.calls, wrote=False)
         except BulkloadError as exc:
@@ -1290,7 +1295,9 @@ class Loader:
         children = [chunk.take(groups, chunk.part + letter, kind) for letter, groups in parts]
         # children in doubt are so in the split's own transaction: a crash after it never leaves them pending
         plan = [
-            self.child(c, unsure.get(c.part) or unsaid(self.why(cause), "naming other rows") if doubtful else None)
+            self.child(
+                chunk, c, unsure.get(c.part) or unsaid(self.why(cause), "naming other rows") if doubtful else None
+            )
             for c in children
         ]
         self.ledger.split(
@@ -1324,7 +1331,7 @@ class Loader:
             return
         self.halt(chunk, exc)
         children = [chunk.take(groups, chunk.part + letter, kind) for letter, groups in left]
-        plan = [self.child(c, None) for c in children] + [planned for _, planned in settled]
+        plan = [self.child(chunk, c, None) for c in children] + [planned for _, planned in settled]
         self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), [], plan, self.calls)
         self.count_settled(settled)
 
@@ -1359,7 +1366,7 @@ class Loader:
         if unsure:
             why = refused_stored(self.why(cause), kind.group_name, looked is not None)
             part = chunk.take(unsure, chunk.part + "m", kind)
-            settled.append((part, self.child(part, why)))
+            settled.append((part, self.child(chunk, part, why)))
         return left, settled
 
     def count_settled(self, settled: list[tuple[Chunk, Child]]) -> None:
@@ -1378,7 +1385,7 @@ class Loader:
         part = chunk.take(groups, chunk.part + "f", kind)
         found = [n for g in groups for n in ids[spans[g].start : spans[g].stop] if n is not None]
         created = Created(found, part.totals(kind), part.checks)
-        return part, self.child(part, None)._replace(state="done", created=created)
+        return part, self.child(chunk, part, None)._replace(state="done", created=created)
 
     def read_named(
         self, chunk: Chunk, spans: list[range], bad: Said | Untold | None
@@ -1437,7 +1444,7 @@ class Loader:
             ("r", rest, unsaid(why, f"{naming}, and neither way this row")),
         ]
         children = [(chunk.take(groups, chunk.part + letter, kind), said) for letter, groups, said in parts if groups]
-        plan = [self.child(c, said) for c, said in children]  # in doubt with the split, in its transaction
+        plan = [self.child(chunk, c, said) for c, said in children]  # in doubt with the split, in its transaction
         self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), [], plan, self.calls)
         for (child, _), planned in zip(children, plan, strict=True):
             self.doubt(child, planned.error or "")
@@ -1454,20 +1461,21 @@ class Loader:
         # each half stays in doubt, as the chunk was, until its call leaves: the user's word was this process's, and
         # a crash before then leaves it to the next resume's (a CONFIRM part's halves are pending, as it was)
         why = self.ledger.error_of(chunk.seq, chunk.part)
-        plan = [self.child(c, None if confirming(chunk.part) else why) for c in children]
+        plan = [self.child(chunk, c, None if confirming(chunk.part) else why) for c in children]
         self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, why, [], plan, self.calls)
         for child in children:
             await self.deliver(child)
 
-    def child(self, chunk: Chunk, doubt: str | None) -> Child:
-        """`chunk` as a split plans it in the ledger: `pending`, or in doubt for `doubt` (scrubbed) when not None, with
-        what a look for another call could take of its records (RecordKind.lookalikes: Ledger.rival), as its call
-        left with them."""
+    def child(self, split: Chunk, chunk: Chunk, doubt: str | None) -> Child:
+        """`chunk`, a part of `split`, as the split plans it in the ledger: `pending`, or in doubt for `doubt` when
+        not None, with what a look for another call could take of its records (RecordKind.lookalikes: Ledger.rival),
+        as its call left with them. `doubt` is scrubbed of the secrets of every row of `split`: it may quote the
+        answer to the call of them all (a refusal quoting a record the part does not hold)."""
         planned = Child(chunk.part, self.key_of(chunk), chunk.lines, body_hash(chunk.body))
         if doubt is None:
             return planned
         looks = self.target.kind_of(chunk.file_idx).lookalikes(chunk)
-        return planned._replace(state="in_doubt", error=self.hidden(chunk, doubt), looks=looks)
+        return planned._replace(state="in_doubt", error=self.hidden(split, doubt), looks=looks)
 
     @staticmethod
     def why(cause: APIError | str) -> str:

@@ -6,6 +6,10 @@ registered here as it becomes known (the configured ones when a target reads the
 is obtained), and ``redact`` shows every registered value as ``***``: as written, URL-encoded (a form body, a
 query), JSON- or repr-escaped (a message quoting a dict or a body), and base64 (a value an API quotes encoded).
 
+``redact`` also shows as ``***`` the value of every key in quotes whose name says it is a secret
+(masking.masked_secret_keys): an error may quote a record the run sent, its secrets in clear, JSON-escaped inside an
+answer's body, and no one row's values are known to every writer.
+
 It is applied where an answer is read (``http.error_from``: the message and the items of every APIError) and again
 by the writers of everything a user sees or keeps (stderr, the report, the rejects, in-doubt and success files,
 the ledger), so a text that skipped the first still loses its credentials at the last.
@@ -19,6 +23,8 @@ import re
 import threading
 import urllib.parse
 from typing import Any
+
+from .masking import masked_secret_keys, quoted_forms, secret_name
 
 #: what a credential is shown as
 MASK = "***"
@@ -35,15 +41,12 @@ _kept_pattern: re.Pattern[str] | None = None
 
 
 def _forms(value: str) -> set[str]:
-    """The ways a text may quote `value`."""
+    """The ways a text may quote `value`: masking.quoted_forms (JSON-escaped once or more, repr), URL-encoded and
+    base64."""
     raw = value.encode()
-    forms = {
-        value,
+    forms = quoted_forms(value) | {
         urllib.parse.quote(value, safe=""),
         urllib.parse.quote_plus(value),
-        json.dumps(value)[1:-1],
-        json.dumps(value, ensure_ascii=False)[1:-1],
-        repr(value)[1:-1],
         base64.b64encode(raw).decode(),
         base64.urlsafe_b64encode(raw).decode(),
     }
@@ -103,9 +106,13 @@ def known() -> bool:
 
 
 def redact(text: str) -> str:
-    """`text` with every registered credential, in any of its forms, as ``***``."""
+    """`text` with every registered credential, in any of its forms, as ``***``, and the value of every key in
+    quotes that names a secret (masking.masked_secret_keys: a refusal quoting a record, escaped or not)."""
+    if not text:
+        return text
+    text = masked_secret_keys(text)
     pattern, anywhere, kept = _pattern, _anywhere, _kept_pattern
-    if pattern is None or anywhere is None or not text:
+    if pattern is None or anywhere is None:
         return text
     if kept is None or pattern.search(text) is None:
         return pattern.sub(MASK, text)
@@ -134,13 +141,15 @@ def _keeping(text: str, anywhere: re.Pattern[str], names: list[tuple[int, int]])
 
 
 def redact_data(value: Any) -> Any:
-    """A JSON-like value (an API's error items, a report) with every string in it redacted, keys included."""
-    if _pattern is None:
-        return value
+    """A JSON-like value (an API's error items, a report) with every string in it redacted, keys included, and the
+    string a key naming a secret holds (masking.secret_name) as ``***``, as `redact` masks it in a text."""
     if type(value) is str:
         return redact(value)
     if type(value) is dict:
-        return {redact_data(k): redact_data(v) for k, v in value.items()}
+        return {
+            redact_data(k): MASK if type(v) is str and v and secret_name(k) else redact_data(v)
+            for k, v in value.items()
+        }
     if type(value) is list:
         return [redact_data(v) for v in value]
     return value

@@ -144,3 +144,51 @@ def test_every_text_the_rejects_file_masks_is_refused_when_read_back(text: str) 
     shown = masked_text(text, RULE)
     if shown != text:
         assert mask_under(shown, RULE) is not None, shown
+
+
+def _escaped(record: dict[str, object], times: int) -> str:
+    """`record` as JSON, quoted as a JSON string `times` times over (a body quoting a record, a message quoting it)."""
+    text = json.dumps(record)
+    for _ in range(times):
+        text = json.dumps({"message": f"refused: {text}"})
+    return text
+
+
+@pytest.mark.parametrize("times", [0, 1, 2, 3])
+def test_every_text_written_masks_what_a_secret_key_holds_however_often_its_json_was_escaped(times: int) -> None:
+    # tester t21b: a 400's message quoted the refused record as JSON, escaped inside the answer's body; written to
+    # the in-doubt file and the ledger, its new_client_secret was in clear. Every writer passes its text through
+    # redact: the value of a key in quotes that names a secret is ***, whatever the depth, none registered
+    from bulkload import redact
+
+    record = {"name": "Halo", "new_client_secret": 'S3cr"et\\x', "nested": {"api_token": "T0k3n"}, "token_expiry": "1"}
+    shown = redact.redact(_escaped(record, times))
+    assert "S3cr" not in shown and "T0k3n" not in shown, shown
+    assert "Halo" in shown and "token_expiry" in shown, shown
+    for _ in range(times):
+        shown = json.loads(shown)["message"].removeprefix("refused: ")
+    assert json.loads(shown) == {**record, "new_client_secret": MASK, "nested": {"api_token": MASK}}
+
+
+def test_a_python_repr_masks_its_secret_keys_and_other_values_are_kept() -> None:
+    from bulkload.masking import masked_secret_keys
+
+    assert masked_secret_keys("{'password': 'pw1234', 'name': 'x'}") == "{'password': '***', 'name': 'x'}"
+    kept = 'the token: abc; {"password": 12345, "client_secret": "", "_exchangecodefortoken": "yes"}'
+    assert masked_secret_keys(kept) == kept  # prose, a number, nothing, a trigger: no quoted secret string
+
+
+def test_a_rows_secret_is_scrubbed_however_often_a_message_escaped_it() -> None:
+    from bulkload.masking import scrub
+
+    secret = 'a"b\\c ø'
+    assert scrub(_escaped({"x": secret}, 2), [secret]) == _escaped({"x": MASK}, 2)
+
+
+def test_the_strings_a_secret_key_holds_in_an_apis_error_items_are_masked() -> None:
+    from bulkload import redact
+
+    items = [{"index": 0, "password": "pw1234", "count": 2, "detail": '{"client_secret": "cs9876"}'}]
+    assert redact.redact_data(items) == [
+        {"index": 0, "password": MASK, "count": 2, "detail": '{"client_secret": "***"}'}
+    ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import csv
 import json
+import sqlite3
 import subprocess
 import sys
 import urllib.parse
@@ -642,3 +643,45 @@ def test_a_difference_in_a_nested_value_does_not_show_its_secrets(tmp_path: Path
     differences = json.loads((tmp_path / "r.json").read_text())["reconcile"]["differences"]
     assert differences[0]["sent"] == [{"key": "a", "password": "***"}], differences
     assert_no_canary(tmp_path, out, [CANARY], [path])
+
+
+@pytest.mark.parametrize("secret_field", ["new_client_secret", "code"])
+async def test_a_rows_secret_a_refusal_quotes_for_another_row_is_masked_in_the_in_doubt_file_and_the_ledger(
+    tmp_path: Path, secret_field: str
+) -> None:
+    # tester t21b: a 400 whose error quotes the refused record as JSON (its body escaped inside the answer): the
+    # rejects file masked line 2's new_client_secret, but line 3, in doubt, was told the whole answer, scrubbed of
+    # its own secrets only: the in-doubt file's last_error and the ledger's chunks.error held line 2's in clear. A
+    # secret named `code` is masked by its value (no key says it is one); one named so by the key too
+    from test_halopsa_answers import ENV, write
+    from test_load_halopsa import job
+
+    from bulkload import load
+
+    async def token(request: web.Request) -> web.Response:
+        return web.json_response({"access_token": "tok-t21b", "token_type": "Bearer", "expires_in": 3600})
+
+    async def listing(request: web.Request) -> web.Response:
+        return web.json_response({"record_count": 0, "xerodetails": []})
+
+    async def refusing(request: web.Request) -> web.Response:
+        records = await request.json()
+        error = {"index": 0, "message": "name must not contain BAD: " + json.dumps(records[0])}
+        return web.json_response({"errors": [error]}, status=400)
+
+    app = web.Application()
+    app.router.add_post("/auth/token", token)
+    app.router.add_get("/api/XeroDetails", listing)
+    app.router.add_post("/api/XeroDetails", refusing)
+    rows = [{"name": f"Halo {i}" + (" BAD" if i == 1 else ""), secret_field: f"{CANARY}-{i}x9"} for i in (1, 2)]
+    data = write(tmp_path / "XeroDetails.csv", rows)
+    with anyio.fail_after(30):
+        async with serving(app) as url:
+            report = await load(job(tmp_path, data, url), env=ENV)
+    assert (report.rejected, report.in_doubt) == (1, 1), report
+    written = [p for p in tmp_path.iterdir() if p != data and p.suffix in (".csv", ".json")]
+    assert {p.name for p in written} >= {"XeroDetails.in_doubt.csv", "XeroDetails.rejects.csv"}, written
+    leaked = [p.name for p in written if CANARY in p.read_text()]
+    with sqlite3.connect(tmp_path / "XeroDetails.sqlite") as db:
+        errors = [error for (error,) in db.execute("SELECT error FROM chunks WHERE error IS NOT NULL")]
+    assert errors and not leaked and not [e for e in errors if CANARY in e], (leaked, errors)
