@@ -22,7 +22,7 @@ from bulkload.ledger import Ledger
 from bulkload.report import print_summary
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
-from bulkload.targets import halopsa_listing, halopsa_records
+from bulkload.targets import halopsa_books, halopsa_listing, halopsa_records
 
 ENV = {"HALO_CLIENT_ID": "recon-client", "HALO_CLIENT_SECRET": "recon-secret"}
 
@@ -237,3 +237,17 @@ def test_a_field_the_api_leaves_out_of_a_record_is_not_compared_and_one_it_gives
     assert kind.differences(sent, {"id": 101, "name": "Halo 01"}) == []
     held_none = {"id": 101, "name": "Halo 01", "tenant_name": None, "isdefault": False}
     assert kind.differences(sent, held_none) == [("tenant_name", "Tenant 1", None)]
+
+
+def test_a_record_listed_without_its_match_fields_is_not_taken_for_another_record_at_its_id() -> None:
+    # a listing that leaves tenant_id out (--match-on tenant_id): a record of the run renamed since differs in its
+    # name alone, the one field compared. Its match key, unknown, is no other record's: changed, not an id reused
+    kind = halopsa_records.Resource("XeroDetails", match_on=["tenant_id"])
+    sent = {"name": "Halo 01", "tenant_id": "T1"}
+    found = {"id": 7, "name": "Halo 01 renamed"}
+    differing = kind.differences(sent, found)
+    assert differing == [("name", "Halo 01", "Halo 01 renamed")]
+    assert not halopsa_books._taken_over(kind, sent, found, differing)
+    assert halopsa_books._taken_over(
+        kind, sent, {**found, "tenant_id": "T9"}, kind.differences(sent, {**found, "tenant_id": "T9"})
+    )

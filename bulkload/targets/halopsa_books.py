@@ -276,10 +276,12 @@ def _taken_over(
     """Whether the record at the id the run's create of `sent` was given is another record entirely (`found`, which
     differs from it in `differing`): another name (or match fields: --match-on) and most of the fields sent. A record
     renamed since keeps its other fields: changed, not another. Its id was reused only where no record listed has
-    the run's name (the caller looks)."""
+    the run's name (the caller looks). A record listed without its name (or match fields) is not shown to be
+    another: a field left out is not compared (Resource.given_in)."""
     key = kind.key(sent)
-    compared = len(kind.given_in(sent, found))
-    return key is not None and kind.key(found) != key and 2 * len(differing) > compared
+    if key is None or any(name not in found for name in kind.match_on or ["name"]):
+        return False
+    return kind.key(found) != key and 2 * len(differing) > len(kind.given_in(sent, found))
 
 
 def _lines_in_doubt(ledger: Created) -> dict[int, set[int]]:
