@@ -518,3 +518,23 @@ def whole_reason(value: Any, mark: str = ".") -> str:
             f"read the file's way it is no number (write {number})"
         )
     return f"not a whole number: {value!r}" if type(value) is str else f"not a whole number: {value}"
+
+
+#: a number as JSON writes it (RFC 8259 §6): no sign but minus, no space, `_`, `.5`, NaN or Infinity
+JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+def answered_number(value: Any) -> Decimal | None:
+    """A finite number as an API's answer (or a row sent) gives it, whatever its JSON form, exactly: a JSON number
+    (an int, or a Decimal as an answer decoded with `float_hook=Decimal` holds one; a float by its shortest
+    repr), or text writing one as JSON does, spaces around it aside (`"1000"`, `" 1234.50 "`, `"1e3"`). None for
+    anything else: a bool, null, `"ten"`, `"+5"`, `"1_000"`, `".5"`, `"NaN"`."""
+    kind = type(value)
+    if kind is str:
+        text = value.strip()
+        value = Decimal(text) if JSON_NUMBER.fullmatch(text) else None
+    elif kind is int:
+        return Decimal(value)
+    elif kind is float:
+        value = Decimal(repr(value))
+    return value if type(value) is Decimal and value.is_finite() else None

@@ -826,6 +826,10 @@ async def test_a_resend_of_a_call_refused_naming_no_row_sends_each_invoice_alone
         ([{"index": 1, "field": "customerno", "message": "customer C2 exists"}], {1}),  # C2's value, at 1 from 0
         ([{"index": 1, "field": "customerno", "message": "customer C1 exists"}], {0}),  # C1's, at 1 from 1
         ([{"index": 1, "field": "emailaddress1", "value": "b@x", "message": "taken"}], {1}),
+        # a message quoting the row's own values and no other row's: index 0 names C1
+        ([{"index": 0, "message": "customer C1: emailaddress1 'a@x' is not an email address"}], {0}),
+        # quoting C1's value, another row's than index 1 counted from 0 names: from 1
+        ([{"index": 1, "message": "emailaddress1 'a@x' is not an email address"}], {0}),
     ],
 )
 def test_what_tells_how_an_error_answer_counts_its_rows(errors: list[dict[str, Any]], named: set[int]) -> None:

@@ -196,6 +196,10 @@ def test_an_error_naming_another_rows_value_rules_that_numbering_out(
         [{"index": 1, "customerno": "C9", "message": "exists"}],  # neither C1 nor C2
         [{"index": 1, "field": "emailaddress1", "value": "b@x", "customerno": "C1", "message": "taken"}],
         [{"index": 0, "message": "bad"}, {"index": 1, "customerno": "C1", "message": "exists"}],
+        # found by a tester (t21b): a server counting in an order of its own quoted the refused customer in its
+        # message only; index 0 was taken as C1 (stored by the server), rejected, its rejects file loading it twice
+        [{"index": 0, "field": "emailaddress1", "message": "customer C2: emailaddress1 'b@x' is not an email address"}],
+        [{"index": 0, "message": "customer C2: emailaddress1 'b@x' is not an email address"}],
     ],
 )
 def test_an_error_contradicting_the_row_its_index_names_either_way_names_none(errors: list[dict[str, Any]]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
 import msgspec
@@ -15,6 +15,7 @@ import msgspec.structs
 
 from ..errors import APIError, RowInvalid
 from ..json_text import given_twice, keys_twice
+from ..numbers import answered_number
 from ..sources import decode_exact
 
 _AT_FIELD = re.compile(r"^(?P<reason>.*?) - at `\$\.(?P<field>[^`\[]+)")
@@ -252,12 +253,13 @@ def errors_counted(
     equal to the number of rows (from 1); an error quoting the value its field has in the row one numbering names
     and not in the one the other does (`_quotes`: "Account 9999 could not be found."). A numbering under which an
     error is of another row than its index names, by the value it quotes or the field of the row it names
-    (`_contradicts`: `"value": "not-an-email"` for a row whose email is a@x.io, `"customerno": "C4"` for C1: a server
-    counting in an order of its own), is not how it counts. Where nothing tells it, or what does disagrees, Untold:
-    why which rows it names cannot be told (none is to be rejected: it may be good), and the rows each numbering
-    names; where every numbering is contradicted so, any row of the call may be the one refused. What one answer
-    shows, the run remembers for the others (isolation.Numbering). A Counted says which of its rows their own error
-    shows (Counted.shown). None when it names no row, or one outside both numberings."""
+    (`_contradicts`: `"value": "not-an-email"` for a row whose email is a@x.io, `"customerno": "C4"` for C1, a
+    message "customer C4: …" at C1's index: a server counting in an order of its own), is not how it counts. Where
+    nothing tells it, or what does disagrees, Untold: why which rows it names cannot be told (none is to be
+    rejected: it may be good), and the rows each numbering names; where every numbering is contradicted so, any row
+    of the call may be the one refused. What one answer shows, the run remembers for the others
+    (isolation.Numbering). A Counted says which of its rows their own error shows (Counted.shown). None when it
+    names no row, or one outside both numberings."""
     n, named = len(rows), []
     for item in error.errors:
         index = item.get("index") if isinstance(item, dict) else None
@@ -269,13 +271,15 @@ def errors_counted(
     owns = []  # per error, the numberings it allows itself: those naming a row, or the one whose row it quotes,
     # less those under which it is of another row
     contradicted: dict[int, str] = {}
+    values = _texts(rows)
     for i, item in named:
         own = {b for b in (0, 1) if 0 <= i - b < n}
         quoted = {b for b in own if _quotes(item, rows[i - b], field_key)}
         if len(quoted) == 1:
             own = quoted
+        told = _quoted(item, values)
         for b in (0, 1):
-            if 0 <= i - b < n and (field := _contradicts(item, rows[i - b], (field_key, code_key))) is not None:
+            if 0 <= i - b < n and (field := _contradicts(item, rows[i - b], (field_key, code_key), told)) is not None:
                 own.discard(b)
                 contradicted.setdefault(i, field)
         owns.append(own)
@@ -321,12 +325,50 @@ _ABOUT_ITSELF = frozenset(
 )
 
 
-def _contradicts(item: Mapping[str, Any], row: Any, told: tuple[str | None, ...]) -> str | None:
+def _texts(rows: Sequence[Any]) -> dict[str, set[str]]:
+    """Per field of `rows`, the texts they hold in it that a message may quote (`_quotable`), spaces around them
+    aside."""
+    texts: dict[str, set[str]] = {}
+    for row in rows:
+        for name in getattr(type(row), "__struct_fields__", ()):
+            if _quotable(value := getattr(row, name)):
+                texts.setdefault(name, set()).add(value.strip())
+    return texts
+
+
+def _quotable(value: Any) -> bool:
+    """Whether a row's value is text an error's message may quote of it: more than digits alone (those may be an
+    index, a count or a bound) and no spaces within (a message's words are read apart)."""
+    return isinstance(value, str) and bool(text := value.strip()) and not text.isdigit() and len(text.split()) == 1
+
+
+#: what a message writes around a value it quotes (`customer C2: emailaddress1 'b@x' is …`)
+_AROUND = re.compile(r"[^\s'\"`,;:()\[\]{}<>!?]+")
+
+
+def _quoted(item: Mapping[str, Any], texts: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """Per field, those of `texts` (the values the call's rows hold in it, `_texts`) that an error `item`'s
+    `message` quotes as words of its own (`'b@x'`, `C2:`, `b@x.`)."""
+    message = item.get("message")
+    if not isinstance(message, str):
+        return {}
+    words = {w for word in _AROUND.findall(message) for w in (word, word.rstrip("."))}
+    return {name: found for name, held in texts.items() if (found := held & words)}
+
+
+def _contradicts(
+    item: Mapping[str, Any], row: Any, told: tuple[str | None, ...], quoted: Mapping[str, set[str]]
+) -> str | None:
     """The field of `row` an error `item` gives another value of than the row holds, where it gives one: its `value`
-    for the field it names (under the first of `told`, the keys naming its field and code), or a member named as a
-    field of the row, in any case (`"customerno": "C4"`), beside what it says of itself (`_ABOUT_ITSELF`). Only
-    values a row holds as text or a number are compared, text exactly but for spaces around it, numbers by value
-    (`_same`); None where it gives none of them, or each as the row holds it."""
+    for the field it names (under the first of `told`, the keys naming its field and code), a member named as a
+    field of the row, in any case (`"customerno": "C4"`), beside what it says of itself (`_ABOUT_ITSELF`), or, in
+    its message, another row's value of a field (`quoted`: `_quoted`) and not the row's own (`customer C2: …` at
+    the index of C1). Only values a row holds as text or a number are compared, text exactly but for spaces around
+    it, numbers by value (`_same`); None where it gives none of them, or each as the row holds it."""
+    for name, found in quoted.items():
+        held = getattr(row, name, None)
+        if isinstance(held, str) and _quotable(held) and held.strip() not in found:
+            return name
     fields = {name.lower(): name for name in getattr(type(row), "__struct_fields__", ())}
     given: list[tuple[Any, Any]] = []
     if isinstance(field := item.get(told[0] or ""), str) and "value" in item:
@@ -349,18 +391,8 @@ def _same(held: Any, given: Any) -> bool:
     spaces around it, or the same number, as JSON or its text writes it (`"1000"`, 1000.0 for 1000)."""
     if isinstance(held, str) and isinstance(given, str) and held.strip() == given.strip():
         return True
-    number, was = _number(given), _number(held)
+    number, was = answered_number(given), answered_number(held)
     return number is not None and number == was
-
-
-def _number(value: Any) -> Decimal | None:
-    if type(value) is bool or not isinstance(value, str | int | float | Decimal):
-        return None
-    try:
-        number = Decimal(value.strip() if isinstance(value, str) else str(value))
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
 
 
 def item_named(error: APIError, n: int) -> int | None:
