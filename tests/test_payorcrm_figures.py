@@ -104,6 +104,32 @@ def test_an_answer_saying_two_counts_cannot_say_how_many_it_stored() -> None:
     assert read_answer(b'{"uploaded": 2, "count": 2}').stored == 2
 
 
+@pytest.mark.parametrize(
+    ("body", "stored"),
+    [
+        # found by a tester (t21b): a count written as text or as a double was not read, and 2 customers answered
+        # so were loaded, exit 0, the server holding one
+        (b'{"success": true, "count": "1"}', 1),
+        (b'{"success": true, "count": 1.0}', 1),
+        (b'{"success": true, "count": "1.0"}', 1),
+        (b'{"uploaded": 1e0}', 1),
+        # counts under the other names a server gives them
+        (b'{"accepted": 0}', 0),
+        (b'{"inserted": 0}', 0),
+        (b'{"imported": "2"}', 2),
+        (b'{"count": null}', None),
+    ],
+)
+def test_a_count_in_any_json_form_is_the_number_it_writes(body: bytes, stored: int | None) -> None:
+    assert read_answer(body).stored == stored
+
+
+@pytest.mark.parametrize("count", ['"1.5"', "1.5", '"one"', "true", '"2 customers"', "-1", "1e999999999"])
+def test_a_count_that_is_no_whole_number_cannot_say_how_many_were_stored(count: str) -> None:
+    with pytest.raises(ValueError, match="how many records it stored cannot be told"):
+        read_answer(b'{"success": true, "count": %s}' % count.encode())
+
+
 def keyless(reverse: bool) -> Rule:
     """Records as sent, with their ids and without their keys (customerno, invoiceNumber), in reverse order when
     `reverse`."""

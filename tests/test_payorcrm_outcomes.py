@@ -43,6 +43,11 @@ OUTCOMES = [
     ("succeeded", True, False),
     ("isSuccess", True, False),
     ("created", True, False),
+    # found by a tester (t21b): an outcome given as an object, or under a key bulkload did not read, was stored
+    ("result", {"success": True}, {"success": False, "message": "duplicate customerno"}),
+    ("status", {"code": 201}, {"code": 409, "message": "Conflict"}),
+    ("outcome", "created", "rejected"),
+    ("code", 201, 409),
 ]
 
 
@@ -75,6 +80,30 @@ async def test_a_record_whose_outcome_reads_neither_as_success_nor_as_a_known_fa
         ({"ok": None}, True),
         ({"status": "Pending"}, True),
         ({"state": "Active"}, True),
+        # found by a tester (t21b): each counted loaded, exit 0, though the server did not store the record. An
+        # object or list under an outcome key was read as success whatever it held, `outcome`, `code` and a
+        # message were never read
+        ({"result": {"success": False, "message": "duplicate customerno"}}, True),
+        ({"status": {"code": 409, "message": "Conflict"}}, True),
+        ({"status": ["failed"]}, True),
+        ({"outcome": "rejected"}, True),
+        ({"code": 409, "message": "Duplicate customerno, not saved"}, True),
+        ({"message": "Duplicate customerno, not saved"}, True),
+        ({"notSaved": True}, True),
+        ({"warnings": ["not saved: duplicate"]}, True),
+        # an outcome object or list is success only where what it holds reads as success
+        ({"status": {"name": "x"}}, True),
+        ({"result": {}}, True),
+        ({"status": []}, True),
+        ({"status": ["created", "pending"]}, True),
+        ({"result": {"success": True, "message": "saved"}}, False),
+        ({"status": {"code": 201, "message": "Created"}}, False),
+        ({"status": ["created"]}, False),
+        ({"outcome": "created", "code": "200"}, False),
+        # a message is read where nothing else says how the record went, and only for words of failure
+        ({"message": "welcome mail sent"}, False),
+        ({"success": True, "message": "duplicate check passed"}, False),
+        ({"warnings": ["phone number written without spaces"]}, False),
     ],
 )
 def test_what_a_records_outcome_field_says_of_it_id_or_none(said: dict[str, Any], failed: bool) -> None:

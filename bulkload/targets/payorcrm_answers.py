@@ -17,6 +17,7 @@ from ..dates import same_day
 from ..errors import RefusedInAnswer
 from ..model import LARGEST_ID, NO_ID, Totals, echoed
 from ..money import answered_units, same_amount
+from ..numbers import JSON_NUMBER, answered_number
 from ..pairing import pair
 from ..redact import redact, redact_data
 
@@ -60,29 +61,15 @@ def _every(records: list[Any], field: str, read: Callable[[Any], int | None] = _
     return None if None in found else [v for v in found if v is not None]
 
 
-#: a number as JSON writes it, given as text (`"1000"`, `"1000.00"`, `"1e3"`): no sign but minus, space, `_`, NaN
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-
-
 def _amount(value: Any) -> int | None:
-    """An answered `invoiceAmount` (minor units) by its value, whatever its JSON form: `1000`, `1000.0`, `"1000"`
-    and `"1e3"` are 1000, as is the double of 1000 written long (money.answered_units). None for one that is no whole
-    number of minor units (`1000.5`), or no number (`"ten"`, `true`): no amount sent is."""
-    if type(value) is str and _NUMBER.fullmatch(value):
-        value = Decimal(value)
+    """An answered `invoiceAmount` (minor units) by its value, whatever its JSON form (numbers.answered_number):
+    `1000`, `1000.0`, `"1000"` and `"1e3"` are 1000, as is the double of 1000 written long (money.answered_units).
+    None for one that is no whole number of minor units (`1000.5`), or no number (`"ten"`, `true`): no amount sent
+    is."""
     if type(value) is int:
         return value
-    return answered_units(value, 0) if type(value) is Decimal else None
-
-
-def _number(value: Any) -> Decimal | None:
-    """A finite number as an answer or a row gives it, whatever its JSON form (`1234.5`, `"1234.50"`, `1e3`, 1000);
-    None for anything else (`"ten"`, `true`, null)."""
-    if type(value) is str and _NUMBER.fullmatch(value):
-        value = Decimal(value)
-    if type(value) is int:
-        return Decimal(value)
-    return value if type(value) is Decimal and value.is_finite() else None
+    number = answered_number(value)
+    return None if number is None else answered_units(number, 0)
 
 
 def _amounts(records: list[Any]) -> list[int | None] | None:
@@ -92,8 +79,29 @@ def _amounts(records: list[Any]) -> list[int | None] | None:
 
 
 #: the keys of an answer's object that say how many records the upload stored: `count` (`{"success": true, "count":
-#: n}`) and `uploaded` (the sandbox's `{"uploaded": n, "results": [...]}`); seed 004 documents neither
-_COUNTS = ("count", "uploaded")
+#: n}`), `uploaded` (the sandbox's `{"uploaded": n, "results": [...]}`), `accepted`, `inserted`, `imported`; seed 004
+#: documents none
+_COUNTS = ("count", "uploaded", "accepted", "inserted", "imported")
+
+
+def _stated(answer: dict[str, Any]) -> dict[str, int]:
+    """The counts an answer's object gives (`_COUNTS`), each a whole number of records in any JSON form (`2`,
+    `2.0`, `"2"`, `"2.0"`: numbers.answered_number), by its key; one of null, or of a list or object (records, read
+    as such), gives none. ValueError (in doubt) for any other (`"1.5"`, `-1`, `"two"`, `true`, `1e999`): how many
+    records the upload stored cannot be told."""
+    stated = {}
+    for name in _COUNTS:
+        value = answer.get(name)
+        if value is None or isinstance(value, dict | list):
+            continue
+        number = answered_number(value)
+        if number is None or not 0 <= number <= LARGEST_ID or number != number.to_integral_value():
+            raise ValueError(
+                f"the API's answer says {name} {_shown(value)}, no number of records: how many records it stored "
+                f"cannot be told. {_CHECK}"
+            )
+        stated[name] = int(number)
+    return stated
 
 
 #: what an answer that names the rows it refuses by index (`errors`) may hold beside them and say nothing of a row
@@ -105,8 +113,9 @@ def _refusal(answer: dict[str, Any], rows: int | None) -> RefusedInAnswer | None
     """An answer that refuses rows as a 400 does (seed 004 documents no answer): `errors` naming each by `index`
     (0 to the number of `rows` sent, where given: counted from 0 or from 1, `bad_items` tells), no other sign of
     success (a `success`, `ok`, `saved` or `stored`, `_DONE`, only where false; a `status`, `statusCode`,
-    `httpStatus`, … in any case, `_OUTCOME`, only of failure: `400`, `"409.0"`), and nothing else said (no count,
-    no records: some rows may have been stored). None for any other answer."""
+    `httpStatus`, … in any case, `_OUTCOME`, only of failure: `400`, `"409.0"`, `{"code": 400}`; a `code` also of
+    words that say neither, the refusal's own: `VALIDATION`), and nothing else said (no count, no records: some rows
+    may have been stored). None for any other answer."""
     errors = answer.get("errors")
     if not isinstance(errors, list) or not errors:
         return None
@@ -116,7 +125,10 @@ def _refusal(answer: dict[str, Any], rows: int | None) -> RefusedInAnswer | None
             return None
     for name, value in answer.items():
         key = name.lower()
-        if _done_key(key) and _unsuccessful(value) is not True or key in _OUTCOME and _failed_status(value) is not True:
+        if _done_key(key) and _unsuccessful(value) is not True:
+            return None
+        # a `code` (_REFUSING) may be the refusal's own ("VALIDATION"), but not one of success
+        if key in _OUTCOME and (outcome := _failed_status(value)) is not True and (outcome is False or name != "code"):
             return None
         if value and not _done_key(key) and key not in _OUTCOME and name not in _REFUSING:
             return None
@@ -171,18 +183,22 @@ def _records(answer: dict[str, Any]) -> list[Any] | None:
 def read_answer(body: bytes, rows: int | None = None) -> Said:
     """Read any 2xx answer to an upload of `rows` tolerantly: its records listed under any key (``{"results":
     [...]}``, ``{"data": [...]}``, `_records`) or as a bare array (with or without ``id``), ``{"success": true,
-    "count": n}`` or ``{"uploaded": n}``, an empty body or text all mean the upload was stored. An answer whose
-    object says the upload failed, as a record may say it of itself (`_failure`: ``"success": false`` or
-    ``"ok": "false"``, an ``error``, ``errors`` or ``errorMessage``, a ``status`` or ``state`` of failure), is not:
-    one that names the rows it refuses by
+    "count": n}`` or ``{"uploaded": n}`` (`_stated`: `"2"` or `2.0` as 2), an empty body or text all mean the upload
+    was stored. An answer whose object says the upload failed, as a record may say it of itself (`_failure`:
+    ``"success": false`` or ``"ok": "false"``, an ``error``, ``errors`` or ``errorMessage``, a ``status``,
+    ``state``, ``outcome`` or ``code`` of failure, ``{"code": 409}`` within it, a ``message`` in words of failure
+    beside no sign of success), or whose text (JSON or plain) is an outcome of failure (`_failed_status`: ``Upload
+    failed``, ``409 Conflict``, ``false``), is not: one that names the rows it refuses by
     index and says nothing of a row stored (`_refusal`) raises RefusedInAnswer (read as a 400 naming them); any
     other, ValueError (the call arrived, what became of its rows is unknown: in doubt), as does one that may say
     some of it failed otherwise (`_records`). So does an answer whose counts (its `count`, `uploaded`, the records
-    it lists) say two numbers."""
+    it lists) say two numbers, or a count that is no whole number (`_stated`)."""
     try:
         value = _decode_any(body) if body.strip() else None
     except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested past msgspec's depth
-        return Said()  # not JSON ("OK"): a 2xx all the same
+        value = body.decode("utf-8", "replace")  # not JSON ("OK"): a 2xx all the same, unless it says it failed
+    if not isinstance(value, dict | list) and value is not None and _failed_status(value) is True:
+        raise _upload_failed(_shown(value))
     if isinstance(value, dict):
         if (failed := _failure(value, None, None)) is not None:
             if (refusal := _refusal(value, rows)) is not None:
@@ -190,7 +206,7 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
             raise _upload_failed(failed)
         records = _records(value)
         listed = None if records is None else len(records)
-        stated = {name: n for name in _COUNTS if (n := _whole(value.get(name))) is not None}
+        stated = _stated(value)
         if len({*stated.values(), *([] if listed is None else [listed])}) > 1:
             said = ", ".join(f"{name} {n}" for name, n in stated.items())
             raise ValueError(
@@ -272,7 +288,7 @@ class Fields(NamedTuple):
                 and all(self.same(f"{name}[{i}]", item, was) for i, (item, was) in enumerate(zip(sent, said)))
             )
         if name in self.numbers or type(sent) in (int, Decimal):
-            number, was = _number(said), _number(sent)
+            number, was = answered_number(said), answered_number(sent)
             return number is not None and was is not None and same_amount(number, was)
         if not isinstance(sent, str):
             return False
@@ -413,11 +429,19 @@ _FAILING = ("error", "fail", "reject", "invalid", "duplicate", "skip", "refuse",
 #: `_` or `-`, after an `is` or `was` (`_done_key`)
 _DONE = frozenset({"success", "successful", "succeeded", "ok", "created", "saved", "stored"})
 #: the keys whose word or HTTP status says how the upload or record went (`"status": "failed"`, `"state":
-#: "NOT_SAVED"`, `"status": 409`, `"statusCode": "422"`, `"httpStatus": 400`, `"status_code": 422`), in lower case
-_OUTCOME = frozenset({"status", "state", "result", "statuscode", "httpstatus", "status_code", "http_status"})
+#: "NOT_SAVED"`, `"status": 409`, `"statusCode": "422"`, `"httpStatus": 400`, `"status_code": 422`, `"code": 409`,
+#: `"outcome": "rejected"`), in lower case
+_OUTCOME = frozenset(
+    {"status", "state", "result", "outcome", "code", "statuscode", "httpstatus", "status_code", "http_status"}
+)
+#: the keys of an answer's object or record whose text may say, in its words, that it failed (`_failure`: where
+#: nothing else says how it went)
+_TOLD = ("message", "detail", "description")
+#: how deep an outcome given as objects within objects is read (`_failed_status`): deeper, it is not clear
+_DEEPEST = 8
 #: an HTTP status written as text, alone or before its reason phrase, after `HTTP` or not (`"409"`, `" 500 "`,
-#: `"409.0"`, `"HTTP 409"`, `"422 Unprocessable Entity"`): the number as JSON writes it (`_NUMBER`), and the phrase
-_HTTP_STATUS = re.compile(rf"\s*(?:(?i:http)(?:/[0-9.]+)?\s*)?({_NUMBER.pattern})(?:\s(.*))?", re.DOTALL)
+#: `"409.0"`, `"HTTP 409"`, `"422 Unprocessable Entity"`): the number as JSON writes it, and the phrase
+_HTTP_STATUS = re.compile(rf"\s*(?:(?i:http)(?:/[0-9.]+)?\s*)?({JSON_NUMBER.pattern})(?:\s(.*))?", re.DOTALL)
 #: a `success` (`_DONE`) that says it failed, as text (any case): JSON false and 0 say so too
 _UNSUCCESSFUL = frozenset({"false", "0", "no"})
 #: a `success` (`_DONE`) that says it was done, as text (any case): JSON true and 1 say so too
@@ -464,8 +488,8 @@ def _done_key(key: str) -> bool:
 
 def _unsuccessful(value: Any) -> bool | None:
     """Whether a `_DONE` field says it was not done: True for false (`false`, `0`, `"false"`, `"0"`, `"no"`, in any
-    case), False for true (`true`, `1`, `"true"`, `"1"`, `"yes"`) and for a list or object (the records or counts it
-    holds are read as such); None, not clear, for anything else (`"N"`, `"KO"`, 2, null)."""
+    case), False for true (`true`, `1`, `"true"`, `"1"`, `"yes"`); None, not clear, for anything else (`"N"`, `"KO"`,
+    2, null, a list or an object: of an answer's object, what those hold is read as records or counts, `_within`)."""
     if isinstance(value, str):
         text = value.strip().lower()
         return True if text in _UNSUCCESSFUL else False if text in _SUCCESSFUL else None
@@ -473,7 +497,35 @@ def _unsuccessful(value: Any) -> bool | None:
         return not value
     if type(value) is int and value in (0, 1):
         return value == 0
-    return False if isinstance(value, dict | list) else None
+    return None
+
+
+def _within(key: str, value: Any) -> bool:
+    """Whether a field of an answer's object (its `key` in lower case) holds what is read as the answer's records
+    or objects within it (`_records`), not as its outcome: a list or object under a `_DONE` key (`"saved": [...]`),
+    an object or a list of objects under an `_OUTCOME` key (`"result": {"items": [...]}`)."""
+    if _done_key(key):
+        return isinstance(value, dict | list)
+    return key in _OUTCOME and (
+        isinstance(value, dict) or isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+    )
+
+
+def _undone_key(key: str) -> bool:
+    """Whether a key (in lower case) names what was not done (`notSaved`, `not_stored`, `unprocessed`): "not" or
+    "un" before a word of success (`_DONE`, `_SUCCEEDING`)."""
+    name = key.replace("_", "").replace("-", "")
+    return any(name.startswith(prefix) and name[len(prefix) :] in _DONE | _SUCCEEDING for prefix in ("not", "un"))
+
+
+def _warned(value: Any, depth: int = 0) -> bool:
+    """Whether a warning (under a key naming one: `warnings`) says in its words that something failed (`_worded`:
+    `C2 not saved: duplicate`), as text or in a list or object of texts; `phone number normalised` does not."""
+    if isinstance(value, str):
+        return _worded(value) is True
+    if isinstance(value, dict):
+        value = list(value.values())
+    return isinstance(value, list) and depth < _DEEPEST and any(_warned(v, depth + 1) for v in value)
 
 
 def _nothing(value: Any) -> bool:
@@ -500,15 +552,18 @@ def _http_status(value: Any) -> tuple[int, str] | None:
     return (value, phrase) if type(value) is int and 100 <= value <= 599 else None
 
 
-def _failed_status(value: Any) -> bool | None:
+def _failed_status(value: Any, depth: int = 0) -> bool | None:
     """Whether an outcome (`_OUTCOME`, or a record listed as a value alone) says it failed: True for an HTTP status
     of failure (`_http_status`: 400 to 599, `409`, `409.0`, `"422"`, `"HTTP 409"`, `"422 Unprocessable Entity"`),
-    words of failure in it (`_worded`; after an HTTP status, in its reason phrase: `"200 OK, not saved"`), or false;
-    False, stored, only for what reads as success: an HTTP status of success (200 to 299) with no phrase or one of
-    success (`"201 Created"`), text of success alone (`_worded`: `created`, `OK`, `saved`, `Processed without
-    errors`), true, and a list or object (what it holds is read as records or counts); None, not clear, for anything
-    else: an HTTP status but of success or failure (`302`), text `_worded` cannot tell (`BadRequest`, `Already
-    exists`, `KO`, `409;`), a number that is no HTTP status, null."""
+    words of failure in it (`_worded`; after an HTTP status, in its reason phrase: `"200 OK, not saved"`), false,
+    an object that says it failed (`_failure`: `{"success": false}`, `{"code": 409}`) and a list holding such an
+    outcome (`["failed"]`); False, stored, only for what reads as success: an HTTP status of success (200 to 299)
+    with no phrase or one of success (`"201 Created"`), text of success alone (`_worded`: `created`, `OK`, `saved`,
+    `Processed without errors`), true, an object that says nothing failed and says it succeeded (`_succeeded`:
+    `{"code": 201, "message": "Created"}`) and a list of such outcomes only (`["created"]`); None, not clear, for
+    anything else: an HTTP status but of success or failure (`302`), text `_worded` cannot tell (`BadRequest`,
+    `Already exists`, `KO`, `409;`), a number that is no HTTP status, null, an object saying neither (`{}`, `{"name":
+    "x"}`), an empty list, and objects within objects past `_DEEPEST`."""
     if (http := _http_status(value)) is not None:
         status, phrase = http
         worded = _worded(phrase) if phrase.strip() else False
@@ -517,9 +572,30 @@ def _failed_status(value: Any) -> bool | None:
         return worded if 200 <= status < 300 else None
     if type(value) is bool:
         return not value
-    if isinstance(value, dict | list):
-        return False
+    if isinstance(value, dict | list) and depth >= _DEEPEST:
+        return None
+    if isinstance(value, dict):
+        if _failure(value, None, None, depth=depth + 1) is not None:
+            return True
+        return False if _succeeded(value, depth + 1) else None
+    if isinstance(value, list):
+        said = [_failed_status(item, depth + 1) for item in value]
+        return True if True in said else False if said and all(s is False for s in said) else None
     return _worded(value) if isinstance(value, str) else None
+
+
+def _succeeded(record: dict[str, Any], depth: int = 0) -> bool:
+    """Whether a record or an answer's object says it succeeded: a `_DONE` field true, or an `_OUTCOME` of success
+    (`_failed_status` False)."""
+    for name, value in record.items():
+        key = name.lower()
+        if (
+            _unsuccessful(value) is False
+            if _done_key(key)
+            else key in _OUTCOME and _failed_status(value, depth) is False
+        ):
+            return True
+    return False
 
 
 def _worded(value: str) -> bool | None:
@@ -547,33 +623,42 @@ def _echoed(row: Any, fields: Fields | None, name: str, value: Any) -> bool:
     return fields.same(name, getattr(row, name), value)
 
 
-def _failure(record: Any, row: Any, fields: Fields | None, has_id: bool = False) -> str | None:
+def _failure(record: Any, row: Any, fields: Fields | None, has_id: bool = False, depth: int = 0) -> str | None:
     """What a listed record (or an answer's object, `row` and `fields` None) says of its own failure, in a field
     other than one it echoes as `row` was sent (`_echoed`: an invoice's own `status`, which the file gives); with its
     `message`.
     None when it says none. A field says the record failed (`_says_failed`) when it is a false `success`, `ok`,
-    `saved`, `stored`, `succeeded`, `created`, `isSuccess`, … (`_unsuccessful`), a `status`, `state` or `result` that
-    says it failed (`_failed_status`), or anything but nothing (`_nothing`) under a key whose name says failure
-    (`_FAILING`: `error`, `errors`, `errorMessage`, `skipped`, …); so does no id of its own (null, "" or none) where
-    the other records have theirs (`has_id`). A value that says "nothing failed" (`"errorCount": "0"`, `"status":
-    "Processed without errors"`) says nothing. One that reads neither as success nor as failure (`"statusCode":
-    "BadRequest"`, `"success": "N"`: `_failed_status`, `_unsuccessful` None) says the record failed: a row taken for
-    stored that was not is lost silently, where one in doubt is checked; but in a field of the row's own (an
-    invoice's `status`, `Not paid`: its AR status, which a server may give though the file does not) only where the
-    record gives no id: a record stored has one. A record listed as a value alone (`true`, `409`, `"Created"`: no
-    object) says it failed unless it reads as success (`_failed_status` False)."""
+    `saved`, `stored`, `succeeded`, `created`, `isSuccess`, … (`_unsuccessful`), a `status`, `state`, `result`,
+    `outcome` or `code` that says it failed (`_failed_status`: `409`, `"rejected"`, an object `{"success": false}`
+    or `{"code": 409}`, a list `["failed"]`), anything but nothing (`_nothing`) under a key whose name says failure
+    (`_FAILING`: `error`, `errors`, `errorMessage`, `skipped`, …) or what was not done (`_undone_key`: `notSaved`),
+    or a warning in words of failure (`_warned`); so does no id of its own (null, "" or none) where the other
+    records have theirs (`has_id`), and, where nothing else says how it went (no field of success, `_succeeded`), a
+    `message` (`_TOLD`) in words of failure (`Duplicate customerno, not saved`, `Upload failed`: `_worded`). A value
+    that says "nothing failed" (`"errorCount": "0"`, `"status": "Processed without errors"`) says nothing. One that
+    reads neither as success nor as failure (`"statusCode": "BadRequest"`, `"success": "N"`, `"status": {"name":
+    "x"}`: `_failed_status`, `_unsuccessful` None) says the record failed: a row taken for stored that was not is
+    lost silently, where one in doubt is checked; but in a field of the row's own (an invoice's `status`, `Not
+    paid`: its AR status, which a server may give though the file does not) only where the record gives no id: a
+    record stored has one. Of an answer's object, a list or object that is read as its records or objects within
+    it (`_within`) is not read here. A record listed as a value alone (`true`, `409`, `"Created"`: no object) says
+    it failed unless it reads as success (`_failed_status` False)."""
     if not isinstance(record, dict):
-        return None if _failed_status(record) is False else f"listed as {_shown(record)}"
+        return None if _failed_status(record, depth) is False else f"listed as {_shown(record)}"
     stored = _id(record.get("id")) is not None
     own = () if row is None else type(row).__struct_fields__
     said = [
         f"{name}: {_shown(value)}"
         for name, value in record.items()
-        if ((failed := _says_failed(name.lower(), value)) or failed is None and not (stored and name in own))
+        if (row is not None or not _within(name.lower(), value))
+        and ((failed := _says_failed(name.lower(), value, depth)) or failed is None and not (stored and name in own))
         and not _echoed(row, fields, name, value)
     ]
     if has_id and record.get("id") in (None, ""):
         said.append(f"id: {json.dumps(record['id'])}" if "id" in record else "no id")
+    told = next((k for k in _TOLD if isinstance(record.get(k), str) and record[k]), None)
+    if not said and told is not None and _worded(record[told]) and not _succeeded(record, depth):
+        return f"{told}: {_shown(record[told])}"
     if not said:
         return None
     if record.get("message"):
@@ -581,14 +666,16 @@ def _failure(record: Any, row: Any, fields: Fields | None, has_id: bool = False)
     return ", ".join(said)
 
 
-def _says_failed(key: str, value: Any) -> bool | None:
+def _says_failed(key: str, value: Any, depth: int = 0) -> bool | None:
     """Whether a field (its `key` in lower case) says the upload or record failed (`_failure`): None where that is
     not clear (`_failed_status`)."""
     if _done_key(key):
         return _unsuccessful(value)
     if key in _OUTCOME:
-        return _failed_status(value)
-    return any(word in key for word in _FAILING) and not _nothing(value)
+        return _failed_status(value, depth)
+    if "warn" in key:
+        return _warned(value)
+    return (any(word in key for word in _FAILING) or _undone_key(key)) and not _nothing(value)
 
 
 def _shown(value: Any) -> str:
