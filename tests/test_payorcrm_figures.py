@@ -17,9 +17,12 @@ from conftest import serving
 from test_load_payorcrm import read_csv, write
 from test_payorcrm_answers import Handler, Rule, crm_app, customers_file, load_both
 
+from bulkload.model import Chunk
 from bulkload.report import print_summary
 from bulkload.results import Report
+from bulkload.targets.payorcrm import PayorCRM
 from bulkload.targets.payorcrm_answers import read_answer
+from bulkload.targets.payorcrm_records import Customer
 
 #: three calls of invoices at --batch-size 3: I1 EUR, I2 and I3 USD; I4 USD, I5 EUR, I6 USD; I7 USD alone
 ROWS = [("I1", "10.00", "EUR"), ("I2", "20.00", "USD"), ("I3", "30.00", "USD")]
@@ -212,6 +215,37 @@ async def test_a_record_naming_no_key_that_says_it_failed_in_place_is_its_rows_f
     assert (report.loaded, report.in_doubt, report.exit_code) == (2, 1, 1), report
     (doubt,) = read_csv(tmp_path / "in_doubt.csv")
     assert doubt["line"] == "4" and "duplicate, not saved" in doubt["last_error"], doubt
+
+
+@pytest.mark.parametrize(
+    ("echoed", "failed"),
+    [
+        ("alice@x.com", "bad"),  # the e-mail address lower-cased, as the echo is compared (Fields.same)
+        (" Alice@X.com ", "BAD"),
+    ],
+)
+def test_records_naming_no_key_in_another_order_by_what_they_echo_in_another_case_are_not_taken_by_place(
+    echoed: str, failed: str
+) -> None:
+    # found by a tester (t21b): a server lower-casing the e-mail address it echoes listed its records in reverse;
+    # compared to the letter, the echoes did not show the order, and C2's failure was taken for C1's (C1 in doubt,
+    # C2 loaded with C1's id)
+    kind = PayorCRM(["customers"]).kind_of(0)
+    two = [Customer(customerno="C1", emailaddress1="Alice@X.com"), Customer(customerno="C2", emailaddress1="bad")]
+    chunk = Chunk(1, 0, [2, 3], b"", records=two)
+    body = json.dumps(
+        {
+            "results": [
+                {"id": None, "emailaddress1": failed, "success": False},
+                {"id": 11, "emailaddress1": echoed, "success": True},
+            ]
+        }
+    ).encode()
+    with pytest.raises(ValueError, match="in another order than the rows sent"):
+        kind.failed_items(body, chunk)
+    # in the rows' order, so echoed, they are taken by place
+    body = json.dumps([{"id": 11, "emailaddress1": echoed}, {"id": 12, "emailaddress1": failed}]).encode()
+    assert kind.created_ids(body, chunk) == [11, 12]
 
 
 async def test_a_count_of_the_invoices_for_their_lines_is_in_doubt_saying_both_readings(tmp_path: Path) -> None:

@@ -7,16 +7,16 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 import msgspec
 
-from ..dates import same_day
+from ..dates import listed_day, same_day
 from ..errors import RefusedInAnswer
 from ..model import LARGEST_ID, NO_ID, Totals, echoed
-from ..money import answered_units, same_amount
+from ..money import answered_units, nearest_double, same_amount
 from ..numbers import JSON_NUMBER, answered_number
 from ..pairing import pair
 from ..redact import redact, redact_data
@@ -294,17 +294,28 @@ class Fields(NamedTuple):
             return False
         if name in self.dates:
             return isinstance(said, str) and same_day(sent, said)
-        if name in self.counted and (whole := _counted(sent)) is not None:
-            return _counted(said) == whole
+        return (meant := self.meaning(name, said)) is not None and meant == self.meaning(name, sent)
+
+    def meaning(self, name: str, value: Any) -> Hashable | None:
+        """What `same` compares of a value of the field `name`, as one key for all its writings (`_misplaced`
+        counts the values records carry by it): of a number field, or a number, the double it is (money.same_amount);
+        of a date field, the date it names (dates.listed_day, as `same_day` reads it without the date sent); of a
+        `counted` field, its whole number, where it writes one; of text (or a whole number, as its digits), of a key
+        the text but for spaces around it, of other text naming a record its words in any case, spacing or `_`, of
+        other text those words whatever its spaces. None for anything else (null, a list, an object)."""
+        if name in self.numbers or type(value) is Decimal:
+            number = answered_number(value)
+            return None if number is None else nearest_double(number)
+        text = named(value)
+        if text is None:
+            return None
+        if name in self.dates:
+            return listed_day(text)
+        if name in self.counted and (whole := _counted(value)) is not None:
+            return whole
         if name in self.keys:
-            return isinstance(text := named(said), str) and text.strip() == sent
-        if named(said) == sent:
-            return True
-        if not isinstance(said, str):
-            return False
-        if name in self.names:
-            return _spelled(said) == _spelled(sent)
-        return _spelled(said).replace(" ", "") == _spelled(sent).replace(" ", "")
+            return text.strip()
+        return _spelled(text) if name in self.names else _spelled(text).replace(" ", "")
 
 
 def _named_as(said: dict[str, Any], names: Collection[str]) -> dict[str, Any] | None:
@@ -699,16 +710,19 @@ class Reading(NamedTuple):
     misplaced: bool = False
 
 
-def _misplaced(records: list[Any], sent: Sequence[Any]) -> bool:
-    """Whether records that name no key carry, at some place, another value than the row sent at that place, of a
-    field whose values they all carry and carry as sent, only in another order (a field the API writes otherwise,
-    a date as a date-time, or changes, says nothing of the order)."""
+def _misplaced(records: list[Any], sent: Sequence[Any], fields: Fields) -> bool:
+    """Whether records that name no key carry, at some place, another value than the row sent at that place
+    (`Fields.same`), of a field whose values they all carry and carry as sent, by their meaning (`Fields.meaning`:
+    `alice@x.com` for `Alice@X.com`, a date as a date-time), only in another order (a field the API changes says
+    nothing of the order)."""
     if not all(isinstance(r, dict) for r in records) or not sent:
         return False
     for field in type(sent[0]).__struct_fields__:
-        given = [named(r.get(field)) for r in records]
-        wanted = [named(getattr(row, field, None)) for row in sent]
-        if None not in given and given != wanted and Counter(given) == Counter(wanted):
+        given, wanted = [r.get(field) for r in records], [getattr(row, field, None) for row in sent]
+        if None in given or all(fields.same(field, w, g) for w, g in zip(wanted, given)):
+            continue
+        meant = Counter(fields.meaning(field, v) for v in given)
+        if None not in meant and meant == Counter(fields.meaning(field, v) for v in wanted):
             return True
     return False
 
@@ -755,7 +769,7 @@ def read(body: bytes, sent: Sequence[Any], fields: Fields) -> Reading:
         for i, (j, row) in enumerate(zip(order, sent))
         if (why := _failure(records[j], row, fields, has_id))
     }
-    misplaced = paired is None and said.records is not None and (clashed or _misplaced(records, sent))
+    misplaced = paired is None and said.records is not None and (clashed or _misplaced(records, sent, fields))
     if failed and misplaced:
         raise ValueError(
             f"the API's answer lists a record that says it failed ({redact(next(iter(failed.values()))[1])}) among "
