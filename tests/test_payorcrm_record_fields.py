@@ -211,11 +211,13 @@ def test_echoed_figures_of_several_rows_differ_where_one_differs() -> None:
     assert echoed_figures([("a", 1, UNSET), ("a", 1, 2)]) == {"a": [0]}
 
 
-async def test_records_naming_their_key_in_another_case_give_each_row_its_own_id(tmp_path: Path) -> None:
+@pytest.mark.parametrize("key", ["CustomerNo", "customer_no", "Customer-No"])
+async def test_records_naming_their_key_in_another_case_give_each_row_its_own_id(tmp_path: Path, key: str) -> None:
     # found by a tester: records naming the customer as `CustomerNo` (a .NET server's case), listed in reverse, were
-    # taken as naming no key: their ids were given by place, C1 the id of C3
+    # taken as naming no key: their ids were given by place, C1 the id of C3. And, for a while after, `customer_no`
+    # (a Python server's snake case): C1, stored, in doubt for C3's failure, C3 loaded with C1's id
     def pascal(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{"id": r["id"], "CustomerNo": r["customerno"]} for r in results][::-1]
+        return [{"id": r["id"], key: r["customerno"]} for r in results][::-1]
 
     with anyio.fail_after(60):
         async with serving(crm_app(answered(pascal))) as url:
@@ -257,6 +259,18 @@ def test_a_records_id_named_in_another_case_is_its_id(id_name: str) -> None:
     assert kind.created_ids(json.dumps(body).encode(), chunk) == [11, 12]
     # an id named twice, in two cases: which is its id cannot be told
     body = [{"id": 11, id_name: 21, "customerno": "C1"}, {"id": 12, "customerno": "C2"}]
+    assert kind.created_ids(json.dumps(body).encode(), chunk) == [NO_ID, NO_ID]
+
+
+def test_a_record_naming_its_key_in_snake_case_that_says_it_failed_is_its_own_rows_failure() -> None:
+    # found by fixing t21b's faults (its server's MODE=reverse_snake_key): records naming `customer_no`, in reverse,
+    # were taken by place: C2's failure put C1 in doubt, C2 loaded with C1's id
+    kind, chunk = two_customers()
+    body = [{"id": None, "customer_no": "C2", "success": False}, {"id": 11, "customer_no": "C1", "success": True}]
+    assert set(kind.failed_items(json.dumps(body).encode(), chunk)) == {1}
+    assert kind.created_ids(json.dumps(body).encode(), chunk) == [11, NO_ID]
+    # named twice, in two spellings: which is the key cannot be told
+    body = [{"id": 11, "customerno": "C1", "customer_no": "C2"}, {"id": 12, "customerno": "C2"}]
     assert kind.created_ids(json.dumps(body).encode(), chunk) == [NO_ID, NO_ID]
 
 

@@ -318,20 +318,28 @@ class Fields(NamedTuple):
         return _spelled(text) if name in self.names else _spelled(text).replace(" ", "")
 
 
+def _spelling(name: str) -> str:
+    """A field's name whatever its case and the `_` or `-` within it (`CustomerNo`, `customer_no`, `Customer-No`:
+    customerno); a leading one is its own (`_id` is not id)."""
+    return name[:1].lower() + name[1:].lower().replace("_", "").replace("-", "")
+
+
 def _named_as(said: dict[str, Any], names: Collection[str]) -> dict[str, Any] | None:
     """`said` (a record, or an object in it) with each of `names` (the fields or members sent) that it names in
-    another case named as it was sent, where exactly one of `names` is that name in any case (`CustomerNo`, `Id`,
-    `City`, as a .NET server writes them, are customerno, id and city; of a city and a City sent, a CITY is
-    neither). None where it names one twice (`customerno` and `CustomerNo`): which is the field cannot be told."""
-    folds = Counter(name.lower() for name in names)
-    sent = {name.lower(): name for name in names if folds[name.lower()] == 1}
-    renamed = {name if name in names else sent.get(name.lower(), name): value for name, value in said.items()}
+    another case or spelling (`_spelling`) named as it was sent, where exactly one of `names` is that name so
+    (`CustomerNo`, `Id`, `City`, as a .NET server writes them, `customer_no` as a Python server does, are
+    customerno, id and city; of a city and a City sent, a CITY is neither). None where it names one twice
+    (`customerno` and `CustomerNo` or `customer_no`): which is the field cannot be told."""
+    folds = Counter(_spelling(name) for name in names)
+    sent = {_spelling(name): name for name in names if folds[_spelling(name)] == 1}
+    renamed = {name if name in names else sent.get(_spelling(name), name): value for name, value in said.items()}
     return renamed if len(renamed) == len(said) else None
 
 
 def _folded(records: list[Any], names: Collection[str]) -> tuple[list[Any], bool]:
     """The records with each of the fields sent (`names`) and their `id` named as sent in whatever case they name
-    them (`_named_as`), and whether any names one of them twice, in two cases: that record is left as it is."""
+    them, or spelling (`_named_as`), and whether any names one of them twice, in two cases or spellings: that
+    record is left as it is."""
     folded: list[Any] = []
     clashed = False
     for record in records:
