@@ -1,20 +1,26 @@
 """A cursor walk that must get somewhere: every page it follows brings records past the last page's, under a
 cursor it was not given before. A server whose cursor loops was seen to keep a walk going for 35,541 pages in
-600 s; with these checks it stops at the first page that repeats, goes back, or brings nothing (a few empty pages
-are allowed: a listing being written to may give one)."""
+600 s; with these checks it stops at the first page that repeats a cursor, goes back, or brings nothing new. Empty
+pages whose cursor is new each time are followed (seed 002 never says a page with a cursor holds an item: a server
+may window its pages over the agreement's entries and filter each window, so a quiet journal of a busy agreement
+gets many), but not on the cursor's word alone: each time their run doubles from `ASK_AFTER`, the API is asked how
+many entries lie ahead (`CursorTrail.ahead`), and none is a walk that would not end."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from hashlib import blake2b
 
 from . import redact
 from .errors import WalkStalled
 
-#: empty pages in a row a walk follows before it gives up on the cursor
-EMPTY_PAGES = 3
+#: empty pages in a row after which the API is first asked what lies ahead (again each time their run doubles)
+ASK_AFTER = 4
 #: characters of a cursor a message shows (a cursor may encode anything the API put in it)
 SHOWN = 12
+
+log = logging.getLogger(__name__)
 
 
 def shown(cursor: str) -> str:
@@ -31,11 +37,14 @@ class CursorTrail:
     Seed 002 says "the cursor represents the identifier of the first item on the next set": a server may take that
     to include an item it gave already, so a page may start with the end of the one before (the same records, listed
     twice at a page boundary: dropped, not counted twice). A page that brings nothing past them, or goes back further
-    than the previous page, with a cursor to follow, is a walk that would not end."""
+    than the previous page, with a cursor to follow, is a walk that would not end. So is a run of empty pages the API
+    counts nothing ahead of: `asking` says when to ask (`ahead`)."""
 
     def __init__(self, what: str) -> None:
         self.what = what
         self.pages = 0
+        #: the ids the walk listed, each once
+        self.listed = 0
         self._seen: dict[bytes, int] = {}  # digest of a cursor -> the page that gave it
         self._last_id: int | None = None
         self._previous: frozenset[int] = frozenset()  # the ids the last page that listed any listed
@@ -45,7 +54,7 @@ class CursorTrail:
     def page(self, ids: Sequence[int], cursor: str) -> int:
         """Page `self.pages + 1`: the ids it lists in the order listed (ascending) and the cursor it gives ("" for
         none: the last page). Returns how many of its first ids the previous page listed (to be dropped). Raises
-        WalkStalled where it has a cursor and lists nothing new, goes back, loops, or is one empty page too many."""
+        WalkStalled where it has a cursor and lists nothing new, goes back, or loops."""
         self.pages += 1
         page = self.pages
         repeated = 0
@@ -64,7 +73,9 @@ class CursorTrail:
                     f"{self._last_id}; the cursor that led to it: {shown(self._cursor)}): the walk would not end; "
                     f"stopped after {page} pages"
                 )
+        self.listed += len(ids) - repeated
         if not cursor:
+            self._empty = 0  # the last page: nothing to ask
             return repeated
         if ids:
             self._empty = 0
@@ -72,11 +83,6 @@ class CursorTrail:
             self._previous = frozenset(ids)
         else:
             self._empty += 1
-            if self._empty > EMPTY_PAGES:
-                raise WalkStalled(
-                    f"{self.what}: pages {page - self._empty + 1}-{page} were empty, each with a cursor to one more "
-                    f"(the last {shown(cursor)}): the walk would not end; stopped after {page} pages"
-                )
         digest = blake2b(cursor.encode(), digest_size=16).digest()
         earlier = self._seen.get(digest)
         if earlier is not None:
@@ -87,3 +93,37 @@ class CursorTrail:
         self._seen[digest] = page
         self._cursor = cursor
         return repeated
+
+    @property
+    def asking(self) -> str | None:
+        """Where the last page was empty with a cursor, and its run of empty pages is `ASK_AFTER` long or has doubled
+        since the API was last asked: what to ask it, the cursor as an id at or above which the rest lies (seed 002:
+        "the cursor represents the identifier of the first item on the next set"; "" where the cursor is no number:
+        then the count of everything the walk lists, against those it listed); else None."""
+        if self._empty < ASK_AFTER or self._empty & (self._empty - 1):
+            return None
+        return self._cursor if self._cursor.isascii() and self._cursor.isdigit() else ""
+
+    def ahead(self, counted: int) -> None:
+        """The API counts `counted` of what the walk lists (as `asking` said: at or above the cursor, or in all):
+        WalkStalled where none of it is left to list, else the walk's progress, said at INFO (a long run of empty
+        pages is no stall while it gets somewhere)."""
+        left = counted if self.asking else counted - self.listed
+        first = self.pages - self._empty + 1
+        if left <= 0:
+            raise WalkStalled(
+                f"{self.what}: pages {first}-{self.pages} were empty, each with a cursor to one more (the last "
+                f"{shown(self._cursor)}), and the API counts no record left to list: the walk would not end; stopped "
+                f"after {self.pages} pages"
+            )
+        log.info(
+            "%s: %d pages so far, %d records listed; pages %d-%d were empty, each with a new cursor (the last %s), "
+            "and the API counts %d records left to list: going on",
+            self.what,
+            self.pages,
+            self.listed,
+            first,
+            self.pages,
+            shown(self._cursor),
+            left,
+        )

@@ -144,7 +144,9 @@ class Child(NamedTuple):
     """A chunk planned in place of a split one (Ledger.split): its part, key, line numbers and body hash, and the
     state the split saves it in: `pending` (to be sent), `in_doubt` (never sent without the user's word, for
     `error`; `looks`: what a look for another call could take of its rows' records, as `sending`'s) or `done` (the
-    split call stored its rows: `created`)."""
+    split call stored its rows: `created`). `groups`: the groups it carries, which follow it where it is saved in
+    doubt or done (never sent, it is their call: what the split call stored of them is its), as `sending` has a
+    group follow the chunk that carries it."""
 
     part: str
     key: str
@@ -154,6 +156,7 @@ class Child(NamedTuple):
     error: str | None = None
     created: Created | None = None
     looks: bytes | None = None
+    groups: Sequence[GroupInfo] = ()
 
 
 class Figures(NamedTuple):
@@ -1060,6 +1063,8 @@ class Ledger:
                 ],
             )
             for c in children:
+                if c.state != "pending":  # never sent: its groups' state is its own from now on
+                    self._groups(seq, c.part, c.groups, replace=True)
                 if c.created is not None:
                     self._done(seq, c.part, file_idx, c.lines, c.created, None, True)
             self._save_calls(calls)

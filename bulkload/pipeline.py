@@ -73,6 +73,11 @@ KEY_TTL_MARGIN_S = 300.0
 #: (each holds its chunk: memory stays bounded)
 SETTLING = 32
 
+#: what a look that waits out a settle delay (`Loader.idle`) found: of a call whose answer was lost, and of what a
+#: refused call stored
+LOST_LOOK = "its answer was lost and a look did not find it carried out"
+REFUSED_LOOK = "the API refused it and a look did not find all of it stored or all of it absent yet"
+
 #: why a call whose answer was lost, with no attempt left, stops the run: the look after the settle delay found
 #: nothing, but a commit slower than --settle-s may land yet, so it is in doubt (`sending`), and the resume looks
 #: for it again before it sends it again (`Loader.in_flight`), never "skipped" (rows an earlier load created)
@@ -336,6 +341,10 @@ class Loader:
         #: per scope: the newest id this process recorded for a chunk of that scope alone (`took`), for the look for
         #: what a refused call stored (`known_before`)
         self._newest: dict[str, int] = {}
+        #: per scope whose ids an answer showed not to grow (`numbered`): where the look for what a refused call
+        #: stored begins there instead, the scope's baseline, or 0 (the whole scope) where an id came at or below it;
+        #: an earlier process's answers too (Ledger.numbered_below)
+        self._unordered: dict[str, int] = dict.fromkeys(ledger.numbered_below(self._baselines), 0)
 
     @property
     def baselines(self) -> dict[str, dict[str, int]]:
@@ -452,28 +461,23 @@ class Loader:
         self._lost[chunk.seq] = anyio.current_time()
 
     @asynccontextmanager
-    async def idle(self, chunk: Chunk, until: float) -> AsyncIterator[None]:
+    async def idle(self, chunk: Chunk, until: float, why: str = LOST_LOOK) -> AsyncIterator[None]:
         """While a chunk waits out a settle delay (until `until`, on the loop's clock), another is sent in its place;
         the wait is in `settling` (the progress display's), and one that begins while no other waits is said at
-        INFO."""
+        INFO, with `why` (what the look that waits found: LOST_LOOK, REFUSED_LOOK)."""
         turn = self._turns.get((chunk.seq, chunk.part))
         behind = [] if turn is None else [said for k, said in turn.records.items() if self._latest.get(k) is not turn]
         if behind:  # later rows wait for it: said whatever else waits
             log.info(
-                "%s: its answer was lost and a look did not find it carried out; looking again in %.0f s, when the "
-                "API can no longer be committing it (--settle-s): the later rows writing %s wait until then, to land "
+                "%s: %s; looking again in %.0f s (--settle-s): the later rows writing %s wait until then, to land "
                 "after it",
                 named(chunk),
+                why,
                 until - anyio.current_time(),
                 ", ".join(behind),
             )
         elif not self.settling:
-            log.info(
-                "%s: its answer was lost and a look did not find it carried out; looking again in %.0f s, when the API "
-                "can no longer be committing it (--settle-s)",
-                named(chunk),
-                until - anyio.current_time(),
-            )
+            log.info("%s: %s; looking again in %.0f s (--settle-s)", named(chunk), why, until - anyio.current_time())
         self.settling[chunk.seq] = until
         self._sending.release()
         try:
@@ -770,6 +774,7 @@ class Loader:
             return
         if response.uncertain:  # answered after an attempt whose answer was lost, which may land later
             self.lost(chunk)
+        self.numbered(sending.since, sending.ids)
         if sending.failed:
             self.failed_in_answer(kind, chunk, sending.ids, sending.failed)
             return
@@ -1013,23 +1018,52 @@ class Loader:
         """Per scope of a call about to leave (`summary`'s): the newest id the run knows there, its baseline's or
         one this process recorded since (ids only grow: what the call stores lies above it). Only the baseline's where
         the call is not `fresh` (an earlier process sent it, whose attempt may have stored below what this one
-        recorded since). A scope without a baseline is left out (a look cannot tell what the call stored there)."""
+        recorded since), or where an answer showed the scope's ids not to grow (`numbered`: then what the call stores
+        may lie anywhere above the baseline, or anywhere at all where an id came at or below it: 0). A scope without
+        a baseline is left out (a look cannot tell what the call stored there)."""
         return {
-            scope: max(int(base["max_id"]), self._newest.get(scope, 0) if fresh else 0)
+            scope: self._unordered.get(scope, max(int(base["max_id"]), self._newest.get(scope, 0) if fresh else 0))
             for scope in summary
             if (base := self._baselines.get(scope)) is not None
         }
 
+    def numbered(self, since: Mapping[str, int], ids: Sequence[int]) -> None:
+        """A call that left when the run knew the ids `since` (`known_before`) was answered with `ids`: where one
+        lies at or below what the run knew of a scope of the call, the API's ids do not grow (seed 002 promises
+        e-conomic's entry numbers only to be unique: docs/reconciliation.md, "Entry numbers out of order"), and the
+        looks for what a refused call stored in those scopes begin at their baseline from now on, or at 0 where an
+        id came at or below it (`_unordered`)."""
+        lowest = min(ids, default=None)
+        for scope, newest in since.items():
+            if lowest is None or lowest > newest:
+                continue
+            base = int(self._baselines[scope]["max_id"])
+            self._unordered[scope] = 0 if lowest <= base else min(base, self._unordered.get(scope, base))
+
     async def stored_by_refusal(self, chunk: Chunk, since: Mapping[str, int]) -> Partly | None:
         """What a call the API refused stored all the same, as the kind finds it (RecordKind.find_stored) among what
         its scopes received since it left (`since`): per row the id found, or None; None where the look cannot tell
-        (a look that fails, too)."""
+        (a look that fails, too). Where not every row is found and `settle_s` is set, looked for again `settle_s`
+        after the refusal, by the rule of a lost answer's look (`settled_look`): what the call stored may show in
+        the API's listings only later (a listing read from a replica); another chunk is sent meanwhile."""
         kind = self.target.kind_of(chunk.file_idx)
-        try:
-            return await kind.find_stored(self.dispatcher, chunk, since, taken_ids(self.target, self.ledger, kind))
-        except BulkloadError as exc:
-            log.info("%s: the look for what its refusal stored failed: %s", named(chunk), self.hidden(chunk, str(exc)))
-            return None
+        until = anyio.current_time() + self.settle_s if self.settle_s > 0 else None
+
+        async def look() -> Partly | None:
+            try:
+                return await kind.find_stored(self.dispatcher, chunk, since, taken_ids(self.target, self.ledger, kind))
+            except BulkloadError as exc:
+                log.info(
+                    "%s: the look for what its refusal stored failed: %s", named(chunk), self.hidden(chunk, str(exc))
+                )
+                return None
+
+        looked = await look()
+        if until is None or looked is None or None not in looked.ids:
+            return looked
+        async with self.idle(chunk, until, REFUSED_LOOK):
+            await anyio.sleep_until(until)
+        return await look()
 
     async def settled_look(self, chunk: Chunk) -> list[int] | Partly | None:
         """Whether a call whose answer was lost took effect, by evidence (see `settled_look`), `settle_s` after
@@ -1471,7 +1505,7 @@ class Loader:
         not None, with what a look for another call could take of its records (RecordKind.lookalikes: Ledger.rival),
         as its call left with them. `doubt` is scrubbed of the secrets of every row of `split`: it may quote the
         answer to the call of them all (a refusal quoting a record the part does not hold)."""
-        planned = Child(chunk.part, self.key_of(chunk), chunk.lines, body_hash(chunk.body))
+        planned = Child(chunk.part, self.key_of(chunk), chunk.lines, body_hash(chunk.body), groups=chunk.groups)
         if doubt is None:
             return planned
         looks = self.target.kind_of(chunk.file_idx).lookalikes(chunk)

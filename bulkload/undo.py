@@ -411,8 +411,11 @@ async def _settle_calls(
             kind = target.kind_of(chunk.file_idx)
             summary = chunk.totals(kind)
             age = clock() - (call.sent_at or 0.0)
-            # a key the API may have forgotten (or that it never kept) deduplicates nothing: look instead
-            replay = target.api.idempotent and age < target.api.key_ttl_s - KEY_TTL_MARGIN_S
+            # a key the API may have forgotten (or that it never kept) deduplicates nothing: look instead; and one
+            # never sent (a part a refused call may have stored some of) would do the work now: look instead too
+            replay = (
+                target.api.idempotent and call.sent_at is not None and age < target.api.key_ttl_s - KEY_TTL_MARGIN_S
+            )
             returned, wrote, unread = None, replay, None
             try:
                 if replay:
@@ -435,10 +438,12 @@ async def _settle_calls(
                     found = await settled_look(look, _settled_at(job, call, clock, over))
                     out.settled.looked_again += looks > 1
                     if found is None:
-                        _unsettled(job, out, chunk.seq, chunk.part, call, _cannot_tell(target, unread))
+                        _unsettled(
+                            job, out, chunk.seq, chunk.part, call, _cannot_tell(_looked(target, call, chunk, unread))
+                        )
                         continue
                     if found and kind.creates(chunk):  # never deleted on a look: it may find another's look-alike
-                        why = _found_alike(target, unread, found)
+                        why = _found_alike(_looked(target, call, chunk, unread), found)
                         _unsettled(job, out, chunk.seq, chunk.part, call, why, len(found))
                         continue
                     ids = found
@@ -490,9 +495,17 @@ def _settled_at(job: Job, call: OpenCall, clock: Callable[[], float], over: floa
     return anyio.current_time() + max(0.0, lost + job.settle_delay_s - clock())
 
 
-def _looked(target: Target, unread: str | None) -> str:
+def _looked(target: Target, call: OpenCall, chunk: Chunk, unread: str | None) -> str:
     """Why a call was looked for rather than sent again with its key, as the start of a reason ("" for an API with
-    no keys); `unread`: why its key's replayed answer could not be read, if it was."""
+    no keys); `unread`: why its key's replayed answer could not be read, if it was. A call never sent (`sent_at`
+    None: a part of a refused call that a split put in doubt, for what the refusal may have stored of it) is named
+    so, whatever its key's age."""
+    if call.sent_at is None:
+        parent = f"{chunk.seq}{'.' + chunk.part[:-1] if chunk.part[:-1] else ''}"
+        return (
+            f"it was never sent on its own: it is what was left of call {parent}, which the API refused and which may "
+            "have stored some of it, and "
+        )
     return (
         f"its key's answer, sent again, {unread}, and "
         if unread
@@ -502,22 +515,22 @@ def _looked(target: Target, unread: str | None) -> str:
     )
 
 
-def _cannot_tell(target: Target, unread: str | None) -> str:
-    """Why a call's look settled nothing; `unread` as `_looked`'s."""
+def _cannot_tell(looked: str) -> str:
+    """Why a call's look settled nothing; `looked`: why it was looked for (`_looked`)."""
     return (
-        f"{_looked(target, unread)}looking did not tell what the call created (nothing, or not exactly its records, "
+        f"{looked}looking did not tell what the call created (nothing, or not exactly its records, "
         "was found, or what was found cannot be shown to be the run's): what it created, if anything, is left; check "
         "the API and remove it by hand"
     )
 
 
-def _found_alike(target: Target, unread: str | None, found: list[int]) -> str:
+def _found_alike(looked: str, found: list[int]) -> str:
     """Why a call a look found records for is not settled by rollback: a look by match fields cannot tell the run's
     records from another writer's made alike since (docs/guarantees.md, What a look can prove), and a DELETE of
-    those removes another's."""
+    those removes another's. `looked` as `_cannot_tell`'s."""
     ids = ", ".join(map(str, found[:5])) + (", …" if len(found) > 5 else "")
     return (
-        f"{_looked(target, unread)}a look found records alike (ids {ids}): what the call created, or another writer's "
+        f"{looked}a look found records alike (ids {ids}): what the call created, or another writer's "
         "records made alike since, which a look cannot tell apart; not deleted: check the API and remove what the "
         "call created by hand"
     )

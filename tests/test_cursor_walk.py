@@ -1,6 +1,7 @@
 """A cursor walk that would never end stops at once, naming the page and the cursor: a hostile e-conomic on
 loopback (the sandbox with its cursors tampered with) whose cursor loops, goes back, or leads to empty pages
-forever. Judged by the calls the server counted."""
+forever. Judged by the calls the server counted. And one that gets somewhere through empty pages under a cursor that
+advances (seed 002 never says a page with a cursor holds an item) goes on to its end."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import aiohttp
 import anyio
 import pytest
 from conftest import CREDS, economic_job, serving, write_entries
+from economic_independent_server import STORE, Opts, add_other, make_app
+from test_reconcile_refused import entries
 
-from bulkload import load
+from bulkload import load, rollback
 from bulkload.cursors import CursorTrail
 from bulkload.errors import WalkStalled
 from bulkload.sandbox.hostile import Tamper, going_back, looping, tampered
@@ -145,3 +148,54 @@ async def test_pages_that_overlap_by_an_entry_reconcile_with_nothing_counted_twi
     assert rec.remote_totals["per_scope"] == rec.expected_totals["per_scope"]
     assert rec.missing_count == rec.duplicates_count == 0
     assert counted["pages"] >= 8  # 5 entries, then 4 new ones a page: the walks followed the overlapping pages
+
+
+async def test_a_walk_through_empty_pages_whose_cursor_advances_reconciles_and_rolls_back(tmp_path: Path) -> None:
+    """A server that windows its cursor pages over the agreement's entries and filters each window (the independent
+    server's sparse_pages) gives a quiet journal of a busy agreement empty pages under a cursor that advances every
+    time (6, 11, 16, …). Before, every walk stopped after four of them ("the walk would not end"): the run's
+    reconciliation, `bulkload reconcile` and `bulkload rollback` could never finish (exit 4)."""
+    data = tmp_path / "e.csv"
+    entries(data, 3, ())
+    app = make_app(Opts(page_size=5, sparse_pages=True))
+    add_other(app[STORE], 200)  # journal 2: 200 entries of another writer, numbered 1-200: 40 empty pages first
+    with anyio.fail_after(30):
+        async with serving(app) as origin:
+            report = await load(economic_job(data, origin, tmp_path / "run.sqlite"), env=CREDS)
+            calls = app[STORE].calls  # type: ignore[attr-defined]
+            undone = await rollback(tmp_path / "run.sqlite", env=CREDS)
+    assert report.exit_code == 0 and report.reconcile is not None and report.reconcile.ok, report
+    assert undone.exit_code == 0 and undone.removed == 6, undone
+    assert {e["journalNumber"] for e in app[STORE].entries.values()} == {2}  # type: ignore[attr-defined]
+    # the walks' pages (41 each), and a count each time a run of empty pages doubled from 4 (4, 8, 16, 32): bounded
+    assert calls < 150, calls
+
+
+def test_empty_pages_under_new_cursors_ask_the_api_what_is_left_each_time_their_run_doubles() -> None:
+    trail = CursorTrail("the walk of journal 1")
+    asked = []
+    for n in range(1, 40):
+        trail.page([], str(5 * n + 1))
+        if trail.asking is not None:
+            asked.append((n, trail.asking))
+            trail.ahead(3)  # 3 entries at or above the cursor: going on
+    assert asked == [(4, "21"), (8, "41"), (16, "81"), (32, "161")]
+    assert trail.page([201, 202, 203], "") == 0 and trail.listed == 3
+    trail = CursorTrail("the walk of journal 1")
+    for n in range(1, 5):
+        trail.page([], str(5 * n + 1))
+    with pytest.raises(WalkStalled) as caught:
+        trail.ahead(0)  # none left at or above the cursor
+    assert "pages 1-4 were empty, each with a cursor to one more" in str(caught.value)
+    assert "the API counts no record left to list" in str(caught.value)
+
+
+def test_a_cursor_that_is_no_number_is_asked_about_by_what_the_walk_listed() -> None:
+    trail = CursorTrail("the walk of journal 1")
+    trail.page([1, 2], "a")
+    for cursor in "bcde":
+        trail.page([], cursor)
+    assert trail.asking == ""
+    trail.ahead(3)  # 3 counted in all, 2 listed: one left
+    with pytest.raises(WalkStalled):
+        trail.ahead(2)  # both listed: none left

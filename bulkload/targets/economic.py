@@ -14,11 +14,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from decimal import Decimal
 from functools import partial
 from itertools import compress
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 
-from ..cursors import CursorTrail
 from ..errors import BadAnswer, ConfigError
 from ..http import api_path
 from ..model import Known, Listed, group_digest
@@ -26,13 +25,16 @@ from ..money import factor
 from ..side_by_side import results_side_by_side
 from .base import Api, Books, Credentials, Target
 from .economic_entries import (
+    COUNT_BYTES,
     IN_LIST,
     MAX_DIGITS,
     MAX_UNITS,
     DraftEntries,
+    _Count,
+    _counted,
     _Created,
     _line_check,
-    _page,
+    _pages,
     listed_line_checks,
     listed_units,
     rated_check,
@@ -40,8 +42,6 @@ from .economic_entries import (
 from .flags import Flag, Flags
 from .protocols import Sender
 
-#: the longest answer of a count, or of a page of one entry (the baseline)
-COUNT_BYTES = 64 * 1024
 #: the largest entry number: seed 002's entryNumber is an int32
 ENTRY_NUMBERS = 2**31 - 1
 
@@ -59,8 +59,6 @@ class _Paged(msgspec.Struct):
         return self.listed or []
 
 
-#: what the count endpoint answers: a number of entries
-_Count = Annotated[int, msgspec.Meta(ge=0)]
 _entry_number, _journal, _voucher, _currency, _amount = (
     operator.attrgetter(f) for f in ("entryNumber", "journalNumber", "voucherNumber", "currency", "amount")
 )
@@ -120,14 +118,10 @@ class Journals(Books):
 
     async def _present(self, client: Sender, journal: str, vouchers: list[str]) -> AsyncIterator[Known]:
         flt = f"journalNumber$eq:{journal}$and:voucherNumber$in:[{','.join(vouchers)}]"
-        params = {"filter": flt}
         # voucher -> (entry numbers, amounts in minor units, line checks, those of the lines listed with a rate)
         found: dict[int, tuple[list[int], list[int], list[int], list[int]]] = {}
-        trail = CursorTrail(f"the look for vouchers already in journal {journal}")
-        while True:
-            page = await _page(client, params)
-            items = page.items[trail.page([i.entryNumber for i in page.items], page.cursor or "") :]
-            for item in items:
+        async for page, repeated in _pages(client, flt, f"the look for vouchers already in journal {journal}"):
+            for item in page.items[repeated:]:
                 numbers, units, checks, rated = found.setdefault(item.voucherNumber, ([], [], [], []))
                 numbers.append(item.entryNumber)
                 unit = listed_units(item)
@@ -138,9 +132,6 @@ class Journals(Books):
                 # and as a line sent with the rate listed: a line of the file that gives a rate must be one of them
                 if unit is not None and (with_rate := rated_check(unit, item)) is not None:
                     rated.append(with_rate)
-            if not page.cursor:
-                break
-            params = {"filter": flt, "cursor": page.cursor}
         for voucher, (numbers, units, checks, rated) in sorted(found.items()):
             there = (
                 f"voucher {voucher} (journal {journal}) is already in the journal (draft entries "
@@ -235,14 +226,11 @@ class Journals(Books):
         flt = f"journalNumber$eq:{int(scope)}$and:entryNumber$gt:{int(after)}"
         if upto is not None:
             flt += f"$and:entryNumber$lte:{int(upto)}"
-        params = {"filter": flt}
         prefix = f"{int(scope)}:"
-        trail = CursorTrail(f"the walk of journal {int(scope)} after entry {int(after)}")
-        while True:
-            page = await _page(client, params)
-            ids = list(map(_entry_number, page.items))
-            repeated = trail.page(ids, page.cursor or "")  # the previous page's end again: listed already
-            items, ids = page.items[repeated:], ids[repeated:]
+        async for page, repeated in _pages(client, flt, f"the walk of journal {int(scope)} after entry {int(after)}"):
+            # the previous page's end again: listed already
+            items = page.items[repeated:]
+            ids = list(map(_entry_number, items))
             _asked_for(items, ids, int(scope), after, upto)
             currencies = list(map(_currency, items))
             try:
@@ -272,15 +260,6 @@ class Journals(Books):
                 fractions,
                 *listed_line_checks(units, items),
             )
-            if not page.cursor:
-                return
-            params = {"filter": flt, "cursor": page.cursor}
-
-
-async def _counted(client: Sender, flt: str) -> int:
-    """`GET /draft-entries/count` of the entries `flt` filters."""
-    count: int = await client.get("/draft-entries/count", {"filter": flt}, into=_Count, max_bytes=COUNT_BYTES)
-    return count
 
 
 def _asked_for(items: list[Any], ids: list[int], journal: int, after: int, upto: int | None) -> None:

@@ -3,7 +3,7 @@ the API checks them, grouped by voucher, and found again among what a journal ho
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from decimal import Decimal, localcontext
 from itertools import compress, repeat
 from operator import attrgetter, is_not, itemgetter
@@ -203,6 +203,11 @@ class _Created(msgspec.Struct):
 
 #: a page of the cursor walk: 1000 entries (the API's page size) at up to 4 KB each
 PAGE_BYTES = 4 * 1024 * 1024
+#: the longest answer of a count, or of a page of one entry (the baseline)
+COUNT_BYTES = 64 * 1024
+
+#: what the count endpoint answers: a number of entries
+_Count = Annotated[int, msgspec.Meta(ge=0)]
 
 
 async def _page(client: Sender, params: Mapping[str, str]) -> _Page:
@@ -213,6 +218,32 @@ async def _page(client: Sender, params: Mapping[str, str]) -> _Page:
     page: _Page = decoded(body, _Page, call)
     keepable_ids(call, body, [item.entryNumber for item in page.items])
     return page
+
+
+async def _counted(client: Sender, flt: str) -> int:
+    """`GET /draft-entries/count` of the entries `flt` filters."""
+    count: int = await client.get("/draft-entries/count", {"filter": flt}, into=_Count, max_bytes=COUNT_BYTES)
+    return count
+
+
+async def _pages(client: Sender, flt: str, what: str) -> AsyncIterator[tuple[_Page, int]]:
+    """The pages of `GET /draft-entries` of the entries `flt` filters, cursor after cursor, each with how many of
+    its first items the page before listed already (CursorTrail.page: WalkStalled for a cursor that loops, a page
+    that goes back or brings nothing new). `what`: the walk as messages name it. Empty pages are followed while
+    their cursor is new; each time their run doubles from cursors.ASK_AFTER, one count more asks the API what is
+    left (`entryNumber$gte:` the cursor, where it is a number; else all `flt` filters, against what the walk
+    listed): nothing is a walk that would not end (CursorTrail.ahead)."""
+    trail = CursorTrail(what)
+    params = {"filter": flt}
+    while True:
+        page = await _page(client, params)
+        repeated = trail.page([item.entryNumber for item in page.items], page.cursor or "")
+        if (asking := trail.asking) is not None:
+            trail.ahead(await _counted(client, f"{flt}$and:entryNumber$gte:{int(asking)}" if asking else flt))
+        yield page, repeated
+        if not page.cursor:
+            return
+        params = {"filter": flt, "cursor": page.cursor}
 
 
 #: a line's `_BOOKED` fields
@@ -675,11 +706,7 @@ class DraftEntries(RecordKind):
         ids: list[int | None] = [None] * len(chunk)
         for journal, listings in filters.items():
             for flt in listings:
-                params = {"filter": flt}
-                trail = CursorTrail(f"the look for a call's entries in journal {journal}")
-                while True:
-                    page = await _page(client, params)
-                    repeated = trail.page([i.entryNumber for i in page.items], page.cursor or "")
+                async for page, repeated in _pages(client, flt, f"the look for a call's entries in journal {journal}"):
                     for item in page.items[repeated:]:
                         key = f"{journal}:{item.voucherNumber}"
                         if item.entryNumber in taken or key not in carried:
@@ -693,9 +720,6 @@ class DraftEntries(RecordKind):
                         if not slots:
                             return None  # a line the call did not send, or sent fewer times
                         ids[slots.pop()] = item.entryNumber
-                    if not page.cursor:
-                        break
-                    params = {"filter": flt, "cursor": page.cursor}
         return ids
 
 
