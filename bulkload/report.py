@@ -871,7 +871,8 @@ def print_rollback(rollback: Rollback, report_path: str | None = None, stream: T
         console.print(f"kept: id {item['id']} from {item['file']} line {item['line']}: {item['reason']}")
     for item in rollback.refused_stored[:10]:
         at = f" ({item['file']} {_lines_said(item['lines'])})" if item.get("lines") else ""
-        console.print(f"left: id {item['id']}, {item['group']}{at}")
+        twice = ", a double of the run's" if item.get("double") else ""
+        console.print(f"left: id {item['id']}, {item['group']}{at}{twice}")
     for item in rollback.unsettled[:10]:
         console.print(f"call {item['call']} ({item['file']} lines {item['lines']}) not settled: {item['reason']}")
     for item in rollback.failed[:10]:

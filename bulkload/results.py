@@ -190,6 +190,8 @@ class Rollback(msgspec.Struct, kw_only=True):
     #: rejected of it: left, never deleted (a walk cannot tell them from another writer's made alike), exit 3
     refused_stored: list[dict[str, Any]] = msgspec.field(default_factory=list)
     refused_stored_count: int = 0
+    #: of `refused_stored_count`, the doubles of groups the run loaded (`double` in `refused_stored`)
+    refused_doubled_count: int = 0
     failed: list[dict[str, Any]] = msgspec.field(default_factory=list)
     unsettled: list[dict[str, Any]] = msgspec.field(default_factory=list)
     unsettled_count: int = 0

@@ -12,7 +12,9 @@ each resource, as its reconciliation does).
 
 What a refused call of the run stored of a group it rejected (a server that stores the entries before the first bad
 one) the API gave no id for: `refused_stored` walks for it by the rule reconciliation names it by
-(reconcile.fill_rejected_found), which cannot tell it from another writer's entry made alike: named, never deleted."""
+(reconcile.fill_rejected_found), which cannot tell it from another writer's entry made alike: named, never deleted.
+So are the doubles that walk finds (reconcile.doubles): entries of groups the run loaded that it did not create, as a
+refused call stores them where the look for what it stored did not find them before the run sent them again."""
 
 from __future__ import annotations
 
@@ -23,7 +25,16 @@ from typing import Any
 from .dispatch import Dispatcher
 from .ledger import Ledger
 from .model import NO_ID, Held
-from .reconcile import fill_rejected_found, found_aside, rejected_found, rows_as_read, set_aside
+from .reconcile import (
+    doubles,
+    fill_landed,
+    fill_others,
+    fill_rejected_found,
+    found_aside,
+    rejected_found,
+    rows_as_read,
+    set_aside,
+)
 from .side_by_side import side_by_side
 from .targets.base import Target
 from .walks import Walked, id_ranges
@@ -75,13 +86,16 @@ async def read_back(
 
 async def refused_stored(
     target: Target, ledger: Ledger, dispatcher: Dispatcher, files: list[str]
-) -> tuple[int, list[dict[str, Any]]]:
-    """The entries of groups this run rejected that a refused call of it stored (reconciliation's `rejected_found`):
-    how many, and the first LISTED as the report's `rejected_found` names them (id, scope, group, file, lines). Each
-    scope the run wrote into is walked from its baseline (whole where its ids do not grow) where a refused call carried
-    such a group; (0, []) where none did, or for a target reconciled by itself. Raises what a walk raises."""
+) -> tuple[int, int, list[dict[str, Any]]]:
+    """The entries of groups this run rejected that a refused call of it stored (reconciliation's `rejected_found`),
+    and the doubles of groups it loaded (reconciliation's `duplicates`: after the rollback's deletes, what is left of
+    them the run did not create, such as what a refusal stored that its look did not find): how many of each, and the
+    first LISTED of each as the report's `rejected_found` names them (id, scope, group, file, lines; a double with
+    `double` true, and no file). Each scope the run wrote into is walked from its baseline (whole where its ids do not
+    grow) where a refused call carried a group the run rejected; (0, 0, []) where none did, or for a target reconciled
+    by itself. Raises what a walk raises."""
     if target.api.reconcile_by == "target" or not ledger.refused_rejected():
-        return 0, []
+        return 0, 0, []
     baselines = ledger.baselines()
     unordered = ledger.numbered_below(baselines)
     ledger.begin_remote()
@@ -92,4 +106,12 @@ async def refused_stored(
     ledger.refusals_walked()  # where no reconciliation kept it yet: what the calls stored is listed by now
     set_aside(ledger, "rejected_found", partial(fill_rejected_found, unordered=unordered))
     n, listed, _, _ = found_aside(ledger, "rejected_found", LISTED)
-    return n, rejected_found(ledger, listed, target.kind_of(0).group_label, files)
+    set_aside(ledger, "others", fill_others)
+    set_aside(ledger, "landed", fill_landed)
+    label = target.kind_of(0).group_label
+    doubled, at = doubles(ledger, LISTED)
+    groups = dict(
+        ledger.db().execute(f"SELECT id, grp FROM remote WHERE id IN ({', '.join('?' * len(at))})", [i for i, _ in at])
+    )
+    twice = [{"id": i, "scope": scope, "group": label(groups[i]), "double": True} for i, scope in at]
+    return n, doubled, rejected_found(ledger, listed, label, files) + twice

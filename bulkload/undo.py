@@ -28,8 +28,9 @@ and none is deleted on its word.
 Exit codes: 0 all removed; 1 calls that could not be settled (their records may remain; listed); 3 everything of the
 run's the API still held removed, but records gone that no rollback of ours removed (listed: e-conomic, possibly
 booked), records that are not the run's kept (listed), or entries a refused call of the run stored of groups it
-rejected, which the API gave no id for (found by reconciliation's rule, still_ours.refused_stored: named, never
-deleted, as a walk cannot tell them from another writer's made alike; listed); 2 the credentials refused (run
+rejected, which the API gave no id for, or doubles of groups it loaded (found by reconciliation's rules,
+still_ours.refused_stored: named, never deleted, as a walk cannot tell them from another writer's made alike;
+listed); 2 the credentials refused (run
 rollback again with the right ones); 4 deletes, reads or settling failed for now, or the rollback stopped (run
 rollback again; after a spent quota, once its calls free up). With 0 and 3 the run is rolled back; with 1, 2 and 4
 it stays rolling back until a rollback ends so.
@@ -185,13 +186,20 @@ def _conclude(ledger: Ledger, out: Rollback, gone_means: str) -> None:
                 "there before the run, or its id now holding another record than the run sent): kept; what those "
                 "rows created, if anything, is not known: check the API"
             )
-        if out.refused_stored_count:
-            n = out.refused_stored_count
+        if n := out.refused_stored_count - out.refused_doubled_count:
             entries, are, them = ("entry", "is", "it") if n == 1 else ("entries", "are", "them")
             said.append(
                 f"{n:,} {entries} of a group the run rejected, which a refused call of the run stored, {are} left "
                 f"(listed): the API gave no id for {them}, and the walk that found {them} cannot tell {them} from "
                 f"another writer's made alike; not deleted: check the API and remove {them} by hand"
+            )
+        if n := out.refused_doubled_count:
+            entries, are, them = ("entry", "is", "it") if n == 1 else ("entries", "are", "them")
+            said.append(
+                f"{n:,} {entries} of groups the run loaded, which it did not create, {are} left (listed, `double`): "
+                f"doubles of the run's own, such as a refused call of the run stored before the run sent the rest "
+                f"again; the API gave no id for {them}, and the walk that found {them} cannot tell {them} from another "
+                f"writer's made alike; not deleted: check the API and remove {them} by hand"
             )
         out.reason = "; ".join(said)
     else:
@@ -204,7 +212,7 @@ async def _refused_stored(target: Target, ledger: Ledger, dispatcher: Dispatcher
     """Name what refused calls of the run stored of groups it rejected (still_ours.refused_stored): left, never
     deleted. A walk that stops or fails leaves the rollback unfinished (the next one walks again)."""
     try:
-        n, found = await refused_stored(target, ledger, dispatcher, [f["path"] for f in ledger.run.files])
+        n, doubled, found = await refused_stored(target, ledger, dispatcher, [f["path"] for f in ledger.run.files])
     except _STOPS as exc:
         _stopped(ledger, out, exc)
         return
@@ -212,7 +220,7 @@ async def _refused_stored(target: Target, ledger: Ledger, dispatcher: Dispatcher
         why = f"the entries a refused call may have stored of groups the run rejected could not be walked: {exc}"
         out.failed.append({"reason": f"{why}; run rollback again"})
         return
-    out.refused_stored_count, out.refused_stored = n, found
+    out.refused_stored_count, out.refused_doubled_count, out.refused_stored = n + doubled, doubled, found
 
 
 # --- settling the calls in flight ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from conftest import CREDS, economic_job, serving
 from economic_independent_server import STORE, Opts, make_app
 from test_reconcile_refused import entries
 
-from bulkload import load
+from bulkload import load, rollback
 
 
 def lines_per_voucher(app: Any) -> dict[int, int]:
@@ -64,3 +64,25 @@ async def test_a_refusal_s_entries_a_listing_shows_late_are_found_after_the_sett
     # vouchers 1-3 found whole (loaded as found), voucher 5 sent again; voucher 4 rejected (its line 1 stored: named)
     assert report.loaded == 8 and report.rejected == 2 and report.in_doubt == 0, report
     assert report.reconcile is not None and report.reconcile.duplicates_count == 0, report.reconcile
+
+
+async def test_a_rollback_names_the_doubles_a_refusal_stored_where_its_look_did_not_find_them(tmp_path: Path) -> None:
+    """Without --settle-s the look comes before the listing shows what the refusal stored: vouchers 1-3 are sent
+    again, and the journal holds them twice (reconciliation's doubles). Rollback removes what the run created and
+    names what is left as reconciliation would, never "everything the run created … is removed" alone."""
+    data = tmp_path / "e.csv"
+    entries(data, 5, (4,))
+    app = make_app(Opts(refusal_stores="before-bad", list_lag_ms=200))
+    with anyio.fail_after(30):
+        async with serving(app) as origin:
+            job = economic_job(data, origin, tmp_path / "run.sqlite", rejects=str(tmp_path / "rejects.csv"))
+            report = await load(job, env=CREDS, raise_on_stop=False)
+            assert lines_per_voucher(app) == {1: 4, 2: 4, 3: 4, 4: 1, 5: 2}, report
+            await anyio.sleep(0.3)  # the listings show everything stored by now
+            undone = await rollback(job.ledger_path, env=CREDS)
+    assert lines_per_voucher(app) == {1: 2, 2: 2, 3: 2, 4: 1}  # what the run was given ids for is removed
+    assert undone.exit_code == 3 and undone.removed == 8, undone
+    assert undone.refused_doubled_count == 6, undone
+    doubled = sorted(item["group"] for item in undone.refused_stored if item.get("double"))
+    assert doubled == [f"voucher {v} (journal 1)" for v in (1, 1, 2, 2, 3, 3)], undone.refused_stored
+    assert "6 entries of groups the run loaded, which it did not create, are left" in undone.reason, undone.reason
