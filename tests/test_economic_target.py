@@ -357,17 +357,20 @@ def test_errors_array_names_the_bad_entries_where_the_answer_tells_how_it_counts
     t = Economic().kind_of(0)
     rows = [check({**ROW, "currency": "ZZZ" if i == 3 else "DKK"}) for i in range(10)]
 
-    def named(*indexes: int, message: str = "Account 9999 could not be found.") -> Any:
+    def named(*indexes: int, unknown_at: tuple[int, ...], message: str = "Account 9999 could not be found.") -> Any:
+        """The entries an answer naming `indexes` refuses, of a call whose entries at `unknown_at` hold account 9999
+        (the message's: an entry holding another account is not the one it refuses)."""
         errors = [
             {"index": i, "property": "accountNumber", "errorCode": "JournalEntryAccountNotFound", "message": message}
             for i in indexes
         ]
-        return t.bad_items(BadRequest(400, "invalid", error_code="JournalEntryAccountNotFound", errors=errors), rows)
+        sent = [check({**ROW, "accountNumber": "9999"}) if i in unknown_at else row for i, row in enumerate(rows)]
+        return t.bad_items(BadRequest(400, "invalid", error_code="JournalEntryAccountNotFound", errors=errors), sent)
 
     said = ("accountNumber", "JournalEntryAccountNotFound: Account 9999 could not be found.")
     # seed 002 gives `errors` as `[ ]`: an index 0 tells counting from 0, one equal to the entries sent from 1
-    assert named(0, 3) == {0: said, 3: said}
-    assert named(3, 10) == {2: said, 9: said}
+    assert named(0, 3, unknown_at=(0, 3)) == {0: said, 3: said}
+    assert named(3, 10, unknown_at=(2, 9)) == {2: said, 9: said}
     # an error quoting a text the entry one numbering names holds, and the other's does not: that numbering
     currency = t.bad_items(
         BadRequest(400, "x", errors=[{"index": 3, "property": "currency", "message": "Currency 'ZZZ' not found."}]),
@@ -383,7 +386,7 @@ def test_errors_array_names_the_bad_entries_where_the_answer_tells_how_it_counts
     # rejected, blamed for its neighbour's account)
     bound = {**ACCOUNT, "message": "Account 9999 is not within 1-9999."}
     assert isinstance(t.bad_items(BadRequest(400, "x", errors=[{"index": 3, **bound}]), unknown), Untold)
-    untold = named(3)
+    untold = named(3, unknown_at=(2, 3))
     assert isinstance(untold, Untold) and untold.rows == {2, 3}, untold
     assert "may count from 0 or from 1 (seed 002 gives an error answer's `errors` as `[ ]`" in untold.why
     # an answer that does not name entries (or names one outside the call) means: bisect

@@ -356,6 +356,10 @@ def _quoted(item: Mapping[str, Any], texts: Mapping[str, set[str]]) -> dict[str,
     return {name: found for name, held in texts.items() if (found := held & words)}
 
 
+#: a message that says the value it quotes was looked for and not found ("Account 8888 could not be found.")
+_NOT_FOUND = re.compile(r"\bnot (?:be )?found\b|\b(?:does|do) not exist\b", re.IGNORECASE).search
+
+
 def _contradicts(
     item: Mapping[str, Any], row: Any, told: tuple[str | None, ...], quoted: Mapping[str, set[str]]
 ) -> str | None:
@@ -363,7 +367,9 @@ def _contradicts(
     for the field it names (under the first of `told`, the keys naming its field and code), a member named as a
     field of the row, in any case (`"customerno": "C4"`), beside what it says of itself (`_ABOUT_ITSELF`), or, in
     its message, another row's value of a field (`quoted`: `_quoted`) and not the row's own (`customer C2: …` at
-    the index of C1). Only values a row holds as text or a number are compared, text exactly but for spaces around
+    the index of C1), or the one number a message that it was not found writes (`_NOT_FOUND`: "Account 8888 could
+    not be found.") for the field it names where the row holds another whole number there, or none
+    (`_quoted_elsewhere`). Only values a row holds as text or a number are compared, text exactly but for spaces around
     it, numbers by value (`_same`); None where it gives none of them, or each as the row holds it."""
     for name, found in quoted.items():
         held = getattr(row, name, None)
@@ -371,7 +377,9 @@ def _contradicts(
             return name
     fields = {name.lower(): name for name in getattr(type(row), "__struct_fields__", ())}
     given: list[tuple[Any, Any]] = []
-    if isinstance(field := item.get(told[0] or ""), str) and "value" in item:
+    if isinstance(field := item.get(told[0] or ""), str) and _quoted_elsewhere(item, row, field):
+        return field
+    if isinstance(field, str) and "value" in item:
         given.append((field, item["value"]))
     given += [(name, value) for name, value in item.items() if name.lower() not in _ABOUT_ITSELF and name not in told]
     for name, value in given:
@@ -380,6 +388,22 @@ def _contradicts(
         if held is not None and value is not None and _comparable(held) and not _same(held, value):
             return own
     return None
+
+
+def _quoted_elsewhere(item: Mapping[str, Any], row: Any, field: str) -> bool:
+    """Whether an error `item` that says a value of `field` was not found quotes one `row` does not hold there: its
+    message writes one number (a number beside another may be an index, a count or a bound) and the row holds
+    another whole number in the field, or none (a line without an account cannot be refused for an account it
+    lacks). A row without the field at all (an API's name for another) tells nothing."""
+    message = item.get("message")
+    if not isinstance(message, str) or not _NOT_FOUND(message) or len(numbers := _NUMBERS(message)) != 1:
+        return False
+    held = getattr(row, field, _ABSENT)
+    return held is None or (type(held) is int and numbers != [str(abs(held))])
+
+
+#: what a row without a field holds there (`_quoted_elsewhere`)
+_ABSENT = object()
 
 
 def _comparable(value: Any) -> bool:
