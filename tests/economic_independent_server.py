@@ -1,7 +1,8 @@
-"""A small e-conomic Journals API v11.0.2 server written from seed 002 (tester t21a), not from bulkload's sandbox.
-
-Differs from the sandbox where the document allows (options of `make_app` / the command line).
-"""
+"""A small e-conomic Journals API v11.0.2 server written from seed 002 alone (by a tester), independent of bulkload's
+sandbox: it differs from the sandbox where the document allows (`Opts`, or the command line): numbering out of
+order, refusals that store entries, errors indexed other ways, cursor pages windowed over the whole agreement,
+listings that lag, and more. Tests serve it on loopback (conftest.serving); run alone it binds 127.0.0.1 only.
+`/_t/entries` and `/_t/stats` show what it holds and was asked."""
 
 from __future__ import annotations
 
@@ -436,10 +437,7 @@ def make_app(o: Opts) -> web.Application:
                             remap[k] = nv
                         e = {**e, "voucherNumber": remap[k]}
                     n = store.number(post)
-                    rec = {"entryNumber": n, **e}
-                    if o.renumber_vouchers:
-                        pass
-                    store.entries[n] = rec
+                    store.entries[n] = {"entryNumber": n, **e}
                     created.append({"entryNumber": n})
                 if o.reverse_answer:
                     created.reverse()
