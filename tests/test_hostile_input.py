@@ -25,7 +25,8 @@ every file:
   ASCII letter; and no character of U+0080-U+00FF or of three or four bytes, nor two of two bytes back to back)
   and no ``--encoding`` is given; when the numbers of its readable rows
   prove both decimal marks, or only read two ways (``1.500``), and no ``--decimal`` is given; the same for dates
-  and ``--date-format``;
+  and ``--date-format``; when a date column of its readable rows has no date that reads (an ISO date-time's day
+  reads, whatever its offset) and one that a ``--date-format`` reads (``2026/11/30``): no row would load;
 * otherwise the report says the mark and order the oracle decided and whether the vouchers were together, and
   ``rows_read == would_load + rejected`` with ``rows_read`` the number of non-blank records (records as the
   reader defines them: a CSV record may span lines inside quotes, a record whose cells are all empty or white
@@ -72,7 +73,7 @@ from typing import Any
 
 import pytest
 from conftest import CREDS, READS_BOTH_WAYS, TELLS_UTF8, SandboxProcess
-from hypothesis import HealthCheck, Phase, assume, event, given, settings
+from hypothesis import HealthCheck, Phase, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from bulkload.cli import main
@@ -135,12 +136,15 @@ class Num:
 
 @dataclass(frozen=True)
 class Day:
-    """A date as written; what it proves about the order ("dmy", "mdy", "?" when it reads both ways, None); and
-    the orders it is a valid date in."""
+    """A date as written; what it proves about the order ("dmy", "mdy", "?" when it reads both ways, None); the
+    orders it is a valid date in; and, for one valid in none (its row is bad), what it still shows of how the file
+    writes dates (`shows`: "iso", a date read as ISO whose offset is its row's fault; "format", one a --date-format
+    reads, which refuses the file where no date of its column reads: see refusal; None, nothing)."""
 
     text: str
     proof: str | None = None
     reads: frozenset[str] = frozenset()
+    shows: str | None = None
 
 
 GOOD, BAD = "good", "bad"  # any other value: good or bad whatever the file decides
@@ -279,6 +283,19 @@ BAD_DATES = [
     "2026-11-30T14:15:22Z",  # an instant: which day e-conomic books for one is not documented
     "2026-11-30T08:30:00+01:00",
 ]
+
+
+#: of BAD_DATES, the date-times with an offset: their day reads as ISO (DateEvidence sees an ISO date), the
+#: offset is their row's fault
+_INSTANTS = frozenset({"2026-11-30T14:15:22Z", "2026-11-30T08:30:00+01:00"})
+#: of BAD_DATES, those a --date-format reads (year first apart by slashes or by nothing, a month by name, a two-digit
+#: year, two separators): a property of the file, as its order is
+_FORMAT_READS = frozenset({"2026/11/30", "20261130", "30 Nov 2026", "30-11-26", "30-11.2026"})
+
+
+def bad_day(text: str) -> Day:
+    """One of BAD_DATES, with what it shows of how the file writes dates (Day.shows)."""
+    return Day(text, shows="iso" if text in _INSTANTS else "format" if text in _FORMAT_READS else None)
 
 
 @dataclass(frozen=True)
@@ -567,7 +584,7 @@ def _bad_value(draw: st.DrawFn, name: str, style: Style) -> Meta:
     """A value that is bad whatever the file decides (or an amount by its digits, which an exchange rate may
     have)."""
     if name in DATES:
-        return Day(draw(st.sampled_from(BAD_DATES)))
+        return bad_day(draw(st.sampled_from(BAD_DATES)))
     if name in NUMBERS:
         return bad_number(draw, style.mark)
     if name == "currency":
@@ -1046,10 +1063,11 @@ def decide_mark(readable: list[Rec], given: str | None) -> str | None:
 
 def reported_order(readable: list[Rec], order: str, given: Given) -> str:
     """The date order the report gives: the one decided, or when nothing needed one, "iso" for a file whose dates
-    are all ISO and "none" for one without dates ("dmy" still, when a date reads the same either way)."""
+    are all ISO (an instant's day too, whose row is bad for its offset) and "none" for one without dates that read
+    ("dmy" still, when a date reads the same either way)."""
     if given.date_format or any(d.proof for r in readable for _, d in r.days):
         return order
-    valid = [d.text.strip() for r in readable for _, d in r.days if d.reads]
+    valid = [d.text.strip() for r in readable for _, d in r.days if d.reads or d.shows == "iso"]
     if any(not re.match(r"[0-9]{4}-", text) for text in valid):
         return "dmy"
     return "iso" if valid else "none"
@@ -1170,6 +1188,8 @@ def refusal(records: list[Rec], given: Given, data: bytes) -> str | None:
         return "dates read two ways"
     if not given.date_format and _way_unproven([d for r in readable for _, d in r.days]):
         return "dates of one way of writing read two ways, only another way's show the order"
+    if any(_unread(name, readable) for name in DATES):
+        return "a date column no date of which reads, one of them a --date-format's: no row would load"
     if apart(attribute(records)[0]) and any(r.key is None for r in records):
         return "a line naming no voucher in a file whose vouchers are apart"
     objects = [r.json_keys for r in records if r.json_keys is not None]
@@ -1178,6 +1198,14 @@ def refusal(records: list[Rec], given: Given, data: bytes) -> str | None:
         assume(all(r.json_keys is not None for r in records))
         return "a key every row needs in no record"
     return None
+
+
+def _unread(name: str, readable: list[Rec]) -> bool:
+    """Whether the date column `name` of the file's readable records has no date that reads (with the order given
+    or decided, or as ISO) and one that a --date-format reads (DateEvidence._unread): how the file writes its dates
+    is a property of the file, refused before the first call, not a fault of each row."""
+    days = [d for r in readable for n, d in r.days if n == name]
+    return any(d.shows == "format" for d in days) and not any(d.reads or d.shows == "iso" for d in days)
 
 
 def _reads_both_ways(data: bytes) -> bool:
@@ -1294,6 +1322,25 @@ def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # --- the properties -------------------------------------------------------------------------------------
 
+_INSTANT, _YEAR_FIRST_SLASHED = "2026-11-30T14:15:22Z", "2026/11/30"
+
+
+def _one_jsonl_line(date: str) -> Built:
+    """A JSONL file of one e-conomic line whose date is `date`, one of BAD_DATES."""
+    obj: dict[str, tuple[Any, Meta]] = {
+        "entryTypeNumber": (2, GOOD),
+        "journalNumber": (1, GOOD),
+        "voucherNumber": ("1", GOOD),
+        "date": (date, bad_day(date)),
+        "amount": (0, Num("0", None, Decimal(0), Decimal(0))),
+        "currency": ("DKK", GOOD),
+    }
+    line = json.dumps({k: v for k, (v, _) in obj.items()}).encode() + b"\n"
+    b = Built("in.jsonl", line, [replace(json_record(obj), end=len(line))], fmt="jsonl")
+    _number_lines(b)
+    return b
+
+
 _compression = st.one_of(st.just((False, None)), st.just((True, None)), st.tuples(st.just(True), st.floats(0, 1)))
 
 
@@ -1310,6 +1357,8 @@ def test_hostile_csv_every_row_loaded_or_rejected(b: Built, how: tuple[bool, flo
 @pytest.mark.slow
 @EXAMPLES
 @given(b=jsonl_file(), how=st.one_of(st.just((False, None)), _compression), options=givens)
+@example(b=_one_jsonl_line(_INSTANT), how=(False, None), options=Given())  # reported "iso": its day is ISO
+@example(b=_one_jsonl_line(_YEAR_FIRST_SLASHED), how=(False, None), options=Given())  # refused: no row would load
 def test_hostile_jsonl_every_row_loaded_or_rejected(b: Built, how: tuple[bool, float | None], options: Given) -> None:
     compress, cut = how
     check(b, compress, cut, options)
@@ -1394,6 +1443,21 @@ def test_a_json_true_voucher_is_rejected_with_the_voucher_next_to_it(tmp_path: P
     assert (got.report["would_load"], got.report["rejected"]) == (3, 2), got.report
     assert [row[1] for row in got.rejects] == ["4", "5"], got.rejects
     assert got.rejects[1][2] == "voucherNumber", got.rejects
+
+
+@pytest.mark.parametrize(
+    ("date", "code", "dates"), [(_INSTANT, 1, "iso"), (_YEAR_FIRST_SLASHED, 2, None)], ids=["instant", "format"]
+)
+@EXAMPLES
+@given(options=st.just(Given()))  # (check records what it sees as Hypothesis events)
+def test_a_bad_date_alone_in_its_column_is_judged_as_the_file_writes_dates(
+    date: str, code: int, dates: str | None, options: Given
+) -> None:
+    # found by test_hostile_jsonl_every_row_loaded_or_rejected: the oracle took a bad date for no date at all. An
+    # instant's day reads as ISO (its offset is its row's fault): the file's dates are ISO, not "none"; a date only
+    # a --date-format reads, in a column no date of which reads, refuses the file: no row would load
+    got = check(_one_jsonl_line(date), given=options)
+    assert got.code == code and (got.report and got.report["inputs"][0]["date_format"]) == dates, got
 
 
 ECONOMIC_HEADER = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text\n"
