@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -56,7 +56,6 @@ from .recount import RECOUNT, Recount
 from .report import Written, rejects_fields, write_in_doubt, write_rejects_files, write_report, write_success
 from .results import Groups, Quota, Report, unbalanced_entry
 from .shared_limits import with_budget
-from .side_by_side import side_by_side
 from .sources import Source
 from .stages import LOADING, RECONCILING, Stages
 from .targets.base import Credentials, Target
@@ -328,14 +327,12 @@ class Run:
         loader = Loader(
             target, ledger, dispatcher, tally, concurrency=self.limits.concurrency, settle_s=job.settle_delay_s
         )
-        # before the first call that writes, at once: the scopes' baselines the keys tell, and (once per run) the
-        # look for groups already there
-        before: list[Callable[[], Awaitable[None]]] = [
-            partial(loader.ensure_baselines, dict.fromkeys(target.books.scopes(ledger.group_keys)))
-        ]
+        # before the first call that writes: the scopes' baselines the keys tell, then (once per run) the look for
+        # groups already there. In that order: a group another writer creates after the look (not found, so created
+        # again by the run) lies above the baseline, walked and compared (a double), never counted there before
+        await loader.ensure_baselines(dict.fromkeys(target.books.scopes(ledger.group_keys)))
         if ledger.phase_context(-1) is None and not (job.allow_duplicate_load or target.books.rerunnable):
-            before.append(self._skip_existing)
-        await side_by_side(before)
+            await self._skip_existing()
         if ledger.phase_context(-1) is None:
             ledger.set_phase_context(-1, {"existing": "checked"})
             # what the run saw before its first call is kept where a -wal lost after a kill cannot take it: taken

@@ -650,9 +650,10 @@ class Books:
         yield
 
     def scopes(self, keys: Callable[[], Iterator[str]]) -> Iterator[str]:
-        """The scopes the input's groups (`keys()`) fall in, where the keys tell: their baselines are taken at once
-        with the look for groups already there, before the first chunk is planned. By default none (each is taken
-        before the first chunk that touches it)."""
+        """The scopes the input's groups (`keys()`) fall in, where the keys tell: their baselines are taken before
+        the look for groups already there (`groups_already_there`, which must look only in these), so a group
+        another writer creates after the look lies above the baseline and is compared, a double where the run
+        creates it too. By default none (each is taken before the first chunk that touches it)."""
         return iter(())
 
     # --- rollback --------------------------------------------------------------------------------
