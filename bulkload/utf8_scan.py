@@ -3,24 +3,26 @@
 An 8-bit encoding reads any byte, so reading a file in it proves nothing about the file: its bytes do. UTF-8 text
 holds what 8-bit text all but never does: a character of U+0080-U+00FF or of three or four bytes (`_TELLING`:
 ``Ã¼`` as Windows-1252 shows ``ü``, ``â€œ`` for ``“``), or two characters of two bytes led by C4-DF back to back
-(`_RUN_KINDS`), as the letters of a Cyrillic, Greek, Hebrew or Arabic word are (``ÐœÐ¾`` for ``Мо``). One such
-character alone tells nothing, since Windows-1252 writes a letter followed by punctuation so (``ß“``, ``Å”``); a
-byte past ASCII outside any UTF-8 character is what UTF-8 never holds. Which comes first in the file says nothing:
-a file holding both mixes encodings. Some lone two-byte characters are what Windows-1252 writes and UTF-8 text all
-but never holds (`_LONE`: ``ß–`` is ``ߖ``, ``CAFÉ…`` is ``CAFɅ``): UTF-8 bytes holding one before anything that
-tells read as either (`Utf8Found.either`).
+(`_RUN_KINDS`), as the letters of a Cyrillic, Greek, Hebrew or Arabic word are (``ÐœÐ¾`` for ``Мо``), or a letter of
+Latin Extended-A before an ASCII letter where Windows-1252 would read punctuation between letters (`_SIGN_AFTER`:
+``OpÅ‚ata`` for ``Opłata``). One such character alone tells nothing, since Windows-1252 writes a letter followed by
+punctuation so (``ß“``, ``Å”``); a byte past ASCII outside any UTF-8 character is what UTF-8 never holds. Which
+comes first in the file says nothing: a file holding both mixes encodings. Some lone two-byte characters are what
+Windows-1252 writes and UTF-8 text all but never holds (`_LONE`: ``ß–`` is ``ߖ``, ``CAFÉ…`` is ``CAFɅ``, ``PÅ…``
+ending a word is ``PŅ``): UTF-8 bytes holding one before anything that tells read as either (`Utf8Found.either`).
 
 The bytes are judged in blocks, in C, never a line at a time: the UTF-8 codec, ``bytes.find`` for lead bytes and
 for sequences of kinds of bytes (``bytes.translate``). Judged whole, a megabyte of ASCII takes about 1.5 ms (its line
-ends counted), of Cyrillic 3 ms, of Croatian (Latin Extended-A letters alone, searched for runs to the end) 4 ms, of
-Windows-1252 7 ms. A block is searched with the character or letter the block before ended in, which a character
-at its start may make a run with or stand beside.
+ends counted), of Cyrillic 3 ms, of Croatian letters that tell nothing (Š Č Đ alone, searched for runs to the end)
+4 ms, of Windows-1252 7 ms. A block is searched with the character or letter the block before ended in, which a
+character at its start may make a run with or stand beside.
 """
 
 from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -53,6 +55,29 @@ _CONTINUATION = bytes(range(0x80, 0xC0))
 #: of Cyrillic, Greek, Hebrew or Arabic are so (`Мо` is D0 9C D0 BE), where Windows-1252 would need letter,
 #: punctuation, letter, punctuation with nothing between (`ÐœÐ¾`)
 _RUN_KINDS = _kinds(L=bytes(range(0xC4, 0xE0)), c=_CONTINUATION)
+#: the second bytes of a Latin Extended-A letter (U+0100-U+017F, led by C4 or C5: Windows-1252's Ä and Å) that
+#: Windows-1252 reads as punctuation or a sign (`ł` C5 82 is `Å‚`, `ę` C4 99 `Ä™`, `ż` C5 BC `Å¼`) other than those
+#: that stand between two letters in its text: apostrophes (’ ‘ ´), dashes, the middle dot. Where such a letter has
+#: an ASCII letter after it, UTF-8 reads letters (`Opłata`, `będzie`), Windows-1252 punctuation between letters
+#: (`OpÅ‚ata`, `bÄ™dzie`), as its text all but never is: the UTF-8 tells. A letter whose second byte Windows-1252
+#: reads as a letter (`Č` C4 8C is `ÄŒ`) or not at all (`č` C4 8D), or as a space (`Š` C5 A0), tells nothing
+_SIGN_AFTER = bytes(
+    b
+    for b in _CONTINUATION
+    if (ch := bytes([b]).decode("cp1252", "ignore")) and unicodedata.category(ch)[0] in "PSN" and ch not in "’‘´–—·"
+)
+_LETTER_SIGN_LETTER = _kinds(E=b"\xc4\xc5", p=_SIGN_AFTER, a=string.ascii_letters.encode())
+#: the second bytes of the Latin Extended-A letters that read both ways where no letter follows them: Windows-1252's
+#: punctuation that ends a word (… ” »), after an Ä or Å ending one (`PÅ…` is `PŅ`, `YHTEENSÄ…` `YHTEENSą`). Its ’
+#: (C5 92, `Å’` is `Œ`; C4 92, `Ä’` is `Ē`) reads both ways wherever it is: an apostrophe has letters on both sides
+#: (`SKÅ’S`). The others, where a word ends in UTF-8 (Polish `się`, `być`, `już`, Czech `obě`), are what no
+#: Windows-1252 text writes after a letter (™ ‡ ¼ ›), and tell nothing
+_ENDS_WORD = b"\x85\x94\xbb"
+_APOSTROPHE = b"\x92"
+#: as kinds, a letter of `_ENDS_WORD` before an ASCII character that is no letter is `Ewn`, one of `_APOSTROPHE` `Eq`
+_LATIN_A_KINDS = _kinds(
+    E=b"\xc4\xc5", w=_ENDS_WORD, q=_APOSTROPHE, n=bytes(b for b in range(0x80) if not chr(b).isalpha())
+)
 #: the letters of U+0180-U+02FF that languages write in Latin letters and Windows-1252 cannot write, since it has no
 #: character for their second byte (8D, 8F, 90): Azerbaijani Ə (C6 8F) and pinyin's Ǎ Ǐ ǐ. The others Windows-1252
 #: writes for an accented capital followed by punctuation or a sign (`NESCAFÉ™` is UTF-8's `NESCAFə`, `È™` `ș`, `È›`
@@ -73,7 +98,9 @@ _LONE_KINDS = _kinds(
 #: alone all but never: (kinds in `_LONE_KINDS`, where the character starts in them, what else its bytes must be)
 #: for one of U+0600-U+07FF (Arabic, Syriac, Thaana, NKo: `ß–` is `ߖ`); one of U+0180-U+02FF (Latin Extended-B,
 #: IPA, spacing modifiers: `É…` is `Ʌ`) other than `_LATIN_WRITTEN`; one of U+0370-U+05FF (Greek, Cyrillic,
-#: Armenian, Hebrew: CD B0 to D7 BF) beside an ASCII letter (`AÑ”` is `Aє`)
+#: Armenian, Hebrew: CD B0 to D7 BF) beside an ASCII letter (`AÑ”` is `Aє`). And, by their own kinds
+#: (`_LATIN_A_KINDS`), one of U+0100-U+017F (Latin Extended-A) of `_ENDS_WORD` before an ASCII character that is no
+#: letter (the end of the file is one too: `Utf8Scan.found`), or of `_APOSTROPHE`
 _LONE: tuple[tuple[bytes, int, Callable[[bytes], bool] | None], ...] = (
     (b"Ac", 0, None),
     (b"Xc", 0, lambda two: two not in _LATIN_WRITTEN),
@@ -83,16 +110,17 @@ _LONE: tuple[tuple[bytes, int, Callable[[bytes], bool] | None], ...] = (
     (b"gca", 0, lambda two: two[1] >= 0xB0),
 )
 #: the lead bytes of the characters of `_LONE`, looked for one at a time (memchr) before its kinds are
-_LONE_LEADS = tuple(bytes([b]) for b in (*range(0xC6, 0xCC), *range(0xCD, 0xE0)))
+_LONE_LEADS = tuple(bytes([b]) for b in (0xC4, 0xC5, *range(0xC6, 0xCC), *range(0xCD, 0xE0)))
 #: bytes a caller feeds at once: few enough calls that the work per block is nothing beside the bytes'
 SCAN_BLOCK = 1 << 20
 
 
 class Utf8Found(NamedTuple):
     """The lines (from 1, counted as the reader counts them: at CR LF, CR or LF; 0: none) of a file's first byte past
-    ASCII, of its first UTF-8 that tells UTF-8 from 8-bit text (a `_TELLING` character or a run, `_RUN_KINDS`), of
-    its first byte that is not UTF-8 (an incomplete character at the very end of the file is one), and of its first
-    character that reads both ways (`_LONE`) before both of those."""
+    ASCII, of its first UTF-8 that tells UTF-8 from 8-bit text (a `_TELLING` character, a run, `_RUN_KINDS`, or a
+    Latin Extended-A letter before a letter, `_SIGN_AFTER`), of its first byte that is not UTF-8 (an incomplete
+    character at the very end of the file is one), and of its first character that reads both ways (`_LONE`) before
+    both of those."""
 
     past_ascii: int = 0
     utf8: int = 0
@@ -132,6 +160,8 @@ class Utf8Scan:
         if ended and self._carry:
             self._judge(self._carry)
             self._carry = b""
+        if ended and not (self._utf8 or self._not_utf8 or self._both_ways) and _lone(self._tail + b"\n", 3) == 0:
+            self._both_ways = self._lines + 1  # the file's last character, whose word the end of the file ends
         return Utf8Found(self._past_ascii, self._utf8, self._not_utf8, self._both_ways)
 
     def _judge(self, data: bytes) -> None:
@@ -158,7 +188,7 @@ class Utf8Scan:
             self._not_utf8 = self._not_utf8 or self._line(data, valid)
         telling = len(data)
         if not self._utf8:
-            telling = -back if _run(seam, len(seam)) == 0 else _telling(data, valid)
+            telling = -back if _tells_at(seam) == 0 else _telling(data, valid)
             if telling < len(data):
                 self._utf8 = self._line(data, max(telling, 0))
             if telling < 0 and self._lone_last:  # the character found alone starts a run with the next one
@@ -193,13 +223,18 @@ def _telling(data: bytes, valid: int) -> int:
         end = _TELLING.search(data).start()  # type: ignore[union-attr]
     else:
         end = len(data)
-    run = _run(data, end)  # a run ending past a telling character would hold it: one before it ends before it
-    return run if run >= 0 else end
+    # a run or a letter before a letter ending past a telling character would hold it: one before it ends before it
+    return min(_tells_at(data, end), end)
 
 
-def _run(data: bytes, end: int) -> int:
-    """Where the first run of two-byte characters (`_RUN_KINDS`) starts in `data[:end]` (-1: none)."""
-    return data[:end].translate(_RUN_KINDS).find(b"LcLc")
+def _tells_at(data: bytes, end: int | None = None) -> int:
+    """Where the first run of two-byte characters (`_RUN_KINDS`) or Latin Extended-A letter before an ASCII letter
+    (`_SIGN_AFTER`) starts in `data[:end]` (`end`: all of it; a large number where none does)."""
+    head = data[:end]
+    found = [head.translate(_RUN_KINDS).find(b"LcLc")]
+    if b"\xc4" in head or b"\xc5" in head:  # (memchr) the letters of Latin Extended-A are in it
+        found.append(head.translate(_LETTER_SIGN_LETTER).find(b"Epa"))
+    return min((at for at in found if at >= 0), default=len(data) + 1)
 
 
 def _lone(buf: bytes, end: int) -> int:
@@ -218,6 +253,11 @@ def _lone(buf: bytes, end: int) -> int:
                 first = found + at
                 break
             start = found + 1
+    if buf.find(b"\xc4", low, end) >= 0 or buf.find(b"\xc5", low, end) >= 0:  # (memchr) Latin Extended-A's leads
+        latin_a = buf[low:end].translate(_LATIN_A_KINDS)
+        for seq in (b"Ewn", b"Eq"):
+            if (found := latin_a.find(seq, 0, first - 1 + len(seq))) >= 0:
+                first = found
     return low + first if first < len(kinds) else -1
 
 

@@ -8,6 +8,7 @@ import re
 import socket
 import subprocess
 import sys
+import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -32,15 +33,27 @@ settings.register_profile("thorough", max_examples=2000, deadline=None)
 HYPOTHESIS_PROFILE = os.environ.get("BULKLOAD_HYPOTHESIS", "standard")
 settings.load_profile(HYPOTHESIS_PROFILE)
 
+#: the Latin Extended-A letters (U+0100-U+017F) that Windows-1252 reads as Ä or Å followed by punctuation or a sign
+#: that never stands between two letters (`ł` is `Å‚`; not an apostrophe, a dash, the middle dot)
+_LATIN_A_SIGN = "".join(
+    ch
+    for ch in map(chr, range(0x100, 0x180))
+    if (sign := ch.encode()[1:].decode("cp1252", "ignore"))
+    and unicodedata.category(sign)[0] in "PSN"
+    and sign not in "’‘´–—·"
+)
 #: in decoded text, what tells UTF-8 from 8-bit text (bulkload.utf8_scan, judged slowly): a character of U+0080-U+00FF
-#: or of three or four bytes (a lone surrogate, a byte that is not UTF-8 decoded with surrogateescape, is none), or two
-#: of two bytes led by C4-DF (U+0100-U+07FF) back to back
-TELLS_UTF8 = re.compile("[\x80-\xff\u0800-\ud7ff\ue000-\U0010ffff]|[\u0100-\u07ff]{2}")
+#: or of three or four bytes (a lone surrogate, a byte that is not UTF-8 decoded with surrogateescape, is none), two
+#: of two bytes led by C4-DF (U+0100-U+07FF) back to back, or one of _LATIN_A_SIGN before an ASCII letter (Opłata)
+TELLS_UTF8 = re.compile(f"[\x80-\xff\u0800-\ud7ff\ue000-\U0010ffff]|[\u0100-\u07ff]{{2}}|[{_LATIN_A_SIGN}](?=[A-Za-z])")
 #: in decoded text, a character that Windows-1252 writes for a letter followed by punctuation: one of U+0600-U+07FF
 #: (Weiß– is Weiߖ); one of U+0180-U+02FF (CAFÉ… is CAFɅ, NESCAFÉ™ NESCAFə) but the letters that languages write and
-#: Windows-1252 cannot (Azerbaijani Ə, pinyin Ǎ Ǐ ǐ); one of U+0370-U+05FF beside an ASCII letter (AÑ” is Aє)
+#: Windows-1252 cannot (Azerbaijani Ə, pinyin Ǎ Ǐ ǐ); one of U+0370-U+05FF beside an ASCII letter (AÑ” is Aє); one of
+#: Latin Extended-A that is Ä or Å before … ” » (PÅ… is PŅ) before an ASCII character that is no letter or the end,
+#: or before ’ (SKÅ’S is SKŒS) anywhere
 READS_BOTH_WAYS = re.compile(
     "[\u0600-\u07ff]|(?![ƏǍǏǐ])[\u0180-\u02ff]|(?<=[A-Za-z])[\u0370-\u05ff]|[\u0370-\u05ff](?=[A-Za-z])"
+    "|[ąŅĔŔĻŻ](?=[\x00-@\\[-`{-\x7f]|\\Z)|[ĒŒ]"
 )
 CREDS = {"ECONOMIC_APP_SECRET_TOKEN": "test-app-secret", "ECONOMIC_AGREEMENT_GRANT_TOKEN": "test-grant"}
 HEADER = [

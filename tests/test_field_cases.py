@@ -482,6 +482,59 @@ async def test_04_an_accented_capital_before_a_trade_mark_in_windows_1252_is_not
     assert {e.text for e in stored} == {other, "NESCAFÉ™"}
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "as_utf8"),
+    [("HUSLEJE BETALT PÅ…", "HUSLEJE BETALT PŅ"), ("MOMS YHTEENSÄ…", "MOMS YHTEENSą"), ("SKÅ’S", "SKŒS")],
+)
+async def test_04_a_capital_a_ring_or_a_umlaut_before_punctuation_in_windows_1252_is_loaded_only_as_told(
+    tmp_path: Path, text: str, as_utf8: str
+) -> None:
+    # found by a tester: Å then … (C5 85) is UTF-8's Ņ, Ä then … (C4 85) its ą, Å then ’ (C5 92) its Œ, letters of
+    # Latin Extended-A: the file's only bytes past ASCII, they read both ways, as CAFÉ… does, but without --encoding
+    # the file was booked as 'HUSLEJE BETALT PŅ' (exit 0, "read as UTF-8")
+    data = tmp_path / "pa.csv"
+    lines = ["5;1;1;31-10-2026;100,00;DKK;1010;Husleje", f"5;1;1;31-10-2026;-100,00;DKK;5600;{text}"]
+    data.write_bytes("\r\n".join([HEADER, *lines, ""]).encode("cp1252"))
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(ConfigError) as refused:
+                await load(job(data, url), env=CREDS)
+            said = str(refused.value)
+            assert f"line 3 reads '5;1;1;31-10-2026;-100,00;DKK;5600;{as_utf8}' as UTF-8 but " in said, said
+            assert f"'5;1;1;31-10-2026;-100,00;DKK;5600;{text}' as Windows-1252" in said, said
+            assert "Give --encoding cp1252 if the second reading is right, or --encoding utf-8 if the first is" in said
+            assert await requests_seen(url) == 0
+            report = await load(job(data, url, encoding="cp1252"), env=CREDS)
+            stored = await journal(url)
+    assert report.exit_code == 0 and report.loaded == 2 and report.reconcile.ok
+    assert {e.text for e in stored} == {"Husleje", text}
+
+
+@pytest.mark.slow
+async def test_04_utf8_files_of_latin_extended_a_letters_load_without_encoding(tmp_path: Path) -> None:
+    # the other side of Å… read both ways: Polish, Czech, Latvian, Lithuanian and Turkish words whose letters of
+    # Latin Extended-A (none of U+0080-U+00FF) stand between letters, where Windows-1252 would read punctuation
+    # between letters (OpÅ‚ata); a word ending in ą (Ä… in Windows-1252) beside them reads as UTF-8 alone
+    texts = {
+        "pl.csv": ["Opłata za usługę", "Zapłacono kawą"],
+        "cs.csv": ["Platba předem", "Půjčka"],
+        "lv.csv": ["Rēķins par īri", "Rīgā"],
+        "lt.csv": ["Sąskaita už paslaugas", "Mokėjimas"],
+        "tr.csv": ["Fatura İstanbul", "Kira"],
+    }
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            for voucher, (name, (debit, credit)) in enumerate(texts.items(), 1):
+                row = f"5;1;{voucher};31-10-2026;"
+                lines = [f"{row}100,00;DKK;1010;{debit}", f"{row}-100,00;DKK;5600;{credit}"]
+                (tmp_path / name).write_text("\n".join([HEADER, *lines, ""]), encoding="utf-8")
+                report = await load(job(tmp_path / name, url), env=CREDS)
+                assert report.exit_code == 0 and report.loaded == 2, report
+            stored = await journal(url)
+    assert sorted(e.text or "" for e in stored) == sorted(t for pair in texts.values() for t in pair)
+
+
 def test_bytes_no_encoding_reads_as_text_are_given_no_encoding() -> None:
     assert guess_encoding("Kørsel Århus".encode("mac_roman")) == "mac_roman"
     assert guess_encoding("Pris 100 € “rabat”".encode("cp1252")) == "cp1252"

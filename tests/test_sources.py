@@ -794,11 +794,13 @@ def test_a_nul_character_in_a_value_makes_the_row_bad(tmp_path: Path) -> None:
 
 
 #: pieces of a file for Utf8Scan: ASCII (a letter, a space), line ends, UTF-8 characters of 2 to 4 bytes (those that
-#: tell UTF-8 from 8-bit text; two-byte ones that tell only back to back: Latin Extended-A, Cyrillic, whose neighbour
+#: tell UTF-8 from 8-bit text; two-byte ones that tell only back to back: Latin Extended-A, of which `ł` tells before
+#: a letter, `ą` and `Ŕ` read both ways before no letter, `Œ` anywhere and `Š` nowhere; Cyrillic, whose neighbour
 #: an ASCII letter makes it read both ways, U+0600-U+07FF and Latin Extended-B that read both ways alone, and the
 #: Azerbaijani letter that Windows-1252 cannot write, which does not), and what UTF-8 never holds (a byte alone, a
 #: character cut short, a surrogate, an overlong form)
 _PIECES = [b"a", b" ", b"\n", b"\r", b"\r\n", "ü".encode(), "€".encode(), "😀".encode(), "ߖ".encode(), "Ŕ".encode()]
+_PIECES += ["ł".encode(), "ą".encode(), "Œ".encode(), "Š".encode()]
 _PIECES += ["ж".encode(), "Ʌ".encode(), "Ə".encode(), b"\xf8", b"\xc3", b"\xdf", b"\x80", b"\xe2\x82", b"\xf0\x9f\x98"]
 _PIECES += [b"\xed\xa0\x80", b"\xc0\xaf", b"\xf5\x80\x80\x80"]
 
@@ -904,7 +906,9 @@ def test_two_byte_characters_back_to_back_tell_utf8(word: str) -> None:
         ("ESPAÑ”".encode("cp1252"), 2, 0),  # D1 94: the Cyrillic є, beside a Latin letter
         ("5 Ñ” 6".encode("cp1252"), 0, 0),  # the same beside no letter: in UTF-8 text as likely a symbol
         ("Weiß–Schwarz".encode("cp1252"), 2, 0),  # DF 96: the NKo letter U+07D6
-        ("Šibenik, Đakovo, Čakovec, Rīga, Łeba".encode(), 0, 0),  # Latin Extended-A letters, one by one
+        # Latin Extended-A letters that Windows-1252 reads as a letter (Č is ÄŒ), a space (Š is Å\xa0), or not at
+        # all (Đ, Ł: C4 90, C5 81)
+        ("Šibenik, Đakovo, Čakovec, Łeba".encode(), 0, 0),
         ("Bakı Ərazi, Nǐ".encode(), 0, 0),  # Latin Extended-B that languages write and Windows-1252 cannot
         # the others the languages write read both ways alone, where their text tells UTF-8 by its other letters
         ("Timișoara, România".encode(), 2, 2),  # Romanian â
@@ -919,6 +923,43 @@ def test_a_lone_character_that_windows_1252_writes_reads_both_ways(text: bytes, 
     # read both ways
     found = _found(b"id;text\r\n" + text)
     assert (found.both_ways, found.utf8, found.either) == (both_ways, utf8, bool(both_ways and not utf8)), found
+
+
+@pytest.mark.parametrize(
+    ("text", "both_ways", "utf8"),
+    [
+        # found by a tester: Windows-1252's Å or Ä (C5, C4) before … or ’ is a Latin Extended-A letter in UTF-8, and
+        # such a file was read as UTF-8 ('PŅ', 'YHTEENSą', 'SKŒS') without --encoding
+        ("HUSLEJE BETALT PÅ…".encode("cp1252"), 2, 0),  # C5 85: Ņ, before the line's end
+        ("MOMS YHTEENSÄ…;5".encode("cp1252"), 2, 0),  # C4 85: ą, before a delimiter
+        ("SKÅ’S".encode("cp1252"), 2, 0),  # C5 92: Œ, where ’ is an apostrophe between letters
+        ("«PÅ”»".encode("cp1252"), 0, 0),  # beside bytes that are not UTF-8 (« is AB alone): Windows-1252
+        ("JA ÄR PÅ…".encode("cp1252"), 0, 0),  # Ä before R (C4 52) is no UTF-8
+        ("UMEÅ–LULEÅ".encode("cp1252"), 0, 0),  # a dash between letters, and Å at the end, no UTF-8
+        # UTF-8 of Polish, Czech, Latvian, Lithuanian, Croatian, Turkish: where such a letter has a letter after it,
+        # Windows-1252 reads punctuation between letters (OpÅ‚ata), which its text never writes: it tells UTF-8
+        ("Opłata za usługę".encode(), 0, 2),
+        ("Zapłacono kawą".encode(), 0, 2),  # ą ending the text, after ł told UTF-8
+        ("Platba předem, půjčka".encode(), 0, 2),
+        ("Rēķins par īri Rīgā".encode(), 0, 2),
+        ("Sąskaita už paslaugas".encode(), 0, 2),
+        ("Račun za ožujak".encode(), 0, 2),
+        ("Fatura İstanbul".encode(), 0, 2),
+        # a word-final letter whose second byte Windows-1252 writes after no letter (ę is Ä™, ć Ä‡, ě Ä›) tells
+        # nothing and reads as nothing else
+        ("się być obě".encode(), 0, 0),
+        # a text whose only such letter ends a word as Windows-1252's … would: as likely Ä…
+        ("kawą".encode(), 2, 0),
+    ],
+)
+def test_latin_extended_a_reads_both_ways_where_windows_1252_punctuation_would_end_a_word(
+    text: bytes, both_ways: int, utf8: int
+) -> None:
+    found = _found(b"id;text\r\n" + text)
+    assert (found.both_ways, found.utf8, found.either) == (both_ways, utf8, bool(both_ways and not utf8)), found
+    if both_ways:  # the same before the file's end, a line end, or the end of a block with a line end after it
+        assert _found(b"id;text\r\n" + text + b"\r\n").either == found.either
+        assert _scanned(b"id;text\r\n" + text + b"\r\n", [9 + len(text)], lambda f: False).either == found.either
 
 
 def test_utf16_with_a_bom_is_read_as_utf16(tmp_path: Path) -> None:
