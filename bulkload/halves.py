@@ -89,6 +89,8 @@ class PartScanned(msgspec.Struct, tag=True, array_like=True, frozen=True):
     other_numbers: dict[str, tuple[int, str, str]] = {}
     #: the part's last line where it has no line end (sources.Source.last_line_without_end), counted in the part
     last_line_without_end: int = 0
+    #: the cells of each of its rows where the header ends in unnamed columns (sources.RowWidths.one; 0: no row)
+    width: int = 0
 
 
 #: given a part to read, starts the read elsewhere and returns what waits for its outcome (None: it failed)

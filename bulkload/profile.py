@@ -35,7 +35,7 @@ from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGIN
 from .lines import Cut, byte_lines, text_line
 from .numbers import DecimalsEvidence, NumberEvidence
 from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, NEIGHBOUR, Keyed, Unnamed, family_of, keyed
-from .sources import C1, BadRow, Source, codec_name, encoding_label, without_end
+from .sources import C1, BadRow, RowWidths, Source, codec_name, encoding_label, without_end
 from .targets.base import RecordKind, Target
 from .utf8_scan import SCAN_BLOCK, Utf8Found, Utf8Scan
 
@@ -166,8 +166,11 @@ class Scanned:
         #: the first and the last row's family (regroup.family_of; None: none, or the kind names none)
         self.first_family: str | None = None
         self.last_family: str | None = None
-        #: every row was read as a row: no bad row of any kind, none that named no group
+        #: every row was read as a row: no bad row of any kind, none that named no group, all of one width where
+        #: the header ends in unnamed columns
         self.plain = True
+        #: Source.row_widths: the widths of the rows where the header ends in unnamed columns
+        self.widths: RowWidths | None = None
         #: Source.last_line_without_end, once the file is read to its end
         self.last_line_without_end = 0
 
@@ -265,7 +268,9 @@ def _scan(
     db.executemany(keys, batch)
     found.rows, found.last_key = rows, previous
     found.last_line_without_end = source.last_line_without_end
-    found.plain = found.plain and not found.unnamed.count and found.broken is None
+    found.widths = source.row_widths
+    one_width = found.widths is None or len(found.widths.seen) < 2
+    found.plain = found.plain and not found.unnamed.count and found.broken is None and one_width
     return found
 
 
@@ -382,7 +387,7 @@ def in_halves(
         # waited for even where this half failed: the child then reads the plan's spec, not this answer (a run
         # stopped does not wait: it stops the child)
         second = outcome()
-        if first is None or second is None or not (first.plain and second.plain):
+        if first is None or second is None or not (first.plain and second.plain) or _two_widths(first, second):
             db.execute("ROLLBACK TO first_half")
             db.execute("RELEASE first_half")
             log.debug("%s: read whole: its halves hold a row that cannot be judged by its half alone", source.path)
@@ -433,6 +438,13 @@ def in_halves(
     return first
 
 
+def _two_widths(first: Scanned, second: PartScanned) -> bool:
+    """Whether the halves' rows, each half's of one width, are of two widths where the header ends in unnamed
+    columns (sources.RowWidths): the whole file's read says which lines."""
+    one = first.widths.one if first.widths is not None else 0
+    return bool(one and second.width and one != second.width)
+
+
 def scan_part(request: PartScan) -> PartScanned | None:
     """Read a part of a file as the inspection reads a whole one (in the planning child, for in_halves); its group
     keys go to the request's SQLite file. None where it cannot be read as the whole is: a refusal or a broken
@@ -465,6 +477,7 @@ def scan_part(request: PartScan) -> PartScanned | None:
         other_numbers=found.other_numbers.examples(),
         dates=found.dates.examples(),
         decimals=found.decimals.examples(),
+        width=found.widths.one if found.widths else 0,
         first_key=found.first_key,
         last_key=found.last_key,
         plain=found.plain,
@@ -508,6 +521,8 @@ def _inspect(
             f"{path}: the file holds no rows ({_no_rows(source)}): there is nothing to load (is it the file you "
             "meant?); nothing was sent"
         )
+    if found.widths is not None and (wider := found.widths.apart()) is not None:
+        raise _rows_apart(source, *wider)
     keys = found.keys
     # a key written with no value names the file's own all the same, as a blank column of a CSV does
     named = {key: line for key, line in found.blank.items() if key not in kind.fields}
@@ -562,6 +577,22 @@ def _inspect(
         rows=rows,
         groups=groups,
         last_line_without_end=found.last_line_without_end,
+    )
+
+
+def _rows_apart(source: Source, line: int, cells: int, other: int, fewer: int, wider: int) -> ConfigError:
+    """The refusal of a CSV file whose header ends in unnamed columns, where its row at `line` holds `cells` cells
+    and the one at `other` `fewer` (the file's narrowest; `wider`: its rows wider than that): decided from the whole
+    file's rows (sources.RowWidths), before the first call."""
+    more = cells - fewer
+    extra = "extra cell" if more == 1 else f"{more} extra cells"
+    rows = "" if wider == 1 else f" ({wider} rows have more than {fewer})"
+    return ConfigError(
+        f"{source.path}: line {line} has {cells} cells, {more} more than line {other}{rows}, and the unnamed columns "
+        f"at the header's end take the {extra}: a value holding an unquoted delimiter ({source.delimiter!r}, as an "
+        "amount written 1,234.50 does) splits in two there and moves every value after it one column on, and which "
+        "rows are so cannot be told. Quote such values (or write them without the delimiter), or write every row "
+        "with the same number of cells; nothing was sent"
     )
 
 

@@ -137,6 +137,38 @@ class BadRow(NamedTuple):
 Row = tuple[int, dict[str, Any]]
 
 
+class RowWidths:
+    """The widths of a CSV file's rows that hold a value, where its header ends in unnamed columns (trailing
+    delimiters), which a row may fill with empty cells or leave out: by width (cells), how many rows have it and the
+    first line that does. A row wider than another puts more cells in those columns: one whose value (an amount
+    written 1,234.50) an unquoted delimiter split in two puts its last cell there, every value after the split in
+    the column after its own, and reads as a row all the same (`apart`)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, list[int]] = {}  # width -> [rows, first line]
+
+    def add(self, width: int, line: int) -> None:
+        if (seen := self.seen.get(width)) is None:
+            self.seen[width] = [1, line]
+        else:
+            seen[0] += 1
+
+    @property
+    def one(self) -> int:
+        """The width every row counted has (0: none was counted, or rows of several widths were)."""
+        return next(iter(self.seen)) if len(self.seen) == 1 else 0
+
+    def apart(self) -> tuple[int, int, int, int, int] | None:
+        """(line, cells) of the first row wider than the file's narrowest, then (line, cells) of the first of those,
+        and how many rows are wider; None where every row counted has one width."""
+        if len(self.seen) < 2:
+            return None
+        narrow = min(self.seen)
+        wide = min((w for w in self.seen if w > narrow), key=lambda w: self.seen[w][1])
+        wider = sum(seen[0] for w, seen in self.seen.items() if w > narrow)
+        return self.seen[wide][1], wide, self.seen[narrow][1], narrow, wider
+
+
 class Source:
     """One input file, opened lazily; iterate it (again and again) for rows and bad rows."""
 
@@ -163,6 +195,7 @@ class Source:
         self.secrets = frozenset(secrets)
         self._secret_at: tuple[int, ...] = ()  # their columns (CSV), and the header's width and named columns
         self._width = self._named = 0
+        self._widths: RowWidths | None = None
         self._delimiter_used: str | None = None
         self._rejects_file = False
         name = self.path.name.lower().removesuffix(".gz")
@@ -277,6 +310,12 @@ class Source:
         reads so, and so does the last row of a file written without a final line end (Google Sheets). 0 where the
         last line has its line end, for a file not read to its end, and for JSONL, whose line cut short is no JSON."""
         return self._without_end
+
+    @property
+    def row_widths(self) -> RowWidths | None:
+        """The widths of the rows of a CSV file whose header ends in unnamed columns, as its last read that was not
+        a read of its records as written (`cells`) found them, as far as it went; None for any other file."""
+        return self._widths
 
     def header_lines(self) -> int:
         """The physical lines a CSV file's rows start after: its header's, a `sep=` line's and blank lines
@@ -668,6 +707,9 @@ class Source:
             secret_at = self._secret_at
             drop = "" in names
             unnamed = UNNAMED in names
+            widths = None
+            if unnamed and not raw:
+                widths = self._widths = RowWidths()
             picked = None if only is None else tuple((k, i) for i, k in enumerate(names) if k in only or k == UNNAMED)
             skipped = 0  # lines passed over after a csv error, which reader.line_num does not count
             prev = reader.line_num + before  # the line the previous record ended on; the next starts after it
@@ -706,6 +748,12 @@ class Source:
                                 row = _without_marker(row)
                             yield start, row  # cells(): the record as written
                             continue
+                        if (
+                            widths is not None
+                            and self._named <= len(row) <= n
+                            and any(not c.isspace() for c in row if c)
+                        ):
+                            widths.add(len(row), start)
                         if restore and (twice := _twice_left(start, row, names, delim)) is not None:
                             yield twice
                             continue

@@ -998,6 +998,42 @@ async def test_a_file_whose_dates_may_be_year_day_month_is_refused_before_anythi
 
 
 @pytest.mark.slow
+async def test_a_row_one_cell_wider_than_the_others_into_an_unnamed_column_refuses_the_file(tmp_path: Path) -> None:
+    # found by a tester: a header with trailing delimiters (two unnamed columns) whose rows leave them out; one
+    # voucher's amounts are written with an unquoted thousands separator (1,234.50), so its rows hold one cell more
+    # than the file's other rows: amount '1', text '234.50', the first unnamed column ''. Before: booked as 1 / -1
+    # DKK with the text '234.50', exit 0, where the file meant 1,234.50
+    header = "entryTypeNumber,journalNumber,voucherNumber,date,currency,accountNumber,amount,text,,"
+    rows = [
+        "5,1,2201,2026-10-31,DKK,1010,{q}1,234.50{q},",
+        "5,1,2201,2026-10-31,DKK,5600,{q}-1,234.50{q},",
+        "5,1,2202,2026-10-31,DKK,1010,99.00,Phone",
+        "5,1,2202,2026-10-31,DKK,5600,-99.00,Phone",
+    ]
+    shifted, quoted = tmp_path / "shift.csv", tmp_path / "quoted.csv"
+    shifted.write_text("\r\n".join([header, *(r.format(q="") for r in rows), ""]), encoding="utf-8")
+    quoted.write_text("\r\n".join([header, *(r.format(q='"') for r in rows), ""]), encoding="utf-8")
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(ConfigError) as refused:
+                await load(job(shifted, url), env=CREDS)
+            said = str(refused.value)
+            assert "line 2 has 9 cells, 1 more than line 4 (2 rows have more than 8)" in said, said
+            assert "unquoted delimiter (',', as an amount written 1,234.50 does)" in said, said
+            assert "nothing was sent" in said and await requests_seen(url) == 0
+            # the value quoted, every row has as many cells: the file loads as meant
+            report = await load(job(quoted, url), env=CREDS)
+            stored = await journal(url)
+    assert report.exit_code == 0 and report.loaded == 4 and report.reconcile.ok
+    assert {(e.voucherNumber, str(e.amount), e.text) for e in stored} == {
+        (2201, "1234.50", None),
+        (2201, "-1234.50", None),
+        (2202, "99.00", "Phone"),
+        (2202, "-99.00", "Phone"),
+    }
+
+
+@pytest.mark.slow
 async def test_excel_shapes_and_utf16_load_as_excel_meant_them(tmp_path: Path) -> None:
     # sep=; names the delimiter, every line ends with a delimiter (an unnamed empty column), cells carry spaces
     excel = write(

@@ -430,6 +430,10 @@ class Rec:
     again: bool = False
     #: CSV: opens a quoted cell the file never closes (every line after it would be that cell's): refused
     cut: bool = False
+    #: CSV: its cells, where the header ends in unnamed columns and it holds a value in as many cells as the header
+    #: names or more, up to the header's (0: else). Rows of two such widths refuse the file: a row's extra cell in
+    #: those columns may be a value split by an unquoted delimiter
+    width: int = 0
     #: CSV: the cells as written, which the rejects file gives back
     cells: list[str] | None = None
     #: the account it posts to (property: rows sorted by account)
@@ -632,7 +636,10 @@ def csv_record(cells: list[tuple[bytes, Meta]], columns: list[str], width: int) 
         right = {names[n - m + i] if m < n else names[i]: t.strip() for i, t in enumerate(texts[max(0, m - n) :])}
         values = {k: v for k, v in values.items() if right.get(k) == v}
     key = voucher_key(values)
-    rec = Rec(0, 0, "bad", key=key, readable=False, enc=enc, cells=texts, account=values.get("accountNumber", ""))
+    wide = len(cells) if named < width and named <= len(cells) <= width else 0
+    rec = Rec(
+        0, 0, "bad", key=key, readable=False, enc=enc, cells=texts, account=values.get("accountNumber", ""), width=wide
+    )
     if enc or len(cells) > width or len(cells) < named or any("\x00" in t for t in texts):
         return rec  # a row of the wrong width (a cell too many, or one of the named left out), or holding a NUL:
         # bad, but of its voucher
@@ -1177,6 +1184,8 @@ def refusal(records: list[Rec], given: Given, data: bytes) -> str | None:
         return "a value in an unnamed column"
     if any(r.again for r in records):
         return "the header again"
+    if len({r.width for r in records if r.width}) > 1:
+        return "rows of two widths in the header's unnamed columns"
     if any(r.cut for r in records):
         return "the file ends inside a quoted cell"
     if any(r.unknown and r.readable for r in records):

@@ -1189,6 +1189,24 @@ def test_unnamed_trailing_columns_are_ignored_while_they_hold_nothing(tmp_path: 
         Source(write(tmp_path, "c.csv", ";;;\n\n")).fields()
 
 
+def test_the_widths_of_rows_into_unnamed_trailing_columns_are_counted_for_the_whole_file(tmp_path: Path) -> None:
+    # a row one cell wider than the file's others puts the cell in the header's unnamed columns, as a value split by
+    # an unquoted delimiter does (1,234.50): the file's rows are judged together (profile refuses the file)
+    p = write(tmp_path, "a.csv", "a,b,text,,\r\n1,2,x\r\n3,1,234.50,\r\n\r\n,,,,\r\n4,5,y\r\n6,7,z,,\r\n")
+    src = Source(p)
+    list(src)
+    widths = src.row_widths
+    assert widths is not None and widths.seen == {3: [2, 2], 4: [1, 3], 5: [1, 7]}  # a row of no value is none
+    assert widths.one == 0 and widths.apart() == (3, 4, 2, 3, 2)
+    # rows of one width, whichever: none apart, and the reader names it for the halves of a big file
+    same = write(tmp_path, "b.csv", "a,b,,\r\n1,2,,\r\n3,4,,\r\n")
+    list(src := Source(same))
+    assert src.row_widths is not None and src.row_widths.one == 4 and src.row_widths.apart() is None
+    # a header that ends in no unnamed column counts nothing: a wider row is rejected as wider than the header
+    list(src := Source(write(tmp_path, "c.csv", "a,b\r\n1,2\r\n")))
+    assert src.row_widths is None
+
+
 def test_cells_give_each_record_as_written(tmp_path: Path) -> None:
     p = write(tmp_path, "a.csv", 'sep=,\na,b\n 1 ,"x\ny"\n\n1,2,3\n4,"open')
     # a blank line is no record (passed over unparsed, so that a run of them costs no csv row each)
