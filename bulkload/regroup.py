@@ -171,6 +171,8 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
                 continue
             if isinstance(item, BadRow):
                 key = key_of(item.partial) if item.partial is not None else None
+                if key is None and item.unaligned:  # its cells name no group for its width (or a quote) alone
+                    key = Unreadable(item.reason)
             else:
                 key = key_of(item[1])
             if away and not (isinstance(key, Elsewhere) and there is not None and key.key == there.key):

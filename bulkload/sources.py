@@ -132,6 +132,10 @@ class BadRow(NamedTuple):
     kind: str = ""
     #: the field the reason is about, where one is ("" for the row as a whole)
     field: str = ""
+    #: a CSV row whose cells cannot be told apart by column (another width than the header's, or cells read leniently):
+    #: `partial` holds those that read the same from its first cell on and from its last back, and a group it names
+    #: no longer is its reason's doing (regroup.keyed tells its neighbours so)
+    unaligned: bool = False
 
 
 Row = tuple[int, dict[str, Any]]
@@ -837,7 +841,7 @@ class Source:
                     # record over several lines names none: its quote may have swallowed other rows' lines, and the
                     # cells after it are its last line's (another group's), not its first's
                     named = None if lenient is None or prev > start else _partial_unaligned(lenient, names)
-                    yield BadRow(start, why, "", named or None)
+                    yield BadRow(start, why, "", named or None, unaligned=named is not None)
                     continue
                 except UnicodeError as exc:
                     raise self._undecodable(prev, exc) from exc
@@ -1468,6 +1472,7 @@ def _odd_csv_row(
             f"row has {len(row)} cells, the header has {len(names)}",
             _clip(_csv_text(row, delim)),
             _partial_unaligned(row, names),
+            unaligned=True,
         )
     named = len(names) - names.count(UNNAMED)
     if len(row) == 1 < named and (other := other_delimiter(row[0], delim, lambda cells: len(cells) == named)):
@@ -1486,6 +1491,7 @@ def _odd_csv_row(
             f"row has {len(row)} cells, the header names {named}: which is missing cannot be told",
             _clip(_csv_text(row, delim)),
             _partial_unaligned(row, names),
+            unaligned=True,
         )
     if "\x00" in joined:  # no accounting value holds one; an API would store it or choke on it
         return BadRow(

@@ -389,6 +389,23 @@ def test_invalid_and_unreadable_rows_are_rejected_and_counted() -> None:
     assert planner.rows_read == 9
 
 
+def test_a_row_wider_than_the_header_refuses_the_vouchers_beside_it_for_its_width(tmp_path: Path) -> None:
+    # found by a tester: a row with extra empty cells (12 where the header has 8) is rejected, and the vouchers beside
+    # it were told "line 4, next to it, names no voucher" though it names voucher 2002 read from its first cell on:
+    # its width is why which cell is which column, its voucher's too, cannot be told, and they are told that
+    header = "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accountNumber;text"
+    lines = ["5;1;2001;2026-10-31;10;DKK;1010;a", "5;1;2001;2026-10-31;-10;DKK;5600;b"]
+    lines += ["5;1;2002;2026-10-31;10;DKK;1010;a;;;;", "5;1;2002;2026-10-31;-10;DKK;5600;b"]
+    data = tmp_path / "wide.csv"
+    data.write_text("\r\n".join([header, *lines, ""]), encoding="utf-8")
+    planner, chunks = plan(list(Source(data)))
+    got = {r.line_no: r.reason for r in planner.rejected}
+    assert chunks == [] and got[4] == "row has 12 cells, the header has 8", got
+    width = "line 4, next to it, names no voucher that can be read (row has 12 cells, the header has 8)"
+    assert got[2] == got[3] == f"voucher 2001 (journal 1) rejected: {width} and may be one of its lines", got
+    assert got[5] == f"voucher 2002 (journal 1) rejected: {width} and may be one of its lines", got
+
+
 def test_a_file_of_bad_rows_is_handed_out_in_batches_not_held() -> None:
     planner = Planner(Economic(), 500, 2_000_000)
     held = []

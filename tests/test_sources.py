@@ -78,7 +78,9 @@ def test_csv_tab_detected_and_forced(tmp_path: Path) -> None:
     single = write(tmp_path, "b.csv", "text\nx\ty\n")
     assert rows(single) == [(2, {"text": "x\ty"})]  # no tab in the header: ',' is assumed
     for forced in ("\t", "\\t", "tab"):
-        assert rows(single, delimiter=forced) == [BadRow(2, "row has 2 cells, the header has 1", "x\ty", {})]
+        assert rows(single, delimiter=forced) == [
+            BadRow(2, "row has 2 cells, the header has 1", "x\ty", {}, unaligned=True)
+        ]
 
 
 def test_tsv_name_means_tab_even_for_one_column(tmp_path: Path) -> None:
@@ -146,7 +148,9 @@ def test_excels_text_formula_is_read_as_the_text_inside_it(tmp_path: Path) -> No
 def test_csv_more_cells_is_a_bad_row_and_reading_goes_on(tmp_path: Path) -> None:
     p = write(tmp_path, "a.csv", 'a,b\n1,2,3\n4,"5,6"\n')
     assert rows(p) == [
-        BadRow(2, "row has 3 cells, the header has 2", "1,2,3", {}),  # which cell was put in cannot be told
+        BadRow(
+            2, "row has 3 cells, the header has 2", "1,2,3", {}, unaligned=True
+        ),  # which cell was put in cannot be told
         (3, {"a": "4", "b": "5,6"}),
     ]
 
@@ -157,8 +161,8 @@ def test_a_csv_row_with_a_named_cell_left_out_is_bad(tmp_path: Path) -> None:
     # delimiter adds to the header may be left out; a blank line is no row
     p = write(tmp_path, "a.csv", "a,b,c,\n1\n1,2\n1,2,3\n,\n")
     assert rows(p) == [
-        BadRow(2, "row has 1 cells, the header names 3: which is missing cannot be told", "1", {}),
-        BadRow(3, "row has 2 cells, the header names 3: which is missing cannot be told", "1,2", {}),
+        BadRow(2, "row has 1 cells, the header names 3: which is missing cannot be told", "1", {}, unaligned=True),
+        BadRow(3, "row has 2 cells, the header names 3: which is missing cannot be told", "1,2", {}, unaligned=True),
         (4, {"a": "1", "b": "2", "c": "3"}),
     ]
 
