@@ -9,22 +9,20 @@ clock and sleep, so a test drives it."""
 
 from __future__ import annotations
 
-import gzip
 import sys
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple, TextIO
+from typing import TextIO
 
 import anyio
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from .prestart import is_gzip
 from .stages import LOADING, PAUSED, PLANNING, SETTLING, WAITING
 
 #: seconds between two looks at the run
@@ -33,8 +31,6 @@ TICK_S = 0.25
 PACE_WINDOW_S = 30.0
 #: the calls are shown waiting for the rate window when the limits hold some back and none left for this long
 WAITING_AFTER_S = 1.0
-#: decompressed bytes of a gzip input read to learn its bytes per row
-GZIP_SAMPLE_BYTES = 1 << 20
 
 
 @dataclass
@@ -75,47 +71,6 @@ class Snapshot:
         return self.loaded + self.rejected + self.in_doubt + self.skipped
 
 
-class RowsTotal(NamedTuple):
-    """Rows in a run's input: counted (`exact`), or estimated for gzip input from its size."""
-
-    rows: int | None
-    exact: bool
-
-
-def estimate_rows(paths: Sequence[str]) -> RowsTotal:
-    """Rows in the files: newlines counted (less the CSV header). A gzip file is not decompressed whole: its size
-    uncompressed (the gzip trailer's, mod 4 GiB) over the bytes per row of its first MiB; None when that cannot
-    be trusted (several members, more than 4 GiB)."""
-    total, exact = 0, True
-    for path in paths:
-        header = 0 if str(path).endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")) else 1
-        if is_gzip(path):
-            rows = _gzip_rows(path)
-            if rows is None:
-                return RowsTotal(None, False)
-            total, exact = total + rows - header, False
-            continue
-        with open(path, "rb") as fh:
-            lines = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
-        total += lines - header
-    return RowsTotal(max(total, 0), exact)
-
-
-def _gzip_rows(path: str) -> int | None:
-    with open(path, "rb") as fh:
-        fh.seek(0, 2)
-        compressed = fh.tell()
-        fh.seek(-4, 2)
-        size = int.from_bytes(fh.read(4), "little")
-    with gzip.open(path, "rb") as fh:
-        sample = fh.read(GZIP_SAMPLE_BYTES)
-    if len(sample) < GZIP_SAMPLE_BYTES:  # the whole file was read: counted, not estimated
-        return sample.count(b"\n")
-    if size < compressed or size < len(sample):  # wrapped past 4 GiB, or the last of several members
-        return None
-    return round(size * sample.count(b"\n") / len(sample))
-
-
 @dataclass
 class Figures:
     """What the display shows: the `phase` (WAITING while the limits hold the calls back, PAUSED while they pause
@@ -134,10 +89,11 @@ class Figures:
 
 class Pace:
     """Figures from successive snapshots: the pace over the last PACE_WINDOW_S of the current phase, and the ETA.
-    `rows`: the input's rows (the loading phase's total); `clock`: seconds (time.monotonic). The pace is of this
+    `rows`: the input's rows (the loading phase's total; None: not known); `clock`: seconds (time.monotonic). The
+    pace is of this
     invocation's own rows: those an earlier one settled (`Snapshot.earlier`) count to the done, not to the pace."""
 
-    def __init__(self, rows: RowsTotal, clock: Callable[[], float]) -> None:
+    def __init__(self, rows: int | None, clock: Callable[[], float]) -> None:
         self.rows = rows
         self.clock = clock
         self._phase: str | None = None
@@ -152,8 +108,8 @@ class Pace:
         loading = snap.phase == LOADING
         done = snap.settled if loading else snap.done
         total = snap.total
-        if loading and self.rows.rows is not None:
-            total = self.rows.rows if self.rows.exact else max(self.rows.rows, snap.rows_read)
+        if loading and self.rows is not None:
+            total = self.rows
         if snap.phase != self._phase:
             self._phase = snap.phase
             self._samples.clear()
@@ -207,13 +163,12 @@ def clock_time(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}"
 
 
-def figures_text(fig: Figures, pace: Pace) -> str:
-    """The figures after the bar: done of total (`~`: estimated from a gzip input's size), pace and ETA, each where
-    known (a phase that counts nothing yet, planning, shows none)."""
-    estimated = fig.bar == LOADING and not pace.rows.exact
+def figures_text(fig: Figures) -> str:
+    """The figures after the bar: done of total, pace and ETA, each where known (a phase that counts nothing yet,
+    planning, shows none)."""
     parts = []
     if fig.total is not None or fig.done:
-        of = f"/{'~' if estimated else ''}{fig.total:,}" if fig.total is not None else ""
+        of = f"/{fig.total:,}" if fig.total is not None else ""
         parts.append(f"{fig.done:,}{of} {fig.unit}")
     if fig.per_s is not None and parts:
         parts.append(f"{fig.per_s:,.0f} {fig.unit}/s")
@@ -222,15 +177,15 @@ def figures_text(fig: Figures, pace: Pace) -> str:
     return " | ".join(parts)
 
 
-def describe(fig: Figures, pace: Pace) -> str:
+def describe(fig: Figures) -> str:
     """One line off a terminal: the phase, its percent when its total is known, the figures and the details."""
     percent = f" {min(100.0, 100 * fig.done / fig.total):.0f}%" if fig.total else ""
-    return " | ".join(filter(None, (f"{fig.phase}{percent}", figures_text(fig, pace), fig.detail)))
+    return " | ".join(filter(None, (f"{fig.phase}{percent}", figures_text(fig), fig.detail)))
 
 
 async def show_progress(
     snapshot: Callable[[], Snapshot],
-    files: Sequence[str],
+    rows: int | None,
     *,
     stream: TextIO | None = None,
     console: Console | None = None,
@@ -238,29 +193,20 @@ async def show_progress(
     clock: Callable[[], float] = time.monotonic,
     wall_clock: Callable[[], float] = time.time,
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
-    rows: RowsTotal | None = None,
 ) -> None:
     """Show `snapshot()` every TICK_S until cancelled: on `console` (made for `stream`, default stderr, when that is
     a terminal) as rich's progress display; otherwise as a line on `stream` every `every_s` seconds and at every
     change of phase, each beginning with the ISO time of `wall_clock` (seconds since the epoch). `clock` (seconds)
-    times the pace; `sleep` waits a tick. `rows`: the input's rows where the caller knows them; else they are
-    counted from `files` (estimate_rows) while the display runs."""
+    times the pace; `sleep` waits a tick. `rows`: the input's rows, the loading phase's total (None: no total, so the
+    bar has no end and there is no ETA)."""
     out = stream or sys.stderr
-    pace = Pace(rows or RowsTotal(None, False), clock)
+    pace = Pace(rows, clock)
     if console is None and out.isatty():
         console = Console(file=out)
-    async with anyio.create_task_group() as tg:
-        if rows is None:
-            tg.start_soon(_count_rows, pace, files)
-        if console is not None:
-            await _live(snapshot, pace, console, clock, sleep)
-        else:
-            await _lines(snapshot, pace, out, every_s, clock, wall_clock, sleep)
-
-
-async def _count_rows(pace: Pace, files: Sequence[str]) -> None:
-    with suppress(OSError, EOFError, gzip.BadGzipFile):  # no total: the bar has no end and there is no ETA
-        pace.rows = await anyio.to_thread.run_sync(estimate_rows, files, abandon_on_cancel=True)
+    if console is not None:
+        await _live(snapshot, pace, console, clock, sleep)
+    else:
+        await _lines(snapshot, pace, out, every_s, clock, wall_clock, sleep)
 
 
 class _Display(Progress):
@@ -300,9 +246,7 @@ async def _live(
                 if task is not None:  # a phase of its own bar: another total, or none
                     display.remove_task(task)
                 task, bar = display.add_task(fig.phase, total=fig.total, figures=""), fig.bar
-            display.update(
-                task, description=fig.phase, completed=fig.done, total=fig.total, figures=figures_text(fig, pace)
-            )
+            display.update(task, description=fig.phase, completed=fig.done, total=fig.total, figures=figures_text(fig))
             display.detail = fig.detail
             display.refresh()
             await sleep(TICK_S)
@@ -324,21 +268,21 @@ async def _lines(
         now = clock()
         if fig.phase != phase or now - last >= every_s:
             stamp = datetime.fromtimestamp(wall_clock(), UTC).isoformat(timespec="seconds")
-            print(f"{stamp} {describe(fig, pace)}", file=out, flush=True)
+            print(f"{stamp} {describe(fig)}", file=out, flush=True)
             phase, last = fig.phase, now
         await sleep(TICK_S)
 
 
 @asynccontextmanager
-async def shown(snapshot: Callable[[], Snapshot], files: Sequence[str], enabled: bool = True) -> AsyncIterator[None]:
-    """Show progress (show_progress, on stderr) while the body runs, when `enabled`. An error of the body comes out
-    as itself, not in an exception group."""
+async def shown(snapshot: Callable[[], Snapshot], rows: int | None, enabled: bool = True) -> AsyncIterator[None]:
+    """Show progress (show_progress, on stderr; `rows`: the input's) while the body runs, when `enabled`. An error of
+    the body comes out as itself, not in an exception group."""
     if not enabled:
         yield
         return
     try:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(show_progress, snapshot, files)
+            tg.start_soon(show_progress, snapshot, rows)
             try:
                 yield
             finally:

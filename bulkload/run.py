@@ -195,7 +195,7 @@ class Run:
         `interrupted` once the display is gone: printed while it was up, its clearing erased the summary's end."""
         partial: list[Report] = []
         try:
-            async with shown(self.snapshot, self.names, progress):
+            async with shown(self.snapshot, self._rows(), progress):
                 return await self._load(sources, resend_in_doubt, partial.append, planner)
         finally:
             if partial and interrupted is not None:
@@ -472,6 +472,12 @@ class Run:
                 )
                 report = report.stopped(self.in_its_words(tally.stop_reason or "", tally.stop_code), tally.stop_code)
         return report
+
+    def _rows(self) -> int | None:
+        """The input's rows, as the read of every file before the first call counted them (its profiles, which the
+        ledger keeps: a sep= line, blank lines and a cell over several lines are none); None where it cannot say."""
+        profiles = None if self.ledger.lost else self.ledger.profiles()
+        return None if profiles is None else sum(profile["rows"] for profile in profiles)
 
     def _marks(self) -> list[str] | None:
         """Each input's decided decimal mark, as the ledger keeps its profile (None: it cannot be read)."""

@@ -135,7 +135,7 @@ async def rollback(
             with logs.bound(run=ledger.run.key_prefix, target=target.name):
                 log.info("rollback: removing what the run of %s created", ledger.path)
                 opened = Run.open(job, target, ledger, credentials, wall_clock=clock)
-                async with opened as run, shown(run.snapshot, [], progress):
+                async with opened as run, shown(run.snapshot, None, progress):
                     # from now on a load of the same groups is refused until this finishes (ledger.known_to)
                     ledger.set_status("rolling_back")
                     try:
