@@ -739,11 +739,11 @@ def _either_way(source: Source) -> ConfigError | None:
     return ConfigError(
         f"{source.path}: line {found.both_ways} reads {as_utf8!r} as UTF-8 but {as_8_bit!r} as {name}, and nothing in "
         "the file tells which it is: read as UTF-8, it holds a letter standing alone (Arabic or NKo, Latin Extended-B, "
-        "Latin Extended-A ending a word, or Greek to Hebrew beside a Latin letter) whose bytes are those of a letter "
-        "followed by punctuation in an 8-bit encoding (Windows-1252's ß–, É…, Å…), and nothing that only UTF-8 text "
-        "holds (é, € or “ as UTF-8 writes them, a word of Cyrillic, Greek or Arabic letters, ł or ę inside a word). "
-        f"Give --encoding {eight_bit} if the second reading is right, or --encoding utf-8 if the first is; nothing "
-        "was sent"
+        "Latin Extended-A ending a word, or Œ Ē anywhere, or Greek to Hebrew beside a Latin letter) whose bytes are "
+        "those of a letter followed by punctuation in an 8-bit encoding (Windows-1252's ß–, É…, Å…, Å’), and nothing "
+        "that only UTF-8 text holds (é, € or “ as UTF-8 writes them, a word of Cyrillic, Greek or Arabic letters, ł or "
+        f"ę inside a word). Give --encoding {eight_bit} if the second reading is right, or --encoding utf-8 if the "
+        "first is; nothing was sent"
     )
 
 
