@@ -2,7 +2,9 @@
 worker show its stored report. Unless the manifest now gives it other files than its run read, or one of them
 changed since (again.since_run), or its credentials are now another account's than the one its run loaded into
 (`check_credentials`): refused, naming each difference and the way on in the manifest's words
-(docs/migrations.md), never shown complete while rows of its files were never loaded where it now says."""
+(docs/migrations.md), never shown complete while rows of its files were never loaded where it now says. A job
+whose run did not finish is continued by `--resume` (and a worker) only with the files that run began with
+(`check_unfinished`)."""
 
 from __future__ import annotations
 
@@ -27,16 +29,65 @@ def check_finished(mjob: ManifestJob, run: Mapping[str, Any]) -> None:
     diff = since_run(stored, [str(p) for p in mjob.settings["files"]])
     if not any(diff.values()):
         return
-    said = [f"{_named(mjob, p)} added{'' if os.path.isfile(p) else ' (no such file)'}" for p in diff["added"]]
-    said += [f"{_named(mjob, p)} taken out" for p in diff["removed"]]
-    said += [f"{_named(mjob, p)} gone (no such file now)" for p in diff["gone"]]
-    said += [f"{_named(mjob, p)} changed since its run loaded it" for p in diff["changed"]]
+    said = _differences(mjob, diff)
     ways = _ways(mjob, diff, [str(f["path"]) for f in stored])
     raise ConfigError(
         f"job {mjob.name!r}: its run finished (ledger {mjob.ledger_name}) with other files than the manifest gives it "
         f"now: {', '.join(said)}. A finished job is not loaded again, and nothing was sent: {'; '.join(ways)}; then "
         f"run the manifest again (`{mjob.run_again(resume=False)}`)"
     )
+
+
+def check_unfinished(mjob: ManifestJob, run: Mapping[str, Any]) -> None:
+    """ConfigError, naming what differs and what to do, where the manifest gives `mjob`, whose run did not finish
+    (`run`: loads.run_of), other files than that run began with: `--resume` (and a queued job's worker) continues
+    the run with its own files, so a file added would never be sent, and one taken out loaded all the same, while
+    the job said complete. A file of the run's gone or changed, with none added or taken out, is left to
+    runner.resume, which says more of it. Nothing was sent; a rollback it names is the command line's (as
+    check_finished's)."""
+    stored = [f for f in run.get("files") or [] if isinstance(f, dict)]
+    diff = since_run(stored, [str(p) for p in mjob.settings["files"]])
+    if not (diff["added"] or diff["removed"]):
+        return
+    loaded = [str(f["path"]) for f in stored]
+    ways = [
+        f"to continue it, give job {mjob.name!r} back the files its run began with (files = {_listed(mjob, loaded)})"
+        f"{_put_back(mjob, diff)}, then run the manifest again (`{mjob.run_again()}`)"
+    ]
+    if diff["added"]:
+        ways.append(
+            f"to load {_them(diff['added'], 'the new file')}, give {_them(diff['added'], 'it')} a job of "
+            f"{_them(diff['added'], 'its')} own, {_new_job(mjob, diff['added'])}, after this one"
+        )
+    if diff["removed"]:
+        ways.append(
+            f"to leave {_them(diff['removed'], 'the file')} out, roll the run back "
+            f"(`{command_on('rollback', mjob.ledger_name)}`: it removes what the run created), set its ledger "
+            f"aside and run the manifest again (`{mjob.run_again(resume=False)}`): a new run of the files given"
+        )
+    raise ConfigError(
+        f"job {mjob.name!r}: its run did not finish (ledger {mjob.ledger_name}, {run.get('status')}), and the "
+        f"manifest gives it other files than that run began with: {', '.join(_differences(mjob, diff))}. A run goes "
+        f"on with the files it began with only, and nothing was sent: {'; '.join(ways)}"
+    )
+
+
+def _put_back(mjob: ManifestJob, diff: Mapping[str, list[str]]) -> str:
+    """What else a stopped run needs to go on: its files gone or changed back as they were."""
+    back = diff["gone"] + diff["changed"]
+    if not back:
+        return ""
+    named = ", ".join(_named(mjob, p) for p in back)
+    return f", with {_them(back, 'the file')} {named} back as {_them(back, 'it was')}"
+
+
+def _differences(mjob: ManifestJob, diff: Mapping[str, list[str]]) -> list[str]:
+    """Each file of `diff` (again.since_run) named with how it differs, as a refusal says it."""
+    said = [f"{_named(mjob, p)} added{'' if os.path.isfile(p) else ' (no such file)'}" for p in diff["added"]]
+    said += [f"{_named(mjob, p)} taken out" for p in diff["removed"]]
+    said += [f"{_named(mjob, p)} gone (no such file now)" for p in diff["gone"]]
+    said += [f"{_named(mjob, p)} changed since its run loaded it" for p in diff["changed"]]
+    return said
 
 
 def check_credentials(mjob: ManifestJob, job: Job, run: Mapping[str, Any], kept: Mapping[str, str] | None) -> None:

@@ -38,7 +38,7 @@ from .errors import (
     command_on,
     pasted,
 )
-from .finished import check_credentials, check_finished
+from .finished import check_credentials, check_finished, check_unfinished
 from .job import Job
 from .ledger import Ledger
 from .loads import account_of, run_of
@@ -135,7 +135,8 @@ async def run_job(
     the report an unfinished run wrote where it stopped, before the refusal below: the fleet's totals keep it).
     Credentials from the manifest's variables in `env` (default os.environ) or its credentials file. Returns the
     report (a stopped run's too: status "stopped"); raises ConfigError for settings to correct (and, without
-    `resume`, for a job whose ledger holds an unfinished run). `interrupted` as for runner.load."""
+    `resume`, for a job whose ledger holds an unfinished run; with it too where the manifest gives that job other
+    files than its run began with: finished.check_unfinished). `interrupted` as for runner.load."""
     job = await anyio.to_thread.run_sync(lambda: mjob.job(env))
     status = await anyio.to_thread.run_sync(ledger_status, mjob.ledger_path)
     if status == "complete":
@@ -146,13 +147,18 @@ async def run_job(
             return report
     if status in ("rolling_back", "rolled_back"):  # neither resumed nor loaded again where its ledger is
         raise RolledBack(_rolled_back(mjob, status), status)
-    if status is not None and status != "complete" and not resume:
-        if stored is not None and (report := stored_report(mjob)) is not None:
-            stored(report)
-        raise ConfigError(
-            f"job {mjob.name!r}: its ledger {mjob.ledger_name} holds a run that did not finish: "
-            f"`{mjob.run_again()}` continues it"
-        )
+    if status is not None and status != "complete":
+        try:
+            await anyio.to_thread.run_sync(_as_unfinished, mjob)
+            if not resume:
+                raise ConfigError(
+                    f"job {mjob.name!r}: its ledger {mjob.ledger_name} holds a run that did not finish: "
+                    f"`{mjob.run_again()}` continues it"
+                )
+        except ConfigError:
+            if stored is not None and (report := stored_report(mjob)) is not None:
+                stored(report)
+            raise
     private_dir(mjob.out_dir)
     try:
         return await _run(mjob, job, status, progress, shared, interrupted)
@@ -183,6 +189,17 @@ def _as_finished(mjob: ManifestJob, job: Job | None) -> None:
             raise ConfigError(with_credentials(str(exc), mjob)) from None
         if job is not None:  # its own words: a command with the job's variables would read the new credentials
             check_credentials(mjob, job, run, account_of(mjob.ledger_path))
+
+
+def _as_unfinished(mjob: ManifestJob) -> None:
+    """ConfigError, in the manifest's words, where the manifest gives `mjob`, whose run did not finish, other files
+    than that run began with (finished.check_unfinished): a resume goes on with the run's own files only."""
+    run = run_of(mjob.ledger_path)
+    if run is not None:
+        try:
+            check_unfinished(mjob, run)
+        except ConfigError as exc:
+            raise ConfigError(with_credentials(str(exc), mjob)) from None
 
 
 def earlier_way(mjob: ManifestJob, ledger: str) -> str | None:

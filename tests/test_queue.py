@@ -672,6 +672,45 @@ async def test_a_queued_job_that_finished_is_refused_once_its_manifest_gives_it_
     assert not isinstance(refused.value, tuple(queue.RETRY.retry_exceptions or ())), type(refused.value)
 
 
+async def test_a_queued_job_stopped_by_its_quota_is_refused_once_its_manifest_gives_it_another_file(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's (t21e): a queued job stopped by its daily quota, its manifest given a second file before the
+    retry, was finished by the worker with the files its run began with (`complete`, exit 0), the new file never
+    sent. Now the worker refuses it as `bulkload run --resume` does, naming the file, and sends nothing."""
+    from bulkload import queue
+    from bulkload.errors import ConfigError, RunStopped
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    write_entries(tmp_path / "nov.csv", 20)
+    write_entries(tmp_path / "dec.csv", 10, first_voucher=5001)
+    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+    monkeypatch.setenv("GRANT", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+    manifest = tmp_path / "m.toml"
+
+    def job(files: str) -> str:
+        return (
+            f'output_dir = "runs"\n[[job]]\nname = "acme"\ntarget = "economic"\nbase_url = "{url}"\n'
+            f"files = [{files}]\nbatch_size = 4\ndaily_quota = 3\n"
+            'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+        )
+
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            manifest.write_text(job('"nov.csv"'))
+            path = str(read_manifest(str(manifest)).path)
+            (queued,) = await queue.enqueue(postgres_url, path)
+            assert queued.id is not None
+            with pytest.raises(RunStopped):
+                await queue.run_queued(postgres_url, queued.id, path, "acme")
+            manifest.write_text(job('"nov.csv", "dec.csv"'))
+            with pytest.raises(ConfigError) as refused:  # the retry of the job, by the manifest as it is now
+                await queue.run_queued(postgres_url, queued.id, path, "acme")
+    said = str(refused.value)
+    assert "dec.csv added" in said and "did not finish" in said, said
+
+
 async def test_a_queued_job_refused_as_a_load_twice_is_told_the_queues_way_not_bulkload_resume(
     tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
