@@ -5,6 +5,7 @@ the order asked: FIFO). Each job writes its own ledger, rejects and report under
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import time
@@ -39,7 +40,7 @@ from .errors import (
     pasted,
 )
 from .finished import check_credentials, check_finished, check_unfinished
-from .job import Job
+from .job import Job, address
 from .ledger import Ledger
 from .loads import account_of, run_of
 from .manifest import Manifest, ManifestJob, manifests_way_on, read_manifest, with_credentials
@@ -205,14 +206,15 @@ def _as_unfinished(mjob: ManifestJob) -> None:
 def earlier_way(mjob: ManifestJob, ledger: str) -> str | None:
     """How job `mjob` is told to continue the earlier run of `ledger` (a refusal's, errors._resume_in_manifest)
     where that ledger is a job's of its own manifest (its output_dir's, or for a queued job the queue's ledger of
-    one of the manifest's jobs, ledger_pg.ledger_url): its manifest's command, naming that job; where it is another
+    one of the manifest's jobs, ledger_pg.ledger_url): its manifest's command, naming that job (with the name and
+    base_url to give it back first where the manifest no longer gives them: _own_earlier); where it is another
     manifest's queued job's (a queue ledger, `job_…`), that manifest queued again. None otherwise."""
     named = ledger_pg.name_of(ledger)
     if mjob.queue is None:
         at = Path(named)
         if ledger_pg.is_url(named) or at.name != "ledger.sqlite" or at.parent.parent != mjob.out_dir.parent:
             return None
-        return f"`{mjob.run_again()}` (job {at.parent.name!r}'s ledger)"
+        return _own_earlier(mjob, at.parent.name, named)
     if not ledger_pg.is_url(named) or not ledger_pg.Location.parse(named).schema.startswith("job_"):
         return None
     with suppress(BulkloadError):
@@ -220,6 +222,30 @@ def earlier_way(mjob: ManifestJob, ledger: str) -> str | None:
             if ledger_pg.name_of(ledger_pg.ledger_url(mjob.queue, str(mjob.manifest), other.name)) == named:
                 return f"`{mjob.run_again()}` once the queue has stopped retrying it (job {other.name!r}'s ledger)"
     return f"that queued job's manifest queued again (`bulkload run MANIFEST --queue {pasted(mjob.queue)}`)"
+
+
+def _own_earlier(mjob: ManifestJob, name: str, ledger: str) -> str:
+    """How job `mjob` is told to continue the earlier run of `ledger`, job `name`'s of its manifest (the manifest's
+    output_dir): the manifest's command where the manifest still gives a job that name at that run's address; else
+    (the job renamed, its base_url changed: `--resume` would be refused the same way again) the manifest given
+    them back first, or that ledger resumed by hand (`bulkload resume`, with the job's credentials)."""
+    run = run_of(ledger) or {}
+    was = str(run.get("base_url") or "")
+    now = None
+    with suppress(BulkloadError):
+        now = next((job for job in read_manifest(str(mjob.manifest)).jobs if job.name == name), None)
+    at = mjob if now is None else now
+    back = [] if now is not None else [f"its name back (name = {json.dumps(name)})"]
+    with suppress(BulkloadError):
+        if was and address(was) != Job(target=at.target, **at.settings).api_address:
+            back.append(f"its base_url back (base_url = {json.dumps(was)}: its run goes on there only)")
+    if not back:
+        return f"`{mjob.run_again()}` (job {name!r}'s ledger)"
+    why = "; the manifest has no job of that name now" if now is None else ""
+    return (
+        f"`{mjob.run_again()}` once job {at.name!r} has {' and '.join(back)} in the manifest (job {name!r}'s "
+        f"ledger{why}), or by hand with {mjob.with_credentials(command_on('resume', ledger))}"
+    )
 
 
 def _rolled_back(mjob: ManifestJob, status: str) -> str:
