@@ -214,7 +214,9 @@ def print_states(states: list[Any]) -> None:
         # why a job failed, or waits to be retried: its last run's error says more than that run's "stopped"
         status = s.error if s.error and s.state != "finished" else s.status or ""
         if len(status) > SHORT_REASON:
-            below.append(f"{s.manifest + ': ' if manifests else ''}job {s.name!r}: {status}")
+            # a refusal that names the job already (`job 'a': …`) is not given its name twice
+            said = status.removeprefix(f"job {s.name!r}: ")
+            below.append(f"{s.manifest + ': ' if manifests else ''}job {s.name!r}: {said}")
             status = f"{s.status or s.state}: why below"
         # blank: a count its progress does not have (rows_not_sent while it runs), or its report could not count
         counts = ("" if (n := s.counts.get(c)) is None else str(n) for c in COUNTS)

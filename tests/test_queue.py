@@ -610,6 +610,20 @@ async def test_a_queued_job_rolled_back_part_way_is_told_ways_on_that_work_paste
     assert (done_again["status"], done_again["loaded"]) == ("complete", report["loaded"]), done_again
 
 
+def test_status_names_a_job_refused_in_its_own_name_once(capsys: pytest.CaptureFixture[str]) -> None:
+    # found by a tester (t21e): `job 'nocred': job 'nocred': the environment variable(s) … are not set`
+    from bulkload.queue import JobState
+    from bulkload.worker import print_states
+
+    reason = "job 'nocred': the environment variable(s) GRANT_Q5 are not set; then `bulkload run m.toml --queue " + (
+        "postgresql://postgres@127.0.0.1:38079/postgres` (queued again: the queue does not retry a job refused)"
+    )
+    state = JobState(id=1, name="nocred", agreement="a", state="failed", attempts=1, status=None, error=reason)
+    print_states([state])
+    out = capsys.readouterr().out
+    assert "job 'nocred': the environment variable(s) GRANT_Q5" in out and "job 'nocred': job" not in out, out
+
+
 def test_status_never_cuts_a_way_on(capsys: pytest.CaptureFixture[str]) -> None:
     # found by a tester: a job refused as a load twice was shown two lines of its reason, cut mid-URL
     # (`…--ledger 'po`): the command to paste could not be had but from --json
