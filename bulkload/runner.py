@@ -4,6 +4,7 @@ checks what it is given, opens its ledger and a `Run` (run.py) against the API; 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import sqlite3
@@ -539,7 +540,7 @@ async def resume(
         job = replace(job_of(ledger, report), **overrides)  # checked as a load's flags are
         moved = job.api_url != ledger.run.base_url
         if moved and not ledger.created_nothing():
-            raise LedgerError(_stays(ledger, job.api_url))
+            raise LedgerError(_stays(ledger, job.api_url, in_manifest=bool(job.manifest_job.get("manifest"))))
         target = job.make_target()
         credentials = job.credentials(env)
         # OtherAccount when they are another account's and the run created records; Run.open keeps them
@@ -624,10 +625,14 @@ def _input_gone(ledger: Ledger, stored: Mapping[str, str], can_delete: bool) -> 
     )
 
 
-def _stays(ledger: Ledger, url: str) -> str:
+def _stays(ledger: Ledger, url: str, *, in_manifest: bool = False) -> str:
     """Why the run of `ledger` cannot move to `url`: it created records (or may have) where it is. Undoing it is
-    offered only where its API can delete (Api.can_delete: else rollback answers not_supported)."""
+    offered only where its API can delete (Api.can_delete: else rollback answers not_supported). A manifest's job
+    (`in_manifest`: its resume, `bulkload run MANIFEST --resume`, takes the base_url the manifest gives) is told to
+    give the run's back first, or that resume is refused the same way again."""
     here = ledger.run.base_url
+    back = f"Put the job's base_url back in the manifest (base_url = {json.dumps(here)}), then continue"
+    go_on = back if in_manifest else "Continue"
     undo = (
         f", or undo it (`{command_on('rollback', ledger.path)}`) and load the files into {url} as a new run"
         if TARGETS[ledger.run.target].api.can_delete
@@ -636,7 +641,7 @@ def _stays(ledger: Ledger, url: str) -> str:
     return (
         f"the run of {ledger.path} has created records at {here} (or may have: calls in doubt), so it goes on there "
         f"only: at {url} the rest of its files would go to another API, agreement or tenant, or, were it the same "
-        f"one by another address, what may have arrived would be sent again. Continue it with "
+        f"one by another address, what may have arrived would be sent again. {go_on} it with "
         f"`{command_on('resume', ledger.path)}`{undo}; nothing was sent"
     )
 

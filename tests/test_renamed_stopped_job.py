@@ -2,7 +2,8 @@
 on `bulkload run MANIFEST --resume` as a load twice of the old job's file. It was told "If that run has not
 finished, continue it with `bulkload run MANIFEST --resume` (job 'old''s ledger)": the very command just run, refused
 the same way forever, and "if" though the ledger says the run did not finish (a tester, t21e). The way on now is one
-that works: give the job its old name (and base_url) back, then --resume; or resume that ledger by hand."""
+that works: give the job its old name (and base_url) back, then --resume; or resume that ledger by hand. Likewise
+a stopped job only given another base_url (its run created records where it was): put it back, then --resume."""
 
 from __future__ import annotations
 
@@ -46,4 +47,23 @@ async def test_a_renamed_stopped_job_is_told_to_give_it_its_name_back_which_resu
     ledger = tmp_path / "runs" / "old" / "ledger.sqlite"
     by_hand = 'ECONOMIC_APP_SECRET_TOKEN="$APP" ECONOMIC_AGREEMENT_GRANT_TOKEN="$GRANT0" bulkload resume'
     assert f"or by hand with `{by_hand} --ledger {ledger}`" in said, said
+    assert (third.jobs[0].status, third.exit_code) == ("complete", 0), third.jobs[0].error
+
+
+async def test_a_stopped_job_given_another_base_url_is_told_to_put_it_back_which_resumes_it(tmp_path: Path) -> None:
+    # the tester's w/e15: told `bulkload run MANIFEST --resume`, refused the same way again at the new base_url
+    write_entries(tmp_path / "a.csv", 40)
+    path = tmp_path / "m.toml"
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            path.write_text(_one_job(url, "a", ["a.csv"], extra=STOPS))
+            assert (await run_manifest(read_manifest(str(path)), env=ENV)).jobs[0].status == "stopped"
+            path.write_text(_one_job(url.replace("127.0.0.1", "localhost"), "a", ["a.csv"], extra="batch_size = 4\n"))
+            again = await run_manifest(read_manifest(str(path)), env=ENV, resume=True)
+            path.write_text(_one_job(url, "a", ["a.csv"], extra="batch_size = 4\n"))
+            third = await run_manifest(read_manifest(str(path)), env=ENV, resume=True)
+    said = str(again.jobs[0].error)
+    assert again.jobs[0].status == "refused", said
+    back = f'Put the job\'s base_url back in the manifest (base_url = "{url}"), then continue it with `bulkload run'
+    assert back in said, said
     assert (third.jobs[0].status, third.exit_code) == ("complete", 0), third.jobs[0].error
