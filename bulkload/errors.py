@@ -426,8 +426,8 @@ class LoadedBefore(ConfigError):
     """A file's content was already loaded into the same place (loads.claim_load). `fact`: which file, where, when
     and under which ledger (`ledger`); `resuming`: said to a resume, whose own run created nothing; `status`: the
     earlier run's, where its ledger tells (`rolling_back`: its rollback stopped part way, which only rollback
-    continues; once rolled back the file loads as a new run; `complete`: no resume to name; another: the run is
-    said not to have finished, and to be continued; None: "if"); `anyway`: when the duplicate-load override is the
+    continues; once rolled back the file loads as a new run; another but complete: the run is said not to have
+    finished, and to be continued); `anyway`: when the duplicate-load override is the
     way on (default: to create its records again all the same). The message gives the command line's way on;
     `in_manifest` a manifest job's."""
 
@@ -451,11 +451,7 @@ class LoadedBefore(ConfigError):
                 f"{self.fact}. But {finish}, then {again} (its records removed, it creates them as a new run); "
                 f"{self.anyway}, {allow}"
             )
-        if self.status == "complete":  # its ledger says so: no resume to give
-            if self.resuming:
-                return f"{self.fact}. This run created nothing and has nothing left to do: that run finished"
-            return f"{self.fact}. That run finished; {self.anyway}, {allow}"
-        if self.status is not None:
+        if self.status not in (None, "complete"):  # its ledger says it did not finish: no "if"
             if self.resuming:
                 return (
                     f"{self.fact}. This run created nothing and has nothing left to do; that run has not finished "
