@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bulkload import odata
 
@@ -208,3 +210,39 @@ async def test_a_list_longer_than_max_pages_is_not_whole(monkeypatch: pytest.Mon
     listed = await read(server)
     assert listed.short == "its end was not reached in 5 pages (246 costs read)", listed
     assert server.asked == [0, 50, 49, 98, 147, 196], server.asked
+
+
+@settings(max_examples=300)
+@given(
+    size=st.integers(0, 260),
+    cap=st.integers(2, 220),
+    moves=st.lists(st.tuples(st.integers(0, 12), st.booleans(), st.integers(0, 300)), max_size=3),
+)
+async def test_no_item_the_list_holds_all_the_while_is_ever_left_out_whatever_moves(
+    size: int, cap: int, moves: list[tuple[int, bool, int]]
+) -> None:
+    """Any count a page of 2 or more (fewer than `$top`, or more), and another writer deleting or adding items
+    anywhere after any GETs: the list is never taken whole without every item it held all the while it was read,
+    in order, none twice (a list that moved at each read is said not whole); without moves, it is read whole."""
+    items = costs(size)
+    first = {item["Id"] for item in items}
+    gets = [0]
+    added = iter(range(5000, 6000))
+
+    def after(skip: int, listed: list[dict[str, Any]]) -> None:
+        gets[0] += 1
+        for at, delete, where in moves:
+            if at == gets[0] and listed and delete:
+                listed.pop(where % len(listed))
+            elif at == gets[0] and not delete:
+                listed.insert(where % (len(listed) + 1), {"Id": next(added), "Comment": "new"})
+
+    server = Paged(items, cap=cap, top=max(cap, odata.TOP), after=after)
+    listed = await read(server)
+    if not moves and cap > 3:  # 2 or 3 a page: more than MAX_PAGES pages for a long list, said not whole
+        assert (ids(listed), listed.short) == (sorted(first), ""), listed
+    if listed.short:
+        return
+    throughout = [item["Id"] for item in items if item["Id"] in first]  # in the list's order
+    assert [i for i in ids(listed) if i in set(throughout)] == throughout, (listed, moves)
+    assert len(set(ids(listed))) == len(listed.items), (listed, moves)
