@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import anyio
 import msgspec
@@ -182,25 +183,28 @@ def _as_finished(mjob: ManifestJob, job: Job | None) -> None:
     run read, or one changed since (finished.check_finished), or credentials of another account than its run
     loaded into (`job`: its Job as the manifest gives it now; None where its credentials cannot be had:
     finished.check_credentials): what its run did not load is never shown loaded."""
-    run = run_of(mjob.ledger_path)
-    if run is not None:
-        try:
-            check_finished(mjob, run)
-        except ConfigError as exc:
-            raise ConfigError(with_credentials(str(exc), mjob)) from None
-        if job is not None:  # its own words: a command with the job's variables would read the new credentials
-            check_credentials(mjob, job, run, account_of(mjob.ledger_path))
+    run = _checked(mjob, check_finished)
+    # in its own words: a command with the job's variables would read the new credentials
+    if run is not None and job is not None:
+        check_credentials(mjob, job, run, account_of(mjob.ledger_path))
 
 
 def _as_unfinished(mjob: ManifestJob) -> None:
     """ConfigError, in the manifest's words, where the manifest gives `mjob`, whose run did not finish, other files
     than that run began with (finished.check_unfinished): a resume goes on with the run's own files only."""
+    _checked(mjob, check_unfinished)
+
+
+def _checked(mjob: ManifestJob, check: Callable[[ManifestJob, Mapping[str, Any]], None]) -> Mapping[str, Any] | None:
+    """The run `mjob`'s ledger holds (None: none), once `check` passed it; its ConfigError in the manifest's words
+    (manifest.with_credentials: the job's credential variables in the commands it names)."""
     run = run_of(mjob.ledger_path)
     if run is not None:
         try:
-            check_unfinished(mjob, run)
+            check(mjob, run)
         except ConfigError as exc:
             raise ConfigError(with_credentials(str(exc), mjob)) from None
+    return run
 
 
 def earlier_way(mjob: ManifestJob, ledger: str) -> str | None:
