@@ -307,9 +307,10 @@ class Loader:
         #: per call key: why its rows are in doubt, where the ledger could not be told (a write failed): the in-doubt
         #: file gives it instead of the ledger's (doubt.with_reasons)
         self.untold: dict[str, str] = {}
-        #: the chunks this process counted in doubt (Tally.in_doubt), by (seq, part), each with why where it knows:
-        #: the in-doubt file is written from them where the ledger can no longer be read (`doubted_rows`)
-        self._doubted: dict[tuple[int, str], tuple[Chunk, str]] = {}
+        #: the calls this process counted in doubt (Tally.in_doubt), by (seq, part): their file, lines and key, and why
+        #: where it knows (their bodies not kept): the in-doubt file is written from them where the ledger can no
+        #: longer be read (`doubted_rows`)
+        self._doubted: dict[tuple[int, str], tuple[int, list[int], str, str]] = {}
         #: where the ledger can be lost (PostgreSQL's), the rows in doubt as this process began (Ledger.in_doubt_lines):
         #: with `_doubted`, what the in-doubt file lists where the ledger can no longer be read
         self._doubted_before = list(ledger.in_doubt_lines()) if ledger.can_be_lost else []
@@ -504,7 +505,7 @@ class Loader:
         """Count the chunk's rows in doubt (Tally.in_doubt), `why` where the ledger has it (else `untold` or the
         ledger alone says it), and keep them for `doubted_rows`."""
         self.tally.in_doubt += len(chunk)
-        self._doubted[(chunk.seq, chunk.part)] = (chunk, why)
+        self._doubted[(chunk.seq, chunk.part)] = (chunk.file_idx, chunk.lines, self.key_held(chunk), why)
 
     def doubted_rows(self) -> Iterator[tuple[int, int, str, str]]:
         """(file index, line, call key, reason) of the rows in doubt as this process knows them, for the in-doubt
@@ -513,11 +514,10 @@ class Loader:
         settled since is listed still, so none in doubt is left out). The reason is "" where only the ledger has it
         (doubt.with_reasons gives `untold`'s, else its own)."""
         listed: set[tuple[int, int]] = set()
-        for _, (chunk, why) in sorted(self._doubted.items(), key=lambda item: item[0]):
-            key = self.key_held(chunk)
-            for line in chunk.lines:
-                listed.add((chunk.file_idx, line))
-                yield chunk.file_idx, line, key, why
+        for _, (file_idx, lines, key, why) in sorted(self._doubted.items(), key=lambda item: item[0]):
+            for line in lines:
+                listed.add((file_idx, line))
+                yield file_idx, line, key, why
         for file_idx, line, key, why in self._doubted_before:
             if (file_idx, line) not in listed:
                 yield file_idx, line, key, why
