@@ -24,19 +24,13 @@ ever logged, at DEBUG.
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import logging
 import os
-import signal
 import socket
 import sqlite3
-import sys
-import threading
-import time
 import traceback
 import urllib.request
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -51,6 +45,7 @@ from .halves import PartScan, PartScanned, ScanPart
 from .ledger_schema import ROWS, SKIP_GROUPS, also_of
 from .model import Chunk, GroupInfo, Known, RowOutcome, Totals
 from .numbers import NumberFormat
+from .parent_watch import die_with_parent
 from .profile import scan_part
 from .redact import redact
 from .regroup import Placed, regrouped
@@ -180,35 +175,6 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes:
             raise ConnectionResetError("the parent closed before sending the plan")
         data += got
     return bytes(data)
-
-
-#: Linux prctl(2) option: the signal the kernel sends this process when the thread that made it ends
-_PR_SET_PDEATHSIG = 1
-#: how often the portable watch looks whether the parent is still there
-WATCH_S = 1.0
-
-
-def die_with_parent(parent: int) -> None:
-    """This process ends when `parent` does (a kill -9 of the loader leaves no planner planning a huge file for
-    nobody): on Linux the kernel kills it at once (PR_SET_PDEATHSIG; the parent's thread that started it is the
-    event loop's, which lives as long as the run); everywhere a daemon thread looks every WATCH_S seconds whether
-    it was handed to another parent and ends the process if so. A terminal's Ctrl-C or hangup, sent to the whole
-    process group, is the parent's to answer: the parent stops this process when it is done with it."""
-    for sig in (signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        with suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    threading.Thread(target=watch_parent, args=(parent, WATCH_S), name="bulkload-parent-watch", daemon=True).start()
-
-
-def watch_parent(parent: int, every_s: float, orphaned: Callable[[], None] = lambda: os._exit(1)) -> None:
-    """Call `orphaned` once `parent` is no longer this process's parent (it died: the process was handed to init
-    or a subreaper), looking every `every_s` seconds; also at once, for a parent that died before the watch began."""
-    while os.getppid() == parent:
-        time.sleep(every_s)
-    orphaned()
 
 
 def child(fd: int, parent: int) -> None:

@@ -4,8 +4,15 @@ end to end (the ledger's own tests run against both backends in test_ledger.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -36,6 +43,66 @@ def test_each_test_has_a_fresh_database_of_its_own(postgres_server: str, postgre
     assert other.endswith("/another%20one")
     with psycopg.connect(other) as conn:
         assert conn.execute("SELECT current_database()").fetchone() == ("another one",)
+
+
+#: a process that starts a throwaway server, prints its directory and waits to be killed
+_STARTS_A_SERVER = (
+    "import signal; from bulkload.sandbox import postgres\n"
+    "with postgres.running() as server:\n"
+    "    print(server.home, flush=True)\n"
+    "    signal.pause()\n"
+)
+
+
+def _started(pid: int) -> str | None:
+    """When the process `pid` started (its /proc stat), None where there is none: a pid used again is another."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the processes from /proc")
+def test_a_throwaway_server_ends_with_the_process_that_started_it(tmp_path: Path) -> None:
+    """Found by a tester: a test run killed (-9, a timeout) left its throwaway server running for ever, with the
+    process that started it gone. The server, each of its processes, and its directory go with that process."""
+    from bulkload.sandbox import postgres
+
+    if postgres.find_binaries() is None:
+        pytest.skip("no PostgreSQL server binaries")
+    home, server, postmaster = None, {}, 0
+    with subprocess.Popen(
+        [sys.executable, "-c", _STARTS_A_SERVER], stdout=subprocess.PIPE, text=True, start_new_session=True
+    ) as starter:
+        try:
+            home = Path(starter.stdout.readline().strip())  # type: ignore[union-attr]
+            postmaster = int((home / "data" / "postmaster.pid").read_text().split()[0])
+            server = {pid: _started(pid) for pid in [postmaster, *_children(postmaster)]}
+            assert len(server) > 1, server  # the postmaster and its own processes (checkpointer, ...)
+            starter.kill()
+            starter.wait()
+            for _ in range(600):  # at most a minute: the watch looks every second
+                if not any(_started(pid) == began for pid, began in server.items()) and not home.exists():
+                    break
+                time.sleep(0.1)
+            alive = [pid for pid, began in server.items() if _started(pid) == began]
+            assert not alive and not home.exists(), (alive, home)
+        finally:  # only what this test started: its starter, and the server that outlived it
+            starter.kill()
+            if postmaster and _started(postmaster) == server.get(postmaster):
+                os.kill(postmaster, signal.SIGQUIT)  # pg_ctl's stop -m immediate
+            if home is not None:
+                shutil.rmtree(home, ignore_errors=True)
 
 
 async def _bulkload(*args: str, timeout_s: float = 120) -> tuple[int, str]:

@@ -44,8 +44,8 @@ from bulkload import Job, interrupts, redact, runner
 from bulkload.cli import main
 from bulkload.errors import LedgerWriteError, RunStopped
 from bulkload.ledger import Ledger, RowOutcome, RunInfo
+from bulkload.parent_watch import watch_parent
 from bulkload.pipeline import Loader
-from bulkload.planning import watch_parent
 from bulkload.report import print_summary
 from bulkload.results import Report
 from bulkload.run import Run

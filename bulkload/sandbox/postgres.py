@@ -4,7 +4,9 @@ ledger and the queue (``python -m bulkload.sandbox.postgres`` prints its URL and
 It uses the server binaries of the machine (``initdb``, ``pg_ctl``, ``postgres``: on the PATH, else the newest
 ``/usr/lib/postgresql/*/bin`` as Debian and Ubuntu install them), makes a cluster in a temporary directory (trust
 authentication, no password; fsync off — the data is thrown away), listens on 127.0.0.1 on a free port and on a
-unix socket in that directory, and stops the server and deletes the directory on exit. PostgreSQL refuses to run
+unix socket in that directory, and stops the server and deletes the directory on exit. The server ends with the
+process that started it: a keeper process (`keep`) watches that process and, once it is gone without stopping the
+server (a kill -9, a test run's timeout), stops the server and deletes the directory. PostgreSQL refuses to run
 as root; run as root, the cluster is made and run as the ``postgres`` system user (``nobody`` where there is
 none), the owner of the temporary directory.
 """
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bulkload.errors import ConfigError
+from bulkload.parent_watch import WATCH_S, leave_signals_to_parent, watch_parent
 
 #: the superuser the cluster is made with, the user of every URL given here
 USER = "postgres"
@@ -36,6 +39,12 @@ DEBIAN_BINARIES = "/usr/lib/postgresql/*/bin"
 #: seconds pg_ctl waits for the server to start or stop
 WAIT_S = 60
 _PROGRAMS = ("initdb", "pg_ctl", "postgres")
+#: the keeper's program (`python -c`; its arguments: the starting process's pid, the server's directory, its
+#: binaries, then the starting process's sys.path, so it imports bulkload from where that process did)
+_KEEPER = (
+    "import sys; sys.path[:] = sys.argv[4:]; from bulkload.sandbox.postgres import keep; "
+    "keep(int(sys.argv[1]), sys.argv[2], sys.argv[3])"
+)
 
 
 def find_binaries() -> Path | None:
@@ -80,6 +89,24 @@ def halted(server: Server) -> Iterator[None]:
         _run(log, server.binaries / "pg_ctl", "-D", data, "-l", log, "-w", "-t", str(WAIT_S), "start")
 
 
+def keep(parent: int, home: str, binaries: str) -> None:
+    """The keeper's work (`running` starts it): once `parent`, the process that started the server, is gone
+    (parent_watch.watch_parent), stop the server whose directory is `home` and delete that directory. Ctrl-C,
+    hangup and SIGTERM (a timeout's, sent to the whole process group) are left to `parent`: it stops the server
+    itself, then kills the keeper."""
+    leave_signals_to_parent()
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    watch_parent(parent, WATCH_S, lambda: _throw_away(Path(home), Path(binaries)))
+
+
+def _throw_away(home: Path, binaries: Path) -> None:
+    """Stop the server of `home` at once, if it runs, and delete `home`."""
+    data, log = home / "data", home / "server.log"
+    with contextlib.suppress(ConfigError):  # not running: stopped by halted, or never started
+        _run(log, binaries / "pg_ctl", "-D", data, "-m", "immediate", "-w", "-t", str(WAIT_S), "stop")
+    shutil.rmtree(home, ignore_errors=True)
+
+
 def _run(log: Path, program: Path, *args: str | Path) -> None:
     """Run a server program with `args` as the cluster's owner (_as_owner); ConfigError with its output and the
     server log's (`log`) last lines where it fails."""
@@ -116,7 +143,8 @@ def _as_owner() -> dict[str, Any]:
 
 @contextlib.contextmanager
 def running(binaries: Path | None = None) -> Iterator[Server]:
-    """Start a throwaway server (see the module's text), yield it, stop it and delete its directory on exit.
+    """Start a throwaway server (see the module's text), yield it, stop it and delete its directory on exit; a
+    keeper does both if this process dies first (`keep`).
 
     Raises ConfigError when no server binaries are found or the server does not start (its log's last lines in
     the message)."""
@@ -128,7 +156,11 @@ def running(binaries: Path | None = None) -> Iterator[Server]:
     data, log = home / "data", home / "server.log"
     if owner:
         os.chown(home, owner["user"], owner["group"])
-
+    keeper = subprocess.Popen(
+        [sys.executable, "-c", _KEEPER, str(os.getpid()), str(home), str(binaries), *sys.path],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         _run(
             log,
@@ -165,6 +197,8 @@ def running(binaries: Path | None = None) -> Iterator[Server]:
             _run(log, binaries / "pg_ctl", "-D", data, "-m", "immediate", "-w", "-t", str(WAIT_S), "stop")
     finally:
         shutil.rmtree(home, ignore_errors=True)
+        keeper.kill()
+        keeper.wait()
 
 
 def create_database(url: str, name: str) -> str:
