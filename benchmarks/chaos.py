@@ -29,7 +29,9 @@ must hold nothing once every write it read has committed; or with exit 1 where e
 whose records a look found (never deleted on a look's word: a look cannot tell them from another writer's made
 alike), and the sandbox holds those records (`found`, named in the report) and nothing else.
 
-A trial is bounded in time (``TRIAL_S``) and in requests (the sandbox's request counter); crossing either
+A trial is bounded in requests (the sandbox's request counter) and in resumes (``MAX_RESUMES``), and in time by
+what moves: standing still for ``TRIAL_S`` (no request counted, no write committed, no process started: a hang)
+fails it, however long it took in all, as a busy machine stretches a trial without stopping it. Crossing either
 is a failure, as are a traceback on stderr, an unexpected exit code and a reconciliation mismatch. Prints
 one Markdown table (and one for rollback trials); exits 1 if any trial lost or doubled a row or left one behind
 after a rollback (2 if a trial failed otherwise).
@@ -61,6 +63,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import Standstill
 from bulkload.sandbox.generate_data import write_file
 
 TARGETS = ("economic", "halopsa", "visma-core", "payorcrm")
@@ -80,7 +83,7 @@ ECONOMIC_HEADERS = {
     "X-AgreementGrantToken": ENV["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
 }
 HALOPSA_RESOURCES = ("XeroDetails", "QuickBooksDetails", "AvalaraDetails")
-TRIAL_S = 60.0  # a trial that takes longer is a failure (a hang), not a wait
+TRIAL_S = 60.0  # a trial that stands still longer (nothing the sandbox counts moves) is a failure: a hang
 MAX_RESUMES = 12
 POLL_S = 0.01
 
@@ -262,12 +265,13 @@ def plan_trial(target: str, seed: int, scale: float = 1.0) -> Plan:
 
 
 class Trial:
-    """One trial's processes, deadline and request bound."""
+    """One trial's processes, its bound in time (a Standstill of `time_limit` seconds: the sandbox's counts of
+    requests, writes to commit and calls in flight, each read of them, are what moves) and its request bound."""
 
     def __init__(self, plan: Plan, workdir: Path, time_limit: float) -> None:
         self.plan = plan
         self.workdir = workdir
-        self.deadline = time.monotonic() + time_limit
+        self.still = Standstill(time_limit)
         self.env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1", "XDG_CACHE_HOME": str(workdir / "cache")}
         self.sandbox: subprocess.Popen[str] | None = None
         self.url = ""
@@ -278,7 +282,7 @@ class Trial:
         self.last_run = ""
 
     def left(self) -> float:
-        return self.deadline - time.monotonic()
+        return self.still.left()
 
     def start_sandbox(self) -> None:
         out = open(self.workdir / "sandbox.err", "w")  # noqa: SIM115 - closed with the process
@@ -312,13 +316,14 @@ class Trial:
 
     def stats(self) -> dict[str, Any]:
         body: dict[str, Any] = self.get(f"{self.root}/_sandbox/stats")
+        self.still.saw((body["requests"], body.get("pending_commits"), body.get("in_flight")))
         return body
 
     def commits_landed(self) -> None:
         """Wait until the sandbox has committed every write it read (within the trial's time)."""
         while self.stats().get("pending_commits"):
             if self.left() <= 0:
-                raise TrialFailed("the sandbox still had writes to commit when the trial's time ran out")
+                raise TrialFailed(f"the sandbox committed none of its writes to commit for {self.still.limit_s:g} s")
             time.sleep(0.05)
 
     def read_back(self, what: str) -> list[dict[str, Any]]:
@@ -338,10 +343,14 @@ class Trial:
             )
         killed = False
         last_stats = 0.0
+        self.still.moved()
         try:
             while proc.poll() is None:
                 if self.left() <= 0:
-                    raise TrialFailed(f"`bulkload {args[0]}` still running when the trial's {TRIAL_S:.0f} s ran out")
+                    raise TrialFailed(
+                        f"`bulkload {args[0]}` still running, with no request the sandbox counted for "
+                        f"{self.still.limit_s:g} s: a hang"
+                    )
                 now = time.monotonic()
                 if ledger is not None and kill in ("start", "early"):
                     killed = ledger.exists() if kill == "start" else _holds_run(ledger)
@@ -506,7 +515,7 @@ def drive_rollback(trial: Trial, plan: Plan, inputs: list[str], result: Result) 
     # load sent are still committing (the rollback must wait out their settle delay), counted once they all have
     while plan.api != "halopsa" and trial.stats()["in_flight"]:
         if trial.left() <= 0:
-            raise TrialFailed("the sandbox still had calls in flight when the trial's time ran out")
+            raise TrialFailed(f"the sandbox carried out none of its calls in flight for {trial.still.limit_s:g} s")
         time.sleep(POLL_S)
     if not ledger.exists():
         return  # killed before the ledger was made: nothing was sent (the check below says so)
@@ -664,8 +673,14 @@ def check(trial: Trial, plan: Plan, files: list[Path], report: dict[str, Any], l
 def run_trial(
     target: str, seed: int, *, scale: float = 1.0, time_limit: float = TRIAL_S, keep_dir: Path | None = None
 ) -> Result:
-    """One trial end to end; never raises (a failure is in ``Result.problems``)."""
-    plan = plan_trial(target, seed, scale)
+    """One trial end to end, its plan drawn from `seed` (plan_trial); never raises (a failure is in
+    ``Result.problems``)."""
+    return run_plan(plan_trial(target, seed, scale), time_limit=time_limit, keep_dir=keep_dir)
+
+
+def run_plan(plan: Plan, *, time_limit: float = TRIAL_S, keep_dir: Path | None = None) -> Result:
+    """One trial of `plan` end to end; never raises (a failure is in ``Result.problems``)."""
+    target, seed = plan.target, plan.seed
     result = Result(target, seed, plan.describe())
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix=f"bulkload-chaos-{target}-{seed}-"))

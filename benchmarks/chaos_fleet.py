@@ -13,7 +13,10 @@ alone:
     python -m benchmarks.chaos_fleet --compare     # the same fleet, no faults, no kill: wall with 1 and 3 workers
 
 Starts a throwaway PostgreSQL (bulkload.sandbox.postgres) unless --queue URL names one (a database the trial
-may fill). Bounded: the trial fails past `TRIAL_S` seconds. Exits 1 when the trial failed.
+may fill). Bounded in requests (each agreement's daily quota: past them all together, the trial fails) and in time
+by what moves: standing still for `TRIAL_S` seconds (no request counted, no job's state changed: a hang) fails it,
+however long it took in all, as a busy machine stretches a trial without stopping it. Exits 1 when the trial
+failed.
 """
 
 from __future__ import annotations
@@ -39,14 +42,13 @@ from typing import Any
 
 import anyio
 
+from benchmarks.common import Standstill
 from bulkload import queue
 from bulkload.sandbox.agreements import AGREEMENTS_PATH, agreement_id
 from bulkload.sandbox.generate_data import write_file
 
-#: a trial that takes longer is a failure (a hang), not a wait
+#: a trial that stands still longer (no request counted, no job's state changed) is a failure: a hang
 TRIAL_S = 90.0
-#: the bound of --compare's runs (one worker takes three times as long)
-COMPARE_S = 300.0
 APP_TOKEN = "fleet-app-secret"
 #: each agreement's limits, in its sandbox and in its job: calls per rolling window, the window in seconds, calls
 #: per 24 h (the quota the trial's own calls stay well inside: a job out of quota waits for tomorrow)
@@ -251,25 +253,34 @@ def trial(
 ) -> Outcome:
     """One trial (module docstring) with the queue at `queue_url` (an empty database) in `workdir`: the kill comes
     at a moment drawn from `kill_window_s` (seconds after the jobs were queued), once a worker runs a job; a failure
-    past `bound_s` seconds."""
+    once it stood still for `bound_s` seconds (Standstill), or its agreements were sent more calls than their daily
+    quotas together allow."""
     rnd = random.Random(seed)
     outcome = Outcome(agreements, rows, workers)
     flags = [*FAULTS, "--seed", str(seed)] if faults else []
     with sandbox(*flags) as base_url:
         fleet = write_fleet(workdir, base_url, agreements, rows, seed)
         started = time.monotonic()
+        still, most = Standstill(bound_s), agreements * DAILY_QUOTA
         anyio.run(queue.enqueue, queue_url, str(fleet.manifest))
         procs = [start_worker(queue_url, fleet.env, workdir / f"worker-{n}.log") for n in range(workers)]
         kill_at = started + rnd.uniform(*kill_window_s) if kill else None
         try:
             while True:
                 now = time.monotonic()
-                if now - started > bound_s:
-                    outcome.problems.append(f"not finished within {bound_s:g} s")
+                if still.left() <= 0:
+                    outcome.problems.append(f"no request counted and no job's state changed for {bound_s:g} s")
                     break
                 jobs = states(queue_url)
                 if all(job.state in ("finished", "failed") for job in jobs):
                     break
+                counted = sum(
+                    seen["requests"] for seen in _get(base_url.split("/journalsapi")[0] + AGREEMENTS_PATH).values()
+                )
+                if counted > most:
+                    outcome.problems.append(f"{counted} requests, more than the agreements' daily quotas ({most})")
+                    break
+                still.saw((counted, [(job.name, job.state, job.attempts) for job in jobs]))
                 if kill_at is not None and now >= kill_at:
                     running = [(job.worker or "", job.name) for job in jobs if job.state == "running"]
                     victims = [
@@ -332,7 +343,6 @@ def main(argv: list[str] | None = None) -> int:
                     seed=ns.seed,
                     kill=kill,
                     faults=not ns.compare,
-                    bound_s=COMPARE_S if ns.compare else TRIAL_S,
                 )
             results.append(outcome)
             print(

@@ -32,6 +32,32 @@ ENV = {
 }
 
 
+class Standstill:
+    """A trial's bound in time, judged by what moves rather than by its whole wall time: it runs out once nothing
+    the trial watches (`saw`: what the sandbox counted, a job's state; `moved`: a process started) has changed for
+    `limit_s` seconds, which is a hang. A busy machine makes every step slower but still steps, so it stretches a
+    trial without failing it (a whole-trial bound failed trials that lost and doubled nothing under a load of 10);
+    the work itself is bounded by counts: the requests the sandbox counted, the resumes."""
+
+    def __init__(self, limit_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit_s, self._clock = limit_s, clock
+        self._seen: object = None
+        self._since = clock()
+
+    def saw(self, state: object) -> None:
+        """What the trial watches now (plain values that compare); one unlike the last is a move."""
+        if state != self._seen:
+            self._seen = state
+            self.moved()
+
+    def moved(self) -> None:
+        self._since = self._clock()
+
+    def left(self) -> float:
+        """Seconds until the trial has stood still for `limit_s`; 0 or less once it has."""
+        return self._since + self.limit_s - self._clock()
+
+
 def data_file(kind: str, rows: int, fmt: str = "csv", compress: bool = False, **kw: Any) -> Path:
     """A generated file of `rows` rows, written once into benchmarks/data/ (not committed) and reused."""
     extras = "".join(f"-{k}{v}" for k, v in sorted(kw.items()))

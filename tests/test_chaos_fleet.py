@@ -2,7 +2,8 @@
 200 rows in a multi-agreement e-conomic sandbox with faults (5xx, dropped answers of committed writes, slow answers)
 and a rolling window and daily quota per agreement, one worker SIGKILLed at a random moment while it runs a job.
 Judged by the sandbox alone: every good row exactly once in every agreement, under one run's keys, every job
-finished, no call refused for a window, a quota or a rate. Bounded by chaos_fleet.TRIAL_S (90 s)."""
+finished, no call refused for a window, a quota or a rate. Bounded by its calls, and by standing still for
+chaos_fleet.TRIAL_S (90 s)."""
 
 from __future__ import annotations
 
