@@ -426,9 +426,10 @@ class LoadedBefore(ConfigError):
     """A file's content was already loaded into the same place (loads.claim_load). `fact`: which file, where, when
     and under which ledger (`ledger`); `resuming`: said to a resume, whose own run created nothing; `status`: the
     earlier run's, where its ledger tells (`rolling_back`: its rollback stopped part way, which only rollback
-    continues; once rolled back the file loads as a new run; another but complete: the run is said not to have
-    finished, and to be continued); `anyway`: when the duplicate-load override is the
-    way on (default: to create its records again all the same). The message gives the command line's way on;
+    continues; once rolled back the file loads as a new run; complete: the run is said to have finished, with
+    nothing of it to continue; another: it is said not to have finished, and to be continued; None, where its
+    ledger cannot be read: to be continued if it has not finished); `anyway`: when the duplicate-load override is
+    the way on (default: to create its records again all the same). The message gives the command line's way on;
     `in_manifest` a manifest job's."""
 
     def __init__(
@@ -439,7 +440,13 @@ class LoadedBefore(ConfigError):
         again = "resume this run again" if resuming else "load this file again"
         super().__init__(self._said(f"`{command_on('resume', ledger)}`", "pass --allow-duplicate-load", again))
 
-    def _said(self, resume: str, allow: str, again: str) -> str:
+    def _said(self, resume: str, allow: str, again: str, seen: str = "") -> str:
+        """The message: `resume` how the earlier run is continued, `allow` how this load is let create the records
+        again, `again` how it is made again; `seen` where a run that finished is known (an aside, or "")."""
+        if self.status == "complete":  # its ledger says it finished: nothing of it to continue, no "if"
+            if self.resuming:
+                return f"{self.fact}. This run created nothing and has nothing left to do: that run finished{seen}"
+            return f"{self.fact}. That run finished{seen}; {self.anyway}, {allow}"
         if self.status == "rolling_back":
             finish = (
                 "that run is being rolled back and its rollback stopped part way: finish it with "
@@ -451,7 +458,7 @@ class LoadedBefore(ConfigError):
                 f"{self.fact}. But {finish}, then {again} (its records removed, it creates them as a new run); "
                 f"{self.anyway}, {allow}"
             )
-        if self.status not in (None, "complete"):  # its ledger says it did not finish: no "if"
+        if self.status is not None:  # its ledger says it did not finish: no "if"
             if self.resuming:
                 return (
                     f"{self.fact}. This run created nothing and has nothing left to do; that run has not finished "
@@ -468,11 +475,13 @@ class LoadedBefore(ConfigError):
 
     def in_manifest(self, job: str, again: str, earlier: str | None = None) -> str:
         """The message for job `job` of a manifest, in a manifest's words (`again`: its manifest_command; `earlier`:
-        how the earlier run is continued, see _resume_in_manifest)."""
+        how the earlier run is continued, see _resume_in_manifest; for a run that finished, where it is known, an
+        aside beginning with a space)."""
         return self._said(
             _resume_in_manifest(self.ledger, earlier),
             f"set allow_duplicate_load = true in job {job!r}'s table of the manifest",
             f"run the manifest again (`{again}`)",
+            earlier if self.status == "complete" and earlier is not None else "",
         )
 
 
