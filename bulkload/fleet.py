@@ -165,7 +165,8 @@ async def run_job(
     try:
         return await _run(mjob, job, status, progress, shared, interrupted)
     except (LoadedBefore, SharedUnfinished) as exc:  # a manifest's way on, also to the run they name
-        said = exc.in_manifest(mjob.name, mjob.run_again(), earlier_way(mjob, exc.ledger))
+        earlier = earlier_way(mjob, exc.ledger, finished=exc.status == "complete")
+        said = exc.in_manifest(mjob.name, mjob.run_again(), earlier)
         raise ConfigError(with_credentials(said, mjob)) from exc
     except (UnderWayAlongside, LeftCommitting, ListedBeforeAnother, EarlierUnread) as exc:  # a manifest's way on
         raise ConfigError(with_credentials(exc.in_manifest(mjob.name, mjob.run_again()), mjob)) from exc
@@ -207,33 +208,69 @@ def _checked(mjob: ManifestJob, check: Callable[[ManifestJob, Mapping[str, Any]]
     return run
 
 
-def earlier_way(mjob: ManifestJob, ledger: str) -> str | None:
+def earlier_way(mjob: ManifestJob, ledger: str, *, finished: bool = False) -> str | None:
     """How job `mjob` is told to continue the earlier run of `ledger` (a refusal's, errors._resume_in_manifest)
     where that ledger is a job's of its own manifest (its output_dir's, or for a queued job the queue's ledger of
-    one of the manifest's jobs, ledger_pg.ledger_url): its manifest's command, naming that job (with the name and
-    base_url to give it back first where the manifest no longer gives them: _own_earlier); where it is another
-    manifest's queued job's (a queue ledger, `job_…`), that manifest queued again. None otherwise."""
+    one of the manifest's jobs, ledger_pg.ledger_url, by a name it gives now or the name that run keeps:
+    _earlier_job): its manifest's command, naming that job (with the name and base_url to give it back first where
+    the manifest no longer gives them: _own_earlier); where it is another manifest's queued job's (a queue ledger,
+    `job_…`), that manifest queued again. `finished`: that run finished (nothing of it to continue): where the
+    manifest's job it was is known, an aside naming it (_finished_earlier). None otherwise."""
     named = ledger_pg.name_of(ledger)
+    name = _earlier_job(mjob, named)
+    if name is not None:
+        return _finished_earlier(mjob, name) if finished else _own_earlier(mjob, name, named)
+    if finished or mjob.queue is None or not _queued_ledger(named):
+        return None
+    return f"that queued job's manifest queued again (`bulkload run MANIFEST --queue {pasted(mjob.queue)}`)"
+
+
+def _queued_ledger(named: str) -> bool:
+    """Whether the ledger `named` is a queued job's (ledger_pg.ledger_url: a schema `job_…`)."""
+    return ledger_pg.is_url(named) and ledger_pg.Location.parse(named).schema.startswith("job_")
+
+
+def _earlier_job(mjob: ManifestJob, named: str) -> str | None:
+    """The name of the job of `mjob`'s manifest whose ledger is `named` (as messages name it): a folder of its
+    output_dir, or for a queued job, the queue's ledger of a name the manifest gives now or of the name that
+    ledger's run keeps (Job.manifest_job: a job renamed since, which no name of the manifest's leads to); None
+    where it is no job's of it."""
     if mjob.queue is None:
         at = Path(named)
         if ledger_pg.is_url(named) or at.name != "ledger.sqlite" or at.parent.parent != mjob.out_dir.parent:
             return None
-        return _own_earlier(mjob, at.parent.name, named)
-    if not ledger_pg.is_url(named) or not ledger_pg.Location.parse(named).schema.startswith("job_"):
+        return at.parent.name
+    if not _queued_ledger(named):
         return None
+    schema = ledger_pg.Location.parse(named).schema
+    origin = ((run_of(_readable(mjob, named)) or {}).get("settings") or {}).get("manifest_job") or {}
+    names = [origin["job"]] if isinstance(origin.get("job"), str) else []
     with suppress(BulkloadError):
-        for other in read_manifest(str(mjob.manifest)).jobs:
-            if ledger_pg.name_of(ledger_pg.ledger_url(mjob.queue, str(mjob.manifest), other.name)) == named:
-                return f"`{mjob.run_again()}` once the queue has stopped retrying it (job {other.name!r}'s ledger)"
-    return f"that queued job's manifest queued again (`bulkload run MANIFEST --queue {pasted(mjob.queue)}`)"
+        names += [job.name for job in read_manifest(str(mjob.manifest)).jobs]
+    return next((n for n in names if _queued_ledger_of(mjob, n) == schema), None)
+
+
+def _queued_ledger_of(mjob: ManifestJob, name: str) -> str:
+    """The schema of the ledger `mjob`'s queue keeps for job `name` of its manifest (ledger_pg.ledger_url)."""
+    return ledger_pg.Location.parse(ledger_pg.ledger_url(str(mjob.queue), str(mjob.manifest), name)).schema
+
+
+def _readable(mjob: ManifestJob, named: str) -> str:
+    """The ledger `named` (as messages name it, without a password) as `mjob`'s run reads a ledger of its own
+    queue: with the queue's password, where its URL has one."""
+    if mjob.queue is None or not ledger_pg.is_url(named):
+        return named
+    return ledger_pg.in_database(mjob.ledger_path, ledger_pg.Location.parse(named).schema)
 
 
 def _own_earlier(mjob: ManifestJob, name: str, ledger: str) -> str:
-    """How job `mjob` is told to continue the earlier run of `ledger`, job `name`'s of its manifest (the manifest's
-    output_dir): the manifest's command where the manifest still gives a job that name at that run's address; else
-    (the job renamed, its base_url changed: `--resume` would be refused the same way again) the manifest given
-    them back first, or that ledger resumed by hand (`bulkload resume`, with the job's credentials)."""
-    run = run_of(ledger) or {}
+    """How job `mjob` is told to continue the earlier run of `ledger`, job `name`'s of its manifest (its
+    output_dir's, or its queue's): the manifest's command where the manifest still gives a job that name at that
+    run's address (a queued job's once the queue has stopped retrying it); else (the job renamed, its base_url
+    changed: `--resume`, or the manifest queued again, would be refused the same way again) the manifest given
+    them back first, or, not queued, that ledger resumed by hand (`bulkload resume`, with the job's credentials: a
+    queued job's run takes its turns in the agreement's budget, which that command knows nothing of)."""
+    run = run_of(_readable(mjob, ledger)) or {}
     was = str(run.get("base_url") or "")
     now = None
     with suppress(BulkloadError):
@@ -244,11 +281,28 @@ def _own_earlier(mjob: ManifestJob, name: str, ledger: str) -> str:
         if was and address(was) != Job(target=at.target, **at.settings).api_address:
             back.append(f"its base_url back (base_url = {json.dumps(was)}: its run goes on there only)")
     if not back:
-        return f"`{mjob.run_again()}` (job {name!r}'s ledger)"
+        retried = " once the queue has stopped retrying it" if mjob.queue is not None else ""
+        return f"`{mjob.run_again()}`{retried} (job {name!r}'s ledger)"
     why = "; the manifest has no job of that name now" if now is None else ""
-    return (
+    given = (
         f"`{mjob.run_again()}` once job {at.name!r} has {' and '.join(back)} in the manifest (job {name!r}'s "
-        f"ledger{why}), or by hand with {mjob.with_credentials(command_on('resume', ledger))}"
+        f"ledger{why})"
+    )
+    if mjob.queue is not None:
+        return given
+    return f"{given}, or by hand with {mjob.with_credentials(command_on('resume', ledger))}"
+
+
+def _finished_earlier(mjob: ManifestJob, name: str) -> str:
+    """Where the finished earlier run of job `name` of `mjob`'s manifest is known, as an aside: that job, or where
+    the manifest no longer gives a job that name (renamed since?), how its report is shown again: its name back."""
+    with suppress(BulkloadError):
+        if any(job.name == name for job in read_manifest(str(mjob.manifest)).jobs):
+            return f" (job {name!r} of the manifest)"
+    return (
+        f" (job {name!r}'s ledger; the manifest has no job of that name now: if job {mjob.name!r} is that job "
+        f"renamed, give it its name back, name = {json.dumps(name)}, and `{mjob.run_again(resume=False)}` shows "
+        "its run's report)"
     )
 
 

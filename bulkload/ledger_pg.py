@@ -590,6 +590,12 @@ def ledger_url(url: str, manifest: str, name: str) -> str:
     """Where a queued job's ledger is kept: a PostgreSQL ledger in the queue's database, named after
     the manifest and the job, so that a worker on any machine resumes it with the same idempotency keys."""
     digest = hashlib.sha256(f"{manifest}#{name}".encode()).hexdigest()[:24]
+    return in_database(url, f"job_{digest}")
+
+
+def in_database(url: str, schema: str) -> str:
+    """The URL of the ledger `schema` in the database `url` names (a queue's URL, or a ledger's: its ledger=
+    replaced), its password and other parameters kept."""
     parts = urllib.parse.urlsplit(url)
-    query = urllib.parse.urlencode([*urllib.parse.parse_qsl(parts.query), ("ledger", f"job_{digest}")])
-    return urllib.parse.urlunsplit(parts._replace(query=query))
+    rest = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k != "ledger"]
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode([*rest, ("ledger", schema)])))

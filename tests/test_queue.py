@@ -755,7 +755,9 @@ async def test_a_queued_job_refused_as_a_load_twice_is_told_the_queues_way_not_b
                 await queue.run_queued(postgres_url, again.id, path, "again")
     said = str(refused.value)
     assert "already loaded" in said and "bulkload resume" not in said, said
-    assert f"`bulkload run {path} --queue {postgres_url}` once the queue has stopped retrying it (job 'first'" in said
+    # job 'first' finished: nothing of it is left to continue (s22), and the refusal says so
+    assert "That run finished (job 'first' of the manifest); to create its records again" in said, said
+    assert "not finished" not in said and f"`bulkload run {path} --queue {postgres_url}`" in said, said
 
 
 def test_no_refusal_for_its_settings_is_retried_by_the_queue() -> None:

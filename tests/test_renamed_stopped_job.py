@@ -67,3 +67,65 @@ async def test_a_stopped_job_given_another_base_url_is_told_to_put_it_back_which
     back = f'Put the job\'s base_url back in the manifest (base_url = "{url}"), then continue it with `bulkload run'
     assert back in said, said
     assert (third.jobs[0].status, third.exit_code) == ("complete", 0), third.jobs[0].error
+
+
+async def test_a_renamed_stopped_queued_job_is_told_to_give_it_its_name_back_which_resumes_it(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a tester's (s22): a queued job stopped, renamed, was told to queue the manifest again, which refused it the
+    # same way again, for ever: its ledger is the old name's, which the manifest no longer gives
+    from conftest import CREDS
+
+    from bulkload import queue
+    from bulkload.errors import ConfigError, RunStopped
+
+    write_entries(tmp_path / "a.csv", 40)
+    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+    monkeypatch.setenv("GRANT0", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+    path = tmp_path / "m.toml"
+    named = str(path.absolute())
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            path.write_text(_one_job(url, "old", ["a.csv"], extra=STOPS))
+            (old,) = await queue.enqueue(postgres_url, named)
+            assert old.id is not None
+            with pytest.raises(RunStopped):
+                await queue.run_queued(postgres_url, old.id, named, "old")
+            path.write_text(_one_job(url, "new", ["a.csv"], extra="batch_size = 4\n"))
+            (new,) = await queue.enqueue(postgres_url, named)
+            assert new.id is not None
+            with pytest.raises(ConfigError) as refused:
+                await queue.run_queued(postgres_url, new.id, named, "new")
+            said = str(refused.value)
+            # the way on that works: the old name back, then queued again
+            path.write_text(_one_job(url, "old", ["a.csv"], extra="batch_size = 4\n"))
+            (back,) = await queue.enqueue(postgres_url, named)
+            done = await queue.run_queued(postgres_url, back.id or old.id, named, "old")
+    assert "That run has not finished (stopped)" in said, said
+    again = f"`bulkload run {named} --queue {postgres_url}` once job 'new' has its name back (name = \"old\")"
+    assert again in said and "bulkload resume" not in said, said
+    assert (done["status"], done["exit_code"], done["loaded"]) == ("complete", 0, 80), done
+
+
+async def test_a_renamed_finished_job_is_told_its_run_finished_not_if_it_has_not(tmp_path: Path) -> None:
+    # a tester's (s22): told "If that run has not finished, continue it with `bulkload run MANIFEST --resume` once
+    # job 'new' has its name back", though its ledger says it finished: nothing of it is left to continue
+    write_entries(tmp_path / "a.csv", 10)
+    path = tmp_path / "m.toml"
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            path.write_text(_one_job(url, "old", ["a.csv"]))
+            assert (await run_manifest(read_manifest(str(path)), env=ENV)).jobs[0].status == "complete"
+            path.write_text(_one_job(url, "new", ["a.csv"]))
+            refused = [await run_manifest(read_manifest(str(path)), env=ENV, resume=r) for r in (False, True)]
+            path.write_text(_one_job(url, "old", ["a.csv"]))  # what it says, done
+            shown = await run_manifest(read_manifest(str(path)), env=ENV)
+    for fleet in refused:
+        (job,) = fleet.jobs
+        said = str(job.error)
+        assert job.status == "refused" and "not finished" not in said and "continue" not in said, said
+        assert "That run finished (job 'old''s ledger; the manifest has no job of that name now: if job 'new' is" in said
+        assert f'give it its name back, name = "old", and `bulkload run {path}` shows its run\'s report)' in said, said
+        assert "set allow_duplicate_load = true in job 'new''s table" in said, said
+    (job,) = shown.jobs
+    assert (job.status, job.stored, shown.exit_code) == ("complete", True, 0), job
