@@ -3,22 +3,25 @@ worker show its stored report. Unless the manifest now gives it other files than
 changed since (again.since_run), or its credentials are now another account's than the one its run loaded into
 (`check_credentials`): refused, naming each difference and the way on in the manifest's words
 (docs/migrations.md), never shown complete while rows of its files were never loaded where it now says. A job
-whose run did not finish is continued by `--resume` (and a worker) only with the files that run began with
-(`check_unfinished`)."""
+whose run did not finish is continued by `--resume` (and a worker) only with the files that run began with, and
+the settings, but for those `bulkload resume` replaces (`check_unfinished`)."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import asdict, fields, replace
 from typing import Any
+
+import msgspec
 
 from . import account
 from .again import creates_only_new, since_run
 from .errors import ConfigError, command_on
-from .job import Job
+from .job import JOB_KEYS, Job
 from .manifest import ManifestJob
+from .targets import TARGETS
 
 
 def check_finished(mjob: ManifestJob, run: Mapping[str, Any]) -> None:
@@ -43,11 +46,13 @@ def check_unfinished(mjob: ManifestJob, run: Mapping[str, Any]) -> None:
     (`run`: loads.run_of), other files than that run began with: `--resume` (and a queued job's worker) continues
     the run with its own files, so a file added would never be sent, and one taken out loaded all the same, while
     the job said complete. A file of the run's gone or changed, with none added or taken out, is left to
-    runner.resume, which says more of it. Nothing was sent; a rollback it names is the command line's (as
-    check_finished's)."""
+    runner.resume, which says more of it. Then any setting (an option, a column, a load setting) the manifest gives
+    it other than that run began with, but for those `--resume` takes as they are now (_check_settings). Nothing
+    was sent; a rollback it names is the command line's (as check_finished's)."""
     stored = [f for f in run.get("files") or [] if isinstance(f, dict)]
     diff = since_run(stored, [str(p) for p in mjob.settings["files"]])
     if not (diff["added"] or diff["removed"]):
+        _check_settings(mjob, run)
         return
     loaded = [str(f["path"]) for f in stored]
     ways = [
@@ -70,6 +75,63 @@ def check_unfinished(mjob: ManifestJob, run: Mapping[str, Any]) -> None:
         f"manifest gives it other files than that run began with: {', '.join(_differences(mjob, diff))}. A run goes "
         f"on with the files it began with only, and nothing was sent: {'; '.join(ways)}"
     )
+
+
+#: the Job fields `bulkload run MANIFEST --resume` (and a queued job's worker) takes from the manifest as it is now,
+#: as `bulkload resume` takes --daily-quota, --concurrency, --rate, --timeout and --base-url (fleet._run; base_url
+#: only while the run has created nothing, runner.resume), and those no setting of the manifest's job is: its files
+#: (compared first), outputs and the run's own; allow_duplicate_load, which the manifest's check of its accounts
+#: reads as it is now and may tell a job to set (fleet.check_accounts), is the run's for its own files
+_RESUMED_AS_NOW: tuple[str, ...] = ("daily_quota", "concurrency", "rate", "timeout_s", "base_url")
+_NOT_COMPARED = _RESUMED_AS_NOW + ("files", "ledger", "rejects", "report", "agreement", "manifest_job")
+_NOT_COMPARED += ("config_credentials", "allow_duplicate_load")
+#: a Job field by the key the manifest gives it by
+_KEY = {**{field: key for key, field in JOB_KEYS.items()}, "target_options": "options"}
+
+
+def _check_settings(mjob: ManifestJob, run: Mapping[str, Any]) -> None:
+    """ConfigError naming each setting the manifest gives `mjob` (whose run did not finish, `run`: loads.run_of)
+    other than that run began with, with both values, where `--resume` would go on with the run's own
+    (_RESUMED_AS_NOW are taken as they are now): an option, a column, a load setting edited since is never
+    ignored without a word. Nothing was sent."""
+    began = run.get("settings")
+    if not isinstance(began, dict):
+        return  # a ledger that keeps no settings: nothing to compare
+    now = msgspec.to_builtins(asdict(Job(target=mjob.target, **mjob.settings)))
+    edited = []
+    for name in (f.name for f in fields(Job) if f.name not in _NOT_COMPARED and f.name in began):
+        was, given = began[name], now[name]
+        if isinstance(was, dict) and isinstance(given, dict):
+            edited += [
+                (f"{_KEY.get(name, name)}.{k}", was.get(k), given.get(k))
+                for k in {**was, **given}
+                if was.get(k) != given.get(k)
+            ]
+        elif was != given:
+            edited.append((_KEY.get(name, name), was, given))
+    if not edited:
+        return
+    said = ", ".join(f"{key} = {_value(given)} (its run began with {_value(was)})" for key, was, given in edited)
+    back = ", ".join(f"no {key}" if was is None else f"{key} = {_value(was)}" for key, was, _ in edited)
+    anew = (
+        f"; to load with the new ones, roll the run back (`{command_on('rollback', mjob.ledger_name)}`: it removes "
+        f"what the run created), set its ledger aside and run the manifest again (`{mjob.run_again(resume=False)}`): "
+        "a new run"
+        if TARGETS[mjob.target].api.can_delete
+        else ""
+    )
+    raise ConfigError(
+        f"job {mjob.name!r}: its run did not finish (ledger {mjob.ledger_name}, {run.get('status')}), and the "
+        f"manifest gives it other settings than that run began with: {said}. A run goes on with the settings it "
+        "began with (`--resume` takes only daily_quota, concurrency, rate, timeout and base_url as the manifest "
+        "gives them now, as `bulkload resume` replaces them), and nothing was sent: to continue it, put them back "
+        f"as its run had them ({back}), then run the manifest again (`{mjob.run_again()}`){anew}"
+    )
+
+
+def _value(value: Any) -> str:
+    """A setting's value as the manifest writes it (TOML, as JSON quotes it); `none` where it is not set."""
+    return "none" if value is None else json.dumps(value)
 
 
 def _put_back(mjob: ManifestJob, diff: Mapping[str, list[str]]) -> str:

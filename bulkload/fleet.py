@@ -138,7 +138,7 @@ async def run_job(
     Credentials from the manifest's variables in `env` (default os.environ) or its credentials file. Returns the
     report (a stopped run's too: status "stopped"); raises ConfigError for settings to correct (and, without
     `resume`, for a job whose ledger holds an unfinished run; with it too where the manifest gives that job other
-    files than its run began with: finished.check_unfinished). `interrupted` as for runner.load."""
+    files or settings than its run began with: finished.check_unfinished). `interrupted` as for runner.load."""
     job = await anyio.to_thread.run_sync(lambda: mjob.job(env))
     status = await anyio.to_thread.run_sync(ledger_status, mjob.ledger_path)
     if status == "complete":

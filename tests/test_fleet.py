@@ -752,7 +752,9 @@ async def test_a_job_refused_as_a_load_twice_of_another_jobs_file_is_told_the_ma
     first, again = report.jobs
     said = str(again.error)
     assert first.status == "complete" and again.status == "refused" and "already loaded" in said, report
-    assert "bulkload resume" not in said and f"`bulkload run {path} --resume` (job 'first'" in said, said
+    # job 'first' finished: named as the manifest's job, never to be continued (s22: "If that run has not finished")
+    assert "bulkload resume" not in said and "That run finished (job 'first' of the manifest); to create" in said, said
+    assert "not finished" not in said and "allow_duplicate_load = true in job 'again''s table" in said, said
 
 
 def _spelled(url: str, host: str) -> str:

@@ -124,7 +124,8 @@ async def test_a_renamed_finished_job_is_told_its_run_finished_not_if_it_has_not
         (job,) = fleet.jobs
         said = str(job.error)
         assert job.status == "refused" and "not finished" not in said and "continue" not in said, said
-        assert "That run finished (job 'old''s ledger; the manifest has no job of that name now: if job 'new' is" in said
+        finished = "That run finished (job 'old''s ledger; the manifest has no job of that name now: if job 'new' is"
+        assert finished in said, said
         assert f'give it its name back, name = "old", and `bulkload run {path}` shows its run\'s report)' in said, said
         assert "set allow_duplicate_load = true in job 'new''s table" in said, said
     (job,) = shown.jobs
