@@ -38,6 +38,7 @@ from .errors import (
     SharedUnfinished,
     UnderWayAlongside,
     command_on,
+    manifest_command,
     pasted,
 )
 from .finished import check_credentials, check_finished, check_unfinished
@@ -214,15 +215,26 @@ def earlier_way(mjob: ManifestJob, ledger: str, *, finished: bool = False) -> st
     one of the manifest's jobs, ledger_pg.ledger_url, by a name it gives now or the name that run keeps:
     _earlier_job): its manifest's command, naming that job (with the name and base_url to give it back first where
     the manifest no longer gives them: _own_earlier); where it is another manifest's queued job's (a queue ledger,
-    `job_…`), that manifest queued again. `finished`: that run finished (nothing of it to continue): where the
-    manifest's job it was is known, an aside naming it (_finished_earlier). None otherwise."""
+    `job_…`), that manifest, as that run names it, queued again. `finished`: that run finished (nothing of it to
+    continue): where the manifest's job it was is known, an aside naming it (_finished_earlier). None otherwise."""
     named = ledger_pg.name_of(ledger)
     name = _earlier_job(mjob, named)
     if name is not None:
         return _finished_earlier(mjob, name) if finished else _own_earlier(mjob, name, named)
     if finished or mjob.queue is None or not _queued_ledger(named):
         return None
+    origin = _origin(mjob, named)
+    if isinstance(origin.get("manifest"), str) and isinstance(origin.get("job"), str):  # named, as that run keeps it
+        again = manifest_command(origin["manifest"], resume=True, queue=mjob.queue)
+        return f"`{again}` once the queue has stopped retrying it (that manifest's job {origin['job']!r}'s ledger)"
     return f"that queued job's manifest queued again (`bulkload run MANIFEST --queue {pasted(mjob.queue)}`)"
+
+
+def _origin(mjob: ManifestJob, named: str) -> dict[str, Any]:
+    """Which manifest's job the run of the ledger `named` in `mjob`'s queue is (Job.manifest_job: the manifest's
+    path and the job's name as that run began); {} where that cannot be read."""
+    origin = ((run_of(_readable(mjob, named)) or {}).get("settings") or {}).get("manifest_job")
+    return origin if isinstance(origin, dict) else {}
 
 
 def _queued_ledger(named: str) -> bool:
@@ -243,7 +255,7 @@ def _earlier_job(mjob: ManifestJob, named: str) -> str | None:
     if not _queued_ledger(named):
         return None
     schema = ledger_pg.Location.parse(named).schema
-    origin = ((run_of(_readable(mjob, named)) or {}).get("settings") or {}).get("manifest_job") or {}
+    origin = _origin(mjob, named)
     names = [origin["job"]] if isinstance(origin.get("job"), str) else []
     with suppress(BulkloadError):
         names += [job.name for job in read_manifest(str(mjob.manifest)).jobs]

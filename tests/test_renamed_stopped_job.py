@@ -130,3 +130,34 @@ async def test_a_renamed_finished_job_is_told_its_run_finished_not_if_it_has_not
         assert "set allow_duplicate_load = true in job 'new''s table" in said, said
     (job,) = shown.jobs
     assert (job.status, job.stored, shown.exit_code) == ("complete", True, 0), job
+
+
+async def test_a_queued_job_whose_file_another_manifests_stopped_job_holds_is_told_that_manifest_by_its_path(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # before: "continue it with that queued job's manifest queued again (`bulkload run MANIFEST --queue URL`)",
+    # MANIFEST to be guessed; the run keeps which manifest's job it is
+    from conftest import CREDS
+
+    from bulkload import queue
+    from bulkload.errors import ConfigError, RunStopped
+
+    write_entries(tmp_path / "a.csv", 40)
+    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+    monkeypatch.setenv("GRANT0", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+    first, second = (tmp_path / "one.toml").absolute(), (tmp_path / "two.toml").absolute()
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            first.write_text(_one_job(url, "x", ["a.csv"], extra=STOPS).replace('"runs"', '"one"'))
+            second.write_text(_one_job(url, "y", ["a.csv"], extra="batch_size = 4\n").replace('"runs"', '"two"'))
+            (x,) = await queue.enqueue(postgres_url, str(first))
+            assert x.id is not None
+            with pytest.raises(RunStopped):
+                await queue.run_queued(postgres_url, x.id, str(first), "x")
+            (y,) = await queue.enqueue(postgres_url, str(second))
+            assert y.id is not None
+            with pytest.raises(ConfigError) as refused:
+                await queue.run_queued(postgres_url, y.id, str(second), "y")
+    said = str(refused.value)
+    assert f"continue it with `bulkload run {first} --queue {postgres_url}` once the queue has stopped" in said, said
+    assert "(that manifest's job 'x''s ledger)" in said and "MANIFEST" not in said, said

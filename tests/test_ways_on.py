@@ -378,10 +378,10 @@ async def test_a_manifest_job_refused_as_a_load_twice_is_told_the_manifests_way_
     said = str(job.error)
     assert job.status == "refused" and "was already loaded" in said, job
     assert "set allow_duplicate_load = true in job 'again'" in said and "--allow-duplicate-load" not in said, said
-    # that run's own way on, not this manifest's, which would not continue it (before: `bulkload run MANIFEST
-    # --resume` beside it)
-    assert f"continue it with `bulkload resume --ledger {tmp_path / 'cli.sqlite'}`" in said, said
-    assert "`bulkload run" not in said, said
+    # not this manifest's way on, which would not continue that run (before: `bulkload run MANIFEST --resume` beside
+    # it); and as that run finished, nothing of it to continue (s22: "If that run has not finished, continue it …")
+    assert f"ledger {tmp_path / 'cli.sqlite'}): " in said and "That run finished; to create its records" in said, said
+    assert "`bulkload run" not in said and "continue" not in said, said
 
 
 def test_a_dry_runs_buckets_add_up_to_the_rows_read(tmp_path: Path) -> None:
