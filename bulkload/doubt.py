@@ -64,6 +64,11 @@ def _own(target: Target, files: Iterable[int], ledger: str) -> str:
         if any(target.kind_of(i).found_write_landed for i in files):  # its look compares values: anyone's change shows
             resend += ", nor one whose record a look finds changed since it was sent (by a later run, another writer)"
         resend += ": it stays in doubt; where its values are still meant, load it again as a run of its own"
+    if target.api.idempotent or _looked_up(target, files):
+        resend += (
+            "; a group a look finds stored in part (some of its lines and not the others) is never sent again: it "
+            "stays in doubt, its reason naming the lines found and not"
+        )
     if target.api.idempotent:
         return (
             f"{resume} settles those whose idempotency key the API still keeps (sent again with it, the API answers "

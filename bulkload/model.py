@@ -225,10 +225,12 @@ class Call(NamedTuple):
 
 
 class Partly(NamedTuple):
-    """What a look for a call whose outcome is unknown found where it found some of its records and proved the others
-    absent (RecordKind.resolve, in a listing that holds every record): per row of the call, the id of the record
-    found for it (created by the call), or None for a row whose record is certainly not there (sending it again is
-    safe once a second look agrees)."""
+    """What a look for a call whose outcome is unknown found where it found some of its records and not the others:
+    per row of the call, the id of the record found for it (created by the call), or None for a row whose record it
+    did not find: certainly not there where the look proves absence (RecordKind.resolve, in a listing that holds
+    every record: sending it again is safe once a second look agrees), else not found (RecordKind.find_sent at
+    e-conomic, where an entry booked or deleted since leaves no trace), which the look for that row's group alone
+    settles as it can. A group some of whose rows were found and not all is never sent again (Loader.found_in_part)."""
 
     ids: tuple[int | None, ...]
 

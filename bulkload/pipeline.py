@@ -99,6 +99,10 @@ CUT_UNSENT = "not sent: the run was cut short before it left"
 UNRECORDED = "its call was sent, but the ledger could not record what came of it"
 #: the same, for a call answered as carried out (or found so by a look): its records are at the API
 DONE_UNRECORDED = "its call was carried out (its answer or a look said so), but the ledger could not record that"
+#: how a reason says what a look found of a group stored in part (Loader.in_part): a later look says it anew
+IN_PART = "stored in part: a look found "
+#: the lines (or ids) a reason names one by one
+LISTED_LINES = 5
 
 
 def unsent_but_sending(why: str) -> str:
@@ -616,7 +620,7 @@ class Loader:
         # compares with is the ledger's, of that attempt: `look`)
         looked = await self.settled_look(chunk)
         if isinstance(looked, Partly):
-            await self.found_in_part(chunk, looked)
+            await self.found_in_part(chunk, looked, prev.state)
             return True
         # settled by a look (a GET), no write sent: the earlier process's write stays the call's last
         if looked:
@@ -815,19 +819,25 @@ class Loader:
             self.took(part, stored_ids, summary)
         self.doubt(failing, why)
 
-    async def found_in_part(self, chunk: Chunk, partly: Partly) -> None:
-        """A look for the chunk's call, whose outcome was unknown, found some of its records and proved the others
-        absent (`partly`): the groups all of whose records it found are loaded with them, in the split's transaction (no
-        write sent: Ledger.split's `wrote`); those none of whose records are there are looked for again as a part of
-        their own, in doubt until then (`in_flight`: found absent again, in the listing that proved them so where no
-        later one was taken: `look`; sent as a call found absent is; its part's letter kept where it says how it is
-        sent again, NAMED, UNTOLD, ALONE_HALVES); a group of both stays in doubt whole (it loads whole or not at
-        all)."""
+    async def found_in_part(self, chunk: Chunk, partly: Partly, state: str = "sending") -> None:
+        """A look for the chunk's call, whose outcome was unknown (the ledger's `state`: sending or in doubt), found
+        some of its records and not the others (`partly`): the groups all of whose records it found are loaded with
+        them, in the split's transaction (no write sent: Ledger.split's `wrote`); those none of whose records are there
+        are looked for again as a part of their own, in doubt until then (`in_flight`: found absent again, in the
+        listing that proved them so where no later one was taken: `look`; sent as a call found absent is; its part's
+        letter kept where it says how it is sent again, NAMED, UNTOLD, ALONE_HALVES); a group of both stays in doubt
+        whole, never sent again, not even on the user's word (it loads whole or not at all, and sent again would store
+        what was found twice), its reason naming what was found (`in_part`). A call all of whose groups are of both (a
+        part found so before, looked for again) stays in doubt as it is, its reason told anew."""
         kind, spans, ids = self.target.kind_of(chunk.file_idx), chunk.spans(), partly.ids
         found = [g for g, span in enumerate(spans) if all(ids[i] is not None for i in span)]
         absent = [g for g, span in enumerate(spans) if all(ids[i] is None for i in span)]
         both = [g for g in range(len(spans)) if g not in found and g not in absent]
-        why = self.ledger.error_of(chunk.seq, chunk.part) or "outcome unknown"
+        # what an earlier look found in part is said anew by this one
+        why = self.ledger.error_of(chunk.seq, chunk.part).partition(IN_PART)[0].removesuffix("; ") or "outcome unknown"
+        if not found and not absent:
+            self.mark_in_doubt(chunk, state, f"{why}; {self.in_part(chunk, both, ids)}", wrote=False, anew=True)
+            return
         settled = [self.found_part(chunk, found, ids)] if found else []
         again = None
         if absent:
@@ -835,14 +845,7 @@ class Loader:
             again = chunk.take(absent, chunk.part + letter, kind)
         if both:
             half = chunk.take(both, chunk.part + "m", kind)
-            settled.append(
-                (
-                    half,
-                    self.child(
-                        chunk, half, f"{why}; a look found some records of this {kind.group_name} and not others"
-                    ),
-                )
-            )
+            settled.append((half, self.child(chunk, half, f"{why}; {self.in_part(chunk, both, ids)}")))
         plan = [planned for _, planned in settled] + ([self.child(chunk, again, why)] if again is not None else [])
         try:
             self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, why, [], plan, self.calls, wrote=False)
@@ -855,6 +858,29 @@ class Loader:
             key = self.key_of(again)
             self.known[(again.seq, again.part)] = ChunkRow("in_doubt", key, 0, body_hash(again.body), None)
             await self.deliver(again)
+
+    def in_part(self, chunk: Chunk, groups: Sequence[int], ids: Sequence[int | None]) -> str:
+        """Why the `groups` (indexes into the chunk's spans) a look found some rows of and not the others (`ids`: per
+        row of the chunk the id found, None for none) are in doubt, never sent again: what it found of each, starting
+        with IN_PART ("stored in part: a look found voucher 4 (journal 1): line 8 stored (id 7), line 9 not found; a
+        voucher loads whole or not at all …")."""
+        kind, spans = self.target.kind_of(chunk.file_idx), chunk.spans()
+        each = []
+        for g in groups:
+            there = [i for i in spans[g] if ids[i] is not None]
+            label = kind.group_label(chunk.groups[g].key) if chunk.groups[g].key else "the call"
+            found = (
+                f"{listed('line', [chunk.lines[i] for i in there])} stored ({listed('id', [ids[i] for i in there])})"
+            )
+            gone = listed("line", [chunk.lines[i] for i in spans[g] if ids[i] is None])
+            each.append(f"{label}: {found}, {gone} not found")
+        group = kind.group_name
+        return (
+            f"{IN_PART}{'; '.join(each)}; a {group} loads whole or not at all, and sent again it would store what was "
+            f"found twice, so it is not sent again, not even by --resend-in-doubt: check the API; remove what it holds "
+            f"of the {group}, and `bulkload resume --resend-in-doubt` sends it, or add the lines not found, and "
+            "`bulkload resume` loads it as found"
+        )
 
     def hold(self, chunk: Chunk, why: str, said: str = "") -> None:
         """The chunk's call is not at the API (`why`, the reason `pending` gives it: held back when a ledger write
@@ -1398,7 +1424,9 @@ class Loader:
             where = f"the {kind.group_name} of lines {lines[0]}-{lines[1]} in {named(chunk)}"
             self.numbering.disprove(where, "found stored whole by the look for what the call's refusal stored")
         if unsure:
-            why = refused_stored(self.why(cause), kind.group_name, looked is not None)
+            why = refused_stored(
+                self.why(cause), kind.group_name, "" if looked is None else self.in_part(chunk, unsure, ids)
+            )
             part = chunk.take(unsure, chunk.part + "m", kind)
             settled.append((part, self.child(chunk, part, why)))
         return left, settled
@@ -1644,18 +1672,24 @@ def index_each_way(span: range, errors: Said) -> int | None:
     return next((i for i in span if i in errors and i - 1 in span), None)
 
 
-def refused_stored(why: str, group: str, told: bool) -> str:
+def refused_stored(why: str, group: str, in_part: str) -> str:
     """Why a group of a call the API refused (`why`), looked for before it was sent again, is in doubt: the look
-    found some of its rows and not the others (`told`), or could not tell."""
-    found = (
-        f"a look found some of this {group}'s lines stored and not the others"
-        if told
-        else "a look for what it stored could not tell"
-    )
+    found some of its rows and not the others (`in_part`: what it found, Loader.in_part), or could not tell ("")."""
+    refused = f"sent in a call the API refused ({why}): the API does not say that a refused call stores nothing"
+    if in_part:
+        return f"{refused}; {in_part}"
     return (
-        f"sent in a call the API refused ({why}): the API does not say that a refused call stores "
-        f"nothing, and {found}; a {group} loads whole or not at all, so it is not sent again: check the API for it"
+        f"{refused}, and a look for what it stored could not tell; a {group} loads whole or not at all: check the API "
+        "for it (`bulkload resume --resend-in-doubt` sends it again, unless a look then finds some of it stored)"
     )
+
+
+def listed(noun: str, items: Sequence[object]) -> str:
+    """`items` after `noun`, plural where more than one: "id 7", "ids 7, 10", the first LISTED_LINES and how many
+    more ("lines 2, 3, 4, 5, 6 and 4 more")."""
+    shown = ", ".join(map(str, items[:LISTED_LINES]))
+    more = f" and {len(items) - LISTED_LINES} more" if len(items) > LISTED_LINES else ""
+    return f"{noun}{'s' if len(items) > 1 else ''} {shown}{more}"
 
 
 def unsaid(why: str, naming: str) -> str:

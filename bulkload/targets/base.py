@@ -381,7 +381,8 @@ class RecordKind:
         """For a keyed call its key cannot settle (rollback, and the load and resume: the API forgot the key, or
         replays a failure for it), a call in flight: look for what it created among what the run's scopes received
         since their `baselines`, leaving out the records of `taken` (as `resolve`). The ids if it took effect, []
-        if it certainly did not, None when there is no telling. By default as `resolve`."""
+        if it certainly did not, model.Partly where it found some of its records and not the others (which need not
+        prove them absent), None when there is no telling. By default as `resolve`."""
         return await self.resolve(client, chunk, taken)
 
     async def find_stored(

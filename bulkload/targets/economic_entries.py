@@ -644,13 +644,15 @@ class DraftEntries(RecordKind):
 
     async def find_sent(
         self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]], taken: Collection[int]
-    ) -> list[int] | None:
+    ) -> list[int] | Partly | None:
         """A call whose key the API no longer keeps (seed 002's changelog: an answer is cached for one hour), or for
         which it replays a failure: look for its vouchers among the entries created in their journals since the
         run's baseline, line for line (`_line_check`), by `voucherNumber$in:` lists of at most 200 (IN_LIST). Every
-        line found once: the ids. Anything else — nothing found (not carried out, or booked or deleted since), a line
-        missing, a line more (someone else's) — cannot be told: None. An entry the ledger holds for another line of
-        the run (`taken`) is not this call's."""
+        line found once: the ids. Some found once and the others not: model.Partly, None for a line not found, which
+        proves no absence here (not carried out, or booked or deleted since: the look for that line alone cannot
+        tell either, so it is sent again only on the user's word), while a line found is stored. Anything else —
+        nothing found, a line more (someone else's) — cannot be told: None. An entry the ledger holds for another
+        line of the run (`taken`) is not this call's."""
         filters: dict[int, list[str]] = {}
         for journal, vouchers in _vouchers(chunk.entries(self)).items():
             base = baselines.get(str(journal))
@@ -663,9 +665,9 @@ class DraftEntries(RecordKind):
                 for start in range(0, len(ordered), IN_LIST)
             ]
         ids = await self._matched(client, chunk, filters, taken)
-        if ids is None or None in ids:
+        if ids is None or all(n is None for n in ids):
             return None
-        return [n for n in ids if n is not None]
+        return Partly(tuple(ids)) if None in ids else [n for n in ids if n is not None]
 
     async def find_stored(
         self, client: Sender, chunk: Chunk, since: Mapping[str, int], taken: Collection[int]
