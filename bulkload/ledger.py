@@ -1566,21 +1566,24 @@ class Ledger:
             for i, loc in self._db.execute(f"SELECT c.id, c.loc {sql} ORDER BY c.id LIMIT ?", (limit,))
         ] if n else []
 
-    def ids_reused(self, limit: int) -> tuple[int, list[tuple[int, int, int]]]:
-        """How many records this run created are gone, their ids holding other records (as the last `lines_changed`
-        found them), and the first `limit` as (id, file index, line) in id order."""
+    def ids_reused(self, limit: int) -> tuple[int, list[tuple[int, int, int, str]]]:
+        """How many ids of records this run created hold a line of another group, the line the run sent there found
+        nowhere (as the last `lines_changed` found them), and the first `limit` as (id, file index, line, the key of
+        the group the id holds now) in id order."""
         (n,) = self._db.execute("SELECT COUNT(*) FROM reused").fetchone()
-        sql = "SELECT c.id, c.loc FROM reused u JOIN created c ON c.id = u.id ORDER BY c.id LIMIT ?"
-        return n, [(i, *_file_line(loc)) for i, loc in self._db.execute(sql, (limit,))] if n else []
+        sql = "SELECT c.id, c.loc, u.grp FROM reused u JOIN created c ON c.id = u.id ORDER BY c.id LIMIT ?"
+        return n, [(i, *_file_line(loc), grp) for i, loc, grp in self._db.execute(sql, (limit,))] if n else []
 
     def _find_reused(self) -> None:
-        """List in the temporary `reused` the ids this run created whose walked record (`add_remote`) holds another
-        line, of a group the call that carried the line did not carry, while no walked record holds the line (its
-        check): the run's record is gone and the API gave its id to another (its data restored or reset). A record
-        of no group cannot be told apart: changed. Costs a pass over the changed lines only, each group's call read
+        """List in the temporary `reused`, with the key of the group their walked record is of, the ids this run
+        created whose walked record (`add_remote`) holds another line, of a group the call that carried the line did
+        not carry, while no walked record holds the line (its check): not the run's line at its id, nor anywhere
+        else. Which cause cannot be told: the API gave the group a number of its own as it stored it, the record was
+        changed since, or the API lost its data (restored, reset) and gave the id to another. A record of no group
+        cannot be told apart from one changed: changed. Costs a pass over the changed lines only, each group's call read
         once (a cache of the last few)."""
         db = self._db
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS reused (id INTEGER PRIMARY KEY)")
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS reused (id INTEGER PRIMARY KEY, grp TEXT NOT NULL)")
         db.execute("DELETE FROM reused")
         changed = db.execute(
             "SELECT c.id, c.loc, r.grp, c.line_check FROM created c JOIN remote r ON r.id = c.id "
@@ -1606,11 +1609,11 @@ class Ledger:
             ).fetchone()
             return frozenset() if row is None else frozenset((row[0] << LOC_SHIFT) + n for n in _lines(row[1]))
 
-        reused = [(record_id,) for record_id, loc, group in candidates if loc not in carried(group)]
+        reused = [(record_id, group) for record_id, loc, group in candidates if loc not in carried(group)]
         if reused:
             with db:
                 db.execute("BEGIN")
-                db.executemany("INSERT INTO reused VALUES (?)", reused)
+                db.executemany("INSERT INTO reused VALUES (?, ?)", reused)
 
     def walked_apart(self) -> tuple[frozenset[int], dict[int, str | None]]:
         """After the walks of the scopes this run wrote into, over its ids (`add_remote`), for rollback: the ids it

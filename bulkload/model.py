@@ -450,9 +450,11 @@ class Reconciled(msgspec.Struct, kw_only=True):
     amounts_with_more_decimals: int | UnsetType = UNSET
     differences: list[dict[str, Any]] | UnsetType = UNSET
     differences_count: int | UnsetType = UNSET
-    #: records this run created that are gone, their ids now holding other records entirely (another group, or
-    #: HaloPSA another name) while the run's own is nowhere: the API lost them (its data restored or reset) and gave
-    #: their ids again. Each `id`, `file`, `line` (HaloPSA: `resource`); listed here, not as changed
+    #: records this run created whose ids now hold other records entirely (a line of another group, or HaloPSA
+    #: another name) while the run's own is nowhere: what was found, not why (the API stored them otherwise than sent,
+    #: such as a voucher numbered its own way; changed since; or the API lost its data and gave their ids again).
+    #: Each `id`, `file`, `line`, and `holds` (the group the id holds now: e-conomic) or `resource` (HaloPSA); listed
+    #: here, not as changed
     ids_reused: list[dict[str, Any]] | UnsetType = UNSET
     ids_reused_count: int | UnsetType = UNSET
     #: per scope (e-conomic: journal): `before`, `loaded`, `expected`, `remote`, `before_gone`; where no answer said

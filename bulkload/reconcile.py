@@ -464,7 +464,7 @@ async def by_walk(
         groups_differing_count=differing_n,
         lines_changed=changed,
         lines_changed_count=changed_n,
-        ids_reused=[{"id": i, "file": files[f], "line": line} for i, f, line in reused_at],
+        ids_reused=[{"id": i, "file": files[f], "line": line, "holds": label(g)} for i, f, line, g in reused_at],
         ids_reused_count=reused_n,
         answers_reordered=reordered,
         amounts_with_more_decimals=walked.fractions,

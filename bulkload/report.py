@@ -705,14 +705,11 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
             f"{item['id']} from {item['file']} line {item['line']}"
         )
     for item in (rec.ids_reused or [])[:10]:
-        what = f"{item['resource']} {item['id']}" if "resource" in item else f"id {item['id']}"
-        console.print(
-            f"gone from the API: the record this run created from {item['file']} line {item['line']} is nowhere, and "
-            f"{what} now holds another record entirely (the API lost its data — restored or reset — and gave the id "
-            "again)"
-        )
+        console.print(_not_as_sent(item))
     if isinstance(rec.ids_reused_count, int) and rec.ids_reused_count > 10:
-        console.print(f"... {rec.ids_reused_count - 10:,} more records gone, their ids holding others (see the report)")
+        console.print(
+            f"... {rec.ids_reused_count - 10:,} more ids holding other records than the run sent (see the report)"
+        )
     for item in (rec.differences or [])[:10]:  # field by field, where the API is compared so (HaloPSA)
         console.print(
             f"changed in the API since it was loaded: {item.get('resource', '')} {item['id']} (line {item['line']}) "
@@ -743,6 +740,30 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
         console.print(f"a double of this run's: id {item['id']} in {rec.scope_name} {item['scope']}{of}")
     if rec.duplicates_count > 10:
         console.print(f"... {rec.duplicates_count - 10:,} more (see the report)")
+
+
+def _not_as_sent(item: dict[str, Any]) -> str:
+    """What reconciliation found at the id of a record the run created that holds another now (an item of
+    `ids_reused`: `holds` the group it is a line of, where the API groups its records), as observed, and the causes
+    that cannot be told apart from here: never one of them guessed."""
+    what = f"{item['resource']} {item['id']}" if "resource" in item else f"id {item['id']}"
+    where = f"{item['file']} line {item['line']}"
+    if "holds" in item:
+        found = (
+            f"{what}, which the API gave the line this run sent from {where}, now holds a line of {item['holds']}, "
+            "which that line's call did not carry, and no record listed holds that line as sent"
+        )
+        stored = "the API stored the line under another number than sent"
+    else:
+        found = (
+            f"{what}, which the API gave the record this run created from {where}, now holds another record (another "
+            "name, most fields other than sent), and no record listed has the run's name"
+        )
+        stored = "the API stored it otherwise than sent"
+    return (
+        f"not as sent: {found}; bulkload cannot tell which happened: {stored}, the record was changed since, or the "
+        "API lost its data (restored or reset) and gave the id to another record"
+    )
 
 
 def _totals_differing(rec: Reconciled) -> list[str]:

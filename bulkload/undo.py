@@ -16,14 +16,14 @@ rollback there: nothing more is sent, what it had not come to is counted as left
 cannot be resumed: its ledger no longer says what the API holds).
 
 A record the target knows was there before the run (`Books.there_before`: HaloPSA's listed before its first call) is
-never deleted, whatever the ledger says: it is kept and listed (`spared`). Nor is one whose id holds another record
-now: before deleting, what the run's ids hold is read (still_ours.py: a walk of the run's scopes over its ids, a page
-a call, or the target's own listing) and compared as reconciliation compares it. An id holding another line than the
-run sent, or one of another group or scope (the API lost its data and gave the id again, or the record was changed
-since), is kept and listed (`spared`); one found nowhere the run created it is gone (`unexplained`), no DELETE sent;
-one that could not be read is left (`failed`). And a call in doubt that a look finds records for (by match fields,
-its key too old or none) is left unsettled: a look cannot tell the run's records from another writer's look-alikes,
-and none is deleted on its word.
+never deleted, whatever the ledger says: it is kept and listed (`spared`). Nor is one whose id holds another record now:
+before deleting, what the run's ids hold is read (still_ours.py: a walk of the run's scopes over its ids, a page a call,
+or the target's own listing) and compared as reconciliation compares it. An id holding another line than the run sent,
+or one of another group or scope (the API stored it otherwise than sent, the record was changed since, or the API lost
+its data and gave the id again: which, cannot be told), is kept and listed (`spared`); one found nowhere the run created
+it is gone (`unexplained`), no DELETE sent; one that could not be read is left (`failed`). And a call in doubt that a
+look finds records for (by match fields, its key too old or none) is left unsettled: a look cannot tell the run's
+records from another writer's look-alikes, and none is deleted on its word.
 
 Exit codes: 0 all removed; 1 calls that could not be settled (their records may remain; listed); 3 everything of the
 run's the API still held removed, but records gone that no rollback of ours removed (listed: e-conomic, possibly
@@ -723,8 +723,9 @@ _THERE_BEFORE = (
 #: why rollback keeps a record its id holds now: what the id holds is not what the run sent (still_ours.py)
 _NOT_THE_RUNS = "not the run's record now (read before deleting)"
 _KEPT = (
-    "Kept: the API lost the run's record and gave its id to another (its data restored or reset), or the record was "
-    "changed since; check the API, and remove it by hand if it is the run's"
+    "Kept: which happened cannot be told from here: the API stored the run's record otherwise than sent (a number of "
+    "its own), the record was changed since, or the API lost its data (restored or reset) and gave the id to another; "
+    "check the API, and remove it by hand if it is the run's"
 )
 #: why rollback deleted nothing of records whose ids it could not read first
 _UNREAD = "not deleted: what its id holds could not be read first, and a record not shown to be the run's is kept"

@@ -7,13 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
 import pytest
-from conftest import CREDS, write_entries
+from conftest import CREDS, economic_job, serving, write_entries
 from test_load_halopsa import ENV as HALO
 from test_load_halopsa import job as halo_job
 from test_load_halopsa import write as write_halo
@@ -22,6 +22,8 @@ from bulkload import Job, load, reconcile
 from bulkload.report import print_summary
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
+from bulkload.sandbox.economic import ECONOMIC_KEY, create_app
+from bulkload.sandbox.economic_model import DraftEntry
 
 
 def _free_port() -> int:
@@ -65,12 +67,17 @@ async def test_economic_entries_lost_with_their_ids_given_again_are_gone_not_cha
     rec = report.reconcile
     assert rec is not None and not rec.ok and report.exit_code == 3
     assert (rec.ids_reused_count, rec.lines_changed_count) == (totals["rows"], 0), rec
-    assert rec.ids_reused and rec.ids_reused[0] == {"id": 1, "file": str(ours), "line": 2}, rec.ids_reused
+    assert rec.ids_reused and rec.ids_reused[0] == {
+        "id": 1,
+        "file": str(ours),
+        "line": 2,
+        "holds": "voucher 1001 (journal 1)",
+    }, rec.ids_reused
     said = _summary(report)
     assert "changed in the API" not in said, said
     assert (
-        f"gone from the API: the record this run created from {ours} line 2 is nowhere, and id 1 now holds another "
-        "record entirely"
+        f"not as sent: id 1, which the API gave the line this run sent from {ours} line 2, now holds a line of voucher "
+        "1001 (journal 1)"
     ) in said, said
 
 
@@ -125,4 +132,40 @@ async def test_halopsa_records_lost_with_their_ids_given_again_are_gone_not_chan
     assert rec is not None and not rec.ok and report.exit_code == 3
     assert (rec.ids_reused_count, rec.differences_count) == (12, 0), rec
     said = _summary(report)
-    assert "changed in the API" not in said and "XeroDetails 1 now holds another record entirely" in said, said
+    assert "changed in the API" not in said, said
+    assert "XeroDetails 1, which the API gave the record this run created from" in said, said
+    assert "now holds another record (another name, most fields other than sent)" in said, said
+
+
+async def test_a_server_that_renumbers_vouchers_is_a_mismatch_said_as_observed_not_guessed(tmp_path: Path) -> None:
+    # found by a tester: a server that gives each voucher a number of its own as it stores it (the entries the run
+    # sent, under other voucher numbers) was a mismatch, rightly, but said "the API lost its data — restored or reset
+    # — and gave the id again" of every line: a cause guessed. What was found is said, and the causes it cannot tell
+    data = tmp_path / "ours.csv"
+    write_entries(data, 3)
+    app = create_app(SandboxOptions())
+    store = app[ECONOMIC_KEY].store
+    add = store.add
+
+    def renumbered(entries: Sequence[DraftEntry]) -> list[int]:
+        for entry in entries:
+            entry.voucherNumber += 5000
+        return add(entries)
+
+    store.add = renumbered  # type: ignore[method-assign]
+    with anyio.fail_after(30):
+        async with serving(app) as origin:
+            report = await load(economic_job(data, origin, tmp_path / "ours.sqlite"), env=CREDS)
+    rec = report.reconcile
+    assert rec is not None and not rec.ok and report.exit_code == 3, rec
+    assert rec.ids_reused_count == 6 and rec.ids_reused, rec
+    assert rec.ids_reused[0] == {"id": 1, "file": str(data), "line": 2, "holds": "voucher 5001 (journal 1)"}, rec
+    said = _summary(report)
+    assert "lost its data" not in said.split("bulkload cannot tell which")[0], said
+    line = next(x for x in said.splitlines() if f"{data} line 2," in x)
+    assert line == (
+        f"not as sent: id 1, which the API gave the line this run sent from {data} line 2, now holds a line of voucher "
+        "5001 (journal 1), which that line's call did not carry, and no record listed holds that line as sent; "
+        "bulkload cannot tell which happened: the API stored the line under another number than sent, the record was "
+        "changed since, or the API lost its data (restored or reset) and gave the id to another record"
+    ), line
