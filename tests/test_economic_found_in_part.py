@@ -19,6 +19,7 @@ from test_reconcile_refused import entries, held
 
 from bulkload import load, resume, rollback
 from bulkload.errors import EXIT_ROWS
+from bulkload.pipeline import listed
 from bulkload.sandbox import SandboxOptions
 from bulkload.sandbox.economic import ECONOMIC_KEY, create_app
 
@@ -78,3 +79,9 @@ async def test_resend_in_doubt_never_sends_again_a_voucher_a_look_found_stored_i
     for reason in reasons.values():
         assert "voucher 4 (journal 1): line 8 stored (id 7), line 9 not found" in reason, reason
         assert "not even by --resend-in-doubt" in reason, reason
+
+
+def test_a_reason_names_lines_and_ids_one_by_one_up_to_five() -> None:
+    assert listed("id", [7]) == "id 7"
+    assert listed("line", [8, 9]) == "lines 8, 9"
+    assert listed("line", list(range(2, 11))) == "lines 2, 3, 4, 5, 6 and 4 more"
