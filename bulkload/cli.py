@@ -290,7 +290,8 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
         "--resend-in-doubt",
         action="store_true",
         help="send again every call whose outcome is unknown: one the API did carry out is carried out twice "
-        "(a duplicate where the API takes no idempotency key), so check the API first",
+        "(a duplicate where the API takes no idempotency key), so check the API first; a group a look finds "
+        "stored in part is never sent again (it stays in doubt)",
     )
     resume.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
     resume.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
