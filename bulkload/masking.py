@@ -200,31 +200,54 @@ def secret_texts(record: Mapping[str, Any], names: Collection[str]) -> list[str]
     return out
 
 
-#: how many times over a text may have JSON-escaped a value it quotes: an error quoting a body quoting a record
-ESCAPES = 3
+#: characters JSON or repr() may write as a backslash and themselves (`\"`, `\\`, `\/`, `\'`)
+_SELF_ESCAPED = "\"\\/'"
 
 
-def quoted_forms(value: str) -> set[str]:
-    """The ways a text may quote `value`: as written, as repr() writes it, and JSON-escaped once, twice or three
-    times (`ESCAPES`: a refusal's message quoting the record as JSON, inside the answer's body, inside a message),
-    with or without its non-ASCII characters escaped."""
-    forms = {value, repr(value)[1:-1]}
-    for ascii_only in (True, False):
-        form = value
-        for _ in range(ESCAPES):
-            form = json.dumps(form, ensure_ascii=ascii_only)[1:-1]
-            forms.add(form)
-    return forms
+def _hex(number: int, digits: int) -> str:
+    """A regex for `number` in `digits` hex digits, each in either case (RFC 3986 §2.1; JSON's `\\uXXXX`)."""
+    return f"(?i:{number:0{digits}x})"
+
+
+def _char_spellings(char: str) -> str:
+    """A regex for the ways a text may write `char` (one character): as it is; escaped by JSON or repr() once or
+    more over (a run of backslashes, then: the character itself where it is one of `_SELF_ESCAPED`, a short escape
+    such as ``n``, or its code as ``uXXXX`` — a surrogate pair beyond U+FFFF —, ``xXX`` or ``UXXXXXXXX``); or
+    percent-encoded, byte by byte of its UTF-8 (a space as ``+`` too). The hex digits of each in either case."""
+    code = ord(char)
+    if code < 0x10000:
+        escapes = [f"u{_hex(code, 4)}"]
+    else:
+        high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+        escapes = [rf"u{_hex(high, 4)}\\+u{_hex(low, 4)}", f"U{_hex(code, 8)}"]
+    if code < 0x100:
+        escapes.append(f"x{_hex(code, 2)}")
+    if char in _SELF_ESCAPED:
+        escapes.append(re.escape(char))
+    short = {w[1] for w in (json.dumps(char)[1:-1], repr(char)[1:-1]) if len(w) == 2 and w[0] == "\\"} - {char}
+    percent = "".join(f"%{_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass"))
+    spellings = [re.escape(char), rf"\\+(?:{'|'.join(escapes + sorted(short))})", percent]
+    if char == " ":
+        spellings.append(re.escape("+"))
+    return f"(?:{'|'.join(spellings)})"
+
+
+def spelled(value: str) -> str:
+    """A regex for the ways a text may quote `value`, each character as `_char_spellings` allows: as written; as
+    repr() writes it; JSON-escaped once or more (a refusal's message quoting the record as JSON, inside the
+    answer's body, inside a message), with or without its non-ASCII characters escaped and any character as
+    ``\\uXXXX`` (System.Text.Json writes ``+`` as ``\\u002B``); URL-encoded (a form body, a query). The hex digits
+    of every escape match in either case (``%2b`` as ``%2B``, ``\\u002b`` as ``\\u002B``)."""
+    return "".join(map(_char_spellings, value))
 
 
 def scrub(text: str, values: Iterable[str]) -> str:
-    """`text` with each of `values` (in any of its `quoted_forms`) shown as ``***``: for a message that may quote a
-    secret (a reason, an API's answer)."""
-    for value in values:
-        if len(value) >= MIN_SCRUB:
-            for form in sorted(quoted_forms(value), key=len, reverse=True):  # a form that holds another first
-                text = text.replace(form, MASK)
-    return text
+    """`text` with each of `values` (any way `spelled` finds it written) shown as ``***``: for a message that may
+    quote a secret (a reason, an API's answer)."""
+    shown = sorted({value for value in values if len(value) >= MIN_SCRUB}, key=len, reverse=True)
+    if not text or not shown:
+        return text
+    return re.sub("|".join(map(spelled, shown)), MASK, text)  # a value that holds another first
 
 
 #: a key in quotes that may be escaped, at any depth (`"key"`, `\"key\"`, `\\\"key\\\"`, `'key'`), `:`, and

@@ -4,7 +4,8 @@ An API may quote the request it refuses — its headers (``X-AppSecretToken``, `
 Bearer …``) or its body (a token request's ``client_secret=…``) — in an error message. Each credential value is
 registered here as it becomes known (the configured ones when a target reads them, an OAuth access token when it
 is obtained), and ``redact`` shows every registered value as ``***``: as written, URL-encoded (a form body, a
-query), JSON- or repr-escaped (a message quoting a dict or a body), and base64 (a value an API quotes encoded).
+query), JSON- or repr-escaped (a message quoting a dict or a body; any character as ``\\uXXXX``), the hex digits of
+every escape in either case (``%2b``, ``\\u002b``), and base64 (a value an API quotes encoded).
 
 ``redact`` also shows as ``***`` the value of every key in quotes whose name says it is a secret
 (masking.masked_secret_keys): an error may quote a record the run sent, its secrets in clear, JSON-escaped inside an
@@ -24,7 +25,7 @@ import threading
 import urllib.parse
 from typing import Any
 
-from .masking import masked_secret_keys, quoted_forms, secret_name
+from .masking import masked_secret_keys, secret_name, spelled
 
 #: what a credential is shown as
 MASK = "***"
@@ -40,18 +41,14 @@ _kept: set[str] = set()
 _kept_pattern: re.Pattern[str] | None = None
 
 
-def _forms(value: str) -> set[str]:
-    """The ways a text may quote `value`: masking.quoted_forms (JSON-escaped once or more, repr), URL-encoded and
-    base64."""
+def _forms(value: str) -> list[str]:
+    """Regexes for the ways a text may quote `value`: masking.spelled (as written, JSON- or repr-escaped once or
+    more, URL-encoded; escapes' hex digits in either case) and base64 (with or without its padding)."""
     raw = value.encode()
-    forms = quoted_forms(value) | {
-        urllib.parse.quote(value, safe=""),
-        urllib.parse.quote_plus(value),
-        base64.b64encode(raw).decode(),
-        base64.urlsafe_b64encode(raw).decode(),
-    }
-    forms |= {form.rstrip("=") for form in forms}  # base64 without its padding too
-    return {form for form in forms if len(form) >= MIN_LENGTH}
+    encoded = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()}
+    encoded |= {form.rstrip("=") for form in encoded}
+    # the longest first: an alternation takes the first form that matches, and the unpadded one is a prefix
+    return [spelled(value), *map(re.escape, sorted(encoded, key=len, reverse=True))]
 
 
 def register(*values: str | None) -> None:
@@ -62,9 +59,8 @@ def register(*values: str | None) -> None:
         return
     with _lock:
         _values.update(new)
-        forms = {form for value in _values for form in _forms(value)}
-        # the longest first: a form that holds another is masked whole
-        alternatives = "|".join(map(re.escape, sorted(forms, key=len, reverse=True)))
+        # the longest value first: a form that holds another is masked whole
+        alternatives = "|".join(form for value in sorted(_values, key=len, reverse=True) for form in _forms(value))
         # this one first: redact reads _pattern first, so one that sees the new _pattern sees the new _anywhere
         _anywhere = re.compile(f"(?=({alternatives}))")
         _pattern = re.compile(alternatives)
