@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -75,7 +76,7 @@ from .origins import Found
 from .outputs import check_cache, check_outputs
 from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
 from .profile import as_planned, inspect
-from .report import rejects_fields, write_rejects_files, write_report
+from .report import Written, rejects_fields, write_rejects_files, write_report
 from .results import Groups, Report
 from .run import REPORT_LIST, Run, Shared
 from .sources import Pinned, Source, changed_message, check_regular, digests_of, other_delimiter, pin, sha256_of
@@ -740,6 +741,7 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
         check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
         credentials = job.credentials(env)
+        rejects = job.rejects_paths(target)
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
             log.info("ledger: %s", ledger.path)
             async with Run.open(job, target, ledger, credentials) as run:
@@ -761,6 +763,7 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
             reconcile=recon,
             ledger=str(ledger.path),
             rejects_file=job.rejects_path,
+            **rejects_fields(target, rejects, _rejects_held(ledger, rejects)),
             report_file=report,
             **_progress(ledger, figures.rows_not_sent),
         )
@@ -777,6 +780,14 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
         return out
     finally:
         ledger.close()
+
+
+def _rejects_held(ledger: Ledger, paths: Sequence[tuple[str, Sequence[int]]]) -> list[Written]:
+    """What each rejects file of `paths` (Job.rejects_paths) holds as the ledger tells it, for a report that does not
+    write them (reconcile's): the rejected rows of its inputs (`masked` 0: which of them show a secret as ``***``
+    only the file, as written, says)."""
+    rejected = Counter(row.file_idx for row in ledger.rows("rejected"))
+    return [Written(sum(rejected[i] for i in of), 0) for _, of in paths]
 
 
 def _progress(ledger: Ledger, left: int | None) -> dict[str, Any]:
