@@ -15,7 +15,7 @@ from conftest import CREDS, write_entries
 from bulkload import Job
 from bulkload.cli import build_parser, main
 from bulkload.errors import ConfigError
-from bulkload.job import JobTable, read_config
+from bulkload.job import JobTable, address, read_config
 from bulkload.ledger import Ledger, RunInfo
 from bulkload.targets import TARGETS
 
@@ -282,3 +282,16 @@ def test_debit_and_credit_columns_mapped_to_one_amount_are_named_with_how_to_mak
     assert "columns 'Debet' (5) and 'Kredit' (6) are both mapped to 'amount' by the [columns] table" in err, err
     assert "a field takes one column" in err and "appears twice" not in err
     assert "one signed amount" in err and "credits negative" in err, err
+
+
+def test_an_api_address_is_the_url_the_client_resolves() -> None:
+    same = ["HTTPS://Api.Example.com:443/v1/", "https://api.example.com/v1/./x/..", "https://api.example.com/%76%31"]
+    assert {address(url) for url in same} == {"https://api.example.com/v1"}
+    assert address("https://u:p@api.example.com/v1?q=1#f") == "https://api.example.com/v1"
+    # a reserved character percent-encoded is another path than the character (RFC 3986 §2.2): another place
+    assert (
+        address("https://api.example.com/a%2fb")
+        == "https://api.example.com/a%2Fb"
+        != address("https://api.example.com/a/b")
+    )
+    assert address("http://[::1]:8080/a/") == "http://[::1]:8080/a"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bulkload.masking import MASK, mask_under, masked, masked_text, secret_name, secret_rule, secret_texts
+from bulkload.masking import MASK, mask_under, masked, masked_text, scrub, secret_name, secret_rule, secret_texts
 from bulkload.sources import Source
 from bulkload.targets.halopsa_records import Resource
 from bulkload.targets.halopsa_schema import RESOURCES, SECRET_FIELDS, is_secret
@@ -192,3 +192,27 @@ def test_the_strings_a_secret_key_holds_in_an_apis_error_items_are_masked() -> N
     assert redact.redact_data(items) == [
         {"index": 0, "password": MASK, "count": 2, "detail": '{"client_secret": "***"}'}
     ]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "a%2bB%2FC%3d%3D é",  # percent-encoded, hex in either case; a space as itself
+        "a%2BB%2fC%3D%3d+%c3%a9",  # ... a space as "+", UTF-8 bytes in lower case
+        "\\u0061\\u002b\\u0042/\\u0043\\u003d\\u003D\\u0020\\u00E9",  # every character \\uXXXX-escaped
+        "a\\\\u002BB\\\\/C\\\\u003d=\\\\u0020\\\\u00e9",  # JSON-escaped twice over, mixed
+        "a+B\\x2fC==\\x20\\xe9",  # repr()'s \\xXX
+    ],
+)
+def test_a_secret_is_found_however_its_escapes_are_spelled(written: str) -> None:
+    # scrub (a row's secret in a reason) and redact (a credential) find the same spellings: masking.spelled
+    from bulkload import redact
+
+    secret = "a+B/C== é"
+    assert scrub(f"<{written}>", [secret]) == "<***>", written
+    redact.register(secret)
+    try:
+        assert redact.redact(f"<{written}>") == "<***>", written
+    finally:
+        redact.forget()
+    assert scrub("a+b/c== é", [secret]) == "a+b/c== é"  # the value's own letters keep their case
