@@ -78,29 +78,46 @@ def _amounts(records: list[Any]) -> list[int | None] | None:
     return None if None in given else [_amount(value) for value in given]
 
 
-#: the keys of an answer's object that say how many records the upload stored: `count` (`{"success": true, "count":
-#: n}`), `uploaded` (the sandbox's `{"uploaded": n, "results": [...]}`), `accepted`, `inserted`, `imported`; seed 004
+#: the keys of an answer's object, or of an object within it, that say how many records the upload stored, in any
+#: case: `count` (`{"success": true, "count": n}`, `{"meta": {"count": n}}`), `uploaded` (the sandbox's
+#: `{"uploaded": n, "results": [...]}`), `accepted`, `inserted`, `imported` (`{"data": {"Imported": n}}`); seed 004
 #: documents none
 _COUNTS = ("count", "uploaded", "accepted", "inserted", "imported")
 
 
-def _stated(answer: dict[str, Any]) -> dict[str, int]:
-    """The counts an answer's object gives (`_COUNTS`), each a whole number of records in any JSON form (`2`,
-    `2.0`, `"2"`, `"2.0"`: numbers.answered_number), by its key; one of null, or of a list or object (records, read
-    as such), gives none. ValueError (in doubt) for any other (`"1.5"`, `-1`, `"two"`, `true`, `1e999`): how many
-    records the upload stored cannot be told."""
-    stated = {}
-    for name in _COUNTS:
-        value = answer.get(name)
-        if value is None or isinstance(value, dict | list):
-            continue
-        number = answered_number(value)
-        if number is None or not 0 <= number <= LARGEST_ID or number != number.to_integral_value():
-            raise ValueError(
-                f"the API's answer says {name} {_shown(value)}, no number of records: how many records it stored "
-                f"cannot be told. {_CHECK}"
-            )
-        stated[name] = int(number)
+def _objects(answer: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """An answer's object and each object within it, never inside a list (a list holds records), by its path (`""`
+    for the answer's, `data`, `data.meta`)."""
+    found, objects = [], [("", answer)]
+    while objects:
+        path, obj = objects.pop()
+        found.append((path, obj))
+        objects += [(_at(path, name), value) for name, value in obj.items() if isinstance(value, dict)]
+    return found
+
+
+def _at(path: str, name: Any) -> str:
+    return f"{path}.{name}" if path else str(name)
+
+
+def _stated(answer: dict[str, Any]) -> list[tuple[str, int]]:
+    """The counts an answer gives (`_COUNTS`, in any case, in its object or an object within it: `_objects`), each
+    a whole number of records in any JSON form (`2`, `2.0`, `"2"`, `"2.0"`: numbers.answered_number), by where it
+    is (`Count`, `data.imported`); one of null, or of a list or object (records, read as such), gives none.
+    ValueError (in doubt) for any other (`"1.5"`, `-1`, `"two"`, `true`, `1e999`): how many records the upload
+    stored cannot be told."""
+    stated = []
+    for path, obj in _objects(answer):
+        for name, value in obj.items():
+            if name.lower() not in _COUNTS or value is None or isinstance(value, dict | list):
+                continue
+            number = answered_number(value)
+            if number is None or not 0 <= number <= LARGEST_ID or number != number.to_integral_value():
+                raise ValueError(
+                    f"the API's answer says {_at(path, name)} {_shown(value)}, no number of records: how many "
+                    f"records it stored cannot be told. {_CHECK}"
+                )
+            stated.append((_at(path, name), int(number)))
     return stated
 
 
@@ -152,25 +169,30 @@ def _upload_failed(said: str) -> ValueError:
     )
 
 
+def _listing(name: str, value: Any) -> bool:
+    """Whether a field of an answer's object lists records: a list under `results` (in any case), a list of objects
+    only under any key (`data`, `items`), and an empty list under any key but one that says what failed, warns or
+    tells (`"errors": []`, `"warnings": []`, `"messages": []`: nothing of the kind), which lists none stored."""
+    if not isinstance(value, list):
+        return False
+    key = name.lower()
+    if value:
+        return key == "results" or all(isinstance(r, dict) for r in value)
+    return not (_failing_key(key) or "warn" in key or any(told in key for told in _TOLD))
+
+
 def _records(answer: dict[str, Any]) -> list[Any] | None:
     """The records an answer's object lists (seed 004 documents no answer): the one list, under any key of it or of
-    an object within it (never inside a list), that is a `results` or holds objects only (`{"results": [...]}`,
-    `{"data": [...]}`, `{"data": {"items": [...]}}`); None where it lists none. ValueError where the answer may say
-    that some of the upload failed: an object within it says so of itself (`_failure`: among others, a key whose
-    name says failure holding anything but nothing), or it lists records twice (which list is the call's records,
-    and whether the other says some failed, cannot be told)."""
+    an object within it (`_objects`), that lists records (`_listing`: `{"results": [...]}`, `{"data": [...]}`,
+    `{"data": {"items": []}}`); None where it lists none. ValueError where the answer may say that some of the
+    upload failed: an object within it says so of itself (`_failure`: among others, a key whose name says failure
+    holding anything but nothing), or it lists records twice (which list is the call's records, and whether the
+    other says some failed, cannot be told)."""
     found: list[tuple[str, list[Any]]] = []
-    objects: list[tuple[str, dict[str, Any]]] = [("", answer)]
-    while objects:
-        path, obj = objects.pop()
+    for path, obj in _objects(answer):
         if path and (failed := _failure(obj, None, None)) is not None:
             raise _upload_failed(f"{path}: {failed}")
-        for name, value in obj.items():
-            where = f"{path}.{name}" if path else str(name)
-            if isinstance(value, dict):
-                objects.append((where, value))
-            elif isinstance(value, list) and (name == "results" or value and all(isinstance(r, dict) for r in value)):
-                found.append((where, value))
+        found += [(_at(path, name), value) for name, value in obj.items() if _listing(name, value)]
     if len(found) > 1:
         raise ValueError(
             f"the API's answer lists records under {' and '.join(sorted(w for w, _ in found))}: which are the "
@@ -182,17 +204,18 @@ def _records(answer: dict[str, Any]) -> list[Any] | None:
 
 def read_answer(body: bytes, rows: int | None = None) -> Said:
     """Read any 2xx answer to an upload of `rows` tolerantly: its records listed under any key (``{"results":
-    [...]}``, ``{"data": [...]}``, `_records`) or as a bare array (with or without ``id``), ``{"success": true,
-    "count": n}`` or ``{"uploaded": n}`` (`_stated`: `"2"` or `2.0` as 2), an empty body or text all mean the upload
-    was stored. An answer whose object says the upload failed, as a record may say it of itself (`_failure`:
+    [...]}``, ``{"data": [...]}``, ``{"data": []}``, `_records`) or as a bare array (with or without ``id``),
+    ``{"success": true, "count": n}``, ``{"uploaded": n}`` or ``{"meta": {"Count": n}}`` (`_stated`: in any case,
+    anywhere in its object; `"2"` or `2.0` as 2), an empty body or text all mean the upload was stored.
+    An answer whose object says the upload failed, as a record may say it of itself (`_failure`:
     ``"success": false`` or ``"ok": "false"``, an ``error``, ``errors`` or ``errorMessage``, a ``status``,
     ``state``, ``outcome`` or ``code`` of failure, ``{"code": 409}`` within it, a ``message`` in words of failure
     beside no sign of success), or whose text (JSON or plain) is an outcome of failure (`_failed_status`: ``Upload
     failed``, ``409 Conflict``, ``false``), is not: one that names the rows it refuses by
     index and says nothing of a row stored (`_refusal`) raises RefusedInAnswer (read as a 400 naming them); any
     other, ValueError (the call arrived, what became of its rows is unknown: in doubt), as does one that may say
-    some of it failed otherwise (`_records`). So does an answer whose counts (its `count`, `uploaded`, the records
-    it lists) say two numbers, or a count that is no whole number (`_stated`)."""
+    some of it failed otherwise (`_records`). So does an answer whose counts (its `count`, `uploaded`, … wherever
+    given, the records it lists) say two numbers, or a count that is no whole number (`_stated`)."""
     try:
         value = _decode_any(body) if body.strip() else None
     except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested past msgspec's depth
@@ -207,14 +230,14 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
         records = _records(value)
         listed = None if records is None else len(records)
         stated = _stated(value)
-        if len({*stated.values(), *([] if listed is None else [listed])}) > 1:
-            said = ", ".join(f"{name} {n}" for name, n in stated.items())
+        if len({*(n for _, n in stated), *([] if listed is None else [listed])}) > 1:
+            said = ", ".join(f"{name} {n}" for name, n in stated)
             raise ValueError(
                 f"the API's answer says {said}{'' if listed is None else f' and lists {listed} records'}: how many "
                 "records it stored cannot be told"
             )
         if records is None:
-            return Said(stored=next(iter(stated.values()), None))
+            return Said(stored=stated[0][1] if stated else None)
     elif isinstance(value, list):
         records = value
     else:
@@ -694,7 +717,13 @@ def _says_failed(key: str, value: Any, depth: int = 0) -> bool | None:
         return _failed_status(value, depth)
     if "warn" in key:
         return _warned(value)
-    return (any(word in key for word in _FAILING) or _undone_key(key)) and not _nothing(value)
+    return _failing_key(key) and not _nothing(value)
+
+
+def _failing_key(key: str) -> bool:
+    """Whether a key (in lower case) names what failed (`_FAILING`: `errors`, `failedCount`) or was not done
+    (`_undone_key`: `notSaved`)."""
+    return any(word in key for word in _FAILING) or _undone_key(key)
 
 
 def _shown(value: Any) -> str:

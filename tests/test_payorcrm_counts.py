@@ -1,0 +1,83 @@
+"""Found by tester t22a: a PayorCRM answer that gives its count under a key written in another case (`Count`,
+`Imported`, as a .NET server writes PascalCase) is not read, so 3 customers answered `{"Success": true, "Count": 1}`
+load whole, exit 0 and reconciled, though the answer says it stored 1 of them. docs/payorcrm.md: `count` ...
+`imported` are each read as the number of records the upload stored and compared with the rows sent; a key is read
+in any case elsewhere (`CustomerNo` as a .NET server writes it, `Success`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+from aiohttp import web
+from conftest import serving
+from test_payorcrm_answers import Handler, crm_app, customers_file, load_both
+
+from bulkload.targets.payorcrm_answers import read_answer
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"Success": true, "Count": 1}', b'{"Imported": 1}', b'{"success": true, "Uploaded": 1}']
+)
+def test_a_count_under_a_key_in_another_case_is_read(body: bytes) -> None:
+    assert read_answer(body).stored == 1
+
+
+async def test_three_customers_answered_count_1_in_pascal_case_are_not_all_loaded(tmp_path: Path) -> None:
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        await handler(request)  # the server stores them all; its answer says it stored 1
+        return web.json_response({"Success": True, "Count": 1})
+
+    with anyio.fail_after(30):
+        async with serving(crm_app(rule)) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path))
+    assert report.exit_code != 0 and report.loaded == 0, (report.exit_code, report.loaded, report.in_doubt)
+
+
+# Found by tester t22a: an empty list of records under another key than `results` (`{"data": []}`, `{"success":
+# true, "data": {"items": []}}`) is read as no answer at all, so 4 customers answered so load whole, exit 0, where
+# `{"results": []}` stops the run ("stored 0 records for the 4 rows sent"). docs/payorcrm.md: "Records listed under
+# another key than `results` are read as those under `results` are".
+@pytest.mark.parametrize("body", [b'{"data": []}', b'{"success": true, "data": {"items": []}}', b'{"items": []}'])
+def test_an_empty_list_of_records_under_another_key_is_read_as_under_results(body: bytes) -> None:
+    assert read_answer(body).stored == read_answer(b'{"results": []}').stored == 0
+
+
+async def test_three_customers_answered_an_empty_data_list_are_not_loaded(tmp_path: Path) -> None:
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        await handler(request)
+        return web.json_response({"data": []})
+
+    with anyio.fail_after(30):
+        async with serving(crm_app(rule)) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path))
+    assert report.exit_code != 0 and report.loaded == 0, (report.exit_code, report.loaded, report.in_doubt)
+
+
+# Found by tester t22a: a count in an object inside the answer (`{"success": true, "data": {"imported": 2}}`,
+# `{"meta": {"count": 2}, "data": []}`) is not read, where failure is read anywhere in the answer ("an object inside
+# it that says so of itself") and records under `{"data": {"items": [...]}}` are: 4 customers answered so load
+# whole, exit 0.
+@pytest.mark.parametrize("body", [b'{"success": true, "data": {"imported": 1}}', b'{"meta": {"count": 1}}'])
+def test_a_count_inside_an_object_of_the_answer_is_read(body: bytes) -> None:
+    assert read_answer(body).stored == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"Count": 2, "count": 3}',
+        b'{"count": 2, "data": {"Imported": 3}}',
+        b'{"meta": {"count": 2}, "data": [{"id": 1}]}',
+        b'{"meta": {"count": 1}, "data": {"items": []}}',
+    ],
+)
+def test_counts_that_disagree_anywhere_in_the_answer_leave_the_upload_in_doubt(body: bytes) -> None:
+    with pytest.raises(ValueError, match="how many records it stored cannot be told"):
+        read_answer(body)
+
+
+def test_an_empty_list_that_says_nothing_failed_lists_no_records() -> None:
+    # an empty list under a key that says what failed, warns or tells says none of those: no records
+    assert read_answer(b'{"success": true, "errors": [], "warnings": [], "messages": []}').stored is None
