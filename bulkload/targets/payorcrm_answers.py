@@ -162,6 +162,25 @@ _CHECK = (
 )
 
 
+def _unconfirmed(said: str) -> ValueError:
+    return ValueError(
+        f"the API answered 2xx, but its answer ({redact(said)}) does not say the upload was stored (seed 004 "
+        f"documents no answer: only a count, records, or a success, outcome or message of success is read as "
+        f"stored): the call's rows may have been stored or not. {_CHECK}"
+    )
+
+
+def _says_stored(answer: dict[str, Any]) -> bool:
+    """Whether an answer's object, or an object within it (`_objects`), says the upload was stored: a `_DONE`
+    field true or an `_OUTCOME` of success (`_succeeded`: `{"success": true}`, `{"status": "OK"}`, `{"result":
+    {"code": 201}}`), or a `message` (`_told`) whose words all say so (`_worded` False: `Saved`, `Uploaded
+    successfully`, `Processed without errors`)."""
+    return any(
+        _succeeded(obj) or (told := _told(obj)) is not None and _worded(obj[told]) is False
+        for _, obj in _objects(answer)
+    )
+
+
 def _upload_failed(said: str) -> ValueError:
     return ValueError(
         f"the API answered 2xx, but its answer says the upload failed ({redact(said)}): it does not say what became "
@@ -203,25 +222,31 @@ def _records(answer: dict[str, Any]) -> list[Any] | None:
 
 
 def read_answer(body: bytes, rows: int | None = None) -> Said:
-    """Read any 2xx answer to an upload of `rows` tolerantly: its records listed under any key (``{"results":
-    [...]}``, ``{"data": [...]}``, ``{"data": []}``, `_records`) or as a bare array (with or without ``id``),
-    ``{"success": true, "count": n}``, ``{"uploaded": n}`` or ``{"meta": {"Count": n}}`` (`_stated`: in any case,
-    anywhere in its object; `"2"` or `2.0` as 2), an empty body or text all mean the upload was stored.
-    An answer whose object says the upload failed, as a record may say it of itself (`_failure`:
-    ``"success": false`` or ``"ok": "false"``, an ``error``, ``errors`` or ``errorMessage``, a ``status``,
-    ``state``, ``outcome`` or ``code`` of failure, ``{"code": 409}`` within it, a ``message`` in words of failure
-    beside no sign of success), or whose text (JSON or plain) is an outcome of failure (`_failed_status`: ``Upload
-    failed``, ``409 Conflict``, ``false``), is not: one that names the rows it refuses by
-    index and says nothing of a row stored (`_refusal`) raises RefusedInAnswer (read as a 400 naming them); any
-    other, ValueError (the call arrived, what became of its rows is unknown: in doubt), as does one that may say
-    some of it failed otherwise (`_records`). So does an answer whose counts (its `count`, `uploaded`, … wherever
-    given, the records it lists) say two numbers, or a count that is no whole number (`_stated`)."""
+    """Read any 2xx answer to an upload of `rows` tolerantly (seed 004 documents no answer), taking it for stored
+    only where it says so: its records listed under any key (``{"results": [...]}``, ``{"data": [...]}``,
+    ``{"data": []}``, `_records`) or as a bare array (with or without ``id``), a count (``{"success": true,
+    "count": n}``, ``{"uploaded": n}``, ``{"meta": {"Count": n}}``: `_stated`, in any case, anywhere in its object;
+    `"2"` or `2.0` as 2), a success, outcome or message of success in it (`_says_stored`: ``{"success": true}``,
+    ``{"status": "OK"}``), text of success alone (`_failed_status` False: ``OK``, ``200 OK``, ``Created``,
+    ``true``); an empty body, ``null`` or an object of nulls only says nothing, and the 2xx stands. An answer whose
+    object says the upload failed, as a record may say it of itself (`_failure`: ``"success": false`` or ``"ok":
+    "false"``, an ``error``, ``errors`` or ``errorMessage``, a ``status``, ``state``, ``outcome`` or ``code`` of
+    failure, ``{"code": 409}`` within it, a ``message`` or ``Message`` in words of failure beside no sign of
+    success), or whose text (JSON or plain) is an outcome of failure (`_failed_status`: ``Upload failed``, ``409
+    Conflict``, ``false``), is not: one that names the rows it refuses by index and says nothing of a row stored
+    (`_refusal`) raises RefusedInAnswer (read as a 400 naming them); any other, ValueError (the call arrived, what
+    became of its rows is unknown: in doubt), as does one that may say some of it failed otherwise (`_records`),
+    and one that does not say it was stored (``Bad Gateway``, an HTML page, ``Thank you``, ``{"Message":
+    "Authorization has been denied for this request."}``). So does an answer whose counts (its `count`,
+    `uploaded`, … wherever given, the records it lists) say two numbers, or a count that is no whole number
+    (`_stated`)."""
     try:
         value = _decode_any(body) if body.strip() else None
     except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested past msgspec's depth
-        value = body.decode("utf-8", "replace")  # not JSON ("OK"): a 2xx all the same, unless it says it failed
-    if not isinstance(value, dict | list) and value is not None and _failed_status(value) is True:
-        raise _upload_failed(_shown(value))
+        value = body.decode("utf-8", "replace")  # not JSON ("OK"): read as JSON text is
+    # text is success only where it says so (`OK`, `Created`, `true`), never `Bad Gateway` or an HTML page
+    if not isinstance(value, dict | list) and value is not None and (outcome := _failed_status(value)) is not False:
+        raise (_upload_failed if outcome else _unconfirmed)(_shown(value))
     if isinstance(value, dict):
         if (failed := _failure(value, None, None)) is not None:
             if (refusal := _refusal(value, rows)) is not None:
@@ -237,6 +262,9 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
                 "records it stored cannot be told"
             )
         if records is None:
+            # `{}` or `{"count": null}` says nothing, as an empty body does: the 2xx stands
+            if not stated and any(v is not None for v in value.values()) and not _says_stored(value):
+                raise _unconfirmed(_shown(value))
             return Said(stored=stated[0][1] if stated else None)
     elif isinstance(value, list):
         records = value
@@ -676,7 +704,8 @@ def _failure(record: Any, row: Any, fields: Fields | None, has_id: bool = False,
     (`_FAILING`: `error`, `errors`, `errorMessage`, `skipped`, …) or what was not done (`_undone_key`: `notSaved`),
     or a warning in words of failure (`_warned`); so does no id of its own (null, "" or none) where the other
     records have theirs (`has_id`), and, where nothing else says how it went (no field of success, `_succeeded`), a
-    `message` (`_TOLD`) in words of failure (`Duplicate customerno, not saved`, `Upload failed`: `_worded`). A value
+    `message` (`_told`: in any case) in words of failure (`Duplicate customerno, not saved`, `Upload failed`:
+    `_worded`). A value
     that says "nothing failed" (`"errorCount": "0"`, `"status": "Processed without errors"`) says nothing. One that
     reads neither as success nor as failure (`"statusCode": "BadRequest"`, `"success": "N"`, `"status": {"name":
     "x"}`: `_failed_status`, `_unsuccessful` None) says the record failed: a row taken for stored that was not is
@@ -698,14 +727,21 @@ def _failure(record: Any, row: Any, fields: Fields | None, has_id: bool = False,
     ]
     if has_id and record.get("id") in (None, ""):
         said.append(f"id: {json.dumps(record['id'])}" if "id" in record else "no id")
-    told = next((k for k in _TOLD if isinstance(record.get(k), str) and record[k]), None)
+    told = _told(record)
     if not said and told is not None and _worded(record[told]) and not _succeeded(record, depth):
         return f"{told}: {_shown(record[told])}"
     if not said:
         return None
-    if record.get("message"):
-        said.append(f"message: {_shown(record['message'])}")
+    if told is not None:
+        said.append(f"{told}: {_shown(record[told])}")
     return ", ".join(said)
+
+
+def _told(record: dict[str, Any]) -> str | None:
+    """The key of a record's (or answer's object's) text that may say in its words how it went (`_TOLD`, in any
+    case: `Message`, as ASP.NET writes its errors), the first of them that holds text; None where none does."""
+    keys = {name.lower(): name for name, value in record.items() if isinstance(value, str) and value}
+    return next((keys[k] for k in _TOLD if k in keys), None)
 
 
 def _says_failed(key: str, value: Any, depth: int = 0) -> bool | None:
