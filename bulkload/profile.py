@@ -26,6 +26,8 @@ from typing import Any, NamedTuple
 import msgspec
 
 from . import origins
+from .code_pages import NAMES as CODE_PAGE_NAMES
+from .code_pages import ambiguous, reading_as_text
 from .columns import RecordKeys, did_you_mean, given_twice, refusal
 from .dates import DateEvidence
 from .errors import ConfigError, RunStopped, SourceError
@@ -849,6 +851,11 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
                 "nothing was sent"
             )
     message = f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}"
+    if not guess or _single_byte(guess):  # the line alone proves nothing: which code pages read the whole file
+        readers = [c for c in reading_as_text(_head_bytes(source)) if codec_name(c) != source.encoding]
+        if len(readers) > 1:
+            return ConfigError(message + ambiguous(readers, bad.line_no, line, source.mask_text) + "; nothing was sent")
+        guess = readers[0] if readers else None
     if guess == "cp1252" and codec_name(guess) != source.encoding and (latin9 := _latin9_advice(source)):
         return ConfigError(message + latin9 + "; nothing was sent")
     if guess and codec_name(guess) != source.encoding:
@@ -860,6 +867,13 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
     else:
         message += ". Give --encoding with the file's encoding"
     return ConfigError(message + "; nothing was sent")
+
+
+def _head_bytes(source: Source) -> bytes:
+    """The file's first _SAMPLE bytes (gzip: of what it holds), as far as it can be read."""
+    with contextlib.suppress(EOFError, OSError, zlib.error), source._binary() as f:  # noqa: SLF001 - raw bytes
+        return bytes(f.read(_SAMPLE))
+    return b""
 
 
 def _latin9_advice(source: Source) -> str | None:
@@ -929,8 +943,7 @@ def _utf8(line: bytes, c1: bool = False) -> bool:
 
 
 _NAMES = {
-    "cp1252": "Windows-1252 (Excel on Windows)",
-    "mac_roman": "Mac Roman (Excel for Mac before 2016)",
+    **CODE_PAGE_NAMES,
     "utf-16-le": "UTF-16 without a BOM",
     "utf-16-be": "UTF-16 without a BOM",
 }

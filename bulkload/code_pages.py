@@ -1,0 +1,72 @@
+"""Which single-byte code page a file that is not in its encoding reads as text in: the advice of its refusal.
+
+Three code pages write the 8-bit CSV files met in the field: Windows-1252 (Excel on Windows, "CSV"), DOS's cp850
+(Excel's "CSV (MS-DOS)", old Nordic and German accounting systems) and Mac Roman (Excel for Mac before 2016). Each
+reads most bytes 80-FF as some character, so that a byte decoding is no proof: Windows-1252 reads cp850's `Kørsel`
+(9B) as `K›rsel`, Mac Roman reads it as `Kõrsel`. A code page *reads the file as text* where it decodes every byte,
+and every character past ASCII it reads is a letter or common punctuation (€ £ § ° « » quotes dashes …), no capital
+letter follows a small one in a word (Windows-1252's `Café` is cp850's `CafÚ`), and nothing but a letter, ’ or a dash
+stands between two letters (`K›rsel`, `S°ren`). The advice names the one code page that does; where more than one
+does, the file is refused naming each with a line read its way, nothing guessed; where none does, none is named.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+
+#: the code pages tried, in the order they are named
+CODE_PAGES = ("cp1252", "cp850", "mac_roman")
+
+#: what a message calls each
+NAMES = {
+    "cp1252": "Windows-1252 (Excel on Windows)",
+    "cp850": 'cp850 (DOS Western Europe: Excel\'s "CSV (MS-DOS)")',
+    "mac_roman": "Mac Roman (Excel for Mac before 2016)",
+}
+
+#: the characters past ASCII, other than letters, that text in a CSV file holds
+_PUNCTUATION = frozenset("€£§°«»‘’‚“”„–—…•×½\u00a0¤¦¨´¸¼¾™©®")
+
+
+def reading_as_text(data: bytes) -> list[str]:
+    """The code pages of CODE_PAGES that read `data` (a file's bytes, or its first megabyte) as text, in
+    CODE_PAGES's order; [] where none does."""
+    found = []
+    for codec in CODE_PAGES:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if _text(text):
+            found.append(codec)
+    return found
+
+
+def _text(text: str) -> bool:
+    """Whether every character past ASCII in `text` is one that text holds where it stands (the module's rule)."""
+    before = ""
+    for i, ch in enumerate(text):
+        if not ch.isascii():
+            after = text[i + 1 : i + 2]
+            if ch.isalpha():
+                if ch.isupper() and before.isalpha() and before.islower():
+                    return False
+            elif ch not in _PUNCTUATION or (ch not in "’–—" and before.isalpha() and after.isalpha()):
+                return False
+        elif unicodedata.category(ch) == "Cc" and ch not in "\t\r\n":
+            return False
+        before = ch
+    return True
+
+
+def ambiguous(codecs: Sequence[str], line_no: int, line: bytes, show: Callable[[str], str]) -> str:
+    """The advice, to follow the refusal of a file, where more than one code page (`codecs`) reads it as text:
+    line `line_no` (its bytes `line`; `show`: how a message shows text, secrets masked) shown each way."""
+    readings = [f"{show(line.decode(codec, 'replace').strip())[:80]!r} as {NAMES[codec]}" for codec in codecs]
+    choices = " or ".join(f"--encoding {codec}" for codec in codecs)
+    return (
+        f". More than one code page reads the file as text, each with other letters: line {line_no} says "
+        f"{'; '.join(readings)}, and nothing in the file tells which it is. Give {choices}, the one whose reading is "
+        "right (the program that wrote the file tells it too)"
+    )
