@@ -12,6 +12,8 @@ does, the file is refused naming each with a line read its way, nothing guessed;
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import unicodedata
 from collections.abc import Callable, Sequence
 
@@ -69,4 +71,39 @@ def ambiguous(codecs: Sequence[str], line_no: int, line: bytes, show: Callable[[
         f". More than one code page reads the file as text, each with other letters: line {line_no} says "
         f"{'; '.join(readings)}, and nothing in the file tells which it is. Give {choices}, the one whose reading is "
         "right (the program that wrote the file tells it too)"
+    )
+
+
+def told_by(head: bytes) -> str | None:
+    """The encoding a file's first bytes (up to a megabyte, after any gzip) tell, as a message names it: UTF-8 or
+    UTF-16 by a BOM, UTF-8 where they are valid UTF-8 past ASCII, else the one code page that reads them as text, or
+    "an 8-bit encoding" where none or several do; None where they are ASCII, which every encoding here reads."""
+    for bom, name in ((codecs.BOM_UTF8, "UTF-8 (it starts with a BOM)"), (codecs.BOM_UTF16_LE, "UTF-16 (a BOM)")):
+        if head.startswith(bom):
+            return name
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "UTF-16 (a BOM)"
+    if head.isascii():
+        return None
+    with contextlib.suppress(UnicodeDecodeError):
+        codecs.utf_8_decode(head, "strict", False)  # a character cut at the megabyte's end is no error
+        return "UTF-8"
+    readers = reading_as_text(head)
+    return NAMES[readers[0]] if len(readers) == 1 else "an 8-bit encoding"
+
+
+def encodings_apart(told: Sequence[tuple[str, str | None]]) -> str | None:
+    """The note, to follow the refusal of one file of a run for its encoding, where the run's files (`told`: each
+    path with what its bytes tell, told_by) are in more than one encoding: --encoding is one for every file, and no
+    value of it reads them all. None where their bytes tell one encoding (or none)."""
+    said = {name for _, name in told if name is not None}
+    if "an 8-bit encoding" in said and said & set(NAMES.values()):
+        said.discard("an 8-bit encoding")  # no other code page than the one named, as far as is known
+    if len({name.split(" (it")[0] for name in said}) < 2:
+        return None
+    each = "; ".join(f"{path} is in {name}" for path, name in told if name is not None)
+    return (
+        f". That advice is for this file alone, and --encoding is one for every file of the run, whose files are in "
+        f"more than one encoding ({each}): no --encoding reads them all. Save them in one encoding (UTF-8: Excel's "
+        '"CSV UTF-8") and load them without --encoding'
     )

@@ -27,7 +27,7 @@ import msgspec
 
 from . import origins
 from .code_pages import NAMES as CODE_PAGE_NAMES
-from .code_pages import ambiguous, reading_as_text
+from .code_pages import ambiguous, encodings_apart, reading_as_text, told_by
 from .columns import RecordKeys, did_you_mean, given_twice, refusal
 from .dates import DateEvidence
 from .errors import ConfigError, RunStopped, SourceError
@@ -133,7 +133,12 @@ def inspect(
         db.execute(table)
     db.execute("DELETE FROM family_starts")
     paths = [str(s.path) for s in sources]
-    found = [_inspect(i, source, target, given, db, paths, stop, scan_part) for i, source in enumerate(sources)]
+    found = []
+    for i, source in enumerate(sources):
+        try:
+            found.append(_inspect(i, source, target, given, db, paths, stop, scan_part))
+        except ConfigError as exc:
+            raise one_encoding(exc, sources) from exc.__cause__
     for i, source in enumerate(sources):
         kind = target.kind_of(i)
         # a rejects file's rows of families, or of no group, which a later load tells by what they send
@@ -867,6 +872,18 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
     else:
         message += ". Give --encoding with the file's encoding"
     return ConfigError(message + "; nothing was sent")
+
+
+def one_encoding(refused: ConfigError, sources: Sequence[Source]) -> ConfigError:
+    """`refused`, the refusal of one of the run's files, as it is, or, where it advises on --encoding and the run's
+    files are in more than one encoding, followed by what each file is in (code_pages.encodings_apart)."""
+    said = str(refused)
+    if len(sources) < 2 or "--encoding" not in said:
+        return refused
+    note = encodings_apart([(str(s.path), told_by(_head_bytes(s))) for s in sources])
+    if note is None:
+        return refused
+    return ConfigError(said.removesuffix("; nothing was sent") + note + "; nothing was sent")
 
 
 def _head_bytes(source: Source) -> bytes:

@@ -75,7 +75,7 @@ from .model import RowOutcome
 from .origins import Found
 from .outputs import check_cache, check_outputs
 from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
-from .profile import as_planned, inspect
+from .profile import as_planned, inspect, one_encoding
 from .report import Written, rejects_fields, write_rejects_files, write_report
 from .results import Groups, Report
 from .run import REPORT_LIST, Run, Shared
@@ -101,6 +101,8 @@ def open_sources(job: Job, target: Target) -> list[Source]:
             if exc.field not in kind.signed_fields:
                 raise
             raise ConfigError(f"{exc.said}. {kind.signed_advice}; nothing was sent") from None
+        except ConfigError as exc:  # a file's encoding: told where the run's files are in more than one
+            raise one_encoding(exc, sources) from exc.__cause__
         if fields is None:
             continue
         known = kind.fields
