@@ -86,6 +86,25 @@ from .targets.base import Target
 log = logging.getLogger(__name__)
 
 
+def _read_with(source: Source, other: str) -> str:
+    """Why a file whose header names the fields separated by `other` was read with another delimiter, and what to
+    give: the --delimiter, .tsv name or sep= line that said so (Source.delimiter_told), else that bulkload judges
+    ',', ';' or tab from the header by itself, and `other` is none of them."""
+    told = source.delimiter_told()
+    if told is None:
+        return (
+            "which bulkload does not take for a delimiter by itself (it judges ',', ';' or tab from the header): "
+            f"give --delimiter '{other}'"
+        )
+    judged = other in ",;\t"  # what bulkload judges from the header by itself
+    if told.startswith("its sep="):
+        fix = "remove that line (the header then tells it) or give" if judged else "give"
+        return f"but {told}: {fix} --delimiter {other!r}"
+    if told.startswith("--delimiter") and judged:
+        return f"but {told}: give --delimiter {other!r}, or leave it out (bulkload judges ',', ';' or tab by itself)"
+    return f"but {told}: give --delimiter {other!r}"
+
+
 def open_sources(job: Job, target: Target) -> list[Source]:
     """Open every file before anything is sent: unreadable files, one file given twice (a path or a link to it),
     unknown columns and missing ones (columns.py) stop the run here."""
@@ -121,9 +140,7 @@ def open_sources(job: Job, target: Target) -> list[Source]:
                 if other:
                     raise ConfigError(
                         f"{source.path}: its header was read as one column, {header[0]!r}: it names the "
-                        f"{target.name} fields separated by {other!r}, which bulkload does not take for a delimiter "
-                        f"by itself (it judges ',', ';' or tab from the header): give --delimiter '{other}'; nothing "
-                        "was sent"
+                        f"{target.name} fields separated by {other!r}, {_read_with(source, other)}; nothing was sent"
                     )
             # no column is a field, nor near one: a title or notes line above the header, taken for the header
             first = ", ".join(repr(f) for f in fields[:3]) + (", …" if len(fields) > 3 else "")

@@ -210,13 +210,14 @@ class Source:
             delimiter = "\t"
         if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n' + _EOF_MARK):
             raise ConfigError(f"{self.path}: the delimiter must be one character other than a quote, got {delimiter!r}")
-        self._delimiter = "\t" if delimiter is None and name.endswith(".tsv") else delimiter
+        self._tsv = delimiter is None and name.endswith(".tsv")  # read with tab for its name
+        self._delimiter = "\t" if self._tsv else delimiter
         self._given_encoding = codec_name(encoding) if encoding else None
         self._encoding: str | None = self._given_encoding
         self._compressed: bool | None = None
         self._fields: list[str] | None = None
         self._header: list[str] | None = None
-        self._sep_line = False
+        self._sep_line = 0  # the line of Excel's sep= line (0: none)
         self._header_lines = 0
         self._without_end = 0
 
@@ -278,7 +279,18 @@ class Source:
     def sep_line(self) -> bool:
         """Whether the file starts with Excel's ``sep=X`` line (X is then the delimiter)."""
         self.fields()
-        return self._sep_line
+        return bool(self._sep_line)
+
+    def delimiter_told(self) -> str | None:
+        """What made the file read with its delimiter, as a message says it, where the header did not: the
+        --delimiter given, the .tsv name, Excel's sep= line (its line); None where it was judged from the header."""
+        self.fields()
+        delim = self._delimiter_used
+        if self._delimiter is None:
+            return f"its sep={delim} line (line {self._sep_line}) names {delim!r}" if self._sep_line else None
+        if self._tsv:
+            return "its name ends .tsv, which is read with tab"
+        return f"--delimiter {delim!r} was given"
 
     def fields(self) -> list[str] | None:
         """The CSV header after mapping (dropped and unnamed columns left out); None for JSONL."""
@@ -600,7 +612,7 @@ class Source:
                     held.clear()
                     if seen == 1 and (named := _sep_named(line, self.path)) is not None:
                         # Excel's way of naming the delimiter; the header is on the next line
-                        self._sep_line = True
+                        self._sep_line = seen + src.blank
                         delim = delim or named
                         continue
                     header_line = line
