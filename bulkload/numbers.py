@@ -500,8 +500,13 @@ def spreadsheet_exponent(text: str) -> bool:
 _THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}[.,]000").fullmatch
 
 
-def whole_reason(value: Any, mark: str = ".") -> str:
-    """Why `value` is no whole number in a file whose decimal mark is `mark` (whole_number gave None)."""
+#: "1.001", "-12,345,678": digits grouped by threes after the first one to three, by points or by commas
+_GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}([.,])[0-9]{3}(?:\1[0-9]{3})*").fullmatch
+
+
+def whole_reason(value: Any, mark: str | None = None) -> str:
+    """Why `value` is no whole number in a file whose decimal mark is `mark` (None: not known, as a group key is
+    read before the file's decision: targets.base.key_number), whole_number having given None."""
     text = value.strip() if type(value) is str else ""
     if _THOUSANDS(text):
         sep = text[-4]
@@ -511,8 +516,18 @@ def whole_reason(value: Any, mark: str = ".") -> str:
             f"{MARKS[sep].split()[1]} between thousands (as a file with a {other} writes it): write the whole number "
             "without separators"
         )
+    if (grouped := _GROUPED(text)) and (sep := grouped.group(1)) != mark:  # grouped the file's way, or maybe
+        digits, name, once = text.replace(sep, ""), MARKS[sep].split()[1], text.count(sep) == 1
+        if mark is None and once:  # a fraction or thousands: the file's mark is not known here
+            how = f"{text.replace(',', '.')} with a {MARKS[sep]} (no whole number), {digits} with a {name} between "
+            how += "thousands"
+        else:
+            how = f"{digits} with {f'a {name}' if once else f'{name}s'} between thousands"
+            how += f" (the file's numbers have a {MARKS[mark]})" if mark else ""
+        return f"{text!r} is {how}: write the whole number without separators"
     number = whole_number(text, None) if text else None
     if number is not None:  # a zero fraction after the other mark
+        mark = mark or "."
         return (
             f"{text!r} has a {MARKS['.' if mark == ',' else ',']}, but the file's numbers have a {MARKS[mark]}: "
             f"read the file's way it is no number (write {number})"

@@ -425,6 +425,23 @@ def test_a_point_before_three_zeros_is_told_as_two_numbers() -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "mark", "told"),
+    [
+        ("1.001", ",", "'1.001' is 1001 with a point between thousands (the file's numbers have a decimal comma)"),
+        ("1,010", ".", "'1,010' is 1010 with a comma between thousands (the file's numbers have a decimal point)"),
+        ("1.001.000", None, "'1.001.000' is 1001000 with points between thousands"),
+        ("1.001", None, "'1.001' is 1.001 with a decimal point (no whole number), 1001 with a point between thousands"),
+    ],
+)
+def test_a_whole_number_grouped_by_thousands_is_told_so_not_called_no_whole_number(
+    value: str, mark: str | None, told: str
+) -> None:
+    # found by a tester (t22b): voucher 1.001 in a decimal-comma file was rejected "not a whole number: '1.001'"
+    assert whole_reason(value, mark) == f"{told}: write the whole number without separators"
+    assert whole_reason(value, "." if value[1] == "." else ",") == f"not a whole number: {value!r}"  # a fraction
+
+
+@pytest.mark.parametrize(
     ("value", "mark", "expected"),
     [
         ("1010,00", ",", 1010),  # found by a tester: refused in a decimal-comma file, where 1010.00 was read
