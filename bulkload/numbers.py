@@ -20,8 +20,10 @@ from typing import Any, NamedTuple
 from bulkload.errors import ConfigError
 from bulkload.money import CURRENCIES
 
-#: grouping characters either format allows besides the other mark: space, NBSP, narrow NBSP, thin space, apostrophe
-_SPACES = " \u00a0\u202f\u2009'"
+#: grouping characters either format allows besides the other mark: space, NBSP, narrow NBSP, thin space, apostrophe,
+#: and the right single quotation mark U+2019, which Excel on Windows writes for it in a Swiss locale (1’234.50): no
+#: decimal mark anywhere, and read only between groups of three digits, as the apostrophe is
+_SPACES = " \u00a0\u202f\u2009'\u2019"
 #: the typographic minus sign, which means nothing but minus: read as "-" wherever "-" is
 _MINUS = "\u2212"
 #: what messages call each decimal mark
@@ -138,7 +140,8 @@ class NumberFormat(NamedTuple):
         """The amount `text` as a Decimal with exactly the digits written ("1.250,00" -> Decimal("1250.00")).
 
         Takes a leading + or -, a trailing - or parentheses (one of them; the minus sign U+2212 as -), and thousands
-        grouped by the other mark, a space, NBSP, narrow NBSP, thin space or apostrophe (one kind per value).
+        grouped by the other mark, a space, NBSP, narrow NBSP, thin space, apostrophe or ’ (U+2019, Swiss
+        Excel's) (one kind per value).
         ValueError, in the user's words, for anything else, naming scientific notation and a currency beside the
         number.
         """

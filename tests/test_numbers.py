@@ -47,6 +47,8 @@ def decide(values: list[str], given: str | None = None) -> NumberFormat:
         (POINT, "1\u00a0234.56", "1234.56"),
         (POINT, "1\u202f234.56", "1234.56"),
         (POINT, "1'234.56", "1234.56"),
+        (POINT, "1\u2019234.50", "1234.50"),  # Swiss Excel's ’ (found by a tester, t22b: "not a number")
+        (POINT, "-1\u2019234\u2019567.5", "-1234567.5"),
         (POINT, "1\u2009234.56", "1234.56"),  # a thin space, as NBSP and narrow NBSP
         (POINT, "\u22125.25", "-5.25"),  # the typographic minus sign: unambiguous
         (POINT, "1,234.56\u2212", "-1234.56"),
@@ -92,6 +94,8 @@ def test_parse_reads_the_digits_as_written(fmt: NumberFormat, text: str, expecte
         (POINT, "1,23,456.7"),  # groups of 3 only
         (POINT, "1234,567.8"),  # first group of 1-3 digits
         (POINT, "1,234 567.8"),  # one grouping character per value
+        (POINT, "1'234\u2019567.8"),  # the apostrophe and U+2019 are two kinds
+        (POINT, "12\u20195"),  # U+2019 between groups of three only
         (POINT, "1.23,4.5"),
         (POINT, "1.2.3"),
         (POINT, "٣.5"),  # ASCII digits only
