@@ -29,9 +29,9 @@ _ENDINGS = (".ledger.sqlite", ".rejects.csv", ".success.csv", ".in_doubt.csv")
 
 
 def outputs(job: Job) -> list[str]:
-    """Every file a run of `job` writes of its rows: the rejects file of each kind of input, the success and the
+    """Every file a run of `job` writes of its rows: the rejects file of each input, the success and the
     in-doubt file."""
-    return [path for path, _ in job.rejects_paths(job.make_target())] + [job.success_path, job.in_doubt_path]
+    return [path for path, _ in job.rejects_paths()] + [job.success_path, job.in_doubt_path]
 
 
 def numbered(path: str, n: int) -> str:
@@ -45,9 +45,9 @@ def numbered(path: str, n: int) -> str:
 def free_names(job: Job, whole_run: bool) -> dict[str, str]:
     """The options that give a run of `job` files no run wrote (`--rejects`; with `whole_run` the `--ledger` too, and
     the `--report` where the job writes one): the first number n from 2 at which none of them is there. Where the
-    inputs hold several kinds of record, their rejects files are named after their inputs in the rejects file's
+    run has several inputs, their rejects files are named after their inputs in the rejects file's
     folder: a numbered folder of its own then."""
-    several = len(job.rejects_paths(job.make_target())) > 1
+    several = len(job.rejects_paths()) > 1
     n = 2
     while True:
         if several:

@@ -222,20 +222,17 @@ class Job:
     def rejects_path(self) -> str:
         return self.rejects or self.default_path(".rejects.csv")
 
-    def rejects_paths(self, target: Target) -> list[tuple[str, list[int]]]:
+    def rejects_paths(self) -> list[tuple[str, list[int]]]:
         """Where the rejected rows go, with the indexes of the input files whose rows each file holds: one rejects
-        file for each kind of record the inputs hold (PayorCRM's customers and invoices, HaloPSA's resources), so
-        that each has its inputs' columns and loads as they did. The first kind's is `rejects_path`; another's is
-        named after its first input, beside it (`FILE.rejects.csv`), or with --rejects in that file's folder."""
-        kinds: dict[int, list[int]] = {}
-        for i in range(len(self.files)):
-            kinds.setdefault(id(target.kind_of(i)), []).append(i)
-        groups = list(kinds.values()) or [[]]
-        out = [(self.rejects_path, groups[0])]
-        for of in groups[1:]:
-            first = Path(self.files[of[0]])
-            folder = Path(self.rejects).parent if self.rejects else first.parent
-            out.append((str(folder / f"{first.name}.rejects.csv"), of))
+        file for each input, so that each holds the rows of one file, with its columns, in its delimiter and
+        encoding, its numbers and dates as that file wrote them, and loads back read as that file was (its decimal
+        mark and date order are decided for the file: rows of two files read two ways never share one). The first
+        input's is `rejects_path`; another's is named after its input, beside it (`FILE.rejects.csv`), or with
+        --rejects in that file's folder."""
+        out = [(self.rejects_path, [0] if self.files else [])]
+        for i, name in enumerate(self.files[1:], 1):
+            folder = Path(self.rejects).parent if self.rejects else Path(name).parent
+            out.append((str(folder / f"{Path(name).name}.rejects.csv"), [i]))
         return out
 
     @property

@@ -389,7 +389,7 @@ def rejecting_run(job: Job, path: str) -> dict[str, Any] | None:
         try:
             files = [str(f["path"]) for f in run["files"]] if run else []
             earlier = Job.from_settings({**run["settings"], "files": files}) if files and run else None
-            paths = [p for p, _ in earlier.rejects_paths(earlier.make_target())] if earlier else []
+            paths = [p for p, _ in earlier.rejects_paths()] if earlier else []
         except (ConfigError, KeyError, TypeError, ValueError):  # a ledger of another version, or settings now refused
             continue
         if real in map(os.path.realpath, paths):

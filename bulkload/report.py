@@ -134,12 +134,10 @@ def rejects_fields(
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """The report's `rejects_masked` (where the files were written and hold a secret shown as ``***``), and
-    `rejects_files` and `rejects_load` where the inputs hold more than one kind of record: every rejects file,
-    and the command that loads those that hold rows as their inputs were loaded, where the target can say
-    (Flags.given). One rejects file has a `rejects_load` only where it takes more than its path to load as its
-    inputs were (Visma Core's --cost-type, PayorCRM's --kind): else it loads as it is. A `dry_run` loaded nothing:
-    its rejects loaded alone would leave out the rows it would load, so its `rejects_load` is null (the input is
-    fixed and loaded instead)."""
+    `rejects_files` where the run has more than one input (one rejects file each: Job.rejects_paths), and
+    `rejects_load`: the command that loads those that hold rows as their inputs were loaded, where the target can
+    say (Flags.given; HaloPSA cannot). A `dry_run` loaded nothing: its rejects loaded alone would leave out the rows
+    it would load, so its `rejects_load` is null (the input is fixed and loaded instead)."""
     masked = sum(w.masked for w in written or ())
     out: dict[str, Any] = {"rejects_masked": masked} if masked else {}
     rows = [w.rows for w in written] if written is not None else [1] * len(paths)
@@ -148,7 +146,7 @@ def rejects_fields(
     args = given(held, target.options()) if given is not None and held else None
     command = None if args is None or dry_run else shlex.join(["bulkload", "load", target.name, *args])
     if len(paths) < 2:
-        return out | ({"rejects_load": command} if args and args != list(held.values()) else {})
+        return out | ({"rejects_load": command} if args else {})
     return out | {"rejects_files": [path for path, _ in paths], "rejects_load": command}
 
 
@@ -367,8 +365,8 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         n = report.rejected_groups or 0
         whole = f" ({_count(n, name)}, each whole)" if n else ""
         where = written_at(report, "the rejects file", report.rejects_file)
-        if report.rejects_files:  # one for each kind of input, each with its inputs' columns
-            where = "a file for each kind of input: " + ", ".join(report.rejects_files)
+        if report.rejects_files:  # one for each input, each with its input's columns and reading
+            where = "a file for each input: " + ", ".join(report.rejects_files)
         console.print(f"rejected rows{so_far}{whole} and reasons: {where}")
         if report.status == "dry_run":  # its rejects alone, loaded, would leave out every row it would load
             console.print("the dry run loaded nothing: fix the rows it rejected in the input files, then load those")

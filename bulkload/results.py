@@ -86,7 +86,7 @@ class Report(msgspec.Struct, kw_only=True):
     rejects_written: int | None | UnsetType = UNSET
     #: rows of the rejects files that show a secret as *** (only when some do): to be typed in again before loading
     rejects_masked: int | UnsetType = UNSET
-    #: where the inputs hold more than one kind of record: a rejects file for each kind (`rejects_file` the first),
+    #: where the run has more than one input: a rejects file for each input (`rejects_file` the first's),
     #: and the command that loads those that hold rows as their inputs were loaded (None where it cannot be said)
     rejects_files: list[str] | UnsetType = UNSET
     rejects_load: str | None | UnsetType = UNSET

@@ -445,7 +445,7 @@ class Run:
         attempt("the ledger's status", lambda: ledger.set_status(status, interrupted))
         if status == "complete":
             record_status(ledger, status)
-        rejects = job.rejects_paths(self.target)
+        rejects = job.rejects_paths()
         written = attempt(
             "the rejects file",
             lambda: write_rejects_files(rejects, lambda: ledger.rows("rejected"), sources, self.names, self._marks()),
@@ -545,7 +545,7 @@ class Run:
             ledger=str(ledger.path),
             rejects_file=job.rejects_path,
             rejects_written=None if rejects_written is None else sum(w.rows for w in rejects_written),
-            **rejects_fields(self.target, job.rejects_paths(self.target), rejects_written),
+            **rejects_fields(self.target, job.rejects_paths(), rejects_written),
             success_file=job.success_path,
             success_written=n_success,
             in_doubt_file=job.in_doubt_path if in_doubt else None,

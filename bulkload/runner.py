@@ -204,12 +204,12 @@ RUN_OUTPUTS = ("rejects", "success", "in_doubt", "report")
 
 def outputs_of(job: Job, outputs: Iterable[str], *, dry_run: bool = False) -> list[tuple[str, str]]:
     """What and path of each file a run of `job` writes (`outputs`: "rejects", "success", "in_doubt", "report"):
-    --rejects and the rejects file of each kind of input after the first (Job.rejects_paths), the success and
+    --rejects and the rejects file of each input after the first (Job.rejects_paths), the success and
     in-doubt files, --report; `dry_run`: the rejects files and report of a dry run too (dry_run_path of each, those
     of `outputs`). ConfigError for settings the job's target refuses."""
     outputs = list(outputs)
-    # the rejects file of each kind of input after the first (Job.rejects_paths)
-    kinds = job.rejects_paths(job.make_target())[1:] if "rejects" in outputs else []
+    # the rejects file of each input after the first (Job.rejects_paths)
+    kinds = job.rejects_paths()[1:] if "rejects" in outputs else []
     more = [(f"the rejects file of {job.files[of[0]]}", path) for path, of in kinds]
     paths: dict[str, list[tuple[str, str | None]]] = {
         "rejects": [("--rejects", job.rejects_path), *more],
@@ -760,7 +760,7 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
         check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
         credentials = job.credentials(env)
-        rejects = job.rejects_paths(target)
+        rejects = job.rejects_paths()
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
             log.info("ledger: %s", ledger.path)
             async with Run.open(job, target, ledger, credentials) as run:

@@ -252,8 +252,11 @@ def test_secrets_of_malformed_rows_appear_nowhere(tmp_path: Path, halopsa_sandbo
         env,
         tmp_path,
     )
-    with open(tmp_path / "run.rejects.csv", newline="") as fh:
-        rejects = list(csv.DictReader(fh))
+    rejects = []
+    for path in report["rejects_files"]:  # one for each input: the CSV's, then the JSONL's
+        with open(path, newline="") as fh:
+            rejects += list(csv.DictReader(fh))
+    assert report["rejects_files"][0] == str(tmp_path / "run.rejects.csv"), report
     assert len(rejects) == report["rejected"] and "Broken" in rejects[6]["name"]  # masked, not dropped
     assert [r["new_client_secret"] for r in rejects[:4]] == ["***"] * 4
     assert_no_canary(tmp_path, out, [CANARY], [data / "XeroDetails.csv", data / "XeroDetails.jsonl"])

@@ -290,6 +290,16 @@ def _past_limit(entry: int, amount: Decimal) -> BadAnswer:
     )
 
 
+def _given(files: Mapping[int, str], options: Mapping[str, Any]) -> list[str]:
+    """The arguments that load `files` (an input index -> a file of its rows, e.g. its rejects file) as the run's
+    inputs were: their paths in the inputs' order (each file's encoding, decimal mark and date order decided for
+    it), and --journal (Economic.options) where given: the journal of the rows that name none."""
+    args = [path for _, path in sorted(files.items())]
+    if options.get("journal") is not None:
+        args += ["--journal", str(options["journal"])]
+    return args
+
+
 class Economic(Target):
     name = "economic"
     api = Api(
@@ -327,6 +337,7 @@ class Economic(Target):
             ),
         ),
         example=("entries.csv", "--journal", "1"),
+        given=_given,
     )
 
     def __init__(self, journal: int | None = None) -> None:

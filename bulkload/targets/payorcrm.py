@@ -52,11 +52,16 @@ def _arrange(files: list[str], options: dict[str, Any]) -> list[str]:
 
 def _given(files: Mapping[int, str], options: Mapping[str, Any]) -> list[str]:
     """`_arrange`'s way back: `--customers C --invoices I` (those of `files`, by the kind of the input each stands
-    for), and the options (PayorCRM.options) that read their rows as the run's were. Not `--require-customers`:
-    the customers of the invoices in `files` that loaded are in none of them (it would reject those invoices); the
-    run's customers file, named in their place, would meet its run's ledger (the default ledger is named after it)."""
+    for), or FILE... --kind K where they are several of one kind, and the options (PayorCRM.options) that read their
+    rows as the run's were. Not `--require-customers`: the customers of the invoices in `files` that loaded are in
+    none of them (it would reject those invoices); the run's customers file, named in their place, would meet its
+    run's ledger (the default ledger is named after it)."""
     kinds = options["file_kinds"]
-    args = [arg for i, path in sorted(files.items()) for arg in (f"--{kinds[i]}", path)]
+    held = sorted(files.items())
+    if len({kinds[i] for i, _ in held}) < len(held):  # FILE... of one --kind (a rejects file for each)
+        args = [*(path for _, path in held), "--kind", kinds[held[0][0]]]
+    else:
+        args = [arg for i, path in held for arg in (f"--{kinds[i]}", path)]
     if options.get("amount_unit") not in (None, "minor"):
         args += ["--amount-unit", options["amount_unit"]]
     if options.get("local_currency"):
