@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
 from bulkload.errors import ConfigError
-from bulkload.numbers import Evidence, Example
+from bulkload.numbers import Evidence, Example, Reading
 
 _ORDERS = {"dmy": "day first", "mdy": "month first"}
 _SHAPES = {"dmy": "day-month-year", "mdy": "month-day-year"}
@@ -979,14 +979,16 @@ class DateEvidence(Evidence):
             "--date-format the file's dates are written in; if only this date is wrong, fix it. Nothing was sent"
         )
 
-    def decide(self, given: str | None, path: str) -> DateFormat:
-        """The file's DateFormat: `given` (--date-format) when set, else what the values prove.
+    def decide(self, given: str | None, path: str, before: Reading | None = None) -> DateFormat:
+        """The file's DateFormat: `given` (--date-format) when set, else what the values prove; where they prove
+        no order (a date reads two ways, none shows which), the format of `before` (how the input whose rows the
+        file holds was read: a rejects file, loads.read_before), which then reads the file as that input was read.
 
         ConfigError as _decided says, and where a date column has dates none of which reads, with `given` or,
         without it, in the order decided or as ISO, and a format reads one of them (no row would load: _unread); a
         date no format reads ("tomorrow", "13/13/26", "31-Feb-2026") is its row's fault, whatever the column's others.
         """
-        fmt = self._decided(given, path)
+        fmt = self._decided(given, path, before)
         self._unread(fmt, given, path)
         return fmt
 
@@ -1012,7 +1014,7 @@ class DateEvidence(Evidence):
             said = f"{path}: --date-format {shlex.quote(given)} reads no {field} of the file ({named})"
         raise ConfigError(f"{said}, so no row would load: {advice}. Nothing was sent")
 
-    def _decided(self, given: str | None, path: str) -> DateFormat:
+    def _decided(self, given: str | None, path: str, before: Reading | None = None) -> DateFormat:
         """The file's DateFormat, its columns' dates that do not read aside (_unread).
 
         ConfigError when `given` is not "dmy", "mdy" or a strptime format with day, month and year, or a date of
@@ -1020,7 +1022,8 @@ class DateEvidence(Evidence):
         add), or another order of its day, month and year reads a date it does not (_other_order); when a date
         shaped year first is a day only year-day-month ("2026-13-02") and `given` does not read it (_year_first);
         when the file proves both orders, or when some date reads two ways and no date written the same way (with
-        dashes, points or slashes: _each_way) shows which. Otherwise day first.
+        dashes, points or slashes: _each_way) shows which and `before` gives no order to read it in (one it gives
+        is taken as given, and refused so; a format given to its run is named). Otherwise day first.
         """
         year_first = _NOT_YEAR_FIRST not in self._first
         if given is not None:
@@ -1052,6 +1055,9 @@ class DateEvidence(Evidence):
             if proof:
                 self._each_way(spec, proof, path)
                 return DateFormat(spec, f"{_ORDERS[spec]} ({proof})", order, year_first)
+        if ambiguous and not order and before is not None and before.date_format in _ORDERS:
+            fmt = self._decided(before.date_format, path)
+            return fmt._replace(reason=f"{_ORDERS[fmt.spec]}, {before.said}")
         if ambiguous:
             readings, text = _readings(ambiguous, path), ambiguous.text
             if order:  # shown by a date of another shape only ("2/13/26"), which no format reads with this one
@@ -1062,6 +1068,11 @@ class DateEvidence(Evidence):
                     f"reads both it and {text!r}. Write the file's dates written like {other_way.text!r} as ISO "
                     f"YYYY-MM-DD, and give {_suggest('dmy', text)} (day first) or {_suggest('mdy', text)} (month "
                     f"first), whichever the dates like {text!r} are. Nothing was sent"
+                )
+            if before is not None and before.date_format not in (ISO, NO_DATES):  # a format given to that run
+                raise ConfigError(
+                    f"{readings}, and no other date in the file shows the order: give --date-format "
+                    f"{shlex.quote(before.date_format)}, {before.said} with it"
                 )
             raise ConfigError(
                 f"{readings}, and no other date in the file shows the order: give {_suggest('dmy', text)} "

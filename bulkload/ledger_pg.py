@@ -559,15 +559,22 @@ def account_of(url: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+def profiles_of(url: str) -> list[Any] | None:
+    """The profiles of the input files (profile.FileProfile, as builtins) the run of the ledger `url` read, read
+    without taking its lock; None when there are none to be read."""
+    found = _peek(url, "profiles")
+    return found[0] if found else None
+
+
 def identity_at(url: str) -> dict[str, Any] | None:
     """The ledger `url` names as `identity` gives it, with its run's id (`run`); None when it is not there."""
     found = _peek(url)
     return {**found[1], "run": found[0].get("key_prefix")} if found else None
 
 
-def _peek(url: str, key: str = "run") -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """(what its meta table keeps under `key`: the run, identity) of the ledger `url`, read without its lock; None
-    when there is none to be read."""
+def _peek(url: str, key: str = "run") -> tuple[Any, dict[str, Any]] | None:
+    """(what its meta table keeps under `key`: the run, an object, or the profiles, a list; identity) of the ledger
+    `url`, read without its lock; None when there is none to be read."""
     import msgspec
 
     try:
@@ -579,7 +586,7 @@ def _peek(url: str, key: str = "run") -> tuple[dict[str, Any], dict[str, Any]] |
         open_existing(conn, where)
         row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         run = msgspec.json.decode(row[0]) if row else None
-        return (run, identity(conn, where)) if isinstance(run, dict) else None
+        return (run, identity(conn, where)) if isinstance(run, list if key == "profiles" else dict) else None
     except (LedgerError, sqlite3.Error, ValueError):
         return None
     finally:

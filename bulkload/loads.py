@@ -37,11 +37,13 @@ from typing import Any
 
 import msgspec
 
-from . import ledger_pg
+from . import ledger_pg, origins
 from .errors import ConfigError, LoadedBefore, RunStopped
 from .job import Job, address
 from .ledger import Ledger, not_a_ledger, unreadable
+from .numbers import Reading
 from .outputs import GUARDS, append_private, cache_dir, cache_refused, held_lock, private_dir
+from .sources import Source
 from .targets.base import Target
 
 #: how long a load waits for another to finish with the record (it holds it for a moment: one check, one write)
@@ -346,6 +348,20 @@ def account_of(ledger: str) -> dict[str, Any] | None:
 
 
 def _meta_of(ledger: str, key: str) -> dict[str, Any] | None:
+    found = _meta_value(ledger, key)
+    return found if isinstance(found, dict) else None
+
+
+def _profiles_of(ledger: str) -> list[Any] | None:
+    """The profiles of the input files the run of `ledger` read (profile.FileProfile, as builtins), read without
+    taking its lock; None when there are none to be read."""
+    if ledger_pg.is_url(ledger):
+        return ledger_pg.profiles_of(ledger)
+    found = _meta_value(ledger, "profiles")
+    return found if isinstance(found, list) else None
+
+
+def _meta_value(ledger: str, key: str) -> Any:
     if not_a_ledger(ledger) is not None:  # read as a ledger, another program's database would get a -wal beside it
         return None
     try:
@@ -354,8 +370,7 @@ def _meta_of(ledger: str, key: str) -> dict[str, Any] | None:
             (value,) = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         finally:
             conn.close()
-        found = msgspec.json.decode(value)
-        return found if isinstance(found, dict) else None
+        return msgspec.json.decode(value)
     except (sqlite3.Error, OSError, TypeError, ValueError):
         return None
 
@@ -394,6 +409,39 @@ def rejecting_run(job: Job, path: str) -> dict[str, Any] | None:
             continue
         if real in map(os.path.realpath, paths):
             return run
+    return None
+
+
+def read_before(job: Job, sources: Sequence[Source]) -> dict[int, Reading]:
+    """How the input each rejects file of `sources` holds the rows of was read (by index of the source): the
+    decimal mark and date format the newest earlier load into the job's API that read that input decided for it
+    (its ledger's profiles), found as far as the record of loads and the ledgers still where it saw them tell. A
+    rejects file whose rows name more than one input, or none an earlier run on record read, is left out: what its
+    own rows show decides, as for any file (profile.inspect takes these where they show nothing)."""
+    out: dict[int, Reading] = {}
+    for i, source in enumerate(sources):
+        name = origins.named_input(source)
+        found = _reading_of(job, name) if name else None
+        if found is not None:
+            out[i] = found
+    return out
+
+
+def _reading_of(job: Job, name: str) -> Reading | None:
+    """The Reading of the input `name` (a rejects file's `file` cell) by the newest earlier load that read it."""
+    for ledger in earlier_ledgers(job):
+        run = run_of(str(ledger))
+        try:
+            paths = [str(f["path"]) for f in run["files"]] if run else []
+            given = [str(f) for f in run["settings"]["files"]] if run else []
+            at = origins.matching(name, paths, given)
+            profile = (_profiles_of(str(ledger)) or [])[at] if at is not None else None
+            if profile is None:
+                continue
+            said = f"as the run of the ledger {ledger_pg.name_of(str(ledger))} read {name}, whose rows it holds"
+            return Reading(str(profile["decimal"]), str(profile["date_format"]), said)
+        except (IndexError, KeyError, TypeError):  # a ledger of another version
+            continue
     return None
 
 

@@ -298,6 +298,16 @@ class Evidence:
             self._first.setdefault(kind, Example(line + lines, field, text))
 
 
+class Reading(NamedTuple):
+    """How an earlier run read the input whose rows a rejects file holds (its ledger's profile of that input):
+    its `decimal` mark, its `date_format` (profile.FileProfile's), and `said`, which run read which input, for the
+    reason the report gives."""
+
+    decimal: str
+    date_format: str
+    said: str
+
+
 class NumberEvidence(Evidence):
     """What a file's numbers prove about its decimal mark ("." / "," / "?"), collected over the whole file before
     any row is sent."""
@@ -318,7 +328,9 @@ class NumberEvidence(Evidence):
         if kind is not None and kind not in self._first:
             self._first[kind] = Example(line, field, text)
 
-    def decide(self, given: str | None, path: str, others: NumberEvidence | None = None) -> NumberFormat:
+    def decide(
+        self, given: str | None, path: str, others: NumberEvidence | None = None, before: Reading | None = None
+    ) -> NumberFormat:
         """The file's NumberFormat: `given` (--decimal) when set, else what the values prove. `self` holds the
         evidence of the file's amounts (RecordKind.money_fields), `others` that of its other decimal numbers (an
         exchange rate): those are read with the mark the amounts decide, and decide it only where no amount has a
@@ -327,8 +339,10 @@ class NumberEvidence(Evidence):
         ConfigError when `given` is not "." or ",", when the file proves both marks (given or not), when `given` is
         the mark the file's values prove it does not use, when an other number proves the mark the amounts prove
         they do not use, or when some amount reads two ways and no other amount shows which (an other number
-        does not: an exchange rate written by another system says nothing of how the amounts are written). A file
-        with no decimal mark at all reads with ".".
+        does not: an exchange rate written by another system says nothing of how the amounts are written), unless
+        `before` says how the input whose rows the file holds was read (a rejects file: loads.read_before), and no
+        other number proves the other mark: then as that input was read. A file with no decimal mark at all reads
+        with ".".
         """
         if given is not None and given not in MARKS:
             raise ConfigError("--decimal must be . or ,")
@@ -379,6 +393,8 @@ class NumberEvidence(Evidence):
             if given is not None:
                 return NumberFormat(given, f"given: --decimal {given}")
             return NumberFormat(decided, f"{MARKS[decided]} ({point or comma})")
+        if ambiguous and before is not None and not (other[1] if before.decimal == "." else other[0]):
+            return NumberFormat(before.decimal, f"{MARKS[before.decimal]}, {before.said}")
         if ambiguous:
             line, field, text = ambiguous
             stripped = _number_text(text.strip())

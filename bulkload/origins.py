@@ -61,6 +61,24 @@ def record(db: sqlite3.Connection, file_idx: int, source: Source, stop: threadin
     )
 
 
+def named_input(source: Source) -> str | None:
+    """The one input a rejects file's records name in their `file` cell (None: no rejects file, or its records
+    name none or more than one: two inputs may have been read two ways)."""
+    if source.fmt != "csv" or not source.rejects_file:
+        return None
+    names: set[str] = set()
+    records = source.cells()
+    try:
+        for _, cells in records:
+            if type(cells) is list and cells:
+                names.add(cells[0].strip())
+            if len(names) > 1:
+                return None
+    finally:
+        records.close()  # type: ignore[attr-defined]
+    return names.pop() if names and "" not in names else None
+
+
 def matching(name: str, paths: Sequence[str], given: Sequence[str]) -> int | None:
     """The index of the one input of an earlier run that `name` (a rejects file's `file` cell: the path that run
     was given, absolute or relative to the folder it was started in) names: the input that run was given as `name`

@@ -35,7 +35,7 @@ from .halves import PartScan, PartScanned, ScanPart, halves, scratch
 from .latin9 import Latin9Scan, advice
 from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGINS_INDEX
 from .lines import Cut, byte_lines, text_line
-from .numbers import DecimalsEvidence, NumberEvidence
+from .numbers import DecimalsEvidence, NumberEvidence, Reading
 from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, NEIGHBOUR, Keyed, Unnamed, family_of, keyed
 from .sources import C1, BadRow, RowWidths, Source, codec_name, encoding_label, without_end
 from .targets.base import RecordKind, Target
@@ -121,6 +121,7 @@ def inspect(
     db: sqlite3.Connection,
     stop: threading.Event | None = None,
     scan_part: ScanPart | None = None,
+    before: Mapping[int, Reading] | None = None,
 ) -> list[FileProfile]:
     """Read every file once and decide; the group keys go to `db`'s `file_groups` (and where the kind names families
     of rows, or its rows of no group each create a record: chunking.Planner.row_loaded, the earlier file and line
@@ -128,7 +129,8 @@ def inspect(
     ConfigError for a file that cannot be read one way (nothing has been sent then), RunStopped soon after `stop`
     is set (the run was cancelled while this reads in a thread of its own). `scan_part`: another process that reads
     the second half of a big file while this one reads the first (halves.py; the planning child, idle until the
-    first call)."""
+    first call). `before`: by a rejects file's index, how the input whose rows it holds was read
+    (loads.read_before), which reads its numbers and dates where its own rows do not show how."""
     for table in (FILE_GROUPS, FILE_FAMILIES, FILE_ORIGINS, FILE_ORIGINS_INDEX, _FAMILY_STARTS_TABLE):
         db.execute(table)
     db.execute("DELETE FROM family_starts")
@@ -136,7 +138,7 @@ def inspect(
     found = []
     for i, source in enumerate(sources):
         try:
-            found.append(_inspect(i, source, target, given, db, paths, stop, scan_part))
+            found.append(_inspect(i, source, target, given, db, paths, stop, scan_part, (before or {}).get(i)))
         except ConfigError as exc:
             raise one_encoding(exc, sources) from exc.__cause__
     for i, source in enumerate(sources):
@@ -503,6 +505,7 @@ def _inspect(
     paths: Sequence[str],
     stop: threading.Event | None,
     scan_part: ScanPart | None,
+    before: Reading | None,
 ) -> FileProfile:
     kind = target.kind_of(file_idx)
     given_dates = given.date_format
@@ -544,10 +547,10 @@ def _inspect(
         raise refused
     if source.encoding == "utf-8-sig" and not source.encoding_given and (refused := _either_way(source)) is not None:
         raise refused
-    decimal = numbers.decide(given.decimal, path, found.other_numbers)
+    decimal = numbers.decide(given.decimal, path, found.other_numbers, before)
     # a file's amounts are in one unit: one written with decimals where whole minor units are read refuses the file
     found.decimals.refuse(decimal.decimal, path, kind.minor_unit_advice)
-    date_format = dates.decide(given.date_format, path)
+    date_format = dates.decide(given.date_format, path, before)
     apart = _apart(db, file_idx, kind, paths)
     if apart and given.no_regroup:
         also = f" (and {_unnamed_lines(unnamed, kind)}: fix it as well)" if unnamed.count else ""

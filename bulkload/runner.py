@@ -59,6 +59,7 @@ from .loads import (
     made,
     may_share,
     on_record,
+    read_before,
     refuse_loaded,
     refuse_same_content,
     rejecting_run,
@@ -402,7 +403,9 @@ async def load(
         with conn:
             conn.execute("BEGIN")
             try:
-                found = inspect(sources, target, job.given(), conn, stop, planner.part_reader())
+                found = inspect(
+                    sources, target, job.given(), conn, stop, planner.part_reader(), read_before(job, sources)
+                )
                 profiles = [msgspec.to_builtins(p) for p in found]
             except FileChanged:
                 _as_hashed(sources)
@@ -856,7 +859,7 @@ def dry_run(job: Job, *, env: Mapping[str, str] | None = None, command: Sequence
     check_paths(job, outputs=("rejects", "report"), ledger=False)  # a path that names an input is wrong either way
     job, checked = _refused_as_load(job, target, env, command)
     check_paths(job, outputs=("rejects", "report"), ledger=False, dry_run=True)
-    rejects = [(dry_run_path(path), of) for path, of in job.rejects_paths(target)]
+    rejects = [(dry_run_path(path), of) for path, of in job.rejects_paths()]
     job = replace(job, rejects=rejects[0][0], report=job.report and dry_run_path(job.report))
     workdir = Path(job.rejects_path).parent
     workdir.mkdir(parents=True, exist_ok=True)
@@ -938,7 +941,7 @@ def _dry_run(
         db.execute(statement)
     with db:
         db.execute("BEGIN")
-        profiles = inspect(sources, target, job.given(), db)
+        profiles = inspect(sources, target, job.given(), db, before=read_before(job, sources))
     if checked:
         _learn_earlier(db, job, ledger_pg.name_of(job.ledger_path), "", target, threading.Event())
     spec = PlanSpec(
