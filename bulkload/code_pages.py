@@ -17,6 +17,8 @@ import contextlib
 import unicodedata
 from collections.abc import Callable, Sequence
 
+from .first_bytes import bom_of
+
 #: the code pages tried, in the order they are named
 CODE_PAGES = ("cp1252", "cp850", "mac_roman")
 
@@ -78,11 +80,8 @@ def told_by(head: bytes) -> str | None:
     """The encoding a file's first bytes (up to a megabyte, after any gzip) tell, as a message names it: UTF-8 or
     UTF-16 by a BOM, UTF-8 where they are valid UTF-8 past ASCII, else the one code page that reads them as text, or
     "an 8-bit encoding" where none or several do; None where they are ASCII, which every encoding here reads."""
-    for bom, name in ((codecs.BOM_UTF8, "UTF-8 (it starts with a BOM)"), (codecs.BOM_UTF16_LE, "UTF-16 (a BOM)")):
-        if head.startswith(bom):
-            return name
-    if head.startswith(codecs.BOM_UTF16_BE):
-        return "UTF-16 (a BOM)"
+    if (bom := bom_of(head)) is not None:
+        return "UTF-8 (it starts with a BOM)" if bom[0] == "utf-8" else "UTF-16 (a BOM)"
     if head.isascii():
         return None
     with contextlib.suppress(UnicodeDecodeError):

@@ -71,13 +71,19 @@ def own_bom(codec: str) -> bytes:
         return b""
 
 
+def bom_of(head: bytes) -> tuple[str, str] | None:
+    """(the encoding, its name in a message) of the BOM `head` starts with (`_BOMS`); None where it starts with none."""
+    for bom, encoding, name in _BOMS:
+        if head.startswith(bom):
+            return encoding, name
+    return None
+
+
 def other_bom(head: bytes, codec: str) -> tuple[str, str] | None:
     """(the encoding, its name in a message) of the BOM `head` starts with, where `head` does not start with the
     BOM of `codec` (own_bom) and that codec does not read it (UTF-16's reads either byte order's); else None."""
-    for bom, encoding, name in _BOMS:
-        if head.startswith(bom):
-            return None if codec in _READ_BY_CODEC and encoding != "utf-8" else (encoding, name)
-    return None
+    found = bom_of(head)
+    return None if found is None or codec in _READ_BY_CODEC and found[0] != "utf-8" else found
 
 
 def utf8_not_utf16(head: bytes, codec: str) -> bool:
