@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import email.utils
 import time
 import urllib.parse
@@ -187,6 +188,9 @@ class Client:
             raise MaybeSentError(f"{method} {path}: {_unparsed(exc)}; the call may have been carried out") from exc
         except aiohttp.ClientError as exc:
             raise MaybeSentError(redact(f"{method} {path}: {type(exc).__name__}: {exc}")) from exc
+        # RFC 8259 §8.1: a JSON text sent over a network carries no BOM, and a reader may pass over one; some servers
+        # (IIS behind .NET's UTF-8 encoder) write it all the same. Passed over here, once, for every reader of answers
+        data = data.removeprefix(codecs.BOM_UTF8)
         if status >= 400:
             # answered after aiohttp sent it again: the first send may have been carried out (a DELETE's 404 may be
             # our own DELETE's doing)

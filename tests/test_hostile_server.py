@@ -626,6 +626,37 @@ def test_ids_an_upload_answers_as_strings_of_digits_are_taken(
     assert report["reconcile"]["ids_returned"] == 2, report["reconcile"]
 
 
+# --- answers that begin with a BOM (RFC 8259 §8.1: a reader may pass over it) -----------------------------------
+
+
+async def test_an_answer_beginning_with_a_utf8_bom_is_read_without_it() -> None:
+    async def bom(request: web.Request) -> web.Response:
+        return web.Response(body=b"\xef\xbb\xbf" + b'{"id": 7}', status=int(request.query.get("status", "200")))
+
+    app = web.Application()
+    app.router.add_get("/x", bom)
+    async with serving(app) as origin, Client(origin, {}) as client:
+        assert (await client.send("GET", "/x")).body == b'{"id": 7}'
+        assert decoded((await client.send("GET", "/x")).body, dict[str, int], "GET /x") == {"id": 7}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["economic", "halopsa", "visma-core", "payorcrm"])
+def test_a_run_whose_every_answer_begins_with_a_bom_loads_and_reconciles(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], target: str
+) -> None:
+    # found by a tester: a server writing UTF-8 JSON with a BOM (as .NET's UTF-8 encoder does) stopped the run at its
+    # first write's answer, its rows in doubt
+    api = Hostile(target, lambda method, path, n: Answer(rewrite=lambda body: b"\xef\xbb\xbf" + body))
+    with served(api.app()) as origin:
+        code, out = run(load_args(target, origin, tmp_path), target, capfd)
+    report = report_of(tmp_path)
+    assert code == 0 and report is not None, out
+    rows = 4 if target == "economic" else 2
+    assert (report["status"], report["loaded"], report["in_doubt"]) == ("complete", rows, 0), report
+    assert report["reconcile"]["ok"], report["reconcile"]
+
+
 # --- ids the ledger cannot keep (an SQLite INTEGER, -1 its own "no id") -----------------------------------------
 
 #: each target's create answer and the field that gives a record its id there
