@@ -136,7 +136,7 @@ def rejects_fields(
     """The report's `rejects_masked` (where the files were written and hold a secret shown as ``***``), and
     `rejects_files` where the run has more than one input (one rejects file each: Job.rejects_paths), and
     `rejects_load`: the command that loads those that hold rows as their inputs were loaded, where the target can
-    say (Flags.given; HaloPSA cannot). A `dry_run` loaded nothing: its rejects loaded alone would leave out the rows
+    say (Flags.given). A `dry_run` loaded nothing: its rejects loaded alone would leave out the rows
     it would load, so its `rejects_load` is null (the input is fixed and loaded instead)."""
     masked = sum(w.masked for w in written or ())
     out: dict[str, Any] = {"rejects_masked": masked} if masked else {}

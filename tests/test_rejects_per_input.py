@@ -11,6 +11,7 @@ from pathlib import Path
 
 import anyio
 import msgspec
+import pytest
 from conftest import CREDS, PREFIX, serving
 
 from bulkload import load
@@ -34,10 +35,17 @@ DK = [
 ]
 
 
-async def test_each_input_has_its_rejects_file_and_they_load_back_as_their_inputs_were_read(tmp_path: Path) -> None:
+@pytest.mark.parametrize("rejects", [None, "out/r.csv"], ids=["beside-each-input", "rejects-given"])
+async def test_each_input_has_its_rejects_file_and_they_load_back_as_their_inputs_were_read(
+    tmp_path: Path, rejects: str | None
+) -> None:
+    # found by testers: one rejects file held both inputs' rows, and loaded back read them one way: the second
+    # file's 01/11/2026 booked 11 January, its 1.500 KWD booked 1.5, exit 0
     us, dk = tmp_path / "us.csv", tmp_path / "dk.csv"
     us.write_text("\n".join(US) + "\n")
     dk.write_text("\n".join(DK) + "\n")
+    out = tmp_path / "out"
+    out.mkdir()
     app = create_app()
     with anyio.fail_after(30):
         async with serving(app) as origin:
@@ -46,10 +54,15 @@ async def test_each_input_has_its_rejects_file_and_they_load_back_as_their_input
                 files=[str(us), str(dk)],
                 base_url=origin + PREFIX,
                 ledger=str(tmp_path / "run.sqlite"),
+                rejects=rejects and str(tmp_path / rejects),
             )
             report = await load(first, env=CREDS, raise_on_stop=False)
             assert report.loaded == 4 and report.rejected == 4, report
-            paths = [f"{us}.rejects.csv", f"{dk}.rejects.csv"]
+            paths = (
+                [f"{us}.rejects.csv", f"{dk}.rejects.csv"]
+                if rejects is None
+                else [f"{out}/r.csv", f"{out}/dk.csv.rejects.csv"]
+            )
             assert report.rejects_file == paths[0] and report.rejects_files == paths, report
             assert report.rejects_load == shlex.join(["bulkload", "load", "economic", *paths]), report
             assert "01/11/2026" not in Path(paths[0]).read_text() and "11/30/2026" not in Path(paths[1]).read_text()
@@ -90,4 +103,34 @@ def test_payorcrm_loads_several_rejects_files_of_one_kind_with_kind_and_of_two_k
         "c.rejects.csv",
         "--invoices",
         "i.rejects.csv",
+    ]
+
+
+def test_halopsa_loads_rejects_files_with_their_resource_or_by_their_names() -> None:
+    from bulkload.targets.halopsa import HaloPSA
+
+    given = HaloPSA.flags.given
+    assert given is not None
+    one = {"resources": ["XeroDetails", "XeroDetails"], "match_on": ["name"], "tenant": "acme"}
+    assert given({0: "out/r.csv", 1: "out/b.csv.rejects.csv"}, one) == [
+        "out/r.csv",
+        "out/b.csv.rejects.csv",
+        "--resource",
+        "XeroDetails",
+        "--match-on",
+        "name",
+        "--tenant",
+        "acme",
+    ]
+    two = {"resources": ["XeroDetails", "AvalaraDetails"], "match_on": [], "tenant": None}
+    named = {0: "XeroDetails.csv.rejects.csv", 1: "AvalaraDetails.jsonl.rejects.csv"}
+    assert given(named, two) == list(named.values())
+    # --rejects named the first input's file after no resource: its name would read it as none, or another
+    assert given({0: "run2/rejects.csv", 1: "AvalaraDetails.jsonl.rejects.csv"}, two) is None
+    assert given({0: "AvalaraDetails.csv", 1: "AvalaraDetails.jsonl.rejects.csv"}, two) is None
+    # a further input of the last resource given
+    assert given({2: "x.csv"}, {"resources": ["XeroDetails"], "match_on": [], "tenant": None}) == [
+        "x.csv",
+        "--resource",
+        "XeroDetails",
     ]

@@ -48,9 +48,9 @@ class Flags:
     example: tuple[str, ...] = ("FILE.csv",)
     #: arrange's way back, where a target's files have roles (PayorCRM's --customers, --invoices): given files
     #: (input index -> the path of a file of that input's kind, e.g. its rejects file) and the target's options
-    #: (Target.options), the arguments of `bulkload load TARGET` that load them as the run's inputs were; None:
-    #: the target cannot say (a report names no command)
-    given: Callable[[Mapping[int, str], Mapping[str, Any]], list[str]] | None = None
+    #: (Target.options), the arguments of `bulkload load TARGET` that load them as the run's inputs were; None
+    #: (here, or answered): the target cannot say (a report names no command)
+    given: Callable[[Mapping[int, str], Mapping[str, Any]], list[str] | None] | None = None
     #: the options whose values are input files, given instead of FILE... (PayorCRM's customers, invoices): a
     #: manifest's are relative to it, as its `files` are
     file_options: tuple[str, ...] = ()

@@ -97,6 +97,34 @@ def _arrange(files: list[str], options: dict[str, Any]) -> list[str]:
     return files
 
 
+def _named_after(path: str) -> str | None:
+    """The resource a file's name gives it where no --resource is (`_arrange`), None for none."""
+    try:
+        return canonical_resource(Path(path).name.split(".")[0])
+    except KeyError:
+        return None
+
+
+def _given(files: Mapping[int, str], options: Mapping[str, Any]) -> list[str] | None:
+    """`_arrange`'s way back: the arguments that load `files` (an input index -> a file of its rows, e.g. its rejects
+    file) as the run's inputs were: their paths with --resource where they are all of one resource, else where each
+    file's name gives its own input's resource (XeroDetails.csv.rejects.csv); --match-on and --tenant where given.
+    None where files of several resources are not each named after theirs (--rejects named the first otherwise)."""
+    resources = options["resources"]
+    held = sorted(files.items())
+    of = [resources[min(i, len(resources) - 1)] for i, _ in held]
+    args = [path for _, path in held]
+    if len(set(of)) == 1:
+        args += ["--resource", of[0]]
+    elif any(_named_after(path) != resource for (_, path), resource in zip(held, of, strict=True)):
+        return None
+    if options.get("match_on"):
+        args += ["--match-on", ",".join(options["match_on"])]
+    if options.get("tenant"):
+        args += ["--tenant", options["tenant"]]
+    return args
+
+
 class OneResourceAtATime(Phases):
     """One resource at a time: chunks in flight together are all of one resource."""
 
@@ -155,6 +183,7 @@ class HaloPSA(Target):
         ),
         _arrange,
         example=("XeroDetails.csv", "--match-on", "name"),
+        given=_given,
     )
     books: Resources
 
