@@ -70,7 +70,10 @@ def write_rejects(
     """The rejected rows as the input wrote them, so the user can fix them in place and load this file as it is:
     `file, line, field, reason`, then the input's own columns with the row's cells untouched (a JSONL input's
     keys, each value as the line writes it, its numbers with the file's decimal mark: Source.cells), in the first
-    input's delimiter and encoding. What may be a secret is `***` (each input masks its own cells: Source.cells).
+    input's delimiter and encoding, with its BOM and Excel's `sep=` line where a CSV input began with them (a
+    spreadsheet opens the file as it opened the input: without the BOM, Excel reads UTF-8 as Windows-1252 and
+    saves ø as Ã¸; without `sep=;`, every row in one column). What may be a secret is `***` (each input masks its
+    own cells: Source.cells).
     `rows()` gives them in file and line order; each input is read again side by side with them, so memory stays
     flat whatever the number of rejects. `of`: the indexes of the inputs whose rows it holds (default: every input);
     the others' rows are left out. `marks`: each input's decided decimal mark ("." or ",", profile.FileProfile.decimal)
@@ -90,6 +93,9 @@ def write_rejects(
     limit = csv.field_size_limit(1 << 30)  # the cells go back as they came, however large
     try:
         with replaced(path, newline="", encoding=encoding, errors="replace") as fh:
+            if first is not None and first.fmt == "csv":
+                fh.write("\ufeff" if first.bom else "")
+                fh.write(f"sep={delimiter}\r\n" if first.sep_line else "")
             writer = Sheet(fh, delimiter)
             writer.writerow([*REJECTS_COLUMNS, *columns])
             for file_idx, outcomes in groupby(rows(), key=_file_of):

@@ -260,6 +260,16 @@ class Source:
         return self._encoding
 
     @property
+    def bom(self) -> bool:
+        """Whether the file begins with its encoding's BOM (first_bytes.own_bom), as Excel's "CSV UTF-8" writes
+        one; False for an encoding whose codec reads it (UTF-16, which writes one again)."""
+        mark = own_bom(self.encoding)
+        if not mark:
+            return False
+        with self._binary() as f:
+            return f.peek(len(mark))[: len(mark)] == mark
+
+    @property
     def encoding_given(self) -> bool:
         """Whether the encoding was given (`encoding=`, --encoding: "utf-8" too), not decided from the file. A source
         made from `settings` has it given: the one it was decided to be."""

@@ -1312,6 +1312,9 @@ class Outcome:
     report: dict[str, Any] | None
     rejects: list[list[str]] | None
     rejects_header: list[str] | None = None
+    #: what the rejects file begins with before its header: its input's BOM and Excel's sep= line, where the input
+    #: began with them (report.write_rejects)
+    rejects_start: bytes = b""
 
 
 def run_dry(path: Path, delimiter: str = ",", args: list[str] | None = None) -> Outcome:
@@ -1338,15 +1341,20 @@ def run_dry(path: Path, delimiter: str = ",", args: list[str] | None = None) -> 
     report, rejects = work / "report.dry-run.json", work / "rejects.dry-run.csv"  # where the dry run writes them
     rep = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
     rej = header = None
+    start = b""
     if rejects.exists():
+        data = rejects.read_bytes()
+        start = data[: len(BOM)] if data.startswith(BOM) else b""
+        if (sep := re.match(rb"sep=.\r\n", data[len(start) :])) is not None:
+            start += sep[0]
         # a rejected row's original is written whole (a 10 MB cell too); the limit is process-wide: put it back
         limit = csv.field_size_limit(1 << 30)
         try:
-            with open(rejects, newline="", encoding="utf-8") as fh:
-                header, *rej = list(csv.reader(fh, delimiter=delimiter))
+            text = data[len(start) :].decode("utf-8")
+            header, *rej = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
         finally:
             csv.field_size_limit(limit)
-    return Outcome(code, err.getvalue() + out.getvalue(), rep, rej, header)
+    return Outcome(code, err.getvalue() + out.getvalue(), rep, rej, header, start)
 
 
 def refusal(records: list[Rec], given: Given, data: bytes) -> str | None:
@@ -1453,6 +1461,9 @@ def check(b: Built, compress: bool = False, cut: float | None = None, given: Giv
     assert rep["rows_read"] == len(records), (rep, b)
     assert len(rej) == rep["rejected"]
     assert got.rejects_header[:4] == ["file", "line", "field", "reason"], got.rejects_header
+    if b.fmt == "csv":  # a spreadsheet opens the rejects file as it opened the input: its BOM and sep= line kept
+        began = re.match(rb"(\xef\xbb\xbf)?(sep=.)?", b.data)
+        assert began is not None and got.rejects_start == (began[1] or b"") + (began[2] + b"\r\n" if began[2] else b"")
     if b.fmt == "csv":
         assert got.rejects_header[4:] == b.columns, (got.rejects_header, b.columns)
     for row in rej:
