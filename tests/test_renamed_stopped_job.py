@@ -69,28 +69,43 @@ async def test_a_stopped_job_given_another_base_url_is_told_to_put_it_back_which
     assert (third.jobs[0].status, third.exit_code) == ("complete", 0), third.jobs[0].error
 
 
+@pytest.fixture
+def grant_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The credentials `_one_job`'s manifest names ($APP, $GRANT0), for a queued job's worker."""
+    from conftest import CREDS
+
+    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+    monkeypatch.setenv("GRANT0", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+
+
+async def queued_and_stopped(postgres_url: str, manifest: str, name: str) -> int:
+    """Queue `manifest` and run its job `name` until its daily quota stops it; the job's queue id."""
+    from bulkload import queue
+    from bulkload.errors import RunStopped
+
+    (job,) = await queue.enqueue(postgres_url, manifest)
+    assert job.id is not None
+    with pytest.raises(RunStopped):
+        await queue.run_queued(postgres_url, job.id, manifest, name)
+    return job.id
+
+
+@pytest.mark.usefixtures("grant_variables")
 async def test_a_renamed_stopped_queued_job_is_told_to_give_it_its_name_back_which_resumes_it(
-    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, postgres_url: str
 ) -> None:
     # a tester's (s22): a queued job stopped, renamed, was told to queue the manifest again, which refused it the
     # same way again, for ever: its ledger is the old name's, which the manifest no longer gives
-    from conftest import CREDS
-
     from bulkload import queue
-    from bulkload.errors import ConfigError, RunStopped
+    from bulkload.errors import ConfigError
 
     write_entries(tmp_path / "a.csv", 40)
-    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
-    monkeypatch.setenv("GRANT0", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
     path = tmp_path / "m.toml"
     named = str(path.absolute())
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
             path.write_text(_one_job(url, "old", ["a.csv"], extra=STOPS))
-            (old,) = await queue.enqueue(postgres_url, named)
-            assert old.id is not None
-            with pytest.raises(RunStopped):
-                await queue.run_queued(postgres_url, old.id, named, "old")
+            old = await queued_and_stopped(postgres_url, named, "old")
             path.write_text(_one_job(url, "new", ["a.csv"], extra="batch_size = 4\n"))
             (new,) = await queue.enqueue(postgres_url, named)
             assert new.id is not None
@@ -100,7 +115,7 @@ async def test_a_renamed_stopped_queued_job_is_told_to_give_it_its_name_back_whi
             # the way on that works: the old name back, then queued again
             path.write_text(_one_job(url, "old", ["a.csv"], extra="batch_size = 4\n"))
             (back,) = await queue.enqueue(postgres_url, named)
-            done = await queue.run_queued(postgres_url, back.id or old.id, named, "old")
+            done = await queue.run_queued(postgres_url, back.id or old, named, "old")
     assert "That run has not finished (stopped)" in said, said
     again = f"`bulkload run {named} --queue {postgres_url}` once job 'new' has its name back (name = \"old\")"
     assert again in said and "bulkload resume" not in said, said
@@ -132,28 +147,22 @@ async def test_a_renamed_finished_job_is_told_its_run_finished_not_if_it_has_not
     assert (job.status, job.stored, shown.exit_code) == ("complete", True, 0), job
 
 
+@pytest.mark.usefixtures("grant_variables")
 async def test_a_queued_job_whose_file_another_manifests_stopped_job_holds_is_told_that_manifest_by_its_path(
-    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, postgres_url: str
 ) -> None:
     # before: "continue it with that queued job's manifest queued again (`bulkload run MANIFEST --queue URL`)",
     # MANIFEST to be guessed; the run keeps which manifest's job it is
-    from conftest import CREDS
-
     from bulkload import queue
-    from bulkload.errors import ConfigError, RunStopped
+    from bulkload.errors import ConfigError
 
     write_entries(tmp_path / "a.csv", 40)
-    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
-    monkeypatch.setenv("GRANT0", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
     first, second = (tmp_path / "one.toml").absolute(), (tmp_path / "two.toml").absolute()
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
             first.write_text(_one_job(url, "x", ["a.csv"], extra=STOPS).replace('"runs"', '"one"'))
             second.write_text(_one_job(url, "y", ["a.csv"], extra="batch_size = 4\n").replace('"runs"', '"two"'))
-            (x,) = await queue.enqueue(postgres_url, str(first))
-            assert x.id is not None
-            with pytest.raises(RunStopped):
-                await queue.run_queued(postgres_url, x.id, str(first), "x")
+            await queued_and_stopped(postgres_url, str(first), "x")
             (y,) = await queue.enqueue(postgres_url, str(second))
             assert y.id is not None
             with pytest.raises(ConfigError) as refused:
