@@ -1,0 +1,81 @@
+"""The CPU one `bulkload` command costs in two commits, measured in turns: what a row costs since another commit,
+on a machine too busy for wall times to say (the CPU of a process tree moves far less than its wall with the load
+beside it).
+
+    python -m benchmarks.cpu_pairs --before GIT_REF [--pairs 3] [--sandbox economic] -- load economic FILE ...
+
+Runs `bulkload ARGS` of GIT_REF (checked out into a temporary worktree) and of this checkout in turns, `--pairs`
+times each, each run in a fresh folder `{d}` (its ledger, report, cache: every run a first run); with
+`--sandbox TARGET` against one sandbox in its own process, whose API root replaces `{url}`. Prints each run's CPU
+(user + system of the command and its planning child, seconds) and wall, and after ÷ before of each side's least
+CPU. Exit 1 where a run failed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from benchmarks.__main__ import ROOT, compiled, worktree
+from benchmarks.common import ENV, sandbox
+
+
+def _cpu_s() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def run(tree: Path, args: list[str]) -> tuple[float, float, int]:
+    """(CPU s, wall s, exit code) of `bulkload ARGS` run from `tree`, in a fresh folder for `{d}`."""
+    with tempfile.TemporaryDirectory(prefix="bulkload-cpu-") as d:
+        env = {**os.environ, **ENV, "XDG_CACHE_HOME": d}
+        env.pop("PYTHONPATH", None)
+        cpu, wall = _cpu_s(), time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "bulkload", *(a.replace("{d}", d) for a in args)],
+            cwd=tree,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        return _cpu_s() - cpu, time.perf_counter() - wall, done.returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--before", metavar="GIT_REF", required=True)
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--sandbox", metavar="TARGET", help="run against this target's sandbox: {url} in ARGS")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="-- then bulkload's arguments")
+    opts = parser.parse_args()
+    args = opts.args[1:] if opts.args[:1] == ["--"] else opts.args
+    with tempfile.TemporaryDirectory(prefix="bulkload-cpu-") as tmp, ExitStack() as stack:
+        old = compiled(worktree(opts.before, Path(tmp) / "before"))
+        stack.callback(subprocess.run, ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)])
+        compiled(ROOT)
+        if opts.sandbox:
+            url = stack.enter_context(sandbox(opts.sandbox)).url
+            args = [a.replace("{url}", url) for a in args]
+        least: dict[str, float] = {}
+        failed = False
+        for _ in range(opts.pairs):
+            for side, tree in (("before", old), ("after", ROOT)):
+                cpu, wall, code = run(tree, args)
+                print(f"{side:6}  CPU {cpu:6.2f} s  wall {wall:6.2f} s  exit {code}", flush=True)
+                least[side] = min(least.get(side, cpu), cpu)
+                failed |= code not in (0, 1)  # 1: rows rejected, as the file may mean
+    print(
+        f"least CPU: before {least['before']:.2f} s, after {least['after']:.2f} s: after ÷ before "
+        f"{least['after'] / least['before']:.2f}"
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
