@@ -211,6 +211,14 @@ class Job:
         fields of its record kind) masked in what is shown of it."""
         return Source(path, delimiter=self.delimiter, columns=self.columns, encoding=self.encoding, secrets=secrets)
 
+    def reading_args(self) -> list[str]:
+        """The options of `bulkload load` that read files as this job was told to: --encoding, --delimiter, --decimal
+        and --date-format where given (a rejects file is written in its input's encoding and delimiter, its numbers
+        and dates as the input wrote them: loaded back without them, it is refused or read otherwise)."""
+        given = {"--encoding": self.encoding, "--delimiter": self.delimiter, "--decimal": self.decimal}
+        given["--date-format"] = self.date_format
+        return [arg for flag, value in given.items() if value is not None for arg in (flag, value)]
+
     def default_path(self, suffix: str) -> str:
         return str(Path(self.files[0]).with_name(Path(self.files[0]).name + suffix))
 

@@ -136,13 +136,15 @@ def rejects_fields(
     target: Target,
     paths: Sequence[tuple[str, Sequence[int]]],
     written: Sequence[Written] | None,
+    reading: Sequence[str] = (),
     *,
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """The report's `rejects_masked` (where the files were written and hold a secret shown as ``***``), and
     `rejects_files` where the run has more than one input (one rejects file each: Job.rejects_paths), and
     `rejects_load`: the command that loads those that hold rows as their inputs were loaded, where the target can
-    say (Flags.given). A `dry_run` loaded nothing: its rejects loaded alone would leave out the rows
+    say (Flags.given), with the options that read them as the inputs were read (`reading`: Job.reading_args). A
+    `dry_run` loaded nothing: its rejects loaded alone would leave out the rows
     it would load, so its `rejects_load` is null (the input is fixed and loaded instead)."""
     masked = sum(w.masked for w in written or ())
     out: dict[str, Any] = {"rejects_masked": masked} if masked else {}
@@ -150,7 +152,7 @@ def rejects_fields(
     held = {of[0]: path for (path, of), n in zip(paths, rows) if n}
     given = target.flags.given
     args = given(held, target.options()) if given is not None and held else None
-    command = None if args is None or dry_run else shlex.join(["bulkload", "load", target.name, *args])
+    command = None if args is None or dry_run else shlex.join(["bulkload", "load", target.name, *args, *reading])
     if len(paths) < 2:
         return out | ({"rejects_load": command} if args else {})
     return out | {"rejects_files": [path for path, _ in paths], "rejects_load": command}

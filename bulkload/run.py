@@ -545,7 +545,7 @@ class Run:
             ledger=str(ledger.path),
             rejects_file=job.rejects_path,
             rejects_written=None if rejects_written is None else sum(w.rows for w in rejects_written),
-            **rejects_fields(self.target, job.rejects_paths(), rejects_written),
+            **rejects_fields(self.target, job.rejects_paths(), rejects_written, job.reading_args()),
             success_file=job.success_path,
             success_written=n_success,
             in_doubt_file=job.in_doubt_path if in_doubt else None,

@@ -785,7 +785,7 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
             reconcile=recon,
             ledger=str(ledger.path),
             rejects_file=job.rejects_path,
-            **rejects_fields(target, rejects, _rejects_held(ledger, rejects)),
+            **rejects_fields(target, rejects, _rejects_held(ledger, rejects), job.reading_args()),
             report_file=report,
             **_progress(ledger, figures.rows_not_sent),
         )
@@ -1016,7 +1016,7 @@ def _dry_run(
         ledger=None,
         rejects_file=job.rejects_path,
         report_file=job.report,
-        **rejects_fields(target, rejects, written, dry_run=True),
+        **rejects_fields(target, rejects, written, job.reading_args(), dry_run=True),
     )
     if job.report:
         write_report(job.report, report)
