@@ -43,18 +43,17 @@ async def test_a_rejects_file_begins_as_its_input_did_and_loads_back_as_it_meant
     text = "\r\n".join([*(["sep=;"] if sep else []), HEADER, *ROWS, ""])
     data = tmp_path / "entries.csv"
     data.write_bytes(("\ufeff" if bom else "").encode(encoding) + text.encode(encoding))
-    given = {"encoding": encoding} if encoding != "utf-8" else {}
+    given = None if encoding == "utf-8" else encoding
     app = create_app()
     with anyio.fail_after(30):
         async with serving(app) as origin:
-            first = Job(
-                target="economic",
-                files=[str(data)],
-                base_url=origin + PREFIX,
-                ledger=str(tmp_path / "run.sqlite"),
-                **given,
-            )
-            report = await load(first, env=CREDS, raise_on_stop=False)
+
+            def job(path: Path, ledger: str) -> Job:
+                return Job(
+                    "economic", [str(path)], base_url=origin + PREFIX, ledger=str(tmp_path / ledger), encoding=given
+                )
+
+            report = await load(job(data, "run.sqlite"), env=CREDS, raise_on_stop=False)
             assert (report.loaded, report.rejected) == (2, 2), report
             rejects = Path(report.rejects_file)
             written = rejects.read_bytes()
@@ -64,14 +63,7 @@ async def test_a_rejects_file_begins_as_its_input_did_and_loads_back_as_it_meant
             assert lines[: 1 + sep] == [*(["sep=;"] if sep else []), "file;line;field;reason;" + HEADER], lines
             assert lines[1 + sep].endswith(";Æbler") and "56x0" in lines[2 + sep], lines
             rejects.write_bytes(written.replace("56x0".encode(encoding), "5600".encode(encoding)))
-            again = Job(
-                target="economic",
-                files=[str(rejects)],
-                base_url=origin + PREFIX,
-                ledger=str(tmp_path / "f.sqlite"),
-                **given,
-            )
-            loaded = await load(again, env=CREDS, raise_on_stop=False)
+            loaded = await load(job(rejects, "f.sqlite"), env=CREDS, raise_on_stop=False)
     assert (loaded.loaded, loaded.exit_code) == (2, 0), loaded
     held = [msgspec.json.decode(e) for e in app[ECONOMIC_KEY].store.entries.values()]
     assert sorted((e["voucherNumber"], e["text"], str(e["amount"])) for e in held if e["voucherNumber"] == 2) == [
