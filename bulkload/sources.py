@@ -127,8 +127,9 @@ class BadRow(NamedTuple):
     #: can still be told apart by its voucher: a bad line of a voucher takes the voucher with it
     partial: dict[str, Any] | None = None
     #: "encoding": a byte not valid in the file's encoding; "cut": the file ends inside a quoted cell the row opens
-    #: (every line after it is that cell's); "delimiter": a row written with another delimiter than the header's.
-    #: Each a fault of the whole file rather than of the row
+    #: (every line after it is that cell's); "delimiter": a row written with another delimiter than the header's;
+    #: "joined": Excel's sep= line below other rows (files joined into one). Each a fault of the whole file rather
+    #: than of the row: the file is refused before the first call
     kind: str = ""
     #: the field the reason is about, where one is ("" for the row as a whole)
     field: str = ""
@@ -1506,6 +1507,16 @@ def _odd_csv_row(
             f"header's {delim!r} replaced by {other!r}, or the rows written again with {delim!r})",
             _clip(_csv_text(row, delim)),
             kind="delimiter",
+        )
+    if len(row) < named and (sep := _SEP_LINE.fullmatch(delim.join(row).strip())) and not sep["rest"].strip(delim):
+        # Excel's sep= line names the delimiter only as a file's first line: below it, files were joined
+        return BadRow(
+            start,
+            f"Excel's sep={sep['named']} line, which names the delimiter only as a file's first line: here it is "
+            "below other rows, as where two exports were joined into one file. Delete this line (and a header that "
+            "follows it)",
+            _clip(_csv_text(row, delim)),
+            kind="joined",
         )
     if len(row) < named and joined.strip():  # a cell left out: which, and so what each value after it is, is unknown
         return BadRow(

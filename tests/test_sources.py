@@ -167,6 +167,16 @@ def test_a_csv_row_with_a_named_cell_left_out_is_bad(tmp_path: Path) -> None:
     ]
 
 
+def test_a_sep_line_below_other_rows_is_told_as_files_joined_not_a_short_row(tmp_path: Path) -> None:
+    # a tester (t22b): two Excel exports joined, the second's sep=; line was rejected as "row has 2 cells"
+    p = write(tmp_path, "a.csv", "sep=;\na;b;c\n1;2;3\nsep=;\n4;5;6\n")
+    said = "Excel's sep=; line, which names the delimiter only as a file's first line: here it is below other rows"
+    first, joined, after = rows(p)
+    assert first == (3, {"a": "1", "b": "2", "c": "3"}) and after == (5, {"a": "4", "b": "5", "c": "6"})
+    assert type(joined) is BadRow and joined.line_no == 4 and joined.reason.startswith(said), joined
+    assert joined.raw == "sep=;" and not joined.unaligned
+
+
 def test_csv_blank_lines_are_skipped_but_counted(tmp_path: Path) -> None:
     p = write(tmp_path, "a.csv", "\n\na,b\n\n1,2\n   \n,\n3,4")
     assert rows(p) == [(5, {"a": "1", "b": "2"}), (8, {"a": "3", "b": "4"})]
