@@ -269,6 +269,17 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
     )
 
 
+def _walked_behind(ledger: object) -> str:
+    """What a reconciliation walked behind the load proves, and what it cannot see (docs/reconciliation.md, The walk
+    behind the load): an edit made in place (seed 002: PUT /draft-entries) after the walk passed the record keeps
+    the counts as they were."""
+    return (
+        "walked behind the load: each record is proved as it was when the walk listed it, while the load went on; an "
+        "edit another writer made in place after that is not seen here. `bulkload reconcile --ledger "
+        f"{ledger}` proves them all as they are now"
+    )
+
+
 async def by_walk(
     ledger: Ledger,
     target: Target,
@@ -356,7 +367,9 @@ async def by_walk(
     # an eventually consistent count may not count yet what the walks listed: read again, before it sends a walk
     # behind the load to walk everything again, or is taken for a mismatch
     lagged = await recount.until_counted(partial(walked.counted_short, counts), count)
+    walked_behind = not fresh  # what the walk lists is each record as it was when the walk passed it
     if not fresh and walked.short_of(counts):  # a record landed where the walk behind had passed: walk it all now
+        walked_behind = False
         ledger.begin_remote(fresh=True)
         walked = Walked(ledger, target, dispatcher, stages)
         for scope in scopes:
@@ -434,6 +447,7 @@ async def by_walk(
         gone_before(counts, target.api.scope_name),
         numbered_out_of_order(counts, unordered, target.api.scope_name),
         advice if not ok else "",
+        _walked_behind(ledger.path.absolute()) if walked_behind and ok else "",
     ]
     return Reconciled(
         ok=ok,
