@@ -202,6 +202,8 @@ def secret_texts(record: Mapping[str, Any], names: Collection[str]) -> list[str]
 
 #: characters JSON or repr() may write as a backslash and themselves (`\"`, `\\`, `\/`, `\'`)
 _SELF_ESCAPED = "\"\\/'"
+#: the characters HTML (html.escape) and XML write by name
+_HTML_NAMES = {"&": "amp", "<": "lt", ">": "gt", '"': "quot", "'": "apos"}
 
 
 def _hex(number: int, digits: int) -> str:
@@ -209,11 +211,23 @@ def _hex(number: int, digits: int) -> str:
     return f"(?i:{number:0{digits}x})"
 
 
+def _html(char: str) -> str:
+    """A regex for `char` HTML-escaped once or more (an error page quoting it, HTML 5 §13.1.4): ``&``, itself
+    escaped any number of times over (``&amp;amp;lt;``), then its name where `_HTML_NAMES` has one, or its code
+    point as ``#NN`` or ``#xHH`` (leading zeros or none), and ``;``; the name, the ``x`` and hex digits in either
+    case (``&LT;``, ``&#X3c;``)."""
+    name = _HTML_NAMES.get(char)
+    refs = ([f"(?i:{name})"] if name else []) + [f"#0*{ord(char)}", f"(?i:#x0*{ord(char):x})"]
+    return f"&(?:(?i:amp);)*(?:{'|'.join(refs)});"
+
+
 def _char_spellings(char: str) -> str:
     """A regex for the ways a text may write `char` (one character): as it is; escaped by JSON or repr() once or
     more over (a run of backslashes, then: the character itself where it is one of `_SELF_ESCAPED`, a short escape
-    such as ``n``, or its code as ``uXXXX`` — a surrogate pair beyond U+FFFF —, ``xXX`` or ``UXXXXXXXX``); or
-    percent-encoded, byte by byte of its UTF-8 (a space as ``+`` too). The hex digits of each in either case."""
+    such as ``n``, or its code as ``uXXXX`` — a surrogate pair beyond U+FFFF —, ``xXX`` or ``UXXXXXXXX``);
+    percent-encoded, byte by byte of its UTF-8 (a space as ``+`` too); or HTML-escaped (`_html`). The hex digits
+    of each in either case. Every escape is tried before the character as it is: an escape that starts with it
+    (``%25``, ``\\\\``, ``&amp;``) ending the value is masked whole, not as its first character (``***25``)."""
     code = ord(char)
     if code < 0x10000:
         escapes = [f"u{_hex(code, 4)}"]
@@ -226,18 +240,19 @@ def _char_spellings(char: str) -> str:
         escapes.append(re.escape(char))
     short = {w[1] for w in (json.dumps(char)[1:-1], repr(char)[1:-1]) if len(w) == 2 and w[0] == "\\"} - {char}
     percent = "".join(f"%{_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass"))
-    spellings = [re.escape(char), rf"\\+(?:{'|'.join(escapes + sorted(short))})", percent]
+    spellings = [_html(char), percent, rf"\\+(?:{'|'.join(escapes + sorted(short))})"]
     if char == " ":
         spellings.append(re.escape("+"))
-    return f"(?:{'|'.join(spellings)})"
+    return f"(?:{'|'.join([*spellings, re.escape(char)])})"
 
 
 def spelled(value: str) -> str:
     """A regex for the ways a text may quote `value`, each character as `_char_spellings` allows: as written; as
     repr() writes it; JSON-escaped once or more (a refusal's message quoting the record as JSON, inside the
     answer's body, inside a message), with or without its non-ASCII characters escaped and any character as
-    ``\\uXXXX`` (System.Text.Json writes ``+`` as ``\\u002B``); URL-encoded (a form body, a query). The hex digits
-    of every escape match in either case (``%2b`` as ``%2B``, ``\\u002b`` as ``\\u002B``)."""
+    ``\\uXXXX`` (System.Text.Json writes ``+`` as ``\\u002B``); URL-encoded (a form body, a query); HTML-escaped,
+    by name or number, once or more (an error page). The hex digits of every escape match in either case (``%2b``
+    as ``%2B``, ``\\u002b`` as ``\\u002B``, ``&#x2b;`` as ``&#X2B;``)."""
     return "".join(map(_char_spellings, value))
 
 

@@ -4,8 +4,9 @@ An API may quote the request it refuses — its headers (``X-AppSecretToken``, `
 Bearer …``) or its body (a token request's ``client_secret=…``) — in an error message. Each credential value is
 registered here as it becomes known (the configured ones when a target reads them, an OAuth access token when it
 is obtained), and ``redact`` shows every registered value as ``***``: as written, URL-encoded (a form body, a
-query), JSON- or repr-escaped (a message quoting a dict or a body; any character as ``\\uXXXX``), the hex digits of
-every escape in either case (``%2b``, ``\\u002b``), and base64 (a value an API quotes encoded).
+query), JSON- or repr-escaped (a message quoting a dict or a body; any character as ``\\uXXXX``), HTML-escaped (an
+error page: ``&amp;``, ``&#39;``, ``&#x27;``), the hex digits of every escape in either case (``%2b``,
+``\\u002b``), and base64 (a value an API quotes encoded).
 
 ``redact`` also shows as ``***`` the value of every key in quotes whose name says it is a secret
 (masking.masked_secret_keys): an error may quote a record the run sent, its secrets in clear, JSON-escaped inside an
@@ -43,7 +44,7 @@ _kept_pattern: re.Pattern[str] | None = None
 
 def _forms(value: str) -> list[str]:
     """Regexes for the ways a text may quote `value`: masking.spelled (as written, JSON- or repr-escaped once or
-    more, URL-encoded; escapes' hex digits in either case) and base64 (with or without its padding)."""
+    more, URL-encoded, HTML-escaped; escapes' hex digits in either case) and base64 (with or without its padding)."""
     raw = value.encode()
     encoded = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()}
     encoded |= {form.rstrip("=") for form in encoded}

@@ -206,13 +206,54 @@ def test_the_strings_a_secret_key_holds_in_an_apis_error_items_are_masked() -> N
 )
 def test_a_secret_is_found_however_its_escapes_are_spelled(written: str) -> None:
     # scrub (a row's secret in a reason) and redact (a credential) find the same spellings: masking.spelled
+    secret = "a+B/C== é"
+    masked_both_ways(secret, f"<{written}>", "<***>")
+    assert scrub("a+b/c== é", [secret]) == "a+b/c== é"  # the value's own letters keep their case
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "a&amp;b&lt;&quot;c&gt;&#39;d",  # html.escape: named entities, ' as &#39;
+        "a&AMP;b&LT;&QUOT;c&GT;&#x27;d",  # named entities in capitals, ' in hex
+        "a&#38;b&#x3C;&#X22;c&#0062;&apos;d",  # numeric references, hex in either case, leading zeros
+        "&#97;&#x26;&#98;&#60;&#34;&#99;&#62;&#x27;&#100;",  # every character a numeric reference
+        "a&amp;amp;b&amp;lt;&amp;quot;c&amp;gt;&amp;#39;d",  # HTML-escaped twice over
+    ],
+)
+def test_a_secret_is_found_however_html_escapes_it(written: str) -> None:
+    # an error page quoting the secret HTML-escaped (a web server's 500 page): masking.spelled, for scrub and redact
+    masked_both_ways("a&b<\"c>'d", f"<p>{written}</p>", "<p>***</p>")
+
+
+def masked_both_ways(secret: str, text: str, shown: str) -> None:
+    """`text` is `shown` both as scrub masks a row's secret and as redact masks a registered credential."""
     from bulkload import redact
 
-    secret = "a+B/C== é"
-    assert scrub(f"<{written}>", [secret]) == "<***>", written
+    assert scrub(text, [secret]) == shown, text
     redact.register(secret)
     try:
-        assert redact.redact(f"<{written}>") == "<***>", written
+        assert redact.redact(text) == shown, text
     finally:
         redact.forget()
-    assert scrub("a+b/c== é", [secret]) == "a+b/c== é"  # the value's own letters keep their case
+
+
+@pytest.mark.parametrize(
+    ("secret", "written"),
+    [
+        ('Pa$$ w&rd<"x>/+=%', "Pa%24%24+w%26rd%3C%22x%3E%2F%2B%3D%25"),  # a form body: the last % as %25
+        ("secret\\", "secret\\\\"),  # JSON: the last \ as \\
+        ("secret&", "secret&amp;"),  # HTML: the last & as &amp;
+    ],
+)
+def test_a_secrets_last_character_is_masked_whole_however_it_is_escaped(secret: str, written: str) -> None:
+    # the escape of a character that is its own first character (% in %25, \ in \\, & in &amp;) is masked whole
+    # where it ends the secret, not as that first character with the rest of its escape shown (`***25`)
+    from bulkload import redact
+
+    assert scrub(f"client_secret={written}&x=1", [secret]) == "client_secret=***&x=1"
+    redact.register(secret)
+    try:
+        assert redact.redact(f"client_secret={written}&x=1") == "client_secret=***&x=1"
+    finally:
+        redact.forget()
