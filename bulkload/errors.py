@@ -303,10 +303,9 @@ class SharedUnfinished(LedgerError):
                 "nothing was sent"
             )
         undo = f" or undo it (`{command_on('rollback', self.ledger)}`)" if self.can_delete else ""
-        # a status of "running" with no process on the run: it was killed, or its machine stopped
-        status = "stopped without a word: killed?" if self.status == "running" else self.status
         return (
-            f"{self.fact} {self._belong} to a run that has not finished (ledger {self.ledger}, {status}): finish it "
+            f"{self.fact} {self._belong} to a run that has not finished (ledger {self.ledger}, "
+            f"{unfinished_state(self.status)}): finish it "
             f"first ({resume}){undo}, then {again}; nothing was sent"
         )
 
@@ -407,6 +406,15 @@ class ListedBeforeAnother(LedgerError):
         return self._said(f"`{command_on('rollback', self.own)}`", then)
 
 
+def unfinished_state(status: str, under_way: bool = False) -> str:
+    """How a run that has not finished is named by its ledger's `status` (the run's: "running", "stopped", …) and
+    whether a process works on it now (`under_way`: Ledger.running): a ledger saying "running" whose process is
+    gone was killed, or its machine stopped."""
+    if under_way:
+        return "under way now: another bulkload works on it"
+    return "stopped without a word: killed?" if status == "running" else status
+
+
 def _when(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
 
@@ -428,14 +436,23 @@ class LoadedBefore(ConfigError):
     earlier run's, where its ledger tells (`rolling_back`: its rollback stopped part way, which only rollback
     continues; once rolled back the file loads as a new run; complete: the run is said to have finished, with
     nothing of it to continue; another: it is said not to have finished, and to be continued; None, where its
-    ledger cannot be read: to be continued if it has not finished); `anyway`: when the duplicate-load override is
+    ledger cannot be read: to be continued if it has not finished; "running" is said as unfinished_state says it,
+    by `under_way`: whether a process works on that run now); `anyway`: when the duplicate-load override is
     the way on (default: to create its records again all the same). The message gives the command line's way on;
     `in_manifest` a manifest job's."""
 
     def __init__(
-        self, fact: str, ledger: str, *, resuming: bool = False, status: str | None = None, anyway: str | None = None
+        self,
+        fact: str,
+        ledger: str,
+        *,
+        resuming: bool = False,
+        status: str | None = None,
+        anyway: str | None = None,
+        under_way: bool = False,
     ) -> None:
         self.fact, self.ledger, self.resuming, self.status = fact, ledger, resuming, status
+        self.under_way = under_way
         self.anyway = anyway or "to create its records again all the same"
         again = "resume this run again" if resuming else "load this file again"
         super().__init__(self._said(f"`{command_on('resume', ledger)}`", "pass --allow-duplicate-load", again))
@@ -462,9 +479,11 @@ class LoadedBefore(ConfigError):
             if self.resuming:
                 return (
                     f"{self.fact}. This run created nothing and has nothing left to do; that run has not finished "
-                    f"({self.status}): continue it with {resume}"
+                    f"({unfinished_state(self.status, self.under_way)}): continue it with {resume}"
                 )
-            unfinished = f"That run has not finished ({self.status}): continue it with {resume}"
+            state = unfinished_state(self.status, self.under_way)
+            then = "once it has ended, " if self.under_way else ""
+            unfinished = f"That run has not finished ({state}): {then}continue it with {resume}"
             return f"{self.fact}. {unfinished}; {self.anyway}, {allow}"
         if self.resuming:
             return (

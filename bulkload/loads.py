@@ -641,7 +641,10 @@ def _loaded(job: Job, path: str, earlier: Mapping[str, str], resuming: bool) -> 
         )
         anyway = "if they really are two servers (or two accounts)"
     # its state decides the way on (a rollback stopped part way)
-    return LoadedBefore(fact, earlier["ledger"], resuming=resuming, status=earlier["status"] or None, anyway=anyway)
+    status = earlier["status"] or None
+    # a ledger saying "running" is a live run only while a process holds its lock (else it was killed)
+    live = status == "running" and Ledger.running(earlier["ledger"])
+    return LoadedBefore(fact, earlier["ledger"], resuming=resuming, status=status, anyway=anyway, under_way=live)
 
 
 def release(ledger: Ledger) -> None:
