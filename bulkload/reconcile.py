@@ -408,6 +408,7 @@ async def by_walk(
         if stray_per_scope.get(scope):
             figures["rejected_found"] = stray_per_scope[scope]
     others_n -= out_of_order(counts, unordered, before_run)
+    resent_n = resent(ledger, unordered) if left is not None else 0
     others = [item for item in others if item["scope"] not in unordered]
     extra_n, extra_at = doubles(ledger, LIST_LIMIT)
     extra = [{"id": i, "scope": s} for i, s in extra_at]
@@ -463,6 +464,7 @@ async def by_walk(
         duplicates_count=extra_n,
         others=others,
         others_count=others_n,
+        others_resent_count=resent_n if resent_n else UNSET,
         others_totals={
             "per_scope": _totals_view({s: per for s, per in foreign.items() if s not in unordered}, target),
             "id_sum": others_id_sum,
@@ -641,6 +643,22 @@ def fill_landed(db: sqlite3.Connection) -> None:
         if taken <= lines:
             batch.append((record_id,))
     db.executemany("INSERT INTO landed VALUES (?)", batch)
+
+
+def resent(ledger: Ledger, unordered: set[str]) -> int:
+    """How many of the records set aside as `others` (in scopes whose ids grow: not of `unordered`) are of groups
+    this run sent and a rollback took (`rolled_groups`): created since by another writer or run, not groups this run
+    never sent."""
+    (n,) = (
+        ledger.db()
+        .execute(
+            "SELECT COUNT(*) FROM others o JOIN remote r ON r.id = o.id JOIN rolled_groups w ON w.key = r.grp "
+            f"WHERE r.scope NOT IN ({', '.join('?' * len(unordered))})",
+            sorted(unordered),
+        )
+        .fetchone()
+    )
+    return int(n)
 
 
 def fill_others(db: sqlite3.Connection) -> None:

@@ -517,6 +517,21 @@ def _figures(report: Report) -> list[tuple[str, str]]:
     return out
 
 
+def _others_are(rec: Reconciled) -> str:
+    """Whose the entries added by others are: of groups this run never sent (another writer's), and of groups it
+    sent whose records a rollback took, created since (`others_resent_count`): by another writer or run."""
+    resent = rec.others_resent_count or 0
+    never = rec.others_count - resent
+    if not resent:
+        return " of groups this run never sent, another writer's"
+    sent = (
+        "of groups this run sent and rolled back, created since by another writer or run (its file loaded again, say)"
+    )
+    if not never:
+        return f" {sent}"
+    return f": {never:,} of groups this run never sent, another writer's, and {resent:,} {sent}"
+
+
 def _reconciled_lines(rec: Reconciled) -> list[str]:
     """What the counts compared mean: the remote count is what the API holds in the run's scopes (journals), the
     entries there before the run, this run's and those other writers added since."""
@@ -546,8 +561,8 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
             f"{rec.scope_name} {scope}: {c['others']:,}" for scope, c in rec.scopes.items() if c.get("others")
         )
         lines.append(
-            f"added by others: {rec.others_count:,} entries ({where}) of groups this run never sent, another "
-            "writer's; left out of the comparison, not a mismatch"
+            f"added by others: {rec.others_count:,} entries ({where}){_others_are(rec)}; left out of the comparison, "
+            "not a mismatch"
         )
     if rec.in_doubt_found_count:
         first = rec.in_doubt_found[0]

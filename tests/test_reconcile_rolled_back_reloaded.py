@@ -1,0 +1,38 @@
+"""Found by tester t23c: a run loaded a file, was rolled back, and the same file was loaded again by a new run (as
+the rollback's summary says a new load does). `bulkload reconcile` of the rolled back run then says its entries are
+"added by others: 200 entries … of groups this run never sent, another writer's": untrue, the run sent every one of
+those groups (it created them, and its rollback removed them). docs/reconciliation.md names other writers' entries
+as those of groups the run did not send; a message must tell the truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import spawn_sandbox, write_entries
+
+from bulkload.cli import main
+
+
+def test_reconcile_of_a_rolled_back_run_does_not_say_it_never_sent_groups_it_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ECONOMIC_APP_SECRET_TOKEN", "app")
+    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", "grant")
+    write_entries(tmp_path / "a.csv", 20)
+    sandbox = spawn_sandbox()
+    try:
+        first, second = str(tmp_path / "r1.sqlite"), str(tmp_path / "r2.sqlite")
+        base = ["--base-url", sandbox.url, "--no-progress", "-q"]
+        assert main(["load", "economic", str(tmp_path / "a.csv"), "--ledger", first, *base]) == 0
+        assert main(["rollback", "--ledger", first, "--no-progress", "-q"]) == 0
+        assert main(["load", "economic", str(tmp_path / "a.csv"), "--ledger", second, *base]) == 0
+        capsys.readouterr()
+        main(["reconcile", "--ledger", first])
+        said = capsys.readouterr().out
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    assert "added by others" in said, said  # the new run's entries, the same vouchers
+    assert "of groups this run never sent" not in said, said
+    assert "of groups this run sent and rolled back, created since by another writer or run" in said, said
