@@ -437,9 +437,10 @@ class LoadedBefore(ConfigError):
     continues; once rolled back the file loads as a new run; complete: the run is said to have finished, with
     nothing of it to continue; another: it is said not to have finished, and to be continued; None, where its
     ledger cannot be read: to be continued if it has not finished; "running" is said as unfinished_state says it,
-    by `under_way`: whether a process works on that run now); `anyway`: when the duplicate-load override is
-    the way on (default: to create its records again all the same). The message gives the command line's way on;
-    `in_manifest` a manifest job's."""
+    by `under_way`: whether a process works on that run now; `gone`: no ledger is at that path now, moved aside or
+    removed, so its state is not known: put back, it is continued, or its rollback finished); `anyway`: when the
+    duplicate-load override is the way on (default: to create its records again all the same). The message gives the
+    command line's way on; `in_manifest` a manifest job's."""
 
     def __init__(
         self,
@@ -450,9 +451,10 @@ class LoadedBefore(ConfigError):
         status: str | None = None,
         anyway: str | None = None,
         under_way: bool = False,
+        gone: bool = False,
     ) -> None:
         self.fact, self.ledger, self.resuming, self.status = fact, ledger, resuming, status
-        self.under_way = under_way
+        self.under_way, self.gone = under_way, gone
         self.anyway = anyway or "to create its records again all the same"
         again = "resume this run again" if resuming else "load this file again"
         super().__init__(self._said(f"`{command_on('resume', ledger)}`", "pass --allow-duplicate-load", again))
@@ -485,6 +487,15 @@ class LoadedBefore(ConfigError):
             then = "once it has ended, " if self.under_way else ""
             unfinished = f"That run has not finished ({state}): {then}continue it with {resume}"
             return f"{self.fact}. {unfinished}; {self.anyway}, {allow}"
+        if self.gone:
+            unknown = (
+                f"That run's ledger is not at {self.ledger} now (moved aside or removed?): put it back there, then "
+                f"continue that run with {resume} if it has not finished, or if its rollback stopped part way finish "
+                f"that (`{command_on('rollback', self.ledger)}`) before the file loads as a new run"
+            )
+            if self.resuming:
+                return f"{self.fact}. This run created nothing and has nothing left to do. {unknown}"
+            return f"{self.fact}. {unknown}; {self.anyway}, {allow}"
         if self.resuming:
             return (
                 f"{self.fact}. This run created nothing and has nothing left to do; continue that run with {resume} "

@@ -323,14 +323,16 @@ def _rolled_back(mjob: ManifestJob, status: str) -> str:
     part way), does next: a job's ledger holds one run, so a new load of its files needs that ledger set aside."""
     ledger = mjob.ledger_name
     again = (
-        f"to load the job again as a new run, {_set_aside(ledger)} (keep it: it says what the rollback removed), "
-        f"then run the manifest again (`{mjob.run_again(resume=False)}`)"
+        f"{_set_aside(ledger)} (keep it: it says what the rollback removed), then run the manifest again "
+        f"(`{mjob.run_again(resume=False)}`)"
     )
-    if status == "rolling_back":
+    if status == "rolling_back":  # its records not all removed: a new load before the rollback ends doubles them
         return (
-            f"job {mjob.name!r}: its run is being rolled back and its rollback stopped part way: finish it with "
-            f"{mjob.with_credentials(command_on('rollback', ledger))}; {again}"
+            f"job {mjob.name!r}: its run is being rolled back and its rollback stopped part way: finish it first "
+            f"with {mjob.with_credentials(command_on('rollback', ledger))}; then, to load the job again as a new "
+            f"run, {again}"
         )
+    again = f"to load the job again as a new run, {again}"
     return f"job {mjob.name!r}: its run was rolled back; {again}"
 
 

@@ -644,7 +644,11 @@ def _loaded(job: Job, path: str, earlier: Mapping[str, str], resuming: bool) -> 
     status = earlier["status"] or None
     # a ledger saying "running" is a live run only while a process holds its lock (else it was killed)
     live = status == "running" and Ledger.running(earlier["ledger"])
-    return LoadedBefore(fact, earlier["ledger"], resuming=resuming, status=status, anyway=anyway, under_way=live)
+    # no ledger at the path the record of loads keeps: moved aside or removed since (a rollback unfinished, say)
+    gone = not ledger_pg.is_url(earlier["ledger"]) and not Path(earlier["ledger"]).exists()
+    return LoadedBefore(
+        fact, earlier["ledger"], resuming=resuming, status=status, anyway=anyway, under_way=live, gone=gone
+    )
 
 
 def release(ledger: Ledger) -> None:
