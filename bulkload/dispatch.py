@@ -277,7 +277,8 @@ class Dispatcher:
         `authorized` adds the target's per-request credentials (a token), renewed once on a 401: when none can be
         had the call is not sent (NoToken, TokenRefused). `leaving` is called as each attempt leaves, after every
         wait for the limits: a write may land until some time after the last one did, and the ledger must know
-        when that was. `max_bytes`: the longest answer read (default: the target's `answer_bytes`). `read` reads
+        when that was (and that it left: a call waiting for its place never did); what it raises is raised at once,
+        the attempt not sent. `max_bytes`: the longest answer read (default: the target's `answer_bytes`). `read` reads
         an answer (the caller keeps what it reads): one it cannot read (BadAnswer) is a failed attempt like any
         other. HeldBack once `hold_back` was called, where no attempt's request is written by then."""
         tries = Tries(self.clock)
@@ -287,10 +288,9 @@ class Dispatcher:
             with self._unsent() as unsent:
                 slot, credentials = await self._slot(authorized, tries.uncertain)
                 sent_with = {**(headers or {}), **credentials}
+                self._leaving(slot, leaving)
                 try:
-                    response = await self._attempt(
-                        tries, slot, unsent, method, path, body, params, sent_with, leaving, cap
-                    )
+                    response = await self._attempt(tries, slot, unsent, method, path, body, params, sent_with, cap)
                     if read is not None:
                         read(response)
                 except AuthError as exc:
@@ -320,7 +320,6 @@ class Dispatcher:
         body: bytes | None,
         params: Mapping[str, str] | None,
         headers: Mapping[str, str],
-        leaving: Callable[[], None] | None,
         max_bytes: int,
     ) -> Response:
         """One attempt, sent at once: its slot is taken (`_slot`), and the limits hear when it was answered or
@@ -332,8 +331,6 @@ class Dispatcher:
             tries.leaves()
             tries.sent += 1
             self.counters.requests += 1
-            if leaving is not None:
-                leaving()
             try:
                 response = await self.client.send(
                     method,
@@ -358,6 +355,17 @@ class Dispatcher:
             self._log_attempt(method, path, tries.sent, response.status, started)
         self.limits.on_success()
         return response
+
+    def _leaving(self, slot: Slot, leaving: Callable[[], None] | None) -> None:
+        """Tell the caller the attempt that took `slot` leaves now (`leaving`); where that raises (the ledger cannot
+        record it), the attempt is not sent: its places in the windows are free again, and the error is the call's."""
+        if leaving is None:
+            return
+        try:
+            leaving()
+        except BaseException:
+            self.limits.unused(slot)
+            raise
 
     def _of(self, **fields: Any) -> dict[str, Any]:
         """A log call's `extra`: the target and `fields` (logs.FIELDS)."""

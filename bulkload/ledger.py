@@ -878,27 +878,49 @@ class Ledger:
         groups: Sequence[GroupInfo] = (),
         looks: bytes | None = None,
         held: bytes | None = None,
+        *,
+        waits: bool = False,
     ) -> None:
         """Record the key (and the chunk's groups) before the request leaves; counts one more attempt on a
         resend. A group follows the chunk that carries it, so its state is the chunk's. `looks`: what a look for
         the call's records compares (RecordKind.lookalikes; see `rival`). `held`: what the records the call writes
         held when this attempt was built (model.Call.held), for the look after a lost answer (`held_before`). A
         `pending` chunk's reason (an attempt never sent, or not carried out) goes: it is not why this one is in doubt;
-        an `in_doubt` one's stays until what this attempt does is recorded."""
+        an `in_doubt` one's stays until what this attempt does is recorded. `waits`: the call has yet to wait for its
+        place in the limits (a rolling window may hold it minutes), and no earlier attempt of it may have left: it
+        is recorded `pending`, with its key, no attempt counted, until `leaves` (a kill -9 meanwhile leaves it not
+        sent, for resume to send without a look)."""
         now = time.time()
+        state, attempts, sent_at = ("pending", 0, None) if waits else ("sending", 1, now)
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
                 "INSERT INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash, updated,"
-                " sent_at, looks, held) VALUES (?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (seq, part) DO UPDATE SET state='sending', attempts=chunks.attempts+1,"
+                " sent_at, looks, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (seq, part) DO UPDATE SET state=excluded.state,"
+                " attempts=chunks.attempts+excluded.attempts,"
                 " error=CASE WHEN chunks.state='pending' THEN NULL ELSE chunks.error END,"
                 " updated=excluded.updated, sent_at=COALESCE(chunks.sent_at, excluded.sent_at), looks=excluded.looks,"
                 " held=excluded.held",
-                (seq, part, file_idx, key, len(lines), array("i", lines).tobytes(), body_hash, now, now, looks, held),
+                (seq, part, file_idx, key, state, attempts, len(lines), array("i", lines).tobytes(), body_hash, now)
+                + (sent_at, looks, held),
             )
             self._groups(seq, part, groups, replace=True)
             self._save_calls(calls)
+        if not waits:
+            self._count_sends(1)
+
+    @_writes
+    def leaves(self, seq: int, part: str) -> None:
+        """The chunk's call, recorded `pending` while it waited for the limits (`sending` with `waits`), leaves now
+        (its request is about to be written): `sending`, one more attempt, sent from now. LedgerWriteError when the
+        ledger cannot record it: the call must not leave then."""
+        now = time.time()
+        self._db.execute(
+            "UPDATE chunks SET state='sending', attempts=attempts+1, updated=?, sent_at=COALESCE(sent_at, ?) "
+            "WHERE seq=? AND part=? AND state='pending'",
+            (now, now, seq, part),
+        )
         self._count_sends(1)
 
     def later_write(self, file_idx: int, lines: Sequence[int], ids: Sequence[int]) -> tuple[int, int] | None:

@@ -75,9 +75,10 @@ LARGEST_ID = 2**63 - 1
 #: perhaps carried out (`in_doubt`), refused whole (`rejected`) or sent as parts (`split`)
 ChunkState = Literal["pending", "sending", "done", "in_doubt", "rejected", "split"]
 
-#: the states a chunk may move to from each state; "done", "rejected" and "split" are final
+#: the states a chunk may move to from each state; "done", "rejected" and "split" are final. A call waits for its
+#: place in the limits `pending` (Ledger.sending), so one that never left is settled `pending` again, with why
 TRANSITIONS: dict[ChunkState, frozenset[ChunkState]] = {
-    "pending": frozenset({"sending", "in_doubt", "rejected", "split"}),
+    "pending": frozenset({"pending", "sending", "in_doubt", "rejected", "split"}),
     "sending": frozenset({"sending", "done", "in_doubt", "pending", "rejected", "split"}),
     "in_doubt": frozenset({"sending", "done", "pending", "rejected", "split"}),
     "done": frozenset(),

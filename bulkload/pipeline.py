@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -88,11 +88,11 @@ NOT_FOUND_YET = (
 
 #: why a call left in flight when the run was cut short (Ctrl-C, a signal) is in doubt
 CUT_SHORT = "the run was cut short while this call was being sent: it may have arrived"
-#: why a call held back when a ledger write failed (HeldBack) is `pending` again: it never left
+#: what became of a call held back when a ledger write failed (HeldBack): it never left
 HELD_BACK = "not sent: held back when a ledger write failed"
 #: why a call held back so after an attempt of it whose answer was lost is in doubt
 LOST_THEN_HELD = f"an attempt of its call may have arrived (its answer was lost); then {HELD_BACK}"
-#: why a call waiting for its place when the run was cut short (Ctrl-C, a signal) is `pending` again: it never left
+#: why a call waiting for its place when the run was cut short (Ctrl-C, a signal) is `pending`: it never left
 CUT_UNSENT = "not sent: the run was cut short before it left"
 #: why a call is in doubt whose outcome the ledger could not record (a write failed: LedgerWriteError), after the
 #: reason it was to record where there was one (Loader.give_up)
@@ -558,8 +558,9 @@ class Loader:
             return
         # sending, in doubt or pending before: the same key again, so the API can deduplicate
         key = self.key_held(chunk)
-        if await self.begin_sending(chunk, key, digest, summary, call.held):
-            await self.send_call(kind, chunk, call, key, summary, fresh=prev is None or prev.state == "pending")
+        fresh = prev is None or prev.state == "pending"
+        if await self.begin_sending(chunk, key, digest, summary, call.held, waits=fresh):
+            await self.send_call(kind, chunk, call, key, summary, fresh=fresh)
 
     def previous(self, chunk: Chunk, digest: str) -> ChunkRow | None:
         """What the ledger holds of the chunk; for an adopted copy that never saw it, what it may be (`unseen`)."""
@@ -706,17 +707,29 @@ class Loader:
         return f"{earlier}; " if earlier else ""
 
     async def begin_sending(
-        self, chunk: Chunk, key: str, digest: str, summary: dict[str, Totals], held: bytes | None
+        self, chunk: Chunk, key: str, digest: str, summary: dict[str, Totals], held: bytes | None, *, waits: bool
     ) -> bool:
         """What must be recorded before the call leaves: the baselines of a walk, and the call as sending, with what
         a look for another call's records could take of its (RecordKind.lookalikes: `not_proven`) and what its
-        records held (model.Call.held: for its own look, `look`). False when it cannot be (the run stops)."""
+        records held (model.Call.held: for its own look, `look`). `waits`: no attempt of it may have left yet, so it
+        is `pending` until it leaves, after its wait for the limits (`send_call`; Ledger.sending). False when it
+        cannot be (the run stops)."""
         looks = self.target.kind_of(chunk.file_idx).lookalikes(chunk)
         try:
             if self.target.api.reconcile_by == "walk":
                 await self.ensure_baselines(summary)
             self.ledger.sending(
-                chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, self.calls, chunk.groups, looks, held
+                chunk.seq,
+                chunk.part,
+                chunk.file_idx,
+                key,
+                chunk.lines,
+                digest,
+                self.calls,
+                chunk.groups,
+                looks,
+                held,
+                waits=waits,
             )
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=False)
@@ -727,15 +740,19 @@ class Loader:
         self, kind: RecordKind, chunk: Chunk, call: Call, key: str, summary: dict[str, Totals], *, fresh: bool
     ) -> None:
         """Send the chunk's call (the dispatcher retries it) and settle the chunk by how that went. `fresh`: no
-        earlier process sent it (so, cut short before it left, it was never sent: `cut_short`). Held back before it
-        left (a ledger write failed: HeldBack), it stays as the ledger has it, `sending`, for resume to settle; its
-        rows are not yet sent, or in doubt where an earlier attempt of it (here, or an earlier process's) may land."""
+        earlier process sent it (so, cut short before it left, it was never sent: `cut_short`), and the ledger has it
+        `pending` until it leaves, after its wait for the limits (Ledger.leaves: where that write fails, it is not
+        sent). Held back before it left (a ledger write failed: HeldBack), it stays as the ledger has it, for resume
+        to settle; its rows are not yet sent, or in doubt where an earlier attempt of it (here, or an earlier
+        process's) may land."""
         headers = {"Idempotency-Key": key} if self.target.api.idempotent else None
         left = False
 
         def leaving() -> None:
             nonlocal left
             if not left:  # its first attempt: a retry carries the same rows
+                if fresh:  # it waited for its place `pending`: it may arrive from now on
+                    self.ledger.leaves(chunk.seq, chunk.part)
                 self.rows_sent += len(chunk)
             left = True
             # where a lost answer is settled by waiting, the ledger says when the call last left: a rollback after a
@@ -762,14 +779,17 @@ class Loader:
             self.cut_short(chunk, left or not fresh)
             raise
         except HeldBack as exc:  # it had not left when the ledger failed: in doubt only for an earlier attempt
-            if fresh and not exc.uncertain:  # never sent, but `sending` in the ledger
-                self.hold(chunk, HELD_BACK)
+            if fresh and not exc.uncertain:  # never sent, and `pending` in the ledger (it waited so)
+                self.unsent(chunk)
                 return
             self.doubt(chunk)
             if fresh:  # else an earlier process's attempt: the ledger's reason of it stands
                 self.untold_why(chunk, LOST_THEN_HELD)
             return
         except BulkloadError as exc:
+            if not left and isinstance(exc, LedgerWriteError):  # its leaving could not be recorded: not sent
+                self.give_up(chunk, exc, sent=False)
+                return
             if not sending.settled and await self.failed(kind, chunk, call, exc, summary, sending.since):
                 self.give_up(chunk, RunStopped(NOT_FOUND_YET, uncertain=True), sent=True)
             return
@@ -883,10 +903,10 @@ class Loader:
         )
 
     def hold(self, chunk: Chunk, why: str, said: str = "") -> None:
-        """The chunk's call is not at the API (`why`, the reason `pending` gives it: held back when a ledger write
-        failed, cut short before it left, or the API did not act on it), but the ledger, whose write failed, has it
-        as `sending`, as resume will find it: in doubt, counted as held back (`Tally.held_back`), its rows said so in
-        the in-doubt file (`said`, else `why`), until `record_held_back` puts it back to `pending`."""
+        """The chunk's call is not at the API (`why`, the reason `pending` gives it: the API did not act on it), but
+        the ledger, whose write failed, has it as `sending`, as resume will find it: in doubt, counted as held back
+        (`Tally.held_back`), its rows said so in the in-doubt file (`said`, else `why`), until `record_held_back` puts
+        it back to `pending`."""
         self._held.append((chunk, why))
         self.doubt(chunk)
         self.tally.held_back += len(chunk)
@@ -914,8 +934,8 @@ class Loader:
     def cut_short(self, chunk: Chunk, may_land: bool) -> None:
         """The run was cut short (Ctrl-C, a signal) while the chunk's call was being sent: a call that may land
         (it left, here or in an earlier process) is in doubt until resume settles it; one that never left (it
-        waited for the limits) goes back to `pending`, never sent, so the in-doubt file does not list it, or, where
-        the ledger cannot be told, is held back (`hold`)."""
+        waited for the limits, `pending` in the ledger meanwhile) stays `pending`, never sent, so the in-doubt file
+        does not list it, with why where the ledger can be told."""
         if may_land:
             try:
                 self.ledger.settle(chunk.seq, chunk.part, "sending", CUT_SHORT, self.calls, wrote=False)
@@ -923,10 +943,8 @@ class Loader:
                 self.untold_why(chunk, CUT_SHORT)
             self.doubt(chunk, CUT_SHORT)
             return
-        try:
+        with suppress(BulkloadError):  # unwritten, it stays `pending` without its reason
             self.ledger.settle(chunk.seq, chunk.part, "pending", CUT_UNSENT, self.calls)
-        except BulkloadError:  # unwritten, it stays `sending`, as resume will find it
-            self.hold(chunk, CUT_UNSENT)
 
     async def failed(
         self,
