@@ -4,6 +4,7 @@ meters.Meter), and how many calls go at once. Built for a job by `Limits.for_job
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 
 #: a call's place in each window, as `Limits.acquire` took it
 Slot = tuple[Arrival, ...]
+#: seconds between two writes of the windows' calls to the user's cache while a run goes on (`Limits.sent`): a run
+#: killed (kill -9) leaves its successor all but its last second's calls (one write of a full 300-call window: 0.5 ms)
+KEEP_S = 1.0
 
 
 class Slowdown(NamedTuple):
@@ -73,6 +77,9 @@ class Limits:
         self._first = 0  # calls waiting in `acquire` that do not give way
         self._none_first: anyio.Event | None = None  # set when `_first` falls to 0
         self._giving_way = anyio.Lock()  # held by the one call giving way that waits for a slot (`_left`)
+        self._files: list[Path] = []  # where each window's calls are kept, while `kept`
+        self._kept_at = -math.inf  # when they were last written (time.monotonic)
+        self._full: list[bool] = []  # each window full when they were
 
     @classmethod
     def for_job(
@@ -140,9 +147,24 @@ class Limits:
                     self._none_first = None
 
     def sent(self, slot: Slot) -> None:
-        """The call that took `slot` left now (its request written): the windows time its round trip from here."""
+        """The call that took `slot` left now (its request written): the windows time its round trip from here, and
+        their calls are kept in the user's cache (`kept`) at most every KEEP_S seconds, and at once as a window
+        fills: the calls the next ones wait on, which a run started after this one is killed would meet as 429s."""
         for window, call in zip(self.windows, slot, strict=True):
             window.sent(call)
+        if not self._files:
+            return
+        full = [window.full() for window in self.windows]
+        now = time.monotonic()
+        if now - self._kept_at >= KEEP_S or any(f and not was for f, was in zip(full, self._full, strict=True)):
+            self._keep(now)
+        self._full = full
+
+    def _keep(self, now: float) -> None:
+        """Write every window's calls to its file (`window_file`), as of `now` (time.monotonic)."""
+        for meter, path in zip(self.windows, self._files, strict=True):
+            meter.keep(path)
+        self._kept_at = now
 
     def answered(self, slot: Slot, worked: bool = True) -> None:
         """The call that took `slot` was answered now, whatever the status: the windows learn when the server
@@ -199,21 +221,24 @@ class Limits:
     @contextmanager
     def kept(self) -> Iterator[None]:
         """The server's rolling window and the agreement's daily quota outlive this process: start from the calls
-        earlier runs made in them, and keep this one's calls for the next (the quota's in the ledger too)."""
-        for meter in self.windows:
-            meter.restore(self.window_file(meter))
+        earlier runs made in them, and keep this one's calls for the next (the quota's in the ledger too), as they
+        leave (`sent`) and as the process ends."""
+        files = [self.window_file(meter) for meter in self.windows]
+        for meter, path in zip(self.windows, files, strict=True):
+            meter.restore(path)
+        with suppress(OSError):
+            for path in files:
+                private_dir(path.parent)
         self.quota.sync()
+        self._files, self._full = files, [False] * len(files)  # kept as the calls leave too (`sent`)
         try:
             yield
         finally:
             # a ledger that cannot be written now (a full disk) has said so already; the cache holds the count
             with suppress(BulkloadError):
                 self.quota.sync()
-            for meter in self.windows:
-                path = self.window_file(meter)
-                with suppress(OSError):
-                    private_dir(path.parent)
-                meter.keep(path)
+            self._keep(time.monotonic())
+            self._files = []
 
 
 def daily_quota(
