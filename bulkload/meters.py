@@ -160,12 +160,13 @@ class Arrival:
     """One call through a window: when its slot was taken, when it left (its request written; None: not yet, or
     not told) and when its answer came back or it ended otherwise (None: not yet), in seconds of the meter's
     clock; `heard`: that end was told as it happened (`WindowMeter.answered`), not set from a slot or an earlier
-    run's cache."""
+    run's cache; `probe`: it took a place past the share a probe for room began at (`WindowMeter.on_success`)."""
 
     started: float
     answered: float | None = None
     sent: float | None = None
     heard: bool = False
+    probe: bool = False
 
     @property
     def left(self) -> float:
@@ -198,11 +199,21 @@ class WindowMeter:
     A window the server shares with another client (an instance's other integration), or keeps smaller than the one
     given, holds fewer of ours than `limit`: a 429 while ours is not full says how many it leaves us, so the window
     takes `SHARE_DECREASE` of the calls it holds (`shrink`, once per window) and grows by 1 % of the limit per
-    window's worth of successes (`allowed`: additive increase, multiplicative decrease)."""
+    window's worth of successes (`allowed`: additive increase, multiplicative decrease). The other client may stop:
+    without Retry-After (with one, `take` regrows the share), once the share has held calls back through a whole
+    window with no 429 (`quiet_windows` of them), it probes for the room left (`on_success`): a call more for each
+    of the probe's calls the server takes (`answered`; a call past the share even as the server counts our calls
+    at the earliest, not one our own calls' leaving let in), doubling every round trip as TCP's slow start after
+    idle, up to the limit. A 429 within a window of its last growth gives the share back to what it was before
+    the probe (`shrink`), and the next probe waits twice as many quiet windows (at most `QUIET_CAP`), so an other
+    client that stays costs a few 429s a probe, ever fewer probes. At 1 % a window, a share of 1 of 60 left by
+    another integration that had stopped took 60 windows to fill the window again (a tester, t23a; at HaloPSA's 5
+    minutes: hours)."""
 
     LEARN_CAP = 0.05  # of the window: the widest the learned margin gets
     LEARN_STEPS = 10  # widenings to reach it, each at least 5 ms
     SHARE_DECREASE = 0.9
+    QUIET_CAP = 8  # windows: the most quiet windows a probe for a share's room waits for (`quiet_windows`)
     POLL_S = 0.005  # while a call the window waits on is unanswered, it looks again this often
     #: an unanswered call is taken as arriving now for at most this long (twice the default timeout): a slot
     #: whose end was never told stalls the window for that long, not for ever
@@ -239,6 +250,12 @@ class WindowMeter:
         #: starts this window lets into its span now: `limit` but while it is shared (`shrink`)
         self.allowed = limit
         self._grown = 0  # successes since `allowed` last grew
+        #: quiet windows (no 429 while the share held calls back) before the share probes for room (`on_success`)
+        self.quiet_windows = 1
+        self._refused_at = -math.inf  # when the last 429 that narrows the share came (`shrink`)
+        self._held_at = -math.inf  # when the share (not the limit) last held a call back (`take`)
+        #: while the share probes for room: when it last grew and the share the probe began at (`on_success`)
+        self._probe: tuple[float, int] | None = None
         self.window_s = window_s + (min(1.0, max(0.005, window_s * 0.005)) if margin_s is None else margin_s)
         #: the window and the clocks' drift over it (`DRIFT`), in seconds: how long after its answer a call holds
         #: its place at most (`frees`)
@@ -302,6 +319,9 @@ class WindowMeter:
         call.heard = True
         if not worked:
             return
+        if call.probe and self._probe is not None and self.allowed < self.limit:
+            self.allowed += 1
+            self._probe = (call.answered, self._probe[1])
         self._answers += 1
         trip = call.answered - call.left
         self.fastest_s = trip if self.fastest_s is None else min(self.fastest_s, trip)
@@ -328,8 +348,15 @@ class WindowMeter:
             wait = frees[-room] + self.learned_s - now
             if wait <= 0:
                 break
-            if room < self.limit and self.share_wait_s is not None:
-                wait = min(wait, asked + self.share_wait_s - now)  # then the limit's room, not the share's
+            if room < self.limit:
+                self._held_at = now
+                if self.share_wait_s is not None:
+                    wait = min(wait, asked + self.share_wait_s - now)  # then the limit's room, not the share's
+                elif self._probe is None:  # a share of a call or two hears few successes: the probe begins here
+                    if (quiet_in := self._quiet_in(now)) <= 0:
+                        self._begin_probe(now)
+                        continue
+                    wait = min(wait, quiet_in)
             if wait >= self.TOLD_S:
                 self._tell(wait, room)
             await self._sleep(min(wait, self.POLL_S) if any(c.answered is None for c in self._calls) else wait)
@@ -337,6 +364,8 @@ class WindowMeter:
         if self.allowed < self.limit and self._room(asked) == self.limit:
             self.allowed = min(self.limit, max(2 * self.allowed, self._inside() + 1))
         call = Arrival(now)
+        if self._probe is not None:  # past the share even as the server counts at the earliest: room it left
+            call.probe = sum(1 for c in self._calls if c.left + self.span_s > now) >= self._probe[1]
         self._count(call)
         return call
 
@@ -469,7 +498,12 @@ class WindowMeter:
         if not held:
             return False
         self.share_wait_s = retry_after_s + self.RETRY_AFTER_ROUNDING_S if retry_after_s else None
-        if now - self._widened_at > self.window_s:
+        self._refused_at = now
+        if self._probe is not None:  # no room: the other client is still there. Probe less often
+            self.allowed, self._probe = self._probe[1], None
+            self.quiet_windows = min(self.QUIET_CAP, 2 * self.quiet_windows)
+            self._widened_at = now
+        elif now - self._widened_at > self.window_s:
             self.allowed = max(1, min(self.allowed, math.floor(held * self.SHARE_DECREASE)))
             self._widened_at = now
             self._grown = 0
@@ -481,12 +515,32 @@ class WindowMeter:
         return 0.0
 
     def on_success(self) -> None:
-        """A shared window's share grows back by 1 % of the limit per window's worth of successes."""
-        if self.allowed < self.limit:
+        """A shared window's share grows back by 1 % of the limit per window's worth of successes, or probes for
+        room once it held calls back through `quiet_windows` windows with no 429 (see the class): its first call
+        now, and a call more for each of the probe's calls taken (`answered`)."""
+        now = self._clock()
+        if self._probe is not None:
+            if now - self._probe[0] > self.window_s:  # it has grown, and a window of its calls brought no 429
+                self._probe = None
+            return
+        if self.allowed >= self.limit:
+            return
+        if self.share_wait_s is None and self._quiet_in(now) <= 0 and now - self._held_at <= self.window_s:
+            self._begin_probe(now)
+        else:
             self._grown += 1
             if self._grown >= self.allowed:
                 self.allowed = min(self.limit, self.allowed + max(1, self.limit // 100))
                 self._grown = 0
+
+    def _quiet_in(self, now: float) -> float:
+        """Seconds until the share has gone `quiet_windows` windows with no 429 (0 or less: it has)."""
+        return max(self._refused_at, self._widened_at) + self.quiet_windows * self.window_s - now
+
+    def _begin_probe(self, now: float) -> None:
+        """The share probes for room (see the class): its first call now."""
+        self._probe = (now, self.allowed)
+        self.allowed += 1
 
     def keep(self, path: Path) -> None:
         """Save the calls still inside the window, so the next run against the same API counts them: the

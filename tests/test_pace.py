@@ -645,3 +645,50 @@ async def test_a_paced_run_sharing_its_window_narrows_to_its_share_a_round_trip_
     assert window.allowed < 100
     assert clock() - started <= 1.15 * 12.0, clock() - started
     assert len(refused) <= 8, len(refused)  # 3 (2 before: the first 429 narrowed at once)
+
+
+async def _sharing(other_rate: float, other_for_s: float | None, calls: int) -> tuple[float, int, WindowMeter]:
+    """A window of 60 per second, no pace given, shared with another client there a second first, taking
+    `other_rate` calls/s of it for `other_for_s` seconds (None: all along); `calls` calls at 50 ms, 429s without
+    Retry-After. Returns the run's seconds, its 429s and its window."""
+    clock = VirtualTime()
+    server = SlidingWindow(60, 1.0, clock=clock)
+    window = WindowMeter(60, 1.0, clock=clock, sleep=clock.sleep)
+    limits = paced(clock, None, [window])
+
+    async def other() -> None:
+        begun = clock()
+        while other_for_s is None or clock() - begun < other_for_s:
+            server.try_acquire()
+            await clock.sleep(1 / other_rate)
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        tg.start_soon(other)
+        await clock.sleep(1.0)
+        started = clock()
+        _, refused = await _at_latency(limits, clock, lambda: server.try_acquire() == 0, calls, None, 0.0)
+        tg.cancel_scope.cancel()
+    return clock() - started, len(refused), window
+
+
+async def test_a_share_grows_back_to_the_whole_window_once_the_other_client_stops() -> None:
+    """The other takes the whole window (200/s) and stops 1.5 s into the run: its calls leave the server's window
+    by 2.5 s, and the run's 240 calls take 1.5 + 240 / 60 = 5.5 s at least. The share, narrowed to a call or two,
+    probes for room after a window with no 429 and is the limit again a few round trips later: 7.1 s (before, a
+    call more a window: 14.2 s, the share at 26 of 60 when the run ended)."""
+    elapsed, refused, window = await _sharing(200.0, 2.5, 240)
+    assert refused, "the other client took no share: the test proves nothing"
+    assert window.allowed == 60
+    assert elapsed <= 1.5 * 5.5, elapsed
+
+
+async def test_a_probe_for_room_that_finds_none_gives_it_back_and_probes_ever_less_often() -> None:
+    """The other takes half the window all along: each probe for room meets a 429, the share goes back to what it
+    was before the probe, and the next probe waits twice as many quiet windows (at most `QUIET_CAP`): the share
+    stays about the half the other leaves, and the load takes the calls it leaves (1,500 calls at 30 a window:
+    50 s; 51.9 s and 27 429s, 11 of them at the probes, the first the dearest)."""
+    elapsed, refused, window = await _sharing(30.0, None, 1500)
+    assert window.quiet_windows == window.QUIET_CAP, "the probes met no 429: the test proves nothing"
+    assert window.allowed <= 33, window.allowed
+    assert elapsed <= 1.15 * 50.0, elapsed
+    assert refused <= 40, refused

@@ -1,0 +1,33 @@
+"""HaloPSA's rolling window shared with another integration that stops: the run's share, narrowed by its 429s
+(without Retry-After), grows back to the whole window once the other has gone (`WindowMeter`'s probe for room). A
+tester (t23a, a HaloPSA of its own from the seeds) saw it grow a call a window: at HaloPSA's 300 per 5 minutes a
+share narrowed to 16 took hours to fill a window left empty. Scaled here: 60 calls per rolling second, the other
+there first and stopping 1.5 s into the run; judged by what the server counted, not by the clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+from conftest import serving
+from halo_server import credentials, make_app, records_file, settings, stats
+
+from bulkload import Job, load
+
+
+async def test_a_share_narrowed_by_another_integration_grows_back_once_it_stops(tmp_path: Path) -> None:
+    data = records_file(tmp_path / "XeroDetails.csv", 240)
+    server = settings(window_limit=60, retry_after="none", latency_ms=20, other_rate=200, other_for_s=2.5)
+    async with serving(make_app(server)) as origin:
+        job = Job(
+            target="halopsa", files=[str(data)], base_url=origin, ledger=str(tmp_path / "run.sqlite"),
+            batch_size=1, window_limit=60, window_s=1.0, concurrency=8,
+        )  # fmt: skip
+        await anyio.sleep(1.0)  # the other integration was there first: it holds the window
+        with anyio.fail_after(60):  # a call a window: ~20 s; the whole window: ~6 s
+            report = await load(job, env=credentials(origin))
+        seen = await stats(origin)
+    assert seen["other_hits"] > 60 and seen.get("429", 0) > 0, "the other integration took no share: proves nothing"
+    assert report.loaded == 240
+    # once the other had gone, a second held as many of the run's calls as the window takes, or nearly
+    assert seen["most_in_window"] >= 0.75 * 60, f"the run's calls the server took, per second: {seen['per_s']}"
