@@ -83,6 +83,7 @@ from hypothesis import HealthCheck, Phase, assume, event, example, given, settin
 from hypothesis import strategies as st
 
 from bulkload.cli import main
+from bulkload.money import double_keeps
 from bulkload.sources import restored
 from bulkload.targets.economic_entries import DraftEntries
 
@@ -476,8 +477,9 @@ class Rec:
                 ):
                     return True
             # an exchange rate that reads both ways read as thousands (745.500 in a file of decimal commas): the
-            # rate may be another system's, with a decimal point
-            elif num.proof == "?" and not mark_given and value.as_tuple().exponent == 0:
+            # rate may be another system's, with a decimal point; and one a double (the API's type for it,
+            # economic.md) cannot hold as written
+            elif (num.proof == "?" and not mark_given and value.as_tuple().exponent == 0) or not double_keeps(value):
                 return True
         return any(order not in d.reads for _, d in self.days)
 
