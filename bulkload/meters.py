@@ -518,13 +518,13 @@ class WindowMeter:
         """A shared window's share grows back by 1 % of the limit per window's worth of successes, or probes for
         room once it held calls back through `quiet_windows` windows with no 429 (see the class): its first call
         now, and a call more for each of the probe's calls taken (`answered`)."""
-        now = self._clock()
         if self._probe is not None:
-            if now - self._probe[0] > self.window_s:  # it has grown, and a window of its calls brought no 429
+            if self._clock() - self._probe[0] > self.window_s:  # it has grown, and a window of its calls: no 429
                 self._probe = None
             return
-        if self.allowed >= self.limit:
+        if self.allowed >= self.limit:  # the common case, every success of a window not shared: no clock read
             return
+        now = self._clock()
         if self.share_wait_s is None and self._quiet_in(now) <= 0 and now - self._held_at <= self.window_s:
             self._begin_probe(now)
         else:
