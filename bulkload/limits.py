@@ -226,8 +226,8 @@ class Limits:
         files = [self.window_file(meter) for meter in self.windows]
         for meter, path in zip(self.windows, files, strict=True):
             meter.restore(path)
-        with suppress(OSError):
-            for path in files:
+        for path in files:
+            with suppress(OSError):  # a cache: each window's folder on its own, as before
                 private_dir(path.parent)
         self.quota.sync()
         self._files, self._full = files, [False] * len(files)  # kept as the calls leave too (`sent`)
