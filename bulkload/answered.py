@@ -10,9 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from .http import keepable_ids
+from .http import Response, keepable_ids
 from .model import ECHOED, NO_ID, Call, Chunk, Totals, echoed
 from .targets.base import RecordKind
+
+#: HTTP 202 Accepted: "the request has been accepted for processing, but the processing has not been completed. The
+#: request might or might not eventually be acted upon" (RFC 9110 §15.3.3)
+ACCEPTED = 202
+
+
+def carried_out(response: Response, call: str) -> None:
+    """Hold a write's 2xx `response` to what its status says: ValueError (the call arrived, its outcome unknown: in
+    doubt) for 202 Accepted, whatever its body (RFC 9110 §15.3.3: accepted for processing, not done; none of the
+    seeds documents a 202), so its rows are never counted loaded on the word of a queue. `call`: "POST /customers"."""
+    if response.status == ACCEPTED:
+        raise ValueError(
+            f"{call} was answered 202 Accepted: the API took the rows for processing but does not say they were "
+            "stored (RFC 9110: they may or may not be): the call's rows may have been stored or not"
+        )
 
 
 def answered_ids(kind: RecordKind, body: bytes, chunk: Chunk, call: str) -> list[int]:

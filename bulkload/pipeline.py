@@ -23,7 +23,7 @@ import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import ledger_pg, logs
-from .answered import answered_ids, as_written
+from .answered import answered_ids, as_written, carried_out
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import (
     EXIT_STOPPED,
@@ -253,7 +253,9 @@ class Sending:
         self.since: dict[str, int] = {}
 
     def read(self, response: Response) -> None:
-        self.ids = answered_ids(self.kind, response.body, self.chunk, f"{self.call.method} {self.call.path}")
+        call = f"{self.call.method} {self.call.path}"
+        carried_out(response, call)
+        self.ids = answered_ids(self.kind, response.body, self.chunk, call)
         self.failed = self.kind.failed_items(response.body, self.chunk)
 
     async def recheck(self, exc: BulkloadError) -> bool:

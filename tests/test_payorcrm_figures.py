@@ -116,8 +116,11 @@ def test_an_answer_saying_two_counts_cannot_say_how_many_it_stored() -> None:
         (b'{"success": true, "count": 1.0}', 1),
         (b'{"success": true, "count": "1.0"}', 1),
         (b'{"uploaded": 1e0}', 1),
-        # counts under the other names a server gives them
-        (b'{"accepted": 0}', 0),
+        # counts under the other names a server gives them (not `accepted`: test_accepted_is_not_stored)
+        (
+            b'{"data": {"Imported": 1}}',
+            1,
+        ),  # not `accepted`: taken for processing, not stored (test_accepted_is_not_stored)
         (b'{"inserted": 0}', 0),
         (b'{"imported": "2"}', 2),
         (b'{"count": null}', None),

@@ -80,9 +80,10 @@ def _amounts(records: list[Any]) -> list[int | None] | None:
 
 #: the keys of an answer's object, or of an object within it, that say how many records the upload stored, in any
 #: case: `count` (`{"success": true, "count": n}`, `{"meta": {"count": n}}`), `uploaded` (the sandbox's
-#: `{"uploaded": n, "results": [...]}`), `accepted`, `inserted`, `imported` (`{"data": {"Imported": n}}`); seed 004
-#: documents none
-_COUNTS = ("count", "uploaded", "accepted", "inserted", "imported")
+#: `{"uploaded": n, "results": [...]}`), `inserted`, `imported` (`{"data": {"Imported": n}}`); seed 004 documents
+#: none. Not `accepted`: accepted for processing is not stored (RFC 9110 §15.3.3, 202 Accepted: it "may or may not
+#: eventually be acted upon"), so `{"accepted": 2}` is in doubt
+_COUNTS = ("count", "uploaded", "inserted", "imported")
 
 
 def _objects(answer: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -188,6 +189,18 @@ def _upload_failed(said: str) -> ValueError:
     )
 
 
+def _failed_or_unsaid(answer: dict[str, Any], said: str) -> ValueError:
+    """The error (in doubt) for an answer's object, or an object within it, that `_failure` reads as not stored
+    (`said`: what it says): the upload failed (`_upload_failed`) where a field of it says so (`_says_failed` True:
+    `"status": "failed"`, `"success": false`, an `error`) or its message in words of failure beside no sign of
+    success; else it does not say the upload was stored (`_unconfirmed`: an outcome in words that say neither,
+    `"status": "queued"`, `"state": "submitted"`, `"status": "accepted"`)."""
+    failed = any(
+        _says_failed(name.lower(), value) for name, value in answer.items() if not _within(name.lower(), value)
+    ) or ((told := _told(answer)) is not None and bool(_worded(answer[told])) and not _succeeded(answer))
+    return (_upload_failed if failed else _unconfirmed)(said)
+
+
 def _listing(name: str, value: Any) -> bool:
     """Whether a field of an answer's object lists records: a list under `results` (in any case), a list of objects
     only under any key (`data`, `items`), and an empty list under any key but one that says what failed, warns or
@@ -210,7 +223,7 @@ def _records(answer: dict[str, Any]) -> list[Any] | None:
     found: list[tuple[str, list[Any]]] = []
     for path, obj in _objects(answer):
         if path and (failed := _failure(obj, None, None)) is not None:
-            raise _upload_failed(f"{path}: {failed}")
+            raise _failed_or_unsaid(obj, f"{path}: {failed}")
         found += [(_at(path, name), value) for name, value in obj.items() if _listing(name, value)]
     if len(found) > 1:
         raise ValueError(
@@ -251,7 +264,7 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
         if (failed := _failure(value, None, None)) is not None:
             if (refusal := _refusal(value, rows)) is not None:
                 raise refusal
-            raise _upload_failed(failed)
+            raise _failed_or_unsaid(value, failed)
         records = _records(value)
         listed = None if records is None else len(records)
         stated = _stated(value)
@@ -517,10 +530,11 @@ _UNSUCCESSFUL = frozenset({"false", "0", "no"})
 #: a `success` (`_DONE`) that says it was done, as text (any case): JSON true and 1 say so too
 _SUCCESSFUL = frozenset({"true", "1", "yes"})
 #: the words a text outcome says it was stored in (`Created`, `OK`, `saved`, `Created successfully`): one of other
-#: words (`BadRequest`, `Already exists`, `KO`, `Pending`) says neither (`_worded`)
+#: words (`BadRequest`, `Already exists`, `KO`, `Pending`, `Queued`) says neither (`_worded`). Not `accepted`: taken
+#: for processing, not stored (RFC 9110 §15.3.3: 202 Accepted "may or may not eventually be acted upon")
 _SUCCEEDING = frozenset(
     {"ok", "okay", "success", "successful", "successfully", "succeeded", "created", "saved", "stored", "imported"}
-    | {"processed", "accepted", "uploaded", "loaded", "inserted", "added", "written", "persisted", "updated"}
+    | {"processed", "uploaded", "loaded", "inserted", "added", "written", "persisted", "updated"}
     | {"done", "complete", "completed", "true", "yes"}
 )
 #: the words of a text that say "nothing" (beside zeros: `0`, `000`), under a key whose name says failure (`_nothing`)

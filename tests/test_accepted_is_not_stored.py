@@ -1,0 +1,104 @@
+"""An upload a server took for processing is not an upload stored: HTTP 202 Accepted (RFC 9110 §15.3.3: "might or
+might not eventually be acted upon"), and an answer whose outcome is a queue's (`"status": "accepted"`, `queued`,
+`received`, bare `Accepted`) leave the call's rows in doubt, told why, never counted loaded. Found by tester t24b:
+each was exit 0, every row loaded, while the server could still drop them. The real sandboxes serve each, behind a
+middleware that shapes their answers as such a server does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+from aiohttp import web
+from conftest import CREDS, serving, write_entries
+from test_load_economic import job
+from test_load_payorcrm import read_csv
+from test_payorcrm_answers import Handler, Rule, crm_app, customers_file, load_both, two_customers
+
+from bulkload import load
+from bulkload.sandbox import SandboxOptions, build_app
+from bulkload.sandbox.economic_web import PREFIX
+
+
+def answered_as(status: int, body: bytes | None) -> Rule:
+    """The sandbox stores the upload and answers `status` with `body` (None: its own body)."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        real = await handler(request)
+        assert isinstance(real, web.Response) and isinstance(real.body, bytes)
+        if real.status != 200:
+            return real
+        return web.Response(status=status, body=real.body if body is None else body, content_type="application/json")
+
+    return rule
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "said"),
+    [
+        (202, None, "202 Accepted"),  # the sandbox's own records, with their ids: still only accepted
+        (202, b"", "202 Accepted"),
+        (200, b'{"status": "accepted"}', "(status: accepted) does not say the upload was stored"),
+        (200, b"Accepted", "(Accepted) does not say the upload was stored"),
+        (200, b'{"accepted": 3}', "does not say the upload was stored"),
+        (200, b'{"status": "queued", "jobId": "j-1"}', "(status: queued) does not say the upload was stored"),
+        (200, b'{"data": {"state": "received"}}', "(data: state: received) does not say the upload was stored"),
+    ],
+)
+async def test_an_upload_accepted_for_processing_is_in_doubt_not_loaded(
+    tmp_path: Path, status: int, body: bytes | None, said: str
+) -> None:
+    with anyio.fail_after(60):
+        async with serving(crm_app(answered_as(status, body))) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path, 3))
+    # every call in doubt: the run stops (exit 4), saying why as each row does
+    assert (report.status, report.loaded, report.in_doubt, report.exit_code) == ("stopped", 0, 3, 4), report
+    assert said in str(report.stop_reason) and "failed" not in str(report.stop_reason), report.stop_reason
+    assert read_csv(tmp_path / "success.csv") == []
+    doubt = read_csv(tmp_path / "in_doubt.csv")
+    assert [int(r["line"]) for r in doubt] == [2, 3, 4]
+    assert all(said in r["last_error"] and "failed" not in r["last_error"] for r in doubt), doubt
+
+
+@pytest.mark.parametrize(
+    ("body", "failed"),
+    [
+        (b'{"status": "scheduled"}', False),
+        (b'{"state": "submitted", "message": "will be processed"}', False),
+        (b'{"status": "pending"}', False),
+        (b'{"status": "failed"}', True),
+        (b'{"status": "queued", "error": "quota exceeded"}', True),
+        (b'{"message": "Upload failed"}', True),
+    ],
+)
+def test_an_outcome_in_words_of_neither_is_not_called_a_failure(body: bytes, failed: bool) -> None:
+    # t24b: `"status": "queued"` was in doubt, rightly, but told "the upload failed": a user reading that re-sends
+    # rows the server may still store. Only words of failure say failed
+    kind, chunk = two_customers()
+    with pytest.raises(ValueError) as caught:
+        kind.created_ids(body, chunk)
+    said = str(caught.value)
+    assert ("says the upload failed" in said) is failed and ("does not say the upload was stored" in said) is not failed
+
+
+async def test_a_write_answered_202_by_any_target_is_in_doubt(tmp_path: Path) -> None:
+    # the rule is the engine's, not one target's: e-conomic's bulk create answered 202 with its entries is in doubt
+    # (exit 4), its rows neither loaded nor sent again
+    data = tmp_path / "entries.csv"
+    write_entries(data, 2)
+    app = build_app("economic", SandboxOptions())
+
+    @web.middleware
+    async def accepted(request: web.Request, handler: Handler) -> web.StreamResponse:
+        real = await handler(request)
+        if request.method == "POST" and isinstance(real, web.Response) and real.status in (200, 201):
+            return web.Response(status=202, body=real.body, content_type="application/json")
+        return real
+
+    app.middlewares.insert(0, accepted)
+    with anyio.fail_after(60):
+        async with serving(app) as url:
+            report = await load(job(tmp_path, [data], url + PREFIX), env=CREDS, raise_on_stop=False)
+    assert (report.loaded, report.in_doubt, report.exit_code) == (0, 4, 4), report
+    assert "answered 202 Accepted" in str(report.stop_reason), report.stop_reason
