@@ -4,8 +4,6 @@ client against the sandbox."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shlex
 import urllib.request
@@ -22,7 +20,7 @@ from test_load_visma_core import write as visma_core_write
 
 from bulkload import Job, load
 from bulkload.cli import main
-from bulkload.errors import ConfigError
+from bulkload.errors import ConfigError, WrongEndpoint
 from bulkload.fleet import run_manifest
 from bulkload.manifest import read_manifest
 from bulkload.sandbox import SandboxOptions, build_app, running
@@ -70,15 +68,25 @@ async def test_a_file_of_one_cost_type_loads_as_the_cost_type_given(
     assert sorted((e["EntryDefinitionId"], e["Amount"]) for e in entries) == booked, entries
 
 
-async def test_a_cost_type_without_a_definition_rejects_the_rows_as_a_columns_value_does(tmp_path: Path) -> None:
+@pytest.mark.parametrize("wrong_address", [False, True])
+async def test_a_file_whose_only_cost_type_answers_404_is_refused_before_the_first_write(
+    tmp_path: Path, wrong_address: bool
+) -> None:
+    # found by tester t24b: a file of one cost type loaded at a wrong --base-url had every row rejected "no entry
+    # definition for this user", exit 1, the user sent to Core's setup. A wrong address answers 404 to the cost
+    # type as an account without its definition does: nothing tells them apart, not one row could load, so the run
+    # is refused naming both (a file of several cost types, some defined, proves the address: its others rejected)
     data = write(tmp_path / "fees.csv", ROWS)
     with anyio.fail_after(60):
         async with running("visma-core", SandboxOptions()) as url:
-            report = await load(job(tmp_path, data, url, cost_type="NOPE"), env=ENV)
+            base = url + "/not-the-api" if wrong_address else url
+            with pytest.raises(WrongEndpoint) as refused:
+                await load(job(tmp_path, data, base, cost_type="FEE" if wrong_address else "NOPE"), env=ENV)
             assert await sandbox(url, "entries") == []
-    assert (report.loaded, report.rejected) == (0, 2), report
-    reasons = {row["reason"] for row in csv.DictReader(io.StringIO((tmp_path / "rejects.csv").read_text("utf-8")))}
-    assert any(r.startswith("NOPE: no entry definition for this user") for r in reasons), reasons
+    said = str(refused.value)
+    assert "answered 404 at" in said and "is --base-url right? If it is," in said, said
+    assert "no entry definition of " + ("FEE" if wrong_address else "NOPE") in said, said
+    assert "nothing was created" in said and not (tmp_path / "rejects.csv").exists()
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])

@@ -211,10 +211,16 @@ class VismaCore(Target):
         given = self.entries.cost_type
         named = {given} if given is not None else await anyio.to_thread.run_sync(cost_types)
         await side_by_side(partial(look_up, c) for c in sorted(named - DOT_SEGMENTS))
-        if len(definitions) > 1 and all(d.error for d in definitions.values()):  # a wrong address, not bad rows
+        if definitions and all(d.error for d in definitions.values()):
+            # a wrong address answers 404 to every cost type, as an account with none of them set up does: nothing
+            # tells the two apart, and not one row could load, so the run is refused before its first write (before,
+            # a file of one cost type at a wrong address had every row rejected "no entry definition": tester t24b)
+            types = ", ".join(sorted(definitions))
             raise WrongEndpoint(
-                f"the entry definition of every cost type of the file ({', '.join(sorted(definitions))}) answered 404 "
-                f"at {client.base_url}: is --base-url right?"
+                f"the entry definition of {'the' if len(definitions) == 1 else 'every'} cost type of the file "
+                f"({types}) answered 404 at {client.base_url}: is --base-url right? If it is, the broker company has "
+                f"set up no entry definition of {types} for this user (seed 003: Visma provides the cost types, and "
+                "their definitions are set up in Core before the first entry)"
             )
         _one_answer_each(definitions)
         self.entries.definitions = dict(sorted(definitions.items()))
