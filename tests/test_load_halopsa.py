@@ -157,7 +157,7 @@ def test_a_rerun_as_the_page_shows_is_refused_with_the_command_that_loads_it_bes
         # another --ledger, no --rejects: its files are numbered, not the first run's, and it says so
         assert main([*words[:-1], "--ledger=elsewhere.sqlite"]) == 1
         out = capsys.readouterr()
-        assert "rejected rows (1 record, each whole) and reasons: xero.csv.3.rejects.csv" in out.out, out.out
+        assert "rejected rows and reasons: xero.csv.3.rejects.csv" in out.out, out.out  # a record is no group
         assert "xero.csv.rejects.csv is another run's" in out.err and "at --rejects xero.csv.3.rejects.csv" in out.err
         assert {p: p.read_bytes() for p in first} == first  # the first run's files as it wrote them
         assert (tmp_path / "xero.csv.3.success.csv").read_text().count("\n") == 31

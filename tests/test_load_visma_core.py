@@ -19,6 +19,7 @@ from conftest import Crash, crash_at_done
 
 from bulkload import Job, dry_run, load, resume
 from bulkload.errors import BadAnswer, ConfigError, LedgerError, SharedUnfinished
+from bulkload.report import print_summary
 from bulkload.results import Report
 from bulkload.runner import dry_run_path
 from bulkload.sandbox import SandboxOptions, running
@@ -1489,7 +1490,8 @@ async def test_an_amount_too_large_to_keep_exactly_is_rejected_with_its_order_an
             again = await resume(str(tmp_path / "run.sqlite"), env=ENV, raise_on_stop=False)
             entries = await created(url)
     assert sorted(e["Amount"] for e in entries) == [Decimal("10.00"), Decimal("9999999999998.99")], entries
-    assert (report.exit_code, report.loaded, report.rejected, report.rejected_groups) == (1, 3, 5, 3), report
+    # orders A and B rejected whole: the lone FEE line is no order
+    assert (report.exit_code, report.loaded, report.rejected, report.rejected_groups) == (1, 3, 5, 2), report
     assert report.reconcile.ok
     assert again.exit_code == 1 and again.status != "stopped" and (again.loaded, again.rejected) == (3, 5), again
     rejects = {int(r["line"]): r for r in read_csv(tmp_path / "rejects.csv")}
@@ -2404,3 +2406,26 @@ async def test_the_entries_sample_rejects_what_its_readme_says(tmp_path: Path) -
     assert sorted(rejects) == expected, rejects
     assert report.rejected == len(expected) == int(said[1]), report
     assert accounted(report), report
+
+
+async def test_lines_rejected_alone_are_counted_as_no_order(tmp_path: Path) -> None:
+    # found by tester t24b: two FEE lines (a definition that books an entry a line) and an entry without an orderId,
+    # each rejected alone, were summed as "rejected rows (4 orders, each whole)" and rejected_groups 4 beside the
+    # one merged order rejected: a finance user looks for four orders. Only rows that share an order are one
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1001, "FEE", "ten", "fee", "", "2026-11-01", ""],  # an entry of its own
+            [1001, "FEE", "1.00", "fee", "", "2026-11-31", "R-1"],  # FEE books an entry a line, order or not
+            [1002, "OUTLAY", "abc", "no order", "", "2026-11-01", ""],  # an entry of its own
+            [1002, "OUTLAY", "1.00", "x", "", "2026-11-01", "A"],
+            [1002, "OUTLAY", "zz", "y", "", "2026-11-01", "A"],  # rejects order A whole
+            [1002, "OUTLAY", "2.00", "ok", "", "2026-11-01", "B"],
+        ],
+    )
+    report, entries = await load_entries(tmp_path, data)
+    assert (report.loaded, report.rejected, report.rejected_groups) == (1, 5, 1), report
+    assert [e["Amount"] for e in entries] == [Decimal("2.00")], entries
+    out = io.StringIO()
+    print_summary(report, out)
+    assert "rejected rows (1 order, each whole) and reasons" in out.getvalue(), out.getvalue()
