@@ -1618,14 +1618,30 @@ class Loader:
     ) -> list[RowOutcome]:
         """Every row of the groups refused: a row named bad with its own reason, the others with the reason of
         the first bad row of their group ("voucher 5002 (journal 1) rejected: line 5 JournalEntryAccount…");
-        `whole`: groups refused without a row named (group index → the API's reason)."""
+        `whole`: groups refused without a row named (group index → the API's reason). A group the API writes as one
+        record (RecordKind.record_of: a Visma Core order merged into one entry, a PayorCRM invoice), each of its rows
+        named for one reason, was refused as that record: each row's reason names the group ("order A of case 1002
+        (OUTLAY) refused by the API as one record of lines 2, 3: HTTP 400: …"), not the API's alone, which may quote
+        the record's sum, no line's."""
         out: list[RowOutcome] = []
+        kind = self.target.kind_of(chunk.file_idx)
+        records = chunk.entries(kind)
         for g, span in enumerate(spans):
             key = chunk.groups[g].key
             named = [i for i in span if i in bad]
             if not named and g not in whole:
                 continue
-            label = self.target.kind_of(chunk.file_idx).group_label(key) if key else "the call"
+            label = kind.group_label(key) if key else "the call"
+            if (
+                key
+                and len(named) == len(span) > 1
+                and len({bad[i] for i in span}) == 1 == len({kind.record_of(i, records[i]) for i in span})
+            ):
+                field_, reason = bad[span[0]]
+                lines = ", ".join(str(chunk.lines[i]) for i in span[:5]) + (", …" if len(span) > 5 else "")
+                why = f"{label} refused by the API as one record of lines {lines}: {reason}"
+                out += [RowOutcome(chunk.file_idx, chunk.lines[i], "rejected", field_, why, key) for i in span]
+                continue
             if named:
                 field_, reason = bad[named[0]]
                 shared = f"{label} rejected: line {chunk.lines[named[0]]} {field_ + ': ' if field_ else ''}{reason}"

@@ -2429,3 +2429,41 @@ async def test_lines_rejected_alone_are_counted_as_no_order(tmp_path: Path) -> N
     out = io.StringIO()
     print_summary(report, out)
     assert "rejected rows (1 order, each whole) and reasons" in out.getvalue(), out.getvalue()
+
+
+async def test_a_merged_order_the_api_refuses_is_named_in_each_of_its_lines_reasons(tmp_path: Path) -> None:
+    # found by tester t24b: order A's two lines, booked as one entry of 3.00, were refused by the API ("Amount
+    # exceeds the case limit"), and each line was rejected with the API's words alone: line 2 (1.00) said its amount
+    # exceeded the limit, nothing saying it was refused as part of order A's one entry
+    from aiohttp import web
+    from conftest import serving
+
+    from bulkload.sandbox import build_app
+
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1002, "OUTLAY", "1.00", "x", "", "2026-11-01", "A"],
+            [1002, "OUTLAY", "2.00", "y", "", "2026-11-01", "A"],
+            [1002, "OUTLAY", "2.00", "ok", "", "2026-11-01", "B"],
+            [1001, "FEE", "3.00", "fee", "", "2026-11-01", ""],
+        ],
+    )
+    app = build_app("visma-core", SandboxOptions())
+
+    @web.middleware
+    async def over_the_limit(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.method == "POST" and Decimal(str(json.loads(await request.read())["Amount"])) == 3:
+            return web.json_response({"Message": "Amount exceeds the case limit"}, status=400)
+        return await handler(request)
+
+    app.middlewares.insert(0, over_the_limit)
+    with anyio.fail_after(60):
+        async with serving(app) as url:
+            report = await load(job(tmp_path, data, url), env=ENV, raise_on_stop=False)
+    assert (report.loaded, report.rejected, report.rejected_groups) == (1, 3, 1), report
+    reasons = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    order = "order A of case 1002 (OUTLAY) refused by the API as one record of lines 2, 3: HTTP 400: "
+    assert reasons[2] == reasons[3] and reasons[2].startswith(order), reasons
+    assert "Amount exceeds the case limit" in reasons[2]
+    assert reasons[5].startswith("HTTP 400: "), reasons  # an entry of its own: the API's words are its own
