@@ -192,8 +192,8 @@ class Limits:
         pace = self.rate.configured
         if any([w.transient(call, pace, retry_after_s) for w, call in zip(self.windows, calls, strict=True)]):
             return Slowdown(0.0, "early")
-        shares = [w for w in self.windows if retry_after_s is None or not w.full()]
-        if any([window.shrink(retry_after_s) for window in shares]):
+        shares = zip(self.windows, calls, strict=True)
+        if any([w.shrink(retry_after_s, call) for w, call in shares if retry_after_s is None or not w.full()]):
             return Slowdown(self.rate.pause(retry_after_s or 0.0), "share")
         return Slowdown(max(meter.on_rate_limited(retry_after_s) for meter in self._meters), "pace")
 

@@ -204,9 +204,11 @@ class WindowMeter:
     window with no 429 (`quiet_windows` of them), it probes for the room left (`on_success`): a call more for each
     of the probe's calls the server takes (`answered`; a call past the share even as the server counts our calls
     at the earliest, not one our own calls' leaving let in), doubling every round trip as TCP's slow start after
-    idle, up to the limit. A 429 within a window of its last growth gives the share back to what it was before
-    the probe (`shrink`), and the next probe waits twice as many quiet windows (at most `QUIET_CAP`), so an other
-    client that stays costs a few 429s a probe, ever fewer probes. At 1 % a window, a share of 1 of 60 left by
+    idle, up to the limit. Its first 429 ends it: the share keeps `SHARE_DECREASE` of what the probe grew to, on
+    trial for `TRIAL_WINDOWS` windows (no probe, no growth meanwhile); a 429 of a call sent in the trial gives the
+    share back to what it was before the probe (`shrink`), and the next probe waits twice as many quiet windows (at
+    most `QUIET_CAP`), so an other client that stays costs a few 429s a probe, ever fewer probes, while one that
+    shrank leaves its room to this client at once. At 1 % a window, a share of 1 of 60 left by
     another integration that had stopped took 60 windows to fill the window again (a tester, t23a; at HaloPSA's 5
     minutes: hours)."""
 
@@ -214,6 +216,7 @@ class WindowMeter:
     LEARN_STEPS = 10  # widenings to reach it, each at least 5 ms
     SHARE_DECREASE = 0.9
     QUIET_CAP = 8  # windows: the most quiet windows a probe for a share's room waits for (`quiet_windows`)
+    TRIAL_WINDOWS = 2  # windows: how long the share a probe found is on trial (`shrink`)
     POLL_S = 0.005  # while a call the window waits on is unanswered, it looks again this often
     #: an unanswered call is taken as arriving now for at most this long (twice the default timeout): a slot
     #: whose end was never told stalls the window for that long, not for ever
@@ -256,6 +259,8 @@ class WindowMeter:
         self._held_at = -math.inf  # when the share (not the limit) last held a call back (`take`)
         #: while the share probes for room: when it last grew and the share the probe began at (`on_success`)
         self._probe: tuple[float, int] | None = None
+        #: while the share a probe found is on trial: when the probe ended and the share it began at (`shrink`)
+        self._kept: tuple[float, int] | None = None
         self.window_s = window_s + (min(1.0, max(0.005, window_s * 0.005)) if margin_s is None else margin_s)
         #: the window and the clocks' drift over it (`DRIFT`), in seconds: how long after its answer a call holds
         #: its place at most (`frees`)
@@ -352,7 +357,7 @@ class WindowMeter:
                 self._held_at = now
                 if self.share_wait_s is not None:
                     wait = min(wait, asked + self.share_wait_s - now)  # then the limit's room, not the share's
-                elif self._probe is None:  # a share of a call or two hears few successes: the probe begins here
+                elif self._probe is None and self._kept is None:  # a share of a call or two hears few successes
                     if (quiet_in := self._quiet_in(now)) <= 0:
                         self._begin_probe(now)
                         continue
@@ -482,7 +487,7 @@ class WindowMeter:
         with contextlib.suppress(ValueError):  # let go already, by a later call counted in its place
             self._calls.remove(call)
 
-    def shrink(self, retry_after_s: float | None = None) -> bool:
+    def shrink(self, retry_after_s: float | None = None, call: Arrival | None = None) -> bool:
         """A 429 met while the window was not full (or, without Retry-After, full with its margin at the cap): the
         server counts more in it than this client's calls (another client's, or a smaller window than given), so
         the window takes `SHARE_DECREASE` of the calls this one holds, at most, from this client (once per
@@ -492,15 +497,31 @@ class WindowMeter:
         then holds a call back that long at most, rounded up by `RETRY_AFTER_ROUNDING_S` (`share_wait_s`), not
         until this client's own calls leave the window. Two 429s at the start of a load, with 4 calls held of 300,
         narrowed the share to 3, and the calls waited the whole 5 minutes for the 4 to leave it; the server had
-        said 2 s. Without one (or one of 0: "now", which it was not) the share holds calls until they fit in it."""
+        said 2 s. Without one (or one of 0: "now", which it was not) the share holds calls until they fit in it.
+
+        A probe for room (`on_success`) ends at its first 429: the share keeps `SHARE_DECREASE` of what it grew to
+        (the room the server took), on trial (`_kept`): a 429 of a call (`call`: the refused call's place, where
+        known) that left after it, within `TRIAL_WINDOWS` windows, says the other client is still there, and the
+        share goes back to what it was before the probe, as does a probe that grew too little to keep more; the
+        next probe then waits twice as many quiet windows. Given all back at once, a share whose other client had
+        shrunk from 90 % of the window to 10 % probed its way up and back down again and again: 1.9 x the least time
+        the room left allowed (tester t24a; 1.02 x kept)."""
         now = self._clock()
-        held = sum(1 for call in self._calls if call.started > now - self.window_s)
+        held = sum(1 for c in self._calls if c.started > now - self.window_s)
         if not held:
             return False
         self.share_wait_s = retry_after_s + self.RETRY_AFTER_ROUNDING_S if retry_after_s else None
         self._refused_at = now
-        if self._probe is not None:  # no room: the other client is still there. Probe less often
-            self.allowed, self._probe = self._probe[1], None
+        kept = self._kept if self._kept and now - self._kept[0] <= self.TRIAL_WINDOWS * self.window_s else None
+        if self._probe is not None:  # the room's end: keep what the probe found, on trial
+            start, self._probe = self._probe[1], None
+            self.allowed = max(start, math.floor(self.allowed * self.SHARE_DECREASE))
+            self._kept = (now, start) if self.allowed > start else None
+            if self._kept is None:  # no room: the other client is still there. Probe less often
+                self.quiet_windows = min(self.QUIET_CAP, 2 * self.quiet_windows)
+            self._widened_at = now
+        elif kept is not None and call is not None and call.left > kept[0]:  # on trial, refused: no room after all
+            self.allowed, self._kept = kept[1], None
             self.quiet_windows = min(self.QUIET_CAP, 2 * self.quiet_windows)
             self._widened_at = now
         elif now - self._widened_at > self.window_s:
@@ -517,7 +538,8 @@ class WindowMeter:
     def on_success(self) -> None:
         """A shared window's share grows back by 1 % of the limit per window's worth of successes, or probes for
         room once it held calls back through `quiet_windows` windows with no 429 (see the class): its first call
-        now, and a call more for each of the probe's calls taken (`answered`)."""
+        now, and a call more for each of the probe's calls taken (`answered`). Neither while the share a probe found
+        is on trial (`shrink`); a trial passed with no 429 lets the next probe come after one quiet window."""
         if self._probe is not None:
             if self._clock() - self._probe[0] > self.window_s:  # it has grown, and a window of its calls: no 429
                 self._probe = None
@@ -525,6 +547,10 @@ class WindowMeter:
         if self.allowed >= self.limit:  # the common case, every success of a window not shared: no clock read
             return
         now = self._clock()
+        if self._kept is not None:
+            if now - self._kept[0] <= self.TRIAL_WINDOWS * self.window_s:
+                return  # on trial: no probe, no growth
+            self._kept, self.quiet_windows = None, 1  # the room the probe found is there: probe again as early
         if self.share_wait_s is None and self._quiet_in(now) <= 0 and now - self._held_at <= self.window_s:
             self._begin_probe(now)
         else:
