@@ -11,7 +11,10 @@ per case the lowest share of the limit any run reached, and the 429s the sandbox
   Retry-After: the minimum counts the window's calls the other one leaves, over the load's elapsed time (the
   sandbox's arrivals are the other's too), and the 429s are the load's own;
 - the same window taken whole by another integration that stops a window into the load: its calls leave the
-  window by the second window, and the minimum counts the load's calls from there, over its elapsed time.
+  window by the second window, and the minimum counts the load's calls from there, over its elapsed time;
+- the same window, 90 % of it taken by another integration that shrinks to 10 % a window into the load: its
+  calls leave the window by the second window, and the minimum counts the load's calls from there at the 90 % it
+  leaves, over its elapsed time.
 """
 
 from __future__ import annotations
@@ -99,9 +102,9 @@ def window_halopsa(scale: Scale, workdir: Path, tree: Path | None) -> Run:
 
 
 @contextmanager
-def other_integration(box: Sandbox, rate: float, for_s: float | None = None) -> Iterator[None]:
+def other_integration(box: Sandbox, rate: float, for_s: float | None = None, then_rate: float = 0.0) -> Iterator[None]:
     """Another client of the same instance, calling `rate` times a second (a token, then cheap GETs) until the
-    block ends or for `for_s` seconds, its 429s its own concern."""
+    block ends or for `for_s` seconds, then `then_rate` times (0: it stops), its 429s its own concern."""
     stop = threading.Event()
     form = f"grant_type=client_credentials&client_id=other&client_secret=other-{ENV['HALO_CLIENT_ID']}".encode()
     origin = box.url.rsplit("/api", 1)[0]
@@ -120,9 +123,12 @@ def other_integration(box: Sandbox, rate: float, for_s: float | None = None) -> 
         bearer = token.split(b'"access_token": "', 1)[-1].split(b'"', 1)[0].decode()
         get = urllib.request.Request(f"{box.url}/XeroDetails/0", headers={"Authorization": f"Bearer {bearer}"})
         due = began = time.monotonic()
-        while not stop.is_set() and (for_s is None or time.monotonic() - began < for_s):
+        while not stop.is_set():
+            now = rate if for_s is None or time.monotonic() - began < for_s else then_rate
+            if not now:
+                return
             call(get)
-            due += 1 / rate
+            due += 1 / now
             stop.wait(max(0.0, due - time.monotonic()))
 
     thread = threading.Thread(target=run, daemon=True)
@@ -153,6 +159,16 @@ def stopping_halopsa(scale: Scale, workdir: Path, tree: Path | None) -> Run:
         return Run(minimum / elapsed, refused)
 
 
+def shrinking_halopsa(scale: Scale, workdir: Path, tree: Path | None) -> Run:
+    full = WINDOW / WINDOW_S
+    with sandbox("halopsa", "--time-factor", str(TIME_FACTOR), "--no-retry-after") as box:
+        with other_integration(box, 0.9 * full, for_s=2 * WINDOW_S, then_rate=0.1 * full):
+            time.sleep(WINDOW_S)  # the other integration was there first: it holds 90 % of the window
+            elapsed, calls, refused = _halopsa(box, workdir, tree, scale.pace_records)
+        minimum = 2 * WINDOW_S + (math.ceil(calls / (0.9 * WINDOW)) - 1) * WINDOW_S
+        return Run(minimum / elapsed, refused)
+
+
 CASES: dict[str, tuple[Case, str]] = {
     "e-conomic, 100/s, 50 ms latency": (steady_economic, "≥ 98 % of 100/s"),
     "Visma Core, 100/s, 50 ms latency": (steady_visma, "≥ 98 % of 100/s"),
@@ -163,6 +179,10 @@ CASES: dict[str, tuple[Case, str]] = {
     ),
     f"HaloPSA, the window taken whole by another that stops {WINDOW_S:g} s in, 429s without Retry-After": (
         stopping_halopsa,
+        "≥ 67 % of the minimum (within 1.5×)",
+    ),
+    f"HaloPSA, 90 % of the window another's that shrinks to 10 % {WINDOW_S:g} s in, 429s without Retry-After": (
+        shrinking_halopsa,
         "≥ 67 % of the minimum (within 1.5×)",
     ),
 }
@@ -182,7 +202,8 @@ def pace(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
         sc.rows.append([*row, f"{min(uploading):.1%}" if uploading else "–"])
         if uploading:
             sc.key[f"pace {name}: minimum % while uploading"] = 100 * min(uploading)
-        if case in (shared_halopsa, stopping_halopsa):  # finding the pace the server accepts takes 429s: counted
+        # finding the pace the server accepts takes 429s: counted
+        if case in (shared_halopsa, stopping_halopsa, shrinking_halopsa):
             sc.goals.append((f"{name}: {goal} in every run", min(shares) >= 2 / 3))
         else:
             sc.goals.append((f"{name}: {goal} in every run, zero 429s", min(shares) >= 0.98 and refused == 0))
@@ -193,7 +214,8 @@ def pace(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
         "window's minimum for the load's calls but its 429s ((⌈calls / 300⌉ − 1) windows) over the sandbox's "
         "first-to-last arrival; shared, the minimum for the calls the other one leaves (150 a window) over the "
         "load's elapsed time, and the load's own 429s; the other stopping, two windows (its calls leaving) and "
-        "the window's minimum for the load's calls, over the load's elapsed time"
+        "the window's minimum for the load's calls, over the load's elapsed time; the other shrinking, the same "
+        "at the 270 a window it leaves"
     )
     sc.notes.append(
         "while uploading: the sandbox's POSTs over their first to last arrival, against 100/s (the pacing itself: "
