@@ -167,6 +167,8 @@ class Arrival:
     sent: float | None = None
     heard: bool = False
     probe: bool = False
+    #: the server took it (answered 2xx: `WindowMeter.answered`)
+    took: bool = False
 
     @property
     def left(self) -> float:
@@ -201,14 +203,17 @@ class WindowMeter:
     takes `SHARE_DECREASE` of the calls it holds (`shrink`, once per window) and grows by 1 % of the limit per
     window's worth of successes (`allowed`: additive increase, multiplicative decrease). The other client may stop:
     without Retry-After (with one, `take` regrows the share), once the share has held calls back through a whole
-    window with no 429 (`quiet_windows` of them), it probes for the room left (`on_success`): a call more for each
-    of the probe's calls the server takes (`answered`; a call past the share even as the server counts our calls
-    at the earliest, not one our own calls' leaving let in), doubling every round trip as TCP's slow start after
-    idle, up to the limit. Its first 429 ends it: the share keeps `SHARE_DECREASE` of what the probe grew to, on
-    trial for `TRIAL_WINDOWS` windows (no probe, no growth meanwhile); a 429 of a call sent in the trial gives the
-    share back to what it was before the probe (`shrink`), and the next probe waits twice as many quiet windows (at
-    most `QUIET_CAP`), so an other client that stays costs a few 429s a probe, ever fewer probes, while one that
-    shrank leaves its room to this client at once. At 1 % a window, a share of 1 of 60 left by
+    window with no 429 (`quiet_windows` of them), it probes for the room left (`on_success`): two calls more for
+    each of the probe's calls the server takes (`answered`; a call past the share even as the server counts our
+    calls at the earliest, not one our own calls' leaving let in): one for the place that call keeps for the rest
+    of the window, one more, so the probe doubles every round trip as TCP's slow start after idle, up to the limit
+    (one more a call taken grew it by one a round trip: at HaloPSA's window scaled to 3 s, the window left whole by
+    another integration took a window more to fill than the least, 72-75 % of it; 91-98 % now). Its first 429 ends
+    it: the share keeps `SHARE_DECREASE` of the calls the server took in the window, on trial for `TRIAL_WINDOWS`
+    windows (no probe, no growth meanwhile); a 429 of a call sent in the trial gives the share back to what it was
+    before the probe (`shrink`), and the next probe waits twice as many quiet windows (at most `QUIET_CAP`), so an
+    other client that stays costs a few 429s a probe, ever fewer probes, while one that shrank leaves its room to
+    this client at once. At 1 % a window, a share of 1 of 60 left by
     another integration that had stopped took 60 windows to fill the window again (a tester, t23a; at HaloPSA's 5
     minutes: hours)."""
 
@@ -216,7 +221,7 @@ class WindowMeter:
     LEARN_STEPS = 10  # widenings to reach it, each at least 5 ms
     SHARE_DECREASE = 0.9
     QUIET_CAP = 8  # windows: the most quiet windows a probe for a share's room waits for (`quiet_windows`)
-    TRIAL_WINDOWS = 2  # windows: how long the share a probe found is on trial (`shrink`)
+    TRIAL_WINDOWS = 1  # windows: how long the share a probe found is on trial (`shrink`)
     POLL_S = 0.005  # while a call the window waits on is unanswered, it looks again this often
     #: an unanswered call is taken as arriving now for at most this long (twice the default timeout): a slot
     #: whose end was never told stalls the window for that long, not for ever
@@ -324,8 +329,9 @@ class WindowMeter:
         call.heard = True
         if not worked:
             return
-        if call.probe and self._probe is not None and self.allowed < self.limit:
-            self.allowed += 1
+        call.took = True
+        if call.probe and self._probe is not None and self.allowed < self.limit:  # its place, and one more
+            self.allowed = min(self.limit, self.allowed + 2)
             self._probe = (call.answered, self._probe[1])
         self._answers += 1
         trip = call.answered - call.left
@@ -499,8 +505,9 @@ class WindowMeter:
         narrowed the share to 3, and the calls waited the whole 5 minutes for the 4 to leave it; the server had
         said 2 s. Without one (or one of 0: "now", which it was not) the share holds calls until they fit in it.
 
-        A probe for room (`on_success`) ends at its first 429: the share keeps `SHARE_DECREASE` of what it grew to
-        (the room the server took), on trial (`_kept`): a 429 of a call (`call`: the refused call's place, where
+        A probe for room (`on_success`) ends at its first 429: the share keeps `SHARE_DECREASE` of the calls the
+        server took in the window (`Arrival.took`: the room it found; what the probe grew to overshoots it by the
+        calls in flight), on trial (`_kept`): a 429 of a call (`call`: the refused call's place, where
         known) that left after it, within `TRIAL_WINDOWS` windows, says the other client is still there, and the
         share goes back to what it was before the probe, as does a probe that grew too little to keep more; the
         next probe then waits twice as many quiet windows. Given all back at once, a share whose other client had
@@ -515,7 +522,8 @@ class WindowMeter:
         kept = self._kept if self._kept and now - self._kept[0] <= self.TRIAL_WINDOWS * self.window_s else None
         if self._probe is not None:  # the room's end: keep what the probe found, on trial
             start, self._probe = self._probe[1], None
-            self.allowed = max(start, math.floor(self.allowed * self.SHARE_DECREASE))
+            found = sum(1 for c in self._calls if c.took and c.started > now - self.window_s)
+            self.allowed = max(start, math.floor(found * self.SHARE_DECREASE))
             self._kept = (now, start) if self.allowed > start else None
             if self._kept is None:  # no room: the other client is still there. Probe less often
                 self.quiet_windows = min(self.QUIET_CAP, 2 * self.quiet_windows)
@@ -538,7 +546,7 @@ class WindowMeter:
     def on_success(self) -> None:
         """A shared window's share grows back by 1 % of the limit per window's worth of successes, or probes for
         room once it held calls back through `quiet_windows` windows with no 429 (see the class): its first call
-        now, and a call more for each of the probe's calls taken (`answered`). Neither while the share a probe found
+        now, and two calls more for each of the probe's calls taken (`answered`). Neither while the share a probe found
         is on trial (`shrink`); a trial passed with no 429 lets the next probe come after one quiet window."""
         if self._probe is not None:
             if self._clock() - self._probe[0] > self.window_s:  # it has grown, and a window of its calls: no 429

@@ -515,14 +515,15 @@ def test_a_retry_after_pause_is_no_part_of_the_pace_the_next_429_lowers() -> Non
 async def test_a_window_the_server_keeps_smaller_is_taken_in_with_a_retry_after() -> None:
     """HaloPSA's window given (300 per 3 s), the server's smaller (200) and saying Retry-After: 0: a 429 while the
     client's window is not full is a share, as without Retry-After, and the window narrows to what the server leaves
-    (800 calls: 8 429s, 12.2 s). Before, the rate meter cut the pace instead, the 429s came back as it grew (the
-    tester's run: 208 in 811 calls), and each cut read the pace over the pauses: 136.7 s here."""
+    (800 calls: 24 429s, 12.3 s, most at the probes for room the Retry-After of 0 leaves it to). Before, the rate
+    meter cut the pace instead, the 429s came back as it grew (the tester's run: 208 in 811 calls), and each cut
+    read the pace over the pauses: 136.7 s here."""
     clock = VirtualTime()
     limits = paced(clock, None, [WindowMeter(300, 3.0, clock=clock, sleep=clock.sleep)])
     server = SlidingWindow(200, 3.0, clock=clock)
     started = clock()
     refused = await _through(limits, clock, lambda: server.try_acquire() == 0, 800, 0.0)
-    assert refused <= 20, refused
+    assert refused <= 30, refused
     assert clock() - started < 1.5 * 12.0
 
 
@@ -648,11 +649,13 @@ async def test_a_paced_run_sharing_its_window_narrows_to_its_share_a_round_trip_
 
 
 async def _sharing(
-    other_rate: float, other_for_s: float | None, calls: int, then_rate: float = 0.0
+    other_rate: float, other_for_s: float | None, calls: int, then_rate: float = 0.0, insists: bool = False
 ) -> tuple[float, int, WindowMeter]:
     """A window of 60 per second, no pace given, shared with another client there a second first, taking
     `other_rate` calls/s of it for `other_for_s` seconds (None: all along), then `then_rate` (0: none); `calls`
-    calls at 50 ms, 429s without Retry-After. Returns the run's seconds, its 429s and its window."""
+    calls at 50 ms, 429s without Retry-After. The other sends each call again 50 ms after a 429 until the server
+    takes it where it `insists` (as an integration does: the room it takes is not given up to the run), else it
+    drops it. Returns the run's seconds, its 429s and its window."""
     clock = VirtualTime()
     server = SlidingWindow(60, 1.0, clock=clock)
     window = WindowMeter(60, 1.0, clock=clock, sleep=clock.sleep)
@@ -661,8 +664,10 @@ async def _sharing(
     async def other() -> None:
         begun = clock()
         while (rate := other_rate if other_for_s is None or clock() - begun < other_for_s else then_rate) > 0:
-            server.try_acquire()
-            await clock.sleep(1 / rate)
+            due = clock() + 1 / rate
+            while server.try_acquire() != 0 and insists:
+                await clock.sleep(0.05)
+            await clock.sleep(max(0.0, due - clock()))
 
     async with clock.running(), anyio.create_task_group() as tg:
         tg.start_soon(other)
@@ -676,31 +681,34 @@ async def _sharing(
 async def test_a_share_grows_back_to_the_whole_window_once_the_other_client_stops() -> None:
     """The other takes the whole window (200/s) and stops 1.5 s into the run: its calls leave the server's window
     by 2.5 s, and the run's 240 calls take 1.5 + 240 / 60 = 5.5 s at least. The share, narrowed to a call or two,
-    probes for room after a window with no 429 and is the limit again a few round trips later: 7.1 s (before, a
-    call more a window: 14.2 s, the share at 26 of 60 when the run ended)."""
+    probes for room after a window with no 429 and is the limit again a few round trips later: 6.4 s, each call
+    the server takes past the share letting two more go, so the probe doubles every round trip (a call more a
+    window: 14.2 s, the share at 26 of 60 when the run ended; one more a call taken, growing by one a round trip:
+    7.1 s)."""
     elapsed, refused, window = await _sharing(200.0, 2.5, 240)
     assert refused, "the other client took no share: the test proves nothing"
     assert window.allowed == 60
-    assert elapsed <= 1.5 * 5.5, elapsed
+    assert elapsed <= 1.25 * 5.5, elapsed
 
 
 async def test_a_share_keeps_the_room_a_probe_found_where_the_other_client_shrank() -> None:
     """The other takes 90 % of the window (54/s), and from 1 s into the run 10 % (6/s) all along: the run's 600
     calls take 2 + 594 / 54 = 13 s at least. A probe for room that met its 429 at the room's end gave all it had
     found back, and probed up and down again, window after window: 24.8 s (tester t24a: 1.7-2.1 x on a server of
-    its own). The share keeps 90 % of what the probe found, on trial for two windows: 13.3 s."""
-    elapsed, refused, window = await _sharing(54.0, 2.0, 600, then_rate=6.0)
+    its own). The share keeps 90 % of the calls the server took in the window, on trial for a window: 14.0 s (14.8
+    s where the other sends its refused calls again)."""
+    elapsed, refused, window = await _sharing(54.0, 2.0, 600, then_rate=6.0, insists=True)
     assert refused, "the other client took no share: the test proves nothing"
     assert window.allowed >= 48, window.allowed
     assert elapsed <= 1.2 * 13.0, elapsed
 
 
 async def test_a_probe_for_room_that_finds_none_gives_it_back_and_probes_ever_less_often() -> None:
-    """The other takes half the window all along: each probe for room meets a 429, the share goes back to what it
-    was before the probe, and the next probe waits twice as many quiet windows (at most `QUIET_CAP`): the share
-    stays about the half the other leaves, and the load takes the calls it leaves (1,500 calls at 30 a window:
-    50 s; 51.9 s and 27 429s, 11 of them at the probes, the first the dearest)."""
-    elapsed, refused, window = await _sharing(30.0, None, 1500)
+    """The other takes half the window all along, and sends each call the server refuses again until it takes it:
+    each probe for room meets a 429, the share goes back to what it was before the probe, and the next probe waits
+    twice as many quiet windows (at most `QUIET_CAP`): the share stays about the half the other leaves, and the
+    load takes the calls it leaves (1,500 calls at 30 a window: 50 s; 49.6 s and 17 429s)."""
+    elapsed, refused, window = await _sharing(30.0, None, 1500, insists=True)
     assert window.quiet_windows == window.QUIET_CAP, "the probes met no 429: the test proves nothing"
     assert window.allowed <= 33, window.allowed
     assert elapsed <= 1.15 * 50.0, elapsed
