@@ -14,20 +14,24 @@ from .http import Response, keepable_ids
 from .model import ECHOED, NO_ID, Call, Chunk, Totals, echoed
 from .targets.base import RecordKind
 
-#: HTTP 202 Accepted: "the request has been accepted for processing, but the processing has not been completed. The
-#: request might or might not eventually be acted upon" (RFC 9110 §15.3.3)
-ACCEPTED = 202
+#: the 2xx statuses that do not say a write was carried out, and what they say instead: 202 Accepted ("the request
+#: has been accepted for processing, but the processing has not been completed. The request might or might not
+#: eventually be acted upon", RFC 9110 §15.3.3) and 207 Multi-Status (each part's own status is in the body, RFC 4918
+#: §13, in a form none of the seeds documents)
+UNDONE = {
+    202: "202 Accepted: the API took the rows for processing but does not say they were stored (RFC 9110: they may "
+    "or may not be)",
+    207: "207 Multi-Status: each part's outcome is in a body no seed documents (RFC 4918), so which rows were stored "
+    "cannot be told",
+}
 
 
 def carried_out(response: Response, call: str) -> None:
     """Hold a write's 2xx `response` to what its status says: ValueError (the call arrived, its outcome unknown: in
-    doubt) for 202 Accepted, whatever its body (RFC 9110 §15.3.3: accepted for processing, not done; none of the
-    seeds documents a 202), so its rows are never counted loaded on the word of a queue. `call`: "POST /customers"."""
-    if response.status == ACCEPTED:
-        raise ValueError(
-            f"{call} was answered 202 Accepted: the API took the rows for processing but does not say they were "
-            "stored (RFC 9110: they may or may not be): the call's rows may have been stored or not"
-        )
+    doubt) for a status of `UNDONE` (202 Accepted, 207 Multi-Status), whatever its body (none of the seeds documents
+    either), so its rows are never counted loaded on the word of a queue. `call`: "POST /customers"."""
+    if (said := UNDONE.get(response.status)) is not None:
+        raise ValueError(f"{call} was answered {said}: the call's rows may have been stored or not")
 
 
 def answered_ids(kind: RecordKind, body: bytes, chunk: Chunk, call: str) -> list[int]:

@@ -817,11 +817,13 @@ class Loader:
         spans = chunk.spans()
         named = [g for g, span in enumerate(spans) if any(i in failed for i in span)]
         stored = [g for g in range(len(spans)) if g not in named]
+        whole = ", and a group loads whole or not at all" if any(len(spans[g]) > 1 for g in named) else ""
         why = self.hidden(
             chunk,
-            f"answered 2xx, but its records say these failed: {self.lines_named(chunk, spans, named, failed)}; the "
-            "API does not say what became of a record it says failed, so it may have been stored, and a group loads "
-            "whole or not at all; check the API for it (fix the line named before the group is sent again)",
+            f"answered 2xx, but its records do not say these were stored: "
+            f"{self.lines_named(chunk, spans, named, failed)}; the API does not say what became of such a record, so "
+            f"it may have been stored{whole}; check the API for it (where its record gives a reason, fix the line "
+            "named before it is sent again)",
         )
         failing = chunk.take(named, chunk.part + NAMED, kind)
         plan = [self.child(chunk, failing, why)]

@@ -201,6 +201,40 @@ def _failed_or_unsaid(answer: dict[str, Any], said: str) -> ValueError:
     return (_upload_failed if failed else _unconfirmed)(said)
 
 
+#: the words (in lower case) that say an upload, or a record, is waiting to be carried out, not that it was: in a
+#: message or detail (`Queued for processing`, `Not yet processed`, `Accepted for processing`), or as the name of a
+#: field that counts or flags such (`"queued": 3`, `"pendingCount": 3`), beside a sign of success (`"success": true`)
+_PENDING = frozenset(
+    {"queue", "queued", "enqueued", "queueing", "queuing", "pending", "accepted", "received", "scheduled"}
+    | {"submitted", "processing", "awaiting", "waiting", "deferred", "inprogress"}
+)
+#: what a field of such a name may count or flag beside the word (`pendingCount`, `queuedRecords`, `isPending`)
+_PENDING_KEY = re.compile(rf"(?:is|was|has)?({'|'.join(sorted(_PENDING))})(?:count|rows|records|items|jobs)?")
+#: a field whose false says the upload was not carried out yet (`"processed": false`, `"isProcessed": false`)
+_PROCESSED = re.compile(r"(?:is|was|has)?(?:processed|completed|complete|done|finished)")
+
+
+def _pending(answer: dict[str, Any]) -> str | None:
+    """What an answer's object, or an object within it (`_objects`), says of an upload waiting to be carried out
+    (in doubt, whatever else says success: the rows may still be stored or dropped): a `message`, `detail` or
+    `description` (`_TOLD`) whose words include one of `_PENDING` or "not yet" / "in progress"; a field named for
+    one (`_PENDING_KEY`: `queued`, `pendingCount`, `isPending`) holding anything but nothing (`_nothing`); a
+    `processed`, `isProcessed`, `completed`, … that is false (`_unsuccessful`). None where it says none."""
+    for path, obj in _objects(answer):
+        for name, value in obj.items():
+            key = name.lower().replace("_", "").replace("-", "")
+            if isinstance(value, str) and name.lower() in _TOLD:
+                words = _words(value)
+                text = " ".join(words)
+                if _PENDING.intersection(words) or "not yet" in text or "in progress" in text:
+                    return f"{_at(path, name)}: {_shown(value)}"
+            elif (_PENDING_KEY.fullmatch(key) and not isinstance(value, dict) and not _nothing(value)) or (
+                _PROCESSED.fullmatch(key) and _unsuccessful(value)
+            ):
+                return f"{_at(path, name)}: {_shown(value)}"
+    return None
+
+
 def _listing(name: str, value: Any) -> bool:
     """Whether a field of an answer's object lists records: a list under `results` (in any case), a list of objects
     only under any key (`data`, `items`), and an empty list under any key but one that says what failed, warns or
@@ -265,6 +299,8 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
             if (refusal := _refusal(value, rows)) is not None:
                 raise refusal
             raise _failed_or_unsaid(value, failed)
+        if (pending := _pending(value)) is not None:
+            raise _unconfirmed(pending)
         records = _records(value)
         listed = None if records is None else len(records)
         stated = _stated(value)
@@ -525,6 +561,10 @@ _DEEPEST = 8
 #: an HTTP status written as text, alone or before its reason phrase, after `HTTP` or not (`"409"`, `" 500 "`,
 #: `"409.0"`, `"HTTP 409"`, `"422 Unprocessable Entity"`): the number as JSON writes it, and the phrase
 _HTTP_STATUS = re.compile(rf"\s*(?:(?i:http)(?:/[0-9.]+)?\s*)?({JSON_NUMBER.pattern})(?:\s(.*))?", re.DOTALL)
+#: the HTTP statuses of success that say nothing was stored yet, or not which: 202 Accepted ("accepted for
+#: processing, but the processing has not been completed", RFC 9110 §15.3.3) and 207 Multi-Status (each part's
+#: own status is elsewhere, RFC 4918 §11.1): an outcome written so (`{"status": 202}`) is neither
+_UNDONE_STATUSES = frozenset({202, 207})
 #: a `success` (`_DONE`) that says it failed, as text (any case): JSON false and 0 say so too
 _UNSUCCESSFUL = frozenset({"false", "0", "no"})
 #: a `success` (`_DONE`) that says it was done, as text (any case): JSON true and 1 say so too
@@ -637,23 +677,23 @@ def _http_status(value: Any) -> tuple[int, str] | None:
 
 
 def _failed_status(value: Any, depth: int = 0) -> bool | None:
-    """Whether an outcome (`_OUTCOME`, or a record listed as a value alone) says it failed: True for an HTTP status
-    of failure (`_http_status`: 400 to 599, `409`, `409.0`, `"422"`, `"HTTP 409"`, `"422 Unprocessable Entity"`),
-    words of failure in it (`_worded`; after an HTTP status, in its reason phrase: `"200 OK, not saved"`), false,
-    an object that says it failed (`_failure`: `{"success": false}`, `{"code": 409}`) and a list holding such an
-    outcome (`["failed"]`); False, stored, only for what reads as success: an HTTP status of success (200 to 299)
-    with no phrase or one of success (`"201 Created"`), text of success alone (`_worded`: `created`, `OK`, `saved`,
-    `Processed without errors`), true, an object that says nothing failed and says it succeeded (`_succeeded`:
-    `{"code": 201, "message": "Created"}`) and a list of such outcomes only (`["created"]`); None, not clear, for
-    anything else: an HTTP status but of success or failure (`302`), text `_worded` cannot tell (`BadRequest`,
-    `Already exists`, `KO`, `409;`), a number that is no HTTP status, null, an object saying neither (`{}`, `{"name":
-    "x"}`), an empty list, and objects within objects past `_DEEPEST`."""
+    """Whether an outcome (`_OUTCOME`, or a record listed as a value alone) says it failed: True for an HTTP status of
+    failure (`_http_status`: 400 to 599, `409`, `409.0`, `"422"`, `"HTTP 409"`, `"422 Unprocessable Entity"`), words
+    of failure in it (`_worded`; after an HTTP status, in its reason phrase: `"200 OK, not saved"`), false, an
+    object that says it failed (`_failure`: `{"success": false}`, `{"code": 409}`) and a list holding such an
+    outcome (`["failed"]`); False, stored, only for what reads as success: an HTTP status of success (200 to 299,
+    but 202 and 207: `_UNDONE_STATUSES`) with no phrase or one of success (`"201 Created"`), text of success alone
+    (`_worded`: `created`, `OK`, `saved`, `Processed without errors`), true, an object that says nothing failed and
+    says it succeeded (`_succeeded`: `{"code": 201, "message": "Created"}`) and a list of such outcomes only
+    (`["created"]`); None, not clear, for anything else: an HTTP status but of success or failure (`302`), text
+    `_worded` cannot tell (`BadRequest`, `Already exists`, `KO`, `409;`), a number that is no HTTP status, null, an
+    object saying neither (`{}`, `{"name": "x"}`), an empty list, and objects within objects past `_DEEPEST`."""
     if (http := _http_status(value)) is not None:
         status, phrase = http
         worded = _worded(phrase) if phrase.strip() else False
         if status >= 400 or worded:
             return True
-        return worded if 200 <= status < 300 else None
+        return worded if 200 <= status < 300 and status not in _UNDONE_STATUSES else None
     if type(value) is bool:
         return not value
     if isinstance(value, dict | list) and depth >= _DEEPEST:
