@@ -284,10 +284,16 @@ def decoded(body: bytes, into: Any, call: str, *, acted_on: bool = False) -> Any
 
 
 def unreadable(call: str, body: bytes, why: str, *, acted_on: bool = False) -> BadAnswer:
-    """The error for an answer that is not what the API documents; `acted_on`: the call was a write."""
+    """The error for an answer that is not what the API documents; `acted_on`: the call was a write. A page (HTML,
+    XML: it begins with `<`) where the API answers JSON is most often another server's (a wrong --base-url, a
+    proxy's or a login page): the message asks (tester t25: a wrong address answering 200 HTML was named only as an
+    answer not documented)."""
     start = body[:_QUOTED].decode("utf-8", "replace").strip()
     shown = f"it begins {start!r}{'…' if len(body) > _QUOTED else ''}" if start else "it is empty"
-    return BadAnswer(redact(f"{call}: the answer is not what the API documents ({why}; {shown})"), acted_on=acted_on)
+    page = ": a page where the API answers JSON, is --base-url the API's root?" if start[:1] == "<" else ""
+    return BadAnswer(
+        redact(f"{call}: the answer is not what the API documents ({why}; {shown}{page})"), acted_on=acted_on
+    )
 
 
 def keepable_ids(call: str, body: bytes, ids: Sequence[int], *, acted_on: bool = False, first: int = 0) -> None:

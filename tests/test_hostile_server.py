@@ -227,7 +227,8 @@ def chunk_states(ledger: Path) -> list[str]:
             Answer(body=b'"many"'),
             "GET /draft-entries/count: the answer is not what the API documents (Expected `int`",
         ),
-        ("/count", Answer(body=b"<html></html>", content_type="text/html"), "GET /draft-entries/count"),
+        # t25: a page where JSON belongs is most often another server's: the message asks about the address
+        ("/count", Answer(body=b"<html></html>", content_type="text/html"), "a page where the API answers JSON, is "),
         ("/paged", Answer(stream=50 * MB), "GET /draft-entries/paged answered more than the 64 KB"),
     ],
     ids=["baseline-html", "baseline-no-entryNumber", "count-not-a-number", "count-html", "baseline-50MB"],
