@@ -7,6 +7,7 @@ middleware that shapes their answers as such a server does."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import anyio
@@ -18,6 +19,7 @@ from test_load_payorcrm import read_csv
 from test_payorcrm_answers import Handler, Rule, crm_app, customers_file, load_both, two_customers
 
 from bulkload import load
+from bulkload.model import NO_ID
 from bulkload.sandbox import SandboxOptions, build_app
 from bulkload.sandbox.economic_web import PREFIX
 
@@ -125,3 +127,27 @@ async def test_a_write_answered_202_by_any_target_is_in_doubt(tmp_path: Path) ->
             report = await load(job(tmp_path, [data], url + PREFIX), env=CREDS, raise_on_stop=False)
     assert (report.loaded, report.in_doubt, report.exit_code) == (0, 4, 4), report
     assert "answered 202 Accepted" in str(report.stop_reason), report.stop_reason
+
+
+@pytest.mark.parametrize(
+    ("message", "stored"),
+    [
+        ("Queued for processing", False),
+        ("Not yet saved", False),  # "not yet" says it whatever follows
+        ("Save in progress", False),
+        ("Customers received and saved", True),  # received, then stored: no queue's
+        ("2 accepted, 2 created", True),
+        ("Saved, indexing in progress", True),
+        ("Processed without errors", True),
+    ],
+)
+def test_a_message_beside_a_success_says_a_queue_only_where_it_says_no_record_kept(message: str, stored: bool) -> None:
+    # the words of a queue beside a success are the queue's, unless the message also says the records were kept:
+    # a server that always answers "received and saved" must not stop every run at its first call
+    kind, chunk = two_customers()
+    body = json.dumps({"success": True, "message": message}).encode()
+    if stored:
+        assert kind.created_ids(body, chunk) == [NO_ID, NO_ID]
+    else:
+        with pytest.raises(ValueError, match=f"message: {message}\\) does not say the upload was stored"):
+            kind.created_ids(body, chunk)

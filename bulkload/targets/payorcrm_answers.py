@@ -208,6 +208,9 @@ _PENDING = frozenset(
     {"queue", "queued", "enqueued", "queueing", "queuing", "pending", "accepted", "received", "scheduled"}
     | {"submitted", "processing", "awaiting", "waiting", "deferred", "inprogress"}
 )
+#: the words (in lower case) of a message that says the records were stored, whatever else it says was done with
+#: them first (`Received and saved`, `2 accepted, 2 created`): beside them a word of `_PENDING` is no queue's
+_KEPT = frozenset({"saved", "stored", "created", "imported", "inserted", "persisted", "written", "added"})
 #: what a field of such a name may count or flag beside the word (`pendingCount`, `queuedRecords`, `isPending`)
 _PENDING_KEY = re.compile(rf"(?:is|was|has)?({'|'.join(sorted(_PENDING))})(?:count|rows|records|items|jobs)?")
 #: a field whose false says the upload was not carried out yet (`"processed": false`, `"isProcessed": false`)
@@ -217,7 +220,8 @@ _PROCESSED = re.compile(r"(?:is|was|has)?(?:processed|completed|complete|done|fi
 def _pending(answer: dict[str, Any]) -> str | None:
     """What an answer's object, or an object within it (`_objects`), says of an upload waiting to be carried out
     (in doubt, whatever else says success: the rows may still be stored or dropped): a `message`, `detail` or
-    `description` (`_TOLD`) whose words include one of `_PENDING` or "not yet" / "in progress"; a field named for
+    `description` (`_TOLD`) that says "not yet", or "in progress" or one of `_PENDING` without a word of `_KEPT`
+    (`Queued for processing`, `Not yet saved`; not `Received and saved`); a field named for
     one (`_PENDING_KEY`: `queued`, `pendingCount`, `isPending`) holding anything but nothing (`_nothing`); a
     `processed`, `isProcessed`, `completed`, … that is false (`_unsuccessful`). None where it says none."""
     for path, obj in _objects(answer):
@@ -226,7 +230,8 @@ def _pending(answer: dict[str, Any]) -> str | None:
             if isinstance(value, str) and name.lower() in _TOLD:
                 words = _words(value)
                 text = " ".join(words)
-                if _PENDING.intersection(words) or "not yet" in text or "in progress" in text:
+                waiting = "in progress" in text or not _PENDING.isdisjoint(words)
+                if "not yet" in text or waiting and _KEPT.isdisjoint(words):
                     return f"{_at(path, name)}: {_shown(value)}"
             elif (_PENDING_KEY.fullmatch(key) and not isinstance(value, dict) and not _nothing(value)) or (
                 _PROCESSED.fullmatch(key) and _unsuccessful(value)
