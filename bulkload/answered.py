@@ -12,15 +12,17 @@ from collections.abc import Hashable
 
 from .http import Response, keepable_ids
 from .model import ECHOED, NO_ID, Call, Chunk, Totals, echoed
+from .redact import redact
 from .targets.base import RecordKind
 
 #: the 2xx statuses that do not say a write was carried out, and what they say instead: 202 Accepted ("the request
 #: has been accepted for processing, but the processing has not been completed. The request might or might not
-#: eventually be acted upon", RFC 9110 §15.3.3) and 207 Multi-Status (each part's own status is in the body, RFC 4918
-#: §13, in a form none of the seeds documents)
+#: eventually be acted upon", RFC 9110 §15.3.3), 206 Partial Content (a part of the answer, which a write never asks
+#: for) and 207 Multi-Status (each part's own status is in the body, RFC 4918 §13, in a form no seed documents)
 UNDONE = {
     202: "202 Accepted: the API took the rows for processing but does not say they were stored (RFC 9110: they may "
     "or may not be)",
+    206: "206 Partial Content: part of the answer only (RFC 9110 §15.3.7), for a request that asked for none",
     207: "207 Multi-Status: each part's outcome is in a body no seed documents (RFC 4918), so which rows were stored "
     "cannot be told",
 }
@@ -28,10 +30,17 @@ UNDONE = {
 
 def carried_out(response: Response, call: str) -> None:
     """Hold a write's 2xx `response` to what its status says: ValueError (the call arrived, its outcome unknown: in
-    doubt) for a status of `UNDONE` (202 Accepted, 207 Multi-Status), whatever its body (none of the seeds documents
-    either), so its rows are never counted loaded on the word of a queue. `call`: "POST /customers"."""
+    doubt) for a status of `UNDONE` (202 Accepted, 206 Partial Content, 207 Multi-Status), whatever its body (none
+    of the seeds documents one), and for any 2xx with a Retry-After (come back later: a job's answer), so its rows
+    are never counted loaded on the word of a queue. `call`: "POST /customers"."""
     if (said := UNDONE.get(response.status)) is not None:
         raise ValueError(f"{call} was answered {said}: the call's rows may have been stored or not")
+    if (later := response.headers.get("Retry-After")) is not None:  # a job to ask about again (a Location beside)
+        raise ValueError(
+            f"{call} was answered {response.status} with Retry-After: {redact(later)[:40]}: the API says to come back "
+            "later, as for work not yet done (RFC 9110 §10.2.3), not that the rows were stored: the call's rows may "
+            "have been stored or not"
+        )
 
 
 def answered_ids(kind: RecordKind, body: bytes, chunk: Chunk, call: str) -> list[int]:

@@ -46,7 +46,7 @@ def answered_as(status: int, body: bytes | None) -> Rule:
         (200, b"Accepted", "(Accepted) does not say the upload was stored"),
         (200, b'{"accepted": 3}', "does not say the upload was stored"),
         (200, b'{"status": "queued", "jobId": "j-1"}', "(status: queued) does not say the upload was stored"),
-        (200, b'{"data": {"state": "received"}}', "(data: state: received) does not say the upload was stored"),
+        (200, b'{"data": {"state": "received"}}', "state: received) does not say the upload was stored"),
         # t25: the same said otherwise. An HTTP status in the body, as many servers wrap theirs
         (200, b'{"status": 202}', "(status: 202) does not say the upload was stored"),
         (200, b'{"code": 202, "message": "Accepted"}', "does not say the upload was stored"),

@@ -101,16 +101,35 @@ def _at(path: str, name: Any) -> str:
     return f"{path}.{name}" if path else str(name)
 
 
+#: the words (in lower case, without `_` or `-`) that count the records stored before `count` (`createdCount`,
+#: `successCount`, `inserted_count`), and, those of `_DONE` among them, alone where they hold a JSON number rather
+#: than true or false (`"created": 1` beside `"uploaded": 3`: tester t26, read as a true success, loaded 3)
+_STORED_COUNTS = frozenset(
+    {"created", "inserted", "saved", "stored", "processed", "success", "succeeded", "successful", "imported"}
+    | {"uploaded", "added", "written", "persisted"}
+)
+
+
+def _counts(name: str, value: Any) -> bool:
+    """Whether a field counts the records the upload stored (`_stated`): one of `_COUNTS` in any case, a word of
+    `_STORED_COUNTS` before `count` (`createdCount`, `successCount`), or a word of `_DONE` alone holding a JSON
+    number (`"created": 2`; `"created": true` is a flag)."""
+    key = name.lower().replace("_", "").replace("-", "")
+    if key in _COUNTS or key.endswith("count") and key[: -len("count")] in _STORED_COUNTS:
+        return True
+    return key in _STORED_COUNTS and key not in ("success", "successful") and type(value) in (int, Decimal)
+
+
 def _stated(answer: dict[str, Any]) -> list[tuple[str, int]]:
-    """The counts an answer gives (`_COUNTS`, in any case, in its object or an object within it: `_objects`), each
-    a whole number of records in any JSON form (`2`, `2.0`, `"2"`, `"2.0"`: numbers.answered_number), by where it
-    is (`Count`, `data.imported`); one of null, or of a list or object (records, read as such), gives none.
-    ValueError (in doubt) for any other (`"1.5"`, `-1`, `"two"`, `true`, `1e999`): how many records the upload
-    stored cannot be told."""
+    """The counts an answer gives (`_counts`: `count`, `uploaded`, `createdCount`, `"created": 2`, in any case, in
+    its object or an object within it: `_objects`), each a whole number of records in any JSON form (`2`, `2.0`,
+    `"2"`, `"2.0"`: numbers.answered_number), by where it is (`Count`, `data.imported`); one of null, or of a list
+    or object (records, read as such), gives none. ValueError (in doubt) for any other (`"1.5"`, `-1`, `"two"`,
+    `true`, `1e999`): how many records the upload stored cannot be told."""
     stated = []
     for path, obj in _objects(answer):
         for name, value in obj.items():
-            if name.lower() not in _COUNTS or value is None or isinstance(value, dict | list):
+            if not _counts(name, value) or value is None or isinstance(value, dict | list):
                 continue
             number = answered_number(value)
             if number is None or not 0 <= number <= LARGEST_ID or number != number.to_integral_value():
@@ -196,48 +215,95 @@ def _failed_or_unsaid(answer: dict[str, Any], said: str) -> ValueError:
     success; else it does not say the upload was stored (`_unconfirmed`: an outcome in words that say neither,
     `"status": "queued"`, `"state": "submitted"`, `"status": "accepted"`)."""
     failed = any(
-        _says_failed(name.lower(), value) for name, value in answer.items() if not _within(name.lower(), value)
+        _says_failed(name.lower(), value)
+        for name, value in answer.items()
+        if not _within(name.lower(), value) and not _UNPROCESSED.fullmatch(name.lower().replace("_", ""))
     ) or ((told := _told(answer)) is not None and bool(_worded(answer[told])) and not _succeeded(answer))
     return (_upload_failed if failed else _unconfirmed)(said)
 
 
 #: the words (in lower case) that say an upload, or a record, is waiting to be carried out, not that it was: in a
-#: message or detail (`Queued for processing`, `Not yet processed`, `Accepted for processing`), or as the name of a
-#: field that counts or flags such (`"queued": 3`, `"pendingCount": 3`), beside a sign of success (`"success": true`)
+#: message or an outcome (`Queued for processing`, `Accepted for processing`, `Import started`, `will be processed
+#: shortly`, `In Warteschlange`, `Mottatt, behandles`, `En attente de traitement`), beside a sign of success
 _PENDING = frozenset(
     {"queue", "queued", "enqueued", "queueing", "queuing", "pending", "accepted", "received", "scheduled"}
-    | {"submitted", "processing", "awaiting", "waiting", "deferred", "inprogress"}
+    | {"submitted", "processing", "awaiting", "waiting", "deferred", "inprogress", "started", "being", "will"}
+    | {"shortly", "later", "asynchronously", "async", "running", "werden", "wird"}
+    | {"warteschlange", "bearbeitung", "ausstehend", "empfangen", "mottatt", "behandles", "kø", "køen", "modtaget"}
+    | {"behandling", "venter", "attente", "traitement", "pendiente", "procesando", "cola"}
 )
-#: the words (in lower case) of a message that says the records were stored, whatever else it says was done with
-#: them first (`Received and saved`, `2 accepted, 2 created`): beside them a word of `_PENDING` is no queue's
-_KEPT = frozenset({"saved", "stored", "created", "imported", "inserted", "persisted", "written", "added"})
-#: what a field of such a name may count or flag beside the word (`pendingCount`, `queuedRecords`, `isPending`)
-_PENDING_KEY = re.compile(rf"(?:is|was|has)?({'|'.join(sorted(_PENDING))})(?:count|rows|records|items|jobs)?")
+#: the words (in lower case) that say the records were kept, whatever was done with them first (`Received and
+#: saved`, `2 accepted, 2 created`, `Processing completed`): beside them a word of `_PENDING` is no queue's, unless
+#: a word of `_DENYING` comes right before (`0 saved`, `will be stored`, `not saved`, `being processed`)
+_KEPT = frozenset(
+    {"saved", "stored", "created", "imported", "inserted", "persisted", "written", "added", "processed"}
+    | {"uploaded", "loaded", "completed", "complete", "done", "finished"}
+)
+#: the words that, one or two words before a word of `_KEPT` or `_PENDING`, deny it (`0 records saved`, `will be
+#: stored`, `No records pending`, `none pending`)
+_DENYING = frozenset({"no", "0", "none", "zero", "nothing", "not", "never", "will", "be", "being", "until", "yet"})
+#: a field named for what waits (`queued`, `pendingCount`, `isPending`, `queuePosition`, `in_queue`, `queuedAt`)
+_PENDING_KEY = re.compile(
+    r".*(?:queue|pending|enqueued|scheduled|awaiting|deferred).*|(?:is|was|has)?(?:accepted|received|submitted|processing|inprogress|async|remaining)(?:count|rows|records|items|jobs)?"
+)
+#: a field that counts or lists what was not carried out yet (`unprocessed`, `notProcessed`): what waits, no failure
+_UNPROCESSED = re.compile(r"(?:un|not|notyet)(?:processed|handled)(?:count|rows|records|items)?")
 #: a field whose false says the upload was not carried out yet (`"processed": false`, `"isProcessed": false`)
 _PROCESSED = re.compile(r"(?:is|was|has)?(?:processed|completed|complete|done|finished)")
+#: the fields that may say in words how the upload went (`message`, `msg`, `info`, `statusMessage`, `jobStatus`,
+#: `importStatus`; a status object's `name`)
+_SAYING = re.compile(r".*(?:message|msg|info|detail|description|status|state|result|outcome).*")
+
+
+def _waiting(text: str) -> bool:
+    """Whether a text says the upload waits to be carried out: "not yet" in it, or a word of `_PENDING` (or "in
+    progress") that no word of `_DENYING` right before denies, and no word of `_KEPT` that none denies (`Queued for
+    processing`, `0 saved, 3 queued`, `will be stored`; not `Received and saved`, `No records pending`)."""
+    words = re.findall(r"[^\W_]+", text.lower())
+    joined = " ".join(words)
+    if "not yet" in joined:
+        return True
+
+    def said(i: int) -> bool:  # the word at i, not denied by one of the two before it
+        return _DENYING.isdisjoint(words[max(0, i - 2) : i])
+
+    waiting = "in progress" in joined or any(w in _PENDING and said(i) for i, w in enumerate(words))
+    # a word of what was kept, nor counted none after it (`saved: 0`)
+    kept = any(w in _KEPT and said(i) and words[i + 1 : i + 2] not in (["0"], ["none"]) for i, w in enumerate(words))
+    return waiting and not kept
 
 
 def _pending(answer: dict[str, Any]) -> str | None:
     """What an answer's object, or an object within it (`_objects`), says of an upload waiting to be carried out
-    (in doubt, whatever else says success: the rows may still be stored or dropped): a `message`, `detail` or
-    `description` (`_TOLD`) that says "not yet", or "in progress" or one of `_PENDING` without a word of `_KEPT`
-    (`Queued for processing`, `Not yet saved`; not `Received and saved`); a field named for
-    one (`_PENDING_KEY`: `queued`, `pendingCount`, `isPending`) holding anything but nothing (`_nothing`); a
-    `processed`, `isProcessed`, `completed`, … that is false (`_unsuccessful`). None where it says none."""
+    (in doubt, whatever else says success: the rows may still be stored or dropped): a field that may say so in words
+    (`_SAYING`: `message`, `msg`, `statusMessage`, `jobStatus`; a list of such texts, `messages`; in an object
+    under such a key, its `name`) whose text waits (`_waiting`); a field named for what waits (`_PENDING_KEY`:
+    `queued`, `pendingCount`, `queuePosition`, `async`, `remaining`) holding anything but nothing (`_nothing`), unless
+    the object counts the records stored (`_counts`: `{"created": 2, "received": 2}`); a `processed`, `isProcessed`,
+    `completed`, … that is false (`_unsuccessful`). None where it says none."""
     for path, obj in _objects(answer):
+        # a count of the records stored says what became of them, whatever was received or accepted beside it
+        counted = any(_counts(name, value) and name.lower() != "count" for name, value in obj.items())
+        under = path.rpartition(".")[2].lower()
         for name, value in obj.items():
             key = name.lower().replace("_", "").replace("-", "")
-            if isinstance(value, str) and name.lower() in _TOLD:
-                words = _words(value)
-                text = " ".join(words)
-                waiting = "in progress" in text or not _PENDING.isdisjoint(words)
-                if "not yet" in text or waiting and _KEPT.isdisjoint(words):
-                    return f"{_at(path, name)}: {_shown(value)}"
-            elif (_PENDING_KEY.fullmatch(key) and not isinstance(value, dict) and not _nothing(value)) or (
+            texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+            if (_SAYING.fullmatch(key) or key == "name" and _SAYING.fullmatch(under)) and any(
+                isinstance(t, str) and _waiting(t) for t in texts
+            ):
+                return f"{_at(path, name)}: {_shown(value)}"
+            waits = _PENDING_KEY.fullmatch(key) or _UNPROCESSED.fullmatch(key)
+            if (not counted and waits and not isinstance(value, dict) and not _nothing(value)) or (
                 _PROCESSED.fullmatch(key) and _unsuccessful(value)
             ):
                 return f"{_at(path, name)}: {_shown(value)}"
     return None
+
+
+def _record_waits(record: Any) -> str | None:
+    """What a listed record says of its own wait (`_pending`: `"pending": true`, `"processed": false`, a message
+    `Queued for processing`), where it is an object; None where it says none."""
+    return _pending(record) if isinstance(record, dict) else None
 
 
 def _listing(name: str, value: Any) -> bool:
@@ -249,7 +315,8 @@ def _listing(name: str, value: Any) -> bool:
     key = name.lower()
     if value:
         return key == "results" or all(isinstance(r, dict) for r in value)
-    return not (_failing_key(key) or "warn" in key or any(told in key for told in _TOLD))
+    waiting = _PENDING_KEY.fullmatch(key.replace("_", "").replace("-", "")) is not None  # `"queued": []`: none waits
+    return not (_failing_key(key) or "warn" in key or waiting or any(told in key for told in _TOLD))
 
 
 def _records(answer: dict[str, Any]) -> list[Any] | None:
@@ -805,9 +872,10 @@ def _told(record: dict[str, Any]) -> str | None:
 
 def _says_failed(key: str, value: Any, depth: int = 0) -> bool | None:
     """Whether a field (its `key` in lower case) says the upload or record failed (`_failure`): None where that is
-    not clear (`_failed_status`)."""
+    not clear (`_failed_status`); False for a count of records stored (`_counts`: `"created": 2`), which `_stated`
+    holds to the rows sent."""
     if _done_key(key):
-        return _unsuccessful(value)
+        return False if _counts(key, value) and value != 0 else _unsuccessful(value)
     if key in _OUTCOME:
         return _failed_status(value, depth)
     if "warn" in key:
@@ -899,7 +967,7 @@ def read(body: bytes, sent: Sequence[Any], fields: Fields) -> Reading:
     failed = {
         i: ("", why)
         for i, (j, row) in enumerate(zip(order, sent))
-        if (why := _failure(records[j], row, fields, has_id))
+        if (why := _failure(records[j], row, fields, has_id) or _record_waits(records[j]))
     }
     misplaced = paired is None and said.records is not None and (clashed or _misplaced(records, sent, fields))
     if failed and misplaced:
