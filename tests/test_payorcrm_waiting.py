@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import msgspec
 import pytest
 from aiohttp import web
 from conftest import serving
@@ -18,7 +19,9 @@ from test_accepted_is_not_stored import answered_as
 from test_load_payorcrm import read_csv
 from test_payorcrm_answers import Handler, Rule, answered, crm_app, customers_file, load_both, two_customers
 
-from bulkload.model import NO_ID
+from bulkload.model import NO_ID, Chunk
+from bulkload.targets.payorcrm import PayorCRM
+from bulkload.targets.payorcrm_records import Invoice
 
 WAITING = [
     # a word of storage denied, none or to come beside a queue
@@ -174,3 +177,15 @@ async def test_end_to_end_what_the_answer_says_is_what_loads(tmp_path: Path, rul
     success = tmp_path / "success.csv"
     lines = {int(r["line"]) for r in read_csv(success)} if success.exists() else set()
     assert len(lines) == loaded and (loaded != 2 or 4 not in lines), lines  # C3 is on line 4
+
+
+def test_a_records_own_fields_are_its_data_whatever_their_words() -> None:
+    # an invoice whose own AR status is "Pending" and whose reason code reads "Queue fee", echoed by the answer, is
+    # stored: those fields are what the file sent, not what the API says of the upload
+    kind = PayorCRM(["invoices"]).kind_of(0)
+    sent = Invoice(customerNumber="C1", invoiceNumber="I1", invoiceAmount=100, status="Pending")
+    row = msgspec.structs.replace(sent, reasonCodeDescription="Queue fee")
+    chunk = Chunk(1, 0, [2], b"", records=[row])
+    record = {"id": 5, **msgspec.structs.asdict(row)}
+    body = json.dumps([{k: v for k, v in record.items() if v is not None}]).encode()
+    assert (kind.created_ids(body, chunk), kind.failed_items(body, chunk)) == ([5], {})

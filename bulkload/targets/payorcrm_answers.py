@@ -300,10 +300,15 @@ def _pending(answer: dict[str, Any]) -> str | None:
     return None
 
 
-def _record_waits(record: Any) -> str | None:
+def _record_waits(record: Any, row: Any) -> str | None:
     """What a listed record says of its own wait (`_pending`: `"pending": true`, `"processed": false`, a message
-    `Queued for processing`), where it is an object; None where it says none."""
-    return _pending(record) if isinstance(record, dict) else None
+    `Queued for processing`), where it is an object, in a field other than one of `row`'s (the row sent): those are
+    the record's data, whatever their words (an invoice's `status` "Pending", its `reasonCodeDescription` "Queue
+    fee"); None where it says none."""
+    if not isinstance(record, dict):
+        return None
+    own = () if row is None else type(row).__struct_fields__
+    return _pending({name: value for name, value in record.items() if name not in own})
 
 
 def _listing(name: str, value: Any) -> bool:
@@ -967,7 +972,7 @@ def read(body: bytes, sent: Sequence[Any], fields: Fields) -> Reading:
     failed = {
         i: ("", why)
         for i, (j, row) in enumerate(zip(order, sent))
-        if (why := _failure(records[j], row, fields, has_id) or _record_waits(records[j]))
+        if (why := _failure(records[j], row, fields, has_id) or _record_waits(records[j], row))
     }
     misplaced = paired is None and said.records is not None and (clashed or _misplaced(records, sent, fields))
     if failed and misplaced:
