@@ -14,12 +14,13 @@ import anyio
 import msgspec
 import pytest
 from aiohttp import web
-from conftest import serving
+from conftest import sandbox_read, serving
 from test_accepted_is_not_stored import answered_as
-from test_load_payorcrm import read_csv
+from test_load_payorcrm import read_csv, write
 from test_payorcrm_answers import Handler, Rule, answered, crm_app, customers_file, load_both, two_customers
 
 from bulkload.model import NO_ID, Chunk
+from bulkload.sandbox import SandboxOptions
 from bulkload.targets.payorcrm import PayorCRM
 from bulkload.targets.payorcrm_records import Invoice
 
@@ -50,7 +51,26 @@ WAITING = [
     {"success": True, "in_queue": 2},
     {"success": True, "queuedAt": "2026-01-01T00:00:00Z"},
     {"success": True, "async": True},
-    {"count": 2, "remaining": 2},
+    # t27: what was kept is the file or a place in the queue, not the records
+    *({"success": True, "message": m} for m in ("File uploaded, import queued", "Added to import queue")),
+    *({"success": True, "message": m} for m in ("Saved to queue", "Batch created, awaiting processing")),
+    {"success": True, "message": "Request stored; records will be created asynchronously"},
+    {"success": True, "message": "Upload saved for asynchronous import"},
+    {"success": True, "message": "File uploaded successfully; processing will begin shortly"},
+    # t27: a denial further back, or after
+    {"success": True, "message": "Upload received; no records have been saved yet"},
+    *({"success": True, "message": m} for m in ("Queued. Nothing has been saved yet", "Not processed yet")),
+    *(
+        {"success": True, "message": m}
+        for m in ("Queued; records are saved after validation", "Import not started yet")
+    ),
+    # t27: more languages' words, and words run together
+    *({"success": True, "message": m} for m in ("Import gestartet", "Verarbeitung läuft", "Auftrag angenommen")),
+    *({"success": True, "message": m} for m in ("I kö", "Mottaget", "Afventer", "In de wachtrij", "Wordt verwerkt")),
+    *({"success": True, "message": m} for m in ("In coda", "Recibido, en proceso", "Reçu", "AcceptedForProcessing")),
+    # t27: what waits beside a count of what was uploaded
+    *({"uploaded": 2, name: 2} for name in ("queued", "pendingCount", "inQueue")),
+    # not `remaining`: a rate limit's or a quota's (`{"rateLimit": {"remaining": 98}}`, tester t27)
 ]
 
 STORED = [
@@ -67,6 +87,10 @@ STORED = [
     # an empty list of what waits: none does (it was read as the records, "stored 0")
     {"success": True, "queued": []},
     {"status": "completed", "pendingRecords": []},
+    # t27: a rate limit's or a timing's figures beside a clear success
+    {"success": True, "count": 2, "rateLimit": {"limit": 100, "remaining": 98, "reset": 60}},
+    {"success": True, "message": "Saved", "quota": {"remaining": 4998}},
+    {"success": True, "count": 2, "queueTimeMs": 3},
 ]
 
 #: counts of fewer records stored than the 2 rows sent, under the names servers give them
@@ -163,6 +187,8 @@ def third_pending(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         (job_answer(200, b'{"success": true}', {"Retry-After": "30"}), 0),
         (job_answer(206, None, {}), 0),
         (answered_as(200, b'{"success": true, "message": "Received and processed"}'), 3),
+        (answered_as(200, b'{"success": true, "message": "File uploaded, import queued"}'), 0),
+        (answered_as(200, b'{"uploaded": 3, "queued": 3}'), 0),
     ],
 )
 async def test_end_to_end_what_the_answer_says_is_what_loads(tmp_path: Path, rule: Rule, loaded: int) -> None:
@@ -189,3 +215,29 @@ def test_a_records_own_fields_are_its_data_whatever_their_words() -> None:
     record = {"id": 5, **msgspec.structs.asdict(row)}
     body = json.dumps([{k: v for k, v in record.items() if v is not None}]).encode()
     assert (kind.created_ids(body, chunk), kind.failed_items(body, chunk)) == ([5], {})
+
+
+async def test_invoices_whose_own_data_speaks_of_a_wait_load_when_echoed(tmp_path: Path) -> None:
+    # t27 (on cc66e5b, before 6185efa): the sandbox's `--answer records` echoes each invoice as sent; one whose
+    # reasonCodeDescription reads "Credit note pending", one whose status reads "Payment pending", were in doubt and
+    # told to fix their lines, though the API stored all three and nothing in them is wrong
+    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "reasonCode", "reasonCodeDescription"]
+    invoices = write(
+        tmp_path / "i.csv",
+        [*header, "status"],
+        [
+            ["C1", "I1", "100.00", "EUR", "R1", "Credit note pending", "Open"],
+            ["C1", "I2", "200.00", "EUR", "", "", "Open"],
+            ["C1", "I3", "50.00", "EUR", "", "", "Payment pending"],
+        ],
+    )
+
+    async def stored(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await handler(request)
+
+    with anyio.fail_after(60):
+        async with serving(crm_app(stored, SandboxOptions(window_limit=0, answer="records"))) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path, 1), invoices, batch_size=1)
+            held = await sandbox_read(url, "invoices")
+    assert len(held) == 3, "the sandbox stored and echoed each invoice: the test proves nothing otherwise"
+    assert (report.loaded, report.in_doubt, report.exit_code) == (4, 0, 0), report

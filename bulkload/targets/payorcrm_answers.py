@@ -222,29 +222,45 @@ def _failed_or_unsaid(answer: dict[str, Any], said: str) -> ValueError:
     return (_upload_failed if failed else _unconfirmed)(said)
 
 
-#: the words (in lower case) that say an upload, or a record, is waiting to be carried out, not that it was: in a
-#: message or an outcome (`Queued for processing`, `Accepted for processing`, `Import started`, `will be processed
-#: shortly`, `In Warteschlange`, `Mottatt, behandles`, `En attente de traitement`), beside a sign of success
-_PENDING = frozenset(
-    {"queue", "queued", "enqueued", "queueing", "queuing", "pending", "accepted", "received", "scheduled"}
-    | {"submitted", "processing", "awaiting", "waiting", "deferred", "inprogress", "started", "being", "will"}
-    | {"shortly", "later", "asynchronously", "async", "running", "werden", "wird"}
-    | {"warteschlange", "bearbeitung", "ausstehend", "empfangen", "mottatt", "behandles", "kø", "køen", "modtaget"}
-    | {"behandling", "venter", "attente", "traitement", "pendiente", "procesando", "cola"}
+#: the words (in lower case) that say an upload, or a record, waits to be carried out, whatever else was done (`File
+#: uploaded, import queued`, `Saved to queue`, `Batch created, awaiting processing`, `will begin shortly`, `Import
+#: started`, `In Warteschlange`, `I kø`, `In de wachtrij`, `In coda`, `En attente`)
+_WAITING = frozenset(
+    {"queue", "queued", "enqueued", "queueing", "queuing", "pending", "scheduled", "awaiting", "waiting", "deferred"}
+    | {"started", "being", "shortly", "later", "asynchronously", "asynchronous", "async", "running", "nightly"}
+    | {"warteschlange", "bearbeitung", "ausstehend", "werden", "wird", "gestartet", "läuft", "behandles", "kø"}
+    | {"køen", "kö", "kön", "venter", "afventer", "väntar", "attente", "pendiente", "procesando", "proceso", "cola"}
+    | {"wachtrij", "wordt", "coda", "corso", "elaborazione"}
 )
-#: the words (in lower case) that say the records were kept, whatever was done with them first (`Received and
-#: saved`, `2 accepted, 2 created`, `Processing completed`): beside them a word of `_PENDING` is no queue's, unless
-#: a word of `_DENYING` comes right before (`0 saved`, `will be stored`, `not saved`, `being processed`)
+#: the words (in lower case) that say an upload arrived, or is being worked on, which a word of `_KEPT` beside them
+#: may say was done (`Received and saved`, `Processing completed`, `Saved, indexing in progress`)
+_ARRIVED = frozenset(
+    {"accepted", "received", "submitted", "processing", "inprogress", "will", "mottatt", "modtaget", "mottaget"}
+    | {"empfangen", "angenommen", "reçu", "recibido", "ricevuto", "ontvangen", "behandling", "traitement"}
+)
+#: the words (in lower case) that say the records were kept (`Received and saved`, `2 accepted, 2 created`,
+#: `Processing completed`), unless a word of `_DENYING` comes up to four words before (`0 saved`, `will be stored`,
+#: `not saved`, `being processed`, `no records have been saved`)
 _KEPT = frozenset(
     {"saved", "stored", "created", "imported", "inserted", "persisted", "written", "added", "processed"}
     | {"uploaded", "loaded", "completed", "complete", "done", "finished"}
 )
-#: the words that, one or two words before a word of `_KEPT` or `_PENDING`, deny it (`0 records saved`, `will be
-#: stored`, `No records pending`, `none pending`)
+#: the words that, up to four words before a word of `_KEPT`, deny it (`0 records saved`, `will be stored`, `no
+#: records have been saved`)
 _DENYING = frozenset({"no", "0", "none", "zero", "nothing", "not", "never", "will", "be", "being", "until", "yet"})
-#: a field named for what waits (`queued`, `pendingCount`, `isPending`, `queuePosition`, `in_queue`, `queuedAt`)
-_PENDING_KEY = re.compile(
-    r".*(?:queue|pending|enqueued|scheduled|awaiting|deferred).*|(?:is|was|has)?(?:accepted|received|submitted|processing|inprogress|async|remaining)(?:count|rows|records|items|jobs)?"
+#: the words that deny, beside "yet" anywhere in the text, that the upload was carried out (`Not processed yet`)
+_NOT = frozenset({"no", "not", "nothing", "none", "never"})
+#: the words that, one or two words before a word of `_WAITING` or `_ARRIVED`, count it none (`No records pending`,
+#: `0 pending`, `none pending`)
+_NONE = _NOT | {"0", "zero"}
+#: a field named for what waits (`queued`, `pendingCount`, `isPending`, `queuePosition`, `in_queue`, `queuedAt`), and
+#: one named for what arrived (`accepted`, `receivedCount`), which a count of the records stored beside it answers
+_WAITING_KEY = re.compile(
+    r"(?:is|was|has|in)?(?:queue|queued|enqueued|pending|scheduled|awaiting|deferred|async)"
+    r"(?:count|rows|records|items|jobs|position|length|size|at)?"
+)
+_ARRIVED_KEY = re.compile(
+    r"(?:is|was|has)?(?:accepted|received|submitted|processing|inprogress)(?:count|rows|records|items|jobs)?"
 )
 #: a field that counts or lists what was not carried out yet (`unprocessed`, `notProcessed`): what waits, no failure
 _UNPROCESSED = re.compile(r"(?:un|not|notyet)(?:processed|handled)(?:count|rows|records|items)?")
@@ -256,33 +272,43 @@ _SAYING = re.compile(r".*(?:message|msg|info|detail|description|status|state|res
 
 
 def _waiting(text: str) -> bool:
-    """Whether a text says the upload waits to be carried out: "not yet" in it, or a word of `_PENDING` (or "in
-    progress") that no word of `_DENYING` right before denies, and no word of `_KEPT` that none denies (`Queued for
-    processing`, `0 saved, 3 queued`, `will be stored`; not `Received and saved`, `No records pending`)."""
-    words = re.findall(r"[^\W_]+", text.lower())
-    joined = " ".join(words)
-    if "not yet" in joined:
+    """Whether a text says the upload waits to be carried out: "yet" beside a denial (`Not processed yet`, `no records
+    have been saved yet`); a word of `_WAITING`; or one of `_ARRIVED` (or "in progress") with no word of `_KEPT`
+    (`Save in progress`; not `Received and saved`): a word of what waits or arrived only where no word of `_NONE`
+    comes one or two words before it (`No records pending`), one of what was kept only where no word of `_DENYING`
+    comes up to four words before it (`0 saved`, `will be stored`, `no records have been saved`). Words are split at
+    case changes too (`AcceptedForProcessing`)."""
+    words = re.findall(r"[^\W_]+", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text).lower())
+    if "yet" in words and not _NOT.isdisjoint(words):
         return True
 
-    def said(i: int) -> bool:  # the word at i, not denied by one of the two before it
-        return _DENYING.isdisjoint(words[max(0, i - 2) : i])
+    def said(i: int) -> bool:  # a word of what was kept at i, not denied by one of the four before it
+        return _DENYING.isdisjoint(words[max(0, i - 4) : i])
 
-    waiting = "in progress" in joined or any(w in _PENDING and said(i) for i, w in enumerate(words))
+    def waits(i: int) -> bool:  # a word of what waits at i, not counted none by one of the two before it
+        return _NONE.isdisjoint(words[max(0, i - 2) : i])
+
+    if any(w in _WAITING and waits(i) for i, w in enumerate(words)):
+        return True
+    joined = " ".join(words)
+    arrived = "in progress" in joined or any(w in _ARRIVED and waits(i) for i, w in enumerate(words))
     # a word of what was kept, nor counted none after it (`saved: 0`)
     kept = any(w in _KEPT and said(i) and words[i + 1 : i + 2] not in (["0"], ["none"]) for i, w in enumerate(words))
-    return waiting and not kept
+    return arrived and not kept
 
 
 def _pending(answer: dict[str, Any]) -> str | None:
     """What an answer's object, or an object within it (`_objects`), says of an upload waiting to be carried out
     (in doubt, whatever else says success: the rows may still be stored or dropped): a field that may say so in words
     (`_SAYING`: `message`, `msg`, `statusMessage`, `jobStatus`; a list of such texts, `messages`; in an object
-    under such a key, its `name`) whose text waits (`_waiting`); a field named for what waits (`_PENDING_KEY`:
-    `queued`, `pendingCount`, `queuePosition`, `async`, `remaining`) holding anything but nothing (`_nothing`), unless
-    the object counts the records stored (`_counts`: `{"created": 2, "received": 2}`); a `processed`, `isProcessed`,
+    under such a key, its `name`) whose text waits (`_waiting`); a field named for what waits (`_WAITING_KEY`:
+    `queued`, `pendingCount`, `queuePosition`, `async`) or for what arrived (`_ARRIVED_KEY`: `received`, `accepted`,
+    unless the object counts the records stored, `_counts`: `{"created": 2, "received": 2}`) holding anything but
+    nothing (`_nothing`); a `processed`, `isProcessed`,
     `completed`, … that is false (`_unsuccessful`). None where it says none."""
     for path, obj in _objects(answer):
-        # a count of the records stored says what became of them, whatever was received or accepted beside it
+        # a count of the records stored says what became of them, whatever was received or accepted beside it (not
+        # what waits: `{"uploaded": 2, "queued": 2}`)
         counted = any(_counts(name, value) and name.lower() != "count" for name, value in obj.items())
         under = path.rpartition(".")[2].lower()
         for name, value in obj.items():
@@ -292,8 +318,13 @@ def _pending(answer: dict[str, Any]) -> str | None:
                 isinstance(t, str) and _waiting(t) for t in texts
             ):
                 return f"{_at(path, name)}: {_shown(value)}"
-            waits = _PENDING_KEY.fullmatch(key) or _UNPROCESSED.fullmatch(key)
-            if (not counted and waits and not isinstance(value, dict) and not _nothing(value)) or (
+            waits = (
+                _WAITING_KEY.fullmatch(key)
+                or _UNPROCESSED.fullmatch(key)
+                or not counted
+                and _ARRIVED_KEY.fullmatch(key)
+            )
+            if (waits and not isinstance(value, dict) and not _nothing(value)) or (
                 _PROCESSED.fullmatch(key) and _unsuccessful(value)
             ):
                 return f"{_at(path, name)}: {_shown(value)}"
@@ -320,7 +351,8 @@ def _listing(name: str, value: Any) -> bool:
     key = name.lower()
     if value:
         return key == "results" or all(isinstance(r, dict) for r in value)
-    waiting = _PENDING_KEY.fullmatch(key.replace("_", "").replace("-", "")) is not None  # `"queued": []`: none waits
+    bare = key.replace("_", "").replace("-", "")
+    waiting = _WAITING_KEY.fullmatch(bare) is not None or _ARRIVED_KEY.fullmatch(bare) is not None  # `"queued": []`
     return not (_failing_key(key) or "warn" in key or waiting or any(told in key for told in _TOLD))
 
 
