@@ -110,11 +110,17 @@ _STORED_COUNTS = frozenset(
 )
 
 
+def _bare(name: str) -> str:
+    """A key as the rules read it: in lower case, without `_` or `-` (`is_success`, `pending-count`: issuccess,
+    pendingcount)."""
+    return name.lower().replace("_", "").replace("-", "")
+
+
 def _counts(name: str, value: Any) -> bool:
     """Whether a field counts the records the upload stored (`_stated`): one of `_COUNTS` in any case, a word of
     `_STORED_COUNTS` before `count` (`createdCount`, `successCount`), or a word of `_DONE` alone holding a JSON
     number (`"created": 2`; `"created": true` is a flag)."""
-    key = name.lower().replace("_", "").replace("-", "")
+    key = _bare(name)
     if key in _COUNTS or key.endswith("count") and key[: -len("count")] in _STORED_COUNTS:
         return True
     return key in _STORED_COUNTS and key not in ("success", "successful") and type(value) in (int, Decimal)
@@ -217,7 +223,7 @@ def _failed_or_unsaid(answer: dict[str, Any], said: str) -> ValueError:
     failed = any(
         _says_failed(name.lower(), value)
         for name, value in answer.items()
-        if not _within(name.lower(), value) and not _UNPROCESSED.fullmatch(name.lower().replace("_", ""))
+        if not _within(name.lower(), value) and not _UNPROCESSED.fullmatch(_bare(name))
     ) or ((told := _told(answer)) is not None and bool(_worded(answer[told])) and not _succeeded(answer))
     return (_upload_failed if failed else _unconfirmed)(said)
 
@@ -304,15 +310,15 @@ def _pending(answer: dict[str, Any]) -> str | None:
     under such a key, its `name`) whose text waits (`_waiting`); a field named for what waits (`_WAITING_KEY`:
     `queued`, `pendingCount`, `queuePosition`, `async`) or for what arrived (`_ARRIVED_KEY`: `received`, `accepted`,
     unless the object counts the records stored, `_counts`: `{"created": 2, "received": 2}`) holding anything but
-    nothing (`_nothing`); a `processed`, `isProcessed`,
-    `completed`, … that is false (`_unsuccessful`). None where it says none."""
+    nothing (`_nothing`); a `processed`, `isProcessed`, `completed`, … that is false (`_unsuccessful`). None where it
+    says none."""
     for path, obj in _objects(answer):
         # a count of the records stored says what became of them, whatever was received or accepted beside it (not
         # what waits: `{"uploaded": 2, "queued": 2}`)
         counted = any(_counts(name, value) and name.lower() != "count" for name, value in obj.items())
         under = path.rpartition(".")[2].lower()
         for name, value in obj.items():
-            key = name.lower().replace("_", "").replace("-", "")
+            key = _bare(name)
             texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
             if (_SAYING.fullmatch(key) or key == "name" and _SAYING.fullmatch(under)) and any(
                 isinstance(t, str) and _waiting(t) for t in texts
@@ -351,8 +357,8 @@ def _listing(name: str, value: Any) -> bool:
     key = name.lower()
     if value:
         return key == "results" or all(isinstance(r, dict) for r in value)
-    bare = key.replace("_", "").replace("-", "")
-    waiting = _WAITING_KEY.fullmatch(bare) is not None or _ARRIVED_KEY.fullmatch(bare) is not None  # `"queued": []`
+    bare = _bare(key)  # `"queued": []`: none waits, no record listed
+    waiting = _WAITING_KEY.fullmatch(bare) is not None or _ARRIVED_KEY.fullmatch(bare) is not None
     return not (_failing_key(key) or "warn" in key or waiting or any(told in key for told in _TOLD))
 
 
@@ -715,7 +721,7 @@ def _denied(text: str) -> bool:
 def _done_key(key: str) -> bool:
     """Whether a key (in lower case) is one whose true or false says the upload or record was done (`_DONE`:
     `success`, `is_success`, `isSuccess`, `wasCreated`, `ok`)."""
-    name = key.replace("_", "").replace("-", "")
+    name = _bare(key)
     return any(name.startswith(prefix) and name[len(prefix) :] in _DONE for prefix in ("", "is", "was"))
 
 
@@ -747,7 +753,7 @@ def _within(key: str, value: Any) -> bool:
 def _undone_key(key: str) -> bool:
     """Whether a key (in lower case) names what was not done (`notSaved`, `not_stored`, `unprocessed`): "not" or
     "un" before a word of success (`_DONE`, `_SUCCEEDING`)."""
-    name = key.replace("_", "").replace("-", "")
+    name = _bare(key)
     return any(name.startswith(prefix) and name[len(prefix) :] in _DONE | _SUCCEEDING for prefix in ("not", "un"))
 
 
