@@ -541,3 +541,28 @@ async def test_samples_load_except_their_bad_rows(make_client: MakeClient, name:
     assert refused == SAMPLES[name]
     updates = sum(1 for line, item in items if "id" in item and line not in refused)
     assert len(await get(client, auth, f"/_sandbox/records/{resource}")) == len(items) - len(refused) - updates
+
+
+def test_a_window_that_counts_refused_requests_stays_full_while_they_come() -> None:
+    # --window-counts-refused: a 429 takes a place as a request taken does, so a client that keeps meeting them
+    # keeps the window full; without it, the refused ones leave no trace
+    now = [0.0]
+    kept, counting = SlidingWindow(2, 1.0, clock=lambda: now[0]), SlidingWindow(2, 1.0, lambda: now[0], True)
+    at_one_s = []
+    for window in (kept, counting):
+        now[0] = 0.0
+        assert [window.try_acquire() for _ in range(2)] == [0.0, 0.0]
+        now[0] = 0.6
+        assert window.try_acquire() == pytest.approx(0.4)  # refused: the first place frees at 1.0
+        now[0] = 1.0
+        at_one_s.append([window.try_acquire(), window.try_acquire()])
+    # the places taken at 0.0 are free; where refusals count, the one at 0.6 holds one of them until 1.6
+    assert at_one_s == [[0.0, 0.0], [0.0, pytest.approx(0.6)]]
+    now[0] = 1.7  # the refusal at 1.0 holds a place until 2.0, as the request taken then does
+    assert counting.try_acquire() == pytest.approx(0.3)
+    now[0] = 2.0
+    assert counting.try_acquire() == 0.0
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert options_from_args(parser.parse_args(["--window-counts-refused"])).window_counts_refused
+    assert not options_from_args(parser.parse_args([])).window_counts_refused

@@ -62,6 +62,10 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: 300 per 5 minutes, the others: none), 0 = no limit
     window_limit: int | None = None
     window_s: float = 300
+    #: a request refused past the rolling window takes a place in it too (HaloPSA's "300 Requests per rolling 5
+    #: minute window" counts requests, and does not say it leaves out the ones it refused): a client that meets
+    #: 429s also keeps the window full for the others
+    window_counts_refused: bool = False
     #: divides the long windows (``window_s``, ``quota_window_s``) and token lifetimes, so a test can make
     #: "300 per 5 minutes" "300 per 3 seconds" with 100; per-second rates and latencies stay real time
     time_factor: float = 1.0
@@ -157,21 +161,30 @@ class RollingWindow:
 
 
 class SlidingWindow:
-    """At most ``limit`` requests in any rolling ``window_s``, exact (keeps at most ``limit`` timestamps)."""
+    """At most ``limit`` requests in any rolling ``window_s``, exact (keeps at most ``limit`` timestamps). With
+    `counts_refused`, a request refused takes a place as one taken does: the window holds the latest ``limit``."""
 
-    def __init__(self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic, counts_refused: bool = False
+    ) -> None:
         self.limit = limit
         self.window_s = window_s
         self._clock = clock
         self._times: deque[float] = deque()
+        self._counts_refused = counts_refused
 
     def try_acquire(self) -> float:
+        """0.0 where the request is taken (it holds a place), else the seconds until the earliest place frees."""
         now = self._clock()
         times = self._times
         while times and times[0] <= now - self.window_s:
             times.popleft()
         if len(times) >= self.limit:
-            return times[0] + self.window_s - now
+            wait = times[0] + self.window_s - now
+            if self._counts_refused:
+                times.popleft()
+                times.append(now)
+            return wait
         times.append(now)
         return 0.0
 
@@ -337,7 +350,11 @@ class Sandbox:
         self.rng = random.Random(options.seed)
         self.rate = SlidingRate(options.rate_limit) if options.rate_limit > 0 else None
         scale, window = options.time_factor, options.window_limit or 0
-        self.window = SlidingWindow(window, options.window_s / scale) if window > 0 else None
+        self.window = (
+            SlidingWindow(window, options.window_s / scale, counts_refused=options.window_counts_refused)
+            if window > 0
+            else None
+        )
         self.window_refusal = window_refusal or _window_problem
         self.quota = (
             RollingWindow(options.daily_quota, options.quota_window_s / scale) if options.daily_quota > 0 else None
@@ -607,6 +624,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-retry-after", action="store_true", help="answer 429s without Retry-After: the client finds the pace"
     )
     parser.add_argument(
+        "--window-counts-refused",
+        action="store_true",
+        help="a request refused past the rolling window takes a place in it too (its 429s keep it full)",
+    )
+    parser.add_argument(
         "--first-entry-number",
         type=number(int, 1, 2**31 - 1),
         default=defaults.first_entry_number,
@@ -738,6 +760,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         redirect_to=ns.redirect_to,
         redirect_status=ns.redirect_status,
         no_retry_after=ns.no_retry_after,
+        window_counts_refused=ns.window_counts_refused,
         first_entry_number=ns.first_entry_number,
         count_lag=ns.count_lag,
         unpaged_page=ns.unpaged_page,
