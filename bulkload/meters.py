@@ -200,10 +200,12 @@ class WindowMeter:
 
     A window the server shares with another client (an instance's other integration), or keeps smaller than the one
     given, holds fewer of ours than `limit`: a 429 while ours is not full says how many it leaves us, so the window
-    takes `SHARE_DECREASE` of the calls it holds (`shrink`, once per window) and grows by 1 % of the limit per
-    window's worth of successes (`allowed`: additive increase, multiplicative decrease). The other client may stop:
-    without Retry-After (with one, `take` regrows the share), once the share has held calls back through a whole
-    window with no 429 (`quiet_windows` of them), it probes for the room left (`on_success`): two calls more for
+    takes `SHARE_DECREASE` of the calls it holds (`shrink`: again at each 429 of a call sent after the last
+    narrowing, once a round trip as TCP does; once per window where the refused call is not known) and grows by 1 %
+    of the limit per window's worth of successes (`allowed`: additive increase, multiplicative decrease). The other
+    client may stop: without Retry-After (with one, `take` regrows the share), once the share has held calls back
+    through a whole window with no 429, and `quiet_windows` windows have passed since a probe last ended (or the
+    share was first narrowed), it probes for the room left (`on_success`): two calls more for
     each of the probe's calls the server takes (`answered`; a call past the share even as the server counts our
     calls at the earliest, not one our own calls' leaving let in): one for the place that call keeps for the rest
     of the window, one more, so the probe doubles every round trip as TCP's slow start after idle, up to the limit
@@ -211,16 +213,22 @@ class WindowMeter:
     another integration took a window more to fill than the least, 72-75 % of it; 91-98 % now). Its first 429 ends
     it: the share keeps `SHARE_DECREASE` of the calls the server took in the window, on trial for `TRIAL_WINDOWS`
     windows (no probe, no growth meanwhile); a 429 of a call sent in the trial gives the share back to what it was
-    before the probe (`shrink`), and the next probe waits twice as many quiet windows (at most `QUIET_CAP`), so an
-    other client that stays costs a few 429s a probe, ever fewer probes, while one that shrank leaves its room to
-    this client at once. At 1 % a window, a share of 1 of 60 left by
-    another integration that had stopped took 60 windows to fill the window again (a tester, t23a; at HaloPSA's 5
-    minutes: hours)."""
+    before the probe (`shrink`), and the next probe waits twice as many windows (at most `QUIET_CAP`), so an
+    other client that stays costs a 429 or two a probe, while one that shrank leaves its room to this client at
+    once. At 1 % a window, a share of 1 of 60 left by another integration that had stopped took 60 windows to fill
+    the window again (a tester, t23a; at HaloPSA's 5 minutes: hours). And one that comes and goes (t25: 54 of 60
+    calls a second for 2 s, none for 2 s, again and again, on a server that counts refused calls) held the share at
+    ~11 a second for good while the cap was 8 windows and each narrowing's 429 restarted the count of quiet windows:
+    the probes that came met the other again; and narrowed once a window, the share sent a 429 for nearly every
+    call of the other's return (~290 for 400 calls at 3 s on and off; 60-70 now, in half the time)."""
 
     LEARN_CAP = 0.05  # of the window: the widest the learned margin gets
     LEARN_STEPS = 10  # widenings to reach it, each at least 5 ms
     SHARE_DECREASE = 0.9
-    QUIET_CAP = 8  # windows: the most quiet windows a probe for a share's room waits for (`quiet_windows`)
+    #: windows: the longest a probe for a share's room waits after the last one ended (`quiet_windows`). A probe
+    #: that finds no room ends at its first call's 429, so probing often costs little, and a longer wait (8) kept
+    #: meeting an other client that comes and goes at the times it was there
+    QUIET_CAP = 2
     TRIAL_WINDOWS = 1  # windows: how long the share a probe found is on trial (`shrink`)
     POLL_S = 0.005  # while a call the window waits on is unanswered, it looks again this often
     #: an unanswered call is taken as arriving now for at most this long (twice the default timeout): a slot
@@ -258,9 +266,12 @@ class WindowMeter:
         #: starts this window lets into its span now: `limit` but while it is shared (`shrink`)
         self.allowed = limit
         self._grown = 0  # successes since `allowed` last grew
-        #: quiet windows (no 429 while the share held calls back) before the share probes for room (`on_success`)
+        #: windows after the last probe ended before the share probes for room again (`on_success`, `_quiet_in`)
         self.quiet_windows = 1
         self._refused_at = -math.inf  # when the last 429 that narrows the share came (`shrink`)
+        #: when a probe (or its trial) last ended, or the share was first narrowed: the next probe waits
+        #: `quiet_windows` from then, not from the 429s of its own additive increase (`_quiet_in`)
+        self._settled_at = -math.inf
         self._held_at = -math.inf  # when the share (not the limit) last held a call back (`take`)
         #: while the share probes for room: when it last grew and the share the probe began at (`on_success`)
         self._probe: tuple[float, int] | None = None
@@ -496,8 +507,10 @@ class WindowMeter:
     def shrink(self, retry_after_s: float | None = None, call: Arrival | None = None) -> bool:
         """A 429 met while the window was not full (or, without Retry-After, full with its margin at the cap): the
         server counts more in it than this client's calls (another client's, or a smaller window than given), so
-        the window takes `SHARE_DECREASE` of the calls this one holds, at most, from this client (once per
-        window: the calls then in flight were let go before). False when the window holds none of this client's.
+        the window takes `SHARE_DECREASE` of the calls this one holds, at most, from this client: again for each
+        429 of a call (`call`: the refused call's place, where known) that left after the last narrowing, since it
+        was sent with the narrower share (the calls in flight were let go before: once a round trip); without
+        `call`, once per window. False when the window holds none of this client's.
 
         With a Retry-After above 0 (`retry_after_s`, seconds) the server said when it takes calls again: the share
         then holds a call back that long at most, rounded up by `RETRY_AFTER_ROUNDING_S` (`share_wait_s`), not
@@ -521,6 +534,7 @@ class WindowMeter:
         self._refused_at = now
         kept = self._kept if self._kept and now - self._kept[0] <= self.TRIAL_WINDOWS * self.window_s else None
         if self._probe is not None:  # the room's end: keep what the probe found, on trial
+            self._settled_at = now
             start, self._probe = self._probe[1], None
             found = sum(1 for c in self._calls if c.took and c.started > now - self.window_s)
             self.allowed = max(start, math.floor(found * self.SHARE_DECREASE))
@@ -531,9 +545,11 @@ class WindowMeter:
         elif kept is not None and call is not None and call.left > kept[0]:  # on trial, refused: no room after all
             self.allowed, self._kept = kept[1], None
             self.quiet_windows = min(self.QUIET_CAP, 2 * self.quiet_windows)
-            self._widened_at = now
-        elif now - self._widened_at > self.window_s:
-            self.allowed = max(1, min(self.allowed, math.floor(held * self.SHARE_DECREASE)))
+            self._widened_at = self._settled_at = now
+        elif (now - self._widened_at > self.window_s) if call is None else (call.left > self._widened_at):
+            if self.allowed == self.limit:
+                self._settled_at = now
+            self.allowed = max(1, math.floor(min(self.allowed, held) * self.SHARE_DECREASE))
             self._widened_at = now
             self._grown = 0
         return True
@@ -568,8 +584,9 @@ class WindowMeter:
                 self._grown = 0
 
     def _quiet_in(self, now: float) -> float:
-        """Seconds until the share has gone `quiet_windows` windows with no 429 (0 or less: it has)."""
-        return max(self._refused_at, self._widened_at) + self.quiet_windows * self.window_s - now
+        """Seconds until the share may probe for room (0 or less: it may): a window with no 429, and `quiet_windows`
+        windows since the last probe ended or the share was first narrowed (`_settled_at`)."""
+        return max(self._refused_at + self.window_s, self._settled_at + self.quiet_windows * self.window_s) - now
 
     def _begin_probe(self, now: float) -> None:
         """The share probes for room (see the class): its first call now."""

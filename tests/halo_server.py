@@ -232,10 +232,18 @@ def make_app(a: argparse.Namespace) -> web.Application:
             if not a.other_rate:
                 return
             t0 = time.monotonic()
-            while True:  # `other_rate` for `other_for_s` (0: all along), then `other_then_rate` (0: it stops)
-                rate = a.other_rate if not a.other_for_s or time.monotonic() - t0 < a.other_for_s else a.other_then_rate
+            # `other_rate` for `other_for_s` (0: all along), then `other_then_rate` (0: none), and where
+            # `other_cycle_s` is given, again from the start each time that many seconds have passed
+            while True:
+                since = time.monotonic() - t0
+                if a.other_cycle_s:
+                    since %= a.other_cycle_s
+                rate = a.other_rate if not a.other_for_s or since < a.other_for_s else a.other_then_rate
                 if not rate:
-                    return
+                    if not a.other_cycle_s:
+                        return
+                    await asyncio.sleep(min(0.01, a.other_cycle_s - since))
+                    continue
                 await asyncio.sleep(1 / rate)
                 if st.window_admit("other") is None:
                     st.other_hits += 1
@@ -269,6 +277,7 @@ def main() -> None:
     p.add_argument("--token-echo", choices=["form", "html", "json"], default=None)
     p.add_argument("--other-for-s", type=float, default=0)
     p.add_argument("--other-then-rate", type=float, default=0)
+    p.add_argument("--other-cycle-s", type=float, default=0)
     p.add_argument("--count-rejected", action="store_true")
     p.add_argument("--client-id", default="cid")
     p.add_argument("--client-secret", default="SECRET-xyzzy-42")
@@ -285,7 +294,7 @@ def settings(**given: object) -> argparse.Namespace:
     return argparse.Namespace(
         **{
             "window_limit": 20, "window_s": 1.0, "retry_after": "secs", "skew_s": 0.0, "expires_in": 3600,
-            "latency_ms": 0, "other_rate": 0, "other_for_s": 0, "other_then_rate": 0,
+            "latency_ms": 0, "other_rate": 0, "other_for_s": 0, "other_then_rate": 0, "other_cycle_s": 0,
             "count_jitter_ms": 0, "count_rejected": False,
             "token_echo": None, "client_id": "cid", "client_secret": "SECRET-xyzzy-42", **given,
         }

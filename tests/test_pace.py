@@ -231,7 +231,9 @@ async def test_a_window_shared_with_another_client_is_used_as_fully_as_it_leaves
         tg.cancel_scope.cancel()
     assert done[0] >= 400
     assert took <= 1.15 * 20.0, (took, refused[0])  # 21.2 s; a rate cut by 30 % a 429: 24-25 s
-    assert refused[0] <= 32, refused[0]  # 29 with each answer heard as the dispatcher hears it (11 unheard)
+    # 29 with each answer heard as the dispatcher hears it (11 unheard); 41 since a probe for room comes every two
+    # windows at most, not eight: each meets a 429 or two (for an other that comes and goes: test_shared_window_regrows)
+    assert refused[0] <= 45, refused[0]
 
 
 def _job(tmp_path: Path, target: str, data: Path, url: str, **kw: Any) -> Job:
@@ -706,8 +708,9 @@ async def test_a_share_keeps_the_room_a_probe_found_where_the_other_client_shran
 async def test_a_probe_for_room_that_finds_none_gives_it_back_and_probes_ever_less_often() -> None:
     """The other takes half the window all along, and sends each call the server refuses again until it takes it:
     each probe for room meets a 429, the share goes back to what it was before the probe, and the next probe waits
-    twice as many quiet windows (at most `QUIET_CAP`): the share stays about the half the other leaves, and the
-    load takes the calls it leaves (1,500 calls at 30 a window: 50 s; 49.6 s and 17 429s)."""
+    twice as many windows (at most `QUIET_CAP`): the share stays about the half the other leaves, and the
+    load takes the calls it leaves (1,500 calls at 30 a window: 50 s; 50.3 s and 36 429s, 17 while a probe waited
+    up to 8 windows)."""
     elapsed, refused, window = await _sharing(30.0, None, 1500, insists=True)
     assert window.quiet_windows == window.QUIET_CAP, "the probes met no 429: the test proves nothing"
     assert window.allowed <= 33, window.allowed
