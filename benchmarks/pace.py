@@ -102,9 +102,12 @@ def window_halopsa(scale: Scale, workdir: Path, tree: Path | None) -> Run:
 
 
 @contextmanager
-def other_integration(box: Sandbox, rate: float, for_s: float | None = None, then_rate: float = 0.0) -> Iterator[None]:
+def other_integration(
+    box: Sandbox, rate: float, for_s: float | None = None, then_rate: float = 0.0, cycle_s: float | None = None
+) -> Iterator[None]:
     """Another client of the same instance, calling `rate` times a second (a token, then cheap GETs) until the
-    block ends or for `for_s` seconds, then `then_rate` times (0: it stops), its 429s its own concern."""
+    block ends or for `for_s` seconds, then `then_rate` times (0: none; it stops, unless `cycle_s`), and where
+    `cycle_s` is given, again from the start each `cycle_s` seconds; its 429s its own concern."""
     stop = threading.Event()
     form = f"grant_type=client_credentials&client_id=other&client_secret=other-{ENV['HALO_CLIENT_ID']}".encode()
     origin = box.url.rsplit("/api", 1)[0]
@@ -124,9 +127,16 @@ def other_integration(box: Sandbox, rate: float, for_s: float | None = None, the
         get = urllib.request.Request(f"{box.url}/XeroDetails/0", headers={"Authorization": f"Bearer {bearer}"})
         due = began = time.monotonic()
         while not stop.is_set():
-            now = rate if for_s is None or time.monotonic() - began < for_s else then_rate
+            since = time.monotonic() - began
+            if cycle_s:
+                since %= cycle_s
+            now = rate if for_s is None or since < for_s else then_rate
             if not now:
-                return
+                if not cycle_s:
+                    return
+                due = time.monotonic() + cycle_s - since  # the next cycle's first call
+                stop.wait(cycle_s - since)
+                continue
             call(get)
             due += 1 / now
             stop.wait(max(0.0, due - time.monotonic()))
@@ -169,6 +179,27 @@ def shrinking_halopsa(scale: Scale, workdir: Path, tree: Path | None) -> Run:
         return Run(minimum / elapsed, refused)
 
 
+def coming_and_going_halopsa(scale: Scale, workdir: Path, tree: Path | None) -> Run:
+    full = WINDOW / WINDOW_S
+    # the window counts the calls it refuses (as HaloPSA's may: "300 Requests per rolling 5 minute window"), so a
+    # 429 costs both clients a place: without, the load takes the other's room at each of its returns
+    flags = ("--time-factor", str(TIME_FACTOR), "--no-retry-after", "--window-counts-refused")
+    with sandbox("halopsa", *flags) as box:
+        with other_integration(box, 0.9 * full, for_s=2 * WINDOW_S, cycle_s=4 * WINDOW_S):
+            began = time.monotonic()
+            time.sleep(WINDOW_S)  # the other integration was there first: it holds 90 % of the window
+            elapsed, calls, refused = _halopsa(box, workdir, tree, scale.pace_records)
+            ended = time.monotonic() - began
+        # the room it left over the load's own span: 10 % of the window while it calls, all of it while it does
+        # not (two windows of it: its calls leave as the load's come), a millisecond at a time
+        step_s = 0.001
+        room = sum(
+            (0.1 if (ended - elapsed + i * step_s) % (4 * WINDOW_S) < 2 * WINDOW_S else 1.0) * full * step_s
+            for i in range(int(elapsed / step_s))
+        )
+        return Run(calls / room, refused)
+
+
 CASES: dict[str, tuple[Case, str]] = {
     "e-conomic, 100/s, 50 ms latency": (steady_economic, "≥ 98 % of 100/s"),
     "Visma Core, 100/s, 50 ms latency": (steady_visma, "≥ 98 % of 100/s"),
@@ -185,6 +216,8 @@ CASES: dict[str, tuple[Case, str]] = {
         shrinking_halopsa,
         "≥ 67 % of the minimum (within 1.5×)",
     ),
+    f"HaloPSA, 90 % of the window another's for {2 * WINDOW_S:g} s, none for as long, again and again, 429s "
+    "without Retry-After and counted": (coming_and_going_halopsa, "≥ 67 % of the room it left (within 1.5×)"),
 }
 
 
@@ -203,7 +236,7 @@ def pace(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
         if uploading:
             sc.key[f"pace {name}: minimum % while uploading"] = 100 * min(uploading)
         # finding the pace the server accepts takes 429s: counted
-        if case in (shared_halopsa, stopping_halopsa, shrinking_halopsa):
+        if case in (shared_halopsa, stopping_halopsa, shrinking_halopsa, coming_and_going_halopsa):
             sc.goals.append((f"{name}: {goal} in every run", min(shares) >= 2 / 3))
         else:
             sc.goals.append((f"{name}: {goal} in every run, zero 429s", min(shares) >= 0.98 and refused == 0))
@@ -215,7 +248,8 @@ def pace(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
         "first-to-last arrival; shared, the minimum for the calls the other one leaves (150 a window) over the "
         "load's elapsed time, and the load's own 429s; the other stopping, two windows (its calls leaving) and "
         "the window's minimum for the load's calls, over the load's elapsed time; the other shrinking, the same "
-        "at the 270 a window it leaves"
+        "at the 270 a window it leaves; the other coming and going, the load's calls over the room it left in "
+        "the load's elapsed time (10 % of the window while it called, all of it while it did not)"
     )
     sc.notes.append(
         "while uploading: the sandbox's POSTs over their first to last arrival, against 100/s (the pacing itself: "
