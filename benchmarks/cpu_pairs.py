@@ -55,6 +55,9 @@ def main() -> int:
     parser.add_argument("args", nargs=argparse.REMAINDER, help="-- then bulkload's arguments")
     opts = parser.parse_args()
     args = opts.args[1:] if opts.args[:1] == ["--"] else opts.args
+    # each side runs in its own tree, where a path given relative to this one (benchmarks/data/ is not committed)
+    # is not there: the before side exited 2 at once, and its CPU looked like a tenth of the after side's
+    args = [str(Path(a).resolve()) if not a.startswith("-") and Path(a).exists() else a for a in args]
     with tempfile.TemporaryDirectory(prefix="bulkload-cpu-") as tmp, ExitStack() as stack:
         old = compiled(worktree(opts.before, Path(tmp) / "before"))
         stack.callback(subprocess.run, ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)])
