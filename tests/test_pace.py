@@ -705,7 +705,7 @@ async def test_a_share_keeps_the_room_a_probe_found_where_the_other_client_shran
     assert elapsed <= 1.2 * 13.0, elapsed
 
 
-async def test_a_probe_for_room_that_finds_none_gives_it_back_and_probes_ever_less_often() -> None:
+async def test_a_probe_for_room_that_finds_none_gives_it_back_and_probes_less_often() -> None:
     """The other takes half the window all along, and sends each call the server refuses again until it takes it:
     each probe for room meets a 429, the share goes back to what it was before the probe, and the next probe waits
     twice as many windows (at most `QUIET_CAP`): the share stays about the half the other leaves, and the
