@@ -183,9 +183,11 @@ class Limits:
         While a window holds calls but is not full, the server counts more in it than this client sent
         (another client's calls, or a window smaller than the one given): the windows take the share it leaves
         (`WindowMeter.shrink`), their own count makes the calls wait (no longer than a Retry-After above 0 said),
-        and the calls pause for the Retry-After, if any (0.0 without). The same without Retry-After where a full
-        window's margin is at its cap. Otherwise every meter hears it: the rate meter pauses the calls and lowers the
-        pace (`RateMeter.on_rate_limited`)."""
+        and the calls pause for the Retry-After, if any (0.0 without). The same without Retry-After (or with one of
+        0, "now", which it was not) where a full window's margin is at its cap: a Retry-After of 0 there went to the
+        rate meter, which cut the pace by 30 % a 429 (tester t28: a share that had probed its way back to the whole
+        window met the other client's return so, and its run went at 1-2 calls a second). Otherwise every meter
+        hears it: the rate meter pauses the calls and lowers the pace (`RateMeter.on_rate_limited`)."""
         calls = slot if slot is not None else (None,) * len(self.windows)
         if any([w.widen(call, retry_after_s) for w, call in zip(self.windows, calls, strict=True)]):  # every full one
             return Slowdown(0.0, "clocks")
@@ -193,7 +195,7 @@ class Limits:
         if any([w.transient(call, pace, retry_after_s) for w, call in zip(self.windows, calls, strict=True)]):
             return Slowdown(0.0, "early")
         shares = zip(self.windows, calls, strict=True)
-        if any([w.shrink(retry_after_s, call) for w, call in shares if retry_after_s is None or not w.full()]):
+        if any([w.shrink(retry_after_s, call) for w, call in shares if not retry_after_s or not w.full()]):
             return Slowdown(self.rate.pause(retry_after_s or 0.0), "share")
         return Slowdown(max(meter.on_rate_limited(retry_after_s) for meter in self._meters), "pace")
 

@@ -529,6 +529,19 @@ async def test_a_window_the_server_keeps_smaller_is_taken_in_with_a_retry_after(
     assert clock() - started < 1.5 * 12.0
 
 
+async def test_a_window_the_server_keeps_a_little_smaller_saying_retry_after_0_keeps_the_pace() -> None:
+    """The server counts 55 calls a second where 60 were given, and says Retry-After: 0 (tester t28): a 429 while the
+    window is full with its margin at the cap is a share, as without Retry-After (a Retry-After of 0 says "now",
+    which it was not). Before, it went to the rate meter, which cut the pace by 30 % a 429: six cuts, 37/s, 31 s for
+    800 calls where 14.5 are the least (30.0 s here); now 14.9 s and 31 429s, as without Retry-After."""
+    clock = VirtualTime()
+    limits = paced(clock, None, [WindowMeter(60, 1.0, clock=clock, sleep=clock.sleep)])
+    server = SlidingWindow(55, 1.0, clock=clock)
+    started = clock()
+    refused = await _through(limits, clock, lambda: server.try_acquire() == 0, 800, 0.0)
+    assert clock() - started < 1.25 * 800 / 55, (clock() - started, refused)
+
+
 async def test_a_token_renewed_in_a_window_of_one_call_gets_a_place_of_its_own(tmp_path: Path) -> None:
     """A window of one call per 0.4 s and 2-s tokens (time factor 1800): the call whose token ran out while it
     waited gives its place back before the token is fetched (the token's call needs one). Held, the window counted
@@ -651,21 +664,36 @@ async def test_a_paced_run_sharing_its_window_narrows_to_its_share_a_round_trip_
 
 
 async def _sharing(
-    other_rate: float, other_for_s: float | None, calls: int, then_rate: float = 0.0, insists: bool = False
+    other_rate: float,
+    other_for_s: float | None,
+    calls: int,
+    then_rate: float = 0.0,
+    insists: bool = False,
+    cycle_s: float | None = None,
+    retry_after_s: float | None = None,
 ) -> tuple[float, int, WindowMeter]:
     """A window of 60 per second, no pace given, shared with another client there a second first, taking
-    `other_rate` calls/s of it for `other_for_s` seconds (None: all along), then `then_rate` (0: none); `calls`
-    calls at 50 ms, 429s without Retry-After. The other sends each call again 50 ms after a 429 until the server
-    takes it where it `insists` (as an integration does: the room it takes is not given up to the run), else it
-    drops it. Returns the run's seconds, its 429s and its window."""
+    `other_rate` calls/s of it for `other_for_s` seconds (None: all along), then `then_rate` (0: none), and again
+    each `cycle_s` seconds where given; `calls` calls at 50 ms, 429s with `retry_after_s` (None: without
+    Retry-After). The other sends each call again 50 ms after a 429 until the server takes it where it `insists`
+    (as an integration does: the room it takes is not given up to the run), else it drops it. With `cycle_s` the
+    server counts the calls it refuses (`SlidingWindow` counts_refused). Returns the run's seconds, its 429s and
+    its window."""
     clock = VirtualTime()
-    server = SlidingWindow(60, 1.0, clock=clock)
+    server = SlidingWindow(60, 1.0, clock=clock, counts_refused=cycle_s is not None)
     window = WindowMeter(60, 1.0, clock=clock, sleep=clock.sleep)
     limits = paced(clock, None, [window])
 
+    def rate_at(since_s: float) -> float:
+        since_s = since_s % cycle_s if cycle_s else since_s
+        return other_rate if other_for_s is None or since_s < other_for_s else then_rate
+
     async def other() -> None:
         begun = clock()
-        while (rate := other_rate if other_for_s is None or clock() - begun < other_for_s else then_rate) > 0:
+        while (rate := rate_at(clock() - begun)) > 0 or cycle_s:
+            if not rate:
+                await clock.sleep(0.01)
+                continue
             due = clock() + 1 / rate
             while server.try_acquire() != 0 and insists:
                 await clock.sleep(0.05)
@@ -675,9 +703,21 @@ async def _sharing(
         tg.start_soon(other)
         await clock.sleep(1.0)
         started = clock()
-        _, refused = await _at_latency(limits, clock, lambda: server.try_acquire() == 0, calls, None, 0.0)
+        _, refused = await _at_latency(limits, clock, lambda: server.try_acquire() == 0, calls, retry_after_s, 0.0)
         tg.cancel_scope.cancel()
     return clock() - started, len(refused), window
+
+
+async def test_a_share_follows_another_client_that_comes_and_goes_though_it_says_retry_after_0() -> None:
+    """The other takes half the window for 2 s, none for 2 s, again and again; the server counts the calls it
+    refuses and says Retry-After: 0 (tester t28). Room: 45 a second on average, 600 calls in 13.3 s. A probe that
+    grew the share to the whole window while the other was away met its return at a full window, and the 429 with
+    Retry-After: 0 went to the rate meter, which cut the pace by 30 % a 429 (the tester's runs: 37-62 s, 1-2 calls
+    a second and regrowing ~0.1/s a second; start-1204c, whose probes came less often: 18-26 s; 41.1 s here). It
+    narrows the share now, as without Retry-After: 15.2 s, 21 429s."""
+    elapsed, refused, window = await _sharing(30.0, 2.0, 600, cycle_s=4.0, retry_after_s=0.0)
+    assert refused, "the other client took no share: the test proves nothing"
+    assert elapsed <= 1.5 * 600 / 45, (elapsed, refused)
 
 
 async def test_a_share_grows_back_to_the_whole_window_once_the_other_client_stops() -> None:
