@@ -542,6 +542,53 @@ async def test_a_window_the_server_keeps_a_little_smaller_saying_retry_after_0_k
     assert clock() - started < 1.25 * 800 / 55, (clock() - started, refused)
 
 
+async def _beside_one_that_counts_refusals(other_rate: float, retry_after_s: float | None) -> tuple[float, int]:
+    """60 calls through a window of 60 per 10 s that counts the calls it refuses (as HaloPSA's "300 Requests per
+    rolling 5 minute window" may), another client there a window first at `other_rate` calls/s, dropping its
+    refused calls; 429s with `retry_after_s` (None: without). At most 600 s. Returns the run's seconds and 429s."""
+    clock = VirtualTime()
+    server = SlidingWindow(60, 10.0, clock=clock, counts_refused=True)
+    limits = paced(clock, None, [WindowMeter(60, 10.0, clock=clock, sleep=clock.sleep)])
+    refused: list[float] = []
+
+    async def other() -> None:
+        while True:
+            server.try_acquire()
+            await clock.sleep(1 / other_rate)
+
+    async def ours() -> None:
+        refused.extend(
+            (await _at_latency(limits, clock, lambda: server.try_acquire() == 0, 60, retry_after_s, 0.02))[1]
+        )
+        tg.cancel_scope.cancel()
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        tg.start_soon(other)
+        await clock.sleep(10.0)
+        started = clock()
+        tg.start_soon(ours)
+        await clock.sleep(600.0)
+        tg.cancel_scope.cancel()
+    return clock() - started, len(refused)
+
+
+@pytest.mark.parametrize(("other_rate", "least_s", "within"), [(3.0, 20.0, 1.25), (4.8, 50.0, 1.75)])
+async def test_calls_held_for_a_retry_after_go_one_at_a_time_where_refusals_count(
+    other_rate: float, least_s: float, within: float
+) -> None:
+    """Tester t28: a server that counts the calls it refuses and says when its earliest place frees (Retry-After: 2,
+    a fifth of its window, as HaloPSA's seconds are of its 5 minutes), another client at 30 % (80 %) of the window.
+    Every call the share held went at once when the Retry-After had passed, and the share doubled: each met a 429
+    that took a place, and the window stayed full (31.7 s and 57 429s for the 60 calls, 20 s the least; at 80 %
+    112 s and 149; at 90 % with Retry-After: 1 nothing in 600 s, the tester's server 4 rows of 60 in 90 s). Now one
+    call goes, a probe for room that grows as the server takes its calls, and a 429 makes the next wait the
+    Retry-After from it: 21.3 s and 9 429s (80 %: 79 s and 42), as without Retry-After (20.3 s, 3)."""
+    elapsed, refused = await _beside_one_that_counts_refusals(other_rate, 2.0)
+    assert refused, "no 429: the test proves nothing"
+    assert elapsed <= within * least_s, (elapsed, refused)
+    assert refused <= 45, refused
+
+
 async def test_a_token_renewed_in_a_window_of_one_call_gets_a_place_of_its_own(tmp_path: Path) -> None:
     """A window of one call per 0.4 s and 2-s tokens (time factor 1800): the call whose token ran out while it
     waited gives its place back before the token is fetched (the token's call needs one). Held, the window counted
