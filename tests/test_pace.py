@@ -718,16 +718,17 @@ async def _sharing(
     insists: bool = False,
     cycle_s: float | None = None,
     retry_after_s: float | None = None,
+    counts_refused: bool = False,
 ) -> tuple[float, int, WindowMeter]:
     """A window of 60 per second, no pace given, shared with another client there a second first, taking
     `other_rate` calls/s of it for `other_for_s` seconds (None: all along), then `then_rate` (0: none), and again
     each `cycle_s` seconds where given; `calls` calls at 50 ms, 429s with `retry_after_s` (None: without
     Retry-After). The other sends each call again 50 ms after a 429 until the server takes it where it `insists`
-    (as an integration does: the room it takes is not given up to the run), else it drops it. With `cycle_s` the
-    server counts the calls it refuses (`SlidingWindow` counts_refused). Returns the run's seconds, its 429s and
+    (as an integration does: the room it takes is not given up to the run), else it drops it. With
+    `counts_refused` the server counts the calls it refuses (`SlidingWindow`'s). Returns the run's seconds, its 429s and
     its window."""
     clock = VirtualTime()
-    server = SlidingWindow(60, 1.0, clock=clock, counts_refused=cycle_s is not None)
+    server = SlidingWindow(60, 1.0, clock=clock, counts_refused=counts_refused)
     window = WindowMeter(60, 1.0, clock=clock, sleep=clock.sleep)
     limits = paced(clock, None, [window])
 
@@ -762,7 +763,7 @@ async def test_a_share_follows_another_client_that_comes_and_goes_though_it_says
     Retry-After: 0 went to the rate meter, which cut the pace by 30 % a 429 (the tester's runs: 37-62 s, 1-2 calls
     a second and regrowing ~0.1/s a second; start-1204c, whose probes came less often: 18-26 s; 41.1 s here). It
     narrows the share now, as without Retry-After: 15.2 s, 21 429s."""
-    elapsed, refused, window = await _sharing(30.0, 2.0, 600, cycle_s=4.0, retry_after_s=0.0)
+    elapsed, refused, window = await _sharing(30.0, 2.0, 600, cycle_s=4.0, retry_after_s=0.0, counts_refused=True)
     assert refused, "the other client took no share: the test proves nothing"
     assert elapsed <= 1.5 * 600 / 45, (elapsed, refused)
 
