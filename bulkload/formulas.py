@@ -79,9 +79,16 @@ _TABLE = rf"(?:{_NAME})?\[(?:(?:[^\[\]']|'.)*|\s*@?{_ITEM}(?:\s*[,:]\s*{_ITEM})*
 #: an error value as an operand (=#N/A, =IF(A1;#ÜBERLAUF!;1)): every one `is_error_value` takes, in any case (the
 #: longest first, so that #DATEN_ABRUFEN! is not read as #DATEN_ABRUFEN and a !)
 _ERROR = "|".join(re.escape(e) for e in sorted(_ERROR_VALUES, key=len, reverse=True))
-#: the other operands: a table's columns, TRUE, FALSE, a number (2 1.5 .5 10%), a string ("Invoice "), an error value
-#: (#N/A #ÜBERLAUF! #kalk!: `_ERROR`), and # followed by capitals, digits and / (#FOO!: no list here holds it)
-_OTHER = rf"""{_TABLE}
+#: a quoted part of a DDE link: 'a topic', '' for none (a ' inside doubled)
+_QUOTED = r"'(?:[^']|'')*'"
+#: a DDE link to another program, application|topic!item: =cmd|' /C calc'!A0, =MSEXCEL|'\..\cmd.exe'!'' (the
+#: CSV-injection payload of OWASP's "CSV Injection" page; Excel runs the program when the link is updated)
+_DDE = rf"{_NAME}\|(?:{_QUOTED}|[\w.\\/-]+)!(?:{_QUOTED}|[\w.$]+)"
+#: the other operands: a DDE link, a table's columns, TRUE, FALSE, a number (2 1.5 .5 10%), a string ("Invoice "), an
+#: error value (#N/A #ÜBERLAUF! #kalk!: `_ERROR`), and # followed by capitals, digits and / (#FOO!: no list here holds
+#: it)
+_OTHER = rf"""{_DDE}
+  | {_TABLE}
   | (?:TRUE|FALSE)(?![\w])
   | (?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?%?
   | "(?:[^"]|"")*"
@@ -130,13 +137,13 @@ def is_formula(text: str) -> bool:
     case and ``(``: ``=SUM(``, ``=sum(``, ``=IF(``, ``=ÅR(``, ``=_xlfn.XLOOKUP(``; references ``D1``, ``$F$1``,
     ``A:B``, ``1:1``, ``R1C1``, ``A1#``, perhaps on a sheet: ``Sheet1!A1``, ``'My sheet'!A1``; a table's columns
     ``[@caseId]``, ``[@[Unit Price]]``, ``Table1[[#This Row],[Amount]]``; ``TRUE``, ``FALSE``; numbers ``2``,
-    ``1.5``, ``10%``; strings in quotes; errors ``#N/A``; names a sheet defines, ``Total``, ``Rate``), perhaps with
-    ``@`` before them, joined by operators (``+ - * / ^ & = < > <= >= <> % :``, never two needing an operand on both
-    sides in a row), argument separators and brackets, at least one operand, and nothing else; a name (a word) never
-    beside another operand. ``= see note``, ``===``, ``=A1 is where it went``, ``=2 items``, ``=1/2 of invoice``,
-    ``=Q1-Q2 report``, ``=ole@firma.dk``, ``=http://firma.dk`` are text; ``=ISO9001``, ``=24/7``, ``=Total`` and
-    ``=Rate*2`` are formulas, as a spreadsheet may read them (`formula_reason` says how to write such a cell as
-    text)."""
+    ``1.5``, ``10%``; strings in quotes; errors ``#N/A``; a DDE link to another program, ``cmd|' /C calc'!A0``;
+    names a sheet defines, ``Total``, ``Rate``), perhaps with ``@`` before them, joined by operators (``+ - * / ^ & =
+    < > <= >= <> % :``, never two needing an operand on both sides in a row), argument separators and brackets, at
+    least one operand, and nothing else; a name (a word) never beside another operand. ``= see note``, ``===``,
+    ``=A1 is where it went``, ``=2 items``, ``=1/2 of invoice``, ``=Q1-Q2 report``, ``=ole@firma.dk``,
+    ``=http://firma.dk`` are text; ``=ISO9001``, ``=24/7``, ``=Total`` and ``=Rate*2`` are formulas, as a spreadsheet
+    may read them (`formula_reason` says how to write such a cell as text)."""
     return (_FORMULA(text) is not None or _NAMED(text) is not None) and any(c.isalnum() or c == '"' for c in text)
 
 

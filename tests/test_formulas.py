@@ -89,6 +89,11 @@ FORMULAS = [
     "=SUM(@A1:A10)",
     "=1+@A1",
     "=Faktura(1001)",  # a function no spreadsheet has, read as one all the same: refused, saying how to write text
+    # found by a tester (t29a): a DDE link to another program, the CSV-injection payload, was sent as text and booked
+    "=cmd|' /C calc'!A0",
+    "=MSEXCEL|'\\..\\..\\Windows\\System32\\cmd.exe'!''",
+    "=cmd|calc!A0",
+    "=@SUM(1+9)*cmd|' /C calc'!A0",
 ]
 
 #: formulas holding a name a sheet may define (or references in small letters, which a spreadsheet reads as one):
@@ -129,6 +134,8 @@ TEXTS = [
     "=1//2",
     "=A1*/B1",
     "=A1==B1",
+    "=a|b",  # a bar, but no link: no topic and item
+    "=see | note!",
 ]
 
 
