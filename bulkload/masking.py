@@ -257,12 +257,12 @@ def spelled(value: str) -> str:
 
 
 def scrub(text: str, values: Iterable[str]) -> str:
-    """`text` with each of `values` (any way `spelled` finds it written) shown as ``***``: for a message that may
-    quote a secret (a reason, an API's answer)."""
+    """`text` with each of `values` (any way `spelled` finds it written, in any letter case: an API may echo a value
+    upper-cased) shown as ``***``: for a message that may quote a secret (a reason, an API's answer)."""
     shown = sorted({value for value in values if len(value) >= MIN_SCRUB}, key=len, reverse=True)
     if not text or not shown:
         return text
-    return re.sub("|".join(map(spelled, shown)), MASK, text)  # a value that holds another first
+    return re.sub("|".join(map(spelled, shown)), MASK, text, flags=re.IGNORECASE)  # a value that holds another first
 
 
 #: a key in quotes that may be escaped, at any depth (`"key"`, `\"key\"`, `\\\"key\\\"`, `'key'`), `:`, and

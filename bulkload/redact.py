@@ -3,10 +3,10 @@
 An API may quote the request it refuses — its headers (``X-AppSecretToken``, ``api_secret``, ``Authorization:
 Bearer …``) or its body (a token request's ``client_secret=…``) — in an error message. Each credential value is
 registered here as it becomes known (the configured ones when a target reads them, an OAuth access token when it
-is obtained), and ``redact`` shows every registered value as ``***``: as written, URL-encoded (a form body, a
-query), JSON- or repr-escaped (a message quoting a dict or a body; any character as ``\\uXXXX``), HTML-escaped (an
-error page: ``&amp;``, ``&#39;``, ``&#x27;``), the hex digits of every escape in either case (``%2b``,
-``\\u002b``), and base64 (a value an API quotes encoded).
+is obtained), and ``redact`` shows every registered value as ``***``, in any letter case (a server may echo a
+header upper-cased): as written, URL-encoded (a form body, a query), JSON- or repr-escaped (a message quoting a dict
+or a body; any character as ``\\uXXXX``), HTML-escaped (an error page: ``&amp;``, ``&#39;``, ``&#x27;``), and
+base64 (a value an API quotes encoded).
 
 ``redact`` also shows as ``***`` the value of every key in quotes whose name says it is a secret
 (masking.masked_secret_keys): an error may quote a record the run sent, its secrets in clear, JSON-escaped inside an
@@ -63,8 +63,10 @@ def register(*values: str | None) -> None:
         # the longest value first: a form that holds another is masked whole
         alternatives = "|".join(form for value in sorted(_values, key=len, reverse=True) for form in _forms(value))
         # this one first: redact reads _pattern first, so one that sees the new _pattern sees the new _anywhere
-        _anywhere = re.compile(f"(?=({alternatives}))")
-        _pattern = re.compile(alternatives)
+        # in any case: a server may echo a header upper-cased (or lower-cased) in its diagnostics, and a hex or
+        # lower-case key so echoed is the key all the same
+        _anywhere = re.compile(f"(?=({alternatives}))", re.IGNORECASE)
+        _pattern = re.compile(alternatives, re.IGNORECASE)
 
 
 def keep(*texts: str) -> None:

@@ -208,7 +208,8 @@ def test_a_secret_is_found_however_its_escapes_are_spelled(written: str) -> None
     # scrub (a row's secret in a reason) and redact (a credential) find the same spellings: masking.spelled
     secret = "a+B/C== é"
     masked_both_ways(secret, f"<{written}>", "<***>")
-    assert scrub("a+b/c== é", [secret]) == "a+b/c== é"  # the value's own letters keep their case
+    # in any case too (tester t29b: a server echoing a header upper-cased gave a hex key away whole)
+    assert scrub("a+b/c== É", [secret]) == "***"
 
 
 @pytest.mark.parametrize(

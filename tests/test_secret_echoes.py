@@ -1,0 +1,79 @@
+"""A PayorCRM refusal that quotes the api_secret in a form the masking missed left it in clear in the rejects file,
+the report, the ledger and the log. DESIGN: secrets never in logs/reports/ledger/rejects.
+
+- Found by tester t22a: percent-encoded with lower-case hex digits (`%2b`, `%2f`, `%3d`, as .NET's
+  HttpUtility.UrlEncode writes them; RFC 3986 §2.1: upper- and lower-case hex digits in a percent-encoding are
+  equivalent). bulkload/redact.py: every registered value is shown as *** "as written, URL-encoded …".
+- Found by tester t29b: in another letter case (a server that upper-cases a header's value in its diagnostics): a hex
+  or lower-case key (seed 004's `api_secret: 6ed0a…`) so echoed is the key all the same."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+import pytest
+from aiohttp import web
+from conftest import serving
+from test_load_payorcrm import write
+from test_payorcrm_answers import Handler, crm_app
+
+from bulkload import Job, load, redact
+from bulkload.masking import scrub
+
+SECRET = "sec+SECRET/zz9=="
+ECHOED = "sec%2bSECRET%2fzz9%3d%3d"
+HEX_SECRET = "6ed0a9c1E2bf4d3bad/S3cr+et"
+
+
+async def leaked_after(tmp_path: Path, secret: str, detail: str) -> list[str]:
+    """Load one customer against a PayorCRM app that refuses every call quoting `detail`; the files written that
+    hold `detail` (the echo of `secret`)."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return web.json_response({"error": "invalid credentials", "detail": detail}, status=400)
+
+    data = write(tmp_path / "c.csv", ["customerno", "emailaddress1"], [["C1", "c1@example.com"]])
+    with anyio.fail_after(30):
+        async with serving(crm_app(rule)) as url:
+            job = Job(
+                target="payorcrm",
+                files=[str(data)],
+                base_url=url,
+                ledger=str(tmp_path / "run.sqlite"),
+                rejects=str(tmp_path / "rejects.csv"),
+                report=str(tmp_path / "report.json"),
+                target_options={"kind": "customers"},
+            )
+            await load(job, env={"PAYORCRM_API_KEY": "the-key", "PAYORCRM_API_SECRET": secret}, raise_on_stop=False)
+    written = [p for p in tmp_path.iterdir() if p.is_file()]
+    assert any(b"api_secret=" in p.read_bytes() for p in written), "the refusal was written nowhere"
+    return [p.name for p in written if detail.encode() in p.read_bytes()]
+
+
+def test_a_credential_percent_encoded_in_lower_case_hex_is_masked() -> None:
+    redact.register(SECRET)
+    try:
+        assert ECHOED not in redact.redact(f"api_secret={ECHOED} was not accepted")
+    finally:
+        redact.forget()
+
+
+async def test_a_refusal_quoting_the_secret_in_lower_case_hex_leaves_it_nowhere(tmp_path: Path) -> None:
+    assert await leaked_after(tmp_path, SECRET, f"api_key=the-key&api_secret={ECHOED} was not accepted") == []
+
+
+@pytest.mark.parametrize("fold", [str.upper, str.lower, str.swapcase])
+def test_a_credential_in_another_case_is_masked(fold: Callable[[str], str]) -> None:
+    echoed = fold(HEX_SECRET)
+    redact.register(HEX_SECRET)
+    try:
+        assert echoed not in redact.redact(f"header api_secret={echoed} rejected")
+    finally:
+        redact.forget()
+    assert scrub(f"password {echoed} refused", [HEX_SECRET]) == "password *** refused"
+
+
+async def test_a_refusal_quoting_the_secret_upper_cased_leaves_it_nowhere(tmp_path: Path) -> None:
+    assert await leaked_after(tmp_path, HEX_SECRET, f"header api_secret={HEX_SECRET.upper()} rejected") == []
