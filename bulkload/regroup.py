@@ -304,7 +304,11 @@ def _place(
 ) -> Iterator[Keyed]:
     """The rows `held` (naming no group) between `before` and `after`, each a group, a part of a family or None: in
     the group of the one before (else of the one after) where they are placed `strict`ly, with a shadow that refuses
-    each neighbour (a part's, of no group, carries a row of the part: part_of), else standing alone."""
+    each neighbour (a part's, of no group, carries a row of the part: part_of), else standing alone. Rows whose
+    group cannot be read but whose family can (Unreadable.family: an order's line whose cost type has no entry
+    definition, by its orderId and case) may be only their family's lines: each run of one family refuses a
+    neighbour of that family, and stands alone beside another (before, a Visma Core line of order R-5 refused the
+    orders R-1 and R-9 of another case beside it, "may be one of its lines")."""
     if type(after) is str and after == before:  # among a group's lines: its line, refusing it for what it is
         for row in held:
             yield after, row
@@ -313,6 +317,46 @@ def _place(
         for row in held:
             yield None, row
         return
+    runs = _families_named(kind, held) if unread is not None else None
+    if runs is None:
+        yield from _placed_strictly(held, before, after, kind, unread)
+        return
+    for i, (family, why, rows) in enumerate(runs):
+        first, last = i == 0 and _family(kind, before) == family, i == len(runs) - 1 and _family(kind, after) == family
+        yield from _placed_strictly(rows, before if first else None, after if last else None, kind, why)
+
+
+def _families_named(kind: RecordKind, held: list[Row | BadRow]) -> list[tuple[str, str, list[Row | BadRow]]] | None:
+    """The rows `held`, whose groups cannot be read, in runs of the family each names all the same (Unreadable.family),
+    with why the first's group cannot be read: (family, why, rows); None where one is a bad row or names no family:
+    any neighbour's line."""
+    if type(kind).row_family is RecordKind.row_family:  # the other kinds pay nothing for it
+        return None
+    key_of = group_reader(kind)
+    runs: list[tuple[str, str, list[Row | BadRow]]] = []
+    for row in held:
+        key = None if isinstance(row, BadRow) else key_of(row[1])
+        if not isinstance(key, Unreadable) or key.family is None:
+            return None
+        if runs and runs[-1][0] == key.family:
+            runs[-1][2].append(row)
+        else:
+            runs.append((key.family, key.why, [row]))
+    return runs
+
+
+def _family(kind: RecordKind, near: Near) -> str | None:
+    """The family of a neighbour (a group's, a part's), None for none."""
+    if near is None:
+        return None
+    return near.family if isinstance(near, Part) else kind.group_family(near)
+
+
+def _placed_strictly(
+    held: list[Row | BadRow], before: Near, after: Near, kind: RecordKind, unread: str | None
+) -> Iterator[Keyed]:
+    """`_place`'s rows placed strictly: in the group of the one before (else of the one after), with a shadow that
+    refuses each neighbour; standing alone where there is none."""
     name = kind.group_name
     line, last = (row.line_no if isinstance(row, BadRow) else row[0] for row in (held[0], held[-1]))
     lines, verb, one = (f"line {line}", "names", "") if line == last else (f"lines {line}-{last}", "name", "each ")

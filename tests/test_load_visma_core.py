@@ -661,6 +661,31 @@ async def test_an_order_mixing_cost_types_merges_each_and_a_line_without_definit
         assert rejects[line].startswith("order A of case 1002 (FEE) rejected: line 3, a line of this order: "), rejects
 
 
+async def test_a_line_without_definition_naming_another_order_takes_none_of_its_neighbours(tmp_path: Path) -> None:
+    # found by a tester (t29a): a line of order R-5 whose cost type has no definition refused orders R-1 beside it
+    # and R-9 of another case, "names no order that can be read ... and may be one of its lines": it names its order
+    # by its orderId and case, and may be a slip of that order's lines only (the test above), no other's
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1493, "OUTLAY", "100.00", "Takst", "", "2026-11-01", "R-1"],
+            [1493, "OUTLAY", "50.00", "Porto", "", "2026-11-01", "R-1"],
+            [1493, "NOPE", "10.00", "x", "", "2026-11-01", "R-5"],
+            [1600, "OUTLAY", "70.00", "Takst", "", "2026-11-01", "R-9"],
+            [1600, "NOPE", "5.00", "y", "", "2026-11-01", "R-7"],  # two of other orders, one after another
+            [1600, "outlay", "5.00", "z", "", "2026-11-01", "R-8"],
+            [1600, "OUTLAY", "9.00", "Takst", "", "2026-11-01", "R-8"],  # R-8's own: refused with its line
+        ],
+    )
+    report, entries = await load_entries(tmp_path, data)
+    assert sorted((e["CaseId"], e["Amount"]) for e in entries) == [(1493, Decimal("150.00")), (1600, Decimal("70.00"))]
+    assert (report.loaded, report.rejected, report.status) == (3, 4, "complete")
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == [4, 6, 7, 8], rejects
+    assert rejects[4].startswith("NOPE: no entry definition for this user: HTTP 404"), rejects
+    assert rejects[8].startswith("order R-8 of case 1600 (OUTLAY) rejected: line 7, a line of this order: "), rejects
+
+
 async def test_an_order_whose_cost_types_share_one_merging_definition_is_one_entry(tmp_path: Path) -> None:
     # found by a tester: OUTLAY and UTLEGG both look up entry definition 19 (MergeOrderLinesToOneEntry), and order
     # R-1's line of each was booked as two entries of definition 19 (100.00 and 40.00), exit 0, where seed 003 says

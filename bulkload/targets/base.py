@@ -29,9 +29,12 @@ class Unreadable(NamedTuple):
     """A group key that cannot be read: the row names its group by a value that is no key ("7,101" or "1.5e3" for
     a voucher number, a journal left blank). Such a row is taken as one that names no group (regroup.keyed): its
     neighbours' groups are refused with it, so no group loads without a line that may be its. `why` says which
-    value, for the message."""
+    value, for the message. `family`: the family (RecordKind.group_family) the row names all the same, where only
+    its part cannot be read (a Visma Core order's line whose cost type is missing or has no entry definition names
+    its order by its orderId and case): it may be a line of that family only, and refuses only its groups beside it."""
 
     why: str
+    family: str | None = None
 
 
 class Elsewhere(NamedTuple):

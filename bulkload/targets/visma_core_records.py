@@ -414,28 +414,31 @@ class Entries(OnCase):
         definition, whose lines of the order are one entry): the definition decides the merge, and one order may
         hold lines of several. A cost type whose definition does not merge books an entry a line (None). The case as
         validation reads it ("1004" and "1004.0" are one case), the order as its text (base.key_text: a JSONL line's
-        `"orderId": 1.0` is order "1", rejected with it). Unreadable where it is none, or no case number,
-        or the cost type is missing or has no definition (its line is refused: `outlay` or `OUTLAY.` may be a
-        slip of the neighbouring order's OUTLAY): the line may be its neighbouring order's."""
+        `"orderId": 1.0` is order "1", rejected with it). Unreadable where it is none, or no case number: the
+        line may be its neighbouring order's; or where the cost type is missing or has no definition (its line is
+        refused: `outlay` or `OUTLAY.` may be a slip of its order's OUTLAY), of its order (Unreadable.family) where
+        the case is a number: the line may be its own order's only (before, it refused another order beside it)."""
         order, case, cost_type = row.get("orderId"), row.get("caseId"), self.cost_type_of(row)
         if order is None:
             return None  # an entry of its own
-        # a line of an order that does not say whose case or cost type may be any neighbouring order's line
+        number = None if case is None else key_number(case)
+        # a line of an order that does not say whose case may be any neighbouring order's line; one that does not
+        # say its cost type, any of its own order's (its family)
+        family = None if number is None else f"{number}/{key_text(order)}"
         if cost_type is None:
-            return Unreadable("no accountingCostType")
+            return Unreadable("no accountingCostType", family)
         cost = str(cost_type).strip()
         definition = self._definition(cost)
         if definition.error is not None:
             lacks = "cannot be looked up" if cost in DOT_SEGMENTS else "has no entry definition"
-            return Unreadable(f"accountingCostType {cost!r} {lacks}")
+            return Unreadable(f"accountingCostType {cost!r} {lacks}", family)
         if not definition.MergeOrderLinesToOneEntry:
             return None  # one entry a line
         if case is None:
             return Unreadable("no caseId")
-        number = key_number(case)
         if number is None:
             return Unreadable(f"caseId {str(case).strip()!r} is no case number")
-        return f"{number}/{key_text(order)}/{self._part(cost)}"
+        return f"{family}/{self._part(cost)}"
 
     def group_family(self, key: str) -> str:
         """The order (case/order): its lines of another cost type are the same order told otherwise."""
