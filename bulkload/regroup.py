@@ -304,7 +304,9 @@ def _place(
 ) -> Iterator[Keyed]:
     """The rows `held` (naming no group) between `before` and `after`, each a group, a part of a family or None: in
     the group of the one before (else of the one after) where they are placed `strict`ly, with a shadow that refuses
-    each neighbour (a part's, of no group, carries a row of the part: part_of), else standing alone. Rows whose
+    each neighbour (a part's, of no group, carries a row of the part: part_of), else standing alone, as they do
+    beside groups of one record (RecordKind.single_record_groups: before, a PayorCRM customer line giving its
+    customerno twice refused the customer after it, "may be one of its lines"). Rows whose
     group cannot be read but whose family can (Unreadable.family: an order's line whose cost type has no entry
     definition, by its orderId and case) may be only their family's lines: each run of one family refuses a
     neighbour of that family, and stands alone beside another (before, a Visma Core line of order R-5 refused the
@@ -313,7 +315,7 @@ def _place(
         for row in held:
             yield after, row
         return
-    if not strict or not held:
+    if not strict or not held or kind.single_record_groups:  # a customer has no lines: none is a neighbour's
         for row in held:
             yield None, row
         return

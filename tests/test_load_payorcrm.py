@@ -1186,6 +1186,57 @@ async def test_a_jsonl_customer_number_that_is_no_text_is_the_customer_its_text_
     assert (report.loaded, report.rejected) == (1, 2), report
 
 
+@pytest.mark.parametrize(("written", "text"), [("123", "123"), ("false", "false"), ("123.0", "123")])
+async def test_an_invoice_of_a_customer_rejected_for_its_json_typed_customerno_is_not_sent(
+    tmp_path: Path, written: str, text: str
+) -> None:
+    # found by a tester (t30a): a customer refused for "customerno": 123 (no text) names customer "123", yet its
+    # invoice was sent (and refused by the API: against one where customer 123 exists, booked onto it); a line cut
+    # short, whose customerno shows, left its invoices to be sent alike
+    customers = tmp_path / "c.jsonl"
+    customers.write_text(
+        f'{{"customerno": {written}, "emailaddress1": "a@example.com"}}\n'
+        '{"customerno": "C2", "emailaddress1": "b@example.com"}\n'
+        '{"customerno": "C3", "emailaddress1": "c@exam\n'
+    )
+    invoices = tmp_path / "i.jsonl"
+    invoices.write_text(
+        f'{{"customerNumber": "{text}", "invoiceNumber": "I1", "invoiceAmount": 100}}\n'
+        '{"customerNumber": "C2", "invoiceNumber": "I2", "invoiceAmount": 200}\n'
+        '{"customerNumber": "C3", "invoiceNumber": "I3", "invoiceAmount": 300}\n'
+    )
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices}), env=ENV)
+            held = await stored(url, "customers")
+            billed = await stored(url, "invoices")
+    assert [c["customerno"] for c in held] == ["C2"]
+    assert [i["invoiceNumber"] for i in billed] == ["I2"]
+    assert (report.loaded, report.rejected, report.requests) == (2, 4, 2), report
+    first, third = read_csv(tmp_path / "i.jsonl.rejects.csv")
+    assert first["reason"].startswith(f"customer {text} did not load ("), first
+    assert third["reason"].startswith("customer C3 did not load (rejected: invalid JSON"), third
+
+
+async def test_a_customer_beside_one_that_cannot_be_read_loads(tmp_path: Path) -> None:
+    # found by a tester (t30a): a customer line giving customerno twice (which is meant cannot be told) refused C2
+    # after it, "names no customer and may be one of its lines": a customer has no lines (as a blank customerno)
+    customers = tmp_path / "c.jsonl"
+    customers.write_text(
+        '{"customerno": "C1", "customerno": "C9", "emailaddress1": "a@example.com"}\n'
+        '{"customerno": "C2", "emailaddress1": "b@example.com"}\n'
+        '{"customerno": "C3", "emailaddress1": "c@example.com"}\n'
+    )
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            report = await load(job(tmp_path, url, {"customers": customers}), env=ENV)
+            held = await stored(url, "customers")
+    assert sorted(c["customerno"] for c in held) == ["C2", "C3"]
+    assert (report.loaded, report.rejected) == (2, 1), report
+    (refused,) = rejected(tmp_path)
+    assert refused["line"] == "1" and "given twice" in refused["reason"], refused
+
+
 async def test_a_jsonl_key_with_white_space_around_it_is_rejected_never_trimmed(tmp_path: Path) -> None:
     # found by a tester: customerno "  79" in a JSONL file was uploaded as "79": a JSONL string is now sent as
     # written, and a key with spaces around it, which the group key trims and the API may or may not, is refused

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError
 from ..money import iso_code
 from ..sources import BadRow
-from .base import Api, Credentials, Phases, Target
+from .base import Api, Credentials, Phases, Target, key_text
 from .flags import Flag, Flags
 from .payorcrm_records import Customers, Invoices, Upload
 
@@ -91,16 +91,16 @@ class CustomersFirst(Phases):
         known: list[str] = []
         for file_idx, lines in unsettled.items():
             for item in sources[file_idx]:
-                if isinstance(item, BadRow):
-                    continue
-                line, row = item
-                number = row.get("customerno")
-                if not isinstance(number, str):
+                # a customerno as its text (key_text: a JSONL line's 123 or false names customer "123", "false"),
+                # of a row that could not be read too, where it shows one: rejected, its invoices are not sent
+                line, row = (item.line_no, item.partial) if isinstance(item, BadRow) else item
+                number = None if row is None else row.get("customerno")
+                if number is None:
                     continue
                 if line in lines:
-                    failed[number] = lines[line]
-                else:
-                    known.append(number)
+                    failed[key_text(number)] = lines[line]
+                elif not isinstance(item, BadRow):
+                    known.append(key_text(number))
         return {"failed": failed, "known": known}
 
     def use(self, context: Mapping[str, Any]) -> None:

@@ -378,7 +378,7 @@ class Invoices(Upload):
                 row[field] = row[field][:10]
         self.read_nested(row)
         invoice: Invoice = converted(row, Invoice, self.read_fields)
-        customer = invoice.customerNumber
+        customer = key_text(invoice.customerNumber)  # as the customers file's customerno is read (CustomersFirst)
         if customer in self.failed:
             raise RowInvalid("customerNumber", f"customer {customer} did not load ({self.failed[customer]})")
         if self.require_customers and (self.known is None or customer not in self.known):
