@@ -225,9 +225,10 @@ def _char_spellings(char: str) -> str:
     """A regex for the ways a text may write `char` (one character): as it is; escaped by JSON or repr() once or
     more over (a run of backslashes, then: the character itself where it is one of `_SELF_ESCAPED`, a short escape
     such as ``n``, or its code as ``uXXXX`` — a surrogate pair beyond U+FFFF —, ``xXX`` or ``UXXXXXXXX``);
-    percent-encoded, byte by byte of its UTF-8 (a space as ``+`` too); or HTML-escaped (`_html`). The hex digits
-    of each in either case. Every escape is tried before the character as it is: an escape that starts with it
-    (``%25``, ``\\\\``, ``&amp;``) ending the value is masked whole, not as its first character (``***25``)."""
+    percent-encoded once or more, byte by byte of its UTF-8 (a space as ``+`` too); HTML-escaped (`_html`); or in
+    another case of more letters (``ß`` as ``SS``). The hex digits of each in either case. Every escape is tried
+    before the character as it is: an escape that starts with it (``%25``, ``\\\\``, ``&amp;``) ending the value is
+    masked whole, not as its first character (``***25``)."""
     code = ord(char)
     if code < 0x10000:
         escapes = [f"u{_hex(code, 4)}"]
@@ -239,10 +240,13 @@ def _char_spellings(char: str) -> str:
     if char in _SELF_ESCAPED:
         escapes.append(re.escape(char))
     short = {w[1] for w in (json.dumps(char)[1:-1], repr(char)[1:-1]) if len(w) == 2 and w[0] == "\\"} - {char}
-    percent = "".join(f"%{_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass"))
+    # percent-encoded once or more (a form body quoted in a URL: `%2B` as `%252B`)
+    percent = "".join(f"%(?:25)*{_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass"))
     spellings = [_html(char), percent, rf"\\+(?:{'|'.join(escapes + sorted(short))})"]
     if char == " ":
-        spellings.append(re.escape("+"))
+        spellings += [re.escape("+"), f"%(?:25)*{_hex(ord('+'), 2)}"]
+    # its case changed where that changes its length (ß upper-cased is SS): the rest a caller matches in any case
+    spellings += sorted(map(re.escape, {char.upper(), char.lower(), char.casefold()} - {char}), key=len, reverse=True)
     return f"(?:{'|'.join([*spellings, re.escape(char)])})"
 
 
@@ -250,9 +254,9 @@ def spelled(value: str) -> str:
     """A regex for the ways a text may quote `value`, each character as `_char_spellings` allows: as written; as
     repr() writes it; JSON-escaped once or more (a refusal's message quoting the record as JSON, inside the
     answer's body, inside a message), with or without its non-ASCII characters escaped and any character as
-    ``\\uXXXX`` (System.Text.Json writes ``+`` as ``\\u002B``); URL-encoded (a form body, a query); HTML-escaped,
-    by name or number, once or more (an error page). The hex digits of every escape match in either case (``%2b``
-    as ``%2B``, ``\\u002b`` as ``\\u002B``, ``&#x2b;`` as ``&#X2B;``)."""
+    ``\\uXXXX`` (System.Text.Json writes ``+`` as ``\\u002B``); URL-encoded once or more (a form body, a query);
+    HTML-escaped, by name or number, once or more (an error page). The hex digits of every escape match in either
+    case (``%2b`` as ``%2B``, ``\\u002b`` as ``\\u002B``, ``&#x2b;`` as ``&#X2B;``)."""
     return "".join(map(_char_spellings, value))
 
 

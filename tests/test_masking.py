@@ -227,6 +227,22 @@ def test_a_secret_is_found_however_html_escapes_it(written: str) -> None:
     masked_both_ways("a&b<\"c>'d", f"<p>{written}</p>", "<p>***</p>")
 
 
+@pytest.mark.parametrize(
+    ("secret", "written"),
+    [
+        # found by tester t30a: a HaloPSA token refusal's error_uri quoting the form body URL-encoded twice over
+        ("Zx9+q/Lm=Tr7-SeCrEt-4411", "Zx9%252Bq%252FLm%253DTr7-SeCrEt-4411"),
+        ("Zx9+q/Lm=Tr7-SeCrEt-4411", "Zx9%25252bq%25252fLm%25253dTr7-SeCrEt-4411"),
+        ("a b=secret", "a%252Bb%253Dsecret"),  # its space as + (a form body), then encoded again
+        # ... and echoed upper-cased as Java's or Python's upper() does, ß as SS; lower-cased, SS is ss
+        ("ZX9straße-secret-4411", "ZX9STRASSE-SECRET-4411"),
+        ("ZX9straße-secret-4411", "zx9strasse-secret-4411"),
+    ],
+)
+def test_a_secret_encoded_more_than_once_or_in_another_case_of_more_letters_is_found(secret: str, written: str) -> None:
+    masked_both_ways(secret, f"<{written}>", "<***>")
+
+
 def masked_both_ways(secret: str, text: str, shown: str) -> None:
     """`text` is `shown` both as scrub masks a row's secret and as redact masks a registered credential."""
     from bulkload import redact
