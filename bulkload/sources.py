@@ -1150,6 +1150,9 @@ def _masked_string(match: re.Match[str]) -> str:
 #: the C1 control characters, U+0080 to U+009F: text holds none; Latin-1 reads Windows-1252's € and quotes as these
 C1 = re.compile("[\x80-\x9f]")
 _C1_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
+#: a JSON string's escape of a UTF-16 high surrogate (the first half of a character past U+FFFF) with no low one
+#: after it: a text cut in the middle of an emoji (JavaScript's JSON.stringify writes "\ud83c" so)
+_LONE_HIGH_SURROGATE = re.compile(rb"(?<!\\)(?:\\\\)*\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})")
 #: `"name": "text"` or `"name": number` in a line that is not valid JSON as a whole
 #: (possessive: an unclosed string a megabyte long is passed over without a backtracking stack of its length)
 _SCALAR = re.compile(rb'"([A-Za-z_][A-Za-z0-9_]*)"\s*:\s*(?:"((?:[^"\\\r\n]++|\\.)*+)"|(-?[0-9]+(?:\.[0-9]+)?))')
@@ -1630,6 +1633,14 @@ def _json_reason(line: bytes, exc: Exception, encoding: str) -> tuple[str, str]:
         )
     if isinstance(exc, RecursionError):
         return "invalid JSON: nested too deeply", ""
+    # msgspec calls a whole line (its object closed) holding one "truncated": untrue, and a user looks for a cut file
+    if "truncated" in str(exc) and line.rstrip()[-1:] == b"}" and (lone := _LONE_HIGH_SURROGATE.search(line)):
+        escape = lone[0].lstrip(b"\\").decode()
+        return (
+            f"invalid JSON: \\{escape} at byte {lone.end() - 5} is half of a character (a UTF-16 surrogate without the "
+            "half after it): a text cut in the middle of one, such as an emoji",
+            "",
+        )
     return f"invalid JSON: {exc}", ""
 
 

@@ -547,6 +547,21 @@ def test_jsonl_deeply_nested_line_is_a_bad_row_not_a_crash(tmp_path: Path) -> No
     ]
 
 
+def test_a_jsonl_line_whose_text_ends_in_half_a_character_is_told_so_not_cut_short(tmp_path: Path) -> None:
+    # found by tester t30a: a whole line whose text ends in a lone surrogate escape (an export cutting a text in the
+    # middle of an emoji) was rejected "invalid JSON: Input data was truncated", msgspec's word: the user looks for a
+    # cut file. A line that is cut short is still told so
+    p = write(tmp_path, "a.jsonl", b'{"a": 1, "b": "Fest \\ud83c"}\n{"a": "x \\ud83c\n{"a": 2}\n')
+    first, second, third = rows(p)
+    assert isinstance(first, BadRow) and isinstance(second, BadRow), (first, second)
+    assert first.reason == (
+        "invalid JSON: \\ud83c at byte 21 is half of a character (a UTF-16 surrogate without the half after it): a "
+        "text cut in the middle of one, such as an emoji"
+    )
+    assert second.reason == "invalid JSON: Input data was truncated"
+    assert third == (3, {"a": 2})
+
+
 def test_jsonl_invalid_utf8_line_is_bad_and_later_lines_are_read(tmp_path: Path) -> None:
     p = write(tmp_path, "a.jsonl", b'{"a": "\xff"}\n{"a": "\xc3\xa6"}\n')
     assert rows(p) == [
