@@ -39,11 +39,12 @@ from .model import Chunk, GroupInfo, Known, RowOutcome, also_differs, group_dige
 from .money import JSON_SAFE_DIGITS, Places, double_keeps, nearest_double, value_text
 from .numbers import NumberFormat, guessed, spreadsheet_exponent, whole_number, whole_reason
 from .regroup import (
+    FAMILY,
     GIVEN_AGAIN,
-    NEIGHBOUR,
     RUN,
     SAME_LINES,
     SAME_NAMES,
+    SHADOWS,
     Placed,
     copies,
     disagreement,
@@ -609,6 +610,8 @@ class Planner:
         self._held_family: str | None = None
         self._held_keys: set[str | None] = set()
         self._held_parts: list[tuple[str, str] | None] = []  # of each held group of no key: the part it names
+        #: family -> why it is refused whole, wherever its lines are (a shadow of kind FAMILY: regroup._place)
+        self._whole: dict[str, str] = {}
         close = self._in_family if families else self._close
         family: str | None = None  # the family of the group being read
         part: tuple[str, str] | None = None  # (family, part) a row of no group names, or a neighbour's shadow refuses
@@ -662,7 +665,9 @@ class Planner:
                         continue
                     line = item.line_no
                     failure = (line, item.field, item.reason, "rejected")
-                    shadow = item.kind == NEIGHBOUR  # a reason for the group, not a row of its own
+                    shadow = item.kind in SHADOWS  # a reason for the group, not a row of its own
+                    if item.kind == FAMILY and (named := part_of(kind, item)) is not None:  # for the family whole
+                        self._whole.setdefault(named[0], item.reason)
                 new_group = new_key is None or new_key != key or not (lines or failures)
                 if new_group and (lines or failures):
                     # rejected rows grow only as a group closes: the caller drains (or swaps) the list meanwhile
@@ -751,12 +756,21 @@ class Planner:
         failed is not judged whole (which lines are copies cannot be told), its groups are. A part of it next to a
         line whose group cannot be read (a neighbour's shadow of no key: regroup.keyed) is refused as a group there
         is: every row of no group of that part, a line an earlier load loaded too (before, an order of FEE lines above
-        a totals row was booked, where --dry-run, which plans every order merged, refused it)."""
+        a totals row was booked, where --dry-run, which plans every order merged, refused it). A family a shadow of
+        kind FAMILY refuses (a line of it whose part cannot be read, which may be any of its lines) is rejected
+        whole, each line that failed with its own reason."""
         held, family, parts = self._held, self._held_family, self._held_parts
         self._held, self._held_family, self._held_keys, self._held_parts = [], None, set(), []
         if not held or family is None:
             return
         kind = self._kind
+        if (why := self._whole.pop(family, None)) is not None:  # a line of it may be any of its lines
+            said = f"{kind.family_label(family)} is rejected whole: {why}"
+            for key, lines, _, failures, _ in held:
+                own = {line: (field_, reason) for line, field_, reason, bucket in failures if bucket != "skipped"}
+                for line in lines:
+                    self.outcome(file_idx, line, "rejected", *own.get(line, ("", said)), key)
+            return
         starts = sorted({line for *_, marks in held for line in marks})
         # a shadow has no lines: its reason goes to the part's rows, told as its group's would be (chunking._take)
         refused: dict[tuple[str, str], _Failure] = {}

@@ -36,7 +36,7 @@ from .latin9 import Latin9Scan, advice
 from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGINS_INDEX
 from .lines import Cut, byte_lines, text_line
 from .numbers import DecimalsEvidence, NumberEvidence, Reading
-from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, NEIGHBOUR, Keyed, Unnamed, family_of, keyed
+from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, SHADOWS, Keyed, Unnamed, family_of, keyed
 from .sources import C1, BadRow, RowWidths, Source, codec_name, encoding_label, without_end
 from .targets.base import RecordKind, Target
 from .utf8_scan import SCAN_BLOCK, Utf8Found, Utf8Scan
@@ -228,7 +228,7 @@ def _scan(
                 found.first_key = key
             if type(item) is BadRow:
                 found.plain = False
-                if item.kind == NEIGHBOUR:
+                if item.kind in SHADOWS:
                     continue
                 if item.kind:
                     raise _refusal(source, item)
@@ -311,7 +311,7 @@ def _families(
         for key, item in items:
             named: tuple[str, str | None] | None
             if type(item) is BadRow:
-                if item.kind == NEIGHBOUR:  # a shadow of a row met elsewhere: no row of its own
+                if item.kind in SHADOWS:  # a shadow of a row met elsewhere: no row of its own
                     yield key, item
                     continue
                 line = item.line_no

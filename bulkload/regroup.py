@@ -59,6 +59,11 @@ Keyed = tuple[str | None, Row | BadRow]
 
 #: the kind of a shadow row: not a row of its own, but the reason a group is refused with a broken neighbour
 NEIGHBOUR = "neighbour"
+#: the kind of a shadow row that refuses every group of a family (RecordKind.group_family), wherever its lines are:
+#: its `partial` is a row of the family whose part cannot be read (Unreadable.family), which may be any of its lines
+FAMILY = "family"
+#: the kinds of shadow rows: reasons, no rows of their own
+SHADOWS = frozenset({NEIGHBOUR, FAMILY})
 #: the kind of a mark regrouped() puts among a group's rows: no row, but where its lines begin again after other
 #: groups' lines in the file (at the line it names), so the planner can tell its runs apart (see copies)
 RUN = "run"
@@ -117,7 +122,7 @@ def part_of(kind: RecordKind, item: Row | BadRow) -> tuple[str, str] | None:
     neighbour's shadow of no group refuses (keyed: it carries a row of that part as its `partial`); None for none (a
     bad row of no group names none that can be told)."""
     if isinstance(item, BadRow):
-        return kind.row_family(item.partial) if item.kind == NEIGHBOUR and item.partial is not None else None
+        return kind.row_family(item.partial) if item.kind in SHADOWS and item.partial is not None else None
     return kind.row_family(item[1])
 
 
@@ -306,59 +311,28 @@ def _place(
     the group of the one before (else of the one after) where they are placed `strict`ly, with a shadow that refuses
     each neighbour (a part's, of no group, carries a row of the part: part_of), else standing alone, as they do
     beside groups of one record (RecordKind.single_record_groups: before, a PayorCRM customer line giving its
-    customerno twice refused the customer after it, "may be one of its lines"). Rows whose
-    group cannot be read but whose family can (Unreadable.family: an order's line whose cost type has no entry
-    definition, by its orderId and case) may be only their family's lines: each run of one family refuses a
-    neighbour of that family, and stands alone beside another (before, a Visma Core line of order R-5 refused the
-    orders R-1 and R-9 of another case beside it, "may be one of its lines")."""
-    if type(after) is str and after == before:  # among a group's lines: its line, refusing it for what it is
+    customerno twice refused the customer after it, "may be one of its lines"). Rows whose group cannot be read but
+    whose family can (Unreadable.family: an order's line whose cost type has no entry definition, by its orderId and
+    case) may be any line of that family, and of no other: each stands alone (or among a group's lines, in it), and a
+    shadow of kind FAMILY after the rows of each family refuses that family whole, wherever its lines are (before, a
+    Visma Core line of order R-5 refused orders R-1 and R-9 of another case beside it, "may be one of its lines", and
+    R-5's OUTLAY lines a FEE line away were booked without it)."""
+    runs = _families_named(kind, held) if unread is not None else None
+    # among a group's lines: its line, refusing it for what it is (one naming another family is that family's)
+    if type(after) is str and after == before and all(family == kind.group_family(after) for family, *_ in runs or ()):
         for row in held:
             yield after, row
+        yield from _families_refused(kind, runs or [])
+        return
+    if runs is not None:
+        for run in runs:  # each family's rows and its shadow one after another: its lines are planned together
+            yield from ((None, row) for row in run[2])
+            yield from _families_refused(kind, [run])
         return
     if not strict or not held or kind.single_record_groups:  # a customer has no lines: none is a neighbour's
         for row in held:
             yield None, row
         return
-    runs = _families_named(kind, held) if unread is not None else None
-    if runs is None:
-        yield from _placed_strictly(held, before, after, kind, unread)
-        return
-    for i, (family, why, rows) in enumerate(runs):
-        first, last = i == 0 and _family(kind, before) == family, i == len(runs) - 1 and _family(kind, after) == family
-        yield from _placed_strictly(rows, before if first else None, after if last else None, kind, why)
-
-
-def _families_named(kind: RecordKind, held: list[Row | BadRow]) -> list[tuple[str, str, list[Row | BadRow]]] | None:
-    """The rows `held`, whose groups cannot be read, in runs of the family each names all the same (Unreadable.family),
-    with why the first's group cannot be read: (family, why, rows); None where one is a bad row or names no family:
-    any neighbour's line."""
-    if type(kind).row_family is RecordKind.row_family:  # the other kinds pay nothing for it
-        return None
-    key_of = group_reader(kind)
-    runs: list[tuple[str, str, list[Row | BadRow]]] = []
-    for row in held:
-        key = None if isinstance(row, BadRow) else key_of(row[1])
-        if not isinstance(key, Unreadable) or key.family is None:
-            return None
-        if runs and runs[-1][0] == key.family:
-            runs[-1][2].append(row)
-        else:
-            runs.append((key.family, key.why, [row]))
-    return runs
-
-
-def _family(kind: RecordKind, near: Near) -> str | None:
-    """The family of a neighbour (a group's, a part's), None for none."""
-    if near is None:
-        return None
-    return near.family if isinstance(near, Part) else kind.group_family(near)
-
-
-def _placed_strictly(
-    held: list[Row | BadRow], before: Near, after: Near, kind: RecordKind, unread: str | None
-) -> Iterator[Keyed]:
-    """`_place`'s rows placed strictly: in the group of the one before (else of the one after), with a shadow that
-    refuses each neighbour; standing alone where there is none."""
     name = kind.group_name
     line, last = (row.line_no if isinstance(row, BadRow) else row[0] for row in (held[0], held[-1]))
     lines, verb, one = (f"line {line}", "names", "") if line == last else (f"lines {line}-{last}", "name", "each ")
@@ -370,32 +344,49 @@ def _placed_strictly(
     # shadow's reason before theirs
     home = before if type(before) is str else after if type(after) is str else None
     if before is not None:
-        yield _shadow(kind, held, before, shadow, lines, unread)
+        yield _shadow(before, shadow)
     if after is not None and after == home != before:
-        yield _shadow(kind, held, after, shadow, lines, unread)
+        yield _shadow(after, shadow)
     for row in held:
         yield home, row
     if after is not None and after != home and after != before:
-        yield _shadow(kind, held, after, shadow, lines, unread)
+        yield _shadow(after, shadow)
 
 
-def _shadow(
-    kind: RecordKind, held: list[Row | BadRow], near: str | Part, shadow: BadRow, lines: str, unread: str | None
-) -> Keyed:
-    """The shadow that refuses `near` (a group, or a part of a family) for the rows `held` beside it, with the key
-    it goes in: where each of them names the neighbour's own family (an order's line whose cost type `..` cannot be
-    looked up, by its orderId and case), it is told that, not that they name no group and may be its lines."""
+def _families_refused(kind: RecordKind, runs: list[tuple[str, str, list[Row]]]) -> Iterator[Keyed]:
+    """A shadow of kind FAMILY for each run of `_families_named`: it refuses the family its rows name, whole."""
+    for _, why, rows in runs:
+        line, last = rows[0][0], rows[-1][0]
+        lines, ours = (f"line {line}", "a line") if line == last else (f"lines {line}-{last}", "lines")
+        yield None, BadRow(line, f"{lines}, {ours} of this {kind.group_name}: {why}", "", rows[0][1], kind=FAMILY)
+
+
+def _families_named(kind: RecordKind, held: list[Row | BadRow]) -> list[tuple[str, str, list[Row]]] | None:
+    """The rows `held`, whose groups cannot be read, in runs of one family each names all the same (Unreadable.
+    family), with why the first's group cannot be read: (family, why, rows); None where one is a bad row or names no
+    family: any neighbour's line."""
+    if type(kind).row_family is RecordKind.row_family:  # the other kinds pay nothing for it
+        return None
+    key_of = group_reader(kind)
+    runs: list[tuple[str, str, list[Row]]] = []
+    for row in held:
+        if isinstance(row, BadRow):
+            return None
+        key = key_of(row[1])
+        if not isinstance(key, Unreadable) or key.family is None:
+            return None
+        if runs and runs[-1][0] == key.family:
+            runs[-1][2].append(row)
+        else:
+            runs.append((key.family, key.why, [row]))
+    return runs
+
+
+def _shadow(near: str | Part, shadow: BadRow) -> Keyed:
+    """The shadow that refuses `near` (a group, or a part of a family), with the key it goes in."""
     if isinstance(near, Part):  # the part's rows are each a row of no group: the shadow names the part by a row of it
-        key, family, shadow = None, near.family, shadow._replace(partial=near.row)
-    else:
-        key, family = near, kind.group_family(near)
-    if unread is None:
-        return key, shadow
-    named = [None if isinstance(row, BadRow) else kind.row_family(row[1]) for row in held]
-    if any(n is None or n[0] != family for n in named):
-        return key, shadow
-    ours = "a line of this" if len(held) == 1 else "lines of this"
-    return key, shadow._replace(reason=f"{lines}, {ours} {kind.group_name}: {unread}")
+        return None, shadow._replace(partial=near.row)
+    return near, shadow
 
 
 def regrouped(rows: Iterable[Row | BadRow], kind: RecordKind, workdir: str) -> Iterator[Placed]:

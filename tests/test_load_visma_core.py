@@ -511,7 +511,8 @@ async def test_a_line_of_an_order_that_names_no_case_takes_the_order_with_it(tmp
     report, entries = await load_entries(tmp_path, data)
     assert entries == [] and (report.loaded, report.rejected) == (0, 6), (entries, report)
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
-    assert "rejected: line 3 caseId" in rejects[2] and "rejected: line 6 accountingCostType" in rejects[5], rejects
+    assert "rejected: line 3 caseId" in rejects[2], rejects
+    assert rejects[5] == "order C of case 3103 is rejected whole: line 6, a line of this order: no accountingCostType"
 
 
 @pytest.mark.slow
@@ -654,11 +655,12 @@ async def test_an_order_mixing_cost_types_merges_each_and_a_line_without_definit
     assert (report.loaded, report.rejected, report.status) == (1, 8, "complete")
     assert report.reconcile.ok
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
-    assert "order X of case 1003 (OUTLAY) rejected: line 8 accountingCostType: outlay: no entry" in rejects[7]
+    said = "order X of case 1003 is rejected whole: line 8, a line of this order: accountingCostType 'outlay' has no"
+    assert rejects[7].startswith(said), rejects
     # line 3 names order A by its orderId and case: it is told as A's line, not as one naming no order
-    assert "(OUTLAY) rejected: line 3, a line of this order: accountingCostType 'NOPE' has no entry" in rejects[2]
-    for line in (4, 6):
-        assert rejects[line].startswith("order A of case 1002 (FEE) rejected: line 3, a line of this order: "), rejects
+    for line in (2, 4, 5, 6):
+        said = "order A of case 1002 is rejected whole: line 3, a line of this order: accountingCostType 'NOPE' has no"
+        assert rejects[line].startswith(said), rejects
 
 
 async def test_a_line_without_definition_naming_another_order_takes_none_of_its_neighbours(tmp_path: Path) -> None:
@@ -683,7 +685,36 @@ async def test_a_line_without_definition_naming_another_order_takes_none_of_its_
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
     assert sorted(rejects) == [4, 6, 7, 8], rejects
     assert rejects[4].startswith("NOPE: no entry definition for this user: HTTP 404"), rejects
-    assert rejects[8].startswith("order R-8 of case 1600 (OUTLAY) rejected: line 7, a line of this order: "), rejects
+    assert rejects[8].startswith("order R-8 of case 1600 is rejected whole: line 7, a line of this order: "), rejects
+
+
+@pytest.mark.parametrize("between", ["FEE", "apart"])
+async def test_a_line_without_definition_rejects_its_order_whole_wherever_its_lines_are(
+    tmp_path: Path, between: str
+) -> None:
+    # before (in every tree): order R-5's `outlay` line, a FEE line of R-5 (or another order) away from its OUTLAY
+    # line, refused its neighbours only, and R-5 was booked as 100.00 where the file meant 150.00 (exit 1)
+    middle = (
+        [1493, "FEE", "70.00", "Gebyr", "", "2026-11-01", "R-5"]
+        if between == "FEE"
+        else [1600, "OUTLAY", "70.00", "Takst", "", "2026-11-01", "R-9"]
+    )
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1493, "OUTLAY", "100.00", "Takst", "", "2026-11-01", "R-5"],
+            middle,
+            [1493, "outlay", "50.00", "Porto", "", "2026-11-01", "R-5"],
+            [1493, "OUTLAY", "10.00", "x", "", "2026-11-01", "R-1"],
+        ],
+    )
+    report, entries = await load_entries(tmp_path, data)
+    held = sorted(e["Amount"] for e in entries)
+    assert held == ([Decimal("10.00")] if between == "FEE" else [Decimal("10.00"), Decimal("70.00")]), entries
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    said = "order R-5 of case 1493 is rejected whole: line 4, a line of this order: accountingCostType 'outlay' has no"
+    assert rejects[2].startswith(said), rejects
+    assert sorted(rejects) == ([2, 3, 4] if between == "FEE" else [2, 4]), rejects
 
 
 async def test_an_order_whose_cost_types_share_one_merging_definition_is_one_entry(tmp_path: Path) -> None:

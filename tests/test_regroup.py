@@ -429,7 +429,7 @@ def test_a_line_of_an_order_whose_cost_type_cannot_be_looked_up_is_told_as_its_l
     reasons = {r.line_no: r.reason for r in planner.rejected}
     assert sorted(reasons) == [2, 3], reasons
     assert reasons[2] == (
-        "order R-3 of case 1703 (OUTLAY) rejected: line 3, a line of this order: accountingCostType '..' cannot be "
+        "order R-3 of case 1703 is rejected whole: line 3, a line of this order: accountingCostType '..' cannot be "
         "looked up"
     ), reasons
 

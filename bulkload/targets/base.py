@@ -31,7 +31,8 @@ class Unreadable(NamedTuple):
     neighbours' groups are refused with it, so no group loads without a line that may be its. `why` says which
     value, for the message. `family`: the family (RecordKind.group_family) the row names all the same, where only
     its part cannot be read (a Visma Core order's line whose cost type is missing or has no entry definition names
-    its order by its orderId and case): it may be a line of that family only, and refuses only its groups beside it."""
+    its order by its orderId and case): it may be any line of that family and of no other, and refuses that family
+    whole, wherever its lines are (regroup.FAMILY)."""
 
     why: str
     family: str | None = None
