@@ -279,7 +279,8 @@ def _scan(
     found.last_line_without_end = source.last_line_without_end
     found.widths = source.row_widths
     one_width = found.widths is None or len(found.widths.seen) < 2
-    found.plain = found.plain and not found.unnamed.count and found.broken is None and one_width
+    unnamed = found.unnamed.count or found.unnamed.of_family
+    found.plain = found.plain and not unnamed and found.broken is None and one_width
     return found
 
 

@@ -91,13 +91,17 @@ class Placed(NamedTuple):
 class Unnamed:
     """The rows that named no group and were placed by their neighbours: how many, and the first few (line, why
     it names none). Taking a neighbour's group is sound only where every group's rows are together: in a file
-    whose groups are apart such a row may be any group's line, and the inspection refuses the file."""
+    whose groups are apart such a row may be any group's line, and the inspection refuses the file. A row whose
+    group cannot be read but whose family can (Unreadable.family) is no such row: its family is refused whole
+    wherever its lines are (regroup.FAMILY); it is counted apart (`of_family`), as a row no half of a file can
+    judge alone (halves.py)."""
 
     SHOWN = 5
 
     def __init__(self) -> None:
         self.count = 0
         self.first: list[tuple[int, str]] = []
+        self.of_family = 0
 
     def add(self, item: Row | BadRow, why: str = "") -> None:
         """Count a row that names no group; `why`: the value it names one by that is no key (Unreadable)."""
@@ -188,8 +192,10 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
                 if isinstance(key, Unreadable):
                     unread = unread or key.why
                     held.append(item)
-                    if unnamed is not None:
+                    if unnamed is not None and key.family is None:
                         unnamed.add(item, key.why)
+                    elif unnamed is not None:
+                        unnamed.of_family += 1
                     continue
                 if key is None and (strict or isinstance(item, BadRow)):
                     held.append(item)

@@ -688,12 +688,20 @@ async def test_a_line_without_definition_naming_another_order_takes_none_of_its_
     assert rejects[8].startswith("order R-8 of case 1600 is rejected whole: line 7, a line of this order: "), rejects
 
 
-@pytest.mark.parametrize("between", ["FEE", "apart"])
+@pytest.mark.parametrize(
+    ("between", "cost", "why"),
+    [
+        ("FEE", "outlay", "accountingCostType 'outlay' has no entry definition"),
+        ("apart", "outlay", "accountingCostType 'outlay' has no entry definition"),
+        ("apart", "", "no accountingCostType"),
+    ],
+)
 async def test_a_line_without_definition_rejects_its_order_whole_wherever_its_lines_are(
-    tmp_path: Path, between: str
+    tmp_path: Path, between: str, cost: str, why: str
 ) -> None:
     # before (in every tree): order R-5's `outlay` line, a FEE line of R-5 (or another order) away from its OUTLAY
-    # line, refused its neighbours only, and R-5 was booked as 100.00 where the file meant 150.00 (exit 1)
+    # line, refused its neighbours only, and R-5 was booked as 100.00 where the file meant 150.00 (exit 1); a line
+    # of it without a cost type, its lines apart, refused the whole file: "line 4 names no order", which it does
     middle = (
         [1493, "FEE", "70.00", "Gebyr", "", "2026-11-01", "R-5"]
         if between == "FEE"
@@ -704,17 +712,18 @@ async def test_a_line_without_definition_rejects_its_order_whole_wherever_its_li
         [
             [1493, "OUTLAY", "100.00", "Takst", "", "2026-11-01", "R-5"],
             middle,
-            [1493, "outlay", "50.00", "Porto", "", "2026-11-01", "R-5"],
+            [1493, cost, "50.00", "Porto", "", "2026-11-01", "R-5"],
             [1493, "OUTLAY", "10.00", "x", "", "2026-11-01", "R-1"],
+            [1493, "OUTLAY", "20.00", "y", "", "2026-11-01", "R-5"],
         ],
     )
     report, entries = await load_entries(tmp_path, data)
     held = sorted(e["Amount"] for e in entries)
     assert held == ([Decimal("10.00")] if between == "FEE" else [Decimal("10.00"), Decimal("70.00")]), entries
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
-    said = "order R-5 of case 1493 is rejected whole: line 4, a line of this order: accountingCostType 'outlay' has no"
-    assert rejects[2].startswith(said), rejects
-    assert sorted(rejects) == ([2, 3, 4] if between == "FEE" else [2, 4]), rejects
+    said = f"order R-5 of case 1493 is rejected whole: line 4, a line of this order: {why}"
+    assert rejects[2] == rejects[6] == said, rejects
+    assert sorted(rejects) == ([2, 3, 4, 6] if between == "FEE" else [2, 4, 6]), rejects
 
 
 async def test_an_order_whose_cost_types_share_one_merging_definition_is_one_entry(tmp_path: Path) -> None:
