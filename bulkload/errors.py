@@ -72,6 +72,10 @@ from .redact import without_password
 #: exit codes, as docs/report.md#exit-codes gives them
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
 
+#: how to install what a PostgreSQL ledger and the queue need (psycopg, procrastinate): bulkload is installed from
+#: its checkout, not from a package index
+POSTGRES_EXTRA = "in bulkload's checkout, pip install -e '.[postgres]'"
+
 
 def cause_of(exc: BaseException) -> BaseException:
     """The error an exception group carries (a task group's, nested ones' too): the first of ours (or an interrupt),

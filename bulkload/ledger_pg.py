@@ -36,7 +36,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, cast
 
-from .errors import LedgerError, LedgerUnavailable
+from .errors import POSTGRES_EXTRA, LedgerError, LedgerUnavailable
 from .ledger_schema import STATEMENTS
 from .redact import redact, register, without_password
 
@@ -358,7 +358,7 @@ def connect(where: Location, timeout_s: int = 30) -> Connection:
     try:
         import psycopg
     except ImportError:
-        raise LedgerError("a PostgreSQL ledger needs psycopg: pip install 'bulkload[postgres]'") from None
+        raise LedgerError(f"a PostgreSQL ledger needs psycopg: {POSTGRES_EXTRA}") from None
     try:
         raw = psycopg.connect(where.conninfo, autocommit=True, connect_timeout=timeout_s)
     except psycopg.Error as exc:

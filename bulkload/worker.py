@@ -14,12 +14,13 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import msgspec
 
-from .errors import EXIT_OK, EXIT_STOPPED, BulkloadError, ConfigError, pasted
+from .errors import EXIT_OK, EXIT_STOPPED, POSTGRES_EXTRA, BulkloadError, ConfigError, pasted
 from .logs import ROOT
 from .results import held_back_said
 
@@ -96,7 +97,7 @@ def _job_lines() -> Iterator[None]:
 async def run_worker(url: str, *, concurrency: int = 4, stalled_after_s: float = STALLED_AFTER_S) -> None:
     """Run the queue's jobs at `url` until SIGINT or SIGTERM (each lets the running jobs finish first), at most
     `concurrency` at once; another worker takes this one's jobs over `stalled_after_s` seconds after it dies."""
-    from . import queue
+    queue = _queue()
 
     with _job_lines():
         async with queue.opened(url) as app, anyio.create_task_group() as tg:
@@ -153,6 +154,16 @@ def add_commands(sub: Any, output: argparse.ArgumentParser) -> None:
     status.add_argument("--json", action="store_true", help="print the jobs as JSON, not a table")
 
 
+def _queue() -> ModuleType:
+    """bulkload.queue; ConfigError (exit 2) where the postgres extra it needs is not installed (before, exit 4,
+    "internal error": ModuleNotFoundError)."""
+    try:
+        from . import queue
+    except ImportError as exc:
+        raise ConfigError(f"the queue needs {exc.name or 'psycopg and procrastinate'}: {POSTGRES_EXTRA}") from None
+    return queue
+
+
 def command(ns: argparse.Namespace) -> int:
     """Run `worker`, `status` or `run MANIFEST --queue URL` as parsed."""
     if ns.command == "run":
@@ -162,9 +173,7 @@ def command(ns: argparse.Namespace) -> int:
             raise ConfigError("--concurrency must be at least 1 and --stalled-after more than 0")
         anyio.run(lambda: run_worker(ns.queue, concurrency=ns.concurrency, stalled_after_s=ns.stalled_after_s))
         return EXIT_OK
-    from . import queue
-
-    states = anyio.run(queue.job_states, ns.queue)
+    states = anyio.run(_queue().job_states, ns.queue)
     if ns.json:
         print(msgspec.json.encode(states).decode())
     elif ns.quiet:
@@ -177,9 +186,7 @@ def command(ns: argparse.Namespace) -> int:
 
 def enqueue(url: str, manifest: str, *, json: bool = False) -> int:
     """`bulkload run MANIFEST --queue URL`: queue the manifest's jobs and say so."""
-    from . import queue
-
-    queued = anyio.run(queue.enqueue, url, manifest)
+    queued = anyio.run(_queue().enqueue, url, manifest)
     if json:
         print(msgspec.json.encode(queued).decode())
         return EXIT_OK

@@ -19,11 +19,12 @@ import anyio
 import msgspec
 import psycopg
 import pytest
-from conftest import CREDS, spawn_sandbox, write_entries
+from conftest import CREDS, bulkload_cmd, child_env, spawn_sandbox, write_entries
 from test_fleet import AGREEMENTS, ENV, assert_each_row_once, grant, inputs, manifest_text, server_stats
 
 from benchmarks import chaos_fleet
 from bulkload.cli import main
+from bulkload.errors import POSTGRES_EXTRA
 from bulkload.sandbox.agreements import agreement_id
 
 #: seconds a test may take at most, on a busy machine
@@ -1078,3 +1079,20 @@ async def test_status_says_a_run_that_could_not_reach_the_queue_at_its_start_end
     said = str(job.error)
     assert job.state == "queued" and said.startswith("run 2 ended without a word to the queue"), job
     assert "its PostgreSQL out of reach as the run began" in said and "run 1: " in said and "quota" in said, said
+
+
+@pytest.mark.parametrize("args", [("status",), ("worker",), ("run", "m.toml")])
+def test_the_queue_without_the_postgres_extra_is_refused_saying_how_to_install_it(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    # found by tester t30b: with the README's install (no postgres extra) `status`, `worker` and `run --queue` ended
+    # "internal error (a bug in bulkload): ModuleNotFoundError", exit 4 (stopped, resumable): a setup's fault, exit 2
+    fake = tmp_path / "nopg" / "psycopg"  # psycopg not installed: its import fails
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'psycopg'\", name='psycopg')\n")
+    (tmp_path / "m.toml").write_text("")
+    env = child_env({"PYTHONPATH": str(tmp_path / "nopg"), "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    command = bulkload_cmd(*args, "--queue", "postgresql://postgres@127.0.0.1:1/postgres")
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert f"the queue needs psycopg: {POSTGRES_EXTRA}" in done.stderr, done.stderr
