@@ -166,7 +166,12 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--config", help="TOML job file: [job] settings, [columns] mapping, [target], [credentials] (default: none)"
         )
-        p.add_argument("--dry-run", action="store_true", help="read, validate and chunk only; no network")
+        p.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="read, validate and chunk only; no network (the API's own checks, such as an account or a customer "
+            "that exists, are not made: a load may reject more)",
+        )
         p.add_argument(
             "--allow-duplicate-load",
             action="store_true",
@@ -300,7 +305,8 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
         help="compare a run's ledger with what the API holds now",
         description="Compare what a run's ledger says was loaded with what the API holds now: counts, control "
         "totals and, where the API can be walked, which records are missing or doubled. Exit 0 when all match, "
-        "3 on a mismatch.",
+        "1 when they do but rows were rejected or are in doubt, 3 on a mismatch, 4 for a run that did not finish "
+        "(its rows not yet sent).",
         parents=[output],
     )
     rec.add_argument("--ledger", required=True, type=_ledger_arg, help=LEDGER_HELP)

@@ -32,6 +32,8 @@ SHOWN = "bulkload_shown"
 
 ROOT = "bulkload"
 _bound: ContextVar[Mapping[str, Any]] = ContextVar("bulkload_log_fields", default=MappingProxyType({}))
+#: whether stderr's lines are JSON (--log-format json): the progress lines off a terminal are then JSON too
+_stderr_json: ContextVar[bool] = ContextVar("bulkload_stderr_json", default=False)
 
 
 @contextmanager
@@ -100,6 +102,17 @@ def _not_shown(record: logging.LogRecord) -> bool:
     return not getattr(record, SHOWN, False)
 
 
+def progress_line(text: str, at_s: float, **figures: Any) -> str:
+    """A progress line off a terminal, shown at `at_s` (seconds since the epoch), as stderr's other lines are
+    written: "2026-11-30T21:02:36+00:00 loading 40% | ..." as text; with --log-format json one object (time, level
+    INFO, logger bulkload.progress, message `text`, and `figures`), so that stderr stays one object a line (before,
+    text lines came between them)."""
+    if not _stderr_json.get():
+        return f"{time.strftime('%Y-%m-%dT%H:%M:%S+00:00', time.gmtime(at_s))} {text}"
+    line = {"time": _utc(at_s), "level": "INFO", "logger": f"{ROOT}.progress", "message": text, **figures}
+    return redact(msgspec.json.encode(line).decode())
+
+
 def stderr_level(verbose: int, quiet: bool) -> int:
     """The lowest level shown on stderr: ERROR when quiet, WARNING by default, INFO with -v, DEBUG with -vv."""
     if quiet:
@@ -130,9 +143,11 @@ def configured(
         logger.addHandler(handler)
     logger.setLevel(min(h.level for h in handlers))
     logger.propagate = False
+    as_json = _stderr_json.set(log_format == "json")
     try:
         yield
     finally:
+        _stderr_json.reset(as_json)
         for handler in handlers:
             logger.removeHandler(handler)
             handler.close()

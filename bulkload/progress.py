@@ -15,7 +15,6 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TextIO
 
 import anyio
@@ -23,6 +22,7 @@ from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from .logs import progress_line
 from .stages import LOADING, PAUSED, PLANNING, SETTLING, WAITING
 
 #: seconds between two looks at the run
@@ -267,8 +267,8 @@ async def _lines(
         fig = pace.figures(snapshot())
         now = clock()
         if fig.phase != phase or now - last >= every_s:
-            stamp = datetime.fromtimestamp(wall_clock(), UTC).isoformat(timespec="seconds")
-            print(f"{stamp} {describe(fig)}", file=out, flush=True)
+            line = progress_line(describe(fig), wall_clock(), phase=fig.phase, done=fig.done, total=fig.total)
+            print(line, file=out, flush=True)
             phase, last = fig.phase, now
         await sleep(TICK_S)
 

@@ -161,6 +161,24 @@ def test_the_cli_writes_json_lines_and_a_quiet_summary(tmp_path: Path, capsys: p
     assert done["status"] == "dry_run" and done["target"] == "economic" and done["elapsed_s"] >= 0
 
 
+async def test_stderr_under_log_format_json_is_one_object_a_line_progress_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by tester t30b: off a terminal (cron, a pipe into a log shipper) the progress lines came as text between
+    # the JSON lines, where --help and docs/cli.md say "json: one object a line"
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = tmp_path / "entries.csv"
+    write_entries(path, 3)
+    async with running("economic", SandboxOptions()) as url:
+        args = ["-v", "--log-format", "json", "load", "economic", str(path), "--base-url", url]
+        assert await anyio.to_thread.run_sync(lambda: main(args)) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]  # each one object
+    progress = [line for line in lines if line["logger"] == "bulkload.progress"]
+    assert progress and {"time", "level", "message", "phase", "done", "total"} <= progress[0].keys(), lines
+
+
 def test_quiet_still_shows_an_error_and_logs_it_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     logged = tmp_path / "run.log"
     assert main(["load", "economic", str(tmp_path / "missing.csv"), "-q", "--log-file", str(logged)]) == 2
