@@ -380,6 +380,8 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
             console.print("the dry run loaded nothing: fix the rows it rejected in the input files, then load those")
         elif report.rejects_load:
             then = f"fix them in place, then load them as the inputs were: {report.rejects_load}"
+            if report.in_doubt:  # a row may be rejected for one in doubt (a PayorCRM invoice for its customer)
+                then = f"once the rows in doubt are settled (below), {then}"
             console.print(f"{then} (with the run's --base-url)")
         if report.rejects_masked:
             console.print(

@@ -115,6 +115,27 @@ def test_the_summary_prints_reasons_and_paths_as_they_are_not_as_markup() -> Non
     assert "the job file's [credentials]" in out.getvalue() and "[march]" in out.getvalue(), out.getvalue()
 
 
+@pytest.mark.parametrize("in_doubt", [0, 197])
+def test_the_rejects_way_on_waits_for_the_rows_in_doubt(in_doubt: int) -> None:
+    """Found by tester t30b: a PayorCRM run with customers in doubt said "fix them in place, then load them ..." of
+    the rejects, whose invoices were rejected for those customers: loaded so, they were sent before their customers
+    were settled, refused, and rows went in doubt again. Where rows are in doubt, the way on waits for them."""
+    from bulkload.report import print_summary
+
+    command = "bulkload load payorcrm --customers c.csv.rejects.csv --invoices i.csv.rejects.csv"
+    ended = Report(
+        status="complete", target="payorcrm", rows_read=600, loaded=0, rejected=403, in_doubt=in_doubt, skipped=0,
+        requests=2, retries=0, elapsed_s=0.1, reconcile=None, ledger="run.sqlite", rejects_file="r.csv",
+        rejects_load=command, exit_code=1,
+    )  # fmt: skip
+    out = io.StringIO()
+    print_summary(ended, out)
+    said = " ".join(out.getvalue().split())
+    then = f"fix them in place, then load them as the inputs were: {command}"
+    assert (f"once the rows in doubt are settled (below), {then}" in said) == bool(in_doubt), said
+    assert then in said, said
+
+
 def test_the_success_file_is_what_csv_writes_for_any_file_name_across_batches(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
