@@ -122,6 +122,38 @@ def stored_report(mjob: ManifestJob) -> Report | None:
         return None
 
 
+def ledger_report(mjob: ManifestJob) -> Report | None:
+    """Where a job's unfinished run stopped, as its ledger file holds it, for a run that wrote no report (killed:
+    kill -9, a power cut): its rows' figures (Ledger.figures), no call counted, so that the fleet's totals keep what
+    it loaded (before, 0 loaded where the agreement held the killed run's rows); None where there is no ledger file
+    (a PostgreSQL ledger: its run is its worker's, whose report the queue keeps)."""
+    path = mjob.ledger_path
+    if ledger_pg.is_url(path) or not os.path.isfile(path):
+        return None
+    ledger = Ledger.open(path)
+    try:
+        figures, target = ledger.figures(), ledger.run.target
+    finally:
+        ledger.close()
+    return Report(
+        target=target,
+        status="stopped",
+        rows_read=figures.loaded + figures.rejected + figures.in_doubt + figures.skipped,
+        loaded=figures.loaded,
+        rejected=figures.rejected,
+        in_doubt=figures.in_doubt,
+        skipped=figures.skipped,
+        rows_not_sent=figures.rows_not_sent,
+        requests=0,
+        retries=0,
+        elapsed_s=0.0,
+        stop_reason="its run ended without a report (killed?): these are its ledger's figures",
+        reconcile=None,
+        ledger=mjob.ledger_name,
+        rejects_file=mjob.rejects_path,
+    )
+
+
 async def run_job(
     mjob: ManifestJob,
     *,
@@ -159,7 +191,7 @@ async def run_job(
                     f"`{mjob.run_again()}` continues it"
                 )
         except ConfigError:
-            if stored is not None and (report := stored_report(mjob)) is not None:
+            if stored is not None and (report := stored_report(mjob) or ledger_report(mjob)) is not None:
                 stored(report)
             raise
     private_dir(mjob.out_dir)

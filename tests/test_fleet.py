@@ -980,3 +980,38 @@ async def async_requests(origin: str) -> int:
     """The calls the sandbox app served at `origin` has answered."""
     async with aiohttp.ClientSession() as s, s.get(origin + "/_sandbox/stats") as r:
         return int((await r.json())["requests"])
+
+
+@pytest.mark.slow
+def test_a_job_killed_then_refused_keeps_in_the_totals_what_its_ledger_holds(tmp_path: Path) -> None:
+    # found by tester t30b: a fleet run killed with kill -9, run again without --resume: the job is refused (its run
+    # did not finish), but the totals and fleet.json said 0 read, 0 loaded, 0 not yet sent, where the agreement held
+    # the killed run's rows: a killed run writes no report, and its ledger's figures were not looked at
+    totals = write_entries(tmp_path / "a.csv", 200)
+    sandbox = spawn_sandbox("--agreements", "--latency-ms", "200")
+    (tmp_path / "m.toml").write_text(
+        'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nfiles = ["a.csv"]\n'
+        f'base_url = "{sandbox.url}"\nconcurrency = 1\nbatch_size = 20\n'
+        'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT0"}}\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, **ENV, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "bulkload", "run", "m.toml", "--no-progress"]
+    try:
+        proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + BOUND_S
+        while len(anyio.run(entries_of, sandbox.url, grant(0))) < 100 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        held = len(anyio.run(entries_of, sandbox.url, grant(0)))
+        again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=BOUND_S)
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    assert 0 < held < totals["rows"], held
+    assert again.returncode == 2, again.stdout + again.stderr  # refused: its run did not finish
+    fleet = json.loads((tmp_path / "runs" / "fleet.json").read_text(encoding="utf-8"))["totals"]
+    # what the ledger holds as loaded was loaded; the calls under way when it was killed are in doubt
+    assert 0 < fleet["loaded"] <= held <= fleet["loaded"] + fleet["in_doubt"], (fleet, held)
+    assert fleet["rows_read"] + fleet["rows_not_sent"] == totals["rows"], (fleet, again.stdout)
