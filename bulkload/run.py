@@ -57,7 +57,7 @@ from .report import Written, rejects_fields, write_in_doubt, write_rejects_files
 from .results import Groups, Quota, Report, unbalanced_entry
 from .shared_limits import with_budget
 from .sources import Source
-from .stages import LOADING, RECONCILING, Stages
+from .stages import LOADING, LOOKING, RECONCILING, Stages
 from .targets.base import Credentials, Target
 from .walks import Behind, Walked
 
@@ -373,10 +373,12 @@ class Run:
     async def _skip_existing(self) -> None:
         """The input's groups the API already holds are not created again (asked once, before the first write)."""
         found: list[Known] = []
+        self.stages.enter(LOOKING, unit="groups found there")
         if self.job.reload_gone:  # the user's word: what the API no longer holds was deleted, never booked
             self.ledger.forget_loaded()
         async for item in self.target.books.groups_already_there(self.dispatcher, self.ledger.group_keys):
             found.append(item)
+            self.stages.advance()
             if len(found) >= 1_000:
                 self.ledger.skip(found)
                 found.clear()

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 #: the stages a load goes through, in order; a rollback settles, then removes
 PLANNING = "planning"
+#: before the first write, where the API is asked which of the input's groups it holds (Books.groups_already_there:
+#: e-conomic's vouchers, lists of 200 a call): minutes against a slow API and a full journal
+LOOKING = "looking up what the API holds already"
 LOADING = "loading"
 #: shown (never entered) while loading when the limiter holds the sender back for the rate window
 WAITING = "waiting for the rate window"
