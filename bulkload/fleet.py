@@ -18,7 +18,7 @@ import anyio
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from . import account, interrupts, ledger_pg, runner
+from . import account, interrupts, ledger_pg, logs, runner
 from .errors import (
     EXIT_MISMATCH,
     EXIT_OK,
@@ -567,9 +567,10 @@ async def run_manifest(
         partial: list[Report] = []
         earlier: list[Report] = []
         try:
-            report = await run_job(
-                mjob, env=env, resume=resume, shared=shared, interrupted=partial.append, stored=earlier.append
-            )
+            with logs.bound(job=mjob.name):  # a fleet's lines say whose they are (tester t30b: only the run's key)
+                report = await run_job(
+                    mjob, env=env, resume=resume, shared=shared, interrupted=partial.append, stored=earlier.append
+                )
             outcome = outcome_of(mjob, in_manifest(report, mjob), stored=bool(earlier))
         except anyio.get_cancelled_exc_class():
             settle(

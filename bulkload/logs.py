@@ -22,10 +22,10 @@ import msgspec
 
 from .redact import redact
 
-#: the structured fields a line may carry, in the order they are shown: the run (its key prefix), the target, the
-#: chunk ("seq" or "seq.part", a string), the attempt (1 = first), the answer's HTTP status (an int; the error's
-#: name when no answer came) and the seconds the attempt took (elapsed_s)
-FIELDS = ("run", "target", "chunk", "attempt", "status", "elapsed_s")
+#: the structured fields a line may carry, in the order they are shown: a manifest's job (its name), the run (its
+#: key prefix), the target, the chunk ("seq" or "seq.part", a string), the attempt (1 = first), the answer's HTTP
+#: status (an int; the error's name when no answer came) and the seconds the attempt took (elapsed_s)
+FIELDS = ("job", "run", "target", "chunk", "attempt", "status", "elapsed_s")
 FORMATS = ("text", "json")
 #: a record with this attribute set was already shown to the user on stderr (an error line): files only
 SHOWN = "bulkload_shown"

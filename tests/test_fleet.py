@@ -201,6 +201,11 @@ async def test_a_job_failed_at_a_wrong_address_goes_on_at_the_corrected_one(tmp_
 
 
 @pytest.mark.slow
+def printed_names(printed: dict[str, Any]) -> set[str]:
+    """The names of the jobs a fleet's --json printed."""
+    return {job["name"] for job in printed["jobs"]}
+
+
 def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     rows = inputs(tmp_path)
     sandbox = spawn_sandbox("--agreements")
@@ -208,8 +213,13 @@ def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
         for k, v in ENV.items():
             monkeypatch.setenv(k, v)
         (tmp_path / "fleet.toml").write_text(manifest_text(sandbox.url, cap=4))
-        assert main(["run", str(tmp_path / "fleet.toml"), "--json", "--no-progress"]) == 0
+        logged = ["--log-file", str(tmp_path / "log.jsonl"), "--log-format", "json"]
+        assert main([*logged, "run", str(tmp_path / "fleet.toml"), "--json", "--no-progress"]) == 0
         printed = json.loads(capsys.readouterr().out)
+        # each line of a job's run says whose it is (tester t30b: only the run's key, to be matched by hand)
+        lines = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+        of_runs = [line for line in lines if "run" in line]
+        assert of_runs and all(line.get("job") in printed_names(printed) for line in of_runs), of_runs[:3]
         assert printed["totals"]["loaded"] == sum(rows.values()) and printed["exit_code"] == 0
         assert len(printed["jobs"]) == AGREEMENTS * JOBS
         assert json.loads((tmp_path / "fleet.runs" / "fleet.json").read_text())["exit_code"] == 0
