@@ -789,6 +789,8 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
             report_file=report,
             **_progress(ledger, figures.rows_not_sent),
         )
+        if ledger.run.status in ("rolling_back", "rolled_back"):  # its rows are to be loaded again, not its rejects
+            out.rejects_load = None  # (tester t30b: after a rollback it still said "fix them, then load them")
         if out.in_doubt:
             earlier = sum(1 for _ in ledger.rows_in_doubt())
             name = ledger_pg.name_of(str(ledger.path))

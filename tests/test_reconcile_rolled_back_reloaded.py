@@ -36,3 +36,29 @@ def test_reconcile_of_a_rolled_back_run_does_not_say_it_never_sent_groups_it_sen
     assert "added by others" in said, said  # the new run's entries, the same vouchers
     assert "of groups this run never sent" not in said, said
     assert "of groups this run sent and rolled back, created since by another writer or run" in said, said
+
+
+def test_reconcile_of_a_rolled_back_run_offers_no_load_of_its_rejects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by tester t30b: after a rollback, `bulkload reconcile` still said "fix them in place, then load them as
+    # the inputs were: bulkload load economic a.csv.rejects.csv": the rows to load again are the whole input's
+    monkeypatch.setenv("ECONOMIC_APP_SECRET_TOKEN", "app")
+    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", "grant")
+    write_entries(tmp_path / "a.csv", 20, bad_every=10)
+    sandbox = spawn_sandbox()
+    try:
+        ledger = str(tmp_path / "r1.sqlite")
+        base = ["--base-url", sandbox.url, "--no-progress", "-q"]
+        assert main(["load", "economic", str(tmp_path / "a.csv"), "--ledger", ledger, *base]) == 1
+        main(["reconcile", "--ledger", ledger])
+        before = capsys.readouterr().out
+        assert main(["rollback", "--ledger", ledger, "--no-progress", "-q"]) == 0
+        capsys.readouterr()
+        main(["reconcile", "--ledger", ledger])
+        said = capsys.readouterr().out
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    assert "fix them in place, then load them" in before, before
+    assert "fix them in place, then load them" not in said, said
