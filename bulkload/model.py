@@ -426,6 +426,9 @@ class Reconciled(msgspec.Struct, kw_only=True):
     #: of `others_count`, those of groups this run sent and a rollback took its records of, created since (numbered
     #: above its newest) by another writer or run: the same file loaded again, say. Walked APIs of a run rolled back
     others_resent_count: int | UnsetType = UNSET
+    #: of `others_count`, those of groups this run rejected (sent and refused, or refused before sending), created
+    #: since by another writer or run: its rejects file loaded, say (before, "of groups this run never sent")
+    others_rejected_count: int | UnsetType = UNSET
     #: walked records of this run's calls in doubt (their answers never recorded: a run cut short while they were
     #: in flight): in the API, not yet in the ledger as loaded; `bulkload resume` records them. Not doubles, nor a
     #: mismatch (`ok` holds: what the run's calls sent; their rows are in doubt, DESIGN.md's exit 1, or 4 unfinished)

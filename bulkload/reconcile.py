@@ -409,6 +409,7 @@ async def by_walk(
             figures["rejected_found"] = stray_per_scope[scope]
     others_n -= out_of_order(counts, unordered, before_run)
     resent_n = resent(ledger, unordered) if left is not None else 0
+    rejected_since_n = rejected_since(ledger, unordered)
     others = [item for item in others if item["scope"] not in unordered]
     extra_n, extra_at = doubles(ledger, LIST_LIMIT)
     extra = [{"id": i, "scope": s} for i, s in extra_at]
@@ -465,6 +466,7 @@ async def by_walk(
         others=others,
         others_count=others_n,
         others_resent_count=resent_n if resent_n else UNSET,
+        others_rejected_count=rejected_since_n if rejected_since_n else UNSET,
         others_totals={
             "per_scope": _totals_view({s: per for s, per in foreign.items() if s not in unordered}, target),
             "id_sum": others_id_sum,
@@ -643,6 +645,24 @@ def fill_landed(db: sqlite3.Connection) -> None:
         if taken <= lines:
             batch.append((record_id,))
     db.executemany("INSERT INTO landed VALUES (?)", batch)
+
+
+def rejected_since(ledger: Ledger, unordered: set[str]) -> int:
+    """How many of the records set aside as `others` (in scopes whose ids grow: not of `unordered`) are of groups
+    this run rejected (sent and refused, or refused before sending) and not of groups a rollback took (`resent`):
+    created since by another writer or run, its rejects file loaded say, not groups this run never met."""
+    (n,) = (
+        ledger.db()
+        .execute(
+            "SELECT COUNT(*) FROM others o JOIN remote r ON r.id = o.id "
+            "WHERE r.grp IN (SELECT grp FROM rows WHERE bucket = 'rejected' AND grp != '') "
+            "AND r.grp NOT IN (SELECT key FROM rolled_groups) "
+            f"AND r.scope NOT IN ({', '.join('?' * len(unordered))})",
+            sorted(unordered),
+        )
+        .fetchone()
+    )
+    return int(n)
 
 
 def resent(ledger: Ledger, unordered: set[str]) -> int:

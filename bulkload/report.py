@@ -520,18 +520,20 @@ def _figures(report: Report) -> list[tuple[str, str]]:
 
 
 def _others_are(rec: Reconciled) -> str:
-    """Whose the entries added by others are: of groups this run never sent (another writer's), and of groups it
-    sent whose records a rollback took, created since (`others_resent_count`): by another writer or run."""
-    resent = rec.others_resent_count or 0
-    never = rec.others_count - resent
-    if not resent:
-        return " of groups this run never sent, another writer's"
-    sent = (
-        "of groups this run sent and rolled back, created since by another writer or run (its file loaded again, say)"
-    )
-    if not never:
-        return f" {sent}"
-    return f": {never:,} of groups this run never sent, another writer's, and {resent:,} {sent}"
+    """Whose the entries added by others are: of groups this run never sent (another writer's), of groups it sent
+    whose records a rollback took, created since (`others_resent_count`), and of groups it rejected, created since
+    (`others_rejected_count`): by another writer or run."""
+    resent, rejected = rec.others_resent_count or 0, rec.others_rejected_count or 0
+    since = "created since by another writer or run"
+    parts = [
+        (rec.others_count - resent - rejected, "of groups this run never sent, another writer's"),
+        (resent, f"of groups this run sent and rolled back, {since} (its file loaded again, say)"),
+        (rejected, f"of groups this run rejected, {since} (its rejects file loaded, say)"),
+    ]
+    shown = [(n, said) for n, said in parts if n]
+    if len(shown) < 2:
+        return f" {shown[0][1] if shown else parts[0][1]}"
+    return ": " + ", and ".join(f"{n:,} {said}" for n, said in shown)
 
 
 def _reconciled_lines(rec: Reconciled) -> list[str]:

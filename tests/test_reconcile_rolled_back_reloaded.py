@@ -62,3 +62,34 @@ def test_reconcile_of_a_rolled_back_run_offers_no_load_of_its_rejects(
         sandbox.proc.communicate(timeout=10)
     assert "fix them in place, then load them" in before, before
     assert "fix them in place, then load them" not in said, said
+
+
+def test_reconcile_tells_entries_of_groups_it_rejected_loaded_since_from_another_writers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by tester t30b: the rejects fixed and loaded by a run of their own, `bulkload reconcile` of the first run
+    # said their entries were "added by others ... of groups this run never sent, another writer's": it sent them,
+    # and the API refused them (an account it does not have)
+    monkeypatch.setenv("ECONOMIC_APP_SECRET_TOKEN", "app")
+    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", "grant")
+    data = tmp_path / "a.csv"
+    write_entries(data, 5)
+    with data.open("a") as fh:  # voucher 6: sent, and refused by the API for its account
+        fh.write("5,1,6,2026-11-02,100.00,DKK,99999,,rent,\n5,1,6,2026-11-02,-100.00,DKK,5600,,rent,\n")
+    sandbox = spawn_sandbox()
+    try:
+        ledger = str(tmp_path / "r1.sqlite")
+        base = ["--base-url", sandbox.url, "--no-progress", "-q"]
+        assert main(["load", "economic", str(data), "--ledger", ledger, *base]) == 1
+        rejects = tmp_path / "a.csv.rejects.csv"
+        rejects.write_text(rejects.read_text().replace(",99999,", ",1010,"))  # fixed in place
+        assert main(["load", "economic", str(rejects), "--ledger", str(tmp_path / "r2.sqlite"), *base]) == 0
+        capsys.readouterr()
+        main(["reconcile", "--ledger", ledger])
+        said = " ".join(capsys.readouterr().out.split())
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    assert "added by others: 2 entries" in said, said
+    assert "of groups this run never sent" not in said, said
+    assert "of groups this run rejected, created since by another writer or run (its rejects file loaded" in said, said
