@@ -323,14 +323,14 @@ def _place(
     shadow of kind FAMILY after the rows of each family refuses that family whole, wherever its lines are (before, a
     Visma Core line of order R-5 refused orders R-1 and R-9 of another case beside it, "may be one of its lines", and
     R-5's OUTLAY lines a FEE line away were booked without it)."""
-    runs = _families_named(kind, held) if unread is not None else None
+    runs, every = _families_named(kind, held) if unread is not None else ([], False)
     # among a group's lines: its line, refusing it for what it is (one naming another family is that family's)
-    if type(after) is str and after == before and all(family == kind.group_family(after) for family, *_ in runs or ()):
+    if type(after) is str and after == before and all(family == kind.group_family(after) for family, *_ in runs):
         for row in held:
             yield after, row
-        yield from _families_refused(kind, runs or [])
+        yield from _families_refused(kind, runs)
         return
-    if runs is not None:
+    if every:
         for run in runs:  # each family's rows and its shadow one after another: its lines are planned together
             yield from ((None, row) for row in run[2])
             yield from _families_refused(kind, [run])
@@ -339,6 +339,9 @@ def _place(
         for row in held:
             yield None, row
         return
+    # beside rows that name nothing (t31: a line of no case after it): refused as they are, and their families whole,
+    # told first, while a neighbour of their family is being planned
+    yield from _families_refused(kind, runs)
     name = kind.group_name
     line, last = (row.line_no if isinstance(row, BadRow) else row[0] for row in (held[0], held[-1]))
     lines, verb, one = (f"line {line}", "names", "") if line == last else (f"lines {line}-{last}", "name", "each ")
@@ -367,25 +370,24 @@ def _families_refused(kind: RecordKind, runs: list[tuple[str, str, list[Row]]]) 
         yield None, BadRow(line, f"{lines}, {ours} of this {kind.group_name}: {why}", "", rows[0][1], kind=FAMILY)
 
 
-def _families_named(kind: RecordKind, held: list[Row | BadRow]) -> list[tuple[str, str, list[Row]]] | None:
-    """The rows `held`, whose groups cannot be read, in runs of one family each names all the same (Unreadable.
-    family), with why the first's group cannot be read: (family, why, rows); None where one is a bad row or names no
-    family: any neighbour's line."""
+def _families_named(kind: RecordKind, held: list[Row | BadRow]) -> tuple[list[tuple[str, str, list[Row]]], bool]:
+    """The rows of `held` (whose groups cannot be read) that name their family all the same (Unreadable.family), in
+    runs of one family, with why the first's group cannot be read: (family, why, rows); and whether every row of
+    `held` is one (else the others, a bad row or one that names no family, may be any neighbour's line)."""
     if type(kind).row_family is RecordKind.row_family:  # the other kinds pay nothing for it
-        return None
+        return [], False
     key_of = group_reader(kind)
     runs: list[tuple[str, str, list[Row]]] = []
+    every = True
     for row in held:
-        if isinstance(row, BadRow):
-            return None
-        key = key_of(row[1])
+        key = None if isinstance(row, BadRow) else key_of(row[1])
         if not isinstance(key, Unreadable) or key.family is None:
-            return None
-        if runs and runs[-1][0] == key.family:
-            runs[-1][2].append(row)
+            every = False
+        elif runs and runs[-1][0] == key.family:
+            runs[-1][2].append(row)  # type: ignore[arg-type]
         else:
-            runs.append((key.family, key.why, [row]))
-    return runs
+            runs.append((key.family, key.why, [row]))  # type: ignore[list-item]
+    return runs, every and bool(runs)
 
 
 def _shadow(near: str | Part, shadow: BadRow) -> Keyed:

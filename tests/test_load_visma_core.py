@@ -694,6 +694,8 @@ async def test_a_line_without_definition_naming_another_order_takes_none_of_its_
         ("FEE", "outlay", "accountingCostType 'outlay' has no entry definition"),
         ("apart", "outlay", "accountingCostType 'outlay' has no entry definition"),
         ("apart", "", "no accountingCostType"),
+        ("no case", "outlay", "accountingCostType 'outlay' has no entry definition"),  # t31: a line of no order after
+        ("a cell more", "outlay", "accountingCostType 'outlay' has no entry definition"),  # it: R-5 booked alone
     ],
 )
 async def test_a_line_without_definition_rejects_its_order_whole_wherever_its_lines_are(
@@ -702,28 +704,48 @@ async def test_a_line_without_definition_rejects_its_order_whole_wherever_its_li
     # before (in every tree): order R-5's `outlay` line, a FEE line of R-5 (or another order) away from its OUTLAY
     # line, refused its neighbours only, and R-5 was booked as 100.00 where the file meant 150.00 (exit 1); a line
     # of it without a cost type, its lines apart, refused the whole file: "line 4 names no order", which it does
-    middle = (
-        [1493, "FEE", "70.00", "Gebyr", "", "2026-11-01", "R-5"]
-        if between == "FEE"
-        else [1600, "OUTLAY", "70.00", "Takst", "", "2026-11-01", "R-9"]
-    )
+    fee = [1493, "FEE", "70.00", "Gebyr", "", "2026-11-01", "R-5"]
+    middle = fee if between != "apart" else [1600, "OUTLAY", "70.00", "Takst", "", "2026-11-01", "R-9"]
+    nothing = {"no case": ["", "OUTLAY", "5.00", "z", "", "2026-11-01", "R-7"]}  # a line that names no order
+    nothing["a cell more"] = [1800, "OUTLAY", "5.00", "z", "", "2026-11-01", "R-7", "extra"]
     data = write(
         tmp_path / "e.csv",
         [
             [1493, "OUTLAY", "100.00", "Takst", "", "2026-11-01", "R-5"],
             middle,
             [1493, cost, "50.00", "Porto", "", "2026-11-01", "R-5"],
+            *([nothing[between]] if between in nothing else []),
             [1493, "OUTLAY", "10.00", "x", "", "2026-11-01", "R-1"],
-            [1493, "OUTLAY", "20.00", "y", "", "2026-11-01", "R-5"],
+            *([] if between in nothing else [[1493, "OUTLAY", "20.00", "y", "", "2026-11-01", "R-5"]]),
         ],
     )
     report, entries = await load_entries(tmp_path, data)
     held = sorted(e["Amount"] for e in entries)
-    assert held == ([Decimal("10.00")] if between == "FEE" else [Decimal("10.00"), Decimal("70.00")]), entries
+    # R-1 (line 5) loads, but where the line before it names no order: it may be R-1's
+    expected = {"FEE": ["10.00"], "apart": ["10.00", "70.00"]}.get(between, [])
+    assert held == [Decimal(a) for a in expected], entries
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
     said = f"order R-5 of case 1493 is rejected whole: line 4, a line of this order: {why}"
-    assert rejects[2] == rejects[6] == said, rejects
-    assert sorted(rejects) == ([2, 3, 4, 6] if between == "FEE" else [2, 4, 6]), rejects
+    others = [6] if between in ("FEE", "apart") else [3]  # R-5's 20.00 line, or its FEE line
+    assert all(rejects[line] == said for line in [2, *others]), rejects
+    assert 4 in rejects and (3 in rejects) == (between != "apart"), rejects
+
+
+@pytest.mark.parametrize(("written", "given"), [('["OUTLAY"]', "a list"), ("7", "a number")])
+async def test_an_order_whose_line_gives_a_cost_type_that_is_no_text_is_told_so(
+    tmp_path: Path, written: str, given: str
+) -> None:
+    # found by tester t31: a JSONL line's "accountingCostType": ["OUTLAY"] rejected its order "accountingCostType
+    # "['OUTLAY']" has no entry definition" (a Python repr, and OUTLAY has one); 7 "'7' has no entry definition"
+    line = '{"caseId":1493,"accountingCostType":%s,"amount":"%s","description":"d","entryDate":"2026-11-01",'
+    line += '"orderId":"R-5"}\n'
+    data = tmp_path / "e.jsonl"
+    data.write_text(line % ('"OUTLAY"', "100.00") + line % (written, "50.00"), encoding="utf-8")
+    report, entries = await load_entries(tmp_path, data)
+    assert entries == [] and report.rejected == 2, (entries, report)
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    said = "order R-5 of case 1493 is rejected whole: line 2, a line of this order: accountingCostType is no text: "
+    assert rejects[1] == said + given, rejects
 
 
 async def test_an_order_whose_cost_types_share_one_merging_definition_is_one_entry(tmp_path: Path) -> None:

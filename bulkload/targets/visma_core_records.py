@@ -427,7 +427,10 @@ class Entries(OnCase):
         family = None if number is None else f"{number}/{key_text(order)}"
         if cost_type is None:
             return Unreadable("no accountingCostType", family)
-        cost = str(cost_type).strip()
+        if type(cost_type) is not str:  # a JSONL line's 7 or ["OUTLAY"]: no cost type, never looked up as its repr
+            given = {list: "a list", dict: "an object", bool: "true or false"}.get(type(cost_type), "a number")
+            return Unreadable(f"accountingCostType is no text: {given}", family)
+        cost = cost_type.strip()
         definition = self._definition(cost)
         if definition.error is not None:
             lacks = "cannot be looked up" if cost in DOT_SEGMENTS else "has no entry definition"
