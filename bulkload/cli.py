@@ -523,7 +523,7 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         _check_outputs(ns)
     except ConfigError as exc:
-        print(f"bulkload: error: {redact(str(exc))}", file=sys.stderr)
+        print(logs.error_line(f"bulkload: error: {redact(str(exc))}", ns.log_format == "json"), file=sys.stderr)
         return exc.exit_code
     with ExitStack() as stack:
         try:
@@ -531,7 +531,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 logs.configured(verbose=ns.verbose, quiet=ns.quiet, log_file=ns.log_file, log_format=ns.log_format)
             )
         except OSError as exc:
-            print(f"bulkload: error: cannot write the log file {ns.log_file}: {exc.strerror}", file=sys.stderr)
+            said = f"bulkload: error: cannot write the log file {ns.log_file}: {exc.strerror}"
+            print(logs.error_line(said, ns.log_format == "json"), file=sys.stderr)
             return EXIT_USAGE
         try:
             with interrupts.installed() if ns.command in _RUNS else nullcontext():
@@ -669,7 +670,7 @@ def _said(line: str, shown: bool = True) -> None:
     """An error line on stderr, whatever -q says (unless not `shown`: said otherwise already), and in the log file
     (not twice on stderr)."""
     if shown:
-        print(line, file=sys.stderr)
+        print(logs.error_line(line), file=sys.stderr)
     log.error("%s", line, extra={logs.SHOWN: True})
 
 

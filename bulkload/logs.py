@@ -109,7 +109,19 @@ def progress_line(text: str, at_s: float, **figures: Any) -> str:
     text lines came between them)."""
     if not _stderr_json.get():
         return f"{time.strftime('%Y-%m-%dT%H:%M:%S+00:00', time.gmtime(at_s))} {text}"
-    line = {"time": _utc(at_s), "level": "INFO", "logger": f"{ROOT}.progress", "message": text, **figures}
+    return _json_line(text, at_s, "INFO", f"{ROOT}.progress", **figures)
+
+
+def error_line(text: str, as_json: bool | None = None) -> str:
+    """The line that ends a command on an error, for stderr: `text` itself; with --log-format json (`as_json`, by
+    default as `configured` set it) one object (time, level ERROR, logger bulkload.cli, message `text`), as stderr's
+    other lines are (tester t31: it was the one text line among them)."""
+    json_lines = _stderr_json.get() if as_json is None else as_json
+    return _json_line(text, time.time(), "ERROR", f"{ROOT}.cli") if json_lines else text
+
+
+def _json_line(text: str, at_s: float, level: str, logger: str, **fields: Any) -> str:
+    line = {"time": _utc(at_s), "level": level, "logger": logger, "message": text, **fields}
     return redact(msgspec.json.encode(line).decode())
 
 

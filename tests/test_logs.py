@@ -179,6 +179,17 @@ async def test_stderr_under_log_format_json_is_one_object_a_line_progress_too(
     assert progress and {"time", "level", "message", "phase", "done", "total"} <= progress[0].keys(), lines
 
 
+def test_the_error_line_under_log_format_json_is_an_object_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by tester t31: the line a refused command ends with was the one text line on stderr
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    args = ["--log-format", "json", "load", "economic", str(tmp_path / "missing.csv"), "--dry-run"]
+    assert main(args) == 2
+    (line,) = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert (line["level"], line["logger"]) == ("ERROR", "bulkload.cli") and "missing.csv" in line["message"], line
+
+
 def test_quiet_still_shows_an_error_and_logs_it_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     logged = tmp_path / "run.log"
     assert main(["load", "economic", str(tmp_path / "missing.csv"), "-q", "--log-file", str(logged)]) == 2
