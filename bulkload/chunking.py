@@ -33,7 +33,16 @@ import msgspec
 
 from .dates import DateFormat
 from .errors import RowInvalid, SourceError
-from .formulas import SHEET_STARTS, cell_value, error_value_reason, is_error_value, sheet_reason, sheet_values
+from .formulas import (
+    SHEET_STARTS,
+    cell_value,
+    error_value_reason,
+    formula_reason,
+    is_error_value,
+    sheet_reason,
+    sheet_values,
+    signed_dde,
+)
 from .masking import MASK, mask_under, masked, scrub, secret_rule, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, also_differs, group_digest, imbalance_text
 from .money import JSON_SAFE_DIGITS, Places, double_keeps, nearest_double, value_text
@@ -251,6 +260,8 @@ class Reading:
                 of = type(value)
                 if of is str:
                     if value[:1] not in SHEET_STARTS:  # the most cells: one look
+                        if "|" in value and signed_dde(value):
+                            raise self._every_fault(row, self._sheet_faults(row))
                         continue
                     if value[0] == "=":
                         try:
@@ -275,7 +286,7 @@ class Reading:
             except TypeError:  # a value that is no text (a row made in code, not read): each is looked at
                 suspect = True
             else:
-                suspect = "=" in joined or "#" in joined or "Err:" in joined
+                suspect = "=" in joined or "#" in joined or "Err:" in joined or "|" in joined
                 masks = masks and MASK in joined
             if suspect and (faults := self._sheet_faults(row)):
                 raise self._every_fault(row, faults)
@@ -400,7 +411,9 @@ class Reading:
         faults = []
         for name, value in row.items():
             if type(value) is not str or value[:1] not in SHEET_STARTS:
-                if (fault := self._inside(name, value)) is not None:
+                if type(value) is str and signed_dde(value.strip()):
+                    faults.append(RowInvalid(name, formula_reason(value.strip())))
+                elif (fault := self._inside(name, value)) is not None:
                     faults.append(fault)
                 continue
             if value[0] == "=":

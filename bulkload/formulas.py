@@ -185,6 +185,18 @@ def cell_value(text: str, *, json: bool) -> str:
     return text
 
 
+#: a DDE link anywhere in a text (`signed_dde`)
+_DDE_IN = re.compile(_DDE).search
+
+
+def signed_dde(text: str) -> bool:
+    """Whether `text` (trimmed) is a formula holding a DDE link that begins with ``+``, ``-`` or ``@`` rather than
+    ``=``: Excel takes such a cell typed or opened from a CSV for a formula too, and runs the link
+    (``+cmd|' /C calc'!A0``, ``-2+3+cmd|' /C calc'!A0``, ``@SUM(1+1)*cmd|' /C calc'!A0``: OWASP's CSV injection
+    page). Other text so begun (``-100.00``, ``-5 items | see note!``) is none."""
+    return text[:1] in "+-@" and "|" in text and _DDE_IN(text) is not None and is_formula("=" + text)
+
+
 #: LibreOffice's other errors: Err: and the error's code (Err:502, an invalid argument)
 _ERR_CODE = re.compile(r"Err:[0-9]+").fullmatch
 #: the first characters of a cell that may be no value: a formula's (=), an error value's (#N/A, Err:502); only a

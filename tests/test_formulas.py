@@ -13,7 +13,7 @@ import pytest
 from bulkload.chunking import Reading
 from bulkload.dates import DateFormat
 from bulkload.errors import RowInvalid
-from bulkload.formulas import error_value_reason, formula_reason, is_error_value, is_formula
+from bulkload.formulas import error_value_reason, formula_reason, is_error_value, is_formula, signed_dde
 from bulkload.numbers import NumberFormat
 from bulkload.sources import Source
 from bulkload.targets.economic_entries import DraftEntries
@@ -159,6 +159,26 @@ def test_a_long_cell_is_told_in_time_proportional_to_its_length() -> None:
 @pytest.mark.parametrize("text", FORMULAS)
 def test_a_formula_is_told_by_its_shape(text: str) -> None:
     assert is_formula(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "dde"),
+    [
+        # found by tester t31: OWASP's payload begun with +, - or @, which Excel runs as it runs =, was booked as text
+        ("+cmd|' /C calc'!A0", True),
+        ("-cmd|' /C calc'!A0", True),
+        ("-2+3+cmd|' /C calc'!A0", True),
+        ("@SUM(1+1)*cmd|' /C calc'!A0", True),
+        ("+MSEXCEL|'\\..\\..\\Windows\\System32\\cmd.exe /c calc'!''", True),
+        ("-100.00", False),  # a negative amount, a phone number, prose with a bar: text
+        ("+45 70 20 30 40", False),
+        ("-5 items | see note!", False),
+        ("+a|b", False),
+        ("@x|y!z w", False),
+    ],
+)
+def test_a_dde_link_begun_with_a_sign_or_at_is_a_formula(text: str, dde: bool) -> None:
+    assert signed_dde(text) is dde
 
 
 @pytest.mark.parametrize("text", NAMED)

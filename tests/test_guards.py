@@ -1490,9 +1490,9 @@ def test_the_spill_file_of_a_regrouped_file_is_the_users_only(tmp_path: Path) ->
 #: on reading (formulas.is_formula), so text that merely begins with = stands for one here
 FORMULAS = [
     '=see "http://evil.example", click',
-    "+cmd|' /C calc'!A0",
+    "+cmd /C calc",  # (a DDE link, +cmd|' /C calc'!A0, is refused on reading as a formula: formulas.signed_dde)
     "@SUM(1+1)",
-    "-2+3+cmd|x!A0",
+    "-2+3+cmd",
     "'=already quoted",
     "''@twice",
 ]

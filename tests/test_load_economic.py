@@ -150,7 +150,10 @@ async def test_excels_text_formula_is_read_as_its_text_and_other_formulas_refuse
         "5;1;3;31-10-2026;-100,00;DKK;5600;c;;\r\n"
         # found by a tester (t29a): a DDE link to another program in a text column was booked as its text
         "5;1;4;31-10-2026;100,00;DKK;1010;=cmd|' /C calc'!A0;;\r\n"
-        "5;1;4;31-10-2026;-100,00;DKK;5600;d;;\r\n",
+        "5;1;4;31-10-2026;-100,00;DKK;5600;d;;\r\n"
+        # ... and begun with a sign, as Excel runs it too (tester t31)
+        "5;1;5;31-10-2026;100,00;DKK;1010;-2+3+cmd|' /C calc'!A0;;\r\n"
+        "5;1;5;31-10-2026;-100,00;DKK;5600;e;;\r\n",
         encoding="utf-8",
     )
     with anyio.fail_after(60):
@@ -161,14 +164,16 @@ async def test_excels_text_formula_is_read_as_its_text_and_other_formulas_refuse
         (e["voucherNumber"], e["accountNumber"], e["amount"], e.get("customerInvoiceNumber")) for e in entries
     )
     assert held == [(1, 1010, 100.0, "000123"), (2, 1010, 100.0, None), (2, 5600, -100.0, None)]
-    assert (report.loaded, report.rejected) == (3, 4), report
-    first, second, third, fourth = read_csv(tmp_path / "rejects.csv", ";")
+    assert (report.loaded, report.rejected) == (3, 6), report
+    first, second, third, fourth, fifth, sixth = read_csv(tmp_path / "rejects.csv", ";")
     assert (first["line"], first["field"]) == ("5", "amount")
     assert first["reason"] == formula_reason("=B2*2")
     assert second["line"] == "6", second
     assert second["reason"].startswith("voucher 3 (journal 1) rejected: line 5 amount: "), second
     assert (third["line"], third["field"], third["reason"]) == ("7", "text", formula_reason("=cmd|' /C calc'!A0"))
     assert fourth["reason"].startswith("voucher 4 (journal 1) rejected: line 7 text: "), fourth
+    assert (fifth["line"], fifth["reason"]) == ("9", formula_reason("-2+3+cmd|' /C calc'!A0")), fifth
+    assert sixth["reason"].startswith("voucher 5 (journal 1) rejected: line 9 text: "), sixth
 
 
 @pytest.mark.slow
