@@ -6,6 +6,7 @@ as those of groups the run did not send; a message must tell the truth."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,82 +15,71 @@ from conftest import spawn_sandbox, write_entries
 from bulkload.cli import main
 
 
-def test_reconcile_of_a_rolled_back_run_does_not_say_it_never_sent_groups_it_sent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def base(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The e-conomic sandbox in a process of its own, its credentials set: the options a load of it takes."""
     monkeypatch.setenv("ECONOMIC_APP_SECRET_TOKEN", "app")
     monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", "grant")
-    write_entries(tmp_path / "a.csv", 20)
     sandbox = spawn_sandbox()
     try:
-        first, second = str(tmp_path / "r1.sqlite"), str(tmp_path / "r2.sqlite")
-        base = ["--base-url", sandbox.url, "--no-progress", "-q"]
-        assert main(["load", "economic", str(tmp_path / "a.csv"), "--ledger", first, *base]) == 0
-        assert main(["rollback", "--ledger", first, "--no-progress", "-q"]) == 0
-        assert main(["load", "economic", str(tmp_path / "a.csv"), "--ledger", second, *base]) == 0
-        capsys.readouterr()
-        main(["reconcile", "--ledger", first])
-        said = capsys.readouterr().out
+        yield ["--base-url", sandbox.url, "--no-progress", "-q"]
     finally:
         sandbox.proc.kill()
         sandbox.proc.communicate(timeout=10)
+
+
+def test_reconcile_of_a_rolled_back_run_does_not_say_it_never_sent_groups_it_sent(
+    tmp_path: Path, base: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_entries(tmp_path / "a.csv", 20)
+    first, second = str(tmp_path / "r1.sqlite"), str(tmp_path / "r2.sqlite")
+    assert main(["load", "economic", str(tmp_path / "a.csv"), "--ledger", first, *base]) == 0
+    assert main(["rollback", "--ledger", first, "--no-progress", "-q"]) == 0
+    assert main(["load", "economic", str(tmp_path / "a.csv"), "--ledger", second, *base]) == 0
+    capsys.readouterr()
+    main(["reconcile", "--ledger", first])
+    said = capsys.readouterr().out
     assert "added by others" in said, said  # the new run's entries, the same vouchers
     assert "of groups this run never sent" not in said, said
     assert "of groups this run sent and rolled back, created since by another writer or run" in said, said
 
 
 def test_reconcile_of_a_rolled_back_run_offers_no_load_of_its_rejects(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, base: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # found by tester t30b: after a rollback, `bulkload reconcile` still said "fix them in place, then load them as
     # the inputs were: bulkload load economic a.csv.rejects.csv": the rows to load again are the whole input's
-    monkeypatch.setenv("ECONOMIC_APP_SECRET_TOKEN", "app")
-    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", "grant")
     write_entries(tmp_path / "a.csv", 20, bad_every=10)
-    sandbox = spawn_sandbox()
-    try:
-        ledger = str(tmp_path / "r1.sqlite")
-        base = ["--base-url", sandbox.url, "--no-progress", "-q"]
-        assert main(["load", "economic", str(tmp_path / "a.csv"), "--ledger", ledger, *base]) == 1
-        main(["reconcile", "--ledger", ledger])
-        before = capsys.readouterr().out
-        assert main(["rollback", "--ledger", ledger, "--no-progress", "-q"]) == 0
-        capsys.readouterr()
-        main(["reconcile", "--ledger", ledger])
-        said = capsys.readouterr().out
-    finally:
-        sandbox.proc.kill()
-        sandbox.proc.communicate(timeout=10)
+    ledger = str(tmp_path / "r1.sqlite")
+    assert main(["load", "economic", str(tmp_path / "a.csv"), "--ledger", ledger, *base]) == 1
+    main(["reconcile", "--ledger", ledger])
+    before = capsys.readouterr().out
+    assert main(["rollback", "--ledger", ledger, "--no-progress", "-q"]) == 0
+    capsys.readouterr()
+    main(["reconcile", "--ledger", ledger])
+    said = capsys.readouterr().out
     assert "fix them in place, then load them" in before, before
     assert "fix them in place, then load them" not in said, said
 
 
 def test_reconcile_tells_entries_of_groups_it_rejected_loaded_since_from_another_writers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, base: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # found by tester t30b: the rejects fixed and loaded by a run of their own, `bulkload reconcile` of the first run
     # said their entries were "added by others ... of groups this run never sent, another writer's": it sent them,
     # and the API refused them (an account it does not have)
-    monkeypatch.setenv("ECONOMIC_APP_SECRET_TOKEN", "app")
-    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", "grant")
     data = tmp_path / "a.csv"
     write_entries(data, 5)
     with data.open("a") as fh:  # voucher 6: sent, and refused by the API for its account
         fh.write("5,1,6,2026-11-02,100.00,DKK,99999,,rent,\n5,1,6,2026-11-02,-100.00,DKK,5600,,rent,\n")
-    sandbox = spawn_sandbox()
-    try:
-        ledger = str(tmp_path / "r1.sqlite")
-        base = ["--base-url", sandbox.url, "--no-progress", "-q"]
-        assert main(["load", "economic", str(data), "--ledger", ledger, *base]) == 1
-        rejects = tmp_path / "a.csv.rejects.csv"
-        rejects.write_text(rejects.read_text().replace(",99999,", ",1010,"))  # fixed in place
-        assert main(["load", "economic", str(rejects), "--ledger", str(tmp_path / "r2.sqlite"), *base]) == 0
-        capsys.readouterr()
-        main(["reconcile", "--ledger", ledger])
-        said = " ".join(capsys.readouterr().out.split())
-    finally:
-        sandbox.proc.kill()
-        sandbox.proc.communicate(timeout=10)
+    ledger = str(tmp_path / "r1.sqlite")
+    assert main(["load", "economic", str(data), "--ledger", ledger, *base]) == 1
+    rejects = tmp_path / "a.csv.rejects.csv"
+    rejects.write_text(rejects.read_text().replace(",99999,", ",1010,"))  # fixed in place
+    assert main(["load", "economic", str(rejects), "--ledger", str(tmp_path / "r2.sqlite"), *base]) == 0
+    capsys.readouterr()
+    main(["reconcile", "--ledger", ledger])
+    said = " ".join(capsys.readouterr().out.split())
     assert "added by others: 2 entries" in said, said
     assert "of groups this run never sent" not in said, said
     assert "of groups this run rejected, created since by another writer or run (its rejects file loaded" in said, said
