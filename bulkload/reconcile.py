@@ -651,33 +651,27 @@ def rejected_since(ledger: Ledger, unordered: set[str]) -> int:
     """How many of the records set aside as `others` (in scopes whose ids grow: not of `unordered`) are of groups
     this run rejected (sent and refused, or refused before sending) and not of groups a rollback took (`resent`):
     created since by another writer or run, its rejects file loaded say, not groups this run never met."""
-    (n,) = (
-        ledger.db()
-        .execute(
-            "SELECT COUNT(*) FROM others o JOIN remote r ON r.id = o.id "
-            "WHERE r.grp IN (SELECT grp FROM rows WHERE bucket = 'rejected' AND grp != '') "
-            "AND r.grp NOT IN (SELECT key FROM rolled_groups) "
-            f"AND r.scope NOT IN ({', '.join('?' * len(unordered))})",
-            sorted(unordered),
-        )
-        .fetchone()
+    return _others_where(
+        ledger,
+        "r.grp IN (SELECT grp FROM rows WHERE bucket = 'rejected' AND grp != '') "
+        "AND r.grp NOT IN (SELECT key FROM rolled_groups)",
+        unordered,
     )
-    return int(n)
 
 
 def resent(ledger: Ledger, unordered: set[str]) -> int:
     """How many of the records set aside as `others` (in scopes whose ids grow: not of `unordered`) are of groups
     this run sent and a rollback took (`rolled_groups`): created since by another writer or run, not groups this run
     never sent."""
-    (n,) = (
-        ledger.db()
-        .execute(
-            "SELECT COUNT(*) FROM others o JOIN remote r ON r.id = o.id JOIN rolled_groups w ON w.key = r.grp "
-            f"WHERE r.scope NOT IN ({', '.join('?' * len(unordered))})",
-            sorted(unordered),
-        )
-        .fetchone()
-    )
+    return _others_where(ledger, "r.grp IN (SELECT key FROM rolled_groups)", unordered)
+
+
+def _others_where(ledger: Ledger, condition: str, unordered: set[str]) -> int:
+    """How many of the records set aside as `others`, in scopes not of `unordered`, meet `condition` (SQL on the
+    walked record `r`). No empty IN list: PostgreSQL refuses one (a PostgreSQL ledger's reconcile stopped on it)."""
+    scopes = f" AND r.scope NOT IN ({', '.join('?' * len(unordered))})" if unordered else ""
+    sql = f"SELECT COUNT(*) FROM others o JOIN remote r ON r.id = o.id WHERE {condition}{scopes}"
+    (n,) = ledger.db().execute(sql, sorted(unordered)).fetchone()
     return int(n)
 
 
