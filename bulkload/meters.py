@@ -376,8 +376,8 @@ class WindowMeter:
                 break
             if room < self.limit:
                 self._held_at = now
-                if self.share_wait_s is not None and self._probe is None:  # then one call past the share
-                    wait = min(wait, max(asked, self._refused_at) + self.share_wait_s - now)
+                if (until := self._held_until(asked)) is not None:  # then one call past the share
+                    wait = min(wait, until - now)
                 elif self._probe is None and self._kept is None:  # a share of a call or two hears few successes
                     if (quiet_in := self._quiet_in(now)) <= 0:
                         self._begin_probe(now)
@@ -424,13 +424,16 @@ class WindowMeter:
         """The calls a call that asked for a slot at `asked` (seconds of the meter's clock) may find in the window
         and still go: its share (`allowed`), or the limit once the share has held it as long as the last Retry-After
         said (`share_wait_s`), from when it asked or the last 429, and no probe for room is under way (`take`)."""
-        if (
-            self.share_wait_s is not None
-            and self._probe is None
-            and self._clock() >= max(asked, self._refused_at) + self.share_wait_s
-        ):
-            return self.limit
-        return self.allowed
+        until = self._held_until(asked)
+        return self.limit if until is not None and self._clock() >= until else self.allowed
+
+    def _held_until(self, asked: float) -> float | None:
+        """When (the meter's clock) a call that asked at `asked` has been held by a share narrowed with Retry-After
+        as long as it said (`share_wait_s`), counted from then or the last 429, the later; None where no such share
+        holds it, or a probe for room is under way (`take`)."""
+        if self.share_wait_s is None or self._probe is not None:
+            return None
+        return max(asked, self._refused_at) + self.share_wait_s
 
     def _count(self, call: Arrival) -> None:
         """Hold `call`, and let go of the one counted earliest once the window holds more than its limit."""
