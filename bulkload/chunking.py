@@ -411,8 +411,8 @@ class Reading:
         faults = []
         for name, value in row.items():
             if type(value) is not str or value[:1] not in SHEET_STARTS:
-                if type(value) is str and signed_dde(value.strip()):
-                    faults.append(RowInvalid(name, formula_reason(value.strip())))
+                if type(value) is str and signed_dde(text := value.strip()):
+                    faults.append(RowInvalid(name, formula_reason(text)))
                 elif (fault := self._inside(name, value)) is not None:
                     faults.append(fault)
                 continue

@@ -138,7 +138,7 @@ def ledger_report(mjob: ManifestJob) -> Report | None:
     return Report(
         target=target,
         status="stopped",
-        rows_read=figures.loaded + figures.rejected + figures.in_doubt + figures.skipped,
+        rows_read=figures.rows_read,
         loaded=figures.loaded,
         rejected=figures.rejected,
         in_doubt=figures.in_doubt,
