@@ -7,7 +7,8 @@ replay, or that has none, is looked for (`RecordKind.find_sent`) by the load's r
 again once the settle delay since its answer was lost has passed. What settling finds goes into the ledger as a
 done call. Then every record the run created is deleted, each DELETE recorded before it leaves: a 404 is "already
 removed" only when an earlier rollback of ours sent that DELETE, and otherwise unexplained — the record left
-the API some other way (e-conomic: possibly booked).
+the API some other way (e-conomic: possibly booked). What was deleted is read back after: a record the API still
+holds as the run's was not removed, whatever the DELETE's answer said, and is counted failed (_confirm_removed).
 
 A stop (RunStopped: the agreement's daily quota spent, a Retry-After past what a call waits, no token to be had;
 or the credentials refused, by the API or its token endpoint, which every later call would meet too) ends the
@@ -601,6 +602,7 @@ async def _remove_all(
         ]
         return
     todo = _only_ours(target, ledger, files, out, todo, held, earlier, done, stages)
+    deleted: list[tuple[str, int]] = []  # (scope, id) of the records whose DELETE was answered as done
     send, recv = anyio.create_memory_object_stream[tuple[str, int]](max_buffer_size=job.concurrency)
 
     async def worker(items: MemoryObjectReceiveStream[tuple[str, int]]) -> None:
@@ -616,6 +618,7 @@ async def _remove_all(
                     ledger.mark_removed([(record_id, scope, "removing")])
                     await dispatcher.send("DELETE", target.books.delete_path(scope, record_id))
                     done.append((record_id, scope, "removed"))
+                    deleted.append((scope, record_id))  # read back after (_confirm_removed)
                     out.removed += 1
                 except _STOPS as exc:  # the quota spent, the credentials refused, …: this one and the rest are left
                     _stopped(ledger, out, exc)
@@ -653,6 +656,43 @@ async def _remove_all(
                         break
     finally:
         ledger.mark_removed(done)
+    await _confirm_removed(target, ledger, dispatcher, files, deleted, out)
+
+
+async def _confirm_removed(
+    target: Target,
+    ledger: Ledger,
+    dispatcher: Dispatcher,
+    files: list[str],
+    deleted: list[tuple[str, int]],
+    out: Rollback,
+) -> None:
+    """Read back the records whose DELETE was answered as done (`deleted`, (scope, id); counted `removed`, and so
+    recorded, which a listing's count then does not wait for: model.rolled_out), as they were read before
+    (still_ours.read_back). One the API still holds as the run's was not removed, whatever the answer said (seed 001
+    gives DELETE no answer to go by: a server may answer 200 to a delete it refuses or puts off), nor is one the read
+    could not tell: each is counted failed and recorded `removing` again, so that the next rollback reads it again
+    (gone by then, our own DELETE's doing; else deleted again). After a stop (the daily quota spent, the credentials
+    refused) nothing more can be read: they stay removed as answered (a reconciliation's walk finds one kept)."""
+    if not deleted or out.stop_reason:
+        return
+    try:
+        held = await read_back(target, ledger, dispatcher, files, deleted)
+    except _STOPS as exc:
+        _stopped(ledger, out, exc)
+        return
+    except BulkloadError as exc:
+        held = Held({}, frozenset(), dict.fromkeys(deleted, str(exc)))
+    kept: list[tuple[int, str, str]] = []
+    for item in deleted:
+        if item in held.absent or item in held.apart:
+            continue
+        scope, record_id = item
+        why = f"{_UNCONFIRMED} ({held.unread[item]}); run rollback again" if item in held.unread else _STILL_HELD
+        out.failed.append({"id": record_id, "scope": scope, "reason": why})
+        kept.append((record_id, scope, "removing"))
+    out.removed -= len(kept)
+    ledger.mark_removed(kept)
 
 
 def _only_ours(
@@ -726,6 +766,15 @@ _KEPT = (
     "Kept: which happened cannot be told from here: the API stored the run's record otherwise than sent (a number of "
     "its own), the record was changed since, or the API lost its data (restored or reset) and gave the id to another; "
     "check the API, and remove it by hand if it is the run's"
+)
+#: why rollback counts a record whose DELETE was answered as done as not removed: it was read after, and is there
+_STILL_HELD = (
+    "its DELETE was answered as done, yet the API still holds it as the run's (read after the deletes): not removed; "
+    "run rollback again, and where it stays, remove it in the API"
+)
+#: why rollback counts a record whose DELETE was answered as done as not removed: reading it after failed
+_UNCONFIRMED = (
+    "its DELETE was answered as done, but reading it after could not tell whether it is gone; run rollback again"
 )
 #: why rollback deleted nothing of records whose ids it could not read first
 _UNREAD = "not deleted: what its id holds could not be read first, and a record not shown to be the run's is kept"
