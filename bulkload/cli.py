@@ -35,6 +35,7 @@ from .report import (
     print_summary,
     reconcile_json,
     rollback_line,
+    unbalanced_said,
     unfinished_line,
     written_at,
 )
@@ -501,6 +502,8 @@ def quiet_summary(report: Report) -> str:
     for profile in report.inputs or []:  # a row that may have been cut short: said with the rest
         if profile.get("last_line_without_end"):
             line += f"; warning: {profile['path']}: {without_end(profile['last_line_without_end'])}"
+    if unbalanced := unbalanced_said(report):  # loaded as the file has them: a cron log keeps only this line
+        line += f"; warning: {unbalanced}"
     if report.exit_code and report.ledger:
         line += f"; ledger: {report.ledger}"
     return redact(line)

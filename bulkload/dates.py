@@ -78,6 +78,7 @@ ISO, NO_DATES = "iso", "none"
 _NO_ORDER = frozenset({ISO, NO_DATES})
 _MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")  # fmt: skip
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # What parse has read per spec: files repeat a few dates a million times. Cleared when full, to stay bounded.
 _CACHE_MAX = 10_000
 _CACHES: dict[str, dict[str, str | None]] = {}
@@ -271,7 +272,36 @@ def _by_format(spec: str, text: str) -> str | None:
         parsed = datetime.strptime(text, spec)
     except ValueError:
         return None
+    if _other_weekday(spec, text, parsed) is not None:
+        return None
     return parsed.isoformat() if _has_time(spec) else parsed.date().isoformat()
+
+
+def _weekday_fault(spec: str, text: str) -> str | None:
+    """_other_weekday's reason where `text` (stripped) reads with the strptime format `spec` but for its weekday."""
+    try:
+        parsed = datetime.strptime(text, spec)
+    except ValueError:
+        return None
+    return _other_weekday(spec, text, parsed)
+
+
+#: a weekday's name as strptime's %a and %A read it (its C locale's, in any case) -> Monday 0 to Sunday 6
+_WEEKDAY_OF = {name.lower(): n for n, day in enumerate(_WEEKDAYS) for name in (day, day[:3])}
+
+
+def _other_weekday(spec: str, text: str, parsed: datetime) -> str | None:
+    """Why `text`, read with the strptime format `spec` as `parsed`, is no day: a weekday it names (%a, %A) is not
+    its day's, which strptime does not check ("Mon 01.12.2026", a Tuesday: the weekday or the date is wrong, or day
+    and month are swapped, and which cannot be told). None where it names none, or its day's."""
+    if "%a" not in spec and "%A" not in spec:
+        return None
+    for word in re.findall(r"[A-Za-z]+", text):
+        if (day := _WEEKDAY_OF.get(word.lower())) is not None and day != parsed.weekday():
+            return (
+                f"its weekday {word} is not its day's: {parsed.date().isoformat()} is a {_WEEKDAYS[parsed.weekday()]}"
+            )
+    return None
 
 
 #: numbers apart by one separator, the year last in two digits, and a time of day after it or not (_CLOCK):
@@ -354,7 +384,6 @@ _PIECES = re.compile(r"[0-9]+|[A-Za-z]+|.", re.DOTALL).findall
 _BETWEEN = frozenset(" ,-./")
 #: a time of day in a cell: hour, minute, second, the mark before a fraction (groups 1 to 4) and the fraction
 _TIME_OF_DAY = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:([.,])([0-9]{1,6}))?)?")
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 #: the names strptime reads in a cell (its C locale's, in any case), as their directives
 _NAMES = {
     name.lower(): directive
@@ -509,6 +538,8 @@ def _fault(spec: str, text: str) -> str | None:
     day = text.strip()[:10]
     if (_ISO_DATE(day) and _iso(day) is None) or (_parts(text) is not None and _order(text) is None):
         return _no_such_day(spec, text)
+    if spec not in _ORDERS and spec not in _NO_ORDER and (other := _weekday_fault(spec, text.strip())) is not None:
+        return other
     return _clock_fault(spec, text.strip()) or _past_month(spec, text)
 
 

@@ -427,6 +427,9 @@ class NumberEvidence(Evidence):
 
 #: the key of a JSON number written with decimals: one whatever the file's decimal mark
 _JSON = "json"
+#: the key (before the decimal mark) of a cell written in groups of thousands, and what groups them by the mark
+_GROUPED_BY = "grouped"
+_GROUP_MARKS = {mark: frozenset(("," if mark == "." else ".") + _SPACES) for mark in ".,"}
 
 
 class DecimalsEvidence(Evidence):
@@ -444,26 +447,42 @@ class DecimalsEvidence(Evidence):
             if _JSON not in first and value.is_finite() and int(value.as_tuple().exponent) < 0:
                 first[_JSON] = Example(line, field, str(value))
             return
-        if type(value) is not str or ("." not in value and "," not in value):
+        if type(value) is not str:
             return
         for mark in ".,":
             if mark not in first and mark in value:
                 number = _read(value.strip(), mark)
                 if number is not None and int(number.as_tuple().exponent) < 0:
                     first[mark] = Example(line, field, value)
+            # a figure set out in groups of thousands ("1.234.567", "1 234 567") is one for people to read: a
+            # spreadsheet's #,##0 shows whole kroner so, and minor units so written are not what an export gives
+            if (
+                (grouped := _GROUPED_BY + mark) not in first
+                and not _GROUP_MARKS[mark].isdisjoint(text := value.strip())
+                and _read(text, mark) is not None
+            ):
+                first[grouped] = Example(line, field, value)
 
     def refuse(self, mark: str, path: str, advice: str) -> None:
         """ConfigError where a cell has decimals read with the file's decided decimal `mark` (or is a JSON number
-        with decimals), with `advice`: what to give instead."""
+        with decimals), or else is written in groups of thousands read so ("1.234.567" with a decimal comma,
+        "1 234 567"), with `advice`: what to give instead."""
         example = self._first.get(mark) or self._first.get(_JSON)
-        if example is None:
-            return
-        line, field, text = example
-        raise ConfigError(
-            f"{path}: line {line}: {field} {text!r} is written with decimals, but {field} is read as whole minor units "
-            f"(cents, öre): the file writes its amounts in major units, which would be booked as other amounts "
-            f"(1500.00 as 1500 minor units, 15.00). {advice}; nothing was sent"
-        )
+        if example is not None:
+            line, field, text = example
+            raise ConfigError(
+                f"{path}: line {line}: {field} {text!r} is written with decimals, but {field} is read as whole minor "
+                f"units (cents, öre): the file writes its amounts in major units, which would be booked as other "
+                f"amounts (1500.00 as 1500 minor units, 15.00). {advice}; nothing was sent"
+            )
+        if (example := self._first.get(_GROUPED_BY + mark)) is not None:
+            line, field, text = example
+            raise ConfigError(
+                f"{path}: line {line}: {field} {text!r} is written in groups of thousands, as a figure set out for "
+                f"people to read (a spreadsheet's #,##0 shows whole kroner so), but {field} is read as whole minor "
+                f"units (cents, öre): whether the file writes major or minor units cannot be told, and read as the "
+                f"other its amounts would be booked at a hundredth or a hundred times. {advice}; nothing was sent"
+            )
 
 
 def whole_number(value: Any, mark: str | None = ".") -> int | None:

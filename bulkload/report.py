@@ -399,11 +399,8 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
             f"skipped {report.skipped:,} rows ({_count(groups.skipped, name)}) an earlier load "
             f"created, e.g. {reasons[0]}"
         )
-    if groups and groups.unbalanced:
-        first = groups.unbalanced_list[0]
-        console.print(
-            f"{_count(groups.unbalanced, name)} loaded that do not balance in the input, e.g. {first['group']}"
-        )
+    if unbalanced := unbalanced_said(report):
+        console.print(unbalanced)
     if report.success_written:
         by_place = rec.rows_ids_by_place if rec is not None and rec.rows_ids_by_place else 0
         unproven = f" (for {by_place:,} rows, the ids at their places in the answer: not proven)" if by_place else ""
@@ -656,6 +653,18 @@ def _shown(value: Any) -> str:
     """A value in a line of the summary: its repr, cut at 60 characters."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def unbalanced_said(report: Report) -> str:
+    """What the summary (and --quiet's line) says of the groups the run loaded that do not balance in the input,
+    loaded as the file has them (RecordKind.imbalance): "1 voucher loaded that does not balance in the input, e.g.
+    …"; "" for none."""
+    groups = report.groups or None
+    if not groups or not groups.unbalanced:
+        return ""
+    does = "does" if groups.unbalanced == 1 else "do"
+    first = groups.unbalanced_list[0]["group"]
+    return f"{_count(groups.unbalanced, groups.name)} loaded that {does} not balance in the input, e.g. {first}"
 
 
 def _count(n: int, name: str) -> str:
