@@ -102,6 +102,38 @@ FEWER = [
     {"count": 2, "summary": {"created": 1}},
 ]
 
+#: t33a: a success beside words or fields that say part of the upload was left out (its server stored 2 of 3 and
+#: answered so: read as all stored, exit 0)
+PART = [
+    {"success": True, "message": "Saved 1 of 2"},
+    {"success": True, "message": "Partially saved"},
+    {"success": True, "message": "Uploaded successfully. 1 duplicate ignored."},
+    {"success": True, "ignored": 1},
+    {"success": True, "dropped": [2]},
+    {"success": True, "omitted": 1},
+    {"message": "Saved", "note": "1 duplicate ignored"},
+    {"success": True, "info": "row 3 was not imported"},
+    {"success": True, "result": {"message": "1 out of 2 imported"}},
+]
+#: ... and beside words that say none was left out
+WHOLE = [
+    {"success": True, "message": "Saved 2 of 2"},
+    {"success": True, "message": "Saved, 0 duplicates ignored"},
+    {"success": True, "ignored": 0, "dropped": []},
+    {"success": True, "note": "no rows dropped"},
+]
+
+
+@pytest.mark.parametrize("answer", PART)
+def test_an_answer_that_says_part_was_left_out_is_in_doubt(answer: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        read(answer)
+
+
+@pytest.mark.parametrize("answer", WHOLE)
+def test_an_answer_that_says_none_was_left_out_loads(answer: dict[str, Any]) -> None:
+    assert read(answer) == [NO_ID, NO_ID]
+
 
 def read(answer: dict[str, Any]) -> list[int]:
     kind, chunk = two_customers()

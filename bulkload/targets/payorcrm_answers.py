@@ -275,6 +275,36 @@ _PROCESSED = re.compile(r"(?:is|was|has)?(?:processed|completed|complete|done|fi
 #: the fields that may say in words how the upload went (`message`, `msg`, `info`, `statusMessage`, `jobStatus`,
 #: `importStatus`; a status object's `name`)
 _SAYING = re.compile(r".*(?:message|msg|info|detail|description|status|state|result|outcome).*")
+#: the fields that may remark in words on part of the upload (`_in_part`): those of `_SAYING`, and a `note`,
+#: `remark`, `comment` or `warning` (`{"message": "Saved", "note": "1 duplicate ignored"}`)
+_REMARKING = re.compile(r".*(?:message|msg|info|detail|description|status|state|result|outcome|note|remark|comment).*")
+#: the words that say part of an upload was left out (`Partially saved`, `1 duplicate ignored`, `row 3 dropped`)
+_PART = frozenset({"partial", "partially", "partly", "ignored", "dropped", "omitted", "discarded", "excluded"})
+#: a count of the records kept out of those sent (`Saved 2 of 3`, `2 out of 3 imported`)
+_OF = re.compile(r"\b([0-9]+) (?:out )?of ([0-9]+)\b")
+
+
+def _part_said(text: str) -> bool:
+    """Whether a text says part of the upload was left out: a word of `_PART` not counted none by one of the two
+    words before it (`0 ignored`, `no rows dropped`), "not" before what a stored record is (`_NOT_DONE`: `row 3 was
+    not imported`), or a count of the rows kept below those sent (`Saved 2 of 3`)."""
+    words = _words(text)
+    if any(w in _PART and _NONE.isdisjoint(words[max(0, i - 2) : i]) for i, w in enumerate(words)):
+        return True
+    joined = " ".join(words)
+    return _NOT_DONE.search(joined) is not None or any(int(a) < int(b) for a, b in _OF.findall(joined))
+
+
+def _in_part(answer: dict[str, Any]) -> str | None:
+    """What an answer's object, or an object within it (`_objects`), says of part of the upload left out, in a field
+    that may remark on it in words (`_REMARKING`; a text or a list of texts) whose text says so (`_part_said`),
+    whatever else says success: which rows were kept cannot be told. None where none says so."""
+    for path, obj in _objects(answer):
+        for name, value in obj.items():
+            texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+            if _REMARKING.fullmatch(_bare(name)) and any(isinstance(t, str) and _part_said(t) for t in texts):
+                return f"{_at(path, name)}: {_shown(value)}"
+    return None
 
 
 def _waiting(text: str) -> bool:
@@ -416,6 +446,8 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
             raise _failed_or_unsaid(value, failed)
         if (pending := _pending(value)) is not None:
             raise _unconfirmed(pending)
+        if (part := _in_part(value)) is not None:
+            raise _unconfirmed(part)
         records = _records(value)
         listed = None if records is None else len(records)
         stated = _stated(value)
@@ -657,7 +689,7 @@ def pairing(records: list[Any], sent: Sequence[Any], key_field: str) -> Paired |
 #: words that say something failed or was not stored: in a key of an answer's object or record, of what it holds
 #: (`failed`, `rejected`, `duplicates`, `errorCount`, `errorMessage`, `skipped`, …: anything but nothing under it,
 #: `_nothing`, says so); in a `status`, `state` or `result`, of itself (`Failed`, `duplicate`, `skipped`, `error`)
-_FAILING = ("error", "fail", "reject", "invalid", "duplicate", "skip", "refuse", "conflict")
+_FAILING = ("error", "fail", "reject", "invalid", "duplicate", "skip", "refuse", "conflict", "ignor", "drop", "omit")
 #: the keys whose true says the upload or record was done and false that it was not (`"success": false`, `"ok":
 #: "false"`, `"saved": 0`, `"succeeded": false`, `"isSuccess": false`, `"created": false`): in lower case, without
 #: `_` or `-`, after an `is` or `was` (`_done_key`)
