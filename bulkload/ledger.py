@@ -1783,7 +1783,8 @@ class Ledger:
         return None
 
     def removals(self) -> dict[tuple[str, int], str]:
-        """(scope, id) -> what a rollback recorded of it: "removing" (its DELETE may have been sent), "removed",
+        """(scope, id) -> what a rollback recorded of it: "removing" (its DELETE may have been sent), "deleted" (its
+        DELETE answered as done, not read back yet), "removed" (read back gone),
         "gone" (a 404 after a DELETE of ours), "unexplained" (a 404 no rollback of ours explains), "failed"
         (refused, not carried out)."""
         return {(scope, i): outcome for i, scope, outcome in self._db.execute("SELECT id, scope, outcome FROM removed")}

@@ -355,15 +355,18 @@ class Chunk:
 #: what a rollback recorded of a record (Ledger.removals) that took it out of the API: removed, gone (a 404 after a
 #: DELETE of ours), unexplained (gone before the rollback came to it)
 ROLLED_OUT = ("removed", "gone", "unexplained")
+#: what a rollback recorded of a record whose DELETE may have taken it out, or was answered as done, until a read
+#: says whether it is gone: removing (its DELETE may have been sent), deleted (answered as done, not read back yet)
+DELETED = "deleted"
+MAYBE_OUT = ("removing", DELETED)
 
 
 def rolled_out(outcome: str | None, listed: bool) -> bool:
     """Whether a rollback took a record of the run out of the API, by what it recorded of it (`outcome`, as
     Ledger.removals gives it; None: nothing) and whether what the API holds was read to list it (`listed`; True where
-    that is not known): ROLLED_OUT, or "removing" (its DELETE may have been sent) where not listed. Reconciliation's
-    rollback rule, for every target: such a record is not missing, and is counted `rolled_back` in its scope
-    (scope_holds), not compared."""
-    return outcome in ROLLED_OUT or (outcome == "removing" and not listed)
+    that is not known): ROLLED_OUT, or MAYBE_OUT where not listed. Reconciliation's rollback rule, for every target:
+    such a record is not missing, and is counted `rolled_back` in its scope (scope_holds), not compared."""
+    return outcome in ROLLED_OUT or (outcome in MAYBE_OUT and not listed)
 
 
 class Held(NamedTuple):

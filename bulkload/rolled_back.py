@@ -3,7 +3,8 @@ are not the run's to find any more (not `missing`); what is left of the run is c
 
 A rollback records each record's outcome (Ledger.removals): `removed`, `gone` (a 404 after a DELETE of ours),
 `unexplained` (gone before the rollback came to it), `removing` (its DELETE may have been sent when the rollback was
-cut short) and `failed` (refused: still there). The first three are rolled back, and so is a `removing` one the walks
+cut short), `deleted` (its DELETE answered as done, not read back yet) and `failed` (refused: still there). The first
+three are rolled back, and so is a `removing` or `deleted` one the walks
 did not list. The run's calls are then left whole (none of their records rolled back: their control totals stand),
 rolled back whole (nothing of them is expected), or in part (a rollback that stopped between a call's records): what
 is left of those is expected as the walks found it, each record checked by its id (`missing`) and by what it holds
@@ -22,14 +23,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .ledger import LOC_SHIFT, Ledger
-from .model import ROLLED_OUT, Totals, add_totals
+from .model import MAYBE_OUT, ROLLED_OUT, Totals, add_totals
 
-#: the records of the run a rollback took out (model.rolled_out, in SQL over the walks' `remote`: a `removing` one
-#: where no walk listed it)
+#: the records of the run a rollback took out (model.rolled_out, in SQL over the walks' `remote`: a `removing` or
+#: `deleted` one where no walk listed it)
 _ROLLED = (
     "INSERT INTO rolled SELECT x.id FROM removed x WHERE EXISTS (SELECT 1 FROM created c WHERE c.id = x.id) "
     f"AND (x.outcome IN ({', '.join(repr(o) for o in ROLLED_OUT)}) "
-    "OR (x.outcome = 'removing' AND NOT EXISTS (SELECT 1 FROM remote r WHERE r.id = x.id)))"
+    f"OR (x.outcome IN ({', '.join(repr(o) for o in MAYBE_OUT)}) "
+    "AND NOT EXISTS (SELECT 1 FROM remote r WHERE r.id = x.id)))"
 )
 
 #: the groups of the calls rolled back (`touched`) none of whose records of the run the walks listed: what the

@@ -68,7 +68,7 @@ from .errors import (
 from .job import Job
 from .ledger import Ledger, OpenCall
 from .ledger_home import check_home, record_status
-from .model import Chunk, Held, Partly, Totals
+from .model import DELETED, MAYBE_OUT, Chunk, Held, Partly, Totals
 from .outputs import check_cache
 from .pipeline import KEY_TTL_MARGIN_S, body_hash, handed, resumable, settled_look, taken_ids
 from .planning import Planned, planning_for
@@ -603,6 +603,7 @@ async def _remove_all(
         return
     todo = _only_ours(target, ledger, files, out, todo, held, earlier, done, stages)
     deleted: list[tuple[str, int]] = []  # (scope, id) of the records whose DELETE was answered as done
+    not_found: list[_NotFound] = []  # those whose DELETE was answered 404
     send, recv = anyio.create_memory_object_stream[tuple[str, int]](max_buffer_size=job.concurrency)
 
     async def worker(items: MemoryObjectReceiveStream[tuple[str, int]]) -> None:
@@ -617,8 +618,8 @@ async def _remove_all(
                     # the DELETE may have been carried out as soon as it leaves: say so first
                     ledger.mark_removed([(record_id, scope, "removing")])
                     await dispatcher.send("DELETE", target.books.delete_path(scope, record_id))
-                    done.append((record_id, scope, "removed"))
-                    deleted.append((scope, record_id))  # read back after (_confirm_removed)
+                    done.append((record_id, scope, DELETED))  # `removed` once read back gone (_confirm_removed)
+                    deleted.append((scope, record_id))
                     out.removed += 1
                 except _STOPS as exc:  # the quota spent, the credentials refused, …: this one and the rest are left
                     _stopped(ledger, out, exc)
@@ -627,14 +628,12 @@ async def _remove_all(
                 except APIError as exc:
                     if exc.status != 404:
                         _failed(out, done, scope, record_id, before, exc)
-                    elif before == "removing" or exc.uncertain:
-                        # our own DELETE did it: an earlier rollback's, or an earlier attempt of this one whose
-                        # answer was lost (the dispatcher marks the error uncertain)
-                        done.append((record_id, scope, "gone"))
-                        out.already_removed += 1
                     else:
-                        done.append((record_id, scope, "unexplained"))
-                        _unexplained(target, ledger, files, out, scope, record_id)
+                        # gone: our own DELETE did it where an earlier rollback's, or an earlier attempt of this one
+                        # whose answer was lost (the dispatcher marks the error uncertain), was sent; else
+                        # unexplained. Either once read back gone (_confirm_removed)
+                        gone = before in MAYBE_OUT or exc.uncertain
+                        not_found.append((scope, record_id, "gone" if gone else "unexplained", before))
                 except BulkloadError as exc:
                     _failed(out, done, scope, record_id, before, exc)
                 stages.advance()
@@ -656,7 +655,12 @@ async def _remove_all(
                         break
     finally:
         ledger.mark_removed(done)
-    await _confirm_removed(target, ledger, dispatcher, files, deleted, out)
+    await _confirm_removed(target, ledger, dispatcher, files, deleted, not_found, out)
+
+
+#: a record whose DELETE was answered 404: (scope, id, "gone" or "unexplained" as the answer has it, its outcome
+#: when this rollback began)
+_NotFound = tuple[str, int, str, str | None]
 
 
 async def _confirm_removed(
@@ -665,34 +669,67 @@ async def _confirm_removed(
     dispatcher: Dispatcher,
     files: list[str],
     deleted: list[tuple[str, int]],
+    not_found: list[_NotFound],
     out: Rollback,
 ) -> None:
-    """Read back the records whose DELETE was answered as done (`deleted`, (scope, id); counted `removed`, and so
-    recorded, which a listing's count then does not wait for: model.rolled_out), as they were read before
-    (still_ours.read_back). One the API still holds as the run's was not removed, whatever the answer said (seed 001
-    gives DELETE no answer to go by: a server may answer 200 to a delete it refuses or puts off), nor is one the read
-    could not tell: each is counted failed and recorded `removing` again, so that the next rollback reads it again
-    (gone by then, our own DELETE's doing; else deleted again). After a stop (the daily quota spent, the credentials
-    refused) nothing more can be read: they stay removed as answered (a reconciliation's walk finds one kept)."""
-    if not deleted or out.stop_reason:
-        return
-    try:
-        held = await read_back(target, ledger, dispatcher, files, deleted)
-    except _STOPS as exc:
-        _stopped(ledger, out, exc)
-        return
-    except BulkloadError as exc:
-        held = Held({}, frozenset(), dict.fromkeys(deleted, str(exc)))
-    kept: list[tuple[int, str, str]] = []
+    """Read back the records whose DELETE was answered as done (`deleted`, (scope, id); counted `removed`, recorded
+    `deleted`) or 404 (`not_found`), as they were read before (still_ours.read_back). One the API still holds as the
+    run's was not removed, whatever the answer said (seed 001 gives DELETE no answer to go by: a server may answer
+    200 to a delete it refuses or puts off, or 404 to one of a record it keeps), nor is one the read could not tell:
+    each is counted failed, and stays recorded so that the next rollback reads it again (gone by then: our own
+    DELETE's doing; else deleted again). One read back gone is recorded `removed`, or, answered 404, `gone` or
+    `unexplained` as its answer has it. After a stop (the daily quota spent, the credentials refused) nothing more
+    can be read: those answered as done stay `deleted` for the next rollback to read (a kill -9 in the read leaves
+    them so too), those answered 404 are taken as answered."""
+    items = deleted + [(scope, record_id) for scope, record_id, _, _ in not_found]
+    held: Held | None = None
+    if items and not out.stop_reason:
+        try:
+            held = await read_back(target, ledger, dispatcher, files, items)
+        except _STOPS as exc:
+            _stopped(ledger, out, exc)
+        except BulkloadError as exc:
+            held = Held({}, frozenset(), dict.fromkeys(items, str(exc)))
+    settled: list[tuple[int, str, str]] = []
+    for scope, record_id, outcome, before in not_found:
+        if held is None or _gone(held, (scope, record_id)):
+            settled.append((record_id, scope, outcome))
+            if outcome == "gone":
+                out.already_removed += 1
+            else:
+                _unexplained(target, ledger, files, out, scope, record_id)
+        else:
+            out.failed.append({"id": record_id, "scope": scope, "reason": _kept(held, (scope, record_id), "404")})
+            settled.append((record_id, scope, before if before in MAYBE_OUT else "failed"))
     for item in deleted:
-        if item in held.absent or item in held.apart:
-            continue
         scope, record_id = item
-        why = f"{_UNCONFIRMED} ({held.unread[item]}); run rollback again" if item in held.unread else _STILL_HELD
-        out.failed.append({"id": record_id, "scope": scope, "reason": why})
-        kept.append((record_id, scope, "removing"))
-    out.removed -= len(kept)
-    ledger.mark_removed(kept)
+        if held is None:
+            continue
+        if _gone(held, item):
+            settled.append((record_id, scope, "removed"))
+        else:
+            out.failed.append({"id": record_id, "scope": scope, "reason": _kept(held, item, "as done")})
+            out.removed -= 1
+    ledger.mark_removed(settled)
+
+
+def _gone(held: Held, item: tuple[str, int]) -> bool:
+    """Whether the read after the deletes found the run's record at `item` gone (its id nowhere, or holding another)."""
+    return item in held.absent or item in held.apart
+
+
+def _kept(held: Held, item: tuple[str, int], answered: str) -> str:
+    """Why a record whose DELETE was `answered` ("as done", "404") is not removed: the read after found it, or
+    could not tell."""
+    if item in held.unread:
+        return (
+            f"its DELETE was answered {answered}, but reading it after could not tell whether it is gone "
+            f"({held.unread[item]}); run rollback again"
+        )
+    return (
+        f"its DELETE was answered {answered}, yet the API still holds it as the run's (read after the deletes): not "
+        "removed; run rollback again, and where it stays, remove it in the API"
+    )
 
 
 def _only_ours(
@@ -718,6 +755,9 @@ def _only_ours(
         elif item in held.unread:
             why = f"{_UNREAD}: {held.unread[item]}; run rollback again"
             out.failed.append({"id": record_id, "scope": scope, "reason": why})
+        elif item in held.absent and earlier.get(item) == DELETED:  # an earlier rollback's, answered done: it is
+            done.append((record_id, scope, "removed"))
+            out.already_removed_before += 1
         elif item in held.absent and earlier.get(item) == "removing":
             done.append((record_id, scope, "gone"))
             out.already_removed += 1
@@ -749,7 +789,7 @@ def _not_removed(
     """A DELETE that `exc` ended (`before`: the record's outcome when this rollback began). Marked `removing` as it
     left, it stays so where it may have been carried out, or where an earlier rollback's may have been: a later 404
     is then our own. Otherwise (refused unread, or never sent) a later 404 must not pass for our own DELETE."""
-    if not maybe_acted_on(exc) and before != "removing":
+    if not maybe_acted_on(exc) and before not in MAYBE_OUT:
         done.append((record_id, scope, "failed"))
 
 
@@ -766,15 +806,6 @@ _KEPT = (
     "Kept: which happened cannot be told from here: the API stored the run's record otherwise than sent (a number of "
     "its own), the record was changed since, or the API lost its data (restored or reset) and gave the id to another; "
     "check the API, and remove it by hand if it is the run's"
-)
-#: why rollback counts a record whose DELETE was answered as done as not removed: it was read after, and is there
-_STILL_HELD = (
-    "its DELETE was answered as done, yet the API still holds it as the run's (read after the deletes): not removed; "
-    "run rollback again, and where it stays, remove it in the API"
-)
-#: why rollback counts a record whose DELETE was answered as done as not removed: reading it after failed
-_UNCONFIRMED = (
-    "its DELETE was answered as done, but reading it after could not tell whether it is gone; run rollback again"
 )
 #: why rollback deleted nothing of records whose ids it could not read first
 _UNREAD = "not deleted: what its id holds could not be read first, and a record not shown to be the run's is kept"

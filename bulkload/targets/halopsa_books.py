@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from msgspec import UNSET
 
 from ..http import api_path
-from ..model import Held, Reconciled, rolled_out, scope_holds
+from ..model import DELETED, Held, Reconciled, rolled_out, scope_holds
 from ..sources import BadRow, Source
 from .base import Books
 from .halopsa_listing import listings
@@ -218,9 +218,11 @@ class Resources(Books):
 def _still_there(sent_of: dict[str, _Sent], removals: dict[tuple[str, int], str]) -> dict[str, list[int]]:
     """Resource -> the ids the run created that no rollback took out (model.rolled_out): a record_count below what
     the run itself created and is still there lags, and the listing it ends is not whole; what a rollback took out is
-    not there, neither counted nor looked up by id."""
+    not there, neither counted nor looked up by id; nor is one whose DELETE was answered as done (`deleted`): the
+    count need not hold it, and a listing whole or a look by id says whether it is there."""
     return {
-        name: [i for i in s.made if not rolled_out(removals.get((name, i)), listed=True)] for name, s in sent_of.items()
+        name: [i for i in s.made if (o := removals.get((name, i))) != DELETED and not rolled_out(o, listed=True)]
+        for name, s in sent_of.items()
     }
 
 
