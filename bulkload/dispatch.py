@@ -48,6 +48,12 @@ WAIT_DEBUG_S = 0.01
 #: times in a row a call's token may run out while it waits for its slot, no call leaving with a token meanwhile,
 #: before the run stops (NoToken): tokens that live shorter than the wait for one place would renew for ever
 TOKEN_RUNS_OUT = 4
+#: times one call's token may be renewed after a 401 before the run stops resumable (NoToken): a token that worked
+#: (a call was answered with it) and is then refused was revoked or expired early (a key rotation, a restart), and a
+#: call meets each revocation while it waits at most once: a tester's server revoked every token 3 times in 2 s, and
+#: a call met 3 of them (t32c); a call refused with 6 tokens in turn, each of which worked, meets tokens revoked about
+#: as fast as they are given (another client whose token fetches revoke this run's), and would renew for ever
+TOKEN_RENEWALS = 5
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,8 @@ class Tries:
     #: attempts that left (each counted as a request), for the log
     sent: int = 0
     uncertain: bool = False
-    renewed: bool = False
+    #: times its token was renewed after a 401 (`Dispatcher._renew`)
+    renewed: int = 0
     #: 429s answered so far (not attempts: `--attempts` does not count them)
     limited: int = 0
 
@@ -157,7 +164,7 @@ class Tries:
     def afresh(self) -> None:
         """A look showed that no attempt so far was carried out: the call starts over (its time, its token
         renewal), keeping the count of attempts that failed."""
-        self.started, self.uncertain, self.renewed = self.clock(), False, False
+        self.started, self.uncertain, self.renewed = self.clock(), False, 0
 
 
 #: asked before a call that cannot be repeated is sent again after an attempt that may have been carried out
@@ -213,6 +220,9 @@ class Dispatcher:
         self._token_failed: BulkloadError | None = None
         #: held by the one call that fetches credentials (a token) at a time
         self._fetching = anyio.Lock()
+        #: the credentials (tokens) some call was answered with: the API took them, and a 401 to them later is a
+        #: token revoked, not credentials refused (`_renew`; in memory only, as the target keeps its token)
+        self._worked: set[frozenset[tuple[str, str]]] = set()
 
     @property
     def base_url(self) -> str:
@@ -274,7 +284,7 @@ class Dispatcher:
         the API cannot deduplicate: then a call that may have arrived is sent again only when `recheck` says it
         was not carried out; otherwise its error is raised for the caller to settle. An error or an answer after an
         attempt that may have been carried out says so (`uncertain`).
-        `authorized` adds the target's per-request credentials (a token), renewed once on a 401: when none can be
+        `authorized` adds the target's per-request credentials (a token), renewed on a 401 (`_renew`): when none can be
         had the call is not sent (NoToken, TokenRefused). `leaving` is called as each attempt leaves, after every
         wait for the limits: a write may land until some time after the last one did, and the ledger must know
         when that was (and that it left: a call waiting for its place never did); what it raises is raised at once,
@@ -291,6 +301,8 @@ class Dispatcher:
                 self._leaving(slot, leaving)
                 try:
                     response = await self._attempt(tries, slot, unsent, method, path, body, params, sent_with, cap)
+                    if credentials:
+                        self._worked.add(frozenset(credentials.items()))
                     if read is not None:
                         read(response)
                 except AuthError as exc:
@@ -392,7 +404,8 @@ class Dispatcher:
         back first (the token's own call needs a place in the windows: held, a window of one stalled for the
         two minutes an unanswered call holds its place), then the call takes a slot again, as often as the token
         runs out meanwhile: a call never leaves with a token it knows ran out (the API's 401 to it would be taken
-        for refused credentials once the call had renewed its token after a first 401). RunStopped when the daily
+        for refused credentials where the call had renewed its token after a first 401 and no call was answered with
+        the one that ran out, `_renew`). RunStopped when the daily
         quota is spent; NoToken, TokenRefused as `_authorization`, and NoToken when the token ran out during
         `TOKEN_RUNS_OUT` waits in a row and no call left with one meanwhile (tokens that live shorter than the wait
         for one place)."""
@@ -431,11 +444,22 @@ class Dispatcher:
 
     async def _renew(self, exc: AuthError, tries: Tries, authorized: bool, sent: Mapping[str, str]) -> None:
         """A 401 to the credentials `sent`: the token may have expired early or been revoked: the call is sent again
-        once with another (one a call fetched since, else a new one fetched now); else `exc` is raised, which blames
-        the credentials: a second 401, a target without tokens, or a token endpoint that gives the refused one."""
+        with another (one a call fetched since, else a new one fetched now) at its first 401, and at each later one
+        whose token worked (a call was answered with it: revoked since). Else `exc` is raised, which blames the
+        credentials: a token renewed for this call and refused before any call with it was answered (the API does
+        not let this client in), a 403, a target without tokens, or a token endpoint that gives the refused one.
+        NoToken (resumable, the call not sent again) once the call's token was renewed `TOKEN_RENEWALS` times."""
         tries.uncertain = tries.uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
-        if not authorized or tries.renewed or exc.status != 401:
+        if not authorized or exc.status != 401 or (tries.renewed and frozenset(sent.items()) not in self._worked):
             raise exc
+        if tries.renewed >= TOKEN_RENEWALS:
+            raise NoToken(
+                f"the API refused a call's access token {tries.renewed + 1} times in turn (401), each token renewed "
+                "for it after other calls with it had been answered, and the token endpoint gave a new one each time: "
+                "the API revokes its tokens about as fast as it gives them (another client fetching tokens with the "
+                "same client id?); the call was not sent again; continue with `bulkload resume` once its tokens last",
+                uncertain=tries.uncertain,
+            ) from exc
         # replaced already by another call (no call, no wait), else fetched anew
         replaced = await self.target.authorize(self, fetch=False)
         again = await self._authorization(tries.uncertain, refused=sent)
@@ -443,7 +467,7 @@ class Dispatcher:
             if again:
                 log.info("401: the token endpoint gave the refused access token again", extra=self._of(status=401))
             raise exc
-        tries.renewed = True
+        tries.renewed += 1
         self.counters.retries += 1
         if replaced is not None and replaced != sent:
             log.info(

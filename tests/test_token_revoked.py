@@ -1,0 +1,185 @@
+"""HaloPSA access tokens the API revokes after they worked (a key rotation, a restart): renewed and the load goes on,
+never taken for refused credentials (exit 2), nothing doubled; and a call whose every token is revoked as it goes
+out stops the run resumable (exit 4). Judged by what the server counted: the records it holds, its 401s and its
+token calls. A tester's finding (t32c): tokens revoked at 2, 3 and 4 s stopped the run at the second 401 of a call
+that had renewed its token once, blaming HALO_CLIENT_ID and HALO_CLIENT_SECRET (exit 2, 21 of 50 rows loaded)."""
+
+from __future__ import annotations
+
+import collections
+import csv
+import json
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+from aiohttp import web
+from conftest import sandbox_read, serving
+
+from bulkload import Job, load
+from bulkload.dispatch import Dispatcher, RetryPolicy
+from bulkload.errors import NoToken
+from bulkload.http import Client
+from bulkload.limits import Limits
+from bulkload.meters import DailyQuota, RateMeter
+from bulkload.sandbox import SandboxOptions, build_app
+from bulkload.targets.halopsa import HaloPSA
+
+ENV = {"HALO_CLIENT_ID": "revoked-client", "HALO_CLIENT_SECRET": "revoked-secret"}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Rule = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+
+
+class Revoking:
+    """A middleware in front of the HaloPSA sandbox that revokes every access token it gave so far at each of
+    `at_s` (seconds since the server's first request; at the first call on or after it), though each says it lives
+    an hour: a call with a revoked token is answered `401 invalid_token`, and the token endpoint keeps taking the
+    client id and secret. `counted`: the 401s, the token calls, the token calls refused."""
+
+    def __init__(self, *at_s: float) -> None:
+        self.counted: collections.Counter[str] = collections.Counter()
+        self._at_s = list(at_s)
+        self._start: float | None = None
+        self._given: set[str] = set()
+        self._revoked: set[str] = set()
+
+    async def __call__(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        now = time.monotonic()
+        self._start = now if self._start is None else self._start
+        if request.path.endswith("/auth/token"):
+            self.counted["token calls"] += 1
+            response = await handler(request)
+            if response.status != 200:
+                self.counted["token calls refused"] += 1
+            elif isinstance(response, web.Response) and response.body is not None:
+                self._given.add(f"Bearer {json.loads(bytes(response.body))['access_token']}")
+            return response
+        while self._at_s and now - self._start >= self._at_s[0]:
+            self._at_s.pop(0)
+            self._revoked |= self._given
+        if request.headers.get("Authorization", "") in self._revoked:
+            self.counted["401"] += 1
+            return web.json_response({"error": "invalid_token", "error_description": "revoked"}, status=401)
+        return await handler(request)
+
+
+def halo_app(tmp_path: Path, rule: Rule) -> web.Application:
+    """The HaloPSA sandbox without limits of its own (the run keeps its own), empty, behind `rule`."""
+    fixture = tmp_path / "halo.json"
+    fixture.write_text(json.dumps({"XeroDetails": []}))
+    app = build_app("halopsa", SandboxOptions(window_limit=0, fixture=str(fixture)))
+
+    @web.middleware
+    async def shaped(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await rule(request, handler)
+
+    app.middlewares.insert(0, shaped)
+    return app
+
+
+def rows(path: Path, n: int) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["name", "tenant_id"])
+        w.writerows([f"Row {i:04d}", f"tenant-{i}"] for i in range(n))
+    return path
+
+
+def job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
+    return Job(
+        target="halopsa",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(tmp_path / "run.sqlite"),
+        rejects=str(tmp_path / "rejects.csv"),
+        **kw,
+    )
+
+
+async def held(url: str) -> list[str]:
+    """The names of the XeroDetails records the sandbox holds, doubles too."""
+    return [r["name"] for r in await sandbox_read(url, "records/XeroDetails")]
+
+
+async def test_tokens_revoked_three_times_a_second_apart_are_renewed_and_the_load_goes_on(tmp_path: Path) -> None:
+    """The tester's case: 50 rows one a call, 10 calls a second (--rate 10, a window of 10 calls a second), every
+    token revoked at 2, 3 and 4 s though each says it lives an hour. A call answered 401 at the first revocation
+    renewed its token, waited for its place behind the others and met the next one: its second 401 stopped the run
+    blaming the credentials (exit 2, 21 of 50 loaded, 29 not sent). A token that worked and is then refused was
+    revoked: each is renewed, the run loads all 50 once (exit 0), the token endpoint never refused the client."""
+    n = 50
+    data = rows(tmp_path / "XeroDetails.csv", n)
+    server = Revoking(2.05, 3.05, 4.05)
+    with anyio.fail_after(60):
+        async with serving(halo_app(tmp_path, server)) as url:
+            report = await load(job(tmp_path, data, url, rate=10, window_limit=10, window_s=1, batch_size=1), env=ENV)
+            names = await held(url)
+    assert server.counted["token calls refused"] == 0, server.counted
+    assert server.counted["401"] >= 3, f"no token was revoked while the run sent: {server.counted}"
+    assert (report.exit_code, report.loaded) == (0, n), (report.exit_code, report.stop_reason)
+    assert sorted(names) == sorted(set(names)) and len(names) == n, collections.Counter(names).most_common(3)
+    # the first token and one for each revocation: the calls that meet one revocation share the token fetched for it
+    assert server.counted["token calls"] == 1 + 3, server.counted
+
+
+async def test_a_call_refused_with_token_after_token_that_worked_stops_resumable() -> None:
+    """One call (the victim) is answered 401 at every try, its token revoked, while a read sent meanwhile with the
+    same token was answered: each token worked, the credentials are good, and renewing would go on for ever. The
+    call is sent with 6 tokens in turn (5 renewals) and stops resumable (NoToken, exit 4), never blaming the
+    credentials; no other token call goes out. Before, its second 401 blamed the credentials (AuthError, exit 2)."""
+    counted: collections.Counter[str] = collections.Counter()
+    revoked: set[str] = set()
+    arrived, answered = anyio.Event(), anyio.Event()
+
+    async def token(request: web.Request) -> web.Response:
+        counted["token calls"] += 1
+        return web.json_response({"access_token": f"tok{counted['token calls']}", "expires_in": 3600})
+
+    async def probe(request: web.Request) -> web.Response:
+        if request.headers["Authorization"] in revoked:
+            return web.json_response({"error": "invalid_token"}, status=401)
+        return web.json_response([])
+
+    async def victim(request: web.Request) -> web.Response:
+        counted["victim"] += 1
+        arrived.set()
+        await answered.wait()
+        revoked.add(request.headers["Authorization"])
+        return web.json_response({"error": "invalid_token", "error_description": "revoked"}, status=401)
+
+    app = web.Application()
+    app.router.add_post("/auth/token", token)
+    app.router.add_get("/api/probe", probe)
+    app.router.add_post("/api/victim", victim)
+    target = HaloPSA(["XeroDetails"])
+    headers = target.headers(ENV)
+    with anyio.fail_after(30):
+        async with serving(app) as origin, Client(origin, headers) as client:
+            dispatcher = Dispatcher(
+                client, target, limits=Limits(quota=DailyQuota(0), rate=RateMeter(None)), policy=RetryPolicy()
+            )
+            await dispatcher.send("GET", "/api/probe")  # the first token works
+            stopped: list[NoToken] = []
+            async with anyio.create_task_group() as tg:
+
+                async def the_victim() -> None:
+                    try:
+                        await dispatcher.send("POST", "/api/victim", body=b"[]", safe_to_repeat=False)
+                    except NoToken as exc:
+                        stopped.append(exc)
+                    finally:
+                        tg.cancel_scope.cancel()
+
+                tg.start_soon(the_victim)
+                while True:  # each try of the victim: a read with its token is answered, then the victim's 401
+                    await arrived.wait()
+                    arrived = anyio.Event()
+                    await dispatcher.send("GET", "/api/probe")
+                    answered.set()
+                    answered = anyio.Event()
+    said = str(stopped[0]) if stopped else "the victim was not stopped"
+    assert said.startswith("the API refused a call's access token 6 times in turn (401)"), said
+    assert stopped[0].exit_code == 4 and "HALO_CLIENT" not in said, said
+    assert (counted["victim"], counted["token calls"]) == (6, 6), counted
