@@ -84,6 +84,12 @@ def _slowed(slowdown: Slowdown, retry_after_s: float | None) -> str:
             "the window was full, so the server's clock and ours disagree by a few ms: no call pauses"
             f"{'' if retry_after_s is None else ' for ' + said}; the window's margin widens and the pace is kept"
         )
+    if slowdown.why == "spacing":
+        return (
+            "the call left an interval of --rate after one the server took, so it spaces calls as strictly and its "
+            f"clock and ours disagree by a ms or so: no call pauses{'' if retry_after_s is None else ' for ' + said}; "
+            "the spacing widens a little and the pace is kept"
+        )
     if slowdown.why == "early":
         return (
             "the run has not been sending for a whole window yet, so its own count there says nothing of a share: no "

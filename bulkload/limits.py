@@ -25,8 +25,15 @@ if TYPE_CHECKING:
     from .targets.base import Target
 
 
-#: a call's place in each window, as `Limits.acquire` took it
-Slot = tuple[Arrival, ...]
+class Slot(NamedTuple):
+    """A call's place in the limits, as `Limits.acquire` took it: when the rate meter let it start (`started`,
+    seconds of the meters' clock: how `Limits.on_rate_limited` tells its 429 from the pace's and the spacing's) and
+    its place in each window (`places`, in the order of `Limits.windows`)."""
+
+    started: float
+    places: tuple[Arrival, ...]
+
+
 #: seconds between two writes of the windows' calls to the user's cache while a run goes on (`Limits.sent`): a run
 #: killed (kill -9) leaves its successor all but its last second's calls (one write of a full 300-call window: 0.5 ms)
 KEEP_S = 1.0
@@ -35,12 +42,14 @@ KEEP_S = 1.0
 class Slowdown(NamedTuple):
     """What a 429 made the limits do (`Limits.on_rate_limited`): `pause_s`, the seconds every call now pauses, and
     `why`: "clocks" (a full window, the server's clock and ours disagreeing: its margin widened, no pause),
+    "spacing" (a call the configured rate spaced, at a server that spaces calls as strictly: the spacing widened,
+    no pause),
     "early" (the first 429 in a window the run could not have filled yet at its pace: nothing narrowed, no pause),
     "share" (the server counts more in a window than this run sent: its share narrowed, the pause is the
     Retry-After or none) or "pace" (the rate meter's pause: the Retry-After, else the back-off; the pace cut)."""
 
     pause_s: float
-    why: Literal["clocks", "early", "share", "pace"]
+    why: Literal["clocks", "spacing", "early", "share", "pace"]
 
 
 #: True in a task whose calls give way to the others' (the walk behind the load, walks.Behind): they take a rate slot
@@ -136,8 +145,8 @@ class Limits:
         asked = [window.now() for window in self.windows]  # a share's hold counts from here (WindowMeter.take)
         try:
             await self.quota.acquire()
-            await self.rate.acquire()
-            return tuple([await window.take(at) for window, at in zip(self.windows, asked, strict=True)])
+            started = await self.rate.start()
+            return Slot(started, tuple([await window.take(at) for window, at in zip(self.windows, asked, strict=True)]))
         finally:
             self.held -= 1
             if first:
@@ -150,7 +159,7 @@ class Limits:
         """The call that took `slot` left now (its request written): the windows time its round trip from here, and
         their calls are kept in the user's cache (`kept`) at most every KEEP_S seconds, and at once as a window
         fills: the calls the next ones wait on, which a run started after this one is killed would meet as 429s."""
-        for window, call in zip(self.windows, slot, strict=True):
+        for window, call in zip(self.windows, slot.places, strict=True):
             window.sent(call)
         if not self._files:
             return
@@ -170,7 +179,7 @@ class Limits:
         """The call that took `slot` was answered now, whatever the status: the windows learn when the server
         counted it, at the latest (`WindowMeter.arrived`); `worked`: it did its work (answered 2xx), so its round
         trip is a call's (a 429, an error or no answer is not, `WindowMeter.answered`)."""
-        for window, call in zip(self.windows, slot, strict=True):
+        for window, call in zip(self.windows, slot.places, strict=True):
             window.answered(call, worked)
 
     def on_rate_limited(self, retry_after_s: float | None, slot: Slot | None = None) -> Slowdown:
@@ -178,8 +187,11 @@ class Limits:
         seconds every call now pauses and why (`Slowdown`). Met while a window was full, it is the server's clock and
         ours disagreeing by a few ms: the windows widen their margins (`WindowMeter.widen`), the pace is kept and no
         call pauses (0.0); not where its Retry-After is far longer than the window's own wait (then every meter hears
-        it, below). Met in a window the run could not have filled yet at its pace, the first such 429 narrows nothing
-        either (`WindowMeter.transient`: the run's count there is partial, no share), and no call pauses (0.0).
+        it, below). Met by a call the configured rate spaced (`slot.started` an interval after the call before it,
+        which the server took), no window narrowed to a share, it is a server that spaces calls as strictly, its
+        clock a ms from ours: the spacing widens (`RateMeter.widen`; at a full window too), the pace is kept and no
+        call pauses (0.0). Met in a window the run could not have filled yet at its pace, the first such 429 narrows
+        nothing either (`WindowMeter.transient`: the run's count there is partial, no share), and no call pauses (0.0).
         While a window holds calls but is not full, the server counts more in it than this client sent
         (another client's calls, or a window smaller than the one given): the windows take the share it leaves
         (`WindowMeter.shrink`), their own count makes the calls wait (no longer than a Retry-After above 0 said),
@@ -188,21 +200,30 @@ class Limits:
         rate meter, which cut the pace by 30 % a 429 (tester t28: a share that had probed its way back to the whole
         window met the other client's return so, and its run went at 1-2 calls a second). Otherwise every meter
         hears it: the rate meter pauses the calls and lowers the pace (`RateMeter.on_rate_limited`)."""
-        calls = slot if slot is not None else (None,) * len(self.windows)
+        calls = slot.places if slot is not None else (None,) * len(self.windows)
+        started = slot.started if slot is not None else None
+        # the call before it taken, and no window narrowed to a share (whose probes for room end at a 429)
+        after_taken = any(call is not None and w.after_taken(call) for w, call in zip(self.windows, calls, strict=True))
+        spaced = after_taken and not any(w.allowed < w.limit for w in self.windows)
+        spacing = spaced and self.rate.widen(started, retry_after_s)  # at a full window too: the spacing is kept there
         if any([w.widen(call, retry_after_s) for w, call in zip(self.windows, calls, strict=True)]):  # every full one
             return Slowdown(0.0, "clocks")
+        if spacing:
+            return Slowdown(0.0, "spacing")
         pace = self.rate.configured
         if any([w.transient(call, pace, retry_after_s) for w, call in zip(self.windows, calls, strict=True)]):
             return Slowdown(0.0, "early")
         shares = zip(self.windows, calls, strict=True)
         if any([w.shrink(retry_after_s, call) for w, call in shares if not retry_after_s or not w.full()]):
             return Slowdown(self.rate.pause(retry_after_s or 0.0), "share")
-        return Slowdown(max(meter.on_rate_limited(retry_after_s) for meter in self._meters), "pace")
+        others: list[Meter] = [self.quota, *self.windows]
+        waits = [meter.on_rate_limited(retry_after_s) for meter in others]
+        return Slowdown(max([self.rate.on_rate_limited(retry_after_s, started), *waits]), "pace")
 
     def unused(self, slot: Slot) -> None:
         """The call that took `slot` sent nothing with it (it must fetch a token first): its places in the windows
         are free again, for that token's call among others. The rate's spacing and the daily quota keep it."""
-        for window, call in zip(self.windows, slot, strict=True):
+        for window, call in zip(self.windows, slot.places, strict=True):
             window.unused(call)
 
     def on_success(self) -> None:
