@@ -1,7 +1,7 @@
 """Pacing after a 429 where no window explains it (tester t32c, issue 15): a server that spaces calls strictly (a
 token bucket of 10/s with a burst of 1) meets a 429 now and then at --rate 10, and the pace is kept, the spacing
 widened a little; a `Retry-After: 0` cuts the pace once a round trip, not once a 429. Judged by what the tester's
-own server (tests/t32c_server.py) counted and when it took the calls, bulkload running as a subprocess, bounded in
+own server (tests/limiting_servers.py) counted and when it took the calls, bulkload running as a subprocess, bounded in
 rows and time; and on the rate meter alone, on a clock of the test's own."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from t32c_server import Limiter, Server, entries_csv
+from limiting_servers import Limiter, Server, entries_csv
 
 from bulkload.meters import RateMeter
 
