@@ -286,21 +286,23 @@ def _weekday_fault(spec: str, text: str) -> str | None:
     return _other_weekday(spec, text, parsed)
 
 
-#: a weekday's name as strptime's %a and %A read it (its C locale's, in any case) -> Monday 0 to Sunday 6
-_WEEKDAY_OF = {name.lower(): n for n, day in enumerate(_WEEKDAYS) for name in (day, day[:3])}
+#: the strptime directives of a weekday, which strptime reads and does not hold to the date (%a, %A: its name; %u:
+#: its number, Monday 1; %w: Sunday 0)
+_WEEKDAY_DIRECTIVES = ("%a", "%A", "%u", "%w")
 
 
 def _other_weekday(spec: str, text: str, parsed: datetime) -> str | None:
-    """Why `text`, read with the strptime format `spec` as `parsed`, is no day: a weekday it names (%a, %A) is not
-    its day's, which strptime does not check ("Mon 01.12.2026", a Tuesday: the weekday or the date is wrong, or day
-    and month are swapped, and which cannot be told). None where it names none, or its day's."""
-    if "%a" not in spec and "%A" not in spec:
+    """Why `text`, read with the strptime format `spec` as `parsed`, is no day: a weekday it names (_WEEKDAY_DIRECTIVES)
+    is not its day's, which strptime does not check ("Mon 01.12.2026", "1 01.12.2026" for %u: a Tuesday; the weekday
+    or the date is wrong, or day and month are swapped, and which cannot be told). Read by the format with each of
+    its weekday directives written as its day's: `text` must read so too. None where it names none, or its day's."""
+    if not any(d in spec for d in _WEEKDAY_DIRECTIVES):
         return None
-    for word in re.findall(r"[A-Za-z]+", text):
-        if (day := _WEEKDAY_OF.get(word.lower())) is not None and day != parsed.weekday():
-            return (
-                f"its weekday {word} is not its day's: {parsed.date().isoformat()} is a {_WEEKDAYS[parsed.weekday()]}"
-            )
+    day = re.sub("|".join(_WEEKDAY_DIRECTIVES), lambda m: parsed.strftime(m[0]), spec.replace("%%", "\0"))
+    try:
+        datetime.strptime(text, day.replace("\0", "%%"))
+    except ValueError:
+        return f"its weekday is not its day's: {parsed.date().isoformat()} is a {_WEEKDAYS[parsed.weekday()]}"
     return None
 
 

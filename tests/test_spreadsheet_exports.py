@@ -17,9 +17,9 @@ from bulkload.sandbox.economic import create_app
 from bulkload.sandbox.economic_web import PREFIX
 
 
-def _weekday_load(tmp_path: Path, day: str) -> tuple[int, dict[int, str]]:
-    """A dry run of one voucher dated `day`, read --date-format '%a %d.%m.%Y': the exit code, and line -> reason of
-    the rows the rejects file holds."""
+def _weekday_load(tmp_path: Path, day: str, fmt: str = "%a %d.%m.%Y") -> tuple[int, dict[int, str]]:
+    """A dry run of one voucher dated `day`, read --date-format `fmt`: the exit code, and line -> reason of the rows
+    the rejects file holds."""
     data = tmp_path / "wd.csv"
     rows = [
         "entryTypeNumber;voucherNumber;date;amount;currency;accountNumber;text",
@@ -28,7 +28,7 @@ def _weekday_load(tmp_path: Path, day: str) -> tuple[int, dict[int, str]]:
     ]
     data.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
     code = main(
-        ["load", "economic", str(data), "--journal", "1", "--date-format", "%a %d.%m.%Y", "--dry-run",
+        ["load", "economic", str(data), "--journal", "1", "--date-format", fmt, "--dry-run",
          "--base-url", "http://127.0.0.1:9/journalsapi/v11.0.2", "-q"]
     )  # fmt: skip
     rejects = tmp_path / "wd.csv.rejects.dry-run.csv"
@@ -49,13 +49,17 @@ def test_a_weekday_that_contradicts_its_date_is_refused_not_ignored(
     # 2 December 2026 is a Wednesday, 12 February a Thursday: no reading names a Monday, the rows are rejected
     code, rejected = _weekday_load(tmp_path, "Mon 02.12.2026")
     assert code == 1 and set(rejected) == {2, 3}, (code, rejected)
-    assert "its weekday Mon is not its day's: 2026-12-02 is a Wednesday" in rejected[2], rejected
+    assert "its weekday is not its day's: 2026-12-02 is a Wednesday" in rejected[2], rejected
     # 12 January 2026 is a Monday: read month first the date holds, so the file writes dates in both orders
     capsys.readouterr()
     code, _ = _weekday_load(tmp_path, "Mon 01.12.2026")
     assert code == 2 and "month first" in capsys.readouterr().err
     # its own weekday: loads
     assert _weekday_load(tmp_path, "Wed 02.12.2026") == (0, {})
+    # a weekday by its number (%u: Monday 1), tester t33b: '1 02.12.2026' was booked as 2 December
+    code, rejected = _weekday_load(tmp_path, "1 02.12.2026", "%u %d.%m.%Y")
+    assert code == 1 and "2026-12-02 is a Wednesday" in rejected[2], (code, rejected)
+    assert _weekday_load(tmp_path, "3 02.12.2026", "%u %d.%m.%Y") == (0, {})
 
 
 @pytest.mark.parametrize("amount", ["1.234.567", "1\u00a0234\u00a0567", "1 234 567"])
