@@ -462,6 +462,12 @@ class Loader:
                             turn.not_before = lost + self.settle_s
                         turn.over.set()
 
+    def _key_taken(self, exc: APIError) -> bool:
+        """Whether an error answer to a keyed call says its idempotency key was taken (409 "already processed"):
+        not seed 002's answer to a key sent again (its cache replays what it answered), but other servers' (tester
+        t33a's answered so after the first answer was lost, and every resume sent the key again for the same 409)."""
+        return self.target.api.idempotent and exc.status == 409
+
     def lost(self, chunk: Chunk) -> None:
         """An answer of the chunk's calls was lost (or an earlier process's may have been): that call may land
         until `settle_s` from now."""
@@ -974,9 +980,9 @@ class Loader:
             # an API that keeps keys) needs no telling what a refusal stored of it
             await self.isolate(chunk, bad, exc, again=call.repeatable and not self.target.api.idempotent, since=since)
             return False
-        if isinstance(exc, APIError) and exc.replayed and maybe_acted_on(exc):
-            # the API's cache replays an earlier attempt's failure: its key cannot tell whether that attempt was
-            # carried out, sent again or on resume; what the API holds may
+        if isinstance(exc, APIError) and (exc.replayed or self._key_taken(exc)) and maybe_acted_on(exc):
+            # the API's cache replays an earlier attempt's failure, or answers that its key was taken: the key
+            # cannot tell whether that attempt was carried out, sent again or on resume; what the API holds may
             looked = await self.settled_look(chunk)
             if isinstance(looked, Partly):
                 await self.found_in_part(chunk, looked)
@@ -1745,16 +1751,21 @@ def taken_ids(target: Target, ledger: Ledger, kind: RecordKind) -> frozenset[int
 
 
 def replayed_failure(exc: APIError, target: Target, sent_at: float | None) -> str:
-    """Why a chunk whose call the API answers with a failure replayed from its idempotency cache is in doubt, and
-    until when (its key first sent at `sent_at`, epoch seconds) sending it again gets the same failure."""
+    """Why a chunk whose call the API answers with a failure replayed from its idempotency cache, or a 409 saying its
+    key was taken (Loader._key_taken), is in doubt, and until when (its key first sent at `sent_at`, epoch seconds)
+    sending it again gets the same failure."""
     hours = target.api.key_ttl_s / 3600
     life = f"{hours:g} hour{'s' if hours != 1 else ''}"
     until = f"until {key_forgotten(target, sent_at)} ({life} after it was first sent)" if sent_at else f"for {life}"
+    said = (
+        "replayed by the API from its idempotency cache (X-ResultFromCache: true): the answer to an earlier attempt"
+        if exc.replayed
+        else "the API's answer that the call's idempotency key was taken, by an earlier attempt"
+    )
     return (
-        f"{exc}, replayed by the API from its idempotency cache (X-ResultFromCache: true): the answer to an earlier "
-        f"attempt, which the call's key gets again {until}, so whether that attempt was carried out is unknown; its "
-        "records were not all found in the API. `bulkload resume --resend-in-doubt` sends the call with that key: "
-        "it gets the same failure until then, and is sent anew only after that"
+        f"{exc}, {said}, which the call's key gets again {until}, so whether that attempt was carried out is "
+        "unknown; its records were not all found in the API. `bulkload resume --resend-in-doubt` sends the call with "
+        "that key: it gets the same failure until then, and is sent anew only after that"
     )
 
 
