@@ -542,7 +542,22 @@ def _fault(spec: str, text: str) -> str | None:
         return _no_such_day(spec, text)
     if spec not in _ORDERS and spec not in _NO_ORDER and (other := _weekday_fault(spec, text.strip())) is not None:
         return other
-    return _clock_fault(spec, text.strip()) or _past_month(spec, text)
+    return _clock_fault(spec, text.strip()) or _past_month(spec, text) or _unnamed(spec, text)
+
+
+def _unnamed(spec: str, text: str) -> str | None:
+    """Why `text` does not read with a strptime format `spec` that reads names (%a, %A, %b, %B): a word of it no
+    name strptime reads ("ons 02.12.2026", a Danish weekday: it reads its C locale's, English); None where every word
+    is such a name, or `spec` reads none."""
+    if not any(d in spec for d in ("%a", "%A", "%b", "%B")):
+        return None
+    word = next((w for w in re.findall(r"[^\W\d_]+", text) if w.lower() not in _NAMES), None)
+    if word is None:
+        return None
+    return (
+        f"{word!r} is no weekday or month name --date-format reads: it reads them in English (Mon or Monday, Jan or "
+        "January, in any case)"
+    )
 
 
 _NO_SUCH_DAY = "no such day in the calendar"

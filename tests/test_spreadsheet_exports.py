@@ -60,6 +60,9 @@ def test_a_weekday_that_contradicts_its_date_is_refused_not_ignored(
     code, rejected = _weekday_load(tmp_path, "1 02.12.2026", "%u %d.%m.%Y")
     assert code == 1 and "2026-12-02 is a Wednesday" in rejected[2], (code, rejected)
     assert _weekday_load(tmp_path, "3 02.12.2026", "%u %d.%m.%Y") == (0, {})
+    # a weekday in Danish (t33b): it was told 'expected format %a %d.%m.%Y', the very format given
+    code, rejected = _weekday_load(tmp_path, "ons 02.12.2026")
+    assert code == 1 and "'ons' is no weekday or month name --date-format reads" in rejected[2], rejected
 
 
 @pytest.mark.parametrize("amount", ["1.234.567", "1\u00a0234\u00a0567", "1 234 567"])
