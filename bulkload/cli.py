@@ -379,14 +379,15 @@ async def _run_manifest(ns: argparse.Namespace) -> int:
 
 def _show_fleet(ns: argparse.Namespace, manifest: Manifest, report: FleetReport) -> None:
     """Write fleet.json into the manifest's output_dir and show the combined report as -q/--json ask."""
-    from .fleet_view import print_fleet
+    from .fleet_view import job_unbalanced, print_fleet
 
     private_dir(manifest.output_dir)
     write_private(manifest.report_path, json_text(report) + "\n")
     if ns.json:
         _print_json(report)
-    elif ns.quiet:
-        print(f"bulkload run: exit {report.exit_code}; report: {manifest.report_path}")
+    elif ns.quiet:  # a cron log keeps only this line: each job's vouchers loaded out of balance said in it
+        warned = "".join(f"; warning: {o.name}: {said}" for o in report.jobs if (said := job_unbalanced(o)))
+        print(redact(f"bulkload run: exit {report.exit_code}; report: {manifest.report_path}{warned}"))
     else:
         print_fleet(report)
         print(f"combined report: {manifest.report_path}")

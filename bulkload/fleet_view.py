@@ -20,6 +20,7 @@ from rich.text import Text
 from .fleet import FleetReport, JobOutcome
 from .progress import TICK_S
 from .redact import redact
+from .report import unbalanced_said
 from .results import counted, held_back_said
 from .run import Run
 
@@ -199,6 +200,12 @@ def _had(stored: list[JobOutcome]) -> str:
     )
 
 
+def job_unbalanced(outcome: JobOutcome) -> str:
+    """What a job's report says of the groups it loaded that do not balance in the input (report.unbalanced_said);
+    "" for none, or no report."""
+    return "" if outcome.report is None else unbalanced_said(outcome.report)
+
+
 def _rows_to_see(outcome: JobOutcome) -> list[str]:
     """Where the job's rejected rows and rows in doubt are, and what settles the latter (its report's way on)."""
     r = outcome.report
@@ -212,4 +219,6 @@ def _rows_to_see(outcome: JobOutcome) -> list[str]:
         where = f": {r.in_doubt_file}" if r.in_doubt_file else ""
         way_on = f"; {r.in_doubt_way_on}" if r.in_doubt_way_on else ""
         lines.append(f"{r.in_doubt:,} rows in doubt{held_back_said(counted(r, 'held_back'))}{where}{way_on}")
+    if unbalanced := job_unbalanced(outcome):
+        lines.append(f"warning: {unbalanced}")
     return lines

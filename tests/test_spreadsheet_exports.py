@@ -8,7 +8,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import CREDS, serving
+from conftest import CREDS, serving, spawn_sandbox
 
 from bulkload import Job, runner
 from bulkload.cli import main, quiet_summary
@@ -91,6 +91,16 @@ def test_payorcrm_grouped_amount_is_not_taken_for_minor_units_by_default(
     )
 
 
+#: voucher 1: 100,00 against 3 x -33,33, a split that balances only with rounding
+_UNBALANCED = [
+    "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accountNumber;text",
+    "5;1;1;31.12.2026;100,00;DKK;1010;a",
+    "5;1;1;31.12.2026;-33,33;DKK;5600;b",
+    "5;1;1;31.12.2026;-33,33;DKK;5600;c",
+    "5;1;1;31.12.2026;-33,33;DKK;5600;d",
+]
+
+
 async def test_the_quiet_line_names_a_voucher_loaded_out_of_balance(tmp_path: Path) -> None:
     """100,00 against 3 x -33,33 (a split that balances only with rounding) is loaded as the file has it, and the
     full summary says `1 voucher loaded that does not balance in the input`. The -q line, which is all a cron job's
@@ -98,17 +108,36 @@ async def test_the_quiet_line_names_a_voucher_loaded_out_of_balance(tmp_path: Pa
     went into the books with no word where the user looks. It names the warning for a last line without a line end;
     it should name the vouchers out of balance too."""
     data = tmp_path / "r.csv"
-    rows = [
-        "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accountNumber;text",
-        "5;1;1;31.12.2026;100,00;DKK;1010;a",
-        "5;1;1;31.12.2026;-33,33;DKK;5600;b",
-        "5;1;1;31.12.2026;-33,33;DKK;5600;c",
-        "5;1;1;31.12.2026;-33,33;DKK;5600;d",
-    ]
-    data.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
+    data.write_text("\r\n".join(_UNBALANCED) + "\r\n", encoding="utf-8")
     async with serving(create_app(SandboxOptions())) as origin:
         job = Job(target="economic", files=[str(data)], base_url=origin + PREFIX, ledger=str(tmp_path / "l.sqlite"))
         report = await runner.load(job, env=CREDS)
     assert report.loaded == 4
     line = quiet_summary(report)
     assert "balance" in line, line
+
+
+def test_a_manifest_run_names_a_voucher_loaded_out_of_balance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """t33b: `bulkload run m.toml -q` said `exit 0; report: …/fleet.json`, and its table nothing, though job a loaded
+    voucher 1 out of balance (its report.json counted it)."""
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    sb = spawn_sandbox()
+    try:
+        (tmp_path / "a.csv").write_text("\r\n".join(_UNBALANCED) + "\r\n", encoding="utf-8")
+        creds = ", ".join(f'{k} = "{k}"' for k in CREDS)
+        (tmp_path / "m.toml").write_text(
+            f'[defaults]\nagreement = "acme"\ntarget = "economic"\nbase_url = "{sb.url}"\n'
+            f"credentials = {{env = {{{creds}}}}}\n"
+            '[[job]]\nname = "a"\nfiles = ["a.csv"]\n',
+            encoding="utf-8",
+        )
+        assert main(["run", str(tmp_path / "m.toml"), "-q"]) == 0
+        assert "warning: a: 1 voucher loaded that does not balance in the input" in capsys.readouterr().out
+        assert main(["run", str(tmp_path / "m.toml")]) == 0  # the job's stored report, shown again
+        assert "a: warning: 1 voucher loaded that does not balance" in capsys.readouterr().out
+    finally:
+        sb.proc.kill()
+        sb.proc.communicate(timeout=10)
