@@ -525,6 +525,15 @@ async def test_rows_that_would_create_one_record_twice_are_rejected(tmp_path: Pa
     assert "empty: with --match-on name a row without it matches no record" in rejects["7"], rejects
 
 
+async def test_rows_that_would_create_records_alike_but_for_case_are_both_rejected(tmp_path: Path) -> None:
+    # tester t34b: 'Halo Q' and 'halo q', which HaloPSA's database may compare as one value: the first was created,
+    # the second rejected, a guess; both are rejected, as two rows of one key are
+    report, held, rejects = await load_matched(tmp_path, "Halo A,t1\n", "Halo Q,T1\nhalo q,T2\nHalo A,u2\n")
+    assert held == [("Halo A", "u2")], held
+    assert (report.loaded, report.rejected) == (1, 2), report
+    assert set(rejects) == {"2", "3"} and "which is meant cannot be told" in rejects["2"], rejects
+
+
 @pytest.mark.slow
 async def test_date_times_are_read_in_the_files_date_order(tmp_path: Path) -> None:
     # token_expiry is a date-time: 03/04/2026 is 3 April in a file whose 25/04/2026 proves days first, and a file

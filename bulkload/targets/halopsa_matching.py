@@ -67,7 +67,7 @@ class Matching:
         self.before = {k: frozenset(ids) for k, ids in self.holders.items()}
         self.moved_by: dict[int, tuple[str, str]] = {}  # record id -> (ref, row) of the last that changed its key
         self.creators: dict[str | None, list[tuple[str, str]]] = defaultdict(list)  # key -> (ref, row)
-        self.near_creators: dict[str | None, list[str]] = defaultdict(list)
+        self.near_creators: dict[str | None, list[tuple[str, str]]] = defaultdict(list)  # folded key -> (ref, row)
         self.decided: dict[str, Decision] = {}
 
     def row(self, ref: str, where: str, row: Mapping[str, Any], trimmed: bool = False) -> None:
@@ -139,16 +139,21 @@ class Matching:
                 "this row without --match-on"
             )
         elif self.near_creators[near]:
-            self.decided[ref] = (
-                f"{fields} differ only in case, surrounding spaces or Unicode form from what "
-                f"{self.near_creators[near][0]} creates, as HaloPSA's database may compare them the same: write one "
-                "value for both rows, or load this row without --match-on"
+            # neither is sent, as of two rows of one key (tester t34b: the first was created, the second refused)
+            reason = (
+                f"{fields} differ only in case, surrounding spaces or Unicode form between rows that would each "
+                f"create a record ({self.near_creators[near][0][1]} and {where}), as HaloPSA's database may compare "
+                "them the same: which is meant cannot be told. Write one value for both rows, or load them without "
+                "--match-on"
             )
+            for earlier, _ in self.near_creators[near]:
+                self.decided[earlier] = reason
+            self.decided[ref] = reason
         else:
             if before:  # earlier rows moved every record of the key out of it
                 self.decided[ref] = [0, key, [[i, False, *self.moved_by[i]] for i in sorted(before)]]
             made.append((ref, where))
-            self.near_creators[near].append(where)
+            self.near_creators[near].append((ref, where))
 
 
 def decide(
