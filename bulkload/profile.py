@@ -16,6 +16,7 @@ import contextlib
 import functools
 import logging
 import os
+import re
 import sqlite3
 import threading
 import unicodedata
@@ -553,6 +554,7 @@ def _inspect(
     found.decimals.refuse(decimal.decimal, path, kind.minor_unit_advice)
     date_format = dates.decide(given.date_format, path, before)
     apart = _apart(db, file_idx, kind, paths)
+    _alike(db, file_idx, kind, paths)
     if apart and given.no_regroup:
         also = f" (and {_unnamed_lines(unnamed, kind)}: fix it as well)" if unnamed.count else ""
         raise ConfigError(
@@ -612,6 +614,43 @@ def _no_rows(source: Source) -> str:
     if source.fmt == "csv":
         return "only its header"
     return "it is empty" if source.holds_nothing() else "only blank lines"
+
+
+#: a run of digits that is a whole part of a group key (between its separators: "/" of Visma Core's, ":" of
+#: e-conomic's, " " of PayorCRM's), its leading zeros apart: "00123" that a spreadsheet shows as 123
+_PADDED = re.compile(r"(?<![^\s/:])0+(?=[0-9]+(?![^\s/:]))")
+
+
+def _fold(key: str) -> str:
+    """A group key as a person or a spreadsheet may write it otherwise: case, surrounding spaces, Unicode form
+    (NFKC: a composed é or an e and its accent, as macOS writes it) and a number's leading zeros ignored."""
+    return _PADDED.sub("", unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", key).casefold()).strip())
+
+
+def _alike(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Sequence[str]) -> None:
+    """ConfigError where two families (RecordKind.group_family: a Visma Core order, whatever its cost types; by
+    default the group) of the run's files (file_groups), or of this file's rows of no group (family_starts: a Visma
+    Core order of FEE lines), are one but for case, surrounding spaces, Unicode form or a number's leading zeros
+    (_fold): one written two ways (`R-1` and `r-1`, `00123` and `123`), which loaded would be booked as two (tester
+    t34b: an order's OUTLAY lines as two entries, exit 0), or two, which cannot be told. Not for a kind whose keys
+    are numbers (RecordKind.text_keys)."""
+    if not kind.text_keys:
+        return
+    found: dict[str, tuple[str, int, int]] = {}
+    keys = db.execute("SELECT key, file_idx, line FROM file_groups")
+    rows = [(kind.group_family(key), at, line) for key, at, line in keys]
+    rows += db.execute("SELECT family, ?, line FROM family_starts WHERE file_idx = ?", (file_idx, file_idx)).fetchall()
+    for family, at, line in rows:
+        first = found.setdefault(_fold(family), (family, at, line))
+        if first[0] != family:
+            (one, one_at, one_line), (two, two_at, two_line) = sorted([first, (family, at, line)], key=lambda k: k[1:])
+            raise ConfigError(
+                f"{kind.family_label(one)} ({paths[one_at]} line {one_line}) and {kind.family_label(two)} "
+                f"({paths[two_at]} line {two_line}) are one but for case, spaces, Unicode form or leading zeros: one "
+                f"{kind.group_name} written two ways (an edit, a spreadsheet that drops leading zeros, another "
+                f"system's export), or two {kind.group_name}s, which cannot be told. Write its value one way on all "
+                "its lines, or the two apart; nothing was sent"
+            )
 
 
 def _apart(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Sequence[str]) -> str:

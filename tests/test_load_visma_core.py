@@ -2554,3 +2554,31 @@ async def test_a_merged_order_the_api_refuses_is_named_in_each_of_its_lines_reas
     assert reasons[2] == reasons[3] and reasons[2].startswith(order), reasons
     assert "Amount exceeds the case limit" in reasons[2]
     assert reasons[5].startswith("HTTP 400: "), reasons  # an entry of its own: the API's words are its own
+
+
+@pytest.mark.parametrize(
+    ("one", "two", "cost"),
+    [("R-1", "r-1", "OUTLAY"), ("Å-1", "A\u030a-1", "OUTLAY"), ("00123", "123", "OUTLAY"), ("R-2", "r-2", "FEE")],
+    ids=["case", "unicode-form", "leading-zeros", "fee-lines"],
+)
+async def test_an_order_written_two_ways_is_refused_before_the_first_call(
+    tmp_path: Path, one: str, two: str, cost: str
+) -> None:
+    # tester t34b: R-1 and r-1 (an edit), a composed and a decomposed Å (macOS), 00123 and 123 (a spreadsheet drops
+    # leading zeros): one order written two ways was booked as two entries, exit 0; or two orders, which cannot be
+    # told. Refused before the first call, naming both lines
+    rows = [
+        [1001, cost, "100.00", "Tinglysing", "", "2026-11-05", one],
+        [1001, cost, "40.00", "Porto", "", "2026-11-05", two],
+    ]
+    data = write(tmp_path / "e.csv", rows)
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            with pytest.raises(ConfigError, match=r"line 2\).*line 3\) are one but for case.*nothing was sent"):
+                await load(job(tmp_path, data, url), env=ENV)
+            assert await created(url) == []
+        # two orders told apart load, each its own entry
+        apart = write(tmp_path / "f.csv", [rows[0], [1001, cost, "40.00", "Porto", "", "2026-11-05", "R-9"]])
+        async with running("visma-core", SandboxOptions()) as url:
+            assert (await load(job(tmp_path, apart, url), env=ENV)).exit_code == 0
+            assert len(await created(url)) == 2
