@@ -341,6 +341,13 @@ def check_address(setting: str, url: str, root: str, example: str) -> None:
         raise ConfigError(
             f"{setting} {url!r} is not an http(s) URL: give {root} with its scheme and host, e.g. {example}"
         )
+    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
+        # every call's path goes after the root: a query or fragment there would end up in the middle of it, and
+        # a resume given the address without one still calls the stored one (tester t34a: HTTP 404 every time)
+        raise ConfigError(
+            f"{setting} holds a query or fragment (after ? or #), not shown here: give {root} alone, with its scheme, "
+            f"host and path, e.g. {example}"
+        )
 
 
 def api_path(base: str, *segments: object) -> str:

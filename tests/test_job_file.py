@@ -162,6 +162,10 @@ BAD_FLAGS = [
     # a password in the address would be kept in the ledger, the report and the record of loads; never shown
     (["--base-url", "http://user:s3cret-pw@127.0.0.1:8700/api"], "holds a user name or password"),
     (["--base-url", "http://user:s3cret-pw@[::1/api"], "holds a user name or password"),
+    # a query or fragment ends up in the middle of every call's path, and stays in the ledger (tester t34a: HTTP 404,
+    # and every resume given the address without it called the stored one)
+    (["--base-url", "http://127.0.0.1:8700/api?token=s3cret-pw"], "holds a query or fragment"),
+    (["--base-url", "http://127.0.0.1:8700/api#s3cret-pw"], "holds a query or fragment"),
     (["--encoding", "rot13"], "unknown encoding 'rot13'"),  # a codec, but not of text: a bug's exit 4
     (["--timeout", "0"], "--timeout must be a positive number of seconds"),
     (["--timeout", "nan"], "--timeout must be a positive number of seconds"),
@@ -197,6 +201,7 @@ BAD_AUTH_URLS = [
     ("ftp://host/auth", "HALO_AUTH_URL 'ftp://host/auth' is not an http(s) URL"),
     ("http://[::1/auth", "is not an http(s) URL"),
     ("http://user:s3cret-pw@127.0.0.1:8700/auth", "HALO_AUTH_URL holds a user name or password"),
+    ("http://127.0.0.1:8700/auth?x=s3cret-pw", "HALO_AUTH_URL holds a query or fragment"),
 ]
 
 
