@@ -1,6 +1,6 @@
 """What a file's first bytes say before it is read as text: a workbook or an archive given by mistake, a BOM.
 
-A spreadsheet workbook (.xlsx and .ods are zip archives of XML, .xls an OLE2 compound file, as a .doc is) or an
+A spreadsheet workbook (.xlsx and .ods are zip archives of XML, .xls an OLE2 compound file, as a .doc is), a PDF, or an
 archive bulkload does not read (zip, bzip2, xz, zstd; gzip it reads) is no text in any encoding: read as text, its NUL
 bytes looked like UTF-16 without a BOM, and the advice to give --encoding utf-16-le went in circles. Each is told by
 its magic bytes, whatever its name and the --encoding given. A BOM is the encoding's, never the first column's: the
@@ -45,6 +45,11 @@ def no_text(head: bytes) -> str | None:
         return "a zip archive, not a CSV or JSONL file: unpack it (unzip) and load the file inside"
     if head.startswith(_OLE2):
         return f"an old Office file (.xls, .doc …), {_NOT_TEXT}: where it is a workbook (.xls), {_SAVE_AS_CSV}"
+    if head.startswith(b"%PDF-"):  # a report or statement exported to print (tester t34a: told of header lines)
+        return (
+            f"a PDF document, {_NOT_TEXT}: export the data from the program that made it as CSV (a spreadsheet's: "
+            "Save As, CSV UTF-8) and load that"
+        )
     if _BZIP2.match(head):
         return _packed("bzip2", "bunzip2")
     for magic, name, unpack in _PACKED:

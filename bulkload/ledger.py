@@ -333,6 +333,9 @@ class Ledger:
         self._lock_fd = lock_fd
         #: the run's count of sends outside the ledger (sent_count), from this process's first send on
         self._sent: SentCount | None = None
+        #: found to be a ledger of this version (_checked): only such a file is checkpointed as it closes, never
+        #: another program's database refused as no ledger
+        self._ours = False
 
     # --- opening ---------------------------------------------------------------------------------------
     # One process at a time on a run. The lock is on the ledger file itself, so a symlink or a hard link to the
@@ -505,7 +508,9 @@ class Ledger:
         else:
             os.close(fd)
             lock = guard
-        return cls(path, cls._connect(path, lock), lock)
+        made_ledger = cls(path, cls._connect(path, lock), lock)
+        made_ledger._ours = True  # made here, of this version
+        return made_ledger
 
     @classmethod
     def _start_over(cls, path: Path, over: Callable[[Ledger], bool], again: str) -> None:
@@ -627,6 +632,7 @@ class Ledger:
         except BaseException:
             ledger.close()
             raise
+        ledger._ours = True
         return ledger
 
     @_writes
@@ -665,7 +671,7 @@ class Ledger:
         which `reconcile` called reconciled), as far as no other connection reads it (a busy checkpoint is left)."""
         if self._sent is not None:
             self._sent.close()
-        if not self.can_be_lost:
+        if self._ours and not self.can_be_lost:
             with suppress(sqlite3.Error):
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.close()

@@ -11,6 +11,7 @@ file or stderr, whatever a message or a field quotes.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from typing import Any
 
 import msgspec
 
+from .outputs import PRIVATE
 from .redact import redact
 
 #: the structured fields a line may carry, in the order they are shown: a manifest's job (its name), the run (its
@@ -146,6 +148,9 @@ def configured(
     console.addFilter(_not_shown)
     handlers: list[logging.Handler] = [console]
     if log_file:
+        # made for the user only, as every file bulkload writes (tester t34a: 0644 under the usual umask); one there
+        # already keeps its own mode
+        os.close(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE))
         to_file = logging.FileHandler(log_file, encoding="utf-8")
         to_file.setLevel(logging.DEBUG)
         to_file.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())

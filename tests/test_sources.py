@@ -1093,6 +1093,8 @@ _OLE2 = bytes.fromhex("D0CF11E0A1B11AE1") + bytes(500)
         (b"BZh91AY&SY" + bytes(100), "is bzip2-compressed data"),
         (bytes.fromhex("FD377A585A00") + bytes(100), "is xz-compressed data"),
         (bytes.fromhex("28B52FFD") + bytes(100), "is zstd-compressed data"),
+        # tester t34a: a PDF was told to remove the title lines above its header
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nstream\n\x00\x01\xff", "is a PDF document"),
     ],
 )
 def test_a_workbook_or_an_archive_is_refused_as_what_it_is_never_as_utf16(
