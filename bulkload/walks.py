@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from heapq import heappop, heappush
 from itertools import compress, repeat
 from operator import eq
+from typing import Literal
 
 import anyio
 
@@ -33,6 +34,11 @@ CLAIM_IDS = 1_000
 
 #: records a scope's walks may list beyond what its count says (records created while it walks): a page
 WALK_SLACK = 1_000
+
+#: what sized a claim of the walk behind (`Behind._upto`): a claim's width where the scope's records were found about
+#: as dense as it expects ("width"), its `reach` grown past that where claims found few ("reach"), or the ids below
+#: the run's next record, claimed whole ("gap")
+Sized = Literal["width", "reach", "gap"]
 
 #: the least ids a range walked on its own spans: a range costs at least one round trip more than its pages
 WALK_RANGE_MIN = 10_000
@@ -204,11 +210,11 @@ class Behind:
         self._moved.set()
         self._moved = anyio.Event()
 
-    def _claim(self) -> tuple[str, int, int, bool] | None:
-        """(scope, after, upto, by_reach): the next claim (`_upto`) of the scope furthest behind. Less than a page
-        is left to the walk after the counts, with the open end above the newest id: the counts bound that walk (a
+    def _claim(self) -> tuple[str, int, int, Sized] | None:
+        """(scope, after, upto, sized): the next claim (`_upto`) of the scope furthest behind. Less than a page is
+        left to the walk after the counts, with the open end above the newest id: the counts bound that walk (a
         cursor that never ends)."""
-        best: tuple[str, int, int, bool] | None = None
+        best: tuple[str, int, int, Sized] | None = None
         for scope, base in self.baselines.items():
             after = self.claimed.get(scope, base["max_id"])
             if best is not None and after >= best[1]:
@@ -220,27 +226,29 @@ class Behind:
             self.claimed[best[0]] = best[2]
         return best
 
-    def _upto(self, scope: str, after: int) -> tuple[int, bool] | None:
-        """Where the next claim of `scope` above `after` ends, and whether it was sized by `reach` (True) or to the
-        run's records (`_width`); None while none is due. Ids known to hold none of the records this process
-        created (those below the scope's next one, or every id up to the newest where none lies above `after`)
-        hold other writers' records only, and cost a call however many they are: claimed whole once they are a
-        claim's width (`reach` where none of the run's records lies ahead: doubled after each such claim that
-        listed less than half a page, so a journal quiet while others fill the agreement costs a call each time the
-        ids passed by double, not one a page). Below `floor` (the run's earlier processes' records, unknown here)
-        claims grow by `reach` too."""
+    def _upto(self, scope: str, after: int) -> tuple[int, Sized] | None:
+        """Where the next claim of `scope` above `after` ends, and what sized it (`Sized`); None while none is due.
+        A claim costs a call however few records it lists, and the ids are the agreement's: a scope's records, the
+        run's own too, may lie any distance apart. So a claim spans `reach` ids, at least a claim's width (`_width`),
+        and reaches twice as far after each claim that listed less than half a page (`_walked`): a stretch of N ids
+        holding few records costs about log2 N calls, not one a page's width, whether or not the run's records lie
+        in it (an answer's ids spread over millions of numbers). Ids known to hold none of the records this process
+        created (those below the scope's next one) hold other writers' records only: claimed whole once they are a
+        claim's width (`gap`). Below `floor` (the run's earlier processes' records, unknown here) and where none of
+        the run's records lies ahead, a claim reaching `reach` or more is due only once it can reach up to the
+        newest id."""
         width = self._width(scope)
         reach = max(width, self.reach.get(scope, 0))
         if after < self.floor:
-            return (after + reach, True) if self.newest - after >= reach else None
+            return (after + reach, "reach") if self.newest - after >= reach else None
         heap = self.ours.get(scope)
         while heap and heap[0][1] <= after:
             heappop(heap)
         if not heap:
-            return (self.newest, True) if self.newest - after >= reach else None
+            return (self.newest, "reach") if self.newest - after >= reach else None
         if heap[0][0] - 1 - after >= width:
-            return heap[0][0] - 1, True
-        return (after + width, False) if self.newest - after >= width else None
+            return heap[0][0] - 1, "gap"
+        return (after + reach, "reach" if reach > width else "width") if self.newest - after >= reach else None
 
     def _width(self, scope: str) -> int:
         """The ids a claim of `scope` spans, where the run's records are, to list about a page: ids are shared by
@@ -251,12 +259,19 @@ class Behind:
         per_record = spanned / found if found >= CLAIM_IDS else max(1, len(self.baselines))
         return max(CLAIM_IDS, int(CLAIM_IDS * per_record * 0.95))
 
-    def _walked(self, scope: str, span: int, listed: int, by_reach: bool) -> None:
-        """A claim of `scope` over `span` ids listed `listed` records: what the next claims are sized by."""
-        if not by_reach:
+    def _walked(self, scope: str, span: int, listed: int, sized: Sized) -> None:
+        """A claim of `scope` over `span` ids, sized as `sized` says, listed `listed` records: what the next claims
+        are sized by. A gap (ids below the run's next record, claimed whole) says nothing of what lies beyond it.
+        Otherwise a claim that listed less than half a page doubles `reach`, and one that listed more leaves the
+        next claim to a claim's width (`_width`): the density found by the claims of that width, and by those that
+        reached further and listed half a page or more (where the ids are as sparse as that, a width of 1,000 ids
+        would list too few to learn it from)."""
+        if sized == "gap":
+            return
+        if sized == "width" or listed * 2 >= CLAIM_IDS:
             self.spanned[scope] = self.spanned.get(scope, 0) + span
             self.found[scope] = self.found.get(scope, 0) + listed
-        elif listed * 2 < CLAIM_IDS:
+        if listed * 2 < CLAIM_IDS:
             self.reach[scope] = 2 * max(span, self.reach.get(scope, 0))
         else:
             self.reach.pop(scope, None)
@@ -276,8 +291,8 @@ class Behind:
                     await moved.wait()
                     continue
                 try:
-                    scope, after, upto, by_reach = claim
-                    self._walked(scope, upto - after, await self.walked.walk(scope, after, upto), by_reach)
+                    scope, after, upto, sized = claim
+                    self._walked(scope, upto - after, await self.walked.walk(scope, after, upto), sized)
                 except BulkloadError as exc:
                     self.failed = exc
                     self._wake()

@@ -231,13 +231,13 @@ def test_the_walk_behind_claims_each_range_once() -> None:
     assert behind._claim() is None  # nothing answered yet
     behind.created([10 + 2 * CLAIM_IDS + 5, 12], ["1"])
     claims = [behind._claim() for _ in range(3)]
-    assert claims == [("1", 10, 10 + CLAIM_IDS, False), ("1", 10 + CLAIM_IDS, 10 + 2 * CLAIM_IDS, False), None]
+    assert claims == [("1", 10, 10 + CLAIM_IDS, "width"), ("1", 10 + CLAIM_IDS, 10 + 2 * CLAIM_IDS, "width"), None]
     assert behind.left(["1", "2"], 10 + 2 * CLAIM_IDS + 5, 8, {}) == [("1", 10 + 2 * CLAIM_IDS, None), ("2", 0, None)]
     # scope 2 never walked, 1,500 of the run's records in it: two ranges, about a page each, walked side by side
     left = behind.left(["2"], 10 + 2 * CLAIM_IDS + 5, 8, {"2": 1_500})
     assert left == [("2", 0, (10 + 2 * CLAIM_IDS + 5) // 2), ("2", (10 + 2 * CLAIM_IDS + 5) // 2, None)]
     behind.finish(10 + 3 * CLAIM_IDS + 7)  # loaded: the ledger knows of a newer id (an earlier process's)
-    assert [behind._claim(), behind._claim()] == [("1", 10 + 2 * CLAIM_IDS, 10 + 3 * CLAIM_IDS, False), None]
+    assert [behind._claim(), behind._claim()] == [("1", 10 + 2 * CLAIM_IDS, 10 + 3 * CLAIM_IDS, "width"), None]
     # less than a page is left, walked after the counts (which bound it) with the open end above the newest
     assert behind.left(["1"], 10 + 3 * CLAIM_IDS + 7, 8, {"1": 3 * CLAIM_IDS}) == [("1", 10 + 3 * CLAIM_IDS, None)]
     # a scope whose walks listed one record in three ids claims three pages' worth of ids (95 % of it)
@@ -256,10 +256,10 @@ def claims_made(behind: Any, answers: list[tuple[list[int], list[str]]], listed:
     def claim_all() -> None:
         nonlocal n
         while (claim := behind._claim()) is not None:
-            scope, after, upto, by_reach = claim
+            scope, after, upto, sized = claim
             n += 1
             assert n < 10_000, "claims without end"
-            behind._walked(scope, upto - after, listed(scope, after, upto), by_reach)
+            behind._walked(scope, upto - after, listed(scope, after, upto), sized)
 
     for ids, scopes in answers:
         behind.created(ids, scopes)
@@ -280,7 +280,7 @@ def test_a_gap_of_entry_numbers_costs_the_walk_behind_a_claim_or_a_few_not_one_a
     behind = Behind(SimpleNamespace(listed={}), {"1": {"max_id": 100}}, chains=8, after_load=8)  # type: ignore[arg-type]
     behind.created(list(range(start, start + 4)), ["1"])
     # the numbers below the run's first entry hold none of its records: one claim, then less than a page is left
-    assert [behind._claim(), behind._claim()] == [("1", 100, start - 1, True), None]
+    assert [behind._claim(), behind._claim()] == [("1", 100, start - 1, "gap"), None]
     behind.finish(start + 3)
     assert behind._claim() is None and behind.left(["1"], start + 3, 8, {"1": 4}) == [("1", start - 1, None)]
 

@@ -93,6 +93,10 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: e-conomic: the number of the first draft entry created (entry numbers are the agreement's, shared by its
     #: journals: a journal's entries may begin millions above 1, and lie far apart)
     first_entry_number: int = 1
+    #: e-conomic: how far apart new draft entries are numbered, upwards (1: one after the other). Seed 002 promises
+    #: entry numbers only to be unique, and they are the agreement's: with its other journals busy, a run's own
+    #: entries may lie thousands of numbers apart
+    entry_number_step: int = 1
     #: e-conomic: an eventually consistent count — a journal's count answers what the journal held this many count
     #: calls before (or at the first), so a new entry is counted late, from that many counts on (0 = at once, at
     #: most 1000); listings show it at once. HaloPSA: a listing's `record_count` leaves out the resource's this
@@ -636,6 +640,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="economic: the number of the first draft entry created (default 1)",
     )
     parser.add_argument(
+        "--entry-number-step",
+        type=number(int, 1, 2**24),
+        default=defaults.entry_number_step,
+        metavar="N",
+        help="economic: number new draft entries N apart, upwards, as where the agreement's other journals take "
+        "the numbers between (default 1)",
+    )
+    parser.add_argument(
         "--count-lag",
         type=number(int, 0, 1000),
         default=defaults.count_lag,
@@ -762,6 +774,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         no_retry_after=ns.no_retry_after,
         window_counts_refused=ns.window_counts_refused,
         first_entry_number=ns.first_entry_number,
+        entry_number_step=ns.entry_number_step,
         count_lag=ns.count_lag,
         unpaged_page=ns.unpaged_page,
         reversed_answers=ns.reversed_answers,

@@ -326,7 +326,7 @@ def create_app(
     journal_store = JournalStore(versions, dict(journals))
     rules = Rules(frozenset(accounts), frozenset(currencies), journal_store.journals, accounting_years)
     scatter = random.Random(options.seed) if options.scattered_numbers else None
-    store = EntryStore(versions, options.first_entry_number, options.count_lag, scatter)
+    store = EntryStore(versions, options.first_entry_number, options.count_lag, scatter, options.entry_number_step)
     cache = IdempotencyCache(idempotency_ttl_s)
     eco = Economic(options, rules, store, journal_store, cache)
 

@@ -1,7 +1,8 @@
 """The e-conomic sandbox's storage: draft entries kept as their encoded JSON, journals as Structs.
 
 Entries are numbered upwards from the first number (1 unless the sandbox is told another: an agreement's numbers
-are shared by its journals, so a journal's first entry may be millions above 1) and numbers are never reused, so a
+are shared by its journals, so a journal's first entry may be millions above 1), one after the other or `step` apart
+(the agreement's other journals taking the numbers between), and numbers are never reused, so a
 dict keyed by entryNumber is already in entryNumber order. Told to scatter them (SandboxOptions.scattered_numbers),
 each new entry gets an unused number drawn at random below `SCATTERED`, and the ordered lists take it in its place.
 Keeping each entry as its wire bytes makes a cursor page a join of stored bytes and keeps a million entries in a few
@@ -61,7 +62,12 @@ class EntryStore:
     """Draft entries by number, with per-journal counts so ``journalNumber$eq:N`` counts are O(1)."""
 
     def __init__(
-        self, versions: Versions, first_number: int = 1, count_lag: int = 0, scatter: random.Random | None = None
+        self,
+        versions: Versions,
+        first_number: int = 1,
+        count_lag: int = 0,
+        scatter: random.Random | None = None,
+        step: int = 1,
     ) -> None:
         self.entries: dict[int, bytes] = {}
         #: draws scattered entry numbers (None: upwards from `next_number`); `_given` every number drawn
@@ -74,6 +80,8 @@ class EntryStore:
         self._counted: deque[dict[int, int]] = deque(maxlen=MAX_COUNT_LAG + 1)
         self.journal_counts: dict[int, int] = {}
         self.next_number = first_number
+        #: how far apart new entries are numbered (where not scattered)
+        self.step = step
         self.booked = 0
         self._versions = versions
         # ascending entry numbers (all, and per journal) for cursor bisection; deleted ones linger
@@ -89,7 +97,7 @@ class EntryStore:
         numbers: list[int] = []
         store, encode, version = self.entries, entry_encoder.encode, self._versions.next
         counts, by_journal = self.journal_counts, self._by_journal
-        n = self.next_number
+        n, step = self.next_number, self.step
         for e in entries:
             e.entryNumber = n
             e.objectVersion = version()
@@ -101,7 +109,7 @@ class EntryStore:
                 lst = by_journal[j] = []
             lst.append(n)
             numbers.append(n)
-            n += 1
+            n += step
         self.next_number = n
         self._numbers.extend(numbers)
         return numbers
