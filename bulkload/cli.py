@@ -30,6 +30,7 @@ from .masking import MASK
 from .outputs import cache_dir, private_dir, write_private
 from .redact import redact
 from .report import (
+    cut_way_on,
     json_text,
     print_rollback,
     print_summary,
@@ -498,6 +499,8 @@ def quiet_summary(report: Report) -> str:
         line += f"; rejects: {written_at(report, 'the rejects file', ', '.join(map(str, files)), quiet=True)}"
         if report.rejects_masked:  # said before the file is loaded back, where a *** left is refused
             line += f" (secrets shown as {MASK} in {report.rejects_masked:,}: type them in again before loading it)"
+        if report.rejects_cut and report.status != "dry_run":
+            line += f"; {cut_way_on(report.rejects_cut, quiet=True)}"
     if report.in_doubt_file:
         line += f"; in doubt: {written_at(report, 'the in-doubt file', report.in_doubt_file, quiet=True)}"
     for profile in report.inputs or []:  # a row that may have been cut short: said with the rest

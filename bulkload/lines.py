@@ -30,6 +30,8 @@ RATIO_AFTER_BYTES = 8 << 20
 BLANK_RUN = 64
 _BLOCK = 1 << 16
 _EOL = re.compile(r"\r\n|\r|\n")
+#: how Cut.shown ends a line it shows: a text so ending holds the start of a line, not the line
+_SHOWN_CUT = re.compile(r"… \[truncated, (?:more than )?\d+ bytes\]\Z")
 
 
 class Cut(NamedTuple):
@@ -46,6 +48,12 @@ class Cut(NamedTuple):
         head = self.head[: SHOWN * 4].decode(errors="replace") if isinstance(self.head, bytes) else self.head
         over = "more than " if more else ""
         return f"{head[:SHOWN].rstrip(chr(13) + chr(10))}… [truncated, {over}{self.length} bytes]"
+
+    @staticmethod
+    def is_shown(text: str) -> bool:
+        """Whether `text` is a line as `shown` gives it (its start and its length): not the line, so a rejects file
+        holding it cannot load it back."""
+        return _SHOWN_CUT.search(text) is not None
 
     def reason(self, line_no: int) -> str:
         return f"line {line_no} is {self.length:,} bytes, more than the {MAX_LINE_LABEL} a record may be"

@@ -19,6 +19,7 @@ from rich.table import Table
 from .errors import SourceError
 from .json_text import twice_cell
 from .ledger_pg import name_of
+from .lines import Cut
 from .masking import MASK
 from .model import Reconciled, RowOutcome, scope_holds
 from .money import money
@@ -53,10 +54,12 @@ class Sheet:
 
 class Written(NamedTuple):
     """What a rejects file holds: its rows, and those of them showing a secret as ``***`` (Source.cells), which
-    must be typed in again before the file is loaded (chunking.Reading refuses a ``***`` left)."""
+    must be typed in again before the file is loaded (chunking.Reading refuses a ``***`` left); `cut`: the rows
+    (file, line) it holds only the start of (a line over 1 MiB: lines.Cut.shown), which cannot load back from it."""
 
     rows: int
     masked: int
+    cut: tuple[tuple[str, int], ...] = ()
 
 
 def write_rejects(
@@ -90,6 +93,7 @@ def write_rejects(
     encoding = "utf-8" if encoding == "utf-8-sig" else encoding
     position = {name: i for i, name in enumerate(columns, len(REJECTS_COLUMNS))}
     n = masked = 0
+    cut: list[tuple[str, int]] = []
     limit = csv.field_size_limit(1 << 30)  # the cells go back as they came, however large
     try:
         with replaced(path, newline="", encoding=encoding, errors="replace") as fh:
@@ -107,11 +111,13 @@ def write_rejects(
                     if source is not None and cells is not None:
                         _place(out, cells, source, position)
                         masked += bool(source.secrets) and _shows_mask(cells)
+                        if isinstance(cells, str) and Cut.is_shown(cells):
+                            cut.append((_file_name(files, file_idx), outcome.line_no))
                     writer.writerow(out, own=3)  # the reason is not read back: no apostrophe doubled to restore it
                     n += 1
     finally:
         csv.field_size_limit(limit)
-    return Written(n, masked)
+    return Written(n, masked, tuple(cut))
 
 
 def _shows_mask(cells: list[str] | dict[str, Any] | str) -> bool:
@@ -142,12 +148,15 @@ def rejects_fields(
 ) -> dict[str, Any]:
     """The report's `rejects_masked` (where the files were written and hold a secret shown as ``***``), and
     `rejects_files` where the run has more than one input (one rejects file each: Job.rejects_paths), and
+    `rejects_cut` (where some rows are in them only as their start: Written.cut), and
     `rejects_load`: the command that loads those that hold rows as their inputs were loaded, where the target can
     say (Flags.given), with the options that read them as the inputs were read (`reading`: Job.reading_args). A
     `dry_run` loaded nothing: its rejects loaded alone would leave out the rows
     it would load, so its `rejects_load` is null (the input is fixed and loaded instead)."""
     masked = sum(w.masked for w in written or ())
     out: dict[str, Any] = {"rejects_masked": masked} if masked else {}
+    if cut := [{"file": file, "line": line} for w in written or () for file, line in w.cut]:
+        out["rejects_cut"] = cut
     rows = [w.rows for w in written] if written is not None else [1] * len(paths)
     held = {of[0]: path for (path, of), n in zip(paths, rows) if n}
     given = target.flags.given
@@ -383,6 +392,8 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
             if report.in_doubt:  # a row may be rejected for one in doubt (a PayorCRM invoice for its customer)
                 then = f"once the rows in doubt are settled (below), {then}"
             console.print(f"{then} (with the run's --base-url)")
+        if report.rejects_cut and report.status != "dry_run":
+            console.print(cut_way_on(report.rejects_cut))
         if report.rejects_masked:
             console.print(
                 f"secrets are shown as {MASK} in {report.rejects_masked:,} of them: type the secrets in again before "
@@ -635,6 +646,31 @@ def _held_back(report: Report) -> str:
     return (
         f" ({held:,} of them not sent: held back when the ledger write failed, but the ledger has their calls as "
         "sent, as resume will find them)"
+    )
+
+
+def cut_way_on(cut: Sequence[Mapping[str, Any]], *, quiet: bool = False) -> str:
+    """What to do with the rejected rows a rejects file holds only the start of (Report.rejects_cut: a line over
+    1 MiB), which loaded back from it would be rejected again: fix each line in its input, then put it in its row's
+    place (`quiet`: the few words of -q's one line)."""
+    by_file: dict[str, list[int]] = {}
+    for row in cut:
+        by_file.setdefault(str(row["file"]), []).append(int(row["line"]))
+    parts = []
+    for file, lines in list(by_file.items())[:3]:
+        more = f" and {len(lines) - 5:,} more" if len(lines) > 5 else ""
+        parts.append(f"{'line' if len(lines) == 1 else 'lines'} {', '.join(map(str, lines[:5]))}{more} of {file}")
+    where = "; ".join(parts) + (f"; and those of {len(by_file) - 3:,} more files" if len(by_file) > 3 else "")
+    one = len(cut) == 1
+    if quiet:
+        return (
+            f"the rejects file holds only the start of {where} (truncated): fix {'it' if one else 'them'} in the input"
+        )
+    them, it = ("that line", "it") if one else ("those lines", "each")
+    return (
+        f"the rejects file holds only the start of {where} (`… [truncated, N bytes]`: too long to be held whole), "
+        f"which does not load back: fix {them} in the input itself, then put {it}, fixed, in place of its row's "
+        "cells in the rejects file (those after file, line, field and reason) before loading it"
     )
 
 
