@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -13,6 +15,7 @@ from typing import Any
 import msgspec
 
 from . import runner
+from .errors import ConfigError
 from .job import Job
 from .report import print_summary
 from .results import Report
@@ -140,11 +143,35 @@ def in_doubt_note(reports: list[Report]) -> list[str]:
     ]
 
 
+def demo_folder(given: str | None) -> Path:
+    """The folder the demo writes into, made: `given` (--workdir), or a new one under ./bulkload-demo/ named by the
+    time. ConfigError (exit 2, before any sandbox starts) where it cannot be made or written."""
+    if given is None:
+        first = Path("bulkload-demo") / time.strftime("%Y%m%d-%H%M%S")
+        out, n = first, 2
+        while out.exists():  # a demo begun in the same second
+            out, n = first.with_name(f"{first.name}-{n}"), n + 1
+        where, instead = f"the demo's folder {out.absolute()}", "give one with --workdir DIR"
+    else:
+        out = Path(given)
+        where, instead = f"--workdir {out}", "give --workdir a folder that can be made and written"
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"cannot use {where}: it is a file, not a folder; {instead}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".bulkload-probe-", dir=out)  # writable also where access bits mislead
+    except OSError as exc:
+        raise ConfigError(f"cannot make or write in {where}: {exc.strerror or exc}; {instead}") from exc
+    os.close(fd)
+    os.unlink(probe)
+    return out
+
+
 async def demo(workdir: str | None = None, quiet: bool = False) -> int:
     """Load every flow's samples into its own sandbox, then say how it went (`quiet`: in one line, no tables).
-    Returns the exit code: 0 when every flow completed and reconciled, else the worst flow's."""
-    out = Path(workdir or Path("bulkload-demo") / time.strftime("%Y%m%d-%H%M%S"))
-    out.mkdir(parents=True, exist_ok=True)
+    Returns the exit code: 0 when every flow completed and reconciled, else the worst flow's; ConfigError where the
+    folder cannot be used (see demo_folder)."""
+    out = demo_folder(workdir)
     if not quiet:
         print("Each API runs in a sandbox with 5 % server errors and 5 % of calls carried out whose answer is lost.")
     reports = [await run_flow(flow, out, quiet) for flow in FLOWS]

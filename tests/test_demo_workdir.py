@@ -1,0 +1,60 @@
+"""`bulkload demo --workdir DIR` where DIR cannot be used is a usage error (exit 2) naming --workdir and what to do,
+before any sandbox starts: a folder that cannot be made or written (tester t34a: `[Errno 17] File exists: '…';
+nothing to resume`, exit 4)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import bulkload_cmd, child_env
+
+from bulkload import demo
+
+
+def _demo(tmp_path: Path, workdir: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        bulkload_cmd("-q", "demo", "--workdir", workdir),
+        env=child_env({"XDG_CACHE_HOME": str(tmp_path / "cache")}),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_file_in_the_way_of_the_workdir_is_a_usage_error_naming_workdir(tmp_path: Path) -> None:
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("x")
+    done = _demo(tmp_path, str(in_the_way))
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert done.stderr == (
+        f"bulkload: error: cannot use --workdir {in_the_way}: it is a file, not a folder; give --workdir a folder "
+        "that can be made and written\n"
+    )
+    assert in_the_way.read_text() == "x" and done.stdout == ""
+
+
+@pytest.mark.parametrize("where", ["under a file", "in /proc"])
+def test_a_workdir_that_cannot_be_made_is_a_usage_error_naming_workdir(tmp_path: Path, where: str) -> None:
+    if where == "in /proc" and not Path("/proc/self").is_dir():
+        pytest.skip("no /proc here")
+    (tmp_path / "a-file").write_text("x")
+    workdir = str(tmp_path / "a-file" / "demo") if where == "under a file" else "/proc/bulkload-demo-test"
+    done = _demo(tmp_path, workdir)
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert done.stderr.startswith(f"bulkload: error: cannot make or write in --workdir {workdir}: "), done.stderr
+    assert done.stderr.endswith("; give --workdir a folder that can be made and written\n"), done.stderr
+    assert "Errno" not in done.stderr and "resume" not in done.stderr, done.stderr
+
+
+def test_two_demos_in_one_second_without_workdir_get_folders_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(demo.time, "strftime", lambda _: "20260101-120000")
+    first = demo.demo_folder(None)
+    second = demo.demo_folder(None)
+    assert (first, second) == (Path("bulkload-demo/20260101-120000"), Path("bulkload-demo/20260101-120000-2"))
+    assert second.is_dir()
