@@ -37,6 +37,10 @@ WEATHER = SandboxOptions(latency_ms=10, fault_rate=0.05, drop_rate=0.05, seed=7)
 #: the embedded sandboxes commit a write before they answer it: a lost answer's records are listed at once, so
 #: the demo need not wait out a real API's commit time before it looks again
 SETTLE_S = 0.5
+#: how a demo that did not complete is run again: never resumed (see in_doubt_note)
+AGAIN = "run the demo again, not a resume"
+#: the same, where --workdir named its folder, which now holds that demo's ledgers (see demo_folder)
+AGAIN_ELSEWHERE = "run the demo again with another --workdir, not a resume"
 
 
 @dataclass
@@ -114,15 +118,16 @@ async def run_flow(flow: Flow, out: Path, quiet: bool = False) -> Report:
     return report
 
 
-def quiet_line(reports: list[Report], out: Path, ok: bool) -> str:
-    """The demo's summary under -q, one line: whether every flow completed and reconciled (`ok`), what became of
-    each flow's rows, and the folder of its ledgers, rejects, in-doubt files and reports."""
+def quiet_line(reports: list[Report], out: Path, ok: bool, again: str = AGAIN) -> str:
+    """The demo's summary under -q, one line: whether every flow completed and reconciled (`ok`; else `again`, how
+    to run it again), what became of each flow's rows, and the folder of its ledgers, rejects, in-doubt files and
+    reports."""
     flows = "; ".join(
         f"{flow.name}: {r.status}, {r.loaded:,} loaded, {r.rejected:,} rejected, {r.in_doubt:,} in doubt"
         + (", reconciliation: MISMATCH" if r.reconcile is not None and not r.reconcile.ok else "")
         for flow, r in zip(FLOWS, reports)
     )
-    how = "complete, all reconciled" if ok else "a flow did not complete (run the demo again, not a resume)"
+    how = "complete, all reconciled" if ok else f"a flow did not complete ({again})"
     return f"bulkload demo: {how}: {flows}; files: {out}"
 
 
@@ -145,7 +150,9 @@ def in_doubt_note(reports: list[Report]) -> list[str]:
 
 def demo_folder(given: str | None) -> Path:
     """The folder the demo writes into, made: `given` (--workdir), or a new one under ./bulkload-demo/ named by the
-    time. ConfigError (exit 2, before any sandbox starts) where it cannot be made or written."""
+    time. ConfigError (exit 2, before any sandbox starts) where it cannot be made or written, or where it holds an
+    earlier demo's ledgers: the demo would be refused them (a ledger that holds a run), and what that refusal
+    offers, resume or rollback, cannot work on them, as the sandboxes they name ended with that demo."""
     if given is None:
         first = Path("bulkload-demo") / time.strftime("%Y%m%d-%H%M%S")
         out, n = first, 2
@@ -164,6 +171,13 @@ def demo_folder(given: str | None) -> Path:
         raise ConfigError(f"cannot make or write in {where}: {exc.strerror or exc}; {instead}") from exc
     os.close(fd)
     os.unlink(probe)
+    earlier = [path.name for flow in FLOWS if (path := out / f"{flow.name}.ledger.sqlite").exists()]
+    if earlier:
+        raise ConfigError(
+            f"{where} holds an earlier demo's ledgers ({', '.join(earlier)}): their sandboxes ended with that demo, "
+            "so they can be neither continued nor rolled back, and a demo there would be refused them; give "
+            f"another --workdir, or remove {out} (or those ledgers) and run the demo there again"
+        )
     return out
 
 
@@ -172,19 +186,18 @@ async def demo(workdir: str | None = None, quiet: bool = False) -> int:
     Returns the exit code: 0 when every flow completed and reconciled, else the worst flow's; ConfigError where the
     folder cannot be used (see demo_folder)."""
     out = demo_folder(workdir)
+    again = AGAIN if workdir is None else AGAIN_ELSEWHERE
     if not quiet:
         print("Each API runs in a sandbox with 5 % server errors and 5 % of calls carried out whose answer is lost.")
     reports = [await run_flow(flow, out, quiet) for flow in FLOWS]
     ok = all(r.status == "complete" and r.reconcile is not None and r.reconcile.ok for r in reports)
     if quiet:
-        print(quiet_line(reports, out, ok))
+        print(quiet_line(reports, out, ok, again))
     elif ok:
         print("\ndemo: every row loaded once, rejected with its reason, or listed as in doubt; all reconciled")
         for line in in_doubt_note(reports):
             print(line)
     else:
         # a stopped flow's summary names `bulkload resume --ledger …`: its sandbox is gone, so that cannot work here
-        print(
-            "\ndemo: a flow did not complete; see above (its sandbox ended with it: run the demo again, not a resume)"
-        )
+        print(f"\ndemo: a flow did not complete; see above (its sandbox ended with it: {again})")
     return 0 if ok else max(r.exit_code for r in reports)

@@ -1,14 +1,16 @@
 """`bulkload demo --workdir DIR` where DIR cannot be used is a usage error (exit 2) naming --workdir and what to do,
 before any sandbox starts: a folder that cannot be made or written (tester t34a: `[Errno 17] File exists: '…';
-nothing to resume`, exit 4)."""
+nothing to resume`, exit 4), and one holding an earlier demo's ledgers (tester t34a: "use `bulkload resume` … or
+roll it back", neither of which can work once the demo's sandboxes are gone)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import bulkload_cmd, child_env
+from conftest import DemoRun, bulkload_cmd, child_env
 
 from bulkload import demo
 
@@ -49,12 +51,31 @@ def test_a_workdir_that_cannot_be_made_is_a_usage_error_naming_workdir(tmp_path:
     assert "Errno" not in done.stderr and "resume" not in done.stderr, done.stderr
 
 
+def test_a_workdir_of_an_earlier_demo_says_to_give_another_not_to_resume(tmp_path: Path, demo_run: DemoRun) -> None:
+    assert demo_run.code == 0, demo_run.stdout + demo_run.stderr
+    folder = demo_run.workdir / "demo"
+    before = sorted(os.listdir(folder))
+    done = _demo(tmp_path, str(folder))
+    said = done.stdout + done.stderr
+    assert done.returncode == 2, said
+    assert done.stderr == (
+        f"bulkload: error: --workdir {folder} holds an earlier demo's ledgers (economic.ledger.sqlite, "
+        "halopsa.ledger.sqlite, visma-core.ledger.sqlite, visma-core-costs.ledger.sqlite, payorcrm.ledger.sqlite): "
+        "their sandboxes ended with that demo, so they can be neither continued nor rolled back, and a demo there "
+        f"would be refused them; give another --workdir, or remove {folder} (or those ledgers) and run the demo "
+        "there again\n"
+    )
+    assert "bulkload resume" not in said and "bulkload rollback" not in said and done.stdout == ""
+    assert sorted(os.listdir(folder)) == before  # refused before any sandbox started: nothing written there
+
+
 def test_two_demos_in_one_second_without_workdir_get_folders_of_their_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(demo.time, "strftime", lambda _: "20260101-120000")
     first = demo.demo_folder(None)
+    (first / "economic.ledger.sqlite").write_bytes(b"")  # the first demo's, under way
     second = demo.demo_folder(None)
     assert (first, second) == (Path("bulkload-demo/20260101-120000"), Path("bulkload-demo/20260101-120000-2"))
     assert second.is_dir()
