@@ -527,6 +527,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     ns = parse(build_parser(sys.argv[1:] if argv is None else argv), argv)
     ns.words = ["bulkload", *(sys.argv[1:] if argv is None else argv)]  # the command, as a refusal gives it back
+    interrupts.tell(lambda: _at_once(ns))
     try:
         _check_outputs(ns)
     except ConfigError as exc:
@@ -681,10 +682,24 @@ def _said(line: str, shown: bool = True) -> None:
     log.error("%s", line, extra={logs.SHOWN: True})
 
 
+def _again_of(ns: argparse.Namespace, absolute: bool = False) -> str:
+    """What to run after the command `ns` was cut short (_again; `absolute`: a manifest by its absolute path)."""
+    manifest = None if getattr(ns, "queue", None) else getattr(ns, "manifest", None)  # a queue's run is its workers'
+    return _again(
+        ns.command, getattr(ns, "ledger", None), os.path.abspath(manifest) if absolute and manifest else manifest
+    )
+
+
+def _at_once(ns: argparse.Namespace) -> str | None:
+    """What the line of a stop at once (a third Ctrl-C: interrupts.tell) says to run next: the command that goes on
+    from the ledger, by its absolute path; None where the command has none (no ledger yet, or none of its own)."""
+    again = _again_of(ns, absolute=True)
+    return redact(again) if again.startswith(("continue with `", "run `")) else None
+
+
 def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:
     """Why a command ended on an error not of ours, and what to run next."""
-    manifest = None if getattr(ns, "queue", None) else getattr(ns, "manifest", None)  # a queue's run is its workers'
-    again = _again(ns.command, getattr(ns, "ledger", None), manifest)
+    again = _again_of(ns)
     if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError) or interrupts.stopped():
         return f"{interrupts.reason()}; {again}"
     if isinstance(exc, OSError):  # the system refused (no space left, a file removed): no bug, nothing to keep

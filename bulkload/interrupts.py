@@ -18,7 +18,7 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, TypeVar
@@ -34,6 +34,24 @@ T = TypeVar("T")
 STOPPING = (signal.SIGTERM, signal.SIGHUP)
 
 _received: list[int] = []
+#: what a stop at once says to run next (see tell)
+_way_on: list[Callable[[], str | None]] = []
+
+
+def tell(way_on: Callable[[], str | None] | None) -> None:
+    """From now on, a stop at once (a third signal) says `way_on()`: what goes on from the ledger, as the command
+    that does it with the ledger's absolute path (cli), or None where it has none to say (nor where `way_on` is
+    None). Asked only then: a load's ledger is named once the run has one."""
+    _way_on[:] = [way_on] if way_on is not None else []
+
+
+def _then() -> str:
+    """How the line of a stop at once ends: the way on `tell` gave, else that resume goes on from the ledger."""
+    try:
+        said = _way_on[0]() if _way_on else None
+    except Exception:  # the process is to end now, whatever the way on could not say
+        said = None
+    return f": {said}" if said else ", and resume goes on from it"
 
 
 def _not_ignored() -> list[signal.Signals]:
@@ -114,8 +132,7 @@ def _stop(signum: int, task: asyncio.Task[object] | None, at: int) -> None:
         )
     else:
         print(
-            "bulkload: stopped at once: what was not yet written is not; the ledger keeps what was done, and "
-            "resume goes on from it",
+            f"bulkload: stopped at once: what was not yet written is not; the ledger keeps what was done{_then()}",
             file=sys.stderr,
         )
         sys.stderr.flush()
