@@ -204,6 +204,14 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
     return {**os.environ, **extra, "PYTHONUNBUFFERED": "1"}
 
 
+def run_bulkload(folder: Path, *args: str, env: dict[str, str] = CREDS) -> subprocess.CompletedProcess[str]:
+    """`bulkload ARGS` as a child process in `folder`, with the e-conomic credentials (`env`), its output captured;
+    bounded at 120 s."""
+    return subprocess.run(
+        bulkload_cmd(*args), env=child_env(env), cwd=folder, capture_output=True, text=True, timeout=120
+    )
+
+
 @dataclass(frozen=True)
 class DemoRun:
     code: int

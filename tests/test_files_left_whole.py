@@ -6,16 +6,9 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import subprocess
 from pathlib import Path
 
-from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, write_entries
-
-
-def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        bulkload_cmd(*args), env=child_env(CREDS), cwd=tmp_path, capture_output=True, text=True, timeout=120
-    )
+from conftest import SandboxProcess, run_bulkload, write_entries
 
 
 def test_a_finished_run_leaves_its_ledger_whole_in_its_one_file(
@@ -25,10 +18,12 @@ def test_a_finished_run_leaves_its_ledger_whole_in_its_one_file(
     # `reconcile --ledger COPY` of a copy of it said reconciled, 0 loaded, the run's entries "added by others"
     first = tmp_path / "first.csv"
     write_entries(first, 20)
-    assert _run(tmp_path, "-q", "load", "economic", str(first), "--base-url", sandbox_process.url).returncode == 0
+    assert (
+        run_bulkload(tmp_path, "-q", "load", "economic", str(first), "--base-url", sandbox_process.url).returncode == 0
+    )
     data = tmp_path / "entries.csv"  # the same 20 vouchers and 20 more: the 20 are skipped, as loaded before
     write_entries(data, 40)
-    done = _run(tmp_path, "-q", "load", "economic", str(data), "--base-url", sandbox_process.url)
+    done = run_bulkload(tmp_path, "-q", "load", "economic", str(data), "--base-url", sandbox_process.url)
     assert done.returncode == 0 and "40 skipped" in done.stdout, done.stdout + done.stderr
     copy = tmp_path / "copy.sqlite"
     shutil.copyfile(tmp_path / "entries.csv.ledger.sqlite", copy)  # the file alone, as `cp` of "the ledger"
@@ -42,7 +37,7 @@ def test_the_log_file_is_readable_by_the_user_only(tmp_path: Path, sandbox_proce
     data = tmp_path / "entries.csv"
     write_entries(data, 5)
     log = tmp_path / "log.txt"
-    done = _run(
+    done = run_bulkload(
         tmp_path, "-q", "--log-file", str(log), "load", "economic", str(data), "--base-url", sandbox_process.url
     )
     assert done.returncode == 0, done.stdout + done.stderr

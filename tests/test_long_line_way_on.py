@@ -7,19 +7,12 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
 from pathlib import Path
 
-from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env
+from conftest import SandboxProcess, run_bulkload
 
 HEADER = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber,text"
 LONG = "5,1,9001,2026-11-01,10.00,DKK,5600,,{text}"
-
-
-def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        bulkload_cmd(*args), env=child_env(CREDS), cwd=tmp_path, capture_output=True, text=True, timeout=120
-    )
 
 
 def test_a_line_over_1_mib_is_to_be_fixed_in_the_input_and_that_way_on_loads_it(
@@ -32,7 +25,7 @@ def test_a_line_over_1_mib_is_to_be_fixed_in_the_input_and_that_way_on_loads_it(
     )
     report = tmp_path / "report.json"
     base = ("--base-url", sandbox_process.url)
-    done = _run(tmp_path, "load", "economic", str(data), *base, "--no-progress", "--report", str(report))
+    done = run_bulkload(tmp_path, "load", "economic", str(data), *base, "--no-progress", "--report", str(report))
     assert done.returncode == 1, done.stdout + done.stderr
     said = " ".join(done.stdout.split())  # the summary's lines, as rich wraps them
     assert (
@@ -50,7 +43,7 @@ def test_a_line_over_1_mib_is_to_be_fixed_in_the_input_and_that_way_on_loads_it(
     rows[1] = rows[1][:4] + LONG.format(text="shortened").split(",")
     with rejects.open("w", newline="") as fh:
         csv.writer(fh).writerows(rows)
-    again = _run(tmp_path, "-q", "load", "economic", str(rejects), *base)
+    again = run_bulkload(tmp_path, "-q", "load", "economic", str(rejects), *base)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "2 loaded" in again.stdout, again.stdout
 
@@ -61,7 +54,7 @@ def test_the_quiet_line_names_the_line_to_fix_in_the_input(tmp_path: Path, sandb
         f"{HEADER}\n5,1,9002,2026-11-01,10.00,DKK,5600,,ok\n5,1,9002,2026-11-01,-10.00,DKK,2750,,ok\n"
         f"{LONG.format(text='y' * 1_100_000)}\n5,1,9001,2026-11-01,-10.00,DKK,2750,,ok\n"
     )
-    done = _run(tmp_path, "-q", "load", "economic", str(data), "--base-url", sandbox_process.url)
+    done = run_bulkload(tmp_path, "-q", "load", "economic", str(data), "--base-url", sandbox_process.url)
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"the rejects file holds only the start of line 4 of {data} (truncated): fix it in the input" in (
         done.stdout
@@ -72,7 +65,9 @@ def test_rows_the_rejects_file_holds_whole_say_nothing_of_it(tmp_path: Path, san
     data = tmp_path / "short.csv"
     data.write_text(f"{HEADER}\n5,1,9001,2026-02-30,10.00,DKK,5600,,ok\n5,1,9001,2026-02-30,-10.00,DKK,2750,,ok\n")
     report = tmp_path / "report.json"
-    done = _run(tmp_path, "load", "economic", str(data), "--base-url", sandbox_process.url, "--report", str(report))
+    done = run_bulkload(
+        tmp_path, "load", "economic", str(data), "--base-url", sandbox_process.url, "--report", str(report)
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "fix them in place" in done.stdout and "holds only the start" not in done.stdout, done.stdout
     assert "rejects_cut" not in json.loads(report.read_text())

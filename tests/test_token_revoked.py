@@ -12,13 +12,13 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import anyio
 from aiohttp import web
 from conftest import sandbox_read, serving
+from test_halopsa_answers import job
 
-from bulkload import Job, load
+from bulkload import load
 from bulkload.dispatch import Dispatcher, RetryPolicy
 from bulkload.errors import NoToken
 from bulkload.http import Client
@@ -85,17 +85,6 @@ def rows(path: Path, n: int) -> Path:
         w.writerow(["name", "tenant_id"])
         w.writerows([f"Row {i:04d}", f"tenant-{i}"] for i in range(n))
     return path
-
-
-def job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
-    return Job(
-        target="halopsa",
-        files=[str(data)],
-        base_url=url,
-        ledger=str(tmp_path / "run.sqlite"),
-        rejects=str(tmp_path / "rejects.csv"),
-        **kw,
-    )
 
 
 async def held(url: str) -> list[str]:
