@@ -1760,10 +1760,10 @@ def replayed_failure(exc: APIError, target: Target, sent_at: float | None) -> st
     said = (
         "replayed by the API from its idempotency cache (X-ResultFromCache: true): the answer to an earlier attempt"
         if exc.replayed
-        else "the API's answer that the call's idempotency key was taken, by an earlier attempt"
+        else "the API's answer (409) that the call's idempotency key was taken"
     )
     return (
-        f"{exc}, {said}, which the call's key gets again {until}, so whether that attempt was carried out is "
+        f"{exc}, {said}, which the call's key gets again {until}, so whether an attempt of it was carried out is "
         "unknown; its records were not all found in the API. `bulkload resume --resend-in-doubt` sends the call with "
         "that key: it gets the same failure until then, and is sent anew only after that"
     )

@@ -22,6 +22,8 @@ import threading
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
+from itertools import chain, islice
 from typing import Any, NamedTuple
 
 import msgspec
@@ -616,41 +618,49 @@ def _no_rows(source: Source) -> str:
     return "it is empty" if source.holds_nothing() else "only blank lines"
 
 
-#: a run of digits that is a whole part of a group key (between its separators: "/" of Visma Core's, ":" of
-#: e-conomic's, " " of PayorCRM's), its leading zeros apart: "00123" that a spreadsheet shows as 123
+#: a run of digits that is a whole part of a family (between its separators: "/" of Visma Core's case/order), its
+#: leading zeros apart: "00123" that a spreadsheet shows as 123
 _PADDED = re.compile(r"(?<![^\s/:])0+(?=[0-9]+(?![^\s/:]))")
 
 
 def _fold(key: str) -> str:
-    """A group key as a person or a spreadsheet may write it otherwise: case, surrounding spaces, Unicode form
-    (NFKC: a composed é or an e and its accent, as macOS writes it) and a number's leading zeros ignored."""
-    return _PADDED.sub("", unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", key).casefold()).strip())
+    """A family as a person or a spreadsheet may write it otherwise: letter case (lower: "Maße" is no case of
+    "Masse"), surrounding spaces, Unicode form (NFKC: a composed é or an e and its accent, as macOS writes it) and a
+    number's leading zeros ignored."""
+    return _PADDED.sub("", unicodedata.normalize("NFKC", key).lower().strip())
 
 
 def _alike(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Sequence[str]) -> None:
-    """ConfigError where two families (RecordKind.group_family: a Visma Core order, whatever its cost types; by
-    default the group) of the run's files (file_groups), or of this file's rows of no group (family_starts: a Visma
-    Core order of FEE lines), are one but for case, surrounding spaces, Unicode form or a number's leading zeros
-    (_fold): one written two ways (`R-1` and `r-1`, `00123` and `123`), which loaded would be booked as two (tester
-    t34b: an order's OUTLAY lines as two entries, exit 0), or two, which cannot be told. Not for a kind whose keys
-    are numbers (RecordKind.text_keys)."""
+    """ConfigError where two families (RecordKind.group_family: a Visma Core order, whatever its cost types) of the
+    run's files (file_groups), or of this file's rows of no group (family_starts: a Visma Core order of FEE lines),
+    are one but for case, surrounding spaces, Unicode form or a number's leading zeros (_fold): one written two ways
+    (`R-1` and `r-1`, `00123` and `123`), which loaded would be booked as two (tester t34b: an order's OUTLAY lines
+    as two entries, exit 0), or two, which cannot be told. Only for a kind whose families are so written
+    (RecordKind.text_keys). In bounded memory: the families go through a temporary SQLite table, grouped there."""
     if not kind.text_keys:
         return
-    found: dict[str, tuple[str, int, int]] = {}
     keys = db.execute("SELECT key, file_idx, line FROM file_groups")
-    rows = [(kind.group_family(key), at, line) for key, at, line in keys]
-    rows += db.execute("SELECT family, ?, line FROM family_starts WHERE file_idx = ?", (file_idx, file_idx)).fetchall()
-    for family, at, line in rows:
-        first = found.setdefault(_fold(family), (family, at, line))
-        if first[0] != family:
-            (one, one_at, one_line), (two, two_at, two_line) = sorted([first, (family, at, line)], key=lambda k: k[1:])
-            raise ConfigError(
-                f"{kind.family_label(one)} ({paths[one_at]} line {one_line}) and {kind.family_label(two)} "
-                f"({paths[two_at]} line {two_line}) are one but for case, spaces, Unicode form or leading zeros: one "
-                f"{kind.group_name} written two ways (an edit, a spreadsheet that drops leading zeros, another "
-                f"system's export), or two {kind.group_name}s, which cannot be told. Write its value one way on all "
-                "its lines, or the two apart; nothing was sent"
-            )
+    families = db.execute("SELECT family, ?, line FROM family_starts WHERE file_idx = ?", (file_idx, file_idx))
+    rows = chain(((kind.group_family(key), at, line) for key, at, line in keys), families)
+    with closing(sqlite3.connect("")) as folded:  # "": a temporary file, spilled to disk as it grows
+        folded.execute("CREATE TABLE f (fold TEXT, family TEXT, at INTEGER, line INTEGER)")
+        while batch := list(islice(rows, _BATCH)):
+            folded.executemany("INSERT INTO f VALUES (?, ?, ?, ?)", [(_fold(f), f, at, n) for f, at, n in batch])
+        # sorted on disk by SQLite: no family is held in memory
+        found = folded.execute("SELECT fold FROM f GROUP BY fold HAVING MIN(family) < MAX(family) LIMIT 1").fetchone()
+        if found is None:
+            return
+        named = folded.execute("SELECT family, at, line FROM f WHERE fold = ? ORDER BY at, line", found).fetchall()
+    first = named[0]
+    second = next(row for row in named if row[0] != first[0])
+    (one, one_at, one_line), (other, other_at, other_line) = first, second
+    raise ConfigError(
+        f"{kind.family_label(one)} ({paths[one_at]} line {one_line}) and {kind.family_label(other)} "
+        f"({paths[other_at]} line {other_line}) are one but for case, spaces, Unicode form or leading zeros: one "
+        f"{kind.group_name} written two ways (an edit, a spreadsheet that drops leading zeros, another system's "
+        f"export), or two {kind.group_name}s, which cannot be told. Write its value one way on all its lines, or the "
+        "two apart; nothing was sent"
+    )
 
 
 def _apart(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Sequence[str]) -> str:

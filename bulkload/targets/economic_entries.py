@@ -457,7 +457,6 @@ class DraftEntries(RecordKind):
     group_fields = frozenset(_KEY_FIELDS)
     reference_fields = frozenset({"customerInvoiceNumber", "supplierInvoiceNumber"})  # the invoice a line settles
     rows_grouped = True  # every entry is a voucher's line
-    text_keys = False  # journal and voucher are numbers
     #: what a line books, whatever its amount and text: its kind and date, and where it posts, in what currency
     line_names = (
         "entryTypeNumber",

@@ -301,6 +301,7 @@ class Entries(OnCase):
     whole_fields = int_fields(EntryRow)
     group_name = "order"
     kind_name = "entries"
+    text_keys = True  # an orderId, written by hand and edited in spreadsheets (tester t34b)
     #: what a line of an order is, whatever its amount and note
     line_names = ("accountingCostType", "description")
     option_fields = {"accountingCostType": "--cost-type TYPE for a file of one cost type"}
