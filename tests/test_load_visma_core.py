@@ -2577,8 +2577,15 @@ async def test_an_order_written_two_ways_is_refused_before_the_first_call(
             with pytest.raises(ConfigError, match=r"line 2\).*line 3\) are one but for case.*nothing was sent"):
                 await load(job(tmp_path, data, url), env=ENV)
             assert await created(url) == []
-        # two orders told apart load, each its own entry
-        apart = write(tmp_path / "f.csv", [rows[0], [1001, cost, "40.00", "Porto", "", "2026-11-05", "R-9"]])
+        # two orders told apart load, each its own entry: another order, the same one of another case, and a sharp s
+        # (tester t35: Maße-1 and Masse-1 were refused as alike but for case: ß is no case of ss)
+        told_apart = [
+            [1001, cost, "40.00", "Porto", "", "2026-11-05", "R-9"],
+            [1002, cost, "40.00", "Porto", "", "2026-11-05", two],
+            [1001, cost, "40.00", "Porto", "", "2026-11-05", "Maße-1"],
+            [1001, cost, "40.00", "Porto", "", "2026-11-05", "Masse-1"],
+        ]
+        apart = write(tmp_path / "f.csv", [rows[0], *told_apart])
         async with running("visma-core", SandboxOptions()) as url:
             assert (await load(job(tmp_path, apart, url), env=ENV)).exit_code == 0
-            assert len(await created(url)) == 2
+            assert len(await created(url)) == 5

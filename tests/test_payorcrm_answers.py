@@ -23,7 +23,7 @@ from bulkload.errors import BadRequest, RefusedInAnswer
 from bulkload.ledger import Ledger
 from bulkload.model import ECHOED, NO_ID, Chunk
 from bulkload.results import Report
-from bulkload.sandbox import SandboxOptions, build_app
+from bulkload.sandbox import SandboxOptions, build_app, running
 from bulkload.sandbox.common import message_response
 from bulkload.targets.payorcrm import PayorCRM
 from bulkload.targets.payorcrm_records import Customer, Invoice
@@ -1254,3 +1254,18 @@ async def test_an_index_no_error_of_its_answer_shows_the_numbering_of_is_not_rea
     assert (report.rejected, report.in_doubt) == (1, 5), report  # C1, C2 of the first call; C4-C6 untold
     doubt = read_csv(tmp_path / "in_doubt.csv")
     assert "nothing tells which" in doubt[-1]["last_error"], doubt[-1]
+
+
+async def test_numbers_alike_but_for_case_or_leading_zeros_are_other_customers_and_invoices(tmp_path: Path) -> None:
+    # tester t35: customers A1 and a1, invoices 0100 and 100 were refused as one written two ways; PayorCRM's
+    # numbers are compared exactly as sent (docs/payorcrm.md): two customers, two invoices
+    customers = write(tmp_path / "c.csv", ["customerno", "emailaddress1"], [["A1", "a@x.io"], ["a1", "b@x.io"]])
+    invoices = write(
+        tmp_path / "i.csv",
+        ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "dueDate"],
+        [["A1", "0100", "10.00", "EUR", "2026-12-01"], ["a1", "100", "20.00", "EUR", "2026-12-01"]],
+    )
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            report = await load_both(tmp_path, url, customers, invoices)
+    assert report.exit_code == 0 and report.loaded == 4, report
