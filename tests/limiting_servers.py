@@ -155,7 +155,10 @@ class Server:
         port = self._runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{port}"
         self._ready.set()
-        self._loop.run_forever()
+        try:
+            self._loop.run_forever()
+        finally:  # its self-pipe's sockets too: left open, the collector warns of them inside a later test
+            self._loop.close()
 
     # --- limits --------------------------------------------------------------------------------------------
     def _limiter(self, method: str, now: float) -> Limiter:
