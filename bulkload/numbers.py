@@ -447,21 +447,19 @@ class DecimalsEvidence(Evidence):
             if _JSON not in first and value.is_finite() and int(value.as_tuple().exponent) < 0:
                 first[_JSON] = Example(line, field, str(value))
             return
-        if type(value) is not str:
+        if type(value) is not str or (text := value.strip()).isdigit():  # whole minor units, as nearly all are
             return
         for mark in ".,":
-            if mark not in first and mark in value:
-                number = _read(value.strip(), mark)
-                if number is not None and int(number.as_tuple().exponent) < 0:
-                    first[mark] = Example(line, field, value)
+            decimals = mark not in first and mark in text
             # a figure set out in groups of thousands ("1.234.567", "1 234 567") is one for people to read: a
             # spreadsheet's #,##0 shows whole kroner so, and minor units so written are not what an export gives
-            if (
-                (grouped := _GROUPED_BY + mark) not in first
-                and not _GROUP_MARKS[mark].isdisjoint(text := value.strip())
-                and _read(text, mark) is not None
-            ):
-                first[grouped] = Example(line, field, value)
+            grouped = (key := _GROUPED_BY + mark) not in first and not _GROUP_MARKS[mark].isdisjoint(text)
+            if not (decimals or grouped) or (number := _read(text, mark)) is None:
+                continue
+            if decimals and int(number.as_tuple().exponent) < 0:
+                first[mark] = Example(line, field, value)
+            if grouped:
+                first[key] = Example(line, field, value)
 
     def refuse(self, mark: str, path: str, advice: str) -> None:
         """ConfigError where a cell has decimals read with the file's decided decimal `mark` (or is a JSON number
