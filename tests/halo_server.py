@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 import anyio
 from aiohttp import web
+from limiting_servers import most_in_window
 
 
 class State:
@@ -196,12 +197,7 @@ def make_app(a: argparse.Namespace) -> web.Application:
 
         # most accepted client requests in any rolling window, and in any rolling second
         def most(width: float) -> int:
-            best, j = 0, 0
-            for i, t in enumerate(acc):
-                while acc[j] <= t - width:
-                    j += 1
-                best = max(best, i - j + 1)
-            return best
+            return most_in_window(acc, width)
 
         def per_s() -> list[int]:
             if not acc:

@@ -11,6 +11,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -291,15 +292,8 @@ class Server:
 
     def most_in(self, w: float = 1.0, *, accepted_only: bool = False, method: str | None = None) -> int:
         """The most requests that arrived in any rolling `w` seconds."""
-        ts = sorted(
-            h.t for h in self.hits if (not accepted_only or h.status != 429) and (method is None or h.method == method)
-        )
-        best, j = 0, 0
-        for i, t in enumerate(ts):
-            while ts[j] <= t - w:
-                j += 1
-            best = max(best, i - j + 1)
-        return best
+        counted = [h for h in self.hits if (not accepted_only or h.status != 429) and method in (None, h.method)]
+        return most_in_window(sorted(h.t for h in counted), w)
 
     def span(self, method: str | None = None, path_part: str = "") -> float:
         ts = [h.t for h in self.hits if (method is None or h.method == method) and path_part in h.path]
@@ -319,6 +313,17 @@ class Server:
                 "most_ok_in_1s": self.most_in(1.0, accepted_only=True),
             }
         )
+
+
+def most_in_window(times: Sequence[float], width_s: float) -> int:
+    """The most of `times` (seconds, ascending) in any rolling `width_s` seconds: what a server counting a rolling
+    window saw at its fullest (also halo_server's)."""
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while times[j] <= t - width_s:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
 
 
 def entries_csv(path: Any, n: int) -> Any:
