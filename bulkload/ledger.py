@@ -120,6 +120,9 @@ class RunInfo:
     #: how an interrupt it handled stopped it ("stopped by SIGTERM", "interrupted (Ctrl-C)": interrupts.reason), ""
     #: for none (status "running" with no process on it: it was killed)
     interrupted: str = ""
+    #: the hex SHA-256 of each rejects file as the run last wrote it, by path: one that is no longer so was changed
+    #: by the user (fixed in place), and is never written over (kept_rejects.check_kept)
+    rejects_written: dict[str, str] = field(default_factory=dict)
 
 
 class ChunkRow(NamedTuple):
@@ -699,6 +702,11 @@ class Ledger:
     def set_status(self, status: str, interrupted: str = "") -> None:
         """The run's status; `interrupted`: how an interrupt stopped it (RunInfo.interrupted)."""
         self._update_run(status=status, interrupted=interrupted)
+
+    @_writes
+    def set_rejects_written(self, digests: dict[str, str]) -> None:
+        """The hex SHA-256 of each rejects file the run wrote now, by path (RunInfo.rejects_written)."""
+        self._update_run(rejects_written=digests)
 
     @_writes
     def set_settings(self, settings: dict[str, Any]) -> None:

@@ -159,12 +159,19 @@ def rejects_fields(
         out["rejects_cut"] = cut
     rows = [w.rows for w in written] if written is not None else [1] * len(paths)
     held = {of[0]: path for (path, of), n in zip(paths, rows) if n}
+    command = loading(target, held, reading)
+    if len(paths) < 2:
+        return out | ({"rejects_load": None if dry_run else command} if command else {})
+    return out | {"rejects_files": [path for path, _ in paths], "rejects_load": None if dry_run else command}
+
+
+def loading(target: Target, held: Mapping[int, str], reading: Sequence[str]) -> str | None:
+    """The command that loads the rejects files `held` (by the index of the input whose rows each holds) as their
+    inputs were loaded, with the options that read them so (`reading`: Job.reading_args); None where the target
+    cannot say (Flags.given) or none is held."""
     given = target.flags.given
     args = given(held, target.options()) if given is not None and held else None
-    command = None if args is None or dry_run else shlex.join(["bulkload", "load", target.name, *args, *reading])
-    if len(paths) < 2:
-        return out | ({"rejects_load": command} if args else {})
-    return out | {"rejects_files": [path for path, _ in paths], "rejects_load": command}
+    return shlex.join(["bulkload", "load", target.name, *args, *reading]) if args else None
 
 
 def _file_of(row: RowOutcome) -> int:

@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TypeVar
 import anyio
 from msgspec import UNSET
 
-from . import account, interrupts, ledger_pg
+from . import account, interrupts, kept_rejects, ledger_pg
 from .alongside import written_since
 from .dispatch import Counters, Dispatcher, RetryPolicy
 from .doubt import in_flight, way_on, with_reasons
@@ -448,10 +448,9 @@ class Run:
         if status == "complete":
             record_status(ledger, status)
         rejects = job.rejects_paths()
-        written = attempt(
-            "the rejects file",
-            lambda: write_rejects_files(rejects, lambda: ledger.rows("rejected"), sources, self.names, self._marks()),
-        )
+        rows = lambda: ledger.rows("rejected")  # noqa: E731
+        write = lambda: write_rejects_files(rejects, rows, sources, self.names, self._marks())  # noqa: E731
+        written = attempt("the rejects file", lambda: kept_rejects.written(ledger, rejects, write))
         n_success = attempt(
             "the success file",
             success

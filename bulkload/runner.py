@@ -40,6 +40,7 @@ from .errors import (
     command_on,
 )
 from .job import Job, address, mapping_typos
+from .kept_rejects import check_kept
 from .ledger import (
     Ledger,
     RunInfo,
@@ -587,6 +588,7 @@ async def resume(
         for source, pinned in zip(sources, pins):
             source.pinned = pinned
         check_paths(job, outputs=RUN_OUTPUTS, earlier=True)
+        check_kept(ledger, job, target)
         checked = not (job.allow_duplicate_load or target.books.rerunnable)
         own = str(ledger.path.absolute())
         refuse_alongside(job, target, own, ledger.run.key_prefix, threading.Event(), resuming=True)

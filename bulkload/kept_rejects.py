@@ -1,0 +1,48 @@
+"""A rejects file the user changed since the run wrote it (fixed in place, as the summary tells them to) is theirs:
+no command on the run writes over it. The run keeps each rejects file's SHA-256 as it last wrote it
+(RunInfo.rejects_written); a resume refuses, before anything is sent, while one is no longer so (before, a resume of a
+finished run wrote the file again and the fixes were gone: tester, 2026-12)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from .errors import ConfigError
+from .report import Written, loading
+from .sources import sha256_of
+
+if TYPE_CHECKING:
+    from .job import Job
+    from .ledger import Ledger
+    from .targets.base import Target
+
+
+def written(
+    ledger: Ledger, paths: Sequence[tuple[str, Sequence[int]]], write: Callable[[], list[Written]]
+) -> list[Written]:
+    """The rejects files of `paths` (Job.rejects_paths) written (`write`), and their SHA-256 kept in the ledger;
+    what each holds. Raises what `write` and the ledger's write raise."""
+    out = write()
+    ledger.set_rejects_written({path: sha256_of(path) for path, _ in paths})
+    return out
+
+
+def check_kept(ledger: Ledger, job: Job, target: Target) -> None:
+    """Before a command on the run of `ledger` writes its rejects files again (a resume): ConfigError where one of
+    them is no longer as the run wrote it, naming it and the ways on (load it as its own run, with the command that
+    loads it as its input was loaded, or move it away). A file gone, or one the run's ledger kept no SHA-256 of (made
+    before it was kept), is written as before."""
+    kept = ledger.run.rejects_written
+    for path, of in job.rejects_paths():
+        was = kept.get(path)
+        if was is None or not os.path.isfile(path) or sha256_of(path) == was:
+            continue
+        command = loading(target, {of[0]: path}, job.reading_args()) if of else None
+        load = f"load it as a run of its own (`{command}`)" if command else "load it as a run of its own"
+        raise ConfigError(
+            f"the rejects file {path} was changed since this run wrote it (fixed in place?): the run would write it "
+            f"again and the changes would be lost. {load[0].upper()}{load[1:]}, or move it away for the run to write "
+            "its rejected rows there again; nothing was sent"
+        )

@@ -1,0 +1,54 @@
+"""A rejects file the user changed since the run wrote it (fixed in place, as the summary says to) is never written
+over by a command on that run: a resume of the run, finished or stopped, refuses before anything is sent and says how
+to go on; one the user left as it was is written again as before. Found by a tester: a resume of a finished run wrote
+the rejects file again, and the fixes in it were gone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+from conftest import CREDS, economic_job, serving, write_entries
+
+from bulkload import load, resume
+from bulkload.errors import ConfigError
+from bulkload.sandbox import SandboxOptions, build_app
+
+BOUND_S = 60
+
+
+async def _loaded(tmp_path: Path, origin: str) -> tuple[Path, Path]:
+    data = tmp_path / "e.csv"
+    write_entries(data, 6, bad_every=3)  # 2 rows of a date that is none: rejected
+    rejects = tmp_path / "r.csv"
+    job = economic_job(data, origin, tmp_path / "l.sqlite", rejects=str(rejects), batch_size=4)
+    report = await load(job, env=CREDS)
+    assert report.rejected == 2 and report.exit_code == 1, report
+    return tmp_path / "l.sqlite", rejects
+
+
+async def test_a_rejects_file_fixed_in_place_is_kept_by_a_resume(tmp_path: Path) -> None:
+    with anyio.fail_after(BOUND_S):
+        async with serving(build_app("economic", SandboxOptions())) as origin:
+            ledger, rejects = await _loaded(tmp_path, origin)
+            fixed = rejects.read_text(encoding="utf-8").replace("2026-02-30", "2026-02-28")
+            rejects.write_text(fixed, encoding="utf-8")
+            with pytest.raises(ConfigError) as refused:
+                await resume(str(ledger), env=CREDS)
+    assert rejects.read_text(encoding="utf-8") == fixed  # the user's fixes are there
+    said = str(refused.value)
+    assert f"{rejects} was changed since this run wrote it" in said and "nothing was sent" in said, said
+    assert "bulkload load economic" in said, said  # the way on: load it as its own run
+
+
+async def test_a_rejects_file_left_as_written_is_written_again(tmp_path: Path) -> None:
+    with anyio.fail_after(BOUND_S):
+        async with serving(build_app("economic", SandboxOptions())) as origin:
+            ledger, rejects = await _loaded(tmp_path, origin)
+            written = rejects.read_bytes()
+            again = await resume(str(ledger), env=CREDS)
+            rejects.unlink()  # gone: written again, as after a disk that was full
+            third = await resume(str(ledger), env=CREDS)
+    assert again.rejected == third.rejected == 2
+    assert rejects.read_bytes() == written
