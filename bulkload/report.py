@@ -701,13 +701,14 @@ def _shown(value: Any) -> str:
 def unbalanced_said(report: Report) -> str:
     """What the summary (and --quiet's line) says of the groups the run loaded that do not balance in the input,
     loaded as the file has them (RecordKind.imbalance): "1 voucher loaded that does not balance in the input, e.g.
-    …"; "" for none."""
+    …" (a dry run's: "1 voucher it would load that …"); "" for none."""
     groups = report.groups or None
     if not groups or not groups.unbalanced:
         return ""
     does = "does" if groups.unbalanced == 1 else "do"
     first = groups.unbalanced_list[0]["group"]
-    return f"{_count(groups.unbalanced, groups.name)} loaded that {does} not balance in the input, e.g. {first}"
+    loaded = "it would load" if report.would_load is not UNSET else "loaded"
+    return f"{_count(groups.unbalanced, groups.name)} {loaded} that {does} not balance in the input, e.g. {first}"
 
 
 def _count(n: int, name: str) -> str:

@@ -73,13 +73,13 @@ from .loads import (
 )
 from .manifest import continued_by as continued_by_manifest
 from .manifest import kept_by, manifests_way_on, with_its_credentials
-from .model import RowOutcome
+from .model import NO_IMBALANCE, RowOutcome, imbalance_of
 from .origins import Found
 from .outputs import check_cache, check_outputs
 from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
 from .profile import as_planned, inspect, one_encoding
 from .report import Written, rejects_fields, write_rejects_files, write_report
-from .results import Groups, Report
+from .results import Groups, Report, unbalanced_entry
 from .run import REPORT_LIST, Run, Shared
 from .sources import Pinned, Source, changed_message, check_regular, digests_of, other_delimiter, pin, sha256_of
 from .targets import TARGETS
@@ -965,6 +965,8 @@ def _dry_run(
     )
     planner = make_planner(target, spec)
     would = {"calls": 0, "rows": 0, "bytes": 0}
+    unbalanced: list[tuple[str, str]] = []  # the groups it would load that do not balance in the input (the first)
+    n_unbalanced = 0
     stop_reason = None
 
     def keep_rows() -> None:  # a file of bad rows needs no memory: they go to SQLite as they are found
@@ -979,6 +981,9 @@ def _dry_run(
                     would["calls"] += 1
                     would["rows"] += len(chunk)
                     would["bytes"] += len(chunk.body)
+                    off = [(g.key, g.imbalance) for g in chunk.groups if g.imbalance != NO_IMBALANCE]
+                    n_unbalanced += len(off)
+                    unbalanced += off[: REPORT_LIST - len(unbalanced)]
     except BulkloadError as exc:
         stop_reason = str(exc)
     keep_rows()
@@ -1007,7 +1012,9 @@ def _dry_run(
         skipped=skipped,
         rows_not_sent=max(0, sum(p.rows for p in profiles) - settled),
         skipped_groups=groups["skipped"] if groups["skipped"] else UNSET,
-        groups=_skipped(target, groups, scratch) if groups["skipped"] else UNSET,
+        groups=_planned(target, groups, scratch, n_unbalanced, unbalanced)
+        if groups["skipped"] or n_unbalanced
+        else UNSET,
         requests=0,
         would_send_requests=would["calls"],
         would_send_bytes=would["bytes"],
@@ -1027,15 +1034,20 @@ def _dry_run(
     return report
 
 
-def _skipped(target: Target, counts: Mapping[str, int], scratch: Ledger) -> Groups:
-    """What a dry run's report says of groups where an earlier load loaded some (`counts`: Ledger.group_counts):
-    how many would be rejected and skipped, and why they would be skipped; none would be loaded yet."""
+def _planned(
+    target: Target, counts: Mapping[str, int], scratch: Ledger, unbalanced: int, listed: Sequence[tuple[str, str]]
+) -> Groups:
+    """What a dry run's report says of groups, where an earlier load loaded some (`counts`: Ledger.group_counts) or
+    some it would load do not balance in the input (`unbalanced`, and the first of them: `listed`, each its key and
+    imbalance as the ledger keeps it, model.imbalance_text): how many would be rejected and skipped, why they would
+    be skipped, and those out of balance; none would be loaded yet."""
+    kind = target.kind_of(0)
     return Groups(
-        name=target.kind_of(0).group_name,
+        name=kind.group_name,
         loaded=0,
         rejected=counts["rejected"],
         skipped=counts["skipped"],
-        unbalanced=0,
-        unbalanced_list=[],
+        unbalanced=unbalanced,
+        unbalanced_list=[unbalanced_entry(kind.group_label(key), imbalance_of(text)) for key, text in listed],
         skipped_reasons=scratch.skipped_reasons(REPORT_LIST),
     )

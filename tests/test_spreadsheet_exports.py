@@ -12,6 +12,7 @@ from conftest import CREDS, serving, spawn_sandbox
 
 from bulkload import Job, runner
 from bulkload.cli import main, quiet_summary
+from bulkload.report import unbalanced_said
 from bulkload.sandbox import SandboxOptions
 from bulkload.sandbox.economic import create_app
 from bulkload.sandbox.economic_web import PREFIX
@@ -141,3 +142,19 @@ def test_a_manifest_run_names_a_voucher_loaded_out_of_balance(
     finally:
         sb.proc.kill()
         sb.proc.communicate(timeout=10)
+
+
+def test_a_dry_run_names_a_voucher_it_would_load_out_of_balance(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A dry run plans voucher 1 (100,00 against 3 x -33,33) as the load would send it, and said nothing of its
+    balance: the user who checks a file with --dry-run before month end learned it only from the load (a tester)."""
+    data = tmp_path / "r.csv"
+    data.write_text("\r\n".join(_UNBALANCED) + "\r\n", encoding="utf-8")
+    report = runner.dry_run(Job(target="economic", files=[str(data)], ledger=str(tmp_path / "l.sqlite")))
+    assert report.would_load == 4 and report.groups and report.groups.unbalanced == 1, report
+    assert report.groups.unbalanced_list[0]["imbalance_minor_units"] == 1
+    said = unbalanced_said(report)
+    assert said == "1 voucher it would load that does not balance in the input, e.g. voucher 1 (journal 1)", said
+    assert main(["load", "economic", str(data), "--dry-run", "--ledger", str(tmp_path / "l.sqlite"), "-q"]) == 0
+    assert "warning: 1 voucher it would load that does not balance" in capsys.readouterr().out
