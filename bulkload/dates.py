@@ -829,12 +829,21 @@ def _strptime(spec: str, sep: str, year: str = "%Y") -> str:
 
 
 def given_format(given: str) -> DateFormat:
-    """--date-format `given` as the DateFormat it names: "dmy" / "mdy" (in any case) or the strptime format.
-    ConfigError when it is none of them: a strptime format must write and read back day, month and year."""
+    """--date-format `given` as the DateFormat it names: "dmy" / "mdy" (in any case) or the strptime format, its
+    locale's directives written out (_C_LOCALE). ConfigError when it is none of them: a strptime format must write and
+    read back day, month and year."""
     spec = given.lower() if given.lower() in _ORDERS else given
     if spec not in _ORDERS:
+        spec = re.sub("%[%cxX]", lambda m: _C_LOCALE.get(m[0], m[0]), spec)
         _check_spec(spec)
     return DateFormat(spec, f"given: --date-format {given}")
+
+
+#: strptime's directives of the locale's date and time (`%c`, `%x`, `%X`) as the C locale writes them, which is the
+#: locale bulkload reads dates in (it never sets one): written out, each of their parts is checked as a format's
+#: own (a weekday against its date, the order of day and month), and `%c`'s day padded with a space reads (before,
+#: `--date-format %c` read no date: tester, 2026-12)
+_C_LOCALE = {"%c": "%a %b %d %H:%M:%S %Y", "%x": "%m/%d/%y", "%X": "%H:%M:%S"}
 
 
 def _swapped(spec: str) -> tuple[str, str] | None:

@@ -64,6 +64,11 @@ def test_a_weekday_that_contradicts_its_date_is_refused_not_ignored(
     # a weekday in Danish (t33b): it was told 'expected format %a %d.%m.%Y', the very format given
     code, rejected = _weekday_load(tmp_path, "ons 02.12.2026")
     assert code == 1 and "'ons' is no weekday or month name --date-format reads" in rejected[2], rejected
+    # the locale's date and time (%c: the C locale's, bulkload's): it read no date at all, not even its own
+    # day's; now its weekday is held to its date as %a's is
+    assert _weekday_load(tmp_path, "Wed Dec  2 10:00:00 2026", "%c") == (0, {})
+    code, rejected = _weekday_load(tmp_path, "Mon Dec  2 10:00:00 2026", "%c")
+    assert code == 1 and "2026-12-02 is a Wednesday" in rejected[2], (code, rejected)
 
 
 @pytest.mark.parametrize("amount", ["1.234.567", "1\u00a0234\u00a0567", "1 234 567"])
