@@ -24,6 +24,7 @@ from .errors import (
     HeldBack,
     NoToken,
     RateLimited,
+    Redirected,
     RunStopped,
     ServerError,
     Throttled,
@@ -128,7 +129,7 @@ def maybe_acted_on(exc: BulkloadError) -> bool:
     if isinstance(exc, APIError):
         # 5xx and 409 "key in use" may follow work already done; other answers mean nothing was done
         return exc.status >= 500 or exc.status == 409
-    if isinstance(exc, BadAnswer):
+    if isinstance(exc, BadAnswer | Redirected):
         return exc.acted_on
     return False
 
@@ -285,6 +286,7 @@ class Dispatcher:
         max_bytes: int | None = None,
         recheck: Recheck | None = None,
         read: Callable[[Response], None] | None = None,
+        writes: bool | None = None,
     ) -> Response:
         """Send until answered, within the policy's attempts and total time. `safe_to_repeat` is False for a write
         the API cannot deduplicate: then a call that may have arrived is sent again only when `recheck` says it
@@ -296,7 +298,8 @@ class Dispatcher:
         when that was (and that it left: a call waiting for its place never did); what it raises is raised at once,
         the attempt not sent. `max_bytes`: the longest answer read (default: the target's `answer_bytes`). `read` reads
         an answer (the caller keeps what it reads): one it cannot read (BadAnswer) is a failed attempt like any
-        other. HeldBack once `hold_back` was called, where no attempt's request is written by then."""
+        other. HeldBack once `hold_back` was called, where no attempt's request is written by then. `writes`: as
+        http.Client.send's (False for a token request)."""
         tries = Tries(self.clock)
         cap = max_bytes or self.target.api.answer_bytes
         while True:
@@ -306,7 +309,9 @@ class Dispatcher:
                 sent_with = {**(headers or {}), **credentials}
                 self._leaving(slot, leaving)
                 try:
-                    response = await self._attempt(tries, slot, unsent, method, path, body, params, sent_with, cap)
+                    response = await self._attempt(
+                        tries, slot, unsent, method, path, body, params, sent_with, cap, writes
+                    )
                     if credentials:
                         self._worked.add(frozenset(credentials.items()))
                     if read is not None:
@@ -339,6 +344,7 @@ class Dispatcher:
         params: Mapping[str, str] | None,
         headers: Mapping[str, str],
         max_bytes: int,
+        writes: bool | None = None,
     ) -> Response:
         """One attempt, sent at once: its slot is taken (`_slot`), and the limits hear when it was answered or
         ended otherwise (an error status, no answer: by then the server counted it or never will); its outcome is
@@ -358,6 +364,7 @@ class Dispatcher:
                     headers=headers,
                     max_bytes=max_bytes,
                     on_sent=partial(self._written, slot, unsent),
+                    writes=writes,
                 )
                 worked = True
             except BulkloadError as exc:

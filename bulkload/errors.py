@@ -521,7 +521,12 @@ class LoadedBefore(ConfigError):
 
 class Redirected(ConfigError):
     """The API answered with a redirect. Following it would send the credentials (and the records) to wherever it
-    points, so the run stops instead: the API's address is for the user to give."""
+    points, so the run stops instead: the API's address is for the user to give. `acted_on`: the redirect may
+    follow the call's processing (a write answered 302 or 303, http.redirected): the call may have been carried out."""
+
+    def __init__(self, message: str, *, acted_on: bool = False) -> None:
+        super().__init__(message)
+        self.acted_on = acted_on
 
 
 class Unreachable(ConfigError):

@@ -124,12 +124,15 @@ class Client:
         headers: Mapping[str, str] | None = None,
         max_bytes: int = ANSWER_BYTES,
         on_sent: Callable[[], None] | None = None,
+        writes: bool | None = None,
     ) -> Response:
         """One request; an error status or a lost answer raises the matching BulkloadError. `on_sent` is called when
         its request is written (each time, where aiohttp sends it again on a dropped connection). At most `max_bytes` of
         the answer are read (decompressed): a 2xx answer longer than that raises AnswerTooLarge (by its
         Content-Length before any of it is read, else as soon as the cap is passed); an error answer is cut there (its
-        status says what happened). Unreachable on an address that leads nowhere (see errors.Unreachable)."""
+        status says what happened). Unreachable on an address that leads nowhere (see errors.Unreachable). `writes`: the
+        call writes what the run loads (default: any method but GET, HEAD and OPTIONS; a token request writes
+        nothing), so that a redirect which may follow its processing leaves it acted on (`redirected`)."""
         import aiohttp
 
         assert self._session is not None, "Client used outside `async with`"
@@ -197,7 +200,8 @@ class Client:
             error = error_from(status, resp_headers, data, uncertain=sends["n"] > 1)
             raise error.advised(f"check {self.settings.credentials}") if isinstance(error, AuthError) else error
         if 300 <= status < 400:
-            raise redirected(method, url, status, resp_headers.get("Location"))
+            wrote = method not in _READS if writes is None else writes
+            raise redirected(method, url, status, resp_headers.get("Location"), writes=wrote)
         return Response(status, resp_headers, data)
 
     def address_setting(self, url: str) -> str:
@@ -381,12 +385,29 @@ def _shown(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
-def redirected(method: str, url: str, status: int, location: str | None) -> Redirected:
+#: redirects that may answer a request the server carried out: 303 See Other is "an indirect response to the
+#: original request" (RFC 9110 §15.4.4), and 302 is what web frameworks answer a POST they processed (the
+#: POST-redirect-GET pattern). 301, 307 and 308 say the resource lies elsewhere: the request is to be made there
+PROCESSED_REDIRECTS = frozenset({302, 303})
+
+
+def redirected(method: str, url: str, status: int, location: str | None, *, writes: bool) -> Redirected:
+    """The error for a redirect answered to `method` at `url` (never followed): acted on where the call `writes`
+    what the run loads and is answered with one of PROCESSED_REDIRECTS, which may have been stored (tester t36b: a
+    PayorCRM upload stored and answered 303 was taken for one not sent, and `bulkload resume` stored it twice)."""
     where = f"to {_shown(urllib.parse.urljoin(url, location))}" if location else "elsewhere"
+    acted_on = writes and status in PROCESSED_REDIRECTS
+    maybe = (
+        f"; a {status} may answer a call the server carried out: this call may have been carried out, so its rows are "
+        "in doubt, never sent again without your word"
+        if acted_on
+        else ""
+    )
     return Redirected(
         f"{method} {_shown(url)} was answered {status}, a redirect {where}: bulkload does not follow a redirect of an "
         "API call, which would carry the credentials there. If that is the API's address, give it as --base-url "
-        "(HALO_AUTH_URL for a HaloPSA token); the run stops here"
+        f"(HALO_AUTH_URL for a HaloPSA token){maybe}; the run stops here",
+        acted_on=acted_on,
     )
 
 

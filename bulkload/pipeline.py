@@ -39,6 +39,7 @@ from .errors import (
     IsolationSpent,
     LedgerWriteError,
     PlanningFileError,
+    Redirected,
     RowsRefused,
     RunStopped,
     WrongEndpoint,
@@ -997,17 +998,18 @@ class Loader:
             self.give_up(chunk, exc, sent=True)
             return False
         looked = await self.settled_look(chunk)
-        # an answer it cannot read is the server's own, no passing fault: every call would get one, so the run
-        # stops here (docs/guarantees.md), this call settled as a lost answer's is
-        unreadable = isinstance(exc, BadAnswer)
+        # an answer it cannot read, or a redirect after the call may have been carried out, is the server's own, no
+        # passing fault: every call would get one, so the run stops here (docs/guarantees.md), this call settled as
+        # a lost answer's is
+        stops = isinstance(exc, BadAnswer | Redirected)
         if isinstance(looked, Partly):
-            if not unreadable:
+            if not stops:
                 await self.found_in_part(chunk, looked)
                 return False
             looked = None  # in doubt whole, as the run stops
-        if looked == [] and unreadable:
+        if looked == [] and stops:
             # a look found it not carried out: a resume sends it again (never now, for another such answer)
-            self.give_up(chunk, BadAnswer(str(exc)), sent=True)
+            self.give_up(chunk, type(exc)(str(exc)), sent=True)
             return False
         if looked is None:
             self.mark_in_doubt(chunk, "sending", str(exc))
@@ -1015,7 +1017,7 @@ class Loader:
             self.record_done(chunk, looked, summary, summary)  # the look confirmed what was sent
         else:
             return True
-        if unreadable:
+        if stops:
             self.halt(chunk, exc)
         return False
 

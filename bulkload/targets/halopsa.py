@@ -330,6 +330,7 @@ class HaloPSA(Target):
                 authorized=False,
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
                 max_bytes=TOKEN_BYTES,
+                writes=False,  # a redirect of it leaves no row in doubt
             )
             # one that is no token (an `expires_in` of 0, of words) is quoted in the refusal, its access token as ***
             # (and an API that echoes a later request quotes it so)

@@ -27,8 +27,10 @@ class Sender(Protocol):
         safe_to_repeat: bool = True,
         authorized: bool = True,
         max_bytes: int | None = None,
+        writes: bool | None = None,
     ) -> Response:
-        """The answer of a 2xx; an error answer raises (errors.APIError and its kin)."""
+        """The answer of a 2xx; an error answer raises (errors.APIError and its kin). `writes`: the call writes what
+        the run loads (default: any method but GET, HEAD and OPTIONS; False for a token request)."""
         ...
 
     async def get(
