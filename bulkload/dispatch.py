@@ -149,6 +149,8 @@ class Tries:
     uncertain: bool = False
     #: times its token was renewed after a 401 (`Dispatcher._renew`)
     renewed: int = 0
+    #: tokens renewed for it that were refused before any call was answered with them (`Dispatcher._renew`)
+    unproven: int = 0
     #: 429s answered so far (not attempts: `--attempts` does not count them)
     limited: int = 0
 
@@ -171,7 +173,7 @@ class Tries:
     def afresh(self) -> None:
         """A look showed that no attempt so far was carried out: the call starts over (its time, its token
         renewal), keeping the count of attempts that failed."""
-        self.started, self.uncertain, self.renewed = self.clock(), False, 0
+        self.started, self.uncertain, self.renewed, self.unproven = self.clock(), False, 0, 0
 
 
 #: asked before a call that cannot be repeated is sent again after an attempt that may have been carried out
@@ -458,13 +460,21 @@ class Dispatcher:
     async def _renew(self, exc: AuthError, tries: Tries, authorized: bool, sent: Mapping[str, str]) -> None:
         """A 401 to the credentials `sent`: the token may have expired early or been revoked: the call is sent again
         with another (one a call fetched since, else a new one fetched now) at its first 401, and at each later one
-        whose token worked (a call was answered with it: revoked since). Else `exc` is raised, which blames the
-        credentials: a token renewed for this call and refused before any call with it was answered (the API does
-        not let this client in), a 403, a target without tokens, or a token endpoint that gives the refused one.
+        whose token worked (a call was answered with it: revoked since), or where it is the first token renewed for
+        it refused unproven while some token of the run worked. Else `exc` is raised, which blames the credentials:
+        a token renewed for this call and refused before any call with it was answered where none of the run's ever
+        was, or the second so refused (the API no longer lets this client in), a 403, a target without tokens, or a
+        token endpoint that gives the refused one. (Before, the first such token blamed the credentials: with tokens
+        revoked a second apart on a busy machine, the next revocation came before any call with the renewed token
+        was answered, and the run stopped blaming credentials that had worked all along.)
         NoToken (resumable, the call not sent again) once the call's token was renewed `TOKEN_RENEWALS` times."""
         tries.uncertain = tries.uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
-        if not authorized or exc.status != 401 or (tries.renewed and frozenset(sent.items()) not in self._worked):
+        if not authorized or exc.status != 401:
             raise exc
+        if tries.renewed and frozenset(sent.items()) not in self._worked:
+            tries.unproven += 1
+            if not self._worked or tries.unproven > 1:
+                raise exc
         if tries.renewed >= TOKEN_RENEWALS:
             raise NoToken(
                 f"the API refused a call's access token {tries.renewed + 1} times in turn (401), each token renewed "
