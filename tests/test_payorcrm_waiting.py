@@ -115,18 +115,48 @@ PART = [
     {"success": True, "info": "row 3 was not imported"},
     {"success": True, "result": {"message": "1 out of 2 imported"}},
 ]
-#: ... and beside words that say none was left out
+#: t36a: a success beside words that say some of the upload failed (each loaded every row, exit 0), where the same
+#: words under `result`, or in an object within the answer, were in doubt
+FAILED_IN_PART = [
+    {"status": "success", "message": "Uploaded with errors"},
+    {"success": True, "message": "2 saved, 1 failed"},
+    {"success": True, "message": "Completed with 2 errors"},
+    {"success": True, "message": "Saved. 1 row skipped"},
+    {"success": True, "message": "Upload complete, 1 duplicate"},
+    {"success": True, "message": "1 invoice rejected"},
+    {"success": True, "message": "1 failed 0 skipped"},
+    {"success": True, "message": "Saved. Failed: 1"},
+    {"success": True, "detail": "row 2: invalid email"},
+    {"status": "success", "info": "1 failed"},
+    {"success": True, "note": "1 error"},
+    {"success": True, "summary": "1 saved, 1 failed"},
+    {"success": True, "message": "OK", "messages": ["row 2: invalid email"]},
+    {"success": True, "count": 2, "message": "1 error"},
+]
+#: ... and beside words that say none was left out, or none failed
 WHOLE = [
     {"success": True, "message": "Saved 2 of 2"},
     {"success": True, "message": "Saved, 0 duplicates ignored"},
     {"success": True, "ignored": 0, "dropped": []},
     {"success": True, "note": "no rows dropped"},
+    {"success": True, "message": "Completed with 0 errors"},
+    {"success": True, "message": "Saved successfully. Errors: 0"},
+    {"success": True, "message": "Processed without errors"},
+    {"success": True, "message": "Saved 2, 0 failed, 0 skipped"},
+    {"success": True, "message": "Saved; failed records: none"},
+    {"success": True, "message": "Saved 2 records with 1 warning"},
 ]
 
 
 @pytest.mark.parametrize("answer", PART)
 def test_an_answer_that_says_part_was_left_out_is_in_doubt(answer: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
+        read(answer)
+
+
+@pytest.mark.parametrize("answer", FAILED_IN_PART)
+def test_a_success_that_says_some_failed_is_in_doubt(answer: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="says the upload failed"):
         read(answer)
 
 

@@ -276,8 +276,11 @@ _PROCESSED = re.compile(r"(?:is|was|has)?(?:processed|completed|complete|done|fi
 #: `importStatus`; a status object's `name`)
 _SAYING = re.compile(r".*(?:message|msg|info|detail|description|status|state|result|outcome).*")
 #: the fields that may remark in words on part of the upload (`_in_part`): those of `_SAYING`, and a `note`,
-#: `remark`, `comment` or `warning` (`{"message": "Saved", "note": "1 duplicate ignored"}`)
-_REMARKING = re.compile(r".*(?:message|msg|info|detail|description|status|state|result|outcome|note|remark|comment).*")
+#: `remark`, `comment` or `summary` (`{"message": "Saved", "note": "1 duplicate ignored"}`; a `warning` is read as
+#: a failure where its words say one, `_warned`)
+_REMARKING = re.compile(
+    r".*(?:message|msg|info|detail|description|status|state|result|outcome|note|remark|comment|summary).*"
+)
 #: the words that say part of an upload was left out (`Partially saved`, `1 duplicate ignored`, `row 3 dropped`)
 _PART = frozenset({"partial", "partially", "partly", "ignored", "dropped", "omitted", "discarded", "excluded"})
 #: a count of the records kept out of those sent (`Saved 2 of 3`, `2 out of 3 imported`)
@@ -295,14 +298,52 @@ def _part_said(text: str) -> bool:
     return _NOT_DONE.search(joined) is not None or any(int(a) < int(b) for a, b in _OF.findall(joined))
 
 
-def _in_part(answer: dict[str, Any]) -> str | None:
+#: what ends a clause of a text, within which a word of failure is read with its count (`2 saved, 1 failed`: two)
+_CLAUSE_END = re.compile(r"[.;,!?()\[\]\n]")
+#: the words that count a word of failure beside them none, as a zero does (`no errors`, `without errors`, `not a
+#: duplicate`, `failed: none`)
+_NONE_BESIDE = _NONE | {"without"}
+#: the words that count a word of failure after them some, as a number other than zero does (`with errors`, `a
+#: duplicate was skipped`, `some records failed`)
+_SOME = frozenset({"with", "a", "an", "one", "some", "several", "many", "all"})
+
+
+def _failed_said(text: str) -> bool:
+    """Whether a text says some of the upload failed (tester t36a: `{"success": true, "message": "2 saved, 1
+    failed"}` loaded every row, exit 0): in a clause of it (`_CLAUSE_END`), a word starting with one of `_FAILING`
+    (`errors`, `failed`, `rejected`, `skipped`, `duplicate`, `invalid`) counted some. Counted none where a word of
+    `_NONE_BESIDE` or a zero is one or two words before it (`Completed with 0 errors`, `Processed without errors`,
+    `not a duplicate`); else its count is the nearest number or word of `_SOME` or `_NONE_BESIDE` one or two words
+    before it, then after it: a number other than zero or a word of `_SOME` says some failed (`1 failed 0 skipped`,
+    `Uploaded with errors`, `row 2: invalid email`, `Failed: 1`), a zero or a word of none does not (`Errors: 0`,
+    `failed records: none`), nor does a word of failure no count stands beside (`duplicate check passed`)."""
+    for clause in _CLAUSE_END.split(text):
+        words = _words(clause)
+        for i, word in enumerate(words):
+            before = words[max(0, i - 2) : i]
+            if not word.startswith(_FAILING) or any(w in _NONE_BESIDE or _zero(w) for w in before):
+                continue
+            beside = [*reversed(before), *words[i + 1 : i + 3]]
+            count = next((w for w in beside if w.isdigit() or w in _SOME or w in _NONE_BESIDE), None)
+            if count is not None and (count in _SOME or count.isdigit() and not _zero(count)):
+                return True
+    return False
+
+
+def _zero(word: str) -> bool:
+    """Whether a word is a number of zeros (`0`, `000`)."""
+    return word.isdigit() and not word.strip("0")
+
+
+def _in_part(answer: dict[str, Any], says: Callable[[str], bool] = _part_said) -> str | None:
     """What an answer's object, or an object within it (`_objects`), says of part of the upload left out, in a field
-    that may remark on it in words (`_REMARKING`; a text or a list of texts) whose text says so (`_part_said`),
-    whatever else says success: which rows were kept cannot be told. None where none says so."""
+    that may remark on it in words (`_REMARKING`; a text or a list of texts) whose text says so (`says`:
+    `_part_said`; `_failed_said`, of part of it failed), whatever else says success: which rows were kept cannot be
+    told. None where none says so."""
     for path, obj in _objects(answer):
         for name, value in obj.items():
             texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-            if _REMARKING.fullmatch(_bare(name)) and any(isinstance(t, str) and _part_said(t) for t in texts):
+            if _REMARKING.fullmatch(_bare(name)) and any(isinstance(t, str) and says(t) for t in texts):
                 return f"{_at(path, name)}: {_shown(value)}"
     return None
 
@@ -427,7 +468,8 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
     success), or whose text (JSON or plain) is an outcome of failure (`_failed_status`: ``Upload failed``, ``409
     Conflict``, ``false``), is not: one that names the rows it refuses by index and says nothing of a row stored
     (`_refusal`) raises RefusedInAnswer (read as a 400 naming them); any other, ValueError (the call arrived, what
-    became of its rows is unknown: in doubt), as does one that may say some of it failed otherwise (`_records`),
+    became of its rows is unknown: in doubt), as does one that may say some of it failed otherwise (`_records`; a
+    remark beside its success that counts records failed, `_failed_said`: `"message": "2 saved, 1 failed"`),
     and one that does not say it was stored (``Bad Gateway``, an HTML page, ``Thank you``, ``{"Message":
     "Authorization has been denied for this request."}``). So does an answer whose counts (its `count`,
     `uploaded`, … wherever given, the records it lists) say two numbers, or a count that is no whole number
@@ -457,10 +499,12 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
                 f"the API's answer says {said}{'' if listed is None else f' and lists {listed} records'}: how many "
                 "records it stored cannot be told"
             )
+        if records is None and not stated and any(v is not None for v in value.values()) and not _says_stored(value):
+            raise _unconfirmed(_shown(value))
+        if (failed_part := _in_part(value, _failed_said)) is not None:  # beside what says stored (t36a)
+            raise _upload_failed(failed_part)
         if records is None:
             # `{}` or `{"count": null}` says nothing, as an empty body does: the 2xx stands
-            if not stated and any(v is not None for v in value.values()) and not _says_stored(value):
-                raise _unconfirmed(_shown(value))
             return Said(stored=stated[0][1] if stated else None)
     elif isinstance(value, list):
         records = value
