@@ -918,6 +918,12 @@ def test_an_error_answer_whose_numbering_nothing_tells_names_no_row_for_sure(
         ({"errorMessage": "customer exists"}, "errorMessage: customer exists"),
         ({"state": "NOT_SAVED"}, "state: NOT_SAVED"),
         ({"itemErrors": [{"message": "bad"}]}, 'itemErrors: [{"message": "bad"}]'),
+        # t36a: a record there before the upload, said so beside its id, was read as stored where "duplicate" was not
+        ({"message": "already exists"}, "message: already exists"),
+        ({"message": "Customer C2 already existed"}, "message: Customer C2 already existed"),
+        ({"existing": True}, "existing: true"),
+        ({"alreadyExists": True}, "alreadyExists: true"),
+        ({"is_existing": "yes"}, "is_existing: yes"),
     ],
 )
 def test_a_record_saying_in_any_field_that_it_was_not_stored_is_its_rows_failure(

@@ -132,6 +132,10 @@ FAILED_IN_PART = [
     {"success": True, "summary": "1 saved, 1 failed"},
     {"success": True, "message": "OK", "messages": ["row 2: invalid email"]},
     {"success": True, "count": 2, "message": "1 error"},
+    # a record there before the upload, in words or a count (`"duplicates": 1` was in doubt)
+    {"success": True, "message": "1 created, 1 already existed"},
+    {"success": True, "message": "Customer C2 already exists"},
+    {"success": True, "count": 2, "existing": 1},
 ]
 #: ... and beside words that say none was left out, or none failed
 WHOLE = [
@@ -145,6 +149,8 @@ WHOLE = [
     {"success": True, "message": "Saved 2, 0 failed, 0 skipped"},
     {"success": True, "message": "Saved; failed records: none"},
     {"success": True, "message": "Saved 2 records with 1 warning"},
+    {"success": True, "count": 2, "existing": 0},
+    {"success": True, "message": "Saved 2 customers, none existed"},
 ]
 
 

@@ -319,6 +319,8 @@ def _failed_said(text: str) -> bool:
     `failed records: none`), nor does a word of failure no count stands beside (`duplicate check passed`)."""
     for clause in _CLAUSE_END.split(text):
         words = _words(clause)
+        if _ALREADY.search(" ".join(words)):  # `1 already existed`: not stored as sent
+            return True
         for i, word in enumerate(words):
             before = words[max(0, i - 2) : i]
             if not word.startswith(_FAILING) or any(w in _NONE_BESIDE or _zero(w) for w in before):
@@ -784,6 +786,15 @@ _NOT_DONE = re.compile(
 )
 
 
+#: in a text (its words in lower case, `_words`), a record that was there before the upload (`already exists`,
+#: `Customer C2 already existed`): the row was not stored as sent, as a `duplicate` was not (tester t36a: `"message":
+#: "already exists"` beside an id was read as stored, `"message": "duplicate"` as failed)
+_ALREADY = re.compile(r"\balready (?:[a-z]+ )?exist")
+#: a key (`_bare`) naming a record, or a count of records, there before the upload (`existing`, `alreadyExists`,
+#: `exists`, `existedCount`): anything but nothing under it (`_nothing`) says a row was not stored as sent
+_EXISTED_KEY = re.compile(r"(?:is|was|already)*(?:exists?|existed|existing)(?:count|rows|records|items)?")
+
+
 def _words(text: str) -> list[str]:
     """A text's words and numbers, in lower case, whatever separates them (`NOT_SAVED`, `Not  due`: two each)."""
     return re.findall(r"[a-z]+|[0-9]+", text.lower())
@@ -923,7 +934,7 @@ def _worded(value: str) -> bool | None:
     if _denied(value):
         return False
     text = " ".join(_words(value))
-    if any(word in text for word in _FAILING) or _NOT_DONE.search(text):
+    if any(word in text for word in _FAILING) or _NOT_DONE.search(text) or _ALREADY.search(text):
         return True
     words = text.split()
     return False if words and all(word in _SUCCEEDING for word in words) else None
@@ -1003,9 +1014,9 @@ def _says_failed(key: str, value: Any, depth: int = 0) -> bool | None:
 
 
 def _failing_key(key: str) -> bool:
-    """Whether a key (in lower case) names what failed (`_FAILING`: `errors`, `failedCount`) or was not done
-    (`_undone_key`: `notSaved`)."""
-    return any(word in key for word in _FAILING) or _undone_key(key)
+    """Whether a key (in lower case) names what failed (`_FAILING`: `errors`, `failedCount`), was not done
+    (`_undone_key`: `notSaved`) or was there before (`_EXISTED_KEY`: `existing`, `alreadyExists`)."""
+    return any(word in key for word in _FAILING) or _undone_key(key) or _EXISTED_KEY.fullmatch(_bare(key)) is not None
 
 
 def _shown(value: Any) -> str:
