@@ -924,6 +924,12 @@ def test_an_error_answer_whose_numbering_nothing_tells_names_no_row_for_sure(
         ({"existing": True}, "existing: true"),
         ({"alreadyExists": True}, "alreadyExists: true"),
         ({"is_existing": "yes"}, "is_existing: yes"),
+        # t36a: words of failure in the languages whose words of a queue are read (test_payorcrm_waiting)
+        ({"message": "Fehler: E-Mail ungültig"}, "message: Fehler: E-Mail ungültig"),
+        ({"message": "Fejl: ugyldig e-mail"}, "message: Fejl: ugyldig e-mail"),
+        ({"message": "Dublett, inte sparad"}, "message: Dublett, inte sparad"),
+        ({"detail": "Adresse e-mail invalide"}, "detail: Adresse e-mail invalide"),
+        ({"fejl": "ugyldig e-mail"}, "fejl: ugyldig e-mail"),
     ],
 )
 def test_a_record_saying_in_any_field_that_it_was_not_stored_is_its_rows_failure(

@@ -136,6 +136,11 @@ FAILED_IN_PART = [
     {"success": True, "message": "1 created, 1 already existed"},
     {"success": True, "message": "Customer C2 already exists"},
     {"success": True, "count": 2, "existing": 1},
+    # in the languages whose words of a queue are read (WAITING)
+    *({"success": True, "message": m} for m in ("1 gespeichert, 1 Fehler", "1 gemt, 1 fejl", "1 lagret, 1 avvist")),
+    *({"success": True, "message": m} for m in ("1 enregistré, 1 erreur", "1 guardado, 1 rechazado", "Ikke gemt")),
+    *({"success": True, "message": m} for m in ("Nicht gespeichert", "1 opgeslagen, 1 fout", "1 salvato, 1 errore")),
+    {"success": True, "fejl": 1},
 ]
 #: ... and beside words that say none was left out, or none failed
 WHOLE = [
@@ -151,6 +156,12 @@ WHOLE = [
     {"success": True, "message": "Saved 2 records with 1 warning"},
     {"success": True, "count": 2, "existing": 0},
     {"success": True, "message": "Saved 2 customers, none existed"},
+    *(
+        {"success": True, "message": m}
+        for m in ("Gespeichert, 0 Fehler", "Gespeichert ohne Fehler", "Gemt, ingen fejl")
+    ),
+    *({"success": True, "message": m} for m in ("Opgeslagen zonder fouten", "Enregistré sans erreur", "Fehler: 0")),
+    {"success": True, "fejl": 0, "fehler": []},
 ]
 
 

@@ -317,16 +317,18 @@ def _failed_said(text: str) -> bool:
     before it, then after it: a number other than zero or a word of `_SOME` says some failed (`1 failed 0 skipped`,
     `Uploaded with errors`, `row 2: invalid email`, `Failed: 1`), a zero or a word of none does not (`Errors: 0`,
     `failed records: none`), nor does a word of failure no count stands beside (`duplicate check passed`)."""
+    none = _NONE_BESIDE | _NONE_ABROAD
     for clause in _CLAUSE_END.split(text):
-        words = _words(clause)
-        if _ALREADY.search(" ".join(words)):  # `1 already existed`: not stored as sent
+        words = _spoken(clause)
+        if _ALREADY.search(" ".join(words)) or _NOT_DONE_ABROAD.search(" ".join(words)):  # `1 already existed`
             return True
         for i, word in enumerate(words):
             before = words[max(0, i - 2) : i]
-            if not word.startswith(_FAILING) or any(w in _NONE_BESIDE or _zero(w) for w in before):
+            failing = word.startswith(_FAILING) or _failing_abroad(word)
+            if not failing or any(w in none or _zero(w) for w in before):
                 continue
             beside = [*reversed(before), *words[i + 1 : i + 3]]
-            count = next((w for w in beside if w.isdigit() or w in _SOME or w in _NONE_BESIDE), None)
+            count = next((w for w in beside if w.isdigit() or w in _SOME or w in none), None)
             if count is not None and (count in _SOME or count.isdigit() and not _zero(count)):
                 return True
     return False
@@ -793,6 +795,57 @@ _ALREADY = re.compile(r"\balready (?:[a-z]+ )?exist")
 #: a key (`_bare`) naming a record, or a count of records, there before the upload (`existing`, `alreadyExists`,
 #: `exists`, `existedCount`): anything but nothing under it (`_nothing`) says a row was not stored as sent
 _EXISTED_KEY = re.compile(r"(?:is|was|already)*(?:exists?|existed|existing)(?:count|rows|records|items)?")
+#: the starts of words of failure in the languages whose words of a queue `_WAITING` reads, as `_FAILING` is
+#: English's (tester t36a: `"message": "Fejl: ugyldig e-mail"` beside an id, `"1 gemt, 1 fejl"` beside a success,
+#: were read as stored): German, Danish, Norwegian, Swedish (and its `fel`, a whole word), Dutch, French, Italian,
+#: Spanish; error, failed, rejected, invalid, skipped, duplicate
+_FAILING_ABROAD = (
+    *("fehler", "fehlgeschlagen", "abgelehnt", "ungültig", "übersprungen", "doppelt", "duplikat"),
+    *("fejl", "afvist", "ugyldig", "sprunget", "dublet", "feil", "avvist", "hoppet"),
+    *("misslyckad", "avvisad", "ogiltig", "överhoppad", "dubblett", "felaktig"),
+    *("fout", "mislukt", "afgewezen", "ongeldig", "overgeslagen"),
+    *("erreur", "échec", "échoué", "rejeté", "ignoré", "doublon"),
+    *("errore", "errori", "fallit", "rifiutat", "duplicat"),
+    *("fallid", "rechazad", "inválid", "omitid", "duplicad"),
+)
+#: the words that count a word of failure after them none in those languages (`0 Fehler`, `keine Fehler`, `ingen
+#: fejl`, `geen fouten`, `aucune erreur`, `senza errori`, `sin errores`), as `_NONE_BESIDE` do English's
+_NONE_ABROAD = frozenset(
+    {"keine", "kein", "keinen", "ohne", "ingen", "inga", "uden", "utan", "uten", "geen", "zonder", "aucun"}
+    | {"aucune", "sans", "nessun", "nessuno", "senza", "sin", "ningún", "ninguno", "ninguna"}
+)
+#: in those languages, "not" before what a stored record is (`nicht gespeichert`, `ikke gemt`, `inte sparad`, `niet
+#: opgeslagen`, `pas enregistré`, `non salvato`, `no guardado`), as `_NOT_DONE` is English's
+_NOT_DONE_ABROAD = re.compile(
+    r"\b(?:nicht|ikke|inte|niet|non|pas|no) (?:[^\W\d_]+ )?(?:gespeichert|importiert|gemt|importeret|lagret|importert"
+    r"|sparad|sparat|importerad|opgeslagen|geïmporteerd|salvat|importat|guardad|importad|enregistr)"
+)
+
+
+def _spoken(text: str) -> list[str]:
+    """A text's words (letters of any script, in lower case) and numbers, whatever separates them (`Ungültig:1`:
+    two)."""
+    return re.findall(r"[^\W\d_]+|[0-9]+", text.lower())
+
+
+def _failing_abroad(word: str) -> bool:
+    """Whether a word (`_spoken`) is one of failure in another language than English (`_FAILING_ABROAD`)."""
+    return word.startswith(_FAILING_ABROAD) or word == "fel"
+
+
+def _failed_abroad(text: str) -> bool:
+    """Whether a text says in another language than English that a record failed or was not stored: a word of
+    failure (`_failing_abroad`: `Fehler`, `fejl`, `ugyldig`) not counted none by a zero or a word of none one or two
+    words before it (`0 Fehler`, `keine Fehler`, `ingen fejl`), or "not" before what a stored record is
+    (`_NOT_DONE_ABROAD`: `nicht gespeichert`, `ikke gemt`)."""
+    words = _spoken(text)
+    none = _NONE_BESIDE | _NONE_ABROAD
+    if any(
+        _failing_abroad(w) and not any(v in none or _zero(v) for v in words[max(0, i - 2) : i])
+        for i, w in enumerate(words)
+    ):
+        return True
+    return _NOT_DONE_ABROAD.search(" ".join(words)) is not None
 
 
 def _words(text: str) -> list[str]:
@@ -936,6 +989,8 @@ def _worded(value: str) -> bool | None:
     text = " ".join(_words(value))
     if any(word in text for word in _FAILING) or _NOT_DONE.search(text) or _ALREADY.search(text):
         return True
+    if _failed_abroad(value):
+        return True
     words = text.split()
     return False if words and all(word in _SUCCEEDING for word in words) else None
 
@@ -1014,9 +1069,12 @@ def _says_failed(key: str, value: Any, depth: int = 0) -> bool | None:
 
 
 def _failing_key(key: str) -> bool:
-    """Whether a key (in lower case) names what failed (`_FAILING`: `errors`, `failedCount`), was not done
+    """Whether a key (in lower case) names what failed (`_FAILING`: `errors`, `failedCount`; `_FAILING_ABROAD`:
+    `fehler`, `fejl`), was not done
     (`_undone_key`: `notSaved`) or was there before (`_EXISTED_KEY`: `existing`, `alreadyExists`)."""
-    return any(word in key for word in _FAILING) or _undone_key(key) or _EXISTED_KEY.fullmatch(_bare(key)) is not None
+    bare = _bare(key)
+    failing = any(word in key for word in _FAILING) or any(word in bare for word in _FAILING_ABROAD)
+    return failing or _undone_key(key) or _EXISTED_KEY.fullmatch(bare) is not None
 
 
 def _shown(value: Any) -> str:
