@@ -313,10 +313,11 @@ def _failed_said(text: str) -> bool:
     failed"}` loaded every row, exit 0): in a clause of it (`_CLAUSE_END`), a word starting with one of `_FAILING`
     (`errors`, `failed`, `rejected`, `skipped`, `duplicate`, `invalid`) counted some. Counted none where a word of
     `_NONE_BESIDE` or a zero is one or two words before it (`Completed with 0 errors`, `Processed without errors`,
-    `not a duplicate`); else its count is the nearest number or word of `_SOME` or `_NONE_BESIDE` one or two words
-    before it, then after it: a number other than zero or a word of `_SOME` says some failed (`1 failed 0 skipped`,
-    `Uploaded with errors`, `row 2: invalid email`, `Failed: 1`), a zero or a word of none does not (`Errors: 0`,
-    `failed records: none`), nor does a word of failure no count stands beside (`duplicate check passed`)."""
+    `not a duplicate`); else its count is the nearest number or word of none one or two words before it, then after
+    it: a number other than zero says some failed (`1 failed 0 skipped`, `row 2: invalid email`, `Failed: 1`), a
+    zero or a word of none does not (`Errors: 0`, `Rows with errors: 0`, `failed records: none`); where none is
+    given, a word of `_SOME` before it says some did (`Uploaded with errors`, `a duplicate was skipped`), and no
+    word a word of failure no count stands beside (`duplicate check passed`)."""
     none = _NONE_BESIDE | _NONE_ABROAD
     for clause in _CLAUSE_END.split(text):
         words = _spoken(clause)
@@ -328,8 +329,9 @@ def _failed_said(text: str) -> bool:
             if not failing or any(w in none or _zero(w) for w in before):
                 continue
             beside = [*reversed(before), *words[i + 1 : i + 3]]
-            count = next((w for w in beside if w.isdigit() or w in _SOME or w in none), None)
-            if count is not None and (count in _SOME or count.isdigit() and not _zero(count)):
+            count = next((w for w in beside if w.isdigit() or w in none), None)  # a number before, else after it
+            some = not _SOME.isdisjoint(before) if count is None else count.isdigit() and not _zero(count)
+            if some:
                 return True
     return False
 
