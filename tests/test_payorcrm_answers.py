@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import anyio
+import msgspec
 import pytest
 from aiohttp import web
 from conftest import Crash, sandbox_read, serving
@@ -930,6 +931,13 @@ def test_an_error_answer_whose_numbering_nothing_tells_names_no_row_for_sure(
         ({"message": "Dublett, inte sparad"}, "message: Dublett, inte sparad"),
         ({"detail": "Adresse e-mail invalide"}, "detail: Adresse e-mail invalide"),
         ({"fejl": "ugyldig e-mail"}, "fejl: ugyldig e-mail"),
+        # t36a: in the fields a record's wait is read in (`msg`: test_payorcrm_waiting), or a top answer's words
+        ({"msg": "Duplicate, not saved"}, "msg: Duplicate, not saved"),
+        ({"info": "not saved"}, "info: not saved"),
+        ({"statusMessage": "Not saved: duplicate"}, "statusMessage: Not saved: duplicate"),
+        ({"importStatus": "failed"}, "importStatus: failed"),
+        ({"note": "rejected: invalid email"}, "note: rejected: invalid email"),
+        ({"reason": "duplicate customerno"}, "reason: duplicate customerno"),
     ],
 )
 def test_a_record_saying_in_any_field_that_it_was_not_stored_is_its_rows_failure(
@@ -1281,3 +1289,16 @@ async def test_numbers_alike_but_for_case_or_leading_zeros_are_other_customers_a
         async with running("payorcrm", SandboxOptions()) as url:
             report = await load_both(tmp_path, url, customers, invoices)
     assert report.exit_code == 0 and report.loaded == 4, report
+
+
+def test_an_invoice_answered_with_its_own_reason_as_sent_is_stored() -> None:
+    # t36a: a record's remarks (`_remark_of_failure`) are read for words of failure, never a field the invoice was
+    # sent with: its `reasonCodeDescription` "Duplicate billing" is its own, not the upload's word
+    sent = [
+        Invoice(customerNumber="C1", invoiceNumber="I1", invoiceAmount=100, reasonCodeDescription="Duplicate billing"),
+        Invoice(customerNumber="C1", invoiceNumber="I2", invoiceAmount=200, reasonCodeDescription="Rejected goods"),
+    ]
+    kind, chunk = PayorCRM(["invoices"]).kind_of(0), Chunk(1, 0, [2, 3], b"", records=sent)
+    answer = [{"id": 7 + i, **msgspec.to_builtins(r)} for i, r in enumerate(sent)]
+    body = json.dumps(answer).encode()
+    assert kind.created_ids(body, chunk) == [7, 8] and kind.failed_items(body, chunk) == {}

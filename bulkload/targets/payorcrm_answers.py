@@ -276,10 +276,10 @@ _PROCESSED = re.compile(r"(?:is|was|has)?(?:processed|completed|complete|done|fi
 #: `importStatus`; a status object's `name`)
 _SAYING = re.compile(r".*(?:message|msg|info|detail|description|status|state|result|outcome).*")
 #: the fields that may remark in words on part of the upload (`_in_part`): those of `_SAYING`, and a `note`,
-#: `remark`, `comment` or `summary` (`{"message": "Saved", "note": "1 duplicate ignored"}`; a `warning` is read as
-#: a failure where its words say one, `_warned`)
+#: `remark`, `comment`, `summary` or `reason` (`{"message": "Saved", "note": "1 duplicate ignored"}`; a `warning` is
+#: read as a failure where its words say one, `_warned`)
 _REMARKING = re.compile(
-    r".*(?:message|msg|info|detail|description|status|state|result|outcome|note|remark|comment|summary).*"
+    r".*(?:message|msg|info|detail|description|status|state|result|outcome|note|remark|comment|summary|reason).*"
 )
 #: the words that say part of an upload was left out (`Partially saved`, `1 duplicate ignored`, `row 3 dropped`)
 _PART = frozenset({"partial", "partially", "partly", "ignored", "dropped", "omitted", "discarded", "excluded"})
@@ -1017,8 +1017,8 @@ def _failure(record: Any, row: Any, fields: Fields | None, has_id: bool = False,
     (`_FAILING`: `error`, `errors`, `errorMessage`, `skipped`, …) or what was not done (`_undone_key`: `notSaved`),
     or a warning in words of failure (`_warned`); so does no id of its own (null, "" or none) where the other
     records have theirs (`has_id`), and, where nothing else says how it went (no field of success, `_succeeded`), a
-    `message` (`_told`: in any case) in words of failure (`Duplicate customerno, not saved`, `Upload failed`:
-    `_worded`). A value
+    text that may say how it went, `message`, `msg`, `info`, `statusMessage`, `note`, `reason`, … in any case
+    (`_remark_of_failure`), in words of failure (`Duplicate customerno, not saved`, `Upload failed`: `_worded`). A value
     that says "nothing failed" (`"errorCount": "0"`, `"status": "Processed without errors"`) says nothing. One that
     reads neither as success nor as failure (`"statusCode": "BadRequest"`, `"success": "N"`, `"status": {"name":
     "x"}`: `_failed_status`, `_unsuccessful` None) says the record failed: a row taken for stored that was not is
@@ -1041,13 +1041,29 @@ def _failure(record: Any, row: Any, fields: Fields | None, has_id: bool = False,
     if has_id and record.get("id") in (None, ""):
         said.append(f"id: {json.dumps(record['id'])}" if "id" in record else "no id")
     told = _told(record)
-    if not said and told is not None and _worded(record[told]) and not _succeeded(record, depth):
-        return f"{told}: {_shown(record[told])}"
+    worded = _remark_of_failure(record, own)
+    if not said and worded is not None and not _succeeded(record, depth):
+        return f"{worded}: {_shown(record[worded])}"
     if not said:
         return None
     if told is not None:
         said.append(f"{told}: {_shown(record[told])}")
     return ", ".join(said)
+
+
+def _remark_of_failure(record: dict[str, Any], own: Collection[str] = ()) -> str | None:
+    """The key of a record's (or an answer's object's) text in words of failure (`_worded`: `Duplicate, not saved`)
+    under a key that may say in words how it went (`_REMARKING`: `message`, `msg`, `info`, `statusMessage`,
+    `importStatus`, `note`, `comment`, …, not one of `_OUTCOME`, read as such) and no field of the row's own (`own`:
+    an invoice's `reasonCodeDescription`); None where none is. Tester t36a: a record's `"msg": "Duplicate, not
+    saved"` was read as stored, where its `"msg": "queued"` left it in doubt (`_record_waits`) and its `"message":
+    "duplicate"` was its failure."""
+    for name, value in record.items():
+        if not isinstance(value, str) or not value or name in own or name.lower() in _OUTCOME:
+            continue
+        if _REMARKING.fullmatch(_bare(name)) and _worded(value):
+            return name
+    return None
 
 
 def _told(record: dict[str, Any]) -> str | None:
