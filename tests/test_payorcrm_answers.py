@@ -956,6 +956,8 @@ def test_a_record_saying_in_any_field_that_it_was_not_stored_is_its_rows_failure
 @pytest.mark.parametrize(
     "said",
     [
+        {"message": "Fehlerfrei gespeichert"},  # t36a: error-free, in German and Danish
+        {"msg": "Gemt fejlfrit"},
         {"status": "created"},
         {"status": "OK", "message": "saved"},
         {"status": "saved", "success": True, "ok": "true", "saved": 1},

@@ -831,8 +831,10 @@ def _spoken(text: str) -> list[str]:
 
 
 def _failing_abroad(word: str) -> bool:
-    """Whether a word (`_spoken`) is one of failure in another language than English (`_FAILING_ABROAD`)."""
-    return word.startswith(_FAILING_ABROAD) or word == "fel"
+    """Whether a word (`_spoken`) is one of failure in another language than English (`_FAILING_ABROAD`), not one
+    free of it (`fehlerfrei`, `fehlerlos`, `fejlfri`, `fejlfrit`, `felfritt`, `foutloos`, `foutvrij`)."""
+    free = word.endswith(("frei", "fri", "frit", "fritt", "los", "loos", "vrij"))
+    return (word.startswith(_FAILING_ABROAD) or word == "fel") and not free
 
 
 def _failed_abroad(text: str) -> bool:
