@@ -154,6 +154,7 @@ WHOLE = [
     {"success": True, "message": "Saved 2, 0 failed, 0 skipped"},
     {"success": True, "message": "Saved; failed records: none"},
     {"success": True, "message": "Import finished. Rows with errors: 0"},
+    {"success": True, "message": "Saved as a duplicate-free batch"},
     {"success": True, "message": "Saved 2 records with 1 warning"},
     {"success": True, "count": 2, "existing": 0},
     {"success": True, "message": "Saved 2 customers, none existed"},

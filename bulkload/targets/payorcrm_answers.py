@@ -317,7 +317,8 @@ def _failed_said(text: str) -> bool:
     it: a number other than zero says some failed (`1 failed 0 skipped`, `row 2: invalid email`, `Failed: 1`), a
     zero or a word of none does not (`Errors: 0`, `Rows with errors: 0`, `failed records: none`); where none is
     given, a word of `_SOME` before it says some did (`Uploaded with errors`, `a duplicate was skipped`), and no
-    word a word of failure no count stands beside (`duplicate check passed`)."""
+    word a word of failure no count stands beside (`duplicate check passed`), nor one free of it (`a duplicate-free
+    batch`)."""
     none = _NONE_BESIDE | _NONE_ABROAD
     for clause in _CLAUSE_END.split(text):
         words = _spoken(clause)
@@ -325,8 +326,8 @@ def _failed_said(text: str) -> bool:
             return True
         for i, word in enumerate(words):
             before = words[max(0, i - 2) : i]
-            failing = word.startswith(_FAILING) or _failing_abroad(word)
-            if not failing or any(w in none or _zero(w) for w in before):
+            failing = (word.startswith(_FAILING) or _failing_abroad(word)) and words[i + 1 : i + 2] != ["free"]
+            if not failing or any(w in none or _zero(w) for w in before):  # `error-free`, `0 errors`: none
                 continue
             beside = [*reversed(before), *words[i + 1 : i + 3]]
             count = next((w for w in beside if w.isdigit() or w in none), None)  # a number before, else after it
