@@ -43,6 +43,7 @@ from .ledger_schema import (
 )
 from .model import (
     CHECKS_VERSION,
+    DELETED,
     NO_ID,
     NO_IMBALANCE,
     OLDER_CHECKS,
@@ -2455,6 +2456,34 @@ def _known_to(
         return learned
     except sqlite3.Error:
         return 0  # not a ledger of this version: nothing to learn from it
+
+
+#: what a rollback recorded of a record that its own DELETE took out, or was answered as taking out (Ledger.removals):
+#: not `unexplained`, a record gone before the rollback came to it (booked, say: still in the books)
+TAKEN_OUT = ("removed", "gone", DELETED)
+
+
+def taken_back(conn: sqlite3.Connection, earlier: Path | str) -> tuple[set[str], set[str]]:
+    """Of the groups the ledger `conn` skipped as loaded by an earlier run (skip_groups, bucket `skipped`), those the
+    run of the `earlier` ledger loaded (its call done), as two sets of group keys: (those a rollback of that run took
+    out since — the group's first record removed by a DELETE of that rollback, TAKEN_OUT —, those that run still
+    holds). Both empty where the `earlier` ledger cannot be read beside `conn` (`_beside`: gone, of the other
+    backend) or is of another version."""
+    with _beside(conn, earlier) as at:
+        if at is None:
+            return set(), set()
+        try:
+            rows = conn.execute(
+                f"SELECT s.key, EXISTS (SELECT 1 FROM {at}created cr JOIN {at}removed r ON r.id = cr.id "
+                f"WHERE cr.loc = e.file_idx * {1 << LOC_SHIFT} + e.line AND r.outcome IN "
+                f"({', '.join(repr(o) for o in TAKEN_OUT)})) FROM skip_groups s "
+                f"JOIN {at}file_groups e ON e.key = s.key JOIN {at}groups g ON g.key = s.key "
+                f"JOIN {at}chunks c ON c.seq = g.seq AND c.part = g.part "
+                "WHERE s.bucket = 'skipped' AND c.state = 'done'"
+            ).fetchall()
+        except sqlite3.Error:
+            return set(), set()
+    return {key for key, out in rows if out}, {key for key, out in rows if not out}
 
 
 def _lines_sent(conn: sqlite3.Connection, at: str) -> Iterator[tuple[str, list[int]]]:

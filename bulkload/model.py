@@ -446,6 +446,11 @@ class Reconciled(msgspec.Struct, kw_only=True):
     #: records there before the run (ids up to its baseline) that are gone since (booked, deleted): not the run's,
     #: left out of the comparison; per scope in `scopes` (`before_gone`). Walked APIs with a count only
     before_gone_count: int | UnsetType = UNSET
+    #: groups this run skipped as loaded by an earlier run that a rollback of that run took out since and no run on
+    #: record holds now (skipped_gone.taken_back_said): each `group`, the `ledger` of that run, the `file` and `lines`
+    #: of this run's input that give it. Its rows are in no book: a mismatch (`ok` false). Every target
+    skipped_taken_back: list[dict[str, Any]] | UnsetType = UNSET
+    skipped_taken_back_count: int | UnsetType = UNSET
     #: a run a rollback took records of (rolled_back.Left.figures): `status` (rolled_back; rolling_back where the
     #: rollback stopped), `records` it took out (not missing), `left` of the run; per scope `rolled_back` in `scopes`
     rolled_back: dict[str, Any] | UnsetType = UNSET

@@ -81,6 +81,7 @@ from .profile import as_planned, inspect, one_encoding
 from .report import Written, rejects_fields, write_rejects_files, write_report
 from .results import Groups, Report, unbalanced_entry
 from .run import REPORT_LIST, Run, Shared
+from .skipped_gone import taken_back_said
 from .sources import Pinned, Source, changed_message, check_regular, digests_of, other_delimiter, pin, sha256_of
 from .targets import TARGETS
 from .targets.base import Target
@@ -770,6 +771,7 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
             log.info("ledger: %s", ledger.path)
             async with Run.open(job, target, ledger, credentials) as run:
                 recon = await run.reconcile([f["path"] for f in ledger.run.files])
+        recon = taken_back_said(recon, ledger, job, target)
         figures = ledger.figures()
         c = run.dispatcher.counters
         out = Report(
