@@ -50,6 +50,7 @@ from .outputs import check_cache, check_outputs, file_identity, private_dir
 from .report import write_report
 from .results import Report, counted
 from .run import Run, Shared, credentials_setting
+from .skipped_gone import stored_said
 from .targets import TARGETS
 
 #: how bad each exit code is, least first: the fleet ends with the worst of its jobs'; a job refused for its settings
@@ -177,6 +178,7 @@ async def run_job(
     if status == "complete":
         await anyio.to_thread.run_sync(_as_finished, mjob, job)
         if (report := stored_report(mjob)) is not None:
+            report = await anyio.to_thread.run_sync(stored_said, report, mjob.ledger_path)
             if stored is not None:
                 stored(report)
             return report
@@ -634,6 +636,7 @@ def held_back(mjob: ManifestJob, before: ManifestJob, env: Mapping[str, str] | N
             _as_finished(mjob, _job_of(mjob, env))
         except ConfigError as exc:
             return failed(mjob, exc, "refused")
+        report = stored_said(report, mjob.ledger_path)  # with what a rollback took out of its skipped groups
         return outcome_of(mjob, in_manifest(report, mjob), stored=True)
     why = f"not started: {before.name!r}, before it in agreement {mjob.agreement!r}, did not finish"
     return without_report(mjob, "not started", why)

@@ -23,6 +23,7 @@ from .redact import redact
 from .report import unbalanced_said
 from .results import counted, held_back_said
 from .run import Run
+from .skipped_gone import taken_back_line
 
 #: running jobs shown one a line on a terminal; the rest are counted
 SHOWN_RUNNING = 20
@@ -207,7 +208,8 @@ def job_unbalanced(outcome: JobOutcome) -> str:
 
 
 def _rows_to_see(outcome: JobOutcome) -> list[str]:
-    """Where the job's rejected rows and rows in doubt are, and what settles the latter (its report's way on)."""
+    """Where the job's rejected rows and rows in doubt are, and what settles the latter (its report's way on); its
+    groups skipped as an earlier run's that a rollback took out since (skipped_gone.taken_back_line)."""
     r = outcome.report
     if r is None:
         return []
@@ -221,4 +223,6 @@ def _rows_to_see(outcome: JobOutcome) -> list[str]:
         lines.append(f"{r.in_doubt:,} rows in doubt{held_back_said(counted(r, 'held_back'))}{where}{way_on}")
     if unbalanced := job_unbalanced(outcome):
         lines.append(f"warning: {unbalanced}")
+    if taken := taken_back_line(r.reconcile):
+        lines.append(taken)
     return lines

@@ -771,7 +771,7 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
             log.info("ledger: %s", ledger.path)
             async with Run.open(job, target, ledger, credentials) as run:
                 recon = await run.reconcile([f["path"] for f in ledger.run.files])
-        recon = taken_back_said(recon, ledger, job, target)
+        recon = taken_back_said(recon, ledger, target)
         figures = ledger.figures()
         c = run.dispatcher.counters
         out = Report(

@@ -16,22 +16,26 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from .errors import EXIT_MISMATCH
 from .job import Job
 from .ledger import Ledger, taken_back
 from .loads import earlier_ledgers
 from .model import Reconciled
+from .results import Report
 from .targets.base import Target
 
 #: how many groups the report's `skipped_taken_back` names one by one
 LIST_LIMIT = 100
 
 
-def taken_back_said(rec: Reconciled, ledger: Ledger, job: Job, target: Target) -> Reconciled:
+def taken_back_said(rec: Reconciled, ledger: Ledger, target: Target) -> Reconciled:
     """`rec` with the groups the run of `ledger` skipped as loaded by an earlier run that a rollback of that run took
     out since and no run on record holds now (`gone_groups`): `skipped_taken_back` (each `group`, the earlier
     `ledger`, the `file` and `lines` of this run's input that give it), `skipped_taken_back_count`, the note, and `ok`
     false. `rec` as it is where there are none."""
-    gone = gone_groups(ledger, job)
+    gone = gone_groups(ledger)
     if not gone:
         return rec
     files = [str(f["path"]) for f in ledger.run.files]
@@ -47,14 +51,15 @@ def taken_back_said(rec: Reconciled, ledger: Ledger, job: Job, target: Target) -
     return rec
 
 
-def gone_groups(ledger: Ledger, job: Job) -> dict[str, str]:
+def gone_groups(ledger: Ledger) -> dict[str, str]:
     """The keys of the groups the run of `ledger` skipped as loaded by an earlier run that a rollback of that run took
-    out (ledger.taken_back), but those another load on record holds (its call done, not rolled back), each with the
-    ledger of the run whose rollback took it out. Ledgers that cannot be read are passed over (a load refuses while
-    one is gone: loads.unusable_ledgers)."""
+    out (ledger.taken_back), but those another load on record into its API and agreement holds (its call done, not
+    rolled back), each with the ledger of the run whose rollback took it out. The agreement is the run's own (its
+    settings': Job.agreement, never a manifest's job's, which is set only as a run starts). Ledgers that cannot be
+    read are passed over (a load refuses while one is gone: loads.unusable_ledgers)."""
     back: dict[str, str] = {}
     held: set[str] = set()
-    for earlier in earlier_ledgers(job):
+    for earlier in earlier_ledgers(Job.from_settings(ledger.run.settings)):
         if _same(earlier, str(ledger.path)):
             continue
         out, kept = taken_back(ledger.db(), earlier)
@@ -97,4 +102,37 @@ def _note(items: list[dict[str, Any]], target: Target) -> str:
         f"(e.g. {first['group']}, ledger {first['ledger']}; its lines {lines} of {first['file']}). Their {rows:,} "
         f"rows of this run's input are in no book: load them again — those lines in a file of their own (the "
         f"report's `skipped_taken_back` names each), or that run's files as a new run once its rollback is done"
+    )
+
+
+def stored_said(report: Report, ledger_path: str) -> Report:
+    """The report a finished run stored (a manifest's job shown again: fleet.run_job, fleet.held_back), with the
+    groups it skipped that a rollback took out since (`gone_groups`, read from its ledger at `ledger_path`, no call
+    made) said as `taken_back_said` says them: its `reconcile` no longer ok, exit 3. As it is where there are none,
+    it has no reconciliation, or its ledger is no file (a queued job's, in PostgreSQL: its worker's report)."""
+    if report.reconcile is None or not os.path.isfile(ledger_path):
+        return report
+    ledger = Ledger.open(ledger_path)
+    try:
+        job = Job.from_settings(ledger.run.settings)
+        job.target_options = ledger.run.options
+        rec = taken_back_said(msgspec.structs.replace(report.reconcile), ledger, job.make_target())
+    finally:
+        ledger.close()
+    if rec == report.reconcile:
+        return report
+    return msgspec.structs.replace(report, reconcile=rec, exit_code=EXIT_MISMATCH)
+
+
+def taken_back_line(rec: Reconciled | None) -> str:
+    """One line of what a run's reconciliation `rec` says of its skipped groups taken back (`taken_back_said`), for
+    a summary of many runs (fleet_view): "" where it says none."""
+    if rec is None or not rec.skipped_taken_back or not rec.skipped_taken_back_count:
+        return ""
+    first, n = rec.skipped_taken_back[0], rec.skipped_taken_back_count
+    return (
+        f"{n:,} of the groups it skipped as loaded by an earlier run {'are' if n != 1 else 'is'} no longer in the "
+        f"API (e.g. {first['group']}): a rollback of that run (ledger {first['ledger']}) took "
+        f"{'them' if n != 1 else 'it'} out since; its report's `skipped_taken_back` names each with the lines of its "
+        "input that give it, to load again"
     )

@@ -1,7 +1,8 @@
 """Found by tester t36e: a later export that repeats earlier vouchers skips them, as loaded by the earlier run. That
 earlier run rolled back, they leave the journal, and `bulkload reconcile` of the later run still said "reconciled",
 exit 0 (a manifest's second job of one agreement showed `complete`, reconciled yes): 7 rows of its file in no book.
-Against the real e-conomic sandbox in a process of its own, through the command line."""
+Against the real e-conomic sandbox on loopback (in a process of its own, through the command line; the
+multi-agreement one for a manifest)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 from conftest import spawn_sandbox, write_entries
 
+from bulkload import rollback
 from bulkload.cli import main
+from bulkload.fleet import run_manifest
+from bulkload.manifest import read_manifest
+from bulkload.sandbox import SandboxOptions, running
 
 
 @pytest.fixture
@@ -73,3 +79,29 @@ def test_groups_taken_out_and_loaded_again_by_a_new_run_are_held(
     assert main(["reconcile", "--ledger", later]) == 0
     said = capsys.readouterr().out
     assert "no longer in the API" not in said, said
+
+
+async def test_a_manifests_finished_job_shown_again_says_what_a_rollback_of_the_earlier_job_took_out(
+    tmp_path: Path,
+) -> None:
+    # the tester's case: the manifest run again showed the later job `complete`, reconciled yes, exit 0
+    a, b = exports(tmp_path)
+    jobs = "".join(
+        f'[[job]]\nname = "{name}"\nagreement = "acme"\nfiles = ["{file.name}"]\n'
+        'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+        for name, file in (("first", a), ("later", b))
+    )
+    env = {"APP": "app", "GRANT": "grant-acme"}
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            path = tmp_path / "m.toml"
+            path.write_text(f'[defaults]\ntarget = "economic"\nbase_url = "{url}"\n{jobs}')
+            assert (await run_manifest(read_manifest(str(path)), env=env)).exit_code == 0
+            creds = {"ECONOMIC_APP_SECRET_TOKEN": "app", "ECONOMIC_AGREEMENT_GRANT_TOKEN": "grant-acme"}
+            await rollback(read_manifest(str(path)).jobs[0].ledger_path, env=creds)
+            again = await run_manifest(read_manifest(str(path)), env=env)
+    later = again.jobs[1]
+    assert (later.status, later.exit_code, later.reconciled) == ("complete", 3, False), later
+    assert later.report is not None and later.report.reconcile is not None
+    assert later.report.reconcile.skipped_taken_back_count == 5, later.report.reconcile
+    assert again.exit_code == 2  # the rolled back job is the user's to say; the later one's mismatch is said too
