@@ -2486,6 +2486,41 @@ def taken_back(conn: sqlite3.Connection, earlier: Path | str) -> tuple[set[str],
     return {key for key, out in rows if out}, {key for key, out in rows if not out}
 
 
+def lines_taken_back(conn: sqlite3.Connection, earlier: Path | str) -> dict[int, tuple[int, int]]:
+    """Of the records the run of the `earlier` ledger created whose line check (created.line_check) is one the ledger
+    `conn` skipped rows of no group as (skip_lines: a record of an earlier run the row sends again), by that check:
+    (how many a rollback of that run took out since, TAKEN_OUT; how many it holds). Empty where the `earlier` ledger
+    cannot be read beside `conn` (`_beside`), either keeps no such tables, or is of another version."""
+    with _beside(conn, earlier) as at:
+        if at is None or not _has(conn, "", "skip_lines"):
+            return {}
+        try:
+            rows = conn.execute(
+                f"SELECT c.line_check, SUM(CASE WHEN r.outcome IN ({', '.join(repr(o) for o in TAKEN_OUT)}) "
+                f"THEN 1 ELSE 0 END), COUNT(*) FROM {at}created c LEFT JOIN {at}removed r ON r.id = c.id "
+                "WHERE c.line_check IN (SELECT line_check FROM skip_lines) GROUP BY c.line_check"
+            ).fetchall()
+        except sqlite3.Error:
+            return {}
+    return {check: (int(out), int(n) - int(out)) for check, out, n in rows}
+
+
+def skipped_lines(conn: sqlite3.Connection) -> dict[int, list[tuple[int, int]]]:
+    """The rows of no group the ledger `conn` skipped as a record an earlier run created (their reasons end with the
+    reason skip_lines keeps of that record), by the record's line check: (file index, line) each, in file order.
+    Empty for a ledger that keeps no skip_lines."""
+    if not _has(conn, "", "skip_lines"):
+        return {}
+    found: dict[int, list[tuple[int, int]]] = {}
+    for check, file_idx, line in conn.execute(
+        "SELECT s.line_check, w.file_idx, w.line_no FROM rows w JOIN skip_lines s ON "
+        "substr(w.reason, -length(s.reason)) = s.reason WHERE w.bucket = 'skipped' AND w.grp = '' "
+        "ORDER BY w.file_idx, w.line_no"
+    ):
+        found.setdefault(int(check), []).append((int(file_idx), int(line)))
+    return found
+
+
 def _lines_sent(conn: sqlite3.Connection, at: str) -> Iterator[tuple[str, list[int]]]:
     """The groups of the input the run of the ledger `at` loaded (their call done), each with the line checks it
     kept of the group's lines (its created.line_check), in its call's order. A call's groups, in order, cover its

@@ -12,7 +12,7 @@ back): a mismatch, with the lines of its input that give them.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import msgspec
 
 from .errors import EXIT_MISMATCH
 from .job import Job
-from .ledger import Ledger, taken_back
+from .ledger import Ledger, lines_taken_back, skipped_lines, taken_back
 from .loads import earlier_ledgers
 from .model import Reconciled
 from .results import Report
@@ -31,12 +31,14 @@ LIST_LIMIT = 100
 
 
 def taken_back_said(rec: Reconciled, ledger: Ledger, target: Target) -> Reconciled:
-    """`rec` with the groups the run of `ledger` skipped as loaded by an earlier run that a rollback of that run took
-    out since and no run on record holds now (`gone_groups`): `skipped_taken_back` (each `group`, the earlier
-    `ledger`, the `file` and `lines` of this run's input that give it), `skipped_taken_back_count`, the note, and `ok`
+    """`rec` with what the run of `ledger` skipped as loaded by an earlier run that a rollback of that run took out
+    since and no run on record holds now: its groups (`gone_groups`) and its rows of no group (`gone_rows`), as
+    `skipped_taken_back` (each `group` — "" for rows of no group —, the earlier `ledger`, the `file` and `lines` of
+    this run's input that give it), `skipped_taken_back_count` (groups, and rows of no group), the note, and `ok`
     false. `rec` as it is where there are none."""
-    gone = gone_groups(ledger)
-    if not gone:
+    others = [e for e in earlier_ledgers(Job.from_settings(ledger.run.settings)) if not _same(e, str(ledger.path))]
+    gone, rows = gone_groups(ledger, others), gone_rows(ledger, others)
+    if not gone and not rows:
         return rec
     files = [str(f["path"]) for f in ledger.run.files]
     lines: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -44,29 +46,54 @@ def taken_back_said(rec: Reconciled, ledger: Ledger, target: Target) -> Reconcil
         if row.group in gone:
             lines[row.group].append((row.file_idx, row.line_no))
     items = [_item(key, gone[key], lines[key], files, target) for key in sorted(gone, key=lambda k: min(lines[k]))]
+    items += [_item("", at, taken, files, target) for at, taken in rows.items()]
     rec.skipped_taken_back = items[:LIST_LIMIT]
-    rec.skipped_taken_back_count = len(items)
+    rec.skipped_taken_back_count = len(gone) + sum(len(taken) for taken in rows.values())
     rec.ok = False
-    rec.note = "; ".join(filter(None, [_note(items, target), rec.note or ""]))
+    rec.note = "; ".join(filter(None, [_note(items, len(gone), target), rec.note or ""]))
     return rec
 
 
-def gone_groups(ledger: Ledger) -> dict[str, str]:
+def gone_groups(ledger: Ledger, others: list[Path | str]) -> dict[str, str]:
     """The keys of the groups the run of `ledger` skipped as loaded by an earlier run that a rollback of that run took
-    out (ledger.taken_back), but those another load on record into its API and agreement holds (its call done, not
-    rolled back), each with the ledger of the run whose rollback took it out. The agreement is the run's own (its
-    settings': Job.agreement, never a manifest's job's, which is set only as a run starts). Ledgers that cannot be
-    read are passed over (a load refuses while one is gone: loads.unusable_ledgers)."""
+    out (ledger.taken_back), but those another load of `others` holds (its call done, not rolled back), each with the
+    ledger of the run whose rollback took it out. `others`: the ledgers of the loads on record into the run's API and
+    agreement (its settings': Job.agreement, never a manifest's job's, which is set only as a run starts), but its
+    own. Ledgers that cannot be read are passed over (a load refuses while one is gone: loads.unusable_ledgers)."""
     back: dict[str, str] = {}
     held: set[str] = set()
-    for earlier in earlier_ledgers(Job.from_settings(ledger.run.settings)):
-        if _same(earlier, str(ledger.path)):
-            continue
+    for earlier in others:
         out, kept = taken_back(ledger.db(), earlier)
         held |= kept
         for key in out:
             back.setdefault(key, str(earlier))
     return {key: at for key, at in back.items() if key not in held}
+
+
+def gone_rows(ledger: Ledger, others: list[Path | str]) -> dict[str, list[tuple[int, int]]]:
+    """The rows of no group the run of `ledger` skipped as a record an earlier run created (ledger.skipped_lines:
+    HaloPSA without --match-on, Visma Core entries of no order) that a rollback took out since: of each line check,
+    as many of its rows as the records of that check the loads of `others` (as for `gone_groups`) hold now fall short
+    of, where a rollback of one of them took any out (ledger.lines_taken_back), the last in file order. By the ledger
+    of the first run whose rollback did: (file index, line) each."""
+    skipped = skipped_lines(ledger.db())
+    if not skipped:
+        return {}
+    out: Counter[int] = Counter()
+    held: Counter[int] = Counter()
+    where: dict[int, str] = {}
+    for earlier in others:
+        for check, (taken, kept) in lines_taken_back(ledger.db(), earlier).items():
+            out[check] += taken
+            held[check] += kept
+            if taken:
+                where.setdefault(check, str(earlier))
+    gone: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for check, rows in skipped.items():
+        short = len(rows) - held[check] if out[check] else 0
+        if short > 0:
+            gone[where[check]].extend(rows[-short:])
+    return {at: sorted(rows) for at, rows in gone.items()}
 
 
 def _same(earlier: Path | str, own: Path | str) -> bool:
@@ -78,30 +105,37 @@ def _same(earlier: Path | str, own: Path | str) -> bool:
 
 
 def _item(key: str, at: str, lines: list[tuple[int, int]], files: list[str], target: Target) -> dict[str, Any]:
-    """One group of `skipped_taken_back`: its `group` label, the `ledger` whose rollback took it out, and the `file`
-    and `lines` of this run's input that give it (the first file's, where they are in more than one)."""
+    """One entry of `skipped_taken_back`: the `group` label of `key` ("" for rows of no group), the `ledger` whose
+    rollback took it out, and the `file` and `lines` of this run's input that give it (the first file's, where they
+    are in more than one)."""
     file_idx = min(lines)[0] if lines else 0
     return {
-        "group": target.kind_of(file_idx).group_label(key),
+        "group": target.kind_of(file_idx).group_label(key) if key else "",
         "ledger": at,
         "file": files[file_idx] if file_idx < len(files) else "",
         "lines": [line for idx, line in sorted(lines) if idx == file_idx],
     }
 
 
-def _note(items: list[dict[str, Any]], target: Target) -> str:
-    """The reconciliation's words for the groups taken back (`items`, as `_item` makes them)."""
-    first, n = items[0], len(items)
-    name = target.kind_of(0).group_name
+def _note(items: list[dict[str, Any]], groups: int, target: Target) -> str:
+    """The reconciliation's words for what was taken back (`items`, as `_item` makes them; the first `groups` of them
+    groups, the others rows of no group)."""
+    first, name = items[0], target.kind_of(0).group_name
     rows = sum(len(item["lines"]) for item in items)
+    what = [f"{groups:,} {name}{'s' if groups != 1 else ''}"] if groups else []
+    loose = rows - sum(len(item["lines"]) for item in items[:groups])
+    what += [f"{loose:,} row{'s' if loose != 1 else ''} of no group"] if loose else []
+    n = groups + loose
     lines = ", ".join(str(line) for line in first["lines"])
+    example = f"{first['group']}, " if first["group"] else ""
+    them = "them" if n != 1 else "it"
     return (
-        f"{n:,} {name}{'s' if n != 1 else ''} this run skipped as loaded by an earlier run "
-        f"{'are' if n != 1 else 'is'} no longer in the API: a rollback of that run took "
-        f"{'them' if n != 1 else 'it'} out since, and no run on record holds {'them' if n != 1 else 'it'} now "
-        f"(e.g. {first['group']}, ledger {first['ledger']}; its lines {lines} of {first['file']}). Their {rows:,} "
-        f"rows of this run's input are in no book: load them again — those lines in a file of their own (the "
-        f"report's `skipped_taken_back` names each), or that run's files as a new run once its rollback is done"
+        f"{' and '.join(what)} this run skipped as loaded by an earlier run {'are' if n != 1 else 'is'} no longer in "
+        f"the API: a rollback of that run took {them} out since, and no run on record holds {them} now (e.g. "
+        f"{example}ledger {first['ledger']}; its lines {lines} of {first['file']}). Their {rows:,} row"
+        f"{'s' if rows != 1 else ''} of this run's input {'are' if rows != 1 else 'is'} in no book: load them again — "
+        "those lines in a file of their own (the report's `skipped_taken_back` names each), or that run's files as a "
+        "new run once its rollback is done"
     )
 
 
@@ -130,9 +164,10 @@ def taken_back_line(rec: Reconciled | None) -> str:
     if rec is None or not rec.skipped_taken_back or not rec.skipped_taken_back_count:
         return ""
     first, n = rec.skipped_taken_back[0], rec.skipped_taken_back_count
+    example = first["group"] or f"line {first['lines'][0]} of {first['file']}"
     return (
-        f"{n:,} of the groups it skipped as loaded by an earlier run {'are' if n != 1 else 'is'} no longer in the "
-        f"API (e.g. {first['group']}): a rollback of that run (ledger {first['ledger']}) took "
+        f"{n:,} of the groups or rows it skipped as loaded by an earlier run {'are' if n != 1 else 'is'} no longer in "
+        f"the API (e.g. {example}): a rollback of that run (ledger {first['ledger']}) took "
         f"{'them' if n != 1 else 'it'} out since; its report's `skipped_taken_back` names each with the lines of its "
         "input that give it, to load again"
     )

@@ -20,6 +20,9 @@ from bulkload.fleet import run_manifest
 from bulkload.manifest import read_manifest
 from bulkload.sandbox import SandboxOptions, running
 
+#: the HaloPSA records bulkload's samples hold
+SAMPLES = Path(__file__).parent.parent / "bulkload" / "samples" / "halopsa"
+
 
 @pytest.fixture
 def base(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
@@ -105,3 +108,34 @@ async def test_a_manifests_finished_job_shown_again_says_what_a_rollback_of_the_
     assert later.report is not None and later.report.reconcile is not None
     assert later.report.reconcile.skipped_taken_back_count == 5, later.report.reconcile
     assert again.exit_code == 2  # the rolled back job is the user's to say; the later one's mismatch is said too
+
+
+def test_rows_of_no_group_skipped_as_an_earlier_runs_records_are_a_mismatch_once_its_rollback_took_them_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # HaloPSA without --match-on: each row a record of its own, skipped where it sends what an earlier run's record
+    # sent. Rows 6-10 of the later file are the earlier file's; its rollback took their records out
+    monkeypatch.setenv("HALO_CLIENT_ID", "client")
+    monkeypatch.setenv("HALO_CLIENT_SECRET", "secret")
+    header, *rows = (SAMPLES / "XeroDetails.csv").read_text().splitlines(keepends=True)
+    for folder, part in (("a", rows[:10]), ("b", rows[5:15])):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "XeroDetails.csv").write_text(header + "".join(part))
+    first, later = str(tmp_path / "a.sqlite"), str(tmp_path / "b.sqlite")
+    sandbox = spawn_sandbox(target="halopsa")
+    try:
+        base = ["--base-url", sandbox.url, "--no-progress", "-q"]
+        assert main(["load", "halopsa", str(tmp_path / "a" / "XeroDetails.csv"), "--ledger", first, *base]) == 0
+        # rows 6-10 skipped, one of the samples' bad rows rejected
+        assert main(["load", "halopsa", str(tmp_path / "b" / "XeroDetails.csv"), "--ledger", later, *base]) == 1
+        assert main(["rollback", "--ledger", first, "--no-progress", "-q"]) == 0
+        capsys.readouterr()
+        assert main(["reconcile", "--ledger", later, "--json"]) == 3
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["skipped_taken_back_count"] == 5, rec
+    (item,) = rec["skipped_taken_back"]
+    assert (item["group"], item["lines"], item["ledger"]) == ("", [2, 3, 4, 5, 6], first), item
+    assert "5 rows of no group this run skipped as loaded by an earlier run" in rec["note"], rec
