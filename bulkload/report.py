@@ -919,11 +919,23 @@ def rollback_line(rollback: Rollback, report_path: str | None = None) -> str:
     line = f"{head}{rollback.status}: {', '.join(shown)}"
     if rollback.stop_reason:
         line += f"; stopped: {rollback.stop_reason}"
+    line += "".join(f"; {relied_on_line(item)}" for item in rollback.relied_on)
     if report_path:
         line += f"; report: {os.path.abspath(report_path)}"
     if rollback.exit_code:
         line += f"; ledger: {name_of(rollback.ledger)}"
     return redact(line)
+
+
+def relied_on_line(item: Mapping[str, Any]) -> str:
+    """What a rollback took out of a later run's books (Rollback.relied_on's `item`): the groups and rows it skipped
+    as loaded by the run rolled back, in no book now."""
+    groups = f"{item['groups']:,} group{'s' if item['groups'] != 1 else ''}, " if item["groups"] else ""
+    return (
+        f"also out of the books: {groups}{item['rows']:,} row{'s' if item['rows'] != 1 else ''} of the run of "
+        f"{name_of(item['ledger'])}, which skipped them as loaded by an earlier run; `bulkload reconcile --ledger "
+        f"{name_of(item['ledger'])}` names them, to load again"
+    )
 
 
 def print_rollback(rollback: Rollback, report_path: str | None = None, stream: TextIO | None = None) -> None:
@@ -972,6 +984,8 @@ def print_rollback(rollback: Rollback, report_path: str | None = None, stream: T
         at = f" ({item['file']} {_lines_said(item['lines'])})" if item.get("lines") else ""
         twice = ", a double of the run's" if item.get("double") else ""
         console.print(f"left: id {item['id']}, {item['group']}{at}{twice}")
+    for item in rollback.relied_on:
+        console.print(relied_on_line(item))
     for item in rollback.unsettled[:10]:
         console.print(f"call {item['call']} ({item['file']} lines {item['lines']}) not settled: {item['reason']}")
     for item in rollback.failed[:10]:

@@ -196,6 +196,9 @@ class Rollback(msgspec.Struct, kw_only=True):
     #: of `refused_stored_count`, the doubles of groups the run loaded (`double` in `refused_stored`)
     refused_doubled_count: int = 0
     failed: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    #: the other runs that skipped groups or rows as loaded by this one, which it took out (skipped_gone.relying):
+    #: each `ledger`, `groups` and `rows` of its input now in no book (its reconciliation names them)
+    relied_on: list[dict[str, Any]] = msgspec.field(default_factory=list)
     unsettled: list[dict[str, Any]] = msgspec.field(default_factory=list)
     unsettled_count: int = 0
     left: int = 0

@@ -12,13 +12,15 @@ back): a mismatch, with the lines of its input that give them.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from .errors import EXIT_MISMATCH
+from . import ledger_pg
+from .errors import EXIT_MISMATCH, LedgerError
 from .job import Job
 from .ledger import Ledger, lines_taken_back, skipped_lines, taken_back
 from .loads import earlier_ledgers
@@ -171,3 +173,33 @@ def taken_back_line(rec: Reconciled | None) -> str:
         f"{'them' if n != 1 else 'it'} out since; its report's `skipped_taken_back` names each with the lines of its "
         "input that give it, to load again"
     )
+
+
+def relying(ledger: Ledger) -> list[dict[str, Any]]:
+    """The other runs on record into the API and agreement of the run of `ledger` that skipped groups or rows as
+    loaded by it, which its rollback took out (`gone_groups`, `gone_rows` of each, as its reconciliation names
+    them): each `ledger`, `groups` and `rows` (of its input, now in no book). For a rollback to say (undo.rollback).
+    Ledgers that cannot be opened are passed over."""
+    own = str(ledger.path)
+    ledgers = [e for e in earlier_ledgers(Job.from_settings(ledger.run.settings)) if not _same(e, own)]
+    found = []
+    for other in ledgers:
+        if ledger_pg.is_url(str(other)) or not os.path.isfile(other):
+            continue
+        try:
+            later = Ledger.open(str(other))
+        except (LedgerError, sqlite3.Error, OSError):
+            continue
+        try:
+            rest = [e for e in ledgers if e is not other] + [own]
+            ours, _ = taken_back(later.db(), own)  # what this rollback took out, whoever's word skipped it
+            groups = set(gone_groups(later, rest)) & ours
+            checks = {check for check, (taken, _) in lines_taken_back(later.db(), own).items() if taken}
+            told = {at for check, spots in skipped_lines(later.db()).items() if check in checks for at in spots}
+            rows = sum(1 for spots in gone_rows(later, rest).values() for at in spots if at in told)
+            lines = sum(1 for r in later.rows("skipped") if r.group in groups)
+        finally:
+            later.close()
+        if groups or rows:
+            found.append({"ledger": str(other), "groups": len(groups), "rows": lines + rows})
+    return found

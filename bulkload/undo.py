@@ -77,6 +77,7 @@ from .report import write_report
 from .results import NOT_SUPPORTED, Rollback
 from .run import Run, phase_context, plan_spec
 from .runner import check_paths, job_of, open_sources
+from .skipped_gone import relying
 from .sources import Source, sha256_of
 from .stages import ROLLING_BACK, SETTLING, Stages
 from .still_ours import read_back, refused_stored
@@ -149,6 +150,7 @@ async def rollback(
                         raise first from first.__cause__
             out.requests = run.dispatcher.counters.requests
             _conclude(ledger, out, target.api.gone_means)
+            out.relied_on = relying(ledger)  # later runs that counted what it took out as theirs
         out.elapsed_s = round(time.monotonic() - started, 3)
         if report:
             write_report(report, out)

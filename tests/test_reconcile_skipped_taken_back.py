@@ -55,8 +55,10 @@ def test_groups_skipped_as_an_earlier_runs_are_a_mismatch_once_its_rollback_took
     assert main(["load", "economic", str(a), "--ledger", first, *base]) == 0
     assert main(["load", "economic", str(b), "--ledger", later, *base]) == 0  # vouchers 6-10 skipped
     assert main(["reconcile", "--ledger", later, "-q"]) == 0
-    assert main(["rollback", "--ledger", first, "--no-progress", "-q"]) == 0
     capsys.readouterr()
+    assert main(["rollback", "--ledger", first, "--no-progress", "-q"]) == 0
+    said = capsys.readouterr().out  # the rollback says what it took out of the later run's books
+    assert f"also out of the books: 5 groups, 10 rows of the run of {later}" in said, said
     assert main(["reconcile", "--ledger", later, "--json"]) == 3
     rec = json.loads(capsys.readouterr().out)
     assert rec["ok"] is False, rec
@@ -128,8 +130,10 @@ def test_rows_of_no_group_skipped_as_an_earlier_runs_records_are_a_mismatch_once
         assert main(["load", "halopsa", str(tmp_path / "a" / "XeroDetails.csv"), "--ledger", first, *base]) == 0
         # rows 6-10 skipped, one of the samples' bad rows rejected
         assert main(["load", "halopsa", str(tmp_path / "b" / "XeroDetails.csv"), "--ledger", later, *base]) == 1
-        assert main(["rollback", "--ledger", first, "--no-progress", "-q"]) == 0
         capsys.readouterr()
+        assert main(["rollback", "--ledger", first, "--no-progress", "-q"]) == 0
+        said = capsys.readouterr().out
+        assert f"also out of the books: 5 rows of the run of {later}" in said, said
         assert main(["reconcile", "--ledger", later, "--json"]) == 3
     finally:
         sandbox.proc.kill()
