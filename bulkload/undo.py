@@ -77,6 +77,7 @@ from .report import write_report
 from .results import NOT_SUPPORTED, Rollback
 from .run import Run, phase_context, plan_spec
 from .runner import check_paths, job_of, open_sources
+from .sent_since import sent_by_others
 from .skipped_gone import relying
 from .sources import Source, sha256_of
 from .stages import ROLLING_BACK, SETTLING, Stages
@@ -603,7 +604,8 @@ async def _remove_all(
             {"id": i, "scope": scope, "reason": f"{_UNREAD}: {exc}; run rollback again"} for scope, i in todo
         ]
         return
-    todo = _only_ours(target, ledger, files, out, todo, held, earlier, done, stages)
+    sent = sent_by_others(ledger, job, (i for _, i in held.apart))  # a later run of ours changed it, maybe
+    todo = _only_ours(target, ledger, files, out, todo, held, earlier, done, stages, sent)
     deleted: list[tuple[str, int]] = []  # (scope, id) of the records whose DELETE was answered as done
     not_found: list[_NotFound] = []  # those whose DELETE was answered 404
     send, recv = anyio.create_memory_object_stream[tuple[str, int]](max_buffer_size=job.concurrency)
@@ -744,16 +746,19 @@ def _only_ours(
     earlier: dict[tuple[str, int], str],
     done: list[tuple[int, str, str]],
     stages: Stages,
+    sent: dict[int, str],
 ) -> list[tuple[str, int]]:
     """Of `todo` ((scope, id) of the run's records to delete), those whose ids hold the run's records (`held`, read
-    just before): the rest is never sent a DELETE. A record that is not the run's now is kept (spared); one whose id
+    just before): the rest is never sent a DELETE. A record that is not the run's now is kept (spared; where another
+    run of ours sent a call for its id since, `sent` names that run, sent_since.sent_by_others); one whose id
     could not be read is left (failed: the next rollback reads it again); one found nowhere the run created it is
     gone (`done`: gone where an earlier DELETE of ours may have done it, `earlier` saying so, else unexplained)."""
     ours = []
     for item in todo:
         scope, record_id = item
         if item in held.apart:
-            _spared(ledger, files, out, scope, record_id, f"{_NOT_THE_RUNS}: {held.apart[item]}. {_KEPT}")
+            kept = _SENT_SINCE.format(sent[record_id]) if record_id in sent else _KEPT
+            _spared(ledger, files, out, scope, record_id, f"{_NOT_THE_RUNS}: {held.apart[item]}. {kept}")
         elif item in held.unread:
             why = f"{_UNREAD}: {held.unread[item]}; run rollback again"
             out.failed.append({"id": record_id, "scope": scope, "reason": why})
@@ -808,6 +813,11 @@ _KEPT = (
     "Kept: which happened cannot be told from here: the API stored the run's record otherwise than sent (a number of "
     "its own), the record was changed since, or the API lost its data (restored or reset) and gave the id to another; "
     "check the API, and remove it by hand if it is the run's"
+)
+#: why rollback keeps a record its id holds otherwise now, where another run of ours sent a call for that id since
+_SENT_SINCE = (
+    "Kept: {} sent a call for this id since (an update of it, most likely): the run created it, and that run "
+    "changed it; deleting it would undo that run's change too. Remove it by hand where it is to go all the same"
 )
 #: why rollback deleted nothing of records whose ids it could not read first
 _UNREAD = "not deleted: what its id holds could not be read first, and a record not shown to be the run's is kept"

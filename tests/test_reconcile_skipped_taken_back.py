@@ -143,3 +143,34 @@ def test_rows_of_no_group_skipped_as_an_earlier_runs_records_are_a_mismatch_once
     (item,) = rec["skipped_taken_back"]
     assert (item["group"], item["lines"], item["ledger"]) == ("", [2, 3, 4, 5, 6], first), item
     assert "5 rows of no group this run skipped as loaded by an earlier run" in rec["note"], rec
+
+
+def test_a_rollback_keeping_a_record_a_later_run_updated_names_that_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by tester t36e: a manifest's second HaloPSA job updated (by `id`) a record the first created; the first's
+    # rollback kept it as "which happened cannot be told from here", though the later run's ledger says
+    monkeypatch.setenv("HALO_CLIENT_ID", "client")
+    monkeypatch.setenv("HALO_CLIENT_SECRET", "secret")
+    header, *rows = (SAMPLES / "XeroDetails.csv").read_text().splitlines(keepends=True)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "XeroDetails.csv").write_text(header + "".join(rows[:3]))  # records 1-3 of a fresh sandbox
+    update = "2" + rows[0].replace("Northwind IT", "Northwind IT Renamed", 1)  # its `id` column, first, was empty
+    (tmp_path / "b" / "XeroDetails.csv").write_text(header + update)
+    first, later = str(tmp_path / "a.sqlite"), str(tmp_path / "b.sqlite")
+    sandbox = spawn_sandbox(target="halopsa")
+    try:
+        base = ["--base-url", sandbox.url, "--no-progress", "-q"]
+        assert main(["load", "halopsa", str(tmp_path / "a" / "XeroDetails.csv"), "--ledger", first, *base]) == 0
+        assert main(["load", "halopsa", str(tmp_path / "b" / "XeroDetails.csv"), "--ledger", later, *base]) == 0
+        capsys.readouterr()
+        assert main(["rollback", "--ledger", first, "--json"]) == 3
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    out = json.loads(capsys.readouterr().out)
+    (kept,) = out["spared"]
+    assert kept["id"] == 2, kept
+    said = f"the run of ledger {later} (line 2 of {tmp_path / 'b' / 'XeroDetails.csv'}) sent a call for this id since"
+    assert said in kept["reason"] and "cannot be told" not in kept["reason"], kept
