@@ -2514,7 +2514,8 @@ def skipped_lines(conn: sqlite3.Connection) -> dict[int, list[tuple[int, int]]]:
     found: dict[int, list[tuple[int, int]]] = {}
     for check, file_idx, line in conn.execute(
         "SELECT s.line_check, w.file_idx, w.line_no FROM rows w JOIN skip_lines s ON "
-        "substr(w.reason, -length(s.reason)) = s.reason WHERE w.bucket = 'skipped' AND w.grp = '' "
+        "substr(w.reason, length(w.reason) - length(s.reason) + 1) = s.reason "  # its end, in SQLite and PostgreSQL
+        "WHERE w.bucket = 'skipped' AND w.grp = '' "
         "ORDER BY w.file_idx, w.line_no"
     ):
         found.setdefault(int(check), []).append((int(file_idx), int(line)))
