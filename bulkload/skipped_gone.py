@@ -6,7 +6,10 @@ compared only what it created: "reconciled", exit 0, with the rows in no book (t
 of one agreement, 7 rows of 3 vouchers). Its reconciliation now reads the ledgers of the loads on record into the
 same API (loads.earlier_ledgers, later ones too) and names each group it skipped that a rollback took out
 (ledger.taken_back) and no run on record holds now (the earlier run's files loaded again as a new run put them
-back): a mismatch, with the lines of its input that give them.
+back): a mismatch, with the lines of its input that give them. So are its rows of no group skipped as an earlier
+run's records (HaloPSA without --match-on), by their line checks (ledger.lines_taken_back). A manifest's finished
+job shown again is read so too (`stored_said`, no call made), and the rollback that takes them out names the runs
+whose books it took them from (`relying`).
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ def taken_back_said(rec: Reconciled, ledger: Ledger, target: Target) -> Reconcil
     for row in ledger.rows("skipped"):
         if row.group in gone:
             lines[row.group].append((row.file_idx, row.line_no))
-    items = [_item(key, gone[key], lines[key], files, target) for key in sorted(gone, key=lambda k: min(lines[k]))]
+    ordered = sorted(gone, key=lambda k: min(lines[k], default=(0, 0)))  # by their first line in the input
+    items = [_item(key, gone[key], lines[key], files, target) for key in ordered]
     items += [_item("", at, taken, files, target) for at, taken in rows.items()]
     rec.skipped_taken_back = items[:LIST_LIMIT]
     rec.skipped_taken_back_count = len(gone) + sum(len(taken) for taken in rows.values())
