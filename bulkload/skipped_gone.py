@@ -40,7 +40,10 @@ def taken_back_said(rec: Reconciled, ledger: Ledger, target: Target) -> Reconcil
     since and no run on record holds now: its groups (`gone_groups`) and its rows of no group (`gone_rows`), as
     `skipped_taken_back` (each `group` — "" for rows of no group —, the earlier `ledger`, the `file` and `lines` of
     this run's input that give it), `skipped_taken_back_count` (groups, and rows of no group), the note, and `ok`
-    false. `rec` as it is where there are none."""
+    false. `rec` as it is where there are none, and for a run rolled back (nothing of its input is meant to be
+    in the books then, what it skipped neither)."""
+    if ledger.run.status in ("rolling_back", "rolled_back"):
+        return rec
     others = [e for e in earlier_ledgers(Job.from_settings(ledger.run.settings)) if not _same(e, str(ledger.path))]
     gone, rows = gone_groups(ledger, others), gone_rows(ledger, others)
     if not gone and not rows:
@@ -195,6 +198,8 @@ def relying(ledger: Ledger) -> list[dict[str, Any]]:
         except (LedgerError, sqlite3.Error, OSError):
             continue
         try:
+            if later.run.status in ("rolling_back", "rolled_back"):  # its books are meant to hold nothing of it
+                continue
             rest = [e for e in ledgers if e is not other] + [own]
             ours, _ = taken_back(later.db(), own)  # what this rollback took out, whoever's word skipped it
             groups = set(gone_groups(later, rest)) & ours

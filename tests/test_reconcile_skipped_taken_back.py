@@ -68,6 +68,9 @@ def test_groups_skipped_as_an_earlier_runs_are_a_mismatch_once_its_rollback_took
     assert first_item["lines"] == [2, 3] and first_item["file"] == str(b), first_item
     assert first_item["ledger"] == first, first_item
     assert "5 vouchers this run skipped as loaded by an earlier run are no longer in the API" in rec["note"], rec
+    # the later run rolled back too: nothing of its file is meant to be in the books, what it skipped neither
+    assert main(["rollback", "--ledger", later, "--no-progress", "-q"]) == 0
+    assert main(["reconcile", "--ledger", later, "-q"]) == 0
 
 
 def test_groups_taken_out_and_loaded_again_by_a_new_run_are_held(
