@@ -381,6 +381,7 @@ async def _run_manifest(ns: argparse.Namespace) -> int:
 def _show_fleet(ns: argparse.Namespace, manifest: Manifest, report: FleetReport) -> None:
     """Write fleet.json into the manifest's output_dir and show the combined report as -q/--json ask."""
     from .fleet_view import job_unbalanced, print_fleet
+    from .skipped_gone import taken_back_line
 
     private_dir(manifest.output_dir)
     write_private(manifest.report_path, json_text(report) + "\n")
@@ -388,6 +389,10 @@ def _show_fleet(ns: argparse.Namespace, manifest: Manifest, report: FleetReport)
         _print_json(report)
     elif ns.quiet:  # a cron log keeps only this line: each job's vouchers loaded out of balance said in it
         warned = "".join(f"; warning: {o.name}: {said}" for o in report.jobs if (said := job_unbalanced(o)))
+        # and what a rollback took out of a finished job's books
+        warned += "".join(
+            f"; {o.name}: {said}" for o in report.jobs if o.report and (said := taken_back_line(o.report.reconcile))
+        )
         print(redact(f"bulkload run: exit {report.exit_code}; report: {manifest.report_path}{warned}"))
     else:
         print_fleet(report)

@@ -90,7 +90,7 @@ def test_groups_taken_out_and_loaded_again_by_a_new_run_are_held(
 
 
 async def test_a_manifests_finished_job_shown_again_says_what_a_rollback_of_the_earlier_job_took_out(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # the tester's case: the manifest run again showed the later job `complete`, reconciled yes, exit 0
     a, b = exports(tmp_path)
@@ -108,7 +108,12 @@ async def test_a_manifests_finished_job_shown_again_says_what_a_rollback_of_the_
             creds = {"ECONOMIC_APP_SECRET_TOKEN": "app", "ECONOMIC_AGREEMENT_GRANT_TOKEN": "grant-acme"}
             await rollback(read_manifest(str(path)).jobs[0].ledger_path, env=creds)
             again = await run_manifest(read_manifest(str(path)), env=env)
+            for name, value in env.items():  # the command line reads the manifest's variables
+                monkeypatch.setenv(name, value)
+            code = await anyio.to_thread.run_sync(main, ["run", str(path), "-q"])
     later = again.jobs[1]
+    quiet = capsys.readouterr().out  # a cron log's one line says it too
+    assert code == 2 and "later: 5 of the groups or rows it skipped as loaded by an earlier run" in quiet, quiet
     assert (later.status, later.exit_code, later.reconciled) == ("complete", 3, False), later
     assert later.report is not None and later.report.reconcile is not None
     assert later.report.reconcile.skipped_taken_back_count == 5, later.report.reconcile
