@@ -618,8 +618,7 @@ class Loader:
         repeatable = call.repeatable
         if repeatable and self.target.api.idempotent:
             # a key the API has forgotten deduplicates nothing: an old in-flight call is in doubt like any other
-            age = time.time() - (prev.sent_at or 0.0)
-            repeatable = prev.state == "sending" and age < self.target.api.key_ttl_s - KEY_TTL_MARGIN_S
+            repeatable = prev.state == "sending" and key_kept(prev.sent_at, time.time(), self.target.api.key_ttl_s)
         # lost when the earlier process ended, before this one began: one time for all its calls, whose looks then
         # share what one look takes (`look`); a part a look split off a call of this process (found_in_part) keeps
         # that call's
@@ -641,8 +640,7 @@ class Loader:
             why = "the ledger has it as sent when the run stopped (or held back unsent as a ledger write failed); "
             why += "outcome unknown"
             if call.repeatable:
-                ttl_min = self.target.api.key_ttl_s / 60
-                why += f" (its key is older than the {ttl_min:.0f} minutes the API keeps one)"
+                why += f" ({key_untrusted(prev.sent_at, time.time(), self.target.api.key_ttl_s)})"
             if earlier := self.ledger.error_of(chunk.seq, chunk.part):  # why it was in doubt then says more
                 why = f"{earlier}; {why}"
             self.mark_in_doubt(chunk, prev.state, why, wrote=False)
@@ -1769,6 +1767,28 @@ def replayed_failure(exc: APIError, target: Target, sent_at: float | None) -> st
         "unknown; its records were not all found in the API. `bulkload resume --resend-in-doubt` sends the call with "
         "that key: it gets the same failure until then, and is sent anew only after that"
     )
+
+
+def key_kept(sent_at: float | None, now: float, ttl_s: float) -> bool:
+    """Whether the API surely still keeps the idempotency key of a call first sent at `sent_at` (epoch seconds, as
+    the ledger has it; None: never sent) at `now` (epoch seconds): younger than `ttl_s` (Api.key_ttl_s) less
+    KEY_TTL_MARGIN_S, so that sent again with it the call is answered from the API's cache. Not where it was sent
+    "after" `now`: the wall clock was stepped back since (NTP correcting a clock that ran ahead, a machine restored
+    from a snapshot, another machine resuming the ledger), and how old the key is cannot be told."""
+    if sent_at is None:
+        return False
+    age = now - sent_at
+    return 0.0 <= age < ttl_s - KEY_TTL_MARGIN_S
+
+
+def key_untrusted(sent_at: float | None, now: float, ttl_s: float) -> str:
+    """Why a key `key_kept` does not trust is not sent again, in a reason's words: "its key is older than the 60
+    minutes the API keeps one", or for one sent after `now` by the clock, "its key was first sent at 2026-12-05 02:40
+    UTC, after now by this clock (stepped back since?): its age cannot be told"."""
+    if sent_at is not None and sent_at > now:
+        at = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(sent_at))
+        return f"its key was first sent at {at}, after now by this clock (stepped back since?): its age cannot be told"
+    return f"its key is older than the {ttl_s / 60:.0f} minutes the API keeps one"
 
 
 def key_forgotten(target: Target, sent_at: float) -> str:

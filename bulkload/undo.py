@@ -70,7 +70,7 @@ from .ledger import Ledger, OpenCall
 from .ledger_home import check_home, record_status
 from .model import DELETED, MAYBE_OUT, Chunk, Held, Partly, Totals
 from .outputs import check_cache
-from .pipeline import KEY_TTL_MARGIN_S, body_hash, handed, resumable, settled_look, taken_ids
+from .pipeline import body_hash, handed, key_kept, key_untrusted, resumable, settled_look, taken_ids
 from .planning import Planned, planning_for
 from .progress import shown
 from .report import write_report
@@ -422,12 +422,10 @@ async def _settle_calls(
                 continue
             kind = target.kind_of(chunk.file_idx)
             summary = chunk.totals(kind)
-            age = clock() - (call.sent_at or 0.0)
-            # a key the API may have forgotten (or that it never kept) deduplicates nothing: look instead; and one
-            # never sent (a part a refused call may have stored some of) would do the work now: look instead too
-            replay = (
-                target.api.idempotent and call.sent_at is not None and age < target.api.key_ttl_s - KEY_TTL_MARGIN_S
-            )
+            # a key the API may have forgotten (or that it never kept, or whose age the clock cannot tell)
+            # deduplicates nothing: look instead; and one never sent (a part a refused call may have stored some of)
+            # would do the work now: look instead too
+            replay = target.api.idempotent and key_kept(call.sent_at, clock(), target.api.key_ttl_s)
             returned, wrote, unread = None, replay, None
             try:
                 if replay:
@@ -451,11 +449,16 @@ async def _settle_calls(
                     out.settled.looked_again += looks > 1
                     if found is None:
                         _unsettled(
-                            job, out, chunk.seq, chunk.part, call, _cannot_tell(_looked(target, call, chunk, unread))
+                            job,
+                            out,
+                            chunk.seq,
+                            chunk.part,
+                            call,
+                            _cannot_tell(_looked(target, call, chunk, unread, over)),
                         )
                         continue
                     if found and kind.creates(chunk):  # never deleted on a look: it may find another's look-alike
-                        why = _found_alike(_looked(target, call, chunk, unread), found)
+                        why = _found_alike(_looked(target, call, chunk, unread, over), found)
                         _unsettled(job, out, chunk.seq, chunk.part, call, why, len(found))
                         continue
                     ids = found
@@ -507,11 +510,11 @@ def _settled_at(job: Job, call: OpenCall, clock: Callable[[], float], over: floa
     return anyio.current_time() + max(0.0, lost + job.settle_delay_s - clock())
 
 
-def _looked(target: Target, call: OpenCall, chunk: Chunk, unread: str | None) -> str:
+def _looked(target: Target, call: OpenCall, chunk: Chunk, unread: str | None, now: float) -> str:
     """Why a call was looked for rather than sent again with its key, as the start of a reason ("" for an API with
     no keys); `unread`: why its key's replayed answer could not be read, if it was. A call never sent (`sent_at`
     None: a part of a refused call that a split put in doubt, for what the refusal may have stored of it) is named
-    so, whatever its key's age."""
+    so, whatever its key's age; `now`: the wall clock as the rollback began (epoch seconds), which tells it."""
     if call.sent_at is None:
         parent = f"{chunk.seq}{'.' + chunk.part[:-1] if chunk.part[:-1] else ''}"
         return (
@@ -521,7 +524,7 @@ def _looked(target: Target, call: OpenCall, chunk: Chunk, unread: str | None) ->
     return (
         f"its key's answer, sent again, {unread}, and "
         if unread
-        else f"its key is older than the {target.api.key_ttl_s / 60:.0f} minutes the API keeps one, and "
+        else f"{key_untrusted(call.sent_at, now, target.api.key_ttl_s)}, and "
         if target.api.idempotent
         else ""
     )

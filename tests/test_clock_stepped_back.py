@@ -1,0 +1,79 @@
+"""A wall clock stepped back (NTP correcting a clock that ran ahead, a VM restored from a snapshot, another machine's
+clock resuming a PostgreSQL ledger) after a call was sent: its ledger's `sent_at` lies in the future. Its age cannot be
+told, so its Idempotency-Key is not trusted to deduplicate (seed 002: kept for one hour): the call is looked for, as
+one whose key is older than the API keeps one (docs/guarantees.md#exactly-once)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import anyio
+from conftest import CREDS, economic_job, serving
+from test_reconcile_refused import entries, held
+
+from bulkload import load, resume, rollback
+from bulkload.pipeline import KEY_TTL_MARGIN_S, key_kept
+from bulkload.sandbox import SandboxOptions
+from bulkload.sandbox.economic import create_app
+
+HOUR = 3600.0
+
+
+def test_a_key_is_trusted_only_for_an_age_the_clock_can_tell() -> None:
+    sent = 1_000_000.0
+    assert key_kept(sent, sent + 60, HOUR)
+    assert not key_kept(sent, sent + HOUR - KEY_TTL_MARGIN_S, HOUR)  # the margin: a clock a little off
+    assert not key_kept(sent, sent - 1, HOUR)  # sent "in the future": the clock was stepped back since
+    assert not key_kept(sent, sent - 2 * HOUR, HOUR)
+    assert not key_kept(None, sent, HOUR)  # never sent: no key the API holds
+    assert key_kept(sent, sent + 10 * HOUR, float("inf"))  # an API that never forgets a key
+
+
+def _sent_in_the_future(ledger: Path, app: object) -> list[int]:
+    """As if the answer of the call that loaded voucher 2 was lost (in flight at a kill -9) and the wall clock was
+    then stepped back two hours: the ledger has it `sending`, sent two hours from now. Its entries stay in the
+    journal (it was carried out). Returns their entry numbers."""
+    with sqlite3.connect(ledger) as db:
+        ((seq,),) = db.execute("SELECT seq FROM chunks WHERE state = 'done' ORDER BY seq LIMIT 1 OFFSET 1")
+        db.execute("UPDATE chunks SET state = 'sending', sent_at = sent_at + 7200 WHERE seq = ?", (seq,))
+        db.execute("DELETE FROM created WHERE loc IN (4, 5)")  # voucher 2's lines: their answer never came back
+    return held(app)[2]
+
+
+async def test_a_resume_after_the_clock_was_stepped_back_looks_for_the_call_not_sends_it_again(tmp_path: Path) -> None:
+    # found by a tester: the key's age read as negative was "younger than 55 minutes": the call was sent again with a
+    # key the API had forgotten, and voucher 2 was in the journal twice
+    data, ledger = tmp_path / "e.csv", tmp_path / "run.sqlite"
+    entries(data, 4, ())
+    app = create_app(SandboxOptions(), idempotency_ttl_s=1e-3)  # keys forgotten at once: as hours later
+    with anyio.fail_after(30):
+        async with serving(app) as origin:
+            job = economic_job(data, origin, ledger, batch_size=2, rejects=str(tmp_path / "rejects.csv"))
+            assert (await load(job, env=CREDS)).loaded == 8
+            _sent_in_the_future(ledger, app)
+            again = await resume(str(ledger), env=CREDS, raise_on_stop=False)
+            journal = held(app)
+    assert [len(journal[v]) for v in (1, 2, 3, 4)] == [2, 2, 2, 2], journal  # voucher 2 once, found by its look
+    assert again.loaded == 8 and again.in_doubt == 0, again
+    assert again.reconcile is not None and again.reconcile.duplicates_count == 0, again.reconcile
+
+
+async def test_a_rollback_after_the_clock_was_stepped_back_does_not_replay_the_key(tmp_path: Path) -> None:
+    # rollback replayed the key alike: the forgotten key created voucher 2 again, and the rollback deleted the new
+    # entries, leaving those the lost call made in the journal
+    data, ledger = tmp_path / "e.csv", tmp_path / "run.sqlite"
+    entries(data, 4, ())
+    app = create_app(SandboxOptions(), idempotency_ttl_s=1e-3)
+    with anyio.fail_after(30):
+        async with serving(app) as origin:
+            job = economic_job(data, origin, ledger, batch_size=2, rejects=str(tmp_path / "rejects.csv"))
+            assert (await load(job, env=CREDS)).loaded == 8
+            lost = _sent_in_the_future(ledger, app)
+            undone = await rollback(str(ledger), env=CREDS)
+            journal = held(app)
+    # the entries the lost call made are found by a look, never deleted on its word (another writer's made alike
+    # cannot be told from them): kept and named, the rollback unsettled, not "complete" beside them
+    assert journal == {2: lost}, journal
+    assert undone.exit_code == 1 and [u.get("found") for u in undone.unsettled] == [2], undone
+    assert "after now by this clock (stepped back since?)" in undone.unsettled[0]["reason"], undone.unsettled
