@@ -43,15 +43,24 @@ def refuse_alongside(
     its run's lock while it looks, so a load that looked at it before finds it under way, or is found by it.
     LeftCommitting when such a run has ended leaving calls the API may still be committing (`committing`), unless
     the job allows a duplicate load. ListedBeforeAnother when a resume's run listed the place (the target's
-    Books.listed_at, as its ledger keeps it) before such a run last wrote there (Ledger.last_write). Does nothing
-    for a target whose books are not `listed_first`. RunStopped when `stop` is set while it waits."""
+    Books.listed_at, as its ledger keeps it) before such a run last wrote there (Ledger.last_write), or such a run
+    put on record after this one's claim (loads.runs_into `since`) wrote there at all, whatever the clock dates it.
+    Does nothing for a target whose books are not `listed_first`. RunStopped when `stop` is set while it waits."""
     if not target.books.listed_first:
         return
     listed = target.books.listed_at if resuming else None
+    # put on record after this run's claim, which its listing followed before another run could start: whatever
+    # they wrote came after the listing, by the record's order, whatever the clock says (one stepped back since the
+    # listing dates their writes before it)
+    later = {ledger for ledger, _ in runs_into(job, making, run, since=True)} if listed is not None else set()
     for ledger, load in runs_into(job, making, run, later=resuming):
         made(ledger, stop)
         place = f"{job.api_url}{load['where']}"
-        if listed is not None and (wrote := Ledger.last_write(ledger)) is not None and wrote >= listed:
+        if (
+            listed is not None
+            and (wrote := Ledger.last_write(ledger)) is not None
+            and (wrote >= listed or ledger in later)
+        ):
             raise ListedBeforeAnother(place, ledger, load["at"], wrote=wrote, listed=listed, own=making)
         if Ledger.running(ledger):
             raise UnderWayAlongside(place, ledger, load["at"], resuming=resuming, own=making)

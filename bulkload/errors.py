@@ -392,10 +392,17 @@ class ListedBeforeAnother(LedgerError):
     def __init__(self, place: str, ledger: str, at: str, *, wrote: float, listed: float, own: str) -> None:
         self.place, self.ledger, self.at, self.own = place, ledger, at, own
         self.wrote, self.listed = _when(wrote), _when(listed) if listed else ""
+        # dated before the listing, yet put on record after this run: the clock was stepped back
+        self.stepped = wrote < listed
         super().__init__(self._said(f"`{command_on('rollback', own)}`", "load its files again as a new run"))
 
     def _said(self, rollback: str, again: str) -> str:
         listed = f" at {self.listed}" if self.listed else " (its ledger does not say when)"
+        if self.stepped:
+            listed += (
+                ", though the clock dates that write earlier: that run was put on record after this one, so the clock "
+                "was stepped back between"
+            )
         return (
             f"another run wrote into {self.place} (ledger {self.ledger}, on record since {self.at}; its last write "
             f"{self.wrote}) after this run listed the records there{listed}, before its first call. Resumed, this "

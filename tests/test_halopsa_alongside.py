@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import signal
+import sqlite3
 import subprocess
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -480,6 +482,38 @@ async def test_a_resume_is_refused_once_another_run_wrote_into_the_resource_sinc
     assert f"(`bulkload rollback --ledger {first_ledger}`), then run the manifest again" in in_manifest, in_manifest
     assert (again.loaded, again.reconcile.ok) == (30, True), again.reconcile
     assert len(records) == 30 and set(per_tenant(records).values()) == {1}, per_tenant(records).most_common(3)
+
+
+def listed_later(ledger: str, by_s: float) -> None:
+    """Move the time the run of `ledger` listed (its target's `listed_at`) `by_s` seconds on: as if the wall clock
+    was stepped back by that much after it listed (NTP correcting a clock that ran ahead)."""
+    with sqlite3.connect(ledger) as db:
+        ((raw,),) = db.execute("SELECT value FROM meta WHERE key = 'run'")
+        run = json.loads(raw)
+        run["options"]["listed_at"] += by_s
+        db.execute("UPDATE meta SET value = ? WHERE key = 'run'", (json.dumps(run),))
+
+
+@pytest.mark.slow
+async def test_a_resume_is_refused_once_another_run_wrote_since_it_listed_though_the_clock_was_stepped_back(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: the clock stepped back two hours after the first run listed dated the second run's writes
+    # before that listing: the resume went ahead, matched against its old listing, and created the second run's 20
+    # records again (exit 3). The second run was put on record after the first: it wrote after the listing
+    first_file, second_file = two_copies(tmp_path, 30)
+    first_ledger = str(first_file.with_suffix(".sqlite"))
+    with anyio.fail_after(120):
+        async with serving(build_app("halopsa", SandboxOptions(window_limit=0))) as url:
+            with pytest.raises(RunStopped):  # its quota: a token, a listing, one upload of 10
+                await load(replace(job(first_file, url), daily_quota=3, concurrency=1), env=ENV)
+            listed_later(first_ledger, 7200)
+            await load(job(second_file, url), env=ENV)
+            with pytest.raises(ListedBeforeAnother) as refused:
+                await resume(first_ledger, env=ENV, daily_quota=1000)
+            records = await sandbox_read(url, "records/XeroDetails")
+    assert len(records) == 30 and set(per_tenant(records).values()) == {1}, per_tenant(records).most_common(3)
+    assert "though the clock dates that write earlier" in str(refused.value), refused.value
 
 
 def test_a_ledger_that_does_not_say_when_its_run_listed_listed_before_any_other_write() -> None:
