@@ -26,10 +26,10 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from .errors import LeftCommitting, ListedBeforeAnother, UnderWayAlongside
+from .errors import GoneUnsettled, LeftCommitting, ListedBeforeAnother, UnderWayAlongside
 from .job import Job
 from .ledger import Ledger, OpenCall
-from .loads import made, run_of, runs_into
+from .loads import gone_unended, made, named_loads, run_of, runs_into
 from .targets.base import Target
 
 
@@ -42,7 +42,8 @@ def refuse_alongside(
     together the later is refused; a resume (`resuming`) at every other run, as its claim may be long past: it holds
     its run's lock while it looks, so a load that looked at it before finds it under way, or is found by it.
     LeftCommitting when such a run has ended leaving calls the API may still be committing (`committing`), unless
-    the job allows a duplicate load. ListedBeforeAnother when a resume's run listed the place (the target's
+    the job allows a duplicate load; GoneUnsettled, alike, for a load where such a run never finished and its
+    ledger is gone (loads.gone_unended). ListedBeforeAnother when a resume's run listed the place (the target's
     Books.listed_at, as its ledger keeps it) before such a run last wrote there (Ledger.last_write), or such a run
     put on record after this one's claim (loads.runs_into `since`) wrote there at all, whatever the clock dates it.
     Does nothing for a target whose books are not `listed_first`. RunStopped when `stop` is set while it waits."""
@@ -53,6 +54,9 @@ def refuse_alongside(
     # they wrote came after the listing, by the record's order, whatever the clock says (one stepped back since the
     # listing dates their writes before it)
     later = {ledger for ledger, _ in runs_into(job, making, run, since=True)} if listed is not None else set()
+    if not resuming and not job.allow_duplicate_load and (gone := gone_unended(job, run)):
+        place = f"{job.api_url}{gone[0]['where']}"
+        raise GoneUnsettled(place, named_loads(gone), [g["ledger"] for g in gone])
     for ledger, load in runs_into(job, making, run, later=resuming):
         made(ledger, stop)
         place = f"{job.api_url}{load['where']}"

@@ -270,6 +270,35 @@ class EarlierUnread(LedgerError):
         return self._said(self.in_a_manifest, forget)
 
 
+class GoneUnsettled(EarlierUnread):
+    """The ledger of a run into the same place of an API whose runs decide by what they listed before their first
+    call (alongside.refuse_alongside) is gone, and that run never finished (loads.gone_unended): it may have left
+    calls whose records the API is still committing, which a run that lists before they land creates again (a
+    tester: a HaloPSA --match-on load killed -9, its ledger deleted, the same file loaded at once: 30 records
+    twice), and without its ledger no look settles them. `place`: the API and place, as messages name them;
+    `named`: the runs, as runner._named names them; `ledgers`: their paths. Nothing was sent."""
+
+    def __init__(self, place: str, named: str, ledgers: list[str]) -> None:
+        fact = (
+            f"the ledger of a run that loaded into {place} is gone: {named}. That run never finished (killed, or "
+            "stopped) and may have left calls whose records the API is still committing: a run that lists the "
+            "records there before they land does not see them, and a record of one match key (--match-on) would be "
+            "created twice; without its ledger no look can settle them."
+        )
+        mend = (
+            "Put it back where it was and resume it (`bulkload resume --ledger PATH` settles its calls), then load "
+            "this file again"
+        )
+        super().__init__(fact, mend, mend, ledgers, "record")
+
+    def _said(self, mend: str, forget: str) -> str:
+        return (
+            f"{self.fact} {mend}. Where you know its calls have landed or never will (checked in the API), {forget}: "
+            "it is no longer looked for, by this load or a later one (--allow-duplicate-load loads this once without "
+            "it); nothing was sent"
+        )
+
+
 class SharedUnfinished(LedgerError):
     """Groups of the input belong to an earlier run that has not finished (ledger.known_to), so whatever that run
     does next could meet what this one does: nothing is sent. `fact`: how many groups, which, and whose (`ledger`);

@@ -481,6 +481,40 @@ def runs_into(
     not undo: alongside.written_since). Each once: (its ledger where the record of loads last saw it, {"at": when
     its latest such load was put on record, "where": its place as messages name it}), oldest first."""
     known = _Record()
+    return [(known.ledger_of(of), load) for of, load in _runs_into(known, job, making, run, later=later, since=since)]
+
+
+def gone_unended(job: Job, run: str) -> list[dict[str, str]]:
+    """The other runs on record into the job's API, agreement and place (`same_place`), whatever their ledger's path
+    (one deleted may be where this run makes its own), whose ledger was made (a load on record that is no claim,
+    nor released since: `release`) and is gone now (`_gone`), and that the record of loads never saw finish
+    (complete, or rolled back), nor was told to forget (`forget`): killed or stopped, they may have left calls whose
+    records the API is still committing, and with the ledger gone no look can settle them, nor tell when they were
+    sent. Each: {"ledger", "at", "where"}, oldest first."""
+    known = _Record()
+    places = _places(job)
+    found: dict[str, dict[str, str]] = {}
+    made: dict[str, bool] = {}
+    for entry, of in known.loads(_api_key(job)):
+        if of == run or not any(same_place(_place_of(entry), place) for place in places):
+            continue
+        made[of] = not entry.get("released") and (made.get(of, False) or not entry.get("claim"))
+        found.pop(of, None)
+        found[of] = {"at": str(entry.get("at")), "where": _where(_place_of(entry))}
+    return [
+        {**load, "ledger": known.ledger_of(of)}
+        for of, load in found.items()
+        if made[of]
+        and known.status.get(of) not in ("complete", "rolled_back")
+        and of not in known.forgotten
+        and _gone(known.ledger_of(of))
+    ]
+
+
+def _runs_into(
+    known: _Record, job: Job, making: str, run: str, *, later: bool = False, since: bool = False
+) -> list[tuple[str, dict[str, str]]]:
+    """`runs_into`'s runs, each by its id in the record of loads `known`."""
     places = _places(job)
     if later:
         loads = [(e, r) for e, r in known.loads(_api_key(job)) if r != run and known.ledger_of(r) != making]
@@ -498,7 +532,16 @@ def runs_into(
         if any(same_place(_place_of(entry), place) for place in places):
             found.pop(of, None)
             found[of] = {"at": str(entry.get("at")), "where": _where(_place_of(entry))}
-    return [(known.ledger_of(of), load) for of, load in found.items()]
+    return list(found.items())
+
+
+def named_loads(ledgers: list[dict[str, str]]) -> str:
+    """Earlier loads as a refusal names them (`unusable_ledgers`', `gone_unended`'s): each ledger with when and where
+    it was loaded (and why it cannot be read), the first five."""
+    named = "; ".join(
+        f"{g['ledger']} ({g['at']}{g['where']})" + (f", {g['why']}" if g.get("why") else "") for g in ledgers[:5]
+    )
+    return named + (f" and {len(ledgers) - 5:,} more" if len(ledgers) > 5 else "")
 
 
 def _gone(ledger: str) -> bool:
@@ -536,12 +579,15 @@ def unusable_ledgers(
 
 def forget(job: Job, ledgers: list[str]) -> None:
     """The user says the earlier loads of these ledgers, gone or not to be read by this load, share no group with
-    what they load from now on into the job's API, or were undone by hand: `unusable_ledgers` no longer names them
-    (a later load that can read one still learns from it: ledger.known_to). ConfigError, and nothing forgotten, for
-    a ledger that this load can read or that no load into that API has on record."""
+    what they load from now on into the job's API, or were undone by hand, or left no call still landing:
+    `unusable_ledgers` and `gone_unended` no longer name them, nor any other run whose ledger was at that path (a
+    later load that can read one still learns from it: ledger.known_to). ConfigError, and nothing forgotten, for a
+    ledger that this load can read or that no load into that API has on record."""
     known = _Record()
-    runs = {known.ledger_of(of): of for _, of in known.loads(_api_key(job))}
-    forgotten = []
+    runs: dict[str, list[str]] = {}  # each run whose ledger was there (a load refused there later, too)
+    for _, of in known.loads(_api_key(job)):
+        runs.setdefault(known.ledger_of(of), []).append(of)
+    forgotten: list[str] = []
     for given in ledgers:
         path = ledger_pg.name_of(given)
         if path not in runs and not ledger_pg.is_url(given):  # "../x.sqlite", a link to its folder: as recorded
@@ -555,7 +601,7 @@ def forget(job: Job, ledgers: list[str]) -> None:
                 f"--forget-ledger {given}: that ledger is there, this load reads it, and it says what its run "
                 "created: it is not forgotten (roll its run back if you want its records gone); nothing was sent"
             )
-        forgotten.append(runs[path])
+        forgotten += runs[path]
     for of in forgotten:
         record({"run": of, "forgotten": True})
 

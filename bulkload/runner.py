@@ -59,6 +59,7 @@ from .loads import (
     forget,
     made,
     may_share,
+    named_loads,
     on_record,
     read_before,
     refuse_loaded,
@@ -467,7 +468,7 @@ def _refuse_gone(conn: sqlite3.Connection, job: Job, making: str, run: str, targ
             f"`bulkload resume --ledger NEW` {rollback}records where it is)"
         )
         fact = (
-            f"the ledger of an earlier load into {job.api_url} is gone: {_named(gone)}. A ledger says which "
+            f"the ledger of an earlier load into {job.api_url} is gone: {named_loads(gone)}. A ledger says which "
             f"{group}s its run created; without it, this load could create them again."
         )
         raise EarlierUnread(fact, back, back, [g["ledger"] for g in gone], group)
@@ -477,7 +478,7 @@ def _refuse_gone(conn: sqlite3.Connection, job: Job, making: str, run: str, targ
             "folder must be writable, no read-only mount)"
         )
         fact = (
-            f"the ledger of an earlier load into {job.api_url} cannot be read by this load: {_named(unread)}. A "
+            f"the ledger of an earlier load into {job.api_url} cannot be read by this load: {named_loads(unread)}. A "
             f"ledger says which {group}s its run created; unread, this load could create them again."
         )
         other = (
@@ -487,15 +488,6 @@ def _refuse_gone(conn: sqlite3.Connection, job: Job, making: str, run: str, targ
         # a manifest decides where its jobs' ledgers are: a file under output_dir, or the queue's PostgreSQL
         own = "; a job of a manifest reads no ledger of the other backend, nor one in another PostgreSQL database"
         raise EarlierUnread(fact, readable + other, readable + own, [g["ledger"] for g in unread], group)
-
-
-def _named(ledgers: list[dict[str, str]]) -> str:
-    """Earlier loads as a refusal names them: each ledger with when and where it was loaded (and why it cannot be
-    read), the first five."""
-    named = "; ".join(
-        f"{g['ledger']} ({g['at']}{g['where']})" + (f", {g['why']}" if g.get("why") else "") for g in ledgers[:5]
-    )
-    return named + (f" and {len(ledgers) - 5:,} more" if len(ledgers) > 5 else "")
 
 
 def agreement_of(job: Job, target: Target, credentials: Mapping[str, str]) -> str:

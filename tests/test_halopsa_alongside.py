@@ -29,7 +29,7 @@ from msgspec import UNSET
 
 from bulkload import Job, load, reconcile, resume, rollback
 from bulkload.alongside import committing
-from bulkload.errors import LeftCommitting, ListedBeforeAnother, RunStopped, UnderWayAlongside
+from bulkload.errors import GoneUnsettled, LeftCommitting, ListedBeforeAnother, RunStopped, UnderWayAlongside
 from bulkload.ledger import Ledger, OpenCall
 from bulkload.report import print_summary
 from bulkload.sandbox import SandboxOptions, build_app
@@ -190,6 +190,45 @@ async def test_a_run_killed_with_its_upload_in_flight_blocks_loads_until_resumed
     assert "--allow-duplicate-load loads without waiting for them; nothing was sent" in said, said
     assert [r for r in held.later if not r[2]] == [], held.later  # refused before its first call
     assert (settled.loaded, settled.reconcile.ok) == (50, True), settled.reconcile
+    assert (report.loaded, report.reconcile.ok) == (50, True), report.reconcile
+    assert len(records) == 50 and set(per_tenant(records).values()) == {1}, per_tenant(records).most_common(3)
+
+
+@pytest.mark.slow
+async def test_a_run_killed_with_its_upload_in_flight_whose_ledger_is_gone_blocks_loads(tmp_path: Path) -> None:
+    # found by a tester: a load killed -9 with uploads in flight, its ledger deleted, the same file loaded again at
+    # once (at the same ledger path): it listed before the killed run's creates committed, 30 records twice (exit 3).
+    # Without the ledger no look can settle those calls: refused until it is put back, or the user says (--forget-
+    # ledger) that they have landed
+    first_file, _ = two_copies(tmp_path, 50)
+    first_ledger = str(first_file.parent / "XeroDetails.csv.ledger.sqlite")  # the command line's own
+    held = HeldUploads()
+    with anyio.fail_after(120):
+        async with serving(held.app) as url:
+            first = await anyio.open_process(
+                command(first_file, url), env=child_env(ENV), stderr=subprocess.DEVNULL, cwd=first_file.parent
+            )
+            reload = replace(job(first_file, url), ledger=first_ledger)
+            async with first:
+                try:
+                    await held.holding.wait()  # it has listed the resource, and its first upload waits
+                    first.kill()
+                    await first.wait()
+                    for name in Path(first_file.parent).glob("XeroDetails.csv.ledger.sqlite*"):
+                        name.unlink()
+                    with pytest.raises(GoneUnsettled) as refused:
+                        await load(reload, env=ENV)
+                finally:
+                    held.released.set()
+            await held.landed.wait()  # checked in the API: the user's word, then
+            report = await load(replace(reload, forget_ledger=[first_ledger]), env=ENV)
+            records = await sandbox_read(url, "records/XeroDetails")
+    said = str(refused.value)
+    assert refused.value.exit_code == 2
+    assert f"the ledger of a run that loaded into {url} (resource XeroDetails) is gone: {first_ledger} (" in said
+    assert "That run never finished (killed, or stopped)" in said, said
+    assert "pass --forget-ledger with its path" in said and said.endswith("nothing was sent"), said
+    assert [r for r in held.later if not r[2]] == [], held.later  # refused before its first call
     assert (report.loaded, report.reconcile.ok) == (50, True), report.reconcile
     assert len(records) == 50 and set(per_tenant(records).values()) == {1}, per_tenant(records).most_common(3)
 
