@@ -29,7 +29,7 @@ from typing import Any
 from .errors import GoneUnsettled, LeftCommitting, ListedBeforeAnother, UnderWayAlongside
 from .job import Job
 from .ledger import Ledger, OpenCall
-from .loads import gone_unended, made, named_loads, run_of, runs_into
+from .loads import gone_made, made, named_loads, run_of, runs_into
 from .targets.base import Target
 
 
@@ -43,9 +43,10 @@ def refuse_alongside(
     its run's lock while it looks, so a load that looked at it before finds it under way, or is found by it.
     LeftCommitting when such a run has ended leaving calls the API may still be committing (`committing`), unless
     the job allows a duplicate load; GoneUnsettled, alike, for a load where such a run never finished and its
-    ledger is gone (loads.gone_unended). ListedBeforeAnother when a resume's run listed the place (the target's
+    ledger is gone (loads.gone_made). ListedBeforeAnother when a resume's run listed the place (the target's
     Books.listed_at, as its ledger keeps it) before such a run last wrote there (Ledger.last_write), or such a run
-    put on record after this one's claim (loads.runs_into `since`) wrote there at all, whatever the clock dates it.
+    put on record after this one's claim (loads.runs_into `since`) wrote there at all, whatever the clock dates it,
+    or its ledger is gone (when it wrote cannot be told).
     Does nothing for a target whose books are not `listed_first`. RunStopped when `stop` is set while it waits."""
     if not target.books.listed_first:
         return
@@ -54,9 +55,15 @@ def refuse_alongside(
     # they wrote came after the listing, by the record's order, whatever the clock says (one stepped back since the
     # listing dates their writes before it)
     later = {ledger for ledger, _ in runs_into(job, making, run, since=True)} if listed is not None else set()
-    if not resuming and not job.allow_duplicate_load and (gone := gone_unended(job, run)):
-        place = f"{job.api_url}{gone[0]['where']}"
-        raise GoneUnsettled(place, named_loads(gone), [g["ledger"] for g in gone])
+    gone = gone_made(job, run)
+    if not resuming and not job.allow_duplicate_load and (unended := [g for g in gone if not g["ended"]]):
+        # killed or stopped, it may have left calls still committing, which no look can settle without its ledger
+        place = f"{job.api_url}{unended[0]['where']}"
+        raise GoneUnsettled(place, named_loads(unended), [g["ledger"] for g in unended])
+    for was in gone:  # put on record after this run's listing: what it wrote, and when, no ledger says now
+        if listed is not None and was["ledger"] in later:
+            place = f"{job.api_url}{was['where']}"
+            raise ListedBeforeAnother(place, was["ledger"], was["at"], wrote=None, listed=listed, own=making)
     for ledger, load in runs_into(job, making, run, later=resuming):
         made(ledger, stop)
         place = f"{job.api_url}{load['where']}"

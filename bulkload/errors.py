@@ -272,11 +272,11 @@ class EarlierUnread(LedgerError):
 
 class GoneUnsettled(EarlierUnread):
     """The ledger of a run into the same place of an API whose runs decide by what they listed before their first
-    call (alongside.refuse_alongside) is gone, and that run never finished (loads.gone_unended): it may have left
+    call (alongside.refuse_alongside) is gone, and that run never finished (loads.gone_made): it may have left
     calls whose records the API is still committing, which a run that lists before they land creates again (a
     tester: a HaloPSA --match-on load killed -9, its ledger deleted, the same file loaded at once: 30 records
     twice), and without its ledger no look settles them. `place`: the API and place, as messages name them;
-    `named`: the runs, as runner._named names them; `ledgers`: their paths. Nothing was sent."""
+    `named`: the runs, as loads.named_loads names them; `ledgers`: their paths. Nothing was sent."""
 
     def __init__(self, place: str, named: str, ledgers: list[str]) -> None:
         fact = (
@@ -414,15 +414,19 @@ class ListedBeforeAnother(LedgerError):
     looks would go by a listing without that run's records, and create them again (a tester: 200 records twice).
     The old listing is kept, never taken again: the run's own records, created since, would be in a new one. So the
     run is rolled back and its files loaded as a new run, which lists what the other run left. `place`, `ledger`,
-    `at`: as UnderWayAlongside's; `wrote`: when that run last wrote, `listed`: when this run listed (epoch
-    seconds; 0.0: a ledger that does not say); `own`: this run's ledger. Nothing was sent. The message gives the
-    command line's way on; `in_manifest` a manifest job's."""
+    `at`: as UnderWayAlongside's; `wrote`: when that run last wrote (None: its ledger is gone), `listed`: when this
+    run listed (epoch seconds; 0.0: a ledger that does not say); `own`: this run's ledger. Nothing was sent. The
+    message gives the command line's way on; `in_manifest` a manifest job's."""
 
-    def __init__(self, place: str, ledger: str, at: str, *, wrote: float, listed: float, own: str) -> None:
+    def __init__(self, place: str, ledger: str, at: str, *, wrote: float | None, listed: float, own: str) -> None:
         self.place, self.ledger, self.at, self.own = place, ledger, at, own
-        self.wrote, self.listed = _when(wrote), _when(listed) if listed else ""
+        self.listed = _when(listed) if listed else ""
+        # None: its ledger is gone, which no longer says when
+        self.wrote = (
+            f"its last write {_when(wrote)}" if wrote is not None else "its ledger gone: when it wrote, unknown"
+        )
         # dated before the listing, yet put on record after this run: the clock was stepped back
-        self.stepped = wrote < listed
+        self.stepped = wrote is not None and wrote < listed
         super().__init__(self._said(f"`{command_on('rollback', own)}`", "load its files again as a new run"))
 
     def _said(self, rollback: str, again: str) -> str:
@@ -433,8 +437,8 @@ class ListedBeforeAnother(LedgerError):
                 "was stepped back between"
             )
         return (
-            f"another run wrote into {self.place} (ledger {self.ledger}, on record since {self.at}; its last write "
-            f"{self.wrote}) after this run listed the records there{listed}, before its first call. Resumed, this "
+            f"another run wrote into {self.place} (ledger {self.ledger}, on record since {self.at}; {self.wrote}) "
+            f"after this run listed the records there{listed}, before its first call. Resumed, this "
             "run would match its rows (--match-on) against that listing, which lacks the other run's records, and "
             f"create them again. Roll this run back ({rollback}), then {again}: it lists the records there then, and "
             "a row the other run loaded matches its record; nothing was sent"

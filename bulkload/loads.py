@@ -484,13 +484,12 @@ def runs_into(
     return [(known.ledger_of(of), load) for of, load in _runs_into(known, job, making, run, later=later, since=since)]
 
 
-def gone_unended(job: Job, run: str) -> list[dict[str, str]]:
+def gone_made(job: Job, run: str) -> list[dict[str, Any]]:
     """The other runs on record into the job's API, agreement and place (`same_place`), whatever their ledger's path
     (one deleted may be where this run makes its own), whose ledger was made (a load on record that is no claim,
-    nor released since: `release`) and is gone now (`_gone`), and that the record of loads never saw finish
-    (complete, or rolled back), nor was told to forget (`forget`): killed or stopped, they may have left calls whose
-    records the API is still committing, and with the ledger gone no look can settle them, nor tell when they were
-    sent. Each: {"ledger", "at", "where"}, oldest first."""
+    nor released since: `release`) and is gone now (`_gone`), and that the record of loads was not told to forget
+    (`forget`): what they wrote, and when, and what they left still committing, no ledger says. Each: {"ledger",
+    "at", "where", "ended": the record of loads saw it finish (complete, or rolled back)}, oldest first."""
     known = _Record()
     places = _places(job)
     found: dict[str, dict[str, str]] = {}
@@ -502,12 +501,9 @@ def gone_unended(job: Job, run: str) -> list[dict[str, str]]:
         found.pop(of, None)
         found[of] = {"at": str(entry.get("at")), "where": _where(_place_of(entry))}
     return [
-        {**load, "ledger": known.ledger_of(of)}
+        {**load, "ledger": known.ledger_of(of), "ended": known.status.get(of) in ("complete", "rolled_back")}
         for of, load in found.items()
-        if made[of]
-        and known.status.get(of) not in ("complete", "rolled_back")
-        and of not in known.forgotten
-        and _gone(known.ledger_of(of))
+        if made[of] and of not in known.forgotten and _gone(known.ledger_of(of))
     ]
 
 
@@ -536,7 +532,7 @@ def _runs_into(
 
 
 def named_loads(ledgers: list[dict[str, str]]) -> str:
-    """Earlier loads as a refusal names them (`unusable_ledgers`', `gone_unended`'s): each ledger with when and where
+    """Earlier loads as a refusal names them (`unusable_ledgers`', `gone_made`'s): each ledger with when and where
     it was loaded (and why it cannot be read), the first five."""
     named = "; ".join(
         f"{g['ledger']} ({g['at']}{g['where']})" + (f", {g['why']}" if g.get("why") else "") for g in ledgers[:5]
@@ -580,7 +576,7 @@ def unusable_ledgers(
 def forget(job: Job, ledgers: list[str]) -> None:
     """The user says the earlier loads of these ledgers, gone or not to be read by this load, share no group with
     what they load from now on into the job's API, or were undone by hand, or left no call still landing:
-    `unusable_ledgers` and `gone_unended` no longer name them, nor any other run whose ledger was at that path (a
+    `unusable_ledgers` and `gone_made` no longer name them, nor any other run whose ledger was at that path (a
     later load that can read one still learns from it: ledger.known_to). ConfigError, and nothing forgotten, for a
     ledger that this load can read or that no load into that API has on record."""
     known = _Record()

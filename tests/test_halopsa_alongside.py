@@ -555,6 +555,27 @@ async def test_a_resume_is_refused_once_another_run_wrote_since_it_listed_though
     assert "though the clock dates that write earlier" in str(refused.value), refused.value
 
 
+@pytest.mark.slow
+async def test_a_resume_is_refused_once_a_run_whose_ledger_is_gone_was_put_on_record_since_it_listed(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: the second run's ledger deleted, the resume of the first could not read when it wrote, went
+    # ahead against its old listing and created the second run's 20 records again
+    first_file, second_file = two_copies(tmp_path, 30)
+    first_ledger = str(first_file.with_suffix(".sqlite"))
+    with anyio.fail_after(120):
+        async with serving(build_app("halopsa", SandboxOptions(window_limit=0))) as url:
+            with pytest.raises(RunStopped):  # its quota: a token, a listing, one upload of 10
+                await load(replace(job(first_file, url), daily_quota=3, concurrency=1), env=ENV)
+            await load(job(second_file, url), env=ENV)
+            second_file.with_suffix(".sqlite").unlink()
+            with pytest.raises(ListedBeforeAnother) as refused:
+                await resume(first_ledger, env=ENV, daily_quota=1000)
+            records = await sandbox_read(url, "records/XeroDetails")
+    assert len(records) == 30 and set(per_tenant(records).values()) == {1}, per_tenant(records).most_common(3)
+    assert "its ledger gone: when it wrote, unknown) after this run listed" in str(refused.value), refused.value
+
+
 def test_a_ledger_that_does_not_say_when_its_run_listed_listed_before_any_other_write() -> None:
     # one made before the time was kept: its listing may be older than any other run's writes
     listed = {"resources": ["XeroDetails"], "match_on": "tenant_id", "before": {"XeroDetails": 0}}
