@@ -152,6 +152,13 @@ class BulkloadError(Exception):
         return twin
 
 
+class KeyOutlived(BulkloadError):
+    """An attempt of a call an earlier process sent, replayed with its idempotency key, was about to leave after the
+    API may have forgotten that key (pipeline.key_kept): a wait for the limits or the retries outlived it, and sent
+    then, a call whose earlier attempt landed would be carried out again. Not sent; the call is in doubt, for the
+    next `bulkload resume` to look for. The message is the reason (pipeline.key_untrusted's)."""
+
+
 class ConfigError(BulkloadError):
     """The run was asked for something it cannot do as configured."""
 

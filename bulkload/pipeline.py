@@ -37,6 +37,7 @@ from .errors import (
     FoundOther,
     HeldBack,
     IsolationSpent,
+    KeyOutlived,
     LedgerWriteError,
     PlanningFileError,
     Redirected,
@@ -753,10 +754,18 @@ class Loader:
         to settle; its rows are not yet sent, or in doubt where an earlier attempt of it (here, or an earlier
         process's) may land."""
         headers = {"Idempotency-Key": key} if self.target.api.idempotent else None
+        # an earlier process's key, replayed as the API surely keeps it (`in_flight`): each attempt leaves only while
+        # it still does, as the waits for the limits and the retries may outlive it (a call sent again on a look's
+        # word, or the user's, is sent whatever its key's age)
+        replayed = None if fresh or not self.target.api.idempotent else self.ledger.sent_at(chunk.seq, chunk.part)
+        if replayed is not None and not key_kept(replayed, time.time(), self.target.api.key_ttl_s):
+            replayed = None
         left = False
 
         def leaving() -> None:
             nonlocal left
+            if replayed is not None and not key_kept(replayed, now := time.time(), self.target.api.key_ttl_s):
+                raise KeyOutlived(key_untrusted(replayed, now, self.target.api.key_ttl_s))
             if not left:  # its first attempt: a retry carries the same rows
                 if fresh:  # it waited for its place `pending`: it may arrive from now on
                     self.ledger.leaves(chunk.seq, chunk.part)
@@ -785,6 +794,10 @@ class Loader:
         except anyio.get_cancelled_exc_class():
             self.cut_short(chunk, left or not fresh)
             raise
+        except KeyOutlived as exc:  # not sent: an earlier attempt may have landed, which the next resume looks for
+            why = f"the ledger has it as sent when an earlier run stopped; sent again, by the time it could leave {exc}"
+            self.mark_in_doubt(chunk, "sending", f"{why}: `bulkload resume` looks for its records", wrote=left)
+            return
         except HeldBack as exc:  # it had not left when the ledger failed: in doubt only for an earlier attempt
             if fresh and not exc.uncertain:  # never sent, and `pending` in the ledger (it waited so)
                 self.unsent(chunk)

@@ -6,13 +6,18 @@ one whose key is older than the API keeps one (docs/guarantees.md#exactly-once).
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
+import pytest
+from aiohttp import web
 from conftest import CREDS, economic_job, serving
 from test_reconcile_refused import entries, held
 
-from bulkload import load, resume, rollback
+from bulkload import load, pipeline, resume, rollback
 from bulkload.pipeline import KEY_TTL_MARGIN_S, key_kept
 from bulkload.sandbox import SandboxOptions
 from bulkload.sandbox.economic import create_app
@@ -77,3 +82,56 @@ async def test_a_rollback_after_the_clock_was_stepped_back_does_not_replay_the_k
     assert journal == {2: lost}, journal
     assert undone.exit_code == 1 and [u.get("found") for u in undone.unsettled] == [2], undone
     assert "after now by this clock (stepped back since?)" in undone.unsettled[0]["reason"], undone.unsettled
+
+
+class Clock:
+    """The `time` module as pipeline sees it, its wall clock `ahead_s` seconds on (the rest as it is)."""
+
+    def __init__(self) -> None:
+        self.ahead_s = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.ahead_s
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+async def test_a_replayed_key_is_not_sent_once_the_api_may_have_forgotten_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by a tester: a resume 50 minutes after a kill replays a call in flight with its key (trusted: younger
+    # than 55 minutes); its attempt fails (a 503, or a 429 pause) and the retry leaves 11 minutes later, after the
+    # API forgot the key: the call was carried out again, voucher 2 twice. Each attempt leaves only while the key is
+    # surely kept: here the call is put in doubt, and the next resume finds it by a look
+    data, ledger = tmp_path / "e.csv", tmp_path / "run.sqlite"
+    entries(data, 4, ())
+    app = create_app(SandboxOptions(), idempotency_ttl_s=1e-3)  # keys forgotten at once: as an hour later
+    clock, armed = Clock(), {"on": False}
+
+    @web.middleware
+    async def late(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Any:
+        if armed["on"] and request.method == "POST":  # the replay's first attempt: refused, and time passes
+            armed["on"] = False
+            clock.ahead_s += 11 * 60
+            return web.json_response({"message": "unavailable"}, status=503)
+        return await handler(request)
+
+    app.middlewares.insert(0, late)
+    monkeypatch.setattr(pipeline, "time", clock)
+    with anyio.fail_after(30):
+        async with serving(app) as origin:
+            job = economic_job(data, origin, ledger, batch_size=2, rejects=str(tmp_path / "rejects.csv"))
+            assert (await load(job, env=CREDS)).loaded == 8
+            with sqlite3.connect(ledger) as db:  # killed with voucher 2's call in flight 50 minutes ago; it landed
+                ((seq,),) = db.execute("SELECT seq FROM chunks WHERE state = 'done' ORDER BY seq LIMIT 1 OFFSET 1")
+                db.execute("UPDATE chunks SET state = 'sending', sent_at = sent_at - 3000 WHERE seq = ?", (seq,))
+                db.execute("DELETE FROM created WHERE loc IN (4, 5)")
+            armed["on"] = True
+            again = await resume(str(ledger), env=CREDS, raise_on_stop=False)
+            held_then = held(app)
+            last = await resume(str(ledger), env=CREDS, raise_on_stop=False)
+            journal = held(app)
+    assert [len(held_then[v]) for v in (1, 2, 3, 4)] == [2, 2, 2, 2], held_then  # not sent again: voucher 2 once
+    assert again.in_doubt == 2 and again.loaded == 6, again
+    assert journal == held_then and last.loaded == 8 and last.in_doubt == 0, (journal, last)  # found by its look
