@@ -61,6 +61,7 @@ from .errors import (
     APIError,
     AuthError,
     BulkloadError,
+    KeyOutlived,
     RunStopped,
     TokenRefused,
     cause_of,
@@ -430,9 +431,11 @@ async def _settle_calls(
             try:
                 if replay:
                     try:
-                        ids, returned = await _replay(target, kind, dispatcher, chunk, call, summary)
+                        ids, returned = await _replay(target, kind, dispatcher, chunk, call, summary, clock)
                     except ValueError as exc:  # a 2xx that cannot be the call's (an id given twice): look instead
                         replay, unread = False, str(exc)
+                    except KeyOutlived:  # its retries outlived the key: look instead
+                        replay = False
                 if not replay:
                     looks = 0
 
@@ -558,13 +561,26 @@ async def _replay(
     chunk: Chunk,
     call: OpenCall,
     summary: dict[str, Totals],
+    clock: Callable[[], float],
 ) -> tuple[list[int], dict[str, Totals] | None]:
     """Send the call again with its stored key: the API answers from its cache if it did the work, or does it
-    now (then it is removed with the rest). A refusal means the call created nothing: ([], None)."""
+    now (then it is removed with the rest). A refusal means the call created nothing: ([], None). KeyOutlived, the
+    attempt not sent, where the waits for the limits or the retries outlive the key (pipeline.key_kept by `clock`,
+    the wall clock): sent then, it would be carried out again."""
     request = await kind.call_for(dispatcher, chunk)
+
+    def leaving() -> None:
+        if not key_kept(call.sent_at, now := clock(), target.api.key_ttl_s):
+            raise KeyOutlived(key_untrusted(call.sent_at, now, target.api.key_ttl_s))
+
     try:
         response = await dispatcher.send(
-            request.method, request.path, body=request.body, headers={"Idempotency-Key": call.key}, safe_to_repeat=True
+            request.method,
+            request.path,
+            body=request.body,
+            headers={"Idempotency-Key": call.key},
+            safe_to_repeat=True,
+            leaving=leaving,
         )
     except APIError as exc:
         if target.api.refused(exc):

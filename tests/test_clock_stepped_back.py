@@ -135,3 +135,36 @@ async def test_a_replayed_key_is_not_sent_once_the_api_may_have_forgotten_it(
     assert [len(held_then[v]) for v in (1, 2, 3, 4)] == [2, 2, 2, 2], held_then  # not sent again: voucher 2 once
     assert again.in_doubt == 2 and again.loaded == 6, again
     assert journal == held_then and last.loaded == 8 and last.in_doubt == 0, (journal, last)  # found by its look
+
+
+async def test_a_rollback_does_not_replay_a_key_its_retries_outlived(tmp_path: Path) -> None:
+    # rollback's replay was judged once too: its retry 11 minutes on created voucher 2 again with the forgotten key,
+    # the rollback deleted the new entries and said complete (exit 0) beside the lost call's, left in the journal
+    data, ledger = tmp_path / "e.csv", tmp_path / "run.sqlite"
+    entries(data, 4, ())
+    app = create_app(SandboxOptions(), idempotency_ttl_s=1e-3)
+    clock, armed = Clock(), {"on": False}
+
+    @web.middleware
+    async def late(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Any:
+        if armed["on"] and request.method == "POST":
+            armed["on"] = False
+            clock.ahead_s += 11 * 60
+            return web.json_response({"message": "unavailable"}, status=503)
+        return await handler(request)
+
+    app.middlewares.insert(0, late)
+    with anyio.fail_after(30):
+        async with serving(app) as origin:
+            job = economic_job(data, origin, ledger, batch_size=2, rejects=str(tmp_path / "rejects.csv"))
+            assert (await load(job, env=CREDS)).loaded == 8
+            with sqlite3.connect(ledger) as db:
+                ((seq,),) = db.execute("SELECT seq FROM chunks WHERE state = 'done' ORDER BY seq LIMIT 1 OFFSET 1")
+                db.execute("UPDATE chunks SET state = 'sending', sent_at = sent_at - 3000 WHERE seq = ?", (seq,))
+                db.execute("DELETE FROM created WHERE loc IN (4, 5)")
+            lost = held(app)[2]
+            armed["on"] = True
+            undone = await rollback(str(ledger), env=CREDS, clock=clock.time)
+            journal = held(app)
+    assert journal == {2: lost}, journal  # found by a look, kept: never deleted on a look's word
+    assert undone.exit_code == 1 and [u.get("found") for u in undone.unsettled] == [2], undone
