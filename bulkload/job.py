@@ -56,6 +56,26 @@ def address(url: str) -> str:
     return str(parts.with_user(None).with_query(None).with_fragment(None)).rstrip("/")
 
 
+def check_text(setting: str, value: str) -> None:
+    """Refuses (ConfigError naming `setting`: FILE, --ledger, --base-url…) a path or address holding bytes that are
+    no UTF-8 text: the command line hands them on as lone surrogates (a file named in Latin-1 on a Windows share or
+    in an old zip, its Å the byte C5), which the ledger, the report and the record of loads cannot keep as text.
+    Shown with those bytes as escapes (`\\xc5rsafslutning.csv`). Before, such a name stopped the run at its
+    ledger's making as an internal error (a bug), exit 4."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        try:  # the bytes the name was given as (os.fsdecode's surrogateescape); a program may give other surrogates
+            shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            shown = value.encode("utf-8", "backslashreplace").decode()
+        raise ConfigError(
+            f"{setting} '{shown}' holds bytes that are no UTF-8 text (a name written in another encoding, such as "
+            "Latin-1?), which the ledger, the report and the record of loads cannot keep: rename it in UTF-8 (or "
+            "give another name); nothing was sent"
+        ) from None
+
+
 @dataclass
 class Job:
     """Everything a load needs except the credentials, which are read from the environment on every start."""
@@ -120,6 +140,8 @@ class Job:
             raise ConfigError(
                 f"--rate must be a positive number of requests per second, from {MIN_RATE} to {MAX_RATE:,}"
             )
+        for setting, value in self._named_texts():
+            check_text(setting, value)
         if self.base_url is not None:
             check_address("--base-url", self.base_url, "the API root", "https://host/api")
         if not MIN_TIMEOUT_S <= self.timeout_s <= MAX_TIMEOUT_S:
@@ -149,6 +171,13 @@ class Job:
             codec_name(self.encoding)
         if self.decimal not in (None, ".", ","):
             raise ConfigError(f"--decimal must be . or , (got {self.decimal!r})")
+
+    def _named_texts(self) -> list[tuple[str, str]]:
+        """(the setting as the user gives it, its value) of every path and address the run keeps as text (the
+        ledger, the report and the record of loads hold them)."""
+        given = [("FILE", f) for f in self.files] + [("--forget-ledger", p) for p in self.forget_ledger]
+        named = {"--base-url": self.base_url, "--ledger": self.ledger, "--rejects": self.rejects}
+        return given + [(k, v) for k, v in {**named, "--report": self.report}.items() if v is not None]
 
     def _check_window_halves(self) -> None:
         """A window is a number of calls and a length: where the API has no window of its own to take the other
