@@ -5,7 +5,7 @@ and a field every row needs that no column holds (or, in a JSONL file, that no r
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .errors import ConfigError
@@ -88,7 +88,7 @@ def refusal(
     the run whose rejects file this is (loads.rejecting_run), where known."""
     known = kind.fields
     if not lacking:
-        named = ", ".join(f"{f!r}{_meant(f, known, fields)}" for f in unknown)
+        named = _some(unknown, lambda f: f"{f!r}{_meant(f, known, fields)}")
         return ConfigError(
             f'{path}: {name}(s) {named} are not {target} fields; map them to a field (or to "" to drop them) in the '
             f"[columns] table of --config. Fields: {', '.join(sorted(known))}"
@@ -101,14 +101,8 @@ def refusal(
     one = len(lacking) == 1
     needs = ("it" if len(lacking[0]) == 1 else "one of them") if one else "them"
     others = [f for f in unknown if f not in meant.values()]
-    also = (
-        f'; {name}(s) {", ".join(map(repr, others))} are no {target} fields (map them, or to "" to drop them)'
-        if others
-        else ""
-    )
-    shown = ", ".join(map(repr, fields[:_SHOWN])) + (
-        f" and {len(fields) - _SHOWN} more" if len(fields) > _SHOWN else ""
-    )
+    also = f'; {name}(s) {_some(others)} are no {target} fields (map them, or to "" to drop them)' if others else ""
+    shown = _some(fields)
     names = name if one else f"{name}s"
     lacks, place = _LACKING[name]
     options = "".join(_option(kind.option_fields[f], earlier) for e in lacking for f in e if f in kind.option_fields)
@@ -117,6 +111,14 @@ def refusal(
         f"rejected. The file's {name}s: {shown or 'none'}. Name the {names} so in the {place}, or map the file's own "
         f"to {'it' if one else 'them'} in the [columns] table of --config{options}{also}; nothing was sent"
     )
+
+
+def _some(names: Sequence[str], show: Callable[[str], str] = repr) -> str:
+    """The first _SHOWN of `names`, each as `show` writes it, and how many more there are: a header of 100,000
+    columns (under the 1 MiB a line may be) named each, with the field each may mean (difflib, about 0.4 ms a name),
+    was a refusal of a megabyte on one line after a minute."""
+    listed = ", ".join(map(show, names[:_SHOWN]))
+    return listed + (f" and {len(names) - _SHOWN:,} more" if len(names) > _SHOWN else "")
 
 
 def _option(option: str, earlier: Mapping[str, Any] | None) -> str:

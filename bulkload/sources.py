@@ -679,6 +679,7 @@ class Source:
                 "file's encoding"
             ) from None
         names: list[str] = []
+        first_at: dict[str, int] = {}  # a name -> its first column (0-based): a header may name 100,000 columns
         # a rejects file (report.py) starts with these: they say where the row came from, and are not loaded; its
         # cells were neutralised for spreadsheets, and read back as they were
         self._rejects_file = tuple(c.strip() for c in header[: len(REJECTS_COLUMNS)]) == REJECTS_COLUMNS
@@ -700,8 +701,9 @@ class Source:
             if not source:
                 raise ConfigError(f"{self.path}: column {i} of the header has no name")
             name = self.columns.get(source, source)
-            if name and name in names:
-                raise self._twice(name, names.index(name), i - 1)
+            if name and name in first_at:
+                raise self._twice(name, first_at[name], i - 1)
+            first_at.setdefault(name, i - 1)
             names.append(name)
         self._secret_at = tuple(i for i, name in enumerate(names) if name in self.secrets)
         self._width, self._named = len(names), named

@@ -106,6 +106,21 @@ def test_a_missing_column_exits_2_and_others_no_field_are_named_beside_it(
     assert "[columns] table of --config; column(s) 'Notes' are no economic fields" in err
 
 
+@pytest.mark.parametrize("lacking", [False, True], ids=["no-field-alone", "beside-a-missing-column"])
+def test_a_header_of_many_columns_that_are_no_fields_names_the_first_few_and_how_many_more(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lacking: bool
+) -> None:
+    # tester t36f: 100,000 columns (a 789 KB header, under the 1 MiB cap) were named each, with its did-you-mean:
+    # a refusal of 989,438 characters on one line, after 62 s
+    header, row = without(ENTRIES, [5, 1, 1, "2026-11-01", "10.00", "DKK", 1010], "currency" if lacking else "")
+    extra = [f"c{i}" for i in range(5_000)]
+    data = write(tmp_path / "e.csv", [*header, *extra], [[*row, *[""] * len(extra)]])
+    assert main(["load", "economic", str(data), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "'c39'" in err and "'c40'" not in err and "and 4,960 more" in err
+    assert len(err) < 2_500, err
+
+
 def test_a_column_naming_a_field_the_header_has_already_is_not_told_to_be_mapped_to_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
