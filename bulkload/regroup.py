@@ -64,6 +64,15 @@ NEIGHBOUR = "neighbour"
 FAMILY = "family"
 #: the kinds of shadow rows: reasons, no rows of their own
 SHADOWS = frozenset({NEIGHBOUR, FAMILY})
+#: the most rows naming no group (or none that can be read) keyed() holds one after another, waiting for a row that
+#: names one: each would be taken for a line of a group beside them. Past it, the file is refused (a row of kind
+#: HELD_PAST): so many in a row are no group's lines but a file broken from there on (a quote left open, a column
+#: emptied or shifted), and holding them all took memory without bound (tester t36f: 1,000,000 rows of no voucher,
+#: past 700 MB; a quoted cell of 8,000,000 short lines read from its middle by halves.py, 1.5 GB)
+MAX_HELD = 10_000
+#: the kind of the row keyed() yields in place of a run of more than MAX_HELD rows naming no group: a fault of the
+#: whole file, refused before the first call (profile._scan, as every BadRow kind not a shadow)
+HELD_PAST = "held past"
 #: the kind of a mark regrouped() puts among a group's rows: no row, but where its lines begin again after other
 #: groups' lines in the file (at the line it names), so the planner can tell its runs apart (see copies)
 RUN = "run"
@@ -196,12 +205,18 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
                         unnamed.add(item, key.why)
                     elif unnamed is not None:
                         unnamed.of_family += 1
+                    if len(held) > MAX_HELD:
+                        yield None, _held_past(held, kind, unread)
+                        return
                     continue
                 if key is None and (strict or isinstance(item, BadRow)):
                     held.append(item)
                     broken = broken or isinstance(item, BadRow)
                     if unnamed is not None:
                         unnamed.add(item)
+                    if len(held) > MAX_HELD:
+                        yield None, _held_past(held, kind, unread)
+                        return
                     continue
             now: Near = key.key if isinstance(key, Elsewhere) else key
             if now is None and families and not isinstance(item, BadRow):  # a part of its family, where it names one
@@ -308,6 +323,22 @@ def _away(
 def _part(kind: RecordKind, row: dict[str, Any]) -> Part | None:
     named = kind.row_family(row)
     return None if named is None else Part(*named, row)
+
+
+def _held_past(held: list[Row | BadRow], kind: RecordKind, unread: str | None) -> BadRow:
+    """The row (kind HELD_PAST) that refuses a file in which the rows `held`, more than MAX_HELD one after another,
+    name no group (`unread`: why one's group cannot be read, where one's cannot), at the first of them."""
+    first = held[0].line_no if isinstance(held[0], BadRow) else held[0][0]
+    why = f" that can be read ({unread})" if unread else ""
+    name = kind.group_name
+    return BadRow(
+        first,
+        f"it and the {MAX_HELD:,} lines after it name no {name}{why}: a row of no {name} is taken for a line of the "
+        f"{name} beside it, and so many in a row are no {name}'s lines but a file broken from this line on (a quote "
+        f"left open, a column emptied or shifted). Fix the file from this line",
+        "",
+        kind=HELD_PAST,
+    )
 
 
 def _place(

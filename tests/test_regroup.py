@@ -12,7 +12,20 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bulkload.chunking import Planner
-from bulkload.regroup import BALANCED, RUN, SAME_LINES, SAME_NAMES, copies, group_reader, regrouped, repeated
+from bulkload.cli import main
+from bulkload.regroup import (
+    BALANCED,
+    HELD_PAST,
+    MAX_HELD,
+    RUN,
+    SAME_LINES,
+    SAME_NAMES,
+    copies,
+    group_reader,
+    keyed,
+    regrouped,
+    repeated,
+)
 from bulkload.sources import BadRow
 from bulkload.targets.base import RecordKind, Unreadable, key_text
 from bulkload.targets.economic import Economic
@@ -677,3 +690,39 @@ def test_a_text_key_written_as_a_number_with_a_fraction_past_2_to_the_53_is_no_k
         assert isinstance(key, Unreadable) and "past 2^53" in key.why, (written, key)
     assert read({**row, "invoiceNumber": Decimal("9007199254740991.0")}) == "invoice 9007199254740991"
     assert read({**row, "invoiceNumber": 9007199254740993}) == "invoice 9007199254740993"  # no fraction: exact
+
+
+def test_a_run_of_rows_naming_no_group_past_the_bound_refuses_the_file_having_held_no_more_of_it() -> None:
+    # tester t36f: keyed() held every row of a run naming no voucher until a row named one: 1,000,000 rows of an
+    # empty voucherNumber took past 700 MB (and 12 minutes on a busy machine), a quoted cell of 8,000,000 short lines
+    # read from its middle 1.5 GB. Past MAX_HELD the file is refused, at the run's first line, and no more is read
+    pulled = 0
+
+    def rows() -> Any:
+        nonlocal pulled
+        row = {"entryTypeNumber": 5, "journalNumber": 1, "date": "2026-11-01", "amount": "10.00", "currency": "DKK"}
+        yield 2, {**row, "voucherNumber": 1}
+        for line in range(3, 3 + 10 * MAX_HELD):  # a million, were they all read
+            pulled += 1
+            yield line, dict(row)
+
+    out = list(keyed(rows(), ECONOMIC))
+    assert pulled == MAX_HELD + 1
+    refused = out[-1][1]
+    assert isinstance(refused, BadRow) and refused.kind == HELD_PAST and refused.line_no == 3, refused
+    assert f"it and the {MAX_HELD:,} lines after it name no voucher" in refused.reason
+    assert len(out) == 2 and out[0][0] is not None, out[:-1]  # voucher 1's line, then the refusal
+
+
+def test_a_file_whose_rows_past_the_bound_name_no_voucher_is_refused_before_the_first_call(
+    tmp_path: Path, capsys: Any
+) -> None:
+    data = tmp_path / "e.csv"
+    with open(data, "w") as fh:
+        fh.write("entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber\n")
+        fh.write("5,1,1,2026-11-01,10.00,DKK,1010\n5,1,1,2026-11-01,-10.00,DKK,5820\n")
+        fh.write("5,1,,2026-11-01,10.00,DKK,1010\n" * (MAX_HELD + 1))
+    assert main(["load", "economic", str(data), "--dry-run", "--no-progress"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"e.csv: line 4: it and the {MAX_HELD:,} lines after it name no voucher" in err, err
+    assert "Fix the file from this line; nothing was sent" in err
