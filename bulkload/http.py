@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import email.utils
+import re
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -29,7 +30,7 @@ from .errors import (
     Unreachable,
 )
 from .model import LARGEST_ID
-from .redact import redact, redact_data
+from .redact import cut, redact, redact_data
 
 if TYPE_CHECKING:  # imported where a request is sent: what plans and reads answers never needs aiohttp (~60 ms)
     import aiohttp
@@ -42,6 +43,10 @@ ANSWER_BYTES = 4 * 1024 * 1024
 _PIECE_BYTES = 64 * 1024
 #: how much of an unreadable answer a message quotes
 _QUOTED = 80
+#: an answer's bytes answer_text reads: as many characters as redact.cut reads
+_CUT_BYTES = 1 << 16
+#: the charset a Content-Type names
+_CHARSET = re.compile(r"charset\s*=\s*\"?([\w.:-]+)", re.IGNORECASE)
 #: methods that change nothing: an answer to one of them that cannot be read leaves nothing in doubt
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: the header an idempotency cache sets, "true", on an answer it replays for a key it has seen (e-conomic, seed 002)
@@ -287,12 +292,27 @@ def decoded(body: bytes, into: Any, call: str, *, acted_on: bool = False) -> Any
         raise unreadable(call, body, str(exc) or type(exc).__name__, acted_on=acted_on) from None
 
 
+def answer_text(body: bytes, content_type: str | None = None) -> str:
+    """An answer's body as text, to be shown (redacted, then cut: redact.cut): decoded in the charset its
+    Content-Type names (`application/json; charset=utf-16`, which .NET writes), else as UTF-8, and without NUL
+    characters: UTF-16 read as UTF-8 puts one between every two letters, and a credential it quotes was not found
+    by the masking (tester t36f: shown with a NUL between each two of its characters). At most the bytes
+    `redact.cut` reads (four a character)."""
+    data = body[: 4 * _CUT_BYTES]
+    charset = _CHARSET.search(content_type or "")
+    try:
+        text = data.decode(charset[1] if charset else "utf-8", "replace")
+    except LookupError:  # a charset Python does not know
+        text = data.decode("utf-8", "replace")
+    return text.replace("\x00", "")
+
+
 def unreadable(call: str, body: bytes, why: str, *, acted_on: bool = False) -> BadAnswer:
     """The error for an answer that is not what the API documents; `acted_on`: the call was a write. A page (HTML,
     XML: it begins with `<`) where the API answers JSON is most often another server's (a wrong --base-url, a
     proxy's or a login page): the message asks (tester t25: a wrong address answering 200 HTML was named only as an
     answer not documented)."""
-    start = body[:_QUOTED].decode("utf-8", "replace").strip()
+    start = cut(answer_text(body).strip(), _QUOTED)
     shown = f"it begins {start!r}{'…' if len(body) > _QUOTED else ''}" if start else "it is empty"
     page = ": a page where the API answers JSON, is --base-url the API's root?" if start[:1] == "<" else ""
     return BadAnswer(
@@ -452,14 +472,8 @@ def error_from(status: int, headers: Mapping[str, str], body: bytes, *, uncertai
             problem = decoded
     except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested past msgspec's depth
         pass
-    message = redact(
-        str(
-            problem.get("detail")
-            or problem.get("message")
-            or problem.get("title")
-            or body[:200].decode("utf-8", "replace")
-        )
-    )
+    said = problem.get("detail") or problem.get("message") or problem.get("title")
+    message = redact(str(said)) if said else cut(answer_text(body, headers.get("Content-Type")), 200)
     if not message.strip():  # said as such: "HTTP 500: " and nothing after it reads as a message cut off
         message = "the answer's body is empty"
     errors = problem.get("errors")

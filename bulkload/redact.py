@@ -139,6 +139,20 @@ def _keeping(text: str, anywhere: re.Pattern[str], names: list[tuple[int, int]])
     return "".join(out)
 
 
+#: characters of a text redacted before it is cut (`cut`): far more than the longest way a credential is written
+#: (a token of 2,000 characters JSON-escaped twice over, each character as six)
+_CUT_WINDOW = 1 << 16
+
+
+def cut(text: str, limit: int, more: str = "") -> str:
+    """`text` redacted, then cut to its first `limit` characters, `more` after them where it was cut. A text is
+    never cut before it is redacted: a credential the cut went through would no longer be found whole, and its start
+    shown (tester t36f: an error page quoting X-AppSecretToken near its 200th character showed the token all but
+    its last characters). Only the first `_CUT_WINDOW` characters are read: a long answer costs no more."""
+    shown = redact(text[:_CUT_WINDOW])
+    return shown if len(shown) <= limit else shown[:limit] + more
+
+
 def redact_data(value: Any) -> Any:
     """A JSON-like value (an API's error items, a report) with every string in it redacted, keys included, and the
     string a key naming a secret holds (masking.secret_name) as ``***``, as `redact` masks it in a text."""

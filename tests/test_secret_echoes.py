@@ -9,6 +9,7 @@ the report, the ledger and the log. DESIGN: secrets never in logs/reports/ledger
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,9 +31,18 @@ HEX_SECRET = "6ed0a9c1E2bf4d3bad/S3cr+et"
 async def leaked_after(tmp_path: Path, secret: str, detail: str) -> list[str]:
     """Load one customer against a PayorCRM app that refuses every call quoting `detail`; the files written that
     hold `detail` (the echo of `secret`)."""
+    refusal = web.json_response({"error": "invalid credentials", "detail": detail}, status=400)
+    written = await refused_with(tmp_path, secret, lambda: refusal)
+    assert any(b"api_secret=" in p.read_bytes() for p in written), "the refusal was written nowhere"
+    return [p.name for p in written if detail.encode() in p.read_bytes()]
+
+
+async def refused_with(tmp_path: Path, secret: str, answer: Callable[[], web.Response]) -> list[Path]:
+    """Load one customer (api_secret `secret`) against a PayorCRM app that answers every upload `answer()`; the
+    files the load wrote."""
 
     async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
-        return web.json_response({"error": "invalid credentials", "detail": detail}, status=400)
+        return answer()
 
     data = write(tmp_path / "c.csv", ["customerno", "emailaddress1"], [["C1", "c1@example.com"]])
     with anyio.fail_after(30):
@@ -47,9 +57,7 @@ async def leaked_after(tmp_path: Path, secret: str, detail: str) -> list[str]:
                 target_options={"kind": "customers"},
             )
             await load(job, env={"PAYORCRM_API_KEY": "the-key", "PAYORCRM_API_SECRET": secret}, raise_on_stop=False)
-    written = [p for p in tmp_path.iterdir() if p.is_file()]
-    assert any(b"api_secret=" in p.read_bytes() for p in written), "the refusal was written nowhere"
-    return [p.name for p in written if detail.encode() in p.read_bytes()]
+    return [p for p in tmp_path.iterdir() if p.is_file()]
 
 
 def test_a_credential_percent_encoded_in_lower_case_hex_is_masked() -> None:
@@ -77,3 +85,30 @@ def test_a_credential_in_another_case_is_masked(fold: Callable[[str], str]) -> N
 
 async def test_a_refusal_quoting_the_secret_upper_cased_leaves_it_nowhere(tmp_path: Path) -> None:
     assert await leaked_after(tmp_path, HEX_SECRET, f"header api_secret={HEX_SECRET.upper()} rejected") == []
+
+
+#: a secret whose start shows were an answer cut through it
+CANARY = "Zq9-canary-Secret-77"
+
+
+@pytest.mark.parametrize("into", [5, 10, 19])
+async def test_an_answer_cut_through_the_credential_it_quotes_shows_no_part_of_it(tmp_path: Path, into: int) -> None:
+    # tester t36f: a refusal of no JSON was cut to its first 200 characters before it was masked; a credential the
+    # cut went through was no longer found whole, and its start was shown (all but its last character, at `into` 19)
+    text = "Refused. " + "." * (200 - 9 - len("api_secret=") - into) + f"api_secret={CANARY} is not valid"
+    written = await refused_with(tmp_path, CANARY, lambda: web.Response(status=400, text=text))
+    assert any(b"Refused. ...." in p.read_bytes() for p in written), "the refusal was written nowhere"
+    assert [p.name for p in written if CANARY[:5].encode() in p.read_bytes()] == []
+
+
+async def test_a_refusal_in_utf_16_shows_the_credential_it_quotes_nowhere(tmp_path: Path) -> None:
+    # tester t36f: .NET's `charset=utf-16` answer, read as UTF-8, held a NUL between every two letters, and the
+    # credential it quoted was not found: shown with a NUL between each two of its characters
+    said = json.dumps({"message": f"api_secret {CANARY} is not valid"}).encode("utf-16-le")
+
+    def answer() -> web.Response:
+        return web.Response(status=400, body=said, content_type="application/json", charset="utf-16-le")
+
+    written = await refused_with(tmp_path, CANARY, answer)
+    assert any(b"is not valid" in p.read_bytes() for p in written), "the refusal was written nowhere"
+    assert [p.name for p in written if CANARY[:5].encode() in p.read_bytes().replace(b"\x00", b"")] == []

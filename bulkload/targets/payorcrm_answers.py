@@ -19,7 +19,7 @@ from ..model import LARGEST_ID, NO_ID, Totals, echoed
 from ..money import answered_units, nearest_double, same_amount
 from ..numbers import JSON_NUMBER, answered_number
 from ..pairing import pair
-from ..redact import redact, redact_data
+from ..redact import cut, redact, redact_data
 
 
 class Said(NamedTuple):
@@ -1100,7 +1100,7 @@ def _failing_key(key: str) -> bool:
 
 def _shown(value: Any) -> str:
     text = value if isinstance(value, str) else str(value) if type(value) is Decimal else json.dumps(value, default=str)
-    return text if len(text) <= 200 else text[:199] + "…"
+    return cut(text, 199, "…")  # redacted before it is cut: a cut through a credential would show its start
 
 
 class Reading(NamedTuple):
