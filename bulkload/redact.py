@@ -5,8 +5,8 @@ Bearer …``) or its body (a token request's ``client_secret=…``) — in an er
 registered here as it becomes known (the configured ones when a target reads them, an OAuth access token when it
 is obtained), and ``redact`` shows every registered value as ``***``, in any letter case (a server may echo a
 header upper-cased): as written, URL-encoded (a form body, a query), JSON- or repr-escaped (a message quoting a dict
-or a body; any character as ``\\uXXXX``), HTML-escaped (an error page: ``&amp;``, ``&#39;``, ``&#x27;``), and
-base64 (a value an API quotes encoded).
+or a body; any character as ``\\uXXXX``), HTML-escaped (an error page: ``&amp;``, ``&#39;``, ``&#x27;``),
+base64 (a value an API quotes encoded), and its UTF-8 bytes in hex.
 
 ``redact`` also shows as ``***`` the value of every key in quotes whose name says it is a secret
 (masking.masked_secret_keys): an error may quote a record the run sent, its secrets in clear, JSON-escaped inside an
@@ -44,9 +44,11 @@ _kept_pattern: re.Pattern[str] | None = None
 
 def _forms(value: str) -> list[str]:
     """Regexes for the ways a text may quote `value`: masking.spelled (as written, JSON- or repr-escaped once or
-    more, URL-encoded, HTML-escaped; escapes' hex digits in either case) and base64 (with or without its padding)."""
+    more, URL-encoded, HTML-escaped; escapes' hex digits in either case), base64 (with or without its padding) and
+    its UTF-8 bytes in hex (a diagnostic dumping a header's bytes; matched in either case: before, such an echo
+    was shown whole, tester t36f)."""
     raw = value.encode()
-    encoded = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()}
+    encoded = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(), raw.hex()}
     encoded |= {form.rstrip("=") for form in encoded}
     # the longest first: an alternation takes the first form that matches, and the unpadded one is a prefix
     return [spelled(value), *map(re.escape, sorted(encoded, key=len, reverse=True))]
