@@ -293,9 +293,14 @@ class Job:
         return self.make_target().credentials.read(merged)
 
     def settings(self) -> dict[str, Any]:
-        """What the ledger stores to resume with the same settings: no credentials."""
+        """What the ledger stores to resume with the same settings: no credentials. `rejects` and `report` as absolute
+        paths, as the inputs are kept (RunInfo.files): a resume, reconcile or rollback run from another folder writes
+        them where this run did, never relative to its own folder (over a file of that name there)."""
         out = asdict(self)
         out.pop("config_credentials")
+        for key in ("rejects", "report"):
+            if out[key] is not None:
+                out[key] = os.path.abspath(out[key])
         return out
 
     @classmethod
