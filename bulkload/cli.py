@@ -411,7 +411,8 @@ def _job(ns: argparse.Namespace) -> Job:
         value = getattr(ns, name, None)
         if value is not None:
             target_options[name] = value
-    return Job(target=ns.target, files=list(ns.files), target_options=target_options, **settings)
+    config = os.path.abspath(ns.config) if ns.config else None  # named by the command that loads the rejects back
+    return Job(target=ns.target, files=list(ns.files), target_options=target_options, config=config, **settings)
 
 
 def _print_json(value: Any, stream: TextIO | None = None) -> None:

@@ -84,7 +84,7 @@ def check_unfinished(mjob: ManifestJob, run: Mapping[str, Any]) -> None:
 #: reads as it is now and may tell a job to set (fleet.check_accounts), is the run's for its own files
 _RESUMED_AS_NOW: tuple[str, ...] = ("daily_quota", "concurrency", "rate", "timeout_s", "base_url")
 _NOT_COMPARED = _RESUMED_AS_NOW + ("files", "ledger", "rejects", "report", "agreement", "manifest_job")
-_NOT_COMPARED += ("config_credentials", "allow_duplicate_load")
+_NOT_COMPARED += ("config", "config_credentials", "allow_duplicate_load")
 #: a Job field by the key the manifest gives it by
 _KEY = {**{field: key for key, field in JOB_KEYS.items()}, "target_options": "options"}
 

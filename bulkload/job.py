@@ -123,6 +123,9 @@ class Job:
     #: the queue "queue": the queue's URL without password}; kept with the run's settings, so that a command on its
     #: ledger names the manifest's way on (runner.continued_by); empty for a load of its own
     manifest_job: dict[str, str] = field(default_factory=dict)
+    #: the job file (--config) the settings came from, as an absolute path: named in the command that loads the run's
+    #: rejects back where its [columns] mapped the inputs' names (reading_args), since a rejects file keeps them
+    config: str | None = None
     #: credentials given in the TOML file's [credentials] table; the environment wins over them
     config_credentials: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -243,9 +246,12 @@ class Job:
     def reading_args(self) -> list[str]:
         """The options of `bulkload load` that read files as this job was told to: --encoding, --delimiter, --decimal
         and --date-format where given (a rejects file is written in its input's encoding and delimiter, its numbers
-        and dates as the input wrote them: loaded back without them, it is refused or read otherwise)."""
+        and dates as the input wrote them: loaded back without them, it is refused or read otherwise), and --config
+        where the job file's [columns] mapped the inputs' names (a rejects file keeps the input's own columns:
+        loaded back without the mapping, it is refused for columns that are no fields)."""
         given = {"--encoding": self.encoding, "--delimiter": self.delimiter, "--decimal": self.decimal}
         given["--date-format"] = self.date_format
+        given["--config"] = self.config if self.columns else None
         return [arg for flag, value in given.items() if value is not None for arg in (flag, value)]
 
     def default_path(self, suffix: str) -> str:

@@ -73,3 +73,20 @@ def test_an_encoding_and_a_delimiter_given_are_in_the_command(
         (3001, Decimal("1234.50"), "Kørsel", "Æble", "2026-11-25"),
         (3004, Decimal("20.00"), "Kørsel 2", "Ø", "2026-11-26"),
     ]
+
+
+def test_a_job_file_that_mapped_the_columns_is_in_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a rejects file keeps the input's own columns: loaded back without the job file's [columns], it was refused
+    # (exit 2, "'Sag', 'Beløb' are no visma-core fields"), the command printed run as it was (tester t36d)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "job.toml").write_text('[columns]\n"Sag" = "caseId"\n"Beløb" = "amount"\n', encoding="utf-8")
+    header = HEADER.replace("caseId", "Sag").replace("amount", "Beløb")
+    data = f"{header}1001;FEE;1.234,50;a;n;2026-11-05;\r\n1002;FEE;xx;b;n;2026-11-07;\r\n".encode()
+    command, held = loaded_back(tmp_path, capsys, data, ["--config", "job.toml"])
+    assert command.endswith(f"--config {tmp_path / 'job.toml'}"), command
+    assert held == [
+        (1001, Decimal("1234.50"), "a", "n", "2026-11-05"),
+        (1002, Decimal("20.00"), "b", "n", "2026-11-07"),
+    ]
