@@ -264,3 +264,27 @@ def test_a_header_and_rows_of_other_delimiters_are_refused_naming_both(
     err = capsys.readouterr().err
     assert "line 2: the header is ';'-separated, but this row is one cell holding 7 values separated by ','" in err
     assert "nothing was sent" in err and not (tmp_path / "mix.csv.rejects.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("header", "said"),
+    [
+        # 'account' was told "the field amount written another way, which the header has already" (difflib's 0.77
+        # against accountNumber's 0.70, below its cut-off), and 'journal', 'voucher' were offered nothing (tester t36d)
+        ([*ENTRIES[:-1], "account"], "'account', did you mean 'accountNumber'?"),
+        ([*ENTRIES[:-1], "accountNo"], "'accountNo', did you mean 'accountNumber'?"),
+        ([*ENTRIES[:-1], "Konto nr"], "'Konto nr' are not economic fields"),
+        (
+            [ENTRIES[0], "journal", "voucher", *ENTRIES[3:]],
+            "no columns journalNumber (did you mean 'journal'?); voucherNumber (did you mean 'voucher'?)",
+        ),
+    ],
+)
+def test_a_column_named_as_a_field_without_its_number_tail_is_told_that_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], header: list[str], said: str
+) -> None:
+    data = write(tmp_path / "e.csv", header, [[5, 1, 1, "2026-11-01", "10.00", "DKK", 1010]])
+    assert main(["load", "economic", str(data), "--dry-run"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert said in err, err
+    assert "amount written another way" not in err, err
