@@ -62,6 +62,11 @@ from bulkload.prestart import GZIP_MAGIC
 
 MAX_RAW = 2000
 _BUFFER = 1 << 16
+#: the start of a JSON array of objects (or of none), what a JSON export or `json.dump` of a list writes: read as
+#: CSV, its first object's keys and values were taken for a header ("column '"date": "2026-11-01"' appears twice"),
+#: read as JSONL, its whole text for one record (tester t36d). A CSV header of bracketed names, `[Date],[Amount]`
+#: (SQL Server's), starts otherwise
+_JSON_ARRAY = re.compile(r"\[\s*(?:\{|\]|$)")
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Fed to the csv parser after the last line, so a file ending inside a quoted cell costs no per-row check:
 # the marker then lands at the end of that cell and the row gets too many cells (the slow path sees it);
@@ -541,21 +546,30 @@ class Source:
             yield expanded
 
     def _probe(self) -> None:
+        text, given = "", self._fmt
         with self._binary() as f:
             try:
                 head = f.peek(4)[:4]
                 if self._encoding is None:
                     self._encoding = "utf-16" if head.startswith(_UTF16_BOMS) else "utf-8-sig"
-                if self._fmt is not None:
+                if given == "csv":
                     return
-                self._fmt = "csv"
+                self._fmt = given or "csv"
                 decoder = codecs.getincrementaldecoder(self._encoding)("replace")
                 while chunk := f.read(_BUFFER):
                     if text := decoder.decode(chunk).lstrip(" \t\r\n\ufeff"):
-                        self._fmt = "jsonl" if text.startswith("{") else "csv"
+                        self._fmt = given or ("jsonl" if text.startswith("{") else "csv")
                         break
             except _READ_ERRORS as exc:
-                raise self._broken(0, exc) from exc
+                if given is None or self._encoding is None:
+                    raise self._broken(0, exc) from exc
+                return  # JSONL by its name, looked at for an array only: reading its lines tells where it breaks
+        if text and _JSON_ARRAY.match(text):
+            raise ConfigError(
+                f"{self.path} holds a JSON array (it starts with {text[:2]!r}), not JSONL, one JSON object a line: "
+                "write each of its objects on a line of its own (jq -c '.[]' FILE > FILE.jsonl) and load that; "
+                "nothing was sent"
+            )
 
     def _opened(self, raw: io.BufferedReader[Any]) -> None:
         """Refuse the file `raw` reads (from its start) before its first line is, where its first bytes show it is no

@@ -1457,3 +1457,27 @@ def test_a_reason_quoting_a_formula_is_written_as_it_reads_not_with_a_doubled_ap
     with out.open(encoding="utf-8", newline="") as fh:
         (row,) = list(csv.DictReader(fh))
     assert row["reason"] == "'=D1 is bad", row  # one that would run still gets its apostrophe
+
+
+@pytest.mark.parametrize("name", ["e.json", "e.jsonl", "e.txt"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'[{"date": "2026-11-01", "amount": "10.00"}, {"date": "2026-11-01", "amount": "-10.00"}]\n',
+        b'[\n  {\n    "date": "2026-11-01",\n    "amount": "10.00"\n  }\n]\n',
+        b"\xef\xbb\xbf  []",
+    ],
+)
+def test_a_json_array_is_refused_as_no_jsonl_before_the_first_call(tmp_path: Path, name: str, data: bytes) -> None:
+    # a JSON export (json.dump of a list) was read as CSV, its first object's keys and values taken for a header
+    # ("column '"date": "2026-11-01"' appears twice in the header"), or as JSONL, all of it one record (tester t36d)
+    said = r"holds a JSON array \(it starts with '\[.*not JSONL, one JSON object a line"
+    with pytest.raises(ConfigError, match=said):
+        list(Source(write(tmp_path, name, data)))
+
+
+def test_a_csv_header_of_bracketed_names_is_no_json_array(tmp_path: Path) -> None:
+    # SQL Server writes its column names in brackets
+    assert rows(write(tmp_path, "e.csv", b"[date],[amount]\n2026-11-01,10.00\n")) == [
+        (2, {"[date]": "2026-11-01", "[amount]": "10.00"})
+    ]
