@@ -83,6 +83,12 @@ def test_configuration_errors_are_one_line_and_send_nothing(
     cases = [
         (["load", "economic", str(missing), "--base-url", url], "cannot read"),
         (["load", "halopsa", str(data), "--resource", "NopeDetails", "--base-url", url], "no HaloPSA resource"),
+        # was "no HaloPSA resource 'e'", naming neither the file nor --resource (tester t36d)
+        (
+            ["load", "halopsa", str(data), "--base-url", url],
+            f"{data}: a file's name gives its HaloPSA resource where no --resource is given, and 'e' is none: name "
+            "the file after its resource (XeroDetails.csv), or give --resource NAME",
+        ),
         (["load", "visma-core", str(data), "--base-url", url], "column(s)"),
         (["load", "economic", str(data), "--base-url", url, "--concurrency", "0"], "--concurrency"),
         (["load", "payorcrm", str(data), "--base-url", url], "--kind"),

@@ -93,8 +93,24 @@ def _arrange(files: list[str], options: dict[str, Any]) -> list[str]:
     forced = options.pop("resource", None)
     if forced is None and options.get("resources"):
         return files  # arranged already (a resumed run's stored options)
-    options["resources"] = [resource_named(forced or Path(f).name.split(".")[0]) for f in files]
+    options["resources"] = [_resource_of(f, forced) for f in files]
     return files
+
+
+def _resource_of(path: str, forced: str | None) -> str:
+    """The resource of the file at `path`: `forced` (--resource), else the file's name; ConfigError naming the file
+    and both ways where its name gives none (before: "no HaloPSA resource 'nov'", which named neither)."""
+    if forced is not None:
+        return resource_named(forced)
+    name = Path(path).name.split(".")[0]
+    try:
+        return canonical_resource(name)
+    except KeyError:
+        raise ConfigError(
+            f"{path}: a file's name gives its HaloPSA resource where no --resource is given, and {name!r} is none: "
+            f"name the file after its resource (XeroDetails.csv), or give --resource NAME for every file of the "
+            f"run; the resources: {', '.join(RESOURCES)}; nothing was sent"
+        ) from None
 
 
 def _named_after(path: str) -> str | None:
