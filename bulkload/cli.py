@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import re
@@ -653,7 +654,15 @@ def _command(ns: argparse.Namespace) -> int:
     if ns.command == "sandbox":
         from .sandbox import options_from_args, serve
 
-        anyio.run(lambda: serve(ns.target, options_from_args(ns), ns.host, ns.port, agreements=ns.agreements))
+        try:
+            anyio.run(lambda: serve(ns.target, options_from_args(ns), ns.host, ns.port, agreements=ns.agreements))
+        except OSError as exc:  # before: the system's words, exit 4, "nothing to resume" (tester t36d)
+            if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+                raise
+            raise ConfigError(
+                f"cannot listen on {ns.host} port {ns.port}: {exc.strerror or exc}: give another --port, or leave "
+                "--port out and a free one is chosen (the sandbox prints its address)"
+            ) from None
         return 0
     if ns.command == "demo":
         from .demo import demo

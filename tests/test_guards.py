@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import stat
 import subprocess
@@ -1586,3 +1587,18 @@ async def test_a_fixed_rejects_file_with_formula_cells_loads_back_the_original_v
             entries = (await r.json())["items"]
     assert sorted(e["text"] for e in entries) == sorted([*FORMULAS, "@unknown account"])
     assert sorted(str(e["amount"]) for e in entries)[:3] == ["-12.5", "-12.5", "-12.5"]
+
+
+def test_a_sandbox_on_a_port_in_use_is_a_usage_error_naming_the_port(capsys: pytest.CaptureFixture[str]) -> None:
+    # the docs start sandboxes on fixed ports (8000, 8700): taken, it was the system's words, exit 4, "nothing to
+    # resume" (tester t36d)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        said = refused(["sandbox", "economic", "--port", str(port)], capsys)
+    assert f"cannot listen on 127.0.0.1 port {port}: " in said, said
+    assert said.endswith(
+        "give another --port, or leave --port out and a free one is chosen (the sandbox prints its address)"
+    )
+    assert "resume" not in said, said
