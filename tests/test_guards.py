@@ -1602,3 +1602,24 @@ def test_a_sandbox_on_a_port_in_use_is_a_usage_error_naming_the_port(capsys: pyt
         "give another --port, or leave --port out and a free one is chosen (the sandbox prints its address)"
     )
     assert "resume" not in said, said
+
+
+def test_a_credential_missing_for_a_command_that_reads_no_job_file_is_told_the_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "set … in the environment or the config" sent a reconcile, resume or rollback, which take no --config, looking
+    # for one (tester t36d)
+    ledger = tmp_path / "run.sqlite"
+    settings = Job(target="economic", files=[str(tmp_path / "e.csv")], base_url="http://127.0.0.1:9").settings()
+    Ledger.create(
+        ledger, RunInfo(target="economic", base_url="http://127.0.0.1:9", files=[], settings=settings)
+    ).close()
+    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", "grant")
+    monkeypatch.delenv("ECONOMIC_APP_SECRET_TOKEN", raising=False)
+    for command in ("reconcile", "resume", "rollback"):
+        said = refused([command, "--ledger", str(ledger)], capsys)
+        assert said.startswith(
+            "bulkload: error: missing credential: set ECONOMIC_APP_SECRET_TOKEN in the environment (a load may give "
+            "it in the [credentials] table of its --config instead)"
+        ), said
+        assert "or the config" not in said, said

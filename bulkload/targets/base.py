@@ -596,7 +596,11 @@ class Credentials:
         given = {k: v.strip() for k, v in env.items() if k in self.names or k in self.optional}
         missing = [k for k in self.names if not given.get(k)]
         if missing:
-            raise ConfigError(f"missing credential: set {', '.join(missing)} in the environment or the config")
+            # resume, reconcile and rollback read no job file: "or the config" sent them looking for one (t36d)
+            raise ConfigError(
+                f"missing credential: set {', '.join(missing)} in the environment (a load may give "
+                f"{'it' if len(missing) == 1 else 'them'} in the [credentials] table of its --config instead)"
+            )
         for name, value in given.items():
             check_credential(name, value)
         found = {k: given[k] for k in self.names}
