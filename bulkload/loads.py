@@ -656,7 +656,7 @@ def refuse_loaded(
         if earlier is None and who:  # never skipped: its groups are in a ledger this load does not read
             earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place, known, who)
         if earlier is not None:
-            raise _loaded(job, path, earlier, resuming)
+            raise _loaded(job, path, earlier, resuming, names_of(stored))
 
 
 def on_record(job: Job) -> bool:
@@ -665,11 +665,18 @@ def on_record(job: Job) -> bool:
     return any(True for _ in _Record().loads(f"{job.target}|"))
 
 
-def _loaded(job: Job, path: str, earlier: Mapping[str, str], resuming: bool) -> LoadedBefore:
+def _loaded(job: Job, path: str, earlier: Mapping[str, str], resuming: bool, names: Sequence[str] = ()) -> LoadedBefore:
     """The refusal of a load of `path` that `earlier` (loaded_before's) holds: at the job's address, or at another
-    (`earlier["api"]`) with the same credentials, which may be the same server spelled otherwise."""
+    (`earlier["api"]`) with the same credentials, which may be the same server spelled otherwise. Where that run
+    loaded the content (`names`: names_of the file) as another file, a copy, that file is named: "nov2.csv was already
+    loaded" alone read as a load of nov2.csv itself (tester t36d)."""
     under_way = "being loaded" if earlier["claim"] else "loaded"
     when = f"{earlier['where']} ({earlier['at']}, ledger {earlier['ledger']})"
+    held = run_of(earlier["ledger"]) if names else None
+    files = held.get("files") if isinstance(held, dict) else None
+    was = next((f.get("path") for f in files or () if isinstance(f, dict) and set(names_of(f)) & set(names)), None)
+    if isinstance(was, str) and was != os.path.abspath(path):
+        when += f" as {was}, of the same content"
     if earlier["api"] == job.api_address:
         fact = (
             f"{path} was already {under_way} into {job.api_url}{when}: loading it again would create its records again"

@@ -453,3 +453,18 @@ async def test_a_run_that_created_nothing_is_resumed_only_as_the_loads_since_all
             got = await uploaded(url)
     assert (again.loaded, again.rejected, again.exit_code) == (1, 1, 1), again
     assert got == ["N1", "N2", "N3"], "an invoice was uploaded twice"
+
+
+async def test_a_copy_of_a_loaded_file_is_told_the_file_whose_content_was_loaded(tmp_path: Path) -> None:
+    # "copy.csv was already loaded into …" read as a load of copy.csv itself, which was never loaded (tester t36d)
+    plain = halo_records(tmp_path / "XeroDetails.csv", 2)
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(plain.read_bytes())
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            assert (await load(halo_job(plain, url, tmp_path / "plain.sqlite"), env=HALO)).loaded == 2
+            with pytest.raises(ConfigError) as refused:
+                await load(halo_job(copy, url, tmp_path / "copy.sqlite"), env=HALO)
+    said = str(refused.value)
+    assert said.startswith(f"{copy} was already loaded into "), said
+    assert f"plain.sqlite) as {plain}, of the same content: loading it again would create" in said, said
