@@ -85,7 +85,7 @@ from .run import REPORT_LIST, Run, Shared
 from .skipped_gone import taken_back_said
 from .sources import Pinned, Source, changed_message, check_regular, digests_of, other_delimiter, pin, sha256_of
 from .targets import TARGETS
-from .targets.base import Target
+from .targets.base import RecordKind, Target
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,8 @@ def open_sources(job: Job, target: Target) -> list[Source]:
         typos = mapping_typos(job.columns, source.header() or [], unknown)
         if typos:
             raise ConfigError(f"{source.path}: {typos}")
+        if unknown and (other := _other_kind(target, kind, fields)) is not None:
+            raise ConfigError(f"{source.path}: {other}; nothing was sent")
         if unknown and len(unknown) == len(fields) and not any(did_you_mean(f, known) for f in unknown):
             header = source.header() or []
             if len(header) == 1 and source.delimiter:
@@ -161,6 +163,21 @@ def open_sources(job: Job, target: Target) -> list[Source]:
             earlier = (rejecting_run(job, str(source.path)) or {}).get("options") if given else None
             raise refusal(str(source.path), fields, unknown, lacking, kind, target.name, earlier=earlier)
     return sources
+
+
+def _other_kind(target: Target, kind: RecordKind, fields: Sequence[str]) -> str | None:
+    """Where a file's columns (`fields`, after mapping) are no columns of `kind`, the kind it was given as, but every
+    one is a column of another kind the target loads (Target.kinds_by_option) and that kind lacks none: what the file
+    is and the options that load it so (before: PayorCRM customers given as invoices were told "its first line names
+    none of the payorcrm fields … if title or notes lines stand above the header, remove them", tester t36d)."""
+    for name, (other, given) in target.kinds_by_option().items():
+        if other is not kind and all(f in other.fields for f in fields) and not missing(other, fields):
+            shown = ", ".join(repr(f) for f in fields[:4]) + (", …" if len(fields) > 4 else "")
+            return (
+                f"its columns ({shown}) are those of {target.name} {name}, not of what the file was given as: load "
+                f"it as {name} ({given})"
+            )
+    return None
 
 
 def _one_file_each(paths: list[str], *, creates: bool) -> None:

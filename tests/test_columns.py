@@ -288,3 +288,43 @@ def test_a_column_named_as_a_field_without_its_number_tail_is_told_that_field(
     err = " ".join(capsys.readouterr().err.split())
     assert said in err, err
     assert "amount written another way" not in err, err
+
+
+CUSTOMERS = "customerno,companyname,emailaddress1\nC1,Acme,a@example.com\n"
+INVOICES = "customerNumber,invoiceNumber,invoiceAmount,currency\nC1,I1,1000,DKK\n"
+VISMA_ENTRIES = "caseId,accountingCostType,amount,description,note,entryDate\n1001,FEE,10.00,a,n,2026-11-05\n"
+VISMA_COSTS = "caseId,type,costId,IsOptional,Amount,Comment\n1001,Buyer,100101,false,10.00,\n"
+
+
+@pytest.mark.parametrize(
+    ("target", "data", "given", "said"),
+    [
+        # found by tester t36d: each was told "its first line (…) names none of the … fields: … If title or notes
+        # lines stand above the header, remove them", or that it lacks every column of the kind it was given as
+        ("payorcrm", CUSTOMERS, ["--kind", "invoices"], "are those of payorcrm customers, not of what the file was "
+         "given as: load it as customers (--customers FILE, or FILE... --kind customers); nothing was sent"),
+        ("payorcrm", INVOICES, ["--kind", "customers"], "are those of payorcrm invoices, not of what the file was "
+         "given as: load it as invoices (--invoices FILE, or FILE... --kind invoices); nothing was sent"),
+        ("visma-core", VISMA_ENTRIES, ["--kind", "costs"], "are those of visma-core entries, not of what the file "
+         "was given as: load it as entries (--kind entries, the default); nothing was sent"),
+        ("visma-core", VISMA_COSTS, [], "are those of visma-core costs, not of what the file was given as: load it "
+         "as costs (--kind costs); nothing was sent"),
+    ],
+)  # fmt: skip
+def test_a_file_of_another_kind_than_it_was_given_as_is_told_the_kind_it_is(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    target: str,
+    data: str,
+    given: list[str],
+    said: str,
+) -> None:
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    path = tmp_path / "f.csv"
+    path.write_text(data, encoding="utf-8")
+    assert main(["load", target, str(path), *given, "--base-url", "http://127.0.0.1:9", "--dry-run"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith(f"bulkload: error: {path}: its columns ("), err
+    assert err.endswith(said), err
