@@ -132,6 +132,14 @@ class Job:
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise ConfigError(f"unknown target {self.target!r}; choose one of {', '.join(TARGETS)}")
+        # a script's paths as Python writes them: one path given alone (before, a text was taken for a list of
+        # one-letter files: "cannot read n"), and pathlib.Path's (before, a TypeError as the load began) (t36d)
+        given: Any = self.files
+        paths = [given] if isinstance(given, str | os.PathLike) else list(given)
+        self.files = [os.fspath(p) if isinstance(p, os.PathLike) else p for p in paths]
+        for name in ("ledger", "rejects", "report", "config"):
+            if isinstance(value := getattr(self, name), os.PathLike):
+                setattr(self, name, os.fspath(value))
         self.files = TARGETS[self.target].flags.arrange(list(self.files), self.target_options)
         if not self.files:
             raise ConfigError("no input file given")

@@ -129,3 +129,29 @@ async def test_the_planning_child_starts_while_the_files_are_inspected_and_ends_
     assert report.status == "complete" and report.loaded == rows
     assert seen == [1, 2]  # each child was started before its run's files were read
     assert all(child._process.poll() is not None for child in children)  # and ended with its run
+
+
+async def test_a_job_takes_a_scripts_paths_as_python_gives_them(tmp_path: Path) -> None:
+    # a tester (t36d): files="e.csv" was taken for the files "e", ".", "c", … ("cannot read e"), and pathlib.Path's
+    # stopped the load with a TypeError as it began
+    data = tmp_path / "e.csv"
+    write_entries(data, 5)
+    one = bulkload.Job(target="economic", files=str(data))  # type: ignore[arg-type]
+    assert one.files == [str(data)]
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            job = bulkload.Job(
+                target="economic",
+                files=data,  # type: ignore[arg-type]
+                base_url=url,
+                ledger=tmp_path / "run.sqlite",  # type: ignore[arg-type]
+                report=tmp_path / "run.json",  # type: ignore[arg-type]
+            )
+            report = await bulkload.load(job, env=CREDS)
+    assert (job.files, job.ledger, job.report) == (
+        [str(data)],
+        str(tmp_path / "run.sqlite"),
+        str(tmp_path / "run.json"),
+    )
+    assert (report.loaded, report.exit_code) == (10, 0), report
+    assert (tmp_path / "run.json").exists() and (tmp_path / "run.sqlite").exists()
