@@ -615,6 +615,16 @@ class Dispatcher:
         if isinstance(exc, APIError) and exc.status in (400, 401, 403):
             # a 401 or 403 names the credentials' settings already (http.Client), OAuth's 400 (invalid_grant) not
             said = str(exc) if settings.credentials in str(exc) else f"{exc}; check {settings.credentials}"
+            if "invalid_token" in exc.message:
+                # RFC 6750's error of a resource that wants a bearer token, never a token endpoint's (RFC 6749 §5.2:
+                # invalid_client): a --base-url ending in /api put the token call under the API (tester t36d)
+                said = (
+                    f"HTTP {exc.status}: {exc.message}: invalid_token is what an API's resource answers a call "
+                    "without a token, not what a token endpoint answers credentials it refuses: the token call went "
+                    f"to the API, not its token endpoint; check {endpoint} (--base-url is the instance's root, "
+                    "without /api)"
+                )
+                return WrongEndpoint(f"the token endpoint answered {said}", uncertain=uncertain)
             return TokenRefused(f"the token endpoint refused the credentials: {said}", uncertain=uncertain)
         if isinstance(exc, APIError) and exc.status in NO_SUCH_CALL:
             return WrongEndpoint(

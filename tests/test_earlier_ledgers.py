@@ -468,3 +468,20 @@ async def test_a_copy_of_a_loaded_file_is_told_the_file_whose_content_was_loaded
     said = str(refused.value)
     assert said.startswith(f"{copy} was already loaded into "), said
     assert f"plain.sqlite) as {plain}, of the same content: loading it again would create" in said, said
+
+
+async def test_a_halopsa_base_url_ending_in_api_is_told_the_address_not_the_credentials(tmp_path: Path) -> None:
+    # the token call went to {base-url}/auth/token under /api, whose 401 invalid_token (a resource wanting a bearer
+    # token, RFC 6750) was told "the token endpoint refused the credentials: … check HALO_CLIENT_ID and
+    # HALO_CLIENT_SECRET" (tester t36d)
+    plain = halo_records(tmp_path / "XeroDetails.csv", 2)
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            with pytest.raises(ConfigError) as refused:
+                await load(halo_job(plain, url + "/api", tmp_path / "run.sqlite"), env=HALO)
+            assert await halo_count(url) == 0
+    said = str(refused.value)
+    assert said.startswith("the token endpoint answered HTTP 401: "), said
+    assert "the token call went to the API, not its token endpoint; check HALO_AUTH_URL (or --base-url)" in said, said
+    assert "(--base-url is the instance's root, without /api)" in said, said
+    assert "refused the credentials" not in said and "check HALO_CLIENT_ID" not in said, said
