@@ -167,15 +167,20 @@ def open_sources(job: Job, target: Target) -> list[Source]:
 
 def _other_kind(target: Target, kind: RecordKind, fields: Sequence[str]) -> str | None:
     """Where a file's columns (`fields`, after mapping) are no columns of `kind`, the kind it was given as, but every
-    one is a column of another kind the target loads (Target.kinds_by_option) and that kind lacks none: what the file
-    is and the options that load it so (before: PayorCRM customers given as invoices were told "its first line names
-    none of the payorcrm fields … if title or notes lines stand above the header, remove them", tester t36d)."""
-    for name, (other, given) in target.kinds_by_option().items():
-        if other is not kind and all(f in other.fields for f in fields) and not missing(other, fields):
+    one is a column of another kind the target's --kind names and that kind lacks none: what the file is and the
+    options that load it so (before: PayorCRM customers given as invoices were told "its first line names none of
+    the payorcrm fields … if title or notes lines stand above the header, remove them", tester t36d)."""
+    flags = target.flags
+    for choice in next((f.choices or () for f in flags.flags if f.flag == "--kind"), ()):
+        other = type(target).from_options({"kind": choice}).kind_of(0)
+        if type(other) is not type(kind) and all(f in other.fields for f in fields) and not missing(other, fields):
             shown = ", ".join(repr(f) for f in fields[:4]) + (", …" if len(fields) > 4 else "")
+            given = (
+                f"--{choice} FILE, or FILE... --kind {choice}" if choice in flags.file_options else f"--kind {choice}"
+            )
             return (
-                f"its columns ({shown}) are those of {target.name} {name}, not of what the file was given as: load "
-                f"it as {name} ({given})"
+                f"its columns ({shown}) are those of {target.name} {choice}, not of what the file was given as: load "
+                f"it as {choice} ({given})"
             )
     return None
 

@@ -306,7 +306,7 @@ VISMA_COSTS = "caseId,type,costId,IsOptional,Amount,Comment\n1001,Buyer,100101,f
         ("payorcrm", INVOICES, ["--kind", "customers"], "are those of payorcrm invoices, not of what the file was "
          "given as: load it as invoices (--invoices FILE, or FILE... --kind invoices); nothing was sent"),
         ("visma-core", VISMA_ENTRIES, ["--kind", "costs"], "are those of visma-core entries, not of what the file "
-         "was given as: load it as entries (--kind entries, the default); nothing was sent"),
+         "was given as: load it as entries (--kind entries); nothing was sent"),
         ("visma-core", VISMA_COSTS, [], "are those of visma-core costs, not of what the file was given as: load it "
          "as costs (--kind costs); nothing was sent"),
     ],

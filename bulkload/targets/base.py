@@ -772,11 +772,6 @@ class Target:
         """What input file `file_idx` holds."""
         raise NotImplementedError
 
-    def kinds_by_option(self) -> dict[str, tuple[RecordKind, str]]:
-        """Each kind of record the target loads where it loads more than one, by its name, with the options that load
-        a file as that kind: a file of another kind than it was given as is told so (runner.open_sources)."""
-        return {}
-
     async def setup(self, client: Sender, sources: Sequence[Source], *, late: bool = False) -> None:
         """Look up once what planning needs from the API (e.g. entry definitions); the result must end up
         in `options()` so that resume and the planning process see the same. `late`: the run may have written

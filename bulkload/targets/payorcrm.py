@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError
 from ..money import iso_code
 from ..sources import BadRow
-from .base import Api, Credentials, Phases, RecordKind, Target, key_text
+from .base import Api, Credentials, Phases, Target, key_text
 from .flags import Flag, Flags
 from .payorcrm_records import Customers, Invoices, Upload
 
@@ -192,12 +192,6 @@ class PayorCRM(Target):
 
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
         return {"api_key": credentials["PAYORCRM_API_KEY"], "api_secret": credentials["PAYORCRM_API_SECRET"]}
-
-    def kinds_by_option(self) -> dict[str, tuple[RecordKind, str]]:
-        return {kind: (self.kind_of_name(kind), f"--{kind} FILE, or FILE... --kind {kind}") for kind in _KINDS}
-
-    def kind_of_name(self, kind: str) -> Upload:
-        return self.customers if kind == "customers" else self.invoices
 
     def kind_of(self, file_idx: int) -> Upload:
         return self.customers if self.file_kinds[file_idx] == "customers" else self.invoices

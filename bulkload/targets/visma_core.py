@@ -18,7 +18,7 @@ from ..errors import APIError, BadAnswer, ConfigError, WrongEndpoint
 from ..http import DOT_SEGMENTS, api_path
 from ..side_by_side import side_by_side
 from ..sources import BadRow
-from .base import ASP_NET_SETTLE_S, Api, Books, Credentials, RecordKind, Target
+from .base import ASP_NET_SETTLE_S, Api, Books, Credentials, Target
 from .flags import Flag, Flags
 from .protocols import Sender
 from .visma_core_records import _BOOKKEEPING, _UNWRITABLE, LOOKUP_BYTES, Costs, Definition, Entries, OnCase, most_lines
@@ -171,9 +171,6 @@ class VismaCore(Target):
 
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
         return {"Authorization": f"Bearer {credentials['VISMA_CORE_TOKEN']}", "Accept": "application/json"}
-
-    def kinds_by_option(self) -> dict[str, tuple[RecordKind, str]]:
-        return {"entries": (self.entries, "--kind entries, the default"), "costs": (self.costs, "--kind costs")}
 
     def kind_of(self, file_idx: int) -> OnCase:
         return self.costs if self.kind == "costs" else self.entries
