@@ -17,16 +17,18 @@ from bulkload import interrupts
 
 
 def _three_ctrl_cs(tmp_path: Path, *args: str) -> tuple[int, str]:
-    """Run `bulkload ARGS` in `tmp_path`, send it three Ctrl-Cs at once once its calls are under way; its exit code
-    and the line that ended it."""
+    """Run `bulkload ARGS` in `tmp_path`, send it three stopping signals at once once its calls are under way: a
+    Ctrl-C, SIGTERM and SIGHUP, each counted as a Ctrl-C is (three Ctrl-Cs sent a millisecond apart to a process a
+    busy machine had not yet run were merged into one by the kernel, and the run stopped gracefully: signals of
+    three kinds are never merged); its exit code and the line that ended it."""
     proc = subprocess.Popen(
         bulkload_cmd(*args), env=child_env(CREDS), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # however pytest was started
     )  # fmt: skip
     try:
         time.sleep(4)
-        for _ in range(3):
-            proc.send_signal(signal.SIGINT)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            proc.send_signal(sig)
             time.sleep(0.001)
         _, err = proc.communicate(timeout=60)
     finally:
