@@ -25,8 +25,15 @@ def written(
     """The rejects files of `paths` (Job.rejects_paths) written (`write`), and their SHA-256 kept in the ledger;
     what each holds. Raises what `write` and the ledger's write raise."""
     out = write()
-    ledger.set_rejects_written({path: sha256_of(path) for path, _ in paths})
+    ledger.set_rejects_written({_key(path): sha256_of(path) for path, _ in paths})
     return out
+
+
+def _key(path: str) -> str:
+    """The absolute path `path` (relative to the working directory) is kept under: a load given relative paths and
+    its resume, whose Job holds them absolute, name one file alike (before, a load of `e.csv` kept
+    `e.csv.rejects.csv`, which its resume never found, and it wrote over the user's fixes: tester, 2026-12)."""
+    return os.path.abspath(path)
 
 
 def check_kept(ledger: Ledger, job: Job, target: Target) -> None:
@@ -36,7 +43,7 @@ def check_kept(ledger: Ledger, job: Job, target: Target) -> None:
     before it was kept), is written as before."""
     kept = ledger.run.rejects_written
     for path, of in job.rejects_paths():
-        was = kept.get(path)
+        was = kept.get(_key(path))
         if was is None or not os.path.isfile(path) or sha256_of(path) == was:
             continue
         command = loading(target, {of[0]: path}, job.reading_args()) if of else None

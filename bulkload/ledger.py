@@ -121,8 +121,8 @@ class RunInfo:
     #: how an interrupt it handled stopped it ("stopped by SIGTERM", "interrupted (Ctrl-C)": interrupts.reason), ""
     #: for none (status "running" with no process on it: it was killed)
     interrupted: str = ""
-    #: the hex SHA-256 of each rejects file as the run last wrote it, by path: one that is no longer so was changed
-    #: by the user (fixed in place), and is never written over (kept_rejects.check_kept)
+    #: the hex SHA-256 of each rejects file as the run last wrote it, by absolute path: one that is no longer so was
+    #: changed by the user (fixed in place), and is never written over (kept_rejects.check_kept)
     rejects_written: dict[str, str] = field(default_factory=dict)
 
 

@@ -52,3 +52,23 @@ async def test_a_rejects_file_left_as_written_is_written_again(tmp_path: Path) -
             third = await resume(str(ledger), env=CREDS)
     assert again.rejected == third.rejected == 2
     assert rejects.read_bytes() == written
+
+
+async def test_a_rejects_file_of_a_load_given_relative_paths_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load names its files as given (`e.csv`, its rejects `e.csv.rejects.csv` beside it), the resume as the
+    ledger holds them (absolute): the digest is found all the same, and the fixed file kept."""
+    monkeypatch.chdir(tmp_path)
+    write_entries(tmp_path / "e.csv", 6, bad_every=3)
+    rejects = tmp_path / "e.csv.rejects.csv"
+    with anyio.fail_after(BOUND_S):
+        async with serving(build_app("economic", SandboxOptions())) as origin:
+            report = await load(economic_job(Path("e.csv"), origin, "e.csv.ledger.sqlite", batch_size=4), env=CREDS)
+            assert report.rejected == 2, report
+            fixed = rejects.read_text(encoding="utf-8").replace("2026-02-30", "2026-02-28")
+            rejects.write_text(fixed, encoding="utf-8")
+            with pytest.raises(ConfigError) as refused:
+                await resume("e.csv.ledger.sqlite", env=CREDS)
+    assert rejects.read_text(encoding="utf-8") == fixed, "the user's fixes were written over"
+    assert "was changed since this run wrote it" in str(refused.value), refused.value
