@@ -141,6 +141,10 @@ FAILED_IN_PART = [
     *({"success": True, "message": m} for m in ("1 enregistré, 1 erreur", "1 guardado, 1 rechazado", "Ikke gemt")),
     *({"success": True, "message": m} for m in ("Nicht gespeichert", "1 opgeslagen, 1 fout", "1 salvato, 1 errore")),
     {"success": True, "fejl": 1},
+    # t37a: a count that follows its label (`Failed: 1`), where a zero stands before it as another label's
+    {"success": True, "message": "Created 0 Failed 2"},
+    {"success": True, "message": "Total: 2 | Saved: 0 | Failed: 2"},
+    {"success": True, "summary": "created=1 failed=1"},
 ]
 #: ... and beside words that say none was left out, or none failed
 WHOLE = [
@@ -164,6 +168,13 @@ WHOLE = [
     ),
     *({"success": True, "message": m} for m in ("Opgeslagen zonder fouten", "Enregistré sans erreur", "Fehler: 0")),
     {"success": True, "fejl": 0, "fehler": []},
+    # t37a: a count that follows its label, where the number before it is another label's (every row was in doubt)
+    *(
+        {"success": True, "message": m}
+        for m in ("Created 2 Failed 0", "Total 2 Success 2 Failed 0", "created=2 failed=0")
+    ),
+    *({"success": True, "message": m} for m in ("Total: 2 | Success: 2 | Failed: 0", "Saved: 2 / Errors: 0")),
+    {"success": True, "summary": "created=2 failed=0"},
 ]
 
 

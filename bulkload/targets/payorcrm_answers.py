@@ -318,16 +318,26 @@ def _failed_said(text: str) -> bool:
     zero or a word of none does not (`Errors: 0`, `Rows with errors: 0`, `failed records: none`); where none is
     given, a word of `_SOME` before it says some did (`Uploaded with errors`, `a duplicate was skipped`), and no
     word a word of failure no count stands beside (`duplicate check passed`), nor one free of it (`a duplicate-free
-    batch`)."""
+    batch`). A word that is a label (`_labels`: `Failed: 0`, `failed=0`, `Created 3 Failed 0`) is counted by the
+    number or word of none after it, where one is: the number before it is another label's (tester t37a: `Total: 3 |
+    Success: 3 | Failed: 0` and `created=3 failed=0` were read as 3 failed, every row in doubt)."""
     none = _NONE_BESIDE | _NONE_ABROAD
     for clause in _CLAUSE_END.split(text):
         words = _spoken(clause)
         if _ALREADY.search(" ".join(words)) or _NOT_DONE_ABROAD.search(" ".join(words)):  # `1 already existed`
             return True
+        labels = _labels(clause)
         for i, word in enumerate(words):
             before = words[max(0, i - 2) : i]
             failing = (word.startswith(_FAILING) or _failing_abroad(word)) and words[i + 1 : i + 2] != ["free"]
-            if not failing or any(w in none or _zero(w) for w in before):  # `error-free`, `0 errors`: none
+            if not failing:
+                continue
+            after = next((w for w in words[i + 1 : i + 3] if w.isdigit() or w in none), None) if i in labels else None
+            if after is not None:  # `Failed: 1` some, `Failed: 0` none, whatever stands before it
+                if after.isdigit() and not _zero(after):
+                    return True
+                continue
+            if any(w in none or _zero(w) for w in before):  # `error-free`, `0 errors`: none
                 continue
             beside = [*reversed(before), *words[i + 1 : i + 3]]
             count = next((w for w in beside if w.isdigit() or w in none), None)  # a number before, else after it
@@ -335,6 +345,20 @@ def _failed_said(text: str) -> bool:
             if some:
                 return True
     return False
+
+
+def _labels(clause: str) -> set[int]:
+    """The indexes (in `_spoken(clause)`) of the words of a clause that label the count after them: each followed by
+    `:` or `=` (`Failed: 0`, `failed=0`), and every word of a clause that is labels and counts only, each label
+    followed by its number (`Created 3 Failed 0`, `Total 3 Success 3 Failed 0`; not `Saved 3 records 1 failed`, nor
+    `1 failed 0 skipped`, which count before their words)."""
+    lowered = clause.lower()
+    tokens = list(re.finditer(r"[^\W\d_]+|[0-9]+", lowered))
+    out = {i for i, t in enumerate(tokens) if re.match(r"\s*[:=]", lowered[t.end() :])}
+    kinds = [t.group().isdigit() for t in tokens]
+    if tokens and len(tokens) % 2 == 0 and kinds == [False, True] * (len(tokens) // 2):
+        out |= set(range(0, len(tokens), 2))
+    return out
 
 
 def _zero(word: str) -> bool:
