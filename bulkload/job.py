@@ -62,18 +62,45 @@ def check_text(setting: str, value: str) -> None:
     in an old zip, its Å the byte C5), which the ledger, the report and the record of loads cannot keep as text.
     Shown with those bytes as escapes (`\\xc5rsafslutning.csv`). Before, such a name stopped the run at its
     ledger's making as an internal error (a bug), exit 4."""
+    if not _is_text(value):
+        raise ConfigError(
+            f"{setting} '{_escaped(value)}' holds bytes that are no UTF-8 text (a name written in another encoding, "
+            "such as Latin-1?), which the ledger, the report and the record of loads cannot keep: rename it in UTF-8 "
+            "(or give another name); nothing was sent"
+        )
+
+
+def check_path_text(setting: str, path: str) -> None:
+    """check_text of the path `path`, and of the absolute path the run keeps it as: a relative path (`e.csv`) given
+    in a working folder whose name is no UTF-8 text is refused naming `setting` and that folder (ConfigError).
+    Before, such a run stopped at its ledger's making as an internal error, exit 4 (tester t37a), as a name of its
+    own did before check_text."""
+    check_text(setting, path)
+    full = os.path.abspath(path)
+    if not _is_text(full):
+        raise ConfigError(
+            f"{setting} '{path}' lies in the folder '{_escaped(os.path.dirname(full))}', whose name holds bytes that "
+            "are no UTF-8 text (a name written in another encoding, such as Latin-1?), which the ledger, the report "
+            "and the record of loads cannot keep as the path they keep: rename the folder in UTF-8, or give the path "
+            "under a folder so named; nothing was sent"
+        )
+
+
+def _is_text(value: str) -> bool:
+    """Whether `value` is UTF-8 text, with no lone surrogates (bytes os.fsdecode could not read as UTF-8)."""
     try:
         value.encode()
     except UnicodeEncodeError:
-        try:  # the bytes the name was given as (os.fsdecode's surrogateescape); a program may give other surrogates
-            shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        except UnicodeEncodeError:
-            shown = value.encode("utf-8", "backslashreplace").decode()
-        raise ConfigError(
-            f"{setting} '{shown}' holds bytes that are no UTF-8 text (a name written in another encoding, such as "
-            "Latin-1?), which the ledger, the report and the record of loads cannot keep: rename it in UTF-8 (or "
-            "give another name); nothing was sent"
-        ) from None
+        return False
+    return True
+
+
+def _escaped(value: str) -> str:
+    """`value` with its bytes that are no UTF-8 text as escapes (`\\xc5rsafslutning.csv`)."""
+    try:  # the bytes the name was given as (os.fsdecode's surrogateescape); a program may give other surrogates
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode()
 
 
 @dataclass
@@ -152,7 +179,8 @@ class Job:
                 f"--rate must be a positive number of requests per second, from {MIN_RATE} to {MAX_RATE:,}"
             )
         for setting, value in self._named_texts():
-            check_text(setting, value)
+            url = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", value) is not None  # --base-url, a PostgreSQL --ledger
+            (check_text if url else check_path_text)(setting, value)
         if self.base_url is not None:
             check_address("--base-url", self.base_url, "the API root", "https://host/api")
         if not MIN_TIMEOUT_S <= self.timeout_s <= MAX_TIMEOUT_S:

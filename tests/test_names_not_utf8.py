@@ -54,3 +54,24 @@ def test_a_file_named_in_latin_1_is_refused_by_the_command_before_its_ledger_is_
     assert code == 2, err
     assert "internal error" not in err and "\\xc5rsafslutning.csv' holds bytes that are no UTF-8 text" in err
     assert not ledger.exists()
+
+
+def test_a_relative_path_in_a_folder_named_in_latin_1_is_refused_naming_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The names given are UTF-8 (`e.csv`), the working folder's is not: the run keeps the absolute paths, which
+    stopped it at its ledger's making as an internal error, exit 4 (tester t37a); a dry run too."""
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / os.fsdecode(b"\xc5rsafslutning")
+    folder.mkdir()
+    write_entries(folder / "e.csv", 2)
+    monkeypatch.chdir(folder)
+    for dry in ([], ["--dry-run"]):
+        code = main(["load", "economic", "e.csv", "--base-url", "http://127.0.0.1:9/api", *dry])
+        err = capsys.readouterr().err
+        assert code == 2, err
+        assert "internal error" not in err and "FILE 'e.csv' lies in the folder" in err, err
+        assert "\\xc5rsafslutning', whose name holds bytes that are no UTF-8 text" in err, err
+        assert not (folder / "e.csv.ledger.sqlite").exists()
