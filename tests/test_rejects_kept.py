@@ -72,3 +72,27 @@ async def test_a_rejects_file_of_a_load_given_relative_paths_is_kept(
                 await resume("e.csv.ledger.sqlite", env=CREDS)
     assert rejects.read_text(encoding="utf-8") == fixed, "the user's fixes were written over"
     assert "was changed since this run wrote it" in str(refused.value), refused.value
+
+
+async def test_a_resume_from_another_folder_writes_the_rejects_given_relative_where_the_load_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load given `--rejects r.csv` (relative) and resumed from another working folder: the resume wrote the rejects
+    and success files into its own folder, and the file fixed in place where the load wrote it went unseen."""
+    there, elsewhere = tmp_path / "there", tmp_path / "elsewhere"
+    there.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.chdir(there)
+    write_entries(there / "e.csv", 6, bad_every=3)
+    with anyio.fail_after(BOUND_S):
+        async with serving(build_app("economic", SandboxOptions())) as origin:
+            job = economic_job(Path("e.csv"), origin, "l.sqlite", rejects="r.csv", batch_size=4)
+            assert (await load(job, env=CREDS)).rejected == 2
+            fixed = (there / "r.csv").read_text(encoding="utf-8").replace("2026-02-30", "2026-02-28")
+            (there / "r.csv").write_text(fixed, encoding="utf-8")
+            monkeypatch.chdir(elsewhere)
+            with pytest.raises(ConfigError, match="was changed since this run wrote it"):
+                await resume(str(there / "l.sqlite"), env=CREDS)
+            (there / "r.csv").unlink()  # moved away: written again, where the load wrote it
+            assert (await resume(str(there / "l.sqlite"), env=CREDS)).rejected == 2
+    assert (there / "r.csv").exists() and list(elsewhere.iterdir()) == []
