@@ -186,12 +186,14 @@ def relying(ledger: Ledger) -> list[dict[str, Any]]:
     """The other runs on record into the API and agreement of the run of `ledger` that skipped groups or rows as
     loaded by it, which its rollback took out (`gone_groups`, `gone_rows` of each, as its reconciliation names
     them): each `ledger`, `groups` and `rows` (of its input, now in no book). For a rollback to say (undo.rollback).
-    Ledgers that cannot be opened are passed over."""
+    Ledgers that cannot be opened are passed over; PostgreSQL ones are read as SQLite files are (before, a rollback
+    of a run whose ledger is in PostgreSQL never named the later runs it took rows from, while their reconciliation
+    found the mismatch: tester t37a)."""
     own = str(ledger.path)
     ledgers = [e for e in earlier_ledgers(Job.from_settings(ledger.run.settings)) if not _same(e, own)]
     found = []
     for other in ledgers:
-        if ledger_pg.is_url(str(other)) or not os.path.isfile(other):
+        if not ledger_pg.is_url(str(other)) and not os.path.isfile(other):  # a PostgreSQL one is read too (t37a)
             continue
         try:
             later = Ledger.open(str(other))
