@@ -47,7 +47,12 @@ def check_kept(ledger: Ledger, job: Job, target: Target) -> None:
         if was is None or not os.path.isfile(path) or sha256_of(path) == was:
             continue
         command = loading(target, {of[0]: path}, job.reading_args()) if of else None
-        load = f"load it as a run of its own (`{command}`)" if command else "load it as a run of its own"
+        # the command names no --base-url (nor a manifest's credentials), as the summary's does not: said as it says
+        load = (
+            f"load it as a run of its own (`{command}`, with the run's --base-url)"
+            if command
+            else "load it as a run of its own"
+        )
         raise ConfigError(
             f"the rejects file {path} was changed since this run wrote it (fixed in place?): the run would write it "
             f"again and the changes would be lost. {load[0].upper()}{load[1:]}, or move it away for the run to write "

@@ -40,6 +40,7 @@ async def test_a_rejects_file_fixed_in_place_is_kept_by_a_resume(tmp_path: Path)
     said = str(refused.value)
     assert f"{rejects} was changed since this run wrote it" in said and "nothing was sent" in said, said
     assert "bulkload load economic" in said, said  # the way on: load it as its own run
+    assert "with the run's --base-url)" in said, said  # which the command leaves out (tester t37a: it said nothing)
 
 
 async def test_a_rejects_file_left_as_written_is_written_again(tmp_path: Path) -> None:
