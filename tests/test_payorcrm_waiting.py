@@ -333,3 +333,21 @@ async def test_invoices_whose_own_data_speaks_of_a_wait_load_when_echoed(tmp_pat
             held = await sandbox_read(url, "invoices")
     assert len(held) == 3, "the sandbox stored and echoed each invoice: the test proves nothing otherwise"
     assert (report.loaded, report.in_doubt, report.exit_code) == (4, 0, 0), report
+
+
+@pytest.mark.parametrize("said", ["Errors: 0", "Fehler: 0", "fejl: keine", "Saved, errors: none", "Failed: 0"])
+def test_a_record_whose_remark_counts_no_failure_is_stored(said: str) -> None:
+    # tester t37a: a record's `message` (or `note`, `info`) of `Errors: 0` beside its id was read as its failure,
+    # its row put in doubt: a count of none says nothing failed, as `No errors` and `0 errors` did
+    kind, chunk = two_customers()
+    records = [{"customerno": "C1", "id": 11, "message": said}, {"customerno": "C2", "id": 12, "note": said}]
+    body = json.dumps(records).encode()
+    assert kind.failed_items(body, chunk) == {}
+    assert kind.created_ids(body, chunk) == [11, 12]
+
+
+@pytest.mark.parametrize("said", ["Errors: 1", "Fehler: 2", "1 failed", "Failed: 1, Saved: 0"])
+def test_a_record_whose_remark_counts_a_failure_is_its_rows_failure(said: str) -> None:
+    kind, chunk = two_customers()
+    body = json.dumps([{"customerno": "C1", "id": 11, "message": said}, {"customerno": "C2", "id": 12}]).encode()
+    assert kind.failed_items(body, chunk) == {0: ("", f"message: {said}")}

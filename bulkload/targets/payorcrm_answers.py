@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -321,11 +321,21 @@ def _failed_said(text: str) -> bool:
     batch`). A word that is a label (`_labels`: `Failed: 0`, `failed=0`, `Created 3 Failed 0`) is counted by the
     number or word of none after it, where one is: the number before it is another label's (tester t37a: `Total: 3 |
     Success: 3 | Failed: 0` and `created=3 failed=0` were read as 3 failed, every row in doubt)."""
+    for clause in _CLAUSE_END.split(text):
+        words = " ".join(_spoken(clause))
+        if _ALREADY.search(words) or _NOT_DONE_ABROAD.search(words):  # `1 already existed`
+            return True
+    return any(some for _, some in _failure_counts(text))
+
+
+def _failure_counts(text: str) -> Iterator[tuple[str, bool | None]]:
+    """Each word of failure of a text (in lower case, `_spoken`), in its clauses (`_CLAUSE_END`), with what its count
+    says as `_failed_said` reads it: True some failed (`1 failed`, `Failed: 1`, `with errors`), False none did (`0
+    errors`, `Errors: 0`, `Fehler: keine`, `error-free` is no word of failure), None no count stands beside it
+    (`Upload failed`, `duplicate check passed`)."""
     none = _NONE_BESIDE | _NONE_ABROAD
     for clause in _CLAUSE_END.split(text):
         words = _spoken(clause)
-        if _ALREADY.search(" ".join(words)) or _NOT_DONE_ABROAD.search(" ".join(words)):  # `1 already existed`
-            return True
         labels = _labels(clause)
         for i, word in enumerate(words):
             before = words[max(0, i - 2) : i]
@@ -334,17 +344,23 @@ def _failed_said(text: str) -> bool:
                 continue
             after = next((w for w in words[i + 1 : i + 3] if w.isdigit() or w in none), None) if i in labels else None
             if after is not None:  # `Failed: 1` some, `Failed: 0` none, whatever stands before it
-                if after.isdigit() and not _zero(after):
-                    return True
-                continue
-            if any(w in none or _zero(w) for w in before):  # `error-free`, `0 errors`: none
-                continue
-            beside = [*reversed(before), *words[i + 1 : i + 3]]
-            count = next((w for w in beside if w.isdigit() or w in none), None)  # a number before, else after it
-            some = not _SOME.isdisjoint(before) if count is None else count.isdigit() and not _zero(count)
-            if some:
-                return True
-    return False
+                yield word, after.isdigit() and not _zero(after)
+            elif any(w in none or _zero(w) for w in before):  # `error-free`, `0 errors`: none
+                yield word, False
+            else:
+                beside = [*reversed(before), *words[i + 1 : i + 3]]
+                count = next((w for w in beside if w.isdigit() or w in none), None)  # a number before, else after
+                if count is not None:
+                    yield word, count.isdigit() and not _zero(count)
+                else:
+                    yield word, True if not _SOME.isdisjoint(before) else None
+
+
+def _none_failed(text: str) -> bool:
+    """Whether every word of failure in a text is counted none (`_failure_counts`: `Errors: 0`, `Fehler: keine`,
+    `Saved, 0 failed, 0 skipped`), and it holds at least one."""
+    said = [some for _, some in _failure_counts(text)]
+    return bool(said) and all(some is False for some in said)
 
 
 def _labels(clause: str) -> set[int]:
@@ -1016,9 +1032,13 @@ def _worded(value: str) -> bool | None:
     if _denied(value):
         return False
     text = " ".join(_words(value))
-    if any(word in text for word in _FAILING) or _NOT_DONE.search(text) or _ALREADY.search(text):
+    if _NOT_DONE.search(text) or _ALREADY.search(text) or _NOT_DONE_ABROAD.search(" ".join(_spoken(value))):
         return True
-    if _failed_abroad(value):
+    if _none_failed(value):  # `Errors: 0`, `Fehler: keine` say none failed (tester t37a: read as the record's failure)
+        rest = [w for w in _spoken(value) if not w.isdigit() and w not in _NONE_BESIDE | _NONE_ABROAD]
+        rest = [w for w in rest if not (w.startswith(_FAILING) or _failing_abroad(w))]
+        return False if rest and all(word in _SUCCEEDING for word in rest) else None
+    if any(word in text for word in _FAILING) or _failed_abroad(value):
         return True
     words = text.split()
     return False if words and all(word in _SUCCEEDING for word in words) else None
