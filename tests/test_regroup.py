@@ -726,3 +726,20 @@ def test_a_file_whose_rows_past_the_bound_name_no_voucher_is_refused_before_the_
     err = " ".join(capsys.readouterr().err.split())
     assert f"e.csv: line 4: it and the {MAX_HELD:,} lines after it name no voucher" in err, err
     assert "Fix the file from this line; nothing was sent" in err
+
+
+def test_lines_past_the_bound_that_read_as_no_row_are_refused_naming_their_own_fault(
+    tmp_path: Path, capsys: Any, monkeypatch: Any
+) -> None:
+    # tester t37a: Visma Core lines of one cell too many were refused as naming "no order that can be read (no
+    # accountingCostType)", a column every one of them gives: the fault is the cells' count
+    monkeypatch.setenv("VISMA_CORE_TOKEN", "token")
+    data = tmp_path / "v.csv"
+    with open(data, "w") as fh:
+        fh.write("caseId,accountingCostType,amount,description,note,entryDate,orderId\n")
+        fh.write("1493,SALARY,100.00,d,n,2026-11-01,\n")
+        fh.write("1493,SALARY,100.00,d,n,2026-11-01,,extra\n" * (MAX_HELD + 1))
+    assert main(["load", "visma-core", str(data), "--base-url", "http://127.0.0.1:9/api", "--dry-run"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "v.csv: line 3: it and the 10,000 lines after it name no order that can be read (row has 8 cells" in err, err
+    assert "accountingCostType" not in err, err
