@@ -413,10 +413,16 @@ PROCESSED_REDIRECTS = frozenset({302, 303})
 
 def redirected(method: str, url: str, status: int, location: str | None, *, writes: bool) -> Redirected:
     """The error for a redirect answered to `method` at `url` (never followed): acted on where the call `writes`
-    what the run loads and is answered with one of PROCESSED_REDIRECTS, which may have been stored (tester t36b: a
-    PayorCRM upload stored and answered 303 was taken for one not sent, and `bulkload resume` stored it twice)."""
-    where = f"to {_shown(urllib.parse.urljoin(url, location))}" if location else "elsewhere"
-    acted_on = writes and status in PROCESSED_REDIRECTS
+    what the run loads and is answered with one of PROCESSED_REDIRECTS to the server's own site (its Location on
+    the origin of `url`, or none), which may have been stored (tester t36b: a PayorCRM upload stored and answered
+    303 was taken for one not sent, and `bulkload resume` stored it twice). One to another origin (http to https,
+    another host or port) says the API is there: the call was not carried out where it was sent, so the run may
+    move there (`bulkload resume --base-url`), as before (tester t37a: a PayorCRM upload redirected to https was in
+    doubt, and the run could move nowhere)."""
+    target = urllib.parse.urljoin(url, location) if location else None
+    where = f"to {_shown(target)}" if target else "elsewhere"
+    elsewhere = target is not None and _origin(target) != _origin(url)
+    acted_on = writes and status in PROCESSED_REDIRECTS and not elsewhere
     maybe = (
         f"; a {status} may answer a call the server carried out: this call may have been carried out, so its rows are "
         "in doubt, never sent again without your word"
@@ -429,6 +435,16 @@ def redirected(method: str, url: str, status: int, location: str | None, *, writ
         f"(HALO_AUTH_URL for a HaloPSA token){maybe}; the run stops here",
         acted_on=acted_on,
     )
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """The scheme, host and port of `url` (the port its scheme's default where none is written)."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:  # a port that is no number: no origin of the API's
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 def retry_after_seconds(value: str | None, now: float | None = None, date: str | None = None) -> float | None:

@@ -23,9 +23,9 @@ from bulkload import load, resume
 RESULT_PAGE = "/jsonApi/upload/customers/result/1"
 
 
-def redirected_once(status: int, *, stored: bool) -> Rule:
-    """A rule (test_payorcrm_answers.crm_app) answering the first upload `status`, after the sandbox stored it where
-    `stored`; every later upload as the sandbox does."""
+def redirected_once(status: int, *, stored: bool, location: str = RESULT_PAGE) -> Rule:
+    """A rule (test_payorcrm_answers.crm_app) answering the first upload `status` to `location`, after the sandbox
+    stored it where `stored`; every later upload as the sandbox does."""
     answered: list[int] = []
 
     async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -34,7 +34,7 @@ def redirected_once(status: int, *, stored: bool) -> Rule:
         answered.append(status)
         if stored:
             await handler(request)
-        return web.Response(status=status, headers={"Location": RESULT_PAGE})
+        return web.Response(status=status, headers={"Location": location})
 
     return rule
 
@@ -53,6 +53,24 @@ async def test_an_upload_answered_with_a_redirect_after_it_was_stored_is_in_doub
     assert f"answered {status}, a redirect" in stopped and "may have been carried out" in stopped, stopped
     assert (again.loaded, again.in_doubt) == (0, 3), again
     assert sorted(c["customerno"] for c in held) == ["C1", "C2", "C3"], held  # once each
+
+
+@pytest.mark.parametrize("status", [302, 303])
+async def test_an_upload_redirected_to_another_origin_is_not_carried_out_and_resume_sends_it_once(
+    tmp_path: Path, status: int
+) -> None:
+    """A 302 to the https address of the API (or another host) says the API is there, not a page of what was done:
+    the upload was in doubt, and the run could neither go on nor move (resume --base-url is refused once a call is
+    in doubt; tester t37a). It is not carried out, as a 301 is."""
+    with anyio.fail_after(60):
+        async with serving(crm_app(redirected_once(status, stored=False, location="https://127.0.0.1/x"))) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path, 3))
+            again = await resume(str(tmp_path / "run.sqlite"), env=ENV, raise_on_stop=False)
+            held = await sandbox_read(url, "customers")
+    assert (report.loaded, report.in_doubt, report.exit_code) == (0, 0, 2), report
+    assert "may have been carried out" not in (report.stop_reason or ""), report.stop_reason
+    assert (again.loaded, again.in_doubt, again.exit_code) == (3, 0, 0), again
+    assert sorted(c["customerno"] for c in held) == ["C1", "C2", "C3"], held
 
 
 @pytest.mark.parametrize("status", [301, 307, 308])
