@@ -179,6 +179,19 @@ def spawn_sandbox(*flags: str, target: str = "economic") -> SandboxProcess:
 
 
 @pytest.fixture
+def base(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The e-conomic sandbox in a process of its own, its credentials set: the options a load of it takes."""
+    monkeypatch.setenv("ECONOMIC_APP_SECRET_TOKEN", "app")
+    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", "grant")
+    sandbox = spawn_sandbox()
+    try:
+        yield ["--base-url", sandbox.url, "--no-progress", "-q"]
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+
+
+@pytest.fixture
 def sandbox_process(request: pytest.FixtureRequest) -> Iterator[SandboxProcess]:
     marker = request.node.get_closest_marker("sandbox_flags")
     sb = spawn_sandbox(*(marker.args if marker else ()))

@@ -6,26 +6,12 @@ as those of groups the run did not send; a message must tell the truth."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import spawn_sandbox, write_entries
+from conftest import write_entries
 
 from bulkload.cli import main
-
-
-@pytest.fixture
-def base(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The e-conomic sandbox in a process of its own, its credentials set: the options a load of it takes."""
-    monkeypatch.setenv("ECONOMIC_APP_SECRET_TOKEN", "app")
-    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", "grant")
-    sandbox = spawn_sandbox()
-    try:
-        yield ["--base-url", sandbox.url, "--no-progress", "-q"]
-    finally:
-        sandbox.proc.kill()
-        sandbox.proc.communicate(timeout=10)
 
 
 def test_reconcile_of_a_rolled_back_run_does_not_say_it_never_sent_groups_it_sent(

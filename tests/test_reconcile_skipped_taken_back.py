@@ -7,7 +7,6 @@ multi-agreement one for a manifest)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -22,19 +21,6 @@ from bulkload.sandbox import SandboxOptions, running
 
 #: the HaloPSA records bulkload's samples hold
 SAMPLES = Path(__file__).parent.parent / "bulkload" / "samples" / "halopsa"
-
-
-@pytest.fixture
-def base(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The e-conomic sandbox in a process of its own, its credentials set: the options a load of it takes."""
-    monkeypatch.setenv("ECONOMIC_APP_SECRET_TOKEN", "app")
-    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", "grant")
-    sandbox = spawn_sandbox()
-    try:
-        yield ["--base-url", sandbox.url, "--no-progress", "-q"]
-    finally:
-        sandbox.proc.kill()
-        sandbox.proc.communicate(timeout=10)
 
 
 def exports(folder: Path) -> tuple[Path, Path]:
