@@ -19,6 +19,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from . import account, interrupts, ledger_pg, logs, runner
+from .across_jobs import check_groups
 from .errors import (
     EXIT_MISMATCH,
     EXIT_OK,
@@ -550,6 +551,7 @@ async def run_manifest(
     await anyio.to_thread.run_sync(check_accounts, manifest, env)
     check_paths(manifest)
     check_cache("run")  # once for every job: each load or resume would refuse on its own
+    await anyio.to_thread.run_sync(check_groups, manifest, lambda m: ledger_status(m.ledger_path) is not None, env)
     started = time.monotonic()
     limiter = anyio.CapacityLimiter(manifest.max_connections)
     outcomes: dict[str, JobOutcome] = {

@@ -569,9 +569,10 @@ def _inspect(
         name = kind.group_name
         raise ConfigError(
             f"{path}: {_unnamed_lines(unnamed, kind)}, and the file's {name}s are not together (e.g. the "
-            f"lines of {apart}), so such a line may belong to any {name}: loading the others could book {_a(name)} "
-            f"without one of its lines. Fix the line so that it names its {name}, or sort the file by {name} with the "
-            f"line among its lines (a totals or footer row is no line of any {name}: remove it); nothing was sent"
+            f"lines of {apart}), so such a line may belong to any {name}: loading the others could book "
+            f"{with_article(name)} without one of its lines. Fix the line so that it names its {name}, or sort the "
+            f"file by {name} with the line among its lines (a totals or footer row is no line of any {name}: remove "
+            "it); nothing was sent"
         )
     (groups,) = db.execute("SELECT COUNT(*) FROM file_groups WHERE file_idx = ?", (file_idx,)).fetchone()
     if found.last_line_without_end:  # a warning, not a refusal: Google Sheets writes every file so
@@ -675,7 +676,7 @@ def _apart(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Seque
         key, first_file, line, last_line = across
         raise ConfigError(
             f"{kind.group_label(key)} has lines in two files ({paths[first_file]} line {line}, {paths[file_idx]} "
-            f"line {last_line}): {_a(kind.group_name)}'s lines must be in one file; nothing was sent"
+            f"line {last_line}): {with_article(kind.group_name)}'s lines must be in one file; nothing was sent"
         )
     apart = db.execute(
         "SELECT key, line, last_line FROM file_groups WHERE file_idx = ? AND dup > 0 ORDER BY line LIMIT 1",
@@ -718,7 +719,7 @@ def _regrouped(db: sqlite3.Connection, file_idx: int, kind: RecordKind) -> str:
     return "" if found is None else f"{kind.group_label(found[0])} (lines {found[1]} and {found[2]})"
 
 
-def _a(name: str) -> str:
+def with_article(name: str) -> str:
     """`name` with its article: "an order", "a voucher"."""
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 

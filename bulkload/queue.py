@@ -35,6 +35,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.schema import SchemaManager
 
 from . import fleet, ledger_pg, shared_limits
+from .across_jobs import check_groups
 from .errors import EXIT_STOPPED, EXIT_USAGE, ConfigError, LedgerUnavailable, RunStopped
 from .manifest import QUEUED_AGAIN, Manifest, ManifestJob, continued_by, read_manifest
 from .progress import Snapshot
@@ -171,6 +172,11 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
     a second queueing of a running job would clash with its own retry (procrastinate's queueing lock) and wait
     behind it for good."""
     manifest = await checked(manifest_path)
+
+    def started(mjob: ManifestJob) -> bool:  # a worker made its ledger: its groups are an earlier run's
+        return fleet.ledger_status(ledger_pg.ledger_url(url, str(manifest.path), mjob.name)) is not None
+
+    await anyio.to_thread.run_sync(check_groups, manifest, started, None)
     await ensure_schema(url)
     app = make_app(url)
     queued: list[Queued] = []

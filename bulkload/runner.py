@@ -78,7 +78,7 @@ from .model import NO_IMBALANCE, RowOutcome, imbalance_of
 from .origins import Found
 from .outputs import check_cache, check_outputs
 from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
-from .profile import as_planned, inspect, one_encoding
+from .profile import FileProfile, as_planned, inspect, one_encoding
 from .report import Written, rejects_fields, write_rejects_files, write_report
 from .results import Groups, Report, unbalanced_entry
 from .run import REPORT_LIST, Run, Shared
@@ -964,21 +964,7 @@ def _dry_run(
         profiles = inspect(sources, target, job.given(), db, before=read_before(job, sources))
     if checked:
         _learn_earlier(db, job, ledger_pg.name_of(job.ledger_path), "", target, threading.Event())
-    spec = PlanSpec(
-        target.name,
-        target.options(),
-        job.files,
-        list(range(len(sources))),
-        {},
-        job.delimiter,
-        job.columns,
-        job.items_per_call,
-        target.api.max_bytes,
-        encoding=job.encoding,
-        profiles=[msgspec.to_builtins(p) for p in profiles],
-        skip_db=str(scratch.path) if checked else None,
-        workdir=workdir,
-    )
+    spec = offline_spec(job, target, profiles, str(scratch.path) if checked else None, workdir)
     planner = make_planner(target, spec)
     would = {"calls": 0, "rows": 0, "bytes": 0}
     unbalanced: list[tuple[str, str]] = []  # the groups it would load that do not balance in the input (the first)
@@ -1048,6 +1034,29 @@ def _dry_run(
     if job.report:
         write_report(job.report, report)
     return report
+
+
+def offline_spec(
+    job: Job, target: Target, profiles: Sequence[FileProfile], skip_db: str | None, workdir: str
+) -> PlanSpec:
+    """The PlanSpec of a plan of `job`'s files made with no ledger (a dry run's, across_jobs'): every file, in this
+    process, read as `profiles` decided; `skip_db`: the database of what earlier loads did with its groups, where
+    they are to be skipped (None: none is); `workdir`: where the planner keeps its scratch files."""
+    return PlanSpec(
+        target.name,
+        target.options(),
+        job.files,
+        list(range(len(job.files))),
+        {},
+        job.delimiter,
+        job.columns,
+        job.items_per_call,
+        target.api.max_bytes,
+        encoding=job.encoding,
+        profiles=[msgspec.to_builtins(p) for p in profiles],
+        skip_db=skip_db,
+        workdir=workdir,
+    )
 
 
 def _planned(

@@ -1,0 +1,127 @@
+"""A group the books treat as one (a voucher, an order's lines of a cost type that merge, an invoice) whose lines
+are in the files of two jobs of one agreement of a manifest, not the same lines in each, is refused before the
+first call, as a group with lines in two files of one job is (profile._apart). Each job would load its own part as
+the whole group: the first its lines, the voucher out of balance or the order booked at part of its amount, and
+the later one would reject the rest as a group an earlier run loaded with other lines (tester t36e: voucher 5003's
+first 2 of 4 lines in the journal, exit 0; a Visma Core order booked at 1,502.71 where the file meant 2,938.77).
+Given whole in both (a later export that repeats it), it is loaded once, as before: the later job skips it.
+
+Only the jobs that have not started are planned (a plan of their files, as a dry run makes it: no call, no
+ledger); a job that did is loaded, and a later one meets its groups as any earlier run's (loads.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+from .errors import BulkloadError, ConfigError
+from .job import Job
+from .ledger_schema import STATEMENTS
+from .loads import read_before
+from .manifest import Manifest, ManifestJob
+from .model import RowOutcome
+from .planning import make_planner, planned_rows
+from .profile import inspect, with_article
+
+#: the digest across_jobs keeps for a group rejected in a job's own files: no other job's part is its equal
+REJECTED = -1
+
+
+def check_groups(
+    manifest: Manifest, started: Callable[[ManifestJob], bool], env: Mapping[str, str] | None = None
+) -> None:
+    """ConfigError, naming the manifest, the group, both jobs and a line of each, where a group has lines in the
+    files of two jobs of one agreement that have not `started` (a ledger of theirs holds a run), and they are not
+    the same lines (model.group_digest), or one job rejects its part. `env`: the credentials' environment (default
+    os.environ). A job whose files or settings a load refuses is passed over: it fails alone when it runs."""
+    for mjobs in manifest.agreements().values():
+        waiting = [m for m in mjobs if not started(m)]
+        if len(waiting) < 2:
+            continue
+        with tempfile.TemporaryDirectory(prefix="bulkload-across-") as folder:
+            found = sqlite3.connect(Path(folder) / "groups.sqlite", isolation_level=None)
+            try:
+                _check(manifest, waiting, env, found, folder)
+            finally:
+                found.close()
+
+
+def _check(
+    manifest: Manifest,
+    mjobs: list[ManifestJob],
+    env: Mapping[str, str] | None,
+    found: sqlite3.Connection,
+    folder: str,
+) -> None:
+    found.execute("CREATE TABLE g (key TEXT, job INTEGER, digest INTEGER, PRIMARY KEY (key, job))")
+    for n, mjob in enumerate(mjobs):
+        try:
+            groups = _groups(mjob.job(env), Path(folder) / f"plan{n}.sqlite")
+            found.executemany("INSERT OR IGNORE INTO g VALUES (?, ?, ?)", ((key, n, digest) for key, digest in groups))
+        except BulkloadError:  # it fails alone when it runs
+            found.execute("DELETE FROM g WHERE job = ?", (n,))
+    apart = found.execute(
+        "SELECT key FROM g GROUP BY key HAVING COUNT(*) > 1 AND (COUNT(DISTINCT digest) > 1 OR MIN(digest) = ?) "
+        "LIMIT 1",
+        (REJECTED,),
+    ).fetchone()
+    if apart is None:
+        return
+    (n1,), (n2,) = found.execute("SELECT job FROM g WHERE key = ? ORDER BY job LIMIT 2", apart).fetchall()
+    (first,) = apart
+    (f1, l1), (f2, l2) = (_start(Path(folder) / f"plan{n}.sqlite", first, mjobs[n].job(env).files) for n in (n1, n2))
+    kind = mjobs[n1].job(env).make_target().kind_of(0)
+    label, name = kind.group_label(first), kind.group_name
+    raise ConfigError(
+        f"the manifest {manifest.path}: {label} has lines in jobs {mjobs[n1].name!r} ({f1} line {l1}) and "
+        f"{mjobs[n2].name!r} ({f2} line {l2}) of agreement {mjobs[n1].agreement!r}, not the same lines in each: each "
+        f"job would load its part as the whole {name}, and the books would hold a part of it. Put its lines in one "
+        f"job's files (a file cut inside {with_article(name)}: cut it between two {name}s); nothing was sent"
+    )
+
+
+def _start(scratch: Path, key: str, files: list[str]) -> tuple[str, int]:
+    """The file and line the group `key` starts at, as the plan in the database `scratch` found it."""
+    db = sqlite3.connect(scratch)
+    try:
+        row = db.execute("SELECT file_idx, line FROM file_groups WHERE key = ?", (key,)).fetchone()
+    finally:
+        db.close()
+    return (files[row[0]], row[1]) if row is not None else (files[0], 0)
+
+
+def _rejected(rows: list[RowOutcome]) -> set[str]:
+    """The keys of the groups of `rows` (a planner's rows to record, emptied) that were rejected."""
+    keys = {row.group for row in rows if row.group and row.bucket == "rejected"}
+    rows.clear()
+    return keys
+
+
+def _groups(job: Job, scratch: Path) -> Iterator[tuple[str, int]]:
+    """Each group of `job`'s files as a plan of them (runner.offline_spec) finds it, the plan's tables in the
+    database `scratch`: its key and its digest (REJECTED for one it rejects). BulkloadError where a load would
+    refuse the job."""
+    from .runner import offline_spec, open_sources  # runner imports what the fleet runs
+
+    target = job.make_target()
+    sources = open_sources(job, target)
+    db = sqlite3.connect(scratch, isolation_level=None)
+    try:
+        for statement in STATEMENTS:
+            db.execute(statement)
+        with db:
+            db.execute("BEGIN")
+            profiles = inspect(sources, target, job.given(), db, before=read_before(job, sources))
+        spec = offline_spec(job, target, profiles, None, str(scratch.parent))
+        planner = make_planner(target, spec)
+        for file_idx, rows in planned_rows(target, spec):
+            for chunk in planner.plan(file_idx, rows):
+                yield from ((key, REJECTED) for key in _rejected(planner.rejected))
+                for group in chunk.groups if chunk is not None else ():
+                    if group.key:
+                        yield group.key, group.digest
+        yield from ((key, REJECTED) for key in _rejected(planner.rejected))
+    finally:
+        db.close()
