@@ -78,7 +78,8 @@ def _check(
         f"the manifest {manifest.path}: {label} has lines in jobs {mjobs[n1].name!r} ({f1} line {l1}) and "
         f"{mjobs[n2].name!r} ({f2} line {l2}) of agreement {mjobs[n1].agreement!r}, not the same lines in each: each "
         f"job would load its part as the whole {name}, and the books would hold a part of it. Put its lines in one "
-        f"job's files (a file cut inside {with_article(name)}: cut it between two {name}s); nothing was sent"
+        f"job's files (a file cut inside {with_article(name)}: cut it between two {name}s; where the later gives a "
+        "correction of it, run that job from a manifest of its own once this one has run); nothing was sent"
     )
 
 
@@ -92,17 +93,19 @@ def _start(scratch: Path, key: str, files: list[str]) -> tuple[str, int]:
     return (files[row[0]], row[1]) if row is not None else (files[0], 0)
 
 
-def _rejected(rows: list[RowOutcome]) -> set[str]:
-    """The keys of the groups of `rows` (a planner's rows to record, emptied) that were rejected."""
-    keys = {row.group for row in rows if row.group and row.bucket == "rejected"}
+def _rejected(rows: list[RowOutcome], lines: list[bool]) -> set[str]:
+    """The keys of the groups of `rows` (a planner's rows to record, emptied) that were rejected, of the files whose
+    groups have `lines` (by index)."""
+    keys = {row.group for row in rows if row.group and row.bucket == "rejected" and lines[row.file_idx]}
     rows.clear()
     return keys
 
 
 def _groups(job: Job, scratch: Path) -> Iterator[tuple[str, int]]:
     """Each group of `job`'s files as a plan of them (runner.offline_spec) finds it, the plan's tables in the
-    database `scratch`: its key and its digest (REJECTED for one it rejects). BulkloadError where a load would
-    refuse the job."""
+    database `scratch`: its key and its digest (REJECTED for one it rejects); none of a kind whose group is one
+    record (RecordKind.single_record_groups), which has no lines to cut: one given again otherwise is the later
+    job's to skip or refuse. BulkloadError where a load would refuse the job."""
     from .runner import offline_spec, open_sources  # runner imports what the fleet runs
 
     target = job.make_target()
@@ -116,12 +119,13 @@ def _groups(job: Job, scratch: Path) -> Iterator[tuple[str, int]]:
             profiles = inspect(sources, target, job.given(), db, before=read_before(job, sources))
         spec = offline_spec(job, target, profiles, None, str(scratch.parent))
         planner = make_planner(target, spec)
+        lines = [not target.kind_of(i).single_record_groups for i in range(len(job.files))]  # a customer has none
         for file_idx, rows in planned_rows(target, spec):
             for chunk in planner.plan(file_idx, rows):
-                yield from ((key, REJECTED) for key in _rejected(planner.rejected))
-                for group in chunk.groups if chunk is not None else ():
+                yield from ((key, REJECTED) for key in _rejected(planner.rejected, lines))
+                for group in chunk.groups if chunk is not None and lines[chunk.file_idx] else ():
                     if group.key:
                         yield group.key, group.digest
-        yield from ((key, REJECTED) for key in _rejected(planner.rejected))
+        yield from ((key, REJECTED) for key in _rejected(planner.rejected, lines))
     finally:
         db.close()

@@ -13,7 +13,10 @@ import pytest
 from conftest import CREDS, sandbox_read, spawn_sandbox
 from test_ways_on import drafts
 
+from bulkload.across_jobs import check_groups
 from bulkload.cli import main
+from bulkload.errors import ConfigError
+from bulkload.manifest import read_manifest
 
 HEADER = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text"
 
@@ -113,3 +116,30 @@ def test_a_visma_core_order_cut_between_two_jobs_refuses_the_manifest(
     err = capsys.readouterr().err
     assert "has lines in jobs 'a' (" in err and "a.csv line 2) and 'b' (" in err and "b.csv line 2)" in err, err
     assert booked == [], booked
+
+
+def test_a_customer_given_again_changed_in_a_later_job_is_no_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PayorCRM customer is one record: given again with another e-mail in a later job it has no lines to cut
+    (the later job meets it as an earlier run's), and the manifest is not refused for it; an invoice number
+    given in both with other amounts is, as a voucher is."""
+    monkeypatch.setenv("PAYORCRM_API_KEY", "k")
+    monkeypatch.setenv("PAYORCRM_API_SECRET", "s")
+    head = "customerno,emailaddress1,companyname"
+    (tmp_path / "c1.csv").write_text(f"{head}\nC1,a@x.dk,A\nC2,b@x.dk,B\n", encoding="utf-8")
+    (tmp_path / "c2.csv").write_text(f"{head}\nC1,new@x.dk,A\nC3,c@x.dk,C\n", encoding="utf-8")
+    text = (
+        '[defaults]\nagreement = "crm"\ntarget = "payorcrm"\nbase_url = "http://127.0.0.1:9"\n'
+        'credentials = {env = {PAYORCRM_API_KEY = "PAYORCRM_API_KEY", PAYORCRM_API_SECRET = "PAYORCRM_API_SECRET"}}\n'
+        '[[job]]\nname = "one"\nfiles = ["c1.csv"]\noptions = {kind = "customers"}\n'
+        '[[job]]\nname = "two"\nfiles = ["c2.csv"]\noptions = {kind = "customers"}\n'
+    )
+    (tmp_path / "m.toml").write_text(text, encoding="utf-8")
+    check_groups(read_manifest(str(tmp_path / "m.toml")), lambda _: False)
+    head = "customerNumber,invoiceNumber,invoiceAmount,currency,dueDate"
+    (tmp_path / "c1.csv").write_text(f"{head}\nC1,I1,10000,DKK,2026-12-31\n", encoding="utf-8")
+    (tmp_path / "c2.csv").write_text(f"{head}\nC1,I1,20000,DKK,2026-12-31\n", encoding="utf-8")
+    (tmp_path / "m.toml").write_text(text.replace('"customers"', '"invoices"'), encoding="utf-8")
+    with pytest.raises(ConfigError, match="invoice I1 has lines in jobs 'one'"):
+        check_groups(read_manifest(str(tmp_path / "m.toml")), lambda _: False)
