@@ -4,6 +4,7 @@ that say they failed."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import Counter
@@ -1133,10 +1134,13 @@ def _says_failed(key: str, value: Any, depth: int = 0) -> bool | None:
     return _failing_key(key) and not _nothing(value)
 
 
+@functools.lru_cache(maxsize=1024)
 def _failing_key(key: str) -> bool:
     """Whether a key (in lower case) names what failed (`_FAILING`: `errors`, `failedCount`; `_FAILING_ABROAD`:
     `fehler`, `fejl`), was not done
-    (`_undone_key`: `notSaved`) or was there before (`_EXISTED_KEY`: `existing`, `alreadyExists`)."""
+    (`_undone_key`: `notSaved`) or was there before (`_EXISTED_KEY`: `existing`, `alreadyExists`). Kept for the keys
+    last asked of: every record of an answer names the same few, and the words of failure in nine languages cost
+    ~9 µs a record read each time (PayorCRM, 20,000 rows: 1.04-1.07× the CPU of start-1205b)."""
     bare = _bare(key)
     failing = any(word in key for word in _FAILING) or any(word in bare for word in _FAILING_ABROAD)
     return failing or _undone_key(key) or _EXISTED_KEY.fullmatch(bare) is not None
