@@ -41,7 +41,7 @@ def check_groups(
         if len(waiting) < 2:
             continue
         with tempfile.TemporaryDirectory(prefix="bulkload-across-") as folder:
-            found = sqlite3.connect(Path(folder) / "groups.sqlite", isolation_level=None)
+            found = sqlite3.connect(Path(folder) / "groups.sqlite")  # a transaction a job: a scratch file
             try:
                 _check(manifest, waiting, env, found, folder)
             finally:
@@ -59,9 +59,10 @@ def _check(
     for n, mjob in enumerate(mjobs):
         try:
             groups = _groups(mjob.job(env), Path(folder) / f"plan{n}.sqlite")
-            found.executemany("INSERT OR IGNORE INTO g VALUES (?, ?, ?)", ((key, n, digest) for key, digest in groups))
-        except BulkloadError:  # it fails alone when it runs
-            found.execute("DELETE FROM g WHERE job = ?", (n,))
+            with found:
+                found.executemany("INSERT OR IGNORE INTO g VALUES (?, ?, ?)", ((k, n, d) for k, d in groups))
+        except BulkloadError:  # it fails alone when it runs (`with found` rolled its groups back)
+            continue
     apart = found.execute(
         "SELECT key FROM g GROUP BY key HAVING COUNT(*) > 1 AND (COUNT(DISTINCT digest) > 1 OR MIN(digest) = ?) "
         "LIMIT 1",
