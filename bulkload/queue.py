@@ -280,7 +280,9 @@ async def _run(
     mjob = dataclasses.replace(mjob, settings={**mjob.settings, "ledger": ledger}, queue=without_password(url))
     await _job_row(conn, job_id, manifest_path, mjob, worker_label())
     lag = shared_limits.LoopLag()
-    token = shared_limits.BUDGET.set(shared_limits.SharedBudget(budget_conn, mjob.agreement, lag=lag.worst_s))
+    salt = await _salt(budget_conn)
+    budget = shared_limits.SharedBudget(budget_conn, mjob.agreement, lag=lag.worst_s, salt=salt)
+    token = shared_limits.BUDGET.set(budget)
     try:
         report = fleet.in_manifest(await _with_progress(conn, job_id, mjob, lag), mjob)  # its way on: the queue's
     finally:
@@ -304,6 +306,13 @@ async def checked(manifest_path: str) -> Manifest:
     await anyio.to_thread.run_sync(fleet.check_accounts, manifest, None)
     fleet.check_paths(manifest)
     return manifest
+
+
+async def _salt(conn: psycopg.AsyncConnection[Any]) -> bytes:
+    """The salt the agreements' budgets are named by (shared_limits.salt_of); RunStopped when the queue's connection
+    is lost (`_lost`)."""
+    with _lost():
+        return await shared_limits.salt_of(conn)
 
 
 def counts_of(figures: Report | Snapshot) -> dict[str, int | None]:

@@ -125,8 +125,12 @@ class Run:
             slots=None if shared is None else shared.connections,
             answered=ledger.answered_before(),
         ) as client:
-            # a worker's job also spends its agreement's budget in PostgreSQL, shared with every worker
-            limits = with_budget(Limits.for_job(job, target, ledger, credentials, wall_clock=wall_clock))
+            # a worker's job also spends its agreement's budget in PostgreSQL, shared with every worker: the API
+            # account's, whatever agreement name a manifest gives it
+            limits = with_budget(
+                Limits.for_job(job, target, ledger, credentials, wall_clock=wall_clock),
+                [target.name, job.api_address, *target.credentials.agreement_of(credentials)],
+            )
             dispatcher = Dispatcher(
                 client, target, limits=limits, policy=RetryPolicy(attempts=job.attempts), counters=Counters()
             )

@@ -4,6 +4,13 @@ rolling window) and its daily quota (`bulkload_quota`: calls per minute over a r
 counts them). A call is taken under the agreement's transaction-scoped advisory lock, so two workers never both
 take the last slot of a window; a worker killed mid-job leaves its calls counted for the one that resumes the job.
 
+The agreement is the API account the job's calls go to, whatever a manifest calls it: a keyed hash (HMAC-SHA256
+under a random salt kept in the database, `bulkload_budget_salt`) of the target, the API address and the credentials
+that name the agreement (`Credentials.agreement_of`: e-conomic's grant token), as `with_budget` gives it. Two
+manifests that name one account by two agreement names (`acme`, `acme-eu`), which no check of one manifest sees,
+spend one budget: the server never sees both within a window of its own. The tables name no credential, nor
+anything a guess at one could be checked against without the database's salt.
+
 `BUDGET` holds the budget of the job a worker runs now (worker.py sets it per job, None elsewhere); `with_budget`
 (called where a run builds its limits) adds it to the job's own limits. The job's own meters still pace it; the
 shared budget only adds the calls other workers made against the same agreement.
@@ -15,6 +22,9 @@ agreement, from seeds/economic), as `Limits.for_job` builds them.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -45,7 +55,15 @@ CREATE TABLE IF NOT EXISTS bulkload_quota (
     calls integer NOT NULL,
     PRIMARY KEY (agreement, minute)
 );
+-- the salt of the keyed hash that names an agreement in the two tables above (one row, made by the first worker)
+CREATE TABLE IF NOT EXISTS bulkload_budget_salt (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    salt bytea NOT NULL
+);
 """
+
+#: bytes of the salt of the agreements' keyed hashes
+SALT_BYTES = 16
 
 #: the advisory lock every worker takes to create the tables (CREATE … IF NOT EXISTS races with itself)
 _SCHEMA_LOCK = 0x62756C6B  # "bulk"
@@ -60,10 +78,22 @@ Window = tuple[int, float]
 
 
 async def create_schema(conn: psycopg.AsyncConnection[Any]) -> None:
-    """Create the budget's tables if they are not there (any worker may be the first)."""
+    """Create the budget's tables and its salt if they are not there (any worker may be the first)."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
         await conn.execute(SCHEMA)
+        await conn.execute(
+            "INSERT INTO bulkload_budget_salt (one, salt) VALUES (true, %s) ON CONFLICT (one) DO NOTHING",
+            (secrets.token_bytes(SALT_BYTES),),
+        )
+
+
+async def salt_of(conn: psycopg.AsyncConnection[Any]) -> bytes:
+    """The salt every worker names the agreements by (`create_schema` made it)."""
+    cur = await conn.execute("SELECT salt FROM bulkload_budget_salt")
+    row = await cur.fetchone()
+    assert row is not None, "create_schema makes the salt"
+    return bytes(row[0])
 
 
 class LoopLag:
@@ -103,7 +133,8 @@ class LoopLag:
 class SharedBudget:
     """One agreement's calls as every worker counts them, over `conn` (this job's own connection; its calls
     take turns on it). `take` counts one call, after waiting until every window has room; RunStopped when the daily
-    quota is spent. `sleep`: waits the given seconds (anyio.sleep; a test's own).
+    quota is spent. `sleep`: waits the given seconds (anyio.sleep; a test's own). `agreement` names it in messages,
+    and in the tables until `of_account` names the account the job's calls go to (under `salt`: salt_of's).
 
     A busy event loop holds a call between its slot and the server as long as it stalls (other jobs' ledgers made
     and files inspected on the same loop): every window is widened by `lag()`, the loop's worst lateness lately, in
@@ -117,12 +148,23 @@ class SharedBudget:
         agreement: str,
         sleep: Sleep = anyio.sleep,
         lag: Callable[[], float] = lambda: 0.0,
+        salt: bytes = b"",
     ) -> None:
         self.conn = conn
         self.agreement = agreement
+        #: the agreement as the tables and the advisory lock name it
+        self.key = agreement
+        self._salt = salt
         self._sleep = sleep
         self._lag = lag
         self._turn = anyio.Lock()
+
+    def of_account(self, parts: Sequence[str]) -> None:
+        """Count the calls against the API account `parts` name (the target, the API address and the credentials
+        that name the agreement), under the database's salt: the same account under any agreement name of any
+        manifest is one budget."""
+        named = "\0".join(parts).encode()
+        self.key = "account-" + hmac.new(self._salt, named, hashlib.sha256).hexdigest()[:32]
 
     async def take(self, windows: Sequence[Window], quota: int) -> None:
         """Wait until each of `windows` holds fewer than its limit of this agreement's calls (over every worker),
@@ -149,7 +191,7 @@ class SharedBudget:
         async with self.conn.transaction():
             cur = await self.conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0)), extract(epoch FROM clock_timestamp())",
-                (self.agreement,),
+                (self.key,),
             )
             row = await cur.fetchone()
             assert row is not None
@@ -160,7 +202,7 @@ class SharedBudget:
                 span = window_s + lag_s
                 cur = await self.conn.execute(
                     "SELECT at FROM bulkload_calls WHERE agreement = %s AND at > %s ORDER BY at DESC OFFSET %s LIMIT 1",
-                    (self.agreement, now - span, limit - 1),
+                    (self.key, now - span, limit - 1),
                 )
                 oldest = await cur.fetchone()
                 if oldest is not None:  # the window holds `limit` calls: the next goes when the oldest leaves it
@@ -170,14 +212,14 @@ class SharedBudget:
             minute = int(now // 60)
             if quota:
                 await self._check_quota(quota, minute)
-            await self.conn.execute("INSERT INTO bulkload_calls (agreement, at) VALUES (%s, %s)", (self.agreement, now))
+            await self.conn.execute("INSERT INTO bulkload_calls (agreement, at) VALUES (%s, %s)", (self.key, now))
             await self.conn.execute(
-                "DELETE FROM bulkload_calls WHERE agreement = %s AND at < %s", (self.agreement, now - longest)
+                "DELETE FROM bulkload_calls WHERE agreement = %s AND at < %s", (self.key, now - longest)
             )
             await self.conn.execute(
                 "INSERT INTO bulkload_quota (agreement, minute, calls) VALUES (%s, %s, 1) "
                 "ON CONFLICT (agreement, minute) DO UPDATE SET calls = bulkload_quota.calls + 1",
-                (self.agreement, minute),
+                (self.key, minute),
             )
         return 0.0
 
@@ -185,7 +227,7 @@ class SharedBudget:
         floor = minute - QUOTA_WINDOW_MIN
         cur = await self.conn.execute(
             "SELECT coalesce(sum(calls), 0), min(minute) FROM bulkload_quota WHERE agreement = %s AND minute > %s",
-            (self.agreement, floor),
+            (self.key, floor),
         )
         row = await cur.fetchone()
         assert row is not None
@@ -203,7 +245,7 @@ class SharedBudget:
             cur = await self.conn.execute(
                 "SELECT coalesce(sum(calls), 0) FROM bulkload_quota WHERE agreement = %s "
                 "AND minute > extract(epoch FROM clock_timestamp())::bigint / 60 - %s",
-                (self.agreement, QUOTA_WINDOW_MIN),
+                (self.key, QUOTA_WINDOW_MIN),
             )
             row = await cur.fetchone()
         assert row is not None
@@ -239,7 +281,11 @@ class SharedLimits(Limits):
 BUDGET: ContextVar[SharedBudget | None] = ContextVar("bulkload_shared_budget", default=None)
 
 
-def with_budget(limits: Limits) -> Limits:
-    """`limits`, with the shared budget of the job being run added when a worker runs it (`BUDGET`)."""
+def with_budget(limits: Limits, account: Sequence[str]) -> Limits:
+    """`limits`, with the shared budget of the job being run added when a worker runs it (`BUDGET`), counted against
+    the API account `account` names (SharedBudget.of_account)."""
     budget = BUDGET.get()
-    return limits if budget is None else SharedLimits(limits, budget)
+    if budget is None:
+        return limits
+    budget.of_account(account)
+    return SharedLimits(limits, budget)

@@ -20,7 +20,7 @@ import msgspec
 import psycopg
 import pytest
 from conftest import CREDS, bulkload_cmd, child_env, spawn_sandbox, write_entries
-from test_fleet import AGREEMENTS, ENV, assert_each_row_once, grant, inputs, manifest_text, server_stats
+from test_fleet import AGREEMENTS, ENV, assert_each_row_once, entries_of, grant, inputs, manifest_text, server_stats
 
 from benchmarks import chaos_fleet
 from bulkload.cli import main
@@ -1096,3 +1096,51 @@ def test_the_queue_without_the_postgres_extra_is_refused_saying_how_to_install_i
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, (done.returncode, done.stderr)
     assert f"the queue needs psycopg: {POSTGRES_EXTRA}" in done.stderr, done.stderr
+
+
+async def test_two_manifests_naming_one_account_by_two_agreement_names_spend_one_budget(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's: two manifests, each one job into the same e-conomic agreement (one grant token) under two
+    agreement names (`acme`, `acme-eu`), which no check of one manifest sees, were queued and run at once, each job
+    within a budget of its own: the sandbox refused 15 of 50 calls for its window, and the daily quota was counted
+    twice over. The shared budget is the API account's: both jobs' calls are counted under one name, which is
+    neither agreement name nor the grant token, and every row is there once."""
+    from bulkload import queue
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    monkeypatch.setenv("APP", "app-secret")
+    monkeypatch.setenv("GRANT", grant(0))
+    paths, rows, ran = [], 0, []
+
+    async def run(job_id: int, path: str) -> None:
+        ran.append(await queue.run_queued(postgres_url, job_id, path, "j"))
+
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            for n, name in enumerate(("acme", "acme-eu")):
+                folder = tmp_path / name
+                folder.mkdir()
+                rows += write_entries(folder / "e.csv", 20, first_voucher=1 + 1000 * n)["rows"]
+                (folder / "m.toml").write_text(
+                    f'[[job]]\nname = "j"\nagreement = "{name}"\ntarget = "economic"\nbase_url = "{url}"\n'
+                    'files = ["e.csv"]\nbatch_size = 10\ncredentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", '
+                    'ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+                )
+                path = str(read_manifest(str(folder / "m.toml")).path)
+                (queued,) = await queue.enqueue(postgres_url, path)
+                assert queued.id is not None
+                paths.append((queued.id, path))
+            async with anyio.create_task_group() as tg:
+                for job_id, path in paths:
+                    tg.start_soon(run, job_id, path)
+            entries = await entries_of(url, grant(0))
+    assert len(entries) == rows and len({(e["voucherNumber"], e["amount"]) for e in entries}) == rows
+    async with await psycopg.AsyncConnection.connect(postgres_url) as conn:
+        cur = await conn.execute("SELECT agreement, sum(calls) FROM bulkload_quota GROUP BY agreement")
+        counted = await cur.fetchall()
+    assert [(done["status"], done["exit_code"]) for done in ran] == [("complete", 0)] * 2, ran
+    ((name, calls),) = counted  # one budget, both jobs' calls in it
+    assert calls == sum(done["requests"] for done in ran), (counted, ran)
+    assert name not in ("acme", "acme-eu") and grant(0) not in name and "app-secret" not in name, name
