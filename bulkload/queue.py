@@ -82,6 +82,8 @@ ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS withdrawn_at timestamptz;
 ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS exit_code integer;
 -- the run whose end `error` says: procrastinate's attempts as it ran (0 for the first)
 ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS error_attempt integer;
+-- the folder of the job's outputs (rejects, report, success file), as the worker that last began it found it
+ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS out_dir text;
 """
 
 #: the counts `bulkload status` shows, from a running job's progress or a finished job's report (`held_back`: of
@@ -279,6 +281,7 @@ async def _run(
     ledger = ledger_pg.ledger_url(url, manifest_path, name)
     mjob = dataclasses.replace(mjob, settings={**mjob.settings, "ledger": ledger}, queue=without_password(url))
     await _job_row(conn, job_id, manifest_path, mjob, worker_label())
+    await _own_outputs(conn, job_id, manifest_path, mjob)
     lag = shared_limits.LoopLag()
     salt = await _salt(budget_conn)
     budget = shared_limits.SharedBudget(budget_conn, mjob.agreement, lag=lag.worst_s, salt=salt)
@@ -386,6 +389,34 @@ async def _job_row(
                 "error = CASE WHEN EXCLUDED.worker IS NULL THEN bulkload_queue.error END, updated_at = now()",
                 (job_id, manifest, mjob.name, mjob.agreement, worker),
             )
+
+
+async def _own_outputs(conn: psycopg.AsyncConnection[Any], job_id: int, manifest: str, mjob: ManifestJob) -> None:
+    """Take the folder of the job's outputs for it (its `out_dir` in `bulkload_queue`), or ConfigError when a job of
+    another manifest queued here writes there (two manifests in one folder with one output_dir, each with a job of
+    one name; one manifest queued under two spellings of its path): their ledgers are two, in PostgreSQL, and
+    nothing else would keep one job's rejects, report and success file from replacing the other's. A job withdrawn
+    since gives its folder up. RunStopped when the queue's connection is lost (`_lost`)."""
+    out_dir = os.path.realpath(mjob.out_dir)
+    with _lost():
+        async with conn.transaction():
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"bulkload-outputs:{out_dir}",)
+            )
+            cur = await conn.execute(
+                "SELECT manifest, name FROM bulkload_queue WHERE out_dir = %s AND withdrawn_at IS NULL "
+                "AND NOT (manifest = %s AND name = %s) ORDER BY job_id LIMIT 1",
+                (out_dir, manifest, mjob.name),
+            )
+            other = await cur.fetchone()
+            if other is None:
+                await conn.execute("UPDATE bulkload_queue SET out_dir = %s WHERE job_id = %s", (out_dir, job_id))
+    if other is not None:
+        raise ConfigError(
+            f"job {mjob.name!r} of the manifest {manifest} writes its rejects, report and success file in {out_dir}, "
+            f"where job {other[1]!r} of the manifest {other[0]}, queued in this queue, writes its own: one would "
+            "replace the other's record of the rows rejected or in doubt. Give one of the manifests another output_dir"
+        )
 
 
 async def _in_queue(conn: psycopg.AsyncConnection[Any], manifest: str, name: str) -> bool:

@@ -1144,3 +1144,45 @@ async def test_two_manifests_naming_one_account_by_two_agreement_names_spend_one
     ((name, calls),) = counted  # one budget, both jobs' calls in it
     assert calls == sum(done["requests"] for done in ran), (counted, ran)
     assert name not in ("acme", "acme-eu") and grant(0) not in name and "app-secret" not in name, name
+
+
+async def test_a_queued_job_writing_its_outputs_where_another_manifests_job_does_is_refused(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's: two manifests in one folder, each with `output_dir = "runs"` and a job `a` (two agreements, each
+    3 rows rejected), queued and run: both finished `complete`, each report naming runs/a/rejects.csv with its 3
+    rejects, and the file held the rows of only one of them: the other's rejected rows were in no file. Their
+    ledgers are two (in PostgreSQL), and nothing kept one job out of the other's folder. The second job is refused
+    before its run (exit 2, never retried), and the first's rejects stay."""
+    from bulkload import queue
+    from bulkload.errors import ConfigError
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    monkeypatch.setenv("APP", "app-secret")
+    paths = []
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            for n in (1, 2):
+                monkeypatch.setenv(f"GRANT{n}", grant(n))
+                write_entries(tmp_path / f"e{n}.csv", 10, seed=n, first_voucher=100 * n, bad_every=5)
+                (tmp_path / f"m{n}.toml").write_text(
+                    f'output_dir = "runs"\n[[job]]\nname = "a"\nagreement = "ag{n}"\ntarget = "economic"\n'
+                    f'base_url = "{url}"\nfiles = ["e{n}.csv"]\ncredentials = {{env = {{ECONOMIC_APP_SECRET_TOKEN = '
+                    f'"APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT{n}"}}}}\n'
+                )
+                path = str(read_manifest(str(tmp_path / f"m{n}.toml")).path)
+                (queued,) = await queue.enqueue(postgres_url, path)
+                assert queued.id is not None
+                paths.append((queued.id, path))
+            (first_id, first), (second_id, second) = paths
+            done = await queue.run_queued(postgres_url, first_id, first, "a")
+            assert (done["status"], done["rejected"]) == ("complete", 2), done
+            with pytest.raises(ConfigError) as refused:
+                await queue.run_queued(postgres_url, second_id, second, "a")
+            assert await entries_of(url, grant(2)) == []  # nothing sent
+    said = str(refused.value)
+    assert f"where job 'a' of the manifest {first}, queued in this queue, writes its own" in said, said
+    assert said.endswith("(queued again: the queue does not retry a job refused for its settings)"), said
+    rejects = (tmp_path / "runs" / "a" / "rejects.csv").read_text()
+    assert rejects.count("e1.csv") == 2 and "e2.csv" not in rejects, rejects
