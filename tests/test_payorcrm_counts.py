@@ -81,3 +81,32 @@ def test_counts_that_disagree_anywhere_in_the_answer_leave_the_upload_in_doubt(b
 def test_an_empty_list_that_says_nothing_failed_lists_no_records() -> None:
     # an empty list under a key that says what failed, warns or tells says none of those: no records
     assert read_answer(b'{"success": true, "errors": [], "warnings": [], "messages": []}').stored is None
+
+
+# Found by tester t38a: a list of what the upload stored under a word of it (`{"message": "Saved", "saved": ["C1",
+# "C3"]}`) was neither records (not objects) nor a count, so its `message` said stored: a server that kept 2 of 3
+# customers answered so loaded 3, exit 0, the one left out and its invoices reported loaded. docs/payorcrm.md: such
+# a list counts the records stored, held to the rows sent as a count is.
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"message": "Saved", "saved": ["C1", "C3"]}',
+        b'{"success": true, "Created": [7, 9]}',
+        b'{"status": "OK", "data": {"imported": ["C1", "C3"]}}',
+        b'{"success": ["C1", "C3"]}',
+    ],
+)
+def test_a_list_of_what_was_stored_counts_its_items(body: bytes) -> None:
+    assert read_answer(body, 3).stored == 2
+
+
+async def test_three_customers_answered_a_list_of_two_saved_are_not_all_loaded(tmp_path: Path) -> None:
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        sent = await request.json()
+        await handler(request)
+        return web.json_response({"message": "Saved", "saved": [r["customerno"] for r in sent[:-1]]})
+
+    with anyio.fail_after(30):
+        async with serving(crm_app(rule)) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path))
+    assert report.exit_code != 0 and report.loaded == 0, (report.exit_code, report.loaded, report.in_doubt)

@@ -127,15 +127,28 @@ def _counts(name: str, value: Any) -> bool:
     return key in _STORED_COUNTS and key not in ("success", "successful") and type(value) in (int, Decimal)
 
 
+def _lists_stored(name: str, value: Any) -> bool:
+    """Whether a field lists what the upload stored, one item a record, whatever the items are (`"saved": ["C1",
+    "C3"]`, `"created": [7, 9]`, `"imported": [{...}]`): a list under a word of `_STORED_COUNTS` or `_COUNTS` alone
+    (not `count`), counted as its items (tester t38a: `{"message": "Saved", "saved": ["C1", "C3"]}` for 3 rows was
+    read as all 3 stored, exit 0, the one left out and its invoices reported loaded)."""
+    key = _bare(name)
+    return isinstance(value, list) and key != "count" and (key in _STORED_COUNTS or key in _COUNTS)
+
+
 def _stated(answer: dict[str, Any]) -> list[tuple[str, int]]:
     """The counts an answer gives (`_counts`: `count`, `uploaded`, `createdCount`, `"created": 2`, in any case, in
     its object or an object within it: `_objects`), each a whole number of records in any JSON form (`2`, `2.0`,
-    `"2"`, `"2.0"`: numbers.answered_number), by where it is (`Count`, `data.imported`); one of null, or of a list
-    or object (records, read as such), gives none. ValueError (in doubt) for any other (`"1.5"`, `-1`, `"two"`,
+    `"2"`, `"2.0"`: numbers.answered_number), by where it is (`Count`, `data.imported`); a list of what was stored
+    (`_lists_stored`: `"saved": ["C1", "C3"]`) gives the number of its items; one of null, or of another list or an
+    object (records, read as such), gives none. ValueError (in doubt) for any other (`"1.5"`, `-1`, `"two"`,
     `true`, `1e999`): how many records the upload stored cannot be told."""
     stated = []
     for path, obj in _objects(answer):
         for name, value in obj.items():
+            if _lists_stored(name, value):
+                stated.append((_at(path, name), len(value)))
+                continue
             if not _counts(name, value) or value is None or isinstance(value, dict | list):
                 continue
             number = answered_number(value)
