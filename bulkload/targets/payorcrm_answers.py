@@ -494,6 +494,27 @@ def _listing(name: str, value: Any) -> bool:
     return not (_failing_key(key) or "warn" in key or waiting or any(told in key for told in _TOLD))
 
 
+def _values_listed(answer: dict[str, Any], rows: int) -> str | None:
+    """Where an answer's object, or an object within it (`_objects`), lists values alone (no records: ids, keys)
+    under a key that is read as no other thing (`"ids": [7, 9]`, `"customers": ["C1", "C3"]`; not a list of what
+    was stored, `_lists_stored`, nor one that says what failed, warns or tells) as many as `rows` sent, or a count
+    of something else: why their number is not the rows sent (another number: which rows were stored cannot be
+    told), else None. Tester t38a: `{"message": "Saved", "ids": [500, 501]}` for 3 customers loaded 3, exit 0, the
+    server holding 2, as an empty list under any such key (`_listing`) was in doubt."""
+    for path, obj in _objects(answer):
+        for name, value in obj.items():
+            if not isinstance(value, list) or not value or _listing(name, value) or _lists_stored(name, value):
+                continue
+            key = name.lower()
+            if _failing_key(key) or "warn" in key or any(told in key for told in _TOLD) or len(value) == rows:
+                continue
+            return (
+                f"the API's answer lists {len(value)} values under {_at(path, name)} for the {rows} rows sent: "
+                f"which rows were stored cannot be told. {_CHECK}"
+            )
+    return None
+
+
 def _records(answer: dict[str, Any]) -> list[Any] | None:
     """The records an answer's object lists (seed 004 documents no answer): the one list, under any key of it or of
     an object within it (`_objects`), that lists records (`_listing`: `{"results": [...]}`, `{"data": [...]}`,
@@ -560,6 +581,8 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
                 f"the API's answer says {said}{'' if listed is None else f' and lists {listed} records'}: how many "
                 "records it stored cannot be told"
             )
+        if rows is not None and (apart := _values_listed(value, rows)) is not None:
+            raise ValueError(apart)
         if records is None and not stated and any(v is not None for v in value.values()) and not _says_stored(value):
             raise _unconfirmed(_shown(value))
         if (failed_part := _in_part(value, _failed_said)) is not None:  # beside what says stored (t36a)
