@@ -143,3 +143,23 @@ async def test_three_customers_answered_two_ids_are_not_all_loaded(tmp_path: Pat
         async with serving(crm_app(rule)) as url:
             report = await load_both(tmp_path, url, customers_file(tmp_path))
     assert report.exit_code != 0 and report.loaded == 0, (report.exit_code, report.loaded, report.in_doubt)
+
+
+# Found by tester t38a: an object within the answer giving each record's outcome by its key (`{"success": true,
+# "results": {"C1": "ok", "C2": "error", "C3": "ok"}}`) was read for none, so C2, which the server refused, loaded,
+# exit 0. docs/payorcrm.md: an outcome of failure alone under a key of any name, in an object within the answer,
+# puts the call in doubt.
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"success": true, "results": {"C1": "ok", "C2": "error", "C3": "ok"}}',
+        b'{"message": "Saved", "data": {"C1": "Created", "C2": "Invalid email", "C3": "Created"}}',
+    ],
+)
+def test_an_outcome_of_failure_by_key_within_the_answer_leaves_the_upload_in_doubt(body: bytes) -> None:
+    with pytest.raises(ValueError, match="C2: "):
+        read_answer(body, 3)
+
+
+def test_outcomes_of_success_by_key_within_the_answer_stand() -> None:
+    assert read_answer(b'{"success": true, "results": {"C1": "ok", "C2": "Created"}}', 2).stored is None

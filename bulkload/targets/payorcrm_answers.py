@@ -515,6 +515,17 @@ def _values_listed(answer: dict[str, Any], rows: int) -> str | None:
     return None
 
 
+def _outcome_of_failure(obj: dict[str, Any]) -> str | None:
+    """What an object within an answer says of a failure as an outcome alone under a key of any name (`_failed_status`
+    True: `"error"`, `"rejected"`, `"Duplicate"`): the outcome of the record it names, as a map of them by key does
+    (`{"results": {"C1": "ok", "C2": "error"}}`); None where none does. Tester t38a: such a map beside `"success":
+    true` loaded C2, exit 0, the server holding C1 and C3 only."""
+    said = [
+        f"{name}: {_shown(value)}" for name, value in obj.items() if isinstance(value, str) and _failed_status(value)
+    ]
+    return ", ".join(said) or None
+
+
 def _records(answer: dict[str, Any]) -> list[Any] | None:
     """The records an answer's object lists (seed 004 documents no answer): the one list, under any key of it or of
     an object within it (`_objects`), that lists records (`_listing`: `{"results": [...]}`, `{"data": [...]}`,
@@ -524,7 +535,7 @@ def _records(answer: dict[str, Any]) -> list[Any] | None:
     other says some failed, cannot be told)."""
     found: list[tuple[str, list[Any]]] = []
     for path, obj in _objects(answer):
-        if path and (failed := _failure(obj, None, None)) is not None:
+        if path and (failed := _failure(obj, None, None) or _outcome_of_failure(obj)) is not None:
             raise _failed_or_unsaid(obj, f"{path}: {failed}")
         found += [(_at(path, name), value) for name, value in obj.items() if _listing(name, value)]
     if len(found) > 1:
