@@ -1231,6 +1231,27 @@ def _misplaced(records: list[Any], sent: Sequence[Any], fields: Fields) -> bool:
     return False
 
 
+#: a record's field that numbers the row it is of (`{"row": 2, "status": "error"}`), counted from 0 or from 1
+_PLACES = frozenset({"row", "index", "line", "position", "rownumber", "rowindex", "recordindex", "linenumber"})
+
+
+def _named_elsewhere(records: list[Any], sent: Sequence[Any], key_field: str) -> bool:
+    """Whether records that name no key say, of some place, that they are another row's: a value of any field that
+    is the key of the row sent at another place (`{"ref": "C2"}` at C1's), or a number of the row (`_PLACES`) that is
+    not its place counted from 0 or from 1. Tester t38a: records listing their failures first, `[{"row": 2, "status":
+    "error"}, {"row": 1, "status": "ok"}, …]`, were taken by place, C2 (refused) loaded and C1 (stored) in doubt."""
+    keys = [str(getattr(row, key_field, "")) for row in sent]
+    for place, record in enumerate(records):
+        if not isinstance(record, dict) or place >= len(keys):
+            continue
+        for name, value in record.items():
+            if isinstance(value, str) and value != keys[place] and value in keys:
+                return True
+            if _bare(name) in _PLACES and type(value) is int and value not in (place, place + 1):
+                return True
+    return False
+
+
 def _stored_otherwise(stored: int, sent: Sequence[Any], key_field: str) -> str:
     """Why an answer saying it stored `stored` records for the rows `sent` (another number) is in doubt, and what to
     do. Where `stored` is the number of invoices the lines sent are of (rows of one `key_field`), it reads two ways,
@@ -1273,7 +1294,11 @@ def read(body: bytes, sent: Sequence[Any], fields: Fields) -> Reading:
         for i, (j, row) in enumerate(zip(order, sent))
         if (why := _failure(records[j], row, fields, has_id) or _record_waits(records[j], row))
     }
-    misplaced = paired is None and said.records is not None and (clashed or _misplaced(records, sent, fields))
+    misplaced = (
+        paired is None
+        and said.records is not None
+        and (clashed or _misplaced(records, sent, fields) or _named_elsewhere(records, sent, fields.key))
+    )
     if failed and misplaced:
         raise ValueError(
             f"the API's answer lists a record that says it failed ({redact(next(iter(failed.values()))[1])}) among "
