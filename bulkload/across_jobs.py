@@ -4,7 +4,9 @@ first call, as a group with lines in two files of one job is (profile._apart). E
 the whole group: the first its lines, the voucher out of balance or the order booked at part of its amount, and
 the later one would reject the rest as a group an earlier run loaded with other lines (tester t36e: voucher 5003's
 first 2 of 4 lines in the journal, exit 0; a Visma Core order booked at 1,502.71 where the file meant 2,938.77).
-Given whole in both (a later export that repeats it), it is loaded once, as before: the later job skips it.
+Given whole in both (a later export that repeats it), it is loaded once, as before: the later job skips it. Rejected
+by each job that gives it, nothing of it is booked: no cut either (before, it refused the manifest, "not the same
+lines in each", where they were the same lines); rejected by one and loaded by another, it is.
 
 Only the jobs that have not started are planned (a plan of their files, as a dry run makes it: no call, no
 ledger); a job that did is loaded, and a later one meets its groups as any earlier run's (loads.py)."""
@@ -34,8 +36,9 @@ def check_groups(
 ) -> None:
     """ConfigError, naming the manifest, the group, both jobs and a line of each, where a group has lines in the
     files of two jobs of one agreement that have not `started` (a ledger of theirs holds a run), and they are not
-    the same lines (model.group_digest), or one job rejects its part. `env`: the credentials' environment (default
-    os.environ). A job whose files or settings a load refuses is passed over: it fails alone when it runs."""
+    the same lines (model.group_digest), or one job rejects its part and another does not. `env`: the credentials'
+    environment (default os.environ). A job whose files or settings a load refuses is passed over: it fails alone
+    when it runs."""
     for mjobs in manifest.agreements().values():
         waiting = [m for m in mjobs if not started(m)]
         if len(waiting) < 2:
@@ -63,25 +66,32 @@ def _check(
                 found.executemany("INSERT OR IGNORE INTO g VALUES (?, ?, ?)", ((k, n, d) for k, d in groups))
         except BulkloadError:  # it fails alone when it runs (`with found` rolled its groups back)
             continue
-    apart = found.execute(
-        "SELECT key FROM g GROUP BY key HAVING COUNT(*) > 1 AND (COUNT(DISTINCT digest) > 1 OR MIN(digest) = ?) "
-        "LIMIT 1",
-        (REJECTED,),
-    ).fetchone()
+    # rejected in every job that gives it (the same lines or not), nothing of it is booked: no part in the books
+    apart = found.execute("SELECT key FROM g GROUP BY key HAVING COUNT(DISTINCT digest) > 1 LIMIT 1").fetchone()
     if apart is None:
         return
-    (n1,), (n2,) = found.execute("SELECT job FROM g WHERE key = ? ORDER BY job LIMIT 2", apart).fetchall()
     (first,) = apart
+    (n1, d1), *others = found.execute("SELECT job, digest FROM g WHERE key = ? ORDER BY job", apart).fetchall()
+    n2, d2 = next((n, d) for n, d in others if d != d1)  # the first job whose part is not the first's
     (f1, l1), (f2, l2) = (_start(Path(folder) / f"plan{n}.sqlite", first, mjobs[n].job(env).files) for n in (n1, n2))
     kind = mjobs[n1].job(env).make_target().kind_of(0)
     label, name = kind.group_label(first), kind.group_name
     raise ConfigError(
         f"the manifest {manifest.path}: {label} has lines in jobs {mjobs[n1].name!r} ({f1} line {l1}) and "
-        f"{mjobs[n2].name!r} ({f2} line {l2}) of agreement {mjobs[n1].agreement!r}, not the same lines in each: each "
-        f"job would load its part as the whole {name}, and the books would hold a part of it. Put its lines in one "
+        f"{mjobs[n2].name!r} ({f2} line {l2}) of agreement {mjobs[n1].agreement!r}, {_differ(mjobs, n1, d1, n2, d2)}"
+        f" would load its part as the whole {name}, and the books would hold a part of it. Put its lines in one "
         f"job's files (a file cut inside {with_article(name)}: cut it between two {name}s; where the later gives a "
         "correction of it, run that job from a manifest of its own once this one has run); nothing was sent"
     )
+
+
+def _differ(mjobs: list[ManifestJob], n1: int, d1: int, n2: int, d2: int) -> str:
+    """How the parts of jobs `n1` and `n2` (their digests `d1`, `d2`, one of them maybe REJECTED) differ, and who
+    would load one: "not the same lines in each: each job", or "job 'a' rejects its lines of it: job 'b'"."""
+    if REJECTED not in (d1, d2):
+        return "not the same lines in each: each job"
+    rejects, loads = (n1, n2) if d1 == REJECTED else (n2, n1)
+    return f"job {mjobs[rejects].name!r} rejects its lines of it: job {mjobs[loads].name!r}"
 
 
 def _start(scratch: Path, key: str, files: list[str]) -> tuple[str, int]:

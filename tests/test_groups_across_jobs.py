@@ -143,3 +143,32 @@ def test_a_customer_given_again_changed_in_a_later_job_is_no_cut(
     (tmp_path / "m.toml").write_text(text.replace('"customers"', '"invoices"'), encoding="utf-8")
     with pytest.raises(ConfigError, match="invoice I1 has lines in jobs 'one'"):
         check_groups(read_manifest(str(tmp_path / "m.toml")), lambda _: False)
+
+
+def test_a_voucher_both_jobs_reject_alike_is_no_cut(
+    tmp_path: Path, sandbox_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Monthly exports that overlap at month end give voucher 2 whole in both, with a line whose account is no
+    number: each job rejects it (nothing of it is booked), as a load of either file alone does. That is no voucher
+    cut in two, and the manifest was refused for it ("not the same lines in each", where they are the same); the
+    other vouchers load."""
+    bad = [*lines(2, "300.00"), "5,1,2,2026-11-30,-300.00,DKK,abc,v2"]
+    assert main(["run", str(manifest(tmp_path, sandbox_url, lines(1, "100.00", "-100.00") + bad, bad)), "-q"]) != 2
+    assert "has lines in jobs" not in capsys.readouterr().err
+    assert [v for v, _ in held(sandbox_url)] == [1, 1]
+
+
+def test_a_voucher_one_job_rejects_and_another_loads_is_refused_so_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Job a rejects its lines of voucher 2 (an account that is no number), job b would load its own as the whole
+    voucher: refused, and the message says which job rejects, not that the lines differ."""
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    bad = [*lines(2, "300.00"), "5,1,2,2026-11-30,-300.00,DKK,abc,v2"]
+    path = manifest(tmp_path, "http://127.0.0.1:9", bad, lines(2, "300.00", "-300.00"))
+    with pytest.raises(ConfigError) as refused:
+        check_groups(read_manifest(str(path)), lambda _: False)
+    said = str(refused.value)
+    assert "voucher 2 (journal 1) has lines in jobs 'a' (" in said and "a.csv line 2) and 'b' (" in said, said
+    assert "job 'a' rejects its lines of it" in said and "not the same lines" not in said, said
