@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import BulkloadError, ConfigError
@@ -31,14 +31,11 @@ from .profile import inspect, with_article
 REJECTED = -1
 
 
-def check_groups(
-    manifest: Manifest, started: Callable[[ManifestJob], bool], env: Mapping[str, str] | None = None
-) -> None:
+def check_groups(manifest: Manifest, started: Callable[[ManifestJob], bool]) -> None:
     """ConfigError, naming the manifest, the group, both jobs and a line of each, where a group has lines in the
     files of two jobs of one agreement that have not `started` (a ledger of theirs holds a run), and they are not
-    the same lines (model.group_digest), or one job rejects its part and another does not. `env`: the credentials'
-    environment (default os.environ). A job whose files or settings a load refuses is passed over: it fails alone
-    when it runs."""
+    the same lines (model.group_digest), or one job rejects its part and another does not. No credential is read (a plan
+    makes no call). A job whose files or settings a load refuses is passed over: it fails alone when it runs."""
     for mjobs in manifest.agreements().values():
         waiting = [m for m in mjobs if not started(m)]
         if len(waiting) < 2:
@@ -46,7 +43,7 @@ def check_groups(
         with tempfile.TemporaryDirectory(prefix="bulkload-across-") as folder:
             found = sqlite3.connect(Path(folder) / "groups.sqlite")  # a transaction a job: a scratch file
             try:
-                _check(manifest, waiting, env, found, folder)
+                _check(manifest, waiting, found, folder)
             finally:
                 found.close()
 
@@ -54,14 +51,13 @@ def check_groups(
 def _check(
     manifest: Manifest,
     mjobs: list[ManifestJob],
-    env: Mapping[str, str] | None,
     found: sqlite3.Connection,
     folder: str,
 ) -> None:
     found.execute("CREATE TABLE g (key TEXT, job INTEGER, digest INTEGER, PRIMARY KEY (key, job))")
     for n, mjob in enumerate(mjobs):
         try:
-            groups = _groups(mjob.job(env), Path(folder) / f"plan{n}.sqlite")
+            groups = _groups(_unsigned(mjob), Path(folder) / f"plan{n}.sqlite")
             with found:
                 found.executemany("INSERT OR IGNORE INTO g VALUES (?, ?, ?)", ((k, n, d) for k, d in groups))
         except BulkloadError:  # it fails alone when it runs (`with found` rolled its groups back)
@@ -73,8 +69,8 @@ def _check(
     (first,) = apart
     (n1, d1), *others = found.execute("SELECT job, digest FROM g WHERE key = ? ORDER BY job", apart).fetchall()
     n2, d2 = next((n, d) for n, d in others if d != d1)  # the first job whose part is not the first's
-    (f1, l1), (f2, l2) = (_start(Path(folder) / f"plan{n}.sqlite", first, mjobs[n].job(env).files) for n in (n1, n2))
-    kind = mjobs[n1].job(env).make_target().kind_of(0)
+    (f1, l1), (f2, l2) = (_start(Path(folder) / f"plan{n}.sqlite", first, _unsigned(mjobs[n]).files) for n in (n1, n2))
+    kind = _unsigned(mjobs[n1]).make_target().kind_of(0)
     label, name = kind.group_label(first), kind.group_name
     raise ConfigError(
         f"the manifest {manifest.path}: {label} has lines in jobs {mjobs[n1].name!r} ({f1} line {l1}) and "
@@ -92,6 +88,16 @@ def _differ(mjobs: list[ManifestJob], n1: int, d1: int, n2: int, d2: int) -> str
         return "not the same lines in each: each job"
     rejects, loads = (n1, n2) if d1 == REJECTED else (n2, n1)
     return f"job {mjobs[rejects].name!r} rejects its lines of it: job {mjobs[loads].name!r}"
+
+
+def _unsigned(mjob: ManifestJob) -> Job:
+    """`mjob`'s Job without its credentials, which a plan of its files never uses: a job whose credentials are not
+    in this process's environment is planned all the same (`bulkload run --queue`, whose workers hold them; before,
+    such a job was passed over as one a load refuses, and a voucher cut between two queued jobs was queued)."""
+    try:
+        return Job(target=mjob.target, **mjob.settings, manifest_job=mjob.origin, config_credentials={})
+    except ConfigError as exc:
+        raise ConfigError(f"job {mjob.name!r}: {exc}") from exc
 
 
 def _start(scratch: Path, key: str, files: list[str]) -> tuple[str, int]:

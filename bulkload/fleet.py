@@ -551,7 +551,7 @@ async def run_manifest(
     await anyio.to_thread.run_sync(check_accounts, manifest, env)
     check_paths(manifest)
     check_cache("run")  # once for every job: each load or resume would refuse on its own
-    await anyio.to_thread.run_sync(check_groups, manifest, lambda m: ledger_status(m.ledger_path) is not None, env)
+    await anyio.to_thread.run_sync(check_groups, manifest, lambda m: ledger_status(m.ledger_path) is not None)
     started = time.monotonic()
     limiter = anyio.CapacityLimiter(manifest.max_connections)
     outcomes: dict[str, JobOutcome] = {

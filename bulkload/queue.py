@@ -178,7 +178,7 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
     def started(mjob: ManifestJob) -> bool:  # a worker made its ledger: its groups are an earlier run's
         return fleet.ledger_status(ledger_pg.ledger_url(url, str(manifest.path), mjob.name)) is not None
 
-    await anyio.to_thread.run_sync(check_groups, manifest, started, None)
+    await anyio.to_thread.run_sync(check_groups, manifest, started)
     await ensure_schema(url)
     app = make_app(url)
     queued: list[Queued] = []

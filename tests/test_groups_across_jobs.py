@@ -172,3 +172,22 @@ def test_a_voucher_one_job_rejects_and_another_loads_is_refused_so_told(
     said = str(refused.value)
     assert "voucher 2 (journal 1) has lines in jobs 'a' (" in said and "a.csv line 2) and 'b' (" in said, said
     assert "job 'a' rejects its lines of it" in said and "not the same lines" not in said, said
+
+
+def test_a_voucher_cut_between_two_jobs_queued_from_a_shell_without_credentials_is_refused(
+    tmp_path: Path,
+    sandbox_url: str,
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The workers hold the credentials (docs/workers.md), not the shell that queues the manifest: its jobs were
+    passed over as jobs a load refuses, and the cut voucher was queued (exit 0). A plan reads no credential."""
+    for name in CREDS:
+        monkeypatch.delenv(name)
+    a = lines(1, "100.00", "-100.00") + lines(2, "300.00", "-100.00")
+    path = manifest(tmp_path, sandbox_url, a, lines(2, "-100.00", "-100.00"))
+    assert main(["run", str(path), "--queue", postgres_url]) == 2
+    assert "voucher 2 (journal 1) has lines in jobs 'a' (" in capsys.readouterr().err
+    main(["status", "--queue", postgres_url])
+    assert "a.csv" not in capsys.readouterr().out  # nothing of the manifest was queued
