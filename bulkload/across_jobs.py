@@ -20,12 +20,10 @@ from pathlib import Path
 
 from .errors import BulkloadError, ConfigError
 from .job import Job
-from .ledger_schema import STATEMENTS
-from .loads import read_before
 from .manifest import Manifest, ManifestJob
 from .model import RowOutcome
 from .planning import make_planner, planned_rows
-from .profile import inspect, with_article
+from .profile import with_article
 
 #: the digest across_jobs keeps for a group rejected in a job's own files: no other job's part is its equal
 REJECTED = -1
@@ -57,7 +55,7 @@ def _check(
     found.execute("CREATE TABLE g (key TEXT, job INTEGER, digest INTEGER, PRIMARY KEY (key, job))")
     for n, mjob in enumerate(mjobs):
         try:
-            groups = _groups(_unsigned(mjob), Path(folder) / f"plan{n}.sqlite")
+            groups = _groups(mjob.unsigned(), Path(folder) / f"plan{n}.sqlite")
             with found:
                 found.executemany("INSERT OR IGNORE INTO g VALUES (?, ?, ?)", ((k, n, d) for k, d in groups))
         except BulkloadError:  # it fails alone when it runs (`with found` rolled its groups back)
@@ -69,8 +67,8 @@ def _check(
     (first,) = apart
     (n1, d1), *others = found.execute("SELECT job, digest FROM g WHERE key = ? ORDER BY job", apart).fetchall()
     n2, d2 = next((n, d) for n, d in others if d != d1)  # the first job whose part is not the first's
-    (f1, l1), (f2, l2) = (_start(Path(folder) / f"plan{n}.sqlite", first, _unsigned(mjobs[n]).files) for n in (n1, n2))
-    kind = _unsigned(mjobs[n1]).make_target().kind_of(0)
+    (f1, l1), (f2, l2) = (_start(Path(folder) / f"plan{n}.sqlite", first, mjobs[n].unsigned().files) for n in (n1, n2))
+    kind = mjobs[n1].unsigned().make_target().kind_of(0)
     label, name = kind.group_label(first), kind.group_name
     raise ConfigError(
         f"the manifest {manifest.path}: {label} has lines in jobs {mjobs[n1].name!r} ({f1} line {l1}) and "
@@ -88,16 +86,6 @@ def _differ(mjobs: list[ManifestJob], n1: int, d1: int, n2: int, d2: int) -> str
         return "not the same lines in each: each job"
     rejects, loads = (n1, n2) if d1 == REJECTED else (n2, n1)
     return f"job {mjobs[rejects].name!r} rejects its lines of it: job {mjobs[loads].name!r}"
-
-
-def _unsigned(mjob: ManifestJob) -> Job:
-    """`mjob`'s Job without its credentials, which a plan of its files never uses: a job whose credentials are not
-    in this process's environment is planned all the same (`bulkload run --queue`, whose workers hold them; before,
-    such a job was passed over as one a load refuses, and a voucher cut between two queued jobs was queued)."""
-    try:
-        return Job(target=mjob.target, **mjob.settings, manifest_job=mjob.origin, config_credentials={})
-    except ConfigError as exc:
-        raise ConfigError(f"job {mjob.name!r}: {exc}") from exc
 
 
 def _start(scratch: Path, key: str, files: list[str]) -> tuple[str, int]:
@@ -123,17 +111,13 @@ def _groups(job: Job, scratch: Path) -> Iterator[tuple[str, int]]:
     database `scratch`: its key and its digest (REJECTED for one it rejects); none of a kind whose group is one
     record (RecordKind.single_record_groups), which has no lines to cut: one given again otherwise is the later
     job's to skip or refuse. BulkloadError where a load would refuse the job."""
-    from .runner import offline_spec, open_sources  # runner imports what the fleet runs
+    from .runner import inspected_offline, offline_spec, open_sources  # runner imports what the fleet runs
 
     target = job.make_target()
     sources = open_sources(job, target)
     db = sqlite3.connect(scratch, isolation_level=None)
     try:
-        for statement in STATEMENTS:
-            db.execute(statement)
-        with db:
-            db.execute("BEGIN")
-            profiles = inspect(sources, target, job.given(), db, before=read_before(job, sources))
+        profiles = inspected_offline(job, target, sources, db)
         spec = offline_spec(job, target, profiles, None, str(scratch.parent))
         planner = make_planner(target, spec)
         lines = [not target.kind_of(i).single_record_groups for i in range(len(job.files))]  # a customer has none

@@ -166,13 +166,22 @@ class ManifestJob:
         """The bulkload.job.Job of this load, its credentials resolved (`credentials`) into `config_credentials`;
         ConfigError for settings `bulkload load` refuses."""
         try:
-            return Job(
-                target=self.target, **self.settings, manifest_job=self.origin, config_credentials=self.credentials(env)
-            )
+            return self._with(self.credentials(env))
         except ConfigError as exc:
             if str(exc).startswith(f"job {self.name!r}"):
                 raise
             raise ConfigError(f"job {self.name!r}: {exc}") from exc
+
+    def unsigned(self) -> Job:
+        """The Job of this load without its credentials, for what needs none (a plan of its files makes no call:
+        across_jobs), whether or not this process's environment holds them; ConfigError as `job` gives it."""
+        try:
+            return self._with({})
+        except ConfigError as exc:
+            raise ConfigError(f"job {self.name!r}: {exc}") from exc
+
+    def _with(self, credentials: dict[str, str]) -> Job:
+        return Job(target=self.target, **self.settings, manifest_job=self.origin, config_credentials=credentials)
 
 
 #: the command line's way on for the run of a ledger (`bulkload resume --ledger LEDGER`, as errors.command_on says

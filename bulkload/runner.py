@@ -957,11 +957,7 @@ def _dry_run(
     """The dry run in `scratch`, a ledger's tables in a file of its own that no run knows; `checked`: it learns there
     what earlier loads did with the input's groups (`_learn_earlier`), and plans as a load does with what it learned."""
     db, workdir = scratch.db(), str(Path(job.rejects_path).parent)
-    for statement in STATEMENTS:
-        db.execute(statement)
-    with db:
-        db.execute("BEGIN")
-        profiles = inspect(sources, target, job.given(), db, before=read_before(job, sources))
+    profiles = inspected_offline(job, target, sources, db)
     if checked:
         _learn_earlier(db, job, ledger_pg.name_of(job.ledger_path), "", target, threading.Event())
     spec = offline_spec(job, target, profiles, str(scratch.path) if checked else None, workdir)
@@ -1034,6 +1030,17 @@ def _dry_run(
     if job.report:
         write_report(job.report, report)
     return report
+
+
+def inspected_offline(job: Job, target: Target, sources: Sequence[Source], db: sqlite3.Connection) -> list[FileProfile]:
+    """A plan's tables made in `db` (a scratch database no run knows: a dry run's, across_jobs') and `sources`, the
+    files of `job`, inspected into them: each file's profile, decided for it before its first row is planned.
+    ConfigError as a load's inspection raises it."""
+    for statement in STATEMENTS:
+        db.execute(statement)
+    with db:
+        db.execute("BEGIN")
+        return inspect(sources, target, job.given(), db, before=read_before(job, sources))
 
 
 def offline_spec(
