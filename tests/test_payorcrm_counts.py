@@ -6,7 +6,9 @@ in any case elsewhere (`CustomerNo` as a .NET server writes it, `Success`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -100,11 +102,21 @@ def test_a_list_of_what_was_stored_counts_its_items(body: bytes) -> None:
     assert read_answer(body, 3).stored == 2
 
 
-async def test_three_customers_answered_a_list_of_two_saved_are_not_all_loaded(tmp_path: Path) -> None:
+#: answers to an upload of customers that list one record fewer than were sent: the customer numbers saved, the ids
+ANSWERED_ONE_SHORT = {
+    "a list of the numbers saved": lambda sent: {"message": "Saved", "saved": [r["customerno"] for r in sent[:-1]]},
+    "ids": lambda sent: {"message": "Saved", "ids": list(range(500, 500 + len(sent) - 1))},
+}
+
+
+@pytest.mark.parametrize("answered", ANSWERED_ONE_SHORT.values(), ids=ANSWERED_ONE_SHORT)
+async def test_three_customers_answered_a_list_of_two_are_not_all_loaded(
+    tmp_path: Path, answered: Callable[[list[dict[str, Any]]], dict[str, Any]]
+) -> None:
     async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
         sent = await request.json()
         await handler(request)
-        return web.json_response({"message": "Saved", "saved": [r["customerno"] for r in sent[:-1]]})
+        return web.json_response(answered(sent))
 
     with anyio.fail_after(30):
         async with serving(crm_app(rule)) as url:
@@ -131,18 +143,6 @@ def test_values_listed_other_than_the_rows_sent_leave_the_upload_in_doubt(body: 
 
 def test_values_listed_as_many_as_the_rows_sent_stand() -> None:
     assert read_answer(b'{"message": "Saved", "ids": [500, 501, 502]}', 3).stored is None
-
-
-async def test_three_customers_answered_two_ids_are_not_all_loaded(tmp_path: Path) -> None:
-    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
-        sent = await request.json()
-        await handler(request)
-        return web.json_response({"message": "Saved", "ids": list(range(500, 500 + len(sent) - 1))})
-
-    with anyio.fail_after(30):
-        async with serving(crm_app(rule)) as url:
-            report = await load_both(tmp_path, url, customers_file(tmp_path))
-    assert report.exit_code != 0 and report.loaded == 0, (report.exit_code, report.loaded, report.in_doubt)
 
 
 # Found by tester t38a: an object within the answer giving each record's outcome by its key (`{"success": true,
