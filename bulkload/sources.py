@@ -66,7 +66,8 @@ _BUFFER = 1 << 16
 #: CSV, its first object's keys and values were taken for a header ("column '"date": "2026-11-01"' appears twice"),
 #: read as JSONL, its whole text for one record (tester t36d). A CSV header of bracketed names, `[Date],[Amount]`
 #: (SQL Server's), starts otherwise
-_JSON_ARRAY = re.compile(r"\[\s*(?:\{|\]|$)")
+#: (an empty array refuses the file only as all it holds: `[]` then objects is JSONL whose first line is no record)
+_JSON_ARRAY = re.compile(r"\[\s*(?:\{|\]\s*\Z|$)")
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Fed to the csv parser after the last line, so a file ending inside a quoted cell costs no per-row check:
 # the marker then lands at the end of that cell and the row gets too many cells (the slow path sees it);
