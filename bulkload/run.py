@@ -333,10 +333,12 @@ class Run:
         )
         # before the first call that writes: the scopes' baselines the keys tell, then (once per run) the look for
         # groups already there. In that order: a group another writer creates after the look (not found, so created
-        # again by the run) lies above the baseline, walked and compared (a double), never counted there before
+        # again by the run) lies above the baseline, walked and compared (a double), never counted there before.
+        # The look is told only the baselines read just now: one an earlier process read may be hours old
+        earlier = set(loader.baselines)
         await loader.ensure_baselines(dict.fromkeys(target.books.scopes(ledger.group_keys)))
         if ledger.phase_context(-1) is None and not (job.allow_duplicate_load or target.books.rerunnable):
-            await self._skip_existing()
+            await self._skip_existing({s: b for s, b in loader.baselines.items() if s not in earlier})
         if ledger.phase_context(-1) is None:
             ledger.set_phase_context(-1, {"existing": "checked"})
             # what the run saw before its first call is kept where a -wal lost after a kill cannot take it: taken
@@ -374,13 +376,14 @@ class Run:
                 await self.behind.ended.wait()
             tg.cancel_scope.cancel()
 
-    async def _skip_existing(self) -> None:
-        """The input's groups the API already holds are not created again (asked once, before the first write)."""
+    async def _skip_existing(self, baselines: Mapping[str, Mapping[str, int]]) -> None:
+        """The input's groups the API already holds are not created again (asked once, before the first write,
+        after the `baselines` of the scopes the keys tell)."""
         found: list[Known] = []
         self.stages.enter(LOOKING, unit="groups found there")
         if self.job.reload_gone:  # the user's word: what the API no longer holds was deleted, never booked
             self.ledger.forget_loaded()
-        async for item in self.target.books.groups_already_there(self.dispatcher, self.ledger.group_keys):
+        async for item in self.target.books.groups_already_there(self.dispatcher, self.ledger.group_keys, baselines):
             found.append(item)
             self.stages.advance()
             if len(found) >= 1_000:

@@ -249,10 +249,10 @@ async def test_named_errors_reject_only_the_named_entries(tmp_path: Path) -> Non
     async with running("economic", SandboxOptions()) as url:
         report = await load(job(tmp_path, [data], url), env=CREDS)
     assert (report.loaded, report.rejected, report.rejected_groups) == (198, 2, 1)  # voucher 5, whole
-    # the journal's vouchers in the input's range (none), baseline (newest entry + count), the refused call, the look
-    # for what it stored (none: seed 002 never says a refusal stores nothing), the rest resent, reconcile (count +
-    # walk): no bisection
-    assert report.requests == 8
+    # baseline (newest entry + count: the journal holds none, so its vouchers are not looked for), the refused call,
+    # the look for what it stored (none: seed 002 never says a refusal stores nothing), the rest resent, reconcile
+    # (count + walk): no bisection
+    assert report.requests == 7
     named, other = read_csv(tmp_path / "rejects.csv")
     assert named["line"] == "10" and named["field"] == "accountNumber"
     assert other["line"] == "11" and other["reason"].startswith("voucher 5 (journal 1) rejected: line 10 ")

@@ -345,6 +345,11 @@ async def test_a_load_shows_planning_loading_and_reconciling_in_order(
         # each call a round trip of 0.5 s: every phase spans a few of the display's looks (4 a second), also
         # reconciling, whose counts and walk now go out together (one round trip)
         async with running("economic", SandboxOptions(latency_ms=500)) as url:
+            # the journal holds an entry of another voucher: one that held none is not looked in
+            earlier = tmp_path / "earlier.csv"
+            write_entries(earlier, 1, first_voucher=1000)
+            job = Job(target="economic", files=[str(earlier)], base_url=url, ledger=str(tmp_path / "earlier.sqlite"))
+            assert (await load(job, env=CREDS)).exit_code == 0
             job = Job(
                 target="economic",
                 files=[str(data)],
@@ -353,6 +358,7 @@ async def test_a_load_shows_planning_loading_and_reconciling_in_order(
                 rejects=str(tmp_path / "rejects.csv"),
                 batch_size=100,
             )
+            capsys.readouterr()
             report = await load(job, env=CREDS, progress=True)
     assert report.exit_code == 0 and report.requests < 40
     # the look for the vouchers the journal holds already is a phase of its own (tester t30b: against a slow API and

@@ -150,8 +150,10 @@ async def test_a_rollback_the_spent_quota_stops_says_so_and_rollback_finishes_it
                 assert again.failed == [] and again.unexplained_count == 0, again
                 # one page of the journal's walk over the run's numbers first (what they hold: still_ours.py), then
                 # a DELETE each, once; the entry the earlier rollback's DELETE removed is not listed: no DELETE again.
-                # Where the quota lets it finish, one page more reads the deleted entries back (gone)
-                assert again.requests == again.removed + (1 if again.status == "stopped" else 2) <= 6, again
+                # Where the quota lets it finish, one page more reads the deleted entries back (gone); where the day
+                # before deleted the last of them, its walk finds none and there is nothing to read back
+                read_back = 1 if again.removed and again.status != "stopped" else 0
+                assert again.requests == again.removed + 1 + read_back <= 6, again
                 if again.status != "stopped":
                     break
                 assert again.exit_code == 4 and f"`bulkload rollback --ledger {ledger}`" in str(again.stop_reason)

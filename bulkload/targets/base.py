@@ -658,9 +658,15 @@ class Books:
         """Whether `groups_already_there` asks the API (the target has one of its own)."""
         return type(self).groups_already_there is not Books.groups_already_there
 
-    async def groups_already_there(self, client: Sender, keys: Callable[[], Iterator[str]]) -> AsyncIterator[Known]:
+    async def groups_already_there(
+        self, client: Sender, keys: Callable[[], Iterator[str]], baselines: Mapping[str, Mapping[str, int]]
+    ) -> AsyncIterator[Known]:
         """Which of the input's group keys (`keys()` iterates them, as often as needed) the API already holds,
-        with the reason to give: asked once before the first call, so a group loaded before is not created again."""
+        with the reason to give: asked once before the first call, so a group loaded before is not created again.
+        `baselines`: what each of the `scopes` held before this look, as `baseline` read it (scope → {"count",
+        "max_id"}): a scope that held nothing holds none of the groups now but what another writer creates in it
+        since, which lies above its baseline, walked and compared (a double where the run creates it too), as what
+        it creates after the look does."""
         return
         yield
 

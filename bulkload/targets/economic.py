@@ -64,13 +64,22 @@ _entry_number, _journal, _voucher, _currency, _amount = (
 )
 
 
+def _held_nothing(baseline: Mapping[str, int] | None) -> bool:
+    """Whether a journal's baseline ({"count", "max_id"}) says it held no entry: counted none, listed none."""
+    return baseline is not None and not baseline.get("count") and not baseline.get("max_id")
+
+
 class Journals(Books):
     """Draft entries per journal: the vouchers of the input a journal already holds, counted and walked by entry
     number, deleted one by one."""
 
-    async def groups_already_there(self, client: Sender, keys: Callable[[], Iterator[str]]) -> AsyncIterator[Known]:
+    async def groups_already_there(
+        self, client: Sender, keys: Callable[[], Iterator[str]], baselines: Mapping[str, Mapping[str, int]]
+    ) -> AsyncIterator[Known]:
         """Per journal, one count of the entries whose voucher number lies in the input's range; only when there
-        are any, the input's vouchers are asked for by `voucherNumber$in:` lists of at most 200."""
+        are any, the input's vouchers are asked for by `voucherNumber$in:` lists of at most 200. A journal whose
+        baseline counted and listed no entry (a draft journal emptied by its last booking) is not asked: a round
+        trip less before the first upload."""
         ranges: dict[str, list[int]] = {}
         for key in keys():  # every group of the input, before the first call: one int() and compare a key
             journal, _, voucher = key.partition(":")
@@ -83,6 +92,8 @@ class Journals(Books):
                     span[0] = number
                 elif number > span[1]:
                     span[1] = number
+        for journal in [j for j in ranges if _held_nothing(baselines.get(j))]:
+            del ranges[journal]
         # the counts at once: one round trip before the load, not one a journal
         there = await results_side_by_side(
             {
