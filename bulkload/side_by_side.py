@@ -47,3 +47,37 @@ async def results_side_by_side(jobs: Mapping[K, Callable[[], Awaitable[T]]]) -> 
 
     await side_by_side(partial(keep, key, job) for key, job in jobs.items())
     return {key: results[key] for key in jobs}
+
+
+U = TypeVar("U")
+
+#: turns of the event loop `calls_then_work` gives the calls before the work: a call's request leaves within a few
+#: (its limits' slot, a kept connection, the write), where no limit holds it back
+LEAVE_TURNS = 10
+
+
+async def calls_then_work(calls: Callable[[], Awaitable[T]], work: Callable[[], U]) -> tuple[T, U]:
+    """`calls` (round trips) started, and `work` (local, CPU-bound: reading files again, say) done while their answers
+    are on the way: the calls leave first, not after the work. Returns both results. Raises what either raises, as
+    itself (not in an ExceptionGroup): the work's first, which cancels the calls."""
+    got: list[T] = []
+    failed: list[Exception] = []
+
+    async def call() -> None:
+        try:
+            got.append(await calls())
+        except Exception as exc:  # raised below, as itself
+            failed.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(call)
+        for _ in range(LEAVE_TURNS):
+            await anyio.lowlevel.checkpoint()
+        try:
+            done = work()
+        except Exception as exc:
+            tg.cancel_scope.cancel()
+            failed.insert(0, exc)
+    if failed:
+        raise failed[0]
+    return got[0], done

@@ -142,15 +142,28 @@ async def _details(client: Sender, kind: Listable, record_id: int) -> dict[str, 
     return record
 
 
-async def listings(
-    client: Sender, kinds: Iterable[Listable], created: Mapping[str, Collection[int]] | None = None
+async def listings(client: Sender, kinds: Iterable[Listable]) -> dict[str, Listing]:
+    """Every record of each resource of `kinds`, by its name (`listing_whole`): the listings side by side, one round
+    trip for all (before the load, and after it for reconciliation, where one after the other they were the run's
+    start and its tail)."""
+    return await results_side_by_side({kind.name: partial(listing_whole, client, kind) for kind in kinds})
+
+
+async def listings_read(client: Sender, kinds: Iterable[Listable]) -> dict[str, Listing]:
+    """`listings` as read, before `listings_judged` judges them against the records the run created."""
+    return await results_side_by_side({kind.name: partial(listing_read, client, kind) for kind in kinds})
+
+
+async def listings_judged(
+    client: Sender, kinds: Iterable[Listable], read: Mapping[str, Listing], created: Mapping[str, Collection[int]]
 ) -> dict[str, Listing]:
-    """Every record of each resource of `kinds`, by its name (`listing_whole`, `created`: the ids of the records of
-    each the run created, by name): the listings side by side, one round trip for all (before the load, and after it
-    for reconciliation, where one after the other they were the run's start and its tail)."""
-    made = created or {}
+    """The listings `listings_read` read (`read`, by resource name), each judged as `listing_whole` judges it
+    against the records of it the run created (`created`: their ids, by name), side by side."""
     return await results_side_by_side(
-        {kind.name: partial(listing_whole, client, kind, created=made.get(kind.name, ())) for kind in kinds}
+        {
+            kind.name: partial(listing_judged, client, kind, read[kind.name], created=created.get(kind.name, ()))
+            for kind in kinds
+        }
     )
 
 
@@ -204,6 +217,11 @@ async def listing_whole(
     updated), must all be listed, and `record_count` be no fewer than the records of `created` (the ids of those the
     run was answered for as created) still there: where it is fewer, those not listed are looked up (`_gone`).
     Raises what a call raises (errors.APIError, BadAnswer)."""
+    return await listing_judged(client, kind, await listing_read(client, kind), known, created)
+
+
+async def listing_read(client: Sender, kind: Listable) -> Listing:
+    """`listing_whole`'s pages, whole where the answers' `record_count` says so, not yet judged (`listing_judged`)."""
     # every record, enabled or not: what exists is what a match or a count must see
     params: dict[str, str] = {f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[kind.name]}
     first, size = await _first_page(client, kind, params)
@@ -213,10 +231,15 @@ async def listing_whole(
         return Listing(first.records, False, n, why, counted=False)
     if first.record_count is None:
         return Listing(first.records, False, len(first.records), f"the answer {first.uncounted}", counted=False)
-    elif first.record_count <= len(first.records):
-        listing = Listing(first.records, True, first.record_count)
-    else:
-        listing = await _walks(client, kind, params, first, size)
+    if first.record_count <= len(first.records):
+        return Listing(first.records, True, first.record_count)
+    return await _walks(client, kind, params, first, size)
+
+
+async def listing_judged(
+    client: Sender, kind: Listable, listing: Listing, known: Collection[int] = (), created: Collection[int] = ()
+) -> Listing:
+    """`listing` (`listing_read`) whole only where nothing shows it short, as `listing_whole` says."""
     if listing.whole and listing.held < len(created):
         listing = listing._replace(gone=await _gone(client, kind, listing, created))
     why = _short_by_evidence(listing, known, len(created)) if listing.whole else ""

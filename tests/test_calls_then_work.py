@@ -1,0 +1,61 @@
+"""`side_by_side.calls_then_work`: round trips started before local work, so their requests leave first and the work
+runs while their answers are on the way (HaloPSA's reconciliation: its listings' calls, then the files read again for
+what the run sent, where the read before them was the tail of a run at the rolling window). Pure logic: an
+in-memory channel stands for the wire."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from bulkload.errors import BadAnswer
+from bulkload.side_by_side import calls_then_work
+
+
+async def test_the_calls_leave_before_the_work_and_their_answers_come_after_it() -> None:
+    order: list[str] = []
+    answered = anyio.Event()
+
+    async def calls() -> str:
+        order.append("request sent")
+        await answered.wait()  # the answer comes once the work is done: it overlapped the round trip
+        order.append("answer read")
+        return "listed"
+
+    def work() -> int:
+        order.append("work")
+        answered.set()
+        return 1200
+
+    with anyio.fail_after(5):
+        assert await calls_then_work(calls, work) == ("listed", 1200)
+    assert order == ["request sent", "work", "answer read"]
+
+
+async def test_a_call_that_fails_raises_as_itself_after_the_work() -> None:
+    done: list[int] = []
+
+    async def calls() -> str:
+        raise BadAnswer("GET /api/XeroDetails: not JSON")
+
+    with anyio.fail_after(5), pytest.raises(BadAnswer, match="not JSON"):
+        await calls_then_work(calls, lambda: done.append(1))
+    assert done == [1]
+
+
+async def test_work_that_fails_cancels_the_calls_and_raises_as_itself() -> None:
+    cancelled = anyio.Event()
+
+    async def calls() -> str:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            cancelled.set()
+        return "never"
+
+    def work() -> None:
+        raise FileNotFoundError("the input file is gone")
+
+    with anyio.fail_after(5), pytest.raises(FileNotFoundError, match="gone"):
+        await calls_then_work(calls, work)
+    assert cancelled.is_set()
