@@ -39,7 +39,12 @@ T = TypeVar("T")
 
 
 async def results_side_by_side(jobs: Mapping[K, Callable[[], Awaitable[T]]]) -> dict[K, T]:
-    """`side_by_side`, keeping each job's result under its key (in `jobs`' order)."""
+    """`side_by_side`, keeping each job's result under its key (in `jobs`' order). One job is awaited as it is, in
+    no task group of its own: its call takes its place in the limits as the caller's turn comes, not a turn later
+    (reconciliation's count of a journal that held nothing went after the walk's pages it was started before)."""
+    if len(jobs) == 1:
+        ((key, job),) = jobs.items()
+        return {key: await job()}
     results: dict[K, T] = {}
 
     async def keep(key: K, job: Callable[[], Awaitable[T]]) -> None:

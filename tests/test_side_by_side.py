@@ -1,7 +1,8 @@
-"""`side_by_side.calls_then_work`: round trips started before local work, so their requests leave first and the work
-runs while their answers are on the way (HaloPSA's reconciliation: its listings' calls, then the files read again for
-what the run sent, where the read before them was the tail of a run at the rolling window). Pure logic: an
-in-memory channel stands for the wire."""
+"""side_by_side.py. `calls_then_work`: round trips started before local work, so their requests leave first and the
+work runs while their answers are on the way (HaloPSA's reconciliation: its listings' calls, then the files read again
+for what the run sent, where the read before them was the tail of a run at the rolling window). And
+`results_side_by_side` of one job takes no turn of the event loop more than the job: a journal's count, started
+before the walk's pages, takes its place in the limits before them. Pure logic: events stand for the wire."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import anyio
 import pytest
 
 from bulkload.errors import BadAnswer
-from bulkload.side_by_side import calls_then_work
+from bulkload.side_by_side import calls_then_work, results_side_by_side, side_by_side
 
 
 async def test_the_calls_leave_before_the_work_and_their_answers_come_after_it() -> None:
@@ -59,3 +60,20 @@ async def test_work_that_fails_cancels_the_calls_and_raises_as_itself() -> None:
     with anyio.fail_after(5), pytest.raises(FileNotFoundError, match="gone"):
         await calls_then_work(calls, work)
     assert cancelled.is_set()
+
+
+async def test_one_job_side_by_side_goes_in_the_order_it_was_started() -> None:
+    # reconciliation starts each journal's count before the walk's pages; a count of a journal that held nothing is
+    # one read, and in a task group of its own it went a turn late: after the pages, its answer waiting on theirs
+    order: list[str] = []
+
+    async def asked(what: str) -> int:
+        order.append(what)
+        return 0
+
+    async def count() -> None:
+        await results_side_by_side({"remote": lambda: asked("count")})
+
+    with anyio.fail_after(5):
+        await side_by_side([count, lambda: asked("page 1"), lambda: asked("page 2")])
+    assert order == ["count", "page 1", "page 2"]
