@@ -271,7 +271,12 @@ def _why_unreachable(exc: aiohttp.ClientConnectorError) -> str:
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return f"the name {exc.host} does not resolve ({exc.os_error.strerror or exc.os_error})"
     if isinstance(exc, aiohttp.ClientSSLError):
-        return f"no TLS connection could be made with {exc.host}:{exc.port} ({exc.os_error})"
+        said = f"no TLS connection could be made with {exc.host}:{exc.port} ({exc.os_error})"
+        # OpenSSL's words for a first answer that is no TLS record: a server speaking plain HTTP there
+        if "WRONG_VERSION_NUMBER" in str(exc.os_error) or "record layer failure" in str(exc.os_error):
+            said += f": the server there answers without TLS; if it speaks plain HTTP, the address is http://{exc.host}"
+            said += f":{exc.port}/…"
+        return said
     return f"nothing listens at {exc.host}:{exc.port} (connection refused)"
 
 

@@ -195,6 +195,25 @@ async def test_a_certificate_that_does_not_verify_is_a_wrong_address_at_any_call
     assert "certificate does not verify" in str(caught.value) and "self-signed" in str(caught.value), caught.value
 
 
+async def test_https_to_a_server_of_plain_http_says_to_try_http() -> None:
+    # OpenSSL's "wrong version number" alone (a tester: --base-url https:// at a sandbox of plain HTTP) leaves the
+    # user to guess that the server there speaks no TLS
+    app, _ = streaming_app(10)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        async with Client(f"https://127.0.0.1:{port}", {}) as client:
+            with pytest.raises(Unreachable) as caught:
+                await client.send("GET", "/x")
+    finally:
+        await runner.cleanup()
+    said = str(caught.value)
+    assert "no TLS connection could be made" in said and f"the address is http://127.0.0.1:{port}/" in said, said
+
+
 # --- whole runs: the exit code and the message --------------------------------------------------------------------
 
 
