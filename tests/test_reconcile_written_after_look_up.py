@@ -21,6 +21,7 @@ from test_reconcile_refused import entries, post, voucher
 from bulkload import load, reconcile
 from bulkload.errors import EXIT_MISMATCH, EXIT_OK
 from bulkload.model import Known
+from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions
 from bulkload.sandbox.economic import ECONOMIC_KEY, create_app
 from bulkload.targets import economic
@@ -72,30 +73,55 @@ async def test_a_voucher_another_writes_after_the_look_up_is_a_double_however_la
         assert len(rec.duplicates) == 2, rec.duplicates  # its two entries: a double of voucher 3
 
 
+async def copy_posted_before_the_look_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, journal_held: bool
+) -> tuple[Any, Report, list[str]]:
+    """A load of vouchers 1-6 of journal 1 whose voucher 3 another writer posts after the run's baseline, as its look
+    for the input's vouchers begins; `journal_held`: the journal holds voucher 99 before the run. Returns the
+    sandbox app, the report and the paths the look asked for."""
+    data = tmp_path / "e.csv"
+    entries(data, vouchers=6, bad=())
+    app = create_app(SandboxOptions())
+    look_up = economic.Journals.groups_already_there
+    asked: list[str] = []
+
+    class Asking:
+        def __init__(self, client: Any) -> None:
+            self.client = client
+
+        async def get(self, path: str, *args: Any, **kw: Any) -> Any:
+            asked.append(path)
+            return await self.client.get(path, *args, **kw)
+
+        async def send(self, method: str, path: str, *args: Any, **kw: Any) -> Any:
+            asked.append(path)
+            return await self.client.send(method, path, *args, **kw)
+
+    async def other_writer_first(
+        self: Any, client: Any, keys: Callable[[], Iterator[str]], baselines: Any
+    ) -> AsyncIterator[Known]:
+        await post(origin, voucher(3))
+        async for found in look_up(self, Asking(client), keys, baselines):
+            yield found
+
+    monkeypatch.setattr(economic.Journals, "groups_already_there", other_writer_first)
+    with anyio.fail_after(30):
+        async with serving(app) as origin:
+            if journal_held:
+                await post(origin, voucher(99))
+            job = economic_job(data, origin, tmp_path / "run.sqlite", rejects=str(tmp_path / "rejects.csv"))
+            report = await load(job, env=CREDS)
+    return app, report, asked
+
+
 async def test_a_voucher_another_writes_before_the_look_up_is_skipped_not_doubled(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the same copy landing as the look-up begins (after the baseline) is found there: skipped, and its entries,
     # above the baseline, are another writer's (not this run's, not doubles): reconciled, exit 0. The journal holds
     # an entry of another voucher before the run: one that held none is not looked in (the next test)
-    data = tmp_path / "e.csv"
-    entries(data, vouchers=6, bad=())
-    app = create_app(SandboxOptions())
-    look_up = economic.Journals.groups_already_there
-
-    async def other_writer_first(
-        self: Any, client: Any, keys: Callable[[], Iterator[str]], baselines: Any
-    ) -> AsyncIterator[Known]:
-        await post(origin, voucher(3))
-        async for found in look_up(self, client, keys, baselines):
-            yield found
-
-    monkeypatch.setattr(economic.Journals, "groups_already_there", other_writer_first)
-    with anyio.fail_after(30):
-        async with serving(app) as origin:
-            await post(origin, voucher(99))
-            job = economic_job(data, origin, tmp_path / "run.sqlite", rejects=str(tmp_path / "rejects.csv"))
-            report = await load(job, env=CREDS)
+    app, report, asked = await copy_posted_before_the_look_up(tmp_path, monkeypatch, journal_held=True)
+    assert asked == ["/draft-entries/count", "/draft-entries"], asked  # the count over 1-6, then their $in: list
     assert vouchers_held(app).count(3) == 2 and report.loaded == 10 and report.skipped == 2, report
     rec = report.reconcile
     assert rec is not None and rec.ok and report.exit_code == EXIT_OK, (report.exit_code, rec)
@@ -109,33 +135,8 @@ async def test_a_journal_empty_at_its_baseline_is_not_looked_in_and_a_copy_writt
     # before the first upload for nothing (the pace at the limit lost 0.6 points of 100/s to it). A copy another
     # writer posts after the baseline is then created by the run too, as one posted after the look always was: above
     # the baseline, walked, a double (exit 3), never silent
-    data = tmp_path / "e.csv"
-    entries(data, vouchers=6, bad=())
-    app = create_app(SandboxOptions())
-    look_up = economic.Journals.groups_already_there
-    counted: list[str] = []
-
-    async def other_writer_first(
-        self: Any, client: Any, keys: Callable[[], Iterator[str]], baselines: Any
-    ) -> AsyncIterator[Known]:
-        await post(origin, voucher(3))
-        async for found in look_up(self, counting(client), keys, baselines):
-            yield found
-
-    def counting(client: Any) -> Any:
-        class Counting:
-            async def get(self, path: str, *args: Any, **kw: Any) -> Any:
-                counted.append(path)
-                return await client.get(path, *args, **kw)
-
-        return Counting()
-
-    monkeypatch.setattr(economic.Journals, "groups_already_there", other_writer_first)
-    with anyio.fail_after(30):
-        async with serving(app) as origin:
-            job = economic_job(data, origin, tmp_path / "run.sqlite", rejects=str(tmp_path / "rejects.csv"))
-            report = await load(job, env=CREDS)
-    assert counted == []  # the journal held nothing at its baseline: not asked
+    app, report, asked = await copy_posted_before_the_look_up(tmp_path, monkeypatch, journal_held=False)
+    assert asked == []  # the journal held nothing at its baseline: not asked
     assert vouchers_held(app).count(3) == 4 and report.loaded == 12 and report.skipped == 0, report
     rec = report.reconcile
     assert rec is not None and not rec.ok and report.exit_code == EXIT_MISMATCH, (report.exit_code, rec)
