@@ -959,10 +959,13 @@ class Planner:
         )
         name, given = kind.group_name, label + GIVEN_AGAIN.format(n=len(parts))
         if how == SAME_LINES:
+            # summing is advice for lines of amounts: a PayorCRM customer has none
+            summed = ""
+            if kind.money_fields:
+                summed = " (where each is meant, give the lines once with their amounts summed)"
             return (
                 f"{given}as the same lines ({where}): a duplicate "
-                "export? Which is meant cannot be told, so none is loaded: remove all but one copy (where each is "
-                "meant, give the lines once with their amounts summed)"
+                f"export? Which is meant cannot be told, so none is loaded: remove all but one copy{summed}"
             )
         if how == SAME_NAMES:
             # the names the lines give values for, not every field that might name a line (e-conomic's nine)

@@ -249,6 +249,30 @@ async def test_an_invoice_whose_lines_name_two_customers_is_refused_whole_never_
     assert rejects["4"].startswith("invoice 1003 is refused whole: its lines name 2 customerNumbers, C1 (line 4) and")
 
 
+async def test_a_customer_given_twice_is_told_as_one_record_not_lines_with_amounts_or_line_items(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: a customers sheet exported twice (customer 2001 again further down) was refused advising
+    # "give the lines once with their amounts summed", and one given twice in a row "no line item to tell them
+    # apart": a customer has neither amounts nor line items. Both are refused, nothing of them sent; Beta loads
+    alfa = ["2001", "a@example.com", "Alfa"]
+    customers = [alfa, ["2002", "b@example.com", "Beta"], alfa, ["2003", "c@x.dk", "C"], ["2003", "c2@x.dk", "C"]]
+    files = {"customers": write(tmp_path / "c.csv", CUSTOMERS, customers)}
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            report = await load(job(tmp_path, url, files, batch_size=1), env=ENV)
+            held = await stored(url, "customers")
+    assert [c["customerno"] for c in held] == ["2002"] and (report.loaded, report.rejected) == (1, 4), report
+    rejects = {r["line"]: r["reason"] for r in rejected(tmp_path)}
+    said = (
+        "customer 2001 is given 2 times, as the same lines (line 2 and line 4): a duplicate export? Which is meant "
+        "cannot be told, so none is loaded: remove all but one copy"
+    )
+    assert rejects["2"] == rejects["4"] == said, rejects
+    assert rejects["6"] == "given twice, with one customerno: which is meant cannot be told", rejects
+    assert not any("amounts" in reason or "line item" in reason for reason in rejects.values()), rejects
+
+
 def test_a_local_currency_is_a_currency_code() -> None:
     assert PayorCRM(["invoices"], "major", local_currency="jpy").invoices.local_currency == "JPY"
     for code in ("euro", "ZZZ", "XAU", "ısk", "uſd"):  # no currency's code (upper() makes "ısk" ISK), or gold

@@ -180,17 +180,20 @@ class Upload(RecordKind):
         return key
 
     def group_fault(self, records: Sequence[Any]) -> tuple[int, str, str] | None:
-        """A record given twice (one invoice number, no line item to tell the rows apart; one customerno): both
-        would be uploaded, and which the file means cannot be told."""
+        """A record given twice (one invoice number, no line item to tell the rows apart; one customerno, a customer
+        having no line items): both would be uploaded, and which the file means cannot be told."""
         seen: set[Any] = set()
         for i, record in enumerate(records):
             apart = getattr(record, "lineItem", None)  # an invoice's lines are told apart by their line item
             if apart in seen:
-                what = "and line item" if apart is not None else "and no line item to tell them apart"
+                if self.single_record_groups:
+                    what = ""
+                else:
+                    what = " and line item" if apart is not None else " and no line item to tell them apart"
                 return (
                     i,
                     self.key_field,
-                    f"given twice, with one {self.key_field} {what}: which is meant cannot be told",
+                    f"given twice, with one {self.key_field}{what}: which is meant cannot be told",
                 )
             seen.add(apart)
         return None
