@@ -411,12 +411,11 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         mine = " of this invocation" if report.ledger_lost else ""
         where = written_at(report, "the rejects file", report.rejects_file)
         console.print(f"rejected rows{so_far}: none{mine} (rejects file: {where})")
-    if groups and groups.skipped:
+    if groups and report.skipped:
+        # rows of no group (a Visma Core line booked as an entry of its own) are skipped each alone: no group counted
         reasons = groups.skipped_reasons or [""]
-        console.print(
-            f"skipped {report.skipped:,} rows ({_count(groups.skipped, name)}) an earlier load "
-            f"created, e.g. {reasons[0]}"
-        )
+        of = f" ({_count(groups.skipped, name)})" if groups.skipped else ""
+        console.print(f"skipped {report.skipped:,} rows{of} an earlier load created, e.g. {reasons[0]}")
     if unbalanced := unbalanced_said(report):
         console.print(unbalanced)
     if report.success_written:

@@ -2518,6 +2518,22 @@ async def test_lines_rejected_alone_are_counted_as_no_order(tmp_path: Path) -> N
     assert "rejected rows (1 order, each whole) and reasons" in out.getvalue(), out.getvalue()
 
 
+async def test_lines_of_no_order_an_earlier_load_created_are_said_skipped_and_why(tmp_path: Path) -> None:
+    # found by a tester: November's fees (two FEE lines, no orderId) loaded, then a file of those two and a third: the
+    # table said "skipped 2" and no line under it said why or by which run, as the line was said only for skipped
+    # orders (none: a line of no order is one). It is said wherever rows were skipped, counting orders where some are
+    fees: list[list[Any]] = [[1951, "FEE", "100.00", "Gebyr", "", "2026-11-05", ""]]
+    fees.append([1952, "FEE", "200.00", "Gebyr", "", "2026-11-15", ""])
+    more = [*fees, [1953, "FEE", "300.00", "Gebyr", "", "2026-11-15", ""]]
+    two, entries = await load_corrected(tmp_path, write(tmp_path / "e.csv", fees), write(tmp_path / "f.csv", more))
+    assert sorted(e["Amount"] for e in entries) == [Decimal("100.00"), Decimal("200.00"), Decimal("300.00")]
+    assert (two.exit_code, two.loaded, two.skipped) == (0, 1, 2) and accounted(two), two
+    out = io.StringIO()
+    print_summary(two, out)
+    said = "skipped 2 rows an earlier load created, e.g. entry of case 1951 (line 2 of "
+    assert said in out.getvalue(), out.getvalue()
+
+
 async def test_a_merged_order_the_api_refuses_is_named_in_each_of_its_lines_reasons(tmp_path: Path) -> None:
     # found by tester t24b: order A's two lines, booked as one entry of 3.00, were refused by the API ("Amount
     # exceeds the case limit"), and each line was rejected with the API's words alone: line 2 (1.00) said its amount
