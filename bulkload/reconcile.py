@@ -154,6 +154,7 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
     sent_count = answered_count = 0
     count_told = True  # every answer said how many records it stored
     no_count = no_amounts = no_fields = 0  # rows of calls whose answers gave none, or left out a field sent
+    left_out: set[str] = set()  # the fields those answers left out
     by_place = 0  # rows given the ids at their places in an answer whose records named no key (model.BY_PLACE)
     differing: list[dict[str, Any]] = []
     n_differing = 0
@@ -174,7 +175,9 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
         echoes = said.pop(ECHOED, {})
         by_place += sum(figures[0] for figures in said.pop(BY_PLACE, {}).values())
         fields = sorted(name for name, figures in echoes.items() if figures == [0])
-        no_fields += n_rows if any(not figures for figures in echoes.values()) else 0
+        if unsaid := [name for name, figures in echoes.items() if not figures]:
+            no_fields += n_rows
+            left_out.update(unsaid)
         same, counted_only = not fields, False
         for scope in sent.keys() | said.keys():
             mine_per, theirs_per = sent.get(scope, {}), said.get(scope, {})
@@ -241,9 +244,12 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
             "the currency of): bulkload could not check their amounts"
         )
     if no_fields:
+        *first, last = sorted(left_out)
+        named = f"{', '.join(first)} and {last}" if first else last
+        rows, them = "row" if no_fields == 1 else "rows", "them" if first else "it"
         note += (
-            f"; for {no_fields:,} rows the answer left out a field it echoes of what was sent: bulkload could "
-            "not check that field"
+            f"; for {no_fields:,} {rows} the answer left out {named}, which it echoes of what was sent: bulkload "
+            f"could not check {them}"
         )
     return Reconciled(
         ok=n_differing == 0 and not shared and unrecorded == 0,

@@ -524,3 +524,18 @@ def test_an_echoed_field_is_the_value_sent_another_value_or_not_said() -> None:
     fields = [("CaseId", 1001, 1001), ("Other", 1001, 1002), ("Text", 1001, "1001"), ("Gone", 1001, msgspec.UNSET)]
     said = echoed(fields)
     assert said == {"CaseId": [1], "Other": [0], "Text": [0], "Gone": []}
+
+
+async def test_the_fields_an_answer_leaves_out_are_named_in_the_reconciliation_note(tmp_path: Path) -> None:
+    """Found by a tester: a month's salary draft (SALARY, its date given) beside a fee was reconciled with "for 1
+    rows the answer left out a field it echoes of what was sent: bulkload could not check that field": which field
+    (a draft's answer shows no EntryDate, seed 003) the user was left to guess. The note names it."""
+    rows = [
+        [1703, "SALARY", "15000.00", "Lønn", "", "2026-11-30", ""],
+        [1704, "FEE", "5.00", "Gebyr", "", "2026-11-30", ""],
+    ]
+    report, entries = await loaded(tmp_path, write(tmp_path / "e.csv", rows), core_app())
+    assert (report.exit_code, report.loaded, len(entries)) == (0, 2, 2), report
+    assert report.reconcile is not None and report.reconcile.rows_not_checked["fields"] == 1, report.reconcile
+    said = "for 1 row the answer left out EntryDate, which it echoes of what was sent: bulkload could not check it"
+    assert said in report.reconcile.note, report.reconcile.note
