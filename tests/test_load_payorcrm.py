@@ -686,6 +686,33 @@ async def test_an_iso_time_of_day_written_with_a_point_after_its_hour_is_rejecte
     ]
 
 
+async def test_a_date_time_with_an_offset_is_rejected_not_cut_to_the_day_it_is_in_utc(tmp_path: Path) -> None:
+    # found by a tester: an ERP's export of instants, invoice I1 dated 2026-10-31T23:00:00Z (1 November in Copenhagen,
+    # where its books are kept), was uploaded with invoiceDate 2026-10-31, in October, exit 0: the date fields take a
+    # date (seed 004 types them "date") and the date-time was cut to its first 10 characters. Which day an instant is
+    # the invoice's cannot be told, as at e-conomic: rejected naming the field; a time of day without an offset is
+    # the day written, and loads
+    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "invoiceDate", "dueDate"]
+    rows = [
+        ["C1", "I1", "1000", "DKK", "2026-10-31T23:00:00Z", "2026-11-30"],
+        ["C1", "I2", "1000", "DKK", "2026-11-01", "2026-12-01T00:00:00+01:00"],
+        ["C1", "I3", "1000", "DKK", "2026-10-31 23:00", "2026-11-30T08:00:00"],
+    ]
+    report, held = await load_invoices(tmp_path, write(tmp_path / "i.csv", header, rows))
+    assert (report.loaded, report.rejected) == (2, 2), report  # the customer and I3
+    assert [(i["invoiceNumber"], i["invoiceDate"], i["dueDate"]) for i in held] == [("I3", "2026-10-31", "2026-11-30")]
+    reasons = {r["line"]: (r["field"], r["reason"]) for r in rejected(tmp_path)}
+    assert reasons["2"] == (
+        "invoiceDate",
+        "'2026-10-31T23:00:00Z' is a date-time with an offset: which day PayorCRM books for it is not documented "
+        "(seed 004): the date written, 2026-10-31, or the instant's date where the account keeps its days, which may "
+        "be another; write the date alone, or the time of day without the offset",
+    ), reasons
+    assert (
+        reasons["3"][0] == "dueDate" and "'2026-12-01T00:00:00+01:00' is a date-time with an offset" in reasons["3"][1]
+    )
+
+
 def test_a_refused_calls_rest_is_encoded_again_with_its_addresses_numbers() -> None:
     target = PayorCRM(["invoices"])
     invoices = target.kind_of(0)

@@ -14,7 +14,7 @@ import msgspec
 from msgspec.structs import astuple
 
 from ..cursors import CursorTrail
-from ..dates import at_offset, listed_day
+from ..dates import at_offset, instant_reason, listed_day
 from ..errors import APIError, RowInvalid
 from ..http import decoded, keepable_ids
 from ..model import Chunk, Partly, Totals
@@ -425,16 +425,6 @@ def _shown(value: Any) -> str:
 _DATE_FIELDS = ("date", "dueDate")
 
 
-def _instant_reason(written: str) -> str:
-    """Why a date field's `written` date-time with an offset is refused: which day e-conomic books for it is not
-    documented."""
-    return (
-        f"{written!r} is a date-time with an offset: which day e-conomic books for it is not documented (seed 002): "
-        f"the date written, {written[:10]}, or the instant's date where the agreement keeps its days, which may be "
-        "another; write the date alone, or the time of day without the offset"
-    )
-
-
 class DraftEntries(RecordKind):
     """The lines of vouchers, sent as draft entries in bulk with an idempotency key."""
 
@@ -505,7 +495,7 @@ class DraftEntries(RecordKind):
         for name in _DATE_FIELDS:
             value = row.get(name)
             if type(value) is str and at_offset(value):
-                raise RowInvalid(name, _instant_reason(value))
+                raise RowInvalid(name, instant_reason(value, "e-conomic", "seed 002"))
         return converted(row, DraftEntry, self.read_fields)
 
     def group_key(self, row: Mapping[str, Any]) -> GroupKey:

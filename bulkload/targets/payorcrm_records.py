@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from ..dates import at_offset, instant_reason
 from ..errors import APIError, RowInvalid
 from ..model import BY_PLACE, ECHOED, NO_ID, Chunk, Totals
 from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, Places, decimals, iso_code
@@ -376,9 +377,11 @@ class Invoices(Upload):
             if code is not None:
                 _within_minor_unit(balance, code)
             row["balanceAmount"] = format(balance, "f")
-        for field in _DATES:  # the API's date fields take dates: a date-time is cut to its date
-            if isinstance(row.get(field), str):
-                row[field] = row[field][:10]
+        for field in _DATES:  # the API's date fields take dates: a date-time is cut to its date, an instant refused
+            if isinstance(written := row.get(field), str):
+                if at_offset(written):
+                    raise RowInvalid(field, instant_reason(written, "PayorCRM", "seed 004"))
+                row[field] = written[:10]
         self.read_nested(row)
         invoice: Invoice = converted(row, Invoice, self.read_fields)
         customer = key_text(invoice.customerNumber)  # as the customers file's customerno is read (CustomersFirst)
