@@ -497,6 +497,25 @@ async def test_excels_text_formula_is_read_as_its_text_and_other_formulas_are_re
         assert rejects[where][field] == "'" + written, "the cell as written, a spreadsheet not running it"
 
 
+async def test_an_invoice_naming_a_customer_of_the_file_but_for_leading_zeros_is_rejected_not_sent(
+    tmp_path: Path,
+) -> None:
+    # found by a tester (t40a): the customers file kept 00777 as text, the invoices' sheet showed it as a number, 777,
+    # and saved it so: the invoice was uploaded for customer 777, another customer where PayorCRM has one
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["00777", "a@example.com", "Alpha"], ["42", "b@x.dk", "B"]])
+    rows = [["777", "I-1", "100", "DKK", ""], ["0042", "I-2", "100", "DKK", ""], ["00777", "I-3", "5", "DKK", ""]]
+    invoices = write(tmp_path / "i.csv", INVOICES, rows)
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices}), env=ENV)
+            got = await stored(url, "invoices")
+    assert [(i["customerNumber"], i["invoiceNumber"]) for i in got] == [("00777", "I-3")], got
+    assert (report.loaded, report.rejected) == (3, 2), report
+    reasons = {int(r["line"]): r["reason"] for r in rejected(tmp_path) if r["file"].endswith("i.csv")}
+    assert "customer 777 is not in the customers file, which has customer 00777" in reasons[2], reasons
+    assert "customer 0042 is not in the customers file, which has customer 42" in reasons[3], reasons
+
+
 @pytest.mark.slow
 async def test_require_customers_rejects_invoices_of_unknown_customers_locally(tmp_path: Path) -> None:
     customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "Alpha"]])

@@ -104,8 +104,7 @@ class CustomersFirst(Phases):
         return {"failed": failed, "known": known}
 
     def use(self, context: Mapping[str, Any]) -> None:
-        self.invoices.failed = dict(context.get("failed", {}))
-        self.invoices.known = set(context["known"]) if "known" in context else None
+        self.invoices.given(context.get("failed", {}), context.get("known"))
 
     def given_again(self, file_idx: int) -> bool:
         """A customers file given with invoices (customerno names each customer; every row has one)."""

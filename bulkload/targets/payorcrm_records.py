@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -355,9 +355,25 @@ class Invoices(Upload):
         self.local_currency = local_currency
         self.amount_places = {**Invoices.amount_places, "localAmount": Places(currency=local_currency)}
         self.require_customers = require_customers
-        #: customer number -> why it did not load; customer numbers that did (from the earlier phase)
+        #: customer number -> why it did not load; customer numbers that did (from the earlier phase: `given`)
         self.failed: dict[str, str] = {}
         self.known: set[str] | None = None
+        #: the customers file's numbers of digits by their digits without leading zeros (`_but_for_zeros`)
+        self._by_digits: dict[str, str] = {}
+
+    def given(self, failed: Mapping[str, str], known: Iterable[str] | None) -> None:
+        """The customers the customers file gave, as the phase before read them: those that did not load (number ->
+        why) and those that did (None: no customers file)."""
+        self.failed = dict(failed)
+        self.known = None if known is None else set(known)
+        self._by_digits = {k.lstrip("0"): k for k in self.known or () if k.isdigit()}
+
+    def _but_for_zeros(self, customer: str) -> str | None:
+        """The customers file's customer whose number is `customer`'s but for its leading zeros ("00777" where an
+        invoice says "777", or the other way), where `customer` is none of the file's; None where there is none."""
+        if not customer.isdigit() or self.known is None or customer in self.known:
+            return None
+        return self._by_digits.get(customer.lstrip("0"))
 
     def required(self) -> list[tuple[str, ...]]:
         """The fields an invoice must have; its currency too where amounts are in major units (minor_units)."""
@@ -387,6 +403,15 @@ class Invoices(Upload):
         customer = key_text(invoice.customerNumber)  # as the customers file's customerno is read (CustomersFirst)
         if customer in self.failed:
             raise RowInvalid("customerNumber", f"customer {customer} did not load ({self.failed[customer]})")
+        if (padded := self._but_for_zeros(customer)) is not None:
+            # a spreadsheet shows a number without its leading zeros, and saves it so: which customer is meant cannot
+            # be told (another customer may be numbered so in PayorCRM)
+            raise RowInvalid(
+                "customerNumber",
+                f"customer {customer} is not in the customers file, which has customer {padded}: the same number but "
+                "for its leading zeros (a spreadsheet drops them from a number it shows): which is meant cannot be "
+                "told; write the number as the customers file does",
+            )
         if self.require_customers and (self.known is None or customer not in self.known):
             raise RowInvalid(
                 "customerNumber",
