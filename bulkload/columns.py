@@ -166,3 +166,12 @@ def nearest(name: str, fields: Iterable[str]) -> str | None:
     by_stem = [f for f in fields if len(stem) >= 3 and _stem(fold(f)) == stem]
     close = by_case or by_stem[:1] * (len(by_stem) == 1) or difflib.get_close_matches(name, fields, n=1, cutoff=0.75)
     return close[0] if close else None
+
+
+def column_letter(n: int) -> str:
+    """A spreadsheet's name of column `n` (counted from 1): 1 is A, 26 Z, 27 AA."""
+    letters = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters

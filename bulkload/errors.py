@@ -170,9 +170,10 @@ class MappedTwice(ConfigError):
     mapped to amount): `field` names it, and `said` is the message without its remedy (one of the two mapped to
     another field or dropped), for a refusal that knows the field's record kind to say what a file gives instead."""
 
-    def __init__(self, said: str, field: str) -> None:
+    def __init__(self, said: str, field: str, columns: tuple[int, int] = (0, 1)) -> None:
         super().__init__(f'{said}; map one of them to another field, or to "" to drop it')
-        self.said, self.field = said, field
+        #: the two columns, counted from 1 as the message names them
+        self.said, self.field, self.columns = said, field, columns
 
 
 class RolledBack(ConfigError):

@@ -26,7 +26,7 @@ from . import account, ledger_pg, logs, prestart
 from .again import beside_earlier, creates_only_new, load_again
 from .agreement_calls import agreement_file
 from .alongside import refuse_alongside
-from .columns import did_you_mean, given_twice, missing, refusal
+from .columns import column_letter, did_you_mean, given_twice, missing, refusal
 from .doubt import way_on
 from .errors import (
     BulkloadError,
@@ -123,7 +123,9 @@ def open_sources(job: Job, target: Target) -> list[Source]:
         except MappedTwice as exc:
             if exc.field not in kind.signed_fields:
                 raise
-            raise ConfigError(f"{exc.said}. {kind.signed_advice}; nothing was sent") from None
+            first, second = map(column_letter, exc.columns)
+            advice = kind.signed_advice.format(first=first, second=second)
+            raise ConfigError(f"{exc.said}. {advice}; nothing was sent") from None
         except ConfigError as exc:  # a file's encoding: told where the run's files are in more than one
             raise one_encoding(exc, sources) from exc.__cause__
         if fields is None:

@@ -743,6 +743,7 @@ class Source:
         return MappedTwice(
             f"{said} {field!r} by the [columns] table of --config{also}: a field takes one column",
             field,
+            (first + 1, second + 1),
         )
 
     def _iter_csv(self, raw: bool = False, only: frozenset[str] | None = None) -> Generator[Row | BadRow, None, None]:

@@ -14,6 +14,7 @@ from conftest import CREDS, write_entries
 
 from bulkload import Job
 from bulkload.cli import build_parser, main
+from bulkload.columns import column_letter
 from bulkload.errors import ConfigError
 from bulkload.job import JobTable, address, read_config
 from bulkload.ledger import Ledger, RunInfo
@@ -287,6 +288,27 @@ def test_debit_and_credit_columns_mapped_to_one_amount_are_named_with_how_to_mak
     assert "columns 'Debet' (5) and 'Kredit' (6) are both mapped to 'amount' by the [columns] table" in err, err
     assert "a field takes one column" in err and "appears twice" not in err
     assert "one signed amount" in err and "credits negative" in err, err
+    # the spreadsheet formula names the file's own columns, 5 and 6 (E and F), not fixed letters (a tester, t40a: the
+    # advice said =E2-F2 for a file whose debit and credit were D and E)
+    assert "=E2-F2 where the debit is column E and the credit F" in err, err
+    path.write_text(
+        "Bilagstype;Kladde;Bilag;Debet;Kredit;Dato;Valuta;Konto;Tekst\n5;1;9931;100,00;;31-10-2026;DKK;1010;a\n"
+    )
+    err = refused(["load", "economic", str(path), "--config", str(config), "--dry-run"], capsys)
+    assert "=D2-E2 where the debit is column D and the credit E" in err, err
+
+
+def test_a_column_is_named_by_its_spreadsheet_letters() -> None:
+    assert [column_letter(n) for n in (1, 4, 26, 27, 52, 53, 702, 703)] == [
+        "A",
+        "D",
+        "Z",
+        "AA",
+        "AZ",
+        "BA",
+        "ZZ",
+        "AAA",
+    ]
 
 
 def test_an_api_address_is_the_url_the_client_resolves() -> None:

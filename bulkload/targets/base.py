@@ -147,6 +147,7 @@ class RecordKind:
     minor_unit_advice: str = ""
     #: amount fields that take one signed amount (credits negative): a header two of whose columns are mapped to one
     #: of these (a debit and a credit column) is refused (errors.MappedTwice) with `signed_advice`, how to make the one
+    #: (`{first}`, `{second}`: the two columns' spreadsheet letters, in the file's order)
     signed_fields: frozenset[str] = frozenset()
     signed_advice: str = ""
     #: fields an option gives every row of the file, not read from it (Visma Core's accountingCostType under

@@ -439,7 +439,8 @@ class DraftEntries(RecordKind):
     signed_advice = (
         "e-conomic takes one signed amount a line, debits positive and credits negative, and bulkload reads no "
         "debit and credit columns: where the two are a debit and a credit, give the file one column of debit minus "
-        'credit (in a spreadsheet =E2-F2 for debit in E and credit in F) mapped to amount, and map the two to "" '
+        "credit (in a spreadsheet ={first}2-{second}2 where the debit is column {first} and the credit {second}) "
+        'mapped to amount, and map the two to "" '
         '(or remove them); else map one of them to another field, or to "" to drop it'
     )
     whole_fields = int_fields(DraftEntry)  # the journal and voucher too: read the file's way, as the group key is
