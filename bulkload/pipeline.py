@@ -94,6 +94,9 @@ CUT_SHORT = "the run was cut short while this call was being sent: it may have a
 HELD_BACK = "not sent: held back when a ledger write failed"
 #: why a call held back so after an attempt of it whose answer was lost is in doubt
 LOST_THEN_HELD = f"an attempt of its call may have arrived (its answer was lost); then {HELD_BACK}"
+#: why a call an earlier process left in flight is in doubt still after this one sent it again and the API did not act
+#: on that attempt (a spent quota, say): the earlier attempt may have landed (Loader.give_up)
+EARLIER_UNKNOWN = "an earlier process sent this call and what came of it is unknown"
 #: why a call waiting for its place when the run was cut short (Ctrl-C, a signal) is `pending`: it never left
 CUT_UNSENT = "not sent: the run was cut short before it left"
 #: why a call is in doubt whose outcome the ledger could not record (a write failed: LedgerWriteError), after the
@@ -309,6 +312,10 @@ class Loader:
         #: the chunks (seq, part) sent again although an earlier attempt's outcome is unknown: a new attempt the API
         #: did not act on leaves them in doubt, never pending (a later resume would then send them blindly)
         self._resent: set[tuple[int, str]] = set()
+        #: the chunks (seq, part) an earlier process left in flight (`sending`) or in doubt that are sent again because
+        #: that is harmless (their key while the API keeps it, a call `repeatable` as it is), with that state: a new
+        #: attempt the API did not act on leaves them so, never pending (the earlier attempt may have landed)
+        self._repeated: dict[tuple[int, str], ChunkState] = {}
         #: the chunks the API does not hold that the ledger, whose write failed, has as `sending` (`hold`), each with
         #: the reason `pending` gives it (`record_held_back`)
         self._held: list[tuple[Chunk, str]] = []
@@ -625,6 +632,7 @@ class Loader:
         # that call's
         self._lost.setdefault(chunk.seq, self.began)
         if repeatable:
+            self._repeated[(chunk.seq, chunk.part)] = "in_doubt" if prev.state == "in_doubt" else "sending"
             return False
         # an earlier attempt may have arrived: look where the API lets us, resend only when told to (what the look
         # compares with is the ledger's, of that attempt: `look`)
@@ -1228,11 +1236,13 @@ class Loader:
         if not sent:  # its rows are not yet sent (Ledger.figures), for resume
             return
         resent = (chunk.seq, chunk.part) in self._resent
+        repeated = self._repeated.get((chunk.seq, chunk.part))
         if not acted_on:
             # the API answered without acting on this call: resume sends it again, unless an earlier attempt of it
-            # is still unknown (sent again on the user's word): then it stays in doubt
-            state: ChunkState = "in_doubt" if resent else "pending"
-            reason = said
+            # is still unknown: sent again on the user's word, it stays in doubt; sent again as harmless (its key), it
+            # stays as the earlier process left it, for resume to settle as such (its key while kept, else a look)
+            state: ChunkState = "in_doubt" if resent else repeated or "pending"
+            reason = said if repeated is None else f"{EARLIER_UNKNOWN}; sent again, it was not carried out: {said}"
         else:
             # in doubt: its reason goes where the in-doubt file reads it. An answer that arrived but cannot be read
             # is replayed to its key, so resume looks for the call's records (in doubt) instead of sending it again
@@ -1249,9 +1259,9 @@ class Loader:
             if state == "pending":
                 self.hold(chunk, said, f"not carried out: {said}")
                 return
-            if acted_on:
+            if acted_on or repeated:
                 self.untold_why(chunk, reason)
-        if acted_on or resent:
+        if acted_on or resent or repeated:
             self.doubt(chunk, reason)
 
     def halt(self, chunk: Chunk, exc: Exception) -> tuple[str, bool]:

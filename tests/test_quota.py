@@ -15,7 +15,8 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
-from conftest import CREDS, SandboxProcess, write_entries
+from conftest import CREDS, Crash, SandboxProcess, crash_at_done, economic_job, serving, write_entries
+from test_reconcile_refused import held
 
 from bulkload import Job, load, reconcile, resume
 from bulkload.agreement_calls import AgreementCalls, agreement_file
@@ -26,6 +27,7 @@ from bulkload.meters import DailyQuota
 from bulkload.outputs import cache_dir
 from bulkload.results import Quota
 from bulkload.sandbox import SandboxOptions, running
+from bulkload.sandbox.economic import create_app
 from bulkload.undo import rollback
 
 
@@ -251,3 +253,35 @@ def test_a_rollback_the_spent_quota_stopped_finishes_with_a_raised_quota(
         assert stored.run.settings["daily_quota"] == 100_000  # the commands after it count with it
     finally:
         stored.close()
+
+
+async def test_a_call_in_flight_at_a_kill_that_the_spent_quota_keeps_from_its_resend_stays_in_doubt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by tester t40c: a call in flight at a kill -9 (carried out, its answer lost: `sending`) whose resend with
+    its key the spent quota stopped was put back to `pending`, as if it had never left: the resume said its 2 rows
+    "not yet sent" (0 in doubt) while the journal held them, and a day later, the quota free and the key long
+    forgotten by the API, the next resume sent it as new, voucher 1 twice in the journal. It stays `sending`: in
+    doubt, and settled as a call in flight is (its key while the API keeps it, else a look)."""
+    data, ledger = tmp_path / "e.csv", tmp_path / "run.sqlite"
+    write_entries(data, 4)
+    app = create_app(SandboxOptions(), idempotency_ttl_s=1e-3)  # keys forgotten as soon as answered: as a day later
+    with anyio.fail_after(30):
+        async with serving(app) as origin:
+            loading = economic_job(data, origin, ledger, batch_size=2, concurrency=1)
+            with monkeypatch.context() as m:
+                crash_at_done(m)  # voucher 1's call carried out, the process killed as its answer came
+                try:
+                    await load(loading, env=CREDS, raise_on_stop=False)
+                except* Crash:
+                    pass
+            assert held(app) == {1: [1, 2]}, held(app)
+            stopped = await resume(str(ledger), env=CREDS, daily_quota=stored_calls(ledger), raise_on_stop=False)
+            assert stopped.status == "stopped" and "daily quota" in str(stopped.stop_reason), stopped
+            assert stopped.in_doubt == 2 and stopped.rows_not_sent == 6, stopped
+            with sqlite3.connect(ledger) as db:  # a day later: the quota's calls free, the key older than trusted
+                db.execute("UPDATE chunks SET sent_at = sent_at - 86400 WHERE seq = 1")
+            again = await resume(str(ledger), env=CREDS, daily_quota=50_000)
+    assert {v: len(numbers) for v, numbers in held(app).items()} == {1: 2, 2: 2, 3: 2, 4: 2}, held(app)
+    assert again.loaded == 8 and again.in_doubt == 0, again
+    assert again.reconcile is not None and again.reconcile.ok and again.reconcile.duplicates_count == 0, again.reconcile
