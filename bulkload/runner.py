@@ -888,6 +888,8 @@ def dry_run(job: Job, *, env: Mapping[str, str] | None = None, command: Sequence
     fd, scratch = tempfile.mkstemp(prefix=".bulkload-dry-run-", suffix=".sqlite", dir=workdir)
     os.close(fd)
     db = sqlite3.connect(scratch, isolation_level=None)
+    db.execute("PRAGMA journal_mode=MEMORY")
+    db.execute("PRAGMA synchronous=OFF")  # a scratch file, removed below: no write of it waits for the disk
     try:
         return _dry_run(job, target, sources, Ledger(Path(scratch), db, -1), checked, started, rejects)
     finally:

@@ -206,3 +206,26 @@ def test_a_stopped_dry_runs_rows_it_did_not_get_to_are_not_yet_sent_never_skippe
     assert main(["load", "economic", str(data), "--dry-run", "--no-progress"]) == 4
     out = capsys.readouterr().out
     assert "rows: the dry run's until it stopped" in out and "resume" not in out, out  # a dry run has no resume
+
+
+def test_a_dry_runs_scratch_database_does_not_wait_for_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by tester t40d: the scratch database a dry run keeps its rows in was SQLite's default, a rollback journal
+    # and a sync to the disk for every statement, each a transaction of its own: every rejected row (and every group
+    # an earlier load skipped) waited on the disk twice, and a dry run of 20,000 rows, 13,000 of them bad, took 14.5 s
+    # against 0.9 s for the same rows good (and longer the busier the disk), saying nothing all the while
+    data = tmp_path / "e.csv"
+    _with_a_bad_row(data, 10)
+    kept = runner._dry_run
+    seen: list[tuple[str, int]] = []
+
+    def watched(job: Job, target: object, sources: object, scratch: runner.Ledger, *args: object) -> object:
+        db = scratch.db()
+        seen.append((db.execute("PRAGMA journal_mode").fetchone()[0], db.execute("PRAGMA synchronous").fetchone()[0]))
+        return kept(job, target, sources, scratch, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "_dry_run", watched)
+    report = dry_run(Job(target="economic", files=[str(data)]))
+    assert report.rejected == 1, report
+    assert seen == [("memory", 0)], seen  # its journal in memory, no sync: the file is removed at the end
