@@ -2280,6 +2280,7 @@ def known_to(
     found: origins.Found | None = None,
     name_of: Callable[[int], str] | None = None,
     also: bool = False,
+    offline: bool = False,
 ) -> int:
     """What the run of the `earlier` ledger did with the groups of the input (`conn`: the new ledger, its
     `file_groups` filled): a group it loaded is skipped (or rejected, when this input's version differs), one
@@ -2306,7 +2307,9 @@ def known_to(
     not given) of the input's file by its index, by which a refusal counts the groups it shares (PayorCRM's
     customers and invoices). `also`: the kind's group digests leave out a field the API also sets itself
     (RecordKind.checks_also): each group it loaded says the line checks that run kept of its lines (model.Known.also),
-    so that a line that gives the field is compared with what that run sent. Returns how many groups it knows."""
+    so that a line that gives the field is compared with what that run sent. `offline`: a dry run's, which does not
+    ask the API what it holds (`api_finds`): a group loaded with other lines is told for either case. Returns how many
+    groups it knows."""
     with _beside(conn, earlier) as at:
         if at is None:
             return 0
@@ -2325,6 +2328,7 @@ def known_to(
             settle,
             found,
             also,
+            offline,
         )
 
 
@@ -2343,6 +2347,7 @@ def _known_to(
     settle: str,
     found: origins.Found | None,
     also: bool,
+    offline: bool,
 ) -> int:
     """known_to, of the `earlier` ledger read beside `conn` as the tables `at` (`_beside`)."""
     pg = isinstance(conn, ledger_pg.Connection)
@@ -2396,7 +2401,14 @@ def _known_to(
             "settled in that run, not by loading this file again" + (f": {settle}" if settle else "")
         )
         other = " with other lines, amounts, accounts, currencies, codes, dates or texts than this file has"
-        if api_finds:  # what the API holds replaces this where it holds the group (Ledger.skip): it is gone
+        if api_finds and offline:  # a dry run: the API is not asked whether it holds the group still
+            differs = (
+                f"{loaded}{other}: not created again. Whether the API holds it still is what a load looks at first, "
+                "and a dry run does not: where it does, the load refuses this file's version of it (correct it there "
+                f"to this file's lines); where it no longer does: {gone}, and once it is in no book, load this run's "
+                "rejects file (its lines) with --reload-gone"
+            )
+        elif api_finds:  # what the API holds replaces this where it holds the group (Ledger.skip): it is gone
             differs = (
                 f"{loaded}, and the API no longer holds it: {gone}. It was loaded{other}: not created again, as "
                 "the books may hold it. Once it is in no book (reversed there, or it was deleted, never booked), "

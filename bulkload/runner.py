@@ -729,7 +729,13 @@ def _learn_again(ledger: Ledger, job: Job, target: Target, told: set[tuple[str |
 
 
 def _learn_earlier(
-    conn: sqlite3.Connection, job: Job, making: str, run: str, target: Target, stop: threading.Event
+    conn: sqlite3.Connection,
+    job: Job,
+    making: str,
+    run: str,
+    target: Target,
+    stop: threading.Event,
+    offline: bool = False,
 ) -> None:
     """Before the first call of the run `run` (its ledger `making` as the record of loads names it; `conn`: that
     ledger, its `file_groups` filled, what earlier loads said of them not yet in it): refused while an earlier load
@@ -738,22 +744,25 @@ def _learn_earlier(
     finished shares them), once every earlier ledger has told which of its inputs each row of a rejects file is a
     line of (ledger.origins_known). A load put on record before this run's claim and still inspecting its files is
     waited for: what it creates is known once its ledger is made (before: both passed, and the groups they shared
-    were created twice). RunStopped when `stop` is set meanwhile."""
+    were created twice). RunStopped when `stop` is set meanwhile. `offline`: a dry run's (ledger.known_to)."""
     _refuse_gone(conn, job, making, run, target)
     ledgers = earlier_ledgers(job, making=making, run=run)
     for earlier in ledgers:
         made(earlier, stop)
     found = origins_known(conn, ledgers)  # which earlier input each row of a rejects file is a line of: first
     for earlier in ledgers:
-        _learn_from(conn, earlier, target, found.get(earlier))
+        _learn_from(conn, earlier, target, found.get(earlier), offline)
     if not target.books.rerunnable and not all(target.kind_of(i).rows_grouped for i in range(len(job.files))):
         for earlier in may_share(job, making, run):  # the records its rows of no group create: in its place only
             rows_known_to(conn, earlier, can_delete=target.api.can_delete)
 
 
-def _learn_from(conn: sqlite3.Connection, earlier: Path | str, target: Target, found: Found | None) -> None:
+def _learn_from(
+    conn: sqlite3.Connection, earlier: Path | str, target: Target, found: Found | None, offline: bool
+) -> None:
     """What the run of the `earlier` ledger did with the groups of the ledger `conn` (ledger.known_to), told in
-    the target's words; `found`: the rows of its rejects files that are lines that run rejected (origins_known)."""
+    the target's words; `found`: the rows of its rejects files that are lines that run rejected (origins_known);
+    `offline`: a dry run's."""
     kind = target.kind_of(0)
     known_to(
         conn,
@@ -769,6 +778,7 @@ def _learn_from(conn: sqlite3.Connection, earlier: Path | str, target: Target, f
         found=found,
         name_of=lambda file_idx: target.kind_of(file_idx).group_name,
         also=kind.checks_also,
+        offline=offline,
     )
 
 
@@ -963,7 +973,7 @@ def _dry_run(
     db, workdir = scratch.db(), str(Path(job.rejects_path).parent)
     profiles = inspected_offline(job, target, sources, db)
     if checked:
-        _learn_earlier(db, job, ledger_pg.name_of(job.ledger_path), "", target, threading.Event())
+        _learn_earlier(db, job, ledger_pg.name_of(job.ledger_path), "", target, threading.Event(), offline=True)
     spec = offline_spec(job, target, profiles, str(scratch.path) if checked else None, workdir)
     planner = make_planner(target, spec)
     would = {"calls": 0, "rows": 0, "bytes": 0}

@@ -229,3 +229,22 @@ def test_a_dry_runs_scratch_database_does_not_wait_for_the_disk(
     report = dry_run(Job(target="economic", files=[str(data)]))
     assert report.rejected == 1, report
     assert seen == [("memory", 0)], seen  # its journal in memory, no sync: the file is removed at the end
+
+
+async def test_a_dry_run_does_not_say_the_api_no_longer_holds_a_voucher_it_never_asked_about(tmp_path: Path) -> None:
+    # found by tester t40d: the dry run of a file whose vouchers an earlier run loaded with other lines rejected them
+    # saying "the API no longer holds it: possibly booked (...): reverse it in the books", of vouchers the journal
+    # held as drafts all along: the dry run asks the API nothing. The load refused them for what the journal holds
+    first = vouchers(tmp_path / "a.csv", range(1, 3))
+    changed = tmp_path / "b.csv"
+    changed.write_text(first.read_text().replace(",v1\n", ",v1 corrected\n"))
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            await load(_job(first, url, tmp_path / "one.sqlite"), env=CREDS)
+            dry = dry_run(_job(changed, url, tmp_path / "two.sqlite"), env=CREDS)
+            two = await load(_job(changed, url, tmp_path / "two.sqlite"), env=CREDS)
+    assert (dry.rejected, dry.skipped, two.rejected, two.skipped) == (2, 2, 2, 2), (dry, two)
+    said = (tmp_path / "b.csv.rejects.dry-run.csv").read_text()
+    assert "no longer holds it" not in said, said
+    assert "a dry run does not" in said and "where it does, the load refuses" in said, said
+    assert "already in the journal" in (tmp_path / "b.csv.rejects.csv").read_text()  # as the load found it
