@@ -511,6 +511,7 @@ def _figures(report: Report) -> list[tuple[str, str]]:
             rows_read,
             ("would load", f"{report.would_load or 0:,}"),
             ("rejected", f"{report.rejected:,}"),
+            ("would skip", f"{report.skipped:,}"),  # as an earlier load created them: the rows read add up
             ("requests it would send", f"{report.would_send_requests or 0:,}"),
             ("bytes it would send", f"{report.would_send_bytes or 0:,}"),
             elapsed,
