@@ -2476,9 +2476,10 @@ TAKEN_OUT = ("removed", "gone", DELETED)
 
 
 def taken_back(conn: sqlite3.Connection, earlier: Path | str) -> tuple[set[str], set[str]]:
-    """Of the groups the ledger `conn` skipped as loaded by an earlier run (skip_groups, bucket `skipped`), those the
-    run of the `earlier` ledger loaded (its call done), as two sets of group keys: (those a rollback of that run took
-    out since — the group's first record removed by a DELETE of that rollback, TAKEN_OUT —, those that run still
+    """Of the groups the ledger `conn` skipped as loaded by an earlier run (skip_groups, bucket `skipped`, and its
+    rows skipped: one the input gives with other lines is rejected, its skip_groups row kept), those the run of the
+    `earlier` ledger loaded (its call done), as two sets of group keys: (those a rollback of that run took out
+    since — the group's first record removed by a DELETE of that rollback, TAKEN_OUT —, those that run still
     holds). Both empty where the `earlier` ledger cannot be read beside `conn` (`_beside`: gone, of the other
     backend) or is of another version."""
     with _beside(conn, earlier) as at:
@@ -2491,7 +2492,8 @@ def taken_back(conn: sqlite3.Connection, earlier: Path | str) -> tuple[set[str],
                 f"({', '.join(repr(o) for o in TAKEN_OUT)})) FROM skip_groups s "
                 f"JOIN {at}file_groups e ON e.key = s.key JOIN {at}groups g ON g.key = s.key "
                 f"JOIN {at}chunks c ON c.seq = g.seq AND c.part = g.part "
-                "WHERE s.bucket = 'skipped' AND c.state = 'done'"
+                "WHERE s.bucket = 'skipped' AND c.state = 'done' "
+                "AND s.key IN (SELECT grp FROM rows WHERE bucket = 'skipped')"
             ).fetchall()
         except sqlite3.Error:
             return set(), set()
