@@ -314,6 +314,9 @@ async def by_walk(
     width = dispatcher.limits.concurrency
 
     loaded = {scope: sum(figures[0] for figures in per.values()) for scope, per in expected.items()}
+    # per scope, the records its walk lists, for the progress display: the run's, until the counts say how many are
+    # above the baseline (others' created since, too: the display showed "34,849/2,983 records", 100 %)
+    to_walk = dict(loaded)
 
     async def count(scope: str) -> None:
         base = baselines.get(scope, {"count": 0, "max_id": 0})
@@ -333,6 +336,8 @@ async def by_walk(
             # booked or deleted since: not this run's to find
             "before_gone": before - there,
         }
+        to_walk[scope] = max(loaded.get(scope, 0), read["remote"] - there)
+        stages.total = sum(to_walk.values())
         bound(scope)
 
     def bound(scope: str) -> None:

@@ -15,7 +15,7 @@ from conftest import CREDS, stopped_by_quota, write_entries
 from msgspec import UNSET
 from rich.console import Console
 
-from bulkload import Job, load, rollback, runner
+from bulkload import Job, load, reconcile, rollback, runner
 from bulkload.fleet import run_manifest
 from bulkload.limits import Limits
 from bulkload.manifest import read_manifest
@@ -400,6 +400,34 @@ async def test_a_rollback_shows_the_records_it_removed(tmp_path: Path, capsys: p
     lines = capsys.readouterr().err.splitlines()
     assert ROLLING_BACK in phases_shown("\n".join(lines)), lines
     assert all("/120 records" in line for line in lines if f" {ROLLING_BACK} " in line), lines
+
+
+async def test_the_walk_of_a_reconciliation_counts_to_what_the_journal_holds_past_the_baseline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by tester t40d: a reconciliation walks every record created since the run's baseline, another run's too,
+    # and its progress counted them against the run's own: "reconciling 100% | 34,849/2,983 records" for most of it
+    first, later = tmp_path / "a.csv", tmp_path / "b.csv"
+    write_entries(first, 5)
+    write_entries(later, 20, first_voucher=6)
+    seen: list[tuple[str, int, int | None]] = []
+    advance = Stages.advance
+
+    def watched(self: Stages, n: int = 1) -> None:
+        advance(self, n)
+        seen.append((self.name, self.done, self.total))
+
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions(page_size=10)) as url:
+            for data in (first, later):
+                job = Job(target="economic", files=[str(data)], base_url=url, ledger=f"{data}.sqlite")
+                assert (await load(job, env=CREDS)).exit_code == 0
+            monkeypatch.setattr(Stages, "advance", watched)
+            checked = await reconcile(f"{first}.sqlite", env=CREDS)
+    assert checked.exit_code == 0, checked
+    walked = [(done, total) for name, done, total in seen if name == RECONCILING]
+    assert walked and walked[-1] == (50, 50), walked  # its 10 entries and the later run's 40
+    assert all(total is not None and done <= total for done, total in walked), walked
 
 
 def times(report: Report, rows: int) -> None:
