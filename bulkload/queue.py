@@ -36,7 +36,7 @@ from procrastinate.schema import SchemaManager
 
 from . import fleet, ledger_pg, shared_limits
 from .across_jobs import check_groups
-from .errors import EXIT_STOPPED, EXIT_USAGE, ConfigError, LedgerUnavailable, RunStopped
+from .errors import EXIT_STOPPED, EXIT_USAGE, AuthError, ConfigError, LedgerUnavailable, RunStopped, TokenRefused
 from .manifest import QUEUED_AGAIN, Manifest, ManifestJob, continued_by, read_manifest
 from .progress import Snapshot
 from .redact import redact, register, without_password
@@ -288,6 +288,9 @@ async def _run(
     token = shared_limits.BUDGET.set(budget)
     try:
         report = fleet.in_manifest(await _with_progress(conn, job_id, mjob, lag), mjob)  # its way on: the queue's
+    except (AuthError, TokenRefused) as exc:  # credentials refused (an AuthError is exit 2, yet no ConfigError): a
+        # refusal of its settings, in the manifest's words (the variables it names for the job), as fleet.failed has it
+        raise ConfigError(fleet.manifest_words(str(exc), mjob, refused=True)) from exc
     finally:
         shared_limits.BUDGET.reset(token)
     report_text = msgspec.json.encode(report).decode()

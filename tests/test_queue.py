@@ -19,7 +19,7 @@ import anyio
 import msgspec
 import psycopg
 import pytest
-from conftest import CREDS, bulkload_cmd, child_env, spawn_sandbox, write_entries
+from conftest import CREDS, bulkload_cmd, child_env, serving, spawn_sandbox, write_entries
 from test_fleet import AGREEMENTS, ENV, assert_each_row_once, entries_of, grant, inputs, manifest_text, server_stats
 
 from benchmarks import chaos_fleet
@@ -969,6 +969,46 @@ async def test_a_queued_job_whose_credentials_the_api_refuses_says_why_in_status
     assert "check APP and GRANT, the variables credentials.env of job 'a' in the manifest names" in said, said
     assert f"with the right credentials, continue with {again} (queued again: the queue does not retry" in said, said
     assert "stopped retrying" not in said, said
+
+
+async def test_a_queued_job_whose_credentials_the_first_call_finds_refused_fails_with_exit_2_in_the_manifests_words(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by tester t40d: credentials refused on the run's first call (401 on the look for the journal's vouchers)
+    end the load with an AuthError, exit 2 but no ConfigError: the worker recorded it without its exit code
+    (`bulkload status`: `failed`, exit blank, `"exit_code": null`) and in the target's words, "check
+    ECONOMIC_APP_SECRET_TOKEN and ECONOMIC_AGREEMENT_GRANT_TOKEN, in the environment or the job file's [credentials]",
+    where the job reads APP and GRANT. `bulkload run` without the queue said both right."""
+    from bulkload import queue
+    from bulkload.errors import ConfigError
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox.economic import create_app
+    from bulkload.sandbox.economic_web import PREFIX
+
+    write_entries(tmp_path / "e.csv", 10)
+    monkeypatch.setenv("APP", "app")
+    monkeypatch.setenv("GRANT", "not-the-grant")
+    manifest = tmp_path / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with serving(create_app(tokens=("app", "grant"))) as origin:
+            manifest.write_text(
+                f'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{origin}{PREFIX}"\n'
+                'files = ["e.csv"]\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+            )
+            path = str(read_manifest(str(manifest)).path)
+            (queued,) = await queue.enqueue(postgres_url, path)
+            assert queued.id is not None
+            with pytest.raises(ConfigError) as refused:
+                await queue.run_queued(postgres_url, queued.id, path, "a")
+    assert not isinstance(refused.value, tuple(queue.RETRY.retry_exceptions or ())), type(refused.value)
+    await ended(postgres_url, queued.id, "failed")
+    (job,) = await queue.job_states(postgres_url)
+    assert (job.state, job.exit_code) == ("failed", 2), job
+    said = str(job.error)
+    assert "401" in said and "check APP and GRANT, the variables credentials.env of job 'a'" in said, said
+    assert "job file's [credentials]" not in said, said
+    assert f"`bulkload run {path} --queue {postgres_url}` (queued again: the queue does not retry" in said, said
 
 
 async def test_reconcile_of_a_queued_job_cut_short_names_the_queues_way_on(
