@@ -125,6 +125,7 @@ def inspect(
     stop: threading.Event | None = None,
     scan_part: ScanPart | None = None,
     before: Mapping[int, Reading] | None = None,
+    counted: Callable[[int], object] | None = None,
 ) -> list[FileProfile]:
     """Read every file once and decide; the group keys go to `db`'s `file_groups` (and where the kind names families
     of rows, or its rows of no group each create a record: chunking.Planner.row_loaded, the earlier file and line
@@ -133,7 +134,9 @@ def inspect(
     is set (the run was cancelled while this reads in a thread of its own). `scan_part`: another process that reads
     the second half of a big file while this one reads the first (halves.py; the planning child, idle until the
     first call). `before`: by a rejects file's index, how the input whose rows it holds was read
-    (loads.read_before), which reads its numbers and dates where its own rows do not show how."""
+    (loads.read_before), which reads its numbers and dates where its own rows do not show how. `counted` is told
+    the rows read here, some thousands at a time, for the progress display (a big file's second half, read by
+    `scan_part`, is not counted)."""
     for table in (FILE_GROUPS, FILE_FAMILIES, FILE_ORIGINS, FILE_ORIGINS_INDEX, _FAMILY_STARTS_TABLE):
         db.execute(table)
     db.execute("DELETE FROM family_starts")
@@ -141,7 +144,7 @@ def inspect(
     found = []
     for i, source in enumerate(sources):
         try:
-            found.append(_inspect(i, source, target, given, db, paths, stop, scan_part, (before or {}).get(i)))
+            found.append(_inspect(i, source, target, given, db, paths, stop, scan_part, (before or {}).get(i), counted))
         except ConfigError as exc:
             raise one_encoding(exc, sources) from exc.__cause__
     for i, source in enumerate(sources):
@@ -197,6 +200,7 @@ def _scan(
     families: str = _FAMILIES,
     date_format: str | None = None,
     starts: str = _FAMILY_STARTS,
+    counted: Callable[[int], object] | None = None,
 ) -> Scanned:
     """Read the rows once; each group key goes to `db` where it starts a run of rows, by the statement `keys`
     (key, file, line): by default into `file_groups`, where a key met again after another is counted (`dup`); and
@@ -204,7 +208,7 @@ def _scan(
     each family's rows begin by `starts` (see _families). Every date cell is looked at (DateEvidence.add), against
     `date_format` (--date-format) when given; a JSONL record's keys, until every key the kind requires is given by
     one (RecordKeys). Raises a refusal (ConfigError) for a row that refuses the whole file or a `date_format` that
-    is none, RunStopped soon after `stop` is set."""
+    is none, RunStopped soon after `stop` is set. `counted`: told the rows read, _BATCH at a time."""
     fields, jsonl = kind.fields, source.fmt == "jsonl"
     record_keys = RecordKeys(kind) if jsonl else None
     found = Scanned(date_format, record_keys)
@@ -238,8 +242,11 @@ def _scan(
                 if record_keys is not None and record_keys.lacking and item.partial:  # a broken line's keys count
                     record_keys.add(item.partial)
             rows += 1
-            if not rows % _BATCH and stop is not None and stop.is_set():
-                raise RunStopped(f"{source.path}: stopped while it was read before the first call")
+            if not rows % _BATCH:
+                if stop is not None and stop.is_set():
+                    raise RunStopped(f"{source.path}: stopped while it was read before the first call")
+                if counted is not None:
+                    counted(_BATCH)
             if type(item) is not BadRow:
                 line, row = item  # type: ignore[misc]
                 if record_keys is not None:  # a CSV says its columns once; a JSON line each time
@@ -370,11 +377,12 @@ def in_halves(
     stop: threading.Event | None,
     scan_part: ScanPart,
     date_format: str | None = None,
+    counted: Callable[[int], object] | None = None,
 ) -> Scanned | None:
     """The pass over a big file as two halves read side by side (halves.py): the second by `scan_part`, the first
     here, both with their dates against `date_format` (--date-format) when given. None where the file is not split,
     or the halves cannot be shown to read as the whole file does: then nothing they found is kept, and the caller
-    reads the file whole."""
+    reads the file whole. `counted`: told the rows of the first half as they are read (_scan)."""
     split = halves(source)
     if split is None:
         return None
@@ -396,7 +404,9 @@ def in_halves(
         db.execute("SAVEPOINT first_half")
         first: Scanned | None = None
         with contextlib.suppress(ConfigError, SourceError):  # read whole, it says so again, with the file's lines
-            first = _scan(file_idx, source.sibling(split.first), kind, db, stop, date_format=date_format)
+            first = _scan(
+                file_idx, source.sibling(split.first), kind, db, stop, date_format=date_format, counted=counted
+            )
         # waited for even where this half failed: the child then reads the plan's spec, not this answer (a run
         # stopped does not wait: it stops the child)
         second = outcome()
@@ -510,12 +520,15 @@ def _inspect(
     stop: threading.Event | None,
     scan_part: ScanPart | None,
     before: Reading | None,
+    counted: Callable[[int], object] | None,
 ) -> FileProfile:
     kind = target.kind_of(file_idx)
     given_dates = given.date_format
-    found = None if scan_part is None else in_halves(file_idx, source, target, db, stop, scan_part, given_dates)
+    found = None
+    if scan_part is not None:
+        found = in_halves(file_idx, source, target, db, stop, scan_part, given_dates, counted)
     if found is None:
-        found = _scan(file_idx, source, kind, db, stop, date_format=given_dates)
+        found = _scan(file_idx, source, kind, db, stop, date_format=given_dates, counted=counted)
     unknown, numbers, dates, unnamed, broken, rows = (
         found.unknown,
         found.numbers,
