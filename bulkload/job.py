@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from .columns import did_you_mean
+from .columns import did_you_mean, nearest
 from .errors import ConfigError
 from .http import check_address
 from .profile import Given
@@ -448,6 +448,18 @@ def mapping_typos(columns: Mapping[str, str], header: Sequence[str], unknown: Se
         if source not in header and did_you_mean(source, unknown)
     ]
     return f"the [columns] table of --config maps a column the file does not have: {'; '.join(typos)}" if typos else ""
+
+
+def mapped_to_no_field(columns: Mapping[str, str], header: Sequence[str], unknown: Sequence[str], known: Any) -> str:
+    """The [columns] entries that map a column of a file's `header` to one of its `unknown` names (no field of
+    `known`), e.g. "'text' to 'textz' (did you mean 'text'?)"; else "". The refusal of unknown columns named the name
+    the table made ('textz') as the file's own, and said to map it in the table that made it."""
+    wrong = []
+    for source, name in columns.items():
+        if name in unknown and source in header:
+            near = nearest(name, known)
+            wrong.append(f"{source!r} to {name!r}" + (f" (did you mean {near!r}?)" if near is not None else ""))
+    return "; ".join(wrong)
 
 
 def _unknown_keys(path: str, where: str, table: Any, known: Sequence[str]) -> None:

@@ -39,7 +39,7 @@ from .errors import (
     RunStopped,
     command_on,
 )
-from .job import Job, address, mapping_typos
+from .job import Job, address, mapped_to_no_field, mapping_typos
 from .kept_rejects import check_kept
 from .ledger import (
     Ledger,
@@ -139,6 +139,12 @@ def open_sources(job: Job, target: Target) -> list[Source]:
         typos = mapping_typos(job.columns, source.header() or [], unknown)
         if typos:
             raise ConfigError(f"{source.path}: {typos}")
+        if wrong := mapped_to_no_field(job.columns, source.header() or [], unknown, known):
+            raise ConfigError(
+                f"{source.path}: the [columns] table of --config maps columns to names that are no {target.name} "
+                f'fields: {wrong}. Map each to a field, or to "" to drop it; nothing was sent. Fields: '
+                f"{', '.join(sorted(known))}"
+            )
         if unknown and (other := _other_kind(target, kind, fields)) is not None:
             raise ConfigError(f"{source.path}: {other}; nothing was sent")
         if unknown and len(unknown) == len(fields) and not any(did_you_mean(f, known) for f in unknown):

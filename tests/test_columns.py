@@ -106,6 +106,27 @@ def test_a_missing_column_exits_2_and_others_no_field_are_named_beside_it(
     assert "[columns] table of --config; column(s) 'Notes' are no economic fields" in err
 
 
+@pytest.mark.parametrize("mapped", ["textz", "amountz"])
+def test_a_column_the_job_file_maps_to_no_field_is_told_as_that_mapping(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mapped: str
+) -> None:
+    # found by tester t40d: `[columns] "text" = "textz"` was refused as "column(s) 'textz', did you mean 'text'? are
+    # not economic fields; map them to a field ... in the [columns] table", and `"amount" = "amountz"` as "no column
+    # amount (did you mean 'amountz'?) ... The file's columns: ..., 'amountz', ...": a column the file does not have,
+    # named as the file's, and the advice to map in the table the mistake is in
+    source = mapped.removesuffix("z")
+    data = write(tmp_path / "e.csv", [*ENTRIES, "text"], [[5, 1, 1, "2026-11-01", "10.00", "DKK", 1010, "x"]])
+    config = tmp_path / "job.toml"
+    config.write_text(f'[columns]\n"{source}" = "{mapped}"\n')
+    assert main(["load", "economic", str(data), "--config", str(config), "--dry-run"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    said = (
+        f"the [columns] table of --config maps columns to names that are no economic fields: '{source}' to '{mapped}'"
+    )
+    assert f"{said} (did you mean '{source}'?)" in err, err
+    assert "The file's columns" not in err, err
+
+
 @pytest.mark.parametrize("lacking", [False, True], ids=["no-field-alone", "beside-a-missing-column"])
 def test_a_header_of_many_columns_that_are_no_fields_names_the_first_few_and_how_many_more(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], lacking: bool
