@@ -315,6 +315,7 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
     rec.add_argument("--ledger", required=True, type=_ledger_arg, help=LEDGER_HELP)
     rec.add_argument("--report", help="write the JSON report here (default: none)")
     rec.add_argument("--json", action="store_true", help="print the report's reconcile section as JSON, not a summary")
+    rec.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
     back = sub.add_parser(
         "rollback",
         help="remove what a run created, where the API can delete",
@@ -623,7 +624,7 @@ def _command(ns: argparse.Namespace) -> int:
             ),
         )
     if ns.command == "reconcile":
-        report = _run(lambda: runner.reconcile(ns.ledger, report=ns.report))
+        report = _run(lambda: runner.reconcile(ns.ledger, report=ns.report, progress=_progress(ns)))
         if not ns.json:
             return _finish(ns, report)
         _print_json(reconcile_json(report))

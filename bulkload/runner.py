@@ -801,9 +801,12 @@ def _learn_from(
     )
 
 
-async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None) -> Report:
+async def reconcile(
+    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None, progress: bool = False
+) -> Report:
     """Compare the ledger with what the API holds now, any time after a load. OtherAccount, before any call, for
-    credentials of another account than the one the run wrote into (account.py)."""
+    credentials of another account than the one the run wrote into (account.py). `progress`: draw the progress
+    display on stderr (the walk of a big journal takes minutes against a real API)."""
     started = time.monotonic()
     ledger = Ledger.open(ledger_path)
     try:
@@ -814,7 +817,7 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
         rejects = job.rejects_paths()
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
             log.info("ledger: %s", ledger.path)
-            async with Run.open(job, target, ledger, credentials) as run:
+            async with Run.open(job, target, ledger, credentials) as run, shown(run.snapshot, None, progress):
                 recon = await run.reconcile([f["path"] for f in ledger.run.files])
         recon = taken_back_said(recon, ledger, target)
         figures = ledger.figures()

@@ -16,6 +16,7 @@ from msgspec import UNSET
 from rich.console import Console
 
 from bulkload import Job, load, reconcile, rollback, runner
+from bulkload.cli import main
 from bulkload.fleet import run_manifest
 from bulkload.limits import Limits
 from bulkload.manifest import read_manifest
@@ -454,6 +455,31 @@ async def test_the_read_of_the_files_before_the_first_call_shows_the_rows_it_has
     (reading,) = shown
     figures = reading()
     assert (figures.phase, figures.unit, figures.done) == (PLANNING, "rows", 20_000), figures  # 10,000 at a time
+
+
+async def test_the_reconcile_command_shows_its_walk_and_takes_no_progress(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by tester t40d: `bulkload reconcile` showed nothing while it walked, on a terminal or off it (the walk of a
+    # big journal takes minutes against a real API), where resume and rollback show it; nor did it take --no-progress
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    data = tmp_path / "entries.csv"
+    write_entries(data, 60)
+    ledger = str(tmp_path / "run.sqlite")
+    with anyio.fail_after(60):
+        # a page of 10 a round trip of 0.2 s: the walk spans a few of the display's looks
+        async with running("economic", SandboxOptions(latency_ms=200, page_size=10)) as url:
+            job = Job(target="economic", files=[str(data)], base_url=url, ledger=ledger)
+            assert (await load(job)).exit_code == 0
+            capsys.readouterr()
+            checked = await reconcile(ledger, progress=True)
+            err = capsys.readouterr().err
+            code = await anyio.to_thread.run_sync(main, ["reconcile", "--ledger", ledger, "--no-progress", "-q"])
+    assert checked.exit_code == 0 and code == 0, checked
+    assert RECONCILING in phases_shown(err), err
+    assert all("/120 records" in line for line in err.splitlines() if f" {RECONCILING}" in line), err
+    assert capsys.readouterr().err == ""
 
 
 def times(report: Report, rows: int) -> None:
