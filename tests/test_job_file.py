@@ -159,7 +159,9 @@ BAD_FLAGS = [
     (["--base-url", "ftp://host/api"], "is not an http(s) URL"),
     (["--base-url", "http://"], "is not an http(s) URL"),
     (["--base-url", "http://[::1/api"], "is not an http(s) URL"),  # urlsplit's ValueError: a bug's exit 4
-    (["--base-url", "http://127.0.0.1:99999/api"], "is not an http(s) URL"),  # was 15 s of retries, exit 4
+    # was 15 s of retries, exit 4; then "not an http(s) URL", where the port is what is wrong (a tester, t40d)
+    (["--base-url", "http://127.0.0.1:99999/api"], "'http://127.0.0.1:99999/api' has no port a TCP connection can use"),
+    (["--base-url", "http://u:secret@127.0.0.1:8o/api"], "'http://127.0.0.1:8o/api' has no port"),
     # a password in the address would be kept in the ledger, the report and the record of loads; never shown
     (["--base-url", "http://user:s3cret-pw@127.0.0.1:8700/api"], "holds a user name or password"),
     (["--base-url", "http://user:s3cret-pw@[::1/api"], "holds a user name or password"),
