@@ -682,6 +682,15 @@ class Source:
                 with contextlib.suppress(UnicodeError):
                     encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
                     codec = _unmarked_utf16(line.encode(encoding, "surrogateescape"))
+            if codec is None and not self.encoding.startswith(("utf-16", "utf-32")):
+                # NULs, but not every other byte as UTF-16 writes text: no text at all (a t40d tester's binary file
+                # was told to be UTF-16, and --encoding utf-16-le then read it as Chinese)
+                raise ConfigError(
+                    f"{self.path}: the header holds NUL characters, not every other byte as UTF-16 text of Latin "
+                    "letters has them: the file is likely no text (a binary file, an archive, a workbook saved in "
+                    "another format?): give the CSV or JSONL file exported from it (UTF-16 text of other scripts "
+                    "without a BOM: give --encoding utf-16-le or utf-16-be); nothing was sent"
+                )
             raise ConfigError(
                 f"{self.path}: the header holds NUL characters: the file looks like UTF-16 without a BOM; give "
                 f"--encoding {codec or 'utf-16-le (or utf-16-be)'}; nothing was sent"

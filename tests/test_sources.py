@@ -1193,6 +1193,17 @@ def test_a_csv_file_in_utf16_without_a_bom_is_told_its_byte_order(tmp_path: Path
     assert said.endswith(f"the file looks like UTF-16 without a BOM; give --encoding {written}; nothing was sent"), said
 
 
+def test_a_binary_file_is_told_as_likely_no_text_not_as_utf16(tmp_path: Path) -> None:
+    # a tester (t40d): a binary file's few NULs were told "looks like UTF-16 without a BOM; give --encoding
+    # utf-16-le (or utf-16-be)", which read it as other text
+    p = write(tmp_path, "a.csv", b"\x13\x37ledger-dump v2\x00\x00\x00\x08\x01,entries,amounts\n1,2\n")
+    with pytest.raises(ConfigError) as refused:
+        rows(p)
+    said = str(refused.value)
+    assert "the header holds NUL characters, not every other byte as UTF-16 text" in said, said
+    assert "likely no text (a binary file" in said and "looks like UTF-16" not in said, said
+
+
 @pytest.mark.parametrize(("written", "given"), [("utf-16-le", "utf-16-be"), ("utf-16-be", "utf-16-le")])
 @pytest.mark.parametrize("name", ["a.csv", "a.jsonl"])
 def test_utf16_given_in_the_other_byte_order_is_told_to_swap_it(
