@@ -22,8 +22,10 @@ import msgspec
 MASK = "***"
 #: shorter values are not looked for in messages: they would mask every word that holds them
 MIN_SCRUB = 4
-#: a name holding one of these (any case) holds a secret ...
-_WORDS = ("secret", "password", "token")
+#: a name holding one of these (any case, its `_`, `-` and spaces left out: `apiKey`, `license_key`, `private-key`)
+#: holds a secret: a key of an API, a license or a signature is a credential as a password is (seed 000 calls
+#: Avalara's new_password its "license key"); a name holding `key` alone does not (`key` of a key-value pair) ...
+_WORDS = ("secret", "password", "passwd", "passphrase", "token", "apikey", "licensekey", "licencekey", "privatekey")
 #: ... unless it ends so: it describes a secret (where it lives, what kind it is) without being one
 _NOT_ENDINGS = ("_url", "_uri", "_type")
 
@@ -37,13 +39,15 @@ _encode = msgspec.json.Encoder(decimal_format="number").encode
 
 
 def secret_name(name: str) -> bool:
-    """True for a name that says secret, password or token (any case) — except a name starting with "_" (a trigger
-    such as ``_exchangecodefortoken`` or a server message, never a stored value), one containing "expir" (a
-    timestamp such as ``token_expiry``) and one ending in ``_url``, ``_uri`` or ``_type``."""
+    """True for a name that says secret, password or token, or names an API, license or private key (any case,
+    however its words are joined: `_WORDS`) — except a name starting with "_" (a trigger such as
+    ``_exchangecodefortoken`` or a server message, never a stored value), one containing "expir" (a timestamp such
+    as ``token_expiry``) and one ending in ``_url``, ``_uri`` or ``_type``."""
     lowered = name.lower()
     if lowered.startswith("_") or "expir" in lowered or lowered.endswith(_NOT_ENDINGS):
         return False
-    return any(word in lowered for word in _WORDS)
+    joined = re.sub(r"[\s_-]", "", lowered)
+    return any(word in joined for word in _WORDS)
 
 
 def secret_rule(names: Collection[str]) -> Callable[[str], bool]:

@@ -590,6 +590,38 @@ async def test_secrets_reach_the_api_and_nothing_else(tmp_path: Path, capsys: py
 
 
 @pytest.mark.slow
+async def test_a_key_nested_in_a_value_that_names_an_api_or_license_key_is_a_secret(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a migrated integration's settings carry its credentials under names of their own: seed 000 calls Avalara's
+    # new_password its "license key". Before, `apiKey`, `license_key` and `private-key` inside sync_entities_list
+    # were shown as written in the rejects file, the report and the ledger (only secret, password or token masked)
+    keys = {"apiKey": "CANARY-APIKEY-1", "license_key": "CANARY-LICENSE-2", "private-key": "CANARY-PRIVATE-3"}
+    entities = [{"key": "avalara", **keys}]
+    data = tmp_path / "XeroDetails.jsonl"
+    data.write_text(
+        json.dumps({"name": "Good", "sync_entities_list": entities})
+        + "\n"
+        + json.dumps({"name": "Bad", "authorized": "maybe", "sync_entities_list": entities})
+        + "\n"
+    )
+    async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+        report = await load(job(tmp_path, data, url), env=ENV)
+        held = await records(url)
+    # sent as written: only what is shown is masked
+    assert report.loaded == report.rejected == 1 and held[0]["sync_entities_list"] == entities
+    (rejected,) = csv.DictReader(io.StringIO((tmp_path / "XeroDetails.rejects.csv").read_text(encoding="utf-8")))
+    assert json.loads(rejected["sync_entities_list"]) == [{"key": "avalara", **dict.fromkeys(keys, MASK)}]
+    produced = capsys.readouterr()
+    for path in tmp_path.iterdir():
+        if path != data:
+            for canary in keys.values():
+                assert canary.encode() not in path.read_bytes(), f"{canary} leaked into {path.name}"
+    for canary in keys.values():
+        assert canary not in produced.out + produced.err
+
+
+@pytest.mark.slow
 async def test_updates_of_one_record_land_in_file_order(tmp_path: Path) -> None:
     first = tmp_path / "XeroDetails.csv"
     first.write_text("name,tenant_name\nTarget,v0\n")

@@ -159,7 +159,8 @@ class RecordKind:
     #: flag first ("--cost-type TYPE for a file of one cost type"; columns.refusal)
     option_fields: Mapping[str, str] = {}
     #: fields whose values go to the API and nowhere else (masked in the rejects file); inside a nested value a key
-    #: is masked when it is one of these names or says secret, password or token (masking.secret_rule)
+    #: is masked when it is one of these names or says secret, password or token, or names an API, license or
+    #: private key (masking.secret_rule)
     secret_fields: frozenset[str] = frozenset()
     #: fields that take an object or a list (PayorCRM's billAddr, HaloPSA's sync_entities_list): a string there (a CSV
     #: cell, a JSONL string) is its JSON text, decoded by `read_nested`; inside such a value, a JSONL line's object or

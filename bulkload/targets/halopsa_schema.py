@@ -55,8 +55,9 @@ READ_ONLY_FIELDS = frozenset({"_warning", "halointegrator_lastsync", "halointegr
 
 
 def is_secret(name: str) -> bool:
-    """True for a write-only secret: one of :data:`SECRET_FIELDS`, or a name that says secret, password or token
-    (the engine's :func:`bulkload.masking.secret_name`, the rule a key inside a nested value is masked by too)."""
+    """True for a write-only secret: one of :data:`SECRET_FIELDS`, or a name that says secret, password or token or
+    names an API, license or private key (the engine's :func:`bulkload.masking.secret_name`, the rule a key inside a
+    nested value is masked by too)."""
     return name.lower() in SECRET_FIELDS or secret_name(name)
 
 
