@@ -172,7 +172,31 @@ def open_sources(job: Job, target: Target) -> list[Source]:
             given = source.rejects_file and any(f in kind.option_fields for e in lacking for f in e)
             earlier = (rejecting_run(job, str(source.path)) or {}).get("options") if given else None
             raise refusal(str(source.path), fields, unknown, lacking, kind, target.name, earlier=earlier)
+        if source.rejects_file and (changed := _option_changed(job, target, kind, str(source.path))):
+            raise ConfigError(f"{source.path}: {changed}; nothing was sent")
     return sources
+
+
+def _option_changed(job: Job, target: Target, kind: RecordKind, path: str) -> str:
+    """Where the rejects file `path` is loaded with an option that gives its rows a field (RecordKind.option_fields:
+    Visma Core's --cost-type) set to another value than the run whose rejects file it is gave: why that is refused;
+    else "". Its rows were that run's, of that value: booked as another (two FEE entries where the file meant one
+    OUTLAY entry of their sum: a tester, t41b) they are other records, and which is meant cannot be told."""
+    if not kind.option_fields:
+        return ""
+    given = target.options()
+    earlier: Mapping[str, Any] = (rejecting_run(job, path) or {}).get("options") or {}
+    for field_name, option in kind.option_fields.items():
+        flag = option.split()[0]
+        key = flag.removeprefix("--").replace("-", "_")
+        if given.get(key) is not None and earlier.get(key) is not None and given[key] != earlier[key]:
+            return (
+                f"it is the rejects file of a run given {flag} {earlier[key]}, and its rows were rejected as "
+                f"{field_name} {earlier[key]}: given {flag} {given[key]} they would be booked as other records. Give "
+                f"{flag} {earlier[key]}, as that run was; where {given[key]} is meant (the {field_name} was what was "
+                f"wrong), write it in a column {field_name} of the file instead of {flag}"
+            )
+    return ""
 
 
 def _other_kind(target: Target, kind: RecordKind, fields: Sequence[str]) -> str | None:

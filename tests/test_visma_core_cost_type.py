@@ -220,6 +220,13 @@ def test_the_rejects_file_of_a_cost_type_loads_by_the_command_the_summary_gives(
         assert "no column accountingCostType" in refused, refused
         assert "or give --cost-type TYPE for a file of one cost type" in refused, refused
         assert "the run whose rejects file it is gave --cost-type FEE" in refused, refused
+        # with another cost type: refused, before any call (a tester, t41b: an order of OUTLAY, 100.00 and a bad
+        # 40.0x, fixed and loaded with --cost-type FEE was booked as two FEE entries, where it meant one of 140.00)
+        assert main(["load", "visma-core", "fees.csv.rejects.csv", "--cost-type", "OUTLAY", *common]) == 2
+        refused = capsys.readouterr().err
+        assert "it is the rejects file of a run given --cost-type FEE" in refused, refused
+        assert "given --cost-type OUTLAY they would be booked as other records" in refused, refused
+        assert "write it in a column accountingCostType of the file instead of --cost-type" in refused, refused
         assert main([*shlex.split(command)[1:], *common]) == 0, capsys.readouterr()
         with urllib.request.urlopen(f"{url}/_sandbox/entries") as r:
             entries = json.loads(r.read(), parse_float=Decimal)
