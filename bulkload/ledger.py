@@ -1788,6 +1788,10 @@ class Ledger:
         look that settled a call (a resume's or a rollback's GET: `done`, `settle` with `wrote` False) is no write."""
         return _peeked(path, _last_write, None)
 
+    def last_written(self) -> float | None:
+        """Ledger.last_write of this ledger: when its run last sent a call or was answered one, or deleted a record."""
+        return _last_write(self._db)
+
     def rival(self, seq: int, part: str, files: Iterable[int], looks: bytes) -> tuple[int, str, list[int]] | None:
         """(seq, part, lines) of a call of the run's `files` but the chunk (seq, part) whose outcome the ledger does
         not know (sending: in flight, here or when an earlier process stopped; in doubt) and whose `looks` (as

@@ -22,9 +22,10 @@ before deleting, what the run's ids hold is read (still_ours.py: a walk of the r
 or the target's own listing) and compared as reconciliation compares it. An id holding another line than the run sent,
 or one of another group or scope (the API stored it otherwise than sent, the record was changed since, or the API lost
 its data and gave the id again: which, cannot be told), is kept and listed (`spared`); one found nowhere the run created
-it is gone (`unexplained`), no DELETE sent; one that could not be read is left (`failed`). And a call in doubt that a
-look finds records for (by match fields, its key too old or none) is left unsettled: a look cannot tell the run's
-records from another writer's look-alikes, and none is deleted on its word.
+it is gone (`unexplained`), no DELETE sent, once read again after the settle delay since the run's last write where it
+had not passed (a listing that shows new records late: `_read_settled`); one that could not be read is left
+(`failed`). And a call in doubt that a look finds records for (by match fields, its key too old or none) is left
+unsettled: a look cannot tell the run's records from another writer's look-alikes, and none is deleted on its word.
 
 Exit codes: 0 all removed; 1 calls that could not be settled (their records may remain; listed); 3 everything of the
 run's the API still held removed, but records gone that no rollback of ours removed (listed: e-conomic, possibly
@@ -144,7 +145,7 @@ async def rollback(
                     ledger.set_status("rolling_back")
                     try:
                         await _settle(job, target, ledger, run.dispatcher, out, clock, run.stages)
-                        await _remove_all(job, target, ledger, run.dispatcher, out, run.stages)
+                        await _remove_all(job, target, ledger, run.dispatcher, out, run.stages, clock)
                         if not out.stop_reason:  # else the next rollback looks
                             await _refused_stored(target, ledger, run.dispatcher, out)
                     except BaseExceptionGroup as group:  # the workers' errors: the first of ours, alone, as the
@@ -594,7 +595,13 @@ async def _replay(
 
 
 async def _remove_all(
-    job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: Rollback, stages: Stages
+    job: Job,
+    target: Target,
+    ledger: Ledger,
+    dispatcher: Dispatcher,
+    out: Rollback,
+    stages: Stages,
+    clock: Callable[[], float],
 ) -> None:
     files = [f["path"] for f in ledger.run.files]
     earlier = ledger.removals()
@@ -613,7 +620,7 @@ async def _remove_all(
     done: list[tuple[int, str, str]] = []
     stages.enter(ROLLING_BACK, len(todo), "records")
     try:  # what each id holds now: only the run's own records are deleted (still_ours.py)
-        held = await read_back(target, ledger, dispatcher, files, todo)
+        held = await _read_settled(job, target, ledger, dispatcher, files, todo, clock)
     except _STOPS as exc:  # nothing is deleted unread: all of it is left for the next rollback
         _stopped(ledger, out, exc)
         out.left += len(todo)
@@ -753,6 +760,38 @@ def _kept(held: Held, item: tuple[str, int], answered: str) -> str:
         f"its DELETE was answered {answered}, yet the API still holds it as the run's (read after the deletes): not "
         "removed; run rollback again, and where it stays, remove it in the API"
     )
+
+
+async def _read_settled(
+    job: Job,
+    target: Target,
+    ledger: Ledger,
+    dispatcher: Dispatcher,
+    files: list[str],
+    todo: list[tuple[str, int]],
+    clock: Callable[[], float],
+) -> Held:
+    """What the ids of `todo` hold now (still_ours.read_back), where a listing may show records late (a read
+    replica): those it finds absent while the settle delay (`job.settle_delay_s`) since the run's last write
+    (Ledger.last_written, by `clock`, the wall clock) has not passed are read again once it has, as a load looks
+    again for what a lost answer's call stored; only those still absent are gone. Read at once, every record a
+    lagging listing did not show yet was named gone (possibly booked) and never deleted, the run marked rolled back.
+    Raises what read_back raises."""
+    held = await read_back(target, ledger, dispatcher, files, todo)
+    last = ledger.last_written()
+    wait = 0.0 if last is None else last + job.settle_delay_s - clock()
+    if not held.absent or wait <= 0:
+        return held
+    log.info(
+        "%d of the run's records not listed, %.1f s after its last write: read again in %.1f s (--settle-s %g)",
+        len(held.absent),
+        job.settle_delay_s - wait,
+        wait,
+        job.settle_delay_s,
+    )
+    await anyio.sleep(wait)
+    again = await read_back(target, ledger, dispatcher, files, sorted(held.absent))
+    return Held({**held.apart, **again.apart}, again.absent, {**held.unread, **again.unread})
 
 
 def _only_ours(
