@@ -73,18 +73,19 @@ async def reconcile(
     stages: Stages | None = None,
     behind: Behind | None = None,
     recount: Recount = RECOUNT,
+    settle_s: float = 0.0,
 ) -> Reconciled:
     """Return the report's `reconcile` section; `ok` is True only when everything matches. `stages`: where a cursor
     walk counts the records it walked, of those the counts say were created since the baseline. `behind`: the walk
-    that ran behind the load, and `recount`: how a count not what the walks listed is read again (targets
-    reconciled by walk only)."""
+    that ran behind the load, `recount`: how a count not what the walks listed is read again, and `settle_s`: the
+    seconds left of the settle delay since the run's last write (targets reconciled by walk only)."""
     log.info("reconciling: by %s", target.api.reconcile_by)
     if target.api.reconcile_by == "responses":
         return by_responses(ledger, target, files)
     if target.api.reconcile_by == "target":
         rec = await target.books.reconcile(dispatcher, ledger, files, partial(rows_as_read, ledger, target, files))
         return _rolled_back_said(_differences_shown(rec, target, len(files)), ledger)
-    return await by_walk(ledger, target, dispatcher, files, stages or Stages(), behind, recount)
+    return await by_walk(ledger, target, dispatcher, files, stages or Stages(), behind, recount, settle_s)
 
 
 def _differences_shown(rec: Reconciled, target: Target, n_files: int) -> Reconciled:
@@ -294,12 +295,15 @@ async def by_walk(
     stages: Stages,
     behind: Behind | None = None,
     recount: Recount = RECOUNT,
+    settle_s: float = 0.0,
 ) -> Reconciled:
     """Counts and a cursor walk of what was created since the baseline, diffed against the ledger. `behind`: the
     walk that ran while the load went on; what it listed stands where the counts agree, and only the rest is walked
     (see walks.py); otherwise everything is walked now. A count that is not what the walks listed is read again as
-    `recount` says (recount.py): one below it before a walk behind is walked again. Raises what a walk raises
-    (WalkStalled, a failed call)."""
+    `recount` says (recount.py): one below it before a walk behind is walked again. Where the walks did not list a
+    record the run created and `settle_s` (what is left of the settle delay since the run's last write) is above 0,
+    everything is counted and walked again once it has passed (`recount`'s sleep): a listing that shows new records
+    late (a read replica). Raises what a walk raises (WalkStalled, a failed call)."""
     before_run = ledger.baselines()
     # scopes whose ids do not grow (the run was given ids at or below their newest of before the run): what is
     # above the baseline is not what the run created, so they are walked whole, from no baseline (`out_of_order`)
@@ -389,6 +393,14 @@ async def by_walk(
     # a count above what the walks listed, they finding nothing more, may lag as well (a record taken out that it
     # still counts): read again within what is left of the same waits
     lagged = await recount.until_counted(partial(walked.short_of, counts), count, lagged)
+    if settle_s > 0 and ledger.missing_remotely(0)[0]:
+        log.info("records of the run not listed: counted and walked again in %.1f s (the settle delay)", settle_s)
+        await recount.sleep(settle_s)
+        walked_behind = False
+        ledger.begin_remote(fresh=True)
+        walked = Walked(ledger, target, dispatcher, stages)
+        await side_by_side([*(partial(count, scope) for scope in scopes), *walks(from_baselines())])
+        lagged = await recount.until_counted(partial(walked.short_of, counts), count, lagged)
     if lagged.reads:
         log.info("counts read again (%s): %s", "; ".join(f"{s}: {n}" for s, n in lagged.reads.items()), lagged.short)
     advice = lagging(lagged, counts, walked.listed, target.api.scope_name, ledger.path.absolute())

@@ -94,6 +94,7 @@ class Run:
         self.loaded_at: float | None = None  # when the last upload was answered (time.monotonic())
         self.shared: Shared | None = None
         self.recount = RECOUNT  # how reconciliation reads a count again that lags behind the walks
+        self.wall_clock: Callable[[], float] = time.time  # the settle delay since the run's last write is read by it
 
     @classmethod
     @asynccontextmanager
@@ -136,7 +137,7 @@ class Run:
             )
             with limits.kept():
                 run = cls(job, target, ledger, dispatcher, limits)
-                run.shared, run.recount = shared, recount
+                run.shared, run.recount, run.wall_clock = shared, recount, wall_clock
                 if shared is not None:
                     shared.opened(run)
                 yield run
@@ -147,9 +148,11 @@ class Run:
         (`resumable`, with --ledger): `bulkload rollback` for a run being rolled back (which resume refuses), else
         `bulkload reconcile` again."""
         self.stages.enter(RECONCILING)
+        last = self.ledger.last_written()
+        settle_s = 0.0 if last is None else last + self.job.settle_delay_s - self.wall_clock()
         try:
             return await reconcile(
-                self.ledger, self.target, self.dispatcher, files, self.stages, self.behind, self.recount
+                self.ledger, self.target, self.dispatcher, files, self.stages, self.behind, self.recount, settle_s
             )
         except BulkloadError as exc:
             command = "rollback" if self.ledger.run.status == "rolling_back" else "reconcile"

@@ -1,10 +1,11 @@
-"""A rollback honours --settle-s where the API's listing shows new records late (a read replica): the records of the
-run its read before the DELETEs does not find, while the settle delay since the run's last write has not passed, are
-read again once it has, and only those still absent are gone. Tester t40b's e-conomic server, whose listings and
-counts show an entry 4 s after it was stored, was rolled back right after its load with --settle-s 10: `bulkload
-rollback` found none of the run's 40 entries, named all of them "gone some other way … possibly booked: reverse it in
-the books", sent no DELETE, exit 3, and marked the run rolled back, while the journal held every one of them. Against
-the independent e-conomic server (written from seed 002)."""
+"""Reconciliation and rollback honour --settle-s where the API's listing shows new records late (a read replica): the
+records of the run a walk does not list, while the settle delay since the run's last write has not passed, are read
+again once it has, and only those still absent are missing (reconciliation) or gone (rollback). Tester t40b's
+e-conomic server, whose listings and counts show an entry 4 s after it was stored, loaded 40 entries with --settle-s
+10: the load ended `reconciled: NO`, exit 3, naming every entry missing, and `bulkload rollback` right after found
+none of them, named all "gone some other way … possibly booked: reverse it in the books", sent no DELETE, exit 3, and
+marked the run rolled back, while the journal held every one of them. Against the independent e-conomic server
+(written from seed 002)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from test_reconcile_refused import entries
 from bulkload import load, rollback
 
 
-async def test_a_rollback_right_after_its_load_removes_what_the_listing_shows_late(tmp_path: Path) -> None:
+async def test_a_load_reconciles_and_its_rollback_removes_what_the_listing_shows_late(tmp_path: Path) -> None:
     data = tmp_path / "e.csv"
     entries(data, 5, ())  # 5 vouchers of 2 lines: 10 entries
     app = make_app(Opts(list_lag_ms=500))  # listings and counts show an entry 0.5 s after it was stored
@@ -27,6 +28,7 @@ async def test_a_rollback_right_after_its_load_removes_what_the_listing_shows_la
             job = economic_job(data, origin, tmp_path / "run.sqlite", settle_s=1.5)
             report = await load(job, env=CREDS, raise_on_stop=False)
             assert report.loaded == 10 and len(app[STORE].entries) == 10, report  # type: ignore[attr-defined]
+            assert report.exit_code == 0 and report.reconcile is not None and report.reconcile.ok, report.reconcile
             undone = await rollback(job.ledger_path, env=CREDS)
     assert app[STORE].entries == {}, undone  # type: ignore[attr-defined]
     assert undone.exit_code == 0 and undone.removed == 10 and undone.unexplained_count == 0, undone
