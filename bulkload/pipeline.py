@@ -63,7 +63,7 @@ from .masking import scrub, secret_texts
 from .model import Call, Chunk, ChunkState, Partly, RowOutcome, Totals
 from .planning import Planned, Planning, PlanSpec, Rows, Stopped
 from .side_by_side import side_by_side
-from .targets.base import RecordKind, Target
+from .targets.base import IdsUntold, RecordKind, Target
 from .targets.reasons import Counted, Said, Untold, item_named
 
 log = logging.getLogger(__name__)
@@ -821,6 +821,9 @@ class Loader:
             if not sending.settled and await self.failed(kind, chunk, call, exc, summary, sending.since):
                 self.give_up(chunk, RunStopped(NOT_FOUND_YET, uncertain=True), sent=True)
             return
+        except IdsUntold as exc:  # stored, its answer says, but not which id each row was given: looked for
+            await self.stored_untold(chunk, exc, summary, sending.since)
+            return
         except ValueError as exc:  # an answer we cannot read: the call did arrive
             self.give_up(chunk, exc, sent=True)
             return
@@ -832,6 +835,21 @@ class Loader:
             return
         ids, returned = as_written(call, sending.ids, kind.returned_totals(response.body, summary, chunk))
         self.record_done(chunk, ids, summary, returned)
+
+    async def stored_untold(
+        self, chunk: Chunk, exc: IdsUntold, summary: dict[str, Totals], since: Mapping[str, int]
+    ) -> None:
+        """A call answered as carried out without which id each row's record was given (`exc`): its records are
+        looked for (`settled_look`: e-conomic, line for line in the journal, again `settle_s` after where not found)
+        and loaded as found; a look that finds them in part, or cannot tell, leaves the call as an answer that
+        cannot be read does (`give_up`: in doubt, the run stopped; resume looks for it again). Before, seed 002's
+        own sample answer to a bulk create stopped every load at its first call of two entries or more."""
+        looked = await self.settled_look(chunk)
+        if not looked or isinstance(looked, Partly):
+            self.give_up(chunk, exc, sent=True)
+            return
+        self.numbered(since, looked)
+        self.record_done(chunk, looked, summary, None)
 
     def failed_in_answer(
         self, kind: RecordKind, chunk: Chunk, ids: list[int], failed: dict[int, tuple[str, str]]

@@ -113,6 +113,12 @@ def required_fields(struct: type[msgspec.Struct]) -> tuple[str, ...]:
     return tuple(f.encode_name for f in info.fields if f.required)
 
 
+class IdsUntold(ValueError):
+    """A write's 2xx answer that says the call's items were stored, but not which id each was given (e-conomic: one
+    `{"entryNumber": N}` for a bulk create of many entries, seed 002's sample): the items are looked for (the
+    kind's `find_sent`) and loaded as found, else in doubt as an answer that cannot be read."""
+
+
 class RecordKind:
     """What one input file holds, and how its records go to the API: its fields, how a row is validated and
     grouped, how records are encoded, totalled and sent, and what the answer says. Subclasses set the attributes
@@ -428,7 +434,8 @@ class RecordKind:
 
     def created_ids(self, body: bytes, chunk: Chunk) -> list[int]:
         """The ids the API gave the chunk's created items, one for each, in request order (NO_ID for items it
-        confirmed without one); ValueError for an answer that cannot be the chunk's (the call arrived: in doubt)."""
+        confirmed without one); ValueError for an answer that cannot be the chunk's (the call arrived: in doubt), and
+        IdsUntold for one that says the items were stored but not which id each was given (they are looked for)."""
         raise NotImplementedError
 
     def record_of(self, index: int, record: Any) -> Hashable:

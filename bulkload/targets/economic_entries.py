@@ -31,7 +31,7 @@ from ..money import (
     nearest_double,
 )
 from ..numbers import whole_reason
-from .base import Elsewhere, GroupKey, RecordKind, Unreadable, int_fields, key_number, required_fields
+from .base import Elsewhere, GroupKey, IdsUntold, RecordKind, Unreadable, int_fields, key_number, required_fields
 from .protocols import Sender
 from .reasons import Untold, converted, errors_counted
 
@@ -606,8 +606,22 @@ class DraftEntries(RecordKind):
         return _decode_entries(body)
 
     def created_ids(self, body: bytes, chunk: Chunk) -> list[int]:
+        """One entry number an entry, in request order, from an array of `{"entryNumber": N}`; or from the one
+        object seed 002's sample answers a bulk create with (`{"entryNumber": 0}`), which numbers one entry: a call
+        of one entry is given it, one of more is stored without saying which number each entry got (IdsUntold: its
+        entries are looked for line for line). ValueError for an array of another length, BadAnswer (acted on) for
+        anything else."""
         n = len(chunk)
-        created: list[_Created] = decoded(body, list[_Created], f"POST {self.path}", acted_on=True)
+        created: list[_Created] | _Created = decoded(
+            body, list[_Created] | _Created, f"POST {self.path}", acted_on=True
+        )
+        if isinstance(created, _Created):
+            if n == 1:
+                return [created.entryNumber]
+            raise IdsUntold(
+                f"the API answered one entry number ({created.entryNumber}, an object as seed 002's sample) for {n} "
+                "entries: which entry is which line it does not say"
+            )
         ids = [item.entryNumber for item in created]
         if len(ids) != n:
             raise ValueError(f"the API answered {len(ids)} entry numbers for {n} entries")
