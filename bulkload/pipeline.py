@@ -79,6 +79,8 @@ SETTLING = 32
 #: refused call stored
 LOST_LOOK = "its answer was lost and a look did not find it carried out"
 REFUSED_LOOK = "the API refused it and a look did not find all of it stored or all of it absent yet"
+#: why a call answered as stored without its ids waits out the settle delay (`stored_untold`)
+UNTOLD_LOOK = "the API stored it without saying which id each row was given, and a look did not find it all yet"
 
 #: why a call whose answer was lost, with no attempt left, stops the run: the look after the settle delay found
 #: nothing, but a commit slower than --settle-s may land yet, so it is in doubt (`sending`), and the resume looks
@@ -840,11 +842,17 @@ class Loader:
         self, chunk: Chunk, exc: IdsUntold, summary: dict[str, Totals], since: Mapping[str, int]
     ) -> None:
         """A call answered as carried out without which id each row's record was given (`exc`): its records are
-        looked for (`settled_look`: e-conomic, line for line in the journal, again `settle_s` after where not found)
-        and loaded as found; a look that finds them in part, or cannot tell, leaves the call as an answer that
-        cannot be read does (`give_up`: in doubt, the run stopped; resume looks for it again). Before, seed 002's
-        own sample answer to a bulk create stopped every load at its first call of two entries or more."""
-        looked = await self.settled_look(chunk)
+        looked for (`look`: e-conomic, line for line in the journal) and loaded as found. Where the look does not
+        find them all (a listing that shows new records late) and `settle_s` is set, looked for again `settle_s`
+        after the answer (another chunk is sent meanwhile); a look that still finds them in part, or cannot tell,
+        leaves the call as an answer that cannot be read does (`give_up`: in doubt, the run stopped; resume looks
+        for it again). Before, seed 002's own sample answer to a bulk create stopped every load at its first call
+        of two entries or more."""
+        looked = await self.look(chunk)
+        if (not looked or isinstance(looked, Partly)) and self.settle_s > 0:
+            async with self.idle(chunk, until := anyio.current_time() + self.settle_s, UNTOLD_LOOK):
+                await anyio.sleep_until(until)
+            looked = await self.look(chunk)
         if not looked or isinstance(looked, Partly):
             self.give_up(chunk, exc, sent=True)
             return

@@ -43,3 +43,17 @@ async def test_a_bulk_create_answered_with_one_entry_number_loads_by_a_look(tmp_
     assert given_entries(data) == held and len(held) == 12, held
     assert undone.exit_code == 0 and undone.removed == 12, undone
     assert app[STORE].entries == {}  # type: ignore[attr-defined]
+
+
+async def test_entries_the_listing_shows_late_are_looked_for_again_after_the_settle_delay(tmp_path: Path) -> None:
+    """Where the journal's listing shows new entries late (a read replica), the look right after such an answer finds
+    none of them: with --settle-s it looks again that long after (another call is sent meanwhile) and loads them."""
+    data = tmp_path / "e.csv"
+    entries(data, 4, ())
+    app = make_app(Opts(object_answer=True, list_lag_ms=300))
+    with anyio.fail_after(30):
+        async with serving(app) as origin:
+            job = economic_job(data, origin, tmp_path / "run.sqlite", batch_size=4, settle_s=1.0)
+            report = await load(job, env=CREDS, raise_on_stop=False)
+    assert report.exit_code == 0 and report.loaded == 8 and report.in_doubt == 0, report.stop_reason
+    assert report.reconcile is not None and report.reconcile.ok, report.reconcile
