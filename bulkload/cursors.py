@@ -35,10 +35,11 @@ class CursorTrail:
     page's again, or raises WalkStalled naming the page and the cursor. Memory: 16 bytes a page and one page's ids.
 
     Seed 002 says "the cursor represents the identifier of the first item on the next set": a server may take that
-    to include an item it gave already, so a page may start with the end of the one before (the same records, listed
-    twice at a page boundary: dropped, not counted twice). A page that brings nothing past them, or goes back further
-    than the previous page, with a cursor to follow, is a walk that would not end. So is a run of empty pages the API
-    counts nothing ahead of: `asking` says when to ask (`ahead`)."""
+    to include an item it gave already, so a page may list the end of the one before again (the same records, listed
+    twice at a page boundary: dropped, not counted twice), wherever on the page it lists them: seed 002 gives no
+    order within a page, and one listed newest first holds the repeat at its end. A page that brings nothing past
+    them, or goes back further than the previous page, with a cursor to follow, is a walk that would not end. So is a
+    run of empty pages the API counts nothing ahead of: `asking` says when to ask (`ahead`)."""
 
     def __init__(self, what: str) -> None:
         self.what = what
@@ -51,35 +52,35 @@ class CursorTrail:
         self._empty = 0
         self._cursor = ""  # the cursor the last page gave
 
-    def page(self, ids: Sequence[int], cursor: str) -> int:
-        """Page `self.pages + 1`: the ids it lists in the order listed (ascending) and the cursor it gives ("" for
-        none: the last page). Returns how many of its first ids the previous page listed (to be dropped). Raises
-        WalkStalled where it has a cursor and lists nothing new, goes back, or loops."""
+    def page(self, ids: Sequence[int], cursor: str) -> frozenset[int]:
+        """Page `self.pages + 1`: the ids it lists, in any order, and the cursor it gives ("" for none: the last
+        page). Returns those of its ids the previous page listed (to be dropped), wherever it lists them. Raises
+        WalkStalled where it has a cursor and lists nothing new, goes back (an id new to the walk at or below the
+        highest of the previous page), or loops."""
         self.pages += 1
         page = self.pages
-        repeated = 0
+        repeated = self._previous.intersection(ids)
         if ids and self._last_id is not None:
-            while repeated < len(ids) and ids[repeated] <= self._last_id and ids[repeated] in self._previous:
-                repeated += 1
-            if cursor and repeated == len(ids):
+            if cursor and len(repeated) == len(set(ids)):
                 raise WalkStalled(
                     f"{self.what}: page {page} lists only ids the walk listed already (up to {self._last_id}, where "
                     f"page {page - 1} ended; the cursor that led to it: {shown(self._cursor)}): the walk would not "
                     f"end; stopped after {page} pages"
                 )
-            if cursor and repeated < len(ids) and ids[repeated] <= self._last_id:
+            back = next((i for i in ids if i not in repeated and i <= self._last_id), None)
+            if cursor and back is not None:
                 raise WalkStalled(
-                    f"{self.what}: page {page} went back (it lists id {ids[repeated]} after page {page - 1} ended at "
+                    f"{self.what}: page {page} went back (it lists id {back} after page {page - 1} ended at "
                     f"{self._last_id}; the cursor that led to it: {shown(self._cursor)}): the walk would not end; "
                     f"stopped after {page} pages"
                 )
-        self.listed += len(ids) - repeated
+        self.listed += sum(1 for i in ids if i not in repeated)
         if not cursor:
             self._empty = 0  # the last page: nothing to ask
             return repeated
         if ids:
             self._empty = 0
-            self._last_id = ids[-1]
+            self._last_id = max(ids)
             self._previous = frozenset(ids)
         else:
             self._empty += 1

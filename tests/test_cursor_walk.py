@@ -105,10 +105,23 @@ def test_a_page_that_starts_with_the_last_page_s_end_again_is_followed_without_t
     """A server that takes seed 002's "the cursor represents the identifier of the first item on the next set" to
     include an item it gave already: each page starts with the last page's end again, and brings new ids beyond."""
     trail = CursorTrail("the walk of journal 1")
-    assert trail.page([1, 2, 3], "a") == 0
-    assert trail.page([3, 4, 5], "b") == 1
-    assert trail.page([4, 5, 6, 7], "c") == 2  # more than one repeated: all of the last page's
-    assert trail.page([7, 8], "") == 1  # the last page too
+    assert trail.page([1, 2, 3], "a") == set()
+    assert trail.page([3, 4, 5], "b") == {3}
+    assert trail.page([4, 5, 6, 7], "c") == {4, 5}  # more than one repeated: all of the last page's
+    assert trail.page([7, 8], "") == {7}  # the last page too
+    assert trail.listed == 8
+
+
+def test_a_page_listed_newest_first_that_lists_the_last_page_s_end_again_is_followed_without_the_repeats() -> None:
+    """Seed 002 gives no order within a page: a server listing each page newest first, whose cursor is the number of
+    the page's own newest entry, lists that entry again at the end of the next page. Before, only repeats at a
+    page's start were dropped: tester t40b's pages [3, 2, 1], [5, 4, 3], [7, 6, 5] were counted as 9 entries for 7,
+    and reconciliation named ids listed twice (exit 3) on every run."""
+    trail = CursorTrail("the walk of journal 1")
+    assert trail.page([3, 2, 1], "3") == set()
+    assert trail.page([5, 4, 3], "5") == {3}
+    assert trail.page([7, 6, 5], "") == {5}
+    assert trail.listed == 7
 
 
 @pytest.mark.parametrize(
@@ -134,12 +147,22 @@ def overlapping(asked: int, page: dict[str, Any]) -> dict[str, Any]:
     return {**page, "cursor": str(page["items"][-1]["entryNumber"])} if "cursor" in page else page
 
 
-async def test_pages_that_overlap_by_an_entry_reconcile_with_nothing_counted_twice(tmp_path: Path) -> None:
+def overlapping_newest_first(asked: int, page: dict[str, Any]) -> dict[str, Any]:
+    """`overlapping`, each page's entries listed newest first (seed 002 gives no order within a page): the entry a
+    page repeats is its last."""
+    page = overlapping(asked, page)
+    return {**page, "items": page["items"][::-1]} if page.get("items") else page
+
+
+@pytest.mark.parametrize("tamper", [overlapping, overlapping_newest_first])
+async def test_pages_that_overlap_by_an_entry_reconcile_with_nothing_counted_twice(
+    tmp_path: Path, tamper: Tamper
+) -> None:
     data = tmp_path / "entries.csv"
     write_entries(data, 15)  # 30 entries: 8 pages of 4 new ones each
     counted = {"pages": 0}
     with anyio.fail_after(30):
-        async with serving(tampered(overlapping, counted)) as origin:
+        async with serving(tampered(tamper, counted)) as origin:
             job = economic_job(data, origin, tmp_path / "l.sqlite", rejects=str(tmp_path / "r.csv"), batch_size=10)
             report = await load(job, env=CREDS, raise_on_stop=False)
     assert report.exit_code == 0 and report.loaded == 30, report.stop_reason
@@ -180,7 +203,7 @@ def test_empty_pages_under_new_cursors_ask_the_api_what_is_left_each_time_their_
             asked.append((n, trail.asking))
             trail.ahead(3)  # 3 entries at or above the cursor: going on
     assert asked == [(4, "21"), (8, "41"), (16, "81"), (32, "161")]
-    assert trail.page([201, 202, 203], "") == 0 and trail.listed == 3
+    assert trail.page([201, 202, 203], "") == set() and trail.listed == 3
     trail = CursorTrail("the walk of journal 1")
     for n in range(1, 5):
         trail.page([], str(5 * n + 1))

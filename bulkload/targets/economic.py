@@ -131,8 +131,8 @@ class Journals(Books):
         flt = f"journalNumber$eq:{journal}$and:voucherNumber$in:[{','.join(vouchers)}]"
         # voucher -> (entry numbers, amounts in minor units, line checks, those of the lines listed with a rate)
         found: dict[int, tuple[list[int], list[int], list[int], list[int]]] = {}
-        async for page, repeated in _pages(client, flt, f"the look for vouchers already in journal {journal}"):
-            for item in page.items[repeated:]:
+        async for items in _pages(client, flt, f"the look for vouchers already in journal {journal}"):
+            for item in items:
                 numbers, units, checks, rated = found.setdefault(item.voucherNumber, ([], [], [], []))
                 numbers.append(item.entryNumber)
                 unit = listed_units(item)
@@ -238,9 +238,7 @@ class Journals(Books):
         if upto is not None:
             flt += f"$and:entryNumber$lte:{int(upto)}"
         prefix = f"{int(scope)}:"
-        async for page, repeated in _pages(client, flt, f"the walk of journal {int(scope)} after entry {int(after)}"):
-            # the previous page's end again: listed already
-            items = page.items[repeated:]
+        async for items in _pages(client, flt, f"the walk of journal {int(scope)} after entry {int(after)}"):
             ids = list(map(_entry_number, items))
             _asked_for(items, ids, int(scope), after, upto)
             currencies = list(map(_currency, items))

@@ -226,10 +226,10 @@ async def _counted(client: Sender, flt: str) -> int:
     return count
 
 
-async def _pages(client: Sender, flt: str, what: str) -> AsyncIterator[tuple[_Page, int]]:
-    """The pages of `GET /draft-entries` of the entries `flt` filters, cursor after cursor, each with how many of
-    its first items the page before listed already (CursorTrail.page: WalkStalled for a cursor that loops, a page
-    that goes back or brings nothing new). `what`: the walk as messages name it. Empty pages are followed while
+async def _pages(client: Sender, flt: str, what: str) -> AsyncIterator[list[_Listed]]:
+    """The pages of `GET /draft-entries` of the entries `flt` filters, cursor after cursor, each without the items
+    the page before listed already, wherever it lists them (CursorTrail.page: WalkStalled for a cursor that loops, a
+    page that goes back or brings nothing new). `what`: the walk as messages name it. Empty pages are followed while
     their cursor is new; each time their run doubles from cursors.ASK_AFTER, one count more asks the API what is
     left (`entryNumber$gte:` the cursor, where it is a number; else all `flt` filters, against what the walk
     listed): nothing is a walk that would not end (CursorTrail.ahead)."""
@@ -240,7 +240,7 @@ async def _pages(client: Sender, flt: str, what: str) -> AsyncIterator[tuple[_Pa
         repeated = trail.page([item.entryNumber for item in page.items], page.cursor or "")
         if (asking := trail.asking) is not None:
             trail.ahead(await _counted(client, f"{flt}$and:entryNumber$gte:{int(asking)}" if asking else flt))
-        yield page, repeated
+        yield [item for item in page.items if item.entryNumber not in repeated] if repeated else page.items
         if not page.cursor:
             return
         params = {"filter": flt, "cursor": page.cursor}
@@ -713,8 +713,8 @@ class DraftEntries(RecordKind):
         ids: list[int | None] = [None] * len(chunk)
         for journal, listings in filters.items():
             for flt in listings:
-                async for page, repeated in _pages(client, flt, f"the look for a call's entries in journal {journal}"):
-                    for item in page.items[repeated:]:
+                async for items in _pages(client, flt, f"the look for a call's entries in journal {journal}"):
+                    for item in items:
                         key = f"{journal}:{item.voucherNumber}"
                         if item.entryNumber in taken or key not in carried:
                             continue
