@@ -35,6 +35,7 @@ import sqlite3
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
@@ -441,23 +442,29 @@ def regrouped(rows: Iterable[Row | BadRow], kind: RecordKind, workdir: str) -> I
     group's runs by it, see copies). Where the kind's groups are parts of families (RecordKind.row_family), a
     family's rows are brought together instead, its rows of no group too, in file order, and the mark goes where
     the family's lines begin again (family_of; the planner splits the family into its groups). The spill file is
-    created in `workdir` (never following a link) and removed when the iteration ends. PlanningFileError where it
-    cannot be made or written (a full disk)."""
+    created in `workdir` (never following a link) and its name removed as soon as it is open: its space is the
+    open connection's, freed when the iteration ends or the process dies, so a load killed (kill -9) while it
+    regroups leaves no file behind (before: one of 5 times the input's size per kill, beside the ledger, for good).
+    PlanningFileError where it cannot be made or written (a full disk)."""
     try:
         fd, path = tempfile.mkstemp(prefix=".bulkload-regroup-", suffix=".sqlite", dir=workdir)
     except OSError as exc:
         raise PlanningFileError(f"cannot make the spill file that regroups the rows in {workdir}: {exc}") from exc
     os.close(fd)
     try:
-        yield from _spilled(rows, kind, path)
+        try:
+            db = _spill_file(path)
+        finally:
+            os.unlink(path)
+        with closing(db):
+            yield from _spilled(rows, kind, db)
     except (sqlite3.Error, OSError) as exc:
         raise PlanningFileError(f"cannot write the spill file {path} that regroups the rows: {exc}") from exc
-    finally:
-        os.unlink(path)
 
 
-def _spilled(rows: Iterable[Row | BadRow], kind: RecordKind, path: str) -> Iterator[Placed]:
-    """regrouped()'s rows through the spill file at `path` (made, empty)."""
+def _spill_file(path: str) -> sqlite3.Connection:
+    """The spill file at `path` (made, empty) open, with its tables. Its journal is off, which lets it be written
+    once its name is gone (SQLite checks that a database was not moved only where it opens a rollback journal)."""
     db = sqlite3.connect(path, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode=OFF")
@@ -467,40 +474,46 @@ def _spilled(rows: Iterable[Row | BadRow], kind: RecordKind, path: str) -> Itera
         db.execute(
             "CREATE TABLE row (key TEXT NOT NULL, line INTEGER NOT NULL, run INTEGER NOT NULL, item BLOB NOT NULL)"
         )
-        db.execute("BEGIN")
-        groups: list[tuple[str, int]] = []
-        spilled: list[tuple[str, int, int, bytes]] = []
-        dumps = pickle.dumps
-        previous: str | None = None
-        run = 0
-        families = type(kind).row_family is not RecordKind.row_family  # an order's lines together, of any cost type
-        for order, (key, item) in enumerate(keyed(rows, kind)):
-            line = item.line_no if type(item) is BadRow else item[0]
-            spill = family_of(kind, key, item) if families else key
-            if spill is None:  # a row of no group (or family): alone, where it stands
-                spill = f"\x00{line}"
-            if spill != previous:
-                run, previous = order, spill
-            groups.append((spill, order))
-            spilled.append((spill, line, run, dumps(Placed(key, item), pickle.HIGHEST_PROTOCOL)))
-            if len(spilled) >= _BATCH:
-                _flush(db, groups, spilled)
-        _flush(db, groups, spilled)
-        db.execute("COMMIT")
-        loads = pickle.loads
-        group, run = -1, -1
-        for ord_, line, row_run, data in db.execute(
-            "SELECT grp.ord, row.line, row.run, row.item FROM row JOIN grp USING (key) ORDER BY grp.ord, row.line"
-        ):
-            placed = loads(data)
-            if row_run != run:
-                if ord_ == group:  # the group's lines begin again here, after other groups' lines
-                    yield Placed(placed.key, BadRow(line, "", "", kind=RUN))
-                run = row_run
-            group = ord_
-            yield placed
-    finally:
+    except BaseException:
         db.close()
+        raise
+    return db
+
+
+def _spilled(rows: Iterable[Row | BadRow], kind: RecordKind, db: sqlite3.Connection) -> Iterator[Placed]:
+    """regrouped()'s rows through the spill file `db` (_spill_file)."""
+    db.execute("BEGIN")
+    groups: list[tuple[str, int]] = []
+    spilled: list[tuple[str, int, int, bytes]] = []
+    dumps = pickle.dumps
+    previous: str | None = None
+    run = 0
+    families = type(kind).row_family is not RecordKind.row_family  # an order's lines together, of any cost type
+    for order, (key, item) in enumerate(keyed(rows, kind)):
+        line = item.line_no if type(item) is BadRow else item[0]
+        spill = family_of(kind, key, item) if families else key
+        if spill is None:  # a row of no group (or family): alone, where it stands
+            spill = f"\x00{line}"
+        if spill != previous:
+            run, previous = order, spill
+        groups.append((spill, order))
+        spilled.append((spill, line, run, dumps(Placed(key, item), pickle.HIGHEST_PROTOCOL)))
+        if len(spilled) >= _BATCH:
+            _flush(db, groups, spilled)
+    _flush(db, groups, spilled)
+    db.execute("COMMIT")
+    loads = pickle.loads
+    group, run = -1, -1
+    for ord_, line, row_run, data in db.execute(
+        "SELECT grp.ord, row.line, row.run, row.item FROM row JOIN grp USING (key) ORDER BY grp.ord, row.line"
+    ):
+        placed = loads(data)
+        if row_run != run:
+            if ord_ == group:  # the group's lines begin again here, after other groups' lines
+                yield Placed(placed.key, BadRow(line, "", "", kind=RUN))
+            run = row_run
+        group = ord_
+        yield placed
 
 
 def _flush(db: sqlite3.Connection, groups: list[tuple[str, int]], spilled: list[tuple[str, int, int, bytes]]) -> None:

@@ -1475,18 +1475,27 @@ async def test_every_file_bulkload_writes_is_readable_by_the_user_only(tmp_path:
 
 
 @pytest.mark.usefixtures("umask_022")
-def test_the_spill_file_of_a_regrouped_file_is_the_users_only(tmp_path: Path) -> None:
-    from bulkload.regroup import regrouped
+def test_the_spill_file_of_a_regrouped_file_is_the_users_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Readable by the user only while it has a name, and nameless once its rows are on disk (its name is removed
+    as soon as it is open, so a kill leaves none behind)."""
+    from bulkload import regroup
     from bulkload.sources import Source
     from bulkload.targets.economic import Economic
 
+    modes: list[int] = []
+
+    def unlink(path: str) -> None:
+        modes.append(os.stat(path).st_mode & 0o777)
+        os.remove(path)
+
+    monkeypatch.setattr(regroup.os, "unlink", unlink)
     data = tmp_path / "e.csv"
     write_entries(data, 3)
-    rows = regrouped(Source(data), Economic().kind_of(0), str(tmp_path))
+    rows = regroup.regrouped(Source(data), Economic().kind_of(0), str(tmp_path))
     next(rows)  # the rows are on disk now
     try:
-        (spill,) = tmp_path.glob(".bulkload-regroup-*")
-        assert spill.stat().st_mode & 0o777 == 0o600
+        assert modes == [0o600]
+        assert list(tmp_path.glob(".bulkload-regroup-*")) == []
     finally:
         rows.close()  # type: ignore[attr-defined]
 
