@@ -3,8 +3,8 @@
 
 A worker takes the queue's jobs, `concurrency` at once (one agreement's jobs never two at once: their lock), sends
 procrastinate a heartbeat every `stalled_after_s / 4` seconds, and every `stalled_after_s / 2` seconds puts back in
-the queue any running job whose worker has sent none for `stalled_after_s` (a worker killed, a machine lost): the
-next worker free resumes it from its ledger (`retry_stalled`).
+the queue any running job whose worker has sent none for `stalled_after_s` longer than the freshest worker (a worker
+killed, a machine lost): the next worker free resumes it from its ledger (`retry_stalled`).
 """
 
 from __future__ import annotations
@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 COMMANDS = ("worker", "status")
 #: seconds without a heartbeat after which a worker is taken for dead and its jobs are run by another
 STALLED_AFTER_S = 30.0
+#: seconds since the freshest heartbeat of any worker (0 where none is registered): how long PostgreSQL has gone
+#: without one it could take, which no worker's silence is held against (retry_stalled)
+_FRESHEST_HEARTBEAT_AGE = (
+    "SELECT coalesce(extract(epoch FROM now() - max(last_heartbeat)), 0)::float8 AS age FROM procrastinate_workers"
+)
 #: the longest reason the status column holds; a longer one (a way on: a command to paste) is printed whole under it
 SHORT_REASON = 60
 #: the order in which `status -q` counts the jobs' states (any other after these)
@@ -52,13 +57,21 @@ def queue_url(value: str) -> str:
 
 async def retry_stalled(app: App, stalled_after_s: float) -> None:
     """Forever: every `stalled_after_s / 2` seconds, put back in the queue the running jobs of workers that sent no
-    heartbeat for `stalled_after_s` seconds (procrastinate's stalled jobs; a job another worker put back first is
-    left alone)."""
+    heartbeat for `stalled_after_s` seconds longer than the freshest worker's (procrastinate's stalled jobs; a job
+    another worker put back first is left alone). Heartbeats are judged against the freshest, not the clock alone:
+    while PostgreSQL was out of reach no worker could send one, and each live worker's jobs put back as it came back
+    ran twice (the second run refused, its ledger held by the first, and `status` showed the job queued while it
+    loaded). A round that cannot reach PostgreSQL is passed over, the worker goes on."""
     from procrastinate.exceptions import ConnectorException
 
     while True:
         await anyio.sleep(stalled_after_s / 2)
-        for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after_s):
+        try:
+            silent = await app.connector.execute_query_one_async(_FRESHEST_HEARTBEAT_AGE)
+            stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after_s + silent["age"])
+        except ConnectorException:
+            continue  # PostgreSQL out of reach (before: the worker ended, an internal error, after 30 s of it)
+        for job in stalled:
             try:
                 await app.job_manager.retry_job(job)
             except ConnectorException:

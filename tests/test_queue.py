@@ -1226,3 +1226,79 @@ async def test_a_queued_job_writing_its_outputs_where_another_manifests_job_does
     assert said.endswith("(queued again: the queue does not retry a job refused for its settings)"), said
     rejects = (tmp_path / "runs" / "a" / "rejects.csv").read_text()
     assert rejects.count("e1.csv") == 2 and "e2.csv" not in rejects, rejects
+
+
+class _Rounds(Exception):
+    """retry_stalled's rounds the test let it make are over."""
+
+
+async def test_a_live_workers_job_is_not_put_back_for_the_heartbeats_no_one_could_send(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by tester t41a: PostgreSQL stopped (pg_ctl stop -m immediate) for 15 s under workers with
+    --stalled-after 10. As it came back every worker's last heartbeat was 15 s old, so the first worker to look put
+    back every running job, its own and the other live worker's: each job ran twice at once (the second run refused,
+    its ledger held by the first, and `bulkload status` showed the job `queued`, `ledger … in use by another bulkload
+    process`, for 40 s while it loaded); and where PostgreSQL stayed away 30 s the look itself raised (the pool's
+    timeout) and ended the worker, `internal error`. A worker's silence is now judged against the freshest worker's,
+    and a round that cannot reach PostgreSQL is passed over."""
+    from procrastinate.exceptions import ConnectorException
+
+    from bulkload import queue, worker
+
+    rounds = iter(range(3))
+
+    async def round_over(_: float) -> None:
+        if next(rounds, None) is None:
+            raise _Rounds
+
+    monkeypatch.setattr(worker.anyio, "sleep", round_over)
+    with anyio.fail_after(BOUND_S):
+        async with queue.opened(postgres_url) as app:
+            manager = app.job_manager
+            live, dead = await manager.register_worker(), await manager.register_worker()
+            await app.configure_task(queue.TASK).defer_async(manifest="m.toml", job="a")
+            running = await manager.fetch_job(queues=None, worker_id=live)
+            assert running is not None and running.id is not None
+
+            async def heartbeats(live_s: int, dead_s: int) -> None:
+                for worker_id, age in ((live, live_s), (dead, dead_s)):
+                    await app.connector.execute_query_async(
+                        "UPDATE procrastinate_workers SET last_heartbeat = now() - make_interval(secs => %(age)s) "
+                        "WHERE id = %(id)s",
+                        age=age,
+                        id=worker_id,
+                    )
+
+            async def state() -> str:
+                row = await app.connector.execute_query_one_async(
+                    "SELECT status::text FROM procrastinate_jobs WHERE id = %(id)s", id=running.id
+                )
+                return str(row["status"])
+
+            looked = app.connector.execute_query_one_async
+            unreachable = iter([True])
+
+            async def out_of_reach_once(query: Any, **arguments: Any) -> dict[str, Any]:
+                if next(unreachable, False):
+                    raise ConnectorException("PostgreSQL out of reach")
+                return await looked(query, **arguments)
+
+            # PostgreSQL back after 15 s away: no worker sent a heartbeat since, the live one no more than the rest
+            await heartbeats(live_s=15, dead_s=15)
+            monkeypatch.setattr(app.connector, "execute_query_one_async", out_of_reach_once)
+            with pytest.raises(_Rounds):
+                await worker.retry_stalled(app, 10)
+            monkeypatch.undo()
+            assert await state() == "doing"
+
+            # the live worker's heartbeat came; its job's is a worker's silent 15 s longer than it: put back
+            await heartbeats(live_s=0, dead_s=15)
+            await app.connector.execute_query_async(
+                "UPDATE procrastinate_jobs SET worker_id = %(dead)s WHERE id = %(id)s", dead=dead, id=running.id
+            )
+            rounds = iter(range(1))
+            monkeypatch.setattr(worker.anyio, "sleep", round_over)
+            with pytest.raises(_Rounds):
+                await worker.retry_stalled(app, 10)
+            assert await state() == "todo"
