@@ -933,39 +933,48 @@ async def test_a_queued_job_loading_into_another_agreements_account_fails_as_bul
     assert jobs["a2"].error == said and jobs["a2"].exit_code == 2, jobs["a2"]
 
 
+async def refused_in_queue(tmp_path: Path, postgres_url: str, base_url: str) -> tuple[Exception, Any, str]:
+    """A manifest of one e-conomic job `a` at `base_url`, its credentials the variables APP and GRANT, queued and run
+    by a worker's hand until the ConfigError it fails with: that error, the job's state once failed (exit 2), and the
+    manifest's path."""
+    from bulkload import queue
+    from bulkload.errors import ConfigError
+    from bulkload.manifest import read_manifest
+
+    write_entries(tmp_path / "e.csv", 10)
+    manifest = tmp_path / "m.toml"
+    manifest.write_text(
+        f'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{base_url}"\n'
+        'files = ["e.csv"]\n'
+        'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+    )
+    path = str(read_manifest(str(manifest)).path)
+    (queued,) = await queue.enqueue(postgres_url, path)
+    assert queued.id is not None
+    with pytest.raises(ConfigError) as refused:
+        await queue.run_queued(postgres_url, queued.id, path, "a")
+    await ended(postgres_url, queued.id, "failed")
+    (job,) = await queue.job_states(postgres_url)
+    assert (job.state, job.exit_code) == ("failed", 2), job
+    return refused.value, job, path
+
+
 async def test_a_queued_job_whose_credentials_the_api_refuses_says_why_in_status(
     tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A tester's: a queued job whose credentials the API refused (403 on its first write: exit 2, failed for good)
     was shown by `bulkload status` as `failed … stopped 2` with no reason (`"error": null`), though docs/workers.md
     says status says why: the refusal of a report with exit 2 was raised without being recorded."""
-    from bulkload import queue
-    from bulkload.errors import ConfigError
-    from bulkload.manifest import read_manifest
     from bulkload.sandbox import SandboxOptions, running
 
-    write_entries(tmp_path / "e.csv", 10)
     monkeypatch.setenv("APP", "demo")  # the sandbox's read-only pair: its first write is answered 403
     monkeypatch.setenv("GRANT", "demo")
-    manifest = tmp_path / "m.toml"
     with anyio.fail_after(BOUND_S):
         async with running("economic", SandboxOptions()) as url:
-            manifest.write_text(
-                f'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{url}"\n'
-                'files = ["e.csv"]\n'
-                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
-            )
-            path = str(read_manifest(str(manifest)).path)
-            (queued,) = await queue.enqueue(postgres_url, path)
-            assert queued.id is not None
-            with pytest.raises(ConfigError) as refused:
-                await queue.run_queued(postgres_url, queued.id, path, "a")
-    await ended(postgres_url, queued.id, "failed")
-    (job,) = await queue.job_states(postgres_url)
-    assert (job.state, job.exit_code) == ("failed", 2), job
-    assert job.error == str(refused.value) and "403" in str(job.error), job
+            refused, job, path = await refused_in_queue(tmp_path, postgres_url, url)
+    assert job.error == str(refused) and "403" in str(job.error), job
     # never retried: it is told to queue the manifest again once corrected, not to wait for the queue's retries
-    said, again = str(refused.value), f"`bulkload run {path} --queue {postgres_url}`"
+    said, again = str(refused), f"`bulkload run {path} --queue {postgres_url}`"
     assert "check APP and GRANT, the variables credentials.env of job 'a' in the manifest names" in said, said
     assert f"with the right credentials, continue with {again} (queued again: the queue does not retry" in said, said
     assert "stopped retrying" not in said, said
@@ -980,31 +989,15 @@ async def test_a_queued_job_whose_credentials_the_first_call_finds_refused_fails
     ECONOMIC_APP_SECRET_TOKEN and ECONOMIC_AGREEMENT_GRANT_TOKEN, in the environment or the job file's [credentials]",
     where the job reads APP and GRANT. `bulkload run` without the queue said both right."""
     from bulkload import queue
-    from bulkload.errors import ConfigError
-    from bulkload.manifest import read_manifest
     from bulkload.sandbox.economic import create_app
     from bulkload.sandbox.economic_web import PREFIX
 
-    write_entries(tmp_path / "e.csv", 10)
     monkeypatch.setenv("APP", "app")
     monkeypatch.setenv("GRANT", "not-the-grant")
-    manifest = tmp_path / "m.toml"
     with anyio.fail_after(BOUND_S):
         async with serving(create_app(tokens=("app", "grant"))) as origin:
-            manifest.write_text(
-                f'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{origin}{PREFIX}"\n'
-                'files = ["e.csv"]\n'
-                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
-            )
-            path = str(read_manifest(str(manifest)).path)
-            (queued,) = await queue.enqueue(postgres_url, path)
-            assert queued.id is not None
-            with pytest.raises(ConfigError) as refused:
-                await queue.run_queued(postgres_url, queued.id, path, "a")
-    assert not isinstance(refused.value, tuple(queue.RETRY.retry_exceptions or ())), type(refused.value)
-    await ended(postgres_url, queued.id, "failed")
-    (job,) = await queue.job_states(postgres_url)
-    assert (job.state, job.exit_code) == ("failed", 2), job
+            refused, job, path = await refused_in_queue(tmp_path, postgres_url, origin + PREFIX)
+    assert not isinstance(refused, tuple(queue.RETRY.retry_exceptions or ())), type(refused)
     said = str(job.error)
     assert "401" in said and "check APP and GRANT, the variables credentials.env of job 'a'" in said, said
     assert "job file's [credentials]" not in said, said
