@@ -28,6 +28,7 @@ key, or one split between those values, and the planner refuses the group (disag
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import pickle
@@ -459,7 +460,19 @@ def regrouped(rows: Iterable[Row | BadRow], kind: RecordKind, workdir: str) -> I
         with closing(db):
             yield from _spilled(rows, kind, db)
     except (sqlite3.Error, OSError) as exc:
-        raise PlanningFileError(f"cannot write the spill file {path} that regroups the rows: {exc}") from exc
+        # reading the rows back sorts them in SQLite's folder for temporary files, not beside the spill file: a
+        # full /tmp was told as a full disk beside the ledger (tester t41a, 75 GB free there)
+        where = f" (or SQLite's folder for temporary files, {SORTS_IN}, where it sorts them)" if _full(exc) else ""
+        raise PlanningFileError(f"cannot write the spill file {path}{where} that regroups the rows: {exc}") from exc
+
+
+#: where SQLite keeps the temporary files of a sort on Unix: $SQLITE_TMPDIR, else $TMPDIR, else /var/tmp, /usr/tmp, /tmp
+SORTS_IN = "$SQLITE_TMPDIR, else $TMPDIR, else /var/tmp or /tmp"
+
+
+def _full(exc: BaseException) -> bool:
+    """Whether `exc` says a disk is full (SQLite's SQLITE_FULL, or ENOSPC)."""
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or getattr(exc, "errno", None) == errno.ENOSPC
 
 
 def _spill_file(path: str) -> sqlite3.Connection:

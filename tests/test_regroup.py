@@ -4,6 +4,7 @@ group given more than once (a duplicate export, or a correction appended), refus
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from test_load_economic import assert_exactly_once, kill_once_landed, remote_entries
 
+from bulkload import regroup as regroup_module
 from bulkload.chunking import Planner
 from bulkload.cli import main
+from bulkload.errors import PlanningFileError
 from bulkload.regroup import (
     BALANCED,
     HELD_PAST,
@@ -238,6 +241,28 @@ def test_regrouping_marks_where_a_groups_lines_begin_again(tmp_path: Path) -> No
     ]
     # voucher 101's lines begin again at line 4, after voucher 102's line 3; voucher 102 is one run
     assert got == [("1:101", "row", 2), ("1:101", RUN, 4), ("1:101", "row", 4), ("1:102", "row", 3)]
+
+
+def test_a_full_disk_while_regrouping_names_sqlites_folder_for_temporary_files_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a tester (t41a): reading the spill back sorts it in SQLite's folder for temporary files (/tmp), and a full
+    # /tmp was told "cannot write the spill file …/.bulkload-regroup-… database or disk is full", beside a ledger
+    # with 75 GB free. SQLite's own "full" here: the spill file may hold one page
+    spill_file = regroup_module._spill_file
+
+    def one_page(path: str) -> sqlite3.Connection:
+        db = spill_file(path)
+        db.execute("PRAGMA max_page_count = 1")
+        return db
+
+    monkeypatch.setattr(regroup_module, "_spill_file", one_page)
+    source = [row(n, 100 + n % 50, "1.00", 1010, "x" * 200) for n in range(2, 2_000)]
+    with pytest.raises(PlanningFileError) as refused:
+        list(regrouped(source, ECONOMIC, str(tmp_path)))
+    said = str(refused.value)
+    assert "database or disk is full" in said and "(or SQLite's folder for temporary files, $SQLITE_TMPDIR" in said
+    assert list(tmp_path.iterdir()) == []  # its name is gone as soon as it is open
 
 
 def plan(source: list[Any], tmp_path: Path) -> tuple[Planner, list[Any]]:
