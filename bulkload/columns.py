@@ -125,9 +125,16 @@ def _some(names: Sequence[str], show: Callable[[str], str] = repr) -> str:
 def _option(option: str, earlier: Mapping[str, Any] | None) -> str:
     """ ", or give --cost-type TYPE for …" (`option`, RecordKind.option_fields), and where `earlier` (the options of
     the run whose rejects file the file is) gave the option a value, that value."""
-    flag = option.split()[0]
-    value = (earlier or {}).get(flag.removeprefix("--").replace("-", "_"))
+    flag, key = option_flag(option)
+    value = (earlier or {}).get(key)
     return f", or give {option}" + ("" if value is None else f" (the run whose rejects file it is gave {flag} {value})")
+
+
+def option_flag(option: str) -> tuple[str, str]:
+    """The flag of a RecordKind.option_fields entry ("--cost-type TYPE for …" → "--cost-type") and its key among a
+    target's options ("cost_type")."""
+    flag = option.split()[0]
+    return flag, flag.removeprefix("--").replace("-", "_")
 
 
 def _meant(name: str, known: Iterable[str], header: Sequence[str]) -> str:

@@ -363,7 +363,7 @@ def check_address(setting: str, url: str, root: str, example: str) -> None:
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
         raise ConfigError(
-            f"{setting} {_without_password(parts)!r} has no port a TCP connection can use (0-65535, digits only): "
+            f"{setting} {_shown(url)!r} has no port a TCP connection can use (0-65535, digits only): "
             f"give {root} with a port in range, or none, e.g. {example}"
         ) from None
     if "@" in (parts.netloc if parts.hostname else url):
@@ -383,11 +383,6 @@ def check_address(setting: str, url: str, root: str, example: str) -> None:
             f"{setting} holds a query or fragment (after ? or #), not shown here: give {root} alone, with its scheme, "
             f"host and path, e.g. {example}"
         )
-
-
-def _without_password(parts: urllib.parse.SplitResult) -> str:
-    """The address `parts` with any user name or password cut out (messages never show one)."""
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 def api_path(base: str, *segments: object) -> str:

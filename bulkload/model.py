@@ -382,6 +382,12 @@ class Held(NamedTuple):
     unread: dict[tuple[str, int], str]
 
 
+def held_before(baseline: Mapping[str, int]) -> bool:
+    """Whether a scope's baseline ({"count", "max_id"}: what it held before the run's first call) says it held
+    anything: counted any record, or listed one."""
+    return bool(baseline.get("count") or baseline.get("max_id"))
+
+
 def scope_holds(figures: Mapping[str, int]) -> int:
     """What a scope should hold (`figures`: a `Reconciled.scopes` entry): what was there before and is still there,
     what loaded and no rollback took, what others and calls in doubt added, and what refused calls stored of groups

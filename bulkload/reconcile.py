@@ -27,7 +27,7 @@ from .errors import RowInvalid, command_on
 from .job import Job
 from .ledger import Ledger
 from .masking import masked, secret_rule
-from .model import ANY_CURRENCY, BY_PLACE, ECHOED, Reconciled, Totals
+from .model import ANY_CURRENCY, BY_PLACE, ECHOED, Reconciled, Totals, held_before
 from .money import iso_code, money
 from .planning import reading_of
 from .recount import RECOUNT, Recount, lagging
@@ -325,7 +325,7 @@ async def by_walk(
     async def count(scope: str) -> None:
         base = baselines.get(scope, {"count": 0, "max_id": 0})
         reads = {"remote": partial(target.books.count, dispatcher, scope)}
-        if base["count"] or base["max_id"]:  # and what is left of what was there before (ids up to its newest)
+        if held_before(base):  # and what is left of what was there before (ids up to its newest)
             reads["there"] = partial(target.books.count, dispatcher, scope, base["max_id"])
         read = await results_side_by_side(reads)
         there = read.get("there", base["count"])

@@ -26,7 +26,7 @@ from . import account, ledger_pg, logs, prestart
 from .again import beside_earlier, creates_only_new, load_again
 from .agreement_calls import agreement_file
 from .alongside import refuse_alongside
-from .columns import column_letter, did_you_mean, given_twice, missing, refusal
+from .columns import column_letter, did_you_mean, given_twice, missing, option_flag, refusal
 from .doubt import way_on
 from .errors import (
     BulkloadError,
@@ -182,18 +182,19 @@ def _option_changed(job: Job, target: Target, kind: RecordKind, path: str) -> st
     Visma Core's --cost-type) set to another value than the run whose rejects file it is gave: why that is refused;
     else "". Its rows were that run's, of that value: booked as another (two FEE entries where the file meant one
     OUTLAY entry of their sum: a tester, t41b) they are other records, and which is meant cannot be told."""
-    if not kind.option_fields:
-        return ""
-    given = target.options()
+    options = target.options()
+    given = [(name, *option_flag(option)) for name, option in kind.option_fields.items()]
+    given = [(name, flag, key) for name, flag, key in given if options.get(key) is not None]
+    if not given:
+        return ""  # the earlier run's ledger is read only where such an option is given
     earlier: Mapping[str, Any] = (rejecting_run(job, path) or {}).get("options") or {}
-    for field_name, option in kind.option_fields.items():
-        flag = option.split()[0]
-        key = flag.removeprefix("--").replace("-", "_")
-        if given.get(key) is not None and earlier.get(key) is not None and given[key] != earlier[key]:
+    for field_name, flag, key in given:
+        value = options[key]
+        if earlier.get(key) is not None and value != earlier[key]:
             return (
                 f"it is the rejects file of a run given {flag} {earlier[key]}, and its rows were rejected as "
-                f"{field_name} {earlier[key]}: given {flag} {given[key]} they would be booked as other records. Give "
-                f"{flag} {earlier[key]}, as that run was; where {given[key]} is meant (the {field_name} was what was "
+                f"{field_name} {earlier[key]}: given {flag} {value} they would be booked as other records. Give "
+                f"{flag} {earlier[key]}, as that run was; where {value} is meant (the {field_name} was what was "
                 f"wrong), write it in a column {field_name} of the file instead of {flag}"
             )
     return ""

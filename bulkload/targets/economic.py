@@ -20,7 +20,7 @@ import msgspec
 
 from ..errors import BadAnswer, ConfigError
 from ..http import api_path
-from ..model import Known, Listed, group_digest
+from ..model import Known, Listed, group_digest, held_before
 from ..money import factor
 from ..side_by_side import results_side_by_side
 from .base import Api, Books, Credentials, Target
@@ -64,11 +64,6 @@ _entry_number, _journal, _voucher, _currency, _amount = (
 )
 
 
-def _held_nothing(baseline: Mapping[str, int] | None) -> bool:
-    """Whether a journal's baseline ({"count", "max_id"}) says it held no entry: counted none, listed none."""
-    return baseline is not None and not baseline.get("count") and not baseline.get("max_id")
-
-
 class Journals(Books):
     """Draft entries per journal: the vouchers of the input a journal already holds, counted and walked by entry
     number, deleted one by one."""
@@ -92,7 +87,7 @@ class Journals(Books):
                     span[0] = number
                 elif number > span[1]:
                     span[1] = number
-        for journal in [j for j in ranges if _held_nothing(baselines.get(j))]:
+        for journal in [j for j in ranges if j in baselines and not held_before(baselines[j])]:
             del ranges[journal]
         # the counts at once: one round trip before the load, not one a journal
         there = await results_side_by_side(
@@ -193,7 +188,7 @@ class Journals(Books):
         }
         base: dict[str, int] = await results_side_by_side(reads)
         # a journal that holds entries: one count more, of those above the newest listed (`_newest`)
-        if base["count"] or base["max_id"]:
+        if held_before(base):
             base["max_id"] = await self._newest(client, scope, base["max_id"])
         return base
 
