@@ -583,6 +583,11 @@ class Unreachable(ConfigError):
     at any call. Retrying cannot fix an address: the run stops at once (exit 2)."""
 
 
+class QueueUnreachable(ConfigError):
+    """The queue's PostgreSQL out of reach: at a command's start the URL or the server is wrong (exit 2); a worker
+    that had reached it before waits and tries again (worker.run_worker)."""
+
+
 class TokenRefused(ConfigError):
     """The token endpoint refused the credentials (HALO_CLIENT_ID / HALO_CLIENT_SECRET, the tenant, the auth URL)."""
 

@@ -31,17 +31,27 @@ import msgspec
 import psycopg
 from msgspec import UNSET
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.schema import SchemaManager
 
 from . import fleet, ledger_pg, shared_limits
 from .across_jobs import check_groups
-from .errors import EXIT_STOPPED, EXIT_USAGE, AuthError, ConfigError, LedgerUnavailable, RunStopped, TokenRefused
+from .errors import (
+    EXIT_STOPPED,
+    EXIT_USAGE,
+    AuthError,
+    ConfigError,
+    LedgerUnavailable,
+    QueueUnreachable,
+    RunStopped,
+    TokenRefused,
+)
 from .manifest import QUEUED_AGAIN, Manifest, ManifestJob, continued_by, read_manifest
 from .progress import Snapshot
 from .redact import redact, register, without_password
 from .results import Report, counted
 from .run import Run, Shared
+from .worker import STALLED_AFTER_S
 
 #: the procrastinate task and queue of a manifest's job
 TASK = "bulkload.load_job"
@@ -127,14 +137,22 @@ class Queued(msgspec.Struct, kw_only=True):
 
 
 async def connect(url: str) -> psycopg.AsyncConnection[Any]:
-    """A connection to the queue's PostgreSQL (autocommit); ConfigError when it cannot be made (the message names the
-    server's answer, never the URL: it may hold a password)."""
+    """A connection to the queue's PostgreSQL (autocommit); QueueUnreachable when it cannot be made (the message names
+    the server's answer, never the URL: it may hold a password)."""
     register(urllib.parse.unquote(urllib.parse.urlsplit(url).password or ""))
     try:
         return await psycopg.AsyncConnection.connect(url, autocommit=True)
     except psycopg.Error as exc:  # unreachable, or a URL libpq cannot read (ProgrammingError)
-        reason = redact(str(exc).strip().splitlines()[0]) if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"cannot reach the queue's PostgreSQL: {reason}") from None
+        raise QueueUnreachable(f"cannot reach the queue's PostgreSQL: {said(exc)}") from None
+
+
+def said(exc: BaseException) -> str:
+    """What PostgreSQL's driver said of `exc` or the error it was raised from (procrastinate's ConnectorException
+    says only "Database error"): its first line, redacted."""
+    while (isinstance(exc, ConnectorException) or not str(exc).strip()) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    text = str(exc).strip()
+    return redact(text.splitlines()[0]) if text else type(exc).__name__
 
 
 def worker_label() -> str:
@@ -156,9 +174,10 @@ async def ensure_schema(url: str) -> None:
         await shared_limits.create_schema(conn)
 
 
-def make_app(url: str) -> App:
-    """The procrastinate app on the PostgreSQL at `url`, with the task that runs a manifest's job."""
-    app = App(connector=PsycopgConnector(conninfo=url))
+def make_app(url: str, *, wait_s: float = STALLED_AFTER_S) -> App:
+    """The procrastinate app on the PostgreSQL at `url`, with the task that runs a manifest's job; its queries wait
+    at most `wait_s` seconds for a connection (psycopg's pool's timeout; then procrastinate's ConnectorException)."""
+    app = App(connector=PsycopgConnector(conninfo=url, timeout=wait_s))
 
     @app.task(name=TASK, queue=QUEUE, pass_context=True, retry=RETRY)
     async def load_job(context: JobContext, manifest: str, job: str) -> dict[str, Any]:
@@ -262,7 +281,7 @@ async def _reach(url: str, name: str) -> psycopg.AsyncConnection[Any]:
     job's."""
     try:
         return await connect(url)
-    except ConfigError as exc:
+    except QueueUnreachable as exc:
         raise RunStopped(f"job {name!r} stopped: {exc}") from exc
 
 
@@ -452,8 +471,7 @@ def _lost() -> Iterator[None]:
     try:
         yield
     except psycopg.OperationalError as exc:
-        said = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise RunStopped(f"the queue's PostgreSQL connection was lost: {redact(said)}") from exc
+        raise RunStopped(f"the queue's PostgreSQL connection was lost: {said(exc)}") from exc
 
 
 async def _record_error(
@@ -551,9 +569,9 @@ async def job_states(url: str) -> list[JobState]:
 
 
 @asynccontextmanager
-async def opened(url: str) -> AsyncIterator[App]:
-    """The app at `url`, open, its tables made (for a worker)."""
+async def opened(url: str, *, wait_s: float = STALLED_AFTER_S) -> AsyncIterator[App]:
+    """The app at `url`, open, its tables made (for a worker), waiting `wait_s` seconds at most for a connection."""
     await ensure_schema(url)
-    app = make_app(url)
+    app = make_app(url, wait_s=wait_s)
     async with app.open_async():
         yield app

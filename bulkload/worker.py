@@ -10,6 +10,7 @@ killed, a machine lost): the next worker free resumes it from its ledger (`retry
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Iterator
@@ -20,22 +21,27 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import msgspec
 
-from .errors import EXIT_OK, EXIT_STOPPED, POSTGRES_EXTRA, BulkloadError, ConfigError, pasted
+from .errors import EXIT_OK, EXIT_STOPPED, POSTGRES_EXTRA, BulkloadError, ConfigError, QueueUnreachable, pasted
 from .logs import ROOT
 from .results import held_back_said
 
 if TYPE_CHECKING:
     from procrastinate import App
 
+log = logging.getLogger(__name__)
 #: the commands this module runs (cli.py hands them over)
 COMMANDS = ("worker", "status")
-#: seconds without a heartbeat after which a worker is taken for dead and its jobs are run by another
-STALLED_AFTER_S = 30.0
 #: seconds since the freshest heartbeat of any worker (0 where none is registered): how long PostgreSQL has gone
 #: without one it could take, which no worker's silence is held against (retry_stalled)
 _FRESHEST_HEARTBEAT_AGE = (
     "SELECT coalesce(extract(epoch FROM now() - max(last_heartbeat)), 0)::float8 AS age FROM procrastinate_workers"
 )
+#: seconds without a heartbeat after which a worker is taken for dead and its jobs are run by another; a worker
+#: waits as long for a connection to the queue's PostgreSQL before it takes it for out of reach (run_worker)
+STALLED_AFTER_S = 30.0
+#: seconds a worker that lost the queue's PostgreSQL waits before trying again: the first wait, and the longest (each
+#: twice the one before)
+AGAIN_AFTER_S = (1.0, 30.0)
 #: the longest reason the status column holds; a longer one (a way on: a command to paste) is printed whole under it
 SHORT_REASON = 60
 #: the order in which `status -q` counts the jobs' states (any other after these)
@@ -79,51 +85,135 @@ async def retry_stalled(app: App, stalled_after_s: float) -> None:
 
 
 class _JobLines(logging.Handler):
-    """procrastinate's lines, handed to bulkload's own handlers (stderr at its level, `--log-file`): a job that
-    failed with one of bulkload's errors (a manifest changed, a run stopped) is one line with its reason, as `status`
-    shows it, not a traceback; any other error keeps its traceback."""
+    """procrastinate's and psycopg's pool's lines, handed to bulkload's own handlers (stderr at its level,
+    `--log-file`): a job that failed with one of bulkload's errors (a manifest changed, a run stopped) is one line
+    with its reason, as `status` shows it, not a traceback; so is the queue's PostgreSQL out of reach (procrastinate's
+    ConnectorException: before, 150 lines of tracebacks); any other error keeps its traceback. `lost`: the
+    ConnectorException that ended one of procrastinate's side tasks (its heartbeat, its listener), which stops its
+    worker as a signal does."""
+
+    lost: BaseException | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
+        from procrastinate.exceptions import ConnectorException
+
+        from .queue import said
+
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, BulkloadError):
             record.msg, record.args = f"{record.getMessage()}: {error}", None
             record.exc_info = record.exc_text = None
+        elif isinstance(error, ConnectorException):
+            if getattr(record, "action", None) == "side_task_failed":
+                self.lost = error
+            out = f"the queue's PostgreSQL out of reach ({said(error)})"
+            record.msg, record.args = record.getMessage().replace(repr(error), out).replace(str(error), out), None
+            record.exc_info = record.exc_text = None
         logging.getLogger(__name__).handle(record)
 
 
+#: the loggers whose lines `_job_lines` hands to bulkload's, and the level each is let through from (None:
+#: bulkload's own): psycopg's pool warns at each connection it could not make, which the worker says once
+_HANDED = (("procrastinate", None), ("psycopg", logging.ERROR))
+
+
 @contextmanager
-def _job_lines() -> Iterator[None]:
-    """While in the context, procrastinate logs as bulkload does (`_JobLines`), from the level bulkload's is at."""
-    procrastinate = logging.getLogger("procrastinate")
-    handler, before = _JobLines(), (procrastinate.level, procrastinate.propagate)
-    procrastinate.addHandler(handler)
-    procrastinate.setLevel(logging.getLogger(ROOT).getEffectiveLevel())
-    procrastinate.propagate = False
+def _job_lines() -> Iterator[_JobLines]:
+    """While in the context, procrastinate and psycopg's pool log as bulkload does (`_JobLines`, `_HANDED`)."""
+    handler, loggers = _JobLines(), [(logging.getLogger(name), level) for name, level in _HANDED]
+    before = [(logger.level, logger.propagate) for logger, _ in loggers]
+    for logger, level in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(level or logging.getLogger(ROOT).getEffectiveLevel())
+        logger.propagate = False
     try:
-        yield
+        yield handler
     finally:
-        procrastinate.removeHandler(handler)
-        procrastinate.setLevel(before[0])
-        procrastinate.propagate = before[1]
+        for (logger, _), (level, propagate) in zip(loggers, before, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+            logger.propagate = propagate
 
 
-async def run_worker(url: str, *, concurrency: int = 4, stalled_after_s: float = STALLED_AFTER_S) -> None:
+async def run_worker(
+    url: str,
+    *,
+    concurrency: int = 4,
+    stalled_after_s: float = STALLED_AFTER_S,
+    again_after_s: tuple[float, float] = AGAIN_AFTER_S,
+) -> None:
     """Run the queue's jobs at `url` until SIGINT or SIGTERM (each lets the running jobs finish first), at most
-    `concurrency` at once; another worker takes this one's jobs over `stalled_after_s` seconds after it dies."""
-    queue = _queue()
+    `concurrency` at once; another worker takes this one's jobs over `stalled_after_s` seconds after it dies.
 
-    with _job_lines():
-        async with queue.opened(url) as app, anyio.create_task_group() as tg:
-            tg.start_soon(retry_stalled, app, stalled_after_s)
-            await app.run_worker_async(
-                queues=[queue.QUEUE],
-                name=queue.worker_label(),
-                concurrency=concurrency,
-                update_heartbeat_interval=stalled_after_s / 4,
-                stalled_worker_timeout=stalled_after_s,
-                fetch_job_polling_interval=1.0,
+    PostgreSQL out of reach for longer than procrastinate waits (`stalled_after_s`) ends procrastinate's worker once
+    its running jobs have ended (they stop resumable: their ledgers are in that PostgreSQL). This worker then says
+    so on one line and tries again after `again_after_s[0]` seconds, twice as long each time, at most
+    `again_after_s[1]`, until PostgreSQL is back, and takes jobs again (before: exit 4, "internal error", and no
+    worker left to run the queue). QueueUnreachable (exit 2) where PostgreSQL cannot be reached as it starts: the
+    URL or the server is wrong."""
+    queue = _queue()  # first: ConfigError where the postgres extra is not installed
+    from procrastinate.exceptions import ConnectorException
+
+    asyncio.get_running_loop().set_exception_handler(_end_unrecorded)
+    wait_s, reached, lost = again_after_s[0], False, False
+    with _job_lines() as lines:
+        while True:
+            lines.lost = None
+            try:
+                async with queue.opened(url, wait_s=stalled_after_s) as app, anyio.create_task_group() as tg:
+                    if lost:
+                        log.warning("the queue's PostgreSQL is back: this worker takes jobs again")
+                    wait_s, reached, lost = again_after_s[0], True, False
+                    tg.start_soon(retry_stalled, app, stalled_after_s)
+                    await app.run_worker_async(
+                        queues=[queue.QUEUE],
+                        name=queue.worker_label(),
+                        concurrency=concurrency,
+                        update_heartbeat_interval=stalled_after_s / 4,
+                        stalled_worker_timeout=stalled_after_s,
+                        fetch_job_polling_interval=1.0,
+                    )
+                    tg.cancel_scope.cancel()
+                if lines.lost is None:
+                    return  # stopped by SIGINT or SIGTERM
+                outage: BaseException | None = lines.lost  # back by the time its running jobs had ended
+            except (ConnectorException, QueueUnreachable, BaseExceptionGroup) as exc:
+                outage = _outage(exc, ConnectorException)
+                if outage is None or not reached:
+                    raise
+            log.warning(
+                "the queue's PostgreSQL is out of reach (%s): this worker tries again in %g s",
+                queue.said(outage),
+                wait_s,
             )
-            tg.cancel_scope.cancel()
+            lost = True
+            await anyio.sleep(wait_s)
+            wait_s = min(wait_s * 2, again_after_s[1])
+
+
+def _end_unrecorded(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The event loop's handler of an error no one awaited: a job whose end procrastinate could not record, the
+    queue's PostgreSQL out of reach, is one line (before, a traceback: "Task exception was never retrieved"); it
+    stays running in the queue, and is put back once PostgreSQL is back (retry_stalled). Any other as asyncio has it."""
+    from procrastinate.exceptions import ConnectorException
+
+    from .queue import said
+
+    error, task = context.get("exception"), context.get("future")
+    if isinstance(error, ConnectorException) and isinstance(task, asyncio.Task):
+        log.warning(
+            "%s: its end was not recorded, the queue's PostgreSQL out of reach (%s)", task.get_name(), said(error)
+        )
+    else:
+        loop.default_exception_handler(context)
+
+
+def _outage(exc: BaseException, connector_error: type[Exception]) -> BaseException | None:
+    """The error in `exc` (itself, or the only one of its group) that says the queue's PostgreSQL is out of reach:
+    procrastinate's `connector_error`, or bulkload's QueueUnreachable; None for any other."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc if isinstance(exc, connector_error | QueueUnreachable) else None
 
 
 def add_commands(sub: Any, output: argparse.ArgumentParser) -> None:
