@@ -590,7 +590,7 @@ def _command(ns: argparse.Namespace) -> int:
         ns.ledger = ledger_pg.name_of(job.ledger_path)  # named if the run is cut short
         if ns.dry_run:
             ns.ledger = None
-            return _finish(ns, runner.dry_run(job, command=ns.words))
+            return _finish(ns, runner.dry_run(job, command=ns.words, progress=_progress(ns)))
         return _finish(
             ns,
             _run(

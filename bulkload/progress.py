@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -291,3 +291,19 @@ async def shown(snapshot: Callable[[], Snapshot], rows: int | None, enabled: boo
         if len(group.exceptions) == 1:
             raise group.exceptions[0] from None
         raise
+
+
+@contextmanager
+def shown_beside(snapshot: Callable[[], Snapshot], enabled: bool = True) -> Iterator[None]:
+    """`shown` for a body that is not async (a dry run): the display runs on an event loop in a thread of its own
+    (anyio's blocking portal), reading `snapshot()` as the body writes it, and is gone (its transient lines cleared)
+    once the body is over; a Ctrl-C reaches the body as it would without a display."""
+    if not enabled:
+        yield
+        return
+    with anyio.from_thread.start_blocking_portal() as portal:
+        display = portal.start_task_soon(show_progress, snapshot, None)
+        try:
+            yield
+        finally:
+            display.cancel()

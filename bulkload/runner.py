@@ -79,13 +79,13 @@ from .origins import Found
 from .outputs import check_cache, check_outputs
 from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
 from .profile import FileProfile, as_planned, inspect, one_encoding
-from .progress import Snapshot, shown
+from .progress import Snapshot, shown, shown_beside
 from .report import Written, rejects_fields, write_rejects_files, write_report
 from .results import Groups, Report, unbalanced_entry
 from .run import REPORT_LIST, Run, Shared
 from .skipped_gone import taken_back_said
 from .sources import Pinned, Source, changed_message, check_regular, digests_of, other_delimiter, pin, sha256_of
-from .stages import Stages
+from .stages import PLANNING_CALLS, Stages
 from .targets import TARGETS
 from .targets.base import RecordKind, Target
 
@@ -925,13 +925,28 @@ def dry_run_path(path: str) -> str:
     return str(p.with_name(f"{p.stem}.dry-run{p.suffix}" if p.suffix else f"{p.name}.dry-run"))
 
 
-def dry_run(job: Job, *, env: Mapping[str, str] | None = None, command: Sequence[str] | None = None) -> Report:
+def dry_run(
+    job: Job,
+    *,
+    env: Mapping[str, str] | None = None,
+    command: Sequence[str] | None = None,
+    progress: bool = False,
+) -> Report:
     """Read, decide, validate and chunk with no network and no ledger; say what would be sent (`would_load` rows,
     `would_send_requests` calls, `would_send_bytes` request bytes) and what would be skipped as earlier loads on
     record loaded it (`skipped`, `groups`), as a load of `job` would tell. Its rejects file and report go to paths
     of its own (dry_run_path of the run's), never to those a real run writes. Raises ConfigError (files, columns,
     paths) and the refusals a load would make for earlier loads (`_refused_as_load`), writing nothing anywhere
-    else: no ledger, no lock taken, the record of loads as it was. `env`, `command`: as for load."""
+    else: no ledger, no lock taken, the record of loads as it was. `env`, `command`: as for load; `progress`: show
+    the rows read, then those planned into calls, as a load shows its own (a dry run of 2,000,000 rows was a
+    minute of silence)."""
+    stages = Stages()
+    with shown_beside(lambda: Snapshot(stages.name, stages.done, stages.total, stages.unit), progress):
+        return _dry_run_of(job, env, command, stages)
+
+
+def _dry_run_of(job: Job, env: Mapping[str, str] | None, command: Sequence[str] | None, stages: Stages) -> Report:
+    """dry_run, telling `stages` how far it has come."""
     started = time.monotonic()
     target = job.make_target()
     sources = open_sources(job, target)
@@ -948,7 +963,7 @@ def dry_run(job: Job, *, env: Mapping[str, str] | None = None, command: Sequence
     db.execute("PRAGMA journal_mode=MEMORY")
     db.execute("PRAGMA synchronous=OFF")  # a scratch file, removed below: no write of it waits for the disk
     try:
-        return _dry_run(job, target, sources, Ledger(Path(scratch), db, -1), checked, started, rejects)
+        return _dry_run(job, target, sources, Ledger(Path(scratch), db, -1), checked, started, rejects, stages)
     finally:
         db.close()
         os.unlink(scratch)
@@ -1014,11 +1029,13 @@ def _dry_run(
     checked: bool,
     started: float,
     rejects: list[tuple[str, list[int]]],
+    stages: Stages,
 ) -> Report:
     """The dry run in `scratch`, a ledger's tables in a file of its own that no run knows; `checked`: it learns there
-    what earlier loads did with the input's groups (`_learn_earlier`), and plans as a load does with what it learned."""
+    what earlier loads did with the input's groups (`_learn_earlier`), and plans as a load does with what it learned.
+    `stages`: told the rows read (PLANNING), then those planned (PLANNING_CALLS)."""
     db, workdir = scratch.db(), str(Path(job.rejects_path).parent)
-    profiles = inspected_offline(job, target, sources, db)
+    profiles = inspected_offline(job, target, sources, db, counted=stages.advance)
     if checked:
         _learn_earlier(db, job, ledger_pg.name_of(job.ledger_path), "", target, threading.Event(), offline=True)
     spec = offline_spec(job, target, profiles, str(scratch.path) if checked else None, workdir)
@@ -1032,9 +1049,11 @@ def _dry_run(
         db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", planner.rejected)
         planner.rejected.clear()
 
+    stages.enter(PLANNING_CALLS, sum(p.rows for p in profiles), "rows")
     try:
         for file_idx, rows in planned_rows(target, spec):
             for chunk in planner.plan(file_idx, rows):
+                stages.advance(len(planner.rejected) + (0 if chunk is None else len(chunk)))
                 keep_rows()
                 if chunk is not None:
                     would["calls"] += 1
@@ -1093,15 +1112,21 @@ def _dry_run(
     return report
 
 
-def inspected_offline(job: Job, target: Target, sources: Sequence[Source], db: sqlite3.Connection) -> list[FileProfile]:
+def inspected_offline(
+    job: Job,
+    target: Target,
+    sources: Sequence[Source],
+    db: sqlite3.Connection,
+    counted: Callable[[int], object] | None = None,
+) -> list[FileProfile]:
     """A plan's tables made in `db` (a scratch database no run knows: a dry run's, across_jobs') and `sources`, the
     files of `job`, inspected into them: each file's profile, decided for it before its first row is planned.
-    ConfigError as a load's inspection raises it."""
+    ConfigError as a load's inspection raises it. `counted`: told the rows read, as inspect tells it."""
     for statement in STATEMENTS:
         db.execute(statement)
     with db:
         db.execute("BEGIN")
-        return inspect(sources, target, job.given(), db, before=read_before(job, sources))
+        return inspect(sources, target, job.given(), db, before=read_before(job, sources), counted=counted)
 
 
 def offline_spec(

@@ -11,6 +11,8 @@ PLANNING = "planning"
 #: e-conomic's vouchers, lists of 200 a call): minutes against a slow API and a full journal
 LOOKING = "looking up what the API holds already"
 LOADING = "loading"
+#: a dry run's second pass over its files, after the read (PLANNING): each row planned into the calls it would send
+PLANNING_CALLS = "planning the calls (dry run)"
 #: shown (never entered) while loading when the limiter holds the sender back for the rate window
 WAITING = "waiting for the rate window"
 #: shown (never entered) instead while the calls pause for a 429 (its Retry-After, or the back-off)

@@ -7,6 +7,8 @@ import io
 import json
 import os
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
@@ -18,8 +20,10 @@ from test_stopping import posts
 
 from bulkload import Job, dry_run, load, runner
 from bulkload.cli import main
+from bulkload.progress import Snapshot
 from bulkload.runner import dry_run_path
 from bulkload.sandbox import SandboxOptions, running
+from bulkload.stages import PLANNING_CALLS, Stages
 
 
 def test_dry_run_paths_are_the_real_ones_marked() -> None:
@@ -266,3 +270,32 @@ def test_a_dry_runs_table_shows_the_rows_it_would_skip() -> None:
     figures = dict(re.findall(r"│ (\w[\w ]*?) +│ +([\d,]+) │", out.getvalue()))
     assert (figures["rows read"], figures["would load"], figures["rejected"]) == ("20", "0", "1"), out.getvalue()
     assert figures.get("would skip") == "19", out.getvalue()
+
+
+def test_a_dry_run_shows_the_rows_read_then_those_planned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # found in the 2026-12-05 review: a dry run showed nothing until its summary, a minute for 2,000,000 rows, where
+    # a load shows the rows it has read and sent; now it shows the rows read, then those planned into calls
+    data = tmp_path / "entries.csv"
+    write_entries(data, 12_500, bad_every=1_000)  # 25,000 good rows and 12 rejected
+    snapshots: list[Callable[[], Snapshot]] = []
+    entered: list[tuple[str, int, int | None]] = []  # each stage entered, with the rows the one before came to
+    enter = Stages.enter
+
+    @contextmanager
+    def watched(snapshot: Callable[[], Snapshot], enabled: bool = True) -> Iterator[None]:
+        assert enabled
+        snapshots.append(snapshot)
+        yield
+
+    def entering(self: Stages, name: str, total: int | None = None, unit: str = "records") -> None:
+        entered.append((name, self.done, total))
+        enter(self, name, total, unit)
+
+    monkeypatch.setattr(runner, "shown_beside", watched)
+    monkeypatch.setattr(Stages, "enter", entering)
+    report = dry_run(Job(target="economic", files=[str(data)], ledger=str(tmp_path / "l.sqlite")), progress=True)
+    assert report.would_load == 25_000 and report.rejected == 12, report
+    assert entered == [(PLANNING_CALLS, 20_000, 25_012)]  # the rows read, told 10,000 at a time; the plan's total
+    (snapshot,) = snapshots
+    last = snapshot()
+    assert (last.phase, last.done, last.total, last.unit) == (PLANNING_CALLS, 25_012, 25_012, "rows")
