@@ -858,6 +858,24 @@ def given_format(given: str) -> DateFormat:
 _C_LOCALE = {"%c": "%a %b %d %H:%M:%S %Y", "%x": "%m/%d/%y", "%X": "%H:%M:%S"}
 
 
+def _as_read_before(spec: str, proof: Example, ambiguous: Example | None, before: Reading | None, path: str) -> None:
+    """ConfigError where the file's own dates prove `spec` (by `proof`) while the input whose rows it holds (a
+    rejects file: loads.read_before) was read in the other order, and a date of it reads both ways (`ambiguous`):
+    read `spec`, that date, as the input wrote it, would be booked as another day than the input's run read it (a
+    date fixed in a day-first rejects file as 11/30/2026 booked its voucher's 05/11/2026 as 11 May: tester t42a)."""
+    if ambiguous is None or before is None:
+        return
+    read = before.date_format if before.date_format in _ORDERS else (_swapped(before.date_format) or (None,))[0]
+    if read is None or read == spec:
+        return
+    raise ConfigError(
+        f"{path}: {proof} is {_ORDERS[spec]}, but its rows were read {_ORDERS[read]} {before.said}: read "
+        f"{_ORDERS[spec]}, {ambiguous} and its other dates that read both ways would be booked as other days than "
+        f"that run read them. Write the dates changed in it {_ORDERS[read]}, as the rest are (or as ISO "
+        "YYYY-MM-DD); nothing was sent"
+    )
+
+
 def _swapped(spec: str) -> tuple[str, str] | None:
     """The order of the strptime format `spec` ("dmy" when its %d comes before its %m, else "mdy") and `spec`
     with %d and %m swapped; None where it has no %m (a month by name: no order to swap)."""
@@ -1123,6 +1141,7 @@ class DateEvidence(Evidence):
         for spec, proof in (("dmy", day_first), ("mdy", month_first)):
             if proof:
                 self._each_way(spec, proof, path)
+                _as_read_before(spec, proof, ambiguous, before, path)
                 return DateFormat(spec, f"{_ORDERS[spec]} ({proof})", order, year_first)
         if ambiguous and not order and before is not None and before.date_format in _ORDERS:
             fmt = self._decided(before.date_format, path)

@@ -392,6 +392,15 @@ class NumberEvidence(Evidence):
                 )
             if given is not None:
                 return NumberFormat(given, f"given: --decimal {given}")
+            if ambiguous and before is not None and before.decimal != decided:
+                # a rejects file whose fixed cell has the other mark than its input's: read so, a number of the input
+                # that reads both ways (1.500 KWD, meant 1500) would be booked as another (tester t42a)
+                raise ConfigError(
+                    f"{path}: {point or comma} has a {MARKS[decided]}, but its rows were read with a "
+                    f"{MARKS[before.decimal]} {before.said}: read with a {MARKS[decided]}, {ambiguous} and its other "
+                    "numbers that read both ways would be booked as other numbers than that run read them. Write the "
+                    f"numbers changed in it with a {MARKS[before.decimal]}, as the rest are; nothing was sent"
+                )
             return NumberFormat(decided, f"{MARKS[decided]} ({point or comma})")
         if ambiguous and before is not None and not (other[1] if before.decimal == "." else other[0]):
             return NumberFormat(before.decimal, f"{MARKS[before.decimal]}, {before.said}")
