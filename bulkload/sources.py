@@ -68,6 +68,10 @@ _BUFFER = 1 << 16
 #: (SQL Server's), starts otherwise
 #: (an empty array refuses the file only as all it holds: `[]` then objects is JSONL whose first line is no record)
 _JSON_ARRAY = re.compile(r"\[\s*(?:\{|\]\s*\Z|$)")
+#: a first JSONL line holding an object's end, a lone CR and another object: a file whose lines end with CR only (old
+#: Mac programs), read by its LF line ends as one line of all its records, rejected as one row (tester t42a). JSON
+#: text holds no raw CR inside a string, so a CR there stands between two values
+_CR_LINE_ENDS = re.compile(r"[^\n]*\}[ \t]*\r(?!\n)[ \t\r]*\{")
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Fed to the csv parser after the last line, so a file ending inside a quoted cell costs no per-row check:
 # the marker then lands at the end of that cell and the row gets too many cells (the slow path sees it);
@@ -565,6 +569,12 @@ class Source:
                 if given is None or self._encoding is None:
                     raise self._broken(0, exc) from exc
                 return  # JSONL by its name, looked at for an array only: reading its lines tells where it breaks
+        if self._fmt == "jsonl" and _CR_LINE_ENDS.match(text):
+            raise ConfigError(
+                f"{self.path} ends its lines with a lone CR (carriage return, as old Mac programs write), where JSONL "
+                "ends each line with LF: read so, its records are one line of JSON that is none. Convert its line "
+                "ends (tr '\\r' '\\n' < FILE > FILE.jsonl) and load that; nothing was sent"
+            )
         if text and _JSON_ARRAY.match(text):
             raise ConfigError(
                 f"{self.path} holds a JSON array (it starts with {text[:2]!r}), not JSONL, one JSON object a line: "

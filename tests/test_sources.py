@@ -1487,6 +1487,17 @@ def test_a_json_array_is_refused_as_no_jsonl_before_the_first_call(tmp_path: Pat
         list(Source(write(tmp_path, name, data)))
 
 
+@pytest.mark.parametrize("name", ["e.jsonl", "e.txt"])
+def test_a_jsonl_file_of_lone_cr_line_ends_is_refused_before_the_first_call(tmp_path: Path, name: str) -> None:
+    # read by its LF line ends, its 4 records were one line: 1 row read and rejected as "invalid JSON: trailing
+    # characters", its records uncounted (tester t42a)
+    record = b'{"voucherNumber": 1, "amount": 10}'
+    with pytest.raises(ConfigError, match=r"ends its lines with a lone CR .*\(tr '\\r' '\\n'"):
+        list(Source(write(tmp_path, name, b"\r".join([record] * 4) + b"\r")))
+    # CRLF line ends are JSONL's too
+    assert len(rows(write(tmp_path, name, b"\r\n".join([record] * 4) + b"\r\n"))) == 4
+
+
 def test_a_csv_header_of_bracketed_names_is_no_json_array(tmp_path: Path) -> None:
     # SQL Server writes its column names in brackets
     assert rows(write(tmp_path, "e.csv", b"[date],[amount]\n2026-11-01,10.00\n")) == [
