@@ -6,8 +6,9 @@ reads most bytes 80-FF as some character, so that a byte decoding is no proof: W
 (9B) as `K›rsel`, Mac Roman reads it as `Kõrsel`. A code page *reads the file as text* where it decodes every byte,
 and every character past ASCII it reads is a letter or common punctuation (€ £ § ° « » quotes dashes …), no capital
 letter follows a small one in a word (Windows-1252's `Café` is cp850's `CafÚ`), and nothing but a letter, ’ or a dash
-stands between two letters (`K›rsel`, `S°ren`). The advice names the one code page that does; where more than one
-does, the file is refused naming each with a line read its way, nothing guessed; where none does, none is named.
+stands between two letters (`K›rsel`, `S°ren`), nor a letter between two digits (cp850's `1á234` for Windows-1252's
+thousands separator, a no-break space). The advice names the one code page that does; where more than one does, the
+file is refused naming each with a line read its way, nothing guessed; where none does, none is named.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def _text(text: str) -> bool:
             after = text[i + 1 : i + 2]
             if ch.isalpha():
                 if ch.isupper() and before.isalpha() and before.islower():
+                    return False
+                if before.isdigit() and after.isdigit():  # cp850's 1á234 for Windows-1252's NBSP between thousands
                     return False
             elif ch not in _PUNCTUATION or (ch not in "’–—" and before.isalpha() and after.isalpha()):
                 return False
