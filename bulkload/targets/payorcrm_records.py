@@ -197,7 +197,25 @@ class Upload(RecordKind):
                     f"given twice, with one {self.key_field}{what}: which is meant cannot be told",
                 )
             seen.add(apart)
+        if None in seen and len(seen) > 1:
+            return self._unnamed_line(records)
         return None
+
+    @staticmethod
+    def _unnamed_line(records: Sequence[Any]) -> tuple[int, str, str]:
+        """The fault of an invoice one of whose lines names no lineItem while its others name theirs: a total row an
+        export or a spreadsheet adds below an invoice's lines (its amount their sum), or a line whose lineItem was
+        lost; uploaded, a total row counts the invoice twice (tester t42a: lines of 100.00 and 50.00 and a row
+        "Total" of 150.00 were uploaded as an invoice of 300.00, exit 0)."""
+        i = next(i for i, record in enumerate(records) if record.lineItem is None)
+        others = sum(record.invoiceAmount for j, record in enumerate(records) if j != i)
+        total = " and its invoiceAmount is the sum of theirs" if records[i].invoiceAmount == others else ""
+        return (
+            i,
+            "lineItem",
+            f"no lineItem, where the invoice's other lines name theirs{total}: a total row of the export, or a line "
+            "whose lineItem was lost; which it is cannot be told. Remove a total row, or give the line its lineItem",
+        )
 
     def encode(self, records: Sequence[Any]) -> bytes:
         return _encode(records)
