@@ -866,7 +866,7 @@ def _as_read_before(spec: str, proof: Example, ambiguous: Example | None, before
     if ambiguous is None or before is None:
         return
     read = before.date_format if before.date_format in _ORDERS else (_swapped(before.date_format) or (None,))[0]
-    if read is None or read == spec:
+    if read is None or read == spec or re.search(r"%[yY].*%[dm]", before.date_format):  # a format of the year first
         return
     raise ConfigError(
         f"{path}: {proof} is {_ORDERS[spec]}, but its rows were read {_ORDERS[read]} {before.said}: read "

@@ -20,16 +20,22 @@ from bulkload.sandbox.economic import ECONOMIC_KEY, create_app
 HEADER = "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accountNumber;text"
 
 
-async def _fixed_and_loaded_back(tmp_path: Path, rows: list[str], bad: str, fixed: str) -> list[dict[str, object]]:
-    """Load `rows` (their voucher 2 rejected for `bad`), write `fixed` in its place in the rejects file and load that
-    back as the summary says; what the journal then holds (ConfigError as the second load raises it)."""
+async def _fixed_and_loaded_back(
+    tmp_path: Path, rows: list[str], bad: str, fixed: str, date_format: str | None = None
+) -> list[dict[str, object]]:
+    """Load `rows` (their voucher 2 rejected for `bad`; given `date_format`), write `fixed` in its place in the
+    rejects file and load that back without options; what the journal then holds (ConfigError as that load raises
+    it)."""
     data = tmp_path / "in.csv"
     data.write_text("\r\n".join([HEADER, *rows]) + "\r\n")
     rejects = tmp_path / "in.rejects.csv"
     app = create_app()
     with anyio.fail_after(30):
         async with serving(app) as origin:
-            first = await load(economic_job(data, origin, tmp_path / "run.sqlite", rejects=str(rejects)), env=CREDS)
+            first = await load(
+                economic_job(data, origin, tmp_path / "run.sqlite", rejects=str(rejects), date_format=date_format),
+                env=CREDS,
+            )
             assert first.loaded == 2 and first.rejected == 2, first
             rejects.write_text(rejects.read_text().replace(f";{bad};", f";{fixed};"))
             try:
@@ -51,6 +57,21 @@ async def test_a_date_fixed_month_first_in_a_day_first_rejects_file_is_refused(t
     said = str(refused.value)
     assert "line 3 date '11/30/2026' is month first" in said and "'05/11/2026'" in said, said
     assert "day first" in said and "in.csv" in said, said
+
+
+async def test_a_date_fixed_month_first_in_the_rejects_file_of_a_run_given_a_day_first_format_is_refused(
+    tmp_path: Path,
+) -> None:
+    # every date reads both ways: the run was given --date-format %d/%m/%Y; its rejects file, loaded without it,
+    # proves month first by the fixed cell
+    rows = [
+        "5;1;1;01/11/2026;100,00;DKK;1010;a",
+        "5;1;1;01/11/2026;-100,00;DKK;5600;b",
+        "5;1;2;05/11/2026;200,00;DKK;1010;c",
+        "5;1;2;31/11/2026;-200,00;DKK;5600;d",
+    ]
+    with pytest.raises(ConfigError, match="month first"):
+        await _fixed_and_loaded_back(tmp_path, rows, "31/11/2026;-200,00", "11/30/2026;-200,00", "%d/%m/%Y")
 
 
 async def test_an_amount_fixed_with_a_decimal_point_in_a_decimal_comma_rejects_file_is_refused(tmp_path: Path) -> None:
