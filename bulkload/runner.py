@@ -174,7 +174,28 @@ def open_sources(job: Job, target: Target) -> list[Source]:
             raise refusal(str(source.path), fields, unknown, lacking, kind, target.name, earlier=earlier)
         if source.rejects_file and (changed := _option_changed(job, target, kind, str(source.path))):
             raise ConfigError(f"{source.path}: {changed}; nothing was sent")
+        if source.rejects_file and (changed := _reading_changed(job, target, kind, str(source.path))):
+            raise ConfigError(f"{source.path}: {changed}; nothing was sent")
     return sources
+
+
+def _reading_changed(job: Job, target: Target, kind: RecordKind, path: str) -> str:
+    """Where the rejects file `path` is loaded with another value of an option that says how its rows' values are
+    read (RecordKind.reading_options: PayorCRM's --amount-unit) than the run whose rejects file it is had: why that is
+    refused; else "". Read so, its rows are other values than that run read them as (a row of 1500 rejected by a run
+    given --amount-unit major, loaded back without it, was booked as 1500 minor units, 15.00: tester t42a)."""
+    if not kind.reading_options:
+        return ""
+    options = target.options()
+    earlier: Mapping[str, Any] = (rejecting_run(job, path) or {}).get("options") or {}
+    for key, flag in kind.reading_options.items():
+        if earlier.get(key) is not None and options.get(key) != earlier[key]:
+            now = f"with {flag} {options[key]}" if options.get(key) is not None else f"without {flag}"
+            return (
+                f"it is the rejects file of a run given {flag} {earlier[key]}, which read its rows so: {now} they "
+                f"would be read as other values. Give {flag} {earlier[key]}, as that run was"
+            )
+    return ""
 
 
 def _option_changed(job: Job, target: Target, kind: RecordKind, path: str) -> str:
