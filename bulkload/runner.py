@@ -174,28 +174,37 @@ def open_sources(job: Job, target: Target) -> list[Source]:
             raise refusal(str(source.path), fields, unknown, lacking, kind, target.name, earlier=earlier)
         if source.rejects_file and (changed := _option_changed(job, target, kind, str(source.path))):
             raise ConfigError(f"{source.path}: {changed}; nothing was sent")
-        if source.rejects_file and (changed := _reading_changed(job, target, kind, str(source.path))):
+        if source.rejects_file and (changed := _meaning_changed(job, target, kind, str(source.path))):
             raise ConfigError(f"{source.path}: {changed}; nothing was sent")
     return sources
 
 
-def _reading_changed(job: Job, target: Target, kind: RecordKind, path: str) -> str:
-    """Where the rejects file `path` is loaded with another value of an option that says how its rows' values are
-    read (RecordKind.reading_options: PayorCRM's --amount-unit) than the run whose rejects file it is had: why that is
-    refused; else "". Read so, its rows are other values than that run read them as (a row of 1500 rejected by a run
-    given --amount-unit major, loaded back without it, was booked as 1500 minor units, 15.00: tester t42a)."""
-    if not kind.reading_options:
+def _meaning_changed(job: Job, target: Target, kind: RecordKind, path: str) -> str:
+    """Where the rejects file `path` is loaded without the value of an option that says what its rows mean
+    (RecordKind.row_options: PayorCRM's --amount-unit, HaloPSA's --match-on) that the run whose rejects file it is
+    had, or with another: why that is refused; else "". Its rows would be loaded as other values or records than that
+    run meant them as (tester t42a: a row of 1500 rejected by a run given --amount-unit major, loaded back without it,
+    was booked as 1500 minor units, 15.00; a row updating record Acme by --match-on name, loaded back without it,
+    created a second Acme)."""
+    if not kind.row_options:
         return ""
     options = target.options()
     earlier: Mapping[str, Any] = (rejecting_run(job, path) or {}).get("options") or {}
-    for key, flag in kind.reading_options.items():
-        if earlier.get(key) is not None and options.get(key) != earlier[key]:
-            now = f"with {flag} {options[key]}" if options.get(key) is not None else f"without {flag}"
+    for key, flag in kind.row_options.items():
+        was, now = earlier.get(key) or None, options.get(key) or None
+        if was is not None and now != was:
+            given = f"with {flag} {_option_value(now)}" if now is not None else f"without {flag}"
             return (
-                f"it is the rejects file of a run given {flag} {earlier[key]}, which read its rows so: {now} they "
-                f"would be read as other values. Give {flag} {earlier[key]}, as that run was"
+                f"it is the rejects file of a run given {flag} {_option_value(was)}, and its rows mean what they do "
+                f"with it: {given} they would be loaded as other values or records. Give {flag} "
+                f"{_option_value(was)}, as that run was"
             )
     return ""
+
+
+def _option_value(value: Any) -> str:
+    """A target option's value as its flag takes it: a list (--match-on's fields) comma-separated."""
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def _option_changed(job: Job, target: Target, kind: RecordKind, path: str) -> str:

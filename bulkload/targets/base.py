@@ -164,10 +164,11 @@ class RecordKind:
     #: accountingCostType: --cost-type) -> the option as the refusal of a file without the field offers it, its
     #: flag first ("--cost-type TYPE for a file of one cost type"; columns.refusal)
     option_fields: Mapping[str, str] = {}
-    #: options that say how the kind's rows' values are read (PayorCRM's --amount-unit): their keys among the
-    #: target's options() -> the flag; a rejects file loaded with another value than its run had is refused
-    #: (runner._reading_changed), as its rows would then be read as other values
-    reading_options: Mapping[str, str] = {}
+    #: options that say what the kind's rows mean, how their values are read (PayorCRM's --amount-unit) or which
+    #: record each is (HaloPSA's --match-on): their keys among the target's options() -> the flag. A rejects file
+    #: loaded without the value its run had, or with another, is refused (runner._meaning_changed): its rows would be
+    #: loaded as other values or records
+    row_options: Mapping[str, str] = {}
     #: fields whose values go to the API and nowhere else (masked in the rejects file); inside a nested value a key
     #: is masked when it is one of these names or says secret, password or token, or names an API, license or
     #: private key (masking.secret_rule)

@@ -86,6 +86,7 @@ class Resource(RecordKind):
     that already exist by their --match-on fields (`existing`: per resource, match key -> id)."""
 
     group_name = "record"
+    row_options = {"match_on": "--match-on"}  # a row matched is an update of that record, else a create
 
     def __init__(
         self,

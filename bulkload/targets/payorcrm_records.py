@@ -336,7 +336,7 @@ class Customers(Upload):
 
 class Invoices(Upload):
     group_name = "invoice"
-    reading_options = {"amount_unit": "--amount-unit", "local_currency": "--local-currency"}
+    row_options = {"amount_unit": "--amount-unit", "local_currency": "--local-currency"}
     group_fields = frozenset({"invoiceNumber"})
     # balanceAmount is a string to the API (seed 004), but an amount in the file: read with the file's decimal mark
     number_fields = money_fields = frozenset({"invoiceAmount", "localAmount", "balanceAmount"})
