@@ -81,6 +81,11 @@ def by_match_key(resource: Resource, records: Sequence[Mapping[str, Any]]) -> di
     return found
 
 
+def _names_a_record(field: Field) -> bool:
+    """Whether the schema describes the text field `field` as the id or the account number of a record."""
+    return field.description.endswith(" ID") or "account number" in field.description
+
+
 class Resource(RecordKind):
     """One of the nine resources: its schema, the Struct sent to it, what is secret or nested, and the records
     that already exist by their --match-on fields (`existing`: per resource, match key -> id)."""
@@ -115,8 +120,13 @@ class Resource(RecordKind):
         self.nested_fields = frozenset(f.name for f in self.schema.values() if f.kind in ("object", "array"))
         self.types: dict[str, Any] = {f.name: _TYPES[f.kind] for f in self.schema.values()}
         self.match_on = list(match_on)
-        self.reference_fields = frozenset(self.match_on)  # they name the record a row updates
-        self.compared_fields = self.reference_fields  # halopsa_matching: as written, and lookalikes refused
+        self.compared_fields = frozenset(self.match_on)  # halopsa_matching: as written, and lookalikes refused
+        # they name the record a row updates, and the text fields that hold the id of a record in the accounting
+        # system (QuickBooks' company_id, an 18-digit realm id that a spreadsheet shows as 6.90091E+17: sent so, it
+        # named no company, exit 0; tester t42a) or an account number (Avalara's username)
+        self.reference_fields = self.compared_fields | {
+            f.name for f in self.schema.values() if f.kind == "str" and not f.secret and _names_a_record(f)
+        }
         self.existing = existing if existing is not None else {}
         #: per resource, what rows match where the earlier rows of the files change it (halopsa_matching.decide),
         #: by "file_idx:line"; absent, a row matches by `existing`
