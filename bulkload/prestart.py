@@ -11,6 +11,7 @@ its start) and the standard library are imported before it starts.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -34,18 +35,29 @@ Started = tuple[socket.socket, "subprocess.Popen[bytes]"]
 _started: Started | None = None
 
 
+#: a terminal's Ctrl-C and hangup, sent to the whole process group: the parent's to answer (parent_watch)
+LEFT_TO_PARENT = {signal.SIGINT, signal.SIGHUP}
+
+
 def spawn() -> Started:
-    """A planning child, waiting for its spec on the returned socket."""
+    """A planning child, waiting for its spec on the returned socket. It starts with LEFT_TO_PARENT blocked, and
+    they stay so: a Ctrl-C while it starts Python and imports bulkload (0.1-1 s, the first moment of every load of
+    a big file) raised KeyboardInterrupt there, and its traceback followed the parent's own `interrupted` line."""
     ours, theirs = socket.socketpair()
     for sock, option in ((theirs, socket.SO_SNDBUF), (ours, socket.SO_RCVBUF)):
         sock.setsockopt(socket.SOL_SOCKET, option, 4 << 20)
     with theirs:
         fd = theirs.fileno()
-        process = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(fd), str(os.getpid()), *sys.path],
-            pass_fds=(fd,),
-            stdin=subprocess.DEVNULL,
-        )
+        # the child inherits the mask of this thread; here a signal blocked meanwhile waits, and comes once unblocked
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, LEFT_TO_PARENT)
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", CHILD, str(fd), str(os.getpid()), *sys.path],
+                pass_fds=(fd,),
+                stdin=subprocess.DEVNULL,
+            )
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     return ours, process
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import gzip
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -153,6 +155,20 @@ def test_the_child_does_not_run_the_callers_script_again(tmp_path: Path) -> None
     )
     done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, "the script ran\nEnded\n", "")
+
+
+def test_a_ctrl_c_while_the_planning_child_starts_is_left_to_its_parent(capfd: pytest.CaptureFixture[str]) -> None:
+    """A terminal's Ctrl-C reaches the whole process group, the planning child too, which is still starting Python
+    and importing bulkload in the first moment of a load (before, KeyboardInterrupt there: its traceback on the
+    user's terminal after the parent's own `interrupted` line). It is the parent's to answer: the child lives on."""
+    from bulkload import prestart
+
+    sock, process = prestart.spawn()
+    os.kill(process.pid, signal.SIGINT)
+    os.kill(process.pid, signal.SIGHUP)
+    sock.close()  # as a run that never sends it a plan: the child ends, as it does without the signals
+    assert process.wait(timeout=30) == 0
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_a_load_of_large_files_starts_its_planning_child_as_the_command_starts(tmp_path: Path) -> None:
