@@ -598,7 +598,12 @@ def agreement_of(job: Job, target: Target, credentials: Mapping[str, str]) -> st
 
 
 def job_of(ledger: Ledger, report: str | None = None) -> Job:
+    """The job of the run `ledger` holds, for a command on it. Its inputs by the absolute paths the ledger keeps, as
+    its `rejects` and `report` are (Job.settings): the files named after them (the rejects, success and in-doubt
+    files, where no --rejects was given) are where the run wrote them, from whatever folder the command is run in
+    (before, reconcile named them relative to the folder the load was started in)."""
     job = Job.from_settings(ledger.run.settings)
+    job.files = [f["path"] for f in ledger.run.files]
     job.target_options = ledger.run.options  # as the target's setup left them: the same plan again
     job.ledger = str(ledger.path)
     if report is not None:
@@ -674,7 +679,6 @@ async def resume(
                 raise ChangedSinceRun(
                     stored["path"], stored["sha256"], ledger.path, can_delete=target.api.can_delete, whole=whole
                 )
-        job.files = [f["path"] for f in ledger.run.files]
         sources = open_sources(job, target)
         for source, pinned in zip(sources, pins):
             source.pinned = pinned

@@ -292,7 +292,6 @@ async def _settle(
     stages.enter(SETTLING, len(open_calls), "calls")
     if not open_calls and not adopted:
         return
-    job.files = [f["path"] for f in ledger.run.files]
     problem = await _inputs_changed(job, ledger)
     if problem is None:
         try:

@@ -52,3 +52,26 @@ async def test_a_resume_from_another_folder_writes_the_runs_relative_outputs_whe
     assert (started / "out" / "rej.csv.success.csv").exists()
     assert mine.read_text(encoding="utf-8") == "another file of that name\n"
     assert not (elsewhere / "rep.json").exists() and not (elsewhere / "out" / "rej.csv.success.csv").exists()
+
+
+async def test_a_reconcile_from_another_folder_names_the_files_the_load_wrote_where_they_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load without --rejects writes FILE.rejects.csv beside its input; a reconcile run from another folder named
+    it `e.csv.rejects.csv`, relative to the folder the load was started in, in its summary, its report's
+    `rejects_file` and the command that loads it (tester t42d), where resume gave the absolute path."""
+    started, elsewhere = tmp_path / "started", tmp_path / "elsewhere"
+    started.mkdir()
+    elsewhere.mkdir()
+    write_entries(started / "e.csv", 40, bad_every=10)
+    monkeypatch.chdir(started)
+    job = Job(target="economic", files=["e.csv"], batch_size=20, concurrency=2)
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            job.base_url = url
+            loaded = await runner.load(job, env=CREDS, raise_on_stop=False)
+            assert loaded.rejected == 4, loaded
+            monkeypatch.chdir(elsewhere)
+            again = await runner.reconcile(str(started / "e.csv.ledger.sqlite"), env=CREDS)
+    assert again.rejects_file == str(started / "e.csv.rejects.csv"), again.rejects_file
+    assert again.rejects_load is not None and str(started / "e.csv.rejects.csv") in again.rejects_load
