@@ -699,7 +699,12 @@ def _said(line: str, shown: bool = True) -> None:
 
 
 def _again_of(ns: argparse.Namespace, absolute: bool = False) -> str:
-    """What to run after the command `ns` was cut short (_again; `absolute`: a manifest by its absolute path)."""
+    """What to run after the command `ns` was cut short (_again; `absolute`: a manifest by its absolute path). A demo
+    is run again, as one that did not complete is (demo.py): before, `nothing to resume` said nothing to do."""
+    if ns.command == "demo":
+        from .demo import AGAIN, AGAIN_ELSEWHERE
+
+        return f"its sandboxes ended with it: {AGAIN if ns.workdir is None else AGAIN_ELSEWHERE}"
     manifest = None if getattr(ns, "queue", None) else getattr(ns, "manifest", None)  # a queue's run is its workers'
     return _again(
         ns.command, getattr(ns, "ledger", None), os.path.abspath(manifest) if absolute and manifest else manifest

@@ -6,6 +6,7 @@ roll it back", neither of which can work once the demo's sandboxes are gone)."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -79,3 +80,22 @@ def test_two_demos_in_one_second_without_workdir_get_folders_of_their_own(
     second = demo.demo_folder(None)
     assert (first, second) == (Path("bulkload-demo/20260101-120000"), Path("bulkload-demo/20260101-120000-2"))
     assert second.is_dir()
+
+
+@pytest.mark.parametrize("workdir", [None, "mine"])
+def test_a_demo_stopped_with_ctrl_c_says_to_run_it_again(tmp_path: Path, workdir: str | None) -> None:
+    """A Ctrl-C during the demo (tester t42d: `bulkload: interrupted (Ctrl-C); nothing to resume`, which said
+    nothing to do) says what a demo that did not complete says: run it again, with another --workdir where one was
+    given, since it now holds this demo's ledgers."""
+    given = ["--workdir", workdir] if workdir else []
+    env = child_env({"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    args = bulkload_cmd("demo", *given)
+    with subprocess.Popen(args, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
+        assert p.stdout is not None and p.stderr is not None
+        while not p.stdout.readline().startswith("== "):  # the first flow's sandbox is up: its load begins
+            assert p.poll() is None, p.stderr.read()
+        p.send_signal(signal.SIGINT)
+        err = p.stderr.read()
+        assert p.wait(timeout=60) == 4, err
+    again = "run the demo again with another --workdir, not a resume" if workdir else "run the demo again, not a resume"
+    assert err.splitlines()[-1] == f"bulkload: interrupted (Ctrl-C); its sandboxes ended with it: {again}", err
