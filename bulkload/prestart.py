@@ -46,16 +46,21 @@ def spawn() -> Started:
     ours, theirs = socket.socketpair()
     for sock, option in ((theirs, socket.SO_SNDBUF), (ours, socket.SO_RCVBUF)):
         sock.setsockopt(socket.SOL_SOCKET, option, 4 << 20)
+    # the child inherits the mask of this thread; here a signal blocked meanwhile waits, and comes once unblocked.
+    # The mask is read first and blocked inside the try: a stopping signal's handler may raise as the block returns
+    # (pthread_sigmask runs the handlers), and the finally then unblocks them all the same
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())
     with theirs:
-        fd = theirs.fileno()
-        # the child inherits the mask of this thread; here a signal blocked meanwhile waits, and comes once unblocked
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, LEFT_TO_PARENT)
         try:
+            signal.pthread_sigmask(signal.SIG_BLOCK, LEFT_TO_PARENT)
             process = subprocess.Popen(
-                [sys.executable, "-c", CHILD, str(fd), str(os.getpid()), *sys.path],
-                pass_fds=(fd,),
+                [sys.executable, "-c", CHILD, str(theirs.fileno()), str(os.getpid()), *sys.path],
+                pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
             )
+        except BaseException:
+            ours.close()
+            raise
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     return ours, process

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterable
 from pathlib import Path
 
 import anyio
@@ -169,6 +170,26 @@ def test_a_ctrl_c_while_the_planning_child_starts_is_left_to_its_parent(capfd: p
     sock.close()  # as a run that never sends it a plan: the child ends, as it does without the signals
     assert process.wait(timeout=30) == 0
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_stop_as_the_planning_child_is_spawned_leaves_ctrl_c_unblocked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pthread_sigmask runs the signal handlers before it returns: a SIGTERM's handler raising KeyboardInterrupt as
+    the block of Ctrl-C for the child returned left Ctrl-C and hangup blocked in the loader for good, unless the
+    block is inside the try that unblocks them."""
+    from bulkload import prestart
+
+    real = signal.pthread_sigmask
+
+    def stopped_as_it_returns(how: int, mask: Iterable[int]) -> set[signal.Signals]:
+        before = real(how, mask)
+        if how == signal.SIG_BLOCK and set(mask) == prestart.LEFT_TO_PARENT:
+            raise KeyboardInterrupt  # as the handler of a SIGTERM that came meanwhile does
+        return before
+
+    monkeypatch.setattr(signal, "pthread_sigmask", stopped_as_it_returns)
+    with pytest.raises(KeyboardInterrupt):
+        prestart.spawn()
+    assert not prestart.LEFT_TO_PARENT & real(signal.SIG_BLOCK, ())
 
 
 def test_a_load_of_large_files_starts_its_planning_child_as_the_command_starts(tmp_path: Path) -> None:
