@@ -658,3 +658,22 @@ async def test_a_load_whose_postgresql_server_stops_still_writes_the_rows_it_lef
             code, err = await _bulkload("resume", "--ledger", ledger, "--no-progress")
             assert code == 0, err
             assert_exactly_once(await remote_entries(url), totals)
+
+
+def test_the_throwaway_server_command_answers_help_without_starting_a_server(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m bulkload.sandbox.postgres --help` (tester t42d: it ignored its arguments and started a server,
+    which ran until Ctrl-C) prints what it does and exits 0; any other argument is refused, exit 2."""
+    from bulkload.sandbox import postgres
+
+    def no_server() -> None:
+        raise AssertionError("a server was started")
+
+    monkeypatch.setattr(postgres, "running", no_server)
+    with pytest.raises(SystemExit) as helped:
+        postgres.main(["--help"])
+    assert helped.value.code == 0 and "Ctrl-C" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as refused:
+        postgres.main(["--port", "5432"])
+    assert refused.value.code == 2 and "unrecognized arguments: --port 5432" in capsys.readouterr().err

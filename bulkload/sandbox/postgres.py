@@ -13,6 +13,7 @@ none), the owner of the temporary directory.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import pwd
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -213,8 +214,14 @@ def create_database(url: str, name: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(path="/" + urllib.parse.quote(name, safe="")))
 
 
-def main() -> int:
-    """Start a server, print its URL, wait until Ctrl-C (or SIGTERM), stop it."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start a server, print its URL, wait until Ctrl-C (or SIGTERM), stop it. It takes no options: `--help` says
+    so and what it does (before, `--help` or any argument was ignored and a server started)."""
+    argparse.ArgumentParser(
+        prog="python -m bulkload.sandbox.postgres",
+        description="Start a throwaway PostgreSQL server on 127.0.0.1, print its URL, and run until Ctrl-C, which "
+        "stops it and deletes its data (docs/postgresql.md).",
+    ).parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with running() as server:
