@@ -25,25 +25,21 @@ import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
-    APIError,
-    BulkloadError,
-    ConfigError,
-    LedgerError,
-    RunStopped,
-    SourceError,
-    TransportError,
-)
-
 if TYPE_CHECKING:
+    from .errors import APIError, BulkloadError, ConfigError, LedgerError, RunStopped, SourceError, TransportError
     from .job import Job
     from .results import Report, Rollback
     from .runner import dry_run, load, reconcile, resume
     from .undo import rollback
 
 #: what `bulkload.NAME` imports on first use (PEP 562): a process that only plans (the planning child) or only
-#: prints help does not import the engine and aiohttp with the package
+#: prints help does not import the engine and aiohttp with the package; nor the errors (asyncio with them), so that
+#: the `bulkload` command is still to read them where it takes a Ctrl-C (__main__.entry), not yet where it cannot
 _LAZY = {
+    **dict.fromkeys(
+        ("APIError", "BulkloadError", "ConfigError", "LedgerError", "RunStopped", "SourceError", "TransportError"),
+        ".errors",
+    ),
     "Job": ".job",
     "Report": ".results",
     "Rollback": ".results",
@@ -54,7 +50,14 @@ _LAZY = {
 }
 
 
+#: the submodules `import bulkload` made attributes of the package while it imported the errors (redact with them):
+#: still there on first use (`bulkload.errors.ConfigError`)
+_SUBMODULES = ("errors", "redact")
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,14 +1,15 @@
 import signal
 import sys
 
-from . import interrupts
-from .errors import EXIT_STOPPED
-
 
 def entry() -> int:
     """The `bulkload` command (pyproject's script) and `python -m bulkload`: a `load` starts its planning child
-    first (prestart.py), while the rest of bulkload is imported."""
+    first (prestart.py), while the rest of bulkload is imported. Everything of bulkload but the package itself (which
+    imports nothing) is read here, where a Ctrl-C is answered: before, errors.py (and asyncio) was read with the
+    package, where a Ctrl-C printed a Python traceback."""
     try:
+        from . import interrupts
+
         # SIGTERM and SIGHUP stop it as Ctrl-C does from the start: by their default they killed it silently
         with interrupts.installed():
             from . import prestart
@@ -17,6 +18,9 @@ def entry() -> int:
             from . import collector
             from .cli import main
     except KeyboardInterrupt:  # while bulkload itself is read: before any command began
+        from . import interrupts
+        from .errors import EXIT_STOPPED
+
         print(f"bulkload: {interrupts.reason()} before it began: nothing was done", file=sys.stderr)
         return EXIT_STOPPED
     collector.for_a_long_run()  # bulkload is imported: what it made lives as long as the process

@@ -1184,3 +1184,47 @@ def test_a_stopped_payorcrm_load_says_resume_leaves_its_calls_in_flight_in_doubt
     (stopped,) = [line for line in out.splitlines() if line.startswith("stopped:")]
     assert "settles" not in stopped, stopped
     assert "by sending the rows the run never sent; the calls that were in flight stay in doubt" in stopped, stopped
+
+
+CTRL_C_AS_ERRORS_ARE_READ = """
+import os, signal, sys
+
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "bulkload.errors":  # the first module the command reads after the package
+            sys.meta_path.remove(self)  # one Ctrl-C
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["bulkload", "load", "economic", "e.csv", "--base-url", "http://127.0.0.1:9/x"]
+from bulkload.__main__ import entry  # as the `bulkload` script does
+sys.exit(entry())
+"""
+
+
+def test_a_ctrl_c_as_the_command_reads_the_errors_says_nothing_was_done() -> None:
+    """The package imported errors.py (and asyncio with it) as the `bulkload` script imported `bulkload.__main__`,
+    before `entry` could answer a Ctrl-C: one then printed a Python traceback (tester t42d). The package now
+    imports nothing until asked, and entry reads the rest where a Ctrl-C says it was interrupted before it began."""
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_AS_ERRORS_ARE_READ],
+        env=child_env(CREDS),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_default_signals,
+    )
+    assert (done.returncode, done.stderr) == (4, "bulkload: interrupted (Ctrl-C) before it began: nothing was done\n")
+
+
+def test_the_package_still_gives_its_errors_on_first_use() -> None:
+    """What `import bulkload` gave while it imported the errors, it gives on first use: the error classes, and the
+    submodules errors and redact as attributes (`except bulkload.errors.ConfigError` in a script)."""
+    script = (
+        "import sys, bulkload; assert 'bulkload.errors' not in sys.modules; "
+        "assert bulkload.errors.ConfigError is bulkload.ConfigError and bulkload.redact.redact; "
+        "assert issubclass(bulkload.RunStopped, bulkload.BulkloadError); print('ok')"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")
