@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import re
+import shlex
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -38,6 +39,26 @@ def flag_hints(parser: argparse.ArgumentParser, args: Sequence[str]) -> str:
     return "".join(hints)
 
 
+def bare_word_hint(parser: argparse.ArgumentParser, args: Sequence[str], required: str) -> str:
+    """ "; did you mean --ledger run.sqlite?" where the option `required`, missing, was meant by a word `args` give
+    after the command with no option before it (`bulkload resume run.sqlite`), else ""."""
+    options = parser._option_string_actions
+    if required not in options:
+        return ""
+    command = parser.prog.split()[-1]
+    after = list(args)[list(args).index(command) + 1 :] if command in args else []
+    takes_value = False
+    for arg in after:
+        if takes_value:
+            takes_value = False
+        elif arg.startswith("-"):
+            action = options.get(arg.split("=", 1)[0])
+            takes_value = action is not None and action.nargs != 0 and "=" not in arg
+        else:
+            return f"; did you mean {required} {shlex.quote(arg)}?"
+    return ""
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with "did you mean" for a mistyped command, target, choice or option (Python 3.11's argparse has
     none). `given`: the command line being parsed (set by `parse`), for the options a refusal (a required option
@@ -51,7 +72,7 @@ class Parser(argparse.ArgumentParser):
             choices = [c.strip().strip("'") for c in found["choices"].split(",")]
             message += _suggestion(found["given"], choices)
         elif message.startswith("the following arguments are required"):
-            message += flag_hints(self, self.given)
+            message += flag_hints(self, self.given) or bare_word_hint(self, self.given, "--ledger")
         super().error(message)
 
 

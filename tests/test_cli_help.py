@@ -230,3 +230,12 @@ def test_the_attempts_help_says_a_429_in_a_rolling_window_may_hold_calls_the_who
     window = TARGETS[target].api.window
     said = f"(the API's {window[0]} calls per {window[1]:g} s, or --window-" if window else "(--window-limit)"
     assert said in attempts, attempts
+
+
+@pytest.mark.parametrize("command", ["resume", "reconcile", "rollback"])
+def test_a_ledger_given_without_ledger_is_named(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`bulkload resume run.sqlite` (the ledger as a bare word, as `load` takes its files) was refused with only
+    `the following arguments are required: --ledger` (tester t42d): the refusal now gives the command's way."""
+    said = refusal(capsys, command, "--report", "r.json", "my run.sqlite")
+    assert said.splitlines()[-1].endswith("required: --ledger; did you mean --ledger 'my run.sqlite'?"), said
+    assert "did you mean" not in refusal(capsys, command, "--report", "r.json")
