@@ -105,6 +105,9 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: HaloPSA: a listing asked for without `pageinate=true` is answered as a server that pages by default does,
     #: `{"record_count": N, "<plural>": [the first this many records]}` (0 = an array of every record)
     unpaged_page: int = 0
+    #: HaloPSA: a listing (its records and its record_count) leaves out the records created less than this many ms ago,
+    #: as a read replica some seconds behind the primary does; a look by id finds them at once (0 = off)
+    list_lag_ms: int = 0
     #: e-conomic, HaloPSA: a create's answer lists the records it made in the reverse of the request's order (the
     #: APIs' documents promise no order: a client must not pair them by place)
     reversed_answers: bool = False
@@ -656,6 +659,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "count; halopsa: a listing's record_count leaves out the N newest records (default 0)",
     )
     parser.add_argument(
+        "--list-lag-ms",
+        type=number(int, 0, 3_600_000),
+        default=defaults.list_lag_ms,
+        metavar="MS",
+        help="halopsa: a listing leaves out (and does not count) the records created less than MS ms ago, as a read "
+        "replica behind the primary does (default 0)",
+    )
+    parser.add_argument(
         "--unpaged-page",
         type=number(int, 0, 2**31 - 1),
         default=defaults.unpaged_page,
@@ -777,6 +788,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         entry_number_step=ns.entry_number_step,
         count_lag=ns.count_lag,
         unpaged_page=ns.unpaged_page,
+        list_lag_ms=ns.list_lag_ms,
         reversed_answers=ns.reversed_answers,
         repeated_ids=ns.repeated_ids,
         scattered_numbers=ns.scattered_numbers,

@@ -14,8 +14,10 @@ alike. Secrets (see :func:`bulkload.targets.halopsa_schema.is_secret`) are store
 
 With ``commit_delay_ms`` a POST commits its records a drawn delay after its body was read and answers then;
 until that moment no listing shows them, and a client that stopped waiting sooner never hears of them. With
-``count_lag`` a listing's ``record_count`` leaves out the newest records, and with ``unpaged_page`` a listing asked for
-without ``pageinate`` is a first page of that many records (a short listing its lagging count can make look whole).
+``count_lag`` a listing's ``record_count`` leaves out the newest records; with ``list_lag_ms`` a listing shows (and
+counts) a record only that long after it was created, as a read replica behind the primary does (a look by id finds
+it at once); and with ``unpaged_page`` a listing asked for without ``pageinate`` is a first page of that many records
+(a short listing its lagging count can make look whole).
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ class HaloPSA:
         #: a listing's record_count leaves out this many newest records, and an unpaged listing is its first page of
         #: this many (SandboxOptions.count_lag, unpaged_page): a test may change them while the sandbox runs
         self.count_lag, self.unpaged_page = options.count_lag, options.unpaged_page
+        #: a listing leaves out the records created less than this many seconds ago (SandboxOptions.list_lag_ms)
+        self.list_lag_s = options.list_lag_ms / 1000
         #: writes read but not yet committed (commit_delay_ms), each committed by the loop's timer
         self.pending: set[asyncio.TimerHandle] = set()
 
@@ -148,7 +152,7 @@ class HaloPSA:
         resource = self._resource(request)
         query = request.query
         try:
-            rows = self.store.matching(resource, query)
+            rows = self.store.listed_by(resource, self.store.matching(resource, query), self.list_lag_s)
             paged = query.get("pageinate", "").lower() in ("true", "1")
             if not paged and not self.unpaged_page:
                 return json_response(rows)

@@ -10,6 +10,7 @@ are stored as given and do nothing.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -97,6 +98,8 @@ class Store:
         self.records: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in RESOURCES}
         self.secrets: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in RESOURCES}
         self._last_id = dict.fromkeys(RESOURCES, 0)
+        #: when each record was created (time.monotonic), for a listing that lags (`listed_by`)
+        self.created_at: dict[str, dict[int, float]] = {name: {} for name in RESOURCES}
 
     def problems(self, resource: str, items: list[Any]) -> list[dict[str, Any]]:
         """Every bad item's problems as ``{"index", "field", "message"}``; [] when the array can be saved."""
@@ -118,6 +121,7 @@ class Store:
                 self._last_id[resource] += 1
                 record_id = self._last_id[resource]
                 records[record_id], secrets[record_id] = {}, {}
+                self.created_at[resource][record_id] = time.monotonic()
             for name, value in item.items():
                 field = fields.get(name)
                 if field is None or field.read_only or name == "id":
@@ -131,7 +135,16 @@ class Store:
         server = dict.fromkeys(_READ_ONLY[resource])
         return {"id": record_id, **self.records[resource][record_id], **server}
 
+    def listed_by(self, resource: str, rows: list[dict[str, Any]], lag_s: float) -> list[dict[str, Any]]:
+        """`rows` (public records of `resource`) as a read replica `lag_s` seconds behind lists them: without the
+        records created less than `lag_s` ago."""
+        if lag_s <= 0:
+            return rows
+        created, now = self.created_at[resource], time.monotonic()
+        return [r for r in rows if created.get(r["id"], 0.0) <= now - lag_s]
+
     def delete(self, resource: str, record_id: int) -> bool:
+        self.created_at[resource].pop(record_id, None)
         self.secrets[resource].pop(record_id, None)
         return self.records[resource].pop(record_id, None) is not None
 
