@@ -29,8 +29,9 @@ from typing import Any
 from .errors import GoneUnsettled, LeftCommitting, ListedBeforeAnother, UnderWayAlongside
 from .job import Job
 from .ledger import Ledger, OpenCall
-from .loads import gone_made, made, named_loads, run_of, runs_into
-from .targets.base import Target
+from .loads import gone_made, made, named_loads, run_of, runs_into, same_place
+from .targets import TARGETS
+from .targets.base import EarlierRun, Target
 
 
 def refuse_alongside(
@@ -121,4 +122,26 @@ def written_since(job: Job, ledger: Ledger) -> dict[int, str]:
     found: dict[int, str] = {}
     for later, _ in runs_into(job, str(ledger.path.absolute()), ledger.run.key_prefix, since=True):
         found.update(dict.fromkeys(Ledger.written(later), later))
+    return found
+
+
+def earlier_runs(job: Job, target: Target, making: str, run: str, now: float) -> list[EarlierRun]:
+    """The runs on record into the job's place before the run `run` (its ledger `making`; loads.runs_into), each
+    with the records it was answered for (Ledger.kept) by the file of this job whose place they went to (the place
+    of each of that run's files, loads.same_place), whether the settle delay had passed at `now` since its last
+    write, oldest first: what a listing before the run's first call must hold (Books.listed_first). A run whose
+    ledger cannot be read, or that wrote nothing, holds nothing known."""
+    places = [target.kind_of(i).destination() for i in range(len(job.files))]
+    found = []
+    for ledger, _ in runs_into(job, making, run):
+        info, wrote = run_of(ledger), Ledger.last_write(ledger)
+        kept = Ledger.kept(ledger)
+        if info is None or wrote is None or not kept or str(info.get("target")) not in TARGETS:
+            continue
+        theirs = TARGETS[str(info["target"])].from_options(info.get("options") or {})
+        records = {
+            i: frozenset().union(*(ids for j, ids in kept.items() if same_place(theirs.kind_of(j).destination(), p)))
+            for i, p in enumerate(places)
+        }
+        found.append(EarlierRun(ledger, wrote, wrote + job.settle_delay_s <= now, records))
     return found

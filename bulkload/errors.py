@@ -65,6 +65,7 @@ import json
 import os
 import shlex
 import time
+from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 from .redact import without_password
@@ -414,6 +415,31 @@ class LeftCommitting(LedgerError):
     def in_manifest(self, job: str, again: str) -> str:
         """The message for job `job` of a manifest, in a manifest's words (`again`: its manifest_command)."""
         return self._said(f"run the manifest again (`{again}`)", "")
+
+
+class ListingLags(ConfigError):
+    """A listing taken before a run's first call (Books.listed_first), whole by its count, leaves out records an
+    earlier run into the same place was answered for (alongside.earlier_runs): the API lists what it stored late (a
+    read replica behind), and a row matched (--match-on) against it would create its record again. `left_out`: by
+    that run's ledger, the ids left out, `said` in words; `wrote`: the latest last write of those runs (epoch
+    seconds); `settled`: the settle delay had passed since when the listing was taken, and a look by id found them
+    there (the run lists again only where it had not: run.py). Nothing was sent."""
+
+    def __init__(
+        self, match_on: str, resource: str, left_out: Mapping[str, list[int]], said: str, *, wrote: float, settled: bool
+    ) -> None:
+        self.left_out, self.wrote, self.settled = dict(left_out), wrote, settled
+        when = (
+            "though --settle-s had passed since that run's last write and a look by id finds them there"
+            if settled
+            else f"before --settle-s had passed since that run's last write ({_when(wrote)})"
+        )
+        super().__init__(
+            f"--match-on {match_on}: the listing of {resource} before the first call leaves out {said}, {when}: the "
+            "API lists the records it stores late (a read replica behind?), and a row whose record was not listed "
+            "would create it again; nothing was sent. Load this file again once the API lists them (a longer "
+            "--settle-s waits for them longer)"
+        )
 
 
 class ListedBeforeAnother(LedgerError):

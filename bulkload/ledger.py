@@ -231,6 +231,16 @@ def _last_write(db: sqlite3.Connection) -> float | None:
     return max((t for t in (sent, removed) if t is not None), default=None)
 
 
+def _kept(db: sqlite3.Connection) -> dict[int, frozenset[int]]:
+    """Ledger.kept of the ledger `db` reads."""
+    gone = {i for (i,) in db.execute("SELECT id FROM removed WHERE outcome != 'failed'")}
+    by_file: dict[int, set[int]] = {}
+    for loc, record_id in db.execute("SELECT loc, id FROM created"):
+        if record_id != NO_ID and record_id not in gone:
+            by_file.setdefault(_file_line(loc)[0], set()).add(record_id)
+    return {file_idx: frozenset(ids) for file_idx, ids in by_file.items()}
+
+
 def _peeked(path: str | os.PathLike[str], read: Callable[[sqlite3.Connection], R], default: R) -> R:
     """What `read` finds in the ledger at `path` (a file's path, or a PostgreSQL ledger's URL), opened without its
     lock; `default` where there is no ledger there to be read (gone, not a ledger, a server that cannot be
@@ -1780,6 +1790,13 @@ class Ledger:
         return _peeked(
             path, lambda db: frozenset(i for (i,) in db.execute("SELECT DISTINCT id FROM created")), frozenset()
         )
+
+    @staticmethod
+    def kept(path: str | os.PathLike[str]) -> dict[int, frozenset[int]]:
+        """By file index, the ids of the records the run of the ledger at `path` (as `left_open`'s) was answered for,
+        created or changed, less those its rollback removed or found gone (`removals`: all but "failed"); {} where
+        there is no ledger there to be read."""
+        return _peeked(path, _kept, {})
 
     @staticmethod
     def last_write(path: str | os.PathLike[str]) -> float | None:

@@ -51,6 +51,22 @@ class Elsewhere(NamedTuple):
     why: str
 
 
+class EarlierRun(NamedTuple):
+    """An earlier run into the place a run loads into, as the engine reads its ledger for a target whose books are
+    `listed_first` (alongside.earlier_runs): what a listing before the run's first call must hold of it."""
+
+    #: its ledger, as the record of loads names it
+    ledger: str
+    #: when it last wrote (Ledger.last_write, epoch seconds)
+    wrote: float
+    #: whether the settle delay (--settle-s) had passed since `wrote` when the listing was about to be taken: a
+    #: record of it a listing leaves out then, looked up by id and answered 404, is gone, not late
+    settled: bool
+    #: by this run's file index, the ids of the records that run was answered for (created or changed) in the place
+    #: that file goes to, less those a rollback of it removed or found gone
+    records: Mapping[int, frozenset[int]]
+
+
 #: what RecordKind.group_key reads a row's group as
 GroupKey = str | Unreadable | Elsewhere | None
 
@@ -792,11 +808,14 @@ class Target:
         """What input file `file_idx` holds."""
         raise NotImplementedError
 
-    async def setup(self, client: Sender, sources: Sequence[Source], *, late: bool = False) -> None:
+    async def setup(
+        self, client: Sender, sources: Sequence[Source], *, late: bool = False, earlier: Sequence[EarlierRun] = ()
+    ) -> None:
         """Look up once what planning needs from the API (e.g. entry definitions); the result must end up
         in `options()` so that resume and the planning process see the same. `late`: the run may have written
         already (an adopted copy of its ledger that lost what it looked up before its first call): what the API
-        holds now may hold the run's own records."""
+        holds now may hold the run's own records. `earlier`: for books `listed_first`, the earlier runs into the
+        place, whose records a listing taken now must hold (errors.ListingLags where it does not)."""
 
     # --- auth ------------------------------------------------------------------------------------
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:

@@ -20,13 +20,13 @@ import anyio
 import msgspec
 
 from .. import redact
-from ..errors import ConfigError
+from ..errors import ConfigError, ListingLags
 from ..http import decoded, unreadable
 from ..sources import BadRow, Source
-from .base import ASP_NET_SETTLE_S, Api, Credentials, Phases, Target
+from .base import ASP_NET_SETTLE_S, Api, Credentials, EarlierRun, Phases, Target
 from .flags import Flag, Flags
 from .halopsa_books import Resources
-from .halopsa_listing import in_full, listings
+from .halopsa_listing import Listing, in_full, left_out, left_out_said, listings
 from .halopsa_matching import Decision, decide
 from .halopsa_records import Resource, by_match_key
 from .halopsa_schema import RESOURCES, canonical_resource
@@ -357,12 +357,14 @@ class HaloPSA(Target):
             return {"Authorization": f"Bearer {token}"}
 
     # --- before planning: what already exists, for --match-on and the reconciliation count ---------------
-    async def setup(self, client: Sender, sources: Sequence[Source], *, late: bool = False) -> None:
+    async def setup(
+        self, client: Sender, sources: Sequence[Source], *, late: bool = False, earlier: Sequence[EarlierRun] = ()
+    ) -> None:
         if self.books.before is not None:
             return  # a resumed run keeps what it saw before it started
         before: dict[str, int] = {}
         listed_at = time.time()  # what another run writes from now on may be left out of the listing
-        listed = await listings(client, self.kinds.values())
+        listed = await self._judged(client, await listings(client, self.kinds.values()), earlier)
         # listed late, the records the run created are among them: no update is known to name one there before it,
         # and the count before is the listing's less those (Resources.reconcile)
         self.listed_late = late
@@ -396,6 +398,28 @@ class HaloPSA(Target):
                 # each row matched as the rows before it leave the records (a rename moves its record's key)
                 self.matched[kind.name] = decide(kind, records, self._rows_of(kind, sources))
         self.books.before, self.books.listed_at = before, listed_at
+
+    async def _judged(
+        self, client: Sender, listed: dict[str, Listing], earlier: Sequence[EarlierRun]
+    ) -> dict[str, Listing]:
+        """`listed` (by resource), each listing whole by its count judged against the records the `earlier` runs
+        into its resource were answered for: one that leaves any out lags (a read replica behind), and is not whole.
+        With --match-on, ListingLags instead (nothing is set up yet): the engine lists again once the settle delay
+        has passed since those runs last wrote, where it had not (a record still left out then, looked up by id and
+        answered 404, is gone, not late)."""
+        for kind in self.kinds.values():
+            listing, left, wrote, settled = listed[kind.name], {}, 0.0, True
+            for run in earlier if listing.whole else ():
+                theirs = frozenset().union(*(ids for i, ids in run.records.items() if self.kind_of(i) is kind))
+                if missing := await left_out(client, kind, listing, theirs, looked=run.settled):
+                    left[run.ledger], wrote, settled = missing, max(wrote, run.wrote), settled and run.settled
+            if not left:
+                continue
+            if self.match_on:
+                match_on = ",".join(self.match_on)
+                raise ListingLags(match_on, kind.name, left, left_out_said(left), wrote=wrote, settled=settled)
+            listed[kind.name] = listing._replace(whole=False, why=f"it leaves out {left_out_said(left)}")
+        return listed
 
     def _rows_of(self, kind: Resource, sources: Sequence[Source]) -> Iterator[tuple[str, str, dict[str, Any], bool]]:
         """("file_idx:line", "line N of FILE", the match fields and id as read, whether the file trims its values:

@@ -281,6 +281,27 @@ async def _gone(client: Sender, kind: Listable, listing: Listing, created: Colle
     return frozenset(i for i, is_gone in looked.items() if is_gone)
 
 
+async def left_out(
+    client: Sender, kind: Listable, listing: Listing, ids: Collection[int], *, looked: bool
+) -> list[int]:
+    """The ids of `ids` (records an earlier run into the resource was answered for) that `listing` leaves out, in id
+    order; with `looked` (the settle delay has passed since that run last wrote: a record of it is stored, or never
+    will be) but those a look by id answers 404 (`_gone`: deleted since). Raises what a call raises but 404."""
+    listed = {r["id"] for r in listing.records}
+    unlisted = sorted(set(ids) - listed)
+    gone = await _gone(client, kind, listing, unlisted) if looked and unlisted else frozenset()
+    return [i for i in unlisted if i not in gone]
+
+
+def left_out_said(left: Mapping[str, Sequence[int]]) -> str:
+    """What a listing leaves out of the records of earlier runs (`left_out`'s, by each run's ledger), in words."""
+    return "; ".join(
+        f"{len(ids)} record{'s' if len(ids) != 1 else ''} the run of ledger {ledger} was answered for "
+        f"(id {', '.join(map(str, ids[:3]))}{', …' if len(ids) > 3 else ''})"
+        for ledger, ids in left.items()
+    )
+
+
 def _short_by_evidence(listing: Listing, known: Collection[int], created: int) -> str:
     """Why a listing its `record_count` calls whole is short all the same, or "": the count is below the records it
     listed or the `created` ones the API answered to this run less those gone (`Listing.gone`: a count that lags, as

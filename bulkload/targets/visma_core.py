@@ -18,7 +18,7 @@ from ..errors import APIError, BadAnswer, ConfigError, WrongEndpoint
 from ..http import DOT_SEGMENTS, api_path
 from ..side_by_side import side_by_side
 from ..sources import BadRow
-from .base import ASP_NET_SETTLE_S, Api, Books, Credentials, Target
+from .base import ASP_NET_SETTLE_S, Api, Books, Credentials, EarlierRun, Target
 from .flags import Flag, Flags
 from .protocols import Sender
 from .visma_core_records import _BOOKKEEPING, _UNWRITABLE, LOOKUP_BYTES, Costs, Definition, Entries, OnCase, most_lines
@@ -175,7 +175,9 @@ class VismaCore(Target):
     def kind_of(self, file_idx: int) -> OnCase:
         return self.costs if self.kind == "costs" else self.entries
 
-    async def setup(self, client: Sender, sources: Sequence[Source], *, late: bool = False) -> None:
+    async def setup(
+        self, client: Sender, sources: Sequence[Source], *, late: bool = False, earlier: Sequence[EarlierRun] = ()
+    ) -> None:
         if self.kind == "costs":  # no call: the file's cases tell a case that does not exist from a wrong address
             self.costs.sources = sources
             return
