@@ -126,22 +126,27 @@ def written_since(job: Job, ledger: Ledger) -> dict[int, str]:
 
 
 def earlier_runs(job: Job, target: Target, making: str, run: str, now: float) -> list[EarlierRun]:
-    """The runs on record into the job's place before the run `run` (its ledger `making`; loads.runs_into), each
-    with the records it was answered for (Ledger.kept) by the file of this job whose place they went to (the place
-    of each of that run's files, loads.same_place), whether the settle delay had passed at `now` since its last
-    write, oldest first: what a listing before the run's first call must hold (Books.listed_first). A run whose
-    ledger cannot be read, or that wrote nothing, holds nothing known."""
+    """The runs on record into the job's place before the run `run` (its ledger `making`; loads.runs_into) that last
+    wrote less than the settle delay (--settle-s) before `now` (epoch seconds), each with the records it was answered
+    for (Ledger.kept) by the file of this job whose place they went to (the place of each of that run's files,
+    loads.same_place), oldest first: what a listing before the run's first call must hold (Books.listed_first) of
+    writes the API may not show yet. Past the settle delay a run's writes show, or never will: a record of it a
+    listing leaves out then was deleted since, and is no evidence of a listing behind (looked up by id, a few
+    deleted records would cost every later load as many calls). A run whose ledger cannot be read, or that wrote
+    nothing, holds nothing known."""
     places = [target.kind_of(i).destination() for i in range(len(job.files))]
     found = []
     for ledger, _ in runs_into(job, making, run):
-        info, wrote = run_of(ledger), Ledger.last_write(ledger)
-        kept = Ledger.kept(ledger)
-        if info is None or wrote is None or not kept or str(info.get("target")) not in TARGETS:
+        wrote = Ledger.last_write(ledger)
+        if wrote is None or wrote + job.settle_delay_s <= now:
+            continue
+        info, kept = run_of(ledger), Ledger.kept(ledger)
+        if info is None or not kept or str(info.get("target")) not in TARGETS:
             continue
         theirs = TARGETS[str(info["target"])].from_options(info.get("options") or {})
         records = {
             i: frozenset().union(*(ids for j, ids in kept.items() if same_place(theirs.kind_of(j).destination(), p)))
             for i, p in enumerate(places)
         }
-        found.append(EarlierRun(ledger, wrote, wrote + job.settle_delay_s <= now, records))
+        found.append(EarlierRun(ledger, wrote, records))
     return found

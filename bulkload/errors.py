@@ -419,26 +419,32 @@ class LeftCommitting(LedgerError):
 
 class ListingLags(ConfigError):
     """A listing taken before a run's first call (Books.listed_first), whole by its count, leaves out records an
-    earlier run into the same place was answered for (alongside.earlier_runs): the API lists what it stored late (a
-    read replica behind), and a row matched (--match-on) against it would create its record again. `left_out`: by
-    that run's ledger, the ids left out, `said` in words; `wrote`: the latest last write of those runs (epoch
-    seconds); `settled`: the settle delay had passed since when the listing was taken, and a look by id found them
-    there (the run lists again only where it had not: run.py). Nothing was sent."""
+    earlier run into the same place was answered for less than the settle delay ago (alongside.earlier_runs): the API
+    lists what it stored late (a read replica behind), and a row matched (--match-on) against it would create its
+    record again. `left_out`: by that run's ledger, the ids left out, `said` in words; `wrote`: the latest last write
+    of those runs (epoch seconds); `waited`: the run listed again once the settle delay had passed since, and they
+    were still left out (run.py lists again where it had not). Nothing was sent."""
 
     def __init__(
-        self, match_on: str, resource: str, left_out: Mapping[str, list[int]], said: str, *, wrote: float, settled: bool
+        self,
+        match_on: str,
+        resource: str,
+        left_out: Mapping[str, list[int]],
+        said: str,
+        *,
+        wrote: float,
+        waited: bool = False,
     ) -> None:
-        self.left_out, self.wrote, self.settled = dict(left_out), wrote, settled
-        when = (
-            "though --settle-s had passed since that run's last write and a look by id finds them there"
-            if settled
-            else f"before --settle-s had passed since that run's last write ({_when(wrote)})"
-        )
+        self.match_on, self.resource, self.said = match_on, resource, said
+        self.left_out, self.wrote, self.waited = dict(left_out), wrote, waited
+        when = "still " if waited else ""
         super().__init__(
-            f"--match-on {match_on}: the listing of {resource} before the first call leaves out {said}, {when}: the "
-            "API lists the records it stores late (a read replica behind?), and a row whose record was not listed "
-            "would create it again; nothing was sent. Load this file again once the API lists them (a longer "
-            "--settle-s waits for them longer)"
+            f"--match-on {match_on}: the listing of {resource} before the first call {when}leaves out {said}, "
+            f"{'--settle-s after' if waited else 'less than --settle-s after'} that run's last write ({_when(wrote)}): "
+            "the API lists the records it stores late (a read replica behind?), and a row whose record was not listed "
+            "would create it again; nothing was sent. Load this file again once the API lists them, with a "
+            "--settle-s as long as the API's lag (the load waits that long after the earlier run's last write, and "
+            "lists again)"
         )
 
 

@@ -330,31 +330,35 @@ class Run:
 
     async def _set_up(self, sources: list[Source], *, late: bool) -> None:
         """The target's setup (Target.setup), told for books `listed_first` that have not listed yet the earlier
-        runs into the place (alongside.earlier_runs), whose records its listing must hold. One that leaves out the
-        records of a run that last wrote less than the settle delay ago lags (errors.ListingLags: a read replica
-        behind; a tester's second load at once created 39 records again): listed again once the delay has passed
-        since, and refused (ListingLags) only where they are still left out then."""
+        runs into the place that wrote less than the settle delay ago (alongside.earlier_runs), whose records its
+        listing must hold. One that leaves some out lags (errors.ListingLags: a read replica behind; a tester's second
+        load at once created 39 records again): listed again once the delay has passed since their last write, told
+        the same runs (and any that wrote since), and refused (ListingLags) where they are still left out then."""
         target, job, ledger = self.target, self.job, self.ledger
         if not target.books.listed_first or target.books.listed_at is not None:
             await target.setup(self.dispatcher, sources, late=late)
             return
-        for last in (False, True):
-            earlier = earlier_runs(job, target, str(ledger.path.absolute()), ledger.run.key_prefix, time.time())
-            try:
-                await target.setup(self.dispatcher, sources, late=late, earlier=earlier)
-                return
-            except ListingLags as exc:
-                if last or exc.settled:
-                    raise
-                until = exc.wrote + job.settle_delay_s
-                wait = max(0.0, until - time.time())
-                log.info(
-                    "the listing before the first call leaves out records of an earlier run that wrote less than "
-                    "--settle-s ago: listing again in %.1f s",
-                    wait,
-                    extra={"target": target.name},
-                )
-                await anyio.sleep(wait)
+        making, key = str(ledger.path.absolute()), ledger.run.key_prefix
+        earlier = earlier_runs(job, target, making, key, time.time())
+        try:
+            await target.setup(self.dispatcher, sources, late=late, earlier=earlier)
+            return
+        except ListingLags as exc:
+            wait = max(0.0, exc.wrote + job.settle_delay_s - time.time())
+            log.info(
+                "the listing before the first call leaves out records of an earlier run that wrote less than "
+                "--settle-s ago: listing again in %.1f s",
+                wait,
+                extra={"target": target.name},
+            )
+            await anyio.sleep(wait)
+        told = {run.ledger for run in earlier}
+        since = [run for run in earlier_runs(job, target, making, key, time.time()) if run.ledger not in told]
+        try:
+            await target.setup(self.dispatcher, sources, late=late, earlier=[*earlier, *since])
+        except ListingLags as exc:
+            said, wrote = exc.said, exc.wrote
+            raise ListingLags(exc.match_on, exc.resource, exc.left_out, said, wrote=wrote, waited=True) from None
 
     async def _send(self, sources: list[Source], planners: list[Planning], *, resend_in_doubt: bool) -> None:
         """Set up and send every phase, each planned by its own of `planners` (the next started while one runs)."""

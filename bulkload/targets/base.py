@@ -59,9 +59,6 @@ class EarlierRun(NamedTuple):
     ledger: str
     #: when it last wrote (Ledger.last_write, epoch seconds)
     wrote: float
-    #: whether the settle delay (--settle-s) had passed since `wrote` when the listing was about to be taken: a
-    #: record of it a listing leaves out then, looked up by id and answered 404, is gone, not late
-    settled: bool
     #: by this run's file index, the ids of the records that run was answered for (created or changed) in the place
     #: that file goes to, less those a rollback of it removed or found gone
     records: Mapping[int, frozenset[int]]

@@ -364,7 +364,7 @@ class HaloPSA(Target):
             return  # a resumed run keeps what it saw before it started
         before: dict[str, int] = {}
         listed_at = time.time()  # what another run writes from now on may be left out of the listing
-        listed = await self._judged(client, await listings(client, self.kinds.values()), earlier)
+        listed = self._judged(await listings(client, self.kinds.values()), earlier)
         # listed late, the records the run created are among them: no update is known to name one there before it,
         # and the count before is the listing's less those (Resources.reconcile)
         self.listed_late = late
@@ -399,25 +399,21 @@ class HaloPSA(Target):
                 self.matched[kind.name] = decide(kind, records, self._rows_of(kind, sources))
         self.books.before, self.books.listed_at = before, listed_at
 
-    async def _judged(
-        self, client: Sender, listed: dict[str, Listing], earlier: Sequence[EarlierRun]
-    ) -> dict[str, Listing]:
+    def _judged(self, listed: dict[str, Listing], earlier: Sequence[EarlierRun]) -> dict[str, Listing]:
         """`listed` (by resource), each listing whole by its count judged against the records the `earlier` runs
-        into its resource were answered for: one that leaves any out lags (a read replica behind), and is not whole.
-        With --match-on, ListingLags instead (nothing is set up yet): the engine lists again once the settle delay
-        has passed since those runs last wrote, where it had not (a record still left out then, looked up by id and
-        answered 404, is gone, not late)."""
+        into its resource were answered for less than the settle delay ago: one that leaves any out lags (a read
+        replica behind), and is not whole. With --match-on, ListingLags instead (nothing is set up yet): the engine
+        lists again once the settle delay has passed since those runs last wrote (Run._set_up)."""
         for kind in self.kinds.values():
-            listing, left, wrote, settled = listed[kind.name], {}, 0.0, True
+            listing, left, wrote = listed[kind.name], {}, 0.0
             for run in earlier if listing.whole else ():
                 theirs = frozenset().union(*(ids for i, ids in run.records.items() if self.kind_of(i) is kind))
-                if missing := await left_out(client, kind, listing, theirs, looked=run.settled):
-                    left[run.ledger], wrote, settled = missing, max(wrote, run.wrote), settled and run.settled
+                if missing := left_out(listing, theirs):
+                    left[run.ledger], wrote = missing, max(wrote, run.wrote)
             if not left:
                 continue
             if self.match_on:
-                match_on = ",".join(self.match_on)
-                raise ListingLags(match_on, kind.name, left, left_out_said(left), wrote=wrote, settled=settled)
+                raise ListingLags(",".join(self.match_on), kind.name, left, left_out_said(left), wrote=wrote)
             listed[kind.name] = listing._replace(whole=False, why=f"it leaves out {left_out_said(left)}")
         return listed
 

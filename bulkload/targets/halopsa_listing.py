@@ -281,16 +281,11 @@ async def _gone(client: Sender, kind: Listable, listing: Listing, created: Colle
     return frozenset(i for i, is_gone in looked.items() if is_gone)
 
 
-async def left_out(
-    client: Sender, kind: Listable, listing: Listing, ids: Collection[int], *, looked: bool
-) -> list[int]:
+def left_out(listing: Listing, ids: Collection[int]) -> list[int]:
     """The ids of `ids` (records an earlier run into the resource was answered for) that `listing` leaves out, in id
-    order; with `looked` (the settle delay has passed since that run last wrote: a record of it is stored, or never
-    will be) but those a look by id answers 404 (`_gone`: deleted since). Raises what a call raises but 404."""
+    order."""
     listed = {r["id"] for r in listing.records}
-    unlisted = sorted(set(ids) - listed)
-    gone = await _gone(client, kind, listing, unlisted) if looked and unlisted else frozenset()
-    return [i for i in unlisted if i not in gone]
+    return sorted(set(ids) - listed)
 
 
 def left_out_said(left: Mapping[str, Sequence[int]]) -> str:
