@@ -134,12 +134,20 @@ def make_app(a: argparse.Namespace) -> web.Application:
             return web.Response(status=401, text="Unauthorized")
         return None
 
+    def shown(record: dict[str, Any]) -> bool:
+        """Whether reads show the record yet: a listing (and a look by id) shows a record `list_lag_s` after it was
+        stored, as a read replica does."""
+        return st.now() >= record.get("_at", 0.0) + a.list_lag_s
+
+    def served(record: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in record.items() if k not in ("_res", "_at")}
+
     async def listing(request: web.Request) -> web.Response:
         if (r := check(request)) is not None:
             return r
         res = request.path.split("/")[2]
-        recs = sorted((r for r in st.records.values() if r.get("_res") == res), key=lambda r: r["id"])
-        recs = [{k: v for k, v in r.items() if k != "_res"} for r in recs]
+        recs = sorted((r for r in st.records.values() if r.get("_res") == res and shown(r)), key=lambda r: r["id"])
+        recs = [served(r) for r in recs]
         q = request.query
         if q.get("pageinate") == "true":
             size = int(q.get("page_size", 50))
@@ -177,8 +185,8 @@ def make_app(a: argparse.Namespace) -> web.Application:
                 rid = st.next_id
                 st.next_id += 1
                 item["id"] = rid
-                st.records[rid] = {**item, "_res": request.path.split("/")[2]}
-            out.append({k: v for k, v in st.records[rid].items() if k != "_res"})
+                st.records[rid] = {**item, "_res": request.path.split("/")[2], "_at": st.now()}
+            out.append(served(st.records[rid]))
         return web.json_response(out)
 
     async def one(request: web.Request) -> web.Response:
@@ -190,7 +198,9 @@ def make_app(a: argparse.Namespace) -> web.Application:
         if request.method == "DELETE":
             del st.records[rid]
             return web.Response(status=200)
-        return web.json_response({k: v for k, v in st.records[rid].items() if k != "_res"})
+        if not shown(st.records[rid]):
+            return web.Response(status=404)
+        return web.json_response(served(st.records[rid]))
 
     async def stats(request: web.Request) -> web.Response:
         acc = st.all_accepted
@@ -275,6 +285,7 @@ def main() -> None:
     p.add_argument("--other-then-rate", type=float, default=0)
     p.add_argument("--other-cycle-s", type=float, default=0)
     p.add_argument("--count-rejected", action="store_true")
+    p.add_argument("--list-lag-s", type=float, default=0.0)
     p.add_argument("--client-id", default="cid")
     p.add_argument("--client-secret", default="SECRET-xyzzy-42")
     a = p.parse_args()
@@ -291,7 +302,7 @@ def settings(**given: object) -> argparse.Namespace:
         **{
             "window_limit": 20, "window_s": 1.0, "retry_after": "secs", "skew_s": 0.0, "expires_in": 3600,
             "latency_ms": 0, "other_rate": 0, "other_for_s": 0, "other_then_rate": 0, "other_cycle_s": 0,
-            "count_jitter_ms": 0, "count_rejected": False,
+            "count_jitter_ms": 0, "count_rejected": False, "list_lag_s": 0.0,
             "token_echo": None, "client_id": "cid", "client_secret": "SECRET-xyzzy-42", **given,
         }
     )  # fmt: skip

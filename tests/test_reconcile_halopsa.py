@@ -36,8 +36,12 @@ def write(path: Path, names: list[str]) -> Path:
     return path
 
 
-def loading(data: Path, url: str) -> Job:
-    return Job(target="halopsa", files=[str(data)], base_url=url, ledger=str(data.with_suffix(".sqlite")))
+def loading(data: Path, url: str, settle_s: float | None = None) -> Job:
+    """A load of `data` into `url`; `settle_s`: its --settle-s (a reconciliation right after the load waits what is
+    left of it before naming a record missing: a listing may show new records late)."""
+    settled = {} if settle_s is None else {"settle_s": settle_s}
+    job = Job(target="halopsa", files=[str(data)], base_url=url, ledger=str(data.with_suffix(".sqlite")), **settled)
+    return job
 
 
 async def send(url: str, method: str, path: str) -> tuple[int, Any]:
@@ -60,7 +64,7 @@ async def test_a_record_the_run_created_and_someone_deleted_is_missing_not_a_cou
     data = write(tmp_path / "XeroDetails.csv", ["A", "B", "C"])
     with anyio.fail_after(60):
         async with running("halopsa", SandboxOptions(window_limit=0)) as url:
-            first = await load(loading(data, url), env=ENV)
+            first = await load(loading(data, url, settle_s=0.5), env=ENV)
             (_, listed) = await send(url, "GET", "/api/XeroDetails")
             gone = {r["name"]: r["id"] for r in listed}["B"]  # line 3
             assert (await send(url, "DELETE", f"/api/XeroDetails/{gone}"))[0] in (200, 204)
@@ -84,7 +88,7 @@ async def test_a_record_deleted_beside_a_count_that_lags_is_missing_and_the_rest
     options = SandboxOptions(window_limit=0, count_lag=2, page_size=3)
     with anyio.fail_after(60):
         async with running("halopsa", options) as url:
-            await load(loading(data, url), env=ENV)
+            await load(loading(data, url, settle_s=0.5), env=ENV)
             ids = {r["name"]: r["id"] for r in (await send(url, "GET", "/_sandbox/records/XeroDetails"))[1]}
             assert (await send(url, "DELETE", f"/api/XeroDetails/{ids['E']}"))[0] in (200, 204)
             later = await reconcile(str(data.with_suffix(".sqlite")), env=ENV)
@@ -163,7 +167,7 @@ async def test_a_run_rolled_back_in_part_compares_what_is_left_and_says_to_finis
     ledger = str(data.with_suffix(".sqlite"))
     with anyio.fail_after(60):
         async with running("halopsa", SandboxOptions(window_limit=0)) as url:
-            await load(loading(data, url), env=ENV)
+            await load(loading(data, url, settle_s=0.5), env=ENV)
             ids = {r["name"]: r["id"] for r in (await send(url, "GET", "/api/XeroDetails"))[1]}
             opened = Ledger.open(ledger)
             opened.set_status("rolling_back")
