@@ -1649,6 +1649,26 @@ def test_an_answer_amount_is_read_in_cents_exactly_or_left_unchecked() -> None:
     assert huge == {"Entries": {"": [1, 12345678901234567890123456789, 12345678901234567890123456789]}}
 
 
+def test_an_answer_amount_written_as_text_of_another_number_differs() -> None:
+    # tester t42b's Visma Core server answered the amount as text, "20641" for 20641.86 sent: the run said
+    # `reconciled: yes`, exit 0, with the amounts "not checked", though the answer named another amount. Text that
+    # names another number differs; text of the amount sent, or of no number, is still not checked
+    from bulkload.model import ECHOED, Chunk
+    from bulkload.targets.visma_core_records import Entries
+
+    kind = Entries({"FEE": {"Id": 18, "IsDraft": False}})
+    row = kind.validate({"caseId": 1001, "accountingCostType": "FEE", "amount": Decimal("20641.86"), "entryDate": "x"})
+    sent = kind.summarize([row])
+    chunk = Chunk(1, 0, [2], b"", records=[row])
+    unchecked = {"CaseId": [], "Description": [], "EntryDate": []}
+    for other in (b'"20641"', b'"20641.80"', b'"-20641.86"', b'"2.064186e3 "', b'"1e999999999"'):
+        totals = kind.returned_totals(b'{"Id": 5, "Amount": %s}' % other, sent, chunk)
+        assert totals == {"Entries": {"": [1]}, ECHOED: {**unchecked, "Amount": [0]}}, (other, totals)
+    for same in (b'"20641.86"', b'"20641.860"', b'"2.064186e4"', b'"20 641,86"', b'"lots"', b'""'):
+        totals = kind.returned_totals(b'{"Id": 5, "Amount": %s}' % same, sent, chunk)
+        assert totals == {"Entries": {"": [1]}, ECHOED: unchecked}, (same, totals)
+
+
 @pytest.mark.slow
 async def test_a_run_that_created_nothing_learns_on_resume_what_loads_since_did_with_its_orders(
     tmp_path: Path,

@@ -135,6 +135,17 @@ def _said(raw: msgspec.Raw | msgspec.UnsetType) -> Any:
     return Decimal(value) if type(value) is int else value
 
 
+def _another_number(text: str, sent: Decimal) -> bool:
+    """Whether an answer's amount written as text (`text`, a JSON string) is a number, as JSON writes one, that is not
+    the amount `sent` (money.same_amount): the API says it holds another amount ("20641" for 20641.86 sent). Text that
+    is the amount sent, or no number, says nothing (seed 003 writes amounts as numbers): not checked."""
+    try:
+        number = _decode_value(text.encode())
+    except msgspec.DecodeError:
+        return False
+    return type(number) in (int, Decimal) and not same_amount(number, sent)
+
+
 #: why a cost type `.` or `..` has no definition: the lookup cannot name it (http.DOT_SEGMENTS)
 _UNWRITABLE = (
     "cannot be looked up: in a URL's path `.` and `..` are this folder and the one above (RFC 3986 §5.2.4), also "
@@ -504,7 +515,8 @@ class Entries(OnCase):
         dates.same_day reads it, its date part or an instant that is the date sent in one zone only, a description
         left empty as ""). An amount answered as a number whose nearest double is the one of the amount sent is that
         amount (money.same_amount: seed 003 gives the amounts no type, and an API holding them as doubles may write
-        2129.95 as 2.12995000000000005e+03); another that is no whole number of cents differs (ECHOED `Amount`)."""
+        2129.95 as 2.12995000000000005e+03); another that is no whole number of cents differs (ECHOED `Amount`), as
+        does one written as text that names another number (`_another_number`: "20641" for 20641.86 sent)."""
         (kind,) = sent  # one kind a call
         created: _Created = decoded(body, _Created, "the create call", acted_on=True)  # read by created_ids already
         records = chunk.entries(self)
@@ -523,6 +535,8 @@ class Entries(OnCase):
             fields.append(("EntryDate", day, answered))
         echoes = {ECHOED: echoed(fields)}
         amount = _said(created.Amount)
+        if type(amount) is str and _another_number(amount, was["Amount"]):
+            return {kind: {"": [1]}, ECHOED: {**echoes[ECHOED], "Amount": [0]}}
         if type(amount) is not Decimal:  # no amount said, or no number: the row is counted, its amount not checked
             return {kind: {"": [1]}, **echoes}
         if same_amount(amount, was["Amount"]):  # the amount sent, as the double that holds it
