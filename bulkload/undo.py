@@ -684,7 +684,7 @@ async def _remove_all(
                         break
     finally:
         ledger.mark_removed(done)
-    await _confirm_removed(target, ledger, dispatcher, files, deleted, not_found, out)
+    await _confirm_removed(job, target, ledger, dispatcher, files, deleted, not_found, out, clock)
 
 
 #: a record whose DELETE was answered 404: (scope, id, "gone" or "unexplained" as the answer has it, its outcome
@@ -693,6 +693,7 @@ _NotFound = tuple[str, int, str, str | None]
 
 
 async def _confirm_removed(
+    job: Job,
     target: Target,
     ledger: Ledger,
     dispatcher: Dispatcher,
@@ -700,6 +701,7 @@ async def _confirm_removed(
     deleted: list[tuple[str, int]],
     not_found: list[_NotFound],
     out: Rollback,
+    clock: Callable[[], float],
 ) -> None:
     """Read back the records whose DELETE was answered as done (`deleted`, (scope, id); counted `removed`, recorded
     `deleted`) or 404 (`not_found`), as they were read before (still_ours.read_back). One the API still holds as the
@@ -709,12 +711,13 @@ async def _confirm_removed(
     DELETE's doing; else deleted again). One read back gone is recorded `removed`, or, answered 404, `gone` or
     `unexplained` as its answer has it. After a stop (the daily quota spent, the credentials refused) nothing more
     can be read: those answered as done stay `deleted` for the next rollback to read (a kill -9 in the read leaves
-    them so too), those answered 404 are taken as answered."""
+    them so too), those answered 404 are taken as answered. A listing may show a delete late, as it shows a create
+    (`_read_gone_settled`)."""
     items = deleted + [(scope, record_id) for scope, record_id, _, _ in not_found]
     held: Held | None = None
     if items and not out.stop_reason:
         try:
-            held = await read_back(target, ledger, dispatcher, files, items)
+            held = await _read_gone_settled(job, target, ledger, dispatcher, files, items, clock)
         except _STOPS as exc:
             _stopped(ledger, out, exc)
         except BulkloadError as exc:
@@ -740,6 +743,37 @@ async def _confirm_removed(
             out.failed.append({"id": record_id, "scope": scope, "reason": _kept(held, item, "as done")})
             out.removed -= 1
     ledger.mark_removed(settled)
+
+
+async def _read_gone_settled(
+    job: Job,
+    target: Target,
+    ledger: Ledger,
+    dispatcher: Dispatcher,
+    files: list[str],
+    items: list[tuple[str, int]],
+    clock: Callable[[], float],
+) -> Held:
+    """What the records of `items`, just deleted, hold now (still_ours.read_back), where a listing may show a delete
+    late (a read replica): those it still shows as the run's while the settle delay (`job.settle_delay_s`) since the
+    run's last write (its last DELETE: Ledger.last_written, by `clock`) has not passed are read again once it has;
+    only those still shown so are not removed. Read at once, every record a lagging listing still showed was counted
+    failed, "remove it in the API", though the API had removed it. Raises what read_back raises."""
+    held = await read_back(target, ledger, dispatcher, files, items)
+    shown = [item for item in items if not _gone(held, item) and item not in held.unread]
+    last = ledger.last_written()
+    wait = 0.0 if last is None else last + job.settle_delay_s - clock()
+    if not shown or wait <= 0:
+        return held
+    log.info(
+        "%d deleted records still listed as the run's: read again in %.1f s (--settle-s %g)",
+        len(shown),
+        wait,
+        job.settle_delay_s,
+    )
+    await anyio.sleep(wait)
+    again = await read_back(target, ledger, dispatcher, files, shown)
+    return Held({**held.apart, **again.apart}, held.absent | again.absent, {**held.unread, **again.unread})
 
 
 def _gone(held: Held, item: tuple[str, int]) -> bool:

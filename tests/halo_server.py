@@ -32,6 +32,8 @@ class State:
         self.arrivals: collections.deque[float] = collections.deque()  # accepted, in the window
         self.all_accepted: list[float] = []
         self.records: dict[int, dict] = {}
+        #: records deleted, each with until when a listing still shows it (`delete_lag_s`: a read replica)
+        self.deleted: dict[int, tuple[dict, float]] = {}
         self.next_id = 1
         self.tokens: dict[str, float] = {}  # token -> expiry (server monotonic)
         self.stats = collections.Counter()
@@ -146,7 +148,10 @@ def make_app(a: argparse.Namespace) -> web.Application:
         if (r := check(request)) is not None:
             return r
         res = request.path.split("/")[2]
-        recs = sorted((r for r in st.records.values() if r.get("_res") == res and shown(r)), key=lambda r: r["id"])
+        now = st.now()
+        kept = [r for r, until in st.deleted.values() if until > now]  # deleted, still listed (`delete_lag_s`)
+        live = [r for r in [*st.records.values(), *kept] if r.get("_res") == res and shown(r)]
+        recs = sorted(live, key=lambda r: r["id"])
         recs = [served(r) for r in recs]
         q = request.query
         if q.get("pageinate") == "true":
@@ -196,7 +201,7 @@ def make_app(a: argparse.Namespace) -> web.Application:
         if rid not in st.records:
             return web.Response(status=404)
         if request.method == "DELETE":
-            del st.records[rid]
+            st.deleted[rid] = (st.records.pop(rid), st.now() + a.delete_lag_s)
             return web.Response(status=200)
         if not shown(st.records[rid]):
             return web.Response(status=404)
@@ -286,6 +291,7 @@ def main() -> None:
     p.add_argument("--other-cycle-s", type=float, default=0)
     p.add_argument("--count-rejected", action="store_true")
     p.add_argument("--list-lag-s", type=float, default=0.0)
+    p.add_argument("--delete-lag-s", type=float, default=0.0)
     p.add_argument("--client-id", default="cid")
     p.add_argument("--client-secret", default="SECRET-xyzzy-42")
     a = p.parse_args()
@@ -303,6 +309,7 @@ def settings(**given: object) -> argparse.Namespace:
             "window_limit": 20, "window_s": 1.0, "retry_after": "secs", "skew_s": 0.0, "expires_in": 3600,
             "latency_ms": 0, "other_rate": 0, "other_for_s": 0, "other_then_rate": 0, "other_cycle_s": 0,
             "count_jitter_ms": 0, "count_rejected": False, "list_lag_s": 0.0,
+            "delete_lag_s": 0.0,
             "token_echo": None, "client_id": "cid", "client_secret": "SECRET-xyzzy-42", **given,
         }
     )  # fmt: skip
