@@ -146,13 +146,28 @@ def _keeping(text: str, anywhere: re.Pattern[str], names: list[tuple[int, int]])
 _CUT_WINDOW = 1 << 16
 
 
+#: the characters a token is written with (a key, a code, a password without spaces): none of the delimiters of
+#: JSON, a query or a sentence
+_TOKEN = r"[^\s\"'`<>(){}\[\],;:=&]"
+#: the run of token characters that ends a text
+_TOKEN_TAIL = re.compile(_TOKEN + r"+\Z")
+
+
 def cut(text: str, limit: int, more: str = "") -> str:
     """`text` redacted, then cut to its first `limit` characters, `more` after them where it was cut. A text is
     never cut before it is redacted: a credential the cut went through would no longer be found whole, and its start
     shown (tester t36f: an error page quoting X-AppSecretToken near its 200th character showed the token all but
-    its last characters). Only the first `_CUT_WINDOW` characters are read: a long answer costs no more."""
+    its last characters). Nor does it end in the middle of a token (`_TOKEN`): that token's start is left out, as it
+    may be a secret of a row's that the scrubs after it match whole only (masking.scrub; tester t42b: a row's OAuth
+    `code`, a key no name rule masks, cut 23 characters in, in the log, the report and the ledger). Only the first
+    `_CUT_WINDOW` characters are read: a long answer costs no more."""
     shown = redact(text[:_CUT_WINDOW])
-    return shown if len(shown) <= limit else shown[:limit] + more
+    if len(shown) <= limit:
+        return shown
+    head = shown[:limit]
+    if re.match(_TOKEN, shown[limit]) and (tail := _TOKEN_TAIL.search(head)) is not None:
+        head = head[: tail.start()]
+    return head + more
 
 
 def redact_data(value: Any) -> Any:
