@@ -147,6 +147,8 @@ class Tries:
     #: attempts that left (each counted as a request), for the log
     sent: int = 0
     uncertain: bool = False
+    #: an attempt's request may be on its way and no answer has ended it: cut short now, that attempt may land
+    in_flight: bool = False
     #: times its token was renewed after a 401 (`Dispatcher._renew`)
     renewed: int = 0
     #: tokens renewed for it that were refused before any call was answered with them (`Dispatcher._renew`)
@@ -289,6 +291,7 @@ class Dispatcher:
         recheck: Recheck | None = None,
         read: Callable[[Response], None] | None = None,
         writes: bool | None = None,
+        tries: Tries | None = None,
     ) -> Response:
         """Send until answered, within the policy's attempts and total time. `safe_to_repeat` is False for a write
         the API cannot deduplicate: then a call that may have arrived is sent again only when `recheck` says it
@@ -301,8 +304,9 @@ class Dispatcher:
         the attempt not sent. `max_bytes`: the longest answer read (default: the target's `answer_bytes`). `read` reads
         an answer (the caller keeps what it reads): one it cannot read (BadAnswer) is a failed attempt like any
         other. HeldBack once `hold_back` was called, where no attempt's request is written by then. `writes`: as
-        http.Client.send's (False for a token request)."""
-        tries = Tries(self.clock)
+        http.Client.send's (False for a token request). `tries`: the call's attempts, for a caller that reads them
+        once it is cut short (whether an attempt may land: one in flight, or `uncertain`; a 429 landed nothing)."""
+        tries = tries if tries is not None else Tries(self.clock)
         cap = max_bytes or self.target.api.answer_bytes
         while True:
             sent = tries.sent
@@ -357,6 +361,7 @@ class Dispatcher:
             tries.leaves()
             tries.sent += 1
             self.counters.requests += 1
+            tries.in_flight = True  # until an answer, or an error, ends it: not where it is cut short
             try:
                 response = await self.client.send(
                     method,
@@ -369,7 +374,9 @@ class Dispatcher:
                     writes=writes,
                 )
                 worked = True
+                tries.in_flight = False
             except BulkloadError as exc:
+                tries.in_flight = False
                 if log.isEnabledFor(logging.DEBUG):
                     status = getattr(exc, "status", None) or type(exc).__name__
                     self._log_attempt(method, path, tries.sent, status, started, f": {exc}")

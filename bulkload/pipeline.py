@@ -24,7 +24,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from . import ledger_pg, logs
 from .answered import answered_ids, as_written, carried_out
-from .dispatch import Dispatcher, maybe_acted_on
+from .dispatch import Dispatcher, Tries, maybe_acted_on
 from .errors import (
     EXIT_STOPPED,
     EXIT_USAGE,
@@ -788,6 +788,7 @@ class Loader:
 
         sending = Sending(self, kind, chunk, call, summary)
         sending.since = self.known_before(summary, fresh=fresh)
+        tries = Tries(self.dispatcher.clock)
         self.isolation.sent(chunk.part)
         try:
             with logs.bound(chunk=f"{chunk.seq}.{chunk.part}" if chunk.part else str(chunk.seq)):
@@ -800,9 +801,12 @@ class Loader:
                     leaving=leaving,
                     recheck=sending.recheck,
                     read=sending.read,
+                    tries=tries,
                 )
         except anyio.get_cancelled_exc_class():
-            self.cut_short(chunk, left or not fresh)
+            # an attempt answered 429 (or 401) was not carried out: a call whose attempts were each answered so, cut
+            # short while it waited to be sent again, never landed (before, it was in doubt: "it may have arrived")
+            self.cut_short(chunk, not fresh or (left and (tries.uncertain or tries.in_flight)))
             raise
         except KeyOutlived as exc:  # not sent: an earlier attempt may have landed, which the next resume looks for
             why = f"the ledger has it as sent when an earlier run stopped; sent again, by the time it could leave {exc}"
