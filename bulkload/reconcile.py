@@ -89,8 +89,8 @@ async def reconcile(
         if settle_s > 0 and rec.missing_count:
             # a listing that shows new records late (a read replica, its reads by id too): listed again once the
             # settle delay since the run's last write has passed, only what is still absent is missing
-            log.info(
-                "%d records of the run not listed: listed again in %.1f s (the settle delay)",
+            log.warning(  # a wait of up to --settle-s (120 s at HaloPSA): said, or it looks hung
+                "%d records of the run not listed: listed again in %.1f s (the settle delay, --settle-s)",
                 rec.missing_count,
                 settle_s,
             )
@@ -406,7 +406,9 @@ async def by_walk(
     # still counts): read again within what is left of the same waits
     lagged = await recount.until_counted(partial(walked.short_of, counts), count, lagged)
     if settle_s > 0 and ledger.missing_remotely(0)[0]:
-        log.info("records of the run not listed: counted and walked again in %.1f s (the settle delay)", settle_s)
+        log.warning(  # a wait of up to --settle-s: said, or it looks hung
+            "records of the run not listed: counted and walked again in %.1f s (the settle delay, --settle-s)", settle_s
+        )
         await recount.sleep(settle_s)
         walked_behind = False
         ledger.begin_remote(fresh=True)

@@ -345,9 +345,9 @@ class Run:
             return
         except ListingLags as exc:
             wait = max(0.0, exc.wrote + job.settle_delay_s - time.time())
-            log.info(
+            log.warning(  # a wait of up to --settle-s: said, or it looks hung
                 "the listing before the first call leaves out records of an earlier run that wrote less than "
-                "--settle-s ago: listing again in %.1f s",
+                "--settle-s ago (a listing behind its writes): listing again in %.1f s",
                 wait,
                 extra={"target": target.name},
             )
