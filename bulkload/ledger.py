@@ -616,6 +616,11 @@ class Ledger:
             _check_sqlite()
             where = Path(path).absolute()  # named so in every way on: found again from any folder
             if not where.is_file():
+                if Ledger.being_made(where):  # a load is making it now: there once that load has read its files
+                    raise LedgerUnavailable(
+                        f"the ledger {where} is being made by another bulkload process (a load under way): once it "
+                        "has ended, run this command again"
+                    )
                 raise LedgerError(f"no ledger at {where}")
             fd = cls._hold(where)
             why = not_a_ledger(where)

@@ -689,12 +689,15 @@ def _loaded(job: Job, path: str, earlier: Mapping[str, str], resuming: bool, nam
             "and its IP address; none is looked up), and loading it again there would create its records again"
         )
         anyway = "if they really are two servers (or two accounts)"
+    # a load on record whose ledger another process is making now: under way, its ledger not at its path yet (before,
+    # "moved aside or removed?", with --allow-duplicate-load as the way on, which would create its records twice)
+    making = bool(earlier["claim"]) and Ledger.being_made(earlier["ledger"])
     # its state decides the way on (a rollback stopped part way)
-    status = earlier["status"] or None
+    status = earlier["status"] or ("running" if making else None)
     # a ledger saying "running" is a live run only while a process holds its lock (else it was killed)
-    live = status == "running" and Ledger.running(earlier["ledger"])
+    live = making or status == "running" and Ledger.running(earlier["ledger"])
     # no ledger at the path the record of loads keeps: moved aside or removed since (a rollback unfinished, say)
-    gone = not ledger_pg.is_url(earlier["ledger"]) and not Path(earlier["ledger"]).exists()
+    gone = not making and not ledger_pg.is_url(earlier["ledger"]) and not Path(earlier["ledger"]).exists()
     return LoadedBefore(
         fact, earlier["ledger"], resuming=resuming, status=status, anyway=anyway, under_way=live, gone=gone
     )

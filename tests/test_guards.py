@@ -1153,6 +1153,49 @@ def test_two_loads_of_overlapping_files_started_together_create_no_voucher_twice
 
 
 @pytest.mark.slow
+def test_a_load_and_a_resume_meeting_a_load_that_makes_its_ledger_are_told_it_is_under_way(tmp_path: Path) -> None:
+    # found by a tester: the same file loaded again while the first load was still reading it was told the first
+    # run's ledger had been "moved aside or removed", to put it back or pass --allow-duplicate-load (which creates
+    # every entry twice), and `bulkload resume` of the first load's ledger said "no ledger at …". Both are told the
+    # first load is under way, and to wait for it
+    data = tmp_path / "e.csv"
+    write_entries(data, 2_000)
+    sandbox = spawn_sandbox()
+    ledger = tmp_path / "a.sqlite"
+    load = bulkload_cmd("load", "economic", str(data), "--base-url", sandbox.url, "--no-progress")
+    try:
+        first = subprocess.Popen(
+            [*load, "--ledger", str(ledger)], env=child_env(CREDS), stderr=subprocess.PIPE, text=True
+        )
+        try:
+            stop_while_making(first, ledger)
+            try:
+                again = subprocess.run(
+                    [*load, "--ledger", str(tmp_path / "b.sqlite")],
+                    env=child_env(CREDS), capture_output=True, text=True, timeout=120, check=False,
+                )  # fmt: skip
+                resumed = subprocess.run(
+                    bulkload_cmd("resume", "--ledger", str(ledger), "--no-progress"),
+                    env=child_env(CREDS), capture_output=True, text=True, timeout=120, check=False,
+                )  # fmt: skip
+            finally:
+                os.kill(first.pid, signal.SIGCONT)
+            _, first_err = first.communicate(timeout=120)
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.communicate()
+        held = asyncio.run(journal_count(sandbox.url))
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    assert first.returncode == 0 and held == 4_000, (first_err, held)  # two lines a voucher
+    assert again.returncode == 2 and "under way now" in again.stderr, again.stderr
+    assert "moved aside" not in again.stderr, again.stderr
+    assert resumed.returncode == 2 and "is being made by another bulkload process" in resumed.stderr, resumed.stderr
+
+
+@pytest.mark.slow
 async def test_a_load_refused_before_its_ledger_was_made_does_not_count_as_loaded(tmp_path: Path) -> None:
     data = tmp_path / "e.csv"
     data.write_text(",".join(HEADER[:7]) + "\n5,1,1,2026-11-01,1.500,DKK,1010\n5,1,1,2026-11-01,-1.500,DKK,5820\n")
