@@ -732,7 +732,10 @@ async def _confirm_removed(
                 _unexplained(target, ledger, files, out, scope, record_id)
         else:
             out.failed.append({"id": record_id, "scope": scope, "reason": _kept(held, (scope, record_id), "404")})
-            settled.append((record_id, scope, before if before in MAYBE_OUT else "failed"))
+            # a 404 our own DELETE may have caused ("gone": it left this rollback, its answer lost) stays one of ours,
+            # `removing`: recorded failed, the next rollback named the record removed by someone else
+            ours = before if before in MAYBE_OUT else "removing" if outcome == "gone" else "failed"
+            settled.append((record_id, scope, ours))
     for item in deleted:
         scope, record_id = item
         if held is None:

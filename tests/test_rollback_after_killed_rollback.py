@@ -16,10 +16,14 @@ from typing import Any
 
 import aiohttp
 import anyio
+from aiohttp import web
+from conftest import serving
 
 from bulkload import Job, load, rollback
 from bulkload.ledger import Ledger
 from bulkload.sandbox import SandboxOptions, running
+from bulkload.sandbox.common import SANDBOX_KEY
+from bulkload.sandbox.halopsa import create_app
 
 ENV = {"HALO_CLIENT_ID": "killed-rollback-client", "HALO_CLIENT_SECRET": "killed-rollback-secret"}
 ROWS = 300
@@ -77,3 +81,46 @@ async def test_a_rollback_after_one_killed_with_many_deletes_on_the_way_removes_
     assert left == [], f"{len(left)} records of the run left"
     assert (undone.exit_code, undone.failed, undone.unexplained_count) == (0, [], 0), undone
     assert (undone.removed, undone.already_removed) == (ROWS - CARRIED_OUT, CARRIED_OUT), undone
+
+
+async def test_a_404_to_a_delete_of_ours_not_read_back_is_never_named_another_writers_later(tmp_path: Path) -> None:
+    # DELETEs carried out whose answers were lost (the connection dropped), each sent again and answered 404: gone by
+    # our own doing. The listing after the deletes fails (5xx past the attempts): the rollback stops, to be run
+    # again. Before, it recorded those DELETEs as failed (not carried out), and the next rollback named their records
+    # "gone before this rollback removed it, and no rollback of ours did: removed by someone else" (exit 3)
+    data = tmp_path / "XeroDetails.csv"
+    data.write_text("name,tenant_id\n" + "".join(f"Tenant {i},t-{i}\n" for i in range(40)), encoding="utf-8")
+    ledger = str(tmp_path / "x.sqlite")
+    app = create_app(SandboxOptions(window_limit=0, seed=3))
+    failing = {"lists": False}
+
+    @web.middleware
+    async def listings_fail(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.method == "DELETE":
+            failing["lists"] = True  # from the first DELETE on, until the test says otherwise
+        elif failing["lists"] and request.method == "GET" and request.path == "/api/XeroDetails":
+            return web.Response(status=503, text="down for a moment")
+        return await handler(request)
+
+    app.middlewares.append(listings_fail)
+    with anyio.fail_after(60):
+        async with serving(app) as url:
+            job = Job(
+                target="halopsa",
+                files=[str(data)],
+                base_url=url,
+                ledger=ledger,
+                window_limit=0,
+                attempts=2,
+                settle_s=0.2,
+                target_options={"match_on": "name"},
+            )
+            assert (await load(job, env=ENV)).loaded == 40
+            app[SANDBOX_KEY].options.drop_rate = 0.5  # DELETEs carried out, their answers lost
+            stopped = await rollback(ledger, env=ENV)
+            app[SANDBOX_KEY].options.drop_rate = 0
+            failing["lists"] = False
+            assert await records(url) == [], stopped
+            undone = await rollback(ledger, env=ENV)
+    assert stopped.exit_code == 4, stopped
+    assert (undone.exit_code, undone.unexplained_count) == (0, 0), undone
