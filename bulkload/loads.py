@@ -401,48 +401,68 @@ def rejecting_run(job: Job, path: str) -> dict[str, Any] | None:
     real = os.path.realpath(path)
     for ledger in earlier_ledgers(job):
         run = run_of(str(ledger))
-        try:
-            files = [str(f["path"]) for f in run["files"]] if run else []
-            earlier = Job.from_settings({**run["settings"], "files": files}) if files and run else None
-            paths = [p for p, _ in earlier.rejects_paths()] if earlier else []
-        except (ConfigError, KeyError, TypeError, ValueError):  # a ledger of another version, or settings now refused
-            continue
-        if real in map(os.path.realpath, paths):
+        if _rejected_into(run, real) is not None:
             return run
     return None
 
 
+def _rejected_into(run: dict[str, Any] | None, real: str) -> int | None:
+    """The index of the input of `run` whose rejects file is at the real path `real`; None for none (or a ledger of
+    another version, or settings now refused)."""
+    try:
+        files = [str(f["path"]) for f in run["files"]] if run else []
+        earlier = Job.from_settings({**run["settings"], "files": files}) if files and run else None
+        rejects = earlier.rejects_paths() if earlier else []
+    except (ConfigError, KeyError, TypeError, ValueError):
+        return None
+    return next((idx[0] for p, idx in rejects if idx and os.path.realpath(p) == real), None)
+
+
 def read_before(job: Job, sources: Sequence[Source]) -> dict[int, Reading]:
     """How the input each rejects file of `sources` holds the rows of was read (by index of the source): the
-    decimal mark and date format the newest earlier load into the job's API that read that input decided for it
-    (its ledger's profiles), found as far as the record of loads and the ledgers still where it saw them tell. A
-    rejects file whose rows name more than one input, or none an earlier run on record read, is left out: what its
-    own rows show decides, as for any file (profile.inspect takes these where they show nothing)."""
+    decimal mark and date format the run whose rejects file it is decided for that input (its ledger's profiles),
+    else, for a copy under another name, the newest earlier load into the job's API that read an input of the name
+    its rows give, where every such load read one alike; found as far as the record of loads and the ledgers still
+    where it saw them tell. A rejects file whose rows name more than one input, or none an earlier run on record
+    read, or one that loads read two ways, is left out: what its own rows show decides, as for any file
+    (profile.inspect takes these where they show nothing)."""
     out: dict[int, Reading] = {}
     for i, source in enumerate(sources):
         name = origins.named_input(source)
-        found = _reading_of(job, name) if name else None
+        found = _reading_of(job, name, str(source.path)) if name else None
         if found is not None:
             out[i] = found
     return out
 
 
-def _reading_of(job: Job, name: str) -> Reading | None:
-    """The Reading of the input `name` (a rejects file's `file` cell) by the newest earlier load that read it."""
+def _reading_of(job: Job, name: str, path: str) -> Reading | None:
+    """The Reading of the input whose rows the rejects file `path` holds, its `file` cells `name`: by the run whose
+    rejects file it is, else by the newest earlier load of an input so named where all such loads read one alike.
+    Two files of one name in two folders may be read two ways: the newest load of either is no word on the other's
+    rejects file (tester t44a: a month-first file's 05/11/2026, its rejects file loaded after a day-first file of
+    its name in another folder, was booked as 5 November)."""
+    real = os.path.realpath(path)
+    named: list[Reading] = []
     for ledger in earlier_ledgers(job):
         run = run_of(str(ledger))
         try:
             paths = [str(f["path"]) for f in run["files"]] if run else []
             given = [str(f) for f in run["settings"]["files"]] if run else []
-            at = origins.matching(name, paths, given)
+            own = _rejected_into(run, real)
+            at = own if own is not None else origins.matching(name, paths, given)
             profile = (_profiles_of(str(ledger)) or [])[at] if at is not None else None
-            if profile is None:
+            if at is None or profile is None:
                 continue
-            said = f"as the run of the ledger {ledger_pg.name_of(str(ledger))} read {name}, whose rows it holds"
-            return Reading(str(profile["decimal"]), str(profile["date_format"]), said)
+            said = f"as the run of the ledger {ledger_pg.name_of(str(ledger))} read {given[at]}, whose rows it holds"
+            reading = Reading(str(profile["decimal"]), str(profile["date_format"]), said)
         except (IndexError, KeyError, TypeError):  # a ledger of another version
             continue
-    return None
+        if own is not None:
+            return reading
+        named.append(reading)
+    if not named or any(r[:2] != named[0][:2] for r in named):
+        return None
+    return named[0]
 
 
 def _may_share(job: Job, making: str, run: str) -> list[tuple[str, dict[str, str]]]:
