@@ -863,10 +863,8 @@ def _as_read_before(spec: str, proof: Example, ambiguous: Example | None, before
     rejects file: loads.read_before) was read in the other order, and a date of it reads both ways (`ambiguous`):
     read `spec`, that date, as the input wrote it, would be booked as another day than the input's run read it (a
     date fixed in a day-first rejects file as 11/30/2026 booked its voucher's 05/11/2026 as 11 May: tester t42a)."""
-    if ambiguous is None or before is None:
-        return
-    read = before.date_format if before.date_format in _ORDERS else (_swapped(before.date_format) or (None,))[0]
-    if read is None or read == spec or re.search(r"%[yY].*%[dm]", before.date_format):  # a format of the year first
+    read = _order_read(before)
+    if ambiguous is None or before is None or read is None or read == spec:
         return
     raise ConfigError(
         f"{path}: {proof} is {_ORDERS[spec]}, but its rows were read {_ORDERS[read]} {before.said}: read "
@@ -874,6 +872,14 @@ def _as_read_before(spec: str, proof: Example, ambiguous: Example | None, before
         f"that run read them. Write the dates changed in it {_ORDERS[read]}, as the rest are (or as ISO "
         "YYYY-MM-DD); nothing was sent"
     )
+
+
+def _order_read(before: Reading | None) -> str | None:
+    """The day-month order ("dmy", "mdy") the run of `before` (loads.read_before) read its input in; None for none
+    (no such run, ISO dates, a format of the year first or of a month by name)."""
+    if before is None or re.search(r"%[yY].*%[dm]", before.date_format):  # a format of the year first
+        return None
+    return before.date_format if before.date_format in _ORDERS else (_swapped(before.date_format) or (None,))[0]
 
 
 def _swapped(spec: str) -> tuple[str, str] | None:
@@ -1140,8 +1146,9 @@ class DateEvidence(Evidence):
         order = shown[0] if len(shown) == 1 else ""
         for spec, proof in (("dmy", day_first), ("mdy", month_first)):
             if proof:
-                self._each_way(spec, proof, path)
                 _as_read_before(spec, proof, ambiguous, before, path)
+                if _order_read(before) != spec:  # a rejects file's dates of its input are read as its run read them
+                    self._each_way(spec, proof, path)
                 return DateFormat(spec, f"{_ORDERS[spec]} ({proof})", order, year_first)
         if ambiguous and not order and before is not None and before.date_format in _ORDERS:
             fmt = self._decided(before.date_format, path)

@@ -98,3 +98,28 @@ async def test_a_fix_written_the_inputs_way_loads(tmp_path: Path) -> None:
     ]
     held = await _fixed_and_loaded_back(tmp_path, rows, "31/11/2026", "30/11/2026")
     assert sorted(str(e["date"])[:10] for e in held if e["voucherNumber"] == 2) == ["2026-11-05", "2026-11-30"]
+
+
+DASHED = [
+    "5;1;1;13-11-2026;100,00;DKK;1010;a",
+    "5;1;1;13-11-2026;-100,00;DKK;5600;b",
+    "5;1;2;05-11-2026;200,00;DKK;1010;c",
+    "5;1;2;31-11-2026;-200,00;DKK;5600;d",
+]
+
+
+async def test_a_date_fixed_day_first_written_another_way_loads_read_as_its_input(tmp_path: Path) -> None:
+    # the input's dates have dashes, the fix points (tester t44a): its 05-11-2026 was refused as perhaps written by
+    # another system, though the run that read it read it day first, as the fix is
+    held = await _fixed_and_loaded_back(tmp_path, DASHED, "31-11-2026;-200,00", "30.11.2026;-200,00")
+    assert sorted(str(e["date"])[:10] for e in held if e["voucherNumber"] == 2) == ["2026-11-05", "2026-11-30"]
+
+
+async def test_a_date_fixed_month_first_written_another_way_names_the_order_its_input_was_read_in(
+    tmp_path: Path,
+) -> None:
+    # before, the refusal said to give --date-format mdy, which books the input's 05-11-2026 as 11 May
+    with pytest.raises(ConfigError) as refused:
+        await _fixed_and_loaded_back(tmp_path, DASHED, "31-11-2026;-200,00", "11/30/2026;-200,00")
+    said = str(refused.value)
+    assert "is month first, but its rows were read day first" in said and "mdy" not in said, said
