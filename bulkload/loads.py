@@ -394,16 +394,27 @@ def earlier_ledgers(job: Job, making: str | None = None, run: str | None = None)
     return [p if ledger_pg.is_url(p) else Path(p) for p in dict.fromkeys(ledgers)]
 
 
-def rejecting_run(job: Job, path: str) -> dict[str, Any] | None:
+def rejecting_run(job: Job, path: str, name: str | None = None) -> dict[str, Any] | None:
     """The run (`run_of`) of the newest earlier load into the job's API one of whose rejects files (Job.rejects_paths)
     is `path`, as far as the record of loads and the ledgers still where it saw them tell: each run's files by the
-    absolute paths its ledger keeps, a --rejects it was given relative read from here. None for none found."""
+    absolute paths its ledger keeps, a --rejects it was given relative read from here. For none found, where `name`
+    (the input its rows name: origins.named_input) is given, the newest that read an input so named, where every
+    such run was given the same options: a copy of the rejects file under another name (tester t44a: saved as
+    inv-fixed.csv, loaded without its run's --amount-unit major, 2500 was booked as 25.00). None for none found."""
     real = os.path.realpath(path)
+    named: list[dict[str, Any]] = []
     for ledger in earlier_ledgers(job):
         run = run_of(str(ledger))
         if _rejected_into(run, real) is not None:
             return run
-    return None
+        try:
+            paths = [str(f["path"]) for f in run["files"]] if run else []
+            given = [str(f) for f in run["settings"]["files"]] if run else []
+        except (KeyError, TypeError):  # a ledger of another version
+            continue
+        if run and name and origins.matching(name, paths, given) is not None:
+            named.append(run)
+    return named[0] if named and all(r.get("options") == named[0].get("options") for r in named) else None
 
 
 def _rejected_into(run: dict[str, Any] | None, real: str) -> int | None:

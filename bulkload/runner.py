@@ -22,7 +22,7 @@ import anyio
 import msgspec
 from msgspec import UNSET
 
-from . import account, ledger_pg, logs, prestart
+from . import account, ledger_pg, logs, origins, prestart
 from .again import beside_earlier, creates_only_new, load_again
 from .agreement_calls import agreement_file
 from .alongside import refuse_alongside
@@ -170,17 +170,23 @@ def open_sources(job: Job, target: Target) -> list[Source]:
         if unknown or lacking:
             # a rejects file lacking a field an option gave its run's rows: that run's options say the value
             given = source.rejects_file and any(f in kind.option_fields for e in lacking for f in e)
-            earlier = (rejecting_run(job, str(source.path)) or {}).get("options") if given else None
+            earlier = (
+                (rejecting_run(job, str(source.path), origins.named_input(source)) or {}).get("options")
+                if given
+                else None
+            )
             raise refusal(str(source.path), fields, unknown, lacking, kind, target.name, earlier=earlier)
-        if source.rejects_file and (changed := _option_changed(job, target, kind, str(source.path))):
+        named = origins.named_input(source) if source.rejects_file else None
+        if source.rejects_file and (changed := _option_changed(job, target, kind, str(source.path), named)):
             raise ConfigError(f"{source.path}: {changed}; nothing was sent")
-        if source.rejects_file and (changed := _meaning_changed(job, target, kind, str(source.path))):
+        if source.rejects_file and (changed := _meaning_changed(job, target, kind, str(source.path), named)):
             raise ConfigError(f"{source.path}: {changed}; nothing was sent")
     return sources
 
 
-def _meaning_changed(job: Job, target: Target, kind: RecordKind, path: str) -> str:
-    """Where the rejects file `path` is loaded without the value of an option that says what its rows mean
+def _meaning_changed(job: Job, target: Target, kind: RecordKind, path: str, named: str | None) -> str:
+    """Where the rejects file `path` (its rows naming the input `named`) is loaded without the value of an option
+    that says what its rows mean
     (RecordKind.row_options: PayorCRM's --amount-unit, HaloPSA's --match-on) that the run whose rejects file it is
     had, or with another: why that is refused; else "". Its rows would be loaded as other values or records than that
     run meant them as (tester t42a: a row of 1500 rejected by a run given --amount-unit major, loaded back without it,
@@ -189,7 +195,7 @@ def _meaning_changed(job: Job, target: Target, kind: RecordKind, path: str) -> s
     if not kind.row_options:
         return ""
     options = target.options()
-    earlier: Mapping[str, Any] = (rejecting_run(job, path) or {}).get("options") or {}
+    earlier: Mapping[str, Any] = (rejecting_run(job, path, named) or {}).get("options") or {}
     for key, flag in kind.row_options.items():
         was, now = earlier.get(key) or None, options.get(key) or None
         if was is not None and now != was:
@@ -207,8 +213,9 @@ def _option_value(value: Any) -> str:
     return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def _option_changed(job: Job, target: Target, kind: RecordKind, path: str) -> str:
-    """Where the rejects file `path` is loaded with an option that gives its rows a field (RecordKind.option_fields:
+def _option_changed(job: Job, target: Target, kind: RecordKind, path: str, named: str | None) -> str:
+    """Where the rejects file `path` (its rows naming the input `named`) is loaded with an option that gives its
+    rows a field (RecordKind.option_fields:
     Visma Core's --cost-type) set to another value than the run whose rejects file it is gave: why that is refused;
     else "". Its rows were that run's, of that value: booked as another (two FEE entries where the file meant one
     OUTLAY entry of their sum: a tester, t41b) they are other records, and which is meant cannot be told."""
@@ -217,7 +224,7 @@ def _option_changed(job: Job, target: Target, kind: RecordKind, path: str) -> st
     given = [(name, flag, key) for name, flag, key in given if options.get(key) is not None]
     if not given:
         return ""  # the earlier run's ledger is read only where such an option is given
-    earlier: Mapping[str, Any] = (rejecting_run(job, path) or {}).get("options") or {}
+    earlier: Mapping[str, Any] = (rejecting_run(job, path, named) or {}).get("options") or {}
     for field_name, flag, key in given:
         value = options[key]
         if earlier.get(key) is not None and value != earlier[key]:

@@ -82,3 +82,28 @@ async def test_a_rejects_file_of_a_match_on_run_is_refused_without_the_option(tm
             assert (await load(halo(rejects, "4.sqlite", match_on="name"), env=HALO)).exit_code == 0
             held = await records(url, "KashflowDetails")
     assert [(r["name"], r["username"]) for r in held] == [("Acme", "a2@x.dk")], held
+
+
+async def test_a_copy_of_it_under_another_name_is_refused_without_the_option(tmp_path: Path) -> None:
+    # tester t44a: the fixed rows saved as another file (a spreadsheet's Save As) were not known as the rejects file
+    # of that run, and I-2's 1500 was booked as 15.00, exit 0
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
+    invoices = write(tmp_path / "i.csv", INVOICES, [["C1", "I-2", "1500", "DKK", "2026-11-31"]])
+    fixed = tmp_path / "i-fixed.csv"
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            first = await load(
+                job(tmp_path, url, {"customers": customers, "invoices": invoices}, amount_unit="major"), env=ENV
+            )
+            assert first.loaded == 1 and first.rejected == 1, first
+            fixed.write_text((tmp_path / "i.csv.rejects.csv").read_text().replace(",2026-11-31,", ",2026-11-30,"))
+            again = Job(
+                target="payorcrm",
+                files=[str(fixed)],
+                base_url=url,
+                ledger=str(tmp_path / "again.sqlite"),
+                target_options={"kind": "invoices"},
+            )
+            with pytest.raises(ConfigError, match="Give --amount-unit major, as that run was"):
+                await load(again, env=ENV)
+            assert await stored(url, "invoices") == []
