@@ -112,7 +112,8 @@ def _why(text: str, mark: str) -> str:
         )
     if (beside := _currency(text)) is not None:
         return (
-            f"{text!r} holds the currency {beside[0]!r}: write the number alone, the currency belongs in its own column"
+            f"{text!r} holds the currency {beside[0]!r}: write the number alone (where the target takes a currency, it "
+            "belongs in its own column)"
         )
     if _read(text, "," if mark == "." else ".") is not None:
         return f"{text!r} is not a number with decimal mark {mark!r} (the file's numbers use {mark!r} for decimals)"

@@ -146,7 +146,8 @@ def test_a_currency_in_an_amount_is_named(fmt: NumberFormat, text: str, currency
     with pytest.raises(ValueError) as info:
         fmt.parse(text)
     assert str(info.value) == (
-        f"{text!r} holds the currency {currency!r}: write the number alone, the currency belongs in its own column"
+        f"{text!r} holds the currency {currency!r}: write the number alone (where the target takes a currency, it "
+        "belongs in its own column)"
     )
 
 
