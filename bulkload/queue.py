@@ -51,7 +51,6 @@ from .progress import Snapshot
 from .redact import redact, register, without_password
 from .results import Report, counted
 from .run import Run, Shared
-from .worker import STALLED_AFTER_S
 
 #: the procrastinate task and queue of a manifest's job
 TASK = "bulkload.load_job"
@@ -174,10 +173,12 @@ async def ensure_schema(url: str) -> None:
         await shared_limits.create_schema(conn)
 
 
-def make_app(url: str, *, wait_s: float = STALLED_AFTER_S) -> App:
+def make_app(url: str, *, wait_s: float | None = None) -> App:
     """The procrastinate app on the PostgreSQL at `url`, with the task that runs a manifest's job; its queries wait
-    at most `wait_s` seconds for a connection (psycopg's pool's timeout; then procrastinate's ConnectorException)."""
-    app = App(connector=PsycopgConnector(conninfo=url, timeout=wait_s))
+    at most `wait_s` seconds for a connection (psycopg's pool's timeout, 30 s where None; then procrastinate's
+    ConnectorException)."""
+    connector = PsycopgConnector(conninfo=url) if wait_s is None else PsycopgConnector(conninfo=url, timeout=wait_s)
+    app = App(connector=connector)
 
     @app.task(name=TASK, queue=QUEUE, pass_context=True, retry=RETRY)
     async def load_job(context: JobContext, manifest: str, job: str) -> dict[str, Any]:
@@ -569,7 +570,7 @@ async def job_states(url: str) -> list[JobState]:
 
 
 @asynccontextmanager
-async def opened(url: str, *, wait_s: float = STALLED_AFTER_S) -> AsyncIterator[App]:
+async def opened(url: str, *, wait_s: float | None = None) -> AsyncIterator[App]:
     """The app at `url`, open, its tables made (for a worker), waiting `wait_s` seconds at most for a connection."""
     await ensure_schema(url)
     app = make_app(url, wait_s=wait_s)
