@@ -981,13 +981,6 @@ def dry_run(
     else: no ledger, no lock taken, the record of loads as it was. `env`, `command`: as for load; `progress`: show
     the rows read, then those planned into calls, as a load shows its own (a dry run of 2,000,000 rows was a
     minute of silence)."""
-    stages = Stages()
-    with shown_beside(lambda: Snapshot(stages.name, stages.done, stages.total, stages.unit), progress):
-        return _dry_run_of(job, env, command, stages)
-
-
-def _dry_run_of(job: Job, env: Mapping[str, str] | None, command: Sequence[str] | None, stages: Stages) -> Report:
-    """dry_run, telling `stages` how far it has come."""
     started = time.monotonic()
     target = job.make_target()
     sources = open_sources(job, target)
@@ -1004,7 +997,7 @@ def _dry_run_of(job: Job, env: Mapping[str, str] | None, command: Sequence[str] 
     db.execute("PRAGMA journal_mode=MEMORY")
     db.execute("PRAGMA synchronous=OFF")  # a scratch file, removed below: no write of it waits for the disk
     try:
-        return _dry_run(job, target, sources, Ledger(Path(scratch), db, -1), checked, started, rejects, stages)
+        return _dry_run(job, target, sources, Ledger(Path(scratch), db, -1), checked, started, rejects, progress)
     finally:
         db.close()
         os.unlink(scratch)
@@ -1070,11 +1063,28 @@ def _dry_run(
     checked: bool,
     started: float,
     rejects: list[tuple[str, list[int]]],
-    stages: Stages,
+    progress: bool,
 ) -> Report:
     """The dry run in `scratch`, a ledger's tables in a file of its own that no run knows; `checked`: it learns there
     what earlier loads did with the input's groups (`_learn_earlier`), and plans as a load does with what it learned.
-    `stages`: told the rows read (PLANNING), then those planned (PLANNING_CALLS)."""
+    `progress`: the rows read (PLANNING), then those planned (PLANNING_CALLS) shown meanwhile, once the command's
+    settings and paths are checked (a refusal of them is the one line on stderr)."""
+    stages = Stages()
+    with shown_beside(lambda: Snapshot(stages.name, stages.done, stages.total, stages.unit), progress):
+        return _planned_offline(job, target, sources, scratch, checked, started, rejects, stages)
+
+
+def _planned_offline(
+    job: Job,
+    target: Target,
+    sources: list[Source],
+    scratch: Ledger,
+    checked: bool,
+    started: float,
+    rejects: list[tuple[str, list[int]]],
+    stages: Stages,
+) -> Report:
+    """_dry_run's work, telling `stages` how far it has come: the rows read, then those planned."""
     db, workdir = scratch.db(), str(Path(job.rejects_path).parent)
     profiles = inspected_offline(job, target, sources, db, counted=stages.advance)
     if checked:
