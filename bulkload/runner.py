@@ -610,7 +610,7 @@ def job_of(ledger: Ledger, report: str | None = None) -> Job:
     files, where no --rejects was given) are where the run wrote them, from whatever folder the command is run in
     (before, reconcile named them relative to the folder the load was started in)."""
     job = Job.from_settings(ledger.run.settings)
-    job.files = [f["path"] for f in ledger.run.files]
+    job.files = [f["path"] for f in ledger.run.files] or job.files  # a run that kept none: its settings' own
     job.target_options = ledger.run.options  # as the target's setup left them: the same plan again
     job.ledger = str(ledger.path)
     if report is not None:
