@@ -570,6 +570,10 @@ class Planner:
     #: (asked before family_skip); None: it did not (a changed line, or one added), or the row is a line that load
     #: rejected, never sent (a rejects file's row: planning._unsent)
     line_loaded: Callable[[int, int, str, str, int], str | None] | None = None
+    #: why every row of a family whose rows are all planned is rejected (asked as it closes): of a part, its rows of
+    #: no group gave some of the lines an earlier load loaded of it (line_loaded) but not all of them (one changed,
+    #: or left out), so the file gives the family otherwise than the books hold it; None: they gave each, or none
+    line_differs: Callable[[str], str | None] | None = None
     #: why a row of no group and no family (RecordKind.row_label names its record) is skipped, given its file index,
     #: line and check (record_check, else its older_check): an earlier load into the same place loaded that very
     #: line, and no row of the input planned before it was told so of the same line; None: it did not, or the row is
@@ -771,14 +775,18 @@ class Planner:
         is: every row of no group of that part, a line an earlier load loaded too (before, an order of FEE lines above
         a totals row was booked, where --dry-run, which plans every order merged, refused it). A family a shadow of
         kind FAMILY refuses (a line of it whose part cannot be read, which may be any of its lines) is rejected
-        whole, each line that failed with its own reason."""
+        whole, each line that failed with its own reason; so is a family whose rows give some of the lines an earlier
+        load loaded of a part of it but not all of them (line_differs: a correction, its lines given again as they
+        were too: the file gives the family otherwise than the books hold it)."""
         held, family, parts = self._held, self._held_family, self._held_parts
         self._held, self._held_family, self._held_keys, self._held_parts = [], None, set(), []
         if not held or family is None:
             return
         kind = self._kind
-        if (why := self._whole.pop(family, None)) is not None:  # a line of it may be any of its lines
-            said = f"{kind.family_label(family)} is rejected whole: {why}"
+        differs = self.line_differs(family) if self.line_differs is not None else None
+        why = self._whole.pop(family, None)  # a line of it may be any of its lines
+        said = f"{kind.family_label(family)} is rejected whole: {why}" if why is not None else differs
+        if said is not None:
             for key, lines, _, failures, _ in held:
                 own = {line: (field_, reason) for line, field_, reason, bucket in failures if bucket != "skipped"}
                 for line in lines:

@@ -679,10 +679,17 @@ class Ledger:
         held was kept (`held`, 2026-12) gets that column; the calls it holds have none: a look after a lost answer of
         one cannot tell it was not carried out (in doubt, as that version had it). One made before the checks of a
         group's lines as there with a field the API also sets itself were kept (`also_checks`, model.Known.also;
-        2026-12) gets that column; the groups it holds have none: their lines' rates are not compared."""
-        for table, column in (("chunks", "looks"), ("chunks", "held"), ("skip_groups", "also_checks")):
-            if not _has(self._db, "", table, column):
-                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} BLOB")
+        2026-12) gets that column; the groups it holds have none: their lines' rates are not compared. One made before
+        the reason a family given with a line it loaded changed or left out is rejected for was kept (skip_lines'
+        `differs`, 2026-12) gets that column; the lines it holds have none: their families are not rejected so."""
+        for table, column, kind in (
+            ("chunks", "looks", "BLOB"),
+            ("chunks", "held", "BLOB"),
+            ("skip_groups", "also_checks", "BLOB"),
+            ("skip_lines", "differs", "TEXT"),
+        ):
+            if _has(self._db, "", table) and not _has(self._db, "", table, column):
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         """Close the ledger; a SQLite one is first checkpointed whole into its one file (tester t34a: a run that
@@ -1909,7 +1916,10 @@ def _family_known(
     ledgers record the families of their rows and their parts (file_families), the input's families and parts of
     which it sent a line as another part, or a group: into skip_families, which rejects the input's rows of no group
     of one (planning.make_planner). Rows of no group of a family it sent only rows of no group of, all of their
-    part, are a correction's no more than a new row: not rejected (but skipped where loaded, below). Nor are a
+    part, are not rejected so: given with every line it loaded of the part, or with none, they are lines added (but
+    skipped where loaded, below); given with some of them but not all (one changed, or left out), the family is
+    given otherwise than the books hold it, and its rows are all rejected, naming a line left out (skip_lines'
+    differs, Planner.line_differs). Nor are a
     family's rows where each is a row of a rejects file naming a line the earlier run rejected of the family
     (`found`, what origins.identified found against that run: ledger.origins_known): that line, never sent, fixed;
     where one row of the family is not, the family's rows are rejected, the reason saying which row and why (it may
@@ -1952,6 +1962,15 @@ def _family_known(
             shown = files[file_idx] if file_idx < len(files) else "its input"
             saw(of, part, f"{family_label(of)} (line {line} of {shown})", done)
 
+    def other_lines(what: str, other: str, why: str) -> str:
+        """Why `what` is rejected where the earlier run loaded `other` of its family (`why`: how, where said): this
+        file gives the family otherwise than the books hold it."""
+        return (
+            f"{what}: an earlier run (ledger {earlier}) loaded {other}, the same {name} with other lines{why}: "
+            f"not created, which would book the {name} twice; if this file's version is the right one, correct it "
+            f"in the API by hand{undo}"
+        )
+
     def reason(what: str, of: str, part: str | None) -> str | None:
         """Why `what`, of the family `of` as `part` (None: a group the earlier run did not load), is rejected: the
         earlier run sent a line of the family as another part, or a group of it (None: it did not), or a row of a
@@ -1973,11 +1992,7 @@ def _family_known(
         # a rejects file's row that is none of the lines that run rejected of the family: it may be a correction
         why = f" ({unidentified[of].said(name)}; no line it rejected of the {name})" if of in unidentified else ""
         if done:
-            return (
-                f"{what}: an earlier run (ledger {earlier}) loaded {other}, the same {name} with other lines{why}: "
-                f"not created, which would book the {name} twice; if this file's version is the right one, correct it "
-                f"in the API by hand{undo}"
-            )
+            return other_lines(what, other, why)
         return (
             f"{what}: an earlier run (ledger {earlier}; in doubt there) may have loaded {other}, the same {name} "
             f"with other lines{why}: not created, which would book the {name} twice if it did; it is settled in that "
@@ -2018,8 +2033,8 @@ def _family_known(
         )
         if _has(conn, "", "skip_lines") and _has(conn, at, "file_families", "part"):
             conn.executemany(
-                "INSERT OR IGNORE INTO skip_lines VALUES (?, ?, ?, ?, ?)",
-                _loaded_lines(conn, at, earlier, files, family_label, exempt),
+                "INSERT OR IGNORE INTO skip_lines VALUES (?, ?, ?, ?, ?, ?)",
+                _loaded_lines(conn, at, earlier, files, family_label, exempt, other_lines),
             )
 
 
@@ -2030,12 +2045,15 @@ def _loaded_lines(
     files: Sequence[str],
     family_label: Callable[[str], str],
     exempt: frozenset[str],
-) -> Iterator[tuple[str, str, int, str, int]]:
-    """(family, part, check, reason, n) of the lines the run of the ledger `at` (`files`: its input files) loaded of
-    the input's families and parts, by their check (created.line_check: chunking.record_check, of
+    other_lines: Callable[[str, str, str], str],
+) -> Iterator[tuple[str, str, int, str, int, str]]:
+    """(family, part, check, reason, n, differs) of the lines the run of the ledger `at` (`files`: its input files)
+    loaded of the input's families and parts, by their check (created.line_check: chunking.record_check, of
     model.CHECKS_VERSION; chunking.older_check, of model.OLDER_CHECKS: Planner.line_loaded asks both), n lines of
     each, for skip_lines: a row of no group of one that the input gives again is skipped with the reason, whether
-    or not the family is rejected as corrected (Planner.line_loaded). Not of the `exempt` families, whose every row
+    or not the family is rejected as corrected (Planner.line_loaded); where the input gives some of the lines of the
+    family and part but not this one (n times), every row of the family is rejected with `differs`, as
+    `other_lines` words a family given otherwise (Planner.line_differs). Not of the `exempt` families, whose every row
     in the input is a line that run rejected of it, never created (a fixed rejects file's: origins.Found.families),
     which none it loaded can be. None of a ledger that kept no checks of such lines (made before 2026-12), or of
     another version: its lines cannot be told (nor are they loaded again: `_untold_parts`)."""
@@ -2049,13 +2067,12 @@ def _loaded_lines(
             continue
         file_idx, line = _file_line(loc)
         shown = files[file_idx] if file_idx < len(files) else "its input"
-        yield (
-            of,
-            part,
-            check,
-            f"{family_label(of)} (line {line} of {shown}) {loaded_by(earlier)}",
-            n,
+        said = f"{family_label(of)} (line {line} of {shown})"
+        how = (
+            f" (this file gives other {part} lines of it as that run loaded them, but not this one: changed, or "
+            "left out)"
         )
+        yield of, part, check, f"{said} {loaded_by(earlier)}", n, other_lines(family_label(of), said, how)
 
 
 def _untold_parts(conn: sqlite3.Connection, at: str) -> set[tuple[str, str]]:
@@ -2683,7 +2700,10 @@ def rows_known_to(conn: sqlite3.Connection, earlier: Path | str, *, can_delete: 
                     shown = files[file_idx] if file_idx < len(files) else "its input"
                     said = f"(line {line} of {shown}) {loaded_by(earlier)}"
                     lines.append((ROWS, ROWS, check, said, n))
-                conn.executemany("INSERT OR IGNORE INTO skip_lines VALUES (?, ?, ?, ?, ?)", lines)
+                conn.executemany(
+                    "INSERT OR IGNORE INTO skip_lines (family, part, line_check, reason, n) VALUES (?, ?, ?, ?, ?)",
+                    lines,
+                )
         except sqlite3.Error:
             return  # not a ledger of this version: nothing to learn from it
 

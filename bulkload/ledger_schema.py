@@ -34,14 +34,17 @@ CREATE TABLE IF NOT EXISTS skip_families (
 #: check is one of these is that line given again, skipped with the reason (one row a check and line named: `n`, how
 #: many lines of that check that run loaded: the first n rows giving it), not booked again nor rejected as a
 #: correction where skip_families would (planning.make_planner). A ledger made before it has none: such rows are
-#: loaded, or rejected where skip_families says
+#: loaded, or rejected where skip_families says. `differs`: why the input's rows of the family are all rejected where
+#: they give some of the lines that run loaded of the family and part, but not this one (changed, or left out: the
+#: order given otherwise than the books hold it; planning._LinesLoaded); NULL where that is not told (rows of no
+#: family, and a ledger made before it, 2026-12, which gets the column when opened: Ledger._add_columns)
 #: the family and part under which skip_lines keeps the records earlier loads into the same place created of rows
 #: of no group and no family (ledger.rows_known_to, planning._rows_loaded): no family is named so
 ROWS = ""
 SKIP_LINES = """
 CREATE TABLE IF NOT EXISTS skip_lines (
     family TEXT NOT NULL, part TEXT NOT NULL, line_check INTEGER NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL,
-    PRIMARY KEY (family, part, line_check, reason)) WITHOUT ROWID"""
+    differs TEXT, PRIMARY KEY (family, part, line_check, reason)) WITHOUT ROWID"""
 
 #: where each row of an input that is a rejects file came from (origins.py): the earlier file as its `file` column
 #: names it and the line (NULL: none, or claimed by two rows), for the kinds that record families or whose rows of no

@@ -271,7 +271,7 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
         file_idx: reading_of(target.kind_of(file_idx), profile)
         for file_idx, profile in zip(spec.indexes, spec.profiles or [])
     }
-    skip = family_skip = line_loaded = row_loaded = None
+    skip = family_skip = line_loaded = line_differs = row_loaded = None
     if spec.skip_db:
         db = (
             ledger_pg.reader(spec.skip_db)
@@ -313,6 +313,7 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
                 return None if row is None else str(row[0])
 
         line_loaded = _lines_loaded(db)
+        line_differs = line_loaded.differs if line_loaded is not None else None
         row_loaded = _rows_loaded(db)
 
     return Planner(
@@ -323,41 +324,82 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
         skip=skip,
         family_skip=family_skip,
         line_loaded=line_loaded,
+        line_differs=line_differs,
         row_loaded=row_loaded,
     )
 
 
-def _lines_loaded(db: sqlite3.Connection) -> Callable[[int, int, str, str, int], str | None] | None:
-    """Planner.line_loaded, as the lines earlier loads loaded of the input's families and parts say (the ledger's
-    skip_lines): a line they loaded n times is skipped for the first n rows of the family that give it, the next
-    are rows added; a row that is a line one of them rejected, never sent, is no line that one loaded (`_unsent`).
-    A family's rows are planned one after another (regroup.py): only its own are counted, its lines read once as its
-    first row of no group asks. None where they loaded none (or for a ledger made before they were kept)."""
+def _lines_loaded(db: sqlite3.Connection) -> _LinesLoaded | None:
+    """Planner.line_loaded (and its line_differs) of the ledger `db`; None where earlier loads loaded no lines of the
+    input's families (or for a ledger made before they were kept)."""
     try:
         (any_line,) = db.execute("SELECT EXISTS (SELECT 1 FROM skip_lines)").fetchone()
     except sqlite3.Error:
         return None
-    if not any_line:
-        return None
-    unsent = _unsent(db)
-    # of the family being planned: (part, check) -> (reason, n) of each earlier line, and rows of it told so
-    loaded: dict[tuple[str, int], list[tuple[str, int]]] = {}
-    taken: dict[tuple[str, int], int] = {}
-    of: str | None = None
+    return _LinesLoaded(db) if any_line else None
 
-    def line_loaded(file_idx: int, line: int, family: str, part: str, check: int) -> str | None:
-        nonlocal of
-        if family != of:
-            of = family
-            loaded.clear()
-            taken.clear()
-            for part_, check_, reason, n in db.execute(
-                "SELECT part, line_check, reason, n FROM skip_lines WHERE family = ? ORDER BY reason", (family,)
+
+class _LinesLoaded:
+    """Planner.line_loaded, as the lines earlier loads loaded of the input's families and parts say (the ledger's
+    skip_lines): a line they loaded n times is skipped for the first n rows of the family that give it, the next
+    are rows added; a row that is a line one of them rejected, never sent, is no line that one loaded (`_unsent`).
+    A family's rows are planned one after another (regroup.py): only its own are counted, its lines read once as its
+    first row of no group asks. And Planner.line_differs (`differs`), of the family closed: where its rows gave some
+    of the lines they loaded of a part, but not each of them as often (one changed, or left out), the family is
+    given otherwise than the books hold it, a correction (skip_lines.differs: why)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self._unsent = _unsent(db)
+        # of the family being planned: (part, check) -> (reason, n) of each earlier line, and rows of it told so
+        self._loaded: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        self._differs: dict[tuple[str, int], list[str | None]] = {}  # each line's skip_lines.differs, alike
+        self._taken: dict[tuple[str, int], int] = {}
+        self._of: str | None = None
+        # families planned before, whose rows are yet to be closed (chunking: a family is closed once the next one's
+        # rows are read), where they differ: why
+        self._ended: dict[str, str] = {}
+
+    def __call__(self, file_idx: int, line: int, family: str, part: str, check: int) -> str | None:
+        if family != self._of:
+            if self._of is not None and (why := self._lacking()) is not None:
+                self._ended[self._of] = why
+            self._of = family
+            self._loaded.clear()
+            self._differs.clear()
+            self._taken.clear()
+            for part_, check_, reason, n, differs in self._db.execute(
+                "SELECT part, line_check, reason, n, differs FROM skip_lines WHERE family = ? ORDER BY reason",
+                (family,),
             ).fetchall():
-                loaded.setdefault((str(part_), int(check_)), []).append((str(reason), int(n)))
-        return _nth_told(unsent(file_idx, line, loaded.get((part, check), [])), taken, (part, check))
+                key = (str(part_), int(check_))
+                self._loaded.setdefault(key, []).append((str(reason), int(n)))
+                self._differs.setdefault(key, []).append(differs)
+        key = (part, check)
+        return _nth_told(self._unsent(file_idx, line, self._loaded.get(key, [])), self._taken, key)
 
-    return line_loaded
+    def differs(self, family: str) -> str | None:
+        """Why every row of `family`, whose rows are all planned, is rejected: of a part, its rows gave some of the
+        lines the earlier loads loaded but not all of them (skip_lines.differs of one not given); None: they gave
+        each, none, or the family has no such lines."""
+        if family != self._of:
+            return self._ended.pop(family, None)
+        self._of = None  # told: not kept when the next family's rows are asked
+        return self._lacking()
+
+    def _lacking(self) -> str | None:
+        """`differs`, of the family being planned."""
+        given = {part for part, _ in self._taken}
+        for key, earlier in self._loaded.items():
+            if key[0] in given:
+                nth = self._taken.get(key, 0)
+                for (_, n), why in zip(earlier, self._differs[key]):
+                    if nth < n:
+                        if why is not None:
+                            return str(why)
+                        break
+                    nth -= n
+        return None
 
 
 def _unsent(db: sqlite3.Connection) -> Callable[[int, int, list[tuple[str, int]]], list[tuple[str, int]]]:

@@ -149,6 +149,21 @@ def test_a_ledger_made_before_groups_kept_their_lines_rated_checks_gets_the_colu
     older.close()
 
 
+def test_a_ledger_made_before_lines_kept_why_their_order_differs_gets_the_column_and_knows_none(where: str) -> None:
+    """A line of no group an earlier run loaded says why its order is rejected where the input gives the order's
+    other lines but not it (skip_lines.differs); one told by a bulkload before that was kept has none, and the
+    ledger takes the lines told from now on with it."""
+    ledger = new(where)
+    ledger.db().execute("ALTER TABLE skip_lines DROP COLUMN differs")
+    ledger.db().execute("INSERT INTO skip_lines VALUES ('1/A', 'FEE', 7, 'loaded before', 1)")
+    ledger.close()
+    older = Ledger.open(where)
+    older.db().execute("INSERT INTO skip_lines VALUES ('1/A', 'FEE', 8, 'loaded before', 1, 'given otherwise')")
+    said = "SELECT line_check, differs FROM skip_lines ORDER BY line_check"
+    assert older.db().execute(said).fetchall() == [(7, None), (8, "given otherwise")]
+    older.close()
+
+
 def test_split_rejects_rows_and_plans_children_in_one_step(where: str) -> None:
     ledger = new(where)
     ledger.sending(4, "", 0, "abc-4", [10, 11, 12], "h", {})
