@@ -571,8 +571,16 @@ async def job_states(url: str) -> list[JobState]:
 
 @asynccontextmanager
 async def opened(url: str, *, wait_s: float | None = None) -> AsyncIterator[App]:
-    """The app at `url`, open, its tables made (for a worker), waiting `wait_s` seconds at most for a connection."""
+    """The app at `url`, open, its tables made (for a worker), waiting `wait_s` seconds at most for a connection.
+    QueueUnreachable where the pool's first connections cannot be made (psycopg's PoolTimeout, which procrastinate
+    lets through: PostgreSQL gone again after it answered for the tables; before, an internal error)."""
     await ensure_schema(url)
     app = make_app(url, wait_s=wait_s)
-    async with app.open_async():
+    try:
+        await app.open_async()
+    except psycopg.OperationalError as exc:
+        raise QueueUnreachable(f"cannot reach the queue's PostgreSQL: {said(exc)}") from None
+    try:
         yield app
+    finally:
+        await app.close_async()

@@ -27,10 +27,11 @@ from bulkload.cli import main
 
 class Link:
     """A TCP link on 127.0.0.1 to `port`, run on a loop in a thread of its own: `cut` drops every connection through
-    it and closes each new one at once (PostgreSQL out of reach), `mend` lets them through again."""
+    it and closes each new one at once (PostgreSQL out of reach), `mend` lets them through again; while cut,
+    `let_through(n)` lets the next `n` new connections through (PostgreSQL back for a moment)."""
 
     def __init__(self, port: int) -> None:
-        self.target, self.down, self.port = port, False, 0
+        self.target, self.down, self.port, self.passes = port, False, 0, 0
         self._open: set[asyncio.StreamWriter] = set()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -46,9 +47,10 @@ class Link:
             writer.close()
 
     async def _joined(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self.down:
+        if self.down and not self.passes:
             writer.close()
             return
+        self.passes -= self.down
         there_reader, there = await asyncio.open_connection("127.0.0.1", self.target)
         self._open |= {writer, there}
         await asyncio.gather(self._pipe(reader, there), self._pipe(there_reader, writer))
@@ -76,6 +78,9 @@ class Link:
 
     def mend(self) -> None:
         self._loop.call_soon_threadsafe(setattr, self, "down", False)
+
+    def let_through(self, n: int) -> None:
+        self._loop.call_soon_threadsafe(setattr, self, "passes", n)
 
     @contextmanager
     def running(self) -> Iterator[Link]:
@@ -172,3 +177,30 @@ def test_a_worker_takes_jobs_again_once_its_queues_postgresql_is_back(
             assert "Traceback" not in said and "internal error" not in said, said
         finally:
             stop(worker, sandbox.proc)
+
+
+@pytest.mark.slow
+def test_a_worker_goes_on_when_its_queues_postgresql_answers_once_and_is_gone_again(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Found by tester t43a: PostgreSQL back for a moment as a worker tried again (its tables checked on one
+    connection) and gone before its pool's first connections were made (a failover flapping, a server restarted
+    full of clients) ended the worker, exit 4, "internal error (a bug in bulkload)": PoolTimeout, and no worker was
+    left to run the queue. It now says so on its one line, and tries again."""
+    worker: subprocess.Popen[bytes] | None = None
+    with Link(int(urllib.parse.urlsplit(postgres_url).port or 5432)).running() as link:
+        try:
+            log = tmp_path / "worker.log"
+            cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", through(postgres_url, link)]
+            with open(log, "wb") as out:
+                worker = subprocess.Popen([*cmd, "--stalled-after", "2"], stdout=out, stderr=subprocess.STDOUT)
+            registered(postgres_url, worker)
+            link.cut()
+            waited(log, "this worker tries again in", worker)
+            link.let_through(1)  # the tables' check, then nothing for the pool
+            waited(log, "pool initialization incomplete", worker)
+            link.mend()
+            said = waited(log, "PostgreSQL is back", worker)
+            assert "Traceback" not in said and "internal error" not in said, said
+        finally:
+            stop(worker)
