@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -187,8 +188,20 @@ async def run_worker(
                 wait_s,
             )
             lost = True
-            await anyio.sleep(wait_s)
+            if await _stopped_within(wait_s):
+                log.warning("this worker stops, its jobs ended: it was waiting to reach the queue's PostgreSQL")
+                return
             wait_s = min(wait_s * 2, again_after_s[1])
+
+
+async def _stopped_within(wait_s: float) -> bool:
+    """Whether SIGINT or SIGTERM came within `wait_s` seconds (waiting to try the queue's PostgreSQL again, no job
+    running): the worker stops as it does between jobs (before, SIGTERM killed it and Ctrl-C said "interrupted",
+    exit 4)."""
+    with anyio.move_on_after(wait_s), anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            return True
+    return False
 
 
 def _end_unrecorded(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -202,5 +203,31 @@ def test_a_worker_goes_on_when_its_queues_postgresql_answers_once_and_is_gone_ag
             link.mend()
             said = waited(log, "PostgreSQL is back", worker)
             assert "Traceback" not in said and "internal error" not in said, said
+        finally:
+            stop(worker)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])
+def test_a_worker_waiting_for_its_queues_postgresql_stops_on_sigterm_or_ctrl_c_as_between_jobs(
+    tmp_path: Path, postgres_url: str, sent: signal.Signals
+) -> None:
+    """Found by tester t43a: SIGTERM (systemd, docker stop) to a worker waiting to try the queue's PostgreSQL again
+    killed it (no line, exit -15), and Ctrl-C ended it in "interrupted (Ctrl-C); nothing to resume", exit 4; between
+    jobs either stops it, exit 0. It now stops so while it waits too: no job of its runs then."""
+    worker: subprocess.Popen[bytes] | None = None
+    with Link(int(urllib.parse.urlsplit(postgres_url).port or 5432)).running() as link:
+        try:
+            log = tmp_path / "worker.log"
+            cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", through(postgres_url, link)]
+            with open(log, "wb") as out:
+                worker = subprocess.Popen([*cmd, "--stalled-after", "2"], stdout=out, stderr=subprocess.STDOUT)
+            registered(postgres_url, worker)
+            link.cut()
+            waited(log, "this worker tries again in 2 s", worker)  # past a first try, waiting for the next
+            worker.send_signal(sent)
+            assert worker.wait(BOUND_S) == 0, log.read_text()
+            said = log.read_text()
+            assert "waiting to reach the queue's PostgreSQL" in said and "interrupted" not in said, said
         finally:
             stop(worker)
