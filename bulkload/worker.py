@@ -91,15 +91,25 @@ class _JobLines(logging.Handler):
     with its reason, as `status` shows it, not a traceback; so is the queue's PostgreSQL out of reach (procrastinate's
     ConnectorException: before, 150 lines of tracebacks); any other error keeps its traceback. `lost`: the
     ConnectorException that ended one of procrastinate's side tasks (its heartbeat, its listener), which stops its
-    worker as a signal does."""
+    worker as a signal does; `stopping`: its worker was asked to stop before any such end (SIGINT or SIGTERM: its
+    "Stop requested", at INFO, which is not shown below `shown`, bulkload's level)."""
 
     lost: BaseException | None = None
+    stopping = False
+
+    def __init__(self, shown: int) -> None:
+        super().__init__()
+        self.shown = shown
 
     def emit(self, record: logging.LogRecord) -> None:
         from procrastinate.exceptions import ConnectorException
 
         from .queue import said
 
+        if getattr(record, "action", None) == "stopping_worker" and self.lost is None:
+            self.stopping = True
+        if record.levelno < self.shown:
+            return
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, BulkloadError):
             record.msg, record.args = f"{record.getMessage()}: {error}", None
@@ -113,19 +123,21 @@ class _JobLines(logging.Handler):
         logging.getLogger(__name__).handle(record)
 
 
-#: the loggers whose lines `_job_lines` hands to bulkload's, and the level each is let through from (None:
-#: bulkload's own): psycopg's pool warns at each connection it could not make, which the worker says once
+#: the loggers whose lines `_job_lines` hands to bulkload's, and the level each is let through from (None: INFO,
+#: where procrastinate says a stop was requested, shown from bulkload's own): psycopg's pool warns at each
+#: connection it could not make, which the worker says once
 _HANDED = (("procrastinate", None), ("psycopg", logging.ERROR))
 
 
 @contextmanager
 def _job_lines() -> Iterator[_JobLines]:
     """While in the context, procrastinate and psycopg's pool log as bulkload does (`_JobLines`, `_HANDED`)."""
-    handler, loggers = _JobLines(), [(logging.getLogger(name), level) for name, level in _HANDED]
+    shown = logging.getLogger(ROOT).getEffectiveLevel()
+    handler, loggers = _JobLines(shown), [(logging.getLogger(name), level) for name, level in _HANDED]
     before = [(logger.level, logger.propagate) for logger, _ in loggers]
     for logger, level in loggers:
         logger.addHandler(handler)
-        logger.setLevel(level or logging.getLogger(ROOT).getEffectiveLevel())
+        logger.setLevel(level or min(shown, logging.INFO))
         logger.propagate = False
     try:
         yield handler
@@ -175,13 +187,16 @@ async def run_worker(
                         fetch_job_polling_interval=1.0,
                     )
                     tg.cancel_scope.cancel()
-                if lines.lost is None:
+                if lines.lost is None or lines.stopping:
                     return  # stopped by SIGINT or SIGTERM
                 outage: BaseException | None = lines.lost  # back by the time its running jobs had ended
             except (ConnectorException, QueueUnreachable, BaseExceptionGroup) as exc:
                 outage = _outage(exc, ConnectorException)
                 if outage is None or not reached:
                     raise
+                if lines.stopping:  # asked to stop, its jobs ended, and its end not recorded: PostgreSQL away
+                    log.warning("this worker stops, its jobs ended: the queue's PostgreSQL is out of reach")
+                    return
             log.warning(
                 "the queue's PostgreSQL is out of reach (%s): this worker tries again in %g s",
                 queue.said(outage),

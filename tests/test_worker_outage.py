@@ -231,3 +231,35 @@ def test_a_worker_waiting_for_its_queues_postgresql_stops_on_sigterm_or_ctrl_c_a
             assert "waiting to reach the queue's PostgreSQL" in said and "interrupted" not in said, said
         finally:
             stop(worker)
+
+
+@pytest.mark.slow
+def test_a_worker_asked_to_stop_while_its_queues_postgresql_is_away_stops_once_its_jobs_end(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by tester t43a: SIGTERM to a worker running jobs as the queue's PostgreSQL went away was swallowed: its
+    jobs ended, the end of procrastinate's worker (its record in PostgreSQL not to be made) was taken for an outage,
+    and the worker tried again and again, to take jobs once PostgreSQL was back; before the worker outlived outages
+    it stopped. It stops once its jobs end, and says so."""
+    sandbox = spawn_sandbox("--agreements")
+    worker: subprocess.Popen[bytes] | None = None
+    with Link(int(urllib.parse.urlsplit(postgres_url).port or 5432)).running() as link:
+        try:
+            inputs(tmp_path, vouchers=200)
+            manifest = tmp_path / "fleet.toml"
+            slow = {f"a{a}j{j}": "rate = 2\n" for a in range(3) for j in range(2)}  # 400 rows, 4 calls at 2/s
+            manifest.write_text(manifest_text(sandbox.url, cap=8, extra=slow))
+            assert main(["run", str(manifest), "--queue", postgres_url]) == 0
+            log = tmp_path / "worker.log"
+            env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"}
+            cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", through(postgres_url, link)]
+            with open(log, "wb") as out:
+                worker = subprocess.Popen([*cmd, "--stalled-after", "2"], env=env, stdout=out, stderr=subprocess.STDOUT)
+            running(postgres_url, capsys, worker)
+            link.cut()
+            worker.send_signal(signal.SIGTERM)  # before its heartbeat gives up on PostgreSQL (2 s)
+            assert worker.wait(BOUND_S) == 0, log.read_text()
+            said = log.read_text()
+            assert "this worker stops, its jobs ended" in said and "tries again" not in said, said
+        finally:
+            stop(worker, sandbox.proc)
