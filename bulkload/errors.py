@@ -615,6 +615,10 @@ class Unreachable(ConfigError):
     at any call. Retrying cannot fix an address: the run stops at once (exit 2)."""
 
 
+#: how QueueUnreachable begins, the reason after it
+UNREACHABLE_QUEUE = "cannot reach the queue's PostgreSQL: "
+
+
 class QueueUnreachable(ConfigError):
     """The queue's PostgreSQL out of reach: at a command's start the URL or the server is wrong (exit 2); a worker
     that had reached it before waits and tries again (worker.run_worker)."""

@@ -39,6 +39,7 @@ from .across_jobs import check_groups
 from .errors import (
     EXIT_STOPPED,
     EXIT_USAGE,
+    UNREACHABLE_QUEUE,
     AuthError,
     ConfigError,
     LedgerUnavailable,
@@ -142,7 +143,7 @@ async def connect(url: str) -> psycopg.AsyncConnection[Any]:
     try:
         return await psycopg.AsyncConnection.connect(url, autocommit=True)
     except psycopg.Error as exc:  # unreachable, or a URL libpq cannot read (ProgrammingError)
-        raise QueueUnreachable(f"cannot reach the queue's PostgreSQL: {said(exc)}") from None
+        raise QueueUnreachable(f"{UNREACHABLE_QUEUE}{said(exc)}") from None
 
 
 def said(exc: BaseException) -> str:
@@ -579,7 +580,7 @@ async def opened(url: str, *, wait_s: float | None = None) -> AsyncIterator[App]
     try:
         await app.open_async()
     except psycopg.OperationalError as exc:
-        raise QueueUnreachable(f"cannot reach the queue's PostgreSQL: {said(exc)}") from None
+        raise QueueUnreachable(f"{UNREACHABLE_QUEUE}{said(exc)}") from None
     try:
         yield app
     finally:

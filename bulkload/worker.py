@@ -22,7 +22,16 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import msgspec
 
-from .errors import EXIT_OK, EXIT_STOPPED, POSTGRES_EXTRA, BulkloadError, ConfigError, QueueUnreachable, pasted
+from .errors import (
+    EXIT_OK,
+    EXIT_STOPPED,
+    POSTGRES_EXTRA,
+    UNREACHABLE_QUEUE,
+    BulkloadError,
+    ConfigError,
+    QueueUnreachable,
+    pasted,
+)
 from .logs import ROOT
 from .results import held_back_said
 
@@ -199,7 +208,7 @@ async def run_worker(
                     return
             log.warning(
                 "the queue's PostgreSQL is out of reach (%s): this worker tries again in %g s",
-                queue.said(outage),
+                queue.said(outage).removeprefix(UNREACHABLE_QUEUE),  # not said twice over
                 wait_s,
             )
             lost = True
