@@ -997,7 +997,10 @@ def dry_run(
     db.execute("PRAGMA journal_mode=MEMORY")
     db.execute("PRAGMA synchronous=OFF")  # a scratch file, removed below: no write of it waits for the disk
     try:
-        return _dry_run(job, target, sources, Ledger(Path(scratch), db, -1), checked, started, rejects, progress)
+        # shown once its settings and paths are checked above: a refusal of them is the one line on stderr
+        stages = Stages()
+        with shown_beside(lambda: Snapshot(stages.name, stages.done, stages.total, stages.unit), progress):
+            return _dry_run(job, target, sources, Ledger(Path(scratch), db, -1), checked, started, rejects, stages)
     finally:
         db.close()
         os.unlink(scratch)
@@ -1063,28 +1066,11 @@ def _dry_run(
     checked: bool,
     started: float,
     rejects: list[tuple[str, list[int]]],
-    progress: bool,
+    stages: Stages,
 ) -> Report:
     """The dry run in `scratch`, a ledger's tables in a file of its own that no run knows; `checked`: it learns there
     what earlier loads did with the input's groups (`_learn_earlier`), and plans as a load does with what it learned.
-    `progress`: the rows read (PLANNING), then those planned (PLANNING_CALLS) shown meanwhile, once the command's
-    settings and paths are checked (a refusal of them is the one line on stderr)."""
-    stages = Stages()
-    with shown_beside(lambda: Snapshot(stages.name, stages.done, stages.total, stages.unit), progress):
-        return _planned_offline(job, target, sources, scratch, checked, started, rejects, stages)
-
-
-def _planned_offline(
-    job: Job,
-    target: Target,
-    sources: list[Source],
-    scratch: Ledger,
-    checked: bool,
-    started: float,
-    rejects: list[tuple[str, list[int]]],
-    stages: Stages,
-) -> Report:
-    """_dry_run's work, telling `stages` how far it has come: the rows read, then those planned."""
+    `stages`: told the rows read (PLANNING), then those planned (PLANNING_CALLS)."""
     db, workdir = scratch.db(), str(Path(job.rejects_path).parent)
     profiles = inspected_offline(job, target, sources, db, counted=stages.advance)
     if checked:

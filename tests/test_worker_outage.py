@@ -137,6 +137,25 @@ def running(url: str, capsys: pytest.CaptureFixture[str], worker: subprocess.Pop
     raise AssertionError(f"no job ran (worker exit {worker.poll()})")
 
 
+def queued_jobs_running(
+    tmp_path: Path, url: str, link: Link, sandbox: str, capsys: pytest.CaptureFixture[str]
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """The 3 agreements × 2 jobs of test_fleet's manifest (inputs already in `tmp_path`), each 400 rows in 4 calls
+    at 2/s, queued at `url`, and a worker (--stalled-after 2) that reaches it through `link`, once one of its jobs
+    runs and has made a call: the worker, and its log."""
+    manifest = tmp_path / "fleet.toml"
+    slow = {f"a{a}j{j}": "rate = 2\n" for a in range(3) for j in range(2)}
+    manifest.write_text(manifest_text(sandbox, cap=8, extra=slow))
+    assert main(["run", str(manifest), "--queue", url]) == 0
+    log = tmp_path / "worker.log"
+    env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", through(url, link), "--stalled-after", "2"]
+    with open(log, "wb") as out:
+        worker = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    running(url, capsys, worker)
+    return worker, log
+
+
 @pytest.mark.slow
 def test_a_worker_takes_jobs_again_once_its_queues_postgresql_is_back(
     tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
@@ -150,17 +169,7 @@ def test_a_worker_takes_jobs_again_once_its_queues_postgresql_is_back(
     with Link(int(urllib.parse.urlsplit(postgres_url).port or 5432)).running() as link:
         try:
             rows = inputs(tmp_path, vouchers=200)
-            manifest = tmp_path / "fleet.toml"
-            slow = {f"a{a}j{j}": "rate = 2\n" for a in range(3) for j in range(2)}  # 400 rows, 4 calls at 2/s
-            manifest.write_text(manifest_text(sandbox.url, cap=8, extra=slow))
-            assert main(["run", str(manifest), "--queue", postgres_url]) == 0
-
-            log = tmp_path / "worker.log"
-            env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"}
-            cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", through(postgres_url, link)]
-            with open(log, "wb") as out:
-                worker = subprocess.Popen([*cmd, "--stalled-after", "2"], env=env, stdout=out, stderr=subprocess.STDOUT)
-            running(postgres_url, capsys, worker)
+            worker, log = queued_jobs_running(tmp_path, postgres_url, link, sandbox.url, capsys)
             link.cut()
             waited(log, "this worker tries again in", worker)
             link.mend()
@@ -246,16 +255,7 @@ def test_a_worker_asked_to_stop_while_its_queues_postgresql_is_away_stops_once_i
     with Link(int(urllib.parse.urlsplit(postgres_url).port or 5432)).running() as link:
         try:
             inputs(tmp_path, vouchers=200)
-            manifest = tmp_path / "fleet.toml"
-            slow = {f"a{a}j{j}": "rate = 2\n" for a in range(3) for j in range(2)}  # 400 rows, 4 calls at 2/s
-            manifest.write_text(manifest_text(sandbox.url, cap=8, extra=slow))
-            assert main(["run", str(manifest), "--queue", postgres_url]) == 0
-            log = tmp_path / "worker.log"
-            env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"}
-            cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", through(postgres_url, link)]
-            with open(log, "wb") as out:
-                worker = subprocess.Popen([*cmd, "--stalled-after", "2"], env=env, stdout=out, stderr=subprocess.STDOUT)
-            running(postgres_url, capsys, worker)
+            worker, log = queued_jobs_running(tmp_path, postgres_url, link, sandbox.url, capsys)
             link.cut()
             worker.send_signal(signal.SIGTERM)  # before its heartbeat gives up on PostgreSQL (2 s)
             assert worker.wait(BOUND_S) == 0, log.read_text()
