@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -252,6 +253,11 @@ async def _live(
             await sleep(TICK_S)
 
 
+#: by stream, the last line a display off a terminal printed there and when (its clock's seconds); a stream gone
+#: takes its entry with it (another one never inherits it)
+_LAST_SAID: weakref.WeakKeyDictionary[TextIO, tuple[str, float]] = weakref.WeakKeyDictionary()
+
+
 async def _lines(
     snapshot: Callable[[], Snapshot],
     pace: Pace,
@@ -267,8 +273,14 @@ async def _lines(
         fig = pace.figures(snapshot())
         now = clock()
         if fig.phase != phase or now - last >= every_s:
-            line = progress_line(describe(fig), wall_clock(), phase=fig.phase, done=fig.done, total=fig.total)
-            print(line, file=out, flush=True)
+            said = describe(fig)
+            before = _LAST_SAID.get(out)
+            # a display that follows another on the stream (a load's read of its files, then its run) does not say
+            # again what that one said last less than `every_s` ago: every load printed its first line twice
+            if phase is not None or before is None or before[0] != said or now - before[1] >= every_s:
+                line = progress_line(said, wall_clock(), phase=fig.phase, done=fig.done, total=fig.total)
+                print(line, file=out, flush=True)
+                _LAST_SAID[out] = (said, now)
             phase, last = fig.phase, now
         await sleep(TICK_S)
 

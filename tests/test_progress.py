@@ -322,6 +322,21 @@ async def test_off_a_terminal_a_timestamped_line_per_interval_and_one_per_phase_
     ], lines
 
 
+async def test_off_a_terminal_a_display_after_another_does_not_say_again_what_it_said_last() -> None:
+    # found by tester t42d: a load shows its read of the files, then its run, two displays one after the other, and
+    # every load printed its first line twice off a terminal ("planning | requests 0 …", the same second)
+    run, out = FakeRun(), io.StringIO()
+    clock = Clock({}, end=1.0)
+    await drive(run, clock, stream=out, every_s=10.0)
+    clock.end = 2.0
+    await drive(run, clock, stream=out, every_s=10.0)  # the run's display, a second later: the same line
+    assert len(out.getvalue().splitlines()) == 1, out.getvalue()
+    other = io.StringIO()
+    clock.end = 3.0
+    await drive(run, clock, stream=other, every_s=10.0)  # another stream has said nothing yet
+    assert len(other.getvalue().splitlines()) == 1, other.getvalue()
+
+
 async def test_the_terminal_display_shows_the_phase_a_bar_and_the_eta() -> None:
     run = FakeRun()
     console = Console(file=io.StringIO(), record=True, force_terminal=True, width=160)
