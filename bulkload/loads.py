@@ -401,20 +401,34 @@ def rejecting_run(job: Job, path: str, name: str | None = None) -> dict[str, Any
     (the input its rows name: origins.named_input) is given, the newest that read an input so named, where every
     such run was given the same options: a copy of the rejects file under another name (tester t44a: saved as
     inv-fixed.csv, loaded without its run's --amount-unit major, 2500 was booked as 25.00). None for none found."""
-    real = os.path.realpath(path)
     named: list[dict[str, Any]] = []
+    for _, run, _, own in _runs_of_rejects(job, path, name):
+        if own:
+            return run
+        named.append(run)
+    return named[0] if named and all(r.get("options") == named[0].get("options") for r in named) else None
+
+
+def _runs_of_rejects(job: Job, path: str, name: str | None) -> Iterator[tuple[str, dict[str, Any], int, bool]]:
+    """The runs of the earlier loads into the job's API (earlier_ledgers, newest first) whose rows a rejects file at
+    `path` may hold: (ledger, run as `run_of` reads it, the index of its input, own). Own: the run whose rejects file
+    it is (`_rejected_into`, by real path); else, where `name` (the input its rows name) is given, a run that read an
+    input so named (origins.matching: a copy of the rejects file under another name). A ledger of another version
+    is passed over."""
+    real = os.path.realpath(path)
     for ledger in earlier_ledgers(job):
         run = run_of(str(ledger))
-        if _rejected_into(run, real) is not None:
-            return run
-        try:
-            paths = [str(f["path"]) for f in run["files"]] if run else []
-            given = [str(f) for f in run["settings"]["files"]] if run else []
-        except (KeyError, TypeError):  # a ledger of another version
+        if run is None:
             continue
-        if run and name and origins.matching(name, paths, given) is not None:
-            named.append(run)
-    return named[0] if named and all(r.get("options") == named[0].get("options") for r in named) else None
+        if (own := _rejected_into(run, real)) is not None:
+            yield str(ledger), run, own, True
+            continue
+        try:
+            paths, given = [str(f["path"]) for f in run["files"]], [str(f) for f in run["settings"]["files"]]
+        except (KeyError, TypeError):
+            continue
+        if name and (at := origins.matching(name, paths, given)) is not None:
+            yield str(ledger), run, at, False
 
 
 def _rejected_into(run: dict[str, Any] | None, real: str) -> int | None:
@@ -452,23 +466,18 @@ def _reading_of(job: Job, name: str, path: str) -> Reading | None:
     Two files of one name in two folders may be read two ways: the newest load of either is no word on the other's
     rejects file (tester t44a: a month-first file's 05/11/2026, its rejects file loaded after a day-first file of
     its name in another folder, was booked as 5 November)."""
-    real = os.path.realpath(path)
     named: list[Reading] = []
-    for ledger in earlier_ledgers(job):
-        run = run_of(str(ledger))
+    for ledger, run, at, own in _runs_of_rejects(job, path, name):
         try:
-            paths = [str(f["path"]) for f in run["files"]] if run else []
-            given = [str(f) for f in run["settings"]["files"]] if run else []
-            own = _rejected_into(run, real)
-            at = own if own is not None else origins.matching(name, paths, given)
-            profile = (_profiles_of(str(ledger)) or [])[at] if at is not None else None
-            if at is None or profile is None:
+            profile = (_profiles_of(ledger) or [])[at]
+            if profile is None:
                 continue
-            said = f"as the run of the ledger {ledger_pg.name_of(str(ledger))} read {given[at]}, whose rows it holds"
+            read = run["settings"]["files"][at]
+            said = f"as the run of the ledger {ledger_pg.name_of(ledger)} read {read}, whose rows it holds"
             reading = Reading(str(profile["decimal"]), str(profile["date_format"]), said)
         except (IndexError, KeyError, TypeError):  # a ledger of another version
             continue
-        if own is not None:
+        if own:
             return reading
         named.append(reading)
     if not named or any(r[:2] != named[0][:2] for r in named):
