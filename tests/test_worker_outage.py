@@ -147,13 +147,20 @@ def queued_jobs_running(
     slow = {f"a{a}j{j}": "rate = 2\n" for a in range(3) for j in range(2)}
     manifest.write_text(manifest_text(sandbox, cap=8, extra=slow))
     assert main(["run", str(manifest), "--queue", url]) == 0
-    log = tmp_path / "worker.log"
-    env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", through(url, link), "--stalled-after", "2"]
-    with open(log, "wb") as out:
-        worker = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    worker, log = worker_through(tmp_path, url, link, {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"})
     running(url, capsys, worker)
     return worker, log
+
+
+def worker_through(
+    tmp_path: Path, url: str, link: Link, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """A worker (--stalled-after 2) on the queue at `url`, reached through `link`, its lines in tmp_path/worker.log;
+    `env`: its environment (None: this process's)."""
+    log = tmp_path / "worker.log"
+    cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", through(url, link), "--stalled-after", "2"]
+    with open(log, "wb") as out:
+        return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT), log
 
 
 @pytest.mark.slow
@@ -200,10 +207,7 @@ def test_a_worker_goes_on_when_its_queues_postgresql_answers_once_and_is_gone_ag
     worker: subprocess.Popen[bytes] | None = None
     with Link(int(urllib.parse.urlsplit(postgres_url).port or 5432)).running() as link:
         try:
-            log = tmp_path / "worker.log"
-            cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", through(postgres_url, link)]
-            with open(log, "wb") as out:
-                worker = subprocess.Popen([*cmd, "--stalled-after", "2"], stdout=out, stderr=subprocess.STDOUT)
+            worker, log = worker_through(tmp_path, postgres_url, link)
             registered(postgres_url, worker)
             link.cut()
             waited(log, "this worker tries again in", worker)
@@ -227,10 +231,7 @@ def test_a_worker_waiting_for_its_queues_postgresql_stops_on_sigterm_or_ctrl_c_a
     worker: subprocess.Popen[bytes] | None = None
     with Link(int(urllib.parse.urlsplit(postgres_url).port or 5432)).running() as link:
         try:
-            log = tmp_path / "worker.log"
-            cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", through(postgres_url, link)]
-            with open(log, "wb") as out:
-                worker = subprocess.Popen([*cmd, "--stalled-after", "2"], stdout=out, stderr=subprocess.STDOUT)
+            worker, log = worker_through(tmp_path, postgres_url, link)
             registered(postgres_url, worker)
             link.cut()
             waited(log, "this worker tries again in 2 s", worker)  # past a first try, waiting for the next
