@@ -18,23 +18,25 @@ from bulkload import interrupts
 
 def _three_ctrl_cs(tmp_path: Path, *args: str) -> tuple[int, str]:
     """Run `bulkload ARGS` in `tmp_path`, send it three stopping signals at once once its calls are under way: a
-    Ctrl-C, SIGTERM and SIGHUP, each counted as a Ctrl-C is (three Ctrl-Cs sent a millisecond apart to a process a
-    busy machine had not yet run were merged into one by the kernel, and the run stopped gracefully: signals of
-    three kinds are never merged); its exit code and the line that ended it."""
+    Ctrl-C, SIGTERM and SIGHUP, each counted as a Ctrl-C is (three Ctrl-Cs pending at once are merged into one by the
+    kernel: signals of three kinds never are); its exit code and the line that ended it."""
     proc = subprocess.Popen(
         bulkload_cmd(*args), env=child_env(CREDS), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # however pytest was started
     )  # fmt: skip
     try:
         time.sleep(4)
+        # held stopped while the three are sent, all three are pending when it goes on: sent a millisecond apart to
+        # a running process, the stop the first began was done before a busy machine sent the third
+        proc.send_signal(signal.SIGSTOP)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             proc.send_signal(sig)
-            time.sleep(0.001)
+        proc.send_signal(signal.SIGCONT)
         _, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
     at_once = [line for line in err.splitlines() if line.startswith("bulkload: stopped at once")]
-    assert at_once, err  # the calls in flight take 300 ms to answer: the stop is not done before the third
+    assert at_once, err
     return proc.returncode, at_once[0]
 
 
