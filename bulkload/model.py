@@ -49,6 +49,12 @@ ANY_CURRENCY = "~any currency"
 #: counts them in `rows_ids_by_place`
 BY_PLACE = "~by place"
 
+#: in a call's returned totals, beside its scopes: {"": [rows, records]} the rows the answer gave one id with others
+#: of their record (an invoice's lines: RecordKind.record_of), and how many records so. Whether the API holds each
+#: such record's every row, or only one (an upload keyed by the record's key, each row replacing the one before),
+#: no answer can tell. Reconciliation by responses counts them in `rows_not_checked.lines_one_id`
+ONE_ID = "~one id"
+
 
 def echoed(fields: Iterable[tuple[str, Any, Any]]) -> Totals:
     """The ECHOED figures of an answer, from (field, the value sent, the value answered: UNSET where the answer

@@ -27,7 +27,7 @@ from .errors import RowInvalid, command_on
 from .job import Job
 from .ledger import Ledger
 from .masking import masked, secret_rule
-from .model import ANY_CURRENCY, BY_PLACE, ECHOED, Reconciled, Totals, held_before
+from .model import ANY_CURRENCY, BY_PLACE, ECHOED, ONE_ID, Reconciled, Totals, held_before
 from .money import iso_code, money
 from .planning import reading_of
 from .recount import RECOUNT, Recount, lagging
@@ -169,6 +169,8 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
     no_count = no_amounts = no_fields = 0  # rows of calls whose answers gave none, or left out a field sent
     left_out: set[str] = set()  # the fields those answers left out
     by_place = 0  # rows given the ids at their places in an answer whose records named no key (model.BY_PLACE)
+    one_id = [0, 0]  # rows answered with one id with others of their record, and those records (model.ONE_ID)
+    one_id_at = ""  # where the first of them are: "lines 2-4 of invoices.csv"
     differing: list[dict[str, Any]] = []
     n_differing = 0
     for seq, part, file_idx, lines, sent, said in ledger.done_calls():
@@ -187,6 +189,9 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
             continue
         echoes = said.pop(ECHOED, {})
         by_place += sum(figures[0] for figures in said.pop(BY_PLACE, {}).values())
+        for shared_rows, records in said.pop(ONE_ID, {}).values():
+            one_id = [one_id[0] + shared_rows, one_id[1] + records]
+            one_id_at = one_id_at or f"lines {lines[0]}-{lines[-1]} of {files[file_idx]}"
         fields = sorted(name for name, figures in echoes.items() if figures == [0])
         if unsaid := [name for name, figures in echoes.items() if not figures]:
             no_fields += n_rows
@@ -246,6 +251,13 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
             f"; {by_place:,} rows were given the ids of the records at their places in the answer, which named no "
             "key: which record each became is not proven"
         )
+    if one_id[0]:
+        note += (
+            f"; {one_id[0]:,} rows were answered with one id a record, {one_id[1]:,} records of several rows (the "
+            f"first in {one_id_at}): whether {target.name} holds every row of each, or only one (an upload keyed "
+            "by the record's key, each row replacing the one before), no answer can tell: check those records' "
+            f"amounts in {target.name}"
+        )
     if no_count:
         note += (
             f"; for {no_count:,} rows the answer said nothing more than 2xx: bulkload could not check their "
@@ -274,7 +286,7 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
         rows_confirmed_by_id=by_id,
         rows_confirmed_by_2xx=by_2xx,
         rows_ids_by_place=by_place,
-        rows_not_checked={"count": no_count, "amounts": no_amounts, "fields": no_fields},
+        rows_not_checked={"count": no_count, "amounts": no_amounts, "fields": no_fields, "lines_one_id": one_id[0]},
         kinds=kinds,
         calls_differing=differing,
         calls_differing_count=n_differing,

@@ -440,10 +440,14 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
 def _yes(report: Report) -> str:
     """The `reconciled` cell of a reconciliation that found what it expected: a run that loaded no row had nothing
     of its own to compare, which a bare "yes" would dress up as success; entries of calls in doubt the API holds
-    (not a mismatch: what the run's calls sent) are named, not yet recorded as loaded."""
+    (not a mismatch: what the run's calls sent) are named, not yet recorded as loaded; rows answered with one id with
+    others of their record (model.ONE_ID) are named not proven."""
     landed = report.reconcile.in_doubt_found_count if report.reconcile is not None else 0
     if landed:
         return f"yes, + {landed:,} of calls in doubt (not yet recorded)"
+    unchecked = report.reconcile.rows_not_checked if report.reconcile is not None else None
+    if unchecked and unchecked.get("lines_one_id"):  # an API read by its answers: the note below the table says why
+        return f"yes, but {unchecked['lines_one_id']:,} rows not proven (below)"
     return "yes (0 rows loaded: nothing to check)" if report.loaded == 0 and report.rows_read else "yes"
 
 

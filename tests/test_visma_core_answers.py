@@ -304,7 +304,9 @@ async def test_a_create_answer_without_its_amount_is_counted_and_its_amount_not_
     report, entries = await loaded(tmp_path, data, core_app(without))
     assert (report.exit_code, report.loaded, len(entries)) == (0, 5, 5), report
     assert report.reconcile is not None and report.reconcile.ok, report.reconcile
-    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 5, "fields": 0}, report.reconcile
+    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 5, "fields": 0, "lines_one_id": 0}, (
+        report.reconcile
+    )
     assert report.reconcile.remote_count == 5
 
 
@@ -317,7 +319,9 @@ async def test_a_create_answer_whose_amount_is_a_string_is_counted_and_its_amoun
     report, entries = await loaded(tmp_path, data, core_app(text))
     assert (report.exit_code, report.loaded, len(entries)) == (0, 3, 3), report
     assert report.reconcile is not None and report.reconcile.ok, report.reconcile
-    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 3, "fields": 0}, report.reconcile
+    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 3, "fields": 0, "lines_one_id": 0}, (
+        report.reconcile
+    )
     assert report.reconcile.remote_count == 3
 
 
@@ -346,7 +350,9 @@ async def test_a_create_answer_whose_amount_is_the_double_sent_written_long_is_t
     report, entries = await loaded(tmp_path, write(tmp_path / "e.csv", rows), core_app(long))
     assert (report.exit_code, report.loaded, len(entries)) == (0, 5, 4), report
     assert report.reconcile is not None and report.reconcile.ok, report.reconcile
-    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 0, "fields": 0}, report.reconcile
+    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 0, "fields": 0, "lines_one_id": 0}, (
+        report.reconcile
+    )
     assert report.reconcile.calls_differing_count == 0
 
 
@@ -358,7 +364,9 @@ async def test_a_create_answer_whose_amount_is_another_with_a_fraction_of_a_cent
     report, _ = await loaded(tmp_path, write(tmp_path / "e.csv", rows), core_app(off))
     assert (report.exit_code, report.loaded) == (3, 2), report
     assert report.reconcile is not None and not report.reconcile.ok
-    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 0, "fields": 0}, report.reconcile
+    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 0, "fields": 0, "lines_one_id": 0}, (
+        report.reconcile
+    )
     (call,) = report.reconcile.calls_differing
     assert (call["lines"], call["fields_differing"]) == ("2-2", ["Amount"]), call
 
@@ -466,7 +474,7 @@ async def test_a_field_an_answer_leaves_out_is_counted_not_checked(tmp_path: Pat
     report, _ = await loaded(tmp_path, write(tmp_path / "e.csv", fees(3)), core_app(creates_answered(without)))
     assert (report.exit_code, report.loaded) == (0, 3), report
     assert report.reconcile is not None and report.reconcile.ok, report.reconcile
-    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 0, "fields": 3}
+    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 0, "fields": 3, "lines_one_id": 0}
 
 
 async def test_a_cost_patch_answered_with_a_rounded_amount_is_a_call_that_differs(tmp_path: Path) -> None:

@@ -133,6 +133,10 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: PayorCRM: an upload of more than one record stores its first half only and answers for those, in the shape
     #: ``answer`` names (a server that stops part way): a client must not take the upload's other rows as stored
     half_stored: bool = False
+    #: PayorCRM: invoices are keyed by invoiceNumber: an invoice's line replaces the line stored before it, and is
+    #: answered with that record's id (an accounts-receivable platform that holds an invoice as one record; seed 004
+    #: documents no key): every answer's count and ids are as a server holding every line would give them
+    invoice_lines_replaced: bool = False
 
 
 class RollingWindow:
@@ -712,6 +716,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="payorcrm: an upload of more than one record stores its first half only, and answers for those",
     )
     parser.add_argument(
+        "--invoice-lines-replaced",
+        action="store_true",
+        help="payorcrm: invoices keyed by invoiceNumber: a line replaces the one stored before, answered with its id",
+    )
+    parser.add_argument(
         "--redirect-status",
         type=int,
         default=defaults.redirect_status,
@@ -796,6 +805,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         errors_numbering=ns.errors_numbering,
         refusal_stores_before_bad=ns.refusal_stores_before_bad,
         half_stored=ns.half_stored,
+        invoice_lines_replaced=ns.invoice_lines_replaced,
     )
 
 

@@ -14,7 +14,8 @@ The API documents no answer to an upload. By default a stored upload is answered
 [{"id", ...}]}``; ``SandboxOptions.answer`` (``--answer``) picks another shape a real server might give: the bare
 array of the stored records, with or without their ids, a bare array of their ids alone, ``{"success": true,
 "count": n}``, or an empty 200. ``half_stored`` (``--half-stored``) stores the first half of an upload only and
-answers for those, as a server that stops part way.
+answers for those, as a server that stops part way. ``invoice_lines_replaced`` (``--invoice-lines-replaced``) keys
+invoices by invoiceNumber: a line replaces the one stored before it and is answered with that record's id.
 """
 
 from __future__ import annotations
@@ -184,8 +185,7 @@ class PayorCRM:
         results, stored = [], []
         for invoice in self._stored(decoded[0]):
             assert invoice is not None  # none is missing once nothing was refused
-            number = len(self.invoices) + 1
-            self.invoices.append((number, invoice))
+            number = self._invoice_stored(invoice)
             results.append(
                 {
                     "id": number,
@@ -198,6 +198,18 @@ class PayorCRM:
             )
             stored.append((number, invoice))
         return self._answer(results, stored)
+
+    def _invoice_stored(self, invoice: Invoice) -> int:
+        """Store `invoice` (a line of one), and the id it is stored under: a new record's, or with
+        ``options.invoice_lines_replaced`` that of the record of its invoiceNumber, whose line it replaces."""
+        if self.options.invoice_lines_replaced:
+            for at, (number, held) in enumerate(self.invoices):
+                if held.invoiceNumber == invoice.invoiceNumber:
+                    self.invoices[at] = (number, invoice)
+                    return number
+        number = len(self.invoices) + 1
+        self.invoices.append((number, invoice))
+        return number
 
     def _stored(self, items: list[T | None]) -> list[T | None]:
         """The items of an upload that are stored: all of them, or with ``options.half_stored`` the first half."""

@@ -11,7 +11,7 @@ import msgspec
 
 from ..dates import at_offset, instant_reason
 from ..errors import APIError, RowInvalid
-from ..model import BY_PLACE, ECHOED, NO_ID, Chunk, Totals
+from ..model import BY_PLACE, ECHOED, NO_ID, ONE_ID, Chunk, Totals
 from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, Places, decimals, iso_code
 from ..money import minor_units as exact_units
 from .base import RecordKind, key_text, required_fields
@@ -263,12 +263,15 @@ class Upload(RecordKind):
         (model.ECHOED: payorcrm_answers.echoes), and where the records' amounts could not be placed, whether they are
         the amounts sent (ECHOED `invoiceAmount`). An amount answered is read by its value (`1000.0` and `"1000"` are
         the 1000 minor units sent); one that is no whole number of minor units, or no number (`1000.5`, `"ten"`), is
-        no amount sent: the call's amounts differ (ECHOED `invoiceAmount`), its rows counted only."""
+        no amount sent: the call's amounts differ (ECHOED `invoiceAmount`), its rows counted only. The lines of an
+        invoice answered with one id are counted beside them (model.ONE_ID)."""
         reading = self._read(body, chunk)
         totals = self._totals(reading, sent, chunk)
         fields = echoes(reading, chunk.entries(self), self.answered_as)
         if totals is not None and fields:
             totals[ECHOED] = {**fields, **totals.get(ECHOED, {})}
+        if totals is not None and (one_id := _lines_one_id(self.created_ids(body, chunk))):
+            totals[ONE_ID] = {"": one_id}
         return totals
 
     def _totals(self, reading: Reading, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
@@ -448,6 +451,15 @@ class Invoices(Upload):
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
         """Per currency ("" for an invoice without one): minor units of two currencies add up to no amount."""
         return {"invoices": _per_currency([r.currency or "" for r in records], [r.invoiceAmount for r in records])}
+
+
+def _lines_one_id(ids: Sequence[int]) -> list[int]:
+    """[rows, records] of the ids given to more than one row (an invoice's lines, record_of), [] where none is: a
+    server keyed by invoiceNumber may answer each line with the id of the record the line before it was replaced in
+    (t42b: 360.00 held where 720.00 was sent, every count and id as sent)."""
+    given = Counter(i for i in ids if i != NO_ID)
+    shared = [n for n in given.values() if n > 1]
+    return [sum(shared), len(shared)] if shared else []
 
 
 def _counted(totals: Totals) -> Totals:
