@@ -768,7 +768,7 @@ async def _read_gone_settled(
     wait = 0.0 if last is None else last + job.settle_delay_s - clock()
     if not shown or wait <= 0:
         return held
-    log.info(
+    log.warning(  # a wait of up to --settle-s: said, or it looks hung
         "%d deleted records still listed as the run's: read again in %.1f s (--settle-s %g)",
         len(shown),
         wait,

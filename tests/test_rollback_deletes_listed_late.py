@@ -8,16 +8,20 @@ stays, remove it in the API". Against the independent HaloPSA server (written fr
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import anyio
+import pytest
 from conftest import serving
 from halo_server import credentials, make_app, records_file, settings
 
 from bulkload import Job, load, rollback
 
 
-async def test_a_rollback_removes_what_the_listing_shows_gone_late(tmp_path: Path) -> None:
+async def test_a_rollback_removes_what_the_listing_shows_gone_late(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     data = records_file(tmp_path / "XeroDetails.csv", 4)
     app = make_app(settings(window_limit=1000, delete_lag_s=0.5))
     with anyio.fail_after(30):
@@ -29,3 +33,6 @@ async def test_a_rollback_removes_what_the_listing_shows_gone_late(tmp_path: Pat
             undone = await rollback(job.ledger_path, env=credentials(origin))
     assert report.loaded == 4 and report.exit_code == 0, report
     assert undone.failed == [] and undone.removed == 4 and undone.exit_code == 0, undone
+    # the wait is said where a run's warnings are shown (the default): before, at INFO, the rollback stood silent
+    said = [r for r in caplog.records if "still listed as the run's: read again in" in r.getMessage()]
+    assert said and all(r.levelno == logging.WARNING for r in said), caplog.records
