@@ -224,6 +224,7 @@ def _scan(
     rows = 0
     add_number, add_date, add_decimals = found.numbers.add, found.dates.add, found.decimals.add
     add_other = found.other_numbers.add
+    split = _split_pairs(source, kind)
     items: Iterator[Keyed] | None = None
     try:
         only = kind.group_fields | kind.number_fields | kind.date_fields
@@ -269,6 +270,9 @@ def _scan(
                         add_date(value, line, field)
                 for field in minor_fields:
                     add_decimals(row.get(field), line, field)
+                for head, tail in split:
+                    if (refused := _split_amount(source, line, row, head, tail)) is not None:
+                        raise refused
             if key is not None and key != previous:
                 batch.append((key, file_idx, item.line_no if type(item) is BadRow else line))
                 if len(batch) >= _BATCH:
@@ -292,6 +296,44 @@ def _scan(
     unnamed = found.unnamed.count or found.unnamed.of_family
     found.plain = found.plain and not unnamed and found.broken is None and one_width
     return found
+
+
+#: an amount's first digits before its thousands separator, and the rest after it with its decimals: the two cells
+#: an unquoted `1,234.50` is split into in a ','-separated file
+_SPLIT_HEAD = re.compile(r"[-+]?\d{1,3}")
+_SPLIT_TAIL = re.compile(r"\d{3}\.\d+")
+
+
+def _split_pairs(source: Source, kind: RecordKind) -> list[tuple[str, str]]:
+    """(an amount column, the number column after it) of a file where an amount split in two by an unquoted
+    delimiter reads as a row all the same (Source.neighbours): the other half fills a number column, which takes it.
+    [] for any other file, which pays nothing a row for it."""
+    if source.fmt != "csv":
+        return []
+    money = kind.money_fields - kind.secret_fields
+    numbers = kind.number_fields - kind.secret_fields
+    return [(a, b) for a, b in source.neighbours() if a in money and b in numbers]
+
+
+def _split_amount(source: Source, line: int, row: Mapping[str, Any], head: str, tail: str) -> ConfigError | None:
+    """The refusal of the file where `row`'s amount `head` is a whole number of 1 to 3 digits and the number
+    `tail` after it is 3 digits and decimals: `1` and `234.50`, the halves of 1,234.50 (t42a: e-conomic booked 1 EUR
+    at exchange rate 234.50, exit 0). What is meant cannot be told; a row that means them writes the amount with
+    its decimals (`1.00`), as the file's other amounts are written where they have any."""
+    first, rest = row.get(head), row.get(tail)
+    if type(first) is not str or type(rest) is not str:
+        return None
+    first, rest = first.strip(), rest.strip()
+    if not (_SPLIT_HEAD.fullmatch(first) and _SPLIT_TAIL.fullmatch(rest)):
+        return None
+    return ConfigError(
+        f"{source.path}: line {line}: {head} {first!r} and {tail} {rest!r} read together are {first},{rest}: an "
+        "amount written with a ',' thousands separator, unquoted, in a ','-separated file is split in two, and the "
+        "header ends in an unnamed column, as a spreadsheet writes a file whose rows it padded to the widest: the "
+        'split cannot be seen by the rows\' widths. Export the file again with such amounts quoted ("1,234.50") '
+        f"or written without the separator; where {head} {first} with {tail} {rest} is meant, write {head} with its "
+        f"decimals ({first}.00); nothing was sent"
+    )
 
 
 def _families(

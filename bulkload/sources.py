@@ -212,6 +212,8 @@ class Source:
         self._width = self._named = 0
         self._widths: RowWidths | None = None
         self._delimiter_used: str | None = None
+        #: the header's columns as mapped, by place ("" dropped, UNNAMED after the last named), once read (fields)
+        self._names: tuple[str, ...] = ()
         self._rejects_file = False
         name = self.path.name.lower().removesuffix(".gz")
         self._fmt = fmt.lower() if fmt else _SUFFIXES.get(os.path.splitext(name)[1])
@@ -319,9 +321,20 @@ class Source:
             return None
         if self._fields is None:
             with self._open_csv() as opened:
-                names = opened.names
-                self._fields = [n for n in names if n and n != UNNAMED]
+                self._names = tuple(opened.names)
+                self._fields = [n for n in self._names if n and n != UNNAMED]
         return list(self._fields)
+
+    def neighbours(self) -> list[tuple[str, str]]:
+        """(a column, the column after it), as mapped, of a ','-separated file whose header ends in unnamed columns
+        (a trailing delimiter); [] for any other file. An amount written `1,234.50` unquoted in such a file is split
+        in two, and a spreadsheet that saved it padded every row, and the header, to the widest row's width: the
+        two halves read as the values of a column and the next (profile.SplitAmounts)."""
+        self.fields()
+        names = self._names
+        if self.delimiter != "," or UNNAMED not in names:
+            return []
+        return [(a, b) for a, b in zip(names, names[1:]) if a and b and b != UNNAMED]
 
     @property
     def rejects_file(self) -> bool:
