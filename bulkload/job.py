@@ -6,6 +6,7 @@ import argparse
 import os
 import re
 import tomllib
+import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -440,14 +441,31 @@ def credentials_type(cls: type[Target]) -> type[msgspec.Struct]:
 
 def mapping_typos(columns: Mapping[str, str], header: Sequence[str], unknown: Sequence[str]) -> str:
     """What the [columns] table maps that a file's `header` lacks while one of its `unknown` columns (not a field)
-    is close to it, e.g. "... maps a column the file does not have: 'Amount' (to amount), did you mean 'Amout'?";
-    else ""."""
-    typos = [
-        f"{source!r}{f' (to {name})' if name else ''}{did_you_mean(source, unknown)}"
-        for source, name in columns.items()
-        if source not in header and did_you_mean(source, unknown)
-    ]
+    is close to it, e.g. "... maps a column the file does not have: 'Amount' (to amount), did you mean 'Amout'?", or
+    is it in another Unicode form (NFC against NFD), told as such with its combining marks escaped; else ""."""
+    typos = []
+    for source, name in columns.items():
+        if source in header:
+            continue
+        to = f" (to {name})" if name else ""
+        if same := [u for u in unknown if unicodedata.normalize("NFC", u) == unicodedata.normalize("NFC", source)]:
+            typos.append(f"{_marks_shown(source)}{to}: the file writes it {_marks_shown(same[0])}, {_OTHER_FORM}")
+        elif near := did_you_mean(source, unknown):
+            typos.append(f"{source!r}{to}{near}")
     return f"the [columns] table of --config maps a column the file does not have: {'; '.join(typos)}" if typos else ""
+
+
+#: how a [columns] key that is a header's name but for its Unicode form is told (mapping_typos)
+_OTHER_FORM = (
+    "the same letters in another Unicode form (a letter and a combining mark, as macOS writes them, or the letter "
+    "whole): write the key as the file does, a combining mark as a TOML escape (\\u0308)"
+)
+
+
+def _marks_shown(name: str) -> str:
+    """`name` quoted, its combining marks as escapes ('Wa\\u0308hrung'), which printed join the letter before them and
+    look like one letter ('Währung')."""
+    return "'" + "".join(f"\\u{ord(c):04x}" if unicodedata.combining(c) else c for c in name) + "'"
 
 
 def mapped_to_no_field(columns: Mapping[str, str], header: Sequence[str], unknown: Sequence[str], known: Any) -> str:

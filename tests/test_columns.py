@@ -127,6 +127,26 @@ def test_a_column_the_job_file_maps_to_no_field_is_told_as_that_mapping(
     assert "The file's columns" not in err, err
 
 
+@pytest.mark.parametrize("file_nfd", [True, False], ids=["file-decomposed", "table-decomposed"])
+def test_a_column_the_job_file_maps_in_another_unicode_form_is_told_so_not_offered_as_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], file_nfd: bool
+) -> None:
+    # found by tester t46a: a header saved on a Mac ('Wa\u0308hrung', a and a combining diaeresis) against the
+    # [columns] key "Währung" (one letter ä) was refused as "maps a column the file does not have: 'Währung' (to
+    # currency), did you mean 'Währung'?": the two names look the same, and the user was left with nothing to change
+    composed, decomposed = "W\u00e4hrung", "Wa\u0308hrung"
+    in_file, in_table = (decomposed, composed) if file_nfd else (composed, decomposed)
+    header = [*ENTRIES[:5], in_file, ENTRIES[6]]
+    data = write(tmp_path / "e.csv", header, [[5, 1, 1, "2026-11-01", "10.00", "DKK", 1010]])
+    config = tmp_path / "job.toml"
+    config.write_text(f'[columns]\n"{in_table}" = "currency"\n', encoding="utf-8")
+    assert main(["load", "economic", str(data), "--config", str(config), "--dry-run"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "did you mean" not in err, err
+    written = "Wa\\u0308hrung" if file_nfd else "W\u00e4hrung"
+    assert f"the file writes it '{written}', the same letters in another Unicode form" in err, err
+
+
 @pytest.mark.parametrize("lacking", [False, True], ids=["no-field-alone", "beside-a-missing-column"])
 def test_a_header_of_many_columns_that_are_no_fields_names_the_first_few_and_how_many_more(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], lacking: bool
