@@ -94,6 +94,8 @@ REJECTS_COLUMNS = ("file", "line", "field", "reason")
 #: the name a header gives the unnamed columns after its last named one (a trailing delimiter)
 UNNAMED = "\x00unnamed"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+#: the byte order mark as read (U+FEFF): a file's first line alone starts with one
+_BOM = "\ufeff"
 
 
 class JsonExponent(str):
@@ -138,8 +140,8 @@ class BadRow(NamedTuple):
     partial: dict[str, Any] | None = None
     #: "encoding": a byte not valid in the file's encoding; "cut": the file ends inside a quoted cell the row opens
     #: (every line after it is that cell's); "delimiter": a row written with another delimiter than the header's;
-    #: "joined": Excel's sep= line below other rows (files joined into one). Each a fault of the whole file rather
-    #: than of the row: the file is refused before the first call
+    #: "joined": Excel's sep= line, or a byte order mark, below other rows (files joined into one). Each a fault of
+    #: the whole file rather than of the row: the file is refused before the first call
     kind: str = ""
     #: the field the reason is about, where one is ("" for the row as a whole)
     field: str = ""
@@ -1511,7 +1513,7 @@ def _readable(text: str) -> bool:
         text.encode()
     except UnicodeEncodeError:
         return False
-    return C1.search(text) is None
+    return C1.search(text) is None and _BOM not in text
 
 
 def _odd_csv_row(
@@ -1532,6 +1534,16 @@ def _odd_csv_row(
             f"file is not {encoding_label(encoding)} (Windows-1252 writes € and quotes there)",
             _clip(_csv_text(row, delim)),
             kind="encoding",
+        )
+    if row[0].startswith(_BOM):
+        # a file's first line alone starts with one (and is read without it): below, a file was joined on (cat)
+        return BadRow(
+            start,
+            "the line starts with a byte order mark (U+FEFF), which only a file's first line holds: here it is below "
+            "other rows, as where two exports were joined into one file (cat), and it would be read as part of the "
+            "first cell. Delete the mark, or load each part as a file of its own",
+            _clip(_csv_text(row, delim)),
+            kind="joined",
         )
     if len(row) > len(names):
         if at_eof and row[0] == _EOF_ROW:  # a source line that only looks like the marker is a row
