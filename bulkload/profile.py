@@ -294,7 +294,8 @@ def _scan(
     found.widths = source.row_widths
     one_width = found.widths is None or len(found.widths.seen) < 2
     unnamed = found.unnamed.count or found.unnamed.of_family
-    found.plain = found.plain and not unnamed and found.broken is None and one_width
+    # a footer is told only at the file's end: a half read alone may end in what looks like one
+    found.plain = found.plain and not unnamed and found.broken is None and one_width and not source.footer
     return found
 
 
@@ -592,6 +593,13 @@ def _inspect(
         )
     if found.widths is not None and (wider := found.widths.apart()) is not None:
         raise _rows_apart(source, *wider)
+    if source.footer:
+        raise ConfigError(
+            f"{path}: line {source.footer} fills only its first cell, below a blank line, at the end of the file: "
+            "a report's footer (a total, a note) reads so, and loaded as a row it would be booked (a record named "
+            "by the footer's text). Remove the footer; where the line is a row of the data, remove the blank line "
+            "above it; nothing was sent"
+        )
     keys = found.keys
     # a key written with no value names the file's own all the same, as a blank column of a CSV does
     named = {key: line for key, line in found.blank.items() if key not in kind.fields}

@@ -91,6 +91,8 @@ _JSON_NAMES = {
 }
 #: the columns a rejects file puts before the input's own (file, source line, field, reason)
 REJECTS_COLUMNS = ("file", "line", "field", "reason")
+#: the most rows after a file's last blank row that are taken for a report's footer (Source.footer)
+_FOOTER_ROWS = 3
 #: the name a header gives the unnamed columns after its last named one (a trailing delimiter)
 UNNAMED = "\x00unnamed"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -235,6 +237,9 @@ class Source:
         self._sep_line = 0  # the line of Excel's sep= line (0: none)
         self._header_lines = 0
         self._without_end = 0
+        #: the first of the rows after a CSV file's last blank row, where they are few and each fills only its first
+        #: cell, as a report's footer does (`footer`); 0: none, or the file was not read to its end
+        self._footer = 0
 
     def settings(self) -> dict[str, Any]:
         """What the source was made with, as plain values: `Source(**settings)` reads the file the same way."""
@@ -362,6 +367,15 @@ class Source:
         reads so, and so does the last row of a file written without a final line end (Google Sheets). 0 where the
         last line has its line end, for a file not read to its end, and for JSONL, whose line cut short is no JSON."""
         return self._without_end
+
+    @property
+    def footer(self) -> int:
+        """The line (from 1) of a CSV file read to its end (`rows`) that starts a report's footer below the data: the
+        rows after its last blank line or row of only delimiters, 1 to _FOOTER_ROWS of them, each filling only its
+        first cell (`Total: 2 records,,,,` as a spreadsheet pads it), in a file whose header names more than one
+        column. 0 where there is none. A spreadsheet's footer padded to the sheet's width reads as a row: a HaloPSA
+        record named `Total: 2 records` was created, exit 0 (t46a)."""
+        return self._footer
 
     @property
     def row_widths(self) -> RowWidths | None:
@@ -797,6 +811,10 @@ class Source:
             # refused before the first call); only a record whose first or second cell may start a name is looked at
             again = HeaderAgain(self._header or (), self.columns)
             starts = again.starts
+            # the rows after the last blank row, while there are few: each its line where it fills only its first
+            # cell, else 0 (None: no blank row yet, or more rows after it than a footer has)
+            below: list[int] | None = None
+            footers = self._named > 1 and not raw  # a file of one column: every row fills only its first cell
 
             def skip_rest(quoted: bool | None = None) -> tuple[int, bool, str]:
                 """_skip_quoted_rest after a record that went wrong; the rest of its quoted cell may lie past a cut
@@ -814,7 +832,7 @@ class Source:
                         if restore:
                             row = list(map(restored, row))
                         start = prev + 1
-                        if src.blank:  # blank lines before this record, which the reader never saw
+                        if gap := src.blank:  # blank lines before this record, which the reader never saw
                             start += src.blank
                             skipped, src.blank = skipped + src.blank, 0
                         prev = reader.line_num + skipped + before
@@ -827,6 +845,13 @@ class Source:
                                 row = _without_marker(row)
                             yield start, row  # cells(): the record as written
                             continue
+                        if gap and footers:
+                            below = []
+                        if below is not None and not at_eof:
+                            if row[0].strip() and not any(c.strip() for c in row[1:]):
+                                below = [*below, start] if len(below) < _FOOTER_ROWS else None
+                            elif any(c.strip() for c in row):  # a row of data after it: no footer
+                                below = None
                         if (
                             widths is not None
                             and self._named <= len(row) <= n
@@ -856,6 +881,8 @@ class Source:
                                     yield _unnamed_value(start, row, names, rec.pop(UNNAMED), delim)
                                 elif rec or any(cell_text(v.strip()) for k, v in zip(names, row) if k):
                                     yield start, rec
+                                elif footers and not any(c.strip() for c in row):
+                                    below = []
                                 continue
                             rec = {k: v.strip() for k, v in zip(names, row) if v and not v.isspace()}
                             if '="' in joined:
@@ -868,6 +895,8 @@ class Source:
                                 yield _unnamed_value(start, row, names, rec.pop(UNNAMED), delim)
                             elif rec:
                                 yield start, rec
+                            elif footers and not any(c.strip() for c in row):
+                                below = []
                         elif item := _odd_csv_row(start, row, names, delim, at_eof, self.encoding):
                             if secret_at and not isinstance(item, BadRow):
                                 _secrets_as_written(secret_at, row, names, item[1])
@@ -925,6 +954,7 @@ class Source:
                 # the end-of-file marker line was the last record: the file's own last line is the one before it;
                 # one of only delimiters (and blanks, empty quotes) is passed over as no row, and warned of as none
                 self._without_end = prev - 1 if src.unended.strip(f'{delim}" \t') else 0
+                self._footer = below[0] if below else 0
                 return
 
     def _jsonl_lines(self) -> Iterator[tuple[int, bytes | Cut]]:
