@@ -358,7 +358,7 @@ def _example(text: str, order: str = "", year_first: bool = True) -> str:
     if m is None:
         formats = _read_off(text)  # only those that read it: where it shows its order, that one alone
         if not formats:
-            return _NO_FORMAT
+            return _NO_MONTH if _month_by_other_name(text) else _NO_FORMAT
         if formats.keys() != _ORDERS.keys():  # a month by name, or year first: each reading with its day
             return _which([(spec, "", _by_format(spec, text.strip()) or "") for spec in formats.values()])
     else:  # only the orders that read it (13/13/26 and 2/30/26 none, 31/12/26 24:00 none: no such hour)
@@ -390,6 +390,21 @@ def _example(text: str, order: str = "", year_first: bool = True) -> str:
 
 
 _NO_FORMAT = "no format is read off its shape: give the strptime format the file's dates are written in"
+#: the advice to a date whose month is a name strptime does not read (`01-okt-2026`, `30. maj 2026`): no format does
+_NO_MONTH = (
+    "its month is a name no format reads: --date-format reads month names in English alone (Jan to Dec, January "
+    "to December); export the dates with the month as a number (30-11-2026) or an English name"
+)
+
+
+def _month_by_other_name(text: str) -> bool:
+    """Whether `text` is a day, a word and a year, the word no English name of a month or weekday (`01-okt-2026`,
+    `30. maj 2026`, `1 März 2026`): a month named in another language."""
+    words = re.findall(r"[^\W\d_]+", text)
+    numbers = re.findall(r"[0-9]+", text)
+    return len(words) == 1 and len(numbers) == 2 and words[0].lower() not in _NAMES and len(words[0]) >= 3
+
+
 #: the advice to a date of a shape formats are read off, no reading of which is a day ("13/13/26", "2/30/26")
 _NO_DAY = "no reading of it is a day of the calendar (nor a time of day): it is no date"
 #: a cell's pieces, as a format is read off it: a run of ASCII digits, one of letters, or one other character

@@ -1158,3 +1158,16 @@ def test_a_date_another_format_reads_is_not_told_its_day_is_none() -> None:
     with pytest.raises(ValueError) as info:
         DateFormat("%d-%b-%y").parse("30-Feb-05")
     assert str(info.value) == "not a valid date: '30-Feb-05' (no such day in the calendar: February 2005 has 28 days)"
+
+
+@pytest.mark.parametrize("text", ["01-okt-2026", "30. maj 2026", "1 März 2026", "3-dic-26"])
+def test_a_month_named_in_another_language_is_told_so_not_to_give_a_format(text: str) -> None:
+    """No --date-format reads `01-okt-2026` (strptime reads English month names alone): the advice to give one sent a
+    tester looking for a format that does not exist (t46a)."""
+    said = dates._example(text)
+    assert said.startswith("its month is a name no format reads: --date-format reads month names in English alone")
+
+
+@pytest.mark.parametrize("text", ["30-nov-2026", "30th Nov 2026", "tomorrow", "Q4 2026"])
+def test_other_shapes_are_not_told_of_a_month_in_another_language(text: str) -> None:
+    assert not dates._example(text).startswith("its month is a name")
