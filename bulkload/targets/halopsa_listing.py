@@ -291,10 +291,14 @@ def left_out(listing: Listing, ids: Collection[int]) -> list[int]:
 def left_out_said(left: Mapping[str, Sequence[int]]) -> str:
     """What a listing leaves out of the records of earlier runs (`left_out`'s, by each run's ledger), in words."""
     return "; ".join(
-        f"{len(ids)} record{'s' if len(ids) != 1 else ''} the run of ledger {ledger} was answered for "
-        f"(id {', '.join(map(str, ids[:3]))}{', …' if len(ids) > 3 else ''})"
+        f"{len(ids)} record{'s' if len(ids) != 1 else ''} the run of ledger {ledger} was answered for {_ids_said(ids)}"
         for ledger, ids in left.items()
     )
+
+
+def _ids_said(ids: Sequence[int]) -> str:
+    """The first three of `ids`, in words: "(id 4, 7, 9, …)"."""
+    return f"(id {', '.join(map(str, ids[:3]))}{', …' if len(ids) > 3 else ''})"
 
 
 def _short_by_evidence(listing: Listing, known: Collection[int], created: int) -> str:
@@ -312,10 +316,10 @@ def _short_by_evidence(listing: Listing, known: Collection[int], created: int) -
                 f"its record_count ({listing.held}) is below the {floor} {what}: a count that lags shows no end of "
                 "the listing"
             )
-    if left_out := sorted(set(known) - listed):
+    if missing := left_out(listing, known):
         return (
-            f"it leaves out {len(left_out)} record{'s' if len(left_out) != 1 else ''} this run was answered for "
-            f"(id {', '.join(map(str, left_out[:3]))}{', …' if len(left_out) > 3 else ''}), so it is not every record"
+            f"it leaves out {len(missing)} record{'s' if len(missing) != 1 else ''} this run was answered for "
+            f"{_ids_said(missing)}, so it is not every record"
         )
     return ""
 
