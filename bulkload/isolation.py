@@ -105,8 +105,10 @@ class IsolationBudget:
             common = "; ".join(f"{n} × {r}" for r, n in self.reasons.most_common(3)) or reason
             why = (
                 f"{cost}, past the budget of {self.allowed:,} ({self.floor} + {self.factor} a chunk): too many "
-                f"calls are refused without the bad entry named (the most common: {common}); fix the file or the "
-                "cause, then `bulkload resume` sends the refused calls again"
+                f"calls are refused without the bad entry named (the most common: {common}); fix the cause (for a "
+                "missing account, create it), then `bulkload resume` sends the refused calls again, isolating with a "
+                "budget of its own (the rows still refused go to the rejects file, to fix there); keep the file as it "
+                "is: a resume refuses a changed one"
             )
         if why is not None:
             self.stopped = self.stopped or why
