@@ -279,14 +279,18 @@ def _queued_ledger(named: str) -> bool:
 
 def _earlier_job(mjob: ManifestJob, named: str) -> str | None:
     """The name of the job of `mjob`'s manifest whose ledger is `named` (as messages name it): a folder of its
-    output_dir, or for a queued job, the queue's ledger of a name the manifest gives now or of the name that
+    output_dir (or of the one it gave before, where that ledger's run is this job's: Job.manifest_job), or for a
+    queued job, the queue's ledger of a name the manifest gives now or of the name that
     ledger's run keeps (Job.manifest_job: a job renamed since, which no name of the manifest's leads to); None
     where it is no job's of it."""
     if mjob.queue is None:
         at = Path(named)
-        if ledger_pg.is_url(named) or at.name != "ledger.sqlite" or at.parent.parent != mjob.out_dir.parent:
+        if ledger_pg.is_url(named) or at.name != "ledger.sqlite":
             return None
-        return at.parent.name
+        if at.parent.parent == mjob.out_dir.parent:
+            return at.parent.name
+        mine = _origin(mjob, named) == mjob.origin  # another output_dir's, this job's by what its run keeps
+        return at.parent.name if mine else None
     if not _queued_ledger(named):
         return None
     schema = ledger_pg.Location.parse(named).schema
@@ -324,6 +328,9 @@ def _own_earlier(mjob: ManifestJob, name: str, ledger: str) -> str:
         now = next((job for job in read_manifest(str(mjob.manifest)).jobs if job.name == name), None)
     at = mjob if now is None else now
     back = [] if now is not None else [f"its name back (name = {json.dumps(name)})"]
+    if mjob.queue is None and Path(ledger).parent.parent != mjob.out_dir.parent:  # output_dir changed since
+        was_dir = os.path.relpath(Path(ledger).parent.parent, mjob.manifest.parent)
+        back.append(f"the output_dir its run wrote in back (output_dir = {json.dumps(was_dir)})")
     with suppress(BulkloadError):
         if was and address(was) != Job(target=at.target, **at.settings).api_address:
             back.append(f"its base_url back (base_url = {json.dumps(was)}: its run goes on there only)")

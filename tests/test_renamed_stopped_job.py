@@ -69,6 +69,31 @@ async def test_a_stopped_job_given_another_base_url_is_told_to_put_it_back_which
     assert (third.jobs[0].status, third.exit_code) == ("complete", 0), third.jobs[0].error
 
 
+async def test_a_stopped_job_whose_output_dir_changed_is_told_to_put_it_back_which_resumes_it(tmp_path: Path) -> None:
+    # found by tester t46c: a manifest killed, its output_dir then changed, was told to continue the job's run with
+    # `bulkload resume --ledger …` (which knows none of the manifest's credential variables) "or where that ledger is
+    # a manifest job's, its manifest run again": the very `--resume` just refused, the same way again
+    write_entries(tmp_path / "a.csv", 40)
+    path = tmp_path / "m.toml"
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            path.write_text(_one_job(url, "a", ["a.csv"], extra=STOPS))
+            assert (await run_manifest(read_manifest(str(path)), env=ENV)).jobs[0].status == "stopped"
+            moved = _one_job(url, "a", ["a.csv"], extra="batch_size = 4\n").replace('"runs"', '"runs2"')
+            path.write_text(moved)
+            again = await run_manifest(read_manifest(str(path)), env=ENV, resume=True)
+            path.write_text(_one_job(url, "a", ["a.csv"], extra="batch_size = 4\n"))
+            third = await run_manifest(read_manifest(str(path)), env=ENV, resume=True)
+    said = str(again.jobs[0].error)
+    assert again.jobs[0].status == "refused", said
+    assert (
+        f"`bulkload run {path} --resume` once job 'a' has the output_dir its run wrote in back (output_dir = \"runs\")"
+        in said
+    ), said
+    assert "or where that ledger is a manifest job's" not in said, said
+    assert (third.jobs[0].status, third.exit_code) == ("complete", 0), third.jobs[0].error
+
+
 @pytest.fixture
 def grant_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     """The credentials `_one_job`'s manifest names ($APP, $GRANT0), for a queued job's worker."""
