@@ -18,7 +18,7 @@ refused call stores them where the look for what it stored did not find them bef
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import partial
 from typing import Any
 
@@ -44,7 +44,13 @@ LISTED = 100
 
 
 async def read_back(
-    target: Target, ledger: Ledger, dispatcher: Dispatcher, files: list[str], items: Sequence[tuple[str, int]]
+    target: Target,
+    ledger: Ledger,
+    dispatcher: Dispatcher,
+    files: list[str],
+    items: Sequence[tuple[str, int]],
+    *,
+    counted: Collection[tuple[str, int]] = (),
 ) -> Held:
     """What `items` ((scope, id) of the run's records, as Books.created_by_run names them) hold now (model.Held).
     Raises what a walk or a listing raises (a failed call, RunStopped, WalkStalled)."""
@@ -60,9 +66,10 @@ async def read_back(
         )
     ledger.begin_remote()
     ids = [record_id for _, record_id in items if record_id != NO_ID]  # a row given no id: listed nowhere
+    walked = Walked(ledger, target, dispatcher)
+    lo = hi = 0
+    scopes = sorted(set(ledger.expected()) | set(ledger.baselines()), key=lambda s: (len(s), s))
     if ids:
-        walked = Walked(ledger, target, dispatcher)
-        scopes = sorted(set(ledger.expected()) | set(ledger.baselines()), key=lambda s: (len(s), s))
         # the range cut as reconciliation cuts it (about a page each, walked side by side), closed at the newest id
         lo, hi = min(ids) - 1, max(ids)
         ranges = [(a, hi if b is None else b) for a, b in id_ranges(lo, hi, dispatcher.limits.concurrency, len(ids))]
@@ -77,10 +84,34 @@ async def read_back(
             return "it holds another line than the run sent"
         return f"it is a line of {label(group)}, which the run's call of that line did not carry"
 
+    gone = [item for item in items if item[1] in absent]
+    unproven = [item for item in gone if item in counted and item[1] != NO_ID]
+    short = await _listed_short(target, dispatcher, walked, scopes, lo, hi) if unproven else ""
     return Held(
         {item: holds(apart[item[1]]) for item in items if item[1] in apart},
-        frozenset(item for item in items if item[1] in absent),
-        {},
+        frozenset(item for item in gone if not short or item not in unproven),
+        dict.fromkeys(unproven, short) if short else {},
+    )
+
+
+async def _listed_short(
+    target: Target, dispatcher: Dispatcher, walked: Walked, scopes: Sequence[str], lo: int, hi: int
+) -> str:
+    """Why the walk over the ids lo < id <= hi of `scopes` proves no record of the run's absent, or "": a scope whose
+    count of that range is more than the walk listed. A listing that leaves records out (one a page boundary skips,
+    a read replica behind) does not show that a record of the run's it left out is gone: it may still be in the API
+    (before, such a record was named gone, "possibly booked: reverse it in the books", and never deleted)."""
+    short = []
+    for scope in scopes:
+        counted = await target.books.count(dispatcher, scope, hi) - await target.books.count(dispatcher, scope, lo)
+        listed = walked.listed.get(scope, 0)
+        if counted > listed:
+            short.append(f"{target.api.scope_name} {scope}: {counted:,} counted, {listed:,} listed")
+    if not short:
+        return ""
+    return (
+        f"the API counts more records with ids from {lo + 1} to {hi} than its listing gave ({'; '.join(short)}): "
+        "the listing leaves records out, and one of the run's it does not show is not known to be gone"
     )
 
 

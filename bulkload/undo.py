@@ -619,7 +619,8 @@ async def _remove_all(
     done: list[tuple[int, str, str]] = []
     stages.enter(ROLLING_BACK, len(todo), "records")
     try:  # what each id holds now: only the run's own records are deleted (still_ours.py)
-        held = await _read_settled(job, target, ledger, dispatcher, files, todo, clock)
+        unsaid = {item for item in todo if earlier.get(item) not in (DELETED, "removing")}  # gone: unexplained
+        held = await _read_settled(job, target, ledger, dispatcher, files, todo, clock, unsaid)
     except _STOPS as exc:  # nothing is deleted unread: all of it is left for the next rollback
         _stopped(ledger, out, exc)
         out.left += len(todo)
@@ -806,14 +807,16 @@ async def _read_settled(
     files: list[str],
     todo: list[tuple[str, int]],
     clock: Callable[[], float],
+    unsaid: set[tuple[str, int]],
 ) -> Held:
     """What the ids of `todo` hold now (still_ours.read_back), where a listing may show records late (a read
     replica): those it finds absent while the settle delay (`job.settle_delay_s`) since the run's last write
     (Ledger.last_written, by `clock`, the wall clock) has not passed are read again once it has, as a load looks
     again for what a lost answer's call stored; only those still absent are gone. Read at once, every record a
     lagging listing did not show yet was named gone (possibly booked) and never deleted, the run marked rolled back.
-    Raises what read_back raises."""
-    held = await read_back(target, ledger, dispatcher, files, todo)
+    Those of `unsaid` (no DELETE of ours may have removed them) are gone only where the count agrees with the
+    listing (read_back's `counted`). Raises what read_back raises."""
+    held = await read_back(target, ledger, dispatcher, files, todo, counted=unsaid)
     last = ledger.last_written()
     wait = 0.0 if last is None else last + job.settle_delay_s - clock()
     if not held.absent or wait <= 0:
@@ -826,7 +829,7 @@ async def _read_settled(
         job.settle_delay_s,
     )
     await anyio.sleep(wait)
-    again = await read_back(target, ledger, dispatcher, files, sorted(held.absent))
+    again = await read_back(target, ledger, dispatcher, files, sorted(held.absent), counted=unsaid)
     return Held({**held.apart, **again.apart}, again.absent, {**held.unread, **again.unread})
 
 
