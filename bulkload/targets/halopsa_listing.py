@@ -215,7 +215,7 @@ async def listing_whole(
     one without a `record_count`, or a bare array (no count says where it ends), is not whole. Whole only
     where nothing shows it short (`_short_by_evidence`): `known`, the ids the API answered to this run (created or
     updated), must all be listed, and `record_count` be no fewer than the records of `created` (the ids of those the
-    run was answered for as created) still there: where it is fewer, those not listed are looked up (`_gone`).
+    run was answered for as created) still there: where it is fewer, those not listed are looked up (`gone_by_id`).
     Raises what a call raises (errors.APIError, BadAnswer)."""
     return await listing_judged(client, kind, await listing_read(client, kind), known, created)
 
@@ -241,7 +241,7 @@ async def listing_judged(
 ) -> Listing:
     """`listing` (`listing_read`) whole only where nothing shows it short, as `listing_whole` says."""
     if listing.whole and listing.held < len(created):
-        listing = listing._replace(gone=await _gone(client, kind, listing, created))
+        listing = listing._replace(gone=await gone_by_id(client, kind, listing, created))
     why = _short_by_evidence(listing, known, len(created)) if listing.whole else ""
     return listing._replace(whole=False, why=why) if why else listing
 
@@ -260,9 +260,10 @@ def _asked(params: dict[str, str], page_no: int, size: int) -> dict[str, str]:
     return {**params, "pageinate": "true", "page_no": str(page_no), "page_size": str(size)}
 
 
-async def _gone(client: Sender, kind: Listable, listing: Listing, created: Collection[int]) -> frozenset[int]:
+async def gone_by_id(client: Sender, kind: Listable, listing: Listing, created: Collection[int]) -> frozenset[int]:
     """The ids of `created` (records the run created) that `listing` leaves out and a look by id answers 404 (deleted
-    since): a `record_count` below what the run created may count what is left of them, not lag. The first
+    since): a `record_count` below what the run created may count what is left of them, not lag; a listing not whole
+    proves no absence, and a look by id does (halopsa_books.Resources.held). The first
     MAX_LOOKUPS of them in id order at most, side by side, through the run's limits; one found is there, left out by
     a count that lags. Raises what a call raises but 404."""
     listed = {r["id"] for r in listing.records}
