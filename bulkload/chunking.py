@@ -574,12 +574,13 @@ class Planner:
     #: no group gave some of the lines an earlier load loaded of it (line_loaded) but not all of them (one changed,
     #: or left out), so the file gives the family otherwise than the books hold it; None: they gave each, or none
     line_differs: Callable[[str], str | None] | None = None
-    #: why a row of no group and no family (RecordKind.row_label names its record) is skipped, given its file index,
-    #: line and check (record_check, else its older_check): an earlier load into the same place loaded that very
-    #: line, and no row of the input planned before it was told so of the same line; None: it did not, or the row is
-    #: a line that load rejected, never sent. Asked where rows of no group create records that loading the file again
-    #: would create again (not a re-runnable target's: Books.rerunnable)
-    row_loaded: Callable[[int, int, int], str | None] | None = None
+    #: why a row of no group and no family (RecordKind.row_label names its record) is skipped, or in doubt, given its
+    #: file index, line and check (record_check, else its older_check), and which ("skipped", "in_doubt"): an earlier
+    #: load into the same place loaded that very line (or left its call in doubt), and no row of the input planned
+    #: before it was told so of the same line; None: it did not, or the row is a line that load rejected, never sent.
+    #: Asked where rows of no group create records that loading the file again would create again (not a
+    #: re-runnable target's: Books.rerunnable)
+    row_loaded: Callable[[int, int, int], tuple[str, str] | None] | None = None
     rejected: list[RowOutcome] = field(default_factory=list)
     #: rows accounted for: in a chunk handed out, rejected or skipped (rows of the open chunk are not counted yet)
     rows_read: int = 0
@@ -664,10 +665,10 @@ class Planner:
                             elif family_skip is not None and (why := family_skip(*named)) is not None:
                                 raise RowInvalid("", why)
                         elif row_loaded is not None and (
-                            said := row_loaded(file_idx, line, record_check(kind, record))
+                            earlier := row_loaded(file_idx, line, record_check(kind, record))
                             or row_loaded(file_idx, line, older_check(kind, record))
-                        ):  # a record an earlier load created, given as it is (a changed copy's unchanged row)
-                            failure = (line, "", f"{kind.row_label(row)} {said}", "skipped")
+                        ):  # a record an earlier load created (or may have), given as it is (a changed copy's row)
+                            failure = (line, "", f"{kind.row_label(row)} {earlier[0]}", earlier[1])
                     except RowInvalid as exc:  # a reason may quote a value: never a secret
                         reason = reading.quoted(exc.reason, exc.field, row)
                         failure = (

@@ -36,6 +36,7 @@ from .ledger_schema import (
     ORIGIN_INPUTS,
     REFUSED_WALKED,
     ROWS,
+    ROWS_IN_DOUBT,
     SKIP_GROUPS,
     STATEMENTS,
     UNSENT_LINES,
@@ -681,10 +682,13 @@ class Ledger:
         group's lines as there with a field the API also sets itself were kept (`also_checks`, model.Known.also;
         2026-12) gets that column; the groups it holds have none: their lines' rates are not compared. One made before
         the reason a family given with a line it loaded changed or left out is rejected for was kept (skip_lines'
-        `differs`, 2026-12) gets that column; the lines it holds have none: their families are not rejected so."""
+        `differs`, 2026-12) gets that column; the lines it holds have none: their families are not rejected so. One
+        made before the checks of a call's rows of no group were kept as it left (`checks`, 2026-12) gets that
+        column; its calls have none: a later load cannot tell their rows in doubt."""
         for table, column, kind in (
             ("chunks", "looks", "BLOB"),
             ("chunks", "held", "BLOB"),
+            ("chunks", "checks", "BLOB"),
             ("skip_groups", "also_checks", "BLOB"),
             ("skip_lines", "differs", "TEXT"),
         ):
@@ -922,13 +926,16 @@ class Ledger:
         groups: Sequence[GroupInfo] = (),
         looks: bytes | None = None,
         held: bytes | None = None,
+        checks: Sequence[int] | None = None,
         *,
         waits: bool = False,
     ) -> None:
         """Record the key (and the chunk's groups) before the request leaves; counts one more attempt on a
         resend. A group follows the chunk that carries it, so its state is the chunk's. `looks`: what a look for
         the call's records compares (RecordKind.lookalikes; see `rival`). `held`: what the records the call writes
-        held when this attempt was built (model.Call.held), for the look after a lost answer (`held_before`). A
+        held when this attempt was built (model.Call.held), for the look after a lost answer (`held_before`). `checks`:
+        the line checks of its rows of no group (chunking.record_check), where the kind keeps them: a later load
+        tells a row that gives one again while the call is in doubt (rows_known_to). A
         `pending` chunk's reason (an attempt never sent, or not carried out) goes: it is not why this one is in doubt;
         an `in_doubt` one's stays until what this attempt does is recorded. `waits`: the call has yet to wait for its
         place in the limits (a rolling window may hold it minutes), and no earlier attempt of it may have left: it
@@ -940,14 +947,14 @@ class Ledger:
             self._db.execute("BEGIN")
             self._db.execute(
                 "INSERT INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash, updated,"
-                " sent_at, looks, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " sent_at, looks, held, checks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (seq, part) DO UPDATE SET state=excluded.state,"
                 " attempts=chunks.attempts+excluded.attempts,"
                 " error=CASE WHEN chunks.state='pending' THEN NULL ELSE chunks.error END,"
                 " updated=excluded.updated, sent_at=COALESCE(chunks.sent_at, excluded.sent_at), looks=excluded.looks,"
-                " held=excluded.held",
+                " held=excluded.held, checks=excluded.checks",
                 (seq, part, file_idx, key, state, attempts, len(lines), array("i", lines).tobytes(), body_hash, now)
-                + (sent_at, looks, held),
+                + (sent_at, looks, held, None if checks is None else array("q", checks).tobytes()),
             )
             self._groups(seq, part, groups, replace=True)
             self._save_calls(calls)
@@ -2704,8 +2711,43 @@ def rows_known_to(conn: sqlite3.Connection, earlier: Path | str, *, can_delete: 
                     "INSERT OR IGNORE INTO skip_lines (family, part, line_check, reason, n) VALUES (?, ?, ?, ?, ?)",
                     lines,
                 )
+            _rows_in_doubt(conn, at, earlier, files)
         except sqlite3.Error:
             return  # not a ledger of this version: nothing to learn from it
+
+
+def _rows_in_doubt(conn: sqlite3.Connection, at: str, earlier: Path | str, files: list[str]) -> None:
+    """rows_known_to's records of the calls the finished run of the `earlier` ledger (tables at `at`) left in doubt,
+    by the checks of their rows kept as they left (chunks.checks), n of each, into skip_lines of family ROWS and part
+    ROWS_IN_DOUBT: the input's rows that give one again are in doubt too, never sent. Before, they were sent, and
+    where the call in doubt had been carried out the record was doubled, exit 0 (t46c: Visma Core entries without
+    an order, 3 of 60 doubled). None of a ledger made before the checks were kept."""
+    if not _has(conn, at, "chunks", "checks"):
+        return
+    found: dict[int, list[int]] = {}  # check -> [n, the first loc]
+    for file_idx, blob, kept in conn.execute(
+        f"SELECT file_idx, lines, checks FROM {at}chunks WHERE state IN ('sending', 'in_doubt') AND checks IS NOT NULL"
+    ).fetchall():
+        checks = array("q")
+        checks.frombytes(bytes(kept))
+        for line, check in zip(_lines(bytes(blob)), checks, strict=True):
+            loc = (file_idx << LOC_SHIFT) + line
+            seen = found.setdefault(check, [0, loc])
+            seen[0] += 1
+            seen[1] = min(seen[1], loc)
+    lines = []
+    for check, (n, loc) in found.items():
+        file_idx, line = _file_line(loc)
+        shown = files[file_idx] if file_idx < len(files) else "its input"
+        said = (
+            f"(line {line} of {shown}) was sent by an earlier run whose call is in doubt (ledger {earlier}): whether "
+            f"the API holds it cannot be told, and sent again it may be booked twice. Check the API; where it holds "
+            f"none, `{command_on('resume', earlier)} --resend-in-doubt` sends it"
+        )
+        lines.append((ROWS, ROWS_IN_DOUBT, check, said, n))
+    conn.executemany(
+        "INSERT OR IGNORE INTO skip_lines (family, part, line_check, reason, n) VALUES (?, ?, ?, ?, ?)", lines
+    )
 
 
 @contextlib.contextmanager

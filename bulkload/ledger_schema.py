@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS skip_families (
 #: the family and part under which skip_lines keeps the records earlier loads into the same place created of rows
 #: of no group and no family (ledger.rows_known_to, planning._rows_loaded): no family is named so
 ROWS = ""
+#: the part under which skip_lines keeps, of family ROWS, the records whose calls earlier loads into the same place
+#: left in doubt (ledger.rows_known_to): the input's rows that give one again are in doubt too, never sent
+ROWS_IN_DOUBT = "in doubt"
 SKIP_LINES = """
 CREATE TABLE IF NOT EXISTS skip_lines (
     family TEXT NOT NULL, part TEXT NOT NULL, line_check INTEGER NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL,
@@ -115,7 +118,7 @@ CREATE TABLE chunks (
     seq INTEGER NOT NULL, part TEXT NOT NULL, file_idx INTEGER NOT NULL, key TEXT NOT NULL,
     state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, n_rows INTEGER NOT NULL,
     lines BLOB NOT NULL, body_hash TEXT NOT NULL, summary TEXT, returned TEXT, error TEXT, updated REAL NOT NULL,
-    sent_at REAL, looks BLOB, held BLOB,
+    sent_at REAL, looks BLOB, held BLOB, checks BLOB,
     PRIMARY KEY (seq, part));
 CREATE TABLE rows (
     file_idx INTEGER NOT NULL, line_no INTEGER NOT NULL, bucket TEXT NOT NULL, field TEXT NOT NULL,

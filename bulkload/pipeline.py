@@ -732,7 +732,10 @@ class Loader:
         records held (model.Call.held: for its own look, `look`). `waits`: no attempt of it may have left yet, so it
         is `pending` until it leaves, after its wait for the limits (`send_call`; Ledger.sending). False when it
         cannot be (the run stops)."""
-        looks = self.target.kind_of(chunk.file_idx).lookalikes(chunk)
+        kind = self.target.kind_of(chunk.file_idx)
+        looks = kind.lookalikes(chunk)
+        # the checks of rows of no group: a later load tells those it gives again while this call is in doubt
+        checks = None if kind.rows_grouped else chunk.checks
         try:
             if self.target.api.reconcile_by == "walk":
                 await self.ensure_baselines(summary)
@@ -747,6 +750,7 @@ class Loader:
                 chunk.groups,
                 looks,
                 held,
+                checks,
                 waits=waits,
             )
         except BulkloadError as exc:
