@@ -7,6 +7,7 @@ a stopped job only given another base_url (its run created records where it was)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -14,7 +15,7 @@ import pytest
 from conftest import write_entries
 from test_fleet import ENV, _one_job
 
-from bulkload.fleet import run_manifest
+from bulkload.fleet import FleetReport, run_manifest
 from bulkload.manifest import read_manifest
 from bulkload.sandbox import SandboxOptions, running
 
@@ -50,18 +51,29 @@ async def test_a_renamed_stopped_job_is_told_to_give_it_its_name_back_which_resu
     assert (third.jobs[0].status, third.exit_code) == ("complete", 0), third.jobs[0].error
 
 
-async def test_a_stopped_job_given_another_base_url_is_told_to_put_it_back_which_resumes_it(tmp_path: Path) -> None:
-    # the tester's w/e15: told `bulkload run MANIFEST --resume`, refused the same way again at the new base_url
+async def _stopped_changed_put_back(
+    tmp_path: Path, changed: Callable[[str], str]
+) -> tuple[Path, str, FleetReport, FleetReport]:
+    """A manifest of job 'a' (40 entries) stopped by its daily quota, resumed once written as `changed(url)` makes it,
+    then once more as it was: its path, the sandbox's API root, and the two resumes' reports."""
     write_entries(tmp_path / "a.csv", 40)
     path = tmp_path / "m.toml"
     with anyio.fail_after(30):
         async with running("economic", SandboxOptions(), agreements=True) as url:
             path.write_text(_one_job(url, "a", ["a.csv"], extra=STOPS))
             assert (await run_manifest(read_manifest(str(path)), env=ENV)).jobs[0].status == "stopped"
-            path.write_text(_one_job(url.replace("127.0.0.1", "localhost"), "a", ["a.csv"], extra="batch_size = 4\n"))
+            path.write_text(changed(url))
             again = await run_manifest(read_manifest(str(path)), env=ENV, resume=True)
             path.write_text(_one_job(url, "a", ["a.csv"], extra="batch_size = 4\n"))
             third = await run_manifest(read_manifest(str(path)), env=ENV, resume=True)
+    return path, url, again, third
+
+
+async def test_a_stopped_job_given_another_base_url_is_told_to_put_it_back_which_resumes_it(tmp_path: Path) -> None:
+    # the tester's w/e15: told `bulkload run MANIFEST --resume`, refused the same way again at the new base_url
+    path, url, again, third = await _stopped_changed_put_back(
+        tmp_path, lambda url: _one_job(url.replace("127.0.0.1", "localhost"), "a", ["a.csv"], extra="batch_size = 4\n")
+    )
     said = str(again.jobs[0].error)
     assert again.jobs[0].status == "refused", said
     back = f'Put the job\'s base_url back in the manifest (base_url = "{url}"), then continue it with `bulkload run'
@@ -73,17 +85,9 @@ async def test_a_stopped_job_whose_output_dir_changed_is_told_to_put_it_back_whi
     # found by tester t46c: a manifest killed, its output_dir then changed, was told to continue the job's run with
     # `bulkload resume --ledger …` (which knows none of the manifest's credential variables) "or where that ledger is
     # a manifest job's, its manifest run again": the very `--resume` just refused, the same way again
-    write_entries(tmp_path / "a.csv", 40)
-    path = tmp_path / "m.toml"
-    with anyio.fail_after(30):
-        async with running("economic", SandboxOptions(), agreements=True) as url:
-            path.write_text(_one_job(url, "a", ["a.csv"], extra=STOPS))
-            assert (await run_manifest(read_manifest(str(path)), env=ENV)).jobs[0].status == "stopped"
-            moved = _one_job(url, "a", ["a.csv"], extra="batch_size = 4\n").replace('"runs"', '"runs2"')
-            path.write_text(moved)
-            again = await run_manifest(read_manifest(str(path)), env=ENV, resume=True)
-            path.write_text(_one_job(url, "a", ["a.csv"], extra="batch_size = 4\n"))
-            third = await run_manifest(read_manifest(str(path)), env=ENV, resume=True)
+    path, _, again, third = await _stopped_changed_put_back(
+        tmp_path, lambda url: _one_job(url, "a", ["a.csv"], extra="batch_size = 4\n").replace('"runs"', '"runs2"')
+    )
     said = str(again.jobs[0].error)
     assert again.jobs[0].status == "refused", said
     assert (
