@@ -3,6 +3,7 @@ count and walk what it holds, and the kinds of record its input files hold (one 
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import AsyncIterator, Callable, Collection, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -627,6 +628,7 @@ class Credentials:
             raise ConfigError(
                 f"missing credential: set {', '.join(missing)} in the environment (a load may give "
                 f"{'it' if len(missing) == 1 else 'them'} in the [credentials] table of its --config instead)"
+                f"{self._set_instead(missing, env)}"
             )
         for name, value in given.items():
             check_credential(name, value)
@@ -637,6 +639,19 @@ class Credentials:
             if name in found:
                 check_address(name, found[name], "the token endpoint's root", "https://host/auth")
         return found
+
+    def _set_instead(self, missing: list[str], env: Mapping[str, str]) -> str:
+        """ "; ECONOMIC_APP_SECRET is set: did you mean ECONOMIC_APP_SECRET_TOKEN?" for each missing name that a
+        variable set in `env` (none of the target's own) is a near miss of: a name mistyped, cut short or in lower
+        case, which the bare "missing" left the user to find. Names only, never a value."""
+        others = [k for k in env if k not in self.names and k not in self.optional]
+        hints = []
+        for name in missing:
+            close = difflib.get_close_matches(name, [k.upper() for k in others], n=1, cutoff=0.8)
+            if close:
+                given = next(k for k in others if k.upper() == close[0])
+                hints.append(f"; {given} is set: did you mean {name}?")
+        return "".join(hints)
 
     @property
     def addresses(self) -> list[str]:
