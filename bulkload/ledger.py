@@ -1374,6 +1374,10 @@ class Ledger:
         for (key,) in self._db.execute("SELECT key FROM file_groups ORDER BY key"):
             yield key
 
+    def group_count(self) -> int:
+        """How many groups the input holds (`group_keys`)."""
+        return int(self._db.execute("SELECT COUNT(*) FROM file_groups").fetchone()[0])
+
     @_writes
     def skip(self, known: Iterable[Known]) -> int:
         """Groups the API already holds: not sent. What the API holds of a group decides over an earlier ledger's

@@ -419,12 +419,15 @@ class Run:
         """The input's groups the API already holds are not created again (asked once, before the first write,
         after the `baselines` of the scopes the keys tell)."""
         found: list[Known] = []
-        self.stages.enter(LOOKING, unit="groups found there")
+        # how far of the input's groups: minutes against a slow API and a full journal, never a counter standing at 0
+        self.stages.enter(LOOKING, self.ledger.group_count(), "groups looked up")
         if self.job.reload_gone:  # the user's word: what the API no longer holds was deleted, never booked
             self.ledger.forget_loaded()
-        async for item in self.target.books.groups_already_there(self.dispatcher, self.ledger.group_keys, baselines):
+        books, stages = self.target.books, self.stages
+        async for item in books.groups_already_there(
+            self.dispatcher, self.ledger.group_keys, baselines, stages.advance
+        ):
             found.append(item)
-            self.stages.advance()
             if len(found) >= 1_000:
                 self.ledger.skip(found)
                 found.clear()

@@ -44,10 +44,10 @@ async def test_a_voucher_another_writes_after_the_look_up_is_a_double_however_la
     looking, written = anyio.Event(), anyio.Event()
 
     async def other_writer_after(
-        self: Any, client: Any, keys: Callable[[], Iterator[str]], baselines: Any
+        self: Any, client: Any, keys: Callable[[], Iterator[str]], baselines: Any, asked: Any
     ) -> AsyncIterator[Known]:
         looking.set()
-        async for found in look_up(self, client, keys, baselines):
+        async for found in look_up(self, client, keys, baselines, asked):
             yield found
         await post(origin, voucher(3))
         written.set()
@@ -98,10 +98,10 @@ async def copy_posted_before_the_look_up(
             return await self.client.send(method, path, *args, **kw)
 
     async def other_writer_first(
-        self: Any, client: Any, keys: Callable[[], Iterator[str]], baselines: Any
+        self: Any, client: Any, keys: Callable[[], Iterator[str]], baselines: Any, asked: Any
     ) -> AsyncIterator[Known]:
         await post(origin, voucher(3))
-        async for found in look_up(self, Asking(client), keys, baselines):
+        async for found in look_up(self, Asking(client), keys, baselines, asked):
             yield found
 
     monkeypatch.setattr(economic.Journals, "groups_already_there", other_writer_first)

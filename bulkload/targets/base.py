@@ -701,14 +701,19 @@ class Books:
         return type(self).groups_already_there is not Books.groups_already_there
 
     async def groups_already_there(
-        self, client: Sender, keys: Callable[[], Iterator[str]], baselines: Mapping[str, Mapping[str, int]]
+        self,
+        client: Sender,
+        keys: Callable[[], Iterator[str]],
+        baselines: Mapping[str, Mapping[str, int]],
+        asked: Callable[[int], object] = lambda n: None,
     ) -> AsyncIterator[Known]:
         """Which of the input's group keys (`keys()` iterates them, as often as needed) the API already holds,
         with the reason to give: asked once before the first call, so a group loaded before is not created again.
         `baselines`: what each of the `scopes` held before this look, as `baseline` read it (scope → {"count",
         "max_id"}): a scope that held nothing holds none of the groups now but what another writer creates in it
         since, which lies above its baseline, walked and compared (a double where the run creates it too), as what
-        it creates after the look does."""
+        it creates after the look does. `asked(n)`: n more of the keys settled (asked about, or known not to be there
+        without asking), so that a look of minutes shows how far it is of all the keys."""
         return
         yield
 

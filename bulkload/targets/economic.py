@@ -69,16 +69,24 @@ class Journals(Books):
     number, deleted one by one."""
 
     async def groups_already_there(
-        self, client: Sender, keys: Callable[[], Iterator[str]], baselines: Mapping[str, Mapping[str, int]]
+        self,
+        client: Sender,
+        keys: Callable[[], Iterator[str]],
+        baselines: Mapping[str, Mapping[str, int]],
+        asked: Callable[[int], object] = lambda n: None,
     ) -> AsyncIterator[Known]:
         """Per journal, one count of the entries whose voucher number lies in the input's range; only when there
         are any, the input's vouchers are asked for by `voucherNumber$in:` lists of at most 200. A journal whose
         baseline counted and listed no entry (a draft journal emptied by its last booking) is not asked: a round
         trip less before the first upload."""
         ranges: dict[str, list[int]] = {}
+        sizes: dict[str, int] = {}  # each journal's keys that may be asked about
+        every = 0
         for key in keys():  # every group of the input, before the first call: one int() and compare a key
+            every += 1
             journal, _, voucher = key.partition(":")
             if journal.isdigit() and voucher.isdigit():
+                sizes[journal] = sizes.get(journal, 0) + 1
                 number = int(voucher)
                 span = ranges.get(journal)
                 if span is None:
@@ -102,6 +110,7 @@ class Journals(Books):
                 for journal, (lo, hi) in ranges.items()
             }
         )
+        asked(every - sum(sizes[journal] for journal in ranges if there[journal]))  # those not asked about: not there
         for journal in ranges:
             if not there[journal]:
                 continue
@@ -113,10 +122,12 @@ class Journals(Books):
                     if len(batch) == IN_LIST:
                         async for found in self._present(client, journal, batch):
                             yield found
+                        asked(len(batch))
                         batch = []
             if batch:
                 async for found in self._present(client, journal, batch):
                     yield found
+                asked(len(batch))
 
     def scopes(self, keys: Callable[[], Iterator[str]]) -> Iterator[str]:
         """The journals of the input's "journal:voucher" keys."""
