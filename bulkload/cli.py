@@ -41,7 +41,7 @@ from .report import (
     unfinished_line,
     written_at,
 )
-from .results import Report, counted, held_back_said
+from .results import Report, Rollback, counted, held_back_said
 from .sources import without_end
 from .targets import TARGETS
 
@@ -464,6 +464,20 @@ def _show(ns: argparse.Namespace, report: Report) -> None:
         print_summary(report)
 
 
+def _show_rollback(ns: argparse.Namespace, undone: Rollback) -> None:
+    """A rollback's summary (its report as JSON with --json, one line with -q), also of one an interrupt cut short,
+    whose `stopped:` says why and what finishes it: with -q the line that ends the command."""
+    if ns.json:
+        shown = msgspec.to_builtins(undone)
+        shown |= {"failed": shown.pop("failed")[:20]}  # the first few, last
+        _print_json(shown)
+    elif ns.quiet:
+        print(rollback_line(undone, ns.report))
+    else:
+        print_rollback(undone, ns.report)
+    ns.summarised = True
+
+
 def _show_stopped(ns: argparse.Namespace, partial: Report) -> None:
     """The summary of a run an interrupt cut short (its partial report), which says why and what continues it: with
     -q the line that ends the command (_failed says it again only where not quiet)."""
@@ -637,16 +651,10 @@ def _command(ns: argparse.Namespace) -> int:
                 adopt_copy=ns.adopt_copy,
                 progress=_progress(ns),
                 daily_quota=ns.daily_quota,
+                interrupted=lambda partial: _show_rollback(ns, partial),
             )
         )
-        if ns.json:
-            shown = msgspec.to_builtins(undone)
-            shown |= {"failed": shown.pop("failed")[:20]}  # the first few, last
-            _print_json(shown)
-        elif ns.quiet:
-            print(rollback_line(undone, ns.report))
-        else:
-            print_rollback(undone, ns.report)
+        _show_rollback(ns, undone)
         return undone.exit_code
     if ns.command in worker.COMMANDS or (ns.command == "run" and ns.queue):
         return worker.command(ns)

@@ -50,7 +50,7 @@ from typing import Any
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from . import logs
+from . import interrupts, logs
 from .answered import answered_ids
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import (
@@ -66,6 +66,7 @@ from .errors import (
     RunStopped,
     TokenRefused,
     cause_of,
+    command_on,
 )
 from .job import Job
 from .ledger import Ledger, OpenCall
@@ -105,6 +106,7 @@ async def rollback(
     adopt_copy: bool = False,
     progress: bool = False,
     daily_quota: int | None = None,
+    interrupted: Callable[[Rollback], object] | None = None,
 ) -> Rollback:
     """Settle the run's calls in flight, then remove everything it created; run again after an interruption, it
     finishes the job (what an earlier rollback removed is skipped). Returns the report. `clock`: the wall clock
@@ -116,7 +118,9 @@ async def rollback(
     ConfigError for a value a load's --daily-quota would refuse; OtherAccount, before any call, for credentials of
     another account than the one the run wrote into (account.py: its numbers there are another's records). An error
     that ends its workers (LedgerWriteError: a ledger write failed) is raised as itself, never in an ExceptionGroup;
-    what the rollback had not come to (calls not settled, records not removed) is left for the next one."""
+    what the rollback had not come to (calls not settled, records not removed) is left for the next one. One
+    interrupted (Ctrl-C, SIGTERM, SIGHUP) writes its report of what it did so far and hands it to `interrupted` (the
+    command line prints it), then the interrupt goes on."""
     started = time.monotonic()
     check_cache("rollback")  # check_home reads the run's count of sends from it; its DELETEs count there too
     ledger = Ledger.open(ledger_path)
@@ -140,17 +144,30 @@ async def rollback(
             with logs.bound(run=ledger.run.key_prefix, target=target.name):
                 log.info("rollback: removing what the run of %s created", ledger.path)
                 opened = Run.open(job, target, ledger, credentials, wall_clock=clock)
-                async with opened as run, shown(run.snapshot, None, progress):
-                    # from now on a load of the same groups is refused until this finishes (ledger.known_to)
-                    ledger.set_status("rolling_back")
-                    try:
-                        await _settle(job, target, ledger, run.dispatcher, out, clock, run.stages)
-                        await _remove_all(job, target, ledger, run.dispatcher, out, run.stages, clock)
-                        if not out.stop_reason:  # else the next rollback looks
-                            await _refused_stored(target, ledger, run.dispatcher, out)
-                    except BaseExceptionGroup as group:  # the workers' errors: the first of ours, alone, as the
-                        first = cause_of(group)  # command line shows it (what it left is the next rollback's)
-                        raise first from first.__cause__
+                running: list[Run] = []  # the run, once it is open
+                try:
+                    async with opened as run, shown(run.snapshot, None, progress):
+                        running.append(run)
+                        # from now on a load of the same groups is refused until this finishes (ledger.known_to)
+                        ledger.set_status("rolling_back")
+                        try:
+                            await _settle(job, target, ledger, run.dispatcher, out, clock, run.stages)
+                            await _remove_all(job, target, ledger, run.dispatcher, out, run.stages, clock)
+                            if not out.stop_reason:  # else the next rollback looks
+                                await _refused_stored(target, ledger, run.dispatcher, out)
+                        except BaseExceptionGroup as group:  # the workers' errors: the first of ours, alone, as the
+                            first = cause_of(group)  # command line shows it (what it left is the next rollback's)
+                            raise first from first.__cause__
+                except anyio.get_cancelled_exc_class():  # the display is gone: the summary can be printed
+                    if running and interrupts.stopped():  # a signal, not a caller's cancellation
+                        _interrupted(ledger, out, running[0].stages)
+                        out.requests = running[0].dispatcher.counters.requests
+                        out.elapsed_s = round(time.monotonic() - started, 3)
+                        if report:
+                            write_report(report, out)
+                        if interrupted is not None:
+                            interrupted(out)
+                    raise
             out.requests = run.dispatcher.counters.requests
             _conclude(ledger, out, target.api.gone_means)
             out.relied_on = relying(ledger)  # later runs that counted what it took out as theirs
@@ -160,6 +177,22 @@ async def rollback(
         return out
     finally:
         ledger.close()
+
+
+def _interrupted(ledger: Ledger, out: Rollback, stages: Stages) -> None:
+    """A signal cut the rollback short: it stopped (exit 4), what it had not come to is left for the next rollback,
+    which reads back what this one deleted (its DELETEs answered, counted `removed`) and finishes the job."""
+    undone = max((stages.total or 0) - stages.done, 0)
+    if stages.name == ROLLING_BACK:
+        out.left += undone
+    elif stages.name == SETTLING:
+        out.calls_left += undone
+    if not out.stop_reason:
+        out.stop_reason = (
+            f"{interrupts.reason()}; `{command_on('rollback', ledger.path.absolute())}` again finishes it (and reads "
+            "back what this one deleted)"
+        )
+    out.status, out.exit_code = "stopped", EXIT_STOPPED
 
 
 def _conclude(ledger: Ledger, out: Rollback, gone_means: str) -> None:
@@ -683,6 +716,9 @@ async def _remove_all(
                     if not await handed(send, item):
                         out.left += len(todo) - n
                         break
+    except anyio.get_cancelled_exc_class():  # those answered 404 are read back by the next rollback: left
+        out.left += len(not_found)
+        raise
     finally:
         ledger.mark_removed(done)
     await _confirm_removed(job, target, ledger, dispatcher, files, deleted, not_found, out, clock)

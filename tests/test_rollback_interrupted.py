@@ -1,0 +1,66 @@
+"""A rollback stopped by Ctrl-C says what it did, as a load does: its summary (what it removed, what it left for the
+next rollback, the command that finishes it), its --report written, exit 4; with -q that one line. Tester t46d: it
+said only "interrupted (Ctrl-C); run `bulkload rollback --ledger …` again", with no word of what it had deleted,
+and wrote no report."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, run_bulkload, write_entries
+
+
+def deletes(sandbox: SandboxProcess) -> int:
+    with urllib.request.urlopen(f"{sandbox.root}/_sandbox/stats", timeout=10) as answer:
+        return int(json.load(answer)["by_method"].get("DELETE", {}).get("requests", 0))
+
+
+def interrupted_rollback(tmp_path: Path, sandbox: SandboxProcess, *args: str) -> tuple[int, str, str]:
+    """`bulkload ARGS rollback …` of the run, sent Ctrl-C once its DELETEs are under way (bounded: 60 s)."""
+    proc = subprocess.Popen(
+        bulkload_cmd(*args), env=child_env(CREDS), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # however pytest was started
+    )  # fmt: skip
+    try:
+        before = deletes(sandbox)
+        for _ in range(600):
+            if deletes(sandbox) > before or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    return proc.returncode, out, err
+
+
+@pytest.mark.sandbox_flags("--latency-ms", "200")
+def test_a_rollback_interrupted_says_what_it_removed_and_left(tmp_path: Path, sandbox_process: SandboxProcess) -> None:
+    write_entries(tmp_path / "entries.csv", 400)
+    loaded = run_bulkload(
+        tmp_path, "load", "economic", "entries.csv", "--base-url", sandbox_process.url, "--concurrency", "2", "-q"
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    ledger = tmp_path / "entries.csv.ledger.sqlite"
+    code, out, err = interrupted_rollback(
+        tmp_path, sandbox_process, "rollback", "--ledger", ledger.name, "--report", "rb.json", "--no-progress"
+    )
+    assert code == 4, (out, err)
+    assert "bulkload rollback economic: stopped" in out, out
+    assert f"stopped: interrupted (Ctrl-C); `bulkload rollback --ledger {ledger}` again finishes it" in out, out
+    report = json.loads((tmp_path / "rb.json").read_text())
+    assert report["status"] == "stopped" and report["exit_code"] == 4, report
+    assert report["left"] > 0 and report["removed"] + report["already_removed"] + report["left"] == 800, report
+    # -q: the one line says it all, not said again on stderr
+    code, out, err = interrupted_rollback(tmp_path, sandbox_process, "-q", "rollback", "--ledger", ledger.name)
+    assert code == 4, (out, err)
+    (line,) = out.splitlines()
+    assert line.startswith("bulkload rollback economic: stopped: "), line
+    assert "left for the next rollback" in line, line
+    assert "interrupted" not in err, err
