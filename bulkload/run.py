@@ -412,8 +412,18 @@ class Run:
             self.loaded_at = time.monotonic()
             if self.behind is not None and not tally.stopped:  # the last upload is answered: walk what is final
                 self.behind.finish(ledger.begin_remote(fresh=False))
+                self._walking_behind(self.behind.walked)
                 await self.behind.ended.wait()
             tg.cancel_scope.cancel()
+
+    def _walking_behind(self, walked: Walked) -> None:
+        """Every row is settled and what is left is the walk behind the load (against a slow or rate-limited API, as
+        long as a minute): shown as reconciling, the records walked of those the run created, as `reconcile` goes on
+        to count them; not as a load at 100 % whose ETA says 0:00:00 for all that time."""
+        created = sum(figures[0] for per in self.ledger.expected().values() for figures in per.values())
+        self.stages.enter(RECONCILING, created, "records")
+        self.stages.advance(sum(walked.listed.values()))
+        walked.stages = self.stages
 
     async def _skip_existing(self, baselines: Mapping[str, Mapping[str, int]]) -> None:
         """The input's groups the API already holds are not created again (asked once, before the first write,
