@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import difflib
 import functools
 import gzip
 import hashlib
@@ -561,7 +562,7 @@ class Source:
                 raw = stack.enter_context(io.BufferedReader(bounded, _BUFFER))
                 self._compressed = raw.peek(2)[:2] == GZIP_MAGIC
             except OSError as exc:
-                raise ConfigError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
+                raise unreadable(self.path, exc) from exc
             if not self._compressed:
                 yield raw
                 return
@@ -1740,6 +1741,32 @@ def _clip(raw: str) -> str:
     return raw.rstrip("\r\n")[:MAX_RAW]
 
 
+#: the most names of a missing input's folder looked at for one it may have meant
+_NAMES_LOOKED_AT = 10_000
+
+
+def unreadable(path: str | os.PathLike[str], exc: OSError) -> ConfigError:
+    """ "cannot read PATH: why", for an input that cannot be opened or looked at; for one that does not exist, with
+    the name in its folder it may have meant (`nov.csv` for `nov.cvs`, `November.csv` for `november.csv`): a
+    typo is found from the message, not by listing the folder. Never a name of other numbers (`dec-2025.csv` for
+    `dec-2026.csv`, `dec6` for `dec9`): another month's file is no typo to load instead."""
+    said = f"cannot read {path}: {exc.strerror or exc}"
+    if not isinstance(exc, FileNotFoundError):
+        return ConfigError(said)
+    folder, name = os.path.split(os.fspath(path))
+    try:
+        with os.scandir(folder or ".") as entries:
+            names = [e.name for _, e in zip(range(_NAMES_LOOKED_AT), entries) if e.is_file()]
+    except OSError:
+        return ConfigError(said)
+    numbers = re.findall(r"\d+", name)
+    close = difflib.get_close_matches(name.lower(), [n.lower() for n in names], n=5, cutoff=0.75)
+    alike = [n for c in close for n in names if n.lower() == c and re.findall(r"\d+", n) == numbers]
+    if not alike:
+        return ConfigError(said)
+    return ConfigError(f"{said}; did you mean {os.path.join(folder, alike[0])}?")
+
+
 def check_regular(path: str | os.PathLike[str]) -> None:
     """Raise ConfigError when `path` is a pipe or a device: bulkload reads each input more than once, and opening
     a FIFO without a writer blocks (a missing file or a folder is left to the open, which says what it is)."""
@@ -1766,7 +1793,7 @@ def pin(path: str | os.PathLike[str]) -> Pinned:
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise unreadable(path, exc) from exc
     return Pinned(st.st_size, st.st_mtime_ns)
 
 
@@ -1834,7 +1861,7 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
         with open(path, "rb") as f:
             return hashlib.file_digest(f, "sha256").hexdigest()
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise unreadable(path, exc) from exc
 
 
 def digests_of(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -1862,7 +1889,7 @@ def digests_of(path: str | os.PathLike[str]) -> dict[str, str]:
             read.rest()
             return {"sha256": read.digest.hexdigest(), "content": content.hexdigest()}
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise unreadable(path, exc) from exc
 
 
 class _Hashed(io.RawIOBase):

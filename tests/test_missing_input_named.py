@@ -1,0 +1,40 @@
+"""An input that is not there: the message names the file of its folder that was meant, where the name given is a
+typo of it (a letter, the case, the extension), so a new user finds it from the message. Never a file of other
+numbers: another month's or year's file is not what was meant, and loading it would put the wrong period in the
+books."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bulkload.errors import ConfigError
+from bulkload.sources import sha256_of
+
+
+def refusal(path: Path) -> str:
+    with pytest.raises(ConfigError) as refused:
+        sha256_of(path)
+    return str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("given", "there"),
+    [("november.cvs", "november.csv"), ("November.csv", "november.csv"), ("entires.csv", "entries.csv")],
+)
+def test_a_typo_of_a_file_there_names_it(tmp_path: Path, given: str, there: str) -> None:
+    (tmp_path / there).write_text("a\n1\n")
+    said = refusal(tmp_path / given)
+    assert said == f"cannot read {tmp_path / given}: No such file or directory; did you mean {tmp_path / there}?"
+
+
+@pytest.mark.parametrize(("given", "there"), [("dec-2026.csv", "dec-2025.csv"), ("run9.csv", "run6.csv")])
+def test_a_file_of_other_numbers_is_never_offered(tmp_path: Path, given: str, there: str) -> None:
+    (tmp_path / there).write_text("a\n1\n")
+    assert refusal(tmp_path / given) == f"cannot read {tmp_path / given}: No such file or directory"
+
+
+def test_a_missing_folder_is_said_as_before(tmp_path: Path) -> None:
+    gone = tmp_path / "no-such-folder" / "entries.csv"
+    assert refusal(gone) == f"cannot read {gone}: No such file or directory"
