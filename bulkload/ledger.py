@@ -59,6 +59,7 @@ from .model import (
     checks_alike,
     imbalance_of,
 )
+from .near_names import did_you_mean
 from .pairing import pair
 from .redact import known, redact
 from .sent_count import SentCount
@@ -622,7 +623,7 @@ class Ledger:
                         f"the ledger {where} is being made by another bulkload process (a load under way): once it "
                         "has ended, run this command again"
                     )
-                raise LedgerError(f"no ledger at {where}")
+                raise LedgerError(f"no ledger at {where}{did_you_mean(where)}")
             fd = cls._hold(where)
             why = not_a_ledger(where)
             if why is not None:  # refused before SQLite opens it to write: it is left as it is

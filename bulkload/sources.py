@@ -20,7 +20,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
-import difflib
 import functools
 import gzip
 import hashlib
@@ -58,6 +57,7 @@ from bulkload.lines import (
     text_line,
 )
 from bulkload.masking import MASK, QUOTED, filled, masked, masked_keys, masked_text, scrub, secret_rule
+from bulkload.near_names import did_you_mean
 from bulkload.numbers import json_number_text
 from bulkload.prestart import GZIP_MAGIC
 
@@ -1741,30 +1741,12 @@ def _clip(raw: str) -> str:
     return raw.rstrip("\r\n")[:MAX_RAW]
 
 
-#: the most names of a missing input's folder looked at for one it may have meant
-_NAMES_LOOKED_AT = 10_000
-
-
 def unreadable(path: str | os.PathLike[str], exc: OSError) -> ConfigError:
     """ "cannot read PATH: why", for an input that cannot be opened or looked at; for one that does not exist, with
-    the name in its folder it may have meant (`nov.csv` for `nov.cvs`, `November.csv` for `november.csv`): a
-    typo is found from the message, not by listing the folder. Never a name of other numbers (`dec-2025.csv` for
-    `dec-2026.csv`, `dec6` for `dec9`): another month's file is no typo to load instead."""
+    the file of its folder it may have meant (near_names.py): a typo is found from the message, not by listing the
+    folder."""
     said = f"cannot read {path}: {exc.strerror or exc}"
-    if not isinstance(exc, FileNotFoundError):
-        return ConfigError(said)
-    folder, name = os.path.split(os.fspath(path))
-    try:
-        with os.scandir(folder or ".") as entries:
-            names = [e.name for _, e in zip(range(_NAMES_LOOKED_AT), entries) if e.is_file()]
-    except OSError:
-        return ConfigError(said)
-    numbers = re.findall(r"\d+", name)
-    close = difflib.get_close_matches(name.lower(), [n.lower() for n in names], n=5, cutoff=0.75)
-    alike = [n for c in close for n in names if n.lower() == c and re.findall(r"\d+", n) == numbers]
-    if not alike:
-        return ConfigError(said)
-    return ConfigError(f"{said}; did you mean {os.path.join(folder, alike[0])}?")
+    return ConfigError(f"{said}{did_you_mean(path)}" if isinstance(exc, FileNotFoundError) else said)
 
 
 def check_regular(path: str | os.PathLike[str]) -> None:

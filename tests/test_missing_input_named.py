@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bulkload.errors import ConfigError
+from bulkload.errors import ConfigError, LedgerError
+from bulkload.ledger import Ledger
 from bulkload.sources import sha256_of
 
 
@@ -38,3 +39,12 @@ def test_a_file_of_other_numbers_is_never_offered(tmp_path: Path, given: str, th
 def test_a_missing_folder_is_said_as_before(tmp_path: Path) -> None:
     gone = tmp_path / "no-such-folder" / "entries.csv"
     assert refusal(gone) == f"cannot read {gone}: No such file or directory"
+
+
+def test_a_ledger_not_there_names_the_run_s_ledger_its_name_is_a_typo_of(tmp_path: Path) -> None:
+    # the docs' FILE.ledger.sqlite keeps the input's extension: `nov.ledger.sqlite` is typed for `nov.csv.ledger.sqlite`
+    (tmp_path / "nov.csv.ledger.sqlite").write_bytes(b"")
+    with pytest.raises(LedgerError) as refused:
+        Ledger.open(str(tmp_path / "nov.ledger.sqlite"))
+    said = str(refused.value)
+    assert said == f"no ledger at {tmp_path / 'nov.ledger.sqlite'}; did you mean {tmp_path / 'nov.csv.ledger.sqlite'}?"

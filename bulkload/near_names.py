@@ -1,0 +1,33 @@
+"""The file a path that is not there may have meant: a name of its folder a typo away (a letter, the case, the
+extension; `nov.ledger.sqlite` for `nov.csv.ledger.sqlite`), for the messages that say a file is missing. Never a
+name of other numbers (`dec-2025.csv` for `dec-2026.csv`, `dec6` for `dec9`): another period's file is no typo."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+
+#: the most names of the folder looked at
+NAMES_LOOKED_AT = 10_000
+
+
+def meant(path: str | os.PathLike[str]) -> str | None:
+    """The path of the file of `path`'s folder its name is a typo of, else None (none alike, or the folder cannot
+    be read)."""
+    folder, name = os.path.split(os.fspath(path))
+    try:
+        with os.scandir(folder or ".") as entries:
+            names = [e.name for _, e in zip(range(NAMES_LOOKED_AT), entries) if e.is_file()]
+    except OSError:
+        return None
+    numbers = re.findall(r"\d+", name)
+    close = difflib.get_close_matches(name.lower(), [n.lower() for n in names], n=5, cutoff=0.75)
+    alike = [n for c in close for n in names if n.lower() == c and re.findall(r"\d+", n) == numbers]
+    return os.path.join(folder, alike[0]) if alike else None
+
+
+def did_you_mean(path: str | os.PathLike[str]) -> str:
+    """ "; did you mean PATH?" for the file `path` may have meant (`meant`), else ""."""
+    near = meant(path)
+    return f"; did you mean {near}?" if near is not None else ""
