@@ -43,7 +43,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from dataclasses import replace
 from typing import Any
 
@@ -159,12 +159,13 @@ async def rollback(
                             first = cause_of(group)  # command line shows it (what it left is the next rollback's)
                             raise first from first.__cause__
                 except anyio.get_cancelled_exc_class():  # the display is gone: the summary can be printed
-                    if running and interrupts.stopped():  # a signal, not a caller's cancellation
+                    if running:  # as a load cut short (Ctrl-C, SIGTERM, a caller's cancellation) writes its report
                         _interrupted(ledger, out, running[0].stages)
                         out.requests = running[0].dispatcher.counters.requests
                         out.elapsed_s = round(time.monotonic() - started, 3)
                         if report:
-                            write_report(report, out)
+                            with suppress(OSError):  # the interrupt goes on, whatever the disk says
+                                write_report(report, out)
                         if interrupted is not None:
                             interrupted(out)
                     raise

@@ -12,8 +12,15 @@ import time
 import urllib.request
 from pathlib import Path
 
+import anyio
 import pytest
-from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, run_bulkload, write_entries
+from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, economic_job, run_bulkload, serving, write_entries
+from test_reconcile_refused import entries
+
+from bulkload import load, rollback
+from bulkload.sandbox import SandboxOptions
+from bulkload.sandbox.economic import create_app
+from bulkload.stages import ROLLING_BACK, Stages
 
 
 def deletes(sandbox: SandboxProcess) -> int:
@@ -64,3 +71,36 @@ def test_a_rollback_interrupted_says_what_it_removed_and_left(tmp_path: Path, sa
     assert line.startswith("bulkload rollback economic: stopped: "), line
     assert "left for the next rollback" in line, line
     assert "interrupted" not in err, err
+
+
+async def test_a_rollback_a_script_cancels_writes_its_report_of_what_it_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # bulkload.rollback awaited by a script and cancelled there (its own Ctrl-C, a timeout): as a load cut short
+    data = tmp_path / "e.csv"
+    entries(data, vouchers=300, bad=())
+    deleting = anyio.Event()
+    advance = Stages.advance
+
+    def advancing(self: Stages, n: int = 1) -> None:
+        advance(self, n)
+        if self.name == ROLLING_BACK and self.done >= 20:
+            deleting.set()
+
+    monkeypatch.setattr(Stages, "advance", advancing)
+    with anyio.fail_after(60):
+        async with serving(create_app(SandboxOptions(latency_ms=20))) as origin:
+            job = economic_job(data, origin, tmp_path / "run.sqlite", rejects=str(tmp_path / "rejects.csv"))
+            assert (await load(job, env=CREDS)).loaded == 600
+            async with anyio.create_task_group() as tg:
+
+                async def undo() -> None:
+                    await rollback(job.ledger_path, report=str(tmp_path / "rb.json"), env=CREDS)
+
+                tg.start_soon(undo)
+                await deleting.wait()
+                tg.cancel_scope.cancel()
+    report = json.loads((tmp_path / "rb.json").read_text())
+    assert report["status"] == "stopped" and report["exit_code"] == 4, report
+    assert report["removed"] >= 1 and report["left"] >= 1, report
+    assert report["removed"] + report["already_removed"] + report["left"] == 600, report
