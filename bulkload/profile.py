@@ -227,7 +227,7 @@ def _scan(
     split = _split_pairs(source, kind)
     items: Iterator[Keyed] | None = None
     try:
-        only = kind.group_fields | kind.number_fields | kind.date_fields
+        only = kind.group_fields | kind.number_fields | kind.date_fields | {tail for _, tail in split}
         items = keyed(source.rows(only, found.blank if kind.given_fields else None), kind, found.unnamed)
         if type(kind).row_family is not RecordKind.row_family:  # the other kinds pay nothing a row for it
             items = _families(items, kind, file_idx, db, families, starts, found)
@@ -306,14 +306,14 @@ _SPLIT_TAIL = re.compile(r"\d{3}\.\d+")
 
 
 def _split_pairs(source: Source, kind: RecordKind) -> list[tuple[str, str]]:
-    """(an amount column, the number column after it) of a file where an amount split in two by an unquoted
-    delimiter reads as a row all the same (Source.neighbours): the other half fills a number column, which takes it.
-    [] for any other file, which pays nothing a row for it."""
+    """(an amount column, the column after it) of a file where an amount split in two by an unquoted delimiter
+    reads as a row all the same (Source.neighbours): the other half fills the next column, a number or a text alike
+    (amount `1`, text `234.50`: e-conomic booked 1 EUR, exit 0). [] for any other file, which pays nothing a row
+    for it."""
     if source.fmt != "csv":
         return []
     money = kind.money_fields - kind.secret_fields
-    numbers = kind.number_fields - kind.secret_fields
-    return [(a, b) for a, b in source.neighbours() if a in money and b in numbers]
+    return [(a, b) for a, b in source.neighbours() if a in money and b not in kind.secret_fields]
 
 
 def _split_amount(source: Source, line: int, row: Mapping[str, Any], head: str, tail: str) -> ConfigError | None:

@@ -57,3 +57,24 @@ def test_rows_no_split_reads_as_load(
     code, report = _load(tmp_path, base, first + "5,1,2,2026-10-31,EUR,1010,Sale B,250.00,,\n"
                                                   "5,1,2,2026-10-31,EUR,5600,Sale B,-250.00,,\n")  # fmt: skip
     assert (code, report["loaded"]) == (0, 4), capsys.readouterr()
+
+
+def test_a_split_amount_whose_other_half_fills_a_text_refuses_the_file(
+    tmp_path: Path, base: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """amount before text: `1,234.50` read as amount 1 and text '234.50' (e-conomic booked 1 EUR, exit 0)."""
+    data = tmp_path / "entries.csv"
+    data.write_text(
+        "entryTypeNumber,journalNumber,voucherNumber,date,currency,accountNumber,amount,text,\n"
+        "5,1,1,2026-10-31,EUR,1010,1,234.50,\n"
+        "5,1,1,2026-10-31,EUR,5600,-1,234.50,\n"
+        "5,1,2,2026-10-31,EUR,1010,250.00,Sale B,\n"
+        "5,1,2,2026-10-31,EUR,5600,-250.00,Sale B,\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "r.json"
+    code = main(["load", "economic", str(data), "--report", str(report), *base])
+    err = " ".join(capsys.readouterr().err.split())
+    loaded = json.loads(report.read_text()) if report.exists() else {}
+    assert code == 2 and loaded.get("requests", 0) == 0, (err, loaded)
+    assert "line 2: amount '1' and text '234.50' read together are 1,234.50" in err, err
