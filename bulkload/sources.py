@@ -372,10 +372,10 @@ class Source:
     @property
     def footer(self) -> int:
         """The line (from 1) of a CSV file read to its end (`rows`) that starts a report's footer below the data: the
-        rows after its last blank line or row of only delimiters, 1 to _FOOTER_ROWS of them, each filling only its
-        first cell (`Total: 2 records,,,,` as a spreadsheet pads it), in a file whose header names more than one
-        column. 0 where there is none. A spreadsheet's footer padded to the sheet's width reads as a row: a HaloPSA
-        record named `Total: 2 records` was created, exit 0 (t46a)."""
+        rows after its last blank line or row of only delimiters (the sheet's blank rows after them end none), 1 to
+        _FOOTER_ROWS of them, each filling only its first cell (`Total: 2 records,,,,` as a spreadsheet pads it), in a
+        file whose header names more than one column. 0 where there is none. A spreadsheet's footer padded to the
+        sheet's width reads as a row: a HaloPSA record named `Total: 2 records` was created, exit 0 (t46a)."""
         return self._footer
 
     @property
@@ -847,7 +847,7 @@ class Source:
                             yield start, row  # cells(): the record as written
                             continue
                         if gap and footers:
-                            below = []
+                            below = below or []  # a blank row after a footer's rows ends no footer
                         if below is not None and not at_eof:
                             if row[0].strip() and not any(c.strip() for c in row[1:]):
                                 below = [*below, start] if len(below) < _FOOTER_ROWS else None
@@ -883,7 +883,7 @@ class Source:
                                 elif rec or any(cell_text(v.strip()) for k, v in zip(names, row) if k):
                                     yield start, rec
                                 elif footers and not any(c.strip() for c in row):
-                                    below = []
+                                    below = below or []
                                 continue
                             rec = {k: v.strip() for k, v in zip(names, row) if v and not v.isspace()}
                             if '="' in joined:
@@ -897,7 +897,7 @@ class Source:
                             elif rec:
                                 yield start, rec
                             elif footers and not any(c.strip() for c in row):
-                                below = []
+                                below = below or []
                         elif item := _odd_csv_row(start, row, names, delim, at_eof, self.encoding):
                             if secret_at and not isinstance(item, BadRow):
                                 _secrets_as_written(secret_at, row, names, item[1])

@@ -32,8 +32,10 @@ def _dry_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: list[str]) 
         (["", "Total: 2 records,,,"], 5),  # a blank line
         ([",,,", "Total: 2 records,,,", "Printed 30-11-2026,,,"], 5),  # two lines of footer
         (["", "Total: 2 records"], 5),  # not padded: one cell, which a row of the data is not either
+        ([",,,", "Total: 2 records,,,", ",,,"], 5),  # the sheet's blank rows below the footer too
+        (["", "Total: 2 records,,,", ""], 5),  # a blank line ending the file
     ],
-    ids=["padded", "blank-line", "two-lines", "one-cell"],
+    ids=["padded", "blank-line", "two-lines", "one-cell", "blank-row-below", "blank-line-below"],
 )
 def test_a_footer_below_a_blank_row_refuses_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], below: list[str], line: int
