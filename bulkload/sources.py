@@ -99,6 +99,11 @@ UNNAMED = "\x00unnamed"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 #: the byte order mark as read (U+FEFF): a file's first line alone starts with one
 _BOM = "\ufeff"
+#: why a line below the first that starts with a byte order mark refuses the file (BadRow kind "joined")
+_BOM_BELOW = (
+    "the line starts with a byte order mark (U+FEFF), which only a file's first line holds: here it is below other "
+    "rows, as where two exports were joined into one file (cat)"
+)
 
 
 class JsonExponent(str):
@@ -1570,9 +1575,8 @@ def _odd_csv_row(
         # a file's first line alone starts with one (and is read without it): below, a file was joined on (cat)
         return BadRow(
             start,
-            "the line starts with a byte order mark (U+FEFF), which only a file's first line holds: here it is below "
-            "other rows, as where two exports were joined into one file (cat), and it would be read as part of the "
-            "first cell. Delete the mark, or load each part as a file of its own",
+            f"{_BOM_BELOW}, and it would be read as part of the first cell. Delete the mark, or load each part as a "
+            "file of its own",
             _clip(_csv_text(row, delim)),
             kind="joined",
         )
@@ -1724,6 +1728,8 @@ def _json_reason(line: bytes, exc: Exception, encoding: str) -> tuple[str, str]:
             f"{encoding_label(encoding)}",
             "encoding",
         )
+    if line.startswith(codecs.BOM_UTF8):  # the first line's is read as none: a JSON line joined on (cat)
+        return f"{_BOM_BELOW}. Delete the mark, or load each part as a file of its own", "joined"
     if isinstance(exc, RecursionError):
         return "invalid JSON: nested too deeply", ""
     # msgspec calls a whole line (its object closed) holding one "truncated": untrue, and a user looks for a cut file
