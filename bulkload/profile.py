@@ -224,10 +224,11 @@ def _scan(
     rows = 0
     add_number, add_date, add_decimals = found.numbers.add, found.dates.add, found.decimals.add
     add_other = found.other_numbers.add
-    split = _split_pairs(source, kind)
+    pairs = _split_pairs(source, kind)
+    split = SplitAmounts(pairs) if pairs else None
     items: Iterator[Keyed] | None = None
     try:
-        only = kind.group_fields | kind.number_fields | kind.date_fields | {tail for _, tail in split}
+        only = kind.group_fields | kind.number_fields | kind.date_fields | {tail for _, tail in pairs}
         items = keyed(source.rows(only, found.blank if kind.given_fields else None), kind, found.unnamed)
         if type(kind).row_family is not RecordKind.row_family:  # the other kinds pay nothing a row for it
             items = _families(items, kind, file_idx, db, families, starts, found)
@@ -270,9 +271,8 @@ def _scan(
                         add_date(value, line, field)
                 for field in minor_fields:
                     add_decimals(row.get(field), line, field)
-                for head, tail in split:
-                    if (refused := _split_amount(source, line, row, head, tail)) is not None:
-                        raise refused
+                if split is not None:
+                    split.add(line, row)
             if key is not None and key != previous:
                 batch.append((key, file_idx, item.line_no if type(item) is BadRow else line))
                 if len(batch) >= _BATCH:
@@ -289,6 +289,8 @@ def _scan(
             if close is not None:
                 close()
     db.executemany(keys, batch)
+    if split is not None and found.broken is None and (refused := split.refusal(source.path)) is not None:
+        raise refused
     found.rows, found.last_key = rows, previous
     found.last_line_without_end = source.last_line_without_end
     found.widths = source.row_widths
@@ -316,25 +318,53 @@ def _split_pairs(source: Source, kind: RecordKind) -> list[tuple[str, str]]:
     return [(a, b) for a, b in source.neighbours() if a in money and b not in kind.secret_fields]
 
 
-def _split_amount(source: Source, line: int, row: Mapping[str, Any], head: str, tail: str) -> ConfigError | None:
-    """The refusal of the file where `row`'s amount `head` is a whole number of 1 to 3 digits and the number
-    `tail` after it is 3 digits and decimals: `1` and `234.50`, the halves of 1,234.50 (t42a: e-conomic booked 1 EUR
-    at exchange rate 234.50, exit 0). What is meant cannot be told; a row that means them writes the amount with
-    its decimals (`1.00`), as the file's other amounts are written where they have any."""
-    first, rest = row.get(head), row.get(tail)
-    if type(first) is not str or type(rest) is not str:
+#: an amount written as a whole number, no decimal mark: where the file writes one beside the splits, it writes
+#: whole amounts so
+_WHOLE = re.compile(r"[-+]?\d+")
+
+
+class SplitAmounts:
+    """What tells amounts split in two by an unquoted ',' thousands separator in a file whose header ends in unnamed
+    columns (Source.neighbours: the rows' widths no longer show it), by the pairs of an amount column and the one
+    after it (_split_pairs). A row whose amount is a whole number of 1 to 3 digits and whose next cell is 3 digits and
+    decimals reads as one (`1` and `234.50`, the halves of 1,234.50: t42a, e-conomic booked 1 EUR at exchange rate
+    234.50, exit 0), and as an amount beside an exchange rate (e-conomic's are per 100: `250` at `746.12` for EUR, a
+    tester's legal row). Only where the column's other amounts are all written with decimals does it stand out, as a
+    number format with a thousands separator (`#,##0.00`, the one that writes `1,234.50`) writes every amount: there
+    the file is refused (`refusal`). A file that writes other amounts whole (`250`, `1500`) writes whole amounts so,
+    and is not."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+        self._first: dict[str, tuple[int, str, str, str]] = {}  # amount column -> (line, amount, next, its cell)
+        self._whole: set[str] = set()  # amount columns with an amount written whole that is no such row's
+
+    def add(self, line: int, row: Mapping[str, Any]) -> None:
+        for head, tail in self.pairs:
+            first = row.get(head)
+            if type(first) is not str:
+                continue
+            first, rest = first.strip(), row.get(tail)
+            if _SPLIT_HEAD.fullmatch(first) and type(rest) is str and _SPLIT_TAIL.fullmatch(rest := rest.strip()):
+                self._first.setdefault(head, (line, first, tail, rest))
+            elif _WHOLE.fullmatch(first):
+                self._whole.add(head)
+
+    def refusal(self, path: object) -> ConfigError | None:
+        """The file's refusal, naming the first such row of a column whose other amounts all have decimals."""
+        for head, (line, first, tail, rest) in self._first.items():
+            if head in self._whole:
+                continue
+            return ConfigError(
+                f"{path}: line {line}: {head} {first!r} and {tail} {rest!r} read together are {first},{rest}, and the "
+                f"file writes its other amounts in {head} with decimals: an amount written with a ',' thousands "
+                "separator, unquoted, in a ','-separated file is split in two, and where the header ends in an "
+                "unnamed column (a trailing delimiter, as a spreadsheet that padded its rows writes) the split "
+                'cannot be seen by the rows\' widths. Export the file again with such amounts quoted ("1,234.50") '
+                f"or written without the separator; where {head} {first} with {tail} {rest} is meant, write {head} "
+                f"with its decimals ({first}.00); nothing was sent"
+            )
         return None
-    first, rest = first.strip(), rest.strip()
-    if not (_SPLIT_HEAD.fullmatch(first) and _SPLIT_TAIL.fullmatch(rest)):
-        return None
-    return ConfigError(
-        f"{source.path}: line {line}: {head} {first!r} and {tail} {rest!r} read together are {first},{rest}: an "
-        "amount written with a ',' thousands separator, unquoted, in a ','-separated file is split in two, and the "
-        "header ends in an unnamed column, as a spreadsheet writes a file whose rows it padded to the widest: the "
-        'split cannot be seen by the rows\' widths. Export the file again with such amounts quoted ("1,234.50") '
-        f"or written without the separator; where {head} {first} with {tail} {rest} is meant, write {head} with its "
-        f"decimals ({first}.00); nothing was sent"
-    )
 
 
 def _families(

@@ -38,6 +38,7 @@ def test_a_split_amount_in_a_padded_file_refuses_it_before_the_first_call(
     err = " ".join(capsys.readouterr().err.split())
     assert code == 2 and report.get("requests", 0) == 0, (err, report)
     assert "line 2: amount '1' and exchangeRate '234.50' read together are 1,234.50" in err, err
+    assert "the file writes its other amounts in amount with decimals" in err, err
     assert "write amount with its decimals (1.00); nothing was sent" in err, err
 
 
@@ -78,3 +79,20 @@ def test_a_split_amount_whose_other_half_fills_a_text_refuses_the_file(
     loaded = json.loads(report.read_text()) if report.exists() else {}
     assert code == 2 and loaded.get("requests", 0) == 0, (err, loaded)
     assert "line 2: amount '1' and text '234.50' read together are 1,234.50" in err, err
+
+
+def test_whole_amounts_at_rates_per_100_load_where_the_file_writes_amounts_whole(
+    tmp_path: Path, base: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """t47a: e-conomic's exchange rates are per 100 (746.12 for EUR): `250` at `746.12` in a file with a trailing
+    delimiter read as a split 250,746.12 and refused a legal file. Where the file writes other amounts whole (`1500`),
+    it writes whole amounts so: it loads."""
+    code, report = _load(
+        tmp_path,
+        base,
+        "5,1,1,2026-10-31,EUR,1010,Sale A,250,746.12,\n"
+        "5,1,1,2026-10-31,EUR,5600,Sale A,-250,746.12,\n"
+        "5,1,2,2026-10-31,EUR,1010,Sale B,1500,746.12,\n"
+        "5,1,2,2026-10-31,EUR,5600,Sale B,-1500,746.12,\n",
+    )
+    assert (code, report["loaded"]) == (0, 4), capsys.readouterr()
