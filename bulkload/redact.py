@@ -40,18 +40,31 @@ _pattern: re.Pattern[str] | None = None
 _anywhere: re.Pattern[str] | None = None
 _kept: set[str] = set()
 _kept_pattern: re.Pattern[str] | None = None
+#: every registered value and its `_encoded` forms, lower-cased, where all are ASCII (else None): an ASCII text
+#: without them and without `_ESCAPING` holds none of them, which `redact` tells without its regex (16 µs a reason
+#: of 130 characters before: 10 s of a load's CPU that wrote 200,000 of them, t46d). Not of other values or texts:
+#: the regex's letter case reaches further than lower() (`İ` matches `I`)
+_folded: tuple[str, ...] | None = ()
+
+
+def _encoded(value: str) -> set[str]:
+    """`value` base64-encoded (with or without its padding) and its UTF-8 bytes in hex (a diagnostic dumping a
+    header's bytes: before, such an echo was shown whole, tester t36f)."""
+    raw = value.encode()
+    encoded = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(), raw.hex()}
+    return encoded | {form.rstrip("=") for form in encoded}
 
 
 def _forms(value: str) -> list[str]:
     """Regexes for the ways a text may quote `value`: masking.spelled (as written, JSON- or repr-escaped once or
-    more, URL-encoded, HTML-escaped; escapes' hex digits in either case), base64 (with or without its padding) and
-    its UTF-8 bytes in hex (a diagnostic dumping a header's bytes; matched in either case: before, such an echo
-    was shown whole, tester t36f)."""
-    raw = value.encode()
-    encoded = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(), raw.hex()}
-    encoded |= {form.rstrip("=") for form in encoded}
+    more, URL-encoded, HTML-escaped; escapes' hex digits in either case), and `_encoded` (matched in either case)."""
     # the longest first: an alternation takes the first form that matches, and the unpadded one is a prefix
-    return [spelled(value), *map(re.escape, sorted(encoded, key=len, reverse=True))]
+    return [spelled(value), *map(re.escape, sorted(_encoded(value), key=len, reverse=True))]
+
+
+#: the characters every spelling of a character but itself in another case starts with or holds (masking.
+#: _char_spellings: an HTML entity, a percent-encoding, an escape, a space as `+`)
+_ESCAPING = frozenset("&%\\+")
 
 
 def register(*values: str | None) -> None:
@@ -60,8 +73,12 @@ def register(*values: str | None) -> None:
     new = {v.strip() for v in values if v and len(v.strip()) >= MIN_LENGTH} - _values
     if not new:
         return
+    global _folded
     with _lock:
         _values.update(new)
+        # before the patterns: redact reads _pattern first, so one that sees the new _pattern sees these
+        forms = [form.lower() for value in _values for form in (value, *_encoded(value))]
+        _folded = tuple(forms) if all(form.isascii() for form in forms) else None
         # the longest value first: a form that holds another is masked whole
         alternatives = "|".join(form for value in sorted(_values, key=len, reverse=True) for form in _forms(value))
         # this one first: redact reads _pattern first, so one that sees the new _pattern sees the new _anywhere
@@ -115,6 +132,11 @@ def redact(text: str) -> str:
     pattern, anywhere, kept = _pattern, _anywhere, _kept_pattern
     if pattern is None or anywhere is None:
         return text
+    folded = _folded
+    if folded is not None and text.isascii() and _ESCAPING.isdisjoint(text):
+        lowered = text.lower()
+        if not any(form in lowered for form in folded):
+            return text  # only a form `_folded` holds, in another case, could be there: none is
     if kept is None or pattern.search(text) is None:
         return pattern.sub(MASK, text)
     names = [(m.start(), m.end()) for m in kept.finditer(text)]
@@ -188,7 +210,9 @@ def redact_data(value: Any) -> Any:
 def forget() -> None:
     """Drop every registered credential and kept name (tests)."""
     global _pattern, _anywhere, _kept_pattern
+    global _folded
     with _lock:
         _values.clear()
         _kept.clear()
         _pattern = _anywhere = _kept_pattern = None
+        _folded = ()

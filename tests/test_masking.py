@@ -10,7 +10,17 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bulkload.masking import MASK, mask_under, masked, masked_text, scrub, secret_name, secret_rule, secret_texts
+from bulkload.masking import (
+    MASK,
+    mask_under,
+    masked,
+    masked_secret_keys,
+    masked_text,
+    scrub,
+    secret_name,
+    secret_rule,
+    secret_texts,
+)
 from bulkload.sources import Source
 from bulkload.targets.halopsa_records import Resource
 from bulkload.targets.halopsa_schema import RESOURCES, SECRET_FIELDS, is_secret
@@ -272,5 +282,29 @@ def test_a_secrets_last_character_is_masked_whole_however_it_is_escaped(secret: 
     redact.register(secret)
     try:
         assert redact.redact(f"client_secret={written}&x=1") == "client_secret=***&x=1"
+    finally:
+        redact.forget()
+
+
+_TEXT = st.text(alphabet=st.sampled_from("aAzZ09 -_.:/=&%+\\\"'{}İıſKßé"), max_size=40)
+
+
+@given(st.text(alphabet=st.sampled_from("aAzZ09-_.İſßé"), min_size=4, max_size=8), _TEXT, _TEXT)
+@example("abcd", "no secret here", "")
+@example("grant-x", "X-GRANT-X: ", "")  # upper-cased, as a server echoes a header
+@example("ab\u0130c", "AB", "IC")  # İ matches I in any case: no shortcut for a value that is not ASCII
+def test_redact_masks_what_its_whole_regex_masks(secret: str, before: str, after: str) -> None:
+    """redact tells an ASCII text that holds no form of an ASCII credential without its regex (t46d: 16 µs a
+    reason, 10 s of a load's CPU): what it masks is what the whole regex masks, in every case."""
+    from bulkload import redact
+
+    if len(secret.strip()) < redact.MIN_LENGTH:
+        return
+    redact.register(secret)
+    try:
+        for text in (before + after, before + secret + after, before + secret.upper() + after):
+            pattern = redact._pattern
+            assert pattern is not None
+            assert redact.redact(text) == pattern.sub(redact.MASK, masked_secret_keys(text)), text
     finally:
         redact.forget()
