@@ -564,12 +564,13 @@ class Planner:
     #: why a row of no group is rejected for the family and part it names (RecordKind.row_family: an earlier load
     #: sent a line of the family as another part, or a group of it), or None
     family_skip: Callable[[str, str], str | None] | None = None
-    #: why a row of no group of a family is skipped, given its file index and line, family, part and check
-    #: (record_check, else its older_check, as a ledger of model.OLDER_CHECKS kept it): an earlier load loaded that
-    #: very line of the family and part, and no row of the family planned before it was told so of the same line
-    #: (asked before family_skip); None: it did not (a changed line, or one added), or the row is a line that load
-    #: rejected, never sent (a rejects file's row: planning._unsent)
-    line_loaded: Callable[[int, int, str, str, int], str | None] | None = None
+    #: why a row of no group of a family is skipped, or in doubt, given its file index and line, family, part and
+    #: check (record_check, else its older_check, as a ledger of model.OLDER_CHECKS kept it), and which ("skipped",
+    #: "in_doubt"): an earlier load loaded that very line of the family and part (or left its call in doubt), and no
+    #: row of the family planned before it was told so of the same line (asked before family_skip); None: it did not
+    #: (a changed line, or one added), or the row is a line that load rejected, never sent (a rejects file's row:
+    #: planning._unsent)
+    line_loaded: Callable[[int, int, str, str, int], tuple[str, str] | None] | None = None
     #: why every row of a family whose rows are all planned is rejected (asked as it closes): of a part, its rows of
     #: no group gave some of the lines an earlier load loaded of it (line_loaded) but not all of them (one changed,
     #: or left out), so the file gives the family otherwise than the books hold it; None: they gave each, or none
@@ -660,8 +661,8 @@ class Planner:
                             if line_loaded is not None and (
                                 said := line_loaded(file_idx, line, *named, record_check(kind, record))
                                 or line_loaded(file_idx, line, *named, older_check(kind, record))  # an older ledger's
-                            ):  # a line an earlier load loaded, given as it is: not booked again, no correction
-                                failure = (line, "", said, "skipped")
+                            ):  # a line an earlier load loaded (or may have), given as it is: not booked again
+                                failure = (line, "", said[0], said[1])
                             elif family_skip is not None and (why := family_skip(*named)) is not None:
                                 raise RowInvalid("", why)
                         elif row_loaded is not None and (
@@ -789,7 +790,8 @@ class Planner:
         said = f"{kind.family_label(family)} is rejected whole: {why}" if why is not None else differs
         if said is not None:
             for key, lines, _, failures, _ in held:
-                own = {line: (field_, reason) for line, field_, reason, bucket in failures if bucket != "skipped"}
+                # a line told loaded (or in doubt) by an earlier load is rejected with the family's reason
+                own = {line: (field_, reason) for line, field_, reason, bucket in failures if bucket == "rejected"}
                 for line in lines:
                     self.outcome(file_idx, line, "rejected", *own.get(line, ("", said)), key)
             return

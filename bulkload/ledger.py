@@ -685,13 +685,16 @@ class Ledger:
         the reason a family given with a line it loaded changed or left out is rejected for was kept (skip_lines'
         `differs`, 2026-12) gets that column; the lines it holds have none: their families are not rejected so. One
         made before the checks of a call's rows of no group were kept as it left (`checks`, 2026-12) gets that
-        column; its calls have none: a later load cannot tell their rows in doubt."""
+        column; its calls have none: a later load cannot tell their rows in doubt. One made before the lines of a
+        family an earlier run left in doubt were told (skip_lines' `in_doubt`, 2026-12) gets that column; the lines it
+        holds have none: they were loaded."""
         for table, column, kind in (
             ("chunks", "looks", "BLOB"),
             ("chunks", "held", "BLOB"),
             ("chunks", "checks", "BLOB"),
             ("skip_groups", "also_checks", "BLOB"),
             ("skip_lines", "differs", "TEXT"),
+            ("skip_lines", "in_doubt", "INTEGER"),
         ):
             if _has(self._db, "", table) and not _has(self._db, "", table, column):
                 self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
@@ -1939,7 +1942,8 @@ def _family_known(
     names a line the earlier run loaded from a rejects file of its own (origins.taken), its family's are rejected. A
     line in doubt there is said to be, with `settle`. A row of no group that is a line the run loaded (done), given
     as it is, is skipped, its family rejected so or not (the run's lines of the input's families and parts, by their
-    checks, counted: skip_lines, Planner.line_loaded); a line in doubt there is not told so. In Python: one pass
+    checks, counted: skip_lines, Planner.line_loaded); a line in doubt there, given as it was, is in doubt too. In
+    Python: one pass
     over the earlier run's groups, which a family is asked for only where the target has one
     (RecordKind.group_family)."""
     undo = f" (or undo that run: `{command_on('rollback', earlier)}`)" if can_delete else ""
@@ -2045,8 +2049,9 @@ def _family_known(
         )
         if _has(conn, "", "skip_lines") and _has(conn, at, "file_families", "part"):
             conn.executemany(
-                "INSERT OR IGNORE INTO skip_lines VALUES (?, ?, ?, ?, ?, ?)",
-                _loaded_lines(conn, at, earlier, files, family_label, exempt, other_lines),
+                "INSERT OR IGNORE INTO skip_lines (family, part, line_check, reason, n, differs, in_doubt)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                _loaded_lines(conn, at, earlier, files, family_label, exempt, other_lines, name, settle),
             )
 
 
@@ -2058,9 +2063,11 @@ def _loaded_lines(
     family_label: Callable[[str], str],
     exempt: frozenset[str],
     other_lines: Callable[[str, str, str], str],
-) -> Iterator[tuple[str, str, int, str, int, str]]:
-    """(family, part, check, reason, n, differs) of the lines the run of the ledger `at` (`files`: its input files)
-    loaded of the input's families and parts, by their check (created.line_check: chunking.record_check, of
+    name: str,
+    settle: str,
+) -> Iterator[tuple[str, str, int, str, int, str, int | None]]:
+    """(family, part, check, reason, n, differs, in_doubt) of the lines the run of the ledger `at` (`files`: its input
+    files) loaded of the input's families and parts, by their check (created.line_check: chunking.record_check, of
     model.CHECKS_VERSION; chunking.older_check, of model.OLDER_CHECKS: Planner.line_loaded asks both), n lines of
     each, for skip_lines: a row of no group of one that the input gives again is skipped with the reason, whether
     or not the family is rejected as corrected (Planner.line_loaded); where the input gives some of the lines of the
@@ -2068,7 +2075,11 @@ def _loaded_lines(
     `other_lines` words a family given otherwise (Planner.line_differs). Not of the `exempt` families, whose every row
     in the input is a line that run rejected of it, never created (a fixed rejects file's: origins.Found.families),
     which none it loaded can be. None of a ledger that kept no checks of such lines (made before 2026-12), or of
-    another version: its lines cannot be told (nor are they loaded again: `_untold_parts`)."""
+    another version: its lines cannot be told (nor are they loaded again: `_untold_parts`). Then, in_doubt 1, the lines
+    it sent of them in calls it left in doubt (`_doubted_lines`): a row giving one again is in doubt too, never sent,
+    and the family given without it is given otherwise than the books may hold it. Before, such a line was sent again,
+    and where the call in doubt had been carried out it was booked twice, exit 0 (a tester: 13 FEE lines of 40
+    orders, the earlier run's answers dropped)."""
     if _checks_of(conn, at) not in OLDER_CHECKS | {CHECKS_VERSION}:
         return
     for of, part, check, loc, n in conn.execute(
@@ -2084,7 +2095,54 @@ def _loaded_lines(
             f" (this file gives other {part} lines of it as that run loaded them, but not this one: changed, or "
             "left out)"
         )
-        yield of, part, check, f"{said} {loaded_by(earlier)}", n, other_lines(family_label(of), said, how)
+        yield of, part, check, f"{said} {loaded_by(earlier)}", n, other_lines(family_label(of), said, how), None
+    if _checks_of(conn, at) != CHECKS_VERSION:
+        return  # a call's checks are kept by this version only (chunks.checks)
+    found: dict[tuple[str, str, int], list[int]] = {}  # (family, part, check) -> [n, the first loc]
+    for of, part, check, loc in _doubted_lines(conn, at):
+        if of not in exempt:
+            seen = found.setdefault((of, part, check), [0, loc])
+            seen[0] += 1
+            seen[1] = min(seen[1], loc)
+    for (of, part, check), (n, loc) in found.items():
+        file_idx, line = _file_line(loc)
+        shown = files[file_idx] if file_idx < len(files) else "its input"
+        said = f"{family_label(of)} (line {line} of {shown})"
+        way_on = f": {settle}" if settle else ""
+        why = (
+            f"{family_label(of)}: an earlier run (ledger {earlier}; in doubt there) may have loaded {said}, the same "
+            f"{name} with other lines (this file gives other {part} lines of it as that run sent them, but not this "
+            f"one: changed, or left out): not created, which would book it twice if it did; it is settled in that "
+            f"run, not by loading this file again{way_on}"
+        )
+        doubt = (
+            f"{said} was sent by an earlier run whose call is in doubt (ledger {earlier}): whether the API holds it "
+            f"cannot be told, and sent again it may be booked twice; it is settled in that run, not by loading this "
+            f"file again{way_on}"
+        )
+        yield of, part, check, doubt, n, why, 1
+
+
+def _doubted_lines(conn: sqlite3.Connection, at: str) -> Iterator[tuple[str, str, int, int]]:
+    """(family, part, check, loc) of each line of the input's families and parts (file_families) that the run of
+    the ledger `at` sent in a call it left in doubt (sending, in doubt: few), by the check kept as the call left
+    (chunks.checks). None of a ledger made before the checks were kept."""
+    if not _has(conn, at, "chunks", "checks"):
+        return
+    ours = set(conn.execute("SELECT DISTINCT family, part FROM file_families WHERE part IS NOT NULL").fetchall())
+    for file_idx, blob, kept in conn.execute(
+        f"SELECT file_idx, lines, checks FROM {at}chunks WHERE state IN ('sending', 'in_doubt') AND checks IS NOT NULL"
+    ).fetchall():
+        checks = array("q")
+        checks.frombytes(bytes(kept))
+        for line, check in zip(_lines(bytes(blob)), checks, strict=True):
+            run = conn.execute(
+                f"SELECT e.family, e.last_line, e.part FROM {at}file_families e WHERE e.file_idx = ? AND e.line <= ? "
+                "ORDER BY e.line DESC LIMIT 1",
+                (file_idx, line),
+            ).fetchone()
+            if run is not None and run[1] >= line and (run[0], run[2]) in ours:
+                yield run[0], run[2], check, (file_idx << LOC_SHIFT) + line
 
 
 def _untold_parts(conn: sqlite3.Connection, at: str) -> set[tuple[str, str]]:

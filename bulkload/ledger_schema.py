@@ -37,7 +37,9 @@ CREATE TABLE IF NOT EXISTS skip_families (
 #: loaded, or rejected where skip_families says. `differs`: why the input's rows of the family are all rejected where
 #: they give some of the lines that run loaded of the family and part, but not this one (changed, or left out: the
 #: order given otherwise than the books hold it; planning._LinesLoaded); NULL where that is not told (rows of no
-#: family, and a ledger made before it, 2026-12, which gets the column when opened: Ledger._add_columns)
+#: family, and a ledger made before it, 2026-12, which gets the column when opened: Ledger._add_columns). `in_doubt`
+#: 1: a line of a family that run sent in a call it left in doubt, by the check kept as the call left (chunks.checks):
+#: a row giving it again is in doubt too, never sent; NULL: a line it loaded (and a ledger made before the column)
 #: the family and part under which skip_lines keeps the records earlier loads into the same place created of rows
 #: of no group and no family (ledger.rows_known_to, planning._rows_loaded): no family is named so
 ROWS = ""
@@ -47,7 +49,7 @@ ROWS_IN_DOUBT = "in doubt"
 SKIP_LINES = """
 CREATE TABLE IF NOT EXISTS skip_lines (
     family TEXT NOT NULL, part TEXT NOT NULL, line_check INTEGER NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL,
-    differs TEXT, PRIMARY KEY (family, part, line_check, reason)) WITHOUT ROWID"""
+    differs TEXT, in_doubt INTEGER, PRIMARY KEY (family, part, line_check, reason)) WITHOUT ROWID"""
 
 #: where each row of an input that is a rejects file came from (origins.py): the earlier file as its `file` column
 #: names it and the line (NULL: none, or claimed by two rows), for the kinds that record families or whose rows of no

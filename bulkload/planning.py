@@ -341,10 +341,11 @@ def _lines_loaded(db: sqlite3.Connection) -> _LinesLoaded | None:
 
 class _LinesLoaded:
     """Planner.line_loaded, as the lines earlier loads loaded of the input's families and parts say (the ledger's
-    skip_lines): a line they loaded n times is skipped for the first n rows of the family that give it, the next
-    are rows added; a row that is a line one of them rejected, never sent, is no line that one loaded (`_unsent`).
-    A family's rows are planned one after another (regroup.py): only its own are counted, its lines read once as its
-    first row of no group asks. And Planner.line_differs (`differs`), of the family closed: where its rows gave some
+    skip_lines): a line they loaded n times is skipped for the first n rows of the family that give it, then one they
+    left in doubt n times is in doubt for the next n (skip_lines.in_doubt: never sent), the next are rows added; a
+    row that is a line one of them rejected, never sent, is no line that one loaded (`_unsent`). A family's rows are
+    planned one after another (regroup.py): only its own are counted, its lines read once as its first row of no
+    group asks. And Planner.line_differs (`differs`), of the family closed: where its rows gave some
     of the lines they loaded of a part, but not each of them as often (one changed, or left out), the family is
     given otherwise than the books hold it, a correction (skip_lines.differs: why)."""
 
@@ -355,12 +356,13 @@ class _LinesLoaded:
         self._loaded: dict[tuple[str, int], list[tuple[str, int]]] = {}
         self._differs: dict[tuple[str, int], list[str | None]] = {}  # each line's skip_lines.differs, alike
         self._taken: dict[tuple[str, int], int] = {}
+        self._in_doubt: set[str] = set()  # the reasons of the lines an earlier load left in doubt (skip_lines.in_doubt)
         self._of: str | None = None
         # families planned before, whose rows are yet to be closed (chunking: a family is closed once the next one's
         # rows are read), where they differ: why
         self._ended: dict[str, str] = {}
 
-    def __call__(self, file_idx: int, line: int, family: str, part: str, check: int) -> str | None:
+    def __call__(self, file_idx: int, line: int, family: str, part: str, check: int) -> tuple[str, str] | None:
         if family != self._of:
             if self._of is not None and (why := self._lacking()) is not None:
                 self._ended[self._of] = why
@@ -368,15 +370,20 @@ class _LinesLoaded:
             self._loaded.clear()
             self._differs.clear()
             self._taken.clear()
-            for part_, check_, reason, n, differs in self._db.execute(
-                "SELECT part, line_check, reason, n, differs FROM skip_lines WHERE family = ? ORDER BY reason",
+            self._in_doubt.clear()
+            for part_, check_, reason, n, differs, in_doubt in self._db.execute(
+                "SELECT part, line_check, reason, n, differs, in_doubt FROM skip_lines WHERE family = ?"
+                " ORDER BY COALESCE(in_doubt, 0), reason",  # the lines loaded (NULL) first, then those in doubt
                 (family,),
             ).fetchall():
                 key = (str(part_), int(check_))
                 self._loaded.setdefault(key, []).append((str(reason), int(n)))
                 self._differs.setdefault(key, []).append(differs)
+                if in_doubt:
+                    self._in_doubt.add(str(reason))
         key = (part, check)
-        return _nth_told(self._unsent(file_idx, line, self._loaded.get(key, [])), self._taken, key)
+        reason = _nth_told(self._unsent(file_idx, line, self._loaded.get(key, [])), self._taken, key)
+        return None if reason is None else (reason, "in_doubt" if reason in self._in_doubt else "skipped")
 
     def differs(self, family: str) -> str | None:
         """Why every row of `family`, whose rows are all planned, is rejected: of a part, its rows gave some of the

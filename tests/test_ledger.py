@@ -151,16 +151,18 @@ def test_a_ledger_made_before_groups_kept_their_lines_rated_checks_gets_the_colu
 
 def test_a_ledger_made_before_lines_kept_why_their_order_differs_gets_the_column_and_knows_none(where: str) -> None:
     """A line of no group an earlier run loaded says why its order is rejected where the input gives the order's
-    other lines but not it (skip_lines.differs); one told by a bulkload before that was kept has none, and the
-    ledger takes the lines told from now on with it."""
+    other lines but not it (skip_lines.differs), and whether that run left it in doubt (skip_lines.in_doubt); one
+    told by a bulkload before those were kept has neither, and the ledger takes the lines told from now on with
+    them."""
     ledger = new(where)
+    ledger.db().execute("ALTER TABLE skip_lines DROP COLUMN in_doubt")
     ledger.db().execute("ALTER TABLE skip_lines DROP COLUMN differs")
     ledger.db().execute("INSERT INTO skip_lines VALUES ('1/A', 'FEE', 7, 'loaded before', 1)")
     ledger.close()
     older = Ledger.open(where)
-    older.db().execute("INSERT INTO skip_lines VALUES ('1/A', 'FEE', 8, 'loaded before', 1, 'given otherwise')")
-    said = "SELECT line_check, differs FROM skip_lines ORDER BY line_check"
-    assert older.db().execute(said).fetchall() == [(7, None), (8, "given otherwise")]
+    older.db().execute("INSERT INTO skip_lines VALUES ('1/A', 'FEE', 8, 'loaded before', 1, 'given otherwise', 1)")
+    said = "SELECT line_check, differs, in_doubt FROM skip_lines ORDER BY line_check"
+    assert older.db().execute(said).fetchall() == [(7, None, None), (8, "given otherwise", 1)]
     older.close()
 
 

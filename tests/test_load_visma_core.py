@@ -1594,6 +1594,51 @@ async def test_an_order_in_doubt_in_an_earlier_run_is_said_to_be_where_its_other
     assert all(f"bulkload resume --ledger {ledger}" in r for r in reasons.values()), reasons
 
 
+async def test_fee_lines_of_an_order_an_earlier_run_left_in_doubt_are_in_doubt_when_given_again(
+    tmp_path: Path,
+) -> None:
+    # found by a tester (t47b): a corrected file giving again the FEE lines of an order whose calls an earlier run
+    # left in doubt (answers lost, the entries booked) sent them again: each booked twice, exit 0. Now they are in
+    # doubt here too, never sent; a line changed beside them rejects the order, as a correction of a loaded one does
+    first = write(
+        tmp_path / "e.csv",
+        [
+            [1050, "FEE", "10.00", "f1", "", "2026-11-01", "O-50"],
+            [1050, "FEE", "20.00", "f2", "", "2026-11-01", "O-50"],
+            [1051, "FEE", "30.00", "g1", "", "2026-11-01", "O-51"],
+            [1051, "FEE", "40.00", "g2", "", "2026-11-01", "O-51"],
+        ],
+    )
+    corrected = write(
+        tmp_path / "e-fixed.csv",
+        [
+            [1050, "FEE", "10.00", "f1", "", "2026-11-01", "O-50"],
+            [1050, "FEE", "20.00", "f2", "", "2026-11-01", "O-50"],
+            [1051, "FEE", "30.00", "g1", "", "2026-11-01", "O-51"],
+            [1051, "FEE", "45.00", "g2", "", "2026-11-01", "O-51"],  # corrected
+        ],
+    )
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions(drop_rate=1.0)) as url:  # every answer lost, each booked
+            one = await load(job(tmp_path, first, url), env=ENV)
+            assert (one.loaded, one.in_doubt) == (0, 4), one
+            two = await load(second_job(tmp_path, corrected, url, "two"), env=ENV)
+            held = await created(url)
+    assert sorted(e["Description"] for e in held) == ["f1", "f2", "g1", "g2"], held
+    assert (two.loaded, two.in_doubt, two.rejected) == (0, 2, 2) and accounted(two), two
+    ledger = tmp_path / "run.sqlite"
+    doubted = {r["line"]: r["last_error"] for r in read_csv(tmp_path / "two.csv.in_doubt.csv")}
+    assert sorted(doubted) == ["2", "3"], doubted
+    assert doubted["2"].startswith(
+        f"order O-50 of case 1050 (line 2 of {first}) was sent by an earlier run whose call is in doubt (ledger "
+        f"{ledger}): whether the API holds it cannot be told"
+    ), doubted
+    reasons = {r["line"]: r["reason"] for r in read_csv(tmp_path / "two.csv")}
+    assert sorted(reasons) == ["4", "5"], reasons
+    said = f"ledger {ledger}; in doubt there) may have loaded order O-51 of case 1051"
+    assert all(said in r for r in reasons.values()), reasons
+
+
 @pytest.mark.slow
 async def test_a_merged_order_corrected_after_it_loaded_is_not_passed_off_as_loaded(tmp_path: Path) -> None:
     # before: a group was compared by count and money totals only, and a target without totals (Visma Core) had
