@@ -36,7 +36,6 @@ from .ledger_schema import (
     ORIGIN_INPUTS,
     REFUSED_WALKED,
     ROWS,
-    ROWS_IN_DOUBT,
     SKIP_GROUPS,
     STATEMENTS,
     UNSENT_LINES,
@@ -2781,8 +2780,8 @@ def rows_known_to(conn: sqlite3.Connection, earlier: Path | str, *, can_delete: 
 
 def _rows_in_doubt(conn: sqlite3.Connection, at: str, earlier: Path | str, files: list[str]) -> None:
     """rows_known_to's records of the calls the finished run of the `earlier` ledger (tables at `at`) left in doubt,
-    by the checks of their rows kept as they left (chunks.checks), n of each, into skip_lines of family ROWS and part
-    ROWS_IN_DOUBT: the input's rows that give one again are in doubt too, never sent. Before, they were sent, and
+    by the checks of their rows kept as they left (chunks.checks), n of each, into skip_lines of family and part ROWS
+    with in_doubt 1: the input's rows that give one again are in doubt too, never sent. Before, they were sent, and
     where the call in doubt had been carried out the record was doubled, exit 0 (t46c: Visma Core entries without
     an order, 3 of 60 doubled). None of a ledger made before the checks were kept."""
     if not _has(conn, at, "chunks", "checks"):
@@ -2807,9 +2806,10 @@ def _rows_in_doubt(conn: sqlite3.Connection, at: str, earlier: Path | str, files
             f"the API holds it cannot be told, and sent again it may be booked twice. Check the API; where it holds "
             f"none, `{command_on('resume', earlier)} --resend-in-doubt` sends it"
         )
-        lines.append((ROWS, ROWS_IN_DOUBT, check, said, n))
+        lines.append((ROWS, ROWS, check, said, n))
     conn.executemany(
-        "INSERT OR IGNORE INTO skip_lines (family, part, line_check, reason, n) VALUES (?, ?, ?, ?, ?)", lines
+        "INSERT OR IGNORE INTO skip_lines (family, part, line_check, reason, n, in_doubt) VALUES (?, ?, ?, ?, ?, 1)",
+        lines,
     )
 
 

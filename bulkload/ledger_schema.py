@@ -43,9 +43,6 @@ CREATE TABLE IF NOT EXISTS skip_families (
 #: the family and part under which skip_lines keeps the records earlier loads into the same place created of rows
 #: of no group and no family (ledger.rows_known_to, planning._rows_loaded): no family is named so
 ROWS = ""
-#: the part under which skip_lines keeps, of family ROWS, the records whose calls earlier loads into the same place
-#: left in doubt (ledger.rows_known_to): the input's rows that give one again are in doubt too, never sent
-ROWS_IN_DOUBT = "in doubt"
 SKIP_LINES = """
 CREATE TABLE IF NOT EXISTS skip_lines (
     family TEXT NOT NULL, part TEXT NOT NULL, line_check INTEGER NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL,

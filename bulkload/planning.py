@@ -42,7 +42,7 @@ from .chunking import Planner, Reading
 from .dates import DateFormat
 from .errors import BulkloadError, PlanningFailed, PlanningFileError, SourceError
 from .halves import PartScan, PartScanned, ScanPart
-from .ledger_schema import ROWS, ROWS_IN_DOUBT, SKIP_GROUPS, also_of
+from .ledger_schema import ROWS, SKIP_GROUPS, also_of
 from .model import Chunk, GroupInfo, Known, RowOutcome, Totals
 from .numbers import NumberFormat
 from .parent_watch import die_with_parent
@@ -450,14 +450,16 @@ def _nth_told(earlier: Iterable[tuple[str, int]], taken: dict[_Line, int], key: 
 
 def _rows_loaded(db: sqlite3.Connection) -> Callable[[int, int, int], tuple[str, str] | None] | None:
     """Planner.row_loaded, as the records earlier loads into the same place created of rows of no group and no
-    family say (the ledger's skip_lines of family ROWS, ledger.rows_known_to): a record they created n times is
-    skipped for the first n rows of the input that give it, then one whose call they left in doubt n times is in
-    doubt for the next n (part ROWS_IN_DOUBT: never sent), the next are rows added; a row that is a line one of them
+    family say (the ledger's skip_lines of family and part ROWS, ledger.rows_known_to): a record they created n times
+    is skipped for the first n rows of the input that give it, then one whose call they left in doubt n times is in
+    doubt for the next n (skip_lines.in_doubt: never sent), the next are rows added; a row that is a line one of them
     rejected, never sent, is no record that one created (`_unsent`). Looked up a row at a time (such rows are in no
     order a family would give them): what is kept is the count of each line told so. None where they created none
     and left none in doubt."""
     try:
-        (any_row,) = db.execute("SELECT EXISTS (SELECT 1 FROM skip_lines WHERE family = ?)", (ROWS,)).fetchone()
+        (any_row,) = db.execute(
+            "SELECT EXISTS (SELECT 1 FROM skip_lines WHERE family = ? AND part = ?)", (ROWS, ROWS)
+        ).fetchone()
     except sqlite3.Error:
         return None
     if not any_row:
@@ -465,16 +467,16 @@ def _rows_loaded(db: sqlite3.Connection) -> Callable[[int, int, int], tuple[str,
     taken: dict[int, int] = {}
     unsent = _unsent(db)
     said = (
-        "SELECT reason, n, part FROM skip_lines WHERE family = ? AND part IN (?, ?) AND line_check = ? "
-        "ORDER BY part, reason"  # ROWS ("") first: the records created, then those in doubt ("in doubt")
+        "SELECT reason, n, in_doubt FROM skip_lines WHERE family = ? AND part = ? AND line_check = ? "
+        "ORDER BY COALESCE(in_doubt, 0), reason"  # the records created (NULL) first, then those in doubt
     )
 
     def row_loaded(file_idx: int, line: int, check: int) -> tuple[str, str] | None:
-        told = db.execute(said, (ROWS, ROWS, ROWS_IN_DOUBT, check)).fetchall()
+        told = db.execute(said, (ROWS, ROWS, check)).fetchall()
         if not told:
             return None
         reason = _nth_told(unsent(file_idx, line, [(why, n) for why, n, _ in told]), taken, check)
-        in_doubt = {why for why, _, part in told if part == ROWS_IN_DOUBT}
+        in_doubt = {why for why, _, doubt in told if doubt}
         return None if reason is None else (reason, "in_doubt" if reason in in_doubt else "skipped")
 
     return row_loaded
