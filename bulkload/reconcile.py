@@ -496,6 +496,7 @@ async def by_walk(
     notes = [
         rolled_back_note(left, ledger.path.absolute()) if left else "",
         gone_before(counts, target.api.scope_name),
+        gone_of_ours(missing_n, target.api.scope_name),
         numbered_out_of_order(counts, unordered, target.api.scope_name),
         advice if not ok else "",
         _walked_behind(ledger.path.absolute()) if walked_behind and ok else "",
@@ -609,6 +610,21 @@ def gone_before(counts: dict[str, dict[str, int]], scope_name: str) -> str:
     return (
         f"{n:,} {'entry' if n == 1 else 'entries'} there before the run {'is' if n == 1 else 'are'} gone (booked or "
         f"deleted): not this run's ({where}); left out of the comparison, not a mismatch"
+    )
+
+
+def gone_of_ours(missing_n: int, scope_name: str) -> str:
+    """What the note says of the run's own records that are gone (`missing`): a mismatch, and what it may mean for
+    the books; "" where none is. A reconciliation run again after a bookkeeper booked the run's drafts finds them
+    gone (booking takes drafts out of the journal) and names every one missing; before, it said nothing of why."""
+    if not missing_n:
+        return ""
+    these = "entry" if missing_n == 1 else "entries"
+    return (
+        f"{missing_n:,} {these} this run created {'is' if missing_n == 1 else 'are'} no longer in the {scope_name}s "
+        f"(missing): booked or deleted since, or taken out another way. Reconciliation reads what the API holds now, "
+        "so an entry booked since counts missing: where they were booked, check them in the books, and do not load "
+        "them again"
     )
 
 

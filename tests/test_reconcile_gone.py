@@ -44,6 +44,12 @@ GONE_NOTE = (
     "comparison, not a mismatch"
 )
 
+OURS_GONE_NOTE = (
+    "1 entry this run created is no longer in the journals (missing): booked or deleted since, or taken out another "
+    "way. Reconciliation reads what the API holds now, so an entry booked since counts missing: where they were "
+    "booked, check them in the books, and do not load them again"
+)
+
 
 async def posted_before(origin: str, draft: dict[str, object] = OTHERS_DRAFT) -> int:
     """Post another writer's draft (`draft`: to journal 1) as the API's own client would; its entry number."""
@@ -99,7 +105,8 @@ async def test_an_entry_of_the_runs_own_gone_is_a_mismatch_beside_a_draft_there_
     # the count of the run's range agrees with the walk (one of its entries is gone, not uncounted): not read again
     assert waits.waits == [] and sandbox.counts - before == 2
     assert not rec.ok and (rec.remote_count, rec.before_gone_count, rec.missing_count) == (99, 1, 1), rec
-    assert rec.note == GONE_NOTE, rec
+    # what a finance user is to do: booking takes drafts out of the journal, so an entry booked since is missing
+    assert rec.note == f"{GONE_NOTE}; {OURS_GONE_NOTE}", rec
 
 
 async def test_a_run_rolled_back_reconciles_as_rolled_back_not_as_missing(tmp_path: Path) -> None:
