@@ -148,6 +148,9 @@ def since_run(stored: Sequence[Mapping[str, Any]], paths: Sequence[str]) -> dict
     kept them); one of another size has changed; only else is it hashed again (sources.sha256_of). ConfigError
     for a file that cannot be read."""
     read = {str(f["path"]): f for f in stored}
+    # as the ledger keeps a path (runner: os.path.abspath), `..` taken out: a manifest's `../data/a.csv` is joined
+    # to its folder as it is written (`/srv/m/../data/a.csv`), the same file as the run's `/srv/data/a.csv`
+    paths = [os.path.abspath(path) for path in paths]
     out: dict[str, list[str]] = {"added": [], "removed": [], "gone": [], "changed": []}
     for path in paths:
         was = read.get(path)

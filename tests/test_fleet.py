@@ -1027,3 +1027,29 @@ def test_a_job_killed_then_refused_keeps_in_the_totals_what_its_ledger_holds(tmp
     # what the ledger holds as loaded was loaded; the calls under way when it was killed are in doubt
     assert 0 < fleet["loaded"] <= held <= fleet["loaded"] + fleet["in_doubt"], (fleet, held)
     assert fleet["rows_read"] + fleet["rows_not_sent"] == totals["rows"], (fleet, again.stdout)
+
+
+def test_a_finished_jobs_file_given_through_dot_dot_is_the_same_file_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by a tester (t47d): a job of files = ["../data/nov.csv"], finished, run again was refused, exit 2: "its
+    # run finished with other files than the manifest gives it now: ../data/nov.csv added, /…/data/nov.csv taken
+    # out" — one file, its path kept by the ledger without the `..`, given by the manifest with it
+    for k, v in ENV.items():
+        monkeypatch.setenv(k, v)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "m").mkdir()
+    nov = write_entries(tmp_path / "data" / "nov.csv", 10, seed=1)["rows"]
+    path = tmp_path / "m" / "m.toml"
+    sandbox = spawn_sandbox("--agreements")
+    try:
+        path.write_text(_one_job(sandbox.url, "acme", ["../data/nov.csv"]))
+        assert _run_json(capsys, str(path))[0] == 0
+        for resume in ((), ("--resume",)):
+            code, fleet = _run_json(capsys, str(path), *resume)
+            (outcome,) = fleet["jobs"]
+            assert (code, outcome["status"]) == (0, "complete"), outcome
+        asyncio.run(assert_each_row_once(sandbox.url, {grant(0): nov}))
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
