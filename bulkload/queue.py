@@ -126,6 +126,9 @@ class JobState(msgspec.Struct, kw_only=True):
     status: str | None = None
     exit_code: int | None = None
     error: str | None = None
+    #: a running job's: seconds since the last heartbeat of the worker running it (None: not running, or its
+    #: worker's row gone, pruned as dead): a worker killed leaves its job `doing` until a live worker puts it back
+    silent_s: float | None = None
 
 
 class Queued(msgspec.Struct, kw_only=True):
@@ -527,7 +530,9 @@ async def job_states(url: str) -> list[JobState]:
         cur = await conn.execute(
             "SELECT * FROM (SELECT DISTINCT ON (q.manifest, q.name) j.id, q.name, q.agreement, j.status::text, "
             "j.attempts, q.worker, q.counts, q.report, q.error, q.exit_code, q.manifest, q.withdrawn_at IS NOT NULL, "
-            "q.error_attempt "
+            "q.error_attempt, "
+            "(SELECT extract(epoch FROM now() - w.last_heartbeat)::float8 FROM procrastinate_workers w "
+            "WHERE w.id = j.worker_id) "
             "FROM bulkload_queue q JOIN procrastinate_jobs j ON j.id = q.job_id "
             "ORDER BY q.manifest, q.name, j.id DESC) latest ORDER BY id"
         )
@@ -549,6 +554,7 @@ async def job_states(url: str) -> list[JobState]:
             manifest,
             withdrawn,
             of_run,
+            silent_s,
         ) = row
         done = None if report is None else msgspec.json.decode(report, type=Report)
         state = "withdrawn" if withdrawn else _STATES.get(status, str(status))
@@ -565,6 +571,7 @@ async def job_states(url: str) -> list[JobState]:
                 status=None if done is None else done.status,
                 exit_code=refused if refused is not None or done is None else done.exit_code,
                 error=_latest(error, of_run, attempts, state),
+                silent_s=silent_s if state == "running" else None,
             )
         )
     return states

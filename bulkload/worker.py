@@ -358,6 +358,9 @@ def print_states(states: list[Any]) -> None:
     below: list[str] = []
     for s in states:
         state = f"running on {s.worker}" if s.state == "running" and s.worker else s.state
+        if s.state == "running" and s.silent_s is not None and s.silent_s >= STALLED_AFTER_S:
+            # a live worker puts it back after its --stalled-after; with none alive the job would look run for good
+            state += f" (no heartbeat for {s.silent_s:.0f} s: its worker may be gone)"
         # why a job failed, or waits to be retried: its last run's error says more than that run's "stopped"
         status = s.error if s.error and s.state != "finished" else s.status or ""
         if len(status) > SHORT_REASON:

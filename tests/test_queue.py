@@ -1295,3 +1295,52 @@ async def test_a_live_workers_job_is_not_put_back_for_the_heartbeats_no_one_coul
             with pytest.raises(_Rounds):
                 await worker.retry_stalled(app, 10)
             assert await state() == "todo"
+
+
+async def test_status_says_a_running_jobs_worker_has_sent_no_heartbeat(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tester's (t47d): the only worker killed -9 mid-job, `bulkload status` showed the job `running on vm:24930`
+    minutes on, its worker dead and no live worker to put it back: the operator waits for a job nothing runs. A
+    running job whose worker has sent no heartbeat for STALLED_AFTER_S says so."""
+    from bulkload import queue
+    from bulkload.manifest import read_manifest
+    from bulkload.worker import STALLED_AFTER_S, print_states
+
+    write_entries(tmp_path / "e.csv", 10)
+    manifest = tmp_path / "m.toml"
+    manifest.write_text(
+        'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "http://127.0.0.1:9/x"\n'
+        'files = ["e.csv"]\n'
+        'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+    )
+    path = str(read_manifest(str(manifest)).path)
+    with anyio.fail_after(BOUND_S):
+        (queued,) = await queue.enqueue(postgres_url, path)
+        assert queued.id is not None
+
+        async def taken(silent_s: float) -> queue.JobState:  # as procrastinate marks a job its worker took
+            async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as conn:
+                cur = await conn.execute(
+                    "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - make_interval(secs => %s)) "
+                    "RETURNING id",
+                    (silent_s,),
+                )
+                (worker_id,) = await cur.fetchone() or (None,)
+                await conn.execute(
+                    "UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s WHERE id = %s",
+                    (worker_id, queued.id),
+                )
+                await conn.execute("UPDATE bulkload_queue SET worker = 'vm:24930' WHERE job_id = %s", (queued.id,))
+            (job,) = await queue.job_states(postgres_url)
+            return job
+
+        alive = await taken(1.0)
+        dead = await taken(STALLED_AFTER_S + 60)
+    assert alive.state == dead.state == "running", (alive, dead)
+    capsys.readouterr()
+    print_states([alive])
+    assert "heartbeat" not in capsys.readouterr().out
+    print_states([dead])
+    out = capsys.readouterr().out
+    assert "running on vm:24930 (no heartbeat for" in out and "its worker may be gone" in out, out
