@@ -129,7 +129,13 @@ class ManifestJob:
         source = os.environ if env is None else env
         missing = [var for var in self.credentials_env.values() if not source.get(var)]
         if missing:
-            raise ConfigError(f"job {self.name!r}: the environment variable(s) {', '.join(missing)} are not set")
+            unset = f"job {self.name!r}: the environment variable(s) {', '.join(missing)} are not set"
+            if self.queue is not None:  # the worker's, not the shell's that queued it nor the one reading status
+                unset += (
+                    " in the environment of the worker that took it (`bulkload worker` reads them from its own):"
+                    " set them where the workers run and start those workers again"
+                )
+            raise ConfigError(unset)
         for name, var in self.credentials_env.items():  # named as the manifest names it (the target reads it again)
             check_credential(f"{name} from the variable {var}", source[var].strip())
         return {name: source[var] for name, var in self.credentials_env.items()}

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 from pathlib import Path
@@ -246,3 +247,19 @@ def test_two_jobs_folders_made_one_by_a_mount_are_refused_before_their_files_exi
         subprocess.run(["umount", str(tmp_path / "out" / "b")], check=True)
     said = str(caught.value)
     assert "job 'a''s" in said and "job 'b''s" in said and "nothing was sent" in said, said
+
+
+def test_a_queued_jobs_missing_variable_is_said_to_be_the_workers(tmp_path: Path) -> None:
+    # found by a tester (t47d): a worker started without an agreement's variables failed its jobs with `the
+    # environment variable(s) QA_GRANT are not set`, read in `bulkload status` from another shell: set there and
+    # queued again, the job failed again, the variable still missing where the worker runs
+    manifest = read_manifest(write(tmp_path, JOB + ENV))
+    queued = dataclasses.replace(manifest.jobs[0], queue="postgresql://postgres@127.0.0.1:5432/postgres")
+    with pytest.raises(ConfigError) as caught:
+        queued.job({"APP": "app"})
+    said = str(caught.value)
+    assert said.startswith("job 'a': the environment variable(s) GRANT_A are not set in the environment of the worker")
+    assert "start those workers again" in said, said
+    with pytest.raises(ConfigError) as alone:  # `bulkload run` without --queue: the shell's own environment
+        manifest.jobs[0].job({"APP": "app"})
+    assert "worker" not in str(alone.value), str(alone.value)
