@@ -27,8 +27,9 @@ from .errors import RowInvalid, command_on
 from .job import Job
 from .ledger import Ledger
 from .masking import masked, secret_rule
-from .model import ANY_CURRENCY, BY_PLACE, ECHOED, ONE_ID, Reconciled, Totals, held_before
+from .model import ANY_CURRENCY, BY_PLACE, ECHOED, NO_ID, ONE_ID, Reconciled, Totals, held_before
 from .money import iso_code, money
+from .pipeline import listed
 from .planning import reading_of
 from .recount import RECOUNT, Recount, lagging
 from .rolled_back import Left, left_of_target, what_is_left
@@ -155,6 +156,17 @@ def _add(into: Said, scope: str, currency: str, figures: list[int] | list[int | 
         acc[i] = None if have is None or value is None else have + value
 
 
+def _lines_of_one_id(ids: Mapping[int, int], lines: Sequence[int], file: str) -> str:
+    """The lines of a call (`lines`, of `file`) that were answered with the first id given to more than one of them
+    (`ids`: line -> id), as "lines 2, 3 and 4 of invoices.csv": the lines of one record, not the call's others."""
+    by_id: dict[int, list[int]] = {}
+    for line in lines:
+        if (record_id := ids.get(line, NO_ID)) != NO_ID:
+            by_id.setdefault(record_id, []).append(line)
+    shared = next((of_id for of_id in by_id.values() if len(of_id) > 1), list(lines))
+    return f"{listed('line', shared)} of {file}"
+
+
 def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled:
     """For an API that cannot be read back: what each call sent against what its answer said (its totals, and the
     fields it echoes: model.ECHOED), and the rows against the records they made, keyed by (kind, id) — a draft and
@@ -170,7 +182,7 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
     left_out: set[str] = set()  # the fields those answers left out
     by_place = 0  # rows given the ids at their places in an answer whose records named no key (model.BY_PLACE)
     one_id = [0, 0]  # rows answered with one id with others of their record, and those records (model.ONE_ID)
-    one_id_at = ""  # where the first of them are: "lines 2-4 of invoices.csv"
+    one_id_at = ""  # the lines of the first such record: "lines 2, 3 and 4 of invoices.csv"
     differing: list[dict[str, Any]] = []
     n_differing = 0
     for seq, part, file_idx, lines, sent, said in ledger.done_calls():
@@ -191,7 +203,7 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
         by_place += sum(figures[0] for figures in said.pop(BY_PLACE, {}).values())
         for shared_rows, records in said.pop(ONE_ID, {}).values():
             one_id = [one_id[0] + shared_rows, one_id[1] + records]
-            one_id_at = one_id_at or f"lines {lines[0]}-{lines[-1]} of {files[file_idx]}"
+            one_id_at = one_id_at or _lines_of_one_id(ledger.created_in(file_idx), lines, files[file_idx])
         fields = sorted(name for name, figures in echoes.items() if figures == [0])
         if unsaid := [name for name, figures in echoes.items() if not figures]:
             no_fields += n_rows
@@ -252,11 +264,12 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
             "key: which record each became is not proven"
         )
     if one_id[0]:
+        of_records = f"{one_id[1]:,} record{'s' if one_id[1] > 1 else ''}"
         note += (
-            f"; {one_id[0]:,} rows were answered with one id a record, {one_id[1]:,} records of several rows (the "
-            f"first in {one_id_at}): whether {target.name} holds every row of each, or only one (an upload keyed "
-            "by the record's key, each row replacing the one before), no answer can tell: check those records' "
-            f"amounts in {target.name}"
+            f"; {one_id[0]:,} rows, the lines of {of_records}, were answered with one id a record (the first: "
+            f"{one_id_at}): whether {target.name} holds every row of each, or only one (an upload keyed by the "
+            "record's key, each row replacing the one before), no answer can tell: check those records' amounts in "
+            f"{target.name}"
         )
     if no_count:
         note += (

@@ -59,7 +59,8 @@ def test_lines_answered_with_their_invoices_one_id_are_named_not_proven(
     assert code == 0  # the answers said what a server holding every line would: nothing differs
     assert rec["rows_not_checked"]["lines_one_id"] == 5
     note = " ".join(str(rec["note"]).split())
-    assert "5 rows were answered with one id a record, 2 records of several rows (the first in lines 2-" in note
+    # the first record's own lines, not those of the call that carried it (lines 2-7, I-2's and I-3's too)
+    assert "5 rows, the lines of 2 records, were answered with one id a record (the first: lines 2, 3, 4 of " in note
     assert "whether payorcrm holds every row of each, or only one" in note, note
     assert "check those records' amounts in payorcrm" in note
     said = " ".join(out.split())
