@@ -58,7 +58,7 @@ from .model import (
     checks_alike,
     imbalance_of,
 )
-from .near_names import did_you_mean
+from .near_names import did_you_mean, ledger_beside
 from .pairing import pair
 from .redact import known, redact
 from .sent_count import SentCount
@@ -627,7 +627,7 @@ class Ledger:
             why = not_a_ledger(where)
             if why is not None:  # refused before SQLite opens it to write: it is left as it is
                 os.close(fd)
-                raise LedgerError(f"{where} is not a bulkload ledger ({why})")
+                raise LedgerError(f"{where} is not a bulkload ledger ({why}){ledger_beside(where)}")
             db = cls._connect(where, fd)
         return cls._checked(where, db, fd)
 

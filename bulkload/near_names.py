@@ -1,6 +1,7 @@
 """The file a path that is not there may have meant: a name of its folder a typo away (a letter, the case, the
 extension; `nov.ledger.sqlite` for `nov.csv.ledger.sqlite`), for the messages that say a file is missing. Never a
-name of other numbers (`dec-2025.csv` for `dec-2026.csv`, `dec6` for `dec9`): another period's file is no typo."""
+name of other numbers (`dec-2025.csv` for `dec-2026.csv`, `dec6` for `dec9`): another period's file is no typo.
+And the ledger a file that is no ledger sits beside, as its lock, input or output (`ledger_beside`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ import re
 
 #: the most names of the folder looked at
 NAMES_LOOKED_AT = 10_000
+
+#: what follows the input's name in the files a run writes beside its ledger FILE.ledger.sqlite (its lock, rejects,
+#: success and in-doubt files), and the input itself: the most particular first
+BESIDE_LEDGER = (".ledger.sqlite.lock", ".rejects.csv", ".success.csv", ".in_doubt.csv", "")
 
 
 def meant(path: str | os.PathLike[str]) -> str | None:
@@ -31,3 +36,15 @@ def did_you_mean(path: str | os.PathLike[str]) -> str:
     """ "; did you mean PATH?" for the file `path` may have meant (`meant`), else ""."""
     near = meant(path)
     return f"; did you mean {near}?" if near is not None else ""
+
+
+def ledger_beside(path: str | os.PathLike[str]) -> str:
+    """ "; did you mean L?" where `path`, a file that is no ledger, is the lock, input, rejects, success or in-doubt
+    file of the run whose ledger L (its default name, FILE.ledger.sqlite) is beside it (a name a shell completes to
+    first: `nov.csv.ledger.sqlite.lock`), else ""."""
+    name = os.fspath(path)
+    for tail in BESIDE_LEDGER:
+        ledger = f"{name.removesuffix(tail)}.ledger.sqlite"
+        if name.endswith(tail) and ledger != name and os.path.isfile(ledger):
+            return f"; did you mean {ledger}?"
+    return ""

@@ -48,3 +48,14 @@ def test_a_ledger_not_there_names_the_run_s_ledger_its_name_is_a_typo_of(tmp_pat
         Ledger.open(str(tmp_path / "nov.ledger.sqlite"))
     said = str(refused.value)
     assert said == f"no ledger at {tmp_path / 'nov.ledger.sqlite'}; did you mean {tmp_path / 'nov.csv.ledger.sqlite'}?"
+
+
+@pytest.mark.parametrize("given", ["nov.csv.ledger.sqlite.lock", "nov.csv", "nov.csv.rejects.csv"])
+def test_a_file_beside_the_run_s_ledger_given_as_the_ledger_names_the_ledger(tmp_path: Path, given: str) -> None:
+    # the lock a shell completes `--ledger nov.csv.l<TAB>` to, the input, its rejects: the ledger beside them was meant
+    ledger = tmp_path / "nov.csv.ledger.sqlite"
+    ledger.write_bytes(b"")  # the hint names the file there; opening it is the command run again
+    (tmp_path / given).write_text("" if given.endswith(".lock") else "a\n1\n")
+    with pytest.raises(LedgerError) as refused:
+        Ledger.open(str(tmp_path / given))
+    assert str(refused.value).endswith(f"; did you mean {ledger}?"), refused.value
