@@ -35,3 +35,11 @@ def test_the_targets_own_names_are_never_offered_for_each_other() -> None:
     with pytest.raises(ConfigError) as refused:
         twins.read({"PAYORCRM_API_SECRET": "x"})
     assert "did you mean" not in str(refused.value)
+
+
+@pytest.mark.parametrize("value", ["", "  ", "\t"])
+def test_a_credential_set_empty_is_said_to_be_set_empty(value: str) -> None:
+    # `export ECONOMIC_APP_SECRET_TOKEN=$TOKN` (a typo of the shell variable) sets it empty: "set it" alone read as
+    # if the export had not happened
+    said = refusal({"ECONOMIC_APP_SECRET_TOKEN": value, "ECONOMIC_AGREEMENT_GRANT_TOKEN": "grant"})
+    assert said.endswith("; ECONOMIC_APP_SECRET_TOKEN is set, but empty or only white space"), said

@@ -643,7 +643,9 @@ class Credentials:
     def _set_instead(self, missing: list[str], env: Mapping[str, str]) -> str:
         """ "; ECONOMIC_APP_SECRET is set: did you mean ECONOMIC_APP_SECRET_TOKEN?" for each missing name that a
         variable set in `env` (none of the target's own) is a near miss of: a name mistyped, cut short or in lower
-        case, which the bare "missing" left the user to find. Names only, never a value."""
+        case, which the bare "missing" left the user to find; and "; X is set, but empty or only white space" for one
+        exported empty (`export X=$TOKN`, a variable of another name unset), which "set X" alone told to set again.
+        Names only, never a value."""
         others = [k for k in env if k not in self.names and k not in self.optional]
         hints = []
         for name in missing:
@@ -651,6 +653,9 @@ class Credentials:
             if close:
                 given = next(k for k in others if k.upper() == close[0])
                 hints.append(f"; {given} is set: did you mean {name}?")
+        if blank := [name for name in missing if name in env]:
+            are = "is" if len(blank) == 1 else "are"
+            hints.append(f"; {', '.join(blank)} {are} set, but empty or only white space")
         return "".join(hints)
 
     @property
