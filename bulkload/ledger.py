@@ -1788,6 +1788,16 @@ class Ledger:
             ).fetchall()
         )
 
+    def ids_of_lines(self, file_idx: int, lines: Sequence[int]) -> dict[int, int]:
+        """line -> id of the rows at `lines` of one file (a call's) that this run created or updated."""
+        lo = file_idx << LOC_SHIFT
+        marks = ",".join("?" * len(lines))
+        return dict(
+            self._db.execute(
+                f"SELECT loc - ?, id FROM created WHERE loc IN ({marks})", (lo, *(lo + line for line in lines))
+            ).fetchall()
+        )
+
     def ids_in(self, files: Iterable[int]) -> frozenset[int]:
         """The ids of every row of these files (their indexes) that this run created or updated."""
         return frozenset(record_id for file_idx in files for record_id in self.created_in(file_idx).values())

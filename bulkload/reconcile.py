@@ -203,7 +203,7 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
         by_place += sum(figures[0] for figures in said.pop(BY_PLACE, {}).values())
         for shared_rows, records in said.pop(ONE_ID, {}).values():
             one_id = [one_id[0] + shared_rows, one_id[1] + records]
-            one_id_at = one_id_at or _lines_of_one_id(ledger.created_in(file_idx), lines, files[file_idx])
+            one_id_at = one_id_at or _lines_of_one_id(ledger.ids_of_lines(file_idx, lines), lines, files[file_idx])
         fields = sorted(name for name, figures in echoes.items() if figures == [0])
         if unsaid := [name for name, figures in echoes.items() if not figures]:
             no_fields += n_rows
