@@ -152,7 +152,8 @@ class Child(NamedTuple):
     `error`; `looks`: what a look for another call could take of its rows' records, as `sending`'s) or `done` (the
     split call stored its rows: `created`). `groups`: the groups it carries, which follow it where it is saved in
     doubt or done (never sent, it is their call: what the split call stored of them is its), as `sending` has a
-    group follow the chunk that carries it."""
+    group follow the chunk that carries it; `checks`, the line checks of its rows of no group, likewise (`sending`'s:
+    a later load tells the rows it gives again of a part in doubt)."""
 
     part: str
     key: str
@@ -163,6 +164,7 @@ class Child(NamedTuple):
     created: Created | None = None
     looks: bytes | None = None
     groups: Sequence[GroupInfo] = ()
+    checks: Sequence[int] | None = None
 
 
 class Figures(NamedTuple):
@@ -957,7 +959,7 @@ class Ledger:
                 " updated=excluded.updated, sent_at=COALESCE(chunks.sent_at, excluded.sent_at), looks=excluded.looks,"
                 " held=excluded.held, checks=excluded.checks",
                 (seq, part, file_idx, key, state, attempts, len(lines), array("i", lines).tobytes(), body_hash, now)
-                + (sent_at, looks, held, None if checks is None else array("q", checks).tobytes()),
+                + (sent_at, looks, held, _checks_blob(checks)),
             )
             self._groups(seq, part, groups, replace=True)
             self._save_calls(calls)
@@ -1131,10 +1133,10 @@ class Ledger:
             self._db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", _redacted(rejected))
             self._db.executemany(
                 "INSERT OR IGNORE INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash,"
-                " error, updated, looks) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                " error, updated, looks, checks) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (seq, c.part, file_idx, c.key, c.state, len(c.lines), array("i", c.lines).tobytes(), c.body_hash)
-                    + (c.error and redact(c.error), time.time(), c.looks)
+                    + (c.error and redact(c.error), time.time(), c.looks, _checks_blob(c.checks))
                     for c in children
                 ],
             )
@@ -2720,6 +2722,11 @@ def _counted(counts: dict[str, int]) -> str:
     """Counts of things by name in words: "3 customers and 5 invoices"."""
     said = [f"{n:,} {name}{'s' if n != 1 else ''}" for name, n in counts.items()]
     return " and ".join(said) if len(said) < 3 else f"{', '.join(said[:-1])} and {said[-1]}"
+
+
+def _checks_blob(checks: Sequence[int] | None) -> bytes | None:
+    """The line checks of a call's rows of no group as chunks.checks keeps them (read back by `_rows_in_doubt`)."""
+    return None if checks is None else array("q", checks).tobytes()
 
 
 def loaded_by(earlier: Path | str) -> str:

@@ -732,10 +732,7 @@ class Loader:
         records held (model.Call.held: for its own look, `look`). `waits`: no attempt of it may have left yet, so it
         is `pending` until it leaves, after its wait for the limits (`send_call`; Ledger.sending). False when it
         cannot be (the run stops)."""
-        kind = self.target.kind_of(chunk.file_idx)
-        looks = kind.lookalikes(chunk)
-        # the checks of rows of no group: a later load tells those it gives again while this call is in doubt
-        checks = None if kind.rows_grouped else chunk.checks
+        looks = self.target.kind_of(chunk.file_idx).lookalikes(chunk)
         try:
             if self.target.api.reconcile_by == "walk":
                 await self.ensure_baselines(summary)
@@ -750,13 +747,19 @@ class Loader:
                 chunk.groups,
                 looks,
                 held,
-                checks,
+                self.checks_of(chunk),
                 waits=waits,
             )
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=False)
             return False
         return True
+
+    def checks_of(self, chunk: Chunk) -> list[int] | None:
+        """The line checks of `chunk`'s rows of no group, kept with its call (Ledger.sending, or a split's part in
+        doubt: Child.checks), or None where its kind groups its rows: a later load tells the rows it gives again while
+        that call is in doubt (ledger.rows_known_to)."""
+        return None if self.target.kind_of(chunk.file_idx).rows_grouped else chunk.checks
 
     async def send_call(
         self, kind: RecordKind, chunk: Chunk, call: Call, key: str, summary: dict[str, Totals], *, fresh: bool
@@ -1622,7 +1625,8 @@ class Loader:
         if doubt is None:
             return planned
         looks = self.target.kind_of(chunk.file_idx).lookalikes(chunk)
-        return planned._replace(state="in_doubt", error=self.hidden(split, doubt), looks=looks)
+        error = self.hidden(split, doubt)
+        return planned._replace(state="in_doubt", error=error, looks=looks, checks=self.checks_of(chunk))
 
     @staticmethod
     def why(cause: APIError | str) -> str:

@@ -12,7 +12,7 @@ import pytest
 from conftest import SandboxProcess
 
 from bulkload.errors import ConfigError, LedgerError
-from bulkload.ledger import Child, Figures, Ledger, RowOutcome, RunInfo, path_taken
+from bulkload.ledger import Child, Figures, Ledger, RowOutcome, RunInfo, path_taken, rows_known_to
 from bulkload.ledger_schema import also_of
 from bulkload.model import Known, lookalikes
 
@@ -180,6 +180,32 @@ def test_split_rejects_rows_and_plans_children_in_one_step(where: str) -> None:
     assert ledger.children(4, "") == [("n", [13]), ("r", [10, 12])]
     assert list(ledger.rows("rejected")) == [bad]
     ledger.close()
+
+
+def test_a_split_part_in_doubt_keeps_its_rows_checks_for_a_later_load(tmp_path: Path) -> None:
+    """A call of rows of no group keeps their line checks as it leaves, so a later load holds in doubt a row giving
+    one again while the call is in doubt (rows_known_to). A part of a refused call saved in doubt by its split kept
+    none (found by a tester, t48b): a later load sent its rows again, doubled where the refused call had stored them
+    (HaloPSA does not say a refused array stores nothing)."""
+    earlier = tmp_path / "a.sqlite"
+    ledger = Ledger.create(earlier, RunInfo(target="halopsa", base_url="http://x", files=[], key_prefix="abc"))
+    ledger.sending(4, "", 0, "abc-4", [10, 11, 12], "h", {}, checks=[101, 102, 103])
+    bad = RowOutcome(0, 11, "rejected", "name", "HTTP 400: name must be a string", "{}")
+    doubt = Child("n", "abc-4.n", [10, 12], "h3", "in_doubt", "may have been stored", checks=[101, 103])
+    ledger.split(4, "", 0, "HTTP 400", [bad], [doubt], {})
+    ledger.set_status("complete")
+    ledger.close()
+    later = Ledger.create(
+        tmp_path / "b.sqlite", RunInfo(target="halopsa", base_url="http://x", files=[], key_prefix="def")
+    )
+    rows_known_to(later.db(), earlier, settle="check the API")
+    told = later.db().execute("SELECT line_check, n, in_doubt, reason FROM skip_lines ORDER BY line_check").fetchall()
+    assert [(check, n, in_doubt) for check, n, in_doubt, _ in told] == [(101, 1, 1), (103, 1, 1)], told
+    assert all(
+        reason.endswith("it is settled in that run, not by loading this file again: check the API")
+        for *_, reason in told
+    )
+    later.close()
 
 
 def test_a_second_process_cannot_use_the_same_ledger(where: str) -> None:
