@@ -877,15 +877,16 @@ class Ledger:
         state: str,
         groups: Sequence[GroupInfo] = (),
         looks: bytes | None = None,
+        checks: Sequence[int] | None = None,
     ) -> None:
         """A call an adopted copy never saw: the run may have sent it (with `key`) any time since it began.
-        `looks`: as `sending`'s."""
+        `looks`, `checks`: as `sending`'s (a later load holds in doubt the rows of no group it gives again)."""
         now = time.time()
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
                 "INSERT OR IGNORE INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash,"
-                " error, updated, sent_at, looks) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
+                " error, updated, sent_at, looks, checks) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seq,
                     part,
@@ -899,6 +900,7 @@ class Ledger:
                     now,
                     self.run.created,
                     looks,
+                    _checks_blob(checks),
                 ),
             )
             self._groups(seq, part, groups, replace=False)

@@ -1082,7 +1082,8 @@ class Loader:
         key may be replayed it is in flight (sent again with its key while the API keeps it); otherwise in doubt."""
         state = "sending" if self.target.api.idempotent else "in_doubt"
         looks = self.target.kind_of(chunk.file_idx).lookalikes(chunk)
-        self.ledger.unseen(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, state, chunk.groups, looks)
+        at = (chunk.seq, chunk.part, chunk.file_idx)
+        self.ledger.unseen(*at, key, chunk.lines, digest, state, chunk.groups, looks, self.checks_of(chunk))
         row = self.known[(chunk.seq, chunk.part)] = ChunkRow(state, key, 0, digest, self.ledger.run.created)
         return row
 

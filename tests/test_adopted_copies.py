@@ -8,6 +8,7 @@ import shutil
 import socket
 from pathlib import Path
 
+import aiohttp
 import anyio
 import pytest
 from conftest import bulkload_cmd, child_env
@@ -170,6 +171,40 @@ async def test_an_adopted_halopsa_copy_that_never_began_rebuilds_its_calls_and_d
 
 
 @pytest.mark.slow
+async def test_rows_of_no_group_of_calls_an_adopted_copy_never_saw_are_in_doubt_in_a_later_load(tmp_path: Path) -> None:
+    # found by a tester (t48b): a copy adopted puts every call it never saw in doubt (Visma Core: no key, no look),
+    # but kept no checks of their rows, as a call sending keeps: a changed copy of the file loaded after it sent
+    # them again, and each the run had created was booked twice. They are in doubt there too; only the new row loads
+    core = {"VISMA_CORE_TOKEN": "test-core-token"}
+    header = "caseId,accountingCostType,amount,description,note,entryDate,orderId\n"
+    rows = "".join(f"{1100 + i},FEE,{i}.00,r{i},,2026-11-01,\n" for i in range(1, 4))
+    data, changed = tmp_path / "e.csv", tmp_path / "e2.csv"
+    data.write_text(header + rows)
+    changed.write_text(header + rows + "1109,FEE,9.00,new,,2026-11-01,\n")
+    ledger = tmp_path / "run.sqlite"
+
+    def job(file: Path, at: Path, url: str) -> Job:
+        return Job(target="visma-core", files=[str(file)], base_url=url, ledger=str(at), rejects=str(at) + ".csv")
+
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            port = int(url.split(":")[2].split("/")[0])
+        with pytest.raises(Unreachable):  # stopped before its first call: nothing listens at its address yet
+            await load(job(data, ledger, url), env=core)
+        async with running("visma-core", SandboxOptions(), port=port) as url:
+            backup = tmp_path / "backup.sqlite"
+            shutil.copyfile(ledger, backup)
+            assert (await resume(str(ledger), env=core)).loaded == 3
+            shutil.copyfile(backup, ledger)  # the ledger put back from a copy made before its first call
+            adopted = await resume(str(ledger), env=core, adopt_copy=True, raise_on_stop=False)
+            assert (adopted.loaded, adopted.in_doubt) == (0, 3), adopted
+            later = await load(job(changed, tmp_path / "two.sqlite", url), env=core, raise_on_stop=False)
+            async with aiohttp.ClientSession() as s, s.get(url + "/_sandbox/entries") as r:
+                held = sorted(e["Description"] for e in await r.json())
+    assert held == ["new", "r1", "r2", "r3"], held
+    assert (later.loaded, later.in_doubt) == (1, 3), later
+
+
 async def test_a_ledger_renamed_without_its_wal_is_told_where_the_wal_is(tmp_path: Path) -> None:
     # found by a tester: the ledger's file renamed after a kill -9, its -wal left beside it under the old name; the
     # refusal said "put the -wal back" without saying it was there, under the name the ledger no longer has
