@@ -40,6 +40,7 @@ from .ledger_schema import (
     STATEMENTS,
     UNSENT_LINES,
     also_blob,
+    run_named,
 )
 from .model import (
     CHECKS_VERSION,
@@ -2129,7 +2130,7 @@ def _loaded_lines(
             f"run, not by loading this file again{way_on}"
         )
         doubt = (
-            f"{said} was sent by an earlier run whose call is in doubt (ledger {earlier}): whether the API holds it "
+            f"{said} was sent by an earlier run whose call is in doubt {run_named(earlier)}: whether the API holds it "
             f"cannot be told, and sent again it may be booked twice; it is settled in that run, not by loading this "
             f"file again{way_on}"
         )
@@ -2734,7 +2735,7 @@ def _checks_blob(checks: Sequence[int] | None) -> bytes | None:
 def loaded_by(earlier: Path | str) -> str:
     """The words that end a reason naming what the run of the `earlier` ledger loaded (skip_groups, skip_lines):
     what unsent_lines keeps of that run."""
-    return f"was loaded by an earlier run (ledger {earlier})"
+    return f"was loaded by an earlier run {run_named(earlier)}"
 
 
 #: how many lines rows_known_to writes at once
@@ -2821,7 +2822,7 @@ def _rows_in_doubt(conn: sqlite3.Connection, at: str, earlier: Path | str, files
         file_idx, line = _file_line(loc)
         shown = files[file_idx] if file_idx < len(files) else "its input"
         said = (
-            f"(line {line} of {shown}) was sent by an earlier run whose call is in doubt (ledger {earlier}): whether "
+            f"(line {line} of {shown}) was sent by an earlier run whose call is in doubt {run_named(earlier)}: whether "
             f"the API holds it cannot be told, and sent again it may be booked twice. Check the API; where it holds "
             f"none, `{command_on('resume', earlier)} --resend-in-doubt` sends it"
         )

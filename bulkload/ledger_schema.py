@@ -152,3 +152,16 @@ STATEMENTS = [
     ]
     if statement.strip()
 ]
+
+
+def run_named(earlier: object) -> str:
+    """The words that name the run of the `earlier` ledger in each reason skip_lines keeps of it, of a line it loaded
+    (ledger.loaded_by) or sent in a call it left in doubt: `named_by` finds them."""
+    return f"(ledger {earlier})"
+
+
+def named_by(said: str) -> str:
+    """The words that name a run in each reason skip_lines keeps of it (`run_named`), of the words that end its
+    reasons of what it loaded (ledger.loaded_by), as unsent_lines keeps them: planning._unsent tells that run's
+    reasons by them, those of its lines in doubt too."""
+    return said[said.find("(ledger ") :]

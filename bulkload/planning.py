@@ -42,7 +42,7 @@ from .chunking import Planner, Reading
 from .dates import DateFormat
 from .errors import BulkloadError, PlanningFailed, PlanningFileError, SourceError
 from .halves import PartScan, PartScanned, ScanPart
-from .ledger_schema import ROWS, SKIP_GROUPS, also_of
+from .ledger_schema import ROWS, SKIP_GROUPS, also_of, named_by
 from .model import Chunk, GroupInfo, Known, RowOutcome, Totals
 from .numbers import NumberFormat
 from .parent_watch import die_with_parent
@@ -412,9 +412,10 @@ class _LinesLoaded:
 def _unsent(db: sqlite3.Connection) -> Callable[[int, int, list[tuple[str, int]]], list[tuple[str, int]]]:
     """Of the (reason, n) of the lines earlier loads loaded that a row at (file index, line) gives again, those of
     the loads whose line the row is not (the ledger's unsent_lines: a row of a rejects file naming a line that load
-    rejected, never sent, fixed; the load's reasons end with what it keeps, ledger.loaded_by). Such a row is matched
-    against what the other loads loaded, not that one's: it is a line that one did not load (a duplicate record of
-    its file, whose bad cell was fixed), and skipped as loaded it would be lost."""
+    rejected, never sent, fixed; the load's reasons name it as what it keeps says: ledger_schema.named_by). Such a
+    row is matched against what the other loads loaded, or left in doubt, not that one's: it is a line that one did
+    not send (a duplicate record of its file, whose bad cell was fixed), and skipped as loaded it would be lost, held
+    in doubt it would not load (before, it was, its reason saying that run had sent it)."""
     try:
         (any_row,) = db.execute("SELECT EXISTS (SELECT 1 FROM unsent_lines)").fetchone()
     except sqlite3.Error:  # a ledger made before they were kept
@@ -424,8 +425,8 @@ def _unsent(db: sqlite3.Connection) -> Callable[[int, int, list[tuple[str, int]]
     def unsent(file_idx: int, line: int, earlier: list[tuple[str, int]]) -> list[tuple[str, int]]:
         if not any_row or not earlier:
             return earlier
-        loads = tuple(str(by) for (by,) in db.execute(said, (file_idx, line)).fetchall())
-        return [(reason, n) for reason, n in earlier if not reason.endswith(loads)] if loads else earlier
+        loads = [named_by(str(by)) for (by,) in db.execute(said, (file_idx, line)).fetchall()]
+        return [(reason, n) for reason, n in earlier if not any(load in reason for load in loads)]
 
     return unsent
 

@@ -2519,6 +2519,29 @@ async def test_the_fixed_rejects_file_of_entries_without_an_order_loads(tmp_path
     assert sorted(e["Amount"] for e in entries) == [Decimal("5.00"), Decimal("10.00")], entries
 
 
+async def test_the_fixed_rejects_file_of_an_entry_like_those_an_earlier_run_left_in_doubt_loads_it(
+    tmp_path: Path,
+) -> None:
+    # found by a tester (t48b): three equal entries of no order, the two sent left in doubt (answers lost, both
+    # booked) and the third rejected for a bad amount: the fixed rejects file's row, the line that run rejected and
+    # never sent, was held in doubt, "sent by an earlier run whose call is in doubt", and not booked (exit 1). It
+    # loads, as it does where that run loaded the two
+    fee = [1095, "FEE", "10.00", "a", "", "2026-11-01", ""]
+    first = write(tmp_path / "e.csv", [fee, fee, [*fee[:2], "10.001", *fee[3:]]])
+    options = SandboxOptions(drop_rate=1.0)
+    with anyio.fail_after(60):
+        async with running("visma-core", options) as url:
+            one = await load(job(tmp_path, first, url), env=ENV)
+            options.drop_rate = 0
+            rejects = tmp_path / "rejects.csv"
+            rejects.write_text(rejects.read_text(encoding="utf-8").replace(",10.001,", ",10.00,"), encoding="utf-8")
+            fixed = await load(second_job(tmp_path, rejects, url, "fixed"), env=ENV)
+            entries = await created(url)
+    assert (one.in_doubt, one.rejected) == (2, 1), one
+    assert (fixed.exit_code, fixed.loaded, fixed.in_doubt) == (0, 1, 0), fixed
+    assert [e["Amount"] for e in entries] == [Decimal("10.00")] * 3, entries
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("order", ["", "O1"])
 async def test_the_fixed_rejects_file_of_an_entry_given_again_as_a_loaded_one_loads_it(
