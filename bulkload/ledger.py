@@ -2742,7 +2742,7 @@ def loaded_by(earlier: Path | str) -> str:
 _ROWS_BATCH = 10_000
 
 
-def rows_known_to(conn: sqlite3.Connection, earlier: Path | str, *, can_delete: bool = True) -> None:
+def rows_known_to(conn: sqlite3.Connection, earlier: Path | str, *, can_delete: bool = True, settle: str = "") -> None:
     """The records the run of the `earlier` ledger created (done: in doubt there is not known to be so), each by its
     check (created.line_check: chunking.record_check of what was sent; of model.OLDER_CHECKS, chunking.older_check),
     n of each, into skip_lines of family and part ROWS of the new ledger `conn`, with the reason naming that run's
@@ -2755,7 +2755,8 @@ def rows_known_to(conn: sqlite3.Connection, earlier: Path | str, *, can_delete: 
     `bulkload rollback` where the target `can_delete`): what it has yet to send, or sent with no answer, is known by
     no check, and a row of the input may be one of them (a tester: a changed copy of a run's file loaded while it
     was killed created its rows in flight again, and its resume created what the copy had loaded: 108 entries of
-    60 rows)."""
+    60 rows). Rows of its calls in doubt are in doubt, `settle` saying what settles them in that run
+    (`_rows_in_doubt`)."""
     with _beside(conn, earlier) as at:
         if at is None:
             return
@@ -2793,17 +2794,20 @@ def rows_known_to(conn: sqlite3.Connection, earlier: Path | str, *, can_delete: 
                     "INSERT OR IGNORE INTO skip_lines (family, part, line_check, reason, n) VALUES (?, ?, ?, ?, ?)",
                     lines,
                 )
-            _rows_in_doubt(conn, at, earlier, files)
+            _rows_in_doubt(conn, at, earlier, files, settle)
         except sqlite3.Error:
             return  # not a ledger of this version: nothing to learn from it
 
 
-def _rows_in_doubt(conn: sqlite3.Connection, at: str, earlier: Path | str, files: list[str]) -> None:
+def _rows_in_doubt(conn: sqlite3.Connection, at: str, earlier: Path | str, files: list[str], settle: str) -> None:
     """rows_known_to's records of the calls the finished run of the `earlier` ledger (tables at `at`) left in doubt,
     by the checks of their rows kept as they left (chunks.checks), n of each, into skip_lines of family and part ROWS
     with in_doubt 1: the input's rows that give one again are in doubt too, never sent. Before, they were sent, and
     where the call in doubt had been carried out the record was doubled, exit 0 (t46c: Visma Core entries without
-    an order, 3 of 60 doubled). None of a ledger made before the checks were kept."""
+    an order, 3 of 60 doubled). Their reason says what settles them in that run (`settle`: doubt.way_on, as an
+    order's lines in doubt say it, `_loaded_lines`): before, it named only `--resend-in-doubt`, for where the API holds
+    none, and nothing for where it holds the record (a row given again stayed in doubt in every later load), nor
+    that a look settles it where the API has one (HaloPSA). None of a ledger made before the checks were kept."""
     if not _has(conn, at, "chunks", "checks"):
         return
     found: dict[int, list[int]] = {}  # check -> [n, the first loc]
@@ -2823,8 +2827,8 @@ def _rows_in_doubt(conn: sqlite3.Connection, at: str, earlier: Path | str, files
         shown = files[file_idx] if file_idx < len(files) else "its input"
         said = (
             f"(line {line} of {shown}) was sent by an earlier run whose call is in doubt {run_named(earlier)}: whether "
-            f"the API holds it cannot be told, and sent again it may be booked twice. Check the API; where it holds "
-            f"none, `{command_on('resume', earlier)} --resend-in-doubt` sends it"
+            f"the API holds it cannot be told, and sent again it may be booked twice; it is settled in that run, not "
+            f"by loading this file again{f': {settle}' if settle else ''}"
         )
         lines.append((ROWS, ROWS, check, said, n))
     conn.executemany(

@@ -839,7 +839,8 @@ def _learn_earlier(
         _learn_from(conn, earlier, target, found.get(earlier), offline)
     if not target.books.rerunnable and not all(target.kind_of(i).rows_grouped for i in range(len(job.files))):
         for earlier in may_share(job, making, run):  # the records its rows of no group create: in its place only
-            rows_known_to(conn, earlier, can_delete=target.api.can_delete)
+            settle = way_on(target, [0], ledger_pg.name_of(str(earlier)))
+            rows_known_to(conn, earlier, can_delete=target.api.can_delete, settle=settle)
 
 
 def _learn_from(

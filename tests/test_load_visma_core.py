@@ -2519,6 +2519,36 @@ async def test_the_fixed_rejects_file_of_entries_without_an_order_loads(tmp_path
     assert sorted(e["Amount"] for e in entries) == [Decimal("5.00"), Decimal("10.00")], entries
 
 
+async def test_an_entry_without_an_order_in_doubt_in_an_earlier_run_says_what_settles_it_there(tmp_path: Path) -> None:
+    # found by a tester (t48b): given again after a run that left its call in doubt, an entry without an order was in
+    # doubt with "Check the API; where it holds none, `… --resend-in-doubt` sends it", and nothing for where the API
+    # holds it (the likelier case, its answer lost): every later load giving it held it in doubt again. It says what
+    # settles it there as an order's line in doubt does: the file of only the rows the API does not hold
+    first = write(tmp_path / "e.csv", [[1096, "FEE", "10.00", "a", "", "2026-11-01", ""]])
+    changed = write(
+        tmp_path / "e2.csv",
+        [[1096, "FEE", "10.00", "a", "", "2026-11-01", ""]] * 1 + [[1097, "FEE", "1.00", "b", "", "2026-11-01", ""]],
+    )
+    options = SandboxOptions(drop_rate=1.0)
+    with anyio.fail_after(60):
+        async with running("visma-core", options) as url:
+            one = await load(job(tmp_path, first, url), env=ENV)
+            options.drop_rate = 0
+            two = await load(second_job(tmp_path, changed, url, "two"), env=ENV)
+            entries = await created(url)
+    assert (one.in_doubt, two.loaded, two.in_doubt) == (1, 1, 1), (one, two)
+    assert sorted(e["Description"] for e in entries) == ["a", "b"], entries
+    (doubted,) = read_csv(tmp_path / "two.csv.in_doubt.csv")
+    said = doubted["last_error"]
+    assert said.startswith(
+        f"entry of case 1096 (line 2 of {first}) was sent by an earlier run whose call is in doubt"
+    ), said
+    ledger = tmp_path / "run.sqlite"
+    assert "it is settled in that run, not by loading this file again: `bulkload resume` cannot settle them" in said
+    assert f"`bulkload resume --ledger {ledger} --resend-in-doubt` sends every call still in doubt again" in said
+    assert "where it holds some, load a file of only the rows it does not hold with --allow-duplicate-load" in said
+
+
 async def test_the_fixed_rejects_file_of_an_entry_like_those_an_earlier_run_left_in_doubt_loads_it(
     tmp_path: Path,
 ) -> None:
