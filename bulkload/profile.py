@@ -289,11 +289,13 @@ def _scan(
             if close is not None:
                 close()
     db.executemany(keys, batch)
-    if split is not None and found.broken is None and (refused := split.refusal(source.path)) is not None:
-        raise refused
     found.rows, found.last_key = rows, previous
     found.last_line_without_end = source.last_line_without_end
     found.widths = source.row_widths
+    # rows of two widths say the split more plainly, naming both lines (_rows_apart): that refusal is made instead
+    apart = found.widths is not None and found.widths.apart() is not None
+    if split is not None and found.broken is None and not apart and (refused := split.refusal(source.path)):
+        raise refused
     one_width = found.widths is None or len(found.widths.seen) < 2
     unnamed = found.unnamed.count or found.unnamed.of_family
     # a footer is told only at the file's end: a half read alone may end in what looks like one

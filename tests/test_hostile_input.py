@@ -435,6 +435,8 @@ class Rec:
     unknown: bool = False
     #: CSV: the header's names once more (exports joined into one file): the whole file is refused
     again: bool = False
+    #: JSONL: starts with a byte order mark below the first line (exports joined into one file): refused
+    joined: bool = False
     #: CSV: opens a quoted cell the file never closes (every line after it would be that cell's): refused
     cut: bool = False
     #: CSV: its cells, where the header ends in unnamed columns and it holds a value in as many cells as the header
@@ -1010,7 +1012,7 @@ def jsonl_file(
             rec = Rec(0, 0, "bad", readable=False)
         elif kind == "bom" and out and out != BOM:
             line = BOM + line  # a BOM is only skipped at the very start of the file
-            rec = replace(rec, fate="bad", readable=False, json_keys=None)
+            rec = replace(rec, fate="bad", readable=False, json_keys=None, joined=True)
         if rec.fate != "blank" and _C1_BYTES.search(line):  # in any line: the bytes are judged before the JSON
             rec = replace(rec, enc=True)
         start = len(out)
@@ -1393,6 +1395,8 @@ def refusal(records: list[Rec], given: Given, data: bytes) -> str | None:
         return "a value in an unnamed column"
     if any(r.again for r in records):
         return "the header again"
+    if any(r.joined for r in records):
+        return "a byte order mark below the first line"
     if len({r.width for r in records if r.width}) > 1:
         return "rows of two widths in the header's unnamed columns"
     if any(r.cut for r in records):
