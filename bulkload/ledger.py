@@ -2141,22 +2141,30 @@ def _doubted_lines(conn: sqlite3.Connection, at: str) -> Iterator[tuple[str, str
     """(family, part, check, loc) of each line of the input's families and parts (file_families) that the run of
     the ledger `at` sent in a call it left in doubt (sending, in doubt: few), by the check kept as the call left
     (chunks.checks). None of a ledger made before the checks were kept."""
+    ours = set(conn.execute("SELECT DISTINCT family, part FROM file_families WHERE part IS NOT NULL").fetchall())
+    for file_idx, line, check in _checks_in_doubt(conn, at):
+        run = conn.execute(
+            f"SELECT e.family, e.last_line, e.part FROM {at}file_families e WHERE e.file_idx = ? AND e.line <= ? "
+            "ORDER BY e.line DESC LIMIT 1",
+            (file_idx, line),
+        ).fetchone()
+        if run is not None and run[1] >= line and (run[0], run[2]) in ours:
+            yield run[0], run[2], check, (file_idx << LOC_SHIFT) + line
+
+
+def _checks_in_doubt(conn: sqlite3.Connection, at: str) -> Iterator[tuple[int, int, int]]:
+    """(file index, line, check) of each row the run of the ledger `at` sent in a call it left in doubt (sending, in
+    doubt: few), by the check kept as the call left (chunks.checks). None of a ledger made before the checks were
+    kept."""
     if not _has(conn, at, "chunks", "checks"):
         return
-    ours = set(conn.execute("SELECT DISTINCT family, part FROM file_families WHERE part IS NOT NULL").fetchall())
     for file_idx, blob, kept in conn.execute(
         f"SELECT file_idx, lines, checks FROM {at}chunks WHERE state IN ('sending', 'in_doubt') AND checks IS NOT NULL"
     ).fetchall():
         checks = array("q")
         checks.frombytes(bytes(kept))
         for line, check in zip(_lines(bytes(blob)), checks, strict=True):
-            run = conn.execute(
-                f"SELECT e.family, e.last_line, e.part FROM {at}file_families e WHERE e.file_idx = ? AND e.line <= ? "
-                "ORDER BY e.line DESC LIMIT 1",
-                (file_idx, line),
-            ).fetchone()
-            if run is not None and run[1] >= line and (run[0], run[2]) in ours:
-                yield run[0], run[2], check, (file_idx << LOC_SHIFT) + line
+            yield file_idx, line, check
 
 
 def _untold_parts(conn: sqlite3.Connection, at: str) -> set[tuple[str, str]]:
@@ -2808,19 +2816,12 @@ def _rows_in_doubt(conn: sqlite3.Connection, at: str, earlier: Path | str, files
     order's lines in doubt say it, `_loaded_lines`): before, it named only `--resend-in-doubt`, for where the API holds
     none, and nothing for where it holds the record (a row given again stayed in doubt in every later load), nor
     that a look settles it where the API has one (HaloPSA). None of a ledger made before the checks were kept."""
-    if not _has(conn, at, "chunks", "checks"):
-        return
     found: dict[int, list[int]] = {}  # check -> [n, the first loc]
-    for file_idx, blob, kept in conn.execute(
-        f"SELECT file_idx, lines, checks FROM {at}chunks WHERE state IN ('sending', 'in_doubt') AND checks IS NOT NULL"
-    ).fetchall():
-        checks = array("q")
-        checks.frombytes(bytes(kept))
-        for line, check in zip(_lines(bytes(blob)), checks, strict=True):
-            loc = (file_idx << LOC_SHIFT) + line
-            seen = found.setdefault(check, [0, loc])
-            seen[0] += 1
-            seen[1] = min(seen[1], loc)
+    for file_idx, line, check in _checks_in_doubt(conn, at):
+        loc = (file_idx << LOC_SHIFT) + line
+        seen = found.setdefault(check, [0, loc])
+        seen[0] += 1
+        seen[1] = min(seen[1], loc)
     lines = []
     for check, (n, loc) in found.items():
         file_idx, line = _file_line(loc)
