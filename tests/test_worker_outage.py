@@ -163,6 +163,20 @@ def worker_through(
         return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT), log
 
 
+@contextmanager
+def cut_off_worker(tmp_path: Path, url: str) -> Iterator[tuple[subprocess.Popen[bytes], Path, Link]]:
+    """A worker on the queue at `url` (worker_through), once registered, its link to PostgreSQL then cut: the worker,
+    its log and the link (to let through or mend); the worker is stopped after."""
+    with Link(int(urllib.parse.urlsplit(url).port or 5432)).running() as link:
+        worker, log = worker_through(tmp_path, url, link)
+        try:
+            registered(url, worker)
+            link.cut()
+            yield worker, log, link
+        finally:
+            stop(worker)
+
+
 @pytest.mark.slow
 def test_a_worker_takes_jobs_again_once_its_queues_postgresql_is_back(
     tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
@@ -204,20 +218,13 @@ def test_a_worker_goes_on_when_its_queues_postgresql_answers_once_and_is_gone_ag
     connection) and gone before its pool's first connections were made (a failover flapping, a server restarted
     full of clients) ended the worker, exit 4, "internal error (a bug in bulkload)": PoolTimeout, and no worker was
     left to run the queue. It now says so on its one line, and tries again."""
-    worker: subprocess.Popen[bytes] | None = None
-    with Link(int(urllib.parse.urlsplit(postgres_url).port or 5432)).running() as link:
-        try:
-            worker, log = worker_through(tmp_path, postgres_url, link)
-            registered(postgres_url, worker)
-            link.cut()
-            waited(log, "this worker tries again in", worker)
-            link.let_through(1)  # the tables' check, then nothing for the pool
-            waited(log, "pool initialization incomplete", worker)
-            link.mend()
-            said = waited(log, "PostgreSQL is back", worker)
-            assert "Traceback" not in said and "internal error" not in said, said
-        finally:
-            stop(worker)
+    with cut_off_worker(tmp_path, postgres_url) as (worker, log, link):
+        waited(log, "this worker tries again in", worker)
+        link.let_through(1)  # the tables' check, then nothing for the pool
+        waited(log, "pool initialization incomplete", worker)
+        link.mend()
+        said = waited(log, "PostgreSQL is back", worker)
+        assert "Traceback" not in said and "internal error" not in said, said
 
 
 @pytest.mark.slow
@@ -228,19 +235,12 @@ def test_a_worker_waiting_for_its_queues_postgresql_stops_on_sigterm_or_ctrl_c_a
     """Found by tester t43a: SIGTERM (systemd, docker stop) to a worker waiting to try the queue's PostgreSQL again
     killed it (no line, exit -15), and Ctrl-C ended it in "interrupted (Ctrl-C); nothing to resume", exit 4; between
     jobs either stops it, exit 0. It now stops so while it waits too: no job of its runs then."""
-    worker: subprocess.Popen[bytes] | None = None
-    with Link(int(urllib.parse.urlsplit(postgres_url).port or 5432)).running() as link:
-        try:
-            worker, log = worker_through(tmp_path, postgres_url, link)
-            registered(postgres_url, worker)
-            link.cut()
-            waited(log, "this worker tries again in 2 s", worker)  # past a first try, waiting for the next
-            worker.send_signal(sent)
-            assert worker.wait(BOUND_S) == 0, log.read_text()
-            said = log.read_text()
-            assert "waiting to reach the queue's PostgreSQL" in said and "interrupted" not in said, said
-        finally:
-            stop(worker)
+    with cut_off_worker(tmp_path, postgres_url) as (worker, log, _):
+        waited(log, "this worker tries again in 2 s", worker)  # past a first try, waiting for the next
+        worker.send_signal(sent)
+        assert worker.wait(BOUND_S) == 0, log.read_text()
+        said = log.read_text()
+        assert "waiting to reach the queue's PostgreSQL" in said and "interrupted" not in said, said
 
 
 @pytest.mark.slow
