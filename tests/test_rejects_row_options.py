@@ -21,6 +21,17 @@ from bulkload.errors import ConfigError
 from bulkload.sandbox import SandboxOptions, running
 
 
+def invoices_again(data: Path, url: str, tmp_path: Path) -> Job:
+    """A PayorCRM load of the invoices of `data` (a rejects file, or a copy of it) at `url`, given no options."""
+    return Job(
+        target="payorcrm",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(tmp_path / "again.sqlite"),
+        target_options={"kind": "invoices"},
+    )
+
+
 async def test_a_rejects_file_of_a_major_units_run_is_refused_without_the_option(tmp_path: Path) -> None:
     customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
     invoices = write(
@@ -36,13 +47,7 @@ async def test_a_rejects_file_of_a_major_units_run_is_refused_without_the_option
             )
             assert first.loaded == 2 and first.rejected == 1, first
             rejects.write_text(rejects.read_text().replace("2026-11-31", "2026-11-30"))
-            again = Job(
-                target="payorcrm",
-                files=[str(rejects)],
-                base_url=url,
-                ledger=str(tmp_path / "again.sqlite"),
-                target_options={"kind": "invoices"},
-            )
+            again = invoices_again(rejects, url, tmp_path)
             with pytest.raises(
                 ConfigError,
                 match="rejects file of a run given --amount-unit major, and its rows mean what they do with it",
@@ -97,13 +102,7 @@ async def test_a_copy_of_it_under_another_name_is_refused_without_the_option(tmp
             )
             assert first.loaded == 1 and first.rejected == 1, first
             fixed.write_text((tmp_path / "i.csv.rejects.csv").read_text().replace(",2026-11-31,", ",2026-11-30,"))
-            again = Job(
-                target="payorcrm",
-                files=[str(fixed)],
-                base_url=url,
-                ledger=str(tmp_path / "again.sqlite"),
-                target_options={"kind": "invoices"},
-            )
+            again = invoices_again(fixed, url, tmp_path)
             with pytest.raises(ConfigError, match="Give --amount-unit major, as that run was"):
                 await load(again, env=ENV)
             assert await stored(url, "invoices") == []
