@@ -824,8 +824,8 @@ class DailyQuota:
                     else ""
                 )
                 raise RunStopped(
-                    f"daily quota of {self.limit} calls reached{whose}; calls free up from {free_at}; "
-                    "continue with `bulkload resume`"
+                    f"daily quota of {self.limit} calls reached{whose}; calls free up from {free_at} (at once where "
+                    "the agreement's quota was raised: give it with `--daily-quota N`); continue with `bulkload resume`"
                 )
         self.minutes[now] = self.minutes.get(now, 0) + 1
         self._changed.add(now)

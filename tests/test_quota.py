@@ -139,6 +139,7 @@ async def test_a_rollback_the_spent_quota_stops_says_so_and_rollback_finishes_it
             reason = first.stop_reason
             assert isinstance(reason, str) and "daily quota of 6 calls reached" in reason, reason
             assert "calls free up from" in reason and f"`bulkload rollback --ledger {ledger}`" in reason, reason
+            assert "give it with `--daily-quota N`" in reason, reason  # the way on a raised quota
             assert "resume" not in reason, reason
             assert len(await remote_entries(url)) == len(created) - 1  # nothing was sent
             with pytest.raises(LedgerError, match=f"finish the rollback \\(`bulkload rollback --ledger {ledger}`\\)"):
