@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -243,11 +244,19 @@ def test_a_running_job_is_not_queued_again(
             cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", postgres_url, "--concurrency", "1"]
             worker = subprocess.Popen(cmd, env={**os.environ, **ENV}, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + BOUND_S
-        while not any(job["state"] == "running" for job in status(postgres_url, capsys)[1]):
+        while True:  # a job running, held so (the worker stopped) while it is queued again: not done meanwhile
             assert time.monotonic() < deadline, "no job began"
+            if any(job["state"] == "running" for job in status(postgres_url, capsys)[1]):
+                worker.send_signal(signal.SIGSTOP)
+                if any(job["state"] == "running" for job in status(postgres_url, capsys)[1]):
+                    break
+                worker.send_signal(signal.SIGCONT)
             time.sleep(0.1)
         capsys.readouterr()
-        assert main(["run", str(manifest), "--queue", postgres_url, "--json"]) == 0
+        try:
+            assert main(["run", str(manifest), "--queue", postgres_url, "--json"]) == 0
+        finally:
+            worker.send_signal(signal.SIGCONT)
         assert [queued["id"] for queued in json.loads(capsys.readouterr().out.splitlines()[-1])] == [None] * 6
         while (code := status(postgres_url, capsys)[0]) != 0 and time.monotonic() < deadline:
             time.sleep(0.5)
