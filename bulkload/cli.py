@@ -21,7 +21,7 @@ import anyio
 import msgspec
 from msgspec import UnsetType
 
-from . import interrupts, ledger_pg, logs, runner, undo, worker
+from . import closed_pipes, interrupts, ledger_pg, logs, runner, undo, worker
 from .argparsing import OUTPUT_DEFAULTS, Parser, output_options, parse
 from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError, ConfigError, cause_of, command_on
 from .job import Job, JobTable, read_config
@@ -540,10 +540,11 @@ _RUNS = ("load", "resume", "reconcile", "rollback", "run")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except KeyboardInterrupt:  # a late Ctrl-C, once the command's own stop had said and written everything
-        return EXIT_STOPPED
+    with closed_pipes.kept():  # `| head -1`: the command goes on, and ends with its own exit code
+        try:
+            return _main(argv)
+        except KeyboardInterrupt:  # a late Ctrl-C, once the command's own stop had said and written everything
+            return EXIT_STOPPED
 
 
 def _main(argv: Sequence[str] | None) -> int:
