@@ -145,7 +145,7 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--encoding",
             help="the files' text encoding, e.g. cp1252 or latin-1 (default: UTF-8, or "
-            "UTF-16 by its BOM; a file not valid in it is refused before anything is sent)",
+            "UTF-16 or UTF-32 by its BOM; a file not valid in it is refused before anything is sent)",
         )
         p.add_argument(
             "--decimal",

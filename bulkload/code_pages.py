@@ -80,11 +80,12 @@ def ambiguous(codecs: Sequence[str], line_no: int, line: bytes, show: Callable[[
 
 
 def told_by(head: bytes) -> str | None:
-    """The encoding a file's first bytes (up to a megabyte, after any gzip) tell, as a message names it: UTF-8 or
-    UTF-16 by a BOM, UTF-8 where they are valid UTF-8 past ASCII, else the one code page that reads them as text, or
-    "an 8-bit encoding" where none or several do; None where they are ASCII, which every encoding here reads."""
+    """The encoding a file's first bytes (up to a megabyte, after any gzip) tell, as a message names it: UTF-8,
+    UTF-16 or UTF-32 by a BOM, UTF-8 where they are valid UTF-8 past ASCII, else the one code page that reads them as
+    text, or "an 8-bit encoding" where none or several do; None where they are ASCII, which every encoding here
+    reads."""
     if (bom := bom_of(head)) is not None:
-        return "UTF-8 (it starts with a BOM)" if bom[0] == "utf-8" else "UTF-16 (a BOM)"
+        return "UTF-8 (it starts with a BOM)" if bom[0] == "utf-8" else f"{bom[1][:6]} (a BOM)"
     if head.isascii():
         return None
     with contextlib.suppress(UnicodeDecodeError):

@@ -26,6 +26,9 @@ _AS_CSV = f"{_NOT_TEXT}: {_SAVE_AS_CSV}"
 #: the BOMs a file may start with, with the encoding each names and how a message names that
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8", "UTF-8"),
+    # UTF-32 LE's starts with UTF-16 LE's, so it is told first
+    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32 LE"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32 BE"),
     (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16 LE"),
     (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16 BE"),
 )

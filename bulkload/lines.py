@@ -101,7 +101,7 @@ def text_line(readline: Any, encoding: str, limit: int = MAX_LINE_BYTES) -> str 
 def cut_text(head: str, readline: Any, encoding: str) -> Cut:
     """The Cut of a text line whose first `head` characters were read: the rest is passed over a block at a time,
     its length counted in the file's bytes and its double quotes counted."""
-    codec = {"utf-8-sig": "utf-8", "utf-16": "utf-16-le"}.get(encoding, encoding)
+    codec = {"utf-8-sig": "utf-8", "utf-16": "utf-16-le", "utf-32": "utf-32-le"}.get(encoding, encoding)
     length = len(head.encode(codec, "surrogateescape"))
     quotes = 0
     while part := readline(_BLOCK):

@@ -642,7 +642,7 @@ def _inspect(
         raise refusal(path, list(keys.keys), list(unknown), keys.lacking, kind, target.name, "key")
     if unknown:
         raise _unknown_keys(path, unknown, kind.fields, target.name)
-    if not source.encoding.startswith(("utf-8", "utf-16")) and (refused := _not_8_bit(source)) is not None:
+    if not source.encoding.startswith(("utf-8", "utf-16", "utf-32")) and (refused := _not_8_bit(source)) is not None:
         raise refused
     if source.encoding == "utf-8-sig" and not source.encoding_given and (refused := _either_way(source)) is not None:
         raise refused
@@ -948,7 +948,7 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
     label = encoding_label(source.encoding)
     line = _line_bytes(source, bad.line_no)
     if (
-        not source.encoding.startswith(("utf-8", "utf-16"))
+        not source.encoding.startswith(("utf-8", "utf-16", "utf-32"))
         and _utf8(line)
         and not (found := _utf8_found(source)).either  # as likely 8-bit (ß–): guessed as any other line
     ):

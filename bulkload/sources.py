@@ -97,6 +97,14 @@ _FOOTER_ROWS = 3
 #: the name a header gives the unnamed columns after its last named one (a trailing delimiter)
 UNNAMED = "\x00unnamed"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+#: the program that writes each BOM (by its encoding's name without the byte order), as a message names it
+_BOM_WRITERS = {
+    "utf-8": 'Excel\'s "CSV UTF-8"',
+    "utf-16": 'Excel\'s "Unicode text"',
+    "utf-32": "PowerShell's Export-Csv -Encoding UTF32",
+}
+#: UTF-32's BOMs; its LE one starts with UTF-16 LE's, so it is told first
+_UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
 #: the byte order mark as read (U+FEFF): a file's first line alone starts with one
 _BOM = "\ufeff"
 #: why a line below the first that starts with a byte order mark refuses the file (BadRow kind "joined")
@@ -591,7 +599,13 @@ class Source:
             try:
                 head = f.peek(4)[:4]
                 if self._encoding is None:
-                    self._encoding = "utf-16" if head.startswith(_UTF16_BOMS) else "utf-8-sig"
+                    self._encoding = (
+                        "utf-32"
+                        if head.startswith(_UTF32_BOMS)
+                        else "utf-16"
+                        if head.startswith(_UTF16_BOMS)
+                        else "utf-8-sig"
+                    )
                 if given == "csv":
                     return
                 self._fmt = given or "csv"
@@ -635,10 +649,10 @@ class Source:
             head = head[len(bom) :]
         elif self.encoding_given and (other := other_bom(head, self.encoding)) is not None:
             encoding, name = other
-            excel = "CSV UTF-8" if encoding == "utf-8" else "Unicode text"
+            mark = "\ufeff".encode(encoding).hex(" ").upper()
             raise ConfigError(
                 f"{self.path}: --encoding {label} was given, but the file is {name}: it starts with {name}'s byte "
-                f'order mark ({head[: 3 if encoding == "utf-8" else 2].hex(" ").upper()}, as Excel\'s "{excel}" '
+                f"order mark ({mark}, as {_BOM_WRITERS[encoding[:6]]} "
                 f"writes it): leave --encoding out (or give --encoding {encoding}); nothing was sent"
             )
         elif self.encoding_given and utf8_not_utf16(head, self.encoding):
@@ -661,7 +675,7 @@ class Source:
     def _text(self) -> Iterator[io.TextIOWrapper]:
         # undecodable bytes become lone surrogates, so that the row holding them is named; UTF-16's codec has
         # no such handler: there a bad byte stops the read (the inspection then refuses the file)
-        errors = "strict" if self.encoding.startswith("utf-16") else "surrogateescape"
+        errors = "strict" if self.encoding.startswith(("utf-16", "utf-32")) else "surrogateescape"
         with self._binary() as raw:
             self._opened(raw)
             with io.TextIOWrapper(raw, encoding=self.encoding, errors=errors, newline="") as text:
@@ -1280,7 +1294,7 @@ def without_end(line: int) -> str:
 
 def encoding_label(codec: str) -> str:
     """How a message names a codec: UTF-8 for the one that also drops a BOM."""
-    return {"utf-8-sig": "UTF-8", "utf-16": "UTF-16"}.get(codec, codec)
+    return {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-32": "UTF-32"}.get(codec, codec)
 
 
 def codec_name(encoding: str) -> str:
