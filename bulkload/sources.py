@@ -662,6 +662,8 @@ class Source:
                 "nothing was sent"
             )
         if self.encoding in ("utf-16-le", "utf-16-be"):
+            if (wide := _unmarked_utf32(head)) is not None:
+                raise _utf32_refusal(self.path, f"--encoding {label} was given, but", wide)
             if (codec := _unmarked_utf16(head)) not in (None, self.encoding):
                 raise ConfigError(
                     f"{self.path}: --encoding {label} was given, but the file's byte order is the other one: give "
@@ -737,10 +739,14 @@ class Source:
         """The names of the `header`'s cells (its `line` as read, where a refusal tells its bytes)."""
         if "\x00" in "".join(header):  # every other byte NUL: UTF-16 without the BOM that would say so
             codec = None
-            if not self.encoding.startswith(("utf-16", "utf-32")):  # the line's bytes again: which of them are NUL
-                with contextlib.suppress(UnicodeError):
-                    encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
-                    codec = _unmarked_utf16(line.encode(encoding, "surrogateescape"))
+            with contextlib.suppress(UnicodeError):  # the line's bytes again: which of them are NUL
+                encoding = {"utf-8-sig": "utf-8", "utf-16": "utf-16-le"}.get(self.encoding, self.encoding)
+                raw = line.encode(encoding, "surrogateescape")
+                # UTF-32 read as UTF-16 still holds NULs (t49a: the advice utf-16-le was given again and again)
+                if (wide := _unmarked_utf32(raw)) not in (None, self.encoding):
+                    raise _utf32_refusal(self.path, "the header holds NUL characters:", wide)
+                if not self.encoding.startswith(("utf-16", "utf-32")):
+                    codec = _unmarked_utf16(raw)
             if codec is None and not self.encoding.startswith(("utf-16", "utf-32")):
                 # NULs, but not every other byte as UTF-16 writes text: no text at all (a t40d tester's binary file
                 # was told to be UTF-16, and --encoding utf-16-le then read it as Chinese)
@@ -1100,6 +1106,31 @@ def _first_line(head: bytes, codec: str, width: int = 24) -> str:
     `width` characters."""
     line = re.split("[\r\n]", head[: len(head) & ~1].decode(codec, "replace"), maxsplit=1)[0]
     return line if len(line) <= width else line[:width] + "…"
+
+
+def _utf32_refusal(path: Path, why: str, codec: str) -> ConfigError:
+    """The refusal of a file that is UTF-32 without a BOM (_unmarked_utf32), naming the `codec` that reads it."""
+    return ConfigError(
+        f"{path}: {why} the file looks like UTF-32 without a BOM; give --encoding {codec}; nothing was sent"
+    )
+
+
+def _unmarked_utf32(head: bytes) -> str | None:
+    """The UTF-32 codec ("utf-32-le" or "utf-32-be") that the first bytes of a file without a BOM are in, where of
+    each four the two high ones are NUL, as in UTF-32 text of any letter below U+10000, and they read so; else None.
+    (UTF-16 text of Latin letters has a letter where UTF-32 has the third NUL of four.)"""
+    data = head[: len(head) & ~3]
+    if not data:
+        return None
+    high = ((data[2::4], data[3::4], "utf-32-le"), (data[1::4], data[0::4], "utf-32-be"))
+    for third, fourth, codec in high:
+        if not fourth.strip(b"\x00") and third.count(0) * 4 >= len(third) * 3:
+            try:
+                codecs.decode(data, codec)
+            except UnicodeDecodeError:
+                return None
+            return codec
+    return None
 
 
 def _unmarked_utf16(head: bytes) -> str | None:

@@ -53,3 +53,18 @@ def test_a_utf32_file_given_an_8_bit_encoding_is_told_it_is_utf32(
     err = capsys.readouterr().err
     assert code == 2, err
     assert "the file is UTF-32 LE" in err and "FF FE 00 00" in err and "UTF-16" not in err, err
+
+
+@pytest.mark.parametrize("codec", ["utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("given", [[], ["--encoding", "utf-16-le"], ["--encoding", "utf-16-be"]])
+def test_a_utf32_file_without_a_bom_is_told_the_encoding_that_reads_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], codec: str, given: list[str]
+) -> None:
+    # before: "looks like UTF-16 without a BOM; give --encoding utf-16-le", and given that, the same again
+    data = tmp_path / "entries.csv"
+    data.write_bytes(TEXT.encode(codec))
+    code = main(["load", "economic", str(data), *given, "--dry-run", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"looks like UTF-32 without a BOM; give --encoding {codec};" in err, err
+    assert main(["load", "economic", str(data), "--encoding", codec, "--dry-run", "-q"]) == 0, capsys.readouterr()
