@@ -1014,6 +1014,8 @@ class Source:
         UTF-16 without a BOM: the encoding is the file's, so it is refused whole before anything is sent, as a CSV
         file's header holding NULs is (judged line by line, its lines were each invalid JSON or told to be
         Windows-1252)."""
+        if (wide := _unmarked_utf32(head)) is not None:
+            raise _utf32_refusal(self.path, "three of every four bytes at its start are NUL:", wide)
         if (codec := _unmarked_utf16(head)) is not None:
             raise ConfigError(
                 f"{self.path}: every other byte at its start is NUL: the file looks like UTF-16 without a BOM; "

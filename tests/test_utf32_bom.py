@@ -68,3 +68,16 @@ def test_a_utf32_file_without_a_bom_is_told_the_encoding_that_reads_it(
     assert code == 2, err
     assert f"looks like UTF-32 without a BOM; give --encoding {codec};" in err, err
     assert main(["load", "economic", str(data), "--encoding", codec, "--dry-run", "-q"]) == 0, capsys.readouterr()
+
+
+@pytest.mark.parametrize("codec", ["utf-32-le", "utf-32-be"])
+def test_a_jsonl_file_in_utf32_without_a_bom_is_told_utf32_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], codec: str
+) -> None:
+    data = tmp_path / "entries.jsonl"
+    record = '{"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 1, "date": "2026-10-31", "amount": "1.00"}\n'
+    data.write_bytes(record.encode(codec))
+    code = main(["load", "economic", str(data), "--dry-run", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"looks like UTF-32 without a BOM; give --encoding {codec};" in err, err
