@@ -67,10 +67,19 @@ def _text(text: str) -> bool:
     return True
 
 
+def around_letters(text: str, width: int = 60) -> str:
+    """A line as a message shows it: `width` characters around its first one that is not ASCII, which is what tells
+    one reading of it from another."""
+    at = next((i for i, ch in enumerate(text) if not ch.isascii()), 0)
+    start = max(0, min(at - width // 3, len(text) - width))
+    return ("…" if start else "") + text[start : start + width] + ("…" if start + width < len(text) else "")
+
+
 def ambiguous(codecs: Sequence[str], line_no: int, line: bytes, show: Callable[[str], str]) -> str:
     """The advice, to follow the refusal of a file, where more than one code page (`codecs`) reads it as text:
     line `line_no` (its bytes `line`; `show`: how a message shows text, secrets masked) shown each way."""
-    readings = [f"{show(line.decode(codec, 'replace').strip())[:80]!r} as {NAMES[codec]}" for codec in codecs]
+    shown = {codec: around_letters(show(line.decode(codec, "replace").strip())) for codec in codecs}
+    readings = [f"{text!r} as {NAMES[codec]}" for codec, text in shown.items()]
     choices = " or ".join(f"--encoding {codec}" for codec in codecs)
     return (
         f". More than one code page reads the file as text, each with other letters: line {line_no} says "

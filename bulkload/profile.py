@@ -30,7 +30,7 @@ import msgspec
 
 from . import origins
 from .code_pages import NAMES as CODE_PAGE_NAMES
-from .code_pages import ambiguous, encodings_apart, reading_as_text, told_by
+from .code_pages import ambiguous, around_letters, encodings_apart, reading_as_text, told_by
 from .columns import RecordKeys, did_you_mean, given_twice, refusal
 from .dates import DateEvidence
 from .errors import ConfigError, RunStopped, SourceError
@@ -847,8 +847,8 @@ def _is_utf8(source: Source, line_no: int, other: int = 0) -> ConfigError:
     read in the 8-bit one, the UTF-8 lines would be garbled)."""
     line = _line_bytes(source, line_no)
     # masked before it is cut short, so a secret's cell is still found by its column
-    as_utf8 = _around(source.mask_text(line.decode(errors="replace").strip()))
-    as_given = _around(source.mask_text(line.decode(source.encoding, "replace").strip()))
+    as_utf8 = around_letters(source.mask_text(line.decode(errors="replace").strip()))
+    as_given = around_letters(source.mask_text(line.decode(source.encoding, "replace").strip()))
     if other:
         utf8 = f"line {line_no} {'is' if _utf8(line) else 'holds'} UTF-8"
         not_utf8 = f"line {other} is not" if other != line_no else "bytes that are not UTF-8 as well"
@@ -890,8 +890,8 @@ def _either_way(source: Source) -> ConfigError | None:
     line = _line_bytes(source, found.both_ways)
     eight_bit = guess_encoding(line) or "cp1252"
     name = _NAMES.get(eight_bit, eight_bit)
-    as_utf8 = _around(source.mask_text(line.decode(errors="replace").strip()))
-    as_8_bit = _around(source.mask_text(line.decode(eight_bit, "replace").strip()))
+    as_utf8 = around_letters(source.mask_text(line.decode(errors="replace").strip()))
+    as_8_bit = around_letters(source.mask_text(line.decode(eight_bit, "replace").strip()))
     return ConfigError(
         f"{source.path}: line {found.both_ways} reads {as_utf8!r} as UTF-8 but {as_8_bit!r} as {name}, and nothing in "
         "the file tells which it is: read as UTF-8, it holds a letter standing alone (Arabic or NKo, Latin Extended-B, "
@@ -929,13 +929,6 @@ def _single_byte(codec: str) -> bool:
     return len(bytes(range(256)).decode(codec, "replace")) == 256
 
 
-def _around(text: str, width: int = 60) -> str:
-    """A line as a message shows it: `width` characters around its first one that is not ASCII."""
-    at = next((i for i, ch in enumerate(text) if not ch.isascii()), 0)
-    start = max(0, min(at - width // 3, len(text) - width))
-    return ("…" if start else "") + text[start : start + width] + ("…" if start + width < len(text) else "")
-
-
 # --- a file that is not in its encoding: refused, with the encoding it most likely is ---------------------
 
 #: bytes read to guess another encoding
@@ -956,7 +949,7 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
         # character for, or reads as control characters. Say so before any other guess: the next guess would
         # meet the same bytes and suggest yet another 8-bit encoding
         if found.not_utf8:  # only some of the file is UTF-8: neither encoding reads it all
-            as_utf8 = _around(source.mask_text(line.decode().strip()))
+            as_utf8 = around_letters(source.mask_text(line.decode().strip()))
             return ConfigError(
                 f"{source.path}: line {bad.line_no} is not valid {label} but UTF-8 (it reads {as_utf8!r}), and "
                 f"line {found.not_utf8} is not UTF-8: the file mixes encodings (lines pasted from another file?). "
@@ -1013,7 +1006,7 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
     if guess == "cp1252" and codec_name(guess) != source.encoding and (latin9 := _latin9_advice(source)):
         return ConfigError(message + latin9 + "; nothing was sent")
     if guess and codec_name(guess) != source.encoding:
-        preview = source.mask_text(line.decode(guess).strip())[:80]
+        preview = around_letters(source.mask_text(line.decode(guess).strip()))
         message += (
             f". The file looks like {_NAMES.get(guess, guess)}: read that way, line {bad.line_no} says "
             f"{preview!r}. Give --encoding {guess} (or the file's real encoding)"
@@ -1065,7 +1058,7 @@ def _utf8_elsewhere(source: Source, bad: int) -> tuple[tuple[int, str] | None, b
             if found is None and line_no != bad:
                 head = bytes(data.head if isinstance(data, Cut) else data)
                 if _utf8(head) and not _reads_both_ways(head):
-                    found = (line_no, _around(source.mask_text(head.decode().strip())))
+                    found = (line_no, around_letters(source.mask_text(head.decode().strip())))
         return found, bad == last
     return found, False  # the file breaks off: its last line is not known
 
@@ -1083,7 +1076,7 @@ def _utf8_char_line(source: Source) -> tuple[int, str] | None:
     at = _utf8_found(source).utf8
     if not at:
         return None
-    return at, _around(source.mask_text(_line_bytes(source, at).decode(errors="replace").strip()))
+    return at, around_letters(source.mask_text(_line_bytes(source, at).decode(errors="replace").strip()))
 
 
 def _cut_in_character(line: bytes) -> bool:
