@@ -1209,7 +1209,12 @@ class Loader:
         except FoundOther as exc:  # neither done nor certainly not: in doubt, for what it found
             self._found_other[(chunk.seq, chunk.part)] = exc
             return None
-        except BulkloadError:
+        except BulkloadError as exc:  # no telling; said, so that a resume that cannot settle it shows why
+            log.warning(
+                "%s: the look for what became of it failed, so whether the API carried it out cannot be told: %s",
+                named(chunk),
+                self.hidden(chunk, str(exc)),
+            )
             return None
         there = [i for i in found.ids if i is not None] if isinstance(found, Partly) else found
         if there and (why := self.not_proven(kind, chunk, there, taken)):

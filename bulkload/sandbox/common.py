@@ -115,6 +115,9 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: record listed twice, one left out; seed 002 gives each created entry its own): a client must not give two
     #: lines one entry
     repeated_ids: bool = False
+    #: e-conomic: a listing of draft entries whose filter holds an `$in:` list is answered 503 (a query the server
+    #: cannot serve), every other listing as ever: a client's look for a call's entries by their vouchers fails
+    in_lists_fail: bool = False
     #: e-conomic: each new draft entry gets a unique number drawn at random (from ``seed``) below 10,000,000, not the
     #: next one up (seed 002 calls entryNumber "the unique number of the entry" and promises no order): a client
     #: must not take a number at or below a journal's newest for one there before the run
@@ -689,6 +692,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="economic: a bulk create's answer lists its first entry's number again in place of its last's",
     )
     parser.add_argument(
+        "--in-lists-fail",
+        action="store_true",
+        help="economic: answer 503 to a listing of draft entries whose filter holds an $in: list",
+    )
+    parser.add_argument(
         "--scattered-numbers",
         action="store_true",
         help="economic: number new draft entries at random below 10,000,000 (unique; no order), not upwards",
@@ -800,6 +808,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         list_lag_ms=ns.list_lag_ms,
         reversed_answers=ns.reversed_answers,
         repeated_ids=ns.repeated_ids,
+        in_lists_fail=ns.in_lists_fail,
         scattered_numbers=ns.scattered_numbers,
         errors_from_one=ns.errors_from_one,
         errors_numbering=ns.errors_numbering,

@@ -260,6 +260,8 @@ class Economic:
     # -- reads and deletes ---------------------------------------------------------------------
 
     async def list_cursor(self, request: web.Request) -> web.Response:
+        if self.options.in_lists_fail and "$in:" in request.query.get("filter", ""):
+            return web.Response(status=503, text="Service Unavailable")
         flt = query_filter(request, ENTRY_FILTERS)
         cursor = query_int(request, "cursor", 0, 0, 2**31)
         items, nxt = self.store.page(flt, cursor, self.options.page_size)
