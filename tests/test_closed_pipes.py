@@ -10,7 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from conftest import CREDS, bulkload_cmd, child_env, spawn_sandbox, write_entries
+from conftest import CREDS, bulkload_cmd, child_env, run_bulkload, spawn_sandbox, write_entries
 
 from bulkload.closed_pipes import KeptStream
 
@@ -44,13 +44,7 @@ def test_a_load_whose_output_nobody_reads_ends_complete_exit_0(tmp_path: Path) -
         code = subprocess.run(cmd, env=child_env(CREDS), cwd=tmp_path, stdout=fd, stderr=fd, timeout=120).returncode
         assert code == 0
         # the load was not cut short: a reconcile says every row is there
-        again = subprocess.run(
-            bulkload_cmd("reconcile", "--ledger", str(ledger), "-q"),
-            env=child_env(CREDS),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        again = run_bulkload(tmp_path, "reconcile", "--ledger", str(ledger), "-q")
         assert again.returncode == 0, again.stdout + again.stderr
     finally:
         os.close(fd)
