@@ -6,11 +6,11 @@ finished run wrote the file again and the fixes were gone: tester, 2026-12)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .errors import ConfigError
-from .report import Written, loading
+from .report import loading
 from .sources import sha256_of
 
 if TYPE_CHECKING:
@@ -19,14 +19,11 @@ if TYPE_CHECKING:
     from .targets.base import Target
 
 
-def written(
-    ledger: Ledger, paths: Sequence[tuple[str, Sequence[int]]], write: Callable[[], list[Written]]
-) -> list[Written]:
-    """The rejects files of `paths` (Job.rejects_paths) written (`write`), and their SHA-256 kept in the ledger;
-    what each holds. Raises what `write` and the ledger's write raise."""
-    out = write()
+def keep(ledger: Ledger, paths: Sequence[tuple[str, Sequence[int]]]) -> None:
+    """Keep in the ledger the SHA-256 of the rejects files of `paths` (Job.rejects_paths) as they were just written.
+    Raises what the ledger's write raises: the files are written all the same (before, a ledger that refused this
+    write had the summary say `NOT WRITTEN` of rejects files that were there whole: tester, 2026-12)."""
     ledger.set_rejects_written({_key(path): sha256_of(path) for path, _ in paths})
-    return out
 
 
 def _key(path: str) -> str:

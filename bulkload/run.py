@@ -509,7 +509,9 @@ class Run:
         rejects = job.rejects_paths()
         rows = lambda: ledger.rows("rejected")  # noqa: E731
         write = lambda: write_rejects_files(rejects, rows, sources, self.names, self._marks())  # noqa: E731
-        written = attempt("the rejects file", lambda: kept_rejects.written(ledger, rejects, write))
+        written = attempt("the rejects file", write)
+        if written is not None:  # a resume keeps the file as written unless the user fixed it since (kept_rejects)
+            attempt("the ledger's digest of the rejects file", lambda: kept_rejects.keep(ledger, rejects))
         n_success = attempt(
             "the success file",
             success

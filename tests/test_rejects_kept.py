@@ -12,7 +12,9 @@ import pytest
 from conftest import CREDS, economic_job, serving, write_entries
 
 from bulkload import load, resume
-from bulkload.errors import ConfigError
+from bulkload.errors import ConfigError, LedgerWriteError
+from bulkload.ledger import Ledger
+from bulkload.report import written_at
 from bulkload.sandbox import SandboxOptions, build_app
 
 BOUND_S = 60
@@ -97,3 +99,28 @@ async def test_a_resume_from_another_folder_writes_the_rejects_given_relative_wh
             (there / "r.csv").unlink()  # moved away: written again, where the load wrote it
             assert (await resume(str(there / "l.sqlite"), env=CREDS)).rejected == 2
     assert (there / "r.csv").exists() and list(elsewhere.iterdir()) == []
+
+
+async def test_a_rejects_file_written_whose_digest_the_ledger_refuses_is_said_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a tester (a full disk, `ulimit -f`): the rejects file was written whole, then the ledger refused the
+    write of its digest, and the summary said `rejects: NOT WRITTEN to …`, the report `rejects_written: null` and
+    `unwritten` "the rejects file", of a file that was there with every rejected row. The file is said written; what
+    the ledger could not keep is named as its own, and the run stops resumable."""
+
+    def refused(self: Ledger, digests: dict[str, str]) -> None:
+        raise LedgerWriteError(f"cannot write the ledger {self.path}: database or disk is full")
+
+    monkeypatch.setattr(Ledger, "set_rejects_written", refused)
+    data, rejects = tmp_path / "e.csv", tmp_path / "r.csv"
+    write_entries(data, 6, bad_every=3)  # 2 rows of a date that is none: rejected
+    with anyio.fail_after(BOUND_S):
+        async with serving(build_app("economic", SandboxOptions())) as origin:
+            job = economic_job(data, origin, tmp_path / "l.sqlite", rejects=str(rejects), batch_size=4)
+            report = await load(job, env=CREDS, raise_on_stop=False)
+    assert report.status == "stopped" and report.exit_code == 4, report
+    assert len(rejects.read_text(encoding="utf-8").splitlines()) == 3  # its header and both rejected rows
+    assert report.rejects_written == 2, report
+    assert not [u for u in report.unwritten or [] if u.startswith("the rejects file: ")], report.unwritten
+    assert "NOT WRITTEN" not in written_at(report, "the rejects file", str(rejects))
