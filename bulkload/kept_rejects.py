@@ -33,6 +33,18 @@ def _key(path: str) -> str:
     return os.path.abspath(path)
 
 
+def never_written(ledger: Ledger, path: str) -> str | None:
+    """Why the run of `ledger` has not written its rejects file `path` (Job.rejects_path), for a report that names
+    it without writing it (reconcile's); None where it wrote it, or the file is there. A run killed before its end
+    (never marked: `running`) wrote none yet, whatever a file of that name holds (before, reconcile named a file that
+    was not there, or an earlier run's, and the command that loads it: tester, 2026-12)."""
+    if ledger.run.status == "running" and _key(path) not in ledger.run.rejects_written:
+        return "the run was cut short before it wrote it"
+    if not os.path.isfile(path):
+        return "no such file"
+    return None
+
+
 def check_kept(ledger: Ledger, job: Job, target: Target) -> None:
     """Before a command on the run of `ledger` writes its rejects files again (a resume): ConfigError where one of
     them is no longer as the run wrote it, naming it and the ways on (load it as its own run, with the command that

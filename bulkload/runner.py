@@ -40,7 +40,7 @@ from .errors import (
     command_on,
 )
 from .job import Job, address, mapped_to_no_field, mapping_typos
-from .kept_rejects import check_kept
+from .kept_rejects import check_kept, never_written
 from .ledger import (
     Ledger,
     RunInfo,
@@ -910,6 +910,10 @@ async def reconcile(
         )
         if ledger.run.status in ("rolling_back", "rolled_back"):  # its rows are to be loaded again, not its rejects
             out.rejects_load = None  # (tester t30b: after a rollback it still said "fix them, then load them")
+        if out.rejected and (why := never_written(ledger, job.rejects_path)):  # no file to fix and load
+            goes_on = ledger.run.status in ("running", "stopped")
+            writes = f"; `{command_on('resume', ledger_pg.name_of(str(ledger.path)))}` writes it" if goes_on else ""
+            out.unwritten, out.rejects_load = [f"the rejects file: {why}{writes}"], None
         if out.in_doubt:
             earlier = sum(1 for _ in ledger.rows_in_doubt())
             name = ledger_pg.name_of(str(ledger.path))
