@@ -31,6 +31,7 @@ from .masking import MASK
 from .outputs import cache_dir, private_dir, write_private
 from .redact import redact
 from .report import (
+    LEFT_BY_ROLLBACK,
     cut_way_on,
     json_text,
     print_rollback,
@@ -505,9 +506,11 @@ def quiet_summary(report: Report) -> str:
         line += "; reconciliation: MISMATCH"
     elif report.reconcile is not None and report.reconcile.in_doubt_found_count and report.run_finished is not False:
         # what the run's calls sent (of a run that did not finish, its line below says so with the rest)
-        line += (
-            f"; {report.reconcile.in_doubt_found_count:,} entries of calls in doubt landed, not doubles: `bulkload "
-            "resume` records what it can of them (--resend-in-doubt would double them)"
+        landed = report.reconcile.in_doubt_found_count
+        line += f"; {landed:,} entries of calls in doubt landed, not doubles: " + (
+            LEFT_BY_ROLLBACK
+            if report.reconcile.rolled_back
+            else "`bulkload resume` records what it can of them (--resend-in-doubt would double them)"
         )
     if report.reconcile is not None and report.reconcile.rolled_back:  # the reconcile command's, of a run rolled back
         rolled = report.reconcile.rolled_back

@@ -595,8 +595,7 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
             f"calls in doubt landed: {rec.in_doubt_found_count:,} entries (e.g. id {first['id']}, {where}) of "
             "this run's calls whose answers the ledger never recorded (the run was cut short while they were in "
             "flight, or their answers were lost or failures) are in the API: not doubles, not yet loaded as far as "
-            "the ledger knows. `bulkload resume` records what it can of them (the rows in doubt line below says "
-            "how); sending them again (--resend-in-doubt) would double them"
+            f"the ledger knows; {landed_way_on(rec)}"
         )
     if rec.answers_reordered:
         lines.append(
@@ -682,6 +681,25 @@ def cut_way_on(cut: Sequence[Mapping[str, Any]], *, quiet: bool = False) -> str:
         f"the rejects file holds only the start of {where} (`… [truncated, N bytes]`: too long to be held whole), "
         f"which does not load back: fix {them} in the input itself, then put {it}, fixed, in place of its row's "
         "cells in the rejects file (those after file, line, field and reason) before loading it"
+    )
+
+
+LEFT_BY_ROLLBACK = (
+    "the run is being rolled back, which `bulkload resume` refuses: its rollback leaves them (a look cannot tell them "
+    "from another writer's records made alike): check the API and remove what their calls created by hand (the "
+    "rollback names the calls)"
+)
+
+
+def landed_way_on(rec: Reconciled) -> str:
+    """What to do with the records of a run's calls in doubt that landed (reconciliation's `in_doubt_found`): record
+    them with a resume, or, of a run a rollback took records of (`rolled_back`), which resume refuses, LEFT_BY_ROLLBACK
+    (before, it named the resume that refuses it: tester t49d)."""
+    if rec.rolled_back:
+        return LEFT_BY_ROLLBACK
+    return (
+        "`bulkload resume` records what it can of them (the rows in doubt line below says how); sending them again "
+        "(--resend-in-doubt) would double them"
     )
 
 

@@ -80,7 +80,7 @@ from .outputs import check_cache, check_outputs
 from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
 from .profile import FileProfile, as_planned, inspect, one_encoding
 from .progress import Snapshot, shown, shown_beside
-from .report import Written, rejects_fields, write_rejects_files, write_report
+from .report import LEFT_BY_ROLLBACK, Written, rejects_fields, write_rejects_files, write_report
 from .results import Groups, Report, unbalanced_entry
 from .run import REPORT_LIST, Run, Shared
 from .skipped_gone import taken_back_said
@@ -922,6 +922,8 @@ async def reconcile(
             # the other commands on its ledger with the job's credentials as the manifest names them
             said = manifests_way_on(said, name, job.manifest_job) if out.run_finished is False else said
             out.in_doubt_way_on = with_its_credentials(said, name, job.manifest_job)
+            if ledger.run.status in ("rolling_back", "rolled_back"):  # resume refuses it: its rollback's way on
+                out.in_doubt_way_on = LEFT_BY_ROLLBACK
         if report:  # only where asked: the stored --report path holds the load's own report
             write_report(report, out)
         return out
