@@ -139,6 +139,12 @@ async def rollback(
                 f"{target.name} offers no way to delete what was created: nothing was removed; undo the records in "
                 f"{target.name} itself, by the ids the success file lists"
             )
+            if doubted := ledger.figures().in_doubt:  # calls that may have created records no success line names
+                out.reason += (
+                    f"; {doubted:,} {'row is' if doubted == 1 else 'rows are'} in doubt ({job.in_doubt_path}): their "
+                    "calls may have created records the "
+                    f"success file does not list: look for them in {target.name} too"
+                )
         else:
             credentials = job.credentials(env)
             with logs.bound(run=ledger.run.key_prefix, target=target.name):
