@@ -120,7 +120,8 @@ def _rolled_back_said(rec: Reconciled, ledger: Ledger) -> Reconciled:
     left = left_of_target(ledger, sum(c.get("rolled_back", 0) for c in rec.scopes.values()))
     if left is not None:
         rec.rolled_back = left.figures()
-        rec.note = "; ".join(filter(None, [rolled_back_note(left, ledger.path.absolute()), rec.note or ""]))
+        said = rolled_back_note(left, ledger.path.absolute(), rec.in_doubt_found_count)
+        rec.note = "; ".join(filter(None, [said, rec.note or ""]))
     return rec
 
 
@@ -507,7 +508,7 @@ async def by_walk(
         and walked.fractions == 0
     )
     notes = [
-        rolled_back_note(left, ledger.path.absolute()) if left else "",
+        rolled_back_note(left, ledger.path.absolute(), landed_n) if left else "",
         gone_before(counts, target.api.scope_name),
         gone_of_ours(missing_n, target.api.scope_name),
         numbered_out_of_order(counts, unordered, target.api.scope_name),
@@ -554,9 +555,11 @@ async def by_walk(
     )
 
 
-def rolled_back_note(left: Left, ledger: str | os.PathLike[str]) -> str:
+def rolled_back_note(left: Left, ledger: str | os.PathLike[str], landed: int = 0) -> str:
     """What the note says of a run a rollback took records of, or is taking (`left`), the rollback of the ledger at
-    `ledger`."""
+    `ledger`; `landed`: the records of its calls in doubt the API holds (reconciliation's `in_doubt_found_count`),
+    which the rollback leaves where a look found them (before, the note said "nothing of it is left" beside them:
+    tester t49d)."""
     finish = f"`{command_on('rollback', ledger)}` finishes the rollback"
     if not left.records:  # it stopped before it removed anything
         return (
@@ -567,7 +570,12 @@ def rolled_back_note(left: Left, ledger: str | os.PathLike[str]) -> str:
         f"the run was rolled back{' in part (the rollback stopped)' if left.in_part else ''}: "
         f"{left.records:,} of its {left.records + left.left:,} entries are removed (rolled back, not missing), "
     )
-    said += f"{left.left:,} left, compared here" if left.left else "nothing of it is left"
+    if left.left:
+        said += f"{left.left:,} left, compared here"
+    elif landed:  # the records of its calls in doubt a rollback's look found are not the ledger's, and are there
+        said += f"nothing of it the ledger records is left, but the {landed:,} records of its calls in doubt (below)"
+    else:
+        said += "nothing of it is left"
     if left.in_part:
         said += f"; {finish}"
     return said

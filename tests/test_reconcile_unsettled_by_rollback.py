@@ -45,3 +45,28 @@ async def test_reconcile_after_a_rollback_left_calls_unsettled_names_no_resume(
     said = capsys.readouterr().out + quiet_summary(report)
     assert "bulkload resume" not in said.replace("which `bulkload resume` refuses", ""), said
     assert "remove what their calls created by hand" in said, said
+
+
+async def test_reconcile_after_a_rollback_left_calls_unsettled_names_their_records_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same reconcile's note said "… nothing of it is left" beside the records of the unsettled calls, which
+    the rollback left in the API; it now names them."""
+    data, ledger = tmp_path / "e.csv", tmp_path / "run.sqlite"
+    write_entries(data, 4)
+    app = create_app(SandboxOptions(), idempotency_ttl_s=1e-3)
+    with anyio.fail_after(30):
+        async with serving(app) as origin:
+            with monkeypatch.context() as m:
+                crash_at_done(m, 2)  # voucher 2's call carried out, the process killed as its answer came
+                try:
+                    await load(economic_job(data, origin, ledger, batch_size=2, concurrency=1), env=CREDS)
+                except* Crash:
+                    pass
+            with sqlite3.connect(ledger) as db:
+                db.execute("UPDATE chunks SET sent_at = sent_at - 86400")
+            assert (await rollback(str(ledger), env=CREDS)).exit_code == 1
+            report = await reconcile(str(ledger), env=CREDS)
+    note = report.reconcile.note if report.reconcile is not None else None
+    assert isinstance(note, str) and "nothing of it is left" not in note, note
+    assert "but the 2 records of its calls in doubt (below)" in note, note
