@@ -77,9 +77,11 @@ def refuse_alongside(
         if Ledger.running(ledger):
             raise UnderWayAlongside(place, ledger, load["at"], resuming=resuming, own=making)
         left = Ledger.left_open(ledger).values()
-        ended = _ending(run_of(ledger))
+        info = run_of(ledger)
+        ended = _ending(info)
         if not job.allow_duplicate_load and (why := committing(left, job.settle_delay_s, time.time(), ended)):
-            raise LeftCommitting(place, ledger, load["at"], why, resuming=resuming, own=making)
+            undone = info is not None and info.get("status") in ("rolling_back", "rolled_back")
+            raise LeftCommitting(place, ledger, load["at"], why, resuming=resuming, own=making, undone=undone)
 
 
 def _ending(run: dict[str, Any] | None) -> str | None:

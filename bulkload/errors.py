@@ -390,8 +390,10 @@ class LeftCommitting(LedgerError):
     `resuming`: said to a resume of `own` (its ledger), which has no --allow-duplicate-load. Nothing was sent. The
     message gives the command line's way on; `in_manifest` a manifest job's."""
 
-    def __init__(self, place: str, ledger: str, at: str, why: str, *, resuming: bool = False, own: str = "") -> None:
-        self.place, self.ledger, self.at, self.why = place, ledger, at, why
+    def __init__(
+        self, place: str, ledger: str, at: str, why: str, *, resuming: bool = False, own: str = "", undone: bool = False
+    ) -> None:
+        self.place, self.ledger, self.at, self.why, self.undone = place, ledger, at, why, undone
         if resuming:
             again, anyway = f"resume this run again (`{command_on('resume', own)}`)", ""
         else:
@@ -403,12 +405,20 @@ class LeftCommitting(LedgerError):
         super().__init__(self._said(again, anyway))
 
     def _said(self, again: str, anyway: str) -> str:
+        settle = (
+            f"`{command_on('resume', self.ledger)}` looks them up once the API can no longer be committing them "
+            f"(--settle-s), or `{command_on('rollback', self.ledger)}` undoes that run; then {again}{anyway}"
+        )
+        if self.undone:  # resume refuses a run being rolled back, and its rollback leaves them, found by a look
+            settle = (
+                "that run is being rolled back, which `bulkload resume` refuses: "
+                f"`{command_on('rollback', self.ledger)}` settles them, or names those it cannot (unsettled: a look "
+                f"found records alike), whose records you remove by hand; then {again}{anyway}"
+            )
         return (
             f"a run that loaded into {self.place} (ledger {self.ledger}, on record since {self.at}; no bulkload "
             f"works on it now) left {self.why}. A run that lists the records there before they land does not see "
-            "them: a record of one match key (--match-on) would be created twice. Settle them first: "
-            f"`{command_on('resume', self.ledger)}` looks them up once the API can no longer be committing them "
-            f"(--settle-s), or `{command_on('rollback', self.ledger)}` undoes that run; then {again}{anyway}; "
+            f"them: a record of one match key (--match-on) would be created twice. Settle them first: {settle}; "
             "nothing was sent"
         )
 
