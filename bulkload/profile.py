@@ -41,7 +41,7 @@ from .lines import Cut, byte_lines, text_line
 from .numbers import DecimalsEvidence, NumberEvidence, Reading
 from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, SHADOWS, Keyed, Unnamed, family_of, keyed
 from .sources import C1, BadRow, RowWidths, Source, codec_name, encoding_label, without_end
-from .targets.base import RecordKind, Target
+from .targets.base import RecordKind, Target, folded
 from .utf8_scan import SCAN_BLOCK, Utf8Found, Utf8Scan
 
 log = logging.getLogger(__name__)
@@ -714,39 +714,29 @@ def _no_rows(source: Source) -> str:
     return "it is empty" if source.holds_nothing() else "only blank lines"
 
 
-#: a run of digits that is a whole part of a family (between its separators: "/" of Visma Core's case/order), its
-#: leading zeros apart: "00123" that a spreadsheet shows as 123
-_PADDED = re.compile(r"(?<![^\s/:])0+(?=[0-9]+(?![^\s/:]))")
-
-
-def _fold(key: str) -> str:
-    """A family as a person or a spreadsheet may write it otherwise: letter case (lower: "Maße" is no case of
-    "Masse"), surrounding spaces, Unicode form (NFKC: a composed é or an e and its accent, as macOS writes it) and a
-    number's leading zeros ignored."""
-    return _PADDED.sub("", unicodedata.normalize("NFKC", key).lower().strip())
-
-
 def _alike(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Sequence[str]) -> None:
     """ConfigError where two families (RecordKind.group_family: a Visma Core order, whatever its cost types) of the
     run's files (file_groups), or of this file's rows of no group (family_starts: a Visma Core order of FEE lines),
-    are one but for case, surrounding spaces, Unicode form or a number's leading zeros (_fold): one written two ways
-    (`R-1` and `r-1`, `00123` and `123`), which loaded would be booked as two (tester t34b: an order's OUTLAY lines
-    as two entries, exit 0), or two, which cannot be told. Only for a kind whose families are so written
-    (RecordKind.text_keys). In bounded memory: the families go through a temporary SQLite table, grouped there."""
+    are one but for case, surrounding spaces, Unicode form or a number's leading zeros (folded): one
+    written two ways (`R-1` and `r-1`, `00123` and `123`), which loaded would be booked as two (tester t34b: an
+    order's OUTLAY lines as two entries, exit 0), or two, which cannot be told. Only for a kind whose families are so
+    written (RecordKind.text_keys). In bounded memory: the families go through a temporary SQLite table, grouped
+    there."""
     if not kind.text_keys:
         return
     keys = db.execute("SELECT key, file_idx, line FROM file_groups")
     families = db.execute("SELECT family, ?, line FROM family_starts WHERE file_idx = ?", (file_idx, file_idx))
     rows = chain(((kind.group_family(key), at, line) for key, at, line in keys), families)
-    with closing(sqlite3.connect("")) as folded:  # "": a temporary file, spilled to disk as it grows
-        folded.execute("CREATE TABLE f (fold TEXT, family TEXT, at INTEGER, line INTEGER)")
+    with closing(sqlite3.connect("")) as table:  # "": a temporary file, spilled to disk as it grows
+        table.execute("CREATE TABLE f (fold TEXT, family TEXT, at INTEGER, line INTEGER)")
         while batch := list(islice(rows, _BATCH)):
-            folded.executemany("INSERT INTO f VALUES (?, ?, ?, ?)", [(_fold(f), f, at, n) for f, at, n in batch])
+            alike = [(folded(f), f, at, n) for f, at, n in batch]
+            table.executemany("INSERT INTO f VALUES (?, ?, ?, ?)", alike)
         # sorted on disk by SQLite: no family is held in memory
-        found = folded.execute("SELECT fold FROM f GROUP BY fold HAVING MIN(family) < MAX(family) LIMIT 1").fetchone()
+        found = table.execute("SELECT fold FROM f GROUP BY fold HAVING MIN(family) < MAX(family) LIMIT 1").fetchone()
         if found is None:
             return
-        named = folded.execute("SELECT family, at, line FROM f WHERE fold = ? ORDER BY at, line", found).fetchall()
+        named = table.execute("SELECT family, at, line FROM f WHERE fold = ? ORDER BY at, line", found).fetchall()
     first = named[0]
     second = next(row for row in named if row[0] != first[0])
     (one, one_at, one_line), (other, other_at, other_line) = first, second

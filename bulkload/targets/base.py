@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
+import unicodedata
 from collections.abc import AsyncIterator, Callable, Collection, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -78,6 +80,18 @@ def key_number(value: Any) -> str | None:
     (RecordKind.whole_fields), so a row whose key has the other mark is rejected with its group."""
     number = whole_number(value, None)
     return str(number) if number is not None and abs(number) < 2**31 else None
+
+
+#: a run of digits that is a whole part of a key (between its separators: "/" of Visma Core's case/order), its
+#: leading zeros apart: "00123" that a spreadsheet shows as 123
+_PADDED = re.compile(r"(?<![^\s/:])0+(?=[0-9]+(?![^\s/:]))")
+
+
+def folded(key: str) -> str:
+    """A key as a person or a spreadsheet may write it otherwise: letter case (lower: "Maße" is no case of "Masse"),
+    surrounding spaces, Unicode form (NFKC: a composed é or an e and its accent, as macOS writes it) and a number's
+    leading zeros ignored. Two keys alike so are one key written two ways, or two keys, which cannot be told."""
+    return _PADDED.sub("", unicodedata.normalize("NFKC", key).lower().strip())
 
 
 #: a group key's value as JSON (key_text)

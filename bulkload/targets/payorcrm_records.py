@@ -14,7 +14,7 @@ from ..errors import APIError, RowInvalid
 from ..model import BY_PLACE, ECHOED, NO_ID, ONE_ID, Chunk, Totals
 from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, Places, decimals, iso_code
 from ..money import minor_units as exact_units
-from .base import RecordKind, key_text, required_fields
+from .base import RecordKind, folded, key_text, required_fields
 from .payorcrm_answers import Fields, Reading, echoes, named, read
 from .reasons import Untold, converted, errors_counted
 
@@ -385,22 +385,24 @@ class Invoices(Upload):
         #: customer number -> why it did not load; customer numbers that did (from the earlier phase: `given`)
         self.failed: dict[str, str] = {}
         self.known: set[str] | None = None
-        #: the customers file's numbers of digits by their digits without leading zeros (`_but_for_zeros`)
-        self._by_digits: dict[str, str] = {}
+        #: the customers file's numbers by how they read written otherwise (`_written_otherwise`)
+        self._by_fold: dict[str, str] = {}
 
     def given(self, failed: Mapping[str, str], known: Iterable[str] | None) -> None:
         """The customers the customers file gave, as the phase before read them: those that did not load (number ->
         why) and those that did (None: no customers file)."""
         self.failed = dict(failed)
         self.known = None if known is None else set(known)
-        self._by_digits = {k.lstrip("0"): k for k in self.known or () if k.isdigit()}
+        given = [*self.failed, *(self.known or ())]
+        self._by_fold = {folded(k): k for k in given}
 
-    def _but_for_zeros(self, customer: str) -> str | None:
-        """The customers file's customer whose number is `customer`'s but for its leading zeros ("00777" where an
-        invoice says "777", or the other way), where `customer` is none of the file's; None where there is none."""
-        if not customer.isdigit() or self.known is None or customer in self.known:
+    def _written_otherwise(self, customer: str) -> str | None:
+        """The customers file's customer whose number is `customer`'s written otherwise (base.folded: "00777" where
+        an invoice says "777", "d4" where it says "D4"), where `customer` is none of the file's; None where there is
+        none."""
+        if self.known is None or customer in self.known or customer in self.failed:
             return None
-        return self._by_digits.get(customer.lstrip("0"))
+        return self._by_fold.get(folded(customer))
 
     def required(self) -> list[tuple[str, ...]]:
         """The fields an invoice must have; its currency too where amounts are in major units (minor_units)."""
@@ -430,14 +432,16 @@ class Invoices(Upload):
         customer = key_text(invoice.customerNumber)  # as the customers file's customerno is read (CustomersFirst)
         if customer in self.failed:
             raise RowInvalid("customerNumber", f"customer {customer} did not load ({self.failed[customer]})")
-        if (padded := self._but_for_zeros(customer)) is not None:
-            # a spreadsheet shows a number without its leading zeros, and saves it so: which customer is meant cannot
-            # be told (another customer may be numbered so in PayorCRM)
+        if (alike := self._written_otherwise(customer)) is not None:
+            # a spreadsheet shows a number without its leading zeros, and saves it so; a person types another case:
+            # which customer is meant cannot be told (another customer may be numbered so in PayorCRM, and seed 004
+            # does not say whether it tells numbers apart by case)
             raise RowInvalid(
                 "customerNumber",
-                f"customer {customer} is not in the customers file, which has customer {padded}: the same number but "
-                "for its leading zeros (a spreadsheet drops them from a number it shows): which is meant cannot be "
-                "told; write the number as the customers file does",
+                f"customer {customer} is not in the customers file, which has customer {alike}: the same number but "
+                "for its letter case, leading zeros (a spreadsheet drops them from a number it shows), spaces or "
+                "Unicode form: which is meant cannot be told (PayorCRM may hold the one, the other, or take them for "
+                "one: seed 004 does not say); write the number as the customers file does",
             )
         if self.require_customers and (self.known is None or customer not in self.known):
             raise RowInvalid(
