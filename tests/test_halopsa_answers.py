@@ -990,6 +990,51 @@ async def test_an_answer_whose_records_hold_what_no_row_sent_leaves_the_call_in_
     assert ids_of_lines(tmp_path) == {}
 
 
+async def ids_only(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A POST answered with its saved records' ids alone, `[{"id": 7}, {"id": 6}]`, the order the sandbox gives
+    (reversed_answers: last first): seed 001 documents no answer, nor an order."""
+    response = await handler(request)
+    if request.method != "POST" or not request.path.startswith("/api/"):
+        return response
+    assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+    return web.json_response([{"id": r["id"]} for r in json.loads(response.body)], status=response.status)
+
+
+async def test_an_answer_of_ids_alone_for_rows_of_other_values_is_no_pairing_and_a_resume_finds_each(
+    tmp_path: Path,
+) -> None:
+    """Found by a tester's server answering a create with the ids alone, last first. Before: the ids were taken in
+    request order, each row given another's record (ledger and success file wrong; reconcile said 360 fields
+    "changed in the API since it was loaded", exit 3; rollback kept all 120 records as not the run's). Which id is
+    which row cannot be told from ids: the call is in doubt (exit 4), and a resume finds each record by its name."""
+    data = write(tmp_path / "XeroDetails.csv", tenants(3, "new"))
+    async with serving(halo_app(tmp_path, [], ids_only, reversed_answers=True)) as url:
+        with pytest.raises(RunStopped) as stopped:
+            await load(job(tmp_path, data, url), env=ENV)
+        assert ids_of_lines(tmp_path) == {}
+        report = stopped.value.report
+        assert report is not None and (report.loaded, report.in_doubt) == (0, 3), report
+        assert "only their ids" in (report.stop_reason or ""), report.stop_reason
+        resumed = await resume(str(tmp_path / "run.sqlite"), env=ENV)
+        by_id = {r["id"]: r["name"] for r in await held(url)}
+    assert resumed.exit_code == 0 and resumed.loaded == 3 and len(by_id) == 3, resumed
+    assert {line: by_id[i] for line, i in ids_of_lines(tmp_path).items()} == {
+        2: "Tenant 01",
+        3: "Tenant 02",
+        4: "Tenant 03",
+    }
+
+
+async def test_an_answer_of_ids_alone_for_one_record_is_its_rows(tmp_path: Path) -> None:
+    """One row a call: the one id answered is its row's, whatever the answer leaves out."""
+    data = write(tmp_path / "XeroDetails.csv", tenants(2, "new"))
+    async with serving(halo_app(tmp_path, [], ids_only)) as url:
+        report = await load(job(tmp_path, data, url, batch_size=1), env=ENV)
+        by_id = {r["id"]: r["name"] for r in await held(url)}
+    assert report.exit_code == 0 and report.loaded == 2, report
+    assert {line: by_id[i] for line, i in ids_of_lines(tmp_path).items()} == {2: "Tenant 01", 3: "Tenant 02"}
+
+
 # --- a create's answer as one object, not an array -------------------------------------------------------------
 
 

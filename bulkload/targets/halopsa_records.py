@@ -368,11 +368,18 @@ class Resource(RecordKind):
         sent (its id where it updates, and the fields the API keeps as sent, `_compared`, among those the answer's
         records name) as the API holds it (`key`). In request order where each record is its row's; records that
         hold the same are interchangeable. Where that pairs none (a field the API writes its own way), by what
-        still agrees (`_paired_in_part`). Where the answer's records name none of the fields sent, in request order.
-        ValueError where they cannot all be paired (a record holding what no row sent), or only by a guess."""
+        still agrees (`_paired_in_part`). Rows the answer's records name no field of (ids alone answered) are paired
+        only where they sent the same values. ValueError where they cannot all be paired (a record holding what no
+        row sent), or only by a guess."""
         sent = [as_sent(r) for r in records]
         named = {name for r in found for name in r}
         fields = [["id"] * ("id" in r) + [name for name in r if name in named and self._compared(name)] for r in sent]
+        unnamed = {self.key(r, [name for name in r if self._compared(name)]) for r, f in zip(sent, fields) if not f}
+        if len(unnamed) > 1:
+            raise ValueError(
+                f"the API answered {len(found)} records naming only their ids, none of the fields sent, in no order "
+                f"it promises: which of the {len(sent)} rows each id is cannot be told (--batch-size 1 pairs each)"
+            )
         if not any(fields):
             return list(range(len(sent)))
         keys = [self.key(r, f) for r, f in zip(sent, fields)]
