@@ -111,6 +111,9 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: e-conomic, HaloPSA: a create's answer lists the records it made in the reverse of the request's order (the
     #: APIs' documents promise no order: a client must not pair them by place)
     reversed_answers: bool = False
+    #: HaloPSA: a create (no `id`) naming a record the resource holds, in other letter case or spacing, updates that
+    #: record, as a database comparing names without case does (the documents say nothing of it)
+    names_folded: bool = False
     #: e-conomic: a bulk create's answer lists its first entry's number again in place of its last entry's (a
     #: record listed twice, one left out; seed 002 gives each created entry its own): a client must not give two
     #: lines one entry
@@ -687,6 +690,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="economic, halopsa: answer a create's records in the reverse of the request's order (none is promised)",
     )
     parser.add_argument(
+        "--names-folded",
+        action="store_true",
+        help="halopsa: a create naming a record held in other letter case or spacing updates that record",
+    )
+    parser.add_argument(
         "--repeated-ids",
         action="store_true",
         help="economic: a bulk create's answer lists its first entry's number again in place of its last's",
@@ -807,6 +815,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         unpaged_page=ns.unpaged_page,
         list_lag_ms=ns.list_lag_ms,
         reversed_answers=ns.reversed_answers,
+        names_folded=ns.names_folded,
         repeated_ids=ns.repeated_ids,
         in_lists_fail=ns.in_lists_fail,
         scattered_numbers=ns.scattered_numbers,

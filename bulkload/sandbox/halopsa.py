@@ -180,6 +180,8 @@ class HaloPSA:
             bad = len({e["index"] for e in errors})
             text = f"{resource}: {bad} of {len(items)} items refused, nothing was saved"
             return message_response(400, text, [] if self.options.opaque_errors else errors)
+        if self.options.names_folded:
+            items = [self._by_folded_name(resource, item) for item in items]
         delay_s = request.app[SANDBOX_KEY].commit_delay_s()
         if delay_s <= 0:
             saved: Saved | None = self.store.save(resource, items)
@@ -188,6 +190,16 @@ class HaloPSA:
         if saved is None:
             return message_response(400, f"{resource}: a record was deleted before the write committed", [])
         return json_response(saved[::-1] if self.options.reversed_answers else saved, 201)
+
+    def _by_folded_name(self, resource: str, item: Any) -> Any:
+        """`item` with the id of the record whose name is its own in other letter case or spacing (--names-folded)."""
+        if not isinstance(item, dict) or item.get("id") is not None or not isinstance(item.get("name"), str):
+            return item
+        folded = item["name"].strip().casefold()
+        for record_id, held in self.store.records[resource].items():
+            if str(held.get("name", "")).strip().casefold() == folded:
+                return {**item, "id": record_id}
+        return item
 
     def commit_later(self, delay_s: float, resource: str, items: Saved) -> asyncio.Future[Saved | None]:
         """Commit `items` in `delay_s` seconds: the saved records then, or None if they can no longer be saved.

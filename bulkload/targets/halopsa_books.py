@@ -105,6 +105,7 @@ class Resources(Books):
         landed: list[dict[str, Any]] = []  # records of the run's calls in doubt
         others: list[dict[str, Any]] = []  # records no row of the run accounts for: another writer's
         doubled: list[str] = []  # what a count above the expected one holding doubles means
+        changed: list[str] = []  # creates the API answered with a record there before the run (_not_created)
         doubtful = _lines_in_doubt(ledger)
         removals = ledger.removals()
         listed, sent_of = await self._listed_and_sent(client, ledger, files, rows, doubtful, removals)
@@ -115,6 +116,8 @@ class Resources(Books):
             unlisted = 0  # loaded records a partial listing left out: neither compared nor missing
             rolled = 0  # the run's records a rollback took out: neither compared nor missing
             desired, lines, ours, made, awaited = sent_of.pop(kind.name)
+            if before_ids := sorted(made.keys() & kind.seen_before()):
+                changed.append(_not_created(kind, before_ids, made))
             for record_id, sent in desired.items():
                 path, line = lines[record_id]
                 found = live.get(record_id)
@@ -183,9 +186,9 @@ class Resources(Books):
         return Reconciled(
             # a partial listing proves nothing of what it left out; records of calls in doubt are what the run's
             # calls sent, not a mismatch: their rows are in doubt (exit 1, or 4 for a run not finished) till recorded
-            ok=not (differences or reused or missing or partial or duplicates) and counts_agree,
+            ok=not (differences or reused or missing or partial or duplicates or changed) and counts_agree,
             remote_read=True,
-            note="; ".join(partial + doubled) if partial or doubled else UNSET,
+            note="; ".join(changed + partial + doubled) if changed or partial or doubled else UNSET,
             expected_count=expected_count,
             remote_count=remote_count,
             expected_totals={"per_scope": {r: {"records": c["expected"]} for r, c in scopes.items()}},
@@ -318,6 +321,18 @@ def _lines_in_doubt(ledger: Created) -> dict[int, set[int]]:
         for file_idx, line, _, _ in ledger.chunk_lines(state):
             lines[file_idx].add(line)
     return lines
+
+
+def _not_created(kind: Resource, ids: list[int], made: dict[int, tuple[str, int]]) -> str:
+    """What creates answered with the ids of records listed before the run's first call (`ids`) did: each changed
+    that record and created none (an API taking a name it holds in other letter case or spacing for that record)."""
+    named = ", ".join(f"{kind.name} {i} (line {made[i][1]} of {made[i][0]})" for i in ids[:5])
+    return (
+        f"{len(ids)} created rows were answered with the id of a record there before the run: {named}"
+        f"{', …' if len(ids) > 5 else ''}: the API changed that record into the row and created none (does it take "
+        "a name it holds in other letter case or spacing for the same record?); what it held before is not in the "
+        "file, and a rollback keeps it as it is now"
+    )
 
 
 def _counted_before(kind: Resource) -> frozenset[int]:
