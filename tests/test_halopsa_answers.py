@@ -1117,6 +1117,28 @@ async def test_an_object_without_the_resources_list_is_not_what_the_api_document
     assert "an object without the list of records under 'xerodetails'" in str(report.stop_reason), report.stop_reason
 
 
+async def test_the_records_under_the_resources_name_in_its_own_letter_case_are_the_listing(tmp_path: Path) -> None:
+    """A tester's server (t49f) lists its records under `XeroDetails`, the resource's name as written, not
+    `xerodetails` (the seeds give no case for the key). Before: every run stopped before its first call as "not
+    what the API documents" (exit 4) and its resume met the same for ever. The key is the plural in any case."""
+
+    async def as_named(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if not is_listing(request):
+            return response
+        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+        answer = json.loads(response.body)
+        records = answer.pop("xerodetails")
+        return web.json_response({**answer, "XeroDetails": records})
+
+    data = write(tmp_path / "XeroDetails.csv", [{"name": "Tenant 01", "tenant_id": "t-1-v2"}])
+    async with serving(halo_app(tmp_path, tenants(3, "v1"), as_named)) as url:
+        report = await load(job(tmp_path, data, url, target_options={"match_on": "name"}), env=ENV)
+        after = await held(url)
+    assert report.exit_code == 0 and report.loaded == 1 and report.reconcile.ok, report
+    assert len(after) == 3 and after[0]["tenant_id"] == "t-1-v2", after
+
+
 # --- token answers ---------------------------------------------------------------------------------------------
 
 
