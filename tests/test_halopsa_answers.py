@@ -1139,6 +1139,37 @@ async def test_the_records_under_the_resources_name_in_its_own_letter_case_are_t
     assert len(after) == 3 and after[0]["tenant_id"] == "t-1-v2", after
 
 
+def test_a_record_count_of_the_page_alone_is_no_whole_listing_for_match_on(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A tester's server (t49f) serves 10 records a page and answers each page's `record_count` as the records of that
+    page (10): the seeds give `{record_count, <plural>}` and do not say what it counts. Before: page 1 was taken for
+    the whole listing and --match-on created again every row whose record was on a later page (90 doubles of 120).
+    Page 2 lists records page 1 did not: the count is the page's, the listing not whole, nothing is sent (exit 2)."""
+
+    async def count_of_the_page(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if not is_listing(request):
+            return response
+        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+        answer = json.loads(response.body)
+        return web.json_response({**answer, "record_count": len(answer["xerodetails"])})
+
+    posts: list[str] = []
+
+    async def counted(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.path.startswith("/api/"):
+            posts.append(request.path)
+        return await count_of_the_page(request, handler)
+
+    data = write(tmp_path / "XeroDetails.csv", tenants(25, "v2"))
+    with served(halo_app(tmp_path, tenants(25, "v1"), counted, page_size=10)) as url, environment(ENV):
+        code = load_matching(tmp_path, data, url)
+    said = capfd.readouterr()
+    assert (code, posts) == (2, []), said
+    assert "its record_count (10) counts a page, not the resource: page 2 lists 10 records page 1 did not" in said.err
+
+
 # --- token answers ---------------------------------------------------------------------------------------------
 
 

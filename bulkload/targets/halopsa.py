@@ -364,7 +364,7 @@ class HaloPSA(Target):
             return  # a resumed run keeps what it saw before it started
         before: dict[str, int] = {}
         listed_at = time.time()  # what another run writes from now on may be left out of the listing
-        listed = self._judged(await listings(client, self.kinds.values()), earlier)
+        listed = self._judged(await listings(client, self.kinds.values(), probed=bool(self.match_on)), earlier)
         # listed late, the records the run created are among them: no update is known to name one there before it,
         # and the count before is the listing's less those (Resources.reconcile)
         self.listed_late = late

@@ -142,11 +142,13 @@ async def _details(client: Sender, kind: Listable, record_id: int) -> dict[str, 
     return record
 
 
-async def listings(client: Sender, kinds: Iterable[Listable]) -> dict[str, Listing]:
-    """Every record of each resource of `kinds`, by its name (`listing_whole`): the listings side by side, one round
-    trip for all (before the load, and after it for reconciliation, where one after the other they were the run's
-    start and its tail)."""
-    return await results_side_by_side({kind.name: partial(listing_whole, client, kind) for kind in kinds})
+async def listings(client: Sender, kinds: Iterable[Listable], *, probed: bool = False) -> dict[str, Listing]:
+    """Every record of each resource of `kinds`, by its name (`listing_whole`, `probed` as it says): the listings side
+    by side, one round trip for all (before the load, and after it for reconciliation, where one after the other they
+    were the run's start and its tail)."""
+    return await results_side_by_side(
+        {kind.name: partial(listing_whole, client, kind, probed=probed) for kind in kinds}
+    )
 
 
 async def listings_read(client: Sender, kinds: Iterable[Listable]) -> dict[str, Listing]:
@@ -210,7 +212,7 @@ def _uncounted(count: Any) -> str:
 
 
 async def listing_whole(
-    client: Sender, kind: Listable, known: Collection[int] = (), created: Collection[int] = ()
+    client: Sender, kind: Listable, known: Collection[int] = (), created: Collection[int] = (), *, probed: bool = False
 ) -> Listing:
     """Every record of the resource, and whether the answers hold them all: the first page is asked for
     (`_first_page`); a paged object holding fewer than its `record_count` is read page by page from there (`_walks`);
@@ -218,11 +220,13 @@ async def listing_whole(
     where nothing shows it short (`_short_by_evidence`): `known`, the ids the API answered to this run (created or
     updated), must all be listed, and `record_count` be no fewer than the records of `created` (the ids of those the
     run was answered for as created) still there: where it is fewer, those not listed are looked up (`gone_by_id`).
+    `probed` (a listing whose wholeness decides what is created: --match-on's, a look for a lost create): a first page
+    its `record_count` calls whole is whole only where page 2 brings no other record (`_count_of_its_page`).
     Raises what a call raises (errors.APIError, BadAnswer)."""
-    return await listing_judged(client, kind, await listing_read(client, kind), known, created)
+    return await listing_judged(client, kind, await listing_read(client, kind, probed=probed), known, created)
 
 
-async def listing_read(client: Sender, kind: Listable) -> Listing:
+async def listing_read(client: Sender, kind: Listable, *, probed: bool = False) -> Listing:
     """`listing_whole`'s pages, whole where the answers' `record_count` says so, not yet judged (`listing_judged`)."""
     # every record, enabled or not: what exists is what a match or a count must see
     params: dict[str, str] = {f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[kind.name]}
@@ -234,8 +238,27 @@ async def listing_read(client: Sender, kind: Listable) -> Listing:
     if first.record_count is None:
         return Listing(first.records, False, len(first.records), f"the answer {first.uncounted}", counted=False)
     if first.record_count <= len(first.records):
+        if probed and first.records and (why := await _count_of_its_page(client, kind, params, first, size)):
+            return Listing(first.records, False, len(first.records), why, counted=False)
         return Listing(first.records, True, first.record_count)
     return await _walks(client, kind, params, first, size)
+
+
+async def _count_of_its_page(client: Sender, kind: Listable, params: dict[str, str], first: _Page, size: int) -> str:
+    """Why the first page's `record_count`, which calls it whole, counts that page and not the resource, or "": the
+    seeds give `{record_count, <plural>}` and do not say which. Page 2 is asked for, as many records as page 1 served
+    (a server counting its offsets by the size asked or by the size served answers the same): a record on it that page
+    1 did not list shows the count is the page's (before, a server serving 30 a page with a record_count of 30 was
+    listed as its first 30 records, and --match-on created the other 90 rows' records again)."""
+    seen = {r["id"] for r in first.records}
+    page = await _page(client, kind, _asked(params, 2, min(size, len(first.records))))
+    more = sum(1 for r in page.records if r["id"] not in seen)
+    if not more:
+        return ""
+    return (
+        f"its record_count ({first.record_count}) counts a page, not the resource: page 2 lists {more} records page 1"
+        " did not"
+    )
 
 
 async def listing_judged(

@@ -472,7 +472,7 @@ class Resource(RecordKind):
         # the records the run was answered for are there: a listing without them is short (a page, a lagging count);
         # one another look took since `since` answers this one too (`taken` then its, which this one's only adds to:
         # records recorded since, left out of the match below)
-        live = await self._listed.get(since, partial(listing_whole, client, self, taken))
+        live = await self._listed.get(since, partial(listing_whole, client, self, taken, probed=True))
         older = self.seen_before()
         # one listed without its match fields may be this call's: read with its details, or no telling
         maybe = [r for r in live.records if r["id"] not in older and r["id"] not in taken]
