@@ -1075,6 +1075,31 @@ async def test_a_call_of_two_records_answered_with_one_object_is_in_doubt_and_sa
     assert ids_of_lines(tmp_path) == {}
 
 
+async def test_a_create_answered_with_its_records_under_the_resources_key_is_loaded(tmp_path: Path) -> None:
+    """A tester's server (t49f) answers a create as it answers a listing, `{"record_count": 3, "xerodetails": [...]}`.
+    Before: every call of more than one record stopped in doubt (exit 4) as "the API answered one record (a JSON
+    object, not an array) for the 3 sent", which it had not. The records under the resource's key are the answer."""
+
+    async def as_a_listing(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if request.method != "POST" or not request.path.startswith("/api/"):
+            return response
+        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+        records = json.loads(response.body)
+        return web.json_response({"record_count": len(records), "XeroDetails": records}, status=response.status)
+
+    data = write(tmp_path / "XeroDetails.csv", tenants(3, "new"))
+    async with serving(halo_app(tmp_path, [], as_a_listing, reversed_answers=True)) as url:
+        report = await load(job(tmp_path, data, url), env=ENV)
+        by_id = {r["id"]: r["name"] for r in await held(url)}
+    assert report.exit_code == 0 and report.loaded == 3 and report.reconcile.ok, report
+    assert {line: by_id[i] for line, i in ids_of_lines(tmp_path).items()} == {
+        2: "Tenant 01",
+        3: "Tenant 02",
+        4: "Tenant 03",
+    }
+
+
 # --- an object that lists more than records --------------------------------------------------------------------
 
 

@@ -187,17 +187,23 @@ async def _page(client: Sender, kind: Listable, params: dict[str, str]) -> _Page
     answer: list[Any] | dict[str, Any] = decoded(body, list[Any] | dict[str, Any], call)
     if isinstance(answer, list):
         return _Page([with_id(r, i, call, body) for i, r in enumerate(answer)], None, False, len(body))
-    # the records are under the resource's own key, whatever else the object lists (a `columns` list, …), in
-    # whatever letter case the server writes it (`xerodetails`, `XeroDetails`: the seeds give the plural, not its case)
     plural = PLURAL[kind.name]
-    lists = [value for key, value in answer.items() if key.lower() == plural and isinstance(value, list)]
-    listed = lists[0] if len(lists) == 1 else None
+    listed = records_under(answer, kind.name)
     if listed is None:
         raise unreadable(call, body, f"an object without the list of records under {plural!r}")
     count = answer.get("record_count")
     known = count if type(count) is int and count >= 0 else None
     records = [with_id(r, i, call, body) for i, r in enumerate(listed)]
     return _Page(records, known, True, len(body), "" if known is not None else _uncounted(count))
+
+
+def records_under(answer: dict[str, Any], resource: str) -> list[Any] | None:
+    """The records an object lists under the resource's own key (its plural), whatever else it lists (a `columns`
+    list, …), in whatever letter case the server writes it (`xerodetails`, `XeroDetails`: the seeds give the plural,
+    not its case); None where no one key so named holds a list."""
+    plural = PLURAL[resource]
+    lists = [value for key, value in answer.items() if key.lower() == plural and isinstance(value, list)]
+    return lists[0] if len(lists) == 1 else None
 
 
 def _uncounted(count: Any) -> str:

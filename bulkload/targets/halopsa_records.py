@@ -18,7 +18,7 @@ from ..latest import Latest
 from ..model import Call, Chunk, Partly, Totals, lookalikes
 from ..pairing import pair
 from .base import RecordKind
-from .halopsa_listing import DETAILS, Listing, in_full, listing_whole, with_id
+from .halopsa_listing import DETAILS, Listing, in_full, listing_whole, records_under, with_id
 from .halopsa_matching import Decision
 from .halopsa_schema import RESOURCES, SECRET_FIELDS, Field
 from .protocols import Sender
@@ -335,12 +335,15 @@ class Resource(RecordKind):
         """The id of each record of the chunk, in request order, from the answer's records paired with them by what
         they hold (`pairing`): HaloPSA promises no order. The answer is an array of the saved records; seed 001
         documents none, and a call of one record may be answered with the record alone, a JSON object, which is read
-        as the array of it (for a call of one only: one record cannot answer for more). ValueError (the call
+        as the array of it (for a call of one only: one record cannot answer for more); an object listing records
+        under the resource's own key, as a listing does (`records_under`), answers with those. ValueError (the call
         arrived: in doubt) for an answer of another number of records, naming what came back, or one whose records
         cannot all be paired with the rows; BadAnswer for one that is neither an array nor an object."""
         n = len(chunk)
         call = f"POST {self.path}"
         saved = decoded(body, Any, call, acted_on=True)
+        if isinstance(saved, dict) and (listed := records_under(saved, self.name)) is not None:
+            saved = listed
         if isinstance(saved, dict):
             if n != 1:
                 raise ValueError(f"the API answered one record (a JSON object, not an array) for the {n} sent")
