@@ -1025,6 +1025,22 @@ async def test_an_answer_of_ids_alone_for_rows_of_other_values_is_no_pairing_and
     }
 
 
+async def test_an_answer_of_ids_alone_rising_in_request_order_pairs_each_row(tmp_path: Path) -> None:
+    """A server that numbers records as it stores them, in the order sent, and answers their ids alone in that
+    order: each row is its id's (before the ids were judged unpairable, every call of more than one row stopped the
+    run, a resume a call)."""
+    data = write(tmp_path / "XeroDetails.csv", tenants(3, "new"))
+    async with serving(halo_app(tmp_path, [], ids_only)) as url:
+        report = await load(job(tmp_path, data, url), env=ENV)
+        by_id = {r["id"]: r["name"] for r in await held(url)}
+    assert report.exit_code == 0 and report.loaded == 3, report
+    assert {line: by_id[i] for line, i in ids_of_lines(tmp_path).items()} == {
+        2: "Tenant 01",
+        3: "Tenant 02",
+        4: "Tenant 03",
+    }
+
+
 async def test_an_answer_of_ids_alone_for_one_record_is_its_rows(tmp_path: Path) -> None:
     """One row a call: the one id answered is its row's, whatever the answer leaves out."""
     data = write(tmp_path / "XeroDetails.csv", tenants(2, "new"))

@@ -372,16 +372,20 @@ class Resource(RecordKind):
         records name) as the API holds it (`key`). In request order where each record is its row's; records that
         hold the same are interchangeable. Where that pairs none (a field the API writes its own way), by what
         still agrees (`_paired_in_part`). Rows the answer's records name no field of (ids alone answered) are paired
-        only where they sent the same values. ValueError where they cannot all be paired (a record holding what no
-        row sent), or only by a guess."""
+        in request order where their ids rise in it (records numbered as they were stored, in the order sent), or
+        where they sent the same values; otherwise which is which cannot be told. ValueError where they cannot all
+        be paired (a record holding what no row sent), or only by a guess."""
         sent = [as_sent(r) for r in records]
         named = {name for r in found for name in r}
         fields = [["id"] * ("id" in r) + [name for name in r if name in named and self._compared(name)] for r in sent]
-        unnamed = {self.key(r, [name for name in r if self._compared(name)]) for r, f in zip(sent, fields) if not f}
-        if len(unnamed) > 1:
+        alone = [i for i, f in enumerate(fields) if not f]
+        if len({self.key(sent[i], [n for n in sent[i] if self._compared(n)]) for i in alone}) > 1 and not _rising(
+            [found[i].get("id") for i in alone]
+        ):
             raise ValueError(
-                f"the API answered {len(found)} records naming only their ids, none of the fields sent, in no order "
-                f"it promises: which of the {len(sent)} rows each id is cannot be told (--batch-size 1 pairs each)"
+                f"the API answered {len(found)} records naming only their ids, none of the fields sent, and not in "
+                f"the order they were numbered: which of the {len(sent)} rows each id is cannot be told "
+                "(--batch-size 1 pairs each)"
             )
         if not any(fields):
             return list(range(len(sent)))
@@ -567,3 +571,8 @@ def moment(text: str) -> str:
     if when.tzinfo is not None:
         when = when.astimezone(UTC).replace(tzinfo=None)
     return when.isoformat()
+
+
+def _rising(ids: Sequence[Any]) -> bool:
+    """Whether `ids` are whole numbers, each above the one before it."""
+    return all(type(i) is int for i in ids) and all(a < b for a, b in zip(ids, ids[1:]))
