@@ -247,6 +247,22 @@ class Job:
     def make_target(self) -> Target:
         return self.target_class.from_options(self.target_options)
 
+    def check_options(self, target: Target) -> None:
+        """Refuse (ConfigError) a key of `target_options` that is none of the options of `target` (made from them):
+        not an option of its flags, nor one it keeps in a ledger (Target.options). A script's
+        `target_options={"amount-unit": "major"}` was ignored as no option, and a PayorCRM file of whole amounts
+        meant in major units was booked as minor units (1500 as 15.00), exit 0, where the same key in a job file or
+        a manifest is refused (tester t49g)."""
+        flags = self.target_class.flags.names
+        known = (*flags, *target.options())
+        for key in self.target_options:
+            if key not in known:
+                raise ConfigError(
+                    f"unknown option {key!r} of {self.target} in target_options{did_you_mean(str(key), flags)} "
+                    f"(its options: {', '.join(flags) or 'none'}, as `bulkload load {self.target} --help` lists them "
+                    "without the dashes); nothing was sent"
+                )
+
     def windows(self) -> list[tuple[int, float]]:
         """The rolling windows to keep: the API's (or the one configured) and the one --rate implies."""
         out = []

@@ -456,6 +456,7 @@ async def load(
     the run shares with others of this process (run.Shared). `command`: the words of the command line that started
     the load (`bulkload` first), which the refusal of a ledger that holds a run gives back with names of its own."""
     target = job.make_target()
+    job.check_options(target)
     if job.reload_gone and not target.books.finds_groups:
         raise ConfigError(
             f"--reload-gone: bulkload cannot read back what {target.name} holds of a group before loading it, so "
@@ -990,6 +991,7 @@ def dry_run(
     minute of silence)."""
     started = time.monotonic()
     target = job.make_target()
+    job.check_options(target)
     sources = open_sources(job, target)
     check_paths(job, outputs=("rejects", "report"), ledger=False)  # a path that names an input is wrong either way
     job, checked = _refused_as_load(job, target, env, command)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from conftest import CREDS, SandboxProcess, child_env, write_entries
+from conftest import CREDS, SandboxProcess, child_env, sandbox_read, write_entries
 
 import bulkload
 from bulkload.planning import PlanningProcess, planning_for
@@ -155,3 +155,28 @@ async def test_a_job_takes_a_scripts_paths_as_python_gives_them(tmp_path: Path) 
     )
     assert (report.loaded, report.exit_code) == (10, 0), report
     assert (tmp_path / "run.json").exists() and (tmp_path / "run.sqlite").exists()
+
+
+async def test_a_target_option_a_script_misspells_is_refused_not_ignored(tmp_path: Path) -> None:
+    # a tester (t49g): target_options={"amount-unit": "major"} (the flag's name, not amount_unit) was ignored as no
+    # option, and whole amounts meant in major units were booked as minor units (1500 as 15.00), exit 0
+    (tmp_path / "customers.csv").write_text("customerno,emailaddress1\n900001,a@example.com\n")
+    (tmp_path / "invoices.csv").write_text(
+        "customerNumber,invoiceNumber,invoiceAmount,currency\n900001,INV-1,1500,EUR\n900001,INV-2,20,EUR\n"
+    )
+    files = {"customers": str(tmp_path / "customers.csv"), "invoices": str(tmp_path / "invoices.csv")}
+    env = {"PAYORCRM_API_KEY": "key", "PAYORCRM_API_SECRET": "secret"}
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            job = bulkload.Job(
+                target="payorcrm", files=[], base_url=url, target_options={**files, "amount-unit": "major"}
+            )
+            with pytest.raises(bulkload.ConfigError) as refused:
+                await bulkload.load(job, env=env)
+            with pytest.raises(bulkload.ConfigError):
+                bulkload.dry_run(job, env=env)
+            held = await sandbox_read(url, "invoices")
+    assert str(refused.value).startswith(
+        "unknown option 'amount-unit' of payorcrm in target_options, did you mean 'amount_unit'?"
+    ), refused.value
+    assert held == [] and not (tmp_path / "invoices.csv.ledger.sqlite").exists()
