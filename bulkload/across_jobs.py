@@ -22,7 +22,7 @@ from .errors import BulkloadError, ConfigError
 from .job import Job
 from .manifest import Manifest, ManifestJob
 from .model import RowOutcome
-from .planning import make_planner, planned_rows
+from .planning import opened_planner, planned_rows
 from .profile import with_article
 
 #: the digest across_jobs keeps for a group rejected in a job's own files: no other job's part is its equal
@@ -119,14 +119,14 @@ def _groups(job: Job, scratch: Path) -> Iterator[tuple[str, int]]:
     try:
         profiles = inspected_offline(job, target, sources, db)
         spec = offline_spec(job, target, profiles, None, str(scratch.parent))
-        planner = make_planner(target, spec)
-        lines = [not target.kind_of(i).single_record_groups for i in range(len(job.files))]  # a customer has none
-        for file_idx, rows in planned_rows(target, spec):
-            for chunk in planner.plan(file_idx, rows):
-                yield from ((key, REJECTED) for key in _rejected(planner.rejected, lines))
-                for group in chunk.groups if chunk is not None and lines[chunk.file_idx] else ():
-                    if group.key:
-                        yield group.key, group.digest
-        yield from ((key, REJECTED) for key in _rejected(planner.rejected, lines))
+        with opened_planner(target, spec) as planner:
+            lines = [not target.kind_of(i).single_record_groups for i in range(len(job.files))]  # a customer has none
+            for file_idx, rows in planned_rows(target, spec):
+                for chunk in planner.plan(file_idx, rows):
+                    yield from ((key, REJECTED) for key in _rejected(planner.rejected, lines))
+                    for group in chunk.groups if chunk is not None and lines[chunk.file_idx] else ():
+                        if group.key:
+                            yield group.key, group.digest
+            yield from ((key, REJECTED) for key in _rejected(planner.rejected, lines))
     finally:
         db.close()

@@ -31,6 +31,7 @@ import sqlite3
 import traceback
 import urllib.request
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -221,36 +222,36 @@ def messages(spec: PlanSpec) -> Iterator[Message]:
 
     target = TARGETS[spec.target].from_options(spec.target_options)
     target.phases.use(spec.context)
-    planner = make_planner(target, spec)
+    with opened_planner(target, spec) as planner:
 
-    def rows(ahead: int = 0) -> Iterator[Rows]:
-        # `ahead`: rows of the chunk planned already and sent after these (planner.rows_read counts them): a run
-        # that stops on this message never gets that chunk, so its rows are not read yet
-        if planner.rejected:
-            yield Rows(planner.rows_read - ahead, list(planner.rejected))
-            planner.rejected.clear()
+        def rows(ahead: int = 0) -> Iterator[Rows]:
+            # `ahead`: rows of the chunk planned already and sent after these (planner.rows_read counts them): a run
+            # that stops on this message never gets that chunk, so its rows are not read yet
+            if planner.rejected:
+                yield Rows(planner.rows_read - ahead, list(planner.rejected))
+                planner.rejected.clear()
 
-    try:
-        for file_idx, read in planned_rows(target, spec):
-            for chunk in planner.plan(file_idx, read):
-                yield from rows(len(chunk.lines) if chunk is not None else 0)
-                if chunk is not None:
-                    summary = target.kind_of(chunk.file_idx).summarize(chunk.records or [])
-                    yield Planned(
-                        planner.rows_read,
-                        chunk.seq,
-                        chunk.file_idx,
-                        chunk.lines,
-                        chunk.body,
-                        summary,
-                        chunk.groups,
-                        chunk.checks,
-                    )
-            yield from rows()  # those after the file's last chunk
-        yield Ended(planner.rows_read)
-    except SourceError as exc:
-        yield from rows()
-        yield Stopped(planner.rows_read, str(exc))
+        try:
+            for file_idx, read in planned_rows(target, spec):
+                for chunk in planner.plan(file_idx, read):
+                    yield from rows(len(chunk.lines) if chunk is not None else 0)
+                    if chunk is not None:
+                        summary = target.kind_of(chunk.file_idx).summarize(chunk.records or [])
+                        yield Planned(
+                            planner.rows_read,
+                            chunk.seq,
+                            chunk.file_idx,
+                            chunk.lines,
+                            chunk.body,
+                            summary,
+                            chunk.groups,
+                            chunk.checks,
+                        )
+                yield from rows()  # those after the file's last chunk
+            yield Ended(planner.rows_read)
+        except SourceError as exc:
+            yield from rows()
+            yield Stopped(planner.rows_read, str(exc))
 
 
 def reading_of(kind: RecordKind, profile: Mapping[str, Any]) -> Reading:
@@ -263,15 +264,19 @@ def reading_of(kind: RecordKind, profile: Mapping[str, Any]) -> Reading:
     )
 
 
-def make_planner(target: Target, spec: PlanSpec) -> Planner:
+@contextmanager
+def opened_planner(target: Target, spec: PlanSpec) -> Iterator[Planner]:
     """The planner for a spec: each file read its own way, the groups an earlier load created skipped, the rows of
     no group that are lines it loaded skipped, and the other rows of no group of a family it sent a line of as
-    another part, or a group of, rejected (ledger.known_to)."""
+    another part, or a group of, rejected (ledger.known_to). The ledger it reads (spec.skip_db) is closed as the
+    block ends: before, only the garbage collector closed it, and a dry run called from a script left the file of
+    its scratch ledger, deleted, open in the process after it returned (tester t49g)."""
     readings = {
         file_idx: reading_of(target.kind_of(file_idx), profile)
         for file_idx, profile in zip(spec.indexes, spec.profiles or [])
     }
     skip = family_skip = line_loaded = line_differs = row_loaded = None
+    db: sqlite3.Connection | None = None
     if spec.skip_db:
         db = (
             ledger_pg.reader(spec.skip_db)
@@ -316,17 +321,21 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
         line_differs = line_loaded.differs if line_loaded is not None else None
         row_loaded = _rows_loaded(db)
 
-    return Planner(
-        target,
-        spec.max_items,
-        spec.max_bytes,
-        readings=readings,
-        skip=skip,
-        family_skip=family_skip,
-        line_loaded=line_loaded,
-        line_differs=line_differs,
-        row_loaded=row_loaded,
-    )
+    try:
+        yield Planner(
+            target,
+            spec.max_items,
+            spec.max_bytes,
+            readings=readings,
+            skip=skip,
+            family_skip=family_skip,
+            line_loaded=line_loaded,
+            line_differs=line_differs,
+            row_loaded=row_loaded,
+        )
+    finally:
+        if db is not None:
+            db.close()
 
 
 def _lines_loaded(db: sqlite3.Connection) -> _LinesLoaded | None:

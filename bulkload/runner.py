@@ -77,7 +77,7 @@ from .manifest import kept_by, manifests_way_on, with_its_credentials
 from .model import NO_IMBALANCE, RowOutcome, imbalance_of
 from .origins import Found
 from .outputs import check_cache, check_outputs
-from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
+from .planning import PlanningInProcess, PlanSpec, opened_planner, planned_rows, planning_for
 from .profile import FileProfile, as_planned, inspect, one_encoding
 from .progress import Snapshot, shown, shown_beside
 from .report import LEFT_BY_ROLLBACK, Written, rejects_fields, write_rejects_files, write_report
@@ -1085,32 +1085,32 @@ def _dry_run(
     if checked:
         _learn_earlier(db, job, ledger_pg.name_of(job.ledger_path), "", target, threading.Event(), offline=True)
     spec = offline_spec(job, target, profiles, str(scratch.path) if checked else None, workdir)
-    planner = make_planner(target, spec)
-    would = {"calls": 0, "rows": 0, "bytes": 0}
-    unbalanced: list[tuple[str, str]] = []  # the groups it would load that do not balance in the input (the first)
-    n_unbalanced = 0
-    stop_reason = None
+    with opened_planner(target, spec) as planner:
+        would = {"calls": 0, "rows": 0, "bytes": 0}
+        unbalanced: list[tuple[str, str]] = []  # the groups it would load that do not balance in the input (the first)
+        n_unbalanced = 0
+        stop_reason = None
 
-    def keep_rows() -> None:  # a file of bad rows needs no memory: they go to SQLite as they are found
-        db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", planner.rejected)
-        planner.rejected.clear()
+        def keep_rows() -> None:  # a file of bad rows needs no memory: they go to SQLite as they are found
+            db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", planner.rejected)
+            planner.rejected.clear()
 
-    stages.enter(PLANNING_CALLS, sum(p.rows for p in profiles), "rows")
-    try:
-        for file_idx, rows in planned_rows(target, spec):
-            for chunk in planner.plan(file_idx, rows):
-                stages.advance(len(planner.rejected) + (0 if chunk is None else len(chunk)))
-                keep_rows()
-                if chunk is not None:
-                    would["calls"] += 1
-                    would["rows"] += len(chunk)
-                    would["bytes"] += len(chunk.body)
-                    off = [(g.key, g.imbalance) for g in chunk.groups if g.imbalance != NO_IMBALANCE]
-                    n_unbalanced += len(off)
-                    unbalanced += off[: REPORT_LIST - len(unbalanced)]
-    except BulkloadError as exc:
-        stop_reason = str(exc)
-    keep_rows()
+        stages.enter(PLANNING_CALLS, sum(p.rows for p in profiles), "rows")
+        try:
+            for file_idx, rows in planned_rows(target, spec):
+                for chunk in planner.plan(file_idx, rows):
+                    stages.advance(len(planner.rejected) + (0 if chunk is None else len(chunk)))
+                    keep_rows()
+                    if chunk is not None:
+                        would["calls"] += 1
+                        would["rows"] += len(chunk)
+                        would["bytes"] += len(chunk.body)
+                        off = [(g.key, g.imbalance) for g in chunk.groups if g.imbalance != NO_IMBALANCE]
+                        n_unbalanced += len(off)
+                        unbalanced += off[: REPORT_LIST - len(unbalanced)]
+        except BulkloadError as exc:
+            stop_reason = str(exc)
+        keep_rows()
 
     def rejected() -> Iterator[RowOutcome]:
         query = "SELECT * FROM rows WHERE bucket = 'rejected' ORDER BY file_idx, line_no"

@@ -3,6 +3,7 @@ what it would send (rows, calls, bytes)."""
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -299,3 +300,36 @@ def test_a_dry_run_shows_the_rows_read_then_those_planned(tmp_path: Path, monkey
     (snapshot,) = snapshots
     last = snapshot()
     assert (last.phase, last.done, last.total, last.unit) == (PLANNING_CALLS, 25_012, 25_012, "rows")
+
+
+def _open_files() -> list[str]:
+    """The paths of the files this process holds open (Linux: /proc/self/fd)."""
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            held.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:  # the listing's own descriptor, closed since
+            continue
+    return held
+
+
+async def test_a_dry_run_from_a_script_leaves_no_file_open_once_it_returns(tmp_path: Path) -> None:
+    # a tester (t49g): where an earlier load into the API is on record, the plan reads what it loaded from the dry
+    # run's scratch ledger, which only the garbage collector closed: a script's process kept the deleted scratch file
+    # open after dry_run returned (a descriptor, and its disk space)
+    write_entries(tmp_path / "earlier.csv", 5)
+    write_entries(tmp_path / "e.csv", 20, first_voucher=100)
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            await load(Job(target="economic", files=[str(tmp_path / "earlier.csv")], base_url=url), env=CREDS)
+            job = Job(target="economic", files=[str(tmp_path / "e.csv")], base_url=url)
+            collecting = gc.isenabled()
+            gc.disable()  # what the collector would close some time later is not what the call closed
+            try:
+                report = dry_run(job, env=CREDS)
+                held = _open_files()
+            finally:
+                if collecting:
+                    gc.enable()
+    assert report.would_load == 40, report
+    assert not [path for path in held if path.startswith(str(tmp_path))], held
