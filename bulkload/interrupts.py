@@ -176,3 +176,10 @@ def reason() -> str:
     if _received and _received[0] != signal.SIGINT:
         return f"stopped by {signal.Signals(_received[0]).name}"
     return "interrupted (Ctrl-C)"
+
+
+def cause() -> str:
+    """Why a run's task was cancelled, for its report: the signal that stopped bulkload (`reason`), else its caller's
+    cancellation (a script's timeout or task.cancel(), the Ctrl-C asyncio.run turns into one). Before, a script's
+    timeout was reported "interrupted (Ctrl-C)" (tester t49g)."""
+    return reason() if _received else "cancelled"

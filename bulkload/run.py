@@ -287,7 +287,7 @@ class Run:
         are written (`success`: the success file written already, as for `_outcome`), and `interrupted` is handed
         the report (the command line prints it)."""
         self.tally.stop(
-            f"{interrupts.reason()}; `{command_on('resume', self.ledger.path.absolute())}` continues it {then}",
+            f"{interrupts.cause()}; `{command_on('resume', self.ledger.path.absolute())}` continues it {then}",
             EXIT_STOPPED,
         )
         how = interrupts.reason() if interrupts.stopped() else ""  # a signal, not a caller's cancellation

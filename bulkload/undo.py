@@ -196,7 +196,7 @@ def _interrupted(ledger: Ledger, out: Rollback, stages: Stages) -> None:
         out.calls_left += undone
     if not out.stop_reason:
         out.stop_reason = (
-            f"{interrupts.reason()}; `{command_on('rollback', ledger.path.absolute())}` again finishes it (and reads "
+            f"{interrupts.cause()}; `{command_on('rollback', ledger.path.absolute())}` again finishes it (and reads "
             "back what this one deleted)"
         )
     out.status, out.exit_code = "stopped", EXIT_STOPPED

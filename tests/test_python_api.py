@@ -4,6 +4,7 @@ child must not run the script again), and a stopped run raised as RunStopped wit
 from __future__ import annotations
 
 import ast
+import asyncio
 import os
 import subprocess
 import sys
@@ -180,3 +181,29 @@ async def test_a_target_option_a_script_misspells_is_refused_not_ignored(tmp_pat
         "unknown option 'amount-unit' of payorcrm in target_options, did you mean 'amount_unit'?"
     ), refused.value
     assert held == [] and not (tmp_path / "invoices.csv.ledger.sqlite").exists()
+
+
+async def test_a_load_its_script_cancels_reports_it_cancelled_not_interrupted_by_ctrl_c(tmp_path: Path) -> None:
+    # a tester (t49g): a load cut short by the script's own asyncio timeout (or task.cancel()) reported
+    # "interrupted (Ctrl-C)", a key nobody pressed
+    data = tmp_path / "entries.csv"
+    write_entries(data, 200)
+    got: list[Report] = []
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions(latency_ms=50)) as url:
+            job = bulkload.Job(target="economic", files=[str(data)], base_url=url, batch_size=10, concurrency=1)
+            task = asyncio.create_task(bulkload.load(job, env=CREDS, interrupted=got.append))
+            for _ in range(1000):  # until its first upload is on its way
+                if (await sandbox_read(url.split("/journalsapi")[0], "stats"))["by_method"].get("POST"):
+                    break
+                await asyncio.sleep(0.02)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            resumed = await bulkload.resume(job.ledger_path, env=CREDS)
+    (report,) = got
+    assert report.status == "stopped" and report.exit_code == 4, report
+    assert report.stop_reason is not None and report.stop_reason.startswith(
+        f"cancelled; `bulkload resume --ledger {job.ledger_path}` continues it"
+    ), report.stop_reason
+    assert (resumed.loaded, resumed.exit_code, resumed.reconcile and resumed.reconcile.ok) == (400, 0, True), resumed
