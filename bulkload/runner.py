@@ -870,12 +870,18 @@ def _learn_from(
 
 
 async def reconcile(
-    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None, progress: bool = False
+    ledger_path: str,
+    *,
+    report: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    progress: bool = False,
 ) -> Report:
     """Compare the ledger with what the API holds now, any time after a load. OtherAccount, before any call, for
     credentials of another account than the one the run wrote into (account.py). `progress`: draw the progress
-    display on stderr (the walk of a big journal takes minutes against a real API)."""
+    display on stderr (the walk of a big journal takes minutes against a real API). `report`: a path, as a `str` or
+    a `pathlib.Path` (a Path raised a TypeError once the walk was done, and no report was written: tester t49g)."""
     started = time.monotonic()
+    report = None if report is None else os.fspath(report)
     ledger = Ledger.open(ledger_path)
     try:
         job = job_of(ledger, report)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -207,3 +208,17 @@ async def test_a_load_its_script_cancels_reports_it_cancelled_not_interrupted_by
         f"cancelled; `bulkload resume --ledger {job.ledger_path}` continues it"
     ), report.stop_reason
     assert (resumed.loaded, resumed.exit_code, resumed.reconcile and resumed.reconcile.ok) == (400, 0, True), resumed
+
+
+async def test_reconcile_takes_its_report_as_a_path(tmp_path: Path) -> None:
+    # a tester (t49g): reconcile(ledger, report=Path(...)) walked the journal, then raised a TypeError (the Path
+    # could not be encoded into the report) and wrote no report, where resume and rollback take a Path
+    data = tmp_path / "e.csv"
+    write_entries(data, 5)
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            job = bulkload.Job(target="economic", files=[data], base_url=url)  # type: ignore[list-item]
+            await bulkload.load(job, env=CREDS)
+            report = await bulkload.reconcile(job.ledger_path, report=tmp_path / "reconciled.json", env=CREDS)
+    assert (report.status, report.report_file) == ("reconciled", str(tmp_path / "reconciled.json")), report
+    assert json.loads((tmp_path / "reconciled.json").read_text())["status"] == "reconciled"
