@@ -6,7 +6,9 @@ For scripts (a plain script needs no `if __name__ == "__main__":` guard; example
     try:
         report = asyncio.run(bulkload.load(job))
     except bulkload.RunStopped as stopped:                          # resumable: quota spent, the API down
-        report = asyncio.run(bulkload.resume(job.ledger_path))       # stopped.report: the partial report
+        if stopped.report is None:                                  # stopped before its first call: no ledger
+            raise
+        report = asyncio.run(bulkload.resume(stopped.report.ledger))  # stopped.report: the partial report
 
 `load(job)` and `resume(ledger_path)` are coroutines; `reconcile` and `rollback` take a ledger path too, and
 `dry_run(job)` is a plain call. Each returns its report as a typed value (`Report`, `Rollback`: `report.loaded`,
