@@ -6,8 +6,9 @@ registered here as it becomes known (the configured ones when a target reads the
 is obtained), and ``redact`` shows every registered value as ``***``, in any letter case (a server may echo a
 header upper-cased): as written, URL-encoded (a form body, a query), JSON- or repr-escaped (a message quoting a dict
 or a body; any character as ``\\uXXXX``), HTML-escaped (an error page: ``&amp;``, ``&#39;``, ``&#x27;``),
-base64 (a value an API quotes encoded), and its UTF-8 bytes in hex; and each of these split by line breaks (an answer
-wrapping its lines at a width, as a diagnostic page or a mail-like dump does), real ones or escaped (``\\n`` in JSON).
+base64 (a value an API quotes encoded), its UTF-8 bytes in hex or read as Latin-1 or Windows-1252 (a server taking
+a header's bytes for ISO-8859-1); and each of these split by line breaks (an answer wrapping its lines at a width,
+as a diagnostic page or a mail-like dump does), real ones or escaped (``\\n`` in JSON).
 
 ``redact`` also shows as ``***`` the value of every key in quotes whose name says it is a secret
 (masking.masked_secret_keys): an error may quote a record the run sent, its secrets in clear, JSON-escaped inside an
@@ -50,11 +51,22 @@ _folded: tuple[str, ...] | None = ()
 
 
 def _encoded(value: str) -> set[str]:
-    """`value` base64-encoded (with or without its padding) and its UTF-8 bytes in hex (a diagnostic dumping a
-    header's bytes: before, such an echo was shown whole, tester t36f)."""
+    """`value` base64-encoded (with or without its padding), its UTF-8 bytes in hex (a diagnostic dumping a
+    header's bytes: before, such an echo was shown whole, tester t36f), and `_misread`."""
     raw = value.encode()
     encoded = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(), raw.hex()}
-    return encoded | {form.rstrip("=") for form in encoded}
+    return encoded | {form.rstrip("=") for form in encoded} | _misread(raw)
+
+
+def _misread(raw: bytes) -> set[str]:
+    """The UTF-8 bytes `raw` of a value that is not ASCII read as Latin-1 and as Windows-1252 (its five undefined
+    bytes as Latin-1, as browsers read it): how a server that takes a header's bytes for ISO-8859-1 (HTTP's old
+    charset of header values) quotes it (`ø€` as `Ã¸â‚¬`). Before, a Visma Core token holding `ø€` so echoed in a
+    refusal was shown in the rejects file, the ledger and the log (tester t49e)."""
+    if raw.isascii():
+        return set()
+    cp1252 = "".join(bytes([b]).decode("cp1252", "ignore") or chr(b) for b in raw)
+    return {raw.decode("latin-1"), cp1252}
 
 
 def _forms(value: str) -> list[str]:
