@@ -263,3 +263,13 @@ def test_a_queued_jobs_missing_variable_is_said_to_be_the_workers(tmp_path: Path
     with pytest.raises(ConfigError) as alone:  # `bulkload run` without --queue: the shell's own environment
         manifest.jobs[0].job({"APP": "app"})
     assert "worker" not in str(alone.value), str(alone.value)
+
+
+def test_a_credential_put_where_its_variable_belongs_is_never_shown_as_one_not_set(tmp_path: Path) -> None:
+    # found by tester t49e: `the environment variable(s) sk_live_Q7zX… are not set`, on stdout and in fleet.json
+    secret = "sk_live_Q7zXa9Kd2LmN4pR8tV1wY3b"
+    manifest = read_manifest(write(tmp_path, JOB + ENV.replace('"GRANT_A"', f'"{secret}"')))
+    with pytest.raises(ConfigError) as caught:
+        manifest.jobs[0].job({"APP": "app"})
+    said = str(caught.value)
+    assert secret not in said and "credentials.env.ECONOMIC_AGREEMENT_GRANT_TOKEN's (not shown" in said, said
