@@ -55,7 +55,28 @@ def _encoded(value: str) -> set[str]:
     header's bytes: before, such an echo was shown whole, tester t36f), and `_misread`."""
     raw = value.encode()
     encoded = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(), raw.hex()}
-    return encoded | {form.rstrip("=") for form in encoded} | _misread(raw)
+    return encoded | {form.rstrip("=") for form in encoded} | _amid_base64(raw) | _misread(raw)
+
+
+#: the fewest characters of base64 a value's bytes give alone, inside a longer text encoded, that are masked
+_AMID_BASE64 = 16
+
+
+def _amid_base64(raw: bytes) -> set[str]:
+    """The base64 characters the bytes `raw` give alone where they are encoded inside a longer text (a Basic
+    authorization's `key:secret`, a request dumped in base64), at each of the three offsets a byte may start at:
+    those no byte before or after them changes; only where there are `_AMID_BASE64` of them or more, which no other
+    text matches by chance. Before, `base64("key:" + secret)` was shown whole (tester t49e)."""
+    forms = set()
+    for offset in range(3):
+        whole = (len(raw) - (3 - offset) % 3) // 3  # groups of three bytes wholly of `raw` after the first
+        first = (0, 2, 3)[offset]  # the first characters hold bits of the bytes before
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            text = encode(bytes(offset) + raw).decode()
+            form = text[first : (4 if offset else 0) + 4 * whole]
+            if len(form) >= _AMID_BASE64:
+                forms.add(form)
+    return forms
 
 
 def _misread(raw: bytes) -> set[str]:
