@@ -18,6 +18,7 @@ from msgspec import UNSET, UnsetType
 from .columns import did_you_mean, nearest
 from .errors import ConfigError
 from .http import check_address
+from .masking import name_shown
 from .profile import Given
 from .sources import Source, codec_name
 from .targets import TARGETS
@@ -502,8 +503,11 @@ def _unknown_keys(path: str, where: str, table: Any, known: Sequence[str]) -> No
         return  # a table of the wrong type is for msgspec to name
     for key in table:
         if key not in known:
+            # a name of [credentials] may be the credential itself, written as a name (masking.name_shown)
+            named = name_shown(key, "a name of [credentials]") if where == "credentials." else key
             raise ConfigError(
-                f"the config {path}: unknown setting {where}{key}{did_you_mean(key, known)} (known: {', '.join(known)})"
+                f"the config {path}: unknown setting {where + key if named == key else named}"
+                f"{did_you_mean(key, known)} (known: {', '.join(known)})"
             )
 
 

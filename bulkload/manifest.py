@@ -47,6 +47,7 @@ from .job import (
     read_toml,
     target_options_type,
 )
+from .masking import name_shown
 from .redact import keep
 from .targets import TARGETS
 from .targets.base import check_credential
@@ -61,9 +62,6 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 FLEET_REPORT = "fleet.json"
 #: what an environment variable's name looks like (a value that does not is taken for a credential)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
-#: an environment variable's name as it is written in capitals: one that is not (`sk_live_Q7zX…`, a token that is a
-#: name as well) may be the credential itself, put in the manifest where its variable's name belongs
-_CAPITALS = re.compile(r"[A-Z_][A-Z0-9_]*")
 #: the keys of a [[job]] the manifest adds to a job file's [job] settings
 _OWN = ("name", "agreement", "target", "files", "base_url", "options", "columns", "credentials", "credentials_file")
 #: [job] settings a manifest does not take: each job's outputs have their place under output_dir
@@ -130,7 +128,11 @@ class ManifestJob:
         if self.credentials_file is not None:
             return read_credentials_file(self.credentials_file, self.target, self.name)
         source = os.environ if env is None else env
-        missing = [_unset(name, var) for name, var in self.credentials_env.items() if not source.get(var)]
+        missing = [
+            name_shown(var, f"credentials.env.{name}'s")
+            for name, var in self.credentials_env.items()
+            if not source.get(var)
+        ]
         if missing:
             unset = f"job {self.name!r}: the environment variable(s) {', '.join(missing)} are not set"
             if self.queue is not None:  # the worker's, not the shell's that queued it nor the one reading status
@@ -516,16 +518,6 @@ def _credentials(said: str, home: Path, cls: Any, table: Mapping[str, Any]) -> t
     return dict(env), None
 
 
-def _unset(name: str, var: str) -> str:
-    """The variable `var` the manifest names for the credential `name`, not set, as a message names it: itself where
-    it is in capitals, else where the manifest names it, never `var` (before, a credential put in the manifest
-    itself, a token that is also a variable's name, was shown as the variable not set on stdout, in fleet.json and in
-    `bulkload status`: tester t49e)."""
-    if _CAPITALS.fullmatch(var):
-        return var
-    return f"credentials.env.{name}'s (not shown: a name not in capitals may be the credential itself)"
-
-
 def _private(said: str, path: Path) -> None:
     """Refuse a credentials file that is not a regular file of mode 0600 (or stricter)."""
     try:
@@ -555,7 +547,8 @@ def read_credentials_file(path: Path, target: str, job: str) -> dict[str, str]:
     for key, value in data.items():
         if key not in names or not isinstance(value, str):
             raise ConfigError(
-                f"{said}: the credentials file {path}: {key} is not a credential of {cls.name} given as a string "
+                f"{said}: the credentials file {path}: {name_shown(key, 'a name')} is not a credential of {cls.name} "
+                "given as a string "
                 f"(known: {', '.join(names)})"
             )
     return cls.credentials.read(data)

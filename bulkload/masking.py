@@ -50,6 +50,20 @@ def secret_name(name: str) -> bool:
     return any(word in joined for word in _WORDS)
 
 
+#: a credential's or an environment variable's name, as they are written: in capitals
+_CAPITALS = re.compile(r"[A-Z_][A-Z0-9_]*")
+
+
+def name_shown(name: str, where: str) -> str:
+    """A name the user wrote where a credential's or its variable's name belongs, as a message shows it: itself
+    where it is in capitals, as those names are; else `where` names it, never itself: a token of letters, digits and
+    `_` (`sk_live_Q7zX…`) is a name as well, and one written there, or a line's name and value swapped, would be the
+    credential (tester t49e: shown on stdout, in fleet.json and `bulkload status`)."""
+    if _CAPITALS.fullmatch(name):
+        return name
+    return f"{where} (not shown: a name not in capitals may be the credential itself)"
+
+
 def secret_rule(names: Collection[str]) -> Callable[[str], bool]:
     """Whether a key inside a nested value holds a secret: one of `names` (a kind's secret fields, any case), or
     a `secret_name`."""

@@ -324,3 +324,22 @@ def test_an_api_address_is_the_url_the_client_resolves() -> None:
         != address("https://api.example.com/a/b")
     )
     assert address("http://[::1]:8080/a/") == "http://[::1]:8080/a"
+
+
+@pytest.mark.parametrize(
+    "line", ['sk_live_Q7zXa9Kd2LmN4pR8tV1wY3b = "ECONOMIC_APP_SECRET_TOKEN"', "sk_live_Q7zXa9Kd2LmN4pR8tV1wY3b = 1"]
+)
+def test_a_credential_written_as_a_name_of_credentials_is_not_shown(tmp_path: Path, line: str) -> None:
+    # found by tester t49e: a line's name and value swapped showed the credential as the unknown setting
+    config = tmp_path / "job.toml"
+    config.write_text(f"[credentials]\n{line}\n")
+    with pytest.raises(ConfigError) as caught:
+        read_config(str(config), "economic")
+    assert "sk_live_" not in str(caught.value) and "a name of [credentials] (not shown" in str(caught.value)
+
+
+def test_a_mistyped_credential_name_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "job.toml"
+    config.write_text('[credentials]\nECONOMIC_APP_SECRET_TOKN = "sk_live_Q7zXa9Kd2LmN4pR8tV1wY3b"\n')
+    with pytest.raises(ConfigError, match="unknown setting credentials.ECONOMIC_APP_SECRET_TOKN, did you mean"):
+        read_config(str(config), "economic")

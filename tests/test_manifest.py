@@ -273,3 +273,14 @@ def test_a_credential_put_where_its_variable_belongs_is_never_shown_as_one_not_s
         manifest.jobs[0].job({"APP": "app"})
     said = str(caught.value)
     assert secret not in said and "credentials.env.ECONOMIC_AGREEMENT_GRANT_TOKEN's (not shown" in said, said
+
+
+def test_a_credentials_file_line_of_name_and_value_swapped_does_not_show_the_value(tmp_path: Path) -> None:
+    # found by tester t49e: `sk_live_… = "ECONOMIC_APP_SECRET_TOKEN"` named the credential as the unknown name
+    creds = tmp_path / "c.toml"
+    creds.write_text('sk_live_Q7zXa9Kd2LmN4pR8tV1wY3b = "ECONOMIC_APP_SECRET_TOKEN"\n')
+    os.chmod(creds, 0o600)
+    manifest = read_manifest(write(tmp_path, JOB + 'credentials_file = "c.toml"\n'))
+    with pytest.raises(ConfigError) as caught:
+        manifest.jobs[0].job({})
+    assert "sk_live_" not in str(caught.value) and "a name (not shown" in str(caught.value), str(caught.value)
