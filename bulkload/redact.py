@@ -160,6 +160,16 @@ _BREAK = r"(?:\r\n|\r|\n|\\r\\n|\\r|\\n)"
 _JOINS = (re.compile(_BREAK), re.compile(rf"[ \t]*{_BREAK}[ \t]*"))
 
 
+def _may_hold(text: str) -> bool:
+    """False where `text` holds no registered form, as told without the regex: an ASCII text without `_ESCAPING` and
+    without any of `_folded` (in any case); True where it may."""
+    folded = _folded
+    if folded is not None and text.isascii() and _ESCAPING.isdisjoint(text):
+        lowered = text.lower()
+        return any(form in lowered for form in folded)  # only a form `_folded` holds, in another case, could be there
+    return True
+
+
 def _split_by_breaks(text: str, pattern: re.Pattern[str]) -> str:
     """`text` with every registered form (`pattern`) that line breaks split masked whole, the breaks in it too
     (before, an answer wrapped at 20 columns showed a token in pieces in the rejects file, the ledger and the log:
@@ -179,7 +189,10 @@ def _split_by_breaks(text: str, pattern: re.Pattern[str]) -> str:
             at = end
         if len(kept) == 1:
             return text
-        for found in pattern.finditer("".join(kept)):
+        joined = "".join(kept)
+        if not _may_hold(joined):
+            continue
+        for found in pattern.finditer(joined):
             first = bisect.bisect_right(starts, found.start()) - 1
             last = bisect.bisect_right(starts, found.end() - 1) - 1
             if first != last:  # a break splits it
@@ -210,11 +223,8 @@ def redact(text: str) -> str:
         return text
     if any(brk in text for brk in ("\n", "\r", "\\n", "\\r")):
         text = _split_by_breaks(text, pattern)
-    folded = _folded
-    if folded is not None and text.isascii() and _ESCAPING.isdisjoint(text):
-        lowered = text.lower()
-        if not any(form in lowered for form in folded):
-            return text  # only a form `_folded` holds, in another case, could be there: none is
+    if not _may_hold(text):
+        return text
     if kept is None or pattern.search(text) is None:
         return pattern.sub(MASK, text)
     names = [(m.start(), m.end()) for m in kept.finditer(text)]
