@@ -444,6 +444,9 @@ class Reconciled(msgspec.Struct, kw_only=True):
     #: of `others_count`, those of groups this run rejected (sent and refused, or refused before sending), created
     #: since by another writer or run: its rejects file loaded, say (before, "of groups this run never sent")
     others_rejected_count: int | UnsetType = UNSET
+    #: where `others_rejected_count` is set: the rows this run rejected of groups none of whose records it counts (0:
+    #: every rejected group is in the API now, so the rejects file holds nothing left to load)
+    rejected_left_count: int | UnsetType = UNSET
     #: walked records of this run's calls in doubt (their answers never recorded: a run cut short while they were
     #: in flight): in the API, not yet in the ledger as loaded; `bulkload resume` records them. Not doubles, nor a
     #: mismatch (`ok` holds: what the run's calls sent; their rows are in doubt, DESIGN.md's exit 1, or 4 unfinished)

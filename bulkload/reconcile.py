@@ -473,6 +473,7 @@ async def by_walk(
     others_n -= out_of_order(counts, unordered, before_run)
     resent_n = resent(ledger, unordered) if left is not None else 0
     rejected_since_n = rejected_since(ledger, unordered)
+    rejected_left_n = rejected_left(ledger, unordered) if rejected_since_n else None
     others = [item for item in others if item["scope"] not in unordered]
     extra_n, extra_at = doubles(ledger, LIST_LIMIT)
     extra = [{"id": i, "scope": s} for i, s in extra_at]
@@ -531,6 +532,7 @@ async def by_walk(
         others_count=others_n,
         others_resent_count=resent_n if resent_n else UNSET,
         others_rejected_count=rejected_since_n if rejected_since_n else UNSET,
+        rejected_left_count=UNSET if rejected_left_n is None else rejected_left_n,
         others_totals={
             "per_scope": _totals_view({s: per for s, per in foreign.items() if s not in unordered}, target),
             "id_sum": others_id_sum,
@@ -743,6 +745,19 @@ def rejected_since(ledger: Ledger, unordered: set[str]) -> int:
         "AND r.grp NOT IN (SELECT key FROM rolled_groups)",
         unordered,
     )
+
+
+def rejected_left(ledger: Ledger, unordered: set[str]) -> int:
+    """How many rows this run rejected are of no group, or of a group none of whose records `rejected_since` counts:
+    rows still to load (0: every rejected group was created since, its rejects file loaded say)."""
+    scopes = f" AND r.scope NOT IN ({', '.join('?' * len(unordered))})" if unordered else ""
+    sql = (
+        "SELECT COUNT(*) FROM rows WHERE bucket = 'rejected' AND (grp = '' OR grp NOT IN "
+        "(SELECT r.grp FROM others o JOIN remote r ON r.id = o.id "
+        f"WHERE r.grp IS NOT NULL AND r.grp NOT IN (SELECT key FROM rolled_groups){scopes}))"
+    )
+    (n,) = ledger.db().execute(sql, sorted(unordered)).fetchone()
+    return int(n)
 
 
 def resent(ledger: Ledger, unordered: set[str]) -> int:

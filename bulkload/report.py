@@ -394,6 +394,11 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         console.print(f"rejected rows{so_far}{whole} and reasons: {where}")
         if report.status == "dry_run":  # its rejects alone, loaded, would leave out every row it would load
             console.print("the dry run loaded nothing: fix the rows it rejected in the input files, then load those")
+        elif rec is not None and rec.rejected_left_count == 0:
+            console.print(
+                "none of them is left to load: every one of their groups is in the API now, created since by another "
+                "writer or run (its rejects file loaded, say)"
+            )
         elif report.rejects_load:
             then = f"fix them in place, then load them as the inputs were: {report.rejects_load}"
             if report.in_doubt:  # a row may be rejected for one in doubt (a PayorCRM invoice for its customer)

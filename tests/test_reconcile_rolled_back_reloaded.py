@@ -69,3 +69,41 @@ def test_reconcile_tells_entries_of_groups_it_rejected_loaded_since_from_another
     assert "added by others: 2 entries" in said, said
     assert "of groups this run never sent" not in said, said
     assert "of groups this run rejected, created since by another writer or run (its rejects file loaded" in said, said
+
+
+def test_reconcile_offers_no_load_of_rejects_whose_groups_are_all_loaded_since(
+    tmp_path: Path, base: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by tester t50a at a month end: the rejects fixed and loaded by a run of their own, `bulkload reconcile`
+    # of the first run still said "fix them in place, then load them as the inputs were: bulkload load economic
+    # a.csv.rejects.csv", though it had just counted every entry of those vouchers as created since: a bookkeeper
+    # was sent to load again what was loaded. While any rejected voucher is not in the API, it still says so
+    data = tmp_path / "a.csv"
+    write_entries(data, 5)
+    with data.open("a") as fh:  # vouchers 6 and 7: sent, and refused by the API for their account
+        for v in (6, 7):
+            fh.write(f"5,1,{v},2026-11-02,100.00,DKK,99999,,rent,\n5,1,{v},2026-11-02,-100.00,DKK,5600,,rent,\n")
+    ledger = str(tmp_path / "r1.sqlite")
+    assert main(["load", "economic", str(data), "--ledger", ledger, *base]) == 1
+    rejects = tmp_path / "a.csv.rejects.csv"
+    kept = rejects.read_text()
+    voucher_6 = tmp_path / "six.csv"  # voucher 6 fixed, voucher 7 left out
+    voucher_6.write_text(
+        "".join(line for line in kept.splitlines(True) if ",1,7," not in line).replace(",99999,", ",1010,")
+    )
+    assert main(["load", "economic", str(voucher_6), "--ledger", str(tmp_path / "r2.sqlite"), *base]) == 0
+    capsys.readouterr()
+    main(["reconcile", "--ledger", ledger])
+    partly = " ".join(capsys.readouterr().out.split())
+    voucher_7 = tmp_path / "seven.csv"
+    voucher_7.write_text(
+        "".join(line for line in kept.splitlines(True) if ",1,6," not in line).replace(",99999,", ",1010,")
+    )
+    assert main(["load", "economic", str(voucher_7), "--ledger", str(tmp_path / "r3.sqlite"), *base]) == 0
+    capsys.readouterr()
+    main(["reconcile", "--ledger", ledger])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "fix them in place, then load them" in partly, partly
+    assert "none of them is left to load" not in partly, partly
+    assert "fix them in place, then load them" not in said, said
+    assert "none of them is left to load: every one of their groups is in the API now" in said, said
