@@ -651,7 +651,7 @@ def _inspect(
     found.decimals.refuse(decimal.decimal, path, kind.minor_unit_advice)
     date_format = dates.decide(given.date_format, path, before)
     apart = _apart(db, file_idx, kind, paths)
-    _alike(db, file_idx, kind, paths)
+    _alike(db, file_idx, target, paths)
     if apart and given.no_regroup:
         also = f" (and {_unnamed_lines(unnamed, kind)}: fix it as well)" if unnamed.count else ""
         raise ConfigError(
@@ -714,17 +714,21 @@ def _no_rows(source: Source) -> str:
     return "it is empty" if source.holds_nothing() else "only blank lines"
 
 
-def _alike(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Sequence[str]) -> None:
+def _alike(db: sqlite3.Connection, file_idx: int, target: Target, paths: Sequence[str]) -> None:
     """ConfigError where two families (RecordKind.group_family: a Visma Core order, whatever its cost types) of the
     run's files (file_groups), or of this file's rows of no group (family_starts: a Visma Core order of FEE lines),
     are one but for case, surrounding spaces, Unicode form or a number's leading zeros (folded): one
     written two ways (`R-1` and `r-1`, `00123` and `123`), which loaded would be booked as two (tester t34b: an
     order's OUTLAY lines as two entries, exit 0), or two, which cannot be told. Only for a kind whose families are so
     written (RecordKind.text_keys). In bounded memory: the families go through a temporary SQLite table, grouped
-    there."""
+    there. Only the families of the files of this file's kind: a PayorCRM customers file beside the invoices keeps its
+    customernos (d4 and D4 two customers, compared exactly) in `file_groups` too."""
+    kind = target.kind_of(file_idx)
     if not kind.text_keys:
         return
-    keys = db.execute("SELECT key, file_idx, line FROM file_groups")
+    files = [at for (at,) in db.execute("SELECT DISTINCT file_idx FROM file_groups") if target.kind_of(at) is kind]
+    marks = ", ".join("?" * len(files))
+    keys = db.execute(f"SELECT key, file_idx, line FROM file_groups WHERE file_idx IN ({marks})", files)
     families = db.execute("SELECT family, ?, line FROM family_starts WHERE file_idx = ?", (file_idx, file_idx))
     rows = chain(((kind.group_family(key), at, line) for key, at, line in keys), families)
     with closing(sqlite3.connect("")) as table:  # "": a temporary file, spilled to disk as it grows

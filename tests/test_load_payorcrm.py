@@ -294,6 +294,23 @@ async def test_invoice_numbers_alike_but_for_leading_zeros_or_case_refuse_the_ru
     assert "are one but for case, spaces, Unicode form or leading zeros" in said and "nothing was sent" in said, said
 
 
+@pytest.mark.parametrize(("one", "other"), [("d4", "D4"), ("00777", "777")])
+async def test_customers_apart_but_for_case_or_zeros_beside_invoices_load_as_two(
+    tmp_path: Path, one: str, other: str
+) -> None:
+    # found by a tester (t50c): the invoices' check for numbers alike but for case or leading zeros read the customers
+    # file's numbers too, and refused a run whose customers d4 and D4 (compared exactly: two customers) were given
+    # beside their invoices, exit 2, calling them 'one invoice written two ways'
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [[one, "a@example.com", "A"], [other, "b@example.com", "B"]])
+    invoices = write(tmp_path / "i.csv", INVOICES, [[one, "I-1", "100", "DKK", ""], [other, "I-2", "5", "DKK", ""]])
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices}), env=ENV)
+            got = await stored(url, "invoices")
+    assert (report.loaded, report.rejected, report.in_doubt) == (4, 0, 0), report
+    assert sorted((i["customerNumber"], i["invoiceNumber"]) for i in got) == sorted([(one, "I-1"), (other, "I-2")]), got
+
+
 async def test_a_customer_given_twice_is_told_as_one_record_not_lines_with_amounts_or_line_items(
     tmp_path: Path,
 ) -> None:
