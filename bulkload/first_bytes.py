@@ -88,10 +88,13 @@ def bom_of(head: bytes) -> tuple[str, str] | None:
 
 
 def other_bom(head: bytes, codec: str) -> tuple[str, str] | None:
-    """(the encoding, its name in a message) of the BOM `head` starts with, where `head` does not start with the
-    BOM of `codec` (own_bom) and that codec does not read it (UTF-16's reads either byte order's); else None."""
+    """(the encoding, its name in a message) of the BOM `head` starts with, where that BOM is not `codec`'s own
+    (own_bom: UTF-32 LE's FF FE 00 00 starts with UTF-16 LE's FF FE, and is no UTF-16 file's) and that codec does not
+    read it (UTF-16's reads either byte order's of UTF-16, UTF-32's of UTF-32); else None."""
     found = bom_of(head)
-    return None if found is None or codec in _READ_BY_CODEC and found[0] != "utf-8" else found
+    if found is None or found[0] == codec or codec in _READ_BY_CODEC and found[0].startswith(codec):
+        return None
+    return found
 
 
 def utf8_not_utf16(head: bytes, codec: str) -> bool:

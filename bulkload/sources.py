@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from bulkload.errors import ConfigError, ExpansionRefused, FileChanged, MappedTwice, SourceError
-from bulkload.first_bytes import no_text, other_bom, own_bom, utf8_not_utf16
+from bulkload.first_bytes import bom_of, no_text, other_bom, own_bom, utf8_not_utf16
 from bulkload.formulas import cell_text, read_text_formulas
 from bulkload.header_again import HeaderAgain
 from bulkload.json_text import TWICE_CELL, given_twice, keys_twice, twice_reason, written_values
@@ -644,7 +644,7 @@ class Source:
         if (what := no_text(head)) is not None:
             raise ConfigError(f"{self.path} {'holds' if self._compressed else 'is'} {what}; nothing was sent")
         label = encoding_label(self.encoding)
-        if (bom := own_bom(self.encoding)) and head.startswith(bom):
+        if (bom := own_bom(self.encoding)) and head.startswith(bom) and bom_of(head) == bom_of(bom):
             raw.read(len(bom))
             head = head[len(bom) :]
         elif self.encoding_given and (other := other_bom(head, self.encoding)) is not None:

@@ -81,3 +81,20 @@ def test_a_jsonl_file_in_utf32_without_a_bom_is_told_utf32_at_once(
     err = capsys.readouterr().err
     assert code == 2, err
     assert f"looks like UTF-32 without a BOM; give --encoding {codec};" in err, err
+
+
+@pytest.mark.parametrize(("codec", "name"), [("utf-32-le", "UTF-32 LE"), ("utf-32-be", "UTF-32 BE")])
+@pytest.mark.parametrize("given", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf32_file_with_its_bom_given_a_utf16_encoding_is_told_it_is_utf32(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], codec: str, name: str, given: str
+) -> None:
+    # found by a tester (t50c): given --encoding utf-16-le (or utf-16), a file of UTF-32 LE's BOM FF FE 00 00 had
+    # its first two bytes passed over as UTF-16 LE's BOM and was told 'looks like UTF-32 without a BOM; give
+    # --encoding utf-32-be', the wrong byte order, which given was refused again ('the file is UTF-32 LE')
+    data = tmp_path / "entries.csv"
+    data.write_bytes(("\ufeff" + TEXT).encode(codec))
+    code = main(["load", "economic", str(data), "--encoding", given, "--dry-run", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"the file is {name}: it starts with {name}'s byte order mark" in err, err
+    assert f"give --encoding {codec})" in err and "without a BOM" not in err, err
