@@ -50,15 +50,18 @@ def secret_name(name: str) -> bool:
     return any(word in joined for word in _WORDS)
 
 
-#: a credential's or an environment variable's name, as they are written: in capitals
-_CAPITALS = re.compile(r"[A-Z_][A-Z0-9_]*")
+#: a credential's or an environment variable's name, as they are written: words in capitals joined by `_`, a number
+#: in a word short (`KEY2`, `S3`) or a word of its own (`_2026`), as no key of random letters and digits is
+#: (`F86D081884C7D659A2FEAA0C55AD015A`)
+_CAPITALS = re.compile(r"_*[A-Z]+[0-9]{0,3}(?:_+(?:[A-Z]+[0-9]{0,3}|[0-9]+))*_*")
 
 
 def name_shown(name: str, where: str) -> str:
     """A name the user wrote where a credential's or its variable's name belongs, as a message shows it: itself
-    where it is in capitals, as those names are; else `where` names it, never itself: a token of letters, digits and
-    `_` (`sk_live_Q7zX…`) is a name as well, and one written there, or a line's name and value swapped, would be the
-    credential (tester t49e: shown on stdout, in fleet.json and `bulkload status`)."""
+    where it is written as those names are (`_CAPITALS`: words in capitals); else `where` names it, never itself: a
+    token of letters, digits and `_` (`sk_live_Q7zX…`, an upper-case hex key) is a name as well, and one written
+    there, or a line's name and value swapped, would be the credential (tester t49e: shown on stdout, in fleet.json
+    and `bulkload status`; t50c: a key of upper-case hex so swapped was shown, being in capitals)."""
     if _CAPITALS.fullmatch(name):
         return name
     return f"{where} (not shown: a name not in capitals may be the credential itself)"

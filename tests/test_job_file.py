@@ -343,3 +343,14 @@ def test_a_mistyped_credential_name_is_named(tmp_path: Path) -> None:
     config.write_text('[credentials]\nECONOMIC_APP_SECRET_TOKN = "sk_live_Q7zXa9Kd2LmN4pR8tV1wY3b"\n')
     with pytest.raises(ConfigError, match="unknown setting credentials.ECONOMIC_APP_SECRET_TOKN, did you mean"):
         read_config(str(config), "economic")
+
+
+@pytest.mark.parametrize("token", ["F86D081884C7D659A2FEAA0C55AD015A", "JBSWY3DPEHPK3PXP"])
+def test_a_credential_in_capitals_written_as_a_name_of_credentials_is_not_shown(tmp_path: Path, token: str) -> None:
+    # found by tester t50c: a key of upper-case hex (or base32) is in capitals, as names are, and a line's name and
+    # value swapped showed it whole as the unknown setting
+    config = tmp_path / "job.toml"
+    config.write_text(f'[credentials]\n{token} = "ECONOMIC_APP_SECRET_TOKEN"\n')
+    with pytest.raises(ConfigError) as caught:
+        read_config(str(config), "economic")
+    assert token not in str(caught.value) and "a name of [credentials] (not shown" in str(caught.value)
