@@ -1211,6 +1211,33 @@ def test_a_record_count_of_the_page_alone_is_no_whole_listing_for_match_on(
     assert "its record_count (10) counts a page, not the resource: page 2 lists 10 records page 1 did not" in said.err
 
 
+def test_a_page_2_answered_404_is_none_for_match_on(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """A tester's server (t50c) answers a page past the last 404 (the seeds do not say what such a page is). Page 2 of
+    a listing whose first page holds every record is such a page: before, every --match-on load of a resource that
+    fits one page was refused, 'the API has no such call there (is --base-url right?)', exit 2. The listing is whole:
+    the file's names there are updated, the other created."""
+    past_end: list[str] = []
+
+    async def past_end_404(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if not is_listing(request) or request.query.get("page_no", "1") == "1":
+            return response
+        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+        if json.loads(response.body)["xerodetails"]:
+            return response
+        past_end.append(request.query["page_no"])
+        return web.json_response({"message": "no such page"}, status=404)
+
+    data = write(tmp_path / "XeroDetails.csv", tenants(4, "v2"))
+    app = halo_app(tmp_path, tenants(3, "v1"), past_end_404, page_size=10)
+    with served(app) as url, environment(ENV):
+        code = load_matching(tmp_path, data, url)
+    said = capfd.readouterr()
+    assert code == 0 and past_end == ["2"], said
+    held = sorted((r["name"], r["tenant_id"]) for r in app[HALOPSA_KEY].store.records["XeroDetails"].values())
+    assert held == [(f"Tenant {i:02d}", f"tid-{i}-v2") for i in range(1, 5)], held
+
+
 # --- token answers ---------------------------------------------------------------------------------------------
 
 

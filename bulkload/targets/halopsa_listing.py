@@ -255,9 +255,16 @@ async def _count_of_its_page(client: Sender, kind: Listable, params: dict[str, s
     seeds give `{record_count, <plural>}` and do not say which. Page 2 is asked for, as many records as page 1 served
     (a server counting its offsets by the size asked or by the size served answers the same): a record on it that page
     1 did not list shows the count is the page's (before, a server serving 30 a page with a record_count of 30 was
-    listed as its first 30 records, and --match-on created the other 90 rows' records again)."""
+    listed as its first 30 records, and --match-on created the other 90 rows' records again). A page 2 answered 404
+    is none: a server may answer so a page past the last, which page 2 of a listing whose count is whole is (before,
+    every --match-on load of such a server was refused as 'no such call there: is --base-url right?')."""
     seen = {r["id"] for r in first.records}
-    page = await _page(client, kind, _asked(params, 2, min(size, len(first.records))))
+    try:
+        page = await _page(client, kind, _asked(params, 2, min(size, len(first.records))))
+    except APIError as exc:
+        if exc.status != 404:
+            raise
+        return ""
     more = sum(1 for r in page.records if r["id"] not in seen)
     if not more:
         return ""
