@@ -76,6 +76,7 @@ class Limits:
         self.quota = quota
         self.rate = rate
         self.windows = list(windows)
+        rate.windowed = bool(self.windows)
         self.concurrency = concurrency
         self.api_url = api_url
         #: the agreement whose limits these are, where the API keeps them per agreement at one address (a keyed hash)
@@ -237,19 +238,29 @@ class Limits:
     def window_file(self, meter: WindowMeter) -> Path:
         """Where the calls of a window are kept between runs: per API address, agreement (where the target names
         one) and window, in the user's cache."""
-        of = f"{self.api_url}|{meter.limit}|{meter.window_s}" + (f"|{self.agreement}" if self.agreement else "")
+        return self._cached("windows", f"{meter.limit}|{meter.window_s}")
+
+    def pace_file(self) -> Path:
+        """Where the pace 429s found is kept between commands (RateMeter.keep): per API address and agreement."""
+        return self._cached("paces", "")
+
+    def _cached(self, folder: str, what: str) -> Path:
+        of = f"{self.api_url}|{what}" if what else self.api_url
+        of += f"|{self.agreement}" if self.agreement else ""
         key = hashlib.sha256(of.encode()).hexdigest()[:24]
-        return cache_dir() / "windows" / f"{key}.json"
+        return cache_dir() / folder / f"{key}.json"
 
     @contextmanager
     def kept(self) -> Iterator[None]:
         """The server's rolling window and the agreement's daily quota outlive this process: start from the calls
         earlier runs made in them, and keep this one's calls for the next (the quota's in the ledger too), as they
-        leave (`sent`) and as the process ends."""
+        leave (`sent`) and as the process ends. So does a pace 429s found where none was set (RateMeter.keep)."""
         files = [self.window_file(meter) for meter in self.windows]
         for meter, path in zip(self.windows, files, strict=True):
             meter.restore(path)
-        for path in files:
+        pace = self.pace_file()
+        self.rate.restore(pace)
+        for path in [*files, pace]:
             with suppress(OSError):  # a cache: each window's folder on its own, as before
                 private_dir(path.parent)
         self.quota.sync()
@@ -262,6 +273,7 @@ class Limits:
                 self.quota.sync()
             self._keep(time.monotonic())
             self._files = []
+            self.rate.keep(pace)
 
 
 def daily_quota(

@@ -66,6 +66,13 @@ class RateMeter:
     between the calls' actual starts from then on (`_spaced_in`), and the pace is kept."""
 
     DECREASE = 0.7
+    #: without a pace set, of the pace the last 429 came at: up to `NEAR` of it the pace rises `NEAR_STEP` of it a
+    #: second of successes, past that `PAST_STEP`
+    NEAR = 0.9
+    NEAR_STEP = 0.25
+    PAST_STEP = 0.01
+    #: seconds a pace 429s found where none was set is kept for the next command against the same API (`keep`)
+    KEPT_S = 900.0
     INCREASE = 0.1  # of the pace at the last 429, per second of successes
     BACKOFF_S = 0.25
     BACKOFF_CAP_S = 8.0
@@ -93,6 +100,42 @@ class RateMeter:
         self.learned_s = 0.0
         self._widened_at = -math.inf  # when it last widened
         self._cut_at = -math.inf  # when a 429 last cut the pace (`on_rate_limited`)
+        #: the pace the last 429 cut it to, below what the server took then (None: none yet): what `keep` keeps
+        self._cut_to: float | None = None
+        #: without a pace set: the pace the last 429 came at, which the pace nears fast and passes slowly
+        self._refused_at: float | None = None
+        #: whether rolling windows pace the calls beside it (Limits): then they find the room a 429 leaves (a share
+        #: of the window), and this meter finds no pace of its own to keep (`keep`, `_refused_at`)
+        self.windowed = False
+
+    def keep(self, path: Path) -> None:
+        """Save the pace 429s found where none was set (calls/s, with when: the pace the last one cut it to, below
+        what the server took), so that the next command against the same API (a reconcile after its load) starts at
+        it rather than unpaced: its calls let go together met 429s a burst a second there (tester t50a: 24-40 % of a
+        reconcile's calls at a server of 20 calls a second). A pace that no longer binds (unlimited again) keeps
+        nothing and leaves nothing kept; a pace set, or windows beside it (`windowed`), keep nothing either."""
+        # a cache: a command without it merely finds the pace again
+        with contextlib.suppress(OSError):
+            if self.windowed:
+                return
+            if self.configured is None and self.rate is not None and self._cut_to is not None:
+                write_private(path, msgspec.json.encode({"rate": self._cut_to, "at": time.time()}).decode())
+            elif self.configured is None:
+                path.unlink(missing_ok=True)
+
+    def restore(self, path: Path) -> None:
+        """Start at the pace `keep` saved, where none is set and it was saved less than `KEPT_S` ago."""
+        if self.configured is not None or self.windowed:
+            return
+        try:
+            kept = msgspec.json.decode(path.read_bytes(), type=dict[str, float])
+        except (OSError, ValueError):
+            return
+        rate, at = kept.get("rate"), kept.get("at")
+        if rate is not None and rate > 0 and at is not None and 0 <= time.time() - at < self.KEPT_S:
+            self.rate = self._cut_to = rate
+            self._step = max(0.1, rate * self.INCREASE)
+            self._refused_at = rate / self.DECREASE  # the pace the 429 came at, near which it rises slowly again
 
     def interval_s(self) -> float:
         """Seconds between two starts at the pace set, the learned margin included (0.0: no pace)."""
@@ -202,10 +245,20 @@ class RateMeter:
         # never from one a pause is part of: each 429 after a Retry-After would cut a pace already cut (3 429s
         # with Retry-After: 1 s took a --rate 40 load to 3.5/s)
         base = min(self.rate or math.inf, self.observed_rate() or math.inf)
+        if self.rate is None and not self.windowed and (sent := self._sent_within_s(now)):
+            # unpaced, the calls went in bursts (a walk's ranges let go together): a burst's pace is thousands a
+            # second, and 70 % of that paced nothing. The calls sent in the last second, at most
+            base = min(base, float(sent))
         self.pause(wait)
-        self.rate = max(0.2, (base if base < math.inf else 1.0) * self.DECREASE)
+        self.rate = self._cut_to = max(0.2, (base if base < math.inf else 1.0) * self.DECREASE)
         self._step = max(0.1, self.rate * self.INCREASE)
+        if self.configured is None and not self.windowed:  # the lowest pace a 429 came at: one above it, no room
+            self._refused_at = min(self._refused_at or math.inf, self.rate / self.DECREASE)
         return wait
+
+    def _sent_within_s(self, now: float) -> int:
+        """How many calls started in the second before `now` (seconds of the meter's clock)."""
+        return sum(1 for at in self._starts if at > now - 1.0)
 
     def paused_s(self) -> float:
         """Seconds the pause a 429 set still runs (0.0: none)."""
@@ -225,7 +278,14 @@ class RateMeter:
             self._backoffs = 0  # answered after the pause: the server takes calls again
         if self.rate is None or self.rate == self.configured:
             return
-        raised = self.rate + self._step / self.rate  # one success is 1/rate seconds of them
+        step = self._step
+        if self._refused_at is not None:
+            # no pace set: up to near the pace the last 429 came at fast, past it slowly. The additive increase of a
+            # cut pace took seconds to climb back, and then met a 429 every few (each pausing every call): a load
+            # at a server of 20 a second went at 15, its reconcile at 15 (bursts of 429s before, at 20)
+            near = self.rate < self.NEAR * self._refused_at
+            step = self._refused_at * (self.NEAR_STEP if near else self.PAST_STEP)
+        raised = self.rate + step / self.rate  # one success is 1/rate seconds of them
         if self.configured is not None:
             self.rate = min(self.configured, raised)
         elif (seen := self.observed_rate()) is not None and raised > 4 * seen:
