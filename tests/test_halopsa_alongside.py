@@ -14,14 +14,17 @@ import signal
 import sqlite3
 import subprocess
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from functools import partial
+from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import anyio
+import anyio.abc
 import pytest
 from aiohttp import web
 from conftest import bulkload_cmd, child_env, sandbox_read, serving
@@ -48,6 +51,24 @@ def tenants(path: Path, n: int) -> Path:
         for i in range(n):
             w.writerow([f"Acme {i:03d}", f"tenant-{i:03d}", f"Tenant {i}"])
     return path
+
+
+@asynccontextmanager
+async def stopped_while_held(
+    held: HeldUploads, path: Path, url: str, stop: Callable[[anyio.abc.Process], None] = methodcaller("kill")
+) -> AsyncIterator[anyio.abc.Process]:
+    """The command line's load of `path` into `url`, stopped (`stop`: kill -9, or terminate) once it has listed the
+    resource and the sandbox holds its first upload; that upload is let through as the block ends (a late commit).
+    Yields the stopped process."""
+    first = await anyio.open_process(command(path, url), env=child_env(ENV), stderr=subprocess.DEVNULL, cwd=path.parent)
+    async with first:
+        try:
+            await held.holding.wait()  # it has listed the resource, and its first upload waits
+            stop(first)
+            await first.wait()
+            yield first
+        finally:
+            held.released.set()
 
 
 def two_copies(tmp_path: Path, n: int) -> tuple[Path, Path]:
@@ -164,18 +185,9 @@ async def test_a_run_killed_with_its_upload_in_flight_blocks_loads_until_resumed
     held = HeldUploads()
     with anyio.fail_after(120):
         async with serving(held.app) as url:
-            first = await anyio.open_process(
-                command(first_file, url), env=child_env(ENV), stderr=subprocess.DEVNULL, cwd=first_file.parent
-            )
-            async with first:
-                try:
-                    await held.holding.wait()  # it has listed the resource, and its first upload waits
-                    first.kill()
-                    await first.wait()
-                    with pytest.raises(LeftCommitting) as refused:
-                        await load(job(second_file, url), env=ENV)
-                finally:
-                    held.released.set()
+            async with stopped_while_held(held, first_file, url) as first:
+                with pytest.raises(LeftCommitting) as refused:
+                    await load(job(second_file, url), env=ENV)
             await held.landed.wait()
             settled = await resume(first_ledger, env=ENV)  # its look finds what its upload created
             report = await load(job(second_file, url), env=ENV)  # and updates it: --match-on
@@ -205,21 +217,12 @@ async def test_a_run_killed_with_its_upload_in_flight_whose_ledger_is_gone_block
     held = HeldUploads()
     with anyio.fail_after(120):
         async with serving(held.app) as url:
-            first = await anyio.open_process(
-                command(first_file, url), env=child_env(ENV), stderr=subprocess.DEVNULL, cwd=first_file.parent
-            )
             reload = replace(job(first_file, url), ledger=first_ledger)
-            async with first:
-                try:
-                    await held.holding.wait()  # it has listed the resource, and its first upload waits
-                    first.kill()
-                    await first.wait()
-                    for name in Path(first_file.parent).glob("XeroDetails.csv.ledger.sqlite*"):
-                        name.unlink()
-                    with pytest.raises(GoneUnsettled) as refused:
-                        await load(reload, env=ENV)
-                finally:
-                    held.released.set()
+            async with stopped_while_held(held, first_file, url):
+                for name in Path(first_file.parent).glob("XeroDetails.csv.ledger.sqlite*"):
+                    name.unlink()
+                with pytest.raises(GoneUnsettled) as refused:
+                    await load(reload, env=ENV)
             await held.landed.wait()  # checked in the API: the user's word, then
             report = await load(replace(reload, forget_ledger=[first_ledger]), env=ENV)
             records = await sandbox_read(url, "records/XeroDetails")
@@ -241,18 +244,9 @@ async def test_a_run_stopped_by_sigterm_with_its_upload_in_flight_is_told_as_sto
     held = HeldUploads()
     with anyio.fail_after(120):
         async with serving(held.app) as url:
-            first = await anyio.open_process(
-                command(first_file, url), env=child_env(ENV), stderr=subprocess.DEVNULL, cwd=first_file.parent
-            )
-            async with first:
-                try:
-                    await held.holding.wait()
-                    first.terminate()
-                    await first.wait()
-                    with pytest.raises(LeftCommitting) as refused:
-                        await load(job(second_file, url), env=ENV)
-                finally:
-                    held.released.set()
+            async with stopped_while_held(held, first_file, url, methodcaller("terminate")) as first:
+                with pytest.raises(LeftCommitting) as refused:
+                    await load(job(second_file, url), env=ENV)
             await held.landed.wait()
     assert first.returncode == 4
     said = str(refused.value)

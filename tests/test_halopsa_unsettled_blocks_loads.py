@@ -7,13 +7,12 @@ rollback leaves the call unsettled again, so neither way on it named could be ta
 from __future__ import annotations
 
 import signal
-import subprocess
 from pathlib import Path
 
 import anyio
 import pytest
-from conftest import child_env, serving
-from test_halopsa_alongside import ENV, HeldUploads, command, job, two_copies
+from conftest import serving
+from test_halopsa_alongside import ENV, HeldUploads, job, stopped_while_held, two_copies
 
 from bulkload import load, rollback
 from bulkload.errors import LeftCommitting
@@ -25,16 +24,8 @@ async def test_a_load_after_a_rollback_left_a_call_unsettled_names_no_resume(tmp
     held = HeldUploads()
     with anyio.fail_after(120):
         async with serving(held.app) as url:
-            first = await anyio.open_process(
-                command(first_file, url), env=child_env(ENV), stderr=subprocess.DEVNULL, cwd=first_file.parent
-            )
-            async with first:
-                try:
-                    await held.holding.wait()  # it has listed the resource, and its first upload waits
-                    first.kill()
-                    await first.wait()
-                finally:
-                    held.released.set()
+            async with stopped_while_held(held, first_file, url) as first:
+                pass
             await held.landed.wait()
             undone = await rollback(first_ledger, env=ENV)  # its look finds what the upload created: unsettled
             with pytest.raises(LeftCommitting) as refused:
