@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import json
 from collections import Counter
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,15 @@ async def stored(url: str, kind: str) -> list[dict[str, Any]]:
 
 
 async def load_invoices(
-    tmp_path: Path, invoices: Path, date_format: str | None = None, **options: Any
+    tmp_path: Path,
+    invoices: Path,
+    date_format: str | None = None,
+    customers_rows: Sequence[Sequence[str]] = (("C1", "a@example.com", "A"),),
+    **options: Any,
 ) -> tuple[Report, list[dict[str, Any]]]:
-    """Load customer C1, then `invoices`, into a fresh sandbox with the target's `options` (and --date-format
-    `date_format`): the report, and the invoices the sandbox holds then."""
-    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
+    """Load customer C1 (or `customers_rows`), then `invoices`, into a fresh sandbox with the target's `options` (and
+    --date-format `date_format`): the report, and the invoices the sandbox holds then."""
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [list(row) for row in customers_rows])
     with anyio.fail_after(60):
         async with running("payorcrm", SandboxOptions()) as url:
             files = {"customers": customers, "invoices": invoices}
@@ -225,7 +230,6 @@ async def test_an_invoice_whose_lines_name_two_customers_is_refused_whole_never_
     # customers and loaded (exit 0), so a refusal of C2's rejected C1's lines too. Seed 004 does not say whether an
     # invoice number is the account's or a customer's: two invoices sharing it, or one split between customers,
     # cannot be told apart, and the invoice is refused whole, apart or together, its lines the same or not
-    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"], ["C2", "b@example.com", "B"]])
     header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "lineItem"]
     rows = [
         ["C1", "1001", "100", "EUR", "1"],
@@ -235,11 +239,8 @@ async def test_an_invoice_whose_lines_name_two_customers_is_refused_whole_never_
         ["C2", "1001", "55", "EUR", "2"],
     ]
     invoices = write(tmp_path / "i.csv", header, rows)
-    with anyio.fail_after(60):
-        async with running("payorcrm", SandboxOptions()) as url:
-            files = {"customers": customers, "invoices": invoices}
-            report = await load(job(tmp_path, url, files), env=ENV)
-            held = await stored(url, "invoices")
+    both = (("C1", "a@example.com", "A"), ("C2", "b@example.com", "B"))
+    report, held = await load_invoices(tmp_path, invoices, customers_rows=both)
     assert [(i["customerNumber"], i["invoiceNumber"]) for i in held] == [("C1", "1002")], held
     assert (report.loaded, report.rejected, report.exit_code) == (3, 4, 1), report
     rejects = {r["line"]: r["reason"] for r in rejected(tmp_path)}
@@ -253,7 +254,6 @@ async def test_an_invoice_whose_lines_name_two_currencies_is_refused_whole(tmp_p
     # found by a tester (t50b): invoice M1's lines in EUR and USD were uploaded as one invoice, exit 0, its amount
     # counted in both currencies' totals: an invoice is billed in one currency, and two invoices given one number
     # or one whose currency was mistyped cannot be told apart. Lines writing one currency two ways agree
-    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
     header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "lineItem"]
     rows = [
         ["C1", "M1", "100.00", "EUR", "1"],
@@ -261,12 +261,7 @@ async def test_an_invoice_whose_lines_name_two_currencies_is_refused_whole(tmp_p
         ["C1", "M2", "10.00", "eur", "1"],
         ["C1", "M2", "5.00", "EUR", "2"],
     ]
-    invoices = write(tmp_path / "i.csv", header, rows)
-    with anyio.fail_after(60):
-        async with running("payorcrm", SandboxOptions()) as url:
-            files = {"customers": customers, "invoices": invoices}
-            report = await load(job(tmp_path, url, files, amount_unit="major"), env=ENV)
-            held = await stored(url, "invoices")
+    report, held = await load_invoices(tmp_path, write(tmp_path / "i.csv", header, rows), amount_unit="major")
     assert [(i["invoiceNumber"], i["invoiceAmount"], i["currency"]) for i in held] == [
         ("M2", 1000, "EUR"),
         ("M2", 500, "EUR"),
