@@ -1,10 +1,11 @@
 """What a file's first bytes say before it is read as text: a workbook or an archive given by mistake, a BOM.
 
-A spreadsheet workbook (.xlsx and .ods are zip archives of XML, .xls an OLE2 compound file, as a .doc is), a PDF, or an
-archive bulkload does not read (zip, bzip2, xz, zstd; gzip it reads) is no text in any encoding: read as text, its NUL
-bytes looked like UTF-16 without a BOM, and the advice to give --encoding utf-16-le went in circles. Each is told by
-its magic bytes, whatever its name and the --encoding given. A BOM is the encoding's, never the first column's: the
-one of the encoding given is passed over, and one of another Unicode encoding tells what the file is.
+A spreadsheet workbook (.xlsx and .ods are zip archives of XML, .xls an OLE2 compound file, as a .doc is), a PDF, an
+SQLite database (a ledger), or an archive bulkload does not read (zip, bzip2, xz, zstd; gzip it reads) is no text in
+any encoding: read as text, its NUL bytes looked like UTF-16 without a BOM, and the advice to give --encoding
+utf-16-le went in circles. Each is told by its magic bytes, whatever its name and the --encoding given. A BOM is the
+encoding's, never the first column's: the one of the encoding given is passed over, and one of another Unicode
+encoding tells what the file is.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import re
 _OLE2 = bytes.fromhex("D0CF11E0A1B11AE1")
 #: a zip's local file header; an empty zip starts with its end record
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+#: SQLite 3's header string: a database, such as the ledger a load writes beside its input (`FILE.ledger.sqlite`)
+_SQLITE = b"SQLite format 3\x00"
 #: bzip2: "BZh", the block size, then a block's magic (or the end of stream's, for an empty one)
 _BZIP2 = re.compile(rb"BZh[1-9](?:\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)")
 #: (magic, the tool's name, the command that unpacks it)
@@ -52,6 +55,11 @@ def no_text(head: bytes) -> str | None:
         return (
             f"a PDF document, {_NOT_TEXT}: export the data from the program that made it as CSV (a spreadsheet's: "
             "Save As, CSV UTF-8) and load that"
+        )
+    if head.startswith(_SQLITE):  # tester t51a: a ledger given as the input was told UTF-16, in circles
+        return (
+            "an SQLite database (a bulkload ledger is one: give it to --ledger of resume, reconcile or rollback), "
+            f"{_NOT_TEXT}: load the file its rows are in"
         )
     if _BZIP2.match(head):
         return _packed("bzip2", "bunzip2")

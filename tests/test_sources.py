@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -1079,6 +1080,12 @@ _ODS += b"application/vnd.oasis.opendocument.spreadsheetPK\x03\x04"
 #: an OLE2 compound file's start: an .xls, a .doc, a .msg
 _OLE2 = bytes.fromhex("D0CF11E0A1B11AE1") + bytes(500)
 
+#: an SQLite database (a ledger) as its file holds it
+_SQLITE_DB = sqlite3.connect(":memory:")
+_SQLITE_DB.execute("CREATE TABLE chunks (key TEXT PRIMARY KEY, state TEXT)")
+_SQLITE = _SQLITE_DB.serialize()
+_SQLITE_DB.close()
+
 
 @pytest.mark.parametrize("name", ["e.csv", "e.xlsx", "e.jsonl"])
 @pytest.mark.parametrize("encoding", [None, "utf-16-le", "cp1252"])
@@ -1095,6 +1102,9 @@ _OLE2 = bytes.fromhex("D0CF11E0A1B11AE1") + bytes(500)
         (bytes.fromhex("28B52FFD") + bytes(100), "is zstd-compressed data"),
         # tester t34a: a PDF was told to remove the title lines above its header
         (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nstream\n\x00\x01\xff", "is a PDF document"),
+        # tester t51a: the ledger beside the input (`FILE.ledger.sqlite`, one tab away from FILE) was told UTF-16
+        # without a BOM; given --encoding utf-16-le, "give --encoding utf-16-be"; given that, "not valid utf-16-be"
+        (_SQLITE, "is an SQLite database (a bulkload ledger is one: give it to --ledger of resume, reconcile"),
     ],
 )
 def test_a_workbook_or_an_archive_is_refused_as_what_it_is_never_as_utf16(
