@@ -39,6 +39,52 @@ def flag_hints(parser: argparse.ArgumentParser, args: Sequence[str]) -> str:
     return "".join(hints)
 
 
+def elsewhere_hints(root: argparse.ArgumentParser, parser: argparse.ArgumentParser, args: Sequence[str]) -> str:
+    """ "; --resend-in-doubt is an option of `bulkload resume`" for each option in `args` that `parser` does not take
+    but another command below `root` does: as written, or (where `parser` has none close to it) nearly so; else ""
+    (tester t51a: `bulkload load economic … --resend-indoubt` was refused with no hint, `--match-on` with "did you
+    mean --batch-size")."""
+    own = [o for action in parser._actions for o in action.option_strings if o.startswith("--")]
+    commands = [p for p in _below(root) if p is not parser]
+    hints = []
+    for flag in _unknown(parser, args):
+        near = [] if difflib.get_close_matches(flag, own, n=1, cutoff=0.6) else [flag, *_close(flag, commands)]
+        for candidate in dict.fromkeys([flag, *near]):
+            takers = [p.prog for p in commands if candidate in p._option_string_actions]
+            if takers and (candidate == flag or near):
+                more = f" and {len(takers) - 3} more" if len(takers) > 3 else ""
+                shown = ", ".join(f"`{t}`" for t in takers[:3]) + more
+                hints.append(f"; {candidate} is an option of {shown}, not of `{parser.prog}`")
+                break
+    return "".join(hints)
+
+
+def taken_elsewhere(root: argparse.ArgumentParser, parser: argparse.ArgumentParser, args: Sequence[str]) -> list[str]:
+    """The options in `args` that `parser` does not take and another command below `root` takes as written."""
+    commands = [p for p in _below(root) if p is not parser]
+    return [f for f in _unknown(parser, args) if any(f in p._option_string_actions for p in commands)]
+
+
+def _unknown(parser: argparse.ArgumentParser, args: Sequence[str]) -> list[str]:
+    """The options (`--name`, without a value) in `args` that `parser` neither takes nor takes as an abbreviation."""
+    own = [o for action in parser._actions for o in action.option_strings if o.startswith("--")]
+    flags = (arg.split("=", 1)[0] for arg in args)
+    return [f for f in flags if f.startswith("--") and not any(o.startswith(f) for o in own)]
+
+
+def _close(flag: str, parsers: Sequence[argparse.ArgumentParser]) -> list[str]:
+    options = dict.fromkeys(o for p in parsers for o in p._option_string_actions if o.startswith("--"))
+    return difflib.get_close_matches(flag, list(options), n=1, cutoff=0.8)
+
+
+def _below(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The commands under `parser` that take options of their own: the parsers with no subcommands below them."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        return [parser]
+    return [p for sub in subs for child in dict.fromkeys(sub.choices.values()) for p in _below(child)]
+
+
 def bare_word_hint(parser: argparse.ArgumentParser, args: Sequence[str], required: str) -> str:
     """ "; did you mean --ledger run.sqlite?" where the option `required`, missing, was meant by a word `args` give
     after the command with no option before it (`bulkload resume run.sqlite`), else ""."""
@@ -94,7 +140,10 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
     ns, extras = parser.parse_known_args(argv)
     inner = chosen(parser, ns)
     if extras:
-        inner.error(f"unrecognized arguments: {' '.join(extras)}{flag_hints(inner, extras)}")
+        elsewhere = taken_elsewhere(parser, inner, extras)
+        hints = flag_hints(inner, [a for a in extras if a.split("=", 1)[0] not in elsewhere])
+        hints += elsewhere_hints(parser, inner, extras)
+        inner.error(f"unrecognized arguments: {' '.join(extras)}{hints}")
     if ns.verbose and ns.quiet:
         # only the command's parser sets `loudness` after the top one: the one given after the command
         after, before = (_QUIET, _VERBOSE) if ns.loudness == "quiet" else (_VERBOSE, _QUIET)

@@ -124,6 +124,24 @@ def test_a_mistyped_option_is_refused_with_the_nearest(capsys: pytest.CaptureFix
     assert "did you mean --ledger (not --ledgr)?" in refusal(capsys, "resume", "--ledgr", "run.sqlite")
 
 
+def test_an_option_of_another_command_is_refused_naming_the_command_that_takes_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # tester t51a: `--resend-indoubt` on load was refused with no hint, `--match-on` on economic with "did you mean
+    # --batch-size", `--kind` with "did you mean --window-s"
+    err = refusal(capsys, "load", "economic", "x.csv", "--resend-indoubt")
+    assert "--resend-in-doubt is an option of `bulkload resume`, not of `bulkload load economic`" in err
+    err = refusal(capsys, "load", "economic", "x.csv", "--match-on", "name")
+    assert "--match-on is an option of `bulkload load halopsa`, not of `bulkload load economic`" in err
+    assert "did you mean" not in err
+    err = refusal(capsys, "load", "economic", "x.csv", "--kind=costs")
+    assert "--kind is an option of `bulkload load visma-core`, `bulkload load payorcrm`" in err
+    assert "did you mean" not in err
+    # the command's own option near a typo is still the one named
+    err = refusal(capsys, "load", "economic", "x.csv", "--bach-size", "5")
+    assert "did you mean --batch-size (not --bach-size)?" in err and "is an option of" not in err
+
+
 def test_a_mistyped_command_target_or_choice_is_refused_with_the_nearest(capsys: pytest.CaptureFixture[str]) -> None:
     assert "did you mean 'reconcile'?" in refusal(capsys, "reconcle", "--ledger", "x")
     assert "did you mean 'visma-core'?" in refusal(capsys, "load", "visma_core", "x.csv")
