@@ -222,11 +222,10 @@ class RecordKind:
     #: every row belongs to a group (a row that names none is a group's line gone wrong)
     rows_grouped: bool = False
     #: its families (group_family) are named in text people write by hand and a spreadsheet edits (a Visma Core
-    #: orderId, a PayorCRM invoiceNumber), where one written in another case, Unicode form or with its leading zeros
-    #: dropped is the same one as plausibly as another: two families of a run's files alike but for that are refused
-    #: before the first call (profile._alike). False where a group is one record whose key is compared exactly as
-    #: sent (PayorCRM's customerno: "AB 1" and "ab_1" are two customers, docs/payorcrm.md) or is a number read as one
-    #: (e-conomic's journal and voucher)
+    #: orderId), where one written in another case, Unicode form or with its leading zeros dropped is the same one
+    #: as plausibly as another: two families of a run's files alike but for that are refused before the first call
+    #: (profile._alike). False where a key is compared exactly as sent, as the API keeps it (PayorCRM's numbers: "AB 1"
+    #: and "ab_1" are two customers, docs/payorcrm.md) or is a number read as one (e-conomic's journal and voucher)
     text_keys: bool = False
     #: a group is one record (a PayorCRM customer: one customerno given twice is refused): a row whose key is lost
     #: or mangled is no neighbour's line, and is refused alone (regroup.group_reader)

@@ -367,9 +367,6 @@ class Invoices(Upload):
     # two customers are two invoices given one number, or one split between them, which cannot be told; so are lines
     # in two currencies (an invoice is billed in one: its amount is no sum of EUR and USD)
     agreed_fields = ("customerNumber", "currency")
-    # an invoiceNumber is written by hand and edited in spreadsheets (a number shown without its leading zeros):
-    # 0042 and 42, or K-1 and k-1, in one run are one invoice split in two, or two invoices, which cannot be told
-    text_keys = True
 
     def __init__(
         self, amount_unit: str = "minor", require_customers: bool = False, local_currency: str | None = None
