@@ -552,16 +552,11 @@ def disagreement(kind: RecordKind, label: str, lines: Sequence[int], records: Se
         listed += f" and {more} more" if more > 0 else ""
         group = kind.group_name
         return (
-            f"{label}{DISAGREES}{len(shown)} {_plural(name)}, {listed}, where every line of one {group} "
+            f"{label}{DISAGREES}{len(shown)} {name}s, {listed}, where every line of one {group} "
             f"names the same: two {group}s given one number, or one {group} split between them? Which is meant cannot "
             f"be told, so none is loaded: give each {group} a number of its own"
         )
     return None
-
-
-def _plural(name: str) -> str:
-    """A field's name as its values are counted: "customerNumbers", "currencies"."""
-    return name[:-1] + "ies" if name.endswith("y") else name + "s"
 
 
 #: the values of a field a disagreement names, and the lines of each, before it says how many more

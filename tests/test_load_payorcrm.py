@@ -250,28 +250,6 @@ async def test_an_invoice_whose_lines_name_two_customers_is_refused_whole_never_
     assert rejects["4"].startswith("invoice 1003 is refused whole: its lines name 2 customerNumbers, C1 (line 4) and")
 
 
-async def test_an_invoice_whose_lines_name_two_currencies_is_refused_whole(tmp_path: Path) -> None:
-    # found by a tester (t50b): invoice M1's lines in EUR and USD were uploaded as one invoice, exit 0, its amount
-    # counted in both currencies' totals: an invoice is billed in one currency, and two invoices given one number
-    # or one whose currency was mistyped cannot be told apart. Lines writing one currency two ways agree
-    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "lineItem"]
-    rows = [
-        ["C1", "M1", "100.00", "EUR", "1"],
-        ["C1", "M1", "50.00", "USD", "2"],
-        ["C1", "M2", "10.00", "eur", "1"],
-        ["C1", "M2", "5.00", "EUR", "2"],
-    ]
-    report, held = await load_invoices(tmp_path, write(tmp_path / "i.csv", header, rows), amount_unit="major")
-    assert [(i["invoiceNumber"], i["invoiceAmount"], i["currency"]) for i in held] == [
-        ("M2", 1000, "EUR"),
-        ("M2", 500, "EUR"),
-    ], held
-    assert (report.loaded, report.rejected, report.exit_code) == (3, 2, 1), report
-    rejects = {r["line"]: r["reason"] for r in rejected(tmp_path)}
-    said = "invoice M1 is refused whole: its lines name 2 currencies, EUR (line 2) and USD (line 3), "
-    assert rejects["2"].startswith(said) and rejects["3"] == rejects["2"], rejects
-
-
 @pytest.mark.parametrize(("one", "other"), [("d4", "D4"), ("00777", "777")])
 async def test_customers_apart_but_for_case_or_zeros_beside_invoices_load_as_two(
     tmp_path: Path, one: str, other: str

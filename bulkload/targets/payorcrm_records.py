@@ -364,9 +364,8 @@ class Invoices(Upload):
     nested_fields = frozenset({"billAddr", "shipAddr"})
     line_names = ("lineItem",)  # what tells an invoice's lines apart (group_fault)
     # seed 004 does not say whether an invoiceNumber is the account's or its customer's: lines of one number naming
-    # two customers are two invoices given one number, or one split between them, which cannot be told; so are lines
-    # in two currencies (an invoice is billed in one: its amount is no sum of EUR and USD)
-    agreed_fields = ("customerNumber", "currency")
+    # two customers are two invoices given one number, or one split between them, which cannot be told
+    agreed_fields = ("customerNumber",)
 
     def __init__(
         self, amount_unit: str = "minor", require_customers: bool = False, local_currency: str | None = None
