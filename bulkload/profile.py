@@ -728,7 +728,9 @@ def _alike(db: sqlite3.Connection, file_idx: int, target: Target, paths: Sequenc
         return
     files = [at for (at,) in db.execute("SELECT DISTINCT file_idx FROM file_groups") if target.kind_of(at) is kind]
     marks = ", ".join("?" * len(files))
-    keys = db.execute(f"SELECT key, file_idx, line FROM file_groups WHERE file_idx IN ({marks})", files)
+    # none: no `IN ()`, which PostgreSQL refuses (a Visma Core file of entries without an order, its ledger there)
+    asked = f"SELECT key, file_idx, line FROM file_groups WHERE file_idx IN ({marks})"
+    keys = db.execute(asked, files) if files else ()
     families = db.execute("SELECT family, ?, line FROM family_starts WHERE file_idx = ?", (file_idx, file_idx))
     rows = chain(((kind.group_family(key), at, line) for key, at, line in keys), families)
     with closing(sqlite3.connect("")) as table:  # "": a temporary file, spilled to disk as it grows
