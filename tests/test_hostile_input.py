@@ -1395,7 +1395,9 @@ def refusal(records: list[Rec], given: Given, data: bytes) -> str | None:
         return "a value in an unnamed column"
     if any(r.again for r in records):
         return "the header again"
-    if any(r.joined for r in records):
+    # a line below the first that starts with a byte order mark (exports joined; in CSV, a first cell that begins
+    # with one): refused, in either format
+    if any(r.joined or (r.start > 0 and data[r.start : r.start + len(BOM)] == BOM) for r in records):
         return "a byte order mark below the first line"
     if len({r.width for r in records if r.width}) > 1:
         return "rows of two widths in the header's unnamed columns"
