@@ -44,7 +44,7 @@ def elsewhere_hints(root: argparse.ArgumentParser, parser: argparse.ArgumentPars
     but another command below `root` does: as written, or (where `parser` has none close to it) nearly so; else ""
     (tester t51a: `bulkload load economic … --resend-indoubt` was refused with no hint, `--match-on` with "did you
     mean --batch-size")."""
-    own = [o for action in parser._actions for o in action.option_strings if o.startswith("--")]
+    own = _long_options(parser)
     commands = [p for p in _below(root) if p is not parser]
     hints = []
     for flag in _unknown(parser, args):
@@ -67,9 +67,14 @@ def taken_elsewhere(root: argparse.ArgumentParser, parser: argparse.ArgumentPars
 
 def _unknown(parser: argparse.ArgumentParser, args: Sequence[str]) -> list[str]:
     """The options (`--name`, without a value) in `args` that `parser` neither takes nor takes as an abbreviation."""
-    own = [o for action in parser._actions for o in action.option_strings if o.startswith("--")]
+    own = _long_options(parser)
     flags = (arg.split("=", 1)[0] for arg in args)
     return [f for f in flags if f.startswith("--") and not any(o.startswith(f) for o in own)]
+
+
+def _long_options(parser: argparse.ArgumentParser) -> list[str]:
+    """The `--name` options `parser` takes."""
+    return [o for action in parser._actions for o in action.option_strings if o.startswith("--")]
 
 
 def _close(flag: str, parsers: Sequence[argparse.ArgumentParser]) -> list[str]:
