@@ -37,6 +37,10 @@ TOP = 100
 MAX_PAGES = 100
 #: the most times a list that moved while its pages were read is read, from its first page
 READS = 3
+#: the `$skip` that tells an endpoint that takes no `$skip` (it lists its first page there too) from a list that
+#: moved by as many items as its first page holds between two reads (it lists nothing there, or items from 10,000
+#: on): past the most items a list is read whole in
+FAR_SKIP = MAX_PAGES * TOP
 
 
 class Listed(NamedTuple):
@@ -65,12 +69,13 @@ async def read_whole(
     page from the last item seen, with no such read after them but after one of that item alone; where it lists
     nothing, the list ends once the next page lists the last item seen alone (else: more, read on; another first
     item, a list that moved). An endpoint that takes no `$skip`: the read after a first page lists that page again,
-    item for item: its whole list. An empty first page is an empty list.
+    item for item, and so does the read at FAR_SKIP: its whole list (a list that moved by as many items as its first
+    page holds lists them at the first, not at FAR_SKIP). An empty first page is an empty list.
 
     GETs, a read: a server paging as asked, its pages and two more (a list shorter than a page: 3; of 100 to 198:
     4); one paging fewer (or more) than asked, its pages and four more (the read after its first page of other than
     TOP; after the last, the page of the last item alone, the read of nothing, that page again; 230 items 50 a
-    page: 9); an endpoint that takes no `$skip`: 2. 2 * MAX_PAGES at most, the list growing at its end while read;
+    page: 9); an endpoint that takes no `$skip`: 3. 2 * MAX_PAGES at most, the list growing at its end while read;
     READS times that at most, for a list that moved.
 
     `into`: what a page is read as, a list of items or one item (an object, the whole list); `key`: what tells an
@@ -124,16 +129,24 @@ async def _read_once(
         # a page of other than TOP, or of the last item seen alone: the end, if the read after it lists nothing
         after = await _page(client, path, into, len(items), max_bytes)
         if not last and after and key(after[0]) == key(items[0]):  # an endpoint that takes no $skip
-            if list(map(key, after)) == list(map(key, items)):  # its whole list again
-                return _Read(Listed(items))
-            why = f"$skip={len(items)} listed the {noun} $skip=0 did, and others: the server takes no $skip, and"
-            return _Read(Listed(items, f"{why} the list moved while it was read"), moved=True)
+            if not _same(after, items, key):
+                why = f"$skip={len(items)} listed the {noun} $skip=0 did, and others: the server takes no $skip, and"
+                return _Read(Listed(items, f"{why} the list moved while it was read"), moved=True)
+            if _same(await _page(client, path, into, FAR_SKIP, max_bytes), items, key):
+                return _Read(Listed(items))  # its whole list again, far past any list read whole too
+            why = f"$skip={len(items)} listed the {noun} $skip=0 did, and $skip={FAR_SKIP} did not: the list moved"
+            return _Read(Listed(items, f"{why} by as many while it was read"), moved=True)
         if after and not page:
             why = f"$skip={len(items)} listed {len(after)} {noun} more, where $skip={last} listed none past the one"
             why += " it shares with the page before it: no page lists them with it to overlap, or the list moved"
             return _Read(Listed(items, f"{why} while its pages were read"), moved=True)
         nothing_after, paged_otherwise = not after, paged_otherwise or bool(after)
     return _Read(Listed(items, f"its end was not reached in {MAX_PAGES} pages ({len(items)} {noun} read)"))
+
+
+def _same(page: list[Any], items: list[Any], key: Callable[[Any], Hashable]) -> bool:
+    """Whether `page` lists `items`, item for item."""
+    return list(map(key, page)) == list(map(key, items))
 
 
 async def _page(client: Sender, path: str, into: Any, skip: int, max_bytes: int) -> list[Any]:
