@@ -30,6 +30,7 @@ from .load_help import attempts_help, base_url_help, batch_help, job_default, ta
 from .masking import MASK
 from .outputs import cache_dir, private_dir, write_private
 from .redact import redact
+from .reject_reasons import Reason, in_words
 from .report import (
     LEFT_BY_ROLLBACK,
     cut_way_on,
@@ -522,6 +523,9 @@ def quiet_summary(report: Report) -> str:
     if report.rejected:  # every kind's rejects file where the inputs hold several kinds
         files = report.rejects_files if not isinstance(report.rejects_files, UnsetType) else [report.rejects_file]
         line += f"; rejects: {written_at(report, 'the rejects file', ', '.join(map(str, files)), quiet=True)}"
+        if report.rejects_by_reason:  # what most of them are for
+            group = report.groups.name if report.groups else "group"
+            line += f" (most: {in_words(Reason(**report.rejects_by_reason[0]), group)})"
         if report.rejects_masked:  # said before the file is loaded back, where a *** left is refused
             line += f" (secrets shown as {MASK} in {report.rejects_masked:,}: type them in again before loading it)"
         if report.rejects_cut and report.status != "dry_run":

@@ -25,6 +25,7 @@ from .model import Reconciled, RowOutcome, scope_holds
 from .money import money
 from .outputs import replaced, write_private
 from .redact import redact, redact_data
+from .reject_reasons import Reason, Tally, in_words, most
 from .results import NOT_SUPPORTED, Report, Rollback
 from .sources import REJECTS_COLUMNS, Source, encoding_label, neutralised, said, without_end
 
@@ -60,6 +61,8 @@ class Written(NamedTuple):
     rows: int
     masked: int
     cut: tuple[tuple[str, int], ...] = ()
+    #: its rows counted by reason, the most common (reject_reasons.Tally.most)
+    reasons: tuple[Reason, ...] = ()
 
 
 def write_rejects(
@@ -94,6 +97,7 @@ def write_rejects(
     position = {name: i for i, name in enumerate(columns, len(REJECTS_COLUMNS))}
     n = masked = 0
     cut: list[tuple[str, int]] = []
+    reasons = Tally()
     limit = csv.field_size_limit(1 << 30)  # the cells go back as they came, however large
     try:
         with replaced(path, newline="", encoding=encoding, errors="replace") as fh:
@@ -106,7 +110,9 @@ def write_rejects(
                 source = inputs[file_idx] if file_idx < len(inputs) else None
                 mark = marks[file_idx] if marks is not None and file_idx < len(marks) else "."
                 for outcome, cells in _with_cells(source, outcomes, mark):
-                    out = [_file_name(files, file_idx), outcome.line_no, outcome.field, redact(outcome.reason)]
+                    name, reason = _file_name(files, file_idx), redact(outcome.reason)
+                    reasons.add(outcome.field, reason, name, outcome.line_no)
+                    out = [name, outcome.line_no, outcome.field, reason]
                     out += [""] * len(columns)
                     if source is not None and cells is not None:
                         _place(out, cells, source, position)
@@ -117,7 +123,7 @@ def write_rejects(
                     n += 1
     finally:
         csv.field_size_limit(limit)
-    return Written(n, masked, tuple(cut))
+    return Written(n, masked, tuple(cut), reasons.most())
 
 
 def _shows_mask(cells: list[str] | dict[str, Any] | str) -> bool:
@@ -146,7 +152,8 @@ def rejects_fields(
     *,
     dry_run: bool = False,
 ) -> dict[str, Any]:
-    """The report's `rejects_masked` (where the files were written and hold a secret shown as ``***``), and
+    """The report's `rejects_masked` (where the files were written and hold a secret shown as ``***``),
+    `rejects_by_reason` (where they hold rows: Written.reasons, of every file), and
     `rejects_files` where the run has more than one input (one rejects file each: Job.rejects_paths), and
     `rejects_cut` (where some rows are in them only as their start: Written.cut), and
     `rejects_load`: the command that loads those that hold rows as their inputs were loaded, where the target can
@@ -155,6 +162,8 @@ def rejects_fields(
     it would load, so its `rejects_load` is null (the input is fixed and loaded instead)."""
     masked = sum(w.masked for w in written or ())
     out: dict[str, Any] = {"rejects_masked": masked} if masked else {}
+    if by_reason := most(reason for w in written or () for reason in w.reasons):
+        out["rejects_by_reason"] = [reason._asdict() for reason in by_reason]
     if cut := [{"file": file, "line": line} for w in written or () for file, line in w.cut]:
         out["rejects_cut"] = cut
     rows = [w.rows for w in written] if written is not None else [1] * len(paths)
@@ -392,6 +401,11 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         if report.rejects_files:  # one for each input, each with its input's columns and reading
             where = "a file for each input: " + ", ".join(report.rejects_files)
         console.print(f"rejected rows{so_far}{whole} and reasons: {where}")
+        shown = [Reason(**reason) for reason in (report.rejects_by_reason or [])[:3]]
+        for reason in shown:  # what most of them are for: the file says it of each
+            console.print(f"  {in_words(reason, name)}")
+        if shown and (others := report.rejected - sum(reason.rows for reason in shown)) > 0:
+            console.print(f"  {others:,} for other reasons")
         if report.status == "dry_run":  # its rejects alone, loaded, would leave out every row it would load
             console.print("the dry run loaded nothing: fix the rows it rejected in the input files, then load those")
         elif rec is not None and rec.rejected_left_count == 0:

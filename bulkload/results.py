@@ -89,6 +89,9 @@ class Report(msgspec.Struct, kw_only=True):
     #: rejected rows the rejects files hold only the start of (a line over 1 MiB: `… [truncated, N bytes]`), each
     #: its `file` and `line` (only when some are): to be fixed in the input, as they do not load back as written
     rejects_cut: list[dict[str, Any]] | UnsetType = UNSET
+    #: the rejected rows counted by reason (only where some are), the most common first (reject_reasons.SHOWN at
+    #: most): each `rows`, `field`, and the first such row's `reason`, `file` and `line`
+    rejects_by_reason: list[dict[str, Any]] | UnsetType = UNSET
     #: where the run has more than one input: a rejects file for each input (`rejects_file` the first's),
     #: and the command that loads those that hold rows as their inputs were loaded (None where it cannot be said)
     rejects_files: list[str] | UnsetType = UNSET

@@ -80,6 +80,8 @@ from .outputs import check_cache, check_outputs
 from .planning import PlanningInProcess, PlanSpec, opened_planner, planned_rows, planning_for
 from .profile import FileProfile, as_planned, inspect, one_encoding
 from .progress import Snapshot, shown, shown_beside
+from .redact import redact
+from .reject_reasons import Tally, most
 from .report import LEFT_BY_ROLLBACK, Written, rejects_fields, write_rejects_files, write_report
 from .results import Groups, Report, unbalanced_entry
 from .run import REPORT_LIST, Run, Shared
@@ -911,7 +913,7 @@ async def reconcile(
             reconcile=recon,
             ledger=str(ledger.path),
             rejects_file=job.rejects_path,
-            **rejects_fields(target, rejects, _rejects_held(ledger, rejects), job.reading_args()),
+            **rejects_fields(target, rejects, _rejects_held(ledger, rejects, job.files), job.reading_args()),
             report_file=report,
             **_progress(ledger, figures.rows_not_sent),
         )
@@ -938,12 +940,20 @@ async def reconcile(
         ledger.close()
 
 
-def _rejects_held(ledger: Ledger, paths: Sequence[tuple[str, Sequence[int]]]) -> list[Written]:
+def _rejects_held(ledger: Ledger, paths: Sequence[tuple[str, Sequence[int]]], files: Sequence[str]) -> list[Written]:
     """What each rejects file of `paths` (Job.rejects_paths) holds as the ledger tells it, for a report that does not
-    write them (reconcile's): the rejected rows of its inputs (`masked` 0: which of them show a secret as ``***``
-    only the file, as written, says)."""
-    rejected = Counter(row.file_idx for row in ledger.rows("rejected"))
-    return [Written(sum(rejected[i] for i in of), 0) for _, of in paths]
+    write them (reconcile's): the rejected rows of its inputs (`files`) and their reasons (`masked` 0: which of them
+    show a secret as ``***`` only the file, as written, says)."""
+    rejected: Counter[int] = Counter()
+    reasons = {i: Tally() for _, of in paths for i in of}
+    for row in ledger.rows("rejected"):
+        rejected[row.file_idx] += 1
+        if row.file_idx in reasons:
+            reasons[row.file_idx].add(row.field, redact(row.reason), files[row.file_idx], row.line_no)
+    return [
+        Written(sum(rejected[i] for i in of), 0, reasons=most(r for i in of for r in reasons[i].most()))
+        for _, of in paths
+    ]
 
 
 def _progress(ledger: Ledger, left: int | None) -> dict[str, Any]:

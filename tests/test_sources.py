@@ -27,7 +27,7 @@ from bulkload.errors import ConfigError, FileChanged, MappedTwice, RowInvalid, S
 from bulkload.header_again import SPACES
 from bulkload.ledger import RowOutcome
 from bulkload.numbers import NumberFormat
-from bulkload.report import Written, write_rejects
+from bulkload.report import write_rejects
 from bulkload.sources import MAX_RAW, UNCLOSED, BadRow, Source, check_regular, pin, sha256_of
 from bulkload.targets.reasons import json_cell
 from bulkload.utf8_scan import Utf8Found, Utf8Scan
@@ -725,7 +725,7 @@ def test_the_rejects_file_shows_every_value_of_a_key_given_twice(tmp_path: Path,
     out = tmp_path / "rejects.csv"
     rejected = [RowOutcome(0, 1, "rejected", "", "the key 'amount' is given twice")]
     written = write_rejects(str(out), lambda: rejected, [Source(path, secrets=secrets)], [str(path)])
-    assert written == Written(1, 1 if secrets else 0)
+    assert written[:2] == (1, 1 if secrets else 0), written
     with out.open(encoding="utf-8", newline="") as fh:
         (row,) = list(csv.DictReader(fh))
     assert row["name"] == "dup" and row["amount"] == "given twice, keep one: 10.50 | 20", row
@@ -1445,7 +1445,7 @@ def test_a_secret_the_rejects_file_masked_inside_json_text_is_refused_when_loade
     secrets = frozenset({"new_client_secret"})
     out = tmp_path / "rejects.csv"
     rejected = [RowOutcome(0, 2 if fmt == "csv" else 1, "rejected", "", "bad")]
-    assert write_rejects(str(out), lambda: rejected, [Source(data, secrets=secrets)], [""]) == Written(1, 1)
+    assert write_rejects(str(out), lambda: rejected, [Source(data, secrets=secrets)], [""])[:2] == (1, 1)
     ((_, row),) = list(Source(out, secrets=secrets))
     assert isinstance(row, dict) and "s3" not in str(row) and "t0" not in str(row), row
     row["new_client_secret"] = "typed in again"
