@@ -480,3 +480,26 @@ def test_a_number_a_double_holds_as_written_passes(value: str) -> None:
     row = {**ROW, "amount": value}
     Reading.of(Economic().kind_of(0), NumberFormat(), DateFormat()).convert(row)
     assert row["amount"] == Decimal(value)
+
+
+def test_lines_converted_are_each_rounded_to_the_base_and_never_said_to_balance_by_more() -> None:
+    # found by a tester: EUR 33.33 at 745.55 three times (248.491815 each, booked 248.49: 745.47 in DKK) against
+    # DKK -745.49 was said to balance, as the sum might be off by half a minor unit a line converted (1.5 øre), where
+    # each line converted is rounded to the nearest øre when booked: the voucher is 2 øre out, and DKK -745.46
+    # beside it (1 øre out) was counted unbalanced
+    t = Economic().kind_of(0)
+
+    def imbalance(dkk: str, *rated: tuple[str, str]) -> dict[str, int]:
+        records = [check({**ROW, "amount": a, "currency": "EUR", "exchangeRate": r}) for a, r in rated]
+        records.append(check({**ROW, "amount": dkk, "accountNumber": "5600"}))
+        return t.imbalance(records, [t.units(r) for r in records])
+
+    thirds = [("33.33", "745.55")] * 3
+    assert imbalance("-745.47", *thirds) == {}
+    assert imbalance("-745.49", *thirds) != {} and imbalance("-745.46", *thirds) != {}
+    # a line converted exactly half way between two øre may be booked either way (which way e-conomic rounds a tie
+    # is not documented): EUR 0.01 at 50.00 is DKK 0.005, booked 0.00 or 0.01
+    assert imbalance("-0.01", ("0.01", "50.00")) == {} and imbalance("-0.00", ("0.01", "50.00")) == {}
+    assert imbalance("-0.01", ("0.01", "50.00"), ("0.01", "50.00")) == {}
+    assert imbalance("-0.02", ("0.01", "50.00"), ("0.01", "50.00")) == {}
+    assert imbalance("-0.03", ("0.01", "50.00"), ("0.01", "50.00")) != {}

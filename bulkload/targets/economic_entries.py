@@ -4,7 +4,7 @@ the API checks them, grouped by voucher, and found again among what a journal ho
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
-from decimal import Decimal, localcontext
+from decimal import ROUND_FLOOR, Decimal, localcontext
 from itertools import compress, repeat
 from operator import attrgetter, is_not, itemgetter
 from typing import Annotated, Any, Literal
@@ -346,6 +346,11 @@ def _side(r: DraftEntry) -> int:
     )
 
 
+#: how far from half way a line converted, in minor units, may be and still be a tie, relative to its size: the API
+#: holds amount and rate as doubles (seed 002), whose product is good to about 2**-52 of itself
+_DOUBLE_HAIR = Decimal(2) ** -48
+
+
 def _balances_at_rates(records: Sequence[DraftEntry]) -> bool:
     """Whether a voucher of several currencies balances at the exchange rates its lines give. e-conomic takes a
     line's rate as the base currency's price of 100 of the line's currency (seed 002: "Exchange rate must be 100
@@ -354,8 +359,9 @@ def _balances_at_rates(records: Sequence[DraftEntry]) -> bool:
     they are of several, of one whose line gives another rate (it is no base), or beside another currency at 100
     (that one may be the base). A line without a rate in a currency other than the base is at e-conomic's own rate
     (seed 002, 8.0.0: set by the entry's date and currency), which no line says: its worth cannot be told. Each
-    line converted is rounded to the base's minor unit when booked, so the sum may be off by half a minor unit a
-    line converted."""
+    line converted is rounded to the base's minor unit when booked, and the voucher balances where those sum to
+    zero: never by a tolerance of half a minor unit a line (three lines of 248.491815, booked 248.49 each, do not
+    balance 745.49). Which way a line exactly half way is rounded is not documented: either way may be booked."""
     bases = {r.currency for r in records if r.exchangeRate is None}
     if len(bases) > 1:
         return False
@@ -364,7 +370,7 @@ def _balances_at_rates(records: Sequence[DraftEntry]) -> bool:
         if any((r.currency == base) != (r.exchangeRate == HUNDRED) for r in records if r.exchangeRate is not None):
             return False
     places = decimals(next(iter(bases))) if bases else 2
-    total, converted = Decimal(0), 0
+    low = high = Decimal(0)  # the sum in the base's minor units, each line converted rounded down or up at a tie
     with localcontext() as exact:
         exact.prec = 2 * MAX_DIGITS + 10  # 18 digits of amount by a rate's digits, never rounded
         for r in records:
@@ -372,11 +378,16 @@ def _balances_at_rates(records: Sequence[DraftEntry]) -> bool:
             if not side:
                 continue
             if r.exchangeRate is None:
-                total += side * r.amount
-            else:
-                total += side * (r.amount * r.exchangeRate).scaleb(-2)
-                converted += 1
-        return abs(total) <= converted * Decimal(5).scaleb(-places - 1)
+                low += (side * r.amount).scaleb(places)
+                high += (side * r.amount).scaleb(places)
+                continue
+            units = (side * r.amount * r.exchangeRate).scaleb(places - 2)
+            down = units.to_integral_value(ROUND_FLOOR)
+            twice = 2 * (units - down)  # 1 half way; a hair from it may be a tie in the double the API holds
+            tie = abs(twice - 1) <= abs(units) * _DOUBLE_HAIR
+            low += down + (twice > 1 and not tie)
+            high += down + (twice > 1 or tie)
+        return low <= 0 <= high
 
 
 def _rates_differ(records: Sequence[DraftEntry]) -> set[str]:
