@@ -182,10 +182,22 @@ class Upload(RecordKind):
 
     def group_fault(self, records: Sequence[Any]) -> tuple[int, str, str] | None:
         """A record given twice (one invoice number, no line item to tell the rows apart; one customerno, a customer
-        having no line items): both would be uploaded, and which the file means cannot be told."""
+        having no line items): both would be uploaded, and which the file means cannot be told. So are two line items
+        alike but for case, spaces, Unicode form or leading zeros (base.folded: `01` and `1`, the same invoice
+        exported twice and joined, once through a spreadsheet: tester t52b, uploaded at twice its amount, exit 0)."""
         seen: set[Any] = set()
+        written: dict[str, str] = {}  # each line item folded -> as the first line giving it wrote it
         for i, record in enumerate(records):
             apart = getattr(record, "lineItem", None)  # an invoice's lines are told apart by their line item
+            if apart is not None and written.setdefault(folded(apart), apart) != apart:
+                return (
+                    i,
+                    "lineItem",
+                    f"line items {written[folded(apart)]!r} and {apart!r} are one but for case, spaces, Unicode form "
+                    "or leading zeros: one line written two ways (a spreadsheet drops the zeros of a number it shows, "
+                    "and two exports joined give the invoice twice), or two lines, which cannot be told; write each "
+                    "line's lineItem one way, or the two apart",
+                )
             if apart in seen:
                 if self.single_record_groups:
                     what = ""

@@ -1,0 +1,43 @@
+"""An invoice whose line items are one but for leading zeros, letter case, spaces or Unicode form (tester t52b): the
+same invoice exported twice and joined, once through a spreadsheet that showed line items `01`, `02` as `1`, `2`,
+was regrouped as one invoice of four lines and uploaded at twice its amount, exit 0. `01` and `1` are one line
+written two ways, or two lines, which cannot be told: the invoice is rejected whole, naming both line items; an
+invoice whose line items differ otherwise loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_load_payorcrm import INVOICES, load_invoices, rejected, write
+
+
+async def test_line_items_alike_but_for_zeros_or_case_reject_their_invoice(tmp_path: Path) -> None:
+    invoices = write(
+        tmp_path / "i.csv",
+        [*INVOICES, "lineItem"],
+        [
+            ["C1", "I-1", "100.50", "DKK", "2026-11-30", "01"],
+            ["C1", "I-1", "10.00", "DKK", "2026-11-30", "02"],
+            ["C1", "I-2", "5.00", "DKK", "2026-11-30", "1"],
+            ["C1", "I-1", "100.50", "DKK", "2026-11-30", "1"],
+            ["C1", "I-1", "10.00", "DKK", "2026-11-30", "2"],
+            ["C1", "I-3", "7.00", "DKK", "2026-11-30", "A"],
+            ["C1", "I-3", "8.00", "DKK", "2026-11-30", "a"],
+            ["C1", "I-4", "1.00", "DKK", "2026-11-30", "10"],
+            ["C1", "I-4", "2.00", "DKK", "2026-11-30", "1"],
+        ],
+    )
+    report, held = await load_invoices(tmp_path, invoices, amount_unit="major")
+    assert sorted((r["invoiceNumber"], r["lineItem"], r["invoiceAmount"]) for r in held) == [
+        ("I-2", "1", 500),
+        ("I-4", "1", 200),
+        ("I-4", "10", 100),
+    ]
+    assert report.rejected == 6 and report.exit_code == 1, report
+    reasons = {row["line"]: row["reason"] for row in rejected(tmp_path)}
+    assert set(reasons) == {"2", "3", "5", "6", "7", "8"}, reasons
+    assert reasons["5"].startswith("line items '01' and '1' are one but for case, spaces, Unicode form or leading"), (
+        reasons
+    )
+    assert reasons["8"].startswith("line items 'A' and 'a' are one but for"), reasons
+    assert reasons["2"].startswith("invoice I-1 rejected: line 5 lineItem: line items '01' and '1'"), reasons
