@@ -54,6 +54,20 @@ def is_listing(request: web.Request) -> bool:
     return request.method == "GET" and request.path == "/api/XeroDetails"
 
 
+def create_answered(change: Callable[[Any], Any]) -> Rule:
+    """A create (POST) answered with `change` of the sandbox's answer (its records, parsed), in the same status: a
+    server answering otherwise where seed 001 documents no answer."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if request.method != "POST" or not request.path.startswith("/api/"):
+            return response
+        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+        return web.json_response(change(json.loads(response.body)), status=response.status)
+
+    return rule
+
+
 def first_page_unasked(pages: dict[str, int]) -> Rule:
     """A listing asked without paging is answered as its first page, as a server that always pages does; the paged
     requests are counted in `pages`."""
@@ -852,13 +866,7 @@ async def test_records_answered_in_reverse_with_a_field_written_the_apis_way_are
     holds all a row sent. Before the fallback, every call stopped in doubt (exit 4) though the API stored every row:
     now they are paired by what identifies a record (the name), each line with the id of the record holding it."""
 
-    async def shouted(request: web.Request, handler: Handler) -> web.StreamResponse:
-        response = await handler(request)
-        if request.method != "POST" or not request.path.startswith("/api/"):
-            return response
-        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
-        answer = [{**r, "tenant_id": str(r["tenant_id"]).upper()} for r in json.loads(response.body)]
-        return web.json_response(answer, status=response.status)
+    shouted = create_answered(lambda records: [{**r, "tenant_id": str(r["tenant_id"]).upper()} for r in records])
 
     rows = tenants(6, "new")
     data = write(tmp_path / "XeroDetails.csv", rows)
@@ -971,14 +979,7 @@ async def test_an_answer_whose_records_hold_what_no_row_sent_leaves_the_call_in_
     rows): no proof of which row each record is, nor that every row was stored. Before: the ids were taken by place
     and the rows loaded. The call's rows are in doubt, as for an answer of fewer records."""
 
-    async def one_renamed(request: web.Request, handler: Handler) -> web.StreamResponse:
-        response = await handler(request)
-        if request.method != "POST" or not request.path.startswith("/api/"):
-            return response
-        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
-        answer = json.loads(response.body)
-        answer[0]["name"] = "Someone else"
-        return web.json_response(answer, status=response.status)
+    one_renamed = create_answered(lambda records: [{**records[0], "name": "Someone else"}, *records[1:]])
 
     data = write(tmp_path / "XeroDetails.csv", tenants(3, "new"))
     async with serving(halo_app(tmp_path, [], one_renamed)) as url:
@@ -990,14 +991,9 @@ async def test_an_answer_whose_records_hold_what_no_row_sent_leaves_the_call_in_
     assert ids_of_lines(tmp_path) == {}
 
 
-async def ids_only(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """A POST answered with its saved records' ids alone, `[{"id": 7}, {"id": 6}]`, the order the sandbox gives
-    (reversed_answers: last first): seed 001 documents no answer, nor an order."""
-    response = await handler(request)
-    if request.method != "POST" or not request.path.startswith("/api/"):
-        return response
-    assert isinstance(response, web.Response) and isinstance(response.body, bytes)
-    return web.json_response([{"id": r["id"]} for r in json.loads(response.body)], status=response.status)
+#: a POST answered with its saved records' ids alone, `[{"id": 7}, {"id": 6}]`, the order the sandbox gives
+#: (reversed_answers: last first): seed 001 documents no answer, nor an order
+ids_only = create_answered(lambda records: [{"id": r["id"]} for r in records])
 
 
 async def test_an_answer_of_ids_alone_for_rows_of_other_values_is_no_pairing_and_a_resume_finds_each(
@@ -1054,13 +1050,8 @@ async def test_an_answer_of_ids_alone_for_one_record_is_its_rows(tmp_path: Path)
 # --- a create's answer as one object, not an array -------------------------------------------------------------
 
 
-async def first_record_alone(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """A POST answered with its first saved record as a JSON object, not an array (seed 001 documents no answer)."""
-    response = await handler(request)
-    if request.method != "POST" or not request.path.startswith("/api/"):
-        return response
-    assert isinstance(response, web.Response) and isinstance(response.body, bytes)
-    return web.json_response(json.loads(response.body)[0], status=response.status)
+#: a POST answered with its first saved record as a JSON object, not an array (seed 001 documents no answer)
+first_record_alone = create_answered(lambda records: records[0])
 
 
 async def test_a_call_of_one_record_answered_with_the_record_as_an_object_is_loaded(tmp_path: Path) -> None:
@@ -1096,13 +1087,7 @@ async def test_a_create_answered_with_its_records_under_the_resources_key_is_loa
     Before: every call of more than one record stopped in doubt (exit 4) as "the API answered one record (a JSON
     object, not an array) for the 3 sent", which it had not. The records under the resource's key are the answer."""
 
-    async def as_a_listing(request: web.Request, handler: Handler) -> web.StreamResponse:
-        response = await handler(request)
-        if request.method != "POST" or not request.path.startswith("/api/"):
-            return response
-        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
-        records = json.loads(response.body)
-        return web.json_response({"record_count": len(records), "XeroDetails": records}, status=response.status)
+    as_a_listing = create_answered(lambda records: {"record_count": len(records), "XeroDetails": records})
 
     data = write(tmp_path / "XeroDetails.csv", tenants(3, "new"))
     async with serving(halo_app(tmp_path, [], as_a_listing, reversed_answers=True)) as url:
