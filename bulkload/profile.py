@@ -33,14 +33,14 @@ from .code_pages import NAMES as CODE_PAGE_NAMES
 from .code_pages import ambiguous, around_letters, encodings_apart, reading_as_text, told_by
 from .columns import RecordKeys, did_you_mean, given_twice, refusal
 from .dates import DateEvidence
-from .errors import ConfigError, RunStopped, SourceError
+from .errors import ConfigError, FileChanged, RunStopped, SourceError
 from .halves import PartScan, PartScanned, ScanPart, halves, scratch
 from .latin9 import Latin9Scan, advice
 from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGINS_INDEX
 from .lines import Cut, byte_lines, text_line
 from .numbers import DecimalsEvidence, NumberEvidence, Reading
 from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, SHADOWS, Keyed, Unnamed, family_of, keyed
-from .sources import C1, BadRow, RowWidths, Source, codec_name, encoding_label, without_end
+from .sources import C1, BadRow, RowWidths, Source, changed_message, codec_name, encoding_label, without_end
 from .targets.base import RecordKind, Target, folded
 from .utf8_scan import SCAN_BLOCK, Utf8Found, Utf8Scan
 
@@ -613,6 +613,8 @@ def _inspect(
         found.rows,
     )
     path = str(source.path)
+    if isinstance(broken, FileChanged):  # still being written: no run was made, so there is nothing to resume
+        raise ConfigError(f"{changed_message(path)} Load it once it is complete; nothing was sent")
     if broken is not None:  # what the file meant goes on past the break: none of it is loaded, the rest unknown
         raise ConfigError(
             f"{broken}. The file cannot be read whole (a gzip cut short by a download or a copy, a read error), so "
