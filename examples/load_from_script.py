@@ -35,9 +35,13 @@ try:
     report = asyncio.run(bulkload.load(job))  # credentials from the environment
 except bulkload.RunStopped as stopped:
     print(f"stopped: {stopped}")
-    if stopped.report is not None:
-        print(f"{stopped.report.loaded} rows loaded so far; continue with bulkload.resume({stopped.report.ledger!r})")
-    sys.exit(bulkload.RunStopped.exit_code)
+    if stopped.report is None:  # stopped before its first call: nothing was sent
+        sys.exit(stopped.exit_code)
+    print(f"{stopped.report.loaded} rows loaded so far; continue with bulkload.resume({stopped.report.ledger!r})")
+    sys.exit(stopped.report.exit_code)  # 4, or 2 where the API refused the credentials
+except bulkload.ConfigError as error:  # nothing was sent: correct what it names and run the script again
+    print(f"error: {error}", file=sys.stderr)
+    sys.exit(error.exit_code)
 recon = report.reconcile
 print(
     f"loaded {report.loaded} of {report.rows_read} rows ({report.rejected} rejected, {report.in_doubt} in doubt, "

@@ -63,6 +63,25 @@ def test_the_example_script_without_its_file_prints_its_usage_and_exits_2(tmp_pa
     assert done.stderr == "usage: python load_from_script.py ENTRIES.csv [BASE_URL]\n", done.stderr
 
 
+def test_the_example_script_without_credentials_says_what_is_missing_and_exits_2(tmp_path: Path) -> None:
+    """Its docstring promises the exit code `bulkload load` gives, 2 for what must be corrected before anything is
+    sent: a missing credential ended it with ConfigError's traceback and exit 1, the code of rows rejected."""
+    data = tmp_path / "entries.csv"
+    write_entries(data, 10)
+    env = {k: v for k, v in child_env({"XDG_CACHE_HOME": str(tmp_path / "cache")}).items() if k not in CREDS}
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE), str(data), "http://127.0.0.1:9/journalsapi/v11.0.2"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (2, ""), done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("error: missing credential: set ECONOMIC_APP_SECRET_TOKEN"), done.stderr
+
+
 async def test_a_stopped_run_raises_run_stopped_with_its_report_unless_the_report_is_asked_for(tmp_path: Path) -> None:
     data = tmp_path / "entries.csv"
     write_entries(data, 50)
