@@ -349,7 +349,11 @@ class Job:
         return str(rejects.with_name(f"{rejects.name}.{name}"))
 
     def credentials(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
-        merged = {**self.config_credentials, **{k: v for k, v in (env or os.environ).items() if v}}
+        given = env or os.environ
+        # a variable exported empty gives way to the job file's value, but where there is none it stays, so that the
+        # refusal says it is set empty (`export X=$TOKN` of an unset shell variable), not only "set X"
+        exported_empty = {k: v for k, v in given.items() if not v}
+        merged = {**exported_empty, **self.config_credentials, **{k: v for k, v in given.items() if v}}
         return self.make_target().credentials.read(merged)
 
     def settings(self) -> dict[str, Any]:

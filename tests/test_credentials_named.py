@@ -3,9 +3,12 @@ and the name it was meant as, so a typo in an export is found without reading th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bulkload.errors import ConfigError
+from bulkload.job import Job
 from bulkload.targets.base import Credentials
 
 CREDENTIALS = Credentials(("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN"))
@@ -43,3 +46,18 @@ def test_a_credential_set_empty_is_said_to_be_set_empty(value: str) -> None:
     # if the export had not happened
     said = refusal({"ECONOMIC_APP_SECRET_TOKEN": value, "ECONOMIC_AGREEMENT_GRANT_TOKEN": "grant"})
     assert said.endswith("; ECONOMIC_APP_SECRET_TOKEN is set, but empty or only white space"), said
+
+
+def test_a_credential_exported_empty_is_said_to_be_set_empty_by_the_command_too(tmp_path: Path) -> None:
+    """The job's reading of the environment dropped empty variables before the check, so `bulkload load` (and
+    resume, reconcile, rollback) never said "is set, but empty": only "set X", as if the export had not happened."""
+    job = Job(target="economic", files=[str(tmp_path / "e.csv")])
+    with pytest.raises(ConfigError) as refused:
+        job.credentials({"ECONOMIC_APP_SECRET_TOKEN": "", "ECONOMIC_AGREEMENT_GRANT_TOKEN": "grant"})
+    assert str(refused.value).endswith("; ECONOMIC_APP_SECRET_TOKEN is set, but empty or only white space")
+
+
+def test_a_credential_exported_empty_gives_way_to_the_job_files(tmp_path: Path) -> None:
+    job = Job(target="economic", files=[str(tmp_path / "e.csv")], config_credentials={"ECONOMIC_APP_SECRET_TOKEN": "a"})
+    found = job.credentials({"ECONOMIC_APP_SECRET_TOKEN": "", "ECONOMIC_AGREEMENT_GRANT_TOKEN": "grant"})
+    assert found["ECONOMIC_APP_SECRET_TOKEN"] == "a"
