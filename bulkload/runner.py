@@ -147,7 +147,7 @@ def open_sources(job: Job, target: Target) -> list[Source]:
                 f'fields: {wrong}. Map each to a field, or to "" to drop it; nothing was sent. Fields: '
                 f"{', '.join(sorted(known))}"
             )
-        if unknown and (other := _other_kind(target, kind, fields)) is not None:
+        if unknown and (other := _other_kind(target, kind, fields) or _other_target(target, fields)) is not None:
             raise ConfigError(f"{source.path}: {other}; nothing was sent")
         if unknown and len(unknown) == len(fields) and not any(did_you_mean(f, known) for f in unknown):
             header = source.header() or []
@@ -256,6 +256,32 @@ def _other_kind(target: Target, kind: RecordKind, fields: Sequence[str]) -> str 
                 f"its columns ({shown}) are those of {target.name} {choice}, not of what the file was given as: load "
                 f"it as {choice} ({given})"
             )
+    return None
+
+
+def _other_target(target: Target, fields: Sequence[str]) -> str | None:
+    """Where a file's columns (`fields`, after mapping) are no columns of `target` but every one is a column of what
+    another target loads (by its --kind where it has one) and that lacks none: the command that loads it there
+    (before: an e-conomic file given to halopsa was told to remove "title or notes lines" above its header, and one
+    given to payorcrm "did you mean 'voucherNumber'?" for invoiceNumber). A target whose options must name its kind
+    otherwise (a HaloPSA resource) is not offered."""
+    for other_target in TARGETS.values():
+        if other_target.name == target.name:
+            continue
+        choices = next((f.choices or () for f in other_target.flags.flags if f.flag == "--kind"), ())
+        for choice in choices or (None,):
+            try:
+                other = other_target.from_options({"kind": choice} if choice else {}).kind_of(0)
+            except ConfigError:
+                continue
+            if all(f in other.fields for f in fields) and not missing(other, fields):
+                shown = ", ".join(repr(f) for f in fields[:4]) + (", …" if len(fields) > 4 else "")
+                what = f"{other_target.name} {choice}" if choice else other_target.name
+                command = f"bulkload load {other_target.name}" + (f" --kind {choice}" if choice else "")
+                return (
+                    f"its columns ({shown}) are those of {what}, not of {target.name}: is it the file you meant? "
+                    f"Load it with `{command}`, or give {target.name} its own file"
+                )
     return None
 
 
