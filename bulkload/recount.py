@@ -4,7 +4,9 @@ the run's range (the count less what is left of what was there before the run: w
 the walks listed there — below it (the records are there: the count has not caught up), or above it with the walks
 finding nothing more (a record deleted that it still counts) — reconciliation reads it again, a bounded number of
 times after a growing wait, bounded in total seconds; a count still off is a mismatch that says the count may lag,
-and how to reconcile again later (`lagging`).
+and how to reconcile again later (`lagging`). Where the walks did not list records the run created that the count
+counts, the listing may show new records late (a read replica behind the primary): everything is walked again after
+the same growing waits, within the same bound (`Recount.until_listed`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ FIRST_WAIT_S = 0.5
 READS_AGAIN = 6
 #: the seconds the reads again of one reconciliation take at most, waits and reads
 TOTAL_WAIT_S = 30.0
+#: walks again at most where the walks did not list records of the run the API counts (Recount.until_listed)
+WALKS_AGAIN = 3
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,25 @@ class Recount:
             wait *= 2
             lagging = short()
         return Lagged(lagging, reads, self.clock() - started)
+
+    async def until_listed(
+        self, not_listed: Callable[[], bool], walk_again: Callable[[], Awaitable[object]], after: Lagged
+    ) -> Lagged:
+        """Walk again (`walk_again()`) after a growing wait while `not_listed()` (records of the run the walks did
+        not list where the API counts more than they listed: a listing that shows new records late, a read replica
+        behind the primary, which seed 002 does not rule out), WALKS_AGAIN times at most, the waits within `total_s`
+        with those of `after` (the reads again so far) counted in; `after` with the time taken. Each walk again
+        costs the run's pages again: only where records are not listed, never where all are. Raises what
+        `walk_again` raises."""
+        started, wait = self.clock() - after.waited_s, self.first_s
+        for _ in range(WALKS_AGAIN):
+            left = self.total_s - (self.clock() - started)
+            if left <= 0 or not not_listed():
+                break
+            await self.sleep(min(wait, left))
+            await walk_again()
+            wait *= 2
+        return Lagged(after.short, after.reads, self.clock() - started)
 
 
 #: the waits of a run's reconciliation, on the real clock

@@ -182,3 +182,55 @@ def test_a_count_still_above_what_was_listed_says_it_may_lag_after_a_deletion() 
         "again 6 times over 30 s: its count may lag behind what it holds (an eventually consistent count catches up "
         "a while after a deletion); `bulkload reconcile --ledger /data/run.sqlite` reconciles again, in a while"
     )
+
+
+class Walks(Counted):
+    """The sandbox, counting the listing calls it answered too (`lists`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lists = 0
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == f"{PREFIX}/draft-entries" and request.method == "GET":
+            self.lists += 1
+        return await super().middleware(request, handler)
+
+
+async def test_records_counted_but_not_listed_yet_are_walked_again_until_listed(tmp_path: Path) -> None:
+    """Found by a tester's server (t52d), a listing that shows new entries 1.5 s late (a read replica behind the
+    primary) while the count counts them at once: reconciliation right after the load listed none of the run's,
+    read the count again for 30 s (it never changed), and ended `MISMATCH`, exit 3, "100 entries this run created
+    are no longer in the journals … booked or deleted since", the books right. Records counted and not listed are
+    walked again after the growing waits, and found: here the listing shows them 1.2 s on (the test's clock), so
+    after the waits of 0.5 and 1 s."""
+    sandbox, waits = Walks(), Waits()
+    async with serving(sandbox.app) as origin:
+        path = await loaded(tmp_path, sandbox, origin)
+        sandbox.store.clock = waits
+        sandbox.store.listed_from = dict.fromkeys(sandbox.store.entries, waits.now + 1.2)
+        before = sandbox.lists
+        rec = await reconciled(path, waits)
+        walked = sandbox.lists - before
+    assert waits.waits == [0.5, 1.0], waits.waits
+    assert walked == 3, walked  # the walk, and two walks again
+    assert rec.ok and (rec.remote_count, rec.missing_count) == (100, 0) and rec.note is UNSET, rec
+
+
+async def test_records_never_listed_are_walked_again_a_bounded_number_of_times(tmp_path: Path) -> None:
+    """A listing that never shows the run's records (they were taken out and the count lags behind, or the listing
+    does): walked again WALKS_AGAIN times at most, the count read again within what is left of the 30 s; then the
+    mismatch, which names them missing and says the count may lag."""
+    sandbox, waits = Walks(), Waits()
+    async with serving(sandbox.app) as origin:
+        path = await loaded(tmp_path, sandbox, origin)
+        sandbox.store.clock = waits
+        sandbox.store.listed_from = dict.fromkeys(sandbox.store.entries, waits.now + 3600)
+        before = sandbox.lists
+        rec = await reconciled(path, waits)
+        walked = sandbox.lists - before
+    assert walked == 1 + 3, walked  # the walk, and WALKS_AGAIN walks again
+    assert waits.waits[:3] == [0.5, 1.0, 2.0] and sum(waits.waits) == 30.0, waits.waits  # then the count's reads
+    assert not rec.ok and (rec.remote_count, rec.missing_count) == (100, 100), rec
+    assert isinstance(rec.note, str) and "its count may lag behind what it holds" in rec.note, rec.note

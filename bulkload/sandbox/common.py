@@ -674,7 +674,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.list_lag_ms,
         metavar="MS",
         help="halopsa: a listing leaves out (and does not count) the records created less than MS ms ago, as a read "
-        "replica behind the primary does (default 0)",
+        "replica behind the primary does; economic: a listing leaves out the entries created less than MS ms ago, "
+        "which a journal's count counts at once (default 0)",
     )
     parser.add_argument(
         "--unpaged-page",

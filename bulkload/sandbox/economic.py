@@ -328,7 +328,14 @@ def create_app(
     journal_store = JournalStore(versions, dict(journals))
     rules = Rules(frozenset(accounts), frozenset(currencies), journal_store.journals, accounting_years)
     scatter = random.Random(options.seed) if options.scattered_numbers else None
-    store = EntryStore(versions, options.first_entry_number, options.count_lag, scatter, options.entry_number_step)
+    store = EntryStore(
+        versions,
+        options.first_entry_number,
+        options.count_lag,
+        scatter,
+        options.entry_number_step,
+        options.list_lag_ms / 1000,
+    )
     cache = IdempotencyCache(idempotency_ttl_s)
     eco = Economic(options, rules, store, journal_store, cache)
 

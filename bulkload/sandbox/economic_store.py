@@ -12,9 +12,10 @@ hundred MB; only filters and updates decode.
 from __future__ import annotations
 
 import random
+import time
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
 import msgspec
@@ -68,6 +69,7 @@ class EntryStore:
         count_lag: int = 0,
         scatter: random.Random | None = None,
         step: int = 1,
+        list_lag_s: float = 0.0,
     ) -> None:
         self.entries: dict[int, bytes] = {}
         #: draws scattered entry numbers (None: upwards from `next_number`); `_given` every number drawn
@@ -76,6 +78,12 @@ class EntryStore:
         #: an eventually consistent count: a count by journal answers what the journal held `count_lag` counts ago
         #: (or at the first count); may be changed while the sandbox runs
         self.count_lag = count_lag
+        #: a listing that shows new entries late, as a read replica behind the primary: an entry is listed (and
+        #: counted by a filter other than its journal) from `listed_from[number]` on `clock` (seconds), each new
+        #: one `list_lag_s` after it was created; a count by journal and a look by number find it at once
+        self.list_lag_s = list_lag_s
+        self.listed_from: dict[int, float] = {}
+        self.clock: Callable[[], float] = time.monotonic
         #: what each journal held at each of the last counts, oldest first
         self._counted: deque[dict[int, int]] = deque(maxlen=MAX_COUNT_LAG + 1)
         self.journal_counts: dict[int, int] = {}
@@ -112,6 +120,8 @@ class EntryStore:
             n += step
         self.next_number = n
         self._numbers.extend(numbers)
+        if self.list_lag_s:
+            self.listed_from.update(dict.fromkeys(numbers, self.clock() + self.list_lag_s))
         return numbers
 
     def _add_scattered(self, entries: Sequence[DraftEntry], scatter: random.Random) -> list[int]:
@@ -193,7 +203,14 @@ class EntryStore:
 
     def scan(self, flt: Filter | None, start: int = 0, *, descending: bool = False) -> Iterator[tuple[int, bytes]]:
         """``(entryNumber, stored bytes)`` of the entries matching ``flt``, from ``start`` upwards
-        (or from the newest down to ``start``)."""
+        (or from the newest down to ``start``), those the listing shows yet (`listed_from`)."""
+        found = self._scan(flt, start, descending=descending)
+        if not self.listed_from:
+            return found
+        now, listed_from = self.clock(), self.listed_from
+        return ((n, raw) for n, raw in found if listed_from.get(n, now) <= now)
+
+    def _scan(self, flt: Filter | None, start: int = 0, *, descending: bool = False) -> Iterator[tuple[int, bytes]]:
         numbers, lowest, highest, match = self._candidates(flt)
         entries, decode = self.entries, _entry_decoder.decode
         first = bisect_left(numbers, max(start, lowest))
