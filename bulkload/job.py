@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import stat
 import tomllib
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
@@ -566,6 +567,16 @@ def read_toml(path: str | os.PathLike[str], what: str, max_bytes: int, too_long:
         raise ConfigError(f"the {what} {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
 
 
+def open_to_others(path: str | os.PathLike[str], *, regular: bool = True) -> int | None:
+    """The mode of the file at `path`, which holds credentials, where others than its owner may read it (a mode
+    above 0600; where `regular`, any file that is no regular file too: its mode says nothing of who reads it), else
+    None. Raises OSError for a file that cannot be looked at."""
+    mode = os.stat(path).st_mode
+    if stat.S_ISREG(mode):
+        return stat.S_IMODE(mode) if mode & 0o077 else None
+    return stat.S_IMODE(mode) if regular else None
+
+
 def read_config(path: str | None, target: str) -> dict[str, Any]:
     """Read a TOML job file for a load into `target`: [job] settings, [columns] source column -> field, [target]
     options, [credentials] (the environment wins over these). Returns Job keyword arguments. Raises ConfigError
@@ -599,6 +610,12 @@ def read_config(path: str | None, target: str) -> dict[str, Any]:
     config = _typed(path, "", data, ConfigFile)
     _typed(path, "target.", config.target, options)
     _typed(path, "credentials.", config.credentials, credentials)
+    # a pipe (`--config <(…)`) is read once, by this process: only a file others may read is refused
+    if config.credentials and (mode := open_to_others(path, regular=False)) is not None:
+        raise ConfigError(
+            f"the config {path} holds [credentials] and has mode {mode:04o}: others may read it; `chmod 600 {path}`, "
+            "or give the credentials in the environment"
+        )
     return {
         **{k: v for k, v in msgspec.structs.asdict(config.job).items() if v is not UNSET},
         "columns": config.columns,

@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from .job import (
     _unknown_keys,
     credentials_type,
     current_keys,
+    open_to_others,
     read_toml,
     target_options_type,
 )
@@ -521,13 +521,12 @@ def _credentials(said: str, home: Path, cls: Any, table: Mapping[str, Any]) -> t
 def _private(said: str, path: Path) -> None:
     """Refuse a credentials file that is not a regular file of mode 0600 (or stricter)."""
     try:
-        st = path.stat()
+        mode = open_to_others(path)
     except OSError as exc:
         raise ConfigError(f"{said}: cannot read the credentials file {path}: {exc.strerror}") from exc
-    if not stat.S_ISREG(st.st_mode) or st.st_mode & 0o077:
+    if mode is not None:
         raise ConfigError(
-            f"{said}: the credentials file {path} has mode {stat.S_IMODE(st.st_mode):04o}: others may read it; "
-            f"`chmod 600 {path}`"
+            f"{said}: the credentials file {path} has mode {mode:04o}: others may read it; `chmod 600 {path}`"
         )
 
 

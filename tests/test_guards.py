@@ -90,7 +90,8 @@ def test_configuration_errors_are_one_line_and_send_nothing(
             f"{data}: a file's name gives its HaloPSA resource where no --resource is given, and 'e' is none: name "
             "the file after its resource (XeroDetails.csv), or give --resource NAME",
         ),
-        (["load", "visma-core", str(data), "--base-url", url], "column(s)"),
+        # an e-conomic file given to visma-core: named so (tester t52e), not only its columns unknown
+        (["load", "visma-core", str(data), "--base-url", url], "are those of economic, not of visma-core"),
         (["load", "economic", str(data), "--base-url", url, "--concurrency", "0"], "--concurrency"),
         (["load", "payorcrm", str(data), "--base-url", url], "--kind"),
     ]

@@ -103,6 +103,7 @@ def test_a_job_file_of_every_table_is_read_typed(tmp_path: Path) -> None:
         "[target]\nresource = 'XeroDetails'\nmatch_on = 'name'\n"
         '[credentials]\nHALO_CLIENT_ID = "id"\nHALO_AUTH_URL = "http://127.0.0.1:1/auth"\n'
     )
+    config.chmod(0o600)  # it holds credentials
     settings = read_config(str(config), "halopsa")
     assert settings == {
         "concurrency": 3,
@@ -224,6 +225,7 @@ def test_an_auth_url_that_cannot_work_is_refused_as_base_url_is_before_anything_
         config.write_text("")
     else:
         config.write_text(f"[credentials]\nHALO_AUTH_URL = {url!r}\n")
+        config.chmod(0o600)
     # no server listens on this port: an address that got past the check would be a stopped run (4), not a 2
     argv = ["load", "halopsa", str(data), "--base-url", "http://127.0.0.1:9", "--config", str(config), "-q"]
     out = refused(argv, capsys)
@@ -354,3 +356,25 @@ def test_a_credential_in_capitals_written_as_a_name_of_credentials_is_not_shown(
     with pytest.raises(ConfigError) as caught:
         read_config(str(config), "economic")
     assert token not in str(caught.value) and "a name of [credentials] (not shown" in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+def test_a_job_file_holding_credentials_that_others_may_read_is_refused(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: int
+) -> None:
+    """Found by a tester (t52e): a job file's [credentials] were read from a file of mode 0644, though a manifest's
+    credentials file must be 0600. Refused as that one is, exit 2, naming the mode and `chmod 600`; a job file of
+    no credentials may be read by others, and one of mode 0600 is read."""
+    config = tmp_path / "job.toml"
+    config.write_text('[credentials]\nECONOMIC_APP_SECRET_TOKEN = "sk_live_Q7zXa9Kd2LmN4pR8tV1wY3b"\n')
+    config.chmod(mode)
+    said = refused(["load", "economic", str(data), "--config", str(config), "--dry-run"], capsys)
+    assert f"the config {config} holds [credentials] and has mode {mode:04o}: others may read it; `chmod 600" in said
+    assert "sk_live" not in said
+    config.chmod(0o600)
+    assert read_config(str(config), "economic")["config_credentials"] == {
+        "ECONOMIC_APP_SECRET_TOKEN": "sk_live_Q7zXa9Kd2LmN4pR8tV1wY3b"
+    }
+    config.write_text("[job]\nconcurrency = 3\n")
+    config.chmod(0o644)
+    assert read_config(str(config), "economic")["concurrency"] == 3
