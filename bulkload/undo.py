@@ -590,7 +590,8 @@ def _found_alike(looked: str, found: list[int]) -> str:
     return (
         f"{looked}a look found records alike (ids {ids}): what the call created, or another writer's "
         "records made alike since, which a look cannot tell apart; not deleted: check the API and remove what the "
-        "call created by hand"
+        "call created by hand (a `bulkload resume` run before a rollback settles such a call as the run's, and the "
+        "rollback then removes it: once a rollback has begun, resume is refused)"
     )
 
 
