@@ -550,4 +550,13 @@ def read_credentials_file(path: Path, target: str, job: str) -> dict[str, str]:
                 "given as a string "
                 f"(known: {', '.join(names)})"
             )
+    # the job reads the file alone: "set it in the environment" sent the user to a variable it never reads
+    missing = [name for name in cls.credentials.names if not data.get(name, "").strip()]
+    if missing:
+        empty = [name for name in missing if name in data]
+        raise ConfigError(
+            f"{said}: the credentials file {path} does not give {', '.join(missing)}"
+            + (f" ({', '.join(empty)} empty or only white space)" if empty else "")
+            + ': give each a NAME = "value" line there'
+        )
     return cls.credentials.read(data)

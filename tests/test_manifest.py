@@ -193,6 +193,23 @@ def test_a_credentials_file_with_an_unknown_name(tmp_path: Path) -> None:
     assert SECRET not in str(caught.value)
 
 
+@pytest.mark.parametrize("given", ["", 'ECONOMIC_AGREEMENT_GRANT_TOKEN = " "\n'])
+def test_a_credentials_file_without_a_credential_names_the_file_not_the_environment(tmp_path: Path, given: str) -> None:
+    # found by tester t53b: a credentials file without the grant token was refused "missing credential: set
+    # ECONOMIC_AGREEMENT_GRANT_TOKEN in the environment (a load may give it in the [credentials] table of its
+    # --config instead)", which the job never reads (its credentials are the file's alone), told so where the shell
+    # held another agreement's token under that name
+    creds = tmp_path / "c.toml"
+    creds.write_text(f'ECONOMIC_APP_SECRET_TOKEN = "{SECRET}"\n{given}')
+    os.chmod(creds, 0o600)
+    manifest = read_manifest(write(tmp_path, JOB + 'credentials_file = "c.toml"\n'))
+    with pytest.raises(ConfigError) as caught:
+        manifest.jobs[0].job({"ECONOMIC_AGREEMENT_GRANT_TOKEN": "grant-of-another-agreement"})
+    said = str(caught.value)
+    assert said.startswith(f"job 'a': the credentials file {creds} does not give ECONOMIC_AGREEMENT_GRANT_TOKEN"), said
+    assert "environment" not in said and "--config" not in said and SECRET not in said, said
+
+
 def test_two_jobs_named_alike_but_for_case_are_refused_as_one_folder(tmp_path: Path) -> None:
     # a file system that does not tell case (macOS, Windows, a shared drive) makes out/Acme and out/acme one folder:
     # one job's rejects, in-doubt file and report would replace the other's
