@@ -185,19 +185,32 @@ async def run_job(
             return report
     if status in ("rolling_back", "rolled_back"):  # neither resumed nor loaded again where its ledger is
         raise RolledBack(_rolled_back(mjob, status), status)
-    if status is not None and status != "complete":
-        try:
+    unfinished = status is not None and status != "complete"
+    try:
+        if unfinished:
             await anyio.to_thread.run_sync(_as_unfinished, mjob)
             if not resume:
                 raise ConfigError(
                     f"job {mjob.name!r}: its ledger {mjob.ledger_name} holds a run that did not finish: "
                     f"`{mjob.run_again()}` continues it"
                 )
-        except ConfigError:
-            if stored is not None and (report := stored_report(mjob) or ledger_report(mjob)) is not None:
-                stored(report)
-            raise
-    private_dir(mjob.out_dir)
+        private_dir(mjob.out_dir)
+        return await _in_manifest_words(mjob, job, status, progress, shared, interrupted)
+    except ConfigError:  # refused without --resume, or its resume refused (a file changed since, say)
+        if unfinished and stored is not None and (report := stored_report(mjob) or ledger_report(mjob)) is not None:
+            stored(report)
+        raise
+
+
+async def _in_manifest_words(
+    mjob: ManifestJob,
+    job: Job,
+    status: str | None,
+    progress: bool,
+    shared: Shared | None,
+    interrupted: Callable[[Report], object] | None,
+) -> Report:
+    """`_run`, its refusals told in the manifest's words (its command, the job's credential variables)."""
     try:
         return await _run(mjob, job, status, progress, shared, interrupted)
     except (LoadedBefore, SharedUnfinished) as exc:  # a manifest's way on, also to the run they name
