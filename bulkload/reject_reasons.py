@@ -12,6 +12,10 @@ from typing import NamedTuple
 
 #: what a reason quotes or numbers: a value of its row, not the reason
 _VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
+#: an API's answer quoted as JSON (`HTTP 400: {"error": "invalid_client"}`): its strings are its words, not values
+#: of the row (before, every such answer was one reason, the first's, whatever each said); only its numbers are
+_JSON = re.compile(r"[{\[]\s*\"")
+_NUMBERS = re.compile(r"\d+")
 #: a row rejected with its group: the reason of the group's row named after it
 _ALONG = re.compile(r" rejected: line \d+ ")
 #: the most reasons told apart (memory stays flat whatever the rejects); a row of another is counted in none
@@ -38,8 +42,13 @@ def _kind(field: str, reason: str) -> tuple[str, bool]:
     if not field and (along := _ALONG.search(reason)):
         rest = reason[along.end() :]
         named, sep, why = rest.partition(": ")  # the field of the line named, where it has one
-        return (f"{named}: {_VALUES.sub('…', why)}" if sep and " " not in named else _VALUES.sub("…", rest)), True
-    return f"{field}: {_VALUES.sub('…', reason)}" if field else _VALUES.sub("…", reason), False
+        return (f"{named}: {_without_values(why)}" if sep and " " not in named else _without_values(rest)), True
+    return f"{field}: {_without_values(reason)}" if field else _without_values(reason), False
+
+
+def _without_values(reason: str) -> str:
+    """`reason` with the values it quotes or numbers as `…` (those of an API's answer quoted as JSON: its numbers)."""
+    return (_NUMBERS if _JSON.search(reason) else _VALUES).sub("…", reason)
 
 
 class Tally:

@@ -89,3 +89,17 @@ def test_a_loads_summary_line_and_report_say_what_most_rejects_are_for(
         in shown
     )
     assert "  10 for date: " in shown and "for other reasons" not in shown, shown
+
+
+def test_api_answers_quoted_as_json_are_told_apart_by_what_they_say() -> None:
+    """An API's answer quoted as JSON (one with no detail, message or title: http.error_from quotes its body) says
+    its reason in strings: before, every such answer was one reason, `HTTP …: {…: …}`, shown by the first (`100
+    for HTTP 400: {"error": "invalid_client"}` where half were refused as closed accounts). Its numbers are values."""
+    tally = Tally()
+    for line in range(2, 5):
+        tally.add("", f'HTTP 400: {{"error": "account {line} is closed"}}', "a.csv", line)
+    tally.add("", 'HTTP 400: {"error": "currency unknown"}', "a.csv", 5)
+    assert [(r.rows, r.reason, r.line) for r in tally.most()] == [
+        (3, 'HTTP 400: {"error": "account 2 is closed"}', 2),
+        (1, 'HTTP 400: {"error": "currency unknown"}', 5),
+    ]
