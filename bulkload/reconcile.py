@@ -443,7 +443,7 @@ async def by_walk(
         await walk_again()
     # records of the run counted but not listed: a listing that shows new records late (a read replica behind the
     # primary, a tester's server t52d: exit 3, "booked or deleted since"), walked again after growing waits
-    lagged = await recount.until_listed(not_listed, walk_again, lagged)
+    lagged = await recount.until_listed(not_listed, partial(walk_again, counting=True), lagged)
     # a count above what the walks listed, they finding nothing more, may lag as well (a record taken out that it
     # still counts): read again within what is left of the same waits
     lagged = await recount.until_counted(partial(walked.short_of, counts), count, lagged)

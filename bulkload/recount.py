@@ -29,8 +29,10 @@ FIRST_WAIT_S = 0.5
 READS_AGAIN = 6
 #: the seconds the reads again of one reconciliation take at most, waits and reads
 TOTAL_WAIT_S = 30.0
-#: walks again at most where the walks did not list records of the run the API counts (Recount.until_listed)
-WALKS_AGAIN = 3
+#: walks again at most where the walks did not list records of the run the API counts (Recount.until_listed): as
+#: many as the count's reads again, so that a listing late by up to the 30 s is walked once it shows them (with 3,
+#: a tester's listing 6 s late ended a mismatch, t53c)
+WALKS_AGAIN = READS_AGAIN
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Lagged:
     short: list[str] = field(default_factory=list)
     reads: dict[str, int] = field(default_factory=dict)
     waited_s: float = 0.0
+    #: times everything was counted and walked again for records counted but not listed (Recount.until_listed)
+    walks: int = 0
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ class Recount:
                 reads[scope] = reads.get(scope, 0) + 1
             wait *= 2
             lagging = short()
-        return Lagged(lagging, reads, self.clock() - started)
+        return Lagged(lagging, reads, self.clock() - started, after.walks)
 
     async def until_listed(
         self, not_listed: Callable[[], bool], walk_again: Callable[[], Awaitable[object]], after: Lagged
@@ -85,15 +89,15 @@ class Recount:
         with those of `after` (the reads again so far) counted in; `after` with the time taken. Each walk again
         costs the run's pages again: only where records are not listed, never where all are. Raises what
         `walk_again` raises."""
-        started, wait = self.clock() - after.waited_s, self.first_s
+        started, wait, walks = self.clock() - after.waited_s, self.first_s, after.walks
         for _ in range(WALKS_AGAIN):
             left = self.total_s - (self.clock() - started)
             if left <= 0 or not not_listed():
                 break
             await self.sleep(min(wait, left))
             await walk_again()
-            wait *= 2
-        return Lagged(after.short, after.reads, self.clock() - started)
+            wait, walks = wait * 2, walks + 1
+        return Lagged(after.short, after.reads, self.clock() - started, walks)
 
 
 #: the waits of a run's reconciliation, on the real clock
@@ -130,8 +134,14 @@ def lagging(
         else ("other numbers of records than", "a load or a deletion")
     )
     reads = max(lagged.reads.values(), default=0)
+    again = f"reading the count again {reads} times"
+    if lagged.walks:  # records counted but not listed: walked again as well (Recount.until_listed)
+        again = f"counting and walking the {scope_name}s again {lagged.walks} times" + (
+            f" and {again}" if reads else ""
+        )
+        after += "; a listing may show new records late"
     return (
-        f"the API counts {how} it lists ({where}), still after reading the count again {reads} times over "
-        f"{lagged.waited_s:.0f} s: its count may lag behind what it holds (an eventually consistent count catches up "
-        f"a while after {after}); `{command_on('reconcile', ledger)}` reconciles again, in a while"
+        f"the API counts {how} it lists ({where}), still after {again} over {lagged.waited_s:.0f} s: its count may "
+        f"lag behind what it holds (an eventually consistent count catches up a while after {after}); "
+        f"`{command_on('reconcile', ledger)}` reconciles again, in a while"
     )

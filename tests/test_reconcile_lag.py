@@ -14,7 +14,7 @@ from aiohttp import web
 from conftest import CREDS, economic_job, serving, write_entries
 from msgspec import UNSET
 
-from bulkload import load
+from bulkload import load, recount
 from bulkload.ledger import Ledger
 from bulkload.model import Reconciled
 from bulkload.recount import Lagged, Recount, lagging
@@ -230,7 +230,11 @@ async def test_records_never_listed_are_walked_again_a_bounded_number_of_times(t
         before = sandbox.lists
         rec = await reconciled(path, waits)
         walked = sandbox.lists - before
-    assert walked == 1 + 3, walked  # the walk, and WALKS_AGAIN walks again
-    assert waits.waits[:3] == [0.5, 1.0, 2.0] and sum(waits.waits) == 30.0, waits.waits  # then the count's reads
+    assert walked == 1 + recount.WALKS_AGAIN == 7, walked  # the walk, and WALKS_AGAIN walks again
+    assert waits.waits == [0.5, 1.0, 2.0, 4.0, 8.0, 14.5], waits.waits  # within the 30 s of the count's reads
     assert not rec.ok and (rec.remote_count, rec.missing_count) == (100, 100), rec
-    assert isinstance(rec.note, str) and "its count may lag behind what it holds" in rec.note, rec.note
+    assert isinstance(rec.note, str) and (
+        "the API counts more records than it lists (journal 1: counted 100, listed 0), still after counting and "
+        "walking the journals again 6 times over 30 s: its count may lag behind what it holds (an eventually "
+        "consistent count catches up a while after a deletion; a listing may show new records late); " in rec.note
+    ), rec.note
