@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 #: what a reason quotes or numbers: a value of its row, not the reason
 _VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
@@ -48,27 +48,31 @@ def _kind(field: str, reason: str) -> tuple[str, bool]:
 
 def _without_values(reason: str) -> str:
     """`reason` with the values it quotes or numbers as `…` (those of an API's answer quoted as JSON: its numbers)."""
-    return (_NUMBERS if _JSON.search(reason) else _VALUES).sub("…", reason)
+    quoted_json = ("{" in reason or "[" in reason) and _JSON.search(reason) is not None  # `in`: no regex for most
+    return (_NUMBERS if quoted_json else _VALUES).sub("…", reason)
 
 
 class Tally:
     """Reasons counted as rows come (`add`); `most()`: the SHOWN most common."""
 
     def __init__(self) -> None:
-        self._by: dict[str, Reason] = {}
+        #: per reason, [rows, along, field, reason, file, line] (a Reason's, as it grows)
+        self._by: dict[str, list[Any]] = {}
 
     def add(self, field: str, reason: str, file: str, line: int) -> None:
         kind, along = _kind(field, reason)
         seen = self._by.get(kind)
-        if seen is None and len(self._by) >= MOST:
+        if seen is None:
+            if len(self._by) < MOST:
+                self._by[kind] = [1, int(along), field, reason, file, line]
             return
-        if seen is None or (seen.along == seen.rows and not along):  # the first row the reason is its own shows it
-            rows, alongs = (seen.rows, seen.along) if seen else (0, 0)
-            seen = Reason(rows, alongs, field, reason, file, line)
-        self._by[kind] = seen._replace(rows=seen.rows + 1, along=seen.along + along)
+        if seen[0] == seen[1] and not along:  # the first row the reason is its own shows it
+            seen[2:] = field, reason, file, line
+        seen[0] += 1
+        seen[1] += along
 
     def most(self) -> tuple[Reason, ...]:
-        return most(self._by.values())
+        return most(Reason(*seen) for seen in self._by.values())
 
 
 def most(reasons: Iterable[Reason]) -> tuple[Reason, ...]:
