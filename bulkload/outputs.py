@@ -183,12 +183,13 @@ def check_outputs(outputs: Iterable[tuple[str, str]], kept: Iterable[tuple[str, 
                 )
         taken.append((what, path))
         if whole:
-            _writable(what, Path(path))
+            _writable(what, path)
 
 
-def _writable(what: str, path: Path) -> None:
-    if path.is_dir():
-        raise ConfigError(f"cannot write {what} {path}: it is a folder; nothing was sent")
+def _writable(what: str, given: str) -> None:
+    path = Path(given)  # (which drops a trailing slash: `out/` would be written as the file `out`)
+    if given.endswith(("/", os.sep)) or path.is_dir():
+        raise ConfigError(f"cannot write {what} {given}: it is a folder; give a file path; nothing was sent")
     with contextlib.suppress(OSError):  # (no such file yet: made by the run)
         if not stat.S_ISREG(mode := os.lstat(path).st_mode) and not stat.S_ISLNK(mode):
             # an output is written whole and renamed into place: that would replace the device or pipe itself

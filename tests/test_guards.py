@@ -1302,6 +1302,34 @@ def test_an_output_that_is_a_pipe_or_a_device_is_refused_not_replaced(
 
 
 @pytest.mark.usefixtures("economic_env")
+@pytest.mark.parametrize("flag", ["--report", "--rejects"])
+def test_an_output_named_as_a_folder_yet_to_be_made_is_refused_before_the_first_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    """`--rejects out/` (a folder not made yet) passed the check, as a path read so drops its slash: the run loaded
+    every row, wrote its rejects file as the file `out`, and only then stopped, `cannot read out/: Not a
+    directory`, exit 2 (as if nothing had been sent) and no report. No server listens on port 9: a run that got
+    past the check would be a 4."""
+    data = tmp_path / "e.csv"
+    write_entries(data, 2)
+    folder = f"{tmp_path / 'out'}/"
+    argv = [
+        "load",
+        "economic",
+        str(data),
+        "--base-url",
+        "http://127.0.0.1:9/x",
+        "--ledger",
+        str(tmp_path / "l"),
+        flag,
+        folder,
+        "--no-progress",
+    ]
+    assert f"cannot write {flag} {folder}: it is a folder" in refused(argv, capsys)
+    assert not (tmp_path / "l").exists() and not (tmp_path / "out").exists()
+
+
+@pytest.mark.usefixtures("economic_env")
 @pytest.mark.skipif(not os.path.isdir("/proc/self") or not os.path.isdir("/sys/kernel"), reason="Linux's /proc, /sys")
 @pytest.mark.parametrize(("flag", "path"), [("--report", "/proc/version"), ("--rejects", "/sys/kernel/rejects.csv")])
 def test_an_output_where_no_file_can_be_made_is_refused_before_the_first_call(
