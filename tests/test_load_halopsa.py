@@ -534,6 +534,24 @@ async def test_rows_that_would_create_records_alike_but_for_case_are_both_reject
     assert set(rejects) == {"2", "3"} and "which is meant cannot be told" in rejects["2"], rejects
 
 
+async def test_rows_of_two_files_of_one_name_are_told_apart_by_their_paths(tmp_path: Path) -> None:
+    # tester t53a: a/XeroDetails.csv and b/XeroDetails.csv each create `Eta`: both were rejected, each reason naming
+    # `line 2 of XeroDetails.csv and line 2 of XeroDetails.csv`, which rows could not be told from it
+    files = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        files.append(tmp_path / folder / "XeroDetails.csv")
+        files[-1].write_text(f"name,tenant_id\nEta,{folder}\n", encoding="utf-8")
+    async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+        run = job(tmp_path, files[0], url, target_options={"match_on": ["name"]})
+        run.files = [str(f) for f in files]
+        report = await load(run, env=ENV)
+    assert (report.loaded, report.rejected) == (0, 2), report
+    with (tmp_path / "XeroDetails.rejects.csv").open(encoding="utf-8", newline="") as fh:
+        (reason,) = [r["reason"] for r in csv.DictReader(fh)]
+    assert f"line 2 of {files[0]} and line 2 of {files[1]}" in reason, reason
+
+
 @pytest.mark.slow
 async def test_date_times_are_read_in_the_files_date_order(tmp_path: Path) -> None:
     # token_expiry is a date-time: 03/04/2026 is 3 April in a file whose 25/04/2026 proves days first, and a file

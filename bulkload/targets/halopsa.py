@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -419,10 +420,14 @@ class HaloPSA(Target):
 
     def _rows_of(self, kind: Resource, sources: Sequence[Source]) -> Iterator[tuple[str, str, dict[str, Any], bool]]:
         """("file_idx:line", "line N of FILE", the match fields and id as read, whether the file trims its values:
-        a CSV's) of every row of `kind`'s files, in file order."""
+        a CSV's) of every row of `kind`'s files, in file order. A file is named by its name, or by its path where
+        another input has that name (`a/XeroDetails.csv`, `b/XeroDetails.csv`: before, a reason named `line 2 of
+        XeroDetails.csv and line 2 of XeroDetails.csv`)."""
+        names = Counter(source.path.name for source in sources)
         for file_idx, source in enumerate(sources):
             if self.kind_of(file_idx) is kind:
                 trimmed = source.fmt == "csv"
+                shown = source.path.name if names[source.path.name] == 1 else str(source.path)
                 for item in source.rows([*self.match_on, "id"]):
                     if not isinstance(item, BadRow):
-                        yield f"{file_idx}:{item[0]}", f"line {item[0]} of {source.path.name}", item[1], trimmed
+                        yield f"{file_idx}:{item[0]}", f"line {item[0]} of {shown}", item[1], trimmed
