@@ -974,6 +974,16 @@ async def test_a_row_matches_what_the_earlier_rows_left(tmp_path: Path, batch_si
     assert report.reconcile is not None and report.reconcile.ok, report.reconcile
 
 
+async def test_a_rename_by_an_id_written_with_a_zero_fraction_is_followed(tmp_path: Path) -> None:
+    # tester t53a: an id column exported as a float column writes `1.0`, which the row reads as id 1, but the
+    # matching in file order took it for no id: row 3 "Beta" (a new record) matched record 1 by the listing and
+    # overwrote the rename of line 2 (record 1 "Beta" T-9, no new Beta, exit 0)
+    beta = [{"name": "Beta", "tenant_id": "T-3"}]
+    report, held, rejects = await load_over(tmp_path, beta, "id,name,tenant_id\n1.0,Beta Old,T-3\n,Beta,T-9\n")
+    assert held == [(1, "Beta Old", "T-3"), (2, "Beta", "T-9")], (held, rejects)
+    assert (report.loaded, report.rejected, report.exit_code) == (2, 0, 0), (report, rejects)
+
+
 @pytest.mark.slow
 async def test_a_row_that_relies_on_an_earlier_rename_that_did_not_land_is_refused(tmp_path: Path) -> None:
     # the rename of line 2 is rejected (authorized is no boolean): record 1 is still "Beta", and line 3, which

@@ -10,8 +10,9 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import suppress
 from typing import Any, Protocol
+
+from ..numbers import whole_number
 
 #: a row's decision (HaloPSA options "matched", by "file_idx:line"): a reason it is rejected for, or
 #: [id to update (0: create), its match key, [[record id, holds, ref, row], …]]: records earlier rows moved into
@@ -75,8 +76,10 @@ class Matching:
         trimmed of surrounding white space, a CSV file) in file order."""
         record_id = row.get("id")
         if record_id not in (None, ""):
-            with suppress(TypeError, ValueError):  # no id: validation rejects it
-                self._update(int(record_id), (ref, where), row)
+            # read as the row's validation reads it (`1.0` is record 1: before, taken for no id, a later row of the
+            # record's old name matched it and overwrote the rename); one that is no whole number is rejected there
+            if (whole := whole_number(record_id, None)) is not None:
+                self._update(whole, (ref, where), row)
             return
         if (key := self.kind.key(row)) is not None:
             self._match(ref, where, key, folded(self.kind, row), trimmed)
