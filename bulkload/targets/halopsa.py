@@ -100,9 +100,18 @@ def _arrange(files: list[str], options: dict[str, Any]) -> list[str]:
 
 def _resource_of(path: str, forced: str | None) -> str:
     """The resource of the file at `path`: `forced` (--resource), else the file's name; ConfigError naming the file
-    and both ways where its name gives none (before: "no HaloPSA resource 'nov'", which named neither)."""
+    and both ways where its name gives none (before: "no HaloPSA resource 'nov'", which named neither), and where
+    its name gives another resource than --resource (before, `XeroDetails.csv QuickBooksDetails.csv --resource
+    XeroDetails` created the QuickBooks settings as XeroDetails records, exit 0)."""
     if forced is not None:
-        return resource_named(forced)
+        resource = resource_named(forced)
+        if (named := _named_after(path)) not in (None, resource):
+            raise ConfigError(
+                f"{path}: its name gives the HaloPSA resource {named}, and --resource gives {resource}: which one its "
+                f"rows are for cannot be told. Rename the file, or load it without --resource (a file named after a "
+                f"resource is loaded as that one); nothing was sent"
+            )
+        return resource
     name = Path(path).name.split(".")[0]
     try:
         return canonical_resource(name)
@@ -126,12 +135,15 @@ def _given(files: Mapping[int, str], options: Mapping[str, Any]) -> list[str] | 
     """`_arrange`'s way back: the arguments that load `files` (an input index -> a file of its rows, e.g. its rejects
     file) as the run's inputs were: their paths with --resource where they are all of one resource, else where each
     file's name gives its own input's resource (XeroDetails.csv.rejects.csv); --match-on and --tenant where given.
-    None where files of several resources are not each named after theirs (--rejects named the first otherwise)."""
+    None where files of several resources are not each named after theirs (--rejects named the first otherwise), or
+    a file is named after another resource than its own."""
     resources = options["resources"]
     held = sorted(files.items())
     of = [resources[min(i, len(resources) - 1)] for i, _ in held]
     args = [path for _, path in held]
     if len(set(of)) == 1:
+        if any(_named_after(path) not in (None, of[0]) for path in args):
+            return None  # --rejects named after another resource: refused with --resource (_resource_of)
         args += ["--resource", of[0]]
     elif any(_named_after(path) != resource for (_, path), resource in zip(held, of, strict=True)):
         return None
