@@ -1274,6 +1274,15 @@ def test_an_unwritable_output_stops_the_run_before_the_first_call(
     assert requests_seen(sandbox_process) == 0 and not (tmp_path / "l").exists()
 
 
+def _writing(tmp_path: Path, flag: str, out: str | Path) -> list[str]:
+    """A load of two vouchers (to no server: port 9) with the output `flag` written to `out`, its ledger in
+    `tmp_path`."""
+    data = tmp_path / "e.csv"
+    write_entries(data, 2)
+    at = ["--base-url", "http://127.0.0.1:9/x", "--ledger", str(tmp_path / "l")]
+    return ["load", "economic", str(data), *at, flag, str(out), "--no-progress"]
+
+
 @pytest.mark.usefixtures("economic_env")
 @pytest.mark.parametrize("flag", ["--report", "--rejects"])
 def test_an_output_that_is_a_pipe_or_a_device_is_refused_not_replaced(
@@ -1281,23 +1290,9 @@ def test_an_output_that_is_a_pipe_or_a_device_is_refused_not_replaced(
 ) -> None:
     """An output is written whole and renamed into place: run as root, `--report /dev/full` replaced the device node
     with a regular file (and the run ended 0). A FIFO stands in for the device here."""
-    data = tmp_path / "e.csv"
-    write_entries(data, 2)
     fifo = tmp_path / "out"
     os.mkfifo(fifo)
-    argv = [
-        "load",
-        "economic",
-        str(data),
-        "--base-url",
-        "http://127.0.0.1:9/x",
-        "--ledger",
-        str(tmp_path / "l"),
-        flag,
-        str(fifo),
-        "--no-progress",
-    ]
-    assert f"cannot write {flag} {fifo}: it is not a regular file" in refused(argv, capsys)
+    assert f"cannot write {flag} {fifo}: it is not a regular file" in refused(_writing(tmp_path, flag, fifo), capsys)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and not (tmp_path / "l").exists()
 
 
@@ -1310,22 +1305,8 @@ def test_an_output_named_as_a_folder_yet_to_be_made_is_refused_before_the_first_
     every row, wrote its rejects file as the file `out`, and only then stopped, `cannot read out/: Not a
     directory`, exit 2 (as if nothing had been sent) and no report. No server listens on port 9: a run that got
     past the check would be a 4."""
-    data = tmp_path / "e.csv"
-    write_entries(data, 2)
     folder = f"{tmp_path / 'out'}/"
-    argv = [
-        "load",
-        "economic",
-        str(data),
-        "--base-url",
-        "http://127.0.0.1:9/x",
-        "--ledger",
-        str(tmp_path / "l"),
-        flag,
-        folder,
-        "--no-progress",
-    ]
-    assert f"cannot write {flag} {folder}: it is a folder" in refused(argv, capsys)
+    assert f"cannot write {flag} {folder}: it is a folder" in refused(_writing(tmp_path, flag, folder), capsys)
     assert not (tmp_path / "l").exists() and not (tmp_path / "out").exists()
 
 

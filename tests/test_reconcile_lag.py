@@ -198,6 +198,19 @@ class Walks(Counted):
         return await super().middleware(request, handler)
 
 
+async def listed_late(tmp_path: Path, late_s: float) -> tuple[Reconciled, int, Waits]:
+    """The reconciliation of a load of 100 entries whose listing shows them `late_s` on the test's clock (a journal's
+    count counting them at once): what it found, the walks it sent (listing calls), and its waits."""
+    sandbox, waits = Walks(), Waits()
+    async with serving(sandbox.app) as origin:
+        path = await loaded(tmp_path, sandbox, origin)
+        sandbox.store.clock = waits
+        sandbox.store.listed_from = dict.fromkeys(sandbox.store.entries, waits.now + late_s)
+        before = sandbox.lists
+        rec = await reconciled(path, waits)
+    return rec, sandbox.lists - before, waits
+
+
 async def test_records_counted_but_not_listed_yet_are_walked_again_until_listed(tmp_path: Path) -> None:
     """Found by a tester's server (t52d), a listing that shows new entries 1.5 s late (a read replica behind the
     primary) while the count counts them at once: reconciliation right after the load listed none of the run's,
@@ -205,14 +218,7 @@ async def test_records_counted_but_not_listed_yet_are_walked_again_until_listed(
     are no longer in the journals … booked or deleted since", the books right. Records counted and not listed are
     walked again after the growing waits, and found: here the listing shows them 1.2 s on (the test's clock), so
     after the waits of 0.5 and 1 s."""
-    sandbox, waits = Walks(), Waits()
-    async with serving(sandbox.app) as origin:
-        path = await loaded(tmp_path, sandbox, origin)
-        sandbox.store.clock = waits
-        sandbox.store.listed_from = dict.fromkeys(sandbox.store.entries, waits.now + 1.2)
-        before = sandbox.lists
-        rec = await reconciled(path, waits)
-        walked = sandbox.lists - before
+    rec, walked, waits = await listed_late(tmp_path, 1.2)
     assert waits.waits == [0.5, 1.0], waits.waits
     assert walked == 3, walked  # the walk, and two walks again
     assert rec.ok and (rec.remote_count, rec.missing_count) == (100, 0) and rec.note is UNSET, rec
@@ -222,14 +228,7 @@ async def test_records_never_listed_are_walked_again_a_bounded_number_of_times(t
     """A listing that never shows the run's records (they were taken out and the count lags behind, or the listing
     does): walked again WALKS_AGAIN times at most, the count read again within what is left of the 30 s; then the
     mismatch, which names them missing and says the count may lag."""
-    sandbox, waits = Walks(), Waits()
-    async with serving(sandbox.app) as origin:
-        path = await loaded(tmp_path, sandbox, origin)
-        sandbox.store.clock = waits
-        sandbox.store.listed_from = dict.fromkeys(sandbox.store.entries, waits.now + 3600)
-        before = sandbox.lists
-        rec = await reconciled(path, waits)
-        walked = sandbox.lists - before
+    rec, walked, waits = await listed_late(tmp_path, 3600)
     assert walked == 1 + recount.WALKS_AGAIN == 7, walked  # the walk, and WALKS_AGAIN walks again
     assert waits.waits == [0.5, 1.0, 2.0, 4.0, 8.0, 14.5], waits.waits  # within the 30 s of the count's reads
     assert not rec.ok and (rec.remote_count, rec.missing_count) == (100, 100), rec
