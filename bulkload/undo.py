@@ -135,14 +135,23 @@ async def rollback(
         out = Rollback(target=target.name, ledger=str(ledger.path))
         if not target.api.can_delete:
             out.status, out.exit_code = NOT_SUPPORTED, EXIT_USAGE
-            out.reason = (
-                f"{target.name} offers no way to delete what was created: nothing was removed; undo the records in "
-                f"{target.name} itself, by the ids the success file lists"
-            )
-            if doubted := ledger.figures().in_doubt:  # calls that may have created records no success line names
+            if target.books.creates_nothing:  # a run that changed records (Visma Core's costs) and created none
+                out.reason = (
+                    f"{target.name} offers no way to take back what the run changed: it created nothing, it changed "
+                    f"records that were there (a PATCH each), and nothing was set back; set them back in {target.name} "
+                    "itself, by the ids the success file lists"
+                )
+                made = "changed records"
+            else:
+                out.reason = (
+                    f"{target.name} offers no way to delete what was created: nothing was removed; undo the records "
+                    f"in {target.name} itself, by the ids the success file lists"
+                )
+                made = "created records"
+            if doubted := ledger.figures().in_doubt:  # calls that may have made changes no success line names
                 out.reason += (
                     f"; {doubted:,} {'row is' if doubted == 1 else 'rows are'} in doubt ({job.in_doubt_path}): their "
-                    "calls may have created records the "
+                    f"calls may have {made} the "
                     f"success file does not list: look for them in {target.name} too"
                 )
         else:

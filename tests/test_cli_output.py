@@ -202,3 +202,28 @@ def test_a_rollback_where_the_api_cannot_delete_is_a_sentence(
         "undo the records in visma-core itself, by the ids the success file lists"
     )
     assert lines == ([said] if quiet else [said, f"ledger: {ledger}"])
+
+
+@pytest.mark.slow
+def test_a_rollback_of_a_costs_run_says_it_changed_costs_not_created_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Visma Core costs run created nothing: it changed costs that were there. Its rollback says that nothing was set
+    back, never that the API "offers no way to delete what was created" (before, it did, and told the user to undo
+    records the run never created)."""
+    monkeypatch.setenv("VISMA_CORE_TOKEN", "t")
+    data = tmp_path / "costs.csv"
+    data.write_text("caseId,type,costId,Amount\n1001,Buyer,100101,600.50\n")
+    sandbox = spawn_sandbox(target="visma-core")
+    try:
+        assert main(["load", "visma-core", str(data), "--kind", "costs", "--base-url", sandbox.url, "-q"]) == 0
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    capsys.readouterr()
+    assert main(["rollback", "--ledger", str(tmp_path / "costs.csv.ledger.sqlite"), "-q"]) == 2
+    assert capsys.readouterr().out == (
+        "bulkload rollback visma-core: visma-core offers no way to take back what the run changed: it created nothing, "
+        "it changed records that were there (a PATCH each), and nothing was set back; set them back in visma-core "
+        "itself, by the ids the success file lists\n"
+    )
