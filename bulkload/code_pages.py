@@ -36,11 +36,12 @@ _PUNCTUATION = frozenset("€£§°«»‘’‚“”„–—…•×½\u00a0�
 
 def reading_as_text(data: bytes) -> list[str]:
     """The code pages of CODE_PAGES that read `data` (a file's bytes, or its first megabyte) as text, in
-    CODE_PAGES's order; [] where none does."""
+    CODE_PAGES's order; [] where none does. A last byte 0x1A is DOS's end-of-file mark (Ctrl-Z), which the files
+    of DOS programs end with: no character of the text."""
     found = []
     for codec in CODE_PAGES:
         try:
-            text = data.decode(codec)
+            text = data.removesuffix(b"\x1a").decode(codec)
         except UnicodeDecodeError:
             continue
         if _text(text):

@@ -79,6 +79,9 @@ _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"
 # after a complete last row it parses as a row of its own that starts with _EOF_ROW.
 _EOF_MARK = "\ue000\uf8ff\ue000"
 _EOF_ROW = _EOF_MARK + '"'
+#: Ctrl-Z (0x1A), which DOS programs write as a text file's last byte to mark its end: passed over there, never read
+#: into the last cell (a HaloPSA record's text stored ending in it, exit 0)
+DOS_END = "\x1a"
 #: what one readline of a CSV asks for: one character more than a line may hold, to see that it is longer
 _LINE_READ = MAX_LINE_BYTES + 1
 _READ_ERRORS = (EOFError, OSError, zlib.error)  # truncated or corrupt gzip, I/O errors mid-file
@@ -1446,6 +1449,11 @@ class _Lines:
                 else:
                     line = readline(_LINE_READ)
             self.blank += blank
+        if line.endswith(DOS_END) and not self._ahead:
+            if after := self._read(1):
+                self._ahead = after
+            else:  # the file's last byte: DOS's end-of-file mark (Ctrl-Z), no character of the last cell
+                line = line[:-1]
         size = len(line)
         if size > MAX_LINE_BYTES and not line.endswith(("\n", "\r")):
             self._size = 0
