@@ -149,7 +149,7 @@ def open_sources(job: Job, target: Target) -> list[Source]:
             )
         if unknown and (other := _other_kind(target, kind, fields) or _other_target(target, fields)) is not None:
             raise ConfigError(f"{source.path}: {other}; nothing was sent")
-        if unknown and len(unknown) == len(fields) and not any(did_you_mean(f, known) for f in unknown):
+        if unknown and len(unknown) == len(fields):
             header = source.header() or []
             if len(header) == 1 and source.delimiter:
                 names = set(known) | set(job.columns)
@@ -160,6 +160,7 @@ def open_sources(job: Job, target: Target) -> list[Source]:
                         f"{source.path}: its header was read as one column, {header[0]!r}: it names the "
                         f"{target.name} fields separated by {other!r}, {_read_with(source, other)}; nothing was sent"
                     )
+        if unknown and len(unknown) == len(fields) and not any(did_you_mean(f, known) for f in unknown):
             # no column is a field, nor near one: a title or notes line above the header, taken for the header
             first = ", ".join(repr(f) for f in fields[:3]) + (", …" if len(fields) > 3 else "")
             raise ConfigError(

@@ -36,3 +36,20 @@ def test_a_comma_file_read_with_another_delimiter_it_was_told_is_refused_naming_
     assert code == 2, err
     assert "does not take for a delimiter by itself" not in err, err
     assert named in err, err
+
+
+def test_a_pipe_header_near_one_field_is_told_the_delimiter_to_give(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 'name|tenant_name' read as one column is near the field tenant_name: the refusal offered only "did you mean
+    # 'tenant_name'?" and listed the fields, where input-files.md promises the --delimiter to give
+    monkeypatch.setenv("HALO_CLIENT_ID", "id")
+    monkeypatch.setenv("HALO_CLIENT_SECRET", "secret")
+    data = tmp_path / "pipe.csv"
+    data.write_text("name|tenant_name\nAcme|Acme Ltd\n")
+    code = main(
+        ["load", "halopsa", str(data), "--resource", "XeroDetails", "--base-url", "http://127.0.0.1:9/api", "-q"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "--delimiter '|'" in err, err
