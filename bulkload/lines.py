@@ -59,6 +59,12 @@ class Cut(NamedTuple):
         return f"line {line_no} is {self.length:,} bytes, more than the {MAX_LINE_LABEL} a record may be"
 
 
+#: Ctrl-Z (0x1A), which DOS programs write as a text file's last byte to mark its end: passed over there, never read
+#: into the last cell or JSON line (a HaloPSA record's text stored ending in it, exit 0)
+DOS_END = "\x1a"
+_DOS_END_BYTE = DOS_END.encode()
+
+
 def byte_lines(f: io.BufferedReader, limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | Cut]]:
     """(line number, bytes) of every line of a binary file that holds something other than white space, a line
     over `limit` bytes as a Cut. Blank lines are not yielded; a run of them is passed over a buffer at a time."""
@@ -68,6 +74,9 @@ def byte_lines(f: io.BufferedReader, limit: int = MAX_LINE_BYTES) -> Iterator[tu
         line_no += 1
         if len(line) > limit and not line.endswith(b"\n"):
             yield line_no, _cut_bytes(line, readline)
+        elif line.endswith(_DOS_END_BYTE):  # no line end after it: the file's last byte, DOS's end-of-file mark
+            if line[:-1].strip():
+                yield line_no, line[:-1]
         elif not line.isspace():
             yield line_no, line
         else:  # a blank line: the blank lines after it go a buffer at a time
@@ -95,6 +104,8 @@ def _cut_bytes(head: bytes, readline: Any) -> Cut:
 def text_line(readline: Any, encoding: str, limit: int = MAX_LINE_BYTES) -> str | Cut:
     """The next line of a text file ("" at its end), or a Cut when it is longer than `limit` characters."""
     line: str = readline(limit + 1)
+    if line.endswith(DOS_END) and len(line) <= limit:  # no line end after it: the file's end, DOS's end-of-file mark
+        return line[:-1]
     return line if len(line) <= limit or line.endswith(("\n", "\r")) else cut_text(line, readline, encoding)
 
 

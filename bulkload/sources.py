@@ -46,6 +46,7 @@ from bulkload.header_again import HeaderAgain
 from bulkload.json_text import TWICE_CELL, given_twice, keys_twice, twice_reason, written_values
 from bulkload.lines import (
     BLANK_RUN,
+    DOS_END,
     MAX_LINE_BYTES,
     MAX_LINE_LABEL,
     Cut,
@@ -79,9 +80,6 @@ _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"
 # after a complete last row it parses as a row of its own that starts with _EOF_ROW.
 _EOF_MARK = "\ue000\uf8ff\ue000"
 _EOF_ROW = _EOF_MARK + '"'
-#: Ctrl-Z (0x1A), which DOS programs write as a text file's last byte to mark its end: passed over there, never read
-#: into the last cell (a HaloPSA record's text stored ending in it, exit 0)
-DOS_END = "\x1a"
 #: what one readline of a CSV asks for: one character more than a line may hold, to see that it is longer
 _LINE_READ = MAX_LINE_BYTES + 1
 _READ_ERRORS = (EOFError, OSError, zlib.error)  # truncated or corrupt gzip, I/O errors mid-file

@@ -2,7 +2,8 @@
 end before it), bulkload read it into that cell: a HaloPSA record was created named `y\\x1a`, exit 0. After a final
 line end it was read as a row of its own, refused as one cell 'holding 2 values separated by \\x1a' with the advice
 to replace the header's ',' by '\\x1a'. A cp850 export (the DOS code page) ending so was told no code page to give.
-The mark, as the file's last byte, is passed over; anywhere else it is a character of the file."""
+A JSONL file ending so had a rejected row for it (exit 1). The mark, as the file's last byte, is passed over; anywhere
+else it is a character of the file."""
 
 from __future__ import annotations
 
@@ -47,3 +48,12 @@ async def test_a_record_is_created_with_the_text_the_file_meant(tmp_path: Path) 
         held = await records(url)
     assert (report.loaded, report.exit_code) == (2, 0), report
     assert sorted((r["name"], r["tenant_name"]) for r in held) == [("A", "x"), ("B", "y")], held
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+@pytest.mark.parametrize("end", [b"", b"\r\n"])
+def test_a_jsonl_file_ending_with_the_mark_has_no_line_of_it(tmp_path: Path, end: bytes, encoding: str) -> None:
+    # before, the mark was a rejected row (exit 1): 'trailing characters (byte 34)', or a line of its own
+    text = b'{"name":"A","tenant_name":"x"}\r\n{"name":"B","tenant_name":"y"}' + end + b"\x1a"
+    got = rows(tmp_path / "dos.jsonl", text.decode().encode(encoding))
+    assert got == [(1, {"name": "A", "tenant_name": "x"}), (2, {"name": "B", "tenant_name": "y"})]
