@@ -245,19 +245,22 @@ def _html(char: str) -> str:
 def _char_spellings(char: str) -> str:
     """A regex for the ways a text may write `char` (one character): as it is; escaped by JSON or repr() once or
     more over (a run of backslashes, then: the character itself where it is one of `_SELF_ESCAPED`, a short escape
-    such as ``n``, or its code as ``uXXXX`` — a surrogate pair beyond U+FFFF —, ``xXX`` or ``UXXXXXXXX``);
+    such as ``n``, its code as ``uXXXX`` — a surrogate pair beyond U+FFFF —, ``xXX`` or ``UXXXXXXXX``, or beyond
+    ASCII its UTF-8 bytes each as ``xXX``, as a bytes repr() writes them: ``ë`` as ``\\xc3\\xab``);
     percent-encoded once or more, byte by byte of its UTF-8 (a space as ``+`` too); HTML-escaped (`_html`); or in
     another case of more letters (``ß`` as ``SS``). The hex digits of each in either case. Every escape is tried
     before the character as it is: an escape that starts with it (``%25``, ``\\\\``, ``&amp;``) ending the value is
     masked whole, not as its first character (``***25``)."""
     code = ord(char)
     if code < 0x10000:
-        escapes = [f"u{_hex(code, 4)}"]
+        escapes = [f"u{_hex(code, 4)}", f"U{_hex(code, 8)}"]
     else:
         high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
         escapes = [rf"u{_hex(high, 4)}\\+u{_hex(low, 4)}", f"U{_hex(code, 8)}"]
     if code < 0x100:
         escapes.append(f"x{_hex(code, 2)}")
+    if code >= 0x80:  # its UTF-8 bytes as a bytes repr() or a C string writes them (`ë` as `\xc3\xab`)
+        escapes.append(r"\\+".join(f"x{_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass")))
     if char in _SELF_ESCAPED:
         escapes.append(re.escape(char))
     short = {w[1] for w in (json.dumps(char)[1:-1], repr(char)[1:-1]) if len(w) == 2 and w[0] == "\\"} - {char}

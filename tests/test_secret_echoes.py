@@ -112,3 +112,37 @@ async def test_a_refusal_in_utf_16_shows_the_credential_it_quotes_nowhere(tmp_pa
     written = await refused_with(tmp_path, CANARY, answer)
     assert any(b"is not valid" in p.read_bytes() for p in written), "the refusal was written nowhere"
     assert [p.name for p in written if CANARY[:5].encode() in p.read_bytes().replace(b"\x00", b"")] == []
+
+
+#: a secret beyond ASCII, its tail in ASCII: a bytes repr() of it shows the tail as it is
+UTF8_SECRET = "Sëcret€-bytes-canary-88"
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        lambda text: repr(text.encode()),  # a Python server quoting the request's raw bytes
+        lambda text: "".join(f"\\x{byte:02x}" for byte in text.encode()),  # a C string of every byte
+        lambda text: "".join(f"\\U{ord(char):08x}" for char in text),  # every character as Python's \U escape
+    ],
+    ids=["bytes-repr", "c-string", "U-escapes"],
+)
+def test_a_credential_beyond_ascii_echoed_as_escaped_bytes_is_masked(echo: Callable[[str], str]) -> None:
+    # tester t54b: a server quoting the request's headers as a bytes repr() (`S\xc3\xabcret\xe2\x82\xac-…`) showed a
+    # credential holding `ë` or `€` in clear: its UTF-8 bytes as `\xXX` were no spelling masking knew
+    redact.register(UTF8_SECRET)
+    try:
+        shown = redact.redact(f"refused: {echo('api_secret: ' + UTF8_SECRET)} is not valid")
+    finally:
+        redact.forget()
+    assert echo(UTF8_SECRET)[-20:] not in shown and "canary" not in shown
+    assert "***" in shown
+
+
+async def test_a_refusal_quoting_the_request_as_bytes_shows_the_credential_nowhere(tmp_path: Path) -> None:
+    detail = repr(f"api_key=the-key&api_secret={UTF8_SECRET}".encode())
+    written = await refused_with(
+        tmp_path, UTF8_SECRET, lambda: web.json_response({"error": "invalid credentials", "detail": detail}, status=400)
+    )
+    assert any(b"api_secret=" in p.read_bytes() for p in written), "the refusal was written nowhere"
+    assert [p.name for p in written if b"canary" in p.read_bytes()] == []
