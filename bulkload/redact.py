@@ -50,11 +50,17 @@ _kept_pattern: re.Pattern[str] | None = None
 _folded: tuple[str, ...] | None = ()
 
 
+#: what a hex dump writes between two bytes (`53 c3 ab`, `53:C3:AB`, `53-c3-ab`, as bytes.hex(sep) and Wireshark do)
+_HEX_SEPARATORS = (" ", ":", "-")
+
+
 def _encoded(value: str) -> set[str]:
     """`value` base64-encoded (with or without its padding), its UTF-8 bytes in hex (a diagnostic dumping a
-    header's bytes: before, such an echo was shown whole, tester t36f), and `_misread`."""
+    header's bytes: before, such an echo was shown whole, tester t36f), also a byte apart (`_HEX_SEPARATORS`: before,
+    `53 c3 ab …` was shown whole, tester t54b), and `_misread`."""
     raw = value.encode()
     encoded = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(), raw.hex()}
+    encoded |= {raw.hex(sep) for sep in _HEX_SEPARATORS}
     return encoded | {form.rstrip("=") for form in encoded} | _amid_base64(raw) | _misread(raw)
 
 

@@ -146,3 +146,19 @@ async def test_a_refusal_quoting_the_request_as_bytes_shows_the_credential_nowhe
     )
     assert any(b"api_secret=" in p.read_bytes() for p in written), "the refusal was written nowhere"
     assert [p.name for p in written if b"canary" in p.read_bytes()] == []
+
+
+@pytest.mark.parametrize("separator", [" ", ":", "-"])
+async def test_a_refusal_dumping_the_request_in_hex_a_byte_apart_shows_the_credential_nowhere(
+    tmp_path: Path, separator: str
+) -> None:
+    # tester t54b: a diagnostic dumping the request's bytes in hex, a space or a colon between two (`61 70 69 …`,
+    # Wireshark's `61:70:69`), showed the credential whole: only its hex with nothing between was masked
+    detail = f"api_key=the-key&api_secret={CANARY}".encode().hex(separator).upper()
+    written = await refused_with(
+        tmp_path, CANARY, lambda: web.json_response({"error": "invalid credentials", "detail": detail}, status=400)
+    )
+    quoted = b"api_secret=".hex(separator).upper().encode()
+    assert any(quoted in p.read_bytes().upper() for p in written), "the refusal was written nowhere"
+    shown = CANARY.encode().hex(separator).upper()[:-6].encode()
+    assert [p.name for p in written if shown in p.read_bytes().upper()] == []
