@@ -362,6 +362,8 @@ hostile_text = st.lists(TEXT_PIECES, max_size=10).map("".join)
 #: without C1 control characters, which refuse the file (as the bytes of another encoding): for files whose
 #: rows must be read
 sane_text = hostile_text.map(lambda t: re.sub("[\x80-\x9f]", "", t))
+#: text that is no spreadsheet formula or error value either (`_no_value`): for rows that must load
+good_text = sane_text.filter(lambda t: not _no_value(t.strip(), json=False) and not _no_value(t.strip(), json=True))
 INVALID_UTF8 = [b"\xff", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"\xc0\xaf", b"caf\xe9", b"\xf8\x88\x80\x80\x80"]
 GOOD_INT = {"entryTypeNumber": ["2", "3", "4", "5", "10"]}
 ACCOUNTS = ["1010", "5820", "", "-1", "2147483647", "7000"]
@@ -586,8 +588,9 @@ def _values(
         elif name == "vatCode":
             out[name] = draw(st.sampled_from(["U25", "I25", ""]))
         else:
-            # text and other free-text fields: anything valid UTF-8 is fine, but a C1 character (`faults`)
-            out[name] = draw(hostile_text if faults else sane_text)
+            # text and other free-text fields: anything valid UTF-8 is fine, but a C1 character, or a spreadsheet's
+            # formula or error value (`faults`)
+            out[name] = draw(hostile_text if faults else good_text)
     return out
 
 
