@@ -806,7 +806,11 @@ class Source:
         at = f"{self.path}: column"
         mapped = [i for i in (first, second) if cells[i] != field]
         if not mapped:
-            return ConfigError(f"{at} {field!r} appears twice in the header (columns {first + 1} and {second + 1})")
+            return ConfigError(
+                f"{at} {field!r} appears twice in the header (columns {first + 1} and {second + 1}): which one holds "
+                "the field cannot be told; rename or delete one of them in the file (a job file's [columns] names a "
+                "column by its header, which both share)"
+            )
         if len(mapped) == 2:
             said, also = (
                 f"{at}s {cells[first]!r} ({first + 1}) and {cells[second]!r} ({second + 1}) are both mapped to",

@@ -195,7 +195,10 @@ def test_csv_header_empty_name(tmp_path: Path) -> None:
 
 
 def test_csv_header_duplicate_name_also_after_mapping(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"a\.csv: column 'a' appears twice in the header \(columns 1 and 3\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"a\.csv: column 'a' appears twice in the header \(columns 1 and 3\): which one .* rename or delete one",
+    ):
         rows(write(tmp_path, "a.csv", "a,b,a\n"))
     # the mapping that makes a second column the field is named, not a column 'amount' appearing twice
     p = write(tmp_path, "b.csv", "amount,belob\n1,2\n")
