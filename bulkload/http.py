@@ -487,6 +487,12 @@ def _http_date(value: str) -> float | None:
         return None
 
 
+#: the most characters of an API's own message an error keeps: a server quoting the request it refused in its message
+#: (tester t54b: 7 KB for a call of a few rows, 100 KB for a call of 500) gave a stop reason of that one line, on the
+#: terminal, in the report and the log
+SAID_LIMIT = 2_000
+
+
 def error_from(status: int, headers: Mapping[str, str], body: bytes, *, uncertain: bool = False) -> APIError:
     """Build the error for an error status from a problem+json (or any) body (an empty one is said to be empty).
     What the API says is read here and nowhere else, and every credential it may quote (an API that echoes the
@@ -500,7 +506,10 @@ def error_from(status: int, headers: Mapping[str, str], body: bytes, *, uncertai
     except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested past msgspec's depth
         pass
     said = problem.get("detail") or problem.get("message") or problem.get("title")
-    message = redact(str(said)) if said else cut(answer_text(body, headers.get("Content-Type")), 200)
+    if said:  # what it says, whole up to SAID_LIMIT (redacted before it is cut: redact.cut)
+        message = cut(str(said), SAID_LIMIT, f" … [cut: the API's message runs to {len(str(said)):,} characters]")
+    else:
+        message = cut(answer_text(body, headers.get("Content-Type")), 200)
     if not message.strip():  # said as such: "HTTP 500: " and nothing after it reads as a message cut off
         message = "the answer's body is empty"
     errors = problem.get("errors")

@@ -690,3 +690,24 @@ async def test_a_rows_secret_a_refusal_quotes_for_another_row_is_masked_in_the_i
     with sqlite3.connect(tmp_path / "XeroDetails.sqlite") as db:
         errors = [error for (error,) in db.execute("SELECT error FROM chunks WHERE error IS NOT NULL")]
     assert errors and not leaked and not [e for e in errors if CANARY in e], (leaked, errors)
+
+
+def test_an_apis_long_message_is_cut_after_its_credentials_are_masked() -> None:
+    """Found by a tester (t54b): a server that quotes the refused request in its JSON message gave a stop reason of
+    7 KB on one line (100 KB for a call of 500 rows). The message is kept up to http.SAID_LIMIT characters, cut
+    after its credentials are masked (a secret the cut goes through is never shown in part), and says so."""
+    from bulkload import redact
+    from bulkload.http import SAID_LIMIT, error_from
+
+    secret = "CANARY-long-message-secret"
+    redact.register(secret)
+    try:
+        # the secret straddles the limit: masked first, then cut
+        quoted = "x" * (SAID_LIMIT - 10) + secret + "y" * 5000
+        error = error_from(400, {}, json.dumps({"message": quoted}).encode())
+        assert "CANARY" not in error.message and len(error.message) < SAID_LIMIT + 80, len(error.message)
+        assert error.message.endswith(f" … [cut: the API's message runs to {len(quoted):,} characters]"), error.message
+        short = error_from(400, {}, json.dumps({"message": f"account {secret} is closed"}).encode())
+        assert short.message == "account *** is closed", short.message
+    finally:
+        redact.forget()
