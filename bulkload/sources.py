@@ -1424,8 +1424,10 @@ class _Lines:
         self._last = "\n"  # the last line handed out
         #: blank lines passed over between records (the reader never sees them); the caller counts and resets it
         self.blank = 0
-        #: once the file's lines are all handed out: the last one that holds text, where it has no line end ("" else)
+        #: once the file's lines are all handed out: the last one that holds text, where it has no line end ("" else:
+        #: also where DOS's end-of-file mark ends it, which says the file is whole)
         self.unended = ""
+        self._dos_end = False  # the file's last byte was DOS's end-of-file mark, passed over
 
     def __iter__(self) -> _Lines:
         return self
@@ -1455,7 +1457,7 @@ class _Lines:
             if after := self._read(1):
                 self._ahead = after
             else:  # the file's last byte: DOS's end-of-file mark (Ctrl-Z), no character of the last cell
-                line = line[:-1]
+                line, self._dos_end = line[:-1], True
         size = len(line)
         if size > MAX_LINE_BYTES and not line.endswith(("\n", "\r")):
             self._size = 0
@@ -1464,7 +1466,7 @@ class _Lines:
         if not size:
             if not self._tail:
                 raise StopIteration
-            self.unended = "" if self._last.endswith(("\n", "\r")) else self._last
+            self.unended = "" if self._dos_end or self._last.endswith(("\n", "\r")) else self._last
             line = self._tail.pop()
             size = len(line)
         if held:

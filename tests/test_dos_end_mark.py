@@ -57,3 +57,15 @@ def test_a_jsonl_file_ending_with_the_mark_has_no_line_of_it(tmp_path: Path, end
     text = b'{"name":"A","tenant_name":"x"}\r\n{"name":"B","tenant_name":"y"}' + end + b"\x1a"
     got = rows(tmp_path / "dos.jsonl", text.decode().encode(encoding))
     assert got == [(1, {"name": "A", "tenant_name": "x"}), (2, {"name": "B", "tenant_name": "y"})]
+
+
+def test_a_last_line_ended_by_the_mark_is_not_warned_of_as_cut_short(tmp_path: Path) -> None:
+    """The mark says the file is whole (t54a): no "has no line end … if the file was cut short" warning for the line
+    before it; a last line with neither a line end nor the mark still has it."""
+    marked, cut = tmp_path / "dos.csv", tmp_path / "cut.csv"
+    marked.write_bytes(b"name,tenant_name\r\nA,x\r\nB,y\x1a")
+    cut.write_bytes(b"name,tenant_name\r\nA,x\r\nB,y")
+    for path, without_end in ((marked, 0), (cut, 3)):
+        source = Source(path)
+        assert len(list(source)) == 2
+        assert source.last_line_without_end == without_end, path
