@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from itertools import chain, islice
 from typing import Any, NamedTuple
@@ -140,11 +140,10 @@ def inspect(
     for table in (FILE_GROUPS, FILE_FAMILIES, FILE_ORIGINS, FILE_ORIGINS_INDEX, _FAMILY_STARTS_TABLE):
         db.execute(table)
     db.execute("DELETE FROM family_starts")
-    paths = [str(s.path) for s in sources]
     found = []
-    for i, source in enumerate(sources):
+    for i in range(len(sources)):
         try:
-            found.append(_inspect(i, source, target, given, db, paths, stop, scan_part, (before or {}).get(i), counted))
+            found.append(_inspect(i, sources, target, given, db, stop, scan_part, (before or {}).get(i), counted))
         except ConfigError as exc:
             raise one_encoding(exc, sources) from exc.__cause__
     for i, source in enumerate(sources):
@@ -587,16 +586,17 @@ def scan_part(request: PartScan) -> PartScanned | None:
 
 def _inspect(
     file_idx: int,
-    source: Source,
+    sources: Sequence[Source],
     target: Target,
     given: Given,
     db: sqlite3.Connection,
-    paths: Sequence[str],
     stop: threading.Event | None,
     scan_part: ScanPart | None,
     before: Reading | None,
     counted: Callable[[int], object] | None,
 ) -> FileProfile:
+    """One file of `sources` (the run's inputs), the one at `file_idx`, read and decided (`inspect`)."""
+    source, paths = sources[file_idx], [str(s.path) for s in sources]
     kind = target.kind_of(file_idx)
     given_dates = given.date_format
     found = None
@@ -653,7 +653,7 @@ def _inspect(
     found.decimals.refuse(decimal.decimal, path, kind.minor_unit_advice)
     date_format = dates.decide(given.date_format, path, before)
     apart = _apart(db, file_idx, kind, paths)
-    _alike(db, file_idx, target, paths)
+    _alike(db, file_idx, target, paths, sources)
     if apart and given.no_regroup:
         also = f" (and {_unnamed_lines(unnamed, kind)}: fix it as well)" if unnamed.count else ""
         raise ConfigError(
@@ -716,7 +716,9 @@ def _no_rows(source: Source) -> str:
     return "it is empty" if source.holds_nothing() else "only blank lines"
 
 
-def _alike(db: sqlite3.Connection, file_idx: int, target: Target, paths: Sequence[str]) -> None:
+def _alike(
+    db: sqlite3.Connection, file_idx: int, target: Target, paths: Sequence[str], sources: Sequence[Source]
+) -> None:
     """ConfigError where two families (RecordKind.group_family: a Visma Core order, whatever its cost types) of the
     run's files (file_groups), or of this file's rows of no group (family_starts: a Visma Core order of FEE lines),
     are one but for case, surrounding spaces, Unicode form or a number's leading zeros (folded): one
@@ -724,7 +726,10 @@ def _alike(db: sqlite3.Connection, file_idx: int, target: Target, paths: Sequenc
     order's OUTLAY lines as two entries, exit 0), or two, which cannot be told. Only for a kind whose families are so
     written (RecordKind.text_keys). In bounded memory: the families go through a temporary SQLite table, grouped
     there. Only the families of the files of this file's kind: a PayorCRM customers file beside the invoices keeps its
-    customernos (d4 and D4 two customers, compared exactly) in `file_groups` too."""
+    customernos (d4 and D4 two customers, compared exactly) in `file_groups` too. Where the kind's families are alike
+    only within a field (RecordKind.alike_within: a PayorCRM invoice's customer), two alike are refused only where
+    their first lines give it the same value: those lines read again from `sources` (the run's inputs, by index),
+    only where some are alike."""
     kind = target.kind_of(file_idx)
     if not kind.text_keys:
         return
@@ -741,13 +746,21 @@ def _alike(db: sqlite3.Connection, file_idx: int, target: Target, paths: Sequenc
             alike = [(folded(f), f, at, n) for f, at, n in batch]
             table.executemany("INSERT INTO f VALUES (?, ?, ?, ?)", alike)
         # sorted on disk by SQLite: no family is held in memory
-        found = table.execute("SELECT fold FROM f GROUP BY fold HAVING MIN(family) < MAX(family) LIMIT 1").fetchone()
-        if found is None:
-            return
-        named = table.execute("SELECT family, at, line FROM f WHERE fold = ? ORDER BY at, line", found).fetchall()
-    first = named[0]
-    second = next(row for row in named if row[0] != first[0])
-    (one, one_at, one_line), (other, other_at, other_line) = first, second
+        folds = "SELECT fold FROM f GROUP BY fold HAVING MIN(family) < MAX(family)"
+        pair: tuple[tuple[str, int, int], tuple[str, int, int]] | None
+        if kind.alike_within is None:
+            found = table.execute(f"{folds} LIMIT 1").fetchone()
+            if found is None:
+                return
+            named = table.execute("SELECT family, at, line FROM f WHERE fold = ? ORDER BY at, line", found).fetchall()
+            first = named[0]
+            pair = first, next(row for row in named if row[0] != first[0])
+        else:
+            within = f"SELECT fold, family, at, line FROM f WHERE fold IN ({folds}) ORDER BY at, line"
+            pair = _alike_within(kind.alike_within, table.execute(within), sources)
+            if pair is None:
+                return
+    (one, one_at, one_line), (other, other_at, other_line) = pair
     raise ConfigError(
         f"{kind.family_label(one)} ({paths[one_at]} line {one_line}) and {kind.family_label(other)} "
         f"({paths[other_at]} line {other_line}) are one but for case, spaces, Unicode form or leading zeros: one "
@@ -755,6 +768,39 @@ def _alike(db: sqlite3.Connection, file_idx: int, target: Target, paths: Sequenc
         f"export), or two {kind.group_name}s, which cannot be told. Write its value one way on all its lines, or the "
         "two apart; nothing was sent"
     )
+
+
+def _alike_within(
+    field: str, alike: Iterable[tuple[str, str, int, int]], sources: Sequence[Source]
+) -> tuple[tuple[str, int, int], tuple[str, int, int]] | None:
+    """The first two of the families `alike` (fold, family, file index, first line: those alike, in file and line
+    order) that are one but for case, spaces, Unicode form or leading zeros and whose first lines give `field` the
+    same value (as trimmed, compared exactly), as (family, file index, line) each; None where none are. The lines are
+    read again from `sources`, a file at a time, only as far as the last one asked."""
+    rows = list(alike)
+    wanted: dict[int, set[int]] = {}
+    for _, _, at, line in rows:
+        wanted.setdefault(at, set()).add(line)
+    given: dict[tuple[int, int], str] = {}
+    for at, lines in wanted.items():
+        last = max(lines)
+        for row in sources[at].rows((field,)):
+            if type(row) is BadRow:
+                continue
+            line, values = row  # type: ignore[misc]
+            if line in lines and (value := values.get(field)) is not None:
+                given[at, line] = str(value).strip()
+            if line >= last:
+                break
+    first: dict[tuple[str, str], tuple[str, int, int]] = {}  # (fold, value) -> the first family giving it
+    for fold, family, at, line in rows:
+        value = given.get((at, line))
+        if value is None:  # its line gives no value that can be read: rejected with its reason, never split
+            continue
+        seen = first.setdefault((fold, value), (family, at, line))
+        if seen[0] != family:
+            return seen, (family, at, line)
+    return None
 
 
 def _apart(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Sequence[str]) -> str:

@@ -227,6 +227,10 @@ class RecordKind:
     #: (profile._alike). False where a key is compared exactly as sent, as the API keeps it (PayorCRM's numbers: "AB 1"
     #: and "ab_1" are two customers, docs/payorcrm.md) or is a number read as one (e-conomic's journal and voucher)
     text_keys: bool = False
+    #: where `text_keys`: the field two families alike must give the same value of to be refused (PayorCRM's
+    #: invoices: `0042` and `42` of one customer are one invoice written two ways, `0100` of A1 and `100` of a1 two
+    #: invoices of two customers, which PayorCRM keeps apart); None: any two alike are refused
+    alike_within: str | None = None
     #: a group is one record (a PayorCRM customer: one customerno given twice is refused): a row whose key is lost
     #: or mangled is no neighbour's line, and is refused alone (regroup.group_reader)
     single_record_groups: bool = False
