@@ -359,8 +359,9 @@ class Chunk:
 
 
 #: what a rollback recorded of a record (Ledger.removals) that took it out of the API: removed, gone (a 404 after a
-#: DELETE of ours), unexplained (gone before the rollback came to it)
-ROLLED_OUT = ("removed", "gone", "unexplained")
+#: DELETE of ours). Not unexplained (gone before the rollback came to it: booked, or deleted by another writer): the
+#: rollback did not take it out, so reconciliation names it missing (where booked, it is in the books)
+ROLLED_OUT = ("removed", "gone")
 #: what a rollback recorded of a record whose DELETE may have taken it out, or was answered as done, until a read
 #: says whether it is gone: removing (its DELETE may have been sent), deleted (answered as done, not read back yet)
 DELETED = "deleted"

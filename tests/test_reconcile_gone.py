@@ -133,6 +133,25 @@ async def test_a_run_rolled_back_reconciles_as_rolled_back_not_as_missing(tmp_pa
     assert rec.note in text and report.exit_code == 0, text
 
 
+async def test_an_entry_booked_before_the_rollback_came_to_it_is_missing_not_rolled_back(tmp_path: Path) -> None:
+    # before, the rollback said "gone some other way: possibly booked … reverse it in the books" (exit 3), and a
+    # reconcile after it said all 100 were "removed (rolled back, not missing), nothing of it is left", exit 0, for
+    # entries the bookkeeper booked into the books while the rollback took none of them out
+    sandbox, waits = Counted(), Waits()
+    async with serving(sandbox.app) as origin:
+        path = await loaded(tmp_path, sandbox, origin)
+        booked = sorted(sandbox.store.entries)[:2]
+        assert all(sandbox.store.delete(number) for number in booked)  # booking takes drafts out of the journal
+        undone = await rollback(path, env=CREDS)
+        assert (undone.removed, undone.unexplained_count, undone.exit_code) == (98, 2, 3), undone
+        rec = await reconciled(path, waits)
+    assert not rec.ok and rec.rolled_back == {"status": "rolled_back", "records": 98, "left": 2}, rec
+    assert rec.missing_count == 2 and {item["id"] for item in rec.missing} == set(booked), rec
+    assert "98 of its 100 entries are removed (rolled back, not missing), 2 left" in rec.note, rec.note
+    assert "check them in the books" in rec.note, rec.note
+    assert summed(rec, path).exit_code == 3
+
+
 async def test_a_run_whose_rollback_stopped_reconciles_what_is_left_and_says_to_finish_it(tmp_path: Path) -> None:
     sandbox, waits = Counted(), Waits()
     async with serving(sandbox.app) as origin:
