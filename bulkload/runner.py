@@ -1128,32 +1128,47 @@ def _dry_run(
     if checked:
         _learn_earlier(db, job, ledger_pg.name_of(job.ledger_path), "", target, threading.Event(), offline=True)
     spec = offline_spec(job, target, profiles, str(scratch.path) if checked else None, workdir)
-    with opened_planner(target, spec) as planner:
-        would = {"calls": 0, "rows": 0, "bytes": 0}
-        unbalanced: list[tuple[str, str]] = []  # the groups it would load that do not balance in the input (the first)
-        n_unbalanced = 0
-        stop_reason = None
+    would = {"calls": 0, "rows": 0, "bytes": 0}
+    unbalanced: list[tuple[str, str]] = []  # the groups it would load that do not balance in the input (the first)
+    n_unbalanced = 0
+    stop_reason = None
+    stages.enter(PLANNING_CALLS, sum(p.rows for p in profiles), "rows")
+    # phase by phase, as a load plans them (run.phase_context): a later phase learns from the rows of the earlier
+    # ones that it rejected (PayorCRM's invoices, the customers that would not load); those it would send count as
+    # loaded, as the API's word on them is what a dry run cannot know
+    phases = target.phases.of(len(job.files))
+    for n, phase in enumerate(phases):
+        if stop_reason:
+            break
+        unsettled = {i: scratch.unsettled(i) for earlier in phases[:n] for i in earlier}
+        target.phases.use(target.phases.before(phase, unsettled, sources))
+        of_phase = replace(
+            spec,
+            files=[spec.files[i] for i in phase],
+            indexes=phase,
+            profiles=None if spec.profiles is None else [spec.profiles[i] for i in phase],
+        )
+        with opened_planner(target, of_phase) as planner:
 
-        def keep_rows() -> None:  # a file of bad rows needs no memory: they go to SQLite as they are found
-            db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", planner.rejected)
-            planner.rejected.clear()
+            def keep_rows() -> None:  # a file of bad rows needs no memory: they go to SQLite as they are found
+                db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", planner.rejected)
+                planner.rejected.clear()
 
-        stages.enter(PLANNING_CALLS, sum(p.rows for p in profiles), "rows")
-        try:
-            for file_idx, rows in planned_rows(target, spec):
-                for chunk in planner.plan(file_idx, rows):
-                    stages.advance(len(planner.rejected) + (0 if chunk is None else len(chunk)))
-                    keep_rows()
-                    if chunk is not None:
-                        would["calls"] += 1
-                        would["rows"] += len(chunk)
-                        would["bytes"] += len(chunk.body)
-                        off = [(g.key, g.imbalance) for g in chunk.groups if g.imbalance != NO_IMBALANCE]
-                        n_unbalanced += len(off)
-                        unbalanced += off[: REPORT_LIST - len(unbalanced)]
-        except BulkloadError as exc:
-            stop_reason = str(exc)
-        keep_rows()
+            try:
+                for file_idx, rows in planned_rows(target, of_phase):
+                    for chunk in planner.plan(file_idx, rows):
+                        stages.advance(len(planner.rejected) + (0 if chunk is None else len(chunk)))
+                        keep_rows()
+                        if chunk is not None:
+                            would["calls"] += 1
+                            would["rows"] += len(chunk)
+                            would["bytes"] += len(chunk.body)
+                            off = [(g.key, g.imbalance) for g in chunk.groups if g.imbalance != NO_IMBALANCE]
+                            n_unbalanced += len(off)
+                            unbalanced += off[: REPORT_LIST - len(unbalanced)]
+            except BulkloadError as exc:
+                stop_reason = str(exc)
+            keep_rows()
 
     def rejected() -> Iterator[RowOutcome]:
         query = "SELECT * FROM rows WHERE bucket = 'rejected' ORDER BY file_idx, line_no"
