@@ -97,7 +97,7 @@ def load_again(
     as a new run beside it, with names of its own (`free_names`; for a script the Job's keywords). Else no command,
     as a new run would create that run's records again (refused as loaded, or with an empty cache loaded twice): roll
     it back first, where its API can delete."""
-    if not holds(held, [name for f in files for name in names_of(f)]):
+    if not holds(held, [name for f in files for name in names_of(f)]) or _given_again_only(job, held, files):
         return ""
     if job.make_target().books.rerunnable or held.get("status") == "rolled_back":
         named = free_names(job, whole_run=True)
@@ -118,6 +118,16 @@ def load_again(
         " (for a run that finished, resume has nothing to do). That run loaded these files: a new run of them beside "
         f"it would create its records again{undo}"
     )
+
+
+def _given_again_only(job: Job, held: Mapping[str, Any], files: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether the run `held` finished and read only files that this load gives again for what a later phase learns
+    from them (Phases.given_again: PayorCRM's customers beside invoices): their records are skipped by that run's
+    word (loads.refuse_loaded), so a new run under another --ledger creates none of them again."""
+    phases = job.make_target().phases
+    again = {name for i, f in enumerate(files) if phases.given_again(i) for name in names_of(f)}
+    read = [f for f in held.get("files") or [] if isinstance(f, dict)]
+    return held.get("status") == "complete" and all(again.intersection(names_of(f)) for f in read)
 
 
 def beside_earlier(job: Job) -> Job:
