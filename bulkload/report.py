@@ -445,6 +445,8 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
     if report.in_doubt_file:
         where = written_at(report, "the in-doubt file", report.in_doubt_file)
         console.print(f"rows in doubt{_held_back(report)}: {where}{way_on}")
+    elif report.in_doubt and report.would_load is not UNSET:  # a dry run's: in doubt in an earlier run
+        console.print(f"rows in doubt: {report.in_doubt:,}{way_on}")
     elif report.in_doubt:  # the reconcile command writes no files: the ledger knows them
         console.print(
             f"rows in doubt: {report.in_doubt:,}, their calls sent but never answered as far as the ledger knows"
@@ -534,6 +536,7 @@ def _figures(report: Report) -> list[tuple[str, str]]:
             rows_read,
             ("would load", f"{report.would_load or 0:,}"),
             ("rejected", f"{report.rejected:,}"),
+            *([("in doubt", f"{report.in_doubt:,}")] if report.in_doubt else []),  # in an earlier run: not sent
             ("would skip", f"{report.skipped:,}"),  # as an earlier load created them: the rows read add up
             ("requests it would send", f"{report.would_send_requests or 0:,}"),
             ("bytes it would send", f"{report.would_send_bytes or 0:,}"),

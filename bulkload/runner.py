@@ -1180,8 +1180,9 @@ def _dry_run(
     # would_load stands in for loaded: rows_read = would_load + rejected + in_doubt + skipped, skipped being the rows
     # an earlier load loaded; the rest of the inputs' rows (a dry run that stopped did not get to them) are not yet
     # sent, as a stopped load's (Ledger.figures)
-    skipped = scratch.figures().skipped
-    settled = would["rows"] + n_rejected + skipped
+    figures = scratch.figures()
+    skipped, in_doubt = figures.skipped, figures.in_doubt  # in doubt: in an earlier run, never sent by the load
+    settled = would["rows"] + n_rejected + in_doubt + skipped
     elapsed = time.monotonic() - started
     report = Report(
         target=target.name,
@@ -1190,7 +1191,8 @@ def _dry_run(
         loaded=0,
         would_load=would["rows"],
         rejected=n_rejected,
-        in_doubt=0,
+        in_doubt=in_doubt,
+        in_doubt_way_on=_in_doubt_earlier(db, job.files) if in_doubt else UNSET,
         skipped=skipped,
         rows_not_sent=max(0, sum(p.rows for p in profiles) - settled),
         skipped_groups=groups["skipped"] if groups["skipped"] else UNSET,
@@ -1214,6 +1216,15 @@ def _dry_run(
     if job.report:
         write_report(job.report, report)
     return report
+
+
+def _in_doubt_earlier(db: sqlite3.Connection, files: Sequence[str]) -> str:
+    """What a dry run says of the rows it found in doubt in an earlier run (ledger.known_to): the load sends none of
+    them, and the first one's reason, which names that run's ledger and what settles them there."""
+    file_idx, line, reason = db.execute(
+        "SELECT file_idx, line_no, reason FROM rows WHERE bucket = 'in_doubt' ORDER BY file_idx, line_no LIMIT 1"
+    ).fetchone()
+    return f"the load would not send them, e.g. line {line} of {files[file_idx]}: {reason}"
 
 
 def inspected_offline(

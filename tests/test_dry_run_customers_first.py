@@ -38,3 +38,22 @@ async def test_a_dry_run_with_require_customers_predicts_the_loads_invoices(tmp_
     assert (real.loaded, real.rejected) == (2, 3), real
     assert dry_reasons == _reasons(tmp_path / "i.csv.rejects.csv"), dry_reasons
     assert dry_reasons.keys() == {"3", "4"} and "did not load" in dry_reasons["3"], dry_reasons
+
+
+async def test_a_dry_run_counts_the_rows_in_doubt_in_an_earlier_run_which_the_load_does_not_send(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: after a run whose upload the API refused (its rows in doubt), a dry run of the fixed copy
+    # said "rows read 0", nothing rejected, exit 0; the load then held all 3 rows in doubt, exit 1
+    bad = [["G1", "a@example.com", "A"], ["G2", "not-an-email", "B"], ["G3", "c@example.com", "C"]]
+    customers = write(tmp_path / "c.csv", CUSTOMERS, bad)
+    (fixed_at := tmp_path / "fixed").mkdir()
+    fixed = write(fixed_at / "c.csv", CUSTOMERS, [bad[0], ["G2", "b@example.com", "B"], bad[2]])
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            first = await load(job(tmp_path, url, {"customers": customers}), env=ENV)
+            dry = dry_run(job(fixed_at, url, {"customers": fixed}), env=ENV)
+            real = await load(job(fixed_at, url, {"customers": fixed}), env=ENV)
+    assert first.in_doubt == 3 and real.in_doubt == 3 and real.exit_code == 1, (first, real)
+    assert (dry.rows_read, dry.would_load, dry.in_doubt, dry.exit_code) == (3, 0, 3, 1), dry
+    assert "the load would not send them" in str(dry.in_doubt_way_on), dry.in_doubt_way_on
