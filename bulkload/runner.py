@@ -776,7 +776,14 @@ def _input_gone(ledger: Ledger, stored: Mapping[str, str], can_delete: bool) -> 
         else ": put the file back there as it was, then resume it"
     )
     undo = can_delete and not ledger.open_calls() and ledger.adopted() is None
-    return (
+    # a finished run's place is recorded as its ledger was opened: a later load reads it where it is now
+    finished = (
+        f"the run of {ledger_pg.name_of(str(ledger.path))} finished (nothing is left to resume), and where its ledger "
+        "is now is recorded: a later load into its API reads it here. "
+        if ledger.run.status == "complete"
+        else ""
+    )
+    return finished + (
         f"the run's input {path} is gone; resume needs the same files at exactly the paths the run started with, as "
         f"they were then (their SHA-256 is in the ledger){way}{', or roll it back' if undo else ''}"
     )
