@@ -9,21 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_no_rows import ENV, NOWHERE, SAMPLES
 
 from bulkload.cli import main
-
-SAMPLES = Path(__file__).resolve().parent.parent / "bulkload" / "samples"
-ENV = {
-    "ECONOMIC_APP_SECRET_TOKEN": "a",
-    "ECONOMIC_AGREEMENT_GRANT_TOKEN": "g",
-    "HALO_CLIENT_ID": "c",
-    "HALO_CLIENT_SECRET": "s",
-    "VISMA_CORE_TOKEN": "t",
-    "PAYORCRM_API_KEY": "k",
-    "PAYORCRM_API_SECRET": "s",
-}
-#: nothing listens there: a file that got past the check would meet a stopped run (exit 4), not a refusal
-NOWHERE = "http://127.0.0.1:9/api"
 
 
 @pytest.mark.parametrize(
