@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -66,19 +66,13 @@ class Recount:
         again of this reconciliation so far) counted in. Raises what `read` raises."""
         started = self.clock() - after.waited_s
         done = max(after.reads.values(), default=0)
-        wait, reads = self.first_s * 2**done, dict(after.reads)
-        lagging = short()
-        for _ in range(self.reads - done):
-            left = self.total_s - (self.clock() - started)
-            if not lagging or left <= 0:
-                break
-            await self.sleep(min(wait, left))
+        reads = dict(after.reads)
+        async for _ in self._after_waits(started, self.first_s * 2**done, self.reads - done, lambda: bool(short())):
+            lagging = short()  # as it was before the wait: only a read changes it
             await side_by_side(partial(read, scope) for scope in lagging)
             for scope in lagging:
                 reads[scope] = reads.get(scope, 0) + 1
-            wait *= 2
-            lagging = short()
-        return Lagged(lagging, reads, self.clock() - started, after.walks)
+        return Lagged(short(), reads, self.clock() - started, after.walks)
 
     async def until_listed(
         self, not_listed: Callable[[], bool], walk_again: Callable[[], Awaitable[object]], after: Lagged
@@ -89,15 +83,24 @@ class Recount:
         with those of `after` (the reads again so far) counted in; `after` with the time taken. Each walk again
         costs the run's pages again: only where records are not listed, never where all are. Raises what
         `walk_again` raises."""
-        started, wait, walks = self.clock() - after.waited_s, self.first_s, after.walks
-        for _ in range(WALKS_AGAIN):
-            left = self.total_s - (self.clock() - started)
-            if left <= 0 or not not_listed():
-                break
-            await self.sleep(min(wait, left))
+        started, walks = self.clock() - after.waited_s, after.walks
+        async for _ in self._after_waits(started, self.first_s, WALKS_AGAIN, not_listed):
             await walk_again()
-            wait, walks = wait * 2, walks + 1
+            walks += 1
         return Lagged(after.short, after.reads, self.clock() - started, walks)
+
+    async def _after_waits(
+        self, started: float, wait_s: float, times: int, needed: Callable[[], bool]
+    ) -> AsyncIterator[None]:
+        """At most `times` turns, each after a wait of `wait_s`, doubled at each turn, while `needed()` and the
+        `total_s` since `started` (on `clock`) last: the last wait is what is left of them."""
+        for _ in range(times):
+            left = self.total_s - (self.clock() - started)
+            if left <= 0 or not needed():
+                return
+            await self.sleep(min(wait_s, left))
+            yield
+            wait_s *= 2
 
 
 #: the waits of a run's reconciliation, on the real clock
