@@ -84,7 +84,7 @@ from .redact import redact
 from .reject_reasons import Tally, most
 from .report import LEFT_BY_ROLLBACK, Written, rejects_fields, write_rejects_files, write_report
 from .results import Groups, Report, unbalanced_entry
-from .run import REPORT_LIST, Run, Shared
+from .run import REPORT_LIST, Run, Shared, phase_context
 from .skipped_gone import taken_back_said
 from .sources import Pinned, Source, changed_message, check_regular, digests_of, other_delimiter, pin, sha256_of
 from .stages import PLANNING_CALLS, Stages
@@ -1140,20 +1140,21 @@ def _dry_run(
     n_unbalanced = 0
     stop_reason = None
     stages.enter(PLANNING_CALLS, sum(p.rows for p in profiles), "rows")
-    # phase by phase, as a load plans them (run.phase_context): a later phase learns from the rows of the earlier
-    # ones that it rejected (PayorCRM's invoices, the customers that would not load); those it would send count as
+    # phase by phase, as a load plans them (phase_context): a later phase learns from the rows of the earlier ones
+    # that it rejected (PayorCRM's invoices, the customers that would not load); those it would send count as
     # loaded, as the API's word on them is what a dry run cannot know
-    phases = target.phases.of(len(job.files))
+    phases = list(target.phases.of(len(job.files)))
     for n, phase in enumerate(phases):
         if stop_reason:
             break
-        unsettled = {i: scratch.unsettled(i) for earlier in phases[:n] for i in earlier}
-        target.phases.use(target.phases.before(phase, unsettled, sources))
+        context = phase_context(target, scratch, sources, phases, n)
+        target.phases.use(context)
         of_phase = replace(
             spec,
             files=[spec.files[i] for i in phase],
             indexes=phase,
             profiles=None if spec.profiles is None else [spec.profiles[i] for i in phase],
+            context=context,
         )
         with opened_planner(target, of_phase) as planner:
 

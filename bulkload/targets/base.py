@@ -222,10 +222,11 @@ class RecordKind:
     #: every row belongs to a group (a row that names none is a group's line gone wrong)
     rows_grouped: bool = False
     #: its families (group_family) are named in text people write by hand and a spreadsheet edits (a Visma Core
-    #: orderId), where one written in another case, Unicode form or with its leading zeros dropped is the same one
-    #: as plausibly as another: two families of a run's files alike but for that are refused before the first call
-    #: (profile._alike). False where a key is compared exactly as sent, as the API keeps it (PayorCRM's numbers: "AB 1"
-    #: and "ab_1" are two customers, docs/payorcrm.md) or is a number read as one (e-conomic's journal and voucher)
+    #: orderId, a PayorCRM invoiceNumber within its customer: `alike_within`), where one written in another case,
+    #: Unicode form or with its leading zeros dropped is the same one as plausibly as another: two families of a run's
+    #: files alike but for that are refused before the first call (profile._alike). False where a group is one record
+    #: whose key is compared exactly as sent (PayorCRM's customerno: "AB 1" and "ab_1" are two customers,
+    #: docs/payorcrm.md) or is a number read as one (e-conomic's journal and voucher)
     text_keys: bool = False
     #: where `text_keys`: the field two families alike must give the same value of to be refused (PayorCRM's
     #: invoices: `0042` and `42` of one customer are one invoice written two ways, `0100` of A1 and `100` of a1 two
