@@ -103,30 +103,34 @@ def _resource_of(path: str, forced: str | None) -> str:
     and both ways where its name gives none (before: "no HaloPSA resource 'nov'", which named neither), and where
     its name gives another resource than --resource (before, `XeroDetails.csv QuickBooksDetails.csv --resource
     XeroDetails` created the QuickBooks settings as XeroDetails records, exit 0)."""
+    named = _named_after(path)
     if forced is not None:
         resource = resource_named(forced)
-        if (named := _named_after(path)) not in (None, resource):
+        if named not in (None, resource):
             raise ConfigError(
                 f"{path}: its name gives the HaloPSA resource {named}, and --resource gives {resource}: which one its "
                 f"rows are for cannot be told. Rename the file, or load it without --resource (a file named after a "
                 f"resource is loaded as that one); nothing was sent"
             )
         return resource
-    name = Path(path).name.split(".")[0]
-    try:
-        return canonical_resource(name)
-    except KeyError:
+    if named is None:
         raise ConfigError(
-            f"{path}: a file's name gives its HaloPSA resource where no --resource is given, and {name!r} is none: "
-            f"name the file after its resource (XeroDetails.csv), or give --resource NAME for every file of the "
-            f"run; the resources: {', '.join(RESOURCES)}; nothing was sent"
-        ) from None
+            f"{path}: a file's name gives its HaloPSA resource where no --resource is given, and "
+            f"{_stem(path)!r} is none: name the file after its resource (XeroDetails.csv), or give --resource NAME "
+            f"for every file of the run; the resources: {', '.join(RESOURCES)}; nothing was sent"
+        )
+    return named
+
+
+def _stem(path: str) -> str:
+    """What of a file's name names its resource: the name before its first dot."""
+    return Path(path).name.split(".")[0]
 
 
 def _named_after(path: str) -> str | None:
     """The resource a file's name gives it where no --resource is (`_arrange`), None for none."""
     try:
-        return canonical_resource(Path(path).name.split(".")[0])
+        return canonical_resource(_stem(path))
     except KeyError:
         return None
 
