@@ -184,6 +184,13 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
             help="load a file although it was already loaded into the same place (API, agreement, journal or kind)",
         )
         p.add_argument(
+            "--same-account",
+            action="store_true",
+            default=None,
+            help="the earlier loads into this address with another key that names the account (PayorCRM's "
+            "PAYORCRM_API_KEY) went into this account, its key renewed since: what they loaded is skipped as loaded",
+        )
+        p.add_argument(
             "--forget-ledger",
             action="append",
             metavar="PATH",

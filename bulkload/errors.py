@@ -14,6 +14,8 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
     │   ├── RolledBack           a manifest job whose run was rolled back (or is being): neither resumed nor loaded
     │   │                        again where its ledger is
     │   ├── LoadedBefore         the file's content was already loaded into the same place (the record of loads)
+    │   ├── OtherKeyBefore       an earlier load brought groups of the input to the same address with another key:
+    │   │                        another account's, or this one's renewed (PayorCRM: one address, many accounts)
     │   ├── Redirected           the API answered a call with a redirect: not followed (the credentials would go along)
     │   ├── Unreachable          the first call of a run found no API there (no such name, nothing listening), or a
     │   │                        TLS certificate that does not verify: a wrong address is not retried as a fault
@@ -606,6 +608,37 @@ class LoadedBefore(ConfigError):
             f"set allow_duplicate_load = true in job {job!r}'s table of the manifest",
             f"run the manifest again (`{again}`)",
             earlier if self.status == "complete" and earlier is not None else "",
+        )
+
+
+class OtherKeyBefore(ConfigError):
+    """An earlier load (`ledger`) brought groups of the input to the same address with other credentials that name
+    the account (`names`: PayorCRM's api_key) than this load gives (runner._refuse_other_key). Where one address
+    serves many accounts (Credentials.shared_address), a key renewed for this account cannot be told from another
+    account's: skipped as loaded, the groups would be missing from another account; created again, they would be
+    doubled in this one. `fact`: which groups, where, when, under which ledger. Nothing was sent. The message gives
+    the command line's way on; `in_manifest` a manifest job's."""
+
+    def __init__(self, fact: str, names: tuple[str, ...]) -> None:
+        self.fact, self.names = fact, names
+        super().__init__(self._said("pass --allow-duplicate-load", "pass --same-account", "load again"))
+
+    def _said(self, other: str, same: str, again: str) -> str:
+        key = " and ".join(self.names)
+        return (
+            f"{self.fact} with another {key} than this load gives. One address of the API serves many accounts, "
+            "and a key renewed for this account cannot be told from another account's (bulkload keeps a keyed "
+            f"fingerprint of the key, never its value). If it is another account's, {other} and {again}: that run's "
+            "groups are not in this account, and every group of the file is created. If it is this account's, "
+            "renewed since, "
+            f"{same} and {again}: what that run loaded is skipped as loaded. Nothing was sent"
+        )
+
+    def in_manifest(self, job: str, again: str) -> str:
+        """The message for job `job` of a manifest (`again`: its manifest_command)."""
+        table = f"in job {job!r}'s table of the manifest"
+        return self._said(
+            f"set allow_duplicate_load = true {table}", f"set same_account = true {table}", f"run `{again}`"
         )
 
 

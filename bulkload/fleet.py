@@ -34,6 +34,7 @@ from .errors import (
     ListedBeforeAnother,
     LoadedBefore,
     OtherAccount,
+    OtherKeyBefore,
     RolledBack,
     RunStopped,
     SharedUnfinished,
@@ -217,7 +218,7 @@ async def _in_manifest_words(
         earlier = earlier_way(mjob, exc.ledger, finished=exc.status == "complete")
         said = exc.in_manifest(mjob.name, mjob.run_again(), earlier)
         raise ConfigError(with_credentials(said, mjob)) from exc
-    except (UnderWayAlongside, LeftCommitting, ListedBeforeAnother, EarlierUnread) as exc:  # a manifest's way on
+    except (UnderWayAlongside, LeftCommitting, ListedBeforeAnother, EarlierUnread, OtherKeyBefore) as exc:
         raise ConfigError(with_credentials(exc.in_manifest(mjob.name, mjob.run_again()), mjob)) from exc
     except ChangedSinceRun as exc:
         again = mjob.run_again(resume=False)

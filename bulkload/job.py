@@ -137,6 +137,9 @@ class Job:
     no_regroup: bool = False
     #: load a file the record of loads says was already loaded into the same API (and every group of it again)
     allow_duplicate_load: bool = False
+    #: the earlier loads into the job's address with another key that names the account (PayorCRM's api_key: one
+    #: address, many accounts) went into this account, its key renewed since: their groups are skipped as loaded
+    same_account: bool = False
     #: earlier loads whose ledgers are gone or cannot be read by this load, by the paths they were last seen at,
     #: that the user says share no group with what they load from now on (loads.forget): recorded for good, no load
     #: is stopped by them again
@@ -397,6 +400,7 @@ class JobTable(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     date_format: str | UnsetType = UNSET
     no_regroup: bool | UnsetType = UNSET
     allow_duplicate_load: bool | UnsetType = UNSET
+    same_account: bool | UnsetType = UNSET
     forget_ledger: list[str] | UnsetType = UNSET
     reload_gone: bool | UnsetType = UNSET
 

@@ -2711,6 +2711,24 @@ def _lines_sent(conn: sqlite3.Connection, at: str) -> Iterator[tuple[str, list[i
                 yield key, cast(list[int], checks)
 
 
+def shared_with(conn: sqlite3.Connection, earlier: Path | str) -> tuple[int, int, str]:
+    """The groups of the input (`conn`: the new ledger, its `file_groups` filled) the run of the `earlier` ledger was
+    given too, where it has sent a call or created a record (`_stirred`): (how many, the input's file of the least
+    of their keys, that key); (0, 0, "") for none, and for a ledger not to be read beside `conn` (`_beside`)."""
+    with _beside(conn, earlier) as at:
+        if at is None:
+            return 0, 0, ""
+        try:
+            if not _stirred(conn, at, earlier)[0]:
+                return 0, 0, ""
+            shared = f"FROM file_groups WHERE key IN (SELECT key FROM {at}file_groups)"
+            (n,) = conn.execute(f"SELECT COUNT(*) {shared}").fetchone()
+            first = conn.execute(f"SELECT file_idx, key {shared} ORDER BY key LIMIT 1").fetchone()
+        except sqlite3.Error:
+            return 0, 0, ""  # not a ledger of this version: a load refuses such a one first (`unreadable`)
+    return (int(n), int(first[0]), str(first[1])) if n else (0, 0, "")
+
+
 def _stirred(conn: sqlite3.Connection, at: str, earlier: Path | str) -> tuple[bool, bool]:
     """(whether the run of the `earlier` ledger, read as the tables `at`, has sent a call or created a record,
     whether a process works on it now: Ledger.running)."""

@@ -290,7 +290,7 @@ def loaded_before(
     into the same account at the same address under another host name (account.anywhere: one server under two
     spellings of its host). The load found: {"at", "ledger" (where its ledger is now), "claim" ("yes" or ""),
     "where" (its place, as messages name it), "status" (its run's, as its ledger says; "" where it cannot be read),
-    "api" (the address it loaded into)}."""
+    "api" (the address it loaded into), "who" (its credentials, account.anywhere; "" where none were kept)}."""
     known = known or _Record()
     here = _api_key(job)
     found: dict[str, dict[str, str]] = {}  # by run, the latest last
@@ -321,6 +321,7 @@ def loaded_before(
                 "where": _where(_place_of(entry)),
                 "status": "" if held is None else str(held.get("status")),
                 "api": str(entry.get("api") or job.api_address),
+                "who": str(entry.get("who") or ""),
             }
     return list(found.values())[-1] if found else None
 
@@ -485,19 +486,26 @@ def _reading_of(job: Job, name: str, path: str) -> Reading | None:
     return named[0]
 
 
-def _may_share(job: Job, making: str, run: str) -> list[tuple[str, dict[str, str]]]:
+def _may_share(job: Job, making: str, run: str, other_than: str = "") -> list[tuple[str, dict[str, str]]]:
     """The earlier loads (see `_Record.earlier`) whose groups may be in this input: loads into the same API and
     agreement, to a place one of this job's files may go to (`same_place`), whose ledger was made, and whose run
-    was neither rolled back nor let go (`release`) nor forgotten (`forget`). Each: (its ledger where the record of
-    loads last saw it, {"at", "where"}), oldest first."""
+    was neither rolled back nor let go (`release`) nor forgotten (`forget`). `other_than`: only those that went
+    with other credentials than the ones it names (account.anywhere; an entry that kept none is passed over). Each:
+    (its ledger where the record of loads last saw it, {"at", "where", "api"}), oldest first."""
     known = _Record()
     places = _places(job)
     found: dict[str, dict[str, str]] = {}
     for entry, of in known.earlier(job, making, run):
         if entry.get("released"):
             found.pop(of, None)
+        elif other_than and entry.get("who") in (None, "", other_than):
+            continue
         elif not entry.get("claim") and any(same_place(_place_of(entry), place) for place in places):
-            found[of] = {"at": str(entry.get("at")), "where": _where(_place_of(entry))}
+            found[of] = {
+                "at": str(entry.get("at")),
+                "where": _where(_place_of(entry)),
+                "api": str(entry.get("api") or job.api_address),
+            }
     return [
         (known.ledger_of(of), load)
         for of, load in found.items()
@@ -509,6 +517,14 @@ def may_share(job: Job, making: str, run: str) -> list[Path | str]:
     """The ledgers of the earlier loads whose records may be in this input (see `_may_share`), oldest first: where
     a record of a row of no group it created is the one a row of this input creates (ledger.rows_known_to)."""
     return [p if ledger_pg.is_url(p) else Path(p) for p, _ in _may_share(job, making, run)]
+
+
+def other_holders(job: Job, who: str, making: str, run: str) -> list[tuple[str, dict[str, str]]]:
+    """The earlier loads whose groups may be in this input (`_may_share`) that went to the job's address with other
+    credentials than those `who` names (account.anywhere): at an address that serves many accounts
+    (Credentials.shared_address), another account's, or this one's under a key renewed since. Each: (its ledger,
+    {"at", "where", "api"}), oldest first."""
+    return _may_share(job, making, run, other_than=who) if who else []
 
 
 def runs_into(
@@ -696,7 +712,7 @@ def refuse_loaded(
         if earlier is None and who:  # never skipped: its groups are in a ledger this load does not read
             earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place, known, who)
         if earlier is not None:
-            raise _loaded(job, path, earlier, resuming, names_of(stored))
+            raise _loaded(job, path, earlier, resuming, names_of(stored), who)
 
 
 def on_record(job: Job) -> bool:
@@ -705,11 +721,15 @@ def on_record(job: Job) -> bool:
     return any(True for _ in _Record().loads(f"{job.target}|"))
 
 
-def _loaded(job: Job, path: str, earlier: Mapping[str, str], resuming: bool, names: Sequence[str] = ()) -> LoadedBefore:
+def _loaded(
+    job: Job, path: str, earlier: Mapping[str, str], resuming: bool, names: Sequence[str] = (), who: str = ""
+) -> LoadedBefore:
     """The refusal of a load of `path` that `earlier` (loaded_before's) holds: at the job's address, or at another
     (`earlier["api"]`) with the same credentials, which may be the same server spelled otherwise. Where that run
     loaded the content (`names`: names_of the file) as another file, a copy, that file is named: "nov2.csv was already
-    loaded" alone read as a load of nov2.csv itself (tester t36d)."""
+    loaded" alone read as a load of nov2.csv itself (tester t36d). Where one address serves many accounts
+    (Credentials.shared_address) and that run went with another key than this load's (`who`, account.anywhere), the
+    message says so: it may have been another account's."""
     under_way = "being loaded" if earlier["claim"] else "loaded"
     when = f"{earlier['where']} ({earlier['at']}, ledger {earlier['ledger']})"
     held = run_of(earlier["ledger"]) if names else None
@@ -717,7 +737,15 @@ def _loaded(job: Job, path: str, earlier: Mapping[str, str], resuming: bool, nam
     was = next((f.get("path") for f in files or () if isinstance(f, dict) and set(names_of(f)) & set(names)), None)
     if isinstance(was, str) and was != os.path.abspath(path):
         when += f" as {was}, of the same content"
-    if earlier["api"] == job.api_address:
+    credentials = job.make_target().credentials
+    if earlier["api"] == job.api_address and who and earlier["who"] not in ("", who) and credentials.shared_address:
+        key = " and ".join(credentials.account_names)
+        fact = (
+            f"{path} was already {under_way} into {job.api_url}{when} with another {key} than this load gives: if "
+            "that is this account's, renewed since, loading it again would create its records again"
+        )
+        anyway = "if it was another account's, which that run did not load into"
+    elif earlier["api"] == job.api_address:
         fact = (
             f"{path} was already {under_way} into {job.api_url}{when}: loading it again would create its records again"
         )

@@ -36,6 +36,7 @@ from .errors import (
     FileChanged,
     LedgerError,
     MappedTwice,
+    OtherKeyBefore,
     RunStopped,
     command_on,
 )
@@ -50,6 +51,7 @@ from .ledger import (
     origins_known,
     path_taken,
     rows_known_to,
+    shared_with,
 )
 from .ledger_home import check_home, tie
 from .ledger_schema import STATEMENTS
@@ -61,6 +63,7 @@ from .loads import (
     may_share,
     named_loads,
     on_record,
+    other_holders,
     read_before,
     refuse_loaded,
     refuse_same_content,
@@ -547,7 +550,7 @@ async def load(
             _as_hashed(sources)  # what was decided for a file may not hold for what it now is
             conn.execute("INSERT INTO meta VALUES ('profiles', ?)", (msgspec.json.encode(profiles).decode(),))
         if checked:
-            _learn_earlier(conn, job, ledger_at, info.key_prefix, target, stop)
+            _learn_earlier(conn, job, ledger_at, info.key_prefix, target, stop, who=who)
         if stop.is_set():
             raise RunStopped("stopped before the first call")
 
@@ -726,9 +729,10 @@ async def resume(
         refuse_alongside(job, target, own, ledger.run.key_prefix, threading.Event(), resuming=True)
         if ledger.created_nothing():  # its files were let go when it stopped (`_let_go`): on record again
             told = ledger.told()
-            _claim_again(ledger, job, checked=checked, moved=moved, who=account.anywhere(job, target, credentials))
+            who = account.anywhere(job, target, credentials)
+            _claim_again(ledger, job, checked=checked, moved=moved, who=who)
             if checked:
-                _learn_again(ledger, job, target, told)
+                _learn_again(ledger, job, target, told, who)
         if overrides:  # kept: a later resume, reconcile or rollback runs with them (and counts the raised quota)
             ledger.set_settings({**ledger.run.settings, **overrides})
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
@@ -824,15 +828,15 @@ def _claim_again(ledger: Ledger, job: Job, *, checked: bool, moved: bool, who: s
         ledger.repoint(job.api_url)
 
 
-def _learn_again(ledger: Ledger, job: Job, target: Target, told: set[tuple[str | int | None, ...]]) -> None:
+def _learn_again(ledger: Ledger, job: Job, target: Target, told: set[tuple[str | int | None, ...]], who: str) -> None:
     """The run created nothing, and its files are on record as its own again (`_claim_again`), which refuses only
     a load of the same files: other loads may have created its groups since it stopped. Before its first call it
     learns what each earlier load did with them, as a new load does (`_learn_earlier`). Its calls were planned
     with what it was told then (`told`: Ledger.told); where it has recorded some (stopped by the quota, refused
     credentials) and is told otherwise now, the plan would no longer find them (a group left out moves the
-    later ones to other calls): LedgerError, to load its files again as a new run."""
+    later ones to other calls): LedgerError, to load its files again as a new run. `who`: as `_learn_earlier`'s."""
     path, run = str(ledger.path.absolute()), ledger.run.key_prefix
-    _learn_earlier(ledger.db(), job, path, run, target, threading.Event())
+    _learn_earlier(ledger.db(), job, path, run, target, threading.Event(), who=who)
     now = ledger.told()
     if now == told or not ledger.chunks():
         return
@@ -858,16 +862,20 @@ def _learn_earlier(
     target: Target,
     stop: threading.Event,
     offline: bool = False,
+    who: str = "",
 ) -> None:
     """Before the first call of the run `run` (its ledger `making` as the record of loads names it; `conn`: that
     ledger, its `file_groups` filled, what earlier loads said of them not yet in it): refused while an earlier load
-    that may share its groups has a ledger gone or not to be read by it (`_refuse_gone`), then told what each
-    earlier load on record did with its groups (ledger.known_to: refused, SharedUnfinished, while one that has not
-    finished shares them), once every earlier ledger has told which of its inputs each row of a rejects file is a
-    line of (ledger.origins_known). A load put on record before this run's claim and still inspecting its files is
+    that may share its groups has a ledger gone or not to be read by it (`_refuse_gone`), or went to the same
+    address with another key that names the account (`_refuse_other_key`; `who`: this one's, account.anywhere),
+    then told what each earlier load on record did with its groups (ledger.known_to: refused, SharedUnfinished,
+    while one that has not finished shares them), once every earlier ledger has told which of its inputs each row
+    of a rejects file is a line of (ledger.origins_known). A load put on record before this run's claim and still
+    inspecting its files is
     waited for: what it creates is known once its ledger is made (before: both passed, and the groups they shared
     were created twice). RunStopped when `stop` is set meanwhile. `offline`: a dry run's (ledger.known_to)."""
     _refuse_gone(conn, job, making, run, target)
+    _refuse_other_key(conn, job, making, run, target, who)
     ledgers = earlier_ledgers(job, making=making, run=run)
     for earlier in ledgers:
         made(earlier, stop)
@@ -878,6 +886,27 @@ def _learn_earlier(
         for earlier in may_share(job, making, run):  # the records its rows of no group create: in its place only
             settle = way_on(target, [0], ledger_pg.name_of(str(earlier)))
             rows_known_to(conn, earlier, can_delete=target.api.can_delete, settle=settle)
+
+
+def _refuse_other_key(conn: sqlite3.Connection, job: Job, making: str, run: str, target: Target, who: str) -> None:
+    """OtherKeyBefore where the target's address serves many accounts (Credentials.shared_address) and an earlier
+    load that may share groups with the input (`conn`: the new ledger, its `file_groups` filled) went to it with
+    another key that names the account than this load's (`who`, account.anywhere), and was given some of them:
+    skipped, they would be missing from another account; created again, doubled in this one. Before, a corrected
+    PayorCRM file loaded with another account's key skipped what the first account got, exit 0 (tester t55a).
+    Passed over with --same-account (the user's word: one account, its key renewed), and where `who` is unknown."""
+    if not (who and target.credentials.shared_address) or job.same_account:
+        return
+    for earlier, load in other_holders(job, who, making, run):
+        n, file_idx, key = shared_with(conn, earlier)
+        if n:
+            kind = target.kind_of(file_idx)
+            groups = f"{n:,} {kind.group_name}{'s' if n != 1 else ''} of this input (e.g. {kind.group_label(key)})"
+            fact = (
+                f"{groups} {'were' if n != 1 else 'was'} given to {load['api']}{load['where']} by an earlier load "
+                f"({load['at']}, ledger {ledger_pg.name_of(earlier)})"
+            )
+            raise OtherKeyBefore(fact, target.credentials.account_names)
 
 
 def _learn_from(
@@ -1044,7 +1073,7 @@ def dry_run(
     job.check_options(target)
     sources = open_sources(job, target)
     check_paths(job, outputs=("rejects", "report"), ledger=False)  # a path that names an input is wrong either way
-    job, checked = _refused_as_load(job, target, env, command)
+    job, checked, who = _refused_as_load(job, target, env, command)
     check_paths(job, outputs=("rejects", "report"), ledger=False, dry_run=True)
     rejects = [(dry_run_path(path), of) for path, of in job.rejects_paths()]
     job = replace(job, rejects=rejects[0][0], report=job.report and dry_run_path(job.report))
@@ -1059,7 +1088,8 @@ def dry_run(
         # shown once its settings and paths are checked above: a refusal of them is the one line on stderr
         stages = Stages()
         with shown_beside(lambda: Snapshot(stages.name, stages.done, stages.total, stages.unit), progress):
-            return _dry_run(job, target, sources, Ledger(Path(scratch), db, -1), checked, started, rejects, stages)
+            scratched = Ledger(Path(scratch), db, -1)
+            return _dry_run(job, target, sources, scratched, checked, who, started, rejects, stages)
     finally:
         db.close()
         os.unlink(scratch)
@@ -1067,14 +1097,15 @@ def dry_run(
 
 def _refused_as_load(
     job: Job, target: Target, env: Mapping[str, str] | None, command: Sequence[str] | None
-) -> tuple[Job, bool]:
+) -> tuple[Job, bool, str]:
     """What a dry run of `job` tells of earlier loads before it reads on, as a load would (no lock, nothing written):
     a --ledger path that holds a run a load would not start over (`_start_over`: one that created nothing) is
     refused as Ledger.create refuses it, a file loaded before as claim_load refuses it (loads.refuse_loaded), and
     two files of one content as a load refuses them (loads.refuse_same_content). Returns `job` with its agreement
-    (agreement_of, where the credentials are given), and whether the dry run learns what earlier loads did with its
-    groups (`_learn_earlier`). A PostgreSQL --ledger is not connected to: earlier loads are not looked at then, nor
-    for an agreement whose credentials are not given."""
+    (agreement_of, where the credentials are given), whether the dry run learns what earlier loads did with its
+    groups (`_learn_earlier`), and whose account it loads into at any host name (account.anywhere; "" unknown). A
+    PostgreSQL --ledger is not connected to: earlier loads are not looked at then, nor for an agreement whose
+    credentials are not given."""
     checked = not (job.allow_duplicate_load or target.books.rerunnable)
 
     @functools.cache
@@ -1085,14 +1116,14 @@ def _refused_as_load(
         refuse_same_content(job, files(), target)
     if ledger_pg.is_url(job.ledger_path):
         log.warning("a dry run does not connect to a PostgreSQL ledger: what earlier loads loaded is not counted")
-        return job, False
+        return job, False, ""
     ledger_at = ledger_pg.name_of(job.ledger_path)
 
     held = run_of(ledger_at)
     if os.path.exists(ledger_at) and not (held is not None and created_nothing_at(ledger_at)):
         raise path_taken(Path(ledger_at), "" if held is None else load_again(job, command, ledger_at, held, files()))
     if not (checked and on_record(job)):
-        return job, False
+        return job, False, ""
     if not all(target.kind_of(i).plans_offline() for i in range(len(job.files))):
         log.warning(
             "a dry run plans %s's calls without what a load looks up in the API first: what earlier loads "
@@ -1110,11 +1141,11 @@ def _refused_as_load(
             "loaded is not counted",
             ", ".join(target.credentials.names),
         )
-        return job, False
+        return job, False, ""
     job = replace(job, agreement=agreement_of(job, target, credentials or {}))
     who = account.anywhere(job, target, credentials) if credentials else ""
     refuse_loaded(job, files(), ledger_at, "", who=who)
-    return job, checked
+    return job, checked, who
 
 
 def _dry_run(
@@ -1123,17 +1154,20 @@ def _dry_run(
     sources: list[Source],
     scratch: Ledger,
     checked: bool,
+    who: str,
     started: float,
     rejects: list[tuple[str, list[int]]],
     stages: Stages,
 ) -> Report:
     """The dry run in `scratch`, a ledger's tables in a file of its own that no run knows; `checked`: it learns there
-    what earlier loads did with the input's groups (`_learn_earlier`), and plans as a load does with what it learned.
+    what earlier loads did with the input's groups (`_learn_earlier`; `who`: its account, there), and plans as a
+    load does with what it learned.
     `stages`: told the rows read (PLANNING), then those planned (PLANNING_CALLS)."""
     db, workdir = scratch.db(), str(Path(job.rejects_path).parent)
     profiles = inspected_offline(job, target, sources, db, counted=stages.advance)
     if checked:
-        _learn_earlier(db, job, ledger_pg.name_of(job.ledger_path), "", target, threading.Event(), offline=True)
+        at = ledger_pg.name_of(job.ledger_path)
+        _learn_earlier(db, job, at, "", target, threading.Event(), offline=True, who=who)
     spec = offline_spec(job, target, profiles, str(scratch.path) if checked else None, workdir)
     would = {"calls": 0, "rows": 0, "bytes": 0}
     unbalanced: list[tuple[str, str]] = []  # the groups it would load that do not balance in the input (the first)

@@ -631,6 +631,10 @@ class Credentials:
     account: tuple[str, ...] | None = None
     #: what the API calls that account, as messages name it
     account_noun: str = "account"
+    #: one address serves many accounts, which `account` names, while the record of loads files loads by the address
+    #: alone (not by `agreement`): a load given groups an earlier load brought there with other such credentials
+    #: cannot tell a key renewed for its account from another account's, and is refused (runner._refuse_other_holder)
+    shared_address: bool = False
 
     def read(self, env: Mapping[str, str]) -> dict[str, str]:
         """The credentials from `env` (and the optional ones that are set), white space around each left out;

@@ -124,8 +124,11 @@ class PayorCRM(Target):
         refusal_stores_nothing=False,
         iso_units_only=True,  # an invoice without a currency, or with another code, in minor units sent as given
     )
-    # the api_key names the account the uploads go to; its api_secret may be rotated for it
-    credentials = Credentials(("PAYORCRM_API_KEY", "PAYORCRM_API_SECRET"), account=("PAYORCRM_API_KEY",))
+    # the api_key names the account the uploads go to; its api_secret may be rotated for it. Seed 004 gives one host
+    # for every account, told apart by the api_key header alone
+    credentials = Credentials(
+        ("PAYORCRM_API_KEY", "PAYORCRM_API_SECRET"), account=("PAYORCRM_API_KEY",), shared_address=True
+    )
     flags = Flags(
         (
             Flag("--kind", choices=_KINDS, help="what the FILEs hold"),

@@ -1,0 +1,134 @@
+"""One PayorCRM address serves many accounts, told apart by the api_key (seed 004): a corrected invoice file loaded
+with another key than the first load's was skipped as "loaded by an earlier run", exit 0, and the second account
+got none of those invoices (tester t55a). A renewed key of the same account cannot be told from another account's,
+so the load is refused before its first call, naming the key's variable and never its value; the user's word
+(--allow-duplicate-load: another account; --same-account: this one, renewed) decides. Against the real sandbox on
+loopback, judged by what it stored."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from test_load_payorcrm import CUSTOMERS, INVOICES, stored, write
+
+from bulkload import Job, dry_run, load
+from bulkload.errors import EXIT_USAGE, LoadedBefore, OtherKeyBefore
+from bulkload.sandbox import SandboxOptions, running
+
+KEY_A = {"PAYORCRM_API_KEY": "key-of-account-a", "PAYORCRM_API_SECRET": "secret-a"}
+KEY_B = {"PAYORCRM_API_KEY": "key-of-account-b", "PAYORCRM_API_SECRET": "secret-b"}
+FIRST = [["C1", "I-1", "100.00", "DKK", "2026-12-01"], ["C1", "I-2", "50.00", "DKK", "2026-12-01"]]
+#: the corrected file: the two invoices again, and one the first file left out
+CORRECTED = [*FIRST, ["C1", "I-3", "75.00", "DKK", "2026-12-01"]]
+
+
+def invoices(tmp_path: Path, url: str, name: str, rows: list[list[str]], **kw: Any) -> Job:
+    path = write(tmp_path / f"{name}.csv", INVOICES, rows)
+    return Job(
+        target="payorcrm",
+        files=[str(path)],
+        base_url=url,
+        ledger=str(tmp_path / f"{name}.sqlite"),
+        target_options={"kind": "invoices", "amount_unit": "major"},
+        **kw,
+    )
+
+
+async def first_load(tmp_path: Path, url: str) -> None:
+    """Customer C1 and invoices I-1, I-2 loaded with account A's key."""
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
+    first = write(tmp_path / "first.csv", INVOICES, FIRST)
+    job = Job(
+        target="payorcrm",
+        files=[],
+        base_url=url,
+        ledger=str(tmp_path / "first.sqlite"),
+        target_options={"customers": str(customers), "invoices": str(first), "amount_unit": "major"},
+    )
+    assert (await load(job, env=KEY_A)).loaded == 3
+
+
+def refused_naming_the_key(said: str) -> None:
+    assert "with another PAYORCRM_API_KEY than this load gives" in said, said
+    assert "--allow-duplicate-load" in said and "--same-account" in said and "Nothing was sent" in said, said
+    for secret in (*KEY_A.values(), *KEY_B.values()):
+        assert secret not in said, said
+
+
+async def test_a_corrected_file_with_another_key_is_refused_and_sends_nothing(tmp_path: Path) -> None:
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await first_load(tmp_path, url)
+            again = invoices(tmp_path, url, "corrected", CORRECTED)
+            with pytest.raises(OtherKeyBefore) as err:
+                await dry_run(again, env=KEY_B)
+            refused_naming_the_key(str(err.value))
+            with pytest.raises(OtherKeyBefore) as err:
+                await load(again, env=KEY_B)
+            got = await stored(url, "invoices")
+    assert err.value.exit_code == EXIT_USAGE
+    refused_naming_the_key(str(err.value))
+    assert "2 invoices of this input (e.g. invoice I-1) were given to" in str(err.value), err.value
+    assert sorted(i["invoiceNumber"] for i in got) == ["I-1", "I-2"]  # account B was sent nothing
+    assert not Path(again.ledger_path).exists()
+
+
+async def test_another_account_said_loads_the_whole_file(tmp_path: Path) -> None:
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await first_load(tmp_path, url)
+            again = invoices(tmp_path, url, "corrected", CORRECTED, allow_duplicate_load=True)
+            report = await load(again, env=KEY_B)
+            got = await stored(url, "invoices")
+    assert (report.loaded, report.skipped, report.exit_code) == (3, 0, 0)
+    assert sorted(i["invoiceNumber"] for i in got) == ["I-1", "I-1", "I-2", "I-2", "I-3"]
+
+
+async def test_the_same_account_said_skips_what_the_first_key_loaded(tmp_path: Path) -> None:
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await first_load(tmp_path, url)
+            again = invoices(tmp_path, url, "corrected", CORRECTED, same_account=True)
+            report = await load(again, env=KEY_B)
+            got = await stored(url, "invoices")
+    assert (report.loaded, report.skipped, report.exit_code) == (1, 2, 0)
+    assert sorted(i["invoiceNumber"] for i in got) == ["I-1", "I-2", "I-3"]
+
+
+async def test_the_same_key_still_skips_and_a_file_of_other_invoices_loads(tmp_path: Path) -> None:
+    """Neither the first account's corrected file nor another account's own invoices are refused."""
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await first_load(tmp_path, url)
+            same_key = await load(invoices(tmp_path, url, "corrected", CORRECTED), env=KEY_A)
+            others = [["C1", "B-1", "10.00", "DKK", "2026-12-01"]]
+            other_key = await load(invoices(tmp_path, url, "b", others), env=KEY_B)
+            got = await stored(url, "invoices")
+    assert (same_key.loaded, same_key.skipped) == (1, 2)
+    assert (other_key.loaded, other_key.skipped, other_key.exit_code) == (1, 0, 0)
+    assert sorted(i["invoiceNumber"] for i in got) == ["B-1", "I-1", "I-2", "I-3"]
+
+
+async def test_the_same_file_with_another_key_says_the_key_differs(tmp_path: Path) -> None:
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await first_load(tmp_path, url)
+            copy = dataclasses.replace(invoices(tmp_path, url, "first", FIRST), ledger=str(tmp_path / "copy.sqlite"))
+            with pytest.raises(LoadedBefore) as err:
+                await load(copy, env=KEY_B)
+    said = str(err.value)
+    assert "with another PAYORCRM_API_KEY than this load gives" in said, said
+    assert "if it was another account's, which that run did not load into, pass --allow-duplicate-load" in said, said
+    assert KEY_A["PAYORCRM_API_KEY"] not in said and KEY_B["PAYORCRM_API_KEY"] not in said
+
+
+def test_a_manifest_job_is_told_its_tables_keys() -> None:
+    said = OtherKeyBefore("2 invoices of this input were given", ("PAYORCRM_API_KEY",)).in_manifest(
+        "b", "bulkload run m"
+    )
+    assert "set allow_duplicate_load = true in job 'b''s table of the manifest and run `bulkload run m`" in said, said
+    assert "set same_account = true in job 'b''s table of the manifest" in said, said
