@@ -2522,7 +2522,7 @@ def _known_to(
                 counts, first = ({name: n}, of) if n else ({}, "")
             if counts:
                 raise SharedUnfinished(
-                    f"{_counted(counts)} of this input (e.g. {named(first)})",
+                    f"{counted(counts)} of this input (e.g. {named(first)})",
                     str(earlier),
                     str(status),
                     can_delete=can_delete,
@@ -2711,22 +2711,24 @@ def _lines_sent(conn: sqlite3.Connection, at: str) -> Iterator[tuple[str, list[i
                 yield key, cast(list[int], checks)
 
 
-def shared_with(conn: sqlite3.Connection, earlier: Path | str) -> tuple[int, int, str]:
+def shared_with(conn: sqlite3.Connection, earlier: Path | str) -> tuple[dict[int, int], int, str]:
     """The groups of the input (`conn`: the new ledger, its `file_groups` filled) the run of the `earlier` ledger was
-    given too, where it has sent a call or created a record (`_stirred`): (how many, the input's file of the least
-    of their keys, that key); (0, 0, "") for none, and for a ledger not to be read beside `conn` (`_beside`)."""
+    given too, where it has sent a call or created a record (`_stirred`): (how many of each of the input's files, by
+    its index, the file of the least of their keys, that key); ({}, 0, "") for none, and for a ledger not to be read
+    beside `conn` (`_beside`). By file, as its kind names them: a customers file and an invoices file share
+    customers and invoices, never "3 customers" for one customer and two invoices (tester t56a)."""
     with _beside(conn, earlier) as at:
         if at is None:
-            return 0, 0, ""
+            return {}, 0, ""
         try:
             if not _stirred(conn, at, earlier)[0]:
-                return 0, 0, ""
+                return {}, 0, ""
             shared = f"FROM file_groups WHERE key IN (SELECT key FROM {at}file_groups)"
-            (n,) = conn.execute(f"SELECT COUNT(*) {shared}").fetchone()
+            counts = conn.execute(f"SELECT file_idx, COUNT(*) {shared} GROUP BY file_idx ORDER BY file_idx").fetchall()
             first = conn.execute(f"SELECT file_idx, key {shared} ORDER BY key LIMIT 1").fetchone()
         except sqlite3.Error:
-            return 0, 0, ""  # not a ledger of this version: a load refuses such a one first (`unreadable`)
-    return (int(n), int(first[0]), str(first[1])) if n else (0, 0, "")
+            return {}, 0, ""  # not a ledger of this version: a load refuses such a one first (`unreadable`)
+    return ({int(i): int(n) for i, n in counts}, int(first[0]), str(first[1])) if first else ({}, 0, "")
 
 
 def _stirred(conn: sqlite3.Connection, at: str, earlier: Path | str) -> tuple[bool, bool]:
@@ -2747,7 +2749,7 @@ ROWS_UNTOLD = (
 )
 
 
-def _counted(counts: dict[str, int]) -> str:
+def counted(counts: dict[str, int]) -> str:
     """Counts of things by name in words: "3 customers and 5 invoices"."""
     said = [f"{n:,} {name}{'s' if n != 1 else ''}" for name, n in counts.items()]
     return " and ".join(said) if len(said) < 3 else f"{', '.join(said[:-1])} and {said[-1]}"

@@ -45,6 +45,7 @@ from .kept_rejects import check_kept, never_written
 from .ledger import (
     Ledger,
     RunInfo,
+    counted,
     created_nothing_at,
     is_ledger,
     known_to,
@@ -898,12 +899,15 @@ def _refuse_other_key(conn: sqlite3.Connection, job: Job, making: str, run: str,
     if not (who and target.credentials.shared_address) or job.same_account:
         return
     for earlier, load in other_holders(job, who, making, run):
-        n, file_idx, key = shared_with(conn, earlier)
-        if n:
-            kind = target.kind_of(file_idx)
-            groups = f"{n:,} {kind.group_name}{'s' if n != 1 else ''} of this input (e.g. {kind.group_label(key)})"
+        by_file, file_idx, key = shared_with(conn, earlier)
+        if by_file:
+            by_kind: dict[str, int] = {}
+            for i, n in by_file.items():
+                by_kind[target.kind_of(i).group_name] = by_kind.get(target.kind_of(i).group_name, 0) + n
+            many = sum(by_kind.values()) != 1
+            groups = f"{counted(by_kind)} of this input (e.g. {target.kind_of(file_idx).group_label(key)})"
             fact = (
-                f"{groups} {'were' if n != 1 else 'was'} given to {load['api']}{load['where']} by an earlier load "
+                f"{groups} {'were' if many else 'was'} given to {load['api']}{load['where']} by an earlier load "
                 f"({load['at']}, ledger {ledger_pg.name_of(earlier)})"
             )
             raise OtherKeyBefore(fact, target.credentials.account_names)

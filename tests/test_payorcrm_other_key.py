@@ -132,3 +132,23 @@ def test_a_manifest_job_is_told_its_tables_keys() -> None:
     )
     assert "set allow_duplicate_load = true in job 'b''s table of the manifest and run `bulkload run m`" in said, said
     assert "set same_account = true in job 'b''s table of the manifest" in said, said
+
+
+async def test_customers_and_invoices_shared_are_counted_by_their_kinds(tmp_path: Path) -> None:
+    """Account B's customers and invoices files share customer C1 and invoices I-1, I-2 with account A's load: the
+    refusal counted all three as the kind of the first ("3 customers", tester t56a)."""
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await first_load(tmp_path, url)
+            customers = write(tmp_path / "b-c.csv", CUSTOMERS, [["C1", "b@example.com", "B"]])
+            their = write(tmp_path / "b-i.csv", INVOICES, [[*row[:2], "7.00", *row[3:]] for row in FIRST])
+            job = Job(
+                target="payorcrm",
+                files=[],
+                base_url=url,
+                ledger=str(tmp_path / "b.sqlite"),
+                target_options={"customers": str(customers), "invoices": str(their), "amount_unit": "major"},
+            )
+            with pytest.raises(OtherKeyBefore) as err:
+                await load(job, env=KEY_B)
+    assert "1 customer and 2 invoices of this input (e.g. customer C1) were given to" in str(err.value), err.value
