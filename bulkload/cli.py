@@ -191,6 +191,14 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
             "PAYORCRM_API_KEY) went into this account, its key renewed since: what they loaded is skipped as loaded",
         )
         p.add_argument(
+            "--other-account",
+            action="store_true",
+            default=None,
+            help="the earlier loads into this address with another key that names the account (PayorCRM's "
+            "PAYORCRM_API_KEY) went into other accounts: what they loaded is neither refused nor skipped; what this "
+            "key loaded still is",
+        )
+        p.add_argument(
             "--forget-ledger",
             action="append",
             metavar="PATH",

@@ -140,6 +140,9 @@ class Job:
     #: the earlier loads into the job's address with another key that names the account (PayorCRM's api_key: one
     #: address, many accounts) went into this account, its key renewed since: their groups are skipped as loaded
     same_account: bool = False
+    #: the earlier loads into the job's address with another such key went into other accounts: their groups are
+    #: neither refused nor skipped, while those loaded with this load's key are still skipped as loaded
+    other_account: bool = False
     #: earlier loads whose ledgers are gone or cannot be read by this load, by the paths they were last seen at,
     #: that the user says share no group with what they load from now on (loads.forget): recorded for good, no load
     #: is stopped by them again
@@ -401,6 +404,7 @@ class JobTable(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     no_regroup: bool | UnsetType = UNSET
     allow_duplicate_load: bool | UnsetType = UNSET
     same_account: bool | UnsetType = UNSET
+    other_account: bool | UnsetType = UNSET
     forget_ledger: list[str] | UnsetType = UNSET
     reload_gone: bool | UnsetType = UNSET
 

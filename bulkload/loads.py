@@ -200,15 +200,23 @@ class _Record:
             moved = []
         return moved[0] if moved else where
 
-    def earlier(self, job: Job, making: str | None, run: str | None) -> list[tuple[dict[str, Any], str]]:
+    def earlier(self, job: Job, making: str | None, run: str | None, own: str = "") -> list[tuple[dict[str, Any], str]]:
         """The load entries of the job's API with their runs. `making`, `run`: the ledger this process is making
         and its run, whose claim is on record: only the loads put on record before its last claim are earlier (a
-        later one waits for this one, never the reverse), and none of its own nor of its path's dead claims."""
+        later one waits for this one, never the reverse), and none of its own nor of its path's dead claims.
+        `own`: only those made with the credentials it names (account.anywhere) or that kept none (Job.other_account:
+        the others went into other accounts at an address that serves many)."""
         entries = list(self.loads(_api_key(job)))
         if run is not None:
             ours = [i for i, (entry, r) in enumerate(entries) if entry.get("claim") and r == run]
             entries = entries[: ours[-1]] if ours else entries
-        return [(e, r) for e, r in entries if r != run and (making is None or self.ledger_of(r) != making)]
+        return [
+            (e, r)
+            for e, r in entries
+            if r != run
+            and (making is None or self.ledger_of(r) != making)
+            and not (own and e.get("who") not in (None, "", own))
+        ]
 
 
 def run_home(run_id: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -279,6 +287,7 @@ def loaded_before(
     place: Mapping[str, Any] | None = None,
     known: _Record | None = None,
     who: str = "",
+    own: str = "",
 ) -> dict[str, str] | None:
     """The latest earlier load of the same file content (`names`, see `names_of`) into the same API and to the same
     place there (`place`: where this load's rows of it go, RecordKind.destination; see `same_place`), from the
@@ -299,6 +308,8 @@ def loaded_before(
         name = key.rpartition("|")[2]
         if name not in names or not who and key != here + name:
             continue
+        if own and entry.get("who") not in (None, "", own):
+            continue  # Job.other_account: another account's load
         if who and not entry.get("released") and not _elsewhere(entry, job, who):
             continue
         if entry.get("released") or resuming and of in (run, making):
@@ -382,13 +393,13 @@ def holds(run: Mapping[str, Any], names: list[str]) -> bool:
     return any(name in names for f in files for name in names_of(f))
 
 
-def earlier_ledgers(job: Job, making: str | None = None, run: str | None = None) -> list[Path | str]:
+def earlier_ledgers(job: Job, making: str | None = None, run: str | None = None, own: str = "") -> list[Path | str]:
     """The ledgers of every earlier load into the same API, newest first, each once, where the record of loads
     last saw them (a file's path, or a PostgreSQL ledger's URL; see `_Record`). `making`, `run`: the ledger this
-    process is making and its run (see `_Record.earlier`)."""
+    process is making and its run; `own`: only the loads with those credentials (see `_Record.earlier`)."""
     known = _Record()
     seen: dict[str, None] = {}
-    for _, of in known.earlier(job, making, run):
+    for _, of in known.earlier(job, making, run, own):
         seen.pop(of, None)
         seen[of] = None
     ledgers = [known.ledger_of(of) for of in reversed(seen)]
@@ -486,7 +497,9 @@ def _reading_of(job: Job, name: str, path: str) -> Reading | None:
     return named[0]
 
 
-def _may_share(job: Job, making: str, run: str, other_than: str = "") -> list[tuple[str, dict[str, str]]]:
+def _may_share(
+    job: Job, making: str, run: str, other_than: str = "", own: str = ""
+) -> list[tuple[str, dict[str, str]]]:
     """The earlier loads (see `_Record.earlier`) whose groups may be in this input: loads into the same API and
     agreement, to a place one of this job's files may go to (`same_place`), whose ledger was made, and whose run
     was neither rolled back nor let go (`release`) nor forgotten (`forget`). `other_than`: only those that went
@@ -495,7 +508,7 @@ def _may_share(job: Job, making: str, run: str, other_than: str = "") -> list[tu
     known = _Record()
     places = _places(job)
     found: dict[str, dict[str, str]] = {}
-    for entry, of in known.earlier(job, making, run):
+    for entry, of in known.earlier(job, making, run, own):
         if entry.get("released"):
             found.pop(of, None)
         elif other_than and entry.get("who") in (None, "", other_than):
@@ -513,10 +526,10 @@ def _may_share(job: Job, making: str, run: str, other_than: str = "") -> list[tu
     ]
 
 
-def may_share(job: Job, making: str, run: str) -> list[Path | str]:
+def may_share(job: Job, making: str, run: str, own: str = "") -> list[Path | str]:
     """The ledgers of the earlier loads whose records may be in this input (see `_may_share`), oldest first: where
     a record of a row of no group it created is the one a row of this input creates (ledger.rows_known_to)."""
-    return [p if ledger_pg.is_url(p) else Path(p) for p, _ in _may_share(job, making, run)]
+    return [p if ledger_pg.is_url(p) else Path(p) for p, _ in _may_share(job, making, run, own=own)]
 
 
 def other_holders(job: Job, who: str, making: str, run: str) -> list[tuple[str, dict[str, str]]]:
@@ -705,7 +718,8 @@ def refuse_loaded(
     target = job.make_target()
     known = _Record()
     for i, (path, stored, place) in enumerate(zip(job.files, files, _places(job, target))):
-        earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place, known)
+        own = who if job.other_account else ""
+        earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place, known, own=own)
         finished = earlier is not None and not earlier["claim"] and earlier["status"] == "complete"
         if finished and target.phases.given_again(i):
             continue

@@ -877,14 +877,15 @@ def _learn_earlier(
     were created twice). RunStopped when `stop` is set meanwhile. `offline`: a dry run's (ledger.known_to)."""
     _refuse_gone(conn, job, making, run, target)
     _refuse_other_key(conn, job, making, run, target, who)
-    ledgers = earlier_ledgers(job, making=making, run=run)
+    own = who if job.other_account else ""  # the loads with other keys went into other accounts: not learned from
+    ledgers = earlier_ledgers(job, making=making, run=run, own=own)
     for earlier in ledgers:
         made(earlier, stop)
     found = origins_known(conn, ledgers)  # which earlier input each row of a rejects file is a line of: first
     for earlier in ledgers:
         _learn_from(conn, earlier, target, found.get(earlier), offline)
     if not target.books.rerunnable and not all(target.kind_of(i).rows_grouped for i in range(len(job.files))):
-        for earlier in may_share(job, making, run):  # the records its rows of no group create: in its place only
+        for earlier in may_share(job, making, run, own):  # the records its rows of no group create: in its place only
             settle = way_on(target, [0], ledger_pg.name_of(str(earlier)))
             rows_known_to(conn, earlier, can_delete=target.api.can_delete, settle=settle)
 
@@ -895,8 +896,9 @@ def _refuse_other_key(conn: sqlite3.Connection, job: Job, making: str, run: str,
     another key that names the account than this load's (`who`, account.anywhere), and was given some of them:
     skipped, they would be missing from another account; created again, doubled in this one. Before, a corrected
     PayorCRM file loaded with another account's key skipped what the first account got, exit 0 (tester t55a).
-    Passed over with --same-account (the user's word: one account, its key renewed), and where `who` is unknown."""
-    if not (who and target.credentials.shared_address) or job.same_account:
+    Passed over with --same-account (the user's word: one account, its key renewed), with --other-account (those
+    loads went into other accounts: `_learn_earlier` sets them aside), and where `who` is unknown."""
+    if not (who and target.credentials.shared_address) or job.same_account or job.other_account:
         return
     for earlier, load in other_holders(job, who, making, run):
         by_file, file_idx, key = shared_with(conn, earlier)

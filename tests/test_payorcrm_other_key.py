@@ -152,3 +152,29 @@ async def test_customers_and_invoices_shared_are_counted_by_their_kinds(tmp_path
             with pytest.raises(OtherKeyBefore) as err:
                 await load(job, env=KEY_B)
     assert "1 customer and 2 invoices of this input (e.g. customer C1) were given to" in str(err.value), err.value
+
+
+async def test_another_accounts_load_of_the_same_numbers_is_set_aside_and_this_keys_still_skipped(
+    tmp_path: Path,
+) -> None:
+    """Account B loaded invoices numbered as account A's (I-1, I-2, I-3: its own). Account A's corrected file, loaded
+    with A's key, was refused for B's load, and the only "another account" way, --allow-duplicate-load, created A's
+    I-1 and I-2 a second time, exit 0 (tester t56a). --other-account sets B's load aside and still skips what A's
+    key loaded: only I-3 is created in A, and the dry run plans the same."""
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await first_load(tmp_path, url)
+            theirs = [[*row[:2], "9.00", *row[3:]] for row in CORRECTED]
+            b = await load(invoices(tmp_path, url, "b", theirs, allow_duplicate_load=True), env=KEY_B)
+            corrected = invoices(tmp_path, url, "corrected", CORRECTED)
+            with pytest.raises(OtherKeyBefore) as err:
+                await load(corrected, env=KEY_A)
+            assert "pass --other-account instead" in str(err.value), err.value
+            aside = dataclasses.replace(corrected, other_account=True)
+            planned = dry_run(aside, env=KEY_A)
+            report = await load(aside, env=KEY_A)
+            got = await stored(url, "invoices")
+    assert b.loaded == 3
+    assert (planned.skipped, report.loaded, report.skipped, report.exit_code) == (2, 1, 2, 0)
+    ours = sorted((i["invoiceNumber"], i["invoiceAmount"]) for i in got if i["invoiceAmount"] != 900)
+    assert ours == [("I-1", 10000), ("I-2", 5000), ("I-3", 7500)]  # account A's, none twice
