@@ -621,31 +621,23 @@ class OtherKeyBefore(ConfigError):
 
     def __init__(self, fact: str, names: tuple[str, ...]) -> None:
         self.fact, self.names = fact, names
-        super().__init__(
-            self._said("pass --allow-duplicate-load", "pass --same-account", "load again", "pass --other-account")
-        )
+        super().__init__(self._said("pass --other-account", "pass --same-account", "load again"))
 
-    def _said(self, other: str, same: str, again: str, others: str) -> str:
+    def _said(self, other: str, same: str, again: str) -> str:
         key = " and ".join(self.names)
         return (
             f"{self.fact} with another {key} than this load gives. One address of the API serves many accounts, "
             "and a key renewed for this account cannot be told from another account's (bulkload keeps a keyed "
-            f"fingerprint of the key, never its value). If it is another account's, {other} and {again}: that run's "
-            "groups are not in this account, and every group of the file is created, also those an earlier load "
-            f"with this load's {key} created (where there are any, {others} instead: the loads with other keys are "
-            "set aside, and what this key loaded is skipped as loaded). If it is this account's, renewed since, "
-            f"{same} and {again}: what that run loaded is skipped as loaded. Nothing was sent"
+            f"fingerprint of the key, never its value). If it is another account's, {other} and {again}: the loads "
+            f"made with other keys are set aside, and what loads with this {key} created is still skipped as "
+            f"loaded. If it is this account's, renewed since, {same} and {again}: what that load created is skipped "
+            "as loaded. Nothing was sent"
         )
 
     def in_manifest(self, job: str, again: str) -> str:
         """The message for job `job` of a manifest (`again`: its manifest_command)."""
         table = f"in job {job!r}'s table of the manifest"
-        return self._said(
-            f"set allow_duplicate_load = true {table}",
-            f"set same_account = true {table}",
-            f"run `{again}`",
-            f"set other_account = true {table}",
-        )
+        return self._said(f"set other_account = true {table}", f"set same_account = true {table}", f"run `{again}`")
 
 
 class Redirected(ConfigError):

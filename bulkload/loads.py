@@ -758,7 +758,10 @@ def _loaded(
             f"{path} was already {under_way} into {job.api_url}{when} with another {key} than this load gives: if "
             "that is this account's, renewed since, loading it again would create its records again"
         )
-        anyway = "if it was another account's, which that run did not load into"
+        anyway = (
+            "if it was another account's, pass --other-account (the loads with other keys are set aside); to create "
+            "its records again all the same"
+        )
     elif earlier["api"] == job.api_address:
         fact = (
             f"{path} was already {under_way} into {job.api_url}{when}: loading it again would create its records again"
