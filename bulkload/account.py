@@ -81,8 +81,28 @@ def switched(ledger: Ledger, job: Job, target: Target, credentials: Mapping[str,
         return False
     if not ledger.created_nothing():
         where = ledger.path.absolute() if isinstance(ledger.path, Path) else ledger.path
-        raise OtherAccount(str(where), target.credentials.account_noun, target.credentials.account_names)
+        names = target.credentials.account_names
+        raise OtherAccount(str(where), target.credentials.account_noun, names, target.credentials.shared_address)
     return True
+
+
+def renew(ledger: Ledger, job: Job, target: Target, credentials: Mapping[str, str]) -> None:
+    """On the user's word (resume --same-account) that `credentials` are the run's account's, its key renewed since
+    where only the key names the account at its address (Credentials.shared_address: PayorCRM's api_key, whose old
+    value is revoked): the ledger keeps their fingerprint from now on, so the run goes on with them, as do its
+    later commands, and no longer with the old ones."""
+    kept = ledger.account
+    if kept is None or kept_for(kept, job, target, credentials):
+        return
+    log.warning(
+        "the run of %s goes on with other credentials (%s) than its first ones, on your word that they are its "
+        "%s's, renewed since (--same-account): its ledger keeps them from now on",
+        ledger.path,
+        ", ".join(target.credentials.account_names),
+        target.credentials.account_noun,
+    )
+    salt = secrets.token_bytes(SALT_BYTES)
+    ledger.set_account({"salt": salt.hex(), "fingerprint": fingerprint(salt, job, target, credentials)})
 
 
 def hold(ledger: Ledger, job: Job, target: Target, credentials: Mapping[str, str]) -> None:

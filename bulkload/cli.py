@@ -318,6 +318,12 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
         "(a duplicate where the API takes no idempotency key), so check the API first; a group a look finds "
         "stored in part is never sent again (it stays in doubt)",
     )
+    resume.add_argument(
+        "--same-account",
+        action="store_true",
+        help="PayorCRM: PAYORCRM_API_KEY is the run's account's, renewed since (the old one revoked): the run goes on "
+        "with it, and its ledger keeps it from now on",
+    )
     resume.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
     resume.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
     rec = sub.add_parser(
@@ -655,6 +661,7 @@ def _command(ns: argparse.Namespace) -> int:
                     timeout_s=ns.timeout_s,
                     resend_in_doubt=ns.resend_in_doubt,
                     adopt_copy=ns.adopt_copy,
+                    same_account=ns.same_account,
                     raise_on_stop=False,  # a stopped run's summary is printed, and exits 4 (or 2)
                     interrupted=lambda partial: _show_stopped(ns, partial),
                 )

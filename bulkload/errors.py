@@ -674,18 +674,20 @@ class OtherAccount(ConfigError):
     account than the one its ledger says the run wrote into (account.py): one address serves many (e-conomic's
     agreements), and what the command sends would act on that other account's records (a rollback deletes by the
     numbers the run was given). `ledger`: the run's; `noun`: the API's word for an account (agreement, tenant);
-    `names`: the variables that name it. Nothing was sent. The message names the variables, never a value;
+    `names`: the variables that name it; `renewable`: a resume may take a renewed key for the run's account on the
+    user's word (account.renew). Nothing was sent. The message names the variables, never a value;
     `in_manifest` says it of a manifest job, whose credentials come from where the manifest says (`where`)."""
 
-    def __init__(self, ledger: str, noun: str, names: tuple[str, ...]) -> None:
+    def __init__(self, ledger: str, noun: str, names: tuple[str, ...], renewable: bool = False) -> None:
         self.ledger, self.noun, self.names = ledger, noun, names
         listed = " and ".join(names)
-        super().__init__(
-            self._said(
-                f"the credentials in the environment ({listed}) are",
-                f"set {listed} to the credentials of the run's {noun}, then run the command again",
+        then = f"set {listed} to the credentials of the run's {noun}, then run the command again"
+        if renewable:  # one address, many accounts: only the user can say a new key is the run's account's
+            then += (
+                f" (where {listed} is the run's {noun}'s, renewed since and the old one revoked, "
+                f"`{command_on('resume', ledger)} --same-account` goes on with it and keeps it)"
             )
-        )
+        super().__init__(self._said(f"the credentials in the environment ({listed}) are", then))
 
     def _said(self, whose: str, then: str) -> str:
         return (

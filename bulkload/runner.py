@@ -666,6 +666,7 @@ async def resume(
     concurrency: int | None = None,
     rate: float | None = None,
     timeout_s: float | None = None,
+    same_account: bool = False,
     interrupted: Callable[[Report], object] | None = None,
     shared: Shared | None = None,
 ) -> Report:
@@ -678,8 +679,9 @@ async def resume(
     user may decide; `adopt_copy` continues the run from a copy of its ledger when its own is gone
     (ledger_home.check_home). Returns and raises as `load` does (RunStopped with the report if the run stops again,
     unless `raise_on_stop=False`); ConfigError for an override a load's flag would refuse, OtherAccount for
-    credentials of another account than the run's once it created records (account.py);
-    `interrupted` and `shared` as for load."""
+    credentials of another account than the run's once it created records (account.py), but with `same_account`
+    (the user's word that they are its account's, renewed since, where only the key names it: account.renew;
+    ConfigError elsewhere); `interrupted` and `shared` as for load."""
     check_cache("resume")  # check_home reads the run's count of sends from it
     ledger = Ledger.open(ledger_path)
     try:
@@ -703,7 +705,14 @@ async def resume(
         if moved and not ledger.created_nothing():
             raise LedgerError(_stays(ledger, job.api_url, in_manifest=bool(job.manifest_job.get("manifest"))))
         target = job.make_target()
+        if same_account and not target.credentials.shared_address:
+            raise ConfigError(
+                f"--same-account: {target.name} serves one account at an address, or names it by more than a key; "
+                "give the run's own credentials; nothing was sent"
+            )
         credentials = job.credentials(env)
+        if same_account:  # the user's word, for this resume only: never kept as a setting a later command reads
+            account.renew(ledger, job, target, credentials)
         # OtherAccount when they are another account's and the run created records; Run.open keeps them
         moved = account.switched(ledger, job, target, credentials) or moved
         agreement = agreement_of(job, target, credentials)

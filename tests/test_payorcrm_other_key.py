@@ -13,10 +13,11 @@ from typing import Any
 
 import anyio
 import pytest
+from conftest import CREDS, write_entries
 from test_load_payorcrm import CUSTOMERS, INVOICES, stored, write
 
-from bulkload import Job, dry_run, load
-from bulkload.errors import EXIT_USAGE, LoadedBefore, OtherKeyBefore
+from bulkload import Job, dry_run, load, resume
+from bulkload.errors import EXIT_USAGE, ConfigError, LoadedBefore, OtherAccount, OtherKeyBefore, RunStopped
 from bulkload.sandbox import SandboxOptions, running
 
 KEY_A = {"PAYORCRM_API_KEY": "key-of-account-a", "PAYORCRM_API_SECRET": "secret-a"}
@@ -180,3 +181,38 @@ async def test_another_accounts_load_of_the_same_numbers_is_set_aside_and_this_k
     assert (planned.skipped, report.loaded, report.skipped, report.exit_code) == (2, 1, 2, 0)
     ours = sorted((i["invoiceNumber"], i["invoiceAmount"]) for i in got if i["invoiceAmount"] != 900)
     assert ours == [("I-1", 10000), ("I-2", 5000), ("I-3", 7500)]  # account A's, none twice
+
+
+async def test_a_stopped_run_goes_on_with_a_renewed_key_on_the_users_word(tmp_path: Path) -> None:
+    """A run stopped part way (killed, or its quota spent) whose key was renewed had no way on: resume with the new
+    key was refused as another account's, a new load with --same-account as loaded already by that run, which only
+    resume continues (tester t56a). `resume --same-account` goes on with the new key, and the ledger keeps it."""
+    rows = [["C1", f"S-{n}", "10.00", "DKK", "2026-12-01"] for n in range(1, 6)]
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await first_load(tmp_path, url)
+            # the first load made 2 calls of the quota: 2 more, then it stops
+            job = invoices(tmp_path, url, "stopped", rows, daily_quota=4, batch_size=1, concurrency=1)
+            with pytest.raises(RunStopped, match="daily quota"):
+                await load(job, env=KEY_A)
+            ledger = job.ledger_path
+            with pytest.raises(OtherAccount) as err:
+                await resume(ledger, env=KEY_B, daily_quota=0)
+            assert f"`bulkload resume --ledger {ledger} --same-account` goes on with it" in str(err.value), err.value
+            resumed = await resume(ledger, env=KEY_B, daily_quota=0, same_account=True)
+            with pytest.raises(OtherAccount):  # the ledger keeps the renewed key from now on
+                await resume(ledger, env=KEY_A)
+            got = await stored(url, "invoices")
+    assert (resumed.exit_code, resumed.loaded) == (0, 5), resumed
+    assert sorted(i["invoiceNumber"] for i in got) == ["I-1", "I-2", "S-1", "S-2", "S-3", "S-4", "S-5"]
+
+
+async def test_same_account_is_refused_where_more_than_a_key_names_the_account(tmp_path: Path) -> None:
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            data = tmp_path / "e.csv"
+            write_entries(data, 2)
+            job = Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "e.sqlite"))
+            assert (await load(job, env=CREDS)).loaded == 4
+            with pytest.raises(ConfigError, match="--same-account: economic serves one account at an address"):
+                await resume(job.ledger_path, env=CREDS, same_account=True)
