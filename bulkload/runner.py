@@ -38,6 +38,7 @@ from .errors import (
     MappedTwice,
     OtherKeyBefore,
     RunStopped,
+    SharedUnfinished,
     command_on,
 )
 from .job import Job, address, mapped_to_no_field, mapping_typos
@@ -885,7 +886,7 @@ def _learn_earlier(
     waited for: what it creates is known once its ledger is made (before: both passed, and the groups they shared
     were created twice). RunStopped when `stop` is set meanwhile. `offline`: a dry run's (ledger.known_to)."""
     _refuse_gone(conn, job, making, run, target)
-    _refuse_other_key(conn, job, making, run, target, who)
+    keyed_otherwise = _refuse_other_key(conn, job, making, run, target, who)
     own = who if job.other_account else ""  # the loads with other keys went into other accounts: not learned from
     ledgers = earlier_ledgers(job, making=making, run=run, own=own)
     for earlier in ledgers:
@@ -896,20 +897,35 @@ def _learn_earlier(
     if not target.books.rerunnable and not all(target.kind_of(i).rows_grouped for i in range(len(job.files))):
         for earlier in may_share(job, making, run, own):  # the records its rows of no group create: in its place only
             settle = way_on(target, [0], ledger_pg.name_of(str(earlier)))
-            rows_known_to(conn, earlier, can_delete=target.api.can_delete, settle=settle)
+            try:
+                rows_known_to(conn, earlier, can_delete=target.api.can_delete, settle=settle)
+            except SharedUnfinished as exc:
+                if (load := keyed_otherwise.get(str(earlier))) is None:
+                    raise
+                # "finish it first" is no way on for another account's run, which its key alone resumes (t56a)
+                fact = (
+                    f"rows of this input may be among those an earlier load that has not finished ({load['at']}, "
+                    f"ledger {ledger_pg.name_of(str(earlier))}) sends to {load['api']}{load['where']}"
+                )
+                raise OtherKeyBefore(fact, target.credentials.account_names) from exc
 
 
-def _refuse_other_key(conn: sqlite3.Connection, job: Job, making: str, run: str, target: Target, who: str) -> None:
+def _refuse_other_key(
+    conn: sqlite3.Connection, job: Job, making: str, run: str, target: Target, who: str
+) -> dict[str, dict[str, str]]:
     """OtherKeyBefore where the target's address serves many accounts (Credentials.shared_address) and an earlier
     load that may share groups with the input (`conn`: the new ledger, its `file_groups` filled) went to it with
     another key that names the account than this load's (`who`, account.anywhere), and was given some of them:
     skipped, they would be missing from another account; created again, doubled in this one. Before, a corrected
     PayorCRM file loaded with another account's key skipped what the first account got, exit 0 (tester t55a).
     Passed over with --same-account (the user's word: one account, its key renewed), with --other-account (those
-    loads went into other accounts: `_learn_earlier` sets them aside), and where `who` is unknown."""
+    loads went into other accounts: `_learn_earlier` sets them aside), and where `who` is unknown. Returns the other
+    such loads, that share no group, by their ledgers (as `may_share` names them): {"at", "where", "api"} each."""
     if not (who and target.credentials.shared_address) or job.same_account or job.other_account:
-        return
+        return {}
+    others: dict[str, dict[str, str]] = {}
     for earlier, load in other_holders(job, who, making, run):
+        others[str(Path(earlier)) if not ledger_pg.is_url(earlier) else earlier] = load
         by_file, file_idx, key = shared_with(conn, earlier)
         if by_file:
             by_kind: dict[str, int] = {}
@@ -922,6 +938,7 @@ def _refuse_other_key(conn: sqlite3.Connection, job: Job, making: str, run: str,
                 f"({load['at']}, ledger {ledger_pg.name_of(earlier)})"
             )
             raise OtherKeyBefore(fact, target.credentials.account_names)
+    return others
 
 
 def _learn_from(

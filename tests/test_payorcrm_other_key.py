@@ -216,3 +216,24 @@ async def test_same_account_is_refused_where_more_than_a_key_names_the_account(t
             assert (await load(job, env=CREDS)).loaded == 4
             with pytest.raises(ConfigError, match="--same-account: economic serves one account at an address"):
                 await resume(job.ledger_path, env=CREDS, same_account=True)
+
+
+async def test_another_keys_unfinished_run_is_told_as_another_key_and_set_aside_by_the_users_word(
+    tmp_path: Path,
+) -> None:
+    """Account A's run stopped part way; account B's load of other invoices at the same address was refused "finish
+    it first (bulkload resume …)", which B's key cannot do (tester t56a). It is asked the key's question instead."""
+    rows = [["C1", f"S-{n}", "10.00", "DKK", "2026-12-01"] for n in range(1, 6)]
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await first_load(tmp_path, url)
+            stopped = invoices(tmp_path, url, "stopped", rows, daily_quota=4, batch_size=1, concurrency=1)
+            with pytest.raises(RunStopped, match="daily quota"):
+                await load(stopped, env=KEY_A)
+            theirs = invoices(tmp_path, url, "b", [["C1", "B-1", "10.00", "DKK", "2026-12-01"]])
+            with pytest.raises(OtherKeyBefore) as err:
+                await load(theirs, env=KEY_B)
+            assert "rows of this input may be among those an earlier load that has not finished" in str(err.value)
+            assert f"ledger {stopped.ledger_path}) sends to {url}" in str(err.value), err.value
+            report = await load(dataclasses.replace(theirs, other_account=True), env=KEY_B)
+    assert (report.loaded, report.exit_code) == (1, 0)
