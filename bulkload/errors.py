@@ -548,12 +548,23 @@ class LoadedBefore(ConfigError):
         anyway: str | None = None,
         under_way: bool = False,
         gone: bool = False,
+        other_key: bool = False,
     ) -> None:
         self.fact, self.ledger, self.resuming, self.status = fact, ledger, resuming, status
         self.under_way, self.gone = under_way, gone
         self.anyway = anyway or "to create its records again all the same"
+        #: that load went with another key that names the account, at an address that serves many (PayorCRM): the
+        #: way for another account's is told first (Job.other_account)
+        self.other_key = other_key
         again = "resume this run again" if resuming else "load this file again"
-        super().__init__(self._said(f"`{command_on('resume', ledger)}`", "pass --allow-duplicate-load", again))
+        aside = "pass --other-account (the loads with other keys are set aside)"
+        super().__init__(
+            self._said(f"`{command_on('resume', ledger)}`", self._allow("pass --allow-duplicate-load", aside), again)
+        )
+
+    def _allow(self, allow: str, aside: str) -> str:
+        """`allow`, after the way for another account's load (`aside`) where that load went with another key."""
+        return f"{allow}; if it was another account's, {aside}" if self.other_key else allow
 
     def _said(self, resume: str, allow: str, again: str, seen: str = "") -> str:
         """The message: `resume` how the earlier run is continued, `allow` how this load is let create the records
@@ -603,9 +614,10 @@ class LoadedBefore(ConfigError):
         """The message for job `job` of a manifest, in a manifest's words (`again`: its manifest_command; `earlier`:
         how the earlier run is continued, see _resume_in_manifest; for a run that finished, where it is known, an
         aside beginning with a space)."""
+        table = f"in job {job!r}'s table of the manifest"
         return self._said(
             _resume_in_manifest(self.ledger, earlier),
-            f"set allow_duplicate_load = true in job {job!r}'s table of the manifest",
+            self._allow(f"set allow_duplicate_load = true {table}", f"set other_account = true {table}"),
             f"run the manifest again (`{again}`)",
             earlier if self.status == "complete" and earlier is not None else "",
         )

@@ -2713,15 +2713,15 @@ def _lines_sent(conn: sqlite3.Connection, at: str) -> Iterator[tuple[str, list[i
 
 def shared_with(conn: sqlite3.Connection, earlier: Path | str) -> tuple[dict[int, int], int, str]:
     """The groups of the input (`conn`: the new ledger, its `file_groups` filled) the run of the `earlier` ledger was
-    given too, where it has sent a call or created a record (`_stirred`): (how many of each of the input's files, by
-    its index, the file of the least of their keys, that key); ({}, 0, "") for none, and for a ledger not to be read
-    beside `conn` (`_beside`). By file, as its kind names them: a customers file and an invoices file share
-    customers and invoices, never "3 customers" for one customer and two invoices (tester t56a)."""
+    given too, where it has sent a call or created a record, or is under way now (`_stirred`): (how many of each of
+    the input's files, by its index, the file of the least of their keys, that key); ({}, 0, "") for none, and for
+    a ledger not to be read beside `conn` (`_beside`). By file, as its kind names them: a customers file and an
+    invoices file share customers and invoices, never "3 customers" for one customer and two invoices (t56a)."""
     with _beside(conn, earlier) as at:
         if at is None:
             return {}, 0, ""
         try:
-            if not _stirred(conn, at, earlier)[0]:
+            if not any(_stirred(conn, at, earlier)):  # under way, about to send: two jobs of a manifest (t56a)
                 return {}, 0, ""
             shared = f"FROM file_groups WHERE key IN (SELECT key FROM {at}file_groups)"
             counts = conn.execute(f"SELECT file_idx, COUNT(*) {shared} GROUP BY file_idx ORDER BY file_idx").fetchall()

@@ -503,7 +503,8 @@ def _may_share(
     """The earlier loads (see `_Record.earlier`) whose groups may be in this input: loads into the same API and
     agreement, to a place one of this job's files may go to (`same_place`), whose ledger was made, and whose run
     was neither rolled back nor let go (`release`) nor forgotten (`forget`). `other_than`: only those that went
-    with other credentials than the ones it names (account.anywhere; an entry that kept none is passed over). Each:
+    with other credentials than the ones it names (account.anywhere; an entry that kept none is passed over), their
+    claims too, whose ledgers may not be made (the caller reads those that are). Each:
     (its ledger where the record of loads last saw it, {"at", "where", "api"}), oldest first."""
     known = _Record()
     places = _places(job)
@@ -513,7 +514,8 @@ def _may_share(
             found.pop(of, None)
         elif other_than and entry.get("who") in (None, "", other_than):
             continue
-        elif not entry.get("claim") and any(same_place(_place_of(entry), place) for place in places):
+        # with `other_than`, a claim too: its ledger is made before its load is on record for good (remember_load)
+        elif (other_than or not entry.get("claim")) and any(same_place(_place_of(entry), p) for p in places):
             found[of] = {
                 "at": str(entry.get("at")),
                 "where": _where(_place_of(entry)),
@@ -752,16 +754,14 @@ def _loaded(
     if isinstance(was, str) and was != os.path.abspath(path):
         when += f" as {was}, of the same content"
     credentials = job.make_target().credentials
-    if earlier["api"] == job.api_address and who and earlier["who"] not in ("", who) and credentials.shared_address:
+    other_key = bool(who) and earlier["who"] not in ("", who) and credentials.shared_address
+    if earlier["api"] == job.api_address and other_key:
         key = " and ".join(credentials.account_names)
         fact = (
             f"{path} was already {under_way} into {job.api_url}{when} with another {key} than this load gives: if "
             "that is this account's, renewed since, loading it again would create its records again"
         )
-        anyway = (
-            "if it was another account's, pass --other-account (the loads with other keys are set aside); to create "
-            "its records again all the same"
-        )
+        anyway = None
     elif earlier["api"] == job.api_address:
         fact = (
             f"{path} was already {under_way} into {job.api_url}{when}: loading it again would create its records again"
@@ -784,7 +784,14 @@ def _loaded(
     # no ledger at the path the record of loads keeps: moved aside or removed since (a rollback unfinished, say)
     gone = not making and not ledger_pg.is_url(earlier["ledger"]) and not Path(earlier["ledger"]).exists()
     return LoadedBefore(
-        fact, earlier["ledger"], resuming=resuming, status=status, anyway=anyway, under_way=live, gone=gone
+        fact,
+        earlier["ledger"],
+        resuming=resuming,
+        status=status,
+        anyway=anyway,
+        under_way=live,
+        gone=gone,
+        other_key=other_key and earlier["api"] == job.api_address,
     )
 
 

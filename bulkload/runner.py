@@ -886,11 +886,12 @@ def _learn_earlier(
     waited for: what it creates is known once its ledger is made (before: both passed, and the groups they shared
     were created twice). RunStopped when `stop` is set meanwhile. `offline`: a dry run's (ledger.known_to)."""
     _refuse_gone(conn, job, making, run, target)
-    keyed_otherwise = _refuse_other_key(conn, job, making, run, target, who)
     own = who if job.other_account else ""  # the loads with other keys went into other accounts: not learned from
-    ledgers = earlier_ledgers(job, making=making, run=run, own=own)
-    for earlier in ledgers:
+    for earlier in earlier_ledgers(job, making=making, run=run):
         made(earlier, stop)
+    # once every earlier ledger is made: another manifest job's load into another account, started beside it
+    keyed_otherwise = _refuse_other_key(conn, job, making, run, target, who)
+    ledgers = earlier_ledgers(job, making=making, run=run, own=own)
     found = origins_known(conn, ledgers)  # which earlier input each row of a rejects file is a line of: first
     for earlier in ledgers:
         _learn_from(conn, earlier, target, found.get(earlier), offline)

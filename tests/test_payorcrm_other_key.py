@@ -18,6 +18,8 @@ from test_load_payorcrm import CUSTOMERS, INVOICES, stored, write
 
 from bulkload import Job, dry_run, load, resume
 from bulkload.errors import EXIT_USAGE, ConfigError, LoadedBefore, OtherAccount, OtherKeyBefore, RunStopped
+from bulkload.fleet import run_manifest
+from bulkload.manifest import read_manifest
 from bulkload.sandbox import SandboxOptions, running
 
 KEY_A = {"PAYORCRM_API_KEY": "key-of-account-a", "PAYORCRM_API_SECRET": "secret-a"}
@@ -237,3 +239,45 @@ async def test_another_keys_unfinished_run_is_told_as_another_key_and_set_aside_
             assert f"ledger {stopped.ledger_path}) sends to {url}" in str(err.value), err.value
             report = await load(dataclasses.replace(theirs, other_account=True), env=KEY_B)
     assert (report.loaded, report.exit_code) == (1, 0)
+
+
+async def test_two_manifest_jobs_of_two_accounts_are_asked_the_keys_question_at_once(tmp_path: Path) -> None:
+    """A manifest of two PayorCRM accounts at one address whose invoices share numbers runs its jobs side by side:
+    the second was refused "under way now … run the manifest again --resume once it has ended", that run was then
+    asked the key's question, and only a third run loaded (tester t56a). The key's question comes first now, and
+    other_account = true loads each account's invoices once."""
+    for name, amount in (("a", "100.00"), ("b", "9.00")):  # each account's own customer C1 and invoices I-1, I-2
+        write(tmp_path / f"{name}-c.csv", CUSTOMERS, [["C1", f"{name}@example.com", name.upper()]])
+        write(tmp_path / f"{name}-i.csv", INVOICES, [[*row[:2], amount, *row[3:]] for row in FIRST])
+    manifest = tmp_path / "fleet.toml"
+    env = {"KEY_A": "key-of-account-a", "KEY_B": "key-of-account-b", "SECRET": "s"}
+
+    def jobs(says: str = "") -> None:
+        manifest.write_text(
+            "".join(
+                f'[[job]]\nname = "{name}"\ntarget = "payorcrm"\nbase_url = "{url}"\nfiles = []\n'
+                f'options = {{customers = "{name}-c.csv", invoices = "{name}-i.csv", amount_unit = "major"}}\n'
+                f'credentials = {{env = {{PAYORCRM_API_KEY = "KEY_{name.upper()}", PAYORCRM_API_SECRET = "SECRET"}}}}\n'
+                + says
+                for name in ("a", "b")
+            )
+        )
+
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            jobs()
+            first = {j.name: j for j in (await run_manifest(read_manifest(str(manifest)), env=env)).jobs}
+            jobs("other_account = true\n")
+            again = {j.name: j for j in (await run_manifest(read_manifest(str(manifest)), env=env, resume=True)).jobs}
+            got = await stored(url, "invoices")
+    refused = first["b"] if first["b"].status == "refused" else first["a"]
+    said = str(refused.error)
+    assert "with another PAYORCRM_API_KEY than this load gives" in said, said
+    assert "set other_account = true in job" in said and "under way" not in said, said
+    assert {j.status for j in again.values()} == {"complete"}, again
+    assert sorted((i["invoiceNumber"], i["invoiceAmount"]) for i in got) == [
+        ("I-1", 900),
+        ("I-1", 10000),
+        ("I-2", 900),
+        ("I-2", 10000),
+    ]
