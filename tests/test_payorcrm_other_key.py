@@ -41,18 +41,33 @@ def invoices(tmp_path: Path, url: str, name: str, rows: list[list[str]], **kw: A
     )
 
 
-async def first_load(tmp_path: Path, url: str) -> None:
-    """Customer C1 and invoices I-1, I-2 loaded with account A's key."""
-    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
-    first = write(tmp_path / "first.csv", INVOICES, FIRST)
-    job = Job(
+def both(tmp_path: Path, url: str, name: str, email: str, rows: list[list[str]]) -> Job:
+    """A job of customer C1 (`email`) and the invoices `rows`, its files and ledger named after `name`."""
+    customers = write(tmp_path / f"{name}-c.csv", CUSTOMERS, [["C1", email, name]])
+    their = write(tmp_path / f"{name}-i.csv", INVOICES, rows)
+    return Job(
         target="payorcrm",
         files=[],
         base_url=url,
-        ledger=str(tmp_path / "first.sqlite"),
-        target_options={"customers": str(customers), "invoices": str(first), "amount_unit": "major"},
+        ledger=str(tmp_path / f"{name}.sqlite"),
+        target_options={"customers": str(customers), "invoices": str(their), "amount_unit": "major"},
     )
-    assert (await load(job, env=KEY_A)).loaded == 3
+
+
+async def first_load(tmp_path: Path, url: str) -> None:
+    """Customer C1 and invoices I-1, I-2 loaded with account A's key."""
+    assert (await load(both(tmp_path, url, "first", "a@example.com", FIRST), env=KEY_A)).loaded == 3
+
+
+async def stopped_part_way(tmp_path: Path, url: str) -> Job:
+    """After `first_load`, account A's run of invoices S-1 to S-5 stopped by its quota once S-1 and S-2 were created
+    (the first load made 2 calls of it): its job."""
+    rows = [["C1", f"S-{n}", "10.00", "DKK", "2026-12-01"] for n in range(1, 6)]
+    await first_load(tmp_path, url)
+    job = invoices(tmp_path, url, "stopped", rows, daily_quota=4, batch_size=1, concurrency=1)
+    with pytest.raises(RunStopped, match="daily quota"):
+        await load(job, env=KEY_A)
+    return job
 
 
 def refused_naming_the_key(said: str) -> None:
@@ -145,15 +160,7 @@ async def test_customers_and_invoices_shared_are_counted_by_their_kinds(tmp_path
     with anyio.fail_after(60):
         async with running("payorcrm", SandboxOptions()) as url:
             await first_load(tmp_path, url)
-            customers = write(tmp_path / "b-c.csv", CUSTOMERS, [["C1", "b@example.com", "B"]])
-            their = write(tmp_path / "b-i.csv", INVOICES, [[*row[:2], "7.00", *row[3:]] for row in FIRST])
-            job = Job(
-                target="payorcrm",
-                files=[],
-                base_url=url,
-                ledger=str(tmp_path / "b.sqlite"),
-                target_options={"customers": str(customers), "invoices": str(their), "amount_unit": "major"},
-            )
+            job = both(tmp_path, url, "b", "b@example.com", [[*row[:2], "7.00", *row[3:]] for row in FIRST])
             with pytest.raises(OtherKeyBefore) as err:
                 await load(job, env=KEY_B)
     assert "1 customer and 2 invoices of this input (e.g. customer C1) were given to" in str(err.value), err.value
@@ -189,15 +196,9 @@ async def test_a_stopped_run_goes_on_with_a_renewed_key_on_the_users_word(tmp_pa
     """A run stopped part way (killed, or its quota spent) whose key was renewed had no way on: resume with the new
     key was refused as another account's, a new load with --same-account as loaded already by that run, which only
     resume continues (tester t56a). `resume --same-account` goes on with the new key, and the ledger keeps it."""
-    rows = [["C1", f"S-{n}", "10.00", "DKK", "2026-12-01"] for n in range(1, 6)]
     with anyio.fail_after(60):
         async with running("payorcrm", SandboxOptions()) as url:
-            await first_load(tmp_path, url)
-            # the first load made 2 calls of the quota: 2 more, then it stops
-            job = invoices(tmp_path, url, "stopped", rows, daily_quota=4, batch_size=1, concurrency=1)
-            with pytest.raises(RunStopped, match="daily quota"):
-                await load(job, env=KEY_A)
-            ledger = job.ledger_path
+            ledger = (await stopped_part_way(tmp_path, url)).ledger_path
             with pytest.raises(OtherAccount) as err:
                 await resume(ledger, env=KEY_B, daily_quota=0)
             assert f"`bulkload resume --ledger {ledger} --same-account` goes on with it" in str(err.value), err.value
@@ -225,13 +226,9 @@ async def test_another_keys_unfinished_run_is_told_as_another_key_and_set_aside_
 ) -> None:
     """Account A's run stopped part way; account B's load of other invoices at the same address was refused "finish
     it first (bulkload resume …)", which B's key cannot do (tester t56a). It is asked the key's question instead."""
-    rows = [["C1", f"S-{n}", "10.00", "DKK", "2026-12-01"] for n in range(1, 6)]
     with anyio.fail_after(60):
         async with running("payorcrm", SandboxOptions()) as url:
-            await first_load(tmp_path, url)
-            stopped = invoices(tmp_path, url, "stopped", rows, daily_quota=4, batch_size=1, concurrency=1)
-            with pytest.raises(RunStopped, match="daily quota"):
-                await load(stopped, env=KEY_A)
+            stopped = await stopped_part_way(tmp_path, url)
             theirs = invoices(tmp_path, url, "b", [["C1", "B-1", "10.00", "DKK", "2026-12-01"]])
             with pytest.raises(OtherKeyBefore) as err:
                 await load(theirs, env=KEY_B)
