@@ -494,11 +494,42 @@ class Resource(RecordKind):
             return None
         there = [i for i in found if i is not None]
         if SEVERAL in there or len(set(there)) < len(there):
-            return None
+            creates = [r for r in records if r.get("id") is None]
+            told = self._told_apart(creates, [k for k in keys if k is not None], maybe, found)
+            if told is None:
+                return None
+            found, there = told, [i for i in told if i is not None]
         if len(there) < len(found):
             return Partly(tuple(found)) if live.whole and len(found) == len(records) else None
         new_ids = iter(found)
         return [int(r["id"]) if r.get("id") is not None else int(next(new_ids) or 0) for r in records]
+
+    def _told_apart(
+        self,
+        creates: Sequence[Mapping[str, Any]],
+        keys: Sequence[str],
+        maybe: Sequence[Mapping[str, Any]],
+        found: Sequence[int | None],
+    ) -> list[int | None] | None:
+        """`found` where creates of the call share a match key, or records do (`resolve`): each record of such a key
+        is the one create of it whose values it holds (`differences`: the fields it gives), and a create of the key
+        no record holds is not there. None (no telling) where a record of such a key holds the values of no create of
+        the call, or of several (the creates sent the same values, or the listing leaves out the fields that tell
+        them apart), or two records hold one create's: one record is never evidence for two creates. Before, two
+        creates of one name in a call whose answer was lost left the whole call in doubt for good (`A` and `A` of
+        another tenant beside `B`, `D`: none settled, `--resend-in-doubt` doubling `A` and `B`)."""
+        out = list(found)
+        for key in {k for k, i in zip(keys, found) if i == SEVERAL or keys.count(k) > 1}:
+            mine = [n for n, k in enumerate(keys) if k == key]
+            held_by: dict[int, int] = {}
+            for record in (r for r in maybe if self.key(r) == key):
+                holds = [n for n in mine if not self.differences(creates[n], record)]
+                if len(holds) != 1 or holds[0] in held_by:
+                    return None
+                held_by[holds[0]] = int(record["id"])
+            for n in mine:
+                out[n] = held_by.get(n)
+        return out
 
     async def find_sent(
         self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]], taken: Collection[int]
