@@ -271,6 +271,25 @@ class Job:
                     "without the dashes); nothing was sent"
                 )
 
+    def check_account_word(self) -> None:
+        """Refuse (ConfigError) the user's word on the earlier loads with another key at the job's address where it
+        means nothing or says two things: `same_account` and `other_account` together (before, --other-account won
+        unsaid, and what the user called this account's own loads was created again), or either where the target's
+        address serves one account, or names it by more than a key (not Credentials.shared_address): there
+        `other_account` set aside the earlier loads made with other credentials (a Visma Core token refreshed
+        since, say), and created their groups again, exit 0."""
+        if self.same_account and self.other_account:
+            raise ConfigError(
+                "--same-account and --other-account (same_account, other_account) say opposite things of the earlier "
+                "loads with another key: give the one that is true; nothing was sent"
+            )
+        said = "--same-account" if self.same_account else "--other-account" if self.other_account else None
+        if said is not None and not self.target_class.credentials.shared_address:
+            raise ConfigError(
+                f"{said}: {self.target} serves one account at an address, or names it by more than a key, so its "
+                "earlier loads are told apart without it: leave it out; nothing was sent"
+            )
+
     def windows(self) -> list[tuple[int, float]]:
         """The rolling windows to keep: the API's (or the one configured) and the one --rate implies."""
         out = []

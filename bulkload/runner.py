@@ -491,6 +491,7 @@ async def load(
     the load (`bulkload` first), which the refusal of a ledger that holds a run gives back with names of its own."""
     target = job.make_target()
     job.check_options(target)
+    job.check_account_word()
     if job.reload_gone and not target.books.finds_groups:
         raise ConfigError(
             f"--reload-gone: bulkload cannot read back what {target.name} holds of a group before loading it, so "
@@ -1104,6 +1105,7 @@ def dry_run(
     started = time.monotonic()
     target = job.make_target()
     job.check_options(target)
+    job.check_account_word()
     sources = open_sources(job, target)
     check_paths(job, outputs=("rejects", "report"), ledger=False)  # a path that names an input is wrong either way
     job, checked, who = _refused_as_load(job, target, env, command)

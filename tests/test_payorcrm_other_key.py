@@ -15,6 +15,8 @@ import anyio
 import pytest
 from conftest import CREDS, write_entries
 from test_load_payorcrm import CUSTOMERS, INVOICES, stored, write
+from test_load_visma_core import created
+from test_load_visma_core import write as write_core
 
 from bulkload import Job, dry_run, load, resume
 from bulkload.errors import EXIT_USAGE, ConfigError, LoadedBefore, OtherAccount, OtherKeyBefore, RunStopped
@@ -278,3 +280,30 @@ async def test_two_manifest_jobs_of_two_accounts_are_asked_the_keys_question_at_
         ("I-2", 900),
         ("I-2", 10000),
     ]
+
+
+async def test_the_users_word_is_refused_where_it_says_two_things_or_means_nothing(tmp_path: Path) -> None:
+    """--same-account with --other-account loaded account A's I-1 and I-2 again under the renewed key, exit 0 (the
+    second word won unsaid); --other-account at Visma Core, whose token is refreshed for the same company, set the
+    earlier load aside and booked its entries twice, exit 0 (tester t57a). Both are refused before the first call."""
+    rows = [[1001, "FEE", "100.00", "one", "", "2026-11-01", ""], [1002, "FEE", "50.00", "two", "", "2026-11-01", ""]]
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await first_load(tmp_path, url)
+            both_said = invoices(tmp_path, url, "corrected", CORRECTED, same_account=True, other_account=True)
+            with pytest.raises(ConfigError, match="--same-account and --other-account .* say opposite things"):
+                dry_run(both_said, env=KEY_B)
+            with pytest.raises(ConfigError, match="--same-account and --other-account .* say opposite things"):
+                await load(both_said, env=KEY_B)
+            got = await stored(url, "invoices")
+        async with running("visma-core", SandboxOptions()) as core:
+            data = write_core(tmp_path / "e.csv", rows)
+            fixed = write_core(tmp_path / "f.csv", [*rows, [1003, "FEE", "7.00", "three", "", "2026-11-01", ""]])
+            first = Job(target="visma-core", files=[str(data)], base_url=core, ledger=str(tmp_path / "a.sqlite"))
+            assert (await load(first, env={"VISMA_CORE_TOKEN": "token-1"})).loaded == 2
+            aside = dataclasses.replace(first, files=[str(fixed)], ledger=str(tmp_path / "b.db"), other_account=True)
+            with pytest.raises(ConfigError, match="--other-account: visma-core serves one account at an address"):
+                await load(aside, env={"VISMA_CORE_TOKEN": "token-2"})
+            entries = await created(core)
+    assert sorted(i["invoiceNumber"] for i in got) == ["I-1", "I-2"]
+    assert len(entries) == 2
