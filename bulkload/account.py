@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from . import loads
 from .agreement_calls import keyed
 from .errors import OtherAccount
 from .job import Job
@@ -103,6 +104,7 @@ def renew(ledger: Ledger, job: Job, target: Target, credentials: Mapping[str, st
     )
     salt = secrets.token_bytes(SALT_BYTES)
     ledger.set_account({"salt": salt.hex(), "fingerprint": fingerprint(salt, job, target, credentials)})
+    loads.renewed(ledger.run.key_prefix, anywhere(job, target, credentials))  # and the record of loads, its loads
 
 
 def hold(ledger: Ledger, job: Job, target: Target, credentials: Mapping[str, str]) -> None:

@@ -143,6 +143,7 @@ class _Record:
         self._found: dict[str, str] = {}  # ledger_of, once per run
         self._named: dict[str, str] = {}  # by run: the ledger its latest load entry names
         self._into: dict[str, str] = {}  # by run: the API key (`_key`) of its latest load entry that is no release
+        self._renewed: dict[str, str] = {}  # by run: the "who" it went on with on the user's word (`renewed`)
         for i, entry in enumerate(self.entries):
             run = entry.get("run")
             if not isinstance(run, str):
@@ -158,15 +159,20 @@ class _Record:
                 self.status[run] = str(entry["status"])
             if entry.get("forgotten"):
                 self.forgotten.add(run)
+            if entry.get("renewed") and isinstance(entry.get("who"), str):
+                self._renewed[run] = str(entry["who"])
 
     def loads(self, prefix: str) -> Iterator[tuple[dict[str, Any], str]]:
         """The load entries filed under `prefix` (an API's key) in the order written, each with its run, but those
-        of a run that loads into another API or agreement now (see the class)."""
+        of a run that loads into another API or agreement now (see the class); those of a run that went on with a
+        renewed key (`renewed`) with its "who" from then on."""
         for i, entry in enumerate(self.entries):
             key = str(entry.get("key", ""))
             if key.startswith(prefix) and entry.get("ledger"):
                 run = self._run_of_entry(i, entry)
                 if self._into.get(run, _api_of(key)) == _api_of(key):
+                    if run in self._renewed and entry.get("who"):
+                        entry = {**entry, "who": self._renewed[run]}
                     yield entry, run
 
     def _run_of_entry(self, i: int, entry: Mapping[str, Any]) -> str:
@@ -853,6 +859,15 @@ def _append(
                     fh.write(msgspec.json.encode(entry).decode() + "\n")
     except OSError as exc:  # before the first call: a load not on record would be refused nothing by the next
         raise cache_refused(cache_dir(), exc.strerror or str(exc), KEEPS, "load") from exc
+
+
+def renewed(run: str, who: str) -> None:
+    """The run `run` goes on with a renewed key, on the user's word (account.renew): its loads are on record as made
+    with `who` (account.anywhere) from now on, before the renewal too. Before, they stayed the old key's: a later load
+    with the new key was refused as sharing groups with another key's load, the run's own, and with --other-account
+    created its groups again (tester t57a)."""
+    if who:
+        record({"run": run, "who": who, "renewed": True})
 
 
 def record(entry: dict[str, Any]) -> None:

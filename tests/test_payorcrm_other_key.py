@@ -307,3 +307,19 @@ async def test_the_users_word_is_refused_where_it_says_two_things_or_means_nothi
             entries = await created(core)
     assert sorted(i["invoiceNumber"] for i in got) == ["I-1", "I-2"]
     assert len(entries) == 2
+
+
+async def test_a_run_gone_on_with_a_renewed_key_is_that_keys_in_the_record_of_loads(tmp_path: Path) -> None:
+    """After `resume --same-account`, the record of loads still knew the run by its old key: a later file of the
+    renewed key sharing its invoices was refused as another key's load (the run the user had called its own), and
+    with --other-account created S-1 to S-5 a second time, exit 0 (tester t57a). They are skipped as this key's."""
+    later = [["C1", f"S-{n}", "10.00", "DKK", "2026-12-01"] for n in range(1, 7)]
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            stopped = await stopped_part_way(tmp_path, url)
+            assert (await resume(stopped.ledger_path, env=KEY_B, daily_quota=0, same_account=True)).exit_code == 0
+            planned = dry_run(invoices(tmp_path, url, "later", later, other_account=True), env=KEY_B)
+            report = await load(invoices(tmp_path, url, "later", later), env=KEY_B)
+            got = await stored(url, "invoices")
+    assert (planned.skipped, report.loaded, report.skipped, report.exit_code) == (5, 1, 5, 0)
+    assert sorted(i["invoiceNumber"] for i in got) == ["I-1", "I-2", "S-1", "S-2", "S-3", "S-4", "S-5", "S-6"]
