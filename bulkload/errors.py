@@ -334,6 +334,14 @@ class SharedUnfinished(LedgerError):
         self._belong = belong
         super().__init__(self._said(f"`{command_on('resume', ledger)}`", "load this file again"))
 
+    def renewed(self) -> SharedUnfinished:
+        """This refusal of a load given --same-account whose unfinished run went with another key (PayorCRM): its
+        resume with this load's key is refused without --same-account, so the way on names it (tester t57a)."""
+        again = SharedUnfinished(self.fact, self.ledger, self.status, can_delete=self.can_delete)
+        again.under_way, again._belong = self.under_way, self._belong
+        again.args = (again._said(f"`{command_on('resume', self.ledger)} --same-account`", "load this file again"),)
+        return again
+
     def _said(self, resume: str, again: str) -> str:
         if self.under_way:
             return (

@@ -894,8 +894,16 @@ def _learn_earlier(
     keyed_otherwise = _refuse_other_key(conn, job, making, run, target, who)
     ledgers = earlier_ledgers(job, making=making, run=run, own=own)
     found = origins_known(conn, ledgers)  # which earlier input each row of a rejects file is a line of: first
+    # --same-account: the unfinished runs of other keys are this account's, resumed with this key on the same word
+    holders = other_holders(job, who, making, run) if job.same_account else []
+    renewing = {p if ledger_pg.is_url(p) else str(Path(p)) for p, _ in holders}
     for earlier in ledgers:
-        _learn_from(conn, earlier, target, found.get(earlier), offline)
+        try:
+            _learn_from(conn, earlier, target, found.get(earlier), offline)
+        except SharedUnfinished as exc:
+            if str(earlier) not in renewing:
+                raise
+            raise exc.renewed() from exc  # a bare `resume` of it with this key is refused (OtherAccount)
     if not target.books.rerunnable and not all(target.kind_of(i).rows_grouped for i in range(len(job.files))):
         for earlier in may_share(job, making, run, own):  # the records its rows of no group create: in its place only
             settle = way_on(target, [0], ledger_pg.name_of(str(earlier)))

@@ -19,7 +19,15 @@ from test_load_visma_core import created
 from test_load_visma_core import write as write_core
 
 from bulkload import Job, dry_run, load, resume
-from bulkload.errors import EXIT_USAGE, ConfigError, LoadedBefore, OtherAccount, OtherKeyBefore, RunStopped
+from bulkload.errors import (
+    EXIT_USAGE,
+    ConfigError,
+    LoadedBefore,
+    OtherAccount,
+    OtherKeyBefore,
+    RunStopped,
+    SharedUnfinished,
+)
 from bulkload.fleet import run_manifest
 from bulkload.manifest import read_manifest
 from bulkload.sandbox import SandboxOptions, running
@@ -322,4 +330,27 @@ async def test_a_run_gone_on_with_a_renewed_key_is_that_keys_in_the_record_of_lo
             report = await load(invoices(tmp_path, url, "later", later), env=KEY_B)
             got = await stored(url, "invoices")
     assert (planned.skipped, report.loaded, report.skipped, report.exit_code) == (5, 1, 5, 0)
+    assert sorted(i["invoiceNumber"] for i in got) == ["I-1", "I-2", "S-1", "S-2", "S-3", "S-4", "S-5", "S-6"]
+
+
+async def test_the_same_account_said_is_led_to_its_unfinished_runs_resume_with_the_same_word(tmp_path: Path) -> None:
+    """A renewed key's load of invoices a stopped run of the old key shares, given --same-account, was told "finish it
+    first (`bulkload resume --ledger …`)", which that key is refused (tester t57a): the way on names --same-account,
+    and taken, it loads each invoice once."""
+    later = [["C1", f"S-{n}", "10.00", "DKK", "2026-12-01"] for n in range(1, 7)]
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            stopped = await stopped_part_way(tmp_path, url)
+            same = invoices(tmp_path, url, "later", later, same_account=True)
+            with pytest.raises(SharedUnfinished) as err:
+                dry_run(same, env=KEY_B)
+            way = f"finish it first (`bulkload resume --ledger {Path(stopped.ledger_path).absolute()} --same-account`)"
+            assert way in str(err.value), err.value
+            with pytest.raises(SharedUnfinished) as err:
+                await load(same, env=KEY_B)
+            assert way in str(err.value), err.value
+            await resume(stopped.ledger_path, env=KEY_B, daily_quota=0, same_account=True)
+            report = await load(same, env=KEY_B)
+            got = await stored(url, "invoices")
+    assert (report.loaded, report.skipped, report.exit_code) == (1, 5, 0)
     assert sorted(i["invoiceNumber"] for i in got) == ["I-1", "I-2", "S-1", "S-2", "S-3", "S-4", "S-5", "S-6"]
