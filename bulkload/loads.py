@@ -725,8 +725,8 @@ def refuse_loaded(
     or at least their digests) at its address, or with the same credentials (`who`) at another."""
     target = job.make_target()
     known = _Record()
+    own = who if job.other_account else ""  # the loads with other keys went into other accounts: set aside
     for i, (path, stored, place) in enumerate(zip(job.files, files, _places(job, target))):
-        own = who if job.other_account else ""
         earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place, known, own=own)
         finished = earlier is not None and not earlier["claim"] and earlier["status"] == "complete"
         if finished and target.phases.given_again(i):
