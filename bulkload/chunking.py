@@ -78,6 +78,9 @@ REJECTS_BATCH = 1_000
 _COPIES_SHOWN = 5
 
 
+#: text that writes a number with a sign, a mark or separators ("2.026", "11,0", "-1 000"), no letter
+_WRITES_NUMBER = re.compile(r"[+\-\u2212]?[0-9][0-9.,' \u00a0\u202f\u2009\u2019]*").fullmatch
+
 #: a number written with an exponent ("1.01E+03", "1e3"), as a spreadsheet shows one it may have rounded
 _EXPONENT = re.compile(r"\s*[+-]?(?:[0-9]+[.,]?[0-9]*|[.,][0-9]+)[eE][+-]?[0-9]+\s*").fullmatch
 
@@ -179,6 +182,8 @@ class Reading:
         mark_given: bool = False,
         compared_fields: Iterable[str] = (),
         nested_fields: Iterable[str] = (),
+        numeral_fields: Iterable[str] = (),
+        whole_text_fields: Iterable[str] = (),
     ) -> None:
         #: secrets (RecordKind.secret_fields): one given as the rejects file's mask is refused, never sent
         self._secrets = tuple(secret_fields)
@@ -207,6 +212,10 @@ class Reading:
         self._grouping = "," if numbers.decimal == "." else "."
         #: text fields that name a record (the number and whole-number ones are read as numbers already)
         self._keys = tuple(sorted(frozenset(key_fields) - self._numbers - frozenset(self._wholes) - frozenset(dated)))
+        #: text that names a record, or holds a number as text (RecordKind.numeral_fields): none in exponent form
+        self._exponents = self._keys + tuple(sorted(frozenset(numeral_fields) - frozenset(self._keys)))
+        #: text fields that hold a whole number (RecordKind.whole_text_fields)
+        self._whole_texts = tuple(whole_text_fields)
         #: text whose surrounding white space is refused -> what it does: the group key (regroup) and an amount's
         #: decimals (money.Places) read it without, and whether the API does is not documented
         self._unspaced = {name: "names a record" for name in self._keys if name not in frozenset(compared_fields)}
@@ -238,6 +247,8 @@ class Reading:
             kind.whole_fields,
             kind.group_fields | kind.reference_fields,
             json=json,
+            numeral_fields=kind.numeral_fields | kind.whole_text_fields,
+            whole_text_fields=kind.whole_text_fields,
             double_fields=kind.double_fields,
             secret_fields=kind.secret_fields,
             amount_places=kind.amount_places,
@@ -299,7 +310,7 @@ class Reading:
             for name, value in row.items():
                 if (inside := mask_under(value, self._secret_key)) is not None:
                     raise RowInvalid(name, masked_secret(inside))
-        for name in self._keys:
+        for name in self._exponents:
             key: Any = get(name)
             if type(key) is not str:
                 continue
@@ -309,6 +320,14 @@ class Reading:
                     f"{key.strip()!r} is written with an exponent, as a spreadsheet shows a long number it may have "
                     "rounded: write it in full",
                 )
+        for name in self._whole_texts:
+            written: Any = get(name)
+            if type(written) is not str or written.strip().isdigit() or not _WRITES_NUMBER(written.strip()):
+                continue  # digits as written ("011": the text's own zeros), or text that is no number ("P11")
+            whole = whole_number(written, self._mark)
+            if whole is None:
+                raise RowInvalid(name, whole_reason(written, self._mark))
+            row[name] = str(whole)  # "11,0" in a file of decimal commas is the period 11, as a whole number reads
         for name, does in self._unspaced.items():
             text: Any = get(name)
             if type(text) is str and (text[:1].isspace() or text[-1:].isspace()):

@@ -213,6 +213,15 @@ class RecordKind:
     #: HaloPSA's --match-on fields): in these and the group fields, text written as a spreadsheet writes a long
     #: number ("2.102679E+11", whose digits it may have dropped) is refused (chunking.Reading), never sent as a key
     reference_fields: frozenset[str] = frozenset()
+    #: other text fields that hold a number written as text (a document or reference number, a phone number, a
+    #: company code): one written as a spreadsheet shows a long number ("1.23457E+11", its last digits dropped) is
+    #: refused as in a reference field (chunking.Reading), never sent as that text; its white space is its own
+    numeral_fields: frozenset[str] = frozenset()
+    #: of the text fields, those that hold a whole number (PayorCRM's fiscalYear "2026", fiscalPeriod "011", sent as
+    #: text): one written with a zero fraction after the file's decimal mark ("11,0") is sent as the whole number it
+    #: is ("11"); one with a fraction or grouped by thousands ("2.026", a spreadsheet's number format) is refused as
+    #: in a whole-number field (chunking.Reading); text that is no number ("P11") is sent as written
+    whole_text_fields: frozenset[str] = frozenset()
     #: the reference fields the kind compares itself, as written, with what the API holds, refusing a value equal to
     #: a record's but for case, surrounding spaces or Unicode form (HaloPSA's --match-on fields: halopsa_matching):
     #: surrounding spaces there are the value's own. In the other group and reference fields text with surrounding

@@ -343,6 +343,7 @@ class Customers(Upload):
     group_name = "customer"
     group_fields = frozenset({"customerno"})
     single_record_groups = True  # one customerno given twice is refused (group_fault): a customer has no lines
+    numeral_fields = frozenset({"phoneno", "cocode"})  # a spreadsheet shows a long one so: "4.51234E+11"
 
     def __init__(self) -> None:
         super().__init__("customers", Customer, "customerno")
@@ -364,7 +365,7 @@ class Invoices(Upload):
     date_fields = frozenset(_DATES)
     reference_fields = frozenset({"customerNumber"})  # the customer an invoice is of
     # seed 004 types both as string, but each holds a number, a year and a period of it: "01" is the period 1
-    counted_fields = frozenset({"fiscalYear", "fiscalPeriod"})
+    counted_fields = whole_text_fields = frozenset({"fiscalYear", "fiscalPeriod"})
     naming_fields = reference_fields | {
         "accountingDocNumber",
         "referenceDocNo",
@@ -373,6 +374,8 @@ class Invoices(Upload):
         "soldTo",
         "lineItem",
     }
+    # numbers as text a spreadsheet may show in exponent form, its last digits dropped (tester t57b)
+    numeral_fields = (naming_fields - reference_fields) | {"companyCode", "profitCenter"}
     nested_fields = frozenset({"billAddr", "shipAddr"})
     line_names = ("lineItem",)  # what tells an invoice's lines apart (group_fault)
     # seed 004 does not say whether an invoiceNumber is the account's or its customer's: lines of one number naming
