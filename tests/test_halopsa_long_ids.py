@@ -38,3 +38,30 @@ async def test_a_long_id_a_spreadsheet_wrote_with_an_exponent_is_refused_with_it
     reasons = (tmp_path / "qb.csv.rejects.csv").read_text()
     assert "company_id;'6,90091E+17' is written with an exponent" in reasons, reasons
     assert "client_id;'1.5E+3' is written with an exponent" in reasons, reasons
+
+
+async def test_a_code_a_spreadsheet_wrote_with_an_exponent_is_refused_with_its_row(tmp_path: Path) -> None:
+    # found by a tester (t57b): an item code or an account code of 12 digits, shown by a spreadsheet as 1,23457E+11
+    # and saved so, was sent as that text (default_item_code '1,23E+11' stored, exit 0)
+    data = tmp_path / "x.csv"
+    data.write_text(
+        "name;tenant_id;default_item_code\n"
+        "A X;t1;1,23457E+11\n"
+        "B X;t2;123456789012\n"
+        "C X;t3;SRV-1E+3\n"  # no number a spreadsheet writes: a code like any other
+    )
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            job = Job(
+                target="halopsa",
+                files=[str(data)],
+                base_url=url,
+                ledger=str(tmp_path / "run.sqlite"),
+                target_options={"resources": ["XeroDetails"]},
+            )
+            report = await load(job, env=ENV)
+            held = await records(url, "XeroDetails")
+    assert (report.loaded, report.rejected, report.exit_code) == (2, 1, 1), report
+    assert sorted((r["name"], r["default_item_code"]) for r in held) == [("B X", "123456789012"), ("C X", "SRV-1E+3")]
+    reasons = (tmp_path / "x.csv.rejects.csv").read_text()
+    assert "default_item_code;'1,23457E+11' is written with an exponent" in reasons, reasons

@@ -86,6 +86,13 @@ def _names_a_record(field: Field) -> bool:
     return field.description.endswith(" ID") or "account number" in field.description
 
 
+def _a_code(field: Field) -> bool:
+    """Whether the schema describes the text field `field` as the code of a record (an item, an account, a tax
+    code), not its name nor an OAuth authorization code."""
+    words = field.description.lower().split()
+    return "code" in words and "name" not in words and not any(w.startswith("auth") for w in words)
+
+
 class Resource(RecordKind):
     """One of the nine resources: its schema, the Struct sent to it, what is secret or nested, and the records
     that already exist by their --match-on fields (`existing`: per resource, match key -> id)."""
@@ -127,6 +134,11 @@ class Resource(RecordKind):
         self.reference_fields = self.compared_fields | {
             f.name for f in self.schema.values() if f.kind == "str" and not f.secret and _names_a_record(f)
         }
+        # and the codes of records in the accounting system it holds as text (an item, an account, a tax code: a
+        # spreadsheet shows a 12-digit one as 1,23457E+11; tester t57b), refused so too, their white space their own
+        self.numeral_fields = frozenset(
+            f.name for f in self.schema.values() if f.kind == "str" and not f.secret and _a_code(f)
+        )
         self.existing = existing if existing is not None else {}
         #: per resource, what rows match where the earlier rows of the files change it (halopsa_matching.decide),
         #: by "file_idx:line"; absent, a row matches by `existing`
