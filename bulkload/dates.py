@@ -714,6 +714,13 @@ class DateFormat(NamedTuple):
             result = cache[text] = _convert(self.spec, text)
         if result is None:
             raise ValueError(f"not a valid date: {text!r} ({_expected(self.spec, text, self.order, self.year_first)})")
+        if result.startswith("00") and not _ISO_DATE(text.strip()[:10]):
+            # "05.11.0026": a two-digit year padded with zeros (an export, a text-to-date conversion), never the
+            # year 26 a book means; an ISO date is as written (.NET's 0001-01-01 for no date)
+            raise ValueError(
+                f"not a valid date: {text!r} (its year is written {result[:4]}: a two-digit year padded with zeros? "
+                f"write the year in full, 20{result[2:4]} or 19{result[2:4]})"
+            )
         return result
 
 
