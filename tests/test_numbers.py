@@ -479,9 +479,13 @@ def test_a_whole_number_written_with_the_other_mark_is_told_why() -> None:
         "'1010.00' has a decimal point, but the file's numbers have a decimal comma: read the file's way it is no "
         "number (write 1010)"
     )
+    # the file's mark not known (a file whose numbers show none, t57b): no point the file does not show is named
     assert whole_reason("1010,00") == (
-        "'1010,00' has a decimal comma, but the file's numbers have a decimal point: read the file's way it is no "
-        "number (write 1010)"
+        "'1010,00' has a decimal comma, which no number of the file shows to be its decimal mark: write 1010"
+    )
+    assert (
+        whole_reason("16.0")
+        == "'16.0' has a decimal point, which no number of the file shows to be its decimal mark: write 16"
     )
     assert whole_reason("4,000", ",") == (
         "'4,000' is 4 with a decimal comma, 4000 with a comma between thousands (as a file with a decimal point "
