@@ -572,12 +572,10 @@ def whole_reason(value: Any, mark: str | None = None) -> str:
             how += f" (the file's numbers have a {MARKS[mark]})" if mark else ""
         return f"{text!r} is {how}: write the whole number without separators"
     number = whole_number(text, None) if text else None
-    if (
-        number is not None and mark is None
-    ):  # a zero fraction, and the file's mark not known (none of its numbers shows one)
+    if number is not None and mark is None:  # a zero fraction, the file's mark not known: none of its numbers shows one
         its = "," if "," in text else "."
         return f"{text!r} has a {MARKS[its]}, which no number of the file shows to be its decimal mark: write {number}"
-    if number is not None:  # a zero fraction after the other mark
+    if number is not None and mark is not None:  # a zero fraction after the other mark
         return (
             f"{text!r} has a {MARKS['.' if mark == ',' else ',']}, but the file's numbers have a {MARKS[mark]}: "
             f"read the file's way it is no number (write {number})"

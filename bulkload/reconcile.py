@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -75,12 +75,15 @@ async def reconcile(
     behind: Behind | None = None,
     recount: Recount = RECOUNT,
     settle_s: float = 0.0,
+    later: Collection[int] = (),
 ) -> Reconciled:
     """Return the report's `reconcile` section; `ok` is True only when everything matches. `stages`: where a cursor
     walk counts the records it walked, of those the counts say were created since the baseline. `behind`: the walk
     that ran behind the load, `recount`: how a count not what the walks listed is read again, and `settle_s`: the
     seconds left of the settle delay since the run's last write (a target reconciling itself is asked again once they
-    have passed where it named records of the run missing; see by_walk for the others)."""
+    have passed where it named records of the run missing; see by_walk for the others). `later`: the ids of the
+    records later runs on record into the run's place created (alongside.written_since): theirs, never stored by a
+    refused call of this run (fill_rejected_found)."""
     log.info("reconciling: by %s", target.api.reconcile_by)
     if target.api.reconcile_by == "responses":
         return by_responses(ledger, target, files)
@@ -98,7 +101,7 @@ async def reconcile(
             await recount.sleep(settle_s)
             rec = await books()
         return _rolled_back_said(_differences_shown(rec, target, len(files)), ledger)
-    return await by_walk(ledger, target, dispatcher, files, stages or Stages(), behind, recount, settle_s)
+    return await by_walk(ledger, target, dispatcher, files, stages or Stages(), behind, recount, settle_s, later)
 
 
 def _differences_shown(rec: Reconciled, target: Target, n_files: int) -> Reconciled:
@@ -334,6 +337,7 @@ async def by_walk(
     behind: Behind | None = None,
     recount: Recount = RECOUNT,
     settle_s: float = 0.0,
+    later: Collection[int] = (),
 ) -> Reconciled:
     """Counts and a cursor walk of what was created since the baseline, diffed against the ledger. `behind`: the
     walk that ran while the load went on; what it listed stands where the counts agree, and only the rest is walked
@@ -464,7 +468,7 @@ async def by_walk(
             c["rolled_back"] = c["loaded"] - sum(figures[0] for figures in expected.get(scope, {}).values())
     ledger.refusals_walked()
     # of this run's rejected groups first: `others` are of groups it never sent
-    stray = set_aside(ledger, "rejected_found", partial(fill_rejected_found, unordered=unordered))
+    stray = set_aside(ledger, "rejected_found", partial(fill_rejected_found, unordered=unordered, later=later))
     remote, foreign, in_doubt = (
         walked.remote,
         set_aside(ledger, "others", fill_others),
@@ -696,14 +700,17 @@ _REJECTED_FOUND = (
 )
 
 
-def fill_rejected_found(db: sqlite3.Connection, unordered: set[str]) -> None:
+def fill_rejected_found(db: sqlite3.Connection, unordered: set[str], later: Collection[int] = ()) -> None:
     """List the walked records of groups this run rejected, which a refused call stored part of, into
-    `rejected_found` (_REJECTED_FOUND; `unordered`: the scopes whose ids do not grow, where every one is)."""
+    `rejected_found` (_REJECTED_FOUND; `unordered`: the scopes whose ids do not grow, where every one is), but those
+    of `later` (ids later runs on record created, alongside.written_since): there, the fixed rejects file's vouchers
+    were named stored by the refusal, to be removed, and exit 3 (tester t56b)."""
     if not db.execute("SELECT EXISTS (SELECT 1 FROM refused_walked)").fetchone()[0]:
         return  # no group the run sent was rejected: no walked record to look at
     scopes = sorted(unordered)
     anywhere = f" OR r.scope IN ({', '.join('?' * len(scopes))})" if scopes else ""
     db.execute(_REJECTED_FOUND.format(unordered=anywhere), scopes)
+    db.executemany("DELETE FROM rejected_found WHERE id = ?", ((i,) for i in later))
 
 
 def rejected_found(

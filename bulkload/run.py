@@ -154,10 +154,10 @@ class Run:
         self.stages.enter(RECONCILING)
         last = self.ledger.last_written()
         settle_s = 0.0 if last is None else last + self.job.settle_delay_s - self.wall_clock()
+        later = written_since(self.job, self.ledger)  # a later run's records are its own (its rejects file's, say)
         try:
-            return await reconcile(
-                self.ledger, self.target, self.dispatcher, files, self.stages, self.behind, self.recount, settle_s
-            )
+            at = (self.ledger, self.target, self.dispatcher, files, self.stages)
+            return await reconcile(*at, self.behind, self.recount, settle_s, later)
         except BulkloadError as exc:
             command = "rollback" if self.ledger.run.status == "rolling_back" else "reconcile"
             raise exc.retold(resumable(str(exc), exc, self.ledger.path.absolute(), command)) from exc

@@ -116,7 +116,7 @@ async def _listed_short(
 
 
 async def refused_stored(
-    target: Target, ledger: Ledger, dispatcher: Dispatcher, files: list[str]
+    target: Target, ledger: Ledger, dispatcher: Dispatcher, files: list[str], later: Collection[int] = ()
 ) -> tuple[int, int, list[dict[str, Any]]]:
     """The entries of groups this run rejected that a refused call of it stored (reconciliation's `rejected_found`),
     and the doubles of groups it loaded (reconciliation's `duplicates`: after the rollback's deletes, what is left of
@@ -124,7 +124,8 @@ async def refused_stored(
     first LISTED of each as the report's `rejected_found` names them (id, scope, group, file, lines; a double with
     `double` true, and no file). Each scope the run wrote into is walked from its baseline (whole where its ids do not
     grow) where a refused call carried a group the run rejected; (0, 0, []) where none did, or for a target reconciled
-    by itself. Raises what a walk raises."""
+    by itself; `later`: the ids later runs on record created (reconcile.fill_rejected_found). Raises what a walk
+    raises."""
     if target.api.reconcile_by == "target" or not ledger.refused_rejected():
         return 0, 0, []
     baselines = ledger.baselines()
@@ -135,7 +136,7 @@ async def refused_stored(
     after = {scope: 0 if scope in unordered else int(baselines.get(scope, {"max_id": 0})["max_id"]) for scope in scopes}
     await side_by_side(partial(walked.walk, scope, after[scope], None) for scope in scopes)
     ledger.refusals_walked()  # where no reconciliation kept it yet: what the calls stored is listed by now
-    set_aside(ledger, "rejected_found", partial(fill_rejected_found, unordered=unordered))
+    set_aside(ledger, "rejected_found", partial(fill_rejected_found, unordered=unordered, later=later))
     n, listed, _, _ = found_aside(ledger, "rejected_found", LISTED)
     set_aside(ledger, "others", fill_others)
     set_aside(ledger, "landed", fill_landed)

@@ -51,6 +51,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import interrupts, logs
+from .alongside import written_since
 from .answered import answered_ids
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import (
@@ -169,7 +170,7 @@ async def rollback(
                             await _settle(job, target, ledger, run.dispatcher, out, clock, run.stages)
                             await _remove_all(job, target, ledger, run.dispatcher, out, run.stages, clock)
                             if not out.stop_reason:  # else the next rollback looks
-                                await _refused_stored(target, ledger, run.dispatcher, out)
+                                await _refused_stored(job, target, ledger, run.dispatcher, out)
                         except BaseExceptionGroup as group:  # the workers' errors: the first of ours, alone, as the
                             first = cause_of(group)  # command line shows it (what it left is the next rollback's)
                             raise first from first.__cause__
@@ -263,11 +264,13 @@ def _conclude(ledger: Ledger, out: Rollback, gone_means: str) -> None:
     record_status(ledger, "rolled_back")
 
 
-async def _refused_stored(target: Target, ledger: Ledger, dispatcher: Dispatcher, out: Rollback) -> None:
+async def _refused_stored(job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: Rollback) -> None:
     """Name what refused calls of the run stored of groups it rejected (still_ours.refused_stored): left, never
-    deleted. A walk that stops or fails leaves the rollback unfinished (the next one walks again)."""
+    deleted; what later runs on record created is theirs (alongside.written_since). A walk that stops or fails
+    leaves the rollback unfinished (the next one walks again)."""
+    files, later = [f["path"] for f in ledger.run.files], written_since(job, ledger)
     try:
-        n, doubled, found = await refused_stored(target, ledger, dispatcher, [f["path"] for f in ledger.run.files])
+        n, doubled, found = await refused_stored(target, ledger, dispatcher, files, later)
     except _STOPS as exc:
         _stopped(ledger, out, exc)
         return
