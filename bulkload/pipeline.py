@@ -1156,11 +1156,16 @@ class Loader:
     async def stored_by_refusal(self, chunk: Chunk, since: Mapping[str, int]) -> Partly | None:
         """What a call the API refused stored all the same, as the kind finds it (RecordKind.find_stored) among what
         its scopes received since it left (`since`): per row the id found, or None; None where the look cannot tell
-        (a look that fails, too). Where not every row is found and `settle_s` is set, looked for again `settle_s`
+        (a look that fails, too), or below it in a scope an answer since showed not to grow (`numbered`: from its
+        baseline, or 0). Where not every row is found and `settle_s` is set, looked for again `settle_s`
         after the refusal, by the rule of a lost answer's look (`settled_look`): what the call stored may show in
         the API's listings only later (a listing read from a replica); another chunk is sent meanwhile."""
         kind = self.target.kind_of(chunk.file_idx)
         until = anyio.current_time() + self.settle_s if self.settle_s > 0 else None
+        # an answer that came in since the call left may have shown a scope's ids not to grow (`numbered`): what
+        # the call stored may then lie below the newest id the run knew when it left (a tester: two calls at a time
+        # into a server numbering downwards sent the good vouchers a refusal stored again, each in the journal twice)
+        since = {scope: min(after, self._unordered.get(scope, after)) for scope, after in since.items()}
 
         async def look() -> Partly | None:
             try:

@@ -8,10 +8,12 @@ its entry numbers recorded, nothing sent"). Against the independent e-conomic se
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import anyio
+from aiohttp import web
 from conftest import CREDS, economic_job, serving
 from economic_independent_server import STORE, Opts, make_app
 from test_reconcile_refused import entries
@@ -86,3 +88,44 @@ async def test_a_rollback_names_the_doubles_a_refusal_stored_where_its_look_did_
     doubled = sorted(item["group"] for item in undone.refused_stored if item.get("double"))
     assert doubled == [f"voucher {v} (journal 1)" for v in (1, 1, 2, 2, 3, 3)], undone.refused_stored
     assert "6 entries of groups the run loaded, which it did not create, are left" in undone.reason, undone.reason
+
+
+async def test_a_refusal_answered_after_another_answer_showed_numbers_not_to_grow_is_looked_for_there(
+    tmp_path: Path,
+) -> None:
+    """Found by a tester (t58a): two calls at a time into a server numbering downwards (seed 002 promises entry
+    numbers only to be unique). The refused call left once the first answers were in, so the run knew the newest
+    number then; its refusal stored vouchers 11, 12 and line 1 of 13, all numbered below it. The answer of the call
+    sent beside it showed the journal's numbers not to grow before the refusal was answered, but the look still began
+    at the newest number the call left with, found nothing, and sent vouchers 11 and 12 again: each in the journal
+    twice. The look begins where the run knows by then that what the call stored may lie."""
+    data = tmp_path / "e.csv"
+    entries(data, 20, (13,))  # 4 calls of 5 vouchers; the third refused for voucher 13 (its line 2)
+    app = make_app(Opts(numbering="desc", refusal_stores="before-bad"))
+    gate, answered = asyncio.Event(), 0
+
+    @web.middleware
+    async def refusal_answered_late(request: web.Request, handler: Any) -> web.StreamResponse:
+        """The refusal is answered once the calls sent beside and after it are (events, no clock)."""
+        nonlocal answered
+        response = await handler(request)
+        if request.method == "POST" and response.status == 400:
+            await gate.wait()
+        elif request.method == "POST":
+            answered += 1
+            if answered == 3:
+                gate.set()
+        return response
+
+    app.middlewares.insert(0, refusal_answered_late)
+    with anyio.fail_after(30):
+        async with serving(app) as origin:
+            rejects = str(tmp_path / "rejects.csv")
+            job = economic_job(data, origin, tmp_path / "run.sqlite", rejects=rejects, batch_size=10, concurrency=2)
+            report = await load(job, env=CREDS, raise_on_stop=False)
+    stored = lines_per_voucher(app)
+    assert {v: n for v, n in stored.items() if n != 2} == {13: 1}, (stored, report.reconcile)
+    # vouchers 11 and 12 found whole (loaded as found); voucher 13 rejected, its line 1 named (rejected_found)
+    assert report.loaded == 38 and report.rejected == 2 and report.in_doubt == 0, report
+    assert report.reconcile is not None and report.reconcile.duplicates_count == 0, report.reconcile
+    assert report.reconcile.rejected_found_count == 1, report.reconcile
