@@ -34,6 +34,7 @@ from .errors import LedgerError, LedgerUnavailable, LedgerWriteError, SharedUnfi
 from .ledger_schema import (
     ORIGIN_CHAIN,
     ORIGIN_INPUTS,
+    REFUSED_LISTED,
     REFUSED_WALKED,
     ROWS,
     SKIP_GROUPS,
@@ -337,6 +338,17 @@ def _writes(method: Callable[P, R]) -> Callable[P, R]:
 _REFUSED_REJECTED = (
     "FROM rows w JOIN groups g ON g.key = w.grp JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
     "WHERE w.bucket = 'rejected' AND c.state IN ('rejected', 'split')"
+)
+
+
+#: the records of the groups this run rejected that the walks listed (`remote`), not created by it, each with the
+#: refused call its group was last sent in, where that call was given no list yet (no id 0: Ledger.refusals_walked)
+_REFUSED_LISTED = (
+    "INSERT OR IGNORE INTO refused_listed SELECT DISTINCT g.seq, g.part, r.id FROM remote r "
+    "JOIN groups g ON g.key = r.grp JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
+    "WHERE c.state IN ('rejected', 'split') AND r.grp IN (SELECT grp FROM rows WHERE bucket = 'rejected') "
+    "AND NOT EXISTS (SELECT 1 FROM created x WHERE x.id = r.id) "
+    "AND NOT EXISTS (SELECT 1 FROM refused_listed l WHERE l.seq = g.seq AND l.part = g.part AND l.id = 0)"
 )
 
 
@@ -1564,19 +1576,28 @@ class Ledger:
         return found
 
     @_writes
-    def refusals_walked(self) -> None:
+    def refusals_walked(self, whole: bool = False) -> None:
         """Once the walks listed what the API holds (`remote`), give each refused call (chunk `rejected` or `split`) a
         group this run rejected was last sent in, of those given none yet, the newest id they listed
         (`refused_walked`): what such a call stored of its groups it stored before it was answered, so numbered up to
-        that id; a record of the group numbered above was written after (reconcile.fill_rejected_found)."""
+        that id; a record of the group numbered above was written after (reconcile.fill_rejected_found). Where the
+        walks listed `whole` (all the count counts), also the records of those groups they listed, not created by the
+        run, to each such call given none yet (`refused_listed`): where ids do not grow, the only ones it can have
+        stored."""
         (newest,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM remote").fetchone()
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(REFUSED_WALKED)  # a ledger made before it has none
+            self._db.execute(REFUSED_LISTED)
             self._db.execute(
                 f"INSERT OR IGNORE INTO refused_walked SELECT DISTINCT g.seq, g.part, ? {_REFUSED_REJECTED}",
                 (int(newest),),
             )
+            if whole:
+                self._db.execute(_REFUSED_LISTED)
+                self._db.execute(
+                    f"INSERT OR IGNORE INTO refused_listed SELECT DISTINCT g.seq, g.part, 0 {_REFUSED_REJECTED}"
+                )
 
     def refused_rejected(self) -> bool:
         """Whether a refused call (chunk `rejected` or `split`) carried a group this run rejected: one whose refusal

@@ -92,6 +92,15 @@ REFUSED_WALKED = """
 CREATE TABLE IF NOT EXISTS refused_walked (
     seq INTEGER NOT NULL, part TEXT NOT NULL, upto INTEGER NOT NULL, PRIMARY KEY (seq, part))"""
 
+#: the records of the groups a refused call carried and this run rejected, not created by it, that a reconciliation's
+#: walks listed whole (every record the count counts) once the call had been answered, per call (Ledger.refusals_walked
+#: `whole`), and id 0 for each call so given its list: where ids do not grow a number tells nothing, and what the
+#: refusal stored was stored by then, so a record listed only later is another's (a later run of the fixed rejects
+#: file, whatever its ledger says or where it is: reconcile.fill_rejected_found). A call without one is read as before
+REFUSED_LISTED = """
+CREATE TABLE IF NOT EXISTS refused_listed (
+    seq INTEGER NOT NULL, part TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (seq, part, id))"""
+
 #: skip_groups' columns, as model.Known's fields, but the last: `also_checks` (Known.also, kept by `also_blob`), which a
 #: ledger made before it (2026-12) gets when opened (Ledger._add_columns), and which a group not loaded has none of
 SKIP_GROUPS = "key, bucket, reason, lines, total, debit, differs, digest"
@@ -149,6 +158,7 @@ STATEMENTS = [
         ORIGIN_CHAIN,
         UNSENT_LINES,
         REFUSED_WALKED,
+        REFUSED_LISTED,
     ]
     if statement.strip()
 ]

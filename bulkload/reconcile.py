@@ -466,7 +466,7 @@ async def by_walk(
         expected = left.expected
         for scope, c in counts.items():
             c["rolled_back"] = c["loaded"] - sum(figures[0] for figures in expected.get(scope, {}).values())
-    ledger.refusals_walked()
+    ledger.refusals_walked(whole=not walked.short_of(counts))
     # of this run's rejected groups first: `others` are of groups it never sent
     stray = set_aside(ledger, "rejected_found", partial(fill_rejected_found, unordered=unordered, later=later))
     remote, foreign, in_doubt = (
@@ -687,16 +687,21 @@ _OTHERS = (
 
 
 #: the records the walks listed of the groups this run rejected after the API refused a call that carried them (its
-#: rows rejected; the group's last call `rejected`, or `split` apart), not created by it, numbered up to the newest id
-#: the walks listed once that call was answered (refused_walked: what it stored was stored by then; one numbered
-#: above was written after, a later run of the fixed rejects file's, another writer's), or anywhere in a scope whose
-#: ids do not grow ({unordered}: a number tells nothing there). Seed 002 never says a refused call stores nothing: a
-#: server that stores the entries before the first bad one leaves part of a group the run rejected in the books
+#: rows rejected; the group's last call `rejected`, or `split` apart), not created by it: those a whole walk listed
+#: once that call was answered (refused_listed: what it stored was stored by then; one listed only later was written
+#: after, a later run of the fixed rejects file's, another writer's, whatever the numbers), or, where no such walk is
+#: kept for the call (a ledger made before it, walks not whole), those numbered up to the newest id the walks listed
+#: then (refused_walked), or anywhere in a scope whose ids do not grow ({unordered}: a number tells nothing there).
+#: Seed 002 never says a refused call stores nothing: a server that stores the entries before the first bad one
+#: leaves part of a group the run rejected in the books
 _REJECTED_FOUND = (
     "INSERT INTO rejected_found SELECT r.id FROM remote r JOIN groups g ON g.key = r.grp "
     "JOIN chunks c ON c.seq = g.seq AND c.part = g.part JOIN refused_walked w ON w.seq = g.seq AND w.part = g.part "
     "WHERE c.state IN ('rejected', 'split') AND NOT EXISTS (SELECT 1 FROM created x WHERE x.id = r.id) "
-    "AND r.grp IN (SELECT grp FROM rows WHERE bucket = 'rejected') AND (r.id <= w.upto{unordered})"
+    "AND r.grp IN (SELECT grp FROM rows WHERE bucket = 'rejected') "
+    "AND CASE WHEN EXISTS (SELECT 1 FROM refused_listed l "
+    "WHERE l.seq = g.seq AND l.part = g.part AND l.id = 0) THEN EXISTS (SELECT 1 FROM refused_listed l "
+    "WHERE l.seq = g.seq AND l.part = g.part AND l.id = r.id) ELSE (r.id <= w.upto{unordered}) END"
 )
 
 

@@ -630,6 +630,32 @@ async def test_05_the_fixed_rejects_files_vouchers_are_its_own_where_entry_numbe
 
 
 @pytest.mark.slow
+async def test_05_the_fixed_rejects_files_vouchers_are_not_the_refusals_when_its_ledger_is_gone(tmp_path: Path) -> None:
+    """Found by a tester (t58a): as above, with the fixed rejects file's ledger deleted once its run was complete
+    (or that run never on record here: another machine). Where entry numbers do not grow, the first run's
+    reconciliation named every entry of the corrected vouchers as stored by its refused call, "remove them", exit 3,
+    and its rollback the same: nothing told them apart. The refusal stored nothing: its load's own reconciliation
+    walked the whole journal once it was answered and listed no entry of those vouchers, so none listed later is
+    the refusal's."""
+    first = case(tmp_path, "05-reload-after-fix/november.csv")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions(scattered_numbers=True, seed=2)) as url:
+            one = await load(job(first, url), env=CREDS)
+            fixed = tmp_path / "fixed-rejects.csv"
+            rejected = Path(one.rejects_file).read_text(encoding="utf-8")
+            fixed.write_text(rejected.replace(",9999,", ",5600,"), encoding="utf-8")
+            two = await load(job(fixed, url), env=CREDS)
+            Path(two.ledger).unlink()  # a run complete: its ledger cleaned away
+            again = await reconcile(str(one.ledger), env=CREDS)
+            undone = await rollback(str(one.ledger), env=CREDS)
+            stored = await journal(url)
+    assert (one.exit_code, two.exit_code, two.loaded) == (1, 0, 2)
+    assert again.exit_code == 1 and again.reconcile.ok and not again.reconcile.rejected_found, again.reconcile
+    assert (undone.exit_code, undone.removed, undone.refused_stored_count) == (0, 4, 0), undone
+    assert sorted(vouchers(stored)) == [9003]  # the corrected voucher, left where it is
+
+
+@pytest.mark.slow
 async def test_05_the_journal_itself_is_asked_when_no_record_of_the_earlier_load_is_at_hand(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
