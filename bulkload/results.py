@@ -198,6 +198,9 @@ class Rollback(msgspec.Struct, kw_only=True):
     refused_stored_count: int = 0
     #: of `refused_stored_count`, the doubles of groups the run loaded (`double` in `refused_stored`)
     refused_doubled_count: int = 0
+    #: records the run's rows updated (not created, Books.updated_by_run): a rollback deletes none of them and sets
+    #: nothing back, they keep the values the run sent (said in `reason`)
+    updated_kept: int = 0
     failed: list[dict[str, Any]] = msgspec.field(default_factory=list)
     #: the other runs that skipped groups or rows as loaded by this one, which it took out (skipped_gone.relying):
     #: each `ledger`, `groups` and `rows` of its input now in no book (its reconciliation names them)

@@ -260,6 +260,14 @@ def _conclude(ledger: Ledger, out: Rollback, gone_means: str) -> None:
         out.reason = "; ".join(said)
     else:
         out.status, out.exit_code = "complete", EXIT_OK
+    if n := out.updated_kept:  # before, a rollback of a run that updated records said "complete" and nothing more
+        records, were, them = ("record", "was", "it") if n == 1 else ("records", "were", "them")
+        updated = (
+            f"{n:,} {records} the run updated (there before it: named by id, or matched) {were} not set back and keep "
+            f"the values the run sent: a rollback deletes only what the run created; set {them} back in the API "
+            "where needed (the success file lists their ids)"
+        )
+        out.reason = updated if not out.reason else f"{out.reason}; {updated}"
     ledger.set_status("rolled_back")  # what it created is gone: a new load of its files creates it again
     record_status(ledger, "rolled_back")
 
@@ -664,6 +672,7 @@ async def _remove_all(
         elif outcome == "unexplained":  # found by an earlier rollback: said again, never forgotten
             _unexplained(target, ledger, files, out, scope, record_id)
     created = dict.fromkeys(target.books.created_by_run(ledger, files))
+    out.updated_kept = len(set(target.books.updated_by_run(ledger, files)) - set(created))
     for scope, record_id in [item for item in created if target.books.there_before(*item)]:
         # someone else's record, whatever the ledger says (a lost answer matched to it by an earlier bulkload): kept
         del created[scope, record_id]

@@ -54,3 +54,22 @@ async def test_rollback_of_a_run_whose_file_was_corrected_in_place_keeps_the_cor
     assert held == {"Fix A": "Tenant A corrected"}, held  # the second run's change kept, Fix B removed
     assert undone.removed == 1 and undone.spared_count == 1 and undone.exit_code == 3, undone
     assert "second.sqlite" in undone.spared[0]["reason"], undone.spared
+
+
+@pytest.mark.slow
+async def test_rollback_of_a_run_that_updated_records_says_they_keep_its_values(tmp_path: Path) -> None:
+    """Before: "complete", exit 0, and not a word of the record the run updated, which kept the run's values."""
+    data = tmp_path / "XeroDetails.csv"
+    data.write_text(FIRST, encoding="utf-8")
+    options = {"target_options": {"match_on": "name"}}
+    with anyio.fail_after(120):
+        async with running("halopsa", SandboxOptions()) as url:
+            assert (await load(halo_job(tmp_path, data, url, **options), env=ENV)).exit_code == 0
+            second = tmp_path / "second.csv"
+            second.write_text("name,tenant_id,tenant_name\nFix A,t-a,changed\nFix C,t-c,Tenant C\n", encoding="utf-8")
+            assert (await load(halo_job(tmp_path, second, url, **options), env=ENV)).exit_code == 0
+            undone = await rollback(str(tmp_path / "second.sqlite"), env=ENV)
+            held = {r["name"]: r["tenant_name"] for r in await records(url)}
+    assert held == {"Fix A": "changed", "Fix B": "Tenant B"}, held  # Fix C removed, Fix A left as updated
+    assert undone.removed == 1 and undone.updated_kept == 1 and undone.exit_code == 0, undone
+    assert "1 record the run updated (there before it: named by id, or matched) was not set back" in str(undone.reason)

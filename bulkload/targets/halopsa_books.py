@@ -53,6 +53,13 @@ class Resources(Books):
 
     # --- rollback: the records this run created, never the ones it only updated -----------------------------
     def created_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[str, int]]:
+        yield from (item for item, made in self._loaded_by_run(ledger, files) if made)
+
+    def updated_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[str, int]]:
+        yield from (item for item, made in self._loaded_by_run(ledger, files) if not made)
+
+    def _loaded_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[tuple[str, int], bool]]:
+        """((resource, id), whether the row created it) of each row the run loaded."""
         for file_idx, path in enumerate(files):
             kind, created = self.kind_of(file_idx), ledger.created_in(file_idx)
             for item in Source(path):
@@ -61,8 +68,9 @@ class Resources(Books):
                 line, row = item
                 record_id = created.get(line)
                 # a row that named its record (or matched one with --match-on) updated it: not ours to delete
-                if record_id is not None and getattr(kind.validate_at(file_idx, line, dict(row)), "id", None) is None:
-                    yield kind.name, record_id
+                if record_id is not None:
+                    made = getattr(kind.validate_at(file_idx, line, dict(row)), "id", None) is None
+                    yield (kind.name, record_id), made
 
     def there_before(self, scope: str, record_id: int) -> bool:
         """Whether the record was listed before the run's first call, by a listing whole or not (`seen_before`):
