@@ -465,6 +465,13 @@ class ListingLags(ConfigError):
             "would create it again; nothing was sent. Load this file again once the API lists them, with a "
             "--settle-s as long as the API's lag (the load waits that long after the earlier run's last write, and "
             "lists again)"
+            + (
+                ". Where they were deleted since (in HaloPSA, or by another program), they are gone, not late, and "
+                "no listing will show them: load this file again now, past --settle-s, and their rows create them "
+                "again"
+                if waited
+                else ""
+            )
         )
 
 

@@ -118,3 +118,30 @@ async def test_an_earlier_runs_record_deleted_since_is_no_evidence_of_lag(tmp_pa
 
 def _client() -> dict[str, str]:
     return {"client_id": ENV["HALO_CLIENT_ID"], "client_secret": ENV["HALO_CLIENT_SECRET"], "scope": "all"}
+
+
+@pytest.mark.slow
+async def test_a_record_deleted_within_the_settle_delay_is_said_to_be_maybe_gone(tmp_path: Path) -> None:
+    # a tester: a record deleted by hand and the corrected file loaded again at once; the load waited --settle-s and
+    # was refused as "the API lists the records it stores late", to be loaded "once the API lists them": never, as
+    # they are gone. Refused still (the same evidence as a lag), but the message says what to do where they were
+    # deleted: load again, past --settle-s, and they are created again
+    first_file, second_file = twice(tmp_path, 3)
+    app = build_app("halopsa", SandboxOptions(window_limit=0))
+    with anyio.fail_after(60):
+        async with serving(app) as url:
+            await load(job(first_file, url, settle_s=2), env=ENV)
+            gone = (await sandbox_read(url, "records/XeroDetails"))[0]["id"]
+            async with aiohttp.ClientSession() as s:
+                async with s.post(f"{url}/auth/token", data={"grant_type": "client_credentials", **_client()}) as r:
+                    token = (await r.json())["access_token"]
+                async with s.delete(f"{url}/api/XeroDetails/{gone}", headers={"Authorization": f"Bearer {token}"}) as r:
+                    assert r.status < 300, await r.text()
+            with pytest.raises(ListingLags) as refused:
+                await load(job(second_file, url, settle_s=2), env=ENV)
+            third = companies(tmp_path / "C", 3)
+            again = await load(job(third, url, settle_s=2), env=ENV)  # past --settle-s: gone, not late
+            after = await sandbox_read(url, "records/XeroDetails")
+    assert refused.value.waited and "Where they were deleted since" in str(refused.value), refused.value
+    assert "load this file again now, past --settle-s, and their rows create them again" in str(refused.value)
+    assert again.exit_code == 0 and len(after) == 3, (again, after)
