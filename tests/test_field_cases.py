@@ -606,10 +606,17 @@ async def test_05_the_rejects_file_fixed_in_place_loads_as_it_is(tmp_path: Path)
 
 
 @pytest.mark.slow
-async def test_05_the_fixed_rejects_files_vouchers_are_its_own_where_entry_numbers_do_not_grow(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ledger_kept", [True, False])
+async def test_05_the_fixed_rejects_files_vouchers_are_its_own_where_entry_numbers_do_not_grow(
+    tmp_path: Path, ledger_kept: bool
+) -> None:
     """Found by a tester (t56b): on a journal whose entry numbers do not grow (seed 002 promises them unique only),
     `reconcile` of the first run named the fixed rejects file's voucher 9003 as stored by its refused call, "remove
-    them", exit 3, and its rollback the same, every time: a user who followed it deleted the corrected voucher."""
+    them", exit 3, and its rollback the same, every time: a user who followed it deleted the corrected voucher. And
+    (t58a) with the fixed rejects file's ledger deleted once its run was complete (or that run never on record here:
+    another machine): nothing told them apart. The refusal stored nothing: its load's own reconciliation walked the
+    whole journal once it was answered and listed no entry of those vouchers, so none listed later is the
+    refusal's."""
     first = case(tmp_path, "05-reload-after-fix/november.csv")
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions(scattered_numbers=True, seed=2)) as url:
@@ -618,39 +625,15 @@ async def test_05_the_fixed_rejects_files_vouchers_are_its_own_where_entry_numbe
             rejected = Path(one.rejects_file).read_text(encoding="utf-8")
             fixed.write_text(rejected.replace(",9999,", ",5600,"), encoding="utf-8")
             two = await load(job(fixed, url), env=CREDS)
-            again = await reconcile(str(one.ledger), env=CREDS)
-            undone = await rollback(str(one.ledger), env=CREDS)
-            stored = await journal(url)
-    assert (two.exit_code, two.loaded) == (0, 2)
-    # exit 1: its two rows rejected, as the load said; the fixed file's two entries created since by another run
-    assert again.exit_code == 1 and again.reconcile.ok and not again.reconcile.rejected_found, again.reconcile
-    assert (again.reconcile.others_count, again.reconcile.others_rejected_count) == (2, 2), again.reconcile
-    assert (undone.exit_code, undone.removed, undone.refused_stored_count) == (0, 4, 0), undone
-    assert sorted(vouchers(stored)) == [9003]  # the corrected voucher, left where it is
-
-
-@pytest.mark.slow
-async def test_05_the_fixed_rejects_files_vouchers_are_not_the_refusals_when_its_ledger_is_gone(tmp_path: Path) -> None:
-    """Found by a tester (t58a): as above, with the fixed rejects file's ledger deleted once its run was complete
-    (or that run never on record here: another machine). Where entry numbers do not grow, the first run's
-    reconciliation named every entry of the corrected vouchers as stored by its refused call, "remove them", exit 3,
-    and its rollback the same: nothing told them apart. The refusal stored nothing: its load's own reconciliation
-    walked the whole journal once it was answered and listed no entry of those vouchers, so none listed later is
-    the refusal's."""
-    first = case(tmp_path, "05-reload-after-fix/november.csv")
-    with anyio.fail_after(60):
-        async with running("economic", SandboxOptions(scattered_numbers=True, seed=2)) as url:
-            one = await load(job(first, url), env=CREDS)
-            fixed = tmp_path / "fixed-rejects.csv"
-            rejected = Path(one.rejects_file).read_text(encoding="utf-8")
-            fixed.write_text(rejected.replace(",9999,", ",5600,"), encoding="utf-8")
-            two = await load(job(fixed, url), env=CREDS)
-            Path(two.ledger).unlink()  # a run complete: its ledger cleaned away
+            if not ledger_kept:
+                Path(two.ledger).unlink()  # a run complete: its ledger cleaned away
             again = await reconcile(str(one.ledger), env=CREDS)
             undone = await rollback(str(one.ledger), env=CREDS)
             stored = await journal(url)
     assert (one.exit_code, two.exit_code, two.loaded) == (1, 0, 2)
+    # exit 1: its two rows rejected, as the load said; the fixed file's two entries created since by another run
     assert again.exit_code == 1 and again.reconcile.ok and not again.reconcile.rejected_found, again.reconcile
+    assert (again.reconcile.others_count, again.reconcile.others_rejected_count) == (2, 2), again.reconcile
     assert (undone.exit_code, undone.removed, undone.refused_stored_count) == (0, 4, 0), undone
     assert sorted(vouchers(stored)) == [9003]  # the corrected voucher, left where it is
 

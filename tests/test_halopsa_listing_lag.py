@@ -103,12 +103,7 @@ async def test_an_earlier_runs_record_deleted_since_is_no_evidence_of_lag(tmp_pa
     with anyio.fail_after(60):
         async with serving(app) as url:
             await load(job(first_file, url, settle_s=0), env=ENV)
-            gone = (await sandbox_read(url, "records/XeroDetails"))[0]["id"]
-            async with aiohttp.ClientSession() as s:
-                async with s.post(f"{url}/auth/token", data={"grant_type": "client_credentials", **_client()}) as r:
-                    token = (await r.json())["access_token"]
-                async with s.delete(f"{url}/api/XeroDetails/{gone}", headers={"Authorization": f"Bearer {token}"}) as r:
-                    assert r.status < 300, await r.text()
+            await delete_first(url)
             report = await load(job(second_file, url, settle_s=0), env=ENV)
             after = await sandbox_read(url, "records/XeroDetails")
     names = Counter(str(r["name"]) for r in after)
@@ -118,6 +113,16 @@ async def test_an_earlier_runs_record_deleted_since_is_no_evidence_of_lag(tmp_pa
 
 def _client() -> dict[str, str]:
     return {"client_id": ENV["HALO_CLIENT_ID"], "client_secret": ENV["HALO_CLIENT_SECRET"], "scope": "all"}
+
+
+async def delete_first(url: str) -> None:
+    """Delete the first XeroDetails record the sandbox holds, outside bulkload (as a user in HaloPSA would)."""
+    gone = (await sandbox_read(url, "records/XeroDetails"))[0]["id"]
+    async with aiohttp.ClientSession() as s:
+        async with s.post(f"{url}/auth/token", data={"grant_type": "client_credentials", **_client()}) as r:
+            token = (await r.json())["access_token"]
+        async with s.delete(f"{url}/api/XeroDetails/{gone}", headers={"Authorization": f"Bearer {token}"}) as r:
+            assert r.status < 300, await r.text()
 
 
 @pytest.mark.slow
@@ -131,12 +136,7 @@ async def test_a_record_deleted_within_the_settle_delay_is_said_to_be_maybe_gone
     with anyio.fail_after(60):
         async with serving(app) as url:
             await load(job(first_file, url, settle_s=2), env=ENV)
-            gone = (await sandbox_read(url, "records/XeroDetails"))[0]["id"]
-            async with aiohttp.ClientSession() as s:
-                async with s.post(f"{url}/auth/token", data={"grant_type": "client_credentials", **_client()}) as r:
-                    token = (await r.json())["access_token"]
-                async with s.delete(f"{url}/api/XeroDetails/{gone}", headers={"Authorization": f"Bearer {token}"}) as r:
-                    assert r.status < 300, await r.text()
+            await delete_first(url)
             with pytest.raises(ListingLags) as refused:
                 await load(job(second_file, url, settle_s=2), env=ENV)
             third = companies(tmp_path / "C", 3)

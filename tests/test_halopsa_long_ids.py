@@ -6,12 +6,28 @@ group key or a --match-on field is; the same id written in full, and ids that ar
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import anyio
 from test_load_halopsa import ENV, records
 
 from bulkload import Job, load
+from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
+
+
+async def loaded(tmp_path: Path, data: Path, resource: str) -> tuple[Report, list[dict[str, Any]]]:
+    """`data` loaded into `resource` of a fresh sandbox: the report, and the records it holds then."""
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            job = Job(
+                target="halopsa",
+                files=[str(data)],
+                base_url=url,
+                ledger=str(tmp_path / "run.sqlite"),
+                target_options={"resources": [resource]},
+            )
+            return await load(job, env=ENV), await records(url, resource)
 
 
 async def test_a_long_id_a_spreadsheet_wrote_with_an_exponent_is_refused_with_its_row(tmp_path: Path) -> None:
@@ -22,17 +38,7 @@ async def test_a_long_id_a_spreadsheet_wrote_with_an_exponent_is_refused_with_it
         "B QB;690091414923849724;1.5E+3;B Inc.\n"
         "C QB;690091414923849724;ABqB4y3;C Inc.\n"
     )
-    with anyio.fail_after(60):
-        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
-            job = Job(
-                target="halopsa",
-                files=[str(data)],
-                base_url=url,
-                ledger=str(tmp_path / "run.sqlite"),
-                target_options={"resources": ["QuickBooksDetails"]},
-            )
-            report = await load(job, env=ENV)
-            held = await records(url, "QuickBooksDetails")
+    report, held = await loaded(tmp_path, data, "QuickBooksDetails")
     assert (report.loaded, report.rejected) == (1, 2), report
     assert [(r["name"], r["company_id"]) for r in held] == [("C QB", "690091414923849724")], held
     reasons = (tmp_path / "qb.csv.rejects.csv").read_text()
@@ -50,17 +56,7 @@ async def test_a_code_a_spreadsheet_wrote_with_an_exponent_is_refused_with_its_r
         "B X;t2;123456789012\n"
         "C X;t3;SRV-1E+3\n"  # no number a spreadsheet writes: a code like any other
     )
-    with anyio.fail_after(60):
-        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
-            job = Job(
-                target="halopsa",
-                files=[str(data)],
-                base_url=url,
-                ledger=str(tmp_path / "run.sqlite"),
-                target_options={"resources": ["XeroDetails"]},
-            )
-            report = await load(job, env=ENV)
-            held = await records(url, "XeroDetails")
+    report, held = await loaded(tmp_path, data, "XeroDetails")
     assert (report.loaded, report.rejected, report.exit_code) == (2, 1, 1), report
     assert sorted((r["name"], r["default_item_code"]) for r in held) == [("B X", "123456789012"), ("C X", "SRV-1E+3")]
     reasons = (tmp_path / "x.csv.rejects.csv").read_text()
