@@ -48,8 +48,19 @@ def refuse_alongside(
     Books.listed_at, as its ledger keeps it) before such a run last wrote there (Ledger.last_write), or such a run
     put on record after this one's claim (loads.runs_into `since`) wrote there at all, whatever the clock dates it,
     or its ledger is gone (when it wrote cannot be told).
-    Does nothing for a target whose books are not `listed_first`. RunStopped when `stop` is set while it waits."""
+    Books that are not `listed_first` but `rerunnable` (a Visma Core costs file: it sets values on records that
+    exist) are refused only while another run into the place is under way now: side by side, a record both runs set
+    keeps whichever PATCH lands last, the earlier file's value as often as the later's (a tester: two costs files
+    loaded together, the later corrected, left 58 of 60 costs at the earlier file's values, both exit 0; the
+    earlier run's written_later is read once, before the later run wrote). Does nothing for other books.
+    RunStopped when `stop` is set while it waits."""
     if not target.books.listed_first:
+        if target.books.rerunnable:
+            for ledger, load in runs_into(job, making, run, later=resuming):
+                made(ledger, stop)
+                if Ledger.running(ledger):
+                    place = f"{job.api_url}{load['where']}"
+                    raise UnderWayAlongside(place, ledger, load["at"], resuming=resuming, own=making, sets=True)
         return
     listed = target.books.listed_at if resuming else None
     # put on record after this run's claim, which its listing followed before another run could start: whatever

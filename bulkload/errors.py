@@ -372,20 +372,28 @@ class UnderWayAlongside(LedgerError):
     they listed before their first call (HaloPSA) each list, side by side, before the other creates, so a record of
     one match key would be created twice. `place`: the API and place; `ledger`, `at`: the other run's ledger and
     when its load was put on record; `resuming`: said to a resume of `own` (its ledger). Nothing was sent. The
-    message gives the command line's way on; `in_manifest` a manifest job's."""
+    message gives the command line's way on; `in_manifest` a manifest job's. `sets`: the runs set values on records
+    that exist (a Visma Core costs file), and the message says why for them."""
 
-    def __init__(self, place: str, ledger: str, at: str, *, resuming: bool = False, own: str = "") -> None:
-        self.place, self.ledger, self.at = place, ledger, at
+    def __init__(
+        self, place: str, ledger: str, at: str, *, resuming: bool = False, own: str = "", sets: bool = False
+    ) -> None:
+        self.place, self.ledger, self.at, self.sets = place, ledger, at, sets
         again = f"resume this run again (`{command_on('resume', own)}`)" if resuming else "load this file again"
         super().__init__(self._said(again))
 
     def _said(self, again: str) -> str:
+        why = (
+            "Side by side, a record both runs set would keep the values of whichever call lands last, the other "
+            "run's as often as this one's"
+            if self.sets
+            else "Side by side, each run lists the records there before the other has created its own: a record of "
+            "one match key (--match-on) would be created twice, and a look for a lost create could take the other "
+            "run's record for its own"
+        )
         return (
             f"another run loads into {self.place} now (ledger {self.ledger}, on record since {self.at}: another "
-            "bulkload works on it). Side by side, each run lists the records there before the other has created its "
-            "own: a record of one match key (--match-on) would be created twice, and a look for a lost create could "
-            f"take the other run's record for its own. {again[0].upper()}{again[1:]} once it has ended; nothing was "
-            "sent"
+            f"bulkload works on it). {why}. {again[0].upper()}{again[1:]} once it has ended; nothing was sent"
         )
 
     def in_manifest(self, job: str, again: str) -> str:
