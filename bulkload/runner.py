@@ -36,7 +36,6 @@ from .errors import (
     FileChanged,
     LedgerError,
     MappedTwice,
-    OtherKeyBefore,
     RunStopped,
     SharedUnfinished,
     command_on,
@@ -46,14 +45,12 @@ from .kept_rejects import check_kept, never_written
 from .ledger import (
     Ledger,
     RunInfo,
-    counted,
     created_nothing_at,
     is_ledger,
     known_to,
     origins_known,
     path_taken,
     rows_known_to,
-    shared_with,
 )
 from .ledger_home import check_home, tie
 from .ledger_schema import STATEMENTS
@@ -65,7 +62,6 @@ from .loads import (
     may_share,
     named_loads,
     on_record,
-    other_holders,
     read_before,
     refuse_loaded,
     refuse_same_content,
@@ -81,6 +77,7 @@ from .manifest import continued_by as continued_by_manifest
 from .manifest import kept_by, manifests_way_on, with_its_credentials
 from .model import NO_IMBALANCE, RowOutcome, imbalance_of
 from .origins import Found
+from .other_keys import refuse_other_key, renewed_here, unfinished_other_key
 from .outputs import check_cache, check_outputs
 from .planning import PlanningInProcess, PlanSpec, opened_planner, planned_rows, planning_for
 from .profile import FileProfile, as_planned, inspect, one_encoding
@@ -879,24 +876,22 @@ def _learn_earlier(
     """Before the first call of the run `run` (its ledger `making` as the record of loads names it; `conn`: that
     ledger, its `file_groups` filled, what earlier loads said of them not yet in it): refused while an earlier load
     that may share its groups has a ledger gone or not to be read by it (`_refuse_gone`), or went to the same
-    address with another key that names the account (`_refuse_other_key`; `who`: this one's, account.anywhere),
-    then told what each earlier load on record did with its groups (ledger.known_to: refused, SharedUnfinished,
-    while one that has not finished shares them), once every earlier ledger has told which of its inputs each row
-    of a rejects file is a line of (ledger.origins_known). A load put on record before this run's claim and still
-    inspecting its files is
-    waited for: what it creates is known once its ledger is made (before: both passed, and the groups they shared
-    were created twice). RunStopped when `stop` is set meanwhile. `offline`: a dry run's (ledger.known_to)."""
+    address with another key that names the account (other_keys.refuse_other_key; `who`: this one's,
+    account.anywhere), then told what each earlier load on record did with its groups (ledger.known_to: refused,
+    SharedUnfinished, while one that has not finished shares them), once every earlier ledger has told which of its
+    inputs each row of a rejects file is a line of (ledger.origins_known). A load put on record before this run's
+    claim and still inspecting its files is waited for: what it creates is known once its ledger is made (before:
+    both passed, and the groups they shared were created twice). RunStopped when `stop` is set meanwhile.
+    `offline`: a dry run's (ledger.known_to)."""
     _refuse_gone(conn, job, making, run, target)
     own = who if job.other_account else ""  # the loads with other keys went into other accounts: not learned from
     for earlier in earlier_ledgers(job, making=making, run=run):
         made(earlier, stop)
     # once every earlier ledger is made: another manifest job's load into another account, started beside it
-    keyed_otherwise = _refuse_other_key(conn, job, making, run, target, who)
+    keyed_otherwise = refuse_other_key(conn, job, making, run, target, who)
     ledgers = earlier_ledgers(job, making=making, run=run, own=own)
     found = origins_known(conn, ledgers)  # which earlier input each row of a rejects file is a line of: first
-    # --same-account: the unfinished runs of other keys are this account's, resumed with this key on the same word
-    holders = other_holders(job, who, making, run) if job.same_account else []
-    renewing = {p if ledger_pg.is_url(p) else str(Path(p)) for p, _ in holders}
+    renewing = renewed_here(job, who, making, run)
     for earlier in ledgers:
         try:
             _learn_from(conn, earlier, target, found.get(earlier), offline)
@@ -910,45 +905,7 @@ def _learn_earlier(
             try:
                 rows_known_to(conn, earlier, can_delete=target.api.can_delete, settle=settle)
             except SharedUnfinished as exc:
-                if (load := keyed_otherwise.get(str(earlier))) is None:
-                    raise
-                # "finish it first" is no way on for another account's run, which its key alone resumes (t56a)
-                fact = (
-                    f"rows of this input may be among those an earlier load that has not finished ({load['at']}, "
-                    f"ledger {ledger_pg.name_of(str(earlier))}) sends to {load['api']}{load['where']}"
-                )
-                raise OtherKeyBefore(fact, target.credentials.account_names) from exc
-
-
-def _refuse_other_key(
-    conn: sqlite3.Connection, job: Job, making: str, run: str, target: Target, who: str
-) -> dict[str, dict[str, str]]:
-    """OtherKeyBefore where the target's address serves many accounts (Credentials.shared_address) and an earlier
-    load that may share groups with the input (`conn`: the new ledger, its `file_groups` filled) went to it with
-    another key that names the account than this load's (`who`, account.anywhere), and was given some of them:
-    skipped, they would be missing from another account; created again, doubled in this one. Before, a corrected
-    PayorCRM file loaded with another account's key skipped what the first account got, exit 0 (tester t55a).
-    Passed over with --same-account (the user's word: one account, its key renewed), with --other-account (those
-    loads went into other accounts: `_learn_earlier` sets them aside), and where `who` is unknown. Returns the other
-    such loads, that share no group, by their ledgers (as `may_share` names them): {"at", "where", "api"} each."""
-    if not (who and target.credentials.shared_address) or job.same_account or job.other_account:
-        return {}
-    others: dict[str, dict[str, str]] = {}
-    for earlier, load in other_holders(job, who, making, run):
-        others[str(Path(earlier)) if not ledger_pg.is_url(earlier) else earlier] = load
-        by_file, file_idx, key = shared_with(conn, earlier)
-        if by_file:
-            by_kind: dict[str, int] = {}
-            for i, n in by_file.items():
-                by_kind[target.kind_of(i).group_name] = by_kind.get(target.kind_of(i).group_name, 0) + n
-            many = sum(by_kind.values()) != 1
-            groups = f"{counted(by_kind)} of this input (e.g. {target.kind_of(file_idx).group_label(key)})"
-            fact = (
-                f"{groups} {'were' if many else 'was'} given to {load['api']}{load['where']} by an earlier load "
-                f"({load['at']}, ledger {ledger_pg.name_of(earlier)})"
-            )
-            raise OtherKeyBefore(fact, target.credentials.account_names)
-    return others
+                raise unfinished_other_key(exc, earlier, keyed_otherwise, target) from exc
 
 
 def _learn_from(
