@@ -72,13 +72,18 @@ def kept_for(kept: Mapping[str, str], job: Job, target: Target, credentials: Map
     return hmac.compare_digest(fingerprint(bytes.fromhex(kept["salt"]), job, target, credentials), kept["fingerprint"])
 
 
+def other_than_kept(ledger: Ledger, job: Job, target: Target, credentials: Mapping[str, str]) -> bool:
+    """Whether the ledger keeps a fingerprint of its run's account and `credentials` are not for it."""
+    kept = ledger.account
+    return kept is not None and not kept_for(kept, job, target, credentials)
+
+
 def switched(ledger: Ledger, job: Job, target: Target, credentials: Mapping[str, str]) -> bool:
     """Whether `credentials` are for another account than the one the ledger keeps for its run (False where it keeps
     none). A run that created nothing (it stopped on refused credentials, say) may go on with them, as a resume may
     move it to another address: the caller forgets what it read with the first ones (runner.resume). Raises
     OtherAccount, naming the variables and never a value, when it created records (or may have)."""
-    kept = ledger.account
-    if kept is None or kept_for(kept, job, target, credentials):
+    if not other_than_kept(ledger, job, target, credentials):
         return False
     if not ledger.created_nothing():
         where = ledger.path.absolute() if isinstance(ledger.path, Path) else ledger.path
@@ -92,8 +97,7 @@ def renew(ledger: Ledger, job: Job, target: Target, credentials: Mapping[str, st
     where only the key names the account at its address (Credentials.shared_address: PayorCRM's api_key, whose old
     value is revoked): the ledger keeps their fingerprint from now on, so the run goes on with them, as do its
     later commands, and no longer with the old ones."""
-    kept = ledger.account
-    if kept is None or kept_for(kept, job, target, credentials):
+    if not other_than_kept(ledger, job, target, credentials):
         return
     log.warning(
         "the run of %s goes on with other credentials (%s) than its first ones, on your word that they are its "

@@ -131,7 +131,9 @@ def written_since(job: Job, ledger: Ledger) -> dict[int, str]:
     that writes one is not sent (Loader.written_later), as it would put this run's older values back over that
     run's (a tester: a corrected costs file loaded while the run was stopped, then the run resumed, as its message
     said, set the costs back to the stopped run's values, exit 0). Asked of a re-runnable load (Books.rerunnable),
-    which sets values on records that exist. A later run's call in doubt is not known."""
+    which sets values on records that exist, and by a reconciliation or rollback of a run a refused call of which
+    carried a group it rejected: a later run's records are never what that call stored (reconcile.
+    fill_rejected_found). A later run's call in doubt is not known."""
     found: dict[int, str] = {}
     for later, _ in runs_into(job, str(ledger.path.absolute()), ledger.run.key_prefix, since=True):
         found.update(dict.fromkeys(Ledger.written(later), later))

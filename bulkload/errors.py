@@ -648,7 +648,7 @@ class LoadedBefore(ConfigError):
 
 class OtherKeyBefore(ConfigError):
     """An earlier load (`ledger`) brought groups of the input to the same address with other credentials that name
-    the account (`names`: PayorCRM's api_key) than this load gives (runner._refuse_other_key). Where one address
+    the account (`names`: PayorCRM's api_key) than this load gives (other_keys.refuse_other_key). Where one address
     serves many accounts (Credentials.shared_address), a key renewed for this account cannot be told from another
     account's: skipped as loaded, the groups would be missing from another account; created again, they would be
     doubled in this one. `fact`: which groups, where, when, under which ledger. Nothing was sent. The message gives

@@ -341,14 +341,16 @@ _REFUSED_REJECTED = (
 )
 
 
+#: of a refused call (`g`, `c`): not given its newest id by a walk yet (refused_walked), so the walk now is its first
+_NOT_WALKED_YET = "AND NOT EXISTS (SELECT 1 FROM refused_walked w2 WHERE w2.seq = g.seq AND w2.part = g.part)"
+
 #: the records of the groups this run rejected that the walks listed (`remote`), not created by it, each with the
-#: refused call its group was last sent in, where that call was given no list yet (no id 0: Ledger.refusals_walked)
+#: refused call its group was last sent in, where this walk is that call's first (Ledger.refusals_walked)
 _REFUSED_LISTED = (
     "INSERT OR IGNORE INTO refused_listed SELECT DISTINCT g.seq, g.part, r.id FROM remote r "
     "JOIN groups g ON g.key = r.grp JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
     "WHERE c.state IN ('rejected', 'split') AND r.grp IN (SELECT grp FROM rows WHERE bucket = 'rejected') "
-    "AND NOT EXISTS (SELECT 1 FROM created x WHERE x.id = r.id) "
-    "AND NOT EXISTS (SELECT 1 FROM refused_listed l WHERE l.seq = g.seq AND l.part = g.part AND l.id = 0)"
+    f"AND NOT EXISTS (SELECT 1 FROM created x WHERE x.id = r.id) {_NOT_WALKED_YET}"
 )
 
 
@@ -1582,22 +1584,25 @@ class Ledger:
         (`refused_walked`): what such a call stored of its groups it stored before it was answered, so numbered up to
         that id; a record of the group numbered above was written after (reconcile.fill_rejected_found). Where the
         walks listed `whole` (all the count counts), also the records of those groups they listed, not created by the
-        run, to each such call given none yet (`refused_listed`): where ids do not grow, the only ones it can have
-        stored."""
+        run, to each such call given its newest id by these walks (`refused_listed`): where ids do not grow, the
+        only ones it can have stored. A call whose first walks were not whole gets no list (a later whole walk lists
+        what others wrote since as well): its records are told by their ids alone."""
         (newest,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM remote").fetchone()
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(REFUSED_WALKED)  # a ledger made before it has none
             self._db.execute(REFUSED_LISTED)
+            if whole:  # first, and only for the calls given their newest id by this same walk (none yet): a later
+                # whole walk lists what others wrote since too (the fixed rejects file's vouchers), never the call's
+                self._db.execute(_REFUSED_LISTED)
+                self._db.execute(
+                    f"INSERT OR IGNORE INTO refused_listed SELECT DISTINCT g.seq, g.part, 0 {_REFUSED_REJECTED} "
+                    f"{_NOT_WALKED_YET}"
+                )
             self._db.execute(
                 f"INSERT OR IGNORE INTO refused_walked SELECT DISTINCT g.seq, g.part, ? {_REFUSED_REJECTED}",
                 (int(newest),),
             )
-            if whole:
-                self._db.execute(_REFUSED_LISTED)
-                self._db.execute(
-                    f"INSERT OR IGNORE INTO refused_listed SELECT DISTINCT g.seq, g.part, 0 {_REFUSED_REJECTED}"
-                )
 
     def refused_rejected(self) -> bool:
         """Whether a refused call (chunk `rejected` or `split`) carried a group this run rejected: one whose refusal

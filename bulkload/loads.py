@@ -632,7 +632,7 @@ def _gone(ledger: str) -> bool:
 
 
 def unusable_ledgers(
-    job: Job, making: str, run: str, ours: sqlite3.Connection | None = None
+    job: Job, making: str, run: str, ours: sqlite3.Connection | None = None, own: str = ""
 ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """(gone, unread): the earlier loads whose groups may be in this input (`_may_share`, one pass over the record
     of loads) whose ledger file is gone (no file now where the record of loads last saw it, nor in that folder
@@ -640,9 +640,10 @@ def unusable_ledgers(
     by this load, whose ledger is `making` (a file's path or a URL; `ours`: its connection; None: not asked), as
     ledger.known_to reads it: a file SQLite cannot open (a read-only mount, no permission, damaged), a ledger of the
     other backend, or a PostgreSQL ledger in another database (ledger.unreadable). Each: {"ledger", "at", "where"},
-    the unread with "why" (ledger.unreadable's words), oldest first."""
+    the unread with "why" (ledger.unreadable's words), oldest first. `own`: only the loads with those credentials
+    (`_Record.earlier`: another account's are set aside, Job.other_account)."""
     gone, unread = [], []
-    for ledger, load in _may_share(job, making, run):
+    for ledger, load in _may_share(job, making, run, own=own):
         if _gone(ledger):
             gone.append({**load, "ledger": ledger})
         elif ours is not None and (why := unreadable(ledger, ours)) is not None:

@@ -708,10 +708,9 @@ _REJECTED_FOUND = (
     "INSERT INTO rejected_found SELECT r.id FROM remote r JOIN groups g ON g.key = r.grp "
     "JOIN chunks c ON c.seq = g.seq AND c.part = g.part JOIN refused_walked w ON w.seq = g.seq AND w.part = g.part "
     "WHERE c.state IN ('rejected', 'split') AND NOT EXISTS (SELECT 1 FROM created x WHERE x.id = r.id) "
-    "AND r.grp IN (SELECT grp FROM rows WHERE bucket = 'rejected') "
-    "AND CASE WHEN EXISTS (SELECT 1 FROM refused_listed l "
-    "WHERE l.seq = g.seq AND l.part = g.part AND l.id = 0) THEN EXISTS (SELECT 1 FROM refused_listed l "
-    "WHERE l.seq = g.seq AND l.part = g.part AND l.id = r.id) ELSE (r.id <= w.upto{unordered}) END"
+    "AND r.grp IN (SELECT grp FROM rows WHERE bucket = 'rejected') AND (r.id <= w.upto{unordered}) "
+    "AND (NOT EXISTS (SELECT 1 FROM refused_listed l WHERE l.seq = g.seq AND l.part = g.part AND l.id = 0) "
+    "OR EXISTS (SELECT 1 FROM refused_listed l WHERE l.seq = g.seq AND l.part = g.part AND l.id = r.id))"
 )
 
 

@@ -154,7 +154,8 @@ class Run:
         self.stages.enter(RECONCILING)
         last = self.ledger.last_written()
         settle_s = 0.0 if last is None else last + self.job.settle_delay_s - self.wall_clock()
-        later = written_since(self.job, self.ledger)  # a later run's records are its own (its rejects file's, say)
+        # a later run's records are its own (its rejects file's, say), never stored by a refused call of this one
+        later = written_since(self.job, self.ledger) if self.ledger.refused_rejected() else {}
         try:
             at = (self.ledger, self.target, self.dispatcher, files, self.stages)
             return await reconcile(*at, self.behind, self.recount, settle_s, later)

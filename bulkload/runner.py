@@ -590,15 +590,16 @@ async def load(
         _let_go(ledger)
 
 
-def _refuse_gone(conn: sqlite3.Connection, job: Job, making: str, run: str, target: Target) -> None:
+def _refuse_gone(conn: sqlite3.Connection, job: Job, making: str, run: str, target: Target, own: str = "") -> None:
     """EarlierUnread naming the earlier loads whose ledger is gone or there but not to be read by this load
     (loads.unusable_ledgers: a file SQLite cannot open, a ledger of the other backend or, in PostgreSQL,
     of another database), when the input has groups (`conn`: the new ledger, its `file_groups` filled): what their
-    runs created can no longer be told apart from what this input would create again."""
+    runs created can no longer be told apart from what this input would create again. `own`: as unusable_ledgers'
+    (--other-account: another account's loads are set aside, their ledgers too)."""
     if conn.execute("SELECT 1 FROM file_groups LIMIT 1").fetchone() is None:
         return  # rows of no group: no earlier ledger could tell this load anything
     group = target.kind_of(0).group_name
-    gone, unread = unusable_ledgers(job, making, run, conn)
+    gone, unread = unusable_ledgers(job, making, run, conn, own)
     rollback = "or `bulkload rollback --ledger NEW` " if target.api.can_delete else ""
     if gone:
         back = (
@@ -710,10 +711,14 @@ async def resume(
                 "give the run's own credentials; nothing was sent"
             )
         credentials = job.credentials(env)
-        if same_account:  # the user's word, for this resume only: never kept as a setting a later command reads
-            account.renew(ledger, job, target, credentials)
+        # the user's word, for this resume only (never kept as a setting a later command reads), and kept by the
+        # ledger only once every refusal below has passed: a refused resume sends nothing and changes nothing
+        renewing = (
+            same_account and not ledger.created_nothing() and account.other_than_kept(ledger, job, target, credentials)
+        )
         # OtherAccount when they are another account's and the run created records; Run.open keeps them
-        moved = account.switched(ledger, job, target, credentials) or moved
+        if not renewing:
+            moved = account.switched(ledger, job, target, credentials) or moved
         agreement = agreement_of(job, target, credentials)
         if agreement != job.agreement:  # moved to another address, or a ledger made before agreements were told apart
             job = replace(job, agreement=agreement)
@@ -744,6 +749,8 @@ async def resume(
                 _learn_again(ledger, job, target, told, who)
         if overrides:  # kept: a later resume, reconcile or rollback runs with them (and counts the raised quota)
             ledger.set_settings({**ledger.run.settings, **overrides})
+        if renewing:
+            account.renew(ledger, job, target, credentials)
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
             log.info("resuming the run of the ledger %s", ledger.path)
             async with Run.open(job, target, ledger, credentials, shared) as run:
@@ -883,8 +890,8 @@ def _learn_earlier(
     claim and still inspecting its files is waited for: what it creates is known once its ledger is made (before:
     both passed, and the groups they shared were created twice). RunStopped when `stop` is set meanwhile.
     `offline`: a dry run's (ledger.known_to)."""
-    _refuse_gone(conn, job, making, run, target)
     own = who if job.other_account else ""  # the loads with other keys went into other accounts: not learned from
+    _refuse_gone(conn, job, making, run, target, own)
     for earlier in earlier_ledgers(job, making=making, run=run):
         made(earlier, stop)
     # once every earlier ledger is made: another manifest job's load into another account, started beside it
@@ -905,6 +912,8 @@ def _learn_earlier(
             try:
                 rows_known_to(conn, earlier, can_delete=target.api.can_delete, settle=settle)
             except SharedUnfinished as exc:
+                if str(earlier) in renewing:  # --same-account: that run goes on with this key, on the same word
+                    raise exc.renewed() from exc
                 raise unfinished_other_key(exc, earlier, keyed_otherwise, target) from exc
 
 

@@ -276,7 +276,8 @@ async def _refused_stored(job: Job, target: Target, ledger: Ledger, dispatcher: 
     """Name what refused calls of the run stored of groups it rejected (still_ours.refused_stored): left, never
     deleted; what later runs on record created is theirs (alongside.written_since). A walk that stops or fails
     leaves the rollback unfinished (the next one walks again)."""
-    files, later = [f["path"] for f in ledger.run.files], written_since(job, ledger)
+    files = [f["path"] for f in ledger.run.files]
+    later = written_since(job, ledger) if ledger.refused_rejected() else {}  # read only where it can matter
     try:
         n, doubled, found = await refused_stored(target, ledger, dispatcher, files, later)
     except _STOPS as exc:

@@ -22,6 +22,7 @@ from bulkload import Job, dry_run, load, resume
 from bulkload.errors import (
     EXIT_USAGE,
     ConfigError,
+    LedgerError,
     LoadedBefore,
     OtherAccount,
     OtherKeyBefore,
@@ -354,3 +355,24 @@ async def test_the_same_account_said_is_led_to_its_unfinished_runs_resume_with_t
             got = await stored(url, "invoices")
     assert (report.loaded, report.skipped, report.exit_code) == (1, 5, 0)
     assert sorted(i["invoiceNumber"] for i in got) == ["I-1", "I-2", "S-1", "S-2", "S-3", "S-4", "S-5", "S-6"]
+
+
+async def test_a_refused_resume_same_account_keeps_the_old_key(tmp_path: Path) -> None:
+    """resume --same-account kept the new key before its other checks: a resume refused after it (its input changed
+    since) had switched the run to the new key all the same, though "nothing was sent" (a reviewer). And a load with
+    --same-account beside that stopped run, sharing only its rows, names the way on with the word again."""
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            stopped = await stopped_part_way(tmp_path, url)
+            data = Path(stopped.files[0])
+            kept = data.read_bytes()
+            data.write_bytes(kept + b"C1,S-6,1.00,DKK,2026-12-01\n")
+            with pytest.raises(LedgerError):
+                await resume(stopped.ledger_path, env=KEY_B, daily_quota=0, same_account=True)
+            data.write_bytes(kept)
+            theirs = invoices(tmp_path, url, "b", [["C1", "B-1", "10.00", "DKK", "2026-12-01"]], same_account=True)
+            with pytest.raises(SharedUnfinished) as unfinished:
+                await load(theirs, env=KEY_B)
+            resumed = await resume(stopped.ledger_path, env=KEY_A, daily_quota=0)  # the old key still the run's
+    assert f"`bulkload resume --ledger {stopped.ledger_path} --same-account`" in str(unfinished.value), unfinished.value
+    assert (resumed.exit_code, resumed.loaded) == (0, 5), resumed

@@ -642,7 +642,7 @@ class Credentials:
     account_noun: str = "account"
     #: one address serves many accounts, which `account` names, while the record of loads files loads by the address
     #: alone (not by `agreement`): a load given groups an earlier load brought there with other such credentials
-    #: cannot tell a key renewed for its account from another account's, and is refused (runner._refuse_other_holder)
+    #: cannot tell a key renewed for its account from another account's, and is refused (other_keys.refuse_other_key)
     shared_address: bool = False
 
     def read(self, env: Mapping[str, str]) -> dict[str, str]:
