@@ -316,8 +316,9 @@ class SharedUnfinished(LedgerError):
     `status`: that run's (`rolling_back`: its rollback stopped part way, which only rollback continues);
     `can_delete`: it can also be undone; `under_way`: a process works on that run now (its resume would be refused
     until it ends); `belong`: the verb, agreeing with the fact ("1 voucher of this input … belongs"), "may
-    belong" where it cannot be told (rows of no group: ledger.rows_known_to). The message gives the command line's
-    way on; `in_manifest` a manifest job's."""
+    belong" where it cannot be told (rows of no group: ledger.rows_known_to); `same_account`: that run went with
+    another key the load says is its account's (PayorCRM), so its resume takes --same-account. The message gives
+    the command line's way on; `in_manifest` a manifest job's."""
 
     def __init__(
         self,
@@ -328,19 +329,26 @@ class SharedUnfinished(LedgerError):
         can_delete: bool = False,
         under_way: bool = False,
         belong: str = "belong",
+        same_account: bool = False,
     ) -> None:
         self.fact, self.ledger, self.status, self.can_delete = fact, ledger, status, can_delete
         self.under_way = under_way
         self._belong = belong
-        super().__init__(self._said(f"`{command_on('resume', ledger)}`", "load this file again"))
+        resume = command_on("resume", ledger) + (" --same-account" if same_account else "")
+        super().__init__(self._said(f"`{resume}`", "load this file again"))
 
     def renewed(self) -> SharedUnfinished:
         """This refusal of a load given --same-account whose unfinished run went with another key (PayorCRM): its
         resume with this load's key is refused without --same-account, so the way on names it (tester t57a)."""
-        again = SharedUnfinished(self.fact, self.ledger, self.status, can_delete=self.can_delete)
-        again.under_way, again._belong = self.under_way, self._belong
-        again.args = (again._said(f"`{command_on('resume', self.ledger)} --same-account`", "load this file again"),)
-        return again
+        return SharedUnfinished(
+            self.fact,
+            self.ledger,
+            self.status,
+            can_delete=self.can_delete,
+            under_way=self.under_way,
+            belong=self._belong,
+            same_account=True,
+        )
 
     def _said(self, resume: str, again: str) -> str:
         if self.under_way:
