@@ -140,6 +140,14 @@ def written_since(job: Job, ledger: Ledger) -> dict[int, str]:
     return found
 
 
+def written_after_refusal(job: Job, ledger: Ledger) -> dict[int, str]:
+    """`written_since`, where a refused call of the run of `ledger` carried a group it rejected
+    (Ledger.refused_rejected): the records reconcile.fill_rejected_found leaves out, a later run's, never what that
+    call stored. {} elsewhere, without reading anything: reading every later run's ledger at the end of each load
+    left a read-only WAL ledger readable (its -shm made)."""
+    return written_since(job, ledger) if ledger.refused_rejected() else {}
+
+
 def earlier_runs(job: Job, target: Target, making: str, run: str, now: float) -> list[EarlierRun]:
     """The runs on record into the job's place before the run `run` (its ledger `making`; loads.runs_into) that last
     wrote less than the settle delay (--settle-s) before `now` (epoch seconds), each with the records it was answered

@@ -198,7 +198,7 @@ class Rollback(msgspec.Struct, kw_only=True):
     refused_stored_count: int = 0
     #: of `refused_stored_count`, the doubles of groups the run loaded (`double` in `refused_stored`)
     refused_doubled_count: int = 0
-    #: records the run's rows updated (not created, Books.updated_by_run): a rollback deletes none of them and sets
+    #: records the run's rows updated (not created, Books.loaded_by_run): a rollback deletes none of them and sets
     #: nothing back, they keep the values the run sent (said in `reason`)
     updated_kept: int = 0
     failed: list[dict[str, Any]] = msgspec.field(default_factory=list)

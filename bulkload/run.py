@@ -18,7 +18,7 @@ import anyio
 from msgspec import UNSET
 
 from . import account, interrupts, kept_rejects, ledger_pg
-from .alongside import earlier_runs, written_since
+from .alongside import earlier_runs, written_after_refusal, written_since
 from .dispatch import Counters, Dispatcher, RetryPolicy
 from .doubt import in_flight, way_on, with_reasons
 from .errors import (
@@ -154,8 +154,7 @@ class Run:
         self.stages.enter(RECONCILING)
         last = self.ledger.last_written()
         settle_s = 0.0 if last is None else last + self.job.settle_delay_s - self.wall_clock()
-        # a later run's records are its own (its rejects file's, say), never stored by a refused call of this one
-        later = written_since(self.job, self.ledger) if self.ledger.refused_rejected() else {}
+        later = written_after_refusal(self.job, self.ledger)  # a later run's records: never a refusal's of this one
         try:
             at = (self.ledger, self.target, self.dispatcher, files, self.stages)
             return await reconcile(*at, self.behind, self.recount, settle_s, later)

@@ -51,7 +51,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import interrupts, logs
-from .alongside import written_since
+from .alongside import written_after_refusal
 from .answered import answered_ids
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import (
@@ -274,10 +274,10 @@ def _conclude(ledger: Ledger, out: Rollback, gone_means: str) -> None:
 
 async def _refused_stored(job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: Rollback) -> None:
     """Name what refused calls of the run stored of groups it rejected (still_ours.refused_stored): left, never
-    deleted; what later runs on record created is theirs (alongside.written_since). A walk that stops or fails
+    deleted; what later runs on record created is theirs (alongside.written_after_refusal). A walk that stops or fails
     leaves the rollback unfinished (the next one walks again)."""
     files = [f["path"] for f in ledger.run.files]
-    later = written_since(job, ledger) if ledger.refused_rejected() else {}  # read only where it can matter
+    later = written_after_refusal(job, ledger)
     try:
         n, doubled, found = await refused_stored(target, ledger, dispatcher, files, later)
     except _STOPS as exc:
@@ -672,8 +672,9 @@ async def _remove_all(
             out.already_removed_before += 1
         elif outcome == "unexplained":  # found by an earlier rollback: said again, never forgotten
             _unexplained(target, ledger, files, out, scope, record_id)
-    created = dict.fromkeys(target.books.created_by_run(ledger, files))
-    out.updated_kept = len(set(target.books.updated_by_run(ledger, files)) - set(created))
+    loaded = list(target.books.loaded_by_run(ledger, files))  # the run's rows read once: created and updated
+    created = dict.fromkeys(item for item, made in loaded if made)
+    out.updated_kept = len({item for item, made in loaded if not made} - set(created))
     for scope, record_id in [item for item in created if target.books.there_before(*item)]:
         # someone else's record, whatever the ledger says (a lost answer matched to it by an earlier bulkload): kept
         del created[scope, record_id]

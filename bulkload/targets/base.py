@@ -770,10 +770,11 @@ class Books:
                 seen.add(record_id)
                 yield "", record_id
 
-    def updated_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[str, int]]:
-        """(scope, id) of the records the run's rows updated (named by id, or matched), which rollback never deletes
-        nor sets back: said to its user. By default a run updates none."""
-        return iter(())
+    def loaded_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[tuple[str, int], bool]]:
+        """((scope, id), whether the run created it) of each record the run loaded, in one pass: those it created
+        (`created_by_run`), which rollback deletes, and those its rows updated (named by id, or matched), which
+        rollback never deletes nor sets back, said to its user. By default a run updates none."""
+        return ((item, True) for item in self.created_by_run(ledger, files))
 
     def there_before(self, scope: str, record_id: int) -> bool:
         """Whether the record was in the API before the run's first call, as the run saw then: no row of the run

@@ -53,12 +53,9 @@ class Resources(Books):
 
     # --- rollback: the records this run created, never the ones it only updated -----------------------------
     def created_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[str, int]]:
-        yield from (item for item, made in self._loaded_by_run(ledger, files) if made)
+        yield from (item for item, made in self.loaded_by_run(ledger, files) if made)
 
-    def updated_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[str, int]]:
-        yield from (item for item, made in self._loaded_by_run(ledger, files) if not made)
-
-    def _loaded_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[tuple[str, int], bool]]:
+    def loaded_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[tuple[str, int], bool]]:
         """((resource, id), whether the row created it) of each row the run loaded."""
         for file_idx, path in enumerate(files):
             kind, created = self.kind_of(file_idx), ledger.created_in(file_idx)
