@@ -59,6 +59,18 @@ def _key(target: str, api_url: str, agreement: str = "") -> str:
     return f"{target}|{api_url}|" + (f"{agreement}|" if agreement else "")
 
 
+def _keyed_otherwise(entry: Mapping[str, Any], who: str) -> bool:
+    """Whether the load of `entry` went with other credentials than those `who` names (account.anywhere); one that
+    kept none (a load from before 2026-12) tells nothing, and is no other's."""
+    return entry.get("who") not in (None, "", who)
+
+
+def as_ledger(where: str) -> Path | str:
+    """A ledger the record of loads names (`where`), as earlier_ledgers and may_share give it: a file's Path, or a
+    PostgreSQL ledger's URL."""
+    return where if ledger_pg.is_url(where) else Path(where)
+
+
 def _api_of(key: str) -> str:
     """The API's key (`_key`) a load entry's key is filed under: all of it but the name of the file's content."""
     return key.rpartition("|")[0] + "|"
@@ -219,9 +231,7 @@ class _Record:
         return [
             (e, r)
             for e, r in entries
-            if r != run
-            and (making is None or self.ledger_of(r) != making)
-            and not (own and e.get("who") not in (None, "", own))
+            if r != run and (making is None or self.ledger_of(r) != making) and not (own and _keyed_otherwise(e, own))
         ]
 
 
@@ -314,7 +324,7 @@ def loaded_before(
         name = key.rpartition("|")[2]
         if name not in names or not who and key != here + name:
             continue
-        if own and entry.get("who") not in (None, "", own):
+        if own and _keyed_otherwise(entry, own):
             continue  # Job.other_account: another account's load
         if who and not entry.get("released") and not _elsewhere(entry, job, who):
             continue
@@ -409,7 +419,7 @@ def earlier_ledgers(job: Job, making: str | None = None, run: str | None = None,
         seen.pop(of, None)
         seen[of] = None
     ledgers = [known.ledger_of(of) for of in reversed(seen)]
-    return [p if ledger_pg.is_url(p) else Path(p) for p in dict.fromkeys(ledgers)]
+    return [as_ledger(p) for p in dict.fromkeys(ledgers)]
 
 
 def rejecting_run(job: Job, path: str, name: str | None = None) -> dict[str, Any] | None:
@@ -518,7 +528,7 @@ def _may_share(
     for entry, of in known.earlier(job, making, run, own):
         if entry.get("released"):
             found.pop(of, None)
-        elif other_than and entry.get("who") in (None, "", other_than):
+        elif other_than and not _keyed_otherwise(entry, other_than):
             continue
         # with `other_than`, a claim too: its ledger is made before its load is on record for good (remember_load)
         elif (other_than or not entry.get("claim")) and any(same_place(_place_of(entry), p) for p in places):
@@ -537,7 +547,7 @@ def _may_share(
 def may_share(job: Job, making: str, run: str, own: str = "") -> list[Path | str]:
     """The ledgers of the earlier loads whose records may be in this input (see `_may_share`), oldest first: where
     a record of a row of no group it created is the one a row of this input creates (ledger.rows_known_to)."""
-    return [p if ledger_pg.is_url(p) else Path(p) for p, _ in _may_share(job, making, run, own=own)]
+    return [as_ledger(p) for p, _ in _may_share(job, making, run, own=own)]
 
 
 def other_holders(job: Job, who: str, making: str, run: str) -> list[tuple[str, dict[str, str]]]:
@@ -761,7 +771,7 @@ def _loaded(
     if isinstance(was, str) and was != os.path.abspath(path):
         when += f" as {was}, of the same content"
     credentials = job.make_target().credentials
-    other_key = bool(who) and earlier["who"] not in ("", who) and credentials.shared_address
+    other_key = bool(who) and _keyed_otherwise(earlier, who) and credentials.shared_address
     if earlier["api"] == job.api_address and other_key:
         key = " and ".join(credentials.account_names)
         fact = (

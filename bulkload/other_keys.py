@@ -14,7 +14,7 @@ from . import ledger_pg
 from .errors import OtherKeyBefore, SharedUnfinished
 from .job import Job
 from .ledger import counted, shared_with
-from .loads import other_holders
+from .loads import as_ledger, other_holders
 from .targets.base import Target
 
 
@@ -34,7 +34,7 @@ def refuse_other_key(
         return {}
     others: dict[str, dict[str, str]] = {}
     for earlier, load in other_holders(job, who, making, run):
-        others[str(Path(earlier)) if not ledger_pg.is_url(earlier) else earlier] = load
+        others[str(as_ledger(earlier))] = load
         by_file, file_idx, key = shared_with(conn, earlier)
         if by_file:
             by_kind: dict[str, int] = {}
@@ -72,4 +72,4 @@ def renewed_here(job: Job, who: str, making: str, run: str) -> set[str]:
     are this account's (Job.same_account): an unfinished one of them is resumed with this key on the same word
     (`bulkload resume --same-account`), which its refusal names (SharedUnfinished.renewed; tester t57a)."""
     holders = other_holders(job, who, making, run) if job.same_account else []
-    return {p if ledger_pg.is_url(p) else str(Path(p)) for p, _ in holders}
+    return {str(as_ledger(p)) for p, _ in holders}
