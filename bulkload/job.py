@@ -284,10 +284,17 @@ class Job:
                 "loads with another key: give the one that is true; nothing was sent"
             )
         said = "--same-account" if self.same_account else "--other-account" if self.other_account else None
-        if said is not None and not self.target_class.credentials.shared_address:
+        if said is not None:
+            self.check_key_names_account(said, "so its earlier loads are told apart without it: leave it out")
+
+    def check_key_names_account(self, said: str, then: str) -> None:
+        """ConfigError where the user's word on another key (`said`: the flag) means nothing for the job's target:
+        its address serves one account, or names it by more than a key (not Credentials.shared_address); `then`:
+        what to do instead."""
+        if not self.target_class.credentials.shared_address:
             raise ConfigError(
-                f"{said}: {self.target} serves one account at an address, or names it by more than a key, so its "
-                "earlier loads are told apart without it: leave it out; nothing was sent"
+                f"{said}: {self.target} serves one account at an address, or names it by more than a key, {then}; "
+                "nothing was sent"
             )
 
     def windows(self) -> list[tuple[int, float]]:

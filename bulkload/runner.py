@@ -705,11 +705,8 @@ async def resume(
         if moved and not ledger.created_nothing():
             raise LedgerError(_stays(ledger, job.api_url, in_manifest=bool(job.manifest_job.get("manifest"))))
         target = job.make_target()
-        if same_account and not target.credentials.shared_address:
-            raise ConfigError(
-                f"--same-account: {target.name} serves one account at an address, or names it by more than a key; "
-                "give the run's own credentials; nothing was sent"
-            )
+        if same_account:
+            job.check_key_names_account("--same-account", "so a run goes on with its own credentials: give those")
         credentials = job.credentials(env)
         # the user's word, for this resume only (never kept as a setting a later command reads), and kept by the
         # ledger only once every refusal below has passed: a refused resume sends nothing and changes nothing
@@ -892,11 +889,13 @@ def _learn_earlier(
     `offline`: a dry run's (ledger.known_to)."""
     own = who if job.other_account else ""  # the loads with other keys went into other accounts: not learned from
     _refuse_gone(conn, job, making, run, target, own)
-    for earlier in earlier_ledgers(job, making=making, run=run):
+    ledgers = earlier_ledgers(job, making=making, run=run)
+    for earlier in ledgers:
         made(earlier, stop)
     # once every earlier ledger is made: another manifest job's load into another account, started beside it
     keyed_otherwise = refuse_other_key(conn, job, making, run, target, who)
-    ledgers = earlier_ledgers(job, making=making, run=run, own=own)
+    if own:  # another account's loads set aside: not learned from
+        ledgers = earlier_ledgers(job, making=making, run=run, own=own)
     found = origins_known(conn, ledgers)  # which earlier input each row of a rejects file is a line of: first
     renewing = renewed_here(job, who, making, run)
     for earlier in ledgers:
