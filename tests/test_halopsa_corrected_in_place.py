@@ -6,6 +6,8 @@ changed file and say to put it back; with it back the corrected record is kept, 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -21,14 +23,24 @@ FIRST = "name,tenant_id,tenant_name\nFix A,t-a,Tenant A\nFix B,t-b,Tenant B\n"
 CORRECTED = "name,tenant_id,tenant_name\nFix A,t-a,Tenant A corrected\nFix B,t-b,Tenant B\n"
 
 
+#: every load here matches its rows by name (--match-on name)
+OPTIONS = {"target_options": {"match_on": "name"}}
+
+
+@contextlib.asynccontextmanager
+async def first_loaded(tmp_path: Path, data: Path) -> AsyncIterator[str]:
+    """A fresh HaloPSA sandbox (its API root) once FIRST was loaded from `data`, as a run of its own."""
+    data.write_text(FIRST, encoding="utf-8")
+    async with running("halopsa", SandboxOptions()) as url:
+        assert (await load(halo_job(tmp_path, data, url, **OPTIONS), env=ENV)).exit_code == 0
+        yield url
+
+
 @pytest.mark.slow
 async def test_rollback_of_a_run_whose_file_was_corrected_in_place_keeps_the_correction(tmp_path: Path) -> None:
     data = tmp_path / "XeroDetails.csv"
-    data.write_text(FIRST, encoding="utf-8")
-    options = {"target_options": {"match_on": "name"}}
     with anyio.fail_after(120):
-        async with running("halopsa", SandboxOptions()) as url:
-            assert (await load(halo_job(tmp_path, data, url, **options), env=ENV)).exit_code == 0
+        async with first_loaded(tmp_path, data) as url:
             data.write_text(CORRECTED, encoding="utf-8")  # corrected in place, loaded as a run of its own
             again = halo_job(
                 tmp_path,
@@ -37,7 +49,7 @@ async def test_rollback_of_a_run_whose_file_was_corrected_in_place_keeps_the_cor
                 ledger=str(tmp_path / "second.sqlite"),
                 rejects=str(tmp_path / "second.rejects.csv"),
                 report=str(tmp_path / "second.json"),
-                **options,
+                **OPTIONS,
             )
             assert (await load(again, env=ENV)).exit_code == 0
             first = str(tmp_path / "XeroDetails.sqlite")
@@ -59,15 +71,11 @@ async def test_rollback_of_a_run_whose_file_was_corrected_in_place_keeps_the_cor
 @pytest.mark.slow
 async def test_rollback_of_a_run_that_updated_records_says_they_keep_its_values(tmp_path: Path) -> None:
     """Before: "complete", exit 0, and not a word of the record the run updated, which kept the run's values."""
-    data = tmp_path / "XeroDetails.csv"
-    data.write_text(FIRST, encoding="utf-8")
-    options = {"target_options": {"match_on": "name"}}
     with anyio.fail_after(120):
-        async with running("halopsa", SandboxOptions()) as url:
-            assert (await load(halo_job(tmp_path, data, url, **options), env=ENV)).exit_code == 0
+        async with first_loaded(tmp_path, tmp_path / "XeroDetails.csv") as url:
             second = tmp_path / "second.csv"
             second.write_text("name,tenant_id,tenant_name\nFix A,t-a,changed\nFix C,t-c,Tenant C\n", encoding="utf-8")
-            assert (await load(halo_job(tmp_path, second, url, **options), env=ENV)).exit_code == 0
+            assert (await load(halo_job(tmp_path, second, url, **OPTIONS), env=ENV)).exit_code == 0
             undone = await rollback(str(tmp_path / "second.sqlite"), env=ENV)
             held = {r["name"]: r["tenant_name"] for r in await records(url)}
     assert held == {"Fix A": "changed", "Fix B": "Tenant B"}, held  # Fix C removed, Fix A left as updated
