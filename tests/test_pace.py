@@ -517,7 +517,8 @@ def test_a_retry_after_pause_is_no_part_of_the_pace_the_next_429_lowers() -> Non
 async def test_a_window_the_server_keeps_smaller_is_taken_in_with_a_retry_after() -> None:
     """HaloPSA's window given (300 per 3 s), the server's smaller (200) and saying Retry-After: 0: a 429 while the
     client's window is not full is a share, as without Retry-After, and the window narrows to what the server leaves
-    (800 calls: 24 429s, 12.3 s, most at the probes for room the Retry-After of 0 leaves it to). Before, the rate
+    (800 calls: 31 429s, 9.9 s, most at the probes for room the Retry-After of 0 leaves it to, one a window; 24 and
+    12.3 s while a probe that found none made the next wait two windows). Before, the rate
     meter cut the pace instead, the 429s came back as it grew (the tester's run: 208 in 811 calls), and each cut
     read the pace over the pauses: 136.7 s here."""
     clock = VirtualTime()
@@ -525,7 +526,7 @@ async def test_a_window_the_server_keeps_smaller_is_taken_in_with_a_retry_after(
     server = SlidingWindow(200, 3.0, clock=clock)
     started = clock()
     refused = await _through(limits, clock, lambda: server.try_acquire() == 0, 800, 0.0)
-    assert refused <= 30, refused
+    assert refused <= 35, refused
     assert clock() - started < 1.5 * 12.0
 
 
@@ -606,12 +607,19 @@ async def test_a_token_renewed_in_a_window_of_one_call_gets_a_place_of_its_own(t
 
 
 async def _at_latency(
-    limits: Limits, clock: VirtualTime, arrive: Any, calls: int, retry_after_s: float | None, refusal_s: float
+    limits: Limits,
+    clock: VirtualTime,
+    arrive: Any,
+    calls: int,
+    retry_after_s: float | None,
+    refusal_s: float,
+    latency_s: float = 0.05,
+    workers: int = 16,
 ) -> tuple[list[float], list[float]]:
-    """`calls` calls, 16 at a time, each retried after a 429 until it goes through, as the dispatcher makes them:
-    each arrives as it leaves (`arrive()`: whether the server took it), is answered 50 ms later and a refusal
-    `refusal_s` later, the answer heard (a refusal as no call's work), then the 429 taken in with the refused
-    call's slot. Returns when the server took the calls and when it refused them."""
+    """`calls` calls, `workers` at a time, each retried after a 429 until it goes through, as the dispatcher makes
+    them: each arrives as it leaves (`arrive()`: whether the server took it), is answered `latency_s` later and a
+    refusal `refusal_s` later, the answer heard (a refusal as no call's work), then the 429 taken in with the
+    refused call's slot. Returns when the server took the calls and when it refused them."""
     took: list[float] = []
     refused: list[float] = []
 
@@ -621,7 +629,7 @@ async def _at_latency(
             limits.sent(slot)
             ok = arrive()
             (took if ok else refused).append(clock())
-            await clock.sleep(0.05 if ok else refusal_s)
+            await clock.sleep(latency_s if ok else refusal_s)
             limits.answered(slot, worked=ok)
             if ok:
                 limits.on_success()
@@ -629,7 +637,7 @@ async def _at_latency(
                 await clock.sleep(limits.on_rate_limited(retry_after_s, slot).pause_s)
 
     async with anyio.create_task_group() as tg:  # on the caller's `clock.running()`
-        for _ in range(16):
+        for _ in range(workers):
             tg.start_soon(worker)
     return took, refused
 
@@ -707,7 +715,8 @@ async def test_a_paced_run_sharing_its_window_narrows_to_its_share_a_round_trip_
         tg.cancel_scope.cancel()
     assert window.allowed < 100
     assert clock() - started <= 1.15 * 12.0, clock() - started
-    assert len(refused) <= 8, len(refused)  # 3 (2 before: the first 429 narrowed at once)
+    # 12: the first two, then a probe for room a window (8 while a probe that found none made the next wait two)
+    assert len(refused) <= 2 + (clock() - started) / 1.0, len(refused)
 
 
 async def _sharing(
@@ -793,14 +802,62 @@ async def test_a_share_keeps_the_room_a_probe_found_where_the_other_client_shran
     assert elapsed <= 1.2 * 13.0, elapsed
 
 
-async def test_a_probe_for_room_that_finds_none_gives_it_back_and_probes_less_often() -> None:
+async def test_a_probe_for_room_that_finds_none_gives_it_back_and_costs_a_429_a_window_at_most() -> None:
     """The other takes half the window all along, and sends each call the server refuses again until it takes it:
-    each probe for room meets a 429, the share goes back to what it was before the probe, and the next probe waits
-    twice as many windows (at most `QUIET_CAP`): the share stays about the half the other leaves, and the
-    load takes the calls it leaves (1,500 calls at 30 a window: 50 s; 50.3 s and 36 429s, 17 while a probe waited
-    up to 8 windows)."""
+    each probe for room meets a 429, the share goes back to what it was before the probe, and the next probe comes
+    a window later: the share stays about the half the other leaves, the load takes the calls it leaves (1,500
+    calls at 30 a window: 50 s; 53.0 s), and the other pays a 429 a window (53; 36 and 50.3 s while a probe that
+    found none made the next wait two windows, 17 while it waited up to 8)."""
     elapsed, refused, window = await _sharing(30.0, None, 1500, insists=True)
-    assert window.quiet_windows == window.QUIET_CAP, "the probes met no 429: the test proves nothing"
+    assert refused >= 20, "the probes met no 429: the test proves nothing"
     assert window.allowed <= 33, window.allowed
     assert elapsed <= 1.15 * 50.0, elapsed
-    assert refused <= 40, refused
+    assert refused <= 5 + elapsed / 1.0, refused
+
+
+async def _coming_and_going(limit: int, window_s: float, latency_s: float, lead_windows: float) -> float:
+    """The benchmark's other client that comes and goes (`benchmarks/pace.py`), at `limit` calls per `window_s`: it
+    takes 90 % of the window for two windows, none for two, again and again, on a server that counts the calls it
+    refuses (its own it sends once); the run comes `lead_windows` windows after it started, with 8 calls at once
+    answered `latency_s` later, and makes 4 windows' worth of calls. Returns the calls over the room the other left
+    in the run's time: 10 % of the window while it called, all of it while it did not."""
+    clock = VirtualTime()
+    server = SlidingWindow(limit, window_s, clock=clock, counts_refused=True)
+    limits = paced(clock, None, [WindowMeter(limit, window_s, clock=clock, sleep=clock.sleep)])
+    cycle_s, rate = 4 * window_s, 0.9 * limit / window_s
+
+    async def other() -> None:
+        begun = clock()
+        while True:
+            if (since := (clock() - begun) % cycle_s) >= cycle_s / 2:
+                await clock.sleep(cycle_s - since)
+                continue
+            due = clock() + 1 / rate
+            server.try_acquire()
+            await clock.sleep(max(0.0, due - clock()))
+
+    calls = 4 * limit
+    async with clock.running(), anyio.create_task_group() as tg:
+        tg.start_soon(other)
+        await clock.sleep(lead_windows * window_s)
+        started = clock()
+        await _at_latency(limits, clock, lambda: server.try_acquire() == 0, calls, None, latency_s, latency_s, 8)
+        tg.cancel_scope.cancel()
+    elapsed, step_s = clock() - started, window_s / 1000
+    there = [(lead_windows * window_s + i * step_s) % cycle_s < cycle_s / 2 for i in range(int(elapsed / step_s))]
+    room = sum(0.1 if t else 1.0 for t in there) * limit / window_s * step_s
+    return calls / room
+
+
+@pytest.mark.parametrize(("limit", "window_s"), [(300, 3.0), (60, 1.0)])
+async def test_a_share_finds_the_room_another_client_leaves_each_time_it_goes(limit: int, window_s: float) -> None:
+    """The other client takes 90 % of the window for two windows and none for two, again and again (benchmark 9's
+    case, its window scaled to seconds: a round trip is a few ms of it, as 200 ms is of HaloPSA's 5 minutes). At
+    each of its visits the share narrows; as it goes, the share must find the room again within a window or so,
+    whenever the run began. It did in some phases only (55 % of the room in 6 benchmark runs of 10, 62 % here): the
+    share a probe found was on trial while every call waited for its own to leave the window, the trial's end was
+    seen only at a success, and the next probe came a window later, as the other came back; and the probe a window
+    after its last 429, which met the other's calls still in the window as it left, made the next wait two windows.
+    Now 92-95 % in every phase here."""
+    shares = [await _coming_and_going(limit, window_s, 0.005, lead) for lead in (1.0, 1.1, 1.2, 1.3, 1.5, 1.7)]
+    assert min(shares) >= 0.85, [f"{share:.2f}" for share in shares]
