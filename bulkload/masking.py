@@ -270,8 +270,16 @@ def _char_spellings(char: str) -> str:
     if char == " ":
         spellings += [re.escape("+"), f"%(?:25)*{_hex(ord('+'), 2)}"]
     # its case changed where that changes its length (ß upper-cased is SS): the rest a caller matches in any case
-    spellings += sorted(map(re.escape, {char.upper(), char.lower(), char.casefold()} - {char}), key=len, reverse=True)
+    # (re.IGNORECASE), and is no alternative of its own: two that match the same text made a near miss (a token's
+    # first 40 letters, then another character) cost 2^40 steps of backtracking, and redact() never returned
+    other_cases = {c for c in {char.upper(), char.lower(), char.casefold()} if not _same_in_any_case(c, char)}
+    spellings += sorted(map(re.escape, other_cases), key=len, reverse=True)
     return f"(?:{'|'.join([*spellings, re.escape(char)])})"
+
+
+def _same_in_any_case(text: str, char: str) -> bool:
+    """Whether a regex matching `char` in any case (re.IGNORECASE) matches `text` whole."""
+    return re.fullmatch(re.escape(char), text, re.IGNORECASE) is not None
 
 
 def spelled(value: str) -> str:

@@ -6,9 +6,10 @@ registered here as it becomes known (the configured ones when a target reads the
 is obtained), and ``redact`` shows every registered value as ``***``, in any letter case (a server may echo a
 header upper-cased): as written, URL-encoded (a form body, a query), JSON- or repr-escaped (a message quoting a dict
 or a body; any character as ``\\uXXXX``), HTML-escaped (an error page: ``&amp;``, ``&#39;``, ``&#x27;``),
-base64 (a value an API quotes encoded), its UTF-8 bytes in hex or read as Latin-1 or Windows-1252 (a server taking
-a header's bytes for ISO-8859-1); and each of these split by line breaks (an answer wrapping its lines at a width,
-as a diagnostic page or a mail-like dump does), real ones or escaped (``\\n`` in JSON).
+base64 (a value an API quotes encoded), quoted-printable (a mail-like dump: ``=3D``), its UTF-8 or UTF-16 bytes in
+hex or its UTF-8 bytes read as Latin-1 or Windows-1252 (a server taking a header's bytes for ISO-8859-1); and each of
+these split by line breaks (an answer wrapping its lines at a width, as a diagnostic page or a mail-like dump does),
+real ones or escaped (``\\n`` in JSON), or quoted-printable's soft ones (``=`` at a line's end).
 
 ``redact`` also shows as ``***`` the value of every key in quotes whose name says it is a secret
 (masking.masked_secret_keys): an error may quote a record the run sent, its secrets in clear, JSON-escaped inside an
@@ -24,6 +25,7 @@ from __future__ import annotations
 import base64
 import bisect
 import json
+import quopri
 import re
 import threading
 import urllib.parse
@@ -56,12 +58,25 @@ _HEX_SEPARATORS = (" ", ":", "-")
 
 def _encoded(value: str) -> set[str]:
     """`value` base64-encoded (with or without its padding), its UTF-8 bytes in hex (a diagnostic dumping a
-    header's bytes: before, such an echo was shown whole, tester t36f), also a byte apart (`_HEX_SEPARATORS`: before,
-    `53 c3 ab …` was shown whole, tester t54b), and `_misread`."""
+    header's bytes: before, such an echo was shown whole, tester t36f) and its UTF-16 ones (a .NET server's strings,
+    either byte order), also a byte apart (`_HEX_SEPARATORS`: before, `53 c3 ab …` was shown whole, tester t54b),
+    quoted-printable (`_quoted_printable`) and `_misread`."""
     raw = value.encode()
-    encoded = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode(), raw.hex()}
-    encoded |= {raw.hex(sep) for sep in _HEX_SEPARATORS}
-    return encoded | {form.rstrip("=") for form in encoded} | _amid_base64(raw) | _misread(raw)
+    encoded = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()}
+    for data in (raw, value.encode("utf-16-le", "surrogatepass"), value.encode("utf-16-be", "surrogatepass")):
+        encoded |= {data.hex(), *(data.hex(sep) for sep in _HEX_SEPARATORS)}
+    encoded = encoded | {form.rstrip("=") for form in encoded} | _amid_base64(raw) | _misread(raw)
+    return encoded | _quoted_printable(raw)
+
+
+def _quoted_printable(raw: bytes) -> set[str]:
+    """The bytes `raw` quoted-printable (RFC 2045 §6.7: a mail-like dump of a request; `=` as `=3D`, a byte not
+    ASCII as `=C3`), where that is not the value as written, without the soft line breaks it wraps long lines
+    with (`_split_by_breaks` joins a text's lines at those). Before, a token ending in `==` so quoted was shown
+    whole."""
+    # spaces and tabs as they are (its default) or encoded too (`quotetabs`, as some writers do)
+    encoded = {quopri.encodestring(raw, quotetabs=q).decode().replace("=\n", "") for q in (False, True)}
+    return encoded - {raw.decode(errors="replace")}
 
 
 #: the fewest characters of base64 a value's bytes give alone, inside a longer text encoded, that are masked
@@ -162,8 +177,9 @@ def without_password(url: str) -> str:
 #: a line break a text may split a credential at: as it is, or JSON- or repr-escaped (a JSON log line, a quoted body)
 _BREAK = r"(?:\r\n|\r|\n|\\r\\n|\\r|\\n)"
 #: the ways a text's lines are joined again to find a credential they split: the breaks alone (a value holding spaces,
-#: split at one, keeps them), and the breaks with the indentation around them (a wrapped line indented)
-_JOINS = (re.compile(_BREAK), re.compile(rf"[ \t]*{_BREAK}[ \t]*"))
+#: split at one, keeps them), the breaks with the indentation around them (a wrapped line indented), and
+#: quoted-printable's soft breaks, `=` at a line's end (RFC 2045 §6.7 rule 5: a line longer than 76 characters)
+_JOINS = (re.compile(_BREAK), re.compile(rf"[ \t]*{_BREAK}[ \t]*"), re.compile(rf"={_BREAK}"))
 
 
 def _may_hold(text: str) -> bool:
@@ -193,8 +209,8 @@ def _split_by_breaks(text: str, pattern: re.Pattern[str]) -> str:
             kept.append(text[at:start])
             length += start - at
             at = end
-        if len(kept) == 1:
-            return text
+        if len(kept) == 1:  # no such break
+            continue
         joined = "".join(kept)
         if not _may_hold(joined):
             continue
