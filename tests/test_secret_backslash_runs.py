@@ -1,0 +1,58 @@
+"""A text holding a long run of backslashes (a message JSON-escaped over and over, an odd answer of 1 MB) made
+`redact` and `scrub` read the run again from each of its backslashes: n²/2 steps, of any registered credential
+(40,000 backslashes took 23 s, 1 MB hours), at each of the several places a refusal is redacted, so a load stalled
+on one such answer. DESIGN: masking never hangs.
+
+- Found by tester t59b. bulkload/masking.py (`spelled`): a spelling starts nowhere inside a run of backslashes but
+  at its first, where all that matches from inside it matches too."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from aiohttp import web
+from test_secret_echoes import refused_with
+
+from bulkload import redact
+from bulkload.masking import scrub
+
+SECRET = "sec+SECRET/zz9=="
+
+
+def test_a_credential_after_a_run_of_backslashes_is_masked_the_run_kept() -> None:
+    redact.register(SECRET)
+    try:
+        assert redact.redact("x " + "\\" * 6 + SECRET + " y") == "x " + "\\" * 6 + "*** y"
+        assert redact.redact('x "' + "\\" * 7 + '"' + SECRET + " y") == 'x "' + "\\" * 7 + '"*** y'
+        escaped = "\\\\\\\\u002B".join(SECRET.split("+"))  # `+` JSON-escaped as \u002B, then escaped twice over
+        assert redact.redact("x " + escaped + " y") == "x *** y"
+        assert scrub("x " + "\\" * 6 + SECRET + " y", [SECRET]) == "x " + "\\" * 6 + "*** y"
+    finally:
+        redact.forget()
+
+
+def test_a_megabyte_of_backslashes_is_read_at_once() -> None:
+    """In a process of its own, bounded: before, hours (each backslash a start that read the run to its end)."""
+    code = (
+        "from bulkload import redact\n"
+        "from bulkload.masking import scrub\n"
+        f"redact.register({SECRET!r})\n"
+        "text = '\\\\' * 1_000_000 + ' ' + " + repr(SECRET) + "\n"
+        "assert redact.redact(text) == '\\\\' * 1_000_000 + ' ***'\n"
+        f"assert scrub(text, [{SECRET!r}]) == '\\\\' * 1_000_000 + ' ***'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+async def test_a_refusal_of_many_backslashes_quoting_the_secret_leaves_it_nowhere(tmp_path: Path) -> None:
+    """Before, each redaction of the answer's first 64 KiB took a minute: the load outlived its bound."""
+    body = '{"error": "invalid", "detail": "invalid api_secret ' + SECRET + " " + "\\\\" * 40_000 + '"}'
+    written = await refused_with(
+        tmp_path, SECRET, lambda: web.Response(text=body, status=400, content_type="application/json")
+    )
+    seen = {p.name: p.read_bytes() for p in written}
+    assert any(b"invalid api_secret" in text for text in seen.values()), "the refusal was written nowhere"
+    assert [name for name, text in seen.items() if b"SECRET/zz9" in text] == []
