@@ -247,7 +247,8 @@ def _char_spellings(char: str) -> str:
     more over (a run of backslashes, then: the character itself where it is one of `_SELF_ESCAPED`, a short escape
     such as ``n``, its code as ``uXXXX`` — a surrogate pair beyond U+FFFF —, ``xXX`` or ``UXXXXXXXX``, or beyond
     ASCII its UTF-8 bytes each as ``xXX``, as a bytes repr() writes them: ``ë`` as ``\\xc3\\xab``);
-    percent-encoded once or more, byte by byte of its UTF-8 (a space as ``+`` too); HTML-escaped (`_html`); or in
+    percent-encoded once or more, byte by byte of its UTF-8 (a space as ``+`` too); quoted-printable, byte by byte of
+    its UTF-8 (``=3D``); HTML-escaped (`_html`); or in
     another case of more letters (``ß`` as ``SS``). The hex digits of each in either case. Every escape is tried
     before the character as it is: an escape that starts with it (``%25``, ``\\\\``, ``&amp;``) ending the value is
     masked whole, not as its first character (``***25``)."""
@@ -266,7 +267,10 @@ def _char_spellings(char: str) -> str:
     short = {w[1] for w in (json.dumps(char)[1:-1], repr(char)[1:-1]) if len(w) == 2 and w[0] == "\\"} - {char}
     # percent-encoded once or more (a form body quoted in a URL: `%2B` as `%252B`)
     percent = "".join(f"%(?:25)*{_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass"))
-    spellings = [_html(char), percent, rf"\\+(?:{'|'.join(escapes + sorted(short))})"]
+    # quoted-printable (RFC 2045 §6.7 rule 1: any byte may be written `=XX`; a mail-like dump writes `=` as `=3D`,
+    # a byte not ASCII as `=C3`), so that it is found inside another spelling too (a JSON body so dumped: `\\u00f8=3D`)
+    quoted = "".join(f"={_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass"))
+    spellings = [_html(char), percent, quoted, rf"\\+(?:{'|'.join(escapes + sorted(short))})"]
     if char == " ":
         spellings += [re.escape("+"), f"%(?:25)*{_hex(ord('+'), 2)}"]
     # its case changed where that changes its length (ß upper-cased is SS): the rest a caller matches in any case

@@ -119,8 +119,8 @@ def _forms(value: str) -> list[str]:
 
 
 #: the characters every spelling of a character but itself in another case starts with or holds (masking.
-#: _char_spellings: an HTML entity, a percent-encoding, an escape, a space as `+`)
-_ESCAPING = frozenset("&%\\+")
+#: _char_spellings: an HTML entity, a percent-encoding, an escape, a space as `+`, quoted-printable's `=XX`)
+_ESCAPING = frozenset("&%\\+=")
 
 
 def register(*values: str | None) -> None:
