@@ -223,6 +223,8 @@ def secret_texts(record: Mapping[str, Any], names: Collection[str]) -> list[str]
 
 #: characters JSON or repr() may write as a backslash and themselves (`\"`, `\\`, `\/`, `\'`)
 _SELF_ESCAPED = "\"\\/'"
+#: how many times over a backslash of a value escaped is found (2**10 backslashes)
+_DOUBLINGS = 10
 #: the characters HTML (html.escape) and XML write by name
 _HTML_NAMES = {"&": "amp", "<": "lt", ">": "gt", '"': "quot", "'": "apos"}
 
@@ -262,7 +264,7 @@ def _char_spellings(char: str) -> str:
         escapes.append(f"x{_hex(code, 2)}")
     if code >= 0x80:  # its UTF-8 bytes as a bytes repr() or a C string writes them (`ë` as `\xc3\xab`)
         escapes.append(r"\\+".join(f"x{_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass")))
-    if char in _SELF_ESCAPED:
+    if char in _SELF_ESCAPED and char != "\\":
         escapes.append(re.escape(char))
     short = {w[1] for w in (json.dumps(char)[1:-1], repr(char)[1:-1]) if len(w) == 2 and w[0] == "\\"} - {char}
     # percent-encoded once or more (a form body quoted in a URL: `%2B` as `%252B`)
@@ -278,7 +280,19 @@ def _char_spellings(char: str) -> str:
     # first 40 letters, then another character) cost 2^40 steps of backtracking, and redact() never returned
     other_cases = {c for c in {char.upper(), char.lower(), char.casefold()} if not _same_in_any_case(c, char)}
     spellings += sorted(map(re.escape, other_cases), key=len, reverse=True)
+    if char == "\\":  # as it is, or escaped as itself: `_backslashes`
+        return f"(?:{'|'.join(spellings)})"
     return f"(?:{'|'.join([*spellings, re.escape(char)])})"
+
+
+def _backslashes(count: int) -> str:
+    """A regex for a run of `count` backslashes of a value: escaped k times over, as JSON or repr() escape one, each
+    is 2**k backslashes, so the run is `count` * 2**k of them (k up to `_DOUBLINGS`; the longest first); or each
+    spelled otherwise (`_char_spellings`: ``\\u005c``, ``%5C``). Before, each backslash took any part of a run of
+    the text and the next character's escape the rest: a text of a value's first letters and 2,000 backslashes cost
+    n³ steps (40 s) of a value holding two, and far more of one holding more (tester t59b)."""
+    runs = "|".join(rf"\\{{{count * 2**k}}}" for k in range(_DOUBLINGS, -1, -1))
+    return f"(?:{runs}|{_char_spellings(chr(92)) * count})"
 
 
 def _same_in_any_case(text: str, char: str) -> bool:
@@ -295,7 +309,10 @@ def spelled(value: str) -> str:
     case (``%2b`` as ``%2B``, ``\\u002b`` as ``\\u002B``, ``&#x2b;`` as ``&#X2B;``).
 
     It starts nowhere inside a run of backslashes but at its first (`_NOT_MID_RUN`)."""
-    return _NOT_MID_RUN + "".join(map(_char_spellings, value))
+    pieces = re.split(r"(\\+)", value)  # a value's runs of backslashes, each read whole (`_backslashes`)
+    return _NOT_MID_RUN + "".join(
+        _backslashes(len(piece)) if i % 2 else "".join(map(_char_spellings, piece)) for i, piece in enumerate(pieces)
+    )
 
 
 #: where `spelled` may start: not at a backslash that follows another. A spelling starting with a backslash takes a run
