@@ -341,10 +341,7 @@ class WindowMeter:
     given, holds fewer of ours than `limit`: a 429 while ours is not full says how many it leaves us, so the window
     takes `SHARE_DECREASE` of the calls it holds (`shrink`: again at each 429 of a call sent after the last
     narrowing, once a round trip as TCP does; once per window where the refused call is not known) and grows by 1 %
-    of the limit per window's worth of successes (`allowed`: additive increase, multiplicative decrease), to below
-    the share the last 429 of that growth met (`_ceiling`) until a probe finds room: past it, each window's growth
-    met a 429 beside an other client that stays (and put off the probe: 2-4 429s a window where one is its cost,
-    and 72 % of the room at 95 % taken; `tests/test_pace.py`). The other
+    of the limit per window's worth of successes (`allowed`: additive increase, multiplicative decrease). The other
     client may stop: without Retry-After (with one, `take` probes once it has passed), once the share has held calls
     back through a whole window with no 429, and a window has passed since a probe last ended (or the share was
     first narrowed), it probes for the room left (`on_success`): two calls more for each of the
@@ -407,9 +404,6 @@ class WindowMeter:
         #: starts this window lets into its span now: `limit` but while it is shared (`shrink`)
         self.allowed = limit
         self._grown = 0  # successes since `allowed` last grew
-        #: the share a 429 of the additive increase met (`shrink`): the increase stays below it until a probe finds
-        #: room (`on_success`)
-        self._ceiling = limit
         self._refused_at = -math.inf  # when the last 429 that narrows the share came (`shrink`)
         #: when a probe (or its trial) last ended, or the share was first narrowed: the next probe waits a window
         #: from then, not from the 429s of its own additive increase (`_quiet_in`)
@@ -703,8 +697,6 @@ class WindowMeter:
             found = sum(1 for c in self._calls if c.took and c.started > now - self.window_s)
             self.allowed = max(start, math.floor(found * self.SHARE_DECREASE))
             self._kept = (now, start) if self.allowed > start else None
-            if self._kept is not None:
-                self._ceiling = self.limit
             self._widened_at = now
         elif kept is not None and call is not None and call.left > kept[0]:  # on trial, refused: no room after all
             self.allowed, self._kept = kept[1], None
@@ -712,8 +704,6 @@ class WindowMeter:
         elif (now - self._widened_at > self.window_s) if call is None else (call.left > self._widened_at):
             if self.allowed == self.limit:
                 self._settled_at = now
-            else:
-                self._ceiling = min(self.allowed, held)
             self.allowed = max(1, math.floor(min(self.allowed, held) * self.SHARE_DECREASE))
             self._widened_at = now
             self._grown = 0
@@ -743,8 +733,7 @@ class WindowMeter:
         else:
             self._grown += 1
             if self._grown >= self.allowed:
-                grown = min(self.limit, self._ceiling - 1, self.allowed + max(1, self.limit // 100))
-                self.allowed = max(self.allowed, grown)
+                self.allowed = min(self.limit, self.allowed + max(1, self.limit // 100))
                 self._grown = 0
 
     def _on_trial_for(self, now: float) -> float:
