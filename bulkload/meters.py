@@ -352,9 +352,10 @@ class WindowMeter:
     another integration took a window more to fill than the least, 72-75 % of it; 91-98 % now). Its first 429 ends
     it: the share keeps `SHARE_DECREASE` of the calls the server took in the window, on trial for `TRIAL_WINDOWS`
     windows (no probe, no growth meanwhile); a 429 of a call sent in the trial gives the share back to what it was
-    before the probe (`shrink`), and the next probe comes a window later, so an other client that stays costs a 429
-    a window (a place of `limit`, on a server that counts the calls it refuses), while one that shrank or left
-    leaves its room to this client within a window. The next probe waited twice as many windows after one that
+    before the probe (`shrink`), and the next probe comes a window later, so an other client that stays costs the
+    probe's 429 a window (a place of `limit`, on a server that counts the calls it refuses; the additive increase
+    meets more: 2-4 a window in all beside one at 90 %, tester t59a), while one that shrank or left leaves its room
+    to this client within a window. The next probe waited twice as many windows after one that
     found none (at most 2, first 8): the benchmark's other client at 90 % of HaloPSA's window for two windows and
     none for two was met at its return, and the run took 55 % of the room it left in 6 runs of 10 (91-95 % in
     the others). At 1 % a window, a share of 1 of 60 left by another integration that had stopped took 60 windows
