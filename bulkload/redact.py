@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import bisect
 import json
-import quopri
 import re
 import threading
 import urllib.parse
@@ -60,23 +59,12 @@ def _encoded(value: str) -> set[str]:
     """`value` base64-encoded (with or without its padding), its UTF-8 bytes in hex (a diagnostic dumping a
     header's bytes: before, such an echo was shown whole, tester t36f) and its UTF-16 ones (a .NET server's strings,
     either byte order), also a byte apart (`_HEX_SEPARATORS`: before, `53 c3 ab …` was shown whole, tester t54b),
-    quoted-printable (`_quoted_printable`) and `_misread`."""
+    and `_misread`. Quoted-printable is masking.spelled's, a character at a time (`=3D`)."""
     raw = value.encode()
     encoded = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()}
     for data in (raw, value.encode("utf-16-le", "surrogatepass"), value.encode("utf-16-be", "surrogatepass")):
         encoded |= {data.hex(), *(data.hex(sep) for sep in _HEX_SEPARATORS)}
-    encoded = encoded | {form.rstrip("=") for form in encoded} | _amid_base64(raw) | _misread(raw)
-    return encoded | _quoted_printable(raw)
-
-
-def _quoted_printable(raw: bytes) -> set[str]:
-    """The bytes `raw` quoted-printable (RFC 2045 §6.7: a mail-like dump of a request; `=` as `=3D`, a byte not
-    ASCII as `=C3`), where that is not the value as written, without the soft line breaks it wraps long lines
-    with (`_split_by_breaks` joins a text's lines at those). Before, a token ending in `==` so quoted was shown
-    whole."""
-    # spaces and tabs as they are (its default) or encoded too (`quotetabs`, as some writers do)
-    encoded = {quopri.encodestring(raw, quotetabs=q).decode().replace("=\n", "") for q in (False, True)}
-    return encoded - {raw.decode(errors="replace")}
+    return encoded | {form.rstrip("=") for form in encoded} | _amid_base64(raw) | _misread(raw)
 
 
 #: the fewest characters of base64 a value's bytes give alone, inside a longer text encoded, that are masked
