@@ -6,10 +6,13 @@ registered here as it becomes known (the configured ones when a target reads the
 is obtained), and ``redact`` shows every registered value as ``***``, in any letter case (a server may echo a
 header upper-cased): as written, URL-encoded (a form body, a query), JSON- or repr-escaped (a message quoting a dict
 or a body; any character as ``\\uXXXX``), HTML-escaped (an error page: ``&amp;``, ``&#39;``, ``&#x27;``),
-base64 (a value an API quotes encoded), quoted-printable (a mail-like dump: ``=3D``), its UTF-8 or UTF-16 bytes in
-hex or its UTF-8 bytes read as Latin-1 or Windows-1252 (a server taking a header's bytes for ISO-8859-1); and each of
+base64 (a value an API quotes encoded, alone or inside a JSON body that escapes it), quoted-printable (a mail-like
+dump: ``=3D``), a JSON escape URL-encoded (``%5Cu00f8``), a letter beyond ASCII as its byte of Latin-1 or
+Windows-1252 percent-encoded or quoted-printable (``%F8``), its UTF-8 or UTF-16 bytes in hex (``0x``-prefixed too) or
+its UTF-8 bytes read as Latin-1 or Windows-1252 (a server taking a header's bytes for ISO-8859-1); and each of
 these split by line breaks (an answer wrapping its lines at a width, as a diagnostic page or a mail-like dump does),
-real ones or escaped (``\\n`` in JSON), or quoted-printable's soft ones (``=`` at a line's end).
+real ones or escaped (``\\n`` in JSON), quoted-printable's soft ones (``=`` at a line's end) or an HTML page's
+``<br>``.
 
 ``redact`` also shows as ``***`` the value of every key in quotes whose name says it is a secret
 (masking.masked_secret_keys): an error may quote a record the run sent, its secrets in clear, JSON-escaped inside an
@@ -30,7 +33,7 @@ import threading
 import urllib.parse
 from typing import Any
 
-from .masking import masked_secret_keys, secret_name, spelled
+from .masking import URLENCODED_ESCAPE, masked_secret_keys, secret_name, spelled
 
 #: what a credential is shown as
 MASK = "***"
@@ -42,6 +45,9 @@ _values: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 #: every occurrence of a registered form, overlapping ones too (each start's longest), in group 1
 _anywhere: re.Pattern[str] | None = None
+#: `_pattern` and `_anywhere` that also find an escape URL-encoded (masking.spelled's `urlencoded`), for a text that
+#: may hold one (masking.URLENCODED_ESCAPE)
+_urlencoded: tuple[re.Pattern[str], re.Pattern[str]] | None = None
 _kept: set[str] = set()
 _kept_pattern: re.Pattern[str] | None = None
 #: every registered value and its `_encoded` forms, lower-cased, where all are ASCII (else None): an ASCII text
@@ -53,6 +59,8 @@ _folded: tuple[str, ...] | None = ()
 
 #: what a hex dump writes between two bytes (`53 c3 ab`, `53:C3:AB`, `53-c3-ab`, as bytes.hex(sep) and Wireshark do)
 _HEX_SEPARATORS = (" ", ":", "-")
+#: ... and between two bytes each written `0x53` (a C array, a debugger)
+_HEX_PREFIXED_SEPARATORS = (" ", ",", ", ", "")
 
 
 def _encoded(value: str) -> set[str]:
@@ -64,7 +72,13 @@ def _encoded(value: str) -> set[str]:
     encoded = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()}
     for data in (raw, value.encode("utf-16-le", "surrogatepass"), value.encode("utf-16-be", "surrogatepass")):
         encoded |= {data.hex(), *(data.hex(sep) for sep in _HEX_SEPARATORS)}
-    return encoded | {form.rstrip("=") for form in encoded} | _amid_base64(raw) | _misread(raw)
+    # each byte `0x`-prefixed, as a C array or a debugger dumps them (tester t59b)
+    encoded |= {sep.join(f"0x{byte:02x}" for byte in raw) for sep in _HEX_PREFIXED_SEPARATORS}
+    # inside a JSON body that escapes it (`ø` as `\u00f8` where ASCII only is written, `"` as `\"`), then base64
+    amid = _amid_base64(raw)
+    for escaped in {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]} - {value}:
+        amid |= _amid_base64(escaped.encode())
+    return encoded | {form.rstrip("=") for form in encoded} | amid | _misread(raw)
 
 
 #: the fewest characters of base64 a value's bytes give alone, inside a longer text encoded, that are masked
@@ -99,11 +113,12 @@ def _misread(raw: bytes) -> set[str]:
     return {raw.decode("latin-1"), cp1252}
 
 
-def _forms(value: str) -> list[str]:
+def _forms(value: str, urlencoded: bool = False) -> list[str]:
     """Regexes for the ways a text may quote `value`: masking.spelled (as written, JSON- or repr-escaped once or
-    more, URL-encoded, HTML-escaped; escapes' hex digits in either case), and `_encoded` (matched in either case)."""
+    more, URL-encoded, HTML-escaped; escapes' hex digits in either case; `urlencoded`: escapes URL-encoded too), and
+    `_encoded` (matched in either case)."""
     # the longest first: an alternation takes the first form that matches, and the unpadded one is a prefix
-    return [spelled(value), *map(re.escape, sorted(_encoded(value), key=len, reverse=True))]
+    return [spelled(value, urlencoded), *map(re.escape, sorted(_encoded(value), key=len, reverse=True))]
 
 
 #: the characters every spelling of a character but itself in another case starts with or holds (masking.
@@ -113,7 +128,7 @@ _ESCAPING = frozenset("&%\\+=")
 
 def register(*values: str | None) -> None:
     """Credentials to be shown as ``***`` in whatever an API answers or the run writes from now on."""
-    global _pattern, _anywhere
+    global _pattern, _anywhere, _urlencoded
     new = {v.strip() for v in values if v and len(v.strip()) >= MIN_LENGTH} - _values
     if not new:
         return
@@ -124,7 +139,10 @@ def register(*values: str | None) -> None:
         forms = [form.lower() for value in _values for form in (value, *_encoded(value))]
         _folded = tuple(forms) if all(form.isascii() for form in forms) else None
         # the longest value first: a form that holds another is masked whole
-        alternatives = "|".join(form for value in sorted(_values, key=len, reverse=True) for form in _forms(value))
+        ordered = sorted(_values, key=len, reverse=True)
+        alternatives = "|".join(form for value in ordered for form in _forms(value))
+        wider = "|".join(form for value in ordered for form in _forms(value, urlencoded=True))
+        _urlencoded = (re.compile(wider, re.IGNORECASE), re.compile(f"(?=({wider}))", re.IGNORECASE))
         # this one first: redact reads _pattern first, so one that sees the new _pattern sees the new _anywhere
         # in any case: a server may echo a header upper-cased (or lower-cased) in its diagnostics, and a hex or
         # lower-case key so echoed is the key all the same
@@ -164,10 +182,21 @@ def without_password(url: str) -> str:
 
 #: a line break a text may split a credential at: as it is, or JSON- or repr-escaped (a JSON log line, a quoted body)
 _BREAK = r"(?:\r\n|\r|\n|\\r\\n|\\r|\\n)"
+#: an HTML page's line break (`<br>`, `<BR/>`, `<br />`), where a page wraps a long value (tester t59b)
+_HTML_BREAK = r"<br\s*/?>"
 #: the ways a text's lines are joined again to find a credential they split: the breaks alone (a value holding spaces,
-#: split at one, keeps them), the breaks with the indentation around them (a wrapped line indented), and
-#: quoted-printable's soft breaks, `=` at a line's end (RFC 2045 §6.7 rule 5: a line longer than 76 characters)
-_JOINS = (re.compile(_BREAK), re.compile(rf"[ \t]*{_BREAK}[ \t]*"), re.compile(rf"={_BREAK}"))
+#: split at one, keeps them), the breaks with the indentation around them (a wrapped line indented), quoted-printable's
+#: soft breaks, `=` at a line's end (RFC 2045 §6.7 rule 5: a line longer than 76 characters), and an HTML page's
+#: `<br>`s with the white space around them. A join starts nowhere inside a run of white space but at its first: each
+#: start inside it read the run to its end again, and a text of 40,000 spaces and a line break took 15 s to redact
+_JOINS = (
+    re.compile(_BREAK),
+    re.compile(rf"(?<![ \t])[ \t]*(?:{_BREAK}[ \t]*)+"),
+    re.compile(rf"={_BREAK}"),
+    re.compile(rf"(?<!\s)\s*{_HTML_BREAK}(?:\s*{_HTML_BREAK})*\s*", re.IGNORECASE),
+)
+#: a text `_JOINS` may join lines of: it holds a line break or an HTML one
+_BROKEN = re.compile(r"[\r\n]|\\[rn]|<br", re.IGNORECASE)
 
 
 def _may_hold(text: str) -> bool:
@@ -231,7 +260,9 @@ def redact(text: str) -> str:
     pattern, anywhere, kept = _pattern, _anywhere, _kept_pattern
     if pattern is None or anywhere is None:
         return text
-    if any(brk in text for brk in ("\n", "\r", "\\n", "\\r")):
+    if "%" in text and (wider := _urlencoded) is not None and URLENCODED_ESCAPE.search(text):
+        pattern, anywhere = wider
+    if _BROKEN.search(text):
         text = _split_by_breaks(text, pattern)
     if not _may_hold(text):
         return text
@@ -307,10 +338,10 @@ def redact_data(value: Any) -> Any:
 
 def forget() -> None:
     """Drop every registered credential and kept name (tests)."""
-    global _pattern, _anywhere, _kept_pattern
+    global _pattern, _anywhere, _kept_pattern, _urlencoded
     global _folded
     with _lock:
         _values.clear()
         _kept.clear()
-        _pattern = _anywhere = _kept_pattern = None
+        _pattern = _anywhere = _kept_pattern = _urlencoded = None
         _folded = ()
