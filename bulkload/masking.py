@@ -257,15 +257,18 @@ def _char_spellings(char: str, urlencoded: bool = False) -> str:
     before the character as it is: an escape that starts with it (``%25``, ``\\\\``, ``&amp;``) ending the value is
     masked whole, not as its first character (``***25``)."""
     code = ord(char)
+    # the backslashes each escape starts with: URL-encoded too where `urlencoded`, the second of a surrogate pair's
+    # and each UTF-8 byte's after the first as well (before, `%5Cud83d%5Cude00` and `%5Cxc3%5Cxb8` were shown: t60a)
+    start = _URLENCODED_BACKSLASHES if urlencoded else r"\\+"
     if code < 0x10000:
         escapes = [f"u{_hex(code, 4)}", f"U{_hex(code, 8)}"]
     else:
         high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
-        escapes = [rf"u{_hex(high, 4)}\\+u{_hex(low, 4)}", f"U{_hex(code, 8)}"]
+        escapes = [f"u{_hex(high, 4)}{start}u{_hex(low, 4)}", f"U{_hex(code, 8)}"]
     if code < 0x100:
         escapes.append(f"x{_hex(code, 2)}")
     if code >= 0x80:  # its UTF-8 bytes as a bytes repr() or a C string writes them (`ë` as `\xc3\xab`)
-        escapes.append(r"\\+".join(f"x{_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass")))
+        escapes.append(start.join(f"x{_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass")))
     # percent-encoded once or more (a form body quoted in a URL: `%2B` as `%252B`)
     percent = "".join(f"%(?:25)*{_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass"))
     if char in _SELF_ESCAPED and char != "\\":  # `\"`, and URL-encoded so (`%5C%22`)
@@ -274,7 +277,6 @@ def _char_spellings(char: str, urlencoded: bool = False) -> str:
     # quoted-printable (RFC 2045 §6.7 rule 1: any byte may be written `=XX`; a mail-like dump writes `=` as `=3D`,
     # a byte not ASCII as `=C3`), so that it is found inside another spelling too (a JSON body so dumped: `\\u00f8=3D`)
     quoted = "".join(f"={_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass"))
-    start = _URLENCODED_BACKSLASHES if urlencoded else r"\\+"
     spellings = [_html(char), percent, quoted, rf"{start}(?:{'|'.join(escapes + sorted(short))})"]
     # beyond ASCII, its one byte of Latin-1 or Windows-1252 percent-encoded or quoted-printable (a server or a form
     # of another charset than UTF-8: `ø` as `%F8`, `€` as `=80`)
