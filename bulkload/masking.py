@@ -271,8 +271,9 @@ def _char_spellings(char: str, urlencoded: bool = False) -> str:
         escapes.append(start.join(f"x{_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass")))
     # percent-encoded once or more (a form body quoted in a URL: `%2B` as `%252B`)
     percent = "".join(f"%(?:25)*{_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass"))
-    if char in _SELF_ESCAPED and char != "\\":  # `\"`, and URL-encoded so (`%5C%22`)
-        escapes += [re.escape(char), percent]
+    # `\"`, and URL-encoded so (`%5C%22`) or HTML-escaped (an error page quoting a JSON body: `\&quot;`, t60a)
+    if char in _SELF_ESCAPED and char != "\\":
+        escapes += [re.escape(char), percent, _html(char)]
     short = {w[1] for w in (json.dumps(char)[1:-1], repr(char)[1:-1]) if len(w) == 2 and w[0] == "\\"} - {char}
     # quoted-printable (RFC 2045 §6.7 rule 1: any byte may be written `=XX`; a mail-like dump writes `=` as `=3D`,
     # a byte not ASCII as `=C3`), so that it is found inside another spelling too (a JSON body so dumped: `\\u00f8=3D`)
