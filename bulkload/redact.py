@@ -188,12 +188,16 @@ _HTML_BREAK = r"<br\s*/?>"
 #: split at one, keeps them), the breaks with the indentation around them (a wrapped line indented), quoted-printable's
 #: soft breaks, `=` at a line's end (RFC 2045 §6.7 rule 5: a line longer than 76 characters), and an HTML page's
 #: `<br>`s with the white space around them. A join starts nowhere inside a run of white space but at its first: each
-#: start inside it read the run to its end again, and a text of 40,000 spaces and a line break took 15 s to redact
+#: start inside it read the run to its end again, and a text of 40,000 spaces and a line break took 15 s to redact.
+#: Each with what it leaves between two lines: nothing, or, for any break of either kind with the white space around
+#: it, one space (a hex dump wrapped at 16 bytes a line, `0x64\n0x32`, or a C array, `0x5f,\n    0x51`, where its
+#: bytes are written `0x64 0x32` and `0x5f, 0x51`; a value holding a space wrapped at it, `pass<br> word`: tester t60a)
 _JOINS = (
-    re.compile(_BREAK),
-    re.compile(rf"(?<![ \t])[ \t]*(?:{_BREAK}[ \t]*)+"),
-    re.compile(rf"={_BREAK}"),
-    re.compile(rf"(?<!\s)\s*{_HTML_BREAK}(?:\s*{_HTML_BREAK})*\s*", re.IGNORECASE),
+    (re.compile(_BREAK), ""),
+    (re.compile(rf"(?<![ \t])[ \t]*(?:{_BREAK}[ \t]*)+"), ""),
+    (re.compile(rf"={_BREAK}"), ""),
+    (re.compile(rf"(?<!\s)\s*{_HTML_BREAK}(?:\s*{_HTML_BREAK})*\s*", re.IGNORECASE), ""),
+    (re.compile(rf"(?<!\s)\s*(?:(?:{_BREAK}|{_HTML_BREAK})\s*)+", re.IGNORECASE), " "),
 )
 #: a text `_JOINS` may join lines of: it holds a line break or an HTML one
 _BROKEN = re.compile(r"[\r\n]|\\[rn]|<br", re.IGNORECASE)
@@ -214,8 +218,8 @@ def _split_by_breaks(text: str, pattern: re.Pattern[str]) -> str:
     (before, an answer wrapped at 20 columns showed a token in pieces in the rejects file, the ledger and the log:
     tester t49e). A form no break splits is left for `redact`'s own pass."""
     spans: list[tuple[int, int]] = []
-    for join in _JOINS:
-        # each piece between breaks: where it starts in the joined text, and in `text`
+    for join, glue in _JOINS:
+        # each piece between breaks: where it starts in the joined text (the pieces `glue`d), and in `text`
         starts: list[int] = []
         origins: list[int] = []
         kept: list[str] = []
@@ -224,11 +228,11 @@ def _split_by_breaks(text: str, pattern: re.Pattern[str]) -> str:
             starts.append(length)
             origins.append(at)
             kept.append(text[at:start])
-            length += start - at
+            length += start - at + len(glue)
             at = end
         if len(kept) == 1:  # no such break
             continue
-        joined = "".join(kept)
+        joined = glue.join(kept)
         if not _may_hold(joined):
             continue
         for found in pattern.finditer(joined):
