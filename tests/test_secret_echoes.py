@@ -60,6 +60,16 @@ async def refused_with(tmp_path: Path, secret: str, answer: Callable[[], web.Res
     return [p for p in tmp_path.iterdir() if p.is_file()]
 
 
+async def files_holding(tmp_path: Path, secret: str, answer: str, marker: bytes, *pieces: bytes) -> list[str]:
+    """Load one customer (api_secret `secret`) against a PayorCRM app that refuses every upload with the text
+    `answer` (status 400); the names of the files written that hold any of `pieces`, once `marker` (a part of the
+    answer no credential is in) is seen written in one: a refusal written nowhere proves nothing."""
+    written = await refused_with(tmp_path, secret, lambda: web.Response(text=answer, status=400))
+    seen = {p.name: p.read_bytes() for p in written}
+    assert any(marker in text for text in seen.values()), "the refusal was written nowhere"
+    return [name for name, text in seen.items() if any(piece in text for piece in pieces)]
+
+
 def test_a_credential_percent_encoded_in_lower_case_hex_is_masked() -> None:
     redact.register(SECRET)
     try:
