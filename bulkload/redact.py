@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import functools
 import json
 import re
 import threading
@@ -43,11 +44,11 @@ MIN_LENGTH = 4
 _lock = threading.Lock()
 _values: set[str] = set()
 _pattern: re.Pattern[str] | None = None
-#: every occurrence of a registered form, overlapping ones too (each start's longest), in group 1
-_anywhere: re.Pattern[str] | None = None
-#: `_pattern` and `_anywhere` that also find an escape URL-encoded (masking.spelled's `urlencoded`), for a text that
-#: may hold one (masking.URLENCODED_ESCAPE)
-_urlencoded: tuple[re.Pattern[str], re.Pattern[str]] | None = None
+#: `_pattern` that also finds an escape URL-encoded (masking.spelled's `urlencoded`), for a text that may hold one
+#: (masking.URLENCODED_ESCAPE): made of `_ordered` when a text first needs it (`_with_urlencoded`)
+_urlencoded: re.Pattern[str] | None = None
+#: the registered values, the longest first, as the patterns hold them
+_ordered: tuple[str, ...] = ()
 _kept: set[str] = set()
 _kept_pattern: re.Pattern[str] | None = None
 #: every registered value and its `_encoded` forms, lower-cased, where all are ASCII (else None): an ASCII text
@@ -128,7 +129,7 @@ _ESCAPING = frozenset("&%\\+=")
 
 def register(*values: str | None) -> None:
     """Credentials to be shown as ``***`` in whatever an API answers or the run writes from now on."""
-    global _pattern, _anywhere, _urlencoded
+    global _pattern, _urlencoded, _ordered
     new = {v.strip() for v in values if v and len(v.strip()) >= MIN_LENGTH} - _values
     if not new:
         return
@@ -138,16 +139,15 @@ def register(*values: str | None) -> None:
         # before the patterns: redact reads _pattern first, so one that sees the new _pattern sees these
         forms = [form.lower() for value in _values for form in (value, *_encoded(value))]
         _folded = tuple(forms) if all(form.isascii() for form in forms) else None
-        # the longest value first: a form that holds another is masked whole
-        ordered = sorted(_values, key=len, reverse=True)
-        alternatives = "|".join(form for value in ordered for form in _forms(value))
-        wider = "|".join(form for value in ordered for form in _forms(value, urlencoded=True))
-        _urlencoded = (re.compile(wider, re.IGNORECASE), re.compile(f"(?=({wider}))", re.IGNORECASE))
-        # this one first: redact reads _pattern first, so one that sees the new _pattern sees the new _anywhere
+        # One compile of every value's forms here, the other patterns when a text first needs them (`_overlapping`,
+        # `_with_urlencoded`): each costs as much, and a HaloPSA access token's registration held the event loop,
+        # between the token's answer and the first call with it, 60 ms for four of them (the run's first call waits
+        # for a gap in HaloPSA's rolling window that long at every window after). Forgotten before _pattern is set:
+        # one that sees the new _pattern makes them of the new values.
+        _urlencoded, _ordered = None, tuple(sorted(_values, key=len, reverse=True))  # a form holding another first
         # in any case: a server may echo a header upper-cased (or lower-cased) in its diagnostics, and a hex or
         # lower-case key so echoed is the key all the same
-        _anywhere = re.compile(f"(?=({alternatives}))", re.IGNORECASE)
-        _pattern = re.compile(alternatives, re.IGNORECASE)
+        _pattern = re.compile("|".join(form for value in _ordered for form in _forms(value)), re.IGNORECASE)
 
 
 def keep(*texts: str) -> None:
@@ -261,11 +261,11 @@ def redact(text: str) -> str:
     if not text:
         return text
     text = masked_secret_keys(text)
-    pattern, anywhere, kept = _pattern, _anywhere, _kept_pattern
-    if pattern is None or anywhere is None:
+    pattern, kept = _pattern, _kept_pattern
+    if pattern is None:
         return text
-    if "%" in text and (wider := _urlencoded) is not None and URLENCODED_ESCAPE.search(text):
-        pattern, anywhere = wider
+    if "%" in text and URLENCODED_ESCAPE.search(text):
+        pattern = _with_urlencoded() or pattern
     if _BROKEN.search(text):
         text = _split_by_breaks(text, pattern)
     if not _may_hold(text):
@@ -275,7 +275,24 @@ def redact(text: str) -> str:
     names = [(m.start(), m.end()) for m in kept.finditer(text)]
     if not names:
         return pattern.sub(MASK, text)
-    return _keeping(text, anywhere, names)
+    return _keeping(text, _overlapping(pattern), names)
+
+
+def _with_urlencoded() -> re.Pattern[str] | None:
+    """`_urlencoded`, made of the registered values where a registration since has forgotten it; None where none is
+    registered (forgotten meanwhile)."""
+    global _urlencoded
+    with _lock:
+        if _urlencoded is None and _ordered:
+            wider = "|".join(form for value in _ordered for form in _forms(value, urlencoded=True))
+            _urlencoded = re.compile(wider, re.IGNORECASE)
+        return _urlencoded
+
+
+@functools.lru_cache(maxsize=4)
+def _overlapping(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """Every occurrence of what `pattern` finds, overlapping ones too (each start's longest), in group 1."""
+    return re.compile(f"(?=({pattern.pattern}))", re.IGNORECASE)
 
 
 def _keeping(text: str, anywhere: re.Pattern[str], names: list[tuple[int, int]]) -> str:
@@ -342,10 +359,11 @@ def redact_data(value: Any) -> Any:
 
 def forget() -> None:
     """Drop every registered credential and kept name (tests)."""
-    global _pattern, _anywhere, _kept_pattern, _urlencoded
+    global _pattern, _kept_pattern, _urlencoded, _ordered
     global _folded
     with _lock:
         _values.clear()
         _kept.clear()
-        _pattern = _anywhere = _kept_pattern = _urlencoded = None
+        _pattern = _kept_pattern = _urlencoded = None
+        _ordered = ()
         _folded = ()
