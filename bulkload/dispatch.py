@@ -239,6 +239,10 @@ class Dispatcher:
     def base_url(self) -> str:
         return self.client.base_url
 
+    def held_for_s(self) -> float | None:
+        """Seconds until a call the run's limits hold back may leave (Limits.held_for_s), None where none is held."""
+        return self.limits.held_for_s()
+
     def hold_back(self) -> None:
         """No call leaves from now on: the ledger cannot record what one does (a write failed). Those waiting for
         their place in the limits, a token or a connection are cancelled before their request is written, and raise

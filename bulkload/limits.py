@@ -117,6 +117,13 @@ class Limits:
             agreement=job.agreement,
         )
 
+    def held_for_s(self) -> float | None:
+        """Seconds until a call these limits hold back may take its slot (the rate's next start, each window's next
+        free place; 0.0: it may now), None where no call is held."""
+        if not self.held:
+            return None
+        return max([self.rate.due_in(), *(window.next_free_s() for window in self.windows)])
+
     async def acquire(self) -> Slot:
         """Wait until every limit lets one more call go, and return its slot (for `answered`); RunStopped when the
         daily quota is spent. Calls `giving_way` go one at a time, each in a rate slot the others leave (`_left`)."""

@@ -93,6 +93,7 @@ class Resources(Books):
         read, sent_of = await calls_then_work(
             lambda: listings_read(client, self.kinds.values()),
             lambda: {kind.name: _sent(self, kind, ledger, files, rows, doubtful) for kind in self.kinds.values()},
+            client.held_for_s,
         )
         return await listings_judged(client, self.kinds.values(), read, _still_there(sent_of, removals)), sent_of
 

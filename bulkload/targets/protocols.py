@@ -16,6 +16,10 @@ class Sender(Protocol):
     @property
     def base_url(self) -> str: ...
 
+    def held_for_s(self) -> float | None:
+        """Seconds until a call the run's limits hold back may leave, None where none is held."""
+        ...
+
     async def send(
         self,
         method: str,
