@@ -235,6 +235,16 @@ def _hex(number: int, digits: int) -> str:
     return f"(?i:{number:0{digits}x})"
 
 
+def _percent(byte: int) -> str:
+    """A regex for `byte` percent-encoded once or more (a form body quoted in a URL: `%2B` as `%252B`), its hex digits
+    in either case."""
+    return f"%(?:25)*{_hex(byte, 2)}"
+
+
+#: a backslash percent-encoded once or more (`%5C`, `%255C`)
+_PERCENT_BACKSLASH = _percent(0x5C)
+
+
 def _html(char: str) -> str:
     """A regex for `char` HTML-escaped once or more (an error page quoting it, HTML 5 §13.1.4): ``&``, itself
     escaped any number of times over (``&amp;amp;lt;``), then its name where `_HTML_NAMES` has one, or its code
@@ -269,8 +279,7 @@ def _char_spellings(char: str, urlencoded: bool = False) -> str:
         escapes.append(f"x{_hex(code, 2)}")
     if code >= 0x80:  # its UTF-8 bytes as a bytes repr() or a C string writes them (`ë` as `\xc3\xab`)
         escapes.append(start.join(f"x{_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass")))
-    # percent-encoded once or more (a form body quoted in a URL: `%2B` as `%252B`)
-    percent = "".join(f"%(?:25)*{_hex(byte, 2)}" for byte in char.encode("utf-8", "surrogatepass"))
+    percent = "".join(map(_percent, char.encode("utf-8", "surrogatepass")))
     # `\"`, and URL-encoded so (`%5C%22`) or HTML-escaped (an error page quoting a JSON body: `\&quot;`, t60a)
     if char in _SELF_ESCAPED and char != "\\":
         escapes += [re.escape(char), percent, _html(char)]
@@ -282,9 +291,9 @@ def _char_spellings(char: str, urlencoded: bool = False) -> str:
     # beyond ASCII, its one byte of Latin-1 or Windows-1252 percent-encoded or quoted-printable (a server or a form
     # of another charset than UTF-8: `ø` as `%F8`, `€` as `=80`)
     for byte in sorted(_single_bytes(char)):
-        spellings += [f"%(?:25)*{_hex(byte, 2)}", f"={_hex(byte, 2)}"]
+        spellings += [_percent(byte), f"={_hex(byte, 2)}"]
     if char == " ":
-        spellings += [re.escape("+"), f"%(?:25)*{_hex(ord('+'), 2)}"]
+        spellings += [re.escape("+"), _percent(ord("+"))]
     # its case changed where that changes its length (ß upper-cased is SS): the rest a caller matches in any case
     # (re.IGNORECASE), and is no alternative of its own: two that match the same text made a near miss (a token's
     # first 40 letters, then another character) cost 2^40 steps of backtracking, and redact() never returned
@@ -297,9 +306,9 @@ def _char_spellings(char: str, urlencoded: bool = False) -> str:
 
 #: the backslashes an escape starts with, as they are or percent-encoded (a query or a form quoting a JSON body:
 #: `\\u00f8` as `%5Cu00f8`, `%255Cu00f8` URL-encoded twice): `spelled(value, urlencoded=True)`
-_URLENCODED_BACKSLASHES = rf"(?:\\+|(?:%(?:25)*{_hex(0x5C, 2)})+)"
+_URLENCODED_BACKSLASHES = rf"(?:\\+|(?:{_PERCENT_BACKSLASH})+)"
 #: a text that may hold an escape URL-encoded, which only `spelled(value, urlencoded=True)` finds
-URLENCODED_ESCAPE = re.compile(r"%(?:25)*5c", re.IGNORECASE)
+URLENCODED_ESCAPE = re.compile(_PERCENT_BACKSLASH)
 
 
 def _single_bytes(char: str) -> set[int]:
@@ -321,7 +330,7 @@ def _backslashes(count: int, urlencoded: bool = False) -> str:
     n³ steps (40 s) of a value holding two, and far more of one holding more (tester t59b)."""
     runs = "|".join(rf"\\{{{count * 2**k}}}" for k in range(_DOUBLINGS, -1, -1))
     if urlencoded:  # escaped k times over, then URL-encoded (a query quoting a JSON body: `%5C%5C` for one)
-        runs += "|" + "|".join(f"(?:%(?:25)*{_hex(0x5C, 2)}){{{count * 2**k}}}" for k in range(_DOUBLINGS, 0, -1))
+        runs += "|" + "|".join(f"(?:{_PERCENT_BACKSLASH}){{{count * 2**k}}}" for k in range(_DOUBLINGS, 0, -1))
     return f"(?:{runs}|{_char_spellings(chr(92), urlencoded) * count})"
 
 
@@ -356,7 +365,7 @@ def spelled(value: str, urlencoded: bool = False) -> str:
 #: redact, of any registered credential, and 1 MB would take hours)
 _NOT_MID_RUN = r"(?!(?<=\\)\\)"
 #: ... and, where escapes may be URL-encoded, not at a percent-encoded backslash that follows another (`%5C%5C`)
-_NOT_MID_URLENCODED_RUN = rf"(?!(?<={_hex(0x5C, 2)})%(?:25)*{_hex(0x5C, 2)})"
+_NOT_MID_URLENCODED_RUN = rf"(?!(?<={_hex(0x5C, 2)}){_PERCENT_BACKSLASH})"
 
 
 def scrub(text: str, values: Iterable[str]) -> str:
