@@ -302,7 +302,8 @@ def economic_job(data: Path, origin: str, ledger: Path | str, **settings: Any) -
 
 @pytest.fixture(autouse=True)
 def _no_credentials_kept() -> Iterator[None]:
-    """The credentials a test registered (a run in this process) are not masked in the next test's texts."""
+    """The credentials a test registered (a run in this process, or `redact.register` itself) are not masked in the
+    next test's texts: a test registers and leaves the forgetting to this fixture."""
     from bulkload import redact
 
     yield

@@ -24,14 +24,11 @@ SECRET = "sec+SECRET/zz9=="
 
 def test_a_credential_after_a_run_of_backslashes_is_masked_the_run_kept() -> None:
     redact.register(SECRET)
-    try:
-        assert redact.redact("x " + "\\" * 6 + SECRET + " y") == "x " + "\\" * 6 + "*** y"
-        assert redact.redact('x "' + "\\" * 7 + '"' + SECRET + " y") == 'x "' + "\\" * 7 + '"*** y'
-        escaped = "\\\\\\\\u002B".join(SECRET.split("+"))  # `+` JSON-escaped as \u002B, then escaped twice over
-        assert redact.redact("x " + escaped + " y") == "x *** y"
-        assert scrub("x " + "\\" * 6 + SECRET + " y", [SECRET]) == "x " + "\\" * 6 + "*** y"
-    finally:
-        redact.forget()
+    assert redact.redact("x " + "\\" * 6 + SECRET + " y") == "x " + "\\" * 6 + "*** y"
+    assert redact.redact('x "' + "\\" * 7 + '"' + SECRET + " y") == 'x "' + "\\" * 7 + '"*** y'
+    escaped = "\\\\\\\\u002B".join(SECRET.split("+"))  # `+` JSON-escaped as \u002B, then escaped twice over
+    assert redact.redact("x " + escaped + " y") == "x *** y"
+    assert scrub("x " + "\\" * 6 + SECRET + " y", [SECRET]) == "x " + "\\" * 6 + "*** y"
 
 
 def test_a_megabyte_of_backslashes_is_read_at_once() -> None:
@@ -87,15 +84,12 @@ WITH_BACKSLASHES = 'Kd7\\\\pQ"9zX\\a1/'
 
 def test_a_credential_holding_backslashes_is_masked_however_often_escaped() -> None:
     redact.register(WITH_BACKSLASHES)
-    try:
-        text = WITH_BACKSLASHES
-        for _ in range(5):
-            shown = redact.redact(f"x {text} y")
-            assert "***" in shown and "Kd7" not in shown and "9zX" not in shown, shown
-            text = json.dumps(text)
-        assert redact.redact("x " + repr(WITH_BACKSLASHES) + " y") == "x '***' y"
-    finally:
-        redact.forget()
+    text = WITH_BACKSLASHES
+    for _ in range(5):
+        shown = redact.redact(f"x {text} y")
+        assert "***" in shown and "Kd7" not in shown and "9zX" not in shown, shown
+        text = json.dumps(text)
+    assert redact.redact("x " + repr(WITH_BACKSLASHES) + " y") == "x '***' y"
 
 
 def test_a_near_miss_of_a_credential_holding_backslashes_is_left_at_once() -> None:

@@ -24,15 +24,12 @@ SECRET = "sk_live_Q7zXa9Kd2LmN4pR8tV1wY3bC6eH0jF5gU7iO"
 @pytest.mark.parametrize("after", ["", ":x", "\n"])
 def test_a_credential_base64_encoded_amid_other_bytes_is_masked(before: str, after: str) -> None:
     redact.register(SECRET)
-    try:
-        for encode in (base64.b64encode, base64.urlsafe_b64encode):
-            encoded = encode(f"{before}{SECRET}{after}".encode()).decode()
-            shown = redact.redact(f"Authorization: Basic {encoded}")
-            assert "***" in shown and len(shown) < len("Authorization: Basic ") + 20, shown
-        text = base64.b64encode(b"hello world, this is no secret at all").decode()
-        assert redact.redact(text) == text
-    finally:
-        redact.forget()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        encoded = encode(f"{before}{SECRET}{after}".encode()).decode()
+        shown = redact.redact(f"Authorization: Basic {encoded}")
+        assert "***" in shown and len(shown) < len("Authorization: Basic ") + 20, shown
+    text = base64.b64encode(b"hello world, this is no secret at all").decode()
+    assert redact.redact(text) == text
 
 
 async def test_a_refusal_quoting_a_basic_authorization_of_the_secret_leaves_it_nowhere(tmp_path: Path) -> None:

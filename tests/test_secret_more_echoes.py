@@ -75,44 +75,35 @@ def _echoes(value: str) -> dict[str, str]:
 @pytest.mark.parametrize("value", [SECRET, ASCII], ids=["not ascii", "ascii"])
 def test_each_echo_of_a_credential_is_masked(value: str) -> None:
     redact.register(value)
-    try:
-        leaked = {}
-        for name, echo in _echoes(value).items():
-            shown = redact.redact(f"refused: {echo} (ref 42)")
-            middle = echo[len(echo) // 3 : 2 * len(echo) // 3]  # the credential's part of each echo
-            if middle in shown or any(piece in shown for piece in ("Q7zXa9Kd2", "N4pR8tV1", "bC6eH0jF")):
-                leaked[name] = shown
-            assert shown.startswith("refused: ") and shown.endswith(" (ref 42)"), (name, shown)
-        assert leaked == {}
-    finally:
-        redact.forget()
+    leaked = {}
+    for name, echo in _echoes(value).items():
+        shown = redact.redact(f"refused: {echo} (ref 42)")
+        middle = echo[len(echo) // 3 : 2 * len(echo) // 3]  # the credential's part of each echo
+        if middle in shown or any(piece in shown for piece in ("Q7zXa9Kd2", "N4pR8tV1", "bC6eH0jF")):
+            leaked[name] = shown
+        assert shown.startswith("refused: ") and shown.endswith(" (ref 42)"), (name, shown)
+    assert leaked == {}
 
 
 def test_latin1_percent_encoding_of_a_credential_is_masked() -> None:
     value = "pässwörd-Q7zXa9Kd2LmN4pR8"
     redact.register(value)
-    try:
-        for echo in (
-            urllib.parse.quote(value, encoding="latin-1"),
-            urllib.parse.quote(urllib.parse.quote(value, encoding="latin-1")),
-            quopri.encodestring(value.encode("latin-1")).decode(),
-        ):
-            assert redact.redact(f"password={echo};") == "password=***;", echo
-    finally:
-        redact.forget()
+    for echo in (
+        urllib.parse.quote(value, encoding="latin-1"),
+        urllib.parse.quote(urllib.parse.quote(value, encoding="latin-1")),
+        quopri.encodestring(value.encode("latin-1")).decode(),
+    ):
+        assert redact.redact(f"password={echo};") == "password=***;", echo
 
 
 def test_text_that_only_looks_like_an_echo_is_left_as_it_is() -> None:
     redact.register(ASCII)
-    try:
-        for text in (
-            "<p>line one<br>line two<br/>\n0x73 0x6b 0x5f and %5Cu00f8, %F8 =F8</p>",
-            f"{ASCII[:30]}<br>something else entirely",
-            " ".join(f"0x{b:02x}" for b in ASCII[:20].encode()) + " 0x00 0x00",
-        ):
-            assert redact.redact(text) == text
-    finally:
-        redact.forget()
+    for text in (
+        "<p>line one<br>line two<br/>\n0x73 0x6b 0x5f and %5Cu00f8, %F8 =F8</p>",
+        f"{ASCII[:30]}<br>something else entirely",
+        " ".join(f"0x{b:02x}" for b in ASCII[:20].encode()) + " 0x00 0x00",
+    ):
+        assert redact.redact(text) == text
 
 
 @pytest.mark.parametrize("form", ["<br> 0", "0x dump 2", "json, then url"])
@@ -153,15 +144,12 @@ def test_a_registration_compiles_the_forms_once_and_the_rarer_patterns_when_a_te
 
     monkeypatch.setattr(redact.re, "compile", counting)
     redact.register("sk_live_" + ASCII)
-    try:
-        assert len(compiled) == 1
-        assert redact.redact("refused: sk_live_" + ASCII) == "refused: ***"
-        assert len(compiled) == 1
-        quoted = urllib.parse.quote(json.dumps("sk_live_" + ASCII + "ø")[1:-1], safe="")
-        redact.register("sk_live_" + ASCII + "ø")
-        assert len(compiled) == 2
-        assert redact.redact(f"q={quoted}") == "q=***"  # the URL-encoded escapes' pattern, made now
-        assert redact.redact(f"q={quoted}&again") == "q=***&again"
-        assert len(compiled) == 3
-    finally:
-        redact.forget()
+    assert len(compiled) == 1
+    assert redact.redact("refused: sk_live_" + ASCII) == "refused: ***"
+    assert len(compiled) == 1
+    quoted = urllib.parse.quote(json.dumps("sk_live_" + ASCII + "ø")[1:-1], safe="")
+    redact.register("sk_live_" + ASCII + "ø")
+    assert len(compiled) == 2
+    assert redact.redact(f"q={quoted}") == "q=***"  # the URL-encoded escapes' pattern, made now
+    assert redact.redact(f"q={quoted}&again") == "q=***&again"
+    assert len(compiled) == 3

@@ -36,19 +36,13 @@ def _dumps(value: str) -> dict[str, str]:
 @pytest.mark.parametrize("form", list(_dumps(SECRET)))
 def test_a_wrapped_hex_dump_is_masked(form: str) -> None:
     redact.register(SECRET)
-    try:
-        assert redact.redact(f"data = {{{_dumps(SECRET)[form]}}};") == "data = {***};"
-    finally:
-        redact.forget()
+    assert redact.redact(f"data = {{{_dumps(SECRET)[form]}}};") == "data = {***};"
 
 
 @pytest.mark.parametrize("page", ["my pass<br> phrase Q7zXa9Kd2L", "my pass phrase <br />\nQ7zXa9Kd2L"])
 def test_a_value_wrapped_by_br_at_its_space_is_masked(page: str) -> None:
     redact.register(SPACED)
-    try:
-        assert redact.redact(f"<p>password: {page}<br>is wrong</p>") == "<p>password: ***<br>is wrong</p>"
-    finally:
-        redact.forget()
+    assert redact.redact(f"<p>password: {page}<br>is wrong</p>") == "<p>password: ***<br>is wrong</p>"
 
 
 async def test_a_refusal_dumping_it_wrapped_leaves_it_nowhere(tmp_path: Path) -> None:

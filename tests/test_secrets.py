@@ -477,35 +477,32 @@ def test_a_registered_credential_is_masked_in_every_form_an_answer_may_quote() -
 
     secret = 'CANARY+s/e=c"r\\et ø'
     redact.register(secret, "abc", None)  # too short to look for: words would lose it
-    try:
-        forms = [
-            secret,
-            urllib.parse.quote(secret, safe=""),
-            urllib.parse.quote_plus(secret),
-            json.dumps(secret),
-            repr(secret),
-            base64.b64encode(secret.encode()).decode(),
-            secret.encode().hex(),  # tester t36f: a diagnostic dumping the header's bytes showed it whole
-            secret.encode().hex().upper(),
-        ]
-        for form in forms:
-            assert redact.redact(f"<{form}>") in ("<***>", '<"***">', "<'***'>"), form
-        error = error_from(
-            400,
-            {},
-            json.dumps(
-                {
-                    "message": f"bad {forms[0]} {forms[1]}",
-                    "errorCode": secret,
-                    "errors": [{"message": forms[3], secret: 1}],
-                }
-            ).encode(),
-        )
-        assert "CANARY" not in f"{error} {error.error_code} {error.errors}"
-        assert error_from(401, {}, f"form {forms[2]}".encode()).message == "form ***"  # a body that is no JSON
-        assert redact.redact("abc abcd") == "abc abcd"
-    finally:
-        redact.forget()
+    forms = [
+        secret,
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote_plus(secret),
+        json.dumps(secret),
+        repr(secret),
+        base64.b64encode(secret.encode()).decode(),
+        secret.encode().hex(),  # tester t36f: a diagnostic dumping the header's bytes showed it whole
+        secret.encode().hex().upper(),
+    ]
+    for form in forms:
+        assert redact.redact(f"<{form}>") in ("<***>", '<"***">', "<'***'>"), form
+    error = error_from(
+        400,
+        {},
+        json.dumps(
+            {
+                "message": f"bad {forms[0]} {forms[1]}",
+                "errorCode": secret,
+                "errors": [{"message": forms[3], secret: 1}],
+            }
+        ).encode(),
+    )
+    assert "CANARY" not in f"{error} {error.error_code} {error.errors}"
+    assert error_from(401, {}, f"form {forms[2]}".encode()).message == "form ***"  # a body that is no JSON
+    assert redact.redact("abc abcd") == "abc abcd"
 
 
 def test_a_name_the_user_wrote_is_shown_whole_and_no_credential_with_it() -> None:
@@ -514,17 +511,14 @@ def test_a_name_the_user_wrote_is_shown_whole_and_no_credential_with_it() -> Non
 
     redact.register("demo", "mo-secret-x", "abc-client-ro-xyz")
     redact.keep("d-demo", "client-ro", "demo-x")
-    try:
-        said = redact.redact('job "d-demo": runs/d-demo/ledger.sqlite; The demo agreement; X-Token: demo')
-        assert said == 'job "d-demo": runs/d-demo/ledger.sqlite; The *** agreement; X-Token: ***', said
-        # a credential that holds a kept name, or runs on past one, is masked whole: none of it is shown
-        assert redact.redact("token abc-client-ro-xyz.") == "token ***."
-        assert "secret" not in redact.redact("d-demo-secret-x"), redact.redact("d-demo-secret-x")
-        redact.keep("demo")  # a name that is a credential's value as it is: masked as the credential
-        assert redact.redact("job demo") == "job ***"
-        assert redact.redact_data({"name": "d-demo", "d-demo": "demo"}) == {"name": "d-demo", "d-demo": "***"}
-    finally:
-        redact.forget()
+    said = redact.redact('job "d-demo": runs/d-demo/ledger.sqlite; The demo agreement; X-Token: demo')
+    assert said == 'job "d-demo": runs/d-demo/ledger.sqlite; The *** agreement; X-Token: ***', said
+    # a credential that holds a kept name, or runs on past one, is masked whole: none of it is shown
+    assert redact.redact("token abc-client-ro-xyz.") == "token ***."
+    assert "secret" not in redact.redact("d-demo-secret-x"), redact.redact("d-demo-secret-x")
+    redact.keep("demo")  # a name that is a credential's value as it is: masked as the credential
+    assert redact.redact("job demo") == "job ***"
+    assert redact.redact_data({"name": "d-demo", "d-demo": "demo"}) == {"name": "d-demo", "d-demo": "***"}
 
 
 @pytest.mark.parametrize(
@@ -701,13 +695,10 @@ def test_an_apis_long_message_is_cut_after_its_credentials_are_masked() -> None:
 
     secret = "CANARY-long-message-secret"
     redact.register(secret)
-    try:
-        # the secret straddles the limit: masked first, then cut
-        quoted = "x" * (SAID_LIMIT - 10) + secret + "y" * 5000
-        error = error_from(400, {}, json.dumps({"message": quoted}).encode())
-        assert "CANARY" not in error.message and len(error.message) < SAID_LIMIT + 80, len(error.message)
-        assert error.message.endswith(f" … [cut: the API's message runs to {len(quoted):,} characters]"), error.message
-        short = error_from(400, {}, json.dumps({"message": f"account {secret} is closed"}).encode())
-        assert short.message == "account *** is closed", short.message
-    finally:
-        redact.forget()
+    # the secret straddles the limit: masked first, then cut
+    quoted = "x" * (SAID_LIMIT - 10) + secret + "y" * 5000
+    error = error_from(400, {}, json.dumps({"message": quoted}).encode())
+    assert "CANARY" not in error.message and len(error.message) < SAID_LIMIT + 80, len(error.message)
+    assert error.message.endswith(f" … [cut: the API's message runs to {len(quoted):,} characters]"), error.message
+    short = error_from(400, {}, json.dumps({"message": f"account {secret} is closed"}).encode())
+    assert short.message == "account *** is closed", short.message
