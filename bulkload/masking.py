@@ -364,8 +364,16 @@ def spelled(value: str, urlencoded: bool = False) -> str:
 #: steps (tester t59b: an answer of 40,000 backslashes, as JSON escaped over and over writes them, took 23 s to
 #: redact, of any registered credential, and 1 MB would take hours)
 _NOT_MID_RUN = r"(?!(?<=\\)\\)"
-#: ... and, where escapes may be URL-encoded, not at a percent-encoded backslash that follows another (`%5C%5C`)
-_NOT_MID_URLENCODED_RUN = rf"(?!(?<={_hex(0x5C, 2)}){_PERCENT_BACKSLASH})"
+#: ... and, where escapes may be URL-encoded, not at a percent-encoded backslash that follows another (`%5C%5C`),
+#: itself percent-encoded up to `_BEHIND_DEPTH` times (a look-behind is of fixed width; one encoded deeper is only a
+#: start more, which a run costs in time, not in what is masked). The one before is looked for whole: before, text
+#: ending in `5C` (`A5C%5Cu00f8…`) kept a credential's first escape from starting there, and it was shown (t60a)
+_BEHIND_DEPTH = 4
+_NOT_MID_URLENCODED_RUN = (
+    "(?!(?:"
+    + "|".join(f"(?<=%{'25' * depth}{_hex(0x5C, 2)})" for depth in range(_BEHIND_DEPTH))
+    + f"){_PERCENT_BACKSLASH})"
+)
 
 
 def scrub(text: str, values: Iterable[str]) -> str:
