@@ -43,10 +43,10 @@ MIN_LENGTH = 4
 
 _lock = threading.Lock()
 _values: set[str] = set()
-_pattern: re.Pattern[str] | None = None
-#: `_pattern` that also finds an escape URL-encoded (masking.spelled's `urlencoded`), for a text that may hold one
-#: (masking.URLENCODED_ESCAPE): made of `_ordered` when a text first needs it (`_with_urlencoded`)
-_urlencoded: re.Pattern[str] | None = None
+#: the regex of every registered value's forms, and (key True) the one that also finds an escape URL-encoded
+#: (masking.spelled's `urlencoded`) for a text that may hold one (masking.URLENCODED_ESCAPE): each made of `_ordered`
+#: when a text first needs it (`_compiled`), none after a registration
+_patterns: dict[bool, re.Pattern[str]] = {}
 #: the registered values, the longest first, as the patterns hold them
 _ordered: tuple[str, ...] = ()
 _kept: set[str] = set()
@@ -59,9 +59,9 @@ _folded: tuple[str, ...] | None = ()
 
 
 #: what a hex dump writes between two bytes (`53 c3 ab`, `53:C3:AB`, `53-c3-ab`, as bytes.hex(sep) and Wireshark do)
-_HEX_SEPARATORS = (" ", ":", "-")
+_HEX_SEPARATORS = (" ", ":", "-", "\t")
 #: ... and between two bytes each written `0x53` (a C array, a debugger)
-_HEX_PREFIXED_SEPARATORS = (" ", ",", ", ", "")
+_HEX_PREFIXED_SEPARATORS = (" ", ",", ", ", "", "\t", ";", "; ")
 
 
 def _encoded(value: str) -> set[str]:
@@ -129,25 +129,35 @@ _ESCAPING = frozenset("&%\\+=")
 
 def register(*values: str | None) -> None:
     """Credentials to be shown as ``***`` in whatever an API answers or the run writes from now on."""
-    global _pattern, _urlencoded, _ordered
     new = {v.strip() for v in values if v and len(v.strip()) >= MIN_LENGTH} - _values
-    if not new:
-        return
-    global _folded
+    if new:
+        _known(_values | new)
+
+
+def retire(value: str | None) -> None:
+    """A credential no call carries any more (an access token two renewals old), no longer masked from now on:
+    the regexes hold the run's live credentials only. Before, each renewal added its token to all the earlier
+    ones, and the regex's compile grew with the run (a token of a real JWT's 1,000 characters: 0.4 s each)."""
+    if value and value.strip() in _values:
+        _known(_values - {value.strip()})
+
+
+def _known(values: set[str]) -> None:
+    """`values` the registered credentials, their regexes made again when a text first needs them (`_compiled`)."""
+    global _ordered, _folded
     with _lock:
-        _values.update(new)
-        # before the patterns: redact reads _pattern first, so one that sees the new _pattern sees these
+        _values.clear()
+        _values.update(values)
+        # before _ordered: redact reads _ordered first, so one that sees the new _ordered sees these
         forms = [form.lower() for value in _values for form in (value, *_encoded(value))]
         _folded = tuple(forms) if all(form.isascii() for form in forms) else None
-        # One compile of every value's forms here, the other patterns when a text first needs them (`_overlapping`,
-        # `_with_urlencoded`): each costs as much, and a HaloPSA access token's registration held the event loop,
-        # between the token's answer and the first call with it, 60 ms for four of them (the run's first call waits
-        # for a gap in HaloPSA's rolling window that long at every window after). Forgotten before _pattern is set:
-        # one that sees the new _pattern makes them of the new values.
-        _urlencoded, _ordered = None, tuple(sorted(_values, key=len, reverse=True))  # a form holding another first
-        # in any case: a server may echo a header upper-cased (or lower-cased) in its diagnostics, and a hex or
-        # lower-case key so echoed is the key all the same
-        _pattern = re.compile("|".join(form for value in _ordered for form in _forms(value)), re.IGNORECASE)
+        # No compile here: each regex when a text first needs one (`_compiled`), which most texts never do
+        # (`_may_hold`). A compile costs 14 ms for a token of 40 characters and 0.4 s for one of a real JWT's
+        # 1,000; a HaloPSA access token's registration held the event loop that long between the token's answer and
+        # the first call with it (the run's first call waits for a gap in HaloPSA's rolling window that long at every
+        # window after). Cleared before _ordered is set: one that sees the new _ordered makes them of the new values.
+        _patterns.clear()
+        _ordered = tuple(sorted(_values, key=len, reverse=True))  # a form holding another first
 
 
 def keep(*texts: str) -> None:
@@ -213,10 +223,10 @@ def _may_hold(text: str) -> bool:
     return True
 
 
-def _split_by_breaks(text: str, pattern: re.Pattern[str]) -> str:
-    """`text` with every registered form (`pattern`) that line breaks split masked whole, the breaks in it too
-    (before, an answer wrapped at 20 columns showed a token in pieces in the rejects file, the ledger and the log:
-    tester t49e). A form no break splits is left for `redact`'s own pass."""
+def _split_by_breaks(text: str, urlencoded: bool) -> str:
+    """`text` with every registered form (`_compiled(urlencoded)`) that line breaks split masked whole, the breaks in
+    it too (before, an answer wrapped at 20 columns showed a token in pieces in the rejects file, the ledger and the
+    log: tester t49e). A form no break splits is left for `redact`'s own pass."""
     spans: list[tuple[int, int]] = []
     for join, glue in _JOINS:
         # each piece between breaks: where it starts in the joined text (the pieces `glue`d), and in `text`
@@ -233,7 +243,7 @@ def _split_by_breaks(text: str, pattern: re.Pattern[str]) -> str:
         if len(kept) == 1:  # no such break
             continue
         joined = glue.join(kept)
-        if not _may_hold(joined):
+        if not _may_hold(joined) or (pattern := _compiled(urlencoded)) is None:
             continue
         for found in pattern.finditer(joined):
             first = bisect.bisect_right(starts, found.start()) - 1
@@ -252,7 +262,7 @@ def _split_by_breaks(text: str, pattern: re.Pattern[str]) -> str:
 
 def known() -> bool:
     """Whether any credential is registered."""
-    return _pattern is not None
+    return bool(_ordered)
 
 
 def redact(text: str) -> str:
@@ -261,15 +271,14 @@ def redact(text: str) -> str:
     if not text:
         return text
     text = masked_secret_keys(text)
-    pattern, kept = _pattern, _kept_pattern
-    if pattern is None:
+    if not _ordered:
         return text
-    if "%" in text and URLENCODED_ESCAPE.search(text):
-        pattern = _with_urlencoded() or pattern
+    urlencoded = "%" in text and URLENCODED_ESCAPE.search(text) is not None
     if _BROKEN.search(text):
-        text = _split_by_breaks(text, pattern)
-    if not _may_hold(text):
+        text = _split_by_breaks(text, urlencoded)
+    if not _may_hold(text) or (pattern := _compiled(urlencoded)) is None:
         return text
+    kept = _kept_pattern
     if kept is None or pattern.search(text) is None:
         return pattern.sub(MASK, text)
     names = [(m.start(), m.end()) for m in kept.finditer(text)]
@@ -278,15 +287,18 @@ def redact(text: str) -> str:
     return _keeping(text, _overlapping(pattern), names)
 
 
-def _with_urlencoded() -> re.Pattern[str] | None:
-    """`_urlencoded`, made of the registered values where a registration since has forgotten it; None where none is
-    registered (forgotten meanwhile)."""
-    global _urlencoded
+def _compiled(urlencoded: bool) -> re.Pattern[str] | None:
+    """The regex of every registered value's forms (`urlencoded`: escapes URL-encoded too), made where none is since
+    the last registration; None where none is registered (forgotten meanwhile). In any case: a server may echo a
+    header upper-cased (or lower-cased) in its diagnostics, and a hex or lower-case key so echoed is the key all the
+    same."""
+    if (pattern := _patterns.get(urlencoded)) is not None:
+        return pattern
     with _lock:
-        if _urlencoded is None and _ordered:
-            wider = "|".join(form for value in _ordered for form in _forms(value, urlencoded=True))
-            _urlencoded = re.compile(wider, re.IGNORECASE)
-        return _urlencoded
+        if (pattern := _patterns.get(urlencoded)) is None and _ordered:
+            forms = "|".join(form for value in _ordered for form in _forms(value, urlencoded))
+            pattern = _patterns[urlencoded] = re.compile(forms, re.IGNORECASE)
+        return pattern
 
 
 @functools.lru_cache(maxsize=4)
@@ -359,11 +371,11 @@ def redact_data(value: Any) -> Any:
 
 def forget() -> None:
     """Drop every registered credential and kept name (tests)."""
-    global _pattern, _kept_pattern, _urlencoded, _ordered
-    global _folded
+    global _kept_pattern, _ordered, _folded
     with _lock:
         _values.clear()
         _kept.clear()
-        _pattern = _kept_pattern = _urlencoded = None
+        _patterns.clear()
+        _kept_pattern = None
         _ordered = ()
         _folded = ()
