@@ -90,7 +90,7 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
             and amount.adjusted() <= MAX_DIGITS - 3
             and self.currency not in DECIMALS
             and self.currency.isupper()
-            and (rate is None or rate.is_finite())
+            and (rate is None or rate.is_finite() and rate > 0)
         ):
             return
         code = iso_code(self.currency)
@@ -108,6 +108,15 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
             raise ValueError(f"not a number: {amount} - at `$.amount`")
         if rate is not None and not rate.is_finite():
             raise ValueError(f"not a number: {rate} - at `$.exchangeRate`")
+        if rate is not None and rate <= 0:
+            # a rate is the base currency's price of 100 of the line's currency (seed 002): never 0 or below. One
+            # written in accounting's parentheses or with a minus, (745.50), would be booked as a negative price,
+            # and the voucher said to balance where both its lines post the same way
+            raise ValueError(
+                f"{rate} is no exchange rate: a rate is the base currency's price of 100 of the line's currency, "
+                "more than 0 (a rate written in parentheses or with a minus is read as negative): write the rate "
+                "without a sign - at `$.exchangeRate`"
+            )
         if len(digits) > MAX_DIGITS:
             raise ValueError(f"{amount} has {len(digits)} digits; e-conomic takes at most {MAX_DIGITS} - at `$.amount`")
         try:
