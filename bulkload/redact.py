@@ -58,9 +58,10 @@ _kept_pattern: re.Pattern[str] | None = None
 _folded: tuple[str, ...] | None = ()
 
 
-#: what a hex dump writes between two bytes (`53 c3 ab`, `53:C3:AB`, `53-c3-ab`, as bytes.hex(sep) and Wireshark do)
+#: what a hex dump writes between two bytes (`53 c3 ab`, `53:C3:AB`, `53-c3-ab`, as bytes.hex(sep) and Wireshark do;
+#: a tab, as cells of a spreadsheet: t60a)
 _HEX_SEPARATORS = (" ", ":", "-", "\t")
-#: ... and between two bytes each written `0x53` (a C array, a debugger)
+#: ... and between two bytes each written `0x53` (a C array, a debugger; a tab or `;`: t60a)
 _HEX_PREFIXED_SEPARATORS = (" ", ",", ", ", "", "\t", ";", "; ")
 
 

@@ -60,3 +60,18 @@ def test_long_runs_of_breaks_and_white_space_are_redacted_in_linear_time() -> No
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    "dump",
+    [
+        "\t".join(f"{b:02x}" for b in SECRET.encode()),  # a tab-separated dump (a spreadsheet's cells)
+        "\t".join(f"0x{b:02X}" for b in SECRET.encode()),
+        "; ".join(f"0x{b:02x}" for b in SECRET.encode()),  # a debugger's list
+        ";".join(f"0x{b:02x}" for b in SECRET.encode()),
+    ],
+)
+def test_a_hex_dump_separated_by_tabs_or_semicolons_is_masked(dump: str) -> None:
+    # t60a: the separators a dump was known by were a space, `:` and `-` (and `,` between `0x` bytes)
+    redact.register(SECRET)
+    assert redact.redact(f"bytes [{dump}] refused") == "bytes [***] refused"
