@@ -274,8 +274,6 @@ class HaloPSA(Target):
         self.phases = OneResourceAtATime(self.books.kind_of)
         self._credentials: dict[str, str] = {}
         self._token: tuple[str, float] | None = None  # value, fresh until (time.monotonic)
-        #: the token before `_token`, which calls still in flight at the renewal carried: masked until the next one
-        self._previous: str | None = None
         # made by the first `authorize`: the planning child makes a HaloPSA of its own for every plan and never
         # fetches a token, and anyio.Lock() there first imports anyio's synchronization (4-6 ms of CPU, 10-15 ms on
         # a busy machine) between the plan's spec and its first chunk, which the first upload waits for
@@ -372,10 +370,6 @@ class HaloPSA(Target):
             token, life = _token_of(response.body, f"POST {auth_url.rstrip('/')}/token")
             # renewed before it runs out: a tenth of its life early, at most a minute
             margin = min(60.0, life / 10)
-            if self._token is not None and self._token[0] != token:
-                if self._previous not in (None, token, self._token[0]):
-                    redact.retire(self._previous)  # two renewals old: no call carries it
-                self._previous = self._token[0]
             self._token = (token, now + life - margin)
             return {"Authorization": f"Bearer {token}"}
 
