@@ -17,8 +17,9 @@ from bulkload.meters import DailyQuota, RateMeter, WindowMeter
 
 @pytest.mark.xfail(
     strict=True,
-    reason="open (t61b): the rate spaces slots before the windows hold calls; spacing departures instead "
-    "(/tmp/t61b/rate-leave-spacing.patch) passes this but costs test_pace's busy-server case its 99 %",
+    reason="open (t61b): the rate spaces slots before the windows hold calls; spacing the departures of held calls "
+    "passes this but cost the pace at the limit (test_pace's busy server 98.8 %) or, exempting a share, fed the "
+    "share logic bursts (issue 15's note of 2026-12-06)",
 )
 async def test_calls_leave_one_interval_apart_when_slow_answers_hold_the_rates_window() -> None:
     clock = VirtualTime()

@@ -32,7 +32,7 @@ class _Gate:
             self.both.wait()
         return self.real.__enter__()
 
-    def __exit__(self, *exc: Any) -> Any:
+    def __exit__(self, *exc: object) -> Any:
         return self.real.__exit__(*exc)
 
 
