@@ -482,9 +482,13 @@ class Rec:
                 ):
                     return True
             # an exchange rate that reads both ways read as thousands (745.500 in a file of decimal commas): the
-            # rate may be another system's, with a decimal point; and one a double (the API's type for it,
-            # economic.md) cannot hold as written
-            elif (num.proof == "?" and not mark_given and value.as_tuple().exponent == 0) or not double_keeps(value):
+            # rate may be another system's, with a decimal point; one a double (the API's type for it,
+            # economic.md) cannot hold as written; and one of 0 or below, no price of 100 of a currency (t61a)
+            elif (
+                (num.proof == "?" and not mark_given and value.as_tuple().exponent == 0)
+                or not double_keeps(value)
+                or value <= 0
+            ):
                 return True
         return any(order not in d.reads for _, d in self.days)
 
