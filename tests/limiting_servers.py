@@ -9,6 +9,7 @@ import collections
 import email.utils
 import itertools
 import json
+import random
 import threading
 import time
 from collections.abc import Sequence
@@ -80,7 +81,8 @@ class Hit:
 class Server:
     """One aiohttp app in a thread of its own. `limiters`: {"*": Limiter} or per method {"GET": .., "POST": ..}.
     `retry_after`: None, "int", "decimal", "date", "zero". `change`: (after_s, {"*": Limiter}) swaps the limits
-    that many seconds after the first limited call (an admin lowering it). Token life `token_life` s (HaloPSA)."""
+    that many seconds after the first limited call (an admin lowering it). Token life `token_life` s (HaloPSA).
+    Each taken call is answered `latency_s` later, plus up to `latency_spread_s` more (uniform, seeded)."""
 
     def __init__(
         self,
@@ -94,6 +96,7 @@ class Server:
         token_latency_s: float = 0.0,
         revoke_at: tuple[float, ...] = (),
         latency_s: float = 0.0,
+        latency_spread_s: float = 0.0,
         limit_token_calls: bool = True,
         rate_headers: bool = False,
     ) -> None:
@@ -106,6 +109,8 @@ class Server:
         self.token_latency_s = token_latency_s
         self.revoke_at = list(revoke_at)
         self.latency_s = latency_s
+        self.latency_spread_s = latency_spread_s
+        self._spread = random.Random(61)
         self.limit_token_calls = limit_token_calls
         self.rate_headers = rate_headers
         self.hits: list[Hit] = []
@@ -201,8 +206,8 @@ class Server:
                 )
             return web.json_response({"message": "Rate Limit Reached"}, status=429, headers=headers)
         await request.read()
-        if self.latency_s:
-            await asyncio.sleep(self.latency_s)
+        if self.latency_s or self.latency_spread_s:
+            await asyncio.sleep(self.latency_s + self._spread.uniform(0.0, self.latency_spread_s))
         response: web.StreamResponse = await handler(request)
         self.hits.append(Hit(now, request.method, request.path, response.status, getattr(request, "note", "")))
         response.headers["Date"] = self._date(wall)
