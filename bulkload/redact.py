@@ -34,7 +34,7 @@ import threading
 import urllib.parse
 from typing import Any
 
-from .masking import URLENCODED_ESCAPE, masked_secret_keys, secret_name, spelled
+from .masking import holds_urlencoded_escape, masked_secret_keys, secret_name, spelled
 
 #: what a credential is shown as
 MASK = "***"
@@ -44,8 +44,8 @@ MIN_LENGTH = 4
 _lock = threading.Lock()
 _values: set[str] = set()
 #: the regex of every registered value's forms, and (key True) the one that also finds an escape URL-encoded
-#: (masking.spelled's `urlencoded`) for a text that may hold one (masking.URLENCODED_ESCAPE): each made of `_ordered`
-#: when a text first needs it (`_compiled`), none after a registration
+#: (masking.spelled's `urlencoded`) for a text that may hold one (masking.holds_urlencoded_escape): each made of
+#: `_ordered` when a text first needs it (`_compiled`), none after a registration
 _patterns: dict[bool, re.Pattern[str]] = {}
 #: the registered values, the longest first, as the patterns hold them
 _ordered: tuple[str, ...] = ()
@@ -233,7 +233,7 @@ def _split_by_breaks(text: str, urlencoded: bool) -> str:
         joined = glue.join(kept)
         # a break may split the very `%5C` an escape URL-encoded starts with (`%5<br>Cu00f8`): whether the joined text
         # holds one, not `text` (before, the plain pattern read it, and the credential was shown: tester t61c)
-        wider = urlencoded or ("%" in joined and URLENCODED_ESCAPE.search(joined) is not None)
+        wider = urlencoded or holds_urlencoded_escape(joined)
         if not _may_hold(joined) or (pattern := _compiled(wider)) is None:
             continue
         for found in pattern.finditer(joined):
@@ -264,7 +264,7 @@ def redact(text: str) -> str:
     text = masked_secret_keys(text)
     if not _ordered:
         return text
-    urlencoded = "%" in text and URLENCODED_ESCAPE.search(text) is not None
+    urlencoded = holds_urlencoded_escape(text)
     if _BROKEN.search(text):
         text = _split_by_breaks(text, urlencoded)
     if not _may_hold(text) or (pattern := _compiled(urlencoded)) is None:
