@@ -87,9 +87,9 @@ def _slowed(slowdown: Slowdown, retry_after_s: float | None) -> str:
         )
     if slowdown.why == "spacing":
         return (
-            "the call left an interval of --rate after one the server took, so it spaces calls as strictly and its "
-            f"clock and ours disagree by a ms or so: no call pauses{'' if retry_after_s is None else ' for ' + said}; "
-            "the spacing widens a little and the pace is kept"
+            "the call left at the spacing of --rate or closer after one the server did not refuse, so it spaces calls "
+            f"as strictly: no call pauses{'' if retry_after_s is None else ' for ' + said}; the spacing widens a "
+            "little, every call leaves an interval after the one before it, and the pace is kept"
         )
     if slowdown.why == "early":
         return (

@@ -154,7 +154,9 @@ class Limits:
         try:
             await self.quota.acquire()
             started = await self.rate.start()
-            return Slot(started, tuple([await window.take(at) for window, at in zip(self.windows, asked, strict=True)]))
+            places = tuple([await window.take(at) for window, at in zip(self.windows, asked, strict=True)])
+            await self.rate.depart()
+            return Slot(started, places)
         finally:
             self.held -= 1
             if first:
@@ -195,25 +197,31 @@ class Limits:
         seconds every call now pauses and why (`Slowdown`). Met while a window was full, it is the server's clock and
         ours disagreeing by a few ms: the windows widen their margins (`WindowMeter.widen`), the pace is kept and no
         call pauses (0.0); not where its Retry-After is far longer than the window's own wait (then every meter hears
-        it, below). Met by a call the configured rate spaced (`slot.started` an interval after the call before it,
-        which the server took), no window narrowed to a share, it is a server that spaces calls as strictly, its
-        clock a ms from ours: the spacing widens (`RateMeter.widen`; at a full window too), the pace is kept and no
-        call pauses (0.0). Met in a window the run could not have filled yet at its pace, the first such 429 narrows
-        nothing either (`WindowMeter.transient`: the run's count there is partial, no share), and no call pauses (0.0).
-        While a window holds calls but is not full, the server counts more in it than this client sent
-        (another client's calls, or a window smaller than the one given): the windows take the share it leaves
-        (`WindowMeter.shrink`), their own count makes the calls wait (no longer than a Retry-After above 0 said),
-        and the calls pause for the Retry-After, if any (0.0 without). The same without Retry-After (or with one of
-        0, "now", which it was not) where a full window's margin is at its cap: a Retry-After of 0 there went to the
-        rate meter, which cut the pace by 30 % a 429 (tester t28: a share that had probed its way back to the whole
-        window met the other client's return so, and its run went at 1-2 calls a second). Otherwise every meter
-        hears it: the rate meter pauses the calls and lowers the pace (`RateMeter.on_rate_limited`)."""
+        it, below). Met by a call the configured rate spaced (`slot.started` an interval after the call before it, which
+        the server took, or which had not been refused and left less than an interval before it:
+        `WindowMeter.after_taken`), no window narrowed to a share, it is a server that spaces calls as strictly, its
+        clock a ms from ours or the calls let go together by a window: the spacing widens (`RateMeter.widen`; at a full
+        window too), every call leaves an interval after the one before from then on (`RateMeter.depart`), the pace is
+        kept and no call pauses (0.0); so too, past the first 429 of the run's first window, where the call before it is
+        a slow answer still out (`WindowMeter.after_unheard`). Met in a window the run could not have filled yet at its
+        pace, the first such 429 narrows nothing either (`WindowMeter.transient`: the run's count there is partial, no
+        share), and no call pauses (0.0). While a window holds calls but is not full, the server counts more in it than
+        this client sent (another client's calls, or a window smaller than the one given): the windows take the share it
+        leaves (`WindowMeter.shrink`), their own count makes the calls wait (no longer than a Retry-After above 0 said),
+        and the calls pause for the Retry-After, if any (0.0 without). The same without Retry-After (or with one of 0,
+        "now", which it was not) where a full window's margin is at its cap: a Retry-After of 0 there went to the rate
+        meter, which cut the pace by 30 % a 429 (tester t28: a share that had probed its way back to the whole window
+        met the other client's return so, and its run went at 1-2 calls a second). Otherwise every meter hears it: the
+        rate meter pauses the calls and lowers the pace (`RateMeter.on_rate_limited`)."""
         calls = slot.places if slot is not None else (None,) * len(self.windows)
         started = slot.started if slot is not None else None
         # the call before it taken, and no window narrowed to a share (whose probes for room end at a 429)
-        after_taken = any(call is not None and w.after_taken(call) for w, call in zip(self.windows, calls, strict=True))
-        spaced = after_taken and not any(w.allowed < w.limit for w in self.windows)
-        spacing = spaced and self.rate.widen(started, retry_after_s)  # at a full window too: the spacing is kept there
+        together_s = self.rate.interval_s() * (1.0 - self.rate.LEARN_CAP)
+        after_taken = any(
+            call is not None and w.after_taken(call, together_s) for w, call in zip(self.windows, calls, strict=True)
+        )
+        whole = not any(w.allowed < w.limit for w in self.windows)
+        spacing = after_taken and whole and self.rate.widen(started, retry_after_s)  # at a full window too
         if any([w.widen(call, retry_after_s) for w, call in zip(self.windows, calls, strict=True)]):  # every full one
             return Slowdown(0.0, "clocks")
         if spacing:
@@ -221,6 +229,9 @@ class Limits:
         pace = self.rate.configured
         if any([w.transient(call, pace, retry_after_s) for w, call in zip(self.windows, calls, strict=True)]):
             return Slowdown(0.0, "early")
+        unheard = any(call is not None and w.after_unheard(call) for w, call in zip(self.windows, calls, strict=True))
+        if unheard and whole and self.rate.widen(started, retry_after_s):
+            return Slowdown(0.0, "spacing")
         shares = zip(self.windows, calls, strict=True)
         if any([w.shrink(retry_after_s, call) for w, call in shares if not retry_after_s or not w.full()]):
             return Slowdown(self.rate.pause(retry_after_s or 0.0), "share")

@@ -79,22 +79,20 @@ def test_the_429s_of_calls_that_started_before_a_cut_cut_nothing() -> None:
     assert meter.rate == pytest.approx(7.0 * 0.7)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (t61b): the calls the rate's own window held leave together; see test_rate_steady_under_latency",
-)
 def test_calls_a_slow_answer_held_leave_spaced_at_a_server_that_spaces_calls_strictly(tmp_path: Path) -> None:
     """5 calls/s with a burst of 1 (calls at least 200 ms apart), no Retry-After, answers taking 0-1.5 s; --rate 5.
     The rate's own window places each call by when its answer came, so slow answers hold calls past their slots,
-    and the calls it lets go together leave at once: tester t61b's server of the same kind refused 55 of 133 calls
-    (arriving 1 ms apart), and the load took 60 s for 3,000 rows; this one 16 of 46 (calls 6 ms apart)."""
+    and the calls it let go together left at once: tester t61b's server of the same kind refused 55 of 133 calls
+    (arriving 1 ms apart), and the load took 60 s for 3,000 rows; this one 16 of 46 (calls 6 ms apart). Such a
+    429 says the server spaces calls strictly: from then on every call leaves an interval after the one before."""
     n = 30
     with Server({"*": Limiter("bucket", 5, burst=1.0)}, retry_after=None, latency_spread_s=1.5) as server:
         took = _load(server, tmp_path, n, "--rate", "5")
-        refused = server.count(429)
+        refused = sorted(h.t for h in server.hits if h.status == 429)
         arrived = sorted(h.t for h in server.hits if "Entries" in h.path)
-    gaps = sorted(b - a for a, b in zip(arrived, arrived[1:]))
-    # before: calls 1 ms apart, 16 429s; the rest a busy machine's lateness between a slot and the write
-    assert gaps[0] >= 0.5 / 5, f"calls {gaps[:3]} s apart: held calls left together"
-    assert refused <= n // 3, f"{refused} 429s for {n} rows"
+    assert len(refused) <= 3, f"{len(refused)} 429s for {n} rows"
+    since = [t for t in arrived if not refused or t > refused[-1]]
+    gaps = sorted(b - a for a, b in zip(since, since[1:]))
+    # after the last 429, none closer than the spacing less what a busy machine's loop may add to one write
+    assert gaps[0] >= 0.75 / 5, f"calls {gaps[:3]} s apart after the spacing was learned"
     assert took[-1] - took[0] <= 3 * (n - 1) / 5, took[-1] - took[0]
