@@ -9,8 +9,10 @@ counting calls per rolling second takes (and the pace at the limit keeps its las
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable
 
 import anyio
+import pytest
 from virtual_time import VirtualTime
 
 from bulkload.limits import Limits
@@ -86,3 +88,63 @@ async def test_calls_the_rates_window_held_go_as_it_lets_them_where_no_server_re
     assert limits.rate.learned_s == 0.0
     assert min(b - a for a, b in zip(left, left[1:])) < 0.5 / RATE  # held calls went together: the window's count
     assert max(sum(1 for t in left if s <= t < s + 1.0) for s in left) <= RATE  # never more than R in a second
+
+
+class _Run:
+    """A --rate 5 run on a clock of its own (seconds; `sleep` moves it on), past its first window: ten calls
+    answered `trip_s` after they left, so the fastest round trip is timed and the first window's 429 rule is past,
+    then a second with none."""
+
+    def __init__(self, trip_s: float) -> None:
+        self.now = 100.0
+        self.limits = _limits_on(lambda: self.now, self._sleep)
+        self.trip_s = trip_s
+
+    async def _sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    async def warm(self) -> None:
+        for _ in range(10):
+            slot = await self.limits.acquire()
+            self.limits.sent(slot)
+            self.now += self.trip_s
+            self.limits.answered(slot)
+        self.now += 1.0  # the window not full: a 429 now is no clocks' disagreement
+
+
+def _limits_on(clock: Callable[[], float], sleep: Callable[[float], Awaitable[None]]) -> Limits:
+    by_rate = WindowMeter.for_rate(RATE, clock=clock, sleep=sleep)
+    assert by_rate is not None
+    return Limits(quota=DailyQuota(0, clock=clock), rate=RateMeter(RATE, clock=clock, sleep=sleep), windows=[by_rate])
+
+
+async def test_a_429_of_a_call_that_left_close_behind_one_still_out_teaches_the_spacing() -> None:
+    """The call before left 150 ms late (a window held it) and is still out; this one left 50 ms after it, at its
+    slot: a server counting calls per rolling second takes that, one that spaces calls strictly does not."""
+    run = _Run(trip_s=0.05)
+    await run.warm()
+    held = await run.limits.acquire()
+    run.now += 0.15
+    run.limits.sent(held)
+    refused = await run.limits.acquire()
+    run.limits.sent(refused)
+    run.limits.answered(refused, worked=False)
+    assert run.limits.on_rate_limited(None, refused).why == "spacing"  # before: "share", the window narrowed
+    assert run.limits.rate.learned_s > 0 and run.limits.windows[0].allowed == run.limits.windows[0].limit
+
+
+@pytest.mark.parametrize(("trip_s", "why"), [(0.01, "spacing"), (0.1, "share")])
+async def test_a_429_an_interval_after_a_slow_answer_teaches_the_spacing_and_after_one_in_flight_a_share(
+    trip_s: float, why: str
+) -> None:
+    """The call before left at its slot, an interval before this one, and is still out 200 ms later: longer than
+    three of the fastest round trips (10 ms), a slow answer that says nothing yet of whether the server took it,
+    so the 429 is the spacing's; within them (100 ms trips), an ordinary call in flight, and the 429 a share's."""
+    run = _Run(trip_s=trip_s)
+    await run.warm()
+    out = await run.limits.acquire()
+    run.limits.sent(out)
+    refused = await run.limits.acquire()
+    run.limits.sent(refused)
+    run.limits.answered(refused, worked=False)
+    assert run.limits.on_rate_limited(None, refused).why == why
