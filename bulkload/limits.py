@@ -222,6 +222,12 @@ class Limits:
         )
         whole = not any(w.allowed < w.limit for w in self.windows)
         spacing = after_taken and whole and self.rate.widen(started, retry_after_s)  # at a full window too
+        if after_taken and not whole:
+            # a narrowed share let calls go together and the server refused one: from now on they leave spaced
+            # (`RateMeter.depart`), the 429 still judged below. Else no spacing was ever learned once a strict
+            # server's first-window 429 (its call before still out, not yet slow) was taken for a share: the narrowed
+            # window let its calls go together, a 429 a second (tester t62a: 70 in 210 calls at --rate 10, 0-2 s)
+            self.rate.widen(started, retry_after_s)
         if any([w.widen(call, retry_after_s) for w, call in zip(self.windows, calls, strict=True)]):  # every full one
             return Slowdown(0.0, "clocks")
         if spacing:

@@ -148,3 +148,52 @@ async def test_a_429_an_interval_after_a_slow_answer_teaches_the_spacing_and_aft
     run.limits.sent(refused)
     run.limits.answered(refused, worked=False)
     assert run.limits.on_rate_limited(None, refused).why == why
+
+
+@pytest.mark.parametrize(("rate", "seed", "skew_s"), [(10.0, 1, 0.0), (5.0, 4, 0.001)])
+async def test_a_strict_servers_429_first_taken_for_a_share_still_teaches_the_spacing(
+    rate: float, seed: int, skew_s: float
+) -> None:
+    """A server that spaces calls strictly (its clock `skew_s` from ours) behind a --rate load whose answers take
+    0-2 s, 8 calls at once (tester t62a). The run's first 429 passes (its first window); the next came while the call
+    before it was out but not yet slow (three fastest trips), so it was taken for a share and the rate's window
+    narrowed; no spacing is learned while a window is narrowed, so the calls the narrowed window let go together met a
+    429 about every second, each taken for a share again: at --rate 10, 58 429s and 80 s for 120 calls (70 429s in
+    210 calls and 88 s for 3,000 rows at the tester's server); 22 429s at --rate 5. A 429 of a call let go together
+    with one not refused now turns the spacing on where a window is narrowed too, still judged a share there: 2-3."""
+    clock = VirtualTime()
+    by_rate = WindowMeter.for_rate(rate, clock=clock, sleep=clock.sleep)
+    assert by_rate is not None
+    limits = Limits(
+        quota=DailyQuota(0, clock=clock), rate=RateMeter(rate, clock=clock, sleep=clock.sleep), windows=[by_rate]
+    )
+    rng = random.Random(seed)
+    latencies = [rng.random() * 2.0 for _ in range(120)]
+    taken: list[float] = []
+    refused: list[float] = []
+
+    async def worker(mine: list[float]) -> None:
+        for latency in mine:
+            while True:
+                slot = await limits.acquire()
+                limits.sent(slot)
+                now = clock()
+                if taken and now - taken[-1] < 1 / rate + skew_s:
+                    refused.append(now)
+                    await clock.sleep(0.001)
+                    limits.answered(slot, worked=False)
+                    await clock.sleep(limits.on_rate_limited(None, slot).pause_s)
+                    continue
+                taken.append(now)
+                await clock.sleep(latency)
+                limits.answered(slot)
+                limits.on_success()
+                break
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        for i in range(8):  # --concurrency 8
+            tg.start_soon(worker, latencies[i::8])
+    assert len(taken) == 120
+    assert len(refused) <= 4, len(refused)
+    # the rate's window, counting each slow answer's call from its answer, binds: 29 s at --rate 10 (80 s before)
+    assert taken[-1] - taken[0] <= 3.5 * len(taken) / rate, taken[-1] - taken[0]
