@@ -215,19 +215,18 @@ class Limits:
         rate meter pauses the calls and lowers the pace (`RateMeter.on_rate_limited`)."""
         calls = slot.places if slot is not None else (None,) * len(self.windows)
         started = slot.started if slot is not None else None
-        # the call before it taken, and no window narrowed to a share (whose probes for room end at a 429)
+        # the call before it taken, or let go with it by a window (`RateMeter.widen`'s `close`): the spacing widens,
+        # and the 429 is the spacing's where no window is narrowed to a share (whose probes for room end at a 429).
+        # Where one is, the 429 is judged below, but the calls leave spaced from now on (`RateMeter.depart`): else no
+        # spacing was ever learned once a strict server's 429 (the call before still out, not yet slow) was taken for
+        # a share, and the narrowed window let its calls go together, a 429 a second (tester t62a: 70 in 210 calls
+        # at --rate 10, answers in 0-2 s)
         together_s = self.rate.interval_s() * (1.0 - self.rate.LEARN_CAP)
-        after_taken = any(
-            call is not None and w.after_taken(call, together_s) for w, call in zip(self.windows, calls, strict=True)
-        )
+        pairs = [(w, call) for w, call in zip(self.windows, calls, strict=True) if call is not None]
+        close = any(w.let_go_with(call, together_s) for w, call in pairs)
+        taken = close or any(w.after_taken(call) for w, call in pairs)
         whole = not any(w.allowed < w.limit for w in self.windows)
-        spacing = after_taken and whole and self.rate.widen(started, retry_after_s)  # at a full window too
-        if after_taken and not whole:
-            # a narrowed share let calls go together and the server refused one: from now on they leave spaced
-            # (`RateMeter.depart`), the 429 still judged below. Else no spacing was ever learned once a strict
-            # server's first-window 429 (its call before still out, not yet slow) was taken for a share: the narrowed
-            # window let its calls go together, a 429 a second (tester t62a: 70 in 210 calls at --rate 10, 0-2 s)
-            self.rate.widen(started, retry_after_s)
+        spacing = taken and self.rate.widen(started, retry_after_s, close=close) and whole  # at a full window too
         if any([w.widen(call, retry_after_s) for w, call in zip(self.windows, calls, strict=True)]):  # every full one
             return Slowdown(0.0, "clocks")
         if spacing:

@@ -206,7 +206,7 @@ class RateMeter:
         success, at most `BACKOFF_CAP_S`."""
         return min(self.BACKOFF_CAP_S, self.BACKOFF_S * 2.0**self._backoffs)
 
-    def widen(self, started: float | None, retry_after_s: float | None = None) -> bool:
+    def widen(self, started: float | None, retry_after_s: float | None = None, close: bool = False) -> bool:
         """A 429 of the call that started at `started` (seconds of the meter's clock; None: not known): where the
         configured rate spaced it (it started no later than an interval, within `LEARN_CAP`, after the call before
         it), the server spaces calls as strictly as this meter and its clock and ours disagree by a ms or so, so the
@@ -217,13 +217,14 @@ class RateMeter:
         interval and the rounding of whole seconds (`RETRY_AFTER_ROUNDING_S`: the API's own wait), or the margin is
         at its cap (a server stricter than the clocks: the pace is cut). Before, at a token bucket of 10/s with no
         burst, the first such 429 was taken for a share of the rate's window, which narrowed to 1-2 calls: 50 429s
-        and 1.1 calls/s for 60 rows (tester t32c)."""
+        and 1.1 calls/s for 60 rows (tester t32c). `close`: the call left less than an interval after one the server
+        did not refuse (`WindowMeter.let_go_with`): spaced by the rate or not, it came too soon for such a server."""
         if started is None or self.configured is None or self.rate != self.configured:
             return False
         if retry_after_s is not None and retry_after_s > self.interval_s() + RETRY_AFTER_ROUNDING_S:
             return False
         before = [s for s in self._starts if s < started]
-        if not before or started - before[-1] > self.interval_s() * (1.0 + self.LEARN_CAP):
+        if not close and (not before or started - before[-1] > self.interval_s() * (1.0 + self.LEARN_CAP)):
             return False
         if started < self._widened_at:
             return True
@@ -274,9 +275,12 @@ class RateMeter:
         return max(0.0, self._paused_until - self._clock())
 
     def pause(self, wait_s: float) -> float:
-        """Let no call start for `wait_s` seconds from now (a longer pause already set stands); returns `wait_s`."""
+        """Let no call start for `wait_s` seconds from now (a longer pause already set stands); returns `wait_s`. A
+        pause of 0 pauses nothing, and keeps the starts since the last one: cleared, a share's 429 without
+        Retry-After (`Limits.on_rate_limited`) left `widen` no call before the next 429's to tell its spacing by, and
+        a strict server's 429s were taken for a share's again and again (a 429 a second at --rate 10)."""
         until = self._clock() + wait_s
-        if until > self._paused_until:
+        if wait_s > 0 and until > self._paused_until:
             self._paused_until = until
             self._next = max(self._next, until)
             self._starts.clear()
@@ -665,17 +669,28 @@ class WindowMeter:
     def previous(self, call: Arrival, refused: bool = True) -> Arrival | None:
         """The call that took its slot last before `call` (None: the window holds none); `refused`: a call the server
         refused (answered, not taken) counts (False: it is passed over)."""
-        before = (c for c in self._calls if c.started < call.started and (refused or c.took or c.answered is None))
+        if call in self._calls:  # held in the order the slots were taken: one taken at the same instant counts
+            earlier = self._calls[: self._calls.index(call)]
+        else:
+            earlier = [c for c in self._calls if c.started < call.started]
+        before = (c for c in earlier if refused or c.took or c.answered is None)
         return max(before, key=lambda c: c.started, default=None)
 
-    def after_taken(self, call: Arrival, together_s: float = 0.0) -> bool:
+    def after_taken(self, call: Arrival) -> bool:
         """Whether the call that took its slot last before `call` (`previous`) was taken by the server (answered 2xx)
-        before `call`'s 429 was heard, or, unanswered then, left less than `together_s` seconds before it (calls a
-        window let go together: the server counted that one first): a server that spaces calls strictly refuses
-        only a call that came too soon after one it took, while one whose window is full (shared with another
-        client) refuses calls in a row (`Limits`)."""
+        before `call`'s 429 was heard: a server that spaces calls strictly refuses only a call that came too soon
+        after one it took, while one whose window is full (shared with another client) refuses calls in a row
+        (`Limits`)."""
         last = self.previous(call)
-        return last is not None and (last.took or (last.answered is None and call.left - last.left < together_s))
+        return last is not None and last.took
+
+    def let_go_with(self, call: Arrival, together_s: float) -> bool:
+        """Whether the call before `call` (`previous`), taken or unanswered when `call`'s 429 was heard, left less
+        than `together_s` seconds before it: calls a window let go together as it freed their places (slow answers
+        hold the rate's own window, which places each call by when its answer came; a share holds calls too), of
+        which the server took that one and refused this one too close behind it (`Limits`, testers t61b, t62a)."""
+        last = self.previous(call)
+        return last is not None and (last.took or last.answered is None) and call.left - last.left < together_s
 
     def after_unheard(self, call: Arrival) -> bool:
         """Whether the call before `call` (`previous`) was unanswered when `call`'s 429 was heard, and out longer than

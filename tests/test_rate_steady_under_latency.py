@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from virtual_time import VirtualTime
 
 from bulkload.limits import Limits
@@ -197,3 +199,70 @@ async def test_a_strict_servers_429_first_taken_for_a_share_still_teaches_the_sp
     assert len(refused) <= 4, len(refused)
     # the rate's window, counting each slow answer's call from its answer, binds: 29 s at --rate 10 (80 s before)
     assert taken[-1] - taken[0] <= 3.5 * len(taken) / rate, taken[-1] - taken[0]
+
+
+async def _strict_server_load(
+    rate: float, latencies: list[float], workers: int, strict_by: float
+) -> tuple[list[float], list[float], list[float], float]:
+    """Load len(`latencies`) calls at `--rate rate` through a server that takes a call only `strict_by` of an
+    interval more than 1/rate after the last it took (its clock a little stricter than ours). Returns the calls as
+    they left, the taken ones, the refused ones and the seconds the load took, on a clock of its own."""
+    clock = VirtualTime()
+    by_rate = WindowMeter.for_rate(rate, clock=clock, sleep=clock.sleep)
+    assert by_rate is not None
+    limits = Limits(
+        quota=DailyQuota(0, clock=clock), rate=RateMeter(rate, clock=clock, sleep=clock.sleep), windows=[by_rate]
+    )
+    spacing_s = (1 + strict_by) / rate
+    taken: list[float] = []
+    refused: list[float] = []
+    left: list[float] = []
+
+    async def worker(mine: list[float]) -> None:
+        for latency in mine:
+            while True:
+                slot = await limits.acquire()
+                limits.sent(slot)
+                now = clock()
+                left.append(now)
+                if taken and now - taken[-1] < spacing_s:
+                    refused.append(now)
+                    limits.answered(slot, worked=False)
+                    await clock.sleep(limits.on_rate_limited(None, slot).pause_s)
+                    continue
+                taken.append(now)
+                await clock.sleep(latency)
+                limits.answered(slot)
+                limits.on_success()
+                break
+
+    async with clock.running():
+        started = clock()
+        async with anyio.create_task_group() as tg:
+            for i in range(workers):
+                tg.start_soon(worker, latencies[i::workers])
+        return left, taken, refused, clock() - started
+
+
+@given(
+    rate=st.sampled_from([2.0, 5.0, 10.0, 20.0]),
+    latencies=st.lists(st.floats(0.0, 2.0), min_size=10, max_size=40),
+    workers=st.integers(1, 16),
+    strict_by=st.floats(0.0, 0.02),
+)
+def test_at_a_server_spacing_calls_strictly_the_429s_stop_once_the_spacing_is_learned(
+    rate: float, latencies: list[float], workers: int, strict_by: float
+) -> None:
+    """Whatever the answers' latencies and the calls in flight: every call is taken once, the 429s are the ones
+    that taught the spacing and those already on their way (at most the calls of one second), every call after the
+    last 429 left an interval after the one before it, and the pace does not collapse (no pause, no cut)."""
+    left, taken, refused, took_s = anyio.run(_strict_server_load, rate, latencies, workers, strict_by)
+    assert len(taken) == len(latencies)
+    assert len(refused) <= rate + 2, (len(refused), refused[:5])
+    after = sorted(t for t in left if not refused or t > refused[-1])
+    assert all(b - a >= 1 / rate for a, b in zip(after, after[1:]))
+    # each call holds a place of the rate's second until its answer: the slowest answer stretches a second; a 429
+    # taken for a share's (the call before merely in flight) holds calls in the narrowed share until a window (1 s
+    # at these rates) has passed with no 429 and one since it narrowed, and its probe for room takes another
+    calls = len(latencies) + len(refused)
+    assert took_s <= calls * (1.06 + max(latencies)) / rate + sum(latencies) / workers + 1.0 + 1.5 * len(refused)
