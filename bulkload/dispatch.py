@@ -99,7 +99,10 @@ def _slowed(slowdown: Slowdown, retry_after_s: float | None) -> str:
     paused = f"calls pause {slowdown.pause_s:.1f} s"
     if slowdown.why == "share":
         waits = f"{paused} ({said})" if slowdown.pause_s else f"calls wait until they fit in it ({said})"
-        return f"the server counts more in the window than this run sent: its share narrows, {waits}"
+        return (
+            "the server counts more in the window than this run sent (another client shares it, or it takes fewer "
+            f"than the limit given): this run's share narrows, {waits}"
+        )
     return f"the API asks to slow down; {paused} ({said if retry_after_s is not None else 'the back-off: ' + said})"
 
 
@@ -536,7 +539,8 @@ class Dispatcher:
             raise self._kept_limiting(call, tries) from exc
         self.counters.retries += 1
         log.info(
-            "429 #%d to %s in %s: %s",
+            "429 #%d of the run (the call's #%d) to %s in %s: %s",
+            self.counters.rate_limited,
             tries.limited,
             call,
             minutes_said(tries.elapsed_s()),
