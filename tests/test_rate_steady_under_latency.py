@@ -23,21 +23,25 @@ from bulkload.meters import DailyQuota, RateMeter, WindowMeter
 RATE = 5.0
 
 
-def _limits(clock: VirtualTime) -> Limits:
-    by_rate = WindowMeter.for_rate(RATE, clock=clock, sleep=clock.sleep)
+def _limits_on(clock: Callable[[], float], sleep: Callable[[float], Awaitable[None]], rate: float = RATE) -> Limits:
+    """Limits at `--rate rate` (its own window and no quota) on `clock` and `sleep`."""
+    by_rate = WindowMeter.for_rate(rate, clock=clock, sleep=sleep)
     assert by_rate is not None
-    return Limits(
-        quota=DailyQuota(0, clock=clock), rate=RateMeter(RATE, clock=clock, sleep=clock.sleep), windows=[by_rate]
-    )
+    return Limits(quota=DailyQuota(0, clock=clock), rate=RateMeter(rate, clock=clock, sleep=sleep), windows=[by_rate])
 
 
-async def test_a_server_spacing_calls_strictly_refuses_a_call_or_two_and_then_the_calls_leave_spaced() -> None:
+async def _strict_server_load(
+    rate: float, latencies: list[float], workers: int, strict_by: float = 0.0
+) -> tuple[list[float], list[float], list[float], float]:
+    """Load len(`latencies`) calls at `--rate rate` through a server that takes a call only `strict_by` of an
+    interval more than 1/rate after the last it took (its clock a little stricter than ours). Returns the calls as
+    they left, the taken ones, the refused ones and the seconds the load took, on a clock of its own."""
     clock = VirtualTime()
-    limits = _limits(clock)
-    latencies = random.Random(61).choices([0.01, 0.3, 0.9, 1.6, 2.0], k=48)
+    limits = _limits_on(clock, clock.sleep, rate)
+    spacing_s = (1 + strict_by) / rate
     taken: list[float] = []
     refused: list[float] = []
-    left: list[float] = []  # every call as it left, refused ones too
+    left: list[float] = []
 
     async def worker(mine: list[float]) -> None:
         for latency in mine:
@@ -46,10 +50,10 @@ async def test_a_server_spacing_calls_strictly_refuses_a_call_or_two_and_then_th
                 limits.sent(slot)
                 now = clock()
                 left.append(now)
-                if taken and now - taken[-1] < 1 / RATE:  # the server: 200 ms since the last call it took
+                if taken and now - taken[-1] < spacing_s:
                     refused.append(now)
                     limits.answered(slot, worked=False)
-                    limits.on_rate_limited(None, slot)
+                    await clock.sleep(limits.on_rate_limited(None, slot).pause_s)
                     continue
                 taken.append(now)
                 await clock.sleep(latency)
@@ -57,9 +61,17 @@ async def test_a_server_spacing_calls_strictly_refuses_a_call_or_two_and_then_th
                 limits.on_success()
                 break
 
-    async with clock.running(), anyio.create_task_group() as tg:
-        for i in range(8):  # --concurrency 8
-            tg.start_soon(worker, latencies[i::8])
+    async with clock.running():
+        started = clock()
+        async with anyio.create_task_group() as tg:
+            for i in range(workers):
+                tg.start_soon(worker, latencies[i::workers])
+        return left, taken, refused, clock() - started
+
+
+async def test_a_server_spacing_calls_strictly_refuses_a_call_or_two_and_then_the_calls_leave_spaced() -> None:
+    latencies = random.Random(61).choices([0.01, 0.3, 0.9, 1.6, 2.0], k=48)
+    left, taken, refused, _ = await _strict_server_load(RATE, latencies, 8)  # --concurrency 8
     assert len(taken) == 48
     assert len(refused) <= 2, refused  # before: a third of the calls
     after = sorted(t for t in left if t > refused[-1]) if refused else sorted(left)
@@ -71,7 +83,7 @@ async def test_calls_the_rates_window_held_go_as_it_lets_them_where_no_server_re
     """The same load at a server that counts calls per rolling second: no 429, nothing learned, and the calls whose
     slots passed while the window held them go as it lets them go (no spacing of their own: `RateMeter.depart`)."""
     clock = VirtualTime()
-    limits = _limits(clock)
+    limits = _limits_on(clock, clock.sleep)
     latencies = random.Random(61).choices([0.01, 0.3, 0.9, 1.6, 2.0], k=48)
     left: list[float] = []
 
@@ -112,12 +124,6 @@ class _Run:
             self.now += self.trip_s
             self.limits.answered(slot)
         self.now += 1.0  # the window not full: a 429 now is no clocks' disagreement
-
-
-def _limits_on(clock: Callable[[], float], sleep: Callable[[float], Awaitable[None]]) -> Limits:
-    by_rate = WindowMeter.for_rate(RATE, clock=clock, sleep=sleep)
-    assert by_rate is not None
-    return Limits(quota=DailyQuota(0, clock=clock), rate=RateMeter(RATE, clock=clock, sleep=sleep), windows=[by_rate])
 
 
 async def test_a_429_of_a_call_that_left_close_behind_one_still_out_teaches_the_spacing() -> None:
@@ -163,85 +169,13 @@ async def test_a_strict_servers_429_first_taken_for_a_share_still_teaches_the_sp
     429 about every second, each taken for a share again: at --rate 10, 58 429s and 80 s for 120 calls (70 429s in
     210 calls and 88 s for 3,000 rows at the tester's server); 22 429s at --rate 5. A 429 of a call let go together
     with one not refused now turns the spacing on where a window is narrowed too, still judged a share there: 2-3."""
-    clock = VirtualTime()
-    by_rate = WindowMeter.for_rate(rate, clock=clock, sleep=clock.sleep)
-    assert by_rate is not None
-    limits = Limits(
-        quota=DailyQuota(0, clock=clock), rate=RateMeter(rate, clock=clock, sleep=clock.sleep), windows=[by_rate]
-    )
     rng = random.Random(seed)
     latencies = [rng.random() * 2.0 for _ in range(120)]
-    taken: list[float] = []
-    refused: list[float] = []
-
-    async def worker(mine: list[float]) -> None:
-        for latency in mine:
-            while True:
-                slot = await limits.acquire()
-                limits.sent(slot)
-                now = clock()
-                if taken and now - taken[-1] < 1 / rate + skew_s:
-                    refused.append(now)
-                    await clock.sleep(0.001)
-                    limits.answered(slot, worked=False)
-                    await clock.sleep(limits.on_rate_limited(None, slot).pause_s)
-                    continue
-                taken.append(now)
-                await clock.sleep(latency)
-                limits.answered(slot)
-                limits.on_success()
-                break
-
-    async with clock.running(), anyio.create_task_group() as tg:
-        for i in range(8):  # --concurrency 8
-            tg.start_soon(worker, latencies[i::8])
+    _, taken, refused, _ = await _strict_server_load(rate, latencies, 8, skew_s * rate)  # --concurrency 8
     assert len(taken) == 120
     assert len(refused) <= 4, len(refused)
     # the rate's window, counting each slow answer's call from its answer, binds: 29 s at --rate 10 (80 s before)
     assert taken[-1] - taken[0] <= 3.5 * len(taken) / rate, taken[-1] - taken[0]
-
-
-async def _strict_server_load(
-    rate: float, latencies: list[float], workers: int, strict_by: float
-) -> tuple[list[float], list[float], list[float], float]:
-    """Load len(`latencies`) calls at `--rate rate` through a server that takes a call only `strict_by` of an
-    interval more than 1/rate after the last it took (its clock a little stricter than ours). Returns the calls as
-    they left, the taken ones, the refused ones and the seconds the load took, on a clock of its own."""
-    clock = VirtualTime()
-    by_rate = WindowMeter.for_rate(rate, clock=clock, sleep=clock.sleep)
-    assert by_rate is not None
-    limits = Limits(
-        quota=DailyQuota(0, clock=clock), rate=RateMeter(rate, clock=clock, sleep=clock.sleep), windows=[by_rate]
-    )
-    spacing_s = (1 + strict_by) / rate
-    taken: list[float] = []
-    refused: list[float] = []
-    left: list[float] = []
-
-    async def worker(mine: list[float]) -> None:
-        for latency in mine:
-            while True:
-                slot = await limits.acquire()
-                limits.sent(slot)
-                now = clock()
-                left.append(now)
-                if taken and now - taken[-1] < spacing_s:
-                    refused.append(now)
-                    limits.answered(slot, worked=False)
-                    await clock.sleep(limits.on_rate_limited(None, slot).pause_s)
-                    continue
-                taken.append(now)
-                await clock.sleep(latency)
-                limits.answered(slot)
-                limits.on_success()
-                break
-
-    async with clock.running():
-        started = clock()
-        async with anyio.create_task_group() as tg:
-            for i in range(workers):
-                tg.start_soon(worker, latencies[i::workers])
-        return left, taken, refused, clock() - started
 
 
 @given(
