@@ -198,21 +198,22 @@ class Limits:
         ours disagreeing by a few ms: the windows widen their margins (`WindowMeter.widen`), the pace is kept and no
         call pauses (0.0); not where its Retry-After is far longer than the window's own wait (then every meter hears
         it, below). Met by a call the configured rate spaced (`slot.started` an interval after the call before it, which
-        the server took, or which had not been refused and left less than an interval before it:
-        `WindowMeter.after_taken`), no window narrowed to a share, it is a server that spaces calls as strictly, its
-        clock a ms from ours or the calls let go together by a window: the spacing widens (`RateMeter.widen`; at a full
-        window too), every call leaves an interval after the one before from then on (`RateMeter.depart`), the pace is
-        kept and no call pauses (0.0); so too, past the first 429 of the run's first window, where the call before it is
-        a slow answer still out (`WindowMeter.after_unheard`). Met in a window the run could not have filled yet at its
-        pace, the first such 429 narrows nothing either (`WindowMeter.transient`: the run's count there is partial, no
-        share), and no call pauses (0.0). While a window holds calls but is not full, the server counts more in it than
-        this client sent (another client's calls, or a window smaller than the one given): the windows take the share it
-        leaves (`WindowMeter.shrink`), their own count makes the calls wait (no longer than a Retry-After above 0 said),
-        and the calls pause for the Retry-After, if any (0.0 without). The same without Retry-After (or with one of 0,
-        "now", which it was not) where a full window's margin is at its cap: a Retry-After of 0 there went to the rate
-        meter, which cut the pace by 30 % a 429 (tester t28: a share that had probed its way back to the whole window
-        met the other client's return so, and its run went at 1-2 calls a second). Otherwise every meter hears it: the
-        rate meter pauses the calls and lowers the pace (`RateMeter.on_rate_limited`)."""
+        the server took: `WindowMeter.after_taken`), or one that left less than 95 % of an interval after one not
+        refused (`WindowMeter.let_go_with`), it is a server that spaces calls as strictly, its clock a ms from ours or
+        the calls let go together by a window: the spacing widens (`RateMeter.widen`; at a full window too) and every
+        call leaves an interval after the one before from then on (`RateMeter.depart`); where no window is narrowed to a
+        share, the pace is kept and no call pauses (0.0), else the 429 is judged as below; so too, past the first 429 of
+        the run's first window, where the call before it is a slow answer still out (`WindowMeter.after_unheard`). Met
+        in a window the run could not have filled yet at its pace, the first such 429 narrows nothing either
+        (`WindowMeter.transient`: the run's count there is partial, no share), and no call pauses (0.0). While a window
+        holds calls but is not full, the server counts more in it than this client sent (another client's calls, or a
+        window smaller than the one given): the windows take the share it leaves (`WindowMeter.shrink`), their own count
+        makes the calls wait (no longer than a Retry-After above 0 said), and the calls pause for the Retry-After, if
+        any (0.0 without). The same without Retry-After (or with one of 0, "now", which it was not) where a full
+        window's margin is at its cap: a Retry-After of 0 there went to the rate meter, which cut the pace by 30 % a 429
+        (tester t28: a share that had probed its way back to the whole window met the other client's return so, and its
+        run went at 1-2 calls a second). Otherwise every meter hears it: the rate meter pauses the calls and lowers the
+        pace (`RateMeter.on_rate_limited`)."""
         calls = slot.places if slot is not None else (None,) * len(self.windows)
         started = slot.started if slot is not None else None
         # the call before it taken, or let go with it by a window (`RateMeter.widen`'s `close`): the spacing widens,

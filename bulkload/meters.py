@@ -669,10 +669,10 @@ class WindowMeter:
     def previous(self, call: Arrival, refused: bool = True) -> Arrival | None:
         """The call that took its slot last before `call` (None: the window holds none); `refused`: a call the server
         refused (answered, not taken) counts (False: it is passed over)."""
-        if call in self._calls:  # held in the order the slots were taken: one taken at the same instant counts
-            earlier = self._calls[: self._calls.index(call)]
-        else:
-            earlier = [c for c in self._calls if c.started < call.started]
+        # held in the order the slots were taken: one taken at the same instant counts (by identity: two calls may
+        # hold equal times)
+        at = next((i for i, c in enumerate(self._calls) if c is call), None)
+        earlier = self._calls[:at] if at is not None else [c for c in self._calls if c.started < call.started]
         before = (c for c in earlier if refused or c.took or c.answered is None)
         return max(before, key=lambda c: c.started, default=None)
 
