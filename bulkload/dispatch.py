@@ -88,8 +88,9 @@ def _slowed(slowdown: Slowdown, retry_after_s: float | None) -> str:
     if slowdown.why == "spacing":
         return (
             "the call left at the spacing of --rate or closer after one the server did not refuse, so it spaces calls "
-            f"as strictly: no call pauses{'' if retry_after_s is None else ' for ' + said}; the spacing widens a "
-            "little, every call leaves an interval after the one before it, and the pace is kept"
+            f"as strictly: no call pauses{'' if retry_after_s is None else ' for ' + said}; the spacing widens (2.5 "
+            "% of the interval, up to 5 %; past that, the server's arrivals vary, and the pace keeps 90 % of itself, "
+            "eased back as calls succeed), and every call leaves an interval after the one before it"
         )
     if slowdown.why == "early":
         return (
