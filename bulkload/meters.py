@@ -317,7 +317,10 @@ class RateMeter:
         if self._paused_until <= self._clock():
             self._backoffs = 0  # answered after the pause: the server takes calls again
         if self.configured is not None and self.learned_s * self.configured > self.LEARN_CAP:
-            pace = 1.0 / self.interval_s()
+            # the spacing's own pace, at the configured rate: by `interval_s` at a pace a 429 cut (`on_rate_limited`),
+            # each success widened the margin by the two rates' intervals' difference (50 took --rate 10's pace
+            # from 6.9 to 1.4/s, eased back at 1 % of the rate a second from there)
+            pace = 1.0 / (1.0 / self.configured + self.learned_s)
             raised = pace + self.SPACED_EASE * self.configured / pace  # one success is 1/pace seconds of them
             self.learned_s = max(self.LEARN_CAP / self.configured, 1.0 / raised - 1.0 / self.configured)
         if self.rate is None or self.rate == self.configured:

@@ -292,3 +292,29 @@ async def test_the_rates_window_narrowed_to_a_share_lets_its_calls_go_spaced_acr
             limits.answered(slot)
     shared = left[5:]
     assert min(b - a for a, b in zip(shared, shared[1:])) >= 0.25 - 1e-9, shared
+
+
+def test_successes_while_a_429_has_cut_the_pace_ease_the_spacing_never_widen_it() -> None:
+    """--rate 10, the spacing past its margin (a strict server whose arrivals vary), then a 429 whose Retry-After is
+    longer than an interval cuts the pace (`RateMeter.on_rate_limited`: 70 % of it). The successes after it ease the
+    spacing back, as at the configured pace. Eased by the cut pace's interval less the configured rate's, each success
+    widened it instead: 50 successes took it from 44 ms to 0.4-0.6 s, the pace from 6.9 to 1.4-2/s, and back at the
+    rate it was eased at 1 % of the rate a second (80 s to the rate again)."""
+    now = [0.0]
+    meter = RateMeter(10.0, clock=lambda: now[0])
+    for step in range(5):
+        now[0] = float(step)
+        meter._starts.append(now[0])
+        assert meter.widen(now[0], close=True)
+    learned_s = meter.learned_s
+    assert learned_s > meter.LEARN_CAP / 10.0
+    now[0] = 10.0
+    meter.on_rate_limited(2.0, now[0])
+    assert meter.rate is not None and meter.rate < 10.0
+    now[0] = 12.5
+    for _ in range(50):
+        now[0] += meter.interval_s()
+        meter.on_success()
+        assert meter.learned_s <= learned_s + 1e-12, meter.learned_s
+    assert meter.rate == pytest.approx(10.0) or meter.rate < 10.0
+    assert meter.learned_s < learned_s
