@@ -39,7 +39,7 @@ from .targets.base import Target
 
 if TYPE_CHECKING:
     from .limits import Limits, Slot, Slowdown
-    from .meters import Clock
+    from .meters import Clock, RateMeter
 
 log = logging.getLogger(__name__)
 #: a wait for the limits at least this long (seconds) is logged at INFO, a shorter one at DEBUG
@@ -77,8 +77,9 @@ def seconds_said(wait_s: float) -> str:
     return f"{wait_s:.0f} s" if wait_s <= 86_400 else "longer than a day"
 
 
-def _slowed(slowdown: Slowdown, retry_after_s: float | None) -> str:
-    """What a 429 made the calls do and why, as `-v` logs it (`slowdown`: what `Limits.on_rate_limited` decided)."""
+def _slowed(slowdown: Slowdown, retry_after_s: float | None, rate: RateMeter | None = None) -> str:
+    """What a 429 made the calls do and why, as `-v` logs it (`slowdown`: what `Limits.on_rate_limited` decided;
+    `rate`: the run's rate meter, whose spacing a "spacing" 429 says the calls leave at now)."""
     said = "no Retry-After" if retry_after_s is None else f"its Retry-After of {retry_after_s:.1f} s"
     if slowdown.why == "clocks":
         return (
@@ -91,6 +92,12 @@ def _slowed(slowdown: Slowdown, retry_after_s: float | None) -> str:
             f"as strictly: no call pauses{'' if retry_after_s is None else ' for ' + said}; the spacing widens (2.5 "
             "% of the interval, up to 5 %; past that, the server's arrivals vary, and the pace keeps 90 % of itself, "
             "eased back as calls succeed), and every call leaves an interval after the one before it"
+            + (
+                ""
+                if rate is None or rate.configured is None or not rate.interval_s()
+                else f": calls now leave {1000.0 * rate.interval_s():.0f} ms apart ({1.0 / rate.interval_s():.3g}/s "
+                f"of --rate {rate.configured:g})"
+            )
         )
     if slowdown.why == "early":
         return (
@@ -545,7 +552,7 @@ class Dispatcher:
             tries.limited,
             call,
             minutes_said(tries.elapsed_s()),
-            _slowed(slowdown, exc.retry_after),
+            _slowed(slowdown, exc.retry_after, self.limits.rate),
             extra=self._of(status=429),
         )
 

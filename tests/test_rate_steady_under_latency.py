@@ -318,3 +318,24 @@ def test_successes_while_a_429_has_cut_the_pace_ease_the_spacing_never_widen_it(
         assert meter.learned_s <= learned_s + 1e-12, meter.learned_s
     assert meter.rate == pytest.approx(10.0) or meter.rate < 10.0
     assert meter.learned_s < learned_s
+
+
+async def test_the_log_of_a_spaced_429_says_the_pace_the_calls_leave_at_now() -> None:
+    """-v's line for a 429 of a spaced call said the same whatever it did ("the spacing widens (2.5 % ... past that
+    ... the pace keeps 90 % of itself ...)"), so a run whose pace such 429s had cut to 5.9/s of --rate 10 (a rolling
+    window shared with another client that came and went, tester t63a) logged nothing a user could tell that by. It
+    says the pace the calls leave at now: --rate 5, the first such 429 widens the spacing 2.5 % (205 ms)."""
+    from bulkload.dispatch import _slowed
+
+    run = _Run(trip_s=0.05)
+    await run.warm()
+    held = await run.limits.acquire()
+    run.now += 0.15
+    run.limits.sent(held)
+    refused = await run.limits.acquire()
+    run.limits.sent(refused)
+    run.limits.answered(refused, worked=False)
+    slowdown = run.limits.on_rate_limited(None, refused)
+    assert slowdown.why == "spacing"
+    said = _slowed(slowdown, None, run.limits.rate)
+    assert "calls now leave 205 ms apart (4.88/s of --rate 5)" in said, said
