@@ -82,9 +82,6 @@ class Limits:
         #: the agreement whose limits these are, where the API keeps them per agreement at one address (a keyed hash)
         self.agreement = agreement
         self._meters: list[Meter] = [quota, rate, *self.windows]
-        #: the window that holds the configured rate steady (`WindowMeter.for_rate`; None: no rate): narrowed to a
-        #: share, its calls leave spaced across it (`_share_spacing_s`)
-        self.rate_window = next((w for w in self.windows if w.holds(rate.configured)), None)
         #: calls waiting in `acquire` now (for the progress display)
         self.held = 0
         self._first = 0  # calls waiting in `acquire` that do not give way
@@ -158,7 +155,7 @@ class Limits:
             await self.quota.acquire()
             started = await self.rate.start()
             places = tuple([await window.take(at) for window, at in zip(self.windows, asked, strict=True)])
-            await self.rate.depart(self._share_spacing_s())
+            await self.rate.depart()
             return Slot(started, places)
         finally:
             self.held -= 1
@@ -167,17 +164,6 @@ class Limits:
                 if not self._first and self._none_first is not None:
                     self._none_first.set()
                     self._none_first = None
-
-    def _share_spacing_s(self) -> float:
-        """Seconds between two calls leaving while the rate's window is narrowed to a share (0.0: it is not): its
-        span over the calls the share lets in, so its calls leave spaced across it (`RateMeter.depart`) rather than
-        at the rate's spacing and then wait for the window: a strict server refused those bursts, and beside another
-        client at 4 of a server's 10 calls a rolling second, --rate 10 met 27-32 429s for 3,000 rows (17 spaced;
-        tester t62b's server)."""
-        window = self.rate_window
-        if window is None or window.allowed >= window.limit:
-            return 0.0
-        return window.span_s / window.allowed
 
     def sent(self, slot: Slot) -> None:
         """The call that took `slot` left now (its request written): the windows time its round trip from here, and
@@ -220,7 +206,8 @@ class Limits:
         the run's first window, where the call before it is a slow answer still out (`WindowMeter.after_unheard`) or
         one still out that left no more than the spacing and its margin before it (`WindowMeter.let_go_with`: a
         strict server's clock 3 % slow at --rate 20 met 14-23 429s, each taken for a share; tester t62b); past its
-        margin such a 429 narrows the spacing's pace (`RateMeter.widen`). Met
+        margin such a 429 narrows the spacing's pace (`RateMeter.widen`), until one of a call that left two
+        intervals after the last one not refused shows the server counts a window (`RateMeter.counts_a_window`). Met
         in a window the run could not have filled yet at its pace, the first such 429 narrows nothing either
         (`WindowMeter.transient`: the run's count there is partial, no share), and no call pauses (0.0). While a window
         holds calls but is not full, the server counts more in it than this client sent (another client's calls, or a
@@ -241,6 +228,9 @@ class Limits:
         # at --rate 10, answers in 0-2 s)
         interval_s = self.rate.interval_s()
         pairs = [(w, call) for w, call in zip(self.windows, calls, strict=True) if call is not None]
+        # the calls left at the configured rate's spacing at least (a hair less: the clocks' rounding)
+        if self.rate.configured and any(w.left_long_after(call, 0.975 / self.rate.configured) for w, call in pairs):
+            self.rate.counts_a_window()
         close = any(w.let_go_with(call, interval_s * (1.0 - self.rate.LEARN_CAP)) for w, call in pairs)
         taken = close or any(w.after_taken(call) for w, call in pairs)
         whole = not any(w.allowed < w.limit for w in self.windows)

@@ -273,69 +273,23 @@ def test_past_its_margin_a_spaced_429_keeps_90_percent_of_the_pace_and_successes
     assert meter.rate == 10.0
 
 
-async def test_the_rates_window_narrowed_to_a_share_lets_its_calls_go_spaced_across_it() -> None:
-    """--rate 10, five calls, then a share's 429 narrows the rate's window to 4 calls a second: the calls leave 250 ms
-    apart, not four at the rate's spacing and then a wait for the window. Beside another client at 4/s of a server's
-    10 per rolling second (t62b's), whose 429s came in those bursts: 27-32 429s for 3,000 rows at --rate 10, 17 now."""
-    clock = VirtualTime()
-    limits = _limits_on(clock, clock.sleep, 10.0)
-    (window,) = limits.windows
-    left: list[float] = []
-    async with clock.running():
-        for call in range(9):
-            if call == 5:
-                assert window.shrink(None)
-                assert window.allowed == 4
-            slot = await limits.acquire()
-            limits.sent(slot)
-            left.append(clock())
-            limits.answered(slot)
-    shared = left[5:]
-    assert min(b - a for a, b in zip(shared, shared[1:])) >= 0.25 - 1e-9, shared
-
-
-def test_successes_while_a_429_has_cut_the_pace_ease_the_spacing_never_widen_it() -> None:
-    """--rate 10, the spacing past its margin (a strict server whose arrivals vary), then a 429 whose Retry-After is
-    longer than an interval cuts the pace (`RateMeter.on_rate_limited`: 70 % of it). The successes after it ease the
-    spacing back, as at the configured pace. Eased by the cut pace's interval less the configured rate's, each success
-    widened it instead: 50 successes took it from 44 ms to 0.4-0.6 s, the pace from 6.9 to 1.4-2/s, and back at the
-    rate it was eased at 1 % of the rate a second (80 s to the rate again)."""
-    now = [0.0]
-    meter = RateMeter(10.0, clock=lambda: now[0])
-    for step in range(5):
-        now[0] = float(step)
-        meter._starts.append(now[0])
-        assert meter.widen(now[0], close=True)
-    learned_s = meter.learned_s
-    assert learned_s > meter.LEARN_CAP / 10.0
-    now[0] = 10.0
-    meter.on_rate_limited(2.0, now[0])
-    assert meter.rate is not None and meter.rate < 10.0
-    now[0] = 12.5
-    for _ in range(50):
-        now[0] += meter.interval_s()
-        meter.on_success()
-        assert meter.learned_s <= learned_s + 1e-12, meter.learned_s
-    assert meter.rate == pytest.approx(10.0) or meter.rate < 10.0
-    assert meter.learned_s < learned_s
-
-
-async def test_the_log_of_a_spaced_429_says_the_pace_the_calls_leave_at_now() -> None:
-    """-v's line for a 429 of a spaced call said the same whatever it did ("the spacing widens (2.5 % ... past that
-    ... the pace keeps 90 % of itself ...)"), so a run whose pace such 429s had cut to 5.9/s of --rate 10 (a rolling
-    window shared with another client that came and went, tester t63a) logged nothing a user could tell that by. It
-    says the pace the calls leave at now: --rate 5, the first such 429 widens the spacing 2.5 % (205 ms)."""
-    from bulkload.dispatch import _slowed
-
+async def test_a_429_two_intervals_after_the_last_call_not_refused_shows_a_window_not_a_strict_server() -> None:
+    """A strict server (arrivals varying by less than an interval) takes a call two intervals after the last one
+    it took, whatever it refused between; a server counting a window that another client fills does not. Past the
+    margin the spacing then narrows the pace no further: the window's share narrows instead."""
     run = _Run(trip_s=0.05)
     await run.warm()
-    held = await run.limits.acquire()
-    run.now += 0.15
-    run.limits.sent(held)
+    rate = run.limits.rate
+    rate.learned_s = rate.LEARN_CAP / RATE  # at the margin's cap
+    taken = await run.limits.acquire()
+    run.limits.sent(taken)
+    run.limits.answered(taken)
+    run.now += 2.0 / RATE  # two intervals later (a call refused between)
     refused = await run.limits.acquire()
     run.limits.sent(refused)
     run.limits.answered(refused, worked=False)
-    slowdown = run.limits.on_rate_limited(None, refused)
-    assert slowdown.why == "spacing"
-    said = _slowed(slowdown, None, run.limits.rate)
-    assert "calls now leave 205 ms apart (4.88/s of --rate 5)" in said, said
+    assert not rate.window_counted
+    assert run.limits.on_rate_limited(None, refused).why == "share"
+    assert rate.window_counted
+    assert rate.learned_s == pytest.approx(rate.LEARN_CAP / RATE)  # the pace narrowed no further
+    assert not rate.widen(refused.started, close=True)
