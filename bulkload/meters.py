@@ -92,6 +92,9 @@ class RateMeter:
     SPACED_DECREASE = 0.9
     SPACED_FLOOR = 0.1
     SPACED_EASE = 0.01
+    #: of the configured rate's interval: two calls the server took that left closer than this show it spaces calls
+    #: no wider (`took_close`)
+    TAKEN_CLOSE = 1.5
 
     def __init__(self, rate: float | None, clock: Clock = time.monotonic, sleep: Sleep = anyio.sleep) -> None:
         self.configured = rate if rate and rate > 0 else None
@@ -109,6 +112,9 @@ class RateMeter:
         #: a 429 showed the server counts a window, not the spacing (`counts_a_window`): past `LEARN_CAP` the
         #: spacing narrows the pace no further (the window's share does)
         self.window_counted = False
+        #: the server took two calls that left less than `TAKEN_CLOSE` intervals apart (`Limits.answered`): it spaces
+        #: calls no wider than that, and a 429 two intervals after the last call not refused is a window's
+        self.took_close = False
         self._widened_at = -math.inf  # when it last widened
         self._left_at = -math.inf  # when the last call left (`depart`)
         self._cut_at = -math.inf  # when a 429 last cut the pace (`on_rate_limited`)
@@ -746,6 +752,11 @@ class WindowMeter:
         margin to the share, `RateMeter.counts_a_window`)."""
         last = self.previous(call, refused=False)
         return last is not None and call.left - last.left >= 2.0 * interval_s
+
+    def taken_within(self, call: Arrival, within_s: float) -> bool:
+        """Whether the server took another call this window holds that left less than `within_s` seconds before or
+        after `call` (taken too: `Limits.answered`)."""
+        return any(c is not call and c.took and abs(c.left - call.left) < within_s for c in self._calls)
 
     def after_unheard(self, call: Arrival) -> bool:
         """Whether the call before `call` (`previous`) was unanswered when `call`'s 429 was heard, and out longer than

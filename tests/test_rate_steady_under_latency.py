@@ -293,3 +293,22 @@ async def test_a_429_two_intervals_after_the_last_call_not_refused_shows_a_windo
     assert rate.window_counted
     assert rate.learned_s == pytest.approx(rate.LEARN_CAP / RATE)  # the pace narrowed no further
     assert not rate.widen(refused.started, close=True)
+
+
+@pytest.mark.parametrize(("rate", "strict_by"), [(10.0, 1.5), (20.0, 1.0)])
+async def test_a_server_spacing_calls_wider_than_two_intervals_is_not_taken_for_a_window(
+    rate: float, strict_by: float
+) -> None:
+    """--rate 10 at a server that takes a call 250 ms after the last it took (4/s; 10/s at --rate 20): it refuses a
+    call two intervals after the last one it took, as a window another client fills does (`Limits`:
+    `RateMeter.counts_a_window`), but it never takes two calls an interval apart. Taken for a window, its 429s
+    narrowed the share, whose calls left at the rate's spacing and met 429s again: 200 429s and 159 s for 150 calls
+    (74 and 62.4 s at --rate 20). A window's is such a 429 only once the server took two calls within 1.5 intervals:
+    the spacing's pace narrows (75 and 74.9 s; 18 and 16.9 s)."""
+    rng = random.Random(int(rate))
+    latencies = [rng.random() * 0.3 for _ in range(150)]
+    _, taken, refused, took_s = await _strict_server_load(rate, latencies, 8, strict_by)
+    assert len(taken) == 150
+    least_s = 150 * (1 + strict_by) / rate
+    assert len(refused) <= 90, len(refused)
+    assert took_s <= 2.5 * least_s, took_s
