@@ -77,9 +77,25 @@ def seconds_said(wait_s: float) -> str:
     return f"{wait_s:.0f} s" if wait_s <= 86_400 else "longer than a day"
 
 
-def _slowed(slowdown: Slowdown, retry_after_s: float | None, rate: RateMeter | None = None) -> str:
+def _slowed(
+    slowdown: Slowdown, retry_after_s: float | None, rate: RateMeter | None = None, window_shown: bool = False
+) -> str:
     """What a 429 made the calls do and why, as `-v` logs it (`slowdown`: what `Limits.on_rate_limited` decided;
-    `rate`: the run's rate meter, whose spacing a "spacing" 429 says the calls leave at now)."""
+    `rate`: the run's rate meter, whose spacing a "spacing" 429 says the calls leave at now; `window_shown`: this
+    429 first showed the server counts a window, `RateMeter.counts_a_window`, which changes how every later 429 is
+    met and was said nowhere)."""
+    said = _slowed_why(slowdown, retry_after_s, rate)
+    if window_shown:
+        said += (
+            "; it came to a call that left two intervals after the last one the server did not refuse, so the server "
+            "counts a window (another client's calls fill it), not the spacing: from now on 429s narrow this run's "
+            "share of it, not the pace"
+        )
+    return said
+
+
+def _slowed_why(slowdown: Slowdown, retry_after_s: float | None, rate: RateMeter | None = None) -> str:
+    """`_slowed` but for a window first shown."""
     said = "no Retry-After" if retry_after_s is None else f"its Retry-After of {retry_after_s:.1f} s"
     if slowdown.why == "clocks":
         return (
@@ -542,6 +558,7 @@ class Dispatcher:
                 "`bulkload resume` once that time has passed",
                 uncertain=tries.uncertain,
             ) from exc
+        counted = self.limits.rate.window_counted
         slowdown = self.limits.on_rate_limited(exc.retry_after, slot)
         if tries.out_of_time(self.policy, slowdown.pause_s):
             raise self._kept_limiting(call, tries) from exc
@@ -552,7 +569,7 @@ class Dispatcher:
             tries.limited,
             call,
             minutes_said(tries.elapsed_s()),
-            _slowed(slowdown, exc.retry_after, self.limits.rate),
+            _slowed(slowdown, exc.retry_after, self.limits.rate, not counted and self.limits.rate.window_counted),
             extra=self._of(status=429),
         )
 

@@ -312,3 +312,24 @@ async def test_a_server_spacing_calls_wider_than_two_intervals_is_not_taken_for_
     least_s = 150 * (1 + strict_by) / rate
     assert len(refused) <= 90, len(refused)
     assert took_s <= 2.5 * least_s, took_s
+
+
+async def test_the_log_of_the_429_that_shows_a_window_says_so() -> None:
+    """The 429 that first shows the server counts a window (`RateMeter.counts_a_window`) changes how every later 429
+    is met (the share narrows, not the spacing's pace), and -v said nothing of it: its line read as any share's."""
+    from bulkload.dispatch import _slowed
+
+    run = _Run(trip_s=0.05)
+    await run.warm()
+    taken = await run.limits.acquire()
+    run.limits.sent(taken)
+    run.limits.answered(taken)
+    run.now += 2.0 / RATE
+    refused = await run.limits.acquire()
+    run.limits.sent(refused)
+    run.limits.answered(refused, worked=False)
+    slowdown = run.limits.on_rate_limited(None, refused)
+    assert run.limits.rate.window_counted
+    said = _slowed(slowdown, None, run.limits.rate, window_shown=True)
+    assert "the server counts a window" in said and "not the pace" in said, said
+    assert "not the pace" not in _slowed(slowdown, None, run.limits.rate)
