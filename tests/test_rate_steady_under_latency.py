@@ -333,3 +333,50 @@ async def test_the_log_of_the_429_that_shows_a_window_says_so() -> None:
     said = _slowed(slowdown, None, run.limits.rate, window_shown=True)
     assert "the server counts a window" in said and "not the pace" in said, said
     assert "not the pace" not in _slowed(slowdown, None, run.limits.rate)
+
+
+def test_successes_while_a_429_has_cut_the_pace_ease_the_spacing_never_widen_it() -> None:
+    """--rate 10, the spacing past its margin (a strict server whose arrivals vary), then a 429 whose Retry-After is
+    longer than an interval cuts the pace (`RateMeter.on_rate_limited`: 70 % of it). The successes after it ease the
+    spacing back, as at the configured pace. Eased by the cut pace's interval less the configured rate's, each success
+    widened it instead: 50 successes took it from 44 ms to 0.4-0.6 s, the pace from 6.9 to 1.4-2/s, and back at the
+    rate it was eased at 1 % of the rate a second (80 s to the rate again)."""
+    now = [0.0]
+    meter = RateMeter(10.0, clock=lambda: now[0])
+    for step in range(5):
+        now[0] = float(step)
+        meter._starts.append(now[0])
+        assert meter.widen(now[0], close=True)
+    learned_s = meter.learned_s
+    assert learned_s > meter.LEARN_CAP / 10.0
+    now[0] = 10.0
+    meter.on_rate_limited(2.0, now[0])
+    assert meter.rate is not None and meter.rate < 10.0
+    now[0] = 12.5
+    for _ in range(50):
+        now[0] += meter.interval_s()
+        meter.on_success()
+        assert meter.learned_s <= learned_s + 1e-12, meter.learned_s
+    assert meter.rate == pytest.approx(10.0) or meter.rate < 10.0
+    assert meter.learned_s < learned_s
+
+
+async def test_the_log_of_a_spaced_429_says_the_pace_the_calls_leave_at_now() -> None:
+    """-v's line for a 429 of a spaced call said the same whatever it did ("the spacing widens (2.5 % ... past that
+    ... the pace keeps 90 % of itself ...)"), so a run whose pace such 429s had cut to 5.9/s of --rate 10 (a rolling
+    window shared with another client that came and went, tester t63a) logged nothing a user could tell that by. It
+    says the pace the calls leave at now: --rate 5, the first such 429 widens the spacing 2.5 % (205 ms)."""
+    from bulkload.dispatch import _slowed
+
+    run = _Run(trip_s=0.05)
+    await run.warm()
+    held = await run.limits.acquire()
+    run.now += 0.15
+    run.limits.sent(held)
+    refused = await run.limits.acquire()
+    run.limits.sent(refused)
+    run.limits.answered(refused, worked=False)
+    slowdown = run.limits.on_rate_limited(None, refused)
+    assert slowdown.why == "spacing"
+    said = _slowed(slowdown, None, run.limits.rate)
+    assert "calls now leave 205 ms apart (4.88/s of --rate 5)" in said, said
