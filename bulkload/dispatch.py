@@ -106,8 +106,14 @@ def _slowed_why(slowdown: Slowdown, retry_after_s: float | None, rate: RateMeter
         return (
             "the call left at the spacing of --rate or closer after one the server did not refuse, so it spaces calls "
             f"as strictly: no call pauses{'' if retry_after_s is None else ' for ' + said}; the spacing widens (2.5 "
-            "% of the interval, up to 5 %; past that, the server's arrivals vary, and the pace keeps 90 % of itself, "
-            "eased back as calls succeed), and every call leaves an interval after the one before it"
+            "% of the interval, up to 5 %"
+            + (
+                ""
+                if rate is not None and rate.window_counted
+                else "; past that, the server's arrivals vary, and the pace keeps 90 % of itself, eased back as calls "
+                "succeed"
+            )
+            + "), and every call leaves an interval after the one before it"
             + (
                 ""
                 if rate is None or rate.configured is None or not rate.interval_s()

@@ -244,7 +244,7 @@ class RateMeter:
         and successes ease it back (`on_success`); not once a 429 has shown the server counts a window
         (`counts_a_window`: False, the window's share narrows). Taken for a share of the rate's window past the
         cap, they narrowed it in whole calls, which it let go together: 46 429s in 186 calls, 46.3 s for 3,000 rows
-        at --rate 10 (8-12 and 20.8-21.4 s now), and at --rate 5 a share of 5 swung between 2 and 5."""
+        at --rate 10 (11-13 429s and 20.9-21.5 s now), and at --rate 5 a share of 5 swung between 2 and 5."""
         if started is None or self.configured is None or self.rate != self.configured:
             return False
         if retry_after_s is not None and retry_after_s > self.interval_s() + RETRY_AFTER_ROUNDING_S:

@@ -380,3 +380,6 @@ async def test_the_log_of_a_spaced_429_says_the_pace_the_calls_leave_at_now() ->
     assert slowdown.why == "spacing"
     said = _slowed(slowdown, None, run.limits.rate)
     assert "calls now leave 205 ms apart (4.88/s of --rate 5)" in said, said
+    assert "keeps 90 % of itself" in said  # past the margin, the pace would narrow
+    run.limits.rate.window_counted = True  # once a 429 showed a window, it does not: the line does not say it would
+    assert "keeps 90 % of itself" not in _slowed(slowdown, None, run.limits.rate)
