@@ -95,7 +95,7 @@ def _slowed(
 
 
 def _slowed_why(slowdown: Slowdown, retry_after_s: float | None, rate: RateMeter | None = None) -> str:
-    """`_slowed` but for a window first shown."""
+    """What a 429 made the calls do and why (`_slowed`), without what a window first shown adds to it."""
     said = "no Retry-After" if retry_after_s is None else f"its Retry-After of {retry_after_s:.1f} s"
     if slowdown.why == "clocks":
         return (

@@ -194,7 +194,7 @@ class Limits:
         rate = self.rate
         if worked and rate.configured and not rate.took_close:
             close_s = rate.TAKEN_CLOSE / rate.configured
-            rate.took_close = any(w.taken_within(c, close_s) for w, c in zip(self.windows, slot.places) if c)
+            rate.took_close = any(w.taken_within(c, close_s) for w, c in zip(self.windows, slot.places, strict=True))
 
     def on_rate_limited(self, retry_after_s: float | None, slot: Slot | None = None) -> Slowdown:
         """A 429 (`retry_after_s`: the server's Retry-After, None without one; `slot`: the refused call's); returns the
