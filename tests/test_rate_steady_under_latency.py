@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from virtual_time import VirtualTime
 
-from bulkload.limits import Limits
+from bulkload.limits import Limits, Slot
 from bulkload.meters import DailyQuota, RateMeter, WindowMeter
 
 RATE = 5.0
@@ -130,18 +130,27 @@ class _Run:
             self.limits.answered(slot)
         self.now += 1.0  # the window not full: a 429 now is no clocks' disagreement
 
+    async def leaves(self, late_s: float = 0.0) -> Slot:
+        """A call that takes its slot and leaves `late_s` seconds after it (still out)."""
+        slot = await self.limits.acquire()
+        self.now += late_s
+        self.limits.sent(slot)
+        return slot
+
+    async def refused(self, late_s: float = 0.0) -> Slot:
+        """A call that leaves `late_s` seconds after its slot and is refused at once (its 429 not yet told)."""
+        slot = await self.leaves(late_s)
+        self.limits.answered(slot, worked=False)
+        return slot
+
 
 async def test_a_429_of_a_call_that_left_close_behind_one_still_out_teaches_the_spacing() -> None:
     """The call before left 150 ms late (a window held it) and is still out; this one left 50 ms after it, at its
     slot: a server counting calls per rolling second takes that, one that spaces calls strictly does not."""
     run = _Run(trip_s=0.05)
     await run.warm()
-    held = await run.limits.acquire()
-    run.now += 0.15
-    run.limits.sent(held)
-    refused = await run.limits.acquire()
-    run.limits.sent(refused)
-    run.limits.answered(refused, worked=False)
+    await run.leaves(0.15)
+    refused = await run.refused()
     assert run.limits.on_rate_limited(None, refused).why == "spacing"  # before: "share", the window narrowed
     assert run.limits.rate.learned_s > 0 and run.limits.windows[0].allowed == run.limits.windows[0].limit
 
@@ -159,12 +168,8 @@ async def test_a_429_an_interval_after_a_call_still_out_teaches_the_spacing_and_
     than the spacing (`late_s` after its slot) with the call before merely in flight is a share's."""
     run = _Run(trip_s=trip_s)
     await run.warm()
-    out = await run.limits.acquire()
-    run.limits.sent(out)
-    refused = await run.limits.acquire()
-    run.now += late_s
-    run.limits.sent(refused)
-    run.limits.answered(refused, worked=False)
+    await run.leaves()
+    refused = await run.refused(late_s)
     assert run.limits.on_rate_limited(None, refused).why == why
 
 
@@ -281,13 +286,9 @@ async def test_a_429_two_intervals_after_the_last_call_not_refused_shows_a_windo
     await run.warm()
     rate = run.limits.rate
     rate.learned_s = rate.LEARN_CAP / RATE  # at the margin's cap
-    taken = await run.limits.acquire()
-    run.limits.sent(taken)
-    run.limits.answered(taken)
+    run.limits.answered(await run.leaves())
     run.now += 2.0 / RATE  # two intervals later (a call refused between)
-    refused = await run.limits.acquire()
-    run.limits.sent(refused)
-    run.limits.answered(refused, worked=False)
+    refused = await run.refused()
     assert not rate.window_counted
     assert run.limits.on_rate_limited(None, refused).why == "share"
     assert rate.window_counted
@@ -321,13 +322,9 @@ async def test_the_log_of_the_429_that_shows_a_window_says_so() -> None:
 
     run = _Run(trip_s=0.05)
     await run.warm()
-    taken = await run.limits.acquire()
-    run.limits.sent(taken)
-    run.limits.answered(taken)
+    run.limits.answered(await run.leaves())
     run.now += 2.0 / RATE
-    refused = await run.limits.acquire()
-    run.limits.sent(refused)
-    run.limits.answered(refused, worked=False)
+    refused = await run.refused()
     slowdown = run.limits.on_rate_limited(None, refused)
     assert run.limits.rate.window_counted
     said = _slowed(slowdown, None, run.limits.rate, window_shown=True)
@@ -370,12 +367,8 @@ async def test_the_log_of_a_spaced_429_says_the_pace_the_calls_leave_at_now() ->
 
     run = _Run(trip_s=0.05)
     await run.warm()
-    held = await run.limits.acquire()
-    run.now += 0.15
-    run.limits.sent(held)
-    refused = await run.limits.acquire()
-    run.limits.sent(refused)
-    run.limits.answered(refused, worked=False)
+    await run.leaves(0.15)
+    refused = await run.refused()
     slowdown = run.limits.on_rate_limited(None, refused)
     assert slowdown.why == "spacing"
     said = _slowed(slowdown, None, run.limits.rate)
