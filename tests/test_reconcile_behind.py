@@ -316,3 +316,43 @@ def test_a_resumed_load_walks_what_earlier_processes_created_by_claims_that_doub
     behind = Behind(SimpleNamespace(listed={}), {"1": {"max_id": 0}}, 8, 8, floor=60_000_999)  # type: ignore[arg-type]
     answers = [(list(range(lo, lo + 500)), ["1"]) for lo in range(120_000_000, 120_001_000, 500)]
     assert claims_made(behind, answers, listed) <= 3 * 2 + 2 * 27, "2 ** 27 > 120 million"
+
+
+async def test_the_walk_after_the_load_takes_the_rate_slots_ahead_not_late_by_each_wake_up() -> None:
+    """After the last upload no call is left to give way to. Giving way, a walk's call took its slot only once it
+    was due, and the event loop wakes a sleeper late (here 5 ms, as a busy loop decoding and inserting pages does):
+    each page left late and the next was spaced from there, 55 ms apart at 20/s (the walk after the load of
+    e-conomic at 20/s with 100 ms latency went at 18-19/s). Now the calls after `finish` take the next slots
+    ahead, 50 ms apart whatever the wake-ups."""
+    from types import SimpleNamespace
+
+    import pytest
+    from virtual_time import VirtualTime
+
+    from bulkload.limits import Limits
+    from bulkload.meters import DailyQuota, RateMeter
+    from bulkload.walks import CLAIM_IDS, Behind
+
+    clock = VirtualTime()
+
+    async def late(seconds: float) -> None:
+        await clock.sleep(seconds + 0.005)
+
+    limits = Limits(quota=DailyQuota(1000, clock=clock), rate=RateMeter(20.0, clock=clock, sleep=late))
+    starts: list[float] = []
+
+    async def walk(scope: str, after: int, upto: int) -> int:
+        limits.answered(await limits.acquire())
+        starts.append(clock())
+        await clock.sleep(0.1)  # the round trip
+        return upto - after
+
+    behind = Behind(SimpleNamespace(listed={}, walk=walk), {"1": {"max_id": 0}}, 2, 2)  # type: ignore[arg-type]
+    behind.created([1, 20 * CLAIM_IDS], ["1"])
+    behind.finish(20 * CLAIM_IDS)
+    async with clock.running():
+        await behind.follow()
+    assert len(starts) == 20
+    # the first call went at once, the second woke 5 ms late; from there every slot was taken ahead of its time
+    assert [b - a for a, b in zip(starts[1:], starts[2:])] == pytest.approx([0.05] * 18)
+    assert limits.held == 0
