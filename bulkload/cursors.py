@@ -4,7 +4,8 @@ cursor it was not given before. A server whose cursor loops was seen to keep a w
 pages whose cursor is new each time are followed (seed 002 never says a page with a cursor holds an item: a server
 may window its pages over the agreement's entries and filter each window, so a quiet journal of a busy agreement
 gets many), but not on the cursor's word alone: each time their run doubles from `ASK_AFTER`, the API is asked how
-many entries lie ahead (`CursorTrail.ahead`), and none is a walk that would not end."""
+many entries lie ahead (`CursorTrail.ahead`), and none is a walk that would not end. A page that brings nothing new
+under the very cursor that led to it is the end where the API counts nothing past it (`CursorTrail.ended`)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,10 @@ class CursorTrail:
     twice at a page boundary: dropped, not counted twice), wherever on the page it lists them: seed 002 gives no
     order within a page, and one listed newest first holds the repeat at its end. A page that brings nothing past
     them, or goes back further than the previous page, with a cursor to follow, is a walk that would not end. So is a
-    run of empty pages the API counts nothing ahead of: `asking` says when to ask (`ahead`)."""
+    run of empty pages the API counts nothing ahead of: `asking` says when to ask (`ahead`). A page that brings
+    nothing new and gives the very cursor that led to it would come again for ever: a server that gives the last
+    item's own id as the cursor, the last page too (seed 002 says a last page gives none). It is the walk's end where
+    the API counts nothing past what the walk listed, else a loop: `repeating` says when to ask (`past`, `ended`)."""
 
     def __init__(self, what: str) -> None:
         self.what = what
@@ -51,6 +55,8 @@ class CursorTrail:
         self._previous: frozenset[int] = frozenset()  # the ids the last page that listed any listed
         self._empty = 0
         self._cursor = ""  # the cursor the last page gave
+        #: the last page brought nothing new under the cursor that led to it: the end, or a loop (`ended` tells)
+        self.repeating = False
 
     def page(self, ids: Sequence[int], cursor: str) -> frozenset[int]:
         """Page `self.pages + 1`: the ids it lists, in any order, and the cursor it gives ("" for none: the last
@@ -60,6 +66,9 @@ class CursorTrail:
         self.pages += 1
         page = self.pages
         repeated = self._previous.intersection(ids)
+        if page > 1 and cursor and cursor == self._cursor and len(repeated) == len(set(ids)):
+            self.repeating = True  # the same page again under the same cursor: `ended` says which
+            return repeated
         if ids and self._last_id is not None:
             if cursor and len(repeated) == len(set(ids)):
                 raise WalkStalled(
@@ -127,4 +136,29 @@ class CursorTrail:
             self.pages,
             shown(self._cursor),
             left,
+        )
+
+    def past(self, flt: str) -> str:
+        """The filter of what lies past what the walk listed, of those `flt` filters (seed 002's filter syntax): for
+        the count `ended` takes, once `repeating`; `flt` itself where the walk listed nothing yet."""
+        return flt if self._last_id is None else f"{flt}$and:entryNumber$gt:{self._last_id}"
+
+    def ended(self, counted: int) -> None:
+        """The API counts `counted` of what `past` filters, once a page came again under the cursor that led to it
+        (`repeating`): none left (past the last id listed; in all, against those listed, where none was) is the
+        walk's end; any is a walk that would not end (WalkStalled)."""
+        left = counted if self._last_id is not None else counted - self.listed
+        if left > 0:
+            raise WalkStalled(
+                f"{self.what}: page {self.pages} brings nothing new and gives the cursor that led to it again "
+                f"({shown(self._cursor)}), and the API counts {left} record{'s' if left != 1 else ''} past "
+                f"{'id ' + str(self._last_id) if self._last_id is not None else 'those the walk listed'}: the walk "
+                f"would not end; stopped after {self.pages} pages"
+            )
+        log.info(
+            "%s: page %d brings nothing new under the cursor that led to it (%s), and the API counts nothing past "
+            "what the walk listed: taken as the last page",
+            self.what,
+            self.pages,
+            shown(self._cursor),
         )

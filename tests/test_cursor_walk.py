@@ -26,12 +26,31 @@ def empty_forever(asked: int, page: dict[str, Any]) -> dict[str, Any]:
     return {"items": [], "cursor": str(asked + 1000)} if asked >= 1000 or "cursor" in page else page
 
 
+def last_item_cursor(asked: int, page: dict[str, Any]) -> dict[str, Any]:
+    """A cursor that is the page's own last entry number on every page that lists one, the last page too (seed 002:
+    a last page gives no cursor): the sandbox's cursor is inclusive, so each page starts with the last one's end
+    again, and the walk's end is a page that lists only that entry under the cursor that led to it."""
+    return {**page, "cursor": str(page["items"][-1]["entryNumber"])} if page["items"] else page
+
+
+def stuck_on_one(asked: int, page: dict[str, Any]) -> dict[str, Any]:
+    """`last_item_cursor` whose second page lists only the first page's last entry again, under the cursor that
+    led to it: the same page for ever, with entries left past it."""
+    page = last_item_cursor(asked, page)
+    return {"items": page["items"][:1], "cursor": str(asked)} if asked and page["items"] else page
+
+
 @pytest.mark.parametrize(
     ("tamper", "said"),
     [
         (looping, "that page 1 gave already: the API's cursor loops"),
         (going_back, "went back"),
         (empty_forever, "were empty, each with a cursor to one more"),
+        (
+            stuck_on_one,
+            "brings nothing new and gives the cursor that led to it again ('5' (1 characters)), and the API "
+            "counts 25 records past id 5",
+        ),
     ],
 )
 async def test_a_walk_that_would_not_end_stops_with_exit_4(tmp_path: Path, tamper: Tamper, said: str) -> None:
@@ -222,3 +241,47 @@ def test_a_cursor_that_is_no_number_is_asked_about_by_what_the_walk_listed() -> 
     trail.ahead(3)  # 3 counted in all, 2 listed: one left
     with pytest.raises(WalkStalled):
         trail.ahead(2)  # both listed: none left
+
+
+async def test_a_walk_whose_last_page_gives_its_own_last_entry_as_the_cursor_ends_where_nothing_is_counted_past_it(
+    tmp_path: Path,
+) -> None:
+    """A server whose cursor is each page's last entry number, its last page's too: the walk came to a page that
+    lists only that entry again under the cursor that led to it, and stopped ("lists only ids the walk listed
+    already"): every load and `bulkload reconcile` exited 4. The API counting nothing past that entry, it is the
+    walk's end: one count more, reconciled."""
+    data = tmp_path / "entries.csv"
+    write_entries(data, 15)  # 30 entries: 8 pages of 4 new ones each, and the page of the last one again
+    counted = {"pages": 0}
+    with anyio.fail_after(30):
+        async with serving(tampered(last_item_cursor, counted)) as origin:
+            job = economic_job(data, origin, tmp_path / "l.sqlite", rejects=str(tmp_path / "r.csv"), batch_size=10)
+            report = await load(job, env=CREDS, raise_on_stop=False)
+    assert report.exit_code == 0 and report.loaded == 30, report.stop_reason
+    rec = report.reconcile
+    assert rec.ok and rec.remote_count == rec.expected_count == 30 and rec.walk_repeated_ids == 0
+    assert rec.remote_totals["per_scope"] == rec.expected_totals["per_scope"]
+    assert counted["pages"] >= 9
+
+
+def test_a_page_that_comes_again_under_the_cursor_that_led_to_it_ends_the_walk_only_where_nothing_lies_past_it() -> (
+    None
+):
+    trail = CursorTrail("the walk of journal 1")
+    assert trail.page([1, 2, 3], "3") == set() and not trail.repeating
+    assert trail.page([3, 4, 5], "5") == {3} and not trail.repeating
+    assert trail.page([5], "5") == {5} and trail.repeating
+    assert trail.past("journalNumber$eq:1") == "journalNumber$eq:1$and:entryNumber$gt:5"
+    trail.ended(0)  # nothing past entry 5: the walk's end
+    with pytest.raises(WalkStalled) as caught:
+        trail.ended(1)
+    assert "page 3 brings nothing new and gives the cursor that led to it again" in str(caught.value)
+    assert "the API counts 1 record past id 5" in str(caught.value)
+    # empty under the same cursor, before the walk listed anything: counted in all, against what it listed (none)
+    trail = CursorTrail("the walk of journal 1")
+    trail.page([], "7")
+    trail.page([], "7")
+    assert trail.repeating and trail.past("f") == "f"
+    trail.ended(0)
+    with pytest.raises(WalkStalled):
+        trail.ended(2)

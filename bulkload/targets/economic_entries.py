@@ -241,12 +241,16 @@ async def _pages(client: Sender, flt: str, what: str) -> AsyncIterator[list[_Lis
     page that goes back or brings nothing new). `what`: the walk as messages name it. Empty pages are followed while
     their cursor is new; each time their run doubles from cursors.ASK_AFTER, one count more asks the API what is
     left (`entryNumber$gte:` the cursor, where it is a number; else all `flt` filters, against what the walk
-    listed): nothing is a walk that would not end (CursorTrail.ahead)."""
+    listed): nothing is a walk that would not end (CursorTrail.ahead). A page that brings nothing new under the
+    cursor that led to it ends the walk where the API counts nothing past it (CursorTrail.ended)."""
     trail = CursorTrail(what)
     params = {"filter": flt}
     while True:
         page = await _page(client, params)
         repeated = trail.page([item.entryNumber for item in page.items], page.cursor or "")
+        if trail.repeating:  # the same page again under the same cursor: the end, if nothing lies past it
+            trail.ended(await _counted(client, trail.past(flt)))
+            return
         if (asking := trail.asking) is not None:
             trail.ahead(await _counted(client, f"{flt}$and:entryNumber$gte:{int(asking)}" if asking else flt))
         yield [item for item in page.items if item.entryNumber not in repeated] if repeated else page.items
