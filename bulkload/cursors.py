@@ -1,11 +1,12 @@
 """A cursor walk that must get somewhere: every page it follows brings records past the last page's, under a
 cursor it was not given before. A server whose cursor loops was seen to keep a walk going for 35,541 pages in
-600 s; with these checks it stops at the first page that repeats a cursor, goes back, or brings nothing new. Empty
-pages whose cursor is new each time are followed (seed 002 never says a page with a cursor holds an item: a server
-may window its pages over the agreement's entries and filter each window, so a quiet journal of a busy agreement
-gets many), but not on the cursor's word alone: each time their run doubles from `ASK_AFTER`, the API is asked how
-many entries lie ahead (`CursorTrail.ahead`), and none is a walk that would not end. A page that brings nothing new
-under the very cursor that led to it is the end where the API counts nothing past it (`CursorTrail.ended`)."""
+600 s; with these checks it stops at the first page that repeats a cursor or goes back. Pages that bring nothing
+new (empty, or the previous page's ids alone again) whose cursor is new each time are followed (seed 002 never
+says a page with a cursor holds an item: a server may window its pages over the agreement's entries and filter
+each window, so a quiet journal of a busy agreement gets many), but not on the cursor's word alone: each time
+their run doubles from `ASK_AFTER`, the API is asked how many entries lie ahead (`CursorTrail.ahead`), and none
+is a walk that would not end. A page that brings nothing new under the very cursor that led to it is the end where
+the API counts nothing past it (`CursorTrail.ended`)."""
 
 from __future__ import annotations
 
@@ -38,9 +39,12 @@ class CursorTrail:
     Seed 002 says "the cursor represents the identifier of the first item on the next set": a server may take that
     to include an item it gave already, so a page may list the end of the one before again (the same records, listed
     twice at a page boundary: dropped, not counted twice), wherever on the page it lists them: seed 002 gives no
-    order within a page, and one listed newest first holds the repeat at its end. A page that brings nothing past
-    them, or goes back further than the previous page, with a cursor to follow, is a walk that would not end. So is a
-    run of empty pages the API counts nothing ahead of: `asking` says when to ask (`ahead`). A page that brings
+    order within a page, and one listed newest first holds the repeat at its end. A page that goes back further than
+    the previous page, with a cursor to follow, is a walk that would not end. One that brings nothing past them under
+    a new cursor is followed as an empty page (a server that windows its pages over the agreement's entries, each
+    under its own last entry as the cursor, lists a window's last entry of the journal alone again where the rest of
+    the next window is other journals'); a run of such pages the API counts nothing ahead of is a walk that would not
+    end: `asking` says when to ask (`ahead`). A page that brings
     nothing new and gives the very cursor that led to it would come again for ever: a server that gives the last
     item's own id as the cursor, the last page too (seed 002 says a last page gives none). It is the walk's end where
     the API counts nothing past what the walk listed, else a loop: `repeating` says when to ask (`past`, `ended`)."""
@@ -61,8 +65,8 @@ class CursorTrail:
     def page(self, ids: Sequence[int], cursor: str) -> frozenset[int]:
         """Page `self.pages + 1`: the ids it lists, in any order, and the cursor it gives ("" for none: the last
         page). Returns those of its ids the previous page listed (to be dropped), wherever it lists them. Raises
-        WalkStalled where it has a cursor and lists nothing new, goes back (an id new to the walk at or below the
-        highest of the previous page), or loops."""
+        WalkStalled where it has a cursor and goes back (an id new to the walk at or below the highest of the
+        previous page), or loops; a page of nothing new under a new cursor counts as empty (`asking`)."""
         self.pages += 1
         page = self.pages
         repeated = self._previous.intersection(ids)
@@ -70,12 +74,6 @@ class CursorTrail:
             self.repeating = True  # the same page again under the same cursor: `ended` says which
             return repeated
         if ids and self._last_id is not None:
-            if cursor and len(repeated) == len(set(ids)):
-                raise WalkStalled(
-                    f"{self.what}: page {page} lists only ids the walk listed already (up to {self._last_id}, where "
-                    f"page {page - 1} ended; the cursor that led to it: {shown(self._cursor)}): the walk would not "
-                    f"end; stopped after {page} pages"
-                )
             back = next((i for i in ids if i not in repeated and i <= self._last_id), None)
             if cursor and back is not None:
                 raise WalkStalled(
@@ -87,11 +85,15 @@ class CursorTrail:
         if not cursor:
             self._empty = 0  # the last page: nothing to ask
             return repeated
-        if ids:
+        if len(repeated) < len(set(ids)):
             self._empty = 0
             self._last_id = max(ids)
             self._previous = frozenset(ids)
         else:
+            # nothing new: empty, or only the ids the page before listed again under a new cursor (a server that
+            # windows its pages over the agreement's entries and gives each window's own last entry as the cursor
+            # lists that entry alone again where the rest of the next window is other journals'): followed as an
+            # empty page, its cursor new, and asked about as their run doubles (`asking`)
             self._empty += 1
         digest = blake2b(cursor.encode(), digest_size=16).digest()
         earlier = self._seen.get(digest)
@@ -112,7 +114,11 @@ class CursorTrail:
         then the count of everything the walk lists, against those it listed); else None."""
         if self._empty < ASK_AFTER or self._empty & (self._empty - 1):
             return None
-        return self._cursor if self._cursor.isascii() and self._cursor.isdigit() else ""
+        if not (self._cursor.isascii() and self._cursor.isdigit()):
+            return ""
+        # past the last id listed, wherever the cursor points: pages of nothing new under cursors that are new but
+        # no further ("25", "025", "0025", …) would else be counted the entries the walk listed, and never end
+        return str(max(int(self._cursor), -1 if self._last_id is None else self._last_id + 1))
 
     def ahead(self, counted: int) -> None:
         """The API counts `counted` of what the walk lists (as `asking` said: at or above the cursor, or in all):

@@ -5,6 +5,7 @@ advances (seed 002 never says a page with a cursor holds an item) goes on to its
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
+from aiohttp import web
 from conftest import CREDS, economic_job, serving, write_entries
 from economic_independent_server import STORE, Opts, add_other, make_app
 from test_reconcile_refused import entries
@@ -146,18 +148,40 @@ def test_a_page_listed_newest_first_that_lists_the_last_page_s_end_again_is_foll
 @pytest.mark.parametrize(
     ("pages", "said"),
     [
-        ([[1, 2, 3], [3]], "lists only ids the walk listed already"),  # nothing new: the walk would not end
-        ([[1, 2, 3], [2, 3]], "lists only ids the walk listed already"),
         ([[1, 2, 3], [0, 3, 4]], "went back (it lists id 0 after page 1 ended at 3"),  # further back than page 1
         ([[1, 2, 3], [3, 4, 5], [2, 5, 6]], "went back (it lists id 2 after page 2 ended at 5"),
     ],
 )
-def test_a_page_of_repeats_only_or_one_that_goes_further_back_still_stops(pages: list[list[int]], said: str) -> None:
+def test_a_page_that_goes_further_back_still_stops(pages: list[list[int]], said: str) -> None:
     trail = CursorTrail("the walk of journal 1")
     with pytest.raises(WalkStalled) as caught:
         for i, ids in enumerate(pages):
             trail.page(ids, f"c{i}")
     assert said in str(caught.value) and f"page {len(pages)}" in str(caught.value)
+
+
+def test_pages_of_repeats_only_under_new_cursors_are_followed_as_empty_pages_and_asked_about() -> None:
+    """A page that lists only ids the page before listed, under a new cursor, brings nothing new, as an empty page
+    does (a windowed server's window whose only entry of the journal is the one its cursor came back to): followed,
+    and once four such pages come in a row the API is asked what lies past the last id listed. Before, the walk
+    stopped at the first ("lists only ids the walk listed already")."""
+    trail = CursorTrail("the walk of journal 1")
+    assert trail.page([1, 2, 3], "3") == set()
+    assert trail.page([3], "7") == {3} and trail.asking is None  # followed
+    assert trail.page([2, 3], "11") == {2, 3}
+    assert trail.page([], "15") == set()
+    assert trail.page([3], "19") == {3} and trail.asking == "19"  # four pages of nothing new
+    trail.ahead(2)  # two past the cursor: going on
+    assert trail.page([3, 20, 21], "21") == {3} and trail.listed == 5 and trail.asking is None
+    # cursors that are new but never further: asked past the last id listed, not at the cursor (which counts it)
+    trail = CursorTrail("the walk of journal 1")
+    trail.page([1, 2, 3], "3")
+    for cursor in ("03", "003", "0003", "00003"):
+        trail.page([3], cursor)
+    assert trail.asking == "4"
+    with pytest.raises(WalkStalled) as caught:
+        trail.ahead(0)
+    assert "pages 2-5" in str(caught.value) and "the API counts no record left to list" in str(caught.value)
 
 
 def overlapping(asked: int, page: dict[str, Any]) -> dict[str, Any]:
@@ -285,3 +309,58 @@ def test_a_page_that_comes_again_under_the_cursor_that_led_to_it_ends_the_walk_o
     trail.ended(0)
     with pytest.raises(WalkStalled):
         trail.ended(2)
+
+
+def windows_by_own_last_entry(others: int) -> web.Application:
+    """The independent server's windowed pages (sparse_pages: each cursor page a window of 5 of the agreement's
+    entries, then filtered) under a cursor that is each window's own last entry number, the last window's too (the
+    next window starts with it again, as `last_item_cursor`'s pages do); a busy agreement: another writer adds
+    `others` entries to journal 2 after each of the run's creates."""
+    app = make_app(Opts(page_size=5, sparse_pages=True))
+    store = app[STORE]
+
+    @web.middleware
+    async def own_last(request: web.Request, handler: Any) -> web.StreamResponse:
+        response = await handler(request)
+        if request.method == "POST" and response.status == 201:
+            add_other(store, others)  # type: ignore[arg-type]
+        if request.method != "GET" or not request.path.endswith("/draft-entries"):
+            return response  # type: ignore[no-any-return]
+        page = json.loads(response.text)
+        newest = max(store.entries, default=0)  # type: ignore[attr-defined]
+        if "cursor" in page:
+            page["cursor"] = str(int(page["cursor"]) - 1)  # the next window's first entry - 1: this one's last
+        elif newest and int(request.query.get("cursor") or 0) <= newest:
+            page["cursor"] = str(newest)  # the last window's own last entry
+        return web.json_response(page)
+
+    app.middlewares.insert(0, own_last)
+    return app
+
+
+async def test_a_window_that_lists_only_the_entry_its_cursor_came_back_to_is_followed_as_an_empty_page(
+    tmp_path: Path,
+) -> None:
+    """A server that windows its pages over the agreement's entries (as the quiet journal of a busy agreement gets
+    empty pages under a cursor that advances) and gives each window's own last entry number as the cursor (as
+    `last_item_cursor` does): where a window's last entry is the journal's, the next window lists that entry alone
+    again, under a new cursor, and the window after goes on. Such a page brings nothing new, as an empty page does;
+    the walk stopped there ("lists only ids the walk listed already"), exit 4, the same on every `bulkload
+    reconcile`. Here the run's 10 entries a call and another writer's 5 after each: entry 25 alone in the window
+    25-29, under cursor 29."""
+    data = tmp_path / "entries.csv"
+    write_entries(data, 15)  # 30 entries, 3 calls of 10
+    app = windows_by_own_last_entry(5)
+    with anyio.fail_after(30):
+        async with serving(app) as origin:
+            job = economic_job(data, origin, tmp_path / "l.sqlite", rejects=str(tmp_path / "r.csv"), batch_size=10)
+            report = await load(job, env=CREDS, raise_on_stop=False)
+            undone = await rollback(tmp_path / "l.sqlite", env=CREDS)
+            calls = app[STORE].calls  # type: ignore[attr-defined]
+    assert report.exit_code == 0 and report.loaded == 30, report.stop_reason
+    rec = report.reconcile
+    assert rec.ok and rec.remote_count == rec.expected_count == 30 and rec.walk_repeated_ids == 0
+    assert rec.remote_totals["per_scope"] == rec.expected_totals["per_scope"]
+    assert undone.exit_code == 0 and undone.removed == 30, undone
+    assert {e["journalNumber"] for e in app[STORE].entries.values()} == {2}  # type: ignore[attr-defined]
+    assert calls < 100, calls

@@ -237,10 +237,11 @@ async def _counted(client: Sender, flt: str) -> int:
 
 async def _pages(client: Sender, flt: str, what: str) -> AsyncIterator[list[_Listed]]:
     """The pages of `GET /draft-entries` of the entries `flt` filters, cursor after cursor, each without the items
-    the page before listed already, wherever it lists them (CursorTrail.page: WalkStalled for a cursor that loops, a
-    page that goes back or brings nothing new). `what`: the walk as messages name it. Empty pages are followed while
-    their cursor is new; each time their run doubles from cursors.ASK_AFTER, one count more asks the API what is
-    left (`entryNumber$gte:` the cursor, where it is a number; else all `flt` filters, against what the walk
+    the page before listed already, wherever it lists them (CursorTrail.page: WalkStalled for a cursor that loops or
+    a page that goes back). `what`: the walk as messages name it. Pages of nothing new (empty, or only the ids the
+    page before listed) are followed while their cursor is new; each time their run doubles from
+    cursors.ASK_AFTER, one count more asks the API what is left (`entryNumber$gte:` the cursor, or past the last
+    entry listed where that is further, where the cursor is a number; else all `flt` filters, against what the walk
     listed): nothing is a walk that would not end (CursorTrail.ahead). A page that brings nothing new under the
     cursor that led to it ends the walk where the API counts nothing past it (CursorTrail.ended)."""
     trail = CursorTrail(what)
