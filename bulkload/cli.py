@@ -338,6 +338,11 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
     rec.add_argument("--ledger", required=True, type=_ledger_arg, help=LEDGER_HELP)
     rec.add_argument("--report", help="write the JSON report here (default: none)")
     rec.add_argument("--json", action="store_true", help="print the report's reconcile section as JSON, not a summary")
+    rec.add_argument(
+        "--daily-quota",
+        type=int,
+        help="replace the run's daily call quota, as resume's does (0 turns it off; default: the run's)",
+    )
     rec.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
     back = sub.add_parser(
         "rollback",
@@ -668,7 +673,9 @@ def _command(ns: argparse.Namespace) -> int:
             ),
         )
     if ns.command == "reconcile":
-        report = _run(lambda: runner.reconcile(ns.ledger, report=ns.report, progress=_progress(ns)))
+        report = _run(
+            lambda: runner.reconcile(ns.ledger, report=ns.report, progress=_progress(ns), daily_quota=ns.daily_quota)
+        )
         if not ns.json:
             return _finish(ns, report)
         _print_json(reconcile_json(report))

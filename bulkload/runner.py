@@ -652,6 +652,17 @@ def job_of(ledger: Ledger, report: str | None = None) -> Job:
     return job
 
 
+def quota_raised(job: Job, ledger: Ledger, daily_quota: int | None) -> Job:
+    """`job` with the daily quota a command on its ledger was given (`daily_quota`: calls per 24 h, after the
+    agreement's quota was raised; 0 turns it off), checked as a load's flag is (ConfigError), and kept by the ledger
+    for the commands after this one, as resume keeps it; `job` itself where none was given."""
+    if daily_quota is None:
+        return job
+    raised = replace(job, daily_quota=daily_quota)
+    ledger.set_settings({**ledger.run.settings, "daily_quota": daily_quota})
+    return raised
+
+
 async def resume(
     ledger_path: str,
     *,
@@ -947,16 +958,20 @@ async def reconcile(
     report: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
     progress: bool = False,
+    daily_quota: int | None = None,
 ) -> Report:
     """Compare the ledger with what the API holds now, any time after a load. OtherAccount, before any call, for
     credentials of another account than the one the run wrote into (account.py). `progress`: draw the progress
     display on stderr (the walk of a big journal takes minutes against a real API). `report`: a path, as a `str` or
-    a `pathlib.Path` (a Path raised a TypeError once the walk was done, and no report was written: tester t49g)."""
+    a `pathlib.Path` (a Path raised a TypeError once the walk was done, and no report was written: tester t49g).
+    `daily_quota`: replaces the stored one, for this command and those after it, as resume's does (`quota_raised`):
+    a run its quota stopped in its reconciliation is told to continue with `bulkload reconcile` and to give a
+    raised quota with `--daily-quota N` (before, reconcile took no such flag)."""
     started = time.monotonic()
     report = None if report is None else os.fspath(report)
     ledger = Ledger.open(ledger_path)
     try:
-        job = job_of(ledger, report)
+        job = quota_raised(job_of(ledger, report), ledger, daily_quota)
         check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
         credentials = job.credentials(env)

@@ -44,7 +44,6 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from contextlib import aclosing, suppress
-from dataclasses import replace
 from typing import Any
 
 import anyio
@@ -80,7 +79,7 @@ from .progress import shown
 from .report import write_report
 from .results import NOT_SUPPORTED, Rollback
 from .run import Run, phase_context, plan_spec
-from .runner import check_paths, job_of, open_sources
+from .runner import check_paths, job_of, open_sources, quota_raised
 from .sent_since import sent_by_others
 from .skipped_gone import relying
 from .sources import Source, sha256_of
@@ -127,10 +126,7 @@ async def rollback(
     ledger = Ledger.open(ledger_path)
     try:
         check_home(ledger, resuming=False, adopt=adopt_copy)
-        job = job_of(ledger, report)
-        if daily_quota is not None:  # checked as a load's flag is, and kept for the commands after this one
-            job = replace(job, daily_quota=daily_quota)
-            ledger.set_settings({**ledger.run.settings, "daily_quota": daily_quota})
+        job = quota_raised(job_of(ledger, report), ledger, daily_quota)
         check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
         out = Rollback(target=target.name, ledger=str(ledger.path))

@@ -24,6 +24,7 @@ from test_load_visma_core import ENV as VISMA_ENV
 from test_load_visma_core import write as write_visma
 
 from bulkload import Job, load, reconcile, resume
+from bulkload.errors import RunStopped
 from bulkload.sandbox import SandboxOptions, running
 
 
@@ -112,6 +113,28 @@ async def test_a_load_stopped_at_its_quota_resumes_to_the_end_exactly_once(tmp_p
             assert await held(case, url) == case.held
             # the raised quota is the run's from now on: reconciling again later does not stop at the old 6 calls
             again = await reconcile(str(tmp_path / "run.sqlite"), env=case.env)
+            assert again.exit_code == 0 and again.reconcile is not None and again.reconcile.ok, again.stop_reason
+
+
+async def test_a_reconcile_stopped_at_its_quota_goes_on_with_the_quota_it_is_given(tmp_path: Path) -> None:
+    """A run the daily quota stops in its reconciliation is told to continue with `bulkload reconcile` and to give a
+    raised quota with `--daily-quota N`, which reconcile took no such flag for (tester t64a): it now does, as resume
+    and rollback do, and keeps it for the commands after it."""
+    case = CASES[0]  # e-conomic: reconciled by walk and counts, several calls
+    path = str(tmp_path / "run.sqlite")
+    with anyio.fail_after(60):
+        async with running(case.target, case.options) as url:
+            loaded = await load(job(tmp_path, case, url), env=case.env)
+            assert loaded.exit_code == 0 and loaded.loaded == case.rows, loaded.stop_reason
+            with pytest.raises(RunStopped) as stopped:
+                await reconcile(path, env=case.env, daily_quota=loaded.requests + 1)
+            said = str(stopped.value)
+            assert f"daily quota of {loaded.requests + 1} calls reached" in said, said
+            assert "`--daily-quota N`" in said and f"`bulkload reconcile --ledger {path}`" in said, said
+            raised = await reconcile(path, env=case.env, daily_quota=loaded.requests + 100)
+            assert raised.exit_code == 0 and raised.reconcile is not None and raised.reconcile.ok, raised.stop_reason
+            # the raised quota is the run's from now on
+            again = await reconcile(path, env=case.env)
             assert again.exit_code == 0 and again.reconcile is not None and again.reconcile.ok, again.stop_reason
 
 
