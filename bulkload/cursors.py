@@ -128,13 +128,13 @@ class CursorTrail:
         first = self.pages - self._empty + 1
         if left <= 0:
             raise WalkStalled(
-                f"{self.what}: pages {first}-{self.pages} were empty, each with a cursor to one more (the last "
-                f"{shown(self._cursor)}), and the API counts no record left to list: the walk would not end; stopped "
-                f"after {self.pages} pages"
+                f"{self.what}: pages {first}-{self.pages} brought nothing new (empty, or the entries the page before "
+                f"listed), each with a cursor to one more (the last {shown(self._cursor)}), and the API counts no "
+                f"record left to list: the walk would not end; stopped after {self.pages} pages"
             )
         log.info(
-            "%s: %d pages so far, %d records listed; pages %d-%d were empty, each with a new cursor (the last %s), "
-            "and the API counts %d records left to list: going on",
+            "%s: %d pages so far, %d records listed; pages %d-%d brought nothing new, each with a new cursor (the "
+            "last %s), and the API counts %d records left to list: going on",
             self.what,
             self.pages,
             self.listed,

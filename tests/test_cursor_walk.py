@@ -47,7 +47,10 @@ def stuck_on_one(asked: int, page: dict[str, Any]) -> dict[str, Any]:
     [
         (looping, "that page 1 gave already: the API's cursor loops"),
         (going_back, "went back"),
-        (empty_forever, "were empty, each with a cursor to one more"),
+        (
+            empty_forever,
+            "brought nothing new (empty, or the entries the page before listed), each with a cursor to one more",
+        ),
         (
             stuck_on_one,
             "brings nothing new and gives the cursor that led to it again ('5' (1 characters)), and the API "
@@ -252,7 +255,10 @@ def test_empty_pages_under_new_cursors_ask_the_api_what_is_left_each_time_their_
         trail.page([], str(5 * n + 1))
     with pytest.raises(WalkStalled) as caught:
         trail.ahead(0)  # none left at or above the cursor
-    assert "pages 1-4 were empty, each with a cursor to one more" in str(caught.value)
+    assert (
+        "pages 1-4 brought nothing new (empty, or the entries the page before listed), each with a cursor to one more"
+        in str(caught.value)
+    )
     assert "the API counts no record left to list" in str(caught.value)
 
 
