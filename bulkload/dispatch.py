@@ -121,19 +121,6 @@ def _slowed_why(slowdown: Slowdown, retry_after_s: float | None, rate: RateMeter
                 f"of --rate {rate.configured:g})"
             )
         )
-    if slowdown.why == "wider":
-        return (
-            "the server never took two calls of this run that left close together, and refused one that left two "
-            "intervals or more after the last it took, so it spaces calls wider than --rate: no call pauses"
-            f"{'' if retry_after_s is None else ' for ' + said}; the spacing widens to that gap, eased back as calls "
-            "succeed"
-            + (
-                ""
-                if rate is None or rate.configured is None or not rate.interval_s()
-                else f": calls now leave {1000.0 * rate.interval_s():.0f} ms apart ({1.0 / rate.interval_s():.3g}/s "
-                f"of --rate {rate.configured:g})"
-            )
-        )
     if slowdown.why == "early":
         return (
             "the run has not been sending for a whole window yet, so its own count there says nothing of a share: no "

@@ -44,14 +44,12 @@ class Slowdown(NamedTuple):
     `why`: "clocks" (a full window, the server's clock and ours disagreeing: its margin widened, no pause),
     "spacing" (a call the configured rate spaced, at a server that spaces calls as strictly: the spacing widened,
     no pause),
-    "wider" (a server that never took two calls close together refused one two intervals after the last it took: it
-    spaces calls wider than the configured rate's, and the spacing jumps to that gap, no pause),
     "early" (the first 429 in a window the run could not have filled yet at its pace: nothing narrowed, no pause),
     "share" (the server counts more in a window than this run sent: its share narrowed, the pause is the
     Retry-After or none) or "pace" (the rate meter's pause: the Retry-After, else the back-off; the pace cut)."""
 
     pause_s: float
-    why: Literal["clocks", "spacing", "wider", "early", "share", "pace"]
+    why: Literal["clocks", "spacing", "early", "share", "pace"]
 
 
 #: True in a task whose calls give way to the others' (the walk behind the load, walks.Behind): they take a rate slot
@@ -259,24 +257,12 @@ class Limits:
         unheard = any(w.after_unheard(call) for w, call in pairs)
         if (spaced or unheard) and whole and self.rate.widen(started, retry_after_s, close=spaced):
             return Slowdown(0.0, "spacing")
-        if self._wider(pairs, retry_after_s):
-            return Slowdown(0.0, "wider")
         shares = zip(self.windows, calls, strict=True)
         if any([w.shrink(retry_after_s, call) for w, call in shares if not retry_after_s or not w.full()]):
             return Slowdown(self.rate.pause(retry_after_s or 0.0), "share")
         others: list[Meter] = [self.quota, *self.windows]
         waits = [meter.on_rate_limited(retry_after_s) for meter in others]
         return Slowdown(max([self.rate.on_rate_limited(retry_after_s, started), *waits]), "pace")
-
-    def _wider(self, pairs: list[tuple[WindowMeter, Arrival]], retry_after_s: float | None) -> bool:
-        """Whether a 429 of the call `pairs` place is a server that spaces calls wider than two of the configured rate's
-        intervals (`RateMeter.space_wider`, which widens the spacing): the call left two intervals or more after the
-        last one the server took, and the server never took two calls that left within `TAKEN_CLOSE` intervals."""
-        rate = self.rate
-        if not rate.configured or rate.took_close:
-            return False
-        gaps = [g for w, call in pairs if (g := w.after_last_taken_s(call)) is not None]
-        return bool(gaps) and min(gaps) >= 2.0 * 0.975 / rate.configured and rate.space_wider(min(gaps), retry_after_s)
 
     def unused(self, slot: Slot) -> None:
         """The call that took `slot` sent nothing with it (it must fetch a token first): its places in the windows

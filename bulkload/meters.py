@@ -265,27 +265,6 @@ class RateMeter:
         self._widened_at = self._clock()
         return True
 
-    def space_wider(self, gap_s: float, retry_after_s: float | None = None) -> bool:
-        """A 429 of a call that left `gap_s` seconds after the last call the server took (whatever it refused between),
-        two intervals or more, where it never took two calls that left within `TAKEN_CLOSE` intervals (`took_close`
-        False): it spaces calls wider than that gap, far wider than the configured rate (a strict server of 4 a
-        second behind --rate 10, tester t63b). The spacing jumps to the gap and its margin (`LEARN_CAP`), down to
-        `SPACED_FLOOR` of the configured rate, and eases back as calls succeed (`on_success`), True; not where the pace
-        is not the configured one, or the Retry-After asks for longer than the new interval and the rounding of whole
-        seconds (the API's own wait), False. Before, such a 429 narrowed the rate's window to a share, whose calls left
-        in pairs an interval apart, the second refused each time: a call a second for 24 s (47 429s, 61 s for 3,000
-        rows where 30 s is the least)."""
-        if self.configured is None or self.rate != self.configured:
-            return False
-        interval_s = min(
-            max(self.interval_s(), gap_s * (1.0 + self.LEARN_CAP)), 1.0 / (self.SPACED_FLOOR * self.configured)
-        )
-        if retry_after_s is not None and retry_after_s > interval_s + RETRY_AFTER_ROUNDING_S:
-            return False
-        self.learned_s = interval_s - 1.0 / self.configured
-        self._widened_at = self._clock()
-        return True
-
     def counts_a_window(self) -> None:
         """A 429 of a call that left two intervals after the last one not refused (`WindowMeter.left_long_after`):
         the server counts a window (another client's calls fill it), not the spacing. Past `LEARN_CAP` the spacing
@@ -773,16 +752,6 @@ class WindowMeter:
         margin to the share, `RateMeter.counts_a_window`)."""
         last = self.previous(call, refused=False)
         return last is not None and call.left - last.left >= 2.0 * interval_s
-
-    def after_last_taken_s(self, call: Arrival) -> float | None:
-        """Seconds `call` left after the last call before it that the server took (answered 2xx; refused and
-        unanswered ones passed over); None where this window holds none."""
-        last = max(
-            (c for c in self._calls if c is not call and c.took and c.left <= call.left),
-            key=lambda c: c.left,
-            default=None,
-        )
-        return None if last is None else call.left - last.left
 
     def taken_within(self, call: Arrival, within_s: float) -> bool:
         """Whether the server took another call this window holds that left less than `within_s` seconds before or

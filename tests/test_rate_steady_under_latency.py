@@ -315,54 +315,6 @@ async def test_a_server_spacing_calls_wider_than_two_intervals_is_not_taken_for_
     assert took_s <= 2.5 * least_s, took_s
 
 
-async def test_a_429_two_intervals_after_the_last_call_taken_where_none_was_taken_close_widens_the_spacing_to_it() -> (
-    None
-):
-    """A server that never took two calls that left within 1.5 intervals, refusing one that left two intervals after
-    the last it took (a call refused between): it spaces calls wider than that (`RateMeter.space_wider`), and the
-    spacing jumps to the gap and its 5 % margin at once. Before, the 429 narrowed the rate's window to a share (a
-    strict server of 4 a second behind --rate 10: its calls left in pairs an interval apart, a call a second)."""
-    from bulkload.dispatch import _slowed
-
-    run = _Run(trip_s=0.05)
-    first = await run.leaves()
-    run.now += 0.05
-    run.limits.answered(first)
-    run.now += 1.0  # past the run's first window
-    last_taken = await run.leaves()
-    run.now += 0.05
-    run.limits.answered(last_taken)
-    assert run.limits.on_rate_limited(None, await run.refused()).why == "spacing"  # an interval after it
-    refused = await run.refused()
-    gap_s = refused.places[0].left - last_taken.places[0].left
-    assert gap_s >= 2.0 / RATE
-    slowdown = run.limits.on_rate_limited(None, refused)
-    rate, window = run.limits.rate, run.limits.windows[0]
-    assert slowdown == (0.0, "wider") and not rate.took_close and not rate.window_counted
-    assert rate.interval_s() == pytest.approx(gap_s * 1.05)
-    assert window.allowed == window.limit  # no share narrowed
-    said = _slowed(slowdown, None, rate)
-    assert "so it spaces calls wider than --rate" in said, said
-    assert f"calls now leave {1000 * gap_s * 1.05:.0f} ms apart" in said, said
-
-
-@pytest.mark.parametrize(("rate", "strict_by"), [(10.0, 1.0), (10.0, 1.5), (10.0, 3.0), (5.0, 1.5)])
-async def test_a_server_far_slower_than_the_rate_is_met_at_its_own_spacing_within_a_few_429s(
-    rate: float, strict_by: float
-) -> None:
-    """--rate 10 at strict servers of 5, 4 and 2.5 calls a second, --rate 5 at one of 2: each 429 two intervals after
-    the last call taken was taken for a share of the rate's window, narrowed in whole calls, whose calls left in pairs
-    an interval apart and the second was refused: 52, 85, 124 and 95 429s for 150 calls, 1.9-2.5 times the least
-    time. The spacing jumps to the refused call's gap (`RateMeter.space_wider`): 16, 32, 66 and 50, within 1.4
-    times it (the rest the spacing's ease, 1 % of --rate a second, meeting the server's pace again)."""
-    rng = random.Random(int(rate))
-    latencies = [rng.random() * 0.3 for _ in range(150)]
-    _, taken, refused, took_s = await _strict_server_load(rate, latencies, 8, strict_by)
-    assert len(taken) == 150
-    assert len(refused) <= 70, len(refused)
-    assert took_s <= 1.5 * 150 * (1 + strict_by) / rate, took_s
-
-
 async def test_the_log_of_the_429_that_shows_a_window_says_so() -> None:
     """The 429 that first shows the server counts a window (`RateMeter.counts_a_window`) changes how every later 429
     is met (the share narrows, not the spacing's pace), and -v said nothing of it: its line read as any share's."""
