@@ -783,6 +783,31 @@ async def test_a_paced_run_whose_window_another_client_fills_at_first_takes_the_
     assert clock() - started <= 1.25 * least_s, (clock() - started, len(refused))
 
 
+async def test_a_paced_run_beside_another_client_taking_nine_tenths_of_its_window_takes_the_tenth() -> None:
+    """--rate 10 at a server counting 10 per rolling second, another client there a second first taking 9 a second
+    all along; 60 calls of 50 ms, 8 at once: one place a second is the run's, 60 s at least. Its 429s, too, look
+    like a strict server's far slower than the rate; taken for one (the spacing jumped to the refused gap, and was
+    probed back after 2 s without a 429), the spacing and the share held the calls together: 192 s for 120 calls on
+    t62b's server where the share alone took 141 s, the least 140 s (here 85.0 s against 75.1 s)."""
+    clock = VirtualTime()
+    server = SlidingWindow(10, 1.0, clock=clock)
+    limits = paced(clock, 10.0)
+
+    async def other() -> None:
+        while True:
+            server.try_acquire()
+            await clock.sleep(1 / 9)
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        tg.start_soon(other)
+        await clock.sleep(1.0)
+        started = clock()
+        _, refused = await _at_latency(limits, clock, lambda: server.try_acquire() == 0, 60, None, 0.0, 0.05, 8)
+        tg.cancel_scope.cancel()
+    assert refused, "the other client took no room: the test proves nothing"
+    assert clock() - started <= 1.35 * 60.0, (clock() - started, len(refused))
+
+
 async def _sharing(
     other_rate: float,
     other_for_s: float | None,
