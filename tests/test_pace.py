@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -719,27 +720,20 @@ async def test_a_paced_run_sharing_its_window_narrows_to_its_share_a_round_trip_
     assert len(refused) <= 2 + (clock() - started) / 1.0, len(refused)
 
 
-@pytest.mark.parametrize(("rate", "other_rate"), [(10.0, 4.0), (20.0, 8.0)])
-async def test_a_paced_run_beside_another_client_that_comes_and_goes_takes_the_room_it_leaves(
-    rate: float, other_rate: float
-) -> None:
-    """--rate R at a server counting R per rolling second, another client taking 40 % of it for 5 s and none for
-    10 s, again and again (tester t63a); 30 s of calls at the rate, 50 ms each, 8 at once. The room: R less the
-    other's 40 % a third of the time, 34.6 s at least. Its 429s came to calls the rate spaced behind one the server
-    took, and past the spacing's margin each narrowed the spacing's pace by 10 %, back 1 % of the rate a second:
-    46.3 s (43.8 s at --rate 20), 1.3 x. A 429 of a call that left two intervals after the last one not refused
-    shows the server counts a window: the share narrows from then on and probes its way back (39.4 s; 38.0 s)."""
+async def _paced_beside(rate: float, other_rate: Callable[[float], float], calls: int) -> tuple[float, int, Limits]:
+    """--rate `rate` at a server counting `rate` per rolling second, another client there a second first taking
+    `other_rate(s)` calls a second `s` seconds after it began (0: none then); `calls` calls of 50 ms, 8 at once,
+    each retried after a 429 (without Retry-After). Returns the run's seconds, its 429s and its limits."""
     clock = VirtualTime()
     server = SlidingWindow(int(rate), 1.0, clock=clock)
     limits = paced(clock, rate)
-    calls = int(30 * rate)
 
     async def other() -> None:
         begun = clock()
         while True:
-            if (clock() - begun) % 15.0 < 5.0:
+            if per_s := other_rate(clock() - begun):
                 server.try_acquire()
-                await clock.sleep(1 / other_rate)
+                await clock.sleep(1 / per_s)
             else:
                 await clock.sleep(0.01)
 
@@ -750,8 +744,23 @@ async def test_a_paced_run_beside_another_client_that_comes_and_goes_takes_the_r
         _, refused = await _at_latency(limits, clock, lambda: server.try_acquire() == 0, calls, None, 0.0, 0.05, 8)
         tg.cancel_scope.cancel()
     assert refused, "the other client took no room: the test proves nothing"
+    return clock() - started, len(refused), limits
+
+
+@pytest.mark.parametrize(("rate", "other_rate"), [(10.0, 4.0), (20.0, 8.0)])
+async def test_a_paced_run_beside_another_client_that_comes_and_goes_takes_the_room_it_leaves(
+    rate: float, other_rate: float
+) -> None:
+    """--rate R at a server counting R per rolling second, another client taking 40 % of it for 5 s and none for
+    10 s, again and again (tester t63a); 30 s of calls at the rate, 50 ms each, 8 at once. The room: R less the
+    other's 40 % a third of the time, 34.6 s at least. Its 429s came to calls the rate spaced behind one the server
+    took, and past the spacing's margin each narrowed the spacing's pace by 10 %, back 1 % of the rate a second:
+    46.3 s (43.8 s at --rate 20), 1.3 x. A 429 of a call that left two intervals after the last one not refused
+    shows the server counts a window: the share narrows from then on and probes its way back (39.4 s; 38.0 s)."""
+    calls = int(30 * rate)
+    elapsed_s, refused, limits = await _paced_beside(rate, lambda s: other_rate if s % 15.0 < 5.0 else 0.0, calls)
     least_s = calls / (rate - other_rate / 3)
-    assert clock() - started <= 1.2 * least_s, (clock() - started, len(refused))
+    assert elapsed_s <= 1.2 * least_s, (elapsed_s, refused)
     assert limits.rate.window_counted
 
 
@@ -762,25 +771,9 @@ async def test_a_paced_run_whose_window_another_client_fills_at_first_takes_the_
     slower than the rate does. Taken for such a server (the spacing jumped to the gap), its pace came back 1 % of
     the rate a second once the other had gone: 45.7 s on t62b's server where the share's probe took 22.0 s (here
     71.3 s against 37.7 s, the least 34.5 s)."""
-    clock = VirtualTime()
-    server = SlidingWindow(10, 1.0, clock=clock)
-    limits = paced(clock, 10.0)
-
-    async def other() -> None:
-        begun = clock()
-        while clock() - begun < 6.0:
-            server.try_acquire()
-            await clock.sleep(1 / 9)
-
-    async with clock.running(), anyio.create_task_group() as tg:
-        tg.start_soon(other)
-        await clock.sleep(1.0)
-        started = clock()
-        _, refused = await _at_latency(limits, clock, lambda: server.try_acquire() == 0, 300, None, 0.0, 0.05, 8)
-        tg.cancel_scope.cancel()
-    assert refused, "the other client took no room: the test proves nothing"
+    elapsed_s, refused, _ = await _paced_beside(10.0, lambda s: 9.0 if s < 6.0 else 0.0, 300)
     least_s = 5.0 + (300 - 5) / 10.0  # a call a second while the other is there, the rate after
-    assert clock() - started <= 1.25 * least_s, (clock() - started, len(refused))
+    assert elapsed_s <= 1.25 * least_s, (elapsed_s, refused)
 
 
 async def test_a_paced_run_beside_another_client_taking_nine_tenths_of_its_window_takes_the_tenth() -> None:
@@ -789,23 +782,8 @@ async def test_a_paced_run_beside_another_client_taking_nine_tenths_of_its_windo
     like a strict server's far slower than the rate; taken for one (the spacing jumped to the refused gap, and was
     probed back after 2 s without a 429), the spacing and the share held the calls together: 192 s for 120 calls on
     t62b's server where the share alone took 141 s, the least 140 s (here 85.0 s against 75.1 s)."""
-    clock = VirtualTime()
-    server = SlidingWindow(10, 1.0, clock=clock)
-    limits = paced(clock, 10.0)
-
-    async def other() -> None:
-        while True:
-            server.try_acquire()
-            await clock.sleep(1 / 9)
-
-    async with clock.running(), anyio.create_task_group() as tg:
-        tg.start_soon(other)
-        await clock.sleep(1.0)
-        started = clock()
-        _, refused = await _at_latency(limits, clock, lambda: server.try_acquire() == 0, 60, None, 0.0, 0.05, 8)
-        tg.cancel_scope.cancel()
-    assert refused, "the other client took no room: the test proves nothing"
-    assert clock() - started <= 1.35 * 60.0, (clock() - started, len(refused))
+    elapsed_s, refused, _ = await _paced_beside(10.0, lambda s: 9.0, 60)
+    assert elapsed_s <= 1.35 * 60.0, (elapsed_s, refused)
 
 
 async def _sharing(
