@@ -44,10 +44,10 @@ class CursorTrail:
     a new cursor is followed as an empty page (a server that windows its pages over the agreement's entries, each
     under its own last entry as the cursor, lists a window's last entry of the journal alone again where the rest of
     the next window is other journals'); a run of such pages the API counts nothing ahead of is a walk that would not
-    end: `asking` says when to ask (`ahead`). A page that brings
-    nothing new and gives the very cursor that led to it would come again for ever: a server that gives the last
-    item's own id as the cursor, the last page too (seed 002 says a last page gives none). It is the walk's end where
-    the API counts nothing past what the walk listed, else a loop: `repeating` says when to ask (`past`, `ended`)."""
+    end: `asking` says when to ask (`ahead`). A page that brings nothing new and gives the very cursor that led to it
+    would come again for ever: a server that gives the last item's own id as the cursor, the last page too (seed 002
+    says a last page gives none). It is the walk's end where the API counts nothing past what the walk listed, else
+    a loop: `repeating` says when to ask (`past`, `ended`)."""
 
     def __init__(self, what: str) -> None:
         self.what = what
