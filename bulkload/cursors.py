@@ -144,16 +144,17 @@ class CursorTrail:
             left,
         )
 
-    def past(self, flt: str) -> str:
-        """The filter of what lies past what the walk listed, of those `flt` filters (seed 002's filter syntax): for
-        the count `ended` takes, once `repeating`; `flt` itself where the walk listed nothing yet."""
-        return flt if self._last_id is None else f"{flt}$and:entryNumber$gt:{self._last_id}"
+    @property
+    def past(self) -> str:
+        """What to count once `repeating`, as `asking` says it: the id at or above which the rest lies (the one after
+        the last id listed), or "" where the walk listed nothing yet (then the count of everything the walk lists)."""
+        return "" if self._last_id is None else str(self._last_id + 1)
 
     def ended(self, counted: int) -> None:
-        """The API counts `counted` of what `past` filters, once a page came again under the cursor that led to it
-        (`repeating`): none left (past the last id listed; in all, against those listed, where none was) is the
-        walk's end; any is a walk that would not end (WalkStalled)."""
-        left = counted if self._last_id is not None else counted - self.listed
+        """The API counts `counted` of what the walk lists from where `past` says (in all where it says ""), once a
+        page came again under the cursor that led to it (`repeating`): none left (past the last id listed; in all,
+        against those listed, where none was) is the walk's end; any is a walk that would not end (WalkStalled)."""
+        left = counted if self.past else counted - self.listed
         if left > 0:
             raise WalkStalled(
                 f"{self.what}: page {self.pages} brings nothing new and gives the cursor that led to it again "

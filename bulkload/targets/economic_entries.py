@@ -235,6 +235,11 @@ async def _counted(client: Sender, flt: str) -> int:
     return count
 
 
+def _from(flt: str, at: str) -> str:
+    """`flt` narrowed to the entries numbered `at` or above (`entryNumber$gte:`; `flt` itself where `at` is "")."""
+    return f"{flt}$and:entryNumber$gte:{int(at)}" if at else flt
+
+
 async def _pages(client: Sender, flt: str, what: str) -> AsyncIterator[list[_Listed]]:
     """The pages of `GET /draft-entries` of the entries `flt` filters, cursor after cursor, each without the items
     the page before listed already, wherever it lists them (CursorTrail.page: WalkStalled for a cursor that loops or
@@ -243,17 +248,18 @@ async def _pages(client: Sender, flt: str, what: str) -> AsyncIterator[list[_Lis
     cursors.ASK_AFTER, one count more asks the API what is left (`entryNumber$gte:` the cursor, or past the last
     entry listed where that is further, where the cursor is a number; else all `flt` filters, against what the walk
     listed): nothing is a walk that would not end (CursorTrail.ahead). A page that brings nothing new under the
-    cursor that led to it ends the walk where the API counts nothing past it (CursorTrail.ended)."""
+    cursor that led to it ends the walk where the API counts nothing from the entry after the last listed on
+    (CursorTrail.past, CursorTrail.ended)."""
     trail = CursorTrail(what)
     params = {"filter": flt}
     while True:
         page = await _page(client, params)
         repeated = trail.page([item.entryNumber for item in page.items], page.cursor or "")
         if trail.repeating:  # the same page again under the same cursor: the end, if nothing lies past it
-            trail.ended(await _counted(client, trail.past(flt)))
+            trail.ended(await _counted(client, _from(flt, trail.past)))
             return
         if (asking := trail.asking) is not None:
-            trail.ahead(await _counted(client, f"{flt}$and:entryNumber$gte:{int(asking)}" if asking else flt))
+            trail.ahead(await _counted(client, _from(flt, asking)))
         yield [item for item in page.items if item.entryNumber not in repeated] if repeated else page.items
         if not page.cursor:
             return
