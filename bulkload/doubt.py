@@ -91,6 +91,18 @@ def _own(target: Target, files: Iterable[int], ledger: str) -> str:
     )
 
 
+def refused_together(rows: Mapping[str, int]) -> str:
+    """What to do next time with a file whose rows went in doubt because calls of several groups were refused without
+    the API telling which (`rows`: group name -> rows, pipeline.Tally.refused_together); "" for none. Words that go
+    before `way_on`'s, no full stop."""
+    return "; ".join(
+        f"{n:,} of them were sent in calls of several {group}s the API refused without telling which it refused: a "
+        f"smaller --batch-size puts fewer rows in doubt at such a refusal (1 sends each {group} of one row alone)"
+        for group, n in rows.items()
+        if n
+    )
+
+
 def in_flight(target: Target, files: Iterable[int]) -> str:
     """What `bulkload resume` does with the calls a stopped run had in flight at `target` (input files `files`, by
     index), as `way_on` tells it for the rows in doubt: words that follow "continues it", no full stop."""

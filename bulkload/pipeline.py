@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
@@ -202,6 +202,9 @@ class Tally:
     #: will find them: it could not be told (Loader.hold). Held back unsent when a ledger write failed (HeldBack), cut
     #: short before they left, or answered by the API without acting on them, as its write failed
     held_back: int = 0
+    #: of those in doubt, per group name ("customer"), the rows of calls of several groups the API refused without
+    #: telling which it refused (Loader.unplaced): a smaller --batch-size puts fewer in doubt at such a refusal
+    refused_together: dict[str, int] = field(default_factory=dict)
     #: why the run stopped early, and the exit code that says so
     stop_reason: str | None = None
     stop_code: int = 0
@@ -1609,6 +1612,8 @@ class Loader:
         self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), [], plan, self.calls)
         for (child, _), planned in zip(children, plan, strict=True):
             self.doubt(child, planned.error or "")
+        together = self.tally.refused_together
+        together[kind.group_name] = together.get(kind.group_name, 0) + len(chunk)
 
     async def alone(self, chunk: Chunk) -> None:
         """Send each group of the chunk in a call of its own (an UNTOLD part sent again on the user's word, or a

@@ -20,7 +20,7 @@ from msgspec import UNSET
 from . import account, interrupts, kept_rejects, ledger_pg
 from .alongside import earlier_runs, written_after_refusal, written_since
 from .dispatch import Counters, Dispatcher, RetryPolicy
-from .doubt import in_flight, way_on, with_reasons
+from .doubt import in_flight, refused_together, way_on, with_reasons
 from .errors import (
     EXIT_STOPPED,
     EXIT_USAGE,
@@ -633,6 +633,8 @@ class Run:
             own=in_doubt > earlier,
             earlier=earlier > 0,
         )
+        if together := refused_together(self.tally.refused_together):
+            said = f"{together}; {said}"
         if self.tally.stopped:
             return self.in_its_words(said, self.tally.stop_code)
         return with_its_credentials(said, ledger_pg.name_of(str(self.ledger.path)), self.job.manifest_job)

@@ -69,6 +69,12 @@ def test_the_pages_walkthrough_loads_what_it_says_and_quotes_the_real_figures(tm
         assert first == "0 loaded, 403 rejected, 197 in doubt", load.stdout
         nothing = "nothing was loaded: of 600 rows read, 403 rejected, 197 in doubt"
         assert nothing in load.stdout
+        # and says what puts fewer in doubt next time (a tester's new user was left with no way but the page's)
+        hint = (
+            "197 of them were sent in calls of several customers the API refused without telling which it refused: "
+            "a smaller --batch-size puts fewer rows in doubt at such a refusal"
+        )
+        assert hint in " ".join(load.stdout.split()), load.stdout
         assert held(url, "customers") == []  # the upload is atomic: one bad customer and none is stored
 
         resend = bulkload(tmp_path, "resume", "--ledger", "customers.csv.ledger.sqlite", "--resend-in-doubt")
@@ -98,5 +104,5 @@ def test_the_pages_walkthrough_loads_what_it_says_and_quotes_the_real_figures(tm
         sandbox.proc.kill()
         sandbox.proc.communicate(timeout=10)
     # the page quotes what each step says
-    for said in (nothing, settled, last):
+    for said in (nothing, hint, settled, last):
         assert said in page, f"docs/payorcrm.md does not quote {said!r}"
