@@ -1612,8 +1612,9 @@ class Loader:
         self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), [], plan, self.calls)
         for (child, _), planned in zip(children, plan, strict=True):
             self.doubt(child, planned.error or "")
-        together = self.tally.refused_together
-        together[kind.group_name] = together.get(kind.group_name, 0) + len(chunk)
+        if len(spans) > 1:  # one group's lines named so: no smaller call would have told them apart
+            together = self.tally.refused_together
+            together[kind.group_name] = together.get(kind.group_name, 0) + len(chunk)
 
     async def alone(self, chunk: Chunk) -> None:
         """Send each group of the chunk in a call of its own (an UNTOLD part sent again on the user's word, or a
