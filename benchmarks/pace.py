@@ -14,7 +14,9 @@ per case the lowest share of the limit any run reached, and the 429s the sandbox
   window by the second window, and the minimum counts the load's calls from there, over its elapsed time;
 - the same window, 90 % of it taken by another integration that shrinks to 10 % a window into the load: its
   calls leave the window by the second window, and the minimum counts the load's calls from there at the 90 % it
-  leaves, over its elapsed time.
+  leaves, over its elapsed time;
+- e-conomic without `--rate` (it publishes no limit) against a server of `UNSET_LIMIT` calls a rolling second
+  answering 429 without Retry-After: the least time for the calls it took over the first to last arrival.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ RATE = 100
 WINDOW, TIME_FACTOR = 300, 100.0
 WINDOW_S = 300 / TIME_FACTOR
 OTHER_RATE = 50.0  # the other integration's calls per second: half the shared window
+UNSET_LIMIT = 20  # calls a rolling second of the server a load without --rate meets
 
 
 class Run(NamedTuple):
@@ -78,6 +81,18 @@ def steady_visma(scale: Scale, workdir: Path, tree: Path | None) -> Run:
         flags = ("--rate", str(RATE), "--concurrency", "16")
         bulkload(workdir, "visma", "visma-core", str(path), "--base-url", box.url, *flags, tree=tree)
         return _steady(box)
+
+
+def unset_economic(scale: Scale, workdir: Path, tree: Path | None) -> Run:
+    """No `--rate` (e-conomic publishes no limit: a new user's load), a server of `UNSET_LIMIT` calls a rolling
+    second answering 429 without Retry-After: the share is the least time for the calls it took (its requests but
+    the 429s) over its first-to-last arrival."""
+    path = data_file("economic", scale.pace_rows)
+    flags = ("--latency-ms", "50", "--rate-limit", str(UNSET_LIMIT), "--no-retry-after")
+    with sandbox("economic", *flags) as box:
+        bulkload(workdir, "economic", "economic", str(path), "--base-url", box.url, "--batch-size", "6", tree=tree)
+        stats, refused = box.stats(), _refused(box)
+        return Run((stats["requests"] - refused) / UNSET_LIMIT / stats["arrivals_span_s"], refused)
 
 
 def _halopsa(box: Sandbox, workdir: Path, tree: Path | None, records: int) -> tuple[float, int, int]:
@@ -203,6 +218,10 @@ def coming_and_going_halopsa(scale: Scale, workdir: Path, tree: Path | None) -> 
 CASES: dict[str, tuple[Case, str]] = {
     "e-conomic, 100/s, 50 ms latency": (steady_economic, "≥ 98 % of 100/s"),
     "Visma Core, 100/s, 50 ms latency": (steady_visma, "≥ 98 % of 100/s"),
+    f"e-conomic, no --rate, a server of {UNSET_LIMIT} a rolling second, 429s without Retry-After": (
+        unset_economic,
+        "≥ 67 % of the least time (within 1.5×)",
+    ),
     f"HaloPSA, {WINDOW} per rolling {WINDOW_S:g} s": (window_halopsa, "≥ 98 % of the window's minimum"),
     f"HaloPSA, the window shared ({OTHER_RATE:g}/s another's), 429s without Retry-After": (
         shared_halopsa,
@@ -236,14 +255,15 @@ def pace(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
         if uploading:
             sc.key[f"pace {name}: minimum % while uploading"] = 100 * min(uploading)
         # finding the pace the server accepts takes 429s: counted
-        if case in (shared_halopsa, stopping_halopsa, shrinking_halopsa, coming_and_going_halopsa):
+        if case in (unset_economic, shared_halopsa, stopping_halopsa, shrinking_halopsa, coming_and_going_halopsa):
             sc.goals.append((f"{name}: {goal} in every run", min(shares) >= 2 / 3))
         else:
             sc.goals.append((f"{name}: {goal} in every run, zero 429s", min(shares) >= 0.98 and refused == 0))
         sc.key[f"pace {name}: minimum % of the limit"] = 100 * min(shares)
         sc.key[f"pace {name}: 429s in {runs} runs"] = refused
     sc.notes.append(
-        "share: steady rates, the sandbox's requests over its first-to-last arrival against 100/s; HaloPSA, the "
+        "share: steady rates, the sandbox's requests over its first-to-last arrival against 100/s; no --rate, the "
+        f"calls the sandbox took against {UNSET_LIMIT}/s over the same span; HaloPSA, the "
         "window's minimum for the load's calls but its 429s ((⌈calls / 300⌉ − 1) windows) over the sandbox's "
         "first-to-last arrival; shared, the minimum for the calls the other one leaves (150 a window) over the "
         "load's elapsed time, and the load's own 429s; the other stopping, two windows (its calls leaving) and "
