@@ -439,8 +439,9 @@ class Source:
         """A CSV record's cells with every one that may hold a secret as ``***``: the secret columns' own, and in a
         row wider than the header, or with a value past its named columns, every cell a secret may have moved to
         (an inserted cell moves the rest right); in a cell holding JSON, what each secret key in it holds
-        (masking.masked_text)."""
-        if not self._secret_at:
+        (masking.masked_text), also in a file of no secret column (before, such a file's cells were shown as they
+        were: a `password` inside the JSON of a `sync_entities_list` cell went to the rejects file in clear)."""
+        if not self.secrets:
             return cells
         filled = [i for i, cell in enumerate(cells) if cell.strip()]
         spread = max(0, len(cells) - self._width, (filled[-1] + 1 - self._named) if filled else 0)
