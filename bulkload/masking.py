@@ -80,11 +80,26 @@ def filled(value: Any) -> bool:
     return value is not None and str(value).strip() != ""
 
 
+#: the members of a key-value pair (HaloPSA's `sync_entities_list`, "key-value pairs"; a KeyPair) that name it
+_PAIR_NAMES = frozenset({"key", "name"})
+
+
+def pair_secret(value: Mapping[str, Any], secret: Callable[[str], bool]) -> str | None:
+    """The member of a key-value pair that holds its value, where the pair's name says it is a secret
+    (`{"key": "api_password", "value": "…"}`: the name is a value, not a key, so no key says it), else None."""
+    names = [v for k, v in value.items() if type(k) is str and k.lower() in _PAIR_NAMES]
+    if not any(type(n) is str and secret(n) for n in names):
+        return None
+    return next((k for k in value if type(k) is str and k.lower() == "value"), None)
+
+
 def masked(value: Any, secret: Callable[[str], bool]) -> Any:
-    """A JSON value (a row, a field's value) with what every `secret` key holds as ``***``, at any depth; a string
-    holding JSON text masked as `masked_text` masks it. Where nothing is secret, the value itself."""
+    """A JSON value (a row, a field's value) with what every `secret` key holds as ``***``, at any depth (and the
+    value of a key-value pair whose name is a secret's, `pair_secret`); a string holding JSON text masked as
+    `masked_text` masks it. Where nothing is secret, the value itself."""
     if type(value) is dict:
-        return {k: MASK if secret(k) and filled(v) else masked(v, secret) for k, v in value.items()}
+        held = pair_secret(value, secret)
+        return {k: MASK if (secret(k) or k == held) and filled(v) else masked(v, secret) for k, v in value.items()}
     if type(value) is list:
         return [masked(v, secret) for v in value]
     if type(value) is str and _JSON_START.match(value):
@@ -118,7 +133,10 @@ def mask_under(value: Any, secret: Callable[[str], bool]) -> str | None:
         except (msgspec.DecodeError, UnicodeError, RecursionError):
             return masked_key(value, secret)
     if type(value) is dict:
+        held = pair_secret(value, secret)
         for k, v in value.items():
+            if k == held and type(v) is str and v.strip() == MASK:
+                return next(str(n) for m, n in value.items() if type(m) is str and m.lower() in _PAIR_NAMES)
             if (key := k if secret(k) and type(v) is str and v.strip() == MASK else mask_under(v, secret)) is not None:
                 return key
     elif type(value) is list:
@@ -208,8 +226,9 @@ def secret_texts(record: Mapping[str, Any], names: Collection[str]) -> list[str]
             except (msgspec.DecodeError, UnicodeError, RecursionError):
                 return
         if isinstance(value, Mapping):
+            held = pair_secret(value, rule)
             for key, item in value.items():
-                walk(item) if rule(key) else nested(item)
+                walk(item) if rule(key) or key == held else nested(item)
         elif isinstance(value, list | tuple):
             for item in value:
                 nested(item)
