@@ -286,6 +286,16 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _pace_args(parser: argparse.ArgumentParser) -> None:
+    """--concurrency and --rate of a command on a run's ledger: they replace the run's, kept for the commands after."""
+    parser.add_argument(
+        "--concurrency", type=int, metavar="N", help="replace the run's calls in flight at once (kept from now on)"
+    )
+    parser.add_argument(
+        "--rate", type=float, metavar="R", help="replace the run's requests per second (kept from now on)"
+    )
+
+
 def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
     """The commands that work on a run's ledger after `load`: resume, reconcile, rollback."""
     resume = sub.add_parser(
@@ -306,8 +316,7 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
         help="go on at this API root instead of the stored one; only while the run has created nothing "
         "(it stopped on a wrong address or refused credentials)",
     )
-    resume.add_argument("--concurrency", type=int, metavar="N", help="replace the run's calls in flight at once")
-    resume.add_argument("--rate", type=float, metavar="R", help="replace the run's requests per second")
+    _pace_args(resume)
     resume.add_argument(
         "--timeout", dest="timeout_s", type=float, metavar="S", help="replace the run's seconds to wait for one answer"
     )
@@ -343,6 +352,7 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
         type=int,
         help="replace the run's daily call quota, as resume's does (0 turns it off; default: the run's)",
     )
+    _pace_args(rec)
     rec.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
     back = sub.add_parser(
         "rollback",
@@ -359,6 +369,7 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
         type=int,
         help="replace the run's daily call quota, as resume's does (0 turns it off; default: the run's)",
     )
+    _pace_args(back)
     back.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
     back.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
 
@@ -674,7 +685,14 @@ def _command(ns: argparse.Namespace) -> int:
         )
     if ns.command == "reconcile":
         report = _run(
-            lambda: runner.reconcile(ns.ledger, report=ns.report, progress=_progress(ns), daily_quota=ns.daily_quota)
+            lambda: runner.reconcile(
+                ns.ledger,
+                report=ns.report,
+                progress=_progress(ns),
+                daily_quota=ns.daily_quota,
+                rate=ns.rate,
+                concurrency=ns.concurrency,
+            )
         )
         if not ns.json:
             return _finish(ns, report)
@@ -688,6 +706,8 @@ def _command(ns: argparse.Namespace) -> int:
                 adopt_copy=ns.adopt_copy,
                 progress=_progress(ns),
                 daily_quota=ns.daily_quota,
+                rate=ns.rate,
+                concurrency=ns.concurrency,
                 interrupted=lambda partial: _show_rollback(ns, partial),
             )
         )

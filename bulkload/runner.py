@@ -652,15 +652,29 @@ def job_of(ledger: Ledger, report: str | None = None) -> Job:
     return job
 
 
-def quota_raised(job: Job, ledger: Ledger, daily_quota: int | None) -> Job:
-    """`job` with the daily quota a command on its ledger was given (`daily_quota`: calls per 24 h, after the
-    agreement's quota was raised; 0 turns it off), checked as a load's flag is (ConfigError), and kept by the ledger
-    for the commands after this one, as resume keeps it; `job` itself where none was given."""
-    if daily_quota is None:
+def settings_given(
+    job: Job,
+    ledger: Ledger,
+    *,
+    daily_quota: int | None = None,
+    rate: float | None = None,
+    concurrency: int | None = None,
+) -> Job:
+    """`job` with the settings a command on its ledger was given, each None where it was not: `daily_quota` (calls
+    per 24 h, after the agreement's quota was raised; 0 turns it off), `rate` (requests/s) and `concurrency` (calls
+    in flight), checked as a load's flags are (ConfigError), and kept by the ledger for the commands after this one,
+    as resume keeps them; `job` itself where none was given. A rollback of a run loaded at a low `--rate` went at
+    it, a DELETE a call (tester t65b: 10,000 entries at 3/s, 56 minutes), where the agreement allowed more."""
+    given: dict[str, Any] = {
+        name: value
+        for name, value in {"daily_quota": daily_quota, "rate": rate, "concurrency": concurrency}.items()
+        if value is not None
+    }
+    if not given:
         return job
-    raised = replace(job, daily_quota=daily_quota)
-    ledger.set_settings({**ledger.run.settings, "daily_quota": daily_quota})
-    return raised
+    changed = replace(job, **given)
+    ledger.set_settings({**ledger.run.settings, **given})
+    return changed
 
 
 async def resume(
@@ -959,19 +973,23 @@ async def reconcile(
     env: Mapping[str, str] | None = None,
     progress: bool = False,
     daily_quota: int | None = None,
+    rate: float | None = None,
+    concurrency: int | None = None,
 ) -> Report:
     """Compare the ledger with what the API holds now, any time after a load. OtherAccount, before any call, for
     credentials of another account than the one the run wrote into (account.py). `progress`: draw the progress
     display on stderr (the walk of a big journal takes minutes against a real API). `report`: a path, as a `str` or
     a `pathlib.Path` (a Path raised a TypeError once the walk was done, and no report was written: tester t49g).
-    `daily_quota`: replaces the stored one, for this command and those after it, as resume's does (`quota_raised`):
-    a run its quota stopped in its reconciliation is told to continue with `bulkload reconcile` and to give a
-    raised quota with `--daily-quota N` (before, reconcile took no such flag)."""
+    `daily_quota`, `rate` and `concurrency`: replace the stored ones, for this command and those after it, as
+    resume's do (`settings_given`): a run its quota stopped in its reconciliation is told to continue with
+    `bulkload reconcile` and to give a raised quota with `--daily-quota N` (before, reconcile took no such flag)."""
     started = time.monotonic()
     report = None if report is None else os.fspath(report)
     ledger = Ledger.open(ledger_path)
     try:
-        job = quota_raised(job_of(ledger, report), ledger, daily_quota)
+        job = settings_given(
+            job_of(ledger, report), ledger, daily_quota=daily_quota, rate=rate, concurrency=concurrency
+        )
         check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
         credentials = job.credentials(env)

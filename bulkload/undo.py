@@ -79,7 +79,7 @@ from .progress import shown
 from .report import write_report
 from .results import NOT_SUPPORTED, Rollback
 from .run import Run, phase_context, plan_spec
-from .runner import check_paths, job_of, open_sources, quota_raised
+from .runner import check_paths, job_of, open_sources, settings_given
 from .sent_since import sent_by_others
 from .skipped_gone import relying
 from .sources import Source, sha256_of
@@ -106,6 +106,8 @@ async def rollback(
     adopt_copy: bool = False,
     progress: bool = False,
     daily_quota: int | None = None,
+    rate: float | None = None,
+    concurrency: int | None = None,
     interrupted: Callable[[Rollback], object] | None = None,
 ) -> Rollback:
     """Settle the run's calls in flight, then remove everything it created; run again after an interruption, it
@@ -114,8 +116,9 @@ async def rollback(
     counts, per minute, and when they free up). `adopt_copy`: roll back from a
     copy of the ledger when the run's own is gone (ledger_home.check_home). `progress`: show the calls settled and the
     records removed (progress.py) on stderr. `daily_quota` (calls per 24 h, after the agreement's quota was raised;
-    0 turns it off) replaces the stored one, for this rollback and the commands after it, as resume's does;
-    ConfigError for a value a load's --daily-quota would refuse; OtherAccount, before any call, for credentials of
+    0 turns it off), `rate` (requests/s) and `concurrency` (calls in flight) replace the stored ones, for this
+    rollback and the commands after it, as resume's do (runner.settings_given); ConfigError for a value a load's
+    flag would refuse; OtherAccount, before any call, for credentials of
     another account than the one the run wrote into (account.py: its numbers there are another's records). An error
     that ends its workers (LedgerWriteError: a ledger write failed) is raised as itself, never in an ExceptionGroup;
     what the rollback had not come to (calls not settled, records not removed) is left for the next one. One
@@ -126,7 +129,9 @@ async def rollback(
     ledger = Ledger.open(ledger_path)
     try:
         check_home(ledger, resuming=False, adopt=adopt_copy)
-        job = quota_raised(job_of(ledger, report), ledger, daily_quota)
+        job = settings_given(
+            job_of(ledger, report), ledger, daily_quota=daily_quota, rate=rate, concurrency=concurrency
+        )
         check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
         out = Rollback(target=target.name, ledger=str(ledger.path))

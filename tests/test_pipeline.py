@@ -23,8 +23,9 @@ from test_load_payorcrm import write as write_payor
 from test_load_visma_core import ENV as VISMA_ENV
 from test_load_visma_core import write as write_visma
 
-from bulkload import Job, load, reconcile, resume
+from bulkload import Job, load, reconcile, resume, rollback
 from bulkload.errors import RunStopped
+from bulkload.ledger import Ledger
 from bulkload.sandbox import SandboxOptions, running
 
 
@@ -136,6 +137,35 @@ async def test_a_reconcile_stopped_at_its_quota_goes_on_with_the_quota_it_is_giv
             # the raised quota is the run's from now on
             again = await reconcile(path, env=case.env)
             assert again.exit_code == 0 and again.reconcile is not None and again.reconcile.ok, again.stop_reason
+
+
+async def test_a_rollback_goes_at_the_rate_it_is_given_not_the_runs_and_keeps_it(tmp_path: Path) -> None:
+    """A run loaded at one pace rolls back at the `--rate` rollback is given (tester t65b: a run loaded at --rate 3
+    rolled 10,000 entries back at 3/s, 56 minutes, with no way to give the pace its agreement allowed), kept for the
+    commands after it. Judged by the sandbox: at a server of 20 a rolling second, the run's 200/s met 429s; the
+    rollback's DELETEs at the 20/s it is given meet none."""
+    case = CASES[0]  # e-conomic: a DELETE an entry
+    path = str(tmp_path / "run.sqlite")
+    with anyio.fail_after(60):
+        async with running(case.target, SandboxOptions(rate_limit=20)) as url:
+            origin = url.split("/journalsapi")[0]
+            loaded = await load(job(tmp_path, case, url, rate=200.0), env=case.env)
+            assert loaded.exit_code == 0 and loaded.loaded == case.rows, loaded.stop_reason
+            await anyio.sleep(1.1)  # the run's last calls out of the server's rolling second (the run's own
+            # window, kept for the commands after it, is one of 200 calls a second: the rollback's knows none of them)
+            before = (await _stats(origin))["faults"]["rate_limited"]
+            undone = await rollback(path, env=case.env, rate=20.0)
+            after = await _stats(origin)
+            await anyio.sleep(1.1)  # the listing below out of the rollback's rolling second
+            assert undone.exit_code == 0 and await held(case, url) == 0, undone
+    assert after["faults"]["rate_limited"] == before, after["by_status"]
+    assert Ledger.open(path).run.settings["rate"] == 20.0  # the rollback's pace is the run's from now on
+
+
+async def _stats(origin: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as s, s.get(f"{origin}/_sandbox/stats") as r:
+        body: dict[str, Any] = await r.json()
+        return body
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.target for c in CASES])
