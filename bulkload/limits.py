@@ -63,6 +63,9 @@ class Limits:
     (`on_rate_limited`, `on_success`); `concurrency` calls at most are in flight. `api_url` names the files that
     keep the windows between runs (`kept`)."""
 
+    #: windows of 429s with no call taken after which a 429 without Retry-After is no share's but the back-off's
+    REFUSED_WINDOWS = 3
+
     def __init__(
         self,
         *,
@@ -90,6 +93,7 @@ class Limits:
         self._files: list[Path] = []  # where each window's calls are kept, while `kept`
         self._kept_at = -math.inf  # when they were last written (time.monotonic)
         self._full: list[bool] = []  # each window full when they were
+        self._refused_since: float | None = None  # the first 429 since the last success (the rate meter's clock)
 
     @classmethod
     def for_job(
@@ -257,8 +261,24 @@ class Limits:
         unheard = any(w.after_unheard(call) for w, call in pairs)
         if (spaced or unheard) and whole and self.rate.widen(started, retry_after_s, close=spaced):
             return Slowdown(0.0, "spacing")
+        # a share of one call a window, refused again without Retry-After, can narrow no further, and a server that
+        # took none of the run's calls for REFUSED_WINDOWS windows of 429s leaves it no share (its probes for room
+        # each end at a 429 and give back the share they began with): the server refuses every call (a daily quota
+        # another client spent), and the back-off below meets it, as without a window. Taken for a share again, no
+        # call paused and the call went once a window for its 10 minutes (tester t65b: 600 calls to a spent quota at
+        # --rate 10, where the back-off sends 80)
+        now = self.rate.now()
+        if self._refused_since is None:
+            self._refused_since = now
+        refused_s = now - self._refused_since
+        at_floor = not retry_after_s and (
+            all(w.allowed <= 1 for w in self.windows)
+            or refused_s > self.REFUSED_WINDOWS * max(w.window_s for w in self.windows)
+        )
         shares = zip(self.windows, calls, strict=True)
-        if any([w.shrink(retry_after_s, call) for w, call in shares if not retry_after_s or not w.full()]):
+        if not at_floor and any(
+            [w.shrink(retry_after_s, call) for w, call in shares if not retry_after_s or not w.full()]
+        ):
             return Slowdown(self.rate.pause(retry_after_s or 0.0), "share")
         others: list[Meter] = [self.quota, *self.windows]
         waits = [meter.on_rate_limited(retry_after_s) for meter in others]
@@ -271,6 +291,7 @@ class Limits:
             window.unused(call)
 
     def on_success(self) -> None:
+        self._refused_since = None
         for meter in self._meters:
             meter.on_success()
 

@@ -218,6 +218,10 @@ class RateMeter:
         span = self._starts[-1] - self._starts[0]
         return (len(self._starts) - 1) / span if span > 0 else None
 
+    def now(self) -> float:
+        """The meter's clock, in seconds."""
+        return self._clock()
+
     def backoff_s(self) -> float:
         """The pause a 429 without Retry-After asks for now, in seconds: `BACKOFF_S` doubled per 429 since the last
         success, at most `BACKOFF_CAP_S`."""
