@@ -133,6 +133,11 @@ def _slowed_why(slowdown: Slowdown, retry_after_s: float | None, rate: RateMeter
             "the server counts more in the window than this run sent (another client shares it, or it takes fewer "
             f"than the limit given): this run's share narrows, {waits}"
         )
+    if slowdown.why == "refused":
+        return (
+            "the server takes none of this run's calls for now (its share of the window is one call, or it took none "
+            f"for three windows): {paused} (the back-off: {said}); the pace is kept for when it takes calls again"
+        )
     return f"the API asks to slow down; {paused} ({said if retry_after_s is not None else 'the back-off: ' + said})"
 
 

@@ -46,10 +46,11 @@ class Slowdown(NamedTuple):
     no pause),
     "early" (the first 429 in a window the run could not have filled yet at its pace: nothing narrowed, no pause),
     "share" (the server counts more in a window than this run sent: its share narrowed, the pause is the
-    Retry-After or none) or "pace" (the rate meter's pause: the Retry-After, else the back-off; the pace cut)."""
+    Retry-After or none), "refused" (no share is left to narrow, the server takes no call for now: the back-off's
+    pause, the pace kept) or "pace" (the rate meter's pause: the Retry-After, else the back-off; the pace cut)."""
 
     pause_s: float
-    why: Literal["clocks", "spacing", "early", "share", "pace"]
+    why: Literal["clocks", "spacing", "early", "share", "refused", "pace"]
 
 
 #: True in a task whose calls give way to the others' (the walk behind the load, walks.Behind): they take a rate slot
@@ -264,21 +265,26 @@ class Limits:
         # a share of one call a window, refused again without Retry-After, can narrow no further, and a server that
         # took none of the run's calls for REFUSED_WINDOWS windows of 429s leaves it no share (its probes for room
         # each end at a 429 and give back the share they began with): the server refuses every call (a daily quota
-        # another client spent), and the back-off below meets it, as without a window. Taken for a share again, no
-        # call paused and the call went once a window for its 10 minutes (tester t65b: 600 calls to a spent quota at
-        # --rate 10, where the back-off sends 80)
+        # another client spent), and the back-off meets it, cutting no pace: once the server takes calls again they
+        # go at once at the pace they had. Taken for a share again, no call paused and the call went once a window
+        # for its 10 minutes (tester t65b: 600 calls to a spent quota at --rate 10, where the back-off sends 80);
+        # with the pace cut at each, 10 s of such 429s at --rate 10 took a load of 30 s of calls 57.5 s (40 s now)
         now = self.rate.now()
         if self._refused_since is None:
             self._refused_since = now
         refused_s = now - self._refused_since
-        at_floor = not retry_after_s and (
-            all(w.allowed <= 1 for w in self.windows)
-            or refused_s > self.REFUSED_WINDOWS * max(w.window_s for w in self.windows)
+        at_floor = (
+            bool(self.windows)
+            and not retry_after_s
+            and (
+                all(w.allowed <= 1 for w in self.windows)
+                or refused_s > self.REFUSED_WINDOWS * max(w.window_s for w in self.windows)
+            )
         )
+        if at_floor:
+            return Slowdown(self.rate.back_off(), "refused")
         shares = zip(self.windows, calls, strict=True)
-        if not at_floor and any(
-            [w.shrink(retry_after_s, call) for w, call in shares if not retry_after_s or not w.full()]
-        ):
+        if any([w.shrink(retry_after_s, call) for w, call in shares if not retry_after_s or not w.full()]):
             return Slowdown(self.rate.pause(retry_after_s or 0.0), "share")
         others: list[Meter] = [self.quota, *self.windows]
         waits = [meter.on_rate_limited(retry_after_s) for meter in others]

@@ -292,15 +292,14 @@ class RateMeter:
         # a Retry-After of 0 says "now", which it was not: the back-off's wait, as without one. Taken at its word it
         # paused nothing, the calls came back 429 at once and each cut the pace again, to the floor (t32c: 41-44 s
         # for 60 rows at 10 calls a rolling second, 6 s the least)
-        wait = retry_after_s or self.backoff_s()
         unpaced = self.configured is None and not self.windowed
         if unpaced and self._backoffs and self.rate is not None:
             # no pace set, and the server took no call since the pace was cut: its window is still full of what
             # came before (the look-ups let go together at the start), which says nothing of the pace. The wait
             # doubles and the pace stays: cut again, a retried look-up's 429s took the pace found to 2/s at a server
             # of 5 a rolling second, and of 20 to 14 (1.45 times the least time, 1.18 now: tests/test_pace_unset.py)
-            self._backoffs += 1
-            return self.pause(wait)
+            return self.back_off(retry_after_s)
+        wait = retry_after_s or self.backoff_s()
         self._cut_at = now
         self._backoffs += 1
         # from the pace the calls went at since the last pause (slower than the one set where latency bound them),
@@ -317,6 +316,14 @@ class RateMeter:
         if unpaced:  # the lowest pace a 429 came at: one above it, no room
             self._refused_at = min(self._refused_at or math.inf, self.rate / self.DECREASE)
         return wait
+
+    def back_off(self, retry_after_s: float | None = None) -> float:
+        """Pause every call for `retry_after_s` (the server's Retry-After; None or 0: the back-off's wait, doubling
+        with each 429 since the last success) and cut nothing: a 429 that says nothing of the pace, where the server
+        takes no call at all for now. Returns the seconds paused."""
+        wait = retry_after_s or self.backoff_s()
+        self._backoffs += 1
+        return self.pause(wait)
 
     def _sent_within_s(self, now: float) -> int:
         """How many calls started in the second before `now` (seconds of the meter's clock)."""
