@@ -286,6 +286,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _settings_given(ns: argparse.Namespace) -> dict[str, Any]:
+    """The run's settings a command on its ledger replaces (None: the run's): its quota and pace."""
+    return {"daily_quota": ns.daily_quota, "rate": ns.rate, "concurrency": ns.concurrency}
+
+
 def _pace_args(parser: argparse.ArgumentParser) -> None:
     """--concurrency and --rate of a command on a run's ledger: they replace the run's, kept for the commands after."""
     parser.add_argument(
@@ -670,11 +675,9 @@ def _command(ns: argparse.Namespace) -> int:
                     ns.ledger,
                     report=ns.report,
                     progress=_progress(ns),
-                    daily_quota=ns.daily_quota,
                     base_url=ns.base_url,
-                    concurrency=ns.concurrency,
-                    rate=ns.rate,
                     timeout_s=ns.timeout_s,
+                    **_settings_given(ns),
                     resend_in_doubt=ns.resend_in_doubt,
                     adopt_copy=ns.adopt_copy,
                     same_account=ns.same_account,
@@ -689,9 +692,7 @@ def _command(ns: argparse.Namespace) -> int:
                 ns.ledger,
                 report=ns.report,
                 progress=_progress(ns),
-                daily_quota=ns.daily_quota,
-                rate=ns.rate,
-                concurrency=ns.concurrency,
+                **_settings_given(ns),
             )
         )
         if not ns.json:
@@ -705,10 +706,8 @@ def _command(ns: argparse.Namespace) -> int:
                 report=ns.report,
                 adopt_copy=ns.adopt_copy,
                 progress=_progress(ns),
-                daily_quota=ns.daily_quota,
-                rate=ns.rate,
-                concurrency=ns.concurrency,
                 interrupted=lambda partial: _show_rollback(ns, partial),
+                **_settings_given(ns),
             )
         )
         _show_rollback(ns, undone)
