@@ -297,7 +297,7 @@ class RateMeter:
             # no pace set, and the server took no call since the pace was cut: its window is still full of what
             # came before (the look-ups let go together at the start), which says nothing of the pace. The wait
             # doubles and the pace stays: cut again, a retried look-up's 429s took the pace found to 2/s at a server
-            # of 5 a rolling second, and of 20 to 14 (1.45 times the least time, 1.18 now: tests/test_pace_unset.py)
+            # of 5 a rolling second, and of 20 to 14 (1.43 times the least time, 1.18 now: tests/test_pace_unset.py)
             return self.back_off(retry_after_s)
         wait = retry_after_s or self.backoff_s()
         self._cut_at = now
