@@ -1661,6 +1661,15 @@ class Ledger:
         ).fetchone()
         return int(total)
 
+    def listed_only_created(self) -> bool:
+        """Whether every record the walks listed (`remote`) is one this run created: none is another writer's, a
+        double, or of a call in doubt or refused (reconcile.by_walk looks for none of those then). One pass over the
+        walked records, ended by the first that is not the run's."""
+        (only,) = self._db.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM remote r WHERE NOT EXISTS (SELECT 1 FROM created c WHERE c.id = r.id))"
+        ).fetchone()
+        return bool(only)
+
     def lines_changed(self, limit: int) -> tuple[int, list[tuple[int, int, int]]]:
         """How many walked records hold another line than this run sent (their line checks differ), and the first
         `limit` as (id, file index, line) in id order; not those whose ids were reused (`ids_reused`, which this

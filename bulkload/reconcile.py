@@ -477,12 +477,15 @@ async def by_walk(
         for scope, c in counts.items():
             c["rolled_back"] = c["loaded"] - sum(figures[0] for figures in expected.get(scope, {}).values())
     ledger.refusals_walked(whole=not walked.short_of(counts))
+    # each of the four sets of walked records apart from the run's (rejected_found, others, landed, doubles) is of
+    # records it did not create: where the walks listed none, one pass says so, and none of them is looked for
+    apart = not ledger.listed_only_created()
     # of this run's rejected groups first: `others` are of groups it never sent
-    stray = set_aside(ledger, "rejected_found", partial(fill_rejected_found, unordered=unordered, later=later))
+    stray = set_aside(ledger, "rejected_found", partial(fill_rejected_found, unordered=unordered, later=later), apart)
     remote, foreign, in_doubt = (
         walked.remote,
-        set_aside(ledger, "others", fill_others),
-        set_aside(ledger, "landed", fill_landed),
+        set_aside(ledger, "others", fill_others, apart),
+        set_aside(ledger, "landed", fill_landed, apart),
     )
     counts = {scope: counts[scope] for scope in scopes}
     missing_n, missing_at = ledger.missing_remotely(LIST_LIMIT)
@@ -502,7 +505,7 @@ async def by_walk(
     rejected_since_n = rejected_since(ledger, unordered)
     rejected_left_n = rejected_left(ledger, unordered) if rejected_since_n else None
     others = [item for item in others if item["scope"] not in unordered]
-    extra_n, extra_at = doubles(ledger, LIST_LIMIT)
+    extra_n, extra_at = doubles(ledger, LIST_LIMIT) if apart else (0, [])
     extra = [{"id": i, "scope": s} for i, s in extra_at]
     id_sum = ledger.created_id_sum()
     differing_n, differing = group_differences(ledger, target)
@@ -815,13 +818,18 @@ def fill_others(db: sqlite3.Connection) -> None:
     db.execute(_OTHERS)
 
 
-def set_aside(ledger: Ledger, table: str, fill: Callable[[sqlite3.Connection], None]) -> dict[str, Totals]:
+def set_aside(
+    ledger: Ledger, table: str, fill: Callable[[sqlite3.Connection], None], apart: bool = True
+) -> dict[str, Totals]:
     """Set aside walked records the comparison leaves out (`fill` lists their ids into the temporary `table`:
     `others`, `landed`; `found_aside` reads them) and return their totals per scope and currency ([records,
-    amount, debits] in minor units), a share of what the walks listed."""
+    amount, debits] in minor units), a share of what the walks listed. `apart` False: the walks listed no record
+    the run did not create (Ledger.listed_only_created), of which alone `fill` lists any: `table` is left empty."""
     db = ledger.db()
     db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (id INTEGER PRIMARY KEY)")
     db.execute(f"DELETE FROM {table}")
+    if not apart:
+        return {}
     fill(db)
     found: dict[str, Totals] = {}
     for scope, currency, n, total, debit in db.execute(
