@@ -523,7 +523,7 @@ class Dispatcher:
         if tries.renewed and frozenset(sent.items()) not in self._worked:
             tries.unproven += 1
             if not self._worked or tries.unproven > 1:
-                raise exc
+                raise _not_taken(exc, tries.renewed, worked=bool(self._worked)) from exc
         if tries.renewed >= TOKEN_RENEWALS:
             raise NoToken(
                 f"the API refused a call's access token {tries.renewed + 1} times in turn (401), each token renewed "
@@ -702,3 +702,22 @@ class Dispatcher:
         if twice := keys_twice(response.body):
             raise unreadable(f"GET {path}", response.body, given_twice(twice))
         return found
+
+
+def _not_taken(exc: AuthError, renewed: int, *, worked: bool) -> AuthError:
+    """`exc`, a 401 to a token `renewed` times renewed for its call and refused before any call with it was
+    answered, told as what it shows: the token endpoint took the credentials (it gave that token) and the API did
+    not take its token; `worked`: some token of the run was taken before (a tester, t65a: a server that expired its
+    tokens seconds before their `expires_in` while calls waited for a place was told as refused credentials)."""
+    why = (
+        "tokens of this run were taken before: the API may expire its tokens sooner than the expires_in they come "
+        "with (a call that waits for its place in the limits outlives them), or no longer takes this client's"
+        if worked
+        else "none of this run's was taken: the API does not let in the client the token endpoint knows (its "
+        "permissions at the API, or a token endpoint of another instance or tenant)"
+    )
+    times = "once" if renewed == 1 else f"{renewed} times"
+    return exc.advised(
+        f"the token endpoint had just given that token for them (renewed for this call {times}, refused each time "
+        f"before any call with it was answered): {why}"
+    )

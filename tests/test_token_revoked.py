@@ -19,7 +19,7 @@ from test_halopsa_answers import job
 
 from bulkload import load
 from bulkload.dispatch import Dispatcher, RetryPolicy
-from bulkload.errors import NoToken
+from bulkload.errors import AuthError, NoToken
 from bulkload.http import Client
 from bulkload.limits import Limits
 from bulkload.meters import DailyQuota, RateMeter
@@ -172,3 +172,62 @@ async def test_a_call_refused_with_token_after_token_that_worked_stops_resumable
     assert said.startswith("the API refused a call's access token 6 times in turn (401)"), said
     assert stopped[0].exit_code == 4 and "HALO_CLIENT" not in said, said
     assert (counted["victim"], counted["token calls"]) == (6, 6), counted
+
+
+async def _refused_after(tokens_taken: int) -> tuple[AuthError, collections.Counter[str]]:
+    """A call sent after `tokens_taken` calls with the first token were answered, to an API that takes no later
+    token (401 invalid_token) while its token endpoint gives one each time: the AuthError it stops with, and what
+    the server counted (token calls, refusals)."""
+    counted: collections.Counter[str] = collections.Counter()
+
+    async def token(request: web.Request) -> web.Response:
+        counted["token calls"] += 1
+        return web.json_response({"access_token": f"tok{counted['token calls']}", "expires_in": 3600})
+
+    async def api(request: web.Request) -> web.Response:
+        if counted["taken"] < tokens_taken and request.headers["Authorization"] == "Bearer tok1":
+            counted["taken"] += 1
+            return web.json_response([])
+        counted["401"] += 1
+        return web.json_response({"error": "invalid_token"}, status=401)
+
+    app = web.Application()
+    app.router.add_post("/auth/token", token)
+    app.router.add_get("/api/probe", api)
+    target = HaloPSA(["XeroDetails"])
+    with anyio.fail_after(30):
+        async with serving(app) as origin, Client(origin, target.headers(ENV)) as client:
+            dispatcher = Dispatcher(
+                client, target, limits=Limits(quota=DailyQuota(0), rate=RateMeter(None)), policy=RetryPolicy()
+            )
+            for _ in range(tokens_taken):
+                await dispatcher.send("GET", "/api/probe")
+            try:
+                await dispatcher.send("GET", "/api/probe")
+            except AuthError as exc:
+                return exc, counted
+    raise AssertionError(f"the call was not refused: {counted}")
+
+
+async def test_tokens_the_api_never_takes_say_the_token_endpoint_took_the_credentials() -> None:
+    """The token endpoint gives tokens for the client id and secret, the API takes none of them: the run stops (exit
+    2) saying the token endpoint took the credentials and the API did not let the client in, not only "check
+    HALO_CLIENT_ID and HALO_CLIENT_SECRET" (which the token endpoint had just accepted). Two tokens: the first, and
+    one renewed after its 401."""
+    exc, counted = await _refused_after(0)
+    said = str(exc)
+    assert exc.exit_code == 2 and (counted["token calls"], counted["401"]) == (2, 2), (said, counted)
+    assert "the token endpoint had just given that token for them (renewed for this call once" in said, said
+    assert "none of this run's was taken: the API does not let in the client" in said, said
+
+
+async def test_renewed_tokens_refused_after_tokens_that_worked_say_they_may_expire_early() -> None:
+    """A token of the run was taken (three calls), then the API takes no token, the renewed ones neither (a server
+    that expires its tokens long before their expires_in while calls wait for a place, tester t65a): the run stops
+    saying that tokens were taken before and the API may expire them sooner than they say, not blaming the
+    credentials alone. The call's token is renewed twice (the second renewed token refused unproven ends it)."""
+    exc, counted = await _refused_after(3)
+    said = str(exc)
+    assert (counted["taken"], counted["token calls"], counted["401"]) == (3, 3, 3), (said, counted)
+    assert "(renewed for this call 2 times, refused each time before any call with it was answered)" in said, said
+    assert "tokens of this run were taken before: the API may expire its tokens sooner" in said, said
