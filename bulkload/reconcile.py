@@ -16,25 +16,23 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from functools import partial
 from typing import Any
 
 from msgspec import UNSET
 
+from .as_read import rows_as_read
 from .dispatch import Dispatcher
-from .errors import LedgerError, RowInvalid, command_on
-from .job import Job
+from .errors import command_on
 from .ledger import Ledger
 from .masking import masked, secret_rule
 from .model import ANY_CURRENCY, BY_PLACE, ECHOED, NO_ID, ONE_ID, Reconciled, Totals, held_before
 from .money import iso_code, money
 from .pipeline import listed
-from .planning import reading_of
 from .recount import RECOUNT, Recount, lagging
 from .rolled_back import Left, left_of_target, what_is_left
 from .side_by_side import results_side_by_side, side_by_side
-from .sources import BadRow, sha256_of
 from .stages import RECONCILING, Stages
 from .targets.base import Target
 from .walks import WALK_SLACK, Behind, Walked, id_ranges
@@ -126,34 +124,6 @@ def _rolled_back_said(rec: Reconciled, ledger: Ledger) -> Reconciled:
         said = rolled_back_note(left, ledger.path.absolute(), rec.in_doubt_found_count)
         rec.note = "; ".join(filter(None, [said, rec.note or ""]))
     return rec
-
-
-def rows_as_read(ledger: Ledger, target: Target, files: list[str], file_idx: int) -> Iterator[tuple[int, Any]]:
-    """The rows of input `files[file_idx]` as the run read them: with its settings (delimiter, columns, encoding),
-    numbers and dates as the file's profile decided; a row that cannot be read so is left out (it was rejected).
-    LedgerError where the file is no longer the one the run read (its SHA-256 in the ledger): its rows are not what
-    the run sent (a corrected file saved over it), and read so they were compared with the API as if they were:
-    a rollback deleted the record a later run had corrected from the edited file, as holding "what the run sent"."""
-    stored = ledger.run.files[file_idx] if file_idx < len(ledger.run.files) else {}
-    if stored.get("sha256") and sha256_of(files[file_idx]) != stored["sha256"]:
-        raise LedgerError(
-            f"{files[file_idx]} changed since the run read it: what the run sent is read from it, and it now holds "
-            f"other rows; put back the file as it was (SHA-256 {stored['sha256'][:12]}…) and run this command again "
-            f"(a corrected file is loaded as a run of its own, its ledger another)"
-        )
-    kind = target.kind_of(file_idx)
-    profiles = ledger.profiles() or []
-    reading = reading_of(kind, profiles[file_idx]) if file_idx < len(profiles) else None
-    for item in Job.from_settings(ledger.run.settings).source(files[file_idx], kind.secret_fields):
-        if isinstance(item, BadRow):
-            continue
-        line, row = item
-        try:
-            if reading is not None:
-                reading.convert(row)
-        except RowInvalid:
-            continue
-        yield line, row
 
 
 #: control totals as reconciliation by responses adds them up: scope -> currency -> [rows, sum, debits], None where

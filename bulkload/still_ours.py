@@ -22,6 +22,7 @@ from collections.abc import Collection, Sequence
 from functools import partial
 from typing import Any
 
+from .as_read import rows_as_read
 from .dispatch import Dispatcher
 from .ledger import Ledger
 from .model import NO_ID, Held
@@ -32,7 +33,6 @@ from .reconcile import (
     fill_rejected_found,
     found_aside,
     rejected_found,
-    rows_as_read,
     set_aside,
 )
 from .side_by_side import side_by_side

@@ -1,0 +1,47 @@
+"""A run's input read back as the run read it, for the commands that compare what the run sent with what the API
+holds after it (reconciliation, rollback's read before deleting): the ledger keeps each call's control totals and
+each line's check, not each line's values, so what one line sent is read from the file again, which must be the one
+the run read (its SHA-256 in the ledger)."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+from .errors import LedgerError, RowInvalid
+from .job import Job
+from .ledger import Ledger
+from .planning import reading_of
+from .sources import BadRow, sha256_of
+from .targets.base import Target
+
+
+def rows_as_read(
+    ledger: Ledger, target: Target, files: list[str], file_idx: int
+) -> Generator[tuple[int, Any], None, None]:
+    """The rows of input `files[file_idx]` as the run read them: with its settings (delimiter, columns, encoding),
+    numbers and dates as the file's profile decided; a row that cannot be read so is left out (it was rejected).
+    LedgerError where the file is no longer the one the run read (its SHA-256 in the ledger): its rows are not what
+    the run sent (a corrected file saved over it), and read so they were compared with the API as if they were:
+    a rollback deleted the record a later run had corrected from the edited file, as holding "what the run sent".
+    A file that cannot be read raises what sources.sha256_of raises (ConfigError)."""
+    stored = ledger.run.files[file_idx] if file_idx < len(ledger.run.files) else {}
+    if stored.get("sha256") and sha256_of(files[file_idx]) != stored["sha256"]:
+        raise LedgerError(
+            f"{files[file_idx]} changed since the run read it: what the run sent is read from it, and it now holds "
+            f"other rows; put back the file as it was (SHA-256 {stored['sha256'][:12]}…) and run this command again "
+            f"(a corrected file is loaded as a run of its own, its ledger another)"
+        )
+    kind = target.kind_of(file_idx)
+    profiles = ledger.profiles() or []
+    reading = reading_of(kind, profiles[file_idx]) if file_idx < len(profiles) else None
+    for item in Job.from_settings(ledger.run.settings).source(files[file_idx], kind.secret_fields):
+        if isinstance(item, BadRow):
+            continue
+        line, row = item
+        try:
+            if reading is not None:
+                reading.convert(row)
+        except RowInvalid:
+            continue
+        yield line, row
