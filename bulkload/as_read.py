@@ -5,15 +5,20 @@ the run read (its SHA-256 in the ledger)."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
+from contextlib import closing
 from typing import Any
 
 from .errors import LedgerError, RowInvalid
 from .job import Job
 from .ledger import Ledger
+from .model import Totals, add_totals
 from .planning import reading_of
 from .sources import BadRow, sha256_of
 from .targets.base import Target
+
+#: records totalled in one call of RecordKind.summarize
+_BATCH = 500
 
 
 def rows_as_read(
@@ -45,3 +50,38 @@ def rows_as_read(
         except RowInvalid:
             continue
         yield line, row
+
+
+def totals_of_lines(
+    ledger: Ledger, target: Target, files: list[str], file_idx: int, lines: Iterable[int]
+) -> dict[str, Totals]:
+    """The control totals (per scope and currency, model.Totals: minor units) of the records the lines `lines` of
+    input `files[file_idx]` make (ascending source line numbers of rows the run loaded), as the run's kind validates
+    them: what those lines sent. Reads the file once, up to the last of `lines`; holds a batch of records at a time.
+    LedgerError where the file is not the one the run read (`rows_as_read`), or does not give one of `lines` as a row
+    the kind takes (the file cannot say what that line sent); ConfigError where it cannot be read."""
+    kind = target.kind_of(file_idx)
+    out: dict[str, Totals] = {}
+    batch: list[Any] = []
+    wanted = iter(lines)
+    line = next(wanted, None)
+    with closing(rows_as_read(ledger, target, files, file_idx)) as rows:
+        while line is not None:
+            at, row = next(rows, (None, {}))
+            if at is None or at > line:
+                raise LedgerError(f"{files[file_idx]} gives no row at line {line} as the run read it, which loaded it")
+            if at < line:
+                continue
+            try:
+                batch.append(kind.validate_at(file_idx, at, row))
+            except RowInvalid as exc:
+                raise LedgerError(
+                    f"line {line} of {files[file_idx]}, which the run loaded, is refused now: {exc}"
+                ) from exc
+            if len(batch) >= _BATCH:
+                add_totals(out, kind.summarize(batch))
+                batch.clear()
+            line = next(wanted, None)
+    if batch:
+        add_totals(out, kind.summarize(batch))
+    return out

@@ -441,11 +441,11 @@ async def by_walk(
     if lagged.reads:
         log.info("counts read again (%s): %s", "; ".join(f"{s}: {n}" for s, n in lagged.reads.items()), lagged.short)
     advice = lagging(lagged, counts, walked.listed, target.api.scope_name, ledger.path.absolute())
-    left = what_is_left(ledger)
-    if left is not None:  # what a rollback took is not expected: what is left of the run is
+    left = what_is_left(ledger, target, files)
+    if left is not None:  # what a rollback took is not expected: what is left of the run is (missing or not)
         expected = left.expected
         for scope, c in counts.items():
-            c["rolled_back"] = c["loaded"] - sum(figures[0] for figures in expected.get(scope, {}).values())
+            c["rolled_back"] = c["loaded"] - left.rows.get(scope, 0)
     ledger.refusals_walked(whole=not walked.short_of(counts))
     # each of the four sets of walked records apart from the run's (rejected_found, others, landed, doubles) is of
     # records it did not create: where the walks listed none, one pass says so, and none of them is looked for
@@ -578,6 +578,11 @@ def rolled_back_note(left: Left, ledger: str | os.PathLike[str], landed: int = 0
         said += f"nothing of it the ledger records is left, but the {landed:,} records of its calls in doubt (below)"
     else:
         said += "nothing of it is left"
+    if left.unchecked:  # the input cannot say what those calls' lines sent: their totals are the walks', said so
+        said += (
+            "; the control totals of what is left of the calls it rolled back in part are not checked (taken as the "
+            f"API holds them; each of their entries is still checked by its id and its line): {left.unchecked}"
+        )
     if left.in_part:
         said += f"; {finish}"
     return said
