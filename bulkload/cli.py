@@ -272,8 +272,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         sandbox.add_argument(
             "--agreements",
             action="store_true",
-            help="economic: a sandbox of its own (store, limits, faults) for each X-AgreementGrantToken, as the API "
-            "keys its agreements",
+            help="economic: a sandbox of its own (store, limits, faults; with --seed, a seed of its own) for each "
+            "X-AgreementGrantToken, as the API keys its agreements",
         )
     demo = sub.add_parser(
         "demo",

@@ -79,9 +79,10 @@ async def running(
     make = _lookup(target)
     app, prefix = make(options or SandboxOptions())
     if agreements:
-        from bulkload.sandbox.agreements import create_app
+        from bulkload.sandbox.agreements import agreement_options, create_app
 
-        app = create_app(target, lambda: make(options or SandboxOptions())[0])
+        given = options or SandboxOptions()
+        app = create_app(target, lambda agreement: make(agreement_options(given, agreement))[0])
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:

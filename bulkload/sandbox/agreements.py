@@ -1,8 +1,8 @@
 """One sandbox server for many agreements, keyed as the real API keys them: e-conomic by the
 X-AgreementGrantToken header (seeds/README.md: the agreement grant token names the agreement a call acts on).
 Each agreement gets a sandbox of its own on its first call (its own store, rate limit, daily quota, faults and
-stats, all from the same SandboxOptions), so one process serves hundreds of agreements each under its own
-limits. `bulkload sandbox economic --agreements` serves it.
+stats, all from the same SandboxOptions, but its faults drawn from a seed of its own: `agreement_options`), so one
+process serves hundreds of agreements each under its own limits. `bulkload sandbox economic --agreements` serves it.
 
     GET /_sandbox/stats       the server's own: requests, in_flight and max_in_flight across every agreement
     GET /_sandbox/agreements  per agreement (its id: `agreement_id(token)`): its sandbox's stats, and `runs`: per
@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -32,10 +33,20 @@ def agreement_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
-class Agreements:
-    """The sandbox of each agreement, made on its first call by `make`."""
+def agreement_options(options: SandboxOptions, agreement: str) -> SandboxOptions:
+    """The options of the sandbox of `agreement` (its `agreement_id`): those given, its faults drawn from a seed of
+    its own where one is given (the given seed and the agreement's id), so that agreements meet their faults at
+    other calls, as many independent clients of one API would, and the same again on the same seed (tester t66b:
+    every agreement met the same fault at the same call, a trial across agreements less varied than it looked)."""
+    if options.seed is None:
+        return options
+    return msgspec.structs.replace(options, seed=options.seed ^ int(agreement, 16))
 
-    def __init__(self, make: Callable[[], web.Application], header: str) -> None:
+
+class Agreements:
+    """The sandbox of each agreement (by its `agreement_id`), made on its first call by `make`."""
+
+    def __init__(self, make: Callable[[str], web.Application], header: str) -> None:
         self.make, self.header = make, header
         self.apps: dict[str, web.Application] = {}
         #: agreement id -> run (Idempotency-Key prefix) -> [first arrival, last answer], monotonic seconds
@@ -44,7 +55,7 @@ class Agreements:
     def app_of(self, token: str) -> web.Application:
         app = self.apps.get(token)
         if app is None:
-            app = self.apps[token] = self.make()
+            app = self.apps[token] = self.make(agreement_id(token))
             app.freeze()  # as a server freezes the app it serves: its middlewares are built then
         return app
 
@@ -77,9 +88,10 @@ class Agreements:
         }
 
 
-def create_app(target: str, make: Callable[[], web.Application]) -> web.Application:
-    """A server whose every agreement has its own sandbox of `target` (one of KEYED_BY), made by `make` on the
-    agreement's first call. KeyError for a target whose agreements are not told apart by a header."""
+def create_app(target: str, make: Callable[[str], web.Application]) -> web.Application:
+    """A server whose every agreement has its own sandbox of `target` (one of KEYED_BY), made by `make` (given the
+    agreement's `agreement_id`) on the agreement's first call. KeyError for a target whose agreements are not told
+    apart by a header."""
     header = KEYED_BY[target]
     agreements = Agreements(make, header)
     app = new_app(SandboxOptions(), agreements.dispatch)  # the server's own stats: every agreement's calls
