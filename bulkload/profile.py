@@ -40,7 +40,17 @@ from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGIN
 from .lines import Cut, byte_lines, text_line
 from .numbers import DecimalsEvidence, NumberEvidence, Reading
 from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, SHADOWS, Keyed, Unnamed, family_of, keyed
-from .sources import C1, BadRow, RowWidths, Source, changed_message, codec_name, encoding_label, without_end
+from .sources import (
+    C1,
+    BadRow,
+    HeaderUndecodable,
+    RowWidths,
+    Source,
+    changed_message,
+    codec_name,
+    encoding_label,
+    without_end,
+)
 from .targets.base import RecordKind, Target, folded
 from .utf8_scan import SCAN_BLOCK, Utf8Found, Utf8Scan
 
@@ -1058,6 +1068,12 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
     else:
         message += ". Give --encoding with the file's encoding"
     return ConfigError(message + "; nothing was sent")
+
+
+def header_refusal(source: Source, refused: HeaderUndecodable) -> ConfigError:
+    """The refusal of a file whose header is not in its encoding, as that of any such line (_refusal): with the code
+    page it more likely is, and the header read that way."""
+    return _refusal(source, refused.bad)
 
 
 def one_encoding(refused: ConfigError, sources: Sequence[Source]) -> ConfigError:

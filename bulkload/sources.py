@@ -168,6 +168,16 @@ class BadRow(NamedTuple):
     unaligned: bool = False
 
 
+class HeaderUndecodable(ConfigError):
+    """A CSV header holding bytes not in the file's encoding; `bad` is the header as a row of kind "encoding", so
+    that the inspection before the first call refuses the file as it refuses any such line (profile._refusal: with
+    the code page the file more likely is, and the header read that way)."""
+
+    def __init__(self, message: str, bad: BadRow) -> None:
+        super().__init__(message)
+        self.bad = bad
+
+
 Row = tuple[int, dict[str, Any]]
 
 
@@ -730,15 +740,16 @@ class Source:
                 raise self._undecodable(0, exc) from exc
             except _READ_ERRORS as exc:
                 raise self._broken(0, exc) from exc
-            names = self._header_names(header, header_line)
+            names = self._header_names(header, header_line, before + 1)
             self._delimiter_used = delim
             self._header_lines = before + reader.line_num
             tail.append(_EOF_ROW + delim * len(names) + "\n")
             held.clear()
             yield _OpenCsv(reader, names, delim, lines, held, tail[0], before, src)
 
-    def _header_names(self, header: list[str], line: str) -> tuple[str, ...]:
-        """The names of the `header`'s cells (its `line` as read, where a refusal tells its bytes)."""
+    def _header_names(self, header: list[str], line: str, line_no: int) -> tuple[str, ...]:
+        """The names of the `header`'s cells (its `line` as read, where a refusal tells its bytes; `line_no`: the
+        file's line it starts on)."""
         if "\x00" in "".join(header):  # every other byte NUL: UTF-16 without the BOM that would say so
             codec = None
             with contextlib.suppress(UnicodeError):  # the line's bytes again: which of them are NUL
@@ -765,9 +776,11 @@ class Source:
         try:
             "".join(header).encode()
         except UnicodeEncodeError:
-            raise ConfigError(
+            why = _foreign(line, self.encoding) or f"invalid {encoding_label(self.encoding)}"
+            raise HeaderUndecodable(
                 f"{self.path}: the header is not valid {encoding_label(self.encoding)}; give --encoding with the "
-                "file's encoding"
+                "file's encoding",
+                BadRow(line_no, f"{why} in the header", "", kind="encoding"),
             ) from None
         names: list[str] = []
         first_at: dict[str, int] = {}  # a name -> its first column (0-based): a header may name 100,000 columns
