@@ -13,6 +13,10 @@ from .errors import ConfigError
 from .header_again import fold
 from .targets.base import RecordKind
 
+#: where a load maps its columns, as its refusals name it ("the [columns] table of --config"); a manifest's run
+#: names the job's `columns` instead (fleet.manifest_words)
+COLUMNS_OF_CONFIG = "[columns] table of --config"
+
 #: the columns of a file a refusal shows
 _SHOWN = 40
 #: how a refusal says of a name of each kind that the file lacks it, and where the file gives its names

@@ -20,6 +20,7 @@ from msgspec import UNSET, UnsetType
 
 from . import account, interrupts, ledger_pg, logs, runner
 from .across_jobs import check_groups
+from .columns import COLUMNS_OF_CONFIG
 from .errors import (
     EXIT_MISMATCH,
     EXIT_OK,
@@ -710,6 +711,8 @@ def manifest_words(text: str, mjob: ManifestJob, *, refused: bool = False) -> st
     target's own. The other commands on its ledger are said with its credentials (with_credentials)."""
     # refused credentials: the variables the job reads are those the manifest names, which no job file's table sets
     text = text.replace(credentials_setting(TARGETS[mjob.target].credentials), mjob.credentials_setting())
+    # a manifest maps a job's columns in its `columns`: a manifest's run has no --config
+    text = text.replace(COLUMNS_OF_CONFIG, f"`columns` of job {mjob.name!r} in the manifest")
     return with_credentials(manifests_way_on(text, mjob.ledger_name, mjob.origin, refused=refused), mjob)
 
 
