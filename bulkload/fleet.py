@@ -49,6 +49,7 @@ from .job import Job, address
 from .ledger import Ledger
 from .loads import account_of, run_of
 from .manifest import Manifest, ManifestJob, manifests_way_on, read_manifest, with_credentials
+from .meters import QUOTA_RAISED
 from .outputs import check_cache, check_outputs, file_identity, private_dir
 from .report import write_report
 from .results import Report, counted
@@ -713,6 +714,7 @@ def manifest_words(text: str, mjob: ManifestJob, *, refused: bool = False) -> st
     text = text.replace(credentials_setting(TARGETS[mjob.target].credentials), mjob.credentials_setting())
     # a manifest maps a job's columns in its `columns`: a manifest's run has no --config
     text = text.replace(COLUMNS_OF_CONFIG, f"`columns` of job {mjob.name!r} in the manifest")
+    text = text.replace(QUOTA_RAISED, f"give it as the `daily_quota` of job {mjob.name!r} in the manifest")
     return with_credentials(manifests_way_on(text, mjob.ledger_name, mjob.origin, refused=refused), mjob)
 
 

@@ -35,6 +35,11 @@ Sleep = Callable[[float], Awaitable[None]]
 RETRY_AFTER_ROUNDING_S = 1.0
 
 
+#: how a stop at the daily quota says to give a raised one (a manifest's run says its job's `daily_quota`:
+#: fleet.manifest_words)
+QUOTA_RAISED = "give it with `--daily-quota N`"
+
+
 class Meter(Protocol):
     """One limit every call passes: `acquire` waits for a slot (or raises RunStopped when none will come), and
     hears how the call went: a 429 (the server's Retry-After in seconds, None when it gave none), or a success."""
@@ -1025,7 +1030,7 @@ class DailyQuota:
                 )
                 raise RunStopped(
                     f"daily quota of {self.limit} calls reached{whose}; calls free up from {free_at} (at once where "
-                    "the agreement's quota was raised: give it with `--daily-quota N`); continue with `bulkload resume`"
+                    f"the agreement's quota was raised: {QUOTA_RAISED}); continue with `bulkload resume`"
                 )
         self.minutes[now] = self.minutes.get(now, 0) + 1
         self._changed.add(now)
