@@ -133,20 +133,29 @@ def what_is_left(ledger: Ledger, target: Target, files: list[str]) -> Left | Non
         for scope, currency, n, total, debit in db.execute(_WALKED):
             add_totals(expected, {scope: {currency: [n, total, debit]}})
         rows = _rows(expected)
-        for seq, part, n in db.execute(_NOT_WALKED):
-            rows[scopes[seq, part]] = rows.get(scopes[seq, part], 0) + n
+        guessed = 0  # of those, records of calls sent to more than one scope: which is theirs, the input says
+        for seq, part, n in db.execute(_NOT_WALKED).fetchall():
+            scope, several = scopes[seq, part]
+            rows[scope] = rows.get(scope, 0) + n
+            guessed += n if several else 0
+        if guessed:
+            name = target.api.scope_name
+            unchecked += (
+                f"; {guessed:,} of the records left not listed were sent in calls to more than one {name}, and are "
+                f"counted in the {name} their call sent most records to (the input says which is theirs)"
+            )
     db.execute(_ROLLED_GROUPS)
     return Left(status == "rolling_back", records, left, expected, rows, unchecked)
 
 
-def _left_of_calls(ledger: Ledger, expected: dict[str, Totals]) -> dict[tuple[int, str], str]:
+def _left_of_calls(ledger: Ledger, expected: dict[str, Totals]) -> dict[tuple[int, str], tuple[str, bool]]:
     """Add to `expected` what each call none of whose records a rollback took sent; record each call it took some
     of in `touched`, and the lines left of those (their records of the run's not rolled back) in `left_lines`.
-    Returns the scope of each of those calls (the one it sent most records to)."""
+    Returns the scope of each of those calls (the one it sent most records to) and whether it sent to several."""
     db = ledger.db()
     db.execute("CREATE TEMP TABLE IF NOT EXISTS left_lines (loc INTEGER PRIMARY KEY, seq INTEGER, part TEXT)")
     db.execute("DELETE FROM left_lines")
-    scopes: dict[tuple[int, str], str] = {}
+    scopes: dict[tuple[int, str], tuple[str, bool]] = {}
     for seq, part, file_idx, lines, sent, _ in ledger.done_calls():
         ours = [(file_idx << LOC_SHIFT) + line for line in lines]
         found = [
@@ -166,7 +175,8 @@ def _left_of_calls(ledger: Ledger, expected: dict[str, Totals]) -> dict[tuple[in
             "INSERT OR IGNORE INTO left_lines VALUES (?, ?, ?)",
             [(loc, seq, part) for loc, rolled in found if not rolled],
         )
-        scopes[seq, part] = max(_rows(sent).items(), key=lambda kv: kv[1], default=("", 0))[0]
+        counted = _rows(sent)
+        scopes[seq, part] = max(counted.items(), key=lambda kv: kv[1], default=("", 0))[0], len(counted) > 1
     return scopes
 
 

@@ -13,11 +13,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import msgspec
-from conftest import CREDS, economic_job, serving, write_entries
+import pytest
+from conftest import CREDS, HEADER, economic_job, serving, write_entries
 from test_reconcile_lag import Counted, Waits, reconciled, summed
 
 from bulkload import load, rollback
 from bulkload.ledger import Ledger
+from bulkload.model import Reconciled
 from bulkload.report import print_summary
 
 
@@ -131,3 +133,78 @@ async def test_a_stopped_rollback_whose_input_changed_since_says_the_totals_left
         "the control totals of what is left of the calls it rolled back in part are not checked (taken as the API "
         f"holds them; each of their entries is still checked by its id and its line): {unchecked}"
     ) in rec.note, rec.note
+
+
+async def input_gone_after_two_journals(tmp_path: Path) -> tuple[Reconciled, dict[str, int], str]:
+    """Calls carrying vouchers of two journals (40 lines each: 30 of journal 1, 10 of journal 2), a rollback stopped
+    in the first, an entry it left of journal 2 deleted since, the input gone; reconciled: what reconcile said, what
+    the rollback took of each journal, and the summary."""
+    data = tmp_path / "e.csv"
+    lines = [",".join(HEADER)]
+    for v in range(1, 101):
+        journal = 2 if v % 4 == 0 else 1
+        lines += [
+            f"5,{journal},{v},2026-11-02,10.00,DKK,1010,,v{v},",
+            f"5,{journal},{v},2026-11-02,-10.00,DKK,5820,,w{v},",
+        ]
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sandbox, waits = Counted(), Waits()
+    async with serving(sandbox.app) as origin:
+        job = economic_job(data, origin, tmp_path / "run.sqlite", batch_size=40, concurrency=1)
+        report = await load(job, env=CREDS)
+        assert report.loaded == 200 and report.reconcile is not None and report.reconcile.ok, report
+        ledger = Ledger.open(job.ledger_path)
+        used = sum(ledger.calls().values())
+        ledger.close()
+        undone = await rollback(job.ledger_path, env=CREDS, daily_quota=used + 30, concurrency=1)
+        assert undone.status == "stopped" and 0 < undone.removed < 40, undone
+        ledger = Ledger.open(job.ledger_path)
+        ledger.set_settings({**ledger.run.settings, "daily_quota": 0})
+        ledger.close()
+        held = {n: entry.journalNumber for n in sandbox.store.entries if (entry := sandbox.store.get(n)) is not None}
+        # what the rollback took of each journal: the entries of the first call (numbers 1-40) no longer held
+        taken = {"1": 0, "2": 0}
+        for n in range(1, 41):
+            if n not in held:
+                taken["2" if (n + 1) // 2 % 4 == 0 else "1"] += 1
+        assert sum(taken.values()) == undone.removed and taken["2"] > 0, taken
+        gone = min(n for n, journal in held.items() if journal == 2 and n <= 40)  # left of the call taken in part
+        assert sandbox.store.delete(gone)
+        data.unlink()
+        rec = await reconciled(job.ledger_path, waits)
+    said = io.StringIO()
+    print_summary(summed(rec, job.ledger_path), said)
+    return rec, taken, said.getvalue()
+
+
+async def test_an_entry_left_and_deleted_since_whose_journal_the_input_would_tell_is_said_to_be_counted_by_its_call(
+    tmp_path: Path,
+) -> None:
+    """The input gone, an entry left of a call sent to two journals and not listed: its journal cannot be told (the
+    ledger keeps no line's journal, and rollback records none for an e-conomic entry it removes), so it is counted in
+    the journal its call sent most entries to, and `totals_unchecked` says so (a tester, t66c: the summary named
+    journal 1 short where journal 2 was, with nothing to say the figure was a guess). The run is a mismatch (exit 3)
+    all the same: the entry is missing."""
+    rec, _, _ = await input_gone_after_two_journals(tmp_path)
+    assert rec.missing_count == 1 and not rec.ok, rec
+    assert (
+        "; 1 of the records left not listed were sent in calls to more than one journal, and are counted in the "
+        "journal their call sent most records to (the input says which is theirs)"
+    ) in rec.rolled_back["totals_unchecked"], rec.rolled_back
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the ledger keeps no scope of a line: where the input is gone, a left entry not listed is counted in the "
+    "journal its call sent most entries to (rolled_back.what_is_left, _NOT_WALKED), not its own",
+)
+async def test_an_entry_left_and_deleted_since_counts_in_its_own_journal_where_the_input_is_gone(
+    tmp_path: Path,
+) -> None:
+    """As above: the count of each journal must still be what the rollback took of it. Found by a tester (t66c): the
+    entry not listed was counted in the journal its call sent most entries to (journal 1: '150 loaded - 21 rolled
+    back', the API holding 128, named short of one) where the rollback took 22 of journal 1 and 6 of journal 2, and
+    journal 2 is the one short. Telling a line's journal without the input needs the ledger to keep it."""
+    rec, taken, text = await input_gone_after_two_journals(tmp_path)
+    assert {scope: rec.scopes[scope]["rolled_back"] for scope in ("1", "2")} == taken, rec.scopes
+    assert f"journal 2: expected {50 - taken['2']} entries" in text and "journal 1: expected" not in text, text
