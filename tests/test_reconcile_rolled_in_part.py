@@ -24,21 +24,31 @@ from bulkload.report import print_summary
 
 
 async def stopped_rollback(
-    tmp_path: Path, sandbox: Counted, origin: str, ledger_at: str | None = None
+    tmp_path: Path,
+    sandbox: Counted,
+    origin: str,
+    ledger_at: str | None = None,
+    *,
+    data: Path | None = None,
+    batch_size: int = 20,
+    deletes: int = 24,
+    removed: tuple[int, int] = (20, 40),
 ) -> tuple[str, int]:
-    """The ledger (at `ledger_at`, by default a SQLite file in `tmp_path`) of a load of 100 entries in calls of 20,
-    whose rollback the daily quota stopped part way (about 20 DELETEs in: the first call taken out whole, the second
-    in part, the rest left whole), and how many it removed."""
-    data = tmp_path / "e.csv"
-    write_entries(data, 50)
-    job = economic_job(data, origin, ledger_at or tmp_path / "run.sqlite", batch_size=20, concurrency=1)
+    """The ledger (at `ledger_at`, by default a SQLite file in `tmp_path`) of a load of `data` (by default 100
+    entries) in calls of `batch_size`, whose rollback the daily quota stopped part way, `deletes` calls in (by
+    default about 20 DELETEs: the first call taken out whole, the second in part, the rest left whole), and how many
+    it removed (between the bounds `removed`)."""
+    if data is None:
+        data = tmp_path / "e.csv"
+        write_entries(data, 50)
+    job = economic_job(data, origin, ledger_at or tmp_path / "run.sqlite", batch_size=batch_size, concurrency=1)
     report = await load(job, env=CREDS)
-    assert report.loaded == 100 and report.reconcile is not None and report.reconcile.ok, report
+    assert not report.rejected and report.reconcile is not None and report.reconcile.ok, report
     ledger = Ledger.open(job.ledger_path)
     used = sum(ledger.calls().values())
     ledger.close()
-    undone = await rollback(job.ledger_path, env=CREDS, daily_quota=used + 24, concurrency=1)
-    assert undone.status == "stopped" and 20 < undone.removed < 40, undone
+    undone = await rollback(job.ledger_path, env=CREDS, daily_quota=used + deletes, concurrency=1)
+    assert undone.status == "stopped" and removed[0] < undone.removed < removed[1], undone
     ledger = Ledger.open(job.ledger_path)
     ledger.set_settings({**ledger.run.settings, "daily_quota": 0})  # as a rollback --daily-quota 0 would
     ledger.close()
@@ -150,30 +160,22 @@ async def input_gone_after_two_journals(tmp_path: Path) -> tuple[Reconciled, dic
     data.write_text("\n".join(lines) + "\n", encoding="utf-8")
     sandbox, waits = Counted(), Waits()
     async with serving(sandbox.app) as origin:
-        job = economic_job(data, origin, tmp_path / "run.sqlite", batch_size=40, concurrency=1)
-        report = await load(job, env=CREDS)
-        assert report.loaded == 200 and report.reconcile is not None and report.reconcile.ok, report
-        ledger = Ledger.open(job.ledger_path)
-        used = sum(ledger.calls().values())
-        ledger.close()
-        undone = await rollback(job.ledger_path, env=CREDS, daily_quota=used + 30, concurrency=1)
-        assert undone.status == "stopped" and 0 < undone.removed < 40, undone
-        ledger = Ledger.open(job.ledger_path)
-        ledger.set_settings({**ledger.run.settings, "daily_quota": 0})
-        ledger.close()
+        ledger_path, removed = await stopped_rollback(
+            tmp_path, sandbox, origin, data=data, batch_size=40, deletes=30, removed=(0, 40)
+        )
         held = {n: entry.journalNumber for n in sandbox.store.entries if (entry := sandbox.store.get(n)) is not None}
         # what the rollback took of each journal: the entries of the first call (numbers 1-40) no longer held
         taken = {"1": 0, "2": 0}
         for n in range(1, 41):
             if n not in held:
                 taken["2" if (n + 1) // 2 % 4 == 0 else "1"] += 1
-        assert sum(taken.values()) == undone.removed and taken["2"] > 0, taken
+        assert sum(taken.values()) == removed and taken["2"] > 0, taken
         gone = min(n for n, journal in held.items() if journal == 2 and n <= 40)  # left of the call taken in part
         assert sandbox.store.delete(gone)
         data.unlink()
-        rec = await reconciled(job.ledger_path, waits)
+        rec = await reconciled(ledger_path, waits)
     said = io.StringIO()
-    print_summary(summed(rec, job.ledger_path), said)
+    print_summary(summed(rec, ledger_path), said)
     return rec, taken, said.getvalue()
 
 
