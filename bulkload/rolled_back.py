@@ -112,7 +112,7 @@ def what_is_left(ledger: Ledger, target: Target, files: list[str]) -> Left | Non
     (ids,) = db.execute("SELECT COUNT(DISTINCT id) FROM created").fetchone()
     if not records:
         whole = ledger.expected()
-        return Left(status == "rolling_back", 0, ids, whole, _rows(whole)) if status == "rolling_back" else None
+        return Left(True, 0, ids, whole, _rows(whole)) if status == "rolling_back" else None
     left = ids - records
     expected: dict[str, Totals] = {}
     if not left:  # all of it: nothing of any call is expected
