@@ -2,17 +2,20 @@
 on a machine too busy for wall times to say (the CPU of a process tree moves far less than its wall with the load
 beside it).
 
-    python -m benchmarks.cpu_pairs --before GIT_REF [--pairs 3] [--sandbox economic] -- load economic FILE ...
+    python -m benchmarks.cpu_pairs --before GIT_REF [--pairs 3] [--sandbox economic [--fresh]] -- load economic FILE ...
 
 Runs `bulkload ARGS` of GIT_REF (checked out into a temporary worktree) and of this checkout in turns, `--pairs`
 times each, each run in a fresh folder `{d}` (its ledger, report, cache: every run a first run); with
-`--sandbox TARGET` against one sandbox in its own process, whose API root replaces `{url}`. Prints each run's CPU
-(user + system of the command and its planning child, seconds) and wall, and after ÷ before of each side's least
+`--sandbox TARGET` against one sandbox in its own process, whose API root replaces `{url}` (with `--fresh`, a new
+sandbox for each run: one that keeps every run's records walks more each time). Prints each run's CPU (user +
+system of the command and its planning child, seconds) and wall, where ARGS write a report to `{d}/r.json` its
+`load_s` (until the last upload) and `reconcile_s` (the tail after it), and after ÷ before of each side's least
 CPU. Exit 1 where a run failed."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import subprocess
@@ -31,8 +34,9 @@ def _cpu_s() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def run(tree: Path, args: list[str]) -> tuple[float, float, int]:
-    """(CPU s, wall s, exit code) of `bulkload ARGS` run from `tree`, in a fresh folder for `{d}`."""
+def run(tree: Path, args: list[str]) -> tuple[float, float, int, str]:
+    """(CPU s, wall s, exit code, the report's phases said: "" where ARGS wrote none to `{d}/r.json`) of `bulkload
+    ARGS` run from `tree`, in a fresh folder for `{d}`."""
     with tempfile.TemporaryDirectory(prefix="bulkload-cpu-") as d:
         env = {**os.environ, **ENV, "XDG_CACHE_HOME": d}
         env.pop("PYTHONPATH", None)
@@ -44,7 +48,12 @@ def run(tree: Path, args: list[str]) -> tuple[float, float, int]:
             capture_output=True,
             text=True,
         )
-        return _cpu_s() - cpu, time.perf_counter() - wall, done.returncode
+        cpu, wall = _cpu_s() - cpu, time.perf_counter() - wall
+        report = Path(d) / "r.json"
+        phases = json.loads(report.read_text()) if report.exists() else {}
+        load_s, tail_s = phases.get("load_s"), phases.get("reconcile_s")
+        said = f"  load {load_s:6.2f} s  tail {tail_s:5.2f} s" if load_s is not None and tail_s is not None else ""
+        return cpu, wall, done.returncode, said
 
 
 def main() -> int:
@@ -52,6 +61,7 @@ def main() -> int:
     parser.add_argument("--before", metavar="GIT_REF", required=True)
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--sandbox", metavar="TARGET", help="run against this target's sandbox: {url} in ARGS")
+    parser.add_argument("--fresh", action="store_true", help="with --sandbox: a new sandbox for each run")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="-- then bulkload's arguments")
     opts = parser.parse_args()
     args = opts.args[1:] if opts.args[:1] == ["--"] else opts.args
@@ -62,15 +72,19 @@ def main() -> int:
         old = compiled(worktree(opts.before, Path(tmp) / "before"))
         stack.callback(subprocess.run, ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)])
         compiled(ROOT)
-        if opts.sandbox:
+        if opts.sandbox and not opts.fresh:
             url = stack.enter_context(sandbox(opts.sandbox)).url
             args = [a.replace("{url}", url) for a in args]
         least: dict[str, float] = {}
         failed = False
         for _ in range(opts.pairs):
             for side, tree in (("before", old), ("after", ROOT)):
-                cpu, wall, code = run(tree, args)
-                print(f"{side:6}  CPU {cpu:6.2f} s  wall {wall:6.2f} s  exit {code}", flush=True)
+                if opts.sandbox and opts.fresh:
+                    with sandbox(opts.sandbox) as box:
+                        cpu, wall, code, said = run(tree, [a.replace("{url}", box.url) for a in args])
+                else:
+                    cpu, wall, code, said = run(tree, args)
+                print(f"{side:6}  CPU {cpu:6.2f} s  wall {wall:6.2f} s{said}  exit {code}", flush=True)
                 least[side] = min(least.get(side, cpu), cpu)
                 failed |= code not in (0, 1)  # 1: rows rejected, as the file may mean
     print(
