@@ -882,6 +882,7 @@ class Source:
                             skipped, src.blank = skipped + src.blank, 0
                         prev = reader.line_num + skipped + before
                         at_eof = bool(held) and held[-1] is eof_line
+                        first = held[0] if held else ""  # the record's first line as written (_odd_csv_row)
                         held.clear()
                         if raw:
                             if at_eof:
@@ -942,7 +943,7 @@ class Source:
                                 yield start, rec
                             elif footers and not any(c.strip() for c in row):
                                 below = below or []
-                        elif item := _odd_csv_row(start, row, names, delim, at_eof, self.encoding):
+                        elif item := _odd_csv_row(start, row, names, delim, at_eof, self.encoding, first):
                             if secret_at and not isinstance(item, BadRow):
                                 _secrets_as_written(secret_at, row, names, item[1])
                             if only is not None and not isinstance(item, BadRow):
@@ -1626,9 +1627,10 @@ def _readable(text: str) -> bool:
 
 
 def _odd_csv_row(
-    start: int, row: list[str], names: tuple[str, ...], delim: str, at_eof: bool, encoding: str
+    start: int, row: list[str], names: tuple[str, ...], delim: str, at_eof: bool, encoding: str, first: str = ""
 ) -> Row | BadRow | None:
-    """The slow path: wrong width, non-ASCII, a blank line, or (`at_eof`) the end-of-file marker."""
+    """The slow path: wrong width, non-ASCII, a blank line, or (`at_eof`) the end-of-file marker. `first`: the
+    record's first line as written ("": not known)."""
     joined = "".join(row)
     # the encoding first: an undecodable byte refuses the whole file (profile.py), whatever else the row has
     if not joined.isascii():
@@ -1644,8 +1646,10 @@ def _odd_csv_row(
             _clip(_csv_text(row, delim)),
             kind="encoding",
         )
-    if row[0].startswith(_BOM):
-        # a file's first line alone starts with one (and is read without it): below, a file was joined on (cat)
+    if row[0].startswith(_BOM) and not first.startswith('"'):
+        # a file's first line alone starts with one (and is read without it): below, a file was joined on (cat). One
+        # inside the quotes of a first cell ("\ufeff…") is that cell's text, as any character there (a file joined
+        # on starts with the mark, before any quote)
         return BadRow(
             start,
             f"{_BOM_BELOW}, and it would be read as part of the first cell. Delete the mark, or load each part as a "

@@ -62,3 +62,20 @@ def test_a_byte_order_mark_of_the_first_line_is_the_files_own(tmp_path: Path, mo
     data = tmp_path / "e.csv"
     data.write_text(BOM + "\r\n".join([*lines[:3], lines[4].replace("-50", "50"), lines[4]]) + "\r\n", encoding="utf-8")
     assert main(["load", "economic", str(data), "--dry-run", "-q"]) == 0
+
+
+def test_a_byte_order_mark_inside_a_quoted_first_cell_is_that_cells_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A first cell quoted and holding the mark (`"\\ufeffFee";…`) does not start its line with the mark: a file
+    joined on starts with it before any quote, so this is the cell's text, as any character inside quotes, and the
+    file is not refused (the test suite's own model of hostile files found it: test_hostile_input)."""
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    _, lines = FILES["economic"]
+    data = tmp_path / "e.csv"
+    quoted = f'"{lines[3]}'.replace(";", '";', 1)  # "\ufeffFee";5;1;2;…
+    data.write_text(BOM + "\r\n".join([*lines[:3], quoted, lines[4]]) + "\r\n", encoding="utf-8")
+    code = main(["load", "economic", str(data), "--dry-run", "-q"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 0 and "byte order mark" not in err, err
