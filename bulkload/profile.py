@@ -40,17 +40,7 @@ from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGIN
 from .lines import Cut, byte_lines, text_line
 from .numbers import DecimalsEvidence, NumberEvidence, Reading
 from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, SHADOWS, Keyed, Unnamed, family_of, keyed
-from .sources import (
-    C1,
-    BadRow,
-    HeaderUndecodable,
-    RowWidths,
-    Source,
-    changed_message,
-    codec_name,
-    encoding_label,
-    without_end,
-)
+from .sources import C1, BadRow, RowWidths, Source, changed_message, codec_name, encoding_label, without_end
 from .targets.base import RecordKind, Target, folded
 from .utf8_scan import SCAN_BLOCK, Utf8Found, Utf8Scan
 
@@ -249,7 +239,7 @@ def _scan(
                 if item.kind in SHADOWS:
                     continue
                 if item.kind:
-                    raise _refusal(source, item)
+                    raise line_refusal(source, item)
                 if record_keys is not None and record_keys.lacking and item.partial:  # a broken line's keys count
                     record_keys.add(item.partial)
             rows += 1
@@ -989,7 +979,9 @@ def _single_byte(codec: str) -> bool:
 _SAMPLE = 1 << 20
 
 
-def _refusal(source: Source, bad: BadRow) -> ConfigError:
+def line_refusal(source: Source, bad: BadRow) -> ConfigError:
+    """The refusal of `source` for its line `bad` (nothing sent): for a line not in the file's encoding (the header's
+    too: sources.HeaderUndecodable), with the code page the file more likely is, and the line read that way."""
     if bad.kind != "encoding":
         return ConfigError(f"{source.path}: line {bad.line_no}: {bad.reason}; nothing was sent")
     label = encoding_label(source.encoding)
@@ -1068,12 +1060,6 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
     else:
         message += ". Give --encoding with the file's encoding"
     return ConfigError(message + "; nothing was sent")
-
-
-def header_refusal(source: Source, refused: HeaderUndecodable) -> ConfigError:
-    """The refusal of a file whose header is not in its encoding, as that of any such line (_refusal): with the code
-    page it more likely is, and the header read that way."""
-    return _refusal(source, refused.bad)
 
 
 def one_encoding(refused: ConfigError, sources: Sequence[Source]) -> ConfigError:

@@ -80,7 +80,7 @@ from .origins import Found
 from .other_keys import refuse_other_key, renewed_here, unfinished_other_key
 from .outputs import check_cache, check_outputs
 from .planning import PlanningInProcess, PlanSpec, opened_planner, planned_rows, planning_for
-from .profile import FileProfile, as_planned, header_refusal, inspect, one_encoding
+from .profile import FileProfile, as_planned, inspect, line_refusal, one_encoding
 from .progress import Snapshot, shown, shown_beside
 from .redact import redact
 from .reject_reasons import Tally, most
@@ -143,7 +143,7 @@ def open_sources(job: Job, target: Target) -> list[Source]:
             advice = kind.signed_advice.format(first=first, second=second)
             raise ConfigError(f"{exc.said}. {advice}; nothing was sent") from None
         except HeaderUndecodable as exc:  # told with the code page the file more likely is, as a line below it is
-            raise one_encoding(header_refusal(source, exc), sources) from None
+            raise one_encoding(line_refusal(source, exc.bad), sources) from None
         except ConfigError as exc:  # a file's encoding: told where the run's files are in more than one
             raise one_encoding(exc, sources) from exc.__cause__
         if fields is None:

@@ -170,7 +170,7 @@ class BadRow(NamedTuple):
 
 class HeaderUndecodable(ConfigError):
     """A CSV header holding bytes not in the file's encoding; `bad` is the header as a row of kind "encoding", so
-    that the inspection before the first call refuses the file as it refuses any such line (profile._refusal: with
+    that the inspection before the first call refuses the file as it refuses any such line (profile.line_refusal: with
     the code page the file more likely is, and the header read that way)."""
 
     def __init__(self, message: str, bad: BadRow) -> None:
