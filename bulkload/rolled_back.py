@@ -126,13 +126,12 @@ def what_is_left(ledger: Ledger, target: Target, files: list[str]) -> Left | Non
             add_totals(from_input, totals_of_lines(ledger, target, files, file_idx, _left_lines(ledger, file_idx)))
     except BulkloadError as exc:  # the file changed since the run, or is gone: it cannot say what was sent
         unchecked = str(exc)
+        for scope, currency, n, total, debit in db.execute(_WALKED):  # as the walks found them
+            add_totals(expected, {scope: {currency: [n, total, debit]}})
     else:
         add_totals(expected, from_input)
     rows = _rows(expected)
-    if unchecked:  # as the walks found them; those not found are counted where their calls sent them
-        for scope, currency, n, total, debit in db.execute(_WALKED):
-            add_totals(expected, {scope: {currency: [n, total, debit]}})
-        rows = _rows(expected)
+    if unchecked:  # those the walks did not list are counted where their calls sent them
         guessed = 0  # of those, records of calls sent to more than one scope: which is theirs, the input says
         for seq, part, n in db.execute(_NOT_WALKED).fetchall():
             scope, several = scopes[seq, part]
