@@ -90,6 +90,7 @@ class Limits:
         self.held = 0
         self._first = 0  # calls waiting in `acquire` that do not give way
         self._none_first: anyio.Event | None = None  # set when `_first` falls to 0
+        self._answered_at = -math.inf  # when a call that does not give way was last answered (the rate's clock)
         self._giving_way = anyio.Lock()  # held by the one call giving way that waits for a slot (`_left`)
         self._files: list[Path] = []  # where each window's calls are kept, while `kept`
         self._kept_at = -math.inf  # when they were last written (time.monotonic)
@@ -142,15 +143,22 @@ class Limits:
     async def _left(self) -> None:
         """Wait until no call that does not give way waits and the rate lets a call go now (RateMeter.due_in). A slot
         due later is not taken: a call that came meanwhile would find it taken (the walk's 8 calls behind a load at
-        concurrency 8, let in together whenever no upload waited, took the next 8 slots ahead of the uploads)."""
+        concurrency 8, let in together whenever no upload waited, took the next 8 slots ahead of the uploads). Nor
+        one due within an interval of a call that does not give way being answered: its task readies its next call
+        then (an upload's worker its next chunk's) and asks a few ms later, and the walk behind the load, woken by
+        that same answer, took the slot ahead of it, which then waited an interval (at concurrency 1, 100/s and 50 ms
+        latency: 62 ms a call where the round trip is 55, 10 % of the uploads' pace)."""
         while True:
             while self._first:
                 if self._none_first is None:
                     self._none_first = anyio.Event()
                 await self._none_first.wait()
-            if self.rate.due_in() <= 0:
+            if self.rate.due_in() > 0:
+                await self.rate.until_due()
+            elif (after_s := self._answered_at + self.rate.interval_s() - self.rate.now()) > 0:
+                await self.rate.sleep(after_s)
+            else:
                 return
-            await self.rate.until_due()
 
     async def _take(self, first: bool) -> Slot:
         """Pass the quota, the rate and the windows; `first`: the call does not give way (counted in `_first`)."""
@@ -197,6 +205,8 @@ class Limits:
         for window, call in zip(self.windows, slot.places, strict=True):
             window.answered(call, worked)
         rate = self.rate
+        if not giving_way.get():
+            self._answered_at = rate.now()
         if worked and rate.configured and not rate.took_close:
             close_s = rate.TAKEN_CLOSE / rate.configured
             rate.took_close = any(w.taken_within(c, close_s) for w, c in zip(self.windows, slot.places, strict=True))

@@ -216,6 +216,10 @@ class RateMeter:
         if (wait_s := self.due_in()) > 0:
             await self._sleep(wait_s)
 
+    async def sleep(self, seconds: float) -> None:
+        """Sleep on the meter's clock."""
+        await self._sleep(seconds)
+
     def observed_rate(self) -> float | None:
         """Calls/s over the last starts since the last pause; None for fewer than `OBSERVED_MIN` of them."""
         if len(self._starts) < self.OBSERVED_MIN:

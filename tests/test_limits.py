@@ -230,6 +230,39 @@ async def test_calls_giving_way_take_only_a_slot_due_now_that_no_other_call_wait
     assert limits.held == 0
 
 
+async def test_a_call_giving_way_leaves_the_slot_after_an_answer_to_the_upload_it_readied() -> None:
+    """At 10/s, concurrency 1: the upload answered at 100.5 wakes the walk behind the load, whose call asks at
+    100.501, while the upload's worker readies the next chunk and asks at 100.503. The walk took the slot due then,
+    and the upload waited until 100.601 (a tenth of a second a call, at 50 ms latency 10 % of the uploads' pace);
+    now the upload goes at once and the walk after it. A walk's call long after the last answer goes at once."""
+    clock = VirtualTime()
+    limits = Limits(quota=DailyQuota(1000, clock=clock), rate=RateMeter(10.0, clock=clock, sleep=clock.sleep))
+    starts: dict[str, float] = {}
+
+    async def call(name: str, gives_way: bool, answered_s: float = 0.0) -> None:
+        if gives_way:
+            giving_way.set(True)
+        slot = await limits.acquire()
+        starts[name] = clock()
+        await clock.sleep(answered_s)
+        limits.answered(slot)
+
+    async with clock.running():
+        await call("upload 0", False, answered_s=0.5)
+        async with anyio.create_task_group() as tg:
+            await clock.sleep(0.001)
+            tg.start_soon(call, "walk", True)
+            await clock.sleep(0.002)
+            tg.start_soon(call, "upload 1", False)
+        await clock.sleep(5.0)
+        await call("walk alone", True)
+    assert starts["upload 0"] == pytest.approx(100.0)
+    assert starts["upload 1"] == pytest.approx(100.503)
+    assert starts["walk"] == pytest.approx(100.603)
+    assert starts["walk alone"] == pytest.approx(105.603)
+    assert limits.held == 0
+
+
 def test_window_meter_says_how_long_further_calls_must_wait() -> None:
     now = [0.0]
     meter = WindowMeter(300, 300.0, margin_s=0.0, clock=lambda: now[0])
