@@ -476,7 +476,7 @@ async def by_walk(
     rejected_left_n = rejected_left(ledger, unordered) if rejected_since_n else None
     others = [item for item in others if item["scope"] not in unordered]
     extra_n, extra_at = doubles(ledger, LIST_LIMIT) if apart else (0, [])
-    extra = [{"id": i, "scope": s} for i, s in extra_at]
+    extra = [{"id": i, "scope": s, "group": label(grp)} for i, s, grp in extra_at]
     id_sum = ledger.created_id_sum()
     differing_n, differing = group_differences(ledger, target)
     changed_n, changed_at = ledger.lines_changed(LIST_LIMIT)
@@ -839,9 +839,10 @@ def found_aside(ledger: Ledger, table: str, limit: int) -> tuple[int, list[tuple
     return sum(per_scope.values()), listed, int(id_sum), per_scope
 
 
-def doubles(ledger: Ledger, limit: int) -> tuple[int, list[tuple[int, str]]]:
+def doubles(ledger: Ledger, limit: int) -> tuple[int, list[tuple[int, str, str]]]:
     """Walked records this run did not create that are not other writers' nor of its calls in doubt nor of groups
-    it rejected (doubles of its own groups): how many, and the first `limit` as (id, scope) in id order."""
+    it rejected (doubles of its own groups): how many, and the first `limit` as (id, scope, group key) in id
+    order."""
     sql = (
         "FROM remote r WHERE NOT EXISTS (SELECT 1 FROM created c WHERE c.id = r.id) "
         "AND NOT EXISTS (SELECT 1 FROM others o WHERE o.id = r.id) "
@@ -850,7 +851,7 @@ def doubles(ledger: Ledger, limit: int) -> tuple[int, list[tuple[int, str]]]:
     )
     db = ledger.db()
     (n,) = db.execute(f"SELECT COUNT(*) {sql}").fetchone()
-    return n, db.execute(f"SELECT r.id, r.scope {sql} ORDER BY r.id LIMIT ?", (limit,)).fetchall() if n else []
+    return n, db.execute(f"SELECT r.id, r.scope, r.grp {sql} ORDER BY r.id LIMIT ?", (limit,)).fetchall() if n else []
 
 
 def group_differences(ledger: Ledger, target: Target) -> tuple[int, list[dict[str, Any]]]:

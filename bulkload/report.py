@@ -857,9 +857,14 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
     if _stray(rec):
         console.print(_rejected_found(rec))
     for item in rec.duplicates[:10]:
-        # HaloPSA's name the run's record they double, and its row
-        of = f" (of id {item['of']}, {item['file']} line {item['line']})" if "of" in item else ""
-        console.print(f"a double of this run's: id {item['id']} in {rec.scope_name} {item['scope']}{of}")
+        if "of" in item:  # HaloPSA's name the run's record they double, and its row
+            of = f" (of id {item['of']}, {item['file']} line {item['line']})"
+            console.print(f"a double of this run's: id {item['id']} in {rec.scope_name} {item['scope']}{of}")
+        else:  # a record of one of the run's groups it did not create: what it holds is not compared with a line
+            console.print(
+                f"not created by this run, in its {item['group']}: id {item['id']} in {rec.scope_name} "
+                f"{item['scope']} (a double, or a record added to it since)"
+            )
     if rec.duplicates_count > 10:
         console.print(f"... {rec.duplicates_count - 10:,} more (see the report)")
 

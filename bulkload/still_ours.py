@@ -142,9 +142,5 @@ async def refused_stored(
     set_aside(ledger, "landed", fill_landed)
     label = target.kind_of(0).group_label
     doubled, at = doubles(ledger, LISTED)
-    marks = ", ".join("?" * len(at))  # none: no query, as PostgreSQL refuses `IN ()` (SQLite takes it)
-    groups = (
-        dict(ledger.db().execute(f"SELECT id, grp FROM remote WHERE id IN ({marks})", [i for i, _ in at])) if at else {}
-    )
-    twice = [{"id": i, "scope": scope, "group": label(groups[i]), "double": True} for i, scope in at]
+    twice = [{"id": i, "scope": scope, "group": label(grp), "double": True} for i, scope, grp in at]
     return n, doubled, rejected_found(ledger, listed, label, files) + twice

@@ -441,7 +441,7 @@ async def test_an_entry_appearing_behind_the_loaders_back_is_named(tmp_path: Pat
         again = await reconcile(str(tmp_path / "run.sqlite"), env=CREDS)
     rec = again.reconcile
     assert again.exit_code == 3 and not rec.ok
-    assert rec.duplicates == [{"id": created, "scope": "1"}] and rec.missing == []
+    assert rec.duplicates == [{"id": created, "scope": "1", "group": "voucher 7 (journal 1)"}] and rec.missing == []
     assert (rec.expected_count, rec.remote_count) == (100, 101)
     assert rec.remote_totals["per_scope"]["1"]["DKK"]["rows"] == 101
 
@@ -556,7 +556,10 @@ async def test_reconcile_walks_id_ranges_side_by_side_and_still_names_every_diff
             walked = (await r.json())["by_method"]["GET"]["requests"] - before
     rec = again.reconcile
     assert rec.missing == [{"id": 333, "file": str(data.resolve()), "line": 334}]
-    assert rec.duplicates == [{"id": created, "scope": "1"}] and rec.walk_repeated_ids == 0
+    assert (
+        rec.duplicates == [{"id": created, "scope": "1", "group": "voucher 7 (journal 1)"}]
+        and rec.walk_repeated_ids == 0
+    )
     assert (rec.expected_count, rec.remote_count) == (600, 600)
     # 8 ranges of 75 entries in pages of 40: 2 pages each, plus the count
     assert walked == 8 * 2 + 1
