@@ -41,6 +41,10 @@ _CURRENCY_BEFORE = re.compile(r"([+\u2212-]?)([^\W\d_]+\.?|[^\w\s])\s*(.+)").ful
 _CURRENCY_AFTER = re.compile(r"(.+?)\s*([^\W\d_]+\.?|[^\w\s])").fullmatch
 #: what is written for a currency that is no ISO 4217 code (the Nordic krone, złoty, koruna, forint), case folded
 _LOCAL_CURRENCIES = frozenset({"kr", "kr.", "zł", "kč", "ft"})
+#: a debit/credit indicator beside an amount (`50,00 CR`, `Dr 12.00`), as bank statements and ledger exports write
+#: the side: the number alone does not say which sign the books give it
+_SIDE_AFTER = re.compile(r"(.*?[0-9.,)])\s*(CR|DR|Cr|Dr|cr|dr)\.?").fullmatch
+_SIDE_BEFORE = re.compile(r"(CR|DR|Cr|Dr|cr|dr)\.?\s*([(+\u2212-]?[0-9.,].*)").fullmatch
 
 
 def _body_pattern(mark: str) -> re.Pattern[str]:
@@ -99,6 +103,15 @@ def _currency(text: str) -> tuple[str, str] | None:
     return None
 
 
+def _side(text: str) -> str | None:
+    """The debit/credit indicator written beside the amount `text` (stripped), when what is left reads as a number
+    with either mark; else None."""
+    for m, side, amount in ((_SIDE_AFTER(text), 2, 1), (_SIDE_BEFORE(text), 1, 2)):
+        if m is not None and (_read(m[amount], ".") is not None or _read(m[amount], ",") is not None):
+            return str(m[side])
+    return None
+
+
 def _number_text(text: str) -> str:
     """The amount `text` (stripped) without a currency written beside it (`_currency`)."""
     beside = _currency(text)
@@ -109,6 +122,12 @@ def _why(text: str, mark: str) -> str:
     if _SCIENTIFIC(text):
         return (
             f"scientific notation: {text!r} looks like a number a spreadsheet reformatted; write the amount out in full"
+        )
+    if (side := _side(text)) is not None:
+        return (
+            f"{text!r} is marked {side!r} (a debit/credit indicator): an amount is signed, one column, and which sign "
+            f"{side!r} stands for is not read from a letter: write debits as positive and credits as negative numbers "
+            "(-50.00), without the indicator"
         )
     if (beside := _currency(text)) is not None:
         return (
