@@ -136,7 +136,18 @@ def _why(text: str, mark: str) -> str:
         )
     if _read(text, "," if mark == "." else ".") is not None:
         return f"{text!r} is not a number with decimal mark {mark!r} (the file's numbers use {mark!r} for decimals)"
+    if any(c.isdigit() for c in text) and not any(c.isalpha() for c in text):  # a number written another way
+        return f"not a number: {text!r} ({_READ_AS[mark]})"
     return f"not a number: {text!r}"
+
+
+#: how a file's numbers are read, per decimal mark: what a cell of digits that reads as none is told (`_why`; tester
+#: t67c: `5,`, `- 5,00`, `--5,00`, `(-5,00)` and `5%` were told only "not a number")
+_READ_AS = {
+    mark: f"a number is read as digits with {mark!r} before its decimals, signed by - or + before it, - after it or "
+    f"parentheses around it, its thousands grouped by {other!r} or a space"
+    for mark, other in ((".", ","), (",", "."))
+}
 
 
 class Example(NamedTuple):

@@ -677,3 +677,19 @@ def test_a_json_number_is_written_as_the_files_decimal_mark_reads_it_back(text: 
     assert json_number_text(text, mark) == written
     if "e" not in text:
         assert NumberFormat(mark).parse(written) == Decimal(text)
+
+
+@pytest.mark.parametrize("text", ["5,", "- 5,00", "--5,00", "(-5,00)", "5%", "1.2.3,4,5"])
+def test_digits_that_read_as_no_number_are_told_how_a_number_is_read(text: str) -> None:
+    """Tester t67c: cells of digits written another way than the file's numbers (a mark with no decimals after it, a
+    space after the sign, two signs, a sign inside parentheses, a percentage) were told only "not a number"; they are
+    told the forms a number is read in, with the file's own decimal mark. Text that is no number is told no more."""
+    with pytest.raises(ValueError) as info:
+        NumberFormat(",").parse(text)
+    assert str(info.value) == (
+        f"not a number: {text!r} (a number is read as digits with ',' before its decimals, signed by - or + before it, "
+        "- after it or parentheses around it, its thousands grouped by '.' or a space)"
+    )
+    with pytest.raises(ValueError) as info:
+        NumberFormat(",").parse("1,2x")
+    assert str(info.value) == "not a number: '1,2x'"
