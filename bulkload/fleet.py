@@ -49,6 +49,7 @@ from .job import Job, address
 from .ledger import Ledger
 from .loads import account_of, run_of
 from .manifest import Manifest, ManifestJob, manifests_way_on, read_manifest, with_credentials
+from .manifest_keys import said_as_keys
 from .meters import QUOTA_RAISED
 from .outputs import check_cache, check_outputs, file_identity, private_dir
 from .report import write_report
@@ -715,7 +716,14 @@ def manifest_words(text: str, mjob: ManifestJob, *, refused: bool = False) -> st
     # a manifest maps a job's columns in its `columns`: a manifest's run has no --config
     text = text.replace(COLUMNS_OF_CONFIG, f"`columns` of job {mjob.name!r} in the manifest")
     text = text.replace(QUOTA_RAISED, f"give it as the `daily_quota` of job {mjob.name!r} in the manifest")
-    return with_credentials(manifests_way_on(text, mjob.ledger_name, mjob.origin, refused=refused), mjob)
+    return in_keys(with_credentials(manifests_way_on(text, mjob.ledger_name, mjob.origin, refused=refused), mjob), mjob)
+
+
+def in_keys(text: str, mjob: ManifestJob) -> str:
+    """`text` with the flags of `bulkload load` that are keys of `mjob`'s table said as those keys, with the values
+    the manifest takes (manifest_keys.said_as_keys: `Give --encoding cp1252` is `encoding = "cp1252"` of the job);
+    the commands it gives to run by hand keep their flags."""
+    return said_as_keys(text, mjob.target, mjob.name)
 
 
 def in_manifest(report: Report, mjob: ManifestJob) -> Report:
@@ -724,8 +732,10 @@ def in_manifest(report: Report, mjob: ManifestJob) -> Report:
     `bulkload run MANIFEST --resume` shows a finished job's report, no more."""
     stop, way_on, refused = report.stop_reason, report.in_doubt_way_on, report.exit_code == EXIT_USAGE
     if isinstance(way_on, str):
-        complete = report.status == "complete"
-        way_on = with_credentials(way_on, mjob) if complete else manifest_words(way_on, mjob, refused=refused)
+        if report.status == "complete":
+            way_on = in_keys(with_credentials(way_on, mjob), mjob)
+        else:
+            way_on = manifest_words(way_on, mjob, refused=refused)
     said = msgspec.structs.replace(
         report,
         stop_reason=manifest_words(stop, mjob, refused=refused) if isinstance(stop, str) else stop,

@@ -47,6 +47,7 @@ from .job import (
     read_toml,
     target_options_type,
 )
+from .manifest_keys import PLACED, said_as_keys
 from .masking import name_shown
 from .redact import keep
 from .targets import TARGETS
@@ -64,9 +65,7 @@ FLEET_REPORT = "fleet.json"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 #: the keys of a [[job]] the manifest adds to a job file's [job] settings
 _OWN = ("name", "agreement", "target", "files", "base_url", "options", "columns", "credentials", "credentials_file")
-#: [job] settings a manifest does not take: each job's outputs have their place under output_dir
-_PLACED = ("ledger", "rejects", "report")
-_SETTINGS = tuple(k for k in JOB_KEYS if k not in (*_PLACED, "base_url"))
+_SETTINGS = tuple(k for k in JOB_KEYS if k not in (*PLACED, "base_url"))
 _JOB_KEYS = (*_OWN, *_SETTINGS)
 _TOP = ("max_connections", "output_dir", "defaults", "job")
 
@@ -438,8 +437,8 @@ def _job(path: str, home: Path, output_dir: Path, n: int, table: dict[str, Any])
         # (file options given instead of files: PayorCRM's customers, invoices), which a finished job's are checked
         # against, and its options with them (Job arranges options in place: arranged, they stay so)
         kwargs["files"] = Job(target=target, **kwargs).files
-    except ConfigError as exc:
-        raise ConfigError(f"{said}: {exc}") from exc
+    except ConfigError as exc:  # its settings by the manifest's keys (`concurrency`), not the flags (--concurrency)
+        raise ConfigError(f"{said}: {said_as_keys(str(exc), target, None)}") from exc
     return mjob
 
 

@@ -78,7 +78,7 @@ REFUSED = [
     ("max_conections = 3\n" + JOB + ENV, "unknown key max_conections, did you mean 'max_connections'?"),
     (JOB + ENV + "rat = 5\n", "job 'a': rat, did you mean 'rate'?"),
     (JOB + ENV + 'rate = "fast"\n', "(job 'a'): rate: expected float, got str"),
-    (JOB + ENV + "concurrency = 0\n", "job 'a': --concurrency must be between 1 and"),
+    (JOB + ENV + "concurrency = 0\n", "job 'a': `concurrency` must be between 1 and"),
     (JOB + ENV + "timeout = 5\ntimeout_s = 5\n", "job #1: timeout_s is timeout by its former name: give timeout only"),
     (JOB + ENV + 'ledger = "x.sqlite"\n', "unknown key job 'a': ledger"),
     (JOB + ENV + "options = {jurnal = 1}\n", "unknown setting options.jurnal, did you mean 'journal'?"),
