@@ -20,7 +20,6 @@ from msgspec import UNSET, UnsetType
 
 from . import account, interrupts, ledger_pg, logs, runner
 from .across_jobs import check_groups
-from .columns import COLUMNS_OF_CONFIG
 from .errors import (
     EXIT_MISMATCH,
     EXIT_OK,
@@ -49,8 +48,7 @@ from .job import Job, address
 from .ledger import Ledger
 from .loads import account_of, run_of
 from .manifest import Manifest, ManifestJob, manifests_way_on, read_manifest, with_credentials
-from .manifest_keys import said_as_keys
-from .meters import QUOTA_RAISED
+from .manifest_keys import in_job_words
 from .outputs import check_cache, check_outputs, file_identity, private_dir
 from .report import write_report
 from .results import Report, counted
@@ -710,20 +708,12 @@ def manifest_words(text: str, mjob: ManifestJob, *, refused: bool = False) -> st
     of the manifest of `mjob` (manifest.manifests_way_on: `bulkload run MANIFEST --resume`, or a queue's `--queue
     URL`; `refused`: the job was refused for its settings, exit 2, which the queue never retries); refused
     credentials are the variables the manifest names for the job (ManifestJob.credentials_setting), not the
-    target's own. The other commands on its ledger are said with its credentials (with_credentials)."""
+    target's own; the flags that are keys of its table, those keys (manifest_keys.in_job_words). The other commands
+    on its ledger are said with its credentials (with_credentials)."""
     # refused credentials: the variables the job reads are those the manifest names, which no job file's table sets
     text = text.replace(credentials_setting(TARGETS[mjob.target].credentials), mjob.credentials_setting())
-    # a manifest maps a job's columns in its `columns`: a manifest's run has no --config
-    text = text.replace(COLUMNS_OF_CONFIG, f"`columns` of job {mjob.name!r} in the manifest")
-    text = text.replace(QUOTA_RAISED, f"give it as the `daily_quota` of job {mjob.name!r} in the manifest")
-    return in_keys(with_credentials(manifests_way_on(text, mjob.ledger_name, mjob.origin, refused=refused), mjob), mjob)
-
-
-def in_keys(text: str, mjob: ManifestJob) -> str:
-    """`text` with the flags of `bulkload load` that are keys of `mjob`'s table said as those keys, with the values
-    the manifest takes (manifest_keys.said_as_keys: `Give --encoding cp1252` is `encoding = "cp1252"` of the job);
-    the commands it gives to run by hand keep their flags."""
-    return said_as_keys(text, mjob.target, mjob.name)
+    text = in_job_words(text, mjob.target, mjob.name)  # its settings as the keys of its table (manifest_keys)
+    return with_credentials(manifests_way_on(text, mjob.ledger_name, mjob.origin, refused=refused), mjob)
 
 
 def in_manifest(report: Report, mjob: ManifestJob) -> Report:
@@ -733,7 +723,7 @@ def in_manifest(report: Report, mjob: ManifestJob) -> Report:
     stop, way_on, refused = report.stop_reason, report.in_doubt_way_on, report.exit_code == EXIT_USAGE
     if isinstance(way_on, str):
         if report.status == "complete":
-            way_on = in_keys(with_credentials(way_on, mjob), mjob)
+            way_on = in_job_words(with_credentials(way_on, mjob), mjob.target, mjob.name)
         else:
             way_on = manifest_words(way_on, mjob, refused=refused)
     said = msgspec.structs.replace(

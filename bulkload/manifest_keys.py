@@ -17,9 +17,11 @@ from typing import Any
 
 import msgspec
 
+from .columns import COLUMNS_OF_CONFIG
 from .dates import given_format
 from .errors import ConfigError
 from .job import JobTable, target_options_type
+from .meters import QUOTA_RAISED
 from .sources import codec_name
 from .targets import TARGETS
 
@@ -66,6 +68,15 @@ def keys_of(target: str) -> dict[str, Key]:
             if f.encode_name not in PLACED:
                 out["--" + f.encode_name.replace("_", "-")] = Key(f.encode_name, option, f.type)
     return out
+
+
+def in_job_words(text: str, target: str, job: str) -> str:
+    """`text` (why job `job` of a manifest, into `target`, was refused or stopped; what settles its rows in doubt)
+    in the words of its manifest's table: the columns it maps in its `columns` (a manifest's run has no --config), a
+    quota raised in its `daily_quota`, every other flag that is a key of its table as that key (said_as_keys)."""
+    text = text.replace(COLUMNS_OF_CONFIG, f"`columns` of job {job!r} in the manifest")
+    text = text.replace(QUOTA_RAISED, f"give it as the `daily_quota` of job {job!r} in the manifest")
+    return said_as_keys(text, target, job)
 
 
 def said_as_keys(text: str, target: str, job: str | None) -> str:

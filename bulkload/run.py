@@ -48,6 +48,7 @@ from .ledger import Figures, Ledger
 from .ledger_home import record_status
 from .limits import Limits
 from .manifest import manifests_way_on, with_its_credentials
+from .manifest_keys import in_job_words
 from .model import Known, Reconciled
 from .pipeline import Loader, Tally, resumable, run_chunks
 from .planning import Planning, PlanningInProcess, PlanSpec, planning_for
@@ -637,7 +638,9 @@ class Run:
             said = f"{together}; {said}"
         if self.tally.stopped:
             return self.in_its_words(said, self.tally.stop_code)
-        return with_its_credentials(said, ledger_pg.name_of(str(self.ledger.path)), self.job.manifest_job)
+        return self._in_its_keys(
+            with_its_credentials(said, ledger_pg.name_of(str(self.ledger.path)), self.job.manifest_job)
+        )
 
     def in_its_words(self, text: str, code: int = EXIT_STOPPED) -> str:
         """`text` (why the run stopped, with exit `code`, or what settles its rows in doubt) with its way on in the
@@ -647,7 +650,13 @@ class Run:
         credentials as the manifest names them (manifest.with_its_credentials)."""
         ledger = ledger_pg.name_of(str(self.ledger.path))
         said = manifests_way_on(text, ledger, self.job.manifest_job, refused=code == EXIT_USAGE)
-        return with_its_credentials(said, ledger, self.job.manifest_job)
+        return self._in_its_keys(with_its_credentials(said, ledger, self.job.manifest_job))
+
+    def _in_its_keys(self, text: str) -> str:
+        """`text` with the flags that are keys of the manifest's job this run is said as those keys, as the way on
+        that names its manifest's command has them set (manifest_keys.in_job_words); as it is for a load of its own."""
+        job = self.job.manifest_job.get("job")
+        return text if not job else in_job_words(text, self.job.target, job)
 
     def _groups(self) -> Groups:
         """What the report says of groups: how many loaded, were rejected (whole) and skipped (loaded earlier), and

@@ -18,6 +18,7 @@ import anyio
 import pytest
 from conftest import spawn_sandbox, write_entries
 
+from bulkload import runner
 from bulkload.cli import build_parser, main
 from bulkload.errors import ConfigError
 from bulkload.fleet import run_manifest
@@ -198,3 +199,27 @@ def test_a_command_to_run_by_hand_keeps_its_flags() -> None:
     assert said_as_keys(f"continue with {command}", "economic", "a") == f"continue with {command}"
     said = said_as_keys("a lower --rate; `--daily-quota N`", "economic", "a")
     assert said == "a lower `rate` of job 'a' in the manifest; `daily_quota = N`", said
+
+
+async def test_a_hand_run_resume_of_a_jobs_ledger_stopped_at_its_quota_names_the_jobs_daily_quota(
+    tmp_path: Path,
+) -> None:
+    """`bulkload resume --ledger` run by hand on a manifest job's ledger and stopped at the daily quota says to
+    continue with `bulkload run MANIFEST --resume`, which takes the job's quota from its `daily_quota` in the
+    manifest: it said "give it with `--daily-quota N`", a flag `bulkload run` has not."""
+    write_entries(tmp_path / "big.csv", 60)
+    creds = {"ECONOMIC_APP_SECRET_TOKEN": ENV["APP"], "ECONOMIC_AGREEMENT_GRANT_TOKEN": ENV["G0"]}
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            (tmp_path / "m.toml").write_text(
+                f'[defaults]\ntarget = "economic"\nbase_url = "{url}"\nbatch_size = 10\ndaily_quota = 4\n\n'
+                + job("big", "G0")
+            )
+            (outcome,) = (await run_manifest(read_manifest(str(tmp_path / "m.toml")), env=ENV)).jobs
+            assert outcome.status == "stopped", outcome
+            ledger = str(tmp_path / "m.runs" / "big" / "ledger.sqlite")
+            report = await runner.resume(ledger, env=creds, raise_on_stop=False)
+    said = str(report.stop_reason)
+    assert report.status == "stopped" and "daily quota of 4 calls reached" in said, said
+    assert "give it as the `daily_quota` of job 'big' in the manifest" in said and "--daily-quota" not in said, said
+    assert f"`bulkload run {tmp_path / 'm.toml'} --resume`" in said, said
