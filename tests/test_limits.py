@@ -263,6 +263,44 @@ async def test_a_call_giving_way_leaves_the_slot_after_an_answer_to_the_upload_i
     assert limits.held == 0
 
 
+async def test_calls_giving_way_leave_no_slot_unused_where_uploads_and_walk_want_more_than_the_rate() -> None:
+    """At 100/s, 4 uploads of 40 ms round trips each readying its next call 3 ms after its answer, and a walk woken
+    by each answer: together they want more than the rate. Left to an upload not yet asking, a due slot the walk had
+    waited for went unused until it asked (tester t67d: the walk took none, and 7 % of the rate went unused); the
+    walk takes it, and the rate is used whole, as before the uploads were given the slots after their answers."""
+    clock = VirtualTime()
+    limits = Limits(quota=DailyQuota(10**6, clock=clock), rate=RateMeter(100.0, clock=clock, sleep=clock.sleep))
+    counted = {"uploads": 0, "walk": 0}
+    answered = [anyio.Event()]
+    end = clock() + 1.0
+
+    async def upload() -> None:
+        while clock() < end:
+            await clock.sleep(0.003)
+            slot = await limits.acquire()
+            counted["uploads"] += 1
+            await clock.sleep(0.040)
+            limits.answered(slot)
+            answered[0].set()
+            answered[0] = anyio.Event()
+
+    async def walk() -> None:
+        giving_way.set(True)
+        while clock() < end:
+            await answered[0].wait()
+            slot = await limits.acquire()
+            counted["walk"] += 1
+            await clock.sleep(0.040)
+            limits.answered(slot)
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        for _ in range(4):
+            tg.start_soon(upload)
+        tg.start_soon(walk)
+    assert counted["uploads"] + counted["walk"] >= 99, counted  # 100/s for 1 s
+    assert counted["walk"] >= 10, counted
+
+
 def test_window_meter_says_how_long_further_calls_must_wait() -> None:
     now = [0.0]
     meter = WindowMeter(300, 300.0, margin_s=0.0, clock=lambda: now[0])
