@@ -429,7 +429,7 @@ def test_what_reconciliation_and_rollback_ask_answers_alike_on_both_backends(whe
     # the call in doubt landed: its entry (v3 has one line) is in the API, not a double; a second one of v3 is
     assert set_aside(ledger, "landed", fill_landed) == {"1": {"DKK": [1, 5, 5]}}
     assert found_aside(ledger, "landed", 5) == (1, [(73, "1", "v3")], 73, {"1": 1})
-    assert doubles(ledger, 5) == (1, [(74, "1")])
+    assert doubles(ledger, 5) == (1, [(74, "1", "v3")])
     assert ledger.skip([Known("v9", "skipped", "loaded before", 1, 10, 10, None, 3)]) == 1
     assert ledger.skip([Known("v9", "skipped", "again")]) == 0 and ledger.skips() == 1
     ledger.mark_removed([(70, "1", "removing")])
