@@ -127,7 +127,7 @@ def _why(text: str, mark: str) -> str:
         return (
             f"{text!r} is marked {side!r} (a debit/credit indicator): an amount is signed, one column, and which sign "
             f"{side!r} stands for is not read from a letter: write debits as positive and credits as negative numbers "
-            "(-50.00), without the indicator"
+            f"(-50{mark}00), without the indicator"
         )
     if (beside := _currency(text)) is not None:
         return (
