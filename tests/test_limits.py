@@ -301,6 +301,54 @@ async def test_calls_giving_way_leave_no_slot_unused_where_uploads_and_walk_want
     assert counted["walk"] >= 10, counted
 
 
+async def test_a_call_giving_way_takes_a_free_slot_at_once_where_the_upload_readies_longer_than_an_interval() -> None:
+    """At 10/s, concurrency 1, an upload answered after 0.5 s whose worker readies its next call in 0.15 s (one and a
+    half intervals), and a walk woken by each answer. Left to that upload for an interval, the free slot went to the
+    walk at the interval's end, 0.05 s before the upload asked, which then waited until 0.2 s after the answer: each
+    call 0.05 s late, 8 % of the uploads' pace (virtual time: 100/s, 1 upload, 10 ms latency, 11 ms readying: uploads
+    at 82 % of their pace without the walk, at 100 % before the slot was left). Where the task's readying seen takes
+    longer than an interval from the walk's ask, the walk takes the slot at once: due again before the upload asks."""
+    clock = VirtualTime()
+    limits = Limits(quota=DailyQuota(1000, clock=clock), rate=RateMeter(10.0, clock=clock, sleep=clock.sleep))
+    asked: list[float] = []
+    started: list[float] = []
+    walk_waits: list[float] = []
+    answered = [anyio.Event()]
+    done = [False]
+
+    async def upload() -> None:
+        for _ in range(6):
+            asked.append(clock())
+            slot = await limits.acquire()
+            started.append(clock())
+            await clock.sleep(0.5)
+            limits.answered(slot)
+            answered[0].set()
+            answered[0] = anyio.Event()
+            await clock.sleep(0.15)
+        done[0] = True
+
+    async def walk() -> None:
+        giving_way.set(True)
+        while True:
+            await answered[0].wait()
+            at = clock()
+            slot = await limits.acquire()
+            walk_waits.append(clock() - at)
+            await clock.sleep(0.5)
+            limits.answered(slot)
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        tg.start_soon(walk)
+        await upload()
+        tg.cancel_scope.cancel()
+    # the first readying is not seen yet: the slot is left to the upload for an interval, as before
+    waits = [round(s - a, 6) for a, s in zip(asked, started, strict=True)]
+    assert waits[2:] == [0.0] * 4, waits
+    assert walk_waits[2:] == pytest.approx([0.0] * (len(walk_waits) - 2)), walk_waits
+    assert limits.held == 0
+
+
 def test_window_meter_says_how_long_further_calls_must_wait() -> None:
     now = [0.0]
     meter = WindowMeter(300, 300.0, margin_s=0.0, clock=lambda: now[0])
