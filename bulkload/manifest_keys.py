@@ -11,6 +11,7 @@ import ast
 import functools
 import json
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,8 @@ PLACED = ("ledger", "rejects", "report")
 _FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*(?![\w-])")
 #: a value in quotes as a message writes one (repr's or the shell's: '%d/%m/%Y', ';', '\t')
 _QUOTED = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*\"""")
+#: a value a shell takes back as one word, as shlex.quote writes one holding a quote: '%d %b '"'"'%y' (%d %b '%y)
+_SHELL_QUOTED = re.compile(r"""'[^']*'(?:"'"'[^']*')+""")
 #: a placeholder a message writes for a value to choose (`--daily-quota N`, `--base-url URL`)
 _PLACEHOLDER = re.compile(r"[A-Z][A-Z_]*(?![\w-])")
 #: a number as a message writes one
@@ -151,9 +154,12 @@ def _value(key: Key, rest: str) -> tuple[str | None, int]:
 
 
 def _string(key: str, word: str) -> tuple[str, int] | None:
-    """A text value at the start of `word` and its length there: in quotes, or a word the setting's own check takes
-    (_CHECKS), or for a setting without one, a word that is no word of prose (a path, a name with a capital, digits
-    or signs); None where `word` starts with prose."""
+    """A text value at the start of `word` and its length there: in quotes (a shell's too, shlex.quote's), or a
+    word the setting's own check takes (_CHECKS), or for a setting without one, a word that is no word of prose (a
+    path, a name with a capital, digits or signs); None where `word` starts with prose."""
+    shell = _SHELL_QUOTED.match(word)
+    if shell is not None:  # its quotes the shell's: read as the shell reads them, not cut at the first quote's end
+        return shlex.split(shell[0])[0], len(shell[0])
     quoted = _QUOTED.match(word)
     if quoted is not None:
         try:

@@ -223,3 +223,22 @@ async def test_a_hand_run_resume_of_a_jobs_ledger_stopped_at_its_quota_names_the
     assert report.status == "stopped" and "daily quota of 4 calls reached" in said, said
     assert "give it as the `daily_quota` of job 'big' in the manifest" in said and "--daily-quota" not in said, said
     assert f"`bulkload run {tmp_path / 'm.toml'} --resume`" in said, said
+
+
+async def test_a_date_format_holding_a_quote_is_told_whole(tmp_path: Path) -> None:
+    """A date format given with a quote in it (`%d %b '%y`, dates like 05 Mar '26) that reads none of the file's
+    dates: the refusal writes it as a shell takes it back, '%d %b '"'"'%y', which was cut at its first quote's end:
+    `date_format = "%d %b "` of job 'q' in the manifest"'"'%y' (tester t67e). Said whole, as the manifest writes it."""
+    write_entries(tmp_path / "q.csv", 3)
+    with_cells(tmp_path / "q.csv", 3, "05/03/2026")
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            given = 'date_format = "%d %b \'%y"\n'
+            (tmp_path / "m.toml").write_text(
+                f'[defaults]\ntarget = "economic"\nbase_url = "{url}"\n\n' + job("q", "G0", given)
+            )
+            (outcome,) = (await run_manifest(read_manifest(str(tmp_path / "m.toml")), env=ENV)).jobs
+    error = str(outcome.error)
+    assert outcome.status == "refused", outcome
+    assert "`date_format = \"%d %b '%y\"` of job 'q' in the manifest reads no date of the file" in error, error
+    assert '"\'"' not in error and "--date-format" not in error, error
