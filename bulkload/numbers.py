@@ -145,7 +145,7 @@ def _why(text: str, mark: str) -> str:
 #: t67c: `5,`, `- 5,00`, `--5,00`, `(-5,00)` and `5%` were told only "not a number")
 _READ_AS = {
     mark: f"a number is read as digits with {mark!r} before its decimals, signed by - or + before it, - after it or "
-    f"parentheses around it, its thousands grouped by {other!r} or a space"
+    f"parentheses around it, its thousands grouped by {other!r}, a space or an apostrophe"
     for mark, other in ((".", ","), (",", "."))
 }
 

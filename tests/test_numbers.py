@@ -688,7 +688,7 @@ def test_digits_that_read_as_no_number_are_told_how_a_number_is_read(text: str) 
         NumberFormat(",").parse(text)
     assert str(info.value) == (
         f"not a number: {text!r} (a number is read as digits with ',' before its decimals, signed by - or + before it, "
-        "- after it or parentheses around it, its thousands grouped by '.' or a space)"
+        "- after it or parentheses around it, its thousands grouped by '.', a space or an apostrophe)"
     )
     with pytest.raises(ValueError) as info:
         NumberFormat(",").parse("1,2x")
