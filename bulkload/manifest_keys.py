@@ -137,7 +137,7 @@ def _value(key: Key, rest: str) -> tuple[str | None, int]:
     word = rest[1:]
     if (placeholder := _PLACEHOLDER.match(word)) is not None:
         text = placeholder[0]
-        typed = text if isinstance(kind, msgspec.inspect.IntType | msgspec.inspect.FloatType) else json.dumps(text)
+        typed = text if isinstance(kind, msgspec.inspect.IntType | msgspec.inspect.FloatType) else _toml(text)
         return (f"[{typed}]" if isinstance(kind, msgspec.inspect.ListType) else typed), 1 + len(text)
     if isinstance(kind, msgspec.inspect.LiteralType):  # one of its choices, or some as the flag says them: a|b
         one = "|".join(re.escape(c) for c in sorted(map(str, kind.values), key=len, reverse=True))
