@@ -110,8 +110,8 @@ def _slowed_why(slowdown: Slowdown, retry_after_s: float | None, rate: RateMeter
             + (
                 ""
                 if rate is not None and rate.window_counted
-                else "; past that, the server's arrivals vary, and the pace keeps 90 % of itself, eased back as calls "
-                "succeed"
+                else "; past that, the server's arrivals vary, and the pace keeps 90 % of itself (all of it where 20 "
+                "calls or more went since the last 429), eased back as calls succeed"
             )
             + "), and every call leaves an interval after the one before it"
             + (
