@@ -243,7 +243,7 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
         raise
     before = yield from _away(away, there, before, None, kind)
     near = broken and before is not None
-    yield from _place(held, before, None, strict or near or unread is not None, kind, unread)
+    yield from _place(held, before, None, strict or near or unread is not None, kind, unread, at_end=True)
 
 
 def group_reader(kind: RecordKind) -> Callable[[Mapping[str, Any]], GroupKey]:
@@ -347,7 +347,13 @@ def _held_past(held: list[Row | BadRow], kind: RecordKind, unread: str | None) -
 
 
 def _place(
-    held: list[Row | BadRow], before: Near, after: Near, strict: bool, kind: RecordKind, unread: str | None
+    held: list[Row | BadRow],
+    before: Near,
+    after: Near,
+    strict: bool,
+    kind: RecordKind,
+    unread: str | None,
+    at_end: bool = False,
 ) -> Iterator[Keyed]:
     """The rows `held` (naming no group) between `before` and `after`, each a group, a part of a family or None: in
     the group of the one before (else of the one after) where they are placed `strict`ly, with a shadow that refuses
@@ -358,7 +364,9 @@ def _place(
     case) may be any line of that family, and of no other: each stands alone (or among a group's lines, in it), and a
     shadow of kind FAMILY after the rows of each family refuses that family whole, wherever its lines are (before, a
     Visma Core line of order R-5 refused orders R-1 and R-9 of another case beside it, "may be one of its lines", and
-    R-5's OUTLAY lines a FEE line away were booked without it)."""
+    R-5's OUTLAY lines a FEE line away were booked without it). Rows `at_end` of the file, after its last
+    group, may be a totals row: the group before them is told so, and how to load it (before, only that they may be
+    its lines, while the rows' own reason named a required field missing)."""
     runs, every = _families_named(kind, held) if unread is not None else ([], False)
     # among a group's lines: its line, refusing it for what it is (one naming another family is that family's)
     if type(after) is str and after == before and all(family == kind.group_family(after) for family, *_ in runs):
@@ -384,7 +392,12 @@ def _place(
     names = f"{verb} no {name} that can be read ({unread})" if unread else f"{verb} no {name}"
     # at a group's edge it may be either neighbour's line (or, after the last, a totals row): each group it
     # refuses is told that, not what else is wrong with the row
-    shadow = BadRow(line, f"{lines}, next to it, {names} and {one}may be one of its lines", "", kind=NEIGHBOUR)
+    why = f"{lines}, next to it, {names} and {one}may be one of its lines"
+    if at_end and after is None:  # an export's totals row after its last group, as often as a line lost its group
+        why = f"{lines}, after it at the file's end, {names} and {one}may be one of its lines, or a totals row: " + (
+            "remove it if it is one, and load the rejects file"
+        )
+    shadow = BadRow(line, why, "", kind=NEIGHBOUR)
     # the rows go to a group beside them (a part's rows are each a row of no group); the group they go to is told the
     # shadow's reason before theirs
     home = before if type(before) is str else after if type(after) is str else None

@@ -384,7 +384,10 @@ def test_invalid_and_unreadable_rows_are_rejected_and_counted() -> None:
     names_none = "rejected: line {}, next to it, names no voucher and may be one of its lines"
     assert got[6].reason == "voucher 2 (journal 1) " + names_none.format(7) and got[7].group == "1:2"
     assert got[8].reason == "voucher 3 (journal 1) " + names_none.format(7)
-    assert got[9].reason == "voucher 4 (journal 1) " + names_none.format(10)
+    at_end = (
+        "rejected: line 10, after it at the file's end, names no voucher and may be one of its lines, or a totals row"
+    )
+    assert got[9].reason == f"voucher 4 (journal 1) {at_end}: remove it if it is one, and load the rejects file"
     assert got[7].reason == "invalid JSON" and got[10].field == "entryTypeNumber"
     assert planner.rows_read == 9
 
