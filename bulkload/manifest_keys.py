@@ -21,7 +21,7 @@ import msgspec
 from .columns import COLUMNS_OF_CONFIG
 from .dates import given_format
 from .errors import ConfigError
-from .job import JobTable, target_options_type
+from .job import Job, JobTable, target_options_type
 from .meters import QUOTA_RAISED
 from .sources import codec_name
 from .targets import TARGETS
@@ -80,6 +80,56 @@ def in_job_words(text: str, target: str, job: str) -> str:
     text = text.replace(COLUMNS_OF_CONFIG, f"`columns` of job {job!r} in the manifest")
     text = text.replace(QUOTA_RAISED, f"give it as the `daily_quota` of job {job!r} in the manifest")
     return said_as_keys(text, target, job)
+
+
+#: the distinct parts of texts a run says of its rows (JobWords) kept said, at most: memory stays flat
+SAID_KEPT = 4096
+#: what may end a row's value quoted in a text of it, after which what a flag is said as no longer depends
+_QUOTES = "'\""
+#: what ends the prose before a flag that makes it another load's (_OTHER_LOAD looks no further back)
+_CLAUSE = ".;:`"
+
+
+class JobWords:
+    """in_job_words of the texts a run of job `job` says row by row (a rejected row's reason, a row in doubt's), each
+    distinct one said once: a text without a flag is as it is (no regex), and one with is said from the end of the
+    row's value it quotes before its first flag on (`_split`), which repeats where the values do not ("date: '3 4
+    2026' (expected format %d/%m/%Y (--date-format) …)"), kept said (SAID_KEPT of them at most)."""
+
+    def __init__(self, target: str, job: str) -> None:
+        @functools.lru_cache(maxsize=SAID_KEPT)
+        def said(text: str) -> str:
+            return in_job_words(text, target, job)
+
+        self._said = said
+
+    def __call__(self, text: str) -> str:
+        if "--" not in text:  # every word in_job_words rewrites holds a flag (COLUMNS_OF_CONFIG, QUOTA_RAISED too)
+            return text
+        at = _split(text)
+        return text[:at] + self._said(text[at:])
+
+
+def words_of(job: Job) -> JobWords | None:
+    """The JobWords of `job`'s run where it is a manifest's job's (Job.manifest_job), None for a load of its own."""
+    name = job.manifest_job.get("job")
+    return JobWords(job.target, name) if name else None
+
+
+def _split(text: str) -> int:
+    """Where `text` (holding "--") is cut so that in_job_words says its end as it says it in the whole, and its start
+    unchanged: before the first flag (or phrase in_job_words replaces), after the last quote of a value or the last
+    end of a clause (_CLAUSE) there, whichever is later; not after a quote where the prose between them says "load"
+    (a flag of another load: _OTHER_LOAD), nor at all (0) where a backtick is before it (a span: _SPAN)."""
+    first = text.find("--")
+    for phrase in (COLUMNS_OF_CONFIG, QUOTA_RAISED):
+        if (found := text.find(phrase, 0, first + len(phrase))) >= 0:
+            first = min(first, found)
+    if "`" in text[:first]:
+        return 0
+    clause = 1 + max(text.rfind(c, 0, first) for c in _CLAUSE)
+    quote = 1 + max(text.rfind(q, 0, first) for q in _QUOTES)
+    return quote if quote > clause and "load" not in text[clause:quote] else clause
 
 
 def said_as_keys(text: str, target: str, job: str | None) -> str:

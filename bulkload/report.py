@@ -72,6 +72,7 @@ def write_rejects(
     files: Sequence[str],
     of: Sequence[int] | None = None,
     marks: Sequence[str] | None = None,
+    words: Callable[[str], str] | None = None,
 ) -> Written:
     """The rejected rows as the input wrote them, so the user can fix them in place and load this file as it is:
     `file, line, field, reason`, then the input's own columns with the row's cells untouched (a JSONL input's
@@ -83,8 +84,9 @@ def write_rejects(
     `rows()` gives them in file and line order; each input is read again side by side with them, so memory stays
     flat whatever the number of rejects. `of`: the indexes of the inputs whose rows it holds (default: every input);
     the others' rows are left out. `marks`: each input's decided decimal mark ("." or ",", profile.FileProfile.decimal)
-    by index ("." for all where None). Written whole, even when empty; its rows, and those showing a secret as `***`
-    (`Written`)."""
+    by index ("." for all where None). `words`: each row's reason in the words of the manifest whose job the run is
+    (manifest_keys.JobWords), None for a load of its own. Written whole, even when empty; its rows, and those showing
+    a secret as `***` (`Written`)."""
     kept = range(len(inputs)) if of is None else of
     if of is not None:
         every, chosen = rows, set(of)
@@ -110,7 +112,8 @@ def write_rejects(
                 source = inputs[file_idx] if file_idx < len(inputs) else None
                 mark = marks[file_idx] if marks is not None and file_idx < len(marks) else "."
                 for outcome, cells in _with_cells(source, outcomes, mark):
-                    name, reason = _file_name(files, file_idx), redact(outcome.reason)
+                    name, reason = _file_name(files, file_idx), outcome.reason
+                    reason = redact(reason if words is None else words(reason))
                     reasons.add(outcome.field, reason, name, outcome.line_no)
                     out = [name, outcome.line_no, outcome.field, reason]
                     out += [""] * len(columns)
@@ -138,10 +141,14 @@ def write_rejects_files(
     inputs: Sequence[Source],
     files: Sequence[str],
     marks: Sequence[str] | None,
+    words: Callable[[str], str] | None = None,
 ) -> list[Written]:
     """Every rejects file of `paths` (Job.rejects_paths: a path and the indexes of the inputs whose rows it holds),
-    each written as `write_rejects` (`marks`: each input's decided decimal mark); what each holds."""
-    return [write_rejects(path, rows, inputs, files, of if len(paths) > 1 else None, marks) for path, of in paths]
+    each written as `write_rejects` (`marks`: each input's decided decimal mark; `words`: the reasons' words); what
+    each holds."""
+    return [
+        write_rejects(path, rows, inputs, files, of if len(paths) > 1 else None, marks, words) for path, of in paths
+    ]
 
 
 def rejects_fields(
@@ -292,8 +299,14 @@ SUCCESS_BATCH = 20_000
 _EOL = csv.excel.lineterminator
 
 
-def write_in_doubt(path: str, rows: Iterable[tuple[int, int, str, str]], files: Sequence[str]) -> int:
-    """CSV of rows whose call may or may not have arrived: file, line, chunk key, last error."""
+def write_in_doubt(
+    path: str,
+    rows: Iterable[tuple[int, int, str, str]],
+    files: Sequence[str],
+    words: Callable[[str], str] | None = None,
+) -> int:
+    """CSV of rows whose call may or may not have arrived: file, line, chunk key, last error (`words`: in the words
+    of the manifest whose job the run is, as write_rejects says a reason)."""
     rows = iter(rows)
     first = next(rows, None)
     if first is None:
@@ -305,7 +318,7 @@ def write_in_doubt(path: str, rows: Iterable[tuple[int, int, str, str]], files: 
         writer = Sheet(fh)
         writer.writerow(["file", "line", "chunk_key", "last_error"])
         for file_idx, line, key, error in [first, *rows]:
-            writer.writerow([_file_name(files, file_idx), line, key, redact(error)])
+            writer.writerow([_file_name(files, file_idx), line, key, redact(error if words is None else words(error))])
             n += 1
     return n
 

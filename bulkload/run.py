@@ -48,7 +48,7 @@ from .ledger import Figures, Ledger
 from .ledger_home import record_status
 from .limits import Limits
 from .manifest import manifests_way_on, with_its_credentials
-from .manifest_keys import in_job_words
+from .manifest_keys import in_job_words, words_of
 from .model import Known, Reconciled
 from .pipeline import Loader, Tally, resumable, run_chunks
 from .planning import Planning, PlanningInProcess, PlanSpec, planning_for
@@ -100,6 +100,8 @@ class Run:
         self.shared: Shared | None = None
         self.recount = RECOUNT  # how reconciliation reads a count again that lags behind the walks
         self.wall_clock: Callable[[], float] = time.time  # the settle delay since the run's last write is read by it
+        #: its rows' reasons (rejected, in doubt) in the words of the manifest whose job it is, where it is one's
+        self.words = words_of(job)
 
     @classmethod
     @asynccontextmanager
@@ -509,7 +511,7 @@ class Run:
             record_status(ledger, status)
         rejects = job.rejects_paths()
         rows = lambda: ledger.rows("rejected")  # noqa: E731
-        write = lambda: write_rejects_files(rejects, rows, sources, self.names, self._marks())  # noqa: E731
+        write = lambda: write_rejects_files(rejects, rows, sources, self.names, self._marks(), self.words)  # noqa: E731
         written = attempt("the rejects file", write)
         if written is not None:  # a resume keeps the file as written unless the user fixed it since (kept_rejects)
             attempt("the ledger's digest of the rejects file", lambda: kept_rejects.keep(ledger, rejects))
@@ -555,11 +557,12 @@ class Run:
         if loader is None or not self.ledger.lost:
             try:
                 rows = with_reasons(self.ledger.in_doubt_lines(), loader.untold if loader is not None else {})
-                return write_in_doubt(self.job.in_doubt_path, rows, self.names)
+                return write_in_doubt(self.job.in_doubt_path, rows, self.names, self.words)
             except ledger_pg.ConnectionLost:
                 if loader is None:  # lost before it sent anything: no row of it is in doubt but the ledger's
                     raise
-        return write_in_doubt(self.job.in_doubt_path, with_reasons(loader.doubted_rows(), loader.untold), self.names)
+        rows = with_reasons(loader.doubted_rows(), loader.untold)
+        return write_in_doubt(self.job.in_doubt_path, rows, self.names, self.words)
 
     def _report(
         self,

@@ -1013,6 +1013,7 @@ async def reconcile(
         recon = taken_back_said(recon, ledger, target)
         figures = ledger.figures()
         c = run.dispatcher.counters
+        held = _rejects_held(ledger, rejects, job.files, run.words)  # in its manifest's words, as its rejects file
         out = Report(
             target=target.name,
             status="reconciled" if recon.ok else "mismatch",
@@ -1028,7 +1029,7 @@ async def reconcile(
             reconcile=recon,
             ledger=str(ledger.path),
             rejects_file=job.rejects_path,
-            **rejects_fields(target, rejects, _rejects_held(ledger, rejects, job.files), job.reading_args()),
+            **rejects_fields(target, rejects, held, job.reading_args()),
             report_file=report,
             **_progress(ledger, figures.rows_not_sent),
         )
@@ -1055,16 +1056,23 @@ async def reconcile(
         ledger.close()
 
 
-def _rejects_held(ledger: Ledger, paths: Sequence[tuple[str, Sequence[int]]], files: Sequence[str]) -> list[Written]:
+def _rejects_held(
+    ledger: Ledger,
+    paths: Sequence[tuple[str, Sequence[int]]],
+    files: Sequence[str],
+    words: Callable[[str], str] | None = None,
+) -> list[Written]:
     """What each rejects file of `paths` (Job.rejects_paths) holds as the ledger tells it, for a report that does not
     write them (reconcile's): the rejected rows of its inputs (`files`) and their reasons (`masked` 0: which of them
-    show a secret as ``***`` only the file, as written, says)."""
+    show a secret as ``***`` only the file, as written, says), in the words of the manifest whose job the run is
+    (`words`: manifest_keys.words_of), as the file says them."""
     rejected: Counter[int] = Counter()
     reasons = {i: Tally() for _, of in paths for i in of}
     for row in ledger.rows("rejected"):
         rejected[row.file_idx] += 1
         if row.file_idx in reasons:
-            reasons[row.file_idx].add(row.field, redact(row.reason), files[row.file_idx], row.line_no)
+            reason = row.reason if words is None else words(row.reason)
+            reasons[row.file_idx].add(row.field, redact(reason), files[row.file_idx], row.line_no)
     return [
         Written(sum(rejected[i] for i in of), 0, reasons=most(r for i in of for r in reasons[i].most()))
         for _, of in paths
