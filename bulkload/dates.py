@@ -870,7 +870,7 @@ def given_format(given: str) -> DateFormat:
     if spec not in _ORDERS:
         spec = re.sub("%[%cxX]", lambda m: _C_LOCALE.get(m[0], m[0]), spec)
         _check_spec(spec)
-    return DateFormat(spec, f"given: --date-format {given}")
+    return DateFormat(spec, f"given: --date-format {shlex.quote(given)}")  # one word, as a shell and a way on read it
 
 
 #: strptime's directives of the locale's date and time (`%c`, `%x`, `%X`) as the C locale writes them, which is the

@@ -68,6 +68,8 @@ log = logging.getLogger(__name__)
 
 #: unbalanced groups and skipped reasons the report names one by one
 REPORT_LIST = 100
+#: the keys of a report's input that say how it was read, which a mark or format the user gave is named in
+EVIDENCE = ("decimal_evidence", "date_evidence")
 
 R = TypeVar("R")
 
@@ -607,7 +609,7 @@ class Run:
                 limit=quota.limit, used_by_run=quota.used_here(), used_by_other_runs=quota.used_elsewhere()
             ),
             reconcile=recon,
-            inputs=None if profiles is None else as_planned(profiles, ledger.db(), self.target),
+            inputs=None if profiles is None else self._as_given(as_planned(profiles, ledger.db(), self.target)),
             ledger=str(ledger.path),
             rejects_file=job.rejects_path,
             rejects_written=None if rejects_written is None else sum(w.rows for w in rejects_written),
@@ -623,6 +625,15 @@ class Run:
             ledger_lost=True if lost else UNSET,
             rows_not_sent=figures.rows_not_sent,
         )
+
+    def _as_given(self, inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The report's `inputs` with a decimal mark or date format the user gave ("given: --decimal ,": the
+        evidence of how each file was read) said as the key its manifest's job gives it (`words`), which is what a
+        manifest's user gave; as they are for a load of its own."""
+        if self.words is None:
+            return inputs
+        said = self.words
+        return [{**p, **{k: said(p[k]) for k in EVIDENCE if isinstance(p.get(k), str)}} for p in inputs]
 
     def _way_on(self, in_doubt: int) -> str:
         """What settles this run's rows in doubt, `in_doubt` of them (doubt.way_on): while it has rows not sent, in

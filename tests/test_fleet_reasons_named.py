@@ -18,6 +18,7 @@ import pytest
 from conftest import spawn_sandbox, write_entries
 from test_load_halopsa import write as write_halo
 
+from bulkload import Job
 from bulkload.cli import main
 from bulkload.columns import COLUMNS_OF_CONFIG
 from bulkload.fleet import run_manifest
@@ -25,6 +26,7 @@ from bulkload.manifest import read_manifest
 from bulkload.manifest_keys import JobWords, in_job_words
 from bulkload.meters import QUOTA_RAISED
 from bulkload.pipeline import NOT_FOUND_YET
+from bulkload.runner import load
 from bulkload.sandbox import SandboxOptions, running
 
 CREDENTIALS = {"ECONOMIC_APP_SECRET_TOKEN": "app-secret", "ECONOMIC_AGREEMENT_GRANT_TOKEN": "grant-0"}
@@ -91,6 +93,42 @@ def test_a_jobs_rejected_rows_are_told_the_jobs_date_format_key(
     flag = "(expected format %d/%m/%Y (--date-format) or YYYY-MM-DD)"
     own_said = reasons(tmp_path / "own" / "a.csv.rejects.csv")
     assert len(own_said) == 2 and all(s.endswith(flag) for s in own_said), own_said
+
+
+async def test_how_a_jobs_file_was_read_names_the_keys_it_was_given(tmp_path: Path) -> None:
+    """The report's `inputs` say a decimal mark and a date format the job gave (`decimal_evidence`, `date_evidence`:
+    "given: …") as the keys of its table, a format holding a space whole (before, `--date-format %d %m %Y`, unquoted,
+    was no value to say); `date_format` and `decimal` stay the values read with. A load of its own says its flags."""
+    write_entries(tmp_path / "a.csv", 2)
+    with_dates(tmp_path / "a.csv", {n: "3 4 2026" for n in range(4)})
+    write_entries(tmp_path / "own.csv", 2, first_voucher=100)
+    with_dates(tmp_path / "own.csv", {})
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            (tmp_path / "m.toml").write_text(
+                f'[defaults]\ntarget = "economic"\nbase_url = "{url}"\n\n[[job]]\nname = "a"\nfiles = ["a.csv"]\n'
+                'date_format = "%d %m %Y"\ndecimal = "."\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "G0"}}\n'
+            )
+            env = {"APP": CREDENTIALS["ECONOMIC_APP_SECRET_TOKEN"], "G0": CREDENTIALS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+            (outcome,) = (await run_manifest(read_manifest(str(tmp_path / "m.toml")), env=env)).jobs
+            own = Job(
+                target="economic",
+                files=[str(tmp_path / "own.csv")],
+                base_url=url,
+                date_format="%d/%m/%Y",
+                decimal=".",
+                report=str(tmp_path / "own.json"),
+            )
+            await load(own, env=CREDENTIALS)
+    assert outcome.status == "complete", outcome
+    (read,) = json.loads((tmp_path / "m.runs" / "a" / "report.json").read_text())["inputs"]
+    assert read["date_format"] == "%d %m %Y" and read["decimal"] == ".", read
+    assert read["date_evidence"] == "given: `date_format = \"%d %m %Y\"` of job 'a' in the manifest", read
+    assert read["decimal_evidence"] == "given: `decimal = \".\"` of job 'a' in the manifest", read
+    (read,) = json.loads((tmp_path / "own.json").read_text())["inputs"]
+    assert read["date_evidence"] == "given: --date-format %d/%m/%Y", read
+    assert read["decimal_evidence"] == "given: --decimal .", read
 
 
 async def test_a_jobs_rows_in_doubt_are_told_the_jobs_settle_s_key(tmp_path: Path) -> None:
