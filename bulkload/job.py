@@ -17,6 +17,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from .columns import did_you_mean, nearest
+from .dates import given_format
 from .errors import ConfigError
 from .http import check_address
 from .masking import name_shown
@@ -217,6 +218,8 @@ class Job:
             raise ConfigError(f"--settle-s must be between 0 and {MAX_SETTLE_S:.0f} seconds")
         if self.encoding is not None:
             codec_name(self.encoding)
+        if self.date_format is not None:  # no format: refused with the settings, not when a file is read
+            given_format(self.date_format)
         if self.decimal not in (None, ".", ","):
             raise ConfigError(f"--decimal must be . or , (got {self.decimal!r})")
 

@@ -138,6 +138,9 @@ def test_a_setting_a_load_refuses_is_named_by_the_manifests_key(tmp_path: Path) 
         ("concurrency = 0\n", "job 'b': `concurrency` must be between 1 and 1000"),
         ("window_limit = 5\n", "job 'b': `window_limit` needs `window_s` (the window's length in seconds)"),
         ("batch_size = 9999\n", "job 'b': `batch_size` must be between 1 and 500"),
+        # no date format: refused as the manifest is read, not once the job's file is (tester, t68b's brief)
+        ('date_format = "%Q"\n', "job 'b': `date_format = \"%Q\"` is not a date format: give dmy, mdy, or "),
+        ('date_format = "%d-%m-%Y %z"\n', "job 'b': `date_format = \"%d-%m-%Y %z\"` reads an offset (%z)"),
     ):
         (tmp_path / "b.toml").write_text('[defaults]\ntarget = "economic"\n' + job("b", "G0", extra))
         with pytest.raises(ConfigError) as refused:
