@@ -383,8 +383,11 @@ def _example(text: str, order: str = "", year_first: bool = True) -> str:
         named = {"dmy": _ORDERS["dmy"], "mdy": _ORDERS["mdy"]}
     if m is not None and as_year_first is not None:
         return _each_reading(m, formats, named, as_year_first)
-    if len(named) == 2:
-        return f"--date-format {shlex.quote(formats['dmy'])} (day first) or {shlex.quote(formats['mdy'])} (month first)"
+    if len(named) == 2:  # each with its flag: each is one to give (a manifest's job is told each as its key)
+        return (
+            f"--date-format {shlex.quote(formats['dmy'])} (day first) or --date-format {shlex.quote(formats['mdy'])} "
+            "(month first)"
+        )
     ((spec, said),) = named.items()
     return f"--date-format {shlex.quote(formats[spec])} reads it" + (f" ({said})" if said else "")
 
@@ -524,7 +527,7 @@ def _which(readings: list[tuple[str, str, str]]) -> str:
     if len({day for _, _, day in readings}) == 1:
         return f"--date-format {shlex.quote(readings[0][0])} reads it"
     (spec, said, day), *others = ((spec, f" ({said})" if said else "", day) for spec, said, day in readings)
-    told = "".join(f", {shlex.quote(spec)} as {day}{said}" for spec, said, day in others)
+    told = "".join(f", --date-format {shlex.quote(spec)} as {day}{said}" for spec, said, day in others)
     return (
         f"--date-format {shlex.quote(spec)} reads it as {day}{said}{told}: the file's dates do not show which "
         "they are; give the one they are written in, or write them as ISO YYYY-MM-DD"

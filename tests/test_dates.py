@@ -145,12 +145,12 @@ def test_parse_refuses_what_is_not_a_date(fmt: DateFormat, text: str) -> None:
     elif fmt.spec in ("dmy", "mdy"):
         order, way = {"dmy": ("day-month-year", "day first"), "mdy": ("month-day-year", "month first")}[fmt.spec]
         example = {
-            "3-4-26": "--date-format %d-%m-%y (day first) or %m-%d-%y (month first)",
+            "3-4-26": "--date-format %d-%m-%y (day first) or --date-format %m-%d-%y (month first)",
             "20261130": "--date-format %Y%m%d reads it",
             # a format read off the date's own shape, that reads it
             "30-11-2026": "--date-format %d-%m-%Y reads it",
-            "3-4/2026": "--date-format %d-%m/%Y (day first) or %m-%d/%Y (month first)",
-            "3 4 2026": "--date-format '%d %m %Y' (day first) or '%m %d %Y' (month first)",
+            "3-4/2026": "--date-format %d-%m/%Y (day first) or --date-format %m-%d/%Y (month first)",
+            "3 4 2026": "--date-format '%d %m %Y' (day first) or --date-format '%m %d %Y' (month first)",
             "2026/11/30": "--date-format %Y/%m/%d reads it",
             "2026-1-30": "--date-format %Y-%m-%d reads it",
         }.get(text, "no format is read off its shape: give the strptime format the file's dates are written in")
@@ -171,7 +171,7 @@ def test_a_file_of_dates_read_only_with_a_format_is_told_to_give_it() -> None:
     # date of the file is ISO, and nothing named --date-format, with which the file loads
     values = {
         "45678": "it looks like a spreadsheet's day number: format the column as a date before the export",
-        "1/2/26": "--date-format %d/%m/%y (day first) or %m/%d/%y (month first)",
+        "1/2/26": "--date-format %d/%m/%y (day first) or --date-format %m/%d/%y (month first)",
         "2/13/26": "--date-format %m/%d/%y reads it",  # the 13th: month first, and said so (not %d/%m/%y)
         "13.2.26": "--date-format %d.%m.%y reads it",
         "20261101": "--date-format %Y%m%d reads it",
@@ -183,7 +183,7 @@ def test_a_file_of_dates_read_only_with_a_format_is_told_to_give_it() -> None:
         decide(["2026-02-01", "1/2/26"]).parse("1/2/26")
     assert str(info.value) == (
         "not a valid date: '1/2/26' (expected YYYY-MM-DD, as the file's other dates are; for dates of another "
-        "format give --date-format: --date-format %d/%m/%y (day first) or %m/%d/%y (month first))"
+        "format give --date-format: --date-format %d/%m/%y (day first) or --date-format %m/%d/%y (month first))"
     )
     assert decide(["2/13/26"], given="%m/%d/%y").parse("2/13/26") == "2026-02-13"
     assert decide(["1/2/26"], given="%d/%m/%y").parse("1/2/26") == "2026-02-01"
@@ -205,7 +205,10 @@ def test_the_advice_names_only_the_order_the_files_dates_show() -> None:
         assert str(info.value).endswith(f"{month_first})"), info.value
         assert DateFormat(spec, found.reason).parse("2/13/2026" if spec == "mdy" else "2026-02-13")
     # both orders shown: the date's own, or both
-    assert refused(["1/2/26", "13/2/26", "2/13/26"]) == "--date-format %d/%m/%y (day first) or %m/%d/%y (month first)"
+    assert (
+        refused(["1/2/26", "13/2/26", "2/13/26"])
+        == "--date-format %d/%m/%y (day first) or --date-format %m/%d/%y (month first)"
+    )
 
 
 def test_a_two_digit_year_date_that_reads_year_first_too_is_told_both_formats() -> None:
@@ -213,17 +216,20 @@ def test_a_two_digit_year_date_that_reads_year_first_too_is_told_both_formats() 
     # booked 26 November 2005, where 26-11-05 is 5 November 2026 read year first. Which is meant the file does not
     # show: each reading is named with the day it makes, and the file is never read one way by a guess
     assert refused(["26-11-05", "26-11-13"]) == (
-        "--date-format %d-%m-%y reads it as 2005-11-26 (day first), %y-%m-%d as 2026-11-05 (year first): the file's "
-        "dates do not show which they are; give the one they are written in, or write them as ISO YYYY-MM-DD"
+        "--date-format %d-%m-%y reads it as 2005-11-26 (day first), --date-format %y-%m-%d as 2026-11-05 (year "
+        "first): the file's dates do not show which they are; give the one they are written in, or write them as ISO "
+        "YYYY-MM-DD"
     )
     # day first rather than month first, as 13-11-26 shows, but each of the file's dates reads year first as well
     assert refused(["05-11-26 10:30", "05-11-26", "13-11-26"]) == (
         "--date-format '%d-%m-%y %H:%M' reads it as 2026-11-05T10:30:00 (day first, as the file's dates show), "
-        "'%y-%m-%d %H:%M' as 2005-11-26T10:30:00 (year first): the file's dates do not show which they are; give "
-        "the one they are written in, or write them as ISO YYYY-MM-DD"
+        "--date-format '%y-%m-%d %H:%M' as 2005-11-26T10:30:00 (year first): the file's dates do not show which they "
+        "are; give the one they are written in, or write them as ISO YYYY-MM-DD"
     )
     # three readings where nothing shows an order
-    assert refused(["01/02/03"]).startswith("--date-format %d/%m/%y reads it as 2003-02-01 (day first), %m/%d/%y as ")
+    assert refused(["01/02/03"]).startswith(
+        "--date-format %d/%m/%y reads it as 2003-02-01 (day first), --date-format %m/%d/%y as "
+    )
 
 
 @pytest.mark.parametrize("other", ["05-11-31", "5-11-26", "25-12-99"])
@@ -455,7 +461,7 @@ def test_a_date_time_with_a_two_digit_year_is_told_a_format_that_reads_it() -> N
         assert refused([text, *(other for other in values if other != text)]) == f"--date-format {option}"
         spec = shlex.split(option.partition(" reads it")[0])[0]
         assert decide([text], spec).parse(text).startswith("20")
-    either = "--date-format '%d.%m.%y %I:%M %p' (day first) or '%m.%d.%y %I:%M %p' (month first)"
+    either = "--date-format '%d.%m.%y %I:%M %p' (day first) or --date-format '%m.%d.%y %I:%M %p' (month first)"
     assert refused(["1.2.26 9:05 PM"]) == either
 
 
@@ -1000,7 +1006,10 @@ def test_a_date_of_a_shape_no_format_is_read_off_is_told_to_give_the_files_own(t
     [
         (["30-11-26", "", "1-12-26"], "--date-format %d-%m-%y reads it"),
         (["30-Nov-2026", "1-Dec-2026"], "--date-format %d-%b-%Y reads it"),
-        (["26-11-05", "26-11-13"], "--date-format %d-%m-%y reads it as 2005-11-26 (day first), %y-%m-%d as 2026-11-05"),
+        (
+            ["26-11-05", "26-11-13"],
+            "--date-format %d-%m-%y reads it as 2005-11-26 (day first), --date-format %y-%m-%d as 2026-11-05",
+        ),
         (["", "1/2/26", "2/13/26"], "--date-format %m/%d/%y reads it (month first, as the file's dates show)"),
     ],
 )
@@ -1036,8 +1045,8 @@ def test_a_date_no_reading_of_which_is_a_day_is_told_no_format(text: str) -> Non
 @pytest.mark.parametrize(
     ("text", "readings"),
     [
-        ("26-Nov-05", "--date-format %d-%b-%y reads it as 2005-11-26, %y-%b-%d as 2026-11-05"),
-        ("26 November 05", "--date-format '%d %B %y' reads it as 2005-11-26, '%y %B %d' as 2026-11-05"),
+        ("26-Nov-05", "--date-format %d-%b-%y reads it as 2005-11-26, --date-format %y-%b-%d as 2026-11-05"),
+        ("26 November 05", "--date-format '%d %B %y' reads it as 2005-11-26, --date-format '%y %B %d' as 2026-11-05"),
     ],
 )
 def test_a_date_with_a_month_name_that_reads_two_days_is_told_both(text: str, readings: str) -> None:

@@ -245,3 +245,32 @@ async def test_a_date_format_holding_a_quote_is_told_whole(tmp_path: Path) -> No
     assert outcome.status == "refused", outcome
     assert "`date_format = \"%d %b '%y\"` of job 'q' in the manifest reads no date of the file" in error, error
     assert '"\'"' not in error and "--date-format" not in error, error
+
+
+async def test_a_refusal_offering_two_date_formats_names_each_as_the_jobs_key(tmp_path: Path) -> None:
+    """A file no date of which the job's `date_format` reads, where the date read shows no order, is offered the
+    day-first and the month-first format; one whose two-digit-year dates read day first and year first, each
+    format with the day it reads. Each is one the job may give: before (tester, t68b's brief), only the first was
+    said as its key, the second left as `'%m %d %Y' (month first)`."""
+    write_entries(tmp_path / "two.csv", 3)
+    with_cells(tmp_path / "two.csv", 3, "3 4 2026")
+    write_entries(tmp_path / "yy.csv", 3)
+    with_cells(tmp_path / "yy.csv", 3, "26-11-05")
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            (tmp_path / "m.toml").write_text(
+                f'[defaults]\ntarget = "economic"\nbase_url = "{url}"\n\n'
+                + job("two", "G0", 'date_format = "%d-%m-%Y"\n')
+                + job("yy", "G1")
+            )
+            report = await run_manifest(read_manifest(str(tmp_path / "m.toml")), env=ENV)
+    errors = {o.name: str(o.error) for o in report.jobs}
+    told = {
+        "two": 'so no row would load: `date_format = "%d %m %Y"` (day first) or `date_format = "%m %d %Y"` (month '
+        "first). Nothing was sent",
+        "yy": "so no row would load: `date_format = \"%d-%m-%y\"` of job 'yy' in the manifest reads it as 2005-11-26 "
+        '(day first), `date_format = "%y-%m-%d"` as 2026-11-05 (year first): the file\'s dates do not show which '
+        "they are",
+    }
+    for name, said in told.items():
+        assert said in errors[name] and "--" not in errors[name], errors[name]

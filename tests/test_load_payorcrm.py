@@ -686,9 +686,9 @@ async def test_a_two_digit_year_date_that_reads_year_first_too_is_told_both_form
         await load_invoices(tmp_path, invoices)
     assert str(info.value) == (
         f"{invoices}: line 2: postDate '26-11-05' does not read as YYYY-MM-DD or D-M-YYYY, nor does any postDate of "
-        "the file, so no row would load: --date-format %d-%m-%y reads it as 2005-11-26 (day first), %y-%m-%d as "
-        "2026-11-05 (year first): the file's dates do not show which they are; give the one they are written in, or "
-        "write them as ISO YYYY-MM-DD. Nothing was sent"
+        "the file, so no row would load: --date-format %d-%m-%y reads it as 2005-11-26 (day first), --date-format "
+        "%y-%m-%d as 2026-11-05 (year first): the file's dates do not show which they are; give the one they are "
+        "written in, or write them as ISO YYYY-MM-DD. Nothing was sent"
     ), info.value
     (again := tmp_path / "again").mkdir()
     report, held = await load_invoices(again, invoices, date_format="%y-%m-%d")
