@@ -84,17 +84,15 @@ def in_job_words(text: str, target: str, job: str) -> str:
 
 #: the distinct parts of texts a run says of its rows (JobWords) kept said, at most: memory stays flat
 SAID_KEPT = 4096
-#: what may end a row's value quoted in a text of it, after which what a flag is said as no longer depends
-_QUOTES = "'\""
-#: what ends the prose before a flag that makes it another load's (_OTHER_LOAD looks no further back)
-_CLAUSE = ".;:`"
+#: the phrases in_job_words replaces whole, each with where its flag is in it: a text's first flag may be theirs
+_PHRASES = tuple((phrase, phrase.index("--")) for phrase in (COLUMNS_OF_CONFIG, QUOTA_RAISED))
 
 
 class JobWords:
     """in_job_words of the texts a run of job `job` says row by row (a rejected row's reason, a row in doubt's), each
-    distinct one said once: a text without a flag is as it is (no regex), and one with is said from the end of the
-    row's value it quotes before its first flag on (`_split`), which repeats where the values do not ("date: '3 4
-    2026' (expected format %d/%m/%Y (--date-format) …)"), kept said (SAID_KEPT of them at most)."""
+    distinct one said once: a text without a flag is as it is (no regex), and one with is said from its first flag
+    on (`_split`), after the row's values it quotes, which repeats where they do not ("date: '3 4 2026' (expected
+    format %d/%m/%Y (--date-format) …)"), kept said (SAID_KEPT of them at most)."""
 
     def __init__(self, target: str, job: str) -> None:
         @functools.lru_cache(maxsize=SAID_KEPT)
@@ -118,18 +116,18 @@ def words_of(job: Job) -> JobWords | None:
 
 def _split(text: str) -> int:
     """Where `text` (holding "--") is cut so that in_job_words says its end as it says it in the whole, and its start
-    unchanged: before the first flag (or phrase in_job_words replaces), after the last quote of a value or the last
-    end of a clause (_CLAUSE) there, whichever is later; not after a quote where the prose between them says "load"
-    (a flag of another load: _OTHER_LOAD), nor at all (0) where a backtick is before it (a span: _SPAN)."""
+    unchanged: at its first flag (or phrase in_job_words replaces: _PHRASES), where nothing before tells what the
+    flags after are said as: no backtick (a span: _SPAN), no "load" (a flag of another load: _OTHER_LOAD), no word
+    the flag runs on from (_FLAG); else 0, the whole. String methods alone: it is called for every row whose reason
+    names a flag."""
     first = text.find("--")
-    for phrase in (COLUMNS_OF_CONFIG, QUOTA_RAISED):
-        if (found := text.find(phrase, 0, first + len(phrase))) >= 0:
-            first = min(first, found)
-    if "`" in text[:first]:
+    for phrase, at in _PHRASES:
+        if text.startswith(phrase, first - at):
+            first -= at
+            break
+    if first and (text[first - 1].isalnum() or text[first - 1] in "_-"):
         return 0
-    clause = 1 + max(text.rfind(c, 0, first) for c in _CLAUSE)
-    quote = 1 + max(text.rfind(q, 0, first) for q in _QUOTES)
-    return quote if quote > clause and "load" not in text[clause:quote] else clause
+    return 0 if text.find("`", 0, first) >= 0 or text.find("load", 0, first) >= 0 else first
 
 
 def said_as_keys(text: str, target: str, job: str | None) -> str:

@@ -165,6 +165,8 @@ async def test_a_jobs_rows_in_doubt_are_told_the_jobs_settle_s_key(tmp_path: Pat
         f"field 'x' is not in the {COLUMNS_OF_CONFIG}; and {QUOTA_RAISED}",
         "a value 'load' then --no-regroup and --journal 2",
         "got '--date-format' as a value, then --encoding cp1252.",
+        "a word--date-format runs on; then --decimal , is one",
+        "the quota: give it with `--daily-quota N`",
         "nothing to say of flags",
     ],
 )
