@@ -415,21 +415,26 @@ async def test_past_its_margin_a_429_twenty_calls_after_the_last_keeps_the_pace_
     assert rate.interval_s() == pytest.approx(cut)  # before: cut / 0.9
 
 
-@pytest.mark.parametrize(("since_s", "counted"), [(0.0, False), (1.0, True)])
+@pytest.mark.parametrize(
+    ("since_s", "long_window", "counted"), [(0.0, False, False), (1.0, False, True), (1.0, True, True)]
+)
 async def test_a_429_two_intervals_after_the_last_call_taken_shows_no_window_in_the_runs_first_one(
-    since_s: float, counted: bool
+    since_s: float, long_window: bool, counted: bool
 ) -> None:
     """The server took two calls that left an interval apart, then refused one that left two intervals after the
     last: past the run's first window that shows a window another client fills (`RateMeter.counts_a_window`: its
     429s narrow a share from then on, not the pace); in the first, where the run's first calls go on new connections
     that a server reads late, it is the strict server's too (before: a window, and its 429s narrowed the rate's
-    window for the rest of the run)."""
+    window for the rest of the run). The first window is the rate's own, the shortest: beside a window of 5 minutes
+    (HaloPSA's) too."""
     now = [100.0]
 
     async def sleep(seconds: float) -> None:
         now[0] += seconds
 
     limits = _limits_on(lambda: now[0], sleep)
+    if long_window:
+        limits.windows.insert(0, WindowMeter(300, 300.0, clock=lambda: now[0], sleep=sleep))
     now[0] += since_s
     for _ in range(2):
         slot = await limits.acquire()
