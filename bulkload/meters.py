@@ -744,7 +744,7 @@ class WindowMeter:
         now = self._clock()
         if self._passed_at is not None:
             return call is not None and call.left < self._passed_at
-        if pace is None or self.full() or pace * (now - self._began) >= self.limit:
+        if self.full() or not self._partial(pace, now):
             return False
         if self._asks_longer(retry_after_s):
             return False
@@ -840,7 +840,7 @@ class WindowMeter:
         held = sum(1 for c in self._calls if c.started > now - self.window_s)
         if not held:
             return False
-        if pace is not None and pace * (now - self._began) < self.limit and not self._in_a_row(call):
+        if self._partial(pace, now) and not self._in_a_row(call):
             # the run's first window at `pace`, its count there partial, and the call before this one not refused:
             # what the run would hold there (the window, which its pace fills) is narrowed. From the partial count,
             # the 429s of a strict server's busy start (calls on new connections read 4-8 ms late, the next on time,
@@ -867,6 +867,11 @@ class WindowMeter:
             self._widened_at = now
             self._grown = 0
         return True
+
+    def _partial(self, pace: float | None, now: float) -> bool:
+        """Whether the run, sending at most `pace` calls/s (None: no rate), could not have filled the window yet by
+        `now` since its first call: its own count there is partial (`transient`, `shrink`)."""
+        return pace is not None and pace * (now - self._began) < self.limit
 
     def _in_a_row(self, call: Arrival | None) -> bool:
         """Whether the call before `call` (`previous`) was refused too (answered, not taken); True where `call` is not
