@@ -1079,7 +1079,10 @@ class DateEvidence(Evidence):
         against = min(first[_BY + other] for other in others)
         readers = [(other, day) for other in others if (day := _convert(other, against.text)) is not None]
         given, (other, day) = shlex.quote(given), readers[0]
-        said = f"{path}: --date-format {given} does not read {against}, but {shlex.quote(other)} reads it as {day}"
+        said = (
+            f"{path}: --date-format {given} does not read {against}, but --date-format {shlex.quote(other)} reads it "
+            f"as {day}"
+        )
         ambiguous = ""
         if (example := first.get(_BOTH + other)) is not None:
             mine, theirs = _convert(spec, example.text), _convert(other, example.text)
@@ -1089,7 +1092,7 @@ class DateEvidence(Evidence):
                 f"{said}, and {first[_NOT_BY + other]} only {given}: the file writes dates in both ways, so its dates "
                 f"that read both ways cannot be known{ambiguous}: fix the file. Nothing was sent"
             )
-        told = "".join(f" and {shlex.quote(other)} as {day}" for other, day in readers[1:])
+        told = "".join(f" and --date-format {shlex.quote(other)} as {day}" for other, day in readers[1:])
         each = "each also" if told else "which also reads"
         raise ConfigError(
             f"{said}{told}, {each} every date of the file {given} reads: the file's dates may be written so, and read "

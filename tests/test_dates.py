@@ -654,9 +654,10 @@ def test_a_given_format_is_refused_for_a_date_only_the_year_first_reading_reads(
     with pytest.raises(ConfigError) as info:
         decide(["26-11-05", "2026-01-01", "32-11-05"], "%d-%m-%y")
     assert str(info.value) == (
-        "entries.csv: --date-format %d-%m-%y does not read line 4 date '32-11-05', but %y-%m-%d reads it as "
-        "2032-11-05 and %y-%d-%m as 2032-05-11, each also every date of the file %d-%m-%y reads: the file's dates may "
-        "be written so, and read with %d-%m-%y its dates that read both ways would be booked as the wrong day (line 2 "
+        "entries.csv: --date-format %d-%m-%y does not read line 4 date '32-11-05', but --date-format %y-%m-%d reads "
+        "it as 2032-11-05 and --date-format %y-%d-%m as 2032-05-11, each also every date of the file %d-%m-%y reads: "
+        "the file's dates may be written so, and read with %d-%m-%y its dates that read both ways would be booked as "
+        "the wrong day (line 2 "
         "date '26-11-05': 2005-11-26 with %d-%m-%y, 2026-11-05 with %y-%m-%d). Give the --date-format the file's "
         "dates are written in; if only this date is wrong, fix it. Nothing was sent"
     )
@@ -668,9 +669,9 @@ def test_a_given_format_is_refused_for_a_file_whose_dates_read_in_two_orders_of_
     with pytest.raises(ConfigError) as info:
         decide(["25-12-99", "26-11-05", "32-11-05"], "%d-%m-%y")
     assert str(info.value) == (
-        "entries.csv: --date-format %d-%m-%y does not read line 4 date '32-11-05', but %y-%m-%d reads it as "
-        "2032-11-05, and line 2 date '25-12-99' only %d-%m-%y: the file writes dates in both ways, so its dates that "
-        "read both ways cannot be known (line 3 date '26-11-05': 2005-11-26 with %d-%m-%y, 2026-11-05 with "
+        "entries.csv: --date-format %d-%m-%y does not read line 4 date '32-11-05', but --date-format %y-%m-%d reads "
+        "it as 2032-11-05, and line 2 date '25-12-99' only %d-%m-%y: the file writes dates in both ways, so its dates "
+        "that read both ways cannot be known (line 3 date '26-11-05': 2005-11-26 with %d-%m-%y, 2026-11-05 with "
         "%y-%m-%d): fix the file. Nothing was sent"
     )
 

@@ -20,6 +20,7 @@ from conftest import spawn_sandbox, write_entries
 
 from bulkload import runner
 from bulkload.cli import build_parser, main
+from bulkload.dates import DateEvidence
 from bulkload.errors import ConfigError
 from bulkload.fleet import run_manifest
 from bulkload.manifest import _JOB_KEYS, read_manifest
@@ -274,3 +275,20 @@ async def test_a_refusal_offering_two_date_formats_names_each_as_the_jobs_key(tm
     }
     for name, said in told.items():
         assert said in errors[name] and "--" not in errors[name], errors[name]
+
+
+def test_a_refusal_naming_the_dates_other_order_names_it_as_the_jobs_key() -> None:
+    """A given format that does not read a date another order of its day, month and year reads (`%d-%m-%y` given,
+    `32-11-05` read `%y-%m-%d`): each format the refusal names is one the job may give, said as its key. Before
+    (t68b), the other was said bare: "but %y-%m-%d reads it as 2032-11-05", in a message that said the given one as
+    `date_format = "%d-%m-%y"`."""
+    evidence = DateEvidence("%d-%m-%y")
+    for line, text in enumerate(["26-11-05", "2026-01-01", "32-11-05"], start=2):
+        evidence.add(text, line, "date")
+    with pytest.raises(ConfigError) as info:
+        evidence.decide("%d-%m-%y", "entries.csv")
+    said = said_as_keys(str(info.value), "economic", "yy")
+    assert (
+        "does not read line 4 date '32-11-05', but `date_format = \"%y-%m-%d\"` reads it as 2032-11-05 and "
+        '`date_format = "%y-%d-%m"` as 2032-05-11'
+    ) in said and "--" not in said, said

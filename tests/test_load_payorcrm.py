@@ -714,8 +714,8 @@ async def test_a_given_format_a_date_only_the_year_first_reading_reads_contradic
             held = (await stored(url, "customers"), await stored(url, "invoices"))
     assert held == ([], []), held  # nothing was sent
     said = str(info.value)
-    assert f"{invoices}: --date-format %d-%m-%y does not read line 3 postDate '32-11-05', but %y-%m-%d reads it as " \
-        "2032-11-05" in said, said  # fmt: skip
+    assert f"{invoices}: --date-format %d-%m-%y does not read line 3 postDate '32-11-05', but --date-format " \
+        "%y-%m-%d reads it as 2032-11-05" in said, said  # fmt: skip
     assert "line 2 postDate '26-11-05': 2005-11-26 with %d-%m-%y, 2026-11-05 with %y-%m-%d" in said, said
     (again := tmp_path / "again").mkdir()
     report, got = await load_invoices(again, invoices, date_format="%y-%m-%d")  # the format it names
