@@ -160,6 +160,15 @@ async def settled_look(
     return await look()
 
 
+def settle_wait(left: float) -> str:
+    """When a chunk waiting out its settle delay is looked for again, `left` seconds from now, as a log line says it:
+    "in 4 s (--settle-s)", or "now" where the delay has passed already (a resume reaching a call an earlier process
+    left in flight long after it began: before, "looking again in -130 s")."""
+    if left < 0.5:
+        return "now (its --settle-s has passed)"
+    return f"in {left:.0f} s (--settle-s)"
+
+
 def resume_after(exc: BaseException, ledger: str | os.PathLike[str], command: str = "resume") -> str:
     """What the user does after `exc` stopped a run's `command` (resume, or rollback) on the ledger at path
     `ledger`: free space first where the ledger (or planning's scratch file) could not be written, then that command
@@ -494,17 +503,17 @@ class Loader:
         INFO, with `why` (what the look that waits found: LOST_LOOK, REFUSED_LOOK)."""
         turn = self._turns.get((chunk.seq, chunk.part))
         behind = [] if turn is None else [said for k, said in turn.records.items() if self._latest.get(k) is not turn]
+        when = settle_wait(until - anyio.current_time())
         if behind:  # later rows wait for it: said whatever else waits
             log.info(
-                "%s: %s; looking again in %.0f s (--settle-s): the later rows writing %s wait until then, to land "
-                "after it",
+                "%s: %s; looking again %s: the later rows writing %s wait until then, to land after it",
                 named(chunk),
                 why,
-                until - anyio.current_time(),
+                when,
                 ", ".join(behind),
             )
         elif not self.settling:
-            log.info("%s: %s; looking again in %.0f s (--settle-s)", named(chunk), why, until - anyio.current_time())
+            log.info("%s: %s; looking again %s", named(chunk), why, when)
         self.settling[chunk.seq] = until
         self._sending.release()
         try:
