@@ -534,6 +534,27 @@ async def test_an_invoice_naming_a_customer_of_the_file_but_for_leading_zeros_is
     assert "customer 0042 is not in the customers file, which has customer 42" in reasons[3], reasons
 
 
+async def test_an_invoice_naming_a_customer_of_the_file_but_for_a_zero_fraction_is_rejected_not_sent(
+    tmp_path: Path,
+) -> None:
+    # found by tester t69a: the customers file came from a float column (pandas writes 231231201 as 231231201.0), the
+    # invoices file wrote the number plainly: the invoice was uploaded for customer 231231201, another customer where
+    # PayorCRM holds one (the sandbox refused it only as no such customer), and the other way round likewise
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["231231201.0", "a@example.com", "A"], ["42", "b@x.dk", "B"]])
+    rows = [["231231201", "I-1", "100", "DKK", ""], ["42.0", "I-2", "100", "DKK", ""], ["42", "I-3", "5", "DKK", ""]]
+    invoices = write(tmp_path / "i.csv", INVOICES, rows)
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices}), env=ENV)
+            got = await stored(url, "invoices")
+    assert [(i["customerNumber"], i["invoiceNumber"]) for i in got] == [("42", "I-3")], got
+    assert (report.loaded, report.rejected) == (3, 2), report
+    reasons = {int(r["line"]): r["reason"] for r in rejected(tmp_path) if r["file"].endswith("i.csv")}
+    assert "customer 231231201 is not in the customers file, which has customer 231231201.0" in reasons[2], reasons
+    assert "a zero fraction" in reasons[2], reasons
+    assert "customer 42.0 is not in the customers file, which has customer 42" in reasons[3], reasons
+
+
 async def test_an_invoice_naming_a_customer_of_the_file_but_for_case_is_rejected_not_sent(tmp_path: Path) -> None:
     # found by a tester (t50b): PayorCRM held customer D4 (another one), the customers file gave d4, and an invoice
     # typed D4: it was uploaded for D4, whether d4 was meant cannot be told (seed 004 does not say whether the API

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -116,6 +117,21 @@ def minor_units(value: Any, currency: str | None, unit: str, field: str) -> int:
         ) from None
     except (InvalidOperation, ValueError):  # no number, or none that is finite
         raise RowInvalid(field, f"not a number: {value!r}") from None
+
+
+#: a whole number written with a zero fraction ("231231201.0", "42.00", "7,0"), as a float column's export (pandas,
+#: a database's REAL) writes a customer number: its digits and the fraction; never three zeros ("1.000" may be 1000
+#: with a point between thousands)
+_ZERO_FRACTION = re.compile(r"([0-9]+)[.,]00?")
+
+
+def _customer_fold(customer: str) -> str:
+    """A customer number as `folded` reads it, and a whole number's zero fraction dropped ("231231201.0" is
+    "231231201"): a customers file exported from a float column beside invoices that write the number plainly (or the
+    other way) names the same customer as plausibly as another one, which PayorCRM may hold."""
+    key = folded(customer)
+    whole = _ZERO_FRACTION.fullmatch(key)
+    return folded(whole.group(1)) if whole else key
 
 
 def _within_minor_unit(balance: Decimal | int, currency: str) -> None:
@@ -414,15 +430,16 @@ class Invoices(Upload):
         self.failed = dict(failed)
         self.known = None if known is None else set(known)
         given = [*self.failed, *(self.known or ())]
-        self._by_fold = {folded(k): k for k in given}
+        self._by_fold = {_customer_fold(k): k for k in given}
 
     def _written_otherwise(self, customer: str) -> str | None:
         """The customers file's customer whose number is `customer`'s written otherwise (base.folded: "00777" where
-        an invoice says "777", "d4" where it says "D4"), where `customer` is none of the file's; None where there is
-        none."""
+        an invoice says "777", "d4" where it says "D4"; and a zero fraction, "231231201.0" where it says "231231201",
+        as a float column's export writes a whole number), where `customer` is none of the file's; None where there
+        is none."""
         if self.known is None or customer in self.known or customer in self.failed:
             return None
-        return self._by_fold.get(folded(customer))
+        return self._by_fold.get(_customer_fold(customer))
 
     def required(self) -> list[tuple[str, ...]]:
         """The fields an invoice must have; its currency too where amounts are in major units (minor_units)."""
@@ -459,9 +476,10 @@ class Invoices(Upload):
             raise RowInvalid(
                 "customerNumber",
                 f"customer {customer} is not in the customers file, which has customer {alike}: the same number but "
-                "for its letter case, leading zeros (a spreadsheet drops them from a number it shows), spaces or "
-                "Unicode form: which is meant cannot be told (PayorCRM may hold the one, the other, or take them for "
-                "one: seed 004 does not say); write the number as the customers file does",
+                "for its letter case, leading zeros (a spreadsheet drops them from a number it shows), a zero "
+                "fraction (.0, as a float column's export writes a whole number), spaces or Unicode form: which is "
+                "meant cannot be told (PayorCRM may hold the one, the other, or take them for one: seed 004 does not "
+                "say); write the number as the customers file does",
             )
         if self.require_customers and (self.known is None or customer not in self.known):
             raise RowInvalid(
