@@ -469,6 +469,33 @@ async def test_an_order_whose_lines_write_one_date_two_ways_is_one_entry_and_a_t
     assert rejects[8]["field"] == "entryDate" and rejects[8]["reason"].startswith("2026-11-05T00:00:00+01:00, where")
 
 
+async def test_an_entry_date_at_an_offset_other_than_midnight_is_rejected_never_sent(tmp_path: Path) -> None:
+    # found by tester t69a: a FEE line dated 2026-11-30T23:30:00Z (1 December in Oslo) was sent as written, exit 0,
+    # where e-conomic and PayorCRM refuse a date-time with an offset: which day Visma Core books for that instant
+    # seed 003 does not say. A midnight at an offset is how seed 003 writes a day itself, and loads; so does a time
+    # of day without an offset. An order's line so dated rejects its order whole
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1004, "FEE", "1.00", "a", "", "2026-11-30T23:30:00Z", ""],
+            [1004, "FEE", "2.00", "b", "", "2026-11-05T00:00:00+01:00", ""],
+            [1004, "FEE", "3.00", "c", "", "2026-11-05 10:00", ""],
+            [1004, "OUTLAY", "4.00", "d", "", "2026-11-05", "E4"],
+            [1004, "OUTLAY", "5.00", "e", "", "2026-11-05T10:00:00+01:00", "E4"],
+        ],
+    )
+    report, entries = await load_entries(tmp_path, data)
+    assert sorted(e["Amount"] for e in entries) == [Decimal("2.00"), Decimal("3.00")], entries
+    assert (report.loaded, report.rejected) == (2, 3), report
+    rejects = {int(r["line"]): r for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == [2, 5, 6], rejects
+    assert rejects[2]["field"] == "entryDate", rejects
+    assert rejects[2]["reason"].startswith("'2026-11-30T23:30:00Z' is a date-time with an offset"), rejects
+    assert "which day Visma Core books for it is not documented" in rejects[2]["reason"], rejects
+    assert rejects[6]["field"] == "entryDate" and "with an offset, not at midnight" in rejects[6]["reason"], rejects
+    assert rejects[5]["reason"].startswith("order E4 of case 1004 (OUTLAY) rejected: line 6"), rejects
+
+
 async def test_a_draft_is_sent_the_date_its_lines_give_and_a_draft_order_of_two_dates_is_rejected(
     tmp_path: Path,
 ) -> None:
