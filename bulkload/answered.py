@@ -80,7 +80,7 @@ def as_written(
     call named in calls_differing, exit 3), never the rows' ids: they are given the record written, never one they
     did not set (before, the success file named the other record). Else `ids` and `returned` as they are; `returned`
     None (the answer said nothing) stays None."""
-    if len(call.writes) != 1:
+    if len(call.writes) != 1 or len(ids) != 1:  # a call of several rows (HaloPSA's) is answered record by record
         return ids, returned
     (record,) = call.writes
     if returned is not None:

@@ -646,6 +646,15 @@ class Loader:
         # that call's
         self._lost.setdefault(chunk.seq, self.began)
         if repeatable:
+            # sent again, an update to fixed values (HaloPSA's) would set its records back over a later row's update
+            # of one of them that landed meanwhile (the earlier attempt went in doubt, the later row on)
+            if (
+                not self.target.api.idempotent
+                and call.writes
+                and (later := self.ledger.later_write(chunk.file_idx, chunk.lines, call.writes))
+            ):
+                self.mark_in_doubt(chunk, prev.state, self.overtaken(chunk, later, call.writes), wrote=False, anew=True)
+                return True
             self._repeated[(chunk.seq, chunk.part)] = "in_doubt" if prev.state == "in_doubt" else "sending"
             return False
         # an earlier attempt may have arrived: look where the API lets us, resend only when told to (what the look

@@ -312,7 +312,11 @@ class Resource(RecordKind):
                     bad[i] = (self.match_on[0], why)
             if bad:
                 raise RowsRefused(bad)
-        return Call("POST", self.path, chunk.body, repeatable=self._harmless_again(chunk.entries(self)))
+        records = chunk.entries(self)
+        # the records it updates, known before it is sent: sent again (a resume, a resend on the user's word) after a
+        # later row's update of one of them landed, it would set that record back (Ledger.later_write)
+        writes = tuple(sorted({int(rid) for r in records if (rid := getattr(r, "id", None)) is not None}))
+        return Call("POST", self.path, chunk.body, repeatable=self._harmless_again(records), writes=writes)
 
     async def _not_as_matched(self, client: Sender, key: str, moved: Sequence[Sequence[Any]]) -> str | None:
         """Why a row matched by `key` cannot be sent: a record of `moved` ([id, holds, ref, row]) an earlier row was
