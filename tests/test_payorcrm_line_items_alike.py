@@ -41,3 +41,27 @@ async def test_line_items_alike_but_for_zeros_or_case_reject_their_invoice(tmp_p
     )
     assert reasons["8"].startswith("line items 'A' and 'a' are one but for"), reasons
     assert reasons["2"].startswith("invoice I-1 rejected: line 5 lineItem: line items '01' and '1'"), reasons
+
+
+async def test_line_items_alike_but_for_a_zero_fraction_reject_their_invoice(tmp_path: Path) -> None:
+    # tester t69a: the same invoice exported twice and joined, once through a float column (pandas writes line item
+    # 1 as 1.0): regrouped as one invoice of four lines, LI-1 was uploaded at 300.00 where the file meant 150.00,
+    # exit 0. Three zeros are no zero fraction (1.000 may be 1000 with a point between thousands): 1.000 and 1 load
+    invoices = write(
+        tmp_path / "i.csv",
+        [*INVOICES, "lineItem"],
+        [
+            ["C1", "LI-1", "100.00", "DKK", "2026-11-30", "1"],
+            ["C1", "LI-1", "50.00", "DKK", "2026-11-30", "2"],
+            ["C1", "LI-1", "100.00", "DKK", "2026-11-30", "1.0"],
+            ["C1", "LI-1", "50.00", "DKK", "2026-11-30", "2.0"],
+            ["C1", "LI-2", "1.00", "DKK", "2026-11-30", "1.000"],
+            ["C1", "LI-2", "2.00", "DKK", "2026-11-30", "1"],
+        ],
+    )
+    report, held = await load_invoices(tmp_path, invoices, amount_unit="major")
+    assert sorted((r["invoiceNumber"], r["lineItem"]) for r in held) == [("LI-2", "1"), ("LI-2", "1.000")], held
+    assert report.rejected == 4 and report.exit_code == 1, report
+    reasons = {row["line"]: row["reason"] for row in rejected(tmp_path)}
+    assert reasons["4"].startswith("line items '1' and '1.0' are one but for case, spaces, Unicode form"), reasons
+    assert "or a zero fraction" in reasons["4"], reasons
