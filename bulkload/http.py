@@ -426,14 +426,13 @@ def redirected(method: str, url: str, status: int, location: str | None, *, writ
     """The error for a redirect answered to `method` at `url` (never followed): acted on where the call `writes`
     what the run loads and is answered with one of PROCESSED_REDIRECTS to the server's own site (its Location on
     the origin of `url`, or none), which may have been stored (tester t36b: a PayorCRM upload stored and answered
-    303 was taken for one not sent, and `bulkload resume` stored it twice). One to another origin (http to https,
-    another host or port) says the API is there: the call was not carried out where it was sent, so the run may
-    move there (`bulkload resume --base-url`), as before (tester t37a: a PayorCRM upload redirected to https was in
-    doubt, and the run could move nowhere)."""
+    303 was taken for one not sent, and `bulkload resume` stored it twice), a 303 wherever it points. A 302 to the
+    same path on another origin (http to https, another host or port) says the API is there: the call was not
+    carried out where it was sent, so the run may move there (`bulkload resume --base-url`), as before (tester t37a:
+    a PayorCRM upload redirected to https was in doubt, and the run could move nowhere); see `_moved`."""
     target = urllib.parse.urljoin(url, location) if location else None
     where = f"to {_shown(target)}" if target else "elsewhere"
-    elsewhere = target is not None and _origin(target) != _origin(url)
-    acted_on = writes and status in PROCESSED_REDIRECTS and not elsewhere
+    acted_on = writes and status in PROCESSED_REDIRECTS and not (status == 302 and _moved(url, target))
     maybe = (
         f"; a {status} may answer a call the server carried out: this call may have been carried out, so its rows are "
         "in doubt, never sent again without your word"
@@ -446,6 +445,18 @@ def redirected(method: str, url: str, status: int, location: str | None, *, writ
         f"(HALO_AUTH_URL for a HaloPSA token){maybe}; the run stops here",
         acted_on=acted_on,
     )
+
+
+def _moved(url: str, target: str | None) -> bool:
+    """Whether `target`, a 302's Location, is `url` itself on another origin (http to https, another host or port:
+    the API is there, the call not carried out). A 303 never is: it answers the request made (RFC 9110 §15.4.4),
+    wherever it points; nor is a 302 to another path on another origin, a page of what was done (tester t69b: a
+    PayorCRM upload stored and answered 303 to a result page on another host was taken for one not carried out, and
+    `bulkload resume` stored its invoices twice, exit 0)."""
+    if target is None or _origin(target) == _origin(url):
+        return False
+    there, here = urllib.parse.urlsplit(target), urllib.parse.urlsplit(url)
+    return (there.path or "/", there.query) == (here.path or "/", here.query)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -55,15 +55,16 @@ async def test_an_upload_answered_with_a_redirect_after_it_was_stored_is_in_doub
     assert sorted(c["customerno"] for c in held) == ["C1", "C2", "C3"], held  # once each
 
 
-@pytest.mark.parametrize("status", [302, 303])
+@pytest.mark.parametrize("status", [302])
 async def test_an_upload_redirected_to_another_origin_is_not_carried_out_and_resume_sends_it_once(
     tmp_path: Path, status: int
 ) -> None:
-    """A 302 to the https address of the API (or another host) says the API is there, not a page of what was done:
-    the upload was in doubt, and the run could neither go on nor move (resume --base-url is refused once a call is
-    in doubt; tester t37a). It is not carried out, as a 301 is."""
+    """A 302 to the https address of the API (or another host), its path the call's own, says the API is there, not
+    a page of what was done: the upload was in doubt, and the run could neither go on nor move (resume --base-url is
+    refused once a call is in doubt; tester t37a). It is not carried out, as a 301 is."""
     with anyio.fail_after(60):
-        async with serving(crm_app(redirected_once(status, stored=False, location="https://127.0.0.1/x"))) as url:
+        moved = "https://127.0.0.1/jsonApi/upload/customers"
+        async with serving(crm_app(redirected_once(status, stored=False, location=moved))) as url:
             report = await load_both(tmp_path, url, customers_file(tmp_path, 3))
             again = await resume(str(tmp_path / "run.sqlite"), env=ENV, raise_on_stop=False)
             held = await sandbox_read(url, "customers")
@@ -71,6 +72,31 @@ async def test_an_upload_redirected_to_another_origin_is_not_carried_out_and_res
     assert "may have been carried out" not in (report.stop_reason or ""), report.stop_reason
     assert (again.loaded, again.in_doubt, again.exit_code) == (3, 0, 0), again
     assert sorted(c["customerno"] for c in held) == ["C1", "C2", "C3"], held
+
+
+@pytest.mark.parametrize(
+    ("status", "location"),
+    [
+        (303, "http://127.0.0.2:24999/uploads/77"),
+        (303, "https://127.0.0.1/jsonApi/upload/customers"),
+        (302, "http://127.0.0.2:24999/uploads/77"),
+    ],
+)
+async def test_an_upload_stored_and_redirected_to_a_page_of_another_origin_is_in_doubt_never_sent_again(
+    tmp_path: Path, status: int, location: str
+) -> None:
+    """A 303 answers the request made (RFC 9110 §15.4.4) wherever it points, and a 302 to another path on another
+    origin is a page of what was done, not the API moved: the upload may be stored (tester t69b: answered 303 to
+    a result page on another host, resume stored it again, reconciled, exit 0)."""
+    with anyio.fail_after(60):
+        async with serving(crm_app(redirected_once(status, stored=True, location=location))) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path, 3))
+            again = await resume(str(tmp_path / "run.sqlite"), env=ENV, raise_on_stop=False)
+            held = await sandbox_read(url, "customers")
+    assert (report.loaded, report.in_doubt, report.exit_code) == (0, 3, 2), report
+    assert "may have been carried out" in (report.stop_reason or ""), report.stop_reason
+    assert (again.loaded, again.in_doubt) == (0, 3), again
+    assert sorted(c["customerno"] for c in held) == ["C1", "C2", "C3"], held  # once each
 
 
 @pytest.mark.parametrize("status", [301, 307, 308])
