@@ -84,6 +84,8 @@ STORED = [
     {"success": True, "accepted": 2, "created": 2},
     {"uploaded": 2, "accepted": 2},
     {"created": 2},  # not {"count": 2, "received": 2}: that `count` may count what was received (in doubt)
+    {"status": "OK", "recordsCreated": 2},
+    {"status": "OK", "dateCreated": 1700000000, "count": 2},  # a number under a date's name counts nothing
     # an empty list of what waits: none does (it was read as the records, "stored 0")
     {"success": True, "queued": []},
     {"status": "completed", "pendingRecords": []},
@@ -100,6 +102,10 @@ FEWER = [
     *({"success": True, name: 0} for name in ("savedCount", "processedCount")),
     {"success": True, "totalCount": 2, "successCount": 1},
     {"count": 2, "summary": {"created": 1}},
+    # t69b: a count named by what it counts, beside a success (read as both stored, exit 0, the server holding 1)
+    *({"status": "OK", name: 1} for name in ("recordsCreated", "customersCreated", "invoices_uploaded")),
+    *({"status": "OK", name: 0} for name in ("totalCreated", "numberOfRecordsUploaded", "nCreated", "createdRecords")),
+    {"success": True, "total": 2, "totalSaved": 1},
 ]
 
 #: t33a: a success beside words or fields that say part of the upload was left out (its server stored 2 of 3 and

@@ -117,14 +117,29 @@ def _bare(name: str) -> str:
     return name.lower().replace("_", "").replace("-", "")
 
 
+#: a count of the records stored named by what was counted and a word of `_STORED_COUNTS` (`recordsCreated`,
+#: `customersCreated`, `invoicesUploaded`, `totalCreated`, `numberOfRecordsUploaded`, `nCreated`, `createdRecords`,
+#: `uploadedRows`), as `_bare` writes it: read as one where it holds a JSON number (`_counts`)
+_NAMED_COUNT = re.compile(
+    r"(?:(?:total|num|number|n)(?:of)?(?:records|rows|items|customers|invoices|entries|lines|objects)?"
+    r"|(?:records|rows|items|customers|invoices|entries|lines|objects))"
+    rf"(?:{'|'.join(sorted(_STORED_COUNTS))})|(?:{'|'.join(sorted(_STORED_COUNTS))})"
+    r"(?:records|rows|items|customers|invoices|entries|lines|objects)(?:count|total)?"
+)
+
+
 def _counts(name: str, value: Any) -> bool:
     """Whether a field counts the records the upload stored (`_stated`): one of `_COUNTS` in any case, a word of
     `_STORED_COUNTS` before `count` (`createdCount`, `successCount`), or a word of `_DONE` alone holding a JSON
-    number (`"created": 2`; `"created": true` is a flag)."""
+    number (`"created": 2`; `"created": true` is a flag), or such a word with what it counts (`_NAMED_COUNT`:
+    `"recordsCreated": 1`, `"invoicesUploaded": 0`) holding one (tester t69b: `{"status": "OK", "recordsCreated":
+    1}` for 2 customers, the server holding 1, was read as both stored, exit 0)."""
     key = _bare(name)
     if key in _COUNTS or key.endswith("count") and key[: -len("count")] in _STORED_COUNTS:
         return True
-    return key in _STORED_COUNTS and key not in ("success", "successful") and type(value) in (int, Decimal)
+    if type(value) not in (int, Decimal):
+        return False
+    return key in _STORED_COUNTS and key not in ("success", "successful") or _NAMED_COUNT.fullmatch(key) is not None
 
 
 def _lists_stored(name: str, value: Any) -> bool:
