@@ -429,6 +429,27 @@ async def test_a_create_answered_with_another_case_definition_or_date_is_a_call_
     assert fields == [["CaseId", "EntryDate", "EntryDefinitionId"]] * 2 + [["CaseId", "EntryDefinitionId"]], fields
 
 
+async def test_a_create_answered_with_another_note_is_a_call_that_differs(tmp_path: Path) -> None:
+    """Found by tester t69b: a server that answers the `Note` of the entry it holds (seed 003's answers show none),
+    cut short or another than was sent, reconciled `ok`, exit 0, where its `Description` so answered differed. A
+    note answered is compared as the description is; an answer without one (as seed 003's) leaves it unchecked and
+    uncounted, and a note of none answered as null or "" is the note sent."""
+
+    def noted(created: dict[str, Any]) -> bytes:
+        note = {1000: "a note cut", 1001: None, 1002: "a note sent whole"}[created["CaseId"]]
+        return json.dumps({**created, "Note": note}).encode()
+
+    rows = [
+        [1000 + i, "FEE", f"{i}.01", f"fee {i}", note, "2026-11-01", ""]
+        for i, note in enumerate(["a note cut short", "", "a note sent whole"])
+    ]
+    report, _ = await loaded(tmp_path, write(tmp_path / "e.csv", rows), core_app(creates_answered(noted)))
+    assert (report.exit_code, report.loaded) == (3, 3), report
+    assert report.reconcile is not None and report.reconcile.calls_differing_count == 1, report.reconcile
+    assert [call["fields_differing"] for call in report.reconcile.calls_differing] == [["Note"]]
+    assert report.reconcile.rows_not_checked["fields"] == 0, report.reconcile
+
+
 @pytest.mark.parametrize(
     ("answered", "same"),
     [

@@ -167,6 +167,8 @@ class _Created(msgspec.Struct):
     EntryDefinitionId: Any = msgspec.UNSET
     EntryDate: Any = msgspec.UNSET
     Description: Any = msgspec.UNSET
+    #: seed 003's answers show none; one that gives it says what the API holds (checked where given)
+    Note: Any = msgspec.UNSET
 
     def __post_init__(self) -> None:
         if self.Amount == _NULL:
@@ -513,13 +515,13 @@ class Entries(OnCase):
         return {_kind(self._definition(records[0].accountingCostType)): {"": [1, cents, max(cents, 0)]}}
 
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
-        """The entry's count and amount as the answer says them, and what it echoes of the rest that was sent (its
-        case, definition, date and description: model.ECHOED; a date as the date sent where it names it as
-        dates.same_day reads it, its date part or an instant that is the date sent in one zone only, a description
-        left empty as ""). An amount answered as a number whose nearest double is the one of the amount sent is that
-        amount (money.same_amount: seed 003 gives the amounts no type, and an API holding them as doubles may write
-        2129.95 as 2.12995000000000005e+03); another that is no whole number of cents differs (ECHOED `Amount`), as
-        does one written as text that names another number (`_another_number`: "20641" for 20641.86 sent)."""
+        """The entry's count and amount as the answer says them, and what it echoes of the rest that was sent (its case,
+        definition, date, description and, where it gives one, note: model.ECHOED; a date as the date sent where it
+        names it as dates.same_day reads it, its date part or an instant that is the date sent in one zone only, a
+        description left empty as ""). An amount answered as a number whose nearest double is the one of the amount sent
+        is that amount (money.same_amount: seed 003 gives the amounts no type, and an API holding them as doubles may
+        write 2129.95 as 2.12995000000000005e+03); another that is no whole number of cents differs (ECHOED `Amount`),
+        as does one written as text that names another number (`_another_number`: "20641" for 20641.86 sent)."""
         (kind,) = sent  # one kind a call
         created: _Created = decoded(body, _Created, "the create call", acted_on=True)  # read by created_ids already
         records = chunk.entries(self)
@@ -532,6 +534,9 @@ class Entries(OnCase):
         # seed 003's answer of an entry shows no EntryDefinitionId: checked where one gives it, not missed where not
         if kind == "EntryDrafts" or created.EntryDefinitionId is not msgspec.UNSET:
             fields.append(("EntryDefinitionId", was["EntryDefinitionId"], created.EntryDefinitionId))
+        # nor its Note: checked where one gives it (tester t69b: a note answered cut short, or another, reconciled)
+        if created.Note is not msgspec.UNSET:
+            fields.append(("Note", was.get("Note", ""), "" if created.Note is None else created.Note))
         if "EntryDate" in was:  # the date sent, or an instant that is it in a zone (dates.same_day)
             day = was["EntryDate"][:10]
             answered = day if isinstance(said, str) and same_day(was["EntryDate"], said) else said
