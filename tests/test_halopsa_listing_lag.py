@@ -78,7 +78,7 @@ async def test_a_load_whose_listing_lags_past_the_settle_delay_is_refused(tmp_pa
     app = build_app("halopsa", SandboxOptions(window_limit=0, list_lag_ms=30_000))
     with anyio.fail_after(60):
         async with serving(app) as url:
-            await load(job(first_file, url, settle_s=2), env=ENV)
+            await load(job(first_file, url, settle_s=0), env=ENV)  # its reconciliation waits for no lag
             with pytest.raises(ListingLags) as refused:
                 await load(job(second_file, url, settle_s=2), env=ENV)
             after = await sandbox_read(url, "records/XeroDetails")
