@@ -21,6 +21,7 @@ from typing import Any
 
 import msgspec
 
+from .masking import scrub
 from .outputs import PRIVATE
 from .redact import redact
 
@@ -36,6 +37,8 @@ ROOT = "bulkload"
 _bound: ContextVar[Mapping[str, Any]] = ContextVar("bulkload_log_fields", default=MappingProxyType({}))
 #: whether stderr's lines are JSON (--log-format json): the progress lines off a terminal are then JSON too
 _stderr_json: ContextVar[bool] = ContextVar("bulkload_stderr_json", default=False)
+#: the secret values of the records a stretch of work sends (`hiding`), shown as *** in every line logged in it
+_hidden: ContextVar[tuple[str, ...]] = ContextVar("bulkload_log_hidden", default=())
 
 
 @contextmanager
@@ -46,6 +49,27 @@ def bound(**fields: Any) -> Iterator[None]:
         yield
     finally:
         _bound.reset(token)
+
+
+@contextmanager
+def hiding(values: Iterator[str] | list[str]) -> Iterator[None]:
+    """Every line logged in this context (and in tasks started from it) shows each of `values` (the secret values of
+    the records a call sends: a HaloPSA record's `new_client_secret`) as ***, however it quotes them (masking.scrub):
+    an API's refusal may quote them outside any key that names a secret (tester t69b: a 400 "refused: sk_…" went to
+    the log file in clear on its call's DEBUG line, where the rejects file and the ledger hid it)."""
+    token = _hidden.set((*_hidden.get(), *values))
+    try:
+        yield
+    finally:
+        _hidden.reset(token)
+
+
+def _shown(line: str) -> str:
+    """A formatted line as it is written: redacted (credentials, values under secret keys), and the values `hiding`
+    names in this context masked."""
+    line = redact(line)
+    hidden = _hidden.get()
+    return scrub(line, hidden) if hidden else line
 
 
 def fields_of(record: logging.LogRecord) -> dict[str, Any]:
@@ -80,7 +104,7 @@ class TextFormatter(logging.Formatter):
             line = f"{_utc(record.created)} {line}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return redact(line)
+        return _shown(line)
 
 
 class JsonFormatter(logging.Formatter):
@@ -97,7 +121,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
-        return redact(msgspec.json.encode(line).decode())
+        return _shown(msgspec.json.encode(line).decode())
 
 
 def _not_shown(record: logging.LogRecord) -> bool:
@@ -124,7 +148,7 @@ def error_line(text: str, as_json: bool | None = None) -> str:
 
 def _json_line(text: str, at_s: float, level: str, logger: str, **fields: Any) -> str:
     line = {"time": _utc(at_s), "level": level, "logger": logger, "message": text, **fields}
-    return redact(msgspec.json.encode(line).decode())
+    return _shown(msgspec.json.encode(line).decode())
 
 
 def stderr_level(verbose: int, quiet: bool) -> int:

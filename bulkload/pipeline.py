@@ -819,7 +819,11 @@ class Loader:
         tries = Tries(self.dispatcher.clock)
         self.isolation.sent(chunk.part)
         try:
-            with logs.bound(chunk=f"{chunk.seq}.{chunk.part}" if chunk.part else str(chunk.seq)):
+            # the log lines of its attempts quote what the API answers, which may quote the records' secrets
+            with (
+                logs.bound(chunk=f"{chunk.seq}.{chunk.part}" if chunk.part else str(chunk.seq)),
+                logs.hiding(self.secret_values(chunk)),
+            ):
                 response = await self.dispatcher.send(
                     call.method,
                     call.path,
@@ -1272,12 +1276,16 @@ class Loader:
     def hidden(self, chunk: Chunk, text: str) -> str:
         """`text` (an error, an API's answer) without the chunk's secret values, should it quote them: what it
         says goes to the ledger, the rejects and in-doubt files, the report and the terminal."""
+        values = self.secret_values(chunk)
+        return scrub(text, values) if values else text
+
+    def secret_values(self, chunk: Chunk) -> list[str]:
+        """The values of the secret fields of the chunk's records (none for a target without them)."""
         kind = self.target.kind_of(chunk.file_idx)
         names = kind.secret_fields
         if not names:
-            return text
-        records = chunk.entries(kind)
-        return scrub(text, [v for r in records for v in secret_texts(msgspec.to_builtins(r), names)])
+            return []
+        return [v for r in chunk.entries(kind) for v in secret_texts(msgspec.to_builtins(r), names)]
 
     def mark_in_doubt(self, chunk: Chunk, state: str, why: str, *, wrote: bool = True, anew: bool = False) -> None:
         """The call may or may not have been carried out: never sent again without the user's word. `wrote`: False
