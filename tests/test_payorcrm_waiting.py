@@ -85,6 +85,8 @@ STORED = [
     {"uploaded": 2, "accepted": 2},
     {"created": 2},  # not {"count": 2, "received": 2}: that `count` may count what was received (in doubt)
     {"status": "OK", "recordsCreated": 2},
+    {"success": True, "new": 2, "updated": 0},  # what was done counted some: read as before
+    {"success": True, "created": 2, "updated": 0},
     {"status": "OK", "dateCreated": 1700000000, "count": 2},  # a number under a date's name counts nothing
     # an empty list of what waits: none does (it was read as the records, "stored 0")
     {"success": True, "queued": []},
@@ -106,6 +108,10 @@ FEWER = [
     *({"status": "OK", name: 1} for name in ("recordsCreated", "customersCreated", "invoices_uploaded")),
     *({"status": "OK", name: 0} for name in ("totalCreated", "numberOfRecordsUploaded", "nCreated", "createdRecords")),
     {"success": True, "total": 2, "totalSaved": 1},
+    # t69b: what was done counted none, beside a success and no count of the records stored
+    {"status": "done", "new": 0, "updated": 0},
+    {"status": "OK", "updated": 0},
+    {"success": True, "data": {"rowsAffected": 0}},
 ]
 
 #: t33a: a success beside words or fields that say part of the upload was left out (its server stored 2 of 3 and

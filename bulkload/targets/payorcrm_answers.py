@@ -151,6 +151,25 @@ def _lists_stored(name: str, value: Any) -> bool:
     return isinstance(value, list) and key != "count" and (key in _STORED_COUNTS or key in _COUNTS)
 
 
+#: keys (`_bare`) of numbers that count what an upload did beside storing new records (`updated`, `new`): not read as
+#: counts of the records stored (`{"created": 2, "updated": 0}` stored 2), but where every such number of an answer
+#: that gives no count is 0 (`{"status": "done", "new": 0, "updated": 0}`), it says that nothing was done (`_none_done`)
+_DID = frozenset(
+    {"new", "updated", "modified", "upserted", "affected", "rowsaffected", "changed", "merged", "replaced"}
+    | {f"{word}count" for word in ("new", "updated", "modified", "upserted", "affected", "changed")}
+)
+
+
+def _none_done(answer: dict[str, Any]) -> str | None:
+    """The fields that count what the upload did (`_DID`), each a JSON 0, where the answer gives some and no other
+    (`{"status": "done", "new": 0, "updated": 0}`: tester t69b, read as every row stored, exit 0); else None."""
+    did = [(_at(path, name), v) for path, obj in _objects(answer) for name, v in obj.items() if _bare(name) in _DID]
+    numbers = [(name, v) for name, v in did if type(v) in (int, Decimal)]
+    if not numbers or any(v != 0 for _, v in numbers):
+        return None
+    return ", ".join(f"{name} 0" for name, _ in numbers)
+
+
 def _stated(answer: dict[str, Any]) -> list[tuple[str, int]]:
     """The counts an answer gives (`_counts`: `count`, `uploaded`, `createdCount`, `"created": 2`, in any case, in
     its object or an object within it: `_objects`), each a whole number of records in any JSON form (`2`, `2.0`,
@@ -611,6 +630,11 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
             raise ValueError(apart)
         if records is None and not stated and any(v is not None for v in value.values()) and not _says_stored(value):
             raise _unconfirmed(_shown(value))
+        if records is None and not stated and rows and (none := _none_done(value)) is not None:
+            raise ValueError(
+                f"the API answered 2xx, but its answer says {none} of the {rows} rows sent: nothing was stored, or "
+                f"what was cannot be told. {_CHECK}"
+            )
         if (failed_part := _in_part(value, _failed_said)) is not None:  # beside what says stored (t36a)
             raise _upload_failed(failed_part)
         if records is None:
