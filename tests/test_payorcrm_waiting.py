@@ -86,6 +86,8 @@ STORED = [
     {"created": 2},  # not {"count": 2, "received": 2}: that `count` may count what was received (in doubt)
     {"status": "OK", "recordsCreated": 2},
     {"success": True, "new": 2, "updated": 0},  # what was done counted some: read as before
+    *({"success": True, "message": m} for m in ("Saved, no errors", "No errors. 2 records saved", "2 saved, 0 failed")),
+    {"success": True, "message": "Saved 2 records, 0 records updated"},
     {"success": True, "created": 2, "updated": 0},
     {"status": "OK", "dateCreated": 1700000000, "count": 2},  # a number under a date's name counts nothing
     # an empty list of what waits: none does (it was read as the records, "stored 0")
@@ -108,6 +110,12 @@ FEWER = [
     *({"status": "OK", name: 1} for name in ("recordsCreated", "customersCreated", "invoices_uploaded")),
     *({"status": "OK", name: 0} for name in ("totalCreated", "numberOfRecordsUploaded", "nCreated", "createdRecords")),
     {"success": True, "total": 2, "totalSaved": 1},
+    # t69b: a message beside a success that says none was stored
+    *(
+        {"success": True, "message": m}
+        for m in ("0 records saved", "Nothing saved", "Validation only: nothing saved", "Nothing to import")
+    ),
+    *({"success": True, "message": m} for m in ("No customers have been created", "Saved nothing", "Imported 0 rows")),
     # t69b: what was done counted none, beside a success and no count of the records stored
     {"status": "done", "new": 0, "updated": 0},
     {"status": "OK", "updated": 0},

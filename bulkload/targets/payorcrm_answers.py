@@ -911,10 +911,17 @@ _DENIED = re.compile(
     r"(?:(?:processed|completed|finished|done|uploaded|imported)[ _]+)?(?:with[ _]+)?"
     rf"(?:no|not[ _]+an?|without|zero|0+)[ _]+[a-z]*(?:{'|'.join(_FAILING)})[a-z]*(?:[ _]+found)?"
 )
-#: in an outcome, "not" before what a stored record is (`NOT_SAVED`, `not stored`, `not processed`): its failure
+#: in an outcome, "not" before what a stored record is (`NOT_SAVED`, `not stored`, `not processed`): its failure; and
+#: none stored, a word of none before storing with only records and auxiliaries between (`0 records saved`,
+#: `Nothing was imported`, `No customers have been created`, `Nothing to import`), or after it (`Saved nothing`,
+#: `Imported 0 records`): tester t69b, `{"success": true, "message": "0 records saved"}` was read as all stored
+_RECORDS = r"records?|rows?|items?|customers?|invoices?|entries|entry|lines?|objects?|data"
+_STORING = r"sav|stor|creat|import|upload|insert|add|writ|persist"
 _NOT_DONE = re.compile(
     r"\bnot (?:(?:a|an|be|been) )*(?:sav|stor|creat|import|process|accept|upload|load|insert|add|writ|persist|"
     r"updat|done|complet|ok|success|valid)"
+    rf"|\b(?:no|nothing|none|zero|0+) (?:(?:{_RECORDS}|was|were|has|have|had|been|is|are|to|be) )*(?:{_STORING})"
+    rf"|\b(?:{_STORING})[a-z]* (?:nothing|none\b|0+ (?:{_RECORDS})\b)"
 )
 
 
