@@ -1533,3 +1533,30 @@ async def test_a_record_count_answered_as_text_is_quoted_and_no_count_is_made_up
     assert report.loaded == 30 and not report.reconcile.ok, report
     said = 'could not be listed whole (the answer gives its record_count as text ("30"), not a number): 7 records'
     assert f"{said} were listed, and 23 loaded records" in note, note
+
+
+async def test_a_record_count_written_with_a_fraction_counts_as_the_whole_number_it_is(tmp_path: Path) -> None:
+    """Found by tester t69b: a server writing `record_count` as `10.0` (a serializer of doubles) had every listing
+    taken for not whole ("a record_count (10.0) that is no count of records"), and a complete load of 10 records
+    ended exit 3. A JSON number whose value is a whole number is that count; `10.5` is still none."""
+
+    def floated(fraction: float) -> Rule:
+        async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+            answer = await handler(request)
+            if request.method != "GET" or request.path != "/api/XeroDetails" or not isinstance(answer, web.Response):
+                return answer
+            assert isinstance(answer.body, bytes)
+            body = json.loads(answer.body)
+            return web.json_response({**body, "record_count": body["record_count"] + fraction})
+
+        return rule
+
+    rows = [{"name": f"Tenant {i}", "tenant_id": f"tid-{i}"} for i in range(3)]
+    for fraction, code in ((0.0, 0), (0.5, 3)):
+        where = tmp_path / str(fraction)
+        where.mkdir()
+        data = write(where / "XeroDetails.csv", rows)
+        with anyio.fail_after(60):
+            async with serving(halo_app(where, [], floated(fraction))) as url:
+                report = await load(job(where, data, url, settle_s=0), env=ENV, raise_on_stop=False)
+        assert (report.loaded, report.exit_code) == (3, code), report
