@@ -529,6 +529,18 @@ def _private(said: str, path: Path) -> None:
         )
 
 
+#: where a TOML error is (`at line 2, column 21`, `at end of document`), which tomllib ends its message with
+_TOML_PLACE = re.compile(r"\((at line \d+, column \d+|at end of document)\)\s*$")
+#: what a credential given as no string is, by its TOML type (its value never said)
+_TOML_KINDS: dict[type, str] = {
+    int: "a number",
+    float: "a number",
+    bool: "true or false",
+    list: "an array",
+    dict: "a table",
+}
+
+
 def read_credentials_file(path: Path, target: str, job: str) -> dict[str, str]:
     """The credentials in a 0600 TOML file of NAME = "value" lines, by the target's names. ConfigError for a file
     others may read, invalid TOML or an unknown name (never quoting a value)."""
@@ -538,16 +550,29 @@ def read_credentials_file(path: Path, target: str, job: str) -> dict[str, str]:
         data = tomllib.loads(path.read_text())
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{said}: cannot read the credentials file {path}") from exc
-    except tomllib.TOMLDecodeError:
-        raise ConfigError(f"{said}: the credentials file {path} is not valid TOML") from None
+    except tomllib.TOMLDecodeError as exc:
+        # where, never what: tomllib's own words may quote a character of the value (`Illegal character 'x'`)
+        where = _TOML_PLACE.search(str(exc))
+        raise ConfigError(
+            f"{said}: the credentials file {path} is not valid TOML"
+            + (f" ({where.group(1)})" if where else "")
+            + ': give each credential as a NAME = "value" line, the value in double quotes'
+        ) from None
     cls = TARGETS[target]
     names = credentials_type(cls).__struct_fields__
     for key, value in data.items():
-        if key not in names or not isinstance(value, str):
+        if key not in names:
             raise ConfigError(
                 f"{said}: the credentials file {path}: {name_shown(key, 'a name')} is not a credential of {cls.name} "
                 "given as a string "
                 f"(known: {', '.join(names)})"
+            )
+        if not isinstance(value, str):
+            # before, "HALO_CLIENT_SECRET is not a credential of halopsa given as a string (known: …,
+            # HALO_CLIENT_SECRET, …)": a known name told it was unknown (tester t69c)
+            raise ConfigError(
+                f"{said}: the credentials file {path}: {key} is given as {_TOML_KINDS.get(type(value), 'a value')}, "
+                f'not as a string: write it in double quotes ({key} = "…")'
             )
     # the job reads the file alone: "set it in the environment" sent the user to a variable it never reads
     missing = [name for name in cls.credentials.names if not data.get(name, "").strip()]

@@ -301,3 +301,38 @@ def test_a_credentials_file_line_of_name_and_value_swapped_does_not_show_the_val
     with pytest.raises(ConfigError) as caught:
         manifest.jobs[0].job({})
     assert "sk_live_" not in str(caught.value) and "a name (not shown" in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (f'ECONOMIC_APP_SECRET_TOKEN = "app"\nECONOMIC_AGREEMENT_GRANT_TOKEN = "{SECRET}\n', "(at line 2, column "),
+        (f'ECONOMIC_APP_SECRET_TOKEN = "app"\nECONOMIC_AGREEMENT_GRANT_TOKEN = {SECRET}\n', "(at line 2, column "),
+        (f'ECONOMIC_APP_SECRET_TOKEN = "\x01{SECRET}"\n', "(at line 1, column "),
+    ],
+)
+def test_a_credentials_file_not_toml_says_where_never_what(tmp_path: Path, text: str, said: str) -> None:
+    # found by tester t69c: "is not valid TOML" and no more, where the file has a line for each credential
+    creds = tmp_path / "c.toml"
+    creds.write_text(text)
+    os.chmod(creds, 0o600)
+    with pytest.raises(ConfigError) as caught:
+        read_manifest(write(tmp_path, JOB + 'credentials_file = "c.toml"\n')).jobs[0].job({})
+    message = str(caught.value)
+    assert f"the credentials file {creds} is not valid TOML {said}" in message, message
+    assert 'NAME = "value"' in message and SECRET not in message and "s3cr" not in message and "\x01" not in message
+
+
+@pytest.mark.parametrize(("value", "kind"), [("12345678", "a number"), (f'["{SECRET}"]', "an array")])
+def test_a_credential_given_as_no_string_is_told_so_not_unknown(tmp_path: Path, value: str, kind: str) -> None:
+    # found by tester t69c: `ECONOMIC_AGREEMENT_GRANT_TOKEN = 12345678` was told "… is not a credential of economic
+    # given as a string (known: …, ECONOMIC_AGREEMENT_GRANT_TOKEN)", naming as unknown the name it listed as known
+    creds = tmp_path / "c.toml"
+    creds.write_text(f'ECONOMIC_APP_SECRET_TOKEN = "app"\nECONOMIC_AGREEMENT_GRANT_TOKEN = {value}\n')
+    os.chmod(creds, 0o600)
+    manifest = read_manifest(write(tmp_path, JOB + 'credentials_file = "c.toml"\n'))
+    with pytest.raises(ConfigError) as caught:
+        manifest.jobs[0].job({})
+    message = str(caught.value)
+    assert f"ECONOMIC_AGREEMENT_GRANT_TOKEN is given as {kind}, not as a string: write it in double quotes" in message
+    assert "is not a credential" not in message and SECRET not in message and "12345678" not in message, message
