@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
@@ -86,15 +87,78 @@ class JobOutcome(msgspec.Struct, kw_only=True):
     requests: int | UnsetType = UNSET
 
 
+class LeftRun(msgspec.Struct, kw_only=True):
+    """A run in the manifest's output_dir that did not finish, of a job the manifest no longer gives (taken out, or
+    renamed): `job` the name its run began under, `ledger` its ledger, `status` its run's, and where its rows are
+    as its ledger holds them (`rows_not_sent` None where it cannot say)."""
+
+    job: str
+    ledger: str
+    status: str
+    loaded: int
+    in_doubt: int
+    rows_not_sent: int | None
+
+
 class FleetReport(msgspec.Struct, kw_only=True):
     """What `run_manifest` returns and `bulkload run --json` prints: each job's outcome in the manifest's order,
-    the totals of their reports, `elapsed_s` (seconds) and the worst job's `exit_code` (SEVERITY)."""
+    the totals of their reports, `elapsed_s` (seconds) and the worst job's `exit_code` (SEVERITY); `left`: the runs
+    of its output_dir that did not finish, of jobs it no longer gives (LeftRun; absent where there are none), which no
+    total counts and no `--resume` continues."""
 
     manifest: str
     jobs: list[JobOutcome]
     totals: dict[str, int]
     elapsed_s: float
     exit_code: int
+    left: list[LeftRun] | UnsetType = UNSET
+
+
+def left_behind(manifest: Manifest) -> list[LeftRun]:
+    """The runs in `manifest`'s output_dir that did not finish (a status but complete, rolled back or being rolled
+    back) and that began as a job of this manifest (Job.manifest_job) that it no longer gives: taken out of it, or
+    renamed, after its run stopped or was killed. Before (tester t69c), such a run was passed over in silence: the
+    later jobs of its agreement, which wait for it while the manifest gives it, ran, and the run's exit code and
+    totals said nothing of the rows it had loaded part way and those it never sent."""
+    names = {mjob.name for mjob in manifest.jobs}
+    out: list[LeftRun] = []
+    try:
+        folders = sorted(manifest.output_dir.iterdir())
+    except OSError:
+        return out
+    for folder in folders:
+        path = folder / "ledger.sqlite"
+        if folder.name in names or not path.is_file():
+            continue
+        try:
+            run = run_of(str(path)) or {}
+            origin = (run.get("settings") or {}).get("manifest_job") or {}
+            status = str(run.get("status"))
+            if (
+                not isinstance(origin, dict)
+                or origin.get("manifest") != str(manifest.path)
+                or origin.get("queue")
+                or status in ("complete", "rolled_back", "rolling_back")
+            ):
+                continue
+            ledger = Ledger.open(str(path))
+            try:
+                figures = ledger.figures()
+            finally:
+                ledger.close()
+        except (OSError, BulkloadError, ValueError, sqlite3.Error):  # unreadable: not ours to judge
+            continue
+        out.append(
+            LeftRun(
+                job=str(origin.get("job") or folder.name),
+                ledger=str(path),
+                status="stopped" if status == "running" else status,  # running with no process on it: killed
+                loaded=figures.loaded,
+                in_doubt=figures.in_doubt,
+                rows_not_sent=figures.rows_not_sent,
+            )
+        )
+    return out
 
 
 def worst(codes: list[int]) -> int:
@@ -574,6 +638,7 @@ async def run_manifest(
     check_paths(manifest)
     check_cache("run")  # once for every job: each load or resume would refuse on its own
     await anyio.to_thread.run_sync(check_groups, manifest, lambda m: ledger_status(m.ledger_path) is not None)
+    left = await anyio.to_thread.run_sync(left_behind, manifest)
     started = time.monotonic()
     limiter = anyio.CapacityLimiter(manifest.max_connections)
     outcomes: dict[str, JobOutcome] = {
@@ -645,9 +710,9 @@ async def run_manifest(
                 tg.start_soon(agreement, jobs)
     except anyio.get_cancelled_exc_class():
         if interrupted is not None:
-            interrupted(fleet_report(manifest, list(outcomes.values()), time.monotonic() - started))
+            interrupted(fleet_report(manifest, list(outcomes.values()), time.monotonic() - started, left))
         raise
-    return fleet_report(manifest, list(outcomes.values()), time.monotonic() - started)
+    return fleet_report(manifest, list(outcomes.values()), time.monotonic() - started, left)
 
 
 def held_back(mjob: ManifestJob, before: ManifestJob, env: Mapping[str, str] | None = None) -> JobOutcome:
@@ -743,9 +808,12 @@ def without_report(mjob: ManifestJob, status: str, error: str, exit_code: int = 
     return JobOutcome(name=mjob.name, agreement=mjob.agreement, status=status, exit_code=exit_code, error=error)
 
 
-def fleet_report(manifest: Manifest, outcomes: list[JobOutcome], elapsed_s: float) -> FleetReport:
+def fleet_report(
+    manifest: Manifest, outcomes: list[JobOutcome], elapsed_s: float, left: list[LeftRun] | None = None
+) -> FleetReport:
     """The combined report: the outcomes, their reports' totals (and the calls of those without one:
-    JobOutcome.requests) and the worst exit code."""
+    JobOutcome.requests), the worst exit code, and the unfinished runs of jobs no longer in the manifest (`left`:
+    left_behind)."""
     totals = {key: sum(counted(o.report, key) for o in outcomes if o.report is not None) for key in TOTALS}
     totals["requests"] += sum(o.requests for o in outcomes if o.requests is not UNSET)
     return FleetReport(
@@ -754,4 +822,5 @@ def fleet_report(manifest: Manifest, outcomes: list[JobOutcome], elapsed_s: floa
         totals=totals,
         elapsed_s=round(elapsed_s, 3),
         exit_code=worst([o.exit_code for o in outcomes]),
+        left=left if left else UNSET,
     )

@@ -17,7 +17,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from .fleet import FleetReport, JobOutcome
+from .errors import manifest_command, pasted
+from .fleet import FleetReport, JobOutcome, LeftRun
 from .progress import TICK_S
 from .redact import redact
 from .report import unbalanced_said
@@ -173,6 +174,20 @@ def print_fleet(report: FleetReport, stream: TextIO | None = None) -> None:
     for o in report.jobs:
         for line in _rows_to_see(o):
             console.print(redact(f"{o.name}: {line}"))
+    for run in report.left or ():
+        console.print(redact(f"warning: {left_said(run, report.manifest)}"))
+
+
+def left_said(left: LeftRun, manifest: str) -> str:
+    """What a run left unfinished by a job taken out of the manifest (fleet.left_behind) holds, and the way on."""
+    unsent = "" if left.rows_not_sent is None else f", {left.rows_not_sent:,} not yet sent"
+    return (
+        f"{left.job}: its run did not finish ({left.status}: {left.loaded:,} loaded, {left.in_doubt:,} in doubt"
+        f"{unsent}; ledger {left.ledger}), and the manifest gives no job '{left.job}' now (taken out, or renamed?): "
+        f"no total counts it and --resume does not continue it. Give the job back to the manifest as it was, then "
+        f"`{manifest_command(manifest, resume=True)}`; or roll it back (`bulkload rollback --ledger "
+        f"{pasted(left.ledger)}`, with its credentials) and move its folder out of the output_dir"
+    )
 
 
 def _when(report: FleetReport) -> str:

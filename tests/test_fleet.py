@@ -23,6 +23,7 @@ from typing import Any
 
 import aiohttp
 import anyio
+import msgspec
 import pytest
 from conftest import SandboxProcess, serving, spawn_sandbox, write_entries
 
@@ -1053,3 +1054,38 @@ def test_a_finished_jobs_file_given_through_dot_dot_is_the_same_file_run_again(
     finally:
         sandbox.proc.kill()
         sandbox.proc.communicate(timeout=10)
+
+
+async def test_a_stopped_jobs_run_taken_out_of_the_manifest_is_told_not_passed_over(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by tester t69c: a job killed part way and then taken out of the manifest (or renamed) left its run
+    # unfinished in output_dir; `--resume` ran the later jobs of its agreement and ended exit 0 or 1, its summary,
+    # totals and fleet.json saying nothing of the rows that run had loaded and those it never sent
+    inputs(tmp_path)
+    with anyio.fail_after(BOUND_S):  # bounded: a hang fails the test, never the suite
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            path = tmp_path / "fleet.toml"
+            path.write_text(manifest_text(url, cap=8, extra={"a0j0": "daily_quota = 4\n"}))
+            first = await run_manifest(read_manifest(str(path)), env=ENV)
+            stopped = {o.name: o for o in first.jobs}["a0j0"]
+            assert stopped.status == "stopped" and stopped.report is not None and 0 < stopped.report.loaded < 400
+            assert first.left is msgspec.UNSET  # every run of output_dir is a job's of the manifest
+
+            text = manifest_text(url, cap=8)
+            path.write_text(
+                text.replace(text[text.index('[[job]]\nname = "a0j0"') : text.index('[[job]]\nname = "a0j1"')], "")
+            )
+            again = await run_manifest(read_manifest(str(path)), env=ENV, resume=True)
+            assert "a0j0" not in {o.name for o in again.jobs}
+            assert again.exit_code == 0, [(o.name, o.status, o.error) for o in again.jobs]
+            assert again.left is not msgspec.UNSET and [(r.job, r.status) for r in again.left] == [("a0j0", "stopped")]
+            assert (
+                again.left[0].loaded == stopped.report.loaded
+                and again.left[0].rows_not_sent == 400 - stopped.report.loaded
+            )
+            print_fleet(again)
+    said = capsys.readouterr().out
+    assert "warning: a0j0: its run did not finish (stopped: " in said, said
+    assert "the manifest gives no job 'a0j0' now (taken out, or renamed?)" in said
+    assert f"bulkload run {path} --resume" in said and "bulkload rollback --ledger" in said
