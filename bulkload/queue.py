@@ -48,6 +48,7 @@ from .errors import (
     TokenRefused,
 )
 from .manifest import QUEUED_AGAIN, Manifest, ManifestJob, continued_by, read_manifest
+from .manifest_keys import in_job_words
 from .progress import Snapshot
 from .redact import redact, register, without_password
 from .results import Report, counted
@@ -315,6 +316,12 @@ async def _run(
     except (AuthError, TokenRefused) as exc:  # credentials refused (an AuthError is exit 2, yet no ConfigError): a
         # refusal of its settings, in the manifest's words (the variables it names for the job), as fleet.failed has it
         raise ConfigError(fleet.manifest_words(str(exc), mjob, refused=True)) from exc
+    except ConfigError as exc:  # its settings said as the keys of the job's table, as `bulkload run` says them
+        # (fleet.failed): before, a queued job's binary file was told `give --encoding utf-16-le` (tester t69c)
+        said = in_job_words(str(exc), mjob.target, mjob.name)
+        if said == str(exc):
+            raise
+        raise exc.retold(said) from exc
     finally:
         shared_limits.BUDGET.reset(token)
     report_text = msgspec.json.encode(report).decode()

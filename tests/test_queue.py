@@ -1353,3 +1353,39 @@ async def test_status_says_a_running_jobs_worker_has_sent_no_heartbeat(
     print_states([dead])
     out = capsys.readouterr().out
     assert "running on vm:24930 (no heartbeat for" in out and "its worker may be gone" in out, out
+
+
+async def test_a_queued_jobs_refusal_for_its_file_names_the_key_of_its_table_not_the_flag(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by tester t69c: a queued job whose file is no text (NUL bytes in its header) failed in `bulkload status`
+    with `give --encoding utf-16-le or utf-16-be`, a flag of `bulkload load` the job has no way to be given, where
+    `bulkload run` of the same manifest says `encoding = "utf-16-le"` of job 'a' in the manifest."""
+    from bulkload import queue
+    from bulkload.errors import ConfigError
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    monkeypatch.setenv("APP", "app")
+    monkeypatch.setenv("GRANT", "grant")
+    (tmp_path / "e.csv").write_bytes(b"this is\x00 not\xff a csv\n\x00\x01\x02")
+    manifest = tmp_path / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            manifest.write_text(
+                f'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{url}"\n'
+                'files = ["e.csv"]\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+            )
+            path = str(read_manifest(str(manifest)).path)
+            (queued,) = await queue.enqueue(postgres_url, path)
+            assert queued.id is not None
+            with pytest.raises(ConfigError) as refused:
+                await queue.run_queued(postgres_url, queued.id, path, "a")
+            await ended(postgres_url, queued.id, "failed")
+            (job,) = await queue.job_states(postgres_url)
+    said = str(job.error)
+    assert (job.state, job.exit_code) == ("failed", 2) and said == str(refused.value), job
+    assert "the file is likely no text" in said and "--encoding" not in said, said
+    assert "give `encoding = \"utf-16-le\"` of job 'a' in the manifest or utf-16-be" in said, said
+    assert f"`bulkload run {path} --queue {postgres_url}` (queued again: the queue does not retry" in said, said
