@@ -335,6 +335,8 @@ def earlier_way(mjob: ManifestJob, ledger: str, *, finished: bool = False) -> st
     name = _earlier_job(mjob, named)
     if name is not None:
         return _finished_earlier(mjob, name) if finished else _own_earlier(mjob, name, named)
+    if mjob.queue is None and _queued_ledger(named):
+        return _queued_here(mjob, named, finished=finished)
     if finished or mjob.queue is None or not _queued_ledger(named):
         return None
     origin = _origin(mjob, named)
@@ -342,6 +344,26 @@ def earlier_way(mjob: ManifestJob, ledger: str, *, finished: bool = False) -> st
         again = manifest_command(origin["manifest"], resume=True, queue=mjob.queue)
         return f"`{again}` once the queue has stopped retrying it (that manifest's job {origin['job']!r}'s ledger)"
     return f"that queued job's manifest queued again (`bulkload run MANIFEST --queue {pasted(mjob.queue)}`)"
+
+
+def _queued_here(mjob: ManifestJob, named: str, *, finished: bool) -> str | None:
+    """How `mjob`, run by `bulkload run` without --queue, is told of the earlier run of `named`, a queue's ledger of a
+    job of its own manifest (its workers run it): by the queue's command and `bulkload status`, never `bulkload
+    resume` (which knows neither the manifest's credential variables nor the agreement's shared budget); an aside
+    for a run that `finished`. None where that run is no queued job of this manifest. Before (tester t69c), the
+    manifest run without --queue while its jobs were queued was told `bulkload resume --ledger 'postgresql://…'`,
+    "or where that ledger is a manifest job's, its manifest run again"."""
+    origin = _origin(mjob, named)
+    queue, job = origin.get("queue"), origin.get("job")
+    if origin.get("manifest") != str(mjob.manifest) or not isinstance(queue, str) or not isinstance(job, str):
+        return None
+    status = f"`bulkload status --queue {pasted(queue)}` shows it"
+    if finished:
+        return f" (job {job!r} of this manifest, run by the workers of its queue: {status})"
+    return (
+        f"`{manifest_command(mjob.manifest, queue=queue)}` (job {job!r} of this manifest is queued: the workers of its "
+        f"queue run it and retry it, not `bulkload run` without --queue; {status})"
+    )
 
 
 def _origin(mjob: ManifestJob, named: str) -> dict[str, Any]:

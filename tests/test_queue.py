@@ -749,6 +749,7 @@ async def test_a_queued_job_refused_as_a_load_twice_is_told_the_queues_way_not_b
     write_entries(tmp_path / "x.csv", 10)
     monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
     monkeypatch.setenv("GRANT", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+    monkeypatch.setenv("GRANT2", "grant-of-another-agreement")
     manifest = tmp_path / "m.toml"
     with anyio.fail_after(BOUND_S):
         async with running("economic", SandboxOptions()) as url:
@@ -1389,3 +1390,50 @@ async def test_a_queued_jobs_refusal_for_its_file_names_the_key_of_its_table_not
     assert "the file is likely no text" in said and "--encoding" not in said, said
     assert "give `encoding = \"utf-16-le\"` of job 'a' in the manifest or utf-16-be" in said, said
     assert f"`bulkload run {path} --queue {postgres_url}` (queued again: the queue does not retry" in said, said
+
+
+async def test_a_manifest_run_without_the_queue_while_its_jobs_are_queued_is_told_the_queues_way(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by tester t69c: `bulkload run MANIFEST` (no --queue) while the manifest's jobs were queued refused each
+    job as a load twice (right), but told it to `bulkload resume --ledger 'postgresql://…?ledger=job_…'` "or where
+    that ledger is a manifest job's, its manifest run again", which docs/workers.md says not to use for a queued job:
+    it knows neither the manifest's credential variables nor the agreement's shared budget."""
+    from bulkload import queue
+    from bulkload.errors import RunStopped
+    from bulkload.fleet import run_manifest
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    write_entries(tmp_path / "nov.csv", 20)
+    write_entries(tmp_path / "dec.csv", 10, first_voucher=5001)
+    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+    monkeypatch.setenv("GRANT", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+    monkeypatch.setenv("GRANT2", "grant-of-another-agreement")
+    manifest = tmp_path / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            manifest.write_text(
+                f'output_dir = "runs"\n[defaults]\ntarget = "economic"\nbase_url = "{url}"\nbatch_size = 4\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+                '[[job]]\nname = "stops"\nagreement = "acme"\nfiles = ["nov.csv"]\ndaily_quota = 3\n'
+                '[[job]]\nname = "ends"\nagreement = "other"\nfiles = ["dec.csv"]\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT2"}}\n'
+            )
+            path = str(read_manifest(str(manifest)).path)
+            stops, ends = await queue.enqueue(postgres_url, path)
+            assert stops.id is not None and ends.id is not None
+            with pytest.raises(RunStopped):  # its quota: stopped, for the queue to retry
+                await queue.run_queued(postgres_url, stops.id, path, "stops")
+            await queue.run_queued(postgres_url, ends.id, path, "ends")  # finished
+            report = await run_manifest(read_manifest(path), resume=True)
+    said = {o.name: o.error or "" for o in report.jobs}
+    status = f"`bulkload status --queue {postgres_url}` shows it"
+    assert all(o.status == "refused" for o in report.jobs), [(o.name, o.status, o.error) for o in report.jobs]
+    assert "bulkload resume" not in said["stops"] and "its manifest run again" not in said["stops"], said["stops"]
+    assert (
+        f"continue it with `bulkload run {path} --queue {postgres_url}` (job 'stops' of this manifest is queued"
+        in (said["stops"])
+    ), said["stops"]
+    assert status in said["stops"], said["stops"]
+    assert f"That run finished (job 'ends' of this manifest, run by the workers of its queue: {status})" in said["ends"]
