@@ -193,14 +193,17 @@ def stored_report(mjob: ManifestJob) -> Report | None:
 def ledger_report(mjob: ManifestJob) -> Report | None:
     """Where a job's unfinished run stopped, as its ledger file holds it, for a run that wrote no report (killed:
     kill -9, a power cut): its rows' figures (Ledger.figures), no call counted, so that the fleet's totals keep what
-    it loaded (before, 0 loaded where the agreement held the killed run's rows); None where there is no ledger file
+    it loaded (before, 0 loaded where the agreement held the killed run's rows), and the calls its ledger counted
+    for the daily quota (every invocation's); None where there is no ledger file
     (a PostgreSQL ledger: its run is its worker's, whose report the queue keeps)."""
     path = mjob.ledger_path
     if ledger_pg.is_url(path) or not os.path.isfile(path):
         return None
     ledger = Ledger.open(path)
     try:
-        figures, target = ledger.figures(), ledger.run.target
+        # the calls its run made, as the ledger counts them by the minute for the daily quota: before (tester
+        # t69c), 0, and the totals said "0 calls, every one by an earlier run" of a run killed after 50
+        figures, target, calls = ledger.figures(), ledger.run.target, sum(ledger.calls().values())
     finally:
         ledger.close()
     return Report(
@@ -212,7 +215,7 @@ def ledger_report(mjob: ManifestJob) -> Report | None:
         in_doubt=figures.in_doubt,
         skipped=figures.skipped,
         rows_not_sent=figures.rows_not_sent,
-        requests=0,
+        requests=calls,
         retries=0,
         elapsed_s=0.0,
         stop_reason="its run ended without a report (killed?): these are its ledger's figures",
