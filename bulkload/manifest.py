@@ -379,7 +379,8 @@ def _job(path: str, home: Path, output_dir: Path, n: int, table: dict[str, Any])
     name = table.get("name")
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ConfigError(
-            f"the manifest {path}: job #{n} needs a name of letters, digits, '.', '_' or '-' (at most 100), "
+            f"the manifest {path}: job #{n} needs a name of letters, digits, '.', '_' or '-', the first a letter or a "
+            "digit (at most 100), "
             f"got {name!r}"
         )
     said = f"the manifest {path}: job {name!r}"

@@ -84,6 +84,9 @@ REFUSED = [
     (JOB + ENV + "options = {jurnal = 1}\n", "unknown setting options.jurnal, did you mean 'journal'?"),
     (JOB + ENV + JOB + ENV, "job 'a' is named twice"),
     ('[[job]]\nname = "a b"\ntarget = "economic"\nfiles = ["a.csv"]\n' + ENV, "job #1 needs a name of letters"),
+    # found by tester t69c: '..' and '-a' were told to be of letters, digits, '.', '_' or '-', which they are
+    ('[[job]]\nname = ".."\ntarget = "economic"\nfiles = ["a.csv"]\n' + ENV, "the first a letter or a digit"),
+    ('[[job]]\nname = "-a"\ntarget = "economic"\nfiles = ["a.csv"]\n' + ENV, "the first a letter or a digit"),
     ('[[job]]\nname = "a"\ntarget = "xero"\nfiles = ["a.csv"]\n' + ENV, "target must be one of"),
     ('[[job]]\nname = "a"\ntarget = "economic"\n' + ENV, "files must be a list"),
     (JOB, 'give credentials = {env = {NAME = "VARIABLE"}} or credentials_file'),
