@@ -7,6 +7,9 @@ def entry() -> int:
     first (prestart.py), while the rest of bulkload is imported. Everything of bulkload but the package itself (which
     imports nothing) is read here, where a Ctrl-C is answered: before, errors.py (and asyncio) was read with the
     package, where a Ctrl-C printed a Python traceback."""
+    from .closed_pipes import opened
+
+    opened()  # before the planning child starts, which inherits them, and before any file takes a closed number
     try:
         from . import interrupts
 

@@ -47,10 +47,34 @@ class KeptStream:
             os.close(devnull)
 
 
+def opened() -> None:
+    """Descriptors 0, 1 and 2 open, on /dev/null where they were closed when the process began (`bulkload … >&-`,
+    `2>&-`, a daemon's), and sys.stdin, sys.stdout and sys.stderr streams on them. Python makes the stream of a
+    closed descriptor None: the first write to it (the progress, the summary, an error) raised AttributeError, so a
+    load with stderr closed ended at once, exit 120 and nothing done, and one with stdout closed loaded every row,
+    then ended as a bug (exit 120) at its summary; and the first file bulkload opened took the closed number, where a
+    child's (the planner's) output to it would land. What would have been printed is dropped, as for a reader gone:
+    the report and the output files still say it all."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)  # the lowest number free: this one, the lower ones being open
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stdin is None:
+        sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 - the process's own, never closed
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, "w", encoding="utf-8", errors="backslashreplace", closefd=False))  # noqa: SIM115
+
+
 @contextlib.contextmanager
 def kept() -> Iterator[None]:
     """sys.stdout and sys.stderr as KeptStreams while a command runs, flushed before they are given back (a reader
-    gone would otherwise fail the interpreter's last flush)."""
+    gone would otherwise fail the interpreter's last flush); on /dev/null where they were closed (opened)."""
+    opened()
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = cast(TextIO, KeptStream(out)), cast(TextIO, KeptStream(err))
     try:
