@@ -737,14 +737,13 @@ class Planner:
             if lines or failures:
                 yield from close(file_idx, family, (key, lines, records, failures, runs), part)
             yield from self._family_closed(file_idx)
-        except SourceError as exc:
-            # the input breaks off here: the open chunk is not sent (its last group may go on past the break),
-            # and its rows are listed with the reason, so every row read is loaded or rejected
-            held = [*self._held, (key, lines, records, failures, runs)]
-            own = {ln: (bucket, field_, reason) for *_, failed, _ in held for ln, field_, reason, bucket in failed}
-            for group in [*self._open, *(_Group(k, ls, rs) for k, ls, rs, _, _ in held)]:
-                for ln in group.lines:
-                    self.outcome(file_idx, ln, *own.get(ln, ("rejected", "", f"not sent: {exc}")), group.key)
+        except SourceError:
+            # the input breaks off here, read past its inspection (which refuses a file that cannot be read whole):
+            # it changed since it was hashed, or the disk failed. The open chunk is not sent (its last group may go
+            # on past the break), and its rows are left unrecorded, not yet sent: the run stops, and its resume,
+            # which takes only the file as it was hashed, reads them again. Before, they were rejected ("not sent:
+            # … changed while it was read"), and the resume of the file put back then loaded them as well: counted
+            # twice (rows_read past the file's rows), listed in the rejects and the success file alike, exit 1
             self._open.clear()
             self._held.clear()
             self._held_parts.clear()

@@ -794,6 +794,7 @@ def test_a_file_changed_after_its_inspection_stops_the_load_exit_4_and_resume_re
     reading; it loads none of the new rows and stops when it reaches the hashed end."""
     data = tmp_path / "grow.csv"
     expected = write_entries(data, 40_000, journal=9)  # 160 calls at 40 ms: planned far past the socket's buffer
+    size = data.stat().st_size
     ledger, report = tmp_path / "run.sqlite", tmp_path / "report.json"
     proc = subprocess.Popen(
         bulkload_cmd(
@@ -836,6 +837,23 @@ def test_a_file_changed_after_its_inspection_stops_the_load_exit_4_and_resume_re
     )
     assert again.returncode == 2 and "changed since the run started" in again.stderr, again.stderr
     assert "put back the file as it was (SHA-256" in again.stderr, again.stderr  # the way on, found by a tester
+    # put back as it was, the run goes on and finishes: every row once, none counted twice. Before, the rows of the
+    # open chunk when the change was seen were rejected ("not sent: … changed while it was read"), and this resume
+    # loaded them too: rows_read past the file's rows, those rows in the rejects and the success file alike, exit 1
+    # (found by a tester)
+    with data.open("r+b") as fh:
+        fh.truncate(size)
+    back = subprocess.run(
+        bulkload_cmd("resume", "--ledger", str(ledger), "--no-progress"),
+        env=child_env(CREDS),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert back.returncode == 0, back.stdout + back.stderr
+    done = json.loads(report.read_text())
+    assert (done["status"], done["rejected"], done["rows_read"]) == ("complete", 0, expected["rows"]), done
+    assert done["loaded"] == journal_count(sandbox_process, 9) == expected["rows"]
 
 
 def test_a_read_sqlite_refuses_is_a_stop_not_a_bug(
