@@ -604,11 +604,7 @@ class Loader:
         """True when what the ledger holds settles the chunk: done, rejected, split (its parts are delivered), or
         its input changed since (the run stops); False while it is still to be sent (pending, sending, in doubt)."""
         if prev.body_hash != digest:
-            self.tally.stop(
-                f"the input differs from when this run started (chunk {chunk.seq}); "
-                "resume needs the same files and settings",
-                EXIT_USAGE,
-            )
+            self.tally.stop(self.differs(chunk), EXIT_USAGE)
             return True
         if prev.state == "done":
             self.tally.loaded += len(chunk)
@@ -622,6 +618,29 @@ class Loader:
             await self.resume_split(chunk)
             return True
         return False
+
+    def differs(self, chunk: Chunk) -> str:
+        """Why a resume stops at `chunk`, whose call as built from the input now is not the one the ledger has: which
+        lines, and the way on. Its file's SHA-256 is the run's (checked before): it was changed while the run read it,
+        then put back, and what was sent of those lines is in neither; no resume goes on from it. Before, it said
+        only "resume needs the same files", which the user, who had put back the very file the run hashed, could not
+        act on (found by a tester)."""
+        path = self.ledger.run.files[chunk.file_idx]["path"]
+        first, last = min(chunk.lines), max(chunk.lines)
+        lines = f"line {first}" if first == last else f"lines {first}-{last}"
+        ledger = self.ledger.path
+        undo = (
+            f"roll the run back (`{command_on('rollback', ledger)}`), then load the file as a new run"
+            if self.target.api.can_delete
+            else "check the records those lines created in the API (the success file lists their ids), then load "
+            "the rows this run did not as a new run"
+        )
+        return (
+            f"the input differs from when this run started: {lines} of {path} (chunk {chunk.seq}) are not what the "
+            "run sent of them: the file was changed while the run read it (the run sent them as it read them then) "
+            "and put back since, or this bulkload builds its calls otherwise than the one that started the run. "
+            f"Resume cannot go on from it; {undo}"
+        )
 
     async def call_of(self, kind: RecordKind, chunk: Chunk) -> Call | None:
         """The chunk's call; None when there is none to send: rows refused before sending (isolated) or the run

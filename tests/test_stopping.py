@@ -856,6 +856,56 @@ def test_a_file_changed_after_its_inspection_stops_the_load_exit_4_and_resume_re
     assert done["loaded"] == journal_count(sandbox_process, 9) == expected["rows"]
 
 
+@pytest.mark.slow
+@pytest.mark.sandbox_flags("--latency-ms", "40")
+def test_a_file_edited_in_place_during_the_load_and_put_back_names_the_lines_and_the_way_on(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    """Edited in place (same size) ahead of the planner once the first calls are counted: the run sends the edited
+    line as it reads it, and stops at the hashed end (its mtime changed). Put back as it was, the file is the run's
+    by its SHA-256, but the call the run sent of that line is not the one it builds now: the resume stops, and says
+    which lines and what to do. Before: `the input differs from when this run started (chunk N); resume needs the
+    same files and settings`, to a user who had put back the very file (found by a tester)."""
+    data = tmp_path / "edit.csv"
+    expected = write_entries(data, 40_000, journal=9)
+    original = data.read_bytes()
+    at = original.index(b",Sale 24000,")  # voucher 24000's first line, line 47,999: past what is planned by then
+    ledger = tmp_path / "run.sqlite"
+    cmd = bulkload_cmd(
+        "load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger), "--no-progress"
+    )
+    proc = subprocess.Popen(
+        [*cmd, "--concurrency", "1"],
+        env=child_env(CREDS),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: posts(sandbox_process) >= 2, 60, "the first bulk calls")
+        with data.open("r+b") as fh:
+            fh.seek(at)
+            fh.write(b",Sold 24000,")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 4 and "changed while it was read" in out + err, (out, err)
+    assert journal_count(sandbox_process, 9) < expected["rows"]
+    data.write_bytes(original)  # put back as it was, as the stop says
+    again = subprocess.run(
+        bulkload_cmd("resume", "--ledger", str(ledger), "--no-progress", "-q"),
+        env=child_env(CREDS),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    said = again.stdout + again.stderr
+    assert again.returncode == 2, said
+    span = re.search(rf"lines (\d+)-(\d+) of {re.escape(str(data))} \(chunk \d+\) are not what the run sent", said)
+    assert span is not None and int(span[1]) <= 47_999 <= int(span[2]), said
+    assert f"roll the run back (`bulkload rollback --ledger {ledger}`), then load the file as a new run" in said, said
+
+
 def test_a_read_sqlite_refuses_is_a_stop_not_a_bug(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
