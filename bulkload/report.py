@@ -186,6 +186,8 @@ def loading(target: Target, held: Mapping[int, str], reading: Sequence[str]) -> 
     inputs were loaded, with the options that read them so (`reading`: Job.reading_args); None where the target
     cannot say (Flags.given) or none is held."""
     given = target.flags.given
+    # a relative path that begins with "-" (an input named -lead.csv) is read as an option when pasted: "./" first
+    held = {i: f"./{path}" if path.startswith("-") else path for i, path in held.items()}
     args = given(held, target.options()) if given is not None and held else None
     return shlex.join(["bulkload", "load", target.name, *args, *reading]) if args else None
 
