@@ -296,6 +296,21 @@ def _redacted(rows: Iterable[RowOutcome]) -> Iterable[RowOutcome]:
     return [row._replace(reason=redact(row.reason)) for row in rows]
 
 
+def _left_beside(where: Path) -> str:
+    """What a ledger not there left beside it (its lock, its -wal: the files a run made there), said as a ledger
+    moved or deleted since, and the way on; "" where none is. Before, "did you mean …ledger.sqlite.lock?" offered the
+    empty lock file as the ledger (found by a tester: the ledger of a killed run deleted before its resume)."""
+    left = [f"{where}{tail}" for tail in ("-wal", ".lock") if os.path.isfile(f"{where}{tail}")]
+    if not left:
+        return ""
+    return (
+        f": {' and '.join(left)} beside it {'are' if len(left) > 1 else 'is'} the run's, so the ledger was there and "
+        "has been moved or deleted since. Put it back there (the file as it was, with its -wal where it had one) and "
+        "run the command again; where it is gone for good, `bulkload load` of the files says what the record of loads "
+        "knows of that run"
+    )
+
+
 def wal_advice(path: str | os.PathLike[str] | ledger_pg.Location, exc: BaseException) -> str:
     """What to do about a SQLite ledger SQLite calls malformed while a -wal lies beside it: "" where neither."""
     if isinstance(path, ledger_pg.Location) or "malformed" not in str(exc) or not os.path.exists(f"{path}-wal"):
@@ -639,7 +654,7 @@ class Ledger:
                         f"the ledger {where} is being made by another bulkload process (a load under way): once it "
                         "has ended, run this command again"
                     )
-                raise LedgerError(f"no ledger at {where}{did_you_mean(where)}")
+                raise LedgerError(f"no ledger at {where}{_left_beside(where) or did_you_mean(where)}")
             fd = cls._hold(where)
             why = not_a_ledger(where)
             if why is not None:  # refused before SQLite opens it to write: it is left as it is

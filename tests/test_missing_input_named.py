@@ -59,3 +59,15 @@ def test_a_file_beside_the_run_s_ledger_given_as_the_ledger_names_the_ledger(tmp
     with pytest.raises(LedgerError) as refused:
         Ledger.open(str(tmp_path / given))
     assert str(refused.value).endswith(f"; did you mean {ledger}?"), refused.value
+
+
+def test_a_ledger_deleted_beside_its_lock_is_said_gone_never_offered_its_lock(tmp_path: Path) -> None:
+    # found by a tester: the ledger of a killed run deleted before `bulkload resume`, its empty lock file left, was
+    # answered "no ledger at …; did you mean …ledger.sqlite.lock?": the lock offered as the ledger
+    ledger = tmp_path / "nov.csv.ledger.sqlite"
+    (tmp_path / "nov.csv.ledger.sqlite.lock").write_bytes(b"")
+    with pytest.raises(LedgerError) as refused:
+        Ledger.open(str(ledger))
+    said = str(refused.value)
+    assert said.startswith(f"no ledger at {ledger}: {ledger}.lock beside it is the run's"), said
+    assert "moved or deleted since" in said and "Put it back there" in said and "did you mean" not in said, said
