@@ -763,10 +763,10 @@ def _alike(
     (one, one_at, one_line), (other, other_at, other_line) = pair
     raise ConfigError(
         f"{kind.family_label(one)} ({paths[one_at]} line {one_line}) and {kind.family_label(other)} "
-        f"({paths[other_at]} line {other_line}) are one but for case, spaces, Unicode form or leading zeros: one "
-        f"{kind.group_name} written two ways (an edit, a spreadsheet that drops leading zeros, another system's "
-        f"export), or two {kind.group_name}s, which cannot be told. Write its value one way on all its lines, or the "
-        "two apart; nothing was sent"
+        f"({paths[other_at]} line {other_line}) are one but for case, spaces, Unicode form or leading zeros, or a "
+        f"zero fraction: one {kind.group_name} written two ways (an edit, a spreadsheet that drops leading zeros, a "
+        f"float column's export, another system's export), or two {kind.group_name}s, which cannot be told. Write "
+        "its value one way on all its lines, or the two apart; nothing was sent"
     )
 
 

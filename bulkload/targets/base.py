@@ -85,13 +85,17 @@ def key_number(value: Any) -> str | None:
 #: a run of digits that is a whole part of a key (between its separators: "/" of Visma Core's case/order), its
 #: leading zeros apart: "00123" that a spreadsheet shows as 123
 _PADDED = re.compile(r"(?<![^\s/:])0+(?=[0-9]+(?![^\s/:]))")
+#: a whole part of a key written with a zero fraction of one or two zeros ("231231201.0", "42.00", "7,0"), as a
+#: float column's export (pandas, a database's REAL) writes a whole number; never three ("1.000" may be 1000)
+_ZERO_FRACTION = re.compile(r"(?<![^\s/:])([0-9]+)[.,]00?(?![^\s/:])")
 
 
 def folded(key: str) -> str:
     """A key as a person or a spreadsheet may write it otherwise: letter case (lower: "Maße" is no case of "Masse"),
-    surrounding spaces, Unicode form (NFKC: a composed é or an e and its accent, as macOS writes it) and a number's
-    leading zeros ignored. Two keys alike so are one key written two ways, or two keys, which cannot be told."""
-    return _PADDED.sub("", unicodedata.normalize("NFKC", key).lower().strip())
+    surrounding spaces, Unicode form (NFKC: a composed é or an e and its accent, as macOS writes it), a number's
+    leading zeros and its zero fraction (1.0 for 1, as a float column's export writes it) ignored. Two keys alike so
+    are one key written two ways, or two keys, which cannot be told."""
+    return _PADDED.sub("", _ZERO_FRACTION.sub(r"\1", unicodedata.normalize("NFKC", key).lower().strip()))
 
 
 #: a group key's value as JSON (key_text)

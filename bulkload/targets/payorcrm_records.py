@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -119,21 +118,6 @@ def minor_units(value: Any, currency: str | None, unit: str, field: str) -> int:
         raise RowInvalid(field, f"not a number: {value!r}") from None
 
 
-#: a whole number written with a zero fraction ("231231201.0", "42.00", "7,0"), as a float column's export (pandas,
-#: a database's REAL) writes a customer number: its digits and the fraction; never three zeros ("1.000" may be 1000
-#: with a point between thousands)
-_ZERO_FRACTION = re.compile(r"([0-9]+)[.,]00?")
-
-
-def _number_fold(text: str) -> str:
-    """A customer number or line item as `folded` reads it, and a whole number's zero fraction dropped
-    ("231231201.0" is "231231201"): a file exported from a float column beside one that writes the number plainly
-    (or the other way) names the same customer, or line, as plausibly as another one."""
-    key = folded(text)
-    whole = _ZERO_FRACTION.fullmatch(key)
-    return folded(whole.group(1)) if whole else key
-
-
 def _within_minor_unit(balance: Decimal | int, currency: str) -> None:
     """RowInvalid unless `balance` has at most as many decimals as the ISO 4217 `currency`'s minor unit: an amount
     of a fraction of a cent (1234.505 DKK) cannot be booked as written, as invoiceAmount's cannot. Not converted:
@@ -199,18 +183,18 @@ class Upload(RecordKind):
     def group_fault(self, records: Sequence[Any]) -> tuple[int, str, str] | None:
         """A record given twice (one invoice number, no line item to tell the rows apart; one customerno, a customer
         having no line items): both would be uploaded, and which the file means cannot be told. So are two line items
-        alike but for case, spaces, Unicode form, leading zeros or a zero fraction (`_number_fold`: `01` and `1`, the
+        alike but for case, spaces, Unicode form, leading zeros or a zero fraction (base.folded: `01` and `1`, the
         same invoice exported twice and joined, once through a spreadsheet: tester t52b, uploaded at twice its amount,
         exit 0; `1.0` and `1`, once through a float column: tester t69a, alike)."""
         seen: set[Any] = set()
         written: dict[str, str] = {}  # each line item folded -> as the first line giving it wrote it
         for i, record in enumerate(records):
             apart = getattr(record, "lineItem", None)  # an invoice's lines are told apart by their line item
-            if apart is not None and written.setdefault(_number_fold(apart), apart) != apart:
+            if apart is not None and written.setdefault(folded(apart), apart) != apart:
                 return (
                     i,
                     "lineItem",
-                    f"line items {written[_number_fold(apart)]!r} and {apart!r} are one but for case, spaces, Unicode "
+                    f"line items {written[folded(apart)]!r} and {apart!r} are one but for case, spaces, Unicode "
                     "form or leading zeros, or a zero fraction: one line written two ways (a spreadsheet drops the "
                     "zeros of a number it shows, a float column's export writes 1 as 1.0, and two exports joined give "
                     "the invoice twice), or two lines, which cannot be told; write each line's lineItem one way, or "
@@ -432,7 +416,7 @@ class Invoices(Upload):
         self.failed = dict(failed)
         self.known = None if known is None else set(known)
         given = [*self.failed, *(self.known or ())]
-        self._by_fold = {_number_fold(k): k for k in given}
+        self._by_fold = {folded(k): k for k in given}
 
     def _written_otherwise(self, customer: str) -> str | None:
         """The customers file's customer whose number is `customer`'s written otherwise (base.folded: "00777" where
@@ -441,7 +425,7 @@ class Invoices(Upload):
         is none."""
         if self.known is None or customer in self.known or customer in self.failed:
             return None
-        return self._by_fold.get(_number_fold(customer))
+        return self._by_fold.get(folded(customer))
 
     def required(self) -> list[tuple[str, ...]]:
         """The fields an invoice must have; its currency too where amounts are in major units (minor_units)."""
