@@ -955,6 +955,19 @@ class FoundOther(BulkloadError):
         self.found, self.changed = found, changed
 
 
+class NotWhole(BulkloadError):
+    """Raised by `RecordKind.resolve` where a look for a lost write found none of its records (or some, and not the
+    others) in a listing that was not whole: what a listing leaves out is not proven absent, so whether the call was
+    carried out cannot be told (as a look answering None), and why is the listing's (`why`: it moved while its pages
+    were read, its record_count is below what it lists, …). A listing read while the run's own other writes land
+    moves under them: once they have landed it may be whole, and a look then may tell (`bulkload resume`).
+    `listing`: what was listed (the resource's name)."""
+
+    def __init__(self, listing: str, why: str) -> None:
+        super().__init__(f"its listing of {listing} was not whole: {why}")
+        self.listing, self.why = listing, why
+
+
 class RowsRefused(BulkloadError):
     """Raised by `RecordKind.call_for` for rows that cannot be sent (index -> (field, reason))."""
 

@@ -39,6 +39,7 @@ from .errors import (
     IsolationSpent,
     KeyOutlived,
     LedgerWriteError,
+    NotWhole,
     PlanningFileError,
     Redirected,
     RowsRefused,
@@ -89,6 +90,10 @@ NOT_FOUND_YET = (
     "its answer was lost and no attempt was left; a look --settle-s later did not find it yet, but it may still land: "
     "`bulkload resume` looks for it again before sending it again (raise --settle-s where the API commits slower)"
 )
+
+#: how a call's reason says that the look for it could not tell for a listing that was not whole (errors.NotWhole,
+#: `Loader.unlisted`): a later look says it anew
+LOOK_UNTOLD = "the look for its records could not tell whether it was carried out: "
 
 #: why a call left in flight when the run was cut short (Ctrl-C, a signal) is in doubt
 CUT_SHORT = "the run was cut short while this call was being sent: it may have arrived"
@@ -365,6 +370,9 @@ class Loader:
         #: per chunk (seq, part): what a look for its lost call found instead of its values (errors.FoundOther),
         #: until it is marked in doubt for it
         self._found_other: dict[tuple[int, str], FoundOther] = {}
+        #: per chunk (seq, part): why the look for its lost call could not tell, where that was a listing that was not
+        #: whole (errors.NotWhole), until it is marked in doubt for it
+        self._not_whole: dict[tuple[int, str], NotWhole] = {}
         #: the records runs put on record after this one created or changed, by id, with the latest one's ledger
         #: (alongside.written_since): a call that writes one is not sent (`undoes_later`)
         self.written_later: dict[int, str] = {}
@@ -1245,6 +1253,7 @@ class Loader:
         kind = self.target.kind_of(chunk.file_idx)
         taken = taken_ids(self.target, self.ledger, kind)
         self._found_other.pop((chunk.seq, chunk.part), None)  # an earlier look's, which this one replaces
+        self._not_whole.pop((chunk.seq, chunk.part), None)
         # what was taken since the call was lost answers the first look; since the settle delay after, the second
         lost = self._lost.get(chunk.seq)
         settled = None if lost is None else lost + self.settle_s
@@ -1257,6 +1266,14 @@ class Loader:
                 found = await kind.resolve(self.dispatcher, chunk, taken, held, since)
         except FoundOther as exc:  # neither done nor certainly not: in doubt, for what it found
             self._found_other[(chunk.seq, chunk.part)] = exc
+            return None
+        except NotWhole as exc:  # no telling, for the listing's reason: said, and in the call's reason if in doubt
+            self._not_whole[(chunk.seq, chunk.part)] = exc
+            log.info(
+                "%s: whether the API carried it out cannot be told: %s (what it leaves out is not proven absent)",
+                named(chunk),
+                self.hidden(chunk, str(exc)),
+            )
             return None
         except BulkloadError as exc:  # no telling; said, so that a resume that cannot settle it shows why
             log.warning(
@@ -1309,9 +1326,12 @@ class Loader:
     def mark_in_doubt(self, chunk: Chunk, state: str, why: str, *, wrote: bool = True, anew: bool = False) -> None:
         """The call may or may not have been carried out: never sent again without the user's word. `wrote`: False
         where this process sent no write of it (an earlier process's, which a look could not settle: Ledger.settle).
-        `anew`: `why` replaces the reason of a chunk in doubt already (Ledger.explain)."""
+        `anew`: `why` replaces the reason of a chunk in doubt already (Ledger.explain). Where its look could not tell
+        for a listing that was not whole (errors.NotWhole), the reason says so (`unlisted`)."""
         if found := self._found_other.pop((chunk.seq, chunk.part), None):
             why = f"{why}; {found}"
+        if unlisted := self._not_whole.pop((chunk.seq, chunk.part), None):
+            why = f"{why}; {self.unlisted(unlisted)}"
         why = self.hidden(chunk, why)
         try:
             if state != "in_doubt":
@@ -1322,6 +1342,13 @@ class Loader:
             self.give_up(chunk, exc, sent=True, why=f"{why}; {UNRECORDED}")
             return
         self.doubt(chunk, why)
+
+    def unlisted(self, exc: NotWhole) -> str:
+        """Why a look could not tell whether a call was carried out, where its listing was not whole (`exc`), and
+        what may settle it: a listing read while the run's own other writes land moves under them, and once they have
+        landed a look may find it whole."""
+        then = "a `bulkload resume` once the run's own writes have landed (its listing no longer moves under them)"
+        return f"{LOOK_UNTOLD}{exc}; {then} may settle it"
 
     def give_up(self, chunk: Chunk, exc: Exception, *, sent: bool, why: str = UNRECORDED) -> None:
         """The chunk cannot be settled now: stop the run with the error's exit code and say why. `why`: what the

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from ..errors import APIError, RowInDoubt, RowInvalid, RowsRefused
+from ..errors import APIError, NotWhole, RowInDoubt, RowInvalid, RowsRefused
 from ..http import api_path, decoded, unreadable
 from ..latest import Latest
 from ..model import Call, Chunk, Partly, Totals, lookalikes
@@ -505,7 +505,9 @@ class Resource(RecordKind):
         by_key = by_match_key(self, maybe)
         found = [by_key.get(k) for k in keys if k is not None]
         if all(i is None for i in found):
-            return [] if live.whole else None
+            if not live.whole:
+                raise NotWhole(self.name, live.why)
+            return []
         if not self.found_proves():
             return None
         there = [i for i in found if i is not None]
@@ -516,7 +518,11 @@ class Resource(RecordKind):
                 return None
             found, there = told, [i for i in told if i is not None]
         if len(there) < len(found):
-            return Partly(tuple(found)) if live.whole and len(found) == len(records) else None
+            if len(found) < len(records):
+                return None  # beside updates, whose outcome no listing tells
+            if not live.whole:
+                raise NotWhole(self.name, live.why)
+            return Partly(tuple(found))
         new_ids = iter(found)
         return [int(r["id"]) if r.get("id") is not None else int(next(new_ids) or 0) for r in records]
 
@@ -555,7 +561,10 @@ class Resource(RecordKind):
         creates is looked up as `resolve` does."""
         if not self.creates(chunk):
             return [int(as_sent(r)["id"]) for r in chunk.entries(self)]
-        return await self.resolve(client, chunk, taken)
+        try:
+            return await self.resolve(client, chunk, taken)
+        except NotWhole:  # no telling, as ever: a rollback looks again when it is run again
+            return None
 
     def creates(self, chunk: Chunk) -> bool:
         """Whether a record of the call names none (by `id`): it is created (or matched with --match-on: an update,
