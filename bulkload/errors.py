@@ -960,7 +960,7 @@ class NotWhole(BulkloadError):
     others) in a listing that was not whole: what a listing leaves out is not proven absent, so whether the call was
     carried out cannot be told (as a look answering None), and why is the listing's (`why`: it moved while its pages
     were read, its record_count is below what it lists, …). A listing read while the run's own other writes land
-    moves under them: once they have landed it may be whole, and a look then may tell (`bulkload resume`).
+    moves under them: once they have landed it may be whole, and a look then may tell (pipeline.Loader.look_again).
     `listing`: what was listed (the resource's name)."""
 
     def __init__(self, listing: str, why: str) -> None:

@@ -373,6 +373,13 @@ class Loader:
         #: per chunk (seq, part): why the look for its lost call could not tell, where that was a listing that was not
         #: whole (errors.NotWhole), until it is marked in doubt for it
         self._not_whole: dict[tuple[int, str], NotWhole] = {}
+        #: the chunks in doubt only as a look's listing was not whole, by (seq, part): looked for once more when the
+        #: run's own writes have landed (`look_again`)
+        self._again: dict[tuple[int, str], Chunk] = {}
+        #: when this process last sent a write, and last lost an answer (`lost`), on the loop's clock (None: not yet):
+        #: a write may land until `settle_s` after the later of them (`look_again`)
+        self._last_left: float | None = None
+        self._last_lost: float | None = None
         #: the records runs put on record after this one created or changed, by id, with the latest one's ledger
         #: (alongside.written_since): a call that writes one is not sent (`undoes_later`)
         self.written_later: dict[int, str] = {}
@@ -502,7 +509,7 @@ class Loader:
     def lost(self, chunk: Chunk) -> None:
         """An answer of the chunk's calls was lost (or an earlier process's may have been): that call may land
         until `settle_s` from now."""
-        self._lost[chunk.seq] = anyio.current_time()
+        self._lost[chunk.seq] = self._last_lost = anyio.current_time()
 
     @asynccontextmanager
     async def idle(self, chunk: Chunk, until: float, why: str = LOST_LOOK) -> AsyncIterator[None]:
@@ -565,8 +572,9 @@ class Loader:
             if (file_idx, line) not in listed:
                 yield file_idx, line, key, why
 
-    async def deliver(self, chunk: Chunk) -> None:
-        """Settle one chunk: by what the ledger holds of it where that settles it, else by sending its call."""
+    async def deliver(self, chunk: Chunk, *, again: bool = False) -> None:
+        """Settle one chunk: by what the ledger holds of it where that settles it, else by sending its call. `again`:
+        a call in doubt as a look's listing was not whole, looked for once more (`look_again`)."""
         kind = self.target.kind_of(chunk.file_idx)
         digest = body_hash(chunk.body)
         try:
@@ -590,7 +598,7 @@ class Loader:
         if (
             prev is not None
             and prev.state in ("sending", "in_doubt")
-            and await self.in_flight(chunk, prev, call, summary)
+            and await self.in_flight(chunk, prev, call, summary, again=again)
         ):
             return
         if call.writes and await self.undoes_later(chunk, call.writes):
@@ -661,9 +669,12 @@ class Loader:
             self.give_up(chunk, exc, sent=False)
         return None
 
-    async def in_flight(self, chunk: Chunk, prev: ChunkRow, call: Call, summary: dict[str, Totals]) -> bool:
-        """An earlier process sent the call (`prev` sending or in doubt) and its attempt may be landing yet. True
-        when that settles the chunk here (a look found it, or it stays in doubt); False to send it again."""
+    async def in_flight(
+        self, chunk: Chunk, prev: ChunkRow, call: Call, summary: dict[str, Totals], *, again: bool = False
+    ) -> bool:
+        """An earlier process sent the call (`prev` sending or in doubt) and its attempt may be landing yet; or this
+        one did, and it is in doubt as a look's listing was not whole (`again`: `look_again`). True when that settles
+        the chunk here (a look found it, or it stays in doubt); False to send it again."""
         repeatable = call.repeatable
         if repeatable and self.target.api.idempotent:
             # a key the API has forgotten deduplicates nothing: an old in-flight call is in doubt like any other
@@ -693,6 +704,12 @@ class Loader:
         # settled by a look (a GET), no write sent: the earlier process's write stays the call's last
         if looked:
             self.record_done(chunk, looked, summary, summary, wrote=False)
+            return True
+        if looked is None and again:
+            # in doubt still: where the listing is not whole yet, its reason says so anew; else it stands
+            earlier = self.ledger.error_of(chunk.seq, chunk.part).partition(LOOK_UNTOLD)[0].removesuffix("; ")
+            anew = (chunk.seq, chunk.part) in self._not_whole
+            self.mark_in_doubt(chunk, prev.state, earlier or "outcome unknown", wrote=False, anew=anew, landed=True)
             return True
         if looked is None and not self.resend_in_doubt:
             # a call held back when a ledger write failed, which the ledger could not be told, is `sending` too
@@ -836,6 +853,7 @@ class Loader:
                     self.ledger.leaves(chunk.seq, chunk.part)
                 self.rows_sent += len(chunk)
             left = True
+            self._last_left = anyio.current_time()
             # where a lost answer is settled by waiting, the ledger says when the call last left: a rollback after a
             # kill counts its settle delay from then
             if self.settle_s > 0:
@@ -1323,15 +1341,21 @@ class Loader:
             return []
         return [v for r in chunk.entries(kind) for v in secret_texts(msgspec.to_builtins(r), names)]
 
-    def mark_in_doubt(self, chunk: Chunk, state: str, why: str, *, wrote: bool = True, anew: bool = False) -> None:
+    def mark_in_doubt(
+        self, chunk: Chunk, state: str, why: str, *, wrote: bool = True, anew: bool = False, landed: bool = False
+    ) -> None:
         """The call may or may not have been carried out: never sent again without the user's word. `wrote`: False
         where this process sent no write of it (an earlier process's, which a look could not settle: Ledger.settle).
         `anew`: `why` replaces the reason of a chunk in doubt already (Ledger.explain). Where its look could not tell
-        for a listing that was not whole (errors.NotWhole), the reason says so (`unlisted`)."""
+        for a listing that was not whole (errors.NotWhole), the reason says so (`unlisted`; `landed`: that look was
+        `look_again`'s, once the run's writes had landed), and, in doubt for that only, it is looked for once more
+        when they have (`look_again`)."""
         if found := self._found_other.pop((chunk.seq, chunk.part), None):
             why = f"{why}; {found}"
         if unlisted := self._not_whole.pop((chunk.seq, chunk.part), None):
-            why = f"{why}; {self.unlisted(unlisted)}"
+            why = f"{why}; {self.unlisted(unlisted, landed=landed)}"
+            if not landed:
+                self._again[(chunk.seq, chunk.part)] = chunk
         why = self.hidden(chunk, why)
         try:
             if state != "in_doubt":
@@ -1343,12 +1367,73 @@ class Loader:
             return
         self.doubt(chunk, why)
 
-    def unlisted(self, exc: NotWhole) -> str:
+    def unlisted(self, exc: NotWhole, *, landed: bool = False) -> str:
         """Why a look could not tell whether a call was carried out, where its listing was not whole (`exc`), and
         what may settle it: a listing read while the run's own other writes land moves under them, and once they have
-        landed a look may find it whole."""
-        then = "a `bulkload resume` once the run's own writes have landed (its listing no longer moves under them)"
+        landed a look may find it whole (`look_again`); one still not whole then (`landed`) is so for another
+        writer's, or of itself."""
+        if not landed:
+            then = "a `bulkload resume` once the run's own writes have landed (its listing no longer moves under them)"
+        else:
+            then = (
+                "it was so still when looked for again once the run's own writes had landed: a `bulkload resume` once "
+                f"nothing else writes to {exc.listing}"
+            )
         return f"{LOOK_UNTOLD}{exc}; {then} may settle it"
+
+    async def look_again(self) -> None:
+        """Look once more for the calls left in doubt only because a look's listing was not whole (errors.NotWhole,
+        `mark_in_doubt`), once the run's last write has landed: `settle_s` after it left, or after the last answer
+        lost, whichever came later (an earlier process's writes: after this one began). A listing read while the
+        run's own other writes land moves under them (the walks of its pages do not read the same records: tester
+        t69a's 650 rows of 16,004 in doubt, which a plain resume then settled at once); then it no longer does. Each
+        is settled as a resume settles a call in doubt (`in_flight`): found → loaded; found absent in a whole listing
+        taken past the settle delay, by both looks of `settled_look` → sent again; found in part → `found_in_part`;
+        no telling still → in doubt, its reason told anew. Not where the run stopped, nor on `--resend-in-doubt`
+        (the user's word was for the calls in doubt before this process). A look that cannot tell leaves the call
+        for the next resume, as ever."""
+        again, self._again = self._again, {}
+        if not again or self.tally.stopped or self.resend_in_doubt:
+            return
+        last = max(self.began, self._last_left or self.began, self._last_lost or self.began)
+        landed = last + self.settle_s
+        rows = sum(len(chunk) for chunk in again.values())
+        log.info(
+            "%d call%s (%d rows) in doubt as the listing a look read was not whole: looking for %s again once the "
+            "run's own writes have landed (in %.0f s, --settle-s)",
+            len(again),
+            "s" if len(again) != 1 else "",
+            rows,
+            "them" if len(again) != 1 else "it",
+            max(0.0, landed - anyio.current_time()),
+        )
+        await anyio.sleep_until(landed)
+        async with anyio.create_task_group() as tg:
+            for chunk in again.values():
+                tg.start_soon(self._look_again, chunk, last)
+
+    async def _look_again(self, chunk: Chunk, last: float) -> None:
+        """`look_again` for one chunk, in doubt in the ledger (`mark_in_doubt`), its last write at `last` (on the loop's
+        clock): uncounted from the tally, and delivered as a call in doubt is (`in_flight`, `again`)."""
+        async with self._sending:
+            if self.tally.stopped:
+                return
+            at = (chunk.seq, chunk.part)
+            self.tally.in_doubt -= len(chunk)
+            self._doubted.pop(at, None)
+            prev = self.known.get(at)
+            self.known[at] = ChunkRow(
+                "in_doubt",
+                self.key_held(chunk),
+                prev.attempts if prev is not None else 0,
+                body_hash(chunk.body),
+                prev.sent_at if prev is not None else None,
+            )
+            self._lost[chunk.seq] = last
+            try:
+                await self.deliver(chunk, again=True)
+            finally:
+                self._lost.pop(chunk.seq, None)
 
     def give_up(self, chunk: Chunk, exc: Exception, *, sent: bool, why: str = UNRECORDED) -> None:
         """The chunk cannot be settled now: stop the run with the error's exit code and say why. `why`: what the

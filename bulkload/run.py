@@ -414,6 +414,9 @@ class Run:
                 if phase + 1 < len(phases):
                     planners.append(type(planners[phase])())  # the next phase's, planned where this one is
                 await run_chunks(loader, spec, job.concurrency, planners[phase])
+            # the calls a look's listing left in doubt, as the run's own writes moved it: looked for once more now
+            # that they have landed, before the walk or the reconciliation reads what is final
+            await loader.look_again()
             self.loaded_at = time.monotonic()
             if self.behind is not None and not tally.stopped:  # the last upload is answered: walk what is final
                 self.behind.finish(ledger.begin_remote(fresh=False))

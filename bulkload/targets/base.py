@@ -437,8 +437,8 @@ class RecordKind:
         presence); [] if its effect is certainly not there now, in a listing known to be whole (sending it again is safe
         once a second look `settle_s` later agrees); model.Partly where some of its records are there and the others
         certainly not (a call the API carried out in part); None when there is no telling (errors.NotWhole where that
-        is for a listing that was not whole, saying why: the pipeline says so in the call's reason; errors.FoundOther
-        where it found other values). `taken`: the ids the
+        is for a listing that was not whole, saying why: the pipeline says so in the call's reason, and looks once more
+        when the run's own writes have landed; errors.FoundOther where it found other values). `taken`: the ids the
         run's ledger already holds for other rows of the kind's files (pipeline.taken_ids): a record one of them made
         or named is no evidence that this call created it. `held`: the call's model.Call.held as the ledger kept it with
         its latest attempt, by whichever process sent it; None where it kept none. `since` (on the loop's clock): what a
