@@ -25,7 +25,7 @@ from . import closed_pipes, interrupts, ledger_pg, logs, runner, undo, worker
 from .argparsing import OUTPUT_DEFAULTS, Parser, output_options, parse
 from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError, ConfigError, cause_of, command_on
 from .job import Job, JobTable, read_config
-from .ledger import wal_advice
+from .ledger import disk_full, wal_advice
 from .load_help import attempts_help, base_url_help, batch_help, job_default, target_epilog, window_s_help
 from .masking import MASK
 from .outputs import cache_dir, private_dir, write_private
@@ -796,6 +796,8 @@ def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:
         ledger = getattr(ns, "ledger", None)
         if ledger and (advice := wal_advice(ledger, exc)):
             return f"SQLite cannot read the ledger {ledger}: {redact(str(exc))}. {advice}"
+        if ledger and (full := disk_full(ledger)):
+            return f"SQLite cannot read or write the ledger {ledger}: {redact(str(exc))}: {full}, then {again}"
         return f"SQLite cannot read what bulkload keeps: {redact(str(exc))}; {again}"
     kept = _keep_traceback(exc)
     return (

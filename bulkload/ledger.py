@@ -296,6 +296,25 @@ def _redacted(rows: Iterable[RowOutcome]) -> Iterable[RowOutcome]:
     return [row._replace(reason=redact(row.reason)) for row in rows]
 
 
+#: free space below which a SQLite error on the ledger is said as the disk full: SQLite needs room for the -wal and
+#: the 32 KiB -shm it makes at opening, and says "disk I/O error" or "database or disk is full" where it has none
+_FULL_BELOW = 1 << 20
+
+
+def disk_full(path: str | os.PathLike[str] | ledger_pg.Location) -> str:
+    """ "the disk it is on is full (N KiB free): free space there" where the folder of the SQLite ledger `path` has
+    less than _FULL_BELOW free, else "". Before, a ledger that could not be opened on a full disk was said to be "not
+    a bulkload ledger (disk I/O error)", and resuming it, as its stop said, met the same (found by a tester)."""
+    if isinstance(path, ledger_pg.Location) or ledger_pg.is_url(str(path)):
+        return ""
+    try:
+        st = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return ""
+    free = st.f_bavail * st.f_frsize
+    return f"the disk it is on is full ({free // 1024:,} KiB free): free space there" if free < _FULL_BELOW else ""
+
+
 def _left_beside(where: Path) -> str:
     """What a ledger not there left beside it (its lock, its -wal: the files a run made there), said as a ledger
     moved or deleted since, and the way on; "" where none is. Before, "did you mean …ledger.sqlite.lock?" offered the
@@ -471,6 +490,8 @@ class Ledger:
             os.close(fd)
             if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):  # SQLite: "unable to open"
                 raise LedgerError(f"cannot open the ledger {path} ({exc}){_UNWRITABLE}") from exc
+            if full := disk_full(path):
+                raise LedgerError(f"cannot open the ledger {path} ({exc}): {full}, then run the command again") from exc
             raise LedgerError(f"{path} is not a bulkload ledger ({exc})") from exc
         return conn
 

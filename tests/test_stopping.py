@@ -1117,6 +1117,37 @@ def test_a_full_disk_while_planning_says_free_space_then_resume_without_a_traceb
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0, reason="mounts a tmpfs: Linux, root")
+def test_a_ledger_on_a_full_disk_is_said_so_not_said_to_be_no_ledger(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    """A tester: a ledger whose disk filled (here after its run, before a reconcile: SQLite must make the -shm and
+    -wal it opens with) was said to be "not a bulkload ledger (disk I/O error)", and a load whose disk filled as it
+    opened the ledger it had made advised a resume that said the same. Now the full disk is named, and the command
+    run again once space is freed works."""
+    data = tmp_path / "e.csv"
+    expected = write_entries(data, 100, journal=3)
+    with tiny_disk(tmp_path / "disk", "1m") as disk:
+        ledger = disk / "run.sqlite"
+        args = ["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger), "-q"]
+        loaded = subprocess.run(bulkload_cmd(*args), env=child_env(CREDS), capture_output=True, text=True, timeout=120)
+        assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+        filler = disk / "filler"
+        with filler.open("wb", buffering=0) as fh, contextlib.suppress(OSError):
+            while True:  # the disk full: not a byte more
+                fh.write(b"\0" * 4096)
+        reconcile = bulkload_cmd("reconcile", "--ledger", str(ledger), "-q")
+        full = subprocess.run(reconcile, env=child_env(CREDS), capture_output=True, text=True, timeout=120)
+        said = full.stdout + full.stderr
+        assert full.returncode != 0 and "not a bulkload ledger" not in said, said
+        assert f"cannot open the ledger {ledger}" in said and "the disk it is on is full" in said, said
+        assert "free space there, then run the command again" in said, said
+        filler.unlink()
+        again = subprocess.run(reconcile, env=child_env(CREDS), capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0 and f"{expected['rows']:,} loaded" in again.stdout, again.stdout + again.stderr
+
+
+@pytest.mark.slow
 @pytest.mark.sandbox_flags("--latency-ms", "40")
 def test_a_quiet_load_stopped_by_ctrl_c_prints_one_line(tmp_path: Path, sandbox_process: SandboxProcess) -> None:
     """-q is one line however the load ends: stopped by Ctrl-C too, not the table (the `interrupted` summary)."""
