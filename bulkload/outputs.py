@@ -10,6 +10,7 @@ import fcntl
 import logging
 import os
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -19,6 +20,11 @@ from typing import TextIO
 from .errors import ConfigError
 
 log = logging.getLogger(__name__)
+#: the bytes of an output's name that name its temporary file (replaced): 255 (NAME_MAX) less the ".", ".XXXXXXXX" and
+#: ".tmp" about it, with room to spare
+_NAME_START = 200
+#: the most bytes of a file's name (NAME_MAX of Linux, macOS and the BSDs' file systems)
+_NAME_MAX = 255
 #: files: the user reads and writes them, nobody else; folders of bulkload's own (the cache): the user enters them
 PRIVATE, PRIVATE_DIR = 0o600, 0o700
 
@@ -32,7 +38,11 @@ def replaced(
     a link at `path` itself is replaced, not written through. An error leaves `path` as it was."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # the name's start only: ".NAME.XXXXXXXX.tmp" is 14 bytes longer than NAME, and a name of 242 bytes or more
+    # (a long input's FILE.rejects.csv) made no temporary file (File name too long): every run of it stopped at
+    # its end, the rows loaded, exit 4, and every resume again (found by a tester)
+    start = os.fsencode(target.name)[:_NAME_START].decode(sys.getfilesystemencoding(), "ignore")
+    fd, tmp = tempfile.mkstemp(prefix=f".{start}.", suffix=".tmp", dir=target.parent)
     try:
         with open(fd, "w", encoding=encoding, newline=newline, errors=errors) as fh:
             yield fh
@@ -188,6 +198,11 @@ def check_outputs(outputs: Iterable[tuple[str, str]], kept: Iterable[tuple[str, 
 
 def _writable(what: str, given: str) -> None:
     path = Path(given)  # (which drops a trailing slash: `out/` would be written as the file `out`)
+    if len(name := os.fsencode(path.name)) > _NAME_MAX:  # before, OSError (File name too long) ended it, exit 4
+        raise ConfigError(
+            f"cannot write {what} {given}: its name is {len(name)} bytes, longer than the {_NAME_MAX} a file name may "
+            "be; give it a shorter path (a shorter input name makes shorter default names); nothing was sent"
+        )
     if given.endswith(("/", os.sep)) or path.is_dir():
         raise ConfigError(f"cannot write {what} {given}: it is a folder; give a file path; nothing was sent")
     with contextlib.suppress(OSError):  # (no such file yet: made by the run)
