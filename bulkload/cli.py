@@ -25,7 +25,7 @@ from . import closed_pipes, interrupts, ledger_pg, logs, runner, undo, worker
 from .argparsing import OUTPUT_DEFAULTS, Parser, output_options, parse
 from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError, ConfigError, cause_of, command_on
 from .job import Job, JobTable, read_config
-from .ledger import disk_full, wal_advice
+from .ledger import damaged, disk_full, wal_advice
 from .load_help import attempts_help, base_url_help, batch_help, job_default, target_epilog, window_s_help
 from .masking import MASK
 from .outputs import cache_dir, private_dir, write_private
@@ -798,6 +798,14 @@ def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:
             return f"SQLite cannot read the ledger {ledger}: {redact(str(exc))}. {advice}"
         if ledger and (full := disk_full(ledger)):
             return f"SQLite cannot read or write the ledger {ledger}: {redact(str(exc))}: {full}, then {again}"
+        if ledger and (damage := damaged(ledger)):  # before, "run … again", which meets the same damage
+            return (
+                f"SQLite cannot read the ledger {ledger}: {redact(str(exc))}: the ledger is damaged (SQLite's "
+                f"quick_check: {redact(damage)}), and running the command again meets the same damage. Put back a "
+                "whole copy of it from a backup (the file with its -wal), then "
+                f"{again.removeprefix('run ').removeprefix('continue with ')}; see docs/troubleshooting.md (a ledger "
+                "SQLite cannot read)"
+            )
         return f"SQLite cannot read what bulkload keeps: {redact(str(exc))}; {again}"
     kept = _keep_traceback(exc)
     return (

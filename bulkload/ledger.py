@@ -315,6 +315,29 @@ def disk_full(path: str | os.PathLike[str] | ledger_pg.Location) -> str:
     return f"the disk it is on is full ({free // 1024:,} KiB free): free space there" if free < _FULL_BELOW else ""
 
 
+def damaged(path: str | os.PathLike[str] | ledger_pg.Location) -> str:
+    """What SQLite's quick_check finds wrong in the SQLite ledger at `path` (its first finding), read only: "" where
+    it finds nothing, or the ledger is PostgreSQL's or cannot be opened to look. Asked only once SQLite has refused
+    a read of it: a damaged ledger is damaged again at every run of the command."""
+    if isinstance(path, ledger_pg.Location) or ledger_pg.is_url(str(path)) or not os.path.isfile(path):
+        return ""
+    try:
+        conn = sqlite3.connect(f"{Path(path).absolute().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return ""
+    try:
+        found = conn.execute("PRAGMA quick_check(1)").fetchone()
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    except sqlite3.Error:
+        return ""
+    finally:
+        conn.close()
+    if found is None or found[0] == "ok":
+        return ""
+    return " ".join(str(found[0]).replace("*** in database main ***", "").split())  # one line: "On tree page 50 …"
+
+
 def _left_beside(where: Path) -> str:
     """What a ledger not there left beside it (its lock, its -wal: the files a run made there), said as a ledger
     moved or deleted since, and the way on; "" where none is. Before, "did you mean …ledger.sqlite.lock?" offered the

@@ -1327,3 +1327,26 @@ def test_the_package_still_gives_its_errors_on_first_use() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")
+
+
+@pytest.mark.slow
+def test_a_damaged_ledger_is_said_damaged_not_to_be_run_again(tmp_path: Path, sandbox_process: SandboxProcess) -> None:
+    """A tester: a ledger with a few of its bytes overwritten (a disk's fault) stopped the reconcile with `SQLite cannot
+    read what bulkload keeps: database disk image is malformed; run `bulkload reconcile --ledger …` again`, exit 4:
+    run again, it meets the same damage, every time. Now the damage is named (SQLite's quick_check), and the way
+    on is a whole copy of the ledger put back."""
+    data, ledger = tmp_path / "e.csv", tmp_path / "run.sqlite"
+    write_entries(data, 2_000, journal=6)
+    load = ["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger), "-q"]
+    assert subprocess.run(bulkload_cmd(*load), env=child_env(CREDS), capture_output=True, timeout=120).returncode == 0
+    size = ledger.stat().st_size
+    with ledger.open("r+b") as fh:  # a page's cells past the middle overwritten: the `created` rows reconcile reads
+        fh.seek(size // 2 // 4096 * 4096 + 8)
+        fh.write(bytes(range(256)) * 15)
+    reconcile = bulkload_cmd("reconcile", "--ledger", str(ledger), "-q")
+    done = subprocess.run(reconcile, env=child_env(CREDS), capture_output=True, text=True, timeout=120)
+    said = done.stdout + done.stderr
+    assert done.returncode == 4 and "\n" not in said.strip() and "Traceback" not in said, said
+    assert f"SQLite cannot read the ledger {ledger}: database disk image is malformed: the ledger is damaged" in said
+    assert "(SQLite's quick_check: " in said and "running the command again meets the same damage" in said, said
+    assert "Put back a whole copy of it from a backup (the file with its -wal)" in said, said
