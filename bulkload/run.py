@@ -36,6 +36,7 @@ from .errors import (
     Redirected,
     RunStopped,
     ServerError,
+    SourceError,
     TokenRefused,
     TransportError,
     Unreachable,
@@ -506,6 +507,11 @@ class Run:
                 return write()
             except (OSError, LedgerWriteError, ledger_pg.ConnectionLost) as exc:  # the last: a file made from it
                 unwritten.append(f"{what}: {exc}")
+                return None
+            except (ConfigError, SourceError) as exc:  # an input the rejects file's cells are read from, gone since
+                # (moved or deleted while the run loaded it): before, the command ended at it, exit 2 as if nothing
+                # had been sent, with no summary and no report, its every row loaded (found by a tester)
+                unwritten.append(f"{what}: {exc} (put the input back as it was first)")
                 return None
 
         status = "stopped" if tally.stopped else "complete"

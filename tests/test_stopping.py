@@ -1350,3 +1350,51 @@ def test_a_damaged_ledger_is_said_damaged_not_to_be_run_again(tmp_path: Path, sa
     assert f"SQLite cannot read the ledger {ledger}: database disk image is malformed: the ledger is damaged" in said
     assert "(SQLite's quick_check: " in said and "running the command again meets the same damage" in said, said
     assert "Put back a whole copy of it from a backup (the file with its -wal)" in said, said
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox_flags("--latency-ms", "40")
+def test_an_input_deleted_during_the_load_stops_it_with_its_summary_and_resume_writes_the_rejects(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    """A tester: the input deleted (moved away) while the run loaded it. The run read it to its end through the file
+    it had open and loaded every row, then the rejects file, whose cells are read from the input again, could not be
+    written: the command ended at `bulkload: error: cannot read e.csv: No such file or directory`, exit 2 (nothing
+    sent, by the docs), with no summary and no report. Now it is an output not written: stopped, exit 4, the summary
+    and the report say so, and the resume of the input put back writes it."""
+    data, ledger, report = tmp_path / "gone.csv", tmp_path / "run.sqlite", tmp_path / "report.json"
+    expected = write_entries(data, 10_000, journal=5, bad_every=1_000)
+    original = data.read_bytes()
+    cmd = ["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger)]
+    proc = subprocess.Popen(
+        bulkload_cmd(*cmd, "--report", str(report), "--concurrency", "1", "--no-progress"),
+        env=child_env(CREDS),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: posts(sandbox_process) >= 2, 60, "the first bulk calls")
+        data.unlink()
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 4, (out, err)
+    stopped = json.loads(report.read_text())
+    assert stopped["status"] == "stopped" and stopped["loaded"] == expected["rows"], stopped
+    assert stopped["rejected"] == expected["bad"] and stopped["rejects_written"] is None, stopped
+    assert any(u.startswith("the rejects file: cannot read") for u in stopped["unwritten"]), stopped["unwritten"]
+    assert "could not write the rejects file: cannot read" in out and "put the input back" in out, out
+    assert journal_count(sandbox_process, 5) == expected["rows"]
+    data.write_bytes(original)  # put back as it was
+    again = subprocess.run(
+        bulkload_cmd("resume", "--ledger", str(ledger), "--no-progress", "-q"),
+        env=child_env(CREDS),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 1, again.stdout + again.stderr  # complete, some rejected
+    rejects = tmp_path / "gone.csv.rejects.csv"
+    assert len(rejects.read_text(encoding="utf-8").splitlines()) == 1 + expected["bad"]
+    assert journal_count(sandbox_process, 5) == expected["rows"]
