@@ -1385,6 +1385,7 @@ def test_an_input_deleted_during_the_load_stops_it_with_its_summary_and_resume_w
     assert stopped["rejected"] == expected["bad"] and stopped["rejects_written"] is None, stopped
     assert any(u.startswith("the rejects file: cannot read") for u in stopped["unwritten"]), stopped["unwritten"]
     assert "could not write the rejects file: cannot read" in out and "put the input back" in out, out
+    assert stopped["rejects_load"] is None and "fix them in place" not in out, out  # no file to fix and load
     assert journal_count(sandbox_process, 5) == expected["rows"]
     data.write_bytes(original)  # put back as it was
     again = subprocess.run(
