@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import email.utils
+import ipaddress
 import re
 import time
 import urllib.parse
@@ -383,6 +384,37 @@ def check_address(setting: str, url: str, root: str, example: str) -> None:
             f"{setting} holds a query or fragment (after ? or #), not shown here: give {root} alone, with its scheme, "
             f"host and path, e.g. {example}"
         )
+
+
+#: the environment variable that lets credentials go over plain http to another machine than this one
+ALLOW_PLAIN_HTTP = "BULKLOAD_ALLOW_PLAIN_HTTP"
+
+
+def check_encrypted(setting: str, url: str, allowed: bool) -> None:
+    """Refuses (ConfigError naming `setting`: --base-url, HALO_AUTH_URL) an `http://` address of another machine than
+    this one (not loopback: 127.0.0.0/8, ::1, localhost), where every call carries the API's credentials in its
+    headers (or a token request's body) and would send them across the network unencrypted: a typo of `https`, or an
+    address copied without its scheme's `s`, sent them before any answer could say so (tester t69b). `allowed`: the
+    user set ALLOW_PLAIN_HTTP=1 (a trusted network, an instance without TLS), and it is sent as given."""
+    parts = urllib.parse.urlsplit(url)
+    if allowed or parts.scheme.lower() != "http" or _loopback(parts.hostname or ""):
+        return
+    raise ConfigError(
+        f"{setting} {_shown(url)!r} is plain http to another machine: every call would carry the API's credentials "
+        f"across the network unencrypted. Give its https:// address; where the network between is trusted (an "
+        f"instance without TLS), set {ALLOW_PLAIN_HTTP}=1. Nothing was sent"
+    )
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` (a URL's hostname, lower-cased, IPv6 without its brackets) is this machine: localhost (and its
+    subdomains, RFC 6761 §6.3) or a loopback address."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def api_path(base: str, *segments: object) -> str:
