@@ -220,15 +220,15 @@ def at_offset(text: str) -> bool:
     return _OFFSET(text, 11) is not None
 
 
-def instant_reason(written: str, api: str, seed: str) -> str:
+def instant_reason(written: str, api: str, seed: str, *, refused: str = "", keeper: str = "the account") -> str:
     """Why `written`, a date-time with an offset (`at_offset`) given to a field of `api` that takes a day, is refused:
     which day the API books for an instant its document `seed` ("seed 002") does not say, and the date written and
-    the instant's date in the zone the account keeps its days in may be two ("2026-10-31T23:00:00Z" is 1 November
-    in Copenhagen)."""
+    the instant's date in the zone `keeper` keeps its days in may be two ("2026-10-31T23:00:00Z" is 1 November in
+    Copenhagen). `refused`: which such date-times are, where the API takes some (", not at midnight")."""
     return (
-        f"{written!r} is a date-time with an offset: which day {api} books for it is not documented ({seed}): "
-        f"the date written, {written[:10]}, or the instant's date where the account keeps its days, which may be "
-        "another; write the date alone, or the time of day without the offset"
+        f"{written!r} is a date-time with an offset{refused}: which day {api} books for it is not documented "
+        f"({seed}): the date written, {written[:10]}, or the instant's date where {keeper} keeps its days, which may "
+        "be another; write the date alone, or the time of day without the offset"
     )
 
 

@@ -98,9 +98,14 @@ def pasted(where: str | os.PathLike[str]) -> str:
     """A path or URL as a way on (a command to paste) gives it: a URL without its password (`without_password`:
     libpq takes it from PGPASSWORD or ~/.pgpass, which a password in the URL, shown as ***, would override) and
     quoted where a shell must have it quoted (a space, a quote, the `?` of a PostgreSQL ledger's URL); a relative path
-    that begins with "-", which a command would read as an option, as ./-…"""
-    said = without_password(str(where))
-    return shlex.quote(f"./{said}" if said.startswith("-") else said)
+    that begins with "-" as ./-… (`no_option`)."""
+    return shlex.quote(no_option(without_password(str(where))))
+
+
+def no_option(path: str) -> str:
+    """A path as a command's argument gives it: one that begins with "-" (an input named -lead.csv), which the
+    command would read as an option, as ./-…"""
+    return f"./{path}" if path.startswith("-") else path
 
 
 def command_on(command: str, ledger: str | os.PathLike[str]) -> str:

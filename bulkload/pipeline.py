@@ -1400,12 +1400,12 @@ class Loader:
         rows = sum(len(chunk) for chunk in again.values())
         log.info(
             "%d call%s (%d rows) in doubt as the listing a look read was not whole: looking for %s again once the "
-            "run's own writes have landed (in %.0f s, --settle-s)",
+            "run's own writes have landed, %s",
             len(again),
             "s" if len(again) != 1 else "",
             rows,
             "them" if len(again) != 1 else "it",
-            max(0.0, landed - anyio.current_time()),
+            settle_wait(landed - anyio.current_time()),
         )
         await anyio.sleep_until(landed)
         async with anyio.create_task_group() as tg:

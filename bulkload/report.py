@@ -16,7 +16,7 @@ from msgspec import UNSET, UnsetType
 from rich.console import Console
 from rich.table import Table
 
-from .errors import SourceError
+from .errors import SourceError, no_option
 from .json_text import twice_cell
 from .ledger_pg import name_of
 from .lines import Cut
@@ -187,7 +187,7 @@ def loading(target: Target, held: Mapping[int, str], reading: Sequence[str]) -> 
     cannot say (Flags.given) or none is held."""
     given = target.flags.given
     # a relative path that begins with "-" (an input named -lead.csv) is read as an option when pasted: "./" first
-    held = {i: f"./{path}" if path.startswith("-") else path for i, path in held.items()}
+    held = {i: no_option(path) for i, path in held.items()}
     args = given(held, target.options()) if given is not None and held else None
     return shlex.join(["bulkload", "load", target.name, *args, *reading]) if args else None
 

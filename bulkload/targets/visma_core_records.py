@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 import anyio
 import msgspec
 
-from ..dates import at_offset, one_date, same_day
+from ..dates import at_offset, instant_reason, one_date, same_day
 from ..errors import APIError, FoundOther, RowInvalid, RowsRefused, WrongEndpoint
 from ..http import DOT_SEGMENTS, api_path, decoded
 from ..model import ECHOED, Call, Chunk, Totals, echoed
@@ -394,7 +394,18 @@ class Entries(OnCase):
                 "entryDate", f"required: cost type {entry.accountingCostType} books entries (IsDraft is false)"
             )
         if entry.entryDate is not None and at_offset(entry.entryDate) and not _midnight(entry.entryDate):
-            raise RowInvalid("entryDate", _instant_reason(entry.entryDate))
+            # seed 003 writes a day as its midnight at an offset: another instant is refused (tester t69a:
+            # `2026-11-30T23:30:00Z`, 1 December in Oslo, was sent as it was, exit 0)
+            raise RowInvalid(
+                "entryDate",
+                instant_reason(
+                    entry.entryDate,
+                    "Visma Core",
+                    "seed 003 writes a day as its midnight, 2026-11-01T00:00:00+02:00",
+                    refused=", not at midnight",
+                    keeper="the broker company",
+                ),
+            )
         return entry
 
     def _definition(self, cost_type: str) -> Definition:
@@ -562,19 +573,6 @@ def _midnight(written: str) -> bool:
         return datetime.fromisoformat(written).time() == time()
     except ValueError:
         return False
-
-
-def _instant_reason(written: str) -> str:
-    """Why an entryDate at an offset other than at midnight is refused (tester t69a: `2026-11-30T23:30:00Z`, 1
-    December in Oslo, was sent as it was, exit 0, where e-conomic and PayorCRM refuse such a date-time): seed 003
-    writes a day as its midnight at an offset (`2026-11-01T00:00:00+02:00`), and says nothing of which day it books
-    for another instant: the date written, or the instant's date where the broker company keeps its days."""
-    return (
-        f"{written!r} is a date-time with an offset, not at midnight: which day Visma Core books for it is not "
-        f"documented (seed 003 writes a day as its midnight, 2026-11-01T00:00:00+02:00): the date written, "
-        f"{written[:10]}, or the instant's date where the broker company keeps its days, which may be another; "
-        "write the date alone, or the time of day without the offset"
-    )
 
 
 class Costs(OnCase):
