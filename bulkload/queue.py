@@ -48,7 +48,6 @@ from .errors import (
     TokenRefused,
 )
 from .manifest import QUEUED_AGAIN, Manifest, ManifestJob, continued_by, read_manifest
-from .manifest_keys import in_job_words
 from .progress import Snapshot
 from .redact import redact, register, without_password
 from .results import Report, counted
@@ -313,12 +312,12 @@ async def _run(
     token = shared_limits.BUDGET.set(budget)
     try:
         report = fleet.in_manifest(await _with_progress(conn, job_id, mjob, lag), mjob)  # its way on: the queue's
-    except (AuthError, TokenRefused) as exc:  # credentials refused (an AuthError is exit 2, yet no ConfigError): a
-        # refusal of its settings, in the manifest's words (the variables it names for the job), as fleet.failed has it
-        raise ConfigError(fleet.manifest_words(str(exc), mjob, refused=True)) from exc
-    except ConfigError as exc:  # its settings said as the keys of the job's table, as `bulkload run` says them
-        # (fleet.failed): before, a queued job's binary file was told `give --encoding utf-16-le` (tester t69c)
-        said = in_job_words(str(exc), mjob.target, mjob.name)
+    except (AuthError, TokenRefused, ConfigError) as exc:  # refused for its settings or credentials (an AuthError
+        # is exit 2, yet no ConfigError): said in the manifest's words, as `bulkload run` says them (fleet.failed):
+        # before, a queued job's binary file was told `give --encoding utf-16-le` (tester t69c)
+        said = fleet.manifest_words(str(exc), mjob, refused=True)
+        if not isinstance(exc, ConfigError):
+            raise ConfigError(said) from exc
         if said == str(exc):
             raise
         raise exc.retold(said) from exc
