@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import email.utils
 import ipaddress
+import os
 import re
 import time
 import urllib.parse
@@ -388,6 +389,12 @@ def check_address(setting: str, url: str, root: str, example: str) -> None:
 
 #: the environment variable that lets credentials go over plain http to another machine than this one
 ALLOW_PLAIN_HTTP = "BULKLOAD_ALLOW_PLAIN_HTTP"
+
+
+def plain_http_allowed(env: Mapping[str, str]) -> bool:
+    """Whether the user set ALLOW_PLAIN_HTTP=1, in `env` (a job file's or credentials file's settings beside the
+    environment) or in this process's environment."""
+    return "1" in (env.get(ALLOW_PLAIN_HTTP), os.environ.get(ALLOW_PLAIN_HTTP))
 
 
 def check_encrypted(setting: str, url: str, allowed: bool) -> None:

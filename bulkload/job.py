@@ -19,7 +19,7 @@ from msgspec import UNSET, UnsetType
 from .columns import did_you_mean, nearest
 from .dates import given_format
 from .errors import ConfigError
-from .http import ALLOW_PLAIN_HTTP, check_address, check_encrypted
+from .http import check_address, check_encrypted, plain_http_allowed
 from .masking import name_shown
 from .profile import Given
 from .sources import Source, codec_name
@@ -392,12 +392,9 @@ class Job:
         merged = {**exported_empty, **self.config_credentials, **{k: v for k, v in given.items() if v}}
         credentials = self.make_target().credentials
         found = credentials.read(merged)
-        # where every call will carry them: never in clear across the network, unless the user said so
-        allowed = "1" in (given.get(ALLOW_PLAIN_HTTP), os.environ.get(ALLOW_PLAIN_HTTP))
-        check_encrypted("--base-url", self.api_url, allowed)
-        for name in credentials.addresses:
-            if name in found:
-                check_encrypted(name, found[name], allowed)
+        # where every call will carry them: never in clear across the network, unless the user said so (the token
+        # endpoint's address: Credentials.read)
+        check_encrypted("--base-url", self.api_url, plain_http_allowed(given))
         return found
 
     def settings(self) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import msgspec.inspect
 
 from .. import redact
 from ..errors import APIError, ConfigError, Conflict, RefusedInAnswer
-from ..http import ANSWER_BYTES, check_address, has_control
+from ..http import ANSWER_BYTES, check_address, check_encrypted, has_control, plain_http_allowed
 from ..model import Call, CheckMaker, Chunk, Held, Known, Listed, Partly, Reconciled, Totals
 from ..money import Places
 from ..numbers import whole_number
@@ -654,7 +654,7 @@ class Credentials:
     def read(self, env: Mapping[str, str]) -> dict[str, str]:
         """The credentials from `env` (and the optional ones that are set), white space around each left out;
         ConfigError names those missing, one holding a control character (`check_credential`), and an address
-        (`addresses`) that is no http(s) URL.
+        (`addresses`) that is no http(s) URL, or plain http to another machine (http.check_encrypted).
         Every answer read and every output written from now on shows the secret ones as *** (an API may echo
         them)."""
         # as an HTTP header carries it: white space around a value is no part of it (`grant-x ` is `grant-x`'s
@@ -676,6 +676,7 @@ class Credentials:
         for name in self.addresses:
             if name in found:
                 check_address(name, found[name], "the token endpoint's root", "https://host/auth")
+                check_encrypted(name, found[name], plain_http_allowed(env))
         return found
 
     def _set_instead(self, missing: list[str], env: Mapping[str, str]) -> str:
