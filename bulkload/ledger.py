@@ -301,11 +301,17 @@ def _redacted(rows: Iterable[RowOutcome]) -> Iterable[RowOutcome]:
 _FULL_BELOW = 1 << 20
 
 
+def _on_postgres(path: str | os.PathLike[str] | ledger_pg.Location) -> bool:
+    """Whether the ledger at `path` is PostgreSQL's (its Location, or a URL): disk_full, damaged and wal_advice
+    look at a SQLite file, and say nothing of one."""
+    return isinstance(path, ledger_pg.Location) or ledger_pg.is_url(str(path))
+
+
 def disk_full(path: str | os.PathLike[str] | ledger_pg.Location) -> str:
     """ "the disk it is on is full (N KiB free): free space there" where the folder of the SQLite ledger `path` has
     less than _FULL_BELOW free, else "". Before, a ledger that could not be opened on a full disk was said to be "not
     a bulkload ledger (disk I/O error)", and resuming it, as its stop said, met the same (found by a tester)."""
-    if isinstance(path, ledger_pg.Location) or ledger_pg.is_url(str(path)):
+    if _on_postgres(path):
         return ""
     try:
         st = os.statvfs(os.path.dirname(os.path.abspath(path)))
@@ -319,7 +325,7 @@ def damaged(path: str | os.PathLike[str] | ledger_pg.Location) -> str:
     """What SQLite's quick_check finds wrong in the SQLite ledger at `path` (its first finding), read only: "" where
     it finds nothing, or the ledger is PostgreSQL's or cannot be opened to look. Asked only once SQLite has refused
     a read of it: a damaged ledger is damaged again at every run of the command."""
-    if isinstance(path, ledger_pg.Location) or ledger_pg.is_url(str(path)) or not os.path.isfile(path):
+    if _on_postgres(path) or not os.path.isfile(path):
         return ""
     try:
         conn = sqlite3.connect(f"{Path(path).absolute().as_uri()}?mode=ro", uri=True)
@@ -355,7 +361,7 @@ def _left_beside(where: Path) -> str:
 
 def wal_advice(path: str | os.PathLike[str] | ledger_pg.Location, exc: BaseException) -> str:
     """What to do about a SQLite ledger SQLite calls malformed while a -wal lies beside it: "" where neither."""
-    if isinstance(path, ledger_pg.Location) or "malformed" not in str(exc) or not os.path.exists(f"{path}-wal"):
+    if _on_postgres(path) or "malformed" not in str(exc) or not os.path.exists(f"{path}-wal"):
         return ""
     # a ledger put back from a backup beside the -wal of its later writes: the two are not one ledger
     return (
