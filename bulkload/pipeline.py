@@ -691,7 +691,7 @@ class Loader:
                 and call.writes
                 and (later := self.ledger.later_write(chunk.file_idx, chunk.lines, call.writes))
             ):
-                self.mark_in_doubt(chunk, prev.state, self.overtaken(chunk, later, call.writes), wrote=False, anew=True)
+                await self.overtaken_in_part(chunk, prev.state, later, call.writes)
                 return True
             self._repeated[(chunk.seq, chunk.part)] = "in_doubt" if prev.state == "in_doubt" else "sending"
             return False
@@ -730,7 +730,7 @@ class Loader:
         if call.writes and (later := self.ledger.later_write(chunk.file_idx, chunk.lines, call.writes)):
             # the earlier attempt may have landed before the later row's write, or not at all: sent now, it would
             # land after it, and the record would keep this row's values instead of the later row's
-            self.mark_in_doubt(chunk, prev.state, self.overtaken(chunk, later, call.writes), wrote=False, anew=True)
+            await self.overtaken_in_part(chunk, prev.state, later, call.writes)
             return True
         changed = self._found_other.get((chunk.seq, chunk.part))
         if looked is None and changed is not None and changed.changed:
@@ -759,6 +759,42 @@ class Loader:
         )
         await self.isolate(chunk, dict.fromkeys(range(len(chunk)), ("", why)), "refused before sending")
         return True
+
+    async def overtaken_in_part(self, chunk: Chunk, state: str, later: tuple[int, int], ids: Sequence[int]) -> None:
+        """The chunk's call, whose earlier attempt's outcome is unknown (the ledger's `state`), changes the records
+        `ids`, one of which a later row of the run changed since, and landed (`later`: its file index and line). The
+        groups whose rows change such a record stay in doubt, never sent again (`overtaken`); the others (creates,
+        updates of other records) are a part of their own, in doubt until looked for and settled as any call in doubt
+        is (`in_flight`). Where the rows do not name the records they change (RecordKind.writes), the whole call stays
+        in doubt. Before, it did so always: its other rows were never looked for nor sent, and no resume finished
+        them."""
+        kind, spans = self.target.kind_of(chunk.file_idx), chunk.spans()
+        entries = chunk.entries(kind)
+        held = [
+            g
+            for g, span in enumerate(spans)
+            if (writes := kind.writes([entries[i] for i in span]))
+            and self.ledger.later_write(chunk.file_idx, [chunk.lines[i] for i in span], writes)
+        ]
+        why = self.overtaken(chunk, later, ids)
+        if not held or len(held) == len(spans):
+            self.mark_in_doubt(chunk, state, why, wrote=False, anew=True)
+            return
+        earlier = self.ledger.error_of(chunk.seq, chunk.part).partition("not sent again: ")[0].removesuffix("; ")
+        over = chunk.take(held, chunk.part + "o", kind)
+        letter = chunk.part[-1:] if chunk.part[-1:] in (NAMED, UNTOLD, *ALONE_HALVES) else "n"  # as found_in_part's
+        rest = chunk.take([g for g in range(len(spans)) if g not in held], chunk.part + letter, kind)
+        overtaken = self.overtaken(chunk, later, kind.writes(over.entries(kind)))
+        plan = [self.child(chunk, over, overtaken), self.child(chunk, rest, earlier or "outcome unknown")]
+        try:
+            self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, why, [], plan, self.calls, wrote=False)
+        except BulkloadError as exc:
+            self.give_up(chunk, exc, sent=True)
+            return
+        self.doubt(over, plan[0].error or overtaken)
+        # in doubt in the ledger: `deliver` looks for it before it is sent (its key the ledger's)
+        self.known[(rest.seq, rest.part)] = ChunkRow("in_doubt", self.key_of(rest), 0, body_hash(rest.body), None)
+        await self.deliver(rest)
 
     def overtaken(self, chunk: Chunk, later: tuple[int, int], ids: Sequence[int]) -> str:
         """Why the chunk's call, whose earlier attempt's outcome is unknown, is not sent again: `later` (file index,

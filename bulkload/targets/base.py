@@ -403,6 +403,11 @@ class RecordKind:
         """An order key (`order_keys`) as a message names the records it stands for."""
         return str(key)
 
+    def writes(self, records: Sequence[Any]) -> tuple[int, ...]:
+        """The ids of the records `records` change, where the rows themselves name them (HaloPSA's `id`), in rising
+        order; () where they do not (a call may still name them once built: model.Call.writes)."""
+        return ()
+
     # --- per chunk -------------------------------------------------------------------------------
     def encode(self, records: Sequence[Any]) -> bytes:
         raise NotImplementedError

@@ -288,6 +288,10 @@ class Resource(RecordKind):
                 keys.update((self.name, i) for i in self._waits.get(self.key(as_sent(r)) or "", ()))
         return keys
 
+    def writes(self, records: Sequence[Any]) -> tuple[int, ...]:
+        """The records the rows update (those with an `id`), known before a call is built."""
+        return tuple(sorted({int(rid) for r in records if (rid := getattr(r, "id", None)) is not None}))
+
     # --- per call ----------------------------------------------------------------------------------------
     def encode(self, records: Sequence[Any]) -> bytes:
         return _encode(records)
@@ -315,7 +319,7 @@ class Resource(RecordKind):
         records = chunk.entries(self)
         # the records it updates, known before it is sent: sent again (a resume, a resend on the user's word) after a
         # later row's update of one of them landed, it would set that record back (Ledger.later_write)
-        writes = tuple(sorted({int(rid) for r in records if (rid := getattr(r, "id", None)) is not None}))
+        writes = self.writes(records)
         return Call("POST", self.path, chunk.body, repeatable=self._harmless_again(records), writes=writes)
 
     async def _not_as_matched(self, client: Sender, key: str, moved: Sequence[Sequence[Any]]) -> str | None:
