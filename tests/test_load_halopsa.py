@@ -996,6 +996,32 @@ async def test_a_row_that_relies_on_an_earlier_rename_that_did_not_land_is_refus
     assert "line 2" in rejects["3"] and "XeroDetails 1" in rejects["3"], rejects
 
 
+@pytest.mark.parametrize(
+    ("rows", "named"),
+    [
+        ("id,name,tenant_id\n1,Beta,T-1\n,Beta,T-9\n", "XeroDetails 2 ('Beta') holds"),  # another record's name
+        ("id,name,tenant_id\n1,beta ,T-1\n,Beta,T-9\n", "XeroDetails 2 ('Beta') holds (but for case"),  # folded
+        (
+            "id,name,tenant_id\n,Gamma,T-9\n1,Gamma,T-1\n",
+            "the record line 2 of rows.csv creates",
+        ),  # a record a row creates
+    ],
+)
+async def test_a_rename_to_the_match_key_of_another_record_is_refused_before_the_first_call(
+    tmp_path: Path, rows: str, named: str
+) -> None:
+    # tester: with --match-on name, `1,Beta` renamed record 1 to the name of record 2: two records named Beta, and
+    # every later load of a Beta row rejected as matching both. The renaming row is refused, nothing of it sent; the
+    # records keep their names, and the other row is matched against them
+    there = [{"name": "Alpha", "tenant_id": "T-1"}, {"name": "Beta", "tenant_id": "T-2"}]
+    report, held, rejects = await load_over(tmp_path, there, rows, batch_size=50)
+    names = [name for _, name, _ in held]
+    assert sorted(names) == sorted(set(names)) and (1, "Alpha", "T-1") in held, held
+    line = "2" if rows.startswith("id,name,tenant_id\n1") else "3"
+    assert list(rejects) == [line] and named in rejects[line] and "two records" in rejects[line], rejects
+    assert (report.loaded, report.rejected, report.exit_code) == (1, 1, 1), (report, rejects)
+
+
 @pytest.mark.slow
 async def test_a_match_of_several_records_names_them_and_what_to_do(tmp_path: Path) -> None:
     # found by a tester: the reason named neither the records nor a way on

@@ -79,12 +79,12 @@ class Matching:
             # read as the row's validation reads it (`1.0` is record 1: before, taken for no id, a later row of the
             # record's old name matched it and overwrote the rename); one that is no whole number is rejected there
             if (whole := whole_number(record_id, None)) is not None:
-                self._update(whole, (ref, where), row)
+                self._update(whole, ref, (ref, where), row)
             return
         if (key := self.kind.key(row)) is not None:
             self._match(ref, where, key, folded(self.kind, row), trimmed)
 
-    def _update(self, record_id: int, moved_by: tuple[str, str], row: Mapping[str, Any]) -> None:
+    def _update(self, record_id: int, ref: str, moved_by: tuple[str, str], row: Mapping[str, Any]) -> None:
         old = self.values.get(record_id)
         if old is None:
             return  # not there before the run: validation rejects it
@@ -92,11 +92,39 @@ class Matching:
         k1, k2 = self.kind.key(old), self.kind.key(new)
         if k1 == k2:
             return
+        if (taken := self._taken(record_id, new)) is not None:
+            self.decided[ref] = taken  # rejected: its record keeps its key
+            return
         self.holders[k1].discard(record_id)
         self.near[folded(self.kind, old)].discard(record_id)
         self.holders[k2].add(record_id)
         self.near[folded(self.kind, new)].add(record_id)
         self.values[record_id], self.moved_by[record_id] = new, moved_by
+
+    def _taken(self, record_id: int, new: Mapping[str, Any]) -> str | None:
+        """Why a row that updates record `record_id` to the match values `new` cannot be sent: another record holds
+        them (or holds them but for case, spaces and Unicode form, `folded`), or an earlier row creates a record of
+        them. Sent, two records would share one key, and every later match on it would be ambiguous; None where none
+        does."""
+        kind, key, near = self.kind, self.kind.key(new), folded(self.kind, new)
+        fields = " and ".join(kind.match_on)
+        what = f"this row gives {kind.name} {record_id} the {fields} {', '.join(repr(new[n]) for n in kind.match_on)}"
+        others = self.holders[key] - {record_id} or self.near[near] - {record_id}
+        if others:
+            alike = (
+                "" if self.holders[key] - {record_id} else f" (but for {_IGNORED}, as HaloPSA's database may compare)"
+            )
+            return (
+                f"{what}, which {named(kind, others, self.values)} holds{alike}: two records would carry one {fields}, "
+                f"and matching on it (--match-on) could no longer tell them apart. Change that record's {fields} in "
+                "an earlier row first, or give this row another"
+            )
+        if made := self.creators[key] or self.near_creators[near]:
+            return (
+                f"{what}, which the record {made[0][1]} creates holds too: two records would carry one {fields}, and "
+                f"matching on it (--match-on) could no longer tell them apart. Give one of the rows another {fields}"
+            )
+        return None
 
     def _match(self, ref: str, where: str, key: str, near: str | None, trimmed: bool) -> None:
         kind, ids, made = self.kind, self.holders[key], self.creators[key]

@@ -198,6 +198,8 @@ class Resource(RecordKind):
         record_id = getattr(record, "id", None)
         if record_id is not None:
             self._check_exists(record_id)
+            if self.match_on and isinstance(decided, str):  # its update would give its record another's match key
+                raise RowInvalid(self.match_on[0], decided)
         elif self.match_on and decided is not None:
             if isinstance(decided, str):
                 raise RowInvalid(self.match_on[0], decided)
