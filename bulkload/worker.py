@@ -55,8 +55,10 @@ STALLED_AFTER_S = 30.0
 AGAIN_AFTER_S = (1.0, 30.0)
 #: the longest reason the status column holds; a longer one (a way on: a command to paste) is printed whole under it
 SHORT_REASON = 60
+#: how `status -q` counts a running job whose worker has sent no heartbeat for STALLED_AFTER_S (`_silent`)
+SILENT = "running with no worker heartbeat (its worker may be gone)"
 #: the order in which `status -q` counts the jobs' states (any other after these)
-STATE_ORDER = ("queued", "running", "finished", "failed", "withdrawn", "cancelled")
+STATE_ORDER = ("queued", "running", SILENT, "finished", "failed", "withdrawn", "cancelled")
 #: jobs not clean that `status -q` names; the rest are counted
 NAMED_NOT_CLEAN = 5
 QUEUE_HELP = "the PostgreSQL that holds the queue: postgresql://user@host:port/database"
@@ -286,8 +288,10 @@ def add_commands(sub: Any, output: argparse.ArgumentParser) -> None:
         help="show every queued job's state and counts",
         description="Show every job queued in PostgreSQL: queued, running (on which worker), finished or failed, "
         "with its rows and requests so far. Exit 0 when every job has finished (each with its own exit code: the "
-        "exit column), 4 while any is queued, running or failed. A job taken out of its manifest, which was then "
-        "queued again, is withdrawn: over with. -q: one line, the jobs counted by state and those not clean named.",
+        "exit column), 4 while any is queued, running or failed, 2 where none was ever queued in the database (a "
+        "mistyped name?). A job taken out of its manifest, which was then "
+        "queued again, is withdrawn: over with. -q: one line, the jobs counted by state (a running job whose worker "
+        "sent no heartbeat for 30 s apart) and those not clean named.",
         parents=[output],
     )
     status.add_argument("--queue", required=True, type=queue_url, metavar="URL", help=QUEUE_HELP)
@@ -314,6 +318,11 @@ def command(ns: argparse.Namespace) -> int:
         anyio.run(lambda: run_worker(ns.queue, concurrency=ns.concurrency, stalled_after_s=ns.stalled_after_s))
         return EXIT_OK
     states = anyio.run(_queue().job_states, ns.queue)
+    if not states:  # before, an empty table and exit 0, as if every job had finished
+        raise ConfigError(
+            f"no job was ever queued in the database of {pasted(ns.queue)}: check the URL (a mistyped database "
+            "name?); `bulkload run MANIFEST --queue URL` queues a manifest's jobs there"
+        )
     if ns.json:
         print(msgspec.json.encode(states).decode())
     elif ns.quiet:
@@ -358,8 +367,7 @@ def print_states(states: list[Any]) -> None:
     below: list[str] = []
     for s in states:
         state = f"running on {s.worker}" if s.state == "running" and s.worker else s.state
-        if s.state == "running" and s.silent_s is not None and s.silent_s >= STALLED_AFTER_S:
-            # a live worker puts it back after its --stalled-after; with none alive the job would look run for good
+        if _silent(s):
             state += f" (no heartbeat for {s.silent_s:.0f} s: its worker may be gone)"
         # why a job failed, or waits to be retried: its last run's error says more than that run's "stopped"
         status = s.error if s.error and s.state != "finished" else s.status or ""
@@ -381,15 +389,21 @@ def print_states(states: list[Any]) -> None:
         console.print(line, soft_wrap=True)
 
 
+def _silent(s: Any) -> bool:
+    """Whether job state `s` is running on a worker that has sent no heartbeat for STALLED_AFTER_S: a live worker
+    puts such a job back after its --stalled-after, and with none alive it would look run for good."""
+    return s.state == "running" and s.silent_s is not None and s.silent_s >= STALLED_AFTER_S
+
+
 def quiet_states(states: list[Any]) -> str:
     """`bulkload status -q`: one line, the jobs counted by state (STATE_ORDER) and the first NAMED_NOT_CLEAN of
     those not clean named (failed, or finished with an exit code other than 0: its report's status and rows rejected
     and in doubt); why a job failed is the table's (without -q) or --json's."""
-    if not states:
-        return "bulkload status: no job queued"
     by_state: dict[str, int] = {}
-    for s in sorted(states, key=lambda s: (STATE_ORDER + (s.state,)).index(s.state)):
-        by_state[s.state] = by_state.get(s.state, 0) + 1
+    for s in sorted(states, key=lambda s: (STATE_ORDER + (s.state,)).index(SILENT if _silent(s) else s.state)):
+        # one whose worker is silent is not counted as running (before, it was: a dead worker's job looked alive)
+        state = SILENT if _silent(s) else s.state
+        by_state[state] = by_state.get(state, 0) + 1
     counted = ", ".join(f"{n} {state}" for state, n in by_state.items())
     not_clean = [_not_clean(s) for s in states if s.state == "failed" or (s.state == "finished" and s.exit_code)]
     named = ", ".join(not_clean[:NAMED_NOT_CLEAN]) + (

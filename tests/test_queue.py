@@ -269,10 +269,29 @@ def test_a_running_job_is_not_queued_again(
 
 
 def test_status_of_a_database_nothing_was_queued_in(postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert status(postgres_url, capsys) == (0, [])
-    # found by a tester: -q printed the whole table (docs/cli.md: the summary one line, for every command)
-    assert main(["status", "--queue", postgres_url, "-q"]) == 0
-    assert capsys.readouterr().out == "bulkload status: no job queued\n"
+    # a tester's: status against a database nothing was ever queued in (a mistyped database name) printed an empty
+    # table and exited 0, as when every job has finished: a script waiting on it went on. It is refused (exit 2),
+    # saying what to check, with -q and --json too (-q: found by a tester before, it printed the whole table)
+    for flags in ([], ["-q"], ["--json"]):
+        capsys.readouterr()
+        assert main(["status", "--queue", postgres_url, *flags]) == 2, flags
+        said = capsys.readouterr()
+        assert said.out == "" and "no job was ever queued in the database of" in said.err, (flags, said)
+        assert "a mistyped database name?" in said.err and "bulkload run MANIFEST --queue URL" in said.err, said
+
+
+def test_status_quiet_does_not_count_a_job_whose_worker_is_silent_as_running() -> None:
+    # a tester's: -q counted a job whose worker had sent no heartbeat for minutes (killed) as running, where the
+    # table says its worker may be gone: the one line a script or an operator reads looked alive
+    from bulkload.queue import JobState
+    from bulkload.worker import STALLED_AFTER_S, quiet_states
+
+    alive = JobState(id=1, name="a", agreement="a", state="running", attempts=0, worker="vm:1", silent_s=1.0)
+    dead = msgspec.structs.replace(alive, id=2, name="b", silent_s=STALLED_AFTER_S + 60)
+    line = quiet_states([alive, dead])
+    assert line.startswith(
+        "bulkload status: 2 jobs: 1 running, 1 running with no worker heartbeat (its worker may be gone);"
+    ), line
 
 
 def test_status_quiet_is_one_line_of_states_naming_the_jobs_not_clean() -> None:
