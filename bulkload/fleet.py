@@ -19,7 +19,7 @@ import anyio
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from . import account, interrupts, ledger_pg, logs, runner
+from . import account, interrupts, ledger_pg, logs, run_by, runner
 from .across_jobs import check_groups
 from .errors import (
     EXIT_MISMATCH,
@@ -242,8 +242,12 @@ async def run_job(
     Credentials from the manifest's variables in `env` (default os.environ) or its credentials file. Returns the
     report (a stopped run's too: status "stopped"); raises ConfigError for settings to correct (and, without
     `resume`, for a job whose ledger holds an unfinished run; with it too where the manifest gives that job other
-    files or settings than its run began with: finished.check_unfinished). `interrupted` as for runner.load."""
+    files or settings than its run began with: finished.check_unfinished; and where the job's folder is taken by
+    the other way of running it, the queue's workers or `bulkload run` without --queue: run_by.take). `interrupted`
+    as for runner.load."""
     job = await anyio.to_thread.run_sync(lambda: mjob.job(env))
+    # the queue's workers or `bulkload run`, whichever took the job first: the other's ledger knows nothing of it
+    await anyio.to_thread.run_sync(run_by.take, mjob, mjob.queue)
     status = await anyio.to_thread.run_sync(ledger_status, mjob.ledger_path)
     if status == "complete":
         await anyio.to_thread.run_sync(_as_finished, mjob, job)

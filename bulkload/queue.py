@@ -34,7 +34,7 @@ from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.schema import SchemaManager
 
-from . import fleet, ledger_pg, shared_limits
+from . import fleet, ledger_pg, run_by, shared_limits
 from .across_jobs import check_groups
 from .errors import (
     EXIT_STOPPED,
@@ -196,13 +196,16 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
     """Queue every job of the manifest at `manifest_path` (checked first: ConfigError as `bulkload run` gives it),
     each locked by its agreement. A job still waiting in the queue or running is not queued again (its id is None):
     a second queueing of a running job would clash with its own retry (procrastinate's queueing lock) and wait
-    behind it for good."""
+    behind it for good. Each job's folder is taken for the queue (run_by.take): ConfigError, nothing queued, where
+    `bulkload run` without --queue has one."""
     manifest = await checked(manifest_path)
 
     def started(mjob: ManifestJob) -> bool:  # a worker made its ledger: its groups are an earlier run's
         return fleet.ledger_status(ledger_pg.ledger_url(url, str(manifest.path), mjob.name)) is not None
 
     await anyio.to_thread.run_sync(check_groups, manifest, started)
+    for mjob in manifest.jobs:  # none queued where `bulkload run` without --queue has one (run_by.take)
+        await anyio.to_thread.run_sync(run_by.check, mjob, url)
     await ensure_schema(url)
     app = make_app(url)
     queued: list[Queued] = []
@@ -212,6 +215,7 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
             if await _in_queue(conn, str(manifest.path), mjob.name):  # running: queued again, its retry would clash
                 queued.append(Queued(name=mjob.name, agreement=mjob.agreement, id=None))
                 continue
+            await anyio.to_thread.run_sync(run_by.take, mjob, url)
             deferrer = task.configure(
                 lock=f"bulkload-agreement:{mjob.agreement}", queueing_lock=f"{manifest.path}#{mjob.name}"
             )
