@@ -31,6 +31,7 @@ import msgspec
 
 from . import ledger_pg, origins
 from .errors import LedgerError, LedgerUnavailable, LedgerWriteError, SharedUnfinished, command_on
+from .instants import Instant
 from .ledger_schema import (
     ORIGIN_CHAIN,
     ORIGIN_INPUTS,
@@ -120,6 +121,9 @@ class RunInfo:
     settings: dict[str, Any] = field(default_factory=dict)
     key_prefix: str = ""
     created: float = field(default_factory=time.time)
+    #: `created` by the clock since boot (instants.Instant.boot); None where the system has none, or in a ledger
+    #: made before it was kept
+    created_boot: str | None = None
     status: str = "running"
     #: how an interrupt it handled stopped it ("stopped by SIGTERM", "interrupted (Ctrl-C)": interrupts.reason), ""
     #: for none (status "running" with no process on it: it was killed)
@@ -136,6 +140,13 @@ class ChunkRow(NamedTuple):
     body_hash: str
     #: when its key was first sent (epoch seconds; None if never): APIs forget a key some time after that
     sent_at: float | None
+    #: the same moment by the clock since boot (instants.Instant.boot; None where not kept)
+    sent_boot: str | None = None
+
+    @property
+    def sent(self) -> Instant | None:
+        """When its key was first sent, by both clocks; None if never."""
+        return None if self.sent_at is None else Instant(self.sent_at, self.sent_boot)
 
 
 class Created(NamedTuple):
@@ -199,6 +210,13 @@ class OpenCall(NamedTuple):
     #: lost by then, or at most the client's timeout later (epoch seconds); a later look that could not settle it
     #: sent nothing, and leaves this as it was
     last_sent: float | None = None
+    #: `sent_at` by the clock since boot (instants.Instant.boot; None where not kept)
+    sent_boot: str | None = None
+
+    @property
+    def sent(self) -> Instant | None:
+        """When its key was first sent, by both clocks; None if never."""
+        return None if self.sent_at is None else Instant(self.sent_at, self.sent_boot)
 
 
 #: a record this run created (`c`) holds another line than the walk lists for its id (`r`): neither of the walked
@@ -220,12 +238,12 @@ def _lines(blob: bytes) -> array[int]:
 def _open_calls(db: sqlite3.Connection) -> dict[tuple[int, str], OpenCall]:
     """Ledger.open_calls of the ledger `db` reads."""
     out = {}
-    for seq, part, file_idx, key, state, sent_at, blob, body_hash, updated in db.execute(
-        "SELECT seq, part, file_idx, key, state, sent_at, lines, body_hash, updated FROM chunks "
+    for seq, part, file_idx, key, state, sent_at, blob, body_hash, updated, boot in db.execute(
+        "SELECT seq, part, file_idx, key, state, sent_at, lines, body_hash, updated, sent_boot FROM chunks "
         "WHERE state IN ('sending', 'in_doubt') ORDER BY seq, part"
     ):
         lines = _lines(blob)
-        out[(seq, part)] = OpenCall(file_idx, key, state, sent_at, lines.tolist(), body_hash, updated)
+        out[(seq, part)] = OpenCall(file_idx, key, state, sent_at, lines.tolist(), body_hash, updated, boot)
     return out
 
 
@@ -768,11 +786,14 @@ class Ledger:
         made before the checks of a call's rows of no group were kept as it left (`checks`, 2026-12) gets that
         column; its calls have none: a later load cannot tell their rows in doubt. One made before the lines of a
         family an earlier run left in doubt were told (skip_lines' `in_doubt`, 2026-12) gets that column; the lines it
-        holds have none: they were loaded."""
+        holds have none: they were loaded. One made before when its calls were sent was kept by the clock since boot
+        too (chunks' `sent_boot`, 2026-12) gets that column; the calls it holds have none: their keys' ages are told
+        by the wall clock (instants.age)."""
         for table, column, kind in (
             ("chunks", "looks", "BLOB"),
             ("chunks", "held", "BLOB"),
             ("chunks", "checks", "BLOB"),
+            ("chunks", "sent_boot", "TEXT"),
             ("skip_groups", "also_checks", "BLOB"),
             ("skip_lines", "differs", "TEXT"),
             ("skip_lines", "in_doubt", "INTEGER"),
@@ -929,8 +950,14 @@ class Ledger:
                 "INSERT OR REPLACE INTO meta VALUES ('adopted', ?)", (_json({"copy_of": copy_of, "at": now}),)
             )
             self._db.execute(
-                "UPDATE chunks SET state=?, sent_at=COALESCE(sent_at, ?), error=? WHERE state='pending'",
-                (state, self.run.created, "not sent in this copy; the run may have sent it after the copy was made"),
+                "UPDATE chunks SET state=?, sent_boot=CASE WHEN sent_at IS NULL THEN ? ELSE sent_boot END,"
+                " sent_at=COALESCE(sent_at, ?), error=? WHERE state='pending'",
+                (
+                    state,
+                    self.run.created_boot,
+                    self.run.created,
+                    "not sent in this copy; the run may have sent it after the copy was made",
+                ),
             )
             self._db.execute("UPDATE chunks SET updated=? WHERE state IN ('sending', 'in_doubt')", (now,))
 
@@ -966,7 +993,8 @@ class Ledger:
             self._db.execute("BEGIN")
             self._db.execute(
                 "INSERT OR IGNORE INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash,"
-                " error, updated, sent_at, looks, checks) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " error, updated, sent_at, sent_boot, looks, checks)"
+                " VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seq,
                     part,
@@ -979,6 +1007,7 @@ class Ledger:
                     "not in the copy of the ledger; the run may have sent it after the copy was made",
                     now,
                     self.run.created,
+                    self.run.created_boot,
                     looks,
                     _checks_blob(checks),
                 ),
@@ -994,9 +1023,9 @@ class Ledger:
     # --- chunks ---------------------------------------------------------------------------------------
     def chunks(self) -> dict[tuple[int, str], ChunkRow]:
         return {
-            (seq, part): ChunkRow(state, key, attempts, body_hash, sent_at)
-            for seq, part, state, key, attempts, body_hash, sent_at in self._db.execute(
-                "SELECT seq, part, state, key, attempts, body_hash, sent_at FROM chunks"
+            (seq, part): ChunkRow(state, key, attempts, body_hash, sent_at, boot)
+            for seq, part, state, key, attempts, body_hash, sent_at, boot in self._db.execute(
+                "SELECT seq, part, state, key, attempts, body_hash, sent_at, sent_boot FROM chunks"
             )
         }
 
@@ -1028,20 +1057,22 @@ class Ledger:
         place in the limits (a rolling window may hold it minutes), and no earlier attempt of it may have left: it
         is recorded `pending`, with its key, no attempt counted, until `leaves` (a kill -9 meanwhile leaves it not
         sent, for resume to send without a look)."""
-        now = time.time()
-        state, attempts, sent_at = ("pending", 0, None) if waits else ("sending", 1, now)
+        at = Instant.now()
+        now = at.wall
+        state, attempts, sent_at, sent_boot = ("pending", 0, None, None) if waits else ("sending", 1, now, at.boot)
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
                 "INSERT INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash, updated,"
-                " sent_at, looks, held, checks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " sent_at, sent_boot, looks, held, checks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (seq, part) DO UPDATE SET state=excluded.state,"
                 " attempts=chunks.attempts+excluded.attempts,"
                 " error=CASE WHEN chunks.state='pending' THEN NULL ELSE chunks.error END,"
-                " updated=excluded.updated, sent_at=COALESCE(chunks.sent_at, excluded.sent_at), looks=excluded.looks,"
-                " held=excluded.held, checks=excluded.checks",
+                " updated=excluded.updated, sent_at=COALESCE(chunks.sent_at, excluded.sent_at),"
+                " sent_boot=CASE WHEN chunks.sent_at IS NULL THEN excluded.sent_boot ELSE chunks.sent_boot END,"
+                " looks=excluded.looks, held=excluded.held, checks=excluded.checks",
                 (seq, part, file_idx, key, state, attempts, len(lines), array("i", lines).tobytes(), body_hash, now)
-                + (sent_at, looks, held, _checks_blob(checks)),
+                + (sent_at, sent_boot, looks, held, _checks_blob(checks)),
             )
             self._groups(seq, part, groups, replace=True)
             self._save_calls(calls)
@@ -1053,11 +1084,12 @@ class Ledger:
         """The chunk's call, recorded `pending` while it waited for the limits (`sending` with `waits`), leaves now
         (its request is about to be written): `sending`, one more attempt, sent from now. LedgerWriteError when the
         ledger cannot record it: the call must not leave then."""
-        now = time.time()
+        now = Instant.now()
         self._db.execute(
-            "UPDATE chunks SET state='sending', attempts=attempts+1, updated=?, sent_at=COALESCE(sent_at, ?) "
+            "UPDATE chunks SET state='sending', attempts=attempts+1, updated=?,"
+            " sent_boot=CASE WHEN sent_at IS NULL THEN ? ELSE sent_boot END, sent_at=COALESCE(sent_at, ?) "
             "WHERE seq=? AND part=? AND state='pending'",
-            (now, now, seq, part),
+            (now.wall, now.boot, now.wall, seq, part),
         )
         self._count_sends(1)
 
@@ -1077,6 +1109,11 @@ class Ledger:
         that kept none, or never sent)."""
         row = self._db.execute("SELECT held FROM chunks WHERE seq=? AND part=?", (seq, part)).fetchone()
         return None if row is None or row[0] is None else bytes(row[0])
+
+    def sent(self, seq: int, part: str) -> Instant | None:
+        """When the chunk's key was first sent, by both clocks; None if never."""
+        row = self._db.execute("SELECT sent_at, sent_boot FROM chunks WHERE seq=? AND part=?", (seq, part)).fetchone()
+        return None if row is None or row[0] is None else Instant(float(row[0]), row[1])
 
     def sent_at(self, seq: int, part: str) -> float | None:
         """When the chunk's key was first sent (epoch seconds); None if never."""

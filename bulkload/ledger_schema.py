@@ -126,7 +126,7 @@ CREATE TABLE chunks (
     seq INTEGER NOT NULL, part TEXT NOT NULL, file_idx INTEGER NOT NULL, key TEXT NOT NULL,
     state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, n_rows INTEGER NOT NULL,
     lines BLOB NOT NULL, body_hash TEXT NOT NULL, summary TEXT, returned TEXT, error TEXT, updated REAL NOT NULL,
-    sent_at REAL, looks BLOB, held BLOB, checks BLOB,
+    sent_at REAL, looks BLOB, held BLOB, checks BLOB, sent_boot TEXT,
     PRIMARY KEY (seq, part));
 CREATE TABLE rows (
     file_idx INTEGER NOT NULL, line_no INTEGER NOT NULL, bucket TEXT NOT NULL, field TEXT NOT NULL,

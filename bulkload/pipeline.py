@@ -48,6 +48,7 @@ from .errors import (
     command_on,
 )
 from .http import Response
+from .instants import Instant, age
 from .isolation import (
     ALONE_HALVES,
     CONFIRM,
@@ -678,7 +679,7 @@ class Loader:
         repeatable = call.repeatable
         if repeatable and self.target.api.idempotent:
             # a key the API has forgotten deduplicates nothing: an old in-flight call is in doubt like any other
-            repeatable = prev.state == "sending" and key_kept(prev.sent_at, time.time(), self.target.api.key_ttl_s)
+            repeatable = prev.state == "sending" and key_kept(prev.sent, Instant.now(), self.target.api.key_ttl_s)
         # lost when the earlier process ended, before this one began: one time for all its calls, whose looks then
         # share what one look takes (`look`); a part a look split off a call of this process (found_in_part) keeps
         # that call's
@@ -716,7 +717,7 @@ class Loader:
             why = "the ledger has it as sent when the run stopped (or held back unsent as a ledger write failed); "
             why += "outcome unknown"
             if call.repeatable:
-                why += f" ({key_untrusted(prev.sent_at, time.time(), self.target.api.key_ttl_s)})"
+                why += f" ({key_untrusted(prev.sent, Instant.now(), self.target.api.key_ttl_s)})"
             if earlier := self.ledger.error_of(chunk.seq, chunk.part):  # why it was in doubt then says more
                 why = f"{earlier}; {why}"
             self.mark_in_doubt(chunk, prev.state, why, wrote=False)
@@ -875,14 +876,14 @@ class Loader:
         # an earlier process's key, replayed as the API surely keeps it (`in_flight`): each attempt leaves only while
         # it still does, as the waits for the limits and the retries may outlive it (a call sent again on a look's
         # word, or the user's, is sent whatever its key's age)
-        replayed = None if fresh or not self.target.api.idempotent else self.ledger.sent_at(chunk.seq, chunk.part)
-        if replayed is not None and not key_kept(replayed, time.time(), self.target.api.key_ttl_s):
+        replayed = None if fresh or not self.target.api.idempotent else self.ledger.sent(chunk.seq, chunk.part)
+        if replayed is not None and not key_kept(replayed, Instant.now(), self.target.api.key_ttl_s):
             replayed = None
         left = False
 
         def leaving() -> None:
             nonlocal left
-            if replayed is not None and not key_kept(replayed, now := time.time(), self.target.api.key_ttl_s):
+            if replayed is not None and not key_kept(replayed, now := Instant.now(), self.target.api.key_ttl_s):
                 raise KeyOutlived(key_untrusted(replayed, now, self.target.api.key_ttl_s))
             if not left:  # its first attempt: a retry carries the same rows
                 if fresh:  # it waited for its place `pending`: it may arrive from now on
@@ -1190,7 +1191,9 @@ class Loader:
         looks = self.target.kind_of(chunk.file_idx).lookalikes(chunk)
         at = (chunk.seq, chunk.part, chunk.file_idx)
         self.ledger.unseen(*at, key, chunk.lines, digest, state, chunk.groups, looks, self.checks_of(chunk))
-        row = self.known[(chunk.seq, chunk.part)] = ChunkRow(state, key, 0, digest, self.ledger.run.created)
+        row = self.known[(chunk.seq, chunk.part)] = ChunkRow(
+            state, key, 0, digest, self.ledger.run.created, self.ledger.run.created_boot
+        )
         return row
 
     def record_done(
@@ -1464,6 +1467,7 @@ class Loader:
                 prev.attempts if prev is not None else 0,
                 body_hash(chunk.body),
                 prev.sent_at if prev is not None else None,
+                prev.sent_boot if prev is not None else None,
             )
             self._lost[chunk.seq] = last
             try:
@@ -2040,25 +2044,29 @@ def replayed_failure(exc: APIError, target: Target, sent_at: float | None) -> st
     )
 
 
-def key_kept(sent_at: float | None, now: float, ttl_s: float) -> bool:
-    """Whether the API surely still keeps the idempotency key of a call first sent at `sent_at` (epoch seconds, as
-    the ledger has it; None: never sent) at `now` (epoch seconds): younger than `ttl_s` (Api.key_ttl_s) less
-    KEY_TTL_MARGIN_S, so that sent again with it the call is answered from the API's cache. Not where it was sent
-    "after" `now`: the wall clock was stepped back since (NTP correcting a clock that ran ahead, a machine restored
-    from a snapshot, another machine resuming the ledger), and how old the key is cannot be told."""
-    if sent_at is None:
+def key_kept(sent: Instant | None, now: Instant, ttl_s: float) -> bool:
+    """Whether the API surely still keeps the idempotency key of a call first sent at `sent` (None: never sent) at
+    `now`: younger than `ttl_s` (Api.key_ttl_s) less KEY_TTL_MARGIN_S, so that sent again with it the call is answered
+    from the API's cache. Its age is told by the clock since boot where it can be (instants.age: a wall clock
+    stepped back since makes an old key look young); where it cannot be told (a clock ran backwards: the wall clock
+    stepped back across a reboot, a machine restored from a snapshot, another machine's clock resuming the ledger),
+    never."""
+    if sent is None:
         return False
-    age = now - sent_at
-    return 0.0 <= age < ttl_s - KEY_TTL_MARGIN_S
+    old = age(sent, now)
+    return old is not None and old < ttl_s - KEY_TTL_MARGIN_S
 
 
-def key_untrusted(sent_at: float | None, now: float, ttl_s: float) -> str:
+def key_untrusted(sent: Instant | None, now: Instant, ttl_s: float) -> str:
     """Why a key `key_kept` does not trust is not sent again, in a reason's words: "its key is older than the 60
-    minutes the API keeps one", or for one sent after `now` by the clock, "its key was first sent at 2026-12-05 02:40
-    UTC, after now by this clock (stepped back since?): its age cannot be told"."""
-    if sent_at is not None and sent_at > now:
-        at = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(sent_at))
-        return f"its key was first sent at {at}, after now by this clock (stepped back since?): its age cannot be told"
+    minutes the API keeps one", or for one whose age cannot be told, "its key was first sent at 2026-12-05 02:40 UTC
+    by this clock, and how long ago cannot be told: the clock ran backwards since (stepped back?)"."""
+    if sent is not None and age(sent, now) is None:
+        at = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(sent.wall))
+        return (
+            f"its key was first sent at {at} by this clock, and how long ago cannot be told: the clock ran backwards "
+            "since (stepped back?)"
+        )
     return f"its key is older than the {ttl_s / 60:.0f} minutes the API keeps one"
 
 

@@ -40,6 +40,7 @@ from .errors import (
     SharedUnfinished,
     command_on,
 )
+from .instants import boot_mark
 from .job import Job, address, mapped_to_no_field, mapping_typos
 from .kept_rejects import check_kept, never_written
 from .ledger import (
@@ -527,6 +528,7 @@ async def load(
         options=target.options(),
         settings=job.settings(),
         key_prefix=uuid.uuid4().hex[:16],
+        created_boot=boot_mark(),
     )
     checked = not (job.allow_duplicate_load or target.books.rerunnable)
     who = account.anywhere(job, target, credentials)  # the same account under another spelling of its address

@@ -68,6 +68,7 @@ from .errors import (
     cause_of,
     command_on,
 )
+from .instants import Instant
 from .job import Job
 from .ledger import Ledger, OpenCall
 from .ledger_home import check_home, record_status
@@ -423,7 +424,16 @@ async def _plan_again(
                     state = "sending" if target.api.idempotent else "in_doubt"
                     looks = target.kind_of(file_idx).lookalikes(planned)
                     ledger.unseen(seq, "", file_idx, key, lines, digest, state, planned.groups, looks)
-                    call = OpenCall(file_idx, key, state, ledger.run.created, list(lines), digest, time.time())
+                    call = OpenCall(
+                        file_idx,
+                        key,
+                        state,
+                        ledger.run.created,
+                        list(lines),
+                        digest,
+                        time.time(),
+                        ledger.run.created_boot,
+                    )
                     if not await _hand(send, planned, call, todo, out):
                         return
                     continue
@@ -488,7 +498,7 @@ async def _settle_calls(
             # a key the API may have forgotten (or that it never kept, or whose age the clock cannot tell)
             # deduplicates nothing: look instead; and one never sent (a part a refused call may have stored some of)
             # would do the work now: look instead too
-            replay = target.api.idempotent and key_kept(call.sent_at, clock(), target.api.key_ttl_s)
+            replay = target.api.idempotent and key_kept(call.sent, Instant.now(clock), target.api.key_ttl_s)
             returned, wrote, unread = None, replay, None
             try:
                 if replay:
@@ -519,11 +529,11 @@ async def _settle_calls(
                             chunk.seq,
                             chunk.part,
                             call,
-                            _cannot_tell(_looked(target, call, chunk, unread, over)),
+                            _cannot_tell(_looked(target, call, chunk, unread, Instant.now(clock))),
                         )
                         continue
                     if found and kind.creates(chunk):  # never deleted on a look: it may find another's look-alike
-                        why = _found_alike(_looked(target, call, chunk, unread, over), found)
+                        why = _found_alike(_looked(target, call, chunk, unread, Instant.now(clock)), found)
                         _unsettled(job, out, chunk.seq, chunk.part, call, why, len(found))
                         continue
                     ids = found
@@ -575,11 +585,11 @@ def _settled_at(job: Job, call: OpenCall, clock: Callable[[], float], over: floa
     return anyio.current_time() + max(0.0, lost + job.settle_delay_s - clock())
 
 
-def _looked(target: Target, call: OpenCall, chunk: Chunk, unread: str | None, now: float) -> str:
+def _looked(target: Target, call: OpenCall, chunk: Chunk, unread: str | None, now: Instant) -> str:
     """Why a call was looked for rather than sent again with its key, as the start of a reason ("" for an API with
     no keys); `unread`: why its key's replayed answer could not be read, if it was. A call never sent (`sent_at`
     None: a part of a refused call that a split put in doubt, for what the refusal may have stored of it) is named
-    so, whatever its key's age; `now`: the wall clock as the rollback began (epoch seconds), which tells it."""
+    so, whatever its key's age; `now`: the moment (instants.Instant) its key's age is told at."""
     if call.sent_at is None:
         parent = f"{chunk.seq}{'.' + chunk.part[:-1] if chunk.part[:-1] else ''}"
         return (
@@ -589,7 +599,7 @@ def _looked(target: Target, call: OpenCall, chunk: Chunk, unread: str | None, no
     return (
         f"its key's answer, sent again, {unread}, and "
         if unread
-        else f"{key_untrusted(call.sent_at, now, target.api.key_ttl_s)}, and "
+        else f"{key_untrusted(call.sent, now, target.api.key_ttl_s)}, and "
         if target.api.idempotent
         else ""
     )
@@ -633,8 +643,8 @@ async def _replay(
     request = await kind.call_for(dispatcher, chunk)
 
     def leaving() -> None:
-        if not key_kept(call.sent_at, now := clock(), target.api.key_ttl_s):
-            raise KeyOutlived(key_untrusted(call.sent_at, now, target.api.key_ttl_s))
+        if not key_kept(call.sent, now := Instant.now(clock), target.api.key_ttl_s):
+            raise KeyOutlived(key_untrusted(call.sent, now, target.api.key_ttl_s))
 
     try:
         response = await dispatcher.send(
