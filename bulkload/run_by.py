@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import ledger_pg
 from .errors import ConfigError, manifest_command, pasted
 from .manifest import ManifestJob
 from .redact import without_password
@@ -62,8 +61,8 @@ def take(mjob: ManifestJob, queue: str | None) -> None:
 
 def check(mjob: ManifestJob, queue: str | None) -> bool:
     """Whether `mjob`'s folder of outputs is taken by `queue`'s way (True) or by nobody yet (False); ConfigError,
-    naming who, where the other way has it: the queue at another database, or `bulkload run` (also by a ledger.sqlite
-    there from before RUN_BY was kept, for a queue), or a RUN_BY that cannot be read."""
+    naming who, where the other way has it: a queue, or `bulkload run` (also by a ledger.sqlite there from before
+    RUN_BY was kept, for a queue), or where a RUN_BY there cannot be read."""
     theirs = _read(mjob.out_dir / RUN_BY)
     if theirs is None and queue is not None and (mjob.out_dir / "ledger.sqlite").exists():
         theirs = {"queue": None}  # a run of `bulkload run` there, from before RUN_BY was kept
@@ -94,11 +93,9 @@ def _read(path: Path) -> dict[str, Any] | None:
 
 def _same_way(theirs: object, queue: str | None) -> bool:
     """Whether the folder's taker `theirs` (a queue's URL, or None for `bulkload run`) is `queue`'s way: both
-    `bulkload run`, or both the queue in one database (the same host, port and database: the URL may be spelled
-    otherwise by each shell)."""
-    if theirs is None or queue is None:
-        return theirs is None and queue is None
-    return isinstance(theirs, str) and ledger_pg.same_database(theirs, queue) and ledger_pg.same_database(queue, theirs)
+    `bulkload run`, or both a queue. Queues are not told apart: one database is reached by many addresses (a
+    proxy, a pooler, another host name), which its URL cannot tell from another database's."""
+    return (theirs is None) == (queue is None)
 
 
 def _refusal(mjob: ManifestJob, theirs: dict[str, Any], queue: str | None) -> str:
@@ -120,13 +117,6 @@ def _refusal(mjob: ManifestJob, theirs: dict[str, Any], queue: str | None) -> st
             f"{manifest_command(mjob.manifest, resume=True)}`); nothing was queued or sent"
         )
     status = f"`bulkload status --queue {pasted(str(other))}`"
-    if queue is not None:
-        return (
-            f"job {mjob.name!r}: its folder {folder} is the queue's at {pasted(str(other))}{when}, another database "
-            f"than this queue's: its ledger there would know nothing of this one, and the job's files would be "
-            f"loaded a second time. Queue it where it was queued (`{manifest_command(mjob.manifest, queue=other)}`; "
-            f"{status} shows it); nothing was queued or sent"
-        )
     return (
         f"job {mjob.name!r} is run by the queue at {pasted(str(other))}{when}, as its folder {folder} says "
         f"({RUN_BY}): the queue's workers load it under a ledger in that queue, which a run without --queue knows "
