@@ -11,6 +11,7 @@ checked against the boot clock: the send was before this boot began, so it is ol
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,13 +37,18 @@ class Instant(NamedTuple):
 def boot_mark() -> str | None:
     """ "BOOT_ID SECONDS" of this moment (Instant.boot); None where the system has no boot id or boot clock."""
     clock = getattr(time, "CLOCK_BOOTTIME", None)
-    if clock is None:
-        return None
+    boot_id = _boot_id()
+    return f"{boot_id} {time.clock_gettime(clock):.3f}" if clock is not None and boot_id else None
+
+
+@functools.cache
+def _boot_id() -> str:
+    """This boot's id ("" where the system tells none), read once: a boot keeps it, and a call's ledger row is
+    written before each request."""
     try:
-        boot_id = BOOT_ID.read_text(encoding="ascii").strip()
+        return BOOT_ID.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
-        return None
-    return f"{boot_id} {time.clock_gettime(clock):.3f}" if boot_id else None
+        return ""
 
 
 def _on_boot(mark: str | None) -> tuple[str, float] | None:
