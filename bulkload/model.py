@@ -405,6 +405,10 @@ def scope_holds(figures: Mapping[str, int]) -> int:
     return held - figures.get("before_gone", 0) - figures.get("rolled_back", 0)
 
 
+#: how many missing or unexpected entries (or fields differing) the report names one by one
+LIST_LIMIT = 100
+
+
 class Reconciled(msgspec.Struct, kw_only=True):
     """The report's `reconcile` section: `ok` only when everything matches. Walked APIs add the `walk_…`,
     `groups_differing…`, `lines_changed…` and `amounts_with_more_decimals` keys; APIs read by their answers the

@@ -27,7 +27,7 @@ from .dispatch import Dispatcher
 from .errors import command_on
 from .ledger import Ledger
 from .masking import masked, secret_rule
-from .model import ANY_CURRENCY, BY_PLACE, ECHOED, NO_ID, ONE_ID, Reconciled, Totals, held_before
+from .model import ANY_CURRENCY, BY_PLACE, ECHOED, LIST_LIMIT, NO_ID, ONE_ID, Reconciled, Totals, held_before
 from .money import iso_code, money
 from .pipeline import listed
 from .recount import RECOUNT, Recount, lagging
@@ -38,9 +38,6 @@ from .targets.base import Target
 from .walks import WALK_SLACK, Behind, Walked, id_ranges
 
 log = logging.getLogger(__name__)
-
-#: how many missing or unexpected entries the report names one by one
-LIST_LIMIT = 100
 
 
 def _totals_view(totals: Mapping[str, Mapping[str, Sequence[int | None]]], target: Target) -> dict[str, dict[str, Any]]:
@@ -84,7 +81,8 @@ async def reconcile(
     refused call of this run (fill_rejected_found)."""
     log.info("reconciling: by %s", target.api.reconcile_by)
     if target.api.reconcile_by == "responses":
-        return by_responses(ledger, target, files)
+        rows = partial(rows_as_read, ledger, target, files)
+        return await target.books.read_back(dispatcher, ledger, files, rows, by_responses(ledger, target, files))
     if target.api.reconcile_by == "target":
         books = partial(target.books.reconcile, dispatcher, ledger, files, partial(rows_as_read, ledger, target, files))
         rec = await books()

@@ -847,10 +847,11 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
         console.print(
             f"... {rec.ids_reused_count - 10:,} more ids holding other records than the run sent (see the report)"
         )
-    for item in (rec.differences or [])[:10]:  # field by field, where the API is compared so (HaloPSA)
+    for item in (rec.differences or [])[:10]:  # field by field, where the API is compared so (HaloPSA, costs)
         console.print(
-            f"changed in the API since it was loaded: {item.get('resource', '')} {item['id']} (line {item['line']}) "
-            f"{item['field']}: sent {_shown(item['sent'])}, the API holds {_shown(item['found'])}"
+            item.get("said")
+            or f"changed in the API since it was loaded: {item.get('resource', '')} {item['id']} (line "
+            f"{item['line']}) {item['field']}: sent {_shown(item['sent'])}, the API holds {_shown(item['found'])}"
         )
     if isinstance(rec.differences_count, int) and rec.differences_count > 10:
         console.print(f"... {rec.differences_count - 10:,} more fields differ (see the report)")

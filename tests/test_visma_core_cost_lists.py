@@ -176,7 +176,7 @@ async def test_a_case_whose_server_pages_50_costs_whatever_top_asks_is_read_on_t
     the case's rows were rejected "cannot be read whole", though nothing about it is ambiguous. The read after a
     page shorter than asked that lists more is read on from (`$skip` = the costs seen - 1, the pages overlapping by
     one): 230 costs, cost 150101 the 228th and 150103 (entry definition 21) the last, both rows loaded, no
-    rejection. GETs: 9 a read (READ_230_BY_50), each row's read before its PATCH."""
+    rejection. GETs: 9 a read (READ_230_BY_50), each row's read before its PATCH, and reconciliation's read back."""
     rows = [[1501, "Buyer", 150101, "", "700.25", "the 228th"], [1501, "Buyer", "", 21, "800.50", "the last"]]
     data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
     asked: list[str] = []
@@ -184,7 +184,7 @@ async def test_a_case_whose_server_pages_50_costs_whatever_top_asks_is_read_on_t
         tmp_path, data, core_app(counting(listed(padded_to(230), cap=50), asked)), target_options=COSTS
     )
     assert (report.exit_code, report.loaded, report.rejected) == (0, 2, 0), report
-    assert asked == [*READ_230_BY_50, "PATCH"] * 2, asked
+    assert asked == [*READ_230_BY_50, "PATCH"] * 2 + READ_230_BY_50, asked
 
 
 async def test_a_case_whose_server_pages_fewer_costs_than_asked_is_read_whole_with_two_gets_more(
@@ -192,7 +192,7 @@ async def test_a_case_whose_server_pages_fewer_costs_than_asked_is_read_whole_wi
 ) -> None:
     """A server answering at most 50 costs a page, of a case of the sandbox's three: the page of 3, the read after
     it at `$skip=3` (nothing), and the page at `$skip=2` listing the last cost alone prove the list whole: 3 GETs
-    before each row's PATCH."""
+    before each row's PATCH, and after them for reconciliation's read back."""
     rows = [[1501, "Buyer", 150101, "", "700.25", "one"], [1501, "Buyer", "", 21, "800.50", "two"]]
     data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
     asked: list[str] = []
@@ -200,14 +200,15 @@ async def test_a_case_whose_server_pages_fewer_costs_than_asked_is_read_whole_wi
         tmp_path, data, core_app(counting(listed(lambda c: c, cap=50), asked)), target_options=COSTS
     )
     assert (report.loaded, report.rejected) == (2, 0), report
-    assert asked == ["GET 0", "GET 3", "GET 2", "PATCH"] * 2, asked
+    assert asked == ["GET 0", "GET 3", "GET 2", "PATCH"] * 2 + ["GET 0", "GET 3", "GET 2"], asked
 
 
 async def test_a_case_whose_costs_move_after_a_short_page_is_read_again_never_guessed(tmp_path: Path) -> None:
     """Pages of 50 whatever `$top` asks, 230 costs; right after the page at `$skip=49` (read on after a short page)
     another writer deletes cost 9010, of the first page, so the costs after it move up a place: the page at
     `$skip=98` does not begin with the cost the one before it ended with, a list that moved, read again from its
-    first page, whole then (229 costs). Both rows load. GETs before the first PATCH: 4 (0, 50, 49, 98) and 9."""
+    first page, whole then (229 costs). Both rows load. GETs before the first PATCH: 4 (0, 50, 49, 98) and 9; 9
+    after the last, reconciliation's read back."""
     removed: list[int] = []
     shaped = listed(lambda costs: [c for c in padded_to(230)(costs) if c["Id"] not in removed], cap=50)
 
@@ -223,7 +224,7 @@ async def test_a_case_whose_costs_move_after_a_short_page_is_read_again_never_gu
     report, _ = await loaded(tmp_path, data, core_app(counting(deleting, asked)), target_options=COSTS)
     assert (report.exit_code, report.loaded, report.rejected) == (0, 2, 0), report
     after = [f"GET {skip}" for skip in (0, 50, 49, 98, 147, 196, 228, 229, 228)]
-    assert asked == ["GET 0", "GET 50", "GET 49", "GET 98", *after, "PATCH", *after, "PATCH"], asked
+    assert asked == ["GET 0", "GET 50", "GET 49", "GET 98", *after, "PATCH", *after, "PATCH", *after], asked
 
 
 def moving(moves: int) -> Rule:

@@ -65,7 +65,8 @@ async def test_resend_in_doubt_never_puts_an_earlier_row_of_a_cost_back_over_a_l
             assert (first.loaded, first.in_doubt) == (1, 1), first
             again, cost, resent = await resent_in_doubt(tmp_path, url)
     assert (cost["Amount"], cost["Comment"]) == (Decimal("350.00"), "B"), cost  # B's, and the other writer's after
-    assert resent == 0 and (again.loaded, again.in_doubt, again.exit_code) == (1, 1, 1), again
+    # exit 3: read back, cost 150003 holds the other writer's 100.00 more than B set (reconciliation reads the costs)
+    assert resent == 0 and (again.loaded, again.in_doubt, again.exit_code) == (1, 1, 3), again
     (row,) = read_csv(tmp_path / "in_doubt.csv")
     assert row["line"] == "2" and "not sent again: line 3" in row["last_error"], row
     assert "a later row of cost 150003" in row["last_error"] and "a run of its own" in row["last_error"], row
@@ -358,7 +359,8 @@ async def test_resend_in_doubt_never_puts_a_row_back_over_a_later_runs_change_to
             later = job(tmp_path / "b", b, url, settle_s=0.0, target_options=COSTS)
             (tmp_path / "b").mkdir()
             second = await load(later, env=ENV, raise_on_stop=False)
-            assert (second.loaded, second.exit_code) == (1, 0), second
+            # exit 3: read back, the cost holds the other writer's 100.00 more than B set
+            assert (second.loaded, second.exit_code) == (1, 3), second
             again, cost, resent = await resent_in_doubt(tmp_path, url)
     assert (cost["Amount"], cost["Comment"]) == (Decimal("322.00"), "B"), cost  # B's, and the other writer's after
     assert resent == 0 and (again.loaded, again.in_doubt, again.exit_code) == (0, 1, 1), again

@@ -805,6 +805,20 @@ class Books:
         raise NotImplementedError
 
     # --- reconciliation --------------------------------------------------------------------------
+    async def read_back(
+        self,
+        client: Sender,
+        ledger: Created,
+        files: list[str],
+        rows: Callable[[int], Iterator[tuple[int, Any]]],
+        rec: Reconciled,
+    ) -> Reconciled:
+        """For reconcile_by = "responses": `rec` (what the answers said, reconcile.by_responses) with what the API
+        holds now of the records the run changed, where some of them can be read back (Visma Core's costs): an
+        answer that says the values sent proves nothing of what was kept. `rows` as `reconcile`'s. By default
+        nothing can be read back: `rec` as it is."""
+        return rec
+
     async def reconcile(
         self, client: Sender, ledger: Created, files: list[str], rows: Callable[[int], Iterator[tuple[int, Any]]]
     ) -> Reconciled:

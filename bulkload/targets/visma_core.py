@@ -7,8 +7,9 @@ at another writer's values (in doubt).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -16,12 +17,24 @@ import msgspec
 
 from ..errors import APIError, BadAnswer, ConfigError, WrongEndpoint
 from ..http import DOT_SEGMENTS, api_path
+from ..model import LIST_LIMIT, Reconciled
 from ..side_by_side import side_by_side
 from ..sources import BadRow
 from .base import ASP_NET_SETTLE_S, Api, Books, Credentials, EarlierRun, Target
 from .flags import Flag, Flags
-from .protocols import Sender
-from .visma_core_records import _BOOKKEEPING, _UNWRITABLE, LOOKUP_BYTES, Costs, Definition, Entries, OnCase, most_lines
+from .protocols import Created, Sender
+from .visma_core_records import (
+    _BOOKKEEPING,
+    _UNWRITABLE,
+    LOOKUP_BYTES,
+    CostHeld,
+    CostMeant,
+    Costs,
+    Definition,
+    Entries,
+    OnCase,
+    most_lines,
+)
 
 if TYPE_CHECKING:
     from ..sources import Source
@@ -94,12 +107,86 @@ def _given(files: Mapping[int, str], options: Mapping[str, Any]) -> list[str]:
     return args
 
 
+#: the cases whose costs reconciliation reads side by side
+_READ_AT_ONCE = 8
+
+
 class CostsSet(Books):
     """What --kind costs does to the books: it sets fixed values on costs that exist (a PATCH each) and creates
-    nothing, so the same file loaded again changes nothing: no duplicate-load check."""
+    nothing, so the same file loaded again changes nothing: no duplicate-load check. Costs can be read back, so
+    reconciliation reads every cost the run set and compares it with what the file meant (`read_back`)."""
 
     rerunnable = True
     creates_nothing = True
+
+    def __init__(self, costs: Costs) -> None:
+        self.costs = costs
+
+    async def read_back(
+        self,
+        client: Sender,
+        ledger: Created,
+        files: list[str],
+        rows: Callable[[int], Iterator[tuple[int, Any]]],
+        rec: Reconciled,
+    ) -> Reconciled:
+        """`rec` with each cost the run set read again (GET …/Cases/{caseId}/Costs/{type}, one read of each case and
+        type) and compared with what the file meant it to hold, its last row's values (Costs.meant): a PATCH answered
+        with the values sent proves nothing of what the API kept (tester t70b: answered, not kept, exit 0). A field
+        holding another value is a mismatch (`differences`, `ok` false: exit 3); one a listing leaves out, or of a
+        list not read whole, is counted not checked (`rows_not_checked.read_back`)."""
+
+        def meant() -> dict[tuple[int, str, int], CostMeant]:
+            def of_file(file_idx: int) -> Iterator[tuple[int, Mapping[str, Any], int]]:
+                ids = ledger.created_in(file_idx)
+                return ((line, row, ids[line]) for line, row in rows(file_idx) if line in ids)
+
+            return self.costs.meant(chain.from_iterable(of_file(i) for i in range(len(files))))
+
+        by_case: dict[tuple[int, str], dict[int, CostMeant]] = {}
+        for (case_id, kind, cost_id), of_cost in (await anyio.to_thread.run_sync(meant)).items():
+            by_case.setdefault((case_id, kind), {})[cost_id] = of_cost
+        differing: list[dict[str, Any]] = []
+        unchecked = 0
+
+        async def read(case_id: int, kind: str) -> None:
+            nonlocal unchecked
+            found, left = await self.costs.held_now(client, case_id, kind, by_case[(case_id, kind)])
+            unchecked += left
+            differing.extend(_difference(case_id, kind, held) for held in found)
+
+        cases = sorted(by_case)
+        for at in range(0, len(cases), _READ_AT_ONCE):
+            await side_by_side(partial(read, *case) for case in cases[at : at + _READ_AT_ONCE])
+        n_costs = sum(len(of_case) for of_case in by_case.values())
+        said = f"the {n_costs:,} costs the run set were read back"
+        if differing:
+            said += (
+                f": {len(differing):,} fields hold other values than the file set (the API answered the PATCH with "
+                "them and did not keep them, or something set them since: another writer, a later run)"
+            )
+        if unchecked:
+            said += f"; {unchecked:,} fields of them could not be read back (left out, or a list not read whole)"
+        differing.sort(key=lambda item: (item["line"], item["id"], item["field"]))
+        rec.ok = rec.ok and not differing
+        rec.note = f"{rec.note}; {said}" if isinstance(rec.note, str) else said
+        rec.differences, rec.differences_count = differing[:LIST_LIMIT], len(differing)
+        if isinstance(rec.rows_not_checked, dict):
+            rec.rows_not_checked["read_back"] = unchecked
+        return rec
+
+
+def _difference(case_id: int, kind: str, held: CostHeld) -> dict[str, Any]:
+    """A cost's field holding another value than the file meant, as the report's `differences` lists it."""
+    return {
+        "resource": f"cost of case {case_id} ({kind})",
+        "id": held.cost_id,
+        "line": held.line,
+        "field": held.field,
+        "sent": held.meant,
+        "found": held.found,
+        "said": held.said(case_id, kind),
+    }
 
 
 class VismaCore(Target):
@@ -153,7 +240,7 @@ class VismaCore(Target):
         self.entries = Entries(definitions, cost_type)
         self.costs = Costs()
         if kind == "costs":
-            self.books = CostsSet()
+            self.books = CostsSet(self.costs)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> VismaCore:

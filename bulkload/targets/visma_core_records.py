@@ -7,7 +7,7 @@ from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime, time
 from decimal import Decimal
 from itertools import accumulate
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import anyio
 import msgspec
@@ -276,6 +276,35 @@ def _kind(definition: Definition) -> str:
     """Where an entry of the definition is created, and what reconciliation keys its id by: a draft and an entry
     may have the same Id (seed 003 numbers each create; nothing says drafts and entries share a sequence)."""
     return "EntryDrafts" if definition.IsDraft else "Entries"
+
+
+class CostMeant(NamedTuple):
+    """What the file meant a cost to hold once the run was done (Costs.meant): field -> value, and the line of the
+    input that set it."""
+
+    values: dict[str, Any]
+    lines: dict[str, int]
+
+
+class CostHeld(NamedTuple):
+    """A field of a cost the run set that holds another value than the file meant (Costs.held_now): `found` None
+    where the cost is not listed live (`listed` False: gone, or listed Deleted)."""
+
+    cost_id: int
+    field: str
+    meant: Any
+    found: Any
+    line: int
+    listed: bool
+
+    def said(self, case_id: int, kind: str) -> str:
+        """As the summary names it: "cost 88808 of case 7001 (Buyer): the file set Amount 4800.00 (line 2), the API
+        holds Amount 4500"."""
+        holds = f"holds {_values({self.field: self.found})}" if self.listed else "lists it no more (or Deleted)"
+        return (
+            f"cost {self.cost_id} of case {case_id} ({kind}): the file set {_values({self.field: self.meant})} (line "
+            f"{self.line}), the API {holds}"
+        )
 
 
 class OnCase(RecordKind):
@@ -778,6 +807,50 @@ class Costs(OnCase):
             "check the cost in Visma Core",
             changed=before is not None,
         )
+
+    def meant(self, rows: Iterable[tuple[int, Mapping[str, Any], int]]) -> dict[tuple[int, str, int], CostMeant]:
+        """What the file meant each cost the run set to hold, from the rows that set one (`rows`: (line, the row as
+        the run read it, the id of the cost it set), in file order, the files in the run's order): per (case, type,
+        cost id), each field a row set at the last such row's value (the rows of one case's costs are sent in file
+        order: the last is what the cost keeps), and the line that set it."""
+        out: dict[tuple[int, str, int], CostMeant] = {}
+        for line, row, cost_id in rows:
+            given: CostRow = self.validate(dict(row))
+            meant = out.setdefault((given.caseId, given.type, cost_id), CostMeant({}, {}))
+            for name, value in given.changes().items():
+                meant.values[name], meant.lines[name] = value, line
+        return out
+
+    async def held_now(
+        self, client: Sender, case_id: int, kind: str, meant: Mapping[int, CostMeant]
+    ) -> tuple[list[CostHeld], int]:
+        """What the case's costs of `kind` hold now of what the run meant them to (`meant`: cost id -> CostMeant),
+        read again (a PATCH answered with the values sent may not have been kept): each field holding another value
+        (a cost no longer listed, or listed Deleted, holds none of them), and how many fields could not be checked (a
+        list not read whole, a field its listing leaves out). Raises what client.get raises (a case answering 404: each
+        field none)."""
+        try:
+            listed = await self._case_costs(client, case_id, kind, fresh=True)
+        except APIError as exc:
+            if exc.status != 404:
+                raise
+            listed = Listed([])
+        finally:
+            self._costs.pop((case_id, kind), None)
+        if listed.short:
+            return [], sum(len(m.values) for m in meant.values())
+        live = {c.Id: c for c in listed.items if not c.Deleted}
+        differing: list[CostHeld] = []
+        unchecked = 0
+        for cost_id, of_cost in meant.items():
+            cost = live.get(cost_id)
+            for name, value in of_cost.values.items():
+                found = None if cost is None else cost.holds(name)
+                if found is msgspec.UNSET:
+                    unchecked += 1
+                elif not _same_values({name: found}, {name: value}):
+                    differing.append(CostHeld(cost_id, name, value, found, of_cost.lines[name], cost is not None))
+        return differing, unchecked
 
     def created_ids(self, body: bytes, chunk: Chunk) -> list[int]:
         """The id of the cost the PATCH answer gives (a PATCH creates nothing: BadAnswer names it as the PATCH); one

@@ -1,0 +1,81 @@
+"""Visma Core costs: reconciliation reads back every cost a run set and compares it with what the file meant, not
+with the PATCH's answer alone. Found by tester t70b: a server answering each PATCH with the new values and keeping
+none of them reconciled `ok`, exit 0. The real sandbox serves it, behind a middleware that puts each cost back as
+it was once the PATCH has been answered."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from pathlib import Path
+
+import anyio
+from aiohttp import web
+from conftest import serving
+from test_load_visma_core import COST_HEADER, buyer_costs, job, read_csv, write
+from test_visma_core_answers import Handler, as_is, core_app
+
+from bulkload import load, reconcile
+from bulkload.sandbox.visma_core import VISMA_CORE_KEY
+
+ENV = {"VISMA_CORE_TOKEN": "read-back-token"}
+COSTS = {"kind": "costs"}
+
+
+async def answered_not_kept(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A PATCH answered with the cost as set, the cost then put back as it was: the API did not keep it."""
+    if request.method != "PATCH":
+        return await handler(request)
+    store = request.app[VISMA_CORE_KEY].costs
+    case = store.of_case(int(request.match_info["id"])) or {}
+    before = copy.deepcopy(case)
+    response = await handler(request)
+    case.update(before)
+    return response
+
+
+async def test_a_cost_patch_answered_but_not_kept_fails_reconciliation(tmp_path: Path) -> None:
+    rows = [[1500, "Buyer", 150003, "", "1350.75", "Raised"], [1500, "Buyer", 150002, "", "", "Note"]]
+    data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
+    with anyio.fail_after(60):
+        async with serving(core_app(answered_not_kept)) as url:
+            before = await buyer_costs(url, 1500)
+            report = await load(job(tmp_path, data, url, target_options=COSTS), env=ENV, raise_on_stop=False)
+            after = await buyer_costs(url, 1500)
+    assert after == before  # nothing was kept
+    # every row was answered as set (loaded), and the books do not hold them: a reconcile mismatch, exit 3
+    assert (report.loaded, report.exit_code, report.reconcile.ok) == (2, 3, False), report.reconcile
+    differences = report.reconcile.differences
+    assert isinstance(differences, list)
+    assert [(d["id"], d["line"], d["field"]) for d in differences] == [
+        (150003, 2, "Amount"),
+        (150003, 2, "Comment"),
+        (150002, 3, "Comment"),
+    ], differences
+    said = differences[0]["said"]
+    assert said.startswith("cost 150003 of case 1500 (Buyer): the file set Amount 1350.75 (line 2)"), said
+    assert f"the API holds Amount {before[150003]['Amount']}" in said, said
+    assert "were read back: 3 fields hold other values" in str(report.reconcile.note)
+
+
+async def test_costs_kept_as_the_file_meant_reconcile_by_the_last_row_of_each(tmp_path: Path) -> None:
+    # two rows of one cost: the cost keeps the last; the first's values are not what the file meant it to hold
+    rows = [[1500, "Buyer", 150003, "", "100.00", "A"], [1500, "Buyer", 150003, "", "250.00", ""]]
+    data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
+    with anyio.fail_after(60):
+        async with serving(core_app(as_is)) as url:
+            report = await load(job(tmp_path, data, url, target_options=COSTS), env=ENV, raise_on_stop=False)
+            held = (await buyer_costs(url, 1500))[150003]
+            # a later reconcile reads them again: still what the file meant
+            again = await reconcile(str(tmp_path / "run.sqlite"), env=ENV)
+    assert (held["Amount"], held["Comment"]) == (Decimal("250.00"), "A"), held
+    assert (report.loaded, report.exit_code, report.reconcile.ok) == (2, 0, True), report.reconcile
+    assert report.reconcile.differences == [] and report.reconcile.rows_not_checked == {
+        "count": 0,
+        "amounts": 0,
+        "fields": 0,
+        "lines_one_id": 0,
+        "read_back": 0,
+    }, report.reconcile
+    assert again.reconcile.ok, again.reconcile
+    assert read_csv(tmp_path / "rejects.csv") == []
