@@ -469,6 +469,70 @@ def _waiting(text: str) -> bool:
     return arrived and not kept
 
 
+#: a field whose value, where it is anything but nothing (`_nothing`), says the call was not carried out for real
+#: (`dryRun`, `isTest`, `testMode`, `validateOnly`, `validationOnly`, `simulated`, `preview`, `sandbox`), as `_bare`
+#: writes it: nothing was stored, or into no books the run loads (tester t70b: `{"dryRun": true, "count": 2}` was
+#: read as 2 stored, exit 0)
+_UNREAL_KEY = re.compile(
+    r"(?:is|was)?(?:dry|dryrun|test|testmode|testonly|testrun|validate|validateonly|validation|validationonly"
+    r"|validated|validatedonly|verifyonly|checkonly|simulate|simulated|simulation|preview|sandbox|sandboxmode|noop"
+    r"|whatif)(?:mode|only|run)?"
+)
+#: a field that names a mode (`mode`, `runMode`, `uploadMode`), and the words of it that are no real upload
+_MODE_KEY = re.compile(r"(?:run|upload|import|execution|processing)?mode")
+_UNREAL_MODES = frozenset(
+    {"dry", "dryrun", "test", "testing", "testmode", "validate", "validation", "validateonly", "validationonly"}
+    | {"simulate", "simulation", "simulated", "preview", "sandbox", "noop", "check", "checkonly", "verify", "whatif"}
+)
+#: words of a text that say the call was not carried out for real (`Dry run: 2 records valid`, `Test mode`,
+#: `Validation only`, `Validated, not saved`, `Simulated`, `2 records would be created`)
+_UNREAL_TEXT = re.compile(
+    r"\bdry[ -]?run\b|\btest[ -]?(?:mode|run|only)\b|\bvalidat(?:e|ed|ion)[ -]only\b|\bonly validated\b"
+    r"|\bsimulat(?:e|ed|ion)\b|\bpreview\b|\bwould (?:be|have)\b|\bno[ -]?op\b|\bwhat[ -]?if\b",
+    re.IGNORECASE,
+)
+#: a field that hands back a job or task the upload was given to (`jobId`, `job_id`, `taskId`, `job`, `importJob`,
+#: `statusUrl`): the work was queued, not done, whatever else says success (tester t70b: `{"success": true, "jobId":
+#: "7f3c"}` was read as stored, exit 0)
+_JOB_KEY = re.compile(
+    r"(?:background|async|import|upload|batch)?(?:job|task)(?:id|ids|key|token|ref|reference|number|no|url|uri|href"
+    r"|link|status)?|(?:status|poll|progress|result)(?:url|uri|href|link)"
+)
+
+
+def _checked_only(text: str) -> bool:
+    """Whether a text says the records were checked and not that they were kept: a word of validating or verifying
+    and none of `_KEPT` (`Records validated successfully`; not `Validated and saved`)."""
+    words = _words(text)
+    return any(w.startswith(("validat", "verified")) for w in words) and _KEPT.isdisjoint(words)
+
+
+def _not_for_real(obj: dict[str, Any]) -> str | None:
+    """What a field of an answer's object says of an upload not carried out for real (`_UNREAL_KEY` anything but
+    nothing, a `mode` of `_UNREAL_MODES`, a text of `_SAYING` in words of `_UNREAL_TEXT`: a dry run, a test, a
+    validation only), or handed to a job to be done later (`_JOB_KEY` anything but nothing): as `_pending` says it,
+    with why it is not a record stored; None where none says so."""
+    for name, value in obj.items():
+        key = _bare(name)
+        said = f"{name}: {_shown(value)}"
+        texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        if (
+            _UNREAL_KEY.fullmatch(key)
+            and not isinstance(value, dict | list)
+            and not _nothing(value)
+            and not _unsuccessful(value)
+            or _MODE_KEY.fullmatch(key)
+            and isinstance(value, str)
+            and _bare(value).replace(" ", "") in _UNREAL_MODES
+            or _SAYING.fullmatch(key)
+            and any(isinstance(t, str) and (_UNREAL_TEXT.search(t) or _checked_only(t)) for t in texts)
+        ):
+            return f"{said}: a dry run, a test or a validation only, which stores nothing"
+        if _JOB_KEY.fullmatch(key) and not _nothing(value):
+            return f"{said}: the upload was handed to a job, queued and not yet done"
+    return None
+
+
 def _pending(answer: dict[str, Any]) -> str | None:
     """What an answer's object, or an object within it (`_objects`), says of an upload waiting to be carried out
     (in doubt, whatever else says success: the rows may still be stored or dropped): a field that may say so in words
@@ -483,6 +547,8 @@ def _pending(answer: dict[str, Any]) -> str | None:
         # what waits: `{"uploaded": 2, "queued": 2}`)
         counted = any(_counts(name, value) and name.lower() != "count" for name, value in obj.items())
         under = path.rpartition(".")[2].lower()
+        if (unreal := _not_for_real(obj)) is not None:
+            return f"{path + ': ' if path else ''}{unreal}"
         for name, value in obj.items():
             key = _bare(name)
             texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
