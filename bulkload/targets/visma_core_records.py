@@ -159,7 +159,7 @@ class _Created(msgspec.Struct):
     leaves it out, no amount to compare, never 0; a string or another JSON value than a number is no amount that was
     sent; null is no answer the API documents, a ValidationError); the other fields of what was sent that seed 003's
     answers echo, as the answer says them (any JSON value: one of another type differs), UNSET where it leaves one
-    out (not checked)."""
+    out (not checked). An `Id` of 0 names no entry (a ValidationError: in doubt)."""
 
     Id: int
     Amount: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
@@ -173,6 +173,8 @@ class _Created(msgspec.Struct):
     def __post_init__(self) -> None:
         if self.Amount == _NULL:
             raise ValueError("Expected a number, got `null` - at `$.Amount`")
+        if self.Id == 0:  # .NET's default of an entity never saved: seed 003's Ids are the created entry's (145, 161)
+            raise ValueError("an Id 0 names no entry: it does not say one was created - at `$.Id`")
 
 
 class _Cost(msgspec.Struct):
