@@ -31,10 +31,11 @@ class Keyed(Protocol):
 def folded(kind: Keyed, record: Mapping[str, Any]) -> str | None:
     """The match key with text compared as SQL Server's default collation may: case, surrounding spaces and Unicode
     form (NFKC: "Cafe\u0301" is "Café", a no-break space a space) ignored."""
-    return kind.key({n: _fold(v) if isinstance(v, str) else v for n, v in record.items()})
+    return kind.key({n: fold(v) if isinstance(v, str) else v for n, v in record.items()})
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Text as SQL Server's default collation may compare it: case, surrounding spaces and Unicode form ignored."""
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 

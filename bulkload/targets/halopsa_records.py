@@ -12,14 +12,14 @@ from typing import Any
 
 import msgspec
 
-from ..errors import APIError, NotWhole, RowInDoubt, RowInvalid, RowsRefused
+from ..errors import APIError, FoundOther, NotWhole, RowInDoubt, RowInvalid, RowsRefused
 from ..http import api_path, decoded, unreadable
 from ..latest import Latest
 from ..model import Call, Chunk, Partly, Totals, lookalikes
 from ..pairing import pair
 from .base import RecordKind
 from .halopsa_listing import DETAILS, Listing, in_full, listing_whole, records_under, with_id
-from .halopsa_matching import Decision
+from .halopsa_matching import Decision, fold
 from .halopsa_schema import RESOURCES, SECRET_FIELDS, Field
 from .protocols import Sender
 from .reasons import Untold, converted, errors_counted
@@ -510,6 +510,10 @@ class Resource(RecordKind):
             return None
         by_key = by_match_key(self, maybe)
         found = [by_key.get(k) for k in keys if k is not None]
+        creates = [r for r in records if r.get("id") is None]
+        for create, at in zip(creates, found, strict=True):
+            if at is None and (cut := self._cut_short(create, maybe)) is not None:
+                raise cut
         if all(i is None for i in found):
             if not live.whole:
                 raise NotWhole(self.name, live.why)
@@ -531,6 +535,36 @@ class Resource(RecordKind):
             return Partly(tuple(found))
         new_ids = iter(found)
         return [int(r["id"]) if r.get("id") is not None else int(next(new_ids) or 0) for r in records]
+
+    def _cut_short(self, create: Mapping[str, Any], maybe: Sequence[Mapping[str, Any]]) -> FoundOther | None:
+        """Why a create a look did not find by its match key may be there all the same (`resolve`): a record of
+        `maybe` (listed since the run's listing before its first call, no row's) whose text in the match fields is
+        the start of the create's (as SQL Server compares text: `fold`), one of them shorter, and whose other fields
+        hold what the create sent: the API may store text cut at a length of its own, and a create sent again would
+        be a second record (tester t70b: `Northwind Traders International` stored as `Northwind Trader`, sent again).
+        None where no record is such."""
+        fields = self.match_on or ["name"]
+        for record in maybe:
+            shorter = []
+            for name in fields:
+                sent, held = create.get(name), record.get(name)
+                if isinstance(sent, str) and isinstance(held, str) and fold(held) != fold(sent):
+                    if not fold(held) or not fold(sent).startswith(fold(held)):
+                        break
+                    shorter.append(f"{name} {held!r}, the start of {sent!r}")
+                elif self.key(create, [name]) != self.key(record, [name]):
+                    break
+            else:
+                if shorter and not [d for d in self.differences(create, record) if d[0] not in fields]:
+                    return FoundOther(
+                        f"{self.name} {record['id']}, created since the run's listing, holds {'; '.join(shorter)} "
+                        "sent by this create, and the create's other values",
+                        "the API may have stored the create with its text cut short (a length limit of its own): "
+                        "it may have been carried out, and is not sent again, which would create it twice; check "
+                        f"{self.name} {record['id']} in HaloPSA",
+                        changed=False,
+                    )
+        return None
 
     def _told_apart(
         self,
