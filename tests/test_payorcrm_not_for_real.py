@@ -1,8 +1,8 @@
 """PayorCRM answers of success that do not say the records were stored: a dry run, a test mode, a validation only,
-or a job handed back (the work queued, not done). Found by tester t70b: each was exit 0, every row loaded, while
-the server stored nothing. A server written from seed 004 that answers so and stores nothing serves each (the
-sandbox behind a middleware that never lets the upload through); the rows are in doubt, told why, never counted
-loaded, and nothing is sent twice."""
+a job handed back (the work queued, not done), or writes rolled back (not committed). Found by tester t70b: each
+was exit 0, every row loaded, while the server stored nothing. A server written from seed 004 that answers so and
+stores nothing serves each (the sandbox behind a middleware that never lets the upload through); the rows are in
+doubt, told why, never counted loaded, and nothing is sent twice."""
 
 from __future__ import annotations
 
@@ -41,6 +41,11 @@ class AnsweredUnstored:
         ({"success": True, "message": "Records validated successfully", "count": 0}, "validated successfully"),
         ({"success": True, "jobId": "7f3c-22"}, "jobId: 7f3c-22: the upload was handed to a job, queued"),
         ({"status": "success", "job": {"id": 17}, "count": 0}, 'job: {"id": 17}: the upload was handed to a job'),
+        # writes taken back: nothing kept
+        ({"success": True, "count": 0, "rolledBack": True}, "rolledBack: true: the upload's writes were taken back"),
+        ({"success": True, "count": 0, "committed": False}, "committed: false: the upload's writes were taken back"),
+        ({"success": True, "count": 0, "transaction": "rolled back"}, "transaction: rolled back: the upload's"),
+        ({"success": True, "count": 0, "message": "No changes saved"}, "message: No changes saved: the upload's"),
     ],
 )
 async def test_an_upload_not_carried_out_for_real_is_in_doubt_not_loaded(
@@ -68,6 +73,7 @@ async def test_an_upload_not_carried_out_for_real_is_in_doubt_not_loaded(
         b'{"success": true, "dryRun": false, "testMode": "no", "count": 2}',
         b'{"success": true, "jobId": null, "count": 2}',
         b'{"status": "success", "mode": "live", "count": 2}',
+        b'{"success": true, "rolledBack": false, "committed": true, "transaction": "committed", "count": 2}',
     ],
 )
 def test_a_real_upload_beside_such_fields_denied_is_stored(body: bytes) -> None:

@@ -500,6 +500,21 @@ _JOB_KEY = re.compile(
 )
 
 
+#: a field whose value, anything but nothing, says the upload's writes were taken back (`rolledBack`, `rollback`,
+#: `reverted`, `aborted`); one whose false says they were never made lasting (`committed`, `persisted`); and words
+#: of a text (under a key of `_SAYING`, or `transaction`) that say either (`rolled back`, `not committed`, `Nothing
+#: changed`, `No changes`): nothing was kept (tester t70b: `{"success": true, "count": 2, "rolledBack": true}` was 2
+#: stored, exit 0)
+_UNDONE_KEY = re.compile(r"(?:is|was|has)?(?:rolledback|rollback|reverted|aborted|undone|cancelled|canceled)")
+_LASTING_KEY = re.compile(r"(?:is|was|has)?(?:committed|commited|persisted)")
+_TRANSACTION_KEY = re.compile(r"(?:transaction|txn|commit)(?:status|state|result)?")
+_UNDONE_TEXT = re.compile(
+    r"\brolled[ -]?back\b|\brollback\b|\breverted\b|\baborted\b|\b(?:not|un)[ -]?committed\b"
+    r"|\bnothing (?:was |has been )?changed\b|\bno changes\b",
+    re.IGNORECASE,
+)
+
+
 def _checked_only(text: str) -> bool:
     """Whether a text says the records were checked and not that they were kept: a word of validating or verifying
     and none of `_KEPT` (`Records validated successfully`; not `Validated and saved`)."""
@@ -510,7 +525,8 @@ def _checked_only(text: str) -> bool:
 def _not_for_real(obj: dict[str, Any]) -> str | None:
     """What a field of an answer's object says of an upload not carried out for real (`_UNREAL_KEY` anything but
     nothing, a `mode` of `_UNREAL_MODES`, a text of `_SAYING` in words of `_UNREAL_TEXT`: a dry run, a test, a
-    validation only), or handed to a job to be done later (`_JOB_KEY` anything but nothing): as `_pending` says it,
+    validation only), handed to a job to be done later (`_JOB_KEY` anything but nothing), or taken back
+    (`_UNDONE_KEY`, `_LASTING_KEY` not true, `_UNDONE_TEXT`: rolled back, not committed): as `_pending` says it,
     with why it is not a record stored; None where none says so."""
     for name, value in obj.items():
         key = _bare(name)
@@ -530,6 +546,17 @@ def _not_for_real(obj: dict[str, Any]) -> str | None:
             return f"{said}: a dry run, a test or a validation only, which stores nothing"
         if _JOB_KEY.fullmatch(key) and not _nothing(value):
             return f"{said}: the upload was handed to a job, queued and not yet done"
+        if (
+            _UNDONE_KEY.fullmatch(key)
+            and not isinstance(value, dict | list)
+            and not _nothing(value)
+            and not _unsuccessful(value)
+            or _LASTING_KEY.fullmatch(key)
+            and _unsuccessful(value) is not False
+            or (_SAYING.fullmatch(key) or _TRANSACTION_KEY.fullmatch(key))
+            and any(isinstance(t, str) and _UNDONE_TEXT.search(t) for t in texts)
+        ):
+            return f"{said}: the upload's writes were taken back or never committed, which keeps nothing"
     return None
 
 
