@@ -82,7 +82,20 @@ async def reconcile(
     log.info("reconciling: by %s", target.api.reconcile_by)
     if target.api.reconcile_by == "responses":
         rows = partial(rows_as_read, ledger, target, files)
-        return await target.books.read_back(dispatcher, ledger, files, rows, by_responses(ledger, target, files))
+        read_back = partial(target.books.read_back, dispatcher, ledger, files, rows)
+        rec = await read_back(by_responses(ledger, target, files))
+        if settle_s > 0 and rec.differences:
+            # what is read back may show a write late (a read replica): read again once the settle delay since the
+            # run's last write has passed, and only what still differs is a mismatch
+            log.warning(
+                "%s fields read back differ from what the file set: read again in %.1f s (the settle delay, "
+                "--settle-s)",
+                rec.differences_count,
+                settle_s,
+            )
+            await recount.sleep(settle_s)
+            rec = await read_back(by_responses(ledger, target, files))
+        return rec
     if target.api.reconcile_by == "target":
         books = partial(target.books.reconcile, dispatcher, ledger, files, partial(rows_as_read, ledger, target, files))
         rec = await books()

@@ -6,6 +6,7 @@ it was once the PATCH has been answered."""
 from __future__ import annotations
 
 import copy
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,7 +41,8 @@ async def test_a_cost_patch_answered_but_not_kept_fails_reconciliation(tmp_path:
     with anyio.fail_after(60):
         async with serving(core_app(answered_not_kept)) as url:
             before = await buyer_costs(url, 1500)
-            report = await load(job(tmp_path, data, url, target_options=COSTS), env=ENV, raise_on_stop=False)
+            run = job(tmp_path, data, url, settle_s=0.2, target_options=COSTS)
+            report = await load(run, env=ENV, raise_on_stop=False)
             after = await buyer_costs(url, 1500)
     assert after == before  # nothing was kept
     # every row was answered as set (loaded), and the books do not hold them: a reconcile mismatch, exit 3
@@ -56,6 +58,36 @@ async def test_a_cost_patch_answered_but_not_kept_fails_reconciliation(tmp_path:
     assert said.startswith("cost 150003 of case 1500 (Buyer): the file set Amount 1350.75 (line 2)"), said
     assert f"the API holds Amount {before[150003]['Amount']}" in said, said
     assert "were read back: 3 fields hold other values" in str(report.reconcile.note)
+
+
+async def test_a_cost_read_back_late_is_read_again_after_the_settle_delay(tmp_path: Path) -> None:
+    # a server whose reads lag its writes (a read replica) shows the cost's old values at the first read back: read
+    # again once the settle delay has passed, it holds what the file set, and the run reconciles
+    reads = {"n": 0}
+
+    async def lagging(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "PATCH":
+            reads["n"] = -1  # the first read after the PATCH is the run's reconciliation (one row, read before)
+            return await handler(request)
+        if request.method == "GET" and "/Costs/" in request.path and reads["n"] == -1:
+            reads["n"] = 1
+            return web.json_response([{**c, "Amount": 1.0} for c in (await buyer_costs_listed(request, handler))])
+        return await handler(request)
+
+    data = write(tmp_path / "c.csv", [[1500, "Buyer", 150003, "", "1350.75", ""]], header=COST_HEADER)
+    with anyio.fail_after(60):
+        async with serving(core_app(lagging)) as url:
+            run = job(tmp_path, data, url, settle_s=0.2, target_options=COSTS)
+            report = await load(run, env=ENV, raise_on_stop=False)
+    assert reads["n"] == 1  # the lagging read was served
+    assert (report.loaded, report.exit_code, report.reconcile.ok) == (1, 0, True), report.reconcile
+
+
+async def buyer_costs_listed(request: web.Request, handler: Handler) -> list[dict[str, object]]:
+    answer = await handler(request)
+    assert isinstance(answer, web.Response) and isinstance(answer.body, bytes)
+    listed: list[dict[str, object]] = json.loads(answer.body)
+    return listed
 
 
 async def test_costs_kept_as_the_file_meant_reconcile_by_the_last_row_of_each(tmp_path: Path) -> None:
