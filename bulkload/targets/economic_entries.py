@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from zlib import adler32, crc32
 
 import msgspec
-from msgspec.structs import astuple
+from msgspec.structs import astuple, replace
 
 from ..cursors import CursorTrail
 from ..dates import at_offset, instant_reason, listed_day
@@ -631,6 +631,28 @@ class DraftEntries(RecordKind):
         if even := [c for c in rated if c not in out]:
             out.update(_posted(records, units, even))
         return out
+
+    def group_fault(self, records: Sequence[DraftEntry]) -> tuple[int, str, str] | None:
+        """A voucher whose exchange rates are written per 1 of their currency, as banks and most systems quote them,
+        where e-conomic takes the price of 100 (seed 002): it does not balance at the rates given and does at each a
+        hundred times (EUR 100.00 at 7.4553 against DKK -745.53). Booked as written, its lines in another currency
+        would be worth a hundredth of what the file means (7.46 DKK for EUR 100.00), so it is refused, not guessed:
+        (the index of its first line with a rate, "exchangeRate", the reason); None for any other voucher."""
+        rated = [i for i, r in enumerate(records) if r.exchangeRate is not None]
+        if not rated or not self.imbalance(records, list(map(self.units, records))):
+            return None
+        scaled = [r if r.exchangeRate is None else replace(r, exchangeRate=r.exchangeRate * HUNDRED) for r in records]
+        if not _balances_at_rates(scaled):
+            return None
+        currencies = ", ".join(sorted({records[i].currency for i in rated}))
+        return (
+            rated[0],
+            "exchangeRate",
+            "the voucher does not balance at its exchange rates, and does at each of them times 100: they are written "
+            f"as the price of 1 {currencies}, where e-conomic takes a rate as the base currency's price of 100 of the "
+            "line's currency (seed 002), and would book these lines at a hundredth of their worth; write each rate "
+            "times 100",
+        )
 
     def sort_account(self, record: DraftEntry) -> tuple[int | None, int | None, int | None]:
         """The account side a line posts to (account, customer, supplier), as imbalance reads it."""
