@@ -269,6 +269,22 @@ def _deleted_only(row: CostRow, found: Sequence[_Cost]) -> str:
     return f"{said} listed Deleted: no live cost has it"
 
 
+def _total_row(cents: Sequence[int]) -> tuple[int, str, str] | None:
+    """The fault of a merged order whose last line's amount is the sum of its other lines' (two or more), given the
+    running sums of its lines' cents: a total row an export writes below an order's lines, or a line of the order,
+    which cannot be told. Merged, a total row books the order at twice its amount (tester t70d: OUTLAY lines of
+    100.00 and 40.00 and a row "Sum ordre" of 140.00 below them were booked as one entry of 280.00, exit 0)."""
+    if len(cents) < 3 or not cents[-1] or 2 * (cents[-1] - cents[-2]) != cents[-1]:
+        return None
+    return (
+        len(cents) - 1,
+        "amount",
+        "the order's last line's amount is the sum of its other lines': a total row of the export, or a line of the "
+        "order, which cannot be told (merged, a total row books the order at twice its amount). Remove a total row; "
+        "where it is a line of the order, write it before another of the order's lines",
+    )
+
+
 def _cents(amount: Decimal) -> int:
     """An amount of at most 2 decimals in cents, exactly at any size; ValueError for one of more (money.minor_units)."""
     return minor_units(amount, None)
@@ -451,7 +467,8 @@ class Entries(OnCase):
         booked on the first line's date (which may be in another period than the rest; one date written two ways,
         `2026-11-05` and `2026-11-05 00:00`, is one: dates.one_date), and lines whose sum is past
         MAX_CENTS in size are refused, not sent as an amount the API may not keep (the line named is where the sum
-        first passes it)."""
+        first passes it). So is an order of three lines or more whose last line's amount is the sum of its other
+        lines' (`_total_row`)."""
         cents = list(accumulate(_cents(r.amount) for r in records))
         if abs(cents[-1]) > MAX_CENTS:
             at = next(i for i, total in enumerate(cents) if abs(total) > MAX_CENTS)
@@ -465,7 +482,7 @@ class Entries(OnCase):
                 first = "first line" if dated[0][0] == 0 else "first line giving a date"
                 why = f"{date}, where the order's {first} gives {dated[0][1]}"
                 return i, "entryDate", f"{why}: the order is one entry, which has one date"
-        return None
+        return _total_row(cents)
 
     def group_key(self, row: Mapping[str, Any]) -> str | Unreadable | None:
         """The lines of an order of one cost type, merged into one entry (MergeOrderLinesToOneEntry): they load
