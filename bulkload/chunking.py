@@ -46,7 +46,15 @@ from .formulas import (
 from .masking import MASK, mask_under, masked, scrub, secret_rule, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, also_differs, group_digest, imbalance_text
 from .money import JSON_SAFE_DIGITS, Places, double_keeps, nearest_double, value_text
-from .numbers import NumberFormat, guessed, spreadsheet_exponent, whole_number, whole_reason
+from .numbers import (
+    NumberFormat,
+    guessed,
+    spreadsheet_exponent,
+    text_marked,
+    text_marked_reason,
+    whole_number,
+    whole_reason,
+)
 from .regroup import (
     FAMILY,
     GIVEN_AGAIN,
@@ -320,6 +328,8 @@ class Reading:
                     f"{key.strip()!r} is written with an exponent, as a spreadsheet shows a long number it may have "
                     "rounded: write it in full",
                 )
+            if text_marked(key):
+                raise RowInvalid(name, text_marked_reason(key))
         for name in self._whole_texts:
             written: Any = get(name)
             if type(written) is not str or written.strip().isdigit() or not _WRITES_NUMBER(written.strip()):

@@ -572,6 +572,28 @@ def spreadsheet_exponent(text: str) -> bool:
     return ("e" in text or "E" in text) and _SPREADSHEET_EXPONENT(text) is not None
 
 
+#: a number after a spreadsheet's text prefix, the apostrophe ("'00123", "' 4512345678", "'-5"): Excel and
+#: LibreOffice keep a number's leading zeros so, and some exports write the prefix into the file
+_TEXT_MARKED = re.compile(r"\s*'\s*[+\u2212-]?[0-9]").match
+
+
+def text_marked(text: str) -> bool:
+    """Whether `text`, a cell that names a record or holds a number as text, is a number written after a
+    spreadsheet's text prefix, the apostrophe ("'00123"): the prefix is no part of the value a spreadsheet shows,
+    and may be no part of the value the file means either, which cannot be told."""
+    return "'" in text and _TEXT_MARKED(text) is not None
+
+
+def text_marked_reason(text: str) -> str:
+    """Why `text` (`text_marked`) is refused where it names a record or holds a number as text."""
+    shown = text.strip()
+    return (
+        f"{shown!r} starts with an apostrophe, which a spreadsheet writes before a number to keep it as text "
+        f"({shown[1:].strip()!r} is shown): whether the apostrophe is part of the value cannot be told; write the "
+        "value without it"
+    )
+
+
 #: "4.000", "-12,000": a mark before exactly three zeros, which one file writes for 4 and another for 4000
 _THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}[.,]000").fullmatch
 

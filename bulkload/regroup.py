@@ -48,7 +48,7 @@ from msgspec.structs import astuple
 
 from .errors import PlanningFileError, SourceError
 from .money import JSON_SAFE_INTEGER
-from .numbers import spreadsheet_exponent
+from .numbers import spreadsheet_exponent, text_marked
 from .sources import BadRow, JsonExponent, Row
 from .targets.base import Elsewhere, GroupKey, RecordKind, Unreadable
 
@@ -269,6 +269,8 @@ def group_reader(kind: RecordKind) -> Callable[[Mapping[str, Any]], GroupKey]:
             value = row.get(name)
             if type(value) is str and spreadsheet_exponent(value):
                 return Unreadable(f"{name} {value.strip()!r} is a long number as a spreadsheet shows it")
+            if type(value) is str and text_marked(value):
+                return Unreadable(f"{name} {value.strip()!r} starts with a spreadsheet's text prefix, an apostrophe")
             if type(value) is JsonExponent:
                 return Unreadable(
                     f"{name} {value} is a number written with an exponent, as a spreadsheet shows one it may have "
