@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from .dates import DateFormat
-from .errors import RowInvalid, SourceError
+from .errors import RowInvalid, SourceError, joined
 from .formulas import (
     SHEET_STARTS,
     cell_value,
@@ -280,25 +280,25 @@ class Reading:
                 if of is str:
                     if value[:1] not in SHEET_STARTS:  # the most cells: one look
                         if "|" in value and signed_dde(value):
-                            raise self._every_fault(row, self._sheet_faults(row))
+                            raise self.every_fault(row, self._sheet_faults(row), self.convert)
                         continue
                     if value[0] == "=":
                         try:
                             self._formula(row, name, value)
                         except RowInvalid:  # JSON text is read as it is: its cells are looked at again, all of them
-                            raise self._every_fault(row, self._sheet_faults(row)) from None
+                            raise self.every_fault(row, self._sheet_faults(row), self.convert) from None
                     elif is_error_value(value):
-                        raise self._every_fault(row, self._sheet_faults(row))
+                        raise self.every_fault(row, self._sheet_faults(row), self.convert)
                 elif of is Decimal:
                     if name not in self._exact:
                         row[name] = float(value)
                 elif of is JsonExponent:
                     row[name] = str(value) if name in self._as_text else float(value)
                 elif (of is dict or of is list) and self._inside(name, value) is not None:
-                    raise self._every_fault(row, self._sheet_faults(row))
+                    raise self.every_fault(row, self._sheet_faults(row), self.convert)
             for name in self._nested:  # JSON text in a JSONL string (a CSV cell's is looked at as the row's text)
                 if self._inside(name, row.get(name)) is not None:
-                    raise self._every_fault(row, self._sheet_faults(row))
+                    raise self.every_fault(row, self._sheet_faults(row), self.convert)
         else:
             try:
                 joined = "".join(row.values())
@@ -308,7 +308,7 @@ class Reading:
                 suspect = "=" in joined or "#" in joined or "Err:" in joined or "|" in joined
                 masks = masks and MASK in joined
             if suspect and (faults := self._sheet_faults(row)):
-                raise self._every_fault(row, faults)
+                raise self.every_fault(row, faults, self.convert)
         get = row.get
         for name in self._secrets:
             secret: Any = get(name)
@@ -454,13 +454,21 @@ class Reading:
                 faults.append(RowInvalid(name, error_value_reason(value)))
         return faults
 
-    def _every_fault(self, row: Mapping[str, Any], faults: list[RowInvalid]) -> RowInvalid:
-        """The fault of a row refused for a formula or an error value (`faults`, those of its cells; `row`, its cells
-        as the look at formulas left them) naming every field the row would be refused for, so that one round of
-        fixing is enough: the row is read again without the fields refused so far until no more is. Only a row
-        already refused pays for it. The first fault's field is the row's; the reason says the others after it
-        ("; also FIELD: …")."""
-        named = {fault.field for fault in faults}
+    def every_fault(
+        self, row: Mapping[str, Any], faults: Sequence[RowInvalid], check: Callable[[dict[str, Any]], object]
+    ) -> RowInvalid:
+        """The fault of a row already refused (`faults`, those found so far; `row`, its cells as the checks that
+        refused it left them) naming every field the row would be refused for, so that one round of fixing is enough:
+        the row is read again by `check` (this Reading's convert, and the kind's validation after it:
+        Planner.plan) without the fields refused so far until no more is, or until a check needs one of them (a
+        required field, the currency an amount is converted by), refuses the row as a whole, or names a field the row
+        leaves empty (Visma Core's "nothing to change" once the Amount is taken out: a fault of the look, not of the
+        row). Only a row already
+        refused pays for it; each check reads its own output again as it read the cell (a number read is a
+        Decimal, a date ISO text: RecordKind.validate). A fault of another bucket (RowInDoubt) ends the look and is not
+        named. The fields are in the order met (`errors.joined`)."""
+        found = [fault for each in faults for fault in each.faults]
+        named = {name for name, _ in found}
         # Excel's text formula a CSV cell held is read in place: written so again, it is not taken for what it spells
         text = not self._json
         base = {
@@ -469,17 +477,18 @@ class Reading:
         }
         for _ in range(len(base)):
             try:
-                self.convert({k: v for k, v in base.items() if k not in named})
+                check({k: v for k, v in base.items() if k not in named})
             except RowInvalid as exc:
-                if not exc.field or exc.field in named:  # a fault of the row, not of a field of it
+                if exc.bucket != faults[0].bucket or any(name in named or name not in row for name, _ in exc.faults):
+                    # a fault of the row, not of a field of it, or of a field taken out or the row leaves empty:
+                    # what taking the refused fields out made ("nothing to change" without the Amount taken out)
                     break
-                faults.append(exc)
-                named.add(exc.field)
+                found += exc.faults
+                named.update(name for name, _ in exc.faults)
             else:
                 break
-        first, *more = faults
-        also = "".join(f"; also {fault.field}: {fault.reason}" for fault in more)
-        return RowInvalid(first.field, first.reason + also)
+        first, *more = found
+        return RowInvalid(*first, also=more) if more else faults[0]
 
     def _inside(self, name: str, value: Any) -> RowInvalid | None:
         """The fault of the row's field `name` where its `value` is a nested one holding spreadsheet error values or
@@ -700,10 +709,12 @@ class Planner:
                         ):  # a record an earlier load created (or may have), given as it is (a changed copy's row)
                             failure = (line, "", f"{kind.row_label(row)} {earlier[0]}", earlier[1])
                     except RowInvalid as exc:  # a reason may quote a value: never a secret
-                        reason = reading.quoted(exc.reason, exc.field, row)
+                        if exc.field and exc.bucket == "rejected":  # its other fields: only a refused row pays
+                            exc = reading.every_fault(row, [exc], self._check(reading, kind, file_idx, line))
+                        field_, reason = joined([(f, reading.quoted(r, f, row)) for f, r in exc.faults])
                         failure = (
                             line,
-                            exc.field,
+                            field_,
                             scrub(reason, secret_texts(row, secrets)) if secrets else reason,
                             exc.bucket,
                         )
@@ -760,6 +771,18 @@ class Planner:
             raise
         if self._open:
             yield from self._emit(file_idx)
+
+    @staticmethod
+    def _check(reading: Reading, kind: RecordKind, file_idx: int, line: int) -> Callable[[dict[str, Any]], object]:
+        """How `plan` reads and checks a row of file `file_idx` at `line` (Reading.convert, the kind's validation,
+        within_64_bits), for Reading.every_fault to read a refused row again."""
+
+        def check(row: dict[str, Any]) -> None:
+            reading.convert(row)
+            kind.validate_at(file_idx, line, row)
+            reading.within_64_bits()
+
+        return check
 
     def _close(
         self, file_idx: int, family: str | None, closed: _Closed, part: tuple[str, str] | None = None

@@ -67,7 +67,7 @@ import json
 import os
 import shlex
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
 
 from .redact import without_password
@@ -926,17 +926,45 @@ class NoToken(RunStopped):
 
 
 class RowInvalid(BulkloadError):
-    """A row failed local validation; it goes to the rejects file and is never sent."""
+    """A row failed local validation; it goes to the rejects file and is never sent. `faults`: each (field, reason)
+    it is refused for, in the order its checks met them (`also`: those after the first; a row already refused is
+    read again for its other fields: chunking.Reading.every_fault); `field` and `reason` say them all (`joined`)."""
 
     exit_code = EXIT_ROWS
 
     #: where the row's outcome goes (RowOutcome.bucket)
     bucket: ClassVar[str] = "rejected"
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, *, also: Sequence[tuple[str, str]] = ()) -> None:
+        self.faults: tuple[tuple[str, str], ...] = ((field, reason), *also)
+        field, reason = joined(self.faults) if also else (field, reason)
         super().__init__(f"{field}: {reason}" if field else reason)
         self.field = field
         self.reason = reason
+
+
+#: what stands before each field after the first in a reason of several (`joined`)
+ALSO = "; also "
+
+
+def joined(faults: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    """A row's several faults ((field, reason), in the order met) as one field and one reason, as the rejects file
+    gives them: the fields joined by "; " ("amount; date"), the first's reason, then each other's as
+    "; also FIELD: REASON" ("not a number: '12.x4'; also date: not a valid date: …"). `first_fault` reads the first
+    back."""
+    (field, reason), *more = faults
+    return "; ".join(f for f, _ in faults), reason + "".join(f"{ALSO}{f}: {r}" for f, r in more)
+
+
+def first_fault(field: str, reason: str) -> tuple[str, str]:
+    """The first fault (field, reason) of a row's `field` and `reason` as `joined` writes several; the two as they
+    are for one."""
+    first, sep, rest = field.partition("; ")
+    if not sep:
+        return field, reason
+    second = rest.partition("; ")[0]
+    cut = reason.find(f"{ALSO}{second}: ")
+    return first, reason if cut < 0 else reason[:cut]
 
 
 class RowInDoubt(RowInvalid):

@@ -2,13 +2,16 @@
 rejects, 99 % for one cause, said only row by row in the rejects file): rows whose reasons differ only in the values
 they quote or number (`amount: not a number: '12,3x'`, `amount: not a number: '7,1x'`) have one reason, shown by the
 first of them; a row rejected with its group for another row's reason (`voucher 5001 (journal 1) rejected: line 2
-amount: not a number: '12,3x'`: pipeline.rejected_groups, chunking) is counted with that reason."""
+amount: not a number: '12,3x'`: pipeline.rejected_groups, chunking) is counted with that reason. A row refused for
+several fields (`amount; date`, errors.joined) is counted for its first, so that the counts add up to the rows."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
+
+from .errors import first_fault
 
 #: what a reason quotes or numbers: a value of its row, not the reason
 _VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
@@ -38,11 +41,16 @@ class Reason(NamedTuple):
 
 
 def _kind(field: str, reason: str) -> tuple[str, bool]:
-    """A reason with its values left out, and whether it is another row's, which the row was rejected along with."""
+    """A reason with its values left out, and whether it is another row's, which the row was rejected along with. A
+    row refused for several fields (errors.joined) is counted for its first."""
     if not field and (along := _ALONG.search(reason)):
         rest = reason[along.end() :]
-        named, sep, why = rest.partition(": ")  # the field of the line named, where it has one
-        return (f"{named}: {_without_values(why)}" if sep and " " not in named else _without_values(rest)), True
+        named, sep, why = rest.partition(": ")  # the field (or fields) of the line named, where it has one
+        if sep and " " not in named.replace("; ", ""):
+            named, why = first_fault(named, why)
+            return f"{named}: {_without_values(why)}", True
+        return _without_values(rest), True
+    field, reason = first_fault(field, reason)
     return f"{field}: {_without_values(reason)}" if field else _without_values(reason), False
 
 
@@ -60,7 +68,11 @@ class Tally:
         self._by: dict[str, list[Any]] = {}
 
     def add(self, field: str, reason: str, file: str, line: int) -> None:
+        """A rejected row, its `field` and `reason` as the rejects file gives them: one refused for several fields
+        (errors.joined) is counted, and shown, for its first."""
         kind, along = _kind(field, reason)
+        if not along:
+            field, reason = first_fault(field, reason)
         seen = self._by.get(kind)
         if seen is None:
             if len(self._by) < MOST:

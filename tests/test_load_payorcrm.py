@@ -1137,7 +1137,7 @@ async def test_a_formula_in_any_column_refuses_its_invoice_whole_and_nothing_of_
     assert rejects["3"]["reason"] == formula_reason("=D1")
     assert rejects["3"]["field"] == "currency"
     assert rejects["2"]["reason"].startswith("invoice 0042 rejected: line 3 currency: '=D1' is a spreadsheet formula")
-    assert rejects["4"]["field"] == "debitCreditIndicator", rejects
+    assert rejects["4"]["field"] == "debitCreditIndicator; documentType", rejects
     assert restored(rejects["4"]["currency"]) == "DKK" and rejects["4"]["documentType"].startswith("'=VLOOKUP(")
 
 

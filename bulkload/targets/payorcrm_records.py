@@ -83,6 +83,10 @@ _NO_CURRENCY = {
 }
 
 
+#: an amount the row does not give (Invoices.validate)
+_UNREAD: Any = object()
+
+
 def minor_units(value: Any, currency: str | None, unit: str, field: str) -> int:
     """An amount (read by the engine as a Decimal, or a JSON integer) as an integer of the currency's minor
     unit, exactly, or RowInvalid; in major units, `currency` (its ISO 4217 decimals) is needed. The API's
@@ -433,47 +437,59 @@ class Invoices(Upload):
 
     def validate(self, row: dict[str, Any]) -> Any:
         currency = row.get("currency") if isinstance(row.get("currency"), str) else None
-        if "invoiceAmount" in row:
-            row["invoiceAmount"] = minor_units(row["invoiceAmount"], currency, self.amount_unit, "invoiceAmount")
-        # sent, and totalled, as ISO 4217 writes it ("eur" is EUR) in either unit; another code as it is given
-        if (code := iso_code(currency)) is not None:
-            row["currency"] = code
-        if "localAmount" in row:
-            row["localAmount"] = minor_units(row["localAmount"], self.local_currency, self.amount_unit, "localAmount")
-        balance = row.get("balanceAmount")
-        if type(balance) is Decimal or type(balance) is int:  # sent as the number the file means, as written
-            if code is not None:
-                _within_minor_unit(balance, code)
-            row["balanceAmount"] = format(balance, "f")
-        for field in _DATES:  # the API's date fields take dates: a date-time is cut to its date, an instant refused
-            if isinstance(written := row.get(field), str):
-                if at_offset(written):
-                    raise RowInvalid(field, instant_reason(written, "PayorCRM", "seed 004"))
-                row[field] = written[:10]
-        self.read_nested(row)
-        invoice: Invoice = converted(row, Invoice, self.read_fields)
-        customer = key_text(invoice.customerNumber)  # as the customers file's customerno is read (CustomersFirst)
-        if customer in self.failed:
-            raise RowInvalid("customerNumber", f"customer {customer} did not load ({self.failed[customer]})")
-        if (alike := self._written_otherwise(customer)) is not None:
-            # a spreadsheet shows a number without its leading zeros, and saves it so; a person types another case:
-            # which customer is meant cannot be told (another customer may be numbered so in PayorCRM, and seed 004
-            # does not say whether it tells numbers apart by case)
-            raise RowInvalid(
-                "customerNumber",
-                f"customer {customer} is not in the customers file, which has customer {alike}: the same number but "
-                "for its letter case, leading zeros (a spreadsheet drops them from a number it shows), a zero "
-                "fraction (.0, as a float column's export writes a whole number), spaces or Unicode form: which is "
-                "meant cannot be told (PayorCRM may hold the one, the other, or take them for one: seed 004 does not "
-                "say); write the number as the customers file does",
-            )
-        if self.require_customers and (self.known is None or customer not in self.known):
-            raise RowInvalid(
-                "customerNumber",
-                f"customer {customer} is not in the customers file (--require-customers): give the file that "
-                "has it with --customers beside --invoices (one loaded before is taken as loaded: not sent again)",
-            )
-        return invoice
+        amount = local = _UNREAD
+        try:
+            if "invoiceAmount" in row:
+                amount = row["invoiceAmount"]
+                row["invoiceAmount"] = minor_units(amount, currency, self.amount_unit, "invoiceAmount")
+            # sent, and totalled, as ISO 4217 writes it ("eur" is EUR) in either unit; another code as it is given
+            if (code := iso_code(currency)) is not None:
+                row["currency"] = code
+            if "localAmount" in row:
+                local = row["localAmount"]
+                row["localAmount"] = minor_units(local, self.local_currency, self.amount_unit, "localAmount")
+            balance = row.get("balanceAmount")
+            if type(balance) is Decimal or type(balance) is int:  # sent as the number the file means, as written
+                if code is not None:
+                    _within_minor_unit(balance, code)
+                row["balanceAmount"] = format(balance, "f")
+            for field in _DATES:  # the API's date fields take dates: a date-time is cut to its date, an instant refused
+                if isinstance(written := row.get(field), str):
+                    if at_offset(written):
+                        raise RowInvalid(field, instant_reason(written, "PayorCRM", "seed 004"))
+                    row[field] = written[:10]
+            self.read_nested(row)
+            invoice: Invoice = converted(row, Invoice, self.read_fields)
+            customer = key_text(invoice.customerNumber)  # as the customers file's customerno is read (CustomersFirst)
+            if customer in self.failed:
+                raise RowInvalid("customerNumber", f"customer {customer} did not load ({self.failed[customer]})")
+            if (alike := self._written_otherwise(customer)) is not None:
+                # a spreadsheet shows a number without its leading zeros, and saves it so; a person types another case:
+                # which customer is meant cannot be told (another customer may be numbered so in PayorCRM, and seed 004
+                # does not say whether it tells numbers apart by case)
+                raise RowInvalid(
+                    "customerNumber",
+                    f"customer {customer} is not in the customers file, which has customer {alike}: the same number "
+                    "but for its letter case, leading zeros (a spreadsheet drops them from a number it shows), a zero "
+                    "fraction (.0, as a float column's export writes a whole number), spaces or Unicode form: which "
+                    "is meant cannot be told (PayorCRM may hold the one, the other, or take them for one: seed 004 "
+                    "does not say); write the number as the customers file does",
+                )
+            if self.require_customers and (self.known is None or customer not in self.known):
+                raise RowInvalid(
+                    "customerNumber",
+                    f"customer {customer} is not in the customers file (--require-customers): give the file that "
+                    "has it with --customers beside --invoices (one loaded before is taken as loaded: not sent again)",
+                )
+            return invoice
+        except RowInvalid:
+            # the amounts as given: a refused row is read again for its other fields (chunking.Reading.every_fault),
+            # and an amount in major units is converted to minor units once
+            if amount is not _UNREAD:
+                row["invoiceAmount"] = amount
+            if local is not _UNREAD:
+                row["localAmount"] = local
+            raise
 
     def record_of(self, index: int, record: Any) -> Hashable:
         """An invoice's lines are one record in the books, its invoiceNumber (the group they load whole in): a server
