@@ -5,10 +5,11 @@ the run read (its SHA-256 in the ledger)."""
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
-from contextlib import closing
+from collections.abc import Generator, Iterable, Mapping
+from contextlib import closing, suppress
 from typing import Any
 
+from .chunking import kept_check
 from .errors import LedgerError, RowInvalid
 from .job import Job
 from .ledger import Ledger
@@ -84,4 +85,28 @@ def totals_of_lines(
             line = next(wanted, None)
     if batch:
         add_totals(out, kind.summarize(batch))
+    return out
+
+
+def input_checks(
+    ledger: Ledger, target: Target, files: list[str], lines: Mapping[int, Iterable[int]]
+) -> dict[tuple[int, int], int]:
+    """The check the ledger keeps of each of `lines` (file index -> line numbers), made again from the input's row as
+    the run read it (chunking.kept_check of its record: `rows_as_read`, the file pinned by its SHA-256), by (file
+    index, line): a line whose kept check is not this one is damaged in the ledger, since the run made it so from
+    that very row. A line the file does not give as a row the kind takes is left out. Reads each file named once,
+    up to its last line wanted. LedgerError where a file is not the one the run read, ConfigError where it cannot be
+    read (`rows_as_read`)."""
+    out: dict[tuple[int, int], int] = {}
+    for file_idx, wanted in lines.items():
+        left = set(wanted)
+        kind = target.kind_of(file_idx)
+        with closing(rows_as_read(ledger, target, files, file_idx)) as rows:
+            for line, row in rows:
+                if line in left:
+                    left.discard(line)
+                    with suppress(RowInvalid):  # refused now: what it sent cannot be told
+                        out[file_idx, line] = kept_check(kind, kind.validate_at(file_idx, line, row))
+                    if not left:
+                        break
     return out

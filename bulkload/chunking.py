@@ -158,6 +158,14 @@ def record_check(kind: RecordKind, record: Any) -> int:
     return int.from_bytes(blake2b(_pack(sent), digest_size=8).digest(), "big") >> 2
 
 
+def kept_check(kind: RecordKind, record: Any) -> int:
+    """The check the ledger keeps of a line whose record is `record` (created.line_check), as Planner._checks makes
+    it: the kind's RecordKind.line_check (0 for none) where it has one, else `record_check`."""
+    if type(kind).line_check is RecordKind.line_check:
+        return record_check(kind, record)
+    return kind.line_check(record, kind.units(record) if type(kind).units is not RecordKind.units else 0) or 0
+
+
 def older_check(kind: RecordKind, record: Any) -> int:
     """A line's `record_check` as checks of version 4 and 5 (model.OLDER_CHECKS) made it: its record as encoded, so
     that a line an older ledger kept is told given again as it was (100.50 given as 100.5 is not)."""

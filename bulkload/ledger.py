@@ -224,6 +224,9 @@ class OpenCall(NamedTuple):
 _CHANGED = "c.line_check IS NOT NULL AND c.line_check IS NOT r.line_check AND c.line_check IS NOT r.also_check"
 
 
+#: the records whose line's kept check is damaged (Ledger.mark_damaged): a temporary table of reconcile's
+_DAMAGED_TABLE = "CREATE TEMP TABLE IF NOT EXISTS damaged (loc INTEGER PRIMARY KEY, held INTEGER NOT NULL)"
+
 #: a group's call (`g`) is none a rollback took records of (rolled_back.what_is_left)
 _UNTOUCHED = "NOT EXISTS (SELECT 1 FROM touched t WHERE t.seq = g.seq AND t.part = g.part)"
 
@@ -1775,17 +1778,51 @@ class Ledger:
     def lines_changed(self, limit: int) -> tuple[int, list[tuple[int, int, int]]]:
         """How many walked records hold another line than this run sent (their line checks differ), and the first
         `limit` as (id, file index, line) in id order; not those whose ids were reused (`ids_reused`, which this
-        finds first)."""
+        finds first), nor those holding the line as the input gives it, whose kept check is damaged
+        (`mark_damaged`)."""
         self._find_reused()
+        self._db.execute(_DAMAGED_TABLE)
         sql = (
             f"FROM created c JOIN remote r ON r.id = c.id WHERE {_CHANGED} "
-            "AND NOT EXISTS (SELECT 1 FROM reused u WHERE u.id = c.id)"
+            "AND NOT EXISTS (SELECT 1 FROM reused u WHERE u.id = c.id) "
+            "AND NOT EXISTS (SELECT 1 FROM damaged d WHERE d.loc = c.loc AND d.held = 1)"
         )
         (n,) = self._db.execute(f"SELECT COUNT(*) {sql}").fetchone()
         return n, [
             (i, *_file_line(loc))
             for i, loc in self._db.execute(f"SELECT c.id, c.loc {sql} ORDER BY c.id LIMIT ?", (limit,))
         ] if n else []
+
+    def checks_changed(self) -> Iterator[tuple[int, int, int, int, int | None, int | None]]:
+        """(file index, line, id, the line's kept check, the walked record's line check and also_check) of every
+        line `lines_changed` counts but those `mark_damaged` took out, in file and line order."""
+        self._db.execute(_DAMAGED_TABLE)
+        for loc, record_id, kept, walked, also in self._db.execute(
+            "SELECT c.loc, c.id, c.line_check, r.line_check, r.also_check FROM created c JOIN remote r "
+            f"ON r.id = c.id WHERE {_CHANGED} AND NOT EXISTS (SELECT 1 FROM reused u WHERE u.id = c.id) "
+            "AND NOT EXISTS (SELECT 1 FROM damaged d WHERE d.loc = c.loc) ORDER BY c.loc"
+        ).fetchall():
+            yield *_file_line(loc), record_id, kept, walked, also
+
+    def mark_damaged(self, damaged: Iterable[tuple[int, int, bool]]) -> None:
+        """Keep (in the temporary `damaged`) the lines, as (file index, line, held), whose kept check
+        (created.line_check) is not the input's own for the line, each with whether the walked record holds the line
+        as the input gives it (`held`: not changed in the API, its ledger damaged), for `lines_changed` and
+        `lines_damaged`."""
+        db = self._db
+        db.execute(_DAMAGED_TABLE)
+        rows = [((file_idx << LOC_SHIFT) + line, int(held)) for file_idx, line, held in damaged]
+        with db:
+            db.execute("BEGIN")
+            db.executemany("INSERT INTO damaged VALUES (?, ?)", rows)
+
+    def lines_damaged(self, limit: int) -> tuple[int, list[tuple[int, int, int, bool]]]:
+        """How many lines `mark_damaged` found a kept check of that is not the input's, and the first `limit` as
+        (id, file index, line, whether the API holds the line as the input gives it) in id order."""
+        self._db.execute(_DAMAGED_TABLE)
+        (n,) = self._db.execute("SELECT COUNT(*) FROM damaged").fetchone()
+        sql = "SELECT c.id, d.loc, d.held FROM damaged d JOIN created c ON c.loc = d.loc ORDER BY c.id, d.loc LIMIT ?"
+        return n, [(i, *_file_line(loc), bool(held)) for i, loc, held in self._db.execute(sql, (limit,))] if n else []
 
     def ids_reused(self, limit: int) -> tuple[int, list[tuple[int, int, int, str]]]:
         """How many ids of records this run created hold a line of another group, the line the run sent there found

@@ -479,6 +479,12 @@ class Reconciled(msgspec.Struct, kw_only=True):
     groups_differing_count: int | UnsetType = UNSET
     lines_changed: list[dict[str, Any]] | UnsetType = UNSET
     lines_changed_count: int | UnsetType = UNSET
+    #: lines whose check the ledger keeps (created.line_check) is not the one their input row makes (the file pinned
+    #: by its SHA-256): the ledger is damaged there, not the API changed. Each `id`, `file`, `line`, and `api_holds`
+    #: (true: the API holds the line as the input gives it; false: it holds another, and the line is in
+    #: `lines_changed` too)
+    lines_damaged: list[dict[str, Any]] | UnsetType = UNSET
+    lines_damaged_count: int | UnsetType = UNSET
     #: calls whose answer named their ids in another order than their lines: each line was given the id the walk
     #: found holding what it sent (Ledger.pair_by_walk), in the ledger and the success file
     answers_reordered: int | UnsetType = UNSET

@@ -22,9 +22,9 @@ from typing import Any
 
 from msgspec import UNSET
 
-from .as_read import rows_as_read
+from .as_read import input_checks, rows_as_read
 from .dispatch import Dispatcher
-from .errors import command_on
+from .errors import ConfigError, command_on
 from .ledger import Ledger
 from .masking import masked, secret_rule
 from .model import ANY_CURRENCY, BY_PLACE, ECHOED, LIST_LIMIT, NO_ID, ONE_ID, Reconciled, Totals, held_before
@@ -500,9 +500,12 @@ async def by_walk(
     # an answer that named its ids in another order than the call's lines (none is promised) gives lines their
     # neighbours' ids: paired again by what the walk found, the books hold what was sent
     reordered = ledger.pair_by_walk() if changed_n else 0
-    if reordered:
+    unread = checks_damaged(ledger, target, files) if changed_n else ""
+    if reordered or changed_n:  # not those whose line the API holds as the input gives it: their ledger is damaged
         changed_n, changed_at = ledger.lines_changed(LIST_LIMIT)
     changed = [{"id": i, "file": files[f], "line": line} for i, f, line in changed_at]
+    damaged_n, damaged_at = ledger.lines_damaged(LIST_LIMIT)
+    damaged = [{"id": i, "file": files[f], "line": line, "api_holds": held} for i, f, line, held in damaged_at]
     reused_n, reused_at = ledger.ids_reused(LIST_LIMIT)
     expected_count = sum(c["expected"] for c in counts.values())
     remote_count = sum(c["remote"] for c in counts.values())
@@ -522,6 +525,7 @@ async def by_walk(
         and id_sum + others_id_sum + landed_id_sum + stray_id_sum == walked.id_sum
         and differing_n == 0
         and changed_n == 0
+        and damaged_n == 0
         and reused_n == 0
         and walked.fractions == 0
     )
@@ -531,6 +535,7 @@ async def by_walk(
         gone_of_ours(missing_n, target.api.scope_name),
         numbered_out_of_order(counts, unordered, target.api.scope_name),
         advice if not ok else "",
+        unread,
         _walked_behind(ledger.path.absolute()) if walked_behind and ok else "",
     ]
     return Reconciled(
@@ -565,6 +570,8 @@ async def by_walk(
         groups_differing_count=differing_n,
         lines_changed=changed,
         lines_changed_count=changed_n,
+        lines_damaged=damaged if damaged_n else UNSET,
+        lines_damaged_count=damaged_n if damaged_n else UNSET,
         ids_reused=[{"id": i, "file": files[f], "line": line, "holds": label(g)} for i, f, line, g in reused_at],
         ids_reused_count=reused_n,
         answers_reordered=reordered,
@@ -572,6 +579,32 @@ async def by_walk(
         scopes=counts,
         scope_name=target.api.scope_name,
     )
+
+
+def checks_damaged(ledger: Ledger, target: Target, files: list[str]) -> str:
+    """Of the lines whose walked record holds another line than the ledger's check of it says the run sent
+    (Ledger.checks_changed), mark those whose kept check is not the one the input's own row makes (as_read.
+    input_checks): the ledger is damaged there (a byte of it changed), and the API changed only where it holds
+    neither (Ledger.mark_damaged). Before, each was said "changed in the API since it was loaded". A note where the
+    input cannot be read as the run read it (changed since, gone): which it is cannot be told then, and those lines
+    stay changed in the API; "" otherwise."""
+    changed = list(ledger.checks_changed())
+    wanted: dict[int, list[int]] = {}
+    for file_idx, line, *_ in changed:
+        wanted.setdefault(file_idx, []).append(line)
+    try:
+        own = input_checks(ledger, target, files, wanted)
+    except ConfigError as exc:
+        return (
+            "whether the lines said changed in the API are instead damaged in the ledger cannot be told without "
+            f"the input as the run read it: {exc}"
+        )
+    ledger.mark_damaged(
+        (file_idx, line, own[file_idx, line] in (walked, also))
+        for file_idx, line, _, kept, walked, also in changed
+        if (file_idx, line) in own and own[file_idx, line] != kept
+    )
+    return ""
 
 
 def rolled_back_note(left: Left, ledger: str | os.PathLike[str], landed: int = 0) -> str:

@@ -841,6 +841,18 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
             f"changed in the API since it was loaded (amount, account, date, text or another field it keeps): id "
             f"{item['id']} from {item['file']} line {item['line']}"
         )
+    for item in (rec.lines_damaged or [])[:10]:
+        holds = "holds the line as the input gives it" if item["api_holds"] else "holds another line (changed too)"
+        console.print(
+            f"damaged in the ledger, not changed in the API: the check the ledger keeps of {item['file']} line "
+            f"{item['line']} (id {item['id']}) is not the line's own, made again from the input; the API {holds}"
+        )
+    if rec.lines_damaged_count:
+        more = f" ({rec.lines_damaged_count - 10:,} more in the report)" if rec.lines_damaged_count > 10 else ""
+        console.print(
+            f"the ledger was changed or damaged since the run wrote it{more}: rollback and resume read it as it is "
+            "now; put back a whole copy of it from a backup (the file with its -wal), then reconcile again"
+        )
     for item in (rec.ids_reused or [])[:10]:
         console.print(_not_as_sent(item))
     if isinstance(rec.ids_reused_count, int) and rec.ids_reused_count > 10:
