@@ -2236,6 +2236,7 @@ def _family_known(
             ],
         )
         if _has(conn, "", "skip_lines") and _has(conn, at, "file_families", "part"):
+            checks_whole(conn, at, earlier, files)  # a line it loaded is told by its check
             conn.executemany(
                 "INSERT OR IGNORE INTO skip_lines (family, part, line_check, reason, n, differs, in_doubt)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -2979,6 +2980,7 @@ def rows_known_to(conn: sqlite3.Connection, earlier: Path | str, *, can_delete: 
             if _checks_of(conn, at) not in OLDER_CHECKS | {CHECKS_VERSION} or not _has(conn, "", "skip_lines"):
                 return
             files = [f.get("path", "") for f in _decode(run[0]).get("files", [])] if run else []
+            checks_whole(conn, at, earlier, files)
             found = iter(
                 conn.execute(
                     f"SELECT line_check, MIN(loc), COUNT(*) FROM {at}created WHERE line_check IS NOT NULL "
@@ -2999,6 +3001,42 @@ def rows_known_to(conn: sqlite3.Connection, earlier: Path | str, *, can_delete: 
             _rows_in_doubt(conn, at, earlier, files, settle)
         except sqlite3.Error:
             return  # not a ledger of this version: nothing to learn from it
+
+
+def checks_whole(conn: sqlite3.Connection, at: str, earlier: Path | str, files: Sequence[str]) -> None:
+    """LedgerError where a check the `earlier` ledger (tables at `at`) keeps of a line its run created
+    (created.line_check) is not the one its call kept of the line (chunks.checks, written with it): a byte of the
+    ledger changed since (a failing disk, an edit; SQLite's own checks see no wrong value), and the record that line
+    created would not be told given again: a changed copy of the file would book it twice, exit 0 (tester t70f: a
+    Visma Core entry without an order). Reads each done call's checks and its lines' kept ones, a call at a time."""
+    calls = conn.execute(
+        f"SELECT file_idx, lines, checks FROM {at}chunks WHERE state = 'done' AND checks IS NOT NULL ORDER BY seq"
+    ).fetchall()
+    for file_idx, blob, kept in calls:
+        lines, checks = _lines(blob), array("q")
+        checks.frombytes(kept)
+        if len(lines) != len(checks):
+            continue
+        base = file_idx << LOC_SHIFT
+        sent = {base + line: check for line, check in zip(lines, checks, strict=True)}
+        locs = list(sent)
+        for start in range(0, len(locs), 500):  # SQLite's 999 bound values at most, before 3.32
+            part = locs[start : start + 500]
+            for loc, check in conn.execute(
+                f"SELECT loc, line_check FROM {at}created WHERE loc IN ({','.join('?' * len(part))}) "
+                "AND line_check IS NOT NULL",
+                part,
+            ):
+                if check != sent[loc]:
+                    _, line = _file_line(loc)
+                    shown = files[file_idx] if file_idx < len(files) else "its input"
+                    raise LedgerError(
+                        f"the ledger {earlier} of an earlier load into the same place is damaged: the check it keeps "
+                        f"of line {line} of {shown}, which its run loaded, is not the one its call kept (a byte of "
+                        "it changed since), so whether a row of this input is that record cannot be told, and it "
+                        "could be booked twice. Put back a whole copy of that ledger from a backup (the file with "
+                        "its -wal), then load again; nothing was sent"
+                    )
 
 
 def _rows_in_doubt(conn: sqlite3.Connection, at: str, earlier: Path | str, files: list[str], settle: str) -> None:
