@@ -1824,6 +1824,13 @@ class Ledger:
         sql = "SELECT c.id, d.loc, d.held FROM damaged d JOIN created c ON c.loc = d.loc ORDER BY c.id, d.loc LIMIT ?"
         return n, [(i, *_file_line(loc), bool(held)) for i, loc, held in self._db.execute(sql, (limit,))] if n else []
 
+    def damaged_held(self) -> frozenset[int]:
+        """The ids of the records `mark_damaged` found holding the line as the input gives it, though the check the
+        ledger keeps of it is not the line's own: the run's records, their ledger damaged."""
+        self._db.execute(_DAMAGED_TABLE)
+        sql = "SELECT c.id FROM damaged d JOIN created c ON c.loc = d.loc WHERE d.held = 1"
+        return frozenset(record_id for (record_id,) in self._db.execute(sql))
+
     def ids_reused(self, limit: int) -> tuple[int, list[tuple[int, int, int, str]]]:
         """How many ids of records this run created hold a line of another group, the line the run sent there found
         nowhere (as the last `lines_changed` found them), and the first `limit` as (id, file index, line, the key of

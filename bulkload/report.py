@@ -850,8 +850,8 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
     if rec.lines_damaged_count:
         more = f" ({rec.lines_damaged_count - 10:,} more in the report)" if rec.lines_damaged_count > 10 else ""
         console.print(
-            f"the ledger was changed or damaged since the run wrote it{more}: rollback and resume read it as it is "
-            "now; put back a whole copy of it from a backup (the file with its -wal), then reconcile again"
+            f"the ledger was changed or damaged since the run wrote it{more}: put back a whole copy of it from a "
+            "backup (the file with its -wal), then reconcile again"
         )
     for item in (rec.ids_reused or [])[:10]:
         console.print(_not_as_sent(item))
