@@ -471,10 +471,9 @@ class Reading:
         Planner.plan) without the fields refused so far until no more is, or until a check needs one of them (a
         required field, the currency an amount is converted by), refuses the row as a whole, or names a field the row
         leaves empty (Visma Core's "nothing to change" once the Amount is taken out: a fault of the look, not of the
-        row). Only a row already
-        refused pays for it; each check reads its own output again as it read the cell (a number read is a
-        Decimal, a date ISO text: RecordKind.validate). A fault of another bucket (RowInDoubt) ends the look and is not
-        named. The fields are in the order met (`errors.joined`)."""
+        row). Only a row already refused pays for it; each check reads its own output again as it read the cell (a
+        number read is a Decimal, a date ISO text: RecordKind.validate). A fault of another bucket (RowInDoubt) ends
+        the look and is not named. The fields are in the order met (`errors.joined`)."""
         found = [fault for each in faults for fault in each.faults]
         named = {name for name, _ in found}
         # Excel's text formula a CSV cell held is read in place: written so again, it is not taken for what it spells

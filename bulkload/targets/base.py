@@ -283,7 +283,9 @@ class RecordKind:
                 row[name] = json_cell(name, value)
 
     def validate(self, row: dict[str, Any]) -> Any:
-        """Coerce and check one source row; raise errors.RowInvalid. Runs once per row: keep it lean."""
+        """Coerce and check one source row; raise errors.RowInvalid. Runs once per row: keep it lean. A row it
+        refuses is read again for its other faults (chunking.Reading.every_fault): a value it converts in place must
+        read the same again, or be put back as given when it refuses the row (payorcrm's Invoices, minor units)."""
         raise NotImplementedError
 
     def validate_at(self, file_idx: int, line: int, row: dict[str, Any]) -> Any:
