@@ -120,10 +120,14 @@ class CursorTrail:
         # no further ("25", "025", "0025", …) would else be counted the entries the walk listed, and never end
         return str(max(int(self._cursor), -1 if self._last_id is None else self._last_id + 1))
 
-    def ahead(self, counted: int) -> None:
+    def ahead(self, counted: int, in_all: int | None = None) -> None:
         """The API counts `counted` of what the walk lists (as `asking` said: at or above the cursor, or in all):
         WalkStalled where none of it is left to list, else the walk's progress, said at INFO (a long run of empty
-        pages is no stall while it gets somewhere)."""
+        pages is no stall while it gets somewhere). `in_all`: where `asking` is "" (a cursor that is no number, so
+        no count tells how far it got), what the API holds in all, of every scope: a page with a cursor passes at
+        least one of those (a server that windows its pages over them), so a walk of more pages than that, one
+        more for the last, would not end (WalkStalled): before, pages of nothing under ever new cursors that are
+        no number went on until the agreement's daily quota of calls was spent (tester t70e: 50,000 calls in 37 s)."""
         left = counted if self.asking else counted - self.listed
         first = self.pages - self._empty + 1
         if left <= 0:
@@ -131,6 +135,13 @@ class CursorTrail:
                 f"{self.what}: pages {first}-{self.pages} brought nothing new (empty, or the entries the page before "
                 f"listed), each with a cursor to one more (the last {shown(self._cursor)}), and the API counts no "
                 f"record left to list: the walk would not end; stopped after {self.pages} pages"
+            )
+        if self.asking == "" and in_all is not None and self.pages > in_all + 1:
+            raise WalkStalled(
+                f"{self.what}: pages {first}-{self.pages} brought nothing new (empty, or the entries the page before "
+                f"listed), each with a cursor that is no number (the last {shown(self._cursor)}), and the API holds "
+                f"{in_all:,} record{'s' if in_all != 1 else ''} in all: no walk of them takes {self.pages} pages, "
+                f"each passing at least one; the walk would not end; stopped after {self.pages} pages"
             )
         log.info(
             "%s: %d pages so far, %d records listed; pages %d-%d brought nothing new, each with a new cursor (the "

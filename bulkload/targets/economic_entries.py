@@ -230,8 +230,9 @@ async def _page(client: Sender, params: Mapping[str, str]) -> _Page:
 
 
 async def _counted(client: Sender, flt: str) -> int:
-    """`GET /draft-entries/count` of the entries `flt` filters."""
-    count: int = await client.get("/draft-entries/count", {"filter": flt}, into=_Count, max_bytes=COUNT_BYTES)
+    """`GET /draft-entries/count` of the entries `flt` filters ("": every draft entry of the agreement)."""
+    params = {"filter": flt} if flt else None
+    count: int = await client.get("/draft-entries/count", params, into=_Count, max_bytes=COUNT_BYTES)
     return count
 
 
@@ -259,7 +260,8 @@ async def _pages(client: Sender, flt: str, what: str) -> AsyncIterator[list[_Lis
             trail.ended(await _counted(client, _from(flt, trail.past)))
             return
         if (asking := trail.asking) is not None:
-            trail.ahead(await _counted(client, _from(flt, asking)))
+            # a cursor that is no number tells nothing of how far it got: the agreement's entries bound the pages
+            trail.ahead(await _counted(client, _from(flt, asking)), None if asking else await _counted(client, ""))
         yield [item for item in page.items if item.entryNumber not in repeated] if repeated else page.items
         if not page.cursor:
             return
