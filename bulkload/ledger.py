@@ -1784,7 +1784,7 @@ class Ledger:
         self._db.execute(_DAMAGED_TABLE)
         sql = (
             f"FROM created c JOIN remote r ON r.id = c.id WHERE {_CHANGED} "
-            "AND NOT EXISTS (SELECT 1 FROM reused u WHERE u.id = c.id) "
+            "AND NOT EXISTS (SELECT 1 FROM reused u WHERE u.id = c.id AND u.loc = c.loc) "
             "AND NOT EXISTS (SELECT 1 FROM damaged d WHERE d.loc = c.loc AND d.held = 1)"
         )
         (n,) = self._db.execute(f"SELECT COUNT(*) {sql}").fetchone()
@@ -1799,7 +1799,8 @@ class Ledger:
         self._db.execute(_DAMAGED_TABLE)
         for loc, record_id, kept, walked, also in self._db.execute(
             "SELECT c.loc, c.id, c.line_check, r.line_check, r.also_check FROM created c JOIN remote r "
-            f"ON r.id = c.id WHERE {_CHANGED} AND NOT EXISTS (SELECT 1 FROM reused u WHERE u.id = c.id) "
+            f"ON r.id = c.id WHERE {_CHANGED} "
+            "AND NOT EXISTS (SELECT 1 FROM reused u WHERE u.id = c.id AND u.loc = c.loc) "
             "AND NOT EXISTS (SELECT 1 FROM damaged d WHERE d.loc = c.loc) ORDER BY c.loc"
         ).fetchall():
             yield *_file_line(loc), record_id, kept, walked, also
@@ -1832,11 +1833,14 @@ class Ledger:
         return frozenset(record_id for (record_id,) in self._db.execute(sql))
 
     def ids_reused(self, limit: int) -> tuple[int, list[tuple[int, int, int, str]]]:
-        """How many ids of records this run created hold a line of another group, the line the run sent there found
+        """How many lines this run sent hold a line of another group at the id the API gave them, the line sent found
         nowhere (as the last `lines_changed` found them), and the first `limit` as (id, file index, line, the key of
         the group the id holds now) in id order."""
         (n,) = self._db.execute("SELECT COUNT(*) FROM reused").fetchone()
-        sql = "SELECT c.id, c.loc, u.grp FROM reused u JOIN created c ON c.id = u.id ORDER BY c.id LIMIT ?"
+        sql = (
+            "SELECT c.id, c.loc, u.grp FROM reused u JOIN created c ON c.id = u.id AND c.loc = u.loc "
+            "ORDER BY c.id, c.loc LIMIT ?"
+        )
         return n, [(i, *_file_line(loc), grp) for i, loc, grp in self._db.execute(sql, (limit,))] if n else []
 
     def _find_reused(self) -> None:
@@ -1848,7 +1852,10 @@ class Ledger:
         cannot be told apart from one changed: changed. Costs a pass over the changed lines only, each group's call read
         once (a cache of the last few)."""
         db = self._db
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS reused (id INTEGER PRIMARY KEY, grp TEXT NOT NULL)")
+        db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS reused (id INTEGER NOT NULL, loc INTEGER NOT NULL, grp TEXT NOT NULL, "
+            "PRIMARY KEY (id, loc))"
+        )
         db.execute("DELETE FROM reused")
         changed = db.execute(
             "SELECT c.id, c.loc, r.grp, c.line_check FROM created c JOIN remote r ON r.id = c.id "
@@ -1874,11 +1881,13 @@ class Ledger:
             ).fetchone()
             return frozenset() if row is None else frozenset((row[0] << LOC_SHIFT) + n for n in _lines(row[1]))
 
-        reused = [(record_id, group) for record_id, loc, group in candidates if loc not in carried(group)]
+        # by id and line: an id the API gave to rows of two calls (ids_twice) is in `created` once for each, and
+        # only the lines it was given to that their walked record's group does not hold are reused
+        reused = [(record_id, loc, group) for record_id, loc, group in candidates if loc not in carried(group)]
         if reused:
             with db:
                 db.execute("BEGIN")
-                db.executemany("INSERT INTO reused VALUES (?, ?)", reused)
+                db.executemany("INSERT INTO reused VALUES (?, ?, ?)", reused)
 
     def walked_apart(self) -> tuple[frozenset[int], dict[int, str | None]]:
         """After the walks of the scopes this run wrote into, over its ids (`add_remote`), for rollback: the ids it
