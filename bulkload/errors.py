@@ -792,7 +792,9 @@ class MaybeSentError(TransportError):
 
 class APIError(BulkloadError):
     """The server answered with an error status. `replayed`: the API's idempotency cache answered, replaying what
-    it answered an earlier attempt with the same key (`X-ResultFromCache: true`): the same key gets it again."""
+    it answered an earlier attempt with the same key (`X-ResultFromCache: true`): the same key gets it again.
+    `retry_after`: the seconds its Retry-After asked to wait (http.retry_after_seconds; None without one), read on
+    a 429 and a 5xx (RFC 9110 §10.2.3: with a 503, how long the service is expected to be unavailable)."""
 
     def __init__(
         self,
@@ -803,6 +805,7 @@ class APIError(BulkloadError):
         errors: list[dict[str, Any]] | None = None,
         uncertain: bool = False,
         replayed: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(f"HTTP {status}: {message}", uncertain=uncertain)
         self.status = status
@@ -810,14 +813,11 @@ class APIError(BulkloadError):
         self.error_code = error_code
         self.errors = errors or []
         self.replayed = replayed
+        self.retry_after = retry_after
 
 
 class RateLimited(APIError):
     retryable = True
-
-    def __init__(self, status: int, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
-        super().__init__(status, message, **kw)
-        self.retry_after = retry_after
 
 
 class ServerError(APIError):

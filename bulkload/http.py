@@ -570,10 +570,10 @@ def error_from(status: int, headers: Mapping[str, str], body: bytes, *, uncertai
         "uncertain": uncertain,
         "replayed": headers.get(REPLAYED_HEADER, "").strip().lower() == "true",
     }
+    if status == 429 or status >= 500:
+        kw["retry_after"] = retry_after_seconds(headers.get("Retry-After"), date=headers.get("Date"))
     if status == 429:
-        return RateLimited(
-            status, message, retry_after=retry_after_seconds(headers.get("Retry-After"), date=headers.get("Date")), **kw
-        )
+        return RateLimited(status, message, **kw)
     if status >= 500:
         return ServerError(status, message, **kw)
     if status in (401, 403):
