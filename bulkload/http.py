@@ -158,6 +158,7 @@ class Client:
                 f"{call}: the header {unsendable[0]} holds a control character (the value is not shown), which no "
                 "request sends; " + ("this call was not sent" if self.answered else "nothing was sent")
             )
+        begun: list[int] = []  # the answer's status, once its head came: a timeout after it is an answer too slow
         try:
             # never followed: aiohttp would carry the session's credential headers (and a 307's body, a token
             # request's client secret) to whatever address the answer names
@@ -168,6 +169,7 @@ class Client:
                 ) as resp,
             ):
                 status, resp_headers = resp.status, resp.headers
+                begun.append(status)
                 self.answered = True
                 length = resp.content_length
                 if status < 300 and length is not None and length > max_bytes:
@@ -193,6 +195,11 @@ class Client:
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientPayloadError) as exc:
             raise MaybeSentError(f"{method} {path}: connection lost before the answer ({exc})") from exc
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            if begun:  # the head came, the body did not in time: a server or proxy that sends it in dribs
+                raise MaybeSentError(
+                    f"{method} {path}: its answer (HTTP {begun[0]}) began but did not arrive whole within "
+                    f"{self._timeout.total:g} s: it came too slowly"
+                ) from exc
             raise MaybeSentError(f"{method} {path}: no answer within {self._timeout.total:g} s") from exc
         except aiohttp.ClientResponseError as exc:  # aiohttp's parser refused the answer's status line or headers
             raise MaybeSentError(f"{method} {path}: {_unparsed(exc)}; the call may have been carried out") from exc

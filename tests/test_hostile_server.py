@@ -128,6 +128,27 @@ async def test_no_answer_within_the_timeout_says_the_timeout_given() -> None:
             await client.send("GET", "/x")
 
 
+async def test_an_answer_that_comes_too_slowly_is_said_to_have_begun() -> None:
+    # found by a tester (t70e): a server that sent its head at once and then its body a byte at a time (slow-loris)
+    # was told as "no answer within 60 s", as if none had come
+    async def dribbling(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(status=200)
+        resp.content_length = 100
+        await resp.prepare(request)
+        for _ in range(100):
+            await resp.write(b" ")
+            await asyncio.sleep(0.1)
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/x", dribbling)
+    async with serving(app) as origin, Client(origin, {}, timeout_s=0.25) as client:
+        with pytest.raises(MaybeSentError) as caught:
+            await client.send("GET", "/x")
+    said = str(caught.value)
+    assert said.startswith("GET /x: its answer (HTTP 200) began but did not arrive whole within 0.25 s"), said
+
+
 @pytest.mark.parametrize(
     ("body", "into", "said"),
     [
