@@ -694,15 +694,19 @@ def gone_before(counts: dict[str, dict[str, int]], scope_name: str) -> str:
 def gone_of_ours(missing_n: int, scope_name: str) -> str:
     """What the note says of the run's own records that are gone (`missing`): a mismatch, and what it may mean for
     the books; "" where none is. A reconciliation run again after a bookkeeper booked the run's drafts finds them
-    gone (booking takes drafts out of the journal) and names every one missing; before, it said nothing of why."""
+    gone (booking takes drafts out of the journal) and names every one missing; before, it said nothing of why. Nor
+    did it say that an API whose count and listing both lag behind its writes (a read replica: neither shows them
+    yet) cannot be told from that (tester t70e: 60 entries created 2 s before named "booked or deleted since")."""
     if not missing_n:
         return ""
     these = "entry" if missing_n == 1 else "entries"
     return (
         f"{missing_n:,} {these} this run created {'is' if missing_n == 1 else 'are'} no longer in the {scope_name}s "
-        f"(missing): booked or deleted since, or taken out another way. Reconciliation reads what the API holds now, "
-        "so an entry booked since counts missing: where they were booked, check them in the books, and do not load "
-        "them again"
+        f"(missing): booked or deleted since, or taken out another way; or not shown yet, where the API's count and "
+        "listing both lag behind its writes (a read replica), which cannot be told from that: `bulkload reconcile` "
+        "in a while tells, and --settle-s S waits that long for them in a run. Reconciliation reads what the API "
+        "holds now, so an entry booked since counts missing: where they were booked, check them in the books, and do "
+        "not load them again"
     )
 
 

@@ -46,7 +46,9 @@ GONE_NOTE = (
 
 OURS_GONE_NOTE = (
     "1 entry this run created is no longer in the journals (missing): booked or deleted since, or taken out another "
-    "way. Reconciliation reads what the API holds now, so an entry booked since counts missing: where they were "
+    "way; or not shown yet, where the API's count and listing both lag behind its writes (a read replica), which "
+    "cannot be told from that: `bulkload reconcile` in a while tells, and --settle-s S waits that long for them in a "
+    "run. Reconciliation reads what the API holds now, so an entry booked since counts missing: where they were "
     "booked, check them in the books, and do not load them again"
 )
 
