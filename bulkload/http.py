@@ -292,18 +292,19 @@ def _why_unreachable(exc: aiohttp.ClientConnectorError) -> str:
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 
 
-def decoded(body: bytes, into: Any, call: str, *, acted_on: bool = False) -> Any:
+def decoded(body: bytes, into: Any, call: str, *, acted_on: bool = False, setting: str = "--base-url") -> Any:
     """An answer as the type the caller reads it into (a Struct with the fields it uses, `int`, …): one decoder per
     type, built once. BadAnswer, naming `call` ("GET /draft-entries/count") and what was wrong, when it is not
     that: HTML, truncated JSON, a field missing or of another type (`acted_on`: the answer of a write, which did
-    arrive). What is quoted of it is redacted."""
+    arrive; `setting`: where the user gives the address called, as `unreadable` asks). What is quoted of it is
+    redacted."""
     decoder = _decoders.get(into)
     if decoder is None:
         decoder = _decoders[into] = msgspec.json.Decoder(into)
     try:
         return decoder.decode(body)
     except (msgspec.DecodeError, RecursionError) as exc:  # RecursionError: JSON nested past msgspec's depth
-        raise unreadable(call, body, str(exc) or type(exc).__name__, acted_on=acted_on) from None
+        raise unreadable(call, body, str(exc) or type(exc).__name__, acted_on=acted_on, setting=setting) from None
 
 
 def answer_text(body: bytes, content_type: str | None = None) -> str:
@@ -321,14 +322,17 @@ def answer_text(body: bytes, content_type: str | None = None) -> str:
     return text.replace("\x00", "")
 
 
-def unreadable(call: str, body: bytes, why: str, *, acted_on: bool = False) -> BadAnswer:
+def unreadable(call: str, body: bytes, why: str, *, acted_on: bool = False, setting: str = "--base-url") -> BadAnswer:
     """The error for an answer that is not what the API documents; `acted_on`: the call was a write. A page (HTML,
     XML: it begins with `<`) where the API answers JSON is most often another server's (a wrong --base-url, a
     proxy's or a login page): the message asks (tester t25: a wrong address answering 200 HTML was named only as an
-    answer not documented)."""
+    answer not documented), naming `setting`, where the user gives the address called: "--base-url" (the API's
+    root), or a token endpoint's (HALO_AUTH_URL: tester t70e, a token endpoint's login page was said to ask whether
+    --base-url was right)."""
     start = cut(answer_text(body).strip(), _QUOTED)
     shown = f"it begins {start!r}{'…' if len(body) > _QUOTED else ''}" if start else "it is empty"
-    page = ": a page where the API answers JSON, is --base-url the API's root?" if start[:1] == "<" else ""
+    root = "the API's root" if setting == "--base-url" else "right"
+    page = f": a page where the API answers JSON, is {setting} {root}?" if start[:1] == "<" else ""
     return BadAnswer(
         redact(f"{call}: the answer is not what the API documents ({why}; {shown}{page})"), acted_on=acted_on
     )

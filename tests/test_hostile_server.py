@@ -792,3 +792,15 @@ def test_a_halopsa_listing_giving_an_id_the_ledger_cannot_keep_stops_before_the_
 def read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
+
+
+def test_a_token_endpoint_answering_a_page_asks_whether_halo_auth_url_is_right() -> None:
+    # found by a tester (t70e): a token endpoint answering its login page asked "is --base-url the API's root?",
+    # where the token endpoint's address is HALO_AUTH_URL
+    from bulkload.targets.halopsa import _token_of
+
+    with pytest.raises(BadAnswer) as caught:
+        _token_of(b"<html><body>Sign in to HaloPSA</body></html>", "POST https://halo.example/auth/token")
+    said = str(caught.value)
+    assert said.endswith("a page where the API answers JSON, is HALO_AUTH_URL right?)"), said
+    assert "--base-url" not in said, said

@@ -68,7 +68,7 @@ def _token_of(body: bytes, call: str) -> tuple[str, float]:
     masking first: a refusal quotes the answer with it as ***. BadAnswer (a token answer that is not usable) for
     HTML, an access token that is no text or empty, an `expires_in` that is no number of seconds above 0, a
     `token_type` other than Bearer (the type of token bulkload sends)."""
-    answer: _TokenAnswer = decoded(body, _TokenAnswer, call)
+    answer: _TokenAnswer = decoded(body, _TokenAnswer, call, setting="HALO_AUTH_URL")
     token, life, kind = answer.access_token, answer.expires_in, answer.token_type
     redact.register(token if isinstance(token, str) else None)
     if not isinstance(token, str) or not token:
