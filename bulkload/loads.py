@@ -76,7 +76,7 @@ def _api_of(key: str) -> str:
     return key.rpartition("|")[0] + "|"
 
 
-def _places(job: Job, target: Target | None = None) -> list[dict[str, str]]:
+def places_of(job: Job, target: Target | None = None) -> list[dict[str, str]]:
     """Where the rows of each of the job's files go beyond the API and agreement (RecordKind.destination); `target`:
     the job's, where the caller has made it already."""
     target = target or job.make_target()
@@ -95,7 +95,7 @@ def _place_of(entry: Mapping[str, Any]) -> Mapping[str, Any]:
     return to if isinstance(to, dict) else {}
 
 
-def _where(place: Mapping[str, Any]) -> str:
+def named_place(place: Mapping[str, Any]) -> str:
     """A place as messages name it: " (journal 1)", or "" for none."""
     return f" ({', '.join(f'{name} {value}' for name, value in place.items())})" if place else ""
 
@@ -235,6 +235,12 @@ class _Record:
         ]
 
 
+def runs_on_record() -> set[str]:
+    """The runs the user's record of loads holds a load of (whatever became of them since)."""
+    known = _Record()
+    return set(known._named) | set(known.homes) | set(known.status)
+
+
 def run_home(run_id: str) -> tuple[dict[str, Any] | None, str | None]:
     """The file the record of loads last tied the run to (its entry: "ledger", "dev", "ino"), and the last status
     it recorded for the run."""
@@ -272,7 +278,7 @@ def refuse_same_content(job: Job, files: Sequence[Mapping[str, Any]], target: Ta
     if target.books.creates_nothing:
         return
     seen: list[tuple[str, set[str], Mapping[str, str]]] = []
-    for path, stored, place in zip(job.files, files, _places(job, target)):
+    for path, stored, place in zip(job.files, files, places_of(job, target)):
         names = set(names_of(stored))
         earlier = next((p for p, held, at in seen if names & held and same_place(at, place)), None)
         if earlier is not None:
@@ -345,7 +351,7 @@ def loaded_before(
                 "at": str(entry.get("at")),
                 "ledger": ledger,
                 "claim": "yes" if entry.get("claim") else "",
-                "where": _where(_place_of(entry)),
+                "where": named_place(_place_of(entry)),
                 "status": "" if held is None else str(held.get("status")),
                 "api": str(entry.get("api") or job.api_address),
                 "who": str(entry.get("who") or ""),
@@ -523,7 +529,7 @@ def _may_share(
     claims too, whose ledgers may not be made (the caller reads those that are). Each:
     (its ledger where the record of loads last saw it, {"at", "where", "api"}), oldest first."""
     known = _Record()
-    places = _places(job)
+    places = places_of(job)
     found: dict[str, dict[str, str]] = {}
     for entry, of in known.earlier(job, making, run, own):
         if entry.get("released"):
@@ -534,7 +540,7 @@ def _may_share(
         elif (other_than or not entry.get("claim")) and any(same_place(_place_of(entry), p) for p in places):
             found[of] = {
                 "at": str(entry.get("at")),
-                "where": _where(_place_of(entry)),
+                "where": named_place(_place_of(entry)),
                 "api": str(entry.get("api") or job.api_address),
             }
     return [
@@ -578,7 +584,7 @@ def gone_made(job: Job, run: str) -> list[dict[str, Any]]:
     (`forget`): what they wrote, and when, and what they left still committing, no ledger says. Each: {"ledger",
     "at", "where", "ended": the record of loads saw it finish (complete, or rolled back)}, oldest first."""
     known = _Record()
-    places = _places(job)
+    places = places_of(job)
     found: dict[str, dict[str, str]] = {}
     made: dict[str, bool] = {}
     for entry, of in known.loads(_api_key(job)):
@@ -586,7 +592,7 @@ def gone_made(job: Job, run: str) -> list[dict[str, Any]]:
             continue
         made[of] = not entry.get("released") and (made.get(of, False) or not entry.get("claim"))
         found.pop(of, None)
-        found[of] = {"at": str(entry.get("at")), "where": _where(_place_of(entry))}
+        found[of] = {"at": str(entry.get("at")), "where": named_place(_place_of(entry))}
     return [
         {**load, "ledger": known.ledger_of(of), "ended": known.status.get(of) in ("complete", "rolled_back")}
         for of, load in found.items()
@@ -598,7 +604,7 @@ def _runs_into(
     known: _Record, job: Job, making: str, run: str, *, later: bool = False, since: bool = False
 ) -> list[tuple[str, dict[str, str]]]:
     """`runs_into`'s runs, each by its id in the record of loads `known`."""
-    places = _places(job)
+    places = places_of(job)
     if later:
         loads = [(e, r) for e, r in known.loads(_api_key(job)) if r != run and known.ledger_of(r) != making]
     elif since:
@@ -614,7 +620,7 @@ def _runs_into(
     for entry, of in loads:
         if any(same_place(_place_of(entry), place) for place in places):
             found.pop(of, None)
-            found[of] = {"at": str(entry.get("at")), "where": _where(_place_of(entry))}
+            found[of] = {"at": str(entry.get("at")), "where": named_place(_place_of(entry))}
     return list(found.items())
 
 
@@ -721,7 +727,7 @@ def claim_load(
     no telling), kept with it: a load of the content with the same `who` under another host name is refused too
     (LoadedBefore naming both addresses), as that host may be this one spelled otherwise. Called while the
     ledger's path is locked, before the ledger is made, or (`resuming`) while its run's lock is held by a resume."""
-    places = _places(job)
+    places = places_of(job)
     with record_held():
         if check:
             refuse_loaded(job, files, ledger, run, resuming=resuming, who=who)
@@ -737,7 +743,7 @@ def refuse_loaded(
     target = job.make_target()
     known = _Record()
     own = who if job.other_account else ""  # the loads with other keys went into other accounts: set aside
-    for i, (path, stored, place) in enumerate(zip(job.files, files, _places(job, target))):
+    for i, (path, stored, place) in enumerate(zip(job.files, files, places_of(job, target))):
         earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place, known, own=own)
         finished = earlier is not None and not earlier["claim"] and earlier["status"] == "complete"
         if finished and target.phases.given_again(i):
@@ -839,7 +845,7 @@ def release(ledger: Ledger) -> None:
 def remember_load(job: Job, files: list[dict[str, Any]], ledger: str, run: str, who: str = "") -> None:
     """The load's ledger exists: on record for good (even if the ledger is moved or removed later); `who` as for
     claim_load."""
-    places = _places(job)
+    places = places_of(job)
     with record_held():
         _append(job, files, ledger, run, places, claim=False, who=who)
 

@@ -22,7 +22,7 @@ import anyio
 import msgspec
 from msgspec import UNSET
 
-from . import account, ledger_pg, logs, origins, prestart
+from . import account, ledger_pg, loads_beside, logs, origins, prestart
 from .again import beside_earlier, creates_only_new, load_again
 from .agreement_calls import agreement_file
 from .alongside import refuse_alongside
@@ -67,7 +67,6 @@ from .loads import (
     refuse_loaded,
     refuse_same_content,
     rejecting_run,
-    release,
     remember_load,
     run_home,
     run_of,
@@ -446,7 +445,7 @@ def _starts_over(path: str) -> bool:
     try:
         if not _created_nothing(old):
             return False
-        release(old)
+        loads_beside.release(old)
         return True
     finally:
         old.close()
@@ -538,6 +537,8 @@ async def load(
 
     def claim() -> None:
         # under the ledger's lock, before it is made: two loads of one content started together cannot both pass
+        if checked:  # another user's or machine's load of the files, which the user's record never saw
+            loads_beside.refuse_loaded(job, target, credentials, info.files, info.key_prefix)
         claim_load(job, info.files, ledger_at, info.key_prefix, check=checked, who=who)
 
     def prepare(conn: sqlite3.Connection) -> None:
@@ -592,6 +593,7 @@ async def load(
         raise
     try:
         remember_load(job, info.files, ledger_at, info.key_prefix, who)
+        loads_beside.remember(job, target, credentials, info.files, ledger_at, info.key_prefix)
         tie(ledger)  # the run goes on in this file: a copy of it cannot resume it
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
             log.info("ledger: %s", ledger_at)
@@ -780,7 +782,7 @@ async def resume(
         if ledger.created_nothing():  # its files were let go when it stopped (`_let_go`): on record again
             told = ledger.told()
             who = account.anywhere(job, target, credentials)
-            _claim_again(ledger, job, checked=checked, moved=moved, who=who)
+            _claim_again(ledger, job, target, credentials, checked=checked, moved=moved, who=who)
             if checked:
                 _learn_again(ledger, job, target, told, who)
         if overrides:  # kept: a later resume, reconcile or rollback runs with them (and counts the raised quota)
@@ -804,7 +806,7 @@ def _let_go(ledger: Ledger) -> None:
     by a new run or by resuming this one."""
     try:
         if ledger.created_nothing():
-            release(ledger)
+            loads_beside.release(ledger)
     except (BulkloadError, sqlite3.Error):
         pass  # kept on record: a load of its files is refused, naming this ledger to resume
     finally:
@@ -866,16 +868,29 @@ def _stays(ledger: Ledger, url: str, *, in_manifest: bool = False) -> str:
     )
 
 
-def _claim_again(ledger: Ledger, job: Job, *, checked: bool, moved: bool, who: str) -> None:
-    """The run created nothing: its files go on record as loaded by it, at `job.api_url`, refused (`checked`)
-    when another load holds them there now, or at another spelling of its address with the same credentials (`who`,
-    account.anywhere; ConfigError). `moved`: it goes on there from where it was (another address, or another account
-    at it: account.switched), and what it read there is forgotten (Ledger.repoint)."""
+def _claim_again(
+    ledger: Ledger,
+    job: Job,
+    target: Target,
+    credentials: Mapping[str, str],
+    *,
+    checked: bool,
+    moved: bool,
+    who: str,
+) -> None:
+    """The run created nothing: its files go on record as loaded by it, at `job.api_url` (in the user's record and
+    beside its files: loads_beside), refused (`checked`) when another load holds them there now (one another user
+    made too), or at another spelling of its address with the same credentials (`who`, account.anywhere;
+    ConfigError). `moved`: it goes on there from where it was (another address, or another account at it:
+    account.switched), and what it read there is forgotten (Ledger.repoint)."""
     path, run = str(ledger.path.absolute()), ledger.run.key_prefix
+    if checked:
+        loads_beside.refuse_loaded(job, target, credentials, ledger.run.files, run, resuming=True)
     claim_load(job, ledger.run.files, path, run, check=checked, resuming=True, who=who)
     if moved:
-        release(ledger)
+        loads_beside.release(ledger)
     remember_load(job, ledger.run.files, path, run, who)
+    loads_beside.remember(job, target, credentials, ledger.run.files, path, run)
     if moved:
         ledger.repoint(job.api_url)
 
@@ -1185,6 +1200,12 @@ def _refused_as_load(
     held = run_of(ledger_at)
     if os.path.exists(ledger_at) and not (held is not None and created_nothing_at(ledger_at)):
         raise path_taken(Path(ledger_at), "" if held is None else load_again(job, command, ledger_at, held, files()))
+    try:
+        credentials: Mapping[str, str] | None = job.credentials(env)
+    except ConfigError:
+        credentials = None
+    if checked and credentials is not None and loads_beside.on_record(job):
+        loads_beside.refuse_loaded(job, target, credentials, files(), "")
     if not (checked and on_record(job)):
         return job, False, ""
     if not all(target.kind_of(i).plans_offline() for i in range(len(job.files))):
@@ -1194,10 +1215,6 @@ def _refused_as_load(
             target.name,
         )
         checked = False
-    try:
-        credentials: Mapping[str, str] | None = job.credentials(env)
-    except ConfigError:
-        credentials = None
     if credentials is None and target.credentials.agreement:
         log.warning(
             "without the credentials (%s) a dry run cannot tell which agreement earlier loads went to: what they "
