@@ -210,6 +210,35 @@ def refuse_loaded(
             raise _loaded(job, path, *earlier, resuming=resuming)
 
 
+def earlier_ledgers(job: Job, target: Target, credentials: Mapping[str, str], run: str) -> list[Path | str]:
+    """The ledgers of the loads on record beside the job's files (see the module) into its API and account, to a
+    place one of its files goes (`same_place`), by runs other than `run` (this one) that the user's record of loads
+    does not know, whose ledger this process can read and holds that run, not rolled back: what they created of the
+    groups (or records) of a corrected copy is told by them as by the user's own earlier loads (runner's
+    `_learn_earlier`). Before, another user's corrected copy created every group again (tester t70g: 200 PayorCRM
+    invoices). Each once, oldest first; a ledger not to be read here (another machine's) is not among them."""
+    entries = list(_entries(folders(job, read=True)))
+    let_go = {str(e.get("run")) for e in entries if e.get("released")}
+    known = runs_on_record()
+    places = places_of(job, target)
+    found: dict[str, None] = {}
+    for entry in entries:
+        of, ledger = str(entry.get("run")), str(entry.get("ledger"))
+        if (
+            of in (run, *let_go)
+            or of in known
+            or entry.get("target") != target.name
+            or entry.get("api") != job.api_address
+            or not any(same_place(entry.get("to") or {}, place) for place in places)
+            or not _same_account(entry, job, target, credentials)
+        ):
+            continue
+        held = run_of(ledger)
+        if held is not None and held.get("key_prefix") == of and held.get("status") != "rolled_back":
+            found[ledger] = None
+    return [loads.as_ledger(ledger) for ledger in found]
+
+
 def _same_account(entry: Mapping[str, Any], job: Job, target: Target, credentials: Mapping[str, str]) -> bool:
     kept = entry.get("account")
     if not isinstance(kept, dict):

@@ -565,7 +565,8 @@ async def load(
             _as_hashed(sources)  # what was decided for a file may not hold for what it now is
             conn.execute("INSERT INTO meta VALUES ('profiles', ?)", (msgspec.json.encode(profiles).decode(),))
         if checked:
-            _learn_earlier(conn, job, ledger_at, info.key_prefix, target, stop, who=who)
+            beside = loads_beside.earlier_ledgers(job, target, credentials, info.key_prefix)
+            _learn_earlier(conn, job, ledger_at, info.key_prefix, target, stop, who=who, beside=beside)
         if stop.is_set():
             raise RunStopped("stopped before the first call")
 
@@ -930,6 +931,7 @@ def _learn_earlier(
     stop: threading.Event,
     offline: bool = False,
     who: str = "",
+    beside: Sequence[Path | str] = (),
 ) -> None:
     """Before the first call of the run `run` (its ledger `making` as the record of loads names it; `conn`: that
     ledger, its `file_groups` filled, what earlier loads said of them not yet in it): refused while an earlier load
@@ -940,16 +942,17 @@ def _learn_earlier(
     inputs each row of a rejects file is a line of (ledger.origins_known). A load put on record before this run's
     claim and still inspecting its files is waited for: what it creates is known once its ledger is made (before:
     both passed, and the groups they shared were created twice). RunStopped when `stop` is set meanwhile.
-    `offline`: a dry run's (ledger.known_to)."""
+    `offline`: a dry run's (ledger.known_to). `beside`: the ledgers of other users' loads the records beside the
+    files name (loads_beside.earlier_ledgers), told by as the user's own earlier loads are."""
     own = who if job.other_account else ""  # the loads with other keys went into other accounts: not learned from
     _refuse_gone(conn, job, making, run, target, own)
-    ledgers = earlier_ledgers(job, making=making, run=run)
+    ledgers = [*earlier_ledgers(job, making=making, run=run), *beside]
     for earlier in ledgers:
         made(earlier, stop)
     # once every earlier ledger is made: another manifest job's load into another account, started beside it
     keyed_otherwise = refuse_other_key(conn, job, making, run, target, who)
     if own:  # another account's loads set aside: not learned from
-        ledgers = earlier_ledgers(job, making=making, run=run, own=own)
+        ledgers = [*earlier_ledgers(job, making=making, run=run, own=own), *beside]
     found = origins_known(conn, ledgers)  # which earlier input each row of a rejects file is a line of: first
     renewing = renewed_here(job, who, making, run)
     for earlier in ledgers:
@@ -960,7 +963,8 @@ def _learn_earlier(
                 raise
             raise exc.renewed() from exc  # a bare `resume` of it with this key is refused (OtherAccount)
     if not target.books.rerunnable and not all(target.kind_of(i).rows_grouped for i in range(len(job.files))):
-        for earlier in may_share(job, making, run, own):  # the records its rows of no group create: in its place only
+        # the records its rows of no group create: in its place only
+        for earlier in [*may_share(job, making, run, own), *beside]:
             settle = way_on(target, [0], ledger_pg.name_of(str(earlier)))
             try:
                 rows_known_to(conn, earlier, can_delete=target.api.can_delete, settle=settle)

@@ -187,3 +187,34 @@ def _the_record_is_kept_where_the_outputs_go(tmp_path: Path, sandbox: SandboxPro
         assert "as the record of loads beside the file says" in again.stderr
     finally:
         data.chmod(0o755)
+
+
+@pytest.mark.parametrize("target", ["payorcrm", "halopsa"])
+def test_another_users_corrected_copy_creates_only_what_is_new(tmp_path: Path, target: str) -> None:
+    """A corrected copy (another content: not refused as loaded) by another user is told by the earlier user's
+    ledger, which the record beside the files names: PayorCRM's unchanged invoices skipped and the changed one
+    rejected, HaloPSA's unchanged records (rows of no group) skipped and the changed one created. Before, every one
+    was created again, exit 0."""
+    with _sandbox(target) as sandbox:
+        _generate(tmp_path, target)
+        files = CASES[target][1]
+        first = _as_user(tmp_path, tmp_path / "cacheA", target, sandbox, *files)
+        assert first.returncode == 0, first.stderr
+        once = _count(sandbox, target)
+        main = next(f for f in files if f.endswith(".csv") and f != "customers.csv")
+        lines = (tmp_path / main).read_text(encoding="utf-8").splitlines(keepends=True)
+        column = 2 if target == "payorcrm" else 1  # invoiceAmount; HaloPSA's name
+        row = lines[3].split(",")
+        row[column] = "999.99" if target == "payorcrm" else "Changed name"
+        lines[3] = ",".join(row)
+        (tmp_path / f"fixed-{main}").write_text("".join(lines), encoding="utf-8")
+        fixed = [f"fixed-{main}" if f == main else f for f in files]
+        second = _as_user(tmp_path, tmp_path / "cacheB", target, sandbox, *fixed, "--ledger", "b.sqlite")
+        if target == "payorcrm":
+            assert second.returncode == 1, second.stderr
+            assert "0 loaded, 1 rejected, 0 in doubt, 14 skipped" in second.stdout, second.stdout
+            assert _count(sandbox, target) == once
+        else:
+            assert second.returncode == 0, second.stderr
+            assert "1 loaded, 0 rejected, 0 in doubt, 11 skipped" in second.stdout, second.stdout
+            assert _count(sandbox, target) == once + 1
