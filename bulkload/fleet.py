@@ -247,7 +247,38 @@ async def run_job(
     as for runner.load."""
     job = await anyio.to_thread.run_sync(lambda: mjob.job(env))
     # the queue's workers or `bulkload run`, whichever took the job first: the other's ledger knows nothing of it
-    await anyio.to_thread.run_sync(run_by.take, mjob, mjob.queue)
+    took = await anyio.to_thread.run_sync(run_by.take, mjob, mjob.queue)
+    try:
+        return await _taken(mjob, job, resume, progress, shared, interrupted, stored)
+    except Exception:
+        # refused before its ledger was made (an input with no rows, a file loaded before): it sent nothing, and
+        # the folder it took would refuse the other way for a run that never began
+        if took:
+            await anyio.to_thread.run_sync(_give_up_unbegun, mjob)
+        raise
+
+
+def _give_up_unbegun(mjob: ManifestJob) -> None:
+    """Give the folder `mjob`'s run took up (run_by.give_up) where the run made no ledger; kept where that cannot
+    be told (its ledger unreadable, its PostgreSQL out of reach)."""
+    try:
+        begun = ledger_status(mjob.ledger_path) is not None
+    except (BulkloadError, OSError):
+        return
+    if not begun:
+        run_by.give_up(mjob)
+
+
+async def _taken(
+    mjob: ManifestJob,
+    job: Job,
+    resume: bool,
+    progress: bool,
+    shared: Shared | None,
+    interrupted: Callable[[Report], object] | None,
+    stored: Callable[[Report], object] | None,
+) -> Report:
+    """`run_job` once the job's folder is taken for its way."""
     status = await anyio.to_thread.run_sync(ledger_status, mjob.ledger_path)
     if status == "complete":
         await anyio.to_thread.run_sync(_as_finished, mjob, job)

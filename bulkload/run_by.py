@@ -27,12 +27,13 @@ from .redact import without_password
 RUN_BY = "run_by.json"
 
 
-def take(mjob: ManifestJob, queue: str | None) -> None:
+def take(mjob: ManifestJob, queue: str | None) -> bool:
     """Take `mjob`'s folder of outputs for the queue at `queue` (its URL) or, None, for `bulkload run` without
-    --queue, unless that same way has it. ConfigError, nothing sent, where the other way has it (`check`), or where
-    the file cannot be made."""
+    --queue, unless that same way has it. True where this call made RUN_BY (`give_up` undoes it), False where the
+    same way had it. ConfigError, nothing sent, where the other way has it (`check`), or where the file cannot be
+    made."""
     if check(mjob, queue):
-        return
+        return False
     path = mjob.out_dir / RUN_BY
     mine = {
         "queue": None if queue is None else without_password(queue),
@@ -50,6 +51,7 @@ def take(mjob: ManifestJob, queue: str | None) -> None:
         os.link(draft, path)
     except FileExistsError:  # taken meanwhile: whoever made it has it
         check(mjob, queue)
+        return False
     except OSError as exc:
         raise ConfigError(
             f"job {mjob.name!r}: cannot write {path}, which says who runs the job ({exc.strerror or exc}): its "
@@ -57,6 +59,13 @@ def take(mjob: ManifestJob, queue: str | None) -> None:
         ) from exc
     finally:
         draft.unlink(missing_ok=True)
+    return True
+
+
+def give_up(mjob: ManifestJob) -> None:
+    """Give `mjob`'s folder of outputs up (RUN_BY removed), for a run that `take` let in and that was refused
+    before it made its ledger: it sent nothing, and the job is still either way's to run."""
+    (mjob.out_dir / RUN_BY).unlink(missing_ok=True)
 
 
 def check(mjob: ManifestJob, queue: str | None) -> bool:

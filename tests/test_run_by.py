@@ -89,3 +89,26 @@ async def test_a_job_run_without_the_queue_is_not_queued_by_another_user(
     assert "job 'nov': its folder" in said and "is `bulkload run`'s without --queue" in said, said
     assert f"`bulkload run {path} --resume`); nothing was queued or sent" in said, said
     assert "ledger=job_" not in said
+
+
+async def test_a_run_refused_before_its_first_call_leaves_the_folder_to_the_queue(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # tester t70h: `bulkload run` refused for an input that holds no rows (nothing sent, no ledger made) kept
+    # run_by.json, so queueing the manifest once the file was right was refused, naming a ledger that was never made
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            path = _manifest(tmp_path, url)
+            entries = tmp_path / "nov.csv"
+            full = entries.read_text()
+            entries.write_text(full.splitlines(keepends=True)[0])  # its header alone
+            with pytest.raises(ConfigError, match="holds no rows"):
+                await fleet.run_job(read_manifest(path).jobs[0])
+            assert not (tmp_path / "runs" / "nov" / "run_by.json").exists()
+            entries.write_text(full)
+            (queued,) = await queue.enqueue(postgres_url, path)
+            assert queued.id is not None
+            done = await queue.run_queued(postgres_url, queued.id, path, "nov")
+            held = await entries_of(url, CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+    assert (done["status"], done["loaded"]) == ("complete", 20), done
+    assert len(held) == 20, len(held)
