@@ -426,7 +426,7 @@ async def _run_manifest(ns: argparse.Namespace) -> int:
 
 def _show_fleet(ns: argparse.Namespace, manifest: Manifest, report: FleetReport) -> None:
     """Write fleet.json into the manifest's output_dir and show the combined report as -q/--json ask."""
-    from .fleet_view import job_unbalanced, left_said, print_fleet
+    from .fleet_view import job_unbalanced, jobs_why, left_said, print_fleet
     from .skipped_gone import taken_back_line
 
     private_dir(manifest.output_dir)
@@ -441,6 +441,8 @@ def _show_fleet(ns: argparse.Namespace, manifest: Manifest, report: FleetReport)
         )
         warned += "".join(f"; warning: {left_said(left, report.manifest)}" for left in report.left or ())
         print(redact(f"bulkload run: exit {report.exit_code}; report: {manifest.report_path}{warned}"))
+        for line in jobs_why(report):  # errors are still shown: a cron log keeps why a job was refused or stopped
+            print(f"bulkload run: {line}", file=sys.stderr)
     else:
         print_fleet(report)
         print(f"combined report: {manifest.report_path}")

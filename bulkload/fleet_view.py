@@ -167,15 +167,24 @@ def print_fleet(report: FleetReport, stream: TextIO | None = None) -> None:
         f"{t['skipped']:,} skipped{unsent}; {t['requests']:,} calls{_when(report)}; "
         f"exit {report.exit_code}"
     )
-    for o in report.jobs:
-        why = o.error or (o.report.stop_reason if o.report is not None else None)
-        if o.exit_code and why:
-            console.print(redact(f"{o.name}: {why}"))
+    for line in jobs_why(report):
+        console.print(line)
     for o in report.jobs:
         for line in _rows_to_see(o):
             console.print(redact(f"{o.name}: {line}"))
     for run in report.left or ():
         console.print(redact(f"warning: {left_said(run, report.manifest)}"))
+
+
+def jobs_why(report: FleetReport) -> list[str]:
+    """`NAME: why` for each job that ended not clean with a reason (refused, failed or stopped), redacted: the
+    summary's lines under its totals, and what -q writes on stderr."""
+    said = []
+    for o in report.jobs:
+        why = o.error or (o.report.stop_reason if o.report is not None else None)
+        if o.exit_code and why:
+            said.append(redact(f"{o.name}: {why}"))
+    return said
 
 
 def left_said(left: LeftRun, manifest: str) -> str:

@@ -5,11 +5,13 @@ clean, and figures read from stored reports said to be so."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 
+from bulkload.cli import main
 from bulkload.fleet import FleetReport, JobOutcome
 from bulkload.fleet_view import Board, print_fleet
 from bulkload.results import Report, counted
@@ -166,3 +168,24 @@ def test_a_jobs_rows_in_doubt_line_says_those_held_back() -> None:
     text = " ".join(out.getvalue().split())
     assert f"{NAMES[0]}: 10 rows in doubt (4 held back unsent): /srv/runs/x/in_doubt.csv; what settles" in text, text
     assert f"{NAMES[1]}: 2 rows in doubt: /srv/runs/y/in_doubt.csv" in text, text  # none held back: not said
+
+
+def test_a_quiet_run_says_why_each_job_was_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # tester t70h: `bulkload -q run` of a manifest whose job was refused printed `bulkload run: exit 2; report: …`
+    # alone, a cron log keeping no word of why; -q says errors are still shown
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("APP", "app")
+    monkeypatch.setenv("GRANT", "grant")
+    header = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber"
+    (tmp_path / "nov.csv").write_text(header + "\n")
+    (tmp_path / "m.toml").write_text(
+        'output_dir = "runs"\n[[job]]\nname = "nov"\ntarget = "economic"\n'
+        'base_url = "http://127.0.0.1:9/journalsapi/v11.0.2"\nfiles = ["nov.csv"]\n'
+        'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+    )
+    assert main(["-q", "run", str(tmp_path / "m.toml")]) == 2
+    said = capsys.readouterr()
+    assert said.out.startswith("bulkload run: exit 2; report: "), said.out
+    assert "bulkload run: nov: " in said.err and "the file holds no rows (only its header)" in said.err, said.err
