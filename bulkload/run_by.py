@@ -95,7 +95,8 @@ def _read(path: Path) -> dict[str, Any] | None:
         said = json.loads(text)
     except ValueError:
         said = None
-    if not isinstance(said, dict):
+    # its queue a URL, or null for `bulkload run`: anything else would be taken for one way or the other by guess
+    if not isinstance(said, dict) or not isinstance(said.get("queue", 0), str | None):
         return {"unread": "it is not what bulkload writes there"}
     return said
 
@@ -115,7 +116,10 @@ def _refusal(mjob: ManifestJob, theirs: dict[str, Any], queue: str | None) -> st
     if unread is not None:
         return (
             f"job {mjob.name!r}: its folder {folder} holds {RUN_BY}, which says who runs the job, and it cannot be "
-            f"read ({unread}): a run of the job by another way would load its files a second time. Nothing was sent"
+            f"read ({unread}): a run of the job by another way would load its files a second time. Nothing was "
+            "sent. Find which way runs it (`bulkload status --queue URL` lists the jobs a queue has; a ledger.sqlite "
+            f"in the folder is `bulkload run`'s), then remove {mjob.out_dir / RUN_BY} and run the job that way: it "
+            "takes the folder again"
         )
     other = theirs.get("queue")
     if other is None:

@@ -13,7 +13,7 @@ import pytest
 from conftest import CREDS, write_entries
 from test_fleet import entries_of
 
-from bulkload import fleet, queue
+from bulkload import fleet, queue, run_by
 from bulkload.errors import ConfigError
 from bulkload.manifest import read_manifest
 from bulkload.sandbox import SandboxOptions, running
@@ -112,3 +112,19 @@ async def test_a_run_refused_before_its_first_call_leaves_the_folder_to_the_queu
             held = await entries_of(url, CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
     assert (done["status"], done["loaded"]) == ("complete", 20), done
     assert len(held) == 20, len(held)
+
+
+@pytest.mark.parametrize("written", ['{"queue": ', "[]", '{"queue": 5}', '{"job": "nov"}'])
+def test_a_run_by_json_not_as_bulkload_writes_it_is_refused_with_the_way_on(tmp_path: Path, written: str) -> None:
+    # tester t70h: edited by hand, a run_by.json cut short was refused with no way on, and one whose queue was no
+    # URL (5) was taken for a queue's, one with no queue at all for `bulkload run`'s
+    (mjob,) = read_manifest(_manifest(tmp_path, "http://127.0.0.1:9/journalsapi/v11.0.2")).jobs
+    mjob.out_dir.mkdir(parents=True)
+    (mjob.out_dir / "run_by.json").write_text(written)
+    for way in (None, "postgresql://postgres@127.0.0.1:9/postgres"):
+        with pytest.raises(ConfigError) as refused:
+            run_by.check(mjob, way)
+        said = str(refused.value)
+        assert "holds run_by.json, which says who runs the job, and it cannot be read" in said, said
+        assert "`bulkload status --queue URL` lists the jobs a queue has" in said, said
+        assert f"remove {mjob.out_dir / 'run_by.json'} and run the job that way" in said, said
