@@ -405,7 +405,8 @@ def quiet_states(states: list[Any]) -> str:
         state = SILENT if _silent(s) else s.state
         by_state[state] = by_state.get(state, 0) + 1
     counted = ", ".join(f"{n} {state}" for state, n in by_state.items())
-    not_clean = [_not_clean(s) for s in states if s.state == "failed" or (s.state == "finished" and s.exit_code)]
+    whose = len({s.manifest for s in states}) > 1  # two manifests' jobs may share a name: say whose, as the table
+    not_clean = [_not_clean(s, whose) for s in states if s.state == "failed" or (s.state == "finished" and s.exit_code)]
     named = ", ".join(not_clean[:NAMED_NOT_CLEAN]) + (
         f" and {len(not_clean) - NAMED_NOT_CLEAN} more" if len(not_clean) > NAMED_NOT_CLEAN else ""
     )
@@ -415,12 +416,14 @@ def quiet_states(states: list[Any]) -> str:
     )
 
 
-def _not_clean(s: Any) -> str:
-    """A job not clean as `status -q` names it: `b (complete, exit 1: 1 rejected, 0 in doubt)`, `c (failed)`; rows
-    in doubt held back unsent said as a run's `-q` line says them (results.held_back_said)."""
+def _not_clean(s: Any, whose: bool) -> str:
+    """A job not clean as `status -q` names it: `b (complete, exit 1: 1 rejected, 0 in doubt)`, `c (failed)`, with
+    `whose` its manifest too (`b of /srv/m.toml (…)`); rows in doubt held back unsent said as a run's `-q` line says
+    them (results.held_back_said)."""
+    name = f"{s.name} of {s.manifest}" if whose else s.name
     if s.state == "failed":
-        return f"{s.name} (failed)"
+        return f"{name} (failed)"
     c = s.counts
     held = held_back_said(c.get("held_back") or 0)
     rows = f": {c.get('rejected', 0):,} rejected, {c.get('in_doubt', 0):,} in doubt{held}" if c else ""
-    return f"{s.name} ({s.status}, exit {s.exit_code}{rows})"
+    return f"{name} ({s.status}, exit {s.exit_code}{rows})"

@@ -1454,3 +1454,18 @@ async def test_a_manifest_run_without_the_queue_while_its_jobs_are_queued_is_tol
         assert f"job {name!r} is run by the queue at {postgres_url}" in said[name], said[name]
         assert status in said[name], said[name]
         assert f"`bulkload run {path} --queue {postgres_url}` queues it again" in said[name], said[name]
+
+
+def test_status_quiet_names_whose_job_not_clean_where_manifests_share_its_name() -> None:
+    # tester t70h: two manifests queued in one database, each with a job `acme`: the -q line named `acme (complete,
+    # exit 1: 300 rejected, …)` without saying whose, where the table names each row's manifest first
+    from bulkload.queue import JobState
+    from bulkload.worker import quiet_states
+
+    rows = {"rows_read": 300, "loaded": 0, "rejected": 300, "in_doubt": 0, "skipped": 0, "requests": 3}
+    done = JobState(id=1, name="acme", agreement="acme", state="finished", attempts=1, status="complete", exit_code=0)
+    clean = msgspec.structs.replace(done, manifest="/srv/w1/m.toml")
+    not_clean = msgspec.structs.replace(done, id=2, manifest="/srv/w2/m.toml", exit_code=1, counts=rows)
+    line = quiet_states([clean, not_clean])
+    assert "not clean: acme of /srv/w2/m.toml (complete, exit 1: 300 rejected, 0 in doubt)" in line, line
+    assert "not clean: acme (complete, exit 1" in quiet_states([not_clean])  # of one manifest: its name alone
