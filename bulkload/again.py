@@ -155,8 +155,9 @@ def since_run(stored: Sequence[Mapping[str, Any]], paths: Sequence[str]) -> dict
     {"added": given now, not read by the run; "removed": read by the run, not given now; "gone": given, read, and
     no longer there; "changed": given, read, and of other content now}, each in the order given (all empty: the
     same files). A file whose size and mtime are those the run hashed it at is taken as the same (a ledger that
-    kept them); one of another size has changed; only else is it hashed again (sources.sha256_of). ConfigError
-    for a file that cannot be read."""
+    kept them); one of another size has changed; only else is it hashed again (sources.sha256_of). A file given at
+    another path than the run read it at, of the content of one the run read that is gone from its own path, is
+    that file moved: in none of the lists. ConfigError for a file that cannot be read."""
     read = {str(f["path"]): f for f in stored}
     # as the ledger keeps a path (runner: os.path.abspath), `..` taken out: a manifest's `../data/a.csv` is joined
     # to its folder as it is written (`/srv/m/../data/a.csv`), the same file as the run's `/srv/data/a.csv`
@@ -171,6 +172,14 @@ def since_run(stored: Sequence[Mapping[str, Any]], paths: Sequence[str]) -> dict
         elif _changed(path, was):
             out["changed"].append(path)
     out["removed"] = [path for path in read if path not in paths]
+    # a file the run read, gone from its path, whose content is given now at another: that file moved (its folder
+    # with it, say: tester t70h), neither added nor taken out
+    gone = {read[p]["sha256"]: p for p in out["removed"] if not os.path.lexists(p) and read[p].get("sha256")}
+    for path in list(out["added"]) if gone else ():
+        moved = gone.pop(sha256_of(path), None) if os.path.isfile(path) else None
+        if moved is not None:
+            out["added"].remove(path)
+            out["removed"].remove(moved)
     return out
 
 

@@ -1060,6 +1060,30 @@ def test_a_finished_jobs_file_given_through_dot_dot_is_the_same_file_run_again(
         sandbox.proc.communicate(timeout=10)
 
 
+def test_a_finished_jobs_folder_moved_whole_is_the_same_job_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # tester t70h: a manifest's folder (manifest, input, outputs) moved whole after its job finished, run again, was
+    # refused, exit 2: "its run finished with other files than the manifest gives it now: nov.csv added, /…/nov.csv
+    # taken out", its way on a job of its own for the very file the run loaded
+    for k, v in ENV.items():
+        monkeypatch.setenv(k, v)
+    (tmp_path / "m").mkdir()
+    nov = write_entries(tmp_path / "m" / "nov.csv", 10, seed=1)["rows"]
+    sandbox = spawn_sandbox("--agreements")
+    try:
+        (tmp_path / "m" / "m.toml").write_text(_one_job(sandbox.url, "acme", ["nov.csv"]))
+        assert _run_json(capsys, str(tmp_path / "m" / "m.toml"))[0] == 0
+        (tmp_path / "m").rename(tmp_path / "moved")
+        code, fleet = _run_json(capsys, str(tmp_path / "moved" / "m.toml"))
+        (outcome,) = fleet["jobs"]
+        assert (code, outcome["status"], outcome["error"]) == (0, "complete", None), outcome
+        asyncio.run(assert_each_row_once(sandbox.url, {grant(0): nov}))
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+
+
 async def test_a_stopped_jobs_run_taken_out_of_the_manifest_is_told_not_passed_over(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
