@@ -48,6 +48,7 @@ from .model import Chunk, GroupInfo, Known, RowOutcome, also_differs, group_dige
 from .money import JSON_SAFE_DIGITS, Places, double_keeps, nearest_double, value_text
 from .numbers import (
     NumberFormat,
+    grouped_by_thousands,
     guessed,
     spreadsheet_exponent,
     text_marked,
@@ -224,6 +225,8 @@ class Reading:
         self._past: tuple[str, int] | None = None
         #: a whole number's zero fraction is read after the file's decimal mark only ("1010,00" in a comma file)
         self._mark = numbers.decimal
+        #: the mark a reason names as the file's (numbers.whole_reason): None where no number of the file shows one
+        self._told = numbers.decimal if numbers.shown else None
         #: what groups thousands the file's way: the other mark (a number of no amount so grouped is judged)
         self._grouping = "," if numbers.decimal == "." else "."
         #: text fields that name a record (the number and whole-number ones are read as numbers already)
@@ -344,7 +347,7 @@ class Reading:
                 continue  # digits as written ("011": the text's own zeros), or text that is no number ("P11")
             whole = whole_number(written, self._mark)
             if whole is None:
-                raise RowInvalid(name, whole_reason(written, self._mark))
+                raise RowInvalid(name, whole_reason(written, self._told))
             row[name] = str(whole)  # "11,0" in a file of decimal commas is the period 11, as a whole number reads
         for name, does in self._unspaced.items():
             text: Any = get(name)
@@ -406,8 +409,9 @@ class Reading:
                 row[name] = number  # exactly: msgspec would read "1009.99999999999999999" as 1010, through a float
                 if past is None:
                     past = _past_64_bits(name, number)
-            elif kind is Decimal or _is_decimal(cell):  # a number, but no whole one; text is msgspec's to name
-                raise RowInvalid(name, whole_reason(cell, self._mark))
+            elif kind is Decimal or _is_decimal(cell) or grouped_by_thousands(cell):
+                # a number, but no whole one, or digits grouped by thousands ("12.345.678"); text is msgspec's to name
+                raise RowInvalid(name, whole_reason(cell, self._told))
             elif len(cell) == 4 and cell.lower() == "null":  # which msgspec reads as no value: the field left unsent
                 raise RowInvalid(name, null_reason(name, cell, "a whole number"))
         self._past = past

@@ -161,11 +161,21 @@ class Example(NamedTuple):
         return f"line {self.line} {self.field} {self.text!r}"
 
 
+#: why a file is read with a decimal point where none of its numbers shows a mark (NumberFormat.reason)
+NO_MARK = "no number in the file has a decimal mark"
+
+
 class NumberFormat(NamedTuple):
     """How a file writes numbers: `decimal` is "." or ","; `reason` says what decided it, for the report."""
 
     decimal: str = "."
     reason: str = ""
+
+    @property
+    def shown(self) -> bool:
+        """Whether the file's numbers (or --decimal) gave `decimal`, not the default of a file whose numbers show no
+        mark: a reason may then say "the file's numbers have a decimal point"."""
+        return self.reason != NO_MARK
 
     def parse(self, text: str) -> Decimal:
         """The amount `text` as a Decimal with exactly the digits written ("1.250,00" -> Decimal("1250.00")).
@@ -457,7 +467,7 @@ class NumberEvidence(Evidence):
                 f"{path}: line {line}: {field} {text!r} could be {as_point} or {as_comma}, and {aside}: give "
                 f"--decimal . or --decimal ,{also}"
             )
-        return NumberFormat(".", "no number in the file has a decimal mark")
+        return NumberFormat(".", NO_MARK)
 
     def _proofs(self) -> tuple[Example | None, Example | None, Example | None]:
         """The first value that proves a decimal point, a comma, and that reads both ways (None: none)."""
@@ -602,9 +612,17 @@ _THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}[.,]000").fullmatch
 _GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}([.,])[0-9]{3}(?:\1[0-9]{3})*").fullmatch
 
 
+def grouped_by_thousands(text: str) -> bool:
+    """Whether `text` is digits grouped by threes with points or commas ("1.234", "12.345.678", "1,234"): a whole
+    number as a spreadsheet's number format shows one, or (one group) a fraction, which `whole_reason` tells."""
+    return _GROUPED(text.strip()) is not None
+
+
 def whole_reason(value: Any, mark: str | None = None) -> str:
     """Why `value` is no whole number in a file whose decimal mark is `mark` (None: not known, as a group key is
-    read before the file's decision: targets.base.key_number), whole_number having given None."""
+    read before the file's decision, targets.base.key_number, or in a file whose numbers show no mark), whole_number
+    having given None. One reason for every target and whole-number field: text grouped by threes ("1.234") is told
+    as the thousands it may be, after the file's own mark too (where it may be a fraction)."""
     text = value.strip() if type(value) is str else ""
     if _THOUSANDS(text):
         sep = text[-4]
@@ -614,14 +632,21 @@ def whole_reason(value: Any, mark: str | None = None) -> str:
             f"{MARKS[sep].split()[1]} between thousands (as a file with a {other} writes it): write the whole number "
             "without separators"
         )
-    if (grouped := _GROUPED(text)) and (sep := grouped.group(1)) != mark:  # grouped the file's way, or maybe
+    if grouped := _GROUPED(text):  # grouped by thousands, or (one group after the file's mark) a fraction
+        sep = grouped.group(1)
         digits, name, once = text.replace(sep, ""), MARKS[sep].split()[1], text.count(sep) == 1
-        if mark is None and once:  # a fraction or thousands: the file's mark is not known here
+        if once and sep == mark:  # "1.234" with the file's decimal point: 1.234, or 1234 as another file writes it
+            how = f"{text.replace(',', '.')} with the file's {MARKS[sep]} (no whole number), or {digits} with a "
+            how += f"{name} between thousands"
+        elif once and mark is None:  # a fraction or thousands: the file's mark is not known here
             how = f"{text.replace(',', '.')} with a {MARKS[sep]} (no whole number), {digits} with a {name} between "
             how += "thousands"
         else:
             how = f"{digits} with {f'a {name}' if once else f'{name}s'} between thousands"
-            how += f" (the file's numbers have a {MARKS[mark]})" if mark else ""
+            if mark == sep:
+                how += f" (read with the file's {MARKS[sep]} it is no number)"
+            elif mark:
+                how += f" (the file's numbers have a {MARKS[mark]})"
         return f"{text!r} is {how}: write the whole number without separators"
     number = whole_number(text, None) if text else None
     if number is not None and mark is None:  # a zero fraction, the file's mark not known: none of its numbers shows one

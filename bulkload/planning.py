@@ -258,10 +258,10 @@ def reading_of(kind: RecordKind, profile: Mapping[str, Any]) -> Reading:
     """How a file of `kind` is read, as its `profile` (profile.FileProfile as builtins) decided."""
     # none in an older ledger: the order not named, each reading of a two-digit year told
     dates = DateFormat(profile["date_format"], "", profile.get("date_order", ""), profile.get("date_year_first", True))
-    given = profile.get("decimal_evidence", "").startswith("given")  # numbers.NumberEvidence.decide: --decimal
-    return Reading.of(
-        kind, NumberFormat(profile["decimal"]), dates, json=profile["delimiter"] is None, mark_given=given
-    )
+    evidence = profile.get("decimal_evidence", "")
+    given = evidence.startswith("given")  # numbers.NumberEvidence.decide: --decimal
+    number_format = NumberFormat(profile["decimal"], evidence)  # .shown: whether a reason may name the mark
+    return Reading.of(kind, number_format, dates, json=profile["delimiter"] is None, mark_given=given)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from ..errors import APIError, FoundOther, RowInvalid, RowsRefused, WrongEndpoin
 from ..http import DOT_SEGMENTS, api_path, decoded
 from ..model import ECHOED, Call, Chunk, Totals, echoed
 from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, Places, minor_units, same_amount
+from ..numbers import whole_number, whole_reason
 from ..odata import Listed, read_whole
 from ..sources import BadRow, Source
 from .base import RecordKind, Unreadable, int_fields, key_number, key_text, required_fields
@@ -430,8 +431,9 @@ class Entries(OnCase):
         if self.cost_type is not None:  # the file has no such column (given_fields): every line is of this type
             row["accountingCostType"] = self.cost_type
         case = row.get("caseId")
-        if type(case) is not int and case is not None and key_number(case) is None:  # as group_key reads it
-            raise RowInvalid("caseId", f"not a whole number: {case!r}")
+        # as group_key reads it; one past 32 bits is a whole number, whose bound `converted` names
+        if type(case) is not int and case is not None and whole_number(case, None) is None:
+            raise RowInvalid("caseId", whole_reason(case))
         entry = converted(row, EntryRow, self.read_fields)
         definition = self._definition(entry.accountingCostType)
         if definition.error:
