@@ -148,7 +148,7 @@ def test_a_json_number_with_a_fraction_is_the_voucher_it_is_grouped_in(tmp_path:
     path = tmp_path / "in.jsonl"
     path.write_text(
         '{"entryTypeNumber": 5, "journalNumber": 1.0, "voucherNumber": 42.0, "date": "2026-11-30", '
-        '"amount": 1.5, "currency": "DKK"}\n',
+        '"amount": 1.5, "currency": "DKK", "accountNumber": 1010}\n',
         encoding="utf-8",
     )
     ((_, row),) = list(Source(path))

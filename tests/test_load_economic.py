@@ -366,7 +366,8 @@ def test_unknown_column_is_a_configuration_error(
         monkeypatch.setenv(k, v)
     data = tmp_path / "e.csv"
     data.write_text(
-        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,Notes\n5,1,1,2026-11-01,1,DKK,x\n"
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber,Notes\n"
+        "5,1,1,2026-11-01,1,DKK,1010,5820,x\n"
     )
     assert main(["load", "economic", str(data), "--base-url", "http://127.0.0.1:9"]) == 2
     assert "Notes" in capsys.readouterr().err

@@ -436,6 +436,12 @@ def _posted(records: Sequence[DraftEntry], units: Sequence[int], currencies: Col
 _scope = attrgetter("journalNumber", "currency")
 #: the fields of the group key (journal:voucher)
 _KEY_FIELDS = ("journalNumber", "voucherNumber")
+#: why a line naming neither account is refused before the first call
+_NO_ACCOUNT = (
+    "no accountNumber and no contraAccountNumber: e-conomic refuses an entry with neither "
+    "(JournalEntryAccountAndContraAccountNotSet, seed 002); a line without an account among a voucher's lines may be "
+    "the export's total row: remove it if it is one, else give its account"
+)
 
 
 def _positive(value: Any) -> str | None:
@@ -536,7 +542,12 @@ class DraftEntries(RecordKind):
             value = row.get(name)
             if type(value) is str and at_offset(value):
                 raise RowInvalid(name, instant_reason(value, "e-conomic", "seed 002"))
-        return converted(row, DraftEntry, self.read_fields)
+        entry = converted(row, DraftEntry, self.read_fields)
+        if entry.accountNumber is None and entry.contraAccountNumber is None:
+            # refused by the API whatever the entry's type (seed 002, JournalEntryAccountAndContraAccountNotSet),
+            # its voucher with it; sent, the refusal's index may name the line before or after it
+            raise RowInvalid("accountNumber", _NO_ACCOUNT)
+        return entry
 
     def group_key(self, row: Mapping[str, Any]) -> GroupKey:
         """ "journal:voucher" as read, so that the lines of a voucher whose other lines are bad still find it;
