@@ -15,7 +15,7 @@ from bulkload import load
 from bulkload.sandbox import SandboxOptions, running
 
 HEADER = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber,text\n"
-WHY = "no accountNumber and no contraAccountNumber: e-conomic refuses an entry with neither"
+WHY = "no accountNumber and no contraAccountNumber, where the voucher's other lines have one: e-conomic refuses"
 
 
 async def test_a_voucher_s_line_without_an_account_is_named_and_its_voucher_never_sent(tmp_path: Path) -> None:

@@ -2232,7 +2232,7 @@ def test_a_utf8_file_given_an_8_bit_encoding_is_told_it_is_utf8(
     else:
         data = (
             _entry(1, "10.00") + b'{"entryTypeNumber":5,"journalNumber":1,"voucherNumber":1,"date":"2026-11-01",'
-            b'"amount":"-10.00","currency":"DKK","text":"' + text + b'"}\n'
+            b'"amount":"-10.00","currency":"DKK","accountNumber":5820,"text":"' + text + b'"}\n'
         )
     got = run_dry(_write(tmp_path, f"utf8.{fmt}", data), args=["--encoding", encoding])
     assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got

@@ -436,11 +436,11 @@ def _posted(records: Sequence[DraftEntry], units: Sequence[int], currencies: Col
 _scope = attrgetter("journalNumber", "currency")
 #: the fields of the group key (journal:voucher)
 _KEY_FIELDS = ("journalNumber", "voucherNumber")
-#: why a line naming neither account is refused before the first call
+#: why a voucher's line naming neither account, beside lines that do, is refused before the first call
 _NO_ACCOUNT = (
-    "no accountNumber and no contraAccountNumber: e-conomic refuses an entry with neither "
-    "(JournalEntryAccountAndContraAccountNotSet, seed 002); a line without an account among a voucher's lines may be "
-    "the export's total row: remove it if it is one, else give its account"
+    "no accountNumber and no contraAccountNumber, where the voucher's other lines have one: e-conomic refuses an "
+    "entry with neither (JournalEntryAccountAndContraAccountNotSet, seed 002); it may be the export's total row: "
+    "remove it if it is one, else give its account"
 )
 
 
@@ -542,12 +542,7 @@ class DraftEntries(RecordKind):
             value = row.get(name)
             if type(value) is str and at_offset(value):
                 raise RowInvalid(name, instant_reason(value, "e-conomic", "seed 002"))
-        entry = converted(row, DraftEntry, self.read_fields)
-        if entry.accountNumber is None and entry.contraAccountNumber is None:
-            # refused by the API whatever the entry's type (seed 002, JournalEntryAccountAndContraAccountNotSet),
-            # its voucher with it; sent, the refusal's index may name the line before or after it
-            raise RowInvalid("accountNumber", _NO_ACCOUNT)
-        return entry
+        return converted(row, DraftEntry, self.read_fields)
 
     def group_key(self, row: Mapping[str, Any]) -> GroupKey:
         """ "journal:voucher" as read, so that the lines of a voucher whose other lines are bad still find it;
@@ -646,11 +641,18 @@ class DraftEntries(RecordKind):
         return out
 
     def group_fault(self, records: Sequence[DraftEntry]) -> tuple[int, str, str] | None:
-        """A voucher whose exchange rates are written per 1 of their currency, as banks and most systems quote them,
+        """A voucher of which a line names neither accountNumber nor contraAccountNumber while another names one
+        (an export's total row: the API refuses it): (its index, "accountNumber", the reason). A voucher whose
+        exchange rates are written per 1 of their currency, as banks and most systems quote them,
         where e-conomic takes the price of 100 (seed 002): it does not balance at the rates given and does at each a
         hundred times (EUR 100.00 at 7.4553 against DKK -745.53). Booked as written, its lines in another currency
         would be worth a hundredth of what the file means (7.46 DKK for EUR 100.00), so it is refused, not guessed:
         (the index of its first line with a rate, "exchangeRate", the reason); None for any other voucher."""
+        unposted = [i for i, r in enumerate(records) if r.accountNumber is None and r.contraAccountNumber is None]
+        if unposted and len(unposted) < len(records):
+            # an export's sum row among lines that post: the API refuses it whatever its type (seed 002,
+            # JournalEntryAccountAndContraAccountNotSet), and sent, its refusal's index may name the line beside it
+            return unposted[0], "accountNumber", _NO_ACCOUNT
         rated = [i for i, r in enumerate(records) if r.exchangeRate is not None]
         if not rated or not self.imbalance(records, list(map(self.units, records))):
             return None
