@@ -587,7 +587,9 @@ def _values(
             out[name] = file_number(draw, style)
         elif name == "currency":
             out[name] = draw(st.sampled_from(["DKK", "EUR", "USD", "SEK"] * 3 + ["JPY"]))
-        elif name in ("accountNumber", "contraAccountNumber"):
+        elif name == "accountNumber":  # never empty: a voucher's line with neither account is refused
+            out[name] = draw(st.sampled_from([a for a in ACCOUNTS if a]))
+        elif name == "contraAccountNumber":
             out[name] = draw(st.sampled_from(ACCOUNTS))
         elif name == "vatCode":
             out[name] = draw(st.sampled_from(["U25", "I25", ""]))
@@ -726,7 +728,7 @@ def csv_file(
     drop_required = draw(st.sampled_from([None] * 8 + REQUIRED)) if allow_bad_header else None
     columns = [c for c in REQUIRED if c != drop_required]
     columns += draw(st.lists(st.sampled_from(USED_OPTIONAL), unique=True, max_size=4))
-    if in_voucher_order and "accountNumber" not in columns:
+    if "accountNumber" not in columns:  # a voucher's line without one beside lines with one is refused (economic.md)
         columns.append("accountNumber")
     columns = draw(st.permutations(columns))
     header_kind = "ok"
@@ -972,7 +974,7 @@ def jsonl_file(
         _next_voucher(draw, vouchers, stay=kind in _NO_VOUCHER or held, far=not in_voucher_order)
         held = kind in _NO_VOUCHER
         cols = REQUIRED + draw(st.lists(st.sampled_from(USED_OPTIONAL), unique=True, max_size=4))
-        if in_voucher_order and "accountNumber" not in cols:
+        if "accountNumber" not in cols:  # a line without one beside lines with one is refused (economic.md)
             cols.append("accountNumber")
         values = _values(draw, cols, *vouchers[-1], style, faults)
         if kind == "badvalue":
