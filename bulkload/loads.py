@@ -101,8 +101,15 @@ def named_place(place: Mapping[str, Any]) -> str:
 
 
 def _entries() -> Iterator[dict[str, Any]]:
+    return entries_in(cache_dir() / "loads.jsonl")
+
+
+def entries_in(path: Path) -> Iterator[dict[str, Any]]:
+    """The loads a record of loads at `path` holds, one JSON object a line; none where it cannot be read, and no line
+    that is no JSON object (cut short by a full disk, say). A byte that is not UTF-8 (a damaged disk, another tool)
+    spoils its own line, not the record: before, the whole record read as nothing, or stopped the load."""
     try:
-        lines = (cache_dir() / "loads.jsonl").read_text(encoding="utf-8").splitlines()
+        lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
     except OSError:
         return
     for line in lines:

@@ -41,7 +41,7 @@ from . import account, loads
 from .errors import ConfigError, LoadedBefore
 from .job import Job
 from .ledger import Ledger
-from .loads import holds, named_place, names_of, places_of, run_of, runs_on_record, same_place
+from .loads import entries_in, holds, named_place, names_of, places_of, run_of, runs_on_record, same_place
 from .targets.base import Target
 
 log = logging.getLogger(__name__)
@@ -79,17 +79,7 @@ def _entries(places: Sequence[Path]) -> Iterator[dict[str, Any]]:
         except OSError:
             continue
         for path in named:
-            try:
-                lines = path.read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError):
-                continue
-            for line in lines:
-                try:
-                    entry = msgspec.json.decode(line)
-                except ValueError:
-                    continue
-                if isinstance(entry, dict):
-                    yield entry
+            yield from entries_in(path)
 
 
 def on_record(job: Job) -> bool:
