@@ -24,12 +24,10 @@ reads the file there will not see this one.
 
 from __future__ import annotations
 
-import getpass
 import logging
 import os
 import re
 import secrets
-import socket
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -43,6 +41,7 @@ from .job import Job
 from .ledger import Ledger
 from .loads import entries_in, holds, named_place, names_of, places_of, run_of, runs_on_record, same_place
 from .targets.base import Target
+from .who import user_at_host
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +53,7 @@ SHARED = 0o644
 
 def _writer() -> str:
     """Who writes this process's record (user@host), as a file name may hold it."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = str(os.getuid())
-    return re.sub(r"[^A-Za-z0-9@._-]", "_", f"{user}@{socket.gethostname()}")
+    return re.sub(r"[^A-Za-z0-9@._-]", "_", user_at_host())
 
 
 def folders(job: Job, *, read: bool = False) -> list[Path]:

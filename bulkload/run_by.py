@@ -11,10 +11,8 @@ doubled). What both see is the job's folder: every worker writes its rejects and
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from typing import Any
 from .errors import ConfigError, manifest_command, pasted
 from .manifest import ManifestJob
 from .redact import without_password
+from .who import user_at_host
 
 #: the file in a job's folder of outputs that says who runs the job
 RUN_BY = "run_by.json"
@@ -39,7 +38,7 @@ def take(mjob: ManifestJob, queue: str | None) -> bool:
         "queue": None if queue is None else without_password(queue),
         "manifest": str(mjob.manifest),
         "job": mjob.name,
-        "by": f"{_user()}@{socket.gethostname()}",
+        "by": user_at_host(),
         "at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     }
     # written whole beside it, then linked into place: a link is never made over a file (of two at once, one is
@@ -136,10 +135,3 @@ def _refusal(mjob: ManifestJob, theirs: dict[str, Any], queue: str | None) -> st
         f"nothing of: it would load the job's files a second time. {status} shows it; "
         f"`{manifest_command(mjob.manifest, queue=other)}` queues it again; nothing was sent"
     )
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return str(os.getuid())
