@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
+from .merged_cells import MergedPart
 from .sources import Part, Pinned, Source
 
 #: files smaller than this (bytes) are read whole: the child's round trip and the merge would cost more than the
@@ -91,6 +92,8 @@ class PartScanned(msgspec.Struct, tag=True, array_like=True, frozen=True):
     last_line_without_end: int = 0
     #: the cells of each of its rows where the header ends in unnamed columns (sources.RowWidths.one; 0: no row)
     width: int = 0
+    #: what it found of merged key cells, where the kind names such keys (RecordKind.filled_down)
+    merged: MergedPart | None = None
 
 
 #: given a part to read, starts the read elsewhere and returns what waits for its outcome (None: it failed)

@@ -38,6 +38,7 @@ from .halves import PartScan, PartScanned, ScanPart, halves, scratch
 from .latin9 import Latin9Scan, advice
 from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGINS_INDEX
 from .lines import Cut, byte_lines, text_line
+from .merged_cells import MergedCells
 from .numbers import DecimalsEvidence, NumberEvidence, Reading
 from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, SHADOWS, Keyed, Unnamed, family_of, keyed
 from .sources import C1, BadRow, RowWidths, Source, changed_message, codec_name, encoding_label, without_end
@@ -174,6 +175,8 @@ class Scanned:
         self.keys = keys
         self.rows = 0
         self.unnamed = Unnamed()
+        #: lines below a group's line that give no key, as a merged cell exports them (the kind names such keys)
+        self.merged: MergedCells | None = None
         self.broken: SourceError | None = None
         self.first_key: str | None = None
         self.last_key: str | None = None
@@ -211,6 +214,7 @@ def _scan(
     fields, jsonl = kind.fields, source.fmt == "jsonl"
     record_keys = RecordKeys(kind) if jsonl else None
     found = Scanned(date_format, record_keys)
+    merged = found.merged = MergedCells(kind) if kind.filled_down else None
     # a secret's value is no evidence: evidence is shown (the summary, the report); it is read the file's way all
     # the same, and a value that does not fit is rejected with a reason that does not quote it
     money_fields = tuple(kind.money_fields - kind.secret_fields)
@@ -228,6 +232,7 @@ def _scan(
     items: Iterator[Keyed] | None = None
     try:
         only = kind.group_fields | kind.number_fields | kind.date_fields | {tail for _, tail in pairs}
+        only |= {*kind.filled_down, *kind.filled_alike}
         items = keyed(source.rows(only, found.blank if kind.given_fields else None), kind, found.unnamed)
         if type(kind).row_family is not RecordKind.row_family:  # the other kinds pay nothing a row for it
             items = _families(items, kind, file_idx, db, families, starts, found)
@@ -242,6 +247,8 @@ def _scan(
                     raise line_refusal(source, item)
                 if record_keys is not None and record_keys.lacking and item.partial:  # a broken line's keys count
                     record_keys.add(item.partial)
+                if merged is not None:
+                    merged.lost()
             rows += 1
             if not rows % _BATCH:
                 if stop is not None and stop.is_set():
@@ -272,6 +279,8 @@ def _scan(
                     add_decimals(row.get(field), line, field)
                 if split is not None:
                     split.add(line, row)
+                if merged is not None:
+                    merged.add(line, row, key)
             if key is not None and key != previous:
                 batch.append((key, file_idx, item.line_no if type(item) is BadRow else line))
                 if len(batch) >= _BATCH:
@@ -297,8 +306,12 @@ def _scan(
         raise refused
     one_width = found.widths is None or len(found.widths.seen) < 2
     unnamed = found.unnamed.count or found.unnamed.of_family
-    # a footer is told only at the file's end: a half read alone may end in what looks like one
-    found.plain = found.plain and not unnamed and found.broken is None and one_width and not source.footer
+    # a footer is told only at the file's end: a half read alone may end in what looks like one; lines below a
+    # merged cell are told by what is above them, which a half that starts with one cannot see
+    blank_keys = merged is not None and merged.starts_blank
+    found.plain = (
+        found.plain and not unnamed and found.broken is None and one_width and not source.footer and not blank_keys
+    )
     return found
 
 
@@ -532,6 +545,8 @@ def in_halves(
     first.last_key = second.last_key
     first.last_line_without_end = second.last_line_without_end and lines + second.last_line_without_end
     first.last_family = second.last_family
+    if first.merged is not None and second.merged is not None:
+        first.merged.then(second.merged, lines)
     return first
 
 
@@ -581,6 +596,7 @@ def scan_part(request: PartScan) -> PartScanned | None:
         first_family=found.first_family,
         last_family=found.last_family,
         last_line_without_end=found.last_line_without_end,
+        merged=None if found.merged is None else found.merged.part(),
     )
 
 
@@ -652,6 +668,8 @@ def _inspect(
     # a file's amounts are in one unit: one written with decimals where whole minor units are read refuses the file
     found.decimals.refuse(decimal.decimal, path, kind.minor_unit_advice)
     date_format = dates.decide(given.date_format, path, before)
+    if found.merged is not None and (refused := found.merged.refusal(path)) is not None:
+        raise refused
     apart = _apart(db, file_idx, kind, paths)
     _alike(db, file_idx, target, paths, sources)
     if apart and given.no_regroup:

@@ -234,6 +234,17 @@ class RecordKind:
     compared_fields: frozenset[str] = frozenset()
     #: every row belongs to a group (a row that names none is a group's line gone wrong)
     rows_grouped: bool = False
+    #: the group fields a spreadsheet's merged cell writes on its group's first line only, blank below it
+    #: (e-conomic's voucherNumber, a Visma Core orderId, a PayorCRM invoiceNumber): a file whose lines without them
+    #: lie right below lines with them, none given on two lines in a row, is refused before the first call
+    #: (merged_cells.py). Empty: the kind's groups have no lines to merge
+    filled_down: tuple[str, ...] = ()
+    #: the fields a line without `filled_down` must give blank or as the line above it does to be taken for a line
+    #: below a merged cell (a Visma Core case: a line of another case is no line of the order above it)
+    filled_alike: tuple[str, ...] = ()
+    #: where a row without `filled_down` is a group of its own (a Visma Core entry without an orderId), how to give
+    #: such rows in a file refused as merged (merged_cells.py); empty where it is none
+    own_group_advice: str = ""
     #: its families (group_family) are named in text people write by hand and a spreadsheet edits (a Visma Core
     #: orderId, a PayorCRM invoiceNumber within its customer: `alike_within`), where one written in another case,
     #: Unicode form or with its leading zeros dropped is the same one as plausibly as another: two families of a run's

@@ -493,6 +493,8 @@ class DraftEntries(RecordKind):
     # spreadsheet shows as 1,23457E+14: sent so, exit 0; tester t42a) and the bank account it goes to
     reference_fields = frozenset(_SETTLES) | {"supplierPaymentMessage", "supplierPaymentBank"}
     rows_grouped = True  # every entry is a voucher's line
+    filled_down = ("voucherNumber",)
+    filled_alike = ("journalNumber",)
     #: what a line books, whatever its amount and text: its kind and date, and where it posts, in what currency
     line_names = (
         "entryTypeNumber",

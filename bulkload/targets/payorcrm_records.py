@@ -365,6 +365,8 @@ class Invoices(Upload):
     group_name = "invoice"
     row_options = {"amount_unit": "--amount-unit", "local_currency": "--local-currency"}
     group_fields = frozenset({"invoiceNumber"})
+    filled_down = ("invoiceNumber",)
+    filled_alike = ("customerNumber",)
     # balanceAmount is a string to the API (seed 004), but an amount in the file: read with the file's decimal mark
     number_fields = money_fields = frozenset({"invoiceAmount", "localAmount", "balanceAmount"})
     amount_places = {"invoiceAmount": Places(field="currency"), "balanceAmount": Places(field="currency")}

@@ -366,6 +366,12 @@ class Entries(OnCase):
     text_keys = True  # an orderId, written by hand and edited in spreadsheets (tester t34b)
     #: what a line of an order is, whatever its amount and note
     line_names = ("accountingCostType", "description")
+    filled_down = ("orderId",)
+    filled_alike = ("caseId",)
+    own_group_advice = (
+        "where a line is an entry of no order (and the line above it the whole of its order), write it above the "
+        "orders, so that no line without an orderId lies right below a line that gives one"
+    )
     option_fields = {"accountingCostType": "--cost-type TYPE for a file of one cost type"}
     _definitions: dict[str, Definition] | None
 

@@ -1,0 +1,184 @@
+"""Group keys written on a group's first line only: a spreadsheet's merged cell (a voucher, order or invoice number
+merged over its group's lines) is exported on the first line, and the lines below it are blank in that column.
+
+Such a file is judged whole, before the first call (profile._inspect), never line by line: it looks merged where
+lines that give no key lie right below a line that gives one (each alike in the fields that must agree with it:
+RecordKind.filled_alike) and no key is written on two lines in a row. Then whether each blank line is its group's
+or a row of no group cannot be told (Visma Core books a line without an orderId as an entry of its own: the order
+was booked split in one entry a line, exit 0), and the file is refused, naming the lines and how to fill the key
+down. A file that writes a key on two lines in a row writes its keys line by line: a blank key there is read as the
+kind reads it (an entry of its own, or a line whose key was lost, refused with its neighbours: regroup.keyed)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from .errors import ConfigError
+from .targets.base import RecordKind, key_text
+
+#: a run of lines below a group's line that give no key: (the line above, its group as messages name it, the first
+#: few lines of the run, how many lines it holds, whether one of them gives a group field or one alike)
+Run = tuple[int, str, list[int], int, bool]
+
+
+class MergedPart(msgspec.Struct, array_like=True, frozen=True):
+    """What a part of a file read alone (halves.py) found of merged key cells (MergedCells, as plain values)."""
+
+    below: int
+    again: int
+    first: list[Run]
+    pending: Run | None
+    head: tuple[str, ...] | None
+    last: tuple[str, ...] | None
+    starts_blank: bool
+
+
+class MergedCells:
+    """What one pass over a file's rows shows of merged key cells, for a kind that names them
+    (RecordKind.filled_down): how many lines give no key right below a line of a group that gives one, or below
+    such lines (`below`; the first few runs of them, `first`), and how many lines give the key the line before gave
+    (`again`). The run below the file's last line that gives a key, with nothing after it (`pending`), counts where
+    the file shows merged cells above it, or one of its lines gives a group field or one alike (a Visma Core line's
+    case or cost type): a totals row below the last group gives none, and is told so by the planner
+    (regroup.keyed). `starts_blank`: the first row read gives no key, so a part of a file read alone (halves.py)
+    cannot tell what is above it. Bounded: a few runs and a few lines of each are kept, the rest counted."""
+
+    SHOWN = 5
+    #: the lines of a run kept to name it
+    LINES_SHOWN = 3
+
+    def __init__(self, kind: RecordKind) -> None:
+        self.kind = kind
+        self.below = 0
+        self.again = 0
+        self.first: list[Run] = []
+        #: the run below the last line read that gives a key, no other line after it yet
+        self.pending: Run | None = None
+        #: the key the first row gives (None: it gives none, or no row was read)
+        self.head: tuple[str, ...] | None = None
+        self.starts_blank = False
+        self._rows = 0
+        #: the key the line before gave (None: it gave none, or was no row)
+        self._last: tuple[str, ...] | None = None
+        #: the line above the lines below it that give no key, its group and its values of the fields alike
+        self._above: tuple[int, str, tuple[str | None, ...]] | None = None
+        #: the fields one of the lines below the file's last group must give for them to count (`pending`)
+        self._others = tuple(sorted((kind.group_fields | set(kind.filled_alike)) - set(kind.filled_down)))
+
+    def add(self, line: int, row: Mapping[str, Any], key: object) -> None:
+        """A row read at `line`, `key` the group keyed() gave it (a str where it names one)."""
+        kind = self.kind
+        given = _values(row, kind.filled_down)
+        self._rows += 1
+        if all(v is None for v in given):
+            if self._rows == 1:
+                self.starts_blank = True
+            above = self._above
+            if above is not None and all(
+                v is None or v == a for v, a in zip(_values(row, kind.filled_alike), above[2], strict=True)
+            ):
+                gives = any(v is not None for v in _values(row, self._others))
+                run = self.pending or (above[0], above[1], [], 0, False)
+                if len(run[2]) < self.LINES_SHOWN:
+                    run[2].append(line)
+                self.pending = (run[0], run[1], run[2], run[3] + 1, run[4] or gives)
+            else:
+                self._commit()
+                self._above = None
+            self._last = None
+            return
+        self._commit()
+        key_given = tuple(v or "" for v in given)
+        if self._rows == 1:
+            self.head = key_given
+        if key_given == self._last:
+            self.again += 1
+        self._last = key_given
+        label = kind.group_label(key) if type(key) is str else ", ".join(key_given)
+        self._above = (line, label, _values(row, kind.filled_alike))
+
+    def lost(self) -> None:
+        """A line that reads as no row: nothing is known of what is above the lines after it."""
+        self._rows += 1
+        self._commit()
+        self._last = self._above = None
+
+    def _commit(self) -> None:
+        """The run waiting counted below its group's line: a line came after it."""
+        run = self.pending
+        if run is not None:
+            self.below += run[3]
+            if len(self.first) < self.SHOWN:
+                self.first.append(run)
+            self.pending = None
+
+    def part(self) -> MergedPart:
+        """What this part found, for the part before it to go on with (`then`)."""
+        return MergedPart(self.below, self.again, self.first, self.pending, self.head, self._last, self.starts_blank)
+
+    def then(self, after: MergedPart, lines: int) -> None:
+        """Go on with what the part after this one found (its lines counted on by `lines`), as one pass would: it
+        starts with a line that gives a key (a part that starts blank is read with the whole file)."""
+        if after.head is not None:
+            self._commit()
+            self.again += after.head == self._last
+
+        def on(run: Run) -> Run:
+            return (run[0] + lines, run[1], [line + lines for line in run[2]], run[3], run[4])
+
+        self.below += after.below
+        self.again += after.again
+        self.first += [on(run) for run in after.first[: self.SHOWN - len(self.first)]]
+        self.pending = None if after.pending is None else on(after.pending)
+        self._last = after.last
+
+    def merged(self) -> bool:
+        """Whether the file looks merged: lines below a group's line give no key, and no key is given twice in a
+        row. For a pass over the whole file, once read."""
+        run = self.pending
+        if run is not None and not self.again and (self.below or run[4]):
+            self._commit()  # below a merged cell, in a file that shows merged cells: the last group's lines too
+        return self.below > 0 and self.again == 0
+
+    def refusal(self, path: str) -> ConfigError | None:
+        """The refusal of a file that looks merged (`merged`), naming the lines and what to do; None for another."""
+        if not self.merged():
+            return None
+        kind = self.kind
+        field = " and ".join(kind.filled_down)
+        name = kind.group_name
+        shown = "; ".join(f"{_lines(lines, n)} below line {at} ({label})" for at, label, lines, n, _ in self.first)
+        named = sum(run[3] for run in self.first)
+        more = f"; and {self.below - named:,} more" if self.below > named else ""
+        alone = kind.own_group_advice or f"where a line is no line of the {name} above it, give it its own {field}"
+        lines = f"{self.below:,} lines give" if self.below > 1 else "1 line gives"
+        return ConfigError(
+            f"{path}: {lines} no {field}, right below a line that gives one ({shown}{more}), and no two lines in a "
+            f"row give the same {field}: a spreadsheet exports a merged cell so, its value on the first line of the "
+            f"{name} only. Whether each such line is a line of the {name} above it cannot be told, so nothing was "
+            f"sent. Fill the {field} down to every line of its {name} (in the spreadsheet: unmerge the cells, then "
+            f"fill each blank cell with the value above it) and load the file again; {alone}"
+        )
+
+
+def _values(row: Mapping[str, Any], fields: tuple[str, ...]) -> tuple[str | None, ...]:
+    """The row's values of `fields` as text (base.key_text: 7 and "7" alike), None for a blank one."""
+    values: list[str | None] = []
+    for name in fields:
+        value = row.get(name)
+        text = None if value is None else key_text(value)
+        values.append(text or None)
+    return tuple(values)
+
+
+def _lines(lines: list[int], count: int) -> str:
+    """A run's lines, the first few of `count`: "line 3", "lines 3-5" (one after another), "lines 3, 4, 5 and 7
+    more"."""
+    if count == 1:
+        return f"line {lines[0]}"
+    if count > len(lines):
+        return f"lines {', '.join(map(str, lines))} and {count - len(lines):,} more"
+    return f"lines {lines[0]}-{lines[-1]}"
