@@ -250,10 +250,17 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
     by_id = sum(k["rows"] - k["rows_without_id"] for k in kinds.values()) - by_place
     by_2xx = sum(k["rows_without_id"] for k in kinds.values())
     unrecorded = sum(k.pop("rows_unrecorded") for k in kinds.values())
-    note = (
-        f"{target.name} offers no way to read back what was created: this compares what each call sent with "
-        "what the API answered, and counts the rows against the records they made (by kind and id)"
-    )
+    if target.books.creates_nothing:  # a run that changed records that were there (Visma Core's costs)
+        # what of them the API can be read back for, Books.read_back adds: never said to be unreadable
+        note = (
+            "the run created nothing, it changed records that were there: this compares what each call sent with "
+            "what the API answered, and counts the rows against the records they changed (by kind and id)"
+        )
+    else:
+        note = (
+            f"{target.name} offers no way to read back what was created: this compares what each call sent with "
+            "what the API answered, and counts the rows against the records they made (by kind and id)"
+        )
     if by_2xx:
         note += (
             f"; {by_2xx:,} rows were confirmed by a 2xx answer that named no ids (or none it could tell whose): "

@@ -111,3 +111,17 @@ async def test_costs_kept_as_the_file_meant_reconcile_by_the_last_row_of_each(tm
     }, report.reconcile
     assert again.reconcile.ok, again.reconcile
     assert read_csv(tmp_path / "rejects.csv") == []
+
+
+async def test_a_costs_run_s_note_says_its_costs_were_read_back_never_that_nothing_can_be(tmp_path: Path) -> None:
+    # before: "visma-core offers no way to read back what was created: … the records they made …; the 1 costs the
+    # run set were read back": a costs run creates nothing, and its costs are read back
+    data = write(tmp_path / "c.csv", [[1500, "Buyer", 150003, "", "1350.75", "Raised"]], header=COST_HEADER)
+    with anyio.fail_after(60):
+        async with serving(core_app()) as url:
+            report = await load(job(tmp_path, data, url, target_options=COSTS), env=ENV)
+    note = str(report.reconcile.note)
+    assert (report.exit_code, report.reconcile.ok) == (0, True), report.reconcile
+    assert note.startswith("the run created nothing, it changed records that were there: this compares"), note
+    assert "records they changed (by kind and id)" in note and note.endswith("; the 1 cost the run set was read back")
+    assert "no way to read back" not in note and "records they made" not in note, note

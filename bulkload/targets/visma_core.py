@@ -159,7 +159,7 @@ class CostsSet(Books):
         for at in range(0, len(cases), _READ_AT_ONCE):
             await side_by_side(partial(read, *case) for case in cases[at : at + _READ_AT_ONCE])
         n_costs = sum(len(of_case) for of_case in by_case.values())
-        said = f"the {n_costs:,} costs the run set were read back"
+        said = f"the {n_costs:,} cost{'s the run set were' if n_costs != 1 else ' the run set was'} read back"
         if differing:
             said += (
                 f": {len(differing):,} fields hold other values than the file set (the API answered the PATCH with "
