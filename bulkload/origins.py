@@ -61,6 +61,56 @@ def record(db: sqlite3.Connection, file_idx: int, source: Source, stop: threadin
     )
 
 
+#: the most rows of a rejects file that may name a line an earlier row names (`copies`): past them the file is no
+#: rejects file fixed by hand, but one joined with itself, and is refused whole
+MOST_COPIES = 1_000
+
+
+def copies(db: sqlite3.Connection, source: Source) -> list[tuple[int, int, str, int]]:
+    """(line, the earlier line that names it too, the `file` cell, the `line` cell) of each row of `source`, when it
+    is a rejects file, whose `file, line` name the line an earlier row of it names: two rows cannot both be that one
+    line (a row copied while the file was fixed by hand), and loading both would book the line twice. [] for any
+    other file, and for a row whose `line` is empty (a line of its own). Read through a scratch table of `db`, so a
+    big file costs no memory; at most MOST_COPIES + 1 are given."""
+    if source.fmt != "csv" or not source.rejects_file:
+        return []
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS named_lines (origin TEXT, origin_line INTEGER, line INTEGER)")
+    db.execute("DELETE FROM named_lines")
+    db.execute("CREATE INDEX IF NOT EXISTS named_lines_line ON named_lines (origin, origin_line, line)")
+    batch: list[tuple[str, int, int]] = []
+    records = source.cells()
+    try:
+        for line, cells in records:
+            if type(cells) is not list or len(cells) < 2:
+                continue
+            said = cells[1].strip()
+            if said.isascii() and said.isdigit():
+                batch.append((cells[0].strip(), int(said), line))
+            if len(batch) >= _BATCH:
+                db.executemany("INSERT INTO named_lines VALUES (?, ?, ?)", batch)
+                batch.clear()
+    finally:
+        records.close()  # type: ignore[attr-defined]
+    db.executemany("INSERT INTO named_lines VALUES (?, ?, ?)", batch)
+    earliest = "(SELECT MIN(e.line) FROM named_lines e WHERE e.origin = n.origin AND e.origin_line = n.origin_line)"
+    found = db.execute(
+        f"SELECT n.line, {earliest}, n.origin, n.origin_line FROM named_lines n WHERE n.line > {earliest} "
+        f"ORDER BY n.line LIMIT {MOST_COPIES + 1}"
+    ).fetchall()
+    db.execute("DROP TABLE named_lines")  # its index with it
+    return [(int(line), int(first), str(origin), int(origin_line)) for line, first, origin, origin_line in found]
+
+
+def copied_reason(first: int, origin: str, origin_line: int) -> str:
+    """Why a row of a rejects file that names line `origin_line` of `origin`, as its row at line `first` does, is
+    rejected (`copies`), with its group."""
+    return (
+        f"the row names line {origin_line} of {origin}, as line {first} of this file does: two rows cannot both be "
+        "that one line, and loading both would book it twice (a row copied while the file was fixed?). Delete the "
+        "copy; where it is a line of its own, empty its `line` cell"
+    )
+
+
 def named_input(source: Source) -> str | None:
     """The one input a rejects file's records name in their `file` cell (None: no rejects file, or its records
     name none or more than one: two inputs may have been read two ways)."""

@@ -46,6 +46,7 @@ from .halves import PartScan, PartScanned, ScanPart
 from .ledger_schema import ROWS, SKIP_GROUPS, also_of, named_by
 from .model import Chunk, GroupInfo, Known, RowOutcome, Totals
 from .numbers import NumberFormat
+from .origins import copied_reason
 from .parent_watch import die_with_parent
 from .profile import scan_part
 from .redact import redact
@@ -327,6 +328,11 @@ def opened_planner(target: Target, spec: PlanSpec) -> Iterator[Planner]:
             spec.max_items,
             spec.max_bytes,
             readings=readings,
+            copies={
+                file_idx: {line: copied_reason(first, origin, at) for line, first, origin, at in profile["copies"]}
+                for file_idx, profile in zip(spec.indexes, spec.profiles or [])
+                if profile.get("copies")
+            },
             skip=skip,
             family_skip=family_skip,
             line_loaded=line_loaded,

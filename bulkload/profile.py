@@ -108,6 +108,9 @@ class FileProfile(msgspec.Struct, kw_only=True, frozen=True):
     #: the file's last line where it has no line end while every other line has one (a CSV's; 0: none): the
     #: row there may have been cut short (sources.Source.last_line_without_end), said as a warning
     last_line_without_end: int = 0
+    #: of a rejects file, each row naming the line an earlier row of it names (origins.copies): (line, the earlier
+    #: row's line, the `file` cell, the `line` cell); each is rejected with its group (chunking.Planner.copies)
+    copies: list[tuple[int, int, str, int]] = []
 
 
 class Given(NamedTuple):
@@ -689,6 +692,14 @@ def _inspect(
             f"file by {name} with the line among its lines (a totals or footer row is no line of any {name}: remove "
             "it); nothing was sent"
         )
+    copies = origins.copies(db, source)
+    if len(copies) > origins.MOST_COPIES:
+        line, first, origin, origin_line = copies[0]
+        raise ConfigError(
+            f"{path}: more than {origins.MOST_COPIES} of its rows name a line an earlier row names (line {line} "
+            f"{origins.copied_reason(first, origin, origin_line)}): the rejects file looks joined with itself; load "
+            "it as the run wrote it, fixed in place; nothing was sent"
+        )
     (groups,) = db.execute("SELECT COUNT(*) FROM file_groups WHERE file_idx = ?", (file_idx,)).fetchone()
     if found.last_line_without_end:  # a warning, not a refusal: Google Sheets writes every file so
         log.warning("%s: %s", path, without_end(found.last_line_without_end))
@@ -708,6 +719,7 @@ def _inspect(
         rows=rows,
         groups=groups,
         last_line_without_end=found.last_line_without_end,
+        copies=copies,
     )
 
 

@@ -1985,6 +1985,9 @@ async def test_a_rejects_file_edited_to_other_lines_of_an_order_loaded_in_part_b
     for label, report in reports.items():
         assert (report.loaded, report.rejected) == (0, len(edited[label])), (label, report)
         reasons = [r["reason"] for r in read_csv(tmp_path / f"{label}.csv")]
+        if label == "twice":  # the copy is named as one (origins.copies), the row it copies as before
+            copy = reasons.pop()
+            assert copy.startswith(f"the row names line 5 of {name}, as line 2 of this file does"), copy
         assert all("an earlier run (ledger " in r and "other lines" in r for r in reasons), (label, reasons)
     # the reason says which row is no line the run rejected of the order, and why (before: it said neither)
     whys = {
@@ -1994,7 +1997,7 @@ async def test_a_rejects_file_edited_to_other_lines_of_an_order_loaded_in_part_b
         "added": "line 4 of this file names no one line",
     }
     for label, why in whys.items():
-        reasons = [r["reason"] for r in read_csv(tmp_path / f"{label}.csv")]
+        reasons = [r["reason"] for r in read_csv(tmp_path / f"{label}.csv")][: 1 if label == "twice" else None]
         assert all(f"the same order with other lines ({why}" in r for r in reasons), (label, reasons)
 
 

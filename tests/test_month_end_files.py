@@ -1,0 +1,100 @@
+"""Files a finance user makes at month end, loaded into the sandboxes with what the books then hold checked to the
+cent (tester t71b): a rejects file fixed by hand with a row copied."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import aiohttp
+import anyio
+import msgspec
+from conftest import CREDS
+
+from bulkload import Job, load
+from bulkload.sandbox import SandboxOptions, running
+
+HEADERS = {
+    "X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
+    "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
+}
+HEADER = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text\n"
+
+
+class Stored(msgspec.Struct):
+    voucherNumber: int
+    amount: Decimal
+    currency: str
+    accountNumber: int | None = None
+
+
+class Page(msgspec.Struct):
+    items: list[Stored] | None = None
+    cursor: str | None = None
+
+
+async def journal(url: str) -> list[tuple[int, int | None, Decimal, str]]:
+    """(voucher, account, amount, currency) of every entry of journal 1, read apart from bulkload (one page: these
+    tests book a few)."""
+    params = {"filter": "journalNumber$eq:1"}
+    async with aiohttp.ClientSession(headers=HEADERS) as s, s.get(url + "/draft-entries", params=params) as r:
+        assert r.status == 200
+        page = msgspec.json.decode(await r.read(), type=Page)
+    assert page.cursor is None
+    return sorted((e.voucherNumber, e.accountNumber, e.amount, e.currency) for e in page.items or [])
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        delimiter = ";" if ";" in fh.readline() else ","
+        fh.seek(0)
+        return list(csv.DictReader(fh, delimiter=delimiter))
+
+
+def job(data: Path, url: str, **kw: object) -> Job:
+    return Job(target="economic", files=[str(data)], base_url=url, **kw)  # type: ignore[arg-type]
+
+
+async def test_a_rejects_file_with_a_row_copied_by_hand_rejects_the_voucher_not_books_the_line_twice(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "nov.csv"
+    data.write_text(
+        HEADER
+        + "5,1,1,2026-11-30,800.00,DKK,2800,Kontorartikler\n"
+        + "5,1,1,2026-11-30,-800.00,DKK,5600,Bank\n"
+        + "5,1,2,2026-11-30,500.00,DKK,9999,Husleje\n"  # an account the API refuses: voucher 2 rejected whole
+        + "5,1,2,2026-11-30,-500.00,DKK,5600,Bank\n"
+        + "5,1,3,2026-11-30,70.00,DKK,9999,Porto\n"
+        + "5,1,3,2026-11-30,-70.00,DKK,5600,Bank\n"
+    )
+    rejects = tmp_path / "nov.csv.rejects.csv"
+    with anyio.fail_after(90):
+        async with running("economic", SandboxOptions()) as url:
+            first = await load(job(data, url), env=CREDS)
+            assert (first.loaded, first.rejected) == (2, 4), first
+            # the user fixes the accounts in place, and copies voucher 2's rent line once too often (its last row)
+            with rejects.open(newline="", encoding="utf-8-sig") as fh:
+                table = list(csv.reader(fh))
+            at = table[0].index("accountNumber")
+            for row in table[1:]:
+                row[at] = row[at].replace("9999", "2750")
+            table.append(table[1])
+            with rejects.open("w", newline="", encoding="utf-8") as fh:
+                csv.writer(fh).writerows(table)
+            fixed = await load(job(rejects, url, ledger=str(tmp_path / "fixed.sqlite")), env=CREDS)
+            books = await journal(url)
+    # before: 500.00 rent booked twice in voucher 2, out of balance by 500.00, exit 0
+    assert [b for b in books if b[0] == 2] == [], books
+    assert [b for b in books if b[0] == 3] == [
+        (3, 2750, Decimal("70.00"), "DKK"),
+        (3, 5600, Decimal("-70.00"), "DKK"),
+    ], books
+    assert (fixed.loaded, fixed.rejected, fixed.exit_code) == (2, 3, 1), fixed
+    reasons = {r["line"]: (r["field"], r["reason"]) for r in rows_of(Path(fixed.rejects_file))}
+    field, reason = reasons["6"]
+    assert field == "line", reasons
+    assert reason.startswith("the row names line 4 of "), reason
+    assert "as line 2 of this file does" in reason and "empty its `line` cell" in reason, reason
+    assert reasons["2"][1].startswith("voucher 2 (journal 1) rejected: line 6 line: the row names line 4"), reasons
