@@ -45,7 +45,7 @@ from .formulas import (
 )
 from .masking import MASK, mask_under, masked, scrub, secret_rule, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, also_differs, group_digest, imbalance_text
-from .money import JSON_SAFE_DIGITS, Places, double_keeps, nearest_double, value_text
+from .money import JSON_SAFE_DIGITS, Places, double_keeps, named_currency, nearest_double, value_text
 from .numbers import (
     NumberFormat,
     grouped_by_thousands,
@@ -201,6 +201,7 @@ class Reading:
         nested_fields: Iterable[str] = (),
         numeral_fields: Iterable[str] = (),
         whole_text_fields: Iterable[str] = (),
+        named_currencies: Mapping[str, str] | None = None,
     ) -> None:
         #: secrets (RecordKind.secret_fields): one given as the rejects file's mask is refused, never sent
         self._secrets = tuple(secret_fields)
@@ -244,6 +245,14 @@ class Reading:
         #: fields whose text is JSON of an object or a list (RecordKind.nested_fields), looked into for error values
         #: and formulas
         self._nested = tuple(nested_fields)
+        #: (amount field, the column's name that says its currency, that currency, what gives the amount its
+        #: currency) of each amount a column so named holds (profile.FileProfile.named_currencies): a row of another
+        #: currency is refused
+        self._named = tuple(
+            (name, column, code, at)
+            for name, column in (named_currencies or {}).items()
+            if (at := (amount_places or {}).get(name)) is not None and (code := named_currency(column)) is not None
+        )
         #: where a JSON number with an exponent is read as its text, to be refused with its reason
         self._as_text = self._numbers | frozenset(self._wholes) | frozenset(dated)
         #: where a JSON number with a fraction stays the exact Decimal: an amount, or a whole number to be proved so
@@ -254,10 +263,18 @@ class Reading:
 
     @classmethod
     def of(
-        cls, kind: RecordKind, numbers: NumberFormat, dates: DateFormat, *, json: bool = False, mark_given: bool = False
+        cls,
+        kind: RecordKind,
+        numbers: NumberFormat,
+        dates: DateFormat,
+        *,
+        json: bool = False,
+        mark_given: bool = False,
+        named_currencies: Mapping[str, str] | None = None,
     ) -> Reading:
         """How a file of `kind` is read, with the file's decided `numbers` and `dates` (`json`: a JSONL file;
-        `mark_given`: the decimal mark is the user's, --decimal, not decided from the file)."""
+        `mark_given`: the decimal mark is the user's, --decimal, not decided from the file; `named_currencies`: amount
+        fields whose column's name says their currency -> that name)."""
         return cls(
             numbers,
             dates,
@@ -275,6 +292,7 @@ class Reading:
             mark_given=mark_given,
             compared_fields=kind.compared_fields,
             nested_fields=kind.nested_fields,
+            named_currencies=named_currencies,
         )
 
     def convert(self, row: dict[str, Any]) -> None:
@@ -369,6 +387,14 @@ class Reading:
                 # rare: an amount of 3 decimals exactly, another number grouped by the other mark
                 if (places is not None and read.same_quantum(_THOUSANDTH)) or (other and grouping in value):
                     self._guessed(name, value, read, places.of(row) if places is not None else None)
+        for name, column, code, at in self._named:
+            if type(get(name)) is Decimal and (of_row := at.of(row)) is not None and of_row[1] not in ("", code):
+                raise RowInvalid(
+                    name,
+                    f"the column {column!r} holds {name} in {code}, as its name says, and the row's currency is "
+                    f"{of_row[1]}: which currency the amount is in cannot be told. Map to {name} a column of the "
+                    f"amounts in the row's currency, or correct the row's currency",
+                )
         for name in self._doubles:
             number: Any = get(name)
             of = type(number)

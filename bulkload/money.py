@@ -5,6 +5,7 @@ Minor units follow ISO 4217: two decimals for most currencies, none for JPY, ISK
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from functools import lru_cache
@@ -117,6 +118,18 @@ def iso_code(currency: str | None) -> str | None:
         return None
     code = currency.upper()
     return code if code in CURRENCIES else None
+
+
+#: a word of three capital letters alone, as an export writes the currency into a column's name
+_CODE_WORD = re.compile(r"(?<![A-Za-z])[A-Z]{3}(?![A-Za-z])")
+
+
+def named_currency(name: str) -> str | None:
+    """The ISO 4217 currency a column's name says its amounts are in, as exports write it: a code in capitals as a
+    word of its own ("Beløb DKK", "Amount (EUR)", "EUR_amount"); None where the name writes none, or more than one
+    ("EUR/DKK")."""
+    codes = {code for code in _CODE_WORD.findall(name) if code in CURRENCIES}
+    return codes.pop() if len(codes) == 1 else None
 
 
 class Places(NamedTuple):

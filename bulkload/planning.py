@@ -262,7 +262,14 @@ def reading_of(kind: RecordKind, profile: Mapping[str, Any]) -> Reading:
     evidence = profile.get("decimal_evidence", "")
     given = evidence.startswith("given")  # numbers.NumberEvidence.decide: --decimal
     number_format = NumberFormat(profile["decimal"], evidence)  # .shown: whether a reason may name the mark
-    return Reading.of(kind, number_format, dates, json=profile["delimiter"] is None, mark_given=given)
+    return Reading.of(
+        kind,
+        number_format,
+        dates,
+        json=profile["delimiter"] is None,
+        mark_given=given,
+        named_currencies=profile.get("named_currencies") or {},
+    )
 
 
 @contextmanager

@@ -111,6 +111,9 @@ class FileProfile(msgspec.Struct, kw_only=True, frozen=True):
     #: of a rejects file, each row naming the line an earlier row of it names (origins.copies): (line, the earlier
     #: row's line, the `file` cell, the `line` cell); each is rejected with its group (chunking.Planner.copies)
     copies: list[tuple[int, int, str, int]] = []
+    #: amount fields a CSV column mapped to whose name says its currency ("Beløb DKK") -> that name
+    #: (Source.named_currencies): a row of another currency is rejected (chunking.Reading.convert)
+    named_currencies: dict[str, str] = {}
 
 
 class Given(NamedTuple):
@@ -720,6 +723,7 @@ def _inspect(
         groups=groups,
         last_line_without_end=found.last_line_without_end,
         copies=copies,
+        named_currencies=source.named_currencies(kind.money_fields - kind.secret_fields),
     )
 
 

@@ -30,7 +30,7 @@ import os
 import re
 import stat
 import zlib
-from collections.abc import Callable, Collection, Generator, Iterator, Mapping
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from itertools import chain
@@ -58,6 +58,7 @@ from bulkload.lines import (
     text_line,
 )
 from bulkload.masking import MASK, QUOTED, filled, masked, masked_keys, masked_text, scrub, secret_rule
+from bulkload.money import named_currency
 from bulkload.near_names import did_you_mean
 from bulkload.numbers import json_number_text
 from bulkload.prestart import GZIP_MAGIC
@@ -367,6 +368,19 @@ class Source:
         if self.delimiter != "," or UNNAMED not in names:
             return []
         return [(a, b) for a, b in zip(names, names[1:]) if a and b and b != UNNAMED]
+
+    def named_currencies(self, fields: Iterable[str]) -> dict[str, str]:
+        """Of `fields` (amounts), those a CSV column mapped to ([columns]) whose name says the currency of its
+        amounts (money.named_currency: "Beløb DKK"), and that column's name; {} for JSONL."""
+        if self.fmt != "csv":
+            return {}
+        self.fields()
+        wanted = frozenset(fields)
+        return {
+            name: cell
+            for cell in self._header or ()
+            if (name := self.columns.get(cell, cell)) in wanted and name != cell and named_currency(cell) is not None
+        }
 
     @property
     def rejects_file(self) -> bool:

@@ -20,6 +20,7 @@ from bulkload.money import (
     factor,
     minor_units,
     money,
+    named_currency,
     nearest_double,
 )
 from bulkload.reconcile import _totals_view
@@ -173,3 +174,21 @@ def test_a_currencys_factor_is_its_iso_4217_codes_in_any_case() -> None:
     # the e-conomic walk counted a listed 100 jpy as 10000 (looked up as written) where money() shows jpy as JPY
     assert (factor("JPY"), factor("jpy"), factor("Kwd"), factor("DKK"), factor("eur")) == (1, 1, 1000, 100, 100)
     assert (factor("ısk"), factor("xyz"), factor(None)) == (100, 100, 100)  # no ISO 4217 code: 2 decimals
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Beløb DKK", "DKK"),
+        ("Amount (EUR)", "EUR"),
+        ("EUR_amount", "EUR"),
+        ("Belopp i SEK", "SEK"),
+        ("AMOUNT", None),  # capitals, but no code: AMO is no word of its own
+        ("Beløb dkk", None),  # a code is written in capitals; a lower-case word may be any word
+        ("Amount EUR/DKK", None),  # two: which cannot be told
+        ("Amount XYZ", None),  # no ISO 4217 code
+        ("Beløb", None),
+    ],
+)
+def test_a_column_name_gives_the_currency_it_writes_as_a_word_of_capitals(name: str, code: str | None) -> None:
+    assert named_currency(name) == code

@@ -1,5 +1,6 @@
 """Files a finance user makes at month end, loaded into the sandboxes with what the books then hold checked to the
-cent (tester t71b): a rejects file fixed by hand with a row copied."""
+cent (tester t71b): a rejects file fixed by hand with a row copied, and a column whose name says the currency of its
+amounts beside rows of another currency."""
 
 from __future__ import annotations
 
@@ -98,3 +99,45 @@ async def test_a_rejects_file_with_a_row_copied_by_hand_rejects_the_voucher_not_
     assert reason.startswith("the row names line 4 of "), reason
     assert "as line 2 of this file does" in reason and "empty its `line` cell" in reason, reason
     assert reasons["2"][1].startswith("voucher 2 (journal 1) rejected: line 6 line: the row names line 4"), reasons
+
+
+async def test_an_amount_column_named_with_its_currency_rejects_a_row_of_another_currency(tmp_path: Path) -> None:
+    data = tmp_path / "dk.csv"
+    data.write_text(
+        "Type;Kassekladde;Bilagsnr;Dato;Konto;Tekst;Beløb DKK;Valuta;Kurs\n"
+        "5;1;1;30-11-2026;5610;Indbetaling EUR;745,53;EUR;745,53\n"  # 745,53 is DKK, the column says: not EUR
+        "5;1;1;30-11-2026;1050;Salg;-745,53;DKK;\n"
+        "5;1;2;30-11-2026;2800;Papir;1.000,00;DKK;\n"
+        "5;1;2;30-11-2026;5600;Bank;-1.000,00;DKK;\n",
+        encoding="utf-8",
+    )
+    columns = {
+        "Type": "entryTypeNumber",
+        "Kassekladde": "journalNumber",
+        "Bilagsnr": "voucherNumber",
+        "Dato": "date",
+        "Konto": "accountNumber",
+        "Tekst": "text",
+        "Beløb DKK": "amount",
+        "Valuta": "currency",
+        "Kurs": "exchangeRate",
+    }
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(data, url, columns=columns), env=CREDS)
+            books = await journal(url)
+    # before: EUR 745.53 (DKK 5,558) booked against DKK -745.53, exit 0 with a warning
+    assert [b for b in books if b[0] == 1] == [], books
+    assert [b for b in books if b[0] == 2] == [
+        (2, 2800, Decimal("1000.00"), "DKK"),
+        (2, 5600, Decimal("-1000.00"), "DKK"),
+    ], books
+    assert (report.loaded, report.rejected, report.exit_code) == (2, 2, 1), report
+    reasons = {r["line"]: (r["field"], r["reason"]) for r in rows_of(Path(report.rejects_file))}
+    assert reasons["2"] == (
+        "amount",
+        "the column 'Beløb DKK' holds amount in DKK, as its name says, and the row's currency is EUR: which currency "
+        "the amount is in cannot be told. Map to amount a column of the amounts in the row's currency, or correct "
+        "the row's currency",
+    ), reasons
+    assert reasons["3"][1].startswith("voucher 1 (journal 1) rejected: line 2 amount: the column 'Beløb DKK'"), reasons
