@@ -43,3 +43,31 @@ async def test_a_voucher_s_line_without_an_account_is_named_and_its_voucher_neve
     assert "JournalEntryAccountAndContraAccountNotSet" in reason and "total row" in reason, reason
     for line in ("2", "3"):
         assert rejects[line] == ("", f"voucher 1 (journal 1) rejected: line 4 accountNumber: {reason}"), rejects
+
+
+async def test_a_customer_line_without_an_account_is_told_it_is_no_total_row(tmp_path: Path) -> None:
+    # a credit note as a general-ledger export writes it: the customer's line (no account), revenue and VAT lines.
+    # Before, the reason said "it may be the export's total row: remove it if it is one", and removed, the voucher
+    # loaded without it, out of balance by 1,250.00 (exit 0, a warning)
+    data = tmp_path / "credit.csv"
+    data.write_text(
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,customerNumber,text\n"
+        "10,1,7,2026-12-31,-1250.00,DKK,,101,Kreditnota K-17\n"
+        "10,1,7,2026-12-31,1000.00,DKK,1010,,Varer\n"
+        "10,1,7,2026-12-31,250.00,DKK,5810,,Moms\n"
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            origin = url.removesuffix(PREFIX)
+            job = economic_job(data, origin, tmp_path / "run.sqlite", rejects=str(tmp_path / "rejects.csv"))
+            report = await load(job, env=CREDS)
+            stats = await sandbox_read(origin, "stats")
+    assert (report.loaded, report.rejected, report.exit_code) == (0, 3, 1), report
+    assert "400" not in stats["by_status"], stats
+    with (tmp_path / "rejects.csv").open(newline="", encoding="utf-8") as fh:
+        rejects = {r["line"]: (r["field"], r["reason"]) for r in csv.DictReader(fh)}
+    field, reason = rejects["2"]
+    assert field == "accountNumber", rejects
+    assert reason.startswith("no accountNumber and no contraAccountNumber on the line of customer 101: "), reason
+    assert "It is no total row: do not remove it" in reason and "total row: remove it" not in reason, reason
+    assert rejects["3"] == ("", f"voucher 7 (journal 1) rejected: line 2 accountNumber: {reason}"), rejects

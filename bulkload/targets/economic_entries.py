@@ -444,6 +444,25 @@ _NO_ACCOUNT = (
 )
 
 
+def _no_account(record: DraftEntry) -> str:
+    """Why a voucher's line naming neither account (beside lines that do) is refused: a line naming a customer or a
+    supplier is no total row, and is told what it lacks, not to be removed (its voucher would then load without it,
+    out of balance by its amount)."""
+    if record.customerNumber is not None:
+        who, number = "customer", record.customerNumber
+    elif record.supplierNumber is not None:
+        who, number = "supplier", record.supplierNumber
+    else:
+        return _NO_ACCOUNT
+    return (
+        f"no accountNumber and no contraAccountNumber on the line of {who} {number}: e-conomic refuses an entry with "
+        "neither (JournalEntryAccountAndContraAccountNotSet, seed 002), whatever else it names. It is no total row: "
+        "do not remove it (the voucher would load without it, out of balance by its amount); give it the account it "
+        f"posts to (the {who}'s collective account as accountNumber, or the account it is booked against as "
+        "contraAccountNumber)"
+    )
+
+
 def _positive(value: Any) -> str | None:
     """A journal or voucher number as key_number reads it; None where it is none, or not positive. One written as
     a file usually writes it (digits, no sign, no leading zero, below 2**31 by its length) is taken as it is."""
@@ -654,7 +673,7 @@ class DraftEntries(RecordKind):
         if unposted and len(unposted) < len(records):
             # an export's sum row among lines that post: the API refuses it whatever its type (seed 002,
             # JournalEntryAccountAndContraAccountNotSet), and sent, its refusal's index may name the line beside it
-            return unposted[0], "accountNumber", _NO_ACCOUNT
+            return unposted[0], "accountNumber", _no_account(records[unposted[0]])
         rated = [i for i, r in enumerate(records) if r.exchangeRate is not None]
         if not rated or not self.imbalance(records, list(map(self.units, records))):
             return None
