@@ -634,9 +634,10 @@ class Planner:
     max_bytes: int
     #: how each file's values are read (by file index)
     readings: Mapping[int, Reading] = field(default_factory=dict)
-    #: by file index, the rows of a rejects file that name a line an earlier row of it names, and why each is
-    #: rejected (origins.copies): with its group, never booked a second time
-    copies: Mapping[int, Mapping[int, str]] = field(default_factory=dict)
+    #: by file index, the rows of a rejects file refused before they are read, and why: each naming a line an earlier
+    #: row of it names (origins.copies), never booked a second time, and the first of each group that leaves out a
+    #: line its run rejected only with the group (origins.mates_left_out), never booked in part; each with its group
+    refused_rows: Mapping[int, Mapping[int, str]] = field(default_factory=dict)
     #: what is already there of a group (an earlier load created it, or may have), or None
     skip: Callable[[str], Known | None] | None = None
     #: why a row of no group is rejected for the family and part it names (RecordKind.row_family: an earlier load
@@ -684,7 +685,7 @@ class Planner:
         # a file without a decision of its own reads numbers with a point and dates day first (tests, tools)
         reading = self.readings.get(file_idx) or Reading.of(kind, NumberFormat(), DateFormat())
         convert, within_64_bits = reading.convert, reading.within_64_bits
-        copies = self.copies.get(file_idx)
+        refused_rows = self.refused_rows.get(file_idx)
         validate = kind.validate
         # a kind whose rows mean what the earlier rows leave is told each row's place (decided once for the file)
         placed = kind.validate_at if type(kind).validate_at is not RecordKind.validate_at else None
@@ -730,8 +731,8 @@ class Planner:
                 if type(item) is not BadRow:
                     line, row = item  # type: ignore[misc]
                     try:
-                        if copies is not None and line in copies:
-                            raise RowInvalid("line", copies[line])
+                        if refused_rows is not None and line in refused_rows:
+                            raise RowInvalid("line", refused_rows[line])
                         convert(row)
                         record = validate(row) if placed is None else placed(file_idx, line, row)
                         within_64_bits()

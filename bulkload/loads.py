@@ -33,12 +33,12 @@ import time
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
 from . import ledger_pg, origins
-from .errors import ConfigError, LoadedBefore, RunStopped
+from .errors import ConfigError, LedgerError, LoadedBefore, RunStopped
 from .job import Job, address
 from .ledger import Ledger, not_a_ledger, unreadable
 from .numbers import Reading
@@ -498,6 +498,52 @@ def read_before(job: Job, sources: Sequence[Source]) -> dict[int, Reading]:
         found = _reading_of(job, name, str(source.path)) if name else None
         if found is not None:
             out[i] = found
+    return out
+
+
+class RejectedBy(NamedTuple):
+    """The run whose rejects file an input is: its `ledger`, the index `at` of the input whose rows it holds, and
+    that input's path as the run was given it (`given`) and as its ledger keeps it (`path`)."""
+
+    ledger: str
+    at: int
+    given: str
+    path: str
+
+    def rejected(self) -> Iterator[tuple[int, str, str]]:
+        """(line, group key, reason) of each row of that input the run rejected; none where its ledger cannot be
+        read (another version's, or gone since)."""
+        query = "SELECT line_no, grp, reason FROM rows WHERE file_idx = ? AND bucket = 'rejected' ORDER BY line_no"
+        try:
+            if ledger_pg.is_url(self.ledger):
+                conn = ledger_pg.reader(self.ledger)
+            elif not_a_ledger(self.ledger) is None:
+                where = urllib.request.pathname2url(os.path.abspath(self.ledger))
+                conn = sqlite3.connect(f"file:{where}?mode=ro", uri=True)
+            else:
+                return
+            try:
+                for line, group, reason in conn.execute(query, (self.at,)):
+                    yield int(line), str(group), str(reason)
+            finally:
+                conn.close()
+        except (sqlite3.Error, OSError, LedgerError):
+            return
+
+
+def rejected_by(job: Job, sources: Sequence[Source]) -> dict[int, RejectedBy]:
+    """By the index of the source, the run whose rejects file each rejects file of `sources` is (by its real path,
+    as the run wrote it), as far as the record of loads and the ledgers still where it saw them tell; a copy under
+    another name, or a file no run on record wrote, is left out."""
+    out: dict[int, RejectedBy] = {}
+    for i, source in enumerate(sources):
+        if source.fmt != "csv" or not source.rejects_file:
+            continue
+        for ledger, run, at, own in _runs_of_rejects(job, str(source.path), None):
+            if own:
+                with contextlib.suppress(IndexError, KeyError, TypeError):  # a ledger of another version
+                    out[i] = RejectedBy(ledger, at, str(run["settings"]["files"][at]), str(run["files"][at]["path"]))
+                break
     return out
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import groupby
 from pathlib import PurePath
 from typing import NamedTuple
@@ -99,6 +99,71 @@ def copies(db: sqlite3.Connection, source: Source) -> list[tuple[int, int, str, 
     ).fetchall()
     db.execute("DROP TABLE named_lines")  # its index with it
     return [(int(line), int(first), str(origin), int(origin_line)) for line, first, origin, origin_line in found]
+
+
+def mates_left_out(
+    db: sqlite3.Connection,
+    source: Source,
+    rejected: Iterable[tuple[int, str, str]],
+    given: str,
+    path: str,
+    label: Callable[[str], str],
+    ledger: str,
+) -> list[tuple[int, str]]:
+    """(line, reason) of the first row of each group of the rejects file `source` whose rows name some of the lines
+    the run that wrote it rejected of that group (`rejected`: (line, group key, reason) of each row of its input, the
+    one it was given as `given`, whose ledger keeps it as `path`) but leave out a line it rejected only with its
+    group (a reason starting "<label(key)> rejected: "): a row deleted while the file was fixed by hand, and loaded
+    without it the group would be booked in part. Each such row is rejected, with its group. [] for any other file.
+    Read through scratch tables of `db`, so a big file costs no memory."""
+    if source.fmt != "csv" or not source.rejects_file:
+        return []
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS named_rows (origin_line INTEGER, line INTEGER)")
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS rejected_rows (line INTEGER PRIMARY KEY, grp TEXT, mate INTEGER)")
+    db.execute("DELETE FROM named_rows")
+    db.execute("DELETE FROM rejected_rows")
+    batch: list[tuple[int, int]] = []
+    records = source.cells()
+    try:
+        for line, cells in records:
+            if type(cells) is not list or len(cells) < 2:
+                continue
+            said = cells[1].strip()
+            if said.isascii() and said.isdigit() and matching(cells[0].strip(), [path], [given]) == 0:
+                batch.append((int(said), line))
+            if len(batch) >= _BATCH:
+                db.executemany("INSERT INTO named_rows VALUES (?, ?)", batch)
+                batch.clear()
+    finally:
+        records.close()  # type: ignore[attr-defined]
+    db.executemany("INSERT INTO named_rows VALUES (?, ?)", batch)
+    db.execute("CREATE INDEX IF NOT EXISTS named_rows_origin ON named_rows (origin_line)")
+    kept: list[tuple[int, str, int]] = []
+    for line, group, reason in rejected:
+        kept.append((line, group, int(bool(group) and reason.startswith(f"{label(group)} rejected: "))))
+        if len(kept) >= _BATCH:
+            db.executemany("INSERT OR IGNORE INTO rejected_rows VALUES (?, ?, ?)", kept)
+            kept.clear()
+    db.executemany("INSERT OR IGNORE INTO rejected_rows VALUES (?, ?, ?)", kept)
+    db.execute("CREATE INDEX IF NOT EXISTS rejected_rows_grp ON rejected_rows (grp, mate)")
+    found = db.execute(  # in the dialect both ledgers speak: no alias of a column in HAVING (PostgreSQL)
+        "SELECT first, grp, missing FROM (SELECT MIN(n.line) AS first, r.grp AS grp, (SELECT MIN(m.line) FROM "
+        "rejected_rows m WHERE m.grp = r.grp AND m.mate = 1 AND NOT EXISTS (SELECT 1 FROM named_rows k WHERE "
+        "k.origin_line = m.line)) AS missing FROM named_rows n JOIN rejected_rows r ON r.line = n.origin_line WHERE "
+        "r.grp != '' GROUP BY r.grp) g WHERE missing IS NOT NULL ORDER BY first"
+    ).fetchall()
+    db.execute("DROP TABLE named_rows")
+    db.execute("DROP TABLE rejected_rows")
+    return [
+        (
+            int(line),
+            f"line {missing} of {given}, which the run of the ledger {ledger} rejected only with {label(group)}, is "
+            f"not in this file: loaded without it, {label(group)} would be booked in part (a row deleted while the "
+            "file was fixed?). Give its row back (that run's rejects file has it); where it is meant without it, "
+            "empty the `line` cells of its rows",
+        )
+        for line, group, missing in found
+    ]
 
 
 def copied_reason(first: int, origin: str, origin_line: int) -> str:

@@ -335,10 +335,13 @@ def opened_planner(target: Target, spec: PlanSpec) -> Iterator[Planner]:
             spec.max_items,
             spec.max_bytes,
             readings=readings,
-            copies={
-                file_idx: {line: copied_reason(first, origin, at) for line, first, origin, at in profile["copies"]}
+            refused_rows={
+                file_idx: {
+                    **{line: copied_reason(first, origin, at) for line, first, origin, at in profile.get("copies", ())},
+                    **dict(profile.get("left_out", ())),
+                }
                 for file_idx, profile in zip(spec.indexes, spec.profiles or [])
-                if profile.get("copies")
+                if profile.get("copies") or profile.get("left_out")
             },
             skip=skip,
             family_skip=family_skip,

@@ -24,11 +24,11 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from itertools import chain, islice
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
-from . import origins
+from . import ledger_pg, origins
 from .code_pages import NAMES as CODE_PAGE_NAMES
 from .code_pages import ambiguous, around_letters, encodings_apart, reading_as_text, told_by
 from .columns import RecordKeys, did_you_mean, given_twice, refusal
@@ -44,6 +44,9 @@ from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, SHADOWS, Keyed, Unnamed, 
 from .sources import C1, BadRow, RowWidths, Source, changed_message, codec_name, encoding_label, without_end
 from .targets.base import RecordKind, Target, folded
 from .utf8_scan import SCAN_BLOCK, Utf8Found, Utf8Scan
+
+if TYPE_CHECKING:  # loads reads the record of loads, which imports the job, which imports this
+    from .loads import RejectedBy
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,9 @@ class FileProfile(msgspec.Struct, kw_only=True, frozen=True):
     #: of a rejects file, each row naming the line an earlier row of it names (origins.copies): (line, the earlier
     #: row's line, the `file` cell, the `line` cell); each is rejected with its group (chunking.Planner.copies)
     copies: list[tuple[int, int, str, int]] = []
+    #: of a rejects file, the first row of each group that leaves out a line the run that wrote it rejected only with
+    #: the group (origins.mates_left_out): (line, reason); each is rejected with its group
+    left_out: list[tuple[int, str]] = []
     #: amount fields a CSV column mapped to whose name says its currency ("Beløb DKK") -> that name
     #: (Source.named_currencies): a row of another currency is rejected (chunking.Reading.convert)
     named_currencies: dict[str, str] = {}
@@ -133,6 +139,7 @@ def inspect(
     scan_part: ScanPart | None = None,
     before: Mapping[int, Reading] | None = None,
     counted: Callable[[int], object] | None = None,
+    rejected_by: Mapping[int, RejectedBy] | None = None,
 ) -> list[FileProfile]:
     """Read every file once and decide; the group keys go to `db`'s `file_groups` (and where the kind names families
     of rows, or its rows of no group each create a record: chunking.Planner.row_loaded, the earlier file and line
@@ -143,14 +150,28 @@ def inspect(
     first call). `before`: by a rejects file's index, how the input whose rows it holds was read
     (loads.read_before), which reads its numbers and dates where its own rows do not show how. `counted` is told
     the rows read here, some thousands at a time, for the progress display (a big file's second half, read by
-    `scan_part`, is not counted)."""
+    `scan_part`, is not counted). `rejected_by`: by a rejects file's index, the run that wrote it (loads.rejected_by),
+    against which its groups are read for lines left out (origins.mates_left_out)."""
     for table in (FILE_GROUPS, FILE_FAMILIES, FILE_ORIGINS, FILE_ORIGINS_INDEX, _FAMILY_STARTS_TABLE):
         db.execute(table)
     db.execute("DELETE FROM family_starts")
     found = []
     for i in range(len(sources)):
         try:
-            found.append(_inspect(i, sources, target, given, db, stop, scan_part, (before or {}).get(i), counted))
+            found.append(
+                _inspect(
+                    i,
+                    sources,
+                    target,
+                    given,
+                    db,
+                    stop,
+                    scan_part,
+                    (before or {}).get(i),
+                    counted,
+                    (rejected_by or {}).get(i),
+                )
+            )
         except ConfigError as exc:
             raise one_encoding(exc, sources) from exc.__cause__
     for i, source in enumerate(sources):
@@ -616,6 +637,7 @@ def _inspect(
     scan_part: ScanPart | None,
     before: Reading | None,
     counted: Callable[[int], object] | None,
+    rejected_by: RejectedBy | None = None,
 ) -> FileProfile:
     """One file of `sources` (the run's inputs), the one at `file_idx`, read and decided (`inspect`)."""
     source, paths = sources[file_idx], [str(s.path) for s in sources]
@@ -703,6 +725,19 @@ def _inspect(
             f"{origins.copied_reason(first, origin, origin_line)}): the rejects file looks joined with itself; load "
             "it as the run wrote it, fixed in place; nothing was sent"
         )
+    left_out = (
+        origins.mates_left_out(
+            db,
+            source,
+            rejected_by.rejected(),
+            rejected_by.given,
+            rejected_by.path,
+            kind.group_label,
+            ledger_pg.name_of(rejected_by.ledger),
+        )
+        if rejected_by is not None
+        else []
+    )
     (groups,) = db.execute("SELECT COUNT(*) FROM file_groups WHERE file_idx = ?", (file_idx,)).fetchone()
     if found.last_line_without_end:  # a warning, not a refusal: Google Sheets writes every file so
         log.warning("%s: %s", path, without_end(found.last_line_without_end))
@@ -723,6 +758,7 @@ def _inspect(
         groups=groups,
         last_line_without_end=found.last_line_without_end,
         copies=copies,
+        left_out=left_out,
         named_currencies=source.named_currencies(kind.money_fields - kind.secret_fields),
     )
 

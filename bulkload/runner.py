@@ -66,6 +66,7 @@ from .loads import (
     read_before,
     refuse_loaded,
     refuse_same_content,
+    rejected_by,
     rejecting_run,
     remember_load,
     run_home,
@@ -557,6 +558,7 @@ async def load(
                     planner.part_reader(),
                     read_before(job, sources),
                     reading.advance,
+                    rejected_by(job, sources),
                 )
                 profiles = [msgspec.to_builtins(p) for p in found]
             except FileChanged:
@@ -1367,7 +1369,15 @@ def inspected_offline(
         db.execute(statement)
     with db:
         db.execute("BEGIN")
-        return inspect(sources, target, job.given(), db, before=read_before(job, sources), counted=counted)
+        return inspect(
+            sources,
+            target,
+            job.given(),
+            db,
+            before=read_before(job, sources),
+            counted=counted,
+            rejected_by=rejected_by(job, sources),
+        )
 
 
 def offline_spec(

@@ -141,3 +141,45 @@ async def test_an_amount_column_named_with_its_currency_rejects_a_row_of_another
         "the row's currency",
     ), reasons
     assert reasons["3"][1].startswith("voucher 1 (journal 1) rejected: line 2 amount: the column 'Beløb DKK'"), reasons
+
+
+async def test_a_rejects_file_with_a_voucher_s_line_deleted_by_hand_rejects_the_voucher_not_books_half(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "dec.csv"
+    data.write_text(
+        HEADER
+        + "5,1,1,2026-12-31,500.00,DKK,9999,Husleje\n"  # the API refuses the account: voucher 1 rejected whole
+        + "5,1,1,2026-12-31,-500.00,DKK,5600,Bank\n"
+        + "5,1,2,2026-12-31,100.00,DKK,2800,Papir\n"
+        + "5,1,2,2026-12-31,-100.00,DKK,5600,Bank\n"
+        + "5,1,2,2026-12-31,100.00,DKK,,I alt\n"  # the export's total row: voucher 2 rejected whole
+    )
+    rejects = tmp_path / "dec.csv.rejects.csv"
+    with anyio.fail_after(90):
+        async with running("economic", SandboxOptions()) as url:
+            first = await load(job(data, url), env=CREDS)
+            assert (first.loaded, first.rejected) == (0, 5), first
+            # fixed by hand: voucher 1's account corrected and its bank line deleted by mistake; voucher 2's total
+            # row removed, as its reason tells
+            with rejects.open(newline="", encoding="utf-8-sig") as fh:
+                table = list(csv.reader(fh))
+            at, text = table[0].index("accountNumber"), table[0].index("text")
+            kept = [table[0], [c.replace("9999", "2750") for c in table[1]]]
+            kept += [row for row in table[3:] if row[text] != "I alt"]
+            with rejects.open("w", newline="", encoding="utf-8") as fh:
+                csv.writer(fh).writerows(kept)
+            fixed = await load(job(rejects, url, ledger=str(tmp_path / "fixed.sqlite")), env=CREDS)
+            books = await journal(url)
+    # before: voucher 1 booked as its rent line alone, out of balance by 500.00, exit 0
+    assert books == [
+        (2, 2800, Decimal("100.00"), "DKK"),
+        (2, 5600, Decimal("-100.00"), "DKK"),
+    ], books
+    assert kept[1][at] == "2750"
+    assert (fixed.loaded, fixed.rejected, fixed.exit_code) == (2, 1, 1), fixed
+    (row,) = rows_of(Path(fixed.rejects_file))
+    assert (row["line"], row["field"]) == ("2", "line"), row
+    assert row["reason"].startswith(f"line 3 of {data}, which the run of the ledger "), row
+    assert "rejected only with voucher 1 (journal 1), is not in this file" in row["reason"], row
+    assert "Give its row back" in row["reason"], row
