@@ -30,7 +30,7 @@ import os
 import re
 import stat
 import zlib
-from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from itertools import chain
@@ -801,6 +801,8 @@ class Source:
         # a rejects file (report.py) starts with these: they say where the row came from, and are not loaded; its
         # cells were neutralised for spreadsheets, and read back as they were
         self._rejects_file = tuple(c.strip() for c in header[: len(REJECTS_COLUMNS)]) == REJECTS_COLUMNS
+        if not self._rejects_file and (moved := _rejects_columns_moved(header)) is not None:
+            raise ConfigError(f"{self.path}: {moved}; nothing was sent")
         cells = [(restored(cell) if self._rejects_file else cell).strip() for cell in header]
         named = len(cells)
         while named and not cells[named - 1]:  # a trailing delimiter: Excel writes one on every line
@@ -1325,6 +1327,22 @@ _LONE_HIGH_SURROGATE = re.compile(rb"(?<!\\)(?:\\\\)*\\u[dD][89abAB][0-9a-fA-F]{
 #: `"name": "text"` or `"name": number` in a line that is not valid JSON as a whole
 #: (possessive: an unclosed string a megabyte long is passed over without a backtracking stack of its length)
 _SCALAR = re.compile(rb'"([A-Za-z_][A-Za-z0-9_]*)"\s*:\s*(?:"((?:[^"\\\r\n]++|\\.)*+)"|(-?[0-9]+(?:\.[0-9]+)?))')
+
+
+def _rejects_columns_moved(header: Sequence[str]) -> str | None:
+    """Why a header that names a rejects file's columns (REJECTS_COLUMNS) each once, but not as its first four in
+    their order, is refused: a rejects file whose columns were moved in a spreadsheet (its amount put first); read
+    as no rejects file, its `file, line` would no longer say which line each row is, which guards against loading
+    a line twice. None for any other header."""
+    cells = [restored(cell).strip() for cell in header]
+    if any(cells.count(name) != 1 for name in REJECTS_COLUMNS):
+        return None
+    at = ", ".join(f"{name!r} ({cells.index(name) + 1})" for name in REJECTS_COLUMNS)
+    return (
+        f"its header names the columns of a rejects file, {at}, but not as its first four: a rejects file whose "
+        "columns were moved? Put file, line, field and reason back as its first four columns, in that order, as the "
+        "run wrote them (the other columns may stay in any order), and load it again"
+    )
 
 
 def _scalars(line: bytes, rename: Callable[[str, str], str], upto: int = MAX_RAW) -> dict[str, str] | None:

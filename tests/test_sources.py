@@ -1516,3 +1516,28 @@ def test_a_csv_header_of_bracketed_names_is_no_json_array(tmp_path: Path) -> Non
     assert rows(write(tmp_path, "e.csv", b"[date],[amount]\n2026-11-01,10.00\n")) == [
         (2, {"[date]": "2026-11-01", "[amount]": "10.00"})
     ]
+
+
+def test_a_rejects_file_whose_own_columns_were_moved_is_refused_naming_them(tmp_path: Path) -> None:
+    # a rejects file opened in a spreadsheet, its amount moved first (tester t71b): read as no rejects file it was
+    # refused as one of four columns no field ('file', 'line', … map them to "" to drop them), which would have
+    # dropped what tells a row copied or left out
+    moved = tmp_path / "moved.csv"
+    moved.write_text(
+        "amount,file,line,field,reason,voucherNumber\n-1250.00,nov.csv,2,accountNumber,bad,7001\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as caught:
+        Source(moved).fields()
+    said = str(caught.value)
+    assert said.startswith(f"{moved}: its header names the columns of a rejects file, 'file' (2), 'line' (3)"), said
+    assert "Put file, line, field and reason back as its first four columns" in said, said
+    assert said.endswith("nothing was sent"), said
+    # the columns in their place, the rest in any order: a rejects file
+    kept = tmp_path / "kept.csv"
+    kept.write_text("file,line,field,reason,voucherNumber,amount\nnov.csv,2,accountNumber,bad,7001,-1250.00\n")
+    source = Source(kept)
+    assert source.fields() == ["voucherNumber", "amount"] and source.rejects_file
+    # a file that names only some of them is no rejects file, and is read as any other
+    plain = tmp_path / "plain.csv"
+    plain.write_text("line,reason,amount\n1,x,2.00\n")
+    assert Source(plain).fields() == ["line", "reason", "amount"]
