@@ -388,12 +388,21 @@ class Reading:
                 if (places is not None and read.same_quantum(_THOUSANDTH)) or (other and grouping in value):
                     self._guessed(name, value, read, places.of(row) if places is not None else None)
         for name, column, code, at in self._named:
-            if type(get(name)) is Decimal and (of_row := at.of(row)) is not None and of_row[1] not in ("", code):
+            if type(get(name)) is not Decimal:
+                continue
+            if (of_row := at.of(row)) is not None and of_row[1] not in ("", code):
                 raise RowInvalid(
                     name,
                     f"the column {column!r} holds {name} in {code}, as its name says, and the row's currency is "
                     f"{of_row[1]}: which currency the amount is in cannot be told. Map to {name} a column of the "
                     f"amounts in the row's currency, or correct the row's currency",
+                )
+            if at.field is not None and not get(at.field):  # sent without one, the API books it in its own
+                raise RowInvalid(
+                    name,
+                    f"the column {column!r} holds {name} in {code}, as its name says, and the row names no "
+                    f"{at.field}: sent without one, it is booked in whatever currency the API takes for none, not "
+                    f"necessarily {code}. Give the row's {at.field} ({code})",
                 )
         for name in self._doubles:
             number: Any = get(name)

@@ -183,3 +183,48 @@ async def test_a_rejects_file_with_a_voucher_s_line_deleted_by_hand_rejects_the_
     assert row["reason"].startswith(f"line 3 of {data}, which the run of the ledger "), row
     assert "rejected only with voucher 1 (journal 1), is not in this file" in row["reason"], row
     assert "Give its row back" in row["reason"], row
+
+
+PAYORCRM = {"PAYORCRM_API_KEY": "test-key", "PAYORCRM_API_SECRET": "test-secret"}
+
+
+async def test_a_payorcrm_amount_column_named_with_its_currency_rejects_an_invoice_of_another_or_none(
+    tmp_path: Path,
+) -> None:
+    customers = tmp_path / "customers.csv"
+    customers.write_text("customerno,emailaddress1\n5001,a@example.com\n")
+    major = tmp_path / "major.csv"
+    major.write_text("customerNumber,invoiceNumber,Amount (EUR),currency\n5001,F-1,100.00,EUR\n5001,F-2,745.50,DKK\n")
+    minor = tmp_path / "minor.csv"  # no currency column: each invoice would go without one
+    minor.write_text("customerNumber,invoiceNumber,Amount (EUR)\n5001,F-3,10000\n")
+    columns = {"Amount (EUR)": "invoiceAmount"}
+
+    def payorcrm(files: dict[str, Path], unit: str, ledger: str, url: str) -> Job:
+        options: dict[str, str] = {kind: str(path) for kind, path in files.items()}
+        return Job(
+            target="payorcrm",
+            files=[],
+            base_url=url,
+            ledger=str(tmp_path / ledger),
+            columns=columns,
+            target_options={**options, "amount_unit": unit},
+        )
+
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            one = await load(
+                payorcrm({"customers": customers, "invoices": major}, "major", "1.sqlite", url), env=PAYORCRM
+            )
+            two = await load(payorcrm({"invoices": minor}, "minor", "2.sqlite", url), env=PAYORCRM)
+            async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/invoices") as r:
+                held = sorted((i["invoiceNumber"], i["invoiceAmount"], i.get("currency")) for i in await r.json())
+    # before: F-2 stored as 74550 DKK from a column of EUR, F-3 as 10000 of no currency, both exit 0
+    assert held == [("F-1", 10000, "EUR")], held
+    assert (one.loaded, one.rejected, two.loaded, two.rejected) == (2, 1, 0, 1), (one, two)
+    (f2,) = rows_of(Path(major.with_name("major.csv.rejects.csv")))
+    assert f2["reason"].startswith(
+        "the column 'Amount (EUR)' holds invoiceAmount in EUR, as its name says, and the row's currency is DKK"
+    ), f2
+    (f3,) = rows_of(Path(two.rejects_file))
+    assert f3["field"] == "invoiceAmount", f3
+    assert "and the row names no currency" in f3["reason"] and "Give the row's currency (EUR)" in f3["reason"], f3
