@@ -26,6 +26,7 @@ earlier load brought with the same "who" to another host is refused as possibly 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import threading
@@ -33,7 +34,7 @@ import time
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
@@ -501,48 +502,43 @@ def read_before(job: Job, sources: Sequence[Source]) -> dict[int, Reading]:
     return out
 
 
-class RejectedBy(NamedTuple):
-    """The run whose rejects file an input is: its `ledger`, the index `at` of the input whose rows it holds, and
-    that input's path as the run was given it (`given`) and as its ledger keeps it (`path`)."""
-
-    ledger: str
-    at: int
-    given: str
-    path: str
-
-    def rejected(self) -> Iterator[tuple[int, str, str]]:
-        """(line, group key, reason) of each row of that input the run rejected; none where its ledger cannot be
-        read (another version's, or gone since)."""
-        query = "SELECT line_no, grp, reason FROM rows WHERE file_idx = ? AND bucket = 'rejected' ORDER BY line_no"
-        try:
-            if ledger_pg.is_url(self.ledger):
-                conn = ledger_pg.reader(self.ledger)
-            elif not_a_ledger(self.ledger) is None:
-                where = urllib.request.pathname2url(os.path.abspath(self.ledger))
-                conn = sqlite3.connect(f"file:{where}?mode=ro", uri=True)
-            else:
-                return
-            try:
-                for line, group, reason in conn.execute(query, (self.at,)):
-                    yield int(line), str(group), str(reason)
-            finally:
-                conn.close()
-        except (sqlite3.Error, OSError, LedgerError):
+def _rejected_rows(ledger: str, at: int) -> Iterator[tuple[int, str, str]]:
+    """(line, group key, reason) of each row of the input `at` the run of `ledger` rejected; none where the ledger
+    cannot be read (another version's, or gone since)."""
+    query = "SELECT line_no, grp, reason FROM rows WHERE file_idx = ? AND bucket = 'rejected' ORDER BY line_no"
+    try:
+        if ledger_pg.is_url(ledger):
+            conn = ledger_pg.reader(ledger)
+        elif not_a_ledger(ledger) is None:
+            conn = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(ledger))}?mode=ro", uri=True)
+        else:
             return
+        try:
+            for line, group, reason in conn.execute(query, (at,)):
+                yield int(line), str(group), str(reason)
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError, LedgerError):
+        return
 
 
-def rejected_by(job: Job, sources: Sequence[Source]) -> dict[int, RejectedBy]:
+def rejected_by(job: Job, sources: Sequence[Source]) -> dict[int, origins.RejectedBy]:
     """By the index of the source, the run whose rejects file each rejects file of `sources` is (by its real path,
     as the run wrote it), as far as the record of loads and the ledgers still where it saw them tell; a copy under
     another name, or a file no run on record wrote, is left out."""
-    out: dict[int, RejectedBy] = {}
+    out: dict[int, origins.RejectedBy] = {}
     for i, source in enumerate(sources):
         if source.fmt != "csv" or not source.rejects_file:
             continue
         for ledger, run, at, own in _runs_of_rejects(job, str(source.path), None):
             if own:
                 with contextlib.suppress(IndexError, KeyError, TypeError):  # a ledger of another version
-                    out[i] = RejectedBy(ledger, at, str(run["settings"]["files"][at]), str(run["files"][at]["path"]))
+                    out[i] = origins.RejectedBy(
+                        ledger_pg.name_of(ledger),
+                        str(run["settings"]["files"][at]),
+                        str(run["files"][at]["path"]),
+                        functools.partial(_rejected_rows, ledger, at),
+                    )
                 break
     return out
 

@@ -101,21 +101,26 @@ def copies(db: sqlite3.Connection, source: Source) -> list[tuple[int, int, str, 
     return [(int(line), int(first), str(origin), int(origin_line)) for line, first, origin, origin_line in found]
 
 
+class RejectedBy(NamedTuple):
+    """The run whose rejects file an input is (loads.rejected_by): its `ledger` as messages name it, the input whose
+    rows the rejects file holds as that run was given it (`given`) and as its ledger keeps it (`path`), and
+    `rejected`, which gives (line, group key, reason) of each row of that input the run rejected."""
+
+    ledger: str
+    given: str
+    path: str
+    rejected: Callable[[], Iterable[tuple[int, str, str]]]
+
+
 def mates_left_out(
-    db: sqlite3.Connection,
-    source: Source,
-    rejected: Iterable[tuple[int, str, str]],
-    given: str,
-    path: str,
-    label: Callable[[str], str],
-    ledger: str,
+    db: sqlite3.Connection, source: Source, by: RejectedBy, label: Callable[[str], str]
 ) -> list[tuple[int, str]]:
     """(line, reason) of the first row of each group of the rejects file `source` whose rows name some of the lines
-    the run that wrote it rejected of that group (`rejected`: (line, group key, reason) of each row of its input, the
-    one it was given as `given`, whose ledger keeps it as `path`) but leave out a line it rejected only with its
-    group (a reason starting "<label(key)> rejected: "): a row deleted while the file was fixed by hand, and loaded
-    without it the group would be booked in part. Each such row is rejected, with its group. [] for any other file.
-    Read through scratch tables of `db`, so a big file costs no memory."""
+    the run `by` rejected of that group but leave out a line it rejected only with its group (a reason starting
+    "<label(key)> rejected: "): a row deleted while the file was fixed by hand, and loaded without it the group
+    would be booked in part. Each such row is rejected, with its group. [] for any other file. Read through scratch
+    tables of `db`, so a big file costs no memory."""
+    given, path, ledger = by.given, by.path, by.ledger
     if source.fmt != "csv" or not source.rejects_file:
         return []
     db.execute("CREATE TEMP TABLE IF NOT EXISTS named_rows (origin_line INTEGER, line INTEGER)")
@@ -139,7 +144,7 @@ def mates_left_out(
     db.executemany("INSERT INTO named_rows VALUES (?, ?)", batch)
     db.execute("CREATE INDEX IF NOT EXISTS named_rows_origin ON named_rows (origin_line)")
     kept: list[tuple[int, str, int]] = []
-    for line, group, reason in rejected:
+    for line, group, reason in by.rejected():
         kept.append((line, group, int(bool(group) and reason.startswith(f"{label(group)} rejected: "))))
         if len(kept) >= _BATCH:
             db.executemany("INSERT OR IGNORE INTO rejected_rows VALUES (?, ?, ?)", kept)

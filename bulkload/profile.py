@@ -24,11 +24,11 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from itertools import chain, islice
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
 
-from . import ledger_pg, origins
+from . import origins
 from .code_pages import NAMES as CODE_PAGE_NAMES
 from .code_pages import ambiguous, around_letters, encodings_apart, reading_as_text, told_by
 from .columns import RecordKeys, did_you_mean, given_twice, refusal
@@ -44,9 +44,6 @@ from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, SHADOWS, Keyed, Unnamed, 
 from .sources import C1, BadRow, RowWidths, Source, changed_message, codec_name, encoding_label, without_end
 from .targets.base import RecordKind, Target, folded
 from .utf8_scan import SCAN_BLOCK, Utf8Found, Utf8Scan
-
-if TYPE_CHECKING:  # loads reads the record of loads, which imports the job, which imports this
-    from .loads import RejectedBy
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +136,7 @@ def inspect(
     scan_part: ScanPart | None = None,
     before: Mapping[int, Reading] | None = None,
     counted: Callable[[int], object] | None = None,
-    rejected_by: Mapping[int, RejectedBy] | None = None,
+    rejected_by: Mapping[int, origins.RejectedBy] | None = None,
 ) -> list[FileProfile]:
     """Read every file once and decide; the group keys go to `db`'s `file_groups` (and where the kind names families
     of rows, or its rows of no group each create a record: chunking.Planner.row_loaded, the earlier file and line
@@ -637,7 +634,7 @@ def _inspect(
     scan_part: ScanPart | None,
     before: Reading | None,
     counted: Callable[[int], object] | None,
-    rejected_by: RejectedBy | None = None,
+    rejected_by: origins.RejectedBy | None = None,
 ) -> FileProfile:
     """One file of `sources` (the run's inputs), the one at `file_idx`, read and decided (`inspect`)."""
     source, paths = sources[file_idx], [str(s.path) for s in sources]
@@ -725,19 +722,7 @@ def _inspect(
             f"{origins.copied_reason(first, origin, origin_line)}): the rejects file looks joined with itself; load "
             "it as the run wrote it, fixed in place; nothing was sent"
         )
-    left_out = (
-        origins.mates_left_out(
-            db,
-            source,
-            rejected_by.rejected(),
-            rejected_by.given,
-            rejected_by.path,
-            kind.group_label,
-            ledger_pg.name_of(rejected_by.ledger),
-        )
-        if rejected_by is not None
-        else []
-    )
+    left_out = origins.mates_left_out(db, source, rejected_by, kind.group_label) if rejected_by is not None else []
     (groups,) = db.execute("SELECT COUNT(*) FROM file_groups WHERE file_idx = ?", (file_idx,)).fetchone()
     if found.last_line_without_end:  # a warning, not a refusal: Google Sheets writes every file so
         log.warning("%s: %s", path, without_end(found.last_line_without_end))
