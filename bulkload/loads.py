@@ -524,22 +524,29 @@ def _rejected_rows(ledger: str, at: int) -> Iterator[tuple[int, str, str]]:
 
 def rejected_by(job: Job, sources: Sequence[Source]) -> dict[int, origins.RejectedBy]:
     """By the index of the source, the run whose rejects file each rejects file of `sources` is (by its real path,
-    as the run wrote it), as far as the record of loads and the ledgers still where it saw them tell; a copy under
-    another name, or a file no run on record wrote, is left out."""
+    as the run wrote it), else, for a copy under another name (a spreadsheet's Save As), the one earlier run that
+    read an input of the name its rows give (origins.named_input), as far as the record of loads and the ledgers
+    still where they saw them tell. A file whose rows name more than one input, or none, or an input two earlier
+    runs read (which of them wrote it cannot be told), or that no run on record wrote, is left out."""
     out: dict[int, origins.RejectedBy] = {}
     for i, source in enumerate(sources):
         if source.fmt != "csv" or not source.rejects_file:
             continue
-        for ledger, run, at, own in _runs_of_rejects(job, str(source.path), None):
+        runs: list[tuple[str, dict[str, Any], int]] = []
+        for ledger, run, at, own in _runs_of_rejects(job, str(source.path), origins.named_input(source)):
             if own:
-                with contextlib.suppress(IndexError, KeyError, TypeError):  # a ledger of another version
-                    out[i] = origins.RejectedBy(
-                        ledger_pg.name_of(ledger),
-                        str(run["settings"]["files"][at]),
-                        str(run["files"][at]["path"]),
-                        functools.partial(_rejected_rows, ledger, at),
-                    )
+                runs = [(ledger, run, at)]
                 break
+            runs.append((ledger, run, at))
+        if len(runs) == 1:
+            ledger, run, at = runs[0]
+            with contextlib.suppress(IndexError, KeyError, TypeError):  # a ledger of another version
+                out[i] = origins.RejectedBy(
+                    ledger_pg.name_of(ledger),
+                    str(run["settings"]["files"][at]),
+                    str(run["files"][at]["path"]),
+                    functools.partial(_rejected_rows, ledger, at),
+                )
     return out
 
 
