@@ -56,6 +56,18 @@ def _id(value: Any) -> int | None:
     return value if type(value) is int and 0 <= value <= LARGEST_ID else None
 
 
+def _id_key(record: dict[str, Any]) -> str:
+    """The key a record gives its id under: `id`, or MongoDB's `_id` where it gives that and no `id` (a document's
+    key, as a Node server answers it: an ObjectId, text)."""
+    return "_id" if "_id" in record and "id" not in record else "id"
+
+
+def _has_id(record: Any) -> bool:
+    """Whether an answered record gives an id (`_id_key`): any value but null and "", a number, its digits or text
+    such as an ObjectId, which the ledger does not keep but which names the record stored all the same."""
+    return isinstance(record, dict) and record.get(_id_key(record)) not in (None, "")
+
+
 def _every(records: list[Any], field: str, read: Callable[[Any], int | None] = _whole) -> list[int] | None:
     """Each record's `field` as `read` takes it (an integer), or None when any record lacks it."""
     found = [read(r.get(field)) if isinstance(r, dict) else None for r in records]
@@ -1250,7 +1262,8 @@ def _failure(record: Any, row: Any, fields: Fields | None, has_id: bool = False,
     or `{"code": 409}`, a list `["failed"]`), anything but nothing (`_nothing`) under a key whose name says failure
     (`_FAILING`: `error`, `errors`, `errorMessage`, `skipped`, …) or what was not done (`_undone_key`: `notSaved`),
     or a warning in words of failure (`_warned`); so does no id of its own (null, "" or none) where the other
-    records have theirs (`has_id`), and, where nothing else says how it went (no field of success, `_succeeded`), a
+    records have theirs (`has_id`: under `id`, or `_id`, `_id_key`; a number or text), and, where nothing else
+    says how it went (no field of success, `_succeeded`), a
     text that may say how it went, `message`, `msg`, `info`, `statusMessage`, `note`, `reason`, … in any case
     (`_remark_of_failure`), in words of failure (`Duplicate customerno, not saved`, `Upload failed`: `_worded`). A value
     that says "nothing failed" (`"errorCount": "0"`, `"status": "Processed without errors"`) says nothing. One that
@@ -1272,8 +1285,9 @@ def _failure(record: Any, row: Any, fields: Fields | None, has_id: bool = False,
         and ((failed := _says_failed(name.lower(), value, depth)) or failed is None and not (stored and name in own))
         and not _echoed(row, fields, name, value)
     ]
-    if has_id and record.get("id") in (None, ""):
-        said.append(f"id: {json.dumps(record['id'])}" if "id" in record else "no id")
+    if has_id and not _has_id(record):
+        key = _id_key(record)
+        said.append(f"{key}: {json.dumps(record[key])}" if key in record else "no id")
     told = _told(record)
     worded = _remark_of_failure(record, own)
     if not said and worded is not None and not _succeeded(record, depth):
@@ -1427,7 +1441,7 @@ def read(body: bytes, sent: Sequence[Any], fields: Fields) -> Reading:
     if said.stored is not None and said.stored != len(sent):
         raise ValueError(_stored_otherwise(said.stored, sent, fields.key))
     order = list(range(len(records))) if paired is None else paired.order
-    has_id = any(isinstance(r, dict) and _id(r.get("id")) is not None for r in records)
+    has_id = any(_has_id(r) for r in records)
     failed = {
         i: ("", why)
         for i, (j, row) in enumerate(zip(order, sent))
