@@ -16,7 +16,7 @@ from msgspec.structs import astuple, replace
 from ..cursors import CursorTrail
 from ..dates import at_offset, instant_reason, listed_day
 from ..errors import APIError, RowInvalid
-from ..http import decoded, keepable_ids
+from ..http import decoded, keepable_ids, unreadable
 from ..model import Chunk, Partly, Totals
 from ..money import (
     DECIMALS,
@@ -225,8 +225,20 @@ async def _page(client: Sender, params: Mapping[str, str]) -> _Page:
     call = "GET /draft-entries"
     body = (await client.send("GET", "/draft-entries", params=params, max_bytes=PAGE_BYTES)).body
     page: _Page = decoded(body, _Page, call)
+    if page.listed is None or page.cursor is None:  # no entries, or the last page: or named in another case?
+        _keys_as_documented(body, call)
     keepable_ids(call, body, [item.entryNumber for item in page.items])
     return page
+
+
+def _keys_as_documented(body: bytes, call: str) -> None:
+    """BadAnswer where a page (a JSON object) names `items` or `cursor` in another case than seed 002 (`Items`,
+    `Cursor`, as a .NET server may write them): read as left out, such a page was taken for an empty one, or the last,
+    and the run's entries the API holds were said to be missing, booked or deleted (tester t71c)."""
+    for key in msgspec.json.decode(body, type=dict[str, msgspec.Raw]):
+        if (documented := key.lower()) in ("items", "cursor") and key != documented:
+            why = f"it gives its {documented} under the key {key!r}, where seed 002 names it {documented!r}"
+            raise unreadable(call, body, why)
 
 
 async def _counted(client: Sender, flt: str) -> int:
