@@ -486,7 +486,8 @@ class WindowMeter:
     #: of the window: how far the server's clock may run ahead of ours over one window (100 ppm, a cheap quartz
     #: clock's worst; at least 1 ms), the only margin a call counted from its answer needs (`frees`)
     DRIFT = 1e-4
-    #: a wait for the window at least this long (seconds) is told at WARNING as it begins, with why (`_tell`): at
+    #: a wait for the window at least this long (seconds) is told at WARNING as it begins (once no answer that may
+    #: end it is out), with why (`_tell`): at
     #: most once a window, so a load that spans many windows is told once per window, not once per call
     TOLD_S = 5.0
 
@@ -623,9 +624,12 @@ class WindowMeter:
                         continue
                     else:
                         wait = min(wait, quiet_in)
-            if wait >= self.TOLD_S:
+            # while a call's answer is out the wait may end with it (a probe's answer grows the share): told only
+            # once it is the wait slept (tester t71c: "calls wait 297 s" told, and the calls went 1 s later)
+            polled = any(c.answered is None for c in self._calls)
+            if wait >= self.TOLD_S and not polled:
                 self._tell(wait, room)
-            await self._sleep(min(wait, self.POLL_S) if any(c.answered is None for c in self._calls) else wait)
+            await self._sleep(min(wait, self.POLL_S) if polled else wait)
         now = self._clock()
         if self.allowed < self.limit and self._room(asked) == self.limit and (inside := self._inside()) >= self.allowed:
             self._probe = (now, self.allowed)  # past the share as the Retry-After said: a probe for room

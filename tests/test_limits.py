@@ -499,3 +499,41 @@ def test_the_log_of_a_first_429_let_pass_says_nothing_was_paused_or_narrowed() -
     said = _slowed(Slowdown(0.0, "early"), 1.0)
     assert "no call pauses for its Retry-After of 1.0 s, the share and the pace are kept" in said, said
     assert "slow down" not in _slowed(Slowdown(0.0, "early"), None)
+
+
+async def test_calls_behind_a_probe_in_flight_are_not_told_to_wait_the_whole_window(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After a 429 with Retry-After the share's first call goes past it, a probe for room; calls asking while its
+    answer is out looked again every few ms, and went as soon as it came, but were told at WARNING that they wait
+    the whole window (tester t71c: "calls wait 297 s, until 11:38:31" on a HaloPSA server answering 429 with
+    Retry-After, in a run that ended 7 s later). A wait is told once it is one the calls sleep, not while it may end
+    with an answer."""
+    clock = VirtualTime()
+    limits = Limits(
+        quota=DailyQuota(0, clock=clock),
+        rate=RateMeter(None, clock=clock, sleep=clock.sleep),
+        windows=[WindowMeter(300, 20.0, clock=clock, sleep=clock.sleep)],
+    )
+    left: list[float] = []
+
+    async def call() -> None:
+        limits.answered(await limits.acquire())
+        left.append(clock())
+
+    async with clock.running():
+        slots = [await limits.acquire() for _ in range(4)]
+        for slot in slots:
+            limits.answered(slot)
+        for slot in slots[2:]:
+            limits.on_rate_limited(2.0, slot)
+        probe = await limits.acquire()  # past the share once the Retry-After has passed
+        probed_at = clock()
+        async with anyio.create_task_group() as tg:
+            for _ in range(3):
+                tg.start_soon(call)
+            await clock.sleep(1.0)  # the probe's answer takes a second
+            limits.answered(probe)
+    assert len(left) == 3 and max(left) <= probed_at + 1.0 + WindowMeter.RETRY_AFTER_ROUNDING_S, (left, probed_at)
+    told = [r.getMessage() for r in caplog.records if r.name == "bulkload.meters" and r.levelno >= logging.WARNING]
+    assert not told, told
