@@ -114,6 +114,15 @@ def command_on(command: str, ledger: str | os.PathLike[str]) -> str:
     return f"bulkload {command} --ledger {pasted(ledger)}"
 
 
+def killed_while_made(draft: str) -> str:
+    """What `no ledger at …` goes on to say where the draft of a ledger being made is left (`draft`: its file or
+    schema): its load was killed before the ledger was whole, so before its first call (the ledger is made first)."""
+    return (
+        f": the load that was making it was stopped before it was made ({draft} is the draft it left), before its "
+        "first call: it created nothing in the API. Run the same `bulkload load` again (it removes the draft)"
+    )
+
+
 def manifest_command(manifest: str | os.PathLike[str], *, resume: bool = False, queue: str | None = None) -> str:
     """`bulkload run MANIFEST` as a way on gives it (`pasted`, the manifest's own path): with `--resume` (`resume`),
     or for jobs a worker runs, `--queue URL` (`queue`: the queue's URL; queued again, a job goes on from its

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple, ParamSpec, TypeVar, cast
 import msgspec
 
 from . import ledger_pg, origins
-from .errors import LedgerError, LedgerUnavailable, LedgerWriteError, SharedUnfinished, command_on
+from .errors import LedgerError, LedgerUnavailable, LedgerWriteError, SharedUnfinished, command_on, killed_while_made
 from .instants import Instant
 from .ledger_schema import (
     ORIGIN_CHAIN,
@@ -368,7 +368,12 @@ def damaged(path: str | os.PathLike[str] | ledger_pg.Location) -> str:
 def _left_beside(where: Path) -> str:
     """What a ledger not there left beside it (its lock, its -wal: the files a run made there), said as a ledger
     moved or deleted since, and the way on; "" where none is. Before, "did you mean …ledger.sqlite.lock?" offered the
-    empty lock file as the ledger (found by a tester: the ledger of a killed run deleted before its resume)."""
+    empty lock file as the ledger (found by a tester: the ledger of a killed run deleted before its resume). A draft
+    beside it and no -wal (which only a made ledger has) is a load killed while it made the ledger: before, that was
+    said as a ledger moved or deleted, to be put back, though none was ever there."""
+    drafts = sorted(where.parent.glob(f".{glob.escape(where.name)}.*.draft"))
+    if drafts and not os.path.isfile(f"{where}-wal"):
+        return killed_while_made(str(drafts[0]))
     left = [f"{where}{tail}" for tail in ("-wal", ".lock") if os.path.isfile(f"{where}{tail}")]
     if not left:
         return ""

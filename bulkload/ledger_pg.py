@@ -36,7 +36,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, cast
 
-from .errors import POSTGRES_EXTRA, LedgerError, LedgerUnavailable
+from .errors import POSTGRES_EXTRA, LedgerError, LedgerUnavailable, killed_while_made
 from .ledger_schema import STATEMENTS
 from .redact import redact, register, without_password
 
@@ -497,8 +497,10 @@ def being_made(url: str) -> bool:
 def open_existing(conn: Connection, where: Location) -> None:
     """Use the ledger's schema (LedgerError when there is none, or it is no ledger: `not_a_ledger`)."""
     if not exists(conn, where.schema):
+        # a draft left is a load killed while it made the ledger, before its first call
+        left = killed_while_made(f"the schema {where.draft}") if exists(conn, where.draft) else ""
         conn.close()
-        raise LedgerError(f"no ledger at {where}")
+        raise LedgerError(f"no ledger at {where}{left}")
     why = not_a_ledger(conn, where.schema)
     if why is not None:
         conn.close()
