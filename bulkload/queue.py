@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import socket
 import urllib.parse
 from collections.abc import AsyncIterator, Iterator
@@ -163,18 +164,47 @@ def worker_label() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+#: the tables and indexes `ensure_schema` makes (procrastinate's by its jobs table), and the columns added since
+_MADE = ("procrastinate_jobs", *re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", TABLE + shared_limits.SCHEMA))
+_ADDED = tuple(re.findall(r"ADD COLUMN IF NOT EXISTS (\w+)", TABLE))
+
+
+async def _schema_made(conn: psycopg.AsyncConnection[Any]) -> bool:
+    """Whether every table, index and column `ensure_schema` makes is there, and the budget's salt: read from the
+    catalog, which locks no table (the salt's read waits only behind a change of its table)."""
+    cur = await conn.execute(
+        "SELECT bool_and(to_regclass(name) IS NOT NULL) AND (SELECT count(*) FROM pg_attribute WHERE "
+        "attrelid = to_regclass('bulkload_queue') AND attname = ANY(%s) AND NOT attisdropped) = %s "
+        "FROM unnest(%s::text[]) AS name",
+        (list(_ADDED), len(_ADDED), list(_MADE)),
+    )
+    row = await cur.fetchone()
+    if not (row and row[0]):
+        return False
+    cur = await conn.execute("SELECT EXISTS (SELECT 1 FROM bulkload_budget_salt)")
+    row = await cur.fetchone()
+    return bool(row and row[0])
+
+
 async def ensure_schema(url: str) -> None:
     """Create procrastinate's tables, `bulkload_queue` and the shared budget's tables where they are not yet
     (the first enqueuer or worker makes them, under an advisory lock). ConfigError when the server cannot be
     reached."""
-    async with await connect(url) as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-        cur = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
-        row = await cur.fetchone()
-        if not (row and row[0]):
-            await conn.execute(SchemaManager.get_schema())
-        await conn.execute(TABLE)
-        await shared_limits.create_schema(conn)
+    async with await connect(url) as conn:
+        # made already: no DDL, which locks its tables even where it changes nothing. Before, a worker started (or a
+        # manifest queued) while another worker was frozen (SIGSTOP, a paused VM) inside a call's transaction on the
+        # budget's table waited for it for good holding bulkload_queue's exclusive lock, and every worker and
+        # `bulkload status` waited behind it
+        if await _schema_made(conn):
+            return
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            cur = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
+            row = await cur.fetchone()
+            if not (row and row[0]):
+                await conn.execute(SchemaManager.get_schema())
+            await conn.execute(TABLE)
+            await shared_limits.create_schema(conn)
 
 
 def make_app(url: str, *, wait_s: float | None = None) -> App:
