@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from . import ledger_pg, sent_count
-from .errors import LedgerError
+from .errors import LedgerError, pasted
 from .ledger import Ledger
 from .loads import record, run_home, run_of
 from .targets import TARGETS
@@ -70,7 +70,7 @@ def check_home(ledger: Ledger, *, resuming: bool, adopt: bool = False) -> None:
     if _still_there(home, run.key_prefix):
         raise LedgerError(
             f"{ledger.path} is a copy of the run's ledger, {real}: the run goes on in that file only (a copy does not "
-            f"know what the run did after it was made, and would do it again); use --ledger {real}"
+            f"know what the run did after it was made, and would do it again); use --ledger {pasted(real)}"
         )
     if resuming and status == "complete" and run.status != "complete":
         raise LedgerError(

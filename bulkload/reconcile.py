@@ -321,14 +321,14 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
     )
 
 
-def _walked_behind(ledger: object) -> str:
+def _walked_behind(ledger: str | os.PathLike[str]) -> str:
     """What a reconciliation walked behind the load proves, and what it cannot see (docs/reconciliation.md, The walk
     behind the load): an edit made in place (seed 002: PUT /draft-entries) after the walk passed the record keeps
-    the counts as they were."""
+    the counts as they were. The command names `ledger` as a shell reads it back (`command_on`)."""
     return (
         "walked behind the load: each record is proved as it was when the walk listed it, while the load went on; an "
-        "edit another writer made in place after that is not seen here. `bulkload reconcile --ledger "
-        f"{ledger}` proves them all as they are now"
+        f"edit another writer made in place after that is not seen here. `{command_on('reconcile', ledger)}` proves "
+        "them all as they are now"
     )
 
 

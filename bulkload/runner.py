@@ -39,6 +39,7 @@ from .errors import (
     RunStopped,
     SharedUnfinished,
     command_on,
+    pasted,
 )
 from .instants import boot_mark
 from .job import Job, address, mapped_to_no_field, mapping_typos
@@ -919,8 +920,8 @@ def _learn_again(ledger: Ledger, job: Job, target: Target, told: set[tuple[str |
     raise LedgerError(
         f"the run of {ledger.path} created nothing before it stopped, and what other loads did with its {group}s "
         f"has changed since it planned its calls{said}: planned again, its calls would not be the ones it recorded. "
-        f"Load its files again as a new run (`bulkload load` with --ledger {ledger.path} starts this one over), "
-        "which skips or rejects them; nothing was sent"
+        f"Load its files again as a new run (`bulkload load` with --ledger {pasted(ledger.path)} starts this one "
+        "over), which skips or rejects them; nothing was sent"
     )
 
 
