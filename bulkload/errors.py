@@ -214,6 +214,15 @@ class LedgerUnavailable(LedgerError):
     that process has ended); for a queued job the one refusal a later try may not meet: a resumable stop, retried
     (queue.run_queued)."""
 
+    @classmethod
+    def held(cls, where: object) -> Self:
+        """The ledger at `where` (a path or a PostgreSQL ledger as messages name it) is held by another process now:
+        the refusal with its way on (nothing was sent)."""
+        return cls(
+            f"the ledger {where} is in use by another bulkload process (a command on its run under way): once it "
+            "has ended, run this command again; nothing was sent"
+        )
+
 
 class ChangedSinceRun(LedgerError):
     """An input of a run changed since it started (runner.resume): resume needs the very file it read. `path`: the

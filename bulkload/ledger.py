@@ -501,7 +501,7 @@ class Ledger:
             if here is not None and (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino):
                 return fd, made
             os.close(fd)
-        raise LedgerUnavailable(f"the ledger {path} is in use by another bulkload process") from None
+        raise LedgerUnavailable.held(path) from None
 
     @classmethod
     def _hold(cls, path: Path) -> int:
@@ -516,7 +516,7 @@ class Ledger:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise LedgerUnavailable(f"the ledger {path} is in use by another bulkload process") from None
+            raise LedgerUnavailable.held(path) from None
         return fd
 
     @staticmethod

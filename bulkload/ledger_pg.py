@@ -396,7 +396,7 @@ def hold(conn: Connection, where: Location) -> None:
         if attempt + 1 < HOLD_TRIES:
             time.sleep(HOLD_EVERY_S)
     conn.close()
-    raise LedgerUnavailable(f"the ledger {where} is in use by another bulkload process")
+    raise LedgerUnavailable.held(where)
 
 
 def exists(conn: Connection, schema: str) -> bool:

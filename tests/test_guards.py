@@ -138,6 +138,7 @@ def test_ledgers_that_are_not_this_runs_are_refused(
     finally:
         held.close()
     assert done.returncode == 2 and "in use by another bulkload process" in done.stderr
+    assert "once it has ended, run this command again; nothing was sent" in done.stderr, done.stderr  # the way on
     assert "Traceback" not in done.stderr
 
 
