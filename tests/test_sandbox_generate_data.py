@@ -6,8 +6,13 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
 import re
 import shlex
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -126,3 +131,27 @@ def test_every_sample_file_has_its_command() -> None:
         p.relative_to(ROOT).as_posix() for p in (ROOT / "bulkload" / "samples").glob("*/*") if p.name != "README.md"
     }
     assert shipped == {out for out, _ in _sample_commands()}
+
+
+def test_a_generation_stopped_with_ctrl_c_leaves_no_file_that_looks_whole(tmp_path: Path) -> None:
+    """Found by a tester: Ctrl-C in `generate_data --rows 1000000 big.csv` printed a traceback and left big.csv
+    holding the first ~150,000 rows, whole lines, at its name: a load of it then loaded a seventh of what was asked
+    for, exit 0. Now the rows go to a partial file beside it, moved into place only once all are written."""
+    out = tmp_path / "big.csv"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bulkload.sandbox.generate_data", "--rows", "5000000", "--seed", "1", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(p.stat().st_size > 0 for p in tmp_path.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)  # writing has begun
+        os.kill(proc.pid, signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stdout + stderr
+    assert "Traceback" not in stderr and f"{out} was not written" in stderr, stderr
+    assert list(tmp_path.iterdir()) == [], list(tmp_path.iterdir())  # neither big.csv nor the partial file

@@ -28,6 +28,7 @@ import datetime
 import gzip as gz
 import io
 import random
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -779,7 +780,9 @@ def write_file(
     """Write ``rows`` rows of ``kind`` to ``out`` (gzip when ``compress``); returns how many were written.
 
     ``customers`` and ``customers_bad_every`` (default: ``bad_every``) describe the customers file the
-    ``payorcrm-invoices`` rows point at.
+    ``payorcrm-invoices`` rows point at. The rows go to ``.OUT.partial`` beside ``out``, moved to ``out`` once all
+    are written: stopped part way (Ctrl-C, an error), nothing is left at ``out`` that a load could take for the
+    whole file. Raises ValueError for an unknown ``kind`` or ``fmt``, OSError where ``out`` cannot be written.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r} ({', '.join(KINDS)})")
@@ -797,23 +800,30 @@ def write_file(
         resource=resource,
         updates=updates,
     )
-    raw = gz.open(out, "wb", compresslevel=5) if compress else open(out, "wb")  # noqa: SIM115
+    if fmt not in ("csv", "jsonl"):
+        raise ValueError(f"unknown format {fmt!r} (csv or jsonl)")
+    out = Path(out)
+    partial_out = out.with_name(f".{out.name}.partial")
+    raw = gz.open(partial_out, "wb", compresslevel=5) if compress else open(partial_out, "wb")  # noqa: SIM115
     written = 0
-    with raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
-        if fmt == "csv":
-            writer = csv.writer(text, lineterminator="\n")
-            writer.writerow(fields)
-            for row in source:
-                writer.writerow([_csv(row.get(f)) for f in fields])
-                written += 1
-        elif fmt == "jsonl":
-            encode = msgspec.json.Encoder().encode
-            for row in source:
-                text.write(encode(row).decode())
-                text.write("\n")
-                written += 1
-        else:
-            raise ValueError(f"unknown format {fmt!r} (csv or jsonl)")
+    try:
+        with raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
+            if fmt == "csv":
+                writer = csv.writer(text, lineterminator="\n")
+                writer.writerow(fields)
+                for row in source:
+                    writer.writerow([_csv(row.get(f)) for f in fields])
+                    written += 1
+            else:
+                encode = msgspec.json.Encoder().encode
+                for row in source:
+                    text.write(encode(row).decode())
+                    text.write("\n")
+                    written += 1
+        partial_out.replace(out)
+    except BaseException:
+        partial_out.unlink(missing_ok=True)
+        raise
     return written
 
 
@@ -858,20 +868,24 @@ def main(argv: list[str] | None = None) -> int:
         "--resource", default="XeroDetails", help="halopsa: the resource (XeroDetails, AvalaraDetails, ...)"
     )
     ns = parser.parse_args(argv)
-    n = write_file(
-        ns.out,
-        ns.rows,
-        kind=ns.kind,
-        customers=ns.customers,
-        customers_bad_every=ns.customers_bad_every,
-        fmt=ns.format,
-        compress=ns.gzip,
-        bad_every=ns.bad_every,
-        seed=ns.seed,
-        year=ns.year,
-        month=ns.month,
-        resource=ns.resource,
-    )
+    try:
+        n = write_file(
+            ns.out,
+            ns.rows,
+            kind=ns.kind,
+            customers=ns.customers,
+            customers_bad_every=ns.customers_bad_every,
+            fmt=ns.format,
+            compress=ns.gzip,
+            bad_every=ns.bad_every,
+            seed=ns.seed,
+            year=ns.year,
+            month=ns.month,
+            resource=ns.resource,
+        )
+    except KeyboardInterrupt:
+        print(f"interrupted (Ctrl-C): {ns.out} was not written", file=sys.stderr)
+        return 130  # as a shell reports a command stopped by SIGINT
     print(f"wrote {n} rows to {ns.out}")
     return 0
 
