@@ -196,6 +196,13 @@ def check_outputs(outputs: Iterable[tuple[str, str]], kept: Iterable[tuple[str, 
             _writable(what, path)
 
 
+def refuse_folder(what: str, given: str) -> None:
+    """Refuse (ConfigError) the path `given` for the file `what` (`--ledger`, `--report`, …) where it names a folder
+    (or ends in a slash): a file is written there, never into it."""
+    if given.endswith(("/", os.sep)) or Path(given).is_dir():
+        raise ConfigError(f"cannot write {what} {given}: it is a folder; give a file path; nothing was sent")
+
+
 def _writable(what: str, given: str) -> None:
     path = Path(given)  # (which drops a trailing slash: `out/` would be written as the file `out`)
     if len(name := os.fsencode(path.name)) > _NAME_MAX:  # before, OSError (File name too long) ended it, exit 4
@@ -203,8 +210,7 @@ def _writable(what: str, given: str) -> None:
             f"cannot write {what} {given}: its name is {len(name)} bytes, longer than the {_NAME_MAX} a file name may "
             "be; give it a shorter path (a shorter input name makes shorter default names); nothing was sent"
         )
-    if given.endswith(("/", os.sep)) or path.is_dir():
-        raise ConfigError(f"cannot write {what} {given}: it is a folder; give a file path; nothing was sent")
+    refuse_folder(what, given)
     with contextlib.suppress(OSError):  # (no such file yet: made by the run)
         if not stat.S_ISREG(mode := os.lstat(path).st_mode) and not stat.S_ISLNK(mode):
             # an output is written whole and renamed into place: that would replace the device or pipe itself

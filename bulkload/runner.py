@@ -80,7 +80,7 @@ from .manifest import kept_by, manifests_way_on, with_its_credentials
 from .model import NO_IMBALANCE, RowOutcome, imbalance_of
 from .origins import Found
 from .other_keys import refuse_other_key, renewed_here, unfinished_other_key
-from .outputs import check_cache, check_outputs
+from .outputs import check_cache, check_outputs, refuse_folder
 from .planning import PlanningInProcess, PlanSpec, opened_planner, planned_rows, planning_for
 from .profile import FileProfile, as_planned, inspect, line_refusal, one_encoding
 from .progress import Snapshot, shown, shown_beside
@@ -1203,7 +1203,7 @@ def _refused_as_load(
         log.warning("a dry run does not connect to a PostgreSQL ledger: what earlier loads loaded is not counted")
         return job, False, ""
     ledger_at = ledger_pg.name_of(job.ledger_path)
-
+    refuse_folder("--ledger", job.ledger_path)  # as the load would: no run is there to resume
     held = run_of(ledger_at)
     if os.path.exists(ledger_at) and not (held is not None and created_nothing_at(ledger_at)):
         raise path_taken(Path(ledger_at), "" if held is None else load_again(job, command, ledger_at, held, files()))

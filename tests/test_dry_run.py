@@ -160,6 +160,26 @@ def test_a_dry_run_of_a_file_already_loaded_is_refused_as_the_load_is(
         sandbox.proc.communicate(timeout=10)
 
 
+def test_a_dry_run_whose_ledger_is_a_folder_is_refused_as_the_load_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by a tester: `--ledger led --dry-run`, led an empty folder, said "the ledger led already holds a run; use
+    # `bulkload resume --ledger led` to continue it", which then said "no ledger at led"; the load says it is a folder
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    write_entries(tmp_path / "e.csv", 5)
+    (tmp_path / "led").mkdir()
+    base = ["load", "economic", str(tmp_path / "e.csv"), "--base-url", "http://127.0.0.1:9", "--no-progress", "-q"]
+    for ledger in (str(tmp_path / "led"), str(tmp_path / "led") + "/"):
+        capsys.readouterr()
+        assert main([*base, "--ledger", ledger, "--dry-run"]) == 2
+        dry = capsys.readouterr().err
+        assert f"cannot write --ledger {ledger}: it is a folder" in dry and "already holds a run" not in dry, dry
+        assert main([*base, "--ledger", ledger]) == 2
+        assert capsys.readouterr().err == dry  # refused in the same words, nothing sent to the closed port
+    assert list((tmp_path / "led").iterdir()) == []
+
+
 @pytest.mark.parametrize(
     "kinds", [["--kind", "invoices", "inv.csv"], ["--customers", "c.csv", "--invoices", "inv.csv"]]
 )
