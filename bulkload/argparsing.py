@@ -18,6 +18,34 @@ from . import logs
 _INVALID_CHOICE = re.compile(r"invalid choice: '(?P<given>[^']*)' \(choose from (?P<choices>.*)\)")
 
 
+#: an option a user may try to give a credential with (`--token`, `--api-key`, `--client-secret`): bulkload takes
+#: none on its command line, whose words reach shell histories, process lists and CI logs
+_CREDENTIAL_FLAG = re.compile(
+    r"^--[\w-]*(token|secret|password|passwd|api[-_]?key|client[-_]?id|grant|credential)", re.IGNORECASE
+)
+
+
+def _credentials_hidden(extras: Sequence[str]) -> tuple[list[str], str]:
+    """`extras` (the words a command did not take) with the value of each credential-like option (`--token abc`,
+    `--token=abc`) shown as ***, and the hint that says where credentials go ("" where there is no such option)."""
+    shown, hidden, value_next = [], False, False
+    for arg in extras:
+        flag, eq, _ = arg.partition("=")
+        if value_next and not arg.startswith("-"):
+            shown.append("***")
+        elif _CREDENTIAL_FLAG.match(flag):
+            shown.append(f"{flag}=***" if eq else flag)
+            hidden = True
+        else:
+            shown.append(arg)
+        value_next = bool(_CREDENTIAL_FLAG.match(flag)) and not eq and not value_next
+    hint = (
+        "; credentials are never given on the command line: set them in the environment (`bulkload load TARGET "
+        "--help` names each API's variables; a load may give them in the [credentials] table of its --config instead)"
+    )
+    return shown, hint if hidden else ""
+
+
 def _suggestion(given: str, known: Sequence[str]) -> str:
     """ "; did you mean 'x'?" for the nearest of `known` to `given`, else ""."""
     close = difflib.get_close_matches(given, known, n=1, cutoff=0.6)
@@ -145,6 +173,9 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
     ns, extras = parser.parse_known_args(argv)
     inner = chosen(parser, ns)
     if extras:
+        shown, credentials = _credentials_hidden(extras)
+        if credentials:  # no guess by spelling (`--token`: "did you mean --rate?"), and its value not echoed
+            inner.error(f"unrecognized arguments: {' '.join(shown)}{credentials}")
         elsewhere = taken_elsewhere(parser, inner, extras)
         hints = flag_hints(inner, [a for a in extras if a.split("=", 1)[0] not in elsewhere])
         hints += elsewhere_hints(parser, inner, extras)

@@ -124,6 +124,19 @@ def test_a_mistyped_option_is_refused_with_the_nearest(capsys: pytest.CaptureFix
     assert "did you mean --ledger (not --ledgr)?" in refusal(capsys, "resume", "--ledgr", "run.sqlite")
 
 
+def test_a_credential_given_as_an_option_is_refused_saying_where_credentials_go_and_never_echoed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # found by a tester: `--token abc` was refused with "unrecognized arguments: --token abc; did you mean --rate
+    # (not --token)?": the secret echoed to the terminal (and a CI log), and a guess by spelling
+    err = refusal(capsys, "load", "economic", "x.csv", "--token", "s3cret-app-token")
+    assert "s3cret" not in err and "did you mean" not in err, err
+    assert "unrecognized arguments: --token ***; credentials are never given on the command line" in err, err
+    err = refusal(capsys, "load", "halopsa", "x.csv", "--client-secret=s3cret", "--client-id", "s3cret-id", "-q")
+    assert "s3cret" not in err and "--client-secret=*** --client-id ***;" in err, err
+    assert "s3cret" not in refusal(capsys, "resume", "--ledger", "r.sqlite", "--api-key", "s3cret")
+
+
 def test_an_option_of_another_command_is_refused_naming_the_command_that_takes_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
