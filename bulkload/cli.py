@@ -731,6 +731,8 @@ def _command(ns: argparse.Namespace) -> int:
                 f"cannot listen on {ns.host} port {ns.port}: {exc.strerror or exc}: give another --port, or leave "
                 "--port out and a free one is chosen (the sandbox prints its address)"
             ) from None
+        except KeyboardInterrupt:  # how a sandbox is meant to end: no run stopped, nothing to resume (exit 0)
+            print(f"sandbox {ns.target} stopped (Ctrl-C)", file=sys.stderr)
         return 0
     if ns.command == "demo":
         from .demo import demo
