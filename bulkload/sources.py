@@ -1859,7 +1859,12 @@ def _clip(raw: str) -> str:
 def unreadable(path: str | os.PathLike[str], exc: OSError) -> ConfigError:
     """ "cannot read PATH: why", for an input that cannot be opened or looked at; for one that does not exist, with
     the file of its folder it may have meant (near_names.py): a typo is found from the message, not by listing the
-    folder."""
+    folder; for a folder, that its files are to be given."""
+    if isinstance(exc, IsADirectoryError):  # a folder of exports given for its files
+        folder = os.fspath(path).rstrip("/") or "/"
+        return ConfigError(
+            f"cannot read {path}: it is a folder: give the files in it (e.g. {folder}/*.csv); nothing was sent"
+        )
     said = f"cannot read {path}: {exc.strerror or exc}"
     return ConfigError(f"{said}{did_you_mean(path)}" if isinstance(exc, FileNotFoundError) else said)
 

@@ -84,6 +84,11 @@ def test_configuration_errors_are_one_line_and_send_nothing(
     unreadable.chmod(0)
     cases = [
         (["load", "economic", str(missing), "--base-url", url], "cannot read"),
+        # a folder of exports given for its files: was "cannot read DIR: Is a directory", no way on (tester t71e)
+        (
+            ["load", "economic", str(tmp_path), "--base-url", url],
+            f"cannot read {tmp_path}: it is a folder: give the files in it (e.g. {tmp_path}/*.csv)",
+        ),
         (["load", "halopsa", str(data), "--resource", "NopeDetails", "--base-url", url], "no HaloPSA resource"),
         # was "no HaloPSA resource 'e'", naming neither the file nor --resource (tester t36d)
         (
