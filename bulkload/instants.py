@@ -76,3 +76,18 @@ def age(sent: Instant, now: Instant) -> float | None:
             return None if boot < 0 else max(boot, wall)
         return wall if wall > at[1] else None
     return wall if wall >= 0 else None
+
+
+def passed(then: Instant, now: Instant) -> float:
+    """Seconds from `then` to `now` as the clocks tell them, erring towards less (`age` errs towards more): what a
+    rolling window kept between runs counts by, since a call it forgets too soon meets the server's 429. On one boot
+    the boot clock's, whatever the wall clock did (0.0 where it is behind `then`: a machine restored from a snapshot
+    since); across boots the wall clock's, never less than the time since `now`'s boot began (the send was before it:
+    a wall clock stepped back since); where either has no boot mark, the wall clock's, 0.0 where negative."""
+    wall = now.wall - then.wall
+    before, at = _on_boot(then.boot), _on_boot(now.boot)
+    if before is not None and at is not None:
+        if before[0] == at[0]:
+            return max(0.0, at[1] - before[1])
+        return max(wall, at[1])
+    return max(0.0, wall)

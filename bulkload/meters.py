@@ -22,6 +22,7 @@ import anyio
 import msgspec
 
 from .errors import RunStopped
+from .instants import Instant, passed
 from .outputs import write_private
 
 log = logging.getLogger(__name__)
@@ -411,6 +412,15 @@ class Arrival:
     def left(self) -> float:
         """When it left: sent, else (not told) its slot."""
         return self.started if self.sent is None else self.sent
+
+
+class KeptWindow(msgspec.Struct):
+    """A window's calls as `WindowMeter.keep` saves them: `ago`, seconds before the moment (`wall`, epoch seconds;
+    `boot`, the clock since boot's mark: instants.Instant) each arrived."""
+
+    wall: float
+    boot: str | None
+    ago: list[float]
 
 
 class WindowMeter:
@@ -936,20 +946,29 @@ class WindowMeter:
 
     def keep(self, path: Path) -> None:
         """Save the calls still inside the window, so the next run against the same API counts them: the
-        server's window does not end with this process."""
-        now_mono, now_wall = self._clock(), time.time()
-        recent = [now_wall - (now_mono - self.arrived(c)) for c in self._calls if c.started > now_mono - self.window_s]
+        server's window does not end with this process. Each call is kept as the seconds before this moment it
+        arrived, the moment by both clocks (instants.Instant): `restore` tells the time since by the clock since
+        boot, which a wall clock stepped meanwhile does not move."""
+        now = self._clock()
+        ago = [now - self.arrived(c) for c in self._calls if c.started > now - self.window_s]
+        at = Instant.now()
         # a cache: a run without it is merely less careful. The user's own: when and how often they call their API
         with contextlib.suppress(OSError):
-            write_private(path, msgspec.json.encode(recent).decode())
+            write_private(path, msgspec.json.encode(KeptWindow(at.wall, at.boot, ago)).decode())
 
     def restore(self, path: Path) -> None:
+        """Count the calls `keep` saved that are still inside the window, by the time that passed since
+        (instants.passed: the clock since boot's; by the wall clock alone, a clock stepped back an hour between two
+        runs placed the earlier run's calls an hour ahead, and the next run waited for them, stalled; stepped
+        forward, it forgot calls the server still counted, and met its 429s: tester t71f). A file that cannot be
+        read (none yet, or kept in an earlier form) counts none."""
         try:
-            recent = msgspec.json.decode(path.read_bytes())
+            kept = msgspec.json.decode(path.read_bytes(), type=KeptWindow)
         except (OSError, ValueError):
             return
-        now_mono, now_wall = self._clock(), time.time()
-        starts = sorted(now_mono - (now_wall - float(t)) for t in recent if now_wall - float(t) < self.window_s)
+        since = passed(Instant(kept.wall, kept.boot), Instant.now())
+        now = self._clock()
+        starts = sorted(now - since - ago for ago in kept.ago if since + ago < self.window_s)
         for t in starts[-self.limit :]:
             self._count(Arrival(t, t))  # a call of an earlier run: over, counted by then
 
