@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import secrets
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
@@ -103,6 +104,7 @@ class Limits:
         self._readying: deque[float] = deque(maxlen=self.READYING_SEEN)
         self._giving_way = anyio.Lock()  # held by the one call giving way that waits for a slot (`_left`)
         self._files: list[Path] = []  # where each window's calls are kept, while `kept`
+        self._key = secrets.token_hex(8)  # this run's entry in those files, beside other runs' (WindowMeter.keep)
         self._kept_at = -math.inf  # when they were last written (time.monotonic)
         self._full: list[bool] = []  # each window full when they were
         self._refused_since: float | None = None  # the first 429 since the last success (the rate meter's clock)
@@ -126,6 +128,8 @@ class Limits:
         agreement's daily quota as this run sees it (`clock`, `sleep`: the pacing meters', in seconds; `wall_clock`:
         the quota's, in seconds since the epoch)."""
         windows = [WindowMeter(limit, span, clock=clock, sleep=sleep) for limit, span in job.windows()]
+        for window in windows:
+            window.together = True  # the API's: every run at its address counts in it (not the rate's own)
         by_rate = WindowMeter.for_rate(job.rate, clock=clock, sleep=sleep)
         return cls(
             quota=daily_quota(job, target, ledger, credentials, wall_clock),
@@ -199,6 +203,7 @@ class Limits:
             await self.quota.acquire()
             started = await self.rate.start()
             places = tuple([await window.take(at) for window, at in zip(self.windows, asked, strict=True)])
+            await self._beside(places)
             await self.rate.depart()
             self._taken += 1
             if self._first_at is None:
@@ -211,6 +216,18 @@ class Limits:
                 if not self._first and self._none_first is not None:
                     self._none_first.set()
                     self._none_first = None
+
+    async def _beside(self, places: tuple[Arrival, ...]) -> None:
+        """Wait until each window the API counts for every client (`WindowMeter.together`: HaloPSA's) holds the call
+        that took `places` beside the calls other runs at the same address make in it now, in processes of their own
+        or this one (a manifest's agreements side by side): `WindowMeter.beside`, through the file that keeps its
+        calls (`window_file`); only while they are `kept`. A call that waited takes its place as the wait ends: its
+        slot's time is when it goes (held past a window since its slot, it was left out of the calls kept there, and
+        the other run sent beside it: tester t71f)."""
+        for window, path, call in zip(self.windows, self._files, places, strict=False):  # none while not kept
+            while window.together and (wait_s := window.beside(path, self._key)) > 0:
+                await self.rate.sleep(wait_s)
+                call.started = window.now()
 
     def sent(self, slot: Slot) -> None:
         """The call that took `slot` left now (its request written): the windows time its round trip from here, and
@@ -229,7 +246,7 @@ class Limits:
     def _keep(self, now: float) -> None:
         """Write every window's calls to its file (`window_file`), as of `now` (time.monotonic)."""
         for meter, path in zip(self.windows, self._files, strict=True):
-            meter.keep(path)
+            meter.keep(path, self._key)
         self._kept_at = now
 
     def answered(self, slot: Slot, worked: bool = True) -> None:

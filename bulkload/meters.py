@@ -23,7 +23,7 @@ import msgspec
 
 from .errors import RunStopped
 from .instants import Instant, passed
-from .outputs import write_private
+from .outputs import held_lock, write_private
 
 log = logging.getLogger(__name__)
 
@@ -407,6 +407,8 @@ class Arrival:
     probe: bool = False
     #: the server took it (answered 2xx: `WindowMeter.answered`)
     took: bool = False
+    #: a call of another run, counted from the file that keeps the window's calls (`WindowMeter.restore`)
+    earlier: bool = False
 
     @property
     def left(self) -> float:
@@ -416,11 +418,13 @@ class Arrival:
 
 class KeptWindow(msgspec.Struct):
     """A window's calls as `WindowMeter.keep` saves them: `ago`, seconds before the moment (`wall`, epoch seconds;
-    `boot`, the clock since boot's mark: instants.Instant) each arrived."""
+    `boot`, the clock since boot's mark: instants.Instant) each arrived; `out`, seconds before it each call still
+    unanswered then took its slot (it arrives when it arrives: `WindowMeter.beside` counts it arriving now)."""
 
     wall: float
     boot: str | None
     ago: list[float]
+    out: list[float] = []
 
 
 class WindowMeter:
@@ -478,6 +482,10 @@ class WindowMeter:
     SHARE_DECREASE = 0.9
     TRIAL_WINDOWS = 1  # windows: how long the share a probe found is on trial (`shrink`)
     POLL_S = 0.005  # while a call the window waits on is unanswered, it looks again this often
+    #: seconds a run waits for another to be done with the file that keeps the window's calls (`keep`, `beside`)
+    LOCK_WAIT_S = 0.05
+    #: the same, as a run keeps its calls there (`keep`: a second apart, and as it ends)
+    KEEP_LOCK_WAIT_S = 0.2
     #: an unanswered call is taken as arriving now for at most this long (twice the default timeout): a slot
     #: whose end was never told stalls the window for that long, not for ever
     UNANSWERED_S = 120.0
@@ -549,6 +557,11 @@ class WindowMeter:
         #: the longest a share narrowed by a 429 holds a call back, in seconds: that 429's Retry-After, rounded up
         #: (None: no Retry-After said it, and the share holds calls until they fit in it; `shrink`)
         self.share_wait_s: float | None = None
+        #: per run whose calls `restore` counted (its key in the file), when it had kept them (epoch seconds)
+        self._restored: dict[str, float] = {}
+        #: the API counts this window for every client at its address, not per run (HaloPSA's per instance): the runs
+        #: beside this one count in it too (`beside`, called by Limits)
+        self.together = False
 
     def arrived(self, call: Arrival) -> float:
         """The latest the server can have counted `call`, in seconds of the meter's clock: its answer less the
@@ -650,20 +663,22 @@ class WindowMeter:
         self._count(call)
         return call
 
-    def _tell(self, wait_s: float, room: int) -> None:
+    def _tell(self, wait_s: float, room: int, theirs: int = 0) -> None:
         """Log at WARNING that calls wait `wait_s` seconds for the window, which lets `room` calls in (its share or
-        its limit), and why (at most once a window): a wait of minutes with nothing said looks like a hung run."""
+        its limit), and why (at most once a window): a wait of minutes with nothing said looks like a hung run.
+        `theirs`: the calls other runs beside this one hold in it (`beside`)."""
         now = self._clock()
         if now - self._told_at < self.span_s:
             return
         self._told_at = now
         share = f" (the share this run takes of it since a 429 that came before it was full: {room})"
         log.warning(
-            "the rolling window of %d calls per %g s holds %d of this run's calls%s: calls wait %.0f s, until %s, "
+            "the rolling window of %d calls per %g s holds %d of this run's calls%s%s: calls wait %.0f s, until %s, "
             "for the earliest to leave it",
             self.limit,
             self.span_s,
             self._inside(),
+            f" and {theirs} of other runs' at the same address now" if theirs else "",
             share if room < self.limit else "",
             wait_s,
             time.strftime("%H:%M:%S", time.localtime(time.time() + wait_s)),
@@ -944,33 +959,107 @@ class WindowMeter:
         self._probe = (now, self.allowed)
         self.allowed += 1
 
-    def keep(self, path: Path) -> None:
+    def keep(self, path: Path, key: str = "") -> None:
         """Save the calls still inside the window, so the next run against the same API counts them: the
         server's window does not end with this process. Each call is kept as the seconds before this moment it
         arrived, the moment by both clocks (instants.Instant): `restore` tells the time since by the clock since
-        boot, which a wall clock stepped meanwhile does not move."""
-        now = self._clock()
-        ago = [now - self.arrived(c) for c in self._calls if c.started > now - self.window_s]
-        at = Instant.now()
+        boot, which a wall clock stepped meanwhile does not move. The file holds the calls of every run that keeps
+        them there, each under its `key` (`Limits`' own): this run's replace its entry, under the file's lock
+        (`held_lock`), and those of runs whose calls all left the window are dropped."""
+        now, at = self._clock(), Instant.now()
         # a cache: a run without it is merely less careful. The user's own: when and how often they call their API
-        with contextlib.suppress(OSError):
-            write_private(path, msgspec.json.encode(KeptWindow(at.wall, at.boot, ago)).decode())
+        with contextlib.suppress(OSError), held_lock(path.with_suffix(".lock"), self.KEEP_LOCK_WAIT_S) as held:
+            if held is False:  # another run holds the file: this run's entry as it last wrote it stands
+                return
+            runs = self._read(path)
+            runs[key] = self._own(now, at)
+            self._write(path, runs, at)
 
     def restore(self, path: Path) -> None:
         """Count the calls `keep` saved that are still inside the window, by the time that passed since
         (instants.passed: the clock since boot's; by the wall clock alone, a clock stepped back an hour between two
         runs placed the earlier run's calls an hour ahead, and the next run waited for them, stalled; stepped
         forward, it forgot calls the server still counted, and met its 429s: tester t71f). A file that cannot be
-        read (none yet, or kept in an earlier form) counts none."""
-        try:
-            kept = msgspec.json.decode(path.read_bytes(), type=KeptWindow)
-        except (OSError, ValueError):
-            return
-        since = passed(Instant(kept.wall, kept.boot), Instant.now())
-        now = self._clock()
-        starts = sorted(now - since - ago for ago in kept.ago if since + ago < self.window_s)
+        read (none yet, or kept in an earlier form) counts none. The runs whose calls it counted are noted, each
+        with when it kept them (`_restored`): `beside` counts a run's calls again only once it has kept them since
+        (a run beside this one: those it had made as this one began are counted twice for a window, the safe
+        side), and its calls unanswered then as arriving now."""
+        runs = self._read(path)
+        now, at = self._clock(), Instant.now()
+        starts = sorted(t for kept in runs.values() for t in self._placed(kept, now, at))
         for t in starts[-self.limit :]:
-            self._count(Arrival(t, t))  # a call of an earlier run: over, counted by then
+            self._count(Arrival(t, t, earlier=True))  # a call of an earlier run: over, counted by then
+        self._restored = {key: kept.wall for key, kept in runs.items()}
+
+    def beside(self, path: Path, key: str) -> float:
+        """Where the calls of other runs at this API, beside this one now, count in the window too (HaloPSA's, which
+        the instance counts for every client): seconds to wait before the call this window counted last may leave,
+        0.0 where the window holds it beside theirs (its calls, this run's `key`'s entry in the file at `path`,
+        written then). Read and written under the file's lock, so two runs never both take its last place. Before,
+        each run counted the others' calls only as it started, and two loads at once at one instance each sent a
+        whole window: 11 of 57 calls refused 429 (tester t71f, 10 calls per 2 s). Where the lock is held by
+        another run past `LOCK_WAIT_S`, a moment's wait; where the file cannot be made, no wait (a cache)."""
+        with held_lock(path.with_suffix(".lock"), self.LOCK_WAIT_S) as held:
+            if held is None:
+                return 0.0
+            if not held:
+                return self.LOCK_WAIT_S
+            runs = self._read(path)
+            now, at = self._clock(), Instant.now()
+            theirs = [
+                t + self.window_s
+                for other, kept in runs.items()
+                if other != key
+                for t in self._placed(self._unrestored(other, kept), now, at, out_now=True)
+            ]
+            frees = sorted([*(self.frees(c) + self.learned_s for c in self._calls), *theirs])
+            over = sum(1 for f in frees if f > now) - self.limit
+            if over > 0:
+                wait_s = max(self.LOCK_WAIT_S, [f for f in frees if f > now][over - 1] - now)
+                if wait_s >= self.TOLD_S:
+                    self._tell(wait_s, self.limit, len(theirs))
+                return wait_s
+            runs[key] = self._own(now, at)
+            with contextlib.suppress(OSError):
+                self._write(path, runs, at)
+            return 0.0
+
+    def _unrestored(self, key: str, kept: KeptWindow) -> KeptWindow:
+        """Of run `key`'s calls `kept`, those `restore` did not count: all of them once it has kept them since, else
+        those unanswered then (`restore` placed them as they were kept, and they arrive when they arrive)."""
+        return kept if self._restored.get(key) != kept.wall else KeptWindow(kept.wall, kept.boot, [], kept.out)
+
+    def _placed(self, kept: KeptWindow, now: float, at: Instant, out_now: bool = False) -> list[float]:
+        """When (the meter's clock, `now` being the moment `at`) each call `kept` holds arrived, of those still
+        inside the window: one unanswered when kept, as it was kept, or `out_now`, now (a run beside this one: its
+        call may reach the server as late as now, as this run's own unanswered calls, `arrived`) until
+        `UNANSWERED_S` after its slot. Placed as it was kept, a run's call that left 10 ms after its place was
+        written beside the other's was counted too early by the other, which met a 429 (tester t71f)."""
+        since = passed(Instant(kept.wall, kept.boot), at)
+        answered = [now - since - ago for ago in kept.ago if since + ago < self.window_s]
+        if out_now:
+            return answered + [now for ago in kept.out if since + ago < self.UNANSWERED_S]
+        return answered + [now - since for ago in kept.out if since < self.window_s]
+
+    def _own(self, now: float, at: Instant) -> KeptWindow:
+        """This run's calls still inside the window (not those `restore` counted: their runs' own), as `keep` saves
+        them at `now` (the meter's clock), the moment `at`."""
+        mine = [c for c in self._calls if c.started > now - self.window_s and not c.earlier]
+        ago = [now - self.arrived(c) for c in mine if c.answered is not None]
+        return KeptWindow(at.wall, at.boot, ago, [now - c.started for c in mine if c.answered is None])
+
+    def _read(self, path: Path) -> dict[str, KeptWindow]:
+        """The runs' calls the file at `path` keeps ({} where it cannot be read)."""
+        try:
+            return msgspec.json.decode(path.read_bytes(), type=dict[str, KeptWindow])
+        except (OSError, ValueError):
+            return {}
+
+    def _write(self, path: Path, runs: dict[str, KeptWindow], at: Instant) -> None:
+        """Write `runs` to the file at `path` (moment `at`), less those whose calls all left the window."""
+        now = self._clock()
+        kept = {key: calls for key, calls in runs.items() if self._placed(calls, now, at)}
+        write_private(path, msgspec.json.encode(kept).decode())
 
     def wait_for(self, calls: float) -> float:
         """Seconds the window alone makes `calls` more calls take (for an honest ETA; a shared window at its
