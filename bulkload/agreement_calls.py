@@ -99,8 +99,9 @@ class AgreementCalls:
                 return self._others  # another run holds the file: the last count seen, until the next round
             floor = int(self._clock() // 60) - WINDOW_MIN
             runs = {run: {m: n for m, n in calls.items() if m > floor} for run, calls in self._read().items()}
-            kept = runs.get(self.run_id, {})
-            runs[self.run_id] = {m: max(n, kept.get(m, 0)) for m, n in mine.items() if m > floor}
+            # the run's count as it is (merged with what the file kept for it as the run began: limits.daily_quota),
+            # so that a call its quota counted and then took back (meters.DailyQuota.take) is no longer counted
+            runs[self.run_id] = {m: n for m, n in mine.items() if m > floor}
             runs = {run: calls for run, calls in runs.items() if calls}
             text = msgspec.json.encode({run: {str(m): n for m, n in calls.items()} for run, calls in runs.items()})
             with contextlib.suppress(OSError):
