@@ -1032,14 +1032,15 @@ class WindowMeter:
     def _placed(self, kept: KeptWindow, now: float, at: Instant, out_now: bool = False) -> list[float]:
         """When (the meter's clock, `now` being the moment `at`) each call `kept` holds arrived, of those still
         inside the window: one unanswered when kept, as it was kept, or `out_now`, now (a run beside this one: its
-        call may reach the server as late as now, as this run's own unanswered calls, `arrived`) until
-        `UNANSWERED_S` after its slot. Placed as it was kept, a run's call that left 10 ms after its place was
-        written beside the other's was counted too early by the other, which met a 429 (tester t71f)."""
+        call may reach the server as late as now, as this run's own unanswered calls, `arrived`), for a window after
+        it was kept at most: a run writes its calls as each takes its place, and one that wrote none since (ended
+        without a word, or waiting) holds no place longer. Placed as it was kept, a run's call that left 10 ms after
+        its place was written beside the other's was counted too early by the other, which met a 429 (tester t71f);
+        placed now until 2 minutes after its slot, the calls of a worker killed in flight stalled the others."""
         since = passed(Instant(kept.wall, kept.boot), at)
         answered = [now - since - ago for ago in kept.ago if since + ago < self.window_s]
-        if out_now:
-            return answered + [now for ago in kept.out if since + ago < self.UNANSWERED_S]
-        return answered + [now - since for ago in kept.out if since < self.window_s]
+        latest = now - max(0.0, since - self.window_s) if out_now else now - since
+        return answered + [latest for _ in kept.out if since < (2 * self.window_s if out_now else self.window_s)]
 
     def _own(self, now: float, at: Instant) -> KeptWindow:
         """This run's calls still inside the window (not those `restore` counted: their runs' own), as `keep` saves
@@ -1195,8 +1196,8 @@ class DailyQuota:
     def _near(self) -> bool:
         """Whether the calls left are few enough that the other runs' calls unseen between two syncs may spend them:
         no more than twice what every run's calls spent of it in `sync_s`, as last measured (`sync`); before it was
-        measured, whenever another run counted calls this minute or the last (one started beside a run that had spent 130 of
-        150 calls went on unseen for a second, and the two passed the quota by 4)."""
+        measured, whenever another run counted calls this minute or the last (one started beside a run that had
+        spent 130 of 150 calls went on unseen for a second, and the two passed the quota by 4)."""
         if self._rise_from is None or self._rise_from[0] == self._synced_at and self._rise == 0.0:
             # not measured yet: near while another run counted calls this minute or the last (one may be going now)
             now = self._minute()

@@ -261,6 +261,8 @@ class SharedLimits(Limits):
             quota=own.quota, rate=own.rate, windows=own.windows, concurrency=own.concurrency, api_url=own.api_url
         )
         self.budget = budget
+        for window in self.windows:
+            window.together = False  # every worker's calls in it are the budget's to count, on the database's clock
         #: the windows every worker keeps: the job's own meters' (with their margins), widened by MARGIN_S
         self.shared_windows = [(w.limit, w.window_s + MARGIN_S) for w in own.windows]
 
