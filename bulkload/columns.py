@@ -75,6 +75,20 @@ def given_twice(
     return None
 
 
+def not_taken(path: str, names: Iterable[str], kind: RecordKind, name: str = "column") -> ConfigError | None:
+    """The refusal of a file some of whose `names` (those no field of `kind`: a header's after mapping, a JSONL
+    file's keys) name, in any case or spacing, a field of the API the kind never takes (RecordKind.not_taken): the
+    kind's reason, where the refusal of a name that is no field would offer a field near it (e-conomic's
+    `entryNumber` is no `entryTypeNumber` written another way) and to drop the column (the rows would then be loaded
+    as other records than the file means). None where no name does. `name` "column" or "key", as `refusal`'s."""
+    taken = {fold(field): field for field in kind.not_taken}
+    named = [n for n in names if fold(n) in taken]
+    if not named:
+        return None
+    why = "; ".join(dict.fromkeys(kind.not_taken[taken[fold(n)]] for n in named))
+    return ConfigError(f"{path}: {name}(s) {_some(named)}: {why}; nothing was sent")
+
+
 def refusal(
     path: str,
     fields: Sequence[str],

@@ -31,7 +31,7 @@ import msgspec
 from . import origins
 from .code_pages import NAMES as CODE_PAGE_NAMES
 from .code_pages import ambiguous, around_letters, encodings_apart, reading_as_text, told_by
-from .columns import RecordKeys, did_you_mean, given_twice, refusal
+from .columns import RecordKeys, did_you_mean, given_twice, not_taken, refusal
 from .dates import DateEvidence
 from .errors import ConfigError, FileChanged, RunStopped, SourceError
 from .halves import PartScan, PartScanned, ScanPart, halves, scratch
@@ -681,6 +681,8 @@ def _inspect(
     named.update({key: min(line, named.get(key, line)) for key, line in unknown.items()})
     if kind.given_fields and (twice := given_twice(path, named, kind, "key")):
         raise twice
+    if unknown and (refused := not_taken(path, unknown, kind, "key")) is not None:
+        raise refused
     if keys is not None and keys.records and keys.lacking:  # a key every row needs that no record gives
         raise refusal(path, list(keys.keys), list(unknown), keys.lacking, kind, target.name, "key")
     if unknown:

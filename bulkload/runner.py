@@ -26,7 +26,7 @@ from . import account, ledger_pg, loads_beside, logs, origins, prestart
 from .again import beside_earlier, creates_only_new, load_again
 from .agreement_calls import agreement_file
 from .alongside import refuse_alongside
-from .columns import column_letter, did_you_mean, given_twice, missing, option_flag, refusal
+from .columns import column_letter, did_you_mean, given_twice, missing, not_taken, option_flag, refusal
 from .doubt import way_on
 from .errors import (
     BulkloadError,
@@ -163,6 +163,8 @@ def open_sources(job: Job, target: Target) -> list[Source]:
                 f'fields: {wrong}. Map each to a field, or to "" to drop it; nothing was sent. Fields: '
                 f"{', '.join(sorted(known))}"
             )
+        if unknown and (refused := not_taken(str(source.path), unknown, kind)) is not None:
+            raise refused
         if unknown and (other := _other_kind(target, kind, fields) or _other_target(target, fields)) is not None:
             raise ConfigError(f"{source.path}: {other}; nothing was sent")
         if unknown and len(unknown) == len(fields):

@@ -201,6 +201,10 @@ class RecordKind:
     #: loaded without the value its run had, or with another, is refused (runner._meaning_changed): its rows would be
     #: loaded as other values or records
     row_options: Mapping[str, str] = {}
+    #: fields of the API's records that a file may name and the kind never takes (e-conomic's entryNumber and
+    #: objectVersion, which name an entry already there to update) -> why, as the refusal of a file naming one, in
+    #: any case or spacing, says it (columns.not_taken): never a field the name is near to, nor the advice to drop it
+    not_taken: Mapping[str, str] = {}
     #: fields whose values go to the API and nowhere else (masked in the rejects file); inside a nested value a key
     #: is masked when it is one of these names or says secret, password or token, or names an API, license or
     #: private key (masking.secret_rule)

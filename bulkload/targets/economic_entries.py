@@ -537,6 +537,14 @@ class DraftEntries(RecordKind):
         "supplierNumber",
         *_SETTLES,
     )
+    # seed 002's update (PUT /draft-entries/bulk) names an entry there by these; a load only creates entries
+    not_taken = dict.fromkeys(
+        ("entryNumber", "objectVersion"),
+        "entryNumber and objectVersion name a draft entry already in e-conomic, to update it (seed 002's PUT), and "
+        "bulkload does not update entries: a load creates them, and has no update mode (docs/economic.md). Correct "
+        "those entries in e-conomic, or roll back the run that loaded them (bulkload rollback) and load the "
+        "corrected file without these columns",
+    )
     path = "/draft-entries/bulk"
     repeatable = True  # keyed: the API answers a key it has seen from its cache
 
