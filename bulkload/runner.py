@@ -157,14 +157,14 @@ def open_sources(job: Job, target: Target) -> list[Source]:
         typos = mapping_typos(job.columns, source.header() or [], unknown)
         if typos:
             raise ConfigError(f"{source.path}: {typos}")
+        if unknown and (refused := not_taken(str(source.path), unknown, kind)) is not None:
+            raise refused
         if wrong := mapped_to_no_field(job.columns, source.header() or [], unknown, known):
             raise ConfigError(
                 f"{source.path}: the [columns] table of --config maps columns to names that are no {target.name} "
                 f'fields: {wrong}. Map each to a field, or to "" to drop it; nothing was sent. Fields: '
                 f"{', '.join(sorted(known))}"
             )
-        if unknown and (refused := not_taken(str(source.path), unknown, kind)) is not None:
-            raise refused
         if unknown and (other := _other_kind(target, kind, fields) or _other_target(target, fields)) is not None:
             raise ConfigError(f"{source.path}: {other}; nothing was sent")
         if unknown and len(unknown) == len(fields):

@@ -371,21 +371,27 @@ def test_a_file_of_another_kind_than_it_was_given_as_is_told_the_kind_it_is(
     assert err.endswith(said), err
 
 
-@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+@pytest.mark.parametrize("given", ["csv", "mapped", "jsonl"])
 def test_a_file_naming_entries_to_update_is_told_that_bulkload_does_not_update_them(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], given: str
 ) -> None:
-    # entryNumber was answered "the field entryTypeNumber written another way, which the header has already", and
-    # both columns "map them to a field (or to "" to drop them)": an update file is no misspelt create file
+    # entryNumber was answered "the field entryTypeNumber written another way, which the header has already" (or,
+    # a column mapped to it, "did you mean 'entryTypeNumber'?"), and both columns "map them to a field (or to "" to
+    # drop them)": an update file is no misspelt create file
     values = [5, 1, 1, "2026-11-01", "10.00", "DKK", 1010]
-    if suffix == "csv":
-        data = write(tmp_path / "e.csv", ["entryNumber", "objectVersion", *ENTRIES], [[3, "0d", *values]])
-    else:
+    args: list[str] = []
+    if given == "jsonl":
         data = tmp_path / "e.jsonl"
         data.write_text(json.dumps({"Entry Number": 3, **dict(zip(ENTRIES, values, strict=True))}) + "\n")
-    assert main(["load", "economic", str(data), "--dry-run"]) == 2
+    else:
+        first = "entryNumber" if given == "csv" else "Løbenr"
+        data = write(tmp_path / "e.csv", [first, "objectVersion", *ENTRIES], [[3, "0d", *values]])
+        if given == "mapped":
+            (config := tmp_path / "job.toml").write_text('[columns]\n"Løbenr" = "entryNumber"\n', encoding="utf-8")
+            args = ["--config", str(config)]
+    assert main(["load", "economic", str(data), *args, "--dry-run"]) == 2
     err = " ".join(capsys.readouterr().err.split())
-    named = "column(s) 'entryNumber', 'objectVersion'" if suffix == "csv" else "key(s) 'Entry Number'"
+    named = "key(s) 'Entry Number'" if given == "jsonl" else "column(s) 'entryNumber', 'objectVersion'"
     assert f"{named}: entryNumber and objectVersion name a draft entry already in e-conomic, to update it" in err, err
     assert "bulkload does not update entries" in err and "nothing was sent" in err
     assert "entryTypeNumber" not in err and "drop them" not in err
