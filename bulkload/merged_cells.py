@@ -63,8 +63,9 @@ class MergedCells:
         self._rows = 0
         #: the key the line before gave (None: it gave none, or was no row)
         self._last: tuple[str, ...] | None = None
-        #: the line above the lines below it that give no key, its group and its values of the fields alike
-        self._above: tuple[int, str, tuple[str | None, ...]] | None = None
+        #: the line above the lines below it that give no key, its group (keyed()'s, and as the line gives it) and its
+        #: values of the fields alike
+        self._above: tuple[int, object, tuple[str, ...], tuple[str | None, ...]] | None = None
         #: the fields one of the lines below the file's last group must give for them to count (`pending`)
         self._others = tuple(sorted((kind.group_fields | set(kind.filled_alike)) - set(kind.filled_down)))
 
@@ -78,10 +79,10 @@ class MergedCells:
                 self.starts_blank = True
             above = self._above
             if above is not None and all(
-                v is None or v == a for v, a in zip(_values(row, kind.filled_alike), above[2], strict=True)
+                v is None or v == a for v, a in zip(_values(row, kind.filled_alike), above[3], strict=True)
             ):
                 gives = any(v is not None for v in _values(row, self._others))
-                run = self.pending or (above[0], above[1], [], 0, False)
+                run = self.pending or (above[0], self._label(above[1], above[2]), [], 0, False)
                 if len(run[2]) < self.LINES_SHOWN:
                     run[2].append(line)
                 self.pending = (run[0], run[1], run[2], run[3] + 1, run[4] or gives)
@@ -97,8 +98,12 @@ class MergedCells:
         if key_given == self._last:
             self.again += 1
         self._last = key_given
-        label = kind.group_label(key) if type(key) is str else ", ".join(key_given)
-        self._above = (line, label, _values(row, kind.filled_alike))
+        self._above = (line, key, key_given, _values(row, kind.filled_alike))
+
+    def _label(self, key: object, given: tuple[str, ...]) -> str:
+        """The group of a line above lines that give no key, as messages name it: told only for such a line, as
+        most lines are none."""
+        return self.kind.group_label(key) if type(key) is str else ", ".join(given)
 
     def lost(self) -> None:
         """A line that reads as no row: nothing is known of what is above the lines after it."""

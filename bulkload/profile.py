@@ -305,6 +305,8 @@ def _scan(
                     split.add(line, row)
                 if merged is not None:
                     merged.add(line, row, key)
+                    if merged.again:  # a key given on two lines in a row: the file writes its keys line by line,
+                        merged = None  # no merged file whatever follows (MergedCells.merged); its rows pay no more
             if key is not None and key != previous:
                 batch.append((key, file_idx, item.line_no if type(item) is BadRow else line))
                 if len(batch) >= _BATCH:
@@ -332,7 +334,7 @@ def _scan(
     unnamed = found.unnamed.count or found.unnamed.of_family
     # a footer is told only at the file's end: a half read alone may end in what looks like one; lines below a
     # merged cell are told by what is above them, which a half that starts with one cannot see
-    blank_keys = merged is not None and merged.starts_blank
+    blank_keys = found.merged is not None and found.merged.starts_blank
     found.plain = (
         found.plain and not unnamed and found.broken is None and one_width and not source.footer and not blank_keys
     )
