@@ -21,8 +21,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from itertools import groupby
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import groupby, islice
 from pathlib import PurePath
 from typing import NamedTuple
 
@@ -77,21 +77,7 @@ def copies(db: sqlite3.Connection, source: Source) -> list[tuple[int, int, str, 
     db.execute("CREATE TEMP TABLE IF NOT EXISTS named_lines (origin TEXT, origin_line INTEGER, line INTEGER)")
     db.execute("DELETE FROM named_lines")
     db.execute("CREATE INDEX IF NOT EXISTS named_lines_line ON named_lines (origin, origin_line, line)")
-    batch: list[tuple[str, int, int]] = []
-    records = source.cells()
-    try:
-        for line, cells in records:
-            if type(cells) is not list or len(cells) < 2:
-                continue
-            said = cells[1].strip()
-            if said.isascii() and said.isdigit():
-                batch.append((cells[0].strip(), int(said), line))
-            if len(batch) >= _BATCH:
-                db.executemany("INSERT INTO named_lines VALUES (?, ?, ?)", batch)
-                batch.clear()
-    finally:
-        records.close()  # type: ignore[attr-defined]
-    db.executemany("INSERT INTO named_lines VALUES (?, ?, ?)", batch)
+    _insert(db, "INSERT INTO named_lines VALUES (?, ?, ?)", _lines_named(source))
     earliest = "(SELECT MIN(e.line) FROM named_lines e WHERE e.origin = n.origin AND e.origin_line = n.origin_line)"
     found = db.execute(
         f"SELECT n.line, {earliest}, n.origin, n.origin_line FROM named_lines n WHERE n.line > {earliest} "
@@ -127,29 +113,14 @@ def mates_left_out(
     db.execute("CREATE TEMP TABLE IF NOT EXISTS rejected_rows (line INTEGER PRIMARY KEY, grp TEXT, mate INTEGER)")
     db.execute("DELETE FROM named_rows")
     db.execute("DELETE FROM rejected_rows")
-    batch: list[tuple[int, int]] = []
-    records = source.cells()
-    try:
-        for line, cells in records:
-            if type(cells) is not list or len(cells) < 2:
-                continue
-            said = cells[1].strip()
-            if said.isascii() and said.isdigit() and matching(cells[0].strip(), [path], [given]) == 0:
-                batch.append((int(said), line))
-            if len(batch) >= _BATCH:
-                db.executemany("INSERT INTO named_rows VALUES (?, ?)", batch)
-                batch.clear()
-    finally:
-        records.close()  # type: ignore[attr-defined]
-    db.executemany("INSERT INTO named_rows VALUES (?, ?)", batch)
+    ours = ((named, line) for origin, named, line in _lines_named(source) if matching(origin, [path], [given]) == 0)
+    _insert(db, "INSERT INTO named_rows VALUES (?, ?)", ours)
     db.execute("CREATE INDEX IF NOT EXISTS named_rows_origin ON named_rows (origin_line)")
-    kept: list[tuple[int, str, int]] = []
-    for line, group, reason in by.rejected():
-        kept.append((line, group, int(bool(group) and reason.startswith(f"{label(group)} rejected: "))))
-        if len(kept) >= _BATCH:
-            db.executemany("INSERT OR IGNORE INTO rejected_rows VALUES (?, ?, ?)", kept)
-            kept.clear()
-    db.executemany("INSERT OR IGNORE INTO rejected_rows VALUES (?, ?, ?)", kept)
+    rejected = (
+        (line, group, int(bool(group) and reason.startswith(f"{label(group)} rejected: ")))
+        for line, group, reason in by.rejected()
+    )
+    _insert(db, "INSERT OR IGNORE INTO rejected_rows VALUES (?, ?, ?)", rejected)
     db.execute("CREATE INDEX IF NOT EXISTS rejected_rows_grp ON rejected_rows (grp, mate)")
     found = db.execute(  # in the dialect both ledgers speak: no alias of a column in HAVING (PostgreSQL)
         "SELECT first, grp, missing FROM (SELECT MIN(n.line) AS first, r.grp AS grp, (SELECT MIN(m.line) FROM "
@@ -169,6 +140,25 @@ def mates_left_out(
         )
         for line, group, missing in found
     ]
+
+
+def _lines_named(source: Source) -> Iterator[tuple[str, int, int]]:
+    """(its `file` cell, its `line` cell, the line it is on) of each row of the rejects file `source` whose `line`
+    cell is a number."""
+    records = source.cells()
+    try:
+        for line, cells in records:
+            if type(cells) is list and len(cells) > 1 and (said := cells[1].strip()).isascii() and said.isdigit():
+                yield cells[0].strip(), int(said), line
+    finally:
+        records.close()  # type: ignore[attr-defined]
+
+
+def _insert(db: sqlite3.Connection, sql: str, rows: Iterable[tuple[object, ...]]) -> None:
+    """`sql` for each of `rows`, _BATCH at a time: a big file costs no memory."""
+    it = iter(rows)
+    while batch := list(islice(it, _BATCH)):
+        db.executemany(sql, batch)
 
 
 def copied_reason(first: int, origin: str, origin_line: int) -> str:
