@@ -1,13 +1,13 @@
 """Group keys written on a group's first line only: a spreadsheet's merged cell (a voucher, order or invoice number
-merged over its group's lines) is exported on the first line, and the lines below it are blank in that column.
-
-Such a file is judged whole, before the first call (profile._inspect), never line by line: it looks merged where
-lines that give no key lie right below a line that gives one (each alike in the fields that must agree with it:
-RecordKind.filled_alike) and no key is written on two lines in a row. Then whether each blank line is its group's
-or a row of no group cannot be told (Visma Core books a line without an orderId as an entry of its own: the order
-was booked split in one entry a line, exit 0), and the file is refused, naming the lines and how to fill the key
-down. A file that writes a key on two lines in a row writes its keys line by line: a blank key there is read as the
-kind reads it (an entry of its own, or a line whose key was lost, refused with its neighbours: regroup.keyed)."""
+merged over its group's lines) is exported on the first line, and the lines below it are blank in that column. Such a
+file is judged whole, before the first call (profile._inspect), never line by line: it looks merged where lines that
+give no key lie right below a line that gives one (each alike in the fields that must agree with it:
+RecordKind.filled_alike) and no group's key is written on two lines in a row (the same key and fields alike: order 1
+of case 1006 above order 1 of case 1007 are two orders, each on a line of its own). Then whether each blank line is
+its group's or a row of no group cannot be told (Visma Core books a line without an orderId as an entry of its own:
+the order was booked split in one entry a line, exit 0), and the file is refused, naming the lines and how to fill
+the key down. A file that writes a key on two lines in a row writes its keys line by line: a blank key there is read
+as the kind reads it (an entry of its own, or a line whose key was lost, refused with its neighbours: regroup.keyed)."""
 
 from __future__ import annotations
 
@@ -37,14 +37,16 @@ class MergedPart(msgspec.Struct, array_like=True, frozen=True):
 
 
 class MergedCells:
-    """What one pass over a file's rows shows of merged key cells, for a kind that names them
-    (RecordKind.filled_down): how many lines give no key right below a line of a group that gives one, or below
-    such lines (`below`; the first few runs of them, `first`), and how many lines give the key the line before gave
-    (`again`). The run below the file's last line that gives a key, with nothing after it (`pending`), counts where
-    the file shows merged cells above it, or one of its lines gives a group field or one alike (a Visma Core line's
-    case or cost type): a totals row below the last group gives none, and is told so by the planner
-    (regroup.keyed). `starts_blank`: the first row read gives no key, so a part of a file read alone (halves.py)
-    cannot tell what is above it. Bounded: a few runs and a few lines of each are kept, the rest counted."""
+    """What one pass over a file's rows shows of merged key cells, for a kind that names them (RecordKind.filled_down):
+    how many lines give no key right below a line of a group that gives one, or below such lines (`below`; the
+    first few runs of them, `first`), and how many lines give the key the line before gave, its fields alike the
+    same or blank on one of the two (`again`: order 1 of case 1006 then order 1 of case 1007 are two orders, not
+    one written line by line). The run below the file's last line that gives a key, with nothing after it
+    (`pending`), counts where the file shows merged cells above it, or one of its lines gives a group field or
+    one alike (a Visma Core line's case or cost type): a totals row below the last group gives none, and is told
+    so by the planner (regroup.keyed). `starts_blank`: the first row read gives no key, so a part of a file read
+    alone (halves.py) cannot tell what is above it. Bounded: a few runs and a few lines of each are kept, the
+    rest counted."""
 
     SHOWN = 5
     #: the lines of a run kept to name it
@@ -57,11 +59,12 @@ class MergedCells:
         self.first: list[Run] = []
         #: the run below the last line read that gives a key, no other line after it yet
         self.pending: Run | None = None
-        #: the key the first row gives (None: it gives none, or no row was read)
+        #: the key the first row gives, then its fields alike ("" for a blank one; None: it gives no key, or no row
+        #: was read)
         self.head: tuple[str, ...] | None = None
         self.starts_blank = False
         self._rows = 0
-        #: the key the line before gave (None: it gave none, or was no row)
+        #: the key the line before gave, then its fields alike, as `head` (None: it gave no key, or was no row)
         self._last: tuple[str, ...] | None = None
         #: the line above the lines below it that give no key, its group (keyed()'s, and as the line gives it) and its
         #: values of the fields alike
@@ -93,12 +96,25 @@ class MergedCells:
             return
         self._commit()
         key_given = tuple(v or "" for v in given)
+        alike = _values(row, kind.filled_alike)
+        # the key with the fields alike: order 1 of case 1006 and order 1 of case 1007 in a row are two orders
+        line_of = key_given + tuple(v or "" for v in alike)
         if self._rows == 1:
-            self.head = key_given
-        if key_given == self._last:
+            self.head = line_of
+        if self._same(line_of, self._last):
             self.again += 1
-        self._last = key_given
-        self._above = (line, key, key_given, _values(row, kind.filled_alike))
+        self._last = line_of
+        self._above = (line, key, key_given, alike)
+
+    def _same(self, line_of: tuple[str, ...] | None, last: tuple[str, ...] | None) -> bool:
+        """Whether a line giving `line_of` (its key, then its fields alike: "" for a blank one) gives the key of the
+        line before it, `last`: the same key, each field alike the same, or blank on either line."""
+        if line_of is None or last is None:
+            return False
+        n = len(self.kind.filled_down)
+        return line_of[:n] == last[:n] and all(
+            not v or not a or v == a for v, a in zip(line_of[n:], last[n:], strict=True)
+        )
 
     def _label(self, key: object, given: tuple[str, ...]) -> str:
         """The group of a line above lines that give no key, as messages name it: told only for such a line, as
@@ -129,7 +145,7 @@ class MergedCells:
         starts with a line that gives a key (a part that starts blank is read with the whole file)."""
         if after.head is not None:
             self._commit()
-            self.again += after.head == self._last
+            self.again += self._same(after.head, self._last)
 
         def on(run: Run) -> Run:
             return (run[0] + lines, run[1], [line + lines for line in run[2]], run[3], run[4])
@@ -162,8 +178,8 @@ class MergedCells:
         lines = f"{self.below:,} lines give" if self.below > 1 else "1 line gives"
         return ConfigError(
             f"{path}: {lines} no {field}, right below a line that gives one ({shown}{more}), and no two lines in a "
-            f"row give the same {field}: a spreadsheet exports a merged cell so, its value on the first line of the "
-            f"{name} only. Whether each such line is a line of the {name} above it cannot be told, so nothing was "
+            f"row give one {name}'s {field}: a spreadsheet exports a merged cell so, its value on the first line of "
+            f"the {name} only. Whether each such line is a line of the {name} above it cannot be told, so nothing was "
             f"sent. Fill the {field} down to every line of its {name} (in the spreadsheet: unmerge the cells, then "
             f"fill each blank cell with the value above it) and load the file again; {alone}"
         )

@@ -140,6 +140,41 @@ async def test_a_payorcrm_invoice_number_on_its_first_line_only_is_refused_befor
     assert re.search(FILL.format("invoiceNumber", "invoice", "invoiceNumber"), said), said
 
 
+async def test_a_visma_core_file_numbering_its_orders_by_case_on_their_first_lines_only_is_refused(
+    tmp_path: Path,
+) -> None:
+    # found by a tester (t71h): orders numbered 1 in each case, their orderId on their first line only. Lines 2 and 3
+    # (order 1 of case 1006, order 1 of case 1007) were read as one key given on two lines in a row, so the file was
+    # taken for one writing its keys line by line: orders 1 of case 1007 and 1008 booked as entries 200.00, 50.00,
+    # 300.00, 30.00, exit 0, where the file meant 250.00 and 330.00
+    rows = [
+        [1006, "OUTLAY", "100.00", "Takst", "", "2026-11-30", "1"],
+        [1007, "OUTLAY", "200.00", "Takst", "", "2026-11-30", "1"],
+        [1007, "OUTLAY", "50.00", "Porto", "", "2026-11-30", ""],
+        [1008, "OUTLAY", "300.00", "Takst", "", "2026-11-30", "1"],
+        [1008, "OUTLAY", "30.00", "Porto", "", "2026-11-30", ""],
+    ]
+    data = core_write(tmp_path / "e.csv", rows)
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            with pytest.raises(ConfigError) as info:
+                await load(core_job(tmp_path, data, url), env=CORE_ENV)
+            assert await created(url) == []
+            said = str(info.value)
+            assert "e.csv: 2 lines give no orderId, right below a line that gives one" in said, said
+            assert "line 4 below line 3 (order 1 of case 1007 (OUTLAY)); line 6 below line 5" in said, said
+            fixed = core_write(tmp_path / "fixed.csv", filled(rows))
+            again = replace(core_job(tmp_path, fixed, url), ledger=str(tmp_path / "fixed.sqlite"))
+            report = await load(replace(again, rejects=str(tmp_path / "fixed.rejects.csv")), env=CORE_ENV)
+            entries = await created(url)
+    assert report.exit_code == 0, report
+    assert sorted((e["CaseId"], e["Amount"]) for e in entries) == [
+        (1006, Decimal("100.00")),
+        (1007, Decimal("250.00")),
+        (1008, Decimal("330.00")),
+    ]
+
+
 def merged(rows: list[tuple[int, str | None, str | None]], cost_type: str | None = "OUTLAY") -> MergedCells:
     """Visma Core rows (line, caseId, orderId), each of `cost_type`, as one pass reads them."""
     found = MergedCells(Entries())
@@ -163,6 +198,17 @@ def test_a_file_is_merged_only_where_no_key_is_given_twice_in_a_row_and_blank_li
     found.lost()
     found.add(4, {"caseId": "1", "orderId": None, "accountingCostType": "OUTLAY"}, None)
     assert not found.merged()
+
+
+def test_one_key_on_two_lines_in_a_row_of_two_cases_is_two_groups_not_a_key_given_line_by_line() -> None:
+    # order 1 of case 1 and order 1 of case 2 in a row are two orders (tester t71h)
+    assert merged([(2, "1", "1"), (3, "2", "1"), (4, "2", None)]).merged()
+    # the same order on two lines in a row, its case on one of them only: a key given line by line
+    assert not merged([(2, "1", "A"), (3, None, "A"), (4, "1", "B"), (5, "1", None)]).merged()
+    # read in two parts, cut between the two orders 1, as read whole
+    first, second = merged([(2, "1", "1")]), merged([(3 - 10, "2", "1"), (4 - 10, "2", None)])
+    first.then(second.part(), 10)
+    assert first.merged() and [(at, lines) for at, _, lines, *_ in first.first] == [(3, [4])]
 
 
 def test_a_totals_row_below_the_last_group_is_no_sign_of_merged_cells() -> None:
