@@ -465,12 +465,18 @@ def _runs_of_rejects(job: Job, path: str, name: str | None) -> Iterator[tuple[st
         if (own := _rejected_into(run, real)) is not None:
             yield str(ledger), run, own, True
             continue
-        try:
-            paths, given = [str(f["path"]) for f in run["files"]], [str(f) for f in run["settings"]["files"]]
-        except (KeyError, TypeError):
-            continue
-        if name and (at := origins.matching(name, paths, given)) is not None:
+        inputs = _inputs_of(run)
+        if inputs is not None and name and (at := origins.matching(name, *inputs)) is not None:
             yield str(ledger), run, at, False
+
+
+def _inputs_of(run: dict[str, Any]) -> tuple[list[str], list[str]] | None:
+    """The inputs of `run` (as `run_of` reads it) as its ledger keeps them and as it was given them; None for a
+    ledger of another version."""
+    try:
+        return [str(f["path"]) for f in run["files"]], [str(f) for f in run["settings"]["files"]]
+    except (KeyError, TypeError):
+        return None
 
 
 def _rejected_into(run: dict[str, Any] | None, real: str) -> int | None:
@@ -522,31 +528,36 @@ def _rejected_rows(ledger: str, at: int) -> Iterator[tuple[int, str, str]]:
         return
 
 
-def rejected_by(job: Job, sources: Sequence[Source]) -> dict[int, origins.RejectedBy]:
-    """By the index of the source, the run whose rejects file each rejects file of `sources` is (by its real path,
-    as the run wrote it), else, for a copy under another name (a spreadsheet's Save As), the one earlier run that
-    read an input of the name its rows give (origins.named_input), as far as the record of loads and the ledgers
-    still where they saw them tell. A file whose rows name more than one input, or none, or an input two earlier
-    runs read (which of them wrote it cannot be told), or that no run on record wrote, is left out."""
-    out: dict[int, origins.RejectedBy] = {}
+def rejected_by(job: Job, sources: Sequence[Source]) -> dict[int, list[origins.RejectedBy]]:
+    """By the index of the source, for each input the rows of each rejects file of `sources` name (origins.
+    named_inputs: two rejects files joined by hand name two), the run whose rejects file it is (by its real path, as
+    the run wrote it) where that run read an input so named, else, for a copy under another name (a spreadsheet's
+    Save As), the one earlier run that read an input of that name, as far as the record of loads and the ledgers
+    still where they saw them tell. An input that two earlier runs read (which of them wrote its rows cannot be
+    told), or that no run on record read, is left out (tester t71h: a.csv's and b.csv's rejects files joined in one,
+    b.csv's voucher's good line deleted, booked the voucher in part, exit 0: a file naming two inputs was left out
+    whole)."""
+    out: dict[int, list[origins.RejectedBy]] = {}
     for i, source in enumerate(sources):
-        if source.fmt != "csv" or not source.rejects_file:
-            continue
-        runs: list[tuple[str, dict[str, Any], int]] = []
-        for ledger, run, at, own in _runs_of_rejects(job, str(source.path), origins.named_input(source)):
-            if own:
-                runs = [(ledger, run, at)]
-                break
-            runs.append((ledger, run, at))
-        if len(runs) == 1:
-            ledger, run, at = runs[0]
-            with contextlib.suppress(IndexError, KeyError, TypeError):  # a ledger of another version
-                out[i] = origins.RejectedBy(
-                    ledger_pg.name_of(ledger),
-                    str(run["settings"]["files"][at]),
-                    str(run["files"][at]["path"]),
-                    functools.partial(_rejected_rows, ledger, at),
-                )
+        for name in origins.named_inputs(source):
+            runs: list[tuple[str, dict[str, Any], int]] = []
+            for ledger, run, at, own in _runs_of_rejects(job, str(source.path), name):
+                if own:
+                    inputs = _inputs_of(run)
+                    mine = origins.matching(name, *inputs) if inputs is not None else None
+                    runs = [] if mine is None else [(ledger, run, mine)]
+                    break
+                runs.append((ledger, run, at))
+            if len(runs) == 1:
+                ledger, run, at = runs[0]
+                with contextlib.suppress(IndexError, KeyError, TypeError):  # a ledger of another version
+                    by = origins.RejectedBy(
+                        ledger_pg.name_of(ledger),
+                        str(run["settings"]["files"][at]),
+                        str(run["files"][at]["path"]),
+                        functools.partial(_rejected_rows, ledger, at),
+                    )
+                    out.setdefault(i, []).append(by)
     return out
 
 

@@ -174,19 +174,30 @@ def copied_reason(first: int, origin: str, origin_line: int) -> str:
 def named_input(source: Source) -> str | None:
     """The one input a rejects file's records name in their `file` cell (None: no rejects file, or its records
     name none or more than one: two inputs may have been read two ways)."""
+    names = named_inputs(source, 2)
+    return names[0] if len(names) == 1 and names[0] else None
+
+
+#: the most inputs one rejects file's records are read for (named_inputs): a run's inputs, joined by hand
+MOST_NAMED = 100
+
+
+def named_inputs(source: Source, most: int = MOST_NAMED) -> list[str]:
+    """The inputs a rejects file's records name in their `file` cell, in the order first named ("" for a record
+    that names none), at most `most` of them ([] for no rejects file): two rejects files joined by hand name two."""
     if source.fmt != "csv" or not source.rejects_file:
-        return None
-    names: set[str] = set()
+        return []
+    names: dict[str, None] = {}
     records = source.cells()
     try:
         for _, cells in records:
             if type(cells) is list and cells:
-                names.add(cells[0].strip())
-            if len(names) > 1:
-                return None
+                names.setdefault(cells[0].strip())
+            if len(names) >= most:
+                break
     finally:
         records.close()  # type: ignore[attr-defined]
-    return names.pop() if names and "" not in names else None
+    return list(names)
 
 
 def matching(name: str, paths: Sequence[str], given: Sequence[str]) -> int | None:

@@ -136,7 +136,7 @@ def inspect(
     scan_part: ScanPart | None = None,
     before: Mapping[int, Reading] | None = None,
     counted: Callable[[int], object] | None = None,
-    rejected_by: Mapping[int, origins.RejectedBy] | None = None,
+    rejected_by: Mapping[int, Sequence[origins.RejectedBy]] | None = None,
 ) -> list[FileProfile]:
     """Read every file once and decide; the group keys go to `db`'s `file_groups` (and where the kind names families
     of rows, or its rows of no group each create a record: chunking.Planner.row_loaded, the earlier file and line
@@ -147,8 +147,8 @@ def inspect(
     first call). `before`: by a rejects file's index, how the input whose rows it holds was read
     (loads.read_before), which reads its numbers and dates where its own rows do not show how. `counted` is told
     the rows read here, some thousands at a time, for the progress display (a big file's second half, read by
-    `scan_part`, is not counted). `rejected_by`: by a rejects file's index, the run that wrote it (loads.rejected_by),
-    against which its groups are read for lines left out (origins.mates_left_out)."""
+    `scan_part`, is not counted). `rejected_by`: by a rejects file's index, the run that read each input its rows name
+    (loads.rejected_by), against which its groups are read for lines left out (origins.mates_left_out)."""
     for table in (FILE_GROUPS, FILE_FAMILIES, FILE_ORIGINS, FILE_ORIGINS_INDEX, _FAMILY_STARTS_TABLE):
         db.execute(table)
     db.execute("DELETE FROM family_starts")
@@ -166,7 +166,7 @@ def inspect(
                     scan_part,
                     (before or {}).get(i),
                     counted,
-                    (rejected_by or {}).get(i),
+                    (rejected_by or {}).get(i, ()),
                 )
             )
         except ConfigError as exc:
@@ -636,7 +636,7 @@ def _inspect(
     scan_part: ScanPart | None,
     before: Reading | None,
     counted: Callable[[int], object] | None,
-    rejected_by: origins.RejectedBy | None = None,
+    rejected_by: Sequence[origins.RejectedBy] = (),
 ) -> FileProfile:
     """One file of `sources` (the run's inputs), the one at `file_idx`, read and decided (`inspect`)."""
     source, paths = sources[file_idx], [str(s.path) for s in sources]
@@ -726,7 +726,7 @@ def _inspect(
             f"{origins.copied_reason(first, origin, origin_line)}): the rejects file looks joined with itself; load "
             "it as the run wrote it, fixed in place; nothing was sent"
         )
-    left_out = origins.mates_left_out(db, source, rejected_by, kind.group_label) if rejected_by is not None else []
+    left_out = [left for by in rejected_by for left in origins.mates_left_out(db, source, by, kind.group_label)]
     (groups,) = db.execute("SELECT COUNT(*) FROM file_groups WHERE file_idx = ?", (file_idx,)).fetchone()
     if found.last_line_without_end:  # a warning, not a refusal: Google Sheets writes every file so
         log.warning("%s: %s", path, without_end(found.last_line_without_end))

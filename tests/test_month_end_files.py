@@ -232,3 +232,40 @@ async def test_a_payorcrm_amount_column_named_with_its_currency_rejects_an_invoi
     (f3,) = rows_of(Path(two.rejects_file))
     assert f3["field"] == "invoiceAmount", f3
     assert "and the row names no currency" in f3["reason"] and "Give the row's currency (EUR)" in f3["reason"], f3
+
+
+@pytest.mark.parametrize("saved_as", ["", "joined.csv"])
+async def test_two_rejects_files_joined_by_hand_with_a_voucher_s_line_deleted_reject_that_voucher(
+    tmp_path: Path, saved_as: str
+) -> None:
+    # found by a tester (t71h): a run's two rejects files joined in one (pasted into the first, or saved under
+    # another name), voucher 2's bank line deleted by mistake: a file whose rows name two inputs was read against no
+    # run, and voucher 2 was booked as its paper line alone, out of balance by 100.00, exit 0
+    first_file, second_file = tmp_path / "dec-a.csv", tmp_path / "dec-b.csv"
+    first_file.write_text(HEADER + "5,1,1,2026-12-31,500.00,DKK,9999,Husleje\n5,1,1,2026-12-31,-500.00,DKK,5600,Bank\n")
+    second_file.write_text(HEADER + "5,1,2,2026-12-31,100.00,DKK,9999,Papir\n5,1,2,2026-12-31,-100.00,DKK,5600,Bank\n")
+    with anyio.fail_after(90):
+        async with running("economic", SandboxOptions()) as url:
+            both = Job(target="economic", files=[str(first_file), str(second_file)], base_url=url)
+            first = await load(both, env=CREDS)
+            assert (first.loaded, first.rejected) == (0, 4), first
+            tables = []
+            for rejects in (tmp_path / "dec-a.csv.rejects.csv", tmp_path / "dec-b.csv.rejects.csv"):
+                with rejects.open(newline="", encoding="utf-8-sig") as fh:
+                    tables.append([[c.replace("9999", "2750") for c in row] for row in csv.reader(fh)])
+            text = tables[1][0].index("text")
+            joined = [*tables[0], *(row for row in tables[1][1:] if row[text] != "Bank")]
+            into = tmp_path / (saved_as or "dec-a.csv.rejects.csv")
+            with into.open("w", newline="", encoding="utf-8") as fh:
+                csv.writer(fh).writerows(joined)
+            fixed = await load(job(into, url, ledger=str(tmp_path / "fixed.sqlite")), env=CREDS)
+            books = await journal(url)
+    assert books == [
+        (1, 2750, Decimal("500.00"), "DKK"),
+        (1, 5600, Decimal("-500.00"), "DKK"),
+    ], books
+    assert (fixed.loaded, fixed.rejected, fixed.exit_code) == (2, 1, 1), fixed
+    (row,) = rows_of(Path(fixed.rejects_file))
+    assert (row["line"], row["field"]) == ("4", "line"), row  # the joined file's line 4: voucher 2's paper line
+    assert row["reason"].startswith(f"line 3 of {second_file}, which the run of the ledger "), row
+    assert "rejected only with voucher 2 (journal 1), is not in this file" in row["reason"], row
