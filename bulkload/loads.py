@@ -470,6 +470,22 @@ def _runs_of_rejects(job: Job, path: str, name: str | None) -> Iterator[tuple[st
             yield str(ledger), run, at, False
 
 
+def _read_here(
+    runs: list[tuple[str, dict[str, Any], int]], path: str, name: str
+) -> list[tuple[str, dict[str, Any], int]]:
+    """Of `runs` (ledger, run, the index of its input) that read an input named `name` (a rejects file's `file`
+    cell), those whose input is the file `name` gives from beside the rejects file at `path` (where a run writes
+    it) or from here: an input given as `dec.csv` in two folders (tester t71h: a Save As copy of one's rejects file
+    was read against neither, and a voucher whose good line was deleted booked in part, exit 0)."""
+    places = {os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(path)), name)), os.path.realpath(name)}
+    kept = []
+    for ledger, run, at in runs:
+        with contextlib.suppress(IndexError, KeyError, TypeError):  # a ledger of another version
+            if os.path.realpath(str(run["files"][at]["path"])) in places:
+                kept.append((ledger, run, at))
+    return kept
+
+
 def _inputs_of(run: dict[str, Any]) -> tuple[list[str], list[str]] | None:
     """The inputs of `run` (as `run_of` reads it) as its ledger keeps them and as it was given them; None for a
     ledger of another version."""
@@ -548,6 +564,8 @@ def rejected_by(job: Job, sources: Sequence[Source]) -> dict[int, list[origins.R
                     runs = [] if mine is None else [(ledger, run, mine)]
                     break
                 runs.append((ledger, run, at))
+            if len(runs) > 1:  # an input of that name read in several folders: the one of them the name gives
+                runs = _read_here(runs, str(source.path), name)
             if len(runs) == 1:
                 ledger, run, at = runs[0]
                 with contextlib.suppress(IndexError, KeyError, TypeError):  # a ledger of another version

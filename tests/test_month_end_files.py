@@ -269,3 +269,35 @@ async def test_two_rejects_files_joined_by_hand_with_a_voucher_s_line_deleted_re
     assert (row["line"], row["field"]) == ("4", "line"), row  # the joined file's line 4: voucher 2's paper line
     assert row["reason"].startswith(f"line 3 of {second_file}, which the run of the ledger "), row
     assert "rejected only with voucher 2 (journal 1), is not in this file" in row["reason"], row
+
+
+async def test_a_rejects_file_saved_under_another_name_is_read_against_the_run_of_its_folder_s_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by a tester (t71h): dec.csv loaded in two folders, each given as `dec.csv`; a Save As copy of the second's
+    # rejects file, voucher 2's bank line deleted, was read against neither run (two read an input so named), and
+    # voucher 2 was booked as its paper line alone, out of balance by 100.00, exit 0
+    with anyio.fail_after(90):
+        async with running("economic", SandboxOptions()) as url:
+            for folder, voucher in (("nov", 1), ("dec", 2)):
+                (tmp_path / folder).mkdir()
+                monkeypatch.chdir(tmp_path / folder)
+                Path("dec.csv").write_text(
+                    HEADER
+                    + f"5,1,{voucher},2026-12-31,100.00,DKK,9999,Papir\n"  # the API refuses the account
+                    + f"5,1,{voucher},2026-12-31,-100.00,DKK,5600,Bank\n"
+                )
+                first = await load(job(Path("dec.csv"), url, ledger="run.sqlite"), env=CREDS)
+                assert (first.loaded, first.rejected) == (0, 2), first
+            rejects, copy = tmp_path / "dec" / "dec.csv.rejects.csv", tmp_path / "dec" / "dec-fixed.csv"
+            with rejects.open(newline="", encoding="utf-8-sig") as fh:
+                table = list(csv.reader(fh))
+            with copy.open("w", newline="", encoding="utf-8") as fh:  # the bank line deleted
+                csv.writer(fh).writerows([table[0], [c.replace("9999", "2750") for c in table[1]]])
+            fixed = await load(job(copy, url, ledger="fixed.sqlite"), env=CREDS)
+            books = await journal(url)
+    assert books == [], books
+    assert (fixed.loaded, fixed.rejected, fixed.exit_code) == (0, 1, 1), fixed
+    (row,) = rows_of(Path(fixed.rejects_file))
+    assert row["reason"].startswith("line 3 of dec.csv, which the run of the ledger "), row
+    assert "rejected only with voucher 2 (journal 1), is not in this file" in row["reason"], row
