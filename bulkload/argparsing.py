@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import re
 import shlex
 import sys
@@ -20,9 +21,32 @@ _INVALID_CHOICE = re.compile(r"invalid choice: '(?P<given>[^']*)' \(choose from 
 
 #: an option a user may try to give a credential with (`--token`, `--api-key`, `--client-secret`): bulkload takes
 #: none on its command line, whose words reach shell histories, process lists and CI logs
-_CREDENTIAL_FLAG = re.compile(
-    r"^--[\w-]*(token|secret|password|passwd|api[-_]?key|client[-_]?id|grant|credential)", re.IGNORECASE
-)
+_CREDENTIAL = r"(token|secret|passw(or)?d|pass|pwd|api[-_]?key|key|auth|bearer|client[-_]?id|grant|credential)"
+_CREDENTIAL_FLAG = re.compile(rf"^--?[\w-]*{_CREDENTIAL}", re.IGNORECASE)
+#: a credential's variable written on the command line as a word (`ECONOMIC_APP_SECRET_TOKEN=…`), not set
+_CREDENTIAL_VARIABLE = re.compile(rf"^\w*{_CREDENTIAL}\w*=", re.IGNORECASE)
+
+
+def secret_words(words: Sequence[str]) -> set[str]:
+    """The values of `words` (a command line) that may be credentials, never to be echoed: the word after a
+    credential-like option (`--token abc`, `--pass abc`), the value of one written `--auth=abc`, and of a
+    credential's variable written as a word (`ECONOMIC_APP_SECRET_TOKEN=abc`)."""
+    found, after = set(), False
+    for word in words:
+        flag, eq, value = word.partition("=")
+        if after and not word.startswith("-"):
+            found.add(word)
+        elif value and (_CREDENTIAL_FLAG.match(flag) or _CREDENTIAL_VARIABLE.match(word)):
+            found.add(value)
+        after = bool(_CREDENTIAL_FLAG.match(flag)) and not eq
+    return found
+
+
+def without_secret_words(text: str, words: Sequence[str]) -> str:
+    """`text` with each of `words`' secret_words, where it stands as a word of its own, shown as ***."""
+    for value in sorted(secret_words(words), key=len, reverse=True):
+        text = re.sub(rf"(?<![\w.-]){re.escape(value)}(?![\w.-])", "***", text)
+    return text
 
 
 def _credentials_hidden(extras: Sequence[str]) -> tuple[list[str], str]:
@@ -152,7 +176,9 @@ class Parser(argparse.ArgumentParser):
             message += _suggestion(found["given"], choices)
         elif message.startswith("the following arguments are required"):
             message += flag_hints(self, self.given) or bare_word_hint(self, self.given, "--ledger")
-        super().error(message)
+        # a credential given on the command line is not echoed where the refusal names it (`bulkload --token abc
+        # load …`: "invalid choice: 'abc'", tester t71h), to the terminal and a CI log
+        super().error(without_secret_words(message, self.given))
 
 
 def chosen(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> argparse.ArgumentParser:
@@ -180,6 +206,14 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
         hints = flag_hints(inner, [a for a in extras if a.split("=", 1)[0] not in elsewhere])
         hints += elsewhere_hints(parser, inner, extras)
         inner.error(f"unrecognized arguments: {' '.join(extras)}{hints}")
+    for given in getattr(ns, "files", None) or ():
+        if _CREDENTIAL_VARIABLE.match(given) and not os.path.exists(given):  # `VAR=abc bulkload …` without a space?
+            name = given.partition("=")[0]
+            inner.error(
+                f"{name}=*** is given as an input file: a credential is set in the environment, not given on the "
+                f"command line (`export {name}=…` before the command, or `{name}=… bulkload …` with the "
+                "assignment before the command's name)"
+            )
     if ns.verbose and ns.quiet:
         # only the command's parser sets `loudness` after the top one: the one given after the command
         after, before = (_QUIET, _VERBOSE) if ns.loudness == "quiet" else (_VERBOSE, _QUIET)

@@ -137,6 +137,27 @@ def test_a_credential_given_as_an_option_is_refused_saying_where_credentials_go_
     assert "s3cret" not in refusal(capsys, "resume", "--ledger", "r.sqlite", "--api-key", "s3cret")
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--token", "s3cretXYZ", "load", "economic", "x.csv"),  # before the command: "invalid choice: 's3cretXYZ'"
+        ("load", "economic", "x.csv", "--pass", "s3cretXYZ"),
+        ("load", "economic", "x.csv", "--pwd", "s3cretXYZ"),
+        ("load", "economic", "x.csv", "--key", "s3cretXYZ"),
+        ("load", "economic", "x.csv", "--auth=s3cretXYZ"),
+        ("load", "economic", "x.csv", "--bearer", "s3cretXYZ"),
+        ("load", "economic", "ECONOMIC_APP_SECRET_TOKEN=s3cretXYZ", "x.csv"),  # the assignment after `bulkload`
+    ],
+)
+def test_a_credential_on_the_command_line_is_never_echoed_whatever_its_option_or_place(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    # tester t71h: each of these printed the value back to the terminal (and a CI log); the last was read as an
+    # input file, "cannot read ECONOMIC_APP_SECRET_TOKEN=s3cretXYZ", and its rejects file named after it
+    err = refusal(capsys, *argv)
+    assert "s3cretXYZ" not in err and "***" in err, err
+
+
 def test_an_option_of_another_command_is_refused_naming_the_command_that_takes_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
