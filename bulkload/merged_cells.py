@@ -2,12 +2,13 @@
 merged over its group's lines) is exported on the first line, and the lines below it are blank in that column. Such a
 file is judged whole, before the first call (profile._inspect), never line by line: it looks merged where lines that
 give no key lie right below a line that gives one (each alike in the fields that must agree with it:
-RecordKind.filled_alike) and no group's key is written on two lines in a row (the same key and fields alike: order 1
-of case 1006 above order 1 of case 1007 are two orders, each on a line of its own). Then whether each blank line is
-its group's or a row of no group cannot be told (Visma Core books a line without an orderId as an entry of its own:
-the order was booked split in one entry a line, exit 0), and the file is refused, naming the lines and how to fill
-the key down. A file that writes a key on two lines in a row writes its keys line by line: a blank key there is read
-as the kind reads it (an entry of its own, or a line whose key was lost, refused with its neighbours: regroup.keyed)."""
+RecordKind.filled_alike) and no group's key is written on two lines in a row (one group as the kind reads it, or the
+same key as written, the fields alike the same: order 1 of case 1006 above order 1 of case 1007 are two orders, each
+on a line of its own). Then whether each blank line is its group's or a row of no group cannot be told (Visma Core
+books a line without an orderId as an entry of its own: the order was booked split in one entry a line, exit 0), and
+the file is refused, naming the lines and how to fill the key down. A file that writes a key on two lines in a row
+writes its keys line by line: a blank key there is read as the kind reads it (an entry of its own, or a line whose
+key was lost, refused with its neighbours: regroup.keyed)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any
 import msgspec
 
 from .errors import ConfigError
-from .targets.base import RecordKind, key_text
+from .targets.base import RecordKind, key_number, key_text
 
 #: a run of lines below a group's line that give no key: (the line above, its group as messages name it, the first
 #: few lines of the run, how many lines it holds, whether one of them gives a group field or one alike)
@@ -38,15 +39,15 @@ class MergedPart(msgspec.Struct, array_like=True, frozen=True):
 
 class MergedCells:
     """What one pass over a file's rows shows of merged key cells, for a kind that names them (RecordKind.filled_down):
-    how many lines give no key right below a line of a group that gives one, or below such lines (`below`; the
-    first few runs of them, `first`), and how many lines give the key the line before gave, its fields alike the
-    same or blank on one of the two (`again`: order 1 of case 1006 then order 1 of case 1007 are two orders, not
-    one written line by line). The run below the file's last line that gives a key, with nothing after it
-    (`pending`), counts where the file shows merged cells above it, or one of its lines gives a group field or
-    one alike (a Visma Core line's case or cost type): a totals row below the last group gives none, and is told
-    so by the planner (regroup.keyed). `starts_blank`: the first row read gives no key, so a part of a file read
-    alone (halves.py) cannot tell what is above it. Bounded: a few runs and a few lines of each are kept, the
-    rest counted."""
+    how many lines give no key right below a line of a group that gives one, or below such lines (`below`; the first few
+    runs of them, `first`), and how many lines give the key the line before gave: its group as the kind reads it or the
+    key as written, the fields alike the same or blank on one of the two (`again`: order 1 of case 1006 then order 1 of
+    case 1007 are two orders, not one written line by line). The run below the file's last line that gives a key, with
+    nothing after it (`pending`), counts where the file shows merged cells above it, or one of its lines gives a group
+    field or one alike (a Visma Core line's case or cost type): a totals row below the last group gives none, and is
+    told so by the planner (regroup.keyed). `starts_blank`: the first row read gives no key, so a part of a file read
+    alone (halves.py) cannot tell what is above it. Bounded: a few runs and a few lines of each are kept, the rest
+    counted."""
 
     SHOWN = 5
     #: the lines of a run kept to name it
@@ -59,12 +60,13 @@ class MergedCells:
         self.first: list[Run] = []
         #: the run below the last line read that gives a key, no other line after it yet
         self.pending: Run | None = None
-        #: the key the first row gives, then its fields alike ("" for a blank one; None: it gives no key, or no row
-        #: was read)
+        #: the group the first row gives as the kind reads it, its key as written, then its fields alike ("" for a
+        #: blank one or a group that does not read; None: it gives no key, or no row was read)
         self.head: tuple[str, ...] | None = None
         self.starts_blank = False
         self._rows = 0
-        #: the key the line before gave, then its fields alike, as `head` (None: it gave no key, or was no row)
+        #: the group and key the line before gave, then its fields alike, as `head` (None: it gave no key, or was
+        #: no row)
         self._last: tuple[str, ...] | None = None
         #: the line above the lines below it that give no key, its group (keyed()'s, and as the line gives it) and its
         #: values of the fields alike
@@ -82,7 +84,7 @@ class MergedCells:
                 self.starts_blank = True
             above = self._above
             if above is not None and all(
-                v is None or v == a for v, a in zip(_values(row, kind.filled_alike), above[3], strict=True)
+                v is None or v == a for v, a in zip(_alike(row, kind.filled_alike), above[3], strict=True)
             ):
                 gives = any(v is not None for v in _values(row, self._others))
                 run = self.pending or (above[0], self._label(above[1], above[2]), [], 0, False)
@@ -96,9 +98,10 @@ class MergedCells:
             return
         self._commit()
         key_given = tuple(v or "" for v in given)
-        alike = _values(row, kind.filled_alike)
-        # the key with the fields alike: order 1 of case 1006 and order 1 of case 1007 in a row are two orders
-        line_of = key_given + tuple(v or "" for v in alike)
+        alike = _alike(row, kind.filled_alike)
+        # the group as the kind reads it ("7" and "0007" are one voucher), then the key as written with the fields
+        # alike: order 1 of case 1006 and order 1 of case 1007 in a row are two orders
+        line_of = (key if type(key) is str else "", *key_given, *(v or "" for v in alike))
         if self._rows == 1:
             self.head = line_of
         if self._same(line_of, self._last):
@@ -107,12 +110,14 @@ class MergedCells:
         self._above = (line, key, key_given, alike)
 
     def _same(self, line_of: tuple[str, ...] | None, last: tuple[str, ...] | None) -> bool:
-        """Whether a line giving `line_of` (its key, then its fields alike: "" for a blank one) gives the key of the
-        line before it, `last`: the same key, each field alike the same, or blank on either line."""
+        """Whether a line giving `line_of` (its group as the kind reads it, "" for none that reads; its key as
+        written; then its fields alike: "" for a blank one) gives the key of the line before it, `last`: one group
+        as the kind reads it (e-conomic's voucher 7 written "7" above "0007") or the same key as written, and each
+        field alike the same, or blank on either line."""
         if line_of is None or last is None:
             return False
-        n = len(self.kind.filled_down)
-        return line_of[:n] == last[:n] and all(
+        n = 1 + len(self.kind.filled_down)
+        return ((line_of[0] and line_of[0] == last[0]) or line_of[1:n] == last[1:n]) and all(
             not v or not a or v == a for v, a in zip(line_of[n:], last[n:], strict=True)
         )
 
@@ -193,6 +198,12 @@ def _values(row: Mapping[str, Any], fields: tuple[str, ...]) -> tuple[str | None
         text = None if value is None else key_text(value)
         values.append(text or None)
     return tuple(values)
+
+
+def _alike(row: Mapping[str, Any], fields: tuple[str, ...]) -> tuple[str | None, ...]:
+    """The row's values of the fields alike (`filled_alike`) as `_values` gives them, a whole number as its digits
+    (base.key_number: journal "01" and "1.0" are journal 1, case "1006.0" is case 1006, as the kinds read them)."""
+    return tuple(v if v is None else key_number(v) or v for v in _values(row, fields))
 
 
 def _lines(lines: list[int], count: int) -> str:

@@ -86,6 +86,7 @@ from bulkload import formulas
 from bulkload.cli import main
 from bulkload.money import double_keeps
 from bulkload.sources import restored
+from bulkload.targets.base import key_number, key_text
 from bulkload.targets.economic_entries import DraftEntries
 
 REQUIRED = ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency"]
@@ -457,6 +458,9 @@ class Rec:
     #: the values it gives, by field: a number or date as what it is (Num, Day: read with the file's choices), any
     #: other as the reader has it (a CSV cell trimmed; a JSON value as the line writes it): see `said_as_read`
     said: tuple[tuple[str, Any], ...] = ()
+    #: its voucherNumber and journalNumber as text, as the look for merged cells reads them (base.key_text: a JSON
+    #: 7.0 is "7", "0007" stays so; None: blank)
+    written: tuple[str | None, str | None] = (None, None)
 
     def bad(self, mark: str, order: str, mark_given: bool = False) -> bool:
         """Whether the record is rejected on its own, when the file reads numbers with `mark` and dates `order`
@@ -693,7 +697,19 @@ def csv_record(cells: list[tuple[bytes, Meta]], columns: list[str], width: int) 
         nums=tuple((n, m) for n, m in present if isinstance(m, Num)),
         days=tuple((n, m) for n, m in present if n in DATES and isinstance(m, Day)),
         said=tuple((n, m if isinstance(m, (Num, Day)) else values[n]) for n, m in present),
+        written=_written(values),
     )
+
+
+def _written(values: dict[str, Any]) -> tuple[str | None, str | None]:
+    """A row's voucherNumber and journalNumber as Rec.written holds them (the reader reads a JSON 7.0 as a
+    Decimal)."""
+
+    def text(name: str) -> str | None:
+        value = values.get(name)
+        return None if value is None else key_text(Decimal(str(value)) if type(value) is float else value) or None
+
+    return text("voucherNumber"), text("journalNumber")
 
 
 def _undecodable(text: str) -> bool:
@@ -948,6 +964,7 @@ def json_record(obj: dict[str, tuple[Any, Meta]]) -> Rec:
         days=tuple((n, m) for n, m in present if n in DATES and isinstance(m, Day)),
         json_keys=None if nul else frozenset(values),
         said=tuple((k, m if isinstance(m, (Num, Day)) else obj[k][0]) for k, m in present),
+        written=_written(values),
     )
 
 
@@ -1145,6 +1162,44 @@ def attribute(records: list[Rec]) -> tuple[list[Key | None], dict[Key, int]]:
             keys.append(after)
             before = after
     return keys, neighbours
+
+
+def looks_merged(records: list[Rec]) -> bool:
+    """Whether the file looks as a spreadsheet exports a voucherNumber merged over its voucher's lines (input-files.md,
+    merged cells; merged_cells.py), a model of the documented rule: a line that gives no voucher right below a line that
+    gives one (or below such lines), its journal blank or the same (read as a number where it is one: base.key_number),
+    and no voucher given on two lines in a row (the same voucher as the key reads it, or written alike; the journal the
+    same or blank on one of the two). A line the reader makes no row of breaks a run; a run below the file's last
+    voucher with nothing after it counts where another run does or one of its lines gives a journal (else it may be a
+    totals row)."""
+    below, again = 0, 0
+    run: list[bool] = []  # the run waiting below `above`: whether each of its lines gives a journal
+    above: tuple[str | None] | None = None  # the journal of the line above the run, as written
+    last: tuple[Key | None, str, str | None] | None = None  # the line before, where it gives a voucher
+    for rec in records:
+        if not rec.readable:
+            below, run, above, last = below + len(run), [], None, None
+            continue
+        voucher, journal = rec.written
+        journal = journal and (key_number(journal) or journal)
+        if voucher is None:
+            if above is not None and journal in (None, above[0]):
+                run.append(journal is not None)
+            else:
+                below, run, above = below + len(run), [], None
+            last = None
+            continue
+        below, run = below + len(run), []
+        if (
+            last is not None
+            and ((rec.key is not None and rec.key == last[0]) or voucher == last[1])
+            and (journal is None or last[2] is None or journal == last[2])
+        ):
+            again += 1
+        last, above = (rec.key, voucher, journal), (journal,)
+    if run and (below or any(run)):
+        below += len(run)
+    return below > 0 and again == 0
 
 
 def apart(keys: list[Key | None]) -> bool:
@@ -1439,6 +1494,8 @@ def refusal(records: list[Rec], given: Given, data: bytes) -> str | None:
         return "dates of one way of writing read two ways, only another way's show the order"
     if any(_unread(name, readable) for name in DATES):
         return "a date column no date of which reads, one of them a --date-format's: no row would load"
+    if looks_merged(records):
+        return "a voucherNumber on the first line of its voucher only, as a merged cell exports it"
     if apart(attribute(records)[0]) and any(r.key is None for r in records):
         return "a line naming no voucher in a file whose vouchers are apart"
     objects = [r.json_keys for r in records if r.json_keys is not None]

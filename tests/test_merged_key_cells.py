@@ -7,6 +7,7 @@ keeps a blank key's meaning (a Visma Core entry of its own)."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from decimal import Decimal
@@ -28,6 +29,7 @@ from bulkload import load
 from bulkload.errors import ConfigError
 from bulkload.merged_cells import MergedCells
 from bulkload.sandbox import SandboxOptions, running
+from bulkload.targets.economic_entries import DraftEntries
 from bulkload.targets.visma_core_records import Entries
 
 FILL = r"Fill the {} down to every line of its {} .*nothing was sent|nothing was sent.*Fill the {} down"
@@ -241,3 +243,48 @@ def test_a_long_run_below_a_merged_cell_is_counted_and_named_by_its_first_lines(
     assert refused.startswith("e.csv: 10,001 lines give no orderId, right below a line that gives one (lines 3, 4, 5 ")
     assert "and 9,997 more below line 2 (order A of case 1 (OUTLAY)); line 10004 below line 10003" in refused, refused
     assert len(found.first[0][2]) == MergedCells.LINES_SHOWN
+
+
+def test_one_voucher_written_two_ways_on_two_lines_in_a_row_is_a_key_given_line_by_line() -> None:
+    # a hypothesis run wrote voucher 7 as "7" above "0007": one voucher as e-conomic's key reads it, so the file
+    # writes its keys line by line and a blank one below keeps its meaning (refused with its neighbours)
+    kind = DraftEntries()
+    found = MergedCells(kind)
+    for line, row in enumerate(
+        [
+            {"journalNumber": "1", "voucherNumber": "7"},
+            {"journalNumber": "01", "voucherNumber": "0007"},
+            {"journalNumber": "1", "voucherNumber": "8"},
+            {"journalNumber": "1", "voucherNumber": None},
+        ],
+        start=2,
+    ):
+        found.add(line, row, kind.group_key(row) if row["voucherNumber"] else None)
+    assert found.again == 1 and not found.merged()
+    # as written alike and nothing else alike: two vouchers "7" of journals 1 and 2, no key given twice
+    found = MergedCells(kind)
+    for line, row in enumerate(
+        [{"journalNumber": "1", "voucherNumber": "7"}, {"journalNumber": "2", "voucherNumber": "7"}], start=2
+    ):
+        found.add(line, row, kind.group_key(row))
+    found.add(4, {"journalNumber": "2", "voucherNumber": None}, None)
+    assert found.again == 0 and found.merged()
+
+
+async def test_a_lone_line_of_no_voucher_below_one_line_vouchers_is_refused_as_merged(tmp_path: Path) -> None:
+    """Found by the hostile-input property test: vouchers 1 and 2 of one line each, then a line of journal 1 that
+    gives no voucher. It may be voucher 2's second line, its cell merged: the file is refused before the first call,
+    naming the line, never loaded in part."""
+    data = tmp_path / "e.jsonl"
+    rows = [{"voucherNumber": 1}, {"voucherNumber": 2}, {}]
+    line = {"entryTypeNumber": 2, "journalNumber": 1, "date": "2026-11-01", "amount": "-0", "currency": "DKK"}
+    data.write_text("".join(json.dumps({**line, **row, "accountNumber": 1010}) + "\n" for row in rows))
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            origin = url.removesuffix(PREFIX)
+            with pytest.raises(ConfigError) as info:
+                await load(economic_job(data, origin, tmp_path / "run.sqlite"), env=CREDS)
+            stats = await sandbox_read(origin, "stats")
+    assert stats["entries"] == 0 and "POST" not in stats["by_method"], stats
+    said = str(info.value)
+    assert "1 line gives no voucherNumber" in said and "line 3 below line 2 (voucher 2 (journal 1))" in said, said
