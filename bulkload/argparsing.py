@@ -49,25 +49,11 @@ def without_secret_words(text: str, words: Sequence[str]) -> str:
     return text
 
 
-def _credentials_hidden(extras: Sequence[str]) -> tuple[list[str], str]:
-    """`extras` (the words a command did not take) with the value of each credential-like option (`--token abc`,
-    `--token=abc`) shown as ***, and the hint that says where credentials go ("" where there is no such option)."""
-    shown, hidden, value_next = [], False, False
-    for arg in extras:
-        flag, eq, _ = arg.partition("=")
-        if value_next and not arg.startswith("-"):
-            shown.append("***")
-        elif _CREDENTIAL_FLAG.match(flag):
-            shown.append(f"{flag}=***" if eq else flag)
-            hidden = True
-        else:
-            shown.append(arg)
-        value_next = bool(_CREDENTIAL_FLAG.match(flag)) and not eq and not value_next
-    hint = (
-        "; credentials are never given on the command line: set them in the environment (`bulkload load TARGET "
-        "--help` names each API's variables; a load may give them in the [credentials] table of its --config instead)"
-    )
-    return shown, hint if hidden else ""
+#: what a refusal of a credential-like option adds: where credentials go
+_CREDENTIALS_HINT = (
+    "; credentials are never given on the command line: set them in the environment (`bulkload load TARGET --help` "
+    "names each API's variables; a load may give them in the [credentials] table of its --config instead)"
+)
 
 
 def _suggestion(given: str, known: Sequence[str]) -> str:
@@ -199,9 +185,9 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
     ns, extras = parser.parse_known_args(argv)
     inner = chosen(parser, ns)
     if extras:
-        shown, credentials = _credentials_hidden(extras)
-        if credentials:  # no guess by spelling (`--token`: "did you mean --rate?"), and its value not echoed
-            inner.error(f"unrecognized arguments: {' '.join(shown)}{credentials}")
+        if any(_CREDENTIAL_FLAG.match(word.partition("=")[0]) for word in extras):
+            # no guess by spelling (`--token`: "did you mean --rate?"); Parser.error shows its value as ***
+            inner.error(f"unrecognized arguments: {' '.join(extras)}{_CREDENTIALS_HINT}")
         elsewhere = taken_elsewhere(parser, inner, extras)
         hints = flag_hints(inner, [a for a in extras if a.split("=", 1)[0] not in elsewhere])
         hints += elsewhere_hints(parser, inner, extras)
