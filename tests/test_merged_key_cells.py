@@ -16,6 +16,8 @@ from pathlib import Path
 import anyio
 import pytest
 from conftest import CREDS, PREFIX, economic_job, sandbox_read
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from test_load_payorcrm import CUSTOMERS, INVOICES, stored
 from test_load_payorcrm import ENV as PAYOR_ENV
 from test_load_payorcrm import job as payor_job
@@ -288,3 +290,40 @@ async def test_a_lone_line_of_no_voucher_below_one_line_vouchers_is_refused_as_m
     assert stats["entries"] == 0 and "POST" not in stats["by_method"], stats
     said = str(info.value)
     assert "1 line gives no voucherNumber" in said and "line 3 below line 2 (voucher 2 (journal 1))" in said, said
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["1", "01", "2", None]), st.sampled_from(["7", "0007", "8", "x", None])),
+        min_size=2,
+        max_size=12,
+    ),
+    st.data(),
+)
+def test_any_file_read_in_two_parts_is_judged_as_read_whole(
+    rows: list[tuple[str | None, str | None]], data: st.DataObject
+) -> None:
+    """Vouchers written two ways, journals blank or not, keys that read as none: a file read in two parts
+    (halves.py), cut before any line that gives a voucher, is judged as one pass judges it."""
+    kind = DraftEntries()
+
+    def read(part: list[tuple[str | None, str | None]], first_line: int) -> MergedCells:
+        found = MergedCells(kind)
+        for line, (journal, voucher) in enumerate(part, start=first_line):
+            row = {"journalNumber": journal, "voucherNumber": voucher}
+            found.add(line, row, kind.group_key(row) if voucher else None)
+        return found
+
+    cuts = [i for i in range(1, len(rows)) if rows[i][1] is not None]
+    assume(cuts)
+    cut = data.draw(st.sampled_from(cuts))
+    first, second = read(rows[:cut], 2), read(rows[cut:], 2 + cut - 10)
+    first.then(second.part(), 10)
+    whole = read(rows, 2)
+    assert (first.merged(), first.below, first.again, first.first) == (
+        whole.merged(),
+        whole.below,
+        whole.again,
+        whole.first,
+    )
