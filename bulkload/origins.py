@@ -27,7 +27,9 @@ from pathlib import PurePath
 from typing import NamedTuple
 
 from .errors import RunStopped
-from .sources import Source
+from .regroup import SHADOWS, keyed
+from .sources import BadRow, Source
+from .targets.base import RecordKind
 
 #: origins written to the ledger per statement
 _BATCH = 10_000
@@ -98,39 +100,49 @@ class RejectedBy(NamedTuple):
     rejected: Callable[[], Iterable[tuple[int, str, str]]]
 
 
-def mates_left_out(
-    db: sqlite3.Connection, source: Source, by: RejectedBy, label: Callable[[str], str]
-) -> list[tuple[int, str]]:
-    """(line, reason) of the first row of each group of the rejects file `source` whose rows name some of the lines
-    the run `by` rejected of that group but leave out a line it rejected only with its group (a reason starting
-    "<label(key)> rejected: "): a row deleted while the file was fixed by hand, and loaded without it the group
-    would be booked in part. Each such row is rejected, with its group. [] for any other file. Read through scratch
-    tables of `db`, so a big file costs no memory."""
+def mates_left_out(db: sqlite3.Connection, source: Source, by: RejectedBy, kind: RecordKind) -> list[tuple[int, str]]:
+    """(line, reason) of rows of the rejects file `source` whose group, as `kind` reads it, the run `by` rejected
+    would be booked in part: of the first row of each group whose rows name some of the lines that run rejected of
+    it but leave out a line it rejected only with its group (a reason starting "<group_label(key)> rejected: "; a
+    row deleted while the file was fixed by hand), and of the first row in each group of this file of a group of
+    that run whose rows this file puts in more than one group (a group key edited on some of its rows: each part
+    would be booked without lines that run held one group). Each such row is rejected, with its group. [] for any
+    other file. Read through scratch tables of `db`, so a big file costs no memory."""
     given, path, ledger = by.given, by.path, by.ledger
     if source.fmt != "csv" or not source.rejects_file:
         return []
     db.execute("CREATE TEMP TABLE IF NOT EXISTS named_rows (origin_line INTEGER, line INTEGER)")
     db.execute("CREATE TEMP TABLE IF NOT EXISTS rejected_rows (line INTEGER PRIMARY KEY, grp TEXT, mate INTEGER)")
-    db.execute("DELETE FROM named_rows")
-    db.execute("DELETE FROM rejected_rows")
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS row_groups (line INTEGER PRIMARY KEY, grp TEXT)")
+    for table in ("named_rows", "rejected_rows", "row_groups"):
+        db.execute(f"DELETE FROM {table}")
     ours = ((named, line) for origin, named, line in _lines_named(source) if matching(origin, [path], [given]) == 0)
     _insert(db, "INSERT INTO named_rows VALUES (?, ?)", ours)
     db.execute("CREATE INDEX IF NOT EXISTS named_rows_origin ON named_rows (origin_line)")
+    label = kind.group_label
     rejected = (
         (line, group, int(bool(group) and reason.startswith(f"{label(group)} rejected: ")))
         for line, group, reason in by.rejected()
     )
     _insert(db, "INSERT OR IGNORE INTO rejected_rows VALUES (?, ?, ?)", rejected)
     db.execute("CREATE INDEX IF NOT EXISTS rejected_rows_grp ON rejected_rows (grp, mate)")
+    _insert(db, "INSERT OR IGNORE INTO row_groups VALUES (?, ?)", _groups_of(source, kind))
     found = db.execute(  # in the dialect both ledgers speak: no alias of a column in HAVING (PostgreSQL)
         "SELECT first, grp, missing FROM (SELECT MIN(n.line) AS first, r.grp AS grp, (SELECT MIN(m.line) FROM "
         "rejected_rows m WHERE m.grp = r.grp AND m.mate = 1 AND NOT EXISTS (SELECT 1 FROM named_rows k WHERE "
         "k.origin_line = m.line)) AS missing FROM named_rows n JOIN rejected_rows r ON r.line = n.origin_line WHERE "
         "r.grp != '' GROUP BY r.grp) g WHERE missing IS NOT NULL ORDER BY first"
     ).fetchall()
-    db.execute("DROP TABLE named_rows")
-    db.execute("DROP TABLE rejected_rows")
-    return [
+    # each part, in a group of this file, of a group of that run whose rows are in more than one: (its first row,
+    # the line it names, that run's group, the group of this file)
+    parts = "FROM named_rows n JOIN rejected_rows r ON r.line = n.origin_line JOIN row_groups g ON g.line = n.line"
+    split = db.execute(
+        f"SELECT MIN(n.line), MIN(n.origin_line), r.grp, g.grp {parts} WHERE r.grp != '' AND r.grp IN (SELECT r.grp "
+        f"{parts} GROUP BY r.grp HAVING COUNT(DISTINCT g.grp) > 1) GROUP BY r.grp, g.grp ORDER BY MIN(n.line)"
+    ).fetchall()
+    for table in ("named_rows", "rejected_rows", "row_groups"):
+        db.execute(f"DROP TABLE {table}")
+    left = [
         (
             int(line),
             f"line {missing} of {given}, which the run of the ledger {ledger} rejected only with {label(group)}, is "
@@ -140,6 +152,34 @@ def mates_left_out(
         )
         for line, group, missing in found
     ]
+    apart: dict[str, list[tuple[int, int, str]]] = {}  # that run's group -> its parts: (first row, its line, group)
+    for line, origin_line, group, now in split:
+        apart.setdefault(str(group), []).append((int(line), int(origin_line), str(now)))
+    for group, held in apart.items():
+        name, fields = kind.group_name, " or ".join(sorted(kind.group_fields))
+        where = "; ".join(
+            f"line {origin_line} of it in {label(now) if now else f'no {name}'} (line {line} of this file)"
+            for line, origin_line, now in held
+        )
+        reason = (
+            f"the run of the ledger {ledger} rejected {label(group)} of {given} whole, and this file puts its lines "
+            f"in {len(held)} {name}s ({where}): loaded so, each would be booked without lines {label(group)} held "
+            f"(its {fields} edited on some of its rows while the file was fixed?). Give its rows one {name} again, "
+            "all moved or none; where they are meant apart, empty the `line` cells of its rows"
+        )
+        left += [(line, reason) for line, _, _ in held]
+    return sorted(left)
+
+
+def _groups_of(source: Source, kind: RecordKind) -> Iterator[tuple[int, str]]:
+    """(line, its group as `kind` reads it: regroup.keyed; "" for none) of each row of `source`."""
+    only = kind.group_fields | kind.number_fields | kind.date_fields | {*kind.filled_down, *kind.filled_alike}
+    for key, item in keyed(source.rows(only), kind):
+        if type(item) is BadRow:
+            if item.kind not in SHADOWS:
+                yield item.line_no, key if type(key) is str else ""
+        else:
+            yield item[0], key if type(key) is str else ""
 
 
 def _lines_named(source: Source) -> Iterator[tuple[str, int, int]]:

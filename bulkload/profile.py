@@ -726,7 +726,7 @@ def _inspect(
             f"{origins.copied_reason(first, origin, origin_line)}): the rejects file looks joined with itself; load "
             "it as the run wrote it, fixed in place; nothing was sent"
         )
-    left_out = [left for by in rejected_by for left in origins.mates_left_out(db, source, by, kind.group_label)]
+    left_out = [left for by in rejected_by for left in origins.mates_left_out(db, source, by, kind)]
     (groups,) = db.execute("SELECT COUNT(*) FROM file_groups WHERE file_idx = ?", (file_idx,)).fetchone()
     if found.last_line_without_end:  # a warning, not a refusal: Google Sheets writes every file so
         log.warning("%s: %s", path, without_end(found.last_line_without_end))

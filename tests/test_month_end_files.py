@@ -301,3 +301,61 @@ async def test_a_rejects_file_saved_under_another_name_is_read_against_the_run_o
     (row,) = rows_of(Path(fixed.rejects_file))
     assert row["reason"].startswith("line 3 of dec.csv, which the run of the ledger "), row
     assert "rejected only with voucher 2 (journal 1), is not in this file" in row["reason"], row
+
+
+@pytest.mark.parametrize("moved", ["one", "all"])
+async def test_a_rejects_file_with_a_voucher_s_line_moved_to_another_voucher_by_hand_books_neither_in_part(
+    tmp_path: Path, moved: str
+) -> None:
+    # found by a tester (t71h): vouchers 1 and 2 rejected, their accounts fixed in the rejects file and voucher 1's
+    # bank line given voucherNumber 2 by mistake: voucher 1 was booked as its rent line alone and voucher 2 with the
+    # bank line besides its own, exit 0 with a "does not balance" note. Every line of voucher 1 renumbered is the
+    # user's plain intent: voucher 1 booked whole under its new number
+    data = tmp_path / "nov.csv"
+    data.write_text(
+        HEADER
+        + "5,1,1,2026-11-30,500.00,DKK,9999,Husleje\n"  # the API refuses the account: each voucher rejected whole
+        + "5,1,1,2026-11-30,-500.00,DKK,5600,Bank\n"
+        + "5,1,2,2026-11-30,70.00,DKK,9999,Porto\n"
+        + "5,1,2,2026-11-30,-70.00,DKK,5600,Bank\n"
+    )
+    rejects = tmp_path / "nov.csv.rejects.csv"
+    with anyio.fail_after(90):
+        async with running("economic", SandboxOptions()) as url:
+            first = await load(job(data, url), env=CREDS)
+            assert (first.loaded, first.rejected) == (0, 4), first
+            with rejects.open(newline="", encoding="utf-8-sig") as fh:
+                table = list(csv.reader(fh))
+            at, voucher = table[0].index("accountNumber"), table[0].index("voucherNumber")
+            for row in table[1:]:
+                row[at] = row[at].replace("9999", "2750")
+            for row in table[2:3] if moved == "one" else table[1:3]:
+                row[voucher] = "2" if moved == "one" else "3"
+            with rejects.open("w", newline="", encoding="utf-8") as fh:
+                csv.writer(fh).writerows(table)
+            fixed = await load(job(rejects, url, ledger=str(tmp_path / "fixed.sqlite")), env=CREDS)
+            books = await journal(url)
+    if moved == "all":
+        assert books == [
+            (2, 2750, Decimal("70.00"), "DKK"),
+            (2, 5600, Decimal("-70.00"), "DKK"),
+            (3, 2750, Decimal("500.00"), "DKK"),
+            (3, 5600, Decimal("-500.00"), "DKK"),
+        ], books
+        assert (fixed.loaded, fixed.rejected, fixed.exit_code) == (4, 0, 0), fixed
+        return
+    # before: voucher 1 booked as 500.00 alone, voucher 2 as 70.00, -70.00 and -500.00, exit 0
+    assert books == [], books
+    assert (fixed.loaded, fixed.rejected, fixed.exit_code) == (0, 4, 1), fixed
+    reasons = {r["line"]: (r["field"], r["reason"]) for r in rows_of(Path(fixed.rejects_file))}
+    field, reason = reasons["3"]
+    assert field == "line", reasons
+    whole = f"the run of the ledger {first.ledger} rejected voucher 1 (journal 1) of {data} whole, "
+    assert reason.startswith(whole), reason
+    assert (
+        "puts its lines in 2 vouchers (line 2 of it in voucher 1 (journal 1) (line 2 of this file); line 3 of it in "
+        "voucher 2 (journal 1) (line 3 of this file))"
+    ) in reason, reason
+    assert "journalNumber or voucherNumber edited on some of its rows" in reason, reason
+    assert reasons["2"] == reasons["3"], reasons
+    assert reasons["4"][1].startswith("voucher 2 (journal 1) rejected: line 3 line: the run of the ledger "), reasons
