@@ -103,11 +103,13 @@ class RejectedBy(NamedTuple):
 def mates_left_out(db: sqlite3.Connection, source: Source, by: RejectedBy, kind: RecordKind) -> list[tuple[int, str]]:
     """(line, reason) of rows of the rejects file `source` whose group, as `kind` reads it, the run `by` rejected
     would be booked in part: of the first row of each group whose rows name some of the lines that run rejected of
-    it but leave out a line it rejected only with its group (a reason starting "<group_label(key)> rejected: "; a
-    row deleted while the file was fixed by hand), and of the first row in each group of this file of a group of
-    that run whose rows this file puts in more than one group (a group key edited on some of its rows: each part
-    would be booked without lines that run held one group). Each such row is rejected, with its group. [] for any
-    other file. Read through scratch tables of `db`, so a big file costs no memory."""
+    it but leave out a line it rejected only with its group (a reason starting "<group_label(key)> rejected: ", or
+    "<group_label(key)> refused by the API", which refused the group whole, as one record or naming no line: no
+    line of it is told to be the bad one; a row deleted while the file was fixed by hand), and of the first row in
+    each group of this file of a group of that run whose rows this file puts in more than one group (a group key
+    edited on some of its rows: each part would be booked without lines that run held one group). Each such row is
+    rejected, with its group. [] for any other file. Read through scratch tables of `db`, so a big file costs no
+    memory."""
     given, path, ledger = by.given, by.path, by.ledger
     if source.fmt != "csv" or not source.rejects_file:
         return []
@@ -121,7 +123,13 @@ def mates_left_out(db: sqlite3.Connection, source: Source, by: RejectedBy, kind:
     db.execute("CREATE INDEX IF NOT EXISTS named_rows_origin ON named_rows (origin_line)")
     label = kind.group_label
     rejected = (
-        (line, group, int(bool(group) and reason.startswith(f"{label(group)} rejected: ")))
+        (
+            line,
+            group,
+            int(
+                bool(group) and reason.startswith((f"{label(group)} rejected: ", f"{label(group)} refused by the API"))
+            ),
+        )
         for line, group, reason in by.rejected()
     )
     _insert(db, "INSERT OR IGNORE INTO rejected_rows VALUES (?, ?, ?)", rejected)
