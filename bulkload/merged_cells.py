@@ -8,7 +8,9 @@ on a line of its own). Then whether each blank line is its group's or a row of n
 books a line without an orderId as an entry of its own: the order was booked split in one entry a line, exit 0), and
 the file is refused, naming the lines and how to fill the key down. A file that writes a key on two lines in a row
 writes its keys line by line: a blank key there is read as the kind reads it (an entry of its own, or a line whose
-key was lost, refused with its neighbours: regroup.keyed)."""
+key was lost, refused with its neighbours: regroup.keyed). A line of no key that gives an amount and nothing of its
+own (no account, date or text: only the fields alike, a journal or a case) is a subtotal or total row of an export
+(one a journal, below its vouchers), not a line whose key was merged: the refusal says so, and to remove it."""
 
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ from .errors import ConfigError
 from .targets.base import RecordKind, key_number, key_text
 
 #: a run of lines below a group's line that give no key: (the line above, its group as messages name it, the first
-#: few lines of the run, how many lines it holds, whether one of them gives a group field or one alike)
-Run = tuple[int, str, list[int], int, bool]
+#: few lines of the run, how many lines it holds, whether one of them gives a group field or one alike, whether each
+#: gives an amount and nothing of its own: a total row's look)
+Run = tuple[int, str, list[int], int, bool, bool]
 
 
 class MergedPart(msgspec.Struct, array_like=True, frozen=True):
@@ -35,6 +38,7 @@ class MergedPart(msgspec.Struct, array_like=True, frozen=True):
     head: tuple[str, ...] | None
     last: tuple[str, ...] | None
     starts_blank: bool
+    totals: int
 
 
 class MergedCells:
@@ -46,8 +50,9 @@ class MergedCells:
     nothing after it (`pending`), counts where the file shows merged cells above it, or one of its lines gives a group
     field or one alike (a Visma Core line's case or cost type): a totals row below the last group gives none, and is
     told so by the planner (regroup.keyed). `starts_blank`: the first row read gives no key, so a part of a file read
-    alone (halves.py) cannot tell what is above it. Bounded: a few runs and a few lines of each are kept, the rest
-    counted."""
+    alone (halves.py) cannot tell what is above it. `totals`: how many of the lines counted in `below` are in runs
+    whose every line gives an amount and nothing of its own (a subtotal or total row: the refusal says to remove
+    it). Bounded: a few runs and a few lines of each are kept, the rest counted."""
 
     SHOWN = 5
     #: the lines of a run kept to name it
@@ -57,6 +62,7 @@ class MergedCells:
         self.kind = kind
         self.below = 0
         self.again = 0
+        self.totals = 0
         self.first: list[Run] = []
         #: the run below the last line read that gives a key, no other line after it yet
         self.pending: Run | None = None
@@ -73,6 +79,9 @@ class MergedCells:
         self._above: tuple[int, object, tuple[str, ...], tuple[str | None, ...]] | None = None
         #: the fields one of the lines below the file's last group must give for them to count (`pending`)
         self._others = tuple(sorted((kind.group_fields | set(kind.filled_alike)) - set(kind.filled_down)))
+        self._money = tuple(sorted(kind.money_fields))
+        #: the fields a total row may give: the key, the fields alike and the amounts
+        self._of_totals = frozenset((*kind.filled_down, *kind.filled_alike, *kind.money_fields))
 
     def add(self, line: int, row: Mapping[str, Any], key: object) -> None:
         """A row read at `line`, `key` the group keyed() gave it (a str where it names one)."""
@@ -87,10 +96,14 @@ class MergedCells:
                 v is None or v == a for v, a in zip(_alike(row, kind.filled_alike), above[3], strict=True)
             ):
                 gives = any(v is not None for v in _values(row, self._others))
-                run = self.pending or (above[0], self._label(above[1], above[2]), [], 0, False)
+                own = tuple(name for name in row if name not in self._of_totals)
+                total = any(v is not None for v in _values(row, self._money)) and all(
+                    v is None for v in _values(row, own)
+                )
+                run = self.pending or (above[0], self._label(above[1], above[2]), [], 0, False, True)
                 if len(run[2]) < self.LINES_SHOWN:
                     run[2].append(line)
-                self.pending = (run[0], run[1], run[2], run[3] + 1, run[4] or gives)
+                self.pending = (run[0], run[1], run[2], run[3] + 1, run[4] or gives, run[5] and total)
             else:
                 self._commit()
                 self._above = None
@@ -137,13 +150,16 @@ class MergedCells:
         run = self.pending
         if run is not None:
             self.below += run[3]
+            self.totals += run[3] if run[5] else 0
             if len(self.first) < self.SHOWN:
                 self.first.append(run)
             self.pending = None
 
     def part(self) -> MergedPart:
         """What this part found, for the part before it to go on with (`then`)."""
-        return MergedPart(self.below, self.again, self.first, self.pending, self.head, self._last, self.starts_blank)
+        return MergedPart(
+            self.below, self.again, self.first, self.pending, self.head, self._last, self.starts_blank, self.totals
+        )
 
     def then(self, after: MergedPart, lines: int) -> None:
         """Go on with what the part after this one found (its lines counted on by `lines`), as one pass would: it
@@ -153,10 +169,11 @@ class MergedCells:
             self.again += self._same(after.head, self._last)
 
         def on(run: Run) -> Run:
-            return (run[0] + lines, run[1], [line + lines for line in run[2]], run[3], run[4])
+            return (run[0] + lines, run[1], [line + lines for line in run[2]], run[3], run[4], run[5])
 
         self.below += after.below
         self.again += after.again
+        self.totals += after.totals
         self.first += [on(run) for run in after.first[: self.SHOWN - len(self.first)]]
         self.pending = None if after.pending is None else on(after.pending)
         self._last = after.last
@@ -170,23 +187,45 @@ class MergedCells:
         return self.below > 0 and self.again == 0
 
     def refusal(self, path: str) -> ConfigError | None:
-        """The refusal of a file that looks merged (`merged`), naming the lines and what to do; None for another."""
+        """The refusal of a file that looks merged (`merged`), naming the lines and what to do; None for another.
+        Where every such line gives an amount and nothing of its own, it is told as a subtotal or total row, to be
+        removed; where some do, they are named as such besides the merged cells' advice."""
         if not self.merged():
             return None
         kind = self.kind
         field = " and ".join(kind.filled_down)
         name = kind.group_name
-        shown = "; ".join(f"{_lines(lines, n)} below line {at} ({label})" for at, label, lines, n, _ in self.first)
+        alike = f" (and {' and '.join(kind.filled_alike)})" if kind.filled_alike else ""
+        shown = "; ".join(f"{_lines(lines, n)} below line {at} ({label})" for at, label, lines, n, *_ in self.first)
         named = sum(run[3] for run in self.first)
         more = f"; and {self.below - named:,} more" if self.below > named else ""
+        if self.totals == self.below:
+            lines = f"{self.below:,} lines give" if self.below > 1 else "1 line gives"
+            per = " and ".join(kind.filled_alike) or name
+            return ConfigError(
+                f"{path}: {lines} only an amount{alike}, right below a line that gives a {field} ({shown}{more}): "
+                f"no {field}, nor any other field of a line. A subtotal or total row of an export reads so (one for "
+                f"each {per}, below its {name}s): it is no line of any {name}, and booked as one it would add its "
+                f"amount again, so nothing was sent. Remove the subtotal and total rows and load the file again; "
+                f"where such a line is truly a line of the {name} above it, give it its {field} and its other fields"
+            )
         alone = kind.own_group_advice or f"where a line is no line of the {name} above it, give it its own {field}"
         lines = f"{self.below:,} lines give" if self.below > 1 else "1 line gives"
+        totals = ""
+        if self.totals:
+            runs = [_lines(lines_, n) for _, _, lines_, n, _, total in self.first if total]
+            which = f" ({'; '.join(runs)}{'; …' if sum(r[3] for r in self.first if r[5]) < self.totals else ''})"
+            give = f"{self.totals:,} of them give" if self.totals > 1 else "1 of them gives"
+            totals = (
+                f". {give} only an amount{alike}{which if runs else ''}: a subtotal or total row of an export reads "
+                f"so, no line of any {name}: remove such rows"
+            )
         return ConfigError(
             f"{path}: {lines} no {field}, right below a line that gives one ({shown}{more}), and no two lines in a "
             f"row give one {name}'s {field}: a spreadsheet exports a merged cell so, its value on the first line of "
             f"the {name} only. Whether each such line is a line of the {name} above it cannot be told, so nothing was "
             f"sent. Fill the {field} down to every line of its {name} (in the spreadsheet: unmerge the cells, then "
-            f"fill each blank cell with the value above it) and load the file again; {alone}"
+            f"fill each blank cell with the value above it) and load the file again; {alone}{totals}"
         )
 
 

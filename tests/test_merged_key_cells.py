@@ -327,3 +327,52 @@ def test_any_file_read_in_two_parts_is_judged_as_read_whole(
         whole.again,
         whole.first,
     )
+
+
+def economic_rows(rows: list[dict[str, str | None]]) -> MergedCells:
+    """e-conomic rows, lines 2 on, as one pass reads them."""
+    kind = DraftEntries()
+    found = MergedCells(kind)
+    for line, row in enumerate(rows, start=2):
+        found.add(line, row, kind.group_key(row) if row.get("voucherNumber") else None)
+    return found
+
+
+def entry(journal: str, voucher: str | None, amount: str, account: str | None = "2750") -> dict[str, str | None]:
+    date = None if account is None else "2026-11-30"
+    return {"journalNumber": journal, "voucherNumber": voucher, "amount": amount, "accountNumber": account} | {
+        "date": date
+    }
+
+
+def test_a_journal_s_subtotal_row_below_one_line_vouchers_is_refused_as_a_total_row_not_merged_cells() -> None:
+    # found by a tester (t71h): one-line vouchers, a subtotal row below each journal's (journal and amount alone):
+    # refused, rightly, but told to fill the voucherNumber down, which would book the subtotal into the voucher above
+    rows = [entry("1", "1", "100.00"), entry("1", "2", "50.00"), entry("1", None, "150.00", account=None)]
+    rows += [entry("2", "3", "20.00"), entry("2", "4", "30.00"), entry("2", None, "50.00", account=None)]
+    found = economic_rows(rows)
+    assert found.merged() and found.totals == found.below == 2
+    said = str(found.refusal("sub.csv"))
+    assert said.startswith(
+        "sub.csv: 2 lines give only an amount (and journalNumber), right below a line that gives a voucherNumber "
+        "(line 4 below line 3 (voucher 2 (journal 1)); line 7 below line 6 (voucher 4 (journal 2))): no "
+        "voucherNumber, nor any other field of a line. A subtotal or total row of an export reads so"
+    ), said
+    assert "Remove the subtotal and total rows and load the file again" in said, said
+    assert "Fill the voucherNumber down" not in said, said
+    # read in two parts, cut between the journals, as read whole
+    first, second = economic_rows(rows[:3]), economic_rows(rows[3:])
+    first.then(second.part(), 3)
+    assert first.merged() and (first.below, first.totals) == (2, 2) and str(first.refusal("sub.csv")) == said
+    # a real line below a merged cell is told as one, the subtotal row beside it named to be removed
+    rows[2] = {**entry("1", None, "-150.00"), "accountNumber": "5600"}
+    said = str(economic_rows(rows).refusal("mixed.csv"))
+    assert "Fill the voucherNumber down to every line of its voucher" in said, said
+    assert said.endswith(
+        "1 of them gives only an amount (and journalNumber) (line 7): a subtotal or total row of an export reads so, "
+        "no line of any voucher: remove such rows"
+    ), said
+    # a line giving a date or an account is no total row: the merged cells' advice alone
+    rows[5] = entry("2", None, "-50.00")
+    said = str(economic_rows(rows).refusal("merged.csv"))
+    assert "Fill the voucherNumber down" in said and "subtotal" not in said, said
