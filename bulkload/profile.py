@@ -39,6 +39,7 @@ from .latin9 import Latin9Scan, advice
 from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGINS_INDEX
 from .lines import Cut, byte_lines, text_line
 from .merged_cells import MergedCells
+from .money import named_currency
 from .numbers import DecimalsEvidence, NumberEvidence, Reading
 from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, SHADOWS, Keyed, Unnamed, family_of, keyed
 from .sources import C1, BadRow, RowWidths, Source, changed_message, codec_name, encoding_label, without_end
@@ -727,6 +728,9 @@ def _inspect(
             "it as the run wrote it, fixed in place; nothing was sent"
         )
     left_out = [left for by in rejected_by for left in origins.mates_left_out(db, source, by, kind)]
+    named_currencies = source.named_currencies(kind.money_fields - kind.secret_fields)
+    if named_currencies and (refused := _no_row_of_named(source, kind, named_currencies)) is not None:
+        raise refused
     (groups,) = db.execute("SELECT COUNT(*) FROM file_groups WHERE file_idx = ?", (file_idx,)).fetchone()
     if found.last_line_without_end:  # a warning, not a refusal: Google Sheets writes every file so
         log.warning("%s: %s", path, without_end(found.last_line_without_end))
@@ -748,7 +752,7 @@ def _inspect(
         last_line_without_end=found.last_line_without_end,
         copies=copies,
         left_out=left_out,
-        named_currencies=source.named_currencies(kind.money_fields - kind.secret_fields),
+        named_currencies=named_currencies,
     )
 
 
@@ -915,6 +919,62 @@ def _regrouped(db: sqlite3.Connection, file_idx: int, kind: RecordKind) -> str:
         (file_idx, GIVEN_AGAIN_LIKE, DISAGREES_LIKE),
     ).fetchone()
     return "" if found is None else f"{kind.group_label(found[0])} (lines {found[1]} and {found[2]})"
+
+
+def _no_row_of_named(source: Source, kind: RecordKind, named: Mapping[str, str]) -> ConfigError | None:
+    """The refusal of a file with an amount column whose name says a currency (Source.named_currencies: "Beløb
+    DKK", `named`: amount field -> the column's name) where not one row of the file that gives that amount is in
+    that currency, and some are in another or name none: every row would be rejected (chunking.Reading.convert), and
+    the name may write no currency at all ("Amount ALL": all, not Albania's lek; "TOP amount": not Tonga's
+    paʻanga). Read from the whole file, before the first call; None where a row is in the currency its column names
+    (the others are rejected each with its group), or none gives the amount."""
+    wanted = {
+        name: (column, code, at)
+        for name, column in named.items()
+        if (at := kind.amount_places.get(name)) is not None and (code := named_currency(column)) is not None
+    }
+    only = {*wanted, *(at.field for _, _, at in wanted.values() if at.field is not None)}
+    # amount field -> (rows of its column's currency, the first row of another: (line, its currency, "" for none))
+    seen: dict[str, tuple[int, tuple[int, str] | None]] = {name: (0, None) for name in wanted}
+    rows = source.rows(only)
+    try:
+        for item in rows:
+            if isinstance(item, BadRow):
+                continue
+            line, row = item
+            for name, (_, code, at) in wanted.items():
+                value = row.get(name)
+                if type(value) is not str or not value.strip():
+                    continue
+                same, other = seen[name]
+                of_row = at.of(row)
+                if of_row is not None and of_row[1] in ("", code):
+                    seen[name] = (same + 1, other)
+                elif other is None and of_row is not None:
+                    seen[name] = (same, (line, of_row[1]))
+                elif other is None and at.field is not None and not str(row.get(at.field) or "").strip():
+                    seen[name] = (same, (line, ""))
+            if all(same for same, _ in seen.values()):  # each column has a row of its currency: no more to learn
+                break
+    finally:
+        rows.close()  # type: ignore[attr-defined]
+    for name, (same, other) in seen.items():
+        if same or other is None:
+            continue
+        column, code, at = wanted[name]
+        line, currency = other
+        shows = f"line {line} is in {currency}" if currency else f"line {line} names no {at.field or 'currency'}"
+        return ConfigError(
+            f"{source.path}: the column {column!r}, mapped to {name}, has {code} in its name as a word of its own, "
+            f"which reads as the currency of its amounts (ISO 4217), but not one row of the file is in {code} "
+            f"({shows}): whether the name says a currency or is a word ('ALL', 'TOP') cannot be told, and every row "
+            "would be rejected, so nothing was sent. Where the column holds each row's amount in the row's own "
+            f"currency, rename it (in the file's header and in [columns]) so that {code} is no word of its own in "
+            f"it ({column.replace(code, code.capitalize())!r}); where its amounts are in {code}, give the rows their "
+            f"currency {code}; where they are in another currency (a base-currency column), map to {name} the "
+            "column of the amounts in each row's currency"
+        )
+    return None
 
 
 def with_article(name: str) -> str:

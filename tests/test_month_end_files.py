@@ -15,6 +15,7 @@ import pytest
 from conftest import CREDS
 
 from bulkload import Job, load
+from bulkload.errors import ConfigError
 from bulkload.sandbox import SandboxOptions, running
 
 HEADERS = {
@@ -219,19 +220,21 @@ async def test_a_payorcrm_amount_column_named_with_its_currency_rejects_an_invoi
             one = await load(
                 payorcrm({"customers": customers, "invoices": major}, "major", "1.sqlite", url), env=PAYORCRM
             )
-            two = await load(payorcrm({"invoices": minor}, "minor", "2.sqlite", url), env=PAYORCRM)
+            with pytest.raises(ConfigError) as two:  # no row of EUR: the file refused once (tester t71h)
+                await load(payorcrm({"invoices": minor}, "minor", "2.sqlite", url), env=PAYORCRM)
             async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/invoices") as r:
                 held = sorted((i["invoiceNumber"], i["invoiceAmount"], i.get("currency")) for i in await r.json())
     # before: F-2 stored as 74550 DKK from a column of EUR, F-3 as 10000 of no currency, both exit 0
     assert held == [("F-1", 10000, "EUR")], held
-    assert (one.loaded, one.rejected, two.loaded, two.rejected) == (2, 1, 0, 1), (one, two)
+    assert (one.loaded, one.rejected) == (2, 1), one
     (f2,) = rows_of(Path(major.with_name("major.csv.rejects.csv")))
     assert f2["reason"].startswith(
         "the column 'Amount (EUR)' holds invoiceAmount in EUR, as its name says, and the row's currency is DKK"
     ), f2
-    (f3,) = rows_of(Path(two.rejects_file))
-    assert f3["field"] == "invoiceAmount", f3
-    assert "and the row names no currency" in f3["reason"] and "Give the row's currency (EUR)" in f3["reason"], f3
+    said = str(two.value)
+    assert "the column 'Amount (EUR)', mapped to invoiceAmount, has EUR in its name" in said, said
+    assert "not one row of the file is in EUR (line 2 names no currency)" in said, said
+    assert "where its amounts are in EUR, give the rows their currency EUR" in said, said
 
 
 @pytest.mark.parametrize("saved_as", ["", "joined.csv"])
@@ -400,3 +403,33 @@ async def test_a_payorcrm_rejects_file_with_a_line_of_an_invoice_refused_whole_d
     assert row["field"] == "line", row
     assert row["reason"].startswith(f"line 3 of {invoices}, which the run of the ledger "), row
     assert "rejected only with invoice I-7, is not in this file" in row["reason"], row
+
+
+@pytest.mark.parametrize("column", ["TOP amount", "Amount ALL", "amount ALL"])
+async def test_an_amount_column_whose_name_reads_as_a_currency_no_row_is_in_refuses_the_file_once(
+    tmp_path: Path, column: str
+) -> None:
+    # found by a tester (t71h): 'TOP amount' read as amounts in Tonga's paʻanga, 'Amount ALL' in Albania's lek, and
+    # every row of DKK was rejected one by one, each with its voucher: the column's name is the file's, decided once
+    data = tmp_path / "top.csv"
+    data.write_text(
+        f"entryTypeNumber,journalNumber,voucherNumber,date,{column},currency,accountNumber,text\n"
+        "5,1,1,2026-11-30,100.00,DKK,2750,Papir\n"
+        "5,1,1,2026-11-30,-100.00,DKK,5600,Bank\n"
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(ConfigError) as refused:
+                await load(job(data, url, columns={column: "amount"}), env=CREDS)
+            books = await journal(url)
+    assert books == [], books
+    code = column.split()[0] if column.startswith("TOP") else "ALL"
+    said = str(refused.value)
+    assert said.startswith(
+        f"{data}: the column {column!r}, mapped to amount, has {code} in its name as a word of its own, which reads as "
+        f"the currency of its amounts (ISO 4217), but not one row of the file is in {code} (line 2 is in DKK): "
+        "whether the name says a currency or is a word ('ALL', 'TOP') cannot be told, and every row would be "
+        "rejected, so nothing was sent"
+    ), said
+    assert f"rename it (in the file's header and in [columns]) so that {code} is no word of its own" in said, said
+    assert f"({column.replace(code, code.capitalize())!r})" in said, said
