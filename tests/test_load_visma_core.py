@@ -2852,3 +2852,39 @@ async def test_an_order_written_two_ways_is_refused_before_the_first_call(
         async with running("visma-core", SandboxOptions()) as url:
             assert (await load(job(tmp_path, apart, url), env=ENV)).exit_code == 0
             assert len(await created(url)) == 5
+
+
+async def test_a_rejects_file_with_an_order_s_line_given_another_order_by_hand_books_neither_in_part(
+    tmp_path: Path,
+) -> None:
+    # t71h's e-conomic fault, on Visma Core's orders: O1 and O2 rejected by a bad amount each, the amounts fixed in
+    # the rejects file and O1's a1 line given orderId O2: before, O1 was booked as 50.00 and O2 as 150.00, exit 0
+    first = write(
+        tmp_path / "o.csv",
+        [
+            [4001, "OUTLAY", "100.00", "a1", "", "2026-11-01", "O1"],
+            [4001, "OUTLAY", "50.001", "a2", "", "2026-11-01", "O1"],
+            [4001, "OUTLAY", "30.00", "b1", "", "2026-11-01", "O2"],
+            [4001, "OUTLAY", "20.001", "b2", "", "2026-11-01", "O2"],
+        ],
+    )
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(second_job(tmp_path, first, url, "one"), env=ENV)
+            assert (one.loaded, one.rejected) == (0, 4), one
+            rows = list(csv.reader(io.StringIO((tmp_path / "one.csv").read_text(encoding="utf-8"))))
+            amount, order = rows[0].index("amount"), rows[0].index("orderId")
+            for row in rows[1:]:
+                row[amount] = row[amount].replace(".001", ".00")
+            rows[1][order] = "O2"
+            fixed = write(tmp_path / "fixed.csv", rows[1:], header=rows[0])
+            again = await load(second_job(tmp_path, fixed, url, "again"), env=ENV)
+            entries = await created(url)
+    assert entries == [], entries
+    assert (again.loaded, again.rejected, again.exit_code) == (0, 4, 1), again
+    reasons = [r["reason"] for r in read_csv(tmp_path / "again.csv")]
+    assert reasons[0].startswith(
+        f"the run of the ledger {tmp_path / 'one.sqlite'} rejected order O1 of case 4001 (OUTLAY) of {first} whole, "
+        "and this file puts its lines in 2 orders (line 2 of it in order O2 of case 4001 (OUTLAY) (line 2 of this "
+        "file); line 3 of it in order O1 of case 4001 (OUTLAY) (line 3 of this file))"
+    ), reasons
