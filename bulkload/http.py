@@ -53,6 +53,12 @@ _CHARSET = re.compile(r"charset\s*=\s*\"?([\w.:-]+)", re.IGNORECASE)
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: the header an idempotency cache sets, "true", on an answer it replays for a key it has seen (e-conomic, seed 002)
 REPLAYED_HEADER = "X-ResultFromCache"
+#: seconds a kept-alive connection may sit idle and still carry the next call; past that the call opens a fresh one.
+#: Servers close idle connections after a few seconds (gunicorn 2 s, uvicorn, Node and Apache 5 s): a call sent just
+#: as the server closes is lost unanswered, and a write without an idempotency key cannot be sent again on its own
+#: (RFC 9112 §9.3.1), so its rows were put in doubt. Below the shortest common idle timeout, with room for the time
+#: an answer takes to reach us; a fresh connection costs a handshake only after such a gap
+KEEPALIVE_S = 1.0
 
 
 class Response(NamedTuple):
@@ -107,7 +113,7 @@ class Client:
     async def __aenter__(self) -> Self:
         import aiohttp
 
-        connector = aiohttp.TCPConnector(limit=self.concurrency + 2)
+        connector = aiohttp.TCPConnector(limit=self.concurrency + 2, keepalive_timeout=KEEPALIVE_S)
         self._session = aiohttp.ClientSession(
             headers=self._headers,
             timeout=self._timeout,
