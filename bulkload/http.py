@@ -211,6 +211,8 @@ class Client:
             raise MaybeSentError(f"{method} {path}: {_unparsed(exc)}; the call may have been carried out") from exc
         except aiohttp.ClientError as exc:
             raise MaybeSentError(redact(f"{method} {path}: {type(exc).__name__}: {exc}")) from exc
+        if status < 300:  # an error answer is read in its charset where it is shown (answer_text)
+            data = in_utf8(data, resp_headers.get("Content-Type"))
         # RFC 8259 §8.1: a JSON text sent over a network carries no BOM, and a reader may pass over one; some servers
         # (IIS behind .NET's UTF-8 encoder) write it all the same. Passed over here, once, for every reader of answers
         data = data.removeprefix(codecs.BOM_UTF8)
@@ -326,6 +328,35 @@ def answer_text(body: bytes, content_type: str | None = None) -> str:
     except LookupError:  # a charset Python does not know
         text = data.decode("utf-8", "replace")
     return text.replace("\x00", "")
+
+
+def in_utf8(body: bytes, content_type: str | None) -> bytes:
+    """`body`, an answer, in UTF-8, as every reader of answers reads it: decoded whole in the charset its
+    Content-Type names where that is another (`charset=iso-8859-1`, `windows-1252`; `utf-16`, which .NET writes), so
+    that a create the server carried out and answered in its own charset is read, not taken for an answer that is
+    not the API's (its rows were in doubt, the run stopped). RFC 8259 §8.1 has JSON in UTF-8 and a recipient ignore
+    the label, so a body that is valid UTF-8 is read as UTF-8 whatever single-byte charset it names (a server that
+    labels UTF-8 `iso-8859-1`, as servlet containers do by default); one the named charset cannot decode, or a
+    charset Python does not know, is left as it is (and refused as JSON where it is none)."""
+    named = _CHARSET.search(content_type or "")
+    if named is None:
+        return body
+    try:
+        codec = codecs.lookup(named[1]).name
+    except LookupError:
+        return body
+    if codec in ("utf-8", "ascii"):
+        return body
+    if not codec.startswith(("utf-16", "utf-32")):
+        try:
+            body.decode("utf-8")
+            return body
+        except UnicodeDecodeError:
+            pass
+    try:
+        return body.decode(codec).encode("utf-8")
+    except UnicodeDecodeError:
+        return body
 
 
 def unreadable(call: str, body: bytes, why: str, *, acted_on: bool = False, setting: str = "--base-url") -> BadAnswer:
