@@ -24,6 +24,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from . import ledger_pg, logs
 from .answered import answered_ids, as_written, carried_out
+from .chunking import FILE_SHIFT
 from .dispatch import Dispatcher, Tries, maybe_acted_on
 from .errors import (
     EXIT_STOPPED,
@@ -356,6 +357,9 @@ class Loader:
         #: per chunk being delivered whose turn it is (seq, part)
         self._turns: dict[tuple[int, str], Turn] = {}
         self.known: dict[tuple[int, str], ChunkRow] = ledger.chunks()
+        #: the inputs (by index) a call of which the API carried out in this run, in this process or an earlier one:
+        #: its path leads to the API, so a 404 there refuses a call's records (`gone_there`)
+        self._carried_out = {seq >> FILE_SHIFT for (seq, _), row in self.known.items() if row.state == "done"}
         self.key_prefix = ledger.run.key_prefix
         #: a copy adopted after the run's own ledger was lost: a call it holds nothing of may have been sent
         self.adopted = ledger.adopted() is not None
@@ -1135,7 +1139,7 @@ class Loader:
         looked for (`isolate`)."""
         if maybe_acted_on(exc):
             self.lost(chunk)
-        if isinstance(exc, APIError) and self.target.api.refused_or_too_large(exc):
+        if isinstance(exc, APIError) and (self.target.api.refused_or_too_large(exc) or self.gone_there(chunk, exc)):
             # even after a lost first answer a refusal is final: a keyed retry replays the same call's
             # outcome, and an unrepeatable call is never retried once it may have arrived. A call too large names
             # no item: it is split
@@ -1184,6 +1188,14 @@ class Loader:
             self.halt(chunk, exc)
         return False
 
+    def gone_there(self, chunk: Chunk, exc: APIError) -> bool:
+        """Whether `exc`, a chunk's call's error, is a 404 at a path where the API carried out a call of the same
+        input before (`_carried_out`): what the call names is not there (a PayorCRM invoice's customer, a record to
+        update), and it is refused as at a 400, never taken for a wrong address (WrongEndpoint) and left unsent. A
+        server saving record by record may have saved those before it: sent again on resume, they were saved twice
+        (tester t72d)."""
+        return exc.status == 404 and chunk.file_idx in self._carried_out
+
     def unseen(self, chunk: Chunk, key: str, digest: str) -> ChunkRow:
         """A call an adopted copy of the ledger never saw: the run may have sent it since it began. Where a stored
         key may be replayed it is in flight (sent again with its key while the API keeps it); otherwise in doubt."""
@@ -1223,6 +1235,7 @@ class Loader:
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=True, why=DONE_UNRECORDED)
             return
+        self._carried_out.add(chunk.file_idx)
         if confirming(chunk.part):  # read as refused by a numbering its error did not show, it was good
             self.numbering.disprove(named(chunk))
         self.took(chunk, ids, summary)
