@@ -89,6 +89,7 @@ from .reject_reasons import Tally, most
 from .report import LEFT_BY_ROLLBACK, Written, rejects_fields, write_rejects_files, write_report
 from .results import Groups, Report, unbalanced_entry
 from .run import REPORT_LIST, Run, Shared, phase_context
+from .sides import side_column
 from .skipped_gone import taken_back_said
 from .sources import (
     HeaderUndecodable,
@@ -187,6 +188,8 @@ def open_sources(job: Job, target: Target) -> list[Source]:
                 f"above the header, remove them; else name the columns as the fields are named or map them in the "
                 f"[columns] table of --config. Fields: {', '.join(sorted(known))}"
             )
+        if (sides := side_column(source, unknown, kind)) is not None:
+            raise ConfigError(sides)
         lacking = missing(kind, fields)
         if unknown or lacking:
             # a rejects file lacking a field an option gave its run's rows: that run's options say the value

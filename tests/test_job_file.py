@@ -18,6 +18,7 @@ from bulkload.columns import column_letter
 from bulkload.errors import ConfigError
 from bulkload.job import JobTable, address, read_config
 from bulkload.ledger import Ledger, RunInfo
+from bulkload.sides import pair_of
 from bulkload.targets import TARGETS
 
 
@@ -378,3 +379,49 @@ def test_a_job_file_holding_credentials_that_others_may_read_is_refused(
     config.write_text("[job]\nconcurrency = 3\n")
     config.chmod(0o644)
     assert read_config(str(config), "economic")["concurrency"] == 3
+
+
+def test_a_side_column_dropped_or_unmapped_beside_unsigned_amounts_refuses_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a DATEV/SAP export writes amounts unsigned and each one's side in a column of its own (S = Soll, H = Haben):
+    # the refusal of that column as no field said to map it to "" to drop it, and so dropped, the credit was booked
+    # as a debit, voucher 9101 out by 2,469.00, exit 0 (tester t72c)
+    path = tmp_path / "datev.csv"
+    path.write_text(
+        "Typ;Journal;Belegnr;Datum;Betrag;Soll/Haben-Kennzeichen;Währung;Konto;Notiz\n"
+        "5;1;9101;30.11.2026;1.234,50;S;DKK;1010;x\n5;1;9101;30.11.2026;1.234,50;H;DKK;5600;\n"
+    )
+    names = ("entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount")
+    config = tmp_path / "job.toml"
+    pairs = [*zip(("Typ", "Journal", "Belegnr", "Datum", "Betrag"), names), ("Währung", "currency")]
+    table = "[columns]\n" + "".join(f'"{k}" = "{v}"\n' for k, v in [*pairs, ("Konto", "accountNumber"), ("Notiz", "")])
+    config.write_text(table)
+    for how in ("is no field", "is dropped by the [columns] mapping"):
+        err = refused(["load", "economic", str(path), "--config", str(config), "--dry-run"], capsys)
+        assert (
+            f"column 'Soll/Haben-Kennzeichen' (6) gives each amount's side ('S' on line 2, 'H' on line 3) and {how}"
+            in err
+        )
+        assert "a credit as a debit" in err and '=IF(F2="H",-E2,E2)' in err, err
+        config.write_text(table + '"Soll/Haben-Kennzeichen" = ""\n')
+    # amounts written signed already: the side column says the sign again, and dropping it loses nothing
+    path.write_text(path.read_text().replace("1.234,50;H", "-1.234,50;H"))
+    assert main(["load", "economic", str(path), "--config", str(config), "--dry-run", "-q"]) == 0, capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("values", "pair"),
+    [
+        (["S", "H", "S"], ("s", "h")),
+        (["Dr", "CR"], ("dr", "cr")),
+        (["Soll", "Haben", ""], ("soll", "haben")),
+        (["+", "-"], ("+", "-")),
+        (["S"], None),  # one side only: no proof it is a side column
+        (["S", "H", "x"], None),
+        (["Dr", "Db", "Cr"], None),
+        (["Rent", "Fee"], None),
+    ],
+)
+def test_a_side_column_is_told_by_its_words(values: list[str], pair: tuple[str, str] | None) -> None:
+    assert pair_of(values) == pair
