@@ -11,6 +11,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .header_again import fold
+from .money import local_currency_named
 from .targets.base import RecordKind
 
 #: where a load maps its columns, as its refusals name it ("the [columns] table of --config"); a manifest's run
@@ -200,3 +201,26 @@ def column_letter(n: int) -> str:
         n, rest = divmod(n - 1, 26)
         letters = chr(ord("A") + rest) + letters
     return letters
+
+
+def local_amounts(path: str, header: Sequence[str], columns: Mapping[str, str], kind: RecordKind) -> str | None:
+    """The refusal (its text) of a CSV file whose `header` (as written; `columns` the [columns] mapping) has a column
+    mapped to an amount whose currency each row names (RecordKind.amount_places: Places.field) and whose name says
+    it holds amounts in the local currency (money.local_currency_named: Business Central's "Amount (LCY)"), which
+    the file does not name: a row of another currency would be booked with the local amount in its own currency
+    (DKK 7455.00 as EUR 7455.00). None where no column is so named and mapped."""
+    for name in header:
+        field = columns.get(name, name)
+        place = kind.amount_places.get(field)
+        if place is None or place.field is None or (word := local_currency_named(name)) is None:
+            continue
+        renamed = name.replace(word, "DKK", 1)
+        return (
+            f"{path}: column {name!r} is mapped to {field}, and its name says it holds amounts in the local currency "
+            f"({word!r}), which the file does not name, while each row's {place.field} names the currency its "
+            f"{field} is booked in: a row of another currency would be booked with the local amount (DKK 7455.00 as "
+            f"EUR 7455.00). Map to {field} the column of amounts in each row's own currency; or, where every row is "
+            f"in the local currency, rename the column with that currency's ISO code ({renamed!r}, in the file and the "
+            "mapping), and a row of another currency is then rejected with its group; nothing was sent"
+        )
+    return None

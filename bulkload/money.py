@@ -132,6 +132,24 @@ def named_currency(name: str) -> str | None:
     return codes.pop() if len(codes) == 1 else None
 
 
+#: what an export writes into an amount column's name for the books' own currency, which the name does not give:
+#: Business Central's "Amount (LCY)" and "(ACY)", SAP's "Amount in LC" and "Betrag in HW" (capitals, a word of
+#: their own), and "Local currency amount", "Base currency", "Hauswährung", "Basisvaluta" in any case
+_LOCAL_CODE = re.compile(r"(?<![A-Za-z])(?:LCY|ACY|LC|HW)(?![A-Za-z])").search
+_LOCAL_WORDS = re.compile(
+    r"(?<![^\W\d_])(?:(?:local|base|home|company|functional|reporting)[\s_-]*(?:currency|curr\.?|ccy)|"
+    r"hausw(?:ä|ae)hrung|basisvaluta|lokal[\s_-]*valuta|regnskabsvaluta)(?![^\W\d_])",
+    re.IGNORECASE,
+).search
+
+
+def local_currency_named(name: str) -> str | None:
+    """The words of a column's name that say its amounts are in the local currency (the books' own, which the name
+    does not give: "Amount (LCY)", "Betrag in HW", "Local currency amount"), as written; None where it says none."""
+    found = _LOCAL_CODE(name) or _LOCAL_WORDS(name)
+    return None if found is None else found[0]
+
+
 class Places(NamedTuple):
     """What gives an amount field its decimals (RecordKind.amount_places): the ISO 4217 currency its row names in
     the field `field`, else the one `currency` every row's amount is in (an option's: PayorCRM's --local-currency),

@@ -26,7 +26,16 @@ from . import account, ledger_pg, loads_beside, logs, origins, prestart
 from .again import beside_earlier, creates_only_new, load_again
 from .agreement_calls import agreement_file
 from .alongside import refuse_alongside
-from .columns import column_letter, did_you_mean, given_twice, missing, not_taken, option_flag, refusal
+from .columns import (
+    column_letter,
+    did_you_mean,
+    given_twice,
+    local_amounts,
+    missing,
+    not_taken,
+    option_flag,
+    refusal,
+)
 from .doubt import way_on
 from .errors import (
     BulkloadError,
@@ -190,6 +199,8 @@ def open_sources(job: Job, target: Target) -> list[Source]:
             )
         if (sides := side_column(source, unknown, kind)) is not None:
             raise ConfigError(sides)
+        if (local := local_amounts(str(source.path), source.header() or [], source.columns, kind)) is not None:
+            raise ConfigError(local)
         lacking = missing(kind, fields)
         if unknown or lacking:
             # a rejects file lacking a field an option gave its run's rows: that run's options say the value

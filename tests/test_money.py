@@ -18,6 +18,7 @@ from bulkload.money import (
     answered_units,
     double_keeps,
     factor,
+    local_currency_named,
     minor_units,
     money,
     named_currency,
@@ -192,3 +193,25 @@ def test_a_currencys_factor_is_its_iso_4217_codes_in_any_case() -> None:
 )
 def test_a_column_name_gives_the_currency_it_writes_as_a_word_of_capitals(name: str, code: str | None) -> None:
     assert named_currency(name) == code
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("Amount (LCY)", "LCY"),
+        ("Amount (ACY)", "ACY"),
+        ("Amount in LC", "LC"),
+        ("Betrag in HW", "HW"),
+        ("Local currency amount", "Local currency"),
+        ("Amount_base_currency", "base_currency"),
+        ("Betrag Hauswährung", "Hauswährung"),
+        ("Beløb i basisvaluta", "basisvaluta"),
+        ("Amount (DKK)", None),
+        ("Amount", None),
+        ("Balance", None),  # lc inside a word, in small letters, is no LC
+        ("Currency", None),
+        ("Lcy amount", None),  # LCY only in capitals, as Business Central writes it
+    ],
+)
+def test_a_column_named_as_holding_local_currency_amounts_is_told(name: str, words: str | None) -> None:
+    assert local_currency_named(name) == words

@@ -15,8 +15,10 @@ import pytest
 from conftest import CREDS
 
 from bulkload import Job, load
+from bulkload.columns import local_amounts
 from bulkload.errors import ConfigError
 from bulkload.sandbox import SandboxOptions, running
+from bulkload.targets.payorcrm_records import Invoices
 
 HEADERS = {
     "X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
@@ -433,3 +435,46 @@ async def test_an_amount_column_whose_name_reads_as_a_currency_no_row_is_in_refu
     ), said
     assert f"rename it (in the file's header and in [columns]) so that {code} is no word of its own" in said, said
     assert f"({column.replace(code, code.capitalize())!r})" in said, said
+
+
+async def test_an_amount_column_named_as_the_local_currency_refuses_the_file_before_the_first_call(
+    tmp_path: Path,
+) -> None:
+    # Business Central's general ledger export: Amount (LCY) is in the company's currency, Currency Code the
+    # document's; mapped to amount and currency, EUR 7,455.00 was booked for DKK 7,455.00 (about EUR 1,000), exit 0
+    # (tester t72c)
+    data = tmp_path / "bc.csv"
+    data.write_text(
+        "Type,Journal,Document No.,Posting Date,G/L Account No.,Description,Currency Code,Amount (LCY)\n"
+        "5,1,9601,2026-11-30,1010,Sale EUR inv,EUR,7455.00\n"
+        "5,1,9601,2026-11-30,5600,Sale EUR inv,EUR,-7455.00\n"
+    )
+    names = ("entryTypeNumber", "journalNumber", "voucherNumber", "date", "accountNumber", "text", "currency")
+    columns = dict(zip(data.read_text().split("\n")[0].split(","), (*names, "amount")))
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(ConfigError) as refused:
+                await load(job(data, url, columns=columns), env=CREDS)
+            books = await journal(url)
+    assert books == [], books
+    said = str(refused.value)
+    assert "column 'Amount (LCY)' is mapped to amount, and its name says it holds amounts in the local currency" in said
+    assert "('Amount (DKK)', in the file and the mapping)" in said and "nothing was sent" in said, said
+
+
+@pytest.mark.parametrize(
+    ("header", "field", "refused"),
+    [
+        ("customerNumber,invoiceNumber,Amount (LCY),currency", "invoiceAmount", True),
+        ("customerNumber,invoiceNumber,Betrag in HW,currency", "invoiceAmount", True),
+        ("customerNumber,invoiceNumber,Amount (LCY),currency", "localAmount", False),  # --local-currency says it
+        ("customerNumber,invoiceNumber,Amount,currency", "invoiceAmount", False),
+    ],
+)
+def test_a_payorcrm_invoice_amount_column_named_as_the_local_currency_is_refused(
+    header: str, field: str, refused: bool
+) -> None:
+    kind = Invoices("major", local_currency="DKK")
+    columns = {header.split(",")[2]: field}
+    said = local_amounts("i.csv", header.split(","), columns, kind)
+    assert (said is not None) == refused, said
