@@ -45,7 +45,7 @@ from .formulas import (
 )
 from .masking import MASK, mask_under, masked, scrub, secret_rule, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, also_differs, group_digest, imbalance_text
-from .money import JSON_SAFE_DIGITS, Places, double_keeps, named_currency, nearest_double, value_text
+from .money import JSON_SAFE_DIGITS, Places, currencies_named, double_keeps, nearest_double, value_text
 from .numbers import (
     NumberFormat,
     grouped_by_thousands,
@@ -245,13 +245,13 @@ class Reading:
         #: fields whose text is JSON of an object or a list (RecordKind.nested_fields), looked into for error values
         #: and formulas
         self._nested = tuple(nested_fields)
-        #: (amount field, the column's name that says its currency, that currency, what gives the amount its
-        #: currency) of each amount a column so named holds (profile.FileProfile.named_currencies): a row of another
-        #: currency is refused
+        #: (amount field, the column's name that says its currency, that currency as the name says it, the ISO
+        #: 4217 currencies it stands for, what gives the amount its currency) of each amount a column so named holds
+        #: (profile.FileProfile.named_currencies): a row of another currency is refused
         self._named = tuple(
-            (name, column, code, at)
+            (name, column, _said(named), named[1], at)
             for name, column in (named_currencies or {}).items()
-            if (at := (amount_places or {}).get(name)) is not None and (code := named_currency(column)) is not None
+            if (at := (amount_places or {}).get(name)) is not None and (named := currencies_named(column)) is not None
         )
         #: where a JSON number with an exponent is read as its text, to be refused with its reason
         self._as_text = self._numbers | frozenset(self._wholes) | frozenset(dated)
@@ -387,10 +387,10 @@ class Reading:
                 # rare: an amount of 3 decimals exactly, another number grouped by the other mark
                 if (places is not None and read.same_quantum(_THOUSANDTH)) or (other and grouping in value):
                     self._guessed(name, value, read, places.of(row) if places is not None else None)
-        for name, column, code, at in self._named:
+        for name, column, code, codes, at in self._named:
             if type(get(name)) is not Decimal:
                 continue
-            if (of_row := at.of(row)) is not None and of_row[1] not in ("", code):
+            if (of_row := at.of(row)) is not None and of_row[1] not in ("", *codes):
                 raise RowInvalid(
                     name,
                     f"the column {column!r} holds {name} in {code}, as its name says, and the row's currency is "
@@ -402,7 +402,8 @@ class Reading:
                     name,
                     f"the column {column!r} holds {name} in {code}, as its name says, and the row names no "
                     f"{at.field}: sent without one, it is booked in whatever currency the API takes for none, not "
-                    f"necessarily {code}. Give the row's {at.field} ({code})",
+                    f"necessarily {code}. Give the row's {at.field} "
+                    f"({codes[0] if len(codes) == 1 else 'one of ' + _listed(codes)})",
                 )
         for name in self._doubles:
             number: Any = get(name)
@@ -1189,3 +1190,15 @@ class Planner:
                 digest,
             ),
         )
+
+
+def _said(named: tuple[str, tuple[str, ...]]) -> str:
+    """A currency as a column's name writes it (money.currencies_named), with the ISO 4217 codes it stands for
+    where the name gives none: "DKK", "EUR (€)", "DKK, NOK, SEK or ISK (kr)"."""
+    written, codes = named
+    return written if codes == (written,) else f"{_listed(codes)} ({written})"
+
+
+def _listed(codes: tuple[str, ...]) -> str:
+    """ISO 4217 codes as a message lists them: "DKK", "DKK, NOK, SEK or ISK"."""
+    return codes[0] if len(codes) == 1 else f"{', '.join(codes[:-1])} or {codes[-1]}"

@@ -132,6 +132,39 @@ def named_currency(name: str) -> str | None:
     return codes.pop() if len(codes) == 1 else None
 
 
+#: a currency's sign an export writes into an amount column's name ("Amount (€)", "Beløb kr."), case folded, and
+#: the ISO 4217 currencies it stands for: one (€ EUR) or several (kr DKK, NOK, SEK, ISK), of which a row names one
+SIGNS: Mapping[str, tuple[str, ...]] = {
+    "€": ("EUR",),
+    "£": ("GBP",),
+    "₹": ("INR",),
+    "₽": ("RUB",),
+    "₺": ("TRY",),
+    "₩": ("KRW",),
+    "₪": ("ILS",),
+    "zł": ("PLN",),
+    "kč": ("CZK",),
+    "ft": ("HUF",),
+    "kr": ("DKK", "NOK", "SEK", "ISK"),
+    "¥": ("JPY", "CNY"),
+    "$": ("USD", "CAD", "AUD", "NZD", "SGD", "HKD", "TWD", "MXN", "ARS", "CLP", "COP", "BRL"),
+}
+_SIGN = re.compile(r"[€£₹₽₺₩₪¥$]|(?<![^\W\d_])(?:kr|zł|kč|ft)(?![^\W\d_])", re.IGNORECASE).findall
+
+
+def currencies_named(name: str) -> tuple[str, tuple[str, ...]] | None:
+    """(what the name writes, the ISO 4217 currencies it stands for) of a column's name that says the currency of
+    its amounts: an ISO code (named_currency: "Beløb DKK", itself alone), else one currency's sign (SIGNS: "Amount
+    (€)" EUR, "Beløb kr." DKK, NOK, SEK or ISK); None where it says none, or more than one."""
+    if (code := named_currency(name)) is not None:
+        return code, (code,)
+    signs = {sign.casefold(): sign for sign in _SIGN(name)}
+    if len(signs) != 1:
+        return None
+    ((folded, sign),) = signs.items()
+    return sign, SIGNS[folded]
+
+
 #: what an export writes into an amount column's name for the books' own currency, which the name does not give:
 #: Business Central's "Amount (LCY)" and "(ACY)", SAP's "Amount in LC" and "Betrag in HW" (capitals, a word of
 #: their own), and "Local currency amount", "Base currency", "Hauswährung", "Basisvaluta" in any case

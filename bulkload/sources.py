@@ -58,7 +58,7 @@ from bulkload.lines import (
     text_line,
 )
 from bulkload.masking import MASK, QUOTED, filled, masked, masked_keys, masked_text, scrub, secret_rule
-from bulkload.money import named_currency
+from bulkload.money import currencies_named
 from bulkload.near_names import did_you_mean
 from bulkload.numbers import json_number_text
 from bulkload.prestart import GZIP_MAGIC
@@ -371,7 +371,7 @@ class Source:
 
     def named_currencies(self, fields: Iterable[str]) -> dict[str, str]:
         """Of `fields` (amounts), those a CSV column mapped to ([columns]) whose name says the currency of its
-        amounts (money.named_currency: "Beløb DKK"), and that column's name; {} for JSONL."""
+        amounts (money.currencies_named: "Beløb DKK", "Amount (€)"), and that column's name; {} for JSONL."""
         if self.fmt != "csv":
             return {}
         self.fields()
@@ -379,7 +379,7 @@ class Source:
         return {
             name: cell
             for cell in self._header or ()
-            if (name := self.columns.get(cell, cell)) in wanted and name != cell and named_currency(cell) is not None
+            if (name := self.columns.get(cell, cell)) in wanted and name != cell and currencies_named(cell) is not None
         }
 
     @property

@@ -16,6 +16,7 @@ from bulkload.money import (
     FractionLeft,
     PastLimit,
     answered_units,
+    currencies_named,
     double_keeps,
     factor,
     local_currency_named,
@@ -215,3 +216,23 @@ def test_a_column_name_gives_the_currency_it_writes_as_a_word_of_capitals(name: 
 )
 def test_a_column_named_as_holding_local_currency_amounts_is_told(name: str, words: str | None) -> None:
     assert local_currency_named(name) == words
+
+
+@pytest.mark.parametrize(
+    ("name", "named"),
+    [
+        ("Beløb DKK", ("DKK", ("DKK",))),
+        ("Amount (€)", ("€", ("EUR",))),
+        ("£ amount", ("£", ("GBP",))),
+        ("Beløb kr.", ("kr", ("DKK", "NOK", "SEK", "ISK"))),
+        ("Belopp (KR)", ("KR", ("DKK", "NOK", "SEK", "ISK"))),
+        ("Kwota zł", ("zł", ("PLN",))),
+        ("Amount", None),
+        ("Kredit", None),  # kr inside a word is no krone
+        ("Amount €/$", None),  # two currencies: which one cannot be told
+    ],
+)
+def test_a_column_named_with_its_currencys_sign_names_the_currencies_it_stands_for(
+    name: str, named: tuple[str, tuple[str, ...]] | None
+) -> None:
+    assert currencies_named(name) == named

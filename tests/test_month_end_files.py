@@ -478,3 +478,26 @@ def test_a_payorcrm_invoice_amount_column_named_as_the_local_currency_is_refused
     columns = {header.split(",")[2]: field}
     said = local_amounts("i.csv", header.split(","), columns, kind)
     assert (said is not None) == refused, said
+
+
+async def test_an_amount_column_named_with_its_currencys_sign_rejects_a_row_of_another_currency(tmp_path: Path) -> None:
+    # "Amount (€)" mapped to amount beside rows of USD: USD 100.00 was booked for EUR 100.00, exit 0 (tester t72c);
+    # the rule of an ISO code in the name (300ed2a) read no sign. "kr" stands for four currencies: a row of one loads
+    data = tmp_path / "signs.csv"
+    data.write_text(
+        "entryTypeNumber;journalNumber;voucherNumber;date;Beløb kr.;currency;accountNumber;text\n"
+        "5;1;1;30-11-2026;100,00;EUR;1010;a\n5;1;1;30-11-2026;-100,00;EUR;5600;a\n"
+        "5;1;2;30-11-2026;250,00;SEK;1010;b\n5;1;2;30-11-2026;-250,00;SEK;5600;b\n",
+        encoding="utf-8",
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(data, url, columns={"Beløb kr.": "amount"}), env=CREDS)
+            books = await journal(url)
+    assert books == [(2, 1010, Decimal("250.00"), "SEK"), (2, 5600, Decimal("-250.00"), "SEK")], books
+    assert (report.loaded, report.rejected, report.exit_code) == (2, 2, 1), report
+    reasons = {r["line"]: r["reason"] for r in rows_of(Path(report.rejects_file))}
+    assert reasons["2"].startswith(
+        "the column 'Beløb kr.' holds amount in DKK, NOK, SEK or ISK (kr), as its name says, and the row's currency "
+        "is EUR: which currency the amount is in cannot be told"
+    ), reasons
