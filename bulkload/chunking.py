@@ -45,7 +45,7 @@ from .formulas import (
 )
 from .masking import MASK, mask_under, masked, scrub, secret_rule, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, also_differs, group_digest, imbalance_text
-from .money import JSON_SAFE_DIGITS, Places, currencies_named, double_keeps, nearest_double, value_text
+from .money import JSON_SAFE_DIGITS, Places, currencies_named, double_keeps, listed, nearest_double, value_text
 from .numbers import (
     NumberFormat,
     grouped_by_thousands,
@@ -403,7 +403,7 @@ class Reading:
                     f"the column {column!r} holds {name} in {code}, as its name says, and the row names no "
                     f"{at.field}: sent without one, it is booked in whatever currency the API takes for none, not "
                     f"necessarily {code}. Give the row's {at.field} "
-                    f"({codes[0] if len(codes) == 1 else 'one of ' + _listed(codes)})",
+                    f"({codes[0] if len(codes) == 1 else 'one of ' + listed(codes)})",
                 )
         for name in self._doubles:
             number: Any = get(name)
@@ -1196,9 +1196,4 @@ def _said(named: tuple[str, tuple[str, ...]]) -> str:
     """A currency as a column's name writes it (money.currencies_named), with the ISO 4217 codes it stands for
     where the name gives none: "DKK", "EUR (€)", "DKK, NOK, SEK or ISK (kr)"."""
     written, codes = named
-    return written if codes == (written,) else f"{_listed(codes)} ({written})"
-
-
-def _listed(codes: tuple[str, ...]) -> str:
-    """ISO 4217 codes as a message lists them: "DKK", "DKK, NOK, SEK or ISK"."""
-    return codes[0] if len(codes) == 1 else f"{', '.join(codes[:-1])} or {codes[-1]}"
+    return written if codes == (written,) else f"{listed(codes)} ({written})"

@@ -165,6 +165,11 @@ def currencies_named(name: str) -> tuple[str, tuple[str, ...]] | None:
     return sign, SIGNS[folded]
 
 
+def listed(codes: tuple[str, ...]) -> str:
+    """ISO 4217 codes as a message lists them: "DKK", "DKK, NOK, SEK or ISK"."""
+    return codes[0] if len(codes) == 1 else f"{', '.join(codes[:-1])} or {codes[-1]}"
+
+
 #: what an export writes into an amount column's name for the books' own currency, which the name does not give:
 #: Business Central's "Amount (LCY)" and "(ACY)", SAP's "Amount in LC" and "Betrag in HW" (capitals, a word of
 #: their own), and "Local currency amount", "Base currency", "Hauswährung", "Basisvaluta" in any case

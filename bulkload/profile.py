@@ -39,7 +39,7 @@ from .latin9 import Latin9Scan, advice
 from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGINS_INDEX
 from .lines import Cut, byte_lines, text_line
 from .merged_cells import MergedCells
-from .money import named_currency
+from .money import currencies_named, listed
 from .numbers import DecimalsEvidence, NumberEvidence, Reading
 from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, SHADOWS, Keyed, Unnamed, family_of, keyed
 from .sources import C1, BadRow, RowWidths, Source, changed_message, codec_name, encoding_label, without_end
@@ -929,9 +929,9 @@ def _no_row_of_named(source: Source, kind: RecordKind, named: Mapping[str, str])
     paʻanga). Read from the whole file, before the first call; None where a row is in the currency its column names
     (the others are rejected each with its group), or none gives the amount."""
     wanted = {
-        name: (column, code, at)
+        name: (column, said, at)
         for name, column in named.items()
-        if (at := kind.amount_places.get(name)) is not None and (code := named_currency(column)) is not None
+        if (at := kind.amount_places.get(name)) is not None and (said := currencies_named(column)) is not None
     }
     only = {*wanted, *(at.field for _, _, at in wanted.values() if at.field is not None)}
     # amount field -> (rows of its column's currency, the first row of another: (line, its currency, "" for none))
@@ -942,13 +942,13 @@ def _no_row_of_named(source: Source, kind: RecordKind, named: Mapping[str, str])
             if isinstance(item, BadRow):
                 continue
             line, row = item
-            for name, (_, code, at) in wanted.items():
+            for name, (_, (_, codes), at) in wanted.items():
                 value = row.get(name)
                 if type(value) is not str or not value.strip():
                     continue
                 same, other = seen[name]
                 of_row = at.of(row)
-                if of_row is not None and of_row[1] in ("", code):
+                if of_row is not None and of_row[1] in ("", *codes):
                     seen[name] = (same + 1, other)
                 elif other is None and of_row is not None:
                     seen[name] = (same, (line, of_row[1]))
@@ -961,9 +961,19 @@ def _no_row_of_named(source: Source, kind: RecordKind, named: Mapping[str, str])
     for name, (same, other) in seen.items():
         if same or other is None:
             continue
-        column, code, at = wanted[name]
+        column, (code, codes), at = wanted[name]
         line, currency = other
         shows = f"line {line} is in {currency}" if currency else f"line {line} names no {at.field or 'currency'}"
+        if codes != (code,):  # a sign ("Amount (€)", "Beløb kr."): it says a currency, of which no row is
+            return ConfigError(
+                f"{source.path}: the column {column!r}, mapped to {name}, has {code} in its name, which reads as the "
+                f"currency of its amounts ({listed(codes)}), but not one row of the file is in "
+                f"{'it' if len(codes) == 1 else 'one of them'} ({shows}): every row would be rejected, so nothing was "
+                "sent. Where the column holds each row's amount in the row's own currency, rename it without the sign "
+                f"(in the file's header and in [columns]); where its amounts are in {listed(codes)}, give the rows "
+                f"their currency; where they are in another currency (a base-currency column), map to {name} the "
+                "column of the amounts in each row's currency"
+            )
         return ConfigError(
             f"{source.path}: the column {column!r}, mapped to {name}, has {code} in its name as a word of its own, "
             f"which reads as the currency of its amounts (ISO 4217), but not one row of the file is in {code} "

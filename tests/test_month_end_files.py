@@ -501,3 +501,40 @@ async def test_an_amount_column_named_with_its_currencys_sign_rejects_a_row_of_a
         "the column 'Beløb kr.' holds amount in DKK, NOK, SEK or ISK (kr), as its name says, and the row's currency "
         "is EUR: which currency the amount is in cannot be told"
     ), reasons
+
+
+@pytest.mark.parametrize(
+    ("column", "said"),
+    [
+        (
+            "Amount (€)",
+            "€ in its name, which reads as the currency of its amounts (EUR), but not one row of the file is in it",
+        ),
+        (
+            "Beløb kr.",
+            "kr in its name, which reads as the "
+            "currency of its amounts (DKK, NOK, SEK or ISK), but not one row of the file is in one of them",
+        ),
+    ],
+)
+async def test_an_amount_column_named_with_a_sign_no_row_is_in_refuses_the_file_once(
+    tmp_path: Path, column: str, said: str
+) -> None:
+    # t72c's signs beside t72b's once-refusal: a column of EUR by its sign, every row in USD, was rejected row by
+    # row with each voucher; no row can load, so the file is refused before the first call
+    data = tmp_path / "usd.csv"
+    data.write_text(
+        f"entryTypeNumber,journalNumber,voucherNumber,date,{column},currency,accountNumber,text\n"
+        "5,1,1,2026-11-30,100.00,USD,2750,Papir\n"
+        "5,1,1,2026-11-30,-100.00,USD,5600,Bank\n",
+        encoding="utf-8",
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(ConfigError) as refused:
+                await load(job(data, url, columns={column: "amount"}), env=CREDS)
+            books = await journal(url)
+    assert books == [], books
+    text = str(refused.value)
+    assert text.startswith(f"{data}: the column {column!r}, mapped to amount, has {said} (line 2 is in USD)"), text
+    assert "every row would be rejected, so nothing was sent" in text and "rename it without the sign" in text, text
