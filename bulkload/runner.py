@@ -98,7 +98,7 @@ from .reject_reasons import Tally, most
 from .report import LEFT_BY_ROLLBACK, Written, rejects_fields, write_rejects_files, write_report
 from .results import Groups, Report, unbalanced_entry
 from .run import REPORT_LIST, Run, Shared, phase_context
-from .sides import side_column
+from .sides import other_side, side_column
 from .skipped_gone import taken_back_said
 from .sources import (
     HeaderUndecodable,
@@ -197,7 +197,7 @@ def open_sources(job: Job, target: Target) -> list[Source]:
                 f"above the header, remove them; else name the columns as the fields are named or map them in the "
                 f"[columns] table of --config. Fields: {', '.join(sorted(known))}"
             )
-        if (sides := side_column(source, unknown, kind)) is not None:
+        if (sides := side_column(source, unknown, kind) or other_side(source, unknown, kind)) is not None:
             raise ConfigError(sides)
         if (local := local_amounts(str(source.path), source.header() or [], source.columns, kind)) is not None:
             raise ConfigError(local)

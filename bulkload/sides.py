@@ -1,11 +1,13 @@
-"""A column that gives each amount's side beside an amount column written unsigned, as SAP, DATEV and other ledger
-exports write it (`Soll/Haben-Kennzeichen` S or H, a `D/C` column, `Dr`/`Cr`): bulkload reads one signed amount,
-and which sign each word stands for is never guessed. Dropped (mapped to "") or left out, every credit of such a
-file would be booked as a debit; so such a column refuses the file before the first call, with how to sign its
-amounts."""
+"""Amounts whose side a file writes apart from them, which bulkload reads as one signed amount and never guesses: a
+column that gives each amount's side beside an amount column written unsigned, as SAP, DATEV and other ledger
+exports write it (`Soll/Haben-Kennzeichen` S or H, a `D/C` column, `Dr`/`Cr`), and a debit column mapped to the
+amount beside a credit column (`Debet;Kredit`). Dropped (mapped to "") or left out, the side column or the credit
+column would leave every credit booked as a debit, or as the debit cell beside it (0.00); so either refuses the
+file before the first call, with how to make one signed column."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from .columns import column_letter
@@ -25,6 +27,12 @@ PAIRS = (
 )
 #: what writes an amount negative: a minus before or after it, the minus sign, accounting parentheses
 _NEGATIVE = frozenset("-\u2212(")
+#: the words a debit's and a credit's column is named with (case folded), alone ("Debit Amount") or before an
+#: amount's word in one ("Sollbetrag", "Kreditbeløb"); "Kreditor" (a supplier) is none
+_DEBITS = frozenset({"debet", "debit", "soll", "dr"})
+_CREDITS = frozenset({"kredit", "credit", "haben", "cr"})
+_AMOUNT_WORDS = ("betrag", "beløb", "beløp", "belopp", "bedrag", "summe", "amount")
+_WORD = re.compile(r"[^\W\d_]+").findall
 #: the records looked at: a side column shows both its words within the first voucher
 LOOKED_AT = 10_000
 
@@ -88,4 +96,47 @@ def side_column(source: Source, unknown: Sequence[str], kind: RecordKind) -> str
             f"{credit!r} marks a credit) mapped to {field}, and drop {header[i]!r} and the unsigned one; nothing was "
             "sent"
         )
+    return None
+
+
+def _side_named(name: str) -> str | None:
+    """ "debit" or "credit" where a column's name says it holds that side's amounts ("Debet", "Credit Amount",
+    "Habenbetrag"); None where it says neither, or both."""
+    sides = set()
+    for word in _WORD(name.casefold()):
+        for stem in (word, *(word[: -len(a)] for a in _AMOUNT_WORDS if word.endswith(a) and len(word) > len(a))):
+            if stem in _DEBITS:
+                sides.add("debit")
+            elif stem in _CREDITS:
+                sides.add("credit")
+    return sides.pop() if len(sides) == 1 else None
+
+
+def other_side(source: Source, unknown: Sequence[str], kind: RecordKind) -> str | None:
+    """The refusal (its text) of a CSV file (`source`) whose column mapped to a field `kind` takes signed
+    (RecordKind.signed_fields) is named as one side's (a debit's or a credit's: `_side_named`), while a column named
+    as the other side's is no field (`unknown`: names as the file writes them) or dropped by the [columns] mapping:
+    the other side's amounts would be lost, each of its lines booked with what the mapped column holds there. None
+    where there is none, and for JSONL."""
+    header = source.header()
+    if not kind.signed_fields or not header:
+        return None
+    mapped = [source.columns.get(name, name) for name in header]
+    for i, field in enumerate(mapped):
+        if field not in kind.signed_fields or (side := _side_named(header[i])) is None:
+            continue
+        for j, name in enumerate(header):
+            if not name or not (mapped[j] == "" or name in unknown) or _side_named(name) in (None, side):
+                continue
+            debit, credit = (i, j) if side == "debit" else (j, i)
+            how = "is dropped by the [columns] mapping" if mapped[j] == "" else "is no field"
+            first, second = column_letter(debit + 1), column_letter(credit + 1)
+            return (
+                f"{source.path}: column {header[i]!r} ({i + 1}) is mapped to {field}, and column {name!r} ({j + 1}), "
+                f"named as the other side's, {how}: {field} is one signed number (debits positive, credits "
+                f"negative), so without that column each line of the other side would be booked with what "
+                f"{header[i]!r} holds there (0.00, or a debit for a credit). Give the file one column of debit minus "
+                f"credit (in a spreadsheet ={first}2-{second}2 where the debit is column {first} and the credit "
+                f"{second}) mapped to {field}, and drop the two; nothing was sent"
+            )
     return None

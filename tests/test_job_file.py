@@ -425,3 +425,36 @@ def test_a_side_column_dropped_or_unmapped_beside_unsigned_amounts_refuses_the_f
 )
 def test_a_side_column_is_told_by_its_words(values: list[str], pair: tuple[str, str] | None) -> None:
     assert pair_of(values) == pair
+
+
+@pytest.mark.parametrize(
+    ("debit", "credit", "told"),
+    [
+        ("Debet", "Kredit", True),
+        ("Debit Amount", "Credit Amount", True),
+        ("Sollbetrag", "Habenbetrag", True),
+        ("Debet", "Kreditor", False),  # a supplier's number, no side
+        ("Beløb", "Kredit", False),  # the amount not named as a side: nothing to pair
+    ],
+)
+def test_a_debit_column_mapped_to_amount_beside_a_credit_column_dropped_refuses_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], debit: str, credit: str, told: bool
+) -> None:
+    # a ledger export of Debet;Kredit, the empty side written 0,00: Debet mapped to amount and Kredit dropped booked
+    # the credit line as 0.00, voucher 9801 out by 1,234.50, exit 0 with a warning (tester t72c)
+    path = tmp_path / "dc.csv"
+    path.write_text(
+        f"Type;Journal;Bilag;Dato;{debit};{credit};Valuta;Konto\n"
+        "5;1;9801;30-11-2026;1.234,50;0,00;DKK;1010\n5;1;9801;30-11-2026;0,00;1.234,50;DKK;5600\n"
+    )
+    names = ("entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "", "currency", "accountNumber")
+    config = tmp_path / "job.toml"
+    pairs = zip(("Type", "Journal", "Bilag", "Dato", debit, credit, "Valuta", "Konto"), names)
+    config.write_text("[columns]\n" + "".join(f'"{k}" = "{v}"\n' for k, v in pairs))
+    argv = ["load", "economic", str(path), "--config", str(config), "--dry-run", "-q"]
+    if not told:
+        assert main(argv) == 0, capsys.readouterr()
+        return
+    err = refused(argv, capsys)
+    assert f"column {debit!r} (5) is mapped to amount, and column {credit!r} (6), named as the other side's, is " in err
+    assert "=E2-F2 where the debit is column E and the credit F" in err and "nothing was sent" in err, err
