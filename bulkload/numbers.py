@@ -41,10 +41,11 @@ _CURRENCY_BEFORE = re.compile(r"([+\u2212-]?)([^\W\d_]+\.?|[^\w\s])\s*(.+)").ful
 _CURRENCY_AFTER = re.compile(r"(.+?)\s*([^\W\d_]+\.?|[^\w\s])").fullmatch
 #: what is written for a currency that is no ISO 4217 code (the Nordic krone, złoty, koruna, forint), case folded
 _LOCAL_CURRENCIES = frozenset({"kr", "kr.", "zł", "kč", "ft"})
-#: a debit/credit indicator beside an amount (`50,00 CR`, `Dr 12.00`), as bank statements and ledger exports write
-#: the side: the number alone does not say which sign the books give it
-_SIDE_AFTER = re.compile(r"(.*?[0-9.,)])\s*(CR|DR|Cr|Dr|cr|dr)\.?").fullmatch
-_SIDE_BEFORE = re.compile(r"(CR|DR|Cr|Dr|cr|dr)\.?\s*([(+\u2212-]?[0-9.,].*)").fullmatch
+#: a debit/credit indicator beside an amount (`50,00 CR`, `Dr 12.00`, `1.234,50 H`), as bank statements and ledger
+#: exports write the side: the number alone does not say which sign the books give it
+#: the side as SAP and DATEV write it after the amount too: S (Soll) or H (Haben), D or C, in capitals
+_SIDE_AFTER = re.compile(r"(.*?[0-9.,)])\s*(CR|DR|Cr|Dr|cr|dr|SOLL|HABEN|Soll|Haben|S|H|D|C)\.?").fullmatch
+_SIDE_BEFORE = re.compile(r"(CR|DR|Cr|Dr|cr|dr|SOLL|HABEN|Soll|Haben)\.?\s*([(+\u2212-]?[0-9.,].*)").fullmatch
 
 
 def _body_pattern(mark: str) -> re.Pattern[str]:

@@ -20,7 +20,17 @@ HEADER = "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accou
 
 @pytest.mark.parametrize(
     ("mark", "text", "side"),
-    [(",", "50,00 CR", "CR"), (",", "1.234,50 Dr", "Dr"), (".", "Cr 12.00", "Cr"), (".", "(1,234.56)DR.", "DR")],
+    [
+        (",", "50,00 CR", "CR"),
+        (",", "1.234,50 Dr", "Dr"),
+        (".", "Cr 12.00", "Cr"),
+        (".", "(1,234.56)DR.", "DR"),
+        # SAP's and DATEV's Soll/Haben, and a D/C letter, after the amount: told 'not a number' alone (tester t72c)
+        (",", "1.234,50 S", "S"),
+        (",", "1.234,50 H", "H"),
+        (".", "100.00 C", "C"),
+        (",", "99,95 Haben", "Haben"),
+    ],
 )
 def test_a_debit_credit_indicator_is_named_with_the_way_to_write_the_amount(mark: str, text: str, side: str) -> None:
     with pytest.raises(ValueError) as info:
@@ -29,7 +39,7 @@ def test_a_debit_credit_indicator_is_named_with_the_way_to_write_the_amount(mark
     assert "credits as negative numbers" in str(info.value)
 
 
-@pytest.mark.parametrize("text", ["100 pcs", "CR", "kr 100,00", "CRC 5,00"])
+@pytest.mark.parametrize("text", ["100 pcs", "CR", "kr 100,00", "CRC 5,00", "H", "S 100,00", "100 Stk"])
 def test_text_that_is_no_amount_with_an_indicator_is_not_told_of_one(text: str) -> None:
     with pytest.raises(ValueError) as info:
         NumberFormat(",").parse(text)
