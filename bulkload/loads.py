@@ -757,12 +757,21 @@ def forget(job: Job, ledgers: list[str]) -> None:
     what they load from now on into the job's API, or were undone by hand, or left no call still landing:
     `unusable_ledgers` and `gone_made` no longer name them, nor any other run whose ledger was at that path (a
     later load that can read one still learns from it: ledger.known_to). ConfigError, and nothing forgotten, for a
-    ledger that this load can read or that no load into that API has on record."""
+    ledger that this load can read or that no load into that API has on record (`forgettable`)."""
+    for runs in forgettable(job, ledgers).values():
+        for of in runs:
+            record({"run": of, "forgotten": True})
+
+
+def forgettable(job: Job, ledgers: list[str]) -> dict[str, list[str]]:
+    """What `forget` would forget of `ledgers` (--forget-ledger's paths), forgetting nothing (a dry run's): each
+    ledger as the record of loads names it -> the runs whose ledger was there. ConfigError for a ledger that this
+    load can read or that no load into the job's API has on record."""
     known = _Record()
     runs: dict[str, list[str]] = {}  # each run whose ledger was there (a load refused there later, too)
     for _, of in known.loads(_api_key(job)):
         runs.setdefault(known.ledger_of(of), []).append(of)
-    forgotten: list[str] = []
+    forgotten: dict[str, list[str]] = {}
     for given in ledgers:
         path = ledger_pg.name_of(given)
         if path not in runs and not ledger_pg.is_url(given):  # "../x.sqlite", a link to its folder: as recorded
@@ -776,9 +785,8 @@ def forget(job: Job, ledgers: list[str]) -> None:
                 f"--forget-ledger {given}: that ledger is there, this load reads it, and it says what its run "
                 "created: it is not forgotten (roll its run back if you want its records gone); nothing was sent"
             )
-        forgotten += runs[path]
-    for of in forgotten:
-        record({"run": of, "forgotten": True})
+        forgotten[path] = runs[path]
+    return forgotten
 
 
 def _one_path(recorded: str, given: str) -> bool:

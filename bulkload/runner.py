@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ from .loads import (
     claim_load,
     earlier_ledgers,
     forget,
+    forgettable,
     made,
     may_share,
     named_loads,
@@ -626,16 +627,27 @@ async def load(
         _let_go(ledger)
 
 
-def _refuse_gone(conn: sqlite3.Connection, job: Job, making: str, run: str, target: Target, own: str = "") -> None:
+def _refuse_gone(
+    conn: sqlite3.Connection,
+    job: Job,
+    making: str,
+    run: str,
+    target: Target,
+    own: str = "",
+    forgetting: Collection[str] = (),
+) -> None:
     """EarlierUnread naming the earlier loads whose ledger is gone or there but not to be read by this load
     (loads.unusable_ledgers: a file SQLite cannot open, a ledger of the other backend or, in PostgreSQL,
     of another database), when the input has groups (`conn`: the new ledger, its `file_groups` filled): what their
     runs created can no longer be told apart from what this input would create again. `own`: as unusable_ledgers'
-    (--other-account: another account's loads are set aside, their ledgers too)."""
+    (--other-account: another account's loads are set aside, their ledgers too). `forgetting`: the ledgers a dry
+    run's --forget-ledger names (loads.forgettable), which a load forgets before it gets here: not named either."""
     if conn.execute("SELECT 1 FROM file_groups LIMIT 1").fetchone() is None:
         return  # rows of no group: no earlier ledger could tell this load anything
     group = target.kind_of(0).group_name
     gone, unread = unusable_ledgers(job, making, run, conn, own)
+    gone = [g for g in gone if g["ledger"] not in forgetting]
+    unread = [u for u in unread if u["ledger"] not in forgetting]
     rollback = "or `bulkload rollback --ledger NEW` " if target.api.can_delete else ""
     if gone:
         back = (
@@ -964,7 +976,9 @@ def _learn_earlier(
     `offline`: a dry run's (ledger.known_to). `beside`: the ledgers of other users' loads the records beside the
     files name (loads_beside.earlier_ledgers), told by as the user's own earlier loads are."""
     own = who if job.other_account else ""  # the loads with other keys went into other accounts: not learned from
-    _refuse_gone(conn, job, making, run, target, own)
+    # a dry run forgets nothing: the ledgers its --forget-ledger names are passed over as a load would forget them
+    forgetting = forgettable(job, job.forget_ledger) if offline and job.forget_ledger else {}
+    _refuse_gone(conn, job, making, run, target, own, forgetting)
     ledgers = [*earlier_ledgers(job, making=making, run=run), *beside]
     for earlier in ledgers:
         made(earlier, stop)

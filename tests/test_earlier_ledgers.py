@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import anyio
 import pytest
 from conftest import CREDS, sandbox_read
 
-from bulkload import Job, load, loads, resume
+from bulkload import Job, dry_run, load, loads, resume
 from bulkload.errors import ConfigError, LedgerError
 from bulkload.ledger import unreadable
 from bulkload.outputs import cache_dir
@@ -485,3 +486,27 @@ async def test_a_halopsa_base_url_ending_in_api_is_told_the_address_not_the_cred
     assert "the token call went to the API, not its token endpoint; check HALO_AUTH_URL (or --base-url)" in said, said
     assert "(--base-url is the instance's root, without /api)" in said, said
     assert "refused the credentials" not in said and "check HALO_CLIENT_ID" not in said, said
+
+
+async def test_a_dry_run_given_forget_ledger_passes_over_the_gone_ledger_and_forgets_nothing(tmp_path: Path) -> None:
+    # the refusal of a gone ledger says to pass --forget-ledger; a dry run given it was refused the same way, word for
+    # word, as if the option were not there (tester t72c)
+    here = tmp_path / "loads"
+    here.mkdir()
+    gone = here / "first.sqlite"
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            first = Job(target="economic", files=[str(vouchers(here / "a.csv", range(1, 3)))], base_url=url)
+            assert (await load(replace(first, ledger=str(gone)), env=CREDS)).loaded == 4
+            remove_ledger(gone)
+            more = Job(target="economic", files=[str(vouchers(here / "b.csv", range(3, 5)))], base_url=url)
+            with pytest.raises(LedgerError, match=f"is gone: {gone} .*--forget-ledger"):
+                dry_run(more, env=CREDS)
+            dry = dry_run(replace(more, forget_ledger=[str(gone)]), env=CREDS)
+            assert dry.would_load == 4, dry
+            with pytest.raises(ConfigError, match="no earlier load into .* has its ledger there"):
+                dry_run(replace(more, forget_ledger=[str(here / "other.sqlite")]), env=CREDS)
+            # the dry run forgot nothing: the load is refused until it is given --forget-ledger itself
+            with pytest.raises(LedgerError, match=f"is gone: {gone} "):
+                await load(more, env=CREDS)
+            assert (await load(replace(more, forget_ledger=[str(gone)]), env=CREDS)).loaded == 4
