@@ -21,6 +21,7 @@ from test_stopping import posts
 
 from bulkload import Job, dry_run, load, runner
 from bulkload.cli import main
+from bulkload.planning import PlanSpec
 from bulkload.progress import Snapshot
 from bulkload.runner import dry_run_path
 from bulkload.sandbox import SandboxOptions, running
@@ -134,6 +135,33 @@ async def test_a_dry_run_of_a_re_export_counts_what_the_load_then_does(tmp_path:
     groups = dry.groups
     assert not isinstance(groups, UnsetType) and groups.skipped == 4 and groups.skipped_reasons, dry
     assert f"(ledger {tmp_path / 'one.sqlite'})" in groups.skipped_reasons[0], groups
+
+
+async def test_a_dry_run_looks_its_groups_up_in_what_earlier_loads_told_only_where_they_told_something(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 15 item 5: a dry run on record planned with its scratch ledger as the ledger of what to skip even where
+    # the earlier loads had loaded none of its groups, one query a group (an eighth of a 200,000-row dry run's CPU);
+    # a load plans without one then (run.py), and so does the dry run now, with the same figures
+    first = vouchers(tmp_path / "a.csv", range(1, 5))
+    other = vouchers(tmp_path / "b.csv", range(10, 13))
+    again = vouchers(tmp_path / "c.csv", range(1, 6))
+    planned_with: list[str | None] = []
+    opened = runner.opened_planner
+
+    def spied(target: object, spec: PlanSpec) -> object:
+        planned_with.append(spec.skip_db)
+        return opened(target, spec)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "opened_planner", spied)
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            await load(_job(first, url, tmp_path / "one.sqlite"), env=CREDS)
+            none_told = dry_run(_job(other, url, tmp_path / "two.sqlite"), env=CREDS)
+            told = dry_run(_job(again, url, tmp_path / "three.sqlite"), env=CREDS)
+    assert (none_told.exit_code, none_told.would_load, none_told.skipped, none_told.rejected) == (0, 6, 0, 0)
+    assert (told.would_load, told.skipped, told.rejected) == (2, 8, 0), told
+    assert planned_with[0] is None and planned_with[1] is not None, planned_with
 
 
 def test_a_dry_run_of_a_file_already_loaded_is_refused_as_the_load_is(
