@@ -9,7 +9,8 @@ books a line without an orderId as an entry of its own: the order was booked spl
 the file is refused, naming the lines and how to fill the key down. A file that writes a key on two lines in a row
 writes its keys line by line: a blank key there is read as the kind reads it (an entry of its own, or a line whose
 key was lost, refused with its neighbours: regroup.keyed). A line of no key that gives an amount and nothing of its
-own (no account, date or text: only the fields alike, a journal or a case) is a subtotal or total row of an export
+own (no date, account or other number of a line: only the fields alike, a journal or a case; its text is not
+read) is a subtotal or total row of an export
 (one a journal, below its vouchers), not a line whose key was merged: the refusal says so, and to remove it."""
 
 from __future__ import annotations
@@ -203,8 +204,8 @@ class MergedCells:
             lines = f"{self.below:,} lines give" if self.below > 1 else "1 line gives"
             per = " and ".join(kind.filled_alike) or name
             return ConfigError(
-                f"{path}: {lines} only an amount{alike}, right below a line that gives a {field} ({shown}{more}): "
-                f"no {field}, nor any other field of a line. A subtotal or total row of an export reads so (one for "
+                f"{path}: {lines} an amount{alike} but no {field}, date or other number of a line, right below a "
+                f"line that gives a {field} ({shown}{more}): a subtotal or total row of an export reads so (one for "
                 f"each {per}, below its {name}s): it is no line of any {name}, and booked as one it would add its "
                 f"amount again, so nothing was sent. Remove the subtotal and total rows and load the file again; "
                 f"where such a line is truly a line of the {name} above it, give it its {field} and its other fields"
@@ -217,8 +218,8 @@ class MergedCells:
             which = f" ({'; '.join(runs)}{'; …' if sum(r[3] for r in self.first if r[5]) < self.totals else ''})"
             give = f"{self.totals:,} of them give" if self.totals > 1 else "1 of them gives"
             totals = (
-                f". {give} only an amount{alike}{which if runs else ''}: a subtotal or total row of an export reads "
-                f"so, no line of any {name}: remove such rows"
+                f". {give} an amount{alike} but no date or other number of a line{which if runs else ''}: a subtotal "
+                f"or total row of an export reads so, no line of any {name}: remove such rows"
             )
         return ConfigError(
             f"{path}: {lines} no {field}, right below a line that gives one ({shown}{more}), and no two lines in a "

@@ -354,9 +354,9 @@ def test_a_journal_s_subtotal_row_below_one_line_vouchers_is_refused_as_a_total_
     assert found.merged() and found.totals == found.below == 2
     said = str(found.refusal("sub.csv"))
     assert said.startswith(
-        "sub.csv: 2 lines give only an amount (and journalNumber), right below a line that gives a voucherNumber "
-        "(line 4 below line 3 (voucher 2 (journal 1)); line 7 below line 6 (voucher 4 (journal 2))): no "
-        "voucherNumber, nor any other field of a line. A subtotal or total row of an export reads so"
+        "sub.csv: 2 lines give an amount (and journalNumber) but no voucherNumber, date or other number of a line, "
+        "right below a line that gives a voucherNumber (line 4 below line 3 (voucher 2 (journal 1)); line 7 below "
+        "line 6 (voucher 4 (journal 2))): a subtotal or total row of an export reads so"
     ), said
     assert "Remove the subtotal and total rows and load the file again" in said, said
     assert "Fill the voucherNumber down" not in said, said
@@ -369,7 +369,8 @@ def test_a_journal_s_subtotal_row_below_one_line_vouchers_is_refused_as_a_total_
     said = str(economic_rows(rows).refusal("mixed.csv"))
     assert "Fill the voucherNumber down to every line of its voucher" in said, said
     assert said.endswith(
-        "1 of them gives only an amount (and journalNumber) (line 7): a subtotal or total row of an export reads so, "
+        "1 of them gives an amount (and journalNumber) but no date or other number of a line (line 7): a subtotal "
+        "or total row of an export reads so, "
         "no line of any voucher: remove such rows"
     ), said
     # a line giving a date or an account is no total row: the merged cells' advice alone
