@@ -37,6 +37,12 @@ _WORD = re.compile(r"[^\W\d_]+").findall
 LOOKED_AT = 10_000
 
 
+def sided(kind: RecordKind) -> frozenset[str]:
+    """The fields of `kind` whose sign says the side (RecordKind.signed_fields, and every amount of money,
+    RecordKind.money_fields: a PayorCRM credit memo's negative invoiceAmount, a Visma Core entry's negative amount)."""
+    return kind.signed_fields | kind.money_fields
+
+
 def pair_of(values: Iterable[str]) -> tuple[str, str] | None:
     """The pair of PAIRS (a debit's word, a credit's, case folded) that `values` (a column's cells, stripped, empty
     ones left out) are written in, both words among them and no other value; None where they are not."""
@@ -47,15 +53,15 @@ def pair_of(values: Iterable[str]) -> tuple[str, str] | None:
 def side_column(source: Source, unknown: Sequence[str], kind: RecordKind) -> str | None:
     """The refusal (its text) of a CSV file (`source`) a column of which is no field (`unknown`: names as the
     file writes them, unmapped) or is dropped by the [columns] mapping, and whose cells in its first LOOKED_AT
-    records are the words of one pair of PAIRS, beside a column mapped to a field `kind` takes signed
-    (RecordKind.signed_fields): the side of each amount, which would be lost. None where there is none, where an
+    records are the words of one pair of PAIRS, beside a column mapped to a field whose sign says
+    the side (`sided`): the side of each amount, which would be lost. None where there is none, where an
     amount of those records is written negative (the amounts are signed already), and for JSONL."""
     header = source.header()
-    if not kind.signed_fields or not header:
+    if not header:
         return None
     mapped = [source.columns.get(name, name) for name in header]
     looked = [i for i, name in enumerate(header) if name and (mapped[i] == "" or name in unknown)]
-    amounts = [i for i, field in enumerate(mapped) if field in kind.signed_fields]
+    amounts = [i for i, field in enumerate(mapped) if field in sided(kind)]
     if not looked or not amounts:
         return None
     values: dict[int, dict[str, int]] = {i: {} for i in looked}  # a column -> each value as written -> its first line
@@ -113,17 +119,17 @@ def _side_named(name: str) -> str | None:
 
 
 def other_side(source: Source, unknown: Sequence[str], kind: RecordKind) -> str | None:
-    """The refusal (its text) of a CSV file (`source`) whose column mapped to a field `kind` takes signed
-    (RecordKind.signed_fields) is named as one side's (a debit's or a credit's: `_side_named`), while a column named
+    """The refusal (its text) of a CSV file (`source`) whose column mapped to a field whose sign says the side
+    (`sided`) is named as one side's (a debit's or a credit's: `_side_named`), while a column named
     as the other side's is no field (`unknown`: names as the file writes them) or dropped by the [columns] mapping:
     the other side's amounts would be lost, each of its lines booked with what the mapped column holds there. None
     where there is none, and for JSONL."""
     header = source.header()
-    if not kind.signed_fields or not header:
+    if not header:
         return None
     mapped = [source.columns.get(name, name) for name in header]
     for i, field in enumerate(mapped):
-        if field not in kind.signed_fields or (side := _side_named(header[i])) is None:
+        if field not in sided(kind) or (side := _side_named(header[i])) is None:
             continue
         for j, name in enumerate(header):
             if not name or not (mapped[j] == "" or name in unknown) or _side_named(name) in (None, side):

@@ -458,3 +458,45 @@ def test_a_debit_column_mapped_to_amount_beside_a_credit_column_dropped_refuses_
     err = refused(argv, capsys)
     assert f"column {debit!r} (5) is mapped to amount, and column {credit!r} (6), named as the other side's, is " in err
     assert "=E2-F2 where the debit is column E and the credit F" in err and "nothing was sent" in err, err
+
+
+@pytest.mark.parametrize(
+    ("target", "options", "text"),
+    [
+        (
+            "payorcrm",
+            ["--kind", "invoices", "--amount-unit", "major"],
+            "customerNumber;invoiceNumber;invoiceAmount;Soll/Haben;currency\n"
+            "100234;1900001;1.234,50;S;EUR\n100234;1900002;234,50;H;EUR\n",
+        ),
+        (
+            "visma-core",
+            [],
+            "caseId;accountingCostType;amount;Soll/Haben;description\n1493;FEE;1.234,50;S;a\n1493;FEE;234,50;H;b\n",
+        ),
+    ],
+)
+def test_a_side_column_dropped_beside_any_amount_of_money_refuses_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str, options: list[str], text: str
+) -> None:
+    # an SAP open-items export with its Soll/Haben column dropped: the credit memo 1900002 would be uploaded to
+    # PayorCRM as an invoice of +234.50 (tester t72c); the side is looked for beside every amount of money
+    path = tmp_path / "sh.csv"
+    path.write_text(text)
+    config = tmp_path / "job.toml"
+    config.write_text('[columns]\n"Soll/Haben" = ""\n')
+    argv = [
+        "load",
+        target,
+        str(path),
+        *options,
+        "--config",
+        str(config),
+        "--dry-run",
+        "--base-url",
+        "http://127.0.0.1:9",
+    ]
+    err = refused(argv, capsys)
+    assert (
+        "column 'Soll/Haben' (4) gives each " in err and "'H' on line 3) and is dropped by the [columns] mapping" in err
+    )
