@@ -25,6 +25,10 @@ PAIRS = (
     ("debet", "kredit"),
     ("+", "-"),
 )
+#: the pairs whose words a file writes of other things too (a card's Debit/Credit, a status D/C, a size S/H): beside
+#: no amount whose sign is a line's side of the books (RecordKind.signed_fields: PayorCRM's invoiceAmount, whose
+#: invoices are positive), a column of them is a side column only where its name says so (`_named_as_side`)
+SAID_OF_OTHER_THINGS = frozenset({("s", "h"), ("d", "c"), ("debit", "credit"), ("debet", "kredit")})
 #: what writes an amount negative: a minus before or after it, the minus sign, accounting parentheses
 _NEGATIVE = frozenset("-\u2212(")
 #: the words a debit's and a credit's column is named with (case folded), alone ("Debit Amount") or before an
@@ -33,6 +37,9 @@ _DEBITS = frozenset({"debet", "debit", "soll", "dr"})
 _CREDITS = frozenset({"kredit", "credit", "haben", "cr"})
 _AMOUNT_WORDS = ("betrag", "beløb", "beløp", "belopp", "bedrag", "summe", "amount")
 _WORD = re.compile(r"[^\W\d_]+").findall
+#: the words (case folded) of a side column's name besides a side's own ("Soll/Haben-Kennzeichen", "SHKZG",
+#: "Debit/Credit Indicator", "Side", "DC")
+_SIDE_NAMES = frozenset({"kennzeichen", "kz", "shkzg", "indicator", "ind", "side", "sign", "vorzeichen", "dc", "sh"})
 #: the records looked at: a side column shows both its words within the first voucher
 LOOKED_AT = 10_000
 
@@ -55,7 +62,9 @@ def side_column(source: Source, unknown: Sequence[str], kind: RecordKind) -> str
     file writes them, unmapped) or is dropped by the [columns] mapping, and whose cells in its first LOOKED_AT
     records are the words of one pair of PAIRS, beside a column mapped to a field whose sign says
     the side (`sided`): the side of each amount, which would be lost. None where there is none, where an
-    amount of those records is written negative (the amounts are signed already), and for JSONL."""
+    amount of those records is written negative (the amounts are signed already), where the pair is one a file
+    writes of other things too (SAID_OF_OTHER_THINGS: a card's Debit/Credit beside PayorCRM's positive invoices)
+    beside no RecordKind.signed_fields and the column's name does not say it gives a side, and for JSONL."""
     header = source.header()
     if not header:
         return None
@@ -64,6 +73,7 @@ def side_column(source: Source, unknown: Sequence[str], kind: RecordKind) -> str
     amounts = [i for i, field in enumerate(mapped) if field in sided(kind)]
     if not looked or not amounts:
         return None
+    signed_sides = any(mapped[i] in kind.signed_fields for i in amounts)
     values: dict[int, dict[str, int]] = {i: {} for i in looked}  # a column -> each value as written -> its first line
     signed = False  # an amount written negative: the amounts carry their sign, the side column says it again
     cells = source.cells()
@@ -85,7 +95,7 @@ def side_column(source: Source, unknown: Sequence[str], kind: RecordKind) -> str
         return None
     for i in looked:
         pair = pair_of(values[i])
-        if pair is None:
+        if pair is None or (pair in SAID_OF_OTHER_THINGS and not signed_sides and not _named_as_side(header[i], pair)):
             continue
         first = {value.casefold(): (value, line) for value, line in reversed(values[i].items())}
         (debit, at_debit), (credit, at_credit) = first[pair[0]], first[pair[1]]
@@ -103,6 +113,14 @@ def side_column(source: Source, unknown: Sequence[str], kind: RecordKind) -> str
             "sent"
         )
     return None
+
+
+def _named_as_side(name: str, pair: tuple[str, str]) -> bool:
+    """Whether a column's name says it gives each amount's side, written in the words `pair` (of PAIRS): a side's
+    word ("Soll/Haben", "Dr/Cr", "Debit/Credit"), a side column's (_SIDE_NAMES: "SHKZG", "Side"), the pair's own
+    ("S/H", "D/C"), or a sign's ("+/-", "±"). "Paid by", "Card" and "Status" say none."""
+    words = set(_WORD(name.casefold()))
+    return bool(words & (_DEBITS | _CREDITS | _SIDE_NAMES)) or set(pair) <= words or "+/-" in name or "±" in name
 
 
 def _side_named(name: str) -> str | None:

@@ -500,3 +500,34 @@ def test_a_side_column_dropped_beside_any_amount_of_money_refuses_the_file(
     assert (
         "column 'Soll/Haben' (4) gives each " in err and "'H' on line 3) and is dropped by the [columns] mapping" in err
     )
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "refused_so"),
+    [
+        ("Paid by", ("Debit", "Credit"), False),  # the card the invoice was paid with
+        ("Type", ("D", "C"), False),  # a status of the export's own
+        ("Size", ("S", "H"), False),
+        ("S/H", ("S", "H"), True),
+        ("Debit/Credit Indicator", ("Debit", "Credit"), True),
+        ("Type", ("Dr", "Cr"), True),  # words no file writes of anything but a side
+    ],
+)
+def test_a_column_of_words_that_say_other_things_too_is_a_side_column_beside_invoices_only_named_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], column: str, values: tuple[str, str], refused_so: bool
+) -> None:
+    # 5f5dba7 looked for a side column beside PayorCRM's invoiceAmount too: an ordinary invoice export with a
+    # "Paid by" column of Debit and Credit (cards), dropped, was refused as if it gave each invoice's side (tester t72e)
+    path = tmp_path / "invoices.csv"
+    path.write_text(
+        f"customerNumber,invoiceNumber,invoiceAmount,currency,{column}\n"
+        f"100234,INV-1,100.00,USD,{values[0]}\n100235,INV-2,250.50,USD,{values[1]}\n"
+    )
+    config = tmp_path / "job.toml"
+    config.write_text(f'[columns]\n"{column}" = ""\n')
+    argv = ["load", "payorcrm", str(path), "--kind", "invoices", "--amount-unit", "major", "--config", str(config)]
+    argv += ["--dry-run", "-q", "--base-url", "http://127.0.0.1:9"]
+    if refused_so:
+        assert f"column {column!r} (5) gives each invoiceAmount's side" in refused(argv, capsys)
+    else:
+        assert main(argv) == 0, capsys.readouterr()
