@@ -336,8 +336,10 @@ def in_utf8(body: bytes, content_type: str | None) -> bytes:
     that a create the server carried out and answered in its own charset is read, not taken for an answer that is
     not the API's (its rows were in doubt, the run stopped). RFC 8259 §8.1 has JSON in UTF-8 and a recipient ignore
     the label, so a body that is valid UTF-8 is read as UTF-8 whatever single-byte charset it names (a server that
-    labels UTF-8 `iso-8859-1`, as servlet containers do by default); one the named charset cannot decode, or a
-    charset Python does not know, is left as it is (and refused as JSON where it is none)."""
+    labels UTF-8 `iso-8859-1`, as servlet containers do by default), and so is one labelled UTF-16 or UTF-32 that
+    holds no NUL byte (every JSON text in them does: its `{`, `"` and digits are ASCII); one the named charset cannot
+    decode, or a charset Python does not know or that is no text encoding (`hex`, `base64`: Python raised
+    LookupError for them, a traceback), is left as it is (and refused as JSON where it is none)."""
     named = _CHARSET.search(content_type or "")
     if named is None:
         return body
@@ -347,7 +349,10 @@ def in_utf8(body: bytes, content_type: str | None) -> bytes:
         return body
     if codec in ("utf-8", "ascii"):
         return body
-    if not codec.startswith(("utf-16", "utf-32")):
+    if codec.startswith(("utf-16", "utf-32")):
+        if b"\x00" not in body:
+            return body
+    else:
         try:
             body.decode("utf-8")
             return body
@@ -355,7 +360,7 @@ def in_utf8(body: bytes, content_type: str | None) -> bytes:
             pass
     try:
         return body.decode(codec).encode("utf-8")
-    except UnicodeDecodeError:
+    except (UnicodeDecodeError, LookupError):
         return body
 
 

@@ -48,6 +48,21 @@ def test_an_answer_its_charset_cannot_decode_is_left_as_it_is(content_type: str)
     assert in_utf8(body, content_type) is body
 
 
+@pytest.mark.parametrize("charset", ["hex", "base64", "rot13", "zlib"])
+def test_an_answer_labelled_with_a_codec_that_is_no_text_encoding_is_left_as_it_is(charset: str) -> None:
+    # codecs.lookup knows these, and bytes.decode refuses them with a LookupError: it escaped as a traceback
+    body = json.dumps(ENTRY, ensure_ascii=False).encode("cp1252")
+    assert in_utf8(body, f"application/json; charset={charset}") is body
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "UTF-16LE", "utf-32"])
+def test_an_answer_in_utf8_labelled_utf16_is_left_as_it_is(charset: str) -> None:
+    # an even number of bytes of UTF-8 decodes as UTF-16 into other characters ('{"Id": 12}' became '≻摉㨢ㄠ紲'): a
+    # JSON text in UTF-16 or UTF-32 holds NUL bytes, and one without any is not in it
+    body = b'{"Id": 1000}'
+    assert in_utf8(body, f"application/json; charset={charset}") is body
+
+
 async def test_a_create_answered_in_latin1_is_read_by_the_client() -> None:
     async def create(request: web.Request) -> web.Response:
         body = json.dumps(ENTRY, ensure_ascii=False).encode("iso-8859-1", "replace")
