@@ -3,15 +3,15 @@ merged over its group's lines) is exported on the first line, and the lines belo
 file is judged whole, before the first call (profile._inspect), never line by line: it looks merged where lines that
 give no key lie right below a line that gives one (each alike in the fields that must agree with it:
 RecordKind.filled_alike) and no group's key is written on two lines in a row (one group as the kind reads it, or the
-same key as written, the fields alike the same: order 1 of case 1006 above order 1 of case 1007 are two orders, each
-on a line of its own). Then whether each blank line is its group's or a row of no group cannot be told (Visma Core
-books a line without an orderId as an entry of its own: the order was booked split in one entry a line, exit 0), and
-the file is refused, naming the lines and how to fill the key down. A file that writes a key on two lines in a row
-writes its keys line by line: a blank key there is read as the kind reads it (an entry of its own, or a line whose
-key was lost, refused with its neighbours: regroup.keyed). A line of no key that gives an amount and nothing of its
-own (no date, account or other number of a line: only the fields alike, a journal or a case; its text is not
-read) is a subtotal or total row of an export
-(one a journal, below its vouchers), not a line whose key was merged: the refusal says so, and to remove it."""
+same key as written, the fields alike the same: order 1 of case 1006 above order 1 of case 1007 are two orders, each on
+a line of its own). Then whether each blank line is its group's or a row of no group cannot be told (Visma Core books a
+line without an orderId as an entry of its own: the order was booked split in one entry a line, exit 0), and the file is
+refused, naming the lines and how to fill the key down. A file that writes a key on two lines in a row writes its keys
+line by line: a blank key there is read as the kind reads it (an entry of its own, or a line whose key was lost, refused
+with its neighbours: regroup.keyed). A line of no key that gives an amount and nothing of its own (no date, account or
+other number of a line: only the fields alike, a journal or a case; its text is not read) is a subtotal or total row of
+an export (one a journal, below its vouchers), not a line whose key was merged: the refusal says so, and to remove
+it."""
 
 from __future__ import annotations
 
@@ -196,7 +196,6 @@ class MergedCells:
         kind = self.kind
         field = " and ".join(kind.filled_down)
         name = kind.group_name
-        alike = f" (and {' and '.join(kind.filled_alike)})" if kind.filled_alike else ""
         shown = "; ".join(f"{_lines(lines, n)} below line {at} ({label})" for at, label, lines, n, *_ in self.first)
         named = sum(run[3] for run in self.first)
         more = f"; and {self.below - named:,} more" if self.below > named else ""
@@ -204,11 +203,13 @@ class MergedCells:
             lines = f"{self.below:,} lines give" if self.below > 1 else "1 line gives"
             per = " and ".join(kind.filled_alike) or name
             return ConfigError(
-                f"{path}: {lines} an amount{alike} but no {field}, date or other number of a line, right below a "
-                f"line that gives a {field} ({shown}{more}): a subtotal or total row of an export reads so (one for "
-                f"each {per}, below its {name}s): it is no line of any {name}, and booked as one it would add its "
-                f"amount again, so nothing was sent. Remove the subtotal and total rows and load the file again; "
-                f"where such a line is truly a line of the {name} above it, give it its {field} and its other fields"
+                f"{path}: {lines} an amount but no {field}, date or other number of a line, right below a line that "
+                f"gives a {field} ({shown}{more}): a subtotal or total row of an export reads so (one for each {per}, "
+                f"below its {name}s), and so does a line of the {name} above it whose {field} was a merged cell, "
+                f"given on the {name}'s first line only. Which each is cannot be told, so nothing was sent. Remove "
+                f"the subtotal and total rows and load the file again; where such a line is a line of the {name} "
+                f"above it, fill the {field} down to it (in the spreadsheet: unmerge the cells, then fill each blank "
+                "cell with the value above it)"
             )
         alone = kind.own_group_advice or f"where a line is no line of the {name} above it, give it its own {field}"
         lines = f"{self.below:,} lines give" if self.below > 1 else "1 line gives"
@@ -218,8 +219,8 @@ class MergedCells:
             which = f" ({'; '.join(runs)}{'; …' if sum(r[3] for r in self.first if r[5]) < self.totals else ''})"
             give = f"{self.totals:,} of them give" if self.totals > 1 else "1 of them gives"
             totals = (
-                f". {give} an amount{alike} but no date or other number of a line{which if runs else ''}: a subtotal "
-                f"or total row of an export reads so, no line of any {name}: remove such rows"
+                f". {give} an amount but no date or other number of a line{which if runs else ''}: a subtotal or "
+                "total row of an export reads so; where it is one, remove it"
             )
         return ConfigError(
             f"{path}: {lines} no {field}, right below a line that gives one ({shown}{more}), and no two lines in a "
