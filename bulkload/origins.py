@@ -22,6 +22,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import groupby, islice
 from pathlib import PurePath
 from typing import NamedTuple
@@ -68,24 +69,41 @@ def record(db: sqlite3.Connection, file_idx: int, source: Source, stop: threadin
 MOST_COPIES = 1_000
 
 
-def copies(db: sqlite3.Connection, source: Source) -> list[tuple[int, int, str, int]]:
-    """(line, the earlier line that names it too, the `file` cell, the `line` cell) of each row of `source`, when it
-    is a rejects file, whose `file, line` name the line an earlier row of it names: two rows cannot both be that one
-    line (a row copied while the file was fixed by hand), and loading both would book the line twice. [] for any
-    other file, and for a row whose `line` is empty (a line of its own). Read through a scratch table of `db`, so a
-    big file costs no memory; at most MOST_COPIES + 1 are given."""
+@contextmanager
+def rejects_rows(db: sqlite3.Connection, source: Source, kind: RecordKind, groups: bool) -> Iterator[bool]:
+    """While the block runs, scratch tables of `db` hold the rows of `source`, when it is a rejects file, read once
+    for `copies` and every `mates_left_out`: named_lines, each row's `file` cell, its `line` cell (rows whose `line`
+    cell is a number) and the line it is on; and (`groups`: where its rows are read against an earlier run) row_groups,
+    each row's line and its group as `kind` reads it (regroup.keyed; "" for none). Dropped after, however the block
+    ends. Yields whether it is a rejects file (no tables for any other). A big file costs no memory."""
     if source.fmt != "csv" or not source.rejects_file:
-        return []
+        yield False
+        return
     db.execute("CREATE TEMP TABLE IF NOT EXISTS named_lines (origin TEXT, origin_line INTEGER, line INTEGER)")
-    db.execute("DELETE FROM named_lines")
-    db.execute("CREATE INDEX IF NOT EXISTS named_lines_line ON named_lines (origin, origin_line, line)")
-    _insert(db, "INSERT INTO named_lines VALUES (?, ?, ?)", _lines_named(source))
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS row_groups (line INTEGER PRIMARY KEY, grp TEXT)")
+    try:
+        for table in ("named_lines", "row_groups"):
+            db.execute(f"DELETE FROM {table}")
+        _insert(db, "INSERT INTO named_lines VALUES (?, ?, ?)", _lines_named(source))
+        db.execute("CREATE INDEX IF NOT EXISTS named_lines_line ON named_lines (origin, origin_line, line)")
+        if groups:
+            _insert(db, "INSERT OR IGNORE INTO row_groups VALUES (?, ?)", _groups_of(source, kind))
+        yield True
+    finally:
+        for table in ("named_lines", "row_groups"):
+            db.execute(f"DROP TABLE IF EXISTS {table}")  # its index with it
+
+
+def copies(db: sqlite3.Connection) -> list[tuple[int, int, str, int]]:
+    """(line, the earlier line that names it too, the `file` cell, the `line` cell) of each row of the rejects file
+    `rejects_rows` holds whose `file, line` name the line an earlier row of it names: two rows cannot both be that
+    one line (a row copied while the file was fixed by hand), and loading both would book the line twice. Not for a
+    row whose `line` is empty (a line of its own). At most MOST_COPIES + 1 are given."""
     earliest = "(SELECT MIN(e.line) FROM named_lines e WHERE e.origin = n.origin AND e.origin_line = n.origin_line)"
     found = db.execute(
         f"SELECT n.line, {earliest}, n.origin, n.origin_line FROM named_lines n WHERE n.line > {earliest} "
         f"ORDER BY n.line LIMIT {MOST_COPIES + 1}"
     ).fetchall()
-    db.execute("DROP TABLE named_lines")  # its index with it
     return [(int(line), int(first), str(origin), int(origin_line)) for line, first, origin, origin_line in found]
 
 
@@ -100,26 +118,28 @@ class RejectedBy(NamedTuple):
     rejected: Callable[[], Iterable[tuple[int, str, str]]]
 
 
-def mates_left_out(db: sqlite3.Connection, source: Source, by: RejectedBy, kind: RecordKind) -> list[tuple[int, str]]:
-    """(line, reason) of rows of the rejects file `source` whose group, as `kind` reads it, the run `by` rejected
-    would be booked in part: of the first row of each group whose rows name some of the lines that run rejected of
-    it but leave out a line it rejected only with its group (a reason starting "<group_label(key)> rejected: ", or
-    "<group_label(key)> refused by the API", which refused the group whole, as one record or naming no line: no
-    line of it is told to be the bad one; a row deleted while the file was fixed by hand), and of the first row in
-    each group of this file of a group of that run whose rows this file puts in more than one group (a group key
+def mates_left_out(db: sqlite3.Connection, by: RejectedBy, kind: RecordKind) -> list[tuple[int, str]]:
+    """(line, reason) of rows of the rejects file `rejects_rows` holds (with its groups) whose group, as `kind` reads
+    it, the run `by` rejected would be booked in part: of the first row of each group whose rows name some of the lines
+    that run rejected of it but leave out a line it rejected only with its group (a reason starting "<group_label(key)>
+    rejected: ", or "<group_label(key)> refused by the API", which refused the group whole, as one record or naming no
+    line: no line of it is told to be the bad one; a row deleted while the file was fixed by hand), and of the first row
+    in each group of this file of a group of that run whose rows this file puts in more than one group (a group key
     edited on some of its rows: each part would be booked without lines that run held one group). Each such row is
-    rejected, with its group. [] for any other file. Read through scratch tables of `db`, so a big file costs no
-    memory."""
+    rejected, with its group. Read through scratch tables of `db`, so a big file costs no memory."""
     given, path, ledger = by.given, by.path, by.ledger
-    if source.fmt != "csv" or not source.rejects_file:
-        return []
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS our_origins (origin TEXT PRIMARY KEY)")
     db.execute("CREATE TEMP TABLE IF NOT EXISTS named_rows (origin_line INTEGER, line INTEGER)")
     db.execute("CREATE TEMP TABLE IF NOT EXISTS rejected_rows (line INTEGER PRIMARY KEY, grp TEXT, mate INTEGER)")
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS row_groups (line INTEGER PRIMARY KEY, grp TEXT)")
-    for table in ("named_rows", "rejected_rows", "row_groups"):
+    for table in ("our_origins", "named_rows", "rejected_rows"):
         db.execute(f"DELETE FROM {table}")
-    ours = ((named, line) for origin, named, line in _lines_named(source) if matching(origin, [path], [given]) == 0)
-    _insert(db, "INSERT INTO named_rows VALUES (?, ?)", ours)
+    # the rows naming that run's input: its `file` cells matched in Python (`matching`), each once
+    cells = [origin for (origin,) in db.execute("SELECT DISTINCT origin FROM named_lines").fetchall()]
+    _insert(db, "INSERT INTO our_origins VALUES (?)", ((o,) for o in cells if matching(o, [path], [given]) == 0))
+    db.execute(
+        "INSERT INTO named_rows SELECT n.origin_line, n.line FROM named_lines n "
+        "JOIN our_origins o ON o.origin = n.origin"
+    )
     db.execute("CREATE INDEX IF NOT EXISTS named_rows_origin ON named_rows (origin_line)")
     label = kind.group_label
     rejected = (
@@ -134,7 +154,6 @@ def mates_left_out(db: sqlite3.Connection, source: Source, by: RejectedBy, kind:
     )
     _insert(db, "INSERT OR IGNORE INTO rejected_rows VALUES (?, ?, ?)", rejected)
     db.execute("CREATE INDEX IF NOT EXISTS rejected_rows_grp ON rejected_rows (grp, mate)")
-    _insert(db, "INSERT OR IGNORE INTO row_groups VALUES (?, ?)", _groups_of(source, kind))
     found = db.execute(  # in the dialect both ledgers speak: no alias of a column in HAVING (PostgreSQL)
         "SELECT first, grp, missing FROM (SELECT MIN(n.line) AS first, r.grp AS grp, (SELECT MIN(m.line) FROM "
         "rejected_rows m WHERE m.grp = r.grp AND m.mate = 1 AND NOT EXISTS (SELECT 1 FROM named_rows k WHERE "
@@ -148,7 +167,7 @@ def mates_left_out(db: sqlite3.Connection, source: Source, by: RejectedBy, kind:
         f"SELECT MIN(n.line), MIN(n.origin_line), r.grp, g.grp {parts} WHERE r.grp != '' AND r.grp IN (SELECT r.grp "
         f"{parts} GROUP BY r.grp HAVING COUNT(DISTINCT g.grp) > 1) GROUP BY r.grp, g.grp ORDER BY MIN(n.line)"
     ).fetchall()
-    for table in ("named_rows", "rejected_rows", "row_groups"):
+    for table in ("our_origins", "named_rows", "rejected_rows"):
         db.execute(f"DROP TABLE {table}")
     left = [
         (

@@ -719,15 +719,19 @@ def _inspect(
             f"file by {name} with the line among its lines (a totals or footer row is no line of any {name}: remove "
             "it); nothing was sent"
         )
-    copies = origins.copies(db, source)
-    if len(copies) > origins.MOST_COPIES:
-        line, first, origin, origin_line = copies[0]
-        raise ConfigError(
-            f"{path}: more than {origins.MOST_COPIES} of its rows name a line an earlier row names (line {line} "
-            f"{origins.copied_reason(first, origin, origin_line)}): the rejects file looks joined with itself; load "
-            "it as the run wrote it, fixed in place; nothing was sent"
-        )
-    left_out = [left for by in rejected_by for left in origins.mates_left_out(db, source, by, kind)]
+    copies: list[tuple[int, int, str, int]] = []
+    left_out: list[tuple[int, str]] = []
+    with origins.rejects_rows(db, source, kind, groups=bool(rejected_by)) as rejects:
+        if rejects:
+            copies = origins.copies(db)
+            if len(copies) > origins.MOST_COPIES:
+                line, first, origin, origin_line = copies[0]
+                raise ConfigError(
+                    f"{path}: more than {origins.MOST_COPIES} of its rows name a line an earlier row names (line "
+                    f"{line} {origins.copied_reason(first, origin, origin_line)}): the rejects file looks joined with "
+                    "itself; load it as the run wrote it, fixed in place; nothing was sent"
+                )
+            left_out = [left for by in rejected_by for left in origins.mates_left_out(db, by, kind)]
     named_currencies = source.named_currencies(kind.money_fields - kind.secret_fields)
     if named_currencies and (refused := _no_row_of_named(source, kind, named_currencies)) is not None:
         raise refused
