@@ -220,7 +220,8 @@ def local_amounts(path: str, header: Sequence[str], columns: Mapping[str, str], 
             f"({word!r}), which the file does not name, while each row's {place.field} names the currency its "
             f"{field} is booked in: a row of another currency would be booked with the local amount (DKK 7455.00 as "
             f"EUR 7455.00). Map to {field} the column of amounts in each row's own currency; or, where every row is "
-            f"in the local currency, rename the column with that currency's ISO code ({renamed!r}, in the file and the "
-            "mapping), and a row of another currency is then rejected with its group; nothing was sent"
+            "in the local currency, rename the column with that currency's ISO code (for example "
+            f"{renamed!r}, in the file and the mapping), and a row of another currency is then rejected with its "
+            "group; nothing was sent"
         )
     return None
