@@ -46,14 +46,17 @@ async def test_a_share_takes_the_room_another_integration_leaves_when_it_shrinks
     # found by tester t24a: the other integration takes 90 % of the window, then 10 % all along. The probe for
     # room found it and met the 429 at its end, and gave all it had found back to the share of before: probing up
     # and back down, window after window, the run took 1.7-2.1 x the least time the room left allows. The share now
-    # keeps 90 % of what the probe found. Judged by the server's count: the run's calls per second once the other
-    # has shrunk, against the 54 it leaves (before: 9-54 a second, 18.2 s for what now takes 9.3 s)
+    # keeps 90 % of what the probe found. Judged by the server's count: the seconds it took the run's calls in
+    # (before: 9-54 a second, 18.2 s for what now takes 9.3-11 s)
     seen = await _loaded_beside_another(
         tmp_path, 400, 60, count_rejected=True, other_rate=54, other_for_s=2.0, other_then_rate=6
     )  # a 429 costs a place too
     assert seen.get("429", 0) > 0, "the other integration took no share: proves nothing"
-    settled = seen["per_s"][3:-1]  # the other at 6/s for two seconds, its 54/s out of the window: 54 left
-    assert sum(settled) / len(settled) >= 0.8 * 54, f"the run's calls the server took, per second: {seen['per_s']}"
+    # issue 15's goal: within 1.5 x the least time the room allows. The other leaves 6 a second for its first two
+    # seconds, then 54: (400 - 12) / 54 s more. Judged as a time, not as a rate of the settled seconds: a probe's
+    # 429 costs the second it falls in a fifth of the room (a run of 11 s, 1.2 x the least, took 31-55 a second)
+    per_s, least_s = seen["per_s"], 2 + (400 - 2 * 6) / 54
+    assert len(per_s) <= 1.5 * least_s + 1, f"the run's calls the server took, per second: {per_s}"
 
 
 @pytest.mark.parametrize("on_s", [2.0, 3.0])
