@@ -35,13 +35,14 @@ from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.schema import SchemaManager
 
-from . import fleet, ledger_pg, run_by, shared_limits
+from . import account, fleet, ledger_pg, run_by, shared_limits
 from .across_jobs import check_groups
 from .errors import (
     EXIT_STOPPED,
     EXIT_USAGE,
     UNREACHABLE_QUEUE,
     AuthError,
+    BulkloadError,
     ConfigError,
     LedgerUnavailable,
     QueueUnreachable,
@@ -95,6 +96,9 @@ ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS exit_code integer;
 ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS error_attempt integer;
 -- the folder of the job's outputs (rejects, report, success file), as the worker that last began it found it
 ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS out_dir text;
+-- the API account the credentials of the shell that queued the job name (account.fingerprint under the budget's
+-- salt; null where that shell had none of them): a worker whose own name another one refuses the job
+ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS account text;
 """
 
 #: the counts `bulkload status` shows, from a running job's progress or a finished job's report (`held_back`: of
@@ -241,6 +245,7 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
     queued: list[Queued] = []
     async with app.open_async(), await connect(url) as conn:
         task = app.tasks[TASK]
+        salt = await shared_limits.salt_of(conn)
         for mjob in manifest.jobs:
             if await _in_queue(conn, str(manifest.path), mjob.name):  # running: queued again, its retry would clash
                 queued.append(Queued(name=mjob.name, agreement=mjob.agreement, id=None))
@@ -255,6 +260,9 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
                 queued.append(Queued(name=mjob.name, agreement=mjob.agreement, id=None))
                 continue
             await _job_row(conn, job_id, str(manifest.path), mjob, None)
+            await conn.execute(
+                "UPDATE bulkload_queue SET account = %s WHERE job_id = %s", (_account_of(mjob, salt), job_id)
+            )
             queued.append(Queued(name=mjob.name, agreement=mjob.agreement, id=job_id))
         # a job taken out of the manifest is over with: status no longer waits for it. One still waiting is
         # cancelled first (it would fail, finding itself gone from the manifest); one running ends as it ends
@@ -339,9 +347,10 @@ async def _run(
     ledger = ledger_pg.ledger_url(url, manifest_path, name)
     mjob = dataclasses.replace(mjob, settings={**mjob.settings, "ledger": ledger}, queue=without_password(url))
     await _job_row(conn, job_id, manifest_path, mjob, worker_label())
+    salt = await _salt(budget_conn)
+    await _same_account(conn, job_id, mjob, salt)
     await _own_outputs(conn, job_id, manifest_path, mjob)
     lag = shared_limits.LoopLag()
-    salt = await _salt(budget_conn)
     budget = shared_limits.SharedBudget(budget_conn, mjob.agreement, lag=lag.worst_s, salt=salt)
     token = shared_limits.BUDGET.set(budget)
     try:
@@ -364,6 +373,46 @@ async def _run(
     if report.exit_code == EXIT_USAGE:  # failed for good (credentials refused)
         raise ConfigError(f"job {name!r} stopped: {report.stop_reason or 'its settings'}")
     return report
+
+
+def _account_of(mjob: ManifestJob, salt: bytes) -> str | None:
+    """The API account this process's credentials for `mjob` name (account.fingerprint under the queue's `salt`: 32
+    hex digits, never a value); None where it has none of them (a shell without the workers' credentials), they or
+    the job's settings cannot be read (the job fails alone when it runs), or no credential names the target's
+    account (Visma Core's bearer token)."""
+    try:
+        job = mjob.job()
+        target = job.make_target()
+        credentials = job.credentials(job.config_credentials)
+    except BulkloadError:
+        return None
+    if not target.credentials.account_names:
+        return None
+    return account.fingerprint(salt, job, target, credentials)
+
+
+async def _same_account(conn: psycopg.AsyncConnection[Any], job_id: int, mjob: ManifestJob, salt: bytes) -> None:
+    """Before the job's first call: ConfigError (never retried) where the credentials of the shell that queued it
+    named an API account and this worker's name another one. The queue is every manifest's, and workers started
+    for one manifest take another's jobs: their variables of one name (`OTHER_GRANT`) may hold another agreement's
+    token, and the job's files would be loaded into that agreement. RunStopped when the queue's connection is lost
+    (`_lost`)."""
+    with _lost():
+        cur = await conn.execute("SELECT account FROM bulkload_queue WHERE job_id = %s", (job_id,))
+        row = await cur.fetchone()
+    queued_for = row[0] if row else None
+    mine = _account_of(mjob, salt)
+    if queued_for is None or mine is None or mine == queued_for:
+        return
+    names = mjob.unsigned().make_target().credentials
+    raise ConfigError(
+        f"job {mjob.name!r}: its credentials in this worker's environment ({mjob.credentials_from(names.account_names)}"
+        f") are for another {names.account_noun} than those of the shell that queued it (the queue keeps a keyed "
+        f"fingerprint of them, never their values): the worker would load the job's files into that other "
+        f"{names.account_noun}. Set {mjob.credentials_setting()} to the job's {names.account_noun}'s credentials "
+        "where the workers run and start those workers again, or, where the shell that queued it had the wrong ones, "
+        "queue the manifest again from a shell with the right ones; nothing was sent"
+    )
 
 
 async def checked(manifest_path: str) -> Manifest:

@@ -1469,3 +1469,82 @@ def test_status_quiet_names_whose_job_not_clean_where_manifests_share_its_name()
     line = quiet_states([clean, not_clean])
     assert "not clean: acme of /srv/w2/m.toml (complete, exit 1: 300 rejected, 0 in doubt)" in line, line
     assert "not clean: acme (complete, exit 1" in quiet_states([not_clean])  # of one manifest: its name alone
+
+
+async def test_a_queued_job_is_refused_by_a_worker_whose_credentials_name_another_agreement_than_its_queueing(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tester t73e: two manifests queued in one database, each from a shell of its own agreements' grant tokens
+    under the docs' variable names (OTHER_GRANT). The worker started for the first took the second's job and loaded
+    it with its own OTHER_GRANT: 5,025 rows in the first manifest's agreement, none in the job's. The queue keeps
+    which account the queueing shell's credentials name (a keyed fingerprint) and a worker whose own name another
+    fails the job before its first call (exit 2, never retried), naming the variables, never a value."""
+    from bulkload import queue
+    from bulkload.errors import ConfigError
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    write_entries(tmp_path / "e.csv", 10)
+    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+    monkeypatch.setenv("GRANT", "grant-of-the-job")
+    manifest = tmp_path / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            manifest.write_text(
+                f'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{url}"\n'
+                'files = ["e.csv"]\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+            )
+            path = str(read_manifest(str(manifest)).path)
+            (queued,) = await queue.enqueue(postgres_url, path)
+            assert queued.id is not None
+            monkeypatch.setenv("GRANT", "grant-of-another-agreement")  # the worker's environment
+            with pytest.raises(ConfigError) as refused:
+                await queue.run_queued(postgres_url, queued.id, path, "a")
+            await ended(postgres_url, queued.id, "failed")
+            _, agreements = await server_stats(url)
+    said = str(refused.value)
+    assert "are for another agreement than those of the shell that queued it" in said, said
+    assert "ECONOMIC_AGREEMENT_GRANT_TOKEN from the variable GRANT" in said, said
+    assert "grant-of" not in said, said
+    assert not isinstance(refused.value, tuple(queue.RETRY.retry_exceptions or ())), type(refused.value)
+    assert not any(stats["requests"] for stats in agreements.values()), agreements  # nothing sent, to either
+    (job,) = await queue.job_states(postgres_url)
+    assert (job.state, job.exit_code) == ("failed", 2) and job.error == said, job
+    with psycopg.connect(postgres_url) as conn:  # the queue keeps a fingerprint, never the token
+        (kept,) = conn.execute("SELECT q::text FROM bulkload_queue q").fetchone() or ("",)
+    assert "grant-of" not in kept, kept
+
+
+async def test_a_queued_job_runs_where_the_workers_credentials_name_the_account_it_was_queued_for(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other side of the check above: the same grant token in the worker as in the queueing shell (the app's
+    token may differ) loads the job, as does a job queued from a shell without its credentials (nothing kept)."""
+    from bulkload import queue
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    write_entries(tmp_path / "e.csv", 10)
+    write_entries(tmp_path / "f.csv", 10, first_voucher=5001)
+    creds = 'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            paths = []
+            for name, data in (("a", "e.csv"), ("b", "f.csv")):
+                (tmp_path / f"{name}.toml").write_text(
+                    f'output_dir = "runs-{name}"\n[[job]]\nname = "{name}"\nagreement = "acme"\ntarget = "economic"\n'
+                    f'base_url = "{url}"\nfiles = ["{data}"]\n{creds}'
+                )
+                paths.append(str(read_manifest(str(tmp_path / f"{name}.toml")).path))
+            monkeypatch.setenv("APP", "another-app-token")
+            monkeypatch.setenv("GRANT", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+            (first,) = await queue.enqueue(postgres_url, paths[0])
+            monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+            assert first.id is not None
+            assert (await queue.run_queued(postgres_url, first.id, paths[0], "a"))["exit_code"] == 0
+            monkeypatch.delenv("GRANT")  # queued from a shell without the job's credentials: nothing to check
+            (second,) = await queue.enqueue(postgres_url, paths[1])
+            assert second.id is not None
+            monkeypatch.setenv("GRANT", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+            assert (await queue.run_queued(postgres_url, second.id, paths[1], "b"))["exit_code"] == 0
