@@ -25,6 +25,7 @@ import socket
 import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -48,6 +49,7 @@ from .errors import (
     QueueUnreachable,
     RunStopped,
     TokenRefused,
+    pasted,
 )
 from .manifest import QUEUED_AGAIN, Manifest, ManifestJob, continued_by, read_manifest
 from .progress import Snapshot
@@ -283,6 +285,60 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
     return queued
 
 
+class Withdrawal(msgspec.Struct, kw_only=True):
+    """What `withdraw` did with one job: `state` `withdrawn` (over with: cancelled where it was still waiting, or
+    ended before) or `running` (on `worker`: it ends as it ends, and is withdrawn by a withdrawal once it has)."""
+
+    name: str
+    state: str
+    worker: str | None = None
+
+
+async def withdraw(url: str, manifest_path: str, names: list[str]) -> list[Withdrawal]:
+    """Withdraw the jobs queued from the manifest at `manifest_path` (the path they were queued by, made absolute as
+    `bulkload run --queue` makes it; the file need not be there: moved or deleted since) — those of `names`, or
+    every one where `names` is empty — as `enqueue` withdraws a job its manifest no longer has: one still waiting
+    is cancelled, one over (finished, failed) is marked withdrawn, and `bulkload status` no longer waits for them;
+    one running is left to end (`running`). Their ledgers stay (a PostgreSQL schema each), and so do their outputs.
+    ConfigError, nothing withdrawn, where no job of that manifest (or of a name given) was queued, naming the
+    manifests that were."""
+    path = str(Path(manifest_path).absolute())
+    await ensure_schema(url)
+    app = make_app(url)
+    async with app.open_async(), await connect(url) as conn:
+        cur = await conn.execute(
+            "SELECT DISTINCT ON (q.name) q.name, q.job_id, j.status::text, q.worker, q.withdrawn_at IS NOT NULL "
+            "FROM bulkload_queue q JOIN procrastinate_jobs j ON j.id = q.job_id WHERE q.manifest = %s "
+            "ORDER BY q.name, q.job_id DESC",
+            (path,),
+        )
+        latest = {row[0]: row[1:] for row in await cur.fetchall()}
+        unknown = [name for name in names if name not in latest]
+        if not latest or unknown:
+            cur = await conn.execute("SELECT DISTINCT manifest FROM bulkload_queue ORDER BY manifest")
+            queued = ", ".join(pasted(row[0]) for row in await cur.fetchall()) or "none"
+            what = f"no job {', '.join(map(repr, unknown))} of" if latest else "no job of"
+            raise ConfigError(
+                f"{what} the manifest {path} was ever queued in the database of {without_password(url)} (the "
+                f"manifests queued there: {queued}); give the manifest's path as it was queued; nothing was withdrawn"
+            )
+        done: list[Withdrawal] = []
+        for name in names or list(latest):
+            job_id, status, worker, withdrawn = latest[name]
+            if status in ("doing", "aborting") and not withdrawn:
+                done.append(Withdrawal(name=name, state="running", worker=worker))
+                continue
+            if status == "todo":
+                await app.job_manager.cancel_job_by_id_async(job_id)
+            await conn.execute(
+                "UPDATE bulkload_queue SET withdrawn_at = coalesce(withdrawn_at, now()) WHERE manifest = %s "
+                "AND name = %s",
+                (path, name),
+            )
+            done.append(Withdrawal(name=name, state="withdrawn"))
+    return done
+
+
 async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> dict[str, Any]:
     """Run one queued job (procrastinate job `job_id`: `name` of the manifest at `manifest_path`) in this worker:
     a new load, or the run its ledger holds resumed with the same idempotency keys, within the agreement's budget
@@ -318,6 +374,13 @@ def _queued_again(exc: ConfigError, manifest_path: str, url: str) -> ConfigError
     again = continued_by({"manifest": manifest_path, "queue": without_password(url)})
     if again is None or f"`{again}`" in str(exc):
         return exc
+    if not os.path.exists(manifest_path):  # moved or deleted since it was queued: its jobs are queued by that path
+        at = pasted(url)
+        return exc.advised(
+            f"put the manifest back at {pasted(manifest_path)}, then `{again}`{QUEUED_AGAIN}; or, moved for good, "
+            f"queue it from where it is now and withdraw the jobs queued by this path: `bulkload withdraw --queue "
+            f"{at} {pasted(manifest_path)}`"
+        )
     return exc.advised(f"then `{again}`{QUEUED_AGAIN}")
 
 

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 #: the commands this module runs (cli.py hands them over)
-COMMANDS = ("worker", "status")
+COMMANDS = ("worker", "status", "withdraw")
 #: seconds since the freshest heartbeat of any worker (0 where none is registered): how long PostgreSQL has gone
 #: without one it could take, which no worker's silence is held against (retry_stalled)
 _FRESHEST_HEARTBEAT_AGE = (
@@ -296,6 +296,19 @@ def add_commands(sub: Any, output: argparse.ArgumentParser) -> None:
     )
     status.add_argument("--queue", required=True, type=queue_url, metavar="URL", help=QUEUE_HELP)
     status.add_argument("--json", action="store_true", help="print the jobs as JSON, not a table")
+    withdraw = sub.add_parser(
+        "withdraw",
+        help="withdraw a manifest's queued jobs, its file there or not (moved, deleted)",
+        description="Withdraw the jobs queued from MANIFEST (the path it was queued by; the file need not be there "
+        "now), or only the JOBs named: one still waiting is cancelled, one finished or failed is over with, and "
+        "`bulkload status` no longer waits for them; one running ends as it ends (withdraw it again then). Their "
+        "ledgers and outputs stay. Exit 0 when every one is withdrawn, 4 while one runs, 2 where none of that "
+        "manifest (or name) was queued.",
+        parents=[output],
+    )
+    withdraw.add_argument("--queue", required=True, type=queue_url, metavar="URL", help=QUEUE_HELP)
+    withdraw.add_argument("manifest", metavar="MANIFEST", help="the manifest's path, as it was queued")
+    withdraw.add_argument("jobs", nargs="*", metavar="JOB", help="the jobs to withdraw (default: every one)")
 
 
 def _queue() -> ModuleType:
@@ -317,6 +330,8 @@ def command(ns: argparse.Namespace) -> int:
             raise ConfigError("--concurrency must be at least 1 and --stalled-after more than 0")
         anyio.run(lambda: run_worker(ns.queue, concurrency=ns.concurrency, stalled_after_s=ns.stalled_after_s))
         return EXIT_OK
+    if ns.command == "withdraw":
+        return withdraw(ns.queue, ns.manifest, ns.jobs)
     states = anyio.run(_queue().job_states, ns.queue)
     if not states:  # before, an empty table and exit 0, as if every job had finished
         raise ConfigError(
@@ -331,6 +346,18 @@ def command(ns: argparse.Namespace) -> int:
         print_states(states)
     done = all(s.state in ("finished", "withdrawn") for s in states)
     return EXIT_OK if done else EXIT_STOPPED
+
+
+def withdraw(url: str, manifest: str, jobs: list[str]) -> int:
+    """`bulkload withdraw --queue URL MANIFEST [JOB...]`: withdraw the jobs and say so, a line each; EXIT_OK when
+    every one is withdrawn, EXIT_STOPPED while one runs. ConfigError as queue.withdraw raises it."""
+    done = anyio.run(_queue().withdraw, url, manifest, jobs)
+    for job in done:
+        if job.state == "running":
+            print(f"{job.name}: running on {job.worker}: not withdrawn; it ends as it ends, withdraw it again then")
+        else:
+            print(f"{job.name}: withdrawn")
+    return EXIT_STOPPED if any(job.state == "running" for job in done) else EXIT_OK
 
 
 def enqueue(url: str, manifest: str, *, json: bool = False) -> int:

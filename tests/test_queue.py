@@ -1548,3 +1548,55 @@ async def test_a_queued_job_runs_where_the_workers_credentials_name_the_account_
             assert second.id is not None
             monkeypatch.setenv("GRANT", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
             assert (await queue.run_queued(postgres_url, second.id, paths[1], "b"))["exit_code"] == 0
+
+
+def test_a_queued_manifest_moved_since_is_told_how_to_withdraw_its_jobs_and_they_are(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Tester t73e: a manifest queued, then its folder moved and queued again from there: the jobs queued by the old
+    path failed for good, told to run `bulkload run OLD --queue URL` (a file no longer there), and nothing could
+    withdraw them: `bulkload status` exited 4 for good. Now the failure says to put the manifest back or withdraw
+    them, and `bulkload withdraw --queue URL OLD` does (status exits 0); a path never queued is refused, naming
+    those that were."""
+    from bulkload import queue
+    from bulkload.errors import ConfigError
+
+    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+    monkeypatch.setenv("GRANT", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+    old = tmp_path / "old"
+    old.mkdir()
+    write_entries(old / "e.csv", 10)
+    write_entries(old / "f.csv", 10, first_voucher=5001)
+    (old / "m.toml").write_text(
+        'output_dir = "runs"\n[defaults]\ntarget = "economic"\nbase_url = "http://127.0.0.1:9/journalsapi/v11.0.2"\n'
+        'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+        '[[job]]\nname = "a"\nfiles = ["e.csv"]\n[[job]]\nname = "b"\nagreement = "a"\nfiles = ["f.csv"]\n'
+    )
+    path = str(old / "m.toml")
+
+    async def queued_then_moved() -> tuple[ConfigError, int]:
+        first, second = await queue.enqueue(postgres_url, path)
+        assert first.id is not None and second.id is not None
+        old.rename(tmp_path / "new")
+        with pytest.raises(ConfigError) as refused:
+            await queue.run_queued(postgres_url, first.id, path, "a")
+        await ended(postgres_url, first.id, "failed")
+        return refused.value, second.id
+
+    refused, waiting_id = anyio.run(queued_then_moved)
+    said = str(refused)
+    assert f"put the manifest back at {path}, then `bulkload run {path} --queue {postgres_url}`" in said, said
+    assert f"withdraw the jobs queued by this path: `bulkload withdraw --queue {postgres_url} {path}`" in said, said
+    assert status(postgres_url, capsys)[0] == 4  # a failed job and one waiting: never over
+
+    capsys.readouterr()
+    assert main(["withdraw", "--queue", postgres_url, str(tmp_path / "elsewhere.toml")]) == 2
+    assert f"the manifests queued there: {path}" in capsys.readouterr().err
+    assert main(["withdraw", "--queue", postgres_url, path, "c"]) == 2  # no such job: nothing withdrawn
+    assert main(["withdraw", "--queue", postgres_url, path]) == 0
+    assert capsys.readouterr().out.splitlines() == ["a: withdrawn", "b: withdrawn"]
+    code, jobs = status(postgres_url, capsys)
+    assert code == 0 and {(job["name"], job["state"]) for job in jobs} == {("a", "withdrawn"), ("b", "withdrawn")}
+    with psycopg.connect(postgres_url) as conn:  # the one waiting was cancelled: no worker takes it
+        (waiting,) = conn.execute("SELECT status::text FROM procrastinate_jobs WHERE id = %s", (waiting_id,)).fetchone()
+    assert waiting == "cancelled"
