@@ -417,20 +417,26 @@ async def _run_manifest(ns: argparse.Namespace) -> int:
             raise
         # every job stopped and wrote its report: the interrupt ends here, with the combined report's exit code
         # (its worst job's: 4, or 2 where a job's settings were refused), as the report and the summary say
-        _show_fleet(ns, manifest, reports[0])
+        code = _show_fleet(ns, manifest, reports[0])
         _said(f"bulkload: {interrupts.reason()}; {_again('run', None, os.path.abspath(ns.manifest))}")
-        return reports[0].exit_code
-    _show_fleet(ns, manifest, reports[0])
-    return reports[0].exit_code
+        return code
+    return _show_fleet(ns, manifest, reports[0])
 
 
-def _show_fleet(ns: argparse.Namespace, manifest: Manifest, report: FleetReport) -> None:
-    """Write fleet.json into the manifest's output_dir and show the combined report as -q/--json ask."""
+def _show_fleet(ns: argparse.Namespace, manifest: Manifest, report: FleetReport) -> int:
+    """Write fleet.json into the manifest's output_dir and show the combined report as -q/--json ask; the exit
+    code: the report's, or where fleet.json could not be written (a full disk) EXIT_STOPPED unless the report's is
+    EXIT_USAGE, said on stderr after the summary, which is shown all the same."""
     from .fleet_view import job_unbalanced, jobs_why, left_said, print_fleet
     from .skipped_gone import taken_back_line
 
-    private_dir(manifest.output_dir)
-    write_private(manifest.report_path, json_text(report) + "\n")
+    unwritten = None
+    try:
+        private_dir(manifest.output_dir)
+        write_private(manifest.report_path, json_text(report) + "\n")
+    except OSError as exc:  # before, the system's words alone, no path, no summary, and each job's why unsaid
+        unwritten = f"cannot write the combined report {manifest.report_path}: {exc.strerror or exc}"
+    code = report.exit_code if unwritten is None or report.exit_code == EXIT_USAGE else EXIT_STOPPED
     if ns.json:
         _print_json(report)
     elif ns.quiet:  # a cron log keeps only this line: each job's vouchers loaded out of balance said in it
@@ -440,12 +446,23 @@ def _show_fleet(ns: argparse.Namespace, manifest: Manifest, report: FleetReport)
             f"; {o.name}: {said}" for o in report.jobs if o.report and (said := taken_back_line(o.report.reconcile))
         )
         warned += "".join(f"; warning: {left_said(left, report.manifest)}" for left in report.left or ())
-        print(redact(f"bulkload run: exit {report.exit_code}; report: {manifest.report_path}{warned}"))
+        where = f"report: {manifest.report_path}" if unwritten is None else "report not written"
+        print(redact(f"bulkload run: exit {code}; {where}{warned}"))
         for line in jobs_why(report):  # errors are still shown: a cron log keeps why a job was refused or stopped
             print(f"bulkload run: {line}", file=sys.stderr)
     else:
         print_fleet(report)
-        print(f"combined report: {manifest.report_path}")
+        if unwritten is None:
+            print(f"combined report: {manifest.report_path}")
+    if unwritten is None:
+        return code
+    again = (
+        "run the manifest again to write it"
+        if report.exit_code in (0, 1, 3)
+        else _again("run", None, str(manifest.path))
+    )
+    _said(redact(f"bulkload run: {unwritten}; free space (or make it writable), then {again}"))
+    return code
 
 
 def _job(ns: argparse.Namespace) -> Job:

@@ -1117,3 +1117,38 @@ async def test_a_stopped_jobs_run_taken_out_of_the_manifest_is_told_not_passed_o
     assert "warning: a0j0: its run did not finish (stopped: " in said, said
     assert "the manifest gives no job 'a0j0' now (taken out, or renamed?)" in said
     assert f"bulkload run {path} --resume" in said and "bulkload rollback --ledger" in said
+
+
+def test_a_combined_report_that_cannot_be_written_leaves_the_summary_shown_and_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Tester t73e: a manifest's output_dir on a full disk ended `bulkload run` with `bulkload: [Errno 28] No space
+    left on device; continue with …` alone: no table, no job's why, no path, exit 4 whatever the jobs' exits. The
+    summary is shown all the same, then the path not written and why; exit 4 (an output unwritten), the jobs'
+    books as the table says (each job's own report written)."""
+    write_entries(tmp_path / "a.csv", 10)
+    path = tmp_path / "m.toml"
+    (tmp_path / "m.runs" / "fleet.json").mkdir(parents=True)  # not writable as a file: as a full disk refuses it
+    sandbox = spawn_sandbox("--agreements")
+    try:
+        path.write_text(
+            f'[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{sandbox.url}"\nfiles = ["a.csv"]\n'
+            'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT0"}}\n'
+        )
+        for name, value in ENV.items():
+            monkeypatch.setenv(name, value)
+        capsys.readouterr()
+        assert main(["run", str(path), "--no-progress"]) == 4
+        out, err = capsys.readouterr()
+        assert "│ a " in out and "complete" in out, out  # the table, the job's own outcome
+        assert "combined report:" not in out, out
+        fleet = tmp_path / "m.runs" / "fleet.json"
+        assert f"bulkload run: cannot write the combined report {fleet}: Is a directory" in err, err
+        assert "then run the manifest again to write it" in err, err
+        assert json.loads((tmp_path / "m.runs" / "a" / "report.json").read_text())["exit_code"] == 0
+        assert main(["run", str(path), "-q"]) == 4
+        out, _ = capsys.readouterr()
+        assert out.startswith("bulkload run: exit 4; report not written"), out
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
