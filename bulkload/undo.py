@@ -72,6 +72,7 @@ from .instants import Instant
 from .job import Job
 from .ledger import Ledger, OpenCall
 from .ledger_home import check_home, record_status
+from .manifest import with_its_credentials
 from .model import DELETED, MAYBE_OUT, Chunk, Held, Partly, Totals
 from .outputs import check_cache
 from .pipeline import body_hash, handed, key_kept, key_untrusted, resumable, settled_look, taken_ids
@@ -179,6 +180,7 @@ async def rollback(
                 except anyio.get_cancelled_exc_class():  # the display is gone: the summary can be printed
                     if running:  # as a load cut short (Ctrl-C, SIGTERM, a caller's cancellation) writes its report
                         _interrupted(ledger, out, running[0].stages)
+                        _with_its_credentials(out, ledger, job)
                         out.requests = running[0].dispatcher.counters.requests
                         out.elapsed_s = round(time.monotonic() - started, 3)
                         if report:
@@ -191,11 +193,20 @@ async def rollback(
             _conclude(ledger, out, target.api.gone_means)
             out.relied_on = relying(ledger)  # later runs that counted what it took out as theirs
         out.elapsed_s = round(time.monotonic() - started, 3)
+        _with_its_credentials(out, ledger, job)
         if report:
             write_report(report, out)
         return out
     finally:
         ledger.close()
+
+
+def _with_its_credentials(out: Rollback, ledger: Ledger, job: Job) -> None:
+    """The way on of a rollback of a manifest's job (Job.manifest_job) said with the job's credentials as its
+    manifest names them (manifest.with_its_credentials: `bulkload rollback` reads the target's own variables, which
+    the manifest's do not set), as every other command on a job's ledger a way on gives is."""
+    if out.stop_reason:
+        out.stop_reason = with_its_credentials(out.stop_reason, str(ledger.path.absolute()), job.manifest_job)
 
 
 def _interrupted(ledger: Ledger, out: Rollback, stages: Stages) -> None:

@@ -73,6 +73,31 @@ def test_a_rollback_interrupted_says_what_it_removed_and_left(tmp_path: Path, sa
     assert "interrupted" not in err, err
 
 
+@pytest.mark.sandbox_flags("--latency-ms", "200")
+def test_a_manifest_jobs_rollback_interrupted_gives_its_way_on_with_the_jobs_credentials(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    # tester t73e: stopped, a rollback of a manifest job's ledger named `bulkload rollback --ledger …` bare, which
+    # reads the target's own variables, not those the manifest names for the job: pasted, a missing credential
+    write_entries(tmp_path / "entries.csv", 200)
+    (tmp_path / "m.toml").write_text(
+        f'[[job]]\nname = "acme"\ntarget = "economic"\nbase_url = "{sandbox_process.url}"\nfiles = ["entries.csv"]\n'
+        'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "ACME_GRANT"}}\n'
+    )
+    shell = {"APP": CREDS["ECONOMIC_APP_SECRET_TOKEN"], "ACME_GRANT": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+    loaded = run_bulkload(tmp_path, "-q", "run", "m.toml", env=shell)
+    assert loaded.returncode == 0, (loaded.stdout, loaded.stderr)
+    ledger = tmp_path / "m.runs" / "acme" / "ledger.sqlite"
+    assert ledger.exists(), loaded.stdout
+    code, out, err = interrupted_rollback(
+        tmp_path, sandbox_process, "rollback", "--ledger", str(ledger), "--no-progress"
+    )
+    assert code == 4, (out, err)
+    given = 'ECONOMIC_APP_SECRET_TOKEN="$APP" ECONOMIC_AGREEMENT_GRANT_TOKEN="$ACME_GRANT" bulkload rollback --ledger'
+    assert f"`{given} {ledger}` again finishes it" in out, (out, err)
+    assert CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"] not in out + err  # the variables named, never their values
+
+
 async def test_a_rollback_a_script_cancels_writes_its_report_of_what_it_did(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
