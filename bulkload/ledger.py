@@ -2180,6 +2180,8 @@ def _family_known(
     if found is not None and _has(conn, at, "file_origins"):  # found: the input has rows of a rejects file
         ours, known = _has(conn, "", "origin_inputs"), _has(conn, at, "origin_inputs")
         taken = origins.taken(conn, at, ours, known, _has(conn, at, "origin_chain"))
+        if _has(conn, "", "origin_groups"):  # a kind of no families: the groups whose rows name such a line
+            taken.update(origins.taken(conn, at, ours, known, _has(conn, at, "origin_chain"), groups=True))
     if _has(conn, "", "file_families", "part") and _has(conn, at, "file_families"):
         parts = conn.execute("SELECT DISTINCT family, part FROM file_families WHERE part IS NOT NULL").fetchall()
         for of, part, loc, done in _sent_lines(conn, at):
@@ -2202,12 +2204,7 @@ def _family_known(
         rejects file that a row of the family in this input is too; not where every row of the family in this input
         is a line it rejected of the family."""
         if of in taken:
-            line, origin, origin_line = taken[of]
-            return (
-                f"{what}: an earlier run (ledger {earlier}) loaded line {origin_line} of {origin} from a rejects "
-                f"file, which line {line} of this file is too: not created again, which would book it twice; if "
-                f"this file's version is the right one, correct it in the API by hand{undo}"
-            )
+            return f"{what}: {taken_reason(earlier, *taken[of], undo)}"
         if of in exempt:
             return None
         seen = [said for other, said in sent.get(of, {}).items() if part is None or other != part]
@@ -2263,6 +2260,17 @@ def _family_known(
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 _loaded_lines(conn, at, earlier, files, family_label, exempt, other_lines, name, settle),
             )
+
+
+def taken_reason(earlier: Path | str, line: int, origin: str, origin_line: int, undo: str) -> str:
+    """Why the input's row at `line` (or its group) is rejected: its `file, line` name line `origin_line` of
+    `origin`, which the run of the `earlier` ledger loaded from a rejects file of its own (origins.taken); `undo`:
+    the words that name its rollback, where the API can delete ("" where not)."""
+    return (
+        f"an earlier run (ledger {earlier}) loaded line {origin_line} of {origin} from a rejects file, which line "
+        f"{line} of this file is too: not created again, which would book it twice; if this file's version is the "
+        f"right one, correct it in the API by hand{undo}; where the row is a line of its own, empty its `line` cell"
+    )
 
 
 def _loaded_lines(

@@ -49,15 +49,22 @@ CREATE TABLE IF NOT EXISTS skip_lines (
     differs TEXT, in_doubt INTEGER, PRIMARY KEY (family, part, line_check, reason)) WITHOUT ROWID"""
 
 #: where each row of an input that is a rejects file came from (origins.py): the earlier file as its `file` column
-#: names it and the line (NULL: none, or claimed by two rows), for the kinds that record families or whose rows of no
-#: group each create a record; what lets its row that is a line an earlier run rejected of an order load although
-#: that run loaded the order's other lines, and one that sends what a line that run loaded sent (unsent_lines)
+#: names it and the line (NULL: none, or claimed by two rows), of every kind; what lets its row that is a line an
+#: earlier run rejected of an order load although that run loaded the order's other lines, one that sends what a line
+#: that run loaded sent (unsent_lines), and what tells a line a later run loaded from a rejects file of its own, given
+#: again in a group of another number (origins.taken)
 FILE_ORIGINS = """
 CREATE TABLE IF NOT EXISTS file_origins (
     file_idx INTEGER NOT NULL, line INTEGER NOT NULL, origin TEXT NOT NULL, origin_line INTEGER,
     PRIMARY KEY (file_idx, line)) WITHOUT ROWID"""
 #: a later load looks a row's origin line up among an earlier run's (origins.taken)
 FILE_ORIGINS_INDEX = "CREATE INDEX IF NOT EXISTS file_origins_line ON file_origins (origin_line)"
+#: the group (RecordKind.group_key, as regroup.keyed reads it) of each row of an input that is a rejects file, where
+#: the kind names no families of rows (those are file_families'): the groups origins.taken rejects, whose rows name a
+#: line an earlier run loaded from a rejects file of its own. A row of no group has none
+ORIGIN_GROUPS = """
+CREATE TABLE IF NOT EXISTS origin_groups (
+    file_idx INTEGER NOT NULL, line INTEGER NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (file_idx, line)) WITHOUT ROWID"""
 #: the earlier input each row of an input that is a rejects file names, as the run found it by an earlier run's
 #: ledger (origins.identified): that input's SHA-256 (the earlier run's RunInfo.files), one row each where more than
 #: one earlier run rejected that line of that order; what tells a line loaded from a rejects file by the file it is
@@ -154,6 +161,7 @@ STATEMENTS = [
         SKIP_LINES,
         FILE_ORIGINS,
         FILE_ORIGINS_INDEX,
+        ORIGIN_GROUPS,
         ORIGIN_INPUTS,
         ORIGIN_CHAIN,
         UNSENT_LINES,

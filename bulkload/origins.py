@@ -36,12 +36,23 @@ from .targets.base import RecordKind
 _BATCH = 10_000
 
 
-def record(db: sqlite3.Connection, file_idx: int, source: Source, stop: threading.Event | None = None) -> None:
+def record(
+    db: sqlite3.Connection,
+    file_idx: int,
+    source: Source,
+    stop: threading.Event | None = None,
+    groups: RecordKind | None = None,
+) -> None:
     """Every record of `source`, when it is a rejects file, into `db`'s file_origins: (file_idx, line, the `file`
     cell, the `line` cell as a number or NULL); then an earlier line claimed by two records is claimed by neither
-    (two rows cannot both be that one line). RunStopped soon after `stop` is set."""
+    (two rows cannot both be that one line). Where `groups` is given, each row's group as that kind reads it
+    (regroup.keyed) into origin_groups: (file_idx, line, group key), rows of no group left out, for `taken`.
+    RunStopped soon after `stop` is set. Nothing for any other file."""
     if source.fmt != "csv" or not source.rejects_file:
         return
+    if groups is not None:
+        grouped = ((file_idx, line, key) for line, key in _groups_of(source, groups) if key)
+        _insert(db, "INSERT OR IGNORE INTO origin_groups VALUES (?, ?, ?)", grouped)
     batch: list[tuple[int, int, str, int | None]] = []
     records = source.cells()
     try:
@@ -317,44 +328,58 @@ def _lines_of(at: str, chained: bool) -> str:
 
 
 def taken(
-    conn: sqlite3.Connection, at: str, ours: bool, theirs: bool, chained: bool
+    conn: sqlite3.Connection, at: str, ours: bool, theirs: bool, chained: bool, groups: bool = False
 ) -> dict[str, tuple[int, str, int]]:
-    """The input's families with a row whose origin is a line that a row of a rejects file the run of the ledger
-    `at` read (its file_origins) is too, and that run did not reject (it loaded that line, or may have): family ->
-    (the input's line, the origin's file and line, as the row names them), its first such row. Two rows are one
+    """The input's families (`groups`: its groups, by origin_groups, where the kind names no families) with a row
+    whose origin is a line that a row of a rejects file the run of the ledger `at` read (its file_origins) is too,
+    and that run did not reject (it loaded that line, or may have): family (group key) -> (the input's line, the
+    origin's file and line, as the row names them), its first such row. Two rows are one line as `_taken` tells."""
+    grouped = "(SELECT file_idx, line, line AS last_line, grp AS family FROM origin_groups)"
+    within = grouped if groups else "file_families"
+    rows = f"{within} f JOIN file_origins o ON o.file_idx = f.file_idx AND o.line BETWEEN f.line AND f.last_line"
+    found: dict[str, tuple[int, int, str, int]] = {}  # family -> its first such row: (file index, line, origin, line)
+    for family, file_idx, line, origin, origin_line in _taken(conn, at, ours, theirs, chained, rows, "f.family"):
+        row = (file_idx, line, origin, origin_line)
+        found[family] = min(found.get(family, row), row)
+    return {family: (line, origin, origin_line) for family, (_, line, origin, origin_line) in found.items()}
+
+
+def _taken(
+    conn: sqlite3.Connection, at: str, ours: bool, theirs: bool, chained: bool, rows: str, family: str
+) -> list[tuple[str, int, int, str, int]]:
+    """(family, file index, line, origin, origin line) of the input's rows (`rows`: SQL of them as `o`, their
+    file_origins, with `family`, SQL of each one's family) whose origin is a line that a row of a rejects file the
+    run of the ledger `at` read (its file_origins) is too, and that run did not reject. Two rows are one
     line where each was found to be a line of an earlier input (`ours`, `theirs`: whether this ledger and that one
     keep origin_inputs; a ledger made before 2026-12 does not) and they share one, by SHA-256 and line, named or
     through the rejects files they name (origin_chain; `chained`: whether that ledger keeps one); else (either was
     not found so) where their names `could_be` one file, of the same line: on the safe side, a file of that name
     elsewhere is held to be it."""
-    found: dict[str, tuple[int, int, str, int]] = {}  # family -> its first such row: (file index, line, origin, line)
+    found: list[tuple[str, int, int, str, int]] = []
     not_rejected = (
         f"NOT EXISTS (SELECT 1 FROM {at}rows r WHERE r.file_idx = eo.file_idx AND r.line_no = eo.line "
         "AND r.bucket = 'rejected')"
     )
-    rows = "file_families f JOIN file_origins o ON o.file_idx = f.file_idx AND o.line BETWEEN f.line AND f.last_line"
     if ours and theirs:
-        for family, *row in conn.execute(
-            f"SELECT DISTINCT f.family, o.file_idx, o.line, o.origin, o.origin_line FROM {rows} JOIN "
+        found += conn.execute(
+            f"SELECT DISTINCT {family}, o.file_idx, o.line, o.origin, o.origin_line FROM {rows} JOIN "
             f"({_lines_of('', True)}) a ON a.file_idx = o.file_idx AND a.line = o.line JOIN "
             f"({_lines_of(at, chained)}) b ON b.sha256 = a.sha256 AND b.origin_line = a.origin_line JOIN "
             f"{at}file_origins eo ON eo.file_idx = b.file_idx AND eo.line = b.line WHERE {not_rejected}"
-        ):
-            found[family] = min(found.get(family, tuple(row)), tuple(row))
+        ).fetchall()
     known = (
         "EXISTS (SELECT 1 FROM origin_inputs r WHERE r.file_idx = o.file_idx AND r.line = o.line) AND EXISTS "
         f"(SELECT 1 FROM {at}origin_inputs er WHERE er.file_idx = eo.file_idx AND er.line = eo.line)"
         if ours and theirs
         else "0"
     )
-    for family, file_idx, line, origin, origin_line, other, both in conn.execute(
-        f"SELECT f.family, o.file_idx, o.line, o.origin, o.origin_line, eo.origin, {known} FROM {rows} JOIN "
+    for of, file_idx, line, origin, origin_line, other, both in conn.execute(
+        f"SELECT {family}, o.file_idx, o.line, o.origin, o.origin_line, eo.origin, {known} FROM {rows} JOIN "
         f"{at}file_origins eo ON eo.origin_line = o.origin_line WHERE o.origin_line IS NOT NULL AND {not_rejected}"
     ):
         if not both and could_be(origin, other):
-            row = (file_idx, line, origin, origin_line)
-            found[family] = min(found.get(family, row), row)
-    return {family: (line, origin, origin_line) for family, (_, line, origin, origin_line) in found.items()}
+            found.append((of, file_idx, line, origin, origin_line))
+    return found
 
 
 def _index(conn: sqlite3.Connection, paths: Sequence[str], given: Sequence[str]) -> list[tuple[str, int]]:

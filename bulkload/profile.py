@@ -36,7 +36,7 @@ from .dates import DateEvidence
 from .errors import ConfigError, FileChanged, RunStopped, SourceError
 from .halves import PartScan, PartScanned, ScanPart, halves, scratch
 from .latin9 import Latin9Scan, advice
-from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGINS_INDEX
+from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGINS_INDEX, ORIGIN_GROUPS
 from .lines import Cut, byte_lines, text_line
 from .merged_cells import MergedCells
 from .money import currencies_named, listed
@@ -150,7 +150,7 @@ def inspect(
     the rows read here, some thousands at a time, for the progress display (a big file's second half, read by
     `scan_part`, is not counted). `rejected_by`: by a rejects file's index, the run that read each input its rows name
     (loads.rejected_by), against which its groups are read for lines left out (origins.mates_left_out)."""
-    for table in (FILE_GROUPS, FILE_FAMILIES, FILE_ORIGINS, FILE_ORIGINS_INDEX, _FAMILY_STARTS_TABLE):
+    for table in (FILE_GROUPS, FILE_FAMILIES, FILE_ORIGINS, FILE_ORIGINS_INDEX, ORIGIN_GROUPS, _FAMILY_STARTS_TABLE):
         db.execute(table)
     db.execute("DELETE FROM family_starts")
     found = []
@@ -174,9 +174,11 @@ def inspect(
             raise one_encoding(exc, sources) from exc.__cause__
     for i, source in enumerate(sources):
         kind = target.kind_of(i)
-        # a rejects file's rows of families, or of no group, which a later load tells by what they send
-        if type(kind).row_family is not RecordKind.row_family or not (kind.rows_grouped or target.books.rerunnable):
-            origins.record(db, i, source, stop)
+        # a rejects file's rows: of families, or of no group, a later load tells them by what they send; each row's
+        # group, where the kind's groups create records, so that a later load of another copy of the file, a group
+        # renumbered, is told it gives lines this run loaded (origins.taken)
+        grouped = type(kind).row_family is RecordKind.row_family and not target.books.rerunnable
+        origins.record(db, i, source, stop, kind if grouped else None)
     return found
 
 
