@@ -671,6 +671,10 @@ class Planner:
     #: Asked where rows of no group create records that loading the file again would create again (not a
     #: re-runnable target's: Books.rerunnable)
     row_loaded: Callable[[int, int, int], tuple[str, str] | None] | None = None
+    #: why a row of no group and no family, given its file index and line, is rejected: a row of a rejects file
+    #: naming a line an earlier load loaded from a rejects file of its own, and no record it created given again
+    #: (asked after row_loaded: ledger.rows_known_to's taken_rows), or None
+    row_taken: Callable[[int, int], str | None] | None = None
     rejected: list[RowOutcome] = field(default_factory=list)
     #: rows accounted for: in a chunk handed out, rejected or skipped (rows of the open chunk are not counted yet)
     rows_read: int = 0
@@ -710,7 +714,8 @@ class Planner:
         family_skip = self.family_skip if families else None
         line_loaded = self.line_loaded if families else None
         row_loaded = self.row_loaded if pooled else None
-        told = family_skip is not None or line_loaded is not None or row_loaded is not None
+        row_taken = self.row_taken if pooled else None
+        told = family_skip is not None or line_loaded is not None or row_loaded is not None or row_taken is not None
         row_family = kind.row_family
         self._open: list[_Group] = []  # whole groups waiting in the open chunk
         self._count = 0
@@ -762,6 +767,8 @@ class Planner:
                             or row_loaded(file_idx, line, older_check(kind, record))
                         ):  # a record an earlier load created (or may have), given as it is (a changed copy's row)
                             failure = (line, "", f"{kind.row_label(row)} {earlier[0]}", earlier[1])
+                        elif row_taken is not None and (why := row_taken(file_idx, line)) is not None:
+                            raise RowInvalid("line", f"{kind.row_label(row)}: {why}")  # its line loaded by another
                     except RowInvalid as exc:  # a reason may quote a value: never a secret
                         if exc.field and exc.bucket == "rejected":  # its other fields: only a refused row pays
                             exc = reading.every_fault(row, [exc], self._check(reading, kind, file_idx, line))

@@ -40,6 +40,7 @@ from .ledger_schema import (
     ROWS,
     SKIP_GROUPS,
     STATEMENTS,
+    TAKEN_ROWS,
     UNSENT_LINES,
     also_blob,
     run_named,
@@ -3006,6 +3007,8 @@ def rows_known_to(conn: sqlite3.Connection, earlier: Path | str, *, can_delete: 
                         under_way=under_way,
                         belong="may belong",
                     )
+            if status != "rolled_back":  # a run rolled back took out what it loaded (as _family_known)
+                _rows_taken(conn, at, earlier, can_delete)
             if _checks_of(conn, at) not in OLDER_CHECKS | {CHECKS_VERSION} or not _has(conn, "", "skip_lines"):
                 return
             files = [f.get("path", "") for f in _decode(run[0]).get("files", [])] if run else []
@@ -3030,6 +3033,25 @@ def rows_known_to(conn: sqlite3.Connection, earlier: Path | str, *, can_delete: 
             _rows_in_doubt(conn, at, earlier, files, settle)
         except sqlite3.Error:
             return  # not a ledger of this version: nothing to learn from it
+
+
+def _rows_taken(conn: sqlite3.Connection, at: str, earlier: Path | str, can_delete: bool) -> None:
+    """Into the new ledger's taken_rows, with the reason (`taken_reason`): the input's rows of a rejects file whose
+    `file, line` name a line the run of the ledger `at` loaded from a rejects file of its own (origins.taken_rows),
+    which planning rejects where such a row is of no group and is no record that run created given again
+    (planning._rows_loaded). Nothing where the input has no rows of a rejects file or that ledger kept none."""
+    if not _has(conn, "", "file_origins") or not _has(conn, at, "file_origins"):
+        return
+    if conn.execute("SELECT 1 FROM file_origins LIMIT 1").fetchone() is None:
+        return
+    conn.execute(TAKEN_ROWS)  # a ledger made before it, resumed
+    ours, theirs = _has(conn, "", "origin_inputs"), _has(conn, at, "origin_inputs")
+    undo = f" (or undo that run: `{command_on('rollback', earlier)}`)" if can_delete else ""
+    taken = origins.taken_rows(conn, at, ours, theirs, _has(conn, at, "origin_chain"))
+    conn.executemany(
+        "INSERT OR IGNORE INTO taken_rows VALUES (?, ?, ?)",
+        [(i, line, taken_reason(earlier, line, *named, undo)) for (i, line), named in sorted(taken.items())],
+    )
 
 
 def checks_whole(conn: sqlite3.Connection, at: str, earlier: Path | str, files: Sequence[str]) -> None:

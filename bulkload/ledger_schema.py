@@ -90,6 +90,14 @@ CREATE TABLE IF NOT EXISTS unsent_lines (
     file_idx INTEGER NOT NULL, line INTEGER NOT NULL, said TEXT NOT NULL,
     PRIMARY KEY (file_idx, line, said)) WITHOUT ROWID"""
 
+#: the input's rows of a rejects file whose `file, line` name a line an earlier run loaded from a rejects file of its
+#: own (origins.taken_rows, ledger.rows_known_to), with the reason (ledger.taken_reason): such a row of no group is
+#: rejected, unless it is a record that run created given again, skipped (planning._rows_loaded)
+TAKEN_ROWS = """
+CREATE TABLE IF NOT EXISTS taken_rows (
+    file_idx INTEGER NOT NULL, line INTEGER NOT NULL, reason TEXT NOT NULL,
+    PRIMARY KEY (file_idx, line)) WITHOUT ROWID"""
+
 #: the newest id a reconciliation's walks listed once each refused call (a chunk `rejected` or `split`) that a group
 #: this run rejected was last sent in had been answered (Ledger.refusals_walked): a refusal that stored part of what
 #: it carried (seed 002 never says it stores nothing) stored it by then, numbered up to it; a record of the group
@@ -165,6 +173,7 @@ STATEMENTS = [
         ORIGIN_INPUTS,
         ORIGIN_CHAIN,
         UNSENT_LINES,
+        TAKEN_ROWS,
         REFUSED_WALKED,
         REFUSED_LISTED,
     ]

@@ -344,6 +344,16 @@ def taken(
     return {family: (line, origin, origin_line) for family, (_, line, origin, origin_line) in found.items()}
 
 
+def taken_rows(
+    conn: sqlite3.Connection, at: str, ours: bool, theirs: bool, chained: bool
+) -> dict[tuple[int, int], tuple[str, int]]:
+    """As `taken`, row by row: (file index, line) of each row of the input's rejects files whose origin is a line a
+    row of a rejects file the run of the ledger `at` read is too, and that run did not reject -> the origin's file
+    and line, as the row names them. For rows of no group, each a record of its own (HaloPSA's)."""
+    found = _taken(conn, at, ours, theirs, chained, "file_origins o", "NULL")
+    return {(file_idx, line): (origin, origin_line) for _, file_idx, line, origin, origin_line in found}
+
+
 def _taken(
     conn: sqlite3.Connection, at: str, ours: bool, theirs: bool, chained: bool, rows: str, family: str
 ) -> list[tuple[str, int, int, str, int]]:

@@ -283,7 +283,7 @@ def opened_planner(target: Target, spec: PlanSpec) -> Iterator[Planner]:
         file_idx: reading_of(target.kind_of(file_idx), profile)
         for file_idx, profile in zip(spec.indexes, spec.profiles or [])
     }
-    skip = family_skip = line_loaded = line_differs = row_loaded = None
+    skip = family_skip = line_loaded = line_differs = row_loaded = row_taken = None
     db: sqlite3.Connection | None = None
     if spec.skip_db:
         db = (
@@ -328,6 +328,7 @@ def opened_planner(target: Target, spec: PlanSpec) -> Iterator[Planner]:
         line_loaded = _lines_loaded(db)
         line_differs = line_loaded.differs if line_loaded is not None else None
         row_loaded = _rows_loaded(db)
+        row_taken = _row_taken(db)
 
     try:
         yield Planner(
@@ -348,6 +349,7 @@ def opened_planner(target: Target, spec: PlanSpec) -> Iterator[Planner]:
             line_loaded=line_loaded,
             line_differs=line_differs,
             row_loaded=row_loaded,
+            row_taken=row_taken,
         )
     finally:
         if db is not None:
@@ -506,6 +508,24 @@ def _rows_loaded(db: sqlite3.Connection) -> Callable[[int, int, int], tuple[str,
         return None if reason is None else (reason, "in_doubt" if reason in in_doubt else "skipped")
 
     return row_loaded
+
+
+def _row_taken(db: sqlite3.Connection) -> Callable[[int, int], str | None] | None:
+    """Planner.row_taken, as the ledger's taken_rows say (ledger.rows_known_to): why the row at (file index, line),
+    a row of a rejects file, names a line an earlier load loaded from a rejects file of its own, or None. None
+    where no row does (and for a ledger made before they were kept)."""
+    try:
+        (any_row,) = db.execute("SELECT EXISTS (SELECT 1 FROM taken_rows)").fetchone()
+    except sqlite3.Error:
+        return None
+    if not any_row:
+        return None
+
+    def row_taken(file_idx: int, line: int) -> str | None:
+        found = db.execute("SELECT reason FROM taken_rows WHERE file_idx = ? AND line = ?", (file_idx, line)).fetchone()
+        return None if found is None else str(found[0])
+
+    return row_taken
 
 
 def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable[Row | BadRow | Placed]]]:
