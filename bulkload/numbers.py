@@ -87,7 +87,10 @@ def _read(text: str, mark: str) -> Decimal | None:
 
 def _currency(text: str) -> tuple[str, str] | None:
     """The currency written beside the amount `text` (stripped) and the amount without it, when what is left reads
-    as a number with either mark; else None."""
+    as a number with either mark; else None. Inside an accounting negative's parentheses too ("($100.00)",
+    "(100.00 EUR)": the amount without it keeps them, "(100.00)")."""
+    if len(text) > 2 and text[0] == "(" and text[-1] == ")" and (inside := _currency(text[1:-1].strip())):
+        return inside[0], f"({inside[1]})"
     beside = []
     if (before := _CURRENCY_BEFORE(text)) is not None:
         beside.append((before[2], before[1] + before[3]))
@@ -131,15 +134,45 @@ def _why(text: str, mark: str) -> str:
             f"(-50{mark}00), without the indicator"
         )
     if (beside := _currency(text)) is not None:
+        if text[0] == "(" and (value := _read(beside[1], mark)) is not None:  # ($100.00): US Excel's Accounting
+            return (
+                f"{text!r} holds the currency {beside[0]!r} inside the parentheses of an accounting negative: write "
+                f"the number alone, with a minus ({_written(value, mark)!r}; where the target takes a currency, it "
+                "belongs in its own column)"
+            )
         return (
             f"{text!r} holds the currency {beside[0]!r}: write the number alone (where the target takes a currency, it "
             "belongs in its own column)"
+        )
+    if (spaced := _SPACED_SIGN(text)) is not None:
+        sign, digits = (spaced[1], spaced[2]) if spaced[1] is not None else (spaced[4], spaced[3])
+        value = _read(digits, mark)
+        if value is not None and not value.is_signed():  # "- 5.00-" has two signs, and is told the forms
+            return (
+                f"{text!r} has a space between its sign {sign!r} and its digits, which a number is read without: "
+                f"write {_written(-value if sign != '+' else value, mark)!r}"
+            )
+    if _LAKHS(text) is not None and (value := _read(text.replace(",", ""), ".")) is not None:
+        return (
+            f"{text!r} is grouped in lakhs and crores (Indian digit grouping: two digits a group above the "
+            f"thousands), which is read only in groups of three: write {_written(value, mark)!r}"
         )
     if _read(text, "," if mark == "." else ".") is not None:
         return f"{text!r} is not a number with decimal mark {mark!r} (the file's numbers use {mark!r} for decimals)"
     if any(c.isdigit() for c in text) and not any(c.isalpha() for c in text):  # a number written another way
         return f"not a number: {text!r} ({_READ_AS[mark]})"
     return f"not a number: {text!r}"
+
+
+#: a sign set apart from the number by a space, before it or (minus only) after it: "- 100.00", "+ 5", "100.00 -"
+_SPACED_SIGN = re.compile(r"([+\u2212-])\s+([0-9].*)|([0-9].*[0-9])\s+([\u2212-])").fullmatch
+#: digits grouped in lakhs and crores, as Indian exports write them: "1,23,456.00", "-12,34,56,789"
+_LAKHS = re.compile(r"[+-]?[1-9][0-9]?(?:,[0-9]{2})+,[0-9]{3}(?:\.[0-9]+)?").fullmatch
+
+
+def _written(value: Decimal, mark: str) -> str:
+    """`value` as a file of decimal `mark` writes it plainly: no grouping, a leading minus ("-1234,50")."""
+    return f"{value:f}".replace(".", mark)
 
 
 #: how a file's numbers are read, per decimal mark: what a cell of digits that reads as none is told (`_why`; tester

@@ -91,7 +91,7 @@ def test_parse_reads_the_digits_as_written(fmt: NumberFormat, text: str, expecte
         (POINT, "(-5)"),
         (POINT, "+5-"),
         (POINT, "5+"),
-        (POINT, "1,23,456.7"),  # groups of 3 only
+        (POINT, "1,23,4567.7"),  # groups of 3 only (lakhs are told so: see below)
         (POINT, "1234,567.8"),  # first group of 1-3 digits
         (POINT, "1,234 567.8"),  # one grouping character per value
         (POINT, "1'234\u2019567.8"),  # the apostrophe and U+2019 are two kinds
@@ -102,7 +102,7 @@ def test_parse_reads_the_digits_as_written(fmt: NumberFormat, text: str, expecte
         (POINT, "1_000"),
         (POINT, "NaN"),
         (POINT, "Infinity"),
-        (POINT, "- 5"),
+        (POINT, "- 5x"),
         (POINT, "(\u22125)"),  # two sign forms, whichever minus
         (POINT, "\u2212-5"),
         (COMMA, "12,"),
@@ -708,7 +708,49 @@ def test_a_json_number_is_written_as_the_files_decimal_mark_reads_it_back(text: 
         assert NumberFormat(mark).parse(written) == Decimal(text)
 
 
-@pytest.mark.parametrize("text", ["5,", "- 5,00", "--5,00", "(-5,00)", "5%", "1.2.3,4,5"])
+@pytest.mark.parametrize(
+    ("fmt", "text", "told"),
+    [
+        (POINT, "- 100.00", "'- 100.00' has a space between its sign '-' and its digits, which a number is read "
+         "without: write '-100.00'"),
+        (POINT, "100.00 -", "'100.00 -' has a space between its sign '-' and its digits, which a number is read "
+         "without: write '-100.00'"),
+        (COMMA, "- 1.234,50", "'- 1.234,50' has a space between its sign '-' and its digits, which a number is read "
+         "without: write '-1234,50'"),
+        (POINT, "+ 5", "'+ 5' has a space between its sign '+' and its digits, which a number is read without: "
+         "write '5'"),
+        (POINT, "($100.00)", "'($100.00)' holds the currency '$' inside the parentheses of an accounting negative: "
+         "write the number alone, with a minus ('-100.00'; where the target takes a currency, it belongs in its own "
+         "column)"),
+        (COMMA, "(1.234,50 EUR)", "'(1.234,50 EUR)' holds the currency 'EUR' inside the parentheses of an "
+         "accounting negative: write the number alone, with a minus ('-1234,50'; where the target takes a currency, "
+         "it belongs in its own column)"),
+        (POINT, "1,23,456.00", "'1,23,456.00' is grouped in lakhs and crores (Indian digit grouping: two digits a "
+         "group above the thousands), which is read only in groups of three: write '123456.00'"),
+        (POINT, "-12,34,56,789", "'-12,34,56,789' is grouped in lakhs and crores (Indian digit grouping: two digits "
+         "a group above the thousands), which is read only in groups of three: write '-123456789'"),
+    ],
+)  # fmt: skip
+def test_a_sign_apart_a_currency_in_parentheses_and_lakhs_are_told_what_to_write(
+    fmt: NumberFormat, text: str, told: str
+) -> None:
+    """Tester t73c: `- 100.00` and `100.00 -` (a space between sign and digits), `($100.00)` (US Excel's Accounting
+    format) and `1,23,456.00` (Indian grouping) were told only "not a number" and the forms a number is read in."""
+    with pytest.raises(ValueError) as info:
+        fmt.parse(text)
+    assert str(info.value) == told
+
+
+@pytest.mark.parametrize("text", ["($1,234.50)", "(1,234.50 USD)", "$(1,234.50)"])
+def test_a_currency_in_parentheses_shows_the_files_mark(text: str) -> None:
+    # its row is refused for the currency, but it shows how the file writes numbers, as "$1,234.50" does
+    evidence = NumberEvidence()
+    evidence.add(text, 2, "amount")
+    evidence.add("1.500", 3, "amount")
+    assert evidence.decide(None, "f.csv").decimal == "."
+
+
+@pytest.mark.parametrize("text", ["5,", "--5,00", "(-5,00)", "5%", "1.2.3,4,5", "- 5,00-", "- (5,00)"])
 def test_digits_that_read_as_no_number_are_told_how_a_number_is_read(text: str) -> None:
     """Tester t67c: cells of digits written another way than the file's numbers (a mark with no decimals after it, a
     space after the sign, two signs, a sign inside parentheses, a percentage) were told only "not a number"; they are
