@@ -344,6 +344,10 @@ def _not_year_first(text: str) -> bool:
     return any(_by_format(_strptime(spec, m[2], "%y") + clock, m.string) is not None for spec in _ORDERS)
 
 
+#: the formats of a date of eight digits without separators: year first, day first, month first
+_COMPACT = ("%Y%m%d", "%d%m%Y", "%m%d%Y")
+
+
 def _example(text: str, order: str = "", year_first: bool = True) -> str:
     """The --date-format that would read `text`, as a refusal names it: its order where the text shows it (a
     number over 12 is the day), else `order` ("dmy" / "mdy": the one the file's other dates show), else both; a
@@ -352,8 +356,10 @@ def _example(text: str, order: str = "", year_first: bool = True) -> str:
     m = _SHORT_YEAR(text.strip())
     if m is None and text.strip().isdigit() and 20_000 <= int(text) <= 80_000:  # 1954 to 2119 in Excel's count
         return "it looks like a spreadsheet's day number: format the column as a date before the export"
-    if m is None and len(digits := text.strip()) == 8 and digits.isdigit() and digits.startswith(("19", "20")):
-        return "--date-format %Y%m%d reads it"  # a date written without separators, year first
+    if m is None and len(digits := text.strip()) == 8 and digits.isdigit():  # a date written without separators
+        # year first (20261130, as SAP and DATEV write it) or last (30112026, a ddmmyyyy export): each that reads it
+        readings = [(spec, "", day) for spec in _COMPACT if (day := _by_format(spec, digits)) is not None]
+        return _which(readings) if readings else _NO_DAY
     as_year_first = None
     if m is None:
         formats = _read_off(text)  # only those that read it: where it shows its order, that one alone

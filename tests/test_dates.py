@@ -190,6 +190,21 @@ def test_a_file_of_dates_read_only_with_a_format_is_told_to_give_it() -> None:
     assert decide(["Feb 1, 2026"], given="%b %d, %Y").parse("Feb 1, 2026") == "2026-02-01"
 
 
+def test_a_date_of_eight_digits_is_told_the_format_that_reads_it_in_each_order() -> None:
+    """Tester t73c: `30112026` (ddmmyyyy, as Excel exports of a "TTMMJJJJ" column write it) was told "no format is read
+    off its shape", and rejected row by row, where `20261130` was told --date-format %Y%m%d and the file refused."""
+    assert refused(["30112026", "15112026"]) == "--date-format %d%m%Y reads it"
+    assert refused(["11302026"]) == "--date-format %m%d%Y reads it"
+    assert refused(["20261130"]) == "--date-format %Y%m%d reads it"
+    assert refused(["01122026"]) == (
+        "--date-format %d%m%Y reads it as 2026-12-01, --date-format %m%d%Y as 2026-01-12: the file's dates do not "
+        "show which they are; give the one they are written in, or write them as ISO YYYY-MM-DD"
+    )
+    assert decide(["30112026", "01122026"], given="%d%m%Y").parse("01122026") == "2026-12-01"
+    with pytest.raises(ValueError, match="it is no date"):  # no reading of it is a day: its row's fault alone
+        decide(["2026-11-30", "20261330"]).parse("20261330")
+
+
 def test_the_advice_names_only_the_order_the_files_dates_show() -> None:
     # found by a tester: 1/2/26 was told both orders where 2/13/26 of the same file shows month first
     month_first = "--date-format %m/%d/%y reads it (month first, as the file's dates show)"
