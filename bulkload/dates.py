@@ -344,6 +344,9 @@ def _not_year_first(text: str) -> bool:
     return any(_by_format(_strptime(spec, m[2], "%y") + clock, m.string) is not None for spec in _ORDERS)
 
 
+#: a spreadsheet's day number (Excel's count of days), a fraction of a day after it where the cell held a time
+#: too ("45991.5", "45991,5": noon): the day (group 1)
+_SERIAL = re.compile(r"([0-9]{5})(?:[.,][0-9]+)?").fullmatch
 #: the formats of a date of eight digits without separators: year first, day first, month first
 _COMPACT = ("%Y%m%d", "%d%m%Y", "%m%d%Y")
 
@@ -354,7 +357,7 @@ def _example(text: str, order: str = "", year_first: bool = True) -> str:
     generic one for other shapes. A two-digit-year date that reads year first too (yy-mm-dd: "26-11-05") is told
     each format with the day it reads, unless `year_first` is False (a date of the file is no day so)."""
     m = _SHORT_YEAR(text.strip())
-    if m is None and text.strip().isdigit() and 20_000 <= int(text) <= 80_000:  # 1954 to 2119 in Excel's count
+    if m is None and (serial := _SERIAL(text.strip())) and 20_000 <= int(serial[1]) <= 80_000:  # 1954 to 2119
         return "it looks like a spreadsheet's day number: format the column as a date before the export"
     if m is None and len(digits := text.strip()) == 8 and digits.isdigit():  # a date written without separators
         # year first (20261130, as SAP and DATEV write it) or last (30112026, a ddmmyyyy export): each that reads it

@@ -205,6 +205,15 @@ def test_a_date_of_eight_digits_is_told_the_format_that_reads_it_in_each_order()
         decide(["2026-11-30", "20261330"]).parse("20261330")
 
 
+@pytest.mark.parametrize("text", ["45991", "45991.5", "45991,5", "45991.0"])
+def test_a_spreadsheets_day_number_with_a_time_is_told_so(text: str) -> None:
+    """Tester t73c: a date-time cell exported as Excel's General format is its day number and a fraction of the day
+    (`45991.5`, noon on 2025-11-30); it was told "no format is read off its shape" and rejected row by row."""
+    assert refused([text, "45992.25"]) == (
+        "it looks like a spreadsheet's day number: format the column as a date before the export"
+    )
+
+
 def test_the_advice_names_only_the_order_the_files_dates_show() -> None:
     # found by a tester: 1/2/26 was told both orders where 2/13/26 of the same file shows month first
     month_first = "--date-format %m/%d/%y reads it (month first, as the file's dates show)"
