@@ -107,12 +107,12 @@ def _currency(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _side(text: str) -> str | None:
-    """The debit/credit indicator written beside the amount `text` (stripped), when what is left reads as a number
-    with either mark; else None."""
+def _side(text: str) -> tuple[str, str] | None:
+    """The debit/credit indicator written beside the amount `text` (stripped) and the amount without it, when what
+    is left reads as a number with either mark; else None."""
     for m, side, amount in ((_SIDE_AFTER(text), 2, 1), (_SIDE_BEFORE(text), 1, 2)):
         if m is not None and (_read(m[amount], ".") is not None or _read(m[amount], ",") is not None):
-            return str(m[side])
+            return str(m[side]), str(m[amount])
     return None
 
 
@@ -127,7 +127,8 @@ def _why(text: str, mark: str) -> str:
         return (
             f"scientific notation: {text!r} looks like a number a spreadsheet reformatted; write the amount out in full"
         )
-    if (side := _side(text)) is not None:
+    if (marked := _side(text)) is not None:
+        side = marked[0]
         return (
             f"{text!r} is marked {side!r} (a debit/credit indicator): an amount is signed, one column, and which sign "
             f"{side!r} stands for is not read from a letter: write debits as positive and credits as negative numbers "
@@ -235,8 +236,8 @@ class NumberFormat(NamedTuple):
 
 def _classify(text: str) -> str | None:
     """Which mark `text` proves: "." or ",", `_AMBIGUOUS` when it reads both ways, None when neither; a number
-    beside its currency ("kr 1.234,56") proves what the number does: its row is refused, but it shows how the file
-    writes numbers."""
+    beside its currency ("kr 1.234,56") or its debit/credit indicator ("100,00 CR") proves what the number does: its
+    row is refused, but it shows how the file writes numbers."""
     m = _ONE_MARK(text)
     if m is not None:
         whole, mark, frac = m.groups()
@@ -247,7 +248,7 @@ def _classify(text: str) -> str | None:
     text = text.strip()
     point = _read(text, ".") is not None
     comma = _read(text, ",") is not None
-    if not (point or comma) and (beside := _currency(text)) is not None:
+    if not (point or comma) and (beside := _currency(text) or _side(text)) is not None:
         return _classify(beside[1])
     if point and comma:
         return _AMBIGUOUS

@@ -283,6 +283,16 @@ def test_a_given_mark_reads_the_numbers_that_read_both_ways(mark: str) -> None:
     assert decide(["1.500", proof], mark) == NumberFormat(mark, f"given: --decimal {mark}")
 
 
+@pytest.mark.parametrize("marked", ["100,00 CR", "Dr 1.234,50", "1.234,50 H"])
+def test_a_number_beside_its_side_is_evidence_as_the_number_is(marked: str) -> None:
+    """Tester t73c: a file of decimal commas whose amounts all carry CR/DR was read with a decimal point (no number
+    showed a mark), and each row told to write "-50.00"; beside "1.500" it was refused as showing no mark."""
+    assert decide([marked]).decimal == ","
+    assert decide(["1.500", marked]).parse("1.500") == Decimal("1500")
+    with pytest.raises(ValueError, match=r"as negative numbers \(-50,00\)"):
+        decide([marked]).parse(marked)
+
+
 @pytest.mark.parametrize(("mark", "other", "proof"), [(".", ",", "250,00"), (",", ".", "12.50")])
 def test_a_given_mark_the_files_numbers_contradict_is_refused(mark: str, other: str, proof: str) -> None:
     # the date order's rule for the decimal mark (found by a helper): given --decimal , for a file of points,
