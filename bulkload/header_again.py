@@ -8,7 +8,9 @@ refused for its names, and a second is no less a header). It must be as wide as 
 columns, or all but one where the header names four or more (a second export with a column renamed, the first too:
 `type,journalNumber,…`), and a cell naming none must hold a letter: a data row whose text cells happen to be
 columns' names is no header (`10,date,amount,account,contra`). Only a record whose first or second cell names a
-column is looked at further.
+column is looked at further. A record wider than the header whose last cells are the header again, its first name
+at the end of the cell before them (`glued`), is a row and the header joined (the first export had no line break at
+its end).
 """
 
 from __future__ import annotations
@@ -87,6 +89,27 @@ class HeaderAgain:
             f"a header naming the columns in another order (column {moved + 1} is {cells[moved]!r}, the first "
             f"header's {self.names[moved]!r}): the rows after it would be read by the first header's names. Load "
             "each part as a file of its own"
+        )
+
+
+    def glued(self, row: Sequence[str]) -> str | None:
+        """Why the record `row`, wider than the header, is a row with the header again joined to its last cell, or
+        None where it is not: a file joined on by `cat` after one whose last line had no line break
+        (`…;office rent\ufeffentryTypeNumber;journalNumber;…`). Its cells after that one must be the header's
+        others, as `reason` reads a header."""
+        at = len(row) - len(self.names)
+        if at < 1 or len(self.names) < 2:
+            return None
+        cell = row[at]
+        # where the second file's name begins: at its BOM, else at the longest end of the cell that names column 1
+        starts = [cell.index(_BOM)] if _BOM in cell else range(1, len(cell))
+        head = next((cell[i:] for i in starts if self.column(0, _trimmed(cell[i:])) == 0), None)
+        if head is None or self.reason([head, *row[at + 1 :]]) is None:
+            return None
+        return (
+            f"the header again, joined to the end of a row ({cell!r} in column {at + 1}): exports joined into one "
+            "file, the first without a line break at its end? Put the header on a line of its own and remove it, or "
+            "load each part as a file of its own"
         )
 
 

@@ -926,6 +926,9 @@ class Source:
                         if (row[0][:1] in starts or row[1:2] and row[1][:1] in starts) and (why := again.reason(row)):
                             yield BadRow(start, why, _clip(_csv_text(row, delim)), kind="header")
                             continue
+                        if len(row) > n and (why := again.glued(row)):
+                            yield BadRow(start, why, _clip(_csv_text(row, delim)), kind="header")
+                            continue
                         # Fast path: right width, no NUL, and ASCII or text the slow path finds nothing wrong with
                         # (no undecodable byte, no C1 control: _readable); else the slow path.
                         if (

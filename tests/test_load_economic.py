@@ -637,6 +637,28 @@ async def test_a_header_repeated_mid_file_refuses_the_file_before_anything_is_se
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("bom", ["", "\ufeff"])
+async def test_a_header_joined_to_the_end_of_a_row_refuses_the_file_before_anything_is_sent(
+    tmp_path: Path, bom: str
+) -> None:
+    # found by tester t73c: two exports joined by `cat`, the first without a line break at its end, so the second's
+    # header (with its BOM, or none) ends the first's last row; that line was rejected as a row too wide and the
+    # vouchers next to it with it, but those further on were read by the first header's names, their second header
+    # naming the accounts in the other order: booked with account and contra swapped (exit 1)
+    first = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber,text"
+    second = first.replace("accountNumber,contraAccountNumber", "contraAccountNumber,accountNumber")
+    part_one = f"{first}\r\n5,1,621,2026-11-30,100.00,DKK,1010,5600,a\r\n5,1,622,2026-11-30,200.00,DKK,1010,5600,b"
+    part_two = "".join(f"\r\n5,1,{v},2026-11-30,{v}.00,DKK,5600,1010,c" for v in (623, 624, 625))
+    data = tmp_path / "joined.csv"
+    data.write_text(f"{part_one}{bom}{second}{part_two}\r\n", encoding="utf-8", newline="")
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(ConfigError, match=r"joined\.csv: line 3: the header again, joined to the end of a row"):
+                await load(job(tmp_path, [data], url), env=CREDS)
+            assert await remote_entries(url) == []
+
+
+@pytest.mark.slow
 async def test_a_header_repeated_through_the_columns_table_refuses_the_file_before_anything_is_sent(
     tmp_path: Path,
 ) -> None:

@@ -228,6 +228,28 @@ SAME = "the header again (exports joined into one file?)"
 
 
 @pytest.mark.parametrize(
+    ("joined", "glued"),
+    [
+        ("\ufeffdate,amount,account,contra,text", True),
+        ("date,amount,account,contra,text", True),
+        ("Date,amount,contra,account,text", True),  # in another order, in other case: a header all the same
+        ("date,amount,account,contra", False),  # a header short of a column: no header (the row is too wide)
+        ("note,9,9,9,9", False),
+    ],
+)
+def test_a_header_joined_to_the_end_of_a_row_is_a_fault_of_the_whole_file(
+    tmp_path: Path, joined: str, glued: bool
+) -> None:
+    # found by tester t73c: exports joined by `cat`, the first without a line break at its end; the line was
+    # rejected as a row too wide, and the rows after it read by the first header's names
+    p = write(tmp_path, "a.csv", f"date,amount,account,contra,text\n2024-01-31,10,1010,5600,x{joined}\n1,2,3,4,5\n")
+    got = rows(p)
+    assert isinstance(got[0], BadRow) and got[0].line_no == 2, got
+    assert (got[0].kind == "header") is glued, got[0]
+    assert ("the header again, joined to the end of a row (" in got[0].reason) is glued, got[0]
+
+
+@pytest.mark.parametrize(
     ("second", "why"),
     [
         ("date,amount,account,contra,text", SAME),
