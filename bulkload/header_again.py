@@ -91,7 +91,6 @@ class HeaderAgain:
             "each part as a file of its own"
         )
 
-
     def glued(self, row: Sequence[str]) -> str | None:
         """Why the record `row`, wider than the header, is a row with the header again joined to its last cell, or
         None where it is not: a file joined on by `cat` after one whose last line had no line break
