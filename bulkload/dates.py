@@ -347,6 +347,9 @@ def _not_year_first(text: str) -> bool:
 #: a spreadsheet's day number (Excel's count of days), a fraction of a day after it where the cell held a time
 #: too ("45991.5", "45991,5": noon): the day (group 1)
 _SERIAL = re.compile(r"([0-9]{5})(?:[.,][0-9]+)?").fullmatch
+#: a day and a month of three or four digits, DDMM as DATEV writes a voucher's date (a spreadsheet may drop the
+#: day's zero: 311 for 0311): the day and the month (1-12)
+_DAY_MONTH_ONLY = re.compile(r"([0-9]{1,2})(0[1-9]|1[0-2])").fullmatch
 #: the formats of a date of eight digits without separators: year first, day first, month first
 _COMPACT = ("%Y%m%d", "%d%m%Y", "%m%d%Y")
 
@@ -359,6 +362,12 @@ def _example(text: str, order: str = "", year_first: bool = True) -> str:
     m = _SHORT_YEAR(text.strip())
     if m is None and (serial := _SERIAL(text.strip())) and 20_000 <= int(serial[1]) <= 80_000:  # 1954 to 2119
         return "it looks like a spreadsheet's day number: format the column as a date before the export"
+    if m is None and (day_month := _DAY_MONTH_ONLY(text.strip())) and 1 <= int(day_month[1]) <= 31:
+        return (
+            f"it is a day and a month without a year ({int(day_month[1])}.{int(day_month[2])}.), as DATEV's Belegdatum "
+            "writes them (the year is in the export's first line): no format reads a day without its year; write "
+            "each date with its year (30.11.2026, or ISO 2026-11-30)"
+        )
     if m is None and len(digits := text.strip()) == 8 and digits.isdigit():  # a date written without separators
         # year first (20261130, as SAP and DATEV write it) or last (30112026, a ddmmyyyy export): each that reads it
         readings = [(spec, "", day) for spec in _COMPACT if (day := _by_format(spec, digits)) is not None]

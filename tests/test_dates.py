@@ -214,6 +214,18 @@ def test_a_spreadsheets_day_number_with_a_time_is_told_so(text: str) -> None:
     )
 
 
+@pytest.mark.parametrize(("text", "shown"), [("3011", "30.11."), ("0311", "3.11."), ("311", "3.11.")])
+def test_a_day_and_month_without_a_year_is_told_so(text: str, shown: str) -> None:
+    """Tester t73c: DATEV's Belegdatum (DDMM, the year in the export's first line) was told "give the strptime format
+    the file's dates are written in", which no format given can be: --date-format takes only one with a year."""
+    assert refused([text, "0112"]) == (
+        f"it is a day and a month without a year ({shown}), as DATEV's Belegdatum writes them (the year is in the "
+        "export's first line): no format reads a day without its year; write each date with its year (30.11.2026, "
+        "or ISO 2026-11-30)"
+    )
+    assert dates._example("2026").startswith("no format is read off its shape")  # a year alone is no day and month
+
+
 def test_the_advice_names_only_the_order_the_files_dates_show() -> None:
     # found by a tester: 1/2/26 was told both orders where 2/13/26 of the same file shows month first
     month_first = "--date-format %m/%d/%y reads it (month first, as the file's dates show)"
