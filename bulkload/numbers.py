@@ -153,6 +153,19 @@ def _why(text: str, mark: str) -> str:
                 f"{text!r} has a space between its sign {sign!r} and its digits, which a number is read without: "
                 f"write {_written(-value if sign != '+' else value, mark)!r}"
             )
+    if (no_decimals := _NO_DECIMALS(text)) and text[len(no_decimals[1])] == mark:
+        value = _read(no_decimals[1], mark)
+        if value is not None and int(value.as_tuple().exponent) == 0:
+            return (
+                f"{text!r} writes its decimals as {no_decimals[2]!r}, as a whole price is written: write "
+                f"{_written(value, mark) + mark + '00'!r}"
+            )
+    dash = next((c for c in text if c in _DASHES), "")
+    if dash and (value := _read(text.replace(dash, "-"), mark)) is not None:
+        return (
+            f"{text!r} has the dash {dash!r} (U+{ord(dash):04X}) where a minus belongs, as a word processor writes "
+            f"one: which it means is not read from a dash; write {_written(value, mark)!r}"
+        )
     if _LAKHS(text) is not None and (value := _read(text.replace(",", ""), ".")) is not None:
         return (
             f"{text!r} is grouped in lakhs and crores (Indian digit grouping: two digits a group above the "
@@ -167,6 +180,12 @@ def _why(text: str, mark: str) -> str:
 
 #: a sign set apart from the number by a space, before it or (minus only) after it: "- 100.00", "+ 5", "100.00 -"
 _SPACED_SIGN = re.compile(r"([+\u2212-])\s+([0-9].*)|([0-9].*[0-9])\s+([\u2212-])").fullmatch
+#: a whole amount with a dash for its decimals, as prices are written in Danish, German and Swiss text: "1.000,-",
+#: "1'000.–", "50,--": the number, and the dashes
+_NO_DECIMALS = re.compile(r"(.*[0-9])[.,]([-\u2013\u2014]{1,2})").fullmatch
+#: dashes that are no minus sign, which a word processor or typesetting may put in its place: hyphen, non-breaking
+#: hyphen, figure dash, en dash, em dash, horizontal bar, small and full-width hyphen-minus
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\ufe63\uff0d"
 #: digits grouped in lakhs and crores, as Indian exports write them: "1,23,456.00", "-12,34,56,789"
 _LAKHS = re.compile(r"[+-]?[1-9][0-9]?(?:,[0-9]{2})+,[0-9]{3}(?:\.[0-9]+)?").fullmatch
 

@@ -739,13 +739,22 @@ def test_a_json_number_is_written_as_the_files_decimal_mark_reads_it_back(text: 
          "group above the thousands), which is read only in groups of three: write '123456.00'"),
         (POINT, "-12,34,56,789", "'-12,34,56,789' is grouped in lakhs and crores (Indian digit grouping: two digits "
          "a group above the thousands), which is read only in groups of three: write '-123456789'"),
+        (COMMA, "1.000,-", "'1.000,-' writes its decimals as '-', as a whole price is written: write '1000,00'"),
+        (COMMA, "-50,--", "'-50,--' writes its decimals as '--', as a whole price is written: write '-50,00'"),
+        (POINT, "1'000.\u2013", "\"1'000.\u2013\" writes its decimals as '\u2013', as a whole price is written: "
+         "write '1000.00'"),
+        (COMMA, "\u20131.234,56", "'\u20131.234,56' has the dash '\u2013' (U+2013) where a minus belongs, as a word "
+         "processor writes one: which it means is not read from a dash; write '-1234,56'"),
+        (POINT, "12.50\u2014", "'12.50\u2014' has the dash '\u2014' (U+2014) where a minus belongs, as a word "
+         "processor writes one: which it means is not read from a dash; write '-12.50'"),
     ],
 )  # fmt: skip
 def test_a_sign_apart_a_currency_in_parentheses_and_lakhs_are_told_what_to_write(
     fmt: NumberFormat, text: str, told: str
 ) -> None:
     """Tester t73c: `- 100.00` and `100.00 -` (a space between sign and digits), `($100.00)` (US Excel's Accounting
-    format) and `1,23,456.00` (Indian grouping) were told only "not a number" and the forms a number is read in."""
+    format) and `1,23,456.00` (Indian grouping) were told only "not a number" and the forms a number is read in; so
+    were `1.000,-` (a whole price, Danish and German) and an en or em dash for the minus."""
     with pytest.raises(ValueError) as info:
         fmt.parse(text)
     assert str(info.value) == told
