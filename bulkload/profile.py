@@ -696,6 +696,8 @@ def _inspect(
         raise refused
     if source.encoding == "utf-8-sig" and not source.encoding_given and (refused := _either_way(source)) is not None:
         raise refused
+    if source.encoding.startswith("utf-8") and (refused := _saved_twice(source)) is not None:
+        raise refused
     decimal = numbers.decide(given.decimal, path, found.other_numbers, before)
     # a file's amounts are in one unit: one written with decimals where whole minor units are read refuses the file
     found.decimals.refuse(decimal.decimal, path, kind.minor_unit_advice)
@@ -1079,6 +1081,57 @@ def _either_way(source: Source) -> ConfigError | None:
         "that only UTF-8 text holds (é, € or “ as UTF-8 writes them, a word of Cyrillic, Greek or Arabic letters, ł or "
         f"ę inside a word). Give --encoding {eight_bit} if the second reading is right, or --encoding utf-8 if the "
         "first is; nothing was sent"
+    )
+
+
+#: UTF-8 text read as Windows-1252 and saved as UTF-8 again, as written then: Ã and a character Windows-1252 reads a
+#: byte 80-BF as (`Ã¸` for ø, `Ã…` for Å, `Ã©` for é; not a combining mark, which NFD text may put after Ã), Â and
+#: one of U+0080-U+00BF (`Â°` for °, `Â` and NBSP for NBSP), `â€` (€, quotes, dashes); no text in any language
+#: writes them so
+_SAVED_TWICE = re.compile(
+    rb"\xc3\x83(?:[\xc2\xc5\xc6\xcb][\x80-\xbf]|\xe2[\x80-\x84][\x80-\xbf])|\xc3\x82\xc2[\x80-\xbf]|\xc3\xa2\xe2\x82\xac"
+)
+#: how many characters before the word a refusal shows of its line
+_AROUND = 20
+#: the bytes a match of it may start in a block before it and end in the next
+_SAVED_TWICE_SPAN = 4
+
+
+def _saved_twice(source: Source) -> ConfigError | None:
+    """The refusal of a UTF-8 file whose text was read as Windows-1252 and saved as UTF-8 again (a spreadsheet opening
+    a UTF-8 CSV without its BOM writes ø back as `Ã¸`), naming its first line of such text and what it means; None for
+    any other file. Its bytes are read in blocks, looked through with bytes.find for Ã, Â and â (C3 83, C3 82, C3 A2)
+    only where they occur."""
+    lines, tail = 1, b""
+    with contextlib.suppress(EOFError, OSError, zlib.error), source._binary() as f:  # noqa: SLF001 - raw bytes
+        while block := f.read(SCAN_BLOCK):
+            data = tail + block
+            if any(data.find(lead) >= 0 for lead in (b"\xc3\x83", b"\xc3\x82", b"\xc3\xa2")) and (
+                found := _SAVED_TWICE.search(data)
+            ):
+                return _saved_twice_refusal(source, lines + data.count(b"\n", 0, found.start()))
+            keep = min(len(data), _SAVED_TWICE_SPAN)
+            lines += data.count(b"\n", 0, len(data) - keep)
+            tail = data[len(data) - keep :]
+    return None
+
+
+def _saved_twice_refusal(source: Source, line_no: int) -> ConfigError:
+    text = _line_bytes(source, line_no).decode(errors="replace").strip()
+    word = next(w for w in re.split(r"[\s;,\t|]+", text) if _SAVED_TWICE.search(w.encode()))
+    shown = source.mask_text(text)
+    said, excerpt = "", around_letters(shown)
+    if (at := shown.find(word)) >= 0:  # a word of a secret's cell is not shown, nor what it means
+        try:
+            said = f" {word!r} (meant: {word.encode('cp1252').decode()!r}),"
+        except UnicodeError:  # a word some of which was written once only
+            said = f" {word!r},"
+        excerpt = around_letters(shown[at:]) if at < _AROUND else around_letters("…" + shown[at - _AROUND :])
+    return ConfigError(
+        f"{source.path}: line {line_no} holds{said} UTF-8 text read as Windows-1252 and saved as UTF-8 again (a "
+        "spreadsheet opening a UTF-8 CSV without its BOM does so), which would be sent as written (line "
+        f"{line_no}: {excerpt!r}). Export the file again, or open it as UTF-8 and save it again; nothing "
+        "was sent"
     )
 
 

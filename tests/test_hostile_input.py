@@ -82,6 +82,7 @@ from conftest import CREDS, READS_BOTH_WAYS, TELLS_UTF8, SandboxProcess
 from hypothesis import HealthCheck, Phase, assume, event, example, given, settings
 from hypothesis import strategies as st
 
+import bulkload
 from bulkload import formulas
 from bulkload.cli import main
 from bulkload.money import double_keeps
@@ -2549,6 +2550,59 @@ def test_a_file_that_reads_as_utf8_and_as_windows_1252_is_refused_without_encodi
     ) in got.stderr, got.stderr
     assert "nothing in the file tells which it is" in got.stderr and "nothing was sent" in got.stderr
     assert "Give --encoding cp1252 if the second reading is right, or --encoding utf-8 if the first is" in got.stderr
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize(
+    ("meant", "given"),
+    [("Kørsel", []), ("ÅRHUS Øl", []), ("Büro – “A“", []), ("10 °C", ["--encoding", "utf-8"])],
+)
+def test_utf8_text_saved_again_as_read_in_windows_1252_is_refused(
+    tmp_path: Path, compress: bool, meant: str, given: list[str]
+) -> None:
+    # found by tester t73c: a UTF-8 CSV opened in a spreadsheet as Windows-1252 and saved as UTF-8 again holds
+    # 'KÃ¸rsel' for 'Kørsel'; it was loaded so, exit 0
+    written = meant.encode().decode("cp1252")
+    data = (
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,text\n"
+        f"5,1,1,2026-11-01,1.00,DKK,Kørsel\n5,1,1,2026-11-01,-1.00,DKK,{written} nov\n"
+    ).encode()
+    got = run_dry(_write(tmp_path, "twice.csv", gzip.compress(data) if compress else data), args=given)
+    assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
+    first = next(word for word in written.split() if not word.isascii())
+    told = first.encode("cp1252").decode()
+    assert f"twice.csv: line 3 holds {first!r} (meant: {told!r}), UTF-8 text read as Windows-1252" in (got.stderr), (
+        got.stderr
+    )
+    assert "Export the file again, or open it as UTF-8 and save it again; nothing was sent" in got.stderr
+
+
+def test_utf8_text_saved_twice_in_a_secret_is_not_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HALO_CLIENT_ID", "id")
+    monkeypatch.setenv("HALO_CLIENT_SECRET", "not-the-canary")
+    sample = (Path(bulkload.__file__).parent / "samples" / "halopsa" / "XeroDetails.csv").read_text(encoding="utf-8")
+    header, row = sample.splitlines()[:2]
+    row = row.replace("sk_test_70eb9a0a96263ae6c5e818fa", "CANARYsk_tÃ¸p")
+    path = _write(tmp_path, "XeroDetails.csv", f"{header}\n{row}\n".encode())
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(
+            ["load", "halopsa", str(path), "--resource", "XeroDetails", "--dry-run", "--no-progress", "--base-url",
+             "http://127.0.0.1:9"]
+        )  # fmt: skip
+    assert code == 2 and "line 2 holds UTF-8 text read as Windows-1252" in err.getvalue(), err.getvalue()
+    assert "CANARY" not in err.getvalue() and "Ã¸p" not in err.getvalue()
+
+
+@pytest.mark.parametrize("text", ["SÃO PAULO", "Ã\u0301", "Â", "crème brûlée 5 €"])
+def test_utf8_text_that_only_looks_saved_twice_is_read(tmp_path: Path, text: str) -> None:
+    # Ã, Â and â before what no Windows-1252 reading of UTF-8 writes after them: read as written
+    data = (
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,text\n"
+        f"5,1,1,2026-11-01,1.00,DKK,{text}\n5,1,1,2026-11-01,-1.00,DKK,x\n"
+    ).encode()
+    got = run_dry(_write(tmp_path, "once.csv", data))
+    assert got.code == 0, got.stderr
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
