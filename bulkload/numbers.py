@@ -88,9 +88,11 @@ def _read(text: str, mark: str) -> Decimal | None:
 def _currency(text: str) -> tuple[str, str] | None:
     """The currency written beside the amount `text` (stripped) and the amount without it, when what is left reads
     as a number with either mark; else None. Inside an accounting negative's parentheses too ("($100.00)",
-    "(100.00 EUR)": the amount without it keeps them, "(100.00)")."""
+    "(100.00 EUR)": the amount without it keeps them, "(100.00)"), and before a trailing minus ("1.234,50 €-")."""
     if len(text) > 2 and text[0] == "(" and text[-1] == ")" and (inside := _currency(text[1:-1].strip())):
         return inside[0], f"({inside[1]})"
+    if len(text) > 1 and text[-1] == "-" and (before_minus := _currency(text[:-1].strip())):  # "1.234,50 €-" (SAP)
+        return before_minus[0], f"{before_minus[1]}-"
     beside = []
     if (before := _CURRENCY_BEFORE(text)) is not None:
         beside.append((before[2], before[1] + before[3]))
@@ -145,6 +147,8 @@ def _why(text: str, mark: str) -> str:
             f"{text!r} holds the currency {beside[0]!r}: write the number alone (where the target takes a currency, it "
             "belongs in its own column)"
         )
+    if text_marked(text) and any(_read(text.lstrip(" '"), either) is not None for either in ".,"):
+        return text_marked_reason(text)  # a number as text in a spreadsheet, '1.234,50: with either mark
     if (spaced := _SPACED_SIGN(text)) is not None:
         sign, digits = (spaced[1], spaced[2]) if spaced[1] is not None else (spaced[4], spaced[3])
         value = _read(digits, mark)

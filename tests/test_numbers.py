@@ -747,6 +747,11 @@ def test_a_json_number_is_written_as_the_files_decimal_mark_reads_it_back(text: 
          "processor writes one: which it means is not read from a dash; write '-1234,56'"),
         (POINT, "12.50\u2014", "'12.50\u2014' has the dash '\u2014' (U+2014) where a minus belongs, as a word "
          "processor writes one: which it means is not read from a dash; write '-12.50'"),
+        (COMMA, "1.234,50 \u20ac-", "'1.234,50 \u20ac-' holds the currency '\u20ac': write the number alone (where the "
+         "target takes a currency, it belongs in its own column)"),
+        (POINT, "'1.234,50", "\"'1.234,50\" starts with an apostrophe, which a spreadsheet writes before a number to "
+         "keep it as text ('1.234,50' is shown): whether the apostrophe is part of the value cannot be told; write the "
+         "value without it"),
     ],
 )  # fmt: skip
 def test_a_sign_apart_a_currency_in_parentheses_and_lakhs_are_told_what_to_write(
@@ -754,7 +759,8 @@ def test_a_sign_apart_a_currency_in_parentheses_and_lakhs_are_told_what_to_write
 ) -> None:
     """Tester t73c: `- 100.00` and `100.00 -` (a space between sign and digits), `($100.00)` (US Excel's Accounting
     format) and `1,23,456.00` (Indian grouping) were told only "not a number" and the forms a number is read in; so
-    were `1.000,-` (a whole price, Danish and German) and an en or em dash for the minus."""
+    were `1.000,-` (a whole price, Danish and German), an en or em dash for the minus, a currency before SAP's
+    trailing minus (`1.234,50 €-`) and a spreadsheet's text apostrophe (`'1.234,50`)."""
     with pytest.raises(ValueError) as info:
         fmt.parse(text)
     assert str(info.value) == told
