@@ -564,7 +564,7 @@ def test_match_on_is_refused_where_the_listing_cannot_be_had_whole(
     said = capfd.readouterr()
     assert code == 2, said
     assert "--match-on name: XeroDetails cannot be listed whole" in said.out + said.err, said
-    assert "page 2 brought no record" in said.out + said.err, said
+    assert "page 2 held the same records as page 1" in said.out + said.err, said
     assert posts == [] and pages["asked"] == 2, (posts, pages)
 
 
@@ -670,6 +670,24 @@ async def test_a_partial_listing_names_no_loaded_record_missing(tmp_path: Path) 
     assert rec.scopes["XeroDetails"] == {"before": 15, "loaded": 2, "expected": 17, "remote": 17}, rec.scopes
     assert not rec.ok and "XeroDetails could not be listed whole" in str(rec.note), rec
     assert "2 loaded records not among them were neither compared nor called missing" in str(rec.note), rec.note
+
+
+async def test_rollback_deletes_what_a_listing_that_repeats_its_first_page_leaves_out(tmp_path: Path) -> None:
+    """A server that answers every page with its first (it ignores page_no) lists 10 of 17 records; the run's 2 are
+    past page 1. Before: rollback read neither, deleted neither, and said "run rollback again" (exit 4) at every
+    rollback, for ever. Each is read by id with its details, found as the run sent it, deleted, read back gone."""
+    pages = {"asked": 0}
+    data = write(
+        tmp_path / "XeroDetails.csv", [{"name": "New A", "tenant_id": "a"}, {"name": "New B", "tenant_id": "b"}]
+    )
+    with anyio.fail_after(60):
+        async with serving(halo_app(tmp_path, tenants(15, "v1"), always_the_first_page(pages))) as url:
+            report = await load(job(tmp_path, data, url, settle_s=0.2), env=ENV)
+            undone = await rollback(str(tmp_path / "run.sqlite"), env=ENV)
+            left = [r["name"] for r in await held(url)]
+    assert report.loaded == 2 and "page 2 held the same records as page 1" in str(report.reconcile.note), report
+    assert (undone.status, undone.exit_code, undone.removed, undone.failed) == ("complete", 0, 2, []), undone
+    assert left == [f"Tenant {i:02d}" for i in range(1, 16)], left
 
 
 def pages_as_arrays(posts: list[str]) -> Rule:

@@ -18,7 +18,7 @@ from ..model import MAYBE_OUT, Held, Reconciled, rolled_out, scope_holds
 from ..side_by_side import calls_then_work
 from ..sources import BadRow, Source
 from .base import Books
-from .halopsa_listing import Listing, gone_by_id, listings_judged, listings_read
+from .halopsa_listing import Listing, listings_judged, listings_read, read_by_id
 from .halopsa_records import Resource, as_sent
 from .protocols import Created, Sender
 
@@ -225,15 +225,19 @@ class Resources(Books):
         id answered 404 (where the listing is not whole too: before, a rollback against a record_count above what the
         API lists never read back the records it deleted, "run rollback again" for ever), is absent; one a listing
         not whole left out and no look found gone is unread."""
-        listed, sent_of = await self._listed_and_sent(client, ledger, files, rows, {}, ledger.removals())
+        removals = ledger.removals()
+        listed, sent_of = await self._listed_and_sent(client, ledger, files, rows, {}, removals)
         apart: dict[tuple[str, int], str] = {}
         absent: set[tuple[str, int]] = set()
         unread: dict[tuple[str, int], str] = {}
         for kind in self.kinds.values():
             listing, sent = listed[kind.name], sent_of[kind.name]
-            if not listing.whole:  # what it leaves out may be there, or gone: a look by id answering 404 says gone
-                listing = listing._replace(gone=listing.gone | await gone_by_id(client, kind, listing, sent.made))
             live = {r["id"]: r for r in listing.records}
+            if not listing.whole:  # what it leaves out may be there, or gone: each read by id (404: gone)
+                out = [i for i in sent.made if not rolled_out(removals.get((kind.name, i)), listed=True)]
+                read = await read_by_id(client, kind, listing, out)
+                live.update((i, r) for i, r in read.items() if r is not None)
+                listing = listing._replace(gone=listing.gone | {i for i, r in read.items() if r is None})
             for record_id in sent.made:
                 item, found = (kind.name, record_id), live.get(record_id)
                 if found is None and (listing.whole or record_id in listing.gone):

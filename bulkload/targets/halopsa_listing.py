@@ -310,6 +310,20 @@ def _asked(params: dict[str, str], page_no: int, size: int) -> dict[str, str]:
     return {**params, "pageinate": "true", "page_no": str(page_no), "page_size": str(size)}
 
 
+async def read_by_id(
+    client: Sender, kind: Listable, listing: Listing, ids: Collection[int]
+) -> dict[int, dict[str, Any] | None]:
+    """The records of `ids` (the run's) that `listing`, not whole, leaves out, each read by id with its details
+    (`GET /api/<Resource>/{id}?includedetails=true`, seed 001): id -> the record, or None where it is gone (404). The
+    first MAX_LOOKUPS of them in id order at most, side by side through the run's limits: a listing that cannot be
+    had whole (a server that ignores `page_no` and answers every page with its first) leaves a rollback the records
+    it can read one by one (before, it deleted none of them, "run rollback again" for ever). Raises what a call
+    raises but 404, and BadAnswer for an answer that is no record, or another record's."""
+    listed = {r["id"] for r in listing.records}
+    unlisted = sorted(set(ids) - listed)[:MAX_LOOKUPS]
+    return await results_side_by_side({i: partial(_details, client, kind, i) for i in unlisted})
+
+
 async def gone_by_id(client: Sender, kind: Listable, listing: Listing, created: Collection[int]) -> frozenset[int]:
     """The ids of `created` (records the run created) that `listing` leaves out and a look by id answers 404 (deleted
     since): a `record_count` below what the run created may count what is left of them, not lag; a listing not whole
@@ -447,6 +461,12 @@ async def _walk(
         count = page.record_count
         pages.append(frozenset(r["id"] for r in page.records))
         new = [r for r in page.records if r["id"] not in by_id]
+        if not new and count and page_no > 1 and pages[-1] == pages[0]:
+            return short(
+                f"page {page_no} held the same records as page 1: the server answers every page with its first "
+                f"(it ignores page_no), so no walk lists more than {len(pages[0])} of its {count} records: have it "
+                "serve the page asked (seed 001: pageinate=true&page_no=&page_size=)"
+            )
         if not new and count:
             return short(f"page {page_no} brought no record the pages before it had not")
         by_id.update((r["id"], r) for r in new)
