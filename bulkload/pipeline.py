@@ -358,7 +358,7 @@ class Loader:
         self._turns: dict[tuple[int, str], Turn] = {}
         self.known: dict[tuple[int, str], ChunkRow] = ledger.chunks()
         #: the inputs (by index) a call of which the API carried out in this run, in this process or an earlier one:
-        #: its path leads to the API, so a 404 there refuses a call's records (`gone_there`)
+        #: its path leads to the API, so a 404, 405 or 415 there refuses a call's records (`gone_there`)
         self._carried_out = {seq >> FILE_SHIFT for (seq, _), row in self.known.items() if row.state == "done"}
         self.key_prefix = ledger.run.key_prefix
         #: a copy adopted after the run's own ledger was lost: a call it holds nothing of may have been sent
@@ -1189,12 +1189,14 @@ class Loader:
         return False
 
     def gone_there(self, chunk: Chunk, exc: APIError) -> bool:
-        """Whether `exc`, a chunk's call's error, is a 404 at a path where the API carried out a call of the same
-        input before (`_carried_out`): what the call names is not there (a PayorCRM invoice's customer, a record to
-        update), and it is refused as at a 400, never taken for a wrong address (WrongEndpoint) and left unsent. A
-        server saving record by record may have saved those before it: sent again on resume, they were saved twice
-        (tester t72d)."""
-        return exc.status == 404 and chunk.file_idx in self._carried_out
+        """Whether `exc`, a chunk's call's error, is a 404, 405 or 415 (NO_SUCH_CALL) at a path where the API carried
+        out a call of the same input before (`_carried_out`): the address leads to the API, and those calls' media
+        type was taken, so the status is about this call (a 404: what it names is not there, a PayorCRM invoice's
+        customer, a record to update; a 405: its method is not allowed on what it names now, as a record locked; a
+        415: this body's content is not taken), and it is refused as at a 400, its status named, never taken for a
+        wrong address (WrongEndpoint) and left unsent. A server saving record by record may have saved some before
+        it: sent again on resume, they were saved twice (testers t72d, t73b)."""
+        return exc.status in NO_SUCH_CALL and chunk.file_idx in self._carried_out
 
     def unseen(self, chunk: Chunk, key: str, digest: str) -> ChunkRow:
         """A call an adopted copy of the ledger never saw: the run may have sent it since it began. Where a stored

@@ -20,14 +20,15 @@ from bulkload.cli import main
 pytestmark = pytest.mark.slow
 
 
-def payorcrm_app() -> tuple[web.Application, dict[str, list[dict[str, Any]]]]:
+def payorcrm_app(status: int = 404) -> tuple[web.Application, dict[str, list[dict[str, Any]]]]:
+    """The upload API, saving record by record and answering `status` at an invoice whose customer it lacks."""
     held: dict[str, list[dict[str, Any]]] = {"customers": [], "invoices": []}
 
     async def upload(request: web.Request) -> web.Response:
         kind = request.match_info["kind"]
         for item in await request.json():
             if kind == "invoices" and item["customerNumber"] not in {c["customerno"] for c in held["customers"]}:
-                return web.json_response({"message": f"customer {item['customerNumber']} not found"}, status=404)
+                return web.json_response({"message": f"customer {item['customerNumber']} not found"}, status=status)
             held[kind].append(item)
         return web.json_response({"status": "success"})
 
@@ -42,9 +43,13 @@ def write(path: Path, rows: list[list[str]]) -> Path:
     return path
 
 
+@pytest.mark.parametrize("status", [404, 405, 415])
 def test_an_invoice_upload_answered_404_for_its_customer_is_refused_and_never_saved_twice(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], status: int
 ) -> None:
+    """405 and 415 alike (t73b): the same method and media type were carried out at that path for the same file, so
+    neither says the address is wrong; before, each stopped the run as `is --base-url right?` (exit 2), and the
+    resume saved I5 again."""
     invoices = write(
         tmp_path / "invoices.csv",
         [
@@ -59,7 +64,7 @@ def test_an_invoice_upload_answered_404_for_its_customer_is_refused_and_never_sa
     )
     customers = write(tmp_path / "customers.csv", [["customerno", "emailaddress1"], ["C1", "a@example.com"]])
     ledger, report = tmp_path / "l.sqlite", tmp_path / "r.json"
-    app, held = payorcrm_app()
+    app, held = payorcrm_app(status)
     with served(app) as origin, environment(CREDENTIALS["payorcrm"]):
         load = main(
             ["load", "payorcrm", "--customers", str(customers), "--invoices", str(invoices), "--base-url", origin]
@@ -76,3 +81,5 @@ def test_an_invoice_upload_answered_404_for_its_customer_is_refused_and_never_sa
     # the refused call names no record: its two rows are in doubt (a server saving record by record may have saved
     # the one before the invoice whose customer it did not find), never sent again
     assert (figures["loaded"], figures["in_doubt"]) == (1 + 4, 2)  # the customer and I1-I4
+    doubtful = [p for p in tmp_path.iterdir() if "doubt" in p.name]
+    assert doubtful and f"HTTP {status}" in doubtful[0].read_text(), doubtful  # the status named
