@@ -312,7 +312,9 @@ def decoded(body: bytes, into: Any, call: str, *, acted_on: bool = False, settin
     try:
         return decoder.decode(body)
     except (msgspec.DecodeError, RecursionError) as exc:  # RecursionError: JSON nested past msgspec's depth
-        raise unreadable(call, body, str(exc) or type(exc).__name__, acted_on=acted_on, setting=setting) from None
+        # an empty body is no JSON text cut short, as msgspec's "Input data was truncated" has it (tester t73b)
+        why = "no JSON text where the API documents one" if not body.strip() else str(exc) or type(exc).__name__
+        raise unreadable(call, body, why, acted_on=acted_on, setting=setting) from None
 
 
 def answer_text(body: bytes, content_type: str | None = None) -> str:

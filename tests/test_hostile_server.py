@@ -157,6 +157,9 @@ async def test_an_answer_that_comes_too_slowly_is_said_to_have_begun() -> None:
         (b'[{"voucherNumber": 1}]', list[dict[str, int]] | None, ""),
         (b'{"items": [{"voucherNumber": 1}]}', "paged", "missing required field `entryNumber`"),
         (b"", int, "it is empty"),
+        # an empty 2xx body is no JSON text: before, msgspec's "Input data was truncated" said it was cut short (t73b)
+        (b"", int, "(no JSON text where the API documents one; it is empty)"),
+        (b" \r\n", int, "(no JSON text where the API documents one; it is empty)"),
     ],
 )
 def test_an_answer_that_is_not_what_the_api_documents_names_the_call_and_what_was_wrong(
