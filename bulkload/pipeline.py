@@ -24,7 +24,6 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from . import ledger_pg, logs
 from .answered import answered_ids, as_written, carried_out
-from .chunking import FILE_SHIFT
 from .dispatch import Dispatcher, Tries, maybe_acted_on
 from .errors import (
     EXIT_STOPPED,
@@ -357,9 +356,10 @@ class Loader:
         #: per chunk being delivered whose turn it is (seq, part)
         self._turns: dict[tuple[int, str], Turn] = {}
         self.known: dict[tuple[int, str], ChunkRow] = ledger.chunks()
-        #: the inputs (by index) a call of which the API carried out in this run, in this process or an earlier one:
-        #: its path leads to the API, so a 404, 405 or 415 there refuses a call's records (`gone_there`)
-        self._carried_out = {seq >> FILE_SHIFT for (seq, _), row in self.known.items() if row.state == "done"}
+        #: whether the API carried out a call of this run, in this process or an earlier one, of any input: the run's
+        #: --base-url leads to the API (the paths under it are the target's own), so a 404, 405 or 415 refuses a
+        #: call's records from then on (`gone_there`)
+        self._carried_out = any(row.state == "done" for row in self.known.values())
         self.key_prefix = ledger.run.key_prefix
         #: a copy adopted after the run's own ledger was lost: a call it holds nothing of may have been sent
         self.adopted = ledger.adopted() is not None
@@ -1139,7 +1139,7 @@ class Loader:
         looked for (`isolate`)."""
         if maybe_acted_on(exc):
             self.lost(chunk)
-        if isinstance(exc, APIError) and (self.target.api.refused_or_too_large(exc) or self.gone_there(chunk, exc)):
+        if isinstance(exc, APIError) and (self.target.api.refused_or_too_large(exc) or self.gone_there(exc)):
             # even after a lost first answer a refusal is final: a keyed retry replays the same call's
             # outcome, and an unrepeatable call is never retried once it may have arrived. A call too large names
             # no item: it is split
@@ -1188,15 +1188,16 @@ class Loader:
             self.halt(chunk, exc)
         return False
 
-    def gone_there(self, chunk: Chunk, exc: APIError) -> bool:
-        """Whether `exc`, a chunk's call's error, is a 404, 405 or 415 (NO_SUCH_CALL) at a path where the API carried
-        out a call of the same input before (`_carried_out`): the address leads to the API, and those calls' media
-        type was taken, so the status is about this call (a 404: what it names is not there, a PayorCRM invoice's
-        customer, a record to update; a 405: its method is not allowed on what it names now, as a record locked; a
-        415: this body's content is not taken), and it is refused as at a 400, its status named, never taken for a
-        wrong address (WrongEndpoint) and left unsent. A server saving record by record may have saved some before
-        it: sent again on resume, they were saved twice (testers t72d, t73b)."""
-        return exc.status in NO_SUCH_CALL and chunk.file_idx in self._carried_out
+    def gone_there(self, exc: APIError) -> bool:
+        """Whether `exc`, a chunk's call's error, is a 404, 405 or 415 (NO_SUCH_CALL) where the API carried out a call
+        of this run before, of this input or another (`_carried_out`): the --base-url leads to the API, and the paths
+        under it are the target's own, so the status is about this call (a 404: what it names is not there, a
+        PayorCRM invoice's customer, a record to update; a 405: its method is not allowed on what it names now, as a
+        record locked; a 415: this body's content is not taken), and it is refused as at a 400, its status named,
+        never taken for a wrong address (WrongEndpoint) and left unsent. A server saving record by record may have
+        saved some before it: sent again on resume, they were saved twice (testers t72d; t73b: the first invoice
+        upload after the customers', and a 405 or 415)."""
+        return exc.status in NO_SUCH_CALL and self._carried_out
 
     def unseen(self, chunk: Chunk, key: str, digest: str) -> ChunkRow:
         """A call an adopted copy of the ledger never saw: the run may have sent it since it began. Where a stored
@@ -1237,7 +1238,7 @@ class Loader:
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=True, why=DONE_UNRECORDED)
             return
-        self._carried_out.add(chunk.file_idx)
+        self._carried_out = True
         if confirming(chunk.part):  # read as refused by a numbering its error did not show, it was good
             self.numbering.disprove(named(chunk))
         self.took(chunk, ids, summary)

@@ -83,3 +83,31 @@ def test_an_invoice_upload_answered_404_for_its_customer_is_refused_and_never_sa
     assert (figures["loaded"], figures["in_doubt"]) == (1 + 4, 2)  # the customer and I1-I4
     doubtful = [p for p in tmp_path.iterdir() if "doubt" in p.name]
     assert doubtful and f"HTTP {status}" in doubtful[0].read_text(), doubtful  # the status named
+
+
+@pytest.mark.parametrize("status", [404, 405, 415])
+def test_the_first_invoice_upload_answered_404_after_the_customers_upload_is_refused_never_saved_twice(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], status: int
+) -> None:
+    """The customers' upload was carried out at the run's --base-url, so the address is right for the invoices' too
+    (the paths are seed 004's): the first invoice upload answered 404 for a customer the API lacks, after it saved
+    the invoice before it, is refused. Before (t73b): the run stopped as `is --base-url right?` (exit 2) and the
+    resume sent that upload again, saving I1 twice."""
+    invoices = write(
+        tmp_path / "invoices.csv",
+        [["customerNumber", "invoiceNumber", "invoiceAmount"], ["C1", "I1", "100"], ["C9", "I2", "200"]],
+    )
+    customers = write(tmp_path / "customers.csv", [["customerno", "emailaddress1"], ["C1", "a@example.com"]])
+    ledger = tmp_path / "l.sqlite"
+    app, held = payorcrm_app(status)
+    with served(app) as origin, environment(CREDENTIALS["payorcrm"]):
+        load = main(
+            ["load", "payorcrm", "--customers", str(customers), "--invoices", str(invoices), "--base-url", origin]
+            + ["--ledger", str(ledger), "--batch-size", "2", "--no-progress"]
+        )
+        saved = [i["invoiceNumber"] for i in held["invoices"]]
+        resumed = main(["resume", "--ledger", str(ledger), "--no-progress"])
+    said = capfd.readouterr()
+    assert saved == ["I1"] and [i["invoiceNumber"] for i in held["invoices"]] == saved, held
+    assert "is --base-url right?" not in said.out + said.err, said
+    assert (load, resumed) == (1, 1), said
