@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import anyio
 import pytest
 from aiohttp import web
@@ -1578,3 +1579,38 @@ async def test_a_record_count_written_with_a_fraction_counts_as_the_whole_number
             async with serving(halo_app(where, [], floated(fraction))) as url:
                 report = await load(job(where, data, url, settle_s=0), env=ENV, raise_on_stop=False)
         assert (report.loaded, report.exit_code) == (3, code), report
+
+
+@pytest.mark.parametrize("status", [405, 415])
+async def test_a_first_create_answered_405_or_415_after_saving_part_of_it_is_never_sent_again(
+    tmp_path: Path, status: int
+) -> None:
+    """The first POST is saved record by record, its first record stored, then answered `status` (seed 001 documents
+    no error answer). The listing before it was answered at that path, so the address is right. Before (t73b): the
+    run stopped as a wrong --base-url, 'nothing was created' (exit 2), and the resume sent the call again: Tenant 01
+    made twice. Now the call is refused, its rows in doubt (exit 1); the resume finds Tenant 01 and creates only
+    Tenant 02, which the listing shows is not there."""
+    posts = {"n": 0}
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.path.startswith("/api/") and posts["n"] == 0:
+            posts["n"] += 1
+            body = json.loads(await request.read())
+            async with aiohttp.ClientSession() as session:  # the first record alone is saved, by the sandbox
+                auth = {"Authorization": request.headers["Authorization"]}
+                async with session.post(str(request.url), json=body[:1], headers=auth) as saved:
+                    assert saved.ok, await saved.text()
+            return web.json_response({"message": "refused"}, status=status)
+        return await handler(request)
+
+    data = write(tmp_path / "XeroDetails.csv", tenants(2, "v1"))
+    with anyio.fail_after(60):
+        async with serving(halo_app(tmp_path, [], rule)) as url:
+            report = await load(job(tmp_path, data, url, settle_s=0.2), env=ENV, raise_on_stop=False)
+            doubt = (tmp_path / "in_doubt.csv").read_text()
+            resumed = await resume(str(tmp_path / "run.sqlite"), env=ENV, raise_on_stop=False)
+            made = [r["name"] for r in await held(url)]
+    assert made == ["Tenant 01", "Tenant 02"], made
+    assert f"HTTP {status}" in doubt, doubt
+    assert (report.exit_code, report.in_doubt, report.loaded) == (1, 2, 0), report
+    assert (resumed.exit_code, resumed.in_doubt, resumed.loaded) == (0, 0, 2), resumed
