@@ -24,6 +24,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from . import ledger_pg, logs
 from .answered import answered_ids, as_written, carried_out
+from .chunking import FILE_SHIFT
 from .dispatch import Dispatcher, Tries, maybe_acted_on
 from .errors import (
     EXIT_STOPPED,
@@ -2098,8 +2099,12 @@ def named(chunk: Chunk) -> str:
 
 
 def named_call(seq: int, part: str, lines: Sequence[int]) -> str:
-    """The call of chunk `seq`, part `part`, carrying `lines`, as `named` names it."""
-    return f"chunk {seq}{'.' + part if part else ''} (lines {lines[0]}-{lines[-1]})"
+    """The call of chunk `seq`, part `part`, carrying `lines`, as `named` names it: a chunk of the run's second file
+    or a later one by its number in that file and the file's place ("chunk 1 of file 2 (lines 2-3)"; before, by
+    its sequence number, "chunk 16777217", FILE_SHIFT's doing)."""
+    file_idx, n = divmod(seq, 1 << FILE_SHIFT)
+    of = f" of file {file_idx + 1}" if file_idx else ""
+    return f"chunk {n}{'.' + part if part else ''}{of} (lines {lines[0]}-{lines[-1]})"
 
 
 async def run_chunks(loader: Loader, spec: PlanSpec, concurrency: int, planner: Planning) -> None:

@@ -111,3 +111,13 @@ def test_the_first_invoice_upload_answered_404_after_the_customers_upload_is_ref
     assert saved == ["I1"] and [i["invoiceNumber"] for i in held["invoices"]] == saved, held
     assert "is --base-url right?" not in said.out + said.err, said
     assert (load, resumed) == (1, 1), said
+
+
+def test_a_chunk_of_the_second_file_is_named_by_its_number_in_that_file() -> None:
+    """t73b: the invoices' first chunk was named 'chunk 16777217 (lines 2-3)' (its sequence number, file 2's)."""
+    from bulkload.chunking import FILE_SHIFT
+    from bulkload.pipeline import named_call
+
+    assert named_call(1, "", [2, 3]) == "chunk 1 (lines 2-3)"
+    assert named_call((1 << FILE_SHIFT) + 1, "", [2, 3]) == "chunk 1 of file 2 (lines 2-3)"
+    assert named_call((2 << FILE_SHIFT) + 7, "b", [301, 400]) == "chunk 7.b of file 3 (lines 301-400)"
