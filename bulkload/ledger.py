@@ -2801,10 +2801,11 @@ def _known_to(
             _family_known(conn, at, earlier, files, label, name, family, family_label, can_delete, settle, found)
         learned = conn.total_changes - before
         if also and _checks_of(conn, at) == CHECKS_VERSION:  # the skipped groups this ledger said (its reason)
-            conn.executemany(
-                "UPDATE skip_groups SET also_checks = ? WHERE key = ? AND reason = ?",
-                [(also_blob(checks), key, label(key) + loaded) for key, checks in _lines_sent(conn, at)],
-            )
+            said = [(also_blob(checks), key, label(key) + loaded) for key, checks in _lines_sent(conn, at)]
+            # one transaction: in autocommit each UPDATE was a commit of its own, 33 s for 83,000 vouchers
+            with conn:
+                conn.execute("BEGIN")
+                conn.executemany("UPDATE skip_groups SET also_checks = ? WHERE key = ? AND reason = ?", said)
         return learned
     except sqlite3.Error:
         return 0  # not a ledger of this version: nothing to learn from it

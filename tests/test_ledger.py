@@ -800,3 +800,50 @@ def test_a_killed_runs_ledger_with_its_wal_is_still_a_ledger_that_holds_a_run(tm
     at = killed / "l.sqlite"
     assert f"the ledger {at} already holds a run; use `bulkload resume --ledger {at}`" in str(path_taken(at))
     Ledger.open(at).close()
+
+
+def learnt_with_trace(tmp_path: Path, calls: int) -> tuple[list[tuple[str, bytes | None]], list[str]]:
+    """A ledger learns (known_to, `also`) what an earlier run loaded in `calls` calls of two 2-line vouchers each,
+    each line's check kept: (each voucher's skip_groups.also_checks, every statement the learning ran)."""
+    from bulkload.ledger import known_to
+    from bulkload.model import GroupInfo
+
+    earlier_at = str(tmp_path / "earlier.sqlite")
+    keys = [f"1:{v}" for v in range(2 * calls)]
+
+    def files(conn: sqlite3.Connection) -> None:
+        conn.executemany("INSERT INTO file_groups (key, file_idx, line) VALUES (?, 0, ?)", zip(keys, range(2, 99, 2)))
+
+    earlier = Ledger.create(earlier_at, RunInfo(target="economic", base_url="http://x", files=[]), files)
+    for seq in range(calls):
+        lines = [2 + 4 * seq + i for i in range(4)]
+        groups = [GroupInfo(keys[2 * seq], 2, 0, 100, digest=1), GroupInfo(keys[2 * seq + 1], 2, 0, 100, digest=2)]
+        earlier.sending(seq, "", 0, f"abc-{seq}", lines, f"h{seq}", {}, groups)
+        earlier.done(seq, "", 0, lines, [70 + line for line in lines], {}, {}, None, [1000 + line for line in lines])
+    earlier.set_status("complete")
+    earlier.close()
+    statements: list[str] = []
+
+    def prepare(conn: sqlite3.Connection) -> None:
+        files(conn)
+        conn.set_trace_callback(statements.append)
+        known_to(conn, earlier_at, lambda key: f"voucher {key}", "voucher", also=True)
+        conn.set_trace_callback(None)
+
+    later = Ledger.create(tmp_path / "later.sqlite", RunInfo(target="economic", base_url="http://x", files=[]), prepare)
+    said = later.db().execute("SELECT key, also_checks FROM skip_groups ORDER BY key").fetchall()
+    later.close()
+    return said, statements
+
+
+def test_the_line_checks_an_earlier_run_kept_are_learnt_in_one_transaction(tmp_path: Path) -> None:
+    # before: each voucher's UPDATE was a commit of its own (autocommit), 33 s of a corrected 200,000-row file
+    # loaded again (82,986 vouchers) before its first call
+    said, statements = learnt_with_trace(tmp_path, 3)
+    assert [(key, also_of(also)) for key, also in said] == [
+        (f"1:{v}", (1000 + 2 + 2 * v, 1000 + 3 + 2 * v)) for v in range(6)
+    ]
+    updates = [i for i, sql in enumerate(statements) if sql.startswith("UPDATE skip_groups SET also_checks")]
+    assert len(updates) == 6
+    begins = [i for i, sql in enumerate(statements[: updates[0]]) if sql == "BEGIN"]
+    assert begins and "COMMIT" not in statements[begins[-1] : updates[-1]], "an UPDATE was committed on its own"
