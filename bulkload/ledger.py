@@ -2882,24 +2882,21 @@ def _lines_sent(conn: sqlite3.Connection, at: str) -> Iterator[tuple[str, list[i
     kept of the group's lines (its created.line_check), in its call's order. A call's groups, in order, cover its
     lines exactly (model.Chunk.groups), each from its first line (that run's file_groups): a call whose groups do not
     so tile its lines, or a group of a line it kept no check of, is not told."""
-    calls = conn.execute(
-        f"SELECT DISTINCT c.seq, c.part FROM file_groups f JOIN {at}groups g ON g.key = f.key JOIN {at}chunks c "
-        "ON c.seq = g.seq AND c.part = g.part WHERE c.state = 'done'"
-    ).fetchall()
-    for seq, part in calls:
+    # every group of those calls in one pass, by call: asked a call at a time, each was a scan of all the groups of
+    # that ledger (none is indexed by its call), 1.5-2.4 s for 83,000 vouchers in 401 calls
+    members = conn.execute(
+        f"SELECT g.seq, g.part, g.key, g.lines, e.file_idx, e.line FROM {at}groups g JOIN {at}file_groups e "
+        f"ON e.key = g.key WHERE (g.seq, g.part) IN (SELECT c.seq, c.part FROM file_groups f JOIN {at}groups h "
+        f"ON h.key = f.key JOIN {at}chunks c ON c.seq = h.seq AND c.part = h.part WHERE c.state = 'done') "
+        "ORDER BY g.seq, g.part"
+    )
+    for (seq, part), of_call in groupby(members, itemgetter(0, 1)):
         file_idx, blob = conn.execute(
             f"SELECT file_idx, lines FROM {at}chunks WHERE seq = ? AND part = ?", (seq, part)
         ).fetchone()
         lines = _lines(blob)
         index = {line: i for i, line in enumerate(lines)}
-        starts = sorted(
-            (index.get(line, -1) if of == file_idx else -1, n, key)
-            for key, n, of, line in conn.execute(
-                f"SELECT g.key, g.lines, e.file_idx, e.line FROM {at}groups g JOIN {at}file_groups e ON e.key = g.key "
-                "WHERE g.seq = ? AND g.part = ?",
-                (seq, part),
-            )
-        )
+        starts = sorted((index.get(line, -1) if of == file_idx else -1, n, key) for *_, key, n, of, line in of_call)
         if [start for start, _, _ in starts] != list(accumulate((n for _, n, _ in starts[:-1]), initial=0)) or (
             not lines or sum(n for _, n, _ in starts) != len(lines)
         ):
