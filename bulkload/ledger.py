@@ -3024,10 +3024,12 @@ def rows_known_to(conn: sqlite3.Connection, earlier: Path | str, *, can_delete: 
                     shown = files[file_idx] if file_idx < len(files) else "its input"
                     said = f"(line {line} of {shown}) {loaded_by(earlier)}"
                     lines.append((ROWS, ROWS, check, said, n))
-                conn.executemany(
-                    "INSERT OR IGNORE INTO skip_lines (family, part, line_check, reason, n) VALUES (?, ?, ?, ?, ?)",
-                    lines,
-                )
+                with conn:  # one transaction a batch: in autocommit each INSERT was a commit of its own
+                    conn.execute("BEGIN")
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO skip_lines (family, part, line_check, reason, n) VALUES (?, ?, ?, ?, ?)",
+                        lines,
+                    )
             _rows_in_doubt(conn, at, earlier, files, settle)
         except sqlite3.Error:
             return  # not a ledger of this version: nothing to learn from it
