@@ -1101,19 +1101,43 @@ def _saved_twice(source: Source) -> ConfigError | None:
     """The refusal of a UTF-8 file whose text was read as Windows-1252 and saved as UTF-8 again (a spreadsheet opening
     a UTF-8 CSV without its BOM writes ø back as `Ã¸`), naming its first line of such text and what it means; None for
     any other file. Its bytes are read in blocks, looked through with bytes.find for Ã, Â and â (C3 83, C3 82, C3 A2)
-    only where they occur."""
+    only where they occur; a line holding such a sequence is such text only where all of it is (`_reads_back`):
+    Portuguese `“MAÇÃ”` or `«IRMÃ»` is not."""
     lines, tail = 1, b""
     with contextlib.suppress(EOFError, OSError, zlib.error), source._binary() as f:  # noqa: SLF001 - raw bytes
         while block := f.read(SCAN_BLOCK):
             data = tail + block
-            if any(data.find(lead) >= 0 for lead in (b"\xc3\x83", b"\xc3\x82", b"\xc3\xa2")) and (
-                found := _SAVED_TWICE.search(data)
-            ):
-                return _saved_twice_refusal(source, lines + data.count(b"\n", 0, found.start()))
+            if any(data.find(lead) >= 0 for lead in (b"\xc3\x83", b"\xc3\x82", b"\xc3\xa2")):
+                for found in _SAVED_TWICE.finditer(data):
+                    line_no = lines + data.count(b"\n", 0, found.start())
+                    start = data.rfind(b"\n", 0, found.start()) + 1
+                    end = data.find(b"\n", found.end())
+                    whole = (start > 0 or not tail) and end >= 0  # else the line goes on beyond the block
+                    line = data[start:end] if whole else _line_bytes(source, line_no)
+                    if _reads_back(line):
+                        return _saved_twice_refusal(source, line_no)
             keep = min(len(data), _SAVED_TWICE_SPAN)
             lines += data.count(b"\n", 0, len(data) - keep)
             tail = data[len(data) - keep :]
     return None
+
+
+#: the bytes Windows-1252 leaves undefined, which a spreadsheet reads as the C1 control of their value
+_UNDEFINED_1252 = frozenset("\x81\x8d\x8f\x90\x9d")
+
+
+def _reads_back(line: bytes) -> bool:
+    """Whether the UTF-8 `line` is text read as Windows-1252 and saved as UTF-8 again, all of it: each of its
+    characters one Windows-1252 writes (the five bytes it leaves undefined read as the C1 control of their value) and
+    those bytes UTF-8. A line with a character that reading gives no way (`ĉ`), or with the bytes of one before what
+    follows no UTF-8 lead byte (`“` before a letter, `Ç` before `Ã`: `“MAÇÃ”`), is text as written."""
+    try:
+        text = line.decode()
+        written = b"".join(ch.encode("latin-1") if ch in _UNDEFINED_1252 else ch.encode("cp1252") for ch in text)
+        written.decode()
+    except UnicodeError:
+        return False
+    return True
 
 
 def _saved_twice_refusal(source: Source, line_no: int) -> ConfigError:
