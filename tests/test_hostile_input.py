@@ -2560,6 +2560,7 @@ def test_a_file_that_reads_as_utf8_and_as_windows_1252_is_refused_without_encodi
         ("ÅRHUS Øl", []),
         ("Büro – “A“", []),
         ("10 °C", ["--encoding", "utf-8"]),
+        ("Voilà tout", []),  # `à` read so ends in a no-break space: an internal error (StopIteration), tester t73f
     ],
 )
 def test_utf8_text_saved_again_as_read_in_windows_1252_is_refused(
@@ -2574,7 +2575,7 @@ def test_utf8_text_saved_again_as_read_in_windows_1252_is_refused(
     ).encode()
     got = run_dry(_write(tmp_path, "twice.csv", gzip.compress(data) if compress else data), args=given)
     assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
-    first = next(word for word in written.split() if not word.isascii())
+    first = next(word for word in written.split(" ") if not word.isascii())
     told = first.encode("cp1252").decode()
     assert f"twice.csv: line 3 holds {first!r} (meant: {told!r}), UTF-8 text read as Windows-1252" in (got.stderr), (
         got.stderr
