@@ -3194,9 +3194,12 @@ def origins_known(conn: sqlite3.Connection, ledgers: Sequence[Path | str]) -> di
                             for i, line in origins.unsent(conn, at, paths, given, shas, 1 << LOC_SHIFT)
                         ],
                     )
+                    rows = found[earlier].rows
+                    if _has(conn, "", "origin_groups"):  # a kind of no families: its rows by their groups
+                        rows = [*rows, *origins.grouped(conn, at, paths, given)]
                     conn.executemany(
                         "INSERT OR IGNORE INTO origin_inputs VALUES (?, ?, ?)",
-                        [(i, line, shas[idx]) for i, line, idx in found[earlier].rows if shas[idx]],
+                        [(i, line, shas[idx]) for i, line, idx in rows if shas[idx]],
                     )
                 except sqlite3.Error:
                     continue  # not a ledger of this version: nothing to learn from it

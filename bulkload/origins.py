@@ -460,6 +460,28 @@ def unsent(
     ).fetchall()
 
 
+def grouped(
+    conn: sqlite3.Connection, at: str, paths: Sequence[str], given: Sequence[str]
+) -> list[tuple[int, int, int]]:
+    """(file index, line, the index of that run's input) of each row of the input's rejects files of a kind of no
+    families (origin_groups) whose `file, line` name (`matching`) a line the run of the ledger `at` (its inputs
+    `paths`, as it was given them `given`) rejected as a line of the group the row is of (its rows' `grp`): what
+    origin_inputs keeps, by which `taken` tells two rows one line by their input's SHA-256, not the name their
+    `file` cells write (two months' `export.csv`, each in a folder of its own). A row given another group (a
+    voucher renumbered) is not found so, and is told by that name, as before."""
+    pairs = _index(conn, paths, given)
+    if not pairs:
+        return []
+    names = " ".join(f"WHEN ? THEN {i}" for _, i in pairs)
+    return conn.execute(
+        f"SELECT x.file_idx, x.line, x.idx FROM (SELECT g.file_idx, g.line, g.grp, o.origin_line, CASE o.origin "
+        f"{names} END AS idx FROM origin_groups g JOIN file_origins o ON o.file_idx = g.file_idx AND o.line = g.line "
+        f"WHERE o.origin_line IS NOT NULL) x WHERE x.idx IS NOT NULL AND EXISTS (SELECT 1 FROM {at}rows r WHERE "
+        "r.file_idx = x.idx AND r.line_no = x.origin_line AND r.bucket = 'rejected' AND r.grp = x.grp)",
+        [name for name, _ in pairs],
+    ).fetchall()
+
+
 class Unidentified(NamedTuple):
     """A row of the input that is no line the earlier run rejected of its family, and why: `named` (the line its
     `file, line` name, as written: None where it is a row of no rejects file, or names no line), `cause` one of
