@@ -221,9 +221,9 @@ def make_app(url: str, *, wait_s: float | None = None) -> App:
     app = App(connector=connector)
 
     @app.task(name=TASK, queue=QUEUE, pass_context=True, retry=RETRY)
-    async def load_job(context: JobContext, manifest: str, job: str) -> dict[str, Any]:
+    async def load_job(context: JobContext, manifest: str, job: str, account: str | None = None) -> dict[str, Any]:
         assert context.job.id is not None
-        return await run_queued(url, context.job.id, manifest, job)
+        return await run_queued(url, context.job.id, manifest, job, account)
 
     return app
 
@@ -256,15 +256,15 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
             deferrer = task.configure(
                 lock=f"bulkload-agreement:{mjob.agreement}", queueing_lock=f"{manifest.path}#{mjob.name}"
             )
+            # the account goes with the job itself: a worker may take it before its row below is written
+            account_of = _account_of(mjob, salt)
             try:
-                job_id = await deferrer.defer_async(manifest=str(manifest.path), job=mjob.name)
+                job_id = await deferrer.defer_async(manifest=str(manifest.path), job=mjob.name, account=account_of)
             except AlreadyEnqueued:
                 queued.append(Queued(name=mjob.name, agreement=mjob.agreement, id=None))
                 continue
             await _job_row(conn, job_id, str(manifest.path), mjob, None)
-            await conn.execute(
-                "UPDATE bulkload_queue SET account = %s WHERE job_id = %s", (_account_of(mjob, salt), job_id)
-            )
+            await conn.execute("UPDATE bulkload_queue SET account = %s WHERE job_id = %s", (account_of, job_id))
             queued.append(Queued(name=mjob.name, agreement=mjob.agreement, id=job_id))
         # a job taken out of the manifest is over with: status no longer waits for it. One still waiting is
         # cancelled first (it would fail, finding itself gone from the manifest); one running ends as it ends
@@ -339,8 +339,12 @@ async def withdraw(url: str, manifest_path: str, names: list[str]) -> list[Withd
     return done
 
 
-async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> dict[str, Any]:
-    """Run one queued job (procrastinate job `job_id`: `name` of the manifest at `manifest_path`) in this worker:
+async def run_queued(
+    url: str, job_id: int, manifest_path: str, name: str, account: str | None = None
+) -> dict[str, Any]:
+    """Run one queued job (procrastinate job `job_id`: `name` of the manifest at `manifest_path`; `account`: the
+    fingerprint of the account the queueing shell's credentials named, as the job was deferred with it, None where
+    it named none or an older bulkload queued it: then its `bulkload_queue` row's) in this worker:
     a new load, or the run its ledger holds resumed with the same idempotency keys, within the agreement's budget
     shared by every worker. Returns its report's counts and status; raises RunStopped for a run that stopped
     resumable, or whose ledger or queue cannot be had now (procrastinate retries it: `RETRY`), ConfigError for a job
@@ -350,7 +354,7 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
     # two connections: the budget's calls take turns on one, the job's counts go over the other meanwhile
     async with await _reach(url, name) as conn, await _reach(url, name) as budget_conn:
         try:
-            report = await _run(url, conn, budget_conn, job_id, manifest_path, name)
+            report = await _run(url, conn, budget_conn, job_id, manifest_path, name, account)
         except LedgerUnavailable as exc:  # held by a worker taken for dead, PostgreSQL gone a moment: retried
             stopped = RunStopped(f"job {name!r} stopped: {exc}")
             await _record_error(url, conn, job_id, stopped)
@@ -402,6 +406,7 @@ async def _run(
     job_id: int,
     manifest_path: str,
     name: str,
+    account: str | None,
 ) -> Report:
     """run_queued's job on its two connections (`conn`: its row in `bulkload_queue`; `budget_conn`: the
     agreement's budget), its report written to its row; raises as run_queued does, for run_queued to record why."""
@@ -411,7 +416,7 @@ async def _run(
     mjob = dataclasses.replace(mjob, settings={**mjob.settings, "ledger": ledger}, queue=without_password(url))
     await _job_row(conn, job_id, manifest_path, mjob, worker_label())
     salt = await _salt(budget_conn)
-    await _same_account(conn, job_id, mjob, salt)
+    await _same_account(conn, job_id, mjob, salt, account)
     await _own_outputs(conn, job_id, manifest_path, mjob)
     lag = shared_limits.LoopLag()
     budget = shared_limits.SharedBudget(budget_conn, mjob.agreement, lag=lag.worst_s, salt=salt)
@@ -454,16 +459,20 @@ def _account_of(mjob: ManifestJob, salt: bytes) -> str | None:
     return account.fingerprint(salt, job, target, credentials)
 
 
-async def _same_account(conn: psycopg.AsyncConnection[Any], job_id: int, mjob: ManifestJob, salt: bytes) -> None:
+async def _same_account(
+    conn: psycopg.AsyncConnection[Any], job_id: int, mjob: ManifestJob, salt: bytes, queued_for: str | None
+) -> None:
     """Before the job's first call: ConfigError (never retried) where the credentials of the shell that queued it
-    named an API account and this worker's name another one. The queue is every manifest's, and workers started
+    named an API account (`queued_for`, as the job was deferred with it; else as its `bulkload_queue` row keeps it)
+    and this worker's name another one. The queue is every manifest's, and workers started
     for one manifest take another's jobs: their variables of one name (`OTHER_GRANT`) may hold another agreement's
     token, and the job's files would be loaded into that agreement. RunStopped when the queue's connection is lost
     (`_lost`)."""
-    with _lost():
-        cur = await conn.execute("SELECT account FROM bulkload_queue WHERE job_id = %s", (job_id,))
-        row = await cur.fetchone()
-    queued_for = row[0] if row else None
+    if queued_for is None:  # a job queued by a bulkload that deferred it without
+        with _lost():
+            cur = await conn.execute("SELECT account FROM bulkload_queue WHERE job_id = %s", (job_id,))
+            row = await cur.fetchone()
+        queued_for = row[0] if row else None
     mine = _account_of(mjob, salt)
     if queued_for is None or mine is None or mine == queued_for:
         return
