@@ -437,8 +437,8 @@ def _show_fleet(ns: argparse.Namespace, manifest: Manifest, report: FleetReport)
     except OSError as exc:  # before, the system's words alone, no path, no summary, and each job's why unsaid
         unwritten = f"cannot write the combined report {manifest.report_path}: {exc.strerror or exc}"
     code = report.exit_code if unwritten is None or report.exit_code == EXIT_USAGE else EXIT_STOPPED
-    if ns.json:
-        _print_json(report)
+    if ns.json:  # its exit_code the process's: a report unwritten is no clean run
+        _print_json(report if code == report.exit_code else msgspec.structs.replace(report, exit_code=code))
     elif ns.quiet:  # a cron log keeps only this line: each job's vouchers loaded out of balance said in it
         warned = "".join(f"; warning: {o.name}: {said}" for o in report.jobs if (said := job_unbalanced(o)))
         # and what a rollback took out of a finished job's books

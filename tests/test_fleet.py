@@ -1149,6 +1149,10 @@ def test_a_combined_report_that_cannot_be_written_leaves_the_summary_shown_and_s
         assert main(["run", str(path), "-q"]) == 4
         out, _ = capsys.readouterr()
         assert out.startswith("bulkload run: exit 4; report not written"), out
+        # found by tester t73f: --json printed "exit_code": 0 (the jobs' worst) while the process exited 4
+        assert main(["run", str(path), "--json", "--no-progress"]) == 4
+        out, _ = capsys.readouterr()
+        assert json.loads(out)["exit_code"] == 4, out
     finally:
         sandbox.proc.kill()
         sandbox.proc.communicate(timeout=10)
