@@ -328,8 +328,12 @@ async def withdraw(url: str, manifest_path: str, names: list[str]) -> list[Withd
             if status in ("doing", "aborting") and not withdrawn:
                 done.append(Withdrawal(name=name, state="running", worker=worker))
                 continue
-            if status == "todo":
-                await app.job_manager.cancel_job_by_id_async(job_id)
+            # procrastinate cancels a job only while it waits: one a worker took since it was looked at runs
+            if status == "todo" and not await app.job_manager.cancel_job_by_id_async(job_id):
+                cur = await conn.execute("SELECT worker FROM bulkload_queue WHERE job_id = %s", (job_id,))
+                taken = await cur.fetchone()
+                done.append(Withdrawal(name=name, state="running", worker=taken[0] if taken else None))
+                continue
             await conn.execute(
                 "UPDATE bulkload_queue SET withdrawn_at = coalesce(withdrawn_at, now()) WHERE manifest = %s "
                 "AND name = %s",

@@ -1587,6 +1587,40 @@ async def test_a_queued_job_runs_where_the_workers_credentials_name_the_account_
             assert (await queue.run_queued(postgres_url, second.id, paths[1], "b"))["exit_code"] == 0
 
 
+def test_a_job_a_worker_takes_while_it_is_withdrawn_is_told_running_not_withdrawn(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Tester t73f: `bulkload withdraw` read a job waiting, then cancelled it, ignoring that procrastinate cancels only
+    a job still waiting: one a worker took in between was said `withdrawn` and marked so, and ran all the same,
+    loading its files while `bulkload status` showed it withdrawn. It is said `running` now, and left unmarked."""
+    from procrastinate.manager import JobManager
+
+    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+    monkeypatch.setenv("GRANT", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+    write_entries(tmp_path / "e.csv", 10)
+    (tmp_path / "m.toml").write_text(
+        'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nfiles = ["e.csv"]\n'
+        'base_url = "http://127.0.0.1:9/journalsapi/v11.0.2"\n'
+        'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+    )
+    path = str(tmp_path / "m.toml")
+    assert main(["run", path, "--queue", postgres_url]) == 0
+    cancel = JobManager.cancel_job_by_id_async
+
+    async def taken_first(self: JobManager, job_id: int, **kwargs: Any) -> bool:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:  # a worker takes it between look and cancel
+            conn.execute("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = %s", (job_id,))
+        return await cancel(self, job_id, **kwargs)
+
+    monkeypatch.setattr(JobManager, "cancel_job_by_id_async", taken_first)
+    capsys.readouterr()
+    assert main(["withdraw", "--queue", postgres_url, path]) == 4
+    assert capsys.readouterr().out.splitlines()[0].startswith("a: running"), "said withdrawn while it runs"
+    with psycopg.connect(postgres_url) as conn:
+        (withdrawn,) = conn.execute("SELECT withdrawn_at IS NOT NULL FROM bulkload_queue").fetchone()
+    assert not withdrawn
+
+
 def test_a_queued_manifest_moved_since_is_told_how_to_withdraw_its_jobs_and_they_are(
     tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
