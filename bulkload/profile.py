@@ -1107,15 +1107,20 @@ def _saved_twice(source: Source) -> ConfigError | None:
     with contextlib.suppress(EOFError, OSError, zlib.error), source._binary() as f:  # noqa: SLF001 - raw bytes
         while block := f.read(SCAN_BLOCK):
             data = tail + block
-            if any(data.find(lead) >= 0 for lead in (b"\xc3\x83", b"\xc3\x82", b"\xc3\xa2")):
-                for found in _SAVED_TWICE.finditer(data):
-                    line_no = lines + data.count(b"\n", 0, found.start())
-                    start = data.rfind(b"\n", 0, found.start()) + 1
-                    end = data.find(b"\n", found.end())
-                    whole = (start > 0 or not tail) and end >= 0  # else the line goes on beyond the block
-                    line = data[start:end] if whole else _line_bytes(source, line_no)
-                    if _reads_back(line):
-                        return _saved_twice_refusal(source, line_no)
+            at, line_no, counted = 0, lines, 0  # lines counted up to `counted`: each byte once
+            while any(data.find(lead, at) >= 0 for lead in (b"\xc3\x83", b"\xc3\x82", b"\xc3\xa2")) and (
+                found := _SAVED_TWICE.search(data, at)
+            ):
+                line_no += data.count(b"\n", counted, found.start())
+                counted = found.start()
+                start = data.rfind(b"\n", 0, found.start()) + 1
+                end = data.find(b"\n", found.end())
+                whole = (start > 0 or not tail) and end >= 0  # else the line goes on beyond the block
+                if _reads_back(data[start:end] if whole else _line_bytes(source, line_no)):
+                    return _saved_twice_refusal(source, line_no)
+                if end < 0:
+                    break
+                at = end + 1  # the line's other such sequences tell no more
             keep = min(len(data), _SAVED_TWICE_SPAN)
             lines += data.count(b"\n", 0, len(data) - keep)
             tail = data[len(data) - keep :]
@@ -1133,7 +1138,10 @@ def _reads_back(line: bytes) -> bool:
     follows no UTF-8 lead byte (`“` before a letter, `Ç` before `Ã`: `“MAÇÃ”`), is text as written."""
     try:
         text = line.decode()
-        written = b"".join(ch.encode("latin-1") if ch in _UNDEFINED_1252 else ch.encode("cp1252") for ch in text)
+        if _UNDEFINED_1252.isdisjoint(text):
+            written = text.encode("cp1252")
+        else:
+            written = b"".join(ch.encode("latin-1") if ch in _UNDEFINED_1252 else ch.encode("cp1252") for ch in text)
         written.decode()
     except UnicodeError:
         return False

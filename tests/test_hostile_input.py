@@ -2583,6 +2583,16 @@ def test_utf8_text_saved_again_as_read_in_windows_1252_is_refused(
     assert "Export the file again, or open it as UTF-8 and save it again; nothing was sent" in got.stderr
 
 
+def test_utf8_text_saved_twice_after_many_lines_that_only_look_so_is_named_by_its_line(tmp_path: Path) -> None:
+    # lines of Portuguese text that only look saved twice (“MAÇÃ”) are each looked at once, their bytes counted once
+    # (before, each such line counted the block's lines from its start: minutes for a large file), past blocks
+    lines = [f"5,1,1,2026-11-01,{'1.00' if i % 2 else '-1.00'},DKK,Frete “MAÇÃ” {i}" for i in range(30_000)]
+    data = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,text\n" + "\n".join(lines)
+    data += "\n5,1,2,2026-11-01,1.00,DKK,KÃ¸rsel\n5,1,2,2026-11-01,-1.00,DKK,x\n"
+    got = run_dry(_write(tmp_path, "many.csv", data.encode()))
+    assert got.code == 2 and "many.csv: line 30002 holds 'KÃ¸rsel' (meant: 'Kørsel')" in got.stderr, got.stderr
+
+
 def test_utf8_text_saved_twice_in_a_secret_is_not_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HALO_CLIENT_ID", "id")
     monkeypatch.setenv("HALO_CLIENT_SECRET", "not-the-canary")
