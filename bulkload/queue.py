@@ -98,9 +98,6 @@ ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS exit_code integer;
 ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS error_attempt integer;
 -- the folder of the job's outputs (rejects, report, success file), as the worker that last began it found it
 ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS out_dir text;
--- the API account the credentials of the shell that queued the job name (account.fingerprint under the budget's
--- salt; null where that shell had none of them): a worker whose own name another one refuses the job
-ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS account text;
 """
 
 #: the counts `bulkload status` shows, from a running job's progress or a finished job's report (`held_back`: of
@@ -256,7 +253,8 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
             deferrer = task.configure(
                 lock=f"bulkload-agreement:{mjob.agreement}", queueing_lock=f"{manifest.path}#{mjob.name}"
             )
-            # the account goes with the job itself: a worker may take it before its row below is written
+            # the account goes with the job itself (account.fingerprint under the budget's salt, never a value;
+            # None where the shell has none of the credentials): a worker may take it before its row is written
             account_of = _account_of(mjob, salt)
             try:
                 job_id = await deferrer.defer_async(manifest=str(manifest.path), job=mjob.name, account=account_of)
@@ -264,7 +262,6 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
                 queued.append(Queued(name=mjob.name, agreement=mjob.agreement, id=None))
                 continue
             await _job_row(conn, job_id, str(manifest.path), mjob, None)
-            await conn.execute("UPDATE bulkload_queue SET account = %s WHERE job_id = %s", (account_of, job_id))
             queued.append(Queued(name=mjob.name, agreement=mjob.agreement, id=job_id))
         # a job taken out of the manifest is over with: status no longer waits for it. One still waiting is
         # cancelled first (it would fail, finding itself gone from the manifest); one running ends as it ends
@@ -348,7 +345,7 @@ async def run_queued(
 ) -> dict[str, Any]:
     """Run one queued job (procrastinate job `job_id`: `name` of the manifest at `manifest_path`; `account`: the
     fingerprint of the account the queueing shell's credentials named, as the job was deferred with it, None where
-    it named none or an older bulkload queued it: then its `bulkload_queue` row's) in this worker:
+    it named none or an older bulkload queued it) in this worker:
     a new load, or the run its ledger holds resumed with the same idempotency keys, within the agreement's budget
     shared by every worker. Returns its report's counts and status; raises RunStopped for a run that stopped
     resumable, or whose ledger or queue cannot be had now (procrastinate retries it: `RETRY`), ConfigError for a job
@@ -420,7 +417,7 @@ async def _run(
     mjob = dataclasses.replace(mjob, settings={**mjob.settings, "ledger": ledger}, queue=without_password(url))
     await _job_row(conn, job_id, manifest_path, mjob, worker_label())
     salt = await _salt(budget_conn)
-    await _same_account(conn, job_id, mjob, salt, account)
+    _same_account(mjob, salt, account)
     await _own_outputs(conn, job_id, manifest_path, mjob)
     lag = shared_limits.LoopLag()
     budget = shared_limits.SharedBudget(budget_conn, mjob.agreement, lag=lag.worst_s, salt=salt)
@@ -463,20 +460,12 @@ def _account_of(mjob: ManifestJob, salt: bytes) -> str | None:
     return account.fingerprint(salt, job, target, credentials)
 
 
-async def _same_account(
-    conn: psycopg.AsyncConnection[Any], job_id: int, mjob: ManifestJob, salt: bytes, queued_for: str | None
-) -> None:
+def _same_account(mjob: ManifestJob, salt: bytes, queued_for: str | None) -> None:
     """Before the job's first call: ConfigError (never retried) where the credentials of the shell that queued it
-    named an API account (`queued_for`, as the job was deferred with it; else as its `bulkload_queue` row keeps it)
-    and this worker's name another one. The queue is every manifest's, and workers started
-    for one manifest take another's jobs: their variables of one name (`OTHER_GRANT`) may hold another agreement's
-    token, and the job's files would be loaded into that agreement. RunStopped when the queue's connection is lost
-    (`_lost`)."""
-    if queued_for is None:  # a job queued by a bulkload that deferred it without
-        with _lost():
-            cur = await conn.execute("SELECT account FROM bulkload_queue WHERE job_id = %s", (job_id,))
-            row = await cur.fetchone()
-        queued_for = row[0] if row else None
+    named an API account (`queued_for`: its fingerprint, as the job was deferred with it; None where that shell had
+    none of them, or a bulkload before 2026-12-07 queued it) and this worker's name another one. The queue is every
+    manifest's, and workers started for one manifest take another's jobs: their variables of one name
+    (`OTHER_GRANT`) may hold another agreement's token, and the job's files would be loaded into that agreement."""
     mine = _account_of(mjob, salt)
     if queued_for is None or mine is None or mine == queued_for:
         return
