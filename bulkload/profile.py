@@ -1151,10 +1151,10 @@ def _reads_back(line: bytes) -> bool:
 def _saved_twice_refusal(source: Source, line_no: int) -> ConfigError:
     text = _line_bytes(source, line_no).decode(errors="replace").strip()
     # words apart at ASCII spaces and delimiters only: a no-break space is what Windows-1252 reads à's last byte as
-    word = next(w for w in re.split(r"[ \t\r\n;,|]+", text) if _SAVED_TWICE.search(w.encode()))
+    word = next((w for w in re.split(r"[ \t\r\n;,|]+", text) if _SAVED_TWICE.search(w.encode())), None)
     shown = source.mask_text(text)
     said, excerpt = "", around_letters(shown)
-    if (at := shown.find(word)) >= 0:  # a word of a secret's cell is not shown, nor what it means
+    if word is not None and (at := shown.find(word)) >= 0:  # a word of a secret's cell is not shown, nor what it means
         try:
             said = f" {word!r} (meant: {word.encode('cp1252').decode()!r}),"
         except UnicodeError:  # a word some of which was written once only
