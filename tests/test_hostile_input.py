@@ -2593,6 +2593,15 @@ def test_utf8_text_saved_twice_after_many_lines_that_only_look_so_is_named_by_it
     assert got.code == 2 and "many.csv: line 30002 holds 'KÃ¸rsel' (meant: 'Kørsel')" in got.stderr, got.stderr
 
 
+def test_utf8_text_saved_twice_in_a_file_of_cr_line_ends_is_refused_not_an_internal_error(tmp_path: Path) -> None:
+    # old Mac line ends are one line to the look, which names line 1, the header, where no word holds such text:
+    # next() raised StopIteration, an internal error (exit 4). Refused still (the line named is the header: t73f F10)
+    data = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,text\r5,1,1,2026-11-01,1.00,DKK,KÃ¸rsel\r"
+    got = run_dry(_write(tmp_path, "cr.csv", (data + "5,1,1,2026-11-01,-1.00,DKK,x\r").encode()))
+    assert got.code == 2 and "Traceback" not in got.stderr and "internal error" not in got.stderr, got
+    assert "UTF-8 text read as Windows-1252 and saved as UTF-8 again" in got.stderr, got.stderr
+
+
 def test_utf8_text_saved_twice_in_a_secret_is_not_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HALO_CLIENT_ID", "id")
     monkeypatch.setenv("HALO_CLIENT_SECRET", "not-the-canary")
