@@ -1497,12 +1497,14 @@ async def test_a_queued_job_is_refused_by_a_worker_whose_credentials_name_anothe
             )
             path = str(read_manifest(str(manifest)).path)
             (queued,) = await queue.enqueue(postgres_url, path)
-            assert queued.id is not None
-            with psycopg.connect(postgres_url) as conn:  # the task's arguments, as procrastinate passes them
+            # the account goes with the deferred job itself (tester t73f: written beside it only after, it was not
+            # there for a worker that took the job at once): the task's arguments, as procrastinate passes them
+            with psycopg.connect(postgres_url) as conn:
                 (args,) = conn.execute("SELECT args FROM procrastinate_jobs WHERE id = %s", (queued.id,)).fetchone()
+            assert queued.id is not None and args.keys() == {"manifest", "job", "account"}, args
             monkeypatch.setenv("GRANT", "grant-of-another-agreement")  # the worker's environment
             with pytest.raises(ConfigError) as refused:
-                await queue.run_queued(postgres_url, queued.id, path, "a", args["account"])
+                await queue.run_queued(postgres_url, queued.id, args["manifest"], args["job"], args["account"])
             await ended(postgres_url, queued.id, "failed")
             _, agreements = await server_stats(url)
     said = str(refused.value)
@@ -1517,42 +1519,6 @@ async def test_a_queued_job_is_refused_by_a_worker_whose_credentials_name_anothe
         kept = [row for (row,) in conn.execute("SELECT q::text FROM bulkload_queue q")]
         kept += [args for (args,) in conn.execute("SELECT args::text FROM procrastinate_jobs")]
     assert kept and not any("grant-of" in row for row in kept), kept
-
-
-async def test_a_worker_that_takes_a_job_before_its_queue_row_names_the_account_still_refuses_another_account(
-    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Tester t73f: the queueing shell's account was written to the job's row only after the job was deferred, so a
-    worker waiting on the queue that took it at once (or any worker, where `bulkload run --queue` was interrupted
-    between the two) read no account there and loaded the job with its own credentials, whatever account they
-    named. The account goes with the deferred job: the worker refuses as it does once the row names it."""
-    from bulkload import queue
-    from bulkload.errors import ConfigError
-    from bulkload.manifest import read_manifest
-    from bulkload.sandbox import SandboxOptions, running
-
-    write_entries(tmp_path / "e.csv", 10)
-    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
-    monkeypatch.setenv("GRANT", "grant-of-the-job")
-    manifest = tmp_path / "m.toml"
-    with anyio.fail_after(BOUND_S):
-        async with running("economic", SandboxOptions(), agreements=True) as url:
-            manifest.write_text(
-                f'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{url}"\n'
-                'files = ["e.csv"]\n'
-                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
-            )
-            path = str(read_manifest(str(manifest)).path)
-            (queued,) = await queue.enqueue(postgres_url, path)
-            with psycopg.connect(postgres_url) as conn:  # the job as a worker taking it at once finds it
-                (args,) = conn.execute("SELECT args FROM procrastinate_jobs WHERE id = %s", (queued.id,)).fetchone()
-            assert queued.id is not None and args.keys() == {"manifest", "job", "account"}, args
-            monkeypatch.setenv("GRANT", "grant-of-another-agreement")  # the worker's environment
-            with pytest.raises(ConfigError) as refused:  # as procrastinate calls the task: its args
-                await queue.run_queued(postgres_url, queued.id, args["manifest"], args["job"], args["account"])
-            _, agreements = await server_stats(url)
-    assert "are for another agreement than those of the shell that queued it" in str(refused.value), refused.value
-    assert not any(stats["requests"] for stats in agreements.values()), agreements  # nothing sent, to either
 
 
 async def test_a_queued_job_runs_where_the_workers_credentials_name_the_account_it_was_queued_for(
