@@ -136,15 +136,17 @@ async def test_a_jobs_rows_in_doubt_are_told_the_jobs_settle_s_key(tmp_path: Pat
     not find: its rows' reason in the in-doubt file names the job's `settle_s`, not --settle-s."""
     write_halo(tmp_path / "h.csv", 4)
     env = {"HID": "halo-test-client", "HSEC": "CANARY-CLIENT-SECRET-5f1e"}
+    # the token and listing calls have 1.5 s on a busy machine; the writes commit 4 s after they arrive, well past
+    # the call's timeout and the look 0.1 s after it
     with anyio.fail_after(BOUND_S):
-        async with running("halopsa", SandboxOptions(window_limit=0, commit_delay_ms=(600, 600))) as url:
+        async with running("halopsa", SandboxOptions(window_limit=0, commit_delay_ms=(4000, 4000))) as url:
             (tmp_path / "m.toml").write_text(
                 f'[[job]]\nname = "h"\ntarget = "halopsa"\nbase_url = "{url}"\nfiles = ["h.csv"]\nattempts = 1\n'
-                'timeout_s = 0.2\nsettle_s = 0.1\noptions = {resource = "XeroDetails", match_on = "name"}\n'
+                'timeout_s = 1.5\nsettle_s = 0.1\noptions = {resource = "XeroDetails", match_on = "name"}\n'
                 'credentials = {env = {HALO_CLIENT_ID = "HID", HALO_CLIENT_SECRET = "HSEC"}}\n'
             )
             (outcome,) = (await run_manifest(read_manifest(str(tmp_path / "m.toml")), env=env)).jobs
-            await anyio.sleep(0.7)  # the commits land before the sandbox stops
+            await anyio.sleep(2.6)  # the commits land before the sandbox stops
     assert outcome.report is not None and outcome.report.in_doubt == 4, outcome
     said = reasons(tmp_path / "m.runs" / "h" / "in_doubt.csv", "last_error")
     assert len(set(said)) == 1 and "did not find it yet" in said[0], said
