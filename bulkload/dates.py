@@ -376,7 +376,10 @@ def _example(text: str, order: str = "", year_first: bool = True) -> str:
     if m is None:
         formats = _read_off(text)  # only those that read it: where it shows its order, that one alone
         if not formats:
-            return _NO_MONTH if _month_by_other_name(text) else _NO_FORMAT
+            if _month_by_other_name(text):
+                return _NO_MONTH
+            # 2026/31/31: formats are read off its shape (%Y/%m/%d, %Y/%d/%m), and none of them reads it
+            return _NO_DAY if text.isascii() and _shaped(text) else _NO_FORMAT
         if formats.keys() != _ORDERS.keys():  # a month by name, or year first: each reading with its day
             return _which([(spec, "", _by_format(spec, text.strip()) or "") for spec in formats.values()])
     else:  # only the orders that read it (13/13/26 and 2/30/26 none, 31/12/26 24:00 none: no such hour)
@@ -569,16 +572,27 @@ def _expected(spec: str, text: str, order: str = "", year_first: bool = True) ->
     if (fault := _fault(spec, text)) is not None:
         return fault
     if spec not in _ORDERS and spec not in _NO_ORDER:
-        return f"expected format {spec} (--date-format) or YYYY-MM-DD"
-    if (advice := _example(text, order, year_first)) == _NO_DAY:  # 13/13/26: no format to give
-        return advice
-    if spec == NO_DATES:  # no date of the file reads, nor does a format read this one (else decide refuses it)
+        read = f"format {spec} (--date-format) or YYYY-MM-DD"
+    elif spec == NO_DATES:  # no date of the file reads, nor does a format read this one (else decide refuses it)
         read = "YYYY-MM-DD or D-M-YYYY"
     elif spec == ISO:
         read = "YYYY-MM-DD, as the file's other dates are"
     else:
         read = f"{_SHAPES[spec]} or YYYY-MM-DD, as the file's dates were read ({_ORDERS[spec]})"
+    # "yesterday", "n/a", "-", "1.1": no format reads a day, a month and a year off fewer than three digits
+    if text.strip() and sum(c.isdecimal() for c in text) < 3:
+        return f"{_UNREADABLE}; write the row's date as {read}"
+    if spec not in _ORDERS and spec not in _NO_ORDER:
+        return f"expected {read}"
+    if (advice := _example(text, order, year_first)) == _NO_DAY:  # 13/13/26: no format to give
+        return advice
     return f"expected {read}; for dates of another format give --date-format: {advice}"
+
+
+#: why a cell of fewer than three digits ("yesterday", "n/a", "1.1") is no date: a day, a month and a year take three
+_UNREADABLE = (
+    "it cannot be read as a date: it has not the digits of a day, a month and a year, so no --date-format reads it"
+)
 
 
 def _fault(spec: str, text: str) -> str | None:

@@ -142,6 +142,11 @@ def test_parse_refuses_what_is_not_a_date(fmt: DateFormat, text: str) -> None:
         why = "no such time of day" if "T" in text else ISO_CLOCK
     elif text in ("30-11-2026 10:5", "30-11-2026 10:05  PM", "30-11-2026 10:05 +01:00"):
         why = DMY_CLOCK
+    elif text == "yesterday":
+        why = (
+            "it cannot be read as a date: it has not the digits of a day, a month and a year, so no --date-format "
+            "reads it; write the row's date as day-month-year or YYYY-MM-DD, as the file's dates were read (day first)"
+        )
     elif fmt.spec in ("dmy", "mdy"):
         order, way = {"dmy": ("day-month-year", "day first"), "mdy": ("month-day-year", "month first")}[fmt.spec]
         example = {
@@ -1028,7 +1033,7 @@ def test_the_format_advised_for_a_date_is_read_off_its_own_shape_and_reads_it(te
         assert decide([text], each).parse(text).startswith("20"), (each, info.value)
 
 
-@pytest.mark.parametrize("text", ["yesterday", "30th Nov 2026", "2026-W44-1", "003-4-2026", "+2026/11/30", "Nov"])
+@pytest.mark.parametrize("text", ["30th Nov 2026", "2026-W44-1", "003-4-2026", "+2026/11/30"])
 def test_a_date_of_a_shape_no_format_is_read_off_is_told_to_give_the_files_own(text: str) -> None:
     with pytest.raises(ValueError) as info:
         DateFormat("none").parse(text)
@@ -1131,6 +1136,41 @@ def test_a_date_format_that_reads_no_date_of_the_file_is_refused() -> None:
     assert decide(["30-Nov-2026", "2026-11-30"], "%d/%m/%Y").spec == "%d/%m/%Y"  # ISO reads: the row's fault
 
 
+@pytest.mark.parametrize(
+    ("text", "files", "written"),
+    [
+        ("yesterday", ["2026-11-02"], "YYYY-MM-DD, as the file's other dates are"),
+        ("n/a", ["25.11.2026"], "day-month-year or YYYY-MM-DD, as the file's dates were read (day first)"),
+        ("-", [], "YYYY-MM-DD or D-M-YYYY"),
+        ("Nov", ["11/25/2026"], "month-day-year or YYYY-MM-DD, as the file's dates were read (month first)"),
+        ("1.1", ["2026-11-02"], "YYYY-MM-DD, as the file's other dates are"),
+    ],
+)
+def test_a_date_no_format_reads_is_told_it_cannot_be_read_not_to_give_a_format(
+    text: str, files: list[str], written: str
+) -> None:
+    """Helper t74d: `yesterday` (`n/a`, `-`) was told "for dates of another format give --date-format: no format is
+    read off its shape: give the strptime format ...", where no format reads a day, a month and a year from it: the
+    reason says it cannot be read, and how to write the row's date."""
+    with pytest.raises(ValueError) as info:
+        decide([*files, text]).parse(text)
+    assert str(info.value) == (
+        f"not a valid date: {text!r} (it cannot be read as a date: it has not the digits of a day, a month and a "
+        f"year, so no --date-format reads it; write the row's date as {written})"
+    )
+    with pytest.raises(ValueError) as info:  # a format given reads it no more
+        DateFormat("%d.%m.%Y").parse(text)
+    assert "it cannot be read as a date" in str(info.value) and "as format %d.%m.%Y (--date-format)" in str(info.value)
+
+
+def test_a_date_of_a_shape_whose_readings_are_no_day_is_told_it_is_no_date() -> None:
+    """Helper t74d: 2026/31/31 (year first, as %Y/%m/%d and %Y/%d/%m are read off it, neither a day) was told to give
+    the strptime format the file's dates are written in, as a date of no known shape is."""
+    with pytest.raises(ValueError) as info:
+        decide(["2026-11-02", "2026/31/31"]).parse("2026/31/31")
+    assert str(info.value) == f"not a valid date: '2026/31/31' ({dates._NO_DAY})"
+
+
 @pytest.mark.parametrize("given", [None, "%d/%m/%Y", "dmy"])
 @pytest.mark.parametrize("text", ["tomorrow", "x", "32/13/2026", "13/13/26", "31-Feb-2026", "2/30/26", "30th Nov 2026"])
 def test_a_column_whose_dates_no_format_reads_rejects_their_rows_not_the_file(text: str, given: str | None) -> None:
@@ -1142,8 +1182,8 @@ def test_a_column_whose_dates_no_format_reads_rejects_their_rows_not_the_file(te
         fmt.parse(text)
     if text == "tomorrow" and given is None:
         assert str(info.value) == (
-            "not a valid date: 'tomorrow' (expected YYYY-MM-DD or D-M-YYYY; for dates of another format give "
-            "--date-format: no format is read off its shape: give the strptime format the file's dates are written in)"
+            "not a valid date: 'tomorrow' (it cannot be read as a date: it has not the digits of a day, a month and a "
+            "year, so no --date-format reads it; write the row's date as YYYY-MM-DD or D-M-YYYY)"
         )
     # so beside another such date, or one no calendar has
     assert decide([text, "yesterday", "31/02/2026"], given).spec == (given or "none")

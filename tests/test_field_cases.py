@@ -840,7 +840,7 @@ async def test_a_date_no_format_reads_rejects_its_row_and_the_others_load(
     for k, v in CREDS.items():
         monkeypatch.setenv(k, v)
     reasons = {
-        "tomorrow": "no format is read off its shape",
+        "tomorrow": "it cannot be read as a date",
         "32/13/2026": "no such day in the calendar",
         "31-Feb-2026": "no such day in the calendar: February 2026 has 28 days",
     }
