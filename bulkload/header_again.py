@@ -3,14 +3,15 @@
 A record is the header again when its cells name the header's columns: each cell trimmed of surrounding white space
 as the header's are (and of the BOM a file joined by `cat` brings), as the column's name in the file or as the field
 the [columns] table maps it to, and in any letter case or spacing, as a missing column's refusal reads a name
-(`fold`: `contra account number`, `Account_Number` and `accountNumber` are one; a first header written so is
-refused for its names, and a second is no less a header). It must be as wide as the header and name every one of its
-columns, or all but one where the header names four or more (a second export with a column renamed, the first too:
-`type,journalNumber,…`), and a cell naming none must hold a letter: a data row whose text cells happen to be
-columns' names is no header (`10,date,amount,account,contra`). Only a record whose first or second cell names a
-column is looked at further. A record wider than the header whose last cells are the header again, its first name
-at the end of the cell before them (`glued`), is a row and the header joined (the first export had no line break at
-its end).
+(`fold`: `contra account number`, `Account_Number` and `accountNumber` are one; a first header written so is refused
+for its names, and a second is no less a header). As wide as the header, it must name every one of its columns, or
+all but one where the header names four or more (a second export with a column renamed, the first too:
+`type,journalNumber,…`); a column wider, every column of the header, or a column narrower, all its cells naming one
+(an export of another layout: `…,text,vatCode`); and a cell naming none must hold a letter: a data row whose text
+cells happen to be columns' names is no header (`10,date,amount,account,contra`). Only a record whose first or
+second cell names a column is looked at further. A record wider than the header whose last cells are the header
+again, its first name at the end of the cell before them (`glued`), is a row and the header joined (the first export
+had no line break at its end).
 """
 
 from __future__ import annotations
@@ -74,20 +75,37 @@ class HeaderAgain:
         cells = [_trimmed(cell) for cell in row]
         while cells and not cells[-1]:
             cells.pop()
-        n = len(self.names)
-        if len(cells) != n:
+        n, m = len(self.names), len(cells)
+        if abs(m - n) > 1 or min(m, n) < 2:
             return None
         at = [self.column(j, cell) for j, cell in enumerate(cells)]
-        if len({i for i in at if i is not None}) < (n - 1 if n >= _ALL_BUT_ONE else n):
+        named = {i for i in at if i is not None}
+        # as wide: all the header's columns, or all but one; a column more or less: every column the two share
+        if len(named) < (n - 1 if m == n >= _ALL_BUT_ONE else min(m, n)):
             return None
         if any(i is None and not any(ch.isalpha() for ch in cell) for i, cell in zip(at, cells, strict=True)):
             return None  # a cell naming no column is a number or a date: a data row's
+        if m != n:
+            return self._other_width(cells, at)
         moved = next((j for j, i in enumerate(at) if i is not None and i != j), None)
         if moved is None:
             return "the header again (exports joined into one file?): remove the line, or load each part as a file"
         return (
             f"a header naming the columns in another order (column {moved + 1} is {cells[moved]!r}, the first "
             f"header's {self.names[moved]!r}): the rows after it would be read by the first header's names. Load "
+            "each part as a file of its own"
+        )
+
+    def _other_width(self, cells: Sequence[str], at: Sequence[int | None]) -> str:
+        """Why `cells`, the header again with a column more or one fewer (`at`: the column each names, as `reason`
+        reads them), is a second header: the exports of two layouts joined, whose rows after it the first header's
+        names would read wrong (a row too wide or too narrow each)."""
+        more = [cell for cell, i in zip(cells, at, strict=True) if i is None]
+        fewer = [name for k, name in enumerate(self.names) if k not in at]
+        differs = f"with {more[0]!r}, which the first has not" if more else f"without the first's {fewer[0]!r}"
+        return (
+            f"a second header, of {len(cells)} columns where the first names {len(self.names)} ({differs}): exports "
+            "of two layouts joined into one file? The rows after it would be read by the first header's names. Load "
             "each part as a file of its own"
         )
 

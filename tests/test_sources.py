@@ -328,7 +328,10 @@ def test_a_header_named_again_by_display_names_or_with_its_first_cell_renamed_is
         "Text,10,1010,5600,amount",  # nor one whose text cells happen to be names
         "10,date,amount,account,contra",  # nor one whose cell naming no column is a number
         "2024-01-31,date,amount,account,contra",  # or a date
-        "date,amount,account,contra,text,more",  # nor one wider than the header
+        "date,amount,account,contra,text,10",  # nor one a number wider than the header
+        "date,amount,account,5600",  # nor one a column narrower whose cells do not all name a column
+        "date,amount,account,contra,notes,more",  # nor one a column wider that renames one of the header's
+        "date,amount,account",  # nor one two columns narrower
     ],
 )
 def test_a_row_that_does_not_name_nearly_every_column_is_no_header(tmp_path: Path, row: str) -> None:
@@ -338,6 +341,33 @@ def test_a_row_that_does_not_name_nearly_every_column_is_no_header(tmp_path: Pat
     for narrow in ("a,b,Text\nText,b,x\n", "a,b,c\nA,B,x\n"):
         got = rows(write(tmp_path, "b.csv", narrow))
         assert not any(isinstance(item, BadRow) and item.kind == "header" for item in got), (narrow, got)
+
+
+@pytest.mark.parametrize(
+    ("second", "why"),
+    [
+        ("date,amount,account,contra,text,vatCode", "of 6 columns where the first names 5 (with 'vatCode', which"),
+        ("Date,Amount,Account,Contra,Text,More,,", "of 6 columns where the first names 5 (with 'More', which"),
+        ("date,amount,account,contra", "of 4 columns where the first names 5 (without the first's 'text')"),
+        ("amount,date,contra,account", "of 4 columns where the first names 5 (without the first's 'text')"),
+    ],
+)
+def test_a_second_header_a_column_wider_or_narrower_is_a_fault_of_the_whole_file(
+    tmp_path: Path, second: str, why: str
+) -> None:
+    """Helper t74d: two exports of two layouts joined (the second with a column more or one fewer): its header was
+    rejected as a row "row has 6 cells, the header has 5", and so was each row after it, where a second header of
+    the same width refuses the file: it is a second header, and each part is loaded as a file of its own."""
+    rest = "\n".join(["2024-02-01,20,1010,5600,y,I25", "2024-02-02,30,1010,5600,z,I25"])
+    p = write(tmp_path, "a.csv", f"date,amount,account,contra,text\n2024-01-31,10,1010,5600,x\n{second}\n{rest}\n")
+    got = rows(p)
+    assert got[0] == (2, {"date": "2024-01-31", "amount": "10", "account": "1010", "contra": "5600", "text": "x"})
+    assert isinstance(got[1], BadRow) and got[1].kind == "header" and got[1].line_no == 3, got
+    assert got[1].reason.startswith(f"a second header, {why}"), got[1]
+    assert got[1].reason.endswith(
+        "exports of two layouts joined into one file? The rows after it would be read by the first header's names. "
+        "Load each part as a file of its own"
+    ), got[1]
 
 
 def test_every_character_strip_removes_may_start_a_header_named_again() -> None:
