@@ -272,6 +272,9 @@ class Dispatcher:
         #: the credentials (tokens) some call was answered with: the API took them, and a 401 to them later is a
         #: token revoked, not credentials refused (`_renew`; in memory only, as the target keeps its token)
         self._worked: set[frozenset[tuple[str, str]]] = set()
+        #: the calls answered with a token (`_worked`'s): a token endpoint that refuses the credentials after them
+        #: refuses what it took before (`_token_error`)
+        self._answered_with_token = 0
 
     @property
     def base_url(self) -> str:
@@ -362,6 +365,7 @@ class Dispatcher:
                     )
                     if credentials:
                         self._worked.add(frozenset(credentials.items()))
+                        self._answered_with_token += 1
                     if read is not None:
                         read(response)
                 except AuthError as exc:
@@ -687,6 +691,17 @@ class Dispatcher:
                     "without /api)"
                 )
                 return WrongEndpoint(f"the token endpoint answered {said}", uncertain=uncertain)
+            if answered := self._answered_with_token:
+                # they worked until now: revoked or changed since the command began, not mistyped (helper t74d)
+                said = (
+                    f"HTTP {exc.status}: {exc.message}, after {answered} call{'s' if answered > 1 else ''} of this "
+                    "command had been answered with tokens it gave for them: the client was disabled, or its secret "
+                    "changed, since then; ask the API's administrator, and give the client's current ones as "
+                    f"{settings.credentials}"
+                )
+                return TokenRefused(
+                    f"the token endpoint refused the credentials it had taken: {said}", uncertain=uncertain
+                )
             return TokenRefused(f"the token endpoint refused the credentials: {said}", uncertain=uncertain)
         if isinstance(exc, APIError) and exc.status in NO_SUCH_CALL:
             return WrongEndpoint(

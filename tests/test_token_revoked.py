@@ -13,13 +13,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
+import pytest
 from aiohttp import web
 from conftest import sandbox_read, serving
 from test_halopsa_answers import job
 
 from bulkload import load
 from bulkload.dispatch import Dispatcher, RetryPolicy
-from bulkload.errors import AuthError, NoToken
+from bulkload.errors import AuthError, NoToken, RunStopped
 from bulkload.http import Client
 from bulkload.limits import Limits
 from bulkload.meters import DailyQuota, RateMeter
@@ -231,3 +232,40 @@ async def test_renewed_tokens_refused_after_tokens_that_worked_say_they_may_expi
     assert (counted["taken"], counted["token calls"], counted["401"]) == (3, 3, 3), (said, counted)
     assert "(renewed for this call 2 times, refused each time before any call with it was answered)" in said, said
     assert "tokens of this run were taken before: the API may expire its tokens sooner" in said, said
+
+
+class Disabling(Revoking):
+    """Revoking, whose client is disabled with its tokens: from the `at`th call to the API on, every token is
+    refused and so is the client at the token endpoint (`401 invalid_client`), as an administrator who disables the
+    client (or rotates its secret) while a run loads leaves it."""
+
+    async def __call__(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.endswith("/auth/token") and self._revoked:
+            self.counted["token calls refused"] += 1
+            return web.json_response({"error": "invalid_client", "error_description": "client disabled"}, status=401)
+        return await super().__call__(request, handler)
+
+
+async def test_credentials_refused_after_they_worked_are_told_so_not_as_never_right(tmp_path: Path) -> None:
+    """Helper t74d: the client disabled after 3 rows had loaded with its tokens; the run stopped with "the token
+    endpoint refused the credentials: HTTP 401 …; check HALO_CLIENT_ID and HALO_CLIENT_SECRET", as a mistyped secret
+    is told, where they had worked for 4 calls. The stop says they were taken before, after how many calls, what
+    happened since and what to do."""
+    data = rows(tmp_path / "XeroDetails.csv", 6)
+    server = Disabling(4)  # the listing before the first write, then 3 rows a call each
+    with anyio.fail_after(60):
+        async with serving(halo_app(tmp_path, server)) as url:
+            with pytest.raises(RunStopped) as stopped:
+                await load(job(tmp_path, data, url, batch_size=1, concurrency=1), env=ENV)
+            names = await held(url)
+    report = stopped.value.report
+    assert report is not None and (report.loaded, len(names)) == (3, 3), (report, names)
+    assert server.counted["token calls refused"] == 1, server.counted
+    said = str(report.stop_reason)
+    assert said.startswith(
+        'the token endpoint refused the credentials it had taken: HTTP 401: {"error": "invalid_client", '
+        '"error_description": "client disabled"}, after 4 calls of this command had been answered with tokens it '
+        "gave for them: the client was disabled, or its secret changed, since then; ask the API's administrator, and "
+        "give the client's current ones as HALO_CLIENT_ID and HALO_CLIENT_SECRET"
+    ), said
+    assert "continue with `bulkload resume --ledger" in said and "revoked-secret" not in said, said
