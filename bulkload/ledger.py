@@ -386,6 +386,17 @@ def _left_beside(where: Path) -> str:
     )
 
 
+def _way_to(where: Path) -> str:
+    """Where to find the ledger meant, for a ledger not at `where` that no file there comes close to: the summary's
+    `ledger:` line and the default name, and the ledgers of that folder (three at most, by name) where it has any."""
+    there = sorted(p.name for p in where.parent.glob("*.ledger.sqlite")) if where.parent.is_dir() else []
+    held = f"; that folder holds {', '.join(there[:3])}{' and others' if len(there) > 3 else ''}" if there else ""
+    return (
+        f": give --ledger the ledger a load wrote, as its summary's `ledger:` line names it (by default "
+        f"FILE.ledger.sqlite beside the load's first input){held}"
+    )
+
+
 def wal_advice(path: str | os.PathLike[str] | ledger_pg.Location, exc: BaseException) -> str:
     """What to do about a SQLite ledger SQLite calls malformed while a -wal lies beside it: "" where neither."""
     if _on_postgres(path) or "malformed" not in str(exc) or not os.path.exists(f"{path}-wal"):
@@ -731,7 +742,7 @@ class Ledger:
                         f"the ledger {where} is being made by another bulkload process (a load under way): once it "
                         "has ended, run this command again"
                     )
-                raise LedgerError(f"no ledger at {where}{_left_beside(where) or did_you_mean(where)}")
+                raise LedgerError(f"no ledger at {where}{_left_beside(where) or did_you_mean(where) or _way_to(where)}")
             fd = cls._hold(where)
             why = not_a_ledger(where)
             if why is not None:  # refused before SQLite opens it to write: it is left as it is

@@ -71,3 +71,20 @@ def test_a_ledger_deleted_beside_its_lock_is_said_gone_never_offered_its_lock(tm
     said = str(refused.value)
     assert said.startswith(f"no ledger at {ledger}: {ledger}.lock beside it is the run's"), said
     assert "moved or deleted since" in said and "Put it back there" in said and "did you mean" not in said, said
+
+
+def test_a_ledger_not_there_of_no_near_name_says_where_a_ledger_is_found(tmp_path: Path) -> None:
+    """Helper t74d: `bulkload resume --ledger nope.sqlite` said "no ledger at …/nope.sqlite" and no more: a new user
+    was not told which file --ledger takes, nor that the folder held the run's ledger under its default name."""
+    (tmp_path / "nov.csv.ledger.sqlite").write_bytes(b"")
+    way = (
+        ": give --ledger the ledger a load wrote, as its summary's `ledger:` line names it (by default "
+        "FILE.ledger.sqlite beside the load's first input)"
+    )
+    for given, held in [
+        (tmp_path / "nope.sqlite", "; that folder holds nov.csv.ledger.sqlite"),
+        (tmp_path / "x" / "l", ""),
+    ]:
+        with pytest.raises(LedgerError) as refused:
+            Ledger.open(str(given))
+        assert str(refused.value) == f"no ledger at {given}{way}{held}", refused.value
