@@ -731,7 +731,11 @@ class Source:
                     header_line = line
                     break
                 if not header_line:
-                    raise ConfigError(f"{self.path}: the file is empty (no header row)")
+                    blank = ", only blank lines" if seen or src.blank else ""
+                    raise ConfigError(
+                        f"{self.path}: the file is empty (no header row{blank}): there is nothing to load (is it the "
+                        "file you meant? An export that came out empty: export it again)"
+                    )
                 before, src.blank = seen - 1 + src.blank, 0
                 delim = delim or _sniff_delimiter(header_line)
                 lines = chain([header_line], src)

@@ -184,9 +184,18 @@ def test_csv_blank_lines_are_skipped_but_counted(tmp_path: Path) -> None:
 
 
 def test_csv_header_empty_file(tmp_path: Path) -> None:
-    for name, data in [("empty.csv", ""), ("blank.csv", "\n  \n")]:
-        with pytest.raises(ConfigError, match=f"{name}.*no header"):
+    """Helper t74d: "empty.csv: the file is empty (no header row)" said no way on, where a file of no rows is told
+    "there is nothing to load (is it the file you meant?)": an empty export is the wrong file, or to export again."""
+    for name, data, what in [
+        ("empty.csv", "", "no header row"),
+        ("blank.csv", "\n  \n", "no header row, only blank lines"),
+    ]:
+        with pytest.raises(ConfigError) as refused:
             Source(write(tmp_path, name, data)).fields()
+        assert str(refused.value) == (
+            f"{tmp_path / name}: the file is empty ({what}): there is nothing to load (is it the file you meant? An "
+            "export that came out empty: export it again)"
+        )
 
 
 def test_csv_header_empty_name(tmp_path: Path) -> None:
