@@ -1387,3 +1387,30 @@ async def test_a_jsonl_key_with_white_space_around_it_is_rejected_never_trimmed(
     (refused,) = rejected(tmp_path)
     assert (refused["line"], refused["field"]) == ("1", "customerno"), refused
     assert refused["reason"].startswith("'  79' has white space around it"), refused
+
+
+async def test_an_invoice_of_a_customer_in_doubt_is_told_to_load_once_the_customer_is_settled(tmp_path: Path) -> None:
+    """Helper t74d: the customers' upload refused naming an index that may count from 0 or 1, every customer of it in
+    doubt, their invoices rejected "customer C3 did not load (in doubt: its call may or may not have arrived)"; after
+    `resume --resend-in-doubt` stored C3, the summary and the rejects file said so still, where C3 had loaded: the
+    reason says the customer was in doubt when the invoice was to be sent, and to load it again once it is settled."""
+    customers = write(
+        tmp_path / "c.csv",
+        CUSTOMERS,
+        [["C1", "a@example.com", "A"], ["C2", "not-an-address", "B"], ["C3", "c@example.com", "C"]],
+    )
+    invoices = write(tmp_path / "i.csv", INVOICES, [["C3", "I1", "100", "SEK", "2026-12-31"]])
+    told = (
+        "customer C3 was in doubt when this invoice was to be sent (its call may or may not have arrived), so the "
+        "invoice was not sent: once the customer is settled (the run's rows in doubt resent, or found in PayorCRM), "
+        "load this row again as it is"
+    )
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            first = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices}), env=ENV)
+            assert (first.loaded, first.in_doubt) == (0, 3), first
+            assert [r["reason"] for r in read_csv(tmp_path / "i.csv.rejects.csv")] == [told]
+            again = await resume(str(tmp_path / "run.sqlite"), env=ENV, resend_in_doubt=True)
+            held = [c["customerno"] for c in await stored(url, "customers")]
+    assert (again.loaded, again.in_doubt, sorted(held)) == (2, 0, ["C1", "C3"]), again
+    assert [r["reason"] for r in read_csv(tmp_path / "i.csv.rejects.csv")] == [told]  # true still: C3 is settled

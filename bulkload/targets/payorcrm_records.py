@@ -463,8 +463,17 @@ class Invoices(Upload):
             self.read_nested(row)
             invoice: Invoice = converted(row, Invoice, self.read_fields)
             customer = key_text(invoice.customerNumber)  # as the customers file's customerno is read (CustomersFirst)
-            if customer in self.failed:
-                raise RowInvalid("customerNumber", f"customer {customer} did not load ({self.failed[customer]})")
+            if (why := self.failed.get(customer)) is not None and why.startswith("in doubt: "):
+                # said so that it stays true once a resend settles the customer: the invoice is then loaded as it is
+                doubt = why.removeprefix("in doubt: ")
+                raise RowInvalid(
+                    "customerNumber",
+                    f"customer {customer} was in doubt when this invoice was to be sent ({doubt}), so the invoice "
+                    "was not sent: once the customer is settled (the run's rows in doubt resent, or found in "
+                    "PayorCRM), load this row again as it is",
+                )
+            if why is not None:
+                raise RowInvalid("customerNumber", f"customer {customer} did not load ({why})")
             if (alike := self._written_otherwise(customer)) is not None:
                 # a spreadsheet shows a number without its leading zeros, and saves it so; a person types another case:
                 # which customer is meant cannot be told (another customer may be numbered so in PayorCRM, and seed 004
