@@ -4,13 +4,11 @@ and a field every row needs that no column holds (or, in a JSONL file, that no r
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .errors import ConfigError
-from .header_again import fold
+from .header_again import fold, nearest
 from .money import local_currency_named
 from .targets.base import RecordKind
 
@@ -169,29 +167,6 @@ def did_you_mean(name: str, fields: Iterable[str]) -> str:
     """ ", did you mean 'vatCode'?" for a name that is a field written another way, else ""."""
     near = nearest(name, fields)
     return f", did you mean {near!r}?" if near is not None else ""
-
-
-#: the tail of a name of a number or an id, which an export's header may drop or write short: `account`, `accountNo`
-#: or `Konto nr` beside accountNumber, `case` beside caseId
-_TAIL = re.compile(r"(?:number|num|nr|no|id)$")
-
-
-def _stem(folded: str) -> str:
-    """A name `fold`ed, without the tail of a number or an id (`_TAIL`)."""
-    return _TAIL.sub("", folded)
-
-
-def nearest(name: str, fields: Iterable[str]) -> str | None:
-    """The one of `fields` that `name` writes another way: in another case or spacing ("Voucher number" for
-    voucherNumber), else the one field of its name but for the tail of a number or an id (`account` or `accountNo`
-    for accountNumber; before, difflib offered `amount`), else with a typo (difflib, 0.75); None for none."""
-    fields = list(fields)
-    folded = fold(name)
-    by_case = [f for f in fields if fold(f) == folded]
-    stem = _stem(folded)
-    by_stem = [f for f in fields if len(stem) >= 3 and _stem(fold(f)) == stem]
-    close = by_case or by_stem[:1] * (len(by_stem) == 1) or difflib.get_close_matches(name, fields, n=1, cutoff=0.75)
-    return close[0] if close else None
 
 
 def column_letter(n: int) -> str:

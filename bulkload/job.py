@@ -16,9 +16,10 @@ from typing import Any, Literal, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from .columns import did_you_mean, nearest
+from .columns import did_you_mean
 from .dates import given_format
 from .errors import ConfigError
+from .header_again import nearest
 from .http import check_address, check_encrypted, plain_http_allowed
 from .masking import name_shown
 from .profile import Given

@@ -246,6 +246,20 @@ async def test_a_rerun_matches_on_typed_values_whatever_the_field(tmp_path: Path
     assert requests <= 15, requests
 
 
+def test_a_match_on_field_that_is_none_is_told_the_one_meant_and_the_fields_to_give() -> None:
+    """Helper t74d: `--match-on nme` was refused "--match-on 'nme': not fields of XeroDetails" and no more: a new user
+    had to read the code for the fields there are. The refusal names the field a typo is of, and the fields the
+    resource returns (no secret one: the API never returns it)."""
+    with pytest.raises(ConfigError) as refused:
+        HaloPSA(["XeroDetails"], ["nme", "tenantid", "zzz"])
+    said = str(refused.value)
+    assert said.startswith(
+        "--match-on 'nme', 'tenantid', 'zzz': not fields of XeroDetails (did you mean 'name' for 'nme', 'tenant_id' "
+        "for 'tenantid'?); give fields it returns, comma-separated: id, name, tenant_id, tenant_name, "
+    ), said
+    assert "client_secret" not in said and "refresh_token" not in said, said
+
+
 def test_the_api_side_of_a_match_is_converted_through_the_field_types() -> None:
     # another server may answer an integer as "5" or 5.0 and a boolean as "true" or 1: each is the CSV's
     # row; what cannot be the field's type matches nothing; text is compared as the API gives it

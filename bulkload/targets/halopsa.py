@@ -22,6 +22,7 @@ import msgspec
 
 from .. import redact
 from ..errors import ConfigError, ListingLags
+from ..header_again import nearest
 from ..http import decoded, unreadable
 from ..sources import BadRow, Source
 from .base import ASP_NET_SETTLE_S, Api, Credentials, EarlierRun, Phases, Target
@@ -267,7 +268,13 @@ class HaloPSA(Target):
         for kind in self.kinds.values():
             unknown = [m for m in match_on if m not in kind.schema]
             if unknown:
-                raise ConfigError(f"--match-on {', '.join(map(repr, unknown))}: not fields of {kind.name}")
+                near = [f"{near!r} for {m!r}" for m in unknown if (near := nearest(m, kind.schema)) is not None]
+                meant = f" (did you mean {', '.join(near)}?)" if near else ""
+                fields = ", ".join(name for name, field in kind.schema.items() if not field.secret)
+                raise ConfigError(
+                    f"--match-on {', '.join(map(repr, unknown))}: not fields of {kind.name}{meant}; give fields it "
+                    f"returns, comma-separated: {fields}"
+                )
             if any(kind.schema[m].secret for m in match_on):
                 raise ConfigError("--match-on cannot use a secret field: the API never returns it")
         self.tenant = tenant
