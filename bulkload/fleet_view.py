@@ -182,8 +182,8 @@ def jobs_why(report: FleetReport) -> list[str]:
     said = []
     for o in report.jobs:
         why = o.error or (o.report.stop_reason if o.report is not None else None)
-        if o.exit_code and why:
-            said.append(redact(f"{o.name}: {why}"))
+        if o.exit_code and why:  # a refusal that names the job already (`job 'a': …`) is not given its name twice
+            said.append(redact(f"{o.name}: {why.removeprefix(f'job {o.name!r}: ')}"))
     return said
 
 

@@ -139,6 +139,10 @@ class ManifestJob:
                     " in the environment of the worker that took it (`bulkload worker` reads them from its own):"
                     " set them where the workers run and start those workers again"
                 )
+            else:  # the manifest's finished jobs are not loaded again
+                unset += (
+                    ": set them (the job's credentials.env names them for its credentials), then run the manifest again"
+                )
             raise ConfigError(unset)
         for name, var in self.credentials_env.items():  # named as the manifest names it (the target reads it again)
             check_credential(f"{name} from the variable {var}", source[var].strip())

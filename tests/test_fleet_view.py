@@ -189,3 +189,25 @@ def test_a_quiet_run_says_why_each_job_was_refused(
     said = capsys.readouterr()
     assert said.out.startswith("bulkload run: exit 2; report: "), said.out
     assert "bulkload run: nov: " in said.err and "the file holds no rows (only its header)" in said.err, said.err
+
+
+def test_a_job_refused_for_variables_not_set_is_named_once_and_told_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Helper t74d: `bulkload run` said "beta: job 'beta': the environment variable(s) BETA_GRANT are not set": the
+    job named twice, and no word of what to do."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("BETA_GRANT", raising=False)
+    monkeypatch.setenv("APP", "app")
+    (tmp_path / "nov.csv").write_text("entryTypeNumber,journalNumber,voucherNumber,date,amount,currency\n")
+    (tmp_path / "m.toml").write_text(
+        'output_dir = "runs"\n[[job]]\nname = "beta"\ntarget = "economic"\n'
+        'base_url = "http://127.0.0.1:9/journalsapi/v11.0.2"\nfiles = ["nov.csv"]\n'
+        'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "BETA_GRANT"}}\n'
+    )
+    assert main(["-q", "run", str(tmp_path / "m.toml")]) == 2
+    said = capsys.readouterr().err
+    assert (
+        "bulkload run: beta: the environment variable(s) BETA_GRANT are not set: set them (the job's credentials.env "
+        "names them for its credentials), then run the manifest again"
+    ) in said, said
