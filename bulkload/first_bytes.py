@@ -3,9 +3,10 @@
 A spreadsheet workbook (.xlsx and .ods are zip archives of XML, .xls an OLE2 compound file, as a .doc is), a PDF, an
 SQLite database (a ledger), or an archive bulkload does not read (zip, bzip2, xz, zstd; gzip it reads) is no text in
 any encoding: read as text, its NUL bytes looked like UTF-16 without a BOM, and the advice to give --encoding
-utf-16-le went in circles. Each is told by its magic bytes, whatever its name and the --encoding given. A BOM is the
-encoding's, never the first column's: the one of the encoding given is passed over, and one of another Unicode
-encoding tells what the file is.
+utf-16-le went in circles. Each is told by its magic bytes, whatever its name and the --encoding given. So is a web
+page (a download that gave a sign-in or error page instead of the export) and an XML document: text, but no table,
+whose first line was told to name none of the fields. A BOM is the encoding's, never the first column's: the one of
+the encoding given is passed over, and one of another Unicode encoding tells what the file is.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 _SQLITE = b"SQLite format 3\x00"
 #: bzip2: "BZh", the block size, then a block's magic (or the end of stream's, for an empty one)
 _BZIP2 = re.compile(rb"BZh[1-9](?:\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)")
+#: a web page (an HTML document: its doctype or root element) or an XML document at a file's start, white space and a
+#: UTF-8 BOM before it aside: group 1 is the web page's
+_MARKUP = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:(<!doctype\s+html|<html[\s>])|<\?xml\s)", re.IGNORECASE)
 #: (magic, the tool's name, the command that unpacks it)
 _PACKED = ((bytes.fromhex("FD377A585A00"), "xz", "unxz"), (bytes.fromhex("28B52FFD"), "zstd", "unzstd"))
 _NOT_TEXT = "not a CSV or JSONL file"
@@ -60,6 +64,16 @@ def no_text(head: bytes) -> str | None:
         return (
             "an SQLite database (a bulkload ledger is one: give it to --ledger of resume, reconcile or rollback), "
             f"{_NOT_TEXT}: load the file its rows are in"
+        )
+    if markup := _MARKUP.match(head):
+        if markup[1] or re.search(rb"<!doctype\s+html|<html[\s>]", head, re.IGNORECASE):  # XHTML: <?xml …?><html>
+            return (
+                f"a web page (HTML), {_NOT_TEXT}: a download that gave a sign-in or error page instead of the export? "
+                "Open it in a browser to see what it says, then download or export the data again as CSV"
+            )
+        return (
+            f"an XML document (an Excel 2003 XML spreadsheet, a SAF-T or bank file?), {_NOT_TEXT}: export the data "
+            "as CSV (a spreadsheet's: Save As, CSV UTF-8) and load that"
         )
     if _BZIP2.match(head):
         return _packed("bzip2", "bunzip2")

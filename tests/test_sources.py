@@ -1169,6 +1169,15 @@ _SQLITE_DB.close()
         # tester t51a: the ledger beside the input (`FILE.ledger.sqlite`, one tab away from FILE) was told UTF-16
         # without a BOM; given --encoding utf-16-le, "give --encoding utf-16-be"; given that, "not valid utf-16-be"
         (_SQLITE, "is an SQLite database (a bulkload ledger is one: give it to --ledger of resume, reconcile"),
+        # helper t74d: a web page (a download that gave a sign-in page) and an XML document were told that their first
+        # line names none of the fields, to remove title lines above the header or rename the columns
+        (b"\n  <!DOCTYPE html>\n<html><head><title>Sign in</title>", "is a web page (HTML), not a CSV or JSONL file"),
+        (b"\xef\xbb\xbf<HTML>\n<body>Session expired</body>", "a download that gave a sign-in or error page instead"),
+        (
+            b'<?xml version="1.0"?>\n<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml">',
+            "is a web page (HTML)",
+        ),
+        (b'<?xml version="1.0" encoding="UTF-8"?>\n<Workbook>', "is an XML document (an Excel 2003 XML spreadsheet"),
     ],
 )
 def test_a_workbook_or_an_archive_is_refused_as_what_it_is_never_as_utf16(
