@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -49,6 +50,8 @@ WAIT_DEBUG_S = 0.01
 #: times in a row a call's token may run out while it waits for its slot, no call leaving with a token meanwhile,
 #: before the run stops (NoToken): tokens that live shorter than the wait for one place would renew for ever
 TOKEN_RUNS_OUT = 4
+#: what a token endpoint's refusal holds (RFC 6749 §5.2: a JSON object whose `error` names it, invalid_client …)
+_OAUTH_ERROR = re.compile(r'"error"\s*:')
 #: times one call's token may be renewed after a 401 before the run stops resumable (NoToken): a token that worked
 #: (a call was answered with it) and is then refused was revoked or expired early (a key rotation, a restart), and a
 #: call meets each revocation while it waits at most once: a tester's server revoked every token 3 times in 2 s, and
@@ -701,6 +704,13 @@ class Dispatcher:
                 )
                 return TokenRefused(
                     f"the token endpoint refused the credentials it had taken: {said}", uncertain=uncertain
+                )
+            if not _OAUTH_ERROR.search(exc.message):
+                # helper t74d: --base-url of another API (e-conomic's) answered the token call 401 "X-AppSecretToken
+                # and X-AgreementGrantToken are missing or wrong.", told as refused HaloPSA credentials alone
+                said += (
+                    "; or the token call reached another API than a token endpoint: its answer is no OAuth error "
+                    f"(RFC 6749 §5.2: a JSON object naming an `error`, such as invalid_client), so check {endpoint} too"
                 )
             return TokenRefused(f"the token endpoint refused the credentials: {said}", uncertain=uncertain)
         if isinstance(exc, APIError) and exc.status in NO_SUCH_CALL:

@@ -517,8 +517,33 @@ async def test_credentials_the_token_endpoint_refuses_stop_every_command_at_once
     assert asked == 1, f"{asked} token calls for one refusal"
     assert code == 2 and said.startswith("the token endpoint refused the credentials"), said
     assert "HALO_CLIENT_ID and HALO_CLIENT_SECRET" in said and "not-the-secret-7Q" not in said, said
+    assert "another API" not in said, said  # an OAuth refusal is the token endpoint's
     if command == "rollback":
         assert f"`bulkload rollback --ledger {ledger}`" in said and "bulkload resume" not in said, said
+
+
+async def test_a_token_call_answered_by_another_api_is_told_to_check_the_address_too(tmp_path: Path) -> None:
+    """Helper t74d: --base-url of the e-conomic sandbox given to a HaloPSA load; its token call was answered 401
+    "X-AppSecretToken and X-AgreementGrantToken are missing or wrong." and the run told only "check HALO_CLIENT_ID and
+    HALO_CLIENT_SECRET": no OAuth error (RFC 6749 §5.2) is in that answer, so the address is named to check too. The
+    sandbox's own OAuth refusal (a wrong secret) is told as before (the test above)."""
+    options, files, _ = TARGET_CASES["halopsa"]
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            job = Job("halopsa", [str(f) for f in files], base_url=url, ledger=str(tmp_path / "run.sqlite"))
+            job.target_options, job.rejects = dict(options), str(tmp_path / "rejects.csv")
+            with pytest.raises(TokenRefused) as caught:
+                await load(job, env=HALO_WRONG)
+    said = str(caught.value)
+    assert said.startswith(
+        "the token endpoint refused the credentials: HTTP 401: X-AppSecretToken and X-AgreementGrantToken are missing "
+        "or wrong.; check HALO_CLIENT_ID and HALO_CLIENT_SECRET"
+    ), said
+    assert (
+        "; or the token call reached another API than a token endpoint: its answer is no OAuth error (RFC 6749 §5.2: a "
+        "JSON object naming an `error`, such as invalid_client), so check HALO_AUTH_URL (or --base-url) too"
+    ) in said, said
+    assert "not-the-secret-7Q" not in said, said
 
 
 # --- resume's overrides ---------------------------------------------------------------------------------------------
