@@ -180,7 +180,10 @@ class Job:
                 setattr(self, name, os.fspath(value))
         self.files = TARGETS[self.target].flags.arrange(list(self.files), self.target_options)
         if not self.files:
-            raise ConfigError("no input file given")
+            raise ConfigError(
+                f"no input file given: name the files to load (`bulkload load {self.target} --help` says how "
+                f"{self.target} takes them)"
+            )
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
             raise ConfigError(f"--concurrency must be between 1 and {MAX_CONCURRENCY}")
         if self.rate is not None and not MIN_RATE <= self.rate <= MAX_RATE:

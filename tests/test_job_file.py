@@ -531,3 +531,14 @@ def test_a_column_of_words_that_say_other_things_too_is_a_side_column_beside_inv
         assert f"column {column!r} (5) gives each invoiceAmount's side" in refused(argv, capsys)
     else:
         assert main(argv) == 0, capsys.readouterr()
+
+
+@pytest.mark.parametrize("target", ["economic", "halopsa", "visma-core"])
+def test_a_load_of_no_file_says_how_to_name_them(target: str) -> None:
+    """Helper t74d: `bulkload load economic` (no file) said "no input file given" and no more: the way on is the
+    target's help, which says how it takes its files (HaloPSA's --resource, Visma Core's --kind)."""
+    with pytest.raises(ConfigError) as refused:
+        Job(target, [])
+    assert str(refused.value) == (
+        f"no input file given: name the files to load (`bulkload load {target} --help` says how {target} takes them)"
+    )
