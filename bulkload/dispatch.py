@@ -695,7 +695,7 @@ class Dispatcher:
                 )
                 return WrongEndpoint(f"the token endpoint answered {said}", uncertain=uncertain)
             if answered := self._answered_with_token:
-                # they worked until now: revoked or changed since the command began, not mistyped (helper t74d)
+                # they worked until now: revoked or changed since the command began, not mistyped
                 said = (
                     f"HTTP {exc.status}: {exc.message}, after {answered} call{'s' if answered > 1 else ''} of this "
                     "command had been answered with tokens it gave for them: the client was disabled, or its secret "
@@ -706,7 +706,7 @@ class Dispatcher:
                     f"the token endpoint refused the credentials it had taken: {said}", uncertain=uncertain
                 )
             if not _OAUTH_ERROR.search(exc.message):
-                # helper t74d: --base-url of another API (e-conomic's) answered the token call 401 "X-AppSecretToken
+                # --base-url of another API (e-conomic's) answered the token call 401 "X-AppSecretToken
                 # and X-AgreementGrantToken are missing or wrong.", told as refused HaloPSA credentials alone
                 said += (
                     "; or the token call reached another API than a token endpoint: its answer is no OAuth error "
