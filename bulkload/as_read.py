@@ -41,7 +41,7 @@ def rows_as_read(
     kind = target.kind_of(file_idx)
     profiles = ledger.profiles() or []
     reading = reading_of(kind, profiles[file_idx]) if file_idx < len(profiles) else None
-    for item in Job.from_settings(ledger.run.settings).source(files[file_idx], kind.secret_fields):
+    for item in Job.from_settings(ledger.run.settings).source(files[file_idx], kind):
         if isinstance(item, BadRow):
             continue
         line, row = item

@@ -8,7 +8,7 @@ import re
 import stat
 import tomllib
 import unicodedata
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -25,7 +25,7 @@ from .masking import name_shown
 from .profile import Given
 from .sources import Source, codec_name
 from .targets import TARGETS
-from .targets.base import Target
+from .targets.base import RecordKind, Target
 
 #: a settle delay is waited out by a chunk while the run goes on: an hour is past any commit time, not a setting
 MAX_SETTLE_S = 3600.0
@@ -332,10 +332,17 @@ class Job:
         """`api_url` as `address` writes it: one text for one API however it is spelled."""
         return address(self.api_url)
 
-    def source(self, path: str, secrets: Collection[str]) -> Source:
-        """The input file at `path` read as this job says (its delimiter, columns and encoding), `secrets` (the
-        fields of its record kind) masked in what is shown of it."""
-        return Source(path, delimiter=self.delimiter, columns=self.columns, encoding=self.encoding, secrets=secrets)
+    def source(self, path: str, kind: RecordKind) -> Source:
+        """The input file at `path` read as this job says (its delimiter, columns and encoding) for rows of `kind`:
+        its secret fields masked in what is shown of it, its totals rows passed over (RecordKind.totals_shape)."""
+        return Source(
+            path,
+            delimiter=self.delimiter,
+            columns=self.columns,
+            encoding=self.encoding,
+            secrets=kind.secret_fields,
+            totals=kind.totals_shape,
+        )
 
     def reading_args(self) -> list[str]:
         """The options of `bulkload load` that read files as this job was told to: --encoding, --delimiter, --decimal

@@ -140,8 +140,8 @@ def _why(text: str, mark: str) -> str:
         if text[0] == "(" and (value := _read(beside[1], mark)) is not None:  # ($100.00): US Excel's Accounting
             return (
                 f"{text!r} holds the currency {beside[0]!r} inside the parentheses of an accounting negative: write "
-                f"the number alone, with a minus ({_written(value, mark)!r}; where the target takes a currency, it "
-                "belongs in its own column)"
+                f"the number alone, with a minus ({plain_written(value, mark)!r}; where the target takes a currency, "
+                "it belongs in its own column)"
             )
         return (
             f"{text!r} holds the currency {beside[0]!r}: write the number alone (where the target takes a currency, it "
@@ -155,25 +155,25 @@ def _why(text: str, mark: str) -> str:
         if value is not None and not value.is_signed():  # "- 5.00-" has two signs, and is told the forms
             return (
                 f"{text!r} has a space between its sign {sign!r} and its digits, which a number is read without: "
-                f"write {_written(-value if sign != '+' else value, mark)!r}"
+                f"write {plain_written(-value if sign != '+' else value, mark)!r}"
             )
     if (no_decimals := _NO_DECIMALS(text)) and text[len(no_decimals[1])] == mark:
         value = _read(no_decimals[1], mark)
         if value is not None and int(value.as_tuple().exponent) == 0:
             return (
                 f"{text!r} writes its decimals as {no_decimals[2]!r}, as a whole price is written: write "
-                f"{_written(value, mark) + mark + '00'!r}"
+                f"{plain_written(value, mark) + mark + '00'!r}"
             )
     dash = next((c for c in text if c in _DASHES), "")
     if dash and (value := _read(text.replace(dash, "-"), mark)) is not None:
         return (
             f"{text!r} has the dash {dash!r} (U+{ord(dash):04X}) where a minus belongs, as a word processor writes "
-            f"one: which it means is not read from a dash; write {_written(value, mark)!r}"
+            f"one: which it means is not read from a dash; write {plain_written(value, mark)!r}"
         )
     if _LAKHS(text) is not None and (value := _read(text.replace(",", ""), ".")) is not None:
         return (
             f"{text!r} is grouped in lakhs and crores (Indian digit grouping: two digits a group above the "
-            f"thousands), which is read only in groups of three: write {_written(value, mark)!r}"
+            f"thousands), which is read only in groups of three: write {plain_written(value, mark)!r}"
         )
     if _read(text, "," if mark == "." else ".") is not None:
         return f"{text!r} is not a number with decimal mark {mark!r} (the file's numbers use {mark!r} for decimals)"
@@ -194,7 +194,7 @@ _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\ufe63\uff0d"
 _LAKHS = re.compile(r"[+-]?[1-9][0-9]?(?:,[0-9]{2})+,[0-9]{3}(?:\.[0-9]+)?").fullmatch
 
 
-def _written(value: Decimal, mark: str) -> str:
+def plain_written(value: Decimal, mark: str) -> str:
     """`value` as a file of decimal `mark` writes it plainly: no grouping, a leading minus ("-1234,50")."""
     return f"{value:f}".replace(".", mark)
 

@@ -539,6 +539,7 @@ def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable
             encoding=spec.encoding,
             secrets=kind.secret_fields,
             pinned=Pinned(*spec.pins[n]) if spec.pins else None,
+            totals=kind.totals_shape,
         )
         profile = (spec.profiles or [{}] * len(spec.files))[n]
         if profile.get("grouped", True):

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from . import origins
+from . import control_totals, origins
 from .code_pages import NAMES as CODE_PAGE_NAMES
 from .code_pages import ambiguous, around_letters, encodings_apart, reading_as_text, told_by
 from .columns import RecordKeys, did_you_mean, given_twice, not_taken, refusal
@@ -118,6 +118,10 @@ class FileProfile(msgspec.Struct, kw_only=True, frozen=True):
     #: amount fields a CSV column mapped to whose name says its currency ("Beløb DKK") -> that name
     #: (Source.named_currencies): a row of another currency is rejected (chunking.Reading.convert)
     named_currencies: dict[str, str] = {}
+    #: the totals rows checked and not loaded (control_totals.checked): the first few, as what each matched, and
+    #: how many there were
+    control_totals: list[str] = []
+    totals_rows: int = 0
 
 
 class Given(NamedTuple):
@@ -217,6 +221,8 @@ class Scanned:
         self.widths: RowWidths | None = None
         #: Source.last_line_without_end, once the file is read to its end
         self.last_line_without_end = 0
+        #: Source.totals_seen: the totals rows passed over, checked once the decimal mark is known (control_totals)
+        self.totals = 0
 
 
 def _scan(
@@ -329,6 +335,7 @@ def _scan(
     found.rows, found.last_key = rows, previous
     found.last_line_without_end = source.last_line_without_end
     found.widths = source.row_widths
+    found.totals = source.totals_seen
     # rows of two widths say the split more plainly, naming both lines (_rows_apart): that refusal is made instead
     apart = found.widths is not None and found.widths.apart() is not None
     if split is not None and found.broken is None and not apart and (refused := split.refusal(source.path)):
@@ -338,8 +345,15 @@ def _scan(
     # a footer is told only at the file's end: a half read alone may end in what looks like one; lines below a
     # merged cell are told by what is above them, which a half that starts with one cannot see
     blank_keys = found.merged is not None and found.merged.starts_blank
+    # totals rows are checked against every line above them: a half read alone cannot
     found.plain = (
-        found.plain and not unnamed and found.broken is None and one_width and not source.footer and not blank_keys
+        found.plain
+        and not unnamed
+        and found.broken is None
+        and one_width
+        and not source.footer
+        and not blank_keys
+        and not found.totals
     )
     return found
 
@@ -702,6 +716,7 @@ def _inspect(
     # a file's amounts are in one unit: one written with decimals where whole minor units are read refuses the file
     found.decimals.refuse(decimal.decimal, path, kind.minor_unit_advice)
     date_format = dates.decide(given.date_format, path, before)
+    totals = control_totals.checked(source, kind, decimal.decimal) if found.totals else []
     if found.merged is not None and (refused := found.merged.refusal(path)) is not None:
         raise refused
     apart = _apart(db, file_idx, kind, paths)
@@ -761,6 +776,8 @@ def _inspect(
         copies=copies,
         left_out=left_out,
         named_currencies=named_currencies,
+        control_totals=totals,
+        totals_rows=found.totals,
     )
 
 

@@ -788,6 +788,10 @@ def _reading(profile: Mapping[str, Any]) -> str:
     if not profile.get("date_evidence", "").startswith("no "):
         orders = {"dmy": "dates day first", "mdy": "dates month first", "iso": "ISO dates"}
         parts.append(orders.get(profile["date_format"], f"dates as {profile['date_format']}"))
+    if rows := profile.get("totals_rows", 0):
+        checked = "; ".join(profile.get("control_totals", []))
+        more = f"; and {rows - len(profile.get('control_totals', [])):,} more" if rows > 3 else ""
+        parts.append(f"{rows:,} totals row{'s' if rows > 1 else ''} checked, not loaded ({checked}{more})")
     if not profile.get("grouped", True) and profile.get("apart"):  # none: each group apart was given twice
         parts.append(f"regrouped: the lines of {profile['apart']} were apart")
     return ", ".join(parts)

@@ -144,7 +144,7 @@ def open_sources(job: Job, target: Target) -> list[Source]:
     for path in job.files:
         check_regular(path)
     _one_file_each(job.files, creates=not target.books.creates_nothing)
-    sources = [job.source(path, target.kind_of(i).secret_fields) for i, path in enumerate(job.files)]
+    sources = [job.source(path, target.kind_of(i)) for i, path in enumerate(job.files)]
     for file_idx, source in enumerate(sources):
         kind = target.kind_of(file_idx)
         try:

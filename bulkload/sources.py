@@ -182,6 +182,49 @@ class HeaderUndecodable(ConfigError):
 Row = tuple[int, dict[str, Any]]
 
 
+class TotalsRow(NamedTuple):
+    """A row of a totals row's shape (Source.totals), every field it fills, as Source.with_totals gives it."""
+
+    line: int
+    row: dict[str, Any]
+
+
+#: a cell that names a total, besides the amounts and text a totals row fills: a word for a total in the languages
+#: of the exports met (Excel's `101 Total`, `Grand Total`, `Hovedtotal`, `Gesamtergebnis`), with a key or a code
+#: before or after it
+_TOTAL_WORDS = (
+    r"(?:grand |sub-?|sous-|zwischen|gesamt|hoved|total|eind|kokonais|väli|)"
+    r"(?:totals?|totalt|totaal|totale|total général|sum|sums|summe|summa|summen|ergebnis|suma|somme|i ?alt|"
+    r"yhteensä|celkem|razem|transport|übertrag|carried forward|brought forward)"
+)
+_TOTAL_CELL = re.compile(rf"(?:[\w./-]+\s+)?{_TOTAL_WORDS}(?:\s+[\w./-]+)?:?", re.IGNORECASE)
+
+
+def _totals_cells(
+    names: Sequence[str], money: Sequence[str], may: Sequence[str]
+) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """Where a totals row's cells are among a header's `names`: (the amounts' places, the places of the fields it
+    may not fill); None where the header names no amount."""
+    amounts = tuple(i for i, name in enumerate(names) if name in money)
+    others = tuple(i for i, name in enumerate(names) if name and name not in money and name not in may)
+    return (amounts, others) if amounts else None
+
+
+def names_total(text: str) -> bool:
+    """Whether a cell's text names a total (`Total`, `101 I alt`, `Grand Total`, `Summe`): a totals row's word."""
+    return _TOTAL_CELL.fullmatch(text.strip()) is not None
+
+
+def _fills_only(row: Sequence[str], amounts: tuple[int, ...], others: tuple[int, ...]) -> bool:
+    """Whether a CSV row of the header's width fills an amount, and no other field than those a totals row may
+    fill, but for cells that name a total (`_TOTAL_CELL`)."""
+    for i in others:
+        cell = row[i].strip()
+        if cell and not names_total(cell):
+            return False
+    return any(row[i].strip() for i in amounts)
+
+
 class RowWidths:
     """The widths of a CSV file's rows that hold a value, where its header ends in unnamed columns (trailing
     delimiters), which a row may fill with empty cells or leave out: by width (cells), how many rows have it and the
@@ -228,8 +271,13 @@ class Source:
         secrets: Collection[str] = (),
         pinned: Pinned | None = None,
         part: Part | None = None,
+        totals: Sequence[Sequence[str]] | None = None,
     ) -> None:
         self.path = Path(path)
+        #: the cells a totals row of the file's kind fills (RecordKind.totals_shape): (the amounts, the other fields
+        #: it may fill); a CSV row of that shape is no row (`totals_seen`), read only by `with_totals`
+        self.totals = None if totals is None else (tuple(totals[0]), tuple(totals[1]))
+        self._totals_seen = 0
         #: the file as it was hashed: when given, no byte past its size is read, and a file found changed at the
         #: end of a read raises FileChanged
         self.pinned = pinned
@@ -276,6 +324,7 @@ class Source:
             "fmt": self.fmt,
             "encoding": self.encoding,
             "secrets": sorted(self.secrets),
+            "totals": self.totals,
         }
 
     def sibling(self, part: Part) -> Source:
@@ -415,6 +464,16 @@ class Source:
         file whose header names more than one column. 0 where there is none. A spreadsheet's footer padded to the
         sheet's width reads as a row: a HaloPSA record named `Total: 2 records` was created, exit 0 (t46a)."""
         return self._footer
+
+    @property
+    def totals_seen(self) -> int:
+        """The totals rows (`totals`) the last read of a CSV file's rows passed over, as far as it went: each is
+        checked against the lines above it (control_totals.py) before the first call, and never loaded."""
+        return self._totals_seen
+
+    def with_totals(self, only: Collection[str]) -> Iterator[Row | BadRow | TotalsRow]:
+        """The rows as `rows` gives them, and the totals rows among them (`totals`) as TotalsRow, every field."""
+        return self._masking(self._iter_csv(only=frozenset(only), totals=True))
 
     @property
     def row_widths(self) -> RowWidths | None:
@@ -859,9 +918,13 @@ class Source:
             (first + 1, second + 1),
         )
 
-    def _iter_csv(self, raw: bool = False, only: frozenset[str] | None = None) -> Generator[Row | BadRow, None, None]:
+    def _iter_csv(
+        self, raw: bool = False, only: frozenset[str] | None = None, totals: bool = False
+    ) -> Generator[Row | BadRow, None, None]:
         with self._open_csv() as (reader, names, delim, lines, held, eof_line, before, src):
             n = len(names)
+            self._totals_seen = 0
+            shape = None if raw or self.totals is None else _totals_cells(names, *self.totals)
             secret_at = self._secret_at
             drop = "" in names
             unnamed = UNNAMED in names
@@ -932,6 +995,12 @@ class Source:
                             continue
                         if len(row) > n and (why := again.glued(row)):
                             yield BadRow(start, why, _clip(_csv_text(row, delim)), kind="header")
+                            continue
+                        if shape is not None and len(row) == n and _fills_only(row, *shape):
+                            self._totals_seen += 1
+                            if totals:
+                                whole = {k: v.strip() for k, v in zip(names, row) if k and v.strip()}
+                                yield TotalsRow(start, whole)
                             continue
                         # Fast path: right width, no NUL, and ASCII or text the slow path finds nothing wrong with
                         # (no undecodable byte, no C1 control: _readable); else the slow path.

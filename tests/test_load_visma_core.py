@@ -323,8 +323,15 @@ async def test_an_order_whose_line_cannot_be_read_is_not_booked_without_it(tmp_p
 @pytest.mark.parametrize(
     ("rows", "booked"),
     [
-        # an order of FEE lines above a totals row (no caseId, cost type or orderId)
-        ([[1003, "FEE", "2000.00", "Linje", "N", "2026-11-13", "R-9"], ["", "", "4456.50", "Sum", "", "", ""]], []),
+        # an order of FEE lines above a row that may be a totals row (no caseId, cost type or orderId), and may be a
+        # line (its date: no control total, test_totals_row_told)
+        (
+            [
+                [1003, "FEE", "2000.00", "Linje", "N", "2026-11-13", "R-9"],
+                ["", "", "4456.50", "Sum", "", "2026-11-13", ""],
+            ],
+            [],
+        ),
         # an order's 2nd FEE line names no case: the orders on both sides are refused, every FEE line of R-7
         (
             [

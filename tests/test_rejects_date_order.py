@@ -1,7 +1,7 @@
 """A Norwegian export (dates 31.10.2026, day first as its own dates prove) whose voucher of 01.11.2026 is rejected
-(a totals row next to it). The rejects file holds only 01.11.2026, which reads both ways, and loaded as the summary
-says ("fix them, then load this file") it was refused with a choice: "give --date-format %d.%m.%Y (day first) or
---date-format %m.%d.%Y (month first)". bulkload knows the answer (the rejects file names its input, whose run read
+(a row of no voucher next to it). The rejects file holds only 01.11.2026, which reads both ways, and loaded as the
+summary says ("fix them, then load this file") it was refused with a choice: "give --date-format %d.%m.%Y (day first)
+or --date-format %m.%d.%Y (month first)". bulkload knows the answer (the rejects file names its input, whose run read
 it day first), yet asked the user to guess; the wrong half of the choice books 11 January. It is read as its input
 was (g22c: the test asked for a refusal without the guess; reading it so is what the fault asked first)."""
 
@@ -23,7 +23,7 @@ ROWS = [
     "5;1;1;31.10.2026;-10,00;NOK;5600;b",
     "5;1;2;01.11.2026;5,00;NOK;1010;c",
     "5;1;2;01.11.2026;-5,00;NOK;5600;d",
-    ";;;Sum;0,00;;;",
+    ";;;Sum;0,00;;1010;",  # an account: no totals row (a control total, test_totals_row_told), a line of no voucher
 ]
 
 

@@ -1,18 +1,30 @@
-"""A totals row at the end of an export (`;;;;1.484,50;;;I alt`, as a Danish finance team's spreadsheet adds one)
-names no voucher, and is taken for a line of the last voucher, which is rejected with it: no voucher loads without
-a line of its. The voucher was told only `line 7, next to it, names no voucher and may be one of its lines`, and the
-row its own `entryTypeNumber: required field is missing`, so nothing said that the row is what a finance team
-adds below the lines and removes to load the voucher (tester t68a). The voucher is told so now; a row naming no
-voucher between two vouchers is told as before."""
+"""Totals rows of a journal export: a Danish spreadsheet's `;;;;1.484,50;;;I alt` below the lines, Excel's Subtotal
+(`101 Total` below each voucher, `Grand Total` at the end), a total per currency. Found by testers (t68a, t74a): such a
+row names no voucher, and was taken for a line of the last voucher, which was rejected with it (exit 1): a good month
+end refused. A totals row fills an amount and nothing of a line's own (no voucher, date or account): it is a control
+total, checked before the first call against the lines above it (their net sum, debits or credits, since the totals
+rows before it or from the file's start, of its currency where it names one) and never loaded; a file that does not
+add up to it is refused, naming the figures, nothing sent. A row naming no voucher that gives a line's own fields is
+no totals row: it is taken for a line of the vouchers next to it, as before."""
 
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 from pathlib import Path
 
+import anyio
 import pytest
+from conftest import CREDS
+from test_load_visma_core import ENV as CORE_ENV
+from test_load_visma_core import created
+from test_load_visma_core import job as core_job
+from test_month_end_files import journal
 
+from bulkload import Job, load
 from bulkload.cli import main
+from bulkload.errors import ConfigError
+from bulkload.sandbox import SandboxOptions, running
 
 HEADER = "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accountNumber;text\n"
 LINES = (
@@ -21,12 +33,107 @@ LINES = (
     "5;1;102;01.12.2026;250,00;DKK;1010;Kørsel Århus\n"
     "5;1;102;01.12.2026;-250,00;DKK;5600;Bank\n"
 )
+BOOKED = [
+    (101, 1010, Decimal("1234.50"), "DKK"),
+    (101, 5600, Decimal("-1234.50"), "DKK"),
+    (102, 1010, Decimal("250.00"), "DKK"),
+    (102, 5600, Decimal("-250.00"), "DKK"),
+]
 
 
-@pytest.fixture(autouse=True)
-def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ECONOMIC_APP_SECRET_TOKEN", "a")
-    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", "g")
+async def books(tmp_path: Path, text: str, name: str = "entries.csv") -> tuple[int, list[object], str]:
+    """`text` loaded into a fresh e-conomic sandbox: the exit code, what journal 1 holds, how the file was read."""
+    data = tmp_path / name
+    data.write_text(text, encoding="utf-8")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            job = Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "l.sqlite"))
+            report = await load(job, env=CREDS)
+            held = await journal(url)
+    (read,) = report.inputs or [{}]
+    assert report.rows_read == report.loaded + report.rejected + report.in_doubt + report.skipped
+    return report.exit_code, list(held), "; ".join(read.get("control_totals", []))
+
+
+@pytest.mark.parametrize(
+    ("totals", "said"),
+    [
+        (";;;;1.484,50;;;I alt\n", "line 6 amount 1.484,50: the debits of lines 2-5"),
+        ("\n;;;;1.484,50;;;Total\n\n\n", "line 7 amount 1.484,50: the debits of lines 2-5"),
+        (";;;;-1.484,50;DKK;;Summe\n", "line 6 amount -1.484,50: the credits of lines 2-5"),
+        (";;Total;;0,00;;;\n", "line 6 amount 0,00: the net sum of lines 2-5"),
+    ],
+)
+async def test_a_totals_row_at_the_end_is_checked_and_not_loaded(tmp_path: Path, totals: str, said: str) -> None:
+    code, held, read = await books(tmp_path, HEADER + LINES + totals)
+    assert (code, held, read) == (0, BOOKED, said)
+
+
+async def test_excel_s_subtotals_below_each_voucher_and_its_grand_total_are_checked(tmp_path: Path) -> None:
+    first, second = LINES.splitlines(keepends=True)[:2], LINES.splitlines(keepends=True)[2:]
+    text = HEADER + "".join(first) + ";;101 I alt;;1.234,50;;;\n" + "".join(second) + ";;102 I alt;;250,00;;;\n"
+    code, held, read = await books(tmp_path, text + ";;Hovedtotal;;1.484,50;;;\n")
+    assert (code, held) == (0, BOOKED)
+    assert read == (
+        "line 4 amount 1.234,50: the debits of lines 2-3; line 7 amount 250,00: the debits of lines 5-6; "
+        "line 8 amount 1.484,50: the debits of lines 2-6, every line above it"
+    )
+
+
+async def test_totals_per_currency_are_each_checked_against_the_lines_of_their_currency(tmp_path: Path) -> None:
+    lines = LINES + "5;1;103;01.12.2026;100,00;EUR;1010;Hotel\n5;1;103;01.12.2026;-100,00;EUR;5600;Bank\n"
+    text = HEADER + lines + ";;;;1.484,50;DKK;;Total DKK\n;;;;100,00;EUR;;Total EUR\n"
+    code, held, read = await books(tmp_path, text)
+    assert code == 0 and len(held) == 6, held
+    assert read == "line 8 amount 1.484,50: the debits of lines 2-5; line 9 amount 100,00: the debits of lines 6-7"
+
+
+async def test_a_totals_row_the_lines_do_not_add_up_to_refuses_the_file_naming_the_figures(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        await books(tmp_path, HEADER + LINES + ";;;;1.485,50;;;I alt\n")
+    said = str(refused.value)
+    assert "line 6 reads as a totals row" in said and "its amount 1.485,50 is none of the sums" in said, said
+    assert "the lines above it (lines 2-5) add up to net 0,00, debits 1484,50, credits -1484,50" in said, said
+    assert said.endswith("where line 6 is a line to book, give it its entryTypeNumber, voucherNumber and date"), said
+
+
+async def test_a_visma_core_totals_row_below_the_orders_is_not_booked(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    data.write_text(
+        "caseId,accountingCostType,amount,description,note,entryDate,orderId\n"
+        "1004,OUTLAY,100.00,Takst,,2026-11-30,T1\n"
+        "1004,OUTLAY,40.00,Porto,,2026-11-30,T1\n"
+        "1005,FEE,250.00,Honorar,,2026-11-30,\n"
+        ",,390.00,I alt,,,\n",
+        encoding="utf-8",
+    )
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            report = await load(core_job(tmp_path, data, url), env=CORE_ENV)
+            entries = await created(url)
+    assert sorted((e["CaseId"], e["Amount"]) for e in entries) == [(1004, Decimal("140.00")), (1005, Decimal("250.00"))]
+    assert (report.rows_read, report.loaded, report.exit_code) == (3, 3, 0), report
+
+
+async def test_a_row_of_a_totals_row_s_shape_whose_text_names_no_total_refuses_the_file(tmp_path: Path) -> None:
+    # a line whose case, cost type and order were merged cells above it reads as a totals row of the same amount as
+    # the line above: never dropped as a control total, nor booked
+    data = tmp_path / "e.csv"
+    data.write_text(
+        "caseId,accountingCostType,amount,description,note,entryDate,orderId\n"
+        "1004,OUTLAY,100.00,Takst,,2026-11-30,T1\n"
+        ",,100.00,Takst,,,\n",
+        encoding="utf-8",
+    )
+    with anyio.fail_after(60), pytest.raises(ConfigError) as refused:
+        async with running("visma-core", SandboxOptions()) as url:
+            await load(core_job(tmp_path, data, url), env=CORE_ENV)
+    said = str(refused.value)
+    assert said.startswith(
+        f"{data}: line 3 fills amount and description 'Takst' but no caseId or accountingCostType: a totals row reads "
+        "so, and so does a line whose other cells were merged over"
+    ), said
+    assert "give it its caseId and accountingCostType" in said, said
 
 
 def reasons(tmp_path: Path, text: str) -> dict[int, str]:
@@ -38,22 +145,16 @@ def reasons(tmp_path: Path, text: str) -> dict[int, str]:
         return {int(r["line"]): f"{r['field']}: {r['reason']}".lstrip(": ") for r in csv.DictReader(f, delimiter=";")}
 
 
-@pytest.mark.parametrize("totals", [";;;;1.484,50;;;I alt\n", "\n;;;;1.484,50;;;Total\n\n\n"])
-def test_the_last_voucher_is_told_a_row_after_it_at_the_end_may_be_a_totals_row(tmp_path: Path, totals: str) -> None:
-    got = reasons(tmp_path, HEADER + LINES + totals)
-    line = 6 if not totals.startswith("\n") else 7
-    assert sorted(got) == [4, 5, line]
-    told = f"line {line}, after it at the file's end, names no voucher and may be one of its lines, or a totals row"
-    assert (
-        got[4]
-        == got[5]
-        == f"voucher 102 (journal 1) rejected: {told}: remove it if it is one, and load the rejects file"
-    )
-    assert got[line] == "entryTypeNumber: required field is missing"  # the row keeps its own reason
-
-
-def test_a_row_naming_no_voucher_between_two_is_no_totals_row(tmp_path: Path) -> None:
+def test_a_row_naming_no_voucher_that_gives_a_line_s_own_fields_is_no_totals_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    lost = ";;;31.12.2026;1.484,50;;1010;I alt\n"  # a date and an account: a line whose voucher was lost
+    got = reasons(tmp_path, HEADER + LINES + lost)
+    told = "line 6, after it at the file's end, names no voucher and may be one of its lines, or a totals row"
+    assert got[4] == f"voucher 102 (journal 1) rejected: {told}: remove it if it is one, and load the rejects file"
     first, second = LINES.splitlines(keepends=True)[:2], LINES.splitlines(keepends=True)[2:]
-    got = reasons(tmp_path, HEADER + "".join(first) + ";;;;1.484,50;;;I alt\n" + "".join(second))
+    got = reasons(tmp_path, HEADER + "".join(first) + lost + "".join(second))
     names_none = "rejected: line 4, next to it, names no voucher and may be one of its lines"
     assert got[2] == f"voucher 101 (journal 1) {names_none}" and got[5] == f"voucher 102 (journal 1) {names_none}"

@@ -276,10 +276,26 @@ class RecordKind:
     #: an answer may confirm a record without giving its id (NO_ID: PayorCRM, whose answers seed 004 does not
     #: document); elsewhere an answer gives every record an id, and -1 is none (http.keepable_ids)
     ids_optional: bool = False
+    #: the fields besides `money_fields` a totals row of an export fills (e-conomic's journal, text and currency): a
+    #: CSV row that fills an amount, these and nothing else (a cell of another field blank or naming a total: `101
+    #: Total`, `I alt`) is a control total, checked against the lines above it and never loaded (control_totals.py).
+    #: None of a field every line gives (a voucher, a date, a case): such a row is then no line. Empty: the kind reads
+    #: no totals rows
+    totals_fields: frozenset[str] = frozenset()
+    #: the field that gives a line's currency, where a totals row's amount is summed per currency ("" for none)
+    currency_field: str = ""
     #: method and path of the create call, and whether sending it again is harmless (`call_for`)
     method: str = "POST"
     path: str = ""
     repeatable: bool = False
+
+    @functools.cached_property
+    def totals_shape(self) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """The cells a totals row fills, as sources.Source takes them: (the amounts, the other fields it may fill);
+        None where the kind reads no totals rows (`totals_fields`)."""
+        if not self.totals_fields:
+            return None
+        return tuple(sorted(self.money_fields)), tuple(sorted(self.totals_fields))
 
     @functools.cached_property
     def read_fields(self) -> frozenset[str]:

@@ -526,6 +526,8 @@ class DraftEntries(RecordKind):
     rows_grouped = True  # every entry is a voucher's line
     filled_down = ("voucherNumber",)
     filled_alike = ("journalNumber",)
+    totals_fields = frozenset({"journalNumber", "text", "currency"})
+    currency_field = "currency"
     #: what a line books, whatever its amount and text: its kind and date, and where it posts, in what currency
     line_names = (
         "entryTypeNumber",

@@ -368,6 +368,7 @@ class Entries(OnCase):
     line_names = ("accountingCostType", "description")
     filled_down = ("orderId",)
     filled_alike = ("caseId",)
+    totals_fields = frozenset({"description", "note"})
     own_group_advice = (
         "where a line is an entry of no order (and the line above it the whole of its order), write it above the "
         "orders, so that no line without an orderId lies right below a line that gives one"
