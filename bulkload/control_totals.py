@@ -172,7 +172,7 @@ def _match(since: Sums, above: Sums, field: str, value: Decimal) -> str | None:
 def _sums(since: Sums, above: Sums, field: str, mark: str, of: str) -> str:
     """The sums a totals row matched none of, as its refusal names them."""
     if not above.first:
-        return f"no line above it{of} gives a {field}"
+        return f"no line above it{of} gives {field}"
     sums = f"the lines above it{of} ({above.lines()}) add up to {above.shown(field, mark)}"
     if since.first and since.first != above.first:
         sums += f"; those since the totals rows before it ({since.lines()}) to {since.shown(field, mark)}"

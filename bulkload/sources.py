@@ -220,7 +220,7 @@ def _fills_only(row: Sequence[str], amounts: tuple[int, ...], others: tuple[int,
     fill, but for cells that name a total (`_TOTAL_CELL`)."""
     for i in others:
         cell = row[i].strip()
-        if cell and not names_total(cell):
+        if cell and (cell.isdigit() or not names_total(cell)):  # a line's number: no look at its words
             return False
     return any(row[i].strip() for i in amounts)
 
