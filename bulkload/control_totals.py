@@ -46,10 +46,10 @@ class Sums:
             return None
         if value == self.net.get(field, _ZERO):
             return "the net sum"
-        if value == self.debits.get(field, _ZERO):
+        if field in self.debits and value == self.debits[field]:  # of lines that give debits: none is no sum of them
             return "the debits"
-        credits = self.credits.get(field, _ZERO)
-        return "the credits" if value in (credits, -credits) else None
+        credits = self.credits.get(field)
+        return "the credits" if credits is not None and value in (credits, -credits) else None
 
     def lines(self) -> str:
         return f"line {self.first}" if self.first == self.last else f"lines {self.first}-{self.last}"

@@ -80,6 +80,22 @@ async def test_excel_s_subtotals_below_each_voucher_and_its_grand_total_are_chec
     )
 
 
+async def test_a_general_ledger_export_s_totals_per_account_are_checked_and_its_vouchers_regrouped(
+    tmp_path: Path,
+) -> None:
+    text = (
+        HEADER
+        + "5;1;101;31.12.2026;1.234,50;DKK;1010;Husleje\n5;1;102;01.12.2026;250,00;DKK;1010;Kørsel Århus\n"
+        + ";;Total 1010;;1.484,50;;;\n"
+        + "5;1;101;31.12.2026;-1.234,50;DKK;5600;Bank\n5;1;102;01.12.2026;-250,00;DKK;5600;Bank\n"
+        + ";;Total 5600;;-1.484,50;;;\n;;Total;;0,00;;;\n"
+    )
+    code, held, read = await books(tmp_path, text)
+    assert (code, held) == (0, BOOKED)
+    # the last total is the net sum of every line, not the debits of the lines of account 5600, which give none
+    assert read.endswith("line 8 amount 0,00: the net sum of lines 2-6, every line above it"), read
+
+
 async def test_totals_per_currency_are_each_checked_against_the_lines_of_their_currency(tmp_path: Path) -> None:
     lines = LINES + "5;1;103;01.12.2026;100,00;EUR;1010;Hotel\n5;1;103;01.12.2026;-100,00;EUR;5600;Bank\n"
     text = HEADER + lines + ";;;;1.484,50;DKK;;Total DKK\n;;;;100,00;EUR;;Total EUR\n"
