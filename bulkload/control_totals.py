@@ -126,21 +126,21 @@ def _items(source: Source, only: tuple[str, ...]) -> Iterator[tuple[int, dict[st
 
 
 def _told(row: dict[str, object], kind: RecordKind, money: tuple[str, ...], may: tuple[str, ...]) -> str | None:
-    """Why a row of a totals row's shape cannot be told for one: it gives text of a line's (`Porto`), no word of a
-    total, as a line whose other cells were merged over (a spreadsheet's merged cells) does; None where a cell names a
-    total, or it gives no text (a bare amount)."""
+    """Why a row of a totals row's shape cannot be told for one: no cell names a total, and it gives text of a line's
+    (`Porto`), or no text where a line of the kind may leave out all the shape leaves out (RecordKind.totals_bare):
+    a line whose other cells were merged over (a spreadsheet's merged cells) reads so too. None where it is told."""
     texts = {
         name: str(row[name]) for name in may if row.get(name) and name not in (kind.currency_field, *kind.filled_alike)
     }
-    if not texts or any(names_total(str(v)) for k, v in row.items() if k not in money):
+    if (kind.totals_bare and not texts) or any(names_total(str(v)) for k, v in row.items() if k not in money):
         return None
-    given = ", ".join(f"{name} {text!r}" for name, text in texts.items())
+    given = "".join(f" and {name} {text!r}" for name, text in texts.items())
     return (
-        f"fills {' and '.join(name for name in money if row.get(name))} and {given} but no {_lacks(kind, may)}: a "
-        "totals row reads so, and so does a line whose other cells were merged over (in a spreadsheet: a merged cell, "
-        "given on the first line only), and no cell names a total (`Total`, `I alt`, `Summe`). Which it is cannot be "
-        f"told, so nothing was sent. Where it is a line, give it its {_lacks(kind, may, 'and')}; where it is a totals "
-        "row, write a word for a total in it (`Total`), or remove it"
+        f"fills {' and '.join(name for name in money if row.get(name))}{given} but no {_lacks(kind, may)}, and no cell "
+        "names a total (`Total`, `I alt`, `Summe`): a totals row reads so, and so does a line whose other cells were "
+        "merged over (in a spreadsheet: a merged cell, given on the first line only). Which it is cannot be told, so "
+        f"nothing was sent. Where it is a line, give it its {_lacks(kind, may, 'and')}; where it is a totals row, "
+        "write a word for a total in it (`Total`), or remove it"
     )
 
 

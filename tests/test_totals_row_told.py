@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -131,25 +132,40 @@ async def test_a_visma_core_totals_row_below_the_orders_is_not_booked(tmp_path: 
     assert (report.rows_read, report.loaded, report.exit_code) == (3, 3, 0), report
 
 
-async def test_a_row_of_a_totals_row_s_shape_whose_text_names_no_total_refuses_the_file(tmp_path: Path) -> None:
-    # a line whose case, cost type and order were merged cells above it reads as a totals row of the same amount as
-    # the line above: never dropped as a control total, nor booked
+@pytest.mark.parametrize(
+    ("header", "lines", "said", "options"),
+    [
+        # its case, cost type and order merged over from the line above, its own description given
+        (
+            "caseId,accountingCostType,amount,description,note,entryDate,orderId",
+            "1004,OUTLAY,100.00,Takst,,2026-11-30,T1\n,,100.00,Takst,,,\n",
+            "line 3 fills amount and description 'Takst' but no caseId or accountingCostType, and no cell names a "
+            "total",
+            {},
+        ),
+        # under --cost-type, its case, date and order merged over and no description: a bare amount, the line's above
+        (
+            "caseId,amount,description,note,entryDate,orderId",
+            "1004,100.00,Takst,,2026-11-30,T1\n,100.00,,,,\n",
+            "line 3 fills amount but no caseId, and no cell names a total",
+            {"target_options": {"cost_type": "OUTLAY"}},
+        ),
+    ],
+    ids=["text-of-a-line", "bare-amount"],
+)
+async def test_a_visma_core_row_of_a_totals_row_s_shape_naming_no_total_refuses_the_file(
+    tmp_path: Path, header: str, lines: str, said: str, options: dict[str, Any]
+) -> None:
+    # a line whose other cells were merged over from the line above reads as a totals row of that line's amount:
+    # never dropped as a control total (order T1 was booked at 100.00 where the file meant 200.00), nor booked
     data = tmp_path / "e.csv"
-    data.write_text(
-        "caseId,accountingCostType,amount,description,note,entryDate,orderId\n"
-        "1004,OUTLAY,100.00,Takst,,2026-11-30,T1\n"
-        ",,100.00,Takst,,,\n",
-        encoding="utf-8",
-    )
+    data.write_text(f"{header}\n{lines}", encoding="utf-8")
     with anyio.fail_after(60), pytest.raises(ConfigError) as refused:
         async with running("visma-core", SandboxOptions()) as url:
-            await load(core_job(tmp_path, data, url), env=CORE_ENV)
-    said = str(refused.value)
-    assert said.startswith(
-        f"{data}: line 3 fills amount and description 'Takst' but no caseId or accountingCostType: a totals row reads "
-        "so, and so does a line whose other cells were merged over"
-    ), said
-    assert "give it its caseId and accountingCostType" in said, said
+            await load(core_job(tmp_path, data, url, **options), env=CORE_ENV)
+    told = str(refused.value)
+    assert told.startswith(f"{data}: {said} (`Total`, `I alt`, `Summe`): a totals row reads so, and so does"), told
+    assert "Where it is a line, give it its caseId" in told, told
 
 
 def reasons(tmp_path: Path, text: str) -> dict[int, str]:
