@@ -48,7 +48,7 @@ async def books(tmp_path: Path, text: str, name: str = "entries.csv") -> tuple[i
     data.write_text(text, encoding="utf-8")
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
-            job = Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "l.sqlite"))
+            job = Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / f"{name}.sqlite"))
             report = await load(job, env=CREDS)
             held = await journal(url)
     (read,) = report.inputs or [{}]
@@ -68,6 +68,22 @@ async def books(tmp_path: Path, text: str, name: str = "entries.csv") -> tuple[i
 async def test_a_totals_row_at_the_end_is_checked_and_not_loaded(tmp_path: Path, totals: str, said: str) -> None:
     code, held, read = await books(tmp_path, HEADER + LINES + totals)
     assert (code, held, read) == (0, BOOKED, said)
+
+
+async def test_a_bare_amount_is_a_totals_row_where_it_sums_lines_not_where_it_is_one_line_s_amount(
+    tmp_path: Path,
+) -> None:
+    # an e-conomic line names an account: a row of an amount alone is no line, and checked as a total
+    code, held, read = await books(tmp_path, HEADER + LINES + ";;;;1.484,50;;;\n")
+    assert (code, held, read) == (0, BOOKED, "line 6 amount 1.484,50: the debits of lines 2-5")
+    # ... but one of the amount of the one line above it is what a line reads as whose other cells, its account
+    # too, were merged over from that line's: voucher 101 would be booked without it
+    merged = "5;1;101;31.12.2026;100,00;DKK;1010;\n;;;;100,00;;;\n5;1;101;31.12.2026;-200,00;DKK;5600;Bank\n"
+    with pytest.raises(ConfigError) as refused:
+        await books(tmp_path, HEADER + merged, "merged.csv")
+    said = str(refused.value)
+    assert "line 3 reads as a totals row" in said and "its amount 100,00 is line 2's alone" in said, said
+    assert said.endswith("where it is a totals row, write a word for a total in it (`Total`), or remove it"), said
 
 
 async def test_excel_s_subtotals_below_each_voucher_and_its_grand_total_are_checked(tmp_path: Path) -> None:
