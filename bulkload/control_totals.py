@@ -98,8 +98,8 @@ def checked(source: Source, kind: RecordKind, mark: str) -> list[str]:
                     f"{text!r} does not read: {why}. Correct it, or remove the row; nothing was sent"
                 )
             lines_since, lines_above = since.get(key) or Sums(), above.get(key) or Sums()
-            found = _match(lines_since, lines_above, field, value)
-            if found is None:
+            said = _match(lines_since, lines_above, field, value)
+            if said is None:
                 of = f" in {key}" if key else ""
                 sums = _sums(lines_since, lines_above, field, mark, of)
                 not_read = f" ({unread:,} lines whose amount does not read are not summed)" if unread else ""
@@ -109,16 +109,6 @@ def checked(source: Source, kind: RecordKind, mark: str) -> list[str]:
                     "control total, checked and never loaded: a line above it may be missing or changed, or the row "
                     "is a line whose fields were lost, which cannot be told, so nothing was sent. Correct the lines or "
                     f"the totals row; where line {line} is a line to book, give it its {_lacks(kind, may, 'and')}"
-                )
-            said, of_lines = found
-            if of_lines.first == of_lines.last and not _named(row, money):
-                raise ConfigError(
-                    f"{source.path}: line {line} reads as a totals row ({_looks(kind, money, may)}), and its {field} "
-                    f"{text} is line {of_lines.first}'s alone, and no cell names a total (`Total`, `I alt`, `Summe`): "
-                    "a line whose other cells were merged over from the line above reads so too (in a spreadsheet: "
-                    "merged cells, given on the first line only), which cannot be told, so nothing was sent. Where it "
-                    f"is a line, give it its {_lacks(kind, may, 'and')}; where it is a totals row, write a word for a "
-                    "total in it (`Total`), or remove it"
                 )
             if len(told) < SHOWN:
                 told.append(f"line {line} {field} {text}: {said}")
@@ -136,14 +126,15 @@ def _items(source: Source, only: tuple[str, ...]) -> Iterator[tuple[int, dict[st
 
 
 def _told(row: dict[str, object], kind: RecordKind, money: tuple[str, ...], may: tuple[str, ...]) -> str | None:
-    """Why a row of a totals row's shape cannot be told for one: no cell names a total, and it gives text of a line's
-    (`Porto`), or no text where a line of the kind may leave out all the shape leaves out (RecordKind.totals_bare):
-    a line whose other cells were merged over (a spreadsheet's merged cells) reads so too. None where it is told."""
+    """Why a row of a totals row's shape cannot be told for one: no cell names a total, whether it gives text of a
+    line's (`Porto`) or none (a bare amount): a line whose other cells were merged over (a spreadsheet's merged cells,
+    the account too where two lines book one) reads so too, and its amount may be a sum of the lines above by chance
+    (50,00 and 50,00, then 100,00). None where a cell names a total (`Total`, `I alt`)."""
+    if _named(row, money):
+        return None
     texts = {
         name: str(row[name]) for name in may if row.get(name) and name not in (kind.currency_field, *kind.filled_alike)
     }
-    if (kind.totals_bare and not texts) or _named(row, money):
-        return None
     given = "".join(f" and {name} {text!r}" for name, text in texts.items())
     return (
         f"fills {' and '.join(name for name in money if row.get(name))}{given} but no {_lacks(kind, may)}, and no cell "
@@ -175,14 +166,13 @@ def _named(row: dict[str, object], money: tuple[str, ...]) -> bool:
     return any(names_total(str(v)) for k, v in row.items() if k not in money)
 
 
-def _match(since: Sums, above: Sums, field: str, value: Decimal) -> tuple[str, Sums] | None:
-    """What `value` is of the lines since the totals rows before it, else of all above it, and those lines; None for
-    nothing."""
+def _match(since: Sums, above: Sums, field: str, value: Decimal) -> str | None:
+    """What `value` is of the lines since the totals rows before it, else of all above it; None for nothing."""
     name = since.matched(field, value)
     if name is not None:
-        return f"{name} of {since.lines()}", since
+        return f"{name} of {since.lines()}"
     name = above.matched(field, value)
-    return None if name is None else (f"{name} of {above.lines()}, every line above it", above)
+    return None if name is None else f"{name} of {above.lines()}, every line above it"
 
 
 def _sums(since: Sums, above: Sums, field: str, mark: str, of: str) -> str:

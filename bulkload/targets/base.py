@@ -282,11 +282,6 @@ class RecordKind:
     #: None of a field every line gives (a voucher, a date, a case): such a row is then no line. Empty: the kind reads
     #: no totals rows
     totals_fields: frozenset[str] = frozenset()
-    #: a row of a totals row's shape that gives no text (a bare amount) is a totals row: every line of the kind gives a
-    #: field the shape leaves out, which no merged cell takes from the line above (e-conomic's account). False: a
-    #: line whose other cells were merged over may read so (a Visma Core line under --cost-type), and only a cell
-    #: naming a total tells a totals row (control_totals.py)
-    totals_bare: bool = False
     #: the field that gives a line's currency, where a totals row's amount is summed per currency ("" for none)
     currency_field: str = ""
     #: method and path of the create call, and whether sending it again is harmless (`call_for`)

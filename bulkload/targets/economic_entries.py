@@ -528,7 +528,6 @@ class DraftEntries(RecordKind):
     filled_alike = ("journalNumber",)
     totals_fields = frozenset({"journalNumber", "text", "currency"})
     currency_field = "currency"
-    totals_bare = True  # a line names an account, a contra account, a customer or a supplier (seed 002)
     #: what a line books, whatever its amount and text: its kind and date, and where it posts, in what currency
     line_names = (
         "entryTypeNumber",
