@@ -287,7 +287,9 @@ class Sending:
     async def recheck(self, exc: BulkloadError) -> bool:
         if isinstance(exc, APIError) and self.loader.target.api.refused_or_too_large(exc):
             return False  # final: isolated once it is raised, outside the dispatcher
-        again = await self.loader.failed(self.kind, self.chunk, self.call, exc, self.summary, self.since)
+        # a repeatable call is only ever rechecked before a keyed call's retry (dispatch._kept_no_failure)
+        keyed = self.call.repeatable and self.loader.target.api.idempotent
+        again = await self.loader.failed(self.kind, self.chunk, self.call, exc, self.summary, self.since, again=keyed)
         self.settled = not again
         if again:
             self.loader.isolation.sent(self.chunk.part)
@@ -1133,11 +1135,14 @@ class Loader:
         exc: BulkloadError,
         summary: dict[str, Totals],
         since: Mapping[str, int] | None = None,
+        *,
+        again: bool = False,
     ) -> bool:
         """An attempt of the chunk's call failed. True when it is safe to send it again now (a look showed it was
         not carried out); otherwise the chunk is settled here: refused (isolated), given up, done or in doubt.
         `since`: scope → the newest id the run knew when the call left (`known_before`), where a refusal's rest is
-        looked for (`isolate`)."""
+        looked for (`isolate`). `again`: a keyed call about to be sent again with its key (dispatch._kept_no_failure),
+        looked for first (`looked_for`)."""
         if maybe_acted_on(exc):
             self.lost(chunk)
         if isinstance(exc, APIError) and (self.target.api.refused_or_too_large(exc) or self.gone_there(exc)):
@@ -1152,16 +1157,15 @@ class Loader:
         if isinstance(exc, APIError) and (exc.replayed or self._key_taken(exc)) and maybe_acted_on(exc):
             # the API's cache replays an earlier attempt's failure, or answers that its key was taken: the key
             # cannot tell whether that attempt was carried out, sent again or on resume; what the API holds may
-            looked = await self.settled_look(chunk)
-            if isinstance(looked, Partly):
-                await self.found_in_part(chunk, looked)
-            elif looked:
-                self.record_done(chunk, looked, summary, summary)
-            else:
+            if await self.looked_for(chunk, summary):
                 self.mark_in_doubt(
                     chunk, "sending", replayed_failure(exc, self.target, self.ledger.sent_at(chunk.seq, chunk.part))
                 )
             return False
+        if call.repeatable and again:
+            # before a keyed call's retry (dispatch._kept_no_failure): not found, or no telling, sent again with its
+            # key, as before; found, it is not sent again
+            return await self.looked_for(chunk, summary)
         if call.repeatable or not maybe_acted_on(exc):
             self.give_up(chunk, exc, sent=True)
             return False
@@ -1187,6 +1191,19 @@ class Loader:
             return True
         if stops:
             self.halt(chunk, exc)
+        return False
+
+    async def looked_for(self, chunk: Chunk, summary: dict[str, Totals]) -> bool:
+        """A keyed call whose key cannot settle it, looked for (`settled_look`): found whole, it is loaded as found;
+        found in part, in doubt as such a look's finds are; True where the look found nothing or cannot tell (the
+        caller settles it)."""
+        looked = await self.settled_look(chunk)
+        if isinstance(looked, Partly):
+            await self.found_in_part(chunk, looked)
+        elif looked:
+            self.record_done(chunk, looked, summary, summary)
+        else:
+            return True
         return False
 
     def gone_there(self, exc: APIError) -> bool:

@@ -147,10 +147,12 @@ async def test_a_replayed_key_is_not_sent_once_the_api_may_have_forgotten_it(
 
     @web.middleware
     async def late(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Any:
-        if armed["on"] and request.method == "POST":  # the replay's first attempt: refused, and time passes
+        if armed["on"] and request.method == "POST":  # the replay's first attempt: paused, and time passes
             armed["on"] = False
             clock.ahead_s += 11 * 60
-            return web.json_response({"message": "unavailable"}, status=503)
+            # a 429, not a 5xx: a keyed call's 5xx is looked for before its retry (test_economic_failure_not_kept),
+            # which finds voucher 2 at once; a 429 did nothing, and the call waits to be sent again with its key
+            return web.json_response({"message": "slow down"}, status=429, headers={"Retry-After": "0"})
         return await handler(request)
 
     app.middlewares.insert(0, late)

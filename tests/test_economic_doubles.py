@@ -123,7 +123,8 @@ async def test_a_replayed_5xx_is_settled_by_entries_listed_as_17_digit_doubles(t
 
     async with serving(sandbox(fault.middleware, long_doubles(written))) as origin:
         report = await load(job(tmp_path, [data], origin + PREFIX, batch_size=100, attempts=3), env=CREDS)
-    assert fault.replays == 1, fault.replays
+    # the look before a retry (test_economic_failure_not_kept) finds the lines listed long: never sent again
+    assert fault.replays == (0 if listed == "long" else 1), fault.replays
     if listed == "long":
         assert (report.loaded, report.in_doubt, report.exit_code) == (rows, 0, 0), report
     else:

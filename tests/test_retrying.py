@@ -1,6 +1,7 @@
 """Retrying has one owner, the dispatcher: `--attempts` bounds the sends of one call, also of a call that cannot be
-repeated, which is sent again only once a look (`recheck`) shows that no attempt so far was carried out; an error
-raised in doubt is a copy of the one the attempt met."""
+repeated, which is sent again only once a look (`recheck`) shows that no attempt so far was carried out, and of a
+keyed call answered a 5xx its key's cache did not replay, looked for alike before it is sent again with its key; an
+error raised in doubt is a copy of the one the attempt met."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import anyio
 import anyio.lowlevel
+import pytest
 from aiohttp import web
 from conftest import serving
 
@@ -28,8 +30,9 @@ ATTEMPTS = 3
 
 
 @asynccontextmanager
-async def failing(sent: list[str]) -> AsyncIterator[Dispatcher]:
-    """A dispatcher whose every call is answered 503 (which may follow work done), counting the sends in `sent`."""
+async def failing(sent: list[str], target: str = "economic") -> AsyncIterator[Dispatcher]:
+    """A dispatcher of `target` whose every call is answered 503 (which may follow work done), counting the sends in
+    `sent`."""
 
     async def handle(request: web.Request) -> web.Response:
         sent.append(request.method)
@@ -41,7 +44,7 @@ async def failing(sent: list[str]) -> AsyncIterator[Dispatcher]:
         limits = Limits(quota=DailyQuota(0), rate=RateMeter(None))
         yield Dispatcher(
             client,
-            TARGETS["economic"].from_options({}),
+            TARGETS[target].from_options({}),
             limits=limits,
             policy=RetryPolicy(attempts=ATTEMPTS, base_s=0.0),
         )
@@ -61,31 +64,43 @@ async def send(dispatcher: Dispatcher, looks: list[BulkloadError], *, safe: bool
     raise AssertionError("a 503 every time ends in ServerError")
 
 
-async def test_a_call_that_may_be_repeated_is_sent_attempts_times_without_a_look() -> None:
+async def test_a_call_that_may_be_repeated_without_a_key_is_sent_attempts_times_without_a_look() -> None:
     sent: list[str] = []
     looks: list[BulkloadError] = []
-    async with failing(sent) as dispatcher:
+    async with failing(sent, "visma-core") as dispatcher:
         error = await send(dispatcher, looks, safe=True, not_there=True)
     assert len(sent) == ATTEMPTS and looks == []
     assert error.uncertain and isinstance(error.__cause__, ServerError) and not error.__cause__.uncertain
 
 
-async def test_a_call_that_cannot_be_repeated_is_sent_again_only_after_a_look_within_the_same_attempts() -> None:
+#: a call that may have been carried out: one that cannot be repeated, or a keyed call whose 5xx its key's cache did
+#: not replay (a server storing entries, then failing, may keep no answer under the key: test_economic_failure_not_kept)
+SAFE = pytest.mark.parametrize("safe", [False, True], ids=["unrepeatable", "keyed"])
+
+
+@SAFE
+async def test_a_call_that_may_have_been_carried_out_is_sent_again_only_after_a_look_within_the_same_attempts(
+    safe: bool,
+) -> None:
     sent: list[str] = []
     looks: list[BulkloadError] = []
     async with failing(sent) as dispatcher:
-        error = await send(dispatcher, looks, safe=False, not_there=True)
+        error = await send(dispatcher, looks, safe=safe, not_there=True)
     # one look before each send again; the last attempt's error is the caller's to settle (it looks once more)
     assert len(sent) == ATTEMPTS and len(looks) == ATTEMPTS - 1
     assert all(look.uncertain for look in looks) and error.uncertain
-    assert dispatcher.counters.retries == 0 and dispatcher.counters.errors == {"ServerError": ATTEMPTS}
+    retries = ATTEMPTS - 1 if safe else 0  # a keyed call is sent again as a retry, with its back-off
+    assert dispatcher.counters.retries == retries and dispatcher.counters.errors == {"ServerError": ATTEMPTS}
 
 
-async def test_a_call_that_cannot_be_repeated_is_not_sent_again_when_the_look_does_not_say_it_was_not_done() -> None:
+@SAFE
+async def test_a_call_that_may_have_been_carried_out_is_not_sent_again_when_the_look_does_not_say_it_was_not_done(
+    safe: bool,
+) -> None:
     sent: list[str] = []
     looks: list[BulkloadError] = []
     async with failing(sent) as dispatcher:
-        error = await send(dispatcher, looks, safe=False, not_there=False)
+        error = await send(dispatcher, looks, safe=safe, not_there=False)
     assert len(sent) == 1 and len(looks) == 1 and error.uncertain
 
 

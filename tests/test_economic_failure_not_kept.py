@@ -1,0 +1,33 @@
+"""An e-conomic server that stores a bulk create, then answers 500, and keeps no failure under the call's
+Idempotency-Key (seed 002 and the seeds README say a key's answer is cached for an hour, not that a 5xx is: the
+sandbox's own cache keeps none). Found by tester t74b's server: the retry with the same key was carried out anew, and
+the call's vouchers were in the journal twice, `remote count 60, expected 50`, exit 3. A keyed call answered a 5xx
+that is not replayed is looked for in its journal before it is sent again: found whole, it is loaded as found.
+Against the independent e-conomic server (written from seed 002)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import anyio
+from conftest import CREDS, economic_job, serving
+from economic_independent_server import STORE, Opts, make_app
+from test_reconcile_refused import entries
+
+from bulkload import load
+
+
+async def test_a_5xx_after_the_entries_were_stored_is_not_sent_again_once_a_look_finds_them(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    entries(data, 6, ())  # 6 vouchers of 2 lines: 12 entries, 3 calls of 4
+    app = make_app(Opts(fail_after_commit={1}, cache_errors=False))
+    with anyio.fail_after(30):
+        async with serving(app) as origin:
+            job = economic_job(data, origin, tmp_path / "run.sqlite", batch_size=4, concurrency=1)
+            report = await load(job, env=CREDS, raise_on_stop=False)
+            stored = list(app[STORE].entries.values())  # type: ignore[attr-defined]
+    lines = Counter((entry["voucherNumber"], str(entry["amount"])) for entry in stored)
+    assert len(stored) == 12 and set(lines.values()) == {1}, lines
+    assert report.exit_code == 0 and report.loaded == 12 and report.in_doubt == 0, report.stop_reason
+    assert report.reconcile is not None and report.reconcile.ok, report.reconcile
