@@ -36,23 +36,12 @@ from .targets.base import RecordKind
 _BATCH = 10_000
 
 
-def record(
-    db: sqlite3.Connection,
-    file_idx: int,
-    source: Source,
-    stop: threading.Event | None = None,
-    groups: RecordKind | None = None,
-) -> None:
+def record(db: sqlite3.Connection, file_idx: int, source: Source, stop: threading.Event | None = None) -> None:
     """Every record of `source`, when it is a rejects file, into `db`'s file_origins: (file_idx, line, the `file`
     cell, the `line` cell as a number or NULL); then an earlier line claimed by two records is claimed by neither
-    (two rows cannot both be that one line). Where `groups` is given, each row's group as that kind reads it
-    (regroup.keyed) into origin_groups: (file_idx, line, group key), rows of no group left out, for `taken`.
-    RunStopped soon after `stop` is set. Nothing for any other file."""
+    (two rows cannot both be that one line). RunStopped soon after `stop` is set. Nothing for any other file."""
     if source.fmt != "csv" or not source.rejects_file:
         return
-    if groups is not None:
-        grouped = ((file_idx, line, key) for line, key in _groups_of(source, groups) if key)
-        _insert(db, "INSERT OR IGNORE INTO origin_groups VALUES (?, ?, ?)", grouped)
     batch: list[tuple[int, int, str, int | None]] = []
     records = source.cells()
     try:
@@ -81,12 +70,16 @@ MOST_COPIES = 1_000
 
 
 @contextmanager
-def rejects_rows(db: sqlite3.Connection, source: Source, kind: RecordKind, groups: bool) -> Iterator[bool]:
+def rejects_rows(
+    db: sqlite3.Connection, source: Source, kind: RecordKind, groups: bool, kept: int | None = None
+) -> Iterator[bool]:
     """While the block runs, scratch tables of `db` hold the rows of `source`, when it is a rejects file, read once
     for `copies` and every `mates_left_out`: named_lines, each row's `file` cell, its `line` cell (rows whose `line`
     cell is a number) and the line it is on; and (`groups`: where its rows are read against an earlier run) row_groups,
-    each row's line and its group as `kind` reads it (regroup.keyed; "" for none). Dropped after, however the block
-    ends. Yields whether it is a rejects file (no tables for any other). A big file costs no memory."""
+    each row's line and its group as `kind` reads it (regroup.keyed; "" for none). Where `kept` (the file's index) is
+    given, those groups, keyed in the same one pass, also go to the ledger's origin_groups: (kept, line, group key),
+    rows of no group left out, for `taken`. The scratch tables are dropped after, however the block ends. Yields
+    whether it is a rejects file (no tables for any other). A big file costs no memory."""
     if source.fmt != "csv" or not source.rejects_file:
         yield False
         return
@@ -97,8 +90,11 @@ def rejects_rows(db: sqlite3.Connection, source: Source, kind: RecordKind, group
             db.execute(f"DELETE FROM {table}")
         _insert(db, "INSERT INTO named_lines VALUES (?, ?, ?)", _lines_named(source))
         db.execute("CREATE INDEX IF NOT EXISTS named_lines_line ON named_lines (origin, origin_line, line)")
-        if groups:
+        if groups or kept is not None:
             _insert(db, "INSERT OR IGNORE INTO row_groups VALUES (?, ?)", _groups_of(source, kind))
+        if kept is not None:
+            kept_groups = "INSERT OR IGNORE INTO origin_groups SELECT ?, line, grp FROM row_groups WHERE grp != ''"
+            db.execute(kept_groups, (kept,))
         yield True
     finally:
         for table in ("named_lines", "row_groups"):

@@ -177,12 +177,7 @@ def inspect(
         except ConfigError as exc:
             raise one_encoding(exc, sources) from exc.__cause__
     for i, source in enumerate(sources):
-        kind = target.kind_of(i)
-        # a rejects file's rows: of families, or of no group, a later load tells them by what they send; each row's
-        # group, where the kind's groups create records, so that a later load of another copy of the file, a group
-        # renumbered, is told it gives lines this run loaded (origins.taken)
-        grouped = type(kind).row_family is RecordKind.row_family and not target.books.rerunnable
-        origins.record(db, i, source, stop, kind if grouped else None)
+        origins.record(db, i, source, stop)
     return found
 
 
@@ -740,7 +735,12 @@ def _inspect(
         )
     copies: list[tuple[int, int, str, int]] = []
     left_out: list[tuple[int, str]] = []
-    with origins.rejects_rows(db, source, kind, groups=bool(rejected_by)) as rejects:
+    # a rejects file's rows: of families, or of no group, a later load tells them by what they send; each row's
+    # group, where the kind's groups create records, so that a later load of another copy of the file, a group
+    # renumbered, is told it gives lines this run loaded (origins.taken)
+    grouped = type(kind).row_family is RecordKind.row_family and not target.books.rerunnable
+    kept = file_idx if grouped else None
+    with origins.rejects_rows(db, source, kind, groups=bool(rejected_by), kept=kept) as rejects:
         if rejects:
             copies = origins.copies(db)
             if len(copies) > origins.MOST_COPIES:

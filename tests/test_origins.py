@@ -3,9 +3,16 @@ an earlier run a name is, and which two names may be one file."""
 
 from __future__ import annotations
 
+import sqlite3
+import sys
+from pathlib import Path
+
 import pytest
 
-from bulkload.origins import could_be, matching
+from bulkload.origins import RejectedBy, could_be, matching
+from bulkload.profile import Given, inspect
+from bulkload.sources import Source, pin
+from bulkload.targets import TARGETS
 
 
 @pytest.mark.parametrize(
@@ -61,3 +68,34 @@ def test_a_name_is_the_input_the_run_was_given_so_wherever_it_was_started() -> N
     # not as it was given one, a name that climbs names none
     assert [matching(n, paths, given) for n in ("../y/orders.csv", "../../home/x/orders.csv")] == [None] * 2
     assert matching("../x/orders.csv", paths, []) is None  # a ledger that keeps no names as given
+
+
+def test_a_grouped_rejects_file_read_against_an_earlier_run_is_keyed_in_one_pass(tmp_path: Path) -> None:
+    # before: origins.record keyed the rows into origin_groups and origins.rejects_rows keyed them again into its
+    # row_groups: one more read of the whole file where its run is known (a big rejects file read twice over)
+    path = tmp_path / "entries.csv.rejects.csv"
+    path.write_text(
+        "file,line,field,reason,entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text\n"
+        "entries.csv,4,date,bad date,5,1,1102,2026-11-30,200.00,DKK,1010,c\n"
+        "entries.csv,5,,voucher 1102 rejected: line 4,5,1,1102,2026-11-30,-200.00,DKK,5820,d\n"
+        "entries.csv,,,,5,1,,2026-11-30,0.00,DKK,5820,e\n"
+    )
+    target = TARGETS["economic"].from_options({})
+    opened: list[int] = []
+    watching = [str(path)]
+    sys.addaudithook(lambda event, args: opened.append(1) if event == "open" and str(args[0]) in watching else None)
+    by = RejectedBy("a.sqlite", "entries.csv", str(tmp_path / "entries.csv"), lambda: [(4, "1:1102", "bad date")])
+
+    def inspected(rejected_by: dict[int, list[RejectedBy]]) -> tuple[int, list[tuple[int, int, str]]]:
+        """(the opens of the file, origin_groups) of an inspection of it."""
+        source = Source(path, secrets=target.kind_of(0).secret_fields, pinned=pin(path))
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        opened.clear()
+        inspect([source], target, Given(), db, rejected_by=rejected_by)
+        return len(opened), db.execute("SELECT * FROM origin_groups ORDER BY line").fetchall()
+
+    alone, groups = inspected({})
+    against, groups_against = inspected({0: [by]})
+    watching.clear()
+    assert groups == groups_against == [(0, line, "1:1102") for line in (2, 3, 4)]  # the last: its neighbours'
+    assert against == alone, "its groups were keyed twice"
