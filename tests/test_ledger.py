@@ -11,10 +11,13 @@ from pathlib import Path
 import pytest
 from conftest import SandboxProcess
 
+from bulkload import Job, load, origins
 from bulkload.errors import ConfigError, LedgerError
-from bulkload.ledger import Child, Figures, Ledger, RowOutcome, RunInfo, path_taken, rows_known_to
-from bulkload.ledger_schema import also_of
+from bulkload.ledger import Child, Figures, Ledger, RowOutcome, RunInfo, origins_known, path_taken, rows_known_to
+from bulkload.ledger_schema import FILE_FAMILIES, FILE_ORIGINS, also_of
 from bulkload.model import Known, lookalikes
+from bulkload.sandbox import running
+from bulkload.sources import Source, pin
 
 
 def new(tmp_path: Path | str) -> Ledger:
@@ -892,5 +895,34 @@ def test_the_records_an_earlier_run_created_are_learnt_in_one_transaction_a_batc
     later.close()
     assert told == [(101, 1), (102, 1), (103, 1)]
     inserts = [i for i, sql in enumerate(statements) if sql.startswith("INSERT OR IGNORE INTO skip_lines")]
+    begins = [i for i, sql in enumerate(statements[: inserts[0]]) if sql == "BEGIN"]
+    assert begins and "COMMIT" not in statements[begins[-1] : inserts[-1]], "an INSERT was committed on its own"
+
+
+async def test_the_lines_of_a_fixed_rejects_file_are_learnt_in_one_transaction(tmp_path: Path) -> None:
+    # before: its rows' unsent_lines and origin_inputs were written by an executemany on the ledger's autocommit
+    # connection, a commit a row: 2.7 s of 60,000 customers rejected for no email address, fixed and loaded again
+    first = tmp_path / "cust.csv"
+    first.write_text("customerno,emailaddress1\n" + "".join(f"30000000{i},\n" for i in range(3)))
+    env = {"PAYORCRM_API_KEY": "k", "PAYORCRM_API_SECRET": "s"}
+    async with running("payorcrm") as url:
+        job = Job("payorcrm", [str(first)], base_url=url, target_options={"kind": "customers"})
+        assert (await load(job, env=env)).rejected == 3
+    fixed = tmp_path / "fixed.csv"
+    rejects = Path(f"{first}.rejects.csv").read_text().splitlines()
+    fixed.write_text("\n".join([rejects[0], *(row.replace(",,", ",a@b.example,", 1) for row in rejects[1:])]) + "\n")
+    later = Ledger.create(tmp_path / "b.sqlite", RunInfo(target="payorcrm", base_url=url, files=[]))
+    db = later.db()
+    for table in (FILE_FAMILIES, FILE_ORIGINS):
+        db.execute(table)
+    origins.record(db, 0, Source(fixed, pinned=pin(fixed)))
+    statements: list[str] = []
+    db.set_trace_callback(statements.append)
+    origins_known(db, [f"{first}.ledger.sqlite"])
+    db.set_trace_callback(None)
+    unsent = db.execute("SELECT file_idx, line FROM unsent_lines ORDER BY line").fetchall()
+    later.close()
+    assert unsent == [(0, 2), (0, 3), (0, 4)]
+    inserts = [i for i, sql in enumerate(statements) if sql.startswith("INSERT OR IGNORE INTO unsent_lines")]
     begins = [i for i, sql in enumerate(statements[: inserts[0]]) if sql == "BEGIN"]
     assert begins and "COMMIT" not in statements[begins[-1] : inserts[-1]], "an INSERT was committed on its own"
