@@ -567,7 +567,8 @@ def disagreement(kind: RecordKind, label: str, lines: Sequence[int], records: Se
         listed += f" and {more} more" if more > 0 else ""
         group = kind.group_name
         return (
-            f"{label}{DISAGREES}{len(shown)} {name}s, {listed}, where every line of one {group} "
+            f"{label}{DISAGREES}{len(shown)} {name[:-1] + 'ies' if name.endswith('y') else name + 's'}, {listed}, "
+            f"where every line of one {group} "
             f"names the same: two {group}s given one number, or one {group} split between them? Which is meant cannot "
             f"be told, so none is loaded: give each {group} a number of its own"
         )

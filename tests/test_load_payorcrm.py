@@ -250,6 +250,27 @@ async def test_an_invoice_whose_lines_name_two_customers_is_refused_whole_never_
     assert rejects["4"].startswith("invoice 1003 is refused whole: its lines name 2 customerNumbers, C1 (line 4) and")
 
 
+async def test_an_invoice_whose_lines_name_two_currencies_is_refused_whole(tmp_path: Path) -> None:
+    # before: invoice M-1's lines of 100.00 DKK and 10.00 EUR were uploaded as one invoice, exit 0, and PayorCRM held
+    # an invoice whose balance is in no one currency; a line without one (minor units need none) beside lines of DKK
+    # is as ambiguous. Two invoices given one number, or one with a wrong cell: refused whole, naming both
+    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "lineItem"]
+    rows = [
+        ["C1", "M-1", "10000", "DKK", "1"],
+        ["C1", "M-2", "500", "DKK", "1"],
+        ["C1", "M-1", "1000", "EUR", "2"],
+        ["C1", "M-3", "700", "DKK", "1"],
+        ["C1", "M-3", "300", "", "2"],
+    ]
+    invoices = write(tmp_path / "i.csv", header, rows)
+    report, held = await load_invoices(tmp_path, invoices, customers_rows=(("C1", "a@example.com", "A"),))
+    assert [(i["invoiceNumber"], i["invoiceAmount"]) for i in held] == [("M-2", 500)], held
+    assert (report.loaded, report.rejected, report.exit_code) == (2, 4, 1), report
+    rejects = {r["line"]: r["reason"] for r in rejected(tmp_path)}
+    assert rejects["2"].startswith("invoice M-1 is refused whole: its lines name 2 currencies, DKK (line 2) and EUR ")
+    assert rejects["5"].startswith("invoice M-3 is refused whole: its lines name 2 currencies, DKK (line 5) and none")
+
+
 @pytest.mark.parametrize(("one", "other"), [("d4", "D4"), ("00777", "777")])
 async def test_customers_apart_but_for_case_or_zeros_beside_invoices_load_as_two(
     tmp_path: Path, one: str, other: str

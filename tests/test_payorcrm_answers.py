@@ -341,14 +341,15 @@ async def test_lines_of_one_invoice_answered_without_their_line_items_are_paired
     tmp_path: Path,
 ) -> None:
     # found by a tester: an invoice of a EUR line and a JPY line, answered without lineItem and in another order,
-    # was paired by place: the EUR line took the yen amount, and the exact load was reported as a mismatch (exit 3)
+    # was paired by place: the EUR line took the yen amount, and the exact load was reported as a mismatch (exit 3).
+    # An invoice of two currencies is refused since (regroup.disagreement): two EUR lines of other amounts here
     def unlabelled(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{k: v for k, v in r.items() if k != "lineItem"} for r in results[::-1]]
 
     invoices = write(
         tmp_path / "i.csv",
         ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "lineItem"],
-        [["C1", "I1", "12.50", "EUR", "1"], ["C1", "I1", "100", "JPY", "2"], ["C1", "I2", "7", "USD", "1"]],
+        [["C1", "I1", "12.50", "EUR", "1"], ["C1", "I1", "100", "EUR", "2"], ["C1", "I2", "7", "USD", "1"]],
     )
     with anyio.fail_after(60):
         async with serving(crm_app(answered(unlabelled))) as url:
