@@ -200,6 +200,10 @@ async def test_an_invoice_given_twice_is_rejected_not_uploaded_twice(tmp_path: P
     assert got == [("D-2", 10), ("D-2", 20)] and (report.loaded, report.rejected) == (3, 2), report
     rejects = {r["line"]: r for r in rejected(tmp_path)}
     assert "given twice, with one invoiceNumber and no line item" in rejects["3"]["reason"], rejects
+    # the reason says what to do (before: only that which was meant cannot be told)
+    assert rejects["3"]["reason"].endswith(
+        "give each a lineItem of its own (1, 2, …); where one row is the other given again, keep one"
+    )
 
 
 async def test_an_invoice_given_again_apart_with_edits_is_rejected_naming_both_copies(tmp_path: Path) -> None:
@@ -308,7 +312,10 @@ async def test_a_customer_given_twice_is_told_as_one_record_not_lines_with_amoun
         "cannot be told, so none is loaded: remove all but one copy"
     )
     assert rejects["2"] == rejects["4"] == said, rejects
-    assert rejects["6"] == "given twice, with one customerno: which is meant cannot be told", rejects
+    assert rejects["6"] == (
+        "given twice, with one customerno: which is meant cannot be told; keep the row meant, or give the other "
+        "customer a number of its own"
+    ), rejects
     assert not any("amounts" in reason or "line item" in reason for reason in rejects.values()), rejects
 
 

@@ -206,13 +206,19 @@ class Upload(RecordKind):
                 )
             if apart in seen:
                 if self.single_record_groups:
-                    what = ""
+                    what, fix = "", f"keep the row meant, or give the other {self.name[:-1]} a number of its own"
+                elif apart is not None:
+                    what, fix = " and line item", "give each line a lineItem of its own, or keep one of the two rows"
                 else:
-                    what = " and line item" if apart is not None else " and no line item to tell them apart"
+                    what = " and no line item to tell them apart"
+                    fix = (
+                        "where they are its lines, give each a lineItem of its own (1, 2, …); where one row is the "
+                        "other given again, keep one"
+                    )
                 return (
                     i,
                     self.key_field,
-                    f"given twice, with one {self.key_field}{what}: which is meant cannot be told",
+                    f"given twice, with one {self.key_field}{what}: which is meant cannot be told; {fix}",
                 )
             seen.add(apart)
         if None in seen and len(seen) > 1:
