@@ -20,7 +20,7 @@ from bulkload.targets.halopsa import HaloPSA
 from bulkload.targets.halopsa_records import as_sent, record_type
 from bulkload.targets.halopsa_schema import RESOURCES
 from bulkload.targets.payorcrm_records import Customer, Invoice
-from bulkload.targets.reasons import converted, item_named, row_invalid
+from bulkload.targets.reasons import converted, item_named, json_cell, row_invalid
 from bulkload.targets.visma_core_records import CostRow, EntryRow
 
 KINDS: list[type[Any]] = [
@@ -195,3 +195,26 @@ def test_an_entry_named_by_index_in_a_refusal_message(message: str, n: int, inde
     from bulkload.errors import APIError
 
     assert item_named(APIError(400, message), n) == index
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # an address typed over two lines of its cell (Alt+Enter) inside the JSON's text
+        ('{"street": "Strandvej 1\n2100 København Ø"}', "a line break inside a JSON string, which JSON writes as \\n"),
+        ('{"street": "Strandvej 1\r\n2100"}', "a line break inside a JSON string, which JSON writes as \\n"),
+        ('{"street":\t"a\tb"}', "a tab inside a JSON string, which JSON writes as \\t"),
+        # the address as plain text
+        ("Strandvej 1\n2100 København Ø", "the cell holds plain text where JSON is taken: write it as JSON"),
+        ("  Main St 1", "the cell holds plain text where JSON is taken: write it as JSON"),
+    ],
+)
+def test_json_text_that_does_not_read_says_what_to_write(text: str, said: str) -> None:
+    # before: "not valid JSON: JSON is malformed: invalid character (byte 23)", no word of the line break it met
+    with pytest.raises(RowInvalid) as caught:
+        json_cell("billAddr", text)
+    assert said in str(caught.value), caught.value
+
+
+def test_json_text_between_its_tokens_may_break_lines() -> None:
+    assert json_cell("billAddr", '{"street": "a",\n "zip": "2100"}') == {"street": "a", "zip": "2100"}

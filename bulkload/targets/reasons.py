@@ -50,7 +50,7 @@ def json_cell(field: str, text: str) -> Any:
     try:
         value = decode_exact(text)
     except ValueError as exc:
-        raise RowInvalid(field, f"not valid JSON: {exc}") from None
+        raise RowInvalid(field, f"not valid JSON: {exc}{_json_hint(text, str(exc))}") from None
     except RecursionError:
         raise RowInvalid(field, "not valid JSON: nested too deeply") from None
     if value is None:  # JSON's null is no value: the field would be left out, unsent, as if the cell were empty
@@ -60,6 +60,30 @@ def json_cell(field: str, text: str) -> Any:
     if twice := keys_twice(text):
         raise RowInvalid(field, given_twice(twice))
     return value
+
+
+#: the byte msgspec names where JSON text stops reading ("JSON is malformed: invalid character (byte 23)")
+_AT_BYTE = re.compile(r"\(byte (\d+)\)$")
+#: control characters a spreadsheet's cell holds as typed (Alt+Enter, a tab) that JSON writes escaped in its text
+_ESCAPED = {"\n": "a line break", "\r": "a line break", "\t": "a tab"}
+
+
+def _json_hint(text: str, error: str) -> str:
+    """What to do about `text` that does not read as JSON where msgspec's `error` says it stopped: at a line break or
+    tab inside a JSON string (a cell's address typed over two lines: write it \\n), or at its first character, which
+    opens no JSON (plain text where JSON is taken); "" where neither."""
+    at = _AT_BYTE.search(error)
+    if at is None:
+        return ""
+    raw = text.encode()
+    byte = int(at.group(1))
+    if byte == len(raw) - len(text.lstrip().encode()) and text.strip()[:1] not in ("{", "[", '"'):
+        return ': the cell holds plain text where JSON is taken: write it as JSON (an object {"name": "…"})'
+    what = _ESCAPED.get(chr(raw[byte])) if byte < len(raw) else None
+    if what is None:
+        return ""
+    escape = "\\t" if what == "a tab" else "\\n"
+    return f": {what} inside a JSON string, which JSON writes as {escape} (a cell's {what} as typed is no JSON text)"
 
 
 #: why the text null is refused where a field holds no text (`converted`, `json_cell`)
