@@ -275,6 +275,22 @@ async def test_an_invoice_whose_lines_name_two_currencies_is_refused_whole(tmp_p
     assert rejects["5"].startswith("invoice M-3 is refused whole: its lines name 2 currencies, DKK (line 5) and none")
 
 
+async def test_an_invoice_and_a_credit_note_given_one_number_are_refused_not_merged(tmp_path: Path) -> None:
+    # before: invoice K-1 (RV, 100.00) and its credit note (DG, -100.00) exported under the invoice's number, apart
+    # in the file, were brought together and uploaded as one invoice of 0.00, exit 0
+    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "lineItem", "documentType"]
+    rows = [
+        ["C1", "K-1", "10000", "DKK", "1", "RV"],
+        ["C1", "K-2", "500", "DKK", "1", "RV"],
+        ["C1", "K-1", "-10000", "DKK", "2", "DG"],
+    ]
+    report, held = await load_invoices(tmp_path, write(tmp_path / "i.csv", header, rows))
+    assert [(i["invoiceNumber"], i["invoiceAmount"]) for i in held] == [("K-2", 500)], held
+    assert (report.loaded, report.rejected, report.exit_code) == (2, 2, 1), report
+    rejects = {r["line"]: r["reason"] for r in rejected(tmp_path)}
+    assert rejects["2"].startswith("invoice K-1 is refused whole: its lines name 2 documentTypes, RV (line 2) and DG")
+
+
 @pytest.mark.parametrize(("one", "other"), [("d4", "D4"), ("00777", "777")])
 async def test_customers_apart_but_for_case_or_zeros_beside_invoices_load_as_two(
     tmp_path: Path, one: str, other: str

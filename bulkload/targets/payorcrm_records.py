@@ -394,8 +394,9 @@ class Invoices(Upload):
     line_names = ("lineItem",)  # what tells an invoice's lines apart (group_fault)
     # seed 004 does not say whether an invoiceNumber is the account's or its customer's: lines of one number naming
     # two customers are two invoices given one number, or one split between them, which cannot be told; so are
-    # lines of two currencies (or of one and none), whose sum is an amount in no currency
-    agreed_fields = ("customerNumber", "currency")
+    # lines of two currencies (or of one and none), whose sum is an amount in no currency, and of two document types
+    # (an invoice RV and its credit note DG given its number: merged, an invoice of their sum, 0.00)
+    agreed_fields = ("customerNumber", "currency", "documentType")
     # an invoiceNumber is written by hand and edited in spreadsheets (a number shown without its leading zeros): 0042
     # and 42 of one customer are one invoice split in two, or two invoices, which cannot be told (tester t49a);
     # of two customers they are two invoices (tester t35: PayorCRM compares numbers exactly)
