@@ -254,41 +254,38 @@ async def test_an_invoice_whose_lines_name_two_customers_is_refused_whole_never_
     assert rejects["4"].startswith("invoice 1003 is refused whole: its lines name 2 customerNumbers, C1 (line 4) and")
 
 
-async def test_an_invoice_whose_lines_name_two_currencies_is_refused_whole(tmp_path: Path) -> None:
-    # before: invoice M-1's lines of 100.00 DKK and 10.00 EUR were uploaded as one invoice, exit 0, and PayorCRM held
-    # an invoice whose balance is in no one currency; a line without one (minor units need none) beside lines of DKK
-    # is as ambiguous. Two invoices given one number, or one with a wrong cell: refused whole, naming both
-    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "lineItem"]
-    rows = [
-        ["C1", "M-1", "10000", "DKK", "1"],
-        ["C1", "M-2", "500", "DKK", "1"],
-        ["C1", "M-1", "1000", "EUR", "2"],
-        ["C1", "M-3", "700", "DKK", "1"],
-        ["C1", "M-3", "300", "", "2"],
-    ]
-    invoices = write(tmp_path / "i.csv", header, rows)
-    report, held = await load_invoices(tmp_path, invoices, customers_rows=(("C1", "a@example.com", "A"),))
-    assert [(i["invoiceNumber"], i["invoiceAmount"]) for i in held] == [("M-2", 500)], held
-    assert (report.loaded, report.rejected, report.exit_code) == (2, 4, 1), report
-    rejects = {r["line"]: r["reason"] for r in rejected(tmp_path)}
-    assert rejects["2"].startswith("invoice M-1 is refused whole: its lines name 2 currencies, DKK (line 2) and EUR ")
-    assert rejects["5"].startswith("invoice M-3 is refused whole: its lines name 2 currencies, DKK (line 5) and none")
-
-
-async def test_an_invoice_and_a_credit_note_given_one_number_are_refused_not_merged(tmp_path: Path) -> None:
-    # before: invoice K-1 (RV, 100.00) and its credit note (DG, -100.00) exported under the invoice's number, apart
-    # in the file, were brought together and uploaded as one invoice of 0.00, exit 0
+@pytest.mark.parametrize(
+    ("rows", "said"),
+    [
+        # before: M-1's lines of 100.00 DKK and 10.00 EUR were uploaded as one invoice, exit 0: a sum in no
+        # currency; a line without one (minor units need none) beside lines of DKK is as ambiguous
+        (
+            [["M-1", "10000", "DKK", "1", "RV"], ["M-2", "500", "DKK", "1", "RV"], ["M-1", "1000", "EUR", "2", "RV"]]
+            + [["M-3", "700", "DKK", "1", "RV"], ["M-3", "300", "", "2", "RV"]],
+            {
+                "2": "invoice M-1 is refused whole: its lines name 2 currencies, DKK (line 2) and EUR (line 4)",
+                "5": "invoice M-3 is refused whole: its lines name 2 currencies, DKK (line 5) and none (line 6)",
+            },
+        ),
+        # before: invoice K-1 (RV) and its credit note (DG) exported under its number, apart, were brought together
+        # and uploaded as one invoice of 0.00, exit 0
+        (
+            [["M-1", "10000", "DKK", "1", "RV"], ["M-2", "500", "DKK", "1", "RV"], ["M-1", "-10000", "DKK", "2", "DG"]],
+            {"2": "invoice M-1 is refused whole: its lines name 2 documentTypes, RV (line 2) and DG (line 4)"},
+        ),
+    ],
+)
+async def test_an_invoice_whose_lines_name_two_currencies_or_document_types_is_refused_whole(
+    tmp_path: Path, rows: list[list[str]], said: dict[str, str]
+) -> None:
+    # two invoices given one number, or one with a wrong cell: which is meant cannot be told
     header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "lineItem", "documentType"]
-    rows = [
-        ["C1", "K-1", "10000", "DKK", "1", "RV"],
-        ["C1", "K-2", "500", "DKK", "1", "RV"],
-        ["C1", "K-1", "-10000", "DKK", "2", "DG"],
-    ]
-    report, held = await load_invoices(tmp_path, write(tmp_path / "i.csv", header, rows))
-    assert [(i["invoiceNumber"], i["invoiceAmount"]) for i in held] == [("K-2", 500)], held
-    assert (report.loaded, report.rejected, report.exit_code) == (2, 2, 1), report
+    invoices = write(tmp_path / "i.csv", header, [["C1", *row] for row in rows])
+    report, held = await load_invoices(tmp_path, invoices)
+    assert [(i["invoiceNumber"], i["invoiceAmount"]) for i in held] == [("M-2", 500)], held
+    assert (report.loaded, report.rejected, report.exit_code) == (2, len(rows) - 1, 1), report
     rejects = {r["line"]: r["reason"] for r in rejected(tmp_path)}
-    assert rejects["2"].startswith("invoice K-1 is refused whole: its lines name 2 documentTypes, RV (line 2) and DG")
+    assert all(rejects[line].startswith(reason) for line, reason in said.items()), rejects
 
 
 @pytest.mark.parametrize(("one", "other"), [("d4", "D4"), ("00777", "777")])
