@@ -175,6 +175,11 @@ def _why(text: str, mark: str) -> str:
             f"{text!r} is grouped in lakhs and crores (Indian digit grouping: two digits a group above the "
             f"thousands), which is read only in groups of three: write {plain_written(value, mark)!r}"
         )
+    if text in _ZERO_DASHES:
+        return (
+            f"not a number: {text!r} is how a spreadsheet's accounting format shows zero, and a dash is also written "
+            "for no amount: which it means is not read from a dash; write 0 where zero is meant"
+        )
     if _read(text, "," if mark == "." else ".") is not None:
         return f"{text!r} is not a number with decimal mark {mark!r} (the file's numbers use {mark!r} for decimals)"
     if any(c.isdigit() for c in text) and not any(c.isalpha() for c in text):  # a number written another way
@@ -190,6 +195,8 @@ _NO_DECIMALS = re.compile(r"(.*[0-9])[.,]([-\u2013\u2014]{1,2})").fullmatch
 #: dashes that are no minus sign, which a word processor or typesetting may put in its place: hyphen, non-breaking
 #: hyphen, figure dash, en dash, em dash, horizontal bar, small and full-width hyphen-minus
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\ufe63\uff0d"
+#: a cell of a dash alone: Excel's Accounting format shows 0 so (" -   "), and reports write one for no amount
+_ZERO_DASHES = frozenset({"-", "--", "\u2013", "\u2014", "\u2212"})
 #: digits grouped in lakhs and crores, as Indian exports write them: "1,23,456.00", "-12,34,56,789"
 _LAKHS = re.compile(r"[+-]?[1-9][0-9]?(?:,[0-9]{2})+,[0-9]{3}(?:\.[0-9]+)?").fullmatch
 

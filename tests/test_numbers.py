@@ -749,6 +749,11 @@ def test_a_json_number_is_written_as_the_files_decimal_mark_reads_it_back(text: 
          "processor writes one: which it means is not read from a dash; write '-12.50'"),
         (COMMA, "1.234,50 \u20ac-", "'1.234,50 \u20ac-' holds the currency '\u20ac': write the number alone (where the "
          "target takes a currency, it belongs in its own column)"),
+        # Excel's Accounting format writes 0 as " -   " (the cell read stripped): told, not "not a number: '-'"
+        (COMMA, "-", "not a number: '-' is how a spreadsheet's accounting format shows zero, and a dash is also "
+         "written for no amount: which it means is not read from a dash; write 0 where zero is meant"),
+        (POINT, "\u2013", "not a number: '\u2013' is how a spreadsheet's accounting format shows zero, and a dash is "
+         "also written for no amount: which it means is not read from a dash; write 0 where zero is meant"),
         (POINT, "'1.234,50", "\"'1.234,50\" starts with an apostrophe, which a spreadsheet writes before a number to "
          "keep it as text ('1.234,50' is shown): whether the apostrophe is part of the value cannot be told; write the "
          "value without it"),
