@@ -109,13 +109,24 @@ async def test_a_jsonl_string_null_in_a_boolean_is_rejected(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-async def test_a_row_matching_a_record_but_for_its_unicode_form_is_refused(tmp_path: Path) -> None:
-    # found by a tester: the record holds "Café Nord" decomposed (e and U+0301, as macOS writes it), the row composed
-    # (U+00E9): one text to Unicode and to SQL Server, yet a second record was created, exit 0
-    there = [{"name": "Cafe\u0301 Nord", "tenant_id": "T-1"}]
-    report, held, _, rejects = await load_into(
-        tmp_path, there, "x.csv", "name,tenant_id\nCaf\u00e9 Nord,T-2\n", match_on="name"
+@pytest.mark.parametrize(
+    ("held", "written"),
+    [
+        # found by a tester: the record holds "Café Nord" decomposed (e and U+0301, as macOS writes it), the row
+        # composed (U+00E9): one text to Unicode and to SQL Server, yet a second record was created, exit 0
+        ("Cafe\u0301 Nord", "Caf\u00e9 Nord"),
+        # a zero-width space pasted from a web page, which a Windows collation weighs nothing: before, a second record
+        # was created, both shown "Zeta Holdings", exit 0
+        ("Zeta Holdings", "Zeta\u200b Holdings"),
+    ],
+)
+async def test_a_row_matching_a_record_but_for_its_unicode_form_or_an_invisible_character_is_refused(
+    tmp_path: Path, held: str, written: str
+) -> None:
+    there = [{"name": held, "tenant_id": "T-1"}]
+    report, records_held, _, rejects = await load_into(
+        tmp_path, there, "x.csv", f"name,tenant_id\n{written},T-2\n", match_on="name"
     )
     assert (report.loaded, report.rejected) == (0, 1), (report, rejects)
-    assert [(r["id"], r["tenant_id"]) for r in held] == [(1, "T-1")], held
-    assert "XeroDetails 1 ('Cafe\u0301 Nord')" in rejects["2"]["reason"], rejects
+    assert [(r["id"], r["tenant_id"]) for r in records_held] == [(1, "T-1")], records_held
+    assert f"XeroDetails 1 ({held!r})" in rejects["2"]["reason"], rejects
