@@ -556,6 +556,17 @@ async def test_excels_text_formula_is_read_as_its_text_and_other_formulas_are_re
         assert rejects[where][field] == "'" + written, "the cell as written, a spreadsheet not running it"
 
 
+async def beside_customers(
+    tmp_path: Path, customers: Path, rows: list[list[str]]
+) -> tuple[Report, list[dict[str, Any]]]:
+    """Load `customers` and the invoices `rows` (INVOICES) into a fresh sandbox: the report, the invoices it holds."""
+    invoices = write(tmp_path / "i.csv", INVOICES, rows)
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices}), env=ENV)
+            return report, await stored(url, "invoices")
+
+
 async def test_an_invoice_naming_a_customer_of_the_file_but_for_leading_zeros_is_rejected_not_sent(
     tmp_path: Path,
 ) -> None:
@@ -563,11 +574,7 @@ async def test_an_invoice_naming_a_customer_of_the_file_but_for_leading_zeros_is
     # and saved it so: the invoice was uploaded for customer 777, another customer where PayorCRM has one
     customers = write(tmp_path / "c.csv", CUSTOMERS, [["00777", "a@example.com", "Alpha"], ["42", "b@x.dk", "B"]])
     rows = [["777", "I-1", "100", "DKK", ""], ["0042", "I-2", "100", "DKK", ""], ["00777", "I-3", "5", "DKK", ""]]
-    invoices = write(tmp_path / "i.csv", INVOICES, rows)
-    with anyio.fail_after(60):
-        async with running("payorcrm", SandboxOptions()) as url:
-            report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices}), env=ENV)
-            got = await stored(url, "invoices")
+    report, got = await beside_customers(tmp_path, customers, rows)
     assert [(i["customerNumber"], i["invoiceNumber"]) for i in got] == [("00777", "I-3")], got
     assert (report.loaded, report.rejected) == (3, 2), report
     reasons = {int(r["line"]): r["reason"] for r in rejected(tmp_path) if r["file"].endswith("i.csv")}
@@ -583,17 +590,28 @@ async def test_an_invoice_naming_a_customer_of_the_file_but_for_a_zero_fraction_
     # PayorCRM holds one (the sandbox refused it only as no such customer), and the other way round likewise
     customers = write(tmp_path / "c.csv", CUSTOMERS, [["231231201.0", "a@example.com", "A"], ["42", "b@x.dk", "B"]])
     rows = [["231231201", "I-1", "100", "DKK", ""], ["42.0", "I-2", "100", "DKK", ""], ["42", "I-3", "5", "DKK", ""]]
-    invoices = write(tmp_path / "i.csv", INVOICES, rows)
-    with anyio.fail_after(60):
-        async with running("payorcrm", SandboxOptions()) as url:
-            report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices}), env=ENV)
-            got = await stored(url, "invoices")
+    report, got = await beside_customers(tmp_path, customers, rows)
     assert [(i["customerNumber"], i["invoiceNumber"]) for i in got] == [("42", "I-3")], got
     assert (report.loaded, report.rejected) == (3, 2), report
     reasons = {int(r["line"]): r["reason"] for r in rejected(tmp_path) if r["file"].endswith("i.csv")}
     assert "customer 231231201 is not in the customers file, which has customer 231231201.0" in reasons[2], reasons
     assert "a zero fraction" in reasons[2], reasons
     assert "customer 42.0 is not in the customers file, which has customer 42" in reasons[3], reasons
+
+
+async def test_an_invoice_naming_a_customer_of_the_file_but_for_an_invisible_character_is_rejected_not_sent(
+    tmp_path: Path,
+) -> None:
+    # before: customerNumber "C700" with a zero-width space pasted after it was uploaded, answered 400 "customer C700
+    # does not exist", and the call's other invoices were left in doubt; its invoice numbers alike so loaded as two
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C700", "a@example.com", "A"]])
+    rows = [["C700\u200b", "I-1", "100", "DKK", ""], ["C700", "I-2", "5", "DKK", ""]]
+    report, got = await beside_customers(tmp_path, customers, rows)
+    assert [(i["customerNumber"], i["invoiceNumber"]) for i in got] == [("C700", "I-2")], got
+    assert (report.loaded, report.rejected, report.in_doubt) == (2, 1, 0), report
+    reasons = {int(r["line"]): r["reason"] for r in rejected(tmp_path) if r["file"].endswith("i.csv")}
+    said = "customer C700\u200b (it holds the invisible character U+200B) is not in the customers file, which has "
+    assert reasons[2].startswith(said + "customer C700: "), reasons
 
 
 async def test_an_invoice_naming_a_customer_of_the_file_but_for_case_is_rejected_not_sent(tmp_path: Path) -> None:

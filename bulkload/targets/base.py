@@ -92,10 +92,21 @@ _ZERO_FRACTION = re.compile(r"(?<![^\s/:])([0-9]+)[.,]00?(?![^\s/:])")
 
 def folded(key: str) -> str:
     """A key as a person or a spreadsheet may write it otherwise: letter case (lower: "Maße" is no case of "Masse"),
-    surrounding spaces, Unicode form (NFKC: a composed é or an e and its accent, as macOS writes it), a number's
-    leading zeros and its zero fraction (1.0 for 1, as a float column's export writes it) ignored. Two keys alike so
-    are one key written two ways, or two keys, which cannot be told."""
-    return _PADDED.sub("", _ZERO_FRACTION.sub(r"\1", unicodedata.normalize("NFKC", key).lower().strip()))
+    surrounding spaces, Unicode form (NFKC: a composed é or an e and its accent, as macOS writes it), invisible
+    (format) characters (a zero-width space pasted from a web page: `invisible`), a number's leading zeros and its
+    zero fraction (1.0 for 1, as a float column's export writes it) ignored. Two keys alike so are one key written
+    two ways, or two keys, which cannot be told."""
+    seen = "".join(c for c in unicodedata.normalize("NFKC", key) if unicodedata.category(c) != "Cf")
+    return _PADDED.sub("", _ZERO_FRACTION.sub(r"\1", seen.lower().strip()))
+
+
+def invisible(key: str) -> str:
+    """ " (it holds the invisible character U+200B)" where `key` holds format characters (Unicode Cf: a zero-width
+    space, a joiner, a soft hyphen, a direction mark), which a message quoting it cannot show; else ""."""
+    found = sorted({f"U+{ord(c):04X}" for c in key if unicodedata.category(c) == "Cf"})
+    if not found:
+        return ""
+    return f" (it holds the invisible character{'s' if len(found) > 1 else ''} {', '.join(found)})"
 
 
 #: a group key's value as JSON (key_text)

@@ -14,7 +14,7 @@ from ..errors import APIError, RowInvalid
 from ..model import BY_PLACE, ECHOED, NO_ID, ONE_ID, Chunk, Totals
 from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, Places, decimals, iso_code
 from ..money import minor_units as exact_units
-from .base import RecordKind, folded, key_text, required_fields
+from .base import RecordKind, folded, invisible, key_text, required_fields
 from .payorcrm_answers import Fields, Reading, echoes, named, read
 from .reasons import Untold, converted, errors_counted
 
@@ -488,9 +488,10 @@ class Invoices(Upload):
                 # does not say whether it tells numbers apart by case)
                 raise RowInvalid(
                     "customerNumber",
-                    f"customer {customer} is not in the customers file, which has customer {alike}: the same number "
-                    "but for its letter case, leading zeros (a spreadsheet drops them from a number it shows), a zero "
-                    "fraction (.0, as a float column's export writes a whole number), spaces or Unicode form: which "
+                    f"customer {customer}{invisible(customer)} is not in the customers file, which has customer "
+                    f"{alike}{invisible(alike)}: the same number but for its letter case, leading zeros (a spreadsheet "
+                    "drops them from a number it shows), a zero fraction (.0, as a float column's export writes a "
+                    "whole number), spaces, Unicode form or an invisible character: which "
                     "is meant cannot be told (PayorCRM may hold the one, the other, or take them for one: seed 004 "
                     "does not say); write the number as the customers file does",
                 )
