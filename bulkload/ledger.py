@@ -2111,6 +2111,15 @@ class Ledger:
     def set_baseline(self, scope: str, data: dict[str, int]) -> None:
         self._db.execute("INSERT OR IGNORE INTO baselines VALUES (?, ?)", (scope, _json(data)))
 
+    @_writes
+    def counted_before(self, scope: str, count: int) -> None:
+        """Raise `scope`'s baseline count to `count`, the records a count found at or below its newest id (`max_id`)
+        where the baseline's count, which lagged, counted fewer: so a later reconciliation counts those gone since
+        from what was there, not from the lagging count. A baseline it counts no fewer than is left as it is."""
+        data = self.baselines().get(scope)
+        if data is not None and count > int(data.get("count", 0)):
+            self._db.execute("INSERT OR REPLACE INTO baselines VALUES (?, ?)", (scope, _json({**data, "count": count})))
+
     def calls(self) -> dict[int, int]:
         return dict(self._db.execute("SELECT minute, n FROM calls").fetchall())
 

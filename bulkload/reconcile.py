@@ -380,6 +380,8 @@ async def by_walk(
         # more there now than the baseline counted, below its newest id (where nothing lands later: ids only grow):
         # its count lagged behind what was listed then, and what is there is what was there before
         before = max(base["count"], there)
+        if scope in before_run and scope not in unordered and there > base["count"]:
+            ledger.counted_before(scope, there)  # a later reconciliation counts those gone since from these
         counts[scope] = {
             "before": before,
             "loaded": loaded.get(scope, 0),
