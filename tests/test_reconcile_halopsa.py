@@ -78,6 +78,38 @@ async def test_a_record_the_run_created_and_someone_deleted_is_missing_not_a_cou
     assert f"missing: id {gone} from {data} line 3" in said, said
 
 
+async def test_records_another_writer_made_beside_one_of_the_runs_deleted_are_all_counted(tmp_path: Path) -> None:
+    """Found by a tester (t74f): with a record of the run's deleted, a double of another and another writer's record
+    made since, the note said `XeroDetails holds 1 records more than were there before and this run created …; 1
+    of them share their name with a record this run created`: the deleted record was counted as there, so one of
+    the two records the run did not create went unsaid (and with as many deleted as doubled, no note at all)."""
+    data = write(tmp_path / "XeroDetails.csv", ["A", "B", "C", "D"])
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            await load(loading(data, url, settle_s=0.5), env=ENV)
+            ids = {r["name"]: r["id"] for r in (await send(url, "GET", "/api/XeroDetails"))[1]}
+            assert (await send(url, "DELETE", f"/api/XeroDetails/{ids['B']}"))[0] in (200, 204)
+            async with aiohttp.ClientSession() as s:  # another writer creates C again, and X
+                form = {"grant_type": "client_credentials", "client_id": "c", "client_secret": "s", "scope": "all"}
+                async with s.post(f"{url}/auth/token", data=form) as r:
+                    token = (await r.json())["access_token"]
+                theirs = [{"name": "C", "tenant_id": "t-C2"}, {"name": "X", "tenant_id": "t-X"}]
+                async with s.post(
+                    f"{url}/api/XeroDetails", json=theirs, headers={"Authorization": f"Bearer {token}"}
+                ) as r:
+                    double, other = (item["id"] for item in await r.json())
+            later = await reconcile(str(data.with_suffix(".sqlite")), env=ENV)
+    rec = later.reconcile
+    assert later.exit_code == 3 and rec.missing == [{"id": ids["B"], "file": str(data), "line": 3}], rec
+    assert [d["id"] for d in rec.duplicates] == [double] and rec.others == [{"id": other, "scope": "XeroDetails"}]
+    assert rec.note == (
+        "XeroDetails holds 2 records more than were there before and this run created: another writer created them "
+        "while this run loaded or since (another load of the same records side by side creates each twice); 1 of "
+        "them share their name with a record this run created: created twice (`duplicates` names each, with the "
+        "record and the row it doubles)"
+    ), rec.note
+
+
 async def test_a_record_deleted_beside_a_count_that_lags_is_missing_and_the_rest_not_listed_is_not(
     tmp_path: Path,
 ) -> None:
