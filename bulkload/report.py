@@ -606,13 +606,21 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
         parts += f" + {rec.in_doubt_found_count:,} of calls in doubt"
     if _stray(rec):
         parts += f" + {_stray(rec):,} of groups this run rejected"
+    # the doubles and the run's own records missing, named below, are in (out of) what the API holds: without them a
+    # count where as many are missing as doubled read as all there (`remote count 601 = 600 loaded + 1 added by
+    # others` of 599 of the run's, a double and another writer's)
+    if rec.duplicates_count:
+        parts += f" + {rec.duplicates_count:,} doubled"
     gone = rec.before_gone_count or 0
     if gone:
         parts += f" - {gone:,} there before gone since"
     rolled = sum(c.get("rolled_back", 0) for c in rec.scopes.values())
     if rolled:
         parts += f" - {rolled:,} rolled back"
+    if rec.missing_count:
+        parts += f" - {rec.missing_count:,} missing"
     expected = before + loaded + rec.others_count + rec.in_doubt_found_count + _stray(rec) - gone - rolled
+    expected += rec.duplicates_count - rec.missing_count
     # a count the walks read, or None where a listing was not whole (HaloPSA: the note says why)
     head = "remote count not known" if rec.remote_count is None else f"remote count {rec.remote_count:,}"
     lines = [f"{head} = {parts}" if rec.remote_count == expected else f"{head}, expected {expected:,} = {parts}"]

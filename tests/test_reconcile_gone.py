@@ -111,6 +111,24 @@ async def test_an_entry_of_the_runs_own_gone_is_a_mismatch_beside_a_draft_there_
     assert rec.note == f"{GONE_NOTE}; {OURS_GONE_NOTE}", rec
 
 
+async def test_an_entry_of_the_runs_gone_beside_a_double_is_in_the_count_line_not_hidden_by_it(tmp_path: Path) -> None:
+    """Found by a tester (t74f): one of the run's entries deleted and another writer's line added to one of its
+    vouchers since made the count line `remote count 100 = 0 there before + 100 loaded`, the count the run meant,
+    as if everything were there; the double and the missing entry, named below it, are in the line now."""
+    sandbox, waits = Counted(), Waits()
+    async with serving(sandbox.app) as origin:
+        path = await loaded(tmp_path, sandbox, origin)
+        assert sandbox.store.delete(max(sandbox.store.entries))
+        await posted_before(origin, {**OTHERS_DRAFT, "voucherNumber": 1})  # into the run's voucher 1
+        rec = await reconciled(path, waits)
+    assert not rec.ok and (rec.remote_count, rec.missing_count, rec.duplicates_count) == (100, 1, 1), rec
+    said = io.StringIO()
+    print_summary(summed(rec, path), said)
+    text = said.getvalue()
+    assert "remote count 100 = 0 there before + 100 loaded + 1 doubled - 1 missing" in text, text
+    assert "NO: mismatch" in text, text
+
+
 async def test_a_run_rolled_back_reconciles_as_rolled_back_not_as_missing(tmp_path: Path) -> None:
     sandbox, waits = Counted(), Waits()
     async with serving(sandbox.app) as origin:
