@@ -842,6 +842,11 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
             console.print(f"(the API's totals hold the {_count(rec.in_doubt_found_count, 'entry')} of calls in doubt)")
         if _stray(rec):
             console.print(f"(the API's totals hold the {_count(_stray(rec), 'entry')} of groups this run rejected)")
+        # as the count line: the doubles are in the API's totals, the run's entries missing are not
+        held = [f"hold the {_count(rec.duplicates_count, 'double')}"] if rec.duplicates_count else []
+        held += [f"lack the {_count(rec.missing_count, 'entry')} missing"] if rec.missing_count else []
+        if held:
+            console.print(f"(the API's totals {' and '.join(held)}, named below)")
     for item in rec.missing[:10]:
         console.print(f"missing: id {item['id']} from {item['file']} line {item['line']}")
     if rec.missing_count > 10:

@@ -126,6 +126,7 @@ async def test_an_entry_of_the_runs_gone_beside_a_double_is_in_the_count_line_no
     print_summary(summed(rec, path), said)
     text = said.getvalue()
     assert "remote count 100 = 0 there before + 100 loaded + 1 doubled - 1 missing" in text, text
+    assert "(the API's totals hold the 1 double and lack the 1 entry missing, named below)" in text, text
     assert "NO: mismatch" in text, text
 
 
