@@ -50,6 +50,8 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
         ├── IsolationSpent       refusals that name no entry cost more calls than isolating them is worth (exit 4)
         ├── Throttled            429s past what a call may wait: a long Retry-After, or 429 to every try (exit 4)
         ├── LedgerWriteError     a ledger write failed (disk full, I/O error, file gone): resume once it is fixed
+        ├── LedgerUnmade         the system refused the writes that make or open the ledger (a full disk, a quota,
+        │                        an I/O error): nothing was sent; the same command again once that is fixed
         ├── HeldBack             a call that had not left when a ledger write failed: not sent, left as the ledger has
         │                        it
         └── NoToken              no usable access token (the token endpoint failed, or answered no token): the call
@@ -63,9 +65,11 @@ doubt only later, a copy says so (`BulkloadError.in_doubt`).
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import shlex
+import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
@@ -106,6 +110,21 @@ def no_option(path: str) -> str:
     """A path as a command's argument gives it: one that begins with "-" (an input named -lead.csv), which the
     command would read as an option, as ./-…"""
     return f"./{path}" if path.startswith("-") else path
+
+
+def no_room(exc: BaseException) -> bool:
+    """Whether `exc` says there is no room to write: a full disk (SQLite's SQLITE_FULL, ENOSPC), a disk quota spent
+    (EDQUOT) or a file grown past what the process may write (EFBIG: `ulimit -f`)."""
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return True
+    return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def write_refused(exc: BaseException) -> bool:
+    """Whether `exc` is the system refusing a write (`no_room`, or an I/O error: SQLite's SQLITE_IOERR and its
+    extended codes, which is what it says of a write past `ulimit -f` too), not a path or a permission to correct."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return no_room(exc) or getattr(exc, "errno", None) == errno.EIO or (code is not None and code & 0xFF == 10)
 
 
 def command_on(command: str, ledger: str | os.PathLike[str]) -> str:
@@ -930,6 +949,12 @@ class LedgerWriteError(RunStopped):
     carried out."""
 
     uncertain = True
+
+
+class LedgerUnmade(RunStopped):
+    """The system refused the writes that make or open the ledger (`write_refused`: a full disk, a quota, `ulimit
+    -f`, an I/O error): nothing was sent, and the same command goes on once that is fixed. Before, exit 2, as if a
+    setting were wrong (DESIGN.md: 2 is a usage or configuration error; a run that could not finish, resumable, 4)."""
 
 
 class HeldBack(RunStopped):

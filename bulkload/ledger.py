@@ -30,7 +30,16 @@ from typing import Any, NamedTuple, ParamSpec, TypeVar, cast
 import msgspec
 
 from . import ledger_pg, origins
-from .errors import LedgerError, LedgerUnavailable, LedgerWriteError, SharedUnfinished, command_on, killed_while_made
+from .errors import (
+    LedgerError,
+    LedgerUnavailable,
+    LedgerUnmade,
+    LedgerWriteError,
+    SharedUnfinished,
+    command_on,
+    killed_while_made,
+    write_refused,
+)
 from .instants import Instant
 from .ledger_schema import (
     ORIGIN_CHAIN,
@@ -343,6 +352,15 @@ def disk_full(path: str | os.PathLike[str] | ledger_pg.Location) -> str:
     return f"the disk it is on is full ({free // 1024:,} KiB free): free space there" if free < _FULL_BELOW else ""
 
 
+def _room(path: Path) -> str:
+    """What to do where the system refused the writes of the SQLite ledger `path` (LedgerUnmade): free space on its
+    disk (disk_full), or where that has room, what else refuses writes there."""
+    return disk_full(path) or (
+        "make room there, or fix what refuses the writes (the user's disk quota, the size of file the process may "
+        "write: ulimit -f, the disk itself)"
+    )
+
+
 def damaged(path: str | os.PathLike[str] | ledger_pg.Location) -> str:
     """What SQLite's quick_check finds wrong in the SQLite ledger at `path` (its first finding), read only: "" where
     it finds nothing, or the ledger is PostgreSQL's or cannot be opened to look. Asked only once SQLite has refused
@@ -557,8 +575,11 @@ class Ledger:
             os.close(fd)
             if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):  # SQLite: "unable to open"
                 raise LedgerError(f"cannot open the ledger {path} ({exc}){_UNWRITABLE}") from exc
-            if full := disk_full(path):
-                raise LedgerError(f"cannot open the ledger {path} ({exc}): {full}, then run the command again") from exc
+            if write_refused(exc) or disk_full(path):
+                raise LedgerUnmade(
+                    f"cannot open the ledger {path} ({exc}): {_room(path)}, then run the command again: nothing was "
+                    "sent"
+                ) from exc
             raise LedgerError(f"{path} is not a bulkload ledger ({exc})") from exc
         return conn
 
@@ -634,6 +655,11 @@ class Ledger:
             if fd >= 0:
                 os.close(fd)
                 draft.unlink(missing_ok=True)
+            if isinstance(exc, OSError | sqlite3.Error) and write_refused(exc):
+                raise LedgerUnmade(
+                    f"cannot create the ledger {path}: {exc}: {_room(path)}, then run the command again: nothing was "
+                    "sent"
+                ) from exc
             if isinstance(exc, OSError | sqlite3.Error):
                 raise LedgerError(f"cannot create the ledger {path}: {exc}") from exc
             raise

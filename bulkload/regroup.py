@@ -28,7 +28,6 @@ key, or one split between those values, and the planner refuses the group (disag
 
 from __future__ import annotations
 
-import errno
 import functools
 import os
 import pickle
@@ -46,7 +45,7 @@ from typing import Any, NamedTuple
 import msgspec
 from msgspec.structs import astuple
 
-from .errors import PlanningFileError, SourceError
+from .errors import PlanningFileError, SourceError, no_room
 from .money import JSON_SAFE_INTEGER
 from .numbers import spreadsheet_exponent, text_marked
 from .sources import BadRow, JsonExponent, Row
@@ -477,17 +476,12 @@ def regrouped(rows: Iterable[Row | BadRow], kind: RecordKind, workdir: str) -> I
     except (sqlite3.Error, OSError) as exc:
         # reading the rows back sorts them in SQLite's folder for temporary files, not beside the spill file: a
         # full /tmp was told as a full disk beside the ledger (tester t41a, 75 GB free there)
-        where = f" (or SQLite's folder for temporary files, {SORTS_IN}, where it sorts them)" if _full(exc) else ""
+        where = f" (or SQLite's folder for temporary files, {SORTS_IN}, where it sorts them)" if no_room(exc) else ""
         raise PlanningFileError(f"cannot write the spill file {path}{where} that regroups the rows: {exc}") from exc
 
 
 #: where SQLite keeps the temporary files of a sort on Unix: $SQLITE_TMPDIR, else $TMPDIR, else /var/tmp, /usr/tmp, /tmp
 SORTS_IN = "$SQLITE_TMPDIR, else $TMPDIR, else /var/tmp or /tmp"
-
-
-def _full(exc: BaseException) -> bool:
-    """Whether `exc` says a disk is full (SQLite's SQLITE_FULL, or ENOSPC)."""
-    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or getattr(exc, "errno", None) == errno.ENOSPC
 
 
 def _spill_file(path: str) -> sqlite3.Connection:

@@ -1139,7 +1139,8 @@ def test_a_ledger_on_a_full_disk_is_said_so_not_said_to_be_no_ledger(
         reconcile = bulkload_cmd("reconcile", "--ledger", str(ledger), "-q")
         full = subprocess.run(reconcile, env=child_env(CREDS), capture_output=True, text=True, timeout=120)
         said = full.stdout + full.stderr
-        assert full.returncode != 0 and "not a bulkload ledger" not in said, said
+        # exit 4, not 2: nothing to correct in the command (tester t74c; DESIGN.md's exit codes)
+        assert full.returncode == 4 and "not a bulkload ledger" not in said, said
         assert f"cannot open the ledger {ledger}" in said and "the disk it is on is full" in said, said
         assert "free space there, then run the command again" in said, said
         filler.unlink()
