@@ -21,12 +21,13 @@ import anyio
 import msgspec
 from msgspec import UnsetType
 
-from . import closed_pipes, interrupts, ledger_pg, logs, runner, undo, worker
+from . import closed_pipes, interrupts, ledger_pg, loads, logs, runner, undo, worker
 from .argparsing import OUTPUT_DEFAULTS, Parser, output_options, parse
 from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError, ConfigError, cause_of, command_on
 from .job import Job, JobTable, read_config
 from .ledger import damaged, disk_full, wal_advice
 from .load_help import attempts_help, base_url_help, batch_help, job_default, target_epilog, window_s_help
+from .manifest import with_its_credentials
 from .masking import MASK
 from .outputs import cache_dir, private_dir, write_private
 from .redact import redact
@@ -840,17 +841,27 @@ def _again(command: str, ledger: str | None, manifest: str | None = None) -> str
     """What to run after `command` was cut short (`manifest`: `bulkload run`'s)."""
     if command == "run" and manifest:
         return f"continue with `bulkload run {shlex.quote(manifest)} --resume`"
+    typed = ledger
     if ledger and ledger_pg.is_url(ledger):
         ledger = ledger_pg.name_of(ledger)  # without its password
     elif ledger:  # as typed (resume, reconcile, rollback): pasted in another folder it would name no ledger
         ledger = os.path.abspath(ledger)
     if command in ("load", "resume") and ledger and (os.path.exists(ledger) or ledger_pg.is_url(ledger)):
-        return f"continue with `{command_on('resume', ledger)}`"
+        return _with_its_credentials(f"continue with `{command_on('resume', ledger)}`", ledger, typed)
     if command == "load":
         return "the run had not begun: nothing was sent"
     if command in ("reconcile", "rollback") and ledger:
-        return f"run `{command_on(command, ledger)}` again"
+        return _with_its_credentials(f"run `{command_on(command, ledger)}` again", ledger, typed)
     return "nothing to resume"
+
+
+def _with_its_credentials(said: str, named: str, ledger: str | None) -> str:
+    """`said` (a way on by the command on `ledger`, as typed, which it names `named`) with that command said with the
+    credentials of the manifest job whose run the ledger holds (manifest.with_its_credentials), as the command says
+    it once its run is open (undo, runner). Before, cut short before then (or stopped at once), it named the command
+    bare, which reads the target's own variables the manifest's do not set: pasted, a missing credential (t74c)."""
+    origin = ((loads.run_of(ledger) or {}).get("settings") or {}).get("manifest_job") if ledger else None
+    return with_its_credentials(said, named, origin) if isinstance(origin, dict) else said
 
 
 def _keep_traceback(exc: BaseException) -> str:

@@ -5,6 +5,7 @@ and wrote no report."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import signal
 import subprocess
@@ -17,7 +18,7 @@ import pytest
 from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, economic_job, run_bulkload, serving, write_entries
 from test_reconcile_refused import entries
 
-from bulkload import load, rollback
+from bulkload import cli, load, rollback
 from bulkload.sandbox import SandboxOptions
 from bulkload.sandbox.economic import create_app
 from bulkload.stages import ROLLING_BACK, Stages
@@ -28,8 +29,11 @@ def deletes(sandbox: SandboxProcess) -> int:
         return int(json.load(answer)["by_method"].get("DELETE", {}).get("requests", 0))
 
 
-def interrupted_rollback(tmp_path: Path, sandbox: SandboxProcess, *args: str) -> tuple[int, str, str]:
-    """`bulkload ARGS rollback …` of the run, sent Ctrl-C once its DELETEs are under way (bounded: 60 s)."""
+def interrupted_rollback(
+    tmp_path: Path, sandbox: SandboxProcess, *args: str, signals: tuple[signal.Signals, ...] = (signal.SIGINT,)
+) -> tuple[int, str, str]:
+    """`bulkload ARGS rollback …` of the run, sent Ctrl-C (or `signals`, one after another) once its DELETEs are under
+    way (bounded: 60 s)."""
     proc = subprocess.Popen(
         bulkload_cmd(*args), env=child_env(CREDS), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # however pytest was started
@@ -40,11 +44,32 @@ def interrupted_rollback(tmp_path: Path, sandbox: SandboxProcess, *args: str) ->
             if deletes(sandbox) > before or proc.poll() is not None:
                 break
             time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
+        for sig in signals:
+            proc.send_signal(sig)
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
     return proc.returncode, out, err
+
+
+#: how a way on gives the command on a job's ledger with the credentials its manifest names (`manifest_job`)
+GIVEN = 'ECONOMIC_APP_SECRET_TOKEN="$APP" ECONOMIC_AGREEMENT_GRANT_TOKEN="$ACME_GRANT" bulkload'
+
+
+def manifest_job(tmp_path: Path, sandbox: SandboxProcess) -> Path:
+    """A manifest's job "acme" of 200 vouchers loaded into `sandbox`, its credentials the manifest's variables APP
+    and ACME_GRANT; its ledger."""
+    write_entries(tmp_path / "entries.csv", 200)
+    (tmp_path / "m.toml").write_text(
+        f'[[job]]\nname = "acme"\ntarget = "economic"\nbase_url = "{sandbox.url}"\nfiles = ["entries.csv"]\n'
+        'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "ACME_GRANT"}}\n'
+    )
+    shell = {"APP": CREDS["ECONOMIC_APP_SECRET_TOKEN"], "ACME_GRANT": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+    loaded = run_bulkload(tmp_path, "-q", "run", "m.toml", env=shell)
+    assert loaded.returncode == 0, (loaded.stdout, loaded.stderr)
+    ledger = tmp_path / "m.runs" / "acme" / "ledger.sqlite"
+    assert ledger.exists(), loaded.stdout
+    return ledger
 
 
 @pytest.mark.sandbox_flags("--latency-ms", "200")
@@ -79,23 +104,36 @@ def test_a_manifest_jobs_rollback_interrupted_gives_its_way_on_with_the_jobs_cre
 ) -> None:
     # tester t73e: stopped, a rollback of a manifest job's ledger named `bulkload rollback --ledger …` bare, which
     # reads the target's own variables, not those the manifest names for the job: pasted, a missing credential
-    write_entries(tmp_path / "entries.csv", 200)
-    (tmp_path / "m.toml").write_text(
-        f'[[job]]\nname = "acme"\ntarget = "economic"\nbase_url = "{sandbox_process.url}"\nfiles = ["entries.csv"]\n'
-        'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "ACME_GRANT"}}\n'
-    )
-    shell = {"APP": CREDS["ECONOMIC_APP_SECRET_TOKEN"], "ACME_GRANT": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
-    loaded = run_bulkload(tmp_path, "-q", "run", "m.toml", env=shell)
-    assert loaded.returncode == 0, (loaded.stdout, loaded.stderr)
-    ledger = tmp_path / "m.runs" / "acme" / "ledger.sqlite"
-    assert ledger.exists(), loaded.stdout
+    ledger = manifest_job(tmp_path, sandbox_process)
     code, out, err = interrupted_rollback(
         tmp_path, sandbox_process, "rollback", "--ledger", str(ledger), "--no-progress"
     )
     assert code == 4, (out, err)
-    given = 'ECONOMIC_APP_SECRET_TOKEN="$APP" ECONOMIC_AGREEMENT_GRANT_TOKEN="$ACME_GRANT" bulkload rollback --ledger'
-    assert f"`{given} {ledger}` again finishes it" in out, (out, err)
+    assert f"`{GIVEN} rollback --ledger {ledger}` again finishes it" in out, (out, err)
     assert CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"] not in out + err  # the variables named, never their values
+
+
+@pytest.mark.sandbox_flags("--latency-ms", "200")
+def test_a_manifest_jobs_rollback_cut_short_before_its_run_or_at_once_names_the_jobs_credentials(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    # tester t74c: the way on of a rollback (or resume, reconcile) of a manifest job's ledger that an interrupt cut
+    # short before its run was open (cli._cut_short), or a third signal stopped at once, named the command bare
+    ledger = manifest_job(tmp_path, sandbox_process)
+    for command, again in [
+        ("rollback", "run `{}` again"),
+        ("reconcile", "run `{}` again"),
+        ("resume", "continue with `{}`"),
+    ]:
+        said = cli._cut_short(argparse.Namespace(command=command, ledger=str(ledger)), KeyboardInterrupt())
+        assert said.endswith(again.format(f"{GIVEN} {command} --ledger {ledger}")), said
+    code, out, err = interrupted_rollback(
+        tmp_path, sandbox_process, "rollback", "--ledger", str(ledger), "--no-progress",
+        signals=(signal.SIGINT, signal.SIGTERM, signal.SIGHUP),  # three stops: unlike three Ctrl-C, none merged
+    )  # fmt: skip
+    assert code == 4, (out, err)
+    assert "stopped at once" in err and f"run `{GIVEN} rollback --ledger {ledger}` again" in err, err
+    assert CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"] not in out + err
 
 
 async def test_a_rollback_a_script_cancels_writes_its_report_of_what_it_did(
