@@ -748,7 +748,7 @@ def landed_way_on(rec: Reconciled) -> str:
     )
 
 
-def written_at(report: Report, what: str, path: str | None, *, quiet: bool = False) -> str:
+def written_at(report: Report | Rollback, what: str, path: str | None, *, quiet: bool = False) -> str:
     """The file's `path`, or that it was not written and why (the report's `unwritten` names it); `quiet`: the one
     line of -q, which leaves the why to the stop's reason."""
     for entry in report.unwritten or []:
@@ -1016,7 +1016,7 @@ def rollback_line(rollback: Rollback, report_path: str | None = None) -> str:
         line += f"; stopped: {rollback.stop_reason}"
     line += "".join(f"; {relied_on_line(item)}" for item in rollback.relied_on)
     if report_path:
-        line += f"; report: {os.path.abspath(report_path)}"
+        line += f"; report: {written_at(rollback, 'the report', os.path.abspath(report_path), quiet=True)}"
     if rollback.exit_code:
         line += f"; ledger: {name_of(rollback.ledger)}"
     return redact(line)
@@ -1094,5 +1094,5 @@ def print_rollback(rollback: Rollback, report_path: str | None = None, stream: T
     if listed > shown:
         console.print(f"... {listed - shown:,} more (see the report{'' if report_path else ': --report PATH'})")
     if report_path:
-        console.print(f"report: {os.path.abspath(report_path)}")
+        console.print(f"report: {written_at(rollback, 'the report', os.path.abspath(report_path))}")
     console.print(f"ledger: {name_of(rollback.ledger)}")

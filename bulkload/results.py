@@ -215,4 +215,6 @@ class Rollback(msgspec.Struct, kw_only=True):
     exit_code: int = EXIT_OK
     reason: str | UnsetType = UNSET
     stop_reason: str | UnsetType = UNSET
+    #: the files it could not write, each "what: why" (the report: its --report on a full disk), as a load's
+    unwritten: list[str] | UnsetType = UNSET
     elapsed_s: float = 0.0

@@ -43,7 +43,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from contextlib import aclosing, suppress
+from contextlib import aclosing
 from typing import Any
 
 import anyio
@@ -183,9 +183,7 @@ async def rollback(
                         _with_its_credentials(out, ledger, job)
                         out.requests = running[0].dispatcher.counters.requests
                         out.elapsed_s = round(time.monotonic() - started, 3)
-                        if report:
-                            with suppress(OSError):  # the interrupt goes on, whatever the disk says
-                                write_report(report, out)
+                        _written(report, out, ledger, job)  # the interrupt goes on, whatever the disk says
                         if interrupted is not None:
                             interrupted(out)
                     raise
@@ -194,8 +192,7 @@ async def rollback(
             out.relied_on = relying(ledger)  # later runs that counted what it took out as theirs
         out.elapsed_s = round(time.monotonic() - started, 3)
         _with_its_credentials(out, ledger, job)
-        if report:
-            write_report(report, out)
+        _written(report, out, ledger, job)
         return out
     finally:
         ledger.close()
@@ -207,6 +204,23 @@ def _with_its_credentials(out: Rollback, ledger: Ledger, job: Job) -> None:
     the manifest's do not set), as every other command on a job's ledger a way on gives is."""
     if out.stop_reason:
         out.stop_reason = with_its_credentials(out.stop_reason, str(ledger.path.absolute()), job.manifest_job)
+
+
+def _written(path: str | None, out: Rollback, ledger: Ledger, job: Job) -> None:
+    """`out` written to `path` (--report; None: none). One the system refuses (a full disk) is named in `unwritten`
+    with the command that writes it (the rollback again: it reads what this one did from the ledger; with a manifest
+    job's credentials, as its other ways on), exit 4 (2 stays 2), as a load's report unwritten: before, the rollback
+    ended on `[Errno 28] No space left on device` alone, with no word of what it had removed (tester t74c)."""
+    if path is None:
+        return
+    try:
+        write_report(path, out)
+    except OSError as exc:
+        again = f"`{command_on('rollback', ledger.path.absolute())}` again writes it"
+        again = with_its_credentials(again, str(ledger.path.absolute()), job.manifest_job)
+        out.unwritten = [f"the report: {exc.strerror or exc}; {again}"]
+        if out.exit_code != EXIT_USAGE:
+            out.exit_code = EXIT_STOPPED
 
 
 def _interrupted(ledger: Ledger, out: Rollback, stages: Stages) -> None:

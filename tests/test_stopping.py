@@ -1086,6 +1086,46 @@ def tiny_disk(path: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
+def filled(disk: Path) -> Path:
+    """`disk` (a tiny_disk) made full, not a byte more, by a file; that file, to unlink to free it."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as fh, contextlib.suppress(OSError):
+        while True:
+            fh.write(b"\0" * 4096)
+    return filler
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0, reason="mounts a tmpfs: Linux, root")
+def test_a_rollback_whose_report_meets_a_full_disk_says_what_it_removed_and_what_writes_it(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    """Tester t74c: a rollback whose --report met a full disk ended on `bulkload: [Errno 28] No space left on
+    device; run `bulkload rollback …` again` alone, exit 4: no word that it had removed every record. Its summary is
+    shown, the report said NOT WRITTEN with the command that writes it, exit 4; that command, the disk freed, writes
+    it."""
+    data = tmp_path / "e.csv"
+    write_entries(data, 50, journal=8)
+    ledger = tmp_path / "run.sqlite"
+    args = ["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger), "-q"]
+    loaded = subprocess.run(bulkload_cmd(*args), env=child_env(CREDS), capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    with tiny_disk(tmp_path / "disk", "64k") as disk:
+        filler = filled(disk)
+        back = bulkload_cmd("rollback", "--ledger", str(ledger), "--report", str(disk / "rb.json"), "--no-progress")
+        full = subprocess.run(back, env=child_env(CREDS), capture_output=True, text=True, timeout=120)
+        assert full.returncode == 4, full.stdout + full.stderr
+        assert "bulkload rollback economic: complete" in full.stdout and "│ removed " in full.stdout, full.stdout
+        again = f"`bulkload rollback --ledger {ledger}` again writes it"
+        assert f"report: NOT WRITTEN to {disk / 'rb.json'} (No space left on device; {again})" in full.stdout
+        assert sandbox_process.entries(journal=8) == 0  # it did remove them all
+        filler.unlink()
+        written = subprocess.run(back, env=child_env(CREDS), capture_output=True, text=True, timeout=120)
+        assert written.returncode == 0, written.stdout + written.stderr
+        report = json.loads((disk / "rb.json").read_text())
+        assert report["status"] == "complete" and report["already_removed_before"] == 100, report
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0, reason="mounts a tmpfs: Linux, root")
 def test_a_full_disk_while_planning_says_free_space_then_resume_without_a_traceback(
@@ -1132,10 +1172,7 @@ def test_a_ledger_on_a_full_disk_is_said_so_not_said_to_be_no_ledger(
         args = ["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger), "-q"]
         loaded = subprocess.run(bulkload_cmd(*args), env=child_env(CREDS), capture_output=True, text=True, timeout=120)
         assert loaded.returncode == 0, loaded.stdout + loaded.stderr
-        filler = disk / "filler"
-        with filler.open("wb", buffering=0) as fh, contextlib.suppress(OSError):
-            while True:  # the disk full: not a byte more
-                fh.write(b"\0" * 4096)
+        filler = filled(disk)
         reconcile = bulkload_cmd("reconcile", "--ledger", str(ledger), "-q")
         full = subprocess.run(reconcile, env=child_env(CREDS), capture_output=True, text=True, timeout=120)
         said = full.stdout + full.stderr
