@@ -600,6 +600,9 @@ def quiet_summary(report: Report) -> str:
             line += f"; warning: {profile['path']}: {without_end(profile['last_line_without_end'])}"
     if unbalanced := unbalanced_said(report):  # loaded as the file has them: a cron log keeps only this line
         line += f"; warning: {unbalanced}"
+    unwritten = any(entry.startswith("the report: ") for entry in report.unwritten or [])
+    if unwritten and report.report_file and report.status != "stopped":  # a stop's reason says it already
+        line += f"; report: {written_at(report, 'the report', report.report_file, quiet=True)}"
     if report.exit_code and report.ledger:
         line += f"; ledger: {report.ledger}"
     return redact(line)

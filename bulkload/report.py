@@ -16,7 +16,7 @@ from msgspec import UNSET, UnsetType
 from rich.console import Console
 from rich.table import Table
 
-from .errors import SourceError, no_option
+from .errors import EXIT_STOPPED, EXIT_USAGE, SourceError, no_option
 from .json_text import twice_cell
 from .ledger_pg import name_of
 from .lines import Cut
@@ -357,6 +357,22 @@ def write_report(path: str, report: Report | Rollback) -> None:
     write_private(path, json_text(report) + "\n")
 
 
+def report_written(path: str | None, report: Report | Rollback, again: str) -> None:
+    """`report` written to `path` (a command's --report; None: none). One the system refuses (a full disk) is named
+    in the report's `unwritten` with `again`, what writes it (the command again: what it did is in the ledger), and
+    ends the command with exit 4 (2 stays 2), its summary shown with the report NOT WRITTEN (written_at): before, a
+    rollback or reconcile ended on `[Errno 28] No space left on device` alone, with no word of what it had done or
+    found (tester t74c)."""
+    if path is None:
+        return
+    try:
+        write_report(path, report)
+    except OSError as exc:
+        report.unwritten = [*(report.unwritten or []), f"the report: {exc.strerror or exc}; {again}"]
+        if report.exit_code != EXIT_USAGE:
+            report.exit_code = EXIT_STOPPED
+
+
 def print_summary(report: Report, stream: TextIO | None = None) -> None:
     """A load's, resume's, dry run's or the reconcile command's report as a table and the lines that explain it:
     the count reconciliation compared (remote = there before + loaded + added by others), where the report, the
@@ -512,9 +528,9 @@ PROGRESS_KEYS = ("run_finished", "rows_not_sent", "continue_with")
 def reconcile_json(report: Report) -> dict[str, Any]:
     """What `bulkload reconcile --json` prints: the report's `reconcile` section, and how far the run got
     (PROGRESS_KEYS, where the report has them: not for a run rolled back), so that `"ok": true` of a run that did
-    not finish is not read as a load done."""
+    not finish is not read as a load done; `unwritten` where its --report could not be written (report_written)."""
     shown: dict[str, Any] = msgspec.to_builtins(report.reconcile)
-    got = {k: getattr(report, k) for k in PROGRESS_KEYS}
+    got = {k: getattr(report, k) for k in (*PROGRESS_KEYS, "unwritten")}
     return shown | {k: v for k, v in got.items() if not isinstance(v, UnsetType)}
 
 

@@ -96,7 +96,7 @@ from .profile import FileProfile, as_planned, inspect, line_refusal, one_encodin
 from .progress import Snapshot, shown, shown_beside
 from .redact import redact
 from .reject_reasons import Tally, most
-from .report import LEFT_BY_ROLLBACK, Written, rejects_fields, write_rejects_files, write_report
+from .report import LEFT_BY_ROLLBACK, Written, rejects_fields, report_written, write_rejects_files, write_report
 from .results import Groups, Report, unbalanced_entry
 from .run import REPORT_LIST, Run, Shared, phase_context
 from .sides import other_side, side_column
@@ -1103,8 +1103,10 @@ async def reconcile(
             out.in_doubt_way_on = with_its_credentials(said, name, job.manifest_job)
             if ledger.run.status in ("rolling_back", "rolled_back"):  # resume refuses it: its rollback's way on
                 out.in_doubt_way_on = LEFT_BY_ROLLBACK
-        if report:  # only where asked: the stored --report path holds the load's own report
-            write_report(report, out)
+        # only where asked: the stored --report path holds the load's own report
+        name = ledger_pg.name_of(str(ledger.path))
+        again = with_its_credentials(f"`{command_on('reconcile', name)}` again writes it", name, job.manifest_job)
+        report_written(report, out, again)
         return out
     finally:
         ledger.close()

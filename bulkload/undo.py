@@ -78,7 +78,7 @@ from .outputs import check_cache
 from .pipeline import body_hash, handed, key_kept, key_untrusted, resumable, settled_look, taken_ids
 from .planning import Planned, planning_for
 from .progress import shown
-from .report import write_report
+from .report import report_written
 from .results import NOT_SUPPORTED, Rollback
 from .run import Run, phase_context, plan_spec
 from .runner import check_paths, job_of, open_sources, settings_given
@@ -207,20 +207,10 @@ def _with_its_credentials(out: Rollback, ledger: Ledger, job: Job) -> None:
 
 
 def _written(path: str | None, out: Rollback, ledger: Ledger, job: Job) -> None:
-    """`out` written to `path` (--report; None: none). One the system refuses (a full disk) is named in `unwritten`
-    with the command that writes it (the rollback again: it reads what this one did from the ledger; with a manifest
-    job's credentials, as its other ways on), exit 4 (2 stays 2), as a load's report unwritten: before, the rollback
-    ended on `[Errno 28] No space left on device` alone, with no word of what it had removed (tester t74c)."""
-    if path is None:
-        return
-    try:
-        write_report(path, out)
-    except OSError as exc:
-        again = f"`{command_on('rollback', ledger.path.absolute())}` again writes it"
-        again = with_its_credentials(again, str(ledger.path.absolute()), job.manifest_job)
-        out.unwritten = [f"the report: {exc.strerror or exc}; {again}"]
-        if out.exit_code != EXIT_USAGE:
-            out.exit_code = EXIT_STOPPED
+    """`out` written to `path` (--report; None: none), or named unwritten with the command that writes it (the
+    rollback again; with a manifest job's credentials, as its other ways on): report_written."""
+    again = f"`{command_on('rollback', ledger.path.absolute())}` again writes it"
+    report_written(path, out, with_its_credentials(again, str(ledger.path.absolute()), job.manifest_job))
 
 
 def _interrupted(ledger: Ledger, out: Rollback, stages: Stages) -> None:

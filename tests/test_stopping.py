@@ -1097,13 +1097,13 @@ def filled(disk: Path) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0, reason="mounts a tmpfs: Linux, root")
-def test_a_rollback_whose_report_meets_a_full_disk_says_what_it_removed_and_what_writes_it(
+def test_a_reconcile_or_rollback_whose_report_meets_a_full_disk_says_what_it_did_and_what_writes_it(
     tmp_path: Path, sandbox_process: SandboxProcess
 ) -> None:
-    """Tester t74c: a rollback whose --report met a full disk ended on `bulkload: [Errno 28] No space left on
-    device; run `bulkload rollback …` again` alone, exit 4: no word that it had removed every record. Its summary is
-    shown, the report said NOT WRITTEN with the command that writes it, exit 4; that command, the disk freed, writes
-    it."""
+    """Tester t74c: a reconcile or a rollback whose --report met a full disk ended on `bulkload: [Errno 28] No space
+    left on device; run `bulkload … --ledger …` again` alone, exit 4: no word that the books reconciled, or that it
+    had removed every record. Its summary is shown, the report said NOT WRITTEN with the command that writes it, exit
+    4; that command, the disk freed, writes it."""
     data = tmp_path / "e.csv"
     write_entries(data, 50, journal=8)
     ledger = tmp_path / "run.sqlite"
@@ -1112,6 +1112,12 @@ def test_a_rollback_whose_report_meets_a_full_disk_says_what_it_removed_and_what
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     with tiny_disk(tmp_path / "disk", "64k") as disk:
         filler = filled(disk)
+        check = bulkload_cmd("reconcile", "--ledger", str(ledger), "--report", str(disk / "rc.json"), "--no-progress")
+        checked = subprocess.run(check, env=child_env(CREDS), capture_output=True, text=True, timeout=120)
+        assert checked.returncode == 4, checked.stdout + checked.stderr
+        assert "bulkload reconcile economic: reconciled" in checked.stdout, checked.stdout
+        again = f"`bulkload reconcile --ledger {ledger}` again writes it"
+        assert f"report: NOT WRITTEN to {disk / 'rc.json'} (No space left on device; {again})" in checked.stdout
         back = bulkload_cmd("rollback", "--ledger", str(ledger), "--report", str(disk / "rb.json"), "--no-progress")
         full = subprocess.run(back, env=child_env(CREDS), capture_output=True, text=True, timeout=120)
         assert full.returncode == 4, full.stdout + full.stderr
