@@ -50,8 +50,9 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
         ├── IsolationSpent       refusals that name no entry cost more calls than isolating them is worth (exit 4)
         ├── Throttled            429s past what a call may wait: a long Retry-After, or 429 to every try (exit 4)
         ├── LedgerWriteError     a ledger write failed (disk full, I/O error, file gone): resume once it is fixed
-        ├── LedgerUnmade         the system refused the writes that make or open the ledger (a full disk, a quota,
-        │                        an I/O error): nothing was sent; the same command again once that is fixed
+        ├── WritesRefused        the system refused the writes a command needs before its first call (the ledger
+        │                        made or opened, bulkload's cache: a full disk, a quota, an I/O error): nothing was
+        │                        sent; the same command again once that is fixed
         ├── HeldBack             a call that had not left when a ledger write failed: not sent, left as the ledger has
         │                        it
         └── NoToken              no usable access token (the token endpoint failed, or answered no token): the call
@@ -951,10 +952,11 @@ class LedgerWriteError(RunStopped):
     uncertain = True
 
 
-class LedgerUnmade(RunStopped):
-    """The system refused the writes that make or open the ledger (`write_refused`: a full disk, a quota, `ulimit
-    -f`, an I/O error): nothing was sent, and the same command goes on once that is fixed. Before, exit 2, as if a
-    setting were wrong (DESIGN.md: 2 is a usage or configuration error; a run that could not finish, resumable, 4)."""
+class WritesRefused(RunStopped):
+    """The system refused the writes a command needs before its first call (`write_refused`: a full disk, a quota,
+    `ulimit -f`, an I/O error), those that make or open the ledger, or make bulkload's cache (outputs.check_cache):
+    nothing was sent, and the same command goes on once that is fixed. Before, exit 2, as if a setting were wrong
+    (DESIGN.md: 2 is a usage or configuration error; a run that could not finish, resumable, 4)."""
 
 
 class HeldBack(RunStopped):

@@ -33,9 +33,9 @@ from . import ledger_pg, origins
 from .errors import (
     LedgerError,
     LedgerUnavailable,
-    LedgerUnmade,
     LedgerWriteError,
     SharedUnfinished,
+    WritesRefused,
     command_on,
     killed_while_made,
     write_refused,
@@ -353,7 +353,7 @@ def disk_full(path: str | os.PathLike[str] | ledger_pg.Location) -> str:
 
 
 def _room(path: Path) -> str:
-    """What to do where the system refused the writes of the SQLite ledger `path` (LedgerUnmade): free space on its
+    """What to do where the system refused the writes of the SQLite ledger `path` (WritesRefused): free space on its
     disk (disk_full), or where that has room, what else refuses writes there."""
     return disk_full(path) or (
         "make room there, or fix what refuses the writes (the user's disk quota, the size of file the process may "
@@ -576,7 +576,7 @@ class Ledger:
             if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):  # SQLite: "unable to open"
                 raise LedgerError(f"cannot open the ledger {path} ({exc}){_UNWRITABLE}") from exc
             if write_refused(exc) or disk_full(path):
-                raise LedgerUnmade(
+                raise WritesRefused(
                     f"cannot open the ledger {path} ({exc}): {_room(path)}, then run the command again: nothing was "
                     "sent"
                 ) from exc
@@ -656,7 +656,7 @@ class Ledger:
                 os.close(fd)
                 draft.unlink(missing_ok=True)
             if isinstance(exc, OSError | sqlite3.Error) and write_refused(exc):
-                raise LedgerUnmade(
+                raise WritesRefused(
                     f"cannot create the ledger {path}: {exc}: {_room(path)}, then run the command again: nothing was "
                     "sent"
                 ) from exc

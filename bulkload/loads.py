@@ -129,11 +129,12 @@ KEEPS = GUARDS[""]
 @contextlib.contextmanager
 def record_held() -> Iterator[None]:
     """The record of loads, for one process at a time. ConfigError where it cannot be kept (outputs.cache_refused:
-    a load that went on without it would be refused nothing) or another process holds it too long."""
+    a load that went on without it would be refused nothing; WritesRefused on a full disk) or another process holds
+    it too long."""
     try:
         lock = private_dir(cache_dir()) / "loads.lock"
     except OSError as exc:
-        raise cache_refused(cache_dir(), exc.strerror or str(exc), KEEPS, "load") from exc
+        raise cache_refused(cache_dir(), exc, KEEPS, "load") from exc
     with held_lock(lock, LOCK_WAIT_S) as held:
         if held is None:
             raise cache_refused(cache_dir(), f"its lock file {lock.name} cannot be made", KEEPS, "load")
@@ -968,7 +969,7 @@ def _append(
                     entry = {"key": _api_key(job) + name, "at": at, "ledger": ledger, "run": run, **to, **extra}
                     fh.write(msgspec.json.encode(entry).decode() + "\n")
     except OSError as exc:  # before the first call: a load not on record would be refused nothing by the next
-        raise cache_refused(cache_dir(), exc.strerror or str(exc), KEEPS, "load") from exc
+        raise cache_refused(cache_dir(), exc, KEEPS, "load") from exc
 
 
 def renewed(run: str, who: str) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from .errors import ConfigError
+from .errors import ConfigError, WritesRefused, write_refused
 
 log = logging.getLogger(__name__)
 #: the bytes of an output's name that name its temporary file (replaced): 255 (NAME_MAX) less the ".", ".XXXXXXXX" and
@@ -81,9 +81,18 @@ GUARDS = {
 HELPS = {"windows": "the calls earlier runs made in the API's rolling windows"}
 
 
-def cache_refused(folder: Path, why: str, keeps: str, command: str) -> ConfigError:
-    """The refusal of a `command` ("load", "resume", ...) whose cache `folder` cannot be written (`why`: the OS's
-    words), where it `keeps` a guarantee's record: names the folder, the error and the way on."""
+def cache_refused(folder: Path, exc: OSError | str, keeps: str, command: str) -> ConfigError | WritesRefused:
+    """The refusal of a `command` ("load", "resume", ...) whose cache `folder` cannot be written (`exc`: the OS's
+    refusal, or what failed), where it `keeps` a guarantee's record: names the folder, the error and the way on. For
+    a full disk (a quota, an I/O error: write_refused) a stop, exit 4: free space there (before, exit 2 and "set
+    XDG_CACHE_HOME to a folder this user can write", which leaves the record of earlier loads behind: tester t74c)."""
+    why = exc if isinstance(exc, str) else exc.strerror or str(exc)
+    if isinstance(exc, OSError) and write_refused(exc):
+        return WritesRefused(
+            f"cannot write bulkload's cache {folder} ({why}). It keeps {keeps}: a {command} without it would go "
+            "without that guard. Free space there (or fix what refuses the writes), then run the command again; "
+            "nothing was sent"
+        )
     return ConfigError(
         f"cannot write bulkload's cache {folder} ({why}). It keeps {keeps}: a {command} without it would go "
         "without that guard. Set XDG_CACHE_HOME to a folder this user can write (else ~/.cache is used), the same "
@@ -106,7 +115,7 @@ def check_cache(command: str) -> None:
                 os.unlink(probe)
             except OSError as exc:
                 if refuse:
-                    raise cache_refused(folder, exc.strerror or str(exc), keeps, command) from exc
+                    raise cache_refused(folder, exc, keeps, command) from exc
                 log.warning(
                     "cannot write bulkload's cache %s (%s): %s are not kept, and a run after this one may meet "
                     "429s until the window frees up",

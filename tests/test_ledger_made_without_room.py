@@ -7,6 +7,7 @@ refused."""
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 from pathlib import Path
@@ -55,17 +56,36 @@ def test_a_manifest_jobs_ledger_refused_its_writes_stops_the_job_resumable(tmp_p
         sandbox.proc.communicate(timeout=10)
 
 
-def test_a_loads_ledger_refused_its_writes_stops_the_load_resumable(tmp_path: Path) -> None:
+def stopped_then_loaded(tmp_path: Path, said: str) -> str:
+    """A load of 30 vouchers under the limit: stopped, exit 4, its stderr beginning `said`, nothing sent; then, the
+    limit gone, the same command loads them once. Returns the stopped load's stderr."""
     write_entries(tmp_path / "a.csv", 30)
     sandbox = spawn_sandbox()
     try:
         full = limited(tmp_path, "load", "economic", "a.csv", "--base-url", sandbox.url, "--no-progress")
         assert full.returncode == 4, (full.stdout, full.stderr)
-        assert full.stderr.startswith("bulkload: cannot create the ledger "), full.stderr  # no usage error
-        assert not (tmp_path / "a.csv.ledger.sqlite").exists()
+        assert full.stderr.startswith(said), full.stderr  # no usage error
+        assert sandbox.entries() == 0
         again = limited(tmp_path, "load", "economic", "a.csv", "--base-url", sandbox.url, "-q", limit=None)
         assert again.returncode == 0, (again.stdout, again.stderr)
         assert sandbox.entries() == 60
+        return full.stderr
     finally:
         sandbox.proc.kill()
         sandbox.proc.communicate(timeout=10)
+
+
+def test_a_loads_ledger_refused_its_writes_stops_the_load_resumable(tmp_path: Path) -> None:
+    stopped_then_loaded(tmp_path, "bulkload: cannot create the ledger ")
+
+
+def test_a_record_of_loads_that_cannot_grow_stops_the_load_resumable(tmp_path: Path) -> None:
+    """Tester t74c: the record of loads on a full disk (bulkload's cache) refused the load, exit 2, saying to set
+    XDG_CACHE_HOME to another folder, which would leave the record of earlier loads behind. It stops, exit 4: free
+    space there, then the same command. The record is made larger than a child may write a file, so that the entry
+    of this load cannot be added."""
+    record = Path(os.environ["XDG_CACHE_HOME"]) / "bulkload" / "loads.jsonl"
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text("\n" * (LIMIT + 1))  # no entry, past the limit
+    said = stopped_then_loaded(tmp_path, f"bulkload: cannot write bulkload's cache {record.parent} ")
+    assert "Free space there (or fix what refuses the writes), then run the command again" in said, said
