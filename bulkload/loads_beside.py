@@ -40,6 +40,7 @@ from .errors import ConfigError, LoadedBefore
 from .job import Job
 from .ledger import Ledger
 from .loads import entries_in, holds, named_place, names_of, places_of, run_of, runs_on_record, same_place
+from .outputs import FRESH_LINE
 from .targets.base import Target
 from .who import user_at_host
 
@@ -91,7 +92,7 @@ def on_record(job: Job) -> bool:
 def _write(places: Sequence[Path], lines: Sequence[Mapping[str, Any]]) -> list[tuple[Path, str]]:
     """Append `lines` to this writer's record in each of `places`; the folders that could not be written, each with
     the system's error."""
-    text = "".join(msgspec.json.encode(line).decode() + "\n" for line in lines)
+    text = FRESH_LINE + "".join(msgspec.json.encode(line).decode() + "\n" for line in lines)
     failed = []
     for folder in places:
         try:

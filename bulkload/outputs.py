@@ -151,15 +151,24 @@ def held_lock(path: Path, wait_s: float) -> Iterator[bool | None]:
         os.close(fd)
 
 
+#: what begins every append to a record of lines (JSON Lines): an append that met a full disk may leave its line cut
+#: short, with no end; the next one, begun on a line of its own, is read whole (its readers skip an empty line).
+#: Before, the next load's first entry was joined to that cut line, and read as nothing (tester t74c)
+FRESH_LINE = "\n"
+
+
 def append_private(path: Path) -> TextIO:
-    """`path` opened for appending, made 0600 (an older file too), never through a link."""
+    """`path` opened for appending lines (FRESH_LINE written first), made 0600 (an older file too), never through a
+    link."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, PRIVATE)
     try:
         os.fchmod(fd, PRIVATE)
-        return open(fd, "a", encoding="utf-8")
+        fh = open(fd, "a", encoding="utf-8")  # noqa: SIM115 - the caller's to close
     except BaseException:
         os.close(fd)
         raise
+    fh.write(FRESH_LINE)
+    return fh
 
 
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
