@@ -862,8 +862,9 @@ def _with_its_credentials(said: str, named: str, ledger: str | None) -> str:
     """`said` (a way on by the command on `ledger`, as typed, which it names `named`) with that command said with the
     credentials of the manifest job whose run the ledger holds (manifest.with_its_credentials), as the command says
     it once its run is open (undo, runner). Before, cut short before then (or stopped at once), it named the command
-    bare, which reads the target's own variables the manifest's do not set: pasted, a missing credential (t74c)."""
-    origin = ((loads.run_of(ledger) or {}).get("settings") or {}).get("manifest_job") if ledger else None
+    bare, which reads the target's own variables the manifest's do not set: pasted, a missing credential (t74c). The
+    ledger is read as it was made (loads.run_as_made): nothing is left beside it."""
+    origin = ((loads.run_as_made(ledger) or {}).get("settings") or {}).get("manifest_job") if ledger else None
     return with_its_credentials(said, named, origin) if isinstance(origin, dict) else said
 
 

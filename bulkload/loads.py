@@ -404,11 +404,22 @@ def _profiles_of(ledger: str) -> list[Any] | None:
     return found if isinstance(found, list) else None
 
 
-def _meta_value(ledger: str, key: str) -> Any:
+def run_as_made(ledger: str) -> dict[str, Any] | None:
+    """The run a ledger holds as it was made (its settings, Job.manifest_job): a SQLite ledger's file read alone, as
+    it is (immutable: no -wal or -shm made beside it, which a read of a ledger whose command just failed would leave,
+    and the next command then take for a -wal of other writes); None where there is none to be read."""
+    if ledger_pg.is_url(ledger):
+        return ledger_pg.run_of(ledger)
+    found = _meta_value(ledger, "run", "&immutable=1")
+    return found if isinstance(found, dict) else None
+
+
+def _meta_value(ledger: str, key: str, how: str = "") -> Any:
     if not_a_ledger(ledger) is not None:  # read as a ledger, another program's database would get a -wal beside it
         return None
     try:
-        conn = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(ledger))}?mode=ro", uri=True)
+        where = urllib.request.pathname2url(os.path.abspath(ledger))
+        conn = sqlite3.connect(f"file:{where}?mode=ro{how}", uri=True)
         try:
             (value,) = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         finally:
