@@ -32,6 +32,7 @@ from .errors import (
     Unreachable,
 )
 from .model import LARGEST_ID
+from .quoted_ids import unquoted
 from .redact import cut, redact, redact_data
 
 if TYPE_CHECKING:  # imported where a request is sent: what plans and reads answers never needs aiohttp (~60 ms)
@@ -302,15 +303,24 @@ _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 
 def decoded(body: bytes, into: Any, call: str, *, acted_on: bool = False, setting: str = "--base-url") -> Any:
     """An answer as the type the caller reads it into (a Struct with the fields it uses, `int`, …): one decoder per
-    type, built once. BadAnswer, naming `call` ("GET /draft-entries/count") and what was wrong, when it is not
-    that: HTML, truncated JSON, a field missing or of another type (`acted_on`: the answer of a write, which did
+    type, built once; an int the type takes written as a string of ASCII digits is read as that int (quoted_ids).
+    BadAnswer, naming `call` ("GET /draft-entries/count") and what was wrong, when it is not that: HTML, truncated
+    JSON, a field missing or of another type (`acted_on`: the answer of a write, which did
     arrive; `setting`: where the user gives the address called, as `unreadable` asks). What is quoted of it is
     redacted."""
     decoder = _decoders.get(into)
     if decoder is None:
         decoder = _decoders[into] = msgspec.json.Decoder(into)
     try:
-        return decoder.decode(body)
+        try:
+            return decoder.decode(body)
+        except msgspec.ValidationError:
+            # an id or whole number written as a string of digits ("entryNumber": "1001") is read as the integer
+            # (quoted_ids): before, such a server's every create answer put its rows in doubt (tester t74h)
+            again = unquoted(body, into)
+            if again is None:
+                raise
+            return decoder.decode(again)
     except (msgspec.DecodeError, RecursionError) as exc:  # RecursionError: JSON nested past msgspec's depth
         # an empty body is no JSON text cut short, as msgspec's "Input data was truncated" has it (tester t73b)
         why = "no JSON text where the API documents one" if not body.strip() else str(exc) or type(exc).__name__

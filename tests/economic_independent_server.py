@@ -66,6 +66,7 @@ class Opts:
     retry_after_value: str = "1"
     sparse_pages: bool = False  # a cursor page is page_size entries of the whole store, then filtered
     echo_secret: str = ""  # "" | plain | json | lower: a 400 quotes the X-AppSecretToken so
+    ids_as_text: bool = False  # answers and listings write every whole number as a string of digits: "entryNumber": "7"
 
 
 class Store:
@@ -259,7 +260,8 @@ def encode_entry(e: dict[str, Any], o: Opts) -> str:
                 s = repr(float(v))
             parts.append(f"{json.dumps(k)}: {s}")
         else:
-            parts.append(f"{json.dumps(k)}: {json.dumps(v)}")
+            text = o.ids_as_text and type(v) is int
+            parts.append(f"{json.dumps(k)}: {json.dumps(str(v) if text else v)}")
     return "{" + ", ".join(parts) + "}"
 
 
@@ -438,7 +440,7 @@ def make_app(o: Opts) -> web.Application:
                         e = {**e, "voucherNumber": remap[k]}
                     n = store.number(post)
                     store.entries[n] = {"entryNumber": n, **e}
-                    created.append({"entryNumber": n})
+                    created.append({"entryNumber": str(n) if o.ids_as_text else n})
                 if o.reverse_answer:
                     created.reverse()
                 resp = web.Response(
@@ -608,6 +610,7 @@ def main() -> None:
     ap.add_argument("--renumber-vouchers", action="store_true")
     ap.add_argument("--sparse-pages", action="store_true")
     ap.add_argument("--other-journal", type=int, default=0)
+    ap.add_argument("--ids-as-text", action="store_true")
     a = ap.parse_args()
     random.seed(a.seed)
     nums = lambda s: {int(x) for x in s.split(",") if x}  # noqa: E731
@@ -638,6 +641,7 @@ def main() -> None:
         gateway_502=a.gateway_502,
         null_for_bad=a.null_for_bad,
         list_lag_ms=a.list_lag_ms,
+        ids_as_text=a.ids_as_text,
     )
     app = make_app(o)
     add_other(app[STORE], a.other_journal)

@@ -153,7 +153,7 @@ async def test_an_answer_that_comes_too_slowly_is_said_to_have_begun() -> None:
     ("body", "into", "said"),
     [
         (b"<!DOCTYPE html><html>Sign in</html>", int, "JSON is malformed"),
-        (b'"12"', int, "Expected `int`, got `str`"),
+        (b'"12.0"', int, "Expected `int`, got `str`"),  # "12" is read as 12 (quoted_ids)
         (b'[{"voucherNumber": 1}]', list[dict[str, int]] | None, ""),
         (b'{"items": [{"voucherNumber": 1}]}', "paged", "missing required field `entryNumber`"),
         (b"", int, "it is empty"),
