@@ -31,10 +31,10 @@ _TAKE_TEXT = (
 )
 
 
-def digits(value: Any) -> int | None:
-    """`value` read as the integer it writes where it is a string of ASCII digits only ("1001": 1001, "007": 7), else
-    None ("1001.0", " 1001", "1e3", "", "-1": a negative is no id; an int itself, which needs no reading)."""
-    return int(value) if type(value) is str and value.isascii() and value.isdigit() else None
+def as_int(value: Any) -> Any:
+    """`value`, an answer's id or whole number, read as the integer it writes where it is a string of ASCII digits
+    only ("1001": 1001, "007": 7); anything else as it is ("1001.0", " 1001", "1e3", "", "-1": a negative is no id)."""
+    return int(value) if type(value) is str and value.isascii() and value.isdigit() else value
 
 
 def unquoted(body: bytes, into: Any) -> bytes | None:
@@ -63,9 +63,9 @@ def _walked(value: Any, kind: inspect.Type, found: list[bool]) -> Any:
                 return _walked(value, member, found)
         return value
     if isinstance(kind, inspect.IntType):
-        number = digits(value)
-        found[0] |= number is not None
-        return value if number is None else number
+        number = as_int(value)
+        found[0] |= number is not value
+        return number
     if isinstance(kind, (inspect.StructType, inspect.TypedDictType, inspect.DataclassType)):
         if type(value) is dict:
             fields = {f.encode_name: f.type for f in kind.fields}

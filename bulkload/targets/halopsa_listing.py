@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ..errors import APIError, BadRequest
 from ..http import api_path, decoded, keepable_ids, unreadable
-from ..quoted_ids import digits
+from ..quoted_ids import as_int
 from ..side_by_side import results_side_by_side
 from .halopsa_schema import LIST_FILTERS, PLURAL
 from .protocols import Sender
@@ -83,8 +83,7 @@ def with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool =
     counts and rollback go by it). BadAnswer for anything else (`acted_on`: the answer of a write, which did arrive),
     and for an id the ledger cannot keep (http.keepable_ids)."""
     value = record.get("id") if isinstance(record, dict) else None
-    number = digits(value)  # an id written as a string of digits is that id (quoted_ids)
-    value = value if number is None else number
+    value = as_int(value)  # an id written as a string of digits is that id
     if type(value) is not int:
         what = (
             "is not a record"

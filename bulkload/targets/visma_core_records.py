@@ -19,6 +19,7 @@ from ..model import ECHOED, Call, Chunk, Totals, echoed
 from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, Places, minor_units, same_amount
 from ..numbers import whole_number, whole_reason
 from ..odata import Listed, read_whole
+from ..quoted_ids import as_int
 from ..sources import BadRow, Source
 from .base import RecordKind, Unreadable, int_fields, key_number, key_text, required_fields
 from .protocols import Sender
@@ -159,8 +160,9 @@ class _Created(msgspec.Struct):
     """A created entry or draft as the API answers it: `Amount` as it is written (`_said`: UNSET where the answer
     leaves it out, no amount to compare, never 0; a string or another JSON value than a number is no amount that was
     sent; null is no answer the API documents, a ValidationError); the other fields of what was sent that seed 003's
-    answers echo, as the answer says them (any JSON value: one of another type differs), UNSET where it leaves one
-    out (not checked). An `Id` of 0 names no entry (a ValidationError: in doubt)."""
+    answers echo, as the answer says them (any JSON value: one of another type differs, but an id written as a
+    string of digits, quoted_ids.as_int), UNSET where it leaves one out (not checked). An `Id` of 0 names no entry (a
+    ValidationError: in doubt)."""
 
     Id: int
     Amount: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
@@ -596,12 +598,12 @@ class Entries(OnCase):
         was = self._body(records)
         said = created.EntryDate
         fields = [
-            ("CaseId", records[0].caseId, created.CaseId),
+            ("CaseId", records[0].caseId, as_int(created.CaseId)),
             ("Description", was.get("Description", ""), "" if created.Description is None else created.Description),
         ]
         # seed 003's answer of an entry shows no EntryDefinitionId: checked where one gives it, not missed where not
         if kind == "EntryDrafts" or created.EntryDefinitionId is not msgspec.UNSET:
-            fields.append(("EntryDefinitionId", was["EntryDefinitionId"], created.EntryDefinitionId))
+            fields.append(("EntryDefinitionId", was["EntryDefinitionId"], as_int(created.EntryDefinitionId)))
         # nor its Note: checked where one gives it (tester t69b: a note answered cut short, or another, reconciled)
         if created.Note is not msgspec.UNSET:
             fields.append(("Note", was.get("Note", ""), "" if created.Note is None else created.Note))
