@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 from conftest import CREDS, economic_job, serving
 from economic_independent_server import STORE, Opts, make_app
-from test_load_visma_core import write
+from test_load_visma_core import COST_HEADER, write
 from test_reconcile_refused import entries
 from test_visma_core_answers import Handler, core_app, loaded
 
@@ -94,3 +94,13 @@ async def test_a_visma_core_server_writing_its_ids_as_text_is_loaded(tmp_path: P
     assert (report.loaded, report.in_doubt, report.exit_code) == (2, 0, 0), (report.stop_reason, report.reconcile)
     assert report.reconcile is not None and report.reconcile.ok and not report.reconcile.calls_differing
     assert sorted(e["Description"] for e in held) == ["Gebyr", "Takst"], held
+
+
+async def test_a_visma_core_server_writing_its_cost_ids_as_text_has_its_costs_set(tmp_path: Path) -> None:
+    """A costs load: each case's costs listed (`Id`, `EntryDefinitionId` as text), found by costId or entry
+    definition, PATCHed and read back."""
+    rows = [[1501, "Buyer", 150101, "", "700.25", "by id"], [1501, "Buyer", "", 21, "800.50", "by definition"]]
+    data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
+    report, _ = await loaded(tmp_path, data, core_app(ids_written_as_text), target_options={"kind": "costs"})
+    assert (report.exit_code, report.loaded, report.rejected, report.in_doubt) == (0, 2, 0, 0), report.stop_reason
+    assert report.reconcile is not None and report.reconcile.ok, report.reconcile
