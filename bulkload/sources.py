@@ -190,14 +190,18 @@ class TotalsRow(NamedTuple):
 
 
 #: a cell that names a total, besides the amounts and text a totals row fills: a word for a total in the languages
-#: of the exports met (Excel's `101 Total`, `Grand Total`, `Hovedtotal`, `Gesamtergebnis`), with a key or a code
-#: before or after it
+#: of the exports met (Excel's `101 Total`, `Grand Total`, `Hovedtotal`, `Gesamtergebnis`), with a group's value
+#: before it (Excel's `Oslo Total`) or a key or a code after it (`Total 1010`, `Total DKK`). A word after it that is
+#: neither (`Transport Århus`, `Total cost`, `Summe Reisekosten`) is a line's text that starts with such a word: a line
+#: whose other cells were merged over writes it, and a sum of the lines above by chance would drop it unbooked
 _TOTAL_WORDS = (
     r"(?:grand |sub-?|sous-|zwischen|gesamt|hoved|total|eind|kokonais|väli|)"
     r"(?:totals?|totalt|totaal|totale|total général|sum|sums|summe|summa|summen|ergebnis|suma|somme|i ?alt|"
     r"yhteensä|celkem|razem|transport|übertrag|carried forward|brought forward)"
 )
-_TOTAL_CELL = re.compile(rf"(?:[\w./-]+\s+)?{_TOTAL_WORDS}(?:\s+[\w./-]+)?:?", re.IGNORECASE)
+#: a key or a code: a word holding a digit (`1010`, `O-2026-1`), or a code in capitals (`DKK`, `EUR`)
+_KEY_OR_CODE = r"(?:[\w./-]*\d[\w./-]*|(?-i:[A-Z]{2,}))"
+_TOTAL_CELL = re.compile(rf"(?:[\w./-]+\s+)?{_TOTAL_WORDS}(?:\s+{_KEY_OR_CODE})?:?", re.IGNORECASE)
 
 
 def _totals_cells(

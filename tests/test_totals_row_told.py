@@ -26,6 +26,7 @@ from bulkload import Job, load
 from bulkload.cli import main
 from bulkload.errors import ConfigError
 from bulkload.sandbox import SandboxOptions, running
+from bulkload.sources import names_total
 
 HEADER = "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accountNumber;text\n"
 LINES = (
@@ -173,8 +174,16 @@ async def test_a_visma_core_totals_row_below_the_orders_is_not_booked(tmp_path: 
             "line 3 fills amount but no caseId, and no cell names a total",
             {"target_options": {"cost_type": "OUTLAY"}},
         ),
+        # under --cost-type, its case, date and order merged over, its own text starting with a word for a total:
+        # the line's above, 500.00, was "the net sum of line 2" and the line dropped, exit 0 (tester t74g)
+        (
+            "caseId,amount,description,note,entryDate,orderId",
+            "1004,500.00,Transport Oslo,,2026-11-30,T1\n,500.00,Transport Århus,,,\n",
+            "line 3 fills amount and description 'Transport Århus' but no caseId, and no cell names a total",
+            {"target_options": {"cost_type": "OUTLAY"}},
+        ),
     ],
-    ids=["text-of-a-line", "bare-amount"],
+    ids=["text-of-a-line", "bare-amount", "text-starting-with-a-total-word"],
 )
 async def test_a_visma_core_row_of_a_totals_row_s_shape_naming_no_total_refuses_the_file(
     tmp_path: Path, header: str, lines: str, said: str, options: dict[str, Any]
@@ -189,6 +198,20 @@ async def test_a_visma_core_row_of_a_totals_row_s_shape_naming_no_total_refuses_
     told = str(refused.value)
     assert told.startswith(f"{data}: {said} (`Total`, `I alt`, `Summe`): a totals row reads so, and so does"), told
     assert "Where it is a line, give it its caseId" in told, told
+
+
+@pytest.mark.parametrize(
+    ("text", "total"),
+    [
+        *((t, True) for t in ("I alt", "101 Total", "Oslo Total", "Grand Total", "Total 1010", "Total DKK")),
+        ("Transport", True),
+        *((t, False) for t in ("Transport Århus", "Total cost", "Summe Reisekosten", "Porto", "Total Dkk")),
+    ],
+)
+def test_a_word_after_a_total_names_one_only_as_a_key_or_a_code(text: str, total: bool) -> None:
+    # a group's value before the word (Excel's `Oslo Total`), a key or a currency after it; a word after it that is
+    # neither is a line's text (a journey to Århus, a cost), which a line whose other cells were merged over writes
+    assert names_total(text) is total
 
 
 def reasons(tmp_path: Path, text: str) -> dict[int, str]:
