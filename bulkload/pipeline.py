@@ -1196,8 +1196,10 @@ class Loader:
     async def looked_for(self, chunk: Chunk, summary: dict[str, Totals]) -> bool:
         """A keyed call whose key cannot settle it, looked for (`settled_look`): found whole, it is loaded as found;
         found in part, in doubt as such a look's finds are; True where the look found nothing or cannot tell (the
-        caller settles it)."""
-        looked = await self.settled_look(chunk)
+        caller settles it). A look that finds nothing cannot tell (RecordKind.find_sent), and is made again
+        `settle_s` after the call was lost, before the call is sent again: a server that answered a 5xx before its
+        commit landed, and keeps no failure under the key, carries the retry out anew (each voucher twice, exit 0)."""
+        looked = await self.settled_look(chunk, untold=True)
         if isinstance(looked, Partly):
             await self.found_in_part(chunk, looked)
         elif looked:
@@ -1326,13 +1328,14 @@ class Loader:
             await anyio.sleep_until(until)
         return await look()
 
-    async def settled_look(self, chunk: Chunk) -> list[int] | Partly | None:
+    async def settled_look(self, chunk: Chunk, untold: bool = False) -> list[int] | Partly | None:
         """Whether a call whose answer was lost took effect, by evidence (see `settled_look`), `settle_s` after
-        the loss; another chunk is sent while this one waits."""
+        the loss; another chunk is sent while this one waits. `untold`: a first look that cannot tell is looked
+        again at that time too (a keyed call's look finds nothing as such: `looked_for`)."""
         until = self._lost.get(chunk.seq, anyio.current_time()) + self.settle_s if self.settle_s > 0 else None
         idle = self.idle(chunk, until) if until is not None else None
         key = (chunk.seq, chunk.part)
-        return await settled_look(lambda: self.look(chunk), until, idle, lambda: key in self._found_other)
+        return await settled_look(lambda: self.look(chunk), until, idle, lambda: untold or key in self._found_other)
 
     async def look(self, chunk: Chunk) -> list[int] | Partly | None:
         """Ask the target whether the call took effect: ids, [] for certainly not, model.Partly for in part (some

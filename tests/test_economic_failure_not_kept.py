@@ -31,3 +31,20 @@ async def test_a_5xx_after_the_entries_were_stored_is_not_sent_again_once_a_look
     assert len(stored) == 12 and set(lines.values()) == {1}, lines
     assert report.exit_code == 0 and report.loaded == 12 and report.in_doubt == 0, report.stop_reason
     assert report.reconcile is not None and report.reconcile.ok, report.reconcile
+
+
+async def test_a_5xx_whose_entries_are_listed_late_is_looked_for_again_after_the_settle_delay(tmp_path: Path) -> None:
+    # the entries stored, then the 500, listed a second later (a read replica, or a commit that lands after the
+    # answer): the look at once found nothing, and the call was sent again with its key at once, --settle-s 3 or
+    # not; the server keeps no failure, so it stored the vouchers again: 16 entries, exit 0 (tester t74g)
+    data = tmp_path / "e.csv"
+    entries(data, 6, ())
+    app = make_app(Opts(fail_after_commit={1}, cache_errors=False, list_lag_ms=1000))
+    with anyio.fail_after(30):
+        async with serving(app) as origin:
+            job = economic_job(data, origin, tmp_path / "run.sqlite", batch_size=4, concurrency=1, settle_s=3)
+            report = await load(job, env=CREDS, raise_on_stop=False)
+            stored = list(app[STORE].entries.values())  # type: ignore[attr-defined]
+    lines = Counter((entry["voucherNumber"], str(entry["amount"])) for entry in stored)
+    assert len(stored) == 12 and set(lines.values()) == {1}, lines
+    assert report.exit_code == 0 and report.loaded == 12 and report.in_doubt == 0, report.stop_reason
