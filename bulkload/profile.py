@@ -43,7 +43,7 @@ from .money import currencies_named, listed
 from .numbers import DecimalsEvidence, NumberEvidence, Reading
 from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, SHADOWS, Keyed, Unnamed, family_of, keyed
 from .sources import C1, BadRow, RowWidths, Source, changed_message, codec_name, encoding_label, without_end
-from .targets.base import RecordKind, Target, folded
+from .targets.base import RecordKind, Target, folded, invisible
 from .utf8_scan import SCAN_BLOCK, Utf8Found, Utf8Scan
 
 log = logging.getLogger(__name__)
@@ -850,10 +850,11 @@ def _alike(
                 return
     (one, one_at, one_line), (other, other_at, other_line) = pair
     raise ConfigError(
-        f"{kind.family_label(one)} ({paths[one_at]} line {one_line}) and {kind.family_label(other)} "
-        f"({paths[other_at]} line {other_line}) are one but for case, spaces, Unicode form or leading zeros, or a "
-        f"zero fraction: one {kind.group_name} written two ways (an edit, a spreadsheet that drops leading zeros, a "
-        f"float column's export, another system's export), or two {kind.group_name}s, which cannot be told. Write "
+        f"{kind.family_label(one)}{invisible(one)} ({paths[one_at]} line {one_line}) and {kind.family_label(other)}"
+        f"{invisible(other)} ({paths[other_at]} line {other_line}) are one but for case, spaces, Unicode form or "
+        f"leading zeros, or a zero fraction: one {kind.group_name} written two ways (an edit, a spreadsheet that "
+        "drops leading zeros, a float column's export, another system's export), or two "
+        f"{kind.group_name}s, which cannot be told. Write "
         "its value one way on all its lines, or the two apart; nothing was sent"
     )
 

@@ -43,6 +43,18 @@ def test_invoice_numbers_alike_of_one_customer_refuse_the_run(
     assert said.endswith("nothing was sent"), said
 
 
+def test_invoice_numbers_alike_but_for_an_invisible_character_name_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a zero-width space pasted after an invoice number: the refusal quoted "invoice I-1 (…) and invoice I-1 (…)",
+    # two numbers that look the same, naming no difference the user could see (tester t74g)
+    rows = [["C1", "I-1", "100", "DKK", ""], ["C1", "I-1\u200b", "25", "DKK", ""]]
+    code = main([*dry_run(tmp_path, monkeypatch, rows), "-q"])
+    said = " ".join(capsys.readouterr().err.split())
+    assert code == 2, said
+    assert "invoice I-1\u200b (it holds the invisible character U+200B) (" in said, said
+
+
 def test_invoice_numbers_alike_of_two_customers_are_two_invoices(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -65,3 +65,14 @@ async def test_line_items_alike_but_for_a_zero_fraction_reject_their_invoice(tmp
     reasons = {row["line"]: row["reason"] for row in rejected(tmp_path)}
     assert reasons["4"].startswith("line items '1' and '1.0' are one but for case, spaces, Unicode form"), reasons
     assert "or a zero fraction" in reasons["4"], reasons
+
+
+async def test_line_items_alike_but_for_an_invisible_character_are_told_so(tmp_path: Path) -> None:
+    # a soft hyphen pasted into a line item: the reason showed 'A' and 'A\xad' (or, on a terminal, 'A' and 'A'),
+    # naming no difference the user could see (tester t74g)
+    rows = [["C1", "I-1", "1.00", "DKK", "2026-11-30", "A"], ["C1", "I-1", "2.00", "DKK", "2026-11-30", "A\u00ad"]]
+    invoices = write(tmp_path / "i.csv", [*INVOICES, "lineItem"], rows)
+    report, held = await load_invoices(tmp_path, invoices, amount_unit="major")
+    assert held == [] and report.rejected == 2, report
+    reason = {row["line"]: row["reason"] for row in rejected(tmp_path)}["3"]
+    assert reason.startswith("line items 'A' and 'A\\xad' (it holds the invisible character U+00AD) are one"), reason

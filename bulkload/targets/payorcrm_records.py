@@ -198,11 +198,11 @@ class Upload(RecordKind):
                 return (
                     i,
                     "lineItem",
-                    f"line items {written[folded(apart)]!r} and {apart!r} are one but for case, spaces, Unicode "
-                    "form or leading zeros, or a zero fraction: one line written two ways (a spreadsheet drops the "
-                    "zeros of a number it shows, a float column's export writes 1 as 1.0, and two exports joined give "
-                    "the invoice twice), or two lines, which cannot be told; write each line's lineItem one way, or "
-                    "the two apart",
+                    f"line items {(first := written[folded(apart)])!r}{invisible(first)} and {apart!r}"
+                    f"{invisible(apart)} are one but for case, spaces, Unicode form or leading zeros, or a zero "
+                    "fraction: one line written two ways (a spreadsheet drops the zeros of a number it shows, a float "
+                    "column's export writes 1 as 1.0, and two exports joined give the invoice twice), or two lines, "
+                    "which cannot be told; write each line's lineItem one way, or the two apart",
                 )
             if apart in seen:
                 if self.single_record_groups:
