@@ -196,7 +196,8 @@ class TotalsRow(NamedTuple):
 #: whose other cells were merged over writes it, and a sum of the lines above by chance would drop it unbooked
 _TOTAL_WORDS = (
     r"(?:grand |sub-?|sous-|zwischen|gesamt|hoved|total|eind|kokonais|väli|)"
-    r"(?:totals?|totalt|totaal|totale|total général|sum|sums|summe|summa|summen|ergebnis|suma|somme|i ?alt|"
+    r"(?:totals?|totalt|totaal|totale|total général|total general|total geral|totale complessivo|"
+    r"sum|sums|summe|summa|summen|ergebnis|suma|somme|i ?alt|"
     r"yhteensä|celkem|razem|transport|übertrag|carried forward|brought forward)"
 )
 #: a key or a code: a word holding a digit (`1010`, `O-2026-1`), or a code in capitals (`DKK`, `EUR`)

@@ -205,6 +205,8 @@ async def test_a_visma_core_row_of_a_totals_row_s_shape_naming_no_total_refuses_
     [
         *((t, True) for t in ("I alt", "101 Total", "Oslo Total", "Grand Total", "Total 1010", "Total DKK")),
         ("Transport", True),
+        # Excel's grand total in Spanish, Portuguese, Italian and French: a word after the total's, no key
+        *((t, True) for t in ("Total general", "Total geral", "Totale complessivo", "Total général")),
         *((t, False) for t in ("Transport Århus", "Total cost", "Summe Reisekosten", "Porto", "Total Dkk")),
     ],
 )
