@@ -73,8 +73,11 @@ def checked(source: Source, kind: RecordKind, mark: str) -> list[str]:
     above: dict[str, Sums] = {}
     ended = False  # totals rows were read: the next line starts the lines the next totals row sums
     told: list[str] = []
-    unread = 0  # lines whose amount does not read (rejected with their group): summed as nothing
+    unread: list[int] = []  # lines that do not read, or whose amount does not (rejected): summed as nothing
     for line, row, is_total in _items(source, (*money, *may)):
+        if row is None:
+            unread.append(line)
+            continue
         key = str(row.get(currency, "")).strip().upper() if currency else ""
         if not is_total:
             if ended:
@@ -82,7 +85,7 @@ def checked(source: Source, kind: RecordKind, mark: str) -> list[str]:
                 ended = False
             for field, _, value, _ in _amounts(row, money, reading):
                 if value is None:
-                    unread += 1
+                    unread.append(line)
                     continue
                 for name in {"", key}:
                     since.setdefault(name, Sums()).add(line, field, value)
@@ -102,7 +105,7 @@ def checked(source: Source, kind: RecordKind, mark: str) -> list[str]:
             if said is None:
                 of = f" in {key}" if key else ""
                 sums = _sums(lines_since, lines_above, field, mark, of)
-                not_read = f" ({unread:,} lines whose amount does not read are not summed)" if unread else ""
+                not_read = f" ({_unread(unread)})" if unread else ""
                 raise ConfigError(
                     f"{source.path}: line {line} reads as a totals row ({_looks(kind, money, may)}), but its {field} "
                     f"{text} is none of the sums of the lines it may total: {sums}{not_read}. A totals row is a "
@@ -115,14 +118,26 @@ def checked(source: Source, kind: RecordKind, mark: str) -> list[str]:
     return told
 
 
-def _items(source: Source, only: tuple[str, ...]) -> Iterator[tuple[int, dict[str, object], bool]]:
-    """(line, row, whether it is a totals row) of every row that reads as one; bad rows are passed over."""
+def _items(source: Source, only: tuple[str, ...]) -> Iterator[tuple[int, dict[str, object] | None, bool]]:
+    """(line, row, whether it is a totals row) of every row that reads as one; (line, None, False) of a bad row."""
     for item in source.with_totals(only):
         if type(item) is TotalsRow:
             yield item.line, item.row, True
-        elif type(item) is not BadRow:
+        elif type(item) is BadRow:
+            yield item.line_no, None, False
+        else:
             line, row = item  # type: ignore[misc]
             yield line, row, False
+
+
+def _unread(lines: list[int]) -> str:
+    """The lines a totals row's sums leave out, as its refusal names them: "line 4, which does not read (or its
+    amount does not), is not summed"; "lines 4, 9 and 2 more, which do not read (or their amounts do not), are not
+    summed"."""
+    shown = ", ".join(map(str, lines[:2])) + (f" and {len(lines) - 2:,} more" if len(lines) > 2 else "")
+    if len(lines) == 1:
+        return f"line {shown}, which does not read (or its amount does not), is not summed"
+    return f"lines {shown}, which do not read (or their amounts do not), are not summed"
 
 
 def _told(row: dict[str, object], kind: RecordKind, money: tuple[str, ...], may: tuple[str, ...]) -> str | None:

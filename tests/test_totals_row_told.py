@@ -138,6 +138,16 @@ async def test_a_totals_row_the_lines_do_not_add_up_to_refuses_the_file_naming_t
     assert said.endswith("where line 6 is a line to book, give it its entryTypeNumber, voucherNumber and date"), said
 
 
+async def test_a_refusal_names_the_lines_above_that_do_not_read_as_not_summed(tmp_path: Path) -> None:
+    # line 4 split by a stray delimiter (9 cells, the header's 8): its amount left out of the sums, the refusal said
+    # only that a line may be missing or changed, never which line was not summed (tester t74g)
+    lines = LINES.replace("250,00;DKK;1010;Kørsel Århus", "250,00;DKK;1010;Kørsel;Århus")
+    with pytest.raises(ConfigError) as refused:
+        await books(tmp_path, HEADER + lines + ";;;;1.485,50;;;I alt\n")
+    said = str(refused.value)
+    assert "credits -1484,50 (line 4, which does not read (or its amount does not), is not summed)." in said, said
+
+
 async def test_a_visma_core_totals_row_below_the_orders_is_not_booked(tmp_path: Path) -> None:
     data = tmp_path / "e.csv"
     data.write_text(
