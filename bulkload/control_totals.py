@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from .errors import ConfigError
 from .numbers import NumberFormat, plain_written
-from .sources import BadRow, Source, TotalsRow, names_total
+from .sources import BadRow, Source, TotalsRow, names_total, names_what_it_totals
 from .targets.base import RecordKind
 
 #: the totals rows a file's reading names (the rest counted)
@@ -101,6 +101,8 @@ def checked(source: Source, kind: RecordKind, mark: str) -> list[str]:
                     f"{text!r} does not read: {why}. Correct it, or remove the row; nothing was sent"
                 )
             lines_since, lines_above = since.get(key) or Sums(), above.get(key) or Sums()
+            if lines_since.first == lines_since.last and lines_since.matched(field, value) and not _keyed(row, money):
+                raise ConfigError(f"{source.path}: line {line} {_lone(kind, money, may, field, text, lines_since)}")
             said = _match(lines_since, lines_above, field, value)
             if said is None:
                 of = f" in {key}" if key else ""
@@ -174,6 +176,25 @@ def _amounts(
             yield field, text, None, str(exc)
         else:
             yield field, text, value, ""
+
+
+def _keyed(row: dict[str, object], money: tuple[str, ...]) -> bool:
+    """Whether a cell of `row` other than its amounts names what it totals (`101 Total`, `Total DKK`)."""
+    return any(names_what_it_totals(str(v)) for k, v in row.items() if k not in money)
+
+
+def _lone(kind: RecordKind, money: tuple[str, ...], may: tuple[str, ...], field: str, text: str, one: Sums) -> str:
+    """Why a totals row whose amount is a sum of the one line above it, naming a total by its word alone, cannot be
+    told for one: a line of the same amount whose other cells were merged over from that line (a spreadsheet's merged
+    cells: two `Transport` costs of 500.00) reads so, its text a total's word by chance."""
+    return (
+        f"reads as a totals row ({_looks(kind, money, may)}), and its {field} {text} is that of the one line it may "
+        f"total ({one.lines()}), naming no more than a word for a total: a subtotal of that line reads so, and so "
+        "does a line of the same amount whose other cells were merged over from it (in a spreadsheet: a merged "
+        "cell, given on the first line only), its text that word. Which it is cannot be told, so nothing was sent. "
+        f"Where it is a line, give it its {_lacks(kind, may, 'and')}; where it is a total, write what it totals "
+        "beside the word (`101 Total`), or remove it"
+    )
 
 
 def _named(row: dict[str, object], money: tuple[str, ...]) -> bool:

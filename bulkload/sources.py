@@ -215,9 +215,18 @@ def _totals_cells(
     return (amounts, others) if amounts else None
 
 
+_TOTAL_ALONE = re.compile(rf"{_TOTAL_WORDS}:?", re.IGNORECASE)
+
+
 def names_total(text: str) -> bool:
     """Whether a cell's text names a total (`Total`, `101 I alt`, `Grand Total`, `Summe`): a totals row's word."""
     return _TOTAL_CELL.fullmatch(text.strip()) is not None
+
+
+def names_what_it_totals(text: str) -> bool:
+    """Whether a cell's text names a total and what it totals, a group's value or a key beside the word (`101 Total`,
+    `Total DKK`), not the word alone (`Total`, `Transport`): a line's text may be such a word alone."""
+    return names_total(text) and _TOTAL_ALONE.fullmatch(text.strip()) is None
 
 
 def _fills_only(row: Sequence[str], amounts: tuple[int, ...], others: tuple[int, ...]) -> bool:

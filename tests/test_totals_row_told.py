@@ -226,6 +226,29 @@ def test_a_word_after_a_total_names_one_only_as_a_key_or_a_code(text: str, total
     assert names_total(text) is total
 
 
+async def test_a_visma_core_line_of_a_total_s_word_alone_merged_below_a_line_of_its_amount_refuses_the_file(
+    tmp_path: Path,
+) -> None:
+    # two Transport costs of 500.00, the second's case, cost type and order merged over from the first: it read as a
+    # totals row, "the net sum of line 2", and was dropped unbooked, exit 0 (tester t74g). A total naming what it
+    # totals (`T1 Total`) below that one line is checked as ever
+    data = tmp_path / "e.csv"
+    header = "caseId,accountingCostType,amount,description,note,entryDate,orderId\n"
+    first = "1004,OUTLAY,500.00,Transport,,2026-11-30,T1\n"
+    data.write_text(header + first + ",,500.00,Transport,,,\n", encoding="utf-8")
+    with anyio.fail_after(60), pytest.raises(ConfigError) as refused:
+        async with running("visma-core", SandboxOptions()) as url:
+            await load(core_job(tmp_path, data, url), env=CORE_ENV)
+    told = str(refused.value)
+    assert "its amount 500.00 is that of the one line it may total (line 2), naming no more than a word" in told, told
+    assert told.endswith("where it is a total, write what it totals beside the word (`101 Total`), or remove it"), told
+    data.write_text(header + first + ",,500.00,T1 Total,,,\n", encoding="utf-8")
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            report = await load(core_job(tmp_path, data, url), env=CORE_ENV)
+    assert (report.rows_read, report.loaded, report.exit_code) == (1, 1, 0), report
+
+
 def reasons(tmp_path: Path, text: str) -> dict[int, str]:
     """The dry run's rejects of `text`: line → reason."""
     path = tmp_path / "entries.csv"
