@@ -95,7 +95,7 @@ async def test_a_record_written_before_loads_had_places_still_refuses(tmp_path: 
         async with running("economic", SandboxOptions()) as url:
             await load(economic(tmp_path, data, url, "old", 1), env=CREDS)
             record = cache_dir() / "loads.jsonl"
-            entries = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
+            entries = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines() if line]
             assert any(e.get("to") == {"journal": "1"} for e in entries)
             record.write_text("".join(json.dumps({k: v for k, v in e.items() if k != "to"}) + "\n" for e in entries))
             for journal in (1, 2):
