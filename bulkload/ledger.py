@@ -76,6 +76,7 @@ from .pairing import pair
 from .redact import known, redact
 from .sent_count import SentCount
 from .targets import TARGETS
+from .unwritable import ledger_unwritable
 
 SCHEMA_VERSION = 2
 #: created.loc = file index << LOC_SHIFT | source line
@@ -427,12 +428,20 @@ def wal_advice(path: str | os.PathLike[str] | ledger_pg.Location, exc: BaseExcep
     )
 
 
-#: said of a ledger SQLite cannot write: every command keeps its working state in the ledger (reconcile its diff
-#: tables), so none runs on one it cannot write
+_NOTHING = "nothing was sent"
+#: said of a ledger SQLite cannot write where the cause cannot be told (`_unwritable`)
 _UNWRITABLE = (
     ". The ledger or its folder cannot be written (a read-only mount or permissions): make them writable and run "
     "the command again"
 )
+
+
+def _unwritable(path: Path | ledger_pg.Location) -> str:
+    """What is said of a ledger SQLite cannot write: every command keeps its working state in the ledger (reconcile
+    its diff tables), so none runs on one it cannot write. Names a read-only mount or a permission this user lacks
+    (ledger_unwritable) where it can tell."""
+    why = "" if _on_postgres(path) else ledger_unwritable(Path(path))
+    return f": {why}, then run the command again" if why else _UNWRITABLE
 
 
 def _writes(method: Callable[P, R]) -> Callable[P, R]:
@@ -446,7 +455,8 @@ def _writes(method: Callable[P, R]) -> Callable[P, R]:
         except sqlite3.Error as exc:
             ledger = args[0]
             where = f" {ledger.path}" if isinstance(ledger, Ledger) else ""
-            fix = _UNWRITABLE if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc) else ""
+            readonly = isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc)
+            fix = _unwritable(ledger.path) if readonly and isinstance(ledger, Ledger) else ""
             raise LedgerWriteError(f"cannot write the ledger{where}: {exc}{fix}") from exc
 
     return write
@@ -574,7 +584,7 @@ class Ledger:
             conn.close()
             os.close(fd)
             if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):  # SQLite: "unable to open"
-                raise LedgerError(f"cannot open the ledger {path} ({exc}){_UNWRITABLE}") from exc
+                raise LedgerError(f"cannot open the ledger {path} ({exc}){_unwritable(path)}; {_NOTHING}") from exc
             if write_refused(exc) or disk_full(path):
                 raise WritesRefused(
                     f"cannot open the ledger {path} ({exc}): {_room(path)}, then run the command again: nothing was "
@@ -747,10 +757,13 @@ class Ledger:
         return ledger
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> Ledger:
+    def open(cls, path: str | os.PathLike[str], *, to_write: bool = False) -> Ledger:
         """The ledger at `path` (a file's path, relative to the working directory, or a PostgreSQL ledger's URL),
         locked for this process; its `path` is absolute. LedgerError where there is none, for a file that is no
-        ledger (not_a_ledger: left as it is) or another version's; LedgerUnavailable while another process holds
+        ledger (not_a_ledger: left as it is) or another version's, and with `to_write` (a command that goes on with
+        the run: resume, reconcile, rollback) for a SQLite ledger this process cannot write, naming a read-only mount
+        or the permission it lacks (before, such a ledger opened with a -wal beside it stopped the command at its
+        first write, exit 4, where a resume was refused, exit 2); LedgerUnavailable while another process holds
         it."""
         where: Path | ledger_pg.Location
         if ledger_pg.is_url(path):
@@ -774,6 +787,9 @@ class Ledger:
             if why is not None:  # refused before SQLite opens it to write: it is left as it is
                 os.close(fd)
                 raise LedgerError(f"{where} is not a bulkload ledger ({why}){ledger_beside(where)}")
+            if to_write and ledger_unwritable(where):
+                os.close(fd)
+                raise LedgerError(f"cannot write the ledger {where}{_unwritable(where)}; {_NOTHING}")
             db = cls._connect(where, fd)
         return cls._checked(where, db, fd)
 

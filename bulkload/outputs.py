@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .errors import ConfigError, WritesRefused, write_refused
+from .unwritable import why_unwritable
 
 log = logging.getLogger(__name__)
 #: the bytes of an output's name that name its temporary file (replaced): 255 (NAME_MAX) less the ".", ".XXXXXXXX" and
@@ -241,8 +242,8 @@ def _writable(what: str, given: str) -> None:
         folder = folder.parent
     if not folder.is_dir():
         raise ConfigError(f"cannot write {what} {path}: {folder} is not a folder; nothing was sent")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ConfigError(f"cannot write {what} {path}: no permission to write in {folder}; nothing was sent")
+    if why := why_unwritable(folder, f"the folder {folder}"):  # a read-only mount is not told as a permission to give
+        raise ConfigError(f"cannot write {what} {path}: {why}; nothing was sent")
     # an output is made beside its path and renamed into place: make one there now. Access bits say yes to root
     # everywhere, also in /proc and /sys and on a read-only mount, where the run would only fail at its end
     try:

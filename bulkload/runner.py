@@ -756,7 +756,7 @@ async def resume(
     (the user's word that they are its account's, renewed since, where only the key names it: account.renew;
     ConfigError elsewhere); `interrupted` and `shared` as for load."""
     check_cache("resume")  # check_home reads the run's count of sends from it
-    ledger = Ledger.open(ledger_path)
+    ledger = Ledger.open(ledger_path, to_write=True)
     try:
         check_home(ledger, resuming=True, adopt=adopt_copy)
         status = ledger.run.status
@@ -1051,7 +1051,7 @@ async def reconcile(
     `bulkload reconcile` and to give a raised quota with `--daily-quota N` (before, reconcile took no such flag)."""
     started = time.monotonic()
     report = None if report is None else os.fspath(report)
-    ledger = Ledger.open(ledger_path)
+    ledger = Ledger.open(ledger_path, to_write=True)
     try:
         job = settings_given(
             job_of(ledger, report), ledger, daily_quota=daily_quota, rate=rate, concurrency=concurrency

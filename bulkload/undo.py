@@ -128,7 +128,7 @@ async def rollback(
     command line prints it), then the interrupt goes on."""
     started = time.monotonic()
     check_cache("rollback")  # check_home reads the run's count of sends from it; its DELETEs count there too
-    ledger = Ledger.open(ledger_path)
+    ledger = Ledger.open(ledger_path, to_write=True)
     try:
         check_home(ledger, resuming=False, adopt=adopt_copy)
         job = settings_given(

@@ -215,6 +215,24 @@ def sandbox_process(request: pytest.FixtureRequest) -> Iterator[SandboxProcess]:
         sb.proc.communicate(timeout=10)  # reaps the child and closes its pipes
 
 
+@pytest.fixture
+def mounted(tmp_path: Path) -> Iterator[Path]:
+    """A small tmpfs of the test's own (remounted read-only by the test: `remount`); skipped where no mount is
+    permitted."""
+    where = tmp_path / "mnt"
+    where.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(where)], capture_output=True).returncode:
+        pytest.skip("mounting a tmpfs is not permitted here")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def remount(where: Path, how: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{how}", str(where)], check=True)
+
+
 def bulkload_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "bulkload", *args]
 

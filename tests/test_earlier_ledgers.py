@@ -10,8 +10,6 @@ import gzip
 import hashlib
 import json
 import os
-import subprocess
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
-from conftest import CREDS, sandbox_read
+from conftest import CREDS, remount, sandbox_read
 
 from bulkload import Job, dry_run, load, loads, resume
 from bulkload.errors import ConfigError, LedgerError
@@ -192,23 +190,6 @@ async def test_a_gone_ledger_that_may_hold_the_groups_stops_the_load_until_it_is
             got = await uploaded(url)
     assert forgot.loaded == 1 and last.loaded == 1
     assert got == ["N1", "N2", "N3", "N4", "N5"]
-
-
-@pytest.fixture
-def mounted(tmp_path: Path) -> Iterator[Path]:
-    """A small tmpfs of the test's own (remounted read-only by the test)."""
-    where = tmp_path / "mnt"
-    where.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(where)], capture_output=True).returncode:
-        pytest.skip("mounting a tmpfs is not permitted here")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
-def remount(where: Path, how: str) -> None:
-    subprocess.run(["mount", "-o", f"remount,{how}", str(where)], check=True)
 
 
 @pytest.mark.slow
