@@ -221,6 +221,9 @@ class Tally:
     #: of those in doubt, per group name ("customer"), the rows of calls of several groups the API refused without
     #: telling which it refused (Loader.unplaced): a smaller --batch-size puts fewer in doubt at such a refusal
     refused_together: dict[str, int] = field(default_factory=dict)
+    #: the keyed calls (seq, part) sent again with their key after a 5xx once a look found nothing of them
+    #: (`Loader.failed`, dispatch._kept_no_failure): a server that commits such a call after the look holds it twice
+    resent_unfound: set[tuple[int, str]] = field(default_factory=set)
     #: why the run stopped early, and the exit code that says so
     stop_reason: str | None = None
     stop_code: int = 0
@@ -1165,7 +1168,9 @@ class Loader:
         if call.repeatable and again:
             # before a keyed call's retry (dispatch._kept_no_failure): not found, or no telling, sent again with its
             # key, as before; found, it is not sent again
-            return await self.looked_for(chunk, summary)
+            if resend := await self.looked_for(chunk, summary):
+                self.tally.resent_unfound.add((chunk.seq, chunk.part))
+            return resend
         if call.repeatable or not maybe_acted_on(exc):
             self.give_up(chunk, exc, sent=True)
             return False

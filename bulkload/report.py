@@ -26,6 +26,7 @@ from .money import money
 from .outputs import replaced, write_private
 from .redact import redact, redact_data
 from .reject_reasons import Reason, Tally, in_words, most
+from .resent import resent_said
 from .results import NOT_SUPPORTED, Report, Rollback
 from .sources import REJECTS_COLUMNS, Source, encoding_label, neutralised, said, without_end
 
@@ -414,6 +415,8 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
     if rec is not None:
         for line in _reconciled_lines(rec):
             console.print(line)
+    if resent := resent_said(report):
+        console.print(resent)
     for profile in report.inputs or []:
         console.print(f"read {profile['path']} as {_reading(profile)}")
         if profile.get("last_line_without_end"):

@@ -69,6 +69,8 @@ class Report(msgspec.Struct, kw_only=True):
     would_send_requests: int | UnsetType = UNSET
     would_send_bytes: int | UnsetType = UNSET
     retries: int
+    #: keyed calls this invocation sent again after a 5xx once a look found nothing of them (resent.said)
+    resent_unfound: int | UnsetType = UNSET
     rate_limited: int | UnsetType = UNSET
     errors: dict[str, int] | UnsetType = UNSET
     elapsed_s: float

@@ -605,6 +605,7 @@ class Run:
             groups=UNSET if groups is None else groups,
             requests=c.requests,
             retries=c.retries,
+            resent_unfound=len(tally.resent_unfound) or UNSET,
             rate_limited=c.rate_limited,
             errors=c.errors,
             elapsed_s=round(elapsed, 3),

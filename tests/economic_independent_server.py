@@ -58,6 +58,8 @@ class Opts:
     paged_object: bool = False  # /paged answers {"items": [...]} instead of a bare list
     latency_ms: int = 0
     list_lag_ms: int = 0  # listings and counts show an entry this long after it was stored (a read replica)
+    #: the entries of a POST of fail_after_commit are listed this much later again: its commit lands after the 500
+    late_commit_ms: int = 0
     null_for_bad: bool = False
     gateway_502: bool = False
     max_body: int = 0  # a gateway answers 413 to a larger body (0: none)
@@ -453,6 +455,8 @@ def make_app(o: Opts) -> web.Application:
                         store.cache[key] = (now, resp.status, resp.body)
                         return web.Response(status=502, text="<html>502 Bad Gateway</html>", content_type="text/html")
                     resp = problem(500, "InternalServerError", "something went wrong on our end")
+                    for made in created:
+                        store.born[int(made["entryNumber"])] += o.late_commit_ms / 1000
                     if not o.cache_errors:
                         return resp
         if key and (resp.status < 500 or o.cache_errors):
