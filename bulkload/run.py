@@ -117,11 +117,13 @@ class Run:
         shared: Shared | None = None,
         wall_clock: Callable[[], float] = time.time,
         recount: Recount = RECOUNT,
+        started: float | None = None,
     ) -> AsyncIterator[Run]:
         """Connect to the API with the target's credentials, within the job's limits: the rolling windows and the
         daily quota start from the calls earlier runs made in them and keep this one's (Limits.kept); `shared`: what
         it shares with the other runs of this process; `wall_clock`: the daily quota's (seconds since the epoch);
-        `recount`: how reconciliation reads a lagging count again (its waits' clock and sleep). The ledger stays
+        `recount`: how reconciliation reads a lagging count again (its waits' clock and sleep); `started`: when the
+        command began (time.monotonic(); default: now), which its report's timings count from. The ledger stays
         the caller's to close. OtherAccount, before any call, when the credentials are for another account than
         the one the run wrote into (account.hold, which keeps it in a ledger that has none)."""
         account.hold(ledger, job, target, credentials)
@@ -148,6 +150,7 @@ class Run:
             with limits.kept():
                 run = cls(job, target, ledger, dispatcher, limits)
                 run.shared, run.recount, run.wall_clock = shared, recount, wall_clock
+                run.started = run.started if started is None else started
                 if shared is not None:
                     shared.opened(run)
                 yield run
