@@ -19,6 +19,7 @@ TARGET_MAY_IMPORT = {
     "model",
     "errors",
     "http",
+    "quoted_ids",  # an id an answer writes as text, read as http.decoded reads it
     "money",
     "numbers",
     "dates",
