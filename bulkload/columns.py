@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .errors import ConfigError
-from .header_again import fold, nearest
 from .money import local_currency_named
+from .near_names import fold, nearest
 from .targets.base import RecordKind
 
 #: where a load maps its columns, as its refusals name it ("the [columns] table of --config"); a manifest's run

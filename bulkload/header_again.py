@@ -16,9 +16,9 @@ had no line break at its end).
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+
+from .near_names import fold
 
 _BOM = "\ufeff"
 #: every character str.strip() removes (str.isspace(), the last of them U+3000): a cell may start with any of them
@@ -144,32 +144,3 @@ def _table(columns: Sequence[frozenset[str]]) -> dict[str, int]:
             if table.setdefault(key, i) != i:
                 shared.add(key)
     return {key: i for key, i in table.items() if key not in shared}
-
-
-def fold(name: str) -> str:
-    """A name without case, white space, `_` and `-`: "Voucher_number", "voucher number" and "voucherNumber" are one
-    (a header named again, and a field a missing column's refusal suggests, nearest)."""
-    return re.sub(r"[\s_\-]+", "", name).casefold()
-
-
-#: the tail of a name of a number or an id, which an export's header may drop or write short: `account`, `accountNo`
-#: or `Konto nr` beside accountNumber, `case` beside caseId
-_TAIL = re.compile(r"(?:number|num|nr|no|id)$")
-
-
-def _stem(folded: str) -> str:
-    """A name `fold`ed, without the tail of a number or an id (`_TAIL`)."""
-    return _TAIL.sub("", folded)
-
-
-def nearest(name: str, fields: Iterable[str]) -> str | None:
-    """The one of `fields` that `name` writes another way: in another case or spacing ("Voucher number" for
-    voucherNumber), else the one field of its name but for the tail of a number or an id (`account` or `accountNo`
-    for accountNumber; before, difflib offered `amount`), else with a typo (difflib, 0.75); None for none."""
-    fields = list(fields)
-    folded = fold(name)
-    by_case = [f for f in fields if fold(f) == folded]
-    stem = _stem(folded)
-    by_stem = [f for f in fields if len(stem) >= 3 and _stem(fold(f)) == stem]
-    close = by_case or by_stem[:1] * (len(by_stem) == 1) or difflib.get_close_matches(name, fields, n=1, cutoff=0.75)
-    return close[0] if close else None

@@ -19,9 +19,9 @@ from msgspec import UNSET, UnsetType
 from .columns import did_you_mean
 from .dates import given_format
 from .errors import ConfigError
-from .header_again import nearest
 from .http import check_address, check_encrypted, plain_http_allowed
 from .masking import name_shown
+from .near_names import nearest
 from .profile import Given
 from .sources import Source, codec_name
 from .targets import TARGETS

@@ -1,13 +1,16 @@
 """The file a path that is not there may have meant: a name of its folder a typo away (a letter, the case, the
 extension; `nov.ledger.sqlite` for `nov.csv.ledger.sqlite`), for the messages that say a file is missing. Never a
 name of other numbers (`dec-2025.csv` for `dec-2026.csv`, `dec6` for `dec9`): another period's file is no typo.
-And the ledger a file that is no ledger sits beside, as its lock, input or output (`ledger_beside`)."""
+And the ledger a file that is no ledger sits beside, as its lock, input or output (`ledger_beside`). And the field
+a name given for one may have meant (`nearest`: a column, `--match-on`), with the folding that tells two spellings
+of one name (`fold`: a header named again)."""
 
 from __future__ import annotations
 
 import difflib
 import os
 import re
+from collections.abc import Iterable
 
 #: the most names of the folder looked at
 NAMES_LOOKED_AT = 10_000
@@ -48,3 +51,32 @@ def ledger_beside(path: str | os.PathLike[str]) -> str:
         if name.endswith(tail) and ledger != name and os.path.isfile(ledger):
             return f"; did you mean {ledger}?"
     return ""
+
+
+def fold(name: str) -> str:
+    """A name without case, white space, `_` and `-`: "Voucher_number", "voucher number" and "voucherNumber" are one
+    (a header named again, and a field a missing column's refusal suggests, nearest)."""
+    return re.sub(r"[\s_\-]+", "", name).casefold()
+
+
+#: the tail of a name of a number or an id, which an export's header may drop or write short: `account`, `accountNo`
+#: or `Konto nr` beside accountNumber, `case` beside caseId
+_TAIL = re.compile(r"(?:number|num|nr|no|id)$")
+
+
+def _stem(folded: str) -> str:
+    """A name `fold`ed, without the tail of a number or an id (`_TAIL`)."""
+    return _TAIL.sub("", folded)
+
+
+def nearest(name: str, fields: Iterable[str]) -> str | None:
+    """The one of `fields` that `name` writes another way: in another case or spacing ("Voucher number" for
+    voucherNumber), else the one field of its name but for the tail of a number or an id (`account` or `accountNo`
+    for accountNumber; before, difflib offered `amount`), else with a typo (difflib, 0.75); None for none."""
+    fields = list(fields)
+    folded = fold(name)
+    by_case = [f for f in fields if fold(f) == folded]
+    stem = _stem(folded)
+    by_stem = [f for f in fields if len(stem) >= 3 and _stem(fold(f)) == stem]
+    close = by_case or by_stem[:1] * (len(by_stem) == 1) or difflib.get_close_matches(name, fields, n=1, cutoff=0.75)
+    return close[0] if close else None

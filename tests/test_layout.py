@@ -20,6 +20,7 @@ TARGET_MAY_IMPORT = {
     "errors",
     "http",
     "quoted_ids",  # an id an answer writes as text, read as http.decoded reads it
+    "near_names",  # the field a name given for one may have meant (--match-on)
     "money",
     "numbers",
     "dates",

@@ -22,8 +22,8 @@ import msgspec
 
 from .. import redact
 from ..errors import ConfigError, ListingLags
-from ..header_again import nearest
 from ..http import decoded, unreadable
+from ..near_names import nearest
 from ..sources import BadRow, Source
 from .base import ASP_NET_SETTLE_S, Api, Credentials, EarlierRun, Phases, Target
 from .flags import Flag, Flags
