@@ -33,8 +33,15 @@ _TAKE_TEXT = (
 
 def as_int(value: Any) -> Any:
     """`value`, an answer's id or whole number, read as the integer it writes where it is a string of ASCII digits
-    only ("1001": 1001, "007": 7); anything else as it is ("1001.0", " 1001", "1e3", "", "-1": a negative is no id)."""
-    return int(value) if type(value) is str and value.isascii() and value.isdigit() else value
+    only ("1001": 1001, "007": 7); anything else as it is ("1001.0", " 1001", "1e3", "", "-1": a negative is no id),
+    and digits past Python's limit of a conversion (sys.get_int_max_str_digits, 4300) too: refused by the caller as
+    any string where an id is, not a ValueError's traceback."""
+    if type(value) is not str or not value.isascii() or not value.isdigit():
+        return value
+    try:
+        return int(value)
+    except ValueError:  # more digits than int() converts
+        return value
 
 
 def unquoted(body: bytes, into: Any) -> bytes | None:

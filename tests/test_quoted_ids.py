@@ -24,6 +24,7 @@ from test_visma_core_answers import Handler, core_app, loaded
 from bulkload import load, reconcile, rollback
 from bulkload.errors import BadAnswer
 from bulkload.http import decoded
+from bulkload.quoted_ids import as_int
 from bulkload.targets.economic_entries import _Created, _Page
 
 
@@ -104,3 +105,13 @@ async def test_a_visma_core_server_writing_its_cost_ids_as_text_has_its_costs_se
     report, _ = await loaded(tmp_path, data, core_app(ids_written_as_text), target_options={"kind": "costs"})
     assert (report.exit_code, report.loaded, report.rejected, report.in_doubt) == (0, 2, 0, 0), report.stop_reason
     assert report.reconcile is not None and report.reconcile.ok, report.reconcile
+
+
+def test_digits_past_what_python_converts_are_refused_as_any_text() -> None:
+    """A string of more digits than int() converts (4300) is refused as "not what the API documents", where it was a
+    ValueError's traceback out of the answer's reading (and out of a HaloPSA listing's ids)."""
+    digits = "9" * 5000
+    with pytest.raises(BadAnswer) as caught:
+        decoded(f'[{{"entryNumber": "{digits}"}}]'.encode(), list[_Created] | _Created, "POST /draft-entries/bulk")
+    assert "the answer is not what the API documents (Expected `int`" in str(caught.value), caught.value
+    assert as_int(digits) == digits
