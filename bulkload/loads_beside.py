@@ -108,10 +108,25 @@ def _write(places: Sequence[Path], lines: Sequence[Mapping[str, Any]]) -> list[t
 
 
 def remember(
-    job: Job, target: Target, credentials: Mapping[str, str], files: Sequence[Mapping[str, Any]], ledger: str, run: str
+    job: Job,
+    target: Target,
+    credentials: Mapping[str, str],
+    files: Sequence[Mapping[str, Any]],
+    ledger: str,
+    run: str,
+    *,
+    again: bool = False,
 ) -> None:
     """Put the load of the job's files (`files`: their RunInfo.files entries) by the run `run` of `ledger` on record
-    beside its outputs (`folders`); a folder that cannot be written is named in a WARNING, and the load goes on."""
+    beside its outputs (`folders`); a folder that cannot be written is named in a WARNING, and the load goes on.
+    `again` (a resume): only in the folders whose records do not name the run yet, those the load could not write
+    (a full disk, stopping the run): before, a resume once space was freed never put it there, and a load of its
+    files by another user created their records again."""
+    places = folders(job)
+    if again:
+        places = [folder for folder in places if not any(e.get("run") == run for e in _entries([folder]))]
+        if not places:
+            return
     salt = secrets.token_bytes(account.SALT_BYTES)
     kept = {"salt": salt.hex(), "fingerprint": account.fingerprint(salt, job, target, credentials)}
     at, by = time.strftime("%Y-%m-%d %H:%M:%S"), _writer()
@@ -130,7 +145,7 @@ def remember(
         }
         for path, stored, place in zip(job.files, files, places_of(job, target))
     ]
-    for folder, why in _write(folders(job), lines):
+    for folder, why in _write(places, lines):
         log.warning(
             "the record of this load cannot be kept beside its outputs in %s (%s): a load of its files by another "
             "user, or on another machine, will not see this one and may create their records again",

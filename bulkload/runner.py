@@ -831,6 +831,9 @@ async def resume(
             _claim_again(ledger, job, target, credentials, checked=checked, moved=moved, who=who)
             if checked:
                 _learn_again(ledger, job, target, told, who)
+        else:  # where the load could not put it on record beside its outputs (a full disk there), now
+            at = ledger_pg.name_of(job.ledger_path)  # as the load named it
+            loads_beside.remember(job, target, credentials, ledger.run.files, at, ledger.run.key_prefix, again=True)
         if overrides:  # kept: a later resume, reconcile or rollback runs with them (and counts the raised quota)
             ledger.set_settings({**ledger.run.settings, **overrides})
         if renewing:

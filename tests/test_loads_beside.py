@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,10 +17,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import anyio
 import pytest
-from conftest import SandboxProcess, run_bulkload, spawn_sandbox
+from conftest import CREDS, SandboxProcess, run_bulkload, spawn_sandbox, stopped_by_quota
 
+from bulkload import runner
 from bulkload.loads_beside import PREFIX
+from bulkload.sandbox import SandboxOptions, running
+from bulkload.who import user_at_host
 
 #: each target's credentials, and the command's arguments for its files (after the target)
 PAYORCRM = {"PAYORCRM_API_KEY": "beside-key", "PAYORCRM_API_SECRET": "beside-secret"}
@@ -218,3 +223,25 @@ def test_another_users_corrected_copy_creates_only_what_is_new(tmp_path: Path, t
             assert second.returncode == 0, second.stderr
             assert "1 loaded, 0 rejected, 0 in doubt, 11 skipped" in second.stdout, second.stdout
             assert _count(sandbox, target) == once + 1
+
+
+async def test_a_resume_puts_on_record_beside_its_outputs_the_load_that_could_not(tmp_path: Path) -> None:
+    """Found by a tester (t74i): a load whose record beside its outputs could not be written (a full disk there,
+    which stopped the run at its rejects file) was resumed once space was freed, and finished: no record beside the
+    file named it, so another user's load of the file was not refused, and created every record again. The resume
+    puts it there, once: a second resume writes no second line."""
+    writer = re.sub(r"[^A-Za-z0-9@._-]", "_", user_at_host())
+    record = tmp_path / f"{PREFIX}{writer}.jsonl"
+    record.symlink_to(tmp_path / "nowhere")  # not written: os.O_NOFOLLOW refuses a link, as a full disk refuses
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            _, job, _ = await stopped_by_quota(tmp_path, url)
+            assert record.is_symlink()  # the load went on without its record beside
+            record.unlink()
+            again = await runner.resume(str(job.ledger), env=CREDS, raise_on_stop=False, daily_quota=12)
+            assert again.status == "stopped", again
+            once = record.read_text()
+            await runner.resume(str(job.ledger), env=CREDS, raise_on_stop=False, daily_quota=1_000)
+    lines = [json.loads(line) for line in record.read_text().splitlines() if line.strip()]
+    assert [line["ledger"] for line in lines] == [str(job.ledger)], lines
+    assert record.read_text() == once
