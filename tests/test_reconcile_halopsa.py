@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
+from msgspec import UNSET
 
 from bulkload import Job, load, reconcile, rollback
 from bulkload.ledger import Ledger
@@ -89,15 +90,8 @@ async def test_records_another_writer_made_beside_one_of_the_runs_deleted_are_al
             await load(loading(data, url, settle_s=0.5), env=ENV)
             ids = {r["name"]: r["id"] for r in (await send(url, "GET", "/api/XeroDetails"))[1]}
             assert (await send(url, "DELETE", f"/api/XeroDetails/{ids['B']}"))[0] in (200, 204)
-            async with aiohttp.ClientSession() as s:  # another writer creates C again, and X
-                form = {"grant_type": "client_credentials", "client_id": "c", "client_secret": "s", "scope": "all"}
-                async with s.post(f"{url}/auth/token", data=form) as r:
-                    token = (await r.json())["access_token"]
-                theirs = [{"name": "C", "tenant_id": "t-C2"}, {"name": "X", "tenant_id": "t-X"}]
-                async with s.post(
-                    f"{url}/api/XeroDetails", json=theirs, headers={"Authorization": f"Bearer {token}"}
-                ) as r:
-                    double, other = (item["id"] for item in await r.json())
+            # another writer creates C again, and X
+            double, other = await _posted(url, [{"name": "C", "tenant_id": "t-C2"}, {"name": "X", "tenant_id": "t-X"}])
             later = await reconcile(str(data.with_suffix(".sqlite")), env=ENV)
     rec = later.reconcile
     assert later.exit_code == 3 and rec.missing == [{"id": ids["B"], "file": str(data), "line": 3}], rec
@@ -287,3 +281,38 @@ def test_a_record_listed_without_its_match_fields_is_not_taken_for_another_recor
     assert halopsa_books._taken_over(
         kind, sent, {**found, "tenant_id": "T9"}, kind.differences(sent, {**found, "tenant_id": "T9"})
     )
+
+
+async def _posted(url: str, records: list[dict[str, Any]]) -> list[int]:
+    """`records` created by another writer (`POST /api/XeroDetails`): their ids."""
+    async with aiohttp.ClientSession() as s:
+        form = {"grant_type": "client_credentials", "client_id": "c", "client_secret": "s", "scope": "all"}
+        async with s.post(f"{url}/auth/token", data=form) as r:
+            token = (await r.json())["access_token"]
+        async with s.post(f"{url}/api/XeroDetails", json=records, headers={"Authorization": f"Bearer {token}"}) as r:
+            return [item["id"] for item in await r.json()]
+
+
+async def test_a_record_the_run_updated_and_someone_deleted_is_counted_missing_once(tmp_path: Path) -> None:
+    """Found by a tester (t74i): a record there before that the run updated (its row gives its id) and someone
+    deleted since was counted gone since and missing, so taken out of what the resource holds twice: with a double
+    of the run's made since, the summary said `remote count 2, expected 1 = 1 there before + 1 loaded + 1 doubled -
+    1 there before gone since - 1 missing` and the note `XeroDetails holds 2 records more than …` where it held 1.
+    It is the run's record, missing, and counted once, as such."""
+    data = tmp_path / "XeroDetails.csv"
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            (kept,) = await _posted(url, [{"name": "P", "tenant_id": "t-P"}])
+            data.write_text(f"id,name,tenant_id\n{kept},P,t-P2\n,A,t-A\n", encoding="utf-8")  # P updated, A made
+            await load(loading(data, url, settle_s=0.5), env=ENV)
+            assert (await send(url, "DELETE", f"/api/XeroDetails/{kept}"))[0] in (200, 204)
+            (double,) = await _posted(url, [{"name": "A", "tenant_id": "t-A2"}])
+            later = await reconcile(str(data.with_suffix(".sqlite")), env=ENV)
+    rec = later.reconcile
+    assert rec.missing == [{"id": kept, "file": str(data), "line": 2}], rec
+    assert [d["id"] for d in rec.duplicates] == [double] and rec.others == [], rec
+    assert rec.note is not UNSET and rec.note.startswith("XeroDetails holds 1 records more than"), rec.note
+    assert rec.before_gone_count == 0 and (rec.expected_count, rec.remote_count) == (2, 2), rec
+    out = io.StringIO()
+    print_summary(later, out)
+    assert "remote count 2 = 1 there before + 1 loaded + 1 doubled - 1 missing\n" in out.getvalue(), out.getvalue()

@@ -121,7 +121,7 @@ class Resources(Books):
             names: set[str | None] | None = None  # the match fields of every record listed, once one is needed
             unlisted = 0  # loaded records a partial listing left out: neither compared nor missing
             rolled = 0  # the run's records a rollback took out: neither compared nor missing
-            lost = 0  # the run's records a whole listing lacks (missing): not among what it holds
+            lost: set[int] = set()  # the run's records a whole listing lacks (missing): not among what it holds
             desired, lines, ours, made, awaited = sent_of.pop(kind.name)
             if before_ids := sorted(made.keys() & kind.seen_before()):
                 changed.append(_not_created(kind, before_ids, made))
@@ -138,7 +138,7 @@ class Resources(Books):
                     continue
                 if found is None:
                     missing.append({"id": record_id, "file": path, "line": line})
-                    lost += 1
+                    lost.add(record_id)
                     continue
                 differing = kind.differences(sent, found)
                 if differing and record_id in made and _taken_over(kind, sent, found, differing):
@@ -162,9 +162,10 @@ class Resources(Books):
             duplicates.extend(doubles)
             # the records counted before the run (not the run's own a late listing held) that a whole listing now
             # lacks are gone since, deleted: no shortfall of the run's (model.scope_holds), as an entry e-conomic
-            # booked since is none; one the run updated is missing as well
-            gone = len(_counted_before(kind) - live.keys() - made.keys()) if listing.whole else 0
-            more = len(live) - (before - gone) - (creates - rolled - lost) - len(of_doubt)
+            # booked since is none; one the run updated is the run's, missing, and counted so alone: counted gone
+            # too, the summary's count took it out twice, and the note said one record more than the resource held
+            gone = len(_counted_before(kind) - live.keys() - made.keys() - lost) if listing.whole else 0
+            more = len(live) - (before - gone) - (creates - rolled - len(lost)) - len(of_doubt)
             if listing.whole and more > 0 and doubles:
                 doubled.append(_more_than_expected(kind, more, len(doubles), in_doubt=bool(of_doubt)))
             scopes[kind.name] = {"before": before, "loaded": creates, "expected": before + creates}
