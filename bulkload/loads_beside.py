@@ -24,6 +24,7 @@ reads the file there will not see this one.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -99,7 +100,12 @@ def _write(places: Sequence[Path], lines: Sequence[Mapping[str, Any]]) -> list[t
             flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
             fd = os.open(folder / f"{PREFIX}{_writer()}.jsonl", flags, SHARED)
             try:
-                os.write(fd, text.encode())  # one write: lines of two processes never mix
+                data = text.encode()
+                # one write: lines of two processes never mix. A disk with less room than the lines (or a limit of
+                # file size) takes part of them and says so only by the count: the load was on record nowhere, and
+                # no WARNING said so
+                if os.write(fd, data) < len(data):
+                    raise OSError(errno.ENOSPC, "written in part: no space left on the device, or a file size limit")
             finally:
                 os.close(fd)
         except OSError as exc:

@@ -12,6 +12,7 @@ import re
 import socket
 import subprocess
 import sys
+import textwrap
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -245,3 +246,23 @@ async def test_a_resume_puts_on_record_beside_its_outputs_the_load_that_could_no
     lines = [json.loads(line) for line in record.read_text().splitlines() if line.strip()]
     assert [line["ledger"] for line in lines] == [str(job.ledger)], lines
     assert record.read_text() == once
+
+
+def test_a_record_written_in_part_is_named_unwritten(tmp_path: Path) -> None:
+    """Found by a tester (t74i): a folder with less room than the record's lines (a full disk, or a limit of file
+    size) took part of them, and os.write said so only by its count: the load was on record nowhere beside its
+    outputs, its line cut short, and no WARNING said so. Written in a child process whose file size limit is 10
+    bytes."""
+    child = textwrap.dedent(
+        f"""
+        import resource, signal
+        from pathlib import Path
+        from bulkload.loads_beside import _write
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        folder = Path({str(tmp_path)!r})
+        resource.setrlimit(resource.RLIMIT_FSIZE, (10, 10))
+        print(_write([folder], [{{"run": "r" * 100}}]))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60, check=True)
+    assert f"[(PosixPath('{tmp_path}'), 'written in part:" in done.stdout, done.stdout
