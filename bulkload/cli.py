@@ -44,6 +44,7 @@ from .report import (
     unfinished_line,
     written_at,
 )
+from .resent import resent_count, resent_counted
 from .results import Report, Rollback, counted, held_back_said
 from .sources import without_end
 from .targets import TARGETS
@@ -566,6 +567,8 @@ def quiet_summary(report: Report) -> str:
     left = report.rows_not_sent
     if report.status == "stopped" and not isinstance(left, UnsetType) and left != 0:  # in no bucket: resume sends them
         line += f", {left:,} not yet sent" if isinstance(left, int) else ", rows not yet sent: not known"
+    if resent := resent_counted(resent_count(report)):  # the full summary says what it risks and what to do
+        line += f", {resent}"
     if report.reconcile is not None and not report.reconcile.ok:
         line += "; reconciliation: MISMATCH"
     elif report.reconcile is not None and report.reconcile.in_doubt_found_count and report.run_finished is not False:

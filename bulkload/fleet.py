@@ -61,8 +61,20 @@ from .targets import TARGETS
 #: (2) is worse than one stopped resumable (4), which `--resume` continues without a change
 SEVERITY = (EXIT_OK, EXIT_ROWS, EXIT_MISMATCH, EXIT_STOPPED, EXIT_USAGE)
 #: the report totals add up (`held_back`: of those in doubt, the rows of calls held back unsent, Report.held_back;
-#: `rows_not_sent`: the rows of stopped jobs' inputs in no bucket, which resume sends, Report.rows_not_sent)
-TOTALS = ("rows_read", "loaded", "rejected", "in_doubt", "held_back", "skipped", "rows_not_sent", "requests", "retries")
+#: `rows_not_sent`: the rows of stopped jobs' inputs in no bucket, which resume sends, Report.rows_not_sent;
+#: `resent_unfound`: keyed calls sent again after a 5xx a look found nothing of, Report.resent_unfound)
+TOTALS = (
+    "rows_read",
+    "loaded",
+    "rejected",
+    "in_doubt",
+    "held_back",
+    "skipped",
+    "rows_not_sent",
+    "requests",
+    "retries",
+    "resent_unfound",
+)
 
 
 class JobOutcome(msgspec.Struct, kw_only=True):

@@ -22,6 +22,7 @@ from .fleet import FleetReport, JobOutcome, LeftRun
 from .progress import TICK_S
 from .redact import redact
 from .report import unbalanced_said
+from .resent import resent_counted, resent_said
 from .results import counted, held_back_said
 from .run import Run
 from .skipped_gone import taken_back_line
@@ -161,10 +162,12 @@ def print_fleet(report: FleetReport, stream: TextIO | None = None) -> None:
     left = t.get("rows_not_sent", 0)  # stopped jobs' rows in no bucket (a report of an older bulkload: not counted)
     unsent = f", {left:,} not yet sent" if left else ""
     held = t["held_back"]
+    # a total of a report from before it counted them: 0; each such job's line below says what to do
+    resent = f"; {said}" if (said := resent_counted(t.get("resent_unfound", 0))) else ""
     console.print(
         f"{len(report.jobs)} job{'' if len(report.jobs) == 1 else 's'}, {t['rows_read']:,} rows read: "
         f"{t['loaded']:,} loaded, {t['rejected']:,} rejected, {t['in_doubt']:,} in doubt{held_back_said(held)}, "
-        f"{t['skipped']:,} skipped{unsent}; {t['requests']:,} calls{_when(report)}; "
+        f"{t['skipped']:,} skipped{unsent}; {t['requests']:,} calls{_when(report)}{resent}; "
         f"exit {report.exit_code}"
     )
     for line in jobs_why(report):
@@ -247,6 +250,8 @@ def _rows_to_see(outcome: JobOutcome) -> list[str]:
         lines.append(f"{r.in_doubt:,} rows in doubt{held_back_said(counted(r, 'held_back'))}{where}{way_on}")
     if unbalanced := job_unbalanced(outcome):
         lines.append(f"warning: {unbalanced}")
+    if resent := resent_said(r):
+        lines.append(f"warning: {resent}")
     if taken := taken_back_line(r.reconcile):
         lines.append(taken)
     return lines

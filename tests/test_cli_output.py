@@ -227,3 +227,18 @@ def test_a_rollback_of_a_costs_run_says_it_changed_costs_not_created_records(
         "it changed records that were there (a PATCH each), and nothing was set back; set them back in visma-core "
         "itself, by the ids the success file lists\n"
     )
+
+
+def test_the_quiet_summary_counts_the_keyed_calls_sent_again_after_a_5xx_a_look_found_nothing_of() -> None:
+    """A tester's: the full summary said how many keyed calls were sent again after a 5xx a look found nothing of
+    (report.resent_unfound), -q's line, all a cron log keeps, said nothing of them. Said with the counts, where some."""
+    fields: dict[str, Any] = dict(
+        target="economic", status="complete", rows_read=10, loaded=10, rejected=0, in_doubt=0, skipped=0, requests=4,
+        retries=1, elapsed_s=0.1, reconcile=None, ledger="run.sqlite", rejects_file="r.csv",
+    )  # fmt: skip
+    line = quiet_summary(Report(resent_unfound=2, **fields))
+    assert line == (
+        "bulkload economic: complete: 10 loaded, 0 rejected, 0 in doubt, 0 skipped, "
+        "2 keyed calls sent again after a 5xx a look found nothing of"
+    ), line
+    assert "sent again" not in quiet_summary(Report(**fields))

@@ -151,6 +151,27 @@ def test_rows_held_back_are_in_the_totals_the_summary_and_the_progress_line() ->
     assert "23 in doubt (14 held back unsent)" in board.totals_line(), board.totals_line()
 
 
+def test_keyed_calls_sent_again_after_a_5xx_a_look_found_nothing_of_are_in_the_totals_and_the_jobs_line() -> None:
+    """A tester's: a job's report counted its keyed calls sent again after a 5xx a look found nothing of (its
+    `resent_unfound`, only where some), and its own summary said what to do; `bulkload run`'s totals and summary
+    said nothing of them. Summed with the other counts, said after the calls, and the job's line says what to do."""
+    from bulkload.fleet import fleet_report
+    from bulkload.manifest import Manifest
+
+    jobs = [outcome(NAMES[0]), outcome(NAMES[1], resent_unfound=1), outcome(NAMES[2], resent_unfound=2)]
+    summed = fleet_report(Manifest(path=Path("/srv/m.toml"), jobs=[]), jobs, 0.6)
+    assert summed.totals["resent_unfound"] == 3, summed.totals
+    out = io.StringIO()
+    print_fleet(summed, out)
+    text = out.getvalue()
+    assert "18 calls in 0.6 s; 3 keyed calls sent again after a 5xx a look found nothing of; exit 0" in text, text
+    assert f"{NAMES[1]}: warning: 1 keyed call was sent again with its key after a 5xx" in text, text
+    assert f"{NAMES[0]}: warning" not in text, text
+    alone = io.StringIO()
+    print_fleet(fleet_report(Manifest(path=Path("/srv/m.toml"), jobs=[]), jobs[:1], 0.6), alone)
+    assert "sent again" not in alone.getvalue(), alone.getvalue()
+
+
 def test_a_jobs_rows_in_doubt_line_says_those_held_back() -> None:
     """A tester's: the totals said `10 in doubt (4 held back unsent)`, the job's own line under the table only `10
     rows in doubt: …`, though its report holds `held_back`, as `bulkload status` shows it: now said there too."""
