@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from .errors import ConfigError
 from .numbers import NumberFormat, plain_written
-from .sources import BadRow, Source, TotalsRow, names_total, names_what_it_totals
+from .sources import BadRow, GroupTotal, Source, TotalsRow, names_total, names_what_it_totals
 from .targets.base import RecordKind
 
 #: the totals rows a file's reading names (the rest counted)
@@ -65,16 +65,19 @@ def checked(source: Source, kind: RecordKind, mark: str) -> list[str]:
     above it: what each matched, the first SHOWN ("line 6 amount 1.484,50: the debits of lines 2-5"). ConfigError
     naming the row, its amount and the sums where one matches none, or its amount does not read."""
     assert source.totals is not None
-    money, may = source.totals
+    money, may, _ = source.totals
     currency = kind.currency_field
     reading = NumberFormat(mark)
     # by currency ("" for every line): the lines since the totals rows before, and all lines above
     since: dict[str, Sums] = {}
     above: dict[str, Sums] = {}
+    run: dict[str, Sums] = {}  # the lines right above of one group (a voucher), which its subtotal sums
+    run_of: tuple[str, ...] | None = None  # that group's key (None: none yet, or a totals row since)
     ended = False  # totals rows were read: the next line starts the lines the next totals row sums
     told: list[str] = []
     unread: list[int] = []  # lines that do not read, or whose amount does not (rejected): summed as nothing
-    for line, row, is_total in _items(source, (*money, *may)):
+    keys = tuple(sorted(kind.group_fields))
+    for line, row, is_total in _items(source, (*money, *may, *kind.subtotal_fields, *keys)):
         if row is None:
             unread.append(line)
             continue
@@ -83,15 +86,24 @@ def checked(source: Source, kind: RecordKind, mark: str) -> list[str]:
             if ended:
                 since.clear()
                 ended = False
+            its = tuple(str(row.get(name, "")).strip() for name in keys)
+            if run_of is None or (row.get(kind.subtotal_fields[0]) if kind.subtotal_fields else True) and its != run_of:
+                run.clear()  # a line filling its voucher down (none given) stays in the voucher above it
+                run_of = its
             for field, _, value, _ in _amounts(row, money, reading):
                 if value is None:
                     unread.append(line)
                     continue
                 for name in {"", key}:
-                    since.setdefault(name, Sums()).add(line, field, value)
-                    above.setdefault(name, Sums()).add(line, field, value)
+                    for lines in (since, above, run):
+                        lines.setdefault(name, Sums()).add(line, field, value)
             continue
         ended = True
+        if is_total is GROUP:
+            matched = _group_checked(source.path, line, row, run.get(key) or Sums(), kind, money, mark, unread)
+            told.extend(matched[: SHOWN - len(told)])
+            run_of = None
+            continue
         if (said := _told(row, kind, money, may)) is not None:
             raise ConfigError(f"{source.path}: line {line} {said}")
         for field, text, value, why in _amounts(row, money, reading):
@@ -120,16 +132,61 @@ def checked(source: Source, kind: RecordKind, mark: str) -> list[str]:
     return told
 
 
-def _items(source: Source, only: tuple[str, ...]) -> Iterator[tuple[int, dict[str, object] | None, bool]]:
-    """(line, row, whether it is a totals row) of every row that reads as one; (line, None, False) of a bad row."""
+#: a totals row that is a group's subtotal (sources.GroupTotal), as _items tells it
+GROUP = "group"
+
+
+def _items(source: Source, only: tuple[str, ...]) -> Iterator[tuple[int, dict[str, object] | None, bool | str]]:
+    """(line, row, whether it is a totals row: GROUP for a group's subtotal) of every row that reads as one; (line,
+    None, False) of a bad row."""
     for item in source.with_totals(only):
-        if type(item) is TotalsRow:
+        if type(item) is GroupTotal:
+            yield item.line, item.row, GROUP
+        elif type(item) is TotalsRow:
             yield item.line, item.row, True
         elif type(item) is BadRow:
             yield item.line_no, None, False
         else:
             line, row = item  # type: ignore[misc]
             yield line, row, False
+
+
+def _group_checked(
+    path: object,
+    line: int,
+    row: dict[str, object],
+    lines: Sums,
+    kind: RecordKind,
+    money: tuple[str, ...],
+    mark: str,
+    unread: list[int],
+) -> list[str]:
+    """A group's subtotal (sources._subtotal: `5;1;101;;1.234,50;;;Total bilag 101`) checked against that group's
+    lines right above it (`lines`): what each amount matched ("line 4 amount 1.234,50: the debits of voucher 101,
+    lines 2-3"). ConfigError naming the row, its amount and the group's sums where one matches none, or does not
+    read."""
+    name = f"{kind.group_name} {row.get(kind.subtotal_fields[0])}"
+    told = []
+    for field, text, value, why in _amounts(row, money, NumberFormat(mark)):
+        matched = None if value is None else lines.matched(field, value)
+        if matched is not None:
+            told.append(f"line {line} {field} {text}: {matched} of {name}, {lines.lines()}")
+            continue
+        figures = (
+            f"does not read: {why}"
+            if value is None
+            else f"is none of the sums of its lines ({lines.lines()}): {lines.shown(field, mark)}"
+            if lines.first
+            else f"is none of the sums of its lines: no line of {name} right above it gives {field}"
+        )
+        not_read = f" ({_unread(unread)})" if unread and value is not None else ""
+        raise ConfigError(
+            f"{path}: line {line} reads as {name}'s subtotal (it gives the {kind.group_name} of the line above it, "
+            f"no date or account, and names a total), but its {field} {text} {figures}{not_read}. A subtotal is a "
+            f"control total, checked and never loaded: a line of {name} may be missing or changed, so nothing was "
+            "sent. Correct the lines or the subtotal, or remove it"
+        )
+    return told
 
 
 def _unread(lines: list[int]) -> str:

@@ -189,6 +189,11 @@ class TotalsRow(NamedTuple):
     row: dict[str, Any]
 
 
+class GroupTotal(TotalsRow):
+    """A group's subtotal (_subtotal): it gives the group's number of the line right above it, and totals that
+    group's lines alone."""
+
+
 #: a cell that names a total, besides the amounts and text a totals row fills: a word for a total in the languages
 #: of the exports met (Excel's `101 Total`, `Grand Total`, `Hovedtotal`, `Gesamtergebnis`), with a group's value
 #: before it (Excel's `Oslo Total`) or a key or a code after it (`Total 1010`, `Total DKK`). A word after it that is
@@ -202,17 +207,23 @@ _TOTAL_WORDS = (
 )
 #: a key or a code: a word holding a digit (`1010`, `O-2026-1`), or a code in capitals (`DKK`, `EUR`)
 _KEY_OR_CODE = r"(?:[\w./-]*\d[\w./-]*|(?-i:[A-Z]{2,}))"
-_TOTAL_CELL = re.compile(rf"(?:[\w./-]+\s+)?{_TOTAL_WORDS}(?:\s+{_KEY_OR_CODE})?:?", re.IGNORECASE)
+#: a voucher's word between a total's and its number (e-conomic's `Total bilag 101`)
+_GROUP_WORDS = r"(?:bilag|voucher|beleg|verifikat|verifikation)"
+_TOTAL_CELL = re.compile(
+    rf"(?:[\w./-]+\s+)?{_TOTAL_WORDS}(?:\s+(?:{_GROUP_WORDS}\s+)?{_KEY_OR_CODE})?:?", re.IGNORECASE
+)
 
 
 def _totals_cells(
-    names: Sequence[str], money: Sequence[str], may: Sequence[str]
-) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    names: Sequence[str], money: Sequence[str], may: Sequence[str], repeats: Sequence[str] = ()
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] | None:
     """Where a totals row's cells are among a header's `names`: (the amounts' places, the places of the fields it
-    may not fill); None where the header names no amount."""
+    may not fill, the places of those a group's subtotal repeats from the line above it, its group's number first:
+    empty where the header names none of them); None where the header names no amount."""
     amounts = tuple(i for i, name in enumerate(names) if name in money)
     others = tuple(i for i, name in enumerate(names) if name and name not in money and name not in may)
-    return (amounts, others) if amounts else None
+    keyed = tuple(names.index(name) for name in repeats if name in names) if repeats and repeats[0] in names else ()
+    return (amounts, others, keyed) if amounts else None
 
 
 _TOTAL_ALONE = re.compile(rf"{_TOTAL_WORDS}:?", re.IGNORECASE)
@@ -237,6 +248,34 @@ def _fills_only(row: Sequence[str], amounts: tuple[int, ...], others: tuple[int,
         if cell and (cell.isdigit() or not names_total(cell)):  # a line's number: no look at its words
             return False
     return any(row[i].strip() for i in amounts)
+
+
+def _subtotal(
+    row: Sequence[str], above: Sequence[str] | None, shape: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+) -> bool:
+    """Whether a CSV row of the header's width is its group's subtotal, as an export writes one below each voucher
+    (e-conomic's `5;1;101;;1.234,50;;;Total bilag 101`): it gives the group's number of the line right above it
+    (`above`, None where the row above was none), fills an amount, of the other fields only those a totals row may
+    fill and those it repeats from that line as that line gives them (no date, no account), and a cell names a
+    total. Anything less is no subtotal: a line's number or text is no total's name."""
+    amounts, others, repeats = shape
+    if not repeats or above is None or len(above) != len(row) or not row[repeats[0]].strip():
+        return False
+    if not any(row[i].strip() for i in amounts):
+        return False
+    named = False
+    for i, cell in enumerate(row):
+        text = cell.strip()
+        if i in amounts or not text:
+            continue
+        if i in repeats:
+            if text != above[i].strip():
+                return False
+        elif not text.isdigit() and names_total(text):
+            named = True
+        elif i in others:
+            return False
+    return named
 
 
 class RowWidths:
@@ -290,7 +329,7 @@ class Source:
         self.path = Path(path)
         #: the cells a totals row of the file's kind fills (RecordKind.totals_shape): (the amounts, the other fields
         #: it may fill); a CSV row of that shape is no row (`totals_seen`), read only by `with_totals`
-        self.totals = None if totals is None else (tuple(totals[0]), tuple(totals[1]))
+        self.totals = None if totals is None else (tuple(totals[0]), tuple(totals[1]), tuple(chain(*totals[2:3])))
         self._totals_seen = 0
         #: the file as it was hashed: when given, no byte past its size is read, and a file found changed at the
         #: end of a read raises FileChanged
@@ -486,7 +525,8 @@ class Source:
         return self._totals_seen
 
     def with_totals(self, only: Collection[str]) -> Iterator[Row | BadRow | TotalsRow]:
-        """The rows as `rows` gives them, and the totals rows among them (`totals`) as TotalsRow, every field."""
+        """The rows as `rows` gives them, and the totals rows among them (`totals`) as TotalsRow, every field (a
+        group's subtotal as GroupTotal)."""
         return self._masking(self._iter_csv(only=frozenset(only), totals=True))
 
     @property
@@ -947,6 +987,7 @@ class Source:
                 widths = self._widths = RowWidths()
             picked = None if only is None else tuple((k, i) for i, k in enumerate(names) if k in only or k == UNNAMED)
             skipped = 0  # lines passed over after a csv error, which reader.line_num does not count
+            above: list[str] | None = None  # the row right above, where it was read as a line (_subtotal)
             prev = reader.line_num + before  # the line the previous record ended on; the next starts after it
             restore = self._rejects_file
             # the header named again (exports joined into one file) is a fault of the whole file (kind "header",
@@ -978,6 +1019,8 @@ class Source:
                             start += src.blank
                             skipped, src.blank = skipped + src.blank, 0
                         prev = reader.line_num + skipped + before
+                        # the row right above as a line, for _subtotal: none across blank lines
+                        line_above, above = (None if gap else above), None
                         at_eof = bool(held) and held[-1] is eof_line
                         first = held[0] if held else ""  # the record's first line as written (_odd_csv_row)
                         held.clear()
@@ -1010,12 +1053,15 @@ class Source:
                         if len(row) > n and (why := again.glued(row)):
                             yield BadRow(start, why, _clip(_csv_text(row, delim)), kind="header")
                             continue
-                        if shape is not None and len(row) == n and _fills_only(row, *shape):
-                            self._totals_seen += 1
-                            if totals:
-                                whole = {k: v.strip() for k, v in zip(names, row) if k and v.strip()}
-                                yield TotalsRow(start, whole)
-                            continue
+                        if shape is not None and len(row) == n:
+                            group = _subtotal(row, line_above, shape)
+                            if group or _fills_only(row, *shape[:2]):
+                                self._totals_seen += 1
+                                if totals:
+                                    whole = {k: v.strip() for k, v in zip(names, row) if k and v.strip()}
+                                    yield (GroupTotal if group else TotalsRow)(start, whole)
+                                continue
+                        above = row
                         # Fast path: right width, no NUL, and ASCII or text the slow path finds nothing wrong with
                         # (no undecodable byte, no C1 control: _readable); else the slow path.
                         if (

@@ -218,6 +218,9 @@ async def test_a_visma_core_row_of_a_totals_row_s_shape_naming_no_total_refuses_
         # Excel's grand total in Spanish, Portuguese, Italian and French: a word after the total's, no key
         *((t, True) for t in ("Total general", "Total geral", "Totale complessivo", "Total général")),
         *((t, False) for t in ("Transport Århus", "Total cost", "Summe Reisekosten", "Porto", "Total Dkk")),
+        # e-conomic's subtotal below a voucher: the voucher's word between the total's and its number
+        *((t, True) for t in ("Total bilag 101", "Total voucher 101")),
+        *((t, False) for t in ("Total bilag", "Total bilag Århus")),
     ],
 )
 def test_a_word_after_a_total_names_one_only_as_a_key_or_a_code(text: str, total: bool) -> None:
@@ -271,3 +274,55 @@ def test_a_row_naming_no_voucher_that_gives_a_line_s_own_fields_is_no_totals_row
     got = reasons(tmp_path, HEADER + "".join(first) + lost + "".join(second))
     names_none = "rejected: line 4, next to it, names no voucher and may be one of its lines"
     assert got[2] == f"voucher 101 (journal 1) {names_none}" and got[5] == f"voucher 102 (journal 1) {names_none}"
+
+
+SUBTOTALLED = (
+    HEADER
+    + "5;1;100;30.11.2026;75,00;DKK;1010;Porto\n5;1;100;30.11.2026;-75,00;DKK;5600;Bank\n"
+    + LINES.splitlines(keepends=True)[0]
+    + LINES.splitlines(keepends=True)[1]
+    + "5;1;101;;{debits};;;Total bilag 101\n"
+    + "".join(LINES.splitlines(keepends=True)[2:])
+    + ";;102;;250,00;;;102 I alt\n"
+)
+
+
+async def test_a_subtotal_repeating_its_voucher_s_number_is_checked_against_that_voucher_alone(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: e-conomic's export writes `5;1;101;;1.234,50;;;Total bilag 101` below each voucher, its
+    # number given, no date, no account: read as a line of voucher 101, it was rejected with it (exit 1), a good month
+    # end partly refused. Voucher 100 above has no subtotal: voucher 101's sums its own lines (4-5) alone
+    code, held, read = await books(tmp_path, SUBTOTALLED.format(debits="1.234,50"))
+    assert (code, held[2:]) == (0, BOOKED), held
+    assert read == (
+        "line 6 amount 1.234,50: the debits of voucher 101, lines 4-5; "
+        "line 9 amount 250,00: the debits of voucher 102, lines 7-8"
+    ), read
+
+
+async def test_a_subtotal_its_voucher_does_not_add_up_to_refuses_the_file_naming_the_figures(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        await books(tmp_path, SUBTOTALLED.format(debits="1.235,50"))
+    said = str(refused.value)
+    assert "line 6 reads as voucher 101's subtotal" in said, said
+    assert "its amount 1.235,50 is none of the sums of its lines (lines 4-5): net 0,00, debits 1234,50" in said, said
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "5;1;101;;1.234,50;;;Husleje\n",  # no total named: a line of voucher 101 whose date and account are lost
+        "5;1;102;;1.234,50;;;Total bilag 102\n",  # not the voucher of the lines right above it
+        "5;1;101;31.12.2026;1.234,50;;;Total bilag 101\n",  # a date: a line's
+        "5;1;101;;1.234,50;;1010;Total bilag 101\n",  # an account: a line's
+    ],
+    ids=["no-total-named", "another-voucher", "a-date", "an-account"],
+)
+async def test_a_row_giving_a_voucher_s_number_less_certainly_a_subtotal_is_a_line_as_before(
+    tmp_path: Path, row: str
+) -> None:
+    text = HEADER + "".join(LINES.splitlines(keepends=True)[:2]) + row
+    code, held, _ = await books(tmp_path, text + "".join(LINES.splitlines(keepends=True)[2:]))
+    voucher = int(row.split(";")[2])  # rejected with the row, as before
+    assert code == 1 and not [line for line in held if line[0] == voucher], held  # type: ignore[index]

@@ -293,6 +293,11 @@ class RecordKind:
     #: None of a field every line gives (a voucher, a date, a case): such a row is then no line. Empty: the kind reads
     #: no totals rows
     totals_fields: frozenset[str] = frozenset()
+    #: the fields a group's subtotal row repeats from the line right above it, the group's number first (e-conomic's
+    #: `5;1;101;;1.234,50;;;Total bilag 101` below voucher 101's lines): a row that gives that number, no field of a
+    #: line's but these as that line gives them, an amount and a cell naming a total is a control total of that
+    #: group's lines (control_totals.py). Empty: the kind reads no such rows
+    subtotal_fields: tuple[str, ...] = ()
     #: the field that gives a line's currency, where a totals row's amount is summed per currency ("" for none)
     currency_field: str = ""
     #: method and path of the create call, and whether sending it again is harmless (`call_for`)
@@ -301,12 +306,13 @@ class RecordKind:
     repeatable: bool = False
 
     @functools.cached_property
-    def totals_shape(self) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-        """The cells a totals row fills, as sources.Source takes them: (the amounts, the other fields it may fill);
-        None where the kind reads no totals rows (`totals_fields`)."""
+    def totals_shape(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None:
+        """The cells a totals row fills, as sources.Source takes them: (the amounts, the other fields it may fill,
+        those a group's subtotal repeats: `subtotal_fields`); None where the kind reads no totals rows
+        (`totals_fields`)."""
         if not self.totals_fields:
             return None
-        return tuple(sorted(self.money_fields)), tuple(sorted(self.totals_fields))
+        return tuple(sorted(self.money_fields)), tuple(sorted(self.totals_fields)), self.subtotal_fields
 
     @functools.cached_property
     def read_fields(self) -> frozenset[str]:

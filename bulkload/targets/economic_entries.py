@@ -527,6 +527,7 @@ class DraftEntries(RecordKind):
     filled_down = ("voucherNumber",)
     filled_alike = ("journalNumber",)
     totals_fields = frozenset({"journalNumber", "text", "currency"})
+    subtotal_fields = ("voucherNumber", "journalNumber", "entryTypeNumber")
     currency_field = "currency"
     #: what a line books, whatever its amount and text: its kind and date, and where it posts, in what currency
     line_names = (
