@@ -816,8 +816,9 @@ def _reading(profile: Mapping[str, Any]) -> str:
         orders = {"dmy": "dates day first", "mdy": "dates month first", "iso": "ISO dates"}
         parts.append(orders.get(profile["date_format"], f"dates as {profile['date_format']}"))
     if rows := profile.get("totals_rows", 0):
-        checked = "; ".join(profile.get("control_totals", []))
-        more = f"; and {rows - len(profile.get('control_totals', [])):,} more" if rows > 3 else ""
+        shown = profile.get("control_totals", [])  # the first control_totals.SHOWN
+        checked = "; ".join(shown)
+        more = f"; and {rows - len(shown):,} more" if rows > len(shown) else ""
         parts.append(f"{rows:,} totals row{'s' if rows > 1 else ''} checked, not loaded ({checked}{more})")
     if not profile.get("grouped", True) and profile.get("apart"):  # none: each group apart was given twice
         parts.append(f"regrouped: the lines of {profile['apart']} were apart")
